@@ -1,0 +1,35 @@
+"""Where the built-in rule pack and the schemas live, installed or in a source checkout."""
+
+from __future__ import annotations
+
+import json
+from functools import cache
+from importlib import resources
+from pathlib import Path
+
+_SOURCE_ROOT = Path(__file__).resolve().parent.parent
+
+
+def _packaged(name: str) -> Path:
+    try:
+        found = Path(str(resources.files(f"engine.{name}")))
+    except ModuleNotFoundError:
+        found = None
+    if found is not None and found.is_dir():
+        return found
+    return _SOURCE_ROOT / name
+
+
+def builtin_rules_dir() -> Path:
+    """The built-in rule pack (`rules/` in the source tree, `engine/rules` when installed)."""
+    return _packaged("rules")
+
+
+def schema_path(name: str) -> Path:
+    return _packaged("schemas") / name
+
+
+@cache
+def schema(name: str) -> dict:
+    """A JSON Schema shipped with migcheck, by file name (`snapshot.schema.json`)."""
+    return json.loads(schema_path(name).read_text(encoding="utf-8"))

@@ -1,0 +1,453 @@
+"""Stage 0: a file's bytes to plain Python values, with the source position of every node.
+
+Input: a path (YAML or JSON). Output: a `Document` (the data as dicts, lists, str, int,
+float, bool and None, plus the line and column of every value and key by JSON path), or
+a `LoadError` carrying every problem found, each located.
+
+YAML is read from the event stream, never through PyYAML's constructors, so no tag can
+build a Python object. Scalars resolve by the YAML 1.2 core schema: `on`, `off`, `yes`
+and `no` stay strings, dates stay strings. Duplicate keys are errors. Anchors and aliases
+are allowed, but the size of the document with every alias expanded is bounded, so an
+alias bomb is refused after reading it once. Nesting depth and file size are bounded too.
+JSON files take a fast path through the json module; their positions are computed only
+when a problem needs one.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+try:  # libyaml's parser is about ten times faster; PyYAML's own is the fallback
+    from yaml.cyaml import CParser as _Parser
+except ImportError:  # pragma: no cover - depends on how PyYAML was built
+    from yaml.parser import Parser as _PyParser
+    from yaml.reader import Reader as _Reader
+    from yaml.scanner import Scanner as _Scanner
+
+    class _Parser(_Reader, _Scanner, _PyParser):  # type: ignore[no-redef]
+        def __init__(self, stream):
+            _Reader.__init__(self, stream)
+            _Scanner.__init__(self)
+            _PyParser.__init__(self)
+
+
+DEFAULT_MAX_BYTES = 64 * 1024 * 1024
+DEFAULT_MAX_DEPTH = 64
+DEFAULT_MAX_NODES = 5_000_000
+
+JsonPath = tuple  # of str keys and int indexes
+
+
+@dataclass(frozen=True)
+class Limits:
+    """Bounds on what the loader accepts; `max_bytes` is configurable from the command line."""
+
+    max_bytes: int = DEFAULT_MAX_BYTES
+    max_depth: int = DEFAULT_MAX_DEPTH
+    max_nodes: int = DEFAULT_MAX_NODES
+
+
+@dataclass(frozen=True, order=True)
+class Problem:
+    """One located problem in an input file; sorts by position."""
+
+    file: str
+    line: int
+    col: int
+    message: str
+    path: str = ""
+    help: str = ""
+
+    def render(self) -> str:
+        text = f"{self.file}:{self.line}:{self.col}: {self.message}"
+        if self.path:
+            text += f" (at {self.path})"
+        if self.help:
+            text += f"\n  help: {self.help}"
+        return text
+
+
+class LoadError(Exception):
+    """Raised with every problem of an input that cannot be used."""
+
+    def __init__(self, problems: list[Problem]):
+        self.problems = sorted(problems)
+        super().__init__("\n".join(p.render() for p in self.problems))
+
+
+def json_path(path: JsonPath) -> str:
+    out = "$"
+    for part in path:
+        if isinstance(part, int):
+            out += f"[{part}]"
+        elif re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", part):
+            out += f".{part}"
+        else:
+            out += "[" + json.dumps(part) + "]"
+    return out
+
+
+@dataclass
+class Document:
+    """A loaded file: `data`, plus positions of values and keys by JSON path (1-based)."""
+
+    file: str
+    text: str
+    data: Any
+    _positions: dict | None = None
+    _key_positions: dict | None = None
+    sha256: str = ""
+    limits: Limits = field(default_factory=Limits)
+
+    def _ensure_positions(self) -> None:
+        if self._positions is None:
+            built = _build(self.text, self.file, self.limits, track=True)
+            self._positions, self._key_positions = built.positions, built.key_positions
+
+    def position(self, path: JsonPath) -> tuple[int, int]:
+        """Line and column of the value at `path`, or of its nearest ancestor."""
+        self._ensure_positions()
+        path = tuple(path)
+        while path:
+            if path in self._positions:
+                return self._positions[path]
+            path = path[:-1]
+        return self._positions.get((), (1, 1))
+
+    def key_position(self, path: JsonPath) -> tuple[int, int]:
+        """Line and column of the key that introduces `path`, else of its value."""
+        self._ensure_positions()
+        return self._key_positions.get(tuple(path)) or self.position(path)
+
+    def problem(self, path: JsonPath, message: str, help: str = "", key: bool = False) -> Problem:
+        line, col = self.key_position(path) if key else self.position(path)
+        return Problem(self.file, line, col, message, json_path(path), help)
+
+
+def load_document(path: str | os.PathLike, limits: Limits = Limits()) -> Document:
+    """Read a YAML or JSON file; raise `LoadError` with every problem located."""
+    import hashlib
+
+    name = str(path)
+    try:
+        size = os.path.getsize(path)
+        if size > limits.max_bytes:
+            raise LoadError([Problem(name, 1, 1, f"file is {size:,} bytes, over the limit of {limits.max_bytes:,}",
+                                     help="raise the limit with --max-bytes if this file is genuine")])
+        raw = Path(path).read_bytes()
+    except FileNotFoundError:
+        raise LoadError([Problem(name, 1, 1, "file not found", help="check the path")]) from None
+    except IsADirectoryError:
+        raise LoadError([Problem(name, 1, 1, "is a directory, not a file")]) from None
+    except PermissionError:
+        raise LoadError([Problem(name, 1, 1, "permission denied")]) from None
+    text = decode(raw, name)
+    doc = parse_text(text, name, limits)
+    doc.sha256 = hashlib.sha256(raw).hexdigest()
+    return doc
+
+
+def decode(raw: bytes, name: str) -> str:
+    """UTF-8 (with or without a byte-order mark) or a located error."""
+    if raw.startswith(b"\xef\xbb\xbf"):
+        raw = raw[3:]
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = raw.count(b"\n", 0, exc.start) + 1
+        col = exc.start - (raw.rfind(b"\n", 0, exc.start) + 1) + 1
+        raise LoadError([Problem(name, line, col,
+                                 f"file is not UTF-8 text (byte 0x{raw[exc.start]:02x} at offset {exc.start})",
+                                 help="save the file as UTF-8")]) from None
+
+
+def parse_text(text: str, name: str = "<string>", limits: Limits = Limits()) -> Document:
+    """Parse YAML or JSON text into a `Document`; raise `LoadError` on any problem."""
+    if not text.strip():
+        raise LoadError([Problem(name, 1, 1, "file is empty", help="a snapshot starts with `snapshot: 1`")])
+    if name.endswith(".json") or text.lstrip().startswith("{"):
+        data = _load_json(text, name, limits)
+        if data is not _NOT_JSON:
+            return Document(name, text, data, limits=limits)
+    built = _build(text, name, limits, track=True)
+    return Document(name, text, built.data, built.positions, built.key_positions, limits=limits)
+
+
+_NOT_JSON = object()
+
+
+def _load_json(text: str, name: str, limits: Limits):
+    def pairs(items):
+        obj = dict(items)
+        if len(obj) != len(items):
+            raise _DuplicateKey
+        return obj
+
+    try:
+        data = json.loads(text, object_pairs_hook=pairs)
+    except json.JSONDecodeError as exc:
+        if name.endswith(".json"):
+            raise LoadError([Problem(name, exc.lineno, exc.colno, f"invalid JSON: {exc.msg.lower()}")]) from None
+        return _NOT_JSON  # maybe YAML flow style that starts with `{`
+    except (_DuplicateKey, RecursionError):
+        return _NOT_JSON  # the YAML reader locates the problem
+    # Depth is checked later, only where it can exceed the limit: a document valid
+    # against a strict schema is shallow, except in free maps such as `attrs`.
+    return data
+
+
+class _DuplicateKey(Exception):
+    pass
+
+
+def depth_exceeds(data: Any, limit: int) -> bool:
+    stack = [(data, 1)]
+    while stack:
+        node, depth = stack.pop()
+        if depth > limit:
+            return True
+        if isinstance(node, dict):
+            stack.extend((v, depth + 1) for v in node.values() if isinstance(v, (dict, list)))
+        elif isinstance(node, list):
+            stack.extend((v, depth + 1) for v in node if isinstance(v, (dict, list)))
+    return False
+
+
+# YAML 1.2 core schema (https://yaml.org/spec/1.2.2/#1032-tag-resolution)
+_NULLS = {"", "~", "null", "Null", "NULL"}
+_TRUES = {"true", "True", "TRUE"}
+_FALSES = {"false", "False", "FALSE"}
+_INT = re.compile(r"[-+]?[0-9]+\Z")
+_OCT = re.compile(r"0o[0-7]+\Z")
+_HEX = re.compile(r"0x[0-9a-fA-F]+\Z")
+_FLOAT = re.compile(r"[-+]?(\.[0-9]+|[0-9]+(\.[0-9]*)?)([eE][-+]?[0-9]+)?\Z")
+_INF = re.compile(r"[-+]?\.(inf|Inf|INF)\Z")
+_NAN = re.compile(r"\.(nan|NaN|NAN)\Z")
+_CORE = "tag:yaml.org,2002:"
+
+
+def _resolve_plain(value: str) -> Any:
+    if value in _NULLS:
+        return None
+    if value in _TRUES:
+        return True
+    if value in _FALSES:
+        return False
+    if _INT.match(value):
+        return int(value)
+    if _OCT.match(value):
+        return int(value[2:], 8)
+    if _HEX.match(value):
+        return int(value[2:], 16)
+    if _FLOAT.match(value):
+        return float(value)
+    if _INF.match(value):
+        return -math.inf if value.startswith("-") else math.inf
+    if _NAN.match(value):
+        return math.nan
+    return value
+
+
+class _TagError(Exception):
+    pass
+
+
+def _resolve_tagged(tag: str, value: str) -> Any:
+    if tag == _CORE + "str":
+        return value
+    resolved = _resolve_plain(value)
+    wanted = {"null": type(None), "bool": bool, "int": int, "float": (float, int)}
+    short = tag[len(_CORE):] if tag.startswith(_CORE) else None
+    if short in wanted and isinstance(resolved, wanted[short]) and not (short == "int" and isinstance(resolved, bool)):
+        return float(resolved) if short == "float" else resolved
+    raise _TagError(f"`{value}` is not a valid `!!{short}`" if short in wanted
+                    else f"unsupported tag `{tag}`")
+
+
+@dataclass
+class _Built:
+    data: Any
+    positions: dict
+    key_positions: dict
+
+
+class _Frame:
+    __slots__ = ("value", "path", "is_map", "key", "size", "anchor", "mark")
+
+    def __init__(self, value, path, is_map, anchor, mark):
+        self.value, self.path, self.is_map = value, path, is_map
+        self.key = None
+        self.size = 1
+        self.anchor = anchor
+        self.mark = mark
+
+
+def _build(text: str, name: str, limits: Limits, track: bool) -> _Built:
+    """Walk the YAML event stream with an explicit stack (no recursion, so depth is ours to bound)."""
+    positions: dict = {}
+    key_positions: dict = {}
+    anchors: dict[str, tuple[Any, int]] = {}
+    open_anchors: set[str] = set()
+    stack: list[_Frame] = []
+    total = 0
+    documents = 0
+    root: list = []
+
+    def where(mark) -> tuple[int, int]:
+        return (mark.line + 1, mark.column + 1)
+
+    def fail(mark, message, help=""):
+        line, col = where(mark) if mark is not None else (1, 1)
+        raise LoadError([Problem(name, line, col, message, help=help)])
+
+    def place(value, size, mark, counted=False) -> None:
+        """Put a finished node into its parent (as key or value) or make it the root."""
+        nonlocal total
+        if not counted:
+            total += size
+        if total > limits.max_nodes:
+            fail(mark, f"anchors and aliases expand to more than {limits.max_nodes:,} nodes",
+                 "this looks like an alias bomb; write the data out instead of aliasing it")
+        if not stack:
+            root.append(value)
+            return
+        top = stack[-1]
+        top.size += size
+        if top.is_map:
+            if top.key is None:
+                if isinstance(value, (dict, list)):
+                    fail(mark, "a mapping key must be a plain value, not a mapping or list")
+                key = value if isinstance(value, str) else _key_text(value)
+                if key in top.value:
+                    first = key_positions.get(top.path + (key,))
+                    at = f" (first at line {first[0]})" if first else ""
+                    fail(mark, f"duplicate key `{key}`{at}", "remove one of them")
+                top.key = key
+                if track:
+                    key_positions[top.path + (key,)] = where(mark)
+                return
+            top.value[top.key] = value
+            top.key = None
+        else:
+            top.value.append(value)
+
+    def child_path():
+        if not stack:
+            return ()
+        top = stack[-1]
+        if top.is_map:
+            return top.path + (top.key,) if top.key is not None else None
+        return top.path + (len(top.value),)
+
+    parser = _Parser(text)
+    try:
+        while True:
+            event = parser.get_event()
+            kind = type(event)
+            if kind is yaml.ScalarEvent:
+                path = child_path()
+                if event.tag is None:
+                    value = _resolve_plain(event.value) if not event.style else event.value
+                elif event.tag == "!":
+                    value = event.value
+                else:
+                    try:
+                        value = _resolve_tagged(event.tag, event.value)
+                    except _TagError as exc:
+                        fail(event.start_mark, str(exc), "migcheck reads plain YAML: remove the tag")
+                if track and path is not None:
+                    positions[path] = where(event.start_mark)
+                if event.anchor:
+                    anchors[event.anchor] = (value, 1)
+                place(value, 1, event.start_mark)
+            elif kind is yaml.MappingStartEvent or kind is yaml.SequenceStartEvent:
+                is_map = kind is yaml.MappingStartEvent
+                if event.tag not in (None, "!", _CORE + ("map" if is_map else "seq")):
+                    fail(event.start_mark, f"unsupported tag `{event.tag}`", "migcheck reads plain YAML: remove the tag")
+                if len(stack) >= limits.max_depth:
+                    fail(event.start_mark, f"nesting deeper than {limits.max_depth} levels",
+                         "a snapshot is only a few levels deep; check the file's structure")
+                path = child_path()
+                if track and path is not None:
+                    positions[path] = where(event.start_mark)
+                if event.anchor:
+                    open_anchors.add(event.anchor)
+                total += 1
+                stack.append(_Frame({} if is_map else [], path if path is not None else (), is_map,
+                                    event.anchor, event.start_mark))
+            elif kind is yaml.MappingEndEvent or kind is yaml.SequenceEndEvent:
+                frame = stack.pop()
+                if frame.anchor:
+                    open_anchors.discard(frame.anchor)
+                    anchors[frame.anchor] = (frame.value, frame.size)
+                place(frame.value, frame.size, frame.mark, counted=True)  # counted node by node
+            elif kind is yaml.AliasEvent:
+                if event.anchor in open_anchors:
+                    fail(event.start_mark, f"alias `*{event.anchor}` refers to a node that contains it")
+                if event.anchor not in anchors:
+                    fail(event.start_mark, f"alias `*{event.anchor}` has no anchor `&{event.anchor}` before it")
+                value, size = anchors[event.anchor]
+                path = child_path()
+                if track and path is not None:
+                    positions[path] = where(event.start_mark)
+                place(value, size, event.start_mark)
+            elif kind is yaml.DocumentStartEvent:
+                documents += 1
+                if documents > 1:
+                    fail(event.start_mark, "more than one YAML document in the file",
+                         "a file holds one document: remove the `---` separator")
+            elif kind is yaml.StreamEndEvent:
+                break
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        line, col = where(mark) if mark is not None else (1, 1)
+        problem = (exc.problem or exc.context or "invalid YAML").rstrip(".")
+        if "nesting depth" in problem:  # libyaml's own bound (1000) can fire before ours
+            raise LoadError([Problem(name, line, col, f"nesting deeper than {limits.max_depth} levels",
+                                     help="a snapshot is only a few levels deep; check the file's structure")]) from None
+        raise LoadError([Problem(name, line, col, f"invalid YAML: {problem}")]) from None
+    except yaml.YAMLError as exc:
+        line, col = _reader_position(text, exc)
+        raise LoadError([Problem(name, line, col, f"invalid YAML: {_reader_message(exc)}",
+                                 help="the file must be printable UTF-8 text")]) from None
+    finally:
+        dispose = getattr(parser, "dispose", None)
+        if dispose:
+            dispose()
+    data = root[0] if root else None
+    return _Built(data, positions, key_positions)
+
+
+def _key_text(value: Any) -> str:
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return str(value)
+
+
+def _reader_position(text: str, exc: Exception) -> tuple[int, int]:
+    position = getattr(exc, "position", None)
+    if not isinstance(position, int):
+        return (1, 1)
+    # libyaml reports a byte offset into the UTF-8 encoding; PyYAML a character offset.
+    prefix = text.encode("utf-8")[:position].decode("utf-8", "ignore")
+    line = prefix.count("\n") + 1
+    return line, len(prefix) - (prefix.rfind("\n") + 1) + 1
+
+
+def _reader_message(exc: Exception) -> str:
+    character = getattr(exc, "character", None)
+    if isinstance(character, int):
+        return f"control character 0x{character:02x} is not allowed"
+    if isinstance(character, str) and character:
+        return f"control character {character!r} is not allowed"
+    return str(exc).splitlines()[0] if str(exc) else "unreadable input"

@@ -1,0 +1,26 @@
+"""README.md's two opening commands stay true, and .ci/run runs the README's test command."""
+
+from __future__ import annotations
+
+import re
+
+from .conftest import ROOT
+
+
+def _commands() -> list[str]:
+    text = (ROOT / "README.md").read_text()
+    return re.findall(r"```sh\n(.+?)\n```", text)[:2]
+
+
+def test_ci_runs_the_readme_test_command():
+    install_and_run, test = _commands()
+    assert "pip install ." in install_and_run and "migcheck " in install_and_run
+    assert test.endswith("python -m pytest")
+    assert test in (ROOT / ".ci" / "run").read_text()
+
+
+def test_readme_run_command_works(run_cli):
+    install_and_run, _ = _commands()
+    args = install_and_run.split("migcheck ", 1)[1].split()
+    code, _, err = run_cli(*[ROOT / a if a.startswith("fixtures/") else a for a in args])
+    assert code in (0, 1), err
