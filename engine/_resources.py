@@ -4,20 +4,14 @@ from __future__ import annotations
 
 import json
 from functools import cache
-from importlib import resources
 from pathlib import Path
 
 _SOURCE_ROOT = Path(__file__).resolve().parent.parent
 
 
 def _packaged(name: str) -> Path:
-    try:
-        found = Path(str(resources.files(f"engine.{name}")))
-    except ModuleNotFoundError:
-        found = None
-    if found is not None and found.is_dir():
-        return found
-    return _SOURCE_ROOT / name
+    installed = Path(__file__).resolve().parent / name  # where the wheel puts rules/ and schemas/
+    return installed if installed.is_dir() else _SOURCE_ROOT / name
 
 
 def builtin_rules_dir() -> Path:
