@@ -1,13 +1,27 @@
-"""The `migcheck` command: parses arguments, calls the stages, maps outcomes to exit codes."""
+"""The `migcheck` command: parses arguments, calls the stages, maps outcomes to exit codes.
+
+Exit codes: 0 nothing at or above `--fail-on`; 1 findings at or above it (for `check`, the
+migration is blocked); 2 bad invocation or bad input, every problem on stderr as
+`file:line:col: message`; 3 a rule could not be evaluated and nothing else failed.
+"""
 
 from __future__ import annotations
 
 import argparse
+import difflib
+import json
+import os
 import sys
+from pathlib import Path
 
 from . import __version__
 from .document import DEFAULT_MAX_BYTES, Limits, LoadError
-from .snapshot import load_snapshot
+from .evaluate import Engine
+from .findings import audit_verdict, check_verdict, exit_code
+from .lang.diagnostics import RuleError
+from .packs import RuleSet, load_rules
+from .report import FORMATS, Report, render
+from .snapshot import Snapshot, load_snapshot
 
 EXIT_OK, EXIT_FINDINGS, EXIT_BAD_INPUT, EXIT_EVAL_ERROR = 0, 1, 2, 3
 
@@ -20,6 +34,97 @@ def _limits(args) -> Limits:
     return Limits(max_bytes=args.max_bytes)
 
 
+def _suggest(name: str, known: list[str], what: str) -> UsageError:
+    close = difflib.get_close_matches(name, known, n=1)
+    hint = f"; did you mean `{close[0]}`?" if close else ""
+    return UsageError(f"unknown {what} `{name}`{hint}")
+
+
+# -- context shared by the reporting commands ---------------------------------------------
+class Context:
+    """What a reporting command loads: rules (with site configuration), snapshot, waivers."""
+
+    def __init__(self, args, need_snapshot: bool = True):
+        self.args = args
+        self.config = None
+        if getattr(args, "config", None):
+            from .config import load_config
+            self.config = load_config(args.config)
+        rule_dirs = list(getattr(args, "rules", None) or [])
+        disable, severity, rows = [], {}, {}
+        if self.config is not None:
+            rule_dirs = self.config.rules + rule_dirs
+            disable, severity, rows = self.config.disable, self.config.severity, self.config.data
+        self.ruleset: RuleSet = load_rules(rule_dirs, disable=disable, severity=severity, extra_rows=rows)
+        if self.config is not None:
+            self.config.check_against(self.ruleset)
+            self.ruleset.rules = [r for r in self.ruleset.rules if self.config.selects(r)]
+        self.fail_on = args.fail_on or (self.config.fail_on if self.config and self.config.fail_on else "error")
+        self.snapshot: Snapshot | None = load_snapshot(args.snapshot, _limits(args)) if need_snapshot else None
+        self.waivers = None
+        if getattr(args, "waivers", None):
+            from .waivers import load_waivers
+            self.waivers = load_waivers(args.waivers, known_rules=set(self.ruleset.ids()))
+
+    def engine(self) -> Engine:
+        return Engine(self.ruleset, self.snapshot)
+
+    def report(self, command: str, verdict_of, results, **extra) -> Report:
+        notes = []
+        if self.waivers is not None:
+            self.waivers.apply(results)
+            notes = self.waivers.notes(getattr(self.args, "warn_expiring", None))
+        report = Report(command, "", results, snapshot_path=self.snapshot.path,
+                        snapshot_sha256=self.snapshot.doc.sha256, site=self.snapshot.site,
+                        rules=self.ruleset.rules, fail_on=self.fail_on, waiver_notes=notes, **extra)
+        report.verdict = verdict_of(report)
+        report.manifest = self.manifest()
+        return report
+
+    def manifest(self) -> dict:
+        from .manifest import build_manifest
+        return build_manifest(self)
+
+
+def _emit(report: Report, args) -> None:
+    targets = _format_targets(args)
+    for fmt, path in targets:
+        if path is None:
+            text = render(report, fmt, color=fmt == "table" and sys.stdout.isatty() and "NO_COLOR" not in os.environ)
+            sys.stdout.write(text)
+        else:
+            from .atomic import write_atomic
+            write_atomic(path, render(report, fmt))
+
+
+def _format_targets(args) -> list[tuple[str, str | None]]:
+    specs = args.format or ["table"]
+    out = []
+    for spec in specs:
+        fmt, _, path = spec.partition(":")
+        if fmt not in FORMATS:
+            raise _suggest(fmt, list(FORMATS), "format")
+        out.append((fmt, path or None))
+    if args.output:
+        if len([t for t in out if t[1] is None]) != 1:
+            raise UsageError("--output takes one format without a file; write `--format FMT:FILE` for more")
+        out = [(fmt, path or args.output) for fmt, path in out]
+    return out
+
+
+def _finish(report: Report, args, ctx: Context) -> int:
+    if getattr(args, "baseline", None):
+        from .baseline import apply_baseline
+        apply_baseline(report, args.baseline)
+        if args.fail_on_new:
+            _emit(report, args)
+            new = [r for r in report.results if r.baseline == "new"]
+            return exit_code(new, ctx.fail_on)
+    _emit(report, args)
+    return exit_code(report.results, ctx.fail_on)
+
+
+# -- commands ---------------------------------------------------------------------------
 def cmd_validate(args) -> int:
     snapshot = load_snapshot(args.snapshot, _limits(args))
     problems = snapshot.integrity_report()
@@ -30,8 +135,82 @@ def cmd_validate(args) -> int:
     return EXIT_OK
 
 
+def cmd_audit(args) -> int:
+    ctx = Context(args)
+    results = ctx.engine().audit()
+    report = ctx.report("audit", lambda r: audit_verdict(r.results, ctx.fail_on), results)
+    return _finish(report, args, ctx)
+
+
+def _find(snapshot: Snapshot, guest: str, target: str):
+    g = snapshot.guest_by_name.get(guest)
+    if g is None:
+        raise _suggest(guest, list(snapshot.guest_by_name), "guest")
+    t = snapshot.host_by_name.get(target)
+    if t is None:
+        raise _suggest(target, list(snapshot.host_by_name), "host")
+    if g["host"] == target:
+        raise UsageError(f"guest `{guest}` is already on `{target}`; choose another target")
+    return g, t
+
+
+def cmd_check(args) -> int:
+    ctx = Context(args)
+    guest, target = _find(ctx.snapshot, args.guest, args.target)
+    results = ctx.engine().check(guest, target, args.mode)
+    request = {"guest": guest["name"], "source": guest["host"], "target": target["name"], "mode": args.mode}
+    report = ctx.report("check", lambda r: check_verdict(r.results), results, request=request)
+    return _finish(report, args, ctx)
+
+
+def cmd_matrix(args) -> int:
+    ctx = Context(args)
+    waive = ctx.waivers.waive if ctx.waivers is not None else None
+    cells, results = ctx.engine().matrix(args.mode, waive=waive)
+
+    def verdict(report):
+        if any(c.verdict == "blocked" for c in cells):
+            return "blocked"
+        return "unknown" if any(c.verdict == "unknown" for c in cells) else "ready"
+    report = ctx.report("matrix", verdict, results, cells=cells)
+    return _finish(report, args, ctx)
+
+
+def cmd_rules(args) -> int:
+    ctx = Context(args, need_snapshot=False)
+    from .report.catalogue import render_catalogue
+    fmt = (args.format or ["table"])[0]
+    sys.stdout.write(render_catalogue(ctx.ruleset, fmt))
+    return EXIT_OK
+
+
+def cmd_lint(args) -> int:
+    from ._resources import builtin_rules_dir
+    builtin = builtin_rules_dir().resolve()
+    dirs = [Path(d) for d in args.dirs]
+    others = [d for d in dirs if d.resolve() != builtin]
+    ruleset = load_rules(others)
+    count = sum(1 for r in ruleset.rules if any(str(r.span.file).startswith(str(d)) for d in dirs)) \
+        if others else len(ruleset.rules)
+    print(f"{count} rule(s) checked in {len(dirs)} pack(s): no problems", file=sys.stderr)
+    return EXIT_OK
+
+
+def cmd_test(args) -> int:
+    from .ruletest import run_pack_tests
+    return run_pack_tests([Path(d) for d in args.dirs], out=sys.stdout, verbose=args.verbose)
+
+
+def cmd_explain(args) -> int:
+    from .explain import explain
+    ctx = Context(args)
+    sys.stdout.write(explain(ctx, args.rule, args.subject, args.mode))
+    return EXIT_OK
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="migcheck", description=__doc__.split(":")[0])
+    parser = argparse.ArgumentParser(prog="migcheck", description="Policy-as-code migration checks for HP vPars "
+                                     "and Integrity VM estates.")
     parser.add_argument("--version", action="version", version=f"migcheck {__version__}")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
@@ -40,15 +219,77 @@ def build_parser() -> argparse.ArgumentParser:
         p.add_argument("--max-bytes", type=int, default=DEFAULT_MAX_BYTES, metavar="N",
                        help=f"refuse input files larger than N bytes (default {DEFAULT_MAX_BYTES:,})")
 
+    def rules_args(p):
+        p.add_argument("--rules", action="append", metavar="DIR", help="an extra rule pack (repeatable)")
+        p.add_argument("--config", metavar="FILE", help="site configuration (migcheck.yaml)")
+
+    def report_args(p):
+        rules_args(p)
+        p.add_argument("--waivers", metavar="FILE", help="waivers of known findings (YAML)")
+        p.add_argument("--warn-expiring", type=int, metavar="DAYS", help="list waivers that lapse within DAYS")
+        p.add_argument("--format", action="append", metavar="FMT[:FILE]",
+                       help="table (default), json, csv, markdown, html, sarif or junit; repeatable with :FILE")
+        p.add_argument("--output", metavar="FILE", help="write the report to FILE (atomically)")
+        p.add_argument("--fail-on", choices=["error", "warning", "info", "never"], default=None,
+                       help="lowest severity that fails the run (default error)")
+        p.add_argument("--baseline", metavar="REPORT", help="an earlier JSON report: mark results new or unchanged")
+        p.add_argument("--fail-on-new", action="store_true", help="with --baseline: fail only on new findings")
+
     p = sub.add_parser("validate", help="check a snapshot's schema and integrity, nothing else")
     snapshot_arg(p)
     p.set_defaults(func=cmd_validate)
+
+    p = sub.add_parser("audit", help="run host, guest and snapshot rules over a snapshot")
+    snapshot_arg(p)
+    report_args(p)
+    p.set_defaults(func=cmd_audit)
+
+    p = sub.add_parser("check", help="can GUEST migrate to TARGET?")
+    snapshot_arg(p)
+    p.add_argument("guest", metavar="GUEST")
+    p.add_argument("target", metavar="TARGET")
+    p.add_argument("--mode", choices=["offline", "online"], default="offline")
+    report_args(p)
+    p.set_defaults(func=cmd_check)
+
+    p = sub.add_parser("matrix", help="every guest against every other VSP")
+    snapshot_arg(p)
+    p.add_argument("--mode", choices=["offline", "online"], default="offline")
+    report_args(p)
+    p.set_defaults(func=cmd_matrix)
+
+    p = sub.add_parser("explain", help="why a rule gave its result for a subject")
+    snapshot_arg(p)
+    p.add_argument("rule", metavar="RULE")
+    p.add_argument("subject", metavar="SUBJECT", nargs="*", help="host, guest, or guest and target")
+    p.add_argument("--mode", choices=["offline", "online"], default="offline")
+    rules_args(p)
+    p.add_argument("--fail-on", default=None, help=argparse.SUPPRESS)
+    p.set_defaults(func=cmd_explain)
+
+    p = sub.add_parser("rules", help="the catalogue of loaded rules")
+    rules_args(p)
+    p.add_argument("--format", action="append", choices=["table", "json", "markdown"], metavar="FMT")
+    p.add_argument("--fail-on", default=None, help=argparse.SUPPRESS)
+    p.set_defaults(func=cmd_rules)
+
+    p = sub.add_parser("lint", help="parse and check rule packs")
+    p.add_argument("dirs", metavar="DIR", nargs="+")
+    p.set_defaults(func=cmd_lint)
+
+    p = sub.add_parser("test", help="run the rule tests of packs")
+    p.add_argument("dirs", metavar="DIR", nargs="+")
+    p.add_argument("-v", "--verbose", action="store_true", help="list every case")
+    p.set_defaults(func=cmd_test)
     return parser
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
-    args = parser.parse_args(argv)
+    try:
+        args = parser.parse_args(argv)
+    except SystemExit as exc:  # argparse has printed the usage problem
+        return EXIT_BAD_INPUT if exc.code not in (0, None) else EXIT_OK
     try:
         return args.func(args)
     except LoadError as exc:
@@ -56,9 +297,15 @@ def main(argv: list[str] | None = None) -> int:
             print(problem.render(), file=sys.stderr)
         print(f"migcheck: {len(exc.problems)} problem(s)", file=sys.stderr)
         return EXIT_BAD_INPUT
+    except RuleError as exc:
+        print(exc.render(), file=sys.stderr)
+        print(f"migcheck: {len(exc.diagnostics)} problem(s) in rule packs", file=sys.stderr)
+        return EXIT_BAD_INPUT
     except UsageError as exc:
         print(f"migcheck: {exc}", file=sys.stderr)
         return EXIT_BAD_INPUT
+    except BrokenPipeError:  # e.g. `migcheck matrix ... | head`
+        return EXIT_OK
 
 
 if __name__ == "__main__":

@@ -1,0 +1,89 @@
+"""Reports: pure functions from a `Report` (results and their context) to text.
+
+One module per format; `render(report, fmt)` picks it. Every format sorts results the
+same way, so two runs on the same input give identical bytes.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from .. import __version__
+from ..findings import Result, sort_results, summarize
+
+FORMATS = ("table", "json", "csv", "markdown", "html", "sarif", "junit")
+
+
+@dataclass
+class Report:
+    command: str  # audit, check, matrix
+    verdict: str
+    results: list[Result]
+    snapshot_path: str = ""
+    snapshot_sha256: str = ""
+    site: str | None = None
+    cells: list | None = None  # matrix cells
+    request: dict | None = None  # check: guest, source, target, mode
+    rules: list = field(default_factory=list)  # CompiledRule, for descriptors and catalogues
+    manifest: dict = field(default_factory=dict)
+    fail_on: str = "error"
+    waiver_notes: list[dict] = field(default_factory=list)  # expired, stale, expiring waivers
+    locations: dict = field(default_factory=dict)  # host/guest name -> line, for reports that point into files
+
+    def __post_init__(self):
+        self.results = sort_results(self.results)
+
+    @property
+    def summary(self) -> dict:
+        out = summarize(self.results)
+        if self.cells is not None:
+            verdicts = {"ready": 0, "blocked": 0, "unknown": 0}
+            for cell in self.cells:
+                verdicts[cell.verdict] += 1
+            out["cells"] = verdicts
+        return out
+
+    def to_json(self) -> dict[str, Any]:
+        out: dict[str, Any] = {
+            "tool": {"name": "migcheck", "version": __version__},
+            "command": self.command,
+            "snapshot": {"path": self.snapshot_path, "sha256": self.snapshot_sha256, "site": self.site},
+            "verdict": self.verdict,
+        }
+        if self.request is not None:
+            out["request"] = self.request
+        out["results"] = [r.to_json() for r in self.results]
+        out["summary"] = self.summary
+        if self.cells is not None:
+            out["cells"] = [c.to_json() for c in self.cells]
+        if self.waiver_notes:
+            out["waivers"] = self.waiver_notes
+        if self.manifest:
+            out["manifest"] = self.manifest
+        return out
+
+
+def render(report: Report, fmt: str, color: bool = False) -> str:
+    if fmt == "json":
+        from .json_report import render_json
+        return render_json(report)
+    if fmt == "table":
+        from .table import render_table
+        return render_table(report, color=color)
+    if fmt == "csv":
+        from .csv_report import render_csv
+        return render_csv(report)
+    if fmt == "markdown":
+        from .markdown import render_markdown
+        return render_markdown(report)
+    if fmt == "html":
+        from .html import render_html
+        return render_html(report)
+    if fmt == "sarif":
+        from .sarif import render_sarif
+        return render_sarif(report)
+    if fmt == "junit":
+        from .junit import render_junit
+        return render_junit(report)
+    raise ValueError(f"unknown format {fmt}")

@@ -1,0 +1,220 @@
+"""Stage: compiled rules + an indexed snapshot to results.
+
+`Engine(rules, snapshot)` runs host, guest and snapshot rules for `audit`, and guest and
+migration rules for `check` and `matrix`. Each rule runs in isolation: a rule that cannot
+be evaluated yields an `error` result and the others go on.
+
+The matrix is the heavy job (guests x hosts x rules). A rule reads only some fields of
+its subjects (`CompiledRule.reads`, found statically), so two targets that agree on every
+field a rule reads get the same outcome from it, and so do two guests: each rule is run
+once per (guest class, target class) and its outcome is shared. Messages, which name the
+actual guest and target, are rendered per pair, and only for results that are reported.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from .findings import Result
+from .lang.compiler import ERROR, FAIL, NOTAPPLICABLE, CompiledRule, Outcome
+from .packs import RuleSet
+from .snapshot import Snapshot
+
+MODES = ("offline", "online")
+
+
+@dataclass(slots=True)
+class Cell:
+    guest: str
+    source: str
+    target: str
+    mode: str
+    verdict: str  # ready, blocked, unknown
+    failing: list  # rule ids of counted failures (all severities) and errors
+
+    def to_json(self) -> dict:
+        return {"guest": self.guest, "source": self.source, "target": self.target, "mode": self.mode,
+                "verdict": self.verdict, "failing": self.failing}
+
+
+def _freeze(value):
+    if type(value) is dict:
+        return tuple((k, _freeze(v)) for k, v in value.items())
+    if type(value) is list:
+        return tuple(_freeze(v) for v in value)
+    return value
+
+
+class _Classes:
+    """Class ids of objects by the fields a rule reads, so equal views share outcomes."""
+
+    def __init__(self):
+        self.frozen: dict = {}
+        self.ids: dict = {}
+
+    def field(self, obj: dict | None, name: str | None):
+        key = (id(obj), name)
+        value = self.frozen.get(key)
+        if value is None:
+            value = ("#", id(obj)) if name is None or obj is None else _freeze(obj.get(name))
+            self.frozen[key] = value
+        return value
+
+    def of(self, parts: tuple) -> int:
+        found = self.ids.get(parts)
+        if found is None:
+            found = self.ids[parts] = len(self.ids)
+        return found
+
+
+class Engine:
+    def __init__(self, rules: RuleSet, snapshot: Snapshot):
+        self.ruleset = rules
+        self.snapshot = snapshot
+        self.scope = snapshot.as_scope()
+        self.by_subject: dict[str, list[CompiledRule]] = {s: [] for s in ("host", "guest", "migration", "snapshot")}
+        for rule in rules.rules:
+            self.by_subject[rule.subject].append(rule)
+
+    # -- turning outcomes into results ------------------------------------------------
+    def _result(self, rule: CompiledRule, outcome: Outcome, subject: dict, location) -> Result:
+        status = outcome.status
+        if status == FAIL:
+            message, fix = rule.message(outcome.env), rule.fix(outcome.env)
+        elif status == ERROR:
+            message, fix = outcome.error, ""
+        elif status == NOTAPPLICABLE:
+            message, fix = f"not applicable: {rule.title}", ""
+        else:
+            message, fix = rule.title, ""
+        return Result(rule.id, rule.severity, status, subject, message, fix, rule.cite, rule.title,
+                      outcome.item, location, tags=rule.tags)
+
+    def _run(self, rule: CompiledRule, env: dict, missing: dict) -> list[Outcome]:
+        """Run a rule, or say why it cannot run when a subject it reads is not in the snapshot."""
+        for name, why in missing.items():
+            if any(n == name for n, _ in rule.reads):
+                return [Outcome(ERROR, env, "", why)]
+        return rule.run(env)
+
+    def _guest_env(self, guest: dict, mode: str | None) -> tuple[dict, dict]:
+        host = self.snapshot.host_by_name.get(guest["host"])
+        missing = {} if host is not None else {
+            "host": f"host `{guest['host']}` of guest `{guest['name']}` is not in the snapshot (see INV-UNKNOWN-HOST)",
+            "source": f"host `{guest['host']}` of guest `{guest['name']}` is not in the snapshot (see INV-UNKNOWN-HOST)"}
+        return {"guest": guest, "host": host, "snapshot": self.scope, "mode": mode}, missing
+
+    def guest_results(self, guest: dict, mode: str | None) -> list[Result]:
+        env, missing = self._guest_env(guest, mode)
+        subject = {"guest": guest["name"], "host": guest["host"]}
+        location = self.snapshot.locate(guest)
+        return [self._result(rule, o, subject, location)
+                for rule in self.by_subject["guest"] for o in self._run(rule, env, missing)]
+
+    # -- commands ---------------------------------------------------------------------
+    def audit(self) -> list[Result]:
+        """Host, guest and snapshot rules over the whole snapshot."""
+        results = []
+        for host in self.snapshot.hosts:
+            env = {"host": host, "snapshot": self.scope}
+            subject = {"host": host["name"]}
+            location = self.snapshot.locate(host)
+            for rule in self.by_subject["host"]:
+                results.extend(self._result(rule, o, subject, location) for o in rule.run(env))
+        for guest in self.snapshot.guests:
+            results.extend(self.guest_results(guest, None))
+        location = (self.snapshot.path, 1, 1)
+        for rule in self.by_subject["snapshot"]:
+            results.extend(self._result(rule, o, {}, location) for o in rule.run({"snapshot": self.scope}))
+        return results
+
+    def check(self, guest: dict, target: dict, mode: str) -> list[Result]:
+        """Guest rules for the guest, then migration rules for moving it to `target`."""
+        results = self.guest_results(guest, mode)
+        env, missing = self._guest_env(guest, mode)
+        env = {"guest": guest, "source": env["host"], "target": target, "mode": mode, "snapshot": self.scope}
+        subject = {"guest": guest["name"], "source": guest["host"], "target": target["name"], "mode": mode}
+        location = self.snapshot.locate(guest)
+        for rule in self.by_subject["migration"]:
+            results.extend(self._result(rule, o, subject, location) for o in self._run(rule, env, missing))
+        return results
+
+    def matrix(self, mode: str, *, results: bool = True, keep_passes: bool = False,
+               waive=None) -> tuple[list[Cell], list[Result]]:
+        """Every guest against every host but its own: a cell per pair, plus its results.
+
+        Failures and errors become `Result`s (passes too with `keep_passes`); with
+        `results=False` only the cells are built. `waive(result)` may attach a waiver
+        before the cell's verdict is taken.
+        """
+        snapshot = self.snapshot
+        classes = _Classes()
+        plans = []
+        for i, rule in enumerate(self.by_subject["migration"]):
+            guest_side = sorted(((n, f) for n, f in rule.reads if n in ("guest", "source")), key=str)
+            target_side = sorted((f for n, f in rule.reads if n == "target"), key=str)
+            plans.append((rule, guest_side, target_side, {}))
+        target_class = [[classes.of((i, "t") + tuple(classes.field(host, f) for f in plan[2]))
+                         for i, plan in enumerate(plans)] for host in snapshot.hosts]
+        cells: list[Cell] = []
+        kept: list[Result] = []
+        for guest in snapshot.guests:
+            guest_results = self.guest_results(guest, mode)
+            if waive:
+                for r in guest_results:
+                    waive(r)
+            if results:
+                kept.extend(r for r in guest_results if keep_passes or r.status in (FAIL, ERROR))
+            guest_failing = sorted({r.rule for r in guest_results if r.waiver is None and r.status in (FAIL, ERROR)})
+            guest_blocked = any(_blocks(r) for r in guest_results)
+            guest_unknown = any(r.status == ERROR and r.waiver is None for r in guest_results)
+            base_env, missing = self._guest_env(guest, mode)
+            source = base_env["host"]
+            location = snapshot.locate(guest) if results else None
+            guest_class = [classes.of((i, "g") + tuple(classes.field(guest if n == "guest" else source, f)
+                                                       for n, f in plan[1]))
+                           for i, plan in enumerate(plans)]
+            for t_index, target in enumerate(snapshot.hosts):
+                if target["name"] == guest["host"]:
+                    continue
+                env = {"guest": guest, "source": source, "target": target, "mode": mode, "snapshot": self.scope}
+                subject = {"guest": guest["name"], "source": guest["host"], "target": target["name"], "mode": mode}
+                blocked, unknown = guest_blocked, guest_unknown
+                failing = list(guest_failing)
+                t_class = target_class[t_index]
+                for i, (rule, _, _, cache) in enumerate(plans):
+                    key = (guest_class[i], t_class[i])
+                    outcomes = cache.get(key)
+                    if outcomes is None:
+                        outcomes = cache[key] = self._run(rule, env, missing)
+                    for o in outcomes:
+                        status = o.status
+                        if status != FAIL and status != ERROR:
+                            if keep_passes and results:
+                                kept.append(self._result(rule, _rebind(o, env), subject, location))
+                            continue
+                        if results:
+                            result = self._result(rule, _rebind(o, env), subject, location)
+                            if waive:
+                                waive(result)
+                            kept.append(result)
+                            if result.waiver is not None:
+                                continue
+                        if status == FAIL:
+                            blocked = blocked or rule.severity == "error"
+                        else:
+                            unknown = True
+                        failing.append(rule.id)
+                verdict = "blocked" if blocked else ("unknown" if unknown else "ready")
+                cells.append(Cell(guest["name"], guest["host"], target["name"], mode, verdict,
+                                  sorted(set(failing))))
+        return cells, kept
+
+
+def _blocks(result: Result) -> bool:
+    return result.counts and result.severity == "error"
+
+
+def _rebind(outcome: Outcome, env: dict) -> Outcome:
+    """A shared outcome with this pair's subjects, for rendering its message."""
+    return Outcome(outcome.status, {**outcome.env, **env}, outcome.item, outcome.error)

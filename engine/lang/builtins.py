@@ -1,0 +1,284 @@
+"""The one registry of built-in functions: their arity, static typing and implementation.
+
+The checker reads `check` (argument types to a result type, or a message saying what is
+wrong); the compiler calls `impl`. `count`, `any` and `all` also take a selection
+(`x in xs where cond`), which the compiler evaluates itself; every other function given a
+selection receives the selected items as a list.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from functools import lru_cache
+from typing import Any
+
+from .types import ANY, BOOL, INT, STRING, VERSION, Type, list_of, unify
+
+
+class EvalError(Exception):
+    """A rule could not be evaluated for one subject; becomes an `error` result."""
+
+    def __init__(self, message: str, span=None):
+        super().__init__(message)
+        self.message = message
+        self.span = span
+
+
+class Version:
+    """A release: "4.2.5", "6.1", or an HP revision string ("B.04.20.05" is 4.2.5).
+
+    Ordering is numeric per component; trailing zeros do not count ("6.1" == "6.1.0").
+    """
+
+    __slots__ = ("key", "text")
+
+    def __init__(self, key: tuple[int, ...], text: str):
+        self.key, self.text = key, text
+
+    def __eq__(self, other):
+        return isinstance(other, Version) and self.key == other.key
+
+    def __hash__(self):
+        return hash(self.key)
+
+    def __lt__(self, other):
+        return self.key < other.key
+
+    def __le__(self, other):
+        return self.key <= other.key
+
+    def __gt__(self, other):
+        return self.key > other.key
+
+    def __ge__(self, other):
+        return self.key >= other.key
+
+    def __repr__(self):
+        return f"Version({self.text!r})"
+
+    def __str__(self):
+        return self.text
+
+
+_HP_REVISION = re.compile(r"[A-Za-z]\.(\d{2})\.(\d)(\d)(?:\.(\d{2}))?\Z")
+_PLAIN = re.compile(r"[Vv]?(\d+(?:\.\d+)*)\Z")
+
+
+@lru_cache(maxsize=4096)
+def parse_version(text: str) -> Version:
+    """Parse a release string or raise `EvalError` saying why it is not one."""
+    stripped = text.strip()
+    m = _HP_REVISION.match(stripped)
+    if m:
+        major, minor, sub, patch = int(m.group(1)), int(m.group(2)), int(m.group(3)), m.group(4)
+        parts = [major, minor, sub] if not (sub == 0 and patch) else [major, minor]
+        if patch:
+            parts.append(int(patch))
+    else:
+        m = _PLAIN.match(stripped)
+        if not m:
+            raise EvalError(f"`{text}` is not a release (expected e.g. 4.2.5 or B.04.20.05)")
+        parts = [int(p) for p in m.group(1).split(".")]
+    while len(parts) > 1 and parts[-1] == 0:
+        parts.pop()
+    return Version(tuple(parts), stripped)
+
+
+def as_version(value: Any) -> Version:
+    if isinstance(value, Version):
+        return value
+    if isinstance(value, str):
+        return parse_version(value)
+    raise EvalError(f"`{render(value)}` is not a release")
+
+
+def render(value: Any) -> str:
+    """How a value reads in a message."""
+    if value is None:
+        return "(none)"
+    if value is True:
+        return "true"
+    if value is False:
+        return "false"
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    if isinstance(value, list):
+        return ", ".join(render(v) for v in value) if value else "(none)"
+    if isinstance(value, dict):
+        for key in ("name", "hwpath", "path", "vswitch", "label"):
+            if isinstance(value.get(key), str):
+                return value[key]
+        return "{" + ", ".join(f"{k}: {render(v)}" for k, v in value.items()) + "}"
+    return str(value)
+
+
+@dataclass(frozen=True)
+class Builtin:
+    name: str
+    min_args: int
+    max_args: int
+    signature: str
+    doc: str
+    check: Callable[[list[Type]], Type | str]
+    impl: Callable[..., Any]
+    nullable_args: tuple = ()  # positions that may be absent (null)
+
+
+def _list_arg(types: list[Type], what: str = "a list") -> Type | str:
+    t = types[0]
+    if t.kind == "any":
+        return ANY
+    if t.kind != "list":
+        return f"takes {what}, not {t}"
+    return t
+
+
+def _count(types):
+    t = _list_arg(types)
+    return t if isinstance(t, str) else INT
+
+
+def _len(types):
+    t = types[0]
+    return INT if t.kind in ("list", "string", "any") else f"takes a list or a string, not {t}"
+
+
+def _sum(types):
+    t = _list_arg(types, "a list of numbers")
+    if isinstance(t, str):
+        return t
+    if t.kind == "list" and t.elem.kind not in ("int", "float", "any"):
+        return f"takes a list of numbers, not {t}"
+    return t.elem.with_null(False) if t.kind == "list" else ANY
+
+
+def _minmax(types):
+    t = _list_arg(types)
+    if isinstance(t, str):
+        return t
+    if t.kind == "list" and t.elem.kind not in ("int", "float", "string", "version", "any"):
+        return f"takes a list of numbers, strings or versions, not {t}"
+    return t.elem.with_null(True) if t.kind == "list" else ANY
+
+
+def _same_list(types):
+    return _list_arg(types)
+
+
+def _bools(types):
+    t = _list_arg(types, "a list of booleans or a selection")
+    if isinstance(t, str):
+        return t
+    if t.kind == "list" and t.elem.kind not in ("bool", "any"):
+        return f"takes booleans or a selection (`x in xs: cond`), not {t}"
+    return BOOL
+
+
+def _version(types):
+    t = types[0]
+    return VERSION if t.kind in ("string", "version", "any") else f"takes a string, not {t}"
+
+
+def _default(types):
+    a, b = types
+    return unify([a.with_null(False), b])
+
+
+def _within(types):
+    for t in types:
+        if t.kind not in ("string", "version", "any", "null"):
+            return f"takes releases (strings or versions), not {t}"
+    return BOOL
+
+
+def _within_impl(value, low, below):
+    v = as_version(value)
+    return v >= as_version(low) and (below is None or v < as_version(below))
+
+
+def _string_fn(types):
+    t = types[0]
+    return STRING if t.kind in ("string", "any") else f"takes a string, not {t}"
+
+
+def _join(types):
+    t = _list_arg(types)
+    if isinstance(t, str):
+        return t
+    if types[1].kind not in ("string", "any"):
+        return f"takes a separator string, not {types[1]}"
+    return STRING
+
+
+def _first(types):
+    t = _list_arg(types)
+    return t if isinstance(t, str) else (t.elem.with_null(True) if t.kind == "list" else ANY)
+
+
+def _numbers(values):
+    for v in values:
+        if isinstance(v, bool) or not isinstance(v, (int, float)):
+            raise EvalError(f"`{render(v)}` is not a number")
+    return values
+
+
+def _min(values):
+    return min(values) if values else None
+
+
+def _max(values):
+    return max(values) if values else None
+
+
+def _distinct(values):
+    out, seen = [], set()
+    for v in values:
+        key = repr(v) if isinstance(v, (dict, list)) else v
+        if key not in seen:
+            seen.add(key)
+            out.append(v)
+    return out
+
+
+def _sorted(values):
+    try:
+        return sorted(values, key=lambda v: (v is None, v))
+    except TypeError:
+        raise EvalError("the list mixes values that cannot be ordered") from None
+
+
+def _need_str(value, fn):
+    if not isinstance(value, str):
+        raise EvalError(f"{fn}() needs a string, got `{render(value)}`")
+    return value
+
+
+BUILTINS: dict[str, Builtin] = {b.name: b for b in [
+    Builtin("count", 1, 1, "count(xs) | count(x in xs where cond)", "number of items, or of items meeting cond",
+            _count, len),
+    Builtin("len", 1, 1, "len(xs | s)", "length of a list or a string", _len, len),
+    Builtin("sum", 1, 1, "sum(xs)", "sum of numbers (0 for none)", _sum, lambda v: sum(_numbers(v))),
+    Builtin("min", 1, 1, "min(xs)", "smallest item, null for none", _minmax, _min),
+    Builtin("max", 1, 1, "max(xs)", "largest item, null for none", _minmax, _max),
+    Builtin("distinct", 1, 1, "distinct(xs)", "items without repeats, in first-seen order", _same_list, _distinct),
+    Builtin("sorted", 1, 1, "sorted(xs)", "items in ascending order", _same_list, _sorted),
+    Builtin("first", 1, 1, "first(xs)", "first item, null for none", _first, lambda v: v[0] if v else None),
+    Builtin("any", 1, 1, "any(x in xs: cond) | any(bools)", "true when cond holds for some item", _bools, any),
+    Builtin("all", 1, 1, "all(x in xs: cond) | all(bools)", "true when cond holds for every item", _bools, all),
+    Builtin("version", 1, 1, "version(s)", "a release, compared numerically (B.04.20.05 = 4.2.5)",
+            _version, as_version),
+    Builtin("within", 3, 3, "within(release, min, below)",
+            "min <= release < below, compared as releases; an absent `below` means no upper bound",
+            _within, _within_impl, nullable_args=(2,)),
+    Builtin("default", 2, 2, "default(x, fallback)", "x, or fallback when x is absent", _default,
+            lambda a, b: b if a is None else a, nullable_args=(0,)),
+    Builtin("lower", 1, 1, "lower(s)", "lower-case copy", _string_fn, lambda s: _need_str(s, "lower").lower()),
+    Builtin("upper", 1, 1, "upper(s)", "upper-case copy", _string_fn, lambda s: _need_str(s, "upper").upper()),
+    Builtin("join", 2, 2, "join(xs, sep)", "items as text, separated by sep", _join,
+            lambda xs, sep: sep.join(render(x) for x in xs)),
+]}
+
+SELECTION_FUNCTIONS = {"count", "any", "all"}
+STRING_LIST = list_of(STRING)

@@ -1,0 +1,475 @@
+"""Stage: parsed rules to checked rules, or diagnostics. Runs before any snapshot is read.
+
+`check_rules(files, tables)` types every expression against the scope of the rule's
+subject (types derived from the snapshot schema, see `types`) and the pack's data
+tables, and yields diagnostics for: unknown names, fields, functions and tables (with
+"did you mean"), wrong arity, type mismatches, comparisons that can never be true (a
+value outside an enum), invalid regular expressions, operands that may be absent where a
+value is needed, missing or repeated metadata, unused `let`s and duplicate rule ids.
+
+Null means "absent". `==` and `!=` compare with it freely; every other operator needs a
+present value, so an optional field must be guarded first (`f.label != null and ...`,
+a `when`, or `default(f.label, "")`). The checker follows such guards through `and`,
+`or`, `not`, `when` and `where`.
+"""
+
+from __future__ import annotations
+
+import difflib
+import re
+from dataclasses import dataclass, field
+
+from . import ast
+from .builtins import BUILTINS, SELECTION_FUNCTIONS
+from .diagnostics import Diagnostic, at
+from .types import ANY, BOOL, FLOAT, INT, NULL, STRING, SUBJECTS, VERSION, Type, list_of, subject_scope, unify
+
+SEVERITIES = ("error", "warning", "info")
+REQUIRED_META = ("title", "severity", "on", "message", "cite")
+SUBJECT_NAMES = {"host", "guest", "source", "target", "mode", "snapshot", "data"}
+
+
+@dataclass
+class CheckedRule:
+    rule: ast.Rule
+    types: dict[int, Type] = field(default_factory=dict)  # id(expression node) -> its type
+    reads: frozenset = frozenset()  # (name, field) pairs the rule's outcome depends on
+    pack: str = ""
+
+
+def _key(expr) -> str | None:
+    """A guardable path (`f.label`), or None for other expressions."""
+    if isinstance(expr, ast.Name):
+        return expr.name
+    if isinstance(expr, ast.Attr):
+        base = _key(expr.obj)
+        return f"{base}.{expr.field}" if base else None
+    return None
+
+
+def _facts(expr, truth: bool) -> frozenset:
+    """Paths known to be present when `expr` evaluates to `truth`."""
+    if isinstance(expr, ast.Compare) and expr.op in ("==", "!="):
+        sides = (expr.left, expr.right)
+        for this, other in (sides, sides[::-1]):
+            if isinstance(other, ast.Literal) and other.value is None and _key(this):
+                present = (expr.op == "!=") == truth
+                return frozenset({_key(this)}) if present else frozenset()
+            if isinstance(other, ast.Literal) and other.value is not None and expr.op == "==" and truth and _key(this):
+                return frozenset({_key(this)})
+        return frozenset()
+    if isinstance(expr, ast.Logic):
+        if (expr.op == "and") == truth:
+            return _facts(expr.left, truth) | _facts(expr.right, truth)
+        return _facts(expr.left, truth) & _facts(expr.right, truth)
+    if isinstance(expr, ast.Not):
+        return _facts(expr.operand, not truth)
+    return frozenset()
+
+
+class _Scope:
+    def __init__(self, names: dict[str, Type], facts: frozenset = frozenset()):
+        self.names = names
+        self.facts = facts
+
+    def bind(self, name: str, t: Type) -> _Scope:
+        return _Scope({**self.names, name: t}, self.facts - {name} - {f for f in self.facts if f.startswith(name + ".")})
+
+    def know(self, facts: frozenset) -> _Scope:
+        return _Scope(self.names, self.facts | facts) if facts else self
+
+
+class Checker:
+    """Types one rule's expressions; collects diagnostics rather than raising."""
+
+    def __init__(self, tables: dict[str, Type], diagnostics: list[Diagnostic]):
+        self.tables = tables
+        self.diags = diagnostics
+        self.types: dict[int, Type] = {}
+        self.used: set[str] = set()
+
+    def error(self, span, code, message, help=""):
+        self.diags.append(at(span, code, message, help))
+
+    # -- expressions -----------------------------------------------------------------
+    def expr(self, node, scope: _Scope) -> Type:
+        t = getattr(self, "check_" + type(node).__name__)(node, scope)
+        if t.nullable and _key(node) in scope.facts:
+            t = t.with_null(False)
+        self.types[id(node)] = t
+        return t
+
+    def check_Literal(self, node, scope):
+        v = node.value
+        if v is None:
+            return NULL
+        if isinstance(v, bool):
+            return BOOL
+        if isinstance(v, int):
+            return INT
+        if isinstance(v, float):
+            return FLOAT
+        return STRING
+
+    def check_ListExpr(self, node, scope):
+        items = [self.expr(i, scope) for i in node.items]
+        return list_of(unify(items) if items else ANY)
+
+    def check_Name(self, node, scope):
+        if node.name == "data":
+            self.error(node.span, "unknown-table", "`data` needs a table name: `data.NAME`",
+                       _tables_help(self.tables))
+            return ANY
+        t = scope.names.get(node.name)
+        if t is None:
+            candidates = list(scope.names) + ["data"]
+            close = difflib.get_close_matches(node.name, candidates, n=1)
+            help = f"did you mean `{close[0]}`?" if close else "names here: " + ", ".join(f"`{c}`" for c in candidates)
+            self.error(node.span, "unknown-name", f"unknown name `{node.name}`", help)
+            return ANY
+        self.used.add(node.name)
+        return t
+
+    def check_Attr(self, node, scope):
+        if isinstance(node.obj, ast.Name) and node.obj.name == "data":
+            t = self.tables.get(node.field)
+            if t is None:
+                close = difflib.get_close_matches(node.field, list(self.tables), n=1)
+                self.error(node.span, "unknown-table", f"unknown data table `{node.field}`",
+                           f"did you mean `{close[0]}`?" if close else _tables_help(self.tables))
+                return ANY
+            self.types[id(node.obj)] = ANY
+            return t
+        base = self.expr(node.obj, scope)
+        return self._field(base, node, scope)
+
+    def _field(self, base: Type, node, scope) -> Type:
+        if base.kind == "any":
+            return ANY
+        if base.kind == "list":
+            inner = self._field(base.elem, node, scope)
+            flat = inner.elem if inner.kind == "list" else inner
+            return list_of(flat.with_null(False))  # mapping skips absent values
+        if base.kind != "object":
+            self.error(node.span, "type-mismatch", f"{base} has no fields; `.{node.field}` cannot apply")
+            return ANY
+        t = base.field(node.field)
+        if t is None:
+            names = base.field_names()
+            close = difflib.get_close_matches(node.field, names, n=1)
+            help = f"did you mean `{close[0]}`?" if close else "fields: " + ", ".join(f"`{n}`" for n in names)
+            self.error(node.span, "unknown-field", f"{base.name} has no field `{node.field}`", help)
+            return ANY
+        return t.with_null(t.nullable or base.nullable)
+
+    def check_Neg(self, node, scope):
+        t = self.expr(node.operand, scope)
+        self._need_number(t, node.operand, "`-`")
+        return t if t.numeric else ANY
+
+    def check_Not(self, node, scope):
+        self._need_bool(self.expr(node.operand, scope), node.operand, "`not`")
+        return BOOL
+
+    def check_Logic(self, node, scope):
+        self._need_bool(self.expr(node.left, scope), node.left, f"`{node.op}`")
+        inner = scope.know(_facts(node.left, node.op == "and"))
+        self._need_bool(self.expr(node.right, inner), node.right, f"`{node.op}`")
+        return BOOL
+
+    def check_Compare(self, node, scope):
+        left, right = self.expr(node.left, scope), self.expr(node.right, scope)
+        op = node.op
+        if op in ("==", "!="):
+            self._comparable(left, right, node)
+            return BOOL
+        if op in ("in", "not in"):
+            if right.kind not in ("list", "string", "any"):
+                self.error(node.right.span if hasattr(node.right, "span") else node.span, "type-mismatch",
+                           f"`{op}` needs a list or a string on its right, not {right}")
+                return BOOL
+            self._need_present(right, node.right, f"`{op}`")
+            if right.kind == "list":
+                self._comparable(left, right.elem, node)
+                if isinstance(node.right, ast.ListExpr):
+                    for item in node.right.items:
+                        self._enum_literal(left, node.left, item)
+            elif right.kind == "string":
+                self._need_present(left, node.left, f"`{op}`")
+            return BOOL
+        if op == "matches":
+            self._need_present(left, node.left, "`matches`")
+            if left.kind not in ("string", "any"):
+                self.error(node.span, "type-mismatch", f"`matches` needs a string on its left, not {left}")
+            if isinstance(node.right, ast.Literal) and isinstance(node.right.value, str):
+                try:
+                    re.compile(node.right.value)
+                except re.error as exc:
+                    self.error(node.right.span, "invalid-regex", f"invalid regular expression: {exc}",
+                               "patterns use Python `re` syntax and must match the whole value")
+            elif right.kind not in ("string", "any"):
+                self.error(node.span, "type-mismatch", f"`matches` needs a pattern string, not {right}")
+            return BOOL
+        # ordering
+        self._need_present(left, node.left, f"`{op}`")
+        self._need_present(right, node.right, f"`{op}`")
+        kinds = {left.kind, right.kind} - {"any"}
+        if kinds <= {"int", "float"} or kinds <= {"version", "string"} or not kinds:
+            if kinds == {"string"}:
+                for side, t in ((node.left, left), (node.right, right)):
+                    if isinstance(side, ast.Attr) and side.field == "version":
+                        self.error(side.span, "version-as-string",
+                                   f"`{_key(side) or side.field}` is a release compared as text (\"10.1\" < \"9.1\")",
+                                   f"compare releases with `version({_key(side) or '...'})`")
+                        break
+            return BOOL
+        self.error(node.span, "type-mismatch", f"cannot order {left} and {right} with `{op}`")
+        return BOOL
+
+    def check_Arith(self, node, scope):
+        left, right = self.expr(node.left, scope), self.expr(node.right, scope)
+        self._need_present(left, node.left, f"`{node.op}`")
+        self._need_present(right, node.right, f"`{node.op}`")
+        if node.op == "+" and left.kind == "string" and right.kind == "string":
+            return STRING
+        for t, side in ((left, node.left), (right, node.right)):
+            if t.kind not in ("int", "float", "any"):
+                self.error(_span(side), "type-mismatch", f"`{node.op}` needs numbers, not {t}")
+                return ANY
+        if "any" in (left.kind, right.kind):
+            return ANY
+        return INT if left.kind == right.kind == "int" and node.op != "/" else FLOAT
+
+    def check_Call(self, node, scope):
+        fn = BUILTINS.get(node.func)
+        if fn is None:
+            close = difflib.get_close_matches(node.func, list(BUILTINS), n=1)
+            self.error(node.span, "unknown-function", f"unknown function `{node.func}`",
+                       f"did you mean `{close[0]}`?" if close else "functions: " + ", ".join(sorted(BUILTINS)))
+            for arg in node.args:
+                if not isinstance(arg, ast.Selection):
+                    self.expr(arg, scope)
+            return ANY
+        if not fn.min_args <= len(node.args) <= fn.max_args:
+            want = str(fn.min_args) if fn.min_args == fn.max_args else f"{fn.min_args} to {fn.max_args}"
+            self.error(node.span, "arity", f"`{node.func}` takes {want} argument(s), not {len(node.args)}",
+                       f"usage: {fn.signature}")
+            return ANY
+        types = []
+        for arg in node.args:
+            if isinstance(arg, ast.Selection):
+                source = self._selection(arg, scope)
+                types.append(source)
+                if node.func in ("any", "all"):
+                    types[-1] = list_of(BOOL)
+            else:
+                t = self.expr(arg, scope)
+                types.append(t)
+        for i, (arg, t) in enumerate(zip(node.args, types)):
+            if i not in fn.nullable_args and not isinstance(arg, ast.Selection):
+                self._need_present(t, arg, f"`{node.func}()`")
+        result = fn.check(types)
+        if isinstance(result, str):
+            self.error(node.span, "type-mismatch", f"`{node.func}` {result}", f"usage: {fn.signature}")
+            return ANY
+        return result
+
+    def _selection(self, sel: ast.Selection, scope: _Scope) -> Type:
+        source = self.expr(sel.source, scope)
+        elem = self._iterable(source, sel.source, sel.var, scope)
+        inner = scope.bind(sel.var, elem)
+        self._need_bool(self.expr(sel.cond, inner), sel.cond, "`where`")
+        return list_of(elem)
+
+    def check_Comprehension(self, node, scope):
+        source = self.expr(node.source, scope)
+        elem = self._iterable(source, node.source, node.var, scope)
+        inner = scope.bind(node.var, elem)
+        if node.cond is not None:
+            self._need_bool(self.expr(node.cond, inner), node.cond, "`where`")
+            inner = inner.know(_facts(node.cond, True))
+        return list_of(self.expr(node.expr, inner))
+
+    def _iterable(self, t: Type, node, var: str, scope: _Scope) -> Type:
+        if var in scope.names:
+            self.error(_span(node), "shadowed-name", f"`{var}` is already bound here", "choose another name")
+        if t.kind == "any":
+            return ANY
+        if t.kind != "list":
+            self.error(_span(node), "type-mismatch", f"expected a list to iterate over, not {t}")
+            return ANY
+        self._need_present(t, node, "iteration")
+        return t.elem
+
+    # -- helpers ---------------------------------------------------------------------
+    def _need_present(self, t: Type, node, what: str) -> None:
+        if t.nullable and t.kind != "any":
+            key = _key(node)
+            shown = f"`{key}`" if key else "this value"
+            self.error(_span(node), "nullable-operand", f"{shown} may be absent, and {what} needs a value",
+                       f"guard it with `{key or 'x'} != null and ...`, or use `default({key or 'x'}, ...)`")
+
+    def _need_bool(self, t: Type, node, what: str) -> None:
+        if t.kind not in ("bool", "any"):
+            self.error(_span(node), "type-mismatch", f"{what} needs a boolean, not {t}")
+        else:
+            self._need_present(t, node, what)
+
+    def _need_number(self, t: Type, node, what: str) -> None:
+        if t.kind not in ("int", "float", "any"):
+            self.error(_span(node), "type-mismatch", f"{what} needs a number, not {t}")
+        else:
+            self._need_present(t, node, what)
+
+    def _comparable(self, a: Type, b: Type, node) -> None:
+        kinds = {a.kind, b.kind} - {"any", "null"}
+        if len(kinds) > 1 and not kinds <= {"int", "float"} and not kinds <= {"string", "version"}:
+            self.error(node.span, "type-mismatch", f"comparing {a} with {b} is never true")
+            return
+        for this, other, t in ((node.left, node.right, a), (node.right, node.left, b)):
+            self._enum_literal(t, this, other)
+
+    def _enum_literal(self, t: Type, subject, literal) -> None:
+        if t.enum and isinstance(literal, ast.Literal) and isinstance(literal.value, str) and literal.value not in t.enum:
+            close = difflib.get_close_matches(literal.value, sorted(t.enum), n=1)
+            name = _key(subject) or "the value"
+            self.error(literal.span, "impossible-comparison",
+                       f"`{name}` is {t.with_null(False)}; it is never `{literal.value}`",
+                       f"did you mean `{close[0]}`?" if close else "")
+
+
+def _span(node):
+    while isinstance(node, (ast.Compare, ast.Arith, ast.Logic)):
+        node = node.left
+    return node.span
+
+
+def _tables_help(tables: dict) -> str:
+    return "tables: " + ", ".join(f"`{t}`" for t in sorted(tables)) if tables else "this pack has no data tables"
+
+
+def check_rule(rule: ast.Rule, tables: dict[str, Type], diags: list[Diagnostic]) -> CheckedRule:
+    """Check one rule's metadata and body; append its diagnostics to `diags`."""
+    seen: dict[str, ast.Meta] = {}
+    for m in rule.meta:
+        if m.key in seen:
+            diags.append(at(m.span, "duplicate-clause", f"rule `{rule.id}` has a second `{m.key}`",
+                            f"the first is at line {seen[m.key].span.line}"))
+        seen.setdefault(m.key, m)
+    for key in REQUIRED_META:
+        if key not in seen:
+            diags.append(at(rule.span, "missing-metadata", f"rule `{rule.id}` has no `{key}`",
+                            _META_HELP[key]))
+    severity = seen.get("severity")
+    if severity and severity.value not in SEVERITIES:
+        close = difflib.get_close_matches(severity.value, SEVERITIES, n=1)
+        diags.append(at(severity.value_span, "unknown-severity", f"unknown severity `{severity.value}`",
+                        f"did you mean `{close[0]}`?" if close else "severities: error, warning, info"))
+    subject = seen.get("on")
+    subject_name = "migration"
+    if subject:
+        if subject.value not in SUBJECTS:
+            close = difflib.get_close_matches(subject.value, SUBJECTS, n=1)
+            diags.append(at(subject.value_span, "unknown-subject", f"unknown subject `{subject.value}`",
+                            f"did you mean `{close[0]}`?" if close else "subjects: " + ", ".join(SUBJECTS)))
+        else:
+            subject_name = subject.value
+    checker = Checker(tables, diags)
+    scope = _Scope(dict(subject_scope(subject_name)))
+    requires = [s for s in rule.steps if isinstance(s, ast.Require)]
+    if not requires:
+        diags.append(at(rule.span, "missing-metadata", f"rule `{rule.id}` has no `require`",
+                        "add `require CONDITION`: what must hold for the rule to pass"))
+    for extra in requires[1:]:
+        diags.append(at(extra.span, "duplicate-clause", f"rule `{rule.id}` has a second `require`",
+                        "join the conditions with `and`"))
+    lets: dict[str, ast.Let] = {}
+    after_require = False
+    for step in rule.steps:
+        if after_require:
+            diags.append(at(step.span, "unreachable", f"`{_step_name(step)}` after `require` has no effect",
+                            "move it before `require`"))
+            continue
+        if isinstance(step, ast.When):
+            checker._need_bool(checker.expr(step.expr, scope), step.expr, "`when`")
+            scope = scope.know(_facts(step.expr, True))
+        elif isinstance(step, ast.For):
+            source = checker.expr(step.source, scope)
+            elem = checker._iterable(source, step.source, step.var, scope)
+            scope = scope.bind(step.var, elem)
+            if step.cond is not None:
+                checker._need_bool(checker.expr(step.cond, scope), step.cond, "`where`")
+                scope = scope.know(_facts(step.cond, True))
+        elif isinstance(step, ast.Let):
+            if step.name in scope.names:
+                diags.append(at(step.span, "shadowed-name", f"`{step.name}` is already bound here",
+                                "choose another name"))
+            t = checker.expr(step.expr, scope)
+            scope = scope.bind(step.name, t)
+            lets[step.name] = step
+        elif isinstance(step, ast.Require):
+            checker._need_bool(checker.expr(step.expr, scope), step.expr, "`require`")
+            after_require = True
+    for key in ("message", "fix"):
+        template = seen.get(key)
+        if template is not None:
+            for part in template.value.parts:
+                if not isinstance(part, str):
+                    checker.expr(part, scope)
+    for name, step in lets.items():
+        if name not in checker.used:
+            diags.append(at(step.span, "unused-let", f"`{name}` is never used",
+                            "remove the `let`, or use it in `require`, `message` or `fix`"))
+    return CheckedRule(rule, checker.types, _reads(rule))
+
+
+_META_HELP = {
+    "title": 'add `title "What the rule checks, in one line"`',
+    "severity": "add `severity error`, `severity warning` or `severity info`",
+    "on": "add `on host`, `on guest`, `on migration` or `on snapshot`",
+    "message": 'add `message "what failed, with {values}"`',
+    "cite": 'add `cite "the source of the constraint (guide, section, table)"`',
+}
+
+
+def _step_name(step) -> str:
+    return {ast.When: "when", ast.For: "for", ast.Let: "let", ast.Require: "require"}[type(step)]
+
+
+def _reads(rule: ast.Rule) -> frozenset:
+    """The subject fields the rule's status depends on: (name, field), or (name, None) for all of it.
+
+    Messages and fixes are left out: they are rendered per subject, after the status.
+    """
+    roots = {"host", "guest", "source", "target", "mode", "snapshot"}
+    reads = set()
+    stack = []
+    for step in rule.steps:
+        stack.extend([step.source, step.cond] if isinstance(step, ast.For) else [step.expr])
+    while stack:
+        node = stack.pop()
+        if isinstance(node, ast.Attr) and isinstance(node.obj, ast.Name) and node.obj.name in roots:
+            reads.add((node.obj.name, node.field))
+        elif isinstance(node, ast.Name) and node.name in roots:
+            reads.add((node.name, None))
+        elif node is not None:
+            stack.extend(ast.children(node))
+    return frozenset(reads)
+
+
+def check_rules(files: list[ast.RuleFile], tables: dict[str, Type]) -> tuple[list[CheckedRule], list[Diagnostic]]:
+    """Check every rule of every file; duplicate ids across files and packs are errors."""
+    diags: list[Diagnostic] = []
+    checked: list[CheckedRule] = []
+    first: dict[str, ast.Rule] = {}
+    for f in files:
+        for rule in f.rules:
+            if rule.id in first:
+                other = first[rule.id]
+                diags.append(at(rule.span, "duplicate-rule", f"rule `{rule.id}` is already defined at {other.span}",
+                                "rule ids are unique across packs: a site rule cannot replace a built-in one; "
+                                "disable the built-in rule in the site configuration and give yours a new id"))
+                continue
+            first[rule.id] = rule
+            checked.append(check_rule(rule, tables, diags))
+    return checked, diags

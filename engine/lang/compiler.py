@@ -1,0 +1,510 @@
+"""Stage: checked rules to Python closures. Compile once per pack, evaluate many times.
+
+`compile_rule(checked, tables)` returns a `CompiledRule` whose `run(env)` yields one
+`Outcome` per `for` binding: pass, fail, notapplicable or error. Every expression node
+becomes a closure over its children's closures; nothing of the rule's text is ever
+passed to `eval` or `exec`. Static types from the checker pick the cheaper closure where
+a value cannot be absent, and turn string literals compared with releases into
+`Version`s once, here.
+"""
+
+from __future__ import annotations
+
+import operator
+import re
+from dataclasses import dataclass, field
+from functools import lru_cache
+from typing import Any, Callable
+
+from . import ast
+from .builtins import BUILTINS, EvalError, Version, as_version, parse_version, render
+from .checker import CheckedRule
+from .types import ANY, Type
+
+Fn = Callable[[dict], Any]
+
+PASS, FAIL, NOTAPPLICABLE, ERROR = "pass", "fail", "notapplicable", "error"
+
+
+@dataclass(slots=True)
+class Outcome:
+    status: str
+    env: dict  # the bindings it was decided with (subject names, for variables, lets)
+    item: str = ""  # the `for` binding, readable ("lan_pub")
+    error: str = ""  # for status error: what went wrong, located
+
+
+@dataclass
+class CompiledRule:
+    id: str
+    title: str
+    severity: str
+    subject: str
+    cite: str
+    tags: tuple
+    span: ast.Span
+    rule: ast.Rule
+    reads: frozenset
+    pack: str
+    run: Callable[[dict], list[Outcome]]
+    message: Callable[[dict], str]
+    fix: Callable[[dict], str]
+    checked: CheckedRule = field(repr=False, default=None)
+    compiled: dict = field(repr=False, default_factory=dict)  # id(node) -> closure, for explain
+
+
+@lru_cache(maxsize=1024)
+def _regex(pattern: str) -> re.Pattern:
+    try:
+        return re.compile(pattern)
+    except re.error as exc:
+        raise EvalError(f"invalid regular expression `{pattern}`: {exc}") from None
+
+
+def _where(node) -> str:
+    span = node.span if not isinstance(node, (ast.Compare, ast.Arith, ast.Logic)) else node.span
+    return f"{span}"
+
+
+def _describe(node) -> str:
+    key = _path(node)
+    return f"`{key}`" if key else "a value"
+
+
+def _path(node) -> str | None:
+    if isinstance(node, ast.Name):
+        return node.name
+    if isinstance(node, ast.Attr):
+        base = _path(node.obj)
+        return f"{base}.{node.field}" if base else None
+    return None
+
+
+_ORDER = {"<": operator.lt, "<=": operator.le, ">": operator.gt, ">=": operator.ge}
+
+
+def _map_field(items: list, name: str) -> list:
+    """`xs.name` over a list: the present values, lists flattened one level."""
+    out = []
+    for item in items:
+        if type(item) is not dict:
+            if item is None:
+                continue
+            raise EvalError(f"`{render(item)}` has no field `{name}`")
+        value = item.get(name)
+        if value is None:
+            continue
+        if type(value) is list:
+            out.extend(value)
+        else:
+            out.append(value)
+    return out
+
+
+class Compiler:
+    def __init__(self, checked: CheckedRule, tables: dict[str, list]):
+        self.types = checked.types
+        self.tables = tables
+        self.closures: dict[int, Fn] = {}
+
+    def type(self, node) -> Type:
+        return self.types.get(id(node), ANY)
+
+    def compile(self, node) -> Fn:
+        fn = getattr(self, "compile_" + type(node).__name__)(node)
+        self.closures[id(node)] = fn
+        return fn
+
+    def compile_Literal(self, node):
+        value = node.value
+        return lambda env: value
+
+    def compile_ListExpr(self, node):
+        items = [self.compile(i) for i in node.items]
+        if all(isinstance(i, ast.Literal) for i in node.items):
+            constant = [i.value for i in node.items]
+            return lambda env: constant
+        return lambda env: [f(env) for f in items]
+
+    def compile_Name(self, node):
+        name = node.name
+        return lambda env: env[name]
+
+    def compile_Attr(self, node):
+        name = node.field
+        if isinstance(node.obj, ast.Name) and node.obj.name == "data":
+            rows = self.tables[name]
+            return lambda env: rows
+        base_type = self.type(node.obj)
+        obj = self.compile(node.obj)
+        if base_type.kind == "object" and not base_type.nullable and base_type.fields is not None:
+            if isinstance(node.obj, ast.Name):
+                var = node.obj.name
+                return lambda env: env[var].get(name)
+            return lambda env: obj(env).get(name)
+        if base_type.kind == "list":
+            return lambda env: _map_field(obj(env), name)
+
+        def attr(env):
+            value = obj(env)
+            kind = type(value)
+            if kind is dict:
+                return value.get(name)
+            if value is None:
+                return None
+            if kind is list:
+                return _map_field(value, name)
+            raise EvalError(f"{_describe(node.obj)} is `{render(value)}`, which has no field `{name}`", node.span)
+        return attr
+
+    def _present(self, fn: Fn, node) -> Fn:
+        """Wrap `fn` to raise a located error when it yields null, unless the type rules it out."""
+        if not self.type(node).nullable:
+            return fn
+        what = _describe(node)
+        span = node.span if hasattr(node, "span") else None
+
+        def present(env):
+            value = fn(env)
+            if value is None:
+                raise EvalError(f"{what} is absent", span)
+            return value
+        return present
+
+    def compile_Neg(self, node):
+        operand = self._present(self.compile(node.operand), node.operand)
+
+        def neg(env):
+            value = operand(env)
+            if isinstance(value, bool) or not isinstance(value, (int, float)):
+                raise EvalError(f"`-` needs a number, got `{render(value)}`", node.span)
+            return -value
+        return neg
+
+    def compile_Not(self, node):
+        operand = self._bool(node.operand)
+        return lambda env: not operand(env)
+
+    def _bool(self, node) -> Fn:
+        fn = self.compile(node)
+        if self.type(node).kind == "bool" and not self.type(node).nullable:
+            return fn
+        what = _describe(node)
+
+        def boolean(env):
+            value = fn(env)
+            if value is True or value is False:
+                return value
+            raise EvalError(f"{what} is `{render(value)}`, not true or false", node.span if hasattr(node, "span") else None)
+        return boolean
+
+    def compile_Logic(self, node):
+        left, right = self._bool(node.left), self._bool(node.right)
+        if node.op == "and":
+            return lambda env: left(env) and right(env)
+        return lambda env: left(env) or right(env)
+
+    def _versions(self, node) -> tuple[Fn, Fn] | None:
+        """For a comparison involving a release: both sides as `Version` closures."""
+        lt, rt = self.type(node.left), self.type(node.right)
+        if "version" not in (lt.kind, rt.kind):
+            return None
+        sides = []
+        for side in (node.left, node.right):
+            if isinstance(side, ast.Literal) and isinstance(side.value, str):
+                try:
+                    constant = parse_version(side.value)
+                except EvalError as exc:
+                    raise EvalError(exc.message, side.span) from None
+                sides.append(lambda env, c=constant: c)
+            else:
+                fn = self._present(self.compile(side), side)
+                sides.append(lambda env, f=fn: as_version(f(env)))
+        return sides[0], sides[1]
+
+    def compile_Compare(self, node):
+        op = node.op
+        versions = self._versions(node) if op not in ("in", "not in", "matches") else None
+        if versions is not None:
+            left, right = versions
+            compare = {"==": operator.eq, "!=": operator.ne, **_ORDER}[op]
+            span = node.span
+
+            def version_compare(env):
+                try:
+                    return compare(left(env), right(env))
+                except EvalError as exc:
+                    raise EvalError(exc.message, exc.span or span) from None
+            return version_compare
+        if op in ("==", "!="):
+            left, right = self.compile(node.left), self.compile(node.right)
+            if op == "==":
+                return lambda env: left(env) == right(env)
+            return lambda env: left(env) != right(env)
+        if op in ("in", "not in"):
+            left = self.compile(node.left)
+            right = self._present(self.compile(node.right), node.right)
+            negate = op == "not in"
+            if isinstance(node.right, ast.ListExpr) and all(isinstance(i, ast.Literal) for i in node.right.items):
+                members = frozenset(i.value for i in node.right.items)
+                if negate:
+                    return lambda env: left(env) not in members
+                return lambda env: left(env) in members
+
+            def membership(env):
+                container = right(env)
+                needle = left(env)
+                if isinstance(container, str):
+                    if not isinstance(needle, str):
+                        raise EvalError(f"`{op}` a string needs a string, got `{render(needle)}`", node.span)
+                    found = needle in container
+                elif isinstance(container, list):
+                    found = needle in container
+                else:
+                    raise EvalError(f"`{op}` needs a list or a string, got `{render(container)}`", node.span)
+                return found != negate
+            return membership
+        if op == "matches":
+            left = self._present(self.compile(node.left), node.left)
+            if isinstance(node.right, ast.Literal) and isinstance(node.right.value, str):
+                pattern = re.compile(node.right.value)
+                get_pattern = lambda env: pattern  # noqa: E731
+            else:
+                right = self._present(self.compile(node.right), node.right)
+                get_pattern = lambda env: _regex(right(env))  # noqa: E731
+
+            def matches(env):
+                value = left(env)
+                if not isinstance(value, str):
+                    raise EvalError(f"{_describe(node.left)} is `{render(value)}`, not a string", node.span)
+                return get_pattern(env).fullmatch(value) is not None
+            return matches
+        compare = _ORDER[op]
+        left = self._present(self.compile(node.left), node.left)
+        right = self._present(self.compile(node.right), node.right)
+
+        def order(env):
+            a, b = left(env), right(env)
+            try:
+                return compare(a, b)
+            except TypeError:
+                raise EvalError(f"cannot order `{render(a)}` and `{render(b)}` with `{op}`", node.span) from None
+        return order
+
+    def compile_Arith(self, node):
+        left = self._present(self.compile(node.left), node.left)
+        right = self._present(self.compile(node.right), node.right)
+        op = {"+": operator.add, "-": operator.sub, "*": operator.mul, "/": operator.truediv, "%": operator.mod}[node.op]
+        symbol = node.op
+
+        def arith(env):
+            a, b = left(env), right(env)
+            try:
+                if isinstance(a, bool) or isinstance(b, bool):
+                    raise TypeError
+                if isinstance(a, str) != isinstance(b, str) or (isinstance(a, str) and symbol != "+"):
+                    raise TypeError
+                return op(a, b)
+            except ZeroDivisionError:
+                raise EvalError(f"division by zero in `{symbol}`", node.span) from None
+            except TypeError:
+                raise EvalError(f"cannot compute `{render(a)} {symbol} {render(b)}`", node.span) from None
+        return arith
+
+    def _iterate(self, source_node) -> Fn:
+        source = self._present(self.compile(source_node), source_node)
+        what = _describe(source_node)
+
+        def items(env):
+            value = source(env)
+            if type(value) is not list:
+                raise EvalError(f"{what} is `{render(value)}`, not a list", getattr(source_node, "span", None))
+            return value
+        return items
+
+    def _selection(self, sel: ast.Selection) -> tuple[Fn, Fn, str]:
+        return self._iterate(sel.source), self._bool(sel.cond), sel.var
+
+    def compile_Call(self, node):
+        fn = BUILTINS[node.func]
+        if len(node.args) == 1 and isinstance(node.args[0], ast.Selection):
+            source, cond, var = self._selection(node.args[0])
+
+            def selected(env):
+                saved = env.get(var, _UNSET)
+                try:
+                    out = []
+                    for item in source(env):
+                        env[var] = item
+                        if cond(env):
+                            out.append(item)
+                    return out
+                finally:
+                    _restore(env, var, saved)
+
+            if node.func == "count":
+                return lambda env: len(selected(env))
+            if node.func in ("any", "all"):
+                want = node.func == "any"
+
+                def quantifier(env):
+                    saved = env.get(var, _UNSET)
+                    try:
+                        for item in source(env):
+                            env[var] = item
+                            if cond(env) == want:
+                                return want
+                        return not want
+                    finally:
+                        _restore(env, var, saved)
+                return quantifier
+            args = [selected]
+        else:
+            args = []
+            for i, arg in enumerate(node.args):
+                compiled = self.compile(arg)
+                if i not in fn.nullable_args:
+                    compiled = self._present(compiled, arg)
+                args.append(compiled)
+        impl = fn.impl
+        span = node.span
+        name = node.func
+        if len(args) == 1:
+            only = args[0]
+
+            def call1(env):
+                value = only(env)
+                try:
+                    return impl(value)
+                except EvalError as exc:
+                    raise EvalError(exc.message, exc.span or span) from None
+                except TypeError:
+                    raise EvalError(f"`{name}` cannot take `{render(value)}`", span) from None
+            return call1
+
+        def call(env):
+            values = [a(env) for a in args]
+            try:
+                return impl(*values)
+            except EvalError as exc:
+                raise EvalError(exc.message, exc.span or span) from None
+            except TypeError:
+                raise EvalError(f"`{name}` cannot take " + ", ".join(f"`{render(v)}`" for v in values), span) from None
+        return call
+
+    def compile_Comprehension(self, node):
+        source = self._iterate(node.source)
+        cond = self._bool(node.cond) if node.cond is not None else None
+        expr = self.compile(node.expr)
+        var = node.var
+
+        def comprehension(env):
+            saved = env.get(var, _UNSET)
+            try:
+                out = []
+                for item in source(env):
+                    env[var] = item
+                    if cond is None or cond(env):
+                        out.append(expr(env))
+                return out
+            finally:
+                _restore(env, var, saved)
+        return comprehension
+
+    def template(self, template: ast.Template | None) -> Callable[[dict], str]:
+        if template is None:
+            return lambda env: ""
+        parts = [p if isinstance(p, str) else self.compile(p) for p in template.parts]
+
+        def render_template(env):
+            out = []
+            for p in parts:
+                if isinstance(p, str):
+                    out.append(p)
+                    continue
+                try:
+                    out.append(render(p(env)))
+                except EvalError as exc:
+                    out.append(f"<{exc.message}>")
+                except (KeyError, TypeError, AttributeError):
+                    out.append("<?>")
+            return "".join(out)
+        return render_template
+
+
+_UNSET = object()
+
+
+def _restore(env: dict, var: str, saved: Any) -> None:
+    if saved is _UNSET:
+        env.pop(var, None)
+    else:
+        env[var] = saved
+
+
+def _item_text(names: list[str], env: dict) -> str:
+    return ", ".join(render(env[n]) for n in names)
+
+
+def compile_rule(checked: CheckedRule, tables: dict[str, list], severity: str | None = None) -> CompiledRule:
+    rule = checked.rule
+    c = Compiler(checked, tables)
+    steps = []
+    for step in rule.steps:
+        if isinstance(step, ast.When):
+            steps.append(("when", c._bool(step.expr), None, step))
+        elif isinstance(step, ast.For):
+            steps.append(("for", c._iterate(step.source), c._bool(step.cond) if step.cond else None, step))
+        elif isinstance(step, ast.Let):
+            steps.append(("let", c.compile(step.expr), None, step))
+        elif isinstance(step, ast.Require):
+            steps.append(("require", c._bool(step.expr), None, step))
+            break
+    for_vars = [s[3].var for s in steps if s[0] == "for"]
+    rule_span = rule.span
+
+    def execute(i: int, env: dict, out: list) -> None:
+        kind, fn, cond, step = steps[i]
+        if kind == "require":
+            out.append(Outcome(PASS if fn(env) else FAIL, dict(env), _item_text(for_vars, env) if for_vars else ""))
+        elif kind == "when":
+            if fn(env):
+                execute(i + 1, env, out)
+            else:
+                out.append(Outcome(NOTAPPLICABLE, dict(env), _item_text(for_vars, env) if for_vars else ""))
+        elif kind == "let":
+            env[step.name] = fn(env)
+            execute(i + 1, env, out)
+        else:
+            items = fn(env)
+            var = step.var
+            matched = 0
+            for item in items:
+                env[var] = item
+                if cond is not None and not cond(env):
+                    continue
+                matched += 1
+                execute(i + 1, env, out)
+            env.pop(var, None)
+            if not matched:
+                out.append(Outcome(NOTAPPLICABLE, dict(env), ""))
+
+    def run(env: dict) -> list[Outcome]:
+        out: list[Outcome] = []
+        local = dict(env)
+        try:
+            execute(0, local, out)
+        except EvalError as exc:
+            where = exc.span or rule_span
+            out.append(Outcome(ERROR, local, _item_text([v for v in for_vars if v in local], local),
+                               f"{exc.message} ({where})"))
+        except (TypeError, AttributeError, KeyError, ValueError, RecursionError) as exc:
+            out.append(Outcome(ERROR, local, "", f"cannot evaluate: {type(exc).__name__}: {exc} ({rule_span})"))
+        return out
+
+    return CompiledRule(
+        id=rule.id, title=rule.get("title", ""), severity=severity or rule.get("severity", "error"),
+        subject=rule.get("on", "migration"), cite=rule.get("cite", ""), tags=tuple(rule.get("tags", ())),
+        span=rule.span, rule=rule, reads=checked.reads, pack=checked.pack, run=run,
+        message=c.template(rule.get("message")), fix=c.template(rule.get("fix")), checked=checked,
+        compiled=c.closures)

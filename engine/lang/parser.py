@@ -1,0 +1,382 @@
+"""Stage: rule file text to the typed AST (`RuleFile`), or diagnostics.
+
+`parse(text, path)` returns `(RuleFile | None, [Diagnostic])`. lark's tree is turned into
+`ast` dataclasses here and never leaves this module. Syntax errors are said in words:
+what was found, what was expected, and for a missing brace which rule it should close.
+"""
+
+from __future__ import annotations
+
+import difflib
+import re
+from functools import cache
+from pathlib import Path
+
+from lark import Lark, Token, Transformer, v_args
+from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedInput, UnexpectedToken, VisitError
+
+from . import ast
+from .diagnostics import Diagnostic
+
+CLAUSES = ("title", "severity", "on", "when", "for", "let", "require", "message", "fix", "cite", "tags")
+KEYWORDS = set(CLAUSES) | {"rule", "in", "not", "and", "or", "matches", "where", "true", "false", "null"}
+
+_PUNCTUATION = {
+    "LBRACE": "`{`", "RBRACE": "`}`", "LPAR": "`(`", "RPAR": "`)`", "LSQB": "`[`", "RSQB": "`]`",
+    "COMMA": "`,`", "DOT": "`.`", "EQUAL": "`=`", "MINUS": "`-`", "COLON": "`:`",
+    "COMPARE": "a comparison", "ADD": "`+` or `-`", "MUL": "`*`, `/` or `%`",
+    "NAME": "a name", "STRING": "a string", "NUMBER": "a number", "RULE_ID": "a rule id",
+}
+
+
+@cache
+def _lark() -> Lark:
+    grammar = (Path(__file__).parent / "grammar.lark").read_text(encoding="utf-8")
+    return Lark(grammar, parser="lalr", propagate_positions=True, maybe_placeholders=True,
+                start=["start", "expr"])
+
+
+class _SyntaxProblem(Exception):
+    def __init__(self, line: int, col: int, message: str, help: str = ""):
+        self.line, self.col, self.message, self.help = line, col, message, help
+
+
+def parse(text: str, path: str = "<rules>") -> tuple[ast.RuleFile | None, list[Diagnostic]]:
+    """Parse a rule file; on a syntax error return no file and one located diagnostic."""
+    try:
+        tree = _lark().parse(text, start="start")
+        rules = _Build(path, text).transform(tree)
+    except UnexpectedInput as exc:
+        return None, [_syntax_diagnostic(exc, text, path)]
+    except VisitError as exc:
+        problem = exc.orig_exc
+        if isinstance(problem, _SyntaxProblem):
+            return None, [Diagnostic(path, problem.line, problem.col, "syntax", problem.message, problem.help)]
+        raise
+    return ast.RuleFile(path, tuple(rules), text), []
+
+
+def parse_expression(text: str, path: str = "<expr>", line: int = 1, col: int = 1) -> ast.Expr:
+    """Parse one expression whose first character sits at `line:col` of `path`."""
+    try:
+        tree = _lark().parse(text, start="expr")
+    except UnexpectedInput as exc:
+        d = _syntax_diagnostic(exc, text, path)
+        raise _SyntaxProblem(line + d.line - 1, (col + d.col - 1) if d.line == 1 else d.col, d.message, d.help)
+    return _Build(path, text, line - 1, col - 1).transform(tree)
+
+
+def _span(path: str, line: int, col: int) -> ast.Span:
+    return ast.Span(path, line, col)
+
+
+_ESCAPES = {"n": "\n", "t": "\t", '"': '"', "\\": "\\"}
+
+
+def _unquote(token: Token) -> str:
+    body = token.value[1:-1]
+    out, i = [], 0
+    while i < len(body):
+        ch = body[i]
+        if ch == "\\" and i + 1 < len(body):
+            nxt = body[i + 1]
+            if nxt not in _ESCAPES:
+                raise _SyntaxProblem(token.line, token.column + 1 + i, f"unknown escape `\\{nxt}` in a string",
+                                     'use \\" \\\\ \\n or \\t')
+            out.append(_ESCAPES[nxt])
+            i += 2
+            continue
+        out.append(ch)
+        i += 1
+    return "".join(out)
+
+
+class _Build(Transformer):
+    """lark tree to `ast` nodes. `dline`/`dcol` shift positions for expressions inside strings."""
+
+    def __init__(self, path: str, text: str, dline: int = 0, dcol: int = 0):
+        super().__init__()
+        self.path, self.text, self.dline, self.dcol = path, text, dline, dcol
+
+    def _at(self, line: int, col: int) -> ast.Span:
+        return _span(self.path, line + self.dline, col + (self.dcol if line == 1 else 0))
+
+    def _meta(self, meta) -> ast.Span:
+        return self._at(meta.line, meta.column)
+
+    def _tok(self, token: Token) -> ast.Span:
+        return self._at(token.line, token.column)
+
+    # -- file and rules ------------------------------------------------------------
+    def start(self, rules):
+        return list(rules)
+
+    @v_args(meta=True)
+    def rule(self, meta, children):
+        rule_id = children[0]
+        clauses = children[1:]
+        meta_items = tuple(c for c in clauses if isinstance(c, ast.Meta))
+        steps = tuple(c for c in clauses if not isinstance(c, ast.Meta))
+        end = _span(self.path, meta.end_line, max(1, meta.end_column - 1))
+        source = self.text[meta.start_pos:meta.end_pos]
+        return ast.Rule(str(rule_id), self._tok(rule_id), end, meta_items, steps, source)
+
+    def _meta_clause(self, key, meta, value, token):
+        return ast.Meta(key, value, self._meta(meta), self._tok(token))
+
+    @v_args(meta=True)
+    def title(self, meta, children):
+        return self._meta_clause("title", meta, "".join(_unquote(c) for c in children), children[0])
+
+    @v_args(meta=True)
+    def cite(self, meta, children):
+        return self._meta_clause("cite", meta, "".join(_unquote(c) for c in children), children[0])
+
+    @v_args(meta=True)
+    def severity(self, meta, children):
+        return self._meta_clause("severity", meta, str(children[0]), children[0])
+
+    @v_args(meta=True)
+    def subject(self, meta, children):
+        return self._meta_clause("on", meta, str(children[0]), children[0])
+
+    @v_args(meta=True)
+    def tags(self, meta, children):
+        return self._meta_clause("tags", meta, tuple(str(c) for c in children), children[0])
+
+    @v_args(meta=True)
+    def message(self, meta, children):
+        return self._meta_clause("message", meta, self._templates(children), children[0])
+
+    @v_args(meta=True)
+    def fix(self, meta, children):
+        return self._meta_clause("fix", meta, self._templates(children), children[0])
+
+    def _templates(self, tokens) -> ast.Template:
+        """Adjacent strings ("part one" "part two") make one template."""
+        parts = [p for t in tokens for p in self._template(t).parts]
+        return ast.Template(tuple(parts), self._tok(tokens[0]))
+
+    def _template(self, token: Token) -> ast.Template:
+        """Split a string into text and `{expr}` holes; `{{` and `}}` are literal braces."""
+        raw = token.value[1:-1]
+        parts: list = []
+        text: list[str] = []
+        i = 0
+        while i < len(raw):
+            ch = raw[i]
+            if raw.startswith("{{", i) or raw.startswith("}}", i):
+                text.append(ch)
+                i += 2
+            elif ch == "{":
+                end = raw.find("}", i)
+                if end < 0:
+                    raise _SyntaxProblem(token.line, token.column + 1 + i, "`{` in a message opens no `}`",
+                                         "write `{{` for a literal brace")
+                if text:
+                    parts.append(_unquote(Token("STRING", '"' + "".join(text) + '"', line=token.line,
+                                                column=token.column)))
+                    text = []
+                hole = raw[i + 1:end].replace('\\"', '"')  # a string inside a hole: {f(\"x\")}
+                if not hole.strip():
+                    raise _SyntaxProblem(token.line, token.column + 1 + i, "empty `{}` in a message",
+                                         "put an expression inside, or write `{{}}`")
+                parts.append(parse_expression(hole, self.path, token.line + self.dline,
+                                              token.column + self.dcol + 2 + i))
+                i = end + 1
+            elif ch == "}":
+                raise _SyntaxProblem(token.line, token.column + 1 + i, "`}` in a message closes no `{`",
+                                     "write `}}` for a literal brace")
+            else:
+                if ch == "\\" and i + 1 < len(raw):
+                    text.append(raw[i:i + 2])
+                    i += 2
+                    continue
+                text.append(ch)
+                i += 1
+        if text:
+            parts.append(_unquote(Token("STRING", '"' + "".join(text) + '"', line=token.line, column=token.column)))
+        return ast.Template(tuple(parts), self._tok(token))
+
+    @v_args(meta=True)
+    def when(self, meta, children):
+        return ast.When(children[0], self._meta(meta))
+
+    @v_args(meta=True)
+    def for_(self, meta, children):
+        cond = children[2] if len(children) > 2 else None
+        return ast.For(str(children[0]), children[1], cond, self._meta(meta))
+
+    @v_args(meta=True)
+    def let(self, meta, children):
+        return ast.Let(str(children[0]), children[1], self._tok(children[0]))
+
+    @v_args(meta=True)
+    def require(self, meta, children):
+        return ast.Require(children[0], self._meta(meta))
+
+    # -- expressions ---------------------------------------------------------------
+    @v_args(meta=True)
+    def or_op(self, meta, c):
+        return ast.Logic("or", c[0], c[1], self._meta(meta))
+
+    @v_args(meta=True)
+    def and_op(self, meta, c):
+        return ast.Logic("and", c[0], c[1], self._meta(meta))
+
+    @v_args(meta=True)
+    def not_op(self, meta, c):
+        return ast.Not(c[0], self._meta(meta))
+
+    def compare(self, c):
+        return ast.Compare(str(c[1]), c[0], c[2], self._tok(c[1]))
+
+    @v_args(meta=True)
+    def in_op(self, meta, c):
+        return ast.Compare("in", c[0], c[1], self._meta(meta))
+
+    @v_args(meta=True)
+    def not_in_op(self, meta, c):
+        return ast.Compare("not in", c[0], c[1], self._meta(meta))
+
+    @v_args(meta=True)
+    def matches(self, meta, c):
+        return ast.Compare("matches", c[0], c[1], self._meta(meta))
+
+    def arith(self, c):
+        return ast.Arith(str(c[1]), c[0], c[2], self._tok(c[1]))
+
+    @v_args(meta=True)
+    def neg(self, meta, c):
+        if isinstance(c[0], ast.Literal) and isinstance(c[0].value, (int, float)) and not isinstance(c[0].value, bool):
+            return ast.Literal(-c[0].value, self._meta(meta))
+        return ast.Neg(c[0], self._meta(meta))
+
+    def attr(self, c):
+        return ast.Attr(c[0], str(c[1]), self._tok(c[1]))
+
+    def number(self, c):
+        text = str(c[0])
+        return ast.Literal(float(text) if "." in text else int(text), self._tok(c[0]))
+
+    def string(self, c):
+        return ast.Literal(_unquote(c[0]), self._tok(c[0]))
+
+    @v_args(meta=True)
+    def true(self, meta, c):
+        return ast.Literal(True, self._meta(meta))
+
+    @v_args(meta=True)
+    def false(self, meta, c):
+        return ast.Literal(False, self._meta(meta))
+
+    @v_args(meta=True)
+    def null(self, meta, c):
+        return ast.Literal(None, self._meta(meta))
+
+    @v_args(meta=True)
+    def list(self, meta, c):
+        return ast.ListExpr(tuple(x for x in c if x is not None), self._meta(meta))
+
+    @v_args(meta=True)
+    def comprehension(self, meta, c):
+        cond = c[3] if len(c) > 3 else None
+        return ast.Comprehension(c[0], str(c[1]), c[2], cond, self._meta(meta))
+
+    def name(self, c):
+        return ast.Name(str(c[0]), self._tok(c[0]))
+
+    def call(self, c):
+        args = tuple(x for x in c[1:] if x is not None)
+        return ast.Call(str(c[0]), args, self._tok(c[0]))
+
+    def selection(self, c):
+        binder, cond = c
+        if not (isinstance(binder, ast.Compare) and binder.op == "in" and isinstance(binder.left, ast.Name)):
+            span = _first_span(binder)
+            raise _SyntaxProblem(span.line, span.col, "a selection starts with `NAME in LIST`",
+                                 "write e.g. `count(f in guest.dio where f.pool)`")
+        return ast.Selection(binder.left.name, binder.right, cond, binder.left.span)
+
+
+def _first_span(node) -> ast.Span:
+    """The leftmost position of an expression (binary nodes keep their operator's span)."""
+    while isinstance(node, (ast.Compare, ast.Arith, ast.Logic)):
+        node = node.left
+    return node.span
+
+
+# -- syntax errors in words ----------------------------------------------------------
+def _expected_words(expected: set[str]) -> str:
+    names = sorted(expected)
+    clause_kw = [n.lower() for n in names if n.lower() in CLAUSES]
+    words = []
+    if len(clause_kw) >= 5:
+        words.append("a clause (" + ", ".join(c for c in CLAUSES) + ")")
+        names = [n for n in names if n.lower() not in CLAUSES]
+    for n in names:
+        if n.lower() in KEYWORDS:
+            words.append(f"`{n.lower()}`")
+        elif n in _PUNCTUATION:
+            words.append(_PUNCTUATION[n])
+        elif n == "$END":
+            words.append("end of file")
+    words = list(dict.fromkeys(words))
+    if not words:
+        return "something else"
+    if len(words) > 6:
+        return "an expression or an operator"
+    return ", ".join(words[:-1]) + (" or " if len(words) > 1 else "") + words[-1]
+
+
+def _open_rule(text: str, pos: int) -> tuple[str, int, int] | None:
+    last = None
+    for m in re.finditer(r"\brule\s+([A-Z][A-Z0-9]*(?:-[A-Z0-9]+)*)\s*\{", text[:pos]):
+        last = m
+    if last is None:
+        return None
+    line = text.count("\n", 0, last.start()) + 1
+    col = last.start() - (text.rfind("\n", 0, last.start()) + 1) + 1
+    return last.group(1), line, col
+
+
+def _syntax_diagnostic(exc: UnexpectedInput, text: str, path: str) -> Diagnostic:
+    line, col = getattr(exc, "line", 1) or 1, getattr(exc, "column", 1) or 1
+    if line < 1:
+        line, col = text.count("\n") + 1, len(text) - text.rfind("\n")
+    pos = getattr(exc, "pos_in_stream", None)
+    if pos is None:
+        pos = len(text)
+    expected = set(getattr(exc, "expected", None) or getattr(exc, "allowed", None) or ())
+    if isinstance(exc, UnexpectedCharacters):
+        ch = text[pos] if pos < len(text) else ""
+        if ch == "'":
+            return Diagnostic(path, line, col, "syntax", "strings use double quotes", 'write "text"')
+        if ch == '"':
+            return Diagnostic(path, line, col, "syntax", "string is not closed on this line",
+                              'close it with `"`; join long strings as "part one" "part two"')
+        if "RULE_ID" in expected:
+            return Diagnostic(path, line, col, "syntax", "expected a rule id",
+                              "rule ids are upper-case letters, digits and dashes, e.g. `SITE-NAMING`")
+        return Diagnostic(path, line, col, "syntax", f"unexpected character `{ch}`",
+                          f"expected {_expected_words(expected)}" if expected else "")
+    token = getattr(exc, "token", None)
+    found = "end of file" if token is None or token.type == "$END" else f"`{token.value}`"
+    if isinstance(exc, (UnexpectedToken, UnexpectedEOF)) and "RBRACE" in expected and (
+            token is None or token.type in ("$END", "RULE")):
+        opened = _open_rule(text, pos if token is not None and token.type != "$END" else len(text))
+        if opened:
+            rid, rl, rc = opened
+            return Diagnostic(path, line, col, "syntax",
+                              f"expected `}}` to close rule `{rid}` opened at {rl}:{rc}, found {found}",
+                              "add `}` after the rule's last clause")
+    if token is not None and token.type == "NAME" and "TITLE" in expected:
+        close = difflib.get_close_matches(token.value, CLAUSES, n=1)
+        if close:
+            return Diagnostic(path, line, col, "syntax", f"unknown clause `{token.value}`", f"did you mean `{close[0]}`?")
+        return Diagnostic(path, line, col, "syntax", f"unexpected `{token.value}`",
+                          f"expected {_expected_words(expected)}; did the clause before it take one value too many?")
+    if token is not None and token.type != "$END" and token.value in KEYWORDS and "NAME" in expected:
+        return Diagnostic(path, line, col, "syntax", f"`{token.value}` is a keyword and cannot be used as a name",
+                          f"expected {_expected_words(expected)}")
+    return Diagnostic(path, line, col, "syntax", f"unexpected {found}", f"expected {_expected_words(expected)}")

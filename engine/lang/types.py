@@ -1,0 +1,180 @@
+"""Static types of the rule language, derived from the snapshot schema and from data tables.
+
+`subject_scope(subject)` gives the names a rule `on host|guest|migration|snapshot` sees
+and their types; `Schema types` come from `schemas/snapshot.schema.json` (not written
+here), with the resolved view laid over them: each `guest.dio` entry is a DIO function
+plus the `ip_name` of its interface, and hosts and guests carry their integrity
+`problems`. Optional fields without a schema `default` are nullable: absent is `null`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from functools import cache
+from typing import Any
+
+from .._resources import schema
+
+
+@dataclass(frozen=True)
+class Type:
+    kind: str  # string int float bool null version list object any
+    nullable: bool = False
+    enum: frozenset | None = None  # allowed values of a string
+    elem: Type | None = None  # of a list
+    name: str = ""  # of an object: host, guest, dio_function, ...
+    fields: tuple | None = None  # ((name, Type), ...); None for an open map such as attrs
+
+    def field(self, name: str) -> Type | None:
+        if self.fields is None:
+            return ANY
+        for key, value in self.fields:
+            if key == name:
+                return value
+        return None
+
+    def field_names(self) -> list[str]:
+        return [k for k, _ in self.fields or ()]
+
+    def with_null(self, nullable: bool = True) -> Type:
+        return self if self.nullable == nullable else replace(self, nullable=nullable)
+
+    @property
+    def numeric(self) -> bool:
+        return self.kind in ("int", "float")
+
+    def __str__(self) -> str:
+        if self.kind == "string" and self.enum:
+            text = "one of " + ", ".join(f"`{v}`" for v in sorted(self.enum))
+        elif self.kind == "list":
+            text = f"list of {self.elem}" if self.elem and self.elem.kind != "any" else "list"
+        elif self.kind == "object":
+            text = self.name or "mapping"
+        else:
+            text = {"string": "string", "int": "integer", "float": "number", "bool": "boolean",
+                    "null": "null", "version": "version", "any": "value"}[self.kind]
+        return f"{text} or absent" if self.nullable and self.kind not in ("null", "any") else text
+
+
+ANY = Type("any", nullable=True)
+STRING = Type("string")
+INT = Type("int")
+FLOAT = Type("float")
+BOOL = Type("bool")
+NULL = Type("null", nullable=True)
+VERSION = Type("version")
+
+
+def list_of(elem: Type) -> Type:
+    return Type("list", elem=elem)
+
+
+def obj(name: str, fields: dict[str, Type]) -> Type:
+    return Type("object", name=name, fields=tuple(fields.items()))
+
+
+def _convert(node: dict, root: dict, name: str) -> Type:
+    if "$ref" in node:
+        ref = node["$ref"].rsplit("/", 1)[1]
+        return _convert(root["$defs"][ref], root, ref)
+    if "enum" in node:
+        return Type("string", enum=frozenset(node["enum"]))
+    if "const" in node:
+        return INT if isinstance(node["const"], int) else STRING
+    kind = node.get("type")
+    if kind == "object":
+        props = node.get("properties")
+        if props is None:
+            return Type("object", name=name)  # an open map: any field, any value
+        required = set(node.get("required", []))
+        fields = {key: _convert(sub, root, key).with_null(key not in required and "default" not in sub)
+                  for key, sub in props.items()}
+        return obj(name, fields)
+    if kind == "array":
+        return list_of(_convert(node.get("items", {}), root, name))
+    return {"string": STRING, "integer": INT, "number": FLOAT, "boolean": BOOL}.get(kind, ANY)
+
+
+PROBLEM = obj("problem", {"kind": Type("string", enum=frozenset((
+    "duplicate-host", "duplicate-guest", "duplicate-hwpath", "unknown-host", "dio-missing", "dio-duplicate",
+    "dio-assigned-elsewhere", "dio-not-listed", "network-dio-unlisted"))), "message": STRING})
+
+
+@cache
+def snapshot_types() -> dict[str, Type]:
+    """host, guest, snapshot and the other object types rules can reach, from the schema."""
+    root = schema("snapshot.schema.json")
+    host = _convert(root["$defs"]["host"], root, "host")
+    host = obj("host", {**dict(host.fields), "problems": list_of(PROBLEM)})
+    function = _convert(root["$defs"]["dio_function"], root, "dio_function")
+    resolved = obj("dio_function", {**dict(function.fields), "ip_name": STRING.with_null()})
+    guest = _convert(root["$defs"]["guest"], root, "guest")
+    guest = obj("guest", {**dict(guest.fields), "dio": list_of(resolved), "problems": list_of(PROBLEM)})
+    top = _convert(root, root, "snapshot")
+    fields = dict(top.fields)
+    fields["hosts"], fields["guests"] = list_of(host), list_of(guest)
+    fields.pop("snapshot", None)
+    return {"host": host, "guest": guest, "snapshot": obj("snapshot", fields)}
+
+
+MODE = Type("string", enum=frozenset(("offline", "online")))
+SUBJECTS = ("host", "guest", "migration", "snapshot")
+
+
+def subject_scope(subject: str) -> dict[str, Type]:
+    t = snapshot_types()
+    scope = {"snapshot": t["snapshot"]}
+    if subject == "host":
+        scope["host"] = t["host"]
+    elif subject == "guest":
+        # `mode` is the migration being checked, absent during `audit`
+        scope.update(guest=t["guest"], host=t["host"], mode=MODE.with_null())
+    elif subject == "migration":
+        scope.update(guest=t["guest"], source=t["host"], target=t["host"], mode=MODE)
+    return scope
+
+
+def type_of_value(value: Any) -> Type:
+    """The type of a data-table value, inferred from the YAML."""
+    if value is None:
+        return NULL
+    if isinstance(value, bool):
+        return BOOL
+    if isinstance(value, int):
+        return INT
+    if isinstance(value, float):
+        return FLOAT
+    if isinstance(value, str):
+        return STRING
+    if isinstance(value, list):
+        return list_of(unify([type_of_value(v) for v in value]) if value else ANY)
+    if isinstance(value, dict):
+        return obj("row", {k: type_of_value(v) for k, v in value.items()})
+    return ANY
+
+
+def unify(types: list[Type]) -> Type:
+    """One type for the values of a table column or list: nullable where any is null or missing."""
+    present = [t for t in types if t.kind != "null"]
+    nullable = len(present) != len(types) or any(t.nullable for t in present)
+    if not present:
+        return NULL
+    first = present[0]
+    if all(t.kind == first.kind for t in present):
+        if first.kind == "object":
+            names = list(dict.fromkeys(k for t in present for k in t.field_names()))
+            fields = {}
+            for key in names:
+                column = [t.field(key) for t in present]
+                fields[key] = unify([c if c is not None else NULL for c in column])
+            return obj(first.name, fields).with_null(nullable)
+        if first.kind == "list":
+            return list_of(unify([t.elem for t in present])).with_null(nullable)
+        return replace(first, enum=None).with_null(nullable)
+    if all(t.numeric for t in present):
+        return FLOAT.with_null(nullable)
+    return ANY
+
+
+def table_type(rows: list) -> Type:
+    return list_of(unify([type_of_value(r) for r in rows]) if rows else ANY)

@@ -1,0 +1,40 @@
+"""The manifest every report carries, so that a report can be reproduced and audited."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from datetime import datetime, timezone
+
+from . import __version__
+from ._resources import schema_path
+
+
+def _sha256_file(path) -> str | None:
+    if not path:
+        return None
+    with open(path, "rb") as f:
+        return hashlib.sha256(f.read()).hexdigest()
+
+
+def now() -> datetime:
+    """The report time; SOURCE_DATE_EPOCH fixes it for reproducible builds and golden files."""
+    epoch = os.environ.get("SOURCE_DATE_EPOCH")
+    if epoch and epoch.isdigit():
+        return datetime.fromtimestamp(int(epoch), tz=timezone.utc)
+    return datetime.now(timezone.utc).replace(microsecond=0)
+
+
+def build_manifest(ctx) -> dict:
+    args = ctx.args
+    return {
+        "tool_version": __version__,
+        "rule_pack_sha256": ctx.ruleset.digest,
+        "schema_sha256": _sha256_file(schema_path("snapshot.schema.json")),
+        "snapshot_sha256": ctx.snapshot.doc.sha256 if ctx.snapshot else None,
+        "waivers_sha256": _sha256_file(getattr(args, "waivers", None)),
+        "config_sha256": _sha256_file(getattr(args, "config", None)),
+        "rules": len(ctx.ruleset.rules),
+        "fail_on": ctx.fail_on,
+        "generated": now().isoformat().replace("+00:00", "Z"),
+    }

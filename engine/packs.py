@@ -1,0 +1,162 @@
+"""Rule packs: directories of `*.rules`, `data/*.yaml` tables and `tests/*.yaml` rule tests.
+
+`load_rules(dirs)` parses, checks and compiles the built-in pack plus any site packs
+together and returns a `RuleSet`, or raises `RuleError` with every diagnostic of every
+pack. Data tables are YAML files (`rows:` a list, optional `description:`); a table's
+row type is inferred from its rows, so rules that read a misspelt column fail the check.
+Site configuration (severity overrides, disabled rules, extra rows) is applied here.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from ._resources import builtin_rules_dir
+from .document import LoadError, load_document
+from .lang import ast
+from .lang.checker import check_rules
+from .lang.compiler import CompiledRule, compile_rule
+from .lang.diagnostics import Diagnostic, RuleError
+from .lang.parser import parse
+from .lang.types import Type, table_type, type_of_value, unify
+
+
+@dataclass
+class Pack:
+    path: Path
+    files: list[ast.RuleFile] = field(default_factory=list)
+    tables: dict[str, list] = field(default_factory=dict)
+    table_files: dict[str, str] = field(default_factory=dict)
+    sources: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def tests_dir(self) -> Path:
+        return self.path / "tests"
+
+
+@dataclass
+class RuleSet:
+    rules: list[CompiledRule]
+    packs: list[Pack]
+    tables: dict[str, list]
+    sources: dict[str, str]
+    digest: str  # sha256 over every rule and table file, in load order
+
+    def by_id(self, rule_id: str) -> CompiledRule | None:
+        for rule in self.rules:
+            if rule.id == rule_id:
+                return rule
+        return None
+
+    def ids(self) -> list[str]:
+        return [r.id for r in self.rules]
+
+
+def read_pack(path: Path, diags: list[Diagnostic]) -> Pack:
+    """Parse one pack directory; syntax and table problems go to `diags`."""
+    pack = Pack(path)
+    if not path.is_dir():
+        diags.append(Diagnostic(str(path), 1, 1, "no-pack", "not a directory of rules",
+                                "a pack is a directory holding *.rules files"))
+        return pack
+    rule_files = sorted(path.glob("*.rules"))
+    if not rule_files:
+        diags.append(Diagnostic(str(path), 1, 1, "no-pack", "no *.rules files in this directory"))
+    for file in rule_files:
+        try:
+            text = file.read_text(encoding="utf-8")
+        except UnicodeDecodeError as exc:
+            diags.append(Diagnostic(str(file), 1, 1, "encoding", f"not UTF-8 text ({exc.reason})"))
+            continue
+        pack.sources[str(file)] = text
+        parsed, problems = parse(text, str(file))
+        diags.extend(problems)
+        if parsed is not None:
+            pack.files.append(parsed)
+    for file in sorted((path / "data").glob("*.yaml")):
+        name = file.stem
+        try:
+            doc = load_document(file)
+        except LoadError as exc:
+            diags.extend(Diagnostic(p.file, p.line, p.col, "bad-table", p.message, p.help) for p in exc.problems)
+            continue
+        pack.sources[str(file)] = doc.text
+        data = doc.data
+        if not isinstance(data, dict) or not isinstance(data.get("rows"), list) or set(data) - {"rows", "description"}:
+            line, col = doc.position(())
+            diags.append(Diagnostic(str(file), line, col, "bad-table",
+                                    f"data table `{name}` must be a mapping with `rows:` (a list) and an optional "
+                                    "`description:`"))
+            continue
+        pack.tables[name] = data["rows"]
+        pack.table_files[name] = str(file)
+    return pack
+
+
+def load_rules(extra_dirs: list[str | Path] = (), *, builtin: bool = True, disable: list[str] = (),
+               severity: dict[str, str] | None = None, extra_rows: dict[str, list] | None = None) -> RuleSet:
+    """Load the built-in pack (unless `builtin=False`) and `extra_dirs`; raise `RuleError` on problems."""
+    diags: list[Diagnostic] = []
+    dirs = ([builtin_rules_dir()] if builtin else []) + [Path(d) for d in extra_dirs]
+    packs = [read_pack(Path(d), diags) for d in dirs]
+    tables: dict[str, list] = {}
+    owner: dict[str, str] = {}
+    for pack in packs:
+        for name, rows in pack.tables.items():
+            if name in tables:
+                diags.append(Diagnostic(pack.table_files[name], 1, 1, "duplicate-table",
+                                        f"data table `{name}` is already defined in {owner[name]}",
+                                        "add rows to a table through the site configuration's `data:`"))
+                continue
+            tables[name] = list(rows)
+            owner[name] = pack.table_files[name]
+    for name, rows in (extra_rows or {}).items():
+        tables[name] = tables[name] + list(rows)  # the config loader has checked names and rows
+    types: dict[str, Type] = {name: table_type(rows) for name, rows in tables.items()}
+    files = [f for pack in packs for f in pack.files]
+    checked, problems = check_rules(files, types)
+    diags.extend(problems)
+    sources = {k: v for pack in packs for k, v in pack.sources.items()}
+    if diags:
+        raise RuleError(diags, sources)
+    pack_of = {str(f.path): str(pack.path) for pack in packs for f in pack.files}
+    rules = []
+    disabled = set(disable)
+    for c in checked:
+        if c.rule.id in disabled:
+            continue
+        c.pack = pack_of.get(c.rule.span.file, "")
+        rules.append(compile_rule(c, tables, (severity or {}).get(c.rule.id)))
+    digest = hashlib.sha256()
+    for name in sorted(sources, key=lambda s: (s.rsplit("/", 1)[-1], s)):
+        digest.update(name.rsplit("/", 1)[-1].encode() + b"\0" + sources[name].encode() + b"\0")
+    return RuleSet(rules, packs, tables, sources, digest.hexdigest())
+
+
+def row_type_problems(table: str, rows: list, existing: list) -> list[str]:
+    """Why extra rows do not fit a table's columns (for the site configuration), if they do not."""
+    problems = []
+    if not existing:
+        return problems
+    want = table_type(existing).elem
+    for i, row in enumerate(rows):
+        got = type_of_value(row)
+        if want.kind == "object":
+            if got.kind != "object":
+                problems.append(f"row {i + 1} of `{table}` must be a mapping")
+                continue
+            unknown = set(got.field_names()) - set(want.field_names())
+            if unknown:
+                problems.append(f"row {i + 1} of `{table}` has unknown column(s) "
+                                + ", ".join(f"`{u}`" for u in sorted(unknown))
+                                + "; columns: " + ", ".join(f"`{c}`" for c in want.field_names()))
+                continue
+            merged = unify([want, got])
+            for column in want.field_names():
+                if merged.field(column).kind == "any" and want.field(column).kind != "any":
+                    problems.append(f"row {i + 1} of `{table}`: column `{column}` must be {want.field(column)}")
+        elif unify([want, got]).kind == "any" and want.kind != "any":
+            problems.append(f"row {i + 1} of `{table}` must be {want}")
+    return problems

@@ -1,0 +1,110 @@
+"""The default report: the verdict first, then failures with their fix, then a summary.
+
+Fits 100 columns; colour only when asked (the CLI asks when stdout is a terminal).
+"""
+
+from __future__ import annotations
+
+import textwrap
+
+from tabulate import tabulate
+
+WIDTH = 100
+_COLORS = {"fail": "31", "error": "35", "pass": "32", "notapplicable": "2", "blocked": "1;31", "ready": "1;32",
+           "unknown": "1;35", "waived": "33", "warning": "33", "info": "36"}
+_MARK = {"fail": "FAIL", "error": "ERROR", "pass": "pass", "notapplicable": "n/a"}
+
+
+def _paint(text: str, key: str, color: bool) -> str:
+    return f"\033[{_COLORS[key]}m{text}\033[0m" if color and key in _COLORS else text
+
+
+def _subject(result) -> str:
+    s = result.subject
+    if "target" in s:
+        return s["guest"]
+    parts = [s.get("guest") or s.get("host") or "snapshot"]
+    return " ".join(parts)
+
+
+def _headline(report, color: bool) -> str:
+    verdict = report.verdict.upper()
+    if report.command == "check":
+        r = report.request
+        what = f"{r['guest']}: {r['source']} -> {r['target']} ({r['mode']} migration)"
+    elif report.command == "matrix":
+        c = report.summary["cells"]
+        what = f"{c['ready']} ready, {c['blocked']} blocked, {c['unknown']} unknown of {len(report.cells)} migrations"
+    else:
+        what = f"audit of {report.snapshot_path}"
+    key = {"BLOCKED": "blocked", "FAIL": "blocked", "READY": "ready", "PASS": "ready"}.get(verdict, "unknown")
+    return f"{_paint(verdict, key, color)}  {what}"
+
+
+def _wrap(text: str, width: int) -> str:
+    return "\n".join(textwrap.wrap(text, width)) or ""
+
+
+def render_table(report, color: bool = False) -> str:
+    out = [_headline(report, color), ""]
+    problems = [r for r in report.results if r.status in ("fail", "error")]
+    if report.command == "matrix":
+        out.extend(_grid(report, color))
+    if problems:
+        rows = []
+        for r in problems:
+            status = "waived" if r.waiver else r.status
+            label = _paint(_MARK.get(status, status), status if status != "waived" else "waived", color)
+            subject = _subject(r) + (f" [{r.item}]" if r.item else "")
+            rows.append([label, r.severity, r.rule, _wrap(subject, 18), _wrap(r.message, 46)])
+        out.append(tabulate(rows, headers=["status", "severity", "rule", "subject", "message"], tablefmt="simple"))
+        out.append("")
+        fixes = [r for r in problems if r.fix and r.status == "fail" and not r.waiver]
+        if fixes:
+            out.append("How to fix:")
+            seen = set()
+            for r in fixes:
+                line = f"{r.rule} ({_subject(r)}): {r.fix}"
+                if line in seen:
+                    continue
+                seen.add(line)
+                out.append(textwrap.fill(line, WIDTH, initial_indent="  - ", subsequent_indent="    "))
+            out.append("")
+        waived = [r for r in problems if r.waiver]
+        for r in waived:
+            w = r.waiver
+            out.append(textwrap.fill(f"{r.rule} ({_subject(r)}) waived until {w.get('expires')} by {w.get('owner')}: "
+                                     f"{w.get('reason')}", WIDTH, initial_indent="  ~ ", subsequent_indent="    "))
+        if waived:
+            out.append("")
+    for note in report.waiver_notes:
+        out.append(textwrap.fill(f"waiver {note['status']}: {note['message']}", WIDTH, subsequent_indent="    "))
+    s = report.summary
+    out.append(f"{s['fail']} failed, {s['error']} errors, {s['pass']} passed, {s['notapplicable']} not applicable, "
+               f"{s['waived']} waived")
+    return "\n".join(out).rstrip() + "\n"
+
+
+def _grid(report, color: bool) -> list[str]:
+    cells = report.cells or []
+    guests = list(dict.fromkeys(c.guest for c in cells))
+    targets = sorted({c.target for c in cells} | {c.source for c in cells})
+    symbol = {"ready": "ok", "blocked": "X", "unknown": "?"}
+    if 12 + 8 * len(targets) > WIDTH:
+        blocked = [c for c in cells if c.verdict != "ready"]
+        rows = [[c.guest, c.source, c.target, _paint(c.verdict, c.verdict, color), ", ".join(c.failing)] for c in blocked]
+        return [tabulate(rows, headers=["guest", "source", "target", "verdict", "failing rules"]), ""]
+    by_pair = {(c.guest, c.target): c for c in cells}
+    source_of = {c.guest: c.source for c in cells}
+    rows = []
+    for g in guests:
+        row = [g]
+        for t in targets:
+            cell = by_pair.get((g, t))
+            if cell is None:
+                row.append("=" if source_of.get(g) == t else "")
+            else:
+                row.append(_paint(symbol[cell.verdict], cell.verdict, color))
+        rows.append(row)
+    return [tabulate(rows, headers=["guest \\ target"] + targets, tablefmt="simple"),
+            "ok ready   X blocked   ? could not be evaluated   = current host", ""]
