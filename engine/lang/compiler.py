@@ -443,7 +443,7 @@ def _restore(env: dict, var: str, saved: Any) -> None:
 
 
 def _item_text(names: list[str], env: dict) -> str:
-    return ", ".join(render(env[n]) for n in names)
+    return ", ".join(render(env[n]) for n in names if n in env)
 
 
 def compile_rule(checked: CheckedRule, tables: dict[str, list], severity: str | None = None) -> CompiledRule:
@@ -496,7 +496,7 @@ def compile_rule(checked: CheckedRule, tables: dict[str, list], severity: str | 
             execute(0, local, out)
         except EvalError as exc:
             where = exc.span or rule_span
-            out.append(Outcome(ERROR, local, _item_text([v for v in for_vars if v in local], local),
+            out.append(Outcome(ERROR, local, _item_text(for_vars, local),
                                f"{exc.message} ({where})"))
         except (TypeError, AttributeError, KeyError, ValueError, RecursionError) as exc:
             out.append(Outcome(ERROR, local, "", f"cannot evaluate: {type(exc).__name__}: {exc} ({rule_span})"))
