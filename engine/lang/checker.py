@@ -290,9 +290,9 @@ class Checker:
             inner = inner.know(_facts(node.cond, True))
         return list_of(self.expr(node.expr, inner))
 
-    def _iterable(self, t: Type, node, var: str, scope: _Scope) -> Type:
+    def _iterable(self, t: Type, node, var: str, scope: _Scope, at=None) -> Type:
         if var in scope.names:
-            self.error(_span(node), "shadowed-name", f"`{var}` is already bound here", "choose another name")
+            self.error(at or _span(node), "shadowed-name", f"`{var}` is already bound here", "choose another name")
         if t.kind == "any":
             return ANY
         if t.kind != "list":
@@ -395,7 +395,7 @@ def check_rule(rule: ast.Rule, tables: dict[str, Type], diags: list[Diagnostic])
             scope = scope.know(_facts(step.expr, True))
         elif isinstance(step, ast.For):
             source = checker.expr(step.source, scope)
-            elem = checker._iterable(source, step.source, step.var, scope)
+            elem = checker._iterable(source, step.source, step.var, scope, at=step.span)
             scope = scope.bind(step.var, elem)
             if step.cond is not None:
                 checker._need_bool(checker.expr(step.cond, scope), step.cond, "`where`")

@@ -362,6 +362,12 @@ def _syntax_diagnostic(exc: UnexpectedInput, text: str, path: str) -> Diagnostic
                           f"expected {_expected_words(expected)}" if expected else "")
     token = getattr(exc, "token", None)
     found = "end of file" if token is None or token.type == "$END" else f"`{token.value}`"
+    if token is None or token.type == "$END":
+        line = text.count("\n") + (0 if text.endswith("\n") else 1)
+        line, col = (line + 1, 1) if text.endswith("\n") else (line, len(text) - text.rfind("\n"))
+    if "RULE_ID" in expected:
+        return Diagnostic(path, line, col, "syntax", "expected a rule id",
+                          "rule ids are upper-case letters, digits and dashes, e.g. `SITE-NAMING`")
     if isinstance(exc, (UnexpectedToken, UnexpectedEOF)) and "RBRACE" in expected and (
             token is None or token.type in ("$END", "RULE")):
         opened = _open_rule(text, pos if token is not None and token.type != "$END" else len(text))

@@ -1,0 +1,185 @@
+"""The rule language, driven by YAML cases: diagnostics for bad rules, results for good ones."""
+
+from __future__ import annotations
+
+import random
+import string
+from pathlib import Path
+
+import pytest
+import yaml
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from engine.document import load_document
+from engine.evaluate import Engine
+from engine.lang.diagnostics import RuleError
+from engine.lang.parser import parse
+from engine.packs import load_rules
+from engine.snapshot import load_snapshot, snapshot_from_data
+
+from .conftest import ROOT
+
+LANG = Path(__file__).parent / "lang"
+# read with migcheck's own YAML 1.2 loader: PyYAML's safe_load would turn the key `on` into True
+DIAGNOSTICS = load_document(LANG / "diagnostics.yaml").data["cases"]
+EVALUATION = load_document(LANG / "evaluation.yaml").data["cases"]
+
+
+def make_pack(tmp_path: Path, source: str, data: dict | None = None) -> Path:
+    pack = tmp_path / "pack"
+    (pack / "data").mkdir(parents=True)
+    (pack / "site.rules").write_text(source)
+    for name, rows in (data or {}).items():
+        (pack / "data" / f"{name}.yaml").write_text(yaml.safe_dump({"rows": rows}))
+    return pack
+
+
+def diagnostics_of(tmp_path, source, data=None):
+    try:
+        load_rules([make_pack(tmp_path, source, data)], builtin=False)
+    except RuleError as exc:
+        return exc.diagnostics
+    return []
+
+
+@pytest.mark.parametrize("case", DIAGNOSTICS, ids=[c["name"] for c in DIAGNOSTICS])
+def test_diagnostics(tmp_path, case):
+    got = diagnostics_of(tmp_path, case["source"], case.get("data"))
+    want = case["diagnostics"]
+    assert [(d.code, d.line, d.col) for d in got] == [(w["code"], w["line"], w["col"]) for w in want], \
+        "\n".join(d.render() for d in got)
+    for d, w in zip(got, want):
+        if "help" in w:
+            assert d.help == w["help"]
+        if "message" in w:
+            assert d.message == w["message"]
+        assert d.file.endswith("site.rules")
+
+
+def _run_case(tmp_path, case):
+    body = case["rule"]
+    on = case.get("on", "guest")
+    source = f'rule T {{\n  title "t"\n  severity error\n  on {on}\n  cite "c"\n{body}}}\n'
+    ruleset = load_rules([make_pack(tmp_path, source, case.get("data"))], builtin=False)
+    snapshot = load_snapshot(str(LANG / "base.yaml"))
+    engine = Engine(ruleset, snapshot)
+    request = case.get("request", "audit")
+    if request == "audit":
+        results = engine.audit()
+    else:
+        c = request["check"]
+        results = engine.check(snapshot.guest_by_name[c["guest"]], snapshot.host_by_name[c["target"]], c["mode"])
+    if "subject" in case:
+        results = [r for r in results if case["subject"] in (r.subject.get("guest"), r.subject.get("host"))]
+    from engine.findings import sort_results
+    return sort_results([r for r in results if r.rule == "T"])
+
+
+@pytest.mark.parametrize("case", EVALUATION, ids=[c["name"] for c in EVALUATION])
+def test_evaluation(tmp_path, case):
+    got = _run_case(tmp_path, case)
+    want = case["want"]
+    assert [r.status for r in got] == [w["status"] for w in want], [(r.status, r.message) for r in got]
+    for r, w in zip(got, want):
+        if "item" in w:
+            assert r.item == w["item"]
+        if "message" in w:
+            assert w["message"] in r.message, r.message
+
+
+def test_message_is_rendered_with_actual_values(tmp_path):
+    got = _run_case(tmp_path, {"rule": 'let need = guest.memory_mb * 2\nrequire need < 0\nmessage "{guest.name} '
+                               'needs {need} MB on {host.name}"\n', "subject": "web01"})
+    assert got[0].message == "web01 needs 16384 MB on vsp1"
+
+
+def test_rule_error_does_not_stop_other_rules(tmp_path):
+    source = """
+rule A-BAD { title "t" severity error on guest cite "c" require guest.memory_mb / 0 > 1 message "m" }
+rule B-GOOD { title "t" severity error on guest cite "c" require true message "m" }
+"""
+    ruleset = load_rules([make_pack(tmp_path, source)], builtin=False)
+    results = Engine(ruleset, load_snapshot(str(LANG / "base.yaml"))).audit()
+    assert sorted({(r.rule, r.status) for r in results}) == [("A-BAD", "error"), ("B-GOOD", "pass")]
+    error = [r for r in results if r.rule == "A-BAD"][0]
+    assert "site.rules:2:" in error.message  # located at the rule's span
+
+
+def test_builtin_pack_is_clean():
+    ruleset = load_rules()
+    assert len(ruleset.rules) >= 26
+    for rule in ruleset.rules:
+        assert rule.cite and rule.title and rule.severity in ("error", "warning", "info")
+
+
+FIELDS = ["memory_mb", "kind", "state", "dio_functions", "vswitches", "version", "label", "pool", "storage"]
+
+
+@pytest.mark.parametrize("rule_file", sorted(p.name for p in (ROOT / "rules").glob("*.rules")))
+def test_a_misspelt_field_in_the_builtin_pack_is_caught(tmp_path, rule_file):
+    """Misspell each field reference of a built-in file in turn: lint locates it and suggests the field."""
+    text = (ROOT / "rules" / rule_file).read_text()
+    import re
+
+    checked = 0
+    for match in re.finditer(r"\.(" + "|".join(FIELDS) + r")\b", text):
+        field = match.group(1)
+        typo = field[:-1] + field[-1] * 2 if len(field) > 3 else field + "x"
+        start = match.start(1)
+        broken = text[:start] + typo + text[match.end(1):]
+        line = text.count("\n", 0, start) + 1
+        col = start - (text.rfind("\n", 0, start) + 1) + 1
+        tables = {f.stem: load_document(f).data["rows"] for f in (ROOT / "rules" / "data").glob("*.yaml")}
+        got = diagnostics_of(tmp_path / str(checked), broken, tables)
+        assert any(d.code == "unknown-field" and (d.line, d.col) == (line, col)
+                   and d.help == f"did you mean `{field}`?" for d in got), (rule_file, line, col, typo, got)
+        checked += 1
+        if checked >= 6:
+            break
+
+
+@pytest.mark.parametrize("rule_file", sorted(p.name for p in (ROOT / "rules").glob("*.rules")))
+def test_a_deleted_brace_in_the_builtin_pack_is_located(rule_file):
+    text = (ROOT / "rules" / rule_file).read_text()
+    closing = [i for i, line in enumerate(text.splitlines()) if line == "}"]
+    lines = text.splitlines()
+    first = closing[0]
+    broken = "\n".join(lines[:first] + lines[first + 1:]) + "\n"
+    _, diags = parse(broken, rule_file)
+    assert len(diags) == 1 and diags[0].code == "syntax"
+    assert "expected `}` to close rule" in diags[0].message
+
+
+VALID = (ROOT / "rules" / "dio.rules").read_text()
+
+
+@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.text(alphabet=string.printable, max_size=200))
+def test_random_text_gives_diagnostics_not_exceptions(text):
+    rules, diags = parse(text, "random.rules")
+    assert rules is not None or diags
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.integers(min_value=0, max_value=2**32), st.integers(min_value=1, max_value=4))
+def test_mutations_of_valid_rules_give_diagnostics_not_exceptions(tmp_path_factory, seed, edits):
+    rng = random.Random(seed)
+    text = list(VALID)
+    for _ in range(edits):
+        pos = rng.randrange(len(text))
+        action = rng.choice(["delete", "insert", "replace"])
+        char = rng.choice('{}()[]"., =<>!+-*/%:#\nabcxyz019_' + "\\")
+        if action == "delete":
+            del text[pos]
+        elif action == "insert":
+            text.insert(pos, char)
+        else:
+            text[pos] = char
+    pack = tmp_path_factory.mktemp("m") / "pack"
+    pack.mkdir()
+    (pack / "dio.rules").write_text("".join(text))
+    try:
+        load_rules([pack], builtin=False)
+    except RuleError as exc:
+        assert exc.diagnostics
