@@ -45,19 +45,32 @@ def _freeze(value):
     return value
 
 
+def _project(value, rest: tuple):
+    """The part of `value` a read path covers: a path over a list covers that field of every item."""
+    if not rest:
+        return _freeze(value)
+    if type(value) is list:
+        if rest == ("#",):
+            return len(value)
+        return tuple(_project(v, rest) for v in value)
+    if type(value) is dict:
+        return _project(value.get(rest[0]), rest[1:])
+    return value
+
+
 class _Classes:
-    """Class ids of objects by the fields a rule reads, so equal views share outcomes."""
+    """Class ids of subjects by the paths a rule reads: subjects with equal views share outcomes."""
 
     def __init__(self):
-        self.frozen: dict = {}
+        self.views: dict = {}
         self.ids: dict = {}
 
-    def field(self, obj: dict | None, name: str | None):
-        key = (id(obj), name)
-        value = self.frozen.get(key)
+    def view(self, obj: dict | None, rest: tuple):
+        key = (id(obj), rest)
+        value = self.views.get(key)
         if value is None:
-            value = ("#", id(obj)) if name is None or obj is None else _freeze(obj.get(name))
-            self.frozen[key] = value
+            value = ("#id", id(obj)) if not rest or obj is None else _project(obj, rest)
+            self.views[key] = value
         return value
 
     def of(self, parts: tuple) -> int:
@@ -93,7 +106,7 @@ class Engine:
     def _run(self, rule: CompiledRule, env: dict, missing: dict) -> list[Outcome]:
         """Run a rule, or say why it cannot run when a subject it reads is not in the snapshot."""
         for name, why in missing.items():
-            if any(n == name for n, _ in rule.reads):
+            if any(path[0] == name for path in rule.reads):
                 return [Outcome(ERROR, env, "", why)]
         return rule.run(env)
 
@@ -104,10 +117,10 @@ class Engine:
             "source": f"host `{guest['host']}` of guest `{guest['name']}` is not in the snapshot (see INV-UNKNOWN-HOST)"}
         return {"guest": guest, "host": host, "snapshot": self.scope, "mode": mode}, missing
 
-    def guest_results(self, guest: dict, mode: str | None) -> list[Result]:
+    def guest_results(self, guest: dict, mode: str | None, locate: bool = True) -> list[Result]:
         env, missing = self._guest_env(guest, mode)
         subject = {"guest": guest["name"], "host": guest["host"]}
-        location = self.snapshot.locate(guest)
+        location = self.snapshot.locate(guest) if locate else None
         return [self._result(rule, o, subject, location)
                 for rule in self.by_subject["guest"] for o in self._run(rule, env, missing)]
 
@@ -140,74 +153,89 @@ class Engine:
         return results
 
     def matrix(self, mode: str, *, results: bool = True, keep_passes: bool = False,
-               waive=None) -> tuple[list[Cell], list[Result]]:
+               waive=None, share: bool = True) -> tuple[list[Cell], list[Result]]:
         """Every guest against every host but its own: a cell per pair, plus its results.
 
         Failures and errors become `Result`s (passes too with `keep_passes`); with
         `results=False` only the cells are built. `waive(result)` may attach a waiver
-        before the cell's verdict is taken.
+        before the cell's verdict is taken. `share=False` evaluates every pair afresh
+        (for benchmarks and for tests of the sharing itself).
         """
         snapshot = self.snapshot
         classes = _Classes()
-        plans = []
-        for i, rule in enumerate(self.by_subject["migration"]):
-            guest_side = sorted(((n, f) for n, f in rule.reads if n in ("guest", "source")), key=str)
-            target_side = sorted((f for n, f in rule.reads if n == "target"), key=str)
+        plans = []  # (rule, guest-side paths, target-side paths, outcome cache)
+        for rule in self.by_subject["migration"]:
+            guest_side = sorted((p for p in rule.reads if p[0] in ("guest", "source")), key=repr)
+            target_side = sorted((p[1:] for p in rule.reads if p[0] == "target"), key=repr)
             plans.append((rule, guest_side, target_side, {}))
-        target_class = [[classes.of((i, "t") + tuple(classes.field(host, f) for f in plan[2]))
-                         for i, plan in enumerate(plans)] for host in snapshot.hosts]
+        target_class = [tuple(classes.of((i, "t") + tuple(classes.view(host, p) for p in plan[2]))
+                              for i, plan in enumerate(plans)) for host in snapshot.hosts]
         cells: list[Cell] = []
         kept: list[Result] = []
+        rows: dict = {}  # guest classes of every rule -> the row of cells' (blocked, unknown, failing)
         for guest in snapshot.guests:
-            guest_results = self.guest_results(guest, mode)
+            guest_results = self.guest_results(guest, mode, locate=results)
             if waive:
                 for r in guest_results:
                     waive(r)
             if results:
                 kept.extend(r for r in guest_results if keep_passes or r.status in (FAIL, ERROR))
-            guest_failing = sorted({r.rule for r in guest_results if r.waiver is None and r.status in (FAIL, ERROR)})
+            guest_failing = {r.rule for r in guest_results if r.waiver is None and r.status in (FAIL, ERROR)}
             guest_blocked = any(_blocks(r) for r in guest_results)
             guest_unknown = any(r.status == ERROR and r.waiver is None for r in guest_results)
             base_env, missing = self._guest_env(guest, mode)
             source = base_env["host"]
             location = snapshot.locate(guest) if results else None
-            guest_class = [classes.of((i, "g") + tuple(classes.field(guest if n == "guest" else source, f)
-                                                       for n, f in plan[1]))
-                           for i, plan in enumerate(plans)]
+            guest_class = tuple(classes.of((i, "g") + tuple(classes.view(guest if p[0] == "guest" else source, p[1:])
+                                                            for p in plan[1]))
+                                for i, plan in enumerate(plans))
+            plain = share and not results and not waive
+            row = rows.get(guest_class) if plain else None
+            if row is None:
+                row = []
+                for t_index, target in enumerate(snapshot.hosts):
+                    env = {"guest": guest, "source": source, "target": target, "mode": mode,
+                           "snapshot": self.scope}
+                    subject = {"guest": guest["name"], "source": guest["host"], "target": target["name"],
+                               "mode": mode}
+                    blocked = unknown = False
+                    failing = []
+                    t_class = target_class[t_index]
+                    for i, (rule, _, _, cache) in enumerate(plans):
+                        key = (guest_class[i], t_class[i])
+                        outcomes = cache.get(key) if share else None
+                        if outcomes is None:
+                            outcomes = cache[key] = self._run(rule, env, missing)
+                        for o in outcomes:
+                            status = o.status
+                            own = target["name"] == guest["host"]
+                            if status != FAIL and status != ERROR:
+                                if keep_passes and results and not own:
+                                    kept.append(self._result(rule, _rebind(o, env), subject, location))
+                                continue
+                            if results and not own:
+                                result = self._result(rule, _rebind(o, env), subject, location)
+                                if waive:
+                                    waive(result)
+                                kept.append(result)
+                                if result.waiver is not None:
+                                    continue
+                            if status == FAIL:
+                                blocked = blocked or rule.severity == "error"
+                            else:
+                                unknown = True
+                            failing.append(rule.id)
+                    row.append((blocked, unknown, failing))
+                if plain:
+                    rows[guest_class] = row
             for t_index, target in enumerate(snapshot.hosts):
                 if target["name"] == guest["host"]:
                     continue
-                env = {"guest": guest, "source": source, "target": target, "mode": mode, "snapshot": self.scope}
-                subject = {"guest": guest["name"], "source": guest["host"], "target": target["name"], "mode": mode}
-                blocked, unknown = guest_blocked, guest_unknown
-                failing = list(guest_failing)
-                t_class = target_class[t_index]
-                for i, (rule, _, _, cache) in enumerate(plans):
-                    key = (guest_class[i], t_class[i])
-                    outcomes = cache.get(key)
-                    if outcomes is None:
-                        outcomes = cache[key] = self._run(rule, env, missing)
-                    for o in outcomes:
-                        status = o.status
-                        if status != FAIL and status != ERROR:
-                            if keep_passes and results:
-                                kept.append(self._result(rule, _rebind(o, env), subject, location))
-                            continue
-                        if results:
-                            result = self._result(rule, _rebind(o, env), subject, location)
-                            if waive:
-                                waive(result)
-                            kept.append(result)
-                            if result.waiver is not None:
-                                continue
-                        if status == FAIL:
-                            blocked = blocked or rule.severity == "error"
-                        else:
-                            unknown = True
-                        failing.append(rule.id)
-                verdict = "blocked" if blocked else ("unknown" if unknown else "ready")
+                blocked, unknown, failing = row[t_index]
+                verdict = "blocked" if blocked or guest_blocked else (
+                    "unknown" if unknown or guest_unknown else "ready")
                 cells.append(Cell(guest["name"], guest["host"], target["name"], mode, verdict,
-                                  sorted(set(failing))))
+                                  sorted(guest_failing.union(failing))))
         return cells, kept
 
 

@@ -244,3 +244,18 @@ def test_module_entry_point(tmp_path):
     out = subprocess.run([sys.executable, "-m", "engine", "validate", str(MIXED)], cwd=ROOT,
                          capture_output=True, text=True)
     assert out.returncode == 0 and "valid snapshot" in out.stderr
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3])
+def test_sharing_outcomes_between_equal_views_changes_nothing(seed):
+    from bench.generate import generate
+    from engine.snapshot import snapshot_from_data
+
+    snapshot = snapshot_from_data(generate(8, 60, seed=seed))
+    ruleset = load_rules()
+    for mode in ("offline", "online"):
+        shared, shared_results = Engine(ruleset, snapshot).matrix(mode)
+        plain, plain_results = Engine(ruleset, snapshot).matrix(mode, share=False)
+        fast, _ = Engine(ruleset, snapshot).matrix(mode, results=False)
+        assert shared == plain == fast
+        assert [r.to_json() for r in shared_results] == [r.to_json() for r in plain_results]

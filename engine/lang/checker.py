@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 from . import ast
 from .builtins import BUILTINS, SELECTION_FUNCTIONS
 from .diagnostics import Diagnostic, at
+from .reads import read_paths
 from .types import ANY, BOOL, FLOAT, INT, NULL, STRING, SUBJECTS, VERSION, Type, list_of, subject_scope, unify
 
 SEVERITIES = ("error", "warning", "info")
@@ -33,7 +34,7 @@ SUBJECT_NAMES = {"host", "guest", "source", "target", "mode", "snapshot", "data"
 class CheckedRule:
     rule: ast.Rule
     types: dict[int, Type] = field(default_factory=dict)  # id(expression node) -> its type
-    reads: frozenset = frozenset()  # (name, field) pairs the rule's outcome depends on
+    reads: frozenset = frozenset()  # paths of the subjects the rule's outcome depends on (see reads)
     pack: str = ""
 
 
@@ -420,7 +421,7 @@ def check_rule(rule: ast.Rule, tables: dict[str, Type], diags: list[Diagnostic])
         if name not in checker.used:
             diags.append(at(step.span, "unused-let", f"`{name}` is never used",
                             "remove the `let`, or use it in `require`, `message` or `fix`"))
-    return CheckedRule(rule, checker.types, _reads(rule))
+    return CheckedRule(rule, checker.types, read_paths(rule, checker.types))
 
 
 _META_HELP = {
@@ -434,27 +435,6 @@ _META_HELP = {
 
 def _step_name(step) -> str:
     return {ast.When: "when", ast.For: "for", ast.Let: "let", ast.Require: "require"}[type(step)]
-
-
-def _reads(rule: ast.Rule) -> frozenset:
-    """The subject fields the rule's status depends on: (name, field), or (name, None) for all of it.
-
-    Messages and fixes are left out: they are rendered per subject, after the status.
-    """
-    roots = {"host", "guest", "source", "target", "mode", "snapshot"}
-    reads = set()
-    stack = []
-    for step in rule.steps:
-        stack.extend([step.source, step.cond] if isinstance(step, ast.For) else [step.expr])
-    while stack:
-        node = stack.pop()
-        if isinstance(node, ast.Attr) and isinstance(node.obj, ast.Name) and node.obj.name in roots:
-            reads.add((node.obj.name, node.field))
-        elif isinstance(node, ast.Name) and node.name in roots:
-            reads.add((node.name, None))
-        elif node is not None:
-            stack.extend(ast.children(node))
-    return frozenset(reads)
 
 
 def check_rules(files: list[ast.RuleFile], tables: dict[str, Type]) -> tuple[list[CheckedRule], list[Diagnostic]]:

@@ -433,6 +433,7 @@ class Compiler:
 
 
 _UNSET = object()
+_NO_ENV: dict = {}
 
 
 def _restore(env: dict, var: str, saved: Any) -> None:
@@ -466,12 +467,14 @@ def compile_rule(checked: CheckedRule, tables: dict[str, list], severity: str | 
     def execute(i: int, env: dict, out: list) -> None:
         kind, fn, cond, step = steps[i]
         if kind == "require":
-            out.append(Outcome(PASS if fn(env) else FAIL, dict(env), _item_text(for_vars, env) if for_vars else ""))
+            item = _item_text(for_vars, env) if for_vars else ""
+            # only a failure's bindings are kept: its message is rendered from them later
+            out.append(Outcome(PASS, _NO_ENV, item) if fn(env) else Outcome(FAIL, dict(env), item))
         elif kind == "when":
             if fn(env):
                 execute(i + 1, env, out)
             else:
-                out.append(Outcome(NOTAPPLICABLE, dict(env), _item_text(for_vars, env) if for_vars else ""))
+                out.append(Outcome(NOTAPPLICABLE, _NO_ENV, _item_text(for_vars, env) if for_vars else ""))
         elif kind == "let":
             env[step.name] = fn(env)
             execute(i + 1, env, out)
@@ -487,7 +490,7 @@ def compile_rule(checked: CheckedRule, tables: dict[str, list], severity: str | 
                 execute(i + 1, env, out)
             env.pop(var, None)
             if not matched:
-                out.append(Outcome(NOTAPPLICABLE, dict(env), ""))
+                out.append(Outcome(NOTAPPLICABLE, _NO_ENV, ""))
 
     def run(env: dict) -> list[Outcome]:
         out: list[Outcome] = []
