@@ -206,6 +206,10 @@ class Engine:
                         outcomes = cache.get(key) if share else None
                         if outcomes is None:
                             outcomes = cache[key] = self._run(rule, env, missing)
+                        elif (results or keep_passes) and any(o.status in (FAIL, ERROR) for o in outcomes):
+                            # the shared status is right for this pair, but its `let` values (which
+                            # messages show) belong to another: run it again here for the report
+                            outcomes = self._run(rule, env, missing)
                         for o in outcomes:
                             status = o.status
                             own = target["name"] == guest["host"]
