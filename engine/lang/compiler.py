@@ -447,6 +447,57 @@ def _item_text(names: list[str], env: dict) -> str:
     return ", ".join(render(env[n]) for n in names if n in env)
 
 
+_PASS = Outcome(PASS, {}, "")
+_NOTAPPLICABLE = Outcome(NOTAPPLICABLE, {}, "")
+
+
+def _chain(steps: list, i: int, bound: tuple):
+    """The body from step `i` on, as one closure `(env, out)` that calls the next step's."""
+    kind, fn, cond, step = steps[i]
+    if kind == "require":
+        if not bound:
+            # only a failure's bindings are kept: its message is rendered from them later
+            def require(env, out):
+                out.append(_PASS if fn(env) else Outcome(FAIL, dict(env), ""))
+        else:
+            def require(env, out):
+                item = _item_text(bound, env)
+                out.append(Outcome(PASS, _NO_ENV, item) if fn(env) else Outcome(FAIL, dict(env), item))
+        return require
+    if kind == "let":
+        after = _chain(steps, i + 1, bound)
+        name = step.name
+
+        def let(env, out):
+            env[name] = fn(env)
+            after(env, out)
+        return let
+    if kind == "when":
+        after = _chain(steps, i + 1, bound)
+
+        def when(env, out):
+            if fn(env):
+                after(env, out)
+            else:
+                out.append(Outcome(NOTAPPLICABLE, _NO_ENV, _item_text(bound, env)) if bound else _NOTAPPLICABLE)
+        return when
+    var = step.var
+    after = _chain(steps, i + 1, bound + (var,))
+
+    def for_each(env, out):
+        matched = False
+        for item in fn(env):
+            env[var] = item
+            if cond is not None and not cond(env):
+                continue
+            matched = True
+            after(env, out)
+        env.pop(var, None)
+        if not matched:
+            out.append(_NOTAPPLICABLE)
+    return for_each
+
+
 def compile_rule(checked: CheckedRule, tables: dict[str, list], severity: str | None = None) -> CompiledRule:
     rule = checked.rule
     c = Compiler(checked, tables)
@@ -461,48 +512,23 @@ def compile_rule(checked: CheckedRule, tables: dict[str, list], severity: str | 
         elif isinstance(step, ast.Require):
             steps.append(("require", c._bool(step.expr), None, step))
             break
-    for_vars = [s[3].var for s in steps if s[0] == "for"]
+    for_vars = tuple(s[3].var for s in steps if s[0] == "for")
     rule_span = rule.span
-
-    def execute(i: int, env: dict, out: list) -> None:
-        kind, fn, cond, step = steps[i]
-        if kind == "require":
-            item = _item_text(for_vars, env) if for_vars else ""
-            # only a failure's bindings are kept: its message is rendered from them later
-            out.append(Outcome(PASS, _NO_ENV, item) if fn(env) else Outcome(FAIL, dict(env), item))
-        elif kind == "when":
-            if fn(env):
-                execute(i + 1, env, out)
-            else:
-                out.append(Outcome(NOTAPPLICABLE, _NO_ENV, _item_text(for_vars, env) if for_vars else ""))
-        elif kind == "let":
-            env[step.name] = fn(env)
-            execute(i + 1, env, out)
-        else:
-            items = fn(env)
-            var = step.var
-            matched = 0
-            for item in items:
-                env[var] = item
-                if cond is not None and not cond(env):
-                    continue
-                matched += 1
-                execute(i + 1, env, out)
-            env.pop(var, None)
-            if not matched:
-                out.append(Outcome(NOTAPPLICABLE, _NO_ENV, ""))
+    first = _chain(steps, 0, ())
 
     def run(env: dict) -> list[Outcome]:
+        """One outcome per binding. `env` is used in place: `let`s and `for` variables are
+        written into it (a rule reads only names it binds itself, so leftovers are harmless)."""
         out: list[Outcome] = []
-        local = dict(env)
+        for var in for_vars:
+            env.pop(var, None)
         try:
-            execute(0, local, out)
+            first(env, out)
         except EvalError as exc:
             where = exc.span or rule_span
-            out.append(Outcome(ERROR, local, _item_text(for_vars, local),
-                               f"{exc.message} ({where})"))
+            out.append(Outcome(ERROR, dict(env), _item_text(for_vars, env), f"{exc.message} ({where})"))
         except (TypeError, AttributeError, KeyError, ValueError, RecursionError) as exc:
-            out.append(Outcome(ERROR, local, "", f"cannot evaluate: {type(exc).__name__}: {exc} ({rule_span})"))
+            out.append(Outcome(ERROR, dict(env), "", f"cannot evaluate: {type(exc).__name__}: {exc} ({rule_span})"))
         return out
 
     return CompiledRule(
