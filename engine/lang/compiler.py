@@ -81,6 +81,12 @@ def _path(node) -> str | None:
 
 
 _ORDER = {"<": operator.lt, "<=": operator.le, ">": operator.gt, ">=": operator.ge}
+_FAST_ORDER = {
+    "<": lambda a, b: lambda env: a(env) < b(env),
+    "<=": lambda a, b: lambda env: a(env) <= b(env),
+    ">": lambda a, b: lambda env: a(env) > b(env),
+    ">=": lambda a, b: lambda env: a(env) >= b(env),
+}
 
 
 def _map_field(items: list, name: str) -> list:
@@ -137,10 +143,23 @@ class Compiler:
             return lambda env: rows
         base_type = self.type(node.obj)
         obj = self.compile(node.obj)
-        if base_type.kind == "object" and not base_type.nullable and base_type.fields is not None:
-            if isinstance(node.obj, ast.Name):
-                var = node.obj.name
+        chain = self._object_chain(node)
+        if chain is not None:  # subject.a.b: every step a schema object that is always present
+            var, keys = chain
+            if len(keys) == 1:
                 return lambda env: env[var].get(name)
+            if len(keys) == 2:
+                k0 = keys[0]
+                return lambda env: env[var][k0].get(name)
+            head = keys[:-1]
+
+            def path(env):
+                value = env[var]
+                for key in head:
+                    value = value[key]
+                return value.get(name)
+            return path
+        if base_type.kind == "object" and not base_type.nullable and base_type.fields is not None:
             return lambda env: obj(env).get(name)
         if base_type.kind == "list":
             return lambda env: _map_field(obj(env), name)
@@ -156,6 +175,19 @@ class Compiler:
                 return _map_field(value, name)
             raise EvalError(f"{_describe(node.obj)} is `{render(value)}`, which has no field `{name}`", node.span)
         return attr
+
+    def _object_chain(self, node) -> tuple[str, tuple] | None:
+        """For `name.f1.f2...` through present schema objects: the name and the fields."""
+        keys = []
+        while isinstance(node, ast.Attr):
+            base = self.type(node.obj)
+            if base.kind != "object" or base.nullable or base.fields is None:
+                return None
+            keys.append(node.field)
+            node = node.obj
+        if not isinstance(node, ast.Name) or node.name == "data":
+            return None
+        return node.name, tuple(reversed(keys))
 
     def _present(self, fn: Fn, node) -> Fn:
         """Wrap `fn` to raise a located error when it yields null, unless the type rules it out."""
@@ -282,6 +314,9 @@ class Compiler:
         compare = _ORDER[op]
         left = self._present(self.compile(node.left), node.left)
         right = self._present(self.compile(node.right), node.right)
+        lt, rt = self.type(node.left), self.type(node.right)
+        if lt.numeric and rt.numeric and not lt.nullable and not rt.nullable:
+            return _FAST_ORDER[op](left, right)  # schema-validated numbers: cannot fail
 
         def order(env):
             a, b = left(env), right(env)
@@ -520,8 +555,9 @@ def compile_rule(checked: CheckedRule, tables: dict[str, list], severity: str | 
         """One outcome per binding. `env` is used in place: `let`s and `for` variables are
         written into it (a rule reads only names it binds itself, so leftovers are harmless)."""
         out: list[Outcome] = []
-        for var in for_vars:
-            env.pop(var, None)
+        if for_vars:
+            for var in for_vars:
+                env.pop(var, None)
         try:
             first(env, out)
         except EvalError as exc:
