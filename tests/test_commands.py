@@ -259,3 +259,9 @@ def test_sharing_outcomes_between_equal_views_changes_nothing(seed):
         fast, _ = Engine(ruleset, snapshot).matrix(mode, results=False)
         assert shared == plain == fast
         assert [r.to_json() for r in shared_results] == [r.to_json() for r in plain_results]
+
+
+def test_shipped_site_pack_from_the_language_walkthrough(run_cli):
+    code, out, _ = run_cli("test", FIXTURES / "site-rules")
+    assert code == 0, out
+    assert run_cli("lint", FIXTURES / "site-rules")[0] == 0

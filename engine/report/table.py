@@ -54,7 +54,10 @@ def render_table(report, color: bool = False) -> str:
         rows = []
         for r in problems:
             status = "waived" if r.waiver else r.status
-            label = _paint(_MARK.get(status, status), status if status != "waived" else "waived", color)
+            mark = _MARK.get(status, status)
+            if status == "fail" and r.severity != "error":
+                mark, status = ("WARN", "warning") if r.severity == "warning" else ("INFO", "info")
+            label = _paint(mark, status, color)
             subject = _subject(r) + (f" [{r.item}]" if r.item else "")
             rows.append([label, r.severity, r.rule, _wrap(subject, 18), _wrap(r.message, 46)])
         out.append(tabulate(rows, headers=["status", "severity", "rule", "subject", "message"], tablefmt="simple"))
@@ -80,8 +83,9 @@ def render_table(report, color: bool = False) -> str:
     for note in report.waiver_notes:
         out.append(textwrap.fill(f"waiver {note['status']}: {note['message']}", WIDTH, subsequent_indent="    "))
     s = report.summary
-    out.append(f"{s['fail']} failed, {s['error']} errors, {s['pass']} passed, {s['notapplicable']} not applicable, "
-               f"{s['waived']} waived")
+    by = s["failed_by_severity"]
+    out.append(f"{by['error']} errors, {by['warning']} warnings, {by['info']} notes, {s['error']} rule errors; "
+               f"{s['pass']} passed, {s['notapplicable']} not applicable, {s['waived']} waived")
     return "\n".join(out).rstrip() + "\n"
 
 
