@@ -51,14 +51,17 @@ class Context:
             from .config import load_config
             self.config = load_config(args.config)
         rule_dirs = list(getattr(args, "rules", None) or [])
-        disable, severity, rows = [], {}, {}
         if self.config is not None:
             rule_dirs = self.config.rules + rule_dirs
-            disable, severity, rows = self.config.disable, self.config.severity, self.config.data
-        self.ruleset: RuleSet = load_rules(rule_dirs, disable=disable, severity=severity, extra_rows=rows)
+        self.ruleset: RuleSet = load_rules(rule_dirs)
         if self.config is not None:
-            self.config.check_against(self.ruleset)
-            self.ruleset.rules = [r for r in self.ruleset.rules if self.config.selects(r)]
+            problems = self.config.problems_against(self.ruleset)
+            if problems:
+                raise LoadError(problems)
+            c = self.config
+            if c.disable or c.severity or c.data:
+                self.ruleset = load_rules(rule_dirs, disable=c.disable, severity=c.severity, extra_rows=c.data)
+            self.ruleset.rules = [r for r in self.ruleset.rules if c.selects(r)]
         self.fail_on = args.fail_on or (self.config.fail_on if self.config and self.config.fail_on else "error")
         self.snapshot: Snapshot | None = load_snapshot(args.snapshot, _limits(args)) if need_snapshot else None
         self.waivers = None

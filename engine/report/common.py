@@ -1,0 +1,53 @@
+"""Small pieces the text reports share: headlines, subjects, groups."""
+
+from __future__ import annotations
+
+SEVERITY_ORDER = ("error", "warning", "info")
+
+
+def subject_text(result) -> str:
+    s = result.subject
+    if "target" in s:
+        text = f"{s['guest']}: {s.get('source')} -> {s['target']} ({s.get('mode')})"
+    elif "guest" in s:
+        text = f"guest {s['guest']}"
+    elif "host" in s:
+        text = f"host {s['host']}"
+    else:
+        text = "snapshot"
+    return text + (f" [{result.item}]" if result.item else "")
+
+
+def headline(report) -> str:
+    if report.command == "check":
+        r = report.request
+        return f"{r['guest']}: {r['source']} -> {r['target']} ({r['mode']} migration)"
+    if report.command == "matrix":
+        c = report.summary["cells"]
+        return f"{c['ready']} ready, {c['blocked']} blocked, {c['unknown']} unknown of {len(report.cells)} migrations"
+    return f"audit of {report.snapshot_path}"
+
+
+def findings(report) -> list:
+    """Failures and errors, the results a report shows in detail."""
+    return [r for r in report.results if r.status in ("fail", "error")]
+
+
+def by_severity_and_rule(results) -> list[tuple[str, list[tuple[str, list]]]]:
+    groups = []
+    for severity in SEVERITY_ORDER:
+        rules: dict[str, list] = {}
+        for r in results:
+            if r.severity == severity:
+                rules.setdefault(r.rule, []).append(r)
+        if rules:
+            groups.append((severity, sorted(rules.items())))
+    return groups
+
+
+def grid(report) -> tuple[list[str], list[str], dict]:
+    """Guests, targets and cells by (guest, target) of a matrix report."""
+    cells = report.cells or []
+    guests = list(dict.fromkeys(c.guest for c in cells))
+    targets = sorted({c.target for c in cells} | {c.source for c in cells})
+    return guests, targets, {(c.guest, c.target): c for c in cells}

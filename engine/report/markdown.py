@@ -1,0 +1,53 @@
+"""Markdown report: for tickets, wikis and pull requests."""
+
+from __future__ import annotations
+
+from .common import by_severity_and_rule, findings, grid, headline, subject_text
+
+
+def _cell(text: str) -> str:
+    return str(text).replace("|", "\\|").replace("\n", " ")
+
+
+def render_markdown(report) -> str:
+    s = report.summary
+    by = s["failed_by_severity"]
+    out = [f"# migcheck {report.command}: {report.verdict.upper()}", "", f"**{_cell(headline(report))}**", "",
+           f"Snapshot `{report.snapshot_path}` (site {report.site or '-'}, sha256 `{report.snapshot_sha256[:16]}`)", "",
+           "| errors | warnings | notes | rule errors | passed | not applicable | waived |",
+           "|---:|---:|---:|---:|---:|---:|---:|",
+           f"| {by['error']} | {by['warning']} | {by['info']} | {s['error']} | {s['pass']} | {s['notapplicable']} "
+           f"| {s['waived']} |", ""]
+    if report.cells is not None:
+        guests, targets, cells = grid(report)
+        symbol = {"ready": "ready", "blocked": "**blocked**", "unknown": "unknown"}
+        out += ["## Migrations", "", "| guest | " + " | ".join(targets) + " |",
+                "|---|" + "---|" * len(targets)]
+        for g in guests:
+            row = []
+            for t in targets:
+                c = cells.get((g, t))
+                row.append(symbol[c.verdict] if c else "=")
+            out.append(f"| {g} | " + " | ".join(row) + " |")
+        out.append("")
+    problems = findings(report)
+    if problems:
+        out += ["## Findings", ""]
+        for severity, rules in by_severity_and_rule(problems):
+            out += [f"### {severity}", ""]
+            for rule_id, results in rules:
+                out += [f"#### {rule_id}: {_cell(results[0].title)}", "", f"Source: {results[0].cite}", "",
+                        "| subject | status | message | fix |", "|---|---|---|---|"]
+                for r in results:
+                    status = r.status + (f" (waived until {r.waiver['expires']}: {r.waiver['reason']})"
+                                         if r.waiver else "")
+                    out.append(f"| {_cell(subject_text(r))} | {_cell(status)} | {_cell(r.message)} | {_cell(r.fix)} |")
+                out.append("")
+    else:
+        out += ["No findings.", ""]
+    if report.waiver_notes:
+        out += ["## Waivers", ""] + [f"- **{n['status']}**: {_cell(n['message'])}" for n in report.waiver_notes] + [""]
+    if report.manifest:
+        out += ["## Manifest", "", "| key | value |", "|---|---|"]
+        out += [f"| {k} | `{v}` |" for k, v in report.manifest.items()] + [""]
+    return "\n".join(out)
