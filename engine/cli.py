@@ -265,7 +265,8 @@ def build_parser() -> argparse.ArgumentParser:
     snapshot_arg(p)
     p.add_argument("rule", metavar="RULE")
     p.add_argument("subject", metavar="SUBJECT", nargs="*", help="host, guest, or guest and target")
-    p.add_argument("--mode", choices=["offline", "online"], default="offline")
+    p.add_argument("--mode", choices=["offline", "online"], default=None,
+                   help="the migration's mode (default offline; guest rules: absent, as in audit)")
     rules_args(p)
     p.add_argument("--fail-on", default=None, help=argparse.SUPPRESS)
     p.set_defaults(func=cmd_explain)

@@ -100,6 +100,10 @@ def _translate(doc: Document, error, describe: Describe, root: dict) -> list[Pro
                             hint)]
     if validator == "minimum":
         return [doc.problem(path, f"{subject}: `{field}` must be at least {error.validator_value}, not {shown}")]
+    if validator == "pattern":
+        parent = _subschema(root, error.schema)
+        help = parent.get("description", "")
+        return [doc.problem(path, f"{subject}: `{field}` is {shown}, not in the expected form", help)]
     if validator == "minLength":
         return [doc.problem(path, f"{subject}: `{field}` must not be empty")]
     if validator == "oneOf" and isinstance(instance, dict):

@@ -29,7 +29,7 @@ class Report:
     manifest: dict = field(default_factory=dict)
     fail_on: str = "error"
     waiver_notes: list[dict] = field(default_factory=list)  # expired, stale, expiring waivers
-    locations: dict = field(default_factory=dict)  # host/guest name -> line, for reports that point into files
+    baseline: dict | None = None  # new / unchanged / resolved against an earlier report
 
     def __post_init__(self):
         self.results = sort_results(self.results)
@@ -59,6 +59,8 @@ class Report:
             out["cells"] = [c.to_json() for c in self.cells]
         if self.waiver_notes:
             out["waivers"] = self.waiver_notes
+        if self.baseline is not None:
+            out["baseline"] = self.baseline
         if self.manifest:
             out["manifest"] = self.manifest
         return out

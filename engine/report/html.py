@@ -67,10 +67,10 @@ def _summary(report) -> list[str]:
     cards = [("bad", by["error"], "errors"), ("warn", by["warning"], "warnings"), ("info", by["info"], "notes"),
              ("unk", s["error"], "rule errors"), ("ok", s["pass"], "passed"),
              ("", s["notapplicable"], "not applicable"), ("", s["waived"], "waived")]
-    if report.cells is not None:
+    if report.cells is not None:  # a matrix keeps failures only: no pass counts to show
         c = s["cells"]
         cards = [("ok", c["ready"], "migrations ready"), ("bad", c["blocked"], "migrations blocked"),
-                 ("unk", c["unknown"], "unknown")] + cards
+                 ("unk", c["unknown"], "unknown")] + [x for x in cards if x[2] not in ("passed", "not applicable")]
     out = ['<div class="cards">']
     out += [f'<div class="card {cls}"><b>{n}</b><span>{_e(label)}</span></div>' for cls, n, label in cards]
     out.append("</div>")

@@ -1,0 +1,42 @@
+"""Baselines: compare this run's findings with an earlier JSON report.
+
+Findings are matched by their fingerprint (rule id, subject and binding; never a line
+number, so editing the snapshot does not make old findings look new). Each failed or
+errored result becomes `new` or `unchanged`; findings of the baseline that are gone are
+listed as resolved. With `--fail-on-new`, only new findings fail the run.
+"""
+
+from __future__ import annotations
+
+from .document import LoadError, load_document
+
+
+def load_baseline(path: str) -> dict[str, dict]:
+    doc = load_document(path)
+    data = doc.data
+    if not isinstance(data, dict) or not isinstance(data.get("results"), list) \
+            or not isinstance(data.get("tool"), dict) or data["tool"].get("name") != "migcheck":
+        raise LoadError([doc.problem((), "not a migcheck JSON report",
+                                     "write one with `--format json:FILE` and pass that file")])
+    found = {}
+    for i, r in enumerate(data["results"]):
+        if not isinstance(r, dict) or not isinstance(r.get("fingerprint"), str):
+            raise LoadError([doc.problem(("results", i), "result without a `fingerprint`",
+                                         "the baseline must come from this version of migcheck")])
+        if r.get("status") in ("fail", "error"):
+            found[r["fingerprint"]] = r
+    return found
+
+
+def apply_baseline(report, path: str) -> None:
+    previous = load_baseline(path)
+    current = set()
+    for r in report.results:
+        if r.status in ("fail", "error"):
+            current.add(r.fingerprint)
+            r.baseline = "unchanged" if r.fingerprint in previous else "new"
+    resolved = [{"rule": r["rule"], "subject": r.get("subject", {}), "item": r.get("item", ""),
+                 "fingerprint": fp} for fp, r in sorted(previous.items()) if fp not in current]
+    report.baseline = {"path": path, "new": sum(1 for r in report.results if r.baseline == "new"),
+                       "unchanged": sum(1 for r in report.results if r.baseline == "unchanged"),
+                       "resolved": resolved}

@@ -1,0 +1,363 @@
+"""Reports in every format, waivers, site configuration, explain, manifests and baselines.
+
+Golden files live in tests/golden/; refresh them on purpose with
+MIGCHECK_UPDATE_GOLDEN=1 python -m pytest tests/test_reports.py
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import os
+import xml.etree.ElementTree as ET
+from html.parser import HTMLParser
+from pathlib import Path
+
+import jsonschema
+import pytest
+
+from .conftest import FIXTURES, ROOT
+
+GOLDEN = Path(__file__).parent / "golden"
+SARIF_SCHEMA = ROOT.parent / "shared" / "reference" / "sarif-schema-2.1.0.json"
+EPOCH = "1764000000"  # 2025-11-24: the waiver fixture's dates are relative to it
+FORMATS = ["table", "json", "csv", "markdown", "html", "sarif", "junit"]
+EXT = {"table": "txt", "json": "json", "csv": "csv", "markdown": "md", "html": "html", "sarif": "sarif",
+       "junit": "xml"}
+
+
+@pytest.fixture
+def in_root(monkeypatch):
+    """Run from the repository root with a fixed report time, so reports are byte-stable."""
+    monkeypatch.chdir(ROOT)
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", EPOCH)
+
+
+def _report(run_cli, fmt: str, command: str = "matrix") -> tuple[int, str]:
+    args = {"matrix": ["matrix", "fixtures/mixed-site.yaml"],
+            "check": ["check", "fixtures/mixed-site.yaml", "sapapp01", "vsp-e2"],
+            "audit": ["audit", "fixtures/estate-broken.yaml"]}[command]
+    code, out, err = run_cli(*args, "--waivers", "fixtures/waivers.yaml", "--warn-expiring", "30",
+                             "--format", fmt)
+    assert not err, err
+    return code, out
+
+
+@pytest.mark.parametrize("command", ["matrix", "check", "audit"])
+@pytest.mark.parametrize("fmt", FORMATS)
+def test_golden_reports(in_root, run_cli, fmt, command):
+    code, out = _report(run_cli, fmt, command)
+    assert code == 1
+    golden = GOLDEN / f"{command}.{EXT[fmt]}"
+    if os.environ.get("MIGCHECK_UPDATE_GOLDEN"):
+        golden.write_text(out)
+    assert out == golden.read_text(), f"{golden} differs; refresh on purpose with MIGCHECK_UPDATE_GOLDEN=1"
+    assert _report(run_cli, fmt, command)[1] == out  # byte-stable across runs
+
+
+def _sarif_validator():
+    schema = json.loads(SARIF_SCHEMA.read_text())
+    return jsonschema.validators.validator_for(schema)(schema)
+
+
+@pytest.mark.skipif(not SARIF_SCHEMA.exists(), reason="the shared SARIF schema is not beside this checkout")
+@pytest.mark.parametrize("command", ["matrix", "check", "audit"])
+def test_sarif_is_valid_against_the_official_schema(in_root, run_cli, command):
+    _, out = _report(run_cli, "sarif", command)
+    sarif = json.loads(out)
+    errors = sorted(_sarif_validator().iter_errors(sarif), key=str)
+    assert not errors, errors[0]
+    run = sarif["runs"][0]
+    ids = [r["id"] for r in run["tool"]["driver"]["rules"]]
+    assert "DIO-NO-MATCH" in ids and all(r["help"]["text"] and r["properties"]["cite"]
+                                         for r in run["tool"]["driver"]["rules"])
+    for result in run["results"]:
+        assert ids[result["ruleIndex"]] == result["ruleId"]
+        region = result["locations"][0]["physicalLocation"]["region"]
+        assert region["startLine"] >= 1
+        assert result["locations"][0]["physicalLocation"]["artifactLocation"]["uri"].startswith("fixtures/")
+
+
+def test_sarif_locates_results_at_their_subject_line(in_root, run_cli):
+    _, out = _report(run_cli, "sarif", "check")
+    results = json.loads(out)["runs"][0]["results"]
+    vswitch = [r for r in results if r["ruleId"] == "VSWITCH-MISSING"][0]
+    assert vswitch["locations"][0]["physicalLocation"]["region"]["startLine"] == 67  # `- name: sapapp01`
+    assert vswitch["suppressions"] if False else "suppressions" not in vswitch  # its waiver has expired
+    waived = [r for r in json.loads(_report(run_cli, "sarif", "matrix")[1])["runs"][0]["results"] if "suppressions" in r]
+    assert waived and all(s["status"] == "accepted" for r in waived for s in r["suppressions"])
+
+
+def test_junit_distinguishes_failures_errors_and_skips(in_root, run_cli):
+    code, out, _ = run_cli("check", "fixtures/estate-broken.yaml", "crm01", "vsp-w1", "--format", "junit")
+    root = ET.fromstring(out)
+    assert root.tag == "testsuites"
+    cases = root.findall(".//testcase")
+    failures = [c for c in cases if c.find("failure") is not None]
+    errors = [c for c in cases if c.find("error") is not None]
+    assert {c.get("classname") for c in failures} >= {"migcheck.INV-UNKNOWN-HOST"}
+    assert {c.get("classname") for c in errors} >= {"migcheck.PATH-OFFLINE"}
+    assert int(root.get("failures")) == len(failures) and int(root.get("errors")) == len(errors)
+    assert int(root.get("tests")) == len(cases)
+    for suite in root.findall("testsuite"):
+        assert int(suite.get("tests")) == len(suite.findall("testcase"))
+
+
+def test_junit_matrix_has_a_case_per_migration(in_root, run_cli):
+    _, out = _report(run_cli, "junit", "matrix")
+    root = ET.fromstring(out)
+    migrations = [s for s in root.findall("testsuite") if s.get("name") == "migrations"][0]
+    assert len(migrations.findall("testcase")) == 18
+    skipped = root.findall(".//skipped")
+    assert any("waived until 2027-03-31" in s.get("message") for s in skipped)
+
+
+class _Html(HTMLParser):
+    def __init__(self):
+        super().__init__()
+        self.headings, self.external, self.cells, self.stack = [], [], [], []
+        self._tag = None
+
+    def handle_starttag(self, tag, attrs):
+        attrs = dict(attrs)
+        self._tag = tag
+        for key in ("src", "href"):
+            if key in attrs:
+                self.external.append(attrs[key])
+        if tag == "td" and "class" in attrs and attrs["class"].startswith("c-"):
+            self.cells.append(attrs["class"])
+        if tag == "script":
+            self.external.append("<script>")
+
+    def handle_data(self, data):
+        if self._tag in ("h1", "h2") and data.strip():
+            self.headings.append(data.strip())
+            self._tag = None
+
+
+def test_html_is_self_contained_and_ordered(in_root, run_cli):
+    _, out = _report(run_cli, "html", "matrix")
+    parser = _Html()
+    parser.feed(out)
+    assert parser.external == []
+    assert parser.headings[:4] == ["migcheck matrix report", "Migrations", "Findings", "Waivers"]
+    assert out.index('class="cards"') < out.index("<h2>Migrations</h2>") < out.index("<h2>Findings</h2>")
+    assert parser.cells.count("c-blocked") == 13 and parser.cells.count("c-ready") == 5
+    assert "@media print" in out
+    assert "Source: HP vPars and Integrity VM V6.1 Administrator Guide" in out
+    assert "hpvmnet -c -S" in out  # fixes are shown with their findings
+
+
+def test_csv_rows(in_root, run_cli):
+    _, out = _report(run_cli, "csv", "check")
+    rows = list(csv.DictReader(io.StringIO(out)))
+    vs = [r for r in rows if r["rule"] == "VSWITCH-MISSING"][0]
+    assert vs["status"] == "fail" and vs["waived"] == "no" and vs["target"] == "vsp-e2" and vs["line"] == "67"
+
+
+def test_several_formats_in_one_run_written_atomically(in_root, run_cli, tmp_path):
+    a, b = tmp_path / "out" / "r.json", tmp_path / "r.html"
+    code, out, _ = run_cli("check", "fixtures/mixed-site.yaml", "sapapp01", "vsp-e2",
+                           "--format", f"json:{a}", "--format", f"html:{b}")
+    assert code == 1 and out == ""
+    assert json.loads(a.read_text())["verdict"] == "blocked"
+    assert b.read_text().startswith("<!DOCTYPE html>")
+    assert sorted(p.name for p in tmp_path.rglob("*")) == ["out", "r.html", "r.json"]
+    code, out, _ = run_cli("check", "fixtures/mixed-site.yaml", "sapapp01", "vsp-e2", "--format", "csv",
+                           "--output", tmp_path / "r.csv")
+    assert out == "" and (tmp_path / "r.csv").read_text().startswith("rule,severity")
+
+
+def test_a_crash_while_writing_leaves_the_old_report(tmp_path, monkeypatch):
+    from engine import atomic
+
+    target = tmp_path / "report.json"
+    target.write_text("old")
+
+    def boom(fd):
+        raise OSError("disk full")
+
+    monkeypatch.setattr(atomic.os, "fsync", boom)
+    with pytest.raises(OSError):
+        atomic.write_atomic(target, "new" * 1000)
+    assert target.read_text() == "old"
+    assert [p.name for p in tmp_path.iterdir()] == ["report.json"]
+
+
+# -- waivers -----------------------------------------------------------------------------
+def test_waivers_active_expired_stale_expiring(in_root, run_cli):
+    code, out, _ = run_cli("matrix", "fixtures/mixed-site.yaml", "--waivers", "fixtures/waivers.yaml",
+                           "--warn-expiring", "30", "--format", "json")
+    data = json.loads(out)
+    waived = [r for r in data["results"] if r["waiver"]]
+    assert {(r["rule"], r["subject"]["guest"]) for r in waived} == {
+        ("DIO-LABEL-IPNAME", "dbprod01"), ("STORAGE-LOCAL", "apptest03")}
+    assert all(r["status"] == "fail" for r in waived)  # a waiver never changes the status
+    assert data["waivers"][0]["status"] == "expiring" and data["waivers"][0]["rule"] == "STORAGE-LOCAL"
+    notes = {n["status"]: n for n in data["waivers"]}
+    assert notes["expired"]["rule"] == "VSWITCH-MISSING" and notes["expired"]["location"] == "fixtures/waivers.yaml:16"
+    assert notes["stale"]["rule"] == "DIO-IN-USE"
+    # the expired waiver does not apply: sapapp01 -> vsp-e2 is still blocked by VSWITCH-MISSING
+    cell = [c for c in data["cells"] if c["guest"] == "sapapp01" and c["target"] == "vsp-e2"][0]
+    assert "VSWITCH-MISSING" in cell["failing"] and cell["verdict"] == "blocked"
+    assert data["summary"]["waived"] == 4
+
+
+def test_a_waived_failure_no_longer_fails_the_run(in_root, run_cli, tmp_path):
+    waivers = tmp_path / "w.yaml"
+    waivers.write_text("waivers:\n  - rule: VSWITCH-MISSING\n    guest: sapapp01\n    reason: r\n    owner: o\n"
+                       "    expires: 2030-01-01\n  - rule: DIO-NO-MATCH\n    guest: sap*\n    target: vsp-e?\n"
+                       "    reason: r\n    owner: o\n    expires: 2030-01-01\n")
+    code, out, _ = run_cli("check", "fixtures/mixed-site.yaml", "sapapp01", "vsp-e2", "--waivers", waivers)
+    assert code == 0 and out.startswith("READY")
+    assert "waived until 2030-01-01" in out
+
+
+def test_expiring_is_only_listed_when_asked(in_root, run_cli):
+    _, out, _ = run_cli("matrix", "fixtures/mixed-site.yaml", "--waivers", "fixtures/waivers.yaml", "--format", "json")
+    assert "expiring" not in {n["status"] for n in json.loads(out)["waivers"]}
+
+
+def test_malformed_waiver_file_exits_2_with_every_problem(in_root, run_cli, tmp_path):
+    bad = tmp_path / "w.yaml"
+    bad.write_text("waivers:\n  - rule: DIO-LABEL-IPNAM\n    reason: r\n    owner: o\n    expires: 2027-02-30\n"
+                   "  - rule: MEMORY-TARGET\n    owner: o\n    expires: soon\n    gust: web*\n")
+    code, _, err = run_cli("check", "fixtures/mixed-site.yaml", "sapapp01", "vsp-e2", "--waivers", bad)
+    assert code == 2
+    lines = [line for line in err.splitlines() if line.startswith(str(bad))]
+    assert any(":6:5: waiver #2 (`MEMORY-TARGET`) is missing `reason`" in x for x in lines), lines
+    assert any(":8:14: " in x and "`expires`" in x for x in lines), lines
+    assert any(":9:5: waiver #2 (`MEMORY-TARGET`) has unknown field `gust`" in x for x in lines), lines
+    code, _, err = run_cli("check", "fixtures/mixed-site.yaml", "sapapp01", "vsp-e2", "--waivers",
+                           _write(tmp_path / "w2.yaml", "waivers:\n  - rule: DIO-LABEL-IPNAM\n    reason: r\n"
+                                  "    owner: o\n    expires: 2027-02-30\n"))
+    assert code == 2
+    assert "w2.yaml:2:11: unknown rule `DIO-LABEL-IPNAM`" in err and "did you mean `DIO-LABEL-IPNAME`?" in err
+    assert "w2.yaml:5:14: `2027-02-30` is not a date" in err
+
+
+def _write(path: Path, text: str) -> Path:
+    path.write_text(text)
+    return path
+
+
+# -- site configuration --------------------------------------------------------------------
+def test_configuration_changes_verdicts_without_touching_rules(in_root, run_cli):
+    before = {p: p.read_bytes() for p in (ROOT / "rules").rglob("*") if p.is_file()}
+    # a disabled built-in rule: dbprod01 is blocked only because it is running
+    assert run_cli("check", "fixtures/mixed-site.yaml", "dbprod01", "vsp-e2")[0] == 1
+    code, out, _ = run_cli("check", "fixtures/mixed-site.yaml", "dbprod01", "vsp-e2", "--config", "fixtures/migcheck.yaml")
+    assert code == 0 and "GUEST-RUNNING" not in out
+    # a warning raised to an error: apptest03 has local storage
+    assert run_cli("check", "fixtures/mixed-site.yaml", "apptest03", "vsp-e1")[0] == 0
+    code, out, _ = run_cli("check", "fixtures/mixed-site.yaml", "apptest03", "vsp-e1", "--config",
+                           "fixtures/migcheck.yaml", "--format", "json")
+    data = json.loads(out)
+    assert code == 1 and data["verdict"] == "blocked"
+    assert [r["severity"] for r in data["results"] if r["rule"] == "STORAGE-LOCAL"] == ["error"]
+    # an added migration path: Integrity VM 3.5 -> 4.1, validated by the site
+    assert run_cli("check", "fixtures/ivm4-small.yaml", "legacy01", "ivmn03")[0] == 1
+    code, out, _ = run_cli("check", "fixtures/ivm4-small.yaml", "legacy01", "ivmn03", "--config", "fixtures/migcheck.yaml")
+    assert code == 0, out
+    # the site pack listed in the configuration runs
+    code, out, _ = run_cli("check", "fixtures/mixed-site.yaml", "sapapp01", "vsp-e3", "--config",
+                           "fixtures/migcheck.yaml")
+    assert "SITE-SUPPORT" in out
+    assert before == {p: p.read_bytes() for p in (ROOT / "rules").rglob("*") if p.is_file()}
+
+
+def test_configuration_default_fail_on_and_tags(run_cli, tmp_path):
+    cfg = _write(tmp_path / "c.yaml", "fail_on: warning\ntags: [memory]\n")
+    code, out, _ = run_cli("check", FIXTURES / "mixed-site.yaml", "apptest03", "vsp-e1", "--config", cfg,
+                           "--format", "json")
+    data = json.loads(out)
+    assert {r["rule"] for r in data["results"]} == {"MEMORY-TARGET"}
+    assert code == 0
+    cfg = _write(tmp_path / "d.yaml", "fail_on: warning\n")
+    assert run_cli("check", FIXTURES / "mixed-site.yaml", "apptest03", "vsp-e1", "--config", cfg)[0] == 1
+    assert run_cli("check", FIXTURES / "mixed-site.yaml", "apptest03", "vsp-e1", "--config", cfg,
+                   "--fail-on", "error")[0] == 0
+
+
+def test_configuration_errors_are_located_never_ignored(run_cli, tmp_path):
+    cfg = _write(tmp_path / "c.yaml", "disable: [DIO-LABEL-IPNAM]\nseverity: {STORAGE-LOCL: error}\n"
+                 "data:\n  offline_path: []\n  online_paths:\n    - {source_min: \"4.1\", extra: 1}\n"
+                 "rules: [nowhere/]\n")
+    code, _, err = run_cli("check", FIXTURES / "mixed-site.yaml", "apptest03", "vsp-e1", "--config", cfg)
+    assert code == 2
+    assert f"{cfg}:7:9: rule pack `nowhere/` is not a directory" in err
+    cfg = _write(tmp_path / "c2.yaml", "disable: [DIO-LABEL-IPNAM]\nseverity: {STORAGE-LOCL: error}\n"
+                 "data:\n  offline_path: []\n  online_paths:\n    - {source_min: \"4.1\", extra: 1}\n"
+                 "colour: red\n")
+    code, _, err = run_cli("check", FIXTURES / "mixed-site.yaml", "apptest03", "vsp-e1", "--config", cfg)
+    assert code == 2 and "has unknown field `colour`" in err
+    cfg = _write(tmp_path / "c3.yaml", "disable: [DIO-LABEL-IPNAM]\nseverity: {STORAGE-LOCL: error}\n"
+                 "data:\n  offline_path: []\n  online_paths:\n    - {source_min: \"4.1\", extra: 1}\n")
+    code, _, err = run_cli("check", FIXTURES / "mixed-site.yaml", "apptest03", "vsp-e1", "--config", cfg)
+    assert code == 2
+    assert f"{cfg}:1:11: unknown rule `DIO-LABEL-IPNAM`" in err and "did you mean `DIO-LABEL-IPNAME`?" in err
+    assert f"{cfg}:2:12: unknown rule `STORAGE-LOCL`" in err
+    assert f"{cfg}:4:3: unknown data table `offline_path`" in err
+    assert "row 1 of `online_paths` has unknown column(s) `extra`" in err
+
+
+# -- explain, manifest, baseline ---------------------------------------------------------------
+def test_explain_shows_values_and_what_would_pass(in_root, run_cli):
+    code, out, _ = run_cli("explain", "fixtures/mixed-site.yaml", "DIO-NO-MATCH", "sapapp01", "vsp-e2")
+    assert code == 0
+    assert "let have = count(f in target.dio_functions where f.pool and f.label == label)  =>  0" in out
+    assert "is 0; it passes when at least 1 (need)" in out
+    assert 'message: 1 DIO function(s) labeled "sapapp01" on sapapp01, 0 pooled on vsp-e2' in out
+    assert "rule DIO-NO-MATCH {" in out  # the rule's source
+    code, out, _ = run_cli("explain", "fixtures/mixed-site.yaml", "MEMORY-TARGET", "sapapp01", "vsp-e2")
+    assert "=> pass" in out
+    code, out, _ = run_cli("explain", "fixtures/mixed-site.yaml", "DIO-LABEL-IPNAME", "dbprod01")
+    assert '[f = 0/0/0/4/0/0/0]' in out and "=> FAIL" in out
+    code, _, err = run_cli("explain", "fixtures/mixed-site.yaml", "DIO-NO-MATCH", "sapapp01")
+    assert code == 2 and "give GUEST TARGET" in err
+    code, _, err = run_cli("explain", "fixtures/mixed-site.yaml", "DIO-NO-MACH", "sapapp01", "vsp-e2")
+    assert code == 2 and "did you mean `DIO-NO-MATCH`?" in err
+
+
+def test_manifest_makes_reports_reproducible(in_root, run_cli):
+    _, out, _ = run_cli("check", "fixtures/mixed-site.yaml", "sapapp01", "vsp-e2", "--waivers",
+                        "fixtures/waivers.yaml", "--config", "fixtures/migcheck.yaml", "--format", "json")
+    m = json.loads(out)["manifest"]
+    import hashlib
+
+    assert m["snapshot_sha256"] == hashlib.sha256((ROOT / "fixtures/mixed-site.yaml").read_bytes()).hexdigest()
+    assert m["waivers_sha256"] == hashlib.sha256((ROOT / "fixtures/waivers.yaml").read_bytes()).hexdigest()
+    assert m["config_sha256"] == hashlib.sha256((ROOT / "fixtures/migcheck.yaml").read_bytes()).hexdigest()
+    assert len(m["rule_pack_sha256"]) == 64 and len(m["schema_sha256"]) == 64
+    assert m["generated"] == "2025-11-24T16:00:00Z" and m["tool_version"]
+
+
+def test_baseline_marks_new_unchanged_and_resolved(in_root, run_cli, tmp_path):
+    base = tmp_path / "base.json"
+    run_cli("matrix", "fixtures/mixed-site.yaml", "--format", f"json:{base}")
+    # the same estate after the fix of vsp-e2, and a new local disk on web01
+    after = tmp_path / "after.yaml"
+    after.write_text((ROOT / "fixtures/mixed-site-after.yaml").read_text().replace(
+        "      - {backing: disk, path: /dev/rdisk/disk120, shared_san: true}",
+        "      - {backing: disk, path: /dev/rdisk/disk120, shared_san: true}\n"
+        "      - {backing: lv, path: /dev/vg01/rweb01_logs}"))
+    code, out, _ = run_cli("matrix", after, "--baseline", base, "--format", "json")
+    data = json.loads(out)
+    marks = {(r["rule"], r["subject"]["guest"], r["subject"].get("target")): r["baseline"]
+             for r in data["results"] if r["status"] == "fail"}
+    assert marks[("STORAGE-LOCAL", "web01", "vsp-e4")] == "new"
+    assert marks[("GUEST-RUNNING", "web01", "vsp-e4")] == "unchanged"
+    resolved = {(r["rule"], r["subject"]["guest"], r["subject"]["target"]) for r in data["baseline"]["resolved"]}
+    assert ("VSWITCH-MISSING", "sapapp01", "vsp-e2") in resolved
+    # --fail-on-new: unchanged findings do not fail, new warnings do not either, new errors would
+    assert run_cli("matrix", after, "--baseline", base, "--fail-on-new")[0] == 0
+    assert run_cli("matrix", after, "--baseline", base, "--fail-on-new", "--fail-on", "warning")[0] == 1
+    assert run_cli("matrix", "fixtures/mixed-site.yaml", "--baseline", base, "--fail-on-new", "--fail-on",
+                   "warning")[0] == 0
+
+
+def test_bad_baseline_exits_2(run_cli, tmp_path):
+    bad = _write(tmp_path / "b.json", '{"results": []}')
+    code, _, err = run_cli("matrix", FIXTURES / "mixed-site.yaml", "--baseline", bad)
+    assert code == 2 and "not a migcheck JSON report" in err
