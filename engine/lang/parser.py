@@ -50,6 +50,8 @@ def parse(text: str, path: str = "<rules>") -> tuple[ast.RuleFile | None, list[D
         return None, [_syntax_diagnostic(exc, text, path)]
     except VisitError as exc:
         problem = exc.orig_exc
+        while isinstance(problem, VisitError):  # a problem inside a message's `{...}` is wrapped twice
+            problem = problem.orig_exc
         if isinstance(problem, _SyntaxProblem):
             return None, [Diagnostic(path, problem.line, problem.col, "syntax", problem.message, problem.help)]
         raise
@@ -63,7 +65,16 @@ def parse_expression(text: str, path: str = "<expr>", line: int = 1, col: int = 
     except UnexpectedInput as exc:
         d = _syntax_diagnostic(exc, text, path)
         raise _SyntaxProblem(line + d.line - 1, (col + d.col - 1) if d.line == 1 else d.col, d.message, d.help)
-    return _Build(path, text, line - 1, col - 1).transform(tree)
+    try:
+        return _Build(path, text, line - 1, col - 1).transform(tree)
+    except VisitError as exc:
+        problem = exc.orig_exc
+        while isinstance(problem, VisitError):
+            problem = problem.orig_exc
+        if isinstance(problem, _SyntaxProblem):
+            raise _SyntaxProblem(line + problem.line - 1, (col + problem.col - 1) if problem.line == 1 else problem.col,
+                                 problem.message, problem.help) from None
+        raise
 
 
 def _span(path: str, line: int, col: int) -> ast.Span:
