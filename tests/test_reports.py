@@ -361,3 +361,26 @@ def test_bad_baseline_exits_2(run_cli, tmp_path):
     bad = _write(tmp_path / "b.json", '{"results": []}')
     code, _, err = run_cli("matrix", FIXTURES / "mixed-site.yaml", "--baseline", bad)
     assert code == 2 and "not a migcheck JSON report" in err
+
+
+@pytest.mark.skipif(not any(Path(p).exists() for p in ("/usr/bin/chromium", "/usr/bin/chromium-browser")),
+                    reason="headless Chromium is not installed")
+def test_html_report_renders_in_a_browser(in_root, run_cli, tmp_path):
+    """Render the mixed site's matrix report headless and check the page has real content."""
+    import subprocess
+
+    page = tmp_path / "report.html"
+    run_cli("matrix", "fixtures/mixed-site.yaml", "--waivers", "fixtures/waivers.yaml", "--format", f"html:{page}")
+    browser = next(p for p in ("/usr/bin/chromium", "/usr/bin/chromium-browser") if Path(p).exists())
+    shot = tmp_path / "report.png"
+    subprocess.run([browser, "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                    "--disable-background-networking", "--disable-component-update", "--disable-sync",
+                    f"--user-data-dir={tmp_path / 'profile'}", "--window-size=1200,1600",
+                    f"--screenshot={shot}", page.as_uri()], capture_output=True, timeout=120)
+    data = shot.read_bytes()
+    assert data[:8] == b"\x89PNG\r\n\x1a\n"
+    assert len(data) > 50_000  # a blank page compresses to a few kilobytes
+    dom = subprocess.run([browser, "--headless", "--no-sandbox", "--disable-gpu", "--no-first-run",
+                          "--disable-background-networking", f"--user-data-dir={tmp_path / 'profile2'}",
+                          "--dump-dom", page.as_uri()], capture_output=True, text=True, timeout=120).stdout
+    assert "BLOCKED" in dom and "DIO-NO-MATCH" in dom
