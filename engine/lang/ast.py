@@ -190,6 +190,16 @@ class RuleFile:
     text: str = field(default="", compare=False)
 
 
+def dotted(node: Any) -> str | None:
+    """`guest.dio.label` for a name or a chain of fields on one; None for other expressions."""
+    if isinstance(node, Name):
+        return node.name
+    if isinstance(node, Attr):
+        base = dotted(node.obj)
+        return f"{base}.{node.field}" if base else None
+    return None
+
+
 def children(node: Any) -> tuple:
     """The direct sub-expressions of an expression node."""
     if isinstance(node, ListExpr):

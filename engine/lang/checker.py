@@ -38,14 +38,7 @@ class CheckedRule:
     pack: str = ""
 
 
-def _key(expr) -> str | None:
-    """A guardable path (`f.label`), or None for other expressions."""
-    if isinstance(expr, ast.Name):
-        return expr.name
-    if isinstance(expr, ast.Attr):
-        base = _key(expr.obj)
-        return f"{base}.{expr.field}" if base else None
-    return None
+_key = ast.dotted  # a guardable path (`f.label`)
 
 
 def _facts(expr, truth: bool) -> frozenset:

@@ -61,23 +61,9 @@ def _regex(pattern: str) -> re.Pattern:
         raise EvalError(f"invalid regular expression `{pattern}`: {exc}") from None
 
 
-def _where(node) -> str:
-    span = node.span if not isinstance(node, (ast.Compare, ast.Arith, ast.Logic)) else node.span
-    return f"{span}"
-
-
 def _describe(node) -> str:
-    key = _path(node)
+    key = ast.dotted(node)
     return f"`{key}`" if key else "a value"
-
-
-def _path(node) -> str | None:
-    if isinstance(node, ast.Name):
-        return node.name
-    if isinstance(node, ast.Attr):
-        base = _path(node.obj)
-        return f"{base}.{node.field}" if base else None
-    return None
 
 
 _ORDER = {"<": operator.lt, "<=": operator.le, ">": operator.gt, ">=": operator.ge}
