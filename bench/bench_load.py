@@ -7,7 +7,6 @@ same text, and plain `jsonschema` validation. Usage: python -m bench.bench_load
 from __future__ import annotations
 
 import json
-import statistics
 import sys
 import tempfile
 import time

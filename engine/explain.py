@@ -8,7 +8,6 @@ closures, so what it shows is what `check` and `audit` computed.
 
 from __future__ import annotations
 
-import difflib
 
 from .lang import ast
 from .lang.builtins import EvalError, render

@@ -95,7 +95,6 @@ def test_matrix_and_check_agree_on_every_pair(fixture, mode):
     snapshot = load_snapshot(str(FIXTURES / fixture))
     engine = Engine(ruleset, snapshot)
     cells, _ = engine.matrix(mode)
-    pairs = {(c.guest, c.target): c for c in cells}
     expected = 0
     for guest in snapshot.guests:
         for target in snapshot.hosts:

@@ -16,7 +16,7 @@ from engine.evaluate import Engine
 from engine.lang.diagnostics import RuleError
 from engine.lang.parser import parse
 from engine.packs import load_rules
-from engine.snapshot import load_snapshot, snapshot_from_data
+from engine.snapshot import load_snapshot
 
 from .conftest import ROOT
 

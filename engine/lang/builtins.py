@@ -280,5 +280,3 @@ BUILTINS: dict[str, Builtin] = {b.name: b for b in [
             lambda xs, sep: sep.join(render(x) for x in xs)),
 ]}
 
-SELECTION_FUNCTIONS = {"count", "any", "all"}
-STRING_LIST = list_of(STRING)

@@ -20,10 +20,10 @@ import re
 from dataclasses import dataclass, field
 
 from . import ast
-from .builtins import BUILTINS, SELECTION_FUNCTIONS
+from .builtins import BUILTINS
 from .diagnostics import Diagnostic, at
 from .reads import read_paths
-from .types import ANY, BOOL, FLOAT, INT, NULL, STRING, SUBJECTS, VERSION, Type, list_of, subject_scope, unify
+from .types import ANY, BOOL, FLOAT, INT, NULL, STRING, SUBJECTS, Type, list_of, subject_scope, unify
 
 SEVERITIES = ("error", "warning", "info")
 REQUIRED_META = ("title", "severity", "on", "message", "cite")

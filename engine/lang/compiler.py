@@ -17,7 +17,7 @@ from functools import lru_cache
 from typing import Any, Callable
 
 from . import ast
-from .builtins import BUILTINS, EvalError, Version, as_version, parse_version, render
+from .builtins import BUILTINS, EvalError, as_version, parse_version, render
 from .checker import CheckedRule
 from .types import ANY, Type
 
