@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
 
-from .types import ANY, BOOL, INT, STRING, VERSION, Type, list_of, unify
+from .types import ANY, BOOL, INT, STRING, VERSION, Type, unify
 
 
 class EvalError(Exception):
