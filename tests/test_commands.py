@@ -128,7 +128,7 @@ def test_matrix_json_has_cells(run_cli):
 def test_matrix_table_is_a_grid_within_100_columns(run_cli):
     _, out, _ = run_cli("matrix", MIXED)
     assert "guest \\ target" in out
-    assert max(len(line) for line in out.splitlines()) <= 110
+    assert max(len(line) for line in out.splitlines()) <= 100
     grid = [line for line in out.splitlines() if line.startswith("sapapp01 ")][0]
     assert grid.split()[1:] == ["=", "X", "X", "ok"]
 

@@ -24,3 +24,15 @@ def test_readme_run_command_works(run_cli):
     args = install_and_run.split("migcheck ", 1)[1].split()
     code, _, err = run_cli(*[ROOT / a if a.startswith("fixtures/") else a for a in args])
     assert code in (0, 1), err
+
+
+def test_readme_session_is_what_migcheck_prints(run_cli, monkeypatch):
+    """The blocked-fixed-ready session in README.md is real output, kept true."""
+    monkeypatch.chdir(ROOT)
+    text = (ROOT / "README.md").read_text()
+    sessions = re.findall(r"\$ migcheck (check [^\n]+)\n(.*?)\n\$ echo \$\?\n(\d)", text, re.S)
+    assert len(sessions) == 2
+    for command, shown, code in sessions:
+        got_code, out, _ = run_cli(*command.split())
+        assert out.rstrip() == shown
+        assert got_code == int(code)

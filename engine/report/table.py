@@ -19,12 +19,11 @@ def _paint(text: str, key: str, color: bool) -> str:
     return f"\033[{_COLORS[key]}m{text}\033[0m" if color and key in _COLORS else text
 
 
-def _subject(result) -> str:
+def _subject(result, command: str = "check") -> str:
     s = result.subject
-    if "target" in s:
-        return s["guest"]
-    parts = [s.get("guest") or s.get("host") or "snapshot"]
-    return " ".join(parts)
+    if "target" in s and command == "matrix":
+        return f"{s['guest']} -> {s['target']}"
+    return s.get("guest") or s.get("host") or "snapshot"
 
 
 def _headline(report, color: bool) -> str:
@@ -39,6 +38,13 @@ def _headline(report, color: bool) -> str:
         what = f"audit of {report.snapshot_path}"
     key = {"BLOCKED": "blocked", "FAIL": "blocked", "READY": "ready", "PASS": "ready"}.get(verdict, "unknown")
     return f"{_paint(verdict, key, color)}  {what}"
+
+
+def _plain(text: str) -> str:
+    """Text without colour codes, for measuring."""
+    import re
+
+    return re.sub(r"\033\[[0-9;]*m", "", str(text))
 
 
 def _wrap(text: str, width: int) -> str:
@@ -58,8 +64,13 @@ def render_table(report, color: bool = False) -> str:
             if status == "fail" and r.severity != "error":
                 mark, status = ("WARN", "warning") if r.severity == "warning" else ("INFO", "info")
             label = _paint(mark, status, color)
-            subject = _subject(r) + (f" [{r.item}]" if r.item else "")
-            rows.append([label, r.severity, r.rule, _wrap(subject, 18), _wrap(r.message, 46)])
+            subject = _subject(r, report.command) + (f" [{r.item}]" if r.item else "")
+            rows.append([label, r.severity, r.rule, _wrap(subject, 20), r.message])
+        # the message takes what the other columns leave of the width
+        used = sum(max(len(line) for row in rows for line in _plain(row[i]).splitlines() or [""]) + 2
+                   for i in range(4))
+        for row in rows:
+            row[4] = _wrap(row[4], max(24, WIDTH - used - 8))
         out.append(tabulate(rows, headers=["status", "severity", "rule", "subject", "message"], tablefmt="simple"))
         out.append("")
         fixes = [r for r in problems if r.fix and r.status == "fail" and not r.waiver]
@@ -67,7 +78,7 @@ def render_table(report, color: bool = False) -> str:
             out.append("How to fix:")
             seen = set()
             for r in fixes:
-                line = f"{r.rule} ({_subject(r)}): {r.fix}"
+                line = f"{r.rule} ({_subject(r, report.command)}): {r.fix}"
                 if line in seen:
                     continue
                 seen.add(line)
@@ -76,7 +87,7 @@ def render_table(report, color: bool = False) -> str:
         waived = [r for r in problems if r.waiver]
         for r in waived:
             w = r.waiver
-            out.append(textwrap.fill(f"{r.rule} ({_subject(r)}) waived until {w.get('expires')} by {w.get('owner')}: "
+            out.append(textwrap.fill(f"{r.rule} ({_subject(r, report.command)}) waived until {w.get('expires')} by {w.get('owner')}: "
                                      f"{w.get('reason')}", WIDTH, initial_indent="  ~ ", subsequent_indent="    "))
         if waived:
             out.append("")
