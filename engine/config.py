@@ -54,8 +54,8 @@ class Config:
                 problems.append(doc.problem(("data", name), f"unknown data table `{name}`",
                                             _did_you_mean(name, list(ruleset.tables)), key=True))
                 continue
-            for message in row_type_problems(name, rows, ruleset.tables[name]):
-                problems.append(doc.problem(("data", name), message))
+            for index, message in row_type_problems(name, rows, ruleset.tables[name]):
+                problems.append(doc.problem(("data", name, index), message))
         all_tags = {t for r in ruleset.rules for t in r.tags}
         for i, tag in enumerate(self.tags):
             if tag not in all_tags:

@@ -135,28 +135,35 @@ def load_rules(extra_dirs: list[str | Path] = (), *, builtin: bool = True, disab
     return RuleSet(rules, packs, tables, sources, digest.hexdigest())
 
 
-def row_type_problems(table: str, rows: list, existing: list) -> list[str]:
-    """Why extra rows do not fit a table's columns (for the site configuration), if they do not."""
-    problems = []
+def row_type_problems(table: str, rows: list, existing: list) -> list[tuple[int, str]]:
+    """Why extra rows do not fit a table's columns (for the site configuration): (row index, message)."""
+    problems: list[tuple[int, str]] = []
     if not existing:
         return problems
     want = table_type(existing).elem
     for i, row in enumerate(rows):
         got = type_of_value(row)
-        if want.kind == "object":
-            if got.kind != "object":
-                problems.append(f"row {i + 1} of `{table}` must be a mapping")
-                continue
-            unknown = set(got.field_names()) - set(want.field_names())
-            if unknown:
-                problems.append(f"row {i + 1} of `{table}` has unknown column(s) "
-                                + ", ".join(f"`{u}`" for u in sorted(unknown))
-                                + "; columns: " + ", ".join(f"`{c}`" for c in want.field_names()))
-                continue
-            merged = unify([want, got])
-            for column in want.field_names():
-                if merged.field(column).kind == "any" and want.field(column).kind != "any":
-                    problems.append(f"row {i + 1} of `{table}`: column `{column}` must be {want.field(column)}")
-        elif unify([want, got]).kind == "any" and want.kind != "any":
-            problems.append(f"row {i + 1} of `{table}` must be {want}")
+        if want.kind != "object":
+            if unify([want, got]).kind == "any" and want.kind != "any":
+                problems.append((i, f"row {i + 1} of `{table}` must be {want}"))
+            continue
+        if got.kind != "object":
+            problems.append((i, f"row {i + 1} of `{table}` must be a mapping"))
+            continue
+        columns = want.field_names()
+        unknown = sorted(set(got.field_names()) - set(columns))
+        if unknown:
+            problems.append((i, f"row {i + 1} of `{table}` has unknown column(s) "
+                             + ", ".join(f"`{u}`" for u in unknown) + "; columns: "
+                             + ", ".join(f"`{c}`" for c in columns)))
+        for column in columns:
+            wanted, value = want.field(column), got.field(column)
+            if value is None:
+                if not wanted.nullable:
+                    problems.append((i, f"row {i + 1} of `{table}` lacks column `{column}` ({wanted})"))
+            elif value.kind == "null":
+                if not wanted.nullable:
+                    problems.append((i, f"row {i + 1} of `{table}`: column `{column}` must be {wanted}"))
+            elif unify([wanted, value]).kind == "any" and wanted.kind != "any":
+                problems.append((i, f"row {i + 1} of `{table}`: column `{column}` must be {wanted.with_null(False)}"))
     return problems
