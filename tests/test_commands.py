@@ -264,3 +264,18 @@ def test_shipped_site_pack_from_the_language_walkthrough(run_cli):
     code, out, _ = run_cli("test", FIXTURES / "site-rules")
     assert code == 0, out
     assert run_cli("lint", FIXTURES / "site-rules")[0] == 0
+
+
+def test_an_evaluation_error_alone_exits_3(tmp_path, run_cli):
+    pack = tmp_path / "site"
+    pack.mkdir()
+    (pack / "site.rules").write_text(
+        'rule SITE-RATIO {\n  title "t"\n  severity warning\n  on migration\n  cite "c"\n'
+        '  require guest.memory_mb / (target.memory_mb.free - target.memory_mb.free) < 1\n  message "m"\n}\n')
+    code, out, _ = run_cli("check", MIXED, "apptest03", "vsp-e1", "--rules", pack, "--format", "json")
+    data = json.loads(out)
+    assert code == 3 and data["verdict"] == "unknown"
+    error = [r for r in data["results"] if r["rule"] == "SITE-RATIO"][0]
+    assert error["status"] == "error" and "division by zero" in error["message"] and "site.rules:6:" in error["message"]
+    # a blocking failure wins over the error
+    assert run_cli("check", MIXED, "sapapp01", "vsp-e2", "--rules", pack)[0] == 1
