@@ -152,101 +152,109 @@ class Engine:
             results.extend(self._result(rule, o, subject, location) for o in self._run(rule, env, missing))
         return results
 
-    def matrix(self, mode: str, *, results: bool = True, keep_passes: bool = False,
-               waive=None, share: bool = True) -> tuple[list[Cell], list[Result]]:
+    def matrix(self, mode: str, *, results: bool = True, waive=None,
+               share: bool = True) -> tuple[list[Cell], list[Result]]:
         """Every guest against every host but its own: a cell per pair, plus its results.
 
-        Failures and errors become `Result`s (passes too with `keep_passes`); with
-        `results=False` only the cells are built. `waive(result)` may attach a waiver
-        before the cell's verdict is taken. `share=False` evaluates every pair afresh
-        (for benchmarks and for tests of the sharing itself).
+        Failures and errors become `Result`s (with `results=False` only the cells are
+        built); `waive(result)` may attach a waiver before the cell's verdict is taken.
+        Each rule is evaluated once per (guest class, target class) of its read paths and,
+        for a guest, gives the list of targets it fails on; a guest whose class was seen
+        before reuses that list. `share=False` evaluates every pair afresh (for benchmarks
+        and for tests of the sharing itself).
         """
         snapshot = self.snapshot
+        hosts = snapshot.hosts
         classes = _Classes()
-        plans = []  # (rule, guest-side paths, target-side paths, outcome cache)
+        plans = []  # (rule, guest-side paths, target-side paths)
         for rule in self.by_subject["migration"]:
             guest_side = sorted((p for p in rule.reads if p[0] in ("guest", "source")), key=repr)
             target_side = sorted((p[1:] for p in rule.reads if p[0] == "target"), key=repr)
-            plans.append((rule, guest_side, target_side, {}))
+            plans.append((rule, guest_side, target_side))
         target_class = [tuple(classes.of((i, "t") + tuple(classes.view(host, p) for p in plan[2]))
-                              for i, plan in enumerate(plans)) for host in snapshot.hosts]
+                              for i, plan in enumerate(plans)) for host in hosts]
+        outcome_cache: list[dict] = [{} for _ in plans]  # per rule: (guest class, target class) -> statuses
+        rows: dict = {}  # (rule index, guest class) -> (targets failed, targets errored)
         cells: list[Cell] = []
         kept: list[Result] = []
-        rows: dict = {}  # guest classes of every rule -> the row of cells' (blocked, unknown, failing)
         for guest in snapshot.guests:
             guest_results = self.guest_results(guest, mode, locate=results)
             if waive:
                 for r in guest_results:
                     waive(r)
             if results:
-                kept.extend(r for r in guest_results if keep_passes or r.status in (FAIL, ERROR))
+                kept.extend(r for r in guest_results if r.status in (FAIL, ERROR))
             guest_failing = {r.rule for r in guest_results if r.waiver is None and r.status in (FAIL, ERROR)}
             guest_blocked = any(_blocks(r) for r in guest_results)
             guest_unknown = any(r.status == ERROR and r.waiver is None for r in guest_results)
             base_env, missing = self._guest_env(guest, mode)
             source = base_env["host"]
             location = snapshot.locate(guest) if results else None
-            guest_class = tuple(classes.of((i, "g") + tuple(classes.view(guest if p[0] == "guest" else source, p[1:])
-                                                            for p in plan[1]))
-                                for i, plan in enumerate(plans))
-            plain = share and not results and not waive
-            row = rows.get(guest_class) if plain else None
-            if row is None:
-                row = []
-                for t_index, target in enumerate(snapshot.hosts):
-                    env = {"guest": guest, "source": source, "target": target, "mode": mode,
-                           "snapshot": self.scope}
-                    subject = {"guest": guest["name"], "source": guest["host"], "target": target["name"],
-                               "mode": mode}
-                    blocked = unknown = False
-                    failing = []
-                    t_class = target_class[t_index]
-                    for i, (rule, _, _, cache) in enumerate(plans):
-                        key = (guest_class[i], t_class[i])
-                        outcomes = cache.get(key) if share else None
-                        if outcomes is None:
-                            outcomes = cache[key] = self._run(rule, env, missing)
-                        elif (results or keep_passes) and any(o.status in (FAIL, ERROR) for o in outcomes):
-                            # the shared status is right for this pair, but its `let` values (which
-                            # messages show) belong to another: run it again here for the report
-                            outcomes = self._run(rule, env, missing)
-                        for o in outcomes:
-                            status = o.status
-                            own = target["name"] == guest["host"]
-                            if status != FAIL and status != ERROR:
-                                if keep_passes and results and not own:
-                                    kept.append(self._result(rule, _rebind(o, env), subject, location))
-                                continue
-                            if results and not own:
-                                result = self._result(rule, _rebind(o, env), subject, location)
+            own = guest["host"]
+            failing_at: dict[int, list] = {}
+            blocked_at: set[int] = set()
+            unknown_at: set[int] = set()
+            for i, (rule, guest_side, _) in enumerate(plans):
+                guest_class = classes.of((i, "g") + tuple(classes.view(guest if p[0] == "guest" else source, p[1:])
+                                                          for p in guest_side))
+                row = rows.get((i, guest_class)) if share else None
+                if row is None:
+                    row = self._rule_row(rule, i, guest, source, missing, mode, guest_class, target_class,
+                                         outcome_cache[i], share)
+                    if share:
+                        rows[(i, guest_class)] = row
+                for statuses, t_index in row:
+                    target = hosts[t_index]
+                    if target["name"] == own:
+                        continue
+                    if results:
+                        env = {"guest": guest, "source": source, "target": target, "mode": mode,
+                               "snapshot": self.scope}
+                        subject = {"guest": guest["name"], "source": own, "target": target["name"], "mode": mode}
+                        counted = set()
+                        for o in self._run(rule, env, missing):  # again, for this pair's own bindings
+                            if o.status in (FAIL, ERROR):
+                                result = self._result(rule, o, subject, location)
                                 if waive:
                                     waive(result)
                                 kept.append(result)
-                                if result.waiver is not None:
-                                    continue
-                            if status == FAIL:
-                                blocked = blocked or rule.severity == "error"
-                            else:
-                                unknown = True
-                            failing.append(rule.id)
-                    row.append((blocked, unknown, failing))
-                if plain:
-                    rows[guest_class] = row
-            for t_index, target in enumerate(snapshot.hosts):
-                if target["name"] == guest["host"]:
+                                if result.waiver is None:
+                                    counted.add(o.status)
+                        statuses = counted
+                    if not statuses:
+                        continue
+                    failing_at.setdefault(t_index, []).append(rule.id)
+                    if FAIL in statuses and rule.severity == "error":
+                        blocked_at.add(t_index)
+                    if ERROR in statuses:
+                        unknown_at.add(t_index)
+            for t_index, target in enumerate(hosts):
+                if target["name"] == own:
                     continue
-                blocked, unknown, failing = row[t_index]
-                verdict = "blocked" if blocked or guest_blocked else (
-                    "unknown" if unknown or guest_unknown else "ready")
-                cells.append(Cell(guest["name"], guest["host"], target["name"], mode, verdict,
-                                  sorted(guest_failing.union(failing))))
+                failing = failing_at.get(t_index)
+                verdict = ("blocked" if guest_blocked or t_index in blocked_at else
+                           "unknown" if guest_unknown or t_index in unknown_at else "ready")
+                cells.append(Cell(guest["name"], own, target["name"], mode, verdict,
+                                  sorted(guest_failing.union(failing)) if failing else sorted(guest_failing)))
         return cells, kept
+
+    def _rule_row(self, rule, i, guest, source, missing, mode, guest_class, target_class, cache, share) -> list:
+        """The targets on which `rule` fails or errs for this guest: [(statuses, target index)]."""
+        row = []
+        for t_index, target in enumerate(self.snapshot.hosts):
+            key = (guest_class, target_class[t_index][i])
+            statuses = cache.get(key) if share else None
+            if statuses is None:
+                env = {"guest": guest, "source": source, "target": target, "mode": mode, "snapshot": self.scope}
+                statuses = frozenset(o.status for o in self._run(rule, env, missing)) & _PROBLEMS
+                cache[key] = statuses
+            if statuses:
+                row.append((statuses, t_index))
+        return row
+
+
+_PROBLEMS = frozenset((FAIL, ERROR))
 
 
 def _blocks(result: Result) -> bool:
     return result.counts and result.severity == "error"
-
-
-def _rebind(outcome: Outcome, env: dict) -> Outcome:
-    """A shared outcome with this pair's subjects, for rendering its message."""
-    return Outcome(outcome.status, {**outcome.env, **env}, outcome.item, outcome.error)

@@ -94,7 +94,7 @@ def test_matrix_and_check_agree_on_every_pair(fixture, mode):
     ruleset = load_rules()
     snapshot = load_snapshot(str(FIXTURES / fixture))
     engine = Engine(ruleset, snapshot)
-    cells, _ = engine.matrix(mode)
+    cells, matrix_results = engine.matrix(mode)
     expected = 0
     for guest in snapshot.guests:
         for target in snapshot.hosts:
@@ -111,6 +111,14 @@ def test_matrix_and_check_agree_on_every_pair(fixture, mode):
             cell = cell[0] if len(cell) == 1 else [c for c in cell if c.failing == failing][0]
             assert cell.failing == failing, (guest["name"], target["name"])
             assert cell.verdict == ("blocked" if blocked else "unknown" if unknown else "ready")
+            # and the same findings, with the same messages rendered from the pair's own values
+            mine = sorted((r.rule, r.item, r.message) for r in results if r.status in ("fail", "error")
+                          and "target" in r.subject)
+            theirs = sorted((r.rule, r.item, r.message) for r in matrix_results
+                            if r.subject.get("target") == target["name"] and r.subject["guest"] == guest["name"]
+                            and r.subject["source"] == guest["host"] and r.location == results[0].location)
+            if sum(h["name"] == target["name"] for h in snapshot.hosts) == 1:  # duplicates are INV findings
+                assert mine == theirs, (guest["name"], target["name"])
     assert len(cells) == expected
 
 
