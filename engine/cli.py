@@ -189,11 +189,9 @@ def cmd_rules(args) -> int:
 def cmd_lint(args) -> int:
     from ._resources import builtin_rules_dir
     builtin = builtin_rules_dir().resolve()
-    dirs = [Path(d) for d in args.dirs]
-    others = [d for d in dirs if d.resolve() != builtin]
-    ruleset = load_rules(others)
-    count = sum(1 for r in ruleset.rules if any(str(r.span.file).startswith(str(d)) for d in dirs)) \
-        if others else len(ruleset.rules)
+    dirs = [Path(d).resolve() for d in args.dirs]
+    ruleset = load_rules([d for d in dirs if d != builtin])  # the built-in pack always loads: ids must not clash
+    count = sum(1 for r in ruleset.rules if any(Path(r.span.file).resolve().is_relative_to(d) for d in dirs))
     print(f"{count} rule(s) checked in {len(dirs)} pack(s): no problems", file=sys.stderr)
     return EXIT_OK
 
