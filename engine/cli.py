@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import difflib
+import json
 import os
 import sys
 from pathlib import Path
@@ -190,7 +191,15 @@ def cmd_lint(args) -> int:
     from ._resources import builtin_rules_dir
     builtin = builtin_rules_dir().resolve()
     dirs = [Path(d).resolve() for d in args.dirs]
-    ruleset = load_rules([d for d in dirs if d != builtin])  # the built-in pack always loads: ids must not clash
+    try:
+        ruleset = load_rules([d for d in dirs if d != builtin])  # the built-in pack always loads: ids must not clash
+    except RuleError as exc:
+        if args.format != "json":
+            raise
+        print(json.dumps({"diagnostics": [d.to_json() for d in exc.diagnostics]}, indent=2))
+        return EXIT_BAD_INPUT
+    if args.format == "json":
+        print(json.dumps({"diagnostics": []}))
     count = sum(1 for r in ruleset.rules if any(Path(r.span.file).resolve().is_relative_to(d) for d in dirs))
     print(f"{count} rule(s) checked in {len(dirs)} pack(s): no problems", file=sys.stderr)
     return EXIT_OK
@@ -276,6 +285,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("lint", help="parse and check rule packs")
     p.add_argument("dirs", metavar="DIR", nargs="+")
+    p.add_argument("--format", choices=["text", "json"], default="text",
+                   help="json: the diagnostics as one JSON object on stdout")
     p.set_defaults(func=cmd_lint)
 
     p = sub.add_parser("test", help="run the rule tests of packs")

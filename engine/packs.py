@@ -31,10 +31,6 @@ class Pack:
     table_files: dict[str, str] = field(default_factory=dict)
     sources: dict[str, str] = field(default_factory=dict)
 
-    @property
-    def tests_dir(self) -> Path:
-        return self.path / "tests"
-
 
 @dataclass
 class RuleSet:

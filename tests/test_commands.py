@@ -287,3 +287,15 @@ def test_an_evaluation_error_alone_exits_3(tmp_path, run_cli):
     assert error["status"] == "error" and "division by zero" in error["message"] and "site.rules:6:" in error["message"]
     # a blocking failure wins over the error
     assert run_cli("check", MIXED, "sapapp01", "vsp-e2", "--rules", pack)[0] == 1
+
+
+def test_lint_json_diagnostics(tmp_path, run_cli):
+    pack = tmp_path / "site"
+    pack.mkdir()
+    (pack / "site.rules").write_text('rule SITE-X {\n  title "t"\n  severity warning\n  on guest\n  cite "c"\n'
+                                     '  require guest.knd == "vm"\n  message "m"\n}\n')
+    code, out, _ = run_cli("lint", pack, "--format", "json")
+    assert code == 2
+    (d,) = json.loads(out)["diagnostics"]
+    assert (d["code"], d["line"], d["col"], d["help"]) == ("unknown-field", 6, 17, "did you mean `kind`?")
+    assert json.loads(run_cli("lint", ROOT / "rules", "--format", "json")[1]) == {"diagnostics": []}

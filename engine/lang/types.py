@@ -14,6 +14,7 @@ from functools import cache
 from typing import Any
 
 from .._resources import schema
+from ..snapshot import INTEGRITY_KINDS
 
 
 @dataclass(frozen=True)
@@ -95,9 +96,7 @@ def _convert(node: dict, root: dict, name: str) -> Type:
     return {"string": STRING, "integer": INT, "number": FLOAT, "boolean": BOOL}.get(kind, ANY)
 
 
-PROBLEM = obj("problem", {"kind": Type("string", enum=frozenset((
-    "duplicate-host", "duplicate-guest", "duplicate-hwpath", "unknown-host", "dio-missing", "dio-duplicate",
-    "dio-assigned-elsewhere", "dio-not-listed", "network-dio-unlisted"))), "message": STRING})
+PROBLEM = obj("problem", {"kind": Type("string", enum=frozenset(INTEGRITY_KINDS)), "message": STRING})
 
 
 @cache
