@@ -41,7 +41,7 @@ class _Tracer:
     def say(self, depth: int, text: str) -> None:
         self.lines.append("  " * depth + text)
 
-    def eval(self, node):
+    def value_of(self, node):
         fn = self.closures.get(id(node))
         if fn is None:
             raise EvalError("not evaluated on its own")
@@ -58,7 +58,7 @@ class _Tracer:
             if isinstance(child, ast.Attr) and isinstance(child.obj, ast.Name) and child.obj.name == "data":
                 continue
             try:
-                text = _value(self.eval(child))
+                text = _value(self.value_of(child))
             except EvalError as exc:
                 text = f"<{exc.message}>"
             except (KeyError, TypeError):
@@ -71,7 +71,7 @@ class _Tracer:
         """For a false condition: the part that failed, and what would make it pass."""
         if isinstance(node, ast.Logic) and node.op == "and":
             for side in (node.left, node.right):
-                if self.eval(side) is False:
+                if self.value_of(side) is False:
                     self.say(depth, f"false: {to_text(side)}")
                     self.why(side, depth + 1)
                     return
@@ -81,7 +81,7 @@ class _Tracer:
                 self.why(side, depth + 1)
             return
         if isinstance(node, ast.Compare):
-            left, right = self.eval(node.left), self.eval(node.right)
+            left, right = self.value_of(node.left), self.value_of(node.right)
             name = self._describe(node.left)
             need = {">=": "at least", ">": "more than", "<=": "at most", "<": "less than", "==": "equal to",
                     "!=": "anything but"}.get(node.op)
@@ -105,7 +105,7 @@ class _Tracer:
         step = steps[i]
         try:
             if isinstance(step, ast.When):
-                value = self.eval(step.expr)
+                value = self.value_of(step.expr)
                 self.say(depth, f"when {to_text(step.expr)}  =>  {_value(value)}")
                 self.show(step.expr, depth + 2)
                 if not value:
@@ -113,13 +113,13 @@ class _Tracer:
                     return
                 self.run(steps, i + 1, depth)
             elif isinstance(step, ast.For):
-                items = self.eval(step.source)
+                items = self.value_of(step.source)
                 cond = f" where {to_text(step.cond)}" if step.cond is not None else ""
                 self.say(depth, f"for {step.var} in {to_text(step.source)}{cond}  =>  {len(items)} item(s)")
                 matched = 0
                 for item in items[:MAX_BINDINGS]:
                     self.env[step.var] = item
-                    if step.cond is not None and not self.eval(step.cond):
+                    if step.cond is not None and not self.value_of(step.cond):
                         self.say(depth + 1, f"[{step.var} = {_value(item)}] skipped: {to_text(step.cond)} is false")
                         continue
                     matched += 1
@@ -131,12 +131,12 @@ class _Tracer:
                 if not matched:
                     self.say(depth + 1, "=> notapplicable (nothing to check)")
             elif isinstance(step, ast.Let):
-                value = self.eval(step.expr)
+                value = self.value_of(step.expr)
                 self.env[step.name] = value
                 self.lets[step.name] = step
                 self.say(depth, f"let {step.name} = {to_text(step.expr)}  =>  {_value(value)}")
             elif isinstance(step, ast.Require):
-                value = self.eval(step.expr)
+                value = self.value_of(step.expr)
                 self.say(depth, f"require {to_text(step.expr)}  =>  {_value(value)}")
                 self.show(step.expr, depth + 2)
                 if value:
