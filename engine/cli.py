@@ -97,7 +97,10 @@ def _emit(report: Report, args) -> None:
             sys.stdout.write(text)
         else:
             from .atomic import write_atomic
-            write_atomic(path, render(report, fmt))
+            try:
+                write_atomic(path, render(report, fmt))
+            except OSError as exc:
+                raise UsageError(f"cannot write `{path}`: {exc.strerror or exc}") from None
 
 
 def _format_targets(args) -> list[tuple[str, str | None]]:

@@ -172,7 +172,7 @@ def decode(raw: bytes, name: str) -> str:
 def parse_text(text: str, name: str = "<string>", limits: Limits = Limits()) -> Document:
     """Parse YAML or JSON text into a `Document`; raise `LoadError` on any problem."""
     if not text.strip():
-        raise LoadError([Problem(name, 1, 1, "file is empty", help="a snapshot starts with `snapshot: 1`")])
+        raise LoadError([Problem(name, 1, 1, "file is empty", help="the file holds nothing to read")])
     if name.endswith(".json") or text.lstrip().startswith("{"):
         data = _load_json(text, name, limits)
         if data is not _NOT_JSON:
