@@ -234,13 +234,15 @@ _NAN = re.compile(r"\.(nan|NaN|NAN)\Z")
 _CORE = "tag:yaml.org,2002:"
 
 
+_WORDS = {**{v: None for v in _NULLS}, **{v: True for v in _TRUES}, **{v: False for v in _FALSES}}
+_NUMERIC_START = frozenset("0123456789+-.")
+
+
 def _resolve_plain(value: str) -> Any:
-    if value in _NULLS:
-        return None
-    if value in _TRUES:
-        return True
-    if value in _FALSES:
-        return False
+    if value in _WORDS:
+        return _WORDS[value]
+    if value[0] not in _NUMERIC_START:  # most scalars are names: no number pattern can match
+        return value
     if _INT.match(value):
         return int(value)
     if _OCT.match(value):
