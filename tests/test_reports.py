@@ -384,3 +384,24 @@ def test_html_report_renders_in_a_browser(in_root, run_cli, tmp_path):
                           "--disable-background-networking", f"--user-data-dir={tmp_path / 'profile2'}",
                           "--dump-dom", page.as_uri()], capture_output=True, text=True, timeout=120).stdout
     assert "BLOCKED" in dom and "DIO-NO-MATCH" in dom
+
+
+def test_reports_are_written_with_ordinary_permissions(tmp_path):
+    from engine.atomic import write_atomic
+
+    old = os.umask(0o022)
+    try:
+        write_atomic(tmp_path / "r.txt", "x")
+    finally:
+        os.umask(old)
+    assert (tmp_path / "r.txt").stat().st_mode & 0o777 == 0o644
+
+
+def test_table_colour_only_when_asked(in_root, run_cli):
+    from engine.report import Report, render
+    from engine.findings import Result
+
+    report = Report("audit", "fail", [Result("X", "error", "fail", {"host": "h"}, "m", "f", "c", "t")],
+                    snapshot_path="s.yaml")
+    assert "\033[" in render(report, "table", color=True)
+    assert "\033[" not in render(report, "table", color=False)
