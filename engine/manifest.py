@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import os
-from datetime import datetime, timezone
+from datetime import datetime, timezone, UTC
 
 from . import __version__
 from ._resources import schema_path
@@ -21,8 +21,8 @@ def now() -> datetime:
     """The report time; SOURCE_DATE_EPOCH fixes it for reproducible builds and golden files."""
     epoch = os.environ.get("SOURCE_DATE_EPOCH")
     if epoch and epoch.isdigit():
-        return datetime.fromtimestamp(int(epoch), tz=timezone.utc)
-    return datetime.now(timezone.utc).replace(microsecond=0)
+        return datetime.fromtimestamp(int(epoch), tz=UTC)
+    return datetime.now(UTC).replace(microsecond=0)
 
 
 def build_manifest(ctx) -> dict:

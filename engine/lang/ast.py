@@ -95,7 +95,7 @@ class Selection:
 @dataclass(frozen=True, slots=True)
 class Call:
     func: str
-    args: tuple[Union[Expr, Selection], ...]
+    args: tuple[Expr | Selection, ...]
     span: Span
 
 
@@ -117,7 +117,7 @@ Expr = Union[Literal, ListExpr, Name, Attr, Neg, Not, Logic, Compare, Arith, Cal
 class Template:
     """A message or fix: literal text and `{expr}` holes."""
 
-    parts: tuple[Union[str, Expr], ...]
+    parts: tuple[str | Expr, ...]
     span: Span
 
 

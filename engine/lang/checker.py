@@ -210,7 +210,7 @@ class Checker:
         kinds = {left.kind, right.kind} - {"any"}
         if kinds <= {"int", "float"} or kinds <= {"version", "string"} or not kinds:
             if kinds == {"string"}:
-                for side, t in ((node.left, left), (node.right, right)):
+                for side in (node.left, node.right):
                     if isinstance(side, ast.Attr) and side.field == "version":
                         self.error(side.span, "version-as-string",
                                    f"`{_key(side) or side.field}` is a release compared as text (\"10.1\" < \"9.1\")",

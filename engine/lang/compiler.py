@@ -14,7 +14,8 @@ import operator
 import re
 from dataclasses import dataclass, field
 from functools import lru_cache
-from typing import Any, Callable
+from typing import Any
+from collections.abc import Callable
 
 from . import ast
 from .builtins import BUILTINS, EvalError, as_version, parse_version, render

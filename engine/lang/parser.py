@@ -64,7 +64,8 @@ def parse_expression(text: str, path: str = "<expr>", line: int = 1, col: int = 
         tree = _lark().parse(text, start="expr")
     except UnexpectedInput as exc:
         d = _syntax_diagnostic(exc, text, path)
-        raise _SyntaxProblem(line + d.line - 1, (col + d.col - 1) if d.line == 1 else d.col, d.message, d.help)
+        raise _SyntaxProblem(line + d.line - 1, (col + d.col - 1) if d.line == 1 else d.col, d.message,
+                             d.help) from None
     try:
         return _Build(path, text, line - 1, col - 1).transform(tree)
     except VisitError as exc:
