@@ -18,6 +18,17 @@ from .conftest import FIXTURES, ROOT
 MIXED = FIXTURES / "mixed-site.yaml"
 
 
+def site_pack(tmp_path, rules: str, tests: str | None = None):
+    """A site rule pack in a temporary directory: `site.rules`, and `tests/t.yaml` if given."""
+    pack = tmp_path / "site"
+    pack.mkdir()
+    (pack / "site.rules").write_text(rules)
+    if tests is not None:
+        (pack / "tests").mkdir()
+        (pack / "tests" / "t.yaml").write_text(tests)
+    return pack
+
+
 def test_check_blocked_then_ready(run_cli):
     code, out, _ = run_cli("check", MIXED, "sapapp01", "vsp-e2")
     assert code == 1
@@ -176,13 +187,10 @@ def test_builtin_rule_tests_pass_with_full_coverage(run_cli):
 
 
 def test_rule_test_runner_fails_a_wrong_expectation_and_missing_coverage(tmp_path, run_cli):
-    pack = tmp_path / "site"
-    (pack / "tests").mkdir(parents=True)
-    (pack / "site.rules").write_text('rule SITE-BIG { title "t" severity warning on guest cite "site policy" '
-                                     'require guest.memory_mb <= 16384 message "{guest.name} is big" }\n')
-    (pack / "tests" / "t.yaml").write_text(
-        f"cases:\n  - name: big guest\n    snapshot: {MIXED}\n    audit: true\n    subject: dbprod01\n"
-        "    expect: {SITE-BIG: pass}\n")
+    pack = site_pack(tmp_path, 'rule SITE-BIG { title "t" severity warning on guest cite "site policy" '
+                     'require guest.memory_mb <= 16384 message "{guest.name} is big" }\n',
+                     f"cases:\n  - name: big guest\n    snapshot: {MIXED}\n    audit: true\n    subject: dbprod01\n"
+                     "    expect: {SITE-BIG: pass}\n")
     code, out, _ = run_cli("test", pack)
     assert code == 1
     assert "SITE-BIG: wanted pass, got fail (dbprod01 is big)" in out
@@ -190,12 +198,9 @@ def test_rule_test_runner_fails_a_wrong_expectation_and_missing_coverage(tmp_pat
 
 
 def test_rule_test_file_errors_exit_2(tmp_path, run_cli):
-    pack = tmp_path / "site"
-    (pack / "tests").mkdir(parents=True)
-    (pack / "site.rules").write_text('rule SITE-X { title "t" severity warning on guest cite "c" require true '
-                                     'message "m" }\n')
-    (pack / "tests" / "t.yaml").write_text("cases:\n  - name: x\n    snapshot: nope.yaml\n    audit: true\n"
-                                           "    expect: {SITE-Y: pass}\n")
+    pack = site_pack(tmp_path, 'rule SITE-X { title "t" severity warning on guest cite "c" require true '
+                     'message "m" }\n', "cases:\n  - name: x\n    snapshot: nope.yaml\n    audit: true\n"
+                     "    expect: {SITE-Y: pass}\n")
     code, out, _ = run_cli("test", pack)
     assert code == 2
     assert "t.yaml:5:14: unknown rule `SITE-Y`" in out
@@ -204,10 +209,8 @@ def test_rule_test_file_errors_exit_2(tmp_path, run_cli):
 
 def test_lint_clean_and_broken(tmp_path, run_cli):
     assert run_cli("lint", ROOT / "rules")[0] == 0
-    pack = tmp_path / "site"
-    pack.mkdir()
-    (pack / "site.rules").write_text('rule SITE-X {\n  title "t"\n  severity warning\n  on guest\n  cite "c"\n'
-                                     '  require guest.memroy_mb > 0\n  message "m"\n}\n')
+    pack = site_pack(tmp_path, 'rule SITE-X {\n  title "t"\n  severity warning\n  on guest\n  cite "c"\n'
+                     '  require guest.memroy_mb > 0\n  message "m"\n}\n')
     code, _, err = run_cli("lint", pack)
     assert code == 2
     assert f"{pack / 'site.rules'}:6:17: error[unknown-field]: guest has no field `memroy_mb`" in err
@@ -216,19 +219,15 @@ def test_lint_clean_and_broken(tmp_path, run_cli):
 
 
 def test_site_rule_cannot_replace_a_builtin_one(tmp_path, run_cli):
-    pack = tmp_path / "site"
-    pack.mkdir()
-    (pack / "site.rules").write_text('rule MEMORY-TARGET { title "t" severity info on migration cite "c" '
-                                     'require true message "m" }\n')
+    pack = site_pack(tmp_path, 'rule MEMORY-TARGET { title "t" severity info on migration cite "c" '
+                     'require true message "m" }\n')
     code, _, err = run_cli("check", MIXED, "sapapp01", "vsp-e2", "--rules", pack)
     assert code == 2
     assert "error[duplicate-rule]: rule `MEMORY-TARGET` is already defined at" in err
 
 
 def test_site_pack_adds_a_rule(tmp_path, run_cli):
-    pack = tmp_path / "site"
-    pack.mkdir()
-    (pack / "site.rules").write_text(
+    pack = site_pack(tmp_path, 
         'rule SITE-SUPPORT {\n  title "Production guests go to 24x7 VSPs"\n  severity error\n  on migration\n'
         '  when guest.attrs.tier == "production"\n  require target.attrs.support == "24x7"\n'
         '  message "{guest.name} is production; {target.name} has {default(target.attrs.support, \\"no\\")} support"\n'
@@ -275,9 +274,7 @@ def test_shipped_site_pack_from_the_language_walkthrough(run_cli):
 
 
 def test_an_evaluation_error_alone_exits_3(tmp_path, run_cli):
-    pack = tmp_path / "site"
-    pack.mkdir()
-    (pack / "site.rules").write_text(
+    pack = site_pack(tmp_path, 
         'rule SITE-RATIO {\n  title "t"\n  severity warning\n  on migration\n  cite "c"\n'
         '  require guest.memory_mb / (target.memory_mb.free - target.memory_mb.free) < 1\n  message "m"\n}\n')
     code, out, _ = run_cli("check", MIXED, "apptest03", "vsp-e1", "--rules", pack, "--format", "json")
@@ -290,10 +287,8 @@ def test_an_evaluation_error_alone_exits_3(tmp_path, run_cli):
 
 
 def test_lint_json_diagnostics(tmp_path, run_cli):
-    pack = tmp_path / "site"
-    pack.mkdir()
-    (pack / "site.rules").write_text('rule SITE-X {\n  title "t"\n  severity warning\n  on guest\n  cite "c"\n'
-                                     '  require guest.knd == "vm"\n  message "m"\n}\n')
+    pack = site_pack(tmp_path, 'rule SITE-X {\n  title "t"\n  severity warning\n  on guest\n  cite "c"\n'
+                     '  require guest.knd == "vm"\n  message "m"\n}\n')
     code, out, _ = run_cli("lint", pack, "--format", "json")
     assert code == 2
     (d,) = json.loads(out)["diagnostics"]
