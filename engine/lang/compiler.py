@@ -365,7 +365,18 @@ class Compiler:
                     _restore(env, var, saved)
 
             if node.func == "count":
-                return lambda env: len(selected(env))
+                def count(env):
+                    saved = env.get(var, _UNSET)
+                    try:
+                        n = 0
+                        for item in source(env):
+                            env[var] = item
+                            if cond(env):
+                                n += 1
+                        return n
+                    finally:
+                        _restore(env, var, saved)
+                return count
             if node.func in ("any", "all"):
                 want = node.func == "any"
 
