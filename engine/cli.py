@@ -70,7 +70,7 @@ class Context:
             self.waivers = load_waivers(args.waivers, known_rules=set(self.ruleset.ids()))
 
     def engine(self) -> Engine:
-        return Engine(self.ruleset, self.snapshot)
+        return Engine(self.ruleset, self.snapshot, stop=getattr(self.args, "stop", False))
 
     def report(self, command: str, verdict_of, results, **extra) -> Report:
         notes = []
@@ -164,7 +164,8 @@ def cmd_check(args) -> int:
     ctx = Context(args)
     guest, target = _find(ctx.snapshot, args.guest, args.target)
     results = ctx.engine().check(guest, target, args.mode)
-    request = {"guest": guest["name"], "source": guest["host"], "target": target["name"], "mode": args.mode}
+    request = {"guest": guest["name"], "source": guest["host"], "target": target["name"], "mode": args.mode,
+               "stop": args.stop}
     report = ctx.report("check", lambda r: check_verdict(r.results), results, request=request)
     return _finish(report, args, ctx)
 
@@ -261,12 +262,14 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("guest", metavar="GUEST")
     p.add_argument("target", metavar="TARGET")
     p.add_argument("--mode", choices=["offline", "online"], default="offline")
+    p.add_argument("--stop", action="store_true", help="the migration stops a running guest first (hpvmmigrate -d)")
     report_args(p)
     p.set_defaults(func=cmd_check)
 
     p = sub.add_parser("matrix", help="every guest against every other VSP")
     snapshot_arg(p)
     p.add_argument("--mode", choices=["offline", "online"], default="offline")
+    p.add_argument("--stop", action="store_true", help="migrations stop running guests first (hpvmmigrate -d)")
     report_args(p)
     p.set_defaults(func=cmd_matrix)
 
@@ -276,6 +279,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("subject", metavar="SUBJECT", nargs="*", help="host, guest, or guest and target")
     p.add_argument("--mode", choices=["offline", "online"], default=None,
                    help="the migration's mode (default offline; guest rules: absent, as in audit)")
+    p.add_argument("--stop", action="store_true", help="the migration stops a running guest first (hpvmmigrate -d)")
     rules_args(p)
     p.add_argument("--fail-on", default=None, help=argparse.SUPPRESS)
     p.set_defaults(func=cmd_explain)

@@ -81,9 +81,11 @@ class _Classes:
 
 
 class Engine:
-    def __init__(self, rules: RuleSet, snapshot: Snapshot):
+    def __init__(self, rules: RuleSet, snapshot: Snapshot, stop: bool = False):
+        """`stop`: migrations stop a running guest first (hpvmmigrate -d); rules read it as `stop`."""
         self.ruleset = rules
         self.snapshot = snapshot
+        self.stop = stop
         self.scope = snapshot.as_scope()
         self.by_subject: dict[str, list[CompiledRule]] = {s: [] for s in ("host", "guest", "migration", "snapshot")}
         for rule in rules.rules:
@@ -117,6 +119,10 @@ class Engine:
             "source": f"host `{guest['host']}` of guest `{guest['name']}` is not in the snapshot (see INV-UNKNOWN-HOST)"}
         return {"guest": guest, "host": host, "snapshot": self.scope, "mode": mode}, missing
 
+    def _pair_env(self, guest: dict, source: dict | None, target: dict, mode: str) -> dict:
+        return {"guest": guest, "source": source, "target": target, "mode": mode, "stop": self.stop,
+                "snapshot": self.scope}
+
     def guest_results(self, guest: dict, mode: str | None, locate: bool = True) -> list[Result]:
         env, missing = self._guest_env(guest, mode)
         subject = {"guest": guest["name"], "host": guest["host"]}
@@ -145,7 +151,7 @@ class Engine:
         """Guest rules for the guest, then migration rules for moving it to `target`."""
         results = self.guest_results(guest, mode)
         env, missing = self._guest_env(guest, mode)
-        env = {"guest": guest, "source": env["host"], "target": target, "mode": mode, "snapshot": self.scope}
+        env = self._pair_env(guest, env["host"], target, mode)
         subject = {"guest": guest["name"], "source": guest["host"], "target": target["name"], "mode": mode}
         location = self.snapshot.locate(guest)
         for rule in self.by_subject["migration"]:
@@ -208,8 +214,7 @@ class Engine:
                     if target["name"] == own:
                         continue
                     if results:
-                        env = {"guest": guest, "source": source, "target": target, "mode": mode,
-                               "snapshot": self.scope}
+                        env = self._pair_env(guest, source, target, mode)
                         subject = {"guest": guest["name"], "source": own, "target": target["name"], "mode": mode}
                         counted = set()
                         for o in self._run(rule, env, missing):  # again, for this pair's own bindings
@@ -245,7 +250,7 @@ class Engine:
             key = (guest_class, target_class[t_index][i])
             statuses = cache.get(key) if share else None
             if statuses is None:
-                env = {"guest": guest, "source": source, "target": target, "mode": mode, "snapshot": self.scope}
+                env = self._pair_env(guest, source, target, mode)
                 statuses = frozenset(o.status for o in self._run(rule, env, missing)) & _PROBLEMS
                 cache[key] = statuses
             if statuses:

@@ -185,7 +185,8 @@ def explain(ctx, rule_id: str, subject: list[str], mode: str | None) -> str:
             target = snap.host_by_name.get(subject[1])
             if target is None:
                 raise _suggest(subject[1], list(snap.host_by_name), "host")
-            env.update(guest=guest, source=source, target=target, mode=mode or "offline")
+            env.update(guest=guest, source=source, target=target, mode=mode or "offline",
+                       stop=getattr(ctx.args, "stop", False))
             about = f"guest {guest['name']}: {guest['host']} -> {target['name']}, {mode or 'offline'} migration"
     else:
         about = "the snapshot"

@@ -89,9 +89,10 @@ def run_pack_tests(dirs: list[Path], out: TextIO, verbose: bool = False) -> int:
                 except LoadError as exc:
                     problems.extend(exc.problems)
                     continue
-                engine = engine_cache.get(id(snapshot))
+                stop = case.get("check", {}).get("stop", False)
+                engine = engine_cache.get((id(snapshot), stop))
                 if engine is None:
-                    engine = engine_cache[id(snapshot)] = Engine(ruleset, snapshot)
+                    engine = engine_cache[(id(snapshot), stop)] = Engine(ruleset, snapshot, stop=stop)
                 if "check" in case:
                     req = case["check"]
                     guest = snapshot.guest_by_name.get(req["guest"])

@@ -17,7 +17,7 @@ from __future__ import annotations
 from . import ast
 from .types import Type
 
-ROOTS = frozenset({"host", "guest", "source", "target", "mode", "snapshot"})
+ROOTS = frozenset({"host", "guest", "source", "target", "mode", "stop", "snapshot"})
 _KEEP_ELEMENTS = {"distinct", "sorted", "first", "default"}
 
 

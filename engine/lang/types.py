@@ -129,7 +129,8 @@ def subject_scope(subject: str) -> dict[str, Type]:
         # `mode` is the migration being checked, absent during `audit`
         scope.update(guest=t["guest"], host=t["host"], mode=MODE.with_null())
     elif subject == "migration":
-        scope.update(guest=t["guest"], source=t["host"], target=t["host"], mode=MODE)
+        # `stop`: the migration stops a running guest first (hpvmmigrate -d, `--stop`)
+        scope.update(guest=t["guest"], source=t["host"], target=t["host"], mode=MODE, stop=BOOL)
     return scope
 
 
