@@ -20,8 +20,6 @@ from .lang.compiler import ERROR, FAIL, NOTAPPLICABLE, CompiledRule, Outcome
 from .packs import RuleSet
 from .snapshot import Snapshot
 
-MODES = ("offline", "online")
-
 
 @dataclass(slots=True)
 class Cell:
