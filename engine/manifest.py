@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import os
-from datetime import datetime, timezone, UTC
+from datetime import datetime, UTC
 
 from . import __version__
 from ._resources import schema_path

@@ -227,7 +227,7 @@ def test_site_rule_cannot_replace_a_builtin_one(tmp_path, run_cli):
 
 
 def test_site_pack_adds_a_rule(tmp_path, run_cli):
-    pack = site_pack(tmp_path, 
+    pack = site_pack(tmp_path,
         'rule SITE-SUPPORT {\n  title "Production guests go to 24x7 VSPs"\n  severity error\n  on migration\n'
         '  when guest.attrs.tier == "production"\n  require target.attrs.support == "24x7"\n'
         '  message "{guest.name} is production; {target.name} has {default(target.attrs.support, \\"no\\")} support"\n'
@@ -274,7 +274,7 @@ def test_shipped_site_pack_from_the_language_walkthrough(run_cli):
 
 
 def test_an_evaluation_error_alone_exits_3(tmp_path, run_cli):
-    pack = site_pack(tmp_path, 
+    pack = site_pack(tmp_path,
         'rule SITE-RATIO {\n  title "t"\n  severity warning\n  on migration\n  cite "c"\n'
         '  require guest.memory_mb / (target.memory_mb.free - target.memory_mb.free) < 1\n  message "m"\n}\n')
     code, out, _ = run_cli("check", MIXED, "apptest03", "vsp-e1", "--rules", pack, "--format", "json")
