@@ -36,3 +36,8 @@ def test_readme_session_is_what_migcheck_prints(run_cli, monkeypatch):
         got_code, out, _ = run_cli(*command.split())
         assert out.rstrip() == shown
         assert got_code == int(code)
+
+
+def test_rule_catalogue_document_is_current(run_cli):
+    _, out, _ = run_cli("rules", "--format", "markdown")
+    assert out in (ROOT / "docs" / "rules.md").read_text()

@@ -19,8 +19,12 @@ def render_catalogue(ruleset, fmt: str) -> str:
         return json.dumps({"rules": [rule_entry(r) for r in rules], "rule_pack_sha256": ruleset.digest},
                           indent=2) + "\n"
     if fmt == "markdown":
-        lines = ["| id | severity | on | title | cite |", "|---|---|---|---|---|"]
-        lines += [f"| `{r.id}` | {r.severity} | {r.subject} | {r.title} | {r.cite} |" for r in rules]
+        def cell(text: str) -> str:
+            return text.replace("|", "\\|")
+
+        lines = ["| id | severity | on | tags | title | source |", "|---|---|---|---|---|---|"]
+        lines += [f"| `{r.id}` | {r.severity} | {r.subject} | {', '.join(r.tags)} | {cell(r.title)} | {cell(r.cite)} |"
+                  for r in rules]
         return "\n".join(lines) + "\n"
     rows = [[r.id, r.severity, r.subject, "\n".join(textwrap.wrap(r.title, 52))] for r in rules]
     return tabulate(rows, headers=["rule", "severity", "on", "title"], tablefmt="simple") + \
