@@ -12,7 +12,6 @@ reports them and the built-in `INV-*` rules report them as findings during `audi
 from __future__ import annotations
 
 import difflib
-from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -190,14 +189,13 @@ def _index(doc: Document) -> Snapshot:
                     ("hosts", i, "dio_functions", j, "assigned_to"),
                     "correct `assigned_to` or add the hwpath to the guest's `dio` list"))
 
+    by_entry: dict[tuple, list] = {}  # ("hosts", i) or ("guests", i) -> its problems
+    for p in problems:
+        by_entry.setdefault(p.path[:2], []).append({"kind": p.kind, "message": p.message})
     for obj in hosts:
-        obj["problems"] = [{"kind": p.kind, "message": p.message} for p in problems
-                           if p.subject_type == "host" and p.subject == obj["name"]
-                           and p.path[:2] == origin[id(obj)]]
+        obj["problems"] = by_entry.get(origin[id(obj)], [])
     for obj in guests:
-        obj["problems"] = [{"kind": p.kind, "message": p.message} for p in problems
-                           if p.subject_type == "guest" and p.subject == obj["name"]
-                           and p.path[:2] == origin[id(obj)]]
+        obj["problems"] = by_entry.get(origin[id(obj)], [])
         del obj["_dio_paths"]
     return Snapshot(doc, hosts, guests, host_by_name, guest_by_name, problems, origin)
 
@@ -260,14 +258,16 @@ def _guest_problems(raw: dict, path: tuple, host: dict | None, host_by_name: dic
             path + ("host",), f"did you mean `{close[0]}`?" if close else "add the host or correct `host`"))
         return found
     functions = {f["hwpath"]: f for f in host["dio_functions"]}
-    counts = Counter(raw.get("dio", []))
+    listed: set[str] = set()
     for k, hwpath in enumerate(raw.get("dio", [])):
         at = path + ("dio", k)
         fn = functions.get(hwpath)
-        if counts[hwpath] > 1 and raw["dio"].index(hwpath) != k:
+        if hwpath in listed:
             found.append(IntegrityProblem("dio-duplicate", "guest", name,
                                           f"guest `{name}` lists DIO function `{hwpath}` twice", at))
-        elif fn is None:
+            continue
+        listed.add(hwpath)
+        if fn is None:
             found.append(IntegrityProblem(
                 "dio-missing", "guest", name,
                 f"guest `{name}` uses DIO function `{hwpath}`, which host `{host['name']}` does not have", at,
@@ -278,7 +278,7 @@ def _guest_problems(raw: dict, path: tuple, host: dict | None, host_by_name: dic
                 f"guest `{name}` uses DIO function `{hwpath}`, which host `{host['name']}` assigns to `{fn['assigned_to']}`",
                 at, "a DIO function belongs to one guest: correct `assigned_to` or the guest's `dio` list"))
     for k, net in enumerate(raw.get("networks", [])):
-        if "dio" in net and net["dio"] not in counts:
+        if "dio" in net and net["dio"] not in listed:
             found.append(IntegrityProblem(
                 "network-dio-unlisted", "guest", name,
                 f"a network of guest `{name}` uses DIO function `{net['dio']}`, which the guest's `dio` list lacks",
