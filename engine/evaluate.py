@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from ._perf import collector_paused
 from .findings import Result
 from .lang.compiler import ERROR, FAIL, NOTAPPLICABLE, CompiledRule, Outcome
 from .packs import RuleSet
@@ -167,6 +168,10 @@ class Engine:
         before reuses that list. `share=False` evaluates every pair afresh (for benchmarks
         and for tests of the sharing itself).
         """
+        with collector_paused():
+            return self._matrix(mode, results, waive, share)
+
+    def _matrix(self, mode: str, results: bool, waive, share: bool) -> tuple[list[Cell], list[Result]]:
         snapshot = self.snapshot
         hosts = snapshot.hosts
         classes = _Classes()
