@@ -257,19 +257,22 @@ def build_parser() -> argparse.ArgumentParser:
     report_args(p)
     p.set_defaults(func=cmd_audit)
 
+    def migration_args(p, mode_default="offline", mode_help="offline (default) or online"):
+        p.add_argument("--mode", choices=["offline", "online"], default=mode_default, help=mode_help)
+        p.add_argument("--stop", action="store_true", help="the migration stops a running guest first "
+                       "(hpvmmigrate -d)")
+
     p = sub.add_parser("check", help="can GUEST migrate to TARGET?")
     snapshot_arg(p)
     p.add_argument("guest", metavar="GUEST")
     p.add_argument("target", metavar="TARGET")
-    p.add_argument("--mode", choices=["offline", "online"], default="offline")
-    p.add_argument("--stop", action="store_true", help="the migration stops a running guest first (hpvmmigrate -d)")
+    migration_args(p)
     report_args(p)
     p.set_defaults(func=cmd_check)
 
     p = sub.add_parser("matrix", help="every guest against every other VSP")
     snapshot_arg(p)
-    p.add_argument("--mode", choices=["offline", "online"], default="offline")
-    p.add_argument("--stop", action="store_true", help="migrations stop running guests first (hpvmmigrate -d)")
+    migration_args(p)
     report_args(p)
     p.set_defaults(func=cmd_matrix)
 
@@ -277,9 +280,7 @@ def build_parser() -> argparse.ArgumentParser:
     snapshot_arg(p)
     p.add_argument("rule", metavar="RULE")
     p.add_argument("subject", metavar="SUBJECT", nargs="*", help="host, guest, or guest and target")
-    p.add_argument("--mode", choices=["offline", "online"], default=None,
-                   help="the migration's mode (default offline; guest rules: absent, as in audit)")
-    p.add_argument("--stop", action="store_true", help="the migration stops a running guest first (hpvmmigrate -d)")
+    migration_args(p, None, "the migration's mode (default offline; guest rules: absent, as in audit)")
     rules_args(p)
     p.add_argument("--fail-on", default=None, help=argparse.SUPPRESS)
     p.set_defaults(func=cmd_explain)
