@@ -193,3 +193,23 @@ def test_mutations_of_valid_rules_give_diagnostics_not_exceptions(tmp_path_facto
         load_rules([pack], builtin=False)
     except RuleError as exc:
         assert exc.diagnostics
+
+
+@pytest.mark.parametrize("text", ["B.06.10", "6.1.5", "A.03.50", "B.04.20.05", "v6.1", "4", "six", "6.1 GA",
+                                  "B.6.10", "B.06.10.1", "6..1", ""])
+def test_inv_release_pattern_agrees_with_the_release_parser(text):
+    """INV-RELEASE's pattern and `version()` must accept the same strings."""
+    import re
+
+    from engine.lang import ast
+    from engine.lang.builtins import EvalError, parse_version
+
+    rule = load_rules().by_id("INV-RELEASE").rule
+    pattern = [n.right.value for n in ast.walk(rule.steps[-1].expr)
+               if isinstance(n, ast.Compare) and n.op == "matches"][0]
+    try:
+        parse_version(text)
+        readable = True
+    except EvalError:
+        readable = False
+    assert bool(re.fullmatch(pattern, text)) == readable
