@@ -94,7 +94,33 @@ class _Tracer:
             elif node.op == "matches":
                 self.say(depth, f"{name} is {_value(left)}; it passes when it matches {_value(right)} entirely")
             return
+        if isinstance(node, ast.Call) and node.func in ("any", "all") and len(node.args) == 1 \
+                and isinstance(node.args[0], ast.Selection):
+            self._quantifier(node, node.args[0], depth)
+            return
         self.say(depth, f"{to_text(node)} is false")
+
+    def _quantifier(self, node, sel: ast.Selection, depth: int) -> None:
+        """Which items kept `any`/`all` from holding: each item and its condition's value."""
+        items = self.value_of(sel.source)
+        wanted = node.func == "any"
+        self.say(depth, f"{'no' if wanted else 'not every'} {sel.var} in {to_text(sel.source)} "
+                        f"({len(items)} item(s)) meets {to_text(sel.cond)}:")
+        saved = self.env.get(sel.var)
+        for item in items[:12]:
+            self.env[sel.var] = item
+            try:
+                held = self.value_of(sel.cond)
+            except EvalError as exc:
+                held = f"<{exc.message}>"
+            if wanted or held is not True:
+                self.say(depth + 1, f"[{sel.var} = {_value(item)}]  =>  {_value(held)}")
+        if len(items) > 12:
+            self.say(depth + 1, f"... {len(items) - 12} more not shown")
+        if saved is None:
+            self.env.pop(sel.var, None)
+        else:
+            self.env[sel.var] = saved
 
     def _describe(self, node) -> str:
         if isinstance(node, ast.Name) and node.name in self.lets:
