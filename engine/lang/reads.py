@@ -18,7 +18,7 @@ from . import ast
 from .types import Type
 
 ROOTS = frozenset({"host", "guest", "source", "target", "mode", "stop", "snapshot"})
-_KEEP_ELEMENTS = {"distinct", "sorted", "first", "default"}
+_KEEP_ELEMENTS = {"distinct", "sorted", "first"}  # functions whose result comes from their one argument
 
 
 class _Reads:
