@@ -302,8 +302,7 @@ def test_read_paths_follow_values_through_functions(tmp_path):
     """A rule reading `guest.dio.label` through `default(...)` must not share outcomes between guests
     whose labels differ (an unsound read-path analysis would)."""
     pack = site_pack(tmp_path, 'rule SITE-L {\n  title "t"\n  severity error\n  on migration\n  cite "c"\n'
-                     '  let labels = default(target.attrs.labels, guest.dio.label)\n'
-                     '  require count(labels) == 0\n  message "{labels}"\n}\n')
+                     '  require count(default(target.attrs.fns, guest.dio).label) == 0\n  message "m"\n}\n')
     ruleset = load_rules([pack])
     reads = ruleset.by_id("SITE-L").reads
     assert ("guest", "dio", "label") in reads or ("guest", "dio") in reads
