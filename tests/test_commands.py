@@ -333,3 +333,18 @@ def _builtin():
     if not _BUILTIN:
         _BUILTIN.append(load_rules())
     return _BUILTIN[0]
+
+
+@pytest.mark.parametrize("expression,wanted", [
+    ("count(default(target.attrs.fns, guest.dio).label) == 0", [("guest", "dio")]),
+    ("count(distinct(f in target.dio_functions where f.pool).label) > 0",
+     [("target", "dio_functions", "label"), ("target", "dio_functions", "pool")]),
+    ("first([f for f in guest.storage where f.shared_san]).path != null",
+     [("guest", "storage", "path"), ("guest", "storage", "shared_san")]),
+])
+def test_read_paths_include_everything_the_outcome_depends_on(tmp_path, expression, wanted):
+    pack = site_pack(tmp_path, 'rule SITE-R {\n  title "t"\n  severity error\n  on migration\n  cite "c"\n'
+                     f'  require {expression}\n  message "m"\n}}\n')
+    reads = load_rules([pack]).by_id("SITE-R").reads
+    for path in wanted:
+        assert any(path[:len(r)] == r for r in reads), (path, sorted(reads))

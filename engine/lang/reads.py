@@ -37,10 +37,26 @@ class _Reads:
             return base + (expr.field,) if base else None
         if isinstance(expr, ast.Comprehension) and isinstance(expr.expr, ast.Name) and expr.expr.name == expr.var:
             return self.provenance(expr.source, binds)
-        if isinstance(expr, ast.Call) and expr.func in _KEEP_ELEMENTS and expr.args \
-                and not isinstance(expr.args[0], ast.Selection):
-            return self.provenance(expr.args[0], binds)
+        if isinstance(expr, ast.Call) and expr.func in _KEEP_ELEMENTS and len(expr.args) == 1:
+            arg = expr.args[0]
+            return self.provenance(arg.source if isinstance(arg, ast.Selection) else arg, binds)
         return None
+
+    def chain_conditions(self, expr, binds: dict) -> None:
+        """Visit the filters along a provenance chain (`first(f in xs where f.pool).label` reads `pool`)."""
+        while True:
+            if isinstance(expr, ast.Attr):
+                expr = expr.obj
+            elif isinstance(expr, ast.Call) and expr.func in _KEEP_ELEMENTS and len(expr.args) == 1:
+                expr = expr.args[0]
+                if isinstance(expr, ast.Selection):
+                    self.visit(expr.cond, self.bind(expr.var, expr.source, binds))
+                    expr = expr.source
+            elif isinstance(expr, ast.Comprehension) and expr.cond is not None:
+                self.visit(expr.cond, self.bind(expr.var, expr.source, binds))
+                expr = expr.source
+            else:
+                return
 
     def _object_valued(self, expr) -> bool:
         t = self.types.get(id(expr))
@@ -57,6 +73,7 @@ class _Reads:
             path = self.provenance(expr, binds)
             if path is not None:
                 self.paths.add(path)
+                self.chain_conditions(expr, binds)
                 return
             if isinstance(expr, ast.Attr):
                 self.visit(expr.obj, binds)
@@ -66,6 +83,7 @@ class _Reads:
             path = self.provenance(expr.args[0], binds)
             if path is not None and path[-1] != "#":
                 self.paths.add(path + ("#",))  # only the length is read
+                self.chain_conditions(expr.args[0], binds)
                 return
         if isinstance(expr, (ast.Selection, ast.Comprehension)):
             inner = self.bind(expr.var, expr.source, binds)
@@ -82,6 +100,7 @@ class _Reads:
         path = self.provenance(source, binds)
         if path is not None:
             self.paths.add(path + ("#",))
+            self.chain_conditions(source, binds)
             return {**binds, var: path}
         self.guarded(source, binds)
         return {**binds, var: None}
