@@ -33,8 +33,8 @@ def render_junit(report) -> str:
                 case.set("line", str(r.location[1]))
             if r.waiver:
                 counts["skipped"] += 1
-                ET.SubElement(case, "skipped", message=f"waived until {r.waiver['expires']} by {r.waiver['owner']}: "
-                                                       f"{r.waiver['reason']}")
+                ET.SubElement(case, "skipped", message=f"{r.status}, waived until {r.waiver['expires']} by "
+                                                       f"{r.waiver['owner']}: {r.waiver['reason']}")
             elif r.status == "fail" and SEVERITY_RANK[r.severity] >= threshold:
                 counts["failures"] += 1
                 failure = ET.SubElement(case, "failure", message=r.message, type=r.severity)

@@ -59,10 +59,12 @@ def render_table(report, color: bool = False) -> str:
     if problems:
         rows = []
         for r in problems:
-            status = "waived" if r.waiver else r.status
+            status = r.status
             mark = _MARK.get(status, status)
             if status == "fail" and r.severity != "error":
                 mark, status = ("WARN", "warning") if r.severity == "warning" else ("INFO", "info")
+            if r.waiver:  # a waiver never hides the status
+                mark, status = f"{mark} waived", "waived"
             label = _paint(mark, status, color)
             subject = _subject(r, report.command) + (f" [{r.item}]" if r.item else "")
             rows.append([label, r.severity, r.rule, _wrap(subject, 20), r.message])
