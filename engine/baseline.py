@@ -28,8 +28,8 @@ def load_baseline(path: str) -> dict[str, dict]:
     return found
 
 
-def apply_baseline(report, path: str) -> None:
-    previous = load_baseline(path)
+def apply_baseline(report, path: str, previous: dict[str, dict]) -> None:
+    """Mark `report`'s findings against `previous` (from `load_baseline(path)`)."""
     current = set()
     for r in report.results:
         if r.status in ("fail", "error"):

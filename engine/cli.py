@@ -46,6 +46,14 @@ class Context:
 
     def __init__(self, args, need_snapshot: bool = True):
         self.args = args
+        if hasattr(args, "output"):  # a reporting command: check what it is asked to write before any work
+            _format_targets(args)
+            if args.fail_on_new and not args.baseline:
+                raise UsageError("--fail-on-new needs --baseline REPORT.json")
+        self.baseline = None
+        if getattr(args, "baseline", None):
+            from .baseline import load_baseline
+            self.baseline = load_baseline(args.baseline)
         self.config = None
         if getattr(args, "config", None):
             from .config import load_config
@@ -119,9 +127,9 @@ def _format_targets(args) -> list[tuple[str, str | None]]:
 
 
 def _finish(report: Report, args, ctx: Context) -> int:
-    if getattr(args, "baseline", None):
+    if ctx.baseline is not None:
         from .baseline import apply_baseline
-        apply_baseline(report, args.baseline)
+        apply_baseline(report, args.baseline, ctx.baseline)
         if args.fail_on_new:
             _emit(report, args)
             new = [r for r in report.results if r.baseline == "new"]

@@ -408,3 +408,10 @@ def test_table_colour_only_when_asked(in_root, run_cli):
                     snapshot_path="s.yaml")
     assert "\033[" in render(report, "table", color=True)
     assert "\033[" not in render(report, "table", color=False)
+
+
+def test_report_options_are_checked_before_any_work(run_cli, tmp_path):
+    code, _, err = run_cli("matrix", FIXTURES / "mixed-site.yaml", "--fail-on-new")
+    assert code == 2 and "--fail-on-new needs --baseline" in err
+    code, _, err = run_cli("matrix", FIXTURES / "nope.yaml", "--format", "htm")
+    assert code == 2 and "did you mean `html`?" in err  # reported before the missing snapshot
