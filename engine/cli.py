@@ -140,12 +140,23 @@ def _finish(report: Report, args, ctx: Context) -> int:
 
 # -- commands ---------------------------------------------------------------------------
 def cmd_validate(args) -> int:
-    snapshot = load_snapshot(args.snapshot, _limits(args))
-    problems = snapshot.integrity_report()
-    if problems:
-        raise LoadError(problems)
-    print(f"{args.snapshot}: valid snapshot: {len(snapshot.hosts)} hosts, {len(snapshot.guests)} guests",
-          file=sys.stderr)
+    try:
+        snapshot = load_snapshot(args.snapshot, _limits(args))
+        problems = snapshot.integrity_report()
+        if problems:
+            raise LoadError(problems)
+    except LoadError as exc:
+        if args.format != "json":
+            raise
+        print(json.dumps({"snapshot": args.snapshot, "valid": False,
+                          "problems": [p.to_json() for p in exc.problems]}, indent=2))
+        return EXIT_BAD_INPUT
+    if args.format == "json":
+        print(json.dumps({"snapshot": args.snapshot, "valid": True, "sha256": snapshot.doc.sha256,
+                          "hosts": len(snapshot.hosts), "guests": len(snapshot.guests), "problems": []}, indent=2))
+    else:
+        print(f"{args.snapshot}: valid snapshot: {len(snapshot.hosts)} hosts, {len(snapshot.guests)} guests",
+              file=sys.stderr)
     return EXIT_OK
 
 
@@ -258,6 +269,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("validate", help="check a snapshot's schema and integrity, nothing else")
     snapshot_arg(p)
+    p.add_argument("--format", choices=["text", "json"], default="text",
+                   help="json: the verdict and every problem as one JSON object on stdout")
     p.set_defaults(func=cmd_validate)
 
     p = sub.add_parser("audit", help="run host, guest and snapshot rules over a snapshot")

@@ -66,6 +66,10 @@ class Problem:
     path: str = ""
     help: str = ""
 
+    def to_json(self) -> dict:
+        return {"file": self.file, "line": self.line, "col": self.col, "message": self.message,
+                "path": self.path, "help": self.help}
+
     def render(self) -> str:
         text = f"{self.file}:{self.line}:{self.col}: {self.message}"
         if self.path:

@@ -229,3 +229,15 @@ def test_arbitrary_yaml_documents_give_load_errors_only(value):
             snapshot_from_text(text)
         except LoadError as exc:
             assert exc.problems
+
+
+def test_validate_json_for_ci(run_cli):
+    code, out, _ = run_cli("validate", FIXTURES / "estate-broken.yaml", "--format", "json")
+    data = json.loads(out)
+    assert code == 2 and data["valid"] is False
+    first = data["problems"][0]
+    assert set(first) == {"file", "line", "col", "message", "path", "help"}
+    assert (first["line"], first["col"]) == (15, 18) and first["path"] == "$.hosts[0].dio_functions[1].hwpath"
+    code, out, _ = run_cli("validate", FIXTURES / "mixed-site.yaml", "--format", "json")
+    data = json.loads(out)
+    assert code == 0 and data["valid"] is True and (data["hosts"], data["guests"]) == (4, 6)
