@@ -50,7 +50,7 @@ code { font: 12.5px/1.4 ui-monospace, Menlo, Consolas, monospace; background: #f
 .manifest td:first-child { width: 220px; color: var(--muted); }
 @media print {
   body { max-width: none; padding: 0; font-size: 11px; }
-  h2 { break-after: avoid; } tr, .sev { break-inside: avoid; }
+  h2, h3 { break-after: avoid; } tr { break-inside: avoid; }
   .verdict, .c-ready, .c-blocked, .c-unknown, .tag, th { -webkit-print-color-adjust: exact; print-color-adjust: exact; }
   a { color: inherit; text-decoration: none; }
 }
