@@ -213,3 +213,49 @@ def test_inv_release_pattern_agrees_with_the_release_parser(text):
     except EvalError:
         readable = False
     assert bool(re.fullmatch(pattern, text)) == readable
+
+
+def _expressions():
+    """(rule-language text, the value Python computes for it) for random arithmetic and logic."""
+    ints = st.integers(min_value=-50, max_value=50).map(lambda n: (str(n) if n >= 0 else f"({n})", n))
+
+    def arith(children):
+        ops = {"+": lambda a, b: a + b, "-": lambda a, b: a - b, "*": lambda a, b: a * b}
+        return st.tuples(children, st.sampled_from(sorted(ops)), children).map(
+            lambda t: (f"({t[0][0]} {t[1]} {t[2][0]})", ops[t[1]](t[0][1], t[2][1])))
+
+    numbers = st.recursive(ints, arith, max_leaves=8)
+    compares = {"==": lambda a, b: a == b, "!=": lambda a, b: a != b, "<": lambda a, b: a < b,
+                "<=": lambda a, b: a <= b, ">": lambda a, b: a > b, ">=": lambda a, b: a >= b}
+    atoms = st.tuples(numbers, st.sampled_from(sorted(compares)), numbers).map(
+        lambda t: (f"{t[0][0]} {t[1]} {t[2][0]}", compares[t[1]](t[0][1], t[2][1])))
+
+    def logic(children):
+        both = st.tuples(children, st.sampled_from(["and", "or"]), children).map(
+            lambda t: (f"({t[0][0]} {t[1]} {t[2][0]})", (t[0][1] and t[2][1]) if t[1] == "and"
+                       else (t[0][1] or t[2][1])))
+        negated = children.map(lambda c: (f"not ({c[0]})", not c[1]))
+        return both | negated
+
+    return numbers, st.recursive(atoms, logic, max_leaves=6)
+
+
+_NUMBERS, _BOOLEANS = _expressions()
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow,
+                                                                 HealthCheck.function_scoped_fixture])
+@given(_NUMBERS, _BOOLEANS)
+def test_compiled_expressions_compute_what_python_computes(tmp_path, number, boolean):
+    """Differential test of parser precedence and the compiled closures against Python's own operators."""
+    (ntext, nvalue), (btext, bvalue) = number, boolean
+    source = (f'rule T {{\n  title "t"\n  severity error\n  on snapshot\n  cite "c"\n  let n = {ntext}\n'
+              f'  require ({btext}) == {"true" if bvalue else "false"} and n == {nvalue if nvalue >= 0 else f"({nvalue})"}\n'
+              f'  message "{{n}}"\n}}\n')
+    import tempfile
+
+    pack = Path(tempfile.mkdtemp(dir=tmp_path))
+    (pack / "t.rules").write_text(source)
+    ruleset = load_rules([pack], builtin=False)
+    results = Engine(ruleset, load_snapshot(str(LANG / "base.yaml"))).audit()
+    assert [r.status for r in results] == ["pass"], (source, [r.message for r in results])
