@@ -249,13 +249,13 @@ _NUMBERS, _BOOLEANS = _expressions()
 def test_compiled_expressions_compute_what_python_computes(tmp_path, number, boolean):
     """Differential test of parser precedence and the compiled closures against Python's own operators."""
     (ntext, nvalue), (btext, bvalue) = number, boolean
+    # the values come out through the message, so no operator of the engine judges its own answer
     source = (f'rule T {{\n  title "t"\n  severity error\n  on snapshot\n  cite "c"\n  let n = {ntext}\n'
-              f'  require ({btext}) == {"true" if bvalue else "false"} and n == {nvalue if nvalue >= 0 else f"({nvalue})"}\n'
-              f'  message "{{n}}"\n}}\n')
+              f'  let b = {btext}\n  require false\n  message "{{n}} {{b}}"\n}}\n')
     import tempfile
 
     pack = Path(tempfile.mkdtemp(dir=tmp_path))
     (pack / "t.rules").write_text(source)
     ruleset = load_rules([pack], builtin=False)
-    results = Engine(ruleset, load_snapshot(str(LANG / "base.yaml"))).audit()
-    assert [r.status for r in results] == ["pass"], (source, [r.message for r in results])
+    (result,) = Engine(ruleset, load_snapshot(str(LANG / "base.yaml"))).audit()
+    assert result.message == f"{nvalue} {'true' if bvalue else 'false'}", source
