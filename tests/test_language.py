@@ -259,3 +259,34 @@ def test_compiled_expressions_compute_what_python_computes(tmp_path, number, boo
     ruleset = load_rules([pack], builtin=False)
     (result,) = Engine(ruleset, load_snapshot(str(LANG / "base.yaml"))).audit()
     assert result.message == f"{nvalue} {'true' if bvalue else 'false'}", source
+
+
+_PARTS = st.lists(st.integers(min_value=0, max_value=12), min_size=1, max_size=4)
+
+
+def _strip(parts):
+    parts = list(parts)
+    while len(parts) > 1 and parts[-1] == 0:
+        parts.pop()
+    return tuple(parts)
+
+
+@settings(max_examples=300, deadline=None)
+@given(_PARTS, _PARTS)
+def test_releases_order_numerically_per_component(a, b):
+    from engine.lang.builtins import parse_version
+
+    va, vb = parse_version(".".join(map(str, a))), parse_version(".".join(map(str, b)))
+    assert (va < vb) == (_strip(a) < _strip(b))
+    assert (va == vb) == (_strip(a) == _strip(b))
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.integers(min_value=1, max_value=11), st.integers(min_value=0, max_value=9),
+       st.integers(min_value=0, max_value=9), st.sampled_from(["A", "B"]))
+def test_hp_revision_strings_are_the_same_releases(major, minor, patch, letter):
+    from engine.lang.builtins import parse_version
+
+    plain = parse_version(f"{major}.{minor}.{patch}")
+    assert parse_version(f"{letter}.{major:02d}.{minor}{patch}") == plain  # B.06.15 = 6.1.5
+    assert parse_version(f"{letter}.{major:02d}.{minor}0.{patch:02d}") == plain  # B.04.20.05 = 4.2.5
