@@ -62,7 +62,7 @@ def read_pack(path: Path, diags: list[Diagnostic]) -> Pack:
         diags.append(Diagnostic(str(path), 1, 1, "no-pack", "no *.rules files in this directory"))
     for file in rule_files:
         try:
-            text = file.read_text(encoding="utf-8")
+            text = file.read_text(encoding="utf-8-sig")  # tolerate a byte-order mark from Windows editors
         except UnicodeDecodeError as exc:
             diags.append(Diagnostic(str(file), 1, 1, "encoding", f"not UTF-8 text ({exc.reason})"))
             continue

@@ -290,3 +290,12 @@ def test_hp_revision_strings_are_the_same_releases(major, minor, patch, letter):
     plain = parse_version(f"{major}.{minor}.{patch}")
     assert parse_version(f"{letter}.{major:02d}.{minor}{patch}") == plain  # B.06.15 = 6.1.5
     assert parse_version(f"{letter}.{major:02d}.{minor}0.{patch:02d}") == plain  # B.04.20.05 = 4.2.5
+
+
+def test_rule_files_with_a_bom_and_crlf_line_ends_load(tmp_path):
+    source = ('\ufeffrule SITE-A {\r\n  title "t"\r\n  severity error\r\n  on guest\r\n  cite "c"\r\n'
+              '  require guest.memory_mb > 0\r\n  message "m"\r\n}\r\n')
+    pack = tmp_path / "p"
+    pack.mkdir()
+    (pack / "a.rules").write_bytes(source.encode("utf-8"))
+    assert load_rules([pack], builtin=False).ids() == ["SITE-A"]
