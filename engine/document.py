@@ -25,18 +25,24 @@ from typing import Any
 
 import yaml
 
-try:  # libyaml's parser is about ten times faster; PyYAML's own is the fallback
+from yaml.parser import Parser as _PyParser
+from yaml.reader import Reader as _Reader
+from yaml.scanner import Scanner as _Scanner
+
+
+class _PurePythonParser(_Reader, _Scanner, _PyParser):
+    """PyYAML's own event parser: slower, but it parses lazily, so nesting is caught at our bound."""
+
+    def __init__(self, stream):
+        _Reader.__init__(self, stream)
+        _Scanner.__init__(self)
+        _PyParser.__init__(self)
+
+
+try:  # libyaml's parser is about ten times faster
     from yaml.cyaml import CParser as _Parser
 except ImportError:  # pragma: no cover - depends on how PyYAML was built
-    from yaml.parser import Parser as _PyParser
-    from yaml.reader import Reader as _Reader
-    from yaml.scanner import Scanner as _Scanner
-
-    class _Parser(_Reader, _Scanner, _PyParser):  # type: ignore[no-redef]
-        def __init__(self, stream):
-            _Reader.__init__(self, stream)
-            _Scanner.__init__(self)
-            _PyParser.__init__(self)
+    _Parser = _PurePythonParser
 
 
 DEFAULT_MAX_BYTES = 64 * 1024 * 1024
@@ -296,7 +302,7 @@ class _Frame:
         self.mark = mark
 
 
-def _build(text: str, name: str, limits: Limits, track: bool) -> _Built:
+def _build(text: str, name: str, limits: Limits, track: bool, parser_class=None) -> _Built:
     """Walk the YAML event stream with an explicit stack (no recursion, so depth is ours to bound)."""
     positions: dict = {}
     key_positions: dict = {}
@@ -353,7 +359,7 @@ def _build(text: str, name: str, limits: Limits, track: bool) -> _Built:
             return top.path + (top.key,) if top.key is not None else None
         return top.path + (len(top.value),)
 
-    parser = _Parser(text)
+    parser = (parser_class or _Parser)(text)
     try:
         while True:
             event = parser.get_event()
@@ -416,9 +422,10 @@ def _build(text: str, name: str, limits: Limits, track: bool) -> _Built:
         mark = exc.problem_mark or exc.context_mark
         line, col = where(mark) if mark is not None else (1, 1)
         problem = (exc.problem or exc.context or "invalid YAML").rstrip(".")
-        if "nesting depth" in problem:  # libyaml's own bound (1000) can fire before ours
-            raise LoadError([Problem(name, line, col, f"nesting deeper than {limits.max_depth} levels",
-                                     help="a snapshot is only a few levels deep; check the file's structure")]) from None
+        if "nesting depth" in problem and parser_class is None:
+            # libyaml reads flow collections ahead and stops at its own bound (1000 levels):
+            # read again with the lazy parser, which stops at ours, where the excess starts
+            return _build(text, name, limits, track, _PurePythonParser)
         raise LoadError([Problem(name, line, col, f"invalid YAML: {problem}")]) from None
     except yaml.YAMLError as exc:
         line, col = _reader_position(text, exc)
