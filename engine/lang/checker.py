@@ -249,6 +249,10 @@ class Checker:
             self.error(node.span, "arity", f"`{node.func}` takes {want} argument(s), not {len(node.args)}",
                        f"usage: {fn.signature}")
             return ANY
+        if len(node.args) > 1 and any(isinstance(a, ast.Selection) for a in node.args):
+            self.error(node.span, "type-mismatch", f"a selection (`x in xs where ...`) must be the only argument "
+                       f"of `{node.func}`", f"usage: {fn.signature}; or select first: `[x for x in xs where ...]`")
+            return ANY
         types = []
         for arg in node.args:
             if isinstance(arg, ast.Selection):
