@@ -299,3 +299,51 @@ def test_rule_files_with_a_bom_and_crlf_line_ends_load(tmp_path):
     pack.mkdir()
     (pack / "a.rules").write_bytes(source.encode("utf-8"))
     assert load_rules([pack], builtin=False).ids() == ["SITE-A"]
+
+
+def _random_expressions():
+    """Boolean expressions built from typed pieces, so that many pass the checker and get evaluated."""
+    nums = st.recursive(
+        st.sampled_from(["guest.memory_mb", "1", "2.5", "count(guest.dio)", "len(guest.name)", "sum([1, 2])",
+                         "default(guest.vcpus, 1)", "host.memory_mb.free", "guest.attrs.cores",
+                         "count(f in guest.dio where f.pool)", "default(max(data.sizes.mb), 0)"]),
+        lambda c: st.tuples(c, st.sampled_from(["+", "-", "*", "/", "%"]), c).map(lambda t: f"({t[0]} {t[1]} {t[2]})"),
+        max_leaves=4)
+    strs = st.sampled_from(["guest.name", '"x"', "host.version", "default(guest.attrs.app, \"none\")",
+                            "guest.attrs.app", "lower(guest.name)", "join(guest.storage.path, \",\")",
+                            "default(first(guest.dio.label), \"\")"])
+    lists = st.sampled_from(["guest.dio.label", "guest.storage.path", '["a", "b"]', "host.vswitches",
+                             "[s.path for s in guest.storage where not s.shared_san]"])
+    fbool = st.sampled_from(["f.pool", 'f.label == "lan_pub"', 'f.label != null and f.label matches "l.*"',
+                             'f.type in ["FLA", "DLA"]', "f.ip_name == null"])
+    atoms = (st.tuples(nums, st.sampled_from(["==", "!=", "<", "<=", ">", ">="]), nums).map(" ".join)
+             | st.tuples(strs, st.sampled_from(["==", "!="]), strs).map(" ".join)
+             | st.tuples(strs, st.sampled_from(["in", "not in"]), lists).map(" ".join)
+             | strs.map(lambda x: f'{x} matches "[a-z0-9]+"')
+             | st.tuples(st.sampled_from(["any", "all"]), fbool).map(lambda t: f"{t[0]}(f in guest.dio: {t[1]})")
+             | st.sampled_from(['within(host.version, "4.1", null)', 'version(host.version) >= "6.1"',
+                                "true", "false", 'mode == null', "guest.attrs.flag"]))
+    return st.recursive(atoms, lambda c: st.tuples(c, st.sampled_from(["and", "or"]), c).map(
+        lambda t: f"({t[0]} {t[1]} {t[2]})") | c.map(lambda x: f"not ({x})"), max_leaves=4)
+
+
+@settings(max_examples=250, deadline=None, suppress_health_check=[HealthCheck.too_slow,
+                                                                  HealthCheck.function_scoped_fixture])
+@given(_random_expressions(), _random_expressions())
+def test_random_well_formed_rules_give_diagnostics_or_results_never_exceptions(tmp_path, when, require):
+    """Rules built from random expressions either fail the check with diagnostics or, once they pass it,
+    evaluate to results (errors included) on a snapshot: never an exception."""
+    import tempfile
+
+    pack = Path(tempfile.mkdtemp(dir=tmp_path))
+    (pack / "data").mkdir()
+    (pack / "data" / "sizes.yaml").write_text("rows:\n  - {name: small, mb: 1024}\n  - {name: large, mb: 65536}\n")
+    (pack / "r.rules").write_text(f'rule T {{\n  title "t"\n  severity error\n  on guest\n  cite "c"\n'
+                                  f'  when {when}\n  require {require}\n  message "{{guest.name}}"\n}}\n')
+    try:
+        ruleset = load_rules([pack], builtin=False)
+    except RuleError as exc:
+        assert exc.diagnostics
+        return
+    results = Engine(ruleset, load_snapshot(str(LANG / "base.yaml"))).audit()
+    assert {r.status for r in results} <= {"pass", "fail", "notapplicable", "error"}
