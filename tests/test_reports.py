@@ -415,3 +415,21 @@ def test_report_options_are_checked_before_any_work(run_cli, tmp_path):
     assert code == 2 and "--fail-on-new needs --baseline" in err
     code, _, err = run_cli("matrix", FIXTURES / "nope.yaml", "--format", "htm")
     assert code == 2 and "did you mean `html`?" in err  # reported before the missing snapshot
+
+
+def test_wide_matrix_is_summarised_per_guest(run_cli, tmp_path):
+    from bench.generate import generate
+
+    estate = tmp_path / "wide.json"
+    estate.write_text(json.dumps(generate(45, 30, seed=5)))
+    run_cli("matrix", estate, "--format", f"markdown:{tmp_path / 'r.md'}", "--format", f"html:{tmp_path / 'r.html'}",
+            "--format", f"json:{tmp_path / 'r.json'}")
+    md = (tmp_path / "r.md").read_text()
+    assert "| guest | on | ready | blocked | unknown | blocked most by |" in md
+    cells = json.loads((tmp_path / "r.json").read_text())["cells"]
+    rows = [line for line in md.splitlines() if line.startswith("| ") and line.count("|") == 7][1:]
+    assert len(rows) == 30
+    total = sum(int(r.split("|")[3]) + int(r.split("|")[4]) + int(r.split("|")[5]) for r in rows)
+    assert total == len(cells)
+    html = (tmp_path / "r.html").read_text()
+    assert 'class="grid"' not in html and "blocked most by" in html

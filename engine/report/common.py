@@ -45,6 +45,27 @@ def by_severity_and_rule(results) -> list[tuple[str, list[tuple[str, list]]]]:
     return groups
 
 
+GRID_LIMIT = 40  # targets; a wider matrix is summarised per guest instead of drawn cell by cell
+
+
+def per_guest(report) -> list[dict]:
+    """For a matrix too wide to draw: per guest, how many targets are ready or blocked, and why."""
+    from collections import Counter
+
+    rows: dict[tuple, dict] = {}
+    for c in report.cells or []:
+        row = rows.setdefault((c.guest, c.source), {"guest": c.guest, "source": c.source, "ready": 0, "blocked": 0,
+                                                    "unknown": 0, "why": Counter()})
+        row[c.verdict] += 1
+        if c.verdict != "ready":
+            row["why"].update(c.failing)
+    out = []
+    for row in rows.values():
+        row["why"] = ", ".join(f"{rule} ({n})" for rule, n in sorted(row["why"].items(), key=lambda x: (-x[1], x[0]))[:4])
+        out.append(row)
+    return out
+
+
 def grid(report) -> tuple[list[str], list[str], dict]:
     """Guests, targets and cells by (guest, target) of a matrix report."""
     cells = report.cells or []

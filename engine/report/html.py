@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from html import escape
 
-from .common import by_severity_and_rule, findings, grid, headline, subject_text
+from .common import GRID_LIMIT, by_severity_and_rule, findings, grid, headline, per_guest, subject_text
 
 _CSS = """
 :root { --ink: #1d2330; --muted: #5b6475; --line: #d9dde5; --bad: #b3261e; --bad-bg: #fbe9e7;
@@ -77,8 +77,23 @@ def _summary(report) -> list[str]:
     return out
 
 
+def _per_guest(report) -> list[str]:
+    out = ["<h2>Migrations</h2>", f'<p class="muted">{len({c.target for c in report.cells})} targets: too many to draw '
+           "as a grid; per guest, how many targets are ready or blocked and the rules that block most.</p>",
+           "<table><thead><tr><th>guest</th><th>on</th><th>ready</th><th>blocked</th><th>unknown</th>"
+           "<th>blocked most by</th></tr></thead><tbody>"]
+    for row in per_guest(report):
+        out.append(f"<tr><td>{_e(row['guest'])}</td><td>{_e(row['source'])}</td>"
+                   f'<td class="c-ready">{row["ready"]}</td><td class="c-blocked">{row["blocked"]}</td>'
+                   f'<td class="c-unknown">{row["unknown"]}</td><td>{_e(row["why"])}</td></tr>')
+    out.append("</tbody></table>")
+    return out
+
+
 def _grid(report) -> list[str]:
     guests, targets, cells = grid(report)
+    if len(targets) > GRID_LIMIT:
+        return _per_guest(report)
     source = {c.guest: c.source for c in report.cells}
     out = ["<h2>Migrations</h2>",
            '<p class="legend"><span class="c-ready">ready</span><span class="c-blocked">blocked</span>'

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from .common import by_severity_and_rule, findings, grid, headline, subject_text
+from .common import GRID_LIMIT, by_severity_and_rule, findings, grid, headline, per_guest, subject_text
 
 
 def _cell(text: str) -> str:
@@ -18,7 +18,13 @@ def render_markdown(report) -> str:
            "|---:|---:|---:|---:|---:|---:|---:|",
            f"| {by['error']} | {by['warning']} | {by['info']} | {s['error']} | {s['pass']} | {s['notapplicable']} "
            f"| {s['waived']} |", ""]
-    if report.cells is not None:
+    if report.cells is not None and len({c.target for c in report.cells} | {c.source for c in report.cells}) \
+            > GRID_LIMIT:
+        out += ["## Migrations", "", "| guest | on | ready | blocked | unknown | blocked most by |",
+                "|---|---|---:|---:|---:|---|"]
+        out += [f"| {r['guest']} | {r['source']} | {r['ready']} | {r['blocked']} | {r['unknown']} | {r['why']} |"
+                for r in per_guest(report)] + [""]
+    elif report.cells is not None:
         guests, targets, cells = grid(report)
         symbol = {"ready": "ready", "blocked": "**blocked**", "unknown": "unknown"}
         out += ["## Migrations", "", "| guest | " + " | ".join(targets) + " |",
