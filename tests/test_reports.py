@@ -433,3 +433,19 @@ def test_wide_matrix_is_summarised_per_guest(run_cli, tmp_path):
     assert total == len(cells)
     html = (tmp_path / "r.html").read_text()
     assert 'class="grid"' not in html and "blocked most by" in html
+
+
+def test_documents_for_people_say_how_many_results_they_leave_out(run_cli, tmp_path):
+    from bench.generate import generate
+    from engine.report.common import ROWS_PER_RULE
+
+    estate = tmp_path / "big.json"
+    estate.write_text(json.dumps(generate(12, 80, seed=9)))
+    run_cli("matrix", estate, "--format", f"markdown:{tmp_path / 'r.md'}", "--format", f"json:{tmp_path / 'r.json'}")
+    results = json.loads((tmp_path / "r.json").read_text())["results"]
+    counts = {}
+    for r in results:
+        counts[r["rule"]] = counts.get(r["rule"], 0) + 1
+    rule, count = max(counts.items(), key=lambda kv: kv[1])
+    assert count > ROWS_PER_RULE
+    assert f"and {count - ROWS_PER_RULE:,} more results of {rule}" in (tmp_path / "r.md").read_text()

@@ -45,6 +45,7 @@ def by_severity_and_rule(results) -> list[tuple[str, list[tuple[str, list]]]]:
     return groups
 
 
+ROWS_PER_RULE = 200  # documents for people list this many results of a rule, then say how many more
 GRID_LIMIT = 40  # targets; a wider matrix is summarised per guest instead of drawn cell by cell
 
 

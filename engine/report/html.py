@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from html import escape
 
-from .common import GRID_LIMIT, by_severity_and_rule, findings, grid, headline, per_guest, subject_text
+from .common import GRID_LIMIT, ROWS_PER_RULE, by_severity_and_rule, findings, grid, headline, per_guest, subject_text
 
 _CSS = """
 :root { --ink: #1d2330; --muted: #5b6475; --line: #d9dde5; --bad: #b3261e; --bad-bg: #fbe9e7;
@@ -129,7 +129,7 @@ def _findings(report) -> list[str]:
             out.append(f'<div class="cite">Source: {_e(first.cite)}</div>')
             out.append("<table><thead><tr><th>subject</th><th>status</th><th>finding</th><th>fix</th></tr></thead>"
                        "<tbody>")
-            for r in results:
+            for r in results[:ROWS_PER_RULE]:
                 status = f'<span class="tag t-{r.status}">{_e(r.status)}</span>'
                 if r.waiver:
                     w = r.waiver
@@ -139,6 +139,9 @@ def _findings(report) -> list[str]:
                 where = f'<div class="muted">{_e(r.location[0])}:{r.location[1]}</div>' if r.location else ""
                 out.append(f"<tr><td>{_e(subject_text(r))}{where}</td><td>{status}</td><td>{_e(r.message)}</td>"
                            f'<td class="fix">{_e(r.fix)}</td></tr>')
+            if len(results) > ROWS_PER_RULE:
+                out.append(f'<tr><td colspan="4" class="muted">and {len(results) - ROWS_PER_RULE:,} more results '
+                           f"of {_e(rule_id)}: every one is in the JSON, CSV, SARIF and JUnit reports</td></tr>")
             out.append("</tbody></table></div>")
     return out
 

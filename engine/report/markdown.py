@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from .common import GRID_LIMIT, by_severity_and_rule, findings, grid, headline, per_guest, subject_text
+from .common import GRID_LIMIT, ROWS_PER_RULE, by_severity_and_rule, findings, grid, headline, per_guest, subject_text
 
 
 def _cell(text: str) -> str:
@@ -44,10 +44,13 @@ def render_markdown(report) -> str:
             for rule_id, results in rules:
                 out += [f"#### {rule_id}: {_cell(results[0].title)}", "", f"Source: {results[0].cite}", "",
                         "| subject | status | message | fix |", "|---|---|---|---|"]
-                for r in results:
+                for r in results[:ROWS_PER_RULE]:
                     status = r.status + (f" (waived until {r.waiver['expires']}: {r.waiver['reason']})"
                                          if r.waiver else "")
                     out.append(f"| {_cell(subject_text(r))} | {_cell(status)} | {_cell(r.message)} | {_cell(r.fix)} |")
+                if len(results) > ROWS_PER_RULE:
+                    out.append(f"\nand {len(results) - ROWS_PER_RULE:,} more results of {rule_id}: every one is in "
+                               "the JSON, CSV, SARIF and JUnit reports")
                 out.append("")
     else:
         out += ["No findings.", ""]
