@@ -8,7 +8,6 @@ migration is blocked); 2 bad invocation or bad input, every problem on stderr as
 from __future__ import annotations
 
 import argparse
-import difflib
 import json
 import os
 import sys
@@ -22,6 +21,7 @@ from .lang.diagnostics import RuleError
 from .packs import RuleSet, load_rules
 from .report import FORMATS, Report, render
 from .snapshot import Snapshot, load_snapshot
+from .suggest import did_you_mean
 
 EXIT_OK, EXIT_FINDINGS, EXIT_BAD_INPUT, EXIT_EVAL_ERROR = 0, 1, 2, 3
 
@@ -35,9 +35,8 @@ def _limits(args) -> Limits:
 
 
 def _suggest(name: str, known: list[str], what: str) -> UsageError:
-    close = difflib.get_close_matches(name, known, n=1)
-    hint = f"; did you mean `{close[0]}`?" if close else ""
-    return UsageError(f"unknown {what} `{name}`{hint}")
+    hint = did_you_mean(name, known)
+    return UsageError(f"unknown {what} `{name}`" + (f"; {hint}" if hint else ""))
 
 
 # -- context shared by the reporting commands ---------------------------------------------

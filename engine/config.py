@@ -7,11 +7,11 @@ table or column is an error with its location, never ignored.
 
 from __future__ import annotations
 
-import difflib
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from .document import LoadError, Problem, load_document
+from .suggest import did_you_mean
 from .validation import check_schema
 
 
@@ -38,9 +38,8 @@ class Config:
         problems = []
 
         def unknown_rule(path, rule_id):
-            close = difflib.get_close_matches(rule_id, ids, n=1)
             problems.append(doc.problem(path, f"unknown rule `{rule_id}`",
-                                        f"did you mean `{close[0]}`?" if close else "see `migcheck rules`"))
+                                        did_you_mean(rule_id, ids, "see `migcheck rules`")))
 
         for i, rule_id in enumerate(self.disable):
             if rule_id not in ids:
@@ -48,11 +47,11 @@ class Config:
         for rule_id in self.severity:
             if rule_id not in ids:
                 problems.append(doc.problem(("severity", rule_id), f"unknown rule `{rule_id}`",
-                                            _did_you_mean(rule_id, ids), key=True))
+                                            did_you_mean(rule_id, ids), key=True))
         for name, rows in self.data.items():
             if name not in ruleset.tables:
                 problems.append(doc.problem(("data", name), f"unknown data table `{name}`",
-                                            _did_you_mean(name, list(ruleset.tables)), key=True))
+                                            did_you_mean(name, list(ruleset.tables)), key=True))
                 continue
             for index, message in row_type_problems(name, rows, ruleset.tables[name]):
                 problems.append(doc.problem(("data", name, index), message))
@@ -60,13 +59,8 @@ class Config:
         for i, tag in enumerate(self.tags):
             if tag not in all_tags:
                 problems.append(doc.problem(("tags", i), f"no loaded rule has the tag `{tag}`",
-                                            _did_you_mean(tag, sorted(all_tags))))
+                                            did_you_mean(tag, sorted(all_tags))))
         return problems
-
-
-def _did_you_mean(name: str, known: list[str]) -> str:
-    close = difflib.get_close_matches(name, known, n=1)
-    return f"did you mean `{close[0]}`?" if close else ""
 
 
 def _describe(path: tuple, data) -> str:

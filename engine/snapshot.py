@@ -11,11 +11,11 @@ reports them and the built-in `INV-*` rules report them as findings during `audi
 
 from __future__ import annotations
 
-import difflib
 from dataclasses import dataclass, field
 from typing import Any
 
 from ._perf import collector_paused
+from .suggest import did_you_mean
 from .document import Document, Limits, LoadError, Problem, depth_exceeds, load_document, parse_text
 from .validation import check_schema
 
@@ -254,10 +254,9 @@ def _guest_problems(raw: dict, path: tuple, host: dict | None, host_by_name: dic
     name = raw["name"]
     found: list[IntegrityProblem] = []
     if host is None:
-        close = difflib.get_close_matches(raw["host"], list(host_by_name), n=1)
         found.append(IntegrityProblem(
             "unknown-host", "guest", name, f"guest `{name}` is on host `{raw['host']}`, which is not in `hosts`",
-            path + ("host",), f"did you mean `{close[0]}`?" if close else "add the host or correct `host`"))
+            path + ("host",), did_you_mean(raw["host"], host_by_name, "add the host or correct `host`")))
         return found
     functions = {f["hwpath"]: f for f in host["dio_functions"]}
     listed: set[str] = set()

@@ -9,7 +9,6 @@ every error, each translated to a sentence about the object it concerns
 
 from __future__ import annotations
 
-import difflib
 import re
 from collections.abc import Callable
 from functools import cache
@@ -19,6 +18,7 @@ import jsonschema
 import jsonschema_rs
 
 from ._resources import schema
+from .suggest import did_you_mean
 from .document import Document, Problem, depth_exceeds
 
 Describe = Callable[[tuple, Any], str]
@@ -73,8 +73,7 @@ def _translate(doc: Document, error, describe: Describe, root: dict) -> list[Pro
         known = list(_subschema(root, error.schema).get("properties", {}))
         problems = []
         for extra in sorted(set(instance) - set(known)):
-            close = difflib.get_close_matches(extra, known, n=1)
-            hint = f"did you mean `{close[0]}`?" if close else "known fields: " + ", ".join(f"`{k}`" for k in known)
+            hint = did_you_mean(extra, known, "known fields: " + ", ".join(f"`{k}`" for k in known))
             problems.append(doc.problem(path + (extra,), f"{owner} has unknown field `{extra}`", hint, key=True))
         return problems
     field = _field_name(path)
@@ -82,8 +81,7 @@ def _translate(doc: Document, error, describe: Describe, root: dict) -> list[Pro
     shown = _show(instance)
     if validator == "enum":
         choices = ", ".join(f"`{c}`" for c in error.validator_value)
-        close = difflib.get_close_matches(str(instance), [str(c) for c in error.validator_value], n=1)
-        hint = f"did you mean `{close[0]}`?" if close else ""
+        hint = did_you_mean(instance, error.validator_value)
         return [doc.problem(path, f"{subject}: `{field}` is {shown}, expected one of {choices}", hint)]
     if validator == "const":
         return [doc.problem(path, f"`{field}` is {shown}, expected `{error.validator_value}`",

@@ -8,7 +8,6 @@ that matched nothing (stale) and, with `days`, those that lapse within that many
 
 from __future__ import annotations
 
-import difflib
 import fnmatch
 from dataclasses import dataclass, field
 from datetime import date, timedelta
@@ -16,6 +15,7 @@ from datetime import date, timedelta
 from .document import LoadError, load_document
 from .findings import Result
 from .manifest import now
+from .suggest import did_you_mean
 from .validation import check_schema
 
 
@@ -129,9 +129,8 @@ def load_waivers(path: str, known_rules: set[str]) -> Waivers:
             if not any(fnmatch.fnmatchcase(r, rule) for r in known_rules):
                 problems.append(doc.problem(at + ("rule",), f"`{rule}` matches no loaded rule"))
         elif rule not in known_rules:
-            close = difflib.get_close_matches(rule, sorted(known_rules), n=1)
             problems.append(doc.problem(at + ("rule",), f"unknown rule `{rule}`",
-                                        f"did you mean `{close[0]}`?" if close else "see `migcheck rules`"))
+                                        did_you_mean(rule, sorted(known_rules), "see `migcheck rules`")))
         try:
             expires = date.fromisoformat(item["expires"])
         except ValueError:

@@ -15,12 +15,12 @@ a `when`, or `default(f.label, "")`). The checker follows such guards through `a
 
 from __future__ import annotations
 
-import difflib
 import re
 from dataclasses import dataclass, field
 
 from . import ast
 from .builtins import BUILTINS
+from ..suggest import did_you_mean
 from .diagnostics import Diagnostic, at
 from .reads import read_paths
 from .types import ANY, BOOL, FLOAT, INT, NULL, STRING, SUBJECTS, Type, list_of, subject_scope, unify
@@ -117,8 +117,7 @@ class Checker:
         t = scope.names.get(node.name)
         if t is None:
             candidates = list(scope.names) + ["data"]
-            close = difflib.get_close_matches(node.name, candidates, n=1)
-            help = f"did you mean `{close[0]}`?" if close else "names here: " + ", ".join(f"`{c}`" for c in candidates)
+            help = did_you_mean(node.name, candidates, "names here: " + ", ".join(f"`{c}`" for c in candidates))
             self.error(node.span, "unknown-name", f"unknown name `{node.name}`", help)
             return ANY
         self.used.add(node.name)
@@ -128,9 +127,8 @@ class Checker:
         if isinstance(node.obj, ast.Name) and node.obj.name == "data":
             t = self.tables.get(node.field)
             if t is None:
-                close = difflib.get_close_matches(node.field, list(self.tables), n=1)
                 self.error(node.span, "unknown-table", f"unknown data table `{node.field}`",
-                           f"did you mean `{close[0]}`?" if close else _tables_help(self.tables))
+                           did_you_mean(node.field, self.tables, _tables_help(self.tables)))
                 return ANY
             self.types[id(node.obj)] = ANY
             return t
@@ -150,8 +148,7 @@ class Checker:
         t = base.field(node.field)
         if t is None:
             names = base.field_names()
-            close = difflib.get_close_matches(node.field, names, n=1)
-            help = f"did you mean `{close[0]}`?" if close else "fields: " + ", ".join(f"`{n}`" for n in names)
+            help = did_you_mean(node.field, names, "fields: " + ", ".join(f"`{n}`" for n in names))
             self.error(node.span, "unknown-field", f"{base.name} has no field `{node.field}`", help)
             return ANY
         return t.with_null(t.nullable or base.nullable)
@@ -237,9 +234,8 @@ class Checker:
     def check_Call(self, node, scope):
         fn = BUILTINS.get(node.func)
         if fn is None:
-            close = difflib.get_close_matches(node.func, list(BUILTINS), n=1)
             self.error(node.span, "unknown-function", f"unknown function `{node.func}`",
-                       f"did you mean `{close[0]}`?" if close else "functions: " + ", ".join(sorted(BUILTINS)))
+                       did_you_mean(node.func, BUILTINS, "functions: " + ", ".join(sorted(BUILTINS))))
             for arg in node.args:
                 if not isinstance(arg, ast.Selection):
                     self.expr(arg, scope)
@@ -329,11 +325,10 @@ class Checker:
 
     def _enum_literal(self, t: Type, subject, literal) -> None:
         if t.enum and isinstance(literal, ast.Literal) and isinstance(literal.value, str) and literal.value not in t.enum:
-            close = difflib.get_close_matches(literal.value, sorted(t.enum), n=1)
             name = _key(subject) or "the value"
             self.error(literal.span, "impossible-comparison",
                        f"`{name}` is {t.with_null(False)}; it is never `{literal.value}`",
-                       f"did you mean `{close[0]}`?" if close else "")
+                       did_you_mean(literal.value, sorted(t.enum)))
 
 
 def _span(node):
@@ -360,16 +355,14 @@ def check_rule(rule: ast.Rule, tables: dict[str, Type], diags: list[Diagnostic])
                             _META_HELP[key]))
     severity = seen.get("severity")
     if severity and severity.value not in SEVERITIES:
-        close = difflib.get_close_matches(severity.value, SEVERITIES, n=1)
         diags.append(at(severity.value_span, "unknown-severity", f"unknown severity `{severity.value}`",
-                        f"did you mean `{close[0]}`?" if close else "severities: error, warning, info"))
+                        did_you_mean(severity.value, SEVERITIES, "severities: error, warning, info")))
     subject = seen.get("on")
     subject_name = "migration"
     if subject:
         if subject.value not in SUBJECTS:
-            close = difflib.get_close_matches(subject.value, SUBJECTS, n=1)
             diags.append(at(subject.value_span, "unknown-subject", f"unknown subject `{subject.value}`",
-                            f"did you mean `{close[0]}`?" if close else "subjects: " + ", ".join(SUBJECTS)))
+                            did_you_mean(subject.value, SUBJECTS, "subjects: " + ", ".join(SUBJECTS))))
         else:
             subject_name = subject.value
     checker = Checker(tables, diags)

@@ -7,7 +7,6 @@ what was found, what was expected, and for a missing brace which rule it should 
 
 from __future__ import annotations
 
-import difflib
 import re
 from functools import cache
 from pathlib import Path
@@ -16,6 +15,7 @@ from lark import Lark, Token, Transformer, v_args
 from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedInput, UnexpectedToken, VisitError
 
 from . import ast
+from ..suggest import did_you_mean
 from .diagnostics import Diagnostic
 
 CLAUSES = ("title", "severity", "on", "when", "for", "let", "require", "message", "fix", "cite", "tags")
@@ -389,9 +389,9 @@ def _syntax_diagnostic(exc: UnexpectedInput, text: str, path: str) -> Diagnostic
                               f"expected `}}` to close rule `{rid}` opened at {rl}:{rc}, found {found}",
                               "add `}` after the rule's last clause")
     if token is not None and token.type == "NAME" and "TITLE" in expected:
-        close = difflib.get_close_matches(token.value, CLAUSES, n=1)
-        if close:
-            return Diagnostic(path, line, col, "syntax", f"unknown clause `{token.value}`", f"did you mean `{close[0]}`?")
+        hint = did_you_mean(token.value, CLAUSES)
+        if hint:
+            return Diagnostic(path, line, col, "syntax", f"unknown clause `{token.value}`", hint)
         return Diagnostic(path, line, col, "syntax", f"unexpected `{token.value}`",
                           f"expected {_expected_words(expected)}; did the clause before it take one value too many?")
     if token is not None and token.type != "$END" and token.value in KEYWORDS and "NAME" in expected:
