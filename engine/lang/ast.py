@@ -176,12 +176,6 @@ class Rule:
                 return m.value
         return default
 
-    def meta_span(self, key: str) -> Span | None:
-        for m in self.meta:
-            if m.key == key:
-                return m.value_span
-        return None
-
 
 @dataclass(frozen=True)
 class RuleFile:

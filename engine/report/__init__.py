@@ -7,6 +7,7 @@ same way, so two runs on the same input give identical bytes.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any
 
 from .. import __version__
@@ -34,8 +35,9 @@ class Report:
     def __post_init__(self):
         self.results = sort_results(self.results)
 
-    @property
+    @cached_property
     def summary(self) -> dict:
+        """Counts of the results (computed once: results do not change once the report is made)."""
         out = summarize(self.results)
         if self.cells is not None:
             verdicts = {"ready": 0, "blocked": 0, "unknown": 0}

@@ -9,6 +9,8 @@ import textwrap
 
 from tabulate import tabulate
 
+from .common import headline
+
 WIDTH = 100
 _COLORS = {"fail": "31", "error": "35", "pass": "32", "notapplicable": "2", "blocked": "1;31", "ready": "1;32",
            "unknown": "1;35", "waived": "33", "warning": "33", "info": "36"}
@@ -28,14 +30,7 @@ def _subject(result, command: str = "check") -> str:
 
 def _headline(report, color: bool) -> str:
     verdict = report.verdict.upper()
-    if report.command == "check":
-        r = report.request
-        what = f"{r['guest']}: {r['source']} -> {r['target']} ({r['mode']} migration)"
-    elif report.command == "matrix":
-        c = report.summary["cells"]
-        what = f"{c['ready']} ready, {c['blocked']} blocked, {c['unknown']} unknown of {len(report.cells)} migrations"
-    else:
-        what = f"audit of {report.snapshot_path}"
+    what = headline(report)
     key = {"BLOCKED": "blocked", "FAIL": "blocked", "READY": "ready", "PASS": "ready"}.get(verdict, "unknown")
     return f"{_paint(verdict, key, color)}  {what}"
 
