@@ -11,8 +11,8 @@ import tempfile
 import time
 from pathlib import Path
 
-from engine.document import LoadError
-from engine.snapshot import load_snapshot
+from migcheck.document import LoadError
+from migcheck.snapshot import load_snapshot
 
 ROOT = Path(__file__).resolve().parent.parent
 

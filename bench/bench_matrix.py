@@ -17,10 +17,10 @@ import time
 
 from bench import handwritten
 from bench.generate import generate
-from engine._perf import collector_paused
-from engine.evaluate import Engine
-from engine.packs import load_rules
-from engine.snapshot import snapshot_from_data
+from migcheck._perf import collector_paused
+from migcheck.evaluate import Engine
+from migcheck.packs import load_rules
+from migcheck.snapshot import snapshot_from_data
 
 
 def _timed(fn):

@@ -13,8 +13,8 @@ import sys
 import time
 
 from bench.generate import generate
-from engine.packs import load_rules
-from engine.snapshot import snapshot_from_data
+from migcheck.packs import load_rules
+from migcheck.snapshot import snapshot_from_data
 
 
 def memory_by_hand(env):

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 
-from engine.lang.builtins import as_version
+from migcheck.lang.builtins import as_version
 
 LABEL = re.compile(r"[A-Za-z0-9_.-]{1,256}")
 

@@ -15,7 +15,7 @@ def _packaged(name: str) -> Path:
 
 
 def builtin_rules_dir() -> Path:
-    """The built-in rule pack (`rules/` in the source tree, `engine/rules` when installed)."""
+    """The built-in rule pack (`rules/` in the source tree, `migcheck/rules` when installed)."""
     return _packaged("rules")
 
 

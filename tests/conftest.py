@@ -13,7 +13,7 @@ sys.path.insert(0, str(ROOT))  # for `bench.generate`
 @pytest.fixture
 def run_cli(capsys):
     """Run `migcheck ARGS...` in-process; return (exit code, stdout, stderr)."""
-    from engine.cli import main
+    from migcheck.cli import main
 
     def run(*args: str):
         code = main([str(a) for a in args])

@@ -11,9 +11,9 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from engine.evaluate import Engine
-from engine.packs import load_rules
-from engine.snapshot import load_snapshot
+from migcheck.evaluate import Engine
+from migcheck.packs import load_rules
+from migcheck.snapshot import load_snapshot
 
 from .conftest import FIXTURES, ROOT
 
@@ -249,7 +249,7 @@ def test_installed_command_finds_its_rules(tmp_path):
 
 
 def test_module_entry_point(tmp_path):
-    out = subprocess.run([sys.executable, "-m", "engine", "validate", str(MIXED)], cwd=ROOT,
+    out = subprocess.run([sys.executable, "-m", "migcheck", "validate", str(MIXED)], cwd=ROOT,
                          capture_output=True, text=True)
     assert out.returncode == 0 and "valid snapshot" in out.stderr
 
@@ -257,7 +257,7 @@ def test_module_entry_point(tmp_path):
 @pytest.mark.parametrize("seed", [1, 2, 3])
 def test_sharing_outcomes_between_equal_views_changes_nothing(seed):
     from bench.generate import generate
-    from engine.snapshot import snapshot_from_data
+    from migcheck.snapshot import snapshot_from_data
 
     snapshot = snapshot_from_data(generate(8, 60, seed=seed))
     ruleset = load_rules()
@@ -317,7 +317,7 @@ def test_read_paths_follow_values_through_functions(tmp_path):
        st.integers(min_value=1, max_value=40))
 def test_sharing_is_sound_on_random_estates(seed, hosts, guests):
     from bench.generate import generate
-    from engine.snapshot import snapshot_from_data
+    from migcheck.snapshot import snapshot_from_data
 
     snapshot = snapshot_from_data(generate(hosts, guests, seed=seed))
     ruleset = _builtin()

@@ -11,12 +11,12 @@ import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from engine.document import load_document
-from engine.evaluate import Engine
-from engine.lang.diagnostics import RuleError
-from engine.lang.parser import parse
-from engine.packs import load_rules
-from engine.snapshot import load_snapshot
+from migcheck.document import load_document
+from migcheck.evaluate import Engine
+from migcheck.lang.diagnostics import RuleError
+from migcheck.lang.parser import parse
+from migcheck.packs import load_rules
+from migcheck.snapshot import load_snapshot
 
 from .conftest import ROOT
 
@@ -72,7 +72,7 @@ def _run_case(tmp_path, case):
         results = engine.check(snapshot.guest_by_name[c["guest"]], snapshot.host_by_name[c["target"]], c["mode"])
     if "subject" in case:
         results = [r for r in results if case["subject"] in (r.subject.get("guest"), r.subject.get("host"))]
-    from engine.findings import sort_results
+    from migcheck.findings import sort_results
     return sort_results([r for r in results if r.rule == "T"])
 
 
@@ -115,7 +115,7 @@ def test_builtin_pack_is_clean():
 
 def _field_references(text: str, path: str):
     """Every `x.field` of a rule file: (line, col, field), skipping table names and free `attrs`."""
-    from engine.lang import ast
+    from migcheck.lang import ast
 
     parsed, _ = parse(text, path)
     found = set()
@@ -201,8 +201,8 @@ def test_inv_release_pattern_agrees_with_the_release_parser(text):
     """INV-RELEASE's pattern and `version()` must accept the same strings."""
     import re
 
-    from engine.lang import ast
-    from engine.lang.builtins import EvalError, parse_version
+    from migcheck.lang import ast
+    from migcheck.lang.builtins import EvalError, parse_version
 
     rule = load_rules().by_id("INV-RELEASE").rule
     pattern = [n.right.value for n in ast.walk(rule.steps[-1].expr)
@@ -274,7 +274,7 @@ def _strip(parts):
 @settings(max_examples=300, deadline=None)
 @given(_PARTS, _PARTS)
 def test_releases_order_numerically_per_component(a, b):
-    from engine.lang.builtins import parse_version
+    from migcheck.lang.builtins import parse_version
 
     va, vb = parse_version(".".join(map(str, a))), parse_version(".".join(map(str, b)))
     assert (va < vb) == (_strip(a) < _strip(b))
@@ -285,7 +285,7 @@ def test_releases_order_numerically_per_component(a, b):
 @given(st.integers(min_value=1, max_value=11), st.integers(min_value=0, max_value=9),
        st.integers(min_value=0, max_value=9), st.sampled_from(["A", "B"]))
 def test_hp_revision_strings_are_the_same_releases(major, minor, patch, letter):
-    from engine.lang.builtins import parse_version
+    from migcheck.lang.builtins import parse_version
 
     plain = parse_version(f"{major}.{minor}.{patch}")
     assert parse_version(f"{letter}.{major:02d}.{minor}{patch}") == plain  # B.06.15 = 6.1.5

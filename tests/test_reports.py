@@ -170,7 +170,7 @@ def test_several_formats_in_one_run_written_atomically(in_root, run_cli, tmp_pat
 
 
 def test_a_crash_while_writing_leaves_the_old_report(tmp_path, monkeypatch):
-    from engine import atomic
+    from migcheck import atomic
 
     target = tmp_path / "report.json"
     target.write_text("old")
@@ -390,7 +390,7 @@ def test_html_report_renders_in_a_browser(in_root, run_cli, tmp_path):
 
 
 def test_reports_are_written_with_ordinary_permissions(tmp_path):
-    from engine.atomic import write_atomic
+    from migcheck.atomic import write_atomic
 
     old = os.umask(0o022)
     try:
@@ -401,8 +401,8 @@ def test_reports_are_written_with_ordinary_permissions(tmp_path):
 
 
 def test_table_colour_only_when_asked(in_root, run_cli):
-    from engine.report import Report, render
-    from engine.findings import Result
+    from migcheck.report import Report, render
+    from migcheck.findings import Result
 
     report = Report("audit", "fail", [Result("X", "error", "fail", {"host": "h"}, "m", "f", "c", "t")],
                     snapshot_path="s.yaml")
@@ -437,7 +437,7 @@ def test_wide_matrix_is_summarised_per_guest(run_cli, tmp_path):
 
 def test_documents_for_people_say_how_many_results_they_leave_out(run_cli, tmp_path):
     from bench.generate import generate
-    from engine.report.common import ROWS_PER_RULE
+    from migcheck.report.common import ROWS_PER_RULE
 
     estate = tmp_path / "big.json"
     estate.write_text(json.dumps(generate(12, 80, seed=9)))
