@@ -178,3 +178,27 @@ def test_round_up_builtin():
         round_up(10, 0)
     with pytest.raises(EvalError, match="not a number"):
         round_up("10", 64)
+
+
+def test_changed_fixture_verdicts_are_the_ones_docs_fidelity_explains(run_cli):
+    """The two online cells of the shipped fixtures that issue 9 changed, as docs/fidelity.md says."""
+    text = (ROOT / "docs" / "fidelity.md").read_text()
+    code, out, _ = run_cli("check", ROOT / "fixtures" / "ivm4-small.yaml", "mail01", "ivmn02", "--mode", "online",
+                           "--format", "json")
+    assert code == 0 and json.loads(out)["verdict"] == "ready"
+    assert "`mail01` from `ivmn01` (4.2.5) to `ivmn02` (4.3) online" in text
+    code, out, _ = run_cli("check", ROOT / "fixtures" / "mixed-site.yaml", "build04", "vsp-e1", "--mode", "online",
+                           "--format", "json")
+    report = json.loads(out)
+    assert code == 1 and report["verdict"] == "blocked"
+    assert sorted(r["rule"] for r in report["results"] if r["status"] == "fail") == ["ONLINE-STATE",
+                                                                                    "ONLINE-STORAGE-LOCAL"]
+    assert "`build04` from `vsp-e2` to `vsp-e1` online" in text
+
+
+def test_fidelity_table_names_every_hp_rule(run_cli):
+    _, out, _ = run_cli("rules", "--format", "json")
+    text = (ROOT / "docs" / "fidelity.md").read_text()
+    missing = [r["id"] for r in json.loads(out)["rules"]
+               if not r["id"].startswith("INV-") and r["id"] not in text]
+    assert missing == []
