@@ -13,6 +13,7 @@ import re
 from migcheck.lang.builtins import as_version
 
 LABEL = re.compile(r"[A-Za-z0-9_.-]{1,256}")
+RELEASE = re.compile(r"[A-Za-z][.][0-9]{2}[.][0-9]{2}([.][0-9]{2})?|[Vv]?[0-9]+([.][0-9]+)*")
 
 
 def _within(v, low, below):
@@ -30,6 +31,8 @@ def guest_failures(guest):
         failing.append(("DIO-NOT-POOLED", "error"))
     if any(f["label"] is not None and f["ip_name"] is not None and f["label"] != f["ip_name"] for f in dio):
         failing.append(("DIO-LABEL-IPNAME", "warning"))
+    if guest["booted_on"] is not None and not RELEASE.fullmatch(guest["booted_on"]):
+        failing.append(("INV-BOOTED-ON", "error"))
     kinds = {p["kind"] for p in guest["problems"]}
     for rule, wanted in (("INV-DUPLICATE-GUEST", {"duplicate-guest"}), ("INV-UNKNOWN-HOST", {"unknown-host"}),
                          ("INV-DIO-MISSING", {"dio-missing", "dio-duplicate"}),
