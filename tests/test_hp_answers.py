@@ -13,6 +13,7 @@ import json
 
 import pytest
 import yaml
+from hypothesis import given, strategies as st
 
 from .conftest import ROOT
 
@@ -250,3 +251,20 @@ def test_sharing_outcomes_stays_sound_with_the_new_fields(seed):
         fired |= {r.rule for r in plain_results if r.status == "fail"}
     # the estate exercises the new rules, so the comparison can fail
     assert {"STORAGE-SHARED", "STORAGE-VISIBLE", "ONLINE-SERVICEGUARD", "ONLINE-GUEST-ENABLED"} <= fired
+
+
+
+@given(st.integers(min_value=0, max_value=1 << 22), st.integers(min_value=1, max_value=4096))
+def test_round_up_is_the_least_multiple_at_or_above(value, step):
+    from migcheck.lang.builtins import BUILTINS
+
+    got = BUILTINS["round_up"].impl(value, step)
+    assert got % step == 0 and got - step < value <= got
+
+
+@given(st.floats(min_value=0, max_value=1e6, allow_nan=False), st.integers(min_value=1, max_value=64))
+def test_round_up_of_a_fraction_is_a_whole_multiple(value, step):
+    from migcheck.lang.builtins import BUILTINS
+
+    got = BUILTINS["round_up"].impl(value, step)
+    assert isinstance(got, int) and got % step == 0 and got - step < value <= got
