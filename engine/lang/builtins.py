@@ -263,6 +263,8 @@ def _round_up_impl(value, step):
     if step <= 0:
         raise EvalError(f"round_up() needs a step above 0, got `{render(step)}`")
     multiple = math.ceil(value / step) * step
+    if multiple < value:  # value / step underflowed or rounded down
+        multiple += step
     return int(multiple) if isinstance(step, int) else multiple
 
 
