@@ -196,3 +196,9 @@ def row_cells(text: str, spans: list[tuple[int, int]]) -> list[str] | None:
         return cells
     tokens = text.split()
     return tokens if len(tokens) == len(spans) else None
+
+
+def shorten(text: str, width: int = 60) -> str:
+    """`text` for a message: spaces collapsed, cut at `width` characters with an ellipsis."""
+    text = " ".join(text.split())
+    return text if len(text) <= width else text[:width - 3].rstrip() + "..."

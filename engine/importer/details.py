@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from ._text import Problems, Source, UnitError, memory_mb, row_cells, sections, table
+from ._text import shorten, Problems, Source, UnitError, memory_mb, row_cells, sections, table
 from .summary import KINDS, header_columns, parse_state
 
 _ADMIN_KEYS = {"Oper Groups", "Admin Groups", "Oper Users", "Admin Users"}
@@ -82,7 +82,7 @@ def _vm(section, out: Details, problems: Problems) -> None:
     columns = header_columns(tab.columns()) if tab.ruler else None
     if not columns or len(columns) != len(tab.spans) or "Virtual Machine Name" not in columns or "State" not in columns:
         problems.at(section.line, 1, f"expected the columns `Virtual Machine Name VM # OS Type State` under "
-                    f"`[{section.title}]`, found `{tab.columns()}`")
+                    f"`[{section.title}]`, found `{shorten(tab.columns())}`")
         return
     if len(tab.rows) != 1:
         problems.at(tab.ruler[0], 1, f"expected one guest row under `[{section.title}]`, found {len(tab.rows)}")
@@ -118,7 +118,7 @@ def _table(section, out: Details, problems: Problems) -> None:
     wanted = _TABLES[section.title]
     if tab.ruler is None or tab.columns() != wanted or len(tab.spans) != _width(section.title):
         where = tab.header[0][0] if tab.header else section.line
-        problems.at(where, 1, f"expected the columns `{wanted}` under `[{section.title}]`, found `{tab.columns()}`"
+        problems.at(where, 1, f"expected the columns `{wanted}` under `[{section.title}]`, found `{shorten(tab.columns())}`"
                     + ("" if tab.ruler else " and no `====` ruler"))
         return
     for no, text in tab.rows:

@@ -65,7 +65,11 @@ class _Vsp:
                              f"run `migcheck collector` on {self.name} again, or write the output of `{what}` "
                              f"to {relative}")
             return None
-        return Source.read(path)
+        src = Source.read(path)
+        if src.lines and not path.read_bytes().endswith(b"\n"):
+            self.problem(path, src.last, len(src.lines[-1]) + 1, "the last line has no line end: the capture "
+                         "looks cut off", "capture the command's output again")
+        return src
 
     def parsed(self, relative: str, what: str, parser, *args, required: bool = True):
         src = self.source(relative, what, required)
@@ -162,7 +166,7 @@ def _read_vsp(vsp: _Vsp) -> tuple[dict | None, list]:
     host = {"name": vsp.name, "version": version, "processor": machine.processor,
             "memory_mb": {"total": machine.memory_mb, "free": free}, "vswitches": vswitches,
             "dio_functions": functions}
-    nr = [r.name for r in rows if not r.runnable]
+    nr = [r.name for r in rows if r.valid and not r.runnable]
     if nr:
         host["not_runnable"] = nr
     return host, guests
@@ -189,6 +193,8 @@ def _guests(vsp: _Vsp, rows, vswitches) -> list[tuple[dict, Problem]]:
     names = {r.name for r in rows}
     summary = vsp.path / "hpvmstatus.txt"
     for row in rows:
+        if not row.valid:  # its row's problem is reported; its files are its own, not strays
+            continue
         where = Problem(str(summary), row.line, 1, "")
         details = _detail(vsp, row, f"guests/{row.name}.txt")
         devices, _ = vsp.parsed(f"guests/{row.name}.d.txt", f"hpvmstatus -P {row.name} -d", parse_devices,
@@ -225,13 +231,13 @@ def _detail(vsp: _Vsp, row, relative: str):
         vsp.problem(summary, row.line, 1, f"guest `{row.name}` is listed here but `hpvmstatus -P {row.name}` was not "
                     f"captured ({relative})", f"capture it: `hpvmstatus -P {row.name} > {relative}`")
         return None
-    checks = [("name", details.name, row.name, row.name),
-              ("state", (details.state, details.runnable) if details.state else None, (row.state, row.runnable),
-               None),
-              ("vcpus", details.vcpus, row.vcpus, None), ("memory_mb", details.memory_mb, row.memory_mb, None)]
-    for key, got, want, _ in checks:
+    checks = [("name", details.name, row.name),
+              ("state", (details.state, details.runnable) if details.state else None, (row.state, row.runnable)),
+              ("vcpus", details.vcpus, row.vcpus), ("memory_mb", details.memory_mb, row.memory_mb)]
+    for key, got, want in checks:
         if got is not None and got != want:
-            show = {"state": lambda v: f"{v[0]}{'' if v[1] else ' (NR)'}", "memory_mb": lambda v: f"{v} MB"}.get(key, str)
+            show = {"state": lambda v: "On" if v[0] == "on" else "Off" if v[1] else "Off (NR)",
+                    "memory_mb": lambda v: f"{v} MB"}.get(key, str)
             vsp.problem(src.file, details.line.get(key, 1), 1,
                         f"{key.replace('_mb', '')} `{show(got)}` here, `{show(want)}` in hpvmstatus.txt:{row.line}: "
                         "the captures disagree", "capture hpvmstatus and the guest's details again, one after the other")
@@ -261,14 +267,16 @@ def _dio(vsp: _Vsp, rows) -> list[dict]:
         return []
     functions, problems, doc = parse_supplement(path, vsp.limits)
     vsp.estate.problems.extend(problems)
-    runnable = {r.name for r in rows if r.runnable}
-    nr = {r.name for r in rows if not r.runnable}
+    runnable = {r.name for r in rows if r.valid and r.runnable}
+    nr = {r.name for r in rows if r.valid and not r.runnable}
+    unread = {r.name for r in rows if not r.valid}
     out = []
     for fn in functions:
         index = fn.pop("_index")
         owner = fn.get("assigned_to")
         if owner is not None and owner not in runnable:
-            why = "is Not Runnable here" if owner in nr else "is not in hpvmstatus.txt"
+            why = ("is Not Runnable here" if owner in nr else "could not be read from hpvmstatus.txt"
+                   if owner in unread else "is not in hpvmstatus.txt")
             vsp.estate.problems.append(doc.problem(("dio_functions", index, "assigned_to"),
                                                    f"DIO function `{fn['hwpath']}` is assigned to guest `{owner}`, "
                                                    f"which {why}", "correct `assigned_to` or remove it"))

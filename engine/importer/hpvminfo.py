@@ -26,4 +26,6 @@ def parse_hpvminfo(source: Source) -> tuple[str | None, list]:
                         "run the collector on the VSP (the VM Host) itself")
         else:
             problems.at(no, 1, f"expected `hpvminfo: Running on an HPVM host.`, found `{line}`")
+    if where is None and not problems.items:
+        problems.at(source.last, 1, "the hpvminfo capture is empty; expected `hpvminfo: Running on an HPVM host.`")
     return where, problems.items

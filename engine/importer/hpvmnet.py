@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from ._text import SECTION, Problems, Source, row_cells, table
+from ._text import shorten, SECTION, Problems, Source, row_cells, table
 
 VSWITCH_COLUMNS = "Name Number State Mode NamePPA MAC Address IP Address"
 PORT_COLUMNS = "Port Port Port Untagged Number of Active VM Number State Adaptor VLANID Reserved VMs"
@@ -55,7 +55,7 @@ def parse_hpvmnet(source: Source, single: bool = False) -> tuple[Network, list]:
     if tab.ruler is None or tab.columns() != VSWITCH_COLUMNS:
         where = tab.header[0][0] if tab.header else source.last
         problems.at(where, 1, f"expected the vswitch table `{VSWITCH_COLUMNS}` under a `====` ruler, "
-                    f"found `{tab.columns()}`" if tab.header else "no vswitch table: expected the output of `hpvmnet`")
+                    f"found `{shorten(tab.columns())}`" if tab.header else "no vswitch table: expected the output of `hpvmnet`")
         return out, problems.items
     for no, text in tab.rows:
         cells = row_cells(text, tab.spans)
@@ -80,7 +80,7 @@ def _ports(body, title_line: int, out: Network, problems: Problems) -> None:
     tab = table(body)
     if tab.ruler is None or tab.columns() != PORT_COLUMNS:
         problems.at(tab.header[0][0] if tab.header else title_line, 1,
-                    f"expected the port table `{PORT_COLUMNS}` under a `====` ruler, found `{tab.columns()}`")
+                    f"expected the port table `{PORT_COLUMNS}` under a `====` ruler, found `{shorten(tab.columns())}`")
         return
     for no, text in tab.rows:
         cells = row_cells(text, tab.spans)

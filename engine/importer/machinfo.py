@@ -27,7 +27,7 @@ _MEMORY = re.compile(r"^Memory\s*[=:]\s*(?P<amount>\d+\s*\S+)(?:\s+\(.*\))?$")
 # Top-level lines machinfo prints; indented lines below them are their detail.
 _TOP = re.compile(r"^(CPU info|Cache info|Firmware info|Platform info|OS info|Memory\b.*|@\(#\).*)")
 _NAMES = [
-    (re.compile(r"Itanium 2 (9[01])\d\d\b"), lambda m: f"Itanium 2 {m[1]}00"),
+    (re.compile(r"Itanium 2 (9[01])\d\d[A-Z]?\b"), lambda m: f"Itanium 2 {m[1]}00"),
     (re.compile(r"Itanium Processor (9\d)\d\ds?\b"), lambda m: f"Itanium {m[1]}00"),
     (re.compile(r"Itanium 2 (processors?|Family)\b"), lambda m: "Itanium 2"),
 ]

@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from ._text import Problems, Source, UnitError, memory_mb, sections, split_by_ruler, table
+from ._text import shorten, Problems, Source, UnitError, memory_mb, sections, split_by_ruler, table
 
 # Column titles as hpvmstatus prints them, longest first so "OS Type" wins over "Type".
 _VOCABULARY = ["Virtual Machine Name", "OS Type", "Runsysid", "#VCPUs", "Memory", "State", "#Devs", "#Nets",
@@ -38,6 +38,7 @@ class GuestRow:
     vcpus: int
     memory_mb: int
     os_type: str = ""
+    valid: bool = True  # False: the row was not understood (a problem says why); only its name is known
 
 
 def header_columns(words: str) -> list[str] | None:
@@ -93,7 +94,7 @@ def _read_table(section, problems: Problems) -> list[GuestRow]:
     columns = header_columns(tab.columns())
     if not columns or len(columns) != len(tab.spans) or any(c not in columns for c in _REQUIRED):
         where = tab.header[0][0] if tab.header else tab.ruler[0]
-        problems.at(where, 1, f"expected the column titles of `hpvmstatus`, found `{tab.columns()}`",
+        problems.at(where, 1, f"expected the column titles of `hpvmstatus`, found `{shorten(tab.columns())}`",
                     "migcheck reads `Virtual Machine Name VM # [Type] OS Type State #VCPUs #Devs #Nets Memory [Runsysid]`")
         return []
     pattern = re.compile(" +".join(f"(?P<c{i}>{_CELL[c]})" for i, c in enumerate(columns)) + r"\s*$")
@@ -110,6 +111,8 @@ def _read_table(section, problems: Problems) -> list[GuestRow]:
         row = _row(dict(zip(columns, cells)), no, text, problems)
         if row is not None:
             out.append(row)
+        elif cells[0]:
+            out.append(GuestRow(cells[0], no, "vm", "off", True, 0, 0, valid=False))
     for no, text in tab.after:
         problems.at(no, 1, f"unexpected line after the guest table: `{text.strip()}`")
     return out

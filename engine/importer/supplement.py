@@ -39,7 +39,7 @@ def parse_supplement(path: Path, limits: Limits = Limits()) -> tuple[list[dict],
     if items is None:
         problems.append(doc.problem(("dio_functions",), "`dio_functions` is empty: the template was not completed",
                                     "list each function from the `hpvmhwmgmt -p dio -l` output in the comments, "
-                                    "or write `dio_functions: []` when the VSP has none"))
+                                    "or write `dio_functions: []` when the VSP has none", key=True))
         return [], problems, doc
     if not isinstance(items, list):
         problems.append(doc.problem(("dio_functions",), "`dio_functions` must be a list of DIO functions"))
