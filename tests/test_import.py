@@ -460,7 +460,23 @@ def test_off_nr_copy_runnable_twice_is_a_duplicate(capture):
     assert mismatch == ("ivmcl01/guests/hpvm1.txt", 4, 1, "state `Off (NR)` here, `Off` in hpvmstatus.txt:6: "
                                                           "the captures disagree")
     assert (file, line, col) == ("ivmcl02/hpvmstatus.txt", 8, 1)
-    assert message.startswith("guest `hpvm1` is runnable on VSP `ivmcl01` (") and "and on VSP `ivmcl02`" in message
+    assert message.startswith("guest `hpvm1` is runnable on VSP `ivmcl01` (") and message.endswith(
+        "and on VSP `ivmcl02`; a guest is runnable on one VSP only (this copy is left out of the snapshot)")
+
+
+def test_partial_import_validates(capture, tmp_path, run_cli):
+    """What --partial writes is a snapshot `validate` accepts: a VSP it cannot describe goes with its guests."""
+    (capture / "ivmcl02" / "swlist.txt").write_text("")
+    _edit(capture / "ivmcl01" / "hpvmstatus.txt", "Off (NR) ", "Off      ")  # hpvm1 runnable twice
+    out = tmp_path / "partial.yaml"
+    code, _, err = run_cli("import", capture, "--partial", "--output", out)
+    assert code == 0
+    assert ("VSP `ivmcl02` is left out of the snapshot: its version could not be read; so are its guests "
+            "`oratest01`, `sapvm01`, `sles01`, `ws2003`, `hpvm1`") in err
+    assert run_cli("validate", out)[0] == 0
+    data = parse_text(out.read_text(), str(out)).data
+    assert [h["name"] for h in data["hosts"]] == ["ivmcl01"]
+    assert [g["name"] for g in data["guests"]] == ["vmnode2", "ivm1", "hpvm1"]
 
 
 def test_off_nr_only_copy_is_a_note(capture):
@@ -666,3 +682,30 @@ def test_collector_without_hpvmstatus_stops(tmp_path):
     result = subprocess.run(["sh", str(COLLECTOR), str(tmp_path / "out"), "vsp"], capture_output=True, text=True,
                             env=environ)
     assert result.returncode == 1 and "is this a VSP? hpvmstatus is needed to list the guests" in result.stderr
+
+
+def test_summary_row_overflowing_its_columns_is_split_by_the_known_columns():
+    """A name longer than its ruler pushes the row right; the known columns still read it."""
+    text = ("[Virtual Machines]\n"
+            "Virtual Machine Name VM #  OS Type State     #VCPUs #Devs #Nets Memory  Runsysid\n"
+            "==================== ===== ======= ========= ====== ===== ===== ======= ========\n"
+            "oracle-production-db01    12 HPUX    Off (NR)       8     4     2   64 GB        0\n"
+            "web01                   13 HPUX    On (OS)  \n"
+            "the end\n")
+    rows, problems = parse_summary(Source.of("hpvmstatus.txt", text))
+    assert [(r.name, r.state, r.runnable, r.vcpus, r.memory_mb, r.valid) for r in rows] == [
+        ("oracle-production-db01", "off", False, 8, 65536, True), ("web01", "off", True, 0, 0, False)]
+    assert _where(problems) == [
+        (5, 43, "the row of `web01` ends without `#VCPUs`, `Memory`; the capture looks truncated"),
+        (6, 1, "expected a guest row with 9 columns (Virtual Machine Name, VM #, OS Type, State, #VCPUs, #Devs, "
+               "#Nets, Memory, Runsysid), found `the end`")]
+
+
+def test_readme_import_example_is_what_migcheck_prints(capture, run_cli, monkeypatch):
+    text = (ROOT / "README.md").read_text()
+    shown = re.search(r"\$ migcheck import capture/ --output estate.yaml\n(.*?)\n```", text, re.S)[1]
+    (capture / "ivmcl02" / "guests" / "sapvm01.txt").unlink()
+    monkeypatch.chdir(capture.parent)
+    code, out, err = run_cli("import", "capture/", "--output", "estate.yaml")
+    assert (code, out, err.rstrip()) == (2, "", shown)
+    assert not (capture.parent / "estate.yaml").exists()

@@ -37,7 +37,7 @@ def cmd_import(args) -> int:
     problems = sorted(set(estate.problems))
     data = estate.snapshot
     try:  # integrity (duplicates, DIO assignments) is checked and located in the capture already
-        snapshot_from_data(data, "<imported snapshot>")
+        problems += snapshot_from_data(data, "<imported snapshot>").integrity_report()
     except LoadError as exc:  # the importer wrote something the schema refuses: a bug, said plainly
         problems += exc.problems
     for problem in problems:

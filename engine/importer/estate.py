@@ -109,20 +109,22 @@ def import_capture(root: str | Path, site: str | None = None, limits: Limits = L
     not_runnable: dict[str, list[str]] = {}
     for path in vsps:
         host, guests = _read_vsp(_Vsp(path, estate, limits))
-        if host is not None:
-            data["hosts"].append(host)
-            for name in host.get("not_runnable", []):
-                not_runnable.setdefault(name, []).append(host["name"])
+        if host is None:
+            continue  # the problem names the VSP and its guests: a guest needs its host in a snapshot
+        data["hosts"].append(host)
+        for name in host.get("not_runnable", []):
+            not_runnable.setdefault(name, []).append(host["name"])
         for guest, where in guests:
             first = runnable_at.get(guest["name"])
             if first is not None:
                 estate.problems.append(Problem(where.file, where.line, 1, f"guest `{guest['name']}` is runnable on "
                                                f"VSP `{first[0]}` ({first[1].file}:{first[1].line}) and on VSP "
-                                               f"`{guest['host']}`; a guest is runnable on one VSP only",
+                                               f"`{guest['host']}`; a guest is runnable on one VSP only (this copy "
+                                               "is left out of the snapshot)",
                                                help=f"mark one copy Not Runnable (`hpvmmigrate` does) or remove it "
                                                f"(`hpvmremove -P {guest['name']}`)"))
-            else:
-                runnable_at[guest["name"]] = (guest["host"], where)
+                continue
+            runnable_at[guest["name"]] = (guest["host"], where)
             data["guests"].append(guest)
     for name, hosts in sorted(not_runnable.items()):
         if name not in runnable_at:
@@ -160,8 +162,9 @@ def _read_vsp(vsp: _Vsp) -> tuple[dict | None, list]:
              "total memory": machine and machine.memory_mb, "free memory": free}
     unknown = [what for what, value in facts.items() if value is None]
     if unknown:
+        names = ", ".join(f"`{g['name']}`" for g, _ in guests)
         vsp.problem(vsp.path, 1, 1, f"VSP `{vsp.name}` is left out of the snapshot: its {', '.join(unknown)} "
-                    "could not be read (see the problems above)")
+                    "could not be read" + (f"; so are its guests {names}" if names else ""))
         return None, guests
     host = {"name": vsp.name, "version": version, "processor": machine.processor,
             "memory_mb": {"total": machine.memory_mb, "free": free}, "vswitches": vswitches,

@@ -106,16 +106,23 @@ def _read_table(section, problems: Problems) -> list[GuestRow]:
             if m is None:
                 problems.at(no, 1, f"expected a guest row with {len(columns)} columns "
                             f"({', '.join(columns)}), found `{text.strip()}`")
+                _unread(text.split(), no, out)
                 continue
             cells = [m[f"c{i}"] for i in range(len(columns))]
         row = _row(dict(zip(columns, cells)), no, text, problems)
         if row is not None:
             out.append(row)
-        elif cells[0]:
-            out.append(GuestRow(cells[0], no, "vm", "off", True, 0, 0, valid=False))
+        else:
+            _unread(cells, no, out)
     for no, text in tab.after:
         problems.at(no, 1, f"unexpected line after the guest table: `{text.strip()}`")
     return out
+
+
+def _unread(cells: list[str], no: int, out: list) -> None:
+    """Keep the name of a guest row that could not be read (a name, then a VM number), so its files are its own."""
+    if len(cells) >= 2 and cells[0] and cells[1].isdigit():
+        out.append(GuestRow(cells[0], no, "vm", "off", True, 0, 0, valid=False))
 
 
 def _row(cells: dict, no: int, text: str, problems: Problems) -> GuestRow | None:
