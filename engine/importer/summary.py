@@ -130,6 +130,10 @@ def _row(cells: dict, no: int, text: str, problems: Problems) -> GuestRow | None
         value = cells.get(name, "")
         return text.find(value) + 1 if value and value in text else 1
 
+    if not cells["Virtual Machine Name"] or " " in cells["Virtual Machine Name"]:  # names hold no spaces
+        problems.at(no, 1, f"expected a guest row with {len(cells)} columns ({', '.join(cells)}), "
+                    f"found `{text.strip()}`")
+        return None
     missing = [name for name, value in cells.items() if not value and name in (*_REQUIRED, "VM #", "OS Type", "Type")]
     if missing:
         problems.at(no, len(text.rstrip()) + 1, f"the row of `{cells['Virtual Machine Name'] or '?'}` ends without "
