@@ -445,6 +445,10 @@ def test_guest_without_its_device_capture(capture):
                                                                           "compatibility group")),
     ("ivmcl02", "guests/oratest01.txt", " 4       10.0%", " 3       10.0%",
      (15, 1, "vcpus `3` here, `4` in hpvmstatus.txt:4: the captures disagree")),
+    ("ivmcl02", "guests/oratest01.txt", "disk      /dev/rdisk/disk11", "disk      /dev/rdisk/disk99",
+     (28, 1, "storage `/dev/rdisk/disk99` is not among the `-d` device lines of `oratest01`")),
+    ("ivmcl02", "guests/oratest01.txt", "devlan12   1", "vlan03     1",
+     (34, 1, "vswitches vlan02, vlan03 here, devlan12, vlan02 in the `-d` lines of `oratest01`")),
     ("ivmcl02", "hpvmstatus-s.txt", "2112 Mbytes", "2112 Kbytes",
      (1, 43, "unknown memory unit `Kbytes` in `2112 Kbytes`; expected MB, GB or TB")),
 ])
