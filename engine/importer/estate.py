@@ -258,7 +258,8 @@ def _compare_devices(vsp: _Vsp, name: str, details, devices) -> None:
     d_nets = sorted(n for n, _ in devices.networks)
     p_nets = sorted(n for n, _ in details.networks)
     if details.networks and d_nets != p_nets:
-        vsp.problem(file, details.networks[0][1], 1, f"vswitches {', '.join(p_nets)} here, "
+        line = next((no for n, no in details.networks if n not in d_nets), details.networks[0][1])
+        vsp.problem(file, line, 1, f"vswitches {', '.join(p_nets)} here, "
                     f"{', '.join(d_nets) or 'none'} in the `-d` lines of `{name}`")
 
 
