@@ -178,17 +178,6 @@ def table(body: list[Line]) -> Table:
     return Table(header, ruler, ruler_spans(ruler[1]) if ruler else [], rows, after)
 
 
-def key_values(body: list[Line], separator: str = ":") -> list[tuple[int, str, str]]:
-    """`Key: value` lines (blank lines skipped); a line without the separator gives key None."""
-    out = []
-    for no, text in body:
-        if not text.strip():
-            continue
-        key, sep, value = text.partition(separator)
-        out.append((no, key.strip() if sep else None, value.strip() if sep else text.strip()))
-    return out
-
-
 def row_cells(text: str, spans: list[tuple[int, int]]) -> list[str] | None:
     """A row's cells: cut at the ruler when aligned, else split at spaces when the count matches."""
     cells = split_by_ruler(text, spans)

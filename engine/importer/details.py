@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from ._text import shorten, Problems, Source, UnitError, memory_mb, row_cells, sections, table
+from ._text import Problems, Source, UnitError, memory_mb, row_cells, sections, shorten, table
 from .summary import KINDS, header_columns, parse_state
 
 _ADMIN_KEYS = {"Oper Groups", "Admin Groups", "Oper Users", "Admin Users"}

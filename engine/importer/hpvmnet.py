@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from ._text import shorten, SECTION, Problems, Source, row_cells, table
+from ._text import Problems, SECTION, Source, row_cells, shorten, table
 
 VSWITCH_COLUMNS = "Name Number State Mode NamePPA MAC Address IP Address"
 PORT_COLUMNS = "Port Port Port Untagged Number of Active VM Number State Adaptor VLANID Reserved VMs"

@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from ._text import shorten, Problems, Source, UnitError, memory_mb, sections, split_by_ruler, table
+from ._text import Problems, Source, UnitError, memory_mb, sections, shorten, split_by_ruler, table
 
 # Column titles as hpvmstatus prints them, longest first so "OS Type" wins over "Type".
 _VOCABULARY = ["Virtual Machine Name", "OS Type", "Runsysid", "#VCPUs", "Memory", "State", "#Devs", "#Nets",
