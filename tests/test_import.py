@@ -458,6 +458,16 @@ def test_corrupted_lines_are_located(capture, vsp, file, old, new, want):
     assert problems[0][1:] == want
 
 
+def test_bytes_that_are_not_utf8_are_located(capture):
+    path = capture / "ivmcl02" / "guests" / "sapvm01.d.txt"
+    path.write_bytes(path.read_bytes().replace(b"rsapvm01", b"rsap\xe9vm01"))
+    assert _problems(capture) == [
+        ("ivmcl02/guests/sapvm01.d.txt", 4, 36, "file is not UTF-8 text (byte 0xe9 at offset 90)"),
+        ("ivmcl02/guests/sapvm01.txt", 27, 1, "storage `/dev/vg_sap/rsapvm01` is not among the `-d` device lines "
+                                              "of `sapvm01`"),
+    ]
+
+
 def test_off_nr_copy_runnable_twice_is_a_duplicate(capture):
     _edit(capture / "ivmcl01" / "hpvmstatus.txt", "Off (NR) ", "Off      ")
     mismatch, (file, line, col, message) = _problems(capture)

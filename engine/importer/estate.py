@@ -17,7 +17,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from ..document import Limits, Problem
+from ..document import Limits, LoadError, Problem, decode
 from ._text import Source
 from .available import parse_available
 from .details import parse_details
@@ -66,7 +66,12 @@ class _Vsp:
                              f"to {relative}")
             return None
         src = Source.read(path)
-        if src.lines and not path.read_bytes().endswith(b"\n"):
+        raw = path.read_bytes()
+        try:
+            decode(raw, str(path))
+        except LoadError as exc:  # read on with U+FFFD in place of the bad bytes; the line says where
+            self.estate.problems.extend(exc.problems)
+        if src.lines and not raw.endswith(b"\n"):
             self.problem(path, src.last, len(src.lines[-1]) + 1, "the last line has no line end: the capture "
                          "looks cut off", "capture the command's output again")
         return src
