@@ -723,3 +723,25 @@ def test_readme_import_example_is_what_migcheck_prints(capture, run_cli, monkeyp
     code, out, err = run_cli("import", "capture/", "--output", "estate.yaml")
     assert (code, out, err.rstrip()) == (2, "", shown)
     assert not (capture.parent / "estate.yaml").exists()
+
+
+def test_rules_can_read_the_not_runnable_copies(tmp_path, run_cli):
+    """host.not_runnable is typed from the schema like every field: a site rule may read it."""
+    pack = tmp_path / "pack"
+    pack.mkdir()
+    (pack / "nr.rules").write_text('''rule SITE-NR {
+  title    "No Not Runnable copies are left behind"
+  severity warning
+  on       host
+  require  count(host.not_runnable) == 0
+  message  "{host.name} keeps Not Runnable copies: {host.not_runnable}"
+  cite     "site policy"
+}
+''')
+    out = tmp_path / "estate.yaml"
+    assert run_cli("import", CAPTURE, "--output", out)[0] == 0
+    code, report, _ = run_cli("audit", out, "--rules", pack, "--format", "json")
+    got = [(r["subject"]["host"], r["status"], r["message"]) for r in json.loads(report)["results"]
+           if r["rule"] == "SITE-NR"]
+    assert got == [("ivmcl01", "fail", "ivmcl01 keeps Not Runnable copies: hpvm1"),
+                   ("ivmcl02", "pass", "No Not Runnable copies are left behind")]
