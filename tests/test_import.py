@@ -641,7 +641,7 @@ def _files(root: Path) -> dict[str, bytes]:
 
 @pytest.mark.skipif(shutil.which("sh") is None, reason="no POSIX sh")
 def test_collector_reproduces_the_capture_layout(stubs, tmp_path):
-    out = tmp_path / "collected"
+    out = tmp_path / "collected * here"  # the script's quoting keeps a path with a space and a glob whole
     result = _collect(stubs, CAPTURE / "ivmcl02", out, "ivmcl02")
     assert result.returncode == 0, result.stderr
     assert result.stderr.strip().endswith(f"captured 5 guest(s) and 3 vswitch(es) into {out}/ivmcl02")
