@@ -745,3 +745,29 @@ def test_rules_can_read_the_not_runnable_copies(tmp_path, run_cli):
            if r["rule"] == "SITE-NR"]
     assert got == [("ivmcl01", "fail", "ivmcl01 keeps Not Runnable copies: hpvm1"),
                    ("ivmcl02", "pass", "No Not Runnable copies are left behind")]
+
+
+_PARSERS = [parse_summary, parse_details, parse_devices, parse_available, parse_hpvminfo, parse_machinfo,
+            parse_swlist, parse_hpvmnet, lambda src: parse_hpvmnet(src, single=True)]
+_LINE_PARTS = ["[Virtual Machines]", "[Storage Interface Details]", "[Port Configuration Details]", "=====",
+               "==== ====", "Virtual Machine Name VM #  OS Type State     #VCPUs #Devs #Nets Memory  Runsysid",
+               "oratest01                1 HPUX    On (OS)        4    10     3   16 GB        0",
+               "disk:scsi:0,0,0:lv:/dev/x", "network:lan:0,1,0x1:vswitch:", "Memory: 12 QB", "processor family: 32",
+               "CPU info:", "  1 Intel(R) Itanium 2 9999 series processors (x)", "Available memory for VMs = 9 GB",
+               "  B  A.1", "hpvminfo: Running", ":", "", " ", "\t", "é", "(", ")", "0", "GB", "Off (NR)"]
+
+
+@pytest.mark.parametrize("parser", _PARSERS)
+def test_parsers_never_raise_and_locate_within_the_file(parser):
+    from hypothesis import given, settings, strategies as st
+
+    line = st.lists(st.sampled_from(_LINE_PARTS) | st.text(max_size=12), max_size=4).map(" ".join)
+
+    @settings(max_examples=40, deadline=None)
+    @given(st.lists(line, max_size=14), st.integers(1, 50))
+    def run(lines, start):
+        _, problems = parser(Source("capture.txt", lines, start))
+        last = start + max(len(lines) - 1, 0)
+        assert all(start <= p.line <= last and p.col >= 1 and p.message for p in problems)
+
+    run()
