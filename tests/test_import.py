@@ -568,6 +568,14 @@ def test_no_traceback_and_no_silent_loss_on_any_cut(capture):
         path.write_bytes(raw)
 
 
+def test_capture_files_over_the_size_limit(capture, run_cli):
+    code, _, err = run_cli("import", capture, "--max-bytes", "1400")
+    assert code == 2
+    assert err.count("over the limit of 1,400") == 1
+    assert f"{capture}/ivmcl01/guests/ivm1.txt:1:1: file is 1,414 bytes, over the limit of 1,400" in err
+    assert "guest `ivm1` is listed here but `hpvmstatus -P ivm1` was not captured" not in err  # it was, too big
+
+
 def test_bad_capture_folder(tmp_path, run_cli):
     code, _, err = run_cli("import", tmp_path / "nowhere")
     assert code == 2 and "nowhere:1:1: not a folder" in err

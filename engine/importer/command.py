@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import sys
 
-from ..document import LoadError
+from ..document import DEFAULT_MAX_BYTES, Limits, LoadError
 
 
 def register(sub) -> None:
@@ -18,6 +18,8 @@ def register(sub) -> None:
                    "ends in .json), not to standard output")
     p.add_argument("--partial", action="store_true", help="write what could be read even when some capture "
                    "lines were not understood, and list them")
+    p.add_argument("--max-bytes", type=int, default=DEFAULT_MAX_BYTES, metavar="N",
+                   help=f"refuse capture files larger than N bytes (default {DEFAULT_MAX_BYTES:,})")
     p.set_defaults(func=cmd_import)
     p = sub.add_parser("collector", help="print the POSIX sh script that captures a VSP for `migcheck import`")
     p.set_defaults(func=cmd_collector)
@@ -33,7 +35,7 @@ def cmd_import(args) -> int:
     from ..snapshot import snapshot_from_data
     from . import dump_snapshot, import_capture
 
-    estate = import_capture(args.dir, args.site)
+    estate = import_capture(args.dir, args.site, Limits(max_bytes=args.max_bytes))
     problems = sorted(set(estate.problems))
     data = estate.snapshot
     try:  # integrity (duplicates, DIO assignments) is checked and located in the capture already

@@ -65,6 +65,11 @@ class _Vsp:
                              f"run `migcheck collector` on {self.name} again, or write the output of `{what}` "
                              f"to {relative}")
             return None
+        size = path.stat().st_size
+        if size > self.limits.max_bytes:
+            self.problem(path, 1, 1, f"file is {size:,} bytes, over the limit of {self.limits.max_bytes:,}",
+                         "raise the limit with --max-bytes if this capture is genuine")
+            return None
         src = Source.read(path)
         raw = path.read_bytes()
         try:
@@ -207,7 +212,7 @@ def _guests(vsp: _Vsp, rows, vswitches) -> list[tuple[dict, Problem]]:
         details = _detail(vsp, row, f"guests/{row.name}.txt")
         devices, _ = vsp.parsed(f"guests/{row.name}.d.txt", f"hpvmstatus -P {row.name} -d", parse_devices,
                                 required=False)
-        if devices is None:
+        if devices is None and not (vsp.path / "guests" / f"{row.name}.d.txt").is_file():
             vsp.problem(summary, row.line, 1, f"guest `{row.name}` is listed here but `hpvmstatus -P {row.name} -d` "
                         f"was not captured (guests/{row.name}.d.txt): its storage and networks are unknown",
                         f"capture it: `hpvmstatus -P {row.name} -d > guests/{row.name}.d.txt`")
@@ -236,6 +241,8 @@ def _detail(vsp: _Vsp, row, relative: str):
     details, src = vsp.parsed(relative, f"hpvmstatus -P {row.name}", parse_details, required=False)
     summary = vsp.path / "hpvmstatus.txt"
     if details is None:
+        if (vsp.path / relative).is_file():
+            return None  # there, but refused (its problem says why)
         vsp.problem(summary, row.line, 1, f"guest `{row.name}` is listed here but `hpvmstatus -P {row.name}` was not "
                     f"captured ({relative})", f"capture it: `hpvmstatus -P {row.name} > {relative}`")
         return None
