@@ -70,8 +70,8 @@ class _Vsp:
             self.problem(path, 1, 1, f"file is {size:,} bytes, over the limit of {self.limits.max_bytes:,}",
                          "raise the limit with --max-bytes if this capture is genuine")
             return None
-        src = Source.read(path)
         raw = path.read_bytes()
+        src = Source.of(str(path), raw.decode("utf-8", errors="replace"))
         try:
             decode(raw, str(path))
         except LoadError as exc:  # read on with U+FFFD in place of the bad bytes; the line says where
