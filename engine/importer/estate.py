@@ -71,7 +71,7 @@ class _Vsp:
                          "raise the limit with --max-bytes if this capture is genuine")
             return None
         raw = path.read_bytes()
-        src = Source.of(str(path), raw.decode("utf-8", errors="replace"))
+        src = Source.of(str(path), raw.decode("utf-8-sig", errors="replace"))
         try:
             decode(raw, str(path))
         except LoadError as exc:  # read on with U+FFFD in place of the bad bytes; the line says where
