@@ -216,6 +216,7 @@ def _resolve_host(raw: dict) -> dict:
             for f in raw.get("dio_functions", [])
         ],
         "san_wwids": list(raw["san_wwids"]) if "san_wwids" in raw else None,  # issue 9; until core derives the view
+        "not_runnable": list(raw.get("not_runnable", [])),
         "attrs": dict(raw.get("attrs", {})),
     }
 
