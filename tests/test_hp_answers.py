@@ -151,7 +151,8 @@ def test_a_misspelt_addition_is_a_located_schema_error(tmp_path, run_cli):
                    "guests:\n  - {name: g, kind: vm, host: a, state: off, memory_mb: 1, serviceguard: cluster}\n")
     code, _, err = run_cli("validate", bad)
     assert code == 2
-    assert f"{bad}:5:74: guest `g`: `serviceguard` is `cluster`, expected one of `none`, `node`, `package`" in err
+    assert f"{bad}:5:74: " in err
+    assert "guest `g`: `serviceguard` is `cluster`, expected one of `none`, `node`, `package`" in err
 
 
 @pytest.mark.parametrize("table", ["offline_paths", "online_paths", "memory_overhead", "processor_groups"])
