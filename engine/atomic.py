@@ -116,9 +116,8 @@ def write_output(path: str | None, text: str) -> None:
     if path is None or path == STDOUT:
         write_stdout(text)
         return
-    real = os.path.realpath(path)  # a symbolic link keeps pointing at the report
     try:
-        info = os.stat(real)
+        info = os.stat(path)  # through symbolic links
     except FileNotFoundError:
         info = None
     except OSError as exc:
@@ -127,9 +126,9 @@ def write_output(path: str | None, text: str) -> None:
         if info is not None and stat.S_ISDIR(info.st_mode):
             raise OutputError(f"cannot write `{path}`: it is a directory")
         if info is not None and not stat.S_ISREG(info.st_mode):
-            _write_direct(real, text)  # a device or a FIFO: replacing it would destroy it
+            _write_direct(path, text)  # a device, a FIFO, /dev/stdout: replacing it would destroy it
         else:
-            write_atomic(real, text)
+            write_atomic(os.path.realpath(path), text)  # a symbolic link keeps pointing at the report
     except OSError as exc:
         raise OutputError(f"cannot write `{path}`: {_reason(exc)}") from None
 

@@ -14,7 +14,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from ._resources import builtin_rules_dir
-from .document import LoadError, load_document
+from .document import DEFAULT_MAX_BYTES, LoadError, load_document
+from .reader import read_text
 from .lang import ast
 from .lang.checker import check_rules
 from .lang.compiler import CompiledRule, compile_rule
@@ -61,10 +62,10 @@ def read_pack(path: Path, diags: list[Diagnostic]) -> Pack:
     if not rule_files:
         diags.append(Diagnostic(str(path), 1, 1, "no-pack", "no *.rules files in this directory"))
     for file in rule_files:
-        try:
-            text = file.read_text(encoding="utf-8-sig")  # tolerate a byte-order mark from Windows editors
-        except UnicodeDecodeError as exc:
-            diags.append(Diagnostic(str(file), 1, 1, "encoding", f"not UTF-8 text ({exc.reason})"))
+        try:  # through the one reader: bounded, a byte-order mark dropped, OS errors in words
+            text, _ = read_text(file, DEFAULT_MAX_BYTES)
+        except LoadError as exc:
+            diags.extend(Diagnostic(p.file, p.line, p.col, "unreadable", p.message, p.help) for p in exc.problems)
             continue
         pack.sources[str(file)] = text
         parsed, problems = parse(text, str(file))

@@ -59,9 +59,11 @@ def read_text(path: str | os.PathLike, max_bytes: int, limit_name: str = "--max-
 
 
 def _too_big(name: str, limit: int, limit_name: str, what: str) -> Problem:
-    return Problem(name, 1, 1, f"{what}over the size limit of {limit:,} bytes (`{limit_name}`)",
-                   help=f"raise `{limit_name}` if this file is genuine" if limit_name.startswith("--")
-                   else f"the {limit_name} guards against reading a file that is not what it should be")
+    if limit_name.startswith("--"):
+        return Problem(name, 1, 1, f"{what}over the size limit of {limit:,} bytes (`{limit_name}`)",
+                       help=f"raise `{limit_name}` if this file is genuine")
+    return Problem(name, 1, 1, f"{what}over the {limit_name} of {limit:,} bytes",
+                   help="check that this is the file you meant")
 
 
 def os_problem(name: str, exc: OSError) -> Problem:
