@@ -225,7 +225,7 @@ def cmd_rules(args) -> int:
 def cmd_lint(args) -> int:
     from ._resources import builtin_rules_dir
     builtin = builtin_rules_dir().resolve()
-    dirs = [Path(d).resolve() for d in args.dirs]
+    dirs = [Path(os.path.realpath(d)) for d in args.dirs]  # realpath: a symbolic link loop is not an exception
     try:
         ruleset = load_rules([d for d in dirs if d != builtin])  # the built-in pack always loads: ids must not clash
     except RuleError as exc:
