@@ -160,9 +160,42 @@ class Pattern:
         return hit
 
 
+_REPEAT = re.compile(r"\{([0-9]+)(?:,([0-9]*))?\}")
+
+
+def _huge_repetition(text: str) -> str | None:
+    """A repetition count too large for RE2 to parse as a number (RE2 would read `{...}` literally)."""
+    i, in_class = 0, False
+    while i < len(text):
+        ch = text[i]
+        if ch == "\\":
+            i += 2
+            continue
+        if in_class:
+            in_class = ch != "]"
+        elif ch == "[":
+            in_class = True
+            i += 1
+            if text[i:i + 1] == "^":
+                i += 1
+            if text[i:i + 1] == "]":  # `[]...]` and `[^]...]`: a first `]` is a member, not the end
+                i += 1
+            continue
+        elif ch == "{" and i > 0:
+            m = _REPEAT.match(text, i)
+            if m and any(g and len(g) > 4 for g in m.groups()):
+                return m.group()
+        i += 1
+    return None
+
+
 @lru_cache(maxsize=1024)
 def compile_pattern(text: str) -> Pattern:
     """Compile a `matches` pattern with RE2, or raise `EvalError` saying why it cannot be used."""
+    huge = _huge_repetition(text)
+    if huge:
+        shown = text if len(text) <= 80 else text[:77] + "..."
+        raise EvalError(f"invalid regular expression `{shown}`: invalid repetition size: {huge[:40]}")
     try:
         return Pattern(text, re2.compile(text.encode("utf-8"), options=_RE2_OPTIONS))
     except UnicodeEncodeError:
