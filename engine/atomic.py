@@ -155,6 +155,23 @@ def write_stdout(text: str) -> None:
         raise OutputError(f"cannot write the report to standard output: {reason}") from None
 
 
+def flush_stdout() -> None:
+    """Flush standard output now, so that a failure is reported here and not at the interpreter's exit."""
+    if sys.stdout is not None:
+        sys.stdout.flush()
+
+
+_STREAM_ERRORS = {errno.ENOSPC, errno.EIO, errno.EBADF, errno.EFBIG, errno.EROFS, getattr(errno, "EDQUOT", errno.ENOSPC)}
+
+
+def stdout_problem(exc: OSError) -> str | None:
+    """The words for a failed write to standard output (full disk, closed stream), or None if it is not one."""
+    if isinstance(exc, BrokenPipeError) or exc.errno not in _STREAM_ERRORS:
+        return None
+    silence_stdout()
+    return f"cannot write to standard output: {_reason(exc)}"
+
+
 def silence_stdout() -> None:
     """Point standard output at the null device, so that the exit's final flush cannot fail again."""
     try:

@@ -343,8 +343,11 @@ def main(argv: list[str] | None = None) -> int:
         args = parser.parse_args(argv)
     except SystemExit as exc:  # argparse has printed the usage problem
         return EXIT_BAD_INPUT if exc.code not in (0, None) else EXIT_OK
+    from .atomic import flush_stdout, silence_stdout, stdout_problem
     try:
-        return args.func(args)
+        code = args.func(args)
+        flush_stdout()  # a full disk is reported here, not as a traceback at exit
+        return code
     except LoadError as exc:
         for problem in exc.problems:
             print(problem.render(), file=sys.stderr)
@@ -358,9 +361,14 @@ def main(argv: list[str] | None = None) -> int:
         print(f"migcheck: {exc}", file=sys.stderr)
         return EXIT_BAD_INPUT
     except BrokenPipeError:  # e.g. `migcheck matrix ... | head`
-        from .atomic import silence_stdout
         silence_stdout()
         return EXIT_OK
+    except OSError as exc:  # every file is read through the reader: what is left is standard output
+        message = stdout_problem(exc)
+        if message is None:
+            raise
+        print(f"migcheck: {message}", file=sys.stderr)
+        return EXIT_BAD_INPUT
 
 
 if __name__ == "__main__":

@@ -482,6 +482,17 @@ def test_stdout_on_a_full_disk_or_closed():
         "migcheck: standard output is closed; write the report to a file with `--output FILE`"]
 
 
+@pytest.mark.parametrize("args", [("rules",), ("validate", MIXED, "--format", "json"),
+                                  ("explain", MIXED, "DIO-NO-MATCH", "sapapp01", "vsp-e2"),
+                                  ("lint", FIXTURES / "site-rules", "--format", "json"),
+                                  ("test", FIXTURES / "site-rules")], ids=lambda a: a[0])
+def test_every_command_on_a_full_disk(args):
+    with open("/dev/full", "wb") as full:
+        done = _subprocess(*args, stdout=full)
+    assert done.returncode == 2 and done.stderr.decode().splitlines()[-1:] == [
+        "migcheck: cannot write to standard output: no space left on the device"]
+
+
 def test_stdout_closed_by_the_reader_is_quiet():
     env = {**os.environ, "PYTHONPATH": PACKAGE_PARENT}
     proc = subprocess.Popen([sys.executable, "-m", "migcheck", "matrix", str(MIXED), "--format", "html"],
