@@ -22,6 +22,7 @@ from .packs import RuleSet, load_rules
 from .report import FORMATS, Report, render
 from .snapshot import Snapshot, load_snapshot
 from .suggest import did_you_mean
+from .reader import byte_limit
 from .waivers import warn_days
 
 EXIT_OK, EXIT_FINDINGS, EXIT_BAD_INPUT, EXIT_EVAL_ERROR = 0, 1, 2, 3
@@ -260,7 +261,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     def snapshot_arg(p):
         p.add_argument("snapshot", metavar="SNAPSHOT", help="inventory snapshot (YAML or JSON)")
-        p.add_argument("--max-bytes", type=int, default=DEFAULT_MAX_BYTES, metavar="N",
+        p.add_argument("--max-bytes", type=byte_limit, default=DEFAULT_MAX_BYTES, metavar="N",
                        help=f"refuse input files larger than N bytes (default {DEFAULT_MAX_BYTES:,})")
 
     def rules_args(p):
@@ -363,6 +364,9 @@ def main(argv: list[str] | None = None) -> int:
     except BrokenPipeError:  # e.g. `migcheck matrix ... | head`
         silence_stdout()
         return EXIT_OK
+    except KeyboardInterrupt:  # Ctrl-C: a half-written report has already been removed
+        print("migcheck: interrupted", file=sys.stderr)
+        return 130
     except OSError as exc:  # every file is read through the reader: what is left is standard output
         message = stdout_problem(exc)
         if message is None:

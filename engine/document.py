@@ -374,10 +374,12 @@ def _resolve_plain(value: str) -> Any:
             return int(value)
         except ValueError:  # over Python's integer-string limit
             raise _BigInt(len(value.lstrip("+-"))) from None
-    if _OCT.match(value):
-        return int(value[2:], 8)
-    if _HEX.match(value):
-        return int(value[2:], 16)
+    if _OCT.match(value) or _HEX.match(value):
+        number = int(value[2:], 8 if value[1] == "o" else 16)  # no digit limit for these bases: check it here
+        limit = _int_digit_limit()
+        if limit and number.bit_length() > limit * 3.3219:  # log2(10): more decimal digits than Python writes
+            raise _BigInt(int(number.bit_length() / 3.3219) + 1)
+        return number
     if _FLOAT.match(value):
         return float(value)
     if _INF.match(value):

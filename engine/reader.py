@@ -23,6 +23,19 @@ from .document import LoadError, Problem, decode
 _CHUNK = 1 << 20
 
 
+def byte_limit(text: str) -> int:
+    """`--max-bytes N`: a positive whole number of bytes."""
+    import argparse
+
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"`{text[:40]}` is not a whole number of bytes") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"`{text}` bytes would refuse every file; give 1 or more")
+    return value
+
+
 def read_bytes(path: str | os.PathLike, max_bytes: int, limit_name: str = "--max-bytes") -> bytes:
     """The bytes of `path`, at most `max_bytes` of them; raise `LoadError` (located, in words) otherwise."""
     name = str(path)

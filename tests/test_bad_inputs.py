@@ -98,6 +98,12 @@ def _big_int_json(tmp):
     return path
 
 
+def _big_hex_yaml(tmp):
+    path = tmp / "s.yaml"  # Python reads any hexadecimal, but could never write it in decimal
+    path.write_text(MIXED.read_text().replace("memory_mb: 16384", "memory_mb: 0x" + "f" * 20000, 1))
+    return path
+
+
 def _string_aliases(tmp):
     path = tmp / "s.yaml"
     path.write_text("snapshot: 1\nsite: &s " + "x" * 100_000 + "\nhosts: [" + ", ".join(["*s"] * 1000) + "]\n")
@@ -135,6 +141,8 @@ SNAPSHOT_CASES = [
      "integer of 4,401 digits is over the limit of 4,300 digits (Python's integer-string limit)"),
     ("4,401-digit integer in JSON", _big_int_json, 185, 17,
      "integer of 4,401 digits is over the limit of 4,300 digits (Python's integer-string limit)"),
+    ("a 20,000-digit hexadecimal integer", _big_hex_yaml, 108, 16,
+     "integer of 24,083 digits is over the limit of 4,300 digits (Python's integer-string limit)"),
     ("aliases of long strings", _string_aliases, 3, 45,
      "anchors and aliases expand to more than 1,000,000 characters of text (the alias expansion limit"),
 ]
@@ -280,6 +288,26 @@ def test_valid_json_snapshot_is_checked_and_located(tmp_path, run_cli, name, dum
         assert '"name": "sapapp01"' in text_lines[line]
 
 
+_json_values = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False, allow_infinity=False)
+    | st.text(alphabet='ab c\\"\u00e9', max_size=5),
+    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(alphabet='kx"\\ \u00e9', max_size=4), inner,
+                                                                max_size=4),
+    max_leaves=20)
+
+
+@settings(max_examples=300, deadline=None)
+@given(_json_values, st.sampled_from([None, 0, 1, 2]))
+def test_json_positions_agree_with_the_yaml_reader_where_both_read(value, indent):
+    """The JSON scanner locates every value and key where the YAML reader would, for JSON YAML can read."""
+    from migcheck.document import _build, json_positions
+
+    text = json.dumps(value, indent=indent)
+    ours, yamls = json_positions(text, "x.json", Limits()), _build(text, "x.json", Limits(), track=True)
+    assert ours.positions == yamls.positions
+    assert ours.key_positions == yamls.key_positions
+
+
 # -- rule files -------------------------------------------------------------------------------
 def test_long_and_chain_parses_and_evaluates(tmp_path, run_cli):
     chain = " and ".join(f"guest.memory_mb > {i}" for i in range(400))
@@ -313,6 +341,14 @@ def test_deep_nesting_is_a_located_diagnostic(tmp_path, run_cli, name, body, lin
     assert code == 2 and "Traceback" not in err
     _located(err, pack / "site.rules", line, col, "too-deep")
     assert "expression nested more than 100 levels deep (the nesting limit of the rule language)" in err
+
+
+def test_number_over_the_digit_limit_in_a_rule(tmp_path, run_cli):
+    pack = _pack(tmp_path, "p", _rule("SITE-BIG", "guest.memory_mb < " + "9" * 5000))
+    code, _, err = run_cli("lint", pack)
+    assert code == 2 and "Traceback" not in err
+    _located(err, pack / "site.rules", 5, 29,  # after `  require guest.memory_mb < `
+             "number of 5,000 digits is over the limit of 4,300 digits (Python's integer-string limit)")
 
 
 def test_redundant_parentheses_are_not_nesting(tmp_path, run_cli):
@@ -462,6 +498,21 @@ def test_devices_fifos_and_symlinks_are_written_not_replaced(tmp_path, run_cli):
     assert sorted(p.name for p in tmp_path.iterdir()) == ["fifo", "link.json", "real.json"]  # no temporary left
 
 
+def test_dangling_symlink_output_creates_its_target(tmp_path, run_cli):
+    link = tmp_path / "link.json"
+    link.symlink_to(tmp_path / "later.json")
+    code, _, err = run_cli("audit", MIXED, "--output", link, "--format", "json")
+    assert code == 1, err
+    assert link.is_symlink() and json.loads((tmp_path / "later.json").read_text())["tool"]["name"] == "migcheck"
+
+
+def test_bad_max_bytes_is_a_usage_error(run_cli):
+    for value, words in (("0", "`0` bytes would refuse every file; give 1 or more"),
+                         ("1e5", "`1e5` is not a whole number of bytes")):
+        code, _, err = run_cli("validate", MIXED, "--max-bytes", value)
+        assert code == 2 and words in err
+
+
 def test_full_device_is_a_clean_message_and_stays_a_device():
     before = os.stat("/dev/full")
     done = _subprocess("audit", MIXED, "--format", "json:/dev/full")
@@ -517,6 +568,23 @@ def test_temporary_file_removed_on_sigterm(tmp_path):
     proc.send_signal(signal.SIGTERM)
     assert proc.wait(timeout=30) == -signal.SIGTERM  # still dies of SIGTERM
     assert list(tmp_path.iterdir()) == [] and "Traceback" not in proc.stderr.read()
+
+
+def test_temporary_file_removed_on_ctrl_c(tmp_path):
+    target = tmp_path / "report.json"
+    target.write_text("old")
+    script = ("import os, sys, time\nfrom migcheck import atomic\n"
+              "def slow(fd):\n    print('writing', flush=True)\n    time.sleep(60)\n"
+              "atomic.os.fsync = slow\n"
+              "try:\n    atomic.write_output(sys.argv[1], 'x' * 100000)\nexcept KeyboardInterrupt:\n"
+              "    print('interrupted', flush=True)\n")
+    env = {**os.environ, "PYTHONPATH": PACKAGE_PARENT}
+    proc = subprocess.Popen([sys.executable, "-c", script, str(target)], env=env, stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True)
+    assert proc.stdout.readline().strip() == "writing"
+    proc.send_signal(signal.SIGINT)
+    assert proc.stdout.readline().strip() == "interrupted" and proc.wait(timeout=30) == 0
+    assert [p.name for p in tmp_path.iterdir()] == ["report.json"] and target.read_text() == "old"
 
 
 def test_warn_expiring_beyond_year_9999(run_cli):

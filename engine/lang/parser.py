@@ -8,6 +8,7 @@ what was found, what was expected, and for a missing brace which rule it should 
 from __future__ import annotations
 
 import re
+import sys
 from functools import cache
 from pathlib import Path
 
@@ -278,7 +279,12 @@ class _Build(Transformer):
 
     def number(self, c):
         text = str(c[0])
-        return ast.Literal(float(text) if "." in text else int(text), self._tok(c[0]))
+        try:
+            return ast.Literal(float(text) if "." in text else int(text), self._tok(c[0]))
+        except ValueError:  # over Python's integer-string limit
+            raise _SyntaxProblem(c[0].line, c[0].column, f"number of {len(text):,} digits is over the limit of "
+                                 f"{sys.get_int_max_str_digits():,} digits (Python's integer-string limit)",
+                                 "no release, memory size or count needs so many digits") from None
 
     def string(self, c):
         return ast.Literal(_unquote(c[0]), self._tok(c[0]))
