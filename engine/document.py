@@ -18,6 +18,7 @@ which is stricter about keys, escapes and control characters).
 
 from __future__ import annotations
 
+import bisect
 import json
 import math
 import os
@@ -249,6 +250,32 @@ def _big_int_message(digits: int, limit: int) -> str:
             "(Python's integer-string limit)")
 
 
+class _Lines:
+    """Line starts of a text, found once; character offset to (line, column), both 1-based."""
+
+    def __init__(self, text: str):
+        self.starts = [0] + [m.end() for m in re.finditer("\n", text)]
+
+    def where(self, offset: int) -> tuple[int, int]:
+        line = bisect.bisect_right(self.starts, offset)
+        return line, offset - self.starts[line - 1] + 1
+
+
+class _OffsetPositions(dict):
+    """Positions recorded as offsets (cheap for every node of a large file), read as (line, column)."""
+
+    def __init__(self, lines: _Lines):
+        super().__init__()
+        self.lines = lines
+
+    def __getitem__(self, key):
+        return self.lines.where(dict.__getitem__(self, key))
+
+    def get(self, key, default=None):
+        offset = dict.get(self, key)
+        return default if offset is None else self.lines.where(offset)
+
+
 def json_positions(text: str, name: str, limits: Limits) -> _Built:
     """Positions of every value and key of JSON `text`, by JSON path, read from the JSON itself.
 
@@ -256,77 +283,66 @@ def json_positions(text: str, name: str, limits: Limits) -> _Built:
     `limits.max_depth`, a duplicate key, an integer over Python's digit limit. Raises
     `LoadError` for those, `_NotJson` when the text is not JSON.
     """
-    positions: dict = {}
-    key_positions: dict = {}
+    lines = _Lines(text)
+    positions, key_positions = _OffsetPositions(lines), _OffsetPositions(lines)
+    record, record_key = dict.__setitem__, dict.__setitem__
     digit_limit = _int_digit_limit()
+    max_depth = limits.max_depth
     # each frame: [is_map, path, next index or pending key, keys seen (maps)]
     stack: list[list] = []
+    top = None
     expect_key = False
-    line, line_start, scanned = 1, 0, 0
-
-    def at(offset: int) -> tuple[int, int]:
-        nonlocal line, line_start, scanned
-        newlines = text.count("\n", scanned, offset)
-        if newlines:
-            line += newlines
-            line_start = text.rfind("\n", scanned, offset) + 1
-        scanned = offset
-        return line, offset - line_start + 1
 
     def fail(offset: int, message: str, help: str = ""):
-        line_no, col = at(offset)
-        raise LoadError([Problem(name, line_no, col, message, help=help)])
-
-    def value_path():
-        if not stack:
-            return ()
-        top = stack[-1]
-        if top[0]:
-            return top[1] + (top[2],)
-        path = top[1] + (top[2],)
-        top[2] += 1
-        return path
+        line, col = lines.where(offset)
+        raise LoadError([Problem(name, line, col, message, help=help)])
 
     for m in _JSON_TOKEN.finditer(text):
         kind = m.lastgroup
-        start = m.start()
         if kind == "sep":
-            if m.group() == "," and stack and stack[-1][0]:
+            if top is not None and top[0] and m.group() == ",":
                 expect_key = True
             continue
         if kind == "c":
             if not stack:
                 raise _NotJson
             stack.pop()
+            top = stack[-1] if stack else None
             expect_key = False
             continue
         if kind == "bad":
             raise _NotJson
+        start = m.start()
         if expect_key:
             if kind != "s":
                 raise _NotJson
             token = m.group()
             key = json.loads(token) if "\\" in token else token[1:-1]
-            top = stack[-1]
-            if key in top[3]:
-                first = top[3][key]
-                fail(start, f"duplicate key `{key}` (first at line {first[0]})", "remove one of them")
-            where = at(start)
-            top[3][key] = where
+            seen = top[3]
+            if key in seen:
+                fail(start, f"duplicate key `{key}` (first at line {lines.where(seen[key])[0]})", "remove one of them")
+            seen[key] = start
             top[2] = key
-            key_positions[top[1] + (key,)] = where
+            record_key(key_positions, top[1] + (key,), start)
             expect_key = False
             continue
-        path = value_path()
-        positions[path] = at(start)
+        if top is None:
+            path = ()
+        elif top[0]:
+            path = top[1] + (top[2],)
+        else:
+            path = top[1] + (top[2],)
+            top[2] += 1
+        record(positions, path, start)
         if kind == "o":
-            if len(stack) >= limits.max_depth:
-                fail(start, f"nesting deeper than {limits.max_depth} levels (the nesting limit)",
+            if len(stack) >= max_depth:
+                fail(start, f"nesting deeper than {max_depth} levels (the nesting limit)",
                      "a snapshot is only a few levels deep; check the file's structure")
             is_map = m.group() == "{"
-            stack.append([is_map, path, None if is_map else 0, {} if is_map else None])
+            top = [is_map, path, None if is_map else 0, {} if is_map else None]
+            stack.append(top)
             expect_key = is_map
-        elif kind == "n" and digit_limit:
+        elif kind == "n" and digit_limit and m.end() - start > digit_limit:
             token = m.group()
             digits = len(token.lstrip("-"))
             if digits > digit_limit and not any(c in token for c in ".eE"):

@@ -304,8 +304,8 @@ def test_json_positions_agree_with_the_yaml_reader_where_both_read(value, indent
 
     text = json.dumps(value, indent=indent)
     ours, yamls = json_positions(text, "x.json", Limits()), _build(text, "x.json", Limits(), track=True)
-    assert ours.positions == yamls.positions
-    assert ours.key_positions == yamls.key_positions
+    assert {path: ours.positions[path] for path in ours.positions} == yamls.positions
+    assert {path: ours.key_positions[path] for path in ours.key_positions} == yamls.key_positions
 
 
 # -- rule files -------------------------------------------------------------------------------
