@@ -59,12 +59,12 @@ def _snapshot(case: dict, doc: Document, index: int, cache: dict) -> Snapshot:
 
 def run_pack_tests(dirs: list[Path], out: TextIO, verbose: bool = False) -> int:
     """Run every pack's tests; print failures and coverage. Exit 0, 1 on failures, 2 on bad files."""
-    dirs = [Path(os.path.realpath(d)) for d in dirs]  # realpath: a symbolic link loop is not an exception
+    resolved = [Path(os.path.realpath(d)) for d in dirs]  # realpath: a symbolic link loop is not an exception
     builtin = builtin_rules_dir().resolve()
-    extra = [d for d in dirs if d != builtin]
+    extra = [d for d, real in zip(dirs, resolved) if real != builtin]
     ruleset = load_rules(extra)
     under_test = {r.id for r in ruleset.rules if any(Path(r.span.file).resolve().is_relative_to(d)
-                                                      for d in dirs)}
+                                                      for d in resolved)}
     problems: list[Problem] = []
     results: list[CaseResult] = []
     covered = {rid: {"fail": 0, "pass": 0} for rid in under_test}
