@@ -191,7 +191,10 @@ def parse_text(text: str, name: str = "<string>", limits: Limits = Limits()) -> 
     if name.endswith(".json") or text.lstrip().startswith("{"):
         data = _load_json(text, name, limits)
         if data is not _NOT_JSON:
-            return Document(name, text, data, limits=limits, format="json")
+            doc = Document(name, text, data, limits=limits, format="json")
+            if _SURROGATE_ESCAPE.search(text):
+                _refuse_lone_surrogates(doc)
+            return doc
     built = _build(text, name, limits, track=True)
     return Document(name, text, built.data, built.positions, built.key_positions, limits=limits, format="yaml")
 
@@ -229,6 +232,47 @@ def _load_json(text: str, name: str, limits: Limits):
 
 class _DuplicateKey(Exception):
     pass
+
+
+_SURROGATE_ESCAPE = re.compile(r"\\u[dD][89abcdefABCDEF]")
+
+
+def _not_text(value: str) -> bool:
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        return True
+    return False
+
+
+def _refuse_lone_surrogates(doc: Document) -> None:
+    """JSON may escape half of a UTF-16 surrogate pair (`\\udc80`): not a character, so no text can hold it."""
+    problems = []
+    stack = [((), doc.data)]
+    while stack and len(problems) < 100:
+        path, node = stack.pop()
+        items = node.items() if isinstance(node, dict) else enumerate(node) if isinstance(node, list) else ()
+        for key, value in items:
+            if isinstance(key, str) and _not_text(key):
+                problems.append(doc.problem(path + (key,), _surrogate_message(key, "key"), _SURROGATE_HELP, key=True))
+            if isinstance(value, str):
+                if _not_text(value):
+                    problems.append(doc.problem(path + (key,), _surrogate_message(value, "string"), _SURROGATE_HELP))
+            elif isinstance(value, (dict, list)):
+                stack.append((path + (key,), value))
+    if problems:
+        raise LoadError(problems)
+
+
+_SURROGATE_HELP = "write the character itself, or both halves of its pair (`\\ud83d\\ude00`)"
+
+
+def _surrogate_message(value: str, what: str) -> str:
+    shown = value.encode("utf-8", "backslashreplace").decode("ascii", "backslashreplace")
+    if len(shown) > 60:
+        shown = shown[:57] + "..."
+    return (f"{what} `{shown}` holds half of a UTF-16 surrogate pair without the other half, "
+            "which is not a character")
 
 
 class _NotJson(Exception):

@@ -104,6 +104,14 @@ def _big_hex_yaml(tmp):
     return path
 
 
+def _lone_surrogate_json(tmp):
+    path = tmp / "s.json"
+    data = _mixed_data()
+    data["guests"][1]["name"] = "web\udc80x"  # json.dumps writes `\udc80`: valid JSON, not text
+    path.write_text(json.dumps(data, indent=1))
+    return path
+
+
 def _string_aliases(tmp):
     path = tmp / "s.yaml"
     path.write_text("snapshot: 1\nsite: &s " + "x" * 100_000 + "\nhosts: [" + ", ".join(["*s"] * 1000) + "]\n")
@@ -143,6 +151,8 @@ SNAPSHOT_CASES = [
      "integer of 4,401 digits is over the limit of 4,300 digits (Python's integer-string limit)"),
     ("a 20,000-digit hexadecimal integer", _big_hex_yaml, 108, 16,
      "integer of 24,083 digits is over the limit of 4,300 digits (Python's integer-string limit)"),
+    ("lone surrogate escape in JSON", _lone_surrogate_json, 219, 12,
+     "string `web\\udc80x` holds half of a UTF-16 surrogate pair without the other half, which is not a character"),
     ("aliases of long strings", _string_aliases, 3, 45,
      "anchors and aliases expand to more than 1,000,000 characters of text (the alias expansion limit"),
 ]
