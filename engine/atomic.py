@@ -5,7 +5,7 @@ requested outputs cannot be written: two reports to one file (or both to standar
 or a report onto one of the run's inputs. `write_output(path, text)` writes one report:
 a regular file (or a new one) is replaced atomically (a temporary file beside it, flushed,
 renamed over it; a symbolic link is followed, so the link stays and its target gets the
-report); a device, a FIFO or `-` is written directly, never replaced by a regular file.
+report); a device, a FIFO, `-` or `/dev/stdout` is written directly, never replaced by a regular file.
 The temporary file is removed when the write fails or the process is interrupted (SIGINT,
 SIGTERM, SIGHUP). Failures raise `OutputError` with a message in words.
 """
@@ -48,20 +48,21 @@ def _reason(exc: OSError) -> str:
 # -- before the run ------------------------------------------------------------------------
 def _identity(path: str | None) -> tuple:
     """What a path writes to: the same tuple for two spellings of one file."""
-    if path is None or path == STDOUT:
+    if _is_stdout(path):
         return ("stdout",)
     try:
         info = os.stat(path)
     except OSError:
         return ("path", os.path.realpath(path))
-    try:
-        out = os.fstat(1)
-        if (out.st_dev, out.st_ino) == (info.st_dev, info.st_ino) and not stat.S_ISREG(info.st_mode) \
-                and path.startswith(("/dev/", "/proc/")):
-            return ("stdout",)  # /dev/stdout, /proc/self/fd/1
-    except OSError:
-        pass
     return ("file", info.st_dev, info.st_ino, stat.S_ISCHR(info.st_mode))
+
+
+_STDOUT_NAMES = {STDOUT, "/dev/stdout", "/dev/fd/1", "/proc/self/fd/1"}
+
+
+def _is_stdout(path: str | None) -> bool:
+    """`-` and the names of file descriptor 1 are standard output, written as it is (never replaced)."""
+    return path is None or str(path) in _STDOUT_NAMES
 
 
 def pack_inputs(dirs: list[str | os.PathLike]) -> dict[str, str]:
@@ -113,7 +114,7 @@ def check_outputs(targets: list[tuple[str, str | None]], inputs: dict[str, str])
 # -- writing ---------------------------------------------------------------------------------
 def write_output(path: str | None, text: str) -> None:
     """Write one report to `path` (`-` or None: standard output); raise `OutputError` in words."""
-    if path is None or path == STDOUT:
+    if _is_stdout(path):
         write_stdout(text)
         return
     try:

@@ -115,7 +115,7 @@ def _emit(report: Report, args) -> None:
     targets = _format_targets(args)
     for fmt, path in targets:
         try:
-            if path is None or path == "-":
+            if path is None or path in ("-", "/dev/stdout"):
                 tty = sys.stdout is not None and sys.stdout.isatty()
                 write_output(None, render(report, fmt, color=fmt == "table" and tty and "NO_COLOR" not in os.environ))
             else:

@@ -481,8 +481,18 @@ def test_two_reports_to_one_file_are_refused(tmp_path, run_cli):
     code, _, err = run_cli("audit", MIXED, "--format", f"json:{out}", "--format", f"csv:{tmp_path}/./r.json")
     assert code == 2 and "two reports would be written to one file" in err
     assert not out.exists()
-    code, _, err = run_cli("audit", MIXED, "--format", "json", "--format", "csv:-")
-    assert code == 2 and "two reports would go to standard output" in err
+    for other in ("csv:-", "csv:/dev/stdout"):
+        code, _, err = run_cli("audit", MIXED, "--format", "json", "--format", other)
+        assert code == 2 and "two reports would go to standard output" in err
+
+
+def test_dev_stdout_redirected_to_a_file_is_written_not_replaced(tmp_path):
+    out = tmp_path / "out.txt"
+    with open(out, "wb") as redirected:
+        done = _subprocess("audit", MIXED, "--format", "json:/dev/stdout", stdout=redirected)
+    assert done.returncode == 1 and done.stderr == b""
+    assert json.loads(out.read_text())["tool"]["name"] == "migcheck"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["out.txt"]
 
 
 def test_devices_fifos_and_symlinks_are_written_not_replaced(tmp_path, run_cli):
