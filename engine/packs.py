@@ -21,7 +21,7 @@ from .lang.checker import check_rules
 from .lang.compiler import CompiledRule, compile_rule
 from .lang.diagnostics import Diagnostic, RuleError
 from .lang.parser import parse
-from .lang.types import Type, table_type, type_of_value, unify
+from .lang.types import Type, table_type
 
 
 @dataclass
@@ -130,37 +130,3 @@ def load_rules(extra_dirs: list[str | Path] = (), *, builtin: bool = True, disab
     for name in sorted(sources, key=lambda s: (s.rsplit("/", 1)[-1], s)):
         digest.update(name.rsplit("/", 1)[-1].encode() + b"\0" + sources[name].encode() + b"\0")
     return RuleSet(rules, packs, tables, sources, digest.hexdigest())
-
-
-def row_type_problems(table: str, rows: list, existing: list) -> list[tuple[int, str]]:
-    """Why extra rows do not fit a table's columns (for the site configuration): (row index, message)."""
-    problems: list[tuple[int, str]] = []
-    if not existing:
-        return problems
-    want = table_type(existing).elem
-    for i, row in enumerate(rows):
-        got = type_of_value(row)
-        if want.kind != "object":
-            if unify([want, got]).kind == "any" and want.kind != "any":
-                problems.append((i, f"row {i + 1} of `{table}` must be {want}"))
-            continue
-        if got.kind != "object":
-            problems.append((i, f"row {i + 1} of `{table}` must be a mapping"))
-            continue
-        columns = want.field_names()
-        unknown = sorted(set(got.field_names()) - set(columns))
-        if unknown:
-            problems.append((i, f"row {i + 1} of `{table}` has unknown column(s) "
-                             + ", ".join(f"`{u}`" for u in unknown) + "; columns: "
-                             + ", ".join(f"`{c}`" for c in columns)))
-        for column in columns:
-            wanted, value = want.field(column), got.field(column)
-            if value is None:
-                if not wanted.nullable:
-                    problems.append((i, f"row {i + 1} of `{table}` lacks column `{column}` ({wanted})"))
-            elif value.kind == "null":
-                if not wanted.nullable:
-                    problems.append((i, f"row {i + 1} of `{table}`: column `{column}` must be {wanted}"))
-            elif unify([wanted, value]).kind == "any" and wanted.kind != "any":
-                problems.append((i, f"row {i + 1} of `{table}`: column `{column}` must be {wanted.with_null(False)}"))
-    return problems
