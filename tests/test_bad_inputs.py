@@ -384,6 +384,20 @@ def test_bad_file_in_a_rule_pack(tmp_path, run_cli, name, make, fragment):
     assert code == 2 and fragment in err and "Traceback" not in err
 
 
+def test_bad_files_in_rule_tests(tmp_path, run_cli):
+    pack = _pack(tmp_path, "p", _rule("SITE-OK", "guest.memory_mb > 0"))
+    (pack / "tests").mkdir()
+    (pack / "tests" / "dir.yaml").mkdir()
+    (pack / "loop.yaml").symlink_to(pack / "loop2.yaml")
+    (pack / "loop2.yaml").symlink_to(pack / "loop.yaml")
+    (pack / "tests" / "cases.yaml").write_text(
+        "cases:\n  - name: looped\n    snapshot: ../loop.yaml\n    audit: true\n    expect: {SITE-OK: pass}\n")
+    code, out, _ = run_cli("test", pack)
+    assert code == 2 and "Traceback" not in out
+    _located(out, pack / "tests" / "dir.yaml", 1, 1, "is a directory, not a file")
+    _located(out, os.path.realpath(pack / "loop.yaml"), 1, 1, "symbolic link loop")
+
+
 # -- regular expressions --------------------------------------------------------------------
 def test_catastrophic_pattern_is_linear(tmp_path, run_cli):
     data = _mixed_data()
