@@ -212,6 +212,26 @@ def test_unreadable_file_is_permission_denied(tmp_path, run_cli, monkeypatch):
     _located(err, path, 1, 1, "permission denied")
 
 
+def test_unreadable_capture_file_is_located(tmp_path, run_cli, monkeypatch):
+    import shutil
+
+    from .test_import import CAPTURE
+
+    root = tmp_path / "capture"
+    shutil.copytree(CAPTURE, root)
+    bad = root / "ivmcl01" / "guests" / "ivm1.txt"
+    real_open = os.open
+
+    def denied(p, *args, **kwargs):
+        if str(p) == str(bad):
+            raise PermissionError(errno.EACCES, "Permission denied", str(p))
+        return real_open(p, *args, **kwargs)
+    monkeypatch.setattr(os, "open", denied)
+    code, _, err = run_cli("import", root)
+    assert code == 2 and "Traceback" not in err
+    _located(err, bad, 1, 1, "permission denied")
+
+
 def test_dev_zero_is_refused_at_the_limit(run_cli):
     code, _, err = run_cli("validate", "/dev/zero", "--max-bytes", "1000")
     assert code == 2
