@@ -15,7 +15,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from migcheck.document import LoadError, load_document
+from migcheck.document import Limits, LoadError, load_document
 from migcheck.evaluate import Engine
 from migcheck.lang.diagnostics import RuleError
 from migcheck.packs import load_rules
@@ -34,6 +34,9 @@ CASES = {
     "non-UTF-8": "snapshot: 1\nsite: caf\u00e9\n".encode("latin-1"),
     "empty file": b"",
     "10,000 schema errors": ("snapshot: 1\nhosts:\n" + "  - {name: h, version: 6.1}\n" * 5000).encode(),
+    "10 MB of string aliases": ("a: &a " + "x" * 1_000_000 + "\nb: [" + ", ".join(["*a"] * 2_250_000) + "]\n").encode(),
+    "4,401-digit integer": ("snapshot: 1\nhosts: []\nguests: []\nsite: " + "7" * 4401 + "\n").encode(),
+    "4,401-digit integer (JSON)": ('{"snapshot": 1, "hosts": [], "guests": [], "site": ' + "7" * 4401 + "}").encode(),
 }
 
 
@@ -55,6 +58,14 @@ def main() -> int:
                 count = len(exc.problems)
             elapsed = time.perf_counter() - start
             print(f"{name:28} {elapsed * 1000:8.1f} ms  {elapsed / baseline:7.1f}x  {count:>6} problem(s): {first}")
+    start = time.perf_counter()
+    try:
+        load_snapshot("/dev/zero", Limits(max_bytes=10_000_000))
+    except LoadError as exc:
+        first = exc.problems[0].message[:70]
+    elapsed = time.perf_counter() - start
+    print(f"{'/dev/zero, --max-bytes 10 MB':28} {elapsed * 1000:8.1f} ms  {elapsed / baseline:7.1f}x       1 problem(s): "
+          f"{first}")
     return 0
 
 
