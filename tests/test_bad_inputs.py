@@ -380,6 +380,20 @@ def test_number_over_the_digit_limit_in_a_rule(tmp_path, run_cli):
              "number of 5,000 digits is over the limit of 4,300 digits (Python's integer-string limit)")
 
 
+def test_nesting_just_under_the_bound_runs_in_every_stage(tmp_path, run_cli):
+    """96 nested `not`s, the comparison, the path and its name (99 levels) pass every stage, explain too."""
+    body = "not (" * 96 + "guest.memory_mb > 16384" + ")" * 96  # an even count: the comparison itself
+    pack = _pack(tmp_path, "p", _rule("SITE-NEST", body, message="{" + body + "}"))
+    assert run_cli("lint", pack)[0] == 0
+    code, out, err = run_cli("audit", MIXED, "--rules", pack, "--format", "json")
+    assert "Traceback" not in err
+    memory = {g["name"]: g["memory_mb"] for g in _mixed_data()["guests"]}
+    got = {r["subject"]["guest"]: r["status"] for r in json.loads(out)["results"] if r["rule"] == "SITE-NEST"}
+    assert got == {g: "pass" if m > 16384 else "fail" for g, m in memory.items()}
+    code, out, err = run_cli("explain", MIXED, "SITE-NEST", "sapapp01", "--rules", pack)
+    assert code == 0 and "Traceback" not in err and "SITE-NEST" in out
+
+
 def test_redundant_parentheses_are_not_nesting(tmp_path, run_cli):
     pack = _pack(tmp_path, "p", _rule("SITE-PARENS", "(" * 3000 + "guest.memory_mb > 0" + ")" * 3000))
     assert run_cli("lint", pack)[0] == 0
