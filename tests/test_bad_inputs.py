@@ -394,6 +394,35 @@ def test_nesting_just_under_the_bound_runs_in_every_stage(tmp_path, run_cli):
     assert code == 0 and "Traceback" not in err and "SITE-NEST" in out
 
 
+def _lets(count: int, require: str) -> str:
+    lets = "".join(f"  let v{i} = v{i - 1} + 1\n" for i in range(1, count))
+    return ('rule SITE-LETS {\n  title "t"\n  severity error\n  on guest\n  let v0 = guest.memory_mb\n' + lets
+            + f'  require {require}\n  message "{{v{count - 1}}}"\n  cite "c"\n}}\n')
+
+
+def test_too_many_clauses_is_a_located_diagnostic(tmp_path, run_cli):
+    pack = _pack(tmp_path, "p", _lets(2000, "v1999 > 0"))
+    code, _, err = run_cli("lint", pack)
+    assert code == 2 and "Traceback" not in err
+    _located(err, pack / "site.rules", 205, 3, "error[too-deep]: rule has more than 200 `when`, `for`, `let` and "
+             "`require` clauses (the clause limit of the rule language)")  # `let v200`, the 201st
+
+
+def test_clauses_and_nesting_at_their_bounds_together(tmp_path, run_cli):
+    deep = "not (" * 96 + "v198 > 16384" + ")" * 96
+    pack = _pack(tmp_path, "p", _lets(199, deep))  # 199 lets and a require: 200 clauses
+    assert run_cli("lint", pack)[0] == 0
+    code, out, err = run_cli("audit", MIXED, "--rules", pack, "--format", "json")
+    assert "Traceback" not in err
+    memory = {g["name"]: g["memory_mb"] for g in _mixed_data()["guests"]}
+    got = {r["subject"]["guest"]: (r["status"], r["message"]) for r in json.loads(out)["results"]
+           if r["rule"] == "SITE-LETS"}
+    assert got == {g: ("pass", "t") if m + 198 > 16384 else ("fail", str(m + 198)) for g, m in memory.items()}
+    assert any(status == "fail" for status, _ in got.values())  # a message computed through 199 lets
+    code, out, err = run_cli("explain", MIXED, "SITE-LETS", "sapapp01", "--rules", pack)
+    assert code == 0 and "Traceback" not in err
+
+
 def test_redundant_parentheses_are_not_nesting(tmp_path, run_cli):
     pack = _pack(tmp_path, "p", _rule("SITE-PARENS", "(" * 3000 + "guest.memory_mb > 0" + ")" * 3000))
     assert run_cli("lint", pack)[0] == 0

@@ -341,6 +341,8 @@ def _first_span(node) -> ast.Span:
 # short-circuits, and whatever is still nested deeper than the bound (parentheses around
 # `not`, lists in lists, a 1,000-term sum) is a located diagnostic, not a RecursionError.
 MAX_EXPR_DEPTH = 100
+MAX_BODY_CLAUSES = 200  # `when`, `for`, `let` and `require` of one rule: each step nests the next
+_BODY = ("when", "for_", "let", "require")
 _CHAINS = ("and_op", "or_op")
 _BALANCE_OVER = 16  # shorter chains keep their parsed shape (and how `explain` shows them)
 
@@ -359,6 +361,13 @@ def _shape(root: Tree, base: int) -> None:
                 if len(operands) > _BALANCE_OVER:
                     child = node.children[i] = _balanced(child.data, operands)
             stack.append(child)
+    for rule in root.children if root.data == "start" else ():
+        body = [c for c in rule.children if isinstance(c, Tree) and c.data in _BODY]
+        if len(body) > MAX_BODY_CLAUSES:
+            line, col = _start(body[MAX_BODY_CLAUSES])
+            raise _SyntaxProblem(line, col, f"rule has more than {MAX_BODY_CLAUSES} `when`, `for`, `let` and "
+                                 "`require` clauses (the clause limit of the rule language)",
+                                 "split the rule, or gather values in a list with one `let`", code="too-deep")
     limit = MAX_EXPR_DEPTH + base
     pending = [(root, 1)]
     while pending:
