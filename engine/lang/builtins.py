@@ -154,9 +154,10 @@ class Pattern:
                 hit = self._match(_BOTH, data, 0, len(data))[0] != _NO_MATCH
             else:  # pragma: no cover - another google-re2 layout
                 hit = self._compiled.fullmatch(data) is not None
-            if len(self._seen) >= 4096:
-                self._seen.clear()
-            self._seen[value] = hit
+            if len(data) <= 256:  # remember names and labels, not long computed text
+                if len(self._seen) >= 4096:
+                    self._seen.clear()
+                self._seen[value] = hit
         return hit
 
 
