@@ -473,6 +473,21 @@ def test_catastrophic_pattern_is_linear(tmp_path, run_cli):
     assert statuses == {g["name"]: "fail" for g in data["guests"]}
 
 
+_COMMON_PATTERNS = ["[A-Za-z0-9_.-]{1,256}", "web[0-9]+", "(a|b)*c", "a.c", "[^x]+", "\\d{2,3}", "(?i)abc",
+                    "[A-Za-z][.][0-9]{2}[.][0-9]{2}([.][0-9]{2})?|[Vv]?[0-9]+([.][0-9]+)*", "a+?b", "\\w+-\\w+", ""]
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.sampled_from(_COMMON_PATTERNS), st.text(alphabet="abcxABCWwe09_.-\n ", max_size=12))
+def test_re2_matches_like_python_re_on_common_patterns(pattern, value):
+    """What site rules write today keeps its meaning on RE2 (whole-value match, ASCII classes)."""
+    import re
+
+    from migcheck.lang.builtins import compile_pattern
+
+    assert compile_pattern(pattern).fullmatch(value) == (re.fullmatch(pattern, value) is not None)
+
+
 @pytest.mark.parametrize("pattern,col,reason", [
     ("a{100000}", 30, "invalid repetition size: {100000}"),
     ("a{100000000000000000000}", 30, "invalid repetition size"),
@@ -607,6 +622,13 @@ def test_bad_max_bytes_is_a_usage_error(run_cli):
                          ("1e5", "`1e5` is not a whole number of bytes")):
         code, _, err = run_cli("validate", MIXED, "--max-bytes", value)
         assert code == 2 and words in err
+
+
+def test_output_onto_a_directory_is_refused(tmp_path, run_cli):
+    (tmp_path / "reports").mkdir()
+    code, _, err = run_cli("audit", MIXED, "--output", tmp_path / "reports")
+    assert code == 2 and f"migcheck: cannot write `{tmp_path / 'reports'}`: it is a directory" in err
+    assert list((tmp_path / "reports").iterdir()) == []
 
 
 def test_full_device_is_a_clean_message_and_stays_a_device():
