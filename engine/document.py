@@ -130,8 +130,9 @@ class Document:
             if json_text:
                 try:
                     built = json_positions(self.text, self.file, self.limits)
-                except _NotJson:
-                    built = _build(self.text, self.file, self.limits, track=True)
+                except _NotJson:  # pragma: no cover - the json module read it; never re-read JSON as YAML
+                    built = (_Built(None, {}, {}) if self.format == "json"
+                             else _build(self.text, self.file, self.limits, track=True))
             else:
                 built = _build(self.text, self.file, self.limits, track=True)
             self._positions, self._key_positions = built.positions, built.key_positions
