@@ -210,11 +210,11 @@ def cmd_rules(args) -> int:
 
 
 def cmd_lint(args) -> int:
-    from ._resources import builtin_rules_dir
-    builtin = builtin_rules_dir().resolve()
-    dirs = [Path(d).resolve() for d in args.dirs]
+    from .packs import packs_under_test
+    builtin, dirs = packs_under_test(args.dirs, args.no_builtin)  # a copy of the built-in pack replaces it
+    dirs = [d.resolve() for d in dirs]
     try:
-        ruleset = load_rules([d for d in dirs if d != builtin])  # the built-in pack always loads: ids must not clash
+        ruleset = load_rules(dirs, builtin=builtin)  # site packs load beside the built-in one: ids must not clash
     except RuleError as exc:
         if args.format != "json":
             raise
@@ -229,7 +229,8 @@ def cmd_lint(args) -> int:
 
 def cmd_test(args) -> int:
     from .ruletest import run_pack_tests
-    return run_pack_tests([Path(d) for d in args.dirs], out=sys.stdout, verbose=args.verbose)
+    return run_pack_tests([Path(d) for d in args.dirs], out=sys.stdout, verbose=args.verbose,
+                          no_builtin=args.no_builtin)
 
 
 def cmd_explain(args) -> int:
@@ -237,6 +238,10 @@ def cmd_explain(args) -> int:
     ctx = Context(args)
     sys.stdout.write(explain(ctx, args.rule, args.subject, args.mode))
     return EXIT_OK
+
+
+_NO_BUILTIN_HELP = ("leave the built-in pack out (a DIR that is a copy of it, such as a checkout's rules/, "
+                    "replaces it anyway)")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -315,11 +320,13 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("dirs", metavar="DIR", nargs="+")
     p.add_argument("--format", choices=["text", "json"], default="text",
                    help="json: the diagnostics as one JSON object on stdout")
+    p.add_argument("--no-builtin", action="store_true", help=_NO_BUILTIN_HELP)
     p.set_defaults(func=cmd_lint)
 
     p = sub.add_parser("test", help="run the rule tests of packs")
     p.add_argument("dirs", metavar="DIR", nargs="+")
     p.add_argument("-v", "--verbose", action="store_true", help="list every case")
+    p.add_argument("--no-builtin", action="store_true", help=_NO_BUILTIN_HELP)
     p.set_defaults(func=cmd_test)
     return parser
 
