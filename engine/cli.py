@@ -89,6 +89,8 @@ class Context:
                         rules=self.ruleset.rules, fail_on=self.fail_on, waiver_notes=notes, **extra)
         report.verdict = verdict_of(report)
         report.manifest = self.manifest()
+        report.collected = self.snapshot.doc.data.get("collected")
+        report.source_root = getattr(self.args, "source_root", None)
         return report
 
     def manifest(self) -> dict:
@@ -270,6 +272,8 @@ def build_parser() -> argparse.ArgumentParser:
                        help="lowest severity that fails the run (default error)")
         p.add_argument("--baseline", metavar="REPORT", help="an earlier JSON report: mark results new or unchanged")
         p.add_argument("--fail-on-new", action="store_true", help="with --baseline: fail only on new findings")
+        p.add_argument("--source-root", metavar="DIR", help="SARIF: file URIs relative to DIR as %%SRCROOT%% "
+                       "(default: the working directory)")
 
     p = sub.add_parser("validate", help="check a snapshot's schema and integrity, nothing else")
     snapshot_arg(p)
