@@ -52,19 +52,25 @@ GRID_LIMIT = 40  # targets; a wider matrix is summarised per guest instead of dr
 
 
 def per_guest(report) -> list[dict]:
-    """For a matrix too wide to draw: per guest, how many targets are ready or blocked, and why."""
+    """For a matrix too wide to draw: per guest, the targets that are ready, how many are
+    blocked or unknown, and the rules that block most (error-severity failures only)."""
     from collections import Counter
 
+    found = report.cell_findings
     rows: dict[tuple, dict] = {}
     for c in report.cells or []:
         row = rows.setdefault((c.guest, c.source), {"guest": c.guest, "source": c.source, "ready": 0, "blocked": 0,
-                                                    "unknown": 0, "why": Counter()})
+                                                    "unknown": 0, "why": Counter(), "ready_targets": []})
         row[c.verdict] += 1
-        if c.verdict != "ready":
-            row["why"].update(c.failing)
+        if c.verdict == "ready":
+            row["ready_targets"].append(c.target)
+        else:
+            f = found[(c.guest, c.target)]
+            row["why"].update(f.blocking if c.verdict == "blocked" else f.errors)
     out = []
     for row in rows.values():
         row["why"] = ", ".join(f"{rule} ({n})" for rule, n in sorted(row["why"].items(), key=lambda x: (-x[1], x[0]))[:4])
+        row["ready_targets"].sort()
         out.append(row)
     return out
 
