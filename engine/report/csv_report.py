@@ -22,7 +22,8 @@ CELL_COLUMNS = ["guest", "source", "target", "mode", "verdict", "blocking_rules"
 
 
 def _writer(out) -> csv.writer:
-    return csv.writer(out, lineterminator="\n")
+    # RFC 4180 line ends: a field holding a carriage return or a line feed is then quoted
+    return csv.writer(out, lineterminator="\r\n")
 
 
 def _row(values) -> list[str]:

@@ -146,13 +146,15 @@ def _summarised(problems: list, index: dict, root: str | None, baseline: bool) -
 
 
 def automation_id(report) -> str:
-    """`migcheck/COMMAND/SNAPSHOT[/GUEST-TARGET-MODE]/`: the category code scanning keeps alerts under."""
+    """`migcheck/COMMAND/SNAPSHOT[/GUEST-TARGET-MODE | /MODE]/`: the category code scanning keeps alerts under."""
     where = artifact_location(report.snapshot_path, report.source_root)["uri"] if report.snapshot_path else "-"
     where = where.removeprefix("file://")
     parts = ["migcheck", report.command, where.strip("/")]
     if report.command == "check" and report.request:
         q = report.request
         parts.append(f"{q['guest']}-{q['target']}-{q['mode']}")
+    elif report.cells:
+        parts.append(report.cells[0].mode)
     return "/".join(parts) + "/"
 
 
