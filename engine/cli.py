@@ -174,9 +174,16 @@ def cmd_audit(args) -> int:
 def _find(snapshot: Snapshot, guest: str, target: str):
     g = snapshot.guest_by_name.get(guest)
     if g is None:
+        if guest in snapshot.host_by_name:  # GUEST and TARGET swapped, or a VSP given as the guest
+            swapped = target in snapshot.guest_by_name
+            raise UsageError(f"`{guest}` is a VSP, not a guest; " + (
+                f"write the guest first: `check SNAPSHOT {target} {guest}`" if swapped else
+                "give GUEST TARGET: the guest to move, then the VSP to move it to"))
         raise _suggest(guest, list(snapshot.guest_by_name), "guest")
     t = snapshot.host_by_name.get(target)
     if t is None:
+        if target in snapshot.guest_by_name:
+            raise UsageError(f"`{target}` is a guest, not a VSP; the target is the VSP to move `{guest}` to")
         raise _suggest(target, list(snapshot.host_by_name), "host")
     if g["host"] == target:
         raise UsageError(f"guest `{guest}` is already on `{target}`; choose another target")
