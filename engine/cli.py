@@ -85,7 +85,7 @@ class Context:
             self.waivers.apply(results)
             from .waivers import findings_across_modes
             covered = {"audit": ["audit"], "matrix": [f"matrix {getattr(self.args, 'mode', '')}"]}.get(command, [])
-            self.waivers.classify_unused(findings_across_modes(self.engine(), skip=covered))
+            self.waivers.classify_unused(findings_across_modes(self.engine(), skip=covered, waivers=self.waivers))
             notes = self.waivers.notes(getattr(self.args, "warn_expiring", None))
         report = Report(command, "", results, snapshot_path=self.snapshot.path,
                         snapshot_sha256=self.snapshot.doc.sha256, site=self.snapshot.site,

@@ -140,24 +140,47 @@ class Waivers:
 
 
 MODES = ("offline", "online")
+TARGETED_SHARE = 4  # check pair by pair when the waivers' guests are at most a quarter of the estate
 
 
-def findings_across_modes(engine, skip: Iterable[str] = ()) -> Callable[[], Iterator[tuple[str, Result]]]:
+def findings_across_modes(engine, skip: Iterable[str] = (), waivers: "Waivers | None" = None
+                          ) -> Callable[[], Iterator[tuple[str, Result]]]:
     """The findings of every command and mode on the engine's snapshot, labelled, for `classify_unused`.
 
     Labels: `audit`, `matrix offline`, `matrix online`; `skip` leaves out the ones the run
-    itself covered. Matrix cells are taken without results (shared evaluation), each failing
-    rule of a cell as one finding of that migration.
+    itself covered. With `waivers`, only what their unused waivers could match is evaluated:
+    no audit when none names a host, guest or snapshot rule; when each names guests, only
+    the migrations of those guests (a check per pair); otherwise the whole matrix, as cells
+    without results (shared evaluation), each failing rule of a cell one finding.
     """
     skip = set(skip)
 
     def run() -> Iterator[tuple[str, Result]]:
-        if "audit" not in skip:
+        pending = waivers.unused() if waivers is not None else None
+
+        def named(subjects: tuple) -> bool:
+            ids = [r.id for s in subjects for r in engine.by_subject.get(s, ())]
+            return pending is None or any(fnmatch.fnmatchcase(i, w.rule) for w in pending for i in ids)
+
+        snapshot = engine.snapshot
+        if "audit" not in skip and named(("host", "guest", "snapshot")):
             for r in engine.audit():
                 yield "audit", r
+        if not named(("guest", "migration")):
+            return
+        guests = None
+        if pending is not None and all(w.guest is not None for w in pending):
+            guests = [g for g in snapshot.guests if any(fnmatch.fnmatchcase(g["name"], w.guest) for w in pending)]
         for mode in MODES:
             label = f"matrix {mode}"
             if label in skip:
+                continue
+            if guests is not None and len(guests) * TARGETED_SHARE <= len(snapshot.guests):
+                for g in guests:
+                    for t in snapshot.hosts:
+                        if t["name"] != g["host"]:
+                            for r in engine.check(g, t, mode):
+                                yield label, r
                 continue
             cells, _ = engine.matrix(mode, results=False)
             for c in cells:

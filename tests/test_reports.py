@@ -250,6 +250,20 @@ def test_unused_waivers_are_stale_only_if_no_command_matches_them(in_root, run_c
     assert out.count(">not in scope of this run</span>") == 2 and out.count(">stale</span>") == 1
 
 
+@pytest.mark.parametrize("share", [1, 4])  # 1: the 3 waived guests of 6 are checked pair by pair
+def test_unused_waiver_scope_is_the_same_pair_by_pair_or_by_matrix(in_root, run_cli, monkeypatch, share):
+    """Looking only at the waivers' own guests (check by check) finds what the whole matrix finds."""
+    from migcheck import waivers
+
+    monkeypatch.setattr(waivers, "TARGETED_SHARE", share)
+    _, out, _ = run_cli("check", "fixtures/mixed-site.yaml", "sapapp01", "vsp-e2", "--waivers",
+                        "fixtures/waivers.yaml", "--format", "json")
+    notes = {n["rule"]: (n["status"], n.get("scope")) for n in json.loads(out)["waivers"]}
+    assert notes == {"DIO-LABEL-IPNAME": ("out-of-scope", ["audit", "matrix offline"]),
+                     "STORAGE-LOCAL": ("out-of-scope", ["matrix offline"]),
+                     "VSWITCH-MISSING": ("expired", None), "DIO-IN-USE": ("stale", None)}
+
+
 def test_a_waived_failure_no_longer_fails_the_run(in_root, run_cli, tmp_path):
     waivers = tmp_path / "w.yaml"
     waivers.write_text("waivers:\n  - rule: VSWITCH-MISSING\n    guest: sapapp01\n    reason: r\n    owner: o\n"

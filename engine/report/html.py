@@ -249,7 +249,7 @@ def _rules(report) -> Iterator[str]:
     for severity, rules in by_severity_and_rule(problems):
         for rule_id, results in rules:
             first = results[0]
-            yield (f"<tr><td><code>{_e(rule_id)}</code></td><td>{_e(severity)}</td><td>{_e(first.title)}</td>"
+            yield (f"<tr><td><code class=\"id\">{_e(rule_id)}</code></td><td>{_e(severity)}</td><td>{_e(first.title)}</td>"
                    f'<td class="cite">{_e(first.cite)}</td></tr>')
     yield "</tbody></table>"
 
