@@ -31,7 +31,8 @@ def test_the_suite_runs_against_the_installed_package():
     assert not here.is_relative_to(ROOT / "engine") and not here.is_relative_to(ROOT / ".dev"), here
     assert "site-packages" in here.parts
     # the installed package carries its own rule pack and schemas
-    assert (here.parent / "rules" / "dio.rules").is_file() and (here.parent / "schemas" / "report.schema.json").is_file()
+    assert (here.parent / "rules" / "dio.rules").is_file()
+    assert (here.parent / "schemas" / "report.schema.json").is_file()
 
 
 def test_nothing_imports_the_checkout_source_folder():

@@ -69,7 +69,8 @@ def per_guest(report) -> list[dict]:
             row["why"].update(f.blocking if c.verdict == "blocked" else f.errors)
     out = []
     for row in rows.values():
-        row["why"] = ", ".join(f"{rule} ({n})" for rule, n in sorted(row["why"].items(), key=lambda x: (-x[1], x[0]))[:4])
+        most = sorted(row["why"].items(), key=lambda x: (-x[1], x[0]))[:4]
+        row["why"] = ", ".join(f"{rule} ({n})" for rule, n in most)
         row["ready_targets"].sort()
         out.append(row)
     return out

@@ -46,8 +46,10 @@ code { font: 12.5px/1.4 ui-monospace, Menlo, Consolas, monospace; background: #f
        border-radius: 3px; overflow-wrap: anywhere; }
 .tag { display: inline-block; font-size: 11px; padding: 0 6px; border-radius: 3px; font-weight: 600;
        white-space: nowrap; }
-.s-error { background: var(--bad-bg); color: var(--bad); } .s-warning { background: var(--warn-bg); color: var(--warn); }
-.s-info { background: var(--info-bg); color: var(--info); } .s-rule-error { background: var(--unk-bg); color: var(--unk); }
+.s-error { background: var(--bad-bg); color: var(--bad); }
+.s-warning { background: var(--warn-bg); color: var(--warn); }
+.s-info { background: var(--info-bg); color: var(--info); }
+.s-rule-error { background: var(--unk-bg); color: var(--unk); }
 .t-waived { background: #eee; color: #555; } .b-new { background: #fde7c8; color: #7a3e00; }
 .b-unchanged { background: #eee; color: #555; }
 tr.sev-error td:first-child { border-left: 4px solid var(--bad); }
@@ -130,7 +132,8 @@ def _rich(text) -> str:
 def _summary(report) -> Iterator[str]:
     s = report.summary
     by = s["failed_by_severity"]
-    cards = [("bad", by["error"], "errors" if report.command == "audit" else "blocking errors"), ("warn", by["warning"], "warnings"), ("info", by["info"], "notes"),
+    errors = "errors" if report.command == "audit" else "blocking errors"
+    cards = [("bad", by["error"], errors), ("warn", by["warning"], "warnings"), ("info", by["info"], "notes"),
              ("unk", s["error"], "rule errors"), ("ok", s["pass"], "passed"),
              ("", s["notapplicable"], "not applicable"), ("", s["waived"], "waived")]
     if report.cells is not None:  # a matrix keeps failures only: no pass counts to show
@@ -227,7 +230,7 @@ def _findings(report) -> Iterator[str]:
                     notes.append(f'<span class="tag b-{_e(r.baseline)}">{_e(r.baseline)}</span>')
                 where = f'<div class="muted">{_e(r.location[0])}:{r.location[1]}</div>' if r.location else ""
                 yield (f'<tr class="sev-{_e(r.severity)} st-{_e(r.status)}" data-severity="{_e(sev_key)}">'
-                       f'<td data-key="{_SEV_RANK[r.severity]}{"0" if r.status == "error" else "1"}">{_status_tag(r)}</td>'
+                       f'<td data-key="{_SEV_RANK[r.severity]}{0 if r.status == "error" else 1}">{_status_tag(r)}</td>'
                        f'<td><code class="id">{_e(r.rule)}</code></td><td>{_e(subject_text(r))}{where}</td>'
                        f"<td>{_rich(r.message)}"
                        + "".join(f'<div class="note">{n}</div>' for n in notes)
@@ -249,8 +252,8 @@ def _rules(report) -> Iterator[str]:
     for severity, rules in by_severity_and_rule(problems):
         for rule_id, results in rules:
             first = results[0]
-            yield (f"<tr><td><code class=\"id\">{_e(rule_id)}</code></td><td>{_e(severity)}</td><td>{_e(first.title)}</td>"
-                   f'<td class="cite">{_e(first.cite)}</td></tr>')
+            yield (f'<tr><td><code class="id">{_e(rule_id)}</code></td><td>{_e(severity)}</td>'
+                   f'<td>{_e(first.title)}</td><td class="cite">{_e(first.cite)}</td></tr>')
     yield "</tbody></table>"
 
 

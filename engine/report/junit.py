@@ -85,7 +85,8 @@ def _case_for_cell(suite, cell, found, results, threshold: int) -> str:
         return "error"
     informing = found.warnings + found.notes
     if informing:
-        _el(case, "skipped", detail, message="ready, with findings below --fail-on: " + ", ".join(sorted(set(informing))),
+        _el(case, "skipped", detail,
+            message="ready, with findings below --fail-on: " + ", ".join(sorted(set(informing))),
             type="warning")
         return "skipped"
     return "pass"

@@ -58,7 +58,8 @@ def render_markdown(report) -> str:
         for severity, rules in by_severity_and_rule(problems):
             out += [f"### {severity}", ""]
             for rule_id, results in rules:
-                out += [f"#### {markdown_code(rule_id)}: {_t(results[0].title)}", "", f"Source: {_t(results[0].cite)}", "",
+                first = results[0]
+                out += [f"#### {markdown_code(rule_id)}: {_t(first.title)}", "", f"Source: {_t(first.cite)}", "",
                         "| subject | status | message | fix |", "|---|---|---|---|"]
                 for r in results[:ROWS_PER_RULE]:
                     status = r.status
