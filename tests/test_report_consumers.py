@@ -281,3 +281,15 @@ def test_hostile_names_cannot_subvert_a_format(run_cli, tmp_path, name, fmt, ok)
     code, out, err = run_cli("check", "--format", fmt, "--", snapshot, name, "vsp-e2")
     assert code == 1, err
     assert ok(out, name), out[:3000]
+
+
+@pytest.mark.parametrize("path,root,wanted", [
+    ("/srv/ci/estate.yaml", "/srv/ci", {"uri": "estate.yaml", "uriBaseId": "%SRCROOT%"}),
+    ("/srv/ci/inv/dc east/é.yaml", "/srv/ci/", {"uri": "inv/dc%20east/%C3%A9.yaml", "uriBaseId": "%SRCROOT%"}),
+    ("/srv/cix/estate.yaml", "/srv/ci", {"uri": "file:///srv/cix/estate.yaml"}),  # a sibling, not inside
+    ("/tmp/a#b.yaml", "/srv/ci", {"uri": "file:///tmp/a%23b.yaml"}),
+])
+def test_sarif_artifact_locations(path, root, wanted):
+    from migcheck.report.sarif import artifact_location
+
+    assert artifact_location(path, root) == wanted

@@ -10,6 +10,7 @@ import csv
 import io
 import json
 import os
+import re
 import xml.etree.ElementTree as ET
 from html.parser import HTMLParser
 from pathlib import Path
@@ -457,6 +458,13 @@ def test_html_report_renders_in_a_browser(in_root, run_cli, tmp_path):
     live = dom(profile="p2")
     assert "BLOCKED" in live and "DIO-NO-MATCH" in live
     assert 'class="controls"' in live and "31 of 31 shown" in live  # the inline script ran and counted the rows
+    # the filter hides what does not match: #q=GUEST-RUNNING leaves the 6 running-guest findings
+    filtered = subprocess.run(common + [f"--user-data-dir={tmp_path / 'p4'}", "--dump-dom",
+                                        page.as_uri() + "#q=GUEST-RUNNING"], capture_output=True, text=True,
+                              timeout=120).stdout
+    assert "6 of 31 shown" in filtered
+    rows = re.findall(r"<tr class=\"sev-[^\"]*\"[^>]*>", filtered)
+    assert len(rows) == 31 and sum(1 for r in rows if " hidden" in r) == 25
     # scripts off, the page is the file as written: no controls to go dead, and every finding
     static = page.read_text()
     assert 'class="controls"' not in static

@@ -8,8 +8,8 @@ notes, baseline and the manifest that makes the report reproducible.
 Blockers are error-severity failures only, everywhere; warnings and notes are styled by
 severity and never counted as blockers. Fixes and `quoted` words in messages are shown as
 code. A few lines of inline script sort the findings table (click a heading) and filter it
-(a search box and a severity choice); with scripts off the page is complete and prints as
-it is. `iter_html` yields the page in pieces, so a writer can stream it.
+(a search box, which `#q=TEXT` in the address fills, and a severity choice); with scripts
+off the page is complete and prints as it is. `iter_html` yields the page in pieces, so a writer can stream it.
 """
 
 from __future__ import annotations
@@ -102,6 +102,8 @@ _SCRIPT = """
     count.textContent = shown + " of " + rows.length + " shown";
   }
   text.addEventListener("input", filter); sev.addEventListener("change", filter);
+  var given = /[#&]q=([^&]*)/.exec(location.hash);  // report.html#q=GUEST-RUNNING links to a filtered view
+  if (given) text.value = decodeURIComponent(given[1]);
   Array.prototype.forEach.call(table.tHead.rows[0].cells, function (th, i) {
     th.setAttribute("data-sort", ""); th.setAttribute("aria-sort", "none"); th.title = "sort";
     th.addEventListener("click", function () {
