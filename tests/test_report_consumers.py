@@ -76,6 +76,18 @@ def test_junit_warnings_are_skipped_below_fail_on_and_fail_at_it(in_root, run_cl
     assert case.find("skipped") is None and case.find("failure").get("type") == "warning"
 
 
+def test_junit_matrix_cells_fail_at_fail_on_warning(in_root, run_cli):
+    etree, _ = _junit_schema()
+    _, out, _ = run_cli(*COMMANDS["matrix"], "--fail-on", "warning", "--format", "junit")
+    cases = {c.get("name"): c for c in etree.fromstring(out.encode()).iter("testcase")}
+    ready = cases["apptest03: vsp-e4 -> vsp-e1 (offline)"]  # ready, with a warning
+    assert ready.find("failure").get("message") == "fails --fail-on warning on DIO-IN-USE, STORAGE-LOCAL"
+    assert ready.find("failure").get("type") == "fail-on"
+    blocked = cases["sapapp01: vsp-e1 -> vsp-e2 (offline)"]
+    assert blocked.find("failure").get("message") == ("blocked by DIO-NO-MATCH, VSWITCH-MISSING; fails --fail-on "
+                                                      "warning on STORAGE-LOCAL")
+
+
 def test_junit_reads_with_junitparser(in_root, run_cli):
     junitparser = pytest.importorskip("junitparser")
     _, out, _ = run_cli(*COMMANDS["matrix"], "--format", "junit")

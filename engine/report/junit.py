@@ -61,7 +61,8 @@ def _case_for_result(suite, r, threshold: int) -> str:
     return "pass"
 
 
-def _case_for_cell(suite, cell, found, results, threshold: int) -> str:
+def _case_for_cell(suite, cell, found, results, fail_on: str) -> str:
+    threshold = FAIL_ON[fail_on]
     case = _el(suite, "testcase", classname=f"migcheck.migration.{cell.guest}",
                name=f"{cell.guest}: {cell.source} -> {cell.target} ({cell.mode})", time="0")
     detail = "\n".join(f"{r.rule} ({r.severity}{', waived' if r.waiver else ''}): {r.message}"
@@ -73,7 +74,7 @@ def _case_for_cell(suite, cell, found, results, threshold: int) -> str:
     if failing or above:
         message = ("blocked by " + ", ".join(failing)) if failing else ""
         if above:
-            message += ("; " if message else "") + "fails at --fail-on on " + ", ".join(sorted(set(above)))
+            message += ("; " if message else "") + f"fails --fail-on {fail_on} on " + ", ".join(sorted(set(above)))
         others = sorted(set(found.warnings + found.notes) - set(above))
         if others:
             message += "; also " + ", ".join(others) + " (not blocking)"
@@ -127,7 +128,7 @@ def render_junit(report) -> str:
                 outcomes[cell.guest] = []
             results = by_guest.get(cell.guest, []) + by_cell.get((cell.guest, cell.target), [])
             outcomes[cell.guest].append(_case_for_cell(suite, cell, found[(cell.guest, cell.target)], results,
-                                                       threshold))
+                                                       report.fail_on))
         groups = [(g, outcomes[g]) for g in suites]
         for g, outs in groups:
             counts = _finish_suite(suites[g], outs, timestamp)
