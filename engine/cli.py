@@ -83,10 +83,9 @@ class Context:
         notes = []
         if self.waivers is not None:
             self.waivers.apply(results)
-            from .waivers import findings_across_modes
-            covered = {"audit": ["audit"], "matrix": [f"matrix {getattr(self.args, 'mode', '')}"]}.get(command, [])
-            self.waivers.classify_unused(findings_across_modes(self.engine(), skip=covered, waivers=self.waivers))
-            notes = self.waivers.notes(getattr(self.args, "warn_expiring", None))
+            from .waivers import notes_for_run
+            notes = notes_for_run(self.waivers, self.engine(), command, getattr(self.args, "mode", None),
+                                  getattr(self.args, "warn_expiring", None))
         report = Report(command, "", results, snapshot_path=self.snapshot.path,
                         snapshot_sha256=self.snapshot.doc.sha256, site=self.snapshot.site,
                         rules=self.ruleset.rules, fail_on=self.fail_on, waiver_notes=notes, **extra)

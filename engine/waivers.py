@@ -191,6 +191,19 @@ def findings_across_modes(engine, skip: Iterable[str] = (), waivers: "Waivers | 
     return run
 
 
+def notes_for_run(waivers: Waivers, engine, command: str, mode: str | None = None,
+                  warn_days: int | None = None) -> list[dict]:
+    """The waiver notes of a report, once `waivers.apply` (or `waive`) has seen this run's results.
+
+    Unused waivers are looked for in the commands and modes the run did not cover (an
+    `audit` covers audit, a `matrix` its mode, anything else, such as `check`, `plan`,
+    neither), so they are called stale only when nothing in the snapshot matches them.
+    """
+    covered = {"audit": ["audit"], "matrix": [f"matrix {mode}"]}.get(command, [])
+    waivers.classify_unused(findings_across_modes(engine, skip=covered, waivers=waivers))
+    return waivers.notes(warn_days)
+
+
 def _describe(path: tuple, data) -> str:
     if len(path) >= 2 and path[0] == "waivers" and isinstance(path[1], int):
         items = data.get("waivers") if isinstance(data, dict) else None

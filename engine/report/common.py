@@ -1,4 +1,6 @@
-"""Small pieces the text reports share: headlines, subjects, groups."""
+"""Small pieces the reports share: headlines, subjects, groups; what blocks a migration
+(`cell_findings`: error-severity failures only); `code` spans of messages; and the escaping
+each output needs against hostile text (terminal, CSV, XML, Markdown)."""
 
 from __future__ import annotations
 
