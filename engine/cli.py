@@ -341,6 +341,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("-v", "--verbose", action="store_true", help="list every case")
     p.add_argument("--no-builtin", action="store_true", help=_NO_BUILTIN_HELP)
     p.set_defaults(func=cmd_test)
+
+    from .importer.command import register as register_import  # migcheck import, migcheck collector
+    register_import(sub)
     return parser
 
 
