@@ -305,3 +305,24 @@ def test_sarif_artifact_locations(path, root, wanted):
     from migcheck.report.sarif import artifact_location
 
     assert artifact_location(path, root) == wanted
+
+
+@pytest.mark.parametrize("command", sorted(COMMANDS))
+def test_sarif_meets_github_code_scanning_limits(in_root, run_cli, command):
+    """GitHub's documented limits: 20 runs per file, 25,000 results per run, 20 tags per rule,
+    1,000 locations per result; every result names a rule of its run and has fingerprints."""
+    sarif = _sarif(run_cli, *COMMANDS[command], "--waivers", "fixtures/waivers.yaml")
+    assert len(sarif["runs"]) <= 20
+    for run in sarif["runs"]:
+        rules = {r["id"]: r for r in run["tool"]["driver"]["rules"]}
+        assert len(run["results"]) <= 25_000
+        assert all(len(r["properties"]["tags"]) <= 20 and r["helpUri"].startswith("https://") for r in rules.values())
+        for result in run["results"]:
+            assert result["ruleId"] in rules and run["tool"]["driver"]["rules"][result["ruleIndex"]]["id"] == \
+                result["ruleId"]
+            assert len(result.get("locations", [])) <= 1000 and result["message"]["text"]
+            assert re.fullmatch(r"[0-9a-f]{16}", result["partialFingerprints"]["migcheckSubject/v1"])
+            for loc in result.get("locations", []):
+                uri = loc["physicalLocation"]["artifactLocation"]["uri"]
+                assert not uri.startswith("/") and ("uriBaseId" in loc["physicalLocation"]["artifactLocation"]
+                                                    or uri.startswith("file://"))
