@@ -559,9 +559,9 @@ def test_report_onto_an_input_is_refused_before_anything_runs(tmp_path, run_cli,
     (tmp_path / "link.yaml").symlink_to(target)
     before = {p: _same_file_state(p) for p in (snap, target, tmp_path / "link.yaml")}
     for spelling in (target, tmp_path / "link.yaml", Path(os.path.relpath(target))):
-        code, out, err = run_cli("audit", snap, *extra, "--format", f"json:{spelling}")
+        code, out, err = run_cli("audit", snap, *extra, "--format", f"csv:{spelling}")
         assert code == 2 and out == "" and "Traceback" not in err
-        assert f"would overwrite `{target}`, {role} this run reads" in err
+        assert f"the report `csv:{spelling}` would overwrite `{target}`, {role} this run reads" in err
         code, _, err = run_cli("audit", snap, *extra, "--output", spelling)
         assert code == 2 and role in err
     assert {p: _same_file_state(p) for p in before} == before
