@@ -447,6 +447,15 @@ def test_bad_file_in_a_rule_pack(tmp_path, run_cli, name, make, fragment):
     assert code == 2 and fragment in err and "Traceback" not in err
 
 
+@pytest.mark.parametrize("command", ["lint", "test", "audit"])
+def test_rule_pack_path_that_is_a_symlink_loop(tmp_path, run_cli, command):
+    loop = _symlink_loop(tmp_path)
+    args = (command, loop) if command != "audit" else ("audit", MIXED, "--rules", loop)
+    code, out, err = run_cli(*args)
+    assert code == 2 and "Traceback" not in err + out
+    _located(err + out, loop, 1, 1, "error[no-pack]: not a directory of rules")
+
+
 def test_bad_files_in_rule_tests(tmp_path, run_cli):
     pack = _pack(tmp_path, "p", _rule("SITE-OK", "guest.memory_mb > 0"))
     (pack / "tests").mkdir()
