@@ -780,3 +780,61 @@ def test_parsers_never_raise_and_locate_within_the_file(parser):
         assert all(start <= p.line <= last and p.col >= 1 and p.message for p in problems)
 
     run()
+
+
+# -- capture files that are there but cannot be read (QA pass) -----------------------------
+
+
+def _replace(path: Path, kind: str) -> None:
+    """Put a directory, a link loop or a dangling link where the capture file `path` was."""
+    if path.is_dir():
+        shutil.rmtree(path)
+    else:
+        path.unlink()
+    if kind == "directory":
+        path.mkdir()
+    elif kind == "loop":
+        path.symlink_to(path.name)
+    else:
+        path.symlink_to("nowhere")
+
+
+@pytest.mark.parametrize("relative", ["ivmcl01/machinfo.txt", "ivmcl01/guests/ivm1.txt", "ivmcl01/guests/ivm1.d.txt",
+                                      "ivmcl01/dio.yaml", "ivmcl01/vswitches/vlan02.txt"])
+@pytest.mark.parametrize("kind, message", [
+    ("directory", "is a directory, not a file"),
+    ("loop", "symbolic link loop: the path's links never reach a file"),
+    ("dangling", "file not found: it is a symbolic link to `nowhere`, which does not exist"),
+])
+def test_capture_file_that_cannot_be_read_says_why(capture, relative, kind, message):
+    _replace(capture / relative, kind)
+    problems = _problems(capture)
+    assert (relative, 1, 1, message) in problems
+    assert not any("was not captured" in p[3] or "is missing" in p[3] for p in problems), problems
+
+
+@pytest.mark.parametrize("kind, message", [
+    ("loop", "cannot be read as a VSP folder: symbolic link loop: the path's links never reach a file"),
+    ("dangling", "cannot be read as a VSP folder: file not found: it is a symbolic link to `nowhere`, "
+                 "which does not exist"),
+])
+def test_vsp_folder_that_cannot_be_read_is_never_skipped_silently(capture, run_cli, kind, message):
+    _replace(capture / "ivmcl02", kind)
+    assert _problems(capture) == [("ivmcl02", 1, 1, message)]
+    code, _, err = run_cli("import", capture)
+    assert code == 2 and f"{capture}/ivmcl02:1:1: {message}" in err and "Traceback" not in err
+
+
+def test_guests_folder_that_is_a_link_loop_is_said(capture):
+    _replace(capture / "ivmcl02" / "guests", "loop")
+    problems = _problems(capture)
+    assert ("ivmcl02/guests", 1, 1, "cannot be read as a folder: symbolic link loop: the path's links never reach "
+                                    "a file") in problems
+
+
+def test_capture_folder_that_is_a_link_loop(tmp_path, run_cli):
+    loop = tmp_path / "loop"
+    loop.symlink_to("loop")
+    code, _, err = run_cli("import", loop)
+    assert code == 2
+    assert f"{loop}:1:1: cannot be read as a capture folder: symbolic link loop" in err and "Traceback" not in err

@@ -14,11 +14,12 @@ nor reported as duplicates of the runnable guest on the target.
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..document import Limits, LoadError, Problem, decode
-from ..reader import read_bytes
+from ..reader import os_problem, read_bytes
 from ._text import Source
 from .available import parse_available
 from .details import parse_details
@@ -60,7 +61,7 @@ class _Vsp:
 
     def source(self, relative: str, what: str, required: bool = True) -> Source | None:
         path = self.path / relative
-        if not path.is_file():
+        if not _present(path):
             if required:
                 self.problem(path, 1, 1, f"`{what}` was not captured for VSP `{self.name}`",
                              f"run `migcheck collector` on {self.name} again, or write the output of `{what}` "
@@ -99,6 +100,9 @@ def import_capture(root: str | Path, site: str | None = None, limits: Limits = L
     data["hosts"], data["guests"] = [], []
     estate = Estate(data)
     if not root.is_dir():
+        if os.path.lexists(root) and not root.is_file():  # a link loop or a dangling link: say which
+            estate.problems.append(_unreadable(root, "capture folder"))
+            return estate
         estate.problems.append(Problem(str(root), 1, 1, "not a folder: expected a capture folder with one folder "
                                        "per VSP", help="run `migcheck collector` on each VSP and copy the folders here"))
         return estate
@@ -107,11 +111,21 @@ def import_capture(root: str | Path, site: str | None = None, limits: Limits = L
                                        "expected the folder that holds one folder per VSP",
                                        help=f"run `migcheck import {root.parent}`"))
         return estate
-    vsps = sorted(p for p in root.iterdir() if p.is_dir() and not p.name.startswith("."))
-    for p in sorted(root.iterdir()):
-        if p.is_file() and not p.name.startswith((".", "README")):
-            estate.problems.append(Problem(str(p), 1, 1, "a file beside the VSP folders; expected only one folder "
-                                           "per VSP", help="move it elsewhere"))
+    try:
+        entries = sorted(root.iterdir())
+    except OSError as exc:
+        estate.problems.append(os_problem(str(root), exc))
+        return estate
+    vsps = [p for p in entries if p.is_dir() and not p.name.startswith(".")]
+    for p in entries:
+        if p.name.startswith(".") or p.is_dir():
+            continue
+        if p.is_file():
+            if not p.name.startswith("README"):
+                estate.problems.append(Problem(str(p), 1, 1, "a file beside the VSP folders; expected only one "
+                                               "folder per VSP", help="move it elsewhere"))
+        else:  # a dangling link, a link loop, a socket: a VSP folder that cannot be read is never skipped silently
+            estate.problems.append(_unreadable(p, "VSP folder"))
     if not vsps:
         estate.problems.append(Problem(str(root), 1, 1, "no VSP folder in the capture folder",
                                        help="run `migcheck collector` on each VSP and copy its folder here"))
@@ -143,13 +157,48 @@ def import_capture(root: str | Path, site: str | None = None, limits: Limits = L
     return estate
 
 
+def _present(path: Path) -> bool:
+    """Whether a capture file is there at all: a directory, a dangling link or a link loop in its place is
+    there (and its reading says what is wrong with it), only an absent name is "not captured"."""
+    return os.path.lexists(path)
+
+
+def _unreadable(path: Path, what: str) -> Problem:
+    """A folder entry that is neither a file nor a folder, as a located problem in words."""
+    try:
+        os.stat(path)
+    except OSError as exc:
+        problem = os_problem(str(path), exc)
+        return Problem(problem.file, 1, 1, f"cannot be read as a {what}: {problem.message}", help=problem.help)
+    return Problem(str(path), 1, 1, f"cannot be read as a {what}: neither a folder nor a file",
+                   help="remove it or replace it with the folder `migcheck collector` wrote")
+
+
+def _listing(vsp: _Vsp, folder: Path) -> list[Path]:
+    """The entries of a VSP's `guests/` or `vswitches/` folder; one that cannot be listed is a problem."""
+    if not folder.is_dir():
+        return []  # absent (each capture it should hold is reported missing) or reported by `_read_vsp`
+    try:
+        return sorted(folder.iterdir())
+    except OSError as exc:
+        vsp.estate.problems.append(os_problem(str(folder), exc))
+        return []
+
+
 def _read_vsp(vsp: _Vsp) -> tuple[dict | None, list]:
     known = set(FILES) | set(OPTIONAL) | set(FOLDERS)
-    for p in sorted(vsp.path.iterdir()):
+    try:
+        entries = sorted(vsp.path.iterdir())
+    except OSError as exc:
+        vsp.estate.problems.append(os_problem(str(vsp.path), exc))
+        return None, []
+    for p in entries:
         if p.name not in known and not p.name.startswith("."):
             vsp.problem(p, 1, 1, f"`{p.name}` is not a file of the capture layout",
                         "the layout: hpvmstatus.txt, hpvmstatus-s.txt, hpvmnet.txt, machinfo.txt, swlist.txt, "
                         "hpvminfo.txt, dio.yaml, guests/, vswitches/")
+        elif p.name in FOLDERS and not p.is_dir():
+            vsp.estate.problems.append(_unreadable(p, "folder"))
     vsp.parsed("hpvminfo.txt", "hpvminfo", parse_hpvminfo, required=False)
     rows, _ = vsp.parsed("hpvmstatus.txt", "hpvmstatus", parse_summary)
     free, _ = vsp.parsed("hpvmstatus-s.txt", "hpvmstatus -s", parse_available)
@@ -193,11 +242,10 @@ def _vswitches(vsp: _Vsp, network) -> list[str]:
         if single is not None and single.vswitches and single.vswitches[0].name != name:
             v = single.vswitches[0]
             vsp.problem(src.file, v.line, 1, f"this is `hpvmnet -S {v.name}`, expected vswitch `{name}` (the file's name)")
-    if folder.is_dir():
-        for p in sorted(folder.iterdir()):
-            if p.suffix != ".txt" or p.stem not in names:
-                vsp.problem(p, 1, 1, f"`{p.name}` is not the capture of a vswitch that `hpvmnet.txt` lists "
-                            f"({', '.join(names) or 'none'})")
+    for p in _listing(vsp, folder):
+        if p.suffix != ".txt" or p.stem not in names:
+            vsp.problem(p, 1, 1, f"`{p.name}` is not the capture of a vswitch that `hpvmnet.txt` lists "
+                        f"({', '.join(names) or 'none'})")
     return names
 
 
@@ -212,7 +260,7 @@ def _guests(vsp: _Vsp, rows, vswitches) -> list[tuple[dict, Problem]]:
         details = _detail(vsp, row, f"guests/{row.name}.txt")
         devices, _ = vsp.parsed(f"guests/{row.name}.d.txt", f"hpvmstatus -P {row.name} -d", parse_devices,
                                 required=False)
-        if devices is None and not (vsp.path / "guests" / f"{row.name}.d.txt").is_file():
+        if devices is None and not _present(vsp.path / "guests" / f"{row.name}.d.txt"):
             vsp.problem(summary, row.line, 1, f"guest `{row.name}` is listed here but `hpvmstatus -P {row.name} -d` "
                         f"was not captured (guests/{row.name}.d.txt): its storage and networks are unknown",
                         f"capture it: `hpvmstatus -P {row.name} -d > guests/{row.name}.d.txt`")
@@ -229,11 +277,10 @@ def _guests(vsp: _Vsp, rows, vswitches) -> list[tuple[dict, Problem]]:
                 _compare_devices(vsp, row.name, details, devices)
         out.append((guest, where))
     folder = vsp.path / "guests"
-    if folder.is_dir():
-        for p in sorted(folder.iterdir()):
-            stem = p.name[:-len(".d.txt")] if p.name.endswith(".d.txt") else p.name[:-4] if p.name.endswith(".txt") else None
-            if stem not in names:
-                vsp.problem(p, 1, 1, f"`{p.name}` is the capture of no guest that `hpvmstatus.txt` lists")
+    for p in _listing(vsp, folder):
+        stem = p.name[:-len(".d.txt")] if p.name.endswith(".d.txt") else p.name[:-4] if p.name.endswith(".txt") else None
+        if stem not in names:
+            vsp.problem(p, 1, 1, f"`{p.name}` is the capture of no guest that `hpvmstatus.txt` lists")
     return out
 
 
@@ -241,7 +288,7 @@ def _detail(vsp: _Vsp, row, relative: str):
     details, src = vsp.parsed(relative, f"hpvmstatus -P {row.name}", parse_details, required=False)
     summary = vsp.path / "hpvmstatus.txt"
     if details is None:
-        if (vsp.path / relative).is_file():
+        if _present(vsp.path / relative):
             return None  # there, but refused (its problem says why)
         vsp.problem(summary, row.line, 1, f"guest `{row.name}` is listed here but `hpvmstatus -P {row.name}` was not "
                     f"captured ({relative})", f"capture it: `hpvmstatus -P {row.name} > {relative}`")
@@ -277,7 +324,7 @@ def _compare_devices(vsp: _Vsp, name: str, details, devices) -> None:
 
 def _dio(vsp: _Vsp, rows) -> list[dict]:
     path = vsp.path / "dio.yaml"
-    if not path.is_file():
+    if not _present(path):
         vsp.problem(path, 1, 1, f"the DIO supplement of VSP `{vsp.name}` is missing",
                     "write `dio_functions: []` to dio.yaml when the VSP has no DIO functions")
         return []
