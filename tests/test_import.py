@@ -838,3 +838,43 @@ def test_capture_folder_that_is_a_link_loop(tmp_path, run_cli):
     code, _, err = run_cli("import", loop)
     assert code == 2
     assert f"{loop}:1:1: cannot be read as a capture folder: symbolic link loop" in err and "Traceback" not in err
+
+
+def _unexpand(line: str) -> str:
+    """`unexpand -a`: runs of spaces that reach an 8-column tab stop become tabs."""
+    out, col, spaces = [], 0, 0
+    for ch in line:
+        if ch == " ":
+            spaces += 1
+            col += 1
+            if col % 8 == 0:
+                out.append("\t" if spaces > 1 else " ")
+                spaces = 0
+            continue
+        out.append(" " * spaces + ch)
+        spaces = 0
+        col += 1
+    out.append(" " * spaces)
+    return "".join(out)
+
+
+@pytest.mark.parametrize("how", ["crlf", "trailing blanks", "tabs", "blank lines at the end"])
+def test_line_ends_tabs_and_blanks_read_as_the_pristine_capture(capture, how):
+    """A capture copied through Windows, an editor or a mailer gives the same snapshot, with no problem."""
+    want = import_capture(CAPTURE).snapshot
+    for path in sorted(capture.rglob("*.txt")):
+        lines = path.read_text().splitlines()
+        if how == "crlf":
+            text = "".join(line + "\r\n" for line in lines)
+        elif how == "trailing blanks":
+            text = "".join(line + " \t  \n" for line in lines)
+        elif how == "tabs":
+            text = "".join(_unexpand(line) + "\n" for line in lines)
+        else:
+            text = "".join(line + "\n" for line in lines) + "\n  \n"
+        path.write_text(text, newline="")
+    if how == "tabs":
+        assert "\t" in (capture / "ivmcl02" / "hpvmstatus.txt").read_text()
+    estate = import_capture(capture)
+    assert estate.problems == []
+    assert estate.snapshot == json.loads(json.dumps(want).replace(str(CAPTURE), str(capture)))

@@ -19,6 +19,13 @@ from ..document import Problem
 _NBSP = "\u00a0"
 
 
+def _clean(text: str) -> str:
+    """No-break spaces as spaces, and tabs expanded to the 8-column stops a terminal shows: a capture
+    that passed through a tool compressing spaces to tabs (`unexpand`, some mailers and editors) keeps the
+    column alignment the `====` rulers give (a problem's column counts a tab as the spaces it stands for)."""
+    return text.replace(_NBSP, " ").expandtabs(8)
+
+
 @dataclass
 class Source:
     """A capture file's text as numbered lines (`start` is the number of the first line)."""
@@ -31,11 +38,11 @@ class Source:
     def read(cls, path: str | Path) -> "Source":
         raw = Path(path).read_bytes()
         text = raw.decode("utf-8", errors="replace")
-        return cls(str(path), text.replace(_NBSP, " ").splitlines())
+        return cls(str(path), _clean(text).splitlines())
 
     @classmethod
     def of(cls, file: str, text: str, start: int = 1) -> "Source":
-        return cls(file, text.replace(_NBSP, " ").splitlines(), start)
+        return cls(file, _clean(text).splitlines(), start)
 
     def numbered(self):
         for i, text in enumerate(self.lines):
