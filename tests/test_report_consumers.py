@@ -258,6 +258,9 @@ CASES = [
      and "&lt;script&gt;alert(1)&lt;/script&gt;" in out),
     ('x" onmouseover="alert(1)', "html", lambda out, name: 'x" onmouseover' not in out),
     ("`rm -rf /`", "html", lambda out, name: "<code>rm -rf /</code>" not in out.split("<h2>Findings</h2>")[0]),
+    # C0/C1 controls are HTML parse errors (`&#x80;` would even read as `€`); bidi overrides reorder what is read
+    ("web\x80\x01\u202eexe.01", "html", lambda out, name: not any(c in out for c in "\x80\x01\u202e")
+     and "web\\x80\\x01\\u202eexe.01" in out),
 ]
 
 

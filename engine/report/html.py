@@ -18,7 +18,7 @@ from collections.abc import Iterator
 from html import escape
 
 from .common import (GRID_LIMIT, ROWS_PER_RULE, by_severity_and_rule, code_spans, findings, grid, headline,
-                     per_guest, subject_text)
+                     per_guest, subject_text, terminal_safe)
 
 _CSS = """
 :root { --ink: #1d2330; --muted: #5b6475; --line: #d9dde5; --bad: #b3261e; --bad-bg: #fbe9e7;
@@ -123,7 +123,10 @@ _SEV_RANK = {"error": "1", "warning": "2", "info": "3"}
 
 
 def _e(text) -> str:
-    return escape(str(text), quote=True)
+    """Text for HTML: markup escaped, and control characters (HTML parse errors; a C1 character's
+    reference `&#x80;` even turns into another character) and bidirectional overrides shown as
+    escapes (`\\x80`), as the terminal table shows them."""
+    return escape(terminal_safe(text), quote=True)
 
 
 def _rich(text) -> str:
