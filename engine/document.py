@@ -83,12 +83,24 @@ class Problem:
                 "path": self.path, "help": self.help}
 
     def render(self) -> str:
-        text = f"{self.file}:{self.line}:{self.col}: {self.message}"
+        """`file:line:col: message (at path)` and its help line, for a terminal: control characters and
+        bidirectional overrides that came from the input (an ESC sequence in a guest name would clear the
+        screen or set the title) are shown as escapes (`\\x1b`)."""
+        text = f"{_visible(self.file)}:{self.line}:{self.col}: {_visible(self.message)}"
         if self.path:
-            text += f" (at {self.path})"
+            text += f" (at {_visible(self.path)})"
         if self.help:
-            text += f"\n  help: {self.help}"
+            text += f"\n  help: {_visible(self.help)}"
         return text
+
+
+# C0 and C1 controls, DEL, and the bidirectional marks and overrides ("Trojan Source")
+_CONTROL = re.compile("[\x00-\x1f\x7f-\x9f\u200e\u200f\u202a-\u202e\u2066-\u2069]")
+
+
+def _visible(text: str) -> str:
+    return _CONTROL.sub(lambda m: f"\\x{ord(m.group()):02x}" if ord(m.group()) < 0x100
+                        else f"\\u{ord(m.group()):04x}", str(text))
 
 
 class LoadError(Exception):

@@ -94,7 +94,8 @@ def _translate(doc: Document, error, describe: Describe, root: dict) -> list[Pro
             hint = f'quote it: "{instance}" (YAML reads unquoted {instance} as a number)'
         elif wanted == "boolean" and isinstance(instance, str):
             hint = "write true or false (YAML 1.2: on/off/yes/no are words, not booleans)"
-        return [doc.problem(path, f"{subject}: `{field}` must be {_article(wanted)}, not {_kind(instance)} {shown}",
+        return [doc.problem(path, f"{subject}: `{field}` must be {_article(wanted)}, not "
+                            + " ".join(filter(None, [_kind(instance), shown])),
                             hint)]
     if validator == "minimum":
         return [doc.problem(path, f"{subject}: `{field}` must be at least {error.validator_value}, not {shown}")]
@@ -119,6 +120,8 @@ def _field_name(path: tuple) -> str:
 
 def _show(value: Any) -> str:
     if isinstance(value, str):
+        if len(value) > 80:  # a misplaced blob is named by its start and length, not echoed whole
+            return f"`{value[:60]}...` ({len(value):,} characters)"
         return f"`{value}`"
     if value is None:
         return "`null`"
