@@ -235,8 +235,27 @@ def cmd_test(args) -> int:
 def cmd_explain(args) -> int:
     from .explain import explain
     ctx = Context(args)
+    if args.plan or args.step is not None:  # a migration inside a plan: the estate as that step finds it
+        from .wave import explain_step
+        ctx.snapshot, args.mode, args.stop = explain_step(ctx, args)
     sys.stdout.write(explain(ctx, args.rule, args.subject, args.mode))
     return EXIT_OK
+
+
+def cmd_plan(args) -> int:
+    from .wave import plan_report
+    ctx = Context(args)
+    return _finish(plan_report(ctx, args), args, ctx)
+
+
+def cmd_place(args) -> int:
+    from .wave import place_report
+    ctx = Context(args)
+    report, code = place_report(ctx, args)
+    if code is not None:
+        return code
+    code = _finish(report, args, ctx)
+    return 1 if code == EXIT_OK and report.placement["unplaced"] else code  # a guest that fits nowhere fails the run
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -303,7 +322,12 @@ def build_parser() -> argparse.ArgumentParser:
     migration_args(p, None, "the migration's mode (default offline; guest rules: absent, as in audit)")
     rules_args(p)
     p.add_argument("--fail-on", default=None, help=argparse.SUPPRESS)
+    p.add_argument("--plan", metavar="PLAN", help="explain a migration of this plan, against the estate as it will be")
+    p.add_argument("--step", type=int, metavar="N", help="with --plan: the migration's step (from 1)")
     p.set_defaults(func=cmd_explain)
+
+    from .wave import add_commands
+    add_commands(sub, snapshot_arg, report_args, cmd_plan, cmd_place)
 
     p = sub.add_parser("rules", help="the catalogue of loaded rules")
     rules_args(p)

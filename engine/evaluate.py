@@ -86,7 +86,7 @@ class Engine:
         self.snapshot = snapshot
         self.stop = stop
         self.scope = snapshot.as_scope()
-        self.by_subject: dict[str, list[CompiledRule]] = {s: [] for s in ("host", "guest", "migration", "snapshot")}
+        self.by_subject: dict[str, list[CompiledRule]] = {s: [] for s in ("host", "guest", "migration", "snapshot", "stage")}
         for rule in rules.rules:
             self.by_subject[rule.subject].append(rule)
 

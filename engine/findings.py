@@ -14,6 +14,7 @@ SEVERITY_RANK = {"info": 1, "warning": 2, "error": 3}
 FAIL_ON = {"info": 1, "warning": 2, "error": 3, "never": 99}
 STATUSES = ("fail", "error", "pass", "notapplicable")
 SUBJECT_KEYS = ("host", "guest", "source", "target", "mode")
+PLAN_KEYS = ("stage", "step")  # results of `plan` also name the stage and the step (absent elsewhere)
 
 
 @dataclass(slots=True)
@@ -33,13 +34,15 @@ class Result:
     tags: tuple = field(default_factory=tuple)
 
     def sort_key(self) -> tuple:
-        return (tuple(self.subject.get(k) or "" for k in ("guest", "host", "source", "target", "mode")),
+        return (tuple(self.subject.get(k) or 0 for k in PLAN_KEYS),
+                tuple(self.subject.get(k) or "" for k in ("guest", "host", "source", "target", "mode")),
                 self.rule, self.item)
 
     @property
     def fingerprint(self) -> str:
         """Stable identity across runs: rule id, subject and binding; never a line number."""
-        key = "\0".join([self.rule, *(f"{k}={self.subject.get(k, '')}" for k in SUBJECT_KEYS), self.item])
+        key = "\0".join([self.rule, *(f"{k}={self.subject.get(k, '')}" for k in SUBJECT_KEYS), self.item,
+                         *(f"{k}={self.subject[k]}" for k in PLAN_KEYS if k in self.subject)])
         return hashlib.sha256(key.encode()).hexdigest()[:16]
 
     @property
@@ -49,7 +52,7 @@ class Result:
 
     def to_json(self) -> dict:
         out = {"rule": self.rule, "severity": self.severity, "status": self.status,
-               "subject": {k: self.subject[k] for k in SUBJECT_KEYS if self.subject.get(k) is not None},
+               "subject": {k: self.subject[k] for k in SUBJECT_KEYS + PLAN_KEYS if self.subject.get(k) is not None},
                "message": self.message, "fix": self.fix, "cite": self.cite, "waiver": self.waiver}
         if self.item:
             out["item"] = self.item

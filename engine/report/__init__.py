@@ -31,6 +31,8 @@ class Report:
     fail_on: str = "error"
     waiver_notes: list[dict] = field(default_factory=list)  # expired, stale, expiring waivers
     baseline: dict | None = None  # new / unchanged / resolved against an earlier report
+    plan: dict | None = None  # plan and place: the plan's stages and migrations with their verdicts
+    placement: dict | None = None  # place: solver status, objective, guests that fit nowhere
 
     def __post_init__(self):
         self.results = sort_results(self.results)
@@ -59,6 +61,10 @@ class Report:
         out["summary"] = self.summary
         if self.cells is not None:
             out["cells"] = [c.to_json() for c in self.cells]
+        if self.plan is not None:
+            out["plan"] = self.plan
+        if self.placement is not None:
+            out["placement"] = self.placement
         if self.waiver_notes:
             out["waivers"] = self.waiver_notes
         if self.baseline is not None:

@@ -12,7 +12,8 @@ COLUMNS = ["rule", "severity", "status", "waived", "guest", "host", "source", "t
 def render_csv(report) -> str:
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
-    writer.writerow(COLUMNS)
+    plan = report.plan is not None  # plan and place add the stage and step of each result
+    writer.writerow(COLUMNS + (["stage", "step"] if plan else []))
     for r in report.results:
         s = r.subject
         w = r.waiver or {}
@@ -20,5 +21,5 @@ def render_csv(report) -> str:
         writer.writerow([r.rule, r.severity, r.status, "yes" if r.waiver else "no", s.get("guest", ""),
                          s.get("host", ""), s.get("source", ""), s.get("target", ""), s.get("mode", ""), r.item,
                          r.message, r.fix, r.cite, loc[0], loc[1], r.fingerprint, w.get("owner", ""),
-                         w.get("expires", "")])
+                         w.get("expires", "")] + ([s.get("stage", ""), s.get("step", "")] if plan else []))
     return out.getvalue()

@@ -116,6 +116,20 @@ def _grid(report) -> list[str]:
     return out
 
 
+def _plan(report) -> list[str]:
+    from .plan_section import MIGRATION_COLUMNS, STAGE_COLUMNS, migration_rows, placement_lines, stage_rows
+    out = [f'<p class="muted">{_e(line)}</p>' for line in placement_lines(report)]
+    for title, columns, rows, verdict_at in (("Migrations", MIGRATION_COLUMNS, migration_rows(report), 6),
+                                             ("Stages", STAGE_COLUMNS, stage_rows(report), 2)):
+        out += [f"<h2>{title}</h2>", "<table><thead><tr>" + "".join(f"<th>{_e(c)}</th>" for c in columns)
+                + "</tr></thead><tbody>"]
+        for row in rows:
+            out.append("<tr>" + "".join(f'<td class="c-{_e(v)}">{_e(v)}</td>' if i == verdict_at else f"<td>{_e(v)}</td>"
+                                        for i, v in enumerate(row)) + "</tr>")
+        out.append("</tbody></table>")
+    return out
+
+
 def _findings(report) -> list[str]:
     problems = findings(report)
     if not problems:
@@ -160,6 +174,8 @@ def render_html(report) -> str:
     out += _summary(report)
     if report.cells is not None:
         out += _grid(report)
+    if report.plan is not None:
+        out += _plan(report)
     out += _findings(report)
     if report.waiver_notes:
         out += ["<h2>Waivers</h2>", "<ul>"]

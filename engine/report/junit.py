@@ -66,6 +66,25 @@ def render_junit(report) -> str:
         for key, value in counts.items():
             suite.set(key, str(value))
             totals[key] += value
+    if report.plan is not None:
+        for suite_name, items in (("plan migrations", report.plan["migrations"]), ("plan stages", report.plan["stages"])):
+            suite = ET.SubElement(root, "testsuite", name=suite_name)
+            counts = {"tests": 0, "failures": 0, "errors": 0, "skipped": 0}
+            for item in items:
+                counts["tests"] += 1
+                name = (f"step {item['step']}: {item['guest']}: {item['source']} -> {item['target']} ({item['mode']})"
+                        if "step" in item and "guest" in item else f"stage {item['stage']}")
+                case = ET.SubElement(suite, "testcase", classname="migcheck.plan", name=name)
+                why = ", ".join(item["failing"]) or "an earlier migration of the guest was blocked"
+                if item["verdict"] == "blocked":
+                    counts["failures"] += 1
+                    ET.SubElement(case, "failure", message="blocked by " + why, type="blocked")
+                elif item["verdict"] == "unknown":
+                    counts["errors"] += 1
+                    ET.SubElement(case, "error", message="not known: " + why)
+            for key, value in counts.items():
+                suite.set(key, str(value))
+                totals[key] += value
     for key, value in totals.items():
         root.set(key, str(value))
     ET.indent(root)

@@ -67,7 +67,9 @@ def render_sarif(report) -> str:
                              {"level": "warning" if n["status"] != "expiring" else "note",
                               "message": {"text": n["message"]}} for n in report.waiver_notes]}],
         "results": results,
-        "properties": {"command": report.command, "verdict": report.verdict, "manifest": report.manifest},
+        "properties": {"command": report.command, "verdict": report.verdict, "manifest": report.manifest,
+                       **({"plan": report.plan} if report.plan is not None else {}),
+                       **({"placement": report.placement} if report.placement is not None else {})},
     }
     sarif = {"$schema": "https://json.schemastore.org/sarif-2.1.0.json", "version": "2.1.0", "runs": [run]}
     return json.dumps(sarif, indent=2, ensure_ascii=False) + "\n"
