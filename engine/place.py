@@ -18,7 +18,8 @@ The model:
   sharing those is allowed: the effects prefer them, and DIO-IN-USE warns);
 - objective, in order (three solves, each fixing the one before): place every guest; the
   fewest warnings (failing rules of severity warning or info, such as STORAGE-LOCAL or
-  DIO-CROSS-TYPE); the most free memory left on the fullest target that receives a guest.
+  DIO-CROSS-TYPE); balanced free memory: the smallest largest share of a target's free
+  memory that the wave takes.
 
 Capacity is counted without what departing guests free, so any order of the migrations
 of a target fits. The plan puts the guests that take no memory first; offline, it is one
@@ -54,6 +55,7 @@ class Proposal:
     selected: int
     candidates: int
     warnings: int
+    max_share: int  # per mille of a target's free memory the wave takes, at most
     min_free_mb: int
     unplaced: list[dict] = field(default_factory=list)
 
@@ -70,7 +72,7 @@ class Proposal:
         placed = sum(len(s) for s in self.stages)
         return {"status": self.status, "seconds": round(self.seconds, 3), "selected": self.selected,
                 "placed": placed, "candidates": self.candidates, "warnings": self.warnings,
-                "min_free_mb": self.min_free_mb, "unplaced": self.unplaced}
+                "max_share_permille": self.max_share, "min_free_mb": self.min_free_mb, "unplaced": self.unplaced}
 
 
 def select_guests(snapshot: Snapshot, vacate: str | None, pattern: str | None) -> list[dict]:
@@ -134,25 +136,19 @@ def propose(ruleset: RuleSet, snapshot: Snapshot, *, vacate: str | None = None, 
 
     placed = sum(x.values())
     warnings = sum(w * x[p] for p, w in ready.items())
-    big = max([t["memory_mb"]["free"] for t in hosts] + [1])
-    fullest = model.new_int_var(-big, big, "min_free")
+    # balance: the largest share (per mille) of a target's free memory that the wave takes
+    share = model.new_int_var(0, 1000, "max_share")
     for tn, terms in load.items():
-        if not any(tn == t for (_, t) in x):
-            continue
-        used = model.new_bool_var(f"used[{tn}]")
-        mine = [v for (_, t), v in x.items() if t == tn]
-        for v in mine:
-            model.add_implication(v, used)
-        model.add(used <= sum(mine))
         free = by_host[tn]["memory_mb"]["free"]
-        model.add(fullest <= free - sum(a * v for a, v in terms) + 2 * big * (1 - used))
+        if terms and free > 0:
+            model.add(share * free >= 1000 * sum(a * v for a, v in terms))
 
     statuses, best = [], {}
     solver = cp_model.CpSolver()
     solver.parameters.num_workers = 1  # one worker with a fixed seed: the same proposal every run
     solver.parameters.random_seed = 0
     deadline = started + time_limit
-    for objective, sense in ((placed, "max"), (warnings, "min"), (fullest, "max")):
+    for objective, sense in ((placed, "max"), (warnings, "min"), (share, "min")):
         if not x:
             break
         solver.parameters.max_time_in_seconds = max(0.05, (deadline - time.perf_counter()) / (3 - len(statuses)))
@@ -188,9 +184,11 @@ def propose(ruleset: RuleSet, snapshot: Snapshot, *, vacate: str | None = None, 
             rules = blocking.get(g["name"], {})
             unplaced.append({"guest": g["name"], "blocking": {r: sorted(ts) for r, ts in sorted(rules.items())},
                              "why": "no candidate target" if not hosts else "blocked on every candidate target"})
+    loads = _loads(chosen_pairs, by_guest, by_host)
     return Proposal(name, stages, check, status, time.perf_counter() - started, len(chosen), len(ready),
                     sum(ready[p] for p in chosen_pairs),
-                    _min_free(chosen_pairs, by_guest, by_host), unplaced)
+                    max((-(-1000 * u // by_host[t]["memory_mb"]["free"]) for t, u in loads.items() if u), default=0),
+                    min((by_host[t]["memory_mb"]["free"] - u for t, u in loads.items()), default=0), unplaced)
 
 
 def _order(guests: list[dict], hosts: list[dict]):
@@ -257,14 +255,12 @@ def _overall(statuses: list[int]) -> str:
     return "optimal" if all(s == cp_model.OPTIMAL for s in statuses) else "feasible"
 
 
-def _min_free(pairs, by_guest, by_host) -> int:
+def _loads(pairs, by_guest, by_host) -> dict[str, int]:
+    """Memory the wave takes on each target it uses."""
     used: dict[str, int] = {}
     for gn, tn in pairs:
-        if holds_memory(by_guest[gn]):
-            used[tn] = used.get(tn, 0) + memory_need_mb(by_guest[gn], by_host[tn])
-        else:
-            used.setdefault(tn, 0)
-    return min((by_host[t]["memory_mb"]["free"] - u for t, u in used.items()), default=0)
+        used[tn] = used.get(tn, 0) + (memory_need_mb(by_guest[gn], by_host[tn]) if holds_memory(by_guest[gn]) else 0)
+    return used
 
 
 def _yaml(data: dict) -> str:
