@@ -38,7 +38,8 @@ from ortools.sat.python import cp_model
 from .effects import holds_memory, memory_need_mb
 from .evaluate import Engine
 from .packs import RuleSet
-from .plan import PlanOutcome, plan_document, plan_from_text, run_plan
+from .document import Document
+from .plan import Plan, PlanOutcome, plan_document, plan_from_text, run_plan
 from .snapshot import Snapshot
 
 _STATUS = {cp_model.OPTIMAL: "optimal", cp_model.FEASIBLE: "feasible", cp_model.INFEASIBLE: "infeasible",
@@ -168,7 +169,11 @@ def propose(ruleset: RuleSet, snapshot: Snapshot, *, vacate: str | None = None, 
 
     stages = _stages(chosen_pairs, by_guest, mode)
     name = name or (f"vacate {vacate}" if vacate else f"move {guests}")
-    plan = plan_from_text(_yaml(plan_document(name, stages)), snapshot, "<proposed plan>")
+    if stages:
+        plan = plan_from_text(_yaml(plan_document(name, stages)), snapshot, "<proposed plan>")
+    else:  # nothing placed: the empty plan (a plan file needs a stage, so it is not read back)
+        data = plan_document(name, [])
+        plan = Plan(Document("<proposed plan>", _yaml(data), data), name, [], [])
     check = run_plan(ruleset, snapshot, plan, waive=waive)
     placed_names = {g for g, _ in chosen_pairs}
     unplaced = []

@@ -89,6 +89,13 @@ def plan_from_text(text: str, snapshot: Snapshot, name: str = "<plan>") -> Plan:
     return _from_document(parse_text(text, name), snapshot)
 
 
+def plan_from_data(data: dict, snapshot: Snapshot, name: str = "<plan>") -> Plan:
+    """A plan from already-parsed data (rule tests, generated plans); still checked."""
+    import json
+
+    return _from_document(Document(name, json.dumps(data, indent=1), data), snapshot)
+
+
 def _from_document(doc: Document, snapshot: Snapshot) -> Plan:
     if not isinstance(doc.data, dict):
         raise LoadError([doc.problem((), "a plan must be a mapping with `plan` and `stages`",

@@ -93,7 +93,7 @@ def explain_step(ctx, args):
         raise LoadError([Problem(args.plan, *plan.locate(migration.path)[1:],
                                  f"step {args.step} moves `{migration.guest}` to `{migration.to}`, not "
                                  f"`{args.subject[0]}` to `{args.subject[1]}`",
-                                 f"explain RULE {migration.guest} {migration.to} --plan {args.plan} --step {args.step}")])
+                                 help=f"explain RULE {migration.guest} {migration.to} --plan {args.plan} --step {args.step}")])
     return estate.snapshot, args.mode or migration.mode, migration.stop
 
 
