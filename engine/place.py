@@ -59,6 +59,7 @@ class Proposal:
     max_share: int  # per mille of a target's free memory the wave takes, at most
     min_free_mb: int
     unplaced: list[dict] = field(default_factory=list)
+    phases: list = field(default_factory=list)  # (objective sense, status, seconds) of each solve
 
     def plan_data(self) -> dict:
         return plan_document(self.name, self.stages)
@@ -122,10 +123,11 @@ def propose(ruleset: RuleSet, snapshot: Snapshot, *, vacate: str | None = None, 
     by_host = {h["name"]: h for h in hosts}
     model = cp_model.CpModel()
     x = {pair: model.new_bool_var(f"x[{pair[0]},{pair[1]}]") for pair in sorted(ready, key=_order(chosen, hosts))}
-    for g in chosen:
-        vars_ = [v for (gn, _), v in x.items() if gn == g["name"]]
-        if vars_:
-            model.add_at_most_one(vars_)
+    per_guest: dict[str, list] = {}
+    for (gn, _), v in x.items():
+        per_guest.setdefault(gn, []).append(v)
+    for vars_ in per_guest.values():
+        model.add_at_most_one(vars_)
     load: dict[str, list] = {t["name"]: [] for t in hosts}
     for (gn, tn), v in x.items():
         if holds_memory(by_guest[gn]):
@@ -144,7 +146,7 @@ def propose(ruleset: RuleSet, snapshot: Snapshot, *, vacate: str | None = None, 
         if terms and free > 0:
             model.add(share * free >= 1000 * sum(a * v for a, v in terms))
 
-    statuses, best = [], {}
+    statuses, best, phases = [], {}, []
     solver = cp_model.CpSolver()
     solver.parameters.num_workers = 1  # one worker with a fixed seed: the same proposal every run
     solver.parameters.random_seed = 0
@@ -156,6 +158,7 @@ def propose(ruleset: RuleSet, snapshot: Snapshot, *, vacate: str | None = None, 
         model.maximize(objective) if sense == "max" else model.minimize(objective)
         status = solver.solve(model)
         statuses.append(status)
+        phases.append((sense, _STATUS.get(status, "unknown"), round(solver.wall_time, 2)))
         if status not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
             break
         best = {p: solver.value(v) for p, v in x.items()}
@@ -193,7 +196,8 @@ def propose(ruleset: RuleSet, snapshot: Snapshot, *, vacate: str | None = None, 
     return Proposal(name, stages, check, status, time.perf_counter() - started, len(chosen), len(ready),
                     sum(ready[p] for p in chosen_pairs),
                     max((-(-1000 * u // by_host[t]["memory_mb"]["free"]) for t, u in loads.items() if u), default=0),
-                    min((by_host[t]["memory_mb"]["free"] - u for t, u in loads.items()), default=0), unplaced)
+                    min((by_host[t]["memory_mb"]["free"] - u for t, u in loads.items()), default=0), unplaced,
+                    phases)
 
 
 def _order(guests: list[dict], hosts: list[dict]):
