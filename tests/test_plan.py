@@ -472,3 +472,23 @@ def test_place_dio_capacity(rules, mixed):
     assert [m["guest"] for s in proposal.stages for m in s] == ["apptest03"]
     assert proposal.check.verdict == "ready"
     assert [u["guest"] for u in proposal.unplaced] == ["dbprod01"]
+
+
+def test_readme_wave_session_is_what_migcheck_prints(run_cli, monkeypatch, tmp_path):
+    """README.md's wave session (blocked together, proposed, checked, the estate after) is real output."""
+    import re
+
+    from .conftest import ROOT
+
+    text = (ROOT / "README.md").read_text().split("## A wave:", 1)[1].split("\n## ", 1)[0]
+    sessions = re.findall(r"\$ migcheck ([^\n]+)\n(.*?)\n\[exit (\d)\]", text, re.S)
+    assert [s[0].split()[0] for s in sessions] == ["plan", "place", "plan", "check"]
+    (tmp_path / "fixtures").symlink_to(FIXTURES)
+    monkeypatch.chdir(tmp_path)  # the session writes wave.yaml and after.yaml
+    for command, shown, code in sessions:
+        got_code, out, _ = run_cli(*command.split())
+        if shown.endswith("\n..."):  # the session shows the first lines only
+            shown = shown[:-4]
+            out = "\n".join(out.splitlines()[:len(shown.splitlines())])
+        assert out.rstrip() == shown
+        assert got_code == int(code)

@@ -50,7 +50,7 @@ def placement_lines(report) -> list[str]:
     p = report.placement
     if not p:
         return []
-    out = [f"solver: {p['status']} in {p['seconds']:.2f} s ({p['candidates']} ready (guest, target) pairs of "
+    out = [f"solver: {p['status']} ({p['candidates']} ready (guest, target) pairs of "
            f"{p['selected']} selected guests); objective: every guest placed, then fewest warnings "
            f"({p['warnings']}), then balanced memory (the wave takes at most {p['max_share_permille'] / 10:g}% of a "
            f"target's free memory; {p['min_free_mb']} MB left on the fullest target it uses)"]
