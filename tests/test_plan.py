@@ -173,12 +173,12 @@ def test_free_functions_before_busy_ones_and_like_for_like_first(mixed):
 def test_dio_label_exhausted(rules, mixed):
     assert alone(rules, mixed, "apptest03", "vsp-e2") == "ready"
     assert alone(rules, mixed, "dbprod01", "vsp-e2", stop=True) == "ready"
-    outcome = run_plan(rules, mixed, load_plan(str(FIXTURES / "wave-dio.yaml"), mixed))
+    outcome = run_plan(rules, mixed, load_plan(str(FIXTURES / "plan-dio.yaml"), mixed))
     assert verdicts(outcome) == ["ready", "ready"]
     assert outcome.verdict == "blocked" and outcome.stages[0].failing == ["PLAN-DIO-SHARED"]
     [r] = [r for r in outcome.results if r.rule == "PLAN-DIO-SHARED" and r.status == "fail"]
     assert r.item == "dbprod01" and "already gave to apptest03" in r.message
-    fixed = run_plan(rules, mixed, load_plan(str(FIXTURES / "wave-dio-fixed.yaml"), mixed))
+    fixed = run_plan(rules, mixed, load_plan(str(FIXTURES / "plan-dio-fixed.yaml"), mixed))
     assert fixed.verdict == "ready" and verdicts(fixed) == ["ready", "ready"]
 
 
@@ -224,13 +224,13 @@ def test_memory_used_up_by_the_first_arrival(rules, rolling):
 def test_online_concurrency_restaged(rules, rolling):
     for guest in ("web11", "web12"):
         assert alone(rules, rolling, guest, "vsp-r3", "online") == "ready"
-    wave = run_plan(rules, rolling, load_plan(str(FIXTURES / "wave-rolling.yaml"), rolling))
+    wave = run_plan(rules, rolling, load_plan(str(FIXTURES / "plan-rolling.yaml"), rolling))
     assert wave.verdict == "blocked"
     assert [s.failing for s in wave.stages] == [["PLAN-ONLINE-ONE-AT-A-TIME"], ["PLAN-ONLINE-ONE-AT-A-TIME"]]
     assert verdicts(wave)[2:] == ["ready", "ready"]  # each web server alone is fine: only the stage is not
     items = sorted(r.item for r in wave.results if r.rule == "PLAN-ONLINE-ONE-AT-A-TIME" and r.status == "fail")
     assert items == ["vsp-r1", "vsp-r1", "vsp-r2", "vsp-r3"]
-    fixed = run_plan(rules, rolling, load_plan(str(FIXTURES / "wave-rolling-fixed.yaml"), rolling))
+    fixed = run_plan(rules, rolling, load_plan(str(FIXTURES / "plan-rolling-fixed.yaml"), rolling))
     assert fixed.verdict == "ready" and [s.verdict for s in fixed.stages] == ["ready"] * 5
 
 
@@ -295,7 +295,7 @@ def test_a_site_stage_rule(tmp_path, rolling):
 
 # -- the command ------------------------------------------------------------------------------
 def test_plan_command_json(run_cli):
-    code, out, _ = run_cli("plan", MIXED, FIXTURES / "wave-dio.yaml", "--format", "json")
+    code, out, _ = run_cli("plan", MIXED, FIXTURES / "plan-dio.yaml", "--format", "json")
     data = json.loads(out)
     assert code == 1 and data["command"] == "plan" and data["verdict"] == "blocked"
     plan = data["plan"]
@@ -311,7 +311,7 @@ def test_plan_command_json(run_cli):
 
 @pytest.mark.parametrize("fmt", ["table", "csv", "markdown", "html", "sarif", "junit"])
 def test_plan_command_every_format(run_cli, fmt):
-    code, out, _ = run_cli("plan", ROLLING, FIXTURES / "wave-rolling.yaml", "--format", fmt)
+    code, out, _ = run_cli("plan", ROLLING, FIXTURES / "plan-rolling.yaml", "--format", fmt)
     assert code == 1
     assert "PLAN-ONLINE-ONE-AT-A-TIME" in out and "app02" in out
     if fmt == "csv":
@@ -330,7 +330,7 @@ def test_plan_command_every_format(run_cli, fmt):
 
 def test_emit_snapshot_then_a_second_plan_from_it(run_cli, tmp_path):
     after = tmp_path / "after.yaml"
-    code, _, _ = run_cli("plan", ROLLING, FIXTURES / "wave-rolling-fixed.yaml", "--emit-snapshot", after)
+    code, _, _ = run_cli("plan", ROLLING, FIXTURES / "plan-rolling-fixed.yaml", "--emit-snapshot", after)
     assert code == 0
     code, _, err = run_cli("validate", after)
     assert code == 0, err
@@ -345,12 +345,12 @@ def test_emit_snapshot_then_a_second_plan_from_it(run_cli, tmp_path):
     code, out, _ = run_cli("plan", after, back)
     assert code == 0 and out.startswith("READY")
     json_after = tmp_path / "after.json"
-    run_cli("plan", ROLLING, FIXTURES / "wave-rolling-fixed.yaml", "--emit-snapshot", json_after)
+    run_cli("plan", ROLLING, FIXTURES / "plan-rolling-fixed.yaml", "--emit-snapshot", json_after)
     assert json.loads(json_after.read_text())["guests"][0]["host"] == "vsp-r2"
 
 
 def test_explain_a_step_of_a_plan(run_cli):
-    wave = FIXTURES / "wave-rolling.yaml"
+    wave = FIXTURES / "plan-rolling.yaml"
     code, out, _ = run_cli("explain", ROLLING, "MEMORY-TARGET", "app02", "vsp-r2", "--plan", wave, "--step", "2")
     assert code == 0
     left = 81920 - memory_need_mb(load_snapshot(str(ROLLING)).guest_by_name["app01"], {"version": "B.06.10"})
