@@ -235,6 +235,10 @@ def cmd_test(args) -> int:
 def cmd_explain(args) -> int:
     from .explain import explain
     ctx = Context(args)
+    rule = ctx.ruleset.by_id(args.rule)
+    if rule is not None and rule.subject == "stage":
+        raise UsageError(f"rule `{rule.id}` is `on stage`: it runs in `migcheck plan SNAPSHOT PLAN`, whose results "
+                         "say why for each stage")
     if args.plan or args.step is not None:  # a migration inside a plan: the estate as that step finds it
         from .wave import explain_step
         ctx.snapshot, args.mode, args.stop = explain_step(ctx, args)

@@ -103,7 +103,7 @@ def _from_document(doc: Document, snapshot: Snapshot) -> Plan:
     problems = check_schema(doc, SCHEMA, describe)
     if problems:
         raise LoadError(problems)
-    where = {g["name"]: g["host"] for g in snapshot.guests}  # where each guest is at this point of the plan
+    where = {name: g["host"] for name, g in snapshot.guest_by_name.items()}  # where each guest is, as the plan goes
     stages, names, step, moved = [], [], 0, set()
     for i, stage in enumerate(doc.data["stages"]):
         names.append(stage.get("name"))

@@ -492,3 +492,32 @@ def test_readme_wave_session_is_what_migcheck_prints(run_cli, monkeypatch, tmp_p
             out = "\n".join(out.splitlines()[:len(shown.splitlines())])
         assert out.rstrip() == shown
         assert got_code == int(code)
+
+
+def test_a_waived_plan_rule_keeps_its_status_and_no_longer_blocks(run_cli, tmp_path):
+    waivers = write(tmp_path, "waivers:\n  - rule: PLAN-DIO-SHARED\n    reason: dbprod01 is a cold standby there\n"
+                              "    owner: unix-team@example.com\n    expires: 2099-01-01\n", "waivers.yaml")
+    code, out, _ = run_cli("plan", MIXED, FIXTURES / "plan-dio.yaml", "--waivers", waivers, "--format", "json")
+    data = json.loads(out)
+    assert code == 0 and data["verdict"] == "ready" and data["plan"]["stages"][0]["failing"] == []
+    [r] = [r for r in data["results"] if r["rule"] == "PLAN-DIO-SHARED" and r["status"] == "fail"]
+    assert r["waiver"]["reason"] == "dbprod01 is a cold standby there"
+
+
+def test_a_plan_over_a_broken_estate_never_raises(run_cli, tmp_path):
+    path = write(tmp_path, "plan: 1\nstages:\n  - migrations:\n      - {guest: crm01, to: vsp-w1}\n"
+                           "      - {guest: erp01, to: vsp-w2}\n      - {guest: hr01, to: vsp-w2}\n")
+    after = tmp_path / "after.yaml"
+    code, out, err = run_cli("plan", FIXTURES / "estate-broken.yaml", path, "--emit-snapshot", after,
+                             "--format", "json")
+    data = json.loads(out)
+    assert code == 1 and err == ""
+    assert [m["verdict"] for m in data["plan"]["migrations"]] == ["blocked", "blocked", "blocked"]
+    assert "INV-UNKNOWN-HOST" in data["plan"]["migrations"][0]["failing"]
+    assert after.exists()  # the estate after a plan that moved nothing: the snapshot as it was
+
+
+def test_explain_of_a_stage_rule_says_where_it_runs(run_cli):
+    code, out, err = run_cli("explain", MIXED, "PLAN-GUEST-TWICE")
+    assert code == 2 and out == ""
+    assert "rule `PLAN-GUEST-TWICE` is `on stage`: it runs in `migcheck plan SNAPSHOT PLAN`" in err
