@@ -97,7 +97,7 @@ def _cells(ruleset: RuleSet, snapshot: Snapshot, guests: list[dict], targets: li
     view = replace(snapshot, hosts=hosts, guests=guests)
     engine = Engine(ruleset, view, stop=mode == "offline")  # offline, a running guest is stopped (hpvmmigrate -d)
     engine.scope = snapshot.as_scope()  # rules reading `snapshot` see the whole estate
-    cells, _ = engine.matrix(mode, results=False, waive=waive)
+    cells, _ = engine.matrix(mode, results=waive is not None, waive=waive)  # waivers apply to results only
     wanted = {t["name"] for t in targets}
     return [c for c in cells if c.target in wanted]
 
