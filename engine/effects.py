@@ -16,8 +16,9 @@ What a migration of guest G from S to T does:
   free functions first, then functions already in use; like-for-like (FLA/DLA) first
   within each. A function already in use keeps its holder (`assigned_to`); when the holder
   is a guest an earlier migration of the plan gave it to, the effect records the sharing
-  (plan rule PLAN-DIO-SHARED reports it). G's functions on S become free, and G's
-  networks follow its functions to their new hardware paths.
+  (plan rule PLAN-DIO-SHARED reports it). G's functions on S become free (or pass to a
+  guest the plan gave one of them while G held it), and G's networks follow its
+  functions to their new hardware paths.
 """
 
 from __future__ import annotations
@@ -125,6 +126,7 @@ class Estate:
                                 host_by_name=dict(snapshot.host_by_name), guest_by_name=dict(snapshot.guest_by_name),
                                 origin=dict(snapshot.origin))
         self.given_by_plan: dict[tuple[str, str], str] = {}  # (host, hwpath) -> guest given it by this plan
+        self.sharers: dict[tuple[str, str], list[str]] = {}  # (host, hwpath) -> guests given it while in use
         self._kept: list = []  # replaced view objects stay alive so their ids in `origin` stay unique
 
     # -- reading ------------------------------------------------------------------------
@@ -206,11 +208,21 @@ class Estate:
             if holder is None:
                 cand["assigned_to"] = name
                 self.given_by_plan[(target["name"], cand["hwpath"])] = name
+            else:
+                self.sharers.setdefault((target["name"], cand["hwpath"]), []).append(name)
         for fn in on_source.values():
+            key = (source["name"], fn["hwpath"])
+            if name in self.sharers.get(key, ()):
+                self.sharers[key].remove(name)  # it was using a function held by another guest
             if fn.get("assigned_to") == name:
-                del fn["assigned_to"]
                 effect.freed.append(fn["hwpath"])
-                self.given_by_plan.pop((source["name"], fn["hwpath"]), None)
+                self.given_by_plan.pop(key, None)
+                waiting = self.sharers.get(key)
+                if waiting:  # a guest given it while it was in use now holds it
+                    fn["assigned_to"] = waiting.pop(0)
+                    self.given_by_plan[key] = fn["assigned_to"]
+                else:
+                    del fn["assigned_to"]
         return renamed
 
     # -- keeping the resolved view in step -----------------------------------------------

@@ -182,25 +182,25 @@ def test_dio_label_exhausted(rules, mixed):
     assert fixed.verdict == "ready" and verdicts(fixed) == ["ready", "ready"]
 
 
-def test_dio_label_freed_by_an_earlier_stage(rules, mixed):
-    # apptest03 holds one of vsp-e4's two lan_pub functions; dbprod01 and sapapp01... take the free one
-    # first, then a second lan_pub guest finds none free until apptest03 has left (reordering fixes it)
-    data = json.loads(json.dumps(mixed.doc.data))
-    e4 = data["hosts"][3]
-    e4["dio_functions"][0]["assigned_to"] = "web01"  # web01 now holds the other one
-    web01 = data["guests"][2]
-    web01.update(host="vsp-e4", dio=["0/0/2/0/0/0/0"], networks=[{"dio": "0/0/2/0/0/0/0", "ip_name": "lan_pub"}])
-    snapshot = snapshot_from_data(data)
-    assert alone(rules, snapshot, "web01", "vsp-e2", stop=True) == "ready"
-    assert alone(rules, snapshot, "apptest03", "vsp-e2") == "ready"
-    wave = run_plan(rules, snapshot, plan_of(snapshot, [("web01", "vsp-e2", {"stop": True}), ("apptest03", "vsp-e2")]))
-    assert wave.verdict == "blocked" and wave.stages[0].failing == ["PLAN-DIO-SHARED"]
-    # reordered: apptest03 goes to vsp-e1, whose only lan_pub is dbprod01's; dbprod01 leaves first
-    staged = run_plan(rules, snapshot, plan_of(
-        snapshot, [("dbprod01", "vsp-e2", {"stop": True})], [("apptest03", "vsp-e1")]))
-    assert staged.verdict == "ready", [(m.migration.guest, m.failing) for m in staged.migrations]
-    [given] = [g for g in staged.migrations[1].effect.given]
-    assert (given.hwpath, given.holder) == ("0/0/0/4/0/0/0", None)  # freed by dbprod01's departure
+def test_dio_label_freed_by_reordering_a_stage(rules, mixed):
+    # stage 2 moves dbprod01 to vsp-e2, whose one lan_pub function stage 1 gave to apptest03,
+    # and moves apptest03 on to vsp-e1: listed in that order, dbprod01 finds the function taken
+    first = [("apptest03", "vsp-e2")]
+    wave = run_plan(rules, mixed, plan_of(mixed, first, [("dbprod01", "vsp-e2", {"stop": True}),
+                                                        ("apptest03", "vsp-e1")]))
+    assert verdicts(wave) == ["ready", "ready", "ready"]
+    assert wave.verdict == "blocked" and [s.failing for s in wave.stages] == [[], ["PLAN-DIO-SHARED"]]
+    # reordered: apptest03 leaves vsp-e2 first, and dbprod01 is given the function it frees
+    fixed = run_plan(rules, mixed, plan_of(mixed, first, [("apptest03", "vsp-e1"),
+                                                         ("dbprod01", "vsp-e2", {"stop": True})]))
+    assert fixed.verdict == "ready"
+    [pub] = [g for g in fixed.migrations[2].effect.given if g.label == "lan_pub"]
+    assert (pub.hwpath, pub.holder) == ("0/0/0/4/0/0/0", None)
+    # apptest03 was given dbprod01's function on vsp-e1 while dbprod01 still held it; it holds it now
+    e1 = {f["hwpath"]: f.get("assigned_to") for f in fixed.estate.raw_host("vsp-e1")["dio_functions"]}
+    assert e1["0/0/0/4/0/0/0"] == "apptest03" and e1["0/0/0/4/0/0/1"] is None
+    after = snapshot_from_data(fixed.estate.to_data())
+    assert after.problems == []  # the estate after is consistent
 
 
 def test_memory_used_up_by_the_first_arrival(rules, rolling):
