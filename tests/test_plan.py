@@ -530,3 +530,52 @@ def test_explain_of_a_stage_rule_says_where_it_runs(run_cli):
     code, out, err = run_cli("explain", MIXED, "PLAN-GUEST-TWICE")
     assert code == 2 and out == ""
     assert "rule `PLAN-GUEST-TWICE` is `on stage`: it runs in `migcheck plan SNAPSHOT PLAN`" in err
+
+
+EXT = {"table": "txt", "json": "json", "csv": "csv", "markdown": "md", "html": "html", "sarif": "sarif",
+       "junit": "xml"}
+
+
+@pytest.mark.parametrize("fmt", list(EXT))
+def test_golden_plan_reports(run_cli, monkeypatch, fmt):
+    """`plan` in every format: byte-stable, refreshed on purpose (MIGCHECK_UPDATE_GOLDEN=1)."""
+    import os
+
+    from .conftest import ROOT
+
+    monkeypatch.chdir(ROOT)
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", "1764000000")
+    args = ("plan", "fixtures/rolling-site.yaml", "fixtures/plan-rolling.yaml", "--format", fmt)
+    code, out, err = run_cli(*args)
+    assert code == 1 and err == ""
+    golden = ROOT / "tests" / "golden" / f"plan.{EXT[fmt]}"
+    if os.environ.get("MIGCHECK_UPDATE_GOLDEN"):
+        golden.write_text(out)
+    assert out == golden.read_text(), f"{golden} differs; refresh on purpose with MIGCHECK_UPDATE_GOLDEN=1"
+    assert run_cli(*args)[1] == out
+    if fmt == "sarif":
+        import jsonschema
+        schema = json.loads((ROOT / "tests" / "data" / "sarif-schema-2.1.0.json").read_text())
+        jsonschema.Draft7Validator(schema).validate(json.loads(out))
+    if fmt == "junit":
+        import xml.etree.ElementTree as ET
+        root = ET.fromstring(out)
+        suites = {s.get("name"): s for s in root.iter("testsuite")}
+        assert suites["plan stages"].get("failures") == "2"
+
+
+def test_a_proposal_its_check_blocks_is_never_shown(run_cli, monkeypatch, tmp_path):
+    import migcheck.place as place
+
+    real = place.run_plan
+
+    def disagreeing(*args, **kwargs):  # a solver bug: the check by plan blocks what the model proposed
+        outcome = real(*args, **kwargs)
+        outcome.verdict = "blocked"
+        return outcome
+
+    monkeypatch.setattr(place, "run_plan", disagreeing)
+    out_plan = tmp_path / "proposed.yaml"
+    code, out, err = run_cli("place", MIXED, "--vacate", "vsp-e1", "--output", out_plan)
+    assert code == 3 and out == "" and not out_plan.exists()
+    assert "the proposed plan failed its check by `plan`" in err
