@@ -105,11 +105,37 @@ def _cells(ruleset: RuleSet, snapshot: Snapshot, guests: list[dict], targets: li
 def propose(ruleset: RuleSet, snapshot: Snapshot, *, vacate: str | None = None, guests: str | None = None,
             targets: str | None = None, mode: str = "offline", time_limit: float = 5.0, name: str | None = None,
             waive=None) -> Proposal:
+    """Select, build the model, solve it, write the plan and check it with `plan` (see the module docstring)."""
     started = time.perf_counter()
     chosen = select_guests(snapshot, vacate, guests)
     hosts = select_targets(snapshot, vacate, targets)
     cells = _cells(ruleset, snapshot, chosen, hosts, mode, waive) if chosen and hosts else []
-    severity = {r.id: r.severity for r in ruleset.rules}
+    ready, blocking = _candidates(cells, {r.id: r.severity for r in ruleset.rules})
+    by_guest = {g["name"]: g for g in chosen}
+    by_host = {h["name"]: h for h in hosts}
+    order = _order(chosen, hosts)
+    model, x, objectives = _model(sorted(ready, key=order), ready, by_guest, by_host)
+    statuses, best, phases = _solve(model, x, objectives, started + time_limit)
+    chosen_pairs = [p for p in sorted(best, key=order) if best[p]]
+
+    stages = _stages(chosen_pairs, by_guest, mode)
+    name = name or (f"vacate {vacate}" if vacate else f"move {guests}")
+    if stages:
+        plan = plan_from_text(_yaml(plan_document(name, stages)), snapshot, "<proposed plan>")
+    else:  # nothing placed: the empty plan (a plan file needs a stage, so it is not read back)
+        data = plan_document(name, [])
+        plan = Plan(Document("<proposed plan>", _yaml(data), data), name, [], [])
+    check = run_plan(ruleset, snapshot, plan, waive=waive)
+    loads = _loads(chosen_pairs, by_guest, by_host)
+    return Proposal(name, stages, check, _overall(statuses), time.perf_counter() - started, len(chosen), len(ready),
+                    sum(ready[p] for p in chosen_pairs),
+                    max((-(-1000 * u // by_host[t]["memory_mb"]["free"]) for t, u in loads.items() if u), default=0),
+                    min((by_host[t]["memory_mb"]["free"] - u for t, u in loads.items()), default=0),
+                    _unplaced(chosen, {g for g, _ in chosen_pairs}, ready, blocking, hosts), phases)
+
+
+def _candidates(cells, severity: dict) -> tuple[dict, dict]:
+    """Ready pairs with their warnings, and for the rest the error rules (or errors) blocking each target."""
     ready: dict[tuple[str, str], int] = {}  # (guest, target) -> warnings
     blocking: dict[str, dict[str, list[str]]] = {}  # guest -> rule -> targets it blocks
     for c in cells:
@@ -119,43 +145,47 @@ def propose(ruleset: RuleSet, snapshot: Snapshot, *, vacate: str | None = None, 
             for rid in c.failing:
                 if severity.get(rid) == "error" or c.verdict == "unknown":
                     blocking.setdefault(c.guest, {}).setdefault(rid, []).append(c.target)
+    return ready, blocking
 
-    by_guest = {g["name"]: g for g in chosen}
-    by_host = {h["name"]: h for h in hosts}
+
+def _model(pairs: list, ready: dict, by_guest: dict, by_host: dict):
+    """The CP-SAT model: its variables by pair, and the objectives in order."""
     model = cp_model.CpModel()
-    x = {pair: model.new_bool_var(f"x[{pair[0]},{pair[1]}]") for pair in sorted(ready, key=_order(chosen, hosts))}
+    x = {pair: model.new_bool_var(f"x[{pair[0]},{pair[1]}]") for pair in pairs}
     per_guest: dict[str, list] = {}
     for (gn, _), v in x.items():
         per_guest.setdefault(gn, []).append(v)
     for vars_ in per_guest.values():
         model.add_at_most_one(vars_)
-    load: dict[str, list] = {t["name"]: [] for t in hosts}
+    load: dict[str, list] = {t: [] for t in by_host}
     for (gn, tn), v in x.items():
         if holds_memory(by_guest[gn]):
             load[tn].append((memory_need_mb(by_guest[gn], by_host[tn]), v))
     for tn, terms in load.items():
         if terms:
             model.add(sum(a * v for a, v in terms) <= by_host[tn]["memory_mb"]["free"])
-    _dio_constraints(model, x, snapshot, by_guest, by_host)
-
-    placed = sum(x.values())
-    warnings = sum(w * x[p] for p, w in ready.items())
+    _dio_constraints(model, x, by_guest, by_host)
     # balance: the largest share (per mille) of a target's free memory that the wave takes
     share = model.new_int_var(0, 1000, "max_share")
     for tn, terms in load.items():
         free = by_host[tn]["memory_mb"]["free"]
         if terms and free > 0:
             model.add(share * free >= 1000 * sum(a * v for a, v in terms))
+    objectives = [(sum(x.values()), "max"), (sum(w * x[p] for p, w in ready.items()), "min"), (share, "min")]
+    return model, x, objectives
 
+
+def _solve(model, x: dict, objectives: list, deadline: float) -> tuple[list, dict, list]:
+    """Solve for each objective in turn, fixing each optimum (or best found) before the next."""
     statuses, best, phases = [], {}, []
     solver = cp_model.CpSolver()
     solver.parameters.num_workers = 1  # one worker with a fixed seed: the same proposal every run
     solver.parameters.random_seed = 0
-    deadline = started + time_limit
-    for objective, sense in ((placed, "max"), (warnings, "min"), (share, "min")):
+    for objective, sense in objectives:
         if not x:
             break
-        solver.parameters.max_time_in_seconds = max(0.05, (deadline - time.perf_counter()) / (3 - len(statuses)))
+        left = len(objectives) - len(statuses)
+        solver.parameters.max_time_in_seconds = max(0.05, (deadline - time.perf_counter()) / left)
         model.maximize(objective) if sense == "max" else model.minimize(objective)
         status = solver.solve(model)
         statuses.append(status)
@@ -168,37 +198,24 @@ def propose(ruleset: RuleSet, snapshot: Snapshot, *, vacate: str | None = None, 
         model.clear_hints()
         for p, v in x.items():
             model.add_hint(v, best[p])
-    status = _overall(statuses)
-    chosen_pairs = [p for p in sorted(best, key=_order(chosen, hosts)) if best[p]]
+    return statuses, best, phases
 
-    stages = _stages(chosen_pairs, by_guest, mode)
-    name = name or (f"vacate {vacate}" if vacate else f"move {guests}")
-    if stages:
-        plan = plan_from_text(_yaml(plan_document(name, stages)), snapshot, "<proposed plan>")
-    else:  # nothing placed: the empty plan (a plan file needs a stage, so it is not read back)
-        data = plan_document(name, [])
-        plan = Plan(Document("<proposed plan>", _yaml(data), data), name, [], [])
-    check = run_plan(ruleset, snapshot, plan, waive=waive)
-    placed_names = {g for g, _ in chosen_pairs}
-    unplaced = []
+
+def _unplaced(chosen: list, placed: set, ready: dict, blocking: dict, hosts: list) -> list[dict]:
+    out = []
     for g in chosen:
-        if g["name"] in placed_names:
+        if g["name"] in placed:
             continue
         candidates = sorted(t for (gn, t) in ready if gn == g["name"])
         if candidates:
-            unplaced.append({"guest": g["name"], "blocking": {},
-                             "why": "its ready targets (" + ", ".join(candidates) + ") are used up by the guests "
-                                    "placed there (memory or DIO functions)"})
+            out.append({"guest": g["name"], "blocking": {},
+                        "why": "its ready targets (" + ", ".join(candidates) + ") are used up by the guests "
+                               "placed there (memory or DIO functions)"})
         else:
             rules = blocking.get(g["name"], {})
-            unplaced.append({"guest": g["name"], "blocking": {r: sorted(ts) for r, ts in sorted(rules.items())},
-                             "why": "no candidate target" if not hosts else "blocked on every candidate target"})
-    loads = _loads(chosen_pairs, by_guest, by_host)
-    return Proposal(name, stages, check, status, time.perf_counter() - started, len(chosen), len(ready),
-                    sum(ready[p] for p in chosen_pairs),
-                    max((-(-1000 * u // by_host[t]["memory_mb"]["free"]) for t, u in loads.items() if u), default=0),
-                    min((by_host[t]["memory_mb"]["free"] - u for t, u in loads.items()), default=0), unplaced,
-                    phases)
+            out.append({"guest": g["name"], "blocking": {r: sorted(ts) for r, ts in sorted(rules.items())},
+                        "why": "no candidate target" if not hosts else "blocked on every candidate target"})
+    return out
 
 
 def _order(guests: list[dict], hosts: list[dict]):
@@ -207,7 +224,7 @@ def _order(guests: list[dict], hosts: list[dict]):
     return lambda pair: (g_index[pair[0]], h_index[pair[1]])
 
 
-def _dio_constraints(model, x: dict, snapshot: Snapshot, by_guest: dict, by_host: dict) -> None:
+def _dio_constraints(model, x: dict, by_guest: dict, by_host: dict) -> None:
     """Per target and label: the wave's functions fit in the free pooled functions with that label."""
     needs: dict[tuple[str, str], list] = {}
     for (gn, tn), v in x.items():
