@@ -242,6 +242,7 @@ def cmd_explain(args) -> int:
     if args.plan or args.step is not None:  # a migration inside a plan: the estate as that step finds it
         from .wave import explain_step
         ctx.snapshot, args.mode, args.stop = explain_step(ctx, args)
+        sys.stdout.write(f"plan {args.plan}, step {args.step}: the estate as the earlier migrations leave it\n")
     sys.stdout.write(explain(ctx, args.rule, args.subject, args.mode))
     return EXIT_OK
 

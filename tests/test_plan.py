@@ -352,7 +352,7 @@ def test_emit_snapshot_then_a_second_plan_from_it(run_cli, tmp_path):
 def test_explain_a_step_of_a_plan(run_cli):
     wave = FIXTURES / "plan-rolling.yaml"
     code, out, _ = run_cli("explain", ROLLING, "MEMORY-TARGET", "app02", "vsp-r2", "--plan", wave, "--step", "2")
-    assert code == 0
+    assert code == 0 and out.startswith(f"plan {wave}, step 2: the estate as the earlier migrations leave it\n")
     left = 81920 - memory_need_mb(load_snapshot(str(ROLLING)).guest_by_name["app01"], {"version": "B.06.10"})
     assert f"target.memory_mb.free = {left}" in out and "=> FAIL" in out
     code, out, _ = run_cli("explain", ROLLING, "MEMORY-TARGET", "app02", "vsp-r2")
@@ -556,7 +556,11 @@ def test_golden_plan_reports(run_cli, monkeypatch, fmt):
     if fmt == "sarif":
         import jsonschema
         schema = json.loads((ROOT / "tests" / "data" / "sarif-schema-2.1.0.json").read_text())
-        jsonschema.Draft7Validator(schema).validate(json.loads(out))
+        sarif = json.loads(out)
+        jsonschema.Draft7Validator(schema).validate(sarif)
+        uris = {r["locations"][0]["physicalLocation"]["artifactLocation"]["uri"]: r["locations"][0]["physicalLocation"]
+                ["artifactLocation"].get("index") for r in sarif["runs"][0]["results"]}
+        assert uris == {"fixtures/rolling-site.yaml": 0, "fixtures/plan-rolling.yaml": None}
     if fmt == "junit":
         import xml.etree.ElementTree as ET
         root = ET.fromstring(out)

@@ -48,7 +48,8 @@ def render_sarif(report) -> str:
         }
         if r.location:
             result["locations"] = [{"physicalLocation": {
-                "artifactLocation": {"uri": r.location[0], "index": 0},
+                "artifactLocation": {"uri": r.location[0],  # a plan rule's result is located in the plan file
+                                     **({"index": 0} if r.location[0] == report.snapshot_path else {})},
                 "region": {"startLine": r.location[1], "startColumn": r.location[2]}}}]
         if r.waiver:
             result["suppressions"] = [{"kind": "external", "status": "accepted",
