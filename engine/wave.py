@@ -22,7 +22,8 @@ def add_commands(sub, snapshot_arg, report_args, cmd_plan, cmd_place) -> None:
     snapshot_arg(p)
     p.add_argument("plan", metavar="PLAN", help="the plan file (YAML or JSON)")
     p.add_argument("--emit-snapshot", metavar="FILE",
-                   help="write the estate after the plan as a snapshot (YAML, or JSON for a .json name)")
+                   help="write the estate after the plan (its migrations that were not blocked) as a snapshot: "
+                   "YAML, or JSON for a .json name")
     report_args(p)
     p.set_defaults(func=cmd_plan)
 

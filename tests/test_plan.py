@@ -583,3 +583,35 @@ def test_a_proposal_its_check_blocks_is_never_shown(run_cli, monkeypatch, tmp_pa
     code, out, err = run_cli("place", MIXED, "--vacate", "vsp-e1", "--output", out_plan)
     assert code == 3 and out == "" and not out_plan.exists()
     assert "the proposed plan failed its check by `plan`" in err
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(seed=st.integers(0, 10_000), moves=st.lists(st.tuples(st.integers(0, 99), st.integers(0, 99)), max_size=12))
+def test_effects_keep_the_estate_a_valid_snapshot(generated, seed, moves):
+    """Any sequence of migrations leaves a snapshot that loads, with memory and DIO assignments consistent."""
+    snapshot = snapshot_from_data(generated(5, 20, seed))
+    estate = Estate(snapshot)
+    for g, t in moves:
+        guest = snapshot.guests[g % len(snapshot.guests)]["name"]
+        target = snapshot.hosts[t % len(snapshot.hosts)]["name"]
+        if estate.raw_guest(guest)["host"] == target:
+            continue
+        before = {h["name"]: h["memory_mb"]["free"] for h in estate.to_data()["hosts"]}
+        effect = estate.migrate(guest, target)
+        after = {h["name"]: h["memory_mb"]["free"] for h in estate.to_data()["hosts"]}
+        assert after[target] == before[target] - effect.memory_from_target
+        assert after[effect.source] == before[effect.source] + effect.memory_to_source
+        assert all(before[h] == after[h] for h in before if h not in (target, effect.source))
+    data = estate.to_data()
+    reloaded = snapshot_from_data(data)  # schema-valid: a second plan can start from it
+    assert all(0 <= h["memory_mb"]["free"] <= h["memory_mb"]["total"] for h in data["hosts"])
+    shared = {(h, hw) for (h, hw), guests in estate.sharers.items() if guests}
+    for host in data["hosts"]:
+        for fn in host.get("dio_functions", []):
+            owner = fn.get("assigned_to")
+            if owner is not None:  # an assigned function is listed by its guest, on that host
+                g = reloaded.guest_by_name[owner]
+                assert g["host"] == host["name"] and fn["hwpath"] in [f["hwpath"] for f in g["dio"]]
+    kinds = {p.kind for p in reloaded.problems}
+    assert kinds <= {p.kind for p in snapshot.problems} | ({"dio-assigned-elsewhere"} if shared else set())
+    assert {g["name"]: g["host"] for g in reloaded.guests} == {g["name"]: g["host"] for g in estate.snapshot.guests}
