@@ -38,8 +38,8 @@ def estate(hosts: int, guests: int, vacating: int, seed: int = 11) -> dict:
     return data, busiest
 
 
-def greedy(cells, chosen, hosts, severity) -> tuple[int, int]:
-    """First fit: each guest to the first ready target with room; (placed, warnings)."""
+def greedy(cells, chosen, hosts, severity) -> tuple[int, int, int]:
+    """First fit: each guest to the first ready target with room; (placed, warnings, largest share per mille)."""
     by_host = {h["name"]: h for h in hosts}
     free = {h["name"]: h["memory_mb"]["free"] for h in hosts}
     ready: dict[str, list] = {}
@@ -55,7 +55,9 @@ def greedy(cells, chosen, hosts, severity) -> tuple[int, int]:
                 placed += 1
                 warnings += sum(1 for rid in c.failing if severity.get(rid) in ("warning", "info"))
                 break
-    return placed, warnings
+    share = max((-(-1000 * (h["memory_mb"]["free"] - free[h["name"]]) // h["memory_mb"]["free"])
+                 for h in hosts if h["memory_mb"]["free"]), default=0)
+    return placed, warnings, share
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -81,7 +83,7 @@ def main(argv: list[str] | None = None) -> int:
     t_cells = time.perf_counter() - started
     severity = {r.id: r.severity for r in rules.rules}
     started = time.perf_counter()
-    g_placed, g_warnings = greedy(cells, chosen, hosts, severity)
+    g_placed, g_warnings, g_share = greedy(cells, chosen, hosts, severity)
     t_greedy = time.perf_counter() - started + t_cells
 
     started = time.perf_counter()
@@ -93,11 +95,12 @@ def main(argv: list[str] | None = None) -> int:
     print(f"ready (guest, target) pairs: {proposal.candidates} of {len(chosen) * len(hosts)} "
           f"(matrix of the selection: {t_cells:.2f} s)")
     print(f"place: {t_place:.2f} s in all; solver status {proposal.status}; placed {placed} of {len(chosen)} in "
-          f"{len(proposal.stages)} stage(s), {proposal.warnings} warnings; the check by plan says "
+          f"{len(proposal.stages)} stage(s), {proposal.warnings} warnings, at most {proposal.max_share / 10:g}% of a "
+          f"target's free memory taken; the check by plan says "
           f"{proposal.check.verdict}")
     print("solves (objective, status, seconds): " + "; ".join(f"{o} {s} {t:.2f}" for o, s, t in proposal.phases))
     print(f"greedy first fit (same ready pairs and capacities, no solver): {t_greedy:.2f} s; placed {g_placed}, "
-          f"{g_warnings} warnings")
+          f"{g_warnings} warnings, at most {g_share / 10:g}% of a target's free memory taken")
     print(f"ratio place/greedy time: {t_place / t_greedy:.1f}x; placed {placed - g_placed:+d} guests, "
           f"{proposal.warnings - g_warnings:+d} warnings against greedy")
     return 0 if proposal.check.verdict != "blocked" else 1

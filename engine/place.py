@@ -114,8 +114,8 @@ def propose(ruleset: RuleSet, snapshot: Snapshot, *, vacate: str | None = None, 
     by_guest = {g["name"]: g for g in chosen}
     by_host = {h["name"]: h for h in hosts}
     order = _order(chosen, hosts)
-    model, x, objectives = _model(sorted(ready, key=order), ready, by_guest, by_host)
-    statuses, best, phases = _solve(model, x, objectives, started + time_limit)
+    model, x, objectives, complete = _model(sorted(ready, key=order), ready, by_guest, by_host)
+    statuses, best, phases = _solve(model, x, objectives, complete, started + time_limit)
     chosen_pairs = [p for p in sorted(best, key=order) if best[p]]
 
     stages = _stages(chosen_pairs, by_guest, mode)
@@ -172,11 +172,26 @@ def _model(pairs: list, ready: dict, by_guest: dict, by_host: dict):
         if terms and free > 0:
             model.add(share * free >= 1000 * sum(a * v for a, v in terms))
     objectives = [(sum(x.values()), "max"), (sum(w * x[p] for p, w in ready.items()), "min"), (share, "min")]
-    return model, x, objectives
+
+    def share_of(best: dict) -> list:  # the balance variable's value for a solution, to complete a hint
+        worst = 0
+        for tn, terms in load.items():
+            free = by_host[tn]["memory_mb"]["free"]
+            if terms and free > 0:
+                used = sum(a for a, v in terms if best[_pair_of[v.index]])
+                worst = max(worst, -(-1000 * used // free))
+        return [(share, min(worst, 1000))]
+
+    _pair_of = {v.index: p for p, v in x.items()}
+    return model, x, objectives, share_of
 
 
-def _solve(model, x: dict, objectives: list, deadline: float) -> tuple[list, dict, list]:
-    """Solve for each objective in turn, fixing each optimum (or best found) before the next."""
+def _solve(model, x: dict, objectives: list, complete, deadline: float) -> tuple[list, dict, list]:
+    """Solve for each objective in turn, fixing each optimum (or best found) before the next.
+
+    Each solve starts from the solution before it (a complete hint), so a later solve that
+    runs out of time still has that solution: the proposal is then `feasible`.
+    """
     statuses, best, phases = [], {}, []
     solver = cp_model.CpSolver()
     solver.parameters.num_workers = 1  # one worker with a fixed seed: the same proposal every run
@@ -198,6 +213,8 @@ def _solve(model, x: dict, objectives: list, deadline: float) -> tuple[list, dic
         model.clear_hints()
         for p, v in x.items():
             model.add_hint(v, best[p])
+        for var, val in complete(best):
+            model.add_hint(var, val)
     return statuses, best, phases
 
 
@@ -275,10 +292,11 @@ def _stages(pairs: list[tuple[str, str]], by_guest: dict, mode: str) -> list[lis
 
 
 def _overall(statuses: list[int]) -> str:
+    """optimal when every solve proved its optimum; feasible when a solution was found; else the first solve's status."""
     if not statuses:
         return "optimal"  # nothing to place: the empty plan is the only one
-    if statuses[-1] not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
-        return _STATUS.get(statuses[-1], "unknown")
+    if statuses[0] not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
+        return _STATUS.get(statuses[0], "unknown")
     return "optimal" if all(s == cp_model.OPTIMAL for s in statuses) else "feasible"
 
 
