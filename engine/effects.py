@@ -12,6 +12,7 @@ What a migration of guest G from S to T does:
 - when G is running or reserves its resources (`resources_reserved`, by default true for
   a vPar, false for a VM), T's free memory drops by G's memory plus T's overhead for it,
   and S's free memory rises by G's memory plus S's overhead for it (capped at the total);
+  the amounts are MEMORY-TARGET's, from the same `memory_overhead` data table;
 - on T, G is given one pooled function per DIO function it has on S, with the same label:
   free functions first, then functions already in use; like-for-like (FLA/DLA) first
   within each. A function already in use keeps its holder (`assigned_to`); when the holder
@@ -43,31 +44,56 @@ def holds_memory(guest: dict) -> bool:
     return guest.get("state") == "on" or reserves(guest)
 
 
-def memory_overhead_mb(guest: dict, release: str) -> int:
-    """The VSP's memory overhead for a guest, by the VSP's release (MB, rounded up).
+# The rows of the `memory_overhead` data table (rules/data/memory_overhead.yaml, read by
+# MEMORY-TARGET), for a rule set that does not have the table: the same numbers.
+DEFAULT_OVERHEAD = (
+    {"target_min": "6.1", "target_below": "6.2", "granule_mb": 64, "per_cpu_fraction": 0.004, "per_cpu_mb": 64,
+     "per_guest_mb": 0},
+    {"target_min": "6.3", "target_below": "6.4", "granule_mb": 64, "per_cpu_fraction": 0.004, "per_cpu_mb": 0,
+     "per_guest_mb": 64},
+)
 
-    V6.1: cpu_count * (memory * 0.4% + 64 MB); V6.3: cpu_count * memory * 0.4% + 64 MB;
-    cpu_count is the vCPUs of a VM and 1 for a vPar; memory is rounded up to 64 MB
-    granules. Releases with no documented formula have no overhead. The same numbers as
-    the `memory_overhead` data table that MEMORY-TARGET reads (issue 9); this function is
-    the one place to switch to that table.
-    """
+
+def _overhead_row(release: str, rows) -> dict | None:
+    """The first row whose [target_min, target_below) holds the release (as MEMORY-TARGET picks it)."""
     try:
-        key = parse_version(release).key
+        version = parse_version(release)
+        for row in rows:
+            below = row.get("target_below")
+            if version >= parse_version(row["target_min"]) and (below is None or version < parse_version(below)):
+                return row
     except EvalError:
-        return 0
-    memory = math.ceil(guest["memory_mb"] / GRANULE_MB) * GRANULE_MB
-    cpus = 1 if guest.get("kind") == "vpar" else max(1, guest.get("vcpus") or 1)
-    if key[:2] == (6, 1):
-        return math.ceil(cpus * (memory * 0.004 + 64))
-    if key[:2] == (6, 3):
-        return math.ceil(cpus * memory * 0.004 + 64)
-    return 0
+        return None
+    return None
 
 
-def memory_need_mb(guest: dict, host: dict) -> int:
+def memory_parts_mb(guest: dict, release: str, rows=DEFAULT_OVERHEAD) -> tuple[int, int]:
+    """(memory, overhead) a guest takes on a VSP of `release`, in MB, as MEMORY-TARGET counts them.
+
+    The `memory_overhead` row for the release gives the granule the memory is rounded up to
+    and the overhead: cpu_count * (memory * per_cpu_fraction + per_cpu_mb) + per_guest_mb,
+    rounded up to a whole MB, cpu_count the vCPUs of a VM (1 when absent) and 1 for a vPar.
+    V6.1: cpu_count * (memory * 0.4% + 64 MB); V6.3: cpu_count * memory * 0.4% + 64 MB.
+    A release no row covers: the memory as it is, no overhead.
+    """
+    row = _overhead_row(release, rows)
+    if row is None:
+        return guest["memory_mb"], 0
+    granule = row.get("granule_mb") or 1
+    memory = math.ceil(guest["memory_mb"] / granule) * granule
+    cpus = (guest.get("vcpus") or 1) if guest.get("kind") == "vm" else 1
+    overhead = cpus * (memory * (row.get("per_cpu_fraction") or 0) + (row.get("per_cpu_mb") or 0)) \
+        + (row.get("per_guest_mb") or 0)
+    return memory, math.ceil(overhead)
+
+
+def memory_overhead_mb(guest: dict, release: str, rows=DEFAULT_OVERHEAD) -> int:
+    return memory_parts_mb(guest, release, rows)[1]
+
+
+def memory_need_mb(guest: dict, host: dict, rows=DEFAULT_OVERHEAD) -> int:
     """What the guest takes of the host's free memory when it runs there (memory plus overhead)."""
-    return guest["memory_mb"] + memory_overhead_mb(guest, host["version"])
+    return sum(memory_parts_mb(guest, host["version"], rows))
 
 
 @dataclass
@@ -112,8 +138,10 @@ class Estate:
     migration touches are copied, so a plan over a large estate costs what it moves.
     """
 
-    def __init__(self, snapshot: Snapshot):
+    def __init__(self, snapshot: Snapshot, overhead=None):
+        """`overhead`: the rows of the `memory_overhead` data table (default: the built-in rows)."""
         self.base = snapshot
+        self.overhead = overhead if overhead is not None else DEFAULT_OVERHEAD
         data = snapshot.doc.data
         self.data = {**data, "hosts": list(data.get("hosts", [])), "guests": list(data.get("guests", []))}
         self.host_index = {}
@@ -151,11 +179,11 @@ class Estate:
         target = copy.deepcopy(self.raw_host(target_name))
         effect = Effect(guest_name, source_name, target_name, 0, 0)
         if holds_memory(guest):
-            need = memory_need_mb(guest, target)
+            need = memory_need_mb(guest, target, self.overhead)
             effect.memory_from_target = min(need, target["memory_mb"]["free"])
             target["memory_mb"]["free"] -= effect.memory_from_target
             if source is not None:
-                back = memory_need_mb(guest, source)
+                back = memory_need_mb(guest, source, self.overhead)
                 room = source["memory_mb"]["total"] - source["memory_mb"]["free"]
                 effect.memory_to_source = max(0, min(back, room))
                 source["memory_mb"]["free"] += effect.memory_to_source

@@ -35,7 +35,7 @@ from dataclasses import dataclass, field, replace
 
 from ortools.sat.python import cp_model
 
-from .effects import holds_memory, memory_need_mb
+from .effects import DEFAULT_OVERHEAD, holds_memory, memory_need_mb
 from .evaluate import Engine
 from .packs import RuleSet
 from .document import Document
@@ -114,7 +114,10 @@ def propose(ruleset: RuleSet, snapshot: Snapshot, *, vacate: str | None = None, 
     by_guest = {g["name"]: g for g in chosen}
     by_host = {h["name"]: h for h in hosts}
     order = _order(chosen, hosts)
-    model, x, objectives, complete = _model(sorted(ready, key=order), ready, by_guest, by_host)
+    overhead = ruleset.tables.get("memory_overhead")
+    if overhead is None:
+        overhead = DEFAULT_OVERHEAD
+    model, x, objectives, complete = _model(sorted(ready, key=order), ready, by_guest, by_host, overhead)
     statuses, best, phases = _solve(model, x, objectives, complete, started + time_limit)
     chosen_pairs = [p for p in sorted(best, key=order) if best[p]]
 
@@ -126,7 +129,7 @@ def propose(ruleset: RuleSet, snapshot: Snapshot, *, vacate: str | None = None, 
         data = plan_document(name, [])
         plan = Plan(Document("<proposed plan>", _yaml(data), data), name, [], [])
     check = run_plan(ruleset, snapshot, plan, waive=waive)
-    loads = _loads(chosen_pairs, by_guest, by_host)
+    loads = _loads(chosen_pairs, by_guest, by_host, overhead)
     return Proposal(name, stages, check, _overall(statuses), time.perf_counter() - started, len(chosen), len(ready),
                     sum(ready[p] for p in chosen_pairs),
                     max((-(-1000 * u // by_host[t]["memory_mb"]["free"]) for t, u in loads.items() if u), default=0),
@@ -148,7 +151,7 @@ def _candidates(cells, severity: dict) -> tuple[dict, dict]:
     return ready, blocking
 
 
-def _model(pairs: list, ready: dict, by_guest: dict, by_host: dict):
+def _model(pairs: list, ready: dict, by_guest: dict, by_host: dict, overhead):
     """The CP-SAT model: its variables by pair, and the objectives in order."""
     model = cp_model.CpModel()
     x = {pair: model.new_bool_var(f"x[{pair[0]},{pair[1]}]") for pair in pairs}
@@ -160,7 +163,7 @@ def _model(pairs: list, ready: dict, by_guest: dict, by_host: dict):
     load: dict[str, list] = {t: [] for t in by_host}
     for (gn, tn), v in x.items():
         if holds_memory(by_guest[gn]):
-            load[tn].append((memory_need_mb(by_guest[gn], by_host[tn]), v))
+            load[tn].append((memory_need_mb(by_guest[gn], by_host[tn], overhead), v))
     for tn, terms in load.items():
         if terms:
             model.add(sum(a * v for a, v in terms) <= by_host[tn]["memory_mb"]["free"])
@@ -300,11 +303,12 @@ def _overall(statuses: list[int]) -> str:
     return "optimal" if all(s == cp_model.OPTIMAL for s in statuses) else "feasible"
 
 
-def _loads(pairs, by_guest, by_host) -> dict[str, int]:
+def _loads(pairs, by_guest, by_host, overhead) -> dict[str, int]:
     """Memory the wave takes on each target it uses."""
     used: dict[str, int] = {}
     for gn, tn in pairs:
-        used[tn] = used.get(tn, 0) + (memory_need_mb(by_guest[gn], by_host[tn]) if holds_memory(by_guest[gn]) else 0)
+        used[tn] = used.get(tn, 0) + (memory_need_mb(by_guest[gn], by_host[tn], overhead)
+                                      if holds_memory(by_guest[gn]) else 0)
     return used
 
 

@@ -218,7 +218,7 @@ def run_plan(ruleset: RuleSet, snapshot: Snapshot, plan: Plan, waive=None, until
     `waive(result)` may attach a waiver before verdicts are taken. `until`: stop just
     before that step, leaving the estate as that migration would find it.
     """
-    estate = Estate(snapshot)
+    estate = Estate(snapshot, ruleset.tables.get("memory_overhead"))
     engines = {stop: Engine(ruleset, estate.snapshot, stop=stop) for stop in (False, True)}
     stage_rules = [r for r in ruleset.rules if r.subject == "stage"]
     results: list[Result] = []

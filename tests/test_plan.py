@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 import sys
 
 import pytest
@@ -615,3 +616,17 @@ def test_effects_keep_the_estate_a_valid_snapshot(generated, seed, moves):
     kinds = {p.kind for p in reloaded.problems}
     assert kinds <= {p.kind for p in snapshot.problems} | ({"dio-assigned-elsewhere"} if shared else set())
     assert {g["name"]: g["host"] for g in reloaded.guests} == {g["name"]: g["host"] for g in estate.snapshot.guests}
+
+
+def test_effects_read_the_memory_overhead_rows_of_the_rule_set(rolling):
+    """A site's `memory_overhead` rows (data table of MEMORY-TARGET) are the effects' amounts too."""
+    app01 = rolling.guest_by_name["app01"]  # 48 GB, 4 vCPUs, on a B.06.10 VSP
+    rows = [{"target_min": "6.1", "target_below": "6.2", "granule_mb": 1024, "per_cpu_fraction": 0.01,
+             "per_cpu_mb": 0, "per_guest_mb": 100}]
+    estate = Estate(rolling, rows)
+    effect = estate.migrate("app01", "vsp-r2")
+    assert effect.memory_from_target == 49152 + math.ceil(4 * 49152 * 0.01 + 100)
+    assert memory_need_mb(app01, {"version": "B.06.10"}) == 49152 + 4 * 64 + math.ceil(4 * 49152 * 0.004)
+    assert memory_need_mb({**app01, "memory_mb": 49153}, {"version": "B.06.10"}, rows) == 50176 + math.ceil(
+        4 * 50176 * 0.01 + 100)  # rounded up to the row's granule first
+    assert memory_need_mb(app01, {"version": "6.2"}) == 49152  # no row: no overhead, no rounding
