@@ -83,12 +83,16 @@ class Context:
         notes = []
         if self.waivers is not None:
             self.waivers.apply(results)
-            notes = self.waivers.notes(getattr(self.args, "warn_expiring", None))
+            from .waivers import notes_for_run
+            notes = notes_for_run(self.waivers, self.engine(), command, getattr(self.args, "mode", None),
+                                  getattr(self.args, "warn_expiring", None))
         report = Report(command, "", results, snapshot_path=self.snapshot.path,
                         snapshot_sha256=self.snapshot.doc.sha256, site=self.snapshot.site,
                         rules=self.ruleset.rules, fail_on=self.fail_on, waiver_notes=notes, **extra)
         report.verdict = verdict_of(report)
         report.manifest = self.manifest()
+        report.collected = self.snapshot.doc.data.get("collected")
+        report.source_root = getattr(self.args, "source_root", None)
         return report
 
     def manifest(self) -> dict:
@@ -169,9 +173,16 @@ def cmd_audit(args) -> int:
 def _find(snapshot: Snapshot, guest: str, target: str):
     g = snapshot.guest_by_name.get(guest)
     if g is None:
+        if guest in snapshot.host_by_name:  # GUEST and TARGET swapped, or a VSP given as the guest
+            swapped = target in snapshot.guest_by_name
+            raise UsageError(f"`{guest}` is a VSP, not a guest; " + (
+                f"write the guest first: `check SNAPSHOT {target} {guest}`" if swapped else
+                "give GUEST TARGET: the guest to move, then the VSP to move it to"))
         raise _suggest(guest, list(snapshot.guest_by_name), "guest")
     t = snapshot.host_by_name.get(target)
     if t is None:
+        if target in snapshot.guest_by_name:
+            raise UsageError(f"`{target}` is a guest, not a VSP; the target is the VSP to move `{guest}` to")
         raise _suggest(target, list(snapshot.host_by_name), "host")
     if g["host"] == target:
         raise UsageError(f"guest `{guest}` is already on `{target}`; choose another target")
@@ -210,11 +221,11 @@ def cmd_rules(args) -> int:
 
 
 def cmd_lint(args) -> int:
-    from ._resources import builtin_rules_dir
-    builtin = builtin_rules_dir().resolve()
-    dirs = [Path(d).resolve() for d in args.dirs]
+    from .packs import packs_under_test
+    builtin, dirs = packs_under_test(args.dirs, args.no_builtin)  # a copy of the built-in pack replaces it
+    dirs = [d.resolve() for d in dirs]
     try:
-        ruleset = load_rules([d for d in dirs if d != builtin])  # the built-in pack always loads: ids must not clash
+        ruleset = load_rules(dirs, builtin=builtin)  # site packs load beside the built-in one: ids must not clash
     except RuleError as exc:
         if args.format != "json":
             raise
@@ -229,7 +240,8 @@ def cmd_lint(args) -> int:
 
 def cmd_test(args) -> int:
     from .ruletest import run_pack_tests
-    return run_pack_tests([Path(d) for d in args.dirs], out=sys.stdout, verbose=args.verbose)
+    return run_pack_tests([Path(d) for d in args.dirs], out=sys.stdout, verbose=args.verbose,
+                          no_builtin=args.no_builtin)
 
 
 def cmd_explain(args) -> int:
@@ -263,6 +275,10 @@ def cmd_place(args) -> int:
     return 1 if code == EXIT_OK and report.placement["unplaced"] else code  # a guest that fits nowhere fails the run
 
 
+_NO_BUILTIN_HELP = ("leave the built-in pack out (a DIR that is a copy of it, such as a checkout's rules/, "
+                    "replaces it anyway)")
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="migcheck", description="Policy-as-code migration checks for HP vPars "
                                      "and Integrity VM estates.")
@@ -289,6 +305,8 @@ def build_parser() -> argparse.ArgumentParser:
                        help="lowest severity that fails the run (default error)")
         p.add_argument("--baseline", metavar="REPORT", help="an earlier JSON report: mark results new or unchanged")
         p.add_argument("--fail-on-new", action="store_true", help="with --baseline: fail only on new findings")
+        p.add_argument("--source-root", metavar="DIR", help="SARIF: file URIs relative to DIR as %%SRCROOT%% "
+                       "(default: the working directory)")
 
     p = sub.add_parser("validate", help="check a snapshot's schema and integrity, nothing else")
     snapshot_arg(p)
@@ -344,11 +362,13 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("dirs", metavar="DIR", nargs="+")
     p.add_argument("--format", choices=["text", "json"], default="text",
                    help="json: the diagnostics as one JSON object on stdout")
+    p.add_argument("--no-builtin", action="store_true", help=_NO_BUILTIN_HELP)
     p.set_defaults(func=cmd_lint)
 
     p = sub.add_parser("test", help="run the rule tests of packs")
     p.add_argument("dirs", metavar="DIR", nargs="+")
     p.add_argument("-v", "--verbose", action="store_true", help="list every case")
+    p.add_argument("--no-builtin", action="store_true", help=_NO_BUILTIN_HELP)
     p.set_defaults(func=cmd_test)
 
     from .importer.command import register as register_import  # migcheck import, migcheck collector

@@ -163,3 +163,32 @@ def row_type_problems(table: str, rows: list, existing: list) -> list[tuple[int,
             elif unify([wanted, value]).kind == "any" and wanted.kind != "any":
                 problems.append((i, f"row {i + 1} of `{table}`: column `{column}` must be {wanted.with_null(False)}"))
     return problems
+
+
+def is_builtin_pack(path: str | Path) -> bool:
+    """Whether a pack directory is the built-in pack or a copy of it (a checkout's `rules/`, an edited copy).
+
+    A copy holds most of the built-in pack's `*.rules` file names; `lint` and `test` check it
+    in place of the built-in pack instead of loading both (30 false duplicate-rule errors).
+    """
+    path = Path(path)
+    builtin = builtin_rules_dir()
+    try:
+        if path.resolve() == builtin.resolve():
+            return True
+        names = {f.name for f in path.glob("*.rules")}
+    except OSError:
+        return False
+    own = {f.name for f in builtin.glob("*.rules")}
+    return bool(own) and len(names & own) * 2 > len(own)
+
+
+def packs_under_test(dirs: list[str | Path], no_builtin: bool = False) -> tuple[bool, list[Path]]:
+    """For `lint` and `test`: (load the built-in pack besides `dirs`?, the dirs to load).
+
+    A directory that is the built-in pack or a copy of it replaces the built-in pack;
+    `no_builtin` leaves the built-in pack out in any case.
+    """
+    given = [Path(d) for d in dirs]
+    copies = [d for d in given if is_builtin_pack(d)]
+    return (not no_builtin and not copies), given

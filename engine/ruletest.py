@@ -17,10 +17,9 @@ from tabulate import tabulate
 
 from .document import Document, LoadError, Problem, load_document
 from .evaluate import Engine
-from .packs import load_rules
+from .packs import load_rules, packs_under_test
 from .snapshot import Snapshot, load_snapshot, snapshot_from_data
 from .validation import check_schema
-from ._resources import builtin_rules_dir
 
 _RANK = {"error": 3, "fail": 2, "pass": 1, "notapplicable": 0}
 
@@ -64,11 +63,13 @@ def _plan(case: dict, doc: Document, snapshot: Snapshot):
     return plan_from_data(spec, snapshot, f"{doc.file} (case {case['name']})")
 
 
-def run_pack_tests(dirs: list[Path], out: TextIO, verbose: bool = False) -> int:
-    """Run every pack's tests; print failures and coverage. Exit 0, 1 on failures, 2 on bad files."""
-    builtin = builtin_rules_dir().resolve()
-    extra = [d for d in dirs if d.resolve() != builtin]
-    ruleset = load_rules(extra)
+def run_pack_tests(dirs: list[Path], out: TextIO, verbose: bool = False, no_builtin: bool = False) -> int:
+    """Run every pack's tests; print failures and coverage. Exit 0, 1 on failures, 2 on bad files.
+
+    A directory that is a copy of the built-in pack is tested in place of it (`packs_under_test`).
+    """
+    builtin, dirs = packs_under_test(dirs, no_builtin)
+    ruleset = load_rules(dirs, builtin=builtin)
     under_test = {r.id for r in ruleset.rules if any(Path(r.span.file).resolve().is_relative_to(d.resolve())
                                                       for d in dirs)}
     problems: list[Problem] = []
