@@ -310,15 +310,19 @@ def test_plan_command_json(run_cli):
             "shared_with": "apptest03"} in dio
 
 
-@pytest.mark.parametrize("fmt", ["table", "csv", "markdown", "html", "sarif", "junit"])
+@pytest.mark.parametrize("fmt", ["table", "csv", "csv-cells", "markdown", "html", "sarif", "junit"])
 def test_plan_command_every_format(run_cli, fmt):
     code, out, _ = run_cli("plan", ROLLING, FIXTURES / "plan-rolling.yaml", "--format", fmt)
     assert code == 1
-    assert "PLAN-ONLINE-ONE-AT-A-TIME" in out and "app02" in out
+    assert ("PLAN-ONLINE-ONE-AT-A-TIME" in out or fmt == "csv-cells") and "app02" in out
     if fmt == "csv":
         header, *rows = out.splitlines()
         assert header.endswith(",stage,step")
         assert any(row.startswith("MEMORY-TARGET,error,fail,") and row.endswith(",1,2") for row in rows)
+    if fmt == "csv-cells":
+        assert out.splitlines()[1:] == ["app01,vsp-r1,vsp-r2,online,ready,,,,,", "app02,vsp-r1,vsp-r2,online,blocked,"
+                                        "MEMORY-TARGET,,,,", "web11,vsp-r1,vsp-r3,online,ready,,,,,",
+                                        "web12,vsp-r1,vsp-r3,online,ready,,,,,"]
     if fmt == "junit":
         assert '<testsuite name="plan migrations" tests="4" failures="1"' in out
         assert '<testsuite name="plan stages" tests="2" failures="2"' in out

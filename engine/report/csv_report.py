@@ -48,7 +48,8 @@ def render_csv(report) -> str:
 
 
 def render_csv_cells(report) -> str:
-    """A row per migration: a matrix's cells, or the one migration of `check` (`audit` has none)."""
+    """A row per migration: a matrix's cells, a plan's migrations, or the one migration of `check` (`audit` has
+    none)."""
     out = io.StringIO()
     writer = _writer(out)
     writer.writerow(CELL_COLUMNS)
@@ -57,6 +58,15 @@ def render_csv_cells(report) -> str:
         for c in report.cells:
             f = found[(c.guest, c.target)]
             writer.writerow(_row([c.guest, c.source, c.target, c.mode, c.verdict, " ".join(f.blocking),
+                                  " ".join(f.warnings), " ".join(f.notes), " ".join(f.errors), " ".join(f.waived)]))
+    elif report.plan is not None:  # plan and place: a row per migration of the plan, in order
+        by_step: dict[int, CellFindings] = {}
+        for r in report.results:
+            if "step" in r.subject:
+                by_step.setdefault(r.subject["step"], CellFindings()).add(r)
+        for m in report.plan["migrations"]:
+            f = by_step.get(m["step"], CellFindings()).finish()
+            writer.writerow(_row([m["guest"], m["source"], m["target"], m["mode"], m["verdict"], " ".join(f.blocking),
                                   " ".join(f.warnings), " ".join(f.notes), " ".join(f.errors), " ".join(f.waived)]))
     elif report.request is not None:
         q = report.request
