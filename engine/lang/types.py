@@ -14,7 +14,7 @@ from functools import cache
 from typing import Any
 
 from .._resources import schema
-from ..snapshot import INTEGRITY_KINDS
+from ..view import INTEGRITY_KINDS
 
 
 @dataclass(frozen=True)
