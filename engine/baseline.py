@@ -28,15 +28,15 @@ def load_baseline(path: str) -> dict[str, dict]:
     return found
 
 
-def apply_baseline(report, path: str, previous: dict[str, dict]) -> None:
-    """Mark `report`'s findings against `previous` (from `load_baseline(path)`)."""
+def mark_results(results: list, path: str, previous: dict[str, dict]) -> dict:
+    """Mark each failed or errored result `new` or `unchanged` against `previous` (from
+    `load_baseline(path)`); return the report's `baseline` section (counts and resolved findings)."""
     current = set()
-    for r in report.results:
+    for r in results:
         if r.status in ("fail", "error"):
             current.add(r.fingerprint)
             r.baseline = "unchanged" if r.fingerprint in previous else "new"
     resolved = [{"rule": r["rule"], "subject": r.get("subject", {}), "item": r.get("item", ""),
                  "fingerprint": fp} for fp, r in sorted(previous.items()) if fp not in current]
-    report.baseline = {"path": path, "new": sum(1 for r in report.results if r.baseline == "new"),
-                       "unchanged": sum(1 for r in report.results if r.baseline == "unchanged"),
-                       "resolved": resolved}
+    return {"path": path, "new": sum(1 for r in results if r.baseline == "new"),
+            "unchanged": sum(1 for r in results if r.baseline == "unchanged"), "resolved": resolved}

@@ -7,7 +7,7 @@ table or column is an error with its location, never ignored.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from .document import LoadError, Problem, load_document
@@ -61,6 +61,25 @@ class Config:
                 problems.append(doc.problem(("tags", i), f"no loaded rule has the tag `{tag}`",
                                             did_you_mean(tag, sorted(all_tags))))
         return problems
+
+
+def apply_config(ruleset, config: Config):
+    """The compiled rule set with the configuration applied, or `LoadError` naming what does not fit.
+
+    Disabled rules and rules without a selected tag are dropped, severities replaced, and
+    extra data rows appended to the tables the compiled rules read (the rule set's own
+    lists: the rules were type-checked against the pack's rows, and the configuration's rows
+    were checked against those).
+    """
+    problems = config.problems_against(ruleset)
+    if problems:
+        raise LoadError(problems)
+    for name, rows in config.data.items():
+        ruleset.tables[name].extend(rows)
+    disabled = set(config.disable)
+    rules = [replace(r, severity=config.severity[r.id]) if r.id in config.severity else r
+             for r in ruleset.rules if r.id not in disabled and config.selects(r)]
+    return replace(ruleset, rules=rules)
 
 
 def _describe(path: tuple, data) -> str:
