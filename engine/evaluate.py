@@ -30,7 +30,7 @@ from .snapshot import Snapshot
 from .vocabulary import ERROR, FAIL, NOTAPPLICABLE, PROBLEMS, SUBJECTS
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class Subject:
     """What one run of a rule is about: a host, a guest (in a mode, or none for audit), a
     migration of a guest to a target, or the whole snapshot."""
@@ -161,7 +161,8 @@ class Engine:
         """Run `rule` for `subject`: one outcome per binding. `trace(event, step, value, env)`, if
         given, sees each step as it is decided (see `lang.compiler`)."""
         env = self.env_for(rule, subject)
-        why = self.unreadable(rule, subject)
+        why = self.unreadable(rule, subject) if subject.guest is not None and env.get(
+            "host" if rule.subject == "guest" else "source") is None else None
         if why is not None:
             if trace:
                 trace("error", None, EvalError(why), env)
@@ -258,6 +259,7 @@ class _Matrix:
         guest_unknown = any(r.status == ERROR and r.waiver is None for r in guest_results)
         source = engine.source_of(guest)
         own = guest["host"]
+        subjects: list[Subject] = []  # per target, made when first needed
         failing_at: dict[int, list] = {}
         blocked_at: set[int] = set()
         unknown_at: set[int] = set()
@@ -265,15 +267,18 @@ class _Matrix:
             guest_class = self.classes.of((i, "g") + tuple(
                 self.classes.view(guest if p[0] == "guest" else source, p[1:]) for p in guest_side))
             row = self.rows.get((i, guest_class)) if self.share else None
+            if row is None or self.want_results:
+                if not subjects:
+                    subjects = [Subject("migration", guest=guest, target=target, mode=mode) for target in self.hosts]
             if row is None:
-                row = self.rule_row(rule, i, guest, guest_class)
+                row = self.rule_row(rule, i, subjects, guest_class)
                 if self.share:
                     self.rows[(i, guest_class)] = row
             for statuses, t_index in row:
                 if self.hosts[t_index]["name"] == own:
                     continue
                 if self.want_results:
-                    statuses = self.pair_results(rule, guest, self.hosts[t_index])
+                    statuses = self.pair_results(rule, subjects[t_index])
                 if not statuses:
                     continue
                 failing_at.setdefault(t_index, []).append(rule.id)
@@ -289,13 +294,12 @@ class _Matrix:
             self.cells.append(Cell(guest["name"], own, target["name"], mode, verdict,
                                    sorted(guest_failing.union(failing)) if failing else sorted(guest_failing)))
 
-    def pair_results(self, rule: CompiledRule, guest: dict, target: dict) -> set:
+    def pair_results(self, rule: CompiledRule, subject: Subject) -> set:
         """Run `rule` again for this pair's own bindings and messages; keep its failures and errors.
         Returns the statuses that count (not waived)."""
         engine = self.engine
-        subject = Subject("migration", guest=guest, target=target, mode=self.mode)
         names = subject.names()
-        location = engine.snapshot.locate(guest)
+        location = engine.snapshot.locate(subject.guest)
         counted = set()
         for o in engine.outcomes(rule, subject):
             if o.status in PROBLEMS:
@@ -305,16 +309,16 @@ class _Matrix:
                     counted.add(o.status)
         return counted
 
-    def rule_row(self, rule: CompiledRule, i: int, guest: dict, guest_class: int) -> list:
+    def rule_row(self, rule: CompiledRule, i: int, subjects: list[Subject], guest_class: int) -> list:
         """The targets on which `rule` fails or errs for this guest: [(statuses, target index)]."""
         row = []
         cache = self.outcome_cache[i]
-        for t_index, target in enumerate(self.hosts):
+        outcomes = self.engine.outcomes
+        for t_index, subject in enumerate(subjects):
             key = (guest_class, self.target_class[t_index][i])
             statuses = cache.get(key) if self.share else None
             if statuses is None:
-                subject = Subject("migration", guest=guest, target=target, mode=self.mode)
-                statuses = frozenset(o.status for o in self.engine.outcomes(rule, subject)) & PROBLEMS
+                statuses = frozenset(o.status for o in outcomes(rule, subject)) & PROBLEMS
                 cache[key] = statuses
             if statuses:
                 row.append((statuses, t_index))
