@@ -441,5 +441,9 @@ def check_rules(files: list[ast.RuleFile], tables: dict[str, Type]) -> tuple[lis
                                 "disable the built-in rule in the site configuration and give yours a new id"))
                 continue
             first[rule.id] = rule
-            checked.append(check_rule(rule, tables, diags))
+            try:
+                checked.append(check_rule(rule, tables, diags))
+            except RecursionError:
+                diags.append(at(rule.span, "too-deep", f"rule `{rule.id}` nests its expressions too deeply to check",
+                                "split deeply nested conditions into `let`s"))
     return checked, diags
