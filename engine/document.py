@@ -142,6 +142,15 @@ class Document:
         return Problem(self.file, line, col, message, json_path(path), help)
 
 
+def _inside(text: str, line: int, col: int) -> tuple[int, int]:
+    """A parser's position moved inside the text (libyaml reports the end of a file without a final
+    line break on the line after it)."""
+    lines = re.split("\r\n|\r|\n|\x85|\u2028|\u2029", text)
+    if line > len(lines):
+        return len(lines), len(lines[-1]) + 1
+    return line, min(col, len(lines[line - 1]) + 1)
+
+
 def load_document(path: str | os.PathLike, limits: Limits = Limits()) -> Document:
     """Read a YAML or JSON file; raise `LoadError` with every problem located."""
     import hashlib
@@ -317,7 +326,7 @@ def _build(text: str, name: str, limits: Limits, track: bool, parser_class=None)
         return (mark.line + 1, mark.column + 1)
 
     def fail(mark, message, help=""):
-        line, col = where(mark) if mark is not None else (1, 1)
+        line, col = _inside(text, *where(mark)) if mark is not None else (1, 1)
         raise LoadError([Problem(name, line, col, message, help=help)])
 
     def place(value, size, mark, counted=False) -> None:
@@ -420,7 +429,7 @@ def _build(text: str, name: str, limits: Limits, track: bool, parser_class=None)
                 break
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
-        line, col = where(mark) if mark is not None else (1, 1)
+        line, col = _inside(text, *where(mark)) if mark is not None else (1, 1)
         problem = (exc.problem or exc.context or "invalid YAML").rstrip(".")
         if "nesting depth" in problem and parser_class is None:
             # libyaml reads flow collections ahead and stops at its own bound (1000 levels):

@@ -199,6 +199,21 @@ def test_generated_estates_are_valid_and_consistent(seed):
     assert generate(6, 40, seed=seed) == generate(6, 40, seed=seed)
 
 
+YAML_BREAKS = "\r\n|\r|\n|\x85|\u2028|\u2029"
+
+
+def assert_inside(text: str, line: int, col: int, breaks: str = YAML_BREAKS) -> None:
+    """A reported position names a character of `text`, or the end of a line or of the file
+    (lines end at `breaks`: YAML's line breaks by default)."""
+    import re
+
+    def inside(lines):
+        return 1 <= line <= len(lines) and 1 <= col <= len(lines[line - 1]) + 1
+
+    # YAML's own marks count every YAML line break; byte-level problems count "\n" only
+    assert inside(re.split(breaks, text)) or inside(text.split("\n")), (line, col, text[:200])
+
+
 @settings(max_examples=300, suppress_health_check=[HealthCheck.too_slow], deadline=None)
 @given(st.binary(max_size=400))
 def test_arbitrary_bytes_give_load_errors_only(tmp_path_factory, data):
@@ -208,7 +223,9 @@ def test_arbitrary_bytes_give_load_errors_only(tmp_path_factory, data):
         load_snapshot(str(path))
     except LoadError as exc:
         assert exc.problems
-        assert all(p.line >= 1 and p.col >= 1 for p in exc.problems)
+        text = data.decode("utf-8", "replace")
+        for p in exc.problems:
+            assert_inside(text, p.line, p.col)
 
 
 yaml_values = st.recursive(
@@ -229,6 +246,8 @@ def test_arbitrary_yaml_documents_give_load_errors_only(value):
             snapshot_from_text(text)
         except LoadError as exc:
             assert exc.problems
+            for p in exc.problems:
+                assert_inside(text, p.line, p.col)
 
 
 def test_validate_json_for_ci(run_cli):
