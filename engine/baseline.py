@@ -17,12 +17,12 @@ def load_baseline(path: str) -> dict[str, dict]:
     if not isinstance(data, dict) or not isinstance(data.get("results"), list) \
             or not isinstance(data.get("tool"), dict) or data["tool"].get("name") != "migcheck":
         raise LoadError([doc.problem((), "not a migcheck JSON report",
-                                     "write one with `--format json:FILE` and pass that file")])
+                                     "write one with `--format json:FILE` and pass that file", code="bad-baseline")])
     found = {}
     for i, r in enumerate(data["results"]):
         if not isinstance(r, dict) or not isinstance(r.get("fingerprint"), str):
             raise LoadError([doc.problem(("results", i), "result without a `fingerprint`",
-                                         "the baseline must come from this version of migcheck")])
+                                         "the baseline must come from this version of migcheck", code="bad-baseline")])
         if r.get("status") in ("fail", "error"):
             found[r["fingerprint"]] = r
     return found

@@ -18,6 +18,7 @@ import sys
 from pathlib import Path
 
 from . import __version__, pipeline
+from .diagnostics import render_all
 from .document import DEFAULT_MAX_BYTES, LoadError
 from .lang.diagnostics import RuleError
 from .pipeline import EXIT_BAD_INPUT, EXIT_OK, Request, UsageError
@@ -75,16 +76,20 @@ def cmd_rules(args) -> int:
 
 def cmd_lint(args) -> int:
     try:
-        count = pipeline.lint(args.dirs)
+        count, warnings = pipeline.lint(args.dirs)
     except RuleError as exc:
         if args.format != "json":
             raise
         print(json.dumps({"diagnostics": [d.to_json() for d in exc.diagnostics]}, indent=2))
         return EXIT_BAD_INPUT
+    failed = bool(warnings) and args.warnings_as_errors
     if args.format == "json":
-        print(json.dumps({"diagnostics": []}))
-    print(f"{count} rule(s) checked in {len(args.dirs)} pack(s): no problems", file=sys.stderr)
-    return EXIT_OK
+        print(json.dumps({"diagnostics": [d.to_json() for d in warnings]}, indent=2 if warnings else None))
+    elif warnings:
+        print(render_all(warnings), file=sys.stderr)
+    print(f"{count} rule(s) checked in {len(args.dirs)} pack(s): "
+          + (f"{len(warnings)} warning(s)" if warnings else "no problems"), file=sys.stderr)
+    return EXIT_BAD_INPUT if failed else EXIT_OK
 
 
 def cmd_test(args) -> int:
@@ -172,6 +177,7 @@ def _lint_args(p):
     p.add_argument("dirs", metavar="DIR", nargs="+")
     p.add_argument("--format", choices=["text", "json"], default="text",
                    help="json: the diagnostics as one JSON object on stdout")
+    p.add_argument("--warnings-as-errors", action="store_true", help="fail (exit 2) on warnings too")
 
 
 def _test_args(p):
@@ -213,13 +219,12 @@ def main(argv: list[str] | None = None) -> int:
     try:
         return args.func(args)
     except LoadError as exc:
-        for problem in exc.problems:
-            print(problem.render(), file=sys.stderr)
+        print(render_all(exc.problems), file=sys.stderr)
         print(f"migcheck: {len(exc.problems)} problem(s)", file=sys.stderr)
         return EXIT_BAD_INPUT
     except RuleError as exc:
         print(exc.render(), file=sys.stderr)
-        print(f"migcheck: {len(exc.diagnostics)} problem(s) in rule packs", file=sys.stderr)
+        print(f"migcheck: {len(exc.errors)} problem(s) in rule packs", file=sys.stderr)
         return EXIT_BAD_INPUT
     except UsageError as exc:
         print(f"migcheck: {exc}", file=sys.stderr)

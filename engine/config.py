@@ -39,7 +39,7 @@ class Config:
 
         def unknown_rule(path, rule_id):
             problems.append(doc.problem(path, f"unknown rule `{rule_id}`",
-                                        did_you_mean(rule_id, ids, "see `migcheck rules`")))
+                                        did_you_mean(rule_id, ids, "see `migcheck rules`"), code="unknown-rule"))
 
         for i, rule_id in enumerate(self.disable):
             if rule_id not in ids:
@@ -47,19 +47,19 @@ class Config:
         for rule_id in self.severity:
             if rule_id not in ids:
                 problems.append(doc.problem(("severity", rule_id), f"unknown rule `{rule_id}`",
-                                            did_you_mean(rule_id, ids), key=True))
+                                            did_you_mean(rule_id, ids), key=True, code="unknown-rule"))
         for name, rows in self.data.items():
             if name not in ruleset.tables:
                 problems.append(doc.problem(("data", name), f"unknown data table `{name}`",
-                                            did_you_mean(name, list(ruleset.tables)), key=True))
+                                            did_you_mean(name, list(ruleset.tables)), key=True, code="unknown-table"))
                 continue
             for index, message in row_type_problems(name, rows, ruleset.tables[name]):
-                problems.append(doc.problem(("data", name, index), message))
+                problems.append(doc.problem(("data", name, index), message, code="bad-row"))
         all_tags = {t for r in ruleset.rules for t in r.tags}
         for i, tag in enumerate(self.tags):
             if tag not in all_tags:
                 problems.append(doc.problem(("tags", i), f"no loaded rule has the tag `{tag}`",
-                                            did_you_mean(tag, sorted(all_tags))))
+                                            did_you_mean(tag, sorted(all_tags)), code="unknown-tag"))
         return problems
 
 
@@ -101,7 +101,8 @@ def load_config(path: str) -> Config:
     for i, entry in enumerate(data.get("rules", [])):
         where = base / entry
         if not where.is_dir():
-            problems.append(doc.problem(("rules", i), f"rule pack `{entry}` is not a directory (looked in {where})"))
+            problems.append(doc.problem(("rules", i), f"rule pack `{entry}` is not a directory (looked in {where})",
+                                        code="bad-pack"))
         rules.append(str(where))
     if problems:
         raise LoadError(problems)

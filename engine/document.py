@@ -25,6 +25,7 @@ from typing import Any
 
 import yaml
 
+from .diagnostics import Diagnostic
 from yaml.parser import Parser as _PyParser
 from yaml.reader import Reader as _Reader
 from yaml.scanner import Scanner as _Scanner
@@ -61,28 +62,7 @@ class Limits:
     max_nodes: int = DEFAULT_MAX_NODES
 
 
-@dataclass(frozen=True, order=True)
-class Problem:
-    """One located problem in an input file; sorts by position."""
-
-    file: str
-    line: int
-    col: int
-    message: str
-    path: str = ""
-    help: str = ""
-
-    def to_json(self) -> dict:
-        return {"file": self.file, "line": self.line, "col": self.col, "message": self.message,
-                "path": self.path, "help": self.help}
-
-    def render(self) -> str:
-        text = f"{self.file}:{self.line}:{self.col}: {self.message}"
-        if self.path:
-            text += f" (at {self.path})"
-        if self.help:
-            text += f"\n  help: {self.help}"
-        return text
+Problem = Diagnostic  # one located problem of an input file (see `diagnostics`)
 
 
 class LoadError(Exception):
@@ -137,9 +117,9 @@ class Document:
         self._ensure_positions()
         return self._key_positions.get(tuple(path)) or self.position(path)
 
-    def problem(self, path: JsonPath, message: str, help: str = "", key: bool = False) -> Problem:
+    def problem(self, path: JsonPath, message: str, help: str = "", key: bool = False, code: str = "schema") -> Problem:
         line, col = self.key_position(path) if key else self.position(path)
-        return Problem(self.file, line, col, message, json_path(path), help)
+        return Problem(self.file, line, col, message, json_path(path), help, code)
 
 
 def _inside(text: str, line: int, col: int) -> tuple[int, int]:
@@ -182,7 +162,8 @@ def decode(raw: bytes, name: str) -> str:
         return raw.decode("utf-8")
     except UnicodeDecodeError as exc:
         line = raw.count(b"\n", 0, exc.start) + 1
-        col = exc.start - (raw.rfind(b"\n", 0, exc.start) + 1) + 1
+        line_start = raw.rfind(b"\n", 0, exc.start) + 1
+        col = len(raw[line_start:exc.start].decode("utf-8", "replace")) + 1  # in characters, as editors count
         raise LoadError([Problem(name, line, col,
                                  f"file is not UTF-8 text (byte 0x{raw[exc.start]:02x} at offset {exc.start})",
                                  help="save the file as UTF-8")]) from None

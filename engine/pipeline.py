@@ -344,15 +344,16 @@ def validate(path: str, max_bytes: int = DEFAULT_MAX_BYTES):
     return snapshot
 
 
-def lint(dirs: list[str]) -> int:
+def lint(dirs: list[str]) -> tuple[int, list]:
     """`migcheck lint`: check packs (with the built-in one, so ids cannot clash); the number of
-    rules checked in `dirs`, or `RuleError`."""
+    rules checked in `dirs` and the warnings, or `RuleError`."""
     from ._resources import builtin_rules_dir
 
     builtin = builtin_rules_dir().resolve()
     paths = [Path(d).resolve() for d in dirs]
     ruleset = load_rules([d for d in paths if d != builtin])
-    return sum(1 for r in ruleset.rules if any(Path(r.span.file).resolve().is_relative_to(d) for d in paths))
+    count = sum(1 for r in ruleset.rules if any(Path(r.span.file).resolve().is_relative_to(d) for d in paths))
+    return count, ruleset.warnings
 
 
 def main(argv: list[str] | None = None) -> int:

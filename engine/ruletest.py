@@ -83,7 +83,8 @@ def run_pack_tests(dirs: list[Path], out: TextIO, verbose: bool = False) -> int:
                 line = doc.position(("cases", i))[0]
                 for rid in case["expect"]:
                     if ruleset.by_id(rid) is None:
-                        problems.append(doc.problem(("cases", i, "expect", rid), f"unknown rule `{rid}`", key=True))
+                        problems.append(doc.problem(("cases", i, "expect", rid), f"unknown rule `{rid}`", key=True,
+                                                    code="unknown-rule"))
                 try:
                     snapshot = _snapshot(case, doc, i, cache)
                 except LoadError as exc:

@@ -64,7 +64,7 @@ class Snapshot:
         return self.doc.file, line, col
 
     def integrity_report(self) -> list[Problem]:
-        return sorted(self.doc.problem(p.path, p.message, p.help) for p in self.problems)
+        return sorted(self.doc.problem(p.path, p.message, p.help, code="integrity") for p in self.problems)
 
     def as_scope(self) -> dict:
         """The whole-snapshot subject rules see with `on snapshot`."""

@@ -127,15 +127,16 @@ def load_waivers(path: str, known_rules: set[str]) -> Waivers:
         rule = item["rule"]
         if any(c in rule for c in "*?["):
             if not any(fnmatch.fnmatchcase(r, rule) for r in known_rules):
-                problems.append(doc.problem(at + ("rule",), f"`{rule}` matches no loaded rule"))
+                problems.append(doc.problem(at + ("rule",), f"`{rule}` matches no loaded rule",
+                                            code="unknown-rule"))
         elif rule not in known_rules:
             problems.append(doc.problem(at + ("rule",), f"unknown rule `{rule}`",
-                                        did_you_mean(rule, sorted(known_rules), "see `migcheck rules`")))
+                                        did_you_mean(rule, sorted(known_rules), "see `migcheck rules`"), code="unknown-rule"))
         try:
             expires = date.fromisoformat(item["expires"])
         except ValueError:
             problems.append(doc.problem(at + ("expires",), f"`{item['expires']}` is not a date",
-                                        "write the last valid day as YYYY-MM-DD"))
+                                        "write the last valid day as YYYY-MM-DD", code="bad-date"))
             continue
         waivers.items.append(Waiver(rule, item["reason"], item["owner"], expires, item.get("guest"),
                                     item.get("host"), item.get("target"), item.get("ticket"),

@@ -200,8 +200,8 @@ def test_rule_test_file_errors_exit_2(tmp_path, run_cli):
                      "    expect: {SITE-Y: pass}\n")
     code, out, _ = run_cli("test", pack)
     assert code == 2
-    assert "t.yaml:5:14: unknown rule `SITE-Y`" in out
-    assert "nope.yaml:1:1: file not found" in out
+    assert "t.yaml:5:14: error[unknown-rule]: unknown rule `SITE-Y`" in out
+    assert "nope.yaml:1:1: error[input]: file not found" in out
 
 
 def test_lint_clean_and_broken(tmp_path, run_cli):

@@ -36,11 +36,12 @@ def make_pack(tmp_path: Path, source: str, data: dict | None = None) -> Path:
 
 
 def diagnostics_of(tmp_path, source, data=None):
+    """Every diagnostic of a pack, errors and warnings, in order."""
     try:
-        load_rules([make_pack(tmp_path, source, data)], builtin=False)
+        ruleset = load_rules([make_pack(tmp_path, source, data)], builtin=False)
     except RuleError as exc:
         return exc.diagnostics
-    return []
+    return ruleset.warnings
 
 
 @pytest.mark.parametrize("case", DIAGNOSTICS, ids=[c["name"] for c in DIAGNOSTICS])
@@ -54,6 +55,7 @@ def test_diagnostics(tmp_path, case):
             assert d.help == w["help"]
         if "message" in w:
             assert d.message == w["message"]
+        assert d.severity == w.get("severity", "error"), d
         assert d.file.endswith("site.rules")
 
 

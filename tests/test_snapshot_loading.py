@@ -102,7 +102,7 @@ def test_bad_snapshot_exits_2_located(tmp_path, run_cli, name, filename, content
 def test_missing_file(tmp_path, run_cli):
     code, _, err = run_cli("validate", tmp_path / "absent.yaml")
     assert code == 2
-    assert f"{tmp_path / 'absent.yaml'}:1:1: file not found" in err
+    assert f"{tmp_path / 'absent.yaml'}:1:1: error[input]: file not found" in err
 
 
 def test_size_limit_is_configurable(tmp_path, run_cli):
@@ -255,7 +255,8 @@ def test_validate_json_for_ci(run_cli):
     data = json.loads(out)
     assert code == 2 and data["valid"] is False
     first = data["problems"][0]
-    assert set(first) == {"file", "line", "col", "message", "path", "help"}
+    assert set(first) == {"file", "line", "col", "code", "severity", "message", "path", "help"}
+    assert (first["code"], first["severity"]) == ("integrity", "error")
     assert (first["line"], first["col"]) == (15, 18) and first["path"] == "$.hosts[0].dio_functions[1].hwpath"
     code, out, _ = run_cli("validate", FIXTURES / "mixed-site.yaml", "--format", "json")
     data = json.loads(out)

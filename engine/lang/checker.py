@@ -184,7 +184,7 @@ class Checker:
                 self._comparable(left, right.elem, node)
                 if isinstance(node.right, ast.ListExpr):
                     for item in node.right.items:
-                        self._enum_literal(left, node.left, item)
+                        self._enum_literal(left, node.left, item, op)
             elif right.kind == "string":
                 self._need_present(left, node.left, f"`{op}`")
             return BOOL
@@ -321,11 +321,18 @@ class Checker:
             self.error(node.span, "type-mismatch", f"comparing {a} with {b} is never true")
             return
         for this, other, t in ((node.left, node.right, a), (node.right, node.left, b)):
-            self._enum_literal(t, this, other)
+            self._enum_literal(t, this, other, node.op)
 
-    def _enum_literal(self, t: Type, subject, literal) -> None:
+    def _enum_literal(self, t: Type, subject, literal, op: str) -> None:
+        """A literal outside an enum: `==` / `in` can never hold (an error); `!=` / `not in` always
+        holds, which is harmless but surely not meant (a warning)."""
         if t.enum and isinstance(literal, ast.Literal) and isinstance(literal.value, str) and literal.value not in t.enum:
             name = _key(subject) or "the value"
+            if op in ("!=", "not in"):
+                self.error(literal.span, "always-true",
+                           f"`{name}` is {t.with_null(False)}; it is never `{literal.value}`, so `{op}` always holds",
+                           did_you_mean(literal.value, sorted(t.enum)))
+                return
             self.error(literal.span, "impossible-comparison",
                        f"`{name}` is {t.with_null(False)}; it is never `{literal.value}`",
                        did_you_mean(literal.value, sorted(t.enum)))
