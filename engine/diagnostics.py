@@ -106,11 +106,11 @@ class Diagnostic:
             out += f" (at {self.path})"
         text = _source_line(self.file, self.line, source)
         if text is not None:
-            text = _CONTROL.sub("?", text.expandtabs(1))
-            out += f"\n  | {text}\n  | {' ' * (max(self.col, 1) - 1)}^"
+            out += f"\n  | {text.expandtabs(1)}\n  | {' ' * (max(self.col, 1) - 1)}^"
         if self.help:
             out += f"\n  = help: {self.help}"
-        return out
+        # input text reaches a terminal: its control characters are shown, never sent
+        return _CONTROL.sub(lambda m: f"\\x{ord(m.group()):02x}", out)
 
     def to_json(self) -> dict:
         return {"file": self.file, "line": self.line, "col": self.col, "code": self.code, "severity": self.severity,
@@ -134,6 +134,13 @@ def _source_line(file: str, line: int, source: str | None) -> str | None:
         return text.rstrip("\r\n")
     lines = source.splitlines()
     return lines[line - 1] if 1 <= line <= len(lines) else None
+
+
+def markdown_table() -> str:
+    """The codes as the table of `docs/diagnostics.md`."""
+    rows = ["| code | severity | stage | what |", "|---|---|---|---|"]
+    rows += [f"| `{c.code}` | {c.severity} | {c.stage} | {c.summary} |" for c in CODES.values()]
+    return "\n".join(rows) + "\n"
 
 
 def render_all(diagnostics, sources: dict[str, str] | None = None) -> str:

@@ -100,7 +100,8 @@ def run_pack_tests(dirs: list[Path], out: TextIO, verbose: bool = False) -> int:
                     target = snapshot.host_by_name.get(req["target"])
                     if guest is None or target is None:
                         problems.append(doc.problem(("cases", i, "check"), f"case `{case['name']}`: guest "
-                                                    f"`{req['guest']}` or host `{req['target']}` is not in its snapshot"))
+                                                    f"`{req['guest']}` or host `{req['target']}` is not in its snapshot",
+                                                    code="bad-case"))
                         continue
                     got = engine.check(guest, target, req.get("mode", "offline"))
                 else:
