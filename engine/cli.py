@@ -207,6 +207,8 @@ def build_parser() -> argparse.ArgumentParser:
         p = sub.add_parser(name, help=help_text)
         add_arguments(p)
         p.set_defaults(func=handler)
+    from .importer.command import register as register_import  # migcheck import, migcheck collector
+    register_import(sub)
     return parser
 
 

@@ -20,7 +20,7 @@ def _codes_in_source() -> set[str]:
     for path in ENGINE.rglob("*.py"):
         text = path.read_text()
         found |= set(re.findall(r'\bcode(?:: str)? ?= ?"([a-z-]+)"', text))
-        found |= set(re.findall(r'(?:\bat|\.error|\bdiag)\((?:[^"\n()]|\([^()\n]*\))*"([a-z-]+)"', text))
+        found |= set(re.findall(r'(?:(?<![.\w])at|\.error|\bdiag)\((?:[^"\n()]|\([^()\n]*\))*"([a-z-]+)"', text))
     return found
 
 
