@@ -18,7 +18,7 @@ from migcheck.lang.parser import parse
 from migcheck.packs import load_rules
 from migcheck.snapshot import load_snapshot
 
-from .conftest import ROOT
+from .conftest import ROOT, assert_inside
 
 LANG = Path(__file__).parent / "lang"
 # read with migcheck's own YAML 1.2 loader: PyYAML's safe_load would turn the key `on` into True
@@ -207,8 +207,6 @@ VALID = (ROOT / "rules" / "dio.rules").read_text()
 @settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(st.text(alphabet=string.printable, max_size=200))
 def test_random_text_gives_diagnostics_not_exceptions(text):
-    from .test_snapshot_loading import assert_inside
-
     rules, diags = parse(text, "random.rules")
     assert rules is not None or diags
     for d in diags:
@@ -237,8 +235,6 @@ def test_mutations_of_valid_rules_give_diagnostics_not_exceptions(tmp_path_facto
         load_rules([pack], builtin=False)
     except RuleError as exc:
         assert exc.diagnostics
-        from .test_snapshot_loading import assert_inside
-
         for d in exc.diagnostics:
             assert_inside("".join(text), d.line, d.col, "\n")
 

@@ -12,7 +12,7 @@ from bench.generate import generate
 from migcheck.document import Limits, LoadError, parse_text
 from migcheck.snapshot import load_snapshot, snapshot_from_data, snapshot_from_text
 
-from .conftest import FIXTURES
+from .conftest import FIXTURES, assert_inside
 
 GOOD = """\
 snapshot: 1
@@ -197,21 +197,6 @@ def test_generated_estates_are_valid_and_consistent(seed):
     snap = snapshot_from_data(generate(6, 40, seed=seed))
     assert snap.problems == []
     assert generate(6, 40, seed=seed) == generate(6, 40, seed=seed)
-
-
-YAML_BREAKS = "\r\n|\r|\n|\x85|\u2028|\u2029"
-
-
-def assert_inside(text: str, line: int, col: int, breaks: str = YAML_BREAKS) -> None:
-    """A reported position names a character of `text`, or the end of a line or of the file
-    (lines end at `breaks`: YAML's line breaks by default)."""
-    import re
-
-    def inside(lines):
-        return 1 <= line <= len(lines) and 1 <= col <= len(lines[line - 1]) + 1
-
-    # YAML's own marks count every YAML line break; byte-level problems count "\n" only
-    assert inside(re.split(breaks, text)) or inside(text.split("\n")), (line, col, text[:200])
 
 
 @settings(max_examples=300, suppress_health_check=[HealthCheck.too_slow], deadline=None)

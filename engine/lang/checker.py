@@ -25,7 +25,7 @@ from .diagnostics import Diagnostic, at
 from .reads import read_paths
 from .types import ANY, BOOL, FLOAT, INT, NULL, STRING, SUBJECTS, Type, list_of, subject_scope, unify
 
-SEVERITIES = ("error", "warning", "info")
+from ..vocabulary import SEVERITIES  # noqa: E402
 REQUIRED_META = ("title", "severity", "on", "message", "cite")
 SUBJECT_NAMES = {"host", "guest", "source", "target", "mode", "snapshot", "data"}
 
@@ -81,9 +81,37 @@ class Checker:
         self.diags = diagnostics
         self.types: dict[int, Type] = {}
         self.used: set[str] = set()
+        self.lets: dict[str, ast.Let] = {}
 
     def error(self, span, code, message, help=""):
         self.diags.append(at(span, code, message, help))
+
+    # -- steps: each checks its expressions and gives the scope of the steps after it -------
+    def step(self, step, scope: _Scope) -> _Scope:
+        return getattr(self, "check_" + type(step).__name__)(step, scope)
+
+    def check_When(self, step: ast.When, scope: _Scope) -> _Scope:
+        self._need_bool(self.expr(step.expr, scope), step.expr, "`when`")
+        return scope.know(_facts(step.expr, True))
+
+    def check_For(self, step: ast.For, scope: _Scope) -> _Scope:
+        source = self.expr(step.source, scope)
+        elem = self._iterable(source, step.source, step.var, scope, at=step.span)
+        scope = scope.bind(step.var, elem)
+        if step.cond is not None:
+            self._need_bool(self.expr(step.cond, scope), step.cond, "`where`")
+            scope = scope.know(_facts(step.cond, True))
+        return scope
+
+    def check_Let(self, step: ast.Let, scope: _Scope) -> _Scope:
+        if step.name in scope.names:
+            self.error(step.span, "shadowed-name", f"`{step.name}` is already bound here", "choose another name")
+        self.lets[step.name] = step
+        return scope.bind(step.name, self.expr(step.expr, scope))
+
+    def check_Require(self, step: ast.Require, scope: _Scope) -> _Scope:
+        self._need_bool(self.expr(step.expr, scope), step.expr, "`require`")
+        return scope
 
     # -- expressions -----------------------------------------------------------------
     def expr(self, node, scope: _Scope) -> Type:
@@ -381,40 +409,21 @@ def check_rule(rule: ast.Rule, tables: dict[str, Type], diags: list[Diagnostic])
     for extra in requires[1:]:
         diags.append(at(extra.span, "duplicate-clause", f"rule `{rule.id}` has a second `require`",
                         "join the conditions with `and`"))
-    lets: dict[str, ast.Let] = {}
     after_require = False
     for step in rule.steps:
         if after_require:
             diags.append(at(step.span, "unreachable", f"`{_step_name(step)}` after `require` has no effect",
                             "move it before `require`"))
             continue
-        if isinstance(step, ast.When):
-            checker._need_bool(checker.expr(step.expr, scope), step.expr, "`when`")
-            scope = scope.know(_facts(step.expr, True))
-        elif isinstance(step, ast.For):
-            source = checker.expr(step.source, scope)
-            elem = checker._iterable(source, step.source, step.var, scope, at=step.span)
-            scope = scope.bind(step.var, elem)
-            if step.cond is not None:
-                checker._need_bool(checker.expr(step.cond, scope), step.cond, "`where`")
-                scope = scope.know(_facts(step.cond, True))
-        elif isinstance(step, ast.Let):
-            if step.name in scope.names:
-                diags.append(at(step.span, "shadowed-name", f"`{step.name}` is already bound here",
-                                "choose another name"))
-            t = checker.expr(step.expr, scope)
-            scope = scope.bind(step.name, t)
-            lets[step.name] = step
-        elif isinstance(step, ast.Require):
-            checker._need_bool(checker.expr(step.expr, scope), step.expr, "`require`")
-            after_require = True
+        scope = checker.step(step, scope)
+        after_require = isinstance(step, ast.Require)
     for key in ("message", "fix"):
         template = seen.get(key)
         if template is not None:
             for part in template.value.parts:
                 if not isinstance(part, str):
                     checker.expr(part, scope)
-    for name, step in lets.items():
+    for name, step in checker.lets.items():
         if name not in checker.used:
             diags.append(at(step.span, "unused-let", f"`{name}` is never used",
                             "remove the `let`, or use it in `require`, `message` or `fix`"))
