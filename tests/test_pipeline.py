@@ -121,6 +121,8 @@ def _assert_matrix_equals_check(ruleset, snapshot, mode="offline"):
     ('target.attrs.x.a == "v"', [{"x": {"a": "v"}}, {"x": "v"}]),
     ("len(target.attrs.caps) == 1", [{"caps": {"a": 1}}, {"caps": {"a": 1, "b": 2}}]),
     ("target.attrs.n > 0", [{"n": 1}, {"n": True}, {"n": "1"}]),
+    ("target.attrs.n == 1", [{"n": 1.0}, {"n": True}, {"n": 1}]),
+    ("target.attrs.n in [1, 2]", [{"n": True}, {"n": 2}]),
     ('target.attrs.x.a == "v"', [{"x": [{"a": "v"}]}, {"x": {"a": "v"}}]),
 ])
 def test_sharing_counterexamples_agree_with_check(tmp_path, expression, attrs):

@@ -297,14 +297,20 @@ class Compiler:
             return version_compare
         if op in ("==", "!="):
             left, right = self.compile(node.left), self.compile(node.right)
+            if self._plainly_comparable(node.left, node.right):
+                if op == "==":
+                    return lambda env: left(env) == right(env)
+                return lambda env: left(env) != right(env)
             if op == "==":
-                return lambda env: left(env) == right(env)
-            return lambda env: left(env) != right(env)
+                return lambda env: _equal(left(env), right(env))
+            return lambda env: not _equal(left(env), right(env))
         if op in ("in", "not in"):
             left = self.compile(node.left)
             right = self._present(self.compile(node.right), node.right)
             negate = op == "not in"
-            if isinstance(node.right, ast.ListExpr) and all(isinstance(i, ast.Literal) for i in node.right.items):
+            plain = self._plainly_comparable(node.left, node.right, member=True)
+            if plain and isinstance(node.right, ast.ListExpr) and all(isinstance(i, ast.Literal)
+                                                                     for i in node.right.items):
                 members = frozenset(i.value for i in node.right.items)
                 if negate:
                     return lambda env: left(env) not in members
@@ -318,7 +324,7 @@ class Compiler:
                         raise EvalError(f"`{op}` a string needs a string, got `{render(needle)}`", node.span)
                     found = needle in container
                 elif isinstance(container, list):
-                    found = needle in container
+                    found = needle in container if plain else any(_equal(needle, item) for item in container)
                 else:
                     raise EvalError(f"`{op}` needs a list or a string, got `{render(container)}`", node.span)
                 return found != negate
@@ -352,6 +358,17 @@ class Compiler:
             except TypeError:
                 raise EvalError(f"cannot order `{render(a)}` and `{render(b)}` with `{op}`", node.span) from None
         return order
+
+    def _plainly_comparable(self, a, b, member: bool = False) -> bool:
+        """Whether Python's `==` is the language's on these operands: both statically strings, or
+        both numbers (Python's `True == 1` and `[True] == [1]` must not hold in a rule)."""
+        ta, tb = self.type(a), self.type(b)
+        if member:
+            if tb.kind != "list" or tb.elem is None:
+                return tb.kind == "string" and ta.kind == "string"
+            tb = tb.elem
+        kinds = {ta.kind, tb.kind}
+        return kinds <= {"string", "null"} or kinds <= {"int", "float", "null"}
 
     def compile_Arith(self, node):
         left = self._present(self.compile(node.left), node.left)
@@ -517,6 +534,19 @@ def _restore(env: dict, var: str, saved: Any) -> None:
         env.pop(var, None)
     else:
         env[var] = saved
+
+
+def _equal(a, b) -> bool:
+    """Equality of rule values: a boolean equals only a boolean, and lists and maps compare item
+    by item the same way (numbers compare by value: `1 == 1.0`)."""
+    ta, tb = type(a), type(b)
+    if ta is bool or tb is bool:
+        return ta is tb and a == b
+    if ta is list and tb is list:
+        return len(a) == len(b) and all(_equal(x, y) for x, y in zip(a, b))
+    if ta is dict and tb is dict:
+        return a.keys() == b.keys() and all(_equal(a[k], b[k]) for k in a)
+    return a == b
 
 
 def _fold(op: str, fns: list) -> Fn:
