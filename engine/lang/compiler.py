@@ -354,6 +354,8 @@ class Compiler:
         def order(env):
             a, b = left(env), right(env)
             try:
+                if type(a) is bool or type(b) is bool:  # Python orders them as 0 and 1; a rule does not
+                    raise TypeError
                 return compare(a, b)
             except TypeError:
                 raise EvalError(f"cannot order `{render(a)}` and `{render(b)}` with `{op}`", node.span) from None
