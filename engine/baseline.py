@@ -9,6 +9,7 @@ listed as resolved. With `--fail-on-new`, only new findings fail the run.
 from __future__ import annotations
 
 from .document import LoadError, load_document
+from .vocabulary import PROBLEMS
 
 
 def load_baseline(path: str) -> dict[str, dict]:
@@ -23,7 +24,7 @@ def load_baseline(path: str) -> dict[str, dict]:
         if not isinstance(r, dict) or not isinstance(r.get("fingerprint"), str):
             raise LoadError([doc.problem(("results", i), "result without a `fingerprint`",
                                          "the baseline must come from this version of migcheck", code="bad-baseline")])
-        if r.get("status") in ("fail", "error"):
+        if r.get("status") in PROBLEMS:
             found[r["fingerprint"]] = r
     return found
 
@@ -33,7 +34,7 @@ def mark_results(results: list, path: str, previous: dict[str, dict]) -> dict:
     `load_baseline(path)`); return the report's `baseline` section (counts and resolved findings)."""
     current = set()
     for r in results:
-        if r.status in ("fail", "error"):
+        if r.status in PROBLEMS:
             current.add(r.fingerprint)
             r.baseline = "unchanged" if r.fingerprint in previous else "new"
     resolved = [{"rule": r["rule"], "subject": r.get("subject", {}), "item": r.get("item", ""),

@@ -21,8 +21,9 @@ from .packs import load_rules
 from .snapshot import Snapshot, load_snapshot, snapshot_from_data
 from .validation import check_schema
 from ._resources import builtin_rules_dir
+from .vocabulary import ERROR, FAIL, NOTAPPLICABLE, PASS
 
-_RANK = {"error": 3, "fail": 2, "pass": 1, "notapplicable": 0}
+_RANK = {ERROR: 3, FAIL: 2, PASS: 1, NOTAPPLICABLE: 0}
 
 
 @dataclass
@@ -34,7 +35,7 @@ class CaseResult:
 
 
 def worst(statuses: list[str]) -> str:
-    return max(statuses, key=_RANK.__getitem__) if statuses else "notapplicable"
+    return max(statuses, key=_RANK.__getitem__) if statuses else NOTAPPLICABLE
 
 
 def _describe_case(path: tuple, data) -> str:

@@ -17,6 +17,7 @@ from .findings import Result
 from .manifest import now
 from .suggest import did_you_mean
 from .validation import check_schema
+from .vocabulary import PROBLEMS
 
 
 def today() -> date:
@@ -71,7 +72,7 @@ class Waivers:
         return waiver.expires >= self.today
 
     def waive(self, result: Result) -> None:
-        if result.status not in ("fail", "error") or result.waiver is not None:
+        if result.status not in PROBLEMS or result.waiver is not None:
             return
         for waiver in self.items:
             if waiver.matches(result):
