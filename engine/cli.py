@@ -22,6 +22,8 @@ from .diagnostics import render_all
 from .document import DEFAULT_MAX_BYTES, LoadError
 from .lang.diagnostics import RuleError
 from .pipeline import EXIT_BAD_INPUT, EXIT_OK, Request, UsageError
+from .reader import byte_limit
+from .waivers import warn_days
 
 __all__ = ["main", "build_parser", "COMMANDS", "UsageError"]
 
@@ -36,18 +38,19 @@ def _request(args, command: str, reporting: bool = True) -> Request:
         fail_on_new=getattr(args, "fail_on_new", False), warn_expiring=getattr(args, "warn_expiring", None),
         max_bytes=getattr(args, "max_bytes", DEFAULT_MAX_BYTES), guest=getattr(args, "guest", None),
         target=getattr(args, "target", None), mode=getattr(args, "mode", None), stop=getattr(args, "stop", False),
-        rule=getattr(args, "rule", None), subject=list(getattr(args, "subject", None) or []), reporting=reporting)
+        rule=getattr(args, "rule", None), subject=list(getattr(args, "subject", None) or []), reporting=reporting,
+        source_root=getattr(args, "source_root", None))
 
 
 def _colour() -> bool:
-    return sys.stdout.isatty() and "NO_COLOR" not in os.environ
+    return sys.stdout is not None and sys.stdout.isatty() and "NO_COLOR" not in os.environ
 
 
 # -- commands ---------------------------------------------------------------------------
 def cmd_report(args) -> int:
     """audit, check, matrix (and any command registered in `pipeline.EVALUATIONS`)."""
     run = pipeline.run(_request(args, args.command))
-    pipeline.write_outputs(run, sys.stdout, color=_colour())
+    pipeline.write_outputs(run, color=_colour())
     return run.exit_code()
 
 
@@ -76,7 +79,7 @@ def cmd_rules(args) -> int:
 
 def cmd_lint(args) -> int:
     try:
-        count, warnings = pipeline.lint(args.dirs)
+        count, warnings = pipeline.lint(args.dirs, args.no_builtin)
     except RuleError as exc:
         if args.format != "json":
             raise
@@ -94,7 +97,8 @@ def cmd_lint(args) -> int:
 
 def cmd_test(args) -> int:
     from .ruletest import run_pack_tests
-    return run_pack_tests([Path(d) for d in args.dirs], out=sys.stdout, verbose=args.verbose)
+    return run_pack_tests([Path(d) for d in args.dirs], out=sys.stdout, verbose=args.verbose,
+                          no_builtin=args.no_builtin)
 
 
 def cmd_explain(args) -> int:
@@ -105,7 +109,7 @@ def cmd_explain(args) -> int:
 # -- arguments --------------------------------------------------------------------------
 def snapshot_arg(p):
     p.add_argument("snapshot", metavar="SNAPSHOT", help="inventory snapshot (YAML or JSON)")
-    p.add_argument("--max-bytes", type=int, default=DEFAULT_MAX_BYTES, metavar="N",
+    p.add_argument("--max-bytes", type=byte_limit, default=DEFAULT_MAX_BYTES, metavar="N",
                    help=f"refuse input files larger than N bytes (default {DEFAULT_MAX_BYTES:,})")
 
 
@@ -117,7 +121,7 @@ def rules_args(p):
 def report_args(p):
     rules_args(p)
     p.add_argument("--waivers", metavar="FILE", help="waivers of known findings (YAML)")
-    p.add_argument("--warn-expiring", type=int, metavar="DAYS", help="list waivers that lapse within DAYS")
+    p.add_argument("--warn-expiring", type=warn_days, metavar="DAYS", help="list waivers that lapse within DAYS")
     p.add_argument("--format", action="append", metavar="FMT[:FILE]",
                    help="table (default), json, csv, markdown, html, sarif or junit; repeatable with :FILE")
     p.add_argument("--output", metavar="FILE", help="write the report to FILE (atomically)")
@@ -125,6 +129,8 @@ def report_args(p):
                    help="lowest severity that fails the run (default error)")
     p.add_argument("--baseline", metavar="REPORT", help="an earlier JSON report: mark results new or unchanged")
     p.add_argument("--fail-on-new", action="store_true", help="with --baseline: fail only on new findings")
+    p.add_argument("--source-root", metavar="DIR", help="SARIF: file URIs relative to DIR as %%SRCROOT%% "
+                   "(default: the working directory)")
 
 
 def migration_args(p, mode_default="offline", mode_help="offline (default) or online"):
@@ -178,11 +184,17 @@ def _lint_args(p):
     p.add_argument("--format", choices=["text", "json"], default="text",
                    help="json: the diagnostics as one JSON object on stdout")
     p.add_argument("--warnings-as-errors", action="store_true", help="fail (exit 2) on warnings too")
+    p.add_argument("--no-builtin", action="store_true", help=_NO_BUILTIN_HELP)
 
 
 def _test_args(p):
     p.add_argument("dirs", metavar="DIR", nargs="+")
     p.add_argument("-v", "--verbose", action="store_true", help="list every case")
+    p.add_argument("--no-builtin", action="store_true", help=_NO_BUILTIN_HELP)
+
+
+_NO_BUILTIN_HELP = ("leave the built-in pack out (a DIR that is a copy of it, such as a checkout's rules/, "
+                    "replaces it anyway)")
 
 
 # (name, help, arguments, handler): in the order `migcheck --help` lists them
@@ -218,8 +230,11 @@ def main(argv: list[str] | None = None) -> int:
         args = parser.parse_args(argv)
     except SystemExit as exc:  # argparse has printed the usage problem
         return EXIT_BAD_INPUT if exc.code not in (0, None) else EXIT_OK
+    from .atomic import flush_stdout, silence_stdout, stdout_problem
     try:
-        return args.func(args)
+        code = args.func(args)
+        flush_stdout()  # a full disk is reported here, not as a traceback at exit
+        return code
     except LoadError as exc:
         print(render_all(exc.problems), file=sys.stderr)
         print(f"migcheck: {len(exc.problems)} problem(s)", file=sys.stderr)
@@ -232,7 +247,17 @@ def main(argv: list[str] | None = None) -> int:
         print(f"migcheck: {exc}", file=sys.stderr)
         return EXIT_BAD_INPUT
     except BrokenPipeError:  # e.g. `migcheck matrix ... | head`
+        silence_stdout()
         return EXIT_OK
+    except KeyboardInterrupt:  # Ctrl-C: a half-written report has already been removed
+        print("migcheck: interrupted", file=sys.stderr)
+        return 130
+    except OSError as exc:  # every file is read through the reader: what is left is standard output
+        message = stdout_problem(exc)
+        if message is None:
+            raise
+        print(f"migcheck: {message}", file=sys.stderr)
+        return EXIT_BAD_INPUT
 
 
 if __name__ == "__main__":

@@ -49,7 +49,7 @@ CODES: dict[str, Code] = {c.code: c for c in [
     Code("bad-case", ERROR, "ruletest", "a rule test case names a subject its snapshot lacks"),
     # rule packs
     Code("no-pack", ERROR, "rules", "a rule pack directory is missing or holds no *.rules file"),
-    Code("encoding", ERROR, "rules", "a rule file is not UTF-8 text"),
+    Code("unreadable", ERROR, "rules", "a rule file cannot be read: missing, too large, not UTF-8 text"),
     Code("bad-table", ERROR, "rules", "a data table file is not a mapping with `rows:`"),
     Code("duplicate-table", ERROR, "rules", "two packs define one data table"),
     Code("syntax", ERROR, "rules", "the rule file does not parse"),

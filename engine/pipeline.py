@@ -76,6 +76,7 @@ class Request:
     rule: str | None = None  # explain
     subject: list[str] = field(default_factory=list)  # explain: host, guest, or guest and target
     reporting: bool = True  # audit, check, matrix: a report is written
+    source_root: str | None = None  # SARIF's %SRCROOT%
 
 
 @dataclass
@@ -151,11 +152,26 @@ def _configuration(run: Run) -> None:
 
 def _packs(run: Run) -> None:
     dirs = list(run.request.rules)
+    if run.request.reporting:  # no report may land on another or on an input, before any work
+        _check_outputs(run, (run.config.rules if run.config is not None else []) + dirs)
     if run.config is not None:
         from .config import apply_config
         run.ruleset = apply_config(load_rules(run.config.rules + dirs), run.config)
     else:
         run.ruleset = load_rules(dirs)
+
+
+def _check_outputs(run: Run, rule_dirs: list) -> None:
+    from ._resources import builtin_rules_dir
+    from .atomic import check_outputs, pack_inputs
+
+    request = run.request
+    inputs = {**pack_inputs([builtin_rules_dir(), *rule_dirs]), request.snapshot: "the snapshot",
+              request.config: "the configuration", request.waivers: "the waiver file",
+              request.baseline: "the baseline"}
+    problem = check_outputs(run.targets, inputs)
+    if problem:
+        raise UsageError(problem)
 
 
 def _snapshot(run: Run) -> None:
@@ -195,14 +211,21 @@ def _report(run: Run) -> None:
     if run.baseline is not None:
         from .baseline import mark_results
         marks = mark_results(ev.results, request.baseline, run.baseline)
-    notes = run.waivers.notes(request.warn_expiring) if run.waivers is not None else []
+    notes = []
+    if run.waivers is not None:
+        from .waivers import notes_for_run
+        # unused waivers are looked for in what this run did not evaluate, by an engine that waives nothing
+        plain = Engine(run.ruleset, snapshot, stop=request.stop)
+        notes = notes_for_run(run.waivers, plain, request.command, request.mode, request.warn_expiring)
     manifest = build_manifest(rule_pack_sha256=run.ruleset.digest, rules=len(run.ruleset.rules),
                               snapshot_sha256=snapshot.doc.sha256, waivers_path=request.waivers,
-                              config_path=request.config, fail_on=run.fail_on)
+                              config_path=request.config, fail_on=run.fail_on, waivers=run.waivers,
+                              config_doc=getattr(run.config, "doc", None))
     run.report = Report(request.command, verdict(request.command, ev.results, run.fail_on, ev.cells), ev.results,
                         snapshot_path=snapshot.path, snapshot_sha256=snapshot.doc.sha256, site=snapshot.site,
                         cells=ev.cells, request=ev.detail, rules=run.ruleset.rules, manifest=manifest,
-                        fail_on=run.fail_on, waiver_notes=notes, baseline=marks)
+                        fail_on=run.fail_on, waiver_notes=notes, baseline=marks,
+                        collected=snapshot.doc.data.get("collected"), source_root=request.source_root)
 
 
 @dataclass(frozen=True)
@@ -244,9 +267,16 @@ def _audit(run: Run) -> Evaluation:
 def find_pair(snapshot, guest: str, target: str) -> tuple[dict, dict]:
     g = snapshot.guest_by_name.get(guest)
     if g is None:
+        if guest in snapshot.host_by_name:  # GUEST and TARGET swapped, or a VSP given as the guest
+            swapped = target in snapshot.guest_by_name
+            raise UsageError(f"`{guest}` is a VSP, not a guest; " + (
+                f"write the guest first: `check SNAPSHOT {target} {guest}`" if swapped else
+                "give GUEST TARGET: the guest to move, then the VSP to move it to"))
         raise unknown(guest, list(snapshot.guest_by_name), "guest")
     t = snapshot.host_by_name.get(target)
     if t is None:
+        if target in snapshot.guest_by_name:
+            raise UsageError(f"`{target}` is a guest, not a VSP; the target is the VSP to move `{guest}` to")
         raise unknown(target, list(snapshot.host_by_name), "host")
     if g["host"] == target:
         raise UsageError(f"guest `{guest}` is already on `{target}`; choose another target")
@@ -270,20 +300,20 @@ EVALUATIONS: dict[str, Callable[[Run], Evaluation]] = {"audit": _audit, "check":
 
 
 # -- outputs of a reporting run ----------------------------------------------------------
-def write_outputs(run: Run, stdout=None, color: bool = False) -> None:
-    """Render the report in every requested format: to its file (atomically) or to stdout."""
+def write_outputs(run: Run, color: bool = False) -> None:
+    """Render the report in every requested format: to its file (atomically when it is a regular
+    file) or to standard output (`-`, `/dev/stdout` or no file)."""
+    from .atomic import OutputError, write_output
     from .report import render
 
-    stdout = stdout or sys.stdout
     for fmt, path in run.targets:
-        if path is None:
-            stdout.write(render(run.report, fmt, color=color and fmt == "table"))
-            continue
-        from .atomic import write_atomic
         try:
-            write_atomic(path, render(run.report, fmt))
-        except OSError as exc:
-            raise UsageError(f"cannot write `{path}`: {exc.strerror or exc}") from None
+            if path is None or path in ("-", "/dev/stdout"):
+                write_output(None, render(run.report, fmt, color=color and fmt == "table"))
+            else:
+                write_output(path, render(run.report, fmt))
+        except OutputError as exc:
+            raise UsageError(str(exc)) from None
 
 
 # -- the other commands ------------------------------------------------------------------
@@ -344,14 +374,16 @@ def validate(path: str, max_bytes: int = DEFAULT_MAX_BYTES):
     return snapshot
 
 
-def lint(dirs: list[str]) -> tuple[int, list]:
-    """`migcheck lint`: check packs (with the built-in one, so ids cannot clash); the number of
-    rules checked in `dirs` and the warnings, or `RuleError`."""
-    from ._resources import builtin_rules_dir
+def lint(dirs: list[str], no_builtin: bool = False) -> tuple[int, list]:
+    """`migcheck lint`: check packs (beside the built-in one, so ids cannot clash; a copy of the
+    built-in pack replaces it); the number of rules checked in `dirs` and the warnings, or `RuleError`."""
+    import os
 
-    builtin = builtin_rules_dir().resolve()
-    paths = [Path(d).resolve() for d in dirs]
-    ruleset = load_rules([d for d in paths if d != builtin])
+    from .packs import packs_under_test
+
+    builtin, chosen = packs_under_test(dirs, no_builtin)
+    paths = [Path(os.path.realpath(d)) for d in chosen]  # realpath: a symbolic link loop is not an exception
+    ruleset = load_rules(paths, builtin=builtin)
     count = sum(1 for r in ruleset.rules if any(Path(r.span.file).resolve().is_relative_to(d) for d in paths))
     return count, ruleset.warnings
 

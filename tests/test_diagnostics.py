@@ -120,7 +120,7 @@ CASES = [
     ("a data table two packs define", {"p/p.rules": RULE, "p/data/offline_paths.yaml": "rows: []\n"},
      ["lint", "{tmp}/p"], "p/data/offline_paths.yaml", 1, 1, "duplicate-table", "is already defined"),
     ("a rule file in Latin-1", {"p/p.rules": RULE.replace('"t"', '"caf\u00e9"').encode("latin-1")},
-     ["lint", "{tmp}/p"], "p/p.rules", 1, 1, "encoding", "not UTF-8 text"),
+     ["lint", "{tmp}/p"], "p/p.rules", 2, 13, "unreadable", "not UTF-8 text"),
     ("a pack that is not there", {}, ["lint", "{tmp}/nowhere"], "nowhere", 1, 1, "no-pack", "not a directory"),
     ("a tag no rule has", {"c.yaml": "tags: [dio, nope]\n"},
      ["audit", str(FIXTURES / "mixed-site.yaml"), "--config", "{tmp}/c.yaml"], "c.yaml", 1, 13, "unknown-tag",

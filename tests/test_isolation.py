@@ -40,7 +40,6 @@ KINDS = {
     "SITE-LIST-TIMES": ("count(default(guest.attrs.nope, guest.storage.path) * 100000000000) >= 0",
                         "`*` takes numbers", 6, 63),
     "SITE-RELEASE": ('version("6.1") >= "4.x"', "`4.x` is not a release", 6, 29),
-    "SITE-DEEP": ("not " * 400 + "true", "nests too deeply to evaluate", 1, 6),
 }
 
 
