@@ -251,7 +251,8 @@ class _Matrix:
 
     def guest(self, guest: dict) -> None:
         engine, mode = self.engine, self.mode
-        guest_results = engine.guest_results(guest, mode, locate=self.want_results)
+        location = engine.snapshot.locate(guest) if self.want_results else None
+        guest_results = engine.results(Subject("guest", guest=guest, mode=mode), location)
         if self.want_results:
             self.kept.extend(r for r in guest_results if r.status in PROBLEMS)
         guest_failing = {r.rule for r in guest_results if r.waiver is None and r.status in PROBLEMS}
@@ -278,7 +279,7 @@ class _Matrix:
                 if self.hosts[t_index]["name"] == own:
                     continue
                 if self.want_results:
-                    statuses = self.pair_results(rule, subjects[t_index])
+                    statuses = self.pair_results(rule, subjects[t_index], location)
                 if not statuses:
                     continue
                 failing_at.setdefault(t_index, []).append(rule.id)
@@ -294,12 +295,11 @@ class _Matrix:
             self.cells.append(Cell(guest["name"], own, target["name"], mode, verdict,
                                    sorted(guest_failing.union(failing)) if failing else sorted(guest_failing)))
 
-    def pair_results(self, rule: CompiledRule, subject: Subject) -> set:
+    def pair_results(self, rule: CompiledRule, subject: Subject, location) -> set:
         """Run `rule` again for this pair's own bindings and messages; keep its failures and errors.
         Returns the statuses that count (not waived)."""
         engine = self.engine
         names = subject.names()
-        location = engine.snapshot.locate(subject.guest)
         counted = set()
         for o in engine.outcomes(rule, subject):
             if o.status in PROBLEMS:

@@ -418,14 +418,7 @@ class Compiler:
 
     def _selection(self, sel: ast.Selection, how: str) -> Fn:
         """`x in xs where cond` as its builtin declares it: `count`, `any`, `all` or `items`."""
-        source, cond, var = self._iterate(sel.source), self._bool(sel.cond), sel.var
-        if how == "any":
-            return _loop(var, source, lambda env, item: _STOP_TRUE if cond(env) else _SKIP, lambda kept: False)
-        if how == "all":
-            return _loop(var, source, lambda env, item: _SKIP if cond(env) else _STOP_FALSE, lambda kept: True)
-        if how == "count":
-            return _loop(var, source, lambda env, item: True if cond(env) else _SKIP, len)
-        return _loop(var, source, lambda env, item: item if cond(env) else _SKIP, _same)
+        return _loop(sel.var, self._iterate(sel.source), how, self._bool(sel.cond))
 
     def compile_Call(self, node):
         fn = BUILTINS[node.func]
@@ -472,9 +465,7 @@ class Compiler:
         source = self._iterate(node.source)
         cond = self._bool(node.cond) if node.cond is not None else None
         expr = self.compile(node.expr)
-        if cond is None:
-            return _loop(node.var, source, lambda env, item: expr(env), _same)
-        return _loop(node.var, source, lambda env, item: expr(env) if cond(env) else _SKIP, _same)
+        return _loop(node.var, source, "map", cond, expr)
 
     def template(self, template: ast.Template | None) -> Callable[[dict], str]:
         if template is None:
@@ -499,43 +490,42 @@ class Compiler:
 
 _UNSET = object()
 _NO_ENV: dict = {}
-_SKIP = object()
+def _loop(var: str, source: Fn, how: str, cond: Fn | None, expr: Fn | None = None) -> Fn:
+    """The one iteration of selections and comprehensions: binds `var` to each item of `source`
+    (restoring what it shadowed afterwards) and, by `how`: `any` / `all` (stopping as soon as
+    the answer is known), `count`, `items` (those meeting `cond`), or `map` (`expr` of each
+    item meeting `cond`, if any)."""
+    mode = ("any", "all", "count", "items", "map").index(how)
 
-
-class _Stop:
-    __slots__ = ("value",)
-
-    def __init__(self, value):
-        self.value = value
-
-
-_STOP_TRUE, _STOP_FALSE = _Stop(True), _Stop(False)
-
-
-def _same(kept: list) -> list:
-    return kept
-
-
-def _loop(var: str, source: Fn, visit: Callable, done: Callable) -> Fn:
-    """The one iteration of selections and comprehensions.
-
-    Binds `var` to each item of `source` (restoring what it shadowed afterwards) and calls
-    `visit(env, item)`: a value to keep, `_SKIP` to keep nothing, or a `_Stop` whose value
-    ends the loop as its result; otherwise the result is `done(kept)`.
-    """
     def loop(env):
         saved = env.get(var, _UNSET)
         try:
-            kept = []
-            for item in source(env):
+            items = source(env)
+            if mode == 0:
+                for item in items:
+                    env[var] = item
+                    if cond(env):
+                        return True
+                return False
+            if mode == 1:
+                for item in items:
+                    env[var] = item
+                    if not cond(env):
+                        return False
+                return True
+            if mode == 2:
+                n = 0
+                for item in items:
+                    env[var] = item
+                    if cond(env):
+                        n += 1
+                return n
+            out = []
+            for item in items:
                 env[var] = item
-                got = visit(env, item)
-                if got is _SKIP:
-                    continue
-                if type(got) is _Stop:
-                    return got.value
-                kept.append(got)
-            return done(kept)
+                if cond is None or cond(env):
+                    out.append(item if mode == 3 else expr(env))
+            return out
         finally:
             _restore(env, var, saved)
     return loop
