@@ -22,7 +22,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from ._perf import collector_paused
-from .findings import Result, cell_verdict
+from .findings import Result, blocks, cell_verdict, leaves_unknown, statuses_block
 from .lang.compiler import CompiledRule, Outcome, Trace
 from .lang.builtins import EvalError
 from .packs import RuleSet
@@ -256,8 +256,8 @@ class _Matrix:
         if self.want_results:
             self.kept.extend(r for r in guest_results if r.status in PROBLEMS)
         guest_failing = {r.rule for r in guest_results if r.waiver is None and r.status in PROBLEMS}
-        guest_blocked = any(r.counts and r.severity == "error" for r in guest_results)
-        guest_unknown = any(r.status == ERROR and r.waiver is None for r in guest_results)
+        guest_blocked = any(blocks(r) for r in guest_results)
+        guest_unknown = any(leaves_unknown(r) for r in guest_results)
         source = engine.source_of(guest)
         own = guest["host"]
         subjects: list[Subject] = []  # per target, made when first needed
@@ -283,7 +283,7 @@ class _Matrix:
                 if not statuses:
                     continue
                 failing_at.setdefault(t_index, []).append(rule.id)
-                if FAIL in statuses and rule.severity == "error":
+                if statuses_block(statuses, rule.severity):
                     blocked_at.add(t_index)
                 if ERROR in statuses:
                     unknown_at.add(t_index)

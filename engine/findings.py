@@ -63,13 +63,28 @@ def sort_results(results: list[Result]) -> list[Result]:
     return sorted(results, key=Result.sort_key)
 
 
+def blocks(result: Result) -> bool:
+    """A failure of an error-severity rule, not waived: the migration cannot go ahead."""
+    return result.counts and result.severity == "error"
+
+
+def leaves_unknown(result: Result) -> bool:
+    """A rule that could not be evaluated, not waived: the answer is not known."""
+    return result.status == ERROR and result.waiver is None
+
+
+def statuses_block(statuses, severity: str) -> bool:
+    """`blocks` for a rule's shared outcome statuses (counted, not waived) in the matrix."""
+    return FAIL in statuses and severity == "error"
+
+
 def _unknown(results: list[Result]) -> bool:
-    return any(r.status == ERROR and r.waiver is None for r in results)
+    return any(leaves_unknown(r) for r in results)
 
 
 def check_verdict(results: list[Result]) -> str:
     """ready, blocked (an error-severity failure), or unknown (a rule could not be evaluated)."""
-    return cell_verdict(any(r.counts and r.severity == "error" for r in results), _unknown(results))
+    return cell_verdict(any(blocks(r) for r in results), _unknown(results))
 
 
 def cell_verdict(blocked: bool, unknown: bool) -> str:
