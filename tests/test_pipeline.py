@@ -47,6 +47,10 @@ def test_explain_gives_the_status_check_gives_for_every_rule_and_pair(fixture):
                 if target["name"] == guest["host"]:
                     continue
                 results = engine.check(guest, target, mode)
+                for rule in engine.by_subject["guest"]:  # guest rules run in a check with its mode
+                    want = sorted({r.status for r in results if r.rule == rule.id})
+                    assert _explained(engine, rule, Subject("guest", guest=guest, mode=mode)) == want
+                    compared += 1
                 for rule in engine.by_subject["migration"]:
                     want = sorted({r.status for r in results if r.rule == rule.id})
                     got = _explained(engine, rule, Subject("migration", guest=guest, target=target, mode=mode))
