@@ -113,3 +113,25 @@ def test_nesting_too_deep_to_check_is_a_located_diagnostic():
     checked, diags = check_rules([ast.RuleFile("deep.rules", (rule,))], {})
     assert [(d.code, d.line, d.col, d.message) for d in diags] == [
         ("too-deep", 1, 6, "rule `SITE-DEEPER` nests its expressions too deeply to check")]
+
+
+def test_an_evaluation_error_in_the_matrix_is_an_error_in_every_cell_and_nothing_else_changes(tmp_path, run_cli):
+    pack = tmp_path / "site"
+    pack.mkdir()
+    (pack / "site.rules").write_text('rule SITE-OVERFLOW {\n  title "t"\n  severity warning\n  on migration\n'
+                                     f'  cite "c"\n  require ({BIG} * {BIG} * {BIG} * {BIG} * {BIG} * {BIG} * {BIG}'
+                                     f' * {BIG} * {BIG} * {BIG} * {BIG}) / target.memory_mb.total > 0\n'
+                                     '  message "m"\n}\n')
+    code, out, err = run_cli("matrix", MIXED, "--rules", pack, "--format", "json", "--fail-on", "never")
+    assert code == 3 and "Traceback" not in err
+    data = json.loads(out)
+    errors = [r for r in data["results"] if r["rule"] == "SITE-OVERFLOW"]
+    assert len(errors) == len(data["cells"]) == 18
+    assert all(r["status"] == "error" and "the result of `/` is too large a number" in r["message"]
+               and "site.rules:6:" in r["message"] for r in errors)
+    assert all("SITE-OVERFLOW" in c["failing"] and c["verdict"] in ("blocked", "unknown") for c in data["cells"])
+    _, alone, _ = run_cli("matrix", MIXED, "--format", "json", "--fail-on", "never")
+    alone = json.loads(alone)
+    assert [r for r in data["results"] if r["rule"] != "SITE-OVERFLOW"] == alone["results"]
+    assert [c["failing"] for c in alone["cells"]] == [
+        [f for f in c["failing"] if f != "SITE-OVERFLOW"] for c in data["cells"]]
