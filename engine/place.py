@@ -90,26 +90,27 @@ def select_targets(snapshot: Snapshot, vacate: str | None, pattern: str | None) 
             and snapshot.host_by_name.get(h["name"]) is h]
 
 
-def _cells(ruleset: RuleSet, snapshot: Snapshot, guests: list[dict], targets: list[dict], mode: str, waive):
+def _cells(ruleset: RuleSet, snapshot: Snapshot, guests: list[dict], targets: list[dict], mode: str, waivers):
     """The matrix of the selected guests against the candidate targets (plus their own VSPs as sources)."""
     names = {t["name"] for t in targets} | {g["host"] for g in guests}
     hosts = [h for h in snapshot.hosts if h["name"] in names and snapshot.host_by_name.get(h["name"]) is h]
     view = replace(snapshot, hosts=hosts, guests=guests)
-    engine = Engine(ruleset, view, stop=mode == "offline")  # offline, a running guest is stopped (hpvmmigrate -d)
+    # offline, a running guest is stopped by its migration (hpvmmigrate -d)
+    engine = Engine(ruleset, view, stop=mode == "offline", waivers=waivers)
     engine.scope = snapshot.as_scope()  # rules reading `snapshot` see the whole estate
-    cells, _ = engine.matrix(mode, results=waive is not None, waive=waive)  # waivers apply to results only
+    cells, _ = engine.matrix(mode, results=waivers is not None)  # waivers are attached to results only
     wanted = {t["name"] for t in targets}
     return [c for c in cells if c.target in wanted]
 
 
 def propose(ruleset: RuleSet, snapshot: Snapshot, *, vacate: str | None = None, guests: str | None = None,
             targets: str | None = None, mode: str = "offline", time_limit: float = 5.0, name: str | None = None,
-            waive=None) -> Proposal:
+            waivers=None) -> Proposal:
     """Select, build the model, solve it, write the plan and check it with `plan` (see the module docstring)."""
     started = time.perf_counter()
     chosen = select_guests(snapshot, vacate, guests)
     hosts = select_targets(snapshot, vacate, targets)
-    cells = _cells(ruleset, snapshot, chosen, hosts, mode, waive) if chosen and hosts else []
+    cells = _cells(ruleset, snapshot, chosen, hosts, mode, waivers) if chosen and hosts else []
     ready, blocking = _candidates(cells, {r.id: r.severity for r in ruleset.rules})
     by_guest = {g["name"]: g for g in chosen}
     by_host = {h["name"]: h for h in hosts}
@@ -128,7 +129,7 @@ def propose(ruleset: RuleSet, snapshot: Snapshot, *, vacate: str | None = None, 
     else:  # nothing placed: the empty plan (a plan file needs a stage, so it is not read back)
         data = plan_document(name, [])
         plan = Plan(Document("<proposed plan>", _yaml(data), data), name, [], [])
-    check = run_plan(ruleset, snapshot, plan, waive=waive)
+    check = run_plan(ruleset, snapshot, plan, waivers=waivers)
     loads = _loads(chosen_pairs, by_guest, by_host, overhead)
     return Proposal(name, stages, check, _overall(statuses), time.perf_counter() - started, len(chosen), len(ready),
                     sum(ready[p] for p in chosen_pairs),

@@ -18,9 +18,9 @@ from dataclasses import dataclass, field
 
 from .document import Document, Limits, LoadError, load_document, parse_text
 from .effects import Effect, Estate
-from .evaluate import Engine
+from .evaluate import Engine, Subject
 from .findings import Result, check_verdict
-from .lang.compiler import ERROR, FAIL, NOTAPPLICABLE
+from .vocabulary import ERROR, FAIL
 from .packs import RuleSet
 from .snapshot import Snapshot
 from .suggest import did_you_mean
@@ -115,18 +115,20 @@ def _from_document(doc: Document, snapshot: Snapshot) -> Plan:
             known = True
             if guest not in snapshot.guest_by_name:
                 problems.append(doc.problem(at + ("guest",), f"guest `{guest}` is not in the snapshot",
-                                            did_you_mean(guest, snapshot.guest_by_name, "name a guest of the snapshot")))
+                                            did_you_mean(guest, snapshot.guest_by_name, "name a guest of the snapshot"),
+                                            code="unknown-guest"))
                 known = False
             if to not in snapshot.host_by_name:
                 problems.append(doc.problem(at + ("to",), f"VSP `{to}` is not in the snapshot",
-                                            did_you_mean(to, snapshot.host_by_name, "name a VSP of the snapshot")))
+                                            did_you_mean(to, snapshot.host_by_name, "name a VSP of the snapshot"),
+                                            code="unknown-vsp"))
                 known = False
             if known:
                 if where.get(guest) == to:
                     problems.append(doc.problem(
                         at + ("to",), f"guest `{guest}` is already on `{to}`"
                         + (" at this point of the plan" if guest in moved else ""),
-                        "choose another target or remove this migration"))
+                        "choose another target or remove this migration", code="already-there"))
                 where[guest] = to
                 moved.add(guest)
             moves.append(Migration(step, i + 1, guest, to, m.get("mode", "offline"), m.get("stop", False), at))
@@ -212,15 +214,15 @@ def estate_before(snapshot: Snapshot, plan: Plan, ruleset: RuleSet, step: int) -
     return outcome.estate, plan.migrations[step - 1]
 
 
-def run_plan(ruleset: RuleSet, snapshot: Snapshot, plan: Plan, waive=None, until: int | None = None) -> PlanOutcome:
+def run_plan(ruleset: RuleSet, snapshot: Snapshot, plan: Plan, waivers=None, until: int | None = None) -> PlanOutcome:
     """Check every migration of `plan` in order, then the plan rules of each stage.
 
-    `waive(result)` may attach a waiver before verdicts are taken. `until`: stop just
-    before that step, leaving the estate as that migration would find it.
+    `waivers` (a `Waivers`) are attached by the engine as results are made. `until`: stop
+    just before that step, leaving the estate as that migration would find it.
     """
     estate = Estate(snapshot, ruleset.tables.get("memory_overhead"))
-    engines = {stop: Engine(ruleset, estate.snapshot, stop=stop) for stop in (False, True)}
-    stage_rules = [r for r in ruleset.rules if r.subject == "stage"]
+    engines = {stop: Engine(ruleset, estate.snapshot, stop=stop, waivers=waivers) for stop in (False, True)}
+    stage_rules = engines[False].by_subject["stage"]
     results: list[Result] = []
     stages: list[StageOutcome] = []
     left_blocked: dict[str, int] = {}  # guest -> step of its blocked migration
@@ -229,17 +231,13 @@ def run_plan(ruleset: RuleSet, snapshot: Snapshot, plan: Plan, waive=None, until
         for m in moves:
             if until is not None and m.step >= until:
                 return PlanOutcome(plan, "unknown", stages + [outcome], results, estate)
-            outcome.migrations.append(_migrate(m, estate, engines, left_blocked, results, waive))
-        view = _stage_view(outcome)
-        env_scope = estate.snapshot.as_scope()
+            outcome.migrations.append(_migrate(m, estate, engines, left_blocked, results))
+        engine = engines[False]
+        engine.scope = estate.snapshot.as_scope()  # the estate as the stage leaves it
+        subject = Subject("stage", stage=_stage_view(outcome))
         location = plan.locate(("stages", index - 1))
-        stage_results = []
-        for rule in stage_rules:
-            for o in rule.run({"stage": view, "snapshot": env_scope}):
-                stage_results.append(_result(rule, o, {"stage": index}, location))
-        if waive:
-            for r in stage_results:
-                waive(r)
+        stage_results = [engine.result(rule, o, subject.names(), location)
+                         for rule in stage_rules for o in engine.outcomes(rule, subject)]
         results.extend(stage_results)
         outcome.failing = sorted({r.rule for r in stage_results if r.waiver is None and r.status in (FAIL, ERROR)})
         outcome.verdict = _worst([m.verdict for m in outcome.migrations] + [check_verdict(stage_results)])
@@ -247,18 +245,18 @@ def run_plan(ruleset: RuleSet, snapshot: Snapshot, plan: Plan, waive=None, until
     return PlanOutcome(plan, _worst(s.verdict for s in stages), stages, results, estate)
 
 
-def _migrate(m: Migration, estate: Estate, engines: dict, left_blocked: dict, results: list, waive) -> MigrationOutcome:
+def _migrate(m: Migration, estate: Estate, engines: dict, left_blocked: dict, results: list) -> MigrationOutcome:
     guest = estate.snapshot.guest_by_name[m.guest]
     source = guest["host"]
     if m.guest in left_blocked:
         # where the guest starts from is not known: an earlier migration of it did not happen
         return MigrationOutcome(m, source, "unknown", [], follows_blocked=left_blocked[m.guest])
     target = estate.snapshot.host_by_name[m.to]
-    found = engines[m.stop].check(guest, target, m.mode)
+    engine = engines[m.stop]
+    engine.scope = estate.snapshot.as_scope()
+    found = engine.check(guest, target, m.mode)
     for r in found:
         r.subject = {**r.subject, "stage": m.stage, "step": m.step}
-        if waive:
-            waive(r)
     results.extend(found)
     verdict = check_verdict(found)
     failing = sorted({r.rule for r in found if r.waiver is None and r.status in (FAIL, ERROR)})
@@ -280,20 +278,6 @@ def _stage_view(stage: StageOutcome) -> dict:
                            "stop": m.stop, "verdict": mo.verdict, "follows_blocked": mo.follows_blocked,
                            "dio_shared": shared})
     return {"index": stage.index, "name": stage.name, "vsps": sorted(vsps), "migrations": migrations}
-
-
-def _result(rule, outcome, subject: dict, location) -> Result:
-    status = outcome.status
-    if status == FAIL:
-        message, fix = rule.message(outcome.env), rule.fix(outcome.env)
-    elif status == ERROR:
-        message, fix = outcome.error, ""
-    elif status == NOTAPPLICABLE:
-        message, fix = f"not applicable: {rule.title}", ""
-    else:
-        message, fix = rule.title, ""
-    return Result(rule.id, rule.severity, status, subject, message, fix, rule.cite, rule.title, outcome.item,
-                  location, tags=rule.tags)
 
 
 # -- the estate after, as a snapshot file ---------------------------------------------------

@@ -1,132 +1,161 @@
-"""The `plan` and `place` commands: glue between the command line, `plan`, `place` and reports.
+"""The `plan` and `place` commands: their arguments, their evaluations in the pipeline, and
+`explain --plan PLAN --step N`.
 
-The thin adapter to the rest of the pipeline (`Context`, reports) lives here, so that the
-plan checker and the placement model know nothing of argparse.
+`pipeline.EVALUATIONS` runs `plan_evaluation` and `place_evaluation` after the snapshot,
+packs and waivers are loaded; the plan checker (`plan`) and the placement model (`place`)
+know nothing of argparse or the pipeline.
 """
 
 from __future__ import annotations
 
-import sys
+import argparse
+from dataclasses import dataclass
 
 from .document import Limits, LoadError, Problem
-from .findings import check_verdict
-from .report import Report
+from .pipeline import Evaluation, Request, Run, UsageError, unknown
 
 
-class _Usage(Exception):
-    pass
+@dataclass(frozen=True)
+class PlaceOptions:
+    """What `place` is asked: which guests, to which VSPs, how, and where the plan goes."""
+
+    vacate: str | None = None
+    guests: str | None = None  # a glob of guest names
+    targets: str | None = None  # a glob of VSP names
+    time_limit: float = 5.0
+    output: str | None = None  # the proposed plan file
+    name: str | None = None
 
 
-def add_commands(sub, snapshot_arg, report_args, cmd_plan, cmd_place) -> None:
-    p = sub.add_parser("plan", help="check a wave of migrations, in order")
+# -- arguments (registered in cli.COMMANDS) -----------------------------------------------------
+def plan_args(p, snapshot_arg, report_args) -> None:
     snapshot_arg(p)
     p.add_argument("plan", metavar="PLAN", help="the plan file (YAML or JSON)")
     p.add_argument("--emit-snapshot", metavar="FILE",
                    help="write the estate after the plan (its migrations that were not blocked) as a snapshot: "
                    "YAML, or JSON for a .json name")
     report_args(p)
-    p.set_defaults(func=cmd_plan)
 
-    p = sub.add_parser("place", help="propose a wave (a constraint solver), checked by plan")
+
+def place_args(p, snapshot_arg, rules_args) -> None:
     snapshot_arg(p)
     p.add_argument("--vacate", metavar="VSP", help="move every guest off this VSP")
     p.add_argument("--guest", metavar="GLOB", help="move the guests whose names match (with --vacate: of that VSP)")
     p.add_argument("--to", metavar="GLOB", help="only to VSPs whose names match (default: every other VSP)")
     p.add_argument("--mode", choices=["offline", "online"], default="offline",
                    help="offline (default: running guests are stopped by the migration, hpvmmigrate -d) or online")
-    p.add_argument("--time-limit", type=float, default=5.0, metavar="SECONDS",
+    p.add_argument("--time-limit", type=_seconds, default=5.0, metavar="SECONDS",
                    help="the solver's time limit (default 5)")
     p.add_argument("--output", dest="plan_output", metavar="FILE", help="write the proposed plan file to FILE")
     p.add_argument("--name", metavar="TEXT", help="the proposed plan's name")
-    p.add_argument("--rules", action="append", metavar="DIR", help="an extra rule pack (repeatable)")
-    p.add_argument("--config", metavar="FILE", help="site configuration (migcheck.yaml)")
+    rules_args(p)
     p.add_argument("--waivers", metavar="FILE", help="waivers of known findings (YAML)")
     p.add_argument("--format", action="append", metavar="FMT[:FILE]",
                    help="report format: table (default), json, csv, markdown, html, sarif or junit")
     p.add_argument("--fail-on", choices=["error", "warning", "info", "never"], default=None,
                    help="lowest severity that fails the run (default error)")
-    p.set_defaults(func=cmd_place, output=None, baseline=None, fail_on_new=False, warn_expiring=None)
 
 
-def _limits(args) -> Limits:
-    return Limits(max_bytes=args.max_bytes)
+def explain_args(p) -> None:
+    p.add_argument("--plan", metavar="PLAN", help="explain a migration of this plan, against the estate as it will be")
+    p.add_argument("--step", type=int, metavar="N", help="with --plan: the migration's step (from 1)")
 
 
-def _plan_report(ctx, command: str, outcome, placement: dict | None = None) -> Report:
-    verdict = "blocked" if placement and placement["unplaced"] else outcome.verdict
-    return ctx.report(command, lambda r: verdict, outcome.results, plan=outcome.to_json(), placement=placement)
+def _seconds(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"`{text}` is not a number of seconds") from None
+    if not 0 < value <= 3600:
+        raise argparse.ArgumentTypeError(f"`{text}`: give a time limit above 0 and at most 3600 seconds")
+    return value
 
 
-def plan_report(ctx, args) -> Report:
+def place_options(args) -> PlaceOptions:
+    return PlaceOptions(vacate=args.vacate, guests=args.guest, targets=args.to, time_limit=args.time_limit,
+                        output=args.plan_output, name=args.name)
+
+
+# -- evaluations (pipeline.EVALUATIONS) ----------------------------------------------------------
+def plan_evaluation(run: Run) -> Evaluation:
     """`migcheck plan SNAPSHOT PLAN`: check the plan; with --emit-snapshot write the estate after it."""
     from .plan import load_plan, run_plan, snapshot_text
 
-    plan = load_plan(args.plan, ctx.snapshot, _limits(args))
-    waive = ctx.waivers.waive if ctx.waivers is not None else None
-    outcome = run_plan(ctx.ruleset, ctx.snapshot, plan, waive=waive)
-    if args.emit_snapshot:
-        _write(args.emit_snapshot, snapshot_text(outcome.estate, args.emit_snapshot))
-    return _plan_report(ctx, "plan", outcome)
+    request = run.request
+    plan = load_plan(request.plan, run.snapshot, Limits(max_bytes=request.max_bytes))
+    outcome = run_plan(run.ruleset, run.snapshot, plan, waivers=run.waivers)
+    if request.emit_snapshot:
+        _write(request.emit_snapshot, snapshot_text(outcome.estate, request.emit_snapshot))
+    return Evaluation(outcome.results, plan=outcome.to_json(), verdict=outcome.verdict)
 
 
-def _write(path: str, text: str) -> None:
-    from .atomic import write_atomic
-    try:
-        write_atomic(path, text)
-    except OSError as exc:
-        raise LoadError([Problem(path, 1, 1, f"cannot write `{path}`: {exc.strerror or exc}")]) from None
-
-
-def explain_step(ctx, args):
-    """For `explain --plan PLAN --step N`: the estate as step N finds it, and its mode and stop."""
-    from .plan import estate_before, load_plan
-
-    if not args.plan or args.step is None:
-        raise LoadError([Problem(args.plan or "<command line>", 1, 1, "`--plan` and `--step` go together",
-                                 "give both: --plan PLAN --step N")])
-    plan = load_plan(args.plan, ctx.snapshot, _limits(args))
-    count = len(plan.migrations)
-    if not 1 <= args.step <= count:
-        raise LoadError([Problem(args.plan, 1, 1, f"step {args.step} is not in the plan, which has {count} "
-                                 f"migration(s)", f"give a step from 1 to {count}")])
-    estate, migration = estate_before(ctx.snapshot, plan, ctx.ruleset, args.step)
-    if args.subject and len(args.subject) == 2 and (args.subject[0], args.subject[1]) != (migration.guest, migration.to):
-        raise LoadError([Problem(args.plan, *plan.locate(migration.path)[1:],
-                                 f"step {args.step} moves `{migration.guest}` to `{migration.to}`, not "
-                                 f"`{args.subject[0]}` to `{args.subject[1]}`",
-                                 help=f"explain RULE {migration.guest} {migration.to} --plan {args.plan} --step {args.step}")])
-    return estate.snapshot, args.mode or migration.mode, migration.stop
-
-
-def place_report(ctx, args):
-    """`migcheck place`: propose a plan, check it with `plan`, report both. Returns (report, None) or (None, exit code)."""
+def place_evaluation(run: Run) -> Evaluation:
+    """`migcheck place`: propose a plan, check it with `plan`, report both."""
     try:
         from .place import propose
     except ImportError as exc:  # OR-Tools is the optional extra migcheck[place]
-        print(f"migcheck: `place` needs OR-Tools ({exc.name or exc}): install it with "
-              "`pip install 'migcheck[place]'`", file=sys.stderr)
-        return None, 2
-    if not args.vacate and not args.guest:
-        print("migcheck: `place` needs --vacate VSP or --guest GLOB (or both)", file=sys.stderr)
-        return None, 2
-    if args.vacate and args.vacate not in ctx.snapshot.host_by_name:
-        from .suggest import did_you_mean
-        hint = did_you_mean(args.vacate, ctx.snapshot.host_by_name)
-        print(f"migcheck: unknown VSP `{args.vacate}`" + (f"; {hint}" if hint else ""), file=sys.stderr)
-        return None, 2
-    if args.time_limit <= 0:
-        print("migcheck: --time-limit must be a positive number of seconds", file=sys.stderr)
-        return None, 2
-    waive = ctx.waivers.waive if ctx.waivers is not None else None
-    proposal = propose(ctx.ruleset, ctx.snapshot, vacate=args.vacate, guests=args.guest, targets=args.to,
-                       mode=args.mode, time_limit=args.time_limit, name=args.name, waive=waive)
+        raise UsageError(f"`place` needs OR-Tools ({exc.name or exc}): install it with "
+                         "`pip install 'migcheck[place]'`") from None
+    options: PlaceOptions = run.request.place
+    snapshot = run.snapshot
+    if not options.vacate and not options.guests:
+        raise UsageError("`place` needs --vacate VSP or --guest GLOB (or both)")
+    if options.vacate and options.vacate not in snapshot.host_by_name:
+        raise unknown(options.vacate, list(snapshot.host_by_name), "VSP")
+    proposal = propose(run.ruleset, snapshot, vacate=options.vacate, guests=options.guests, targets=options.targets,
+                       mode=run.request.mode or "offline", time_limit=options.time_limit, name=options.name,
+                       waivers=run.waivers)
     if proposal.check.verdict == "blocked":
         # the solver is never trusted on its own: a proposal its own check blocks is a bug, not a plan
-        print("migcheck: internal error: the proposed plan failed its check by `plan`; please report it with the "
-              "snapshot", file=sys.stderr)
-        return None, 3
+        raise InternalError("the proposed plan failed its check by `plan`; please report it with the snapshot")
     placement = proposal.placement()
-    if args.plan_output:
-        _write(args.plan_output, proposal.plan_text())
-        placement["plan_file"] = args.plan_output
-    return _plan_report(ctx, "place", proposal.check, placement), None
+    if options.output:
+        _write(options.output, proposal.plan_text())
+        placement["plan_file"] = options.output
+    verdict = "blocked" if proposal.unplaced else proposal.check.verdict
+    return Evaluation(proposal.check.results, plan=proposal.check.to_json(), placement=placement, verdict=verdict)
+
+
+class InternalError(Exception):
+    """A result migcheck must never show (exit 3): the message says what to report."""
+
+
+def _write(path: str, text: str) -> None:
+    from .atomic import OutputError, write_output
+    try:
+        write_output(path, text)
+    except OutputError as exc:
+        raise UsageError(str(exc)) from None
+
+
+# -- explain --plan PLAN --step N -----------------------------------------------------------------
+def explain_in_plan(request: Request) -> str:
+    """`explain` of a migration of a plan: the rule traced against the estate as step N finds it."""
+    from . import pipeline
+    from .evaluate import Engine
+    from .explain import explain as render_explanation
+    from .plan import estate_before, load_plan
+
+    if not request.plan or request.step is None:
+        raise UsageError("`--plan PLAN` and `--step N` go together")
+    state = pipeline.run(request, until="snapshot")
+    rule = state.ruleset.by_id(request.rule)
+    if rule is None:
+        raise unknown(request.rule, state.ruleset.ids(), "rule")
+    plan = load_plan(request.plan, state.snapshot, Limits(max_bytes=request.max_bytes))
+    count = len(plan.migrations)
+    if not 1 <= request.step <= count:
+        raise LoadError([Problem(request.plan, 1, 1, f"step {request.step} is not in the plan, which has {count} "
+                                 f"migration(s)", help=f"give a step from 1 to {count}", code="bad-step")])
+    estate, migration = estate_before(state.snapshot, plan, state.ruleset, request.step)
+    if len(request.subject) == 2 and tuple(request.subject) != (migration.guest, migration.to):
+        _, line, col = plan.locate(migration.path)
+        raise LoadError([Problem(request.plan, line, col,
+                                 f"step {request.step} moves `{migration.guest}` to `{migration.to}`, not "
+                                 f"`{request.subject[0]}` to `{request.subject[1]}`",
+                                 help=f"explain RULE {migration.guest} {migration.to} --plan {request.plan} "
+                                      f"--step {request.step}", code="bad-step")])
+    step = Request(**{**request.__dict__, "mode": request.mode or migration.mode, "stop": migration.stop})
+    engine = Engine(state.ruleset, estate.snapshot, stop=migration.stop)
+    text = render_explanation(engine, rule, pipeline.explain_subject(estate.snapshot, rule, step))
+    return f"plan {request.plan}, step {request.step}: the estate as the earlier migrations leave it\n" + text

@@ -75,11 +75,12 @@ def test_plan_file_errors_are_located_with_did_you_mean(tmp_path, mixed):
                            "      - {guest: build04, to: vsp-e9}\n      - {guest: sapapp01, to: vsp-e1}\n")
     with pytest.raises(LoadError) as exc:
         load_plan(str(path), mixed)
-    found = [(p.line, p.col, p.message, p.help) for p in exc.value.problems]
+    found = [(p.line, p.col, p.code, p.message, p.help) for p in exc.value.problems]
     assert found == [
-        (4, 17, "guest `web1` is not in the snapshot", "did you mean `web01`?"),
-        (5, 30, "VSP `vsp-e9` is not in the snapshot", "did you mean `vsp-e4`?"),
-        (6, 31, "guest `sapapp01` is already on `vsp-e1`", "choose another target or remove this migration"),
+        (4, 17, "unknown-guest", "guest `web1` is not in the snapshot", "did you mean `web01`?"),
+        (5, 30, "unknown-vsp", "VSP `vsp-e9` is not in the snapshot", "did you mean `vsp-e4`?"),
+        (6, 31, "already-there", "guest `sapapp01` is already on `vsp-e1`",
+         "choose another target or remove this migration"),
     ]
 
 
@@ -98,14 +99,14 @@ def test_missing_and_unknown_fields_exit_2_located(tmp_path, run_cli):
                            "      - {guest: web01, to: vsp-e2, mdoe: online}\n")
     code, out, err = run_cli("plan", MIXED, path)
     assert code == 2 and out == ""
-    assert f"{path}:4:9: migration 1 of stage 1 is missing `to`" in err
-    assert f"{path}:5:36: migration 2 of stage 1 has unknown field `mdoe`" in err
+    assert f"{path}:4:9: error[schema]: migration 1 of stage 1 is missing `to`" in err
+    assert f"{path}:5:36: error[schema]: migration 2 of stage 1 has unknown field `mdoe`" in err
     assert "did you mean `mode`?" in err
 
 
 def test_a_plan_that_is_not_a_mapping_or_empty(tmp_path, run_cli):
     code, _, err = run_cli("plan", MIXED, write(tmp_path, "- guest: web01\n"))
-    assert code == 2 and ":1:1: a plan must be a mapping with `plan` and `stages`" in err
+    assert code == 2 and ":1:1: error[schema]: a plan must be a mapping with `plan` and `stages`" in err
     code, _, err = run_cli("plan", MIXED, write(tmp_path, "plan: 1\nstages: []\n", "empty.yaml"))
     assert code == 2 and "empty.yaml:2:9:" in err
 
@@ -139,6 +140,9 @@ def test_a_stopped_vm_takes_no_memory_a_stopped_vpar_does(mixed):
     estate = Estate(mixed)
     assert estate.migrate("build04", "vsp-e1").memory_from_target == 0  # off, a VM: reserves nothing
     assert estate.raw_host("vsp-e1")["memory_mb"]["free"] == 98304
+    data = json.loads(json.dumps(mixed.doc.data))
+    data["guests"][5]["resources_reserved"] = True  # the same VM, now reserving its resources
+    assert Estate(snapshot_from_data(data)).migrate("build04", "vsp-e1").memory_from_target == 4096 + math.ceil(4096 * 0.004 + 64)
     effect = estate.migrate("vpdb02", "vsp-e4")  # off, a vPar: reserves its memory by default
     assert effect.memory_from_target == 49152 + memory_overhead_mb(mixed.guest_by_name["vpdb02"], "6.1.5")
     assert effect.memory_to_source == 49152  # vsp-e3 runs 6.0: no documented overhead
@@ -212,7 +216,9 @@ def test_memory_used_up_by_the_first_arrival(rules, rolling):
     assert verdicts(wave) == ["ready", "blocked"] and wave.migrations[1].failing == ["MEMORY-TARGET"]
     [r] = [r for r in wave.results if r.rule == "MEMORY-TARGET" and r.status == "fail"]
     left = 81920 - memory_need_mb(rolling.guest_by_name["app01"], rolling.host_by_name["vsp-r2"])
-    assert r.message == f"app02 needs 49152 MB; vsp-r2 has {left} MB free"
+    need = memory_need_mb(rolling.guest_by_name["app02"], rolling.host_by_name["vsp-r2"])
+    assert r.message.startswith(f"app02 needs 49152 MB + {need - 49152} MB overhead = {need} MB; vsp-r2 has {left} MB "
+                                "free")
     assert r.subject == {"guest": "app02", "source": "vsp-r1", "target": "vsp-r2", "mode": "online", "stage": 2,
                          "step": 2}
     # reordered: batch21 leaves vsp-r2 first, and its memory comes back there
@@ -363,7 +369,7 @@ def test_explain_a_step_of_a_plan(run_cli):
     code, out, _ = run_cli("explain", ROLLING, "MEMORY-TARGET", "app02", "vsp-r2")
     assert "target.memory_mb.free = 81920" in out and "=> pass" in out
     code, _, err = run_cli("explain", ROLLING, "MEMORY-TARGET", "app01", "vsp-r2", "--plan", wave, "--step", "2")
-    assert code == 2 and f"{wave}:11:9: step 2 moves `app02` to `vsp-r2`, not `app01` to `vsp-r2`" in err
+    assert code == 2 and f"{wave}:11:9: error[bad-step]: step 2 moves `app02` to `vsp-r2`, not `app01` to `vsp-r2`" in err
     code, _, err = run_cli("explain", ROLLING, "MEMORY-TARGET", "app02", "vsp-r2", "--plan", wave, "--step", "9")
     assert code == 2 and "step 9 is not in the plan, which has 4 migration(s)" in err
 
