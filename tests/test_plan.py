@@ -437,7 +437,7 @@ def generated():
     return generate
 
 
-@settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(max_examples=int(__import__("os").environ.get("MIGCHECK_PLACE_EXAMPLES", 15)), deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(seed=st.integers(0, 10_000), mode=st.sampled_from(["offline", "online"]), hosts=st.integers(3, 8),
        guests=st.integers(4, 30), tight=st.booleans())
 def test_every_proposal_passes_plan(rules, generated, seed, mode, hosts, guests, tight):
