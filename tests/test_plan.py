@@ -653,3 +653,10 @@ def test_effects_read_the_memory_overhead_rows_of_the_rule_set(rolling):
     assert memory_need_mb({**app01, "memory_mb": 49153}, {"version": "B.06.10"}, rows) == 50176 + math.ceil(
         4 * 50176 * 0.01 + 100)  # rounded up to the row's granule first
     assert memory_need_mb(app01, {"version": "6.2"}) == 49152  # no row: no overhead, no rounding
+
+
+def test_place_time_limit_must_be_a_positive_number(run_cli):
+    code, _, err = run_cli("place", MIXED, "--vacate", "vsp-e1", "--time-limit", "0")
+    assert code == 2 and "give a time limit above 0 and at most 3600 seconds" in err
+    code, _, err = run_cli("place", MIXED, "--vacate", "vsp-e1", "--time-limit", "soon")
+    assert code == 2 and "`soon` is not a number of seconds" in err
