@@ -1,7 +1,7 @@
 """`migcheck test`: run the YAML rule tests of packs and report per-rule coverage.
 
-A case names a snapshot (a path relative to the test file, or inline), a request (`audit`
-or `check`), and the wanted status per rule id: the rule's worst result for the request
+A case names a snapshot (a path relative to the test file, or inline), a request (`audit`,
+`check`, or `plan` with a plan file or an inline plan), and the wanted status per rule id: the rule's worst result for the request
 (error, then fail, then pass, then notapplicable). A rule of the packs under test with no
 case wanting `fail` or none wanting `pass` fails the run: every rule must be shown both
 failing on a bad snapshot and passing on a good one.
@@ -21,8 +21,9 @@ from .evaluate import Engine
 from .packs import load_rules, packs_under_test
 from .snapshot import Snapshot, load_snapshot, snapshot_from_data
 from .validation import check_schema
+from .vocabulary import ERROR, FAIL, NOTAPPLICABLE, PASS
 
-_RANK = {"error": 3, "fail": 2, "pass": 1, "notapplicable": 0}
+_RANK = {ERROR: 3, FAIL: 2, PASS: 1, NOTAPPLICABLE: 0}
 
 
 @dataclass
@@ -34,7 +35,7 @@ class CaseResult:
 
 
 def worst(statuses: list[str]) -> str:
-    return max(statuses, key=_RANK.__getitem__) if statuses else "notapplicable"
+    return max(statuses, key=_RANK.__getitem__) if statuses else NOTAPPLICABLE
 
 
 def _describe_case(path: tuple, data) -> str:
@@ -54,6 +55,14 @@ def _snapshot(case: dict, doc: Document, index: int, cache: dict) -> Snapshot:
             cache[path] = load_snapshot(str(path))
         return cache[path]
     return snapshot_from_data(spec, f"{doc.file} (case {case['name']})")
+
+
+def _plan(case: dict, doc: Document, snapshot: Snapshot):
+    from .plan import load_plan, plan_from_data
+    spec = case["plan"]
+    if isinstance(spec, str):
+        return load_plan(str((Path(doc.file).parent / spec).resolve()), snapshot)
+    return plan_from_data(spec, snapshot, f"{doc.file} (case {case['name']})")
 
 
 def run_pack_tests(dirs: list[Path], out: TextIO, verbose: bool = False, no_builtin: bool = False) -> int:
@@ -86,7 +95,8 @@ def run_pack_tests(dirs: list[Path], out: TextIO, verbose: bool = False, no_buil
                 line = doc.position(("cases", i))[0]
                 for rid in case["expect"]:
                     if ruleset.by_id(rid) is None:
-                        problems.append(doc.problem(("cases", i, "expect", rid), f"unknown rule `{rid}`", key=True))
+                        problems.append(doc.problem(("cases", i, "expect", rid), f"unknown rule `{rid}`", key=True,
+                                                    code="unknown-rule"))
                 try:
                     snapshot = _snapshot(case, doc, i, cache)
                 except LoadError as exc:
@@ -102,9 +112,18 @@ def run_pack_tests(dirs: list[Path], out: TextIO, verbose: bool = False, no_buil
                     target = snapshot.host_by_name.get(req["target"])
                     if guest is None or target is None:
                         problems.append(doc.problem(("cases", i, "check"), f"case `{case['name']}`: guest "
-                                                    f"`{req['guest']}` or host `{req['target']}` is not in its snapshot"))
+                                                    f"`{req['guest']}` or host `{req['target']}` is not in its snapshot",
+                                                    code="bad-case"))
                         continue
                     got = engine.check(guest, target, req.get("mode", "offline"))
+                elif "plan" in case:
+                    from .plan import run_plan
+                    try:
+                        plan = _plan(case, doc, snapshot)
+                    except LoadError as exc:
+                        problems.extend(exc.problems)
+                        continue
+                    got = run_plan(ruleset, snapshot, plan).results
                 else:
                     got = engine.audit()
                     if "subject" in case:
