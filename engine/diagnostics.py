@@ -79,7 +79,15 @@ CODES: dict[str, Code] = {c.code: c for c in [
     Code("always-true", WARNING, "rules", "a comparison that is always true (a value outside an enum)"),
 ]}
 
-_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+# in a message, path or help: line ends and tabs too (a name holding a line end would forge a second
+# diagnostic line), and the bidirectional marks and overrides that reorder what a reader sees
+_IN_TEXT = re.compile("[\x00-\x1f\x7f-\x9f\u200e\u200f\u202a-\u202e\u2066-\u2069]")
+
+
+def _shown(text: str) -> str:
+    """Input text for a terminal: control characters and bidirectional controls as escapes."""
+    return _IN_TEXT.sub(lambda m: f"\\x{ord(m.group()):02x}" if ord(m.group()) < 0x100
+                        else f"\\u{ord(m.group()):04x}", str(text))
 
 
 @dataclass(frozen=True, order=True)
@@ -102,16 +110,16 @@ class Diagnostic:
     def render(self, source: str | None = None) -> str:
         """The diagnostic with its source line and a caret; the line is read from the file
         when `source` (the file's text) is not given and the file is there to read."""
-        out = f"{self.file}:{self.line}:{self.col}: {self.severity}[{self.code}]: {self.message}"
+        # input text reaches a terminal: its control characters are shown, never sent
+        out = f"{_shown(self.file)}:{self.line}:{self.col}: {self.severity}[{self.code}]: {_shown(self.message)}"
         if self.path:
-            out += f" (at {self.path})"
+            out += f" (at {_shown(self.path)})"
         text = _source_line(self.file, self.line, source)
         if text is not None:
-            out += f"\n  | {text.expandtabs(1)}\n  | {' ' * (max(self.col, 1) - 1)}^"
+            out += f"\n  | {_shown(text.expandtabs(1))}\n  | {' ' * (max(self.col, 1) - 1)}^"
         if self.help:
-            out += f"\n  = help: {self.help}"
-        # input text reaches a terminal: its control characters are shown, never sent
-        return _CONTROL.sub(lambda m: f"\\x{ord(m.group()):02x}", out)
+            out += f"\n  = help: {_shown(self.help)}"
+        return out
 
     def to_json(self) -> dict:
         return {"file": self.file, "line": self.line, "col": self.col, "code": self.code, "severity": self.severity,

@@ -52,6 +52,8 @@ CASES = [
      "surrogate"),
     ("escape sequence", ".yaml", _with("state: off", 'state: "\\e[2J\\e]0;pwned\\a"'), 6, 41,
      "`state` is `\\x1b[2J\\x1b]0;pwned\\x07`"),
+    ("line end", ".yaml", _with("state: off", 'state: "off\\n/etc/passwd:1:1: error[input]: forged"'), 6, 41,
+     "`state` is `off\\x0a/etc/passwd:1:1: error[input]: forged`"),
     ("bidi override", ".yaml", _with("state: off", 'state: "\\u202eno"'), 6, 41, "`state` is `\\u202eno`"),
     ("long value", ".yaml", _with("state: off", "state: " + "x" * 5000), 6, 41,
      "`state` is `" + "x" * 60 + "...` (5,000 characters), expected one of"),
@@ -73,6 +75,7 @@ def test_nasty_snapshot_is_located_never_a_traceback(run_cli, tmp_path, command,
     assert first.startswith(f"{path}:{line}:{col}: "), err
     assert words in err, err
     assert not any(c in err for c in "\x1b\x07\x00\u202e"), repr(err)
+    assert not any(line.startswith("/etc/passwd") for line in err.splitlines())  # no forged diagnostic line
 
 
 def test_a_byte_order_mark_is_read_as_utf8(run_cli, tmp_path):
