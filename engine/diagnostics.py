@@ -84,7 +84,7 @@ CODES: dict[str, Code] = {c.code: c for c in [
 _IN_TEXT = re.compile("[\x00-\x1f\x7f-\x9f\u200e\u200f\u202a-\u202e\u2066-\u2069]")
 
 
-def _shown(text: str) -> str:
+def shown(text: str) -> str:
     """Input text for a terminal: control characters and bidirectional controls as escapes."""
     return _IN_TEXT.sub(lambda m: f"\\x{ord(m.group()):02x}" if ord(m.group()) < 0x100
                         else f"\\u{ord(m.group()):04x}", str(text))
@@ -111,14 +111,14 @@ class Diagnostic:
         """The diagnostic with its source line and a caret; the line is read from the file
         when `source` (the file's text) is not given and the file is there to read."""
         # input text reaches a terminal: its control characters are shown, never sent
-        out = f"{_shown(self.file)}:{self.line}:{self.col}: {self.severity}[{self.code}]: {_shown(self.message)}"
+        out = f"{shown(self.file)}:{self.line}:{self.col}: {self.severity}[{self.code}]: {shown(self.message)}"
         if self.path:
-            out += f" (at {_shown(self.path)})"
+            out += f" (at {shown(self.path)})"
         text = _source_line(self.file, self.line, source)
         if text is not None:
-            out += f"\n  | {_shown(text.expandtabs(1))}\n  | {' ' * (max(self.col, 1) - 1)}^"
+            out += f"\n  | {shown(text.expandtabs(1))}\n  | {' ' * (max(self.col, 1) - 1)}^"
         if self.help:
-            out += f"\n  = help: {_shown(self.help)}"
+            out += f"\n  = help: {shown(self.help)}"
         return out
 
     def to_json(self) -> dict:

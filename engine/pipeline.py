@@ -47,6 +47,10 @@ EXIT_OK, EXIT_FINDINGS, EXIT_BAD_INPUT, EXIT_EVAL_ERROR = 0, 1, 2, 3
 class UsageError(Exception):
     """A bad invocation: reported on stderr with exit code 2."""
 
+    def __str__(self) -> str:  # names from the snapshot reach the terminal: their control characters shown
+        from .diagnostics import shown
+        return shown(super().__str__())
+
 
 def unknown(name: str, known: list[str], what: str) -> UsageError:
     hint = did_you_mean(name, known)

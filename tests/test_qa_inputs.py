@@ -83,3 +83,15 @@ def test_a_byte_order_mark_is_read_as_utf8(run_cli, tmp_path):
     path.write_bytes(b"\xef\xbb\xbf" + BASE.encode())
     code, out, err = run_cli("validate", path)
     assert code == 0 and "valid snapshot: 2 hosts, 1 guests" in out + err
+
+
+def test_a_suggested_name_reaches_the_terminal_escaped(run_cli, tmp_path):
+    """`did you mean` quotes names from the snapshot: an ESC sequence or an override in one is shown, not obeyed."""
+    path = tmp_path / "names.yaml"
+    path.write_text(BASE.replace("name: b,", 'name: "b\\e[2J\\u202ex",').replace("name: g,", 'name: "g\\x85",'))
+    code, out, err = run_cli("check", path, "g", "bx")
+    assert code == 2
+    assert err.startswith("migcheck: unknown guest `g`; did you mean `g\\x85`?"), err
+    code, out, err = run_cli("check", path, "g\x85", "b[2Jx")
+    assert code == 2
+    assert "did you mean `b\\x1b[2J\\u202ex`?" in err and not any(c in err for c in "\x1b\x85\u202e"), repr(err)
