@@ -27,6 +27,7 @@ from __future__ import annotations
 import copy
 import math
 from dataclasses import dataclass, field, replace
+from fractions import Fraction
 
 from .lang.builtins import EvalError, parse_version
 from .snapshot import Snapshot
@@ -82,9 +83,12 @@ def memory_parts_mb(guest: dict, release: str, rows=DEFAULT_OVERHEAD) -> tuple[i
     granule = row.get("granule_mb") or 1
     memory = math.ceil(guest["memory_mb"] / granule) * granule
     cpus = (guest.get("vcpus") or 1) if guest.get("kind") == "vm" else 1
-    overhead = cpus * (memory * (row.get("per_cpu_fraction") or 0) + (row.get("per_cpu_mb") or 0)) \
-        + (row.get("per_guest_mb") or 0)
-    return memory, math.ceil(overhead)
+    # exact, as MEMORY-TARGET counts it: the fraction in whole parts per million (0.4% is 4000), one
+    # division at the end (binary floats made 5 * (22400 * 0.4% + 64) = 768 MB come out as 769)
+    ppm = math.ceil((row.get("per_cpu_fraction") or 0) * 1_000_000 - 0.5)
+    millionths = cpus * (memory * ppm + Fraction(row.get("per_cpu_mb") or 0) * 1_000_000) \
+        + Fraction(row.get("per_guest_mb") or 0) * 1_000_000
+    return memory, math.ceil(millionths / 1_000_000)
 
 
 def memory_overhead_mb(guest: dict, release: str, rows=DEFAULT_OVERHEAD) -> int:

@@ -171,3 +171,13 @@ def test_the_oracle_reproduces_hps_worked_examples():
     assert overhead_mb("6.1", "vpar", 16384, 16)[1] == 130  # 65.536 + 64
     assert overhead_mb("6.3", "vm", 16384, 4)[1] == 327  # 262.144 + 64
     assert overhead_mb("6.1", "vm", 22400, 5)[1] == 768
+
+
+@pytest.mark.parametrize("release", ["6.1", "6.1.5", "6.3", "4.2.5", "6.2"])
+def test_plan_effects_count_the_overhead_as_hp_and_memory_target_do(release):
+    """A wave's effects take memory + overhead from the target: the same whole MB as HP's formula."""
+    from migcheck.effects import memory_parts_mb
+
+    for kind, memory, vcpus in GUESTS:
+        guest = {"kind": kind, "memory_mb": memory, "vcpus": vcpus}
+        assert memory_parts_mb(guest, release) == overhead_mb(release, kind, memory, vcpus), (kind, memory, vcpus)
