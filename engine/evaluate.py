@@ -13,70 +13,12 @@ actual guest and target, are rendered per pair, and only for results that are re
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 from ._perf import collector_paused
 from .findings import Result
 from .lang.compiler import ERROR, FAIL, NOTAPPLICABLE, CompiledRule, Outcome
 from .packs import RuleSet
+from .sharing import Cell  # noqa: F401  (re-exported: reports import it from here)
 from .snapshot import Snapshot
-
-
-@dataclass(slots=True)
-class Cell:
-    guest: str
-    source: str
-    target: str
-    mode: str
-    verdict: str  # ready, blocked, unknown
-    failing: list  # rule ids of counted failures (all severities) and errors
-
-    def to_json(self) -> dict:
-        return {"guest": self.guest, "source": self.source, "target": self.target, "mode": self.mode,
-                "verdict": self.verdict, "failing": self.failing}
-
-
-def _freeze(value):
-    if type(value) is dict:
-        return tuple((k, _freeze(v)) for k, v in value.items())
-    if type(value) is list:
-        return tuple(_freeze(v) for v in value)
-    return value
-
-
-def _project(value, rest: tuple):
-    """The part of `value` a read path covers: a path over a list covers that field of every item."""
-    if not rest:
-        return _freeze(value)
-    if type(value) is list:
-        if rest == ("#",):
-            return len(value)
-        return tuple(_project(v, rest) for v in value)
-    if type(value) is dict:
-        return _project(value.get(rest[0]), rest[1:])
-    return value
-
-
-class _Classes:
-    """Class ids of subjects by the paths a rule reads: subjects with equal views share outcomes."""
-
-    def __init__(self):
-        self.views: dict = {}
-        self.ids: dict = {}
-
-    def view(self, obj: dict | None, rest: tuple):
-        key = (id(obj), rest)
-        value = self.views.get(key)
-        if value is None:
-            value = ("#id", id(obj)) if not rest or obj is None else _project(obj, rest)
-            self.views[key] = value
-        return value
-
-    def of(self, parts: tuple) -> int:
-        found = self.ids.get(parts)
-        if found is None:
-            found = self.ids[parts] = len(self.ids)
-        return found
 
 
 class Engine:
@@ -147,122 +89,51 @@ class Engine:
         return results
 
     def check(self, guest: dict, target: dict, mode: str) -> list[Result]:
-        """Guest rules for the guest, then migration rules for moving it to `target`."""
-        results = self.guest_results(guest, mode)
+        """Guest rules for the guest, then migration rules for moving it to `target`: the matrix's one pair."""
+        return self.matrix_of(mode, [guest], [target]).pair_results(guest, target)
+
+    # -- one rule for one subject: the single evaluation path of check, matrix and plan ----------
+    def run_rule(self, rule: CompiledRule, guest: dict, host: dict | None, target: dict | None,
+                 mode: str | None) -> list[Outcome]:
+        """Outcomes of a guest rule for `guest` (on `host`), or of a migration rule for moving it to `target`."""
         env, missing = self._guest_env(guest, mode)
-        env = self._pair_env(guest, env["host"], target, mode)
+        if rule.subject == "migration":
+            env = self._pair_env(guest, host, target, mode)
+        return self._run(rule, env, missing)
+
+    def guest_rule_results(self, rule: CompiledRule, guest: dict, mode: str | None, location) -> list[Result]:
+        subject = {"guest": guest["name"], "host": guest["host"]}
+        host = self.snapshot.host_by_name.get(guest["host"])
+        return [self._result(rule, o, subject, location) for o in self.run_rule(rule, guest, host, None, mode)]
+
+    def pair_rule_results(self, rule: CompiledRule, guest: dict, host: dict | None, target: dict, mode: str,
+                          location) -> list[Result]:
         subject = {"guest": guest["name"], "source": guest["host"], "target": target["name"], "mode": mode}
-        location = self.snapshot.locate(guest)
-        for rule in self.by_subject["migration"]:
-            results.extend(self._result(rule, o, subject, location) for o in self._run(rule, env, missing))
-        return results
+        return [self._result(rule, o, subject, location) for o in self.run_rule(rule, guest, host, target, mode)]
 
-    def matrix(self, mode: str, *, results: bool = True, waive=None,
-               share: bool = True) -> tuple[list[Cell], list[Result]]:
-        """Every guest against every host but its own: a cell per pair, plus its results.
+    def matrix_of(self, mode: str, guests: list[dict] | None = None, targets: list[dict] | None = None,
+                  share: bool = True):
+        """A `sharing.Matrix` of `guests` x `targets` (default: all), evaluated on demand."""
+        from .sharing import Matrix
+        return Matrix(self, mode, guests, targets, share)
 
-        Failures and errors become `Result`s (with `results=False` only the cells are
-        built); `waive(result)` may attach a waiver before the cell's verdict is taken.
-        Each rule is evaluated once per (guest class, target class) of its read paths and,
-        for a guest, gives the list of targets it fails on; a guest whose class was seen
-        before reuses that list. `share=False` evaluates every pair afresh (for benchmarks
-        and for tests of the sharing itself).
+    def matrix(self, mode: str, *, results: bool = True, waive=None, share: bool = True,
+               guests: list[dict] | None = None, targets: list[dict] | None = None,
+               waived_rules=None) -> tuple[list[Cell], list[Result]]:
+        """Every guest against every host but its own: a cell per pair, plus its failed and errored results.
+
+        With `results=False` only the cells are built; `waive(result)` may attach a waiver
+        before the cell's verdict is taken. `share=False` evaluates every guest afresh (for
+        benchmarks and for tests of the sharing itself).
         """
-        with collector_paused():
-            return self._matrix(mode, results, waive, share)
-
-    def _matrix(self, mode: str, results: bool, waive, share: bool) -> tuple[list[Cell], list[Result]]:
-        snapshot = self.snapshot
-        hosts = snapshot.hosts
-        classes = _Classes()
-        plans = []  # (rule, guest-side paths, target-side paths)
-        for rule in self.by_subject["migration"]:
-            guest_side = sorted((p for p in rule.reads if p[0] in ("guest", "source")), key=repr)
-            target_side = sorted((p[1:] for p in rule.reads if p[0] == "target"), key=repr)
-            plans.append((rule, guest_side, target_side))
-        target_class = [tuple(classes.of((i, "t") + tuple(classes.view(host, p) for p in plan[2]))
-                              for i, plan in enumerate(plans)) for host in hosts]
-        outcome_cache: list[dict] = [{} for _ in plans]  # per rule: (guest class, target class) -> statuses
-        rows: dict = {}  # (rule index, guest class) -> (targets failed, targets errored)
         cells: list[Cell] = []
         kept: list[Result] = []
-        for guest in snapshot.guests:
-            guest_results = self.guest_results(guest, mode, locate=results)
-            if waive:
-                for r in guest_results:
-                    waive(r)
-            if results:
-                kept.extend(r for r in guest_results if r.status in (FAIL, ERROR))
-            guest_failing = {r.rule for r in guest_results if r.waiver is None and r.status in (FAIL, ERROR)}
-            guest_blocked = any(_blocks(r) for r in guest_results)
-            guest_unknown = any(r.status == ERROR and r.waiver is None for r in guest_results)
-            base_env, missing = self._guest_env(guest, mode)
-            source = base_env["host"]
-            location = snapshot.locate(guest) if results else None
-            own = guest["host"]
-            failing_at: dict[int, list] = {}
-            blocked_at: set[int] = set()
-            unknown_at: set[int] = set()
-            for i, (rule, guest_side, _) in enumerate(plans):
-                guest_class = classes.of((i, "g") + tuple(classes.view(guest if p[0] == "guest" else source, p[1:])
-                                                          for p in guest_side))
-                row = rows.get((i, guest_class)) if share else None
-                if row is None:
-                    row = self._rule_row(rule, i, guest, source, missing, mode, guest_class, target_class,
-                                         outcome_cache[i], share)
-                    if share:
-                        rows[(i, guest_class)] = row
-                for statuses, t_index in row:
-                    target = hosts[t_index]
-                    if target["name"] == own:
-                        continue
-                    if results:
-                        env = self._pair_env(guest, source, target, mode)
-                        subject = {"guest": guest["name"], "source": own, "target": target["name"], "mode": mode}
-                        counted = set()
-                        for o in self._run(rule, env, missing):  # again, for this pair's own bindings
-                            if o.status in (FAIL, ERROR):
-                                result = self._result(rule, o, subject, location)
-                                if waive:
-                                    waive(result)
-                                kept.append(result)
-                                if result.waiver is None:
-                                    counted.add(o.status)
-                        statuses = counted
-                    if not statuses:
-                        continue
-                    failing_at.setdefault(t_index, []).append(rule.id)
-                    if FAIL in statuses and rule.severity == "error":
-                        blocked_at.add(t_index)
-                    if ERROR in statuses:
-                        unknown_at.add(t_index)
-            for t_index, target in enumerate(hosts):
-                if target["name"] == own:
-                    continue
-                failing = failing_at.get(t_index)
-                verdict = ("blocked" if guest_blocked or t_index in blocked_at else
-                           "unknown" if guest_unknown or t_index in unknown_at else "ready")
-                cells.append(Cell(guest["name"], own, target["name"], mode, verdict,
-                                  sorted(guest_failing.union(failing)) if failing else sorted(guest_failing)))
+        with collector_paused():
+            for row, found in self.matrix_of(mode, guests, targets, share).walk(results, waive, waived_rules):
+                cells.extend(row)
+                kept.extend(found)
         return cells, kept
-
-    def _rule_row(self, rule, i, guest, source, missing, mode, guest_class, target_class, cache, share) -> list:
-        """The targets on which `rule` fails or errs for this guest: [(statuses, target index)]."""
-        row = []
-        for t_index, target in enumerate(self.snapshot.hosts):
-            key = (guest_class, target_class[t_index][i])
-            statuses = cache.get(key) if share else None
-            if statuses is None:
-                env = self._pair_env(guest, source, target, mode)
-                statuses = frozenset(o.status for o in self._run(rule, env, missing)) & _PROBLEMS
-                cache[key] = statuses
-            if statuses:
-                row.append((statuses, t_index))
-        return row
 
 
 _PROBLEMS = frozenset((FAIL, ERROR))
 
-
-def _blocks(result: Result) -> bool:
-    return result.counts and result.severity == "error"

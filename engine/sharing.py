@@ -1,0 +1,322 @@
+"""Stage: the matrix of guests x targets, evaluated once per class of subjects.
+
+Input: an `Engine` (compiled rules, indexed snapshot), a mode, optionally a subset of the
+guests and of the targets. Output: a `Matrix` whose cells and results are produced on
+demand, guest by guest (`Matrix.walk()`, `Matrix.cells()`, `Matrix.pairs()`), so that a
+caller can stream them.
+
+A rule reads only some fields of its subjects (`CompiledRule.reads`). Its class key for a
+guest is the value of every guest- or source-side field it reads, for a target every
+target-side field; keys are typed (`true`, `1` and `1.0` differ, so do a map and a string),
+so two subjects with equal keys give the rule equal outcomes. Class ids are computed once
+per guest and once per target; the rule runs once per (guest class, target class) pair of
+classes and its outcome is a row: the target positions where it fails or errs. A guest's
+row of cells combines its rules' rows, and guests whose rules all have the same classes
+share that row: the per-pair work is a table lookup.
+
+Messages name the actual guest and target, so results are rendered pair by pair, with the
+same compiled rules (`Engine.run_rule`), only for pairs a rule fails or errs on.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from collections.abc import Iterable, Iterator
+
+from .findings import Result
+from .lang.compiler import ERROR, FAIL, CompiledRule
+
+_PROBLEMS = frozenset((FAIL, ERROR))
+_GUEST_SIDE = {"guest": "guest", "source": "host", "host": "host"}  # root -> which subject it names
+
+
+@dataclass(slots=True)
+class Cell:
+    guest: str
+    source: str
+    target: str
+    mode: str
+    verdict: str  # ready, blocked, unknown
+    failing: list  # rule ids of counted failures (all severities) and errors
+
+    def to_json(self) -> dict:
+        return {"guest": self.guest, "source": self.source, "target": self.target, "mode": self.mode,
+                "verdict": self.verdict, "failing": self.failing}
+
+
+def freeze(value):
+    """A hashable, typed copy of a value: equal only when every rule sees equal values."""
+    kind = type(value)
+    if kind is str or value is None:
+        return value
+    if kind is dict:
+        return ("{}",) + tuple((k, freeze(v)) for k, v in value.items())
+    if kind is list:
+        return ("[]",) + tuple(freeze(v) for v in value)
+    return (kind, value)  # bool, int, float: True == 1 == 1.0 in Python, not to a rule
+
+
+def project(value, rest: tuple):
+    """The part of `value` a read path covers: over a list, that field of every item; `#` the length."""
+    if not rest:
+        return freeze(value)
+    kind = type(value)
+    if kind is list:
+        if rest == ("#",):
+            return ("#", len(value))
+        return ("[]",) + tuple(project(v, rest) for v in value)
+    if kind is dict:
+        return project(value.get(rest[0]), rest[1:])
+    return freeze(value)
+
+
+class _Plan:
+    """One rule in the matrix: its read paths split by side, and its outcome rows by class."""
+
+    __slots__ = ("rule", "guest_paths", "target_paths", "target_class", "classes", "outcomes", "rows", "bit",
+                 "blocks", "reads_target")
+
+    def __init__(self, rule: CompiledRule, bit: int):
+        self.rule = rule
+        self.bit = bit
+        self.blocks = rule.severity == "error"
+        guest_paths, target_paths = [], []
+        for path in sorted(rule.reads, key=repr):
+            if path[0] in _GUEST_SIDE:
+                guest_paths.append((_GUEST_SIDE[path[0]], path[1:]))
+            elif path[0] == "target":
+                target_paths.append(path[1:])
+        self.guest_paths = tuple(guest_paths)
+        self.target_paths = tuple(target_paths)
+        self.reads_target = rule.subject == "migration" and bool(target_paths)
+        self.target_class: list[int] = []
+        self.classes: dict = {}  # key -> class id (guests)
+        self.outcomes: dict = {}  # (guest class, target class) -> statuses that are problems
+        self.rows: dict = {}  # guest class -> ((target position, statuses), ...)
+
+
+class _Views:
+    """Projections of subjects, computed once per (subject, path)."""
+
+    def __init__(self):
+        self.cache: dict = {}
+
+    def of(self, obj, rest: tuple):
+        key = (id(obj), rest)
+        found = self.cache.get(key)
+        if found is None:
+            found = ("#id", id(obj)) if not rest or obj is None else project(obj, rest)
+            self.cache[key] = (found, obj)  # keep obj alive: its id stays unique
+            return found
+        return found[0]
+
+
+class Matrix:
+    """Guests x targets for one mode. `guests`/`targets`: subsets (default every guest, every host)."""
+
+    def __init__(self, engine, mode: str, guests: list[dict] | None = None, targets: list[dict] | None = None,
+                 share: bool = True):
+        self.engine = engine
+        self.mode = mode
+        self.share = share
+        snapshot = engine.snapshot
+        self.guests = list(snapshot.guests if guests is None else guests)
+        self.targets = list(snapshot.hosts if targets is None else targets)
+        self._views = _Views()
+        rules = engine.by_subject["guest"] + engine.by_subject["migration"]
+        self.plans = [_Plan(rule, 1 << i) for i, rule in enumerate(rules)]
+        self._rule_of_bit = {p.bit: p.rule for p in self.plans}
+        for plan in self.plans:
+            classes: dict = {}
+            for j, target in enumerate(self.targets):
+                if not share:
+                    key = (j,)
+                elif plan.reads_target:
+                    key = tuple(self._views.of(target, rest) for rest in plan.target_paths)
+                else:
+                    key = ()
+                plan.target_class.append(classes.setdefault(key, len(classes)))
+        self._signatures: dict = {}  # tuple of guest classes -> row of (verdict, failing) per target position
+        self._labels: dict = {}  # bit mask -> (verdict, failing)
+        self.evaluations = 0  # rule runs for classes (a measure of the sharing, for tests and benchmarks)
+
+    # -- classes and rows ---------------------------------------------------------------------
+    def _guest_class(self, plan: _Plan, guest: dict, host: dict | None) -> int:
+        views = self._views
+        key = tuple(views.of(guest if side == "guest" else host, rest) for side, rest in plan.guest_paths)
+        if not self.share:
+            key = (id(guest),)
+        found = plan.classes.get(key)
+        if found is None:
+            found = plan.classes[key] = len(plan.classes)
+        return found
+
+    def _row(self, plan: _Plan, guest_class: int, guest: dict, host: dict | None) -> tuple:
+        """The (target position, statuses) where `plan`'s rule fails or errs for this guest class."""
+        row = plan.rows.get(guest_class)
+        if row is not None:
+            return row
+        out = []
+        if not plan.reads_target:
+            statuses = plan.outcomes.get((guest_class, 0))
+            if statuses is None and self.targets:
+                statuses = self._statuses(plan, (guest_class, 0), guest, host, self.targets[0])
+            if statuses:
+                out = [(j, statuses) for j in range(len(self.targets))]
+        else:
+            outcomes = plan.outcomes
+            for j, target in enumerate(self.targets):
+                key = (guest_class, plan.target_class[j])
+                statuses = outcomes.get(key)
+                if statuses is None:
+                    statuses = self._statuses(plan, key, guest, host, target)
+                if statuses:
+                    out.append((j, statuses))
+        row = plan.rows[guest_class] = tuple(out)
+        return row
+
+    def _statuses(self, plan: _Plan, key: tuple, guest: dict, host: dict | None, target: dict | None) -> frozenset:
+        self.evaluations += 1
+        outcomes = self.engine.run_rule(plan.rule, guest, host, target, self.mode)
+        statuses = frozenset(o.status for o in outcomes) & _PROBLEMS
+        plan.outcomes[key] = statuses
+        return statuses
+
+    def _label(self, fails: int, errors: int) -> tuple:
+        """(verdict, failing rule ids, fails, errors) for a cell whose rules fail and err as the bit masks say."""
+        key = (fails, errors)
+        found = self._labels.get(key)
+        if found is None:
+            rule_of = self._rule_of_bit
+            blocked = any(rule_of[b].severity == "error" for b in _bits(fails))
+            verdict = "blocked" if blocked else "unknown" if errors else "ready"
+            failing = sorted({rule_of[b].id for b in _bits(fails | errors)})
+            found = self._labels[key] = (verdict, failing, fails, errors)
+        return found
+
+    def guest_row(self, guest: dict) -> list:
+        """(verdict, failing rule ids, fails, errors) per target position for `guest`, before waivers."""
+        host = self.engine.snapshot.host_by_name.get(guest["host"])
+        classes = tuple(self._guest_class(plan, guest, host) for plan in self.plans)
+        row = self._signatures.get(classes) if self.share else None
+        if row is not None:
+            return row
+        n = len(self.targets)
+        fails = [0] * n
+        errors = [0] * n
+        for plan, guest_class in zip(self.plans, classes):
+            bit = plan.bit
+            for j, statuses in self._row(plan, guest_class, guest, host):
+                if FAIL in statuses:
+                    fails[j] |= bit
+                if ERROR in statuses:
+                    errors[j] |= bit
+        label = self._label
+        row = [label(f, e) for f, e in zip(fails, errors)]
+        if self.share:
+            self._signatures[classes] = row
+        return row
+
+    # -- what callers read --------------------------------------------------------------------
+    def pairs(self) -> Iterator[tuple[str, str, str, list]]:
+        """(guest name, target name, verdict, failing) for every pair, before waivers."""
+        names = [t["name"] for t in self.targets]
+        for guest in self.guests:
+            own = guest["host"]
+            gname = guest["name"]
+            for name, cell in zip(names, self.guest_row(guest)):
+                if name != own:
+                    yield gname, name, cell[0], cell[1]
+
+    def walk(self, results: bool = True, waive=None, waived_rules=None) -> Iterator[tuple[list[Cell], list[Result]]]:
+        """Per guest: its cells and, with `results`, its failed and errored results, waivers applied.
+
+        `waive(result)` may attach a waiver; `waived_rules`, when given, are the only rule ids
+        a waiver can name. A rule a waiver may name is decided pair by pair from its results
+        (a waived failure does not count); every other rule's row is taken as shared.
+        """
+        engine = self.engine
+        mode = self.mode
+        snapshot = engine.snapshot
+        for guest in self.guests:
+            own = guest["host"]
+            gname = guest["name"]
+            host = snapshot.host_by_name.get(own)
+            row = self.guest_row(guest)
+            found: list[Result] = []
+            decided: dict[int, list] = {}  # target position -> [(bit, counted statuses)]
+            if results or waive is not None:
+                location = snapshot.locate(guest) if results else None
+                for plan in self.plans:
+                    rule = plan.rule
+                    waivable = waive is not None and (waived_rules is None or rule.id in waived_rules)
+                    if not (results or waivable):
+                        continue
+                    problem_row = self._row(plan, self._guest_class(plan, guest, host), guest, host)
+                    if not problem_row:
+                        continue
+                    if rule.subject == "guest":
+                        rendered = [r for r in engine.guest_rule_results(rule, guest, mode, location)
+                                    if r.status in _PROBLEMS]
+                        if waivable:
+                            for r in rendered:
+                                waive(r)
+                        if results:
+                            found.extend(rendered)
+                        if waivable:
+                            counted = frozenset(r.status for r in rendered if r.waiver is None)
+                            for j, _ in problem_row:
+                                decided.setdefault(j, []).append((plan.bit, counted))
+                        continue
+                    for j, _ in problem_row:
+                        target = self.targets[j]
+                        if target["name"] == own:
+                            continue
+                        rendered = [r for r in engine.pair_rule_results(rule, guest, host, target, mode, location)
+                                    if r.status in _PROBLEMS]
+                        if waivable:
+                            for r in rendered:
+                                waive(r)
+                            decided.setdefault(j, []).append(
+                                (plan.bit, frozenset(r.status for r in rendered if r.waiver is None)))
+                        if results:
+                            found.extend(rendered)
+            cells = []
+            for j, target in enumerate(self.targets):
+                name = target["name"]
+                if name == own:
+                    continue
+                cell = row[j]
+                if j in decided:
+                    fails, errors = cell[2], cell[3]
+                    for bit, counted in decided[j]:
+                        fails = fails | bit if FAIL in counted else fails & ~bit
+                        errors = errors | bit if ERROR in counted else errors & ~bit
+                    cell = self._label(fails, errors)
+                cells.append(Cell(gname, own, name, mode, cell[0], list(cell[1])))
+            yield cells, found
+
+    def cells(self) -> Iterator[Cell]:
+        for cells, _ in self.walk(results=False):
+            yield from cells
+
+    def pair_results(self, guest: dict, target: dict, all_statuses: bool = True) -> list[Result]:
+        """Every result of `guest` moving to `target` (`check`): guest rules, then migration rules."""
+        engine = self.engine
+        host = engine.snapshot.host_by_name.get(guest["host"])
+        location = engine.snapshot.locate(guest)
+        out = []
+        for plan in self.plans:
+            rule = plan.rule
+            if rule.subject == "guest":
+                out.extend(engine.guest_rule_results(rule, guest, self.mode, location))
+            else:
+                out.extend(engine.pair_rule_results(rule, guest, host, target, self.mode, location))
+        return out if all_statuses else [r for r in out if r.status in _PROBLEMS]
+
+
+def _bits(mask: int) -> Iterable[int]:
+    while mask:
+        low = mask & -mask
+        yield low
+        mask ^= low
