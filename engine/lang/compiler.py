@@ -17,7 +17,7 @@ from functools import lru_cache
 from typing import Any
 from collections.abc import Callable
 
-from . import ast
+from . import ast, joins
 from .builtins import BUILTINS, EvalError, as_version, parse_version, render
 from .checker import CheckedRule
 from .types import ANY, Type
@@ -351,8 +351,25 @@ class Compiler:
         fn = BUILTINS[node.func]
         if len(node.args) == 1 and isinstance(node.args[0], ast.Selection):
             source, cond, var = self._selection(node.args[0])
+            lookup = self._lookup(node.args[0].var, node.args[0].source, node.args[0].cond, source)
+            if lookup is not None and node.func in ("count", "any"):
+                scan = self._scan_call(node.func, source, cond, var)
+                if node.func == "count":
+                    def count_indexed(env):
+                        found = lookup(env)
+                        return scan(env) if found is None else len(found)
+                    return count_indexed
+
+                def any_indexed(env):
+                    found = lookup(env)
+                    return scan(env) if found is None else bool(found)
+                return any_indexed
 
             def selected(env):
+                if lookup is not None:
+                    found = lookup(env)
+                    if found is not None:
+                        return list(found)
                 saved = env.get(var, _UNSET)
                 try:
                     out = []
@@ -425,16 +442,50 @@ class Compiler:
                 raise EvalError(f"`{name}` cannot take " + ", ".join(f"`{render(v)}`" for v in values), span) from None
         return call
 
+    def _lookup(self, var: str, source_node, cond_node, source: Fn):
+        """A `joins.Lookup` for a selection over a stored list by key, or None (scan)."""
+        found = joins.plan(var, source_node, cond_node)
+        if found is None:
+            return None
+        item_key, outer, tests = found
+        return joins.Lookup(var, source, self.compile(item_key), self.compile(outer), [self._bool(t) for t in tests])
+
+    def _scan_call(self, func: str, source: Fn, cond: Fn, var: str) -> Fn:
+        """count or any by scanning (what an indexed lookup falls back to)."""
+        want = func == "any"
+
+        def scan(env):
+            saved = env.get(var, _UNSET)
+            try:
+                n = 0
+                for item in source(env):
+                    env[var] = item
+                    if cond(env):
+                        if want:
+                            return True
+                        n += 1
+                return False if want else n
+            finally:
+                _restore(env, var, saved)
+        return scan
+
     def compile_Comprehension(self, node):
         source = self._iterate(node.source)
         cond = self._bool(node.cond) if node.cond is not None else None
         expr = self.compile(node.expr)
         var = node.var
+        lookup = self._lookup(var, node.source, node.cond, source)
 
         def comprehension(env):
             saved = env.get(var, _UNSET)
             try:
                 out = []
+                items = lookup(env) if lookup is not None else None
+                if items is not None:
+                    for item in items:
+                        env[var] = item
+                        out.append(expr(env))
+                    return out
                 for item in source(env):
                     env[var] = item
                     if cond is None or cond(env):
