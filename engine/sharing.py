@@ -24,7 +24,9 @@ from dataclasses import dataclass
 from collections.abc import Iterable, Iterator
 
 from .findings import Result
+from .lang import ast
 from .lang.compiler import ERROR, FAIL, CompiledRule
+from .lang.joins import SUBJECTS
 
 _PROBLEMS = frozenset((FAIL, ERROR))
 _GUEST_SIDE = {"guest": "guest", "source": "host", "host": "host"}  # root -> which subject it names
@@ -74,7 +76,7 @@ class _Plan:
     """One rule in the matrix: its read paths split by side, and its outcome rows by class."""
 
     __slots__ = ("rule", "guest_paths", "target_paths", "target_class", "classes", "outcomes", "rows", "bit",
-                 "blocks", "reads_target")
+                 "blocks", "reads_target", "counted")
 
     def __init__(self, rule: CompiledRule, bit: int):
         self.rule = rule
@@ -93,6 +95,38 @@ class _Plan:
         self.classes: dict = {}  # key -> class id (guests)
         self.outcomes: dict = {}  # (guest class, target class) -> statuses that are problems
         self.rows: dict = {}  # guest class -> ((target position, statuses), ...)
+        self.counted = _counted_view(rule) if self.reads_target else None
+
+
+def _counted_view(rule: CompiledRule) -> list | None:
+    """The rule's counted lookups on `target`, when they are all it reads of the target; else None.
+
+    Such a rule sees of a target only how many items of a stored list pass its tests per
+    key (`count(f in target.dio_functions where f.label == label and f.assigned_to == null)`),
+    so targets with equal counts are one class for it, however their lists are ordered or
+    whatever else their items hold.
+    """
+    counted = [lk for lk, only_counted in rule.lookups
+               if only_counted and _root(lk.source_node) == "target"]
+    if not counted:
+        return None
+    reads = 0
+    for step in rule.rule.steps:
+        if getattr(step, "var", None) in SUBJECTS or getattr(step, "name", None) in SUBJECTS:
+            return None
+        for expr in (getattr(step, "expr", None), getattr(step, "source", None), getattr(step, "cond", None)):
+            for node in ast.walk(expr):
+                if isinstance(node, (ast.Selection, ast.Comprehension)) and node.var in SUBJECTS:
+                    return None
+                if isinstance(node, ast.Name) and node.name == "target":
+                    reads += 1
+    return counted if reads == len(counted) else None
+
+
+def _root(node) -> str | None:
+    while isinstance(node, ast.Attr):
+        node = node.obj
+    return node.name if isinstance(node, ast.Name) else None
 
 
 class _Views:
@@ -127,20 +161,40 @@ class Matrix:
         self.plans = [_Plan(rule, 1 << i) for i, rule in enumerate(rules)]
         self._rule_of_bit = {p.bit: p.rule for p in self.plans}
         for plan in self.plans:
-            classes: dict = {}
-            for j, target in enumerate(self.targets):
-                if not share:
-                    key = (j,)
-                elif plan.reads_target:
-                    key = tuple(self._views.of(target, rest) for rest in plan.target_paths)
-                else:
-                    key = ()
-                plan.target_class.append(classes.setdefault(key, len(classes)))
+            self._class_targets(plan)
         self._signatures: dict = {}  # tuple of guest classes -> row of (verdict, failing) per target position
         self._labels: dict = {}  # bit mask -> (verdict, failing)
         self.evaluations = 0  # rule runs for classes (a measure of the sharing, for tests and benchmarks)
 
     # -- classes and rows ---------------------------------------------------------------------
+    def _class_targets(self, plan: _Plan) -> None:
+        classes: dict = {}
+        plan.target_class = []
+        for j, target in enumerate(self.targets):
+            if not self.share:
+                key = (j,)
+            elif not plan.reads_target:
+                key = ()
+            else:
+                key = self._counted_key(plan, target) if plan.counted else None
+                if key is None:
+                    key = ("#read",) + tuple(self._views.of(target, rest) for rest in plan.target_paths)
+            plan.target_class.append(classes.setdefault(key, len(classes)))
+
+    @staticmethod
+    def _counted_key(plan: _Plan, target: dict) -> tuple | None:
+        env = {"target": target}
+        key = ["#counted"]
+        for lookup in plan.counted:
+            try:
+                counts = lookup.counts(lookup.source(env))
+            except Exception:  # noqa: BLE001 - classed by what it reads instead
+                return None
+            if counts is None:
+                return None
+            key.append(counts)
+        return tuple(key)
+
     def _guest_class(self, plan: _Plan, guest: dict, host: dict | None) -> int:
         views = self._views
         key = tuple(views.of(guest if side == "guest" else host, rest) for side, rest in plan.guest_paths)
@@ -169,16 +223,26 @@ class Matrix:
                 key = (guest_class, plan.target_class[j])
                 statuses = outcomes.get(key)
                 if statuses is None:
-                    statuses = self._statuses(plan, key, guest, host, target)
+                    statuses = self._statuses(plan, key, guest, host, target, j)
                 if statuses:
                     out.append((j, statuses))
         row = plan.rows[guest_class] = tuple(out)
         return row
 
-    def _statuses(self, plan: _Plan, key: tuple, guest: dict, host: dict | None, target: dict | None) -> frozenset:
+    def _statuses(self, plan: _Plan, key: tuple, guest: dict, host: dict | None, target: dict | None,
+                  position: int = 0) -> frozenset:
         self.evaluations += 1
+        counted = plan.counted
+        before = sum(lk.fallbacks for lk in counted) if counted else 0
         outcomes = self.engine.run_rule(plan.rule, guest, host, target, self.mode)
         statuses = frozenset(o.status for o in outcomes) & _PROBLEMS
+        if counted and sum(lk.fallbacks for lk in counted) != before:
+            # a lookup scanned: this outcome may depend on more than counts; class targets by their reads
+            # from now on (outcomes shared so far came from lookups, and stand)
+            plan.counted = None
+            self._class_targets(plan)
+            plan.outcomes.clear()
+            key = (key[0], plan.target_class[position])
         plan.outcomes[key] = statuses
         return statuses
 

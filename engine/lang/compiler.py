@@ -52,6 +52,7 @@ class CompiledRule:
     fix: Callable[[dict], str]
     checked: CheckedRule = field(repr=False, default=None)
     compiled: dict = field(repr=False, default_factory=dict)  # id(node) -> closure, for explain
+    lookups: tuple = ()  # (joins.Lookup, counted) of the rule's steps: how the matrix classes targets
 
 
 @lru_cache(maxsize=1024)
@@ -99,6 +100,7 @@ class Compiler:
         self.types = checked.types
         self.tables = tables
         self.closures: dict[int, Fn] = {}
+        self.lookups: list[tuple] = []  # (joins.Lookup, its selection is only counted), in compile order
 
     def type(self, node) -> Type:
         return self.types.get(id(node), ANY)
@@ -352,6 +354,8 @@ class Compiler:
         if len(node.args) == 1 and isinstance(node.args[0], ast.Selection):
             source, cond, var = self._selection(node.args[0])
             lookup = self._lookup(node.args[0].var, node.args[0].source, node.args[0].cond, source)
+            if lookup is not None:
+                self.lookups.append((lookup, node.func in ("count", "any")))
             if lookup is not None and node.func in ("count", "any"):
                 scan = self._scan_call(node.func, source, cond, var)
                 if node.func == "count":
@@ -448,7 +452,9 @@ class Compiler:
         if found is None:
             return None
         item_key, outer, tests = found
-        return joins.Lookup(var, source, self.compile(item_key), self.compile(outer), [self._bool(t) for t in tests])
+        lookup = joins.Lookup(var, source, self.compile(item_key), self.compile(outer), [self._bool(t) for t in tests])
+        lookup.source_node = source_node
+        return lookup
 
     def _scan_call(self, func: str, source: Fn, cond: Fn, var: str) -> Fn:
         """count or any by scanning (what an indexed lookup falls back to)."""
@@ -475,6 +481,8 @@ class Compiler:
         expr = self.compile(node.expr)
         var = node.var
         lookup = self._lookup(var, node.source, node.cond, source)
+        if lookup is not None:
+            self.lookups.append((lookup, False))
 
         def comprehension(env):
             saved = env.get(var, _UNSET)
@@ -596,6 +604,7 @@ def compile_rule(checked: CheckedRule, tables: dict[str, list], severity: str | 
         elif isinstance(step, ast.Require):
             steps.append(("require", c._bool(step.expr), None, step))
             break
+    lookups = tuple(c.lookups)  # the steps' own, not the message's
     for_vars = tuple(s[3].var for s in steps if s[0] == "for")
     rule_span = rule.span
     first = _chain(steps, 0, ())
@@ -621,4 +630,4 @@ def compile_rule(checked: CheckedRule, tables: dict[str, list], severity: str | 
         subject=rule.get("on", "migration"), cite=rule.get("cite", ""), tags=tuple(rule.get("tags", ())),
         span=rule.span, rule=rule, reads=checked.reads, pack=checked.pack, run=run,
         message=c.template(rule.get("message")), fix=c.template(rule.get("fix")), checked=checked,
-        compiled=c.closures)
+        compiled=c.closures, lookups=lookups)

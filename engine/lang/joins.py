@@ -84,7 +84,7 @@ def plan(sel_var: str, source, cond) -> tuple[Any, Any, list] | None:
 class Lookup:
     """`lookup(env)`: the items of the selection in order, or None (then scan)."""
 
-    __slots__ = ("var", "source", "item_key", "outer", "tests", "indexes")
+    __slots__ = ("var", "source", "item_key", "outer", "tests", "indexes", "fallbacks", "source_node")
 
     def __init__(self, var: str, source: Callable, item_key: Callable, outer: Callable, tests: list[Callable]):
         self.var = var
@@ -93,6 +93,24 @@ class Lookup:
         self.outer = outer
         self.tests = tests
         self.indexes: dict[int, tuple] = {}  # id(list) -> (list, index or None)
+        self.fallbacks = 0  # how often the caller had to scan (the matrix stops classing targets by counts)
+        self.source_node = None
+
+    def index_of(self, items) -> dict | None:
+        """The index of a stored list (built on first use), or None when the scan must decide."""
+        if type(items) is not list:
+            return None
+        found = self.indexes.get(id(items))
+        if found is None or found[0] is not items:
+            found = self.indexes[id(items)] = (items, self._index(items))
+        return found[1]
+
+    def counts(self, items) -> tuple | None:
+        """What a counted selection can see of `items`: the number of items per key, typed; None if unknown."""
+        index = self.index_of(items)
+        if index is None:
+            return None
+        return tuple(sorted(((type(k).__name__, k, len(v)) for k, v in index.items()), key=repr))
 
     def _index(self, items) -> dict | None:
         var = self.var
@@ -113,16 +131,17 @@ class Lookup:
         return index
 
     def __call__(self, env: dict):
+        found = self._find(env)
+        if found is None:
+            self.fallbacks += 1
+        return found
+
+    def _find(self, env: dict):
         try:
             items = self.source(env)
         except Exception:  # noqa: BLE001 - the scan reports it
             return None
-        if type(items) is not list:
-            return None
-        found = self.indexes.get(id(items))
-        if found is None or found[0] is not items:
-            found = self.indexes[id(items)] = (items, self._index(items))
-        index = found[1]
+        index = self.index_of(items)
         if index is None:
             return None
         if not items:
