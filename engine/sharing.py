@@ -21,12 +21,14 @@ same compiled rules (`Engine.run_rule`), only for pairs a rule fails or errs on.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from operator import itemgetter
 from collections.abc import Iterable, Iterator
 
 from .findings import Result
 from .lang import ast
 from .lang.compiler import ERROR, FAIL, CompiledRule
 from .lang.joins import SUBJECTS
+from .lang.joins import plan as joins_plan
 
 _PROBLEMS = frozenset((FAIL, ERROR))
 _GUEST_SIDE = {"guest": "guest", "source": "host", "host": "host"}  # root -> which subject it names
@@ -76,7 +78,7 @@ class _Plan:
     """One rule in the matrix: its read paths split by side, and its outcome rows by class."""
 
     __slots__ = ("rule", "guest_paths", "target_paths", "target_class", "classes", "outcomes", "rows", "bit",
-                 "blocks", "reads_target", "counted")
+                 "blocks", "reads_target", "counted", "unordered", "row_ids")
 
     def __init__(self, rule: CompiledRule, bit: int):
         self.rule = rule
@@ -89,12 +91,19 @@ class _Plan:
             elif path[0] == "target":
                 target_paths.append(path[1:])
         self.guest_paths = tuple(guest_paths)
+        # guest-side lists the rule reads in no order: (side, field) -> the paths below it
+        self.unordered: dict = {}
+        free = _order_free(rule)
+        for side, rest in guest_paths:
+            if len(rest) >= 1 and (side, rest[0]) in free:
+                self.unordered.setdefault((side, rest[0]), []).append(rest[1:])
         self.target_paths = tuple(target_paths)
         self.reads_target = rule.subject == "migration" and bool(target_paths)
         self.target_class: list[int] = []
         self.classes: dict = {}  # key -> class id (guests)
         self.outcomes: dict = {}  # (guest class, target class) -> statuses that are problems
         self.rows: dict = {}  # guest class -> ((target position, statuses), ...)
+        self.row_ids: dict = {}  # guest class -> id of its row (equal rows, one id)
         self.counted = _counted_view(rule) if self.reads_target else None
 
 
@@ -123,6 +132,87 @@ def _counted_view(rule: CompiledRule) -> list | None:
     return counted if reads == len(counted) else None
 
 
+_ROOT_SIDE = {"guest": "guest", "source": "host", "host": "host"}
+
+
+def _order_free(rule: CompiledRule) -> set:
+    """Guest-side fields (side, field) whose lists the rule reads only in ways blind to their order.
+
+    Accepted uses: `for x in distinct(LIST)`, `count(LIST)`, `len(LIST)`, `count(distinct(LIST))`,
+    `count(x in LIST where ...)` and an indexed `any(x in LIST where ... x.k == v)`: each reads
+    every item (an error in any item is an error whatever the order) and yields the same
+    outcomes in another order. A rule whose outcome is an error for some guest stops sharing
+    this way (`Matrix._statuses`), since an error can cut a loop short at a place the order decides.
+    """
+    uses: dict = {}
+
+    def chain(node):
+        fields = []
+        while isinstance(node, ast.Attr):
+            fields.append(node.field)
+            node = node.obj
+        if isinstance(node, ast.Name) and node.name in _ROOT_SIDE and fields:
+            return _ROOT_SIDE[node.name], fields[-1]
+        return None
+
+    def visit(node, ok: bool):
+        if node is None:
+            return
+        if isinstance(node, ast.Attr):
+            found = chain(node)
+            if found is not None:
+                uses.setdefault(found, []).append(ok)
+                return
+        if isinstance(node, (ast.Selection, ast.Comprehension)) and node.var in SUBJECTS:
+            uses.setdefault(("#", "#"), []).append(False)
+        if isinstance(node, ast.Call) and len(node.args) == 1:
+            arg = node.args[0]
+            if isinstance(arg, ast.Selection):
+                indexed = joins_plan(arg.var, arg.source, arg.cond) is not None
+                if node.func == "count" or (node.func == "any" and indexed):
+                    visit(arg.source, True)
+                    visit(arg.cond, False)
+                    return
+            elif node.func in ("count", "len"):
+                if isinstance(arg, ast.Call) and arg.func == "distinct" and len(arg.args) == 1 \
+                        and not isinstance(arg.args[0], ast.Selection):
+                    visit(arg.args[0], True)
+                else:
+                    visit(arg, True)
+                return
+        for child in ast.children(node):
+            visit(child, False)
+
+    for step in rule.rule.steps:
+        if isinstance(step, ast.For):
+            if step.var in SUBJECTS:
+                return set()
+            source = step.source
+            if isinstance(source, ast.Call) and source.func == "distinct" and len(source.args) == 1 \
+                    and not isinstance(source.args[0], ast.Selection):
+                visit(source.args[0], True)
+            else:
+                visit(source, False)
+            visit(step.cond, False)
+        elif isinstance(step, ast.Let):
+            if step.name in SUBJECTS:
+                return set()
+            visit(step.expr, False)
+        else:
+            visit(step.expr, False)
+    if ("#", "#") in uses:
+        return set()
+    return {key for key, oks in uses.items() if all(oks)}
+
+
+def _multiset(value, rests: list):
+    """A list's items projected on `rests`, in sorted order: equal for equal multisets."""
+    if type(value) is not list:
+        return ("#ordered",) + tuple(project(value, r) for r in rests)
+    items = [tuple(project(item, r) for r in rests if r != ("#",)) for item in value]
+    return ("#multiset",) + tuple(sorted(items, key=repr))
+
+
 def _root(node) -> str | None:
     while isinstance(node, ast.Attr):
         node = node.obj
@@ -144,6 +234,18 @@ class _Views:
             return found
         return found[0]
 
+    def multiset(self, obj, field: str, rests: tuple):
+        key = (id(obj), "#multiset", field, rests)
+        found = self.cache.get(key)
+        if found is None:
+            found = (("#id", id(obj)) if obj is None else _multiset(obj.get(field), list(rests)), obj)
+            self.cache[key] = found
+        return found[0]
+
+
+class _Reclass(Exception):
+    """A rule's guest classes were made finer: compute the guest's row again."""
+
 
 class Matrix:
     """Guests x targets for one mode. `guests`/`targets`: subsets (default every guest, every host)."""
@@ -162,7 +264,8 @@ class Matrix:
         self._rule_of_bit = {p.bit: p.rule for p in self.plans}
         for plan in self.plans:
             self._class_targets(plan)
-        self._signatures: dict = {}  # tuple of guest classes -> row of (verdict, failing) per target position
+        self._signatures: dict = {}  # tuple of row ids -> row of cells (verdict, failing, ...) per target position
+        self._row_ids: dict = {}  # (rule bit, row) -> row id
         self._labels: dict = {}  # bit mask -> (verdict, failing)
         self.evaluations = 0  # rule runs for classes (a measure of the sharing, for tests and benchmarks)
 
@@ -197,7 +300,14 @@ class Matrix:
 
     def _guest_class(self, plan: _Plan, guest: dict, host: dict | None) -> int:
         views = self._views
-        key = tuple(views.of(guest if side == "guest" else host, rest) for side, rest in plan.guest_paths)
+        unordered = plan.unordered
+        if unordered:
+            key = tuple(views.of(guest if side == "guest" else host, rest) for side, rest in plan.guest_paths
+                        if not rest or (side, rest[0]) not in unordered)
+            key += tuple(views.multiset(guest if side == "guest" else host, field, tuple(rests))
+                         for (side, field), rests in unordered.items())
+        else:
+            key = tuple(views.of(guest if side == "guest" else host, rest) for side, rest in plan.guest_paths)
         if not self.share:
             key = (id(guest),)
         found = plan.classes.get(key)
@@ -226,7 +336,11 @@ class Matrix:
                     statuses = self._statuses(plan, key, guest, host, target, j)
                 if statuses:
                     out.append((j, statuses))
-        row = plan.rows[guest_class] = tuple(out)
+        row = tuple(out)
+        # equal rows get one id: a guest's row of cells depends on its rules' rows, not on its classes
+        row_id = self._row_ids.setdefault((plan.bit, row), len(self._row_ids))
+        plan.row_ids[guest_class] = row_id
+        plan.rows[guest_class] = row
         return row
 
     def _statuses(self, plan: _Plan, key: tuple, guest: dict, host: dict | None, target: dict | None,
@@ -236,6 +350,11 @@ class Matrix:
         before = sum(lk.fallbacks for lk in counted) if counted else 0
         outcomes = self.engine.run_rule(plan.rule, guest, host, target, self.mode)
         statuses = frozenset(o.status for o in outcomes) & _PROBLEMS
+        if plan.unordered and ERROR in statuses:
+            # an error may stop a loop where the order of a list decides: class guests by ordered lists
+            plan.unordered = {}
+            plan.classes = {("#ordered", k): v for k, v in plan.classes.items()}
+            raise _Reclass
         if counted and sum(lk.fallbacks for lk in counted) != before:
             # a lookup scanned: this outcome may depend on more than counts; class targets by their reads
             # from now on (outcomes shared so far came from lookups, and stand)
@@ -261,16 +380,25 @@ class Matrix:
     def guest_row(self, guest: dict) -> list:
         """(verdict, failing rule ids, fails, errors) per target position for `guest`, before waivers."""
         host = self.engine.snapshot.host_by_name.get(guest["host"])
+        while True:
+            try:
+                return self._guest_row(guest, host)
+            except _Reclass:
+                continue
+
+    def _guest_row(self, guest: dict, host: dict | None) -> list:
         classes = tuple(self._guest_class(plan, guest, host) for plan in self.plans)
-        row = self._signatures.get(classes) if self.share else None
+        rows = [self._row(plan, c, guest, host) for plan, c in zip(self.plans, classes)]
+        signature = tuple(plan.row_ids[c] for plan, c in zip(self.plans, classes))
+        row = self._signatures.get(signature) if self.share else None
         if row is not None:
             return row
         n = len(self.targets)
         fails = [0] * n
         errors = [0] * n
-        for plan, guest_class in zip(self.plans, classes):
+        for plan, plan_row in zip(self.plans, rows):
             bit = plan.bit
-            for j, statuses in self._row(plan, guest_class, guest, host):
+            for j, statuses in plan_row:
                 if FAIL in statuses:
                     fails[j] |= bit
                 if ERROR in statuses:
@@ -278,19 +406,37 @@ class Matrix:
         label = self._label
         row = [label(f, e) for f, e in zip(fails, errors)]
         if self.share:
-            self._signatures[classes] = row
+            self._signatures[signature] = row
         return row
 
     # -- what callers read --------------------------------------------------------------------
-    def pairs(self) -> Iterator[tuple[str, str, str, list]]:
-        """(guest name, target name, verdict, failing) for every pair, before waivers."""
+    def rows(self) -> Iterator[tuple[dict, list, tuple]]:
+        """(guest, target names, cells) per guest, its own host left out, before waivers.
+
+        `cells[i]` is `(verdict, failing rule ids, ...)` for target `names[i]`; cells are
+        shared between pairs and guests, read them only.
+        """
         names = [t["name"] for t in self.targets]
+        but: dict = {}  # own host -> (names of the other targets, their positions as a getter)
         for guest in self.guests:
             own = guest["host"]
+            found = but.get(own)
+            if found is None:
+                positions = [j for j, n in enumerate(names) if n != own]
+                if len(positions) == 1:
+                    only = positions[0]
+                    getter = lambda row, only=only: (row[only],)  # noqa: E731
+                else:
+                    getter = itemgetter(*positions) if positions else (lambda row: ())
+                found = but[own] = ([names[j] for j in positions], getter)
+            yield guest, found[0], found[1](self.guest_row(guest))
+
+    def pairs(self) -> Iterator[tuple[str, str, str, list]]:
+        """(guest name, target name, verdict, failing) for every pair, before waivers."""
+        for guest, names, cells in self.rows():
             gname = guest["name"]
-            for name, cell in zip(names, self.guest_row(guest)):
-                if name != own:
-                    yield gname, name, cell[0], cell[1]
+            for name, cell in zip(names, cells):
+                yield gname, name, cell[0], cell[1]
 
     def walk(self, results: bool = True, waive=None, waived_rules=None) -> Iterator[tuple[list[Cell], list[Result]]]:
         """Per guest: its cells and, with `results`, its failed and errored results, waivers applied.
