@@ -110,7 +110,8 @@ class Lookup:
         index = self.index_of(items)
         if index is None:
             return None
-        return tuple(sorted(((type(k).__name__, k, len(v)) for k, v in index.items()), key=repr))
+        # whether the list is empty too: for an empty list the lookup answers without computing the key
+        return (bool(items),) + tuple(sorted(((type(k).__name__, k, len(v)) for k, v in index.items()), key=repr))
 
     def _index(self, items) -> dict | None:
         var = self.var
