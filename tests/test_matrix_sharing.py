@@ -150,3 +150,29 @@ def test_anchor_config_disables_every_builtin_rule():
     assert sorted(config.disable) == sorted(load_rules().ids())
     assert sorted(load_rules(config.rules, disable=config.disable).ids()) == [
         "ANCHOR-DIO-CAPACITY", "ANCHOR-DIO-LABEL", "ANCHOR-STATE", "ANCHOR-VERSION"]
+
+
+def test_json_snapshot_located_without_reading_every_position(tmp_path):
+    """A guest of a JSON snapshot is located at its opening brace, as the loader's positions say."""
+    import json as json_module
+
+    from migcheck.document import parse_text
+    from migcheck.jsonlocate import JsonLocator
+
+    data = load_snapshot(str(ROOT / "fixtures" / "mixed-site.yaml")).doc.data
+    for indent in (None, 1, 4):
+        text = json_module.dumps(data, indent=indent)
+        doc = parse_text(text, "s.json")
+        locator = JsonLocator(text)
+        for section in ("hosts", "guests"):
+            for i in range(len(data[section])):
+                assert locator.locate((section, i)) == doc.position((section, i)), (indent, section, i)
+        assert locator.locate(("guests", len(data["guests"]))) is None
+        assert locator.locate(("nothing", 0)) is None
+    snapshot_file = tmp_path / "s.json"
+    snapshot_file.write_text(json_module.dumps(data, indent=2))
+    snapshot = load_snapshot(str(snapshot_file))
+    guest = snapshot.guests[-1]
+    where = snapshot.locate(guest)
+    assert snapshot.doc._positions is None  # found without the full positions
+    assert where == (str(snapshot_file), *snapshot.doc.position(("guests", len(snapshot.guests) - 1)))
