@@ -188,10 +188,23 @@ def cmd_check(args) -> int:
     return _finish(report, args, ctx)
 
 
+def _subset(ctx: Context, args):
+    from .estate import NoMatch, select
+
+    try:
+        return (select(ctx.snapshot.guests, getattr(args, "guest_glob", None), "guest"),
+                select(ctx.snapshot.hosts, getattr(args, "target_glob", None), "target"))
+    except NoMatch as exc:
+        raise UsageError(str(exc)) from None
+
+
 def cmd_matrix(args) -> int:
     ctx = Context(args)
     waive = ctx.waivers.waive if ctx.waivers is not None else None
-    cells, results = ctx.engine().matrix(args.mode, waive=waive)
+    guests, targets = _subset(ctx, args)
+    if args.summary:
+        return _matrix_summary(ctx, args, guests, targets, waive)
+    cells, results = ctx.engine().matrix(args.mode, waive=waive, guests=guests, targets=targets)
 
     def verdict(report):
         if any(c.verdict == "blocked" for c in cells):
@@ -199,6 +212,40 @@ def cmd_matrix(args) -> int:
         return "unknown" if any(c.verdict == "unknown" for c in cells) else "ready"
     report = ctx.report("matrix", verdict, results, cells=cells)
     return _finish(report, args, ctx)
+
+
+def _matrix_summary(ctx: Context, args, guests, targets, waive) -> int:
+    """`matrix --summary`: ready-target counts per guest, candidate counts per target, no findings."""
+    from .estate import render_summary, summarize_matrix
+
+    fmt = (args.format or ["table"])[0].partition(":")[0]
+    if fmt not in ("table", "json") or len(args.format or []) > 1:
+        raise UsageError("--summary writes one report, table or json")
+    matrix = ctx.engine().matrix_of(args.mode, guests, targets)
+    cells = [c for row, _ in matrix.walk(results=False, waive=waive) for c in row]
+    per_guest, per_target = summarize_matrix(cells, matrix.guests, matrix.targets)
+    text = render_summary(ctx.snapshot, args.mode, per_guest, per_target, fmt)
+    if args.output:
+        from .atomic import write_atomic
+        write_atomic(args.output, text)
+    else:
+        sys.stdout.write(text)
+    return matrix.exit_code(ctx.fail_on)
+
+
+def cmd_where(args) -> int:
+    """Where can GUEST go: every other VSP, ready ones first."""
+    from .estate import render_where, where_exit, where_to
+
+    ctx = Context(args)
+    guest = ctx.snapshot.guest_by_name.get(args.guest)
+    if guest is None:
+        raise _suggest(args.guest, list(ctx.snapshot.guest_by_name), "guest")
+    _, targets = _subset(ctx, args)
+    waive = ctx.waivers.waive if ctx.waivers is not None else None
+    destinations = where_to(ctx.engine(), guest, args.mode, waive, targets)
+    sys.stdout.write(render_where(ctx.snapshot, guest, args.mode, destinations, args.format))
+    return where_exit(destinations)
 
 
 def cmd_rules(args) -> int:
@@ -294,7 +341,25 @@ def build_parser() -> argparse.ArgumentParser:
     snapshot_arg(p)
     migration_args(p)
     report_args(p)
+    p.add_argument("--guest", dest="guest_glob", action="append", metavar="GLOB",
+                   help="only guests whose name matches GLOB (repeatable); the others are not evaluated")
+    p.add_argument("--target", dest="target_glob", action="append", metavar="GLOB",
+                   help="only targets whose name matches GLOB (repeatable); the others are not evaluated")
+    p.add_argument("--summary", action="store_true",
+                   help="per guest the targets it is ready for, per target the guests ready to come; no findings")
     p.set_defaults(func=cmd_matrix)
+
+    p = sub.add_parser("where", help="where can GUEST go: every other VSP, ready ones first")
+    snapshot_arg(p)
+    p.add_argument("guest", metavar="GUEST")
+    migration_args(p)
+    rules_args(p)
+    p.add_argument("--waivers", metavar="FILE", help="waivers of known findings (YAML)")
+    p.add_argument("--target", dest="target_glob", action="append", metavar="GLOB",
+                   help="only targets whose name matches GLOB (repeatable)")
+    p.add_argument("--format", choices=["table", "json"], default="table")
+    p.add_argument("--fail-on", default=None, help=argparse.SUPPRESS)
+    p.set_defaults(func=cmd_where)
 
     p = sub.add_parser("explain", help="why a rule gave its result for a subject")
     snapshot_arg(p)

@@ -268,6 +268,8 @@ class Matrix:
         self._row_ids: dict = {}  # (rule bit, row) -> row id
         self._labels: dict = {}  # bit mask -> (verdict, failing)
         self.evaluations = 0  # rule runs for classes (a measure of the sharing, for tests and benchmarks)
+        self.fails_seen = 0  # rule bits that failed (not waived) in some cell walked so far
+        self.errors_seen = 0  # rule bits that erred in some cell walked so far
 
     # -- classes and rows ---------------------------------------------------------------------
     def _class_targets(self, plan: _Plan) -> None:
@@ -503,8 +505,20 @@ class Matrix:
                         fails = fails | bit if FAIL in counted else fails & ~bit
                         errors = errors | bit if ERROR in counted else errors & ~bit
                     cell = self._label(fails, errors)
+                self.fails_seen |= cell[2]
+                self.errors_seen |= cell[3]
                 cells.append(Cell(gname, own, name, mode, cell[0], list(cell[1])))
             yield cells, found
+
+    def exit_code(self, fail_on: str) -> int:
+        """As `findings.exit_code` for the cells walked: 1 for counted failures at or above `fail_on`,
+        else 3 when a rule could not be evaluated, else 0."""
+        from .findings import FAIL_ON, SEVERITY_RANK
+
+        threshold = FAIL_ON[fail_on]
+        if any(SEVERITY_RANK[self._rule_of_bit[b].severity] >= threshold for b in _bits(self.fails_seen)):
+            return 1
+        return 3 if self.errors_seen else 0
 
     def cells(self) -> Iterator[Cell]:
         for cells, _ in self.walk(results=False):
