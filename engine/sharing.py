@@ -78,7 +78,7 @@ class _Plan:
     """One rule in the matrix: its read paths split by side, and its outcome rows by class."""
 
     __slots__ = ("rule", "guest_paths", "target_paths", "target_class", "classes", "outcomes", "rows", "bit",
-                 "blocks", "reads_target", "counted", "unordered", "row_ids")
+                 "blocks", "reads_target", "counted", "unordered", "row_ids", "constant", "specs", "getter")
 
     def __init__(self, rule: CompiledRule, bit: int):
         self.rule = rule
@@ -105,6 +105,42 @@ class _Plan:
         self.rows: dict = {}  # guest class -> ((target position, statuses), ...)
         self.row_ids: dict = {}  # guest class -> id of its row (equal rows, one id)
         self.counted = _counted_view(rule) if self.reads_target else None
+        self.constant = False  # its first step is a `when` on constants that is false: not applicable anywhere
+        self.specs: tuple = ()  # what its guest class key is made of (Matrix._view), set by the matrix
+        self.getter = None
+
+    def key_specs(self) -> tuple:
+        """The views of a guest (and its host) that make up this rule's guest class key."""
+        if self.constant:
+            # only whether the guest's host is known matters (a rule reading it errs without it)
+            return (("missing",),) if any(side == "host" for side, _ in self.guest_paths) else ()
+        unordered = self.unordered
+        specs = [("path", side, rest) for side, rest in self.guest_paths
+                 if not rest or (side, rest[0]) not in unordered]
+        specs += [("multiset", side, field, tuple(rests)) for (side, field), rests in unordered.items()]
+        return tuple(specs)
+
+
+_CONSTANT_NAMES = frozenset({"mode", "stop", "data", "snapshot"})
+
+
+def _constant_when(rule: CompiledRule, env: dict) -> bool:
+    """Whether the rule's first step is a `when` that reads only constants of the run and is false."""
+    steps = rule.rule.steps
+    if not steps or not isinstance(steps[0], ast.When):
+        return False
+    expr = steps[0].expr
+    if any(isinstance(n, ast.Name) and n.name not in _CONSTANT_NAMES for n in ast.walk(expr)):
+        return False
+    if any(isinstance(n, (ast.Selection, ast.Comprehension)) for n in ast.walk(expr)):
+        return False  # a bound variable would look like a name the check above refuses anyway
+    fn = rule.compiled.get(id(expr))
+    if fn is None:
+        return False
+    try:
+        return fn(dict(env)) is False
+    except Exception:  # noqa: BLE001 - the rule runs as usual and reports it
+        return False
 
 
 def _counted_view(rule: CompiledRule) -> list | None:
@@ -234,13 +270,13 @@ class _Views:
             return found
         return found[0]
 
-    def multiset(self, obj, field: str, rests: tuple):
-        key = (id(obj), "#multiset", field, rests)
-        found = self.cache.get(key)
-        if found is None:
-            found = (("#id", id(obj)) if obj is None else _multiset(obj.get(field), list(rests)), obj)
-            self.cache[key] = found
-        return found[0]
+
+def _view(spec: tuple, obj):
+    """A guest's or host's view for a class key: a projection on a path, or a list as a multiset."""
+    if spec[0] == "path":
+        rest = spec[2]
+        return ("#id", id(obj)) if not rest or obj is None else project(obj, rest)
+    return ("#id", id(obj)) if obj is None else _multiset(obj.get(spec[2]), list(spec[3]))
 
 
 class _Reclass(Exception):
@@ -262,8 +298,17 @@ class Matrix:
         rules = engine.by_subject["guest"] + engine.by_subject["migration"]
         self.plans = [_Plan(rule, 1 << i) for i, rule in enumerate(rules)]
         self._rule_of_bit = {p.bit: p.rule for p in self.plans}
+        constants = {"mode": mode, "stop": engine.stop, "snapshot": engine.scope}
+        self._specs: dict = {}  # view spec -> its position in a guest's vector of views
+        self._host_views: dict = {}  # (spec position, id(host)) -> view: a host's views serve all its guests
         for plan in self.plans:
+            plan.constant = share and _constant_when(plan.rule, constants)
+            if plan.constant:
+                plan.reads_target = False
+                plan.counted = None
+                plan.unordered = {}
             self._class_targets(plan)
+            self._set_specs(plan)
         self._signatures: dict = {}  # tuple of row ids -> row of cells (verdict, failing, ...) per target position
         self._row_ids: dict = {}  # (rule bit, row) -> row id
         self._labels: dict = {}  # bit mask -> (verdict, failing)
@@ -300,18 +345,41 @@ class Matrix:
             key.append(counts)
         return tuple(key)
 
-    def _guest_class(self, plan: _Plan, guest: dict, host: dict | None) -> int:
-        views = self._views
-        unordered = plan.unordered
-        if unordered:
-            key = tuple(views.of(guest if side == "guest" else host, rest) for side, rest in plan.guest_paths
-                        if not rest or (side, rest[0]) not in unordered)
-            key += tuple(views.multiset(guest if side == "guest" else host, field, tuple(rests))
-                         for (side, field), rests in unordered.items())
+    def _set_specs(self, plan: _Plan) -> None:
+        specs = self._specs
+        positions = [specs.setdefault(spec, len(specs)) for spec in plan.key_specs()]
+        plan.specs = tuple(positions)
+        if not positions:
+            plan.getter = lambda vector: ()
+        elif len(positions) == 1:
+            only = positions[0]
+            plan.getter = lambda vector: (vector[only],)
         else:
-            key = tuple(views.of(guest if side == "guest" else host, rest) for side, rest in plan.guest_paths)
+            plan.getter = itemgetter(*positions)
+
+    def _vector(self, guest: dict, host: dict | None) -> list:
+        """Every view any rule's guest class key needs, for this guest."""
+        out = []
+        host_views = self._host_views
+        for spec, position in self._specs.items():
+            if spec[0] == "missing":
+                out.append(host is None)
+                continue
+            if spec[1] == "host":
+                key = (position, id(host))
+                found = host_views.get(key)
+                if found is None:
+                    found = host_views[key] = _view(spec, host)
+                out.append(found)
+            else:
+                out.append(_view(spec, guest))
+        return out
+
+    def _guest_class(self, plan: _Plan, guest: dict, host: dict | None, vector: list | None = None) -> int:
         if not self.share:
             key = (id(guest),)
+        else:
+            key = plan.getter(self._vector(guest, host) if vector is None else vector)
         found = plan.classes.get(key)
         if found is None:
             found = plan.classes[key] = len(plan.classes)
@@ -356,6 +424,7 @@ class Matrix:
             # an error may stop a loop where the order of a list decides: class guests by ordered lists
             plan.unordered = {}
             plan.classes = {("#ordered", k): v for k, v in plan.classes.items()}
+            self._set_specs(plan)
             raise _Reclass
         if counted and sum(lk.fallbacks for lk in counted) != before:
             # a lookup scanned: this outcome may depend on more than counts; class targets by their reads
@@ -389,7 +458,8 @@ class Matrix:
                 continue
 
     def _guest_row(self, guest: dict, host: dict | None) -> list:
-        classes = tuple(self._guest_class(plan, guest, host) for plan in self.plans)
+        vector = self._vector(guest, host) if self.share else None
+        classes = tuple(self._guest_class(plan, guest, host, vector) for plan in self.plans)
         rows = [self._row(plan, c, guest, host) for plan, c in zip(self.plans, classes)]
         signature = tuple(plan.row_ids[c] for plan, c in zip(self.plans, classes))
         row = self._signatures.get(signature) if self.share else None
