@@ -69,6 +69,9 @@ class Context:
             if c.disable or c.severity or c.data:
                 self.ruleset = load_rules(rule_dirs, disable=c.disable, severity=c.severity, extra_rows=c.data)
             self.ruleset.rules = [r for r in self.ruleset.rules if c.selects(r)]
+            if c.evaluation_budget is not None:
+                for rule in self.ruleset.rules:
+                    rule.budget.limit = c.evaluation_budget
         self.fail_on = args.fail_on or (self.config.fail_on if self.config and self.config.fail_on else "error")
         self.snapshot: Snapshot | None = load_snapshot(args.snapshot, _limits(args)) if need_snapshot else None
         self.waivers = None
@@ -267,10 +270,15 @@ def cmd_lint(args) -> int:
             raise
         print(json.dumps({"diagnostics": [d.to_json() for d in exc.diagnostics]}, indent=2))
         return EXIT_BAD_INPUT
+    from .lang.cost import cost_warnings, render_warning
+    mine = [r for r in ruleset.rules if any(Path(r.span.file).resolve().is_relative_to(d) for d in dirs)]
+    warnings = sorted(w for r in mine for w in cost_warnings(r.rule))
     if args.format == "json":
-        print(json.dumps({"diagnostics": []}))
-    count = sum(1 for r in ruleset.rules if any(Path(r.span.file).resolve().is_relative_to(d) for d in dirs))
-    print(f"{count} rule(s) checked in {len(dirs)} pack(s): no problems", file=sys.stderr)
+        print(json.dumps({"diagnostics": [], "warnings": [w.to_json() for w in warnings]}))
+    for w in warnings:
+        print(render_warning(w, ruleset.sources.get(w.file)), file=sys.stderr)
+    print(f"{len(mine)} rule(s) checked in {len(dirs)} pack(s): no problems"
+          + (f", {len(warnings)} warning(s)" if warnings else ""), file=sys.stderr)
     return EXIT_OK
 
 

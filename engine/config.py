@@ -25,6 +25,7 @@ class Config:
     data: dict[str, list] = field(default_factory=dict)
     tags: list[str] = field(default_factory=list)
     doc: object = None
+    evaluation_budget: int | None = None  # steps per rule and subject (lang.compiler.Budget)
 
     def selects(self, rule) -> bool:
         return not self.tags or bool(set(self.tags) & set(rule.tags))
@@ -87,4 +88,5 @@ def load_config(path: str) -> Config:
     if problems:
         raise LoadError(problems)
     return Config(path, rules, list(data.get("disable", [])), dict(data.get("severity", {})), data.get("fail_on"),
-                  {k: list(v) for k, v in data.get("data", {}).items()}, list(data.get("tags", [])), doc)
+                  {k: list(v) for k, v in data.get("data", {}).items()}, list(data.get("tags", [])), doc,
+                  data.get("evaluation_budget"))

@@ -295,7 +295,7 @@ def test_lint_json_diagnostics(tmp_path, run_cli):
     assert code == 2
     (d,) = json.loads(out)["diagnostics"]
     assert (d["code"], d["line"], d["col"], d["help"]) == ("unknown-field", 6, 17, "did you mean `kind`?")
-    assert json.loads(run_cli("lint", ROOT / "rules", "--format", "json")[1]) == {"diagnostics": []}
+    assert json.loads(run_cli("lint", ROOT / "rules", "--format", "json")[1]) == {"diagnostics": [], "warnings": []}
 
 
 def test_read_paths_follow_values_through_functions(tmp_path):

@@ -35,6 +35,28 @@ class Outcome:
     error: str = ""  # for status error: what went wrong, located
 
 
+DEFAULT_BUDGET = 100_000  # steps per rule and subject; the built-in pack's largest need is far below
+
+
+class Budget:
+    """The evaluation budget of one rule: steps counted per run (one per item a loop or a path over a
+    list goes through, like CEL's cost limit), reset for each subject; past `limit` the run stops with
+    an `error` result. `limit` is the site configuration's `evaluation_budget`."""
+
+    __slots__ = ("steps", "limit", "rule", "most")
+
+    def __init__(self, rule: str, limit: int = DEFAULT_BUDGET):
+        self.steps = 0
+        self.limit = limit
+        self.rule = rule
+        self.most = 0  # the largest count of one run so far (for benchmarks and tests)
+
+    def exceeded(self, span) -> EvalError:
+        return EvalError(f"rule `{self.rule}` needs more than its evaluation budget of {self.limit:,} steps for "
+                         "this subject (a loop over every guest or host inside a rule run for each one?); select "
+                         "by key, or raise `evaluation_budget` in the site configuration", span)
+
+
 @dataclass
 class CompiledRule:
     id: str
@@ -53,6 +75,7 @@ class CompiledRule:
     checked: CheckedRule = field(repr=False, default=None)
     compiled: dict = field(repr=False, default_factory=dict)  # id(node) -> closure, for explain
     lookups: tuple = ()  # (joins.Lookup, counted) of the rule's steps: how the matrix classes targets
+    budget: Budget | None = field(repr=False, default=None)
 
 
 @lru_cache(maxsize=1024)
@@ -101,6 +124,7 @@ class Compiler:
         self.tables = tables
         self.closures: dict[int, Fn] = {}
         self.lookups: list[tuple] = []  # (joins.Lookup, its selection is only counted), in compile order
+        self.budget = Budget(checked.rule.id)
 
     def type(self, node) -> Type:
         return self.types.get(id(node), ANY)
@@ -150,8 +174,16 @@ class Compiler:
             return path
         if base_type.kind == "object" and not base_type.nullable and base_type.fields is not None:
             return lambda env: obj(env).get(name)
+        budget = self.budget
+
+        def mapped(items: list) -> list:
+            budget.steps += len(items)
+            if budget.steps > budget.limit:
+                raise budget.exceeded(node.span)
+            return _map_field(items, name)
+
         if base_type.kind == "list":
-            return lambda env: _map_field(obj(env), name)
+            return lambda env: mapped(obj(env))
 
         def attr(env):
             value = obj(env)
@@ -161,7 +193,7 @@ class Compiler:
             if value is None:
                 return None
             if kind is list:
-                return _map_field(value, name)
+                return mapped(value)
             raise EvalError(f"{_describe(node.obj)} is `{render(value)}`, which has no field `{name}`", node.span)
         return attr
 
@@ -339,10 +371,16 @@ class Compiler:
         source = self._present(self.compile(source_node), source_node)
         what = _describe(source_node)
 
+        budget = self.budget
+        span = getattr(source_node, "span", None)
+
         def items(env):
             value = source(env)
             if type(value) is not list:
-                raise EvalError(f"{what} is `{render(value)}`, not a list", getattr(source_node, "span", None))
+                raise EvalError(f"{what} is `{render(value)}`, not a list", span)
+            budget.steps += len(value)
+            if budget.steps > budget.limit:
+                raise budget.exceeded(span)
             return value
         return items
 
@@ -452,7 +490,9 @@ class Compiler:
         if found is None:
             return None
         item_key, outer, tests = found
-        lookup = joins.Lookup(var, source, self.compile(item_key), self.compile(outer), [self._bool(t) for t in tests])
+        # the raw source: a lookup does not go through the list, so it costs no steps of the budget
+        raw = self.compile(source_node)
+        lookup = joins.Lookup(var, raw, self.compile(item_key), self.compile(outer), [self._bool(t) for t in tests])
         lookup.source_node = source_node
         return lookup
 
@@ -507,8 +547,10 @@ class Compiler:
         if template is None:
             return lambda env: ""
         parts = [p if isinstance(p, str) else self.compile(p) for p in template.parts]
+        budget = self.budget
 
         def render_template(env):
+            budget.steps = 0  # a message has a budget of its own
             out = []
             for p in parts:
                 if isinstance(p, str):
@@ -605,6 +647,7 @@ def compile_rule(checked: CheckedRule, tables: dict[str, list], severity: str | 
             steps.append(("require", c._bool(step.expr), None, step))
             break
     lookups = tuple(c.lookups)  # the steps' own, not the message's
+    budget = c.budget
     for_vars = tuple(s[3].var for s in steps if s[0] == "for")
     rule_span = rule.span
     first = _chain(steps, 0, ())
@@ -613,6 +656,7 @@ def compile_rule(checked: CheckedRule, tables: dict[str, list], severity: str | 
         """One outcome per binding. `env` is used in place: `let`s and `for` variables are
         written into it (a rule reads only names it binds itself, so leftovers are harmless)."""
         out: list[Outcome] = []
+        budget.steps = 0
         if for_vars:
             for var in for_vars:
                 env.pop(var, None)
@@ -623,6 +667,8 @@ def compile_rule(checked: CheckedRule, tables: dict[str, list], severity: str | 
             out.append(Outcome(ERROR, dict(env), _item_text(for_vars, env), f"{exc.message} ({where})"))
         except (TypeError, AttributeError, KeyError, ValueError, RecursionError) as exc:
             out.append(Outcome(ERROR, dict(env), "", f"cannot evaluate: {type(exc).__name__}: {exc} ({rule_span})"))
+        if budget.steps > budget.most:
+            budget.most = budget.steps
         return out
 
     return CompiledRule(
@@ -630,4 +676,4 @@ def compile_rule(checked: CheckedRule, tables: dict[str, list], severity: str | 
         subject=rule.get("on", "migration"), cite=rule.get("cite", ""), tags=tuple(rule.get("tags", ())),
         span=rule.span, rule=rule, reads=checked.reads, pack=checked.pack, run=run,
         message=c.template(rule.get("message")), fix=c.template(rule.get("fix")), checked=checked,
-        compiled=c.closures, lookups=lookups)
+        compiled=c.closures, lookups=lookups, budget=budget)

@@ -21,6 +21,7 @@ from collections.abc import Callable
 from . import ast
 
 SUBJECTS = frozenset({"guest", "host", "source", "target"})
+_STORED_ROOTS = SUBJECTS | {"snapshot"}  # the whole-snapshot scope holds the snapshot's own lists
 _PLAIN = (str, int, float, bool, type(None))
 _NESTED = (ast.Selection, ast.Comprehension)
 
@@ -46,7 +47,7 @@ def _stored(source) -> bool:
     node = source
     while isinstance(node, ast.Attr):
         node = node.obj
-    return isinstance(node, ast.Name) and node.name in SUBJECTS and node is not source
+    return isinstance(node, ast.Name) and node.name in _STORED_ROOTS and node is not source
 
 
 def plan(sel_var: str, source, cond) -> tuple[Any, Any, list] | None:

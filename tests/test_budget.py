@@ -1,0 +1,92 @@
+"""The evaluation budget (steps per rule and subject) and the checker's cost warning."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from migcheck.evaluate import Engine
+from migcheck.lang.compiler import DEFAULT_BUDGET
+from migcheck.packs import load_rules
+from migcheck.snapshot import snapshot_from_data
+
+ROOT = Path(__file__).resolve().parent.parent
+
+# for each guest, every pair of guests: guests^2 steps per guest
+QUADRATIC = ('rule SITE-SIBLINGS {\n  title "t"\n  severity warning\n  on guest\n  cite "c"\n'
+             '  require count(g in snapshot.guests where count(h in snapshot.guests where h.memory_mb > g.memory_mb)'
+             ' > 0) >= 0\n  message "m"\n}\n')
+
+
+def _pack(tmp_path, text: str) -> Path:
+    pack = tmp_path / "site"
+    pack.mkdir(exist_ok=True)
+    (pack / "site.rules").write_text(text)
+    return pack
+
+
+def _estate(guests: int) -> dict:
+    from bench.generate import generate
+    return generate(3, guests, seed=5)
+
+
+def test_a_rule_past_its_budget_is_an_error_and_the_others_stand(tmp_path, run_cli):
+    estate = tmp_path / "estate.json"
+    estate.write_text(json.dumps(_estate(400)))  # 400 x 400 = 160,000 steps per guest > 100,000
+    pack = _pack(tmp_path, QUADRATIC)
+    guest = json.loads(estate.read_text())["guests"][0]["name"]
+    code, out, _ = run_cli("audit", estate, "--rules", pack, "--format", "json")
+    data = json.loads(out)
+    mine = [r for r in data["results"] if r["rule"] == "SITE-SIBLINGS"]
+    assert len(mine) == 400 and all(r["status"] == "error" for r in mine)
+    assert "rule `SITE-SIBLINGS` needs more than its evaluation budget of 100,000 steps" in mine[0]["message"]
+    assert "raise `evaluation_budget` in the site configuration" in mine[0]["message"]
+    assert "site.rules:6:" in mine[0]["message"]  # located at the loop that went past it
+    others = [r for r in data["results"] if r["rule"] != "SITE-SIBLINGS"]
+    assert others and all(r["status"] != "error" for r in others)  # every other result stands
+    assert code in (1, 3)
+    # the site raises it: the same rule passes
+    config = tmp_path / "migcheck.yaml"
+    config.write_text("rules: [site/]\nevaluation_budget: 200000\n")
+    code, out, _ = run_cli("check", estate, guest, "vsp0001" if guest else "", "--config", config, "--format", "json")
+    statuses = {r["status"] for r in json.loads(out)["results"] if r["rule"] == "SITE-SIBLINGS"}
+    assert statuses == {"pass"}
+
+
+def test_a_smaller_estate_stays_within_the_budget(tmp_path):
+    ruleset = load_rules([_pack(tmp_path, QUADRATIC)])
+    snapshot = snapshot_from_data(_estate(300))  # 90,000 steps: within
+    results = [r for r in Engine(ruleset, snapshot).audit() if r.rule == "SITE-SIBLINGS"]
+    assert {r.status for r in results} == {"pass"}
+    assert ruleset.by_id("SITE-SIBLINGS").budget.most == 300 + 300 * 300
+
+
+def test_the_builtin_pack_is_far_below_the_default():
+    from bench.generate import generate
+
+    ruleset = load_rules()
+    snapshot = snapshot_from_data(generate(30, 600, seed=3))
+    engine = Engine(ruleset, snapshot)
+    engine.audit()
+    for mode in ("offline", "online"):
+        engine.matrix(mode, share=False)
+    assert max(r.budget.most for r in ruleset.rules) * 1000 < DEFAULT_BUDGET
+
+
+def test_budget_config_key_is_checked(tmp_path, run_cli):
+    config = tmp_path / "migcheck.yaml"
+    config.write_text("evaluation_budget: 0\n")
+    code, _, err = run_cli("audit", ROOT / "fixtures" / "mixed-site.yaml", "--config", config)
+    assert code == 2 and "migcheck.yaml:1:" in err
+
+
+def test_lint_warns_about_a_per_guest_rule_going_through_every_guest(tmp_path, run_cli):
+    pack = _pack(tmp_path, QUADRATIC + 'rule SITE-KEYED {\n  title "t"\n  severity warning\n  on guest\n'
+                 '  cite "c"\n  require count(g in snapshot.guests where g.host == guest.host) < 100\n'
+                 '  message "m"\n}\n')
+    code, out, err = run_cli("lint", pack, "--format", "json")
+    assert code == 0
+    warnings = json.loads(out)["warnings"]
+    assert [(w["code"], w["line"], w["col"]) for w in warnings] == [("all-guests", 6, 17), ("all-guests", 6, 50)]
+    assert "rule `SITE-SIBLINGS` runs for each guest and goes through every guest" in warnings[0]["message"]
+    assert "warning[all-guests]" in err and "2 warning(s)" in err  # the keyed lookup is not warned about
