@@ -394,6 +394,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("dirs", metavar="DIR", nargs="+")
     p.add_argument("-v", "--verbose", action="store_true", help="list every case")
     p.set_defaults(func=cmd_test)
+
+    from .importer.command import register as register_import  # migcheck import, migcheck collector
+    register_import(sub)
     return parser
 
 

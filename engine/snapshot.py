@@ -224,6 +224,7 @@ def _resolve_host(raw: dict) -> dict:
              "label": f.get("label"), "assigned_to": f.get("assigned_to")}
             for f in raw.get("dio_functions", [])
         ],
+        "not_runnable": list(raw.get("not_runnable", [])),
         "attrs": dict(raw.get("attrs", {})),
     }
 

@@ -1,0 +1,23 @@
+"""Importing an estate: HP command output captured on each VSP to a migcheck snapshot.
+
+`collector_script()` is the POSIX sh script that captures one VSP (`migcheck collector`);
+`import_capture(DIR)` reads the folders it fills into an `Estate` (snapshot data, located
+problems, notes); `dump_snapshot(data)` writes it as YAML that migcheck's YAML 1.2 loader
+reads back unchanged. One parser module per captured format: `summary` (hpvmstatus),
+`details` (-P), `devices` (-P -d), `available` (-s), `hpvmnet`, `machinfo`, `swlist`,
+`hpvminfo`, and `supplement` (dio.yaml).
+"""
+
+from __future__ import annotations
+
+from importlib import resources
+
+from .estate import Estate, import_capture
+from .writer import dump_snapshot
+
+__all__ = ["Estate", "collector_script", "dump_snapshot", "import_capture"]
+
+
+def collector_script() -> str:
+    """The collector, as shipped in the package (`collector.sh`)."""
+    return resources.files(__package__).joinpath("collector.sh").read_text(encoding="utf-8")

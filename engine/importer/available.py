@@ -1,0 +1,38 @@
+"""`hpvmstatus -s`: the memory a VSP still has for guests.
+
+Real lines (V6.1 Administrator Guide, 2.5): `Available memory for vPars and VMs = 24320
+Mbytes`, and one line per CPU count (`Available memory for 7 (max avail.) CPU VM = 23552
+Mbytes`). The first is the VSP's free memory; the others are read and not needed.
+"""
+
+from __future__ import annotations
+
+import re
+
+from ._text import Problems, Source, UnitError, memory_mb
+
+_LINE = re.compile(r"^Available memory for (?P<what>.+?) = (?P<amount>.+)$")
+_FREE = ("vPars and VMs", "VMs")
+
+
+def parse_available(source: Source) -> tuple[int | None, list]:
+    """Free memory in MB (None when no line says it) and the problems."""
+    problems = Problems(source.file)
+    found: dict[str, tuple[int, int]] = {}
+    for no, text in source.numbered():
+        if not text.strip():
+            continue
+        m = _LINE.match(text.strip())
+        if m is None:
+            problems.at(no, 1, f"expected `Available memory for ... = N Mbytes`, found `{text.strip()}`")
+            continue
+        try:
+            found.setdefault(m["what"], (memory_mb(m["amount"]), no))
+        except UnitError as exc:
+            problems.at(no, text.find(m["amount"]) + 1 + exc.offset, str(exc))
+    for what in _FREE:
+        if what in found:
+            return found[what][0], problems.items
+    problems.at(source.last, 1, "no `Available memory for vPars and VMs = N Mbytes` line: the VSP's free memory "
+                "is unknown", "capture it again with `hpvmstatus -s > hpvmstatus-s.txt`")
+    return None, problems.items

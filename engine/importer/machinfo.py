@@ -1,0 +1,104 @@
+"""`machinfo`: the VSP's processor (normalised to a compatibility group name) and memory.
+
+Two layouts are known (fusioninventory's real captures): HP-UX 11.23 prints `processor
+family: 31 ...` and `processor model: 2 ...` under `CPUID registers` and `Memory = 4076
+MB`; HP-UX 11.31 prints one line per processor kind (`2 Intel(R) Itanium 2 9100 series
+processors (1.6 GHz, 12 MB)`) and `Memory: 8180 MB (7.99 GB)`.
+
+Processor names are those of `rules/data/processor_groups.yaml`, which ONLINE-PROCESSOR
+reads. The IVM 4.3 guide (p.178) states the online rule in machinfo terms: family 31 of
+any model are one group; family 32 models 0 and 1 are one group; otherwise family and
+model must be identical. Family 31 is the Itanium 2 before the 9000 series, family 32
+models 0 and 1 the Itanium 2 9000 and 9100 (V6.1 Release Notes p.34 lists those groups);
+any other pair is named by its numbers, a group of its own.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from ._text import Problems, Source, UnitError, memory_mb
+
+_FAMILY = re.compile(r"^processor family:\s+(?P<n>\d+)\b")
+_MODEL = re.compile(r"^processor model:\s+(?P<n>\d+)\b")
+_CPU_LINE = re.compile(r"^(?P<count>\d+)\s+(?P<name>.*?Itanium.*?)\s+\((?P<speed>[^)]*)\)$")
+_MEMORY = re.compile(r"^Memory\s*[=:]\s*(?P<amount>\d+\s*\S+)(?:\s+\(.*\))?$")
+# Top-level lines machinfo prints; indented lines below them are their detail.
+_TOP = re.compile(r"^(CPU info|Cache info|Firmware info|Platform info|OS info|Memory\b.*|@\(#\).*)")
+_NAMES = [
+    (re.compile(r"Itanium 2 (9[01])\d\d[A-Z]?\b"), lambda m: f"Itanium 2 {m[1]}00"),
+    (re.compile(r"Itanium Processor (9\d)\d\ds?\b"), lambda m: f"Itanium {m[1]}00"),
+    (re.compile(r"Itanium 2 (processors?|Family)\b"), lambda m: "Itanium 2"),
+]
+
+
+@dataclass
+class Machine:
+    processor: str | None = None
+    memory_mb: int | None = None
+
+
+def processor_name(family: int | None, model: int | None, name: str | None) -> str | None:
+    """The processor group name for `ONLINE-PROCESSOR`, from family/model numbers when present."""
+    if family is not None:
+        if family == 31:
+            return "Itanium 2"
+        if family == 32 and model in (0, 1):
+            return "Itanium 2 9000" if model == 0 else "Itanium 2 9100"
+        return f"Itanium family {family} model {model}"
+    if name is None:
+        return None
+    clean = " ".join(name.replace("(R)", " ").replace("(TM)", " ").split())
+    for pattern, group in _NAMES:
+        m = pattern.search(clean)
+        if m:
+            return group(m)
+    return None
+
+
+def parse_machinfo(source: Source) -> tuple[Machine, list]:
+    problems = Problems(source.file)
+    out = Machine()
+    family = model = None
+    names: list[tuple[str, int]] = []
+    memory_line = None
+    for no, text in source.numbered():
+        line = text.strip()
+        if not line:
+            continue
+        if not text[0].isspace() and not _TOP.match(text):
+            problems.at(no, 1, f"expected a machinfo heading (`CPU info:`, `Memory ...`, `OS info:` ...), found `{line}`")
+            continue
+        if m := _FAMILY.match(line):
+            family = int(m["n"])
+        elif m := _MODEL.match(line):
+            model = int(m["n"])
+        elif m := _CPU_LINE.match(line):
+            names.append((m["name"], no))
+        elif m := _MEMORY.match(line):
+            memory_line = no
+            try:
+                out.memory_mb = memory_mb(m["amount"])
+            except UnitError as exc:
+                problems.at(no, text.find(m["amount"]) + 1 + exc.offset, str(exc))
+    if family is not None and model is None:
+        problems.at(source.last, 1, "`processor family` without `processor model`; the capture looks truncated")
+    kinds = {processor_name(None, None, n) for n, _ in names}
+    if family is not None:
+        out.processor = processor_name(family, model, None)
+    elif names:
+        if None in kinds:
+            name, no = next((n, no) for n, no in names if processor_name(None, None, n) is None)
+            problems.at(no, 1, f"processor `{name}` is not one migcheck can place in a compatibility group",
+                        "add the VSP's processor to rules/data/processor_groups.yaml or report it")
+        elif len(kinds) > 1:
+            problems.at(names[1][1], 1, f"processors of different kinds on one VSP: {', '.join(sorted(kinds))}")
+        else:
+            out.processor = kinds.pop()
+    else:
+        problems.at(source.last, 1, "no processor in the machinfo capture (neither `processor family:` nor a "
+                    "`N Intel(R) Itanium ... processors` line)", "capture it again with `machinfo > machinfo.txt`")
+    if memory_line is None:
+        problems.at(source.last, 1, "no `Memory: N MB` line in the machinfo capture; the VSP's memory is unknown")
+    return out, problems.items
