@@ -53,12 +53,36 @@ def test_a_rule_past_its_budget_is_an_error_and_the_others_stand(tmp_path, run_c
     assert statuses == {"pass"}
 
 
-def test_a_smaller_estate_stays_within_the_budget(tmp_path):
-    ruleset = load_rules([_pack(tmp_path, QUADRATIC)])
-    snapshot = snapshot_from_data(_estate(300))  # 90,000 steps: within
+# the same loops, reading the guest: computed for each guest, every step counted
+PER_GUEST = QUADRATIC.replace("> g.memory_mb) > 0)", "> g.memory_mb) > 0 or g.name == guest.name)")
+
+
+def test_steps_are_counted_exactly_within_the_budget(tmp_path):
+    assert PER_GUEST != QUADRATIC
+    ruleset = load_rules([_pack(tmp_path, PER_GUEST)])
+    snapshot = snapshot_from_data(_estate(300))  # 300 + 300 x 300 = 90,300 steps: within
     results = [r for r in Engine(ruleset, snapshot).audit() if r.rule == "SITE-SIBLINGS"]
-    assert {r.status for r in results} == {"pass"}
+    assert {r.status for r in results} == {"pass"} and len(results) == 300
     assert ruleset.by_id("SITE-SIBLINGS").budget.most == 300 + 300 * 300
+    over = snapshot_from_data(_estate(320))  # 102,720 steps
+    results = [r for r in Engine(ruleset, over).audit() if r.rule == "SITE-SIBLINGS"]
+    assert {r.status for r in results} == {"error"} and len(results) == 320
+
+
+def test_what_reads_no_subject_is_computed_once_per_run(tmp_path):
+    """The loops of QUADRATIC read only the snapshot: computed once, each guest's run costs a step."""
+    ruleset = load_rules([_pack(tmp_path, QUADRATIC)])
+    snapshot = snapshot_from_data(_estate(300))
+    rule = ruleset.by_id("SITE-SIBLINGS")
+    results = [r for r in Engine(ruleset, snapshot).audit() if r.rule == "SITE-SIBLINGS"]
+    assert {r.status for r in results} == {"pass"} and len(results) == 300
+    assert rule.budget.most == 1
+    # a new run (another snapshot) computes it again, with its own answer
+    (tmp_path / "fail").mkdir()
+    failing = load_rules([_pack(tmp_path / "fail", QUADRATIC.replace(">= 0\n", "== 0\n"))])
+    assert {r.status for r in Engine(failing, snapshot).audit() if r.rule == "SITE-SIBLINGS"} == {"fail"}
+    small = snapshot_from_data(_estate(1))
+    assert {r.status for r in Engine(failing, small).audit() if r.rule == "SITE-SIBLINGS"} == {"pass"}
 
 
 def test_the_builtin_pack_is_far_below_the_default():

@@ -17,7 +17,7 @@ from functools import lru_cache
 from typing import Any
 from collections.abc import Callable
 
-from . import ast, joins
+from . import ast, hoist, joins
 from .builtins import BUILTINS, EvalError, as_version, parse_version, render
 from .checker import CheckedRule
 from .types import ANY, Type
@@ -131,6 +131,8 @@ class Compiler:
 
     def compile(self, node) -> Fn:
         fn = getattr(self, "compile_" + type(node).__name__)(node)
+        if hoist.worth_hoisting(node):
+            fn = hoist.once_per_run(fn, node, self.budget)
         self.closures[id(node)] = fn
         return fn
 
