@@ -22,6 +22,8 @@ from .packs import RuleSet, load_rules
 from .report import FORMATS, Report, render
 from .snapshot import Snapshot, load_snapshot
 from .suggest import did_you_mean
+from .reader import byte_limit
+from .waivers import warn_days
 
 EXIT_OK, EXIT_FINDINGS, EXIT_BAD_INPUT, EXIT_EVAL_ERROR = 0, 1, 2, 3
 
@@ -60,6 +62,8 @@ class Context:
         rule_dirs = list(getattr(args, "rules", None) or [])
         if self.config is not None:
             rule_dirs = self.config.rules + rule_dirs
+        if hasattr(args, "output"):  # no report may land on another or on an input, before any work
+            _check_outputs(args, rule_dirs)
         self.ruleset: RuleSet = load_rules(rule_dirs)
         if self.config is not None:
             problems = self.config.problems_against(self.ruleset)
@@ -86,12 +90,16 @@ class Context:
         notes = []
         if self.waivers is not None:
             self.waivers.apply(results)
-            notes = self.waivers.notes(getattr(self.args, "warn_expiring", None))
+            from .waivers import notes_for_run
+            notes = notes_for_run(self.waivers, self.engine(), command, getattr(self.args, "mode", None),
+                                  getattr(self.args, "warn_expiring", None))
         report = Report(command, "", results, snapshot_path=self.snapshot.path,
                         snapshot_sha256=self.snapshot.doc.sha256, site=self.snapshot.site,
                         rules=self.ruleset.rules, fail_on=self.fail_on, waiver_notes=notes, **extra)
         report.verdict = verdict_of(report)
         report.manifest = self.manifest()
+        report.collected = self.snapshot.doc.data.get("collected")
+        report.source_root = getattr(self.args, "source_root", None)
         return report
 
     def manifest(self) -> dict:
@@ -99,18 +107,28 @@ class Context:
         return build_manifest(self)
 
 
+def _check_outputs(args, rule_dirs) -> None:
+    from ._resources import builtin_rules_dir
+    from .atomic import check_outputs, pack_inputs
+    inputs = {**pack_inputs([builtin_rules_dir(), *rule_dirs]), getattr(args, "snapshot", None): "the snapshot",
+              args.config: "the configuration", args.waivers: "the waiver file", args.baseline: "the baseline"}
+    problem = check_outputs(_format_targets(args), inputs)
+    if problem:
+        raise UsageError(problem)
+
+
 def _emit(report: Report, args) -> None:
+    from .atomic import OutputError, write_output
     targets = _format_targets(args)
     for fmt, path in targets:
-        if path is None:
-            text = render(report, fmt, color=fmt == "table" and sys.stdout.isatty() and "NO_COLOR" not in os.environ)
-            sys.stdout.write(text)
-        else:
-            from .atomic import write_atomic
-            try:
-                write_atomic(path, render(report, fmt))
-            except OSError as exc:
-                raise UsageError(f"cannot write `{path}`: {exc.strerror or exc}") from None
+        try:
+            if path is None or path in ("-", "/dev/stdout"):
+                tty = sys.stdout is not None and sys.stdout.isatty()
+                write_output(None, render(report, fmt, color=fmt == "table" and tty and "NO_COLOR" not in os.environ))
+            else:
+                write_output(path, render(report, fmt))
+        except OutputError as exc:
+            raise UsageError(str(exc)) from None
 
 
 def _format_targets(args) -> list[tuple[str, str | None]]:
@@ -172,9 +190,16 @@ def cmd_audit(args) -> int:
 def _find(snapshot: Snapshot, guest: str, target: str):
     g = snapshot.guest_by_name.get(guest)
     if g is None:
+        if guest in snapshot.host_by_name:  # GUEST and TARGET swapped, or a VSP given as the guest
+            swapped = target in snapshot.guest_by_name
+            raise UsageError(f"`{guest}` is a VSP, not a guest; " + (
+                f"write the guest first: `check SNAPSHOT {target} {guest}`" if swapped else
+                "give GUEST TARGET: the guest to move, then the VSP to move it to"))
         raise _suggest(guest, list(snapshot.guest_by_name), "guest")
     t = snapshot.host_by_name.get(target)
     if t is None:
+        if target in snapshot.guest_by_name:
+            raise UsageError(f"`{target}` is a guest, not a VSP; the target is the VSP to move `{guest}` to")
         raise _suggest(target, list(snapshot.host_by_name), "host")
     if g["host"] == target:
         raise UsageError(f"guest `{guest}` is already on `{target}`; choose another target")
@@ -260,11 +285,11 @@ def cmd_rules(args) -> int:
 
 
 def cmd_lint(args) -> int:
-    from ._resources import builtin_rules_dir
-    builtin = builtin_rules_dir().resolve()
-    dirs = [Path(d).resolve() for d in args.dirs]
+    from .packs import packs_under_test
+    builtin, dirs = packs_under_test(args.dirs, args.no_builtin)  # a copy of the built-in pack replaces it
+    dirs = [Path(os.path.realpath(d)) for d in dirs]  # realpath: a symbolic link loop is not an exception
     try:
-        ruleset = load_rules([d for d in dirs if d != builtin])  # the built-in pack always loads: ids must not clash
+        ruleset = load_rules(dirs, builtin=builtin)  # site packs load beside the built-in one: ids must not clash
     except RuleError as exc:
         if args.format != "json":
             raise
@@ -284,7 +309,8 @@ def cmd_lint(args) -> int:
 
 def cmd_test(args) -> int:
     from .ruletest import run_pack_tests
-    return run_pack_tests([Path(d) for d in args.dirs], out=sys.stdout, verbose=args.verbose)
+    return run_pack_tests([Path(d) for d in args.dirs], out=sys.stdout, verbose=args.verbose,
+                          no_builtin=args.no_builtin)
 
 
 def cmd_explain(args) -> int:
@@ -292,6 +318,10 @@ def cmd_explain(args) -> int:
     ctx = Context(args)
     sys.stdout.write(explain(ctx, args.rule, args.subject, args.mode))
     return EXIT_OK
+
+
+_NO_BUILTIN_HELP = ("leave the built-in pack out (a DIR that is a copy of it, such as a checkout's rules/, "
+                    "replaces it anyway)")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -302,7 +332,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     def snapshot_arg(p):
         p.add_argument("snapshot", metavar="SNAPSHOT", help="inventory snapshot (YAML or JSON)")
-        p.add_argument("--max-bytes", type=int, default=DEFAULT_MAX_BYTES, metavar="N",
+        p.add_argument("--max-bytes", type=byte_limit, default=DEFAULT_MAX_BYTES, metavar="N",
                        help=f"refuse input files larger than N bytes (default {DEFAULT_MAX_BYTES:,})")
 
     def rules_args(p):
@@ -312,7 +342,7 @@ def build_parser() -> argparse.ArgumentParser:
     def report_args(p):
         rules_args(p)
         p.add_argument("--waivers", metavar="FILE", help="waivers of known findings (YAML)")
-        p.add_argument("--warn-expiring", type=int, metavar="DAYS", help="list waivers that lapse within DAYS")
+        p.add_argument("--warn-expiring", type=warn_days, metavar="DAYS", help="list waivers that lapse within DAYS")
         p.add_argument("--format", action="append", metavar="FMT[:FILE]",
                        help="table (default), json, csv, markdown, html, sarif or junit; repeatable with :FILE")
         p.add_argument("--output", metavar="FILE", help="write the report to FILE (atomically)")
@@ -320,6 +350,8 @@ def build_parser() -> argparse.ArgumentParser:
                        help="lowest severity that fails the run (default error)")
         p.add_argument("--baseline", metavar="REPORT", help="an earlier JSON report: mark results new or unchanged")
         p.add_argument("--fail-on-new", action="store_true", help="with --baseline: fail only on new findings")
+        p.add_argument("--source-root", metavar="DIR", help="SARIF: file URIs relative to DIR as %%SRCROOT%% "
+                       "(default: the working directory)")
 
     p = sub.add_parser("validate", help="check a snapshot's schema and integrity, nothing else")
     snapshot_arg(p)
@@ -388,11 +420,13 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("dirs", metavar="DIR", nargs="+")
     p.add_argument("--format", choices=["text", "json"], default="text",
                    help="json: the diagnostics as one JSON object on stdout")
+    p.add_argument("--no-builtin", action="store_true", help=_NO_BUILTIN_HELP)
     p.set_defaults(func=cmd_lint)
 
     p = sub.add_parser("test", help="run the rule tests of packs")
     p.add_argument("dirs", metavar="DIR", nargs="+")
     p.add_argument("-v", "--verbose", action="store_true", help="list every case")
+    p.add_argument("--no-builtin", action="store_true", help=_NO_BUILTIN_HELP)
     p.set_defaults(func=cmd_test)
 
     from .importer.command import register as register_import  # migcheck import, migcheck collector
@@ -406,8 +440,11 @@ def main(argv: list[str] | None = None) -> int:
         args = parser.parse_args(argv)
     except SystemExit as exc:  # argparse has printed the usage problem
         return EXIT_BAD_INPUT if exc.code not in (0, None) else EXIT_OK
+    from .atomic import flush_stdout, silence_stdout, stdout_problem
     try:
-        return args.func(args)
+        code = args.func(args)
+        flush_stdout()  # a full disk is reported here, not as a traceback at exit
+        return code
     except LoadError as exc:
         for problem in exc.problems:
             print(problem.render(), file=sys.stderr)
@@ -421,7 +458,17 @@ def main(argv: list[str] | None = None) -> int:
         print(f"migcheck: {exc}", file=sys.stderr)
         return EXIT_BAD_INPUT
     except BrokenPipeError:  # e.g. `migcheck matrix ... | head`
+        silence_stdout()
         return EXIT_OK
+    except KeyboardInterrupt:  # Ctrl-C: a half-written report has already been removed
+        print("migcheck: interrupted", file=sys.stderr)
+        return 130
+    except OSError as exc:  # every file is read through the reader: what is left is standard output
+        message = stdout_problem(exc)
+        if message is None:
+            raise
+        print(f"migcheck: {message}", file=sys.stderr)
+        return EXIT_BAD_INPUT
 
 
 if __name__ == "__main__":

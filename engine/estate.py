@@ -96,7 +96,7 @@ def where_exit(destinations: list[Destination]) -> int:
 
 
 def _header(snapshot, command: str) -> dict:
-    return {"tool": {"name": "migcheck", "version": __version__}, "command": command,
+    return {"format": 1, "tool": {"name": "migcheck", "version": __version__}, "command": command,
             "snapshot": {"path": snapshot.path, "sha256": snapshot.doc.sha256, "site": snapshot.site}}
 
 

@@ -9,6 +9,7 @@ failing on a bad snapshot and passing on a good one.
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TextIO
@@ -17,10 +18,9 @@ from tabulate import tabulate
 
 from .document import Document, LoadError, Problem, load_document
 from .evaluate import Engine
-from .packs import load_rules
+from .packs import load_rules, packs_under_test
 from .snapshot import Snapshot, load_snapshot, snapshot_from_data
 from .validation import check_schema
-from ._resources import builtin_rules_dir
 
 _RANK = {"error": 3, "fail": 2, "pass": 1, "notapplicable": 0}
 
@@ -49,20 +49,23 @@ def _describe_case(path: tuple, data) -> str:
 def _snapshot(case: dict, doc: Document, index: int, cache: dict) -> Snapshot:
     spec = case["snapshot"]
     if isinstance(spec, str):
-        path = (Path(doc.file).parent / spec).resolve()
+        path = Path(os.path.realpath(Path(doc.file).parent / spec))
         if path not in cache:
             cache[path] = load_snapshot(str(path))
         return cache[path]
     return snapshot_from_data(spec, f"{doc.file} (case {case['name']})")
 
 
-def run_pack_tests(dirs: list[Path], out: TextIO, verbose: bool = False) -> int:
-    """Run every pack's tests; print failures and coverage. Exit 0, 1 on failures, 2 on bad files."""
-    builtin = builtin_rules_dir().resolve()
-    extra = [d for d in dirs if d.resolve() != builtin]
-    ruleset = load_rules(extra)
-    under_test = {r.id for r in ruleset.rules if any(Path(r.span.file).resolve().is_relative_to(d.resolve())
-                                                      for d in dirs)}
+def run_pack_tests(dirs: list[Path], out: TextIO, verbose: bool = False, no_builtin: bool = False) -> int:
+    """Run every pack's tests; print failures and coverage. Exit 0, 1 on failures, 2 on bad files.
+
+    A directory that is a copy of the built-in pack is tested in place of it (`packs_under_test`).
+    """
+    builtin, dirs = packs_under_test(dirs, no_builtin)
+    ruleset = load_rules(dirs, builtin=builtin)
+    resolved = [Path(os.path.realpath(d)) for d in dirs]  # realpath: a symbolic link loop is not an exception
+    under_test = {r.id for r in ruleset.rules if any(Path(r.span.file).resolve().is_relative_to(d)
+                                                      for d in resolved)}
     problems: list[Problem] = []
     results: list[CaseResult] = []
     covered = {rid: {"fail": 0, "pass": 0} for rid in under_test}

@@ -7,6 +7,16 @@ from collections.abc import Iterable
 
 
 def did_you_mean(name: object, known: Iterable, otherwise: str = "") -> str:
-    """"did you mean `x`?" for the closest of `known` to `name`, or `otherwise` when none is close."""
-    close = difflib.get_close_matches(str(name), [str(k) for k in known], n=1)
-    return f"did you mean `{close[0]}`?" if close else otherwise
+    """"did you mean `x`?" for the closest of `known` to `name`, ignoring case, or `otherwise` when none is close.
+
+    A name that differs only in case (`SAPAPP01`, `dio-no-match`) gets its one match.
+    """
+    names = [str(k) for k in known]
+    wanted = str(name).casefold()
+    by_fold: dict[str, str] = {}
+    for k in names:
+        by_fold.setdefault(k.casefold(), k)
+    if wanted in by_fold:
+        return f"did you mean `{by_fold[wanted]}`?"
+    close = difflib.get_close_matches(wanted, list(by_fold), n=1)
+    return f"did you mean `{by_fold[close[0]]}`?" if close else otherwise

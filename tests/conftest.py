@@ -1,6 +1,8 @@
 from __future__ import annotations
 
+import json
 import sys
+from functools import cache
 from pathlib import Path
 
 import pytest
@@ -10,14 +12,58 @@ FIXTURES = ROOT / "fixtures"
 sys.path.insert(0, str(ROOT))  # for `bench.generate`
 
 
+@cache
+def report_validator():
+    """schemas/report.schema.json (JSON Schema 2020-12), with format checks."""
+    import jsonschema
+
+    schema = json.loads((ROOT / "schemas" / "report.schema.json").read_text())
+    cls = jsonschema.validators.validator_for(schema)
+    cls.check_schema(schema)
+    return cls(schema, format_checker=cls.FORMAT_CHECKER)
+
+
+def assert_valid_json_output(data) -> None:
+    """Every JSON object migcheck writes is valid against schemas/report.schema.json."""
+    import jsonschema
+
+    error = jsonschema.exceptions.best_match(report_validator().iter_errors(data))
+    assert error is None, f"JSON output not valid against schemas/report.schema.json: {error}"
+
+
+def _json_files(args: list[str]) -> list[Path]:
+    """The files a command line asks migcheck to write as JSON (`--format json:FILE`, `--output`)."""
+    files, fmts = [], []
+    for flag, value in zip(args, args[1:]):
+        if flag == "--format":
+            fmt, _, path = value.partition(":")
+            fmts.append(fmt)
+            if fmt == "json" and path:
+                files.append(Path(path))
+        if flag == "--output" and "json" in fmts:
+            files.append(Path(value))
+    return files
+
+
 @pytest.fixture
 def run_cli(capsys):
-    """Run `migcheck ARGS...` in-process; return (exit code, stdout, stderr)."""
+    """Run `migcheck ARGS...` in-process; return (exit code, stdout, stderr).
+
+    Every JSON object it prints or writes is checked against schemas/report.schema.json.
+    """
     from migcheck.cli import main
 
     def run(*args: str):
-        code = main([str(a) for a in args])
+        argv = [str(a) for a in args]
+        code = main(argv)
         out = capsys.readouterr()
+        if out.out.startswith("{"):
+            data = json.loads(out.out)
+            if "runs" not in data:  # SARIF has its own schema (tests/test_reports.py)
+                assert_valid_json_output(data)
+        for path in _json_files(argv):
+            if path.is_file():
+                assert_valid_json_output(json.loads(path.read_text()))
         return code, out.out, out.err
 
     return run

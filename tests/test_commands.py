@@ -142,7 +142,8 @@ def test_matrix_json_has_cells(run_cli):
     assert len(data["cells"]) == 6 * 3
     cell = [c for c in data["cells"] if c["guest"] == "sapapp01" and c["target"] == "vsp-e2"][0]
     assert cell == {"guest": "sapapp01", "source": "vsp-e1", "target": "vsp-e2", "mode": "offline",
-                    "verdict": "blocked", "failing": ["DIO-NO-MATCH", "STORAGE-LOCAL", "VSWITCH-MISSING"]}
+                    "verdict": "blocked", "failing": ["DIO-NO-MATCH", "STORAGE-LOCAL", "VSWITCH-MISSING"],
+                    "blocking": ["DIO-NO-MATCH", "VSWITCH-MISSING"]}
     assert data["summary"]["cells"]["ready"] + data["summary"]["cells"]["blocked"] == 18
 
 

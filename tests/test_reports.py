@@ -10,6 +10,7 @@ import csv
 import io
 import json
 import os
+import re
 import xml.etree.ElementTree as ET
 from html.parser import HTMLParser
 from pathlib import Path
@@ -22,10 +23,10 @@ from .conftest import FIXTURES, ROOT
 GOLDEN = Path(__file__).parent / "golden"
 # the official SARIF 2.1.0 schema (a copy of shared/reference/sarif-schema-2.1.0.json)
 SARIF_SCHEMA = Path(__file__).parent / "data" / "sarif-schema-2.1.0.json"
-EPOCH = "1764000000"  # 2025-11-24: the waiver fixture's dates are relative to it
-FORMATS = ["table", "json", "csv", "markdown", "html", "sarif", "junit"]
-EXT = {"table": "txt", "json": "json", "csv": "csv", "markdown": "md", "html": "html", "sarif": "sarif",
-       "junit": "xml"}
+EPOCH = "1764000000"  # 2025-11-24, the report time of golden files (the waiver fixture does not depend on it)
+FORMATS = ["table", "json", "csv", "csv-cells", "markdown", "html", "sarif", "junit"]
+EXT = {"table": "txt", "json": "json", "csv": "csv", "csv-cells": "cells.csv", "markdown": "md", "html": "html",
+       "sarif": "sarif", "junit": "xml"}
 
 
 @pytest.fixture
@@ -52,8 +53,8 @@ def test_golden_reports(in_root, run_cli, fmt, command):
     assert code == 1
     golden = GOLDEN / f"{command}.{EXT[fmt]}"
     if os.environ.get("MIGCHECK_UPDATE_GOLDEN"):
-        golden.write_text(out)
-    assert out == golden.read_text(), f"{golden} differs; refresh on purpose with MIGCHECK_UPDATE_GOLDEN=1"
+        golden.write_bytes(out.encode())
+    assert out.encode() == golden.read_bytes(), f"{golden} differs; refresh on purpose with MIGCHECK_UPDATE_GOLDEN=1"
     assert _report(run_cli, fmt, command)[1] == out  # byte-stable across runs
 
 
@@ -76,7 +77,8 @@ def test_sarif_is_valid_against_the_official_schema(in_root, run_cli, command):
         assert ids[result["ruleIndex"]] == result["ruleId"]
         region = result["locations"][0]["physicalLocation"]["region"]
         assert region["startLine"] >= 1
-        assert result["locations"][0]["physicalLocation"]["artifactLocation"]["uri"].startswith("fixtures/")
+        location = result["locations"][0]["physicalLocation"]["artifactLocation"]
+        assert location == {"uri": "fixtures/" + location["uri"].removeprefix("fixtures/"), "uriBaseId": "%SRCROOT%"}
 
 
 def test_sarif_locates_results_at_their_subject_line(in_root, run_cli):
@@ -107,10 +109,18 @@ def test_junit_distinguishes_failures_errors_and_skips(in_root, run_cli):
 def test_junit_matrix_has_a_case_per_migration(in_root, run_cli):
     _, out = _report(run_cli, "junit", "matrix")
     root = ET.fromstring(out)
-    migrations = [s for s in root.findall("testsuite") if s.get("name") == "migrations"][0]
-    assert len(migrations.findall("testcase")) == 18
-    skipped = root.findall(".//skipped")
-    assert any("waived until 2027-03-31" in s.get("message") for s in skipped)
+    cases = root.findall(".//testcase")
+    assert len(cases) == 18 and root.get("tests") == "18"  # one case per migration, counted once
+    failures = [c for c in cases if c.find("failure") is not None]
+    assert len(failures) == 13 and root.get("failures") == "13"  # 13 blocked migrations
+    # blocking rules only in the failure message; warnings and notes named apart
+    dbprod = [c for c in cases if c.get("name") == "dbprod01: vsp-e1 -> vsp-e2 (offline)"][0]
+    assert dbprod.find("failure").get("message") == "blocked by GUEST-RUNNING; also DIO-CROSS-TYPE (not blocking)"
+    # a ready migration with a warning is skipped with its message, visible in CI
+    ready = [c for c in cases if c.get("name") == "apptest03: vsp-e4 -> vsp-e1 (offline)"][0]
+    assert ready.find("skipped").get("message") == "ready, with findings below --fail-on: DIO-IN-USE"
+    assert all(c.get("time") == "0" for c in cases)
+    assert "waived" in dbprod.find("failure").text
 
 
 class _Html(HTMLParser):
@@ -127,8 +137,8 @@ class _Html(HTMLParser):
                 self.external.append(attrs[key])
         if tag == "td" and "class" in attrs and attrs["class"].startswith("c-"):
             self.cells.append(attrs["class"])
-        if tag == "script":
-            self.external.append("<script>")
+        if tag == "script" and "src" in attrs:
+            self.external.append("<script src>")
 
     def handle_data(self, data):
         if self._tag in ("h1", "h2") and data.strip():
@@ -141,11 +151,12 @@ def test_html_is_self_contained_and_ordered(in_root, run_cli):
     parser = _Html()
     parser.feed(out)
     assert parser.external == []
-    assert parser.headings[:4] == ["migcheck matrix report", "Migrations", "Findings", "Waivers"]
+    assert parser.headings[:5] == ["migcheck matrix report", "Migrations", "Findings", "Rules behind the findings",
+                                   "Waivers"]
     assert out.index('class="cards"') < out.index("<h2>Migrations</h2>") < out.index("<h2>Findings</h2>")
     assert parser.cells.count("c-blocked") == 13 and parser.cells.count("c-ready") == 5
     assert "@media print" in out
-    assert "Source: HP vPars and Integrity VM V6.1 Administrator Guide" in out
+    assert '<td class="cite">HP vPars and Integrity VM V6.1 Administrator Guide' in out
     assert "hpvmnet -c -S" in out  # fixes are shown with their findings
 
 
@@ -186,22 +197,72 @@ def test_a_crash_while_writing_leaves_the_old_report(tmp_path, monkeypatch):
 
 
 # -- waivers -----------------------------------------------------------------------------
-def test_waivers_active_expired_stale_expiring(in_root, run_cli):
-    code, out, _ = run_cli("matrix", "fixtures/mixed-site.yaml", "--waivers", "fixtures/waivers.yaml",
-                           "--warn-expiring", "30", "--format", "json")
+def test_waivers_active_expired_stale_expiring(in_root, run_cli, tmp_path):
+    # the report clock is SOURCE_DATE_EPOCH (2025-11-24): a waiver lapsing 7 days after it
+    from datetime import UTC, date, datetime, timedelta
+
+    today = datetime.fromtimestamp(int(EPOCH), tz=UTC).date()
+    soon = (today + timedelta(days=7)).isoformat()
+    text = (ROOT / "fixtures/waivers.yaml").read_text()
+    assert "expires: 2099-12-01" in text
+    waivers = _write(tmp_path / "w.yaml", text.replace("expires: 2099-12-01", f"expires: {soon}"))
+    code, out, _ = run_cli("matrix", "fixtures/mixed-site.yaml", "--waivers", waivers, "--warn-expiring", "30",
+                           "--format", "json")
     data = json.loads(out)
     waived = [r for r in data["results"] if r["waiver"]]
     assert {(r["rule"], r["subject"]["guest"]) for r in waived} == {
         ("DIO-LABEL-IPNAME", "dbprod01"), ("STORAGE-LOCAL", "apptest03")}
     assert all(r["status"] == "fail" for r in waived)  # a waiver never changes the status
-    assert data["waivers"][0]["status"] == "expiring" and data["waivers"][0]["rule"] == "STORAGE-LOCAL"
     notes = {n["status"]: n for n in data["waivers"]}
-    assert notes["expired"]["rule"] == "VSWITCH-MISSING" and notes["expired"]["location"] == "fixtures/waivers.yaml:16"
+    assert notes["expiring"]["rule"] == "STORAGE-LOCAL" and "lapses in 7 day(s)" in notes["expiring"]["message"]
+    assert notes["expired"]["rule"] == "VSWITCH-MISSING" and notes["expired"]["location"] == f"{waivers}:17"
+    assert notes["expired"]["ticket"] == "CHG-0999"
     assert notes["stale"]["rule"] == "DIO-IN-USE"
+    assert "matches nothing in this snapshot for any command" in notes["stale"]["message"]
     # the expired waiver does not apply: sapapp01 -> vsp-e2 is still blocked by VSWITCH-MISSING
     cell = [c for c in data["cells"] if c["guest"] == "sapapp01" and c["target"] == "vsp-e2"][0]
-    assert "VSWITCH-MISSING" in cell["failing"] and cell["verdict"] == "blocked"
+    assert "VSWITCH-MISSING" in cell["blocking"] and cell["verdict"] == "blocked"
     assert data["summary"]["waived"] == 4
+    # the fixture itself holds no waiver whose role depends on today's date
+    code, out, _ = run_cli("matrix", "fixtures/mixed-site.yaml", "--waivers", "fixtures/waivers.yaml",
+                           "--warn-expiring", "30", "--format", "json")
+    assert "expiring" not in {n["status"] for n in json.loads(out)["waivers"]}
+
+
+def test_unused_waivers_are_stale_only_if_no_command_matches_them(in_root, run_cli):
+    """In a `check`, waivers of other migrations and of audit findings are out of scope, not stale."""
+    code, out, _ = run_cli("check", "fixtures/mixed-site.yaml", "sapapp01", "vsp-e2", "--waivers",
+                           "fixtures/waivers.yaml", "--format", "json")
+    notes = {n["rule"]: n for n in json.loads(out)["waivers"]}
+    assert notes["DIO-LABEL-IPNAME"]["status"] == "out-of-scope"
+    assert notes["DIO-LABEL-IPNAME"]["scope"] == ["audit", "matrix offline"]
+    assert notes["STORAGE-LOCAL"]["status"] == "out-of-scope" and notes["STORAGE-LOCAL"]["scope"] == ["matrix offline"]
+    assert notes["VSWITCH-MISSING"]["status"] == "expired"
+    assert notes["DIO-IN-USE"]["status"] == "stale"
+    # an online matrix does not see offline-only findings, yet the waivers stay in scope elsewhere
+    code, out, _ = run_cli("matrix", "fixtures/mixed-site.yaml", "--mode", "online", "--waivers",
+                           "fixtures/waivers.yaml", "--format", "json")
+    notes = {n["rule"]: n for n in json.loads(out)["waivers"]}
+    assert notes["STORAGE-LOCAL"]["status"] == "out-of-scope" and "matrix online" not in notes["STORAGE-LOCAL"]["scope"]
+    assert notes["DIO-IN-USE"]["status"] == "stale"
+    # the HTML calls them what they are
+    code, out, _ = run_cli("check", "fixtures/mixed-site.yaml", "sapapp01", "vsp-e2", "--waivers",
+                           "fixtures/waivers.yaml", "--format", "html")
+    assert out.count(">not in scope of this run</span>") == 2 and out.count(">stale</span>") == 1
+
+
+@pytest.mark.parametrize("share", [1, 4])  # 1: the 3 waived guests of 6 are checked pair by pair
+def test_unused_waiver_scope_is_the_same_pair_by_pair_or_by_matrix(in_root, run_cli, monkeypatch, share):
+    """Looking only at the waivers' own guests (check by check) finds what the whole matrix finds."""
+    from migcheck import waivers
+
+    monkeypatch.setattr(waivers, "TARGETED_SHARE", share)
+    _, out, _ = run_cli("check", "fixtures/mixed-site.yaml", "sapapp01", "vsp-e2", "--waivers",
+                        "fixtures/waivers.yaml", "--format", "json")
+    notes = {n["rule"]: (n["status"], n.get("scope")) for n in json.loads(out)["waivers"]}
+    assert notes == {"DIO-LABEL-IPNAME": ("out-of-scope", ["audit", "matrix offline"]),
+                     "STORAGE-LOCAL": ("out-of-scope", ["matrix offline"]),
+                     "VSWITCH-MISSING": ("expired", None), "DIO-IN-USE": ("stale", None)}
 
 
 def test_a_waived_failure_no_longer_fails_the_run(in_root, run_cli, tmp_path):
@@ -366,27 +427,48 @@ def test_bad_baseline_exits_2(run_cli, tmp_path):
     assert code == 2 and "not a migcheck JSON report" in err
 
 
-@pytest.mark.skipif(not any(Path(p).exists() for p in ("/usr/bin/chromium", "/usr/bin/chromium-browser")),
-                    reason="headless Chromium is not installed")
+def _chromium() -> str | None:
+    import shutil
+
+    return next((p for p in ("/usr/bin/chromium", "/usr/bin/chromium-browser", shutil.which("chromium") or "")
+                 if p and Path(p).exists()), None)
+
+
+@pytest.mark.skipif(_chromium() is None, reason="headless Chromium is not installed")
 def test_html_report_renders_in_a_browser(in_root, run_cli, tmp_path):
-    """Render the mixed site's matrix report headless and check the page has real content."""
+    """Render the mixed site's matrix report headless: a real page, a working filter, and complete without scripts."""
     import subprocess
 
     page = tmp_path / "report.html"
     run_cli("matrix", "fixtures/mixed-site.yaml", "--waivers", "fixtures/waivers.yaml", "--format", f"html:{page}")
-    browser = next(p for p in ("/usr/bin/chromium", "/usr/bin/chromium-browser") if Path(p).exists())
+    browser = _chromium()
+    common = [browser, "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+              "--disable-background-networking", "--disable-component-update", "--disable-sync"]
     shot = tmp_path / "report.png"
-    subprocess.run([browser, "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                    "--disable-background-networking", "--disable-component-update", "--disable-sync",
-                    f"--user-data-dir={tmp_path / 'profile'}", "--window-size=1200,1600",
-                    f"--screenshot={shot}", page.as_uri()], capture_output=True, timeout=120)
+    subprocess.run(common + [f"--user-data-dir={tmp_path / 'profile'}", "--window-size=1200,1600",
+                             f"--screenshot={shot}", page.as_uri()], capture_output=True, timeout=120)
     data = shot.read_bytes()
     assert data[:8] == b"\x89PNG\r\n\x1a\n"
     assert len(data) > 50_000  # a blank page compresses to a few kilobytes
-    dom = subprocess.run([browser, "--headless", "--no-sandbox", "--disable-gpu", "--no-first-run",
-                          "--disable-background-networking", f"--user-data-dir={tmp_path / 'profile2'}",
-                          "--dump-dom", page.as_uri()], capture_output=True, text=True, timeout=120).stdout
-    assert "BLOCKED" in dom and "DIO-NO-MATCH" in dom
+
+    def dom(*flags: str, profile: str) -> str:
+        return subprocess.run(common + [f"--user-data-dir={tmp_path / profile}", *flags, "--dump-dom", page.as_uri()],
+                              capture_output=True, text=True, timeout=120).stdout
+
+    live = dom(profile="p2")
+    assert "BLOCKED" in live and "DIO-NO-MATCH" in live
+    assert 'class="controls"' in live and "31 of 31 shown" in live  # the inline script ran and counted the rows
+    # the filter hides what does not match: #q=GUEST-RUNNING leaves the 6 running-guest findings
+    filtered = subprocess.run(common + [f"--user-data-dir={tmp_path / 'p4'}", "--dump-dom",
+                                        page.as_uri() + "#q=GUEST-RUNNING"], capture_output=True, text=True,
+                              timeout=120).stdout
+    assert "6 of 31 shown" in filtered
+    rows = re.findall(r"<tr class=\"sev-[^\"]*\"[^>]*>", filtered)
+    assert len(rows) == 31 and sum(1 for r in rows if " hidden" in r) == 25
+    # scripts off, the page is the file as written: no controls to go dead, and every finding
+    static = page.read_text()
+    assert 'class="controls"' not in static
+    assert static.split('id="findings"')[1].split("</table>")[0].count("<tr ") == 31
 
 
 def test_reports_are_written_with_ordinary_permissions(tmp_path):
@@ -427,12 +509,27 @@ def test_wide_matrix_is_summarised_per_guest(run_cli, tmp_path):
     md = (tmp_path / "r.md").read_text()
     assert "| guest | on | ready | blocked | unknown | blocked most by |" in md
     cells = json.loads((tmp_path / "r.json").read_text())["cells"]
-    rows = [line for line in md.splitlines() if line.startswith("| ") and line.count("|") == 7][1:]
+    lines = md.splitlines()
+    start = lines.index("| guest | on | ready | blocked | unknown | blocked most by | ready targets |") + 2
+    rows = lines[start:lines.index("", start)]
     assert len(rows) == 30
     total = sum(int(r.split("|")[3]) + int(r.split("|")[4]) + int(r.split("|")[5]) for r in rows)
     assert total == len(cells)
     html = (tmp_path / "r.html").read_text()
     assert 'class="grid"' not in html and "blocked most by" in html
+    # each guest's ready targets are listed, and "blocked most by" names blocking rules only
+    from migcheck.packs import load_rules
+
+    blocking_rules = {r.id for r in load_rules().rules if r.severity == "error"}
+    ready = {}
+    for c in cells:
+        if c["verdict"] == "ready":
+            ready.setdefault(c["guest"], []).append(c["target"])
+    for line in rows:
+        guest, listed = line.split("|")[1].strip(), line.split("|")[7].strip()
+        assert listed == (", ".join(sorted(ready[guest])).replace("_", "\\_") if guest in ready else "-")
+        blockers = [part.split(" (")[0] for part in line.split("|")[6].strip().split(", ") if part]
+        assert all(rule in blocking_rules for rule in blockers), blockers
 
 
 def test_documents_for_people_say_how_many_results_they_leave_out(run_cli, tmp_path):

@@ -1,7 +1,8 @@
 """Reports: pure functions from a `Report` (results and their context) to text.
 
 One module per format; `render(report, fmt)` picks it. Every format sorts results the
-same way, so two runs on the same input give identical bytes.
+same way, so two runs on the same input give identical bytes. The JSON report carries
+`format` (REPORT_FORMAT) and is described by schemas/report.schema.json.
 """
 
 from __future__ import annotations
@@ -13,7 +14,11 @@ from typing import Any
 from .. import __version__
 from ..findings import Result, sort_results, summarize
 
-FORMATS = ("table", "json", "csv", "markdown", "html", "sarif", "junit")
+FORMATS = ("table", "json", "csv", "csv-cells", "markdown", "html", "sarif", "junit")
+REPORT_FORMAT = 1  # the JSON report's `format` key; schemas/report.schema.json describes this version
+# The project's repository ([project.urls] Repository in pyproject.toml; a test keeps them equal):
+# SARIF rules link to their entry in docs/rules.md there.
+REPOSITORY_URL = "https://github.com/migcheck/migcheck"
 
 
 @dataclass
@@ -31,6 +36,8 @@ class Report:
     fail_on: str = "error"
     waiver_notes: list[dict] = field(default_factory=list)  # expired, stale, expiring waivers
     baseline: dict | None = None  # new / unchanged / resolved against an earlier report
+    collected: str | None = None  # the snapshot's `collected` time, as written there
+    source_root: str | None = None  # SARIF's %SRCROOT%: an absolute directory (None: the working directory)
 
     def __post_init__(self):
         self.results = sort_results(self.results)
@@ -46,19 +53,28 @@ class Report:
             out["cells"] = verdicts
         return out
 
+    @cached_property
+    def cell_findings(self) -> dict:
+        """Per (guest, target) of a matrix: blocking rules, warnings, notes, errors (`common.CellFindings`)."""
+        from .common import cell_findings
+        return cell_findings(self)
+
     def to_json(self) -> dict[str, Any]:
         out: dict[str, Any] = {
             "tool": {"name": "migcheck", "version": __version__},
             "command": self.command,
-            "snapshot": {"path": self.snapshot_path, "sha256": self.snapshot_sha256, "site": self.site},
+            "snapshot": {"path": self.snapshot_path, "sha256": self.snapshot_sha256, "site": self.site,
+                         "collected": self.collected},
             "verdict": self.verdict,
+            "format": REPORT_FORMAT,
         }
         if self.request is not None:
             out["request"] = self.request
         out["results"] = [r.to_json() for r in self.results]
         out["summary"] = self.summary
         if self.cells is not None:
-            out["cells"] = [c.to_json() for c in self.cells]
+            found = self.cell_findings
+            out["cells"] = [dict(c.to_json(), blocking=found[(c.guest, c.target)].blocking) for c in self.cells]
         if self.waiver_notes:
             out["waivers"] = self.waiver_notes
         if self.baseline is not None:
@@ -78,6 +94,9 @@ def render(report: Report, fmt: str, color: bool = False) -> str:
     if fmt == "csv":
         from .csv_report import render_csv
         return render_csv(report)
+    if fmt == "csv-cells":
+        from .csv_report import render_csv_cells
+        return render_csv_cells(report)
     if fmt == "markdown":
         from .markdown import render_markdown
         return render_markdown(report)

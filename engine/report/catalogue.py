@@ -19,11 +19,12 @@ def render_catalogue(ruleset, fmt: str) -> str:
         return json.dumps({"rules": [rule_entry(r) for r in rules], "rule_pack_sha256": ruleset.digest},
                           indent=2) + "\n"
     if fmt == "markdown":
-        def cell(text: str) -> str:
-            return text.replace("|", "\\|")
+        from .common import markdown_anchor, markdown_code, markdown_text
 
+        # each id carries an anchor: SARIF reports link to it (`helpUri`)
         lines = ["| id | severity | on | tags | title | source |", "|---|---|---|---|---|---|"]
-        lines += [f"| `{r.id}` | {r.severity} | {r.subject} | {', '.join(r.tags)} | {cell(r.title)} | {cell(r.cite)} |"
+        lines += [f'| <a id="{markdown_anchor(r.id)}"></a>{markdown_code(r.id)} | {r.severity} | {r.subject} | '
+                  f"{markdown_text(', '.join(r.tags))} | {markdown_text(r.title)} | {markdown_text(r.cite)} |"
                   for r in rules]
         return "\n".join(lines) + "\n"
     rows = [[r.id, r.severity, r.subject, "\n".join(textwrap.wrap(r.title, 52))] for r in rules]

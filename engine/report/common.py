@@ -1,6 +1,10 @@
-"""Small pieces the text reports share: headlines, subjects, groups."""
+"""Small pieces the reports share: headlines, subjects, groups; what blocks a migration
+(`cell_findings`: error-severity failures only); `code` spans of messages; and the escaping
+each output needs against hostile text (terminal, CSV, XML, Markdown)."""
 
 from __future__ import annotations
+
+import re as _re
 
 SEVERITY_ORDER = ("error", "warning", "info")
 
@@ -50,19 +54,26 @@ GRID_LIMIT = 40  # targets; a wider matrix is summarised per guest instead of dr
 
 
 def per_guest(report) -> list[dict]:
-    """For a matrix too wide to draw: per guest, how many targets are ready or blocked, and why."""
+    """For a matrix too wide to draw: per guest, the targets that are ready, how many are
+    blocked or unknown, and the rules that block most (error-severity failures only)."""
     from collections import Counter
 
+    found = report.cell_findings
     rows: dict[tuple, dict] = {}
     for c in report.cells or []:
         row = rows.setdefault((c.guest, c.source), {"guest": c.guest, "source": c.source, "ready": 0, "blocked": 0,
-                                                    "unknown": 0, "why": Counter()})
+                                                    "unknown": 0, "why": Counter(), "ready_targets": []})
         row[c.verdict] += 1
-        if c.verdict != "ready":
-            row["why"].update(c.failing)
+        if c.verdict == "ready":
+            row["ready_targets"].append(c.target)
+        else:
+            f = found[(c.guest, c.target)]
+            row["why"].update(f.blocking if c.verdict == "blocked" else f.errors)
     out = []
     for row in rows.values():
-        row["why"] = ", ".join(f"{rule} ({n})" for rule, n in sorted(row["why"].items(), key=lambda x: (-x[1], x[0]))[:4])
+        most = sorted(row["why"].items(), key=lambda x: (-x[1], x[0]))[:4]
+        row["why"] = ", ".join(f"{rule} ({n})" for rule, n in most)
+        row["ready_targets"].sort()
         out.append(row)
     return out
 
@@ -73,3 +84,152 @@ def grid(report) -> tuple[list[str], list[str], dict]:
     guests = list(dict.fromkeys(c.guest for c in cells))
     targets = sorted({c.target for c in cells} | {c.source for c in cells})
     return guests, targets, {(c.guest, c.target): c for c in cells}
+
+
+# -- what blocks a migration ------------------------------------------------------------------
+class CellFindings:
+    """A matrix cell's counted results, by role: what blocks it, and what only informs.
+
+    Blockers are error-severity failures that no waiver covers, and nothing else, in every
+    format: warnings, notes and rule errors are listed apart.
+    """
+
+    __slots__ = ("blocking", "warnings", "notes", "errors", "waived")
+
+    def __init__(self):
+        self.blocking: list[str] = []
+        self.warnings: list[str] = []
+        self.notes: list[str] = []
+        self.errors: list[str] = []
+        self.waived: list[str] = []
+
+    def add(self, result) -> None:
+        if result.waiver is not None:
+            bucket = self.waived
+        elif result.status == "error":
+            bucket = self.errors
+        elif result.status != "fail":
+            return
+        else:
+            bucket = {"error": self.blocking, "warning": self.warnings}.get(result.severity, self.notes)
+        if result.rule not in bucket:
+            bucket.append(result.rule)
+
+    def finish(self) -> "CellFindings":
+        for name in self.__slots__:
+            getattr(self, name).sort()
+        return self
+
+
+def cell_findings(report) -> dict[tuple[str, str], CellFindings]:
+    """Per (guest, target) of a matrix: its findings by role (from the results, guest-level ones included).
+
+    A matrix built without results (cells only) falls back on the cell's failing rule ids and
+    the rules' severities.
+    """
+    cells = report.cells or []
+    out: dict[tuple[str, str], CellFindings] = {}
+    if not report.results and any(c.failing for c in cells):
+        severity = {r.id: r.severity for r in report.rules}
+        for c in cells:
+            f = out[(c.guest, c.target)] = CellFindings()
+            for rule in c.failing:
+                sev = severity.get(rule, "error")
+                bucket = f.blocking if sev == "error" and c.verdict == "blocked" else \
+                    f.errors if sev == "error" else f.warnings if sev == "warning" else f.notes
+                bucket.append(rule)
+            f.finish()
+        return out
+    by_guest: dict[str, list] = {}
+    by_pair: dict[tuple[str, str], list] = {}
+    for r in report.results:
+        s = r.subject
+        if "target" in s:
+            by_pair.setdefault((s.get("guest"), s["target"]), []).append(r)
+        elif "guest" in s:
+            by_guest.setdefault(s["guest"], []).append(r)
+    for c in cells:
+        f = CellFindings()
+        for r in by_guest.get(c.guest, ()):
+            f.add(r)
+        for r in by_pair.get((c.guest, c.target), ()):
+            f.add(r)
+        out[(c.guest, c.target)] = f.finish()
+    return out
+
+
+def blocking(results) -> list:
+    """The results that block: error-severity failures no waiver covers."""
+    return [r for r in results if r.status == "fail" and r.severity == "error" and r.waiver is None]
+
+
+# -- text from rule messages: `code` spans -------------------------------------------------------
+def code_spans(text: str) -> list[tuple[bool, str]]:
+    """Split a message or fix into (is_code, text) runs at its backticks; unbalanced ones stay text."""
+    parts = str(text).split("`")
+    if len(parts) % 2 == 0:  # an odd number of backticks: no spans
+        return [(False, str(text))]
+    return [(i % 2 == 1, p) for i, p in enumerate(parts) if p or i % 2 == 1]
+
+
+# -- output safety (terminal, CSV, XML, Markdown) -----------------------------------------------
+# C0 and C1 control characters, DEL, and the bidirectional overrides that reorder what a
+# reader sees ("Trojan Source"): never sent to a terminal as they are
+_CONTROL = _re.compile("[\x00-\x1f\x7f-\x9f\u200e\u200f\u202a-\u202e\u2066-\u2069]")
+
+
+def terminal_safe(text) -> str:
+    """Text with every control character shown as an escape (`\\x1b`), for terminals."""
+    return _CONTROL.sub(lambda m: _escape_char(m.group()), str(text))
+
+
+def _escape_char(ch: str) -> str:
+    code = ord(ch)
+    return f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}"
+
+
+_CSV_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def csv_safe(value) -> str:
+    """A spreadsheet cell that cannot start a formula (OWASP CSV injection): a leading
+    `= + - @`, tab or carriage return gets a `'` before it."""
+    text = "" if value is None else str(value)
+    return "'" + text if text.startswith(_CSV_TRIGGERS) else text
+
+
+_XML_FORBIDDEN = _re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
+
+
+def xml_safe(text) -> str:
+    """Text without the characters XML 1.0 cannot carry (most C0 controls, lone surrogates, U+FFFE/F)."""
+    return _XML_FORBIDDEN.sub("", str(text))
+
+
+_MD_SPECIAL = _re.compile(r"([\\`*_\[\]#|~!])")
+
+
+def markdown_text(text) -> str:
+    """Plain text for a Markdown table cell or line: markup characters escaped, HTML neutral, one line."""
+    text = _CONTROL.sub(" ", str(text))
+    text = text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    return _MD_SPECIAL.sub(r"\\\1", text)
+
+
+def markdown_code(text) -> str:
+    """A code span for a Markdown table cell (its text holds no backtick: `code_spans` split on them)."""
+    text = _CONTROL.sub(" ", str(text)).replace("|", "\\|")
+    if not text.strip():
+        return markdown_text(text)
+    pad = " " if text.startswith(" ") or text.endswith(" ") else ""
+    return f"`{pad}{text}{pad}`"
+
+
+def markdown_rich(text) -> str:
+    """A message or fix for Markdown: `code` spans kept as code, everything else escaped."""
+    return "".join(markdown_code(t) if code else markdown_text(t) for code, t in code_spans(text))
+
+
+def markdown_anchor(rule_id: str) -> str:
+    """The anchor of a rule in docs/rules.md (`rules --format markdown` writes it)."""
+    return "rule-" + _re.sub(r"[^a-z0-9-]", "-", rule_id.lower())

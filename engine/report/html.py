@@ -1,15 +1,24 @@
-"""HTML report: one self-contained file for auditors (no scripts, fonts or images to fetch).
+"""HTML report: one self-contained file for auditors (no fonts, images or scripts to fetch).
 
-Summary first (verdict, counts, what was checked), then the migration grid for a matrix,
-then the findings grouped by severity and rule, each with its fix and its source, then
-waiver notes and the manifest that makes the report reproducible. Prints on paper.
+Summary first (verdict, counts, the snapshot and when it was collected), then the migration
+grid for a matrix (or, for a wide one, per guest its ready targets and what blocks the rest),
+then one findings table, then the rules behind the findings with their sources, waiver
+notes, baseline and the manifest that makes the report reproducible.
+
+Blockers are error-severity failures only, everywhere; warnings and notes are styled by
+severity and never counted as blockers. Fixes and `quoted` words in messages are shown as
+code. A few lines of inline script sort the findings table (click a heading) and filter it
+(a search box, which `#q=TEXT` in the address fills, and a severity choice); with scripts
+off the page is complete and prints as it is. `iter_html` yields the page in pieces, so a writer can stream it.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from html import escape
 
-from .common import GRID_LIMIT, ROWS_PER_RULE, by_severity_and_rule, findings, grid, headline, per_guest, subject_text
+from .common import (GRID_LIMIT, ROWS_PER_RULE, by_severity_and_rule, code_spans, findings, grid, headline,
+                     per_guest, subject_text)
 
 _CSS = """
 :root { --ink: #1d2330; --muted: #5b6475; --line: #d9dde5; --bad: #b3261e; --bad-bg: #fbe9e7;
@@ -17,7 +26,7 @@ _CSS = """
         --ok-bg: #e6f4ea; --unk: #6a3d9a; --unk-bg: #f1eafa; }
 * { box-sizing: border-box; }
 body { font: 14px/1.45 -apple-system, "Segoe UI", Helvetica, Arial, sans-serif; color: var(--ink);
-       margin: 0 auto; max-width: 1100px; padding: 24px 32px 48px; }
+       margin: 0 auto; max-width: 1200px; padding: 24px 32px 48px; }
 h1 { font-size: 22px; margin: 0 0 4px; } h2 { font-size: 17px; margin: 28px 0 10px;
   border-bottom: 2px solid var(--line); padding-bottom: 4px; }
 h3 { font-size: 15px; margin: 18px 0 6px; } .muted { color: var(--muted); }
@@ -34,140 +43,277 @@ table { border-collapse: collapse; width: 100%; margin: 6px 0 12px; }
 th, td { border: 1px solid var(--line); padding: 5px 8px; text-align: left; vertical-align: top; }
 th { background: #f4f6f9; font-weight: 600; }
 code { font: 12.5px/1.4 ui-monospace, Menlo, Consolas, monospace; background: #f4f6f9; padding: 1px 4px;
-       border-radius: 3px; }
-.sev { border-left: 5px solid var(--line); padding-left: 12px; margin-bottom: 8px; }
-.sev-error { border-color: var(--bad); } .sev-warning { border-color: var(--warn); } .sev-info { border-color: var(--info); }
-.tag { display: inline-block; font-size: 11px; padding: 0 6px; border-radius: 3px; font-weight: 600; }
-.t-fail { background: var(--bad-bg); color: var(--bad); } .t-error { background: var(--unk-bg); color: var(--unk); }
-.t-waived { background: #eee; color: #555; }
-.cite { color: var(--muted); font-size: 12.5px; margin: 2px 0 6px; }
+       border-radius: 3px; overflow-wrap: anywhere; }
+.tag { display: inline-block; font-size: 11px; padding: 0 6px; border-radius: 3px; font-weight: 600;
+       white-space: nowrap; }
+.s-error { background: var(--bad-bg); color: var(--bad); }
+.s-warning { background: var(--warn-bg); color: var(--warn); }
+.s-info { background: var(--info-bg); color: var(--info); }
+.s-rule-error { background: var(--unk-bg); color: var(--unk); }
+.t-waived { background: #eee; color: #555; } .b-new { background: #fde7c8; color: #7a3e00; }
+.b-unchanged { background: #eee; color: #555; }
+tr.sev-error td:first-child { border-left: 4px solid var(--bad); }
+tr.sev-warning td:first-child { border-left: 4px solid var(--warn); }
+tr.sev-info td:first-child { border-left: 4px solid var(--info); }
+tr.st-error td:first-child { border-left: 4px solid var(--unk); }
+.cite { color: var(--muted); font-size: 12.5px; } code.id { white-space: nowrap; overflow-wrap: normal; }
+.note { margin-top: 4px; font-size: 12.5px; color: var(--muted); }
 .fix { font-size: 13px; }
 .grid td, .grid th { text-align: center; padding: 4px 6px; font-size: 12.5px; }
 .grid th.g { text-align: left; }
 .c-ready { background: var(--ok-bg); color: var(--ok); } .c-blocked { background: var(--bad-bg); color: var(--bad); }
 .c-unknown { background: var(--unk-bg); color: var(--unk); } .c-self { background: #f4f4f4; color: #999; }
+.c-warn { color: var(--warn); font-size: 11px; }
+.targets { font-size: 12.5px; }
 .legend span { display: inline-block; padding: 1px 8px; margin-right: 8px; border-radius: 3px; font-size: 12px; }
 .manifest td:first-child { width: 220px; color: var(--muted); }
+.controls { margin: 4px 0 8px; display: flex; gap: 8px; align-items: center; }
+.controls input, .controls select { font: inherit; padding: 3px 6px; }
+#findings th[data-sort] { cursor: pointer; } #findings th[aria-sort]::after { content: " \\2195"; color: var(--muted); }
 @media print {
   body { max-width: none; padding: 0; font-size: 11px; }
-  h2, h3 { break-after: avoid; } tr { break-inside: avoid; }
+  h2, h3 { break-after: avoid; } tr { break-inside: avoid; } .controls { display: none; }
   .verdict, .c-ready, .c-blocked, .c-unknown, .tag, th { -webkit-print-color-adjust: exact; print-color-adjust: exact; }
   a { color: inherit; text-decoration: none; }
 }
 """
+
+# Sorts the findings table by a clicked heading (numbers and the severity rank by their
+# data-key) and filters its rows by text and severity. It only reads the table: no data
+# is in the script, and without it the table is complete.
+_SCRIPT = """
+(function () {
+  var table = document.getElementById("findings");
+  if (!table) return;
+  var body = table.tBodies[0], rows = Array.prototype.slice.call(body.rows);
+  var box = document.createElement("div"); box.className = "controls";
+  box.innerHTML = '<input type="search" placeholder="filter findings" aria-label="filter findings">' +
+    '<select aria-label="severity"><option value="">every severity</option><option>error</option>' +
+    '<option>warning</option><option>info</option><option value="rule-error">rule error</option></select>' +
+    '<span class="muted"></span>';
+  table.parentNode.insertBefore(box, table);
+  var text = box.querySelector("input"), sev = box.querySelector("select"), count = box.querySelector("span");
+  function filter() {
+    var q = text.value.toLowerCase(), s = sev.value, shown = 0;
+    rows.forEach(function (r) {
+      var ok = (!q || r.textContent.toLowerCase().indexOf(q) >= 0) && (!s || r.getAttribute("data-severity") === s);
+      r.hidden = !ok; if (ok) shown++;
+    });
+    count.textContent = shown + " of " + rows.length + " shown";
+  }
+  text.addEventListener("input", filter); sev.addEventListener("change", filter);
+  var given = /[#&]q=([^&]*)/.exec(location.hash);  // report.html#q=GUEST-RUNNING links to a filtered view
+  if (given) text.value = decodeURIComponent(given[1]);
+  Array.prototype.forEach.call(table.tHead.rows[0].cells, function (th, i) {
+    th.setAttribute("data-sort", ""); th.setAttribute("aria-sort", "none"); th.title = "sort";
+    th.addEventListener("click", function () {
+      var up = th.getAttribute("aria-sort") !== "ascending";
+      Array.prototype.forEach.call(th.parentNode.cells, function (c) { c.setAttribute("aria-sort", "none"); });
+      th.setAttribute("aria-sort", up ? "ascending" : "descending");
+      function key(r) { var c = r.cells[i]; return c.getAttribute("data-key") || c.textContent.trim().toLowerCase(); }
+      rows.sort(function (a, b) { var x = key(a), y = key(b); return (x < y ? -1 : x > y ? 1 : 0) * (up ? 1 : -1); });
+      rows.forEach(function (r) { body.appendChild(r); });
+    });
+  });
+  filter();
+})();
+"""
+
+_SEV_RANK = {"error": "1", "warning": "2", "info": "3"}
 
 
 def _e(text) -> str:
     return escape(str(text), quote=True)
 
 
-def _summary(report) -> list[str]:
+def _rich(text) -> str:
+    """A message or fix: escaped, with its `code` spans as <code>."""
+    return "".join(f"<code>{_e(t)}</code>" if code else _e(t) for code, t in code_spans(text))
+
+
+def _summary(report) -> Iterator[str]:
     s = report.summary
     by = s["failed_by_severity"]
-    cards = [("bad", by["error"], "errors"), ("warn", by["warning"], "warnings"), ("info", by["info"], "notes"),
+    errors = "errors" if report.command == "audit" else "blocking errors"
+    cards = [("bad", by["error"], errors), ("warn", by["warning"], "warnings"), ("info", by["info"], "notes"),
              ("unk", s["error"], "rule errors"), ("ok", s["pass"], "passed"),
              ("", s["notapplicable"], "not applicable"), ("", s["waived"], "waived")]
     if report.cells is not None:  # a matrix keeps failures only: no pass counts to show
         c = s["cells"]
         cards = [("ok", c["ready"], "migrations ready"), ("bad", c["blocked"], "migrations blocked"),
                  ("unk", c["unknown"], "unknown")] + [x for x in cards if x[2] not in ("passed", "not applicable")]
-    out = ['<div class="cards">']
-    out += [f'<div class="card {cls}"><b>{n}</b><span>{_e(label)}</span></div>' for cls, n, label in cards]
-    out.append("</div>")
-    return out
+    if report.baseline is not None:
+        b = report.baseline
+        cards += [("warn", b["new"], "new since baseline"), ("", b["unchanged"], "unchanged"),
+                  ("ok", len(b["resolved"]), "resolved")]
+    yield '<div class="cards">'
+    for cls, n, label in cards:
+        yield f'<div class="card {cls}"><b>{n:,}</b><span>{_e(label)}</span></div>'
+    yield "</div>"
 
 
-def _per_guest(report) -> list[str]:
-    out = ["<h2>Migrations</h2>", f'<p class="muted">{len({c.target for c in report.cells})} targets: too many to draw '
-           "as a grid; per guest, how many targets are ready or blocked and the rules that block most.</p>",
-           "<table><thead><tr><th>guest</th><th>on</th><th>ready</th><th>blocked</th><th>unknown</th>"
-           "<th>blocked most by</th></tr></thead><tbody>"]
+def _per_guest(report) -> Iterator[str]:
+    yield "<h2>Migrations</h2>"
+    yield (f'<p class="muted">{len({c.target for c in report.cells})} targets: too many to draw as a grid. Per '
+           "guest, the targets it can move to now, how many are blocked, and the rules that block most "
+           "(error-severity failures only).</p>")
+    yield ("<table><thead><tr><th>guest</th><th>on</th><th>ready</th><th>blocked</th><th>unknown</th>"
+           "<th>blocked most by</th><th>ready targets</th></tr></thead><tbody>")
     for row in per_guest(report):
-        out.append(f"<tr><td>{_e(row['guest'])}</td><td>{_e(row['source'])}</td>"
-                   f'<td class="c-ready">{row["ready"]}</td><td class="c-blocked">{row["blocked"]}</td>'
-                   f'<td class="c-unknown">{row["unknown"]}</td><td>{_e(row["why"])}</td></tr>')
-    out.append("</tbody></table>")
-    return out
+        targets = ", ".join(_e(t) for t in row["ready_targets"]) or '<span class="muted">none</span>'
+        yield (f"<tr><td>{_e(row['guest'])}</td><td>{_e(row['source'])}</td>"
+               f'<td class="c-ready">{row["ready"]}</td><td class="c-blocked">{row["blocked"]}</td>'
+               f'<td class="c-unknown">{row["unknown"]}</td><td>{_e(row["why"])}</td>'
+               f'<td class="targets">{targets}</td></tr>')
+    yield "</tbody></table>"
 
 
-def _grid(report) -> list[str]:
+def _grid(report) -> Iterator[str]:
     guests, targets, cells = grid(report)
     if len(targets) > GRID_LIMIT:
-        return _per_guest(report)
+        yield from _per_guest(report)
+        return
+    found = report.cell_findings
     source = {c.guest: c.source for c in report.cells}
-    out = ["<h2>Migrations</h2>",
-           '<p class="legend"><span class="c-ready">ready</span><span class="c-blocked">blocked</span>'
-           '<span class="c-unknown">could not be evaluated</span><span class="c-self">current host</span></p>',
-           '<table class="grid"><thead><tr><th class="g">guest \\ target</th>']
-    out += [f"<th>{_e(t)}</th>" for t in targets] + ["</tr></thead><tbody>"]
+    yield "<h2>Migrations</h2>"
+    yield ('<p class="legend"><span class="c-ready">ready</span><span class="c-blocked">blocked (the rules that '
+           'block it)</span><span class="c-unknown">could not be evaluated</span><span class="c-self">current '
+           'host</span><span class="c-warn">+N warnings or notes</span></p>')
+    yield '<table class="grid"><thead><tr><th class="g">guest \\ target</th>'
+    yield "".join(f"<th>{_e(t)}</th>" for t in targets) + "</tr></thead><tbody>"
     for g in guests:
-        out.append(f'<tr><th class="g">{_e(g)}</th>')
+        row = [f'<tr><th class="g">{_e(g)}</th>']
         for t in targets:
             cell = cells.get((g, t))
             if cell is None:
-                out.append('<td class="c-self">&mdash;</td>' if source.get(g) == t else "<td></td>")
-            else:
-                title = ", ".join(cell.failing) or "no findings"
-                out.append(f'<td class="c-{cell.verdict}" title="{_e(title)}">{_e(cell.verdict)}'
-                           + (f'<br><span class="muted">{_e(", ".join(cell.failing))}</span>'
-                              if cell.failing else "") + "</td>")
-        out.append("</tr>")
-    out.append("</tbody></table>")
-    return out
+                row.append('<td class="c-self">&mdash;</td>' if source.get(g) == t else "<td></td>")
+                continue
+            f = found[(g, t)]
+            shown = f.blocking if cell.verdict == "blocked" else f.errors
+            minor = f.warnings + f.notes
+            title = "; ".join(x for x in (
+                ("blocked by " + ", ".join(f.blocking)) if f.blocking else "",
+                ("could not evaluate " + ", ".join(f.errors)) if f.errors else "",
+                ("warnings and notes: " + ", ".join(minor)) if minor else "") if x) or "no findings"
+            row.append(f'<td class="c-{cell.verdict}" title="{_e(title)}">{_e(cell.verdict)}'
+                       + (f'<br><span class="muted">{_e(", ".join(shown))}</span>' if shown else "")
+                       + (f'<br><span class="c-warn">+{len(minor)}</span>' if minor else "") + "</td>")
+        yield "".join(row) + "</tr>"
+    yield "</tbody></table>"
 
 
-def _findings(report) -> list[str]:
+def _status_tag(r) -> str:
+    if r.status == "error":
+        return '<span class="tag s-rule-error">rule error</span>'
+    word = {"error": "error", "warning": "warning", "info": "note"}
+    return f'<span class="tag s-{_e(r.severity)}">{_e(word[r.severity])}</span>'
+
+
+def _findings(report) -> Iterator[str]:
     problems = findings(report)
+    yield "<h2>Findings</h2>"
     if not problems:
-        return ["<h2>Findings</h2>", "<p>No findings: every rule passed or did not apply.</p>"]
-    out = ["<h2>Findings</h2>"]
+        yield "<p>No findings: every rule passed or did not apply.</p>"
+        return
+    yield ('<table id="findings"><thead><tr><th>severity</th><th>rule</th><th>subject</th><th>finding</th>'
+           "<th>fix</th></tr></thead><tbody>")
+    omitted = []
     for severity, rules in by_severity_and_rule(problems):
-        out.append(f'<h3>{_e(severity.capitalize())} ({sum(len(r) for _, r in rules)})</h3>')
         for rule_id, results in rules:
-            first = results[0]
-            out.append(f'<div class="sev sev-{severity}"><h3><code>{_e(rule_id)}</code> {_e(first.title)}</h3>')
-            out.append(f'<div class="cite">Source: {_e(first.cite)}</div>')
-            out.append("<table><thead><tr><th>subject</th><th>status</th><th>finding</th><th>fix</th></tr></thead>"
-                       "<tbody>")
             for r in results[:ROWS_PER_RULE]:
-                status = f'<span class="tag t-{r.status}">{_e(r.status)}</span>'
+                sev_key = "rule-error" if r.status == "error" else r.severity
+                notes = []
                 if r.waiver:
                     w = r.waiver
-                    status += (f' <span class="tag t-waived">waived</span><div class="muted">until '
-                               f'{_e(w["expires"])} by {_e(w["owner"])}: {_e(w["reason"])}'
-                               + (f' ({_e(w["ticket"])})' if w.get("ticket") else "") + "</div>")
+                    notes.append(f'<span class="tag t-waived">waived</span> until {_e(w["expires"])} by '
+                                 f'{_e(w["owner"])}: {_e(w["reason"])}'
+                                 + (f" (ticket <b>{_e(w['ticket'])}</b>)" if w.get("ticket") else ""))
+                if r.baseline:
+                    notes.append(f'<span class="tag b-{_e(r.baseline)}">{_e(r.baseline)}</span>')
                 where = f'<div class="muted">{_e(r.location[0])}:{r.location[1]}</div>' if r.location else ""
-                out.append(f"<tr><td>{_e(subject_text(r))}{where}</td><td>{status}</td><td>{_e(r.message)}</td>"
-                           f'<td class="fix">{_e(r.fix)}</td></tr>')
+                yield (f'<tr class="sev-{_e(r.severity)} st-{_e(r.status)}" data-severity="{_e(sev_key)}">'
+                       f'<td data-key="{_SEV_RANK[r.severity]}{0 if r.status == "error" else 1}">{_status_tag(r)}</td>'
+                       f'<td><code class="id">{_e(r.rule)}</code></td><td>{_e(subject_text(r))}{where}</td>'
+                       f"<td>{_rich(r.message)}"
+                       + "".join(f'<div class="note">{n}</div>' for n in notes)
+                       + f'</td><td class="fix">{_rich(r.fix)}</td></tr>')
             if len(results) > ROWS_PER_RULE:
-                out.append(f'<tr><td colspan="4" class="muted">and {len(results) - ROWS_PER_RULE:,} more results '
-                           f"of {_e(rule_id)}: every one is in the JSON, CSV, SARIF and JUnit reports</td></tr>")
-            out.append("</tbody></table></div>")
-    return out
+                omitted.append((rule_id, len(results) - ROWS_PER_RULE))
+    yield "</tbody></table>"
+    for rule_id, n in omitted:
+        yield (f'<p class="muted">and {n:,} more results of <code>{_e(rule_id)}</code>: every one is in the JSON, '
+               "CSV, SARIF and JUnit reports</p>")
+
+
+def _rules(report) -> Iterator[str]:
+    problems = findings(report)
+    if not problems:
+        return
+    yield "<h2>Rules behind the findings</h2>"
+    yield "<table><thead><tr><th>rule</th><th>severity</th><th>what it checks</th><th>source</th></tr></thead><tbody>"
+    for severity, rules in by_severity_and_rule(problems):
+        for rule_id, results in rules:
+            first = results[0]
+            yield (f'<tr><td><code class="id">{_e(rule_id)}</code></td><td>{_e(severity)}</td>'
+                   f'<td>{_e(first.title)}</td><td class="cite">{_e(first.cite)}</td></tr>')
+    yield "</tbody></table>"
+
+
+_NOTE_TAG = {"expired": "s-error", "stale": "s-warning", "out-of-scope": "s-info", "expiring": "s-warning"}
+_NOTE_WORD = {"expired": "expired", "stale": "stale", "out-of-scope": "not in scope of this run",
+              "expiring": "expiring"}
+
+
+def _waivers(report) -> Iterator[str]:
+    if not report.waiver_notes:
+        return
+    yield "<h2>Waivers</h2><ul>"
+    for n in report.waiver_notes:
+        ticket = f" (ticket <b>{_e(n['ticket'])}</b>)" if n.get("ticket") else ""
+        yield (f'<li><span class="tag {_NOTE_TAG.get(n["status"], "")}">{_e(_NOTE_WORD.get(n["status"], n["status"]))}'
+               f"</span> {_e(n['message'])}{ticket}</li>")
+    yield "</ul>"
+
+
+def _baseline(report) -> Iterator[str]:
+    b = report.baseline
+    if b is None:
+        return
+    yield "<h2>Baseline</h2>"
+    yield (f'<p>Compared with <code>{_e(b["path"])}</code>: {b["new"]:,} new, {b["unchanged"]:,} unchanged, '
+           f'{len(b["resolved"]):,} resolved.</p>')
+    if b["resolved"]:
+        yield "<table><thead><tr><th>resolved</th><th>subject</th></tr></thead><tbody>"
+        for r in b["resolved"]:
+            subject = ", ".join(f"{k} {v}" for k, v in r.get("subject", {}).items())
+            yield f"<tr><td><code>{_e(r['rule'])}</code></td><td>{_e(subject)}</td></tr>"
+        yield "</tbody></table>"
+
+
+def iter_html(report) -> Iterator[str]:
+    verdict = report.verdict
+    yield "<!DOCTYPE html>\n"
+    yield '<html lang="en"><head><meta charset="utf-8">\n'
+    yield '<meta name="viewport" content="width=device-width, initial-scale=1">\n'
+    yield f"<title>migcheck {_e(report.command)}: {_e(verdict)}</title>\n<style>{_CSS}</style></head><body>\n"
+    yield f"<h1>migcheck {_e(report.command)} report</h1>\n"
+    yield f'<p><span class="verdict v-{_e(verdict)}">{_e(verdict.upper())}</span>{_e(headline(report))}</p>\n'
+    collected = f", collected {_e(report.collected)}" if report.collected else ", collection time not recorded"
+    yield (f'<p class="muted">Snapshot <code>{_e(report.snapshot_path)}</code>, site {_e(report.site or "-")}'
+           f'{collected}, sha256 <code>{_e(report.snapshot_sha256[:16])}</code>; report generated '
+           f'{_e(report.manifest.get("generated", ""))} by migcheck {_e(report.manifest.get("tool_version", ""))}; '
+           f"runs fail on {_e(report.fail_on)} and above; only error-severity failures block a migration.</p>\n")
+    for part in (_summary(report), _grid(report) if report.cells is not None else iter(()), _findings(report),
+                 _rules(report), _waivers(report), _baseline(report)):
+        for piece in part:
+            yield piece + "\n"
+    if report.manifest:
+        yield '<h2>Manifest</h2>\n<table class="manifest"><tbody>\n'
+        for k, v in report.manifest.items():
+            yield f"<tr><td>{_e(k)}</td><td><code>{_e(v)}</code></td></tr>\n"
+        yield "</tbody></table>\n"
+    yield f"<script>{_SCRIPT}</script>\n</body></html>\n"
 
 
 def render_html(report) -> str:
-    verdict = report.verdict
-    out = ["<!DOCTYPE html>", '<html lang="en"><head><meta charset="utf-8">',
-           '<meta name="viewport" content="width=device-width, initial-scale=1">',
-           f"<title>migcheck {_e(report.command)}: {_e(verdict)}</title>", f"<style>{_CSS}</style></head><body>",
-           f"<h1>migcheck {_e(report.command)} report</h1>",
-           f'<p><span class="verdict v-{_e(verdict)}">{_e(verdict.upper())}</span>{_e(headline(report))}</p>',
-           f'<p class="muted">Snapshot <code>{_e(report.snapshot_path)}</code>, site {_e(report.site or "-")}, '
-           f'sha256 <code>{_e(report.snapshot_sha256[:16])}</code>; generated '
-           f'{_e(report.manifest.get("generated", ""))} by migcheck {_e(report.manifest.get("tool_version", ""))}; '
-           f"runs fail on {_e(report.fail_on)} and above.</p>"]
-    out += _summary(report)
-    if report.cells is not None:
-        out += _grid(report)
-    out += _findings(report)
-    if report.waiver_notes:
-        out += ["<h2>Waivers</h2>", "<ul>"]
-        out += [f"<li><b>{_e(n['status'])}</b>: {_e(n['message'])}</li>" for n in report.waiver_notes]
-        out.append("</ul>")
-    if report.manifest:
-        out += ["<h2>Manifest</h2>", '<table class="manifest"><tbody>']
-        out += [f"<tr><td>{_e(k)}</td><td><code>{_e(v)}</code></td></tr>" for k, v in report.manifest.items()]
-        out.append("</tbody></table>")
-    out.append("</body></html>")
-    return "\n".join(out) + "\n"
+    return "".join(iter_html(report))

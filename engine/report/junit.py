@@ -1,9 +1,20 @@
-"""JUnit XML report: a test case per rule and subject, for CI systems.
+"""JUnit XML report: for Jenkins (valid against the xUnit plugin's `junit-10.xsd`), GitLab and
+the GitHub test-report actions.
 
+`check` and `audit`: a suite per rule, a test case per rule and subject (each result once).
 A failure at or above `--fail-on` is a `<failure>`; a rule that could not be evaluated an
-`<error>`; not applicable and waived results are `<skipped>` (with the waiver's reason); a
-failure below `--fail-on` passes with the finding in `<system-out>`. A matrix adds one
-suite of migrations, a case per (guest, target) pair, failed when blocked.
+`<error>`; a failure below `--fail-on` (a warning or note in a default run) is `<skipped>`
+with its severity and message. Skipped is used, not `<system-out>`, because every one of
+those consumers counts and lists skipped cases on the summary page, while standard output
+is only shown once a case is opened: a warning stays visible without failing the build.
+Not applicable and waived results are `<skipped>` too, each saying why.
+
+`matrix`: a suite per guest, a test case per migration (guest, target), counted once. A
+blocked migration fails naming its blocking rules only (error-severity failures); a
+migration that could not be evaluated is an error; warnings and notes of a migration that
+is not blocked are `<skipped>` below `--fail-on` as above, and the failures of a blocked
+one list them apart from the blockers. Every case carries `time` (0: rules are not timed
+one by one), every suite a `timestamp` (the report time).
 """
 
 from __future__ import annotations
@@ -11,62 +22,130 @@ from __future__ import annotations
 import xml.etree.ElementTree as ET
 
 from ..findings import FAIL_ON, SEVERITY_RANK
-from .common import subject_text
+from .common import subject_text, xml_safe
+
+
+def _el(parent, tag: str, text: str | None = None, **attrs) -> ET.Element:
+    el = ET.SubElement(parent, tag, {k: xml_safe(v) for k, v in attrs.items()})
+    if text is not None:
+        el.text = xml_safe(text)
+    return el
+
+
+def _where(r) -> str:
+    return f"\nat {r.location[0]}:{r.location[1]}:{r.location[2]}" if r.location else ""
+
+
+def _case_for_result(suite, r, threshold: int) -> str:
+    """One rule-and-subject case; returns its outcome (failure, error, skipped, pass)."""
+    case = _el(suite, "testcase", classname=f"migcheck.{r.rule}", name=subject_text(r), time="0")
+    if r.waiver:
+        w = r.waiver
+        _el(case, "skipped", message=f"{r.status} ({r.severity}), waived until {w['expires']} by {w['owner']}: "
+                                     f"{w['reason']}" + (f" ({w['ticket']})" if w.get("ticket") else ""))
+        return "skipped"
+    if r.status == "fail" and SEVERITY_RANK[r.severity] >= threshold:
+        _el(case, "failure", f"{r.message}\nfix: {r.fix}\nsource: {r.cite}{_where(r)}", message=r.message,
+            type=r.severity)
+        return "failure"
+    if r.status == "fail":
+        _el(case, "skipped", f"{r.message}\nfix: {r.fix}{_where(r)}",
+            message=f"{r.severity} below --fail-on: {r.message}", type=r.severity)
+        return "skipped"
+    if r.status == "error":
+        _el(case, "error", f"{r.message}{_where(r)}", message=r.message, type="evaluation-error")
+        return "error"
+    if r.status == "notapplicable":
+        _el(case, "skipped", message="not applicable")
+        return "skipped"
+    return "pass"
+
+
+def _case_for_cell(suite, cell, found, results, fail_on: str) -> str:
+    threshold = FAIL_ON[fail_on]
+    case = _el(suite, "testcase", classname=f"migcheck.migration.{cell.guest}",
+               name=f"{cell.guest}: {cell.source} -> {cell.target} ({cell.mode})", time="0")
+    detail = "\n".join(f"{r.rule} ({r.severity}{', waived' if r.waiver else ''}): {r.message}"
+                       + (f"\n  fix: {r.fix}" if r.fix and r.status == "fail" else "")
+                       for r in sorted(results, key=lambda r: (-SEVERITY_RANK[r.severity], r.rule)))
+    failing = found.blocking
+    above = [r.rule for r in results if r.status == "fail" and r.waiver is None and r.severity != "error"
+             and SEVERITY_RANK[r.severity] >= threshold]
+    if failing or above:
+        message = ("blocked by " + ", ".join(failing)) if failing else ""
+        if above:
+            message += ("; " if message else "") + f"fails --fail-on {fail_on} on " + ", ".join(sorted(set(above)))
+        others = sorted(set(found.warnings + found.notes) - set(above))
+        if others:
+            message += "; also " + ", ".join(others) + " (not blocking)"
+        _el(case, "failure", detail, message=message, type="blocked" if failing else "fail-on")
+        return "failure"
+    if found.errors:
+        _el(case, "error", detail, message="could not be evaluated: " + ", ".join(found.errors),
+            type="evaluation-error")
+        return "error"
+    informing = found.warnings + found.notes
+    if informing:
+        _el(case, "skipped", detail,
+            message="ready, with findings below --fail-on: " + ", ".join(sorted(set(informing))),
+            type="warning")
+        return "skipped"
+    return "pass"
+
+
+def _finish_suite(suite, outcomes: list[str], timestamp: str) -> dict:
+    counts = {"tests": len(outcomes), "failures": outcomes.count("failure"), "errors": outcomes.count("error"),
+              "skipped": outcomes.count("skipped")}
+    for key, value in counts.items():
+        suite.set(key, str(value))
+    suite.set("time", "0")
+    if timestamp:
+        suite.set("timestamp", timestamp)
+    return counts
 
 
 def render_junit(report) -> str:
-    root = ET.Element("testsuites", name=f"migcheck {report.command}")
-    suites: dict[str, list] = {}
-    for r in report.results:
-        suites.setdefault(r.rule, []).append(r)
+    root = ET.Element("testsuites", name=xml_safe(f"migcheck {report.command}"))
     threshold = FAIL_ON[report.fail_on]
-    totals = {"tests": 0, "failures": 0, "errors": 0, "skipped": 0}
-    for rule_id in sorted(suites):
-        results = suites[rule_id]
-        suite = ET.SubElement(root, "testsuite", name=rule_id)
-        counts = {"tests": 0, "failures": 0, "errors": 0, "skipped": 0}
-        for r in results:
-            counts["tests"] += 1
-            case = ET.SubElement(suite, "testcase", classname=f"migcheck.{rule_id}", name=subject_text(r))
-            if r.location:
-                case.set("file", r.location[0])
-                case.set("line", str(r.location[1]))
-            if r.waiver:
-                counts["skipped"] += 1
-                ET.SubElement(case, "skipped", message=f"{r.status}, waived until {r.waiver['expires']} by "
-                                                       f"{r.waiver['owner']}: {r.waiver['reason']}")
-            elif r.status == "fail" and SEVERITY_RANK[r.severity] >= threshold:
-                counts["failures"] += 1
-                failure = ET.SubElement(case, "failure", message=r.message, type=r.severity)
-                failure.text = f"{r.message}\nfix: {r.fix}\nsource: {r.cite}"
-            elif r.status == "fail":
-                ET.SubElement(case, "system-out").text = f"{r.severity}: {r.message}\nfix: {r.fix}"
-            elif r.status == "error":
-                counts["errors"] += 1
-                ET.SubElement(case, "error", message=r.message, type="evaluation-error").text = r.message
-            elif r.status == "notapplicable":
-                counts["skipped"] += 1
-                ET.SubElement(case, "skipped", message="not applicable")
-        for key, value in counts.items():
-            suite.set(key, str(value))
-            totals[key] += value
+    timestamp = str(report.manifest.get("generated", "")).removesuffix("Z")
+    totals = {"tests": 0, "failures": 0, "errors": 0}
+    groups: list[tuple[str, list[str]]] = []
     if report.cells is not None:
-        suite = ET.SubElement(root, "testsuite", name="migrations")
-        counts = {"tests": 0, "failures": 0, "errors": 0, "skipped": 0}
-        for c in report.cells:
-            counts["tests"] += 1
-            case = ET.SubElement(suite, "testcase", classname="migcheck.migration",
-                                 name=f"{c.guest}: {c.source} -> {c.target} ({c.mode})")
-            if c.verdict == "blocked":
-                counts["failures"] += 1
-                ET.SubElement(case, "failure", message="blocked by " + ", ".join(c.failing), type="blocked")
-            elif c.verdict == "unknown":
-                counts["errors"] += 1
-                ET.SubElement(case, "error", message="could not be evaluated: " + ", ".join(c.failing))
-        for key, value in counts.items():
-            suite.set(key, str(value))
-            totals[key] += value
+        found = report.cell_findings
+        by_cell: dict[tuple, list] = {}
+        by_guest: dict[str, list] = {}
+        for r in report.results:
+            if "target" in r.subject:
+                by_cell.setdefault((r.subject.get("guest"), r.subject["target"]), []).append(r)
+            elif "guest" in r.subject:
+                by_guest.setdefault(r.subject["guest"], []).append(r)
+        suites: dict[str, ET.Element] = {}
+        outcomes: dict[str, list[str]] = {}
+        for cell in report.cells:
+            suite = suites.get(cell.guest)
+            if suite is None:
+                suite = suites[cell.guest] = _el(root, "testsuite", name=f"migrations of {cell.guest}")
+                outcomes[cell.guest] = []
+            results = by_guest.get(cell.guest, []) + by_cell.get((cell.guest, cell.target), [])
+            outcomes[cell.guest].append(_case_for_cell(suite, cell, found[(cell.guest, cell.target)], results,
+                                                       report.fail_on))
+        groups = [(g, outcomes[g]) for g in suites]
+        for g, outs in groups:
+            counts = _finish_suite(suites[g], outs, timestamp)
+            for key in totals:
+                totals[key] += counts[key]
+    else:
+        by_rule: dict[str, list] = {}
+        for r in report.results:
+            by_rule.setdefault(r.rule, []).append(r)
+        for rule_id in sorted(by_rule):
+            suite = _el(root, "testsuite", name=rule_id)
+            outs = [_case_for_result(suite, r, threshold) for r in by_rule[rule_id]]
+            counts = _finish_suite(suite, outs, timestamp)
+            for key in totals:
+                totals[key] += counts[key]
     for key, value in totals.items():
         root.set(key, str(value))
+    root.set("time", "0")
     ET.indent(root)
     return '<?xml version="1.0" encoding="UTF-8"?>\n' + ET.tostring(root, encoding="unicode") + "\n"

@@ -1,40 +1,56 @@
-"""Markdown report: for tickets, wikis and pull requests."""
+"""Markdown report: for tickets, wikis and pull requests.
+
+Text from snapshots and rules is escaped (table pipes, backticks, emphasis, raw HTML), so a
+guest name cannot break a table or inject markup; `code` spans of messages and fixes stay
+code. Blockers are error-severity failures only.
+"""
 
 from __future__ import annotations
 
-from .common import GRID_LIMIT, ROWS_PER_RULE, by_severity_and_rule, findings, grid, headline, per_guest, subject_text
+from .common import (GRID_LIMIT, ROWS_PER_RULE, by_severity_and_rule, findings, grid, headline, markdown_code,
+                     markdown_rich, markdown_text, per_guest, subject_text)
+
+_NOTE_WORD = {"out-of-scope": "not in scope of this run"}
 
 
-def _cell(text: str) -> str:
-    return str(text).replace("|", "\\|").replace("\n", " ")
+def _t(text) -> str:
+    return markdown_text(text)
 
 
 def render_markdown(report) -> str:
     s = report.summary
     by = s["failed_by_severity"]
-    out = [f"# migcheck {report.command}: {report.verdict.upper()}", "", f"**{_cell(headline(report))}**", "",
-           f"Snapshot `{report.snapshot_path}` (site {report.site or '-'}, sha256 `{report.snapshot_sha256[:16]}`)", "",
-           "| errors | warnings | notes | rule errors | passed | not applicable | waived |",
+    collected = f", collected {_t(report.collected)}" if report.collected else ""
+    errors = "errors" if report.command == "audit" else "blocking errors"
+    out = [f"# migcheck {_t(report.command)}: {_t(report.verdict.upper())}", "", f"**{_t(headline(report))}**", "",
+           f"Snapshot {markdown_code(report.snapshot_path)} (site {_t(report.site or '-')}{collected}, "
+           f"sha256 {markdown_code(report.snapshot_sha256[:16])})", "",
+           f"| {errors} | warnings | notes | rule errors | passed | not applicable | waived |",
            "|---:|---:|---:|---:|---:|---:|---:|",
            f"| {by['error']} | {by['warning']} | {by['info']} | {s['error']} | {s['pass']} | {s['notapplicable']} "
            f"| {s['waived']} |", ""]
     if report.cells is not None and len({c.target for c in report.cells} | {c.source for c in report.cells}) \
             > GRID_LIMIT:
-        out += ["## Migrations", "", "| guest | on | ready | blocked | unknown | blocked most by |",
-                "|---|---|---:|---:|---:|---|"]
-        out += [f"| {r['guest']} | {r['source']} | {r['ready']} | {r['blocked']} | {r['unknown']} | {r['why']} |"
-                for r in per_guest(report)] + [""]
+        out += ["## Migrations", "", "| guest | on | ready | blocked | unknown | blocked most by | ready targets |",
+                "|---|---|---:|---:|---:|---|---|"]
+        out += [f"| {_t(r['guest'])} | {_t(r['source'])} | {r['ready']} | {r['blocked']} | {r['unknown']} | "
+                f"{_t(r['why'])} | {_t(', '.join(r['ready_targets']) or '-')} |" for r in per_guest(report)] + [""]
     elif report.cells is not None:
         guests, targets, cells = grid(report)
-        symbol = {"ready": "ready", "blocked": "**blocked**", "unknown": "unknown"}
-        out += ["## Migrations", "", "| guest | " + " | ".join(targets) + " |",
-                "|---|" + "---|" * len(targets)]
+        found = report.cell_findings
+        out += ["## Migrations", "", "Blocked cells name the rules that block them (error-severity failures).", "",
+                "| guest | " + " | ".join(_t(t) for t in targets) + " |", "|---|" + "---|" * len(targets)]
         for g in guests:
             row = []
             for t in targets:
                 c = cells.get((g, t))
-                row.append(symbol[c.verdict] if c else "=")
-            out.append(f"| {g} | " + " | ".join(row) + " |")
+                if c is None:
+                    row.append("=")
+                elif c.verdict == "blocked":
+                    row.append("**blocked** " + _t(", ".join(found[(g, t)].blocking)))
+                else:
+                    row.append(c.verdict)
+            out.append(f"| {_t(g)} | " + " | ".join(row) + " |")
         out.append("")
     problems = findings(report)
     if problems:
@@ -42,12 +58,19 @@ def render_markdown(report) -> str:
         for severity, rules in by_severity_and_rule(problems):
             out += [f"### {severity}", ""]
             for rule_id, results in rules:
-                out += [f"#### {rule_id}: {_cell(results[0].title)}", "", f"Source: {results[0].cite}", "",
+                first = results[0]
+                out += [f"#### {markdown_code(rule_id)}: {_t(first.title)}", "", f"Source: {_t(first.cite)}", "",
                         "| subject | status | message | fix |", "|---|---|---|---|"]
                 for r in results[:ROWS_PER_RULE]:
-                    status = r.status + (f" (waived until {r.waiver['expires']}: {r.waiver['reason']})"
-                                         if r.waiver else "")
-                    out.append(f"| {_cell(subject_text(r))} | {_cell(status)} | {_cell(r.message)} | {_cell(r.fix)} |")
+                    status = r.status
+                    if r.waiver:
+                        w = r.waiver
+                        status += f" (waived until {w['expires']}: {w['reason']}" + \
+                            (f", ticket {w['ticket']}" if w.get("ticket") else "") + ")"
+                    if r.baseline:
+                        status += f", {r.baseline}"
+                    out.append(f"| {_t(subject_text(r))} | {_t(status)} | {markdown_rich(r.message)} | "
+                               f"{markdown_rich(r.fix)} |")
                 if len(results) > ROWS_PER_RULE:
                     out.append(f"\nand {len(results) - ROWS_PER_RULE:,} more results of {rule_id}: every one is in "
                                "the JSON, CSV, SARIF and JUnit reports")
@@ -55,8 +78,17 @@ def render_markdown(report) -> str:
     else:
         out += ["No findings.", ""]
     if report.waiver_notes:
-        out += ["## Waivers", ""] + [f"- **{n['status']}**: {_cell(n['message'])}" for n in report.waiver_notes] + [""]
+        out += ["## Waivers", ""]
+        out += [f"- **{_t(_NOTE_WORD.get(n['status'], n['status']))}**: {_t(n['message'])}"
+                + (f" (ticket {_t(n['ticket'])})" if n.get("ticket") else "") for n in report.waiver_notes] + [""]
+    if report.baseline is not None:
+        b = report.baseline
+        out += ["## Baseline", "", f"Compared with {markdown_code(b['path'])}: {b['new']} new, {b['unchanged']} "
+                f"unchanged, {len(b['resolved'])} resolved.", ""]
+        out += [f"- resolved: {markdown_code(r['rule'])} "
+                + _t(", ".join(f"{k} {v}" for k, v in r.get("subject", {}).items())) for r in b["resolved"]]
+        out += [""] if b["resolved"] else []
     if report.manifest:
         out += ["## Manifest", "", "| key | value |", "|---|---|"]
-        out += [f"| {k} | `{v}` |" for k, v in report.manifest.items()] + [""]
+        out += [f"| {k} | {markdown_code(v)} |" for k, v in report.manifest.items()] + [""]
     return "\n".join(out)

@@ -1,73 +1,195 @@
-"""SARIF 2.1.0 report: for code-scanning dashboards and security tooling.
+"""SARIF 2.1.0 report: for GitHub code scanning and other SARIF consumers.
 
-Each rule is a reportingDescriptor with its real id, title, help and cite; each failed or
-errored result is located at the snapshot file and the line of its subject; a waived
-result carries an accepted external suppression with the waiver's reason.
+Each rule is a reportingDescriptor with its real id, title, `helpUri` (its entry in
+docs/rules.md of the project's repository) and `help` in Markdown with its fix; each failed or
+errored result is located in the snapshot file, relative to `%SRCROOT%` (the working
+directory, or `--source-root`), so code scanning maps it to the file; a file outside that
+root keeps an absolute `file:` URI. A waived result carries an accepted external
+suppression; with `--baseline` each result has its `baselineState`.
+`automationDetails.id` names the command, snapshot (and, for `check`, the migration), so
+uploads of different runs do not replace each other's alerts.
+
+GitHub accepts at most 25,000 results per run: a larger matrix is summarised per rule and
+guest (one result naming the targets it fails on), the full detail left to JSON; a run still
+too large keeps the first results and says how many it left out.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
+import os
+from collections import defaultdict
+from pathlib import PurePosixPath
+from urllib.parse import quote
 
 from .. import __version__
+from . import REPOSITORY_URL
+from .common import markdown_anchor
 
+MAX_RESULTS = 25_000  # GitHub code scanning's limit of results per run
+SRCROOT = "%SRCROOT%"
 _LEVEL = {"error": "error", "warning": "warning", "info": "note"}
 
 
+def help_uri(rule_id: str) -> str:
+    return f"{REPOSITORY_URL}/blob/main/docs/rules.md#{markdown_anchor(rule_id)}"
+
+
+def _template_text(template) -> str:
+    """A fix template as its rule file writes it, holes as `{expr}`."""
+    if template is None:
+        return ""
+    from ..lang.unparse import to_text
+
+    return "".join(p if isinstance(p, str) else "{" + to_text(p) + "}" for p in template.parts)
+
+
 def _descriptor(rule) -> dict:
+    fix = _template_text(rule.rule.get("fix")) if getattr(rule, "rule", None) is not None else ""
+    text = f"{rule.title}.\nSource: {rule.cite}" + (f"\nFix: {fix}" if fix else "")
+    markdown = f"**{rule.title}**\n\nSource: {rule.cite}" + (f"\n\n**Fix:** {fix}" if fix else "") + \
+        f"\n\nSeverity `{rule.severity}`, subject `{rule.subject}`. [Rule catalogue]({help_uri(rule.id)})"
     return {
         "id": rule.id,
         "name": "".join(part.capitalize() for part in rule.id.split("-")),
         "shortDescription": {"text": rule.title},
         "fullDescription": {"text": f"{rule.title}. Source: {rule.cite}"},
-        "help": {"text": f"{rule.title}.\nSource: {rule.cite}",
-                 "markdown": f"**{rule.title}**\n\nSource: {rule.cite}"},
+        "helpUri": help_uri(rule.id),
+        "help": {"text": text, "markdown": markdown},
         "defaultConfiguration": {"level": _LEVEL[rule.severity]},
         "properties": {"tags": list(rule.tags), "cite": rule.cite, "subject": rule.subject},
     }
 
 
+def artifact_location(path: str, root: str | None) -> dict:
+    """`{"uri", "uriBaseId"}` relative to `root` when the file is under it, else an absolute `file:` URI."""
+    root = os.path.abspath(root or os.getcwd())
+    absolute = os.path.abspath(path)
+    rel = os.path.relpath(absolute, root)
+    if rel != os.pardir and not rel.startswith(os.pardir + os.sep):
+        return {"uri": quote(PurePosixPath(*rel.split(os.sep)).as_posix()), "uriBaseId": SRCROOT}
+    return {"uri": "file://" + quote(PurePosixPath(absolute).as_posix())}
+
+
+def _result(r, index: dict, root: str | None, baseline: bool) -> dict:
+    text = r.message if r.status == "fail" else f"rule could not be evaluated: {r.message}"
+    if r.fix and r.status == "fail":
+        text += f" Fix: {r.fix}"
+    result = {
+        "ruleId": r.rule,
+        "level": _LEVEL[r.severity] if r.status == "fail" else "error",
+        "kind": "fail",
+        "message": {"text": text},
+        "partialFingerprints": {"migcheckSubject/v1": r.fingerprint},
+        "properties": {"status": r.status, "subject": r.subject, "item": r.item, "fix": r.fix, "cite": r.cite},
+    }
+    if r.rule in index:
+        result["ruleIndex"] = index[r.rule]
+    if r.location:
+        result["locations"] = [_location(r.location, root)]
+    if r.waiver:
+        w = r.waiver
+        result["suppressions"] = [{"kind": "external", "status": "accepted",
+                                   "justification": f"{w['reason']} (owner {w['owner']}, expires {w['expires']}"
+                                                    + (f", ticket {w['ticket']}" if w.get("ticket") else "") + ")"}]
+    if baseline and r.baseline:
+        result["baselineState"] = r.baseline
+    return result
+
+
+def _location(location: tuple, root: str | None) -> dict:
+    return {"physicalLocation": {"artifactLocation": artifact_location(location[0], root),
+                                 "region": {"startLine": location[1], "startColumn": location[2]}}}
+
+
+def _summarised(problems: list, index: dict, root: str | None, baseline: bool) -> list[dict]:
+    """One result per rule, guest and status for migration results; the others as they are."""
+    groups: dict[tuple, list] = defaultdict(list)
+    out = []
+    for r in problems:
+        if "target" in r.subject:
+            groups[(r.rule, r.subject.get("guest"), r.status)].append(r)
+        else:
+            out.append(_result(r, index, root, baseline))
+    for (rule_id, guest, status), rs in sorted(groups.items(), key=lambda kv: (kv[0][1] or "", kv[0][0], kv[0][2])):
+        first = rs[0]
+        targets = sorted({r.subject["target"] for r in rs})
+        waived = [r for r in rs if r.waiver]
+        verb = "fails" if status == "fail" else "could not be evaluated"
+        text = (f"{guest} {verb} {rule_id} on {len(targets)} target(s) ({first.subject.get('mode')}): "
+                + ", ".join(targets) + f". First: {first.message}"
+                + (f" Fix: {first.fix}" if first.fix and status == "fail" else "")
+                + " (summarised: every result is in the JSON report)")
+        fingerprint = hashlib.sha256(f"{rule_id}\0guest={guest}\0{status}\0summary".encode()).hexdigest()[:16]
+        result = {
+            "ruleId": rule_id,
+            "level": _LEVEL[first.severity] if status == "fail" else "error",
+            "kind": "fail",
+            "message": {"text": text},
+            "partialFingerprints": {"migcheckSubject/v1": fingerprint},
+            "properties": {"status": status, "subject": {"guest": guest, "source": first.subject.get("source"),
+                                                         "mode": first.subject.get("mode")},
+                           "targets": targets, "summarised": len(rs)},
+        }
+        if rule_id in index:
+            result["ruleIndex"] = index[rule_id]
+        if first.location:
+            result["locations"] = [_location(first.location, root)]
+        if waived and len(waived) == len(rs):
+            result["suppressions"] = _result(waived[0], index, root, baseline)["suppressions"]
+        if baseline:
+            states = {r.baseline for r in rs}
+            result["baselineState"] = "new" if "new" in states else "unchanged"
+        out.append(result)
+    return out
+
+
+def automation_id(report) -> str:
+    """`migcheck/COMMAND/SNAPSHOT[/GUEST-TARGET-MODE | /MODE]/`: the category code scanning keeps alerts under."""
+    where = artifact_location(report.snapshot_path, report.source_root)["uri"] if report.snapshot_path else "-"
+    where = where.removeprefix("file://")
+    parts = ["migcheck", report.command, where.strip("/")]
+    if report.command == "check" and report.request:
+        q = report.request
+        parts.append(f"{q['guest']}-{q['target']}-{q['mode']}")
+    elif report.cells:
+        parts.append(report.cells[0].mode)
+    return "/".join(parts) + "/"
+
+
 def render_sarif(report) -> str:
     rules = sorted(report.rules, key=lambda r: r.id)
     index = {r.id: i for i, r in enumerate(rules)}
-    results = []
-    for r in report.results:
-        if r.status not in ("fail", "error"):
-            continue
-        text = r.message if r.status == "fail" else f"rule could not be evaluated: {r.message}"
-        if r.fix and r.status == "fail":
-            text += f" Fix: {r.fix}"
-        result = {
-            "ruleId": r.rule,
-            "ruleIndex": index.get(r.rule, -1),
-            "level": _LEVEL[r.severity] if r.status == "fail" else "error",
-            "kind": "fail",
-            "message": {"text": text},
-            "partialFingerprints": {"migcheckSubject/v1": r.fingerprint},
-            "properties": {"status": r.status, "subject": r.subject, "item": r.item, "fix": r.fix, "cite": r.cite},
-        }
-        if r.location:
-            result["locations"] = [{"physicalLocation": {
-                "artifactLocation": {"uri": r.location[0], "index": 0},
-                "region": {"startLine": r.location[1], "startColumn": r.location[2]}}}]
-        if r.waiver:
-            result["suppressions"] = [{"kind": "external", "status": "accepted",
-                                       "justification": f"{r.waiver['reason']} (owner {r.waiver['owner']}, "
-                                                        f"expires {r.waiver['expires']})"}]
-        if result["ruleIndex"] < 0:
-            del result["ruleIndex"]
-        results.append(result)
+    root = report.source_root
+    baseline = report.baseline is not None
+    problems = [r for r in report.results if r.status in ("fail", "error")]
+    notifications = [{"level": "warning" if n["status"] in ("expired", "stale") else "note",
+                      "message": {"text": n["message"]}} for n in report.waiver_notes]
+    if len(problems) > MAX_RESULTS:
+        results = _summarised(problems, index, root, baseline)
+        notifications.append({"level": "note", "message": {"text": (
+            f"{len(problems):,} results are more than the {MAX_RESULTS:,} a SARIF run may carry for code scanning: "
+            f"summarised per rule and guest into {len(results):,}; the JSON report has every one")}})
+    else:
+        results = [_result(r, index, root, baseline) for r in problems]
+    if len(results) > MAX_RESULTS:
+        notifications.append({"level": "warning", "message": {"text": (
+            f"{len(results) - MAX_RESULTS:,} of {len(results):,} results left out to stay within {MAX_RESULTS:,}; "
+            "the JSON report has every one")}})
+        results = results[:MAX_RESULTS]
     run = {
         "tool": {"driver": {"name": "migcheck", "version": __version__, "semanticVersion": __version__,
-                            "informationUri": "https://migcheck.example/", "rules": [_descriptor(r) for r in rules]}},
-        "artifacts": [{"location": {"uri": report.snapshot_path},
-                       "hashes": {"sha-256": report.snapshot_sha256}}],
-        "invocations": [{"executionSuccessful": True,
-                         "toolExecutionNotifications": [
-                             {"level": "warning" if n["status"] != "expiring" else "note",
-                              "message": {"text": n["message"]}} for n in report.waiver_notes]}],
+                            "informationUri": REPOSITORY_URL, "rules": [_descriptor(r) for r in rules]}},
+        "automationDetails": {"id": automation_id(report)},
+        "artifacts": [{"location": artifact_location(report.snapshot_path, root),
+                       "hashes": {"sha-256": report.snapshot_sha256}}] if report.snapshot_path else [],
+        "invocations": [{"executionSuccessful": True, "toolExecutionNotifications": notifications}],
         "results": results,
         "properties": {"command": report.command, "verdict": report.verdict, "manifest": report.manifest},
     }
+    if root is not None:
+        run["originalUriBaseIds"] = {SRCROOT: {"uri": "file://" + quote(PurePosixPath(
+            os.path.abspath(root)).as_posix().rstrip("/") + "/")}}
     sarif = {"$schema": "https://json.schemastore.org/sarif-2.1.0.json", "version": "2.1.0", "runs": [run]}
     return json.dumps(sarif, indent=2, ensure_ascii=False) + "\n"

@@ -1,6 +1,8 @@
 """The default report: the verdict first, then failures with their fix, then a summary.
 
-Fits 100 columns; colour only when asked (the CLI asks when stdout is a terminal).
+Fits 100 columns; colour only when asked (the CLI asks when stdout is a terminal). Text
+from snapshots, rules and waivers reaches the terminal with its control characters shown as
+escapes (`\x1b`), so a guest name cannot clear the screen or retitle the window.
 """
 
 from __future__ import annotations
@@ -9,7 +11,7 @@ import textwrap
 
 from tabulate import tabulate
 
-from .common import headline
+from .common import headline, terminal_safe as _safe
 
 WIDTH = 100
 _COLORS = {"fail": "31", "error": "35", "pass": "32", "notapplicable": "2", "blocked": "1;31", "ready": "1;32",
@@ -30,7 +32,7 @@ def _subject(result, command: str = "check") -> str:
 
 def _headline(report, color: bool) -> str:
     verdict = report.verdict.upper()
-    what = headline(report)
+    what = _safe(headline(report))
     key = {"BLOCKED": "blocked", "FAIL": "blocked", "READY": "ready", "PASS": "ready"}.get(verdict, "unknown")
     return f"{_paint(verdict, key, color)}  {what}"
 
@@ -61,8 +63,10 @@ def render_table(report, color: bool = False) -> str:
             if r.waiver:  # a waiver never hides the status
                 mark, status = f"{mark} waived", "waived"
             label = _paint(mark, status, color)
-            subject = _subject(r, report.command) + (f" [{r.item}]" if r.item else "")
-            rows.append([label, r.severity, r.rule, _wrap(subject, 20), r.message])
+            subject = _safe(_subject(r, report.command) + (f" [{r.item}]" if r.item else ""))
+            if r.baseline == "new":
+                subject += " (new)"
+            rows.append([label, r.severity, _safe(r.rule), _wrap(subject, 20), _safe(r.message)])
         # the message takes what the other columns leave of the width
         used = sum(max(len(line) for row in rows for line in _plain(row[i]).splitlines() or [""]) + 2
                    for i in range(4))
@@ -75,7 +79,7 @@ def render_table(report, color: bool = False) -> str:
             out.append("How to fix:")
             seen = set()
             for r in fixes:
-                line = f"{r.rule} ({_subject(r, report.command)}): {r.fix}"
+                line = _safe(f"{r.rule} ({_subject(r, report.command)}): {r.fix}")
                 if line in seen:
                     continue
                 seen.add(line)
@@ -84,12 +88,14 @@ def render_table(report, color: bool = False) -> str:
         waived = [r for r in problems if r.waiver]
         for r in waived:
             w = r.waiver
-            out.append(textwrap.fill(f"{r.rule} ({_subject(r, report.command)}) waived until {w.get('expires')} by {w.get('owner')}: "
-                                     f"{w.get('reason')}", WIDTH, initial_indent="  ~ ", subsequent_indent="    "))
+            ticket = f" ({w['ticket']})" if w.get("ticket") else ""
+            out.append(textwrap.fill(_safe(f"{r.rule} ({_subject(r, report.command)}) waived until {w.get('expires')} "
+                                           f"by {w.get('owner')}: {w.get('reason')}{ticket}"),
+                                     WIDTH, initial_indent="  ~ ", subsequent_indent="    "))
         if waived:
             out.append("")
     for note in report.waiver_notes:
-        out.append(textwrap.fill(f"waiver {note['status']}: {note['message']}", WIDTH, subsequent_indent="    "))
+        out.append(textwrap.fill(_safe(note["message"]), WIDTH, subsequent_indent="    "))  # it says what happened
     s = report.summary
     by = s["failed_by_severity"]
     out.append(f"{by['error']} errors, {by['warning']} warnings, {by['info']} notes, {s['error']} rule errors; "
@@ -103,14 +109,17 @@ def _grid(report, color: bool) -> list[str]:
     targets = sorted({c.target for c in cells} | {c.source for c in cells})
     symbol = {"ready": "ok", "blocked": "X", "unknown": "?"}
     if 12 + 8 * len(targets) > WIDTH:
+        found = report.cell_findings
         blocked = [c for c in cells if c.verdict != "ready"]
-        rows = [[c.guest, c.source, c.target, _paint(c.verdict, c.verdict, color), ", ".join(c.failing)] for c in blocked]
-        return [tabulate(rows, headers=["guest", "source", "target", "verdict", "failing rules"]), ""]
+        rows = [[_safe(c.guest), _safe(c.source), _safe(c.target), _paint(c.verdict, c.verdict, color),
+                 ", ".join(found[(c.guest, c.target)].blocking if c.verdict == "blocked"
+                           else found[(c.guest, c.target)].errors)] for c in blocked]
+        return [tabulate(rows, headers=["guest", "source", "target", "verdict", "blocking rules"]), ""]
     by_pair = {(c.guest, c.target): c for c in cells}
     source_of = {c.guest: c.source for c in cells}
     rows = []
     for g in guests:
-        row = [g]
+        row = [_safe(g)]
         for t in targets:
             cell = by_pair.get((g, t))
             if cell is None:
@@ -118,5 +127,5 @@ def _grid(report, color: bool) -> list[str]:
             else:
                 row.append(_paint(symbol[cell.verdict], cell.verdict, color))
         rows.append(row)
-    return [tabulate(rows, headers=["guest \\ target"] + targets, tablefmt="simple"),
+    return [tabulate(rows, headers=["guest \\ target"] + [_safe(t) for t in targets], tablefmt="simple"),
             "ok ready   X blocked   ? could not be evaluated   = current host", ""]

@@ -1,0 +1,328 @@
+"""Reports as their strictest consumers take them: GitHub code scanning (SARIF), Jenkins'
+xUnit schema (JUnit), the report JSON Schema, spreadsheets (CSV), Markdown renderers,
+terminals and browsers; and output that hostile snapshot text cannot subvert.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import re
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from .conftest import FIXTURES, ROOT, assert_valid_json_output
+
+DATA = Path(__file__).parent / "data"
+MIXED = "fixtures/mixed-site.yaml"
+EPOCH = "1764000000"
+
+
+@pytest.fixture
+def in_root(monkeypatch):
+    monkeypatch.chdir(ROOT)
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", EPOCH)
+
+
+def _junit_schema():
+    etree = pytest.importorskip("lxml.etree")
+    return etree, etree.XMLSchema(etree.parse(str(DATA / "junit-10.xsd")))
+
+
+def _sarif_validator():
+    import jsonschema
+
+    schema = json.loads((DATA / "sarif-schema-2.1.0.json").read_text())
+    return jsonschema.validators.validator_for(schema)(schema)
+
+
+COMMANDS = {"matrix": ["matrix", MIXED], "check": ["check", MIXED, "sapapp01", "vsp-e2"],
+            "audit": ["audit", "fixtures/estate-broken.yaml"], "online": ["matrix", MIXED, "--mode", "online"],
+            "broken-check": ["check", "fixtures/estate-broken.yaml", "crm01", "vsp-w1"]}
+
+
+# -- JUnit: Jenkins xUnit junit-10.xsd --------------------------------------------------------
+@pytest.mark.parametrize("command", sorted(COMMANDS))
+@pytest.mark.parametrize("fail_on", ["error", "warning", "never"])
+def test_junit_is_valid_against_jenkins_xunit_schema(in_root, run_cli, command, fail_on):
+    etree, schema = _junit_schema()
+    _, out, _ = run_cli(*COMMANDS[command], "--waivers", "fixtures/waivers.yaml", "--fail-on", fail_on,
+                        "--format", "junit")
+    doc = etree.fromstring(out.encode())
+    assert schema.validate(doc), schema.error_log
+    cases = doc.findall(".//testcase")
+    assert int(doc.get("tests")) == len(cases) and all(c.get("time") is not None for c in cases)
+    assert int(doc.get("failures")) == len(doc.findall(".//testcase/failure"))
+    assert int(doc.get("errors")) == len(doc.findall(".//testcase/error"))
+    for suite in doc.findall("testsuite"):
+        assert int(suite.get("skipped")) == len(suite.findall("testcase/skipped"))
+
+
+def test_junit_warnings_are_skipped_below_fail_on_and_fail_at_it(in_root, run_cli):
+    def storage_case(*extra):
+        _, out, _ = run_cli("check", MIXED, "apptest03", "vsp-e1", *extra, "--format", "junit")
+        etree, _ = _junit_schema()
+        doc = etree.fromstring(out.encode())
+        return [c for c in doc.findall(".//testcase") if c.get("classname") == "migcheck.STORAGE-LOCAL"][0]
+
+    case = storage_case()
+    assert case.find("failure") is None
+    assert case.find("skipped").get("message").startswith("warning below --fail-on: 1 local backing store(s)")
+    case = storage_case("--fail-on", "warning")
+    assert case.find("skipped") is None and case.find("failure").get("type") == "warning"
+
+
+def test_junit_matrix_cells_fail_at_fail_on_warning(in_root, run_cli):
+    etree, _ = _junit_schema()
+    _, out, _ = run_cli(*COMMANDS["matrix"], "--fail-on", "warning", "--format", "junit")
+    cases = {c.get("name"): c for c in etree.fromstring(out.encode()).iter("testcase")}
+    ready = cases["apptest03: vsp-e4 -> vsp-e1 (offline)"]  # ready, with a warning
+    assert ready.find("failure").get("message") == "fails --fail-on warning on DIO-IN-USE, STORAGE-LOCAL"
+    assert ready.find("failure").get("type") == "fail-on"
+    blocked = cases["sapapp01: vsp-e1 -> vsp-e2 (offline)"]
+    assert blocked.find("failure").get("message") == ("blocked by DIO-NO-MATCH, VSWITCH-MISSING; fails --fail-on "
+                                                      "warning on STORAGE-LOCAL")
+
+
+def test_junit_reads_with_junitparser(in_root, run_cli):
+    junitparser = pytest.importorskip("junitparser")
+    _, out, _ = run_cli(*COMMANDS["matrix"], "--format", "junit")
+    xml = junitparser.JUnitXml.fromstring(out.encode())
+    cases = [case for suite in xml for case in suite]
+    assert len(cases) == 18
+    blocked = [c for c in cases if c.result and isinstance(c.result[0], junitparser.Failure)]
+    assert len(blocked) == 13
+
+
+# -- SARIF: GitHub code scanning ----------------------------------------------------------------
+def _sarif(run_cli, *args) -> dict:
+    _, out, _ = run_cli(*args, "--format", "sarif")
+    sarif = json.loads(out)
+    errors = sorted(_sarif_validator().iter_errors(sarif), key=str)
+    assert not errors, errors[0]
+    return sarif
+
+
+def test_sarif_uris_are_relative_to_srcroot(in_root, run_cli, tmp_path):
+    run = _sarif(run_cli, *COMMANDS["check"])["runs"][0]
+    assert run["artifacts"][0]["location"] == {"uri": "fixtures/mixed-site.yaml", "uriBaseId": "%SRCROOT%"}
+    for r in run["results"]:
+        assert r["locations"][0]["physicalLocation"]["artifactLocation"] == run["artifacts"][0]["location"]
+    # an absolute snapshot path under the working directory is still relative to %SRCROOT%
+    run = _sarif(run_cli, "check", ROOT / MIXED, "sapapp01", "vsp-e2")["runs"][0]
+    assert run["artifacts"][0]["location"] == {"uri": "fixtures/mixed-site.yaml", "uriBaseId": "%SRCROOT%"}
+    # --source-root moves %SRCROOT% (and says where it is); a file outside it keeps an absolute URI
+    run = _sarif(run_cli, "check", MIXED, "sapapp01", "vsp-e2", "--source-root", "fixtures")["runs"][0]
+    assert run["artifacts"][0]["location"] == {"uri": "mixed-site.yaml", "uriBaseId": "%SRCROOT%"}
+    assert run["originalUriBaseIds"]["%SRCROOT%"]["uri"] == (ROOT / "fixtures").as_uri() + "/"
+    outside = tmp_path / "my estate.yaml"
+    shutil.copy(ROOT / MIXED, outside)
+    run = _sarif(run_cli, "check", outside, "sapapp01", "vsp-e2")["runs"][0]
+    uri = run["artifacts"][0]["location"]
+    assert uri == {"uri": outside.as_uri()} and "%20" in uri["uri"]
+
+
+def test_sarif_rules_link_to_their_catalogue_entry_with_fix(in_root, run_cli):
+    run = _sarif(run_cli, *COMMANDS["check"])["runs"][0]
+    tomllib = pytest.importorskip("tomllib")
+    repo = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["urls"]["Repository"]
+    assert run["tool"]["driver"]["informationUri"] == repo and "example" not in repo
+    catalogue = (ROOT / "docs" / "rules.md").read_text()
+    for rule in run["tool"]["driver"]["rules"]:
+        prefix = f"{repo}/blob/main/docs/rules.md#"
+        assert rule["helpUri"].startswith(prefix)
+        assert f'<a id="{rule["helpUri"][len(prefix):]}"></a>`{rule["id"]}`' in catalogue
+    vswitch = [r for r in run["tool"]["driver"]["rules"] if r["id"] == "VSWITCH-MISSING"][0]
+    assert "**Fix:** on {target.name}: `hpvmnet -c -S <vswitch>" in vswitch["help"]["markdown"]
+
+
+def test_sarif_automation_ids_keep_uploads_apart(in_root, run_cli):
+    ids = {name: _sarif(run_cli, *args)["runs"][0]["automationDetails"]["id"] for name, args in COMMANDS.items()}
+    assert len(set(ids.values())) == len(ids)
+    assert ids["check"] == "migcheck/check/fixtures/mixed-site.yaml/sapapp01-vsp-e2-offline/"
+    assert ids["matrix"] == "migcheck/matrix/fixtures/mixed-site.yaml/offline/"
+
+
+def test_sarif_fingerprints_are_unique_and_stable(in_root, run_cli):
+    first = _sarif(run_cli, *COMMANDS["matrix"])["runs"][0]["results"]
+    prints = [r["partialFingerprints"]["migcheckSubject/v1"] for r in first]
+    assert len(prints) == len(set(prints)) == 31
+    again = _sarif(run_cli, *COMMANDS["matrix"])["runs"][0]["results"]
+    assert prints == [r["partialFingerprints"]["migcheckSubject/v1"] for r in again]
+
+
+def test_sarif_baseline_state(in_root, run_cli, tmp_path):
+    base = tmp_path / "base.json"
+    run_cli("matrix", MIXED, "--format", f"json:{base}")
+    results = _sarif(run_cli, "matrix", "fixtures/mixed-site-after.yaml", "--baseline", base)["runs"][0]["results"]
+    states = {r["baselineState"] for r in results}
+    assert states <= {"new", "unchanged"} and "unchanged" in states
+    assert all("baselineState" not in r for r in _sarif(run_cli, *COMMANDS["matrix"])["runs"][0]["results"])
+
+
+def test_sarif_caps_results_per_run_by_summarising(run_cli, tmp_path, monkeypatch):
+    from bench.generate import generate
+    from migcheck.report import sarif as sarif_module
+
+    assert sarif_module.MAX_RESULTS == 25_000  # GitHub code scanning's limit
+    estate = tmp_path / "e.json"
+    estate.write_text(json.dumps(generate(10, 60, seed=3)))
+    code, out, _ = run_cli("matrix", estate, "--format", "json")
+    full = json.loads(out)["results"]
+    limit = len(full) // 4
+    monkeypatch.setattr(sarif_module, "MAX_RESULTS", limit)
+    sarif = _sarif(run_cli, "matrix", estate)
+    run = sarif["runs"][0]
+    assert 0 < len(run["results"]) <= limit
+    summarised = [r for r in run["results"] if "summarised" in r["properties"]]
+    assert summarised
+    for r in summarised:  # one result per rule and guest naming the targets
+        guest = r["properties"]["subject"]["guest"]
+        wanted = sorted({x["subject"]["target"] for x in full if x["rule"] == r["ruleId"]
+                         and x["subject"].get("guest") == guest and "target" in x["subject"]
+                         and x["status"] == r["properties"]["status"]})
+        count = sum(1 for x in full if x["rule"] == r["ruleId"] and x["subject"].get("guest") == guest
+                    and "target" in x["subject"] and x["status"] == r["properties"]["status"])
+        assert r["properties"]["targets"] == wanted and r["properties"]["summarised"] == count
+        assert all(t in r["message"]["text"] for t in wanted)
+    prints = [r["partialFingerprints"]["migcheckSubject/v1"] for r in run["results"]]
+    assert len(prints) == len(set(prints))
+    notes = [n["message"]["text"] for n in run["invocations"][0]["toolExecutionNotifications"]]
+    assert any(f"{len(full):,} results are more than the {limit:,}" in n for n in notes)
+    # still too many: the rest are left out, and the run says how many
+    monkeypatch.setattr(sarif_module, "MAX_RESULTS", 5)
+    run = _sarif(run_cli, "matrix", estate)["runs"][0]
+    assert len(run["results"]) == 5
+    assert any("left out" in n["message"]["text"] for n in run["invocations"][0]["toolExecutionNotifications"])
+
+
+# -- the report JSON Schema -----------------------------------------------------------------------
+def test_report_schema_is_2020_12_and_rejects_a_wrong_report(in_root, run_cli):
+    schema = json.loads((ROOT / "schemas" / "report.schema.json").read_text())
+    assert schema["$schema"] == "https://json-schema.org/draft/2020-12/schema"
+    _, out, _ = run_cli(*COMMANDS["matrix"], "--format", "json")  # run_cli validates every JSON output
+    data = json.loads(out)
+    assert data["format"] == 1 and data["snapshot"]["collected"] == "2026-11-20T10:00:00Z"
+    for broken in ({**data, "format": 2}, {**data, "verdict": "maybe"},
+                   {**data, "results": [{**data["results"][0], "status": "failed"}]},
+                   {**data, "cells": [{k: v for k, v in data["cells"][0].items() if k != "blocking"}]}):
+        with pytest.raises(AssertionError, match="not valid against schemas/report.schema.json"):
+            assert_valid_json_output(broken)
+
+
+# -- CSV -------------------------------------------------------------------------------------------------
+def test_csv_cells_has_a_row_per_migration_with_its_blockers(in_root, run_cli):
+    _, out, _ = run_cli(*COMMANDS["matrix"], "--format", "csv-cells")
+    rows = list(csv.DictReader(io.StringIO(out)))
+    _, js, _ = run_cli(*COMMANDS["matrix"], "--format", "json")
+    cells = json.loads(js)["cells"]
+    assert [(r["guest"], r["target"], r["verdict"]) for r in rows] == [(c["guest"], c["target"], c["verdict"])
+                                                                       for c in cells]
+    sap = [r for r in rows if (r["guest"], r["target"]) == ("sapapp01", "vsp-e2")][0]
+    assert sap["blocking_rules"] == "DIO-NO-MATCH VSWITCH-MISSING" and sap["warnings"] == "STORAGE-LOCAL"
+    assert sum(1 for r in rows if r["verdict"] == "blocked") == 13
+    assert all(r["blocking_rules"] for r in rows if r["verdict"] == "blocked")
+
+
+def test_csv_carries_waiver_reason_and_ticket(in_root, run_cli):
+    _, out, _ = run_cli(*COMMANDS["matrix"], "--waivers", "fixtures/waivers.yaml", "--format", "csv")
+    rows = [r for r in csv.DictReader(io.StringIO(out)) if r["waived"] == "yes"]
+    db = [r for r in rows if r["rule"] == "DIO-LABEL-IPNAME"][0]
+    assert db["waiver_ticket"] == "CHG-1234" and db["waiver_reason"].startswith("labels predate")
+
+
+# -- hostile text in every format (issue 11, item 5) --------------------------------------------------
+ESC = "\x1b]0;pwned\x07\x1b[2J"
+CASES = [
+    # (guest name, format, check on the output)
+    ("\x1b]0;pwned\x07\x1b[2Jweb01", "table", lambda out, name: "\x1b" not in out and "\x07" not in out
+     and "\\x1b]0;pwned\\x07\\x1b[2Jweb01" in out),
+    ("web\u202eexe.10", "table", lambda out, name: "\u202e" not in out and "web\\u202eexe.10" in out),
+    ('=HYPERLINK("http://x.test","open")', "csv", lambda out, name: _csv_guest(out) == "'" + name),
+    ("+1+2", "csv", lambda out, name: _csv_guest(out) == "'+1+2"),
+    ("-1+2", "csv", lambda out, name: _csv_guest(out) == "'-1+2"),
+    ("@SUM(A1)", "csv", lambda out, name: _csv_guest(out) == "'@SUM(A1)"),
+    ("\tweb01", "csv", lambda out, name: _csv_guest(out) == "'\tweb01"),
+    ("\rweb01", "csv", lambda out, name: _csv_guest(out) == "'\rweb01"),
+    ("=cmd", "csv-cells", lambda out, name: list(csv.DictReader(io.StringIO(out)))[0]["guest"] == "'=cmd"),
+    ("web\x01\x0b01", "junit", lambda out, name: "\x01" not in out and "\x0b" not in out and _xsd_ok(out)),
+    ("web<01>&\"", "junit", lambda out, name: _xsd_ok(out) and 'name="web&lt;01&gt;&amp;&quot;:' in out),
+    ("a|b`c<b>x</b>", "markdown", lambda out, name: _md_safe(out) and "a\\|b\\`c&lt;b&gt;x&lt;/b&gt;" in out),
+    ("*web*_[x](http://x.test)", "markdown", lambda out, name: _md_safe(out) and "<em>" not in _md_html(out)
+     and "<a " not in _md_html(out)),
+    ("<script>alert(1)</script>", "html", lambda out, name: "<script>alert(1)" not in out
+     and "&lt;script&gt;alert(1)&lt;/script&gt;" in out),
+    ('x" onmouseover="alert(1)', "html", lambda out, name: 'x" onmouseover' not in out),
+    ("`rm -rf /`", "html", lambda out, name: "<code>rm -rf /</code>" not in out.split("<h2>Findings</h2>")[0]),
+]
+
+
+def _csv_guest(out: str) -> str:
+    return [r for r in csv.DictReader(io.StringIO(out)) if r["rule"] == "GUEST-RUNNING"][0]["guest"]
+
+
+def _xsd_ok(out: str) -> bool:
+    etree, schema = _junit_schema()
+    return schema.validate(etree.fromstring(out.encode()))
+
+
+def _md_html(out: str) -> str:
+    """The Markdown as a CommonMark renderer with GitHub's tables shows it."""
+    markdown_it = pytest.importorskip("markdown_it")
+    return markdown_it.MarkdownIt("commonmark").enable("table").render(out)
+
+
+def _md_safe(out: str) -> bool:
+    """The findings row keeps its four cells and no markup from the name becomes an element."""
+    html = _md_html(out)
+    rows = [row for row in re.findall(r"<tr>(.*?)</tr>", html, re.S) if "running on" in row]
+    return (len(rows) == 1 and rows[0].count("<td>") == 4 and "<b>" not in html and "<script" not in html)
+
+
+@pytest.mark.parametrize("name,fmt,ok", CASES, ids=[f"{c[1]}-{i}" for i, c in enumerate(CASES)])
+def test_hostile_names_cannot_subvert_a_format(run_cli, tmp_path, name, fmt, ok):
+    text = (FIXTURES / "mixed-site.yaml").read_text()
+    assert text.count("- name: web01\n") == 1
+    quoted = json.dumps(name)  # a JSON string is a YAML 1.2 double-quoted scalar
+    snapshot = tmp_path / "evil.yaml"
+    snapshot.write_text(text.replace("- name: web01\n", f"- name: {quoted}\n"))
+    code, out, err = run_cli("check", "--format", fmt, "--", snapshot, name, "vsp-e2")
+    assert code == 1, err
+    assert ok(out, name), out[:3000]
+
+
+@pytest.mark.parametrize("path,root,wanted", [
+    ("/srv/ci/estate.yaml", "/srv/ci", {"uri": "estate.yaml", "uriBaseId": "%SRCROOT%"}),
+    ("/srv/ci/inv/dc east/é.yaml", "/srv/ci/", {"uri": "inv/dc%20east/%C3%A9.yaml", "uriBaseId": "%SRCROOT%"}),
+    ("/srv/cix/estate.yaml", "/srv/ci", {"uri": "file:///srv/cix/estate.yaml"}),  # a sibling, not inside
+    ("/tmp/a#b.yaml", "/srv/ci", {"uri": "file:///tmp/a%23b.yaml"}),
+])
+def test_sarif_artifact_locations(path, root, wanted):
+    from migcheck.report.sarif import artifact_location
+
+    assert artifact_location(path, root) == wanted
+
+
+@pytest.mark.parametrize("command", sorted(COMMANDS))
+def test_sarif_meets_github_code_scanning_limits(in_root, run_cli, command):
+    """GitHub's documented limits: 20 runs per file, 25,000 results per run, 20 tags per rule,
+    1,000 locations per result; every result names a rule of its run and has fingerprints."""
+    sarif = _sarif(run_cli, *COMMANDS[command], "--waivers", "fixtures/waivers.yaml")
+    assert len(sarif["runs"]) <= 20
+    for run in sarif["runs"]:
+        rules = {r["id"]: r for r in run["tool"]["driver"]["rules"]}
+        assert len(run["results"]) <= 25_000
+        assert all(len(r["properties"]["tags"]) <= 20 and r["helpUri"].startswith("https://") for r in rules.values())
+        for result in run["results"]:
+            assert result["ruleId"] in rules and run["tool"]["driver"]["rules"][result["ruleIndex"]]["id"] == \
+                result["ruleId"]
+            assert len(result.get("locations", [])) <= 1000 and result["message"]["text"]
+            assert re.fullmatch(r"[0-9a-f]{16}", result["partialFingerprints"]["migcheckSubject/v1"])
+            for loc in result.get("locations", []):
+                uri = loc["physicalLocation"]["artifactLocation"]["uri"]
+                assert not uri.startswith("/") and ("uriBaseId" in loc["physicalLocation"]["artifactLocation"]
+                                                    or uri.startswith("file://"))
