@@ -2,17 +2,29 @@
 
 Input: an `Engine` (compiled rules, indexed snapshot), a mode, optionally a subset of the
 guests and of the targets. Output: a `Matrix` whose cells and results are produced on
-demand, guest by guest (`Matrix.walk()`, `Matrix.cells()`, `Matrix.pairs()`), so that a
-caller can stream them.
+demand, guest by guest (`Matrix.rows()`, `Matrix.walk()`, `Matrix.pairs()`), so that a
+caller can stream them; `check` is the matrix of one pair, `where` of one guest.
 
 A rule reads only some fields of its subjects (`CompiledRule.reads`). Its class key for a
 guest is the value of every guest- or source-side field it reads, for a target every
 target-side field; keys are typed (`true`, `1` and `1.0` differ, so do a map and a string),
-so two subjects with equal keys give the rule equal outcomes. Class ids are computed once
-per guest and once per target; the rule runs once per (guest class, target class) pair of
-classes and its outcome is a row: the target positions where it fails or errs. A guest's
-row of cells combines its rules' rows, and guests whose rules all have the same classes
-share that row: the per-pair work is a table lookup.
+so two subjects with equal keys give the rule equal outcomes. Keys are made coarser where
+the rule cannot tell the difference, and finer again the moment that could be wrong:
+
+- a guest-side list the rule reads in no order (`for x in distinct(LIST)`, `count(...)`) is
+  keyed as a multiset; an `error` outcome makes that rule's guest keys ordered again (an
+  error stops a loop at a place the order decides);
+- a target the rule sees only through counted key lookups (`count(f in target.dio_functions
+  where f.label == label)`, `lang/joins.py`) is keyed by those counts; a lookup that has to
+  scan makes that rule's target keys the fields read;
+- a rule whose first step is a `when` on constants that is false (the online rules of an
+  offline matrix) has one class.
+
+Class ids are computed once per guest (from one vector of views) and once per target; the
+rule runs once per (guest class, target class) and its outcome is a row: the target
+positions where it fails or errs. Equal rows share an id, a guest's row of cells is the
+combination of its rules' row ids, and guests with the same combination share it: the
+per-pair work is a table lookup.
 
 Messages name the actual guest and target, so results are rendered pair by pair, with the
 same compiled rules (`Engine.run_rule`), only for pairs a rule fails or errs on.
@@ -78,12 +90,11 @@ class _Plan:
     """One rule in the matrix: its read paths split by side, and its outcome rows by class."""
 
     __slots__ = ("rule", "guest_paths", "target_paths", "target_class", "classes", "outcomes", "rows", "bit",
-                 "blocks", "reads_target", "counted", "unordered", "row_ids", "constant", "specs", "getter")
+                 "reads_target", "counted", "unordered", "row_ids", "constant", "specs", "getter")
 
     def __init__(self, rule: CompiledRule, bit: int):
         self.rule = rule
         self.bit = bit
-        self.blocks = rule.severity == "error"
         guest_paths, target_paths = [], []
         for path in sorted(rule.reads, key=repr):
             if path[0] in _GUEST_SIDE:
