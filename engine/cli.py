@@ -250,8 +250,7 @@ def _matrix_summary(ctx: Context, args, guests, targets, waive) -> int:
     if fmt not in ("table", "json") or len(args.format or []) > 1:
         raise UsageError("--summary writes one report, table or json")
     matrix = ctx.engine().matrix_of(args.mode, guests, targets)
-    cells = [c for row, _ in matrix.walk(results=False, waive=waive) for c in row]
-    per_guest, per_target = summarize_matrix(cells, matrix.guests, matrix.targets)
+    per_guest, per_target = summarize_matrix(matrix, waive)
     text = render_summary(ctx.snapshot, args.mode, per_guest, per_target, fmt)
     if args.output:
         from .atomic import write_atomic

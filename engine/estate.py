@@ -118,20 +118,27 @@ def render_where(snapshot, guest: dict, mode: str, destinations: list[Destinatio
     return "\n".join(lines) + "\n"
 
 
-def summarize_matrix(cells, guests: list[dict], targets: list[dict]) -> tuple[list[dict], list[dict]]:
-    """Per guest: targets it is ready for, blocked on, undecided; per target: the same for guests coming."""
-    per_guest: dict[tuple, dict] = {}
+def summarize_matrix(matrix, waive=None) -> tuple[list[dict], list[dict]]:
+    """Per guest: targets it is ready for, blocked on, undecided; per target: the same for guests coming.
+
+    Without waivers the counts come straight from the shared rows of cells (no cell is built);
+    with them, from the cells as waived."""
+    per_guest: list[dict] = []
     per_target: dict[str, dict] = {t["name"]: {"target": t["name"], "ready": 0, "blocked": 0, "unknown": 0}
-                                   for t in targets}
-    for cell in cells:
-        key = (cell.guest, cell.source)
-        row = per_guest.get(key)
-        if row is None:
-            row = per_guest[key] = {"guest": cell.guest, "source": cell.source, "ready": 0, "blocked": 0,
-                                    "unknown": 0}
-        row[cell.verdict] += 1
-        per_target[cell.target][cell.verdict] += 1
-    return list(per_guest.values()), list(per_target.values())
+                                   for t in matrix.targets}
+    if waive is None:
+        rows = ((guest["name"], guest["host"], names, [cell[0] for cell in cells])
+                for guest, names, cells in matrix.rows())
+    else:
+        rows = ((cells[0].guest, cells[0].source, [c.target for c in cells], [c.verdict for c in cells])
+                for cells, _ in matrix.walk(results=False, waive=waive) if cells)
+    for guest, source, names, verdicts in rows:
+        row = {"guest": guest, "source": source, "ready": 0, "blocked": 0, "unknown": 0}
+        for name, verdict in zip(names, verdicts):
+            row[verdict] += 1
+            per_target[name][verdict] += 1
+        per_guest.append(row)
+    return per_guest, list(per_target.values())
 
 
 def render_summary(snapshot, mode: str, per_guest: list[dict], per_target: list[dict], fmt: str) -> str:

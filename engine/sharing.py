@@ -501,6 +501,7 @@ class Matrix:
         """
         names = [t["name"] for t in self.targets]
         but: dict = {}  # own host -> (names of the other targets, their positions as a getter)
+        counted: dict = {}
         for guest in self.guests:
             own = guest["host"]
             found = but.get(own)
@@ -512,7 +513,14 @@ class Matrix:
                 else:
                     getter = itemgetter(*positions) if positions else (lambda row: ())
                 found = but[own] = ([names[j] for j in positions], getter)
-            yield guest, found[0], found[1](self.guest_row(guest))
+            row = self.guest_row(guest)
+            cells = found[1](row)
+            if (id(row), own) not in counted:  # rows are shared: count each (row, own host) once
+                counted[(id(row), own)] = row  # (kept alive, so its id stays its own)
+                for cell in cells:
+                    self.fails_seen |= cell[2]
+                    self.errors_seen |= cell[3]
+            yield guest, found[0], cells
 
     def pairs(self) -> Iterator[tuple[str, str, str, list]]:
         """(guest name, target name, verdict, failing) for every pair, before waivers."""

@@ -89,3 +89,12 @@ def test_matrix_summary_counts_cells(run_cli):
     code, out, _ = run_cli("matrix", MIXED, "--summary")
     assert out.startswith("matrix summary (offline migration): ") and "candidates" in out
     assert run_cli("matrix", MIXED, "--summary", "--fail-on", "never")[0] == 0
+
+
+def test_matrix_summary_exits_as_the_matrix(run_cli):
+    waivers = ROOT / "fixtures" / "waivers.yaml"
+    for extra in ([], ["--waivers", str(waivers)], ["--guest", "web*"], ["--target", "vsp-e4"]):
+        for fail_on in ("error", "warning", "info", "never"):
+            full = run_cli("matrix", MIXED, "--fail-on", fail_on, *extra)[0]
+            summary = run_cli("matrix", MIXED, "--summary", "--fail-on", fail_on, *extra)[0]
+            assert summary == full, (extra, fail_on)
