@@ -326,6 +326,7 @@ class Matrix:
         self.evaluations = 0  # rule runs for classes (a measure of the sharing, for tests and benchmarks)
         self.fails_seen = 0  # rule bits that failed (not waived) in some cell walked so far
         self.errors_seen = 0  # rule bits that erred in some cell walked so far
+        self._last: tuple = (None, ())  # the guest whose row was made last, and its classes
 
     # -- classes and rows ---------------------------------------------------------------------
     def _class_targets(self, plan: _Plan) -> None:
@@ -471,6 +472,7 @@ class Matrix:
     def _guest_row(self, guest: dict, host: dict | None) -> list:
         vector = self._vector(guest, host) if self.share else None
         classes = tuple(self._guest_class(plan, guest, host, vector) for plan in self.plans)
+        self._last = (guest, classes)
         rows = [self._row(plan, c, guest, host) for plan, c in zip(self.plans, classes)]
         signature = tuple(plan.row_ids[c] for plan, c in zip(self.plans, classes))
         row = self._signatures.get(signature) if self.share else None
@@ -548,12 +550,14 @@ class Matrix:
             decided: dict[int, list] = {}  # target position -> [(bit, counted statuses)]
             if results or waive is not None:
                 location = snapshot.locate(guest) if results else None
-                for plan in self.plans:
+                assert self._last[0] is guest
+                classes = self._last[1]  # of this guest: guest_row has just computed them
+                for plan, guest_class in zip(self.plans, classes):
                     rule = plan.rule
                     waivable = waive is not None and (waived_rules is None or rule.id in waived_rules)
                     if not (results or waivable):
                         continue
-                    problem_row = self._row(plan, self._guest_class(plan, guest, host), guest, host)
+                    problem_row = self._row(plan, guest_class, guest, host)
                     if not problem_row:
                         continue
                     if rule.subject == "guest":
