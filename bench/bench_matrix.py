@@ -26,6 +26,7 @@ import argparse
 import gc
 import sys
 import time
+from operator import itemgetter
 from pathlib import Path
 
 from bench import handwritten
@@ -53,9 +54,9 @@ def anchor_rules():
 def engine_matrix(ruleset, snapshot) -> dict:
     """What the engine gives for every pair: "guest|target" -> failing rule ids."""
     out = {}
+    failing = itemgetter(1)
     for guest, names, cells in Engine(ruleset, snapshot).matrix_of("offline").rows():
-        prefix = guest["name"] + "|"
-        out.update(zip([prefix + name for name in names], [cell[1] for cell in cells]))
+        out.update(zip(map((guest["name"] + "|").__add__, names), map(failing, cells)))
     return out
 
 
