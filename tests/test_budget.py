@@ -60,13 +60,16 @@ PER_GUEST = QUADRATIC.replace("> g.memory_mb) > 0)", "> g.memory_mb) > 0 or g.na
 def test_steps_are_counted_exactly_within_the_budget(tmp_path):
     assert PER_GUEST != QUADRATIC
     ruleset = load_rules([_pack(tmp_path, PER_GUEST)])
-    snapshot = snapshot_from_data(_estate(300))  # 300 + 300 x 300 = 90,300 steps: within
+    rule = ruleset.by_id("SITE-SIBLINGS")
+    rule.budget.limit = 60 + 60 * 60  # what the site's `evaluation_budget` sets
+    snapshot = snapshot_from_data(_estate(60))  # 60 + 60 x 60 steps: exactly the budget
     results = [r for r in Engine(ruleset, snapshot).audit() if r.rule == "SITE-SIBLINGS"]
-    assert {r.status for r in results} == {"pass"} and len(results) == 300
-    assert ruleset.by_id("SITE-SIBLINGS").budget.most == 300 + 300 * 300
-    over = snapshot_from_data(_estate(320))  # 102,720 steps
+    assert {r.status for r in results} == {"pass"} and len(results) == 60
+    assert rule.budget.most == 60 + 60 * 60
+    over = snapshot_from_data(_estate(61))  # one step more for the first guest's run
     results = [r for r in Engine(ruleset, over).audit() if r.rule == "SITE-SIBLINGS"]
-    assert {r.status for r in results} == {"error"} and len(results) == 320
+    assert {r.status for r in results} == {"error"} and len(results) == 61
+    assert "budget of 3,660 steps" in results[0].message
 
 
 def test_what_reads_no_subject_is_computed_once_per_run(tmp_path):
@@ -89,7 +92,7 @@ def test_the_builtin_pack_is_far_below_the_default():
     from bench.generate import generate
 
     ruleset = load_rules()
-    snapshot = snapshot_from_data(generate(30, 600, seed=3))
+    snapshot = snapshot_from_data(generate(12, 300, seed=3))
     engine = Engine(ruleset, snapshot)
     engine.audit()
     for mode in ("offline", "online"):
