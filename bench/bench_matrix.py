@@ -111,7 +111,8 @@ def main(argv: list[str] | None = None) -> int:
             snapshot = snapshot_from_data(generate(hosts, guests, seed=11))
             ours, t_engine = best(lambda: engine_matrix(ruleset, snapshot), args.repeat)
             _, t_cells = best(lambda: engine_cells(ruleset, snapshot), args.repeat)
-            hand, t_hand = best(lambda: handwritten.matrix(snapshot, ruleset.tables["offline_paths"]), args.repeat)
+            hand, t_hand = best(lambda: handwritten.matrix(snapshot, ruleset.tables["offline_paths"],
+                                                           ruleset.tables["memory_overhead"]), args.repeat)
             assert ours == hand, "engine and hand-written matrices of the built-in pack disagree"
             _line("pack", hosts, guests, len(ours), t_engine, t_cells, t_hand, None)
     print("engine s: the engine building the same dict as the hand-written code (eng/pair, eng/floor: time\n"
