@@ -504,7 +504,8 @@ class Compiler:
         item_key, outer, tests = found
         # the raw source: a lookup does not go through the list, so it costs no steps of the budget
         raw = self.compile(source_node)
-        lookup = joins.Lookup(var, raw, self.compile(item_key), self.compile(outer), [self._bool(t) for t in tests])
+        lookup = joins.Lookup(var, raw, self.compile(item_key), self.compile(outer), [self._bool(t) for t in tests],
+                              self.budget)
         lookup.source_node = source_node
         return lookup
 

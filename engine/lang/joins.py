@@ -85,9 +85,10 @@ def plan(sel_var: str, source, cond) -> tuple[Any, Any, list] | None:
 class Lookup:
     """`lookup(env)`: the items of the selection in order, or None (then scan)."""
 
-    __slots__ = ("var", "source", "item_key", "outer", "tests", "indexes", "fallbacks", "source_node")
+    __slots__ = ("var", "source", "item_key", "outer", "tests", "indexes", "fallbacks", "source_node", "budget")
 
-    def __init__(self, var: str, source: Callable, item_key: Callable, outer: Callable, tests: list[Callable]):
+    def __init__(self, var: str, source: Callable, item_key: Callable, outer: Callable, tests: list[Callable],
+                 budget=None):
         self.var = var
         self.source = source
         self.item_key = item_key
@@ -96,6 +97,7 @@ class Lookup:
         self.indexes: dict[int, tuple] = {}  # id(list) -> (list, index or None)
         self.fallbacks = 0  # how often the caller had to scan (the matrix stops classing targets by counts)
         self.source_node = None
+        self.budget = budget  # the rule's: building an index is not the work of the run that asks first
 
     def index_of(self, items) -> dict | None:
         """The index of a stored list (built on first use), or None when the scan must decide."""
@@ -118,6 +120,10 @@ class Lookup:
         var = self.var
         env = {}
         index: dict = {}
+        budget = self.budget
+        saved = budget.steps if budget is not None else 0
+        if budget is not None:
+            budget.steps = 0  # its own count: whether it goes past the budget does not depend on who asked
         try:
             for item in items:
                 env[var] = item
@@ -130,6 +136,9 @@ class Lookup:
                     self.item_key(env)  # the scan computes it too: it must not raise either
         except Exception:  # noqa: BLE001 - any failure: the scan decides, and reports it as the scan would
             return None
+        finally:
+            if budget is not None:
+                budget.steps = saved
         return index
 
     def __call__(self, env: dict):
