@@ -15,7 +15,7 @@ import time
 from types import SimpleNamespace
 
 from migcheck._perf import collector_paused
-from migcheck.baseline import apply_baseline
+from migcheck.baseline import mark_results
 from migcheck.findings import Result
 
 
@@ -36,7 +36,7 @@ def main(argv: list[str] | None = None) -> int:
         report = SimpleNamespace(results=findings(n))
         with collector_paused():  # as the CLI runs; the cycle collector would rescan every finding
             start = time.perf_counter()
-            apply_baseline(report, "earlier.json", previous)
+            report.baseline = mark_results(report.results, "earlier.json", previous)
             t_match = time.perf_counter() - start
             start = time.perf_counter()
             plain = {r.fingerprint for r in report.results}

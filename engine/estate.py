@@ -1,6 +1,6 @@
 """Questions of the estate: where can a guest go, and the matrix in counts.
 
-`where_to(engine, guest, mode, waive)` evaluates one guest against every other VSP (the
+`where_to(engine, guest, mode)` evaluates one guest against every other VSP (the
 matrix restricted to that guest: the same evaluation as `check` and `matrix`) and ranks the
 targets: ready ones first, fewest warnings first, then the ones a rule could not decide,
 then the blocked ones, fewest blocking rules first; ties by name. `summarize_matrix(cells)`
@@ -52,11 +52,12 @@ class Destination:
                 "warnings": self.warnings, "notes": self.notes, "findings": self.findings}
 
 
-def where_to(engine, guest: dict, mode: str, waive=None, targets: list[dict] | None = None) -> list[Destination]:
-    """Every VSP but the guest's own, ranked: ready (fewest warnings first), unknown, blocked."""
+def where_to(engine, guest: dict, mode: str, targets: list[dict] | None = None) -> list[Destination]:
+    """Every VSP but the guest's own, ranked: ready (fewest warnings first), unknown, blocked.
+    Waivers are the engine's."""
     matrix = engine.matrix_of(mode, [guest], targets)
     out = []
-    for cells, results in matrix.walk(results=True, waive=waive):
+    for cells, results in matrix.walk(results=True):
         by_target: dict[str, list] = {}
         guest_wide = []
         for r in results:
@@ -118,7 +119,7 @@ def render_where(snapshot, guest: dict, mode: str, destinations: list[Destinatio
     return "\n".join(lines) + "\n"
 
 
-def summarize_matrix(matrix, waive=None) -> tuple[list[dict], list[dict]]:
+def summarize_matrix(matrix) -> tuple[list[dict], list[dict]]:
     """Per guest: targets it is ready for, blocked on, undecided; per target: the same for guests coming.
 
     Without waivers the counts come straight from the shared rows of cells (no cell is built);
@@ -126,12 +127,12 @@ def summarize_matrix(matrix, waive=None) -> tuple[list[dict], list[dict]]:
     per_guest: list[dict] = []
     per_target: dict[str, dict] = {t["name"]: {"target": t["name"], "ready": 0, "blocked": 0, "unknown": 0}
                                    for t in matrix.targets}
-    if waive is None:
+    if matrix.engine.waivers is None:
         rows = ((guest["name"], guest["host"], names, [cell[0] for cell in cells])
                 for guest, names, cells in matrix.rows())
     else:
         rows = ((cells[0].guest, cells[0].source, [c.target for c in cells], [c.verdict for c in cells])
-                for cells, _ in matrix.walk(results=False, waive=waive) if cells)
+                for cells, _ in matrix.walk(results=False) if cells)
     for guest, source, names, verdicts in rows:
         row = {"guest": guest, "source": source, "ready": 0, "blocked": 0, "unknown": 0}
         for name, verdict in zip(names, verdicts):

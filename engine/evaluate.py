@@ -1,39 +1,126 @@
 """Stage: compiled rules + an indexed snapshot to results.
 
-`Engine(rules, snapshot)` runs host, guest and snapshot rules for `audit`, and guest and
-migration rules for `check` and `matrix`. Each rule runs in isolation: a rule that cannot
-be evaluated yields an `error` result and the others go on.
+`Engine(rules, snapshot, stop=, waivers=)` is the one evaluation path: `env_for(rule,
+subject)` builds every environment a rule sees, `outcomes(rule, subject, trace)` runs it
+(with an optional trace hook, which is all `explain` uses), and `audit`, `check` and
+`matrix` turn outcomes into `Result`s, attaching waivers as they are made (the one place
+waivers are applied). Each rule runs in isolation: a rule that cannot be evaluated
+yields an `error` result and the others go on.
 
 The matrix is the heavy job (guests x hosts x rules). A rule reads only some fields of
 its subjects (`CompiledRule.reads`, found statically), so two targets that agree on every
 field a rule reads get the same outcome from it, and so do two guests: each rule is run
-once per (guest class, target class) and its outcome is shared. Messages, which name the
-actual guest and target, are rendered per pair, and only for results that are reported.
+once per (guest class, target class) and its outcome is shared. Classes are keyed by
+typed projections of the values read (`True`, `1` and `1.0` differ; a map and a string
+differ; `len` of a map is its size), so sharing never merges subjects a rule could tell
+apart. Messages, which name the actual guest and target, are rendered per pair, and only
+for results that are reported.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from ._perf import collector_paused
 from .findings import Result
-from .lang.compiler import ERROR, FAIL, NOTAPPLICABLE, CompiledRule, Outcome
+from .lang.compiler import CompiledRule, Outcome, Trace
+from .lang.builtins import EvalError
 from .packs import RuleSet
-from .sharing import Cell  # noqa: F401  (re-exported: reports import it from here)
 from .snapshot import Snapshot
+from .vocabulary import ERROR, FAIL, NOTAPPLICABLE, PROBLEMS, SUBJECTS
+
+
+@dataclass(slots=True)
+class Subject:
+    """What one run of a rule is about: a host, a guest (in a mode, or none for audit), a
+    migration of a guest to a target, or the whole snapshot."""
+
+    kind: str  # one of SUBJECTS
+    host: dict | None = None  # on host
+    guest: dict | None = None  # on guest, on migration
+    target: dict | None = None  # on migration
+    mode: str | None = None  # on guest (None in audit), on migration
+
+    def names(self) -> dict:
+        """The result's `subject`: names, never objects."""
+        if self.kind == "host":
+            return {"host": self.host["name"]}
+        if self.kind == "guest":
+            return {"guest": self.guest["name"], "host": self.guest["host"]}
+        if self.kind == "migration":
+            return {"guest": self.guest["name"], "source": self.guest["host"], "target": self.target["name"],
+                    "mode": self.mode}
+        return {}
+
+
+@dataclass(slots=True)
+class Cell:
+    guest: str
+    source: str
+    target: str
+    mode: str
+    verdict: str  # ready, blocked, unknown
+    failing: list  # rule ids of counted failures (all severities) and errors
+
+    def to_json(self) -> dict:
+        return {"guest": self.guest, "source": self.source, "target": self.target, "mode": self.mode,
+                "verdict": self.verdict, "failing": self.failing}
 
 
 class Engine:
-    def __init__(self, rules: RuleSet, snapshot: Snapshot, stop: bool = False):
-        """`stop`: migrations stop a running guest first (hpvmmigrate -d); rules read it as `stop`."""
+    def __init__(self, rules: RuleSet, snapshot: Snapshot, stop: bool = False, waivers=None):
+        """`stop`: migrations stop a running guest first (hpvmmigrate -d); rules read it as `stop`.
+        `waivers`: a `Waivers` (or None) attached to each result as it is made."""
         self.ruleset = rules
         self.snapshot = snapshot
         self.stop = stop
+        self.waivers = waivers
         self.scope = snapshot.as_scope()
-        self.by_subject: dict[str, list[CompiledRule]] = {s: [] for s in ("host", "guest", "migration", "snapshot")}
+        self.by_subject: dict[str, list[CompiledRule]] = {s: [] for s in SUBJECTS}
         for rule in rules.rules:
             self.by_subject[rule.subject].append(rule)
 
-    # -- turning outcomes into results ------------------------------------------------
-    def _result(self, rule: CompiledRule, outcome: Outcome, subject: dict, location) -> Result:
+    # -- the one evaluation path -----------------------------------------------------------
+    def source_of(self, guest: dict) -> dict | None:
+        return self.snapshot.host_by_name.get(guest["host"])
+
+    def env_for(self, rule: CompiledRule, subject: Subject) -> dict:
+        """Every name `rule` may read about `subject` (a fresh dict: the rule writes its bindings into it)."""
+        kind = rule.subject
+        if kind == "host":
+            return {"host": subject.host, "snapshot": self.scope}
+        if kind == "guest":
+            return {"guest": subject.guest, "host": self.source_of(subject.guest), "snapshot": self.scope,
+                    "mode": subject.mode}
+        if kind == "migration":
+            return {"guest": subject.guest, "source": self.source_of(subject.guest), "target": subject.target,
+                    "mode": subject.mode, "stop": self.stop, "snapshot": self.scope}
+        return {"snapshot": self.scope}
+
+    def unreadable(self, rule: CompiledRule, subject: Subject) -> str | None:
+        """Why `rule` cannot run for `subject` (the guest's host is not in the snapshot), or None."""
+        if subject.guest is None or self.source_of(subject.guest) is not None:
+            return None
+        names = ("host",) if rule.subject == "guest" else ("source",)
+        if any(path[0] in names for path in rule.reads):
+            guest = subject.guest
+            return f"host `{guest['host']}` of guest `{guest['name']}` is not in the snapshot (see INV-UNKNOWN-HOST)"
+        return None
+
+    def outcomes(self, rule: CompiledRule, subject: Subject, trace: Trace | None = None) -> list[Outcome]:
+        """Run `rule` for `subject`: one outcome per binding. `trace(event, step, value, env)`, if
+        given, sees each step as it is decided (see `lang.compiler`)."""
+        env = self.env_for(rule, subject)
+        why = self.unreadable(rule, subject) if subject.guest is not None and env.get(
+            "host" if rule.subject == "guest" else "source") is None else None
+        if why is not None:
+            if trace:
+                trace("error", None, EvalError(why), env)
+            return [Outcome(ERROR, env, "", why)]
+        return rule.run(env, trace)
+
+    def result(self, rule: CompiledRule, outcome: Outcome, names: dict, location) -> Result:
+        """An outcome as a reported result, with its waiver if one applies."""
         status = outcome.status
         if status == FAIL:
             message, fix = rule.message(outcome.env), rule.fix(outcome.env)
@@ -43,73 +130,37 @@ class Engine:
             message, fix = f"not applicable: {rule.title}", ""
         else:
             message, fix = rule.title, ""
-        return Result(rule.id, rule.severity, status, subject, message, fix, rule.cite, rule.title,
-                      outcome.item, location, tags=rule.tags)
+        result = Result(rule.id, rule.severity, status, names, message, fix, rule.cite, rule.title,
+                        outcome.item, location, tags=rule.tags)
+        if self.waivers is not None and status in PROBLEMS:
+            self.waivers.waive(result)
+        return result
 
-    def _run(self, rule: CompiledRule, env: dict, missing: dict) -> list[Outcome]:
-        """Run a rule, or say why it cannot run when a subject it reads is not in the snapshot."""
-        for name, why in missing.items():
-            if any(path[0] == name for path in rule.reads):
-                return [Outcome(ERROR, env, "", why)]
-        return rule.run(env)
-
-    def _guest_env(self, guest: dict, mode: str | None) -> tuple[dict, dict]:
-        host = self.snapshot.host_by_name.get(guest["host"])
-        missing = {} if host is not None else {
-            "host": f"host `{guest['host']}` of guest `{guest['name']}` is not in the snapshot (see INV-UNKNOWN-HOST)",
-            "source": f"host `{guest['host']}` of guest `{guest['name']}` is not in the snapshot (see INV-UNKNOWN-HOST)"}
-        return {"guest": guest, "host": host, "snapshot": self.scope, "mode": mode}, missing
-
-    def _pair_env(self, guest: dict, source: dict | None, target: dict, mode: str) -> dict:
-        return {"guest": guest, "source": source, "target": target, "mode": mode, "stop": self.stop,
-                "snapshot": self.scope}
+    def results(self, subject: Subject, location=None) -> list[Result]:
+        """Every rule `on subject.kind` for `subject`."""
+        names = subject.names()
+        return [self.result(rule, o, names, location)
+                for rule in self.by_subject[subject.kind] for o in self.outcomes(rule, subject)]
 
     def guest_results(self, guest: dict, mode: str | None, locate: bool = True) -> list[Result]:
-        env, missing = self._guest_env(guest, mode)
-        subject = {"guest": guest["name"], "host": guest["host"]}
-        location = self.snapshot.locate(guest) if locate else None
-        return [self._result(rule, o, subject, location)
-                for rule in self.by_subject["guest"] for o in self._run(rule, env, missing)]
+        return self.results(Subject("guest", guest=guest, mode=mode), self.snapshot.locate(guest) if locate else None)
 
-    # -- commands ---------------------------------------------------------------------
+    # -- commands ---------------------------------------------------------------------------
     def audit(self) -> list[Result]:
         """Host, guest and snapshot rules over the whole snapshot."""
         results = []
         for host in self.snapshot.hosts:
-            env = {"host": host, "snapshot": self.scope}
-            subject = {"host": host["name"]}
-            location = self.snapshot.locate(host)
-            for rule in self.by_subject["host"]:
-                results.extend(self._result(rule, o, subject, location) for o in rule.run(env))
+            results.extend(self.results(Subject("host", host=host), self.snapshot.locate(host)))
         for guest in self.snapshot.guests:
             results.extend(self.guest_results(guest, None))
-        location = (self.snapshot.path, 1, 1)
-        for rule in self.by_subject["snapshot"]:
-            results.extend(self._result(rule, o, {}, location) for o in rule.run({"snapshot": self.scope}))
+        results.extend(self.results(Subject("snapshot"), (self.snapshot.path, 1, 1)))
         return results
 
     def check(self, guest: dict, target: dict, mode: str) -> list[Result]:
-        """Guest rules for the guest, then migration rules for moving it to `target`: the matrix's one pair."""
-        return self.matrix_of(mode, [guest], [target]).pair_results(guest, target)
-
-    # -- one rule for one subject: the single evaluation path of check, matrix and plan ----------
-    def run_rule(self, rule: CompiledRule, guest: dict, host: dict | None, target: dict | None,
-                 mode: str | None) -> list[Outcome]:
-        """Outcomes of a guest rule for `guest` (on `host`), or of a migration rule for moving it to `target`."""
-        env, missing = self._guest_env(guest, mode)
-        if rule.subject == "migration":
-            env = self._pair_env(guest, host, target, mode)
-        return self._run(rule, env, missing)
-
-    def guest_rule_results(self, rule: CompiledRule, guest: dict, mode: str | None, location) -> list[Result]:
-        subject = {"guest": guest["name"], "host": guest["host"]}
-        host = self.snapshot.host_by_name.get(guest["host"])
-        return [self._result(rule, o, subject, location) for o in self.run_rule(rule, guest, host, None, mode)]
-
-    def pair_rule_results(self, rule: CompiledRule, guest: dict, host: dict | None, target: dict, mode: str,
-                          location) -> list[Result]:
-        subject = {"guest": guest["name"], "source": guest["host"], "target": target["name"], "mode": mode}
-        return [self._result(rule, o, subject, location) for o in self.run_rule(rule, guest, host, target, mode)]
+        """Guest rules for the guest, then migration rules for moving it to `target`."""
+        location = self.snapshot.locate(guest)
+        return (self.results(Subject("guest", guest=guest, mode=mode), location)
+                + self.results(Subject("migration", guest=guest, target=target, mode=mode), location))
 
     def matrix_of(self, mode: str, guests: list[dict] | None = None, targets: list[dict] | None = None,
                   share: bool = True):
@@ -117,23 +168,19 @@ class Engine:
         from .sharing import Matrix
         return Matrix(self, mode, guests, targets, share)
 
-    def matrix(self, mode: str, *, results: bool = True, waive=None, share: bool = True,
-               guests: list[dict] | None = None, targets: list[dict] | None = None,
-               waived_rules=None) -> tuple[list[Cell], list[Result]]:
+    def matrix(self, mode: str, *, results: bool = True, share: bool = True, guests: list[dict] | None = None,
+               targets: list[dict] | None = None) -> tuple[list[Cell], list[Result]]:
         """Every guest against every host but its own: a cell per pair, plus its failed and errored results.
 
-        With `results=False` only the cells are built; `waive(result)` may attach a waiver
-        before the cell's verdict is taken. `share=False` evaluates every guest afresh (for
-        benchmarks and for tests of the sharing itself).
+        With `results=False` only the cells are built. Each rule runs once per (guest class,
+        target class) of what it reads (`sharing.Matrix`); `share=False` evaluates every pair
+        afresh (for benchmarks and for tests of the sharing itself). `guests`/`targets`
+        restrict the pairs evaluated.
         """
         cells: list[Cell] = []
         kept: list[Result] = []
         with collector_paused():
-            for row, found in self.matrix_of(mode, guests, targets, share).walk(results, waive, waived_rules):
+            for row, found in self.matrix_of(mode, guests, targets, share).walk(results):
                 cells.extend(row)
                 kept.extend(found)
         return cells, kept
-
-
-_PROBLEMS = frozenset((FAIL, ERROR))
-

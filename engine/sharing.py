@@ -27,15 +27,16 @@ combination of its rules' row ids, and guests with the same combination share it
 per-pair work is a table lookup.
 
 Messages name the actual guest and target, so results are rendered pair by pair, with the
-same compiled rules (`Engine.run_rule`), only for pairs a rule fails or errs on.
+one evaluation path (`Engine.outcomes`, `Engine.result`, which attaches waivers), only for
+pairs a rule fails or errs on.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from operator import itemgetter
 from collections.abc import Iterable, Iterator
 
+from .evaluate import Cell, Subject
 from .findings import Result
 from .lang import ast
 from .lang.compiler import ERROR, FAIL, CompiledRule
@@ -46,44 +47,32 @@ _PROBLEMS = frozenset((FAIL, ERROR))
 _GUEST_SIDE = {"guest": "guest", "source": "host", "host": "host"}  # root -> which subject it names
 
 
-@dataclass(slots=True)
-class Cell:
-    guest: str
-    source: str
-    target: str
-    mode: str
-    verdict: str  # ready, blocked, unknown
-    failing: list  # rule ids of counted failures (all severities) and errors
-
-    def to_json(self) -> dict:
-        return {"guest": self.guest, "source": self.source, "target": self.target, "mode": self.mode,
-                "verdict": self.verdict, "failing": self.failing}
-
-
 def freeze(value):
-    """A hashable, typed copy of a value: equal only when every rule sees equal values."""
+    """A hashable key equal only for values no rule can tell apart (`true`, `1`, `1.0` differ)."""
     kind = type(value)
-    if kind is str or value is None:
-        return value
     if kind is dict:
-        return ("{}",) + tuple((k, freeze(v)) for k, v in value.items())
+        return ("map", tuple((k, freeze(v)) for k, v in value.items()))
     if kind is list:
-        return ("[]",) + tuple(freeze(v) for v in value)
-    return (kind, value)  # bool, int, float: True == 1 == 1.0 in Python, not to a rule
+        return ("list", tuple(freeze(v) for v in value))
+    return (kind, value)
 
 
 def project(value, rest: tuple):
-    """The part of `value` a read path covers: over a list, that field of every item; `#` the length."""
+    """The part of `value` a read path covers, typed: a path over a list covers that field of
+    every item; a final `#` covers the length (of a list, or the size of a map); a value the
+    path cannot enter counts whole (a rule reading a field of a string errs, of a map does not)."""
     if not rest:
         return freeze(value)
     kind = type(value)
     if kind is list:
         if rest == ("#",):
-            return ("#", len(value))
-        return ("[]",) + tuple(project(v, rest) for v in value)
+            return ("len", len(value))
+        return ("list", tuple(project(v, rest) for v in value))
     if kind is dict:
-        return project(value.get(rest[0]), rest[1:])
-    return freeze(value)
+        if rest == ("#",):
+            return ("size", len(value))
+        return ("map", project(value.get(rest[0]), rest[1:]))
+    return ("leaf", freeze(value))
 
 
 class _Plan:
@@ -430,7 +419,10 @@ class Matrix:
         self.evaluations += 1
         counted = plan.counted
         before = sum(lk.fallbacks for lk in counted) if counted else 0
-        outcomes = self.engine.run_rule(plan.rule, guest, host, target, self.mode)
+        rule = plan.rule
+        subject = (Subject("migration", guest=guest, target=target, mode=self.mode) if rule.subject == "migration"
+                   else Subject("guest", guest=guest, mode=self.mode))
+        outcomes = self.engine.outcomes(rule, subject)
         statuses = frozenset(o.status for o in outcomes) & _PROBLEMS
         if plan.unordered and ERROR in statuses:
             # an error may stop a loop where the order of a list decides: class guests by ordered lists
@@ -531,16 +523,17 @@ class Matrix:
             for name, cell in zip(names, cells):
                 yield gname, name, cell[0], cell[1]
 
-    def walk(self, results: bool = True, waive=None, waived_rules=None) -> Iterator[tuple[list[Cell], list[Result]]]:
-        """Per guest: its cells and, with `results`, its failed and errored results, waivers applied.
+    def walk(self, results: bool = True) -> Iterator[tuple[list[Cell], list[Result]]]:
+        """Per guest: its cells and, with `results`, its failed and errored results, waivers attached.
 
-        `waive(result)` may attach a waiver; `waived_rules`, when given, are the only rule ids
-        a waiver can name. A rule a waiver may name is decided pair by pair from its results
-        (a waived failure does not count); every other rule's row is taken as shared.
+        The engine attaches waivers as results are made; a rule some waiver names is decided
+        pair by pair from its results (a waived failure does not count), every other rule's
+        row is taken as shared.
         """
         engine = self.engine
         mode = self.mode
         snapshot = engine.snapshot
+        waived_rules = {w.rule for w in engine.waivers.items} if engine.waivers is not None else set()
         for guest in self.guests:
             own = guest["host"]
             gname = guest["name"]
@@ -548,24 +541,21 @@ class Matrix:
             row = self.guest_row(guest)
             found: list[Result] = []
             decided: dict[int, list] = {}  # target position -> [(bit, counted statuses)]
-            if results or waive is not None:
+            if results or waived_rules:
                 location = snapshot.locate(guest) if results else None
                 assert self._last[0] is guest
                 classes = self._last[1]  # of this guest: guest_row has just computed them
                 for plan, guest_class in zip(self.plans, classes):
                     rule = plan.rule
-                    waivable = waive is not None and (waived_rules is None or rule.id in waived_rules)
+                    waivable = rule.id in waived_rules
                     if not (results or waivable):
                         continue
                     problem_row = self._row(plan, guest_class, guest, host)
                     if not problem_row:
                         continue
                     if rule.subject == "guest":
-                        rendered = [r for r in engine.guest_rule_results(rule, guest, mode, location)
-                                    if r.status in _PROBLEMS]
-                        if waivable:
-                            for r in rendered:
-                                waive(r)
+                        subject = Subject("guest", guest=guest, mode=mode)
+                        rendered = self._problems(rule, subject, location)
                         if results:
                             found.extend(rendered)
                         if waivable:
@@ -577,11 +567,9 @@ class Matrix:
                         target = self.targets[j]
                         if target["name"] == own:
                             continue
-                        rendered = [r for r in engine.pair_rule_results(rule, guest, host, target, mode, location)
-                                    if r.status in _PROBLEMS]
+                        subject = Subject("migration", guest=guest, target=target, mode=mode)
+                        rendered = self._problems(rule, subject, location)
                         if waivable:
-                            for r in rendered:
-                                waive(r)
                             decided.setdefault(j, []).append(
                                 (plan.bit, frozenset(r.status for r in rendered if r.waiver is None)))
                         if results:
@@ -603,6 +591,13 @@ class Matrix:
                 cells.append(Cell(gname, own, name, mode, cell[0], list(cell[1])))
             yield cells, found
 
+    def _problems(self, rule: CompiledRule, subject: Subject, location) -> list[Result]:
+        """The rule's failed and errored results for this subject, pair by pair (messages, waivers)."""
+        engine = self.engine
+        names = subject.names()
+        return [engine.result(rule, o, names, location) for o in engine.outcomes(rule, subject)
+                if o.status in _PROBLEMS]
+
     def exit_code(self, fail_on: str) -> int:
         """As `findings.exit_code` for the cells walked: 1 for counted failures at or above `fail_on`,
         else 3 when a rule could not be evaluated, else 0."""
@@ -616,20 +611,6 @@ class Matrix:
     def cells(self) -> Iterator[Cell]:
         for cells, _ in self.walk(results=False):
             yield from cells
-
-    def pair_results(self, guest: dict, target: dict, all_statuses: bool = True) -> list[Result]:
-        """Every result of `guest` moving to `target` (`check`): guest rules, then migration rules."""
-        engine = self.engine
-        host = engine.snapshot.host_by_name.get(guest["host"])
-        location = engine.snapshot.locate(guest)
-        out = []
-        for plan in self.plans:
-            rule = plan.rule
-            if rule.subject == "guest":
-                out.extend(engine.guest_rule_results(rule, guest, self.mode, location))
-            else:
-                out.extend(engine.pair_rule_results(rule, guest, host, target, self.mode, location))
-        return out if all_statuses else [r for r in out if r.status in _PROBLEMS]
 
 
 def _bits(mask: int) -> Iterable[int]:

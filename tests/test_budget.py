@@ -113,7 +113,19 @@ def test_lint_warns_about_a_per_guest_rule_going_through_every_guest(tmp_path, r
                  '  message "m"\n}\n')
     code, out, err = run_cli("lint", pack, "--format", "json")
     assert code == 0
-    warnings = json.loads(out)["warnings"]
-    assert [(w["code"], w["line"], w["col"]) for w in warnings] == [("all-guests", 6, 17), ("all-guests", 6, 50)]
+    warnings = json.loads(out)["diagnostics"]
+    assert [(w["code"], w["severity"], w["line"], w["col"]) for w in warnings] == [
+        ("all-guests", "warning", 6, 17), ("all-guests", "warning", 6, 50)]
     assert "rule `SITE-SIBLINGS` runs for each guest and goes through every guest" in warnings[0]["message"]
-    assert "warning[all-guests]" in err and "2 warning(s)" in err  # the keyed lookup is not warned about
+    code, _, err = run_cli("lint", pack)
+    assert code == 0 and "warning[all-guests]" in err and "2 warning(s)" in err  # the keyed lookup: no warning
+    assert run_cli("lint", pack, "--warnings-as-errors")[0] == 2
+
+
+def test_lint_warns_about_a_per_host_rule_going_through_every_host(tmp_path, run_cli):
+    pack = _pack(tmp_path, 'rule SITE-PEERS {\n  title "t"\n  severity warning\n  on host\n  cite "c"\n'
+                 '  require count(h in snapshot.hosts where h.memory_mb.free > host.memory_mb.free) >= 0\n'
+                 '  message "m"\n}\n')
+    code, out, _ = run_cli("lint", pack, "--format", "json")
+    assert code == 0
+    assert [(d["code"], d["line"], d["col"]) for d in json.loads(out)["diagnostics"]] == [("all-hosts", 6, 17)]

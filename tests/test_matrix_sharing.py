@@ -36,8 +36,11 @@ def test_matrix_cells_equal_check_for_every_pair(fixture, mode):
 def test_keys_are_typed():
     assert len({freeze(True), freeze(1), freeze(1.0)}) == 3
     assert freeze({"a": 1}) != freeze("a") and freeze([1]) != freeze((int, 1))
-    assert project({"fns": [{"label": "x", "pool": True}, {"label": None}]}, ("fns", "label")) == ("[]", "x", None)
-    assert project({"fns": [1, 2, 3]}, ("fns", "#")) == ("#", 3)
+    labels = project({"fns": [{"label": "x", "pool": True}, {"label": None}]}, ("fns", "label"))
+    assert labels == ("map", ("list", (("map", (str, "x")), ("map", (type(None), None)))))
+    assert project({"fns": [1, 2, 3]}, ("fns", "#")) == ("map", ("len", 3))
+    assert project({"x": {"a": "v"}}, ("x", "a")) != project({"x": "v"}, ("x", "a"))  # a map and a string differ
+    assert project({"x": {"a": 1, "b": 2}}, ("x", "#")) != project({"x": [1, 2]}, ("x", "#"))
 
 
 def test_restricted_matrix_evaluates_only_its_pairs():

@@ -46,14 +46,14 @@ def cost_warnings(rule: ast.Rule) -> list[Diagnostic]:
     for span, source, var, cond in _loops(rule):
         if _all_of(source) != section or joins.plan(var, source, cond) is not None:
             continue
-        out.append(at(span, "all-" + section,
+        if section == "guests":
+            code = "all-guests"
+        else:
+            code = "all-hosts"
+        out.append(at(span, code,
                       f"rule `{rule.id}` runs for each {noun} and goes through every {noun} of the snapshot "
                       f"(`{ast.dotted(source) or 'snapshot.' + section}`): its cost grows with the square of the "
                       "estate",
                       f"select by key (`x.host == {noun}.host` as the condition is looked up, not scanned), or "
                       "make it a rule `on snapshot`; the evaluation budget stops a run that goes too far"))
     return out
-
-
-def render_warning(d: Diagnostic, source: str | None = None) -> str:
-    return d.render(source).replace(": error[", ": warning[", 1)
