@@ -7,14 +7,9 @@ subject)` builds every environment a rule sees, `outcomes(rule, subject, trace)`
 waivers are applied). Each rule runs in isolation: a rule that cannot be evaluated
 yields an `error` result and the others go on.
 
-The matrix is the heavy job (guests x hosts x rules). A rule reads only some fields of
-its subjects (`CompiledRule.reads`, found statically), so two targets that agree on every
-field a rule reads get the same outcome from it, and so do two guests: each rule is run
-once per (guest class, target class) and its outcome is shared. Classes are keyed by
-typed projections of the values read (`True`, `1` and `1.0` differ; a map and a string
-differ; `len` of a map is its size), so sharing never merges subjects a rule could tell
-apart. Messages, which name the actual guest and target, are rendered per pair, and only
-for results that are reported.
+The matrix is the heavy job (guests x hosts x rules): `sharing.Matrix` runs each rule once
+per (guest class, target class) of what it reads, through `outcomes`, and renders results
+through `result` only for the pairs a rule fails or errs on (see engine/sharing.py).
 """
 
 from __future__ import annotations
