@@ -38,6 +38,8 @@ class Report:
     baseline: dict | None = None  # new / unchanged / resolved against an earlier report
     collected: str | None = None  # the snapshot's `collected` time, as written there
     source_root: str | None = None  # SARIF's %SRCROOT%: an absolute directory (None: the working directory)
+    plan: dict | None = None  # plan and place: the plan's stages and migrations with their verdicts
+    placement: dict | None = None  # place: solver status, objective, guests that fit nowhere
 
     def __post_init__(self):
         self.results = sort_results(self.results)
@@ -75,6 +77,10 @@ class Report:
         if self.cells is not None:
             found = self.cell_findings
             out["cells"] = [dict(c.to_json(), blocking=found[(c.guest, c.target)].blocking) for c in self.cells]
+        if self.plan is not None:
+            out["plan"] = self.plan
+        if self.placement is not None:
+            out["placement"] = self.placement
         if self.waiver_notes:
             out["waivers"] = self.waiver_notes
         if self.baseline is not None:

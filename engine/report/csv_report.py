@@ -33,7 +33,8 @@ def _row(values) -> list[str]:
 def render_csv(report) -> str:
     out = io.StringIO()
     writer = _writer(out)
-    writer.writerow(COLUMNS)
+    plan = report.plan is not None  # plan and place add the stage and step of each result
+    writer.writerow(COLUMNS + (["stage", "step"] if plan else []))
     for r in report.results:
         s = r.subject
         w = r.waiver or {}
@@ -41,12 +42,14 @@ def render_csv(report) -> str:
         writer.writerow(_row([r.rule, r.severity, r.status, "yes" if r.waiver else "no", s.get("guest", ""),
                               s.get("host", ""), s.get("source", ""), s.get("target", ""), s.get("mode", ""), r.item,
                               r.message, r.fix, r.cite, loc[0], loc[1], r.fingerprint, w.get("owner", ""),
-                              w.get("expires", ""), w.get("reason", ""), w.get("ticket", ""), r.baseline or ""]))
+                              w.get("expires", ""), w.get("reason", ""), w.get("ticket", ""), r.baseline or ""]
+                             + ([s.get("stage", ""), s.get("step", "")] if plan else [])))
     return out.getvalue()
 
 
 def render_csv_cells(report) -> str:
-    """A row per migration: a matrix's cells, or the one migration of `check` (`audit` has none)."""
+    """A row per migration: a matrix's cells, a plan's migrations, or the one migration of `check` (`audit` has
+    none)."""
     out = io.StringIO()
     writer = _writer(out)
     writer.writerow(CELL_COLUMNS)
@@ -55,6 +58,15 @@ def render_csv_cells(report) -> str:
         for c in report.cells:
             f = found[(c.guest, c.target)]
             writer.writerow(_row([c.guest, c.source, c.target, c.mode, c.verdict, " ".join(f.blocking),
+                                  " ".join(f.warnings), " ".join(f.notes), " ".join(f.errors), " ".join(f.waived)]))
+    elif report.plan is not None:  # plan and place: a row per migration of the plan, in order
+        by_step: dict[int, CellFindings] = {}
+        for r in report.results:
+            if "step" in r.subject:
+                by_step.setdefault(r.subject["step"], CellFindings()).add(r)
+        for m in report.plan["migrations"]:
+            f = by_step.get(m["step"], CellFindings()).finish()
+            writer.writerow(_row([m["guest"], m["source"], m["target"], m["mode"], m["verdict"], " ".join(f.blocking),
                                   " ".join(f.warnings), " ".join(f.notes), " ".join(f.errors), " ".join(f.waived)]))
     elif report.request is not None:
         q = report.request

@@ -25,6 +25,10 @@ def _paint(text: str, key: str, color: bool) -> str:
 
 def _subject(result, command: str = "check") -> str:
     s = result.subject
+    if "stage" in s and "guest" not in s:
+        return f"stage {s['stage']}"
+    if "step" in s:
+        return f"{s['step']}. {s['guest']}" + (f" -> {s['target']}" if "target" in s else "")
     if "target" in s and command == "matrix":
         return f"{s['guest']} -> {s['target']}"
     return s.get("guest") or s.get("host") or "snapshot"
@@ -53,6 +57,13 @@ def render_table(report, color: bool = False) -> str:
     problems = [r for r in report.results if r.status in ("fail", "error")]
     if report.command == "matrix":
         out.extend(_grid(report, color))
+    if report.plan is not None:
+        from .plan_section import MIGRATION_COLUMNS, STAGE_COLUMNS, migration_rows, placement_lines, stage_rows
+        out.extend(placement_lines(report) + [""] if report.placement else [])
+        rows = [r[:6] + [_paint(r[6], r[6], color)] + r[7:] for r in migration_rows(report)]
+        out += [tabulate(rows, headers=MIGRATION_COLUMNS, tablefmt="simple"), ""]
+        rows = [r[:2] + [_paint(r[2], r[2], color)] + r[3:] for r in stage_rows(report)]
+        out += [tabulate(rows, headers=STAGE_COLUMNS, tablefmt="simple"), ""]
     if problems:
         rows = []
         for r in problems:
