@@ -41,7 +41,9 @@ def _request(args, command: str, reporting: bool = True) -> Request:
         rule=getattr(args, "rule", None), subject=list(getattr(args, "subject", None) or []), reporting=reporting,
         source_root=getattr(args, "source_root", None), plan=getattr(args, "plan", None),
         step=getattr(args, "step", None), emit_snapshot=getattr(args, "emit_snapshot", None),
-        place=wave.place_options(args) if command == "place" else None)
+        place=wave.place_options(args) if command == "place" else None,
+        guest_globs=list(getattr(args, "guest_glob", None) or []) if command in ("matrix", "where") else [],
+        target_globs=list(getattr(args, "target_glob", None) or []) if command in ("matrix", "where") else [])
 
 
 def _colour() -> bool:
@@ -54,6 +56,26 @@ def cmd_report(args) -> int:
     run = pipeline.run(_request(args, args.command))
     pipeline.write_outputs(run, color=_colour())
     return run.exit_code()
+
+
+def cmd_matrix(args) -> int:
+    """matrix: the report, or with --summary the counts per guest and per target (no findings)."""
+    if not args.summary:
+        return cmd_report(args)
+    formats = args.format or ["table"]
+    if len(formats) > 1 or formats[0].partition(":")[0] not in ("table", "json"):
+        raise UsageError("--summary writes one report, table or json")
+    fmt, _, path = formats[0].partition(":")
+    text, code = pipeline.matrix_summary(_request(args, "matrix", reporting=False), fmt)
+    pipeline.write_text(path or args.output or None, text)
+    return code
+
+
+def cmd_where(args) -> int:
+    """Where can GUEST go: every other VSP, ready ones first."""
+    text, code = pipeline.where(_request(args, "where", reporting=False), args.format)
+    sys.stdout.write(text)
+    return code
 
 
 def cmd_validate(args) -> int:
@@ -178,6 +200,24 @@ def _matrix_args(p):
     snapshot_arg(p)
     migration_args(p)
     report_args(p)
+    p.add_argument("--guest", dest="guest_glob", action="append", metavar="GLOB",
+                   help="only guests whose name matches GLOB (repeatable); the others are not evaluated")
+    p.add_argument("--target", dest="target_glob", action="append", metavar="GLOB",
+                   help="only targets whose name matches GLOB (repeatable); the others are not evaluated")
+    p.add_argument("--summary", action="store_true",
+                   help="per guest the targets it is ready for, per target the guests ready to come; no findings")
+
+
+def _where_args(p):
+    snapshot_arg(p)
+    p.add_argument("guest", metavar="GUEST")
+    migration_args(p)
+    rules_args(p)
+    p.add_argument("--waivers", metavar="FILE", help="waivers of known findings (YAML)")
+    p.add_argument("--target", dest="target_glob", action="append", metavar="GLOB",
+                   help="only targets whose name matches GLOB (repeatable)")
+    p.add_argument("--format", choices=["table", "json"], default="table")
+    p.add_argument("--fail-on", default=None, help=argparse.SUPPRESS)
 
 
 def _explain_args(p):
@@ -219,7 +259,8 @@ COMMANDS: list[tuple[str, str, object, object]] = [
     ("validate", "check a snapshot's schema and integrity, nothing else", _validate_args, cmd_validate),
     ("audit", "run host, guest and snapshot rules over a snapshot", _audit_args, cmd_report),
     ("check", "can GUEST migrate to TARGET?", _check_args, cmd_report),
-    ("matrix", "every guest against every other VSP", _matrix_args, cmd_report),
+    ("matrix", "every guest against every other VSP", _matrix_args, cmd_matrix),
+    ("where", "where can GUEST go: every other VSP, ready ones first", _where_args, cmd_where),
     ("explain", "why a rule gave its result for a subject", _explain_args, cmd_explain),
     ("plan", "check a wave of migrations, in order", lambda p: wave.plan_args(p, snapshot_arg, report_args),
      cmd_report),

@@ -26,6 +26,7 @@ class Config:
     data: dict[str, list] = field(default_factory=dict)
     tags: list[str] = field(default_factory=list)
     doc: object = None
+    evaluation_budget: int | None = None  # steps per rule and subject (lang.compiler.Budget)
 
     def selects(self, rule) -> bool:
         return not self.tags or bool(set(self.tags) & set(rule.tags))
@@ -77,6 +78,9 @@ def apply_config(ruleset, config: Config):
     disabled = set(config.disable)
     rules = [replace(r, severity=config.severity[r.id]) if r.id in config.severity else r
              for r in ruleset.rules if r.id not in disabled and config.selects(r)]
+    if config.evaluation_budget is not None:
+        for rule in rules:
+            rule.budget.limit = config.evaluation_budget
     return replace(ruleset, rules=rules)
 
 
@@ -201,4 +205,5 @@ def load_config(path: str, limits: Limits = Limits()) -> Config:
     if problems:
         raise LoadError(problems)
     return Config(path, rules, list(data.get("disable", [])), dict(data.get("severity", {})), data.get("fail_on"),
-                  {k: list(v) for k, v in data.get("data", {}).items()}, list(data.get("tags", [])), doc)
+                  {k: list(v) for k, v in data.get("data", {}).items()}, list(data.get("tags", [])), doc,
+                  data.get("evaluation_budget"))

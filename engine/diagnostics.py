@@ -77,6 +77,9 @@ CODES: dict[str, Code] = {c.code: c for c in [
     Code("unreachable", ERROR, "rules", "a step after `require`"),
     Code("unused-let", WARNING, "rules", "a `let` nothing uses"),
     Code("always-true", WARNING, "rules", "a comparison that is always true (a value outside an enum)"),
+    Code("all-guests", WARNING, "rules", "a rule run for each guest goes through every guest (cost grows with the "
+                                         "square of the estate)"),
+    Code("all-hosts", WARNING, "rules", "a rule run for each host goes through every host"),
 ]}
 
 # in a message, path or help: line ends and tabs too (a name holding a line end would forge a second

@@ -7,14 +7,9 @@ subject)` builds every environment a rule sees, `outcomes(rule, subject, trace)`
 waivers are applied). Each rule runs in isolation: a rule that cannot be evaluated
 yields an `error` result and the others go on.
 
-The matrix is the heavy job (guests x hosts x rules). A rule reads only some fields of
-its subjects (`CompiledRule.reads`, found statically), so two targets that agree on every
-field a rule reads get the same outcome from it, and so do two guests: each rule is run
-once per (guest class, target class) and its outcome is shared. Classes are keyed by
-typed projections of the values read (`True`, `1` and `1.0` differ; a map and a string
-differ; `len` of a map is its size), so sharing never merges subjects a rule could tell
-apart. Messages, which name the actual guest and target, are rendered per pair, and only
-for results that are reported.
+The matrix is the heavy job (guests x hosts x rules): `sharing.Matrix` runs each rule once
+per (guest class, target class) of what it reads, through `outcomes`, and renders results
+through `result` only for the pairs a rule fails or errs on (see engine/sharing.py).
 """
 
 from __future__ import annotations
@@ -22,7 +17,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from ._perf import collector_paused
-from .findings import Result, blocks, cell_verdict, leaves_unknown, statuses_block
+from .findings import Result
 from .lang.compiler import CompiledRule, Outcome, Trace
 from .lang.builtins import EvalError
 from .packs import RuleSet
@@ -68,56 +63,6 @@ class Cell:
     def to_json(self) -> dict:
         return {"guest": self.guest, "source": self.source, "target": self.target, "mode": self.mode,
                 "verdict": self.verdict, "failing": self.failing}
-
-
-# -- typed class keys ----------------------------------------------------------------------
-def _freeze(value):
-    """A hashable key equal only for values no rule can tell apart (`True`, `1`, `1.0` differ)."""
-    kind = type(value)
-    if kind is dict:
-        return ("map", tuple((k, _freeze(v)) for k, v in value.items()))
-    if kind is list:
-        return ("list", tuple(_freeze(v) for v in value))
-    return (kind, value)
-
-
-def _project(value, rest: tuple):
-    """The part of `value` a read path covers, typed: a path over a list covers that field of
-    every item; a final `#` covers the length (of a list, or the size of a map)."""
-    if not rest:
-        return _freeze(value)
-    kind = type(value)
-    if kind is list:
-        if rest == ("#",):
-            return ("len", len(value))
-        return ("list", tuple(_project(v, rest) for v in value))
-    if kind is dict:
-        if rest == ("#",):
-            return ("size", len(value))
-        return ("map", _project(value.get(rest[0]), rest[1:]))
-    return ("leaf", _freeze(value))  # a value the path cannot enter: all of it counts
-
-
-class _Classes:
-    """Class ids of subjects by the paths a rule reads: subjects with equal views share outcomes."""
-
-    def __init__(self):
-        self.views: dict = {}
-        self.ids: dict = {}
-
-    def view(self, obj: dict | None, rest: tuple):
-        key = (id(obj), rest)
-        value = self.views.get(key)
-        if value is None:
-            value = ("#id", id(obj)) if not rest or obj is None else _project(obj, rest)
-            self.views[key] = value
-        return value
-
-    def of(self, parts: tuple) -> int:
-        found = self.ids.get(parts)
-        if found is None:
-            found = self.ids[parts] = len(self.ids)
-        return found
 
 
 class Engine:
@@ -217,114 +162,25 @@ class Engine:
         return (self.results(Subject("guest", guest=guest, mode=mode), location)
                 + self.results(Subject("migration", guest=guest, target=target, mode=mode), location))
 
-    def matrix(self, mode: str, *, results: bool = True, share: bool = True) -> tuple[list[Cell], list[Result]]:
-        """Every guest against every host but its own: a cell per pair, plus its results.
+    def matrix_of(self, mode: str, guests: list[dict] | None = None, targets: list[dict] | None = None,
+                  share: bool = True):
+        """A `sharing.Matrix` of `guests` x `targets` (default: all), evaluated on demand."""
+        from .sharing import Matrix
+        return Matrix(self, mode, guests, targets, share)
 
-        Failures and errors become `Result`s (with `results=False` only the cells are
-        built). Each rule is evaluated once per (guest class, target class) of its read
-        paths and, for a guest, gives the list of targets it fails on; a guest whose class
-        was seen before reuses that list. `share=False` evaluates every pair afresh (for
-        benchmarks and for tests of the sharing itself).
+    def matrix(self, mode: str, *, results: bool = True, share: bool = True, guests: list[dict] | None = None,
+               targets: list[dict] | None = None) -> tuple[list[Cell], list[Result]]:
+        """Every guest against every host but its own: a cell per pair, plus its failed and errored results.
+
+        With `results=False` only the cells are built. Each rule runs once per (guest class,
+        target class) of what it reads (`sharing.Matrix`); `share=False` evaluates every pair
+        afresh (for benchmarks and for tests of the sharing itself). `guests`/`targets`
+        restrict the pairs evaluated.
         """
+        cells: list[Cell] = []
+        kept: list[Result] = []
         with collector_paused():
-            return _Matrix(self, mode, results, share).run()
-
-
-class _Matrix:
-    """One matrix run: the sharing state and the cells and results it builds."""
-
-    def __init__(self, engine: Engine, mode: str, results: bool, share: bool):
-        self.engine, self.mode, self.want_results, self.share = engine, mode, results, share
-        self.hosts = engine.snapshot.hosts
-        self.classes = _Classes()
-        self.plans = []  # (rule, guest-side paths, target-side paths)
-        for rule in engine.by_subject["migration"]:
-            guest_side = sorted((p for p in rule.reads if p[0] in ("guest", "source")), key=repr)
-            target_side = sorted((p[1:] for p in rule.reads if p[0] == "target"), key=repr)
-            self.plans.append((rule, guest_side, target_side))
-        self.target_class = [tuple(self.classes.of((i, "t") + tuple(self.classes.view(host, p) for p in plan[2]))
-                                   for i, plan in enumerate(self.plans)) for host in self.hosts]
-        self.outcome_cache: list[dict] = [{} for _ in self.plans]  # per rule: (guest class, target class) -> statuses
-        self.rows: dict = {}  # (rule index, guest class) -> [(statuses, target index)]
-        self.cells: list[Cell] = []
-        self.kept: list[Result] = []
-
-    def run(self) -> tuple[list[Cell], list[Result]]:
-        for guest in self.engine.snapshot.guests:
-            self.guest(guest)
-        return self.cells, self.kept
-
-    def guest(self, guest: dict) -> None:
-        engine, mode = self.engine, self.mode
-        location = engine.snapshot.locate(guest) if self.want_results else None
-        guest_results = engine.results(Subject("guest", guest=guest, mode=mode), location)
-        if self.want_results:
-            self.kept.extend(r for r in guest_results if r.status in PROBLEMS)
-        guest_failing = {r.rule for r in guest_results if r.waiver is None and r.status in PROBLEMS}
-        guest_blocked = any(blocks(r) for r in guest_results)
-        guest_unknown = any(leaves_unknown(r) for r in guest_results)
-        source = engine.source_of(guest)
-        own = guest["host"]
-        subjects: list[Subject] = []  # per target, made when first needed
-        failing_at: dict[int, list] = {}
-        blocked_at: set[int] = set()
-        unknown_at: set[int] = set()
-        for i, (rule, guest_side, _) in enumerate(self.plans):
-            guest_class = self.classes.of((i, "g") + tuple(
-                self.classes.view(guest if p[0] == "guest" else source, p[1:]) for p in guest_side))
-            row = self.rows.get((i, guest_class)) if self.share else None
-            if row is None or self.want_results:
-                if not subjects:
-                    subjects = [Subject("migration", guest=guest, target=target, mode=mode) for target in self.hosts]
-            if row is None:
-                row = self.rule_row(rule, i, subjects, guest_class)
-                if self.share:
-                    self.rows[(i, guest_class)] = row
-            for statuses, t_index in row:
-                if self.hosts[t_index]["name"] == own:
-                    continue
-                if self.want_results:
-                    statuses = self.pair_results(rule, subjects[t_index], location)
-                if not statuses:
-                    continue
-                failing_at.setdefault(t_index, []).append(rule.id)
-                if statuses_block(statuses, rule.severity):
-                    blocked_at.add(t_index)
-                if ERROR in statuses:
-                    unknown_at.add(t_index)
-        for t_index, target in enumerate(self.hosts):
-            if target["name"] == own:
-                continue
-            failing = failing_at.get(t_index)
-            verdict = cell_verdict(guest_blocked or t_index in blocked_at, guest_unknown or t_index in unknown_at)
-            self.cells.append(Cell(guest["name"], own, target["name"], mode, verdict,
-                                   sorted(guest_failing.union(failing)) if failing else sorted(guest_failing)))
-
-    def pair_results(self, rule: CompiledRule, subject: Subject, location) -> set:
-        """Run `rule` again for this pair's own bindings and messages; keep its failures and errors.
-        Returns the statuses that count (not waived)."""
-        engine = self.engine
-        names = subject.names()
-        counted = set()
-        for o in engine.outcomes(rule, subject):
-            if o.status in PROBLEMS:
-                result = engine.result(rule, o, names, location)
-                self.kept.append(result)
-                if result.waiver is None:
-                    counted.add(o.status)
-        return counted
-
-    def rule_row(self, rule: CompiledRule, i: int, subjects: list[Subject], guest_class: int) -> list:
-        """The targets on which `rule` fails or errs for this guest: [(statuses, target index)]."""
-        row = []
-        cache = self.outcome_cache[i]
-        outcomes = self.engine.outcomes
-        for t_index, subject in enumerate(subjects):
-            key = (guest_class, self.target_class[t_index][i])
-            statuses = cache.get(key) if self.share else None
-            if statuses is None:
-                statuses = frozenset(o.status for o in outcomes(rule, subject)) & PROBLEMS
-                cache[key] = statuses
-            if statuses:
-                row.append((statuses, t_index))
-        return row
+            for row, found in self.matrix_of(mode, guests, targets, share).walk(results):
+                cells.extend(row)
+                kept.extend(found)
+        return cells, kept

@@ -120,6 +120,8 @@ def load_rules(extra_dirs: list[str | Path] = (), *, builtin: bool = True, disab
     sources = {k: v for pack in packs for k, v in pack.sources.items()}
     if any(d.is_error for d in diags):
         raise RuleError(diags, sources)
+    from .lang.cost import cost_warnings  # a checked pack: loops over every guest in a rule run for each guest
+    diags.extend(w for c in checked for w in cost_warnings(c.rule))
     pack_of = {str(f.path): str(pack.path) for pack in packs for f in pack.files}
     rules = []
     disabled = set(disable)

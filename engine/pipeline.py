@@ -80,6 +80,8 @@ class Request:
     rule: str | None = None  # explain
     subject: list[str] = field(default_factory=list)  # explain: host, guest, or guest and target
     reporting: bool = True  # audit, check, matrix: a report is written
+    guest_globs: list[str] = field(default_factory=list)  # matrix: only these guests (shell patterns)
+    target_globs: list[str] = field(default_factory=list)  # matrix, where: only these targets
     source_root: str | None = None  # SARIF's %SRCROOT%
     plan: str | None = None  # plan: the plan file; explain: --plan
     step: int | None = None  # explain: --step, a migration of --plan
@@ -304,8 +306,20 @@ def _check(run: Run) -> Evaluation:
     return Evaluation(run.engine.check(guest, target, request.mode), detail=detail)
 
 
+def subset(run: Run) -> tuple[list[dict] | None, list[dict] | None]:
+    """The guests and targets `--guest`/`--target` select (None: all); `UsageError` when one matches nothing."""
+    from .estate import NoMatch, select
+
+    try:
+        return (select(run.snapshot.guests, run.request.guest_globs, "guest"),
+                select(run.snapshot.hosts, run.request.target_globs, "target"))
+    except NoMatch as exc:
+        raise UsageError(str(exc)) from None
+
+
 def _matrix(run: Run) -> Evaluation:
-    cells, results = run.engine.matrix(run.request.mode)
+    guests, targets = subset(run)
+    cells, results = run.engine.matrix(run.request.mode, guests=guests, targets=targets)
     return Evaluation(results, cells=cells)
 
 
@@ -321,6 +335,44 @@ def _place(run: Run) -> Evaluation:
 
 EVALUATIONS: dict[str, Callable[[Run], Evaluation]] = {"audit": _audit, "check": _check, "matrix": _matrix,
                                                        "plan": _plan, "place": _place}
+
+
+# -- questions of the estate (estate.py) ---------------------------------------------------
+def matrix_summary(request: Request, fmt: str) -> tuple[str, int]:
+    """`matrix --summary`: the counts per guest and per target as text or JSON, and the exit code
+    the full matrix would have."""
+    from .estate import render_summary, summarize_matrix
+
+    run_ = run(request, until="waivers")
+    guests, targets = subset(run_)
+    engine = Engine(run_.ruleset, run_.snapshot, stop=request.stop, waivers=run_.waivers)
+    matrix = engine.matrix_of(request.mode, guests, targets)
+    per_guest, per_target = summarize_matrix(matrix)
+    return render_summary(run_.snapshot, request.mode, per_guest, per_target, fmt), matrix.exit_code(run_.fail_on)
+
+
+def where(request: Request, fmt: str) -> tuple[str, int]:
+    """`where SNAPSHOT GUEST`: every other VSP ranked, as text or JSON, and the exit code."""
+    from .estate import render_where, where_exit, where_to
+
+    run_ = run(request, until="waivers")
+    guest = run_.snapshot.guest_by_name.get(request.guest)
+    if guest is None:
+        raise unknown(request.guest, list(run_.snapshot.guest_by_name), "guest")
+    _, targets = subset(run_)
+    engine = Engine(run_.ruleset, run_.snapshot, stop=request.stop, waivers=run_.waivers)
+    destinations = where_to(engine, guest, request.mode, targets)
+    return render_where(run_.snapshot, guest, request.mode, destinations, fmt), where_exit(destinations)
+
+
+def write_text(path: str | None, text: str) -> None:
+    """One text output to `path` (None or `-`: standard output), as reports are written."""
+    from .atomic import OutputError, write_output
+
+    try:
+        write_output(path, text)
+    except OutputError as exc:
+        raise UsageError(str(exc)) from None
 
 
 # -- outputs of a reporting run ----------------------------------------------------------

@@ -49,6 +49,7 @@ class Snapshot:
     guest_by_name: dict[str, dict]
     problems: list[IntegrityProblem]
     origin: dict[int, tuple] = field(repr=False, default_factory=dict)
+    _json: Any = field(repr=False, default=None)  # a JsonLocator for JSON text, False for YAML
 
     @property
     def site(self) -> str | None:
@@ -60,7 +61,15 @@ class Snapshot:
 
     def locate(self, obj: Any) -> tuple[str, int, int]:
         """File, line and column a resolved host or guest came from."""
-        line, col = self.doc.position(self.origin.get(id(obj), ()))
+        path = self.origin.get(id(obj), ())
+        if self.doc._positions is None:  # not read yet: a JSON file's hosts and guests are found directly
+            if self._json is None:
+                from .jsonlocate import JsonLocator, is_json
+                self._json = JsonLocator(self.doc.text) if is_json(self.doc.text) else False
+            found = self._json.locate(path) if self._json else None
+            if found is not None:
+                return self.doc.file, found[0], found[1]
+        line, col = self.doc.position(path)
         return self.doc.file, line, col
 
     def integrity_report(self) -> list[Problem]:

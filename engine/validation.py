@@ -14,7 +14,6 @@ from collections.abc import Callable
 from functools import cache
 from typing import Any
 
-import jsonschema
 import jsonschema_rs
 
 from ._resources import schema
@@ -30,7 +29,9 @@ def _fast(name: str):
 
 
 @cache
-def _full(name: str) -> jsonschema.protocols.Validator:
+def _full(name: str):
+    import jsonschema  # only invalid input needs its errors: about 90 ms of imports a valid run skips
+
     return jsonschema.Draft202012Validator(schema(name))
 
 

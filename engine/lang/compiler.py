@@ -25,7 +25,7 @@ from dataclasses import dataclass, field
 from typing import Any
 from collections.abc import Callable
 
-from . import ast
+from . import ast, hoist, joins
 from .builtins import BUILTINS, EvalError, Pattern, as_version, compile_pattern, parse_version, render
 from .checker import CheckedRule
 from .types import ANY, Type
@@ -47,6 +47,28 @@ INTERNAL = "internal error"
 Trace = Callable[[str, Any, Any, dict], None]
 
 
+DEFAULT_BUDGET = 100_000  # steps per rule and subject; the built-in pack's largest need is far below
+
+
+class Budget:
+    """The evaluation budget of one rule: steps counted per run (one per item a loop or a path over a
+    list goes through, like CEL's cost limit), reset for each subject; past `limit` the run stops with
+    an `error` result. `limit` is the site configuration's `evaluation_budget`."""
+
+    __slots__ = ("steps", "limit", "rule", "most")
+
+    def __init__(self, rule: str, limit: int = DEFAULT_BUDGET):
+        self.steps = 0
+        self.limit = limit
+        self.rule = rule
+        self.most = 0  # the largest count of one run so far (for benchmarks and tests)
+
+    def exceeded(self, span) -> EvalError:
+        return EvalError(f"rule `{self.rule}` needs more than its evaluation budget of {self.limit:,} steps for "
+                         "this subject (a loop over every guest or host inside a rule run for each one?); select "
+                         "by key, or raise `evaluation_budget` in the site configuration", span)
+
+
 @dataclass
 class CompiledRule:
     id: str
@@ -64,6 +86,8 @@ class CompiledRule:
     fix: Callable[[dict], str]
     checked: CheckedRule = field(repr=False, default=None)
     compiled: dict = field(repr=False, default_factory=dict)  # id(node) -> closure
+    lookups: tuple = ()  # (joins.Lookup, counted) of the rule's steps: how the matrix classes targets
+    budget: Budget | None = field(repr=False, default=None)
 
     def value(self, node, env: dict):
         """The value of one of the rule's expression nodes in `env` (its own compiled closure)."""
@@ -120,12 +144,16 @@ class Compiler:
         self.types = checked.types
         self.tables = tables
         self.closures: dict[int, Fn] = {}
+        self.lookups: list[tuple] = []  # (joins.Lookup, its selection is only counted), in compile order
+        self.budget = Budget(checked.rule.id)
 
     def type(self, node) -> Type:
         return self.types.get(id(node), ANY)
 
     def compile(self, node) -> Fn:
         fn = getattr(self, "compile_" + type(node).__name__)(node)
+        if hoist.worth_hoisting(node):
+            fn = hoist.once_per_run(fn, node, self.budget)
         self.closures[id(node)] = fn
         return fn
 
@@ -169,8 +197,16 @@ class Compiler:
             return path
         if base_type.kind == "object" and not base_type.nullable and base_type.fields is not None:
             return lambda env: obj(env).get(name)
+        budget = self.budget
+
+        def mapped(items: list) -> list:
+            budget.steps += len(items)
+            if budget.steps > budget.limit:
+                raise budget.exceeded(node.span)
+            return _map_field(items, name)
+
         if base_type.kind == "list":
-            return lambda env: _map_field(obj(env), name)
+            return lambda env: mapped(obj(env))
 
         def attr(env):
             value = obj(env)
@@ -180,7 +216,7 @@ class Compiler:
             if value is None:
                 return None
             if kind is list:
-                return _map_field(value, name)
+                return mapped(value)
             raise EvalError(f"{_describe(node.obj)} is `{render(value)}`, which has no field `{name}`", node.span)
         return attr
 
@@ -409,16 +445,55 @@ class Compiler:
         source = self._present(self.compile(source_node), source_node)
         what = _describe(source_node)
 
+        budget = self.budget
+        span = getattr(source_node, "span", None)
+
         def items(env):
             value = source(env)
             if type(value) is not list:
-                raise EvalError(f"{what} is `{render(value)}`, not a list", getattr(source_node, "span", None))
+                raise EvalError(f"{what} is `{render(value)}`, not a list", span)
+            budget.steps += len(value)
+            if budget.steps > budget.limit:
+                raise budget.exceeded(span)
             return value
         return items
 
     def _selection(self, sel: ast.Selection, how: str) -> Fn:
-        """`x in xs where cond` as its builtin declares it: `count`, `any`, `all` or `items`."""
-        return _loop(sel.var, self._iterate(sel.source), how, self._bool(sel.cond))
+        """`x in xs where cond` as its builtin declares it: `count`, `any`, `all` or `items`; by key
+        lookup (`lang/joins.py`) where it can be, scanning otherwise."""
+        cond = self._bool(sel.cond)
+        scan = _loop(sel.var, self._iterate(sel.source), how, cond)
+        lookup = self._lookup(sel.var, sel.source, sel.cond) if how != "all" else None
+        if lookup is None:
+            return scan
+        self.lookups.append((lookup, how in ("count", "any")))
+        if how == "count":
+            def count_indexed(env):
+                found = lookup(env)
+                return scan(env) if found is None else len(found)
+            return count_indexed
+        if how == "any":
+            def any_indexed(env):
+                found = lookup(env)
+                return scan(env) if found is None else bool(found)
+            return any_indexed
+
+        def items_indexed(env):
+            found = lookup(env)
+            return scan(env) if found is None else list(found)
+        return items_indexed
+
+    def _lookup(self, var: str, source_node, cond_node):
+        """A `joins.Lookup` for a selection over a stored list by key, or None (scan)."""
+        found = joins.plan(var, source_node, cond_node)
+        if found is None:
+            return None
+        item_key, outer, tests = found
+        # the raw source: a lookup does not go through the list, so it costs no steps of the budget
+        lookup = joins.Lookup(var, self.compile(source_node), self.compile(item_key), self.compile(outer),
+                              [self._bool(t) for t in tests], self.budget)
+        lookup.source_node = source_node
+        return lookup
 
     def compile_Call(self, node):
         fn = BUILTINS[node.func]
@@ -465,14 +540,36 @@ class Compiler:
         source = self._iterate(node.source)
         cond = self._bool(node.cond) if node.cond is not None else None
         expr = self.compile(node.expr)
-        return _loop(node.var, source, "map", cond, expr)
+        scan = _loop(node.var, source, "map", cond, expr)
+        lookup = self._lookup(node.var, node.source, node.cond)
+        if lookup is None:
+            return scan
+        self.lookups.append((lookup, False))
+        var = node.var
+
+        def comprehension_indexed(env):
+            found = lookup(env)
+            if found is None:
+                return scan(env)
+            saved = env.get(var, _UNSET)
+            try:
+                out = []
+                for item in found:
+                    env[var] = item
+                    out.append(expr(env))
+                return out
+            finally:
+                _restore(env, var, saved)
+        return comprehension_indexed
 
     def template(self, template: ast.Template | None) -> Callable[[dict], str]:
         if template is None:
             return lambda env: ""
         parts = [p if isinstance(p, str) else self.compile(p) for p in template.parts]
+        budget = self.budget
 
         def render_template(env):
+            budget.steps = 0  # a message has a budget of its own
             out = []
             for p in parts:
                 if isinstance(p, str):
@@ -710,17 +807,21 @@ def compile_rule(checked: CheckedRule, tables: dict[str, list], severity: str | 
             break
     for_vars = tuple(s.var for s in steps if isinstance(s, ast.For))
     rule_span = rule.span
+    budget = c.budget
     try:
         first = _Steps(c, tuple(steps)).chain(0, ())
+        lookups = tuple(c.lookups)  # the steps' own, not the message's
         message, fix = c.template(rule.get("message")), c.template(rule.get("fix"))
     except (RecursionError, MemoryError) as exc:
         run = _failing_compile(rule, exc)
         message = fix = lambda env: ""  # noqa: E731
+        lookups = ()
     else:
         def run(env: dict, trace: Trace | None = None) -> list[Outcome]:
             """One outcome per binding. `env` is used in place: `let`s and `for` variables are
             written into it (a rule reads only names it binds itself, so leftovers are harmless)."""
             out: list[Outcome] = []
+            budget.steps = 0
             if for_vars:
                 for var in for_vars:
                     env.pop(var, None)
@@ -731,10 +832,12 @@ def compile_rule(checked: CheckedRule, tables: dict[str, list], severity: str | 
                 if trace:
                     trace("error", None, exc if isinstance(exc, EvalError) else EvalError(text, rule_span), env)
                 out.append(Outcome(ERROR, dict(env), _item_text(for_vars, env), text))
+            if budget.steps > budget.most:
+                budget.most = budget.steps
             return out
 
     return CompiledRule(
         id=rule.id, title=rule.get("title", ""), severity=severity or rule.get("severity", "error"),
         subject=rule.get("on", "migration"), cite=rule.get("cite", ""), tags=tuple(rule.get("tags", ())),
         span=rule.span, rule=rule, reads=checked.reads, pack=checked.pack, run=run,
-        message=message, fix=fix, checked=checked, compiled=c.closures)
+        message=message, fix=fix, checked=checked, compiled=c.closures, lookups=lookups, budget=budget)

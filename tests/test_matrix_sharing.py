@@ -1,0 +1,181 @@
+"""The matrix's sharing (engine/sharing.py): cells equal `check`, pair by pair, on every fixture."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from migcheck.evaluate import Engine
+from migcheck.findings import check_verdict
+from migcheck.packs import load_rules
+from migcheck.sharing import freeze, project
+from migcheck.snapshot import load_snapshot
+
+ROOT = Path(__file__).resolve().parent.parent
+FIXTURES = sorted(p for p in (ROOT / "fixtures").glob("*.yaml") if p.name.startswith(("mixed", "ivm", "estate")))
+
+
+@pytest.mark.parametrize("fixture", FIXTURES, ids=lambda p: p.name)
+@pytest.mark.parametrize("mode", ["offline", "online"])
+def test_matrix_cells_equal_check_for_every_pair(fixture, mode):
+    ruleset = load_rules([ROOT / "fixtures" / "site-rules"])
+    snapshot = load_snapshot(str(fixture))
+    engine = Engine(ruleset, snapshot)
+    cells, _ = engine.matrix(mode, results=False)
+    assert cells, "a fixture without pairs proves nothing"
+    pairs = [(g, t) for g in snapshot.guests for t in snapshot.hosts if t["name"] != g["host"]]
+    assert len(pairs) == len(cells)  # in order, duplicate names (estate-broken) included
+    for (guest, target), cell in zip(pairs, cells):
+        results = engine.check(guest, target, mode)
+        assert (cell.guest, cell.target) == (guest["name"], target["name"])
+        assert cell.verdict == check_verdict(results), (guest["name"], target["name"])
+        assert cell.failing == sorted({r.rule for r in results if r.status in ("fail", "error")})
+
+
+def test_keys_are_typed():
+    assert len({freeze(True), freeze(1), freeze(1.0)}) == 3
+    assert freeze({"a": 1}) != freeze("a") and freeze([1]) != freeze((int, 1))
+    labels = project({"fns": [{"label": "x", "pool": True}, {"label": None}]}, ("fns", "label"))
+    assert labels == ("map", ("list", (("map", (str, "x")), ("map", (type(None), None)))))
+    assert project({"fns": [1, 2, 3]}, ("fns", "#")) == ("map", ("len", 3))
+    assert project({"x": {"a": "v"}}, ("x", "a")) != project({"x": "v"}, ("x", "a"))  # a map and a string differ
+    assert project({"x": {"a": 1, "b": 2}}, ("x", "#")) != project({"x": [1, 2]}, ("x", "#"))
+
+
+def test_restricted_matrix_evaluates_only_its_pairs():
+    snapshot = load_snapshot(str(ROOT / "fixtures" / "mixed-site.yaml"))
+    engine = Engine(load_rules(), snapshot)
+    guest = snapshot.guests[0]
+    target = next(h for h in snapshot.hosts if h["name"] != guest["host"])
+    cells, _ = engine.matrix("offline", guests=[guest], targets=[target])
+    full = {(c.guest, c.target): c for c in engine.matrix("offline")[0]}
+    assert cells == [full[(guest["name"], target["name"])]]
+
+
+# -- coarse classes stay sound: the cases where they must give way -----------------------------
+from hypothesis import HealthCheck, given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+from migcheck.snapshot import snapshot_from_data  # noqa: E402
+
+
+def _pack(tmp_path, text: str) -> Path:
+    pack = tmp_path / "site"
+    pack.mkdir()
+    (pack / "site.rules").write_text(text)
+    return pack
+
+
+def _estate(hosts: list[dict], guests: list[dict]) -> dict:
+    for h in hosts:
+        h.setdefault("version", "6.1.5")
+        h.setdefault("processor", "Itanium 9500")
+        h.setdefault("memory_mb", {"total": 65536, "free": 65536})
+    for g in guests:
+        g.setdefault("kind", "vm")
+        g.setdefault("state", "off")
+        g.setdefault("memory_mb", 1024)
+    return {"snapshot": 1, "hosts": hosts, "guests": guests}
+
+
+def _assert_cells_equal_check(ruleset, snapshot, mode="offline"):
+    engine = Engine(ruleset, snapshot)
+    cells, _ = engine.matrix(mode, results=False)
+    pairs = [(g, t) for g in snapshot.guests for t in snapshot.hosts if t["name"] != g["host"]]
+    assert [(c.guest, c.target) for c in cells] == [(g["name"], t["name"]) for g, t in pairs]
+    for (guest, target), cell in zip(pairs, cells):
+        results = engine.check(guest, target, mode)
+        assert (cell.verdict, cell.failing) == (
+            check_verdict(results), sorted({r.rule for r in results if r.status in ("fail", "error")})), cell
+    assert cells == Engine(ruleset, snapshot).matrix(mode, results=False, share=False)[0]
+    return cells
+
+
+def test_an_error_that_the_order_decides_makes_guest_classes_ordered(tmp_path):
+    """Labels [aa, b] give a failure then an error; [b, aa] stop at the error: blocked vs unknown,
+    though the two guests hold the same labels."""
+    pack = _pack(tmp_path, 'rule SITE-ORDER {\n  title "t"\n  severity error\n  on migration\n  cite "c"\n'
+                 '  for label in distinct(guest.dio.label)\n'
+                 '  let n = count(f in guest.dio where f.label == label)\n'
+                 '  require 10 / (len(label) - n) > 0 and label != "aa"\n  message "m"\n}\n')
+    fns = [{"hwpath": f"0/{i}", "type": "FLA", "pool": True, "label": lab, "assigned_to": g}
+           for i, (lab, g) in enumerate([("aa", "x"), ("b", "x"), ("b", "y"), ("aa", "y")])]
+    snapshot = snapshot_from_data(_estate(
+        [{"name": "h1", "dio_functions": fns}, {"name": "h2"}],
+        [{"name": "x", "host": "h1", "dio": ["0/0", "0/1"]}, {"name": "y", "host": "h1", "dio": ["0/2", "0/3"]}]))
+    cells = _assert_cells_equal_check(load_rules([pack], builtin=False), snapshot)
+    assert [c.verdict for c in cells] == ["blocked", "unknown"]
+
+
+def test_a_lookup_that_must_scan_makes_target_classes_finer(tmp_path):
+    """Targets with equal counts differ when the key cannot be computed: the scan fails on a
+    non-empty list only."""
+    pack = _pack(tmp_path, 'rule SITE-SCAN {\n  title "t"\n  severity error\n  on migration\n  cite "c"\n'
+                 '  require count(f in target.dio_functions where len(f.hwpath) == 1 / (guest.memory_mb - 1024) and f.pool)'
+                 ' == 0\n'
+                 '  message "m"\n}\n')
+    hosts = [{"name": "h0"}, {"name": "empty"},
+             {"name": "unpooled", "dio_functions": [{"hwpath": "0/0", "type": "FLA", "pool": False}]},
+             {"name": "empty2"}]
+    guests = [{"name": "g", "host": "h0", "memory_mb": 1024}, {"name": "k", "host": "h0", "memory_mb": 2048}]
+    cells = _assert_cells_equal_check(load_rules([pack], builtin=False), snapshot_from_data(_estate(hosts, guests)))
+    assert [(c.guest, c.target, c.verdict) for c in cells][:3] == [
+        ("g", "empty", "ready"), ("g", "unpooled", "unknown"), ("g", "empty2", "ready")]
+
+
+ANCHOR = ROOT / "bench" / "anchor"
+
+
+@settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.integers(min_value=0, max_value=10**6), st.integers(min_value=2, max_value=8),
+       st.integers(min_value=1, max_value=60))
+def test_anchor_policy_cells_equal_its_plain_python(seed, hosts, guests):
+    """Counted target classes and multiset guest classes give the anchor's own answers."""
+    from bench.anchor import plain
+    from bench.anchor.convert import NAMES, to_snapshot
+    from bench.anchor.gen import generate
+    from migcheck.config import load_config
+
+    config = load_config(str(ANCHOR / "migcheck.yaml"))
+    ruleset = load_rules(config.rules, disable=config.disable)
+    inv = generate(hosts, guests, seed)
+    snapshot = snapshot_from_data(to_snapshot(inv))
+    ours = {c.guest + "|" + c.target: sorted(NAMES[r] for r in c.failing)
+            for c in Engine(ruleset, snapshot).matrix("offline", results=False)[0]}
+    assert ours == plain.naive_matrix(inv)
+
+
+def test_anchor_config_disables_every_builtin_rule():
+    from migcheck.config import load_config
+
+    config = load_config(str(ANCHOR / "migcheck.yaml"))
+    assert sorted(config.disable) == sorted(load_rules().ids())
+    assert sorted(load_rules(config.rules, disable=config.disable).ids()) == [
+        "ANCHOR-DIO-CAPACITY", "ANCHOR-DIO-LABEL", "ANCHOR-STATE", "ANCHOR-VERSION"]
+
+
+def test_json_snapshot_located_without_reading_every_position(tmp_path):
+    """A guest of a JSON snapshot is located at its opening brace, as the loader's positions say."""
+    import json as json_module
+
+    from migcheck.document import parse_text
+    from migcheck.jsonlocate import JsonLocator
+
+    data = load_snapshot(str(ROOT / "fixtures" / "mixed-site.yaml")).doc.data
+    for indent in (None, 1, 4):
+        text = json_module.dumps(data, indent=indent)
+        doc = parse_text(text, "s.json")
+        locator = JsonLocator(text)
+        for section in ("hosts", "guests"):
+            for i in range(len(data[section])):
+                assert locator.locate((section, i)) == doc.position((section, i)), (indent, section, i)
+        assert locator.locate(("guests", len(data["guests"]))) is None
+        assert locator.locate(("nothing", 0)) is None
+    snapshot_file = tmp_path / "s.json"
+    snapshot_file.write_text(json_module.dumps(data, indent=2))
+    snapshot = load_snapshot(str(snapshot_file))
+    guest = snapshot.guests[-1]
+    where = snapshot.locate(guest)
+    assert snapshot.doc._positions is None  # found without the full positions
+    assert where == (str(snapshot_file), *snapshot.doc.position(("guests", len(snapshot.guests) - 1)))
