@@ -13,10 +13,11 @@ actual guest and target, are rendered per pair, and only for results that are re
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 from ._perf import collector_paused
-from .findings import Result
+from .findings import Result, sort_results
 from .lang.compiler import ERROR, FAIL, NOTAPPLICABLE, CompiledRule, Outcome
 from .packs import RuleSet
 from .snapshot import Snapshot
@@ -172,8 +173,41 @@ class Engine:
             return self._matrix(mode, results, waive, share)
 
     def _matrix(self, mode: str, results: bool, waive, share: bool) -> tuple[list[Cell], list[Result]]:
+        cells: list[Cell] = []
+        kept: list[Result] = []
+        for _, guest_cells, guest_results in self._rows(mode, results, waive, share, self.snapshot.guests,
+                                                        self.snapshot.hosts):
+            cells.extend(guest_cells)
+            kept.extend(guest_results)
+        return cells, kept
+
+    def iter_matrix(self, mode: str, *, waive=None, share: bool = True) -> Iterator[tuple[list[Cell], list[Result]]]:
+        """The matrix with its results, guest by guest, for reports that stream.
+
+        Guests and targets come in name order, so each yielded chunk is one guest name's
+        cells and its sorted results (`Result.sort_key`), and the chunks, joined, are sorted
+        too: no global sort, and nothing kept between chunks but the shared outcomes.
+        """
+        by_name = lambda obj: obj["name"]  # noqa: E731
+        guests = sorted(self.snapshot.guests, key=by_name)
+        hosts = sorted(self.snapshot.hosts, key=by_name)
+        pending: tuple[str, list, list] | None = None
+        with collector_paused():
+            for name, guest_cells, guest_results in self._rows(mode, True, waive, share, guests, hosts):
+                if pending is not None and pending[0] != name:
+                    yield pending[1], sort_results(pending[2])
+                    pending = None
+                if pending is None:
+                    pending = (name, list(guest_cells), list(guest_results))
+                else:  # guests of one name (INV-DUPLICATE-GUEST): one chunk, so the results still sort
+                    pending[1].extend(guest_cells)
+                    pending[2].extend(guest_results)
+            if pending is not None:
+                yield pending[1], sort_results(pending[2])
+
+    def _rows(self, mode: str, results: bool, waive, share: bool, guests: list, hosts: list):
+        """Per guest, in the order of `guests`: its name, cells (targets in the order of `hosts`) and results."""
         snapshot = self.snapshot
-        hosts = snapshot.hosts
         classes = _Classes()
         plans = []  # (rule, guest-side paths, target-side paths)
         for rule in self.by_subject["migration"]:
@@ -184,9 +218,9 @@ class Engine:
                               for i, plan in enumerate(plans)) for host in hosts]
         outcome_cache: list[dict] = [{} for _ in plans]  # per rule: (guest class, target class) -> statuses
         rows: dict = {}  # (rule index, guest class) -> (targets failed, targets errored)
-        cells: list[Cell] = []
-        kept: list[Result] = []
-        for guest in snapshot.guests:
+        for guest in guests:
+            cells: list[Cell] = []
+            kept: list[Result] = []
             guest_results = self.guest_results(guest, mode, locate=results)
             if waive:
                 for r in guest_results:
@@ -209,7 +243,7 @@ class Engine:
                 row = rows.get((i, guest_class)) if share else None
                 if row is None:
                     row = self._rule_row(rule, i, guest, source, missing, mode, guest_class, target_class,
-                                         outcome_cache[i], share)
+                                         outcome_cache[i], share, hosts)
                     if share:
                         rows[(i, guest_class)] = row
                 for statuses, t_index in row:
@@ -244,12 +278,13 @@ class Engine:
                            "unknown" if guest_unknown or t_index in unknown_at else "ready")
                 cells.append(Cell(guest["name"], own, target["name"], mode, verdict,
                                   sorted(guest_failing.union(failing)) if failing else sorted(guest_failing)))
-        return cells, kept
+            yield guest["name"], cells, kept
 
-    def _rule_row(self, rule, i, guest, source, missing, mode, guest_class, target_class, cache, share) -> list:
+    def _rule_row(self, rule, i, guest, source, missing, mode, guest_class, target_class, cache, share,
+                  hosts) -> list:
         """The targets on which `rule` fails or errs for this guest: [(statuses, target index)]."""
         row = []
-        for t_index, target in enumerate(self.snapshot.hosts):
+        for t_index, target in enumerate(hosts):
             key = (guest_class, target_class[t_index][i])
             statuses = cache.get(key) if share else None
             if statuses is None:

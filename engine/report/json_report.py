@@ -1,9 +1,153 @@
-"""JSON report: the contract of DESIGN.md, one object, keys in a fixed order."""
+"""JSON report: the contract of DESIGN.md, one object, keys in a fixed order; and JSON Lines.
+
+`render_json` builds the document at once (audit, check). `JsonWriter` writes the same
+bytes for a matrix as its results arrive: results go to the output as they come, the cells
+to a spool file (they follow the summary, which is known only at the end), and the rest is
+written once the run is over. `JsonLinesWriter` (`--format jsonl`) writes one result per
+line, as it comes, for pipelines (`jq -c`, `grep`); each line is a `result` of
+schemas/report.schema.json.
+"""
 
 from __future__ import annotations
 
 import json
+import shutil
+import tempfile
+from json.encoder import encode_basestring as _s  # the C encoder of one string, as ensure_ascii=False writes it
+
+from ..findings import SUBJECT_KEYS
 
 
 def render_json(report) -> str:
     return json.dumps(report.to_json(), indent=2, ensure_ascii=False) + "\n"
+
+
+def _dump(value, level: int) -> str:
+    """`value` as json.dumps(indent=2) writes it nested `level` spaces deep."""
+    return json.dumps(value, indent=2, ensure_ascii=False).replace("\n", "\n" + " " * level)
+
+
+_NULL = "null"
+
+
+def result_json(r, level: int = 4) -> str:
+    """`r.to_json()` as json.dumps(indent=2) writes it `level` spaces deep, key for key (much faster)."""
+    p = " " * level
+    q = p + "  "
+    sub = r.subject
+    keys = [k for k in SUBJECT_KEYS if sub.get(k) is not None]
+    if keys:
+        subject = "{\n" + ",\n".join(f'{q}  "{k}": {_value(sub[k], level + 4)}' for k in keys) + f"\n{q}}}"
+    else:
+        subject = "{}"
+    waiver = _NULL if r.waiver is None else _dump(r.waiver, level + 2)
+    out = (f'{p}{{\n{q}"rule": {_s(r.rule)},\n{q}"severity": {_s(r.severity)},\n{q}"status": {_s(r.status)},\n'
+           f'{q}"subject": {subject},\n{q}"message": {_s(r.message)},\n{q}"fix": {_s(r.fix)},\n'
+           f'{q}"cite": {_s(r.cite)},\n{q}"waiver": {waiver},\n')
+    if r.item:
+        out += f'{q}"item": {_s(r.item)},\n'
+    if r.location:
+        loc = r.location
+        out += (f'{q}"location": {{\n{q}  "file": {_value(loc[0], level + 4)},\n{q}  "line": {_value(loc[1], 0)},\n'
+                f'{q}  "col": {_value(loc[2], 0)}\n{q}}},\n')
+    out += f'{q}"fingerprint": {_s(r.fingerprint)}'
+    if r.baseline:
+        out += f',\n{q}"baseline": {_s(r.baseline)}'
+    return out + f"\n{p}}}"
+
+
+def _value(value, level: int) -> str:
+    return _s(value) if type(value) is str else _dump(value, level)
+
+
+def _names(names: list, level: int) -> str:
+    if not names:
+        return "[]"
+    p = " " * level
+    return "[\n" + ",\n".join(f"{p}  {_value(n, level + 2)}" for n in names) + f"\n{p}]"
+
+
+def cell_json(cell, blocking: list, level: int = 4) -> str:
+    """A matrix cell with its blocking rules, as `Report.to_json` writes it `level` spaces deep."""
+    p = " " * level
+    q = p + "  "
+    return (f'{p}{{\n{q}"guest": {_value(cell.guest, level + 2)},\n{q}"source": {_value(cell.source, level + 2)},\n'
+            f'{q}"target": {_value(cell.target, level + 2)},\n{q}"mode": {_value(cell.mode, level + 2)},\n'
+            f'{q}"verdict": {_s(cell.verdict)},\n{q}"failing": {_names(cell.failing, level + 2)},\n'
+            f'{q}"blocking": {_names(blocking, level + 2)}\n{p}}}')
+
+
+class JsonWriter:
+    """The JSON report of a matrix, written as its results arrive (`feed`), completed by `finish`.
+
+    The header (verdict included) is written at the end, before the spooled results, so the
+    bytes are exactly those of `render_json` on the whole report.
+    """
+
+    def __init__(self, report, out, spool_dir: str | None = None):
+        self.report = report
+        self.out = out
+        self.results = tempfile.TemporaryFile("w+", encoding="utf-8", newline="", dir=spool_dir)
+        self.cells = tempfile.TemporaryFile("w+", encoding="utf-8", newline="", dir=spool_dir)
+        self.any_result = self.any_cell = False
+
+    def feed(self, cells, results, found) -> None:
+        if results:
+            text = ",\n".join(result_json(r) for r in results)
+            self.results.write((",\n" if self.any_result else "") + text)
+            self.any_result = True
+        if cells:
+            text = ",\n".join(cell_json(c, found[(c.guest, c.target)].blocking) for c in cells)
+            self.cells.write((",\n" if self.any_cell else "") + text)
+            self.any_cell = True
+
+    def finish(self) -> None:
+        report, out = self.report, self.out
+        head = report.to_json(results=False)
+        keys = list(head)
+        # the document's keys in Report.to_json's order; results and cells come from the spools
+        for i, key in enumerate(keys):
+            out.write("{\n" if i == 0 else ",\n")
+            out.write(f"  {_s(key)}: ")
+            if key == "results":
+                self._copy(self.results, self.any_result)
+            elif key == "cells":
+                self._copy(self.cells, self.any_cell)
+            else:
+                out.write(_dump(head[key], 2))
+        out.write("\n}\n")
+        self.close()
+
+    def _copy(self, spool, anything: bool) -> None:
+        if not anything:
+            self.out.write("[]")
+            return
+        self.out.write("[\n")
+        spool.seek(0)
+        shutil.copyfileobj(spool, self.out, 1 << 20)
+        self.out.write("\n  ]")
+
+    def close(self) -> None:
+        self.results.close()
+        self.cells.close()
+
+
+class JsonLinesWriter:
+    """`--format jsonl`: one result per line, compact, in report order, written as it comes."""
+
+    def __init__(self, report, out):
+        self.out = out
+        self.dumps = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
+
+    def feed(self, cells, results, found=None) -> None:
+        if results:
+            dumps = self.dumps
+            self.out.write("".join(dumps(r.to_json()) + "\n" for r in results))
+
+    def finish(self) -> None:
+        pass
+
+
+def render_jsonl(report) -> str:
+    dumps = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
+    return "".join(dumps(r.to_json()) + "\n" for r in report.results)
