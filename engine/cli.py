@@ -79,9 +79,10 @@ class Context:
     def engine(self) -> Engine:
         return Engine(self.ruleset, self.snapshot, stop=getattr(self.args, "stop", False))
 
-    def report(self, command: str, verdict_of, results, **extra) -> Report:
+    def report(self, command: str, verdict_of, results, notes_now: bool = True, **extra) -> Report:
+        """The report of a run; `notes_now=False` (a streamed run) leaves the waiver notes for `waiver_notes()`."""
         notes = []
-        if self.waivers is not None:
+        if self.waivers is not None and notes_now:
             self.waivers.apply(results)
             from .waivers import notes_for_run
             notes = notes_for_run(self.waivers, self.engine(), command, getattr(self.args, "mode", None),
@@ -93,7 +94,15 @@ class Context:
         report.manifest = self.manifest()
         report.collected = self.snapshot.doc.data.get("collected")
         report.source_root = getattr(self.args, "source_root", None)
+        report.limit = getattr(self.args, "limit", None) or report.limit
         return report
+
+    def waiver_notes(self, command: str) -> list[dict]:
+        if self.waivers is None:
+            return []
+        from .waivers import notes_for_run
+        return notes_for_run(self.waivers, self.engine(), command, getattr(self.args, "mode", None),
+                             getattr(self.args, "warn_expiring", None))
 
     def manifest(self) -> dict:
         from .manifest import build_manifest
@@ -200,16 +209,49 @@ def cmd_check(args) -> int:
 
 
 def cmd_matrix(args) -> int:
+    """The matrix, streamed: every output is fed guest by guest in one pass (report/stream.py)."""
+    from .report.stream import Progress
     ctx = Context(args)
+    engine = ctx.engine()
     waive = ctx.waivers.waive if ctx.waivers is not None else None
-    cells, results = ctx.engine().matrix(args.mode, waive=waive)
+    report = ctx.report("matrix", lambda r: "", [], notes_now=False, cells=[])
 
-    def verdict(report):
-        if any(c.verdict == "blocked" for c in cells):
-            return "blocked"
-        return "unknown" if any(c.verdict == "unknown" for c in cells) else "ready"
-    report = ctx.report("matrix", verdict, results, cells=cells)
-    return _finish(report, args, ctx)
+    def finish(report, tally):
+        report.waiver_notes = ctx.waiver_notes("matrix")
+        if ctx.baseline is not None:
+            report.baseline = tally.baseline(args.baseline)
+    guests = len({g["name"] for g in ctx.snapshot.guests})
+    progress = Progress(guests, sys.stderr.isatty() and not args.quiet)
+    tally = _emit_stream(report, engine.iter_matrix(args.mode, waive=waive), args, progress, ctx.baseline, finish)
+    return tally.exit_code(only_new=bool(args.fail_on_new))
+
+
+def _emit_stream(report: Report, chunks, args, progress, baseline, finish):
+    """Open every output (files atomically), stream the chunks to them in one pass, close them."""
+    from contextlib import ExitStack
+
+    from .atomic import atomic_output
+    from .report.stream import write_matrix, writer_for
+    color = sys.stdout.isatty() and "NO_COLOR" not in os.environ
+    with ExitStack() as stack:
+        writers = []
+        for fmt, path in _format_targets(args):
+            if path is None:
+                out = sys.stdout
+            else:
+                try:
+                    out = stack.enter_context(atomic_output(path))
+                except OSError as exc:
+                    raise UsageError(f"cannot write `{path}`: {exc.strerror or exc}") from None
+            spool = os.path.dirname(os.path.abspath(path)) if path else None
+            writers.append(writer_for(fmt, report, out, color=color and path is None and fmt == "table",
+                                      spool_dir=spool))
+        try:
+            return write_matrix(report, chunks, writers, progress=progress, baseline=baseline, finish=finish)
+        except OSError as exc:
+            if isinstance(exc, BrokenPipeError):
+                raise
+            raise UsageError(f"cannot write a report: {exc.strerror or exc}") from None
 
 
 def cmd_rules(args) -> int:
@@ -255,6 +297,16 @@ _NO_BUILTIN_HELP = ("leave the built-in pack out (a DIR that is a copy of it, su
                     "replaces it anyway)")
 
 
+def _positive(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"`{text}` is not a positive whole number")
+    return value
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="migcheck", description="Policy-as-code migration checks for HP vPars "
                                      "and Integrity VM estates.")
@@ -275,12 +327,15 @@ def build_parser() -> argparse.ArgumentParser:
         p.add_argument("--waivers", metavar="FILE", help="waivers of known findings (YAML)")
         p.add_argument("--warn-expiring", type=int, metavar="DAYS", help="list waivers that lapse within DAYS")
         p.add_argument("--format", action="append", metavar="FMT[:FILE]",
-                       help="table (default), json, csv, markdown, html, sarif or junit; repeatable with :FILE")
+                       help="table (default), json, jsonl, csv, csv-cells, markdown, html, sarif or junit; "
+                       "repeatable with :FILE")
         p.add_argument("--output", metavar="FILE", help="write the report to FILE (atomically)")
         p.add_argument("--fail-on", choices=["error", "warning", "info", "never"], default=None,
                        help="lowest severity that fails the run (default error)")
         p.add_argument("--baseline", metavar="REPORT", help="an earlier JSON report: mark results new or unchanged")
         p.add_argument("--fail-on-new", action="store_true", help="with --baseline: fail only on new findings")
+        p.add_argument("--limit", type=_positive, default=None, metavar="N",
+                       help="table: list at most N findings, then group them by rule and guest (default 200)")
         p.add_argument("--source-root", metavar="DIR", help="SARIF: file URIs relative to DIR as %%SRCROOT%% "
                        "(default: the working directory)")
 
@@ -312,6 +367,8 @@ def build_parser() -> argparse.ArgumentParser:
     snapshot_arg(p)
     migration_args(p)
     report_args(p)
+    p.add_argument("-q", "--quiet", action="store_true", help="no progress on stderr (shown only on a terminal, "
+                   "for runs longer than a second)")
     p.set_defaults(func=cmd_matrix)
 
     p = sub.add_parser("explain", help="why a rule gave its result for a subject")
