@@ -192,18 +192,23 @@ class Engine:
         guests = sorted(self.snapshot.guests, key=by_name)
         hosts = sorted(self.snapshot.hosts, key=by_name)
         pending: tuple[str, list, list] | None = None
-        with collector_paused():
-            for name, guest_cells, guest_results in self._rows(mode, True, waive, share, guests, hosts):
-                if pending is not None and pending[0] != name:
-                    yield pending[1], sort_results(pending[2])
-                    pending = None
-                if pending is None:
-                    pending = (name, list(guest_cells), list(guest_results))
-                else:  # guests of one name (INV-DUPLICATE-GUEST): one chunk, so the results still sort
-                    pending[1].extend(guest_cells)
-                    pending[2].extend(guest_results)
-            if pending is not None:
+        rows = self._rows(mode, True, waive, share, guests, hosts)
+        while True:
+            with collector_paused():  # while the engine works, not while the caller consumes a chunk
+                row = next(rows, None)
+            if row is None:
+                break
+            name, guest_cells, guest_results = row
+            if pending is not None and pending[0] != name:
                 yield pending[1], sort_results(pending[2])
+                pending = None
+            if pending is None:
+                pending = (name, list(guest_cells), list(guest_results))
+            else:  # guests of one name (INV-DUPLICATE-GUEST): one chunk, so the results still sort
+                pending[1].extend(guest_cells)
+                pending[2].extend(guest_results)
+        if pending is not None:
+            yield pending[1], sort_results(pending[2])
 
     def _rows(self, mode: str, results: bool, waive, share: bool, guests: list, hosts: list):
         """Per guest, in the order of `guests`: its name, cells (targets in the order of `hosts`) and results."""

@@ -57,7 +57,12 @@ def result_json(r, level: int = 4) -> str:
 
 
 def _value(value, level: int) -> str:
-    return _s(value) if type(value) is str else _dump(value, level)
+    kind = type(value)
+    if kind is str:
+        return _s(value)
+    if kind is int:
+        return int.__repr__(value)
+    return _dump(value, level)
 
 
 def _names(names: list, level: int) -> str:
