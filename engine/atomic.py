@@ -1,38 +1,328 @@
-"""Atomic file writes: a report is either wholly written or not there at all."""
+"""Report outputs: checked before any work, then written without destroying anything.
+
+`check_outputs(targets, inputs)` says (before the run reads or evaluates anything) why the
+requested outputs cannot be written: two reports to one file (or both to standard output),
+or a report onto one of the run's inputs. `write_output(path, text)` writes one report:
+a regular file (or a new one) is replaced atomically (a temporary file beside it, flushed,
+renamed over it; a symbolic link is followed, so the link stays and its target gets the
+report); a device, a FIFO, `-` or `/dev/stdout` is written directly, never replaced by a regular file.
+The temporary file is removed when the write fails or the process is interrupted (SIGINT,
+SIGTERM, SIGHUP). Failures raise `OutputError` with a message in words.
+"""
 
 from __future__ import annotations
 
+import errno
 import os
+import signal
+import stat
+import sys
 import tempfile
-from collections.abc import Iterator
+import threading
 from contextlib import contextmanager
 from pathlib import Path
-from typing import TextIO
+
+STDOUT = "-"
+
+
+class OutputError(Exception):
+    """A report cannot be written; the message says which and why."""
+
+
+def _reason(exc: OSError) -> str:
+    if exc.errno == errno.ENOSPC:
+        return "no space left on the device"
+    if exc.errno in (errno.EACCES, errno.EPERM):
+        return "permission denied"
+    if exc.errno == errno.EISDIR:
+        return "it is a directory"
+    if exc.errno == errno.ENOTDIR:
+        return "a part of the path is not a directory"
+    if exc.errno == errno.ELOOP:
+        return "a symbolic link loop"
+    if exc.errno == errno.EROFS:
+        return "the file system is read-only"
+    return (exc.strerror or type(exc).__name__).lower()
+
+
+# -- before the run ------------------------------------------------------------------------
+def _identity(path: str | None) -> tuple:
+    """What a path writes to: the same tuple for two spellings of one file."""
+    if _is_stdout(path):
+        return ("stdout",)
+    try:
+        info = os.stat(path)
+    except OSError:
+        return ("path", os.path.realpath(path))
+    return ("file", info.st_dev, info.st_ino, stat.S_ISCHR(info.st_mode))
+
+
+_STDOUT_NAMES = {STDOUT, "/dev/stdout", "/dev/fd/1", "/proc/self/fd/1"}
+
+
+def _is_stdout(path: str | None) -> bool:
+    """`-` and the names of file descriptor 1 are standard output, written as it is (never replaced)."""
+    return path is None or str(path) in _STDOUT_NAMES
+
+
+def pack_inputs(dirs: list[str | os.PathLike]) -> dict[str, str]:
+    """The files of rule packs a run reads: rule files, data tables, rule tests."""
+    found = {}
+    for d in dirs:
+        base = Path(d)
+        for pattern, role in (("*.rules", "a rule file"), ("data/*.yaml", "a data table"),
+                              ("tests/*.yaml", "a rule test")):
+            try:
+                for file in base.glob(pattern):
+                    found[str(file)] = role
+            except OSError:
+                continue
+    return found
+
+
+def check_outputs(targets: list[tuple[str, str | None]], inputs: dict[str, str]) -> str | None:
+    """Why the (format, path) outputs cannot be written, or None; `inputs` maps input paths to their role."""
+    def shown(fmt, path):
+        return f"`{fmt}` to standard output" if path in (None, STDOUT) else f"`{fmt}:{path}`"
+
+    read = {}
+    for path, role in inputs.items():
+        if path:
+            ident = _identity(str(path))
+            if ident[0] != "stdout":
+                read.setdefault(ident, (str(path), role))
+    seen: dict[tuple, tuple[str, str | None]] = {}
+    for fmt, path in targets:
+        ident = _identity(path)
+        if ident in read:
+            where, role = read[ident]
+            return (f"the report {shown(fmt, path)} would overwrite `{where}`, {role} this run reads; "
+                    "write the report to another file")
+        if ident[0] == "file" and ident[3]:
+            continue  # a character device (/dev/null, a terminal): writing twice destroys nothing
+        if ident in seen:
+            other = seen[ident]
+            if ident == ("stdout",):
+                return (f"two reports would go to standard output ({shown(*other)} and {shown(fmt, path)}); "
+                        "give all but one a file: `--format FMT:FILE`")
+            return (f"two reports would be written to one file: {shown(*other)} and {shown(fmt, path)}; "
+                    "give each its own file")
+        seen[ident] = (fmt, path)
+    return None
+
+
+# -- writing ---------------------------------------------------------------------------------
+def write_output(path: str | None, text: str) -> None:
+    """Write one report to `path` (`-` or None: standard output); raise `OutputError` in words."""
+    if _is_stdout(path):
+        write_stdout(text)
+        return
+    try:
+        info = os.stat(path)  # through symbolic links
+    except FileNotFoundError:
+        info = None
+    except OSError as exc:
+        raise OutputError(f"cannot write `{path}`: {_reason(exc)}") from None
+    try:
+        if info is not None and stat.S_ISDIR(info.st_mode):
+            raise OutputError(f"cannot write `{path}`: it is a directory")
+        if info is not None and not stat.S_ISREG(info.st_mode):
+            _write_direct(path, text)  # a device, a FIFO, /dev/stdout: replacing it would destroy it
+        else:
+            write_atomic(os.path.realpath(path), text)  # a symbolic link keeps pointing at the report
+    except OSError as exc:
+        raise OutputError(f"cannot write `{path}`: {_reason(exc)}") from None
+
+
+def _write_direct(path: str, text: str) -> None:
+    with open(path, "w", encoding="utf-8", newline="") as out:
+        out.write(text)
+
+
+def write_stdout(text: str) -> None:
+    """Write to standard output; a full disk or a closed stream is an `OutputError`, never a traceback."""
+    stream = sys.stdout
+    if stream is None:
+        raise OutputError("standard output is closed; write the report to a file with `--output FILE`")
+    try:
+        stream.write(text)
+        stream.flush()
+    except BrokenPipeError:
+        silence_stdout()
+        raise
+    except (OSError, ValueError) as exc:
+        silence_stdout()
+        reason = _reason(exc) if isinstance(exc, OSError) else "it is closed"
+        raise OutputError(f"cannot write the report to standard output: {reason}") from None
+
+
+def flush_stdout() -> None:
+    """Flush standard output now, so that a failure is reported here and not at the interpreter's exit."""
+    if sys.stdout is not None:
+        sys.stdout.flush()
+
+
+_STREAM_ERRORS = {errno.ENOSPC, errno.EIO, errno.EBADF, errno.EFBIG, errno.EROFS, getattr(errno, "EDQUOT", errno.ENOSPC)}
+
+
+def stdout_problem(exc: OSError) -> str | None:
+    """The words for a failed write to standard output (full disk, closed stream), or None if it is not one."""
+    if isinstance(exc, BrokenPipeError) or exc.errno not in _STREAM_ERRORS:
+        return None
+    silence_stdout()
+    return f"cannot write to standard output: {_reason(exc)}"
+
+
+def silence_stdout() -> None:
+    """Point standard output at the null device, so that the exit's final flush cannot fail again."""
+    try:
+        fd = sys.stdout.fileno()
+    except (AttributeError, ValueError, OSError):
+        return
+    try:
+        null = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(null, fd)
+        os.close(null)
+    except OSError:
+        pass
+
+
+class _Interrupted(BaseException):
+    def __init__(self, signum: int):
+        self.signum = signum
+
+
+@contextmanager
+def _interruptible():
+    """While a temporary file exists, SIGTERM and SIGHUP unwind (so it is removed) instead of killing."""
+    installed = {}
+    if threading.current_thread() is threading.main_thread():
+        def handler(signum, frame):
+            raise _Interrupted(signum)
+        for sig in (signal.SIGTERM, getattr(signal, "SIGHUP", None)):
+            if sig is None:
+                continue
+            try:
+                if signal.getsignal(sig) == signal.SIG_DFL:
+                    installed[sig] = signal.signal(sig, handler)
+            except (ValueError, OSError):  # pragma: no cover - platform without the signal
+                pass
+    try:
+        yield
+    finally:
+        for sig, previous in installed.items():
+            signal.signal(sig, previous)
 
 
 def write_atomic(path: str | os.PathLike, text: str) -> None:
     """Write to a temporary file beside `path`, flush it to disk, then rename it over `path`."""
-    with atomic_output(path) as out:
-        out.write(text)
+    target = Path(path)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    umask = os.umask(0)
+    os.umask(umask)
+    tmp = None
+    try:
+        with _interruptible():
+            fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
+            os.fchmod(fd, 0o666 & ~umask)  # as an ordinary write would create it, not mkstemp's 0600
+            with os.fdopen(fd, "w", encoding="utf-8", newline="") as out:
+                out.write(text)
+                out.flush()
+                os.fsync(out.fileno())
+            os.replace(tmp, target)
+            tmp = None
+    except _Interrupted as stop:
+        if tmp is not None:
+            Path(tmp).unlink(missing_ok=True)
+        os.kill(os.getpid(), stop.signum)  # the default action again, now that nothing is left behind
+        raise SystemExit(128 + stop.signum) from None  # pragma: no cover - the signal ends the process
+    except BaseException:
+        if tmp is not None:
+            Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+# -- writing a report that streams -------------------------------------------------------------
+class _Named:
+    """A report's text stream whose failures say which report: `OutputError` naming `path`."""
+
+    def __init__(self, stream, path: str | None):
+        self.stream, self.path = stream, path
+
+    def write(self, text: str) -> int:
+        try:
+            return self.stream.write(text)
+        except BrokenPipeError:
+            raise
+        except OSError as exc:
+            where = "the report to standard output" if _is_stdout(self.path) else f"`{self.path}`"
+            if _is_stdout(self.path):
+                silence_stdout()
+            raise OutputError(f"cannot write {where}: {_reason(exc)}") from None
 
 
 @contextmanager
-def atomic_output(path: str | os.PathLike) -> Iterator[TextIO]:
-    """A text file to write `path` through piece by piece (a report that streams): a temporary
-    file beside it, flushed to disk and renamed over `path` when the block ends without an
-    exception, removed when it raises."""
+def open_output(path: str | None):
+    """The text stream of one report written piece by piece (a matrix that streams), by the rules
+    of `write_output`: standard output as it is; a device or a FIFO directly; a regular file (or
+    a new one, or a symbolic link's target) through a temporary file beside it, flushed and
+    renamed over it when the block ends, removed when the block raises or the process is
+    interrupted. Failures raise `OutputError` naming the report."""
+    if _is_stdout(path):
+        if sys.stdout is None:
+            raise OutputError("standard output is closed; write the report to a file with `--output FILE`")
+        yield _Named(sys.stdout, path)
+        return
+    try:
+        info = os.stat(path)
+    except FileNotFoundError:
+        info = None
+    except OSError as exc:
+        raise OutputError(f"cannot write `{path}`: {_reason(exc)}") from None
+    if info is not None and stat.S_ISDIR(info.st_mode):
+        raise OutputError(f"cannot write `{path}`: it is a directory")
+    try:
+        if info is not None and not stat.S_ISREG(info.st_mode):
+            out = open(path, "w", encoding="utf-8", newline="")  # a device, a FIFO: never replaced
+        else:
+            out = None
+    except OSError as exc:
+        raise OutputError(f"cannot write `{path}`: {_reason(exc)}") from None
+    if out is not None:
+        with out:
+            yield _Named(out, path)
+        return
+    try:
+        with _atomic_stream(os.path.realpath(path)) as out:
+            yield _Named(out, path)
+    except OSError as exc:  # creating, flushing or renaming the temporary file
+        raise OutputError(f"cannot write `{path}`: {_reason(exc)}") from None
+
+
+@contextmanager
+def _atomic_stream(path: str):
+    """`write_atomic` for a writer that streams: the temporary file's stream, renamed over `path` at the end."""
     target = Path(path)
     target.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
     umask = os.umask(0)
     os.umask(umask)
+    tmp = None
     try:
-        os.fchmod(fd, 0o666 & ~umask)  # as an ordinary write would create it, not mkstemp's 0600
-        with os.fdopen(fd, "w", encoding="utf-8", newline="") as out:
-            yield out
-            out.flush()
-            os.fsync(out.fileno())
-        os.replace(tmp, target)
+        with _interruptible():
+            fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
+            os.fchmod(fd, 0o666 & ~umask)  # as an ordinary write would create it, not mkstemp's 0600
+            with os.fdopen(fd, "w", encoding="utf-8", newline="") as out:
+                yield out
+                out.flush()
+                os.fsync(out.fileno())
+            os.replace(tmp, target)
+            tmp = None
+    except _Interrupted as stop:
+        if tmp is not None:
+            Path(tmp).unlink(missing_ok=True)
+        os.kill(os.getpid(), stop.signum)  # the default action again, now that nothing is left behind
+        raise SystemExit(128 + stop.signum) from None  # pragma: no cover - the signal ends the process
     except BaseException:
-        Path(tmp).unlink(missing_ok=True)
+        if tmp is not None:
+            Path(tmp).unlink(missing_ok=True)
         raise

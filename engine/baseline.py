@@ -8,23 +8,48 @@ listed as resolved. With `--fail-on-new`, only new findings fail the run.
 
 from __future__ import annotations
 
-from .document import LoadError, load_document
+from .document import Limits, LoadError, Problem, load_document
+
+# An earlier report of a whole estate (every guest against every host, with messages and
+# fixes) is far larger than the snapshot it came from: the baseline has its own limit.
+BASELINE_MAX_BYTES = 1024 * 1024 * 1024
+BASELINE_LIMITS = Limits(max_bytes=BASELINE_MAX_BYTES, bytes_option="baseline size limit")
+
+_STRINGS = ("rule", "fingerprint", "status")
 
 
-def load_baseline(path: str) -> dict[str, dict]:
-    doc = load_document(path)
+def load_baseline(path: str, limits: Limits = BASELINE_LIMITS) -> dict[str, dict]:
+    """The failed and errored results of an earlier JSON report, by fingerprint; `LoadError` located."""
+    doc = load_document(path, limits)
     data = doc.data
     if not isinstance(data, dict) or not isinstance(data.get("results"), list) \
             or not isinstance(data.get("tool"), dict) or data["tool"].get("name") != "migcheck":
         raise LoadError([doc.problem((), "not a migcheck JSON report",
                                      "write one with `--format json:FILE` and pass that file")])
     found = {}
+    problems: list[Problem] = []
     for i, r in enumerate(data["results"]):
-        if not isinstance(r, dict) or not isinstance(r.get("fingerprint"), str):
-            raise LoadError([doc.problem(("results", i), "result without a `fingerprint`",
-                                         "the baseline must come from this version of migcheck")])
-        if r.get("status") in ("fail", "error"):
+        at = ("results", i)
+        if not isinstance(r, dict):
+            problems.append(doc.problem(at, f"result #{i + 1} is not an object",
+                                        "the baseline must be a report written by migcheck"))
+            continue
+        lacking = [k for k in _STRINGS if not isinstance(r.get(k), str)]
+        if "fingerprint" in lacking:
+            problems.append(doc.problem(at, f"result #{i + 1} has no `fingerprint`",
+                                        "the baseline must come from this version of migcheck"))
+            continue
+        if lacking:
+            problems.append(doc.problem(at, f"result #{i + 1} lacks " + ", ".join(f"`{k}`" for k in lacking)
+                                        + " (a string each)", "the baseline must be a report written by migcheck"))
+            continue
+        if "subject" in r and not isinstance(r["subject"], dict):
+            problems.append(doc.problem(at + ("subject",), f"result #{i + 1}: `subject` must be an object"))
+            continue
+        if r["status"] in ("fail", "error"):
             found[r["fingerprint"]] = r
+    if problems:
+        raise LoadError(problems)
     return found
 
 

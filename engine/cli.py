@@ -22,6 +22,8 @@ from .packs import RuleSet, load_rules
 from .report import FORMATS, Report, render
 from .snapshot import Snapshot, load_snapshot
 from .suggest import did_you_mean
+from .reader import byte_limit
+from .waivers import warn_days
 
 EXIT_OK, EXIT_FINDINGS, EXIT_BAD_INPUT, EXIT_EVAL_ERROR = 0, 1, 2, 3
 
@@ -60,6 +62,8 @@ class Context:
         rule_dirs = list(getattr(args, "rules", None) or [])
         if self.config is not None:
             rule_dirs = self.config.rules + rule_dirs
+        if hasattr(args, "output"):  # no report may land on another or on an input, before any work
+            _check_outputs(args, rule_dirs)
         self.ruleset: RuleSet = load_rules(rule_dirs)
         if self.config is not None:
             problems = self.config.problems_against(self.ruleset)
@@ -109,18 +113,28 @@ class Context:
         return build_manifest(self)
 
 
+def _check_outputs(args, rule_dirs) -> None:
+    from ._resources import builtin_rules_dir
+    from .atomic import check_outputs, pack_inputs
+    inputs = {**pack_inputs([builtin_rules_dir(), *rule_dirs]), getattr(args, "snapshot", None): "the snapshot",
+              args.config: "the configuration", args.waivers: "the waiver file", args.baseline: "the baseline"}
+    problem = check_outputs(_format_targets(args), inputs)
+    if problem:
+        raise UsageError(problem)
+
+
 def _emit(report: Report, args) -> None:
+    from .atomic import OutputError, write_output
     targets = _format_targets(args)
     for fmt, path in targets:
-        if path is None:
-            text = render(report, fmt, color=fmt == "table" and sys.stdout.isatty() and "NO_COLOR" not in os.environ)
-            sys.stdout.write(text)
-        else:
-            from .atomic import write_atomic
-            try:
-                write_atomic(path, render(report, fmt))
-            except OSError as exc:
-                raise UsageError(f"cannot write `{path}`: {exc.strerror or exc}") from None
+        try:
+            if path is None or path in ("-", "/dev/stdout"):
+                tty = sys.stdout is not None and sys.stdout.isatty()
+                write_output(None, render(report, fmt, color=fmt == "table" and tty and "NO_COLOR" not in os.environ))
+            else:
+                write_output(path, render(report, fmt))
+        except OutputError as exc:
+            raise UsageError(str(exc)) from None
 
 
 def _format_targets(args) -> list[tuple[str, str | None]]:
@@ -230,28 +244,22 @@ def _emit_stream(report: Report, chunks, args, progress, baseline, finish):
     """Open every output (files atomically), stream the chunks to them in one pass, close them."""
     from contextlib import ExitStack
 
-    from .atomic import atomic_output
+    from .atomic import STDOUT, OutputError, open_output
     from .report.stream import write_matrix, writer_for
-    color = sys.stdout.isatty() and "NO_COLOR" not in os.environ
-    with ExitStack() as stack:
-        writers = []
-        for fmt, path in _format_targets(args):
-            if path is None:
-                out = sys.stdout
-            else:
-                try:
-                    out = stack.enter_context(atomic_output(path))
-                except OSError as exc:
-                    raise UsageError(f"cannot write `{path}`: {exc.strerror or exc}") from None
-            spool = os.path.dirname(os.path.abspath(path)) if path else None
-            writers.append(writer_for(fmt, report, out, color=color and path is None and fmt == "table",
-                                      spool_dir=spool))
-        try:
+    tty = sys.stdout is not None and sys.stdout.isatty() and "NO_COLOR" not in os.environ
+    try:
+        with ExitStack() as stack:
+            writers = []
+            for fmt, path in _format_targets(args):
+                to_stdout = path is None or path in (STDOUT, "/dev/stdout")
+                out = stack.enter_context(open_output(None if to_stdout else path))
+                regular = not to_stdout and (os.path.isfile(path) or not os.path.exists(path))
+                spool = os.path.dirname(os.path.abspath(path)) if regular else None  # JSON, JUnit: beside it
+                writers.append(writer_for(fmt, report, out, color=tty and to_stdout and fmt == "table",
+                                          spool_dir=spool))
             return write_matrix(report, chunks, writers, progress=progress, baseline=baseline, finish=finish)
-        except OSError as exc:
-            if isinstance(exc, BrokenPipeError):
-                raise
-            raise UsageError(f"cannot write a report: {exc.strerror or exc}") from None
+    except OutputError as exc:
+        raise UsageError(str(exc)) from None
 
 
 def cmd_rules(args) -> int:
@@ -265,7 +273,7 @@ def cmd_rules(args) -> int:
 def cmd_lint(args) -> int:
     from .packs import packs_under_test
     builtin, dirs = packs_under_test(args.dirs, args.no_builtin)  # a copy of the built-in pack replaces it
-    dirs = [d.resolve() for d in dirs]
+    dirs = [Path(os.path.realpath(d)) for d in dirs]  # realpath: a symbolic link loop is not an exception
     try:
         ruleset = load_rules(dirs, builtin=builtin)  # site packs load beside the built-in one: ids must not clash
     except RuleError as exc:
@@ -315,7 +323,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     def snapshot_arg(p):
         p.add_argument("snapshot", metavar="SNAPSHOT", help="inventory snapshot (YAML or JSON)")
-        p.add_argument("--max-bytes", type=int, default=DEFAULT_MAX_BYTES, metavar="N",
+        p.add_argument("--max-bytes", type=byte_limit, default=DEFAULT_MAX_BYTES, metavar="N",
                        help=f"refuse input files larger than N bytes (default {DEFAULT_MAX_BYTES:,})")
 
     def rules_args(p):
@@ -325,7 +333,7 @@ def build_parser() -> argparse.ArgumentParser:
     def report_args(p):
         rules_args(p)
         p.add_argument("--waivers", metavar="FILE", help="waivers of known findings (YAML)")
-        p.add_argument("--warn-expiring", type=int, metavar="DAYS", help="list waivers that lapse within DAYS")
+        p.add_argument("--warn-expiring", type=warn_days, metavar="DAYS", help="list waivers that lapse within DAYS")
         p.add_argument("--format", action="append", metavar="FMT[:FILE]",
                        help="table (default), json, jsonl, csv, csv-cells, markdown, html, sarif or junit; "
                        "repeatable with :FILE")
@@ -410,8 +418,11 @@ def main(argv: list[str] | None = None) -> int:
         args = parser.parse_args(argv)
     except SystemExit as exc:  # argparse has printed the usage problem
         return EXIT_BAD_INPUT if exc.code not in (0, None) else EXIT_OK
+    from .atomic import flush_stdout, silence_stdout, stdout_problem
     try:
-        return args.func(args)
+        code = args.func(args)
+        flush_stdout()  # a full disk is reported here, not as a traceback at exit
+        return code
     except LoadError as exc:
         for problem in exc.problems:
             print(problem.render(), file=sys.stderr)
@@ -425,7 +436,17 @@ def main(argv: list[str] | None = None) -> int:
         print(f"migcheck: {exc}", file=sys.stderr)
         return EXIT_BAD_INPUT
     except BrokenPipeError:  # e.g. `migcheck matrix ... | head`
+        silence_stdout()
         return EXIT_OK
+    except KeyboardInterrupt:  # Ctrl-C: a half-written report has already been removed
+        print("migcheck: interrupted", file=sys.stderr)
+        return 130
+    except OSError as exc:  # every file is read through the reader: what is left is standard output
+        message = stdout_problem(exc)
+        if message is None:
+            raise
+        print(f"migcheck: {message}", file=sys.stderr)
+        return EXIT_BAD_INPUT
 
 
 if __name__ == "__main__":

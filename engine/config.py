@@ -10,7 +10,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .document import LoadError, Problem, load_document
+from .document import Limits, LoadError, Problem, load_document
+from .lang.builtins import EvalError, parse_version
 from .suggest import did_you_mean
 from .validation import check_schema
 
@@ -31,8 +32,6 @@ class Config:
 
     def problems_against(self, ruleset) -> list[Problem]:
         """Names in the configuration that the loaded packs do not have, and rows that do not fit."""
-        from .packs import row_type_problems
-
         doc = self.doc
         ids = ruleset.ids()
         problems = []
@@ -53,8 +52,7 @@ class Config:
                 problems.append(doc.problem(("data", name), f"unknown data table `{name}`",
                                             did_you_mean(name, list(ruleset.tables)), key=True))
                 continue
-            for index, message in row_type_problems(name, rows, ruleset.tables[name]):
-                problems.append(doc.problem(("data", name, index), message))
+            problems.extend(row_problems(doc, name, rows, ruleset.tables[name]))
         all_tags = {t for r in ruleset.rules for t in r.tags}
         for i, tag in enumerate(self.tags):
             if tag not in all_tags:
@@ -63,13 +61,109 @@ class Config:
         return problems
 
 
+@dataclass
+class Column:
+    """What a data table's existing rows hold in one column."""
+
+    kinds: set[str]  # of the present values: string, integer, number, boolean, list, mapping
+    nullable: bool
+    release: bool  # every present value is a release string ("4.2.5", "B.06.10")
+
+
+def _kind(value) -> str:
+    if isinstance(value, bool):
+        return "boolean"
+    if isinstance(value, int):
+        return "integer"
+    if isinstance(value, float):
+        return "number"
+    if isinstance(value, str):
+        return "string"
+    if isinstance(value, list):
+        return "list"
+    return "mapping" if isinstance(value, dict) else "value"
+
+
+def _is_release(value) -> bool:
+    try:
+        parse_version(value)
+    except EvalError:
+        return False
+    return True
+
+
+def table_columns(existing: list) -> dict[str, Column]:
+    """Each column of a table's rows: its kinds, whether it may be absent, whether it holds releases."""
+    rows = [r for r in existing if isinstance(r, dict)]
+    columns: dict[str, Column] = {}
+    for name in dict.fromkeys(k for r in rows for k in r):
+        values = [r.get(name) for r in rows]
+        present = [v for v in values if v is not None]
+        kinds = {_kind(v) for v in present}
+        release = bool(present) and kinds == {"string"} and all(_is_release(v) for v in present)
+        columns[name] = Column(kinds, len(present) != len(values), release)
+    return columns
+
+
+def _wanted(column: Column) -> str:
+    if column.release:
+        return "a release string"
+    names = sorted(column.kinds)
+    if names == ["integer", "number"]:
+        return "a number"
+    article = {"integer": "an integer", "mapping": "a mapping", "list": "a list"}
+    return " or ".join(article.get(n, f"a {n}") for n in names) or "a value"
+
+
+def _fits(value, column: Column) -> bool:
+    kind = _kind(value)
+    return kind in column.kinds or (kind == "integer" and "number" in column.kinds)
+
+
+def row_problems(doc, table: str, rows: list, existing: list) -> list[Problem]:
+    """Why extra rows for `table` do not fit its columns, each located at the row or the cell."""
+    if not existing or not all(isinstance(r, dict) for r in existing):
+        return []
+    columns = table_columns(existing)
+    problems = []
+    for i, row in enumerate(rows):
+        at = ("data", table, i)
+        if not isinstance(row, dict):
+            problems.append(doc.problem(at, f"row {i + 1} of `{table}` must be a mapping of "
+                                            + ", ".join(f"`{c}`" for c in columns)))
+            continue
+        for key in row:
+            if key not in columns:
+                problems.append(doc.problem(at + (key,), f"row {i + 1} of `{table}` has unknown column(s) `{key}`",
+                                            did_you_mean(key, list(columns), "columns: "
+                                                         + ", ".join(f"`{c}`" for c in columns)), key=True))
+        for name, column in columns.items():
+            value = row.get(name)
+            if value is None:
+                if not column.nullable:
+                    what = "lacks" if name not in row else "has null for"
+                    problems.append(doc.problem(at if name not in row else at + (name,),
+                                                f"row {i + 1} of `{table}` {what} column `{name}` "
+                                                f"({_wanted(column)})"))
+                continue
+            if not _fits(value, column):
+                hint = "; quote it: a release is written as a string" if column.release and _kind(value) in (
+                    "integer", "number") else ""
+                problems.append(doc.problem(at + (name,), f"row {i + 1} of `{table}`: column `{name}` must be "
+                                            f"{_wanted(column)}, not the {_kind(value)} `{value}`{hint}"))
+            elif column.release and not _is_release(value):
+                problems.append(doc.problem(at + (name,), f"row {i + 1} of `{table}`: `{value}` in column `{name}` "
+                                            "is not a release", "write a release such as 4.2.5, 6.1 or B.06.10"))
+    return problems
+
+
 def _describe(path: tuple, data) -> str:
     return f"`{path[0]}`" if path else "the configuration"
 
 
-def load_config(path: str) -> Config:
+def load_config(path: str, limits: Limits = Limits()) -> Config:
     """Read and check the configuration's own structure; raise `LoadError` on problems."""
-    doc = load_document(path)
+    doc = load_document(path, limits)
     if not isinstance(doc.data, dict):
         raise LoadError([doc.problem((), "the configuration is a mapping (rules, disable, severity, fail_on, "
                                          "data, tags)")])

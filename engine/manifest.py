@@ -17,6 +17,11 @@ def _sha256_file(path) -> str | None:
         return hashlib.sha256(f.read()).hexdigest()
 
 
+def _loaded_sha256(loaded, path) -> str | None:
+    digest = getattr(loaded, "sha256", None)
+    return digest or _sha256_file(path)
+
+
 def now() -> datetime:
     """The report time; SOURCE_DATE_EPOCH fixes it for reproducible builds and golden files."""
     epoch = os.environ.get("SOURCE_DATE_EPOCH")
@@ -32,8 +37,10 @@ def build_manifest(ctx) -> dict:
         "rule_pack_sha256": ctx.ruleset.digest,
         "schema_sha256": _sha256_file(schema_path("snapshot.schema.json")),
         "snapshot_sha256": ctx.snapshot.doc.sha256 if ctx.snapshot else None,
-        "waivers_sha256": _sha256_file(getattr(args, "waivers", None)),
-        "config_sha256": _sha256_file(getattr(args, "config", None)),
+        # from the bytes the run read (a FIFO or a pipe cannot be read twice)
+        "waivers_sha256": _loaded_sha256(getattr(ctx, "waivers", None), getattr(args, "waivers", None)),
+        "config_sha256": _loaded_sha256(getattr(getattr(ctx, "config", None), "doc", None),
+                                        getattr(args, "config", None)),
         "rules": len(ctx.ruleset.rules),
         "fail_on": ctx.fail_on,
         "generated": now().isoformat().replace("+00:00", "Z"),

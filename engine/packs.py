@@ -10,17 +10,19 @@ Site configuration (severity overrides, disabled rules, extra rows) is applied h
 from __future__ import annotations
 
 import hashlib
+import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from ._resources import builtin_rules_dir
-from .document import LoadError, load_document
+from .document import DEFAULT_MAX_BYTES, LoadError, load_document
+from .reader import read_text
 from .lang import ast
 from .lang.checker import check_rules
 from .lang.compiler import CompiledRule, compile_rule
 from .lang.diagnostics import Diagnostic, RuleError
 from .lang.parser import parse
-from .lang.types import Type, table_type, type_of_value, unify
+from .lang.types import Type, table_type
 
 
 @dataclass
@@ -61,10 +63,10 @@ def read_pack(path: Path, diags: list[Diagnostic]) -> Pack:
     if not rule_files:
         diags.append(Diagnostic(str(path), 1, 1, "no-pack", "no *.rules files in this directory"))
     for file in rule_files:
-        try:
-            text = file.read_text(encoding="utf-8-sig")  # tolerate a byte-order mark from Windows editors
-        except UnicodeDecodeError as exc:
-            diags.append(Diagnostic(str(file), 1, 1, "encoding", f"not UTF-8 text ({exc.reason})"))
+        try:  # through the one reader: bounded, a byte-order mark dropped, OS errors in words
+            text, _ = read_text(file, DEFAULT_MAX_BYTES)
+        except LoadError as exc:
+            diags.extend(Diagnostic(p.file, p.line, p.col, "unreadable", p.message, p.help) for p in exc.problems)
             continue
         pack.sources[str(file)] = text
         parsed, problems = parse(text, str(file))
@@ -131,40 +133,6 @@ def load_rules(extra_dirs: list[str | Path] = (), *, builtin: bool = True, disab
     return RuleSet(rules, packs, tables, sources, digest.hexdigest())
 
 
-def row_type_problems(table: str, rows: list, existing: list) -> list[tuple[int, str]]:
-    """Why extra rows do not fit a table's columns (for the site configuration): (row index, message)."""
-    problems: list[tuple[int, str]] = []
-    if not existing:
-        return problems
-    want = table_type(existing).elem
-    for i, row in enumerate(rows):
-        got = type_of_value(row)
-        if want.kind != "object":
-            if unify([want, got]).kind == "any" and want.kind != "any":
-                problems.append((i, f"row {i + 1} of `{table}` must be {want}"))
-            continue
-        if got.kind != "object":
-            problems.append((i, f"row {i + 1} of `{table}` must be a mapping"))
-            continue
-        columns = want.field_names()
-        unknown = sorted(set(got.field_names()) - set(columns))
-        if unknown:
-            problems.append((i, f"row {i + 1} of `{table}` has unknown column(s) "
-                             + ", ".join(f"`{u}`" for u in unknown) + "; columns: "
-                             + ", ".join(f"`{c}`" for c in columns)))
-        for column in columns:
-            wanted, value = want.field(column), got.field(column)
-            if value is None:
-                if not wanted.nullable:
-                    problems.append((i, f"row {i + 1} of `{table}` lacks column `{column}` ({wanted})"))
-            elif value.kind == "null":
-                if not wanted.nullable:
-                    problems.append((i, f"row {i + 1} of `{table}`: column `{column}` must be {wanted}"))
-            elif unify([wanted, value]).kind == "any" and wanted.kind != "any":
-                problems.append((i, f"row {i + 1} of `{table}`: column `{column}` must be {wanted.with_null(False)}"))
-    return problems
-
-
 def is_builtin_pack(path: str | Path) -> bool:
     """Whether a pack directory is the built-in pack or a copy of it (a checkout's `rules/`, an edited copy).
 
@@ -174,7 +142,7 @@ def is_builtin_pack(path: str | Path) -> bool:
     path = Path(path)
     builtin = builtin_rules_dir()
     try:
-        if path.resolve() == builtin.resolve():
+        if os.path.realpath(path) == os.path.realpath(builtin):  # realpath: a symbolic link loop is no exception
             return True
         names = {f.name for f in path.glob("*.rules")}
     except OSError:

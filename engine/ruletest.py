@@ -9,6 +9,7 @@ failing on a bad snapshot and passing on a good one.
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TextIO
@@ -48,7 +49,7 @@ def _describe_case(path: tuple, data) -> str:
 def _snapshot(case: dict, doc: Document, index: int, cache: dict) -> Snapshot:
     spec = case["snapshot"]
     if isinstance(spec, str):
-        path = (Path(doc.file).parent / spec).resolve()
+        path = Path(os.path.realpath(Path(doc.file).parent / spec))
         if path not in cache:
             cache[path] = load_snapshot(str(path))
         return cache[path]
@@ -62,8 +63,9 @@ def run_pack_tests(dirs: list[Path], out: TextIO, verbose: bool = False, no_buil
     """
     builtin, dirs = packs_under_test(dirs, no_builtin)
     ruleset = load_rules(dirs, builtin=builtin)
-    under_test = {r.id for r in ruleset.rules if any(Path(r.span.file).resolve().is_relative_to(d.resolve())
-                                                      for d in dirs)}
+    resolved = [Path(os.path.realpath(d)) for d in dirs]  # realpath: a symbolic link loop is not an exception
+    under_test = {r.id for r in ruleset.rules if any(Path(r.span.file).resolve().is_relative_to(d)
+                                                      for d in resolved)}
     problems: list[Problem] = []
     results: list[CaseResult] = []
     covered = {rid: {"fail": 0, "pass": 0} for rid in under_test}

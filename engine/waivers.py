@@ -13,12 +13,13 @@ the other commands and modes (audit, matrix offline, matrix online) and marks th
 
 from __future__ import annotations
 
+import argparse
 import fnmatch
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 
-from .document import LoadError, load_document
+from .document import Limits, LoadError, load_document
 from .findings import Result
 from .manifest import now
 from .suggest import did_you_mean
@@ -68,11 +69,31 @@ class Waiver:
         return out
 
 
+def warn_days(text: str) -> int:
+    """`--warn-expiring DAYS`: a whole number of days, 0 or more (any size: the horizon stops at year 9999)."""
+    try:
+        days = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"`{text[:40]}` is not a whole number of days") from None
+    if days < 0:
+        raise argparse.ArgumentTypeError(f"`{text}` days is in the past; give 0 or more days")
+    return days
+
+
+def horizon(start: date, days: int) -> date:
+    """`start` plus `days`, or the last representable day (9999-12-31) when that is later."""
+    try:
+        return start + timedelta(days=days)
+    except OverflowError:
+        return date.max
+
+
 @dataclass
 class Waivers:
     path: str
     items: list[Waiver] = field(default_factory=list)
     today: date = field(default_factory=today)
+    sha256: str = ""  # of the bytes read, for the report's manifest
     classified: bool = False  # whether unused waivers were looked for across commands and modes
 
     def unused(self) -> list[Waiver]:
@@ -131,7 +152,7 @@ class Waivers:
                 out.append({"status": "stale", "rule": w.rule, "expires": w.expires.isoformat(), "location": where,
                             "message": f"{where}: waiver of {w.rule} ({w.owner}) matches nothing {anywhere}; "
                                        "remove it if the finding is gone"} | extra)
-            elif warn_days is not None and w.expires <= self.today + timedelta(days=warn_days):
+            elif warn_days is not None and w.expires <= horizon(self.today, warn_days):
                 days = (w.expires - self.today).days
                 out.append({"status": "expiring", "rule": w.rule, "expires": w.expires.isoformat(), "location": where,
                             "message": f"{where}: waiver of {w.rule} ({w.owner}) lapses in {days} day(s), on "
@@ -213,15 +234,15 @@ def _describe(path: tuple, data) -> str:
     return "the waiver file"
 
 
-def load_waivers(path: str, known_rules: set[str]) -> Waivers:
+def load_waivers(path: str, known_rules: set[str], limits: Limits = Limits()) -> Waivers:
     """Read a waiver file; raise `LoadError` with every problem located."""
-    doc = load_document(path)
+    doc = load_document(path, limits)
     if not isinstance(doc.data, dict):
         raise LoadError([doc.problem((), "a waiver file is a mapping with `waivers:` (a list)")])
     problems = check_schema(doc, "waivers.schema.json", _describe)
     if problems:
         raise LoadError(problems)
-    waivers = Waivers(path)
+    waivers = Waivers(path, sha256=doc.sha256)
     for i, item in enumerate(doc.data["waivers"]):
         at = ("waivers", i)
         rule = item["rule"]

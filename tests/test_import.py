@@ -571,8 +571,9 @@ def test_no_traceback_and_no_silent_loss_on_any_cut(capture):
 def test_capture_files_over_the_size_limit(capture, run_cli):
     code, _, err = run_cli("import", capture, "--max-bytes", "1400")
     assert code == 2
-    assert err.count("over the limit of 1,400") == 1
-    assert f"{capture}/ivmcl01/guests/ivm1.txt:1:1: file is 1,414 bytes, over the limit of 1,400" in err
+    assert err.count("over the size limit of 1,400 bytes") == 1
+    assert (f"{capture}/ivmcl01/guests/ivm1.txt:1:1: file is 1,414 bytes, over the size limit of 1,400 bytes "
+            "(`--max-bytes`)") in err
     assert "guest `ivm1` is listed here but `hpvmstatus -P ivm1` was not captured" not in err  # it was, too big
 
 

@@ -111,7 +111,7 @@ def test_size_limit_is_configurable(tmp_path, run_cli):
     assert run_cli("validate", path)[0] == 0
     code, _, err = run_cli("validate", path, "--max-bytes", "100")
     assert code == 2
-    assert "over the limit of 100" in err
+    assert "file is 204 bytes, over the size limit of 100 bytes (`--max-bytes`)" in err
 
 
 def test_problem_carries_json_path_and_help(tmp_path):

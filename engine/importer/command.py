@@ -59,11 +59,11 @@ def cmd_import(args) -> int:
     else:
         text = dump_snapshot(data, header)
     if args.output:
-        from ..atomic import write_atomic
-        try:
-            write_atomic(args.output, text)
-        except OSError as exc:
-            print(f"migcheck: cannot write `{args.output}`: {exc.strerror or exc}", file=sys.stderr)
+        from ..atomic import OutputError, write_output
+        try:  # a regular file replaced atomically; a device, a FIFO or a symbolic link's target written
+            write_output(args.output, text)
+        except OutputError as exc:
+            print(f"migcheck: {exc}", file=sys.stderr)
             return 2
     else:
         sys.stdout.write(text)

@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..document import Limits, LoadError, Problem, decode
+from ..reader import read_bytes
 from ._text import Source
 from .available import parse_available
 from .details import parse_details
@@ -65,12 +66,11 @@ class _Vsp:
                              f"run `migcheck collector` on {self.name} again, or write the output of `{what}` "
                              f"to {relative}")
             return None
-        size = path.stat().st_size
-        if size > self.limits.max_bytes:
-            self.problem(path, 1, 1, f"file is {size:,} bytes, over the limit of {self.limits.max_bytes:,}",
-                         "raise the limit with --max-bytes if this capture is genuine")
+        try:  # the one reader: bounded while reading, an unreadable file said in words
+            raw = read_bytes(path, self.limits.max_bytes, self.limits.bytes_option)
+        except LoadError as exc:
+            self.estate.problems.extend(exc.problems)
             return None
-        raw = path.read_bytes()
         src = Source.of(str(path), raw.decode("utf-8-sig", errors="replace"))
         try:
             decode(raw, str(path))

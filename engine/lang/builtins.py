@@ -14,6 +14,8 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
 
+import re2
+
 from .types import ANY, BOOL, INT, STRING, VERSION, Type, unify
 
 
@@ -112,6 +114,100 @@ def render(value: Any) -> str:
                 return value[key]
         return "{" + ", ".join(f"{k}: {render(v)}" for k, v in value.items()) + "}"
     return str(value)
+
+
+# -- regular expressions (`matches`) ------------------------------------------------------
+# RE2 (google-re2) runs in time linear in the text, whatever the pattern: a rule or a
+# snapshot cannot make `matches` backtrack for minutes, as Python's `re` does on `(a+)+$`.
+# It has no backreferences or lookaround, and repetition counts stop at 1,000, so such
+# patterns are refused when compiled (by the checker for literal patterns, at evaluation
+# for patterns read from data) instead of being slow.
+_RE2_OPTIONS = re2.Options()
+_RE2_OPTIONS.log_errors = False  # RE2 would print every refused pattern on stderr
+_RE2_OPTIONS.never_capture = True  # `matches` only asks whether the whole value matches
+_BOTH = getattr(getattr(re2, "_Anchor", None), "ANCHOR_BOTH", None)
+_NO_MATCH = (-1, -1)
+REGEX_HELP = ("patterns use RE2 syntax, matched against the whole value: no backreferences or lookaround, "
+              "repetition counts up to 1,000 (see docs/language.md)")
+
+
+class Pattern:
+    """A compiled `matches` pattern; `fullmatch(value)` is true when the whole value matches."""
+
+    __slots__ = ("text", "_compiled", "_match", "_seen")
+
+    def __init__(self, text: str, compiled):
+        self.text, self._compiled = text, compiled
+        raw = getattr(compiled, "_regexp", None)
+        self._match = raw.Match if raw is not None and _BOTH is not None else None
+        self._seen: dict[str, bool] = {}  # values repeat across subjects (labels, names)
+
+    def fullmatch(self, value: str) -> bool:
+        hit = self._seen.get(value)
+        if hit is None:
+            try:
+                data = value.encode("utf-8")
+            except UnicodeEncodeError:
+                raise EvalError(f"`{value.encode('utf-8', 'backslashreplace').decode()}` is not valid Unicode "
+                                "text (it holds a lone surrogate), so no pattern can match it") from None
+            if self._match is not None:  # the binding's own matcher, without its str-offset bookkeeping
+                hit = self._match(_BOTH, data, 0, len(data))[0] != _NO_MATCH
+            else:  # pragma: no cover - another google-re2 layout
+                hit = self._compiled.fullmatch(data) is not None
+            if len(data) <= 256:  # remember names and labels, not long computed text
+                if len(self._seen) >= 4096:
+                    self._seen.clear()
+                self._seen[value] = hit
+        return hit
+
+
+_REPEAT = re.compile(r"\{([0-9]+)(?:,([0-9]*))?\}")
+
+
+def _huge_repetition(text: str) -> str | None:
+    """A repetition count too large for RE2 to parse as a number (RE2 would read `{...}` literally)."""
+    i, in_class = 0, False
+    while i < len(text):
+        ch = text[i]
+        if ch == "\\":
+            i += 2
+            continue
+        if in_class:
+            in_class = ch != "]"
+        elif ch == "[":
+            in_class = True
+            i += 1
+            if text[i:i + 1] == "^":
+                i += 1
+            if text[i:i + 1] == "]":  # `[]...]` and `[^]...]`: a first `]` is a member, not the end
+                i += 1
+            continue
+        elif ch == "{" and i > 0:
+            m = _REPEAT.match(text, i)
+            if m and any(g and len(g) > 4 for g in m.groups()):
+                return m.group()
+        i += 1
+    return None
+
+
+@lru_cache(maxsize=1024)
+def compile_pattern(text: str) -> Pattern:
+    """Compile a `matches` pattern with RE2, or raise `EvalError` saying why it cannot be used."""
+    huge = _huge_repetition(text)
+    if huge:
+        shown = text if len(text) <= 80 else text[:77] + "..."
+        raise EvalError(f"invalid regular expression `{shown}`: invalid repetition size: {huge[:40]}")
+    try:
+        return Pattern(text, re2.compile(text.encode("utf-8"), options=_RE2_OPTIONS))
+    except UnicodeEncodeError:
+        raise EvalError("invalid regular expression: the pattern is not valid Unicode text "
+                        "(it holds a lone surrogate)") from None
+    except re2.error as exc:
+        reason = exc.args[0] if exc.args else "not a valid pattern"
+        if isinstance(reason, bytes):
+            reason = reason.decode("utf-8", "replace")
+        shown = text if len(text) <= 80 else text[:77] + "..."
+        raise EvalError(f"invalid regular expression `{shown}`: {reason}") from None
 
 
 @dataclass(frozen=True)

@@ -15,11 +15,10 @@ a `when`, or `default(f.label, "")`). The checker follows such guards through `a
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field
 
 from . import ast
-from .builtins import BUILTINS
+from .builtins import BUILTINS, REGEX_HELP, EvalError, compile_pattern
 from ..suggest import did_you_mean
 from .diagnostics import Diagnostic, at
 from .reads import read_paths
@@ -194,10 +193,9 @@ class Checker:
                 self.error(node.span, "type-mismatch", f"`matches` needs a string on its left, not {left}")
             if isinstance(node.right, ast.Literal) and isinstance(node.right.value, str):
                 try:
-                    re.compile(node.right.value)
-                except re.error as exc:
-                    self.error(node.right.span, "invalid-regex", f"invalid regular expression: {exc}",
-                               "patterns use Python `re` syntax and must match the whole value")
+                    compile_pattern(node.right.value)
+                except EvalError as exc:
+                    self.error(node.right.span, "invalid-regex", exc.message, REGEX_HELP)
             elif right.kind not in ("string", "any"):
                 self.error(node.span, "type-mismatch", f"`matches` needs a pattern string, not {right}")
             return BOOL

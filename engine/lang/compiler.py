@@ -11,14 +11,12 @@ a value cannot be absent, and turn string literals compared with releases into
 from __future__ import annotations
 
 import operator
-import re
 from dataclasses import dataclass, field
-from functools import lru_cache
 from typing import Any
 from collections.abc import Callable
 
 from . import ast
-from .builtins import BUILTINS, EvalError, as_version, parse_version, render
+from .builtins import BUILTINS, EvalError, Pattern, as_version, compile_pattern, parse_version, render
 from .checker import CheckedRule
 from .types import ANY, Type
 
@@ -54,12 +52,14 @@ class CompiledRule:
     compiled: dict = field(repr=False, default_factory=dict)  # id(node) -> closure, for explain
 
 
-@lru_cache(maxsize=1024)
-def _regex(pattern: str) -> re.Pattern:
+def _regex(pattern, span) -> Pattern:
+    """A pattern read from data: compiled with RE2, or an `error` result located at the pattern."""
+    if not isinstance(pattern, str):
+        raise EvalError(f"`matches` needs a pattern string, got `{render(pattern)}`", span)
     try:
-        return re.compile(pattern)
-    except re.error as exc:
-        raise EvalError(f"invalid regular expression `{pattern}`: {exc}") from None
+        return compile_pattern(pattern)
+    except EvalError as exc:
+        raise EvalError(exc.message, span) from None
 
 
 def _describe(node) -> str:
@@ -285,18 +285,28 @@ class Compiler:
             return membership
         if op == "matches":
             left = self._present(self.compile(node.left), node.left)
+            pattern_span = node.right.span
             if isinstance(node.right, ast.Literal) and isinstance(node.right.value, str):
-                pattern = re.compile(node.right.value)
-                get_pattern = lambda env: pattern  # noqa: E731
+                try:  # the checker has compiled it already
+                    pattern = compile_pattern(node.right.value)
+                    get_pattern = lambda env: pattern  # noqa: E731
+                except EvalError as exc:
+                    refused = exc.message
+
+                    def get_pattern(env):
+                        raise EvalError(refused, pattern_span)
             else:
                 right = self._present(self.compile(node.right), node.right)
-                get_pattern = lambda env: _regex(right(env))  # noqa: E731
+                get_pattern = lambda env: _regex(right(env), pattern_span)  # noqa: E731
 
             def matches(env):
                 value = left(env)
                 if not isinstance(value, str):
                     raise EvalError(f"{_describe(node.left)} is `{render(value)}`, not a string", node.span)
-                return get_pattern(env).fullmatch(value) is not None
+                try:
+                    return get_pattern(env).fullmatch(value)
+                except EvalError as exc:
+                    raise EvalError(exc.message, exc.span or node.span) from None
             return matches
         compare = _ORDER[op]
         left = self._present(self.compile(node.left), node.left)

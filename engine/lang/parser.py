@@ -8,10 +8,12 @@ what was found, what was expected, and for a missing brace which rule it should 
 from __future__ import annotations
 
 import re
+import sys
 from functools import cache
 from pathlib import Path
 
-from lark import Lark, Token, Transformer, v_args
+from lark import Lark, Token, Transformer, Tree, v_args
+from lark.tree import Meta
 from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedInput, UnexpectedToken, VisitError
 
 from . import ast
@@ -37,14 +39,15 @@ def _lark() -> Lark:
 
 
 class _SyntaxProblem(Exception):
-    def __init__(self, line: int, col: int, message: str, help: str = ""):
-        self.line, self.col, self.message, self.help = line, col, message, help
+    def __init__(self, line: int, col: int, message: str, help: str = "", code: str = "syntax"):
+        self.line, self.col, self.message, self.help, self.code = line, col, message, help, code
 
 
 def parse(text: str, path: str = "<rules>") -> tuple[ast.RuleFile | None, list[Diagnostic]]:
     """Parse a rule file; on a syntax error return no file and one located diagnostic."""
     try:
         tree = _lark().parse(text, start="start")
+        _shape(tree, base=3)  # start, rule, clause
         rules = _Build(path, text).transform(tree)
     except UnexpectedInput as exc:
         return None, [_syntax_diagnostic(exc, text, path)]
@@ -53,8 +56,10 @@ def parse(text: str, path: str = "<rules>") -> tuple[ast.RuleFile | None, list[D
         while isinstance(problem, VisitError):  # a problem inside a message's `{...}` is wrapped twice
             problem = problem.orig_exc
         if isinstance(problem, _SyntaxProblem):
-            return None, [Diagnostic(path, problem.line, problem.col, "syntax", problem.message, problem.help)]
+            return None, [Diagnostic(path, problem.line, problem.col, problem.code, problem.message, problem.help)]
         raise
+    except _SyntaxProblem as problem:
+        return None, [Diagnostic(path, problem.line, problem.col, problem.code, problem.message, problem.help)]
     return ast.RuleFile(path, tuple(rules), text), []
 
 
@@ -67,6 +72,11 @@ def parse_expression(text: str, path: str = "<expr>", line: int = 1, col: int = 
         raise _SyntaxProblem(line + d.line - 1, (col + d.col - 1) if d.line == 1 else d.col, d.message,
                              d.help) from None
     try:
+        _shape(tree, base=0)
+    except _SyntaxProblem as problem:
+        raise _SyntaxProblem(line + problem.line - 1, (col + problem.col - 1) if problem.line == 1 else problem.col,
+                             problem.message, problem.help, problem.code) from None
+    try:
         return _Build(path, text, line - 1, col - 1).transform(tree)
     except VisitError as exc:
         problem = exc.orig_exc
@@ -74,7 +84,7 @@ def parse_expression(text: str, path: str = "<expr>", line: int = 1, col: int = 
             problem = problem.orig_exc
         if isinstance(problem, _SyntaxProblem):
             raise _SyntaxProblem(line + problem.line - 1, (col + problem.col - 1) if problem.line == 1 else problem.col,
-                                 problem.message, problem.help) from None
+                                 problem.message, problem.help, problem.code) from None
         raise
 
 
@@ -269,7 +279,12 @@ class _Build(Transformer):
 
     def number(self, c):
         text = str(c[0])
-        return ast.Literal(float(text) if "." in text else int(text), self._tok(c[0]))
+        try:
+            return ast.Literal(float(text) if "." in text else int(text), self._tok(c[0]))
+        except ValueError:  # over Python's integer-string limit
+            raise _SyntaxProblem(c[0].line, c[0].column, f"number of {len(text):,} digits is over the limit of "
+                                 f"{sys.get_int_max_str_digits():,} digits (Python's integer-string limit)",
+                                 "no release, memory size or count needs so many digits") from None
 
     def string(self, c):
         return ast.Literal(_unquote(c[0]), self._tok(c[0]))
@@ -316,6 +331,82 @@ def _first_span(node) -> ast.Span:
     while isinstance(node, (ast.Compare, ast.Arith, ast.Logic)):
         node = node.left
     return node.span
+
+
+# -- long chains and deep nesting -----------------------------------------------------
+# Every later stage (transformer, checker, compiler, evaluation, explain) walks
+# expressions recursively, so the lark tree is shaped here, without recursion, before
+# any of them sees it: a long `and`/`or` chain (left-deep as parsed) is folded into a
+# balanced tree, which evaluates the same operands in the same order with the same
+# short-circuits, and whatever is still nested deeper than the bound (parentheses around
+# `not`, lists in lists, a 1,000-term sum) is a located diagnostic, not a RecursionError.
+MAX_EXPR_DEPTH = 100
+MAX_BODY_CLAUSES = 200  # `when`, `for`, `let` and `require` of one rule: each step nests the next
+_BODY = ("when", "for_", "let", "require")
+_CHAINS = ("and_op", "or_op")
+_BALANCE_OVER = 16  # shorter chains keep their parsed shape (and how `explain` shows them)
+
+
+def _shape(root: Tree, base: int) -> None:
+    """Balance long logic chains in place; raise `_SyntaxProblem` where nesting passes the bound."""
+    holder = Tree("holder", [root])
+    stack = [holder]
+    while stack:
+        node = stack.pop()
+        for i, child in enumerate(node.children):
+            if not isinstance(child, Tree):
+                continue
+            if child.data in _CHAINS:
+                operands = _chain(child)
+                if len(operands) > _BALANCE_OVER:
+                    child = node.children[i] = _balanced(child.data, operands)
+            stack.append(child)
+    for rule in root.children if root.data == "start" else ():
+        body = [c for c in rule.children if isinstance(c, Tree) and c.data in _BODY]
+        if len(body) > MAX_BODY_CLAUSES:
+            line, col = _start(body[MAX_BODY_CLAUSES])
+            raise _SyntaxProblem(line, col, f"rule has more than {MAX_BODY_CLAUSES} `when`, `for`, `let` and "
+                                 "`require` clauses (the clause limit of the rule language)",
+                                 "split the rule, or gather values in a list with one `let`", code="too-deep")
+    limit = MAX_EXPR_DEPTH + base
+    pending = [(root, 1)]
+    while pending:
+        node, depth = pending.pop()
+        if depth > limit:
+            line, col = _start(node)
+            raise _SyntaxProblem(line, col, f"expression nested more than {MAX_EXPR_DEPTH} levels deep "
+                                 "(the nesting limit of the rule language)",
+                                 "split it into `let` clauses, or write a long chain with `all(...)`/`any(...)`",
+                                 code="too-deep")
+        pending.extend((c, depth + 1) for c in reversed(node.children) if isinstance(c, Tree))  # leftmost first
+
+
+def _chain(node: Tree) -> list:
+    """The operands of a left-deep chain of one operator, left to right."""
+    data, rights = node.data, []
+    while isinstance(node, Tree) and node.data == data:
+        rights.append(node.children[1])
+        node = node.children[0]
+    return [node] + rights[::-1]
+
+
+def _balanced(data: str, operands: list) -> Tree:
+    if len(operands) == 1:
+        return operands[0]
+    middle = len(operands) // 2
+    left, right = _balanced(data, operands[:middle]), _balanced(data, operands[middle:])  # depth log2(n)
+    meta = Meta()
+    meta.line, meta.column = _start(operands[0])
+    meta.empty = False
+    return Tree(data, [left, right], meta)
+
+
+def _start(node) -> tuple[int, int]:
+    while isinstance(node, Tree) and getattr(node.meta, "empty", True) and node.children:
+        node = node.children[0]
+    if isinstance(node, Tree):
+        return getattr(node.meta, "line", 1), getattr(node.meta, "column", 1)
+    return getattr(node, "line", 1) or 1, getattr(node, "column", 1) or 1
 
 
 # -- syntax errors in words ----------------------------------------------------------

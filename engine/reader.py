@@ -1,0 +1,123 @@
+"""The one reader of input files: bytes from a path, bounded while reading, every failure in words.
+
+Input: a path and a byte limit. Output: the file's bytes, or a `LoadError` with one located
+problem (`file:1:1: message`). Regular files, pipes, FIFOs and devices are read the same way,
+in chunks, and refused as soon as they pass the limit: the size a stream claims is never
+trusted (a FIFO or `/dev/zero` has none). Every `OSError` (missing file, dangling symlink,
+symlink loop, a file used as a directory, a directory, no permission) becomes a sentence
+that says what is wrong and what to do, never a traceback.
+
+Snapshots, rule files, data tables, rule tests, the configuration, waivers and baselines
+all come through here (`document.load_document` for YAML and JSON, `read_text` for rule
+files).
+"""
+
+from __future__ import annotations
+
+import errno
+import os
+import stat
+
+from .document import LoadError, Problem, decode
+
+_CHUNK = 1 << 20
+
+
+def byte_limit(text: str) -> int:
+    """`--max-bytes N`: a positive whole number of bytes."""
+    import argparse
+
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"`{text[:40]}` is not a whole number of bytes") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"`{text}` bytes would refuse every file; give 1 or more")
+    return value
+
+
+def read_bytes(path: str | os.PathLike, max_bytes: int, limit_name: str = "--max-bytes") -> bytes:
+    """The bytes of `path`, at most `max_bytes` of them; raise `LoadError` (located, in words) otherwise."""
+    name = str(path)
+    try:
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_CLOEXEC", 0))
+    except OSError as exc:
+        raise LoadError([os_problem(name, exc)]) from None
+    try:
+        info = os.fstat(fd)
+        if stat.S_ISDIR(info.st_mode):
+            raise LoadError([Problem(name, 1, 1, "is a directory, not a file", help="give the path of a file")])
+        if stat.S_ISREG(info.st_mode) and info.st_size > max_bytes:
+            raise LoadError([_too_big(name, max_bytes, limit_name, f"file is {info.st_size:,} bytes, ")])
+        chunks, total = [], 0
+        while True:
+            chunk = os.read(fd, min(_CHUNK, max_bytes + 1 - total))
+            if not chunk:
+                break
+            chunks.append(chunk)
+            total += len(chunk)
+            if total > max_bytes:  # a stream, or a file that grew while read: stop here
+                raise LoadError([_too_big(name, max_bytes, limit_name, "input is ")])
+        return b"".join(chunks)
+    except OSError as exc:
+        raise LoadError([os_problem(name, exc)]) from None
+    finally:
+        os.close(fd)
+
+
+def read_text(path: str | os.PathLike, max_bytes: int, limit_name: str = "--max-bytes") -> tuple[str, bytes]:
+    """UTF-8 text (a byte-order mark is dropped) and the raw bytes it came from."""
+    raw = read_bytes(path, max_bytes, limit_name)
+    return decode(raw, str(path)), raw
+
+
+def _too_big(name: str, limit: int, limit_name: str, what: str) -> Problem:
+    if limit_name.startswith("--"):
+        return Problem(name, 1, 1, f"{what}over the size limit of {limit:,} bytes (`{limit_name}`)",
+                       help=f"raise `{limit_name}` if this file is genuine")
+    return Problem(name, 1, 1, f"{what}over the {limit_name} of {limit:,} bytes",
+                   help="check that this is the file you meant")
+
+
+def os_problem(name: str, exc: OSError) -> Problem:
+    """An operating-system error on `name` as a located problem in words."""
+    code = exc.errno
+    if code == errno.ENOENT:
+        if os.path.islink(name):
+            return Problem(name, 1, 1, f"file not found: it is a symbolic link to `{os.readlink(name)}`, "
+                                       "which does not exist", help="correct or remove the link")
+        return Problem(name, 1, 1, "file not found", help="check the path")
+    if code == errno.ELOOP:
+        return Problem(name, 1, 1, "symbolic link loop: the path's links never reach a file",
+                       help="check the links along the path with `ls -l`")
+    if code == errno.ENOTDIR:
+        blocker = _file_in_path(name)
+        what = f"`{blocker}` is a file, not a directory" if blocker else "a part of the path is not a directory"
+        return Problem(name, 1, 1, f"file not found: {what}", help="check the path")
+    if code == errno.EISDIR:
+        return Problem(name, 1, 1, "is a directory, not a file", help="give the path of a file")
+    if code in (errno.EACCES, errno.EPERM):
+        return Problem(name, 1, 1, "permission denied", help="migcheck needs read access to the file")
+    if code == errno.ENAMETOOLONG:
+        return Problem(name, 1, 1, "the path is too long", help="check the path")
+    if code == errno.ENXIO:
+        return Problem(name, 1, 1, "cannot be opened for reading (a socket or a device without a reader)",
+                       help="give the path of a file")
+    reason = (exc.strerror or type(exc).__name__).lower()
+    return Problem(name, 1, 1, f"cannot read the file: {reason}", help="check the file and the disk it is on")
+
+
+def _file_in_path(name: str) -> str | None:
+    """The first component of `name` that exists but is not a directory, if any."""
+    parent = os.path.dirname(os.path.normpath(name))
+    chain = []
+    while parent and parent not in chain:
+        chain.append(parent)
+        parent = os.path.dirname(parent)
+    for part in reversed(chain):
+        try:
+            if not stat.S_ISDIR(os.stat(part).st_mode):
+                return part
+        except OSError:
+            return None
+    return None
