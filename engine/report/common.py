@@ -132,14 +132,22 @@ class CellFindings:
         elif result.status != "fail":
             return
         else:
-            bucket = {"error": self.blocking, "warning": self.warnings}.get(result.severity, self.notes)
+            severity = result.severity
+            bucket = self.blocking if severity == "error" else self.warnings if severity == "warning" else self.notes
         if result.rule not in bucket:
             bucket.append(result.rule)
 
     def finish(self) -> "CellFindings":
-        for name in self.__slots__:
-            getattr(self, name).sort()
+        for found in (self.blocking, self.warnings, self.notes, self.errors, self.waived):
+            if len(found) > 1:
+                found.sort()
         return self
+
+    def copy(self) -> "CellFindings":
+        other = CellFindings.__new__(CellFindings)
+        other.blocking, other.warnings, other.notes = self.blocking[:], self.warnings[:], self.notes[:]
+        other.errors, other.waived = self.errors[:], self.waived[:]
+        return other
 
 
 def cell_findings(report) -> dict[tuple[str, str], CellFindings]:

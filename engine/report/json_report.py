@@ -30,30 +30,42 @@ def _dump(value, level: int) -> str:
 _NULL = "null"
 
 
+_HEADS: dict[tuple, str] = {}  # (level, rule, severity, status) -> the result's first lines
+_CITES: dict[str, str] = {}
+
+
 def result_json(r, level: int = 4) -> str:
     """`r.to_json()` as json.dumps(indent=2) writes it `level` spaces deep, key for key (much faster)."""
-    p = " " * level
-    q = p + "  "
+    q = " " * (level + 2)
+    head = _HEADS.get((level, r.rule, r.severity, r.status))
+    if head is None:
+        head = _HEADS[(level, r.rule, r.severity, r.status)] = (
+            f'{" " * level}{{\n{q}"rule": {_s(r.rule)},\n{q}"severity": {_s(r.severity)},\n'
+            f'{q}"status": {_s(r.status)},\n{q}"subject": ')
     sub = r.subject
-    keys = [k for k in SUBJECT_KEYS if sub.get(k) is not None]
-    if keys:
-        subject = "{\n" + ",\n".join(f'{q}  "{k}": {_value(sub[k], level + 4)}' for k in keys) + f"\n{q}}}"
-    else:
-        subject = "{}"
+    q2 = q + "  "
+    items = []
+    for k in SUBJECT_KEYS:
+        v = sub.get(k)
+        if v is not None:
+            items.append(f'{q2}"{k}": {_s(v) if type(v) is str else _value(v, level + 4)}')
+    subject = "{\n" + ",\n".join(items) + f"\n{q}}}" if items else "{}"
+    cite = _CITES.get(r.cite)
+    if cite is None:
+        cite = _CITES[r.cite] = _s(r.cite)
     waiver = _NULL if r.waiver is None else _dump(r.waiver, level + 2)
-    out = (f'{p}{{\n{q}"rule": {_s(r.rule)},\n{q}"severity": {_s(r.severity)},\n{q}"status": {_s(r.status)},\n'
-           f'{q}"subject": {subject},\n{q}"message": {_s(r.message)},\n{q}"fix": {_s(r.fix)},\n'
-           f'{q}"cite": {_s(r.cite)},\n{q}"waiver": {waiver},\n')
+    out = (f'{head}{subject},\n{q}"message": {_s(r.message)},\n{q}"fix": {_s(r.fix)},\n'
+           f'{q}"cite": {cite},\n{q}"waiver": {waiver},\n')
     if r.item:
         out += f'{q}"item": {_s(r.item)},\n'
-    if r.location:
-        loc = r.location
-        out += (f'{q}"location": {{\n{q}  "file": {_value(loc[0], level + 4)},\n{q}  "line": {_value(loc[1], 0)},\n'
-                f'{q}  "col": {_value(loc[2], 0)}\n{q}}},\n')
-    out += f'{q}"fingerprint": {_s(r.fingerprint)}'
+    loc = r.location
+    if loc:
+        out += (f'{q}"location": {{\n{q2}"file": {_value(loc[0], level + 4)},\n{q2}"line": {_value(loc[1], 0)},\n'
+                f'{q2}"col": {_value(loc[2], 0)}\n{q}}},\n')
+    out += f'{q}"fingerprint": "{r.fingerprint}"'
     if r.baseline:
         out += f',\n{q}"baseline": {_s(r.baseline)}'
-    return out + f"\n{p}}}"
+    return out + f"\n{' ' * level}}}"
 
 
 def _value(value, level: int) -> str:

@@ -15,9 +15,11 @@ feeds each chunk to one writer per output and forgets it, so memory grows with t
 
 from __future__ import annotations
 
+import gc
 import time
 from collections import Counter
 
+from .._perf import collector_paused
 from ..findings import FAIL_ON, SEVERITY_RANK
 from .common import GRID_LIMIT, ROWS_PER_RULE, CellFindings
 
@@ -32,12 +34,18 @@ def chunk_findings(cells, results) -> dict[tuple[str, str], CellFindings]:
             by_pair.setdefault((s.get("guest"), s["target"]), []).append(r)
         elif "guest" in s:
             own.append(r)
+    base = CellFindings()
+    for r in own:
+        base.add(r)
+    base.finish()
     out = {}
     for c in cells:
-        f = CellFindings()
-        for r in own:
-            f.add(r)
-        for r in by_pair.get((c.guest, c.target), ()):
+        mine = by_pair.get((c.guest, c.target))
+        if not mine:
+            out[(c.guest, c.target)] = base  # shared: the writers only read it
+            continue
+        f = base.copy()
+        for r in mine:
             f.add(r)
         out[(c.guest, c.target)] = f.finish()
     return out
@@ -285,13 +293,19 @@ def write_matrix(report, chunks, outputs: list, *, progress: Progress | None = N
     sets what only the whole run knows (verdict, waiver notes, baseline).
     """
     tally = Tally(report.fail_on, baseline)
-    for cells, results in chunks:
-        tally.feed(cells, results)  # first: it marks results new or unchanged against the baseline
-        found = chunk_findings(cells, results)
-        for w in outputs:
-            w.feed(cells, results, found)
-        if progress is not None:
-            progress.advance(len({c.guest for c in cells}) or 1)
+    # The writers build many small acyclic objects: the cycle collector would scan the snapshot
+    # again and again for nothing. It runs on the young generation only, every 64 chunks, for the
+    # few cycles there are (json.dumps of a waiver).
+    with collector_paused():
+        for n, (cells, results) in enumerate(chunks, 1):
+            tally.feed(cells, results)  # first: it marks results new or unchanged against the baseline
+            found = chunk_findings(cells, results)
+            for w in outputs:
+                w.feed(cells, results, found)
+            if progress is not None:
+                progress.advance(len({c.guest for c in cells}) or 1)
+            if n % 64 == 0:
+                gc.collect(0)
     if progress is not None:
         progress.close()
     report.__dict__["summary"] = tally.summary()
