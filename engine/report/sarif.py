@@ -109,11 +109,13 @@ class _Group:
     __slots__ = ("first", "count", "targets", "waived", "states")
 
     def __init__(self, first):
-        self.first, self.count, self.targets, self.waived, self.states = first, 0, set(), None, set()
+        self.first, self.count, self.targets, self.waived, self.states = first, 0, [], None, set()
 
     def add(self, r) -> None:
         self.count += 1
-        self.targets.add(r.subject["target"])
+        target = r.subject["target"]
+        if not self.targets or self.targets[-1] != target:  # a guest's results come in target order
+            self.targets.append(target)
         if r.waiver:
             self.waived = (r, 1) if self.waived is None else (self.waived[0], self.waived[1] + 1)
         self.states.add(r.baseline)
@@ -124,7 +126,7 @@ def _summarised(loose: list, groups: dict, index: dict, root: str | None, baseli
     out = [_result(r, index, root, baseline) for r in loose]
     for (rule_id, guest, status), g in sorted(groups.items(), key=lambda kv: (kv[0][1] or "", kv[0][0], kv[0][2])):
         first = g.first
-        targets = sorted(g.targets)
+        targets = sorted(set(g.targets))
         verb = "fails" if status == "fail" else "could not be evaluated"
         text = (f"{guest} {verb} {rule_id} on {len(targets)} target(s) ({first.subject.get('mode')}): "
                 + ", ".join(targets) + f". First: {first.message}"

@@ -134,7 +134,7 @@ class Digest:
         self.first_cap = first
         self.first: list = []  # the first `first` findings, in report order
         self.problems = 0
-        self.pairs: dict[tuple[str, str], list] = {}  # (rule, guest) -> [first result, findings, targets]
+        self.pairs: dict[tuple[str, str], list] = {}  # (rule, guest) -> [first, findings, targets, last target]
 
     def feed(self, cells, results, found) -> None:
         for c in cells:
@@ -161,13 +161,16 @@ class Digest:
             if group[1] < ROWS_PER_RULE:
                 group[0].append(r)
             group[1] += 1
-            pair = self.pairs.get((r.rule, r.subject.get("guest") or ""))
+            key = (r.rule, r.subject.get("guest") or "")
+            target = r.subject.get("target")
+            pair = self.pairs.get(key)
             if pair is None:
-                self.pairs[(r.rule, r.subject.get("guest") or "")] = [r, 1, {r.subject.get("target")} - {None}]
+                self.pairs[key] = [r, 1, 0 if target is None else 1, target]
             else:
                 pair[1] += 1
-                if "target" in r.subject:
-                    pair[2].add(r.subject["target"])
+                if target is not None and target != pair[3]:  # a guest's results come in target order
+                    pair[2] += 1
+                    pair[3] = target
 
     def _rows(self, cells, found) -> None:
         rows: dict[tuple, dict] = {}

@@ -124,12 +124,12 @@ def _grouped(report, digest, color: bool) -> list[str]:
     keys = sorted(digest.pairs)
     rows, fixes = [], []
     for rule_id, guest in keys[:limit]:
-        first, n, targets = digest.pairs[(rule_id, guest)]
+        first, n, targets, _ = digest.pairs[(rule_id, guest)]
         status = first.status
         mark = _MARK.get(status, status)
         if status == "fail" and first.severity != "error":
             mark, status = ("WARN", "warning") if first.severity == "warning" else ("INFO", "info")
-        where = f"{n:,} on {len(targets):,} targets" if targets else f"{n:,}"
+        where = f"{n:,} on {targets:,} targets" if targets else f"{n:,}"
         rows.append([_paint(mark, status, color), first.severity, _safe(rule_id), _safe(guest or "snapshot"), where,
                      _wrap(_safe(first.message), 44)])
         if first.fix and first.status == "fail" and not first.waiver:
