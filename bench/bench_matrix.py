@@ -46,7 +46,8 @@ def main(argv: list[str] | None = None) -> int:
         engine = Engine(ruleset, snapshot)
         (cells, _), t_engine = _timed(lambda: engine.matrix("offline", results=False))
         with collector_paused():  # the engine pauses the cycle collector; the baseline gets the same
-            hand, t_hand = _timed(lambda: handwritten.matrix(snapshot, ruleset.tables["offline_paths"]))
+            hand, t_hand = _timed(lambda: handwritten.matrix(snapshot, ruleset.tables["offline_paths"],
+                                                                  ruleset.tables["memory_overhead"]))
         ours = [(c.guest, c.target, c.verdict, c.failing) for c in cells]
         assert ours == hand, "engine and hand-written matrix disagree"
         pairs = len(cells)

@@ -7,11 +7,13 @@ the way one would write them without a rule engine. It yields the same cells as
 
 from __future__ import annotations
 
+import math
 import re
 
 from migcheck.lang.builtins import as_version
 
 LABEL = re.compile(r"[A-Za-z0-9_.-]{1,256}")
+RELEASE = re.compile(r"[A-Za-z][.][0-9]{2}[.][0-9]{2}([.][0-9]{2})?|[Vv]?[0-9]+([.][0-9]+)*")
 
 
 def _within(v, low, below):
@@ -29,6 +31,8 @@ def guest_failures(guest):
         failing.append(("DIO-NOT-POOLED", "error"))
     if any(f["label"] is not None and f["ip_name"] is not None and f["label"] != f["ip_name"] for f in dio):
         failing.append(("DIO-LABEL-IPNAME", "warning"))
+    if guest["booted_on"] is not None and not RELEASE.fullmatch(guest["booted_on"]):
+        failing.append(("INV-BOOTED-ON", "error"))
     kinds = {p["kind"] for p in guest["problems"]}
     for rule, wanted in (("INV-DUPLICATE-GUEST", {"duplicate-guest"}), ("INV-UNKNOWN-HOST", {"unknown-host"}),
                          ("INV-DIO-MISSING", {"dio-missing", "dio-duplicate"}),
@@ -39,7 +43,19 @@ def guest_failures(guest):
     return failing
 
 
-def migration_failures(guest, source, target, offline_paths):
+def _needed_memory(guest, target, memory_overhead):
+    """Guest memory in 64 MB granules plus overhead by the target's release (rules/data/memory_overhead.yaml)."""
+    dst = as_version(target["version"])
+    row = next((r for r in memory_overhead if _within(dst, r["target_min"], r["target_below"])), None)
+    if row is None:
+        return guest["memory_mb"]
+    memory = math.ceil(guest["memory_mb"] / row["granule_mb"]) * row["granule_mb"]
+    cpus = (guest["vcpus"] or 1) if guest["kind"] == "vm" else 1
+    overhead = math.ceil(cpus * (memory * row["per_cpu_fraction"] + row["per_cpu_mb"]) + row["per_guest_mb"])
+    return memory + overhead
+
+
+def migration_failures(guest, source, target, offline_paths, memory_overhead=()):
     failing = []
     src, dst = as_version(source["version"]), as_version(target["version"])
     if not any(p["kind"] == guest["kind"] and (
@@ -72,15 +88,21 @@ def migration_failures(guest, source, target, offline_paths):
         failing.append(("DIO-CROSS-TYPE", "info"))
     if any(not s["shared_san"] for s in guest["storage"]):
         failing.append(("STORAGE-LOCAL", "warning"))
+    if any(s["share"] for s in guest["storage"]):
+        failing.append(("STORAGE-SHARED", "error"))
+    if target["san_wwids"] is not None:
+        seen = {w.lower() for w in target["san_wwids"]}
+        if any(s["shared_san"] and s["wwid"] is not None and s["wwid"].lower() not in seen for s in guest["storage"]):
+            failing.append(("STORAGE-VISIBLE", "error"))
     switches = target["vswitches"]
     if any(n["vswitch"] is not None and n["vswitch"] not in switches for n in guest["networks"]):
         failing.append(("VSWITCH-MISSING", "error"))
-    if guest["memory_mb"] > target["memory_mb"]["free"]:
+    if _needed_memory(guest, target, memory_overhead) > target["memory_mb"]["free"]:
         failing.append(("MEMORY-TARGET", "error"))
     return failing
 
 
-def matrix(snapshot, offline_paths):
+def matrix(snapshot, offline_paths, memory_overhead=()):
     """(guest, target) -> (verdict, failing rule ids), offline, for every pair."""
     cells = []
     for guest in snapshot.guests:
@@ -89,7 +111,7 @@ def matrix(snapshot, offline_paths):
         for target in snapshot.hosts:
             if target is source:
                 continue
-            failing = own + migration_failures(guest, source, target, offline_paths)
+            failing = own + migration_failures(guest, source, target, offline_paths, memory_overhead)
             blocked = any(sev == "error" for _, sev in failing)
             cells.append((guest["name"], target["name"], "blocked" if blocked else "ready",
                           sorted({r for r, _ in failing})))

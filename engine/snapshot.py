@@ -215,6 +215,7 @@ def _resolve_host(raw: dict) -> dict:
              "label": f.get("label"), "assigned_to": f.get("assigned_to")}
             for f in raw.get("dio_functions", [])
         ],
+        "san_wwids": list(raw["san_wwids"]) if "san_wwids" in raw else None,  # issue 9; until core derives the view
         "not_runnable": list(raw.get("not_runnable", [])),
         "attrs": dict(raw.get("attrs", {})),
     }
@@ -244,8 +245,14 @@ def _resolve_guest(raw: dict, host: dict | None) -> dict:
         "vcpus": raw.get("vcpus"),
         "dio": dio,
         "networks": networks,
-        "storage": [{"backing": s["backing"], "path": s["path"], "shared_san": s.get("shared_san", False)}
+        "storage": [{"backing": s["backing"], "path": s["path"], "shared_san": s.get("shared_san", False),
+                     "share": s.get("share", False), "wwid": s.get("wwid")}
                     for s in raw.get("storage", [])],
+        # issue 9 snapshot additions (until the core derives the resolved view from the schema)
+        "online_migration": raw.get("online_migration", True),
+        "serviceguard": raw.get("serviceguard", "none"),
+        "resources_reserved": raw.get("resources_reserved"),
+        "booted_on": raw.get("booted_on"),
         "attrs": dict(raw.get("attrs", {})),
         "_dio_paths": set(dio_paths),
     }

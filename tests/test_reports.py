@@ -376,7 +376,7 @@ def test_explain_shows_values_and_what_would_pass(in_root, run_cli):
     code, out, _ = run_cli("explain", "fixtures/mixed-site.yaml", "DIO-LABEL-IPNAME", "dbprod01")
     assert '[f = 0/0/0/4/0/0/0]' in out and "=> FAIL" in out
     code, out, _ = run_cli("explain", "fixtures/ivm4-small.yaml", "PATH-OFFLINE", "legacy01", "ivmn03")
-    assert "no p in data.offline_paths (4 item(s)) meets" in out
+    assert "no p in data.offline_paths (5 item(s)) meets" in out
     assert "[p = {kind: vm, a_min: 3.5, a_below: 3.6, b_min: 3.5, b_below: 3.6" in out
     code, _, err = run_cli("explain", "fixtures/mixed-site.yaml", "DIO-NO-MATCH", "sapapp01")
     assert code == 2 and "give GUEST TARGET" in err

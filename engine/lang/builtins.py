@@ -8,6 +8,7 @@ selection receives the selected items as a list.
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -16,7 +17,7 @@ from typing import Any
 
 import re2
 
-from .types import ANY, BOOL, INT, STRING, VERSION, Type, unify
+from .types import ANY, BOOL, FLOAT, INT, STRING, VERSION, Type, unify
 
 
 class EvalError(Exception):
@@ -345,6 +346,24 @@ def _sorted(values):
         raise EvalError("the list mixes values that cannot be ordered") from None
 
 
+def _round_up(types):
+    for t in types:
+        if t.kind not in ("int", "float", "any"):
+            return f"takes numbers, not {t}"
+    return INT if types[1].kind == "int" else (ANY if types[1].kind == "any" else FLOAT)
+
+
+def _round_up_impl(value, step):
+    """The smallest multiple of `step` at or above `value` (64 MB granules: `round_up(m, 64)`)."""
+    _numbers([value, step])
+    if step <= 0:
+        raise EvalError(f"round_up() needs a step above 0, got `{render(step)}`")
+    multiple = math.ceil(value / step) * step
+    if multiple < value:  # value / step underflowed or rounded down
+        multiple += step
+    return int(multiple) if isinstance(step, int) else multiple
+
+
 def _need_str(value, fn):
     if not isinstance(value, str):
         raise EvalError(f"{fn}() needs a string, got `{render(value)}`")
@@ -370,6 +389,8 @@ BUILTINS: dict[str, Builtin] = {b.name: b for b in [
             _within, _within_impl, nullable_args=(2,)),
     Builtin("default", 2, 2, "default(x, fallback)", "x, or fallback when x is absent", _default,
             lambda a, b: b if a is None else a, nullable_args=(0,)),
+    Builtin("round_up", 2, 2, "round_up(x, step)", "the smallest multiple of step at or above x (round_up(100, 64) "
+            "is 128)", _round_up, _round_up_impl),
     Builtin("lower", 1, 1, "lower(s)", "lower-case copy", _string_fn, lambda s: _need_str(s, "lower").lower()),
     Builtin("upper", 1, 1, "upper(s)", "upper-case copy", _string_fn, lambda s: _need_str(s, "upper").upper()),
     Builtin("join", 2, 2, "join(xs, sep)", "items as text, separated by sep", _join,
