@@ -289,8 +289,17 @@ def open_output(path: str | None):
     except OSError as exc:
         raise OutputError(f"cannot write `{path}`: {_reason(exc)}") from None
     if out is not None:
-        with out:
+        try:
             yield _Named(out, path)
+            try:
+                out.flush()  # what is still buffered: a full device says so here
+            except OSError as exc:
+                raise OutputError(f"cannot write `{path}`: {_reason(exc)}") from None
+        finally:
+            try:
+                out.close()
+            except OSError:
+                pass
         return
     try:
         with _atomic_stream(os.path.realpath(path)) as out:

@@ -209,3 +209,20 @@ def test_progress_waits_a_second_before_showing(monkeypatch):
         progress.advance()
     progress.close()
     assert err.getvalue() == ""  # a quick run shows nothing
+
+
+@pytest.mark.skipif(not __import__("os").path.exists("/dev/full"), reason="needs /dev/full")
+def test_a_full_device_fails_the_run_and_leaves_no_partial_report(in_root, run_cli, tmp_path):
+    report = tmp_path / "m.json"
+    code, out, err = run_cli("matrix", "fixtures/mixed-site.yaml", "--format", f"json:{report}",
+                             "--format", "csv:/dev/full")
+    assert code == 2 and "cannot write `/dev/full`: no space left on the device" in err
+    assert list(tmp_path.iterdir()) == []  # the JSON written beside it was not renamed into place, nor left behind
+
+
+def test_json_streams_to_standard_output_as_the_whole_report(in_root, run_cli, tmp_path):
+    code, out, _ = run_cli("matrix", "fixtures/mixed-site.yaml", "--format", "json")
+    assert code == 1 and len(json.loads(out)["cells"]) == 18
+    report = tmp_path / "m.json"
+    run_cli("matrix", "fixtures/mixed-site.yaml", "--format", f"json:{report}")
+    assert report.read_text() == out  # the spool sits beside a file, in the temporary directory for stdout
