@@ -9,6 +9,7 @@ listed as resolved. With `--fail-on-new`, only new findings fail the run.
 from __future__ import annotations
 
 from .document import Limits, LoadError, Problem, load_document
+from .vocabulary import PROBLEMS
 
 # An earlier report of a whole estate (every guest against every host, with messages and
 # fixes) is far larger than the snapshot it came from: the baseline has its own limit.
@@ -25,43 +26,43 @@ def load_baseline(path: str, limits: Limits = BASELINE_LIMITS) -> dict[str, dict
     if not isinstance(data, dict) or not isinstance(data.get("results"), list) \
             or not isinstance(data.get("tool"), dict) or data["tool"].get("name") != "migcheck":
         raise LoadError([doc.problem((), "not a migcheck JSON report",
-                                     "write one with `--format json:FILE` and pass that file")])
+                                     "write one with `--format json:FILE` and pass that file", code="bad-baseline")])
     found = {}
     problems: list[Problem] = []
     for i, r in enumerate(data["results"]):
         at = ("results", i)
         if not isinstance(r, dict):
             problems.append(doc.problem(at, f"result #{i + 1} is not an object",
-                                        "the baseline must be a report written by migcheck"))
+                                        "the baseline must be a report written by migcheck", code="bad-baseline"))
             continue
         lacking = [k for k in _STRINGS if not isinstance(r.get(k), str)]
         if "fingerprint" in lacking:
             problems.append(doc.problem(at, f"result #{i + 1} has no `fingerprint`",
-                                        "the baseline must come from this version of migcheck"))
+                                        "the baseline must come from this version of migcheck", code="bad-baseline"))
             continue
         if lacking:
             problems.append(doc.problem(at, f"result #{i + 1} lacks " + ", ".join(f"`{k}`" for k in lacking)
-                                        + " (a string each)", "the baseline must be a report written by migcheck"))
+                                        + " (a string each)", "the baseline must be a report written by migcheck", code="bad-baseline"))
             continue
         if "subject" in r and not isinstance(r["subject"], dict):
-            problems.append(doc.problem(at + ("subject",), f"result #{i + 1}: `subject` must be an object"))
+            problems.append(doc.problem(at + ("subject",), f"result #{i + 1}: `subject` must be an object", code="bad-baseline"))
             continue
-        if r["status"] in ("fail", "error"):
+        if r["status"] in PROBLEMS:
             found[r["fingerprint"]] = r
     if problems:
         raise LoadError(problems)
     return found
 
 
-def apply_baseline(report, path: str, previous: dict[str, dict]) -> None:
-    """Mark `report`'s findings against `previous` (from `load_baseline(path)`)."""
+def mark_results(results: list, path: str, previous: dict[str, dict]) -> dict:
+    """Mark each failed or errored result `new` or `unchanged` against `previous` (from
+    `load_baseline(path)`); return the report's `baseline` section (counts and resolved findings)."""
     current = set()
-    for r in report.results:
-        if r.status in ("fail", "error"):
+    for r in results:
+        if r.status in PROBLEMS:
             current.add(r.fingerprint)
             r.baseline = "unchanged" if r.fingerprint in previous else "new"
     resolved = [{"rule": r["rule"], "subject": r.get("subject", {}), "item": r.get("item", ""),
                  "fingerprint": fp} for fp, r in sorted(previous.items()) if fp not in current]
-    report.baseline = {"path": path, "new": sum(1 for r in report.results if r.baseline == "new"),
-                       "unchanged": sum(1 for r in report.results if r.baseline == "unchanged"),
-                       "resolved": resolved}
+    return {"path": path, "new": sum(1 for r in results if r.baseline == "new"),
+            "unchanged": sum(1 for r in results if r.baseline == "unchanged"), "resolved": resolved}

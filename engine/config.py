@@ -7,7 +7,7 @@ table or column is an error with its location, never ignored.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from .document import Limits, LoadError, Problem, load_document
@@ -38,7 +38,7 @@ class Config:
 
         def unknown_rule(path, rule_id):
             problems.append(doc.problem(path, f"unknown rule `{rule_id}`",
-                                        did_you_mean(rule_id, ids, "see `migcheck rules`")))
+                                        did_you_mean(rule_id, ids, "see `migcheck rules`"), code="unknown-rule"))
 
         for i, rule_id in enumerate(self.disable):
             if rule_id not in ids:
@@ -46,19 +46,38 @@ class Config:
         for rule_id in self.severity:
             if rule_id not in ids:
                 problems.append(doc.problem(("severity", rule_id), f"unknown rule `{rule_id}`",
-                                            did_you_mean(rule_id, ids), key=True))
+                                            did_you_mean(rule_id, ids), key=True, code="unknown-rule"))
         for name, rows in self.data.items():
             if name not in ruleset.tables:
                 problems.append(doc.problem(("data", name), f"unknown data table `{name}`",
-                                            did_you_mean(name, list(ruleset.tables)), key=True))
+                                            did_you_mean(name, list(ruleset.tables)), key=True, code="unknown-table"))
                 continue
             problems.extend(row_problems(doc, name, rows, ruleset.tables[name]))
         all_tags = {t for r in ruleset.rules for t in r.tags}
         for i, tag in enumerate(self.tags):
             if tag not in all_tags:
                 problems.append(doc.problem(("tags", i), f"no loaded rule has the tag `{tag}`",
-                                            did_you_mean(tag, sorted(all_tags))))
+                                            did_you_mean(tag, sorted(all_tags)), code="unknown-tag"))
         return problems
+
+
+def apply_config(ruleset, config: Config):
+    """The compiled rule set with the configuration applied, or `LoadError` naming what does not fit.
+
+    Disabled rules and rules without a selected tag are dropped, severities replaced, and
+    extra data rows appended to the tables the compiled rules read (the rule set's own
+    lists: the rules were type-checked against the pack's rows, and the configuration's rows
+    were checked against those).
+    """
+    problems = config.problems_against(ruleset)
+    if problems:
+        raise LoadError(problems)
+    for name, rows in config.data.items():
+        ruleset.tables[name].extend(rows)
+    disabled = set(config.disable)
+    rules = [replace(r, severity=config.severity[r.id]) if r.id in config.severity else r
+             for r in ruleset.rules if r.id not in disabled and config.selects(r)]
+    return replace(ruleset, rules=rules)
 
 
 @dataclass
@@ -130,13 +149,13 @@ def row_problems(doc, table: str, rows: list, existing: list) -> list[Problem]:
         at = ("data", table, i)
         if not isinstance(row, dict):
             problems.append(doc.problem(at, f"row {i + 1} of `{table}` must be a mapping of "
-                                            + ", ".join(f"`{c}`" for c in columns)))
+                                            + ", ".join(f"`{c}`" for c in columns), code="bad-row"))
             continue
         for key in row:
             if key not in columns:
                 problems.append(doc.problem(at + (key,), f"row {i + 1} of `{table}` has unknown column(s) `{key}`",
                                             did_you_mean(key, list(columns), "columns: "
-                                                         + ", ".join(f"`{c}`" for c in columns)), key=True))
+                                                         + ", ".join(f"`{c}`" for c in columns)), key=True, code="bad-row"))
         for name, column in columns.items():
             value = row.get(name)
             if value is None:
@@ -144,16 +163,16 @@ def row_problems(doc, table: str, rows: list, existing: list) -> list[Problem]:
                     what = "lacks" if name not in row else "has null for"
                     problems.append(doc.problem(at if name not in row else at + (name,),
                                                 f"row {i + 1} of `{table}` {what} column `{name}` "
-                                                f"({_wanted(column)})"))
+                                                f"({_wanted(column)})", code="bad-row"))
                 continue
             if not _fits(value, column):
                 hint = "; quote it: a release is written as a string" if column.release and _kind(value) in (
                     "integer", "number") else ""
                 problems.append(doc.problem(at + (name,), f"row {i + 1} of `{table}`: column `{name}` must be "
-                                            f"{_wanted(column)}, not the {_kind(value)} `{value}`{hint}"))
+                                            f"{_wanted(column)}, not the {_kind(value)} `{value}`{hint}", code="bad-row"))
             elif column.release and not _is_release(value):
                 problems.append(doc.problem(at + (name,), f"row {i + 1} of `{table}`: `{value}` in column `{name}` "
-                                            "is not a release", "write a release such as 4.2.5, 6.1 or B.06.10"))
+                                            "is not a release", "write a release such as 4.2.5, 6.1 or B.06.10", code="bad-row"))
     return problems
 
 
@@ -176,7 +195,8 @@ def load_config(path: str, limits: Limits = Limits()) -> Config:
     for i, entry in enumerate(data.get("rules", [])):
         where = base / entry
         if not where.is_dir():
-            problems.append(doc.problem(("rules", i), f"rule pack `{entry}` is not a directory (looked in {where})"))
+            problems.append(doc.problem(("rules", i), f"rule pack `{entry}` is not a directory (looked in {where})",
+                                        code="bad-pack"))
         rules.append(str(where))
     if problems:
         raise LoadError(problems)

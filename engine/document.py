@@ -30,6 +30,7 @@ from typing import Any
 
 import yaml
 
+from .diagnostics import Diagnostic
 from yaml.parser import Parser as _PyParser
 from yaml.reader import Reader as _Reader
 from yaml.scanner import Scanner as _Scanner
@@ -67,28 +68,7 @@ class Limits:
     bytes_option: str = "--max-bytes"  # how messages name the size limit
 
 
-@dataclass(frozen=True, order=True)
-class Problem:
-    """One located problem in an input file; sorts by position."""
-
-    file: str
-    line: int
-    col: int
-    message: str
-    path: str = ""
-    help: str = ""
-
-    def to_json(self) -> dict:
-        return {"file": self.file, "line": self.line, "col": self.col, "message": self.message,
-                "path": self.path, "help": self.help}
-
-    def render(self) -> str:
-        text = f"{self.file}:{self.line}:{self.col}: {self.message}"
-        if self.path:
-            text += f" (at {self.path})"
-        if self.help:
-            text += f"\n  help: {self.help}"
-        return text
+Problem = Diagnostic  # one located problem of an input file (see `diagnostics`)
 
 
 class LoadError(Exception):
@@ -152,9 +132,18 @@ class Document:
         self._ensure_positions()
         return self._key_positions.get(tuple(path)) or self.position(path)
 
-    def problem(self, path: JsonPath, message: str, help: str = "", key: bool = False) -> Problem:
+    def problem(self, path: JsonPath, message: str, help: str = "", key: bool = False, code: str = "schema") -> Problem:
         line, col = self.key_position(path) if key else self.position(path)
-        return Problem(self.file, line, col, message, json_path(path), help)
+        return Problem(self.file, line, col, message, json_path(path), help, code)
+
+
+def _inside(text: str, line: int, col: int) -> tuple[int, int]:
+    """A parser's position moved inside the text (libyaml reports the end of a file without a final
+    line break on the line after it)."""
+    lines = re.split("\r\n|\r|\n|\x85|\u2028|\u2029", text)
+    if line > len(lines):
+        return len(lines), len(lines[-1]) + 1
+    return line, min(col, len(lines[line - 1]) + 1)
 
 
 def load_document(path: str | os.PathLike, limits: Limits = Limits()) -> Document:
@@ -179,7 +168,8 @@ def decode(raw: bytes, name: str) -> str:
         return raw.decode("utf-8")
     except UnicodeDecodeError as exc:
         line = raw.count(b"\n", 0, exc.start) + 1
-        col = exc.start - (raw.rfind(b"\n", 0, exc.start) + 1) + 1
+        line_start = raw.rfind(b"\n", 0, exc.start) + 1
+        col = len(raw[line_start:exc.start].decode("utf-8", "replace")) + 1  # in characters, as editors count
         raise LoadError([Problem(name, line, col,
                                  f"file is not UTF-8 text (byte 0x{raw[exc.start]:02x} at offset {exc.start})",
                                  help="save the file as UTF-8")]) from None
@@ -506,7 +496,7 @@ def _build(text: str, name: str, limits: Limits, track: bool, parser_class=None)
         return (mark.line + 1, mark.column + 1)
 
     def fail(mark, message, help=""):
-        line, col = where(mark) if mark is not None else (1, 1)
+        line, col = _inside(text, *where(mark)) if mark is not None else (1, 1)
         raise LoadError([Problem(name, line, col, message, help=help)])
 
     def place(value, size, chars, mark, alias=False) -> None:
@@ -623,7 +613,7 @@ def _build(text: str, name: str, limits: Limits, track: bool, parser_class=None)
                 break
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
-        line, col = where(mark) if mark is not None else (1, 1)
+        line, col = _inside(text, *where(mark)) if mark is not None else (1, 1)
         problem = (exc.problem or exc.context or "invalid YAML").rstrip(".")
         if "nesting depth" in problem and parser_class is None:
             # libyaml reads flow collections ahead and stops at its own bound (1000 levels):

@@ -1,14 +1,20 @@
 """Stage: compiled rules + an indexed snapshot to results.
 
-`Engine(rules, snapshot)` runs host, guest and snapshot rules for `audit`, and guest and
-migration rules for `check` and `matrix`. Each rule runs in isolation: a rule that cannot
-be evaluated yields an `error` result and the others go on.
+`Engine(rules, snapshot, stop=, waivers=)` is the one evaluation path: `env_for(rule,
+subject)` builds every environment a rule sees, `outcomes(rule, subject, trace)` runs it
+(with an optional trace hook, which is all `explain` uses), and `audit`, `check` and
+`matrix` turn outcomes into `Result`s, attaching waivers as they are made (the one place
+waivers are applied). Each rule runs in isolation: a rule that cannot be evaluated
+yields an `error` result and the others go on.
 
 The matrix is the heavy job (guests x hosts x rules). A rule reads only some fields of
 its subjects (`CompiledRule.reads`, found statically), so two targets that agree on every
 field a rule reads get the same outcome from it, and so do two guests: each rule is run
-once per (guest class, target class) and its outcome is shared. Messages, which name the
-actual guest and target, are rendered per pair, and only for results that are reported.
+once per (guest class, target class) and its outcome is shared. Classes are keyed by
+typed projections of the values read (`True`, `1` and `1.0` differ; a map and a string
+differ; `len` of a map is its size), so sharing never merges subjects a rule could tell
+apart. Messages, which name the actual guest and target, are rendered per pair, and only
+for results that are reported.
 """
 
 from __future__ import annotations
@@ -17,10 +23,35 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 
 from ._perf import collector_paused
-from .findings import Result, sort_results
-from .lang.compiler import ERROR, FAIL, NOTAPPLICABLE, CompiledRule, Outcome
+from .findings import Result, blocks, cell_verdict, leaves_unknown, sort_results, statuses_block
+from .lang.compiler import CompiledRule, Outcome, Trace
+from .lang.builtins import EvalError
 from .packs import RuleSet
 from .snapshot import Snapshot
+from .vocabulary import ERROR, FAIL, NOTAPPLICABLE, PROBLEMS, SUBJECTS
+
+
+@dataclass(slots=True)
+class Subject:
+    """What one run of a rule is about: a host, a guest (in a mode, or none for audit), a
+    migration of a guest to a target, or the whole snapshot."""
+
+    kind: str  # one of SUBJECTS
+    host: dict | None = None  # on host
+    guest: dict | None = None  # on guest, on migration
+    target: dict | None = None  # on migration
+    mode: str | None = None  # on guest (None in audit), on migration
+
+    def names(self) -> dict:
+        """The result's `subject`: names, never objects."""
+        if self.kind == "host":
+            return {"host": self.host["name"]}
+        if self.kind == "guest":
+            return {"guest": self.guest["name"], "host": self.guest["host"]}
+        if self.kind == "migration":
+            return {"guest": self.guest["name"], "source": self.guest["host"], "target": self.target["name"],
+                    "mode": self.mode}
+        return {}
 
 
 @dataclass(slots=True)
@@ -37,25 +68,32 @@ class Cell:
                 "verdict": self.verdict, "failing": self.failing}
 
 
+# -- typed class keys ----------------------------------------------------------------------
 def _freeze(value):
-    if type(value) is dict:
-        return tuple((k, _freeze(v)) for k, v in value.items())
-    if type(value) is list:
-        return tuple(_freeze(v) for v in value)
-    return value
+    """A hashable key equal only for values no rule can tell apart (`True`, `1`, `1.0` differ)."""
+    kind = type(value)
+    if kind is dict:
+        return ("map", tuple((k, _freeze(v)) for k, v in value.items()))
+    if kind is list:
+        return ("list", tuple(_freeze(v) for v in value))
+    return (kind, value)
 
 
 def _project(value, rest: tuple):
-    """The part of `value` a read path covers: a path over a list covers that field of every item."""
+    """The part of `value` a read path covers, typed: a path over a list covers that field of
+    every item; a final `#` covers the length (of a list, or the size of a map)."""
     if not rest:
         return _freeze(value)
-    if type(value) is list:
+    kind = type(value)
+    if kind is list:
         if rest == ("#",):
-            return len(value)
-        return tuple(_project(v, rest) for v in value)
-    if type(value) is dict:
-        return _project(value.get(rest[0]), rest[1:])
-    return value
+            return ("len", len(value))
+        return ("list", tuple(_project(v, rest) for v in value))
+    if kind is dict:
+        if rest == ("#",):
+            return ("size", len(value))
+        return ("map", _project(value.get(rest[0]), rest[1:]))
+    return ("leaf", _freeze(value))  # a value the path cannot enter: all of it counts
 
 
 class _Classes:
@@ -81,18 +119,59 @@ class _Classes:
 
 
 class Engine:
-    def __init__(self, rules: RuleSet, snapshot: Snapshot, stop: bool = False):
-        """`stop`: migrations stop a running guest first (hpvmmigrate -d); rules read it as `stop`."""
+    def __init__(self, rules: RuleSet, snapshot: Snapshot, stop: bool = False, waivers=None):
+        """`stop`: migrations stop a running guest first (hpvmmigrate -d); rules read it as `stop`.
+        `waivers`: a `Waivers` (or None) attached to each result as it is made."""
         self.ruleset = rules
         self.snapshot = snapshot
         self.stop = stop
+        self.waivers = waivers
         self.scope = snapshot.as_scope()
-        self.by_subject: dict[str, list[CompiledRule]] = {s: [] for s in ("host", "guest", "migration", "snapshot")}
+        self.by_subject: dict[str, list[CompiledRule]] = {s: [] for s in SUBJECTS}
         for rule in rules.rules:
             self.by_subject[rule.subject].append(rule)
 
-    # -- turning outcomes into results ------------------------------------------------
-    def _result(self, rule: CompiledRule, outcome: Outcome, subject: dict, location) -> Result:
+    # -- the one evaluation path -----------------------------------------------------------
+    def source_of(self, guest: dict) -> dict | None:
+        return self.snapshot.host_by_name.get(guest["host"])
+
+    def env_for(self, rule: CompiledRule, subject: Subject) -> dict:
+        """Every name `rule` may read about `subject` (a fresh dict: the rule writes its bindings into it)."""
+        kind = rule.subject
+        if kind == "host":
+            return {"host": subject.host, "snapshot": self.scope}
+        if kind == "guest":
+            return {"guest": subject.guest, "host": self.source_of(subject.guest), "snapshot": self.scope,
+                    "mode": subject.mode}
+        if kind == "migration":
+            return {"guest": subject.guest, "source": self.source_of(subject.guest), "target": subject.target,
+                    "mode": subject.mode, "stop": self.stop, "snapshot": self.scope}
+        return {"snapshot": self.scope}
+
+    def unreadable(self, rule: CompiledRule, subject: Subject) -> str | None:
+        """Why `rule` cannot run for `subject` (the guest's host is not in the snapshot), or None."""
+        if subject.guest is None or self.source_of(subject.guest) is not None:
+            return None
+        names = ("host",) if rule.subject == "guest" else ("source",)
+        if any(path[0] in names for path in rule.reads):
+            guest = subject.guest
+            return f"host `{guest['host']}` of guest `{guest['name']}` is not in the snapshot (see INV-UNKNOWN-HOST)"
+        return None
+
+    def outcomes(self, rule: CompiledRule, subject: Subject, trace: Trace | None = None) -> list[Outcome]:
+        """Run `rule` for `subject`: one outcome per binding. `trace(event, step, value, env)`, if
+        given, sees each step as it is decided (see `lang.compiler`)."""
+        env = self.env_for(rule, subject)
+        why = self.unreadable(rule, subject) if subject.guest is not None and env.get(
+            "host" if rule.subject == "guest" else "source") is None else None
+        if why is not None:
+            if trace:
+                trace("error", None, EvalError(why), env)
+            return [Outcome(ERROR, env, "", why)]
+        return rule.run(env, trace)
+
+    def result(self, rule: CompiledRule, outcome: Outcome, names: dict, location) -> Result:
+        """An outcome as a reported result, with its waiver if one applies."""
         status = outcome.status
         if status == FAIL:
             message, fix = rule.message(outcome.env), rule.fix(outcome.env)
@@ -102,86 +181,51 @@ class Engine:
             message, fix = f"not applicable: {rule.title}", ""
         else:
             message, fix = rule.title, ""
-        return Result(rule.id, rule.severity, status, subject, message, fix, rule.cite, rule.title,
-                      outcome.item, location, tags=rule.tags)
+        result = Result(rule.id, rule.severity, status, names, message, fix, rule.cite, rule.title,
+                        outcome.item, location, tags=rule.tags)
+        if self.waivers is not None and status in PROBLEMS:
+            self.waivers.waive(result)
+        return result
 
-    def _run(self, rule: CompiledRule, env: dict, missing: dict) -> list[Outcome]:
-        """Run a rule, or say why it cannot run when a subject it reads is not in the snapshot."""
-        for name, why in missing.items():
-            if any(path[0] == name for path in rule.reads):
-                return [Outcome(ERROR, env, "", why)]
-        return rule.run(env)
-
-    def _guest_env(self, guest: dict, mode: str | None) -> tuple[dict, dict]:
-        host = self.snapshot.host_by_name.get(guest["host"])
-        missing = {} if host is not None else {
-            "host": f"host `{guest['host']}` of guest `{guest['name']}` is not in the snapshot (see INV-UNKNOWN-HOST)",
-            "source": f"host `{guest['host']}` of guest `{guest['name']}` is not in the snapshot (see INV-UNKNOWN-HOST)"}
-        return {"guest": guest, "host": host, "snapshot": self.scope, "mode": mode}, missing
-
-    def _pair_env(self, guest: dict, source: dict | None, target: dict, mode: str) -> dict:
-        return {"guest": guest, "source": source, "target": target, "mode": mode, "stop": self.stop,
-                "snapshot": self.scope}
+    def results(self, subject: Subject, location=None) -> list[Result]:
+        """Every rule `on subject.kind` for `subject`."""
+        names = subject.names()
+        return [self.result(rule, o, names, location)
+                for rule in self.by_subject[subject.kind] for o in self.outcomes(rule, subject)]
 
     def guest_results(self, guest: dict, mode: str | None, locate: bool = True) -> list[Result]:
-        env, missing = self._guest_env(guest, mode)
-        subject = {"guest": guest["name"], "host": guest["host"]}
-        location = self.snapshot.locate(guest) if locate else None
-        return [self._result(rule, o, subject, location)
-                for rule in self.by_subject["guest"] for o in self._run(rule, env, missing)]
+        return self.results(Subject("guest", guest=guest, mode=mode), self.snapshot.locate(guest) if locate else None)
 
-    # -- commands ---------------------------------------------------------------------
+    # -- commands ---------------------------------------------------------------------------
     def audit(self) -> list[Result]:
         """Host, guest and snapshot rules over the whole snapshot."""
         results = []
         for host in self.snapshot.hosts:
-            env = {"host": host, "snapshot": self.scope}
-            subject = {"host": host["name"]}
-            location = self.snapshot.locate(host)
-            for rule in self.by_subject["host"]:
-                results.extend(self._result(rule, o, subject, location) for o in rule.run(env))
+            results.extend(self.results(Subject("host", host=host), self.snapshot.locate(host)))
         for guest in self.snapshot.guests:
             results.extend(self.guest_results(guest, None))
-        location = (self.snapshot.path, 1, 1)
-        for rule in self.by_subject["snapshot"]:
-            results.extend(self._result(rule, o, {}, location) for o in rule.run({"snapshot": self.scope}))
+        results.extend(self.results(Subject("snapshot"), (self.snapshot.path, 1, 1)))
         return results
 
     def check(self, guest: dict, target: dict, mode: str) -> list[Result]:
         """Guest rules for the guest, then migration rules for moving it to `target`."""
-        results = self.guest_results(guest, mode)
-        env, missing = self._guest_env(guest, mode)
-        env = self._pair_env(guest, env["host"], target, mode)
-        subject = {"guest": guest["name"], "source": guest["host"], "target": target["name"], "mode": mode}
         location = self.snapshot.locate(guest)
-        for rule in self.by_subject["migration"]:
-            results.extend(self._result(rule, o, subject, location) for o in self._run(rule, env, missing))
-        return results
+        return (self.results(Subject("guest", guest=guest, mode=mode), location)
+                + self.results(Subject("migration", guest=guest, target=target, mode=mode), location))
 
-    def matrix(self, mode: str, *, results: bool = True, waive=None,
-               share: bool = True) -> tuple[list[Cell], list[Result]]:
+    def matrix(self, mode: str, *, results: bool = True, share: bool = True) -> tuple[list[Cell], list[Result]]:
         """Every guest against every host but its own: a cell per pair, plus its results.
 
         Failures and errors become `Result`s (with `results=False` only the cells are
-        built); `waive(result)` may attach a waiver before the cell's verdict is taken.
-        Each rule is evaluated once per (guest class, target class) of its read paths and,
-        for a guest, gives the list of targets it fails on; a guest whose class was seen
-        before reuses that list. `share=False` evaluates every pair afresh (for benchmarks
-        and for tests of the sharing itself).
+        built). Each rule is evaluated once per (guest class, target class) of its read
+        paths and, for a guest, gives the list of targets it fails on; a guest whose class
+        was seen before reuses that list. `share=False` evaluates every pair afresh (for
+        benchmarks and for tests of the sharing itself).
         """
         with collector_paused():
-            return self._matrix(mode, results, waive, share)
+            return _Matrix(self, mode, results, share).run()
 
-    def _matrix(self, mode: str, results: bool, waive, share: bool) -> tuple[list[Cell], list[Result]]:
-        cells: list[Cell] = []
-        kept: list[Result] = []
-        for _, guest_cells, guest_results in self._rows(mode, results, waive, share, self.snapshot.guests,
-                                                        self.snapshot.hosts):
-            cells.extend(guest_cells)
-            kept.extend(guest_results)
-        return cells, kept
-
-    def iter_matrix(self, mode: str, *, waive=None, share: bool = True) -> Iterator[tuple[list[Cell], list[Result]]]:
+    def iter_matrix(self, mode: str, *, share: bool = True) -> Iterator[tuple[list[Cell], list[Result]]]:
         """The matrix with its results, guest by guest, for reports that stream.
 
         Guests and targets come in name order, so each yielded chunk is one guest name's
@@ -189,120 +233,120 @@ class Engine:
         too: no global sort, and nothing kept between chunks but the shared outcomes.
         """
         by_name = lambda obj: obj["name"]  # noqa: E731
-        guests = sorted(self.snapshot.guests, key=by_name)
-        hosts = sorted(self.snapshot.hosts, key=by_name)
-        pending: tuple[str, list, list] | None = None
-        rows = self._rows(mode, True, waive, share, guests, hosts)
-        while True:
+        matrix = _Matrix(self, mode, True, share, hosts=sorted(self.snapshot.hosts, key=by_name))
+        name = None
+        for guest in sorted(self.snapshot.guests, key=by_name):
+            if (matrix.cells or matrix.kept) and guest["name"] != name:
+                yield matrix.take()
+            name = guest["name"]  # guests of one name (INV-DUPLICATE-GUEST) share a chunk: results still sort
             with collector_paused():  # while the engine works, not while the caller consumes a chunk
-                row = next(rows, None)
-            if row is None:
-                break
-            name, guest_cells, guest_results = row
-            if pending is not None and pending[0] != name:
-                yield pending[1], sort_results(pending[2])
-                pending = None
-            if pending is None:
-                pending = (name, list(guest_cells), list(guest_results))
-            else:  # guests of one name (INV-DUPLICATE-GUEST): one chunk, so the results still sort
-                pending[1].extend(guest_cells)
-                pending[2].extend(guest_results)
-        if pending is not None:
-            yield pending[1], sort_results(pending[2])
+                matrix.guest(guest)
+        if matrix.cells or matrix.kept:
+            yield matrix.take()
 
-    def _rows(self, mode: str, results: bool, waive, share: bool, guests: list, hosts: list):
-        """Per guest, in the order of `guests`: its name, cells (targets in the order of `hosts`) and results."""
-        snapshot = self.snapshot
-        classes = _Classes()
-        plans = []  # (rule, guest-side paths, target-side paths)
-        for rule in self.by_subject["migration"]:
+
+class _Matrix:
+    """One matrix run: the sharing state and the cells and results it builds."""
+
+    def __init__(self, engine: Engine, mode: str, results: bool, share: bool, hosts: list | None = None):
+        """`hosts`: the targets in the order cells are made (default: the snapshot's order)."""
+        self.engine, self.mode, self.want_results, self.share = engine, mode, results, share
+        self.hosts = engine.snapshot.hosts if hosts is None else hosts
+        self.classes = _Classes()
+        self.plans = []  # (rule, guest-side paths, target-side paths)
+        for rule in engine.by_subject["migration"]:
             guest_side = sorted((p for p in rule.reads if p[0] in ("guest", "source")), key=repr)
             target_side = sorted((p[1:] for p in rule.reads if p[0] == "target"), key=repr)
-            plans.append((rule, guest_side, target_side))
-        target_class = [tuple(classes.of((i, "t") + tuple(classes.view(host, p) for p in plan[2]))
-                              for i, plan in enumerate(plans)) for host in hosts]
-        outcome_cache: list[dict] = [{} for _ in plans]  # per rule: (guest class, target class) -> statuses
-        rows: dict = {}  # (rule index, guest class) -> (targets failed, targets errored)
-        for guest in guests:
-            cells: list[Cell] = []
-            kept: list[Result] = []
-            guest_results = self.guest_results(guest, mode, locate=results)
-            if waive:
-                for r in guest_results:
-                    waive(r)
-            if results:
-                kept.extend(r for r in guest_results if r.status in (FAIL, ERROR))
-            guest_failing = {r.rule for r in guest_results if r.waiver is None and r.status in (FAIL, ERROR)}
-            guest_blocked = any(_blocks(r) for r in guest_results)
-            guest_unknown = any(r.status == ERROR and r.waiver is None for r in guest_results)
-            base_env, missing = self._guest_env(guest, mode)
-            source = base_env["host"]
-            location = snapshot.locate(guest) if results else None
-            own = guest["host"]
-            failing_at: dict[int, list] = {}
-            blocked_at: set[int] = set()
-            unknown_at: set[int] = set()
-            for i, (rule, guest_side, _) in enumerate(plans):
-                guest_class = classes.of((i, "g") + tuple(classes.view(guest if p[0] == "guest" else source, p[1:])
-                                                          for p in guest_side))
-                row = rows.get((i, guest_class)) if share else None
-                if row is None:
-                    row = self._rule_row(rule, i, guest, source, missing, mode, guest_class, target_class,
-                                         outcome_cache[i], share, hosts)
-                    if share:
-                        rows[(i, guest_class)] = row
-                for statuses, t_index in row:
-                    target = hosts[t_index]
-                    if target["name"] == own:
-                        continue
-                    if results:
-                        env = self._pair_env(guest, source, target, mode)
-                        subject = {"guest": guest["name"], "source": own, "target": target["name"], "mode": mode}
-                        counted = set()
-                        for o in self._run(rule, env, missing):  # again, for this pair's own bindings
-                            if o.status in (FAIL, ERROR):
-                                result = self._result(rule, o, subject, location)
-                                if waive:
-                                    waive(result)
-                                kept.append(result)
-                                if result.waiver is None:
-                                    counted.add(o.status)
-                        statuses = counted
-                    if not statuses:
-                        continue
-                    failing_at.setdefault(t_index, []).append(rule.id)
-                    if FAIL in statuses and rule.severity == "error":
-                        blocked_at.add(t_index)
-                    if ERROR in statuses:
-                        unknown_at.add(t_index)
-            for t_index, target in enumerate(hosts):
-                if target["name"] == own:
-                    continue
-                failing = failing_at.get(t_index)
-                verdict = ("blocked" if guest_blocked or t_index in blocked_at else
-                           "unknown" if guest_unknown or t_index in unknown_at else "ready")
-                cells.append(Cell(guest["name"], own, target["name"], mode, verdict,
-                                  sorted(guest_failing.union(failing)) if failing else sorted(guest_failing)))
-            yield guest["name"], cells, kept
+            self.plans.append((rule, guest_side, target_side))
+        self.target_class = [tuple(self.classes.of((i, "t") + tuple(self.classes.view(host, p) for p in plan[2]))
+                                   for i, plan in enumerate(self.plans)) for host in self.hosts]
+        self.outcome_cache: list[dict] = [{} for _ in self.plans]  # per rule: (guest class, target class) -> statuses
+        self.rows: dict = {}  # (rule index, guest class) -> [(statuses, target index)]
+        self.cells: list[Cell] = []
+        self.kept: list[Result] = []
 
-    def _rule_row(self, rule, i, guest, source, missing, mode, guest_class, target_class, cache, share,
-                  hosts) -> list:
+    def run(self) -> tuple[list[Cell], list[Result]]:
+        for guest in self.engine.snapshot.guests:
+            self.guest(guest)
+        return self.cells, self.kept
+
+    def take(self) -> tuple[list[Cell], list[Result]]:
+        """The cells and (sorted) results made since the last `take`, forgotten here."""
+        cells, kept = self.cells, sort_results(self.kept)
+        self.cells, self.kept = [], []
+        return cells, kept
+
+    def guest(self, guest: dict) -> None:
+        engine, mode = self.engine, self.mode
+        location = engine.snapshot.locate(guest) if self.want_results else None
+        guest_results = engine.results(Subject("guest", guest=guest, mode=mode), location)
+        if self.want_results:
+            self.kept.extend(r for r in guest_results if r.status in PROBLEMS)
+        guest_failing = {r.rule for r in guest_results if r.waiver is None and r.status in PROBLEMS}
+        guest_blocked = any(blocks(r) for r in guest_results)
+        guest_unknown = any(leaves_unknown(r) for r in guest_results)
+        source = engine.source_of(guest)
+        own = guest["host"]
+        subjects: list[Subject] = []  # per target, made when first needed
+        failing_at: dict[int, list] = {}
+        blocked_at: set[int] = set()
+        unknown_at: set[int] = set()
+        for i, (rule, guest_side, _) in enumerate(self.plans):
+            guest_class = self.classes.of((i, "g") + tuple(
+                self.classes.view(guest if p[0] == "guest" else source, p[1:]) for p in guest_side))
+            row = self.rows.get((i, guest_class)) if self.share else None
+            if row is None or self.want_results:
+                if not subjects:
+                    subjects = [Subject("migration", guest=guest, target=target, mode=mode) for target in self.hosts]
+            if row is None:
+                row = self.rule_row(rule, i, subjects, guest_class)
+                if self.share:
+                    self.rows[(i, guest_class)] = row
+            for statuses, t_index in row:
+                if self.hosts[t_index]["name"] == own:
+                    continue
+                if self.want_results:
+                    statuses = self.pair_results(rule, subjects[t_index], location)
+                if not statuses:
+                    continue
+                failing_at.setdefault(t_index, []).append(rule.id)
+                if statuses_block(statuses, rule.severity):
+                    blocked_at.add(t_index)
+                if ERROR in statuses:
+                    unknown_at.add(t_index)
+        for t_index, target in enumerate(self.hosts):
+            if target["name"] == own:
+                continue
+            failing = failing_at.get(t_index)
+            verdict = cell_verdict(guest_blocked or t_index in blocked_at, guest_unknown or t_index in unknown_at)
+            self.cells.append(Cell(guest["name"], own, target["name"], mode, verdict,
+                                   sorted(guest_failing.union(failing)) if failing else sorted(guest_failing)))
+
+    def pair_results(self, rule: CompiledRule, subject: Subject, location) -> set:
+        """Run `rule` again for this pair's own bindings and messages; keep its failures and errors.
+        Returns the statuses that count (not waived)."""
+        engine = self.engine
+        names = subject.names()
+        counted = set()
+        for o in engine.outcomes(rule, subject):
+            if o.status in PROBLEMS:
+                result = engine.result(rule, o, names, location)
+                self.kept.append(result)
+                if result.waiver is None:
+                    counted.add(o.status)
+        return counted
+
+    def rule_row(self, rule: CompiledRule, i: int, subjects: list[Subject], guest_class: int) -> list:
         """The targets on which `rule` fails or errs for this guest: [(statuses, target index)]."""
         row = []
-        for t_index, target in enumerate(hosts):
-            key = (guest_class, target_class[t_index][i])
-            statuses = cache.get(key) if share else None
+        cache = self.outcome_cache[i]
+        outcomes = self.engine.outcomes
+        for t_index, subject in enumerate(subjects):
+            key = (guest_class, self.target_class[t_index][i])
+            statuses = cache.get(key) if self.share else None
             if statuses is None:
-                env = self._pair_env(guest, source, target, mode)
-                statuses = frozenset(o.status for o in self._run(rule, env, missing)) & _PROBLEMS
+                statuses = frozenset(o.status for o in outcomes(rule, subject)) & PROBLEMS
                 cache[key] = statuses
             if statuses:
                 row.append((statuses, t_index))
         return row
-
-
-_PROBLEMS = frozenset((FAIL, ERROR))
-
-
-def _blocks(result: Result) -> bool:
-    return result.counts and result.severity == "error"

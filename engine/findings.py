@@ -2,7 +2,7 @@
 
 Results sort by subject, then rule id, then binding, so every report is deterministic.
 A waived result keeps its status and carries its waiver; it no longer counts toward the
-verdict or the exit code.
+verdict or the exit code. Every verdict of every command is decided here (`verdict`).
 """
 
 from __future__ import annotations
@@ -10,10 +10,8 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass, field
 
-SEVERITY_RANK = {"info": 1, "warning": 2, "error": 3}
-FAIL_ON = {"info": 1, "warning": 2, "error": 3, "never": 99}
-STATUSES = ("fail", "error", "pass", "notapplicable")
-SUBJECT_KEYS = ("host", "guest", "source", "target", "mode")
+from .vocabulary import (AUDIT_ERROR, AUDIT_FAIL, AUDIT_PASS, BLOCKED, ERROR, FAIL, FAIL_ON, READY,
+                         SEVERITY_RANK, STATUSES, SUBJECT_KEYS, UNKNOWN)
 
 
 @dataclass(slots=True)
@@ -45,7 +43,7 @@ class Result:
     @property
     def counts(self) -> bool:
         """Whether the result counts toward the verdict (a failure not waived)."""
-        return self.status == "fail" and self.waiver is None
+        return self.status == FAIL and self.waiver is None
 
     def to_json(self) -> dict:
         out = {"rule": self.rule, "severity": self.severity, "status": self.status,
@@ -65,21 +63,54 @@ def sort_results(results: list[Result]) -> list[Result]:
     return sorted(results, key=Result.sort_key)
 
 
+def blocks(result: Result) -> bool:
+    """A failure of an error-severity rule, not waived: the migration cannot go ahead."""
+    return result.counts and result.severity == "error"
+
+
+def leaves_unknown(result: Result) -> bool:
+    """A rule that could not be evaluated, not waived: the answer is not known."""
+    return result.status == ERROR and result.waiver is None
+
+
+def statuses_block(statuses, severity: str) -> bool:
+    """`blocks` for a rule's shared outcome statuses (counted, not waived) in the matrix."""
+    return FAIL in statuses and severity == "error"
+
+
+def _unknown(results: list[Result]) -> bool:
+    return any(leaves_unknown(r) for r in results)
+
+
 def check_verdict(results: list[Result]) -> str:
     """ready, blocked (an error-severity failure), or unknown (a rule could not be evaluated)."""
-    if any(r.counts and r.severity == "error" for r in results):
-        return "blocked"
-    if any(r.status == "error" and r.waiver is None for r in results):
-        return "unknown"
-    return "ready"
+    return cell_verdict(any(blocks(r) for r in results), _unknown(results))
+
+
+def cell_verdict(blocked: bool, unknown: bool) -> str:
+    """One migration's verdict (a `check`, a matrix cell): a blocking failure wins over an error."""
+    return BLOCKED if blocked else UNKNOWN if unknown else READY
+
+
+def matrix_verdict(cells: list) -> str:
+    verdicts = {c.verdict for c in cells}
+    return BLOCKED if BLOCKED in verdicts else UNKNOWN if UNKNOWN in verdicts else READY
 
 
 def audit_verdict(results: list[Result], fail_on: str = "error") -> str:
     if failing(results, fail_on):
-        return "fail"
-    if any(r.status == "error" and r.waiver is None for r in results):
-        return "error"
-    return "pass"
+        return AUDIT_FAIL
+    return AUDIT_ERROR if _unknown(results) else AUDIT_PASS
+
+
+def verdict(command: str, results: list[Result], fail_on: str = "error", cells: list | None = None) -> str:
+    """The verdict of a command's report: check and matrix (cells) say whether migrations are
+    ready; audit and the others whether the findings pass `--fail-on`."""
+    if command == "check":
+        return check_verdict(results)
+    if command == "matrix":
+        return matrix_verdict(cells or [])
+    return audit_verdict(results, fail_on)
 
 
 def failing(results: list[Result], fail_on: str) -> list[Result]:
@@ -91,9 +122,7 @@ def exit_code(results: list[Result], fail_on: str) -> int:
     """1 for failures at or above `fail_on`, else 3 for evaluation errors, else 0."""
     if failing(results, fail_on):
         return 1
-    if any(r.status == "error" and r.waiver is None for r in results):
-        return 3
-    return 0
+    return 3 if _unknown(results) else 0
 
 
 def summarize(results: list[Result]) -> dict:

@@ -30,18 +30,19 @@ def now() -> datetime:
     return datetime.now(UTC).replace(microsecond=0)
 
 
-def build_manifest(ctx) -> dict:
-    args = ctx.args
+def build_manifest(*, rule_pack_sha256: str, rules: int, snapshot_sha256: str | None, waivers_path: str | None,
+                   config_path: str | None, fail_on: str, waivers=None, config_doc=None) -> dict:
+    """What reproduces a report: the tool, the hashes of every input, and when it was made.
+    `waivers` and `config_doc`, when loaded, give the hashes of the bytes the run read."""
     return {
         "tool_version": __version__,
-        "rule_pack_sha256": ctx.ruleset.digest,
+        "rule_pack_sha256": rule_pack_sha256,
         "schema_sha256": _sha256_file(schema_path("snapshot.schema.json")),
-        "snapshot_sha256": ctx.snapshot.doc.sha256 if ctx.snapshot else None,
+        "snapshot_sha256": snapshot_sha256,
         # from the bytes the run read (a FIFO or a pipe cannot be read twice)
-        "waivers_sha256": _loaded_sha256(getattr(ctx, "waivers", None), getattr(args, "waivers", None)),
-        "config_sha256": _loaded_sha256(getattr(getattr(ctx, "config", None), "doc", None),
-                                        getattr(args, "config", None)),
-        "rules": len(ctx.ruleset.rules),
-        "fail_on": ctx.fail_on,
+        "waivers_sha256": _loaded_sha256(waivers, waivers_path),
+        "config_sha256": _loaded_sha256(config_doc, config_path),
+        "rules": rules,
+        "fail_on": fail_on,
         "generated": now().isoformat().replace("+00:00", "Z"),
     }

@@ -20,7 +20,7 @@ from .reader import read_text
 from .lang import ast
 from .lang.checker import check_rules
 from .lang.compiler import CompiledRule, compile_rule
-from .lang.diagnostics import Diagnostic, RuleError
+from .lang.diagnostics import Diagnostic, RuleError, diag
 from .lang.parser import parse
 from .lang.types import Type, table_type
 
@@ -41,6 +41,7 @@ class RuleSet:
     tables: dict[str, list]
     sources: dict[str, str]
     digest: str  # sha256 over every rule and table file, in load order
+    warnings: list[Diagnostic] = field(default_factory=list)  # e.g. unused `let`s: they do not stop a run
 
     def by_id(self, rule_id: str) -> CompiledRule | None:
         for rule in self.rules:
@@ -56,17 +57,17 @@ def read_pack(path: Path, diags: list[Diagnostic]) -> Pack:
     """Parse one pack directory; syntax and table problems go to `diags`."""
     pack = Pack(path)
     if not path.is_dir():
-        diags.append(Diagnostic(str(path), 1, 1, "no-pack", "not a directory of rules",
+        diags.append(diag(str(path), 1, 1, "no-pack", "not a directory of rules",
                                 "a pack is a directory holding *.rules files"))
         return pack
     rule_files = sorted(path.glob("*.rules"))
     if not rule_files:
-        diags.append(Diagnostic(str(path), 1, 1, "no-pack", "no *.rules files in this directory"))
+        diags.append(diag(str(path), 1, 1, "no-pack", "no *.rules files in this directory"))
     for file in rule_files:
         try:  # through the one reader: bounded, a byte-order mark dropped, OS errors in words
             text, _ = read_text(file, DEFAULT_MAX_BYTES)
         except LoadError as exc:
-            diags.extend(Diagnostic(p.file, p.line, p.col, "unreadable", p.message, p.help) for p in exc.problems)
+            diags.extend(diag(p.file, p.line, p.col, "unreadable", p.message, p.help) for p in exc.problems)
             continue
         pack.sources[str(file)] = text
         parsed, problems = parse(text, str(file))
@@ -78,13 +79,13 @@ def read_pack(path: Path, diags: list[Diagnostic]) -> Pack:
         try:
             doc = load_document(file)
         except LoadError as exc:
-            diags.extend(Diagnostic(p.file, p.line, p.col, "bad-table", p.message, p.help) for p in exc.problems)
+            diags.extend(exc.problems)
             continue
         pack.sources[str(file)] = doc.text
         data = doc.data
         if not isinstance(data, dict) or not isinstance(data.get("rows"), list) or set(data) - {"rows", "description"}:
             line, col = doc.position(())
-            diags.append(Diagnostic(str(file), line, col, "bad-table",
+            diags.append(diag(str(file), line, col, "bad-table",
                                     f"data table `{name}` must be a mapping with `rows:` (a list) and an optional "
                                     "`description:`"))
             continue
@@ -104,7 +105,7 @@ def load_rules(extra_dirs: list[str | Path] = (), *, builtin: bool = True, disab
     for pack in packs:
         for name, rows in pack.tables.items():
             if name in tables:
-                diags.append(Diagnostic(pack.table_files[name], 1, 1, "duplicate-table",
+                diags.append(diag(pack.table_files[name], 1, 1, "duplicate-table",
                                         f"data table `{name}` is already defined in {owner[name]}",
                                         "add rows to a table through the site configuration's `data:`"))
                 continue
@@ -117,7 +118,7 @@ def load_rules(extra_dirs: list[str | Path] = (), *, builtin: bool = True, disab
     checked, problems = check_rules(files, types)
     diags.extend(problems)
     sources = {k: v for pack in packs for k, v in pack.sources.items()}
-    if diags:
+    if any(d.is_error for d in diags):
         raise RuleError(diags, sources)
     pack_of = {str(f.path): str(pack.path) for pack in packs for f in pack.files}
     rules = []
@@ -130,7 +131,7 @@ def load_rules(extra_dirs: list[str | Path] = (), *, builtin: bool = True, disab
     digest = hashlib.sha256()
     for name in sorted(sources, key=lambda s: (s.rsplit("/", 1)[-1], s)):
         digest.update(name.rsplit("/", 1)[-1].encode() + b"\0" + sources[name].encode() + b"\0")
-    return RuleSet(rules, packs, tables, sources, digest.hexdigest())
+    return RuleSet(rules, packs, tables, sources, digest.hexdigest(), sorted(set(diags)))
 
 
 def is_builtin_pack(path: str | Path) -> bool:

@@ -21,8 +21,9 @@ from .evaluate import Engine
 from .packs import load_rules, packs_under_test
 from .snapshot import Snapshot, load_snapshot, snapshot_from_data
 from .validation import check_schema
+from .vocabulary import ERROR, FAIL, NOTAPPLICABLE, PASS
 
-_RANK = {"error": 3, "fail": 2, "pass": 1, "notapplicable": 0}
+_RANK = {ERROR: 3, FAIL: 2, PASS: 1, NOTAPPLICABLE: 0}
 
 
 @dataclass
@@ -34,7 +35,7 @@ class CaseResult:
 
 
 def worst(statuses: list[str]) -> str:
-    return max(statuses, key=_RANK.__getitem__) if statuses else "notapplicable"
+    return max(statuses, key=_RANK.__getitem__) if statuses else NOTAPPLICABLE
 
 
 def _describe_case(path: tuple, data) -> str:
@@ -86,7 +87,8 @@ def run_pack_tests(dirs: list[Path], out: TextIO, verbose: bool = False, no_buil
                 line = doc.position(("cases", i))[0]
                 for rid in case["expect"]:
                     if ruleset.by_id(rid) is None:
-                        problems.append(doc.problem(("cases", i, "expect", rid), f"unknown rule `{rid}`", key=True))
+                        problems.append(doc.problem(("cases", i, "expect", rid), f"unknown rule `{rid}`", key=True,
+                                                    code="unknown-rule"))
                 try:
                     snapshot = _snapshot(case, doc, i, cache)
                 except LoadError as exc:
@@ -102,7 +104,8 @@ def run_pack_tests(dirs: list[Path], out: TextIO, verbose: bool = False, no_buil
                     target = snapshot.host_by_name.get(req["target"])
                     if guest is None or target is None:
                         problems.append(doc.problem(("cases", i, "check"), f"case `{case['name']}`: guest "
-                                                    f"`{req['guest']}` or host `{req['target']}` is not in its snapshot"))
+                                                    f"`{req['guest']}` or host `{req['target']}` is not in its snapshot",
+                                                    code="bad-case"))
                         continue
                     got = engine.check(guest, target, req.get("mode", "offline"))
                 else:

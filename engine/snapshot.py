@@ -18,6 +18,8 @@ from ._perf import collector_paused
 from .suggest import did_you_mean
 from .document import Document, Limits, LoadError, Problem, depth_exceeds, load_document, parse_text
 from .validation import check_schema
+from . import view
+from .view import INTEGRITY_KINDS  # noqa: F401  (kept importable from here)
 
 SCHEMA = "snapshot.schema.json"
 
@@ -34,10 +36,6 @@ class IntegrityProblem:
     help: str = ""
 
 
-INTEGRITY_KINDS = (
-    "duplicate-host", "duplicate-guest", "duplicate-hwpath", "unknown-host",
-    "dio-missing", "dio-duplicate", "dio-assigned-elsewhere", "dio-not-listed", "network-dio-unlisted",
-)
 
 
 @dataclass
@@ -66,12 +64,11 @@ class Snapshot:
         return self.doc.file, line, col
 
     def integrity_report(self) -> list[Problem]:
-        return sorted(self.doc.problem(p.path, p.message, p.help) for p in self.problems)
+        return sorted(self.doc.problem(p.path, p.message, p.help, code="integrity") for p in self.problems)
 
     def as_scope(self) -> dict:
         """The whole-snapshot subject rules see with `on snapshot`."""
-        return {"site": self.site, "collected": self.doc.data.get("collected"),
-                "hosts": self.hosts, "guests": self.guests}
+        return view.snapshot_scope(self.doc.data, self.hosts, self.guests)
 
 
 def load_snapshot(path: str, limits: Limits = Limits()) -> Snapshot:
@@ -203,59 +200,26 @@ def _index(doc: Document) -> Snapshot:
 
 
 def _resolve_host(raw: dict) -> dict:
-    return {
-        "name": raw["name"],
-        "version": raw["version"],
-        "processor": raw["processor"],
-        "memory_mb": dict(raw["memory_mb"]),
-        "vswitches": list(raw.get("vswitches", [])),
-        "online_migration": dict(raw["online_migration"]) if "online_migration" in raw else None,
-        "dio_functions": [
-            {"hwpath": f["hwpath"], "type": f["type"], "pool": f.get("pool", False),
-             "label": f.get("label"), "assigned_to": f.get("assigned_to")}
-            for f in raw.get("dio_functions", [])
-        ],
-        "san_wwids": list(raw["san_wwids"]) if "san_wwids" in raw else None,  # issue 9; until core derives the view
-        "not_runnable": list(raw.get("not_runnable", [])),
-        "attrs": dict(raw.get("attrs", {})),
-    }
+    return view.resolver("host")(raw)
 
 
 def _resolve_guest(raw: dict, host: dict | None) -> dict:
     """The guest as rules see it: each `dio` entry is its host's function plus the interface's IP name."""
-    networks = [{"vswitch": n.get("vswitch"), "dio": n.get("dio"), "ip_name": n.get("ip_name")}
-                for n in raw.get("networks", [])]
-    ip_names = {n["dio"]: n["ip_name"] for n in networks if n["dio"] is not None}
+    guest = view.resolver("guest")(raw)
+    ip_names = {n["dio"]: n["ip_name"] for n in guest["networks"] if n.get("dio") is not None}
     functions: dict[str, dict] = {}
     if host is not None:
         for fn in host["dio_functions"]:
             functions.setdefault(fn["hwpath"], fn)
-    dio_paths = list(raw.get("dio", []))
+    dio_paths = guest["dio"]
     dio = []
     for hwpath in dict.fromkeys(dio_paths):
         fn = functions.get(hwpath)
         if fn is not None:
             dio.append({**fn, "ip_name": ip_names.get(hwpath)})
-    return {
-        "name": raw["name"],
-        "kind": raw["kind"],
-        "host": raw["host"],
-        "state": raw["state"],
-        "memory_mb": raw["memory_mb"],
-        "vcpus": raw.get("vcpus"),
-        "dio": dio,
-        "networks": networks,
-        "storage": [{"backing": s["backing"], "path": s["path"], "shared_san": s.get("shared_san", False),
-                     "share": s.get("share", False), "wwid": s.get("wwid")}
-                    for s in raw.get("storage", [])],
-        # issue 9 snapshot additions (until the core derives the resolved view from the schema)
-        "online_migration": raw.get("online_migration", True),
-        "serviceguard": raw.get("serviceguard", "none"),
-        "resources_reserved": raw.get("resources_reserved"),
-        "booted_on": raw.get("booted_on"),
-        "attrs": dict(raw.get("attrs", {})),
-        "_dio_paths": set(dio_paths),
-    }
+    guest["dio"] = dio
+    guest["_dio_paths"] = set(dio_paths)
+    return guest
 
 
 def _guest_problems(raw: dict, path: tuple, host: dict | None, host_by_name: dict) -> list[IntegrityProblem]:

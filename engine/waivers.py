@@ -24,6 +24,7 @@ from .findings import Result
 from .manifest import now
 from .suggest import did_you_mean
 from .validation import check_schema
+from .vocabulary import PROBLEMS
 
 
 def today() -> date:
@@ -120,7 +121,7 @@ class Waivers:
         return waiver.expires >= self.today
 
     def waive(self, result: Result) -> None:
-        if result.status not in ("fail", "error") or result.waiver is not None:
+        if result.status not in PROBLEMS or result.waiver is not None:
             return
         for waiver in self.items:
             if waiver.matches(result):
@@ -248,15 +249,16 @@ def load_waivers(path: str, known_rules: set[str], limits: Limits = Limits()) ->
         rule = item["rule"]
         if any(c in rule for c in "*?["):
             if not any(fnmatch.fnmatchcase(r, rule) for r in known_rules):
-                problems.append(doc.problem(at + ("rule",), f"`{rule}` matches no loaded rule"))
+                problems.append(doc.problem(at + ("rule",), f"`{rule}` matches no loaded rule",
+                                            code="unknown-rule"))
         elif rule not in known_rules:
             problems.append(doc.problem(at + ("rule",), f"unknown rule `{rule}`",
-                                        did_you_mean(rule, sorted(known_rules), "see `migcheck rules`")))
+                                        did_you_mean(rule, sorted(known_rules), "see `migcheck rules`"), code="unknown-rule"))
         try:
             expires = date.fromisoformat(item["expires"])
         except ValueError:
             problems.append(doc.problem(at + ("expires",), f"`{item['expires']}` is not a date",
-                                        "write the last valid day as YYYY-MM-DD"))
+                                        "write the last valid day as YYYY-MM-DD", code="bad-date"))
             continue
         waivers.items.append(Waiver(rule, item["reason"], item["owner"], expires, item.get("guest"),
                                     item.get("host"), item.get("target"), item.get("ticket"),

@@ -108,31 +108,26 @@ def test_matrix_and_check_agree_on_every_pair(fixture, mode):
     snapshot = load_snapshot(str(FIXTURES / fixture))
     engine = Engine(ruleset, snapshot)
     cells, matrix_results = engine.matrix(mode)
-    expected = 0
-    for guest in snapshot.guests:
-        for target in snapshot.hosts:
-            if target["name"] == guest["host"]:
-                continue
-            expected += 1
-            results = engine.check(guest, target, mode)
-            failing = sorted({r.rule for r in results if r.status in ("fail", "error")})
-            blocked = any(r.status == "fail" and r.severity == "error" for r in results)
-            unknown = any(r.status == "error" for r in results)
-            cell = [c for c in cells if c.guest == guest["name"] and c.target == target["name"]
-                    and c.source == guest["host"]]
-            assert len(cell) >= 1
-            cell = cell[0] if len(cell) == 1 else [c for c in cell if c.failing == failing][0]
-            assert cell.failing == failing, (guest["name"], target["name"])
-            assert cell.verdict == ("blocked" if blocked else "unknown" if unknown else "ready")
-            # and the same findings, with the same messages rendered from the pair's own values
-            mine = sorted((r.rule, r.item, r.message) for r in results if r.status in ("fail", "error")
-                          and "target" in r.subject)
-            theirs = sorted((r.rule, r.item, r.message) for r in matrix_results
-                            if r.subject.get("target") == target["name"] and r.subject["guest"] == guest["name"]
-                            and r.subject["source"] == guest["host"] and r.location == results[0].location)
-            if sum(h["name"] == target["name"] for h in snapshot.hosts) == 1:  # duplicates are INV findings
-                assert mine == theirs, (guest["name"], target["name"])
-    assert len(cells) == expected
+    # cells come guest by guest, each against the hosts in snapshot order: pair them by position, so
+    # duplicate names (estate-broken has two hosts `vsp-w2`) never let the value compared pick the cell
+    pairs = [(g, t) for g in snapshot.guests for t in snapshot.hosts if t["name"] != g["host"]]
+    assert len(cells) == len(pairs)
+    for cell, (guest, target) in zip(cells, pairs):
+        assert (cell.guest, cell.source, cell.target) == (guest["name"], guest["host"], target["name"])
+        results = engine.check(guest, target, mode)
+        failing = sorted({r.rule for r in results if r.status in ("fail", "error")})
+        blocked = any(r.status == "fail" and r.severity == "error" for r in results)
+        unknown = any(r.status == "error" for r in results)
+        assert cell.failing == failing, (guest["name"], target["name"])
+        assert cell.verdict == ("blocked" if blocked else "unknown" if unknown else "ready")
+        # and the same findings, with the same messages rendered from the pair's own values
+        mine = sorted((r.rule, r.item, r.message) for r in results if r.status in ("fail", "error")
+                      and "target" in r.subject)
+        theirs = sorted((r.rule, r.item, r.message) for r in matrix_results
+                        if r.subject.get("target") == target["name"] and r.subject["guest"] == guest["name"]
+                        and r.subject["source"] == guest["host"] and r.location == results[0].location)
+        if sum(h["name"] == target["name"] for h in snapshot.hosts) == 1:  # duplicates are INV findings
+            assert mine == theirs, (guest["name"], target["name"])
 
 
 def test_matrix_json_has_cells(run_cli):
@@ -206,8 +201,8 @@ def test_rule_test_file_errors_exit_2(tmp_path, run_cli):
                      "    expect: {SITE-Y: pass}\n")
     code, out, _ = run_cli("test", pack)
     assert code == 2
-    assert "t.yaml:5:14: unknown rule `SITE-Y`" in out
-    assert "nope.yaml:1:1: file not found" in out
+    assert "t.yaml:5:14: error[unknown-rule]: unknown rule `SITE-Y`" in out
+    assert "nope.yaml:1:1: error[input]: file not found" in out
 
 
 def test_lint_clean_and_broken(tmp_path, run_cli):

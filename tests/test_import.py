@@ -375,7 +375,7 @@ def test_truncated_summary_row(capture, run_cli):
     ]
     code, _, err = run_cli("import", capture)
     assert code == 2
-    assert f"{capture}/ivmcl02/hpvmstatus.txt:8:39: the row of `hpvm1` ends without" in err
+    assert f"{capture}/ivmcl02/hpvmstatus.txt:8:39: error[input]: the row of `hpvm1` ends without" in err
     assert "2 problem(s) in the capture; no snapshot written" in err
 
 
@@ -415,7 +415,7 @@ def test_guest_without_its_details_capture(capture, tmp_path, run_cli):
     assert _problems(capture) == [want]
     out = tmp_path / "partial.yaml"
     code, _, err = run_cli("import", capture, "--partial", "--output", out)
-    assert code == 0 and "1 problem(s) listed above" in err and "hpvmstatus.txt:5:1: guest `sapvm01`" in err
+    assert code == 0 and "1 problem(s) listed above" in err and "hpvmstatus.txt:5:1: error[input]: guest `sapvm01`" in err
     data = parse_text(out.read_text(), str(out)).data
     assert "sapvm01" in [g["name"] for g in data["guests"]]  # never silently missing
     assert out.read_text().startswith("# migcheck import: 2 VSP(s), 7 guest(s), 1 Not Runnable copies; --partial")
@@ -572,14 +572,14 @@ def test_capture_files_over_the_size_limit(capture, run_cli):
     code, _, err = run_cli("import", capture, "--max-bytes", "1400")
     assert code == 2
     assert err.count("over the size limit of 1,400 bytes") == 1
-    assert (f"{capture}/ivmcl01/guests/ivm1.txt:1:1: file is 1,414 bytes, over the size limit of 1,400 bytes "
+    assert (f"{capture}/ivmcl01/guests/ivm1.txt:1:1: error[input]: file is 1,414 bytes, over the size limit of 1,400 bytes "
             "(`--max-bytes`)") in err
     assert "guest `ivm1` is listed here but `hpvmstatus -P ivm1` was not captured" not in err  # it was, too big
 
 
 def test_bad_capture_folder(tmp_path, run_cli):
     code, _, err = run_cli("import", tmp_path / "nowhere")
-    assert code == 2 and "nowhere:1:1: not a folder" in err
+    assert code == 2 and "nowhere:1:1: error[input]: not a folder" in err
     code, _, err = run_cli("import", CAPTURE / "ivmcl01")
     assert code == 2 and "is one VSP's folder: expected the folder that holds one folder per VSP" in err
     assert f"run `migcheck import {CAPTURE}`" in err

@@ -287,15 +287,15 @@ def test_malformed_waiver_file_exits_2_with_every_problem(in_root, run_cli, tmp_
     code, _, err = run_cli("check", "fixtures/mixed-site.yaml", "sapapp01", "vsp-e2", "--waivers", bad)
     assert code == 2
     lines = [line for line in err.splitlines() if line.startswith(str(bad))]
-    assert any(":6:5: waiver #2 (`MEMORY-TARGET`) is missing `reason`" in x for x in lines), lines
+    assert any(":6:5: error[schema]: waiver #2 (`MEMORY-TARGET`) is missing `reason`" in x for x in lines), lines
     assert any(":8:14: " in x and "`expires`" in x for x in lines), lines
-    assert any(":9:5: waiver #2 (`MEMORY-TARGET`) has unknown field `gust`" in x for x in lines), lines
+    assert any(":9:5: error[schema]: waiver #2 (`MEMORY-TARGET`) has unknown field `gust`" in x for x in lines), lines
     code, _, err = run_cli("check", "fixtures/mixed-site.yaml", "sapapp01", "vsp-e2", "--waivers",
                            _write(tmp_path / "w2.yaml", "waivers:\n  - rule: DIO-LABEL-IPNAM\n    reason: r\n"
                                   "    owner: o\n    expires: 2027-02-30\n"))
     assert code == 2
-    assert "w2.yaml:2:11: unknown rule `DIO-LABEL-IPNAM`" in err and "did you mean `DIO-LABEL-IPNAME`?" in err
-    assert "w2.yaml:5:14: `2027-02-30` is not a date" in err
+    assert "w2.yaml:2:11: error[unknown-rule]: unknown rule `DIO-LABEL-IPNAM`" in err and "did you mean `DIO-LABEL-IPNAME`?" in err
+    assert "w2.yaml:5:14: error[bad-date]: `2027-02-30` is not a date" in err
 
 
 def _write(path: Path, text: str) -> Path:
@@ -347,7 +347,7 @@ def test_configuration_errors_are_located_never_ignored(run_cli, tmp_path):
                  "rules: [nowhere/]\n")
     code, _, err = run_cli("check", FIXTURES / "mixed-site.yaml", "apptest03", "vsp-e1", "--config", cfg)
     assert code == 2
-    assert f"{cfg}:7:9: rule pack `nowhere/` is not a directory" in err
+    assert f"{cfg}:7:9: error[bad-pack]: rule pack `nowhere/` is not a directory" in err
     cfg = _write(tmp_path / "c2.yaml", "disable: [DIO-LABEL-IPNAM]\nseverity: {STORAGE-LOCL: error}\n"
                  "data:\n  offline_path: []\n  online_paths:\n    - {source_min: \"4.1\", extra: 1}\n"
                  "colour: red\n")
@@ -357,9 +357,9 @@ def test_configuration_errors_are_located_never_ignored(run_cli, tmp_path):
                  "data:\n  offline_path: []\n  online_paths:\n    - {source_min: \"4.1\", extra: 1}\n")
     code, _, err = run_cli("check", FIXTURES / "mixed-site.yaml", "apptest03", "vsp-e1", "--config", cfg)
     assert code == 2
-    assert f"{cfg}:1:11: unknown rule `DIO-LABEL-IPNAM`" in err and "did you mean `DIO-LABEL-IPNAME`?" in err
-    assert f"{cfg}:2:12: unknown rule `STORAGE-LOCL`" in err
-    assert f"{cfg}:4:3: unknown data table `offline_path`" in err
+    assert f"{cfg}:1:11: error[unknown-rule]: unknown rule `DIO-LABEL-IPNAM`" in err and "did you mean `DIO-LABEL-IPNAME`?" in err
+    assert f"{cfg}:2:12: error[unknown-rule]: unknown rule `STORAGE-LOCL`" in err
+    assert f"{cfg}:4:3: error[unknown-table]: unknown data table `offline_path`" in err
     assert "row 1 of `online_paths` has unknown column(s) `extra`" in err
 
 

@@ -12,7 +12,7 @@ from bench.generate import generate
 from migcheck.document import Limits, LoadError, parse_text
 from migcheck.snapshot import load_snapshot, snapshot_from_data, snapshot_from_text
 
-from .conftest import FIXTURES
+from .conftest import FIXTURES, assert_inside
 
 GOOD = """\
 snapshot: 1
@@ -102,7 +102,7 @@ def test_bad_snapshot_exits_2_located(tmp_path, run_cli, name, filename, content
 def test_missing_file(tmp_path, run_cli):
     code, _, err = run_cli("validate", tmp_path / "absent.yaml")
     assert code == 2
-    assert f"{tmp_path / 'absent.yaml'}:1:1: file not found" in err
+    assert f"{tmp_path / 'absent.yaml'}:1:1: error[input]: file not found" in err
 
 
 def test_size_limit_is_configurable(tmp_path, run_cli):
@@ -208,7 +208,9 @@ def test_arbitrary_bytes_give_load_errors_only(tmp_path_factory, data):
         load_snapshot(str(path))
     except LoadError as exc:
         assert exc.problems
-        assert all(p.line >= 1 and p.col >= 1 for p in exc.problems)
+        text = data.decode("utf-8", "replace")
+        for p in exc.problems:
+            assert_inside(text, p.line, p.col)
 
 
 yaml_values = st.recursive(
@@ -229,6 +231,8 @@ def test_arbitrary_yaml_documents_give_load_errors_only(value):
             snapshot_from_text(text)
         except LoadError as exc:
             assert exc.problems
+            for p in exc.problems:
+                assert_inside(text, p.line, p.col)
 
 
 def test_validate_json_for_ci(run_cli):
@@ -236,7 +240,8 @@ def test_validate_json_for_ci(run_cli):
     data = json.loads(out)
     assert code == 2 and data["valid"] is False
     first = data["problems"][0]
-    assert set(first) == {"file", "line", "col", "message", "path", "help"}
+    assert set(first) == {"file", "line", "col", "code", "severity", "message", "path", "help"}
+    assert (first["code"], first["severity"]) == ("integrity", "error")
     assert (first["line"], first["col"]) == (15, 18) and first["path"] == "$.hosts[0].dio_functions[1].hwpath"
     code, out, _ = run_cli("validate", FIXTURES / "mixed-site.yaml", "--format", "json")
     data = json.loads(out)

@@ -29,24 +29,23 @@ def in_root(monkeypatch):
 
 def _whole_report(argv: list[str]):
     """The report of a matrix run built the old way: every result and cell in memory, then rendered."""
-    from migcheck.cli import Context, build_parser
+    from migcheck import pipeline
+    from migcheck.cli import _request, build_parser
 
     args = build_parser().parse_args(argv)
-    ctx = Context(args)
-    waive = ctx.waivers.waive if ctx.waivers is not None else None
-    cells, results = [], []
-    for chunk_cells, chunk_results in ctx.engine().iter_matrix(args.mode, waive=waive):
-        cells += chunk_cells
-        results += chunk_results
 
-    def verdict(report):
-        found = {c.verdict for c in cells}
-        return "blocked" if "blocked" in found else "unknown" if "unknown" in found else "ready"
-    report = ctx.report("matrix", verdict, results, cells=cells)
-    if ctx.baseline is not None:
-        from migcheck.baseline import apply_baseline
-        apply_baseline(report, args.baseline, ctx.baseline)
-    return report
+    def whole(run):
+        cells, results = [], []
+        for chunk_cells, chunk_results in run.engine.iter_matrix(run.request.mode):
+            cells += chunk_cells
+            results += chunk_results
+        return pipeline.Evaluation(results, cells=cells)
+    saved = pipeline.EVALUATIONS["matrix"]
+    pipeline.EVALUATIONS["matrix"] = whole
+    try:
+        return pipeline.run(_request(args, "matrix")).report
+    finally:
+        pipeline.EVALUATIONS["matrix"] = saved
 
 
 def _streamed_equals_whole(run_cli, tmp_path, base: list[str]) -> dict[str, str]:

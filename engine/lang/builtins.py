@@ -1,9 +1,10 @@
 """The one registry of built-in functions: their arity, static typing and implementation.
 
 The checker reads `check` (argument types to a result type, or a message saying what is
-wrong); the compiler calls `impl`. `count`, `any` and `all` also take a selection
-(`x in xs where cond`), which the compiler evaluates itself; every other function given a
-selection receives the selected items as a list.
+wrong); the compiler calls `impl`. Every function that takes a list also takes a
+selection (`x in xs where cond`); its `selection` field says what the selection means to
+it: the selected items (`items`), their number (`count`), or whether some (`any`) or
+every (`all`) item meets the condition.
 """
 
 from __future__ import annotations
@@ -221,6 +222,9 @@ class Builtin:
     check: Callable[[list[Type]], Type | str]
     impl: Callable[..., Any]
     nullable_args: tuple = ()  # positions that may be absent (null)
+    # given a selection `x in xs where cond`: `items` passes the selected items to `impl`;
+    # `count`, `any` and `all` are evaluated by the selection loop itself (any/all stop early)
+    selection: str = "items"
 
 
 def _list_arg(types: list[Type], what: str = "a list") -> Type | str:
@@ -372,7 +376,7 @@ def _need_str(value, fn):
 
 BUILTINS: dict[str, Builtin] = {b.name: b for b in [
     Builtin("count", 1, 1, "count(xs) | count(x in xs where cond)", "number of items, or of items meeting cond",
-            _count, len),
+            _count, len, selection="count"),
     Builtin("len", 1, 1, "len(xs | s)", "length of a list or a string", _len, len),
     Builtin("sum", 1, 1, "sum(xs)", "sum of numbers (0 for none)", _sum, lambda v: sum(_numbers(v))),
     Builtin("min", 1, 1, "min(xs)", "smallest item, null for none", _minmax, _min),
@@ -380,8 +384,10 @@ BUILTINS: dict[str, Builtin] = {b.name: b for b in [
     Builtin("distinct", 1, 1, "distinct(xs)", "items without repeats, in first-seen order", _same_list, _distinct),
     Builtin("sorted", 1, 1, "sorted(xs)", "items in ascending order", _same_list, _sorted),
     Builtin("first", 1, 1, "first(xs)", "first item, null for none", _first, lambda v: v[0] if v else None),
-    Builtin("any", 1, 1, "any(x in xs: cond) | any(bools)", "true when cond holds for some item", _bools, any),
-    Builtin("all", 1, 1, "all(x in xs: cond) | all(bools)", "true when cond holds for every item", _bools, all),
+    Builtin("any", 1, 1, "any(x in xs: cond) | any(bools)", "true when cond holds for some item", _bools, any,
+            selection="any"),
+    Builtin("all", 1, 1, "all(x in xs: cond) | all(bools)", "true when cond holds for every item", _bools, all,
+            selection="all"),
     Builtin("version", 1, 1, "version(s)", "a release, compared numerically (B.04.20.05 = 4.2.5)",
             _version, as_version),
     Builtin("within", 3, 3, "within(release, min, below)",

@@ -24,7 +24,7 @@ from .diagnostics import Diagnostic, at
 from .reads import read_paths
 from .types import ANY, BOOL, FLOAT, INT, NULL, STRING, SUBJECTS, Type, list_of, subject_scope, unify
 
-SEVERITIES = ("error", "warning", "info")
+from ..vocabulary import SEVERITIES  # noqa: E402
 REQUIRED_META = ("title", "severity", "on", "message", "cite")
 SUBJECT_NAMES = {"host", "guest", "source", "target", "mode", "snapshot", "data"}
 
@@ -80,9 +80,37 @@ class Checker:
         self.diags = diagnostics
         self.types: dict[int, Type] = {}
         self.used: set[str] = set()
+        self.lets: dict[str, ast.Let] = {}
 
     def error(self, span, code, message, help=""):
         self.diags.append(at(span, code, message, help))
+
+    # -- steps: each checks its expressions and gives the scope of the steps after it -------
+    def step(self, step, scope: _Scope) -> _Scope:
+        return getattr(self, "check_" + type(step).__name__)(step, scope)
+
+    def check_When(self, step: ast.When, scope: _Scope) -> _Scope:
+        self._need_bool(self.expr(step.expr, scope), step.expr, "`when`")
+        return scope.know(_facts(step.expr, True))
+
+    def check_For(self, step: ast.For, scope: _Scope) -> _Scope:
+        source = self.expr(step.source, scope)
+        elem = self._iterable(source, step.source, step.var, scope, at=step.span)
+        scope = scope.bind(step.var, elem)
+        if step.cond is not None:
+            self._need_bool(self.expr(step.cond, scope), step.cond, "`where`")
+            scope = scope.know(_facts(step.cond, True))
+        return scope
+
+    def check_Let(self, step: ast.Let, scope: _Scope) -> _Scope:
+        if step.name in scope.names:
+            self.error(step.span, "shadowed-name", f"`{step.name}` is already bound here", "choose another name")
+        self.lets[step.name] = step
+        return scope.bind(step.name, self.expr(step.expr, scope))
+
+    def check_Require(self, step: ast.Require, scope: _Scope) -> _Scope:
+        self._need_bool(self.expr(step.expr, scope), step.expr, "`require`")
+        return scope
 
     # -- expressions -----------------------------------------------------------------
     def expr(self, node, scope: _Scope) -> Type:
@@ -183,7 +211,7 @@ class Checker:
                 self._comparable(left, right.elem, node)
                 if isinstance(node.right, ast.ListExpr):
                     for item in node.right.items:
-                        self._enum_literal(left, node.left, item)
+                        self._enum_literal(left, node.left, item, op)
             elif right.kind == "string":
                 self._need_present(left, node.left, f"`{op}`")
             return BOOL
@@ -319,11 +347,18 @@ class Checker:
             self.error(node.span, "type-mismatch", f"comparing {a} with {b} is never true")
             return
         for this, other, t in ((node.left, node.right, a), (node.right, node.left, b)):
-            self._enum_literal(t, this, other)
+            self._enum_literal(t, this, other, node.op)
 
-    def _enum_literal(self, t: Type, subject, literal) -> None:
+    def _enum_literal(self, t: Type, subject, literal, op: str) -> None:
+        """A literal outside an enum: `==` / `in` can never hold (an error); `!=` / `not in` always
+        holds, which is harmless but surely not meant (a warning)."""
         if t.enum and isinstance(literal, ast.Literal) and isinstance(literal.value, str) and literal.value not in t.enum:
             name = _key(subject) or "the value"
+            if op in ("!=", "not in"):
+                self.error(literal.span, "always-true",
+                           f"`{name}` is {t.with_null(False)}; it is never `{literal.value}`, so `{op}` always holds",
+                           did_you_mean(literal.value, sorted(t.enum)))
+                return
             self.error(literal.span, "impossible-comparison",
                        f"`{name}` is {t.with_null(False)}; it is never `{literal.value}`",
                        did_you_mean(literal.value, sorted(t.enum)))
@@ -372,40 +407,21 @@ def check_rule(rule: ast.Rule, tables: dict[str, Type], diags: list[Diagnostic])
     for extra in requires[1:]:
         diags.append(at(extra.span, "duplicate-clause", f"rule `{rule.id}` has a second `require`",
                         "join the conditions with `and`"))
-    lets: dict[str, ast.Let] = {}
     after_require = False
     for step in rule.steps:
         if after_require:
             diags.append(at(step.span, "unreachable", f"`{_step_name(step)}` after `require` has no effect",
                             "move it before `require`"))
             continue
-        if isinstance(step, ast.When):
-            checker._need_bool(checker.expr(step.expr, scope), step.expr, "`when`")
-            scope = scope.know(_facts(step.expr, True))
-        elif isinstance(step, ast.For):
-            source = checker.expr(step.source, scope)
-            elem = checker._iterable(source, step.source, step.var, scope, at=step.span)
-            scope = scope.bind(step.var, elem)
-            if step.cond is not None:
-                checker._need_bool(checker.expr(step.cond, scope), step.cond, "`where`")
-                scope = scope.know(_facts(step.cond, True))
-        elif isinstance(step, ast.Let):
-            if step.name in scope.names:
-                diags.append(at(step.span, "shadowed-name", f"`{step.name}` is already bound here",
-                                "choose another name"))
-            t = checker.expr(step.expr, scope)
-            scope = scope.bind(step.name, t)
-            lets[step.name] = step
-        elif isinstance(step, ast.Require):
-            checker._need_bool(checker.expr(step.expr, scope), step.expr, "`require`")
-            after_require = True
+        scope = checker.step(step, scope)
+        after_require = isinstance(step, ast.Require)
     for key in ("message", "fix"):
         template = seen.get(key)
         if template is not None:
             for part in template.value.parts:
                 if not isinstance(part, str):
                     checker.expr(part, scope)
-    for name, step in lets.items():
+    for name, step in checker.lets.items():
         if name not in checker.used:
             diags.append(at(step.span, "unused-let", f"`{name}` is never used",
                             "remove the `let`, or use it in `require`, `message` or `fix`"))
@@ -439,5 +455,9 @@ def check_rules(files: list[ast.RuleFile], tables: dict[str, Type]) -> tuple[lis
                                 "disable the built-in rule in the site configuration and give yours a new id"))
                 continue
             first[rule.id] = rule
-            checked.append(check_rule(rule, tables, diags))
+            try:
+                checked.append(check_rule(rule, tables, diags))
+            except RecursionError:
+                diags.append(at(rule.span, "too-deep", f"rule `{rule.id}` nests its expressions too deeply to check",
+                                "split deeply nested conditions into `let`s"))
     return checked, diags

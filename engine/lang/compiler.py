@@ -1,11 +1,21 @@
 """Stage: checked rules to Python closures. Compile once per pack, evaluate many times.
 
-`compile_rule(checked, tables)` returns a `CompiledRule` whose `run(env)` yields one
-`Outcome` per `for` binding: pass, fail, notapplicable or error. Every expression node
-becomes a closure over its children's closures; nothing of the rule's text is ever
-passed to `eval` or `exec`. Static types from the checker pick the cheaper closure where
-a value cannot be absent, and turn string literals compared with releases into
+`compile_rule(checked, tables)` returns a `CompiledRule` whose `run(env, trace=None)`
+yields one `Outcome` per `for` binding: pass, fail, notapplicable or error. Every
+expression node becomes a closure over its children's closures (`compile_<Node>`), and
+every step a closure over the next step's (`chain_<Step>`); nothing of the rule's text is
+ever passed to `eval` or `exec`. Static types from the checker pick the cheaper closure
+where a value cannot be absent, and turn string literals compared with releases into
 `Version`s once, here.
+
+Tracing: `run(env, trace)` calls `trace(event, step, value, env)` as each step is
+decided (events `when`, `for`, `skip`, `bind`, `done`, `let`, `require`, `error`), which
+is all `explain` needs: it renders those events and never evaluates on its own.
+
+Errors: anything a rule cannot evaluate is an `EvalError` with a span, in domain words,
+and becomes an `error` outcome; so do arithmetic overflow, exhausted memory and nesting
+too deep to evaluate. Any other exception is a bug of migcheck, reported as an `error`
+outcome whose message starts with `INTERNAL` (tests assert it never happens).
 """
 
 from __future__ import annotations
@@ -22,7 +32,7 @@ from .types import ANY, Type
 
 Fn = Callable[[dict], Any]
 
-PASS, FAIL, NOTAPPLICABLE, ERROR = "pass", "fail", "notapplicable", "error"
+from ..vocabulary import ERROR, FAIL, NOTAPPLICABLE, PASS  # noqa: E402  (re-exported)
 
 
 @dataclass(slots=True)
@@ -31,6 +41,10 @@ class Outcome:
     env: dict  # the bindings it was decided with (subject names, for variables, lets)
     item: str = ""  # the `for` binding, readable ("lan_pub")
     error: str = ""  # for status error: what went wrong, located
+
+
+INTERNAL = "internal error"
+Trace = Callable[[str, Any, Any, dict], None]
 
 
 @dataclass
@@ -45,11 +59,18 @@ class CompiledRule:
     rule: ast.Rule
     reads: frozenset
     pack: str
-    run: Callable[[dict], list[Outcome]]
+    run: Callable[..., list[Outcome]]  # run(env, trace=None)
     message: Callable[[dict], str]
     fix: Callable[[dict], str]
     checked: CheckedRule = field(repr=False, default=None)
-    compiled: dict = field(repr=False, default_factory=dict)  # id(node) -> closure, for explain
+    compiled: dict = field(repr=False, default_factory=dict)  # id(node) -> closure
+
+    def value(self, node, env: dict):
+        """The value of one of the rule's expression nodes in `env` (its own compiled closure)."""
+        fn = self.compiled.get(id(node))
+        if fn is None:
+            raise EvalError("not evaluated on its own", getattr(node, "span", None))
+        return fn(env)
 
 
 def _regex(pattern, span) -> Pattern:
@@ -218,10 +239,28 @@ class Compiler:
         return boolean
 
     def compile_Logic(self, node):
-        left, right = self._bool(node.left), self._bool(node.right)
-        if node.op == "and":
-            return lambda env: left(env) and right(env)
-        return lambda env: left(env) or right(env)
+        # a chain of one operator (`a and b and c ...`) becomes one closure over its operands, so
+        # a long chain neither compiles nor evaluates by deep recursion; its inner nodes get
+        # closures over their own operands (explain shows their values)
+        op = node.op
+        operands: list = []
+        starts: dict[int, int] = {}
+        ranges: dict[int, tuple[int, int]] = {}
+        stack = [(node, False)]
+        while stack:
+            current, done = stack.pop()
+            if not (isinstance(current, ast.Logic) and current.op == op):
+                operands.append(current)
+            elif done:
+                ranges[id(current)] = (starts[id(current)], len(operands))
+            else:
+                starts[id(current)] = len(operands)
+                stack += [(current, True), (current.right, False), (current.left, False)]
+        fns = [self._bool(o) for o in operands]
+        for inner, (a, b) in ranges.items():
+            if inner != id(node):
+                self.closures[inner] = _fold(op, fns[a:b])
+        return _fold(op, fns)
 
     def _versions(self, node) -> tuple[Fn, Fn] | None:
         """For a comparison involving a release: both sides as `Version` closures."""
@@ -233,8 +272,9 @@ class Compiler:
             if isinstance(side, ast.Literal) and isinstance(side.value, str):
                 try:
                     constant = parse_version(side.value)
-                except EvalError as exc:
-                    raise EvalError(exc.message, side.span) from None
+                except EvalError as exc:  # reported for each subject, located at the literal
+                    sides.append(_raiser(exc.message, side.span))
+                    continue
                 sides.append(lambda env, c=constant: c)
             else:
                 fn = self._present(self.compile(side), side)
@@ -257,14 +297,20 @@ class Compiler:
             return version_compare
         if op in ("==", "!="):
             left, right = self.compile(node.left), self.compile(node.right)
+            if self._plainly_comparable(node.left, node.right):
+                if op == "==":
+                    return lambda env: left(env) == right(env)
+                return lambda env: left(env) != right(env)
             if op == "==":
-                return lambda env: left(env) == right(env)
-            return lambda env: left(env) != right(env)
+                return lambda env: _equal(left(env), right(env))
+            return lambda env: not _equal(left(env), right(env))
         if op in ("in", "not in"):
             left = self.compile(node.left)
             right = self._present(self.compile(node.right), node.right)
             negate = op == "not in"
-            if isinstance(node.right, ast.ListExpr) and all(isinstance(i, ast.Literal) for i in node.right.items):
+            plain = self._plainly_comparable(node.left, node.right, member=True)
+            if plain and isinstance(node.right, ast.ListExpr) and all(isinstance(i, ast.Literal)
+                                                                     for i in node.right.items):
                 members = frozenset(i.value for i in node.right.items)
                 if negate:
                     return lambda env: left(env) not in members
@@ -278,7 +324,7 @@ class Compiler:
                         raise EvalError(f"`{op}` a string needs a string, got `{render(needle)}`", node.span)
                     found = needle in container
                 elif isinstance(container, list):
-                    found = needle in container
+                    found = needle in container if plain else any(_equal(needle, item) for item in container)
                 else:
                     raise EvalError(f"`{op}` needs a list or a string, got `{render(container)}`", node.span)
                 return found != negate
@@ -318,29 +364,45 @@ class Compiler:
         def order(env):
             a, b = left(env), right(env)
             try:
+                if type(a) is bool or type(b) is bool:  # Python orders them as 0 and 1; a rule does not
+                    raise TypeError
                 return compare(a, b)
             except TypeError:
                 raise EvalError(f"cannot order `{render(a)}` and `{render(b)}` with `{op}`", node.span) from None
         return order
+
+    def _plainly_comparable(self, a, b, member: bool = False) -> bool:
+        """Whether Python's `==` is the language's on these operands: both statically strings, or
+        both numbers (Python's `True == 1` and `[True] == [1]` must not hold in a rule)."""
+        ta, tb = self.type(a), self.type(b)
+        if member:
+            if tb.kind != "list" or tb.elem is None:
+                return tb.kind == "string" and ta.kind == "string"
+            tb = tb.elem
+        kinds = {ta.kind, tb.kind}
+        return kinds <= {"string", "null"} or kinds <= {"int", "float", "null"}
 
     def compile_Arith(self, node):
         left = self._present(self.compile(node.left), node.left)
         right = self._present(self.compile(node.right), node.right)
         op = {"+": operator.add, "-": operator.sub, "*": operator.mul, "/": operator.truediv, "%": operator.mod}[node.op]
         symbol = node.op
+        strings = symbol == "+"
 
         def arith(env):
             a, b = left(env), right(env)
+            ta, tb = type(a), type(b)
+            if not ((ta is int or ta is float) and (tb is int or tb is float)) and not (
+                    strings and ta is str and tb is str):
+                raise EvalError(f"cannot compute `{render(a)} {symbol} {render(b)}`: "
+                                + ("`+` takes two numbers or two strings" if strings else f"`{symbol}` takes numbers"),
+                                node.span)
             try:
-                if isinstance(a, bool) or isinstance(b, bool):
-                    raise TypeError
-                if isinstance(a, str) != isinstance(b, str) or (isinstance(a, str) and symbol != "+"):
-                    raise TypeError
                 return op(a, b)
             except ZeroDivisionError:
                 raise EvalError(f"division by zero in `{symbol}`", node.span) from None
-            except TypeError:
-                raise EvalError(f"cannot compute `{render(a)} {symbol} {render(b)}`", node.span) from None
+            except OverflowError:
+                raise EvalError(f"the result of `{symbol}` is too large a number", node.span) from None
         return arith
 
     def _iterate(self, source_node) -> Fn:
@@ -354,53 +416,17 @@ class Compiler:
             return value
         return items
 
-    def _selection(self, sel: ast.Selection) -> tuple[Fn, Fn, str]:
-        return self._iterate(sel.source), self._bool(sel.cond), sel.var
+    def _selection(self, sel: ast.Selection, how: str) -> Fn:
+        """`x in xs where cond` as its builtin declares it: `count`, `any`, `all` or `items`."""
+        return _loop(sel.var, self._iterate(sel.source), how, self._bool(sel.cond))
 
     def compile_Call(self, node):
         fn = BUILTINS[node.func]
         if len(node.args) == 1 and isinstance(node.args[0], ast.Selection):
-            source, cond, var = self._selection(node.args[0])
-
-            def selected(env):
-                saved = env.get(var, _UNSET)
-                try:
-                    out = []
-                    for item in source(env):
-                        env[var] = item
-                        if cond(env):
-                            out.append(item)
-                    return out
-                finally:
-                    _restore(env, var, saved)
-
-            if node.func == "count":
-                def count(env):
-                    saved = env.get(var, _UNSET)
-                    try:
-                        n = 0
-                        for item in source(env):
-                            env[var] = item
-                            if cond(env):
-                                n += 1
-                        return n
-                    finally:
-                        _restore(env, var, saved)
-                return count
-            if node.func in ("any", "all"):
-                want = node.func == "any"
-
-                def quantifier(env):
-                    saved = env.get(var, _UNSET)
-                    try:
-                        for item in source(env):
-                            env[var] = item
-                            if cond(env) == want:
-                                return want
-                        return not want
-                    finally:
-                        _restore(env, var, saved)
-                return quantifier
+            how = fn.selection
+            selected = self._selection(node.args[0], how)
+            if how != "items":
+                return selected
             args = [selected]
         else:
             args = []
@@ -439,20 +465,7 @@ class Compiler:
         source = self._iterate(node.source)
         cond = self._bool(node.cond) if node.cond is not None else None
         expr = self.compile(node.expr)
-        var = node.var
-
-        def comprehension(env):
-            saved = env.get(var, _UNSET)
-            try:
-                out = []
-                for item in source(env):
-                    env[var] = item
-                    if cond is None or cond(env):
-                        out.append(expr(env))
-                return out
-            finally:
-                _restore(env, var, saved)
-        return comprehension
+        return _loop(node.var, source, "map", cond, expr)
 
     def template(self, template: ast.Template | None) -> Callable[[dict], str]:
         if template is None:
@@ -477,6 +490,45 @@ class Compiler:
 
 _UNSET = object()
 _NO_ENV: dict = {}
+def _loop(var: str, source: Fn, how: str, cond: Fn | None, expr: Fn | None = None) -> Fn:
+    """The one iteration of selections and comprehensions: binds `var` to each item of `source`
+    (restoring what it shadowed afterwards) and, by `how`: `any` / `all` (stopping as soon as
+    the answer is known), `count`, `items` (those meeting `cond`), or `map` (`expr` of each
+    item meeting `cond`, if any)."""
+    mode = ("any", "all", "count", "items", "map").index(how)
+
+    def loop(env):
+        saved = env.get(var, _UNSET)
+        try:
+            items = source(env)
+            if mode == 0:
+                for item in items:
+                    env[var] = item
+                    if cond(env):
+                        return True
+                return False
+            if mode == 1:
+                for item in items:
+                    env[var] = item
+                    if not cond(env):
+                        return False
+                return True
+            if mode == 2:
+                n = 0
+                for item in items:
+                    env[var] = item
+                    if cond(env):
+                        n += 1
+                return n
+            out = []
+            for item in items:
+                env[var] = item
+                if cond is None or cond(env):
+                    out.append(item if mode == 3 else expr(env))
+            return out
+        finally:
+            _restore(env, var, saved)
+    return loop
 
 
 def _restore(env: dict, var: str, saved: Any) -> None:
@@ -486,59 +538,166 @@ def _restore(env: dict, var: str, saved: Any) -> None:
         env[var] = saved
 
 
-def _item_text(names: list[str], env: dict) -> str:
+def _equal(a, b) -> bool:
+    """Equality of rule values: a boolean equals only a boolean, and lists and maps compare item
+    by item the same way (numbers compare by value: `1 == 1.0`)."""
+    ta, tb = type(a), type(b)
+    if ta is bool or tb is bool:
+        return ta is tb and a == b
+    if ta is list and tb is list:
+        return len(a) == len(b) and all(_equal(x, y) for x, y in zip(a, b))
+    if ta is dict and tb is dict:
+        return a.keys() == b.keys() and all(_equal(a[k], b[k]) for k in a)
+    return a == b
+
+
+def _fold(op: str, fns: list) -> Fn:
+    """`and` / `or` over boolean closures, left to right, stopping as soon as the answer is known."""
+    if len(fns) == 2:
+        left, right = fns
+        if op == "and":
+            return lambda env: left(env) and right(env)
+        return lambda env: left(env) or right(env)
+    fns = tuple(fns)
+    if op == "and":
+        def all_of(env):
+            for f in fns:
+                if not f(env):
+                    return False
+            return True
+        return all_of
+
+    def any_of(env):
+        for f in fns:
+            if f(env):
+                return True
+        return False
+    return any_of
+
+
+def _raiser(message: str, span) -> Fn:
+    def fail(env):
+        raise EvalError(message, span)
+    return fail
+
+
+def _item_text(names: tuple, env: dict) -> str:
     return ", ".join(render(env[n]) for n in names if n in env)
 
 
 _PASS = Outcome(PASS, {}, "")
 _NOTAPPLICABLE = Outcome(NOTAPPLICABLE, {}, "")
 
+Step = Callable[[dict, list, Any], None]  # (env, outcomes, trace or None)
 
-def _chain(steps: list, i: int, bound: tuple):
-    """The body from step `i` on, as one closure `(env, out)` that calls the next step's."""
-    kind, fn, cond, step = steps[i]
-    if kind == "require":
-        if not bound:
-            # only a failure's bindings are kept: its message is rendered from them later
-            def require(env, out):
-                out.append(_PASS if fn(env) else Outcome(FAIL, dict(env), ""))
-        else:
-            def require(env, out):
-                item = _item_text(bound, env)
-                out.append(Outcome(PASS, _NO_ENV, item) if fn(env) else Outcome(FAIL, dict(env), item))
-        return require
-    if kind == "let":
-        after = _chain(steps, i + 1, bound)
-        name = step.name
 
-        def let(env, out):
-            env[name] = fn(env)
-            after(env, out)
-        return let
-    if kind == "when":
-        after = _chain(steps, i + 1, bound)
+class _Steps:
+    """The rule body as a chain of closures, one per step, each calling the next (`chain_<Step>`)."""
 
-        def when(env, out):
-            if fn(env):
-                after(env, out)
+    def __init__(self, compiler: Compiler, steps: tuple):
+        self.c = compiler
+        self.steps = steps
+
+    def chain(self, i: int, bound: tuple) -> Step:
+        step = self.steps[i]
+        return getattr(self, "chain_" + type(step).__name__)(step, i, bound)
+
+    def chain_When(self, step, i, bound) -> Step:
+        fn = self.c._bool(step.expr)
+        after = self.chain(i + 1, bound)
+
+        def when(env, out, trace):
+            value = fn(env)
+            if trace:
+                trace("when", step, value, env)
+            if value:
+                after(env, out, trace)
             else:
                 out.append(Outcome(NOTAPPLICABLE, _NO_ENV, _item_text(bound, env)) if bound else _NOTAPPLICABLE)
         return when
-    var = step.var
-    after = _chain(steps, i + 1, bound + (var,))
 
-    def for_each(env, out):
-        matched = False
-        for item in fn(env):
-            env[var] = item
-            if cond is not None and not cond(env):
-                continue
-            matched = True
-            after(env, out)
-        env.pop(var, None)
-        if not matched:
-            out.append(_NOTAPPLICABLE)
-    return for_each
+    def chain_Let(self, step, i, bound) -> Step:
+        fn = self.c.compile(step.expr)
+        after = self.chain(i + 1, bound)
+        name = step.name
+
+        def let(env, out, trace):
+            env[name] = value = fn(env)
+            if trace:
+                trace("let", step, value, env)
+            after(env, out, trace)
+        return let
+
+    def chain_For(self, step, i, bound) -> Step:
+        source = self.c._iterate(step.source)
+        cond = self.c._bool(step.cond) if step.cond is not None else None
+        var = step.var
+        after = self.chain(i + 1, bound + (var,))
+
+        def for_each(env, out, trace):
+            items = source(env)
+            if trace:
+                trace("for", step, items, env)
+            matched = 0
+            for item in items:
+                env[var] = item
+                if cond is not None and not cond(env):
+                    if trace:
+                        trace("skip", step, item, env)
+                    continue
+                matched += 1
+                if trace:
+                    trace("bind", step, item, env)
+                after(env, out, trace)
+            env.pop(var, None)
+            if trace:
+                trace("done", step, matched, env)
+            if not matched:
+                out.append(_NOTAPPLICABLE)
+        return for_each
+
+    def chain_Require(self, step, i, bound) -> Step:
+        fn = self.c._bool(step.expr)
+        if not bound:
+            # only a failure's bindings are kept: its message is rendered from them later
+            def require(env, out, trace):
+                value = fn(env)
+                if trace:
+                    trace("require", step, value, env)
+                out.append(_PASS if value else Outcome(FAIL, dict(env), ""))
+            return require
+
+        def require_bound(env, out, trace):
+            value = fn(env)
+            if trace:
+                trace("require", step, value, env)
+            item = _item_text(bound, env)
+            out.append(Outcome(PASS, _NO_ENV, item) if value else Outcome(FAIL, dict(env), item))
+        return require_bound
+
+
+def error_text(exc: BaseException, span) -> str:
+    """An exception that escaped evaluation, in domain words, located."""
+    if isinstance(exc, EvalError):
+        return f"{exc.message} ({exc.span or span})"
+    if isinstance(exc, RecursionError):
+        return f"the rule nests too deeply to evaluate ({span}); split its conditions with `let`"
+    if isinstance(exc, MemoryError):
+        return f"the rule needs more memory than is available to evaluate ({span})"
+    if isinstance(exc, OverflowError):
+        return f"a number in the rule is too large to compute ({span})"
+    return f"{INTERNAL}: {type(exc).__name__}: {exc} ({span}); please report it"
+
+
+def _failing_compile(rule: ast.Rule, exc: BaseException) -> Callable:
+    """A rule that could not be compiled (nesting too deep): every run is one located error."""
+    message = error_text(exc, rule.span)
+
+    def run(env: dict, trace: Trace | None = None) -> list[Outcome]:
+        if trace:
+            trace("error", None, EvalError(message, rule.span), env)
+        return [Outcome(ERROR, dict(env), "", message)]
+    return run
 
 
 def compile_rule(checked: CheckedRule, tables: dict[str, list], severity: str | None = None) -> CompiledRule:
@@ -546,38 +705,36 @@ def compile_rule(checked: CheckedRule, tables: dict[str, list], severity: str | 
     c = Compiler(checked, tables)
     steps = []
     for step in rule.steps:
-        if isinstance(step, ast.When):
-            steps.append(("when", c._bool(step.expr), None, step))
-        elif isinstance(step, ast.For):
-            steps.append(("for", c._iterate(step.source), c._bool(step.cond) if step.cond else None, step))
-        elif isinstance(step, ast.Let):
-            steps.append(("let", c.compile(step.expr), None, step))
-        elif isinstance(step, ast.Require):
-            steps.append(("require", c._bool(step.expr), None, step))
+        steps.append(step)
+        if isinstance(step, ast.Require):
             break
-    for_vars = tuple(s[3].var for s in steps if s[0] == "for")
+    for_vars = tuple(s.var for s in steps if isinstance(s, ast.For))
     rule_span = rule.span
-    first = _chain(steps, 0, ())
-
-    def run(env: dict) -> list[Outcome]:
-        """One outcome per binding. `env` is used in place: `let`s and `for` variables are
-        written into it (a rule reads only names it binds itself, so leftovers are harmless)."""
-        out: list[Outcome] = []
-        if for_vars:
-            for var in for_vars:
-                env.pop(var, None)
-        try:
-            first(env, out)
-        except EvalError as exc:
-            where = exc.span or rule_span
-            out.append(Outcome(ERROR, dict(env), _item_text(for_vars, env), f"{exc.message} ({where})"))
-        except (TypeError, AttributeError, KeyError, ValueError, RecursionError) as exc:
-            out.append(Outcome(ERROR, dict(env), "", f"cannot evaluate: {type(exc).__name__}: {exc} ({rule_span})"))
-        return out
+    try:
+        first = _Steps(c, tuple(steps)).chain(0, ())
+        message, fix = c.template(rule.get("message")), c.template(rule.get("fix"))
+    except (RecursionError, MemoryError) as exc:
+        run = _failing_compile(rule, exc)
+        message = fix = lambda env: ""  # noqa: E731
+    else:
+        def run(env: dict, trace: Trace | None = None) -> list[Outcome]:
+            """One outcome per binding. `env` is used in place: `let`s and `for` variables are
+            written into it (a rule reads only names it binds itself, so leftovers are harmless)."""
+            out: list[Outcome] = []
+            if for_vars:
+                for var in for_vars:
+                    env.pop(var, None)
+            try:
+                first(env, out, trace)
+            except Exception as exc:  # EvalError, and the isolation of every other kind (see error_text)
+                text = error_text(exc, rule_span)
+                if trace:
+                    trace("error", None, exc if isinstance(exc, EvalError) else EvalError(text, rule_span), env)
+                out.append(Outcome(ERROR, dict(env), _item_text(for_vars, env), text))
+            return out
 
     return CompiledRule(
         id=rule.id, title=rule.get("title", ""), severity=severity or rule.get("severity", "error"),
         subject=rule.get("on", "migration"), cite=rule.get("cite", ""), tags=tuple(rule.get("tags", ())),
         span=rule.span, rule=rule, reads=checked.reads, pack=checked.pack, run=run,
-        message=c.template(rule.get("message")), fix=c.template(rule.get("fix")), checked=checked,
-        compiled=c.closures)
+        message=message, fix=fix, checked=checked, compiled=c.closures)

@@ -1,52 +1,40 @@
-"""Diagnostics of the rule language: one located problem each, collected, sorted, rendered.
+"""Diagnostics of the rule language: the one `Diagnostic` type (see `migcheck.diagnostics`),
+made at AST spans, collected, sorted and rendered together.
 
 A stage yields `Diagnostic`s instead of raising; the driver sorts them by position and
 prints each as `file:line:col: error[code]: message`, the source line, a caret under the
-column, and an optional help line (Cedar's and rustc's shape).
+column, and an optional help line (Cedar's and rustc's shape). Warnings (`unused-let`,
+`always-true`) are kept apart: they do not make a pack unusable.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from ..diagnostics import CODES, Diagnostic, render_all
+
+__all__ = ["Diagnostic", "RuleError", "at", "diag"]
 
 
-@dataclass(frozen=True, order=True)
-class Diagnostic:
-    file: str
-    line: int
-    col: int
-    code: str
-    message: str
-    help: str = ""
-
-    def render(self, source: str | None = None) -> str:
-        out = f"{self.file}:{self.line}:{self.col}: error[{self.code}]: {self.message}"
-        if source is not None:
-            lines = source.splitlines()
-            if 1 <= self.line <= len(lines):
-                text = lines[self.line - 1].expandtabs(1)
-                out += f"\n  | {text}\n  | {' ' * (self.col - 1)}^"
-        if self.help:
-            out += f"\n  = help: {self.help}"
-        return out
-
-    def to_json(self) -> dict:
-        return {"file": self.file, "line": self.line, "col": self.col, "code": self.code,
-                "message": self.message, "help": self.help}
+def diag(file: str, line: int, col: int, code: str, message: str, help: str = "") -> Diagnostic:
+    """A rule-language diagnostic, with its code's registered severity."""
+    return Diagnostic(file, line, col, message, help=help, code=code, severity=CODES[code].severity)
 
 
 def at(span, code: str, message: str, help: str = "") -> Diagnostic:
     """A diagnostic at an AST span."""
-    return Diagnostic(span.file, span.line, span.col, code, message, help)
+    return diag(span.file, span.line, span.col, code, message, help)
 
 
 class RuleError(Exception):
-    """Rule packs that cannot be used: carries every diagnostic and the sources to show them."""
+    """Rule packs that cannot be used: carries every diagnostic (warnings too) and the sources to show them."""
 
     def __init__(self, diagnostics: list[Diagnostic], sources: dict[str, str] | None = None):
         self.diagnostics = sorted(set(diagnostics))
         self.sources = sources or {}
         super().__init__(self.render())
 
+    @property
+    def errors(self) -> list[Diagnostic]:
+        return [d for d in self.diagnostics if d.is_error]
+
     def render(self) -> str:
-        return "\n".join(d.render(self.sources.get(d.file)) for d in self.diagnostics)
+        return render_all(self.diagnostics, self.sources)

@@ -18,7 +18,7 @@ from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedInput
 
 from . import ast
 from ..suggest import did_you_mean
-from .diagnostics import Diagnostic
+from .diagnostics import Diagnostic, diag
 
 CLAUSES = ("title", "severity", "on", "when", "for", "let", "require", "message", "fix", "cite", "tags")
 KEYWORDS = set(CLAUSES) | {"rule", "in", "not", "and", "or", "matches", "where", "true", "false", "null"}
@@ -56,35 +56,43 @@ def parse(text: str, path: str = "<rules>") -> tuple[ast.RuleFile | None, list[D
         while isinstance(problem, VisitError):  # a problem inside a message's `{...}` is wrapped twice
             problem = problem.orig_exc
         if isinstance(problem, _SyntaxProblem):
-            return None, [Diagnostic(path, problem.line, problem.col, problem.code, problem.message, problem.help)]
+            return None, [diag(path, problem.line, problem.col, problem.code, problem.message, problem.help)]
         raise
     except _SyntaxProblem as problem:
-        return None, [Diagnostic(path, problem.line, problem.col, problem.code, problem.message, problem.help)]
+        return None, [diag(path, problem.line, problem.col, problem.code, problem.message, problem.help)]
     return ast.RuleFile(path, tuple(rules), text), []
 
 
-def parse_expression(text: str, path: str = "<expr>", line: int = 1, col: int = 1) -> ast.Expr:
-    """Parse one expression whose first character sits at `line:col` of `path`."""
+def parse_expression(text: str, path: str = "<expr>", line: int = 1, col: int = 1,
+                     columns: list[int] | None = None) -> ast.Expr:
+    """Parse one expression whose first character sits at `line:col` of `path`; `columns`, if
+    given, is the file column of each character of a one-line `text` (an expression inside a
+    message, where `\"` stood for `"`)."""
+    columns = columns or [col + k for k in range(len(text))]
+
+    def place(at_line: int, at_col: int) -> tuple[int, int]:
+        if at_line != 1:
+            return line + at_line - 1, at_col
+        return line, columns[at_col - 1] if 1 <= at_col <= len(columns) else columns[-1] + 1 if columns else col
+
     try:
         tree = _lark().parse(text, start="expr")
     except UnexpectedInput as exc:
         d = _syntax_diagnostic(exc, text, path)
-        raise _SyntaxProblem(line + d.line - 1, (col + d.col - 1) if d.line == 1 else d.col, d.message,
-                             d.help) from None
+        raise _SyntaxProblem(*place(d.line, d.col), d.message, d.help, d.code) from None
     try:
         _shape(tree, base=0)
     except _SyntaxProblem as problem:
-        raise _SyntaxProblem(line + problem.line - 1, (col + problem.col - 1) if problem.line == 1 else problem.col,
-                             problem.message, problem.help, problem.code) from None
+        raise _SyntaxProblem(*place(problem.line, problem.col), problem.message, problem.help, problem.code) from None
     try:
-        return _Build(path, text, line - 1, col - 1).transform(tree)
+        return _Build(path, text, place=place).transform(tree)
     except VisitError as exc:
         problem = exc.orig_exc
         while isinstance(problem, VisitError):
             problem = problem.orig_exc
         if isinstance(problem, _SyntaxProblem):
-            raise _SyntaxProblem(line + problem.line - 1, (col + problem.col - 1) if problem.line == 1 else problem.col,
-                                 problem.message, problem.help, problem.code) from None
+            raise _SyntaxProblem(*place(problem.line, problem.col), problem.message, problem.help,
+                                 problem.code) from None
         raise
 
 
@@ -95,33 +103,43 @@ def _span(path: str, line: int, col: int) -> ast.Span:
 _ESCAPES = {"n": "\n", "t": "\t", '"': '"', "\\": "\\"}
 
 
+def _fail(token: Token, offset: int, message: str, help: str = ""):
+    """The one way a syntax problem is raised from inside a token: at character `offset` of its text."""
+    raise _SyntaxProblem(token.line, token.column + offset, message, help)
+
+
+def _escape(token: Token, offset: int) -> str:
+    """The character the escape at `offset` of `token`'s text stands for."""
+    nxt = token.value[offset + 1]
+    if nxt not in _ESCAPES:
+        _fail(token, offset, f"unknown escape `\\{nxt}` in a string", 'use \\" \\\\ \\n or \\t')
+    return _ESCAPES[nxt]
+
+
 def _unquote(token: Token) -> str:
-    body = token.value[1:-1]
-    out, i = [], 0
-    while i < len(body):
-        ch = body[i]
-        if ch == "\\" and i + 1 < len(body):
-            nxt = body[i + 1]
-            if nxt not in _ESCAPES:
-                raise _SyntaxProblem(token.line, token.column + 1 + i, f"unknown escape `\\{nxt}` in a string",
-                                     'use \\" \\\\ \\n or \\t')
-            out.append(_ESCAPES[nxt])
+    """A string token's value: quotes removed, escapes resolved."""
+    text, out, i, end = token.value, [], 1, len(token.value) - 1
+    while i < end:
+        if text[i] == "\\" and i + 1 < end:
+            out.append(_escape(token, i))
             i += 2
-            continue
-        out.append(ch)
-        i += 1
+        else:
+            out.append(text[i])
+            i += 1
     return "".join(out)
 
 
 class _Build(Transformer):
-    """lark tree to `ast` nodes. `dline`/`dcol` shift positions for expressions inside strings."""
+    """lark tree to `ast` nodes. `place` maps positions in the text parsed to positions in the file
+    (they differ for an expression inside a message)."""
 
-    def __init__(self, path: str, text: str, dline: int = 0, dcol: int = 0):
+    def __init__(self, path: str, text: str, place=None):
         super().__init__()
-        self.path, self.text, self.dline, self.dcol = path, text, dline, dcol
+        self.path, self.text = path, text
+        self.place = place or (lambda line, col: (line, col))  # positions in `text` to positions in the file
 
     def _at(self, line: int, col: int) -> ast.Span:
-        return _span(self.path, line + self.dline, col + (self.dcol if line == 1 else 0))
+        return _span(self.path, *self.place(line, col))
 
     def _meta(self, meta) -> ast.Span:
         return self._at(meta.line, meta.column)
@@ -180,44 +198,50 @@ class _Build(Transformer):
         return ast.Template(tuple(parts), self._tok(tokens[0]))
 
     def _template(self, token: Token) -> ast.Template:
-        """Split a string into text and `{expr}` holes; `{{` and `}}` are literal braces."""
-        raw = token.value[1:-1]
+        """Split a string into text and `{expr}` holes; `{{` and `}}` are literal braces.
+        Offsets are into `token.value`, whose character 0 is the opening quote."""
+        value = token.value
+        end = len(value) - 1
+        line, first = self.place(token.line, token.column)  # where the opening quote sits in the file
         parts: list = []
         text: list[str] = []
-        i = 0
-        while i < len(raw):
-            ch = raw[i]
-            if raw.startswith("{{", i) or raw.startswith("}}", i):
+        i = 1
+        while i < end:
+            ch = value[i]
+            if value.startswith("{{", i) or value.startswith("}}", i):
                 text.append(ch)
                 i += 2
             elif ch == "{":
-                end = raw.find("}", i)
-                if end < 0:
-                    raise _SyntaxProblem(token.line, token.column + 1 + i, "`{` in a message opens no `}`",
-                                         "write `{{` for a literal brace")
+                close = value.find("}", i, end)
+                if close < 0:
+                    _fail(token, i, "`{` in a message opens no `}`", "write `{{` for a literal brace")
                 if text:
-                    parts.append(_unquote(Token("STRING", '"' + "".join(text) + '"', line=token.line,
-                                                column=token.column)))
+                    parts.append("".join(text))
                     text = []
-                hole = raw[i + 1:end].replace('\\"', '"')  # a string inside a hole: {f(\"x\")}
-                if not hole.strip():
-                    raise _SyntaxProblem(token.line, token.column + 1 + i, "empty `{}` in a message",
-                                         "put an expression inside, or write `{{}}`")
-                parts.append(parse_expression(hole, self.path, token.line + self.dline,
-                                              token.column + self.dcol + 2 + i))
-                i = end + 1
+                hole, columns = [], []
+                k = i + 1
+                while k < close:  # a string inside a hole is written {f(\"x\")}
+                    columns.append(first + k)
+                    if value.startswith('\\"', k):
+                        hole.append('"')
+                        k += 2
+                    else:
+                        hole.append(value[k])
+                        k += 1
+                if not "".join(hole).strip():
+                    _fail(token, i, "empty `{}` in a message", "put an expression inside, or write `{{}}`")
+                parts.append(parse_expression("".join(hole), self.path, line, first + i + 1, columns))
+                i = close + 1
             elif ch == "}":
-                raise _SyntaxProblem(token.line, token.column + 1 + i, "`}` in a message closes no `{`",
-                                     "write `}}` for a literal brace")
+                _fail(token, i, "`}` in a message closes no `{`", "write `}}` for a literal brace")
+            elif ch == "\\" and i + 1 < end:
+                text.append(_escape(token, i))
+                i += 2
             else:
-                if ch == "\\" and i + 1 < len(raw):
-                    text.append(raw[i:i + 2])
-                    i += 2
-                    continue
                 text.append(ch)
                 i += 1
         if text:
-            parts.append(_unquote(Token("STRING", '"' + "".join(text) + '"', line=token.line, column=token.column)))
+            parts.append("".join(text))
         return ast.Template(tuple(parts), self._tok(token))
 
     @v_args(meta=True)
@@ -454,14 +478,14 @@ def _syntax_diagnostic(exc: UnexpectedInput, text: str, path: str) -> Diagnostic
     if isinstance(exc, UnexpectedCharacters):
         ch = text[pos] if pos < len(text) else ""
         if ch == "'":
-            return Diagnostic(path, line, col, "syntax", "strings use double quotes", 'write "text"')
+            return diag(path, line, col, "syntax", "strings use double quotes", 'write "text"')
         if ch == '"':
-            return Diagnostic(path, line, col, "syntax", "string is not closed on this line",
+            return diag(path, line, col, "syntax", "string is not closed on this line",
                               'close it with `"`; join long strings as "part one" "part two"')
         if "RULE_ID" in expected:
-            return Diagnostic(path, line, col, "syntax", "expected a rule id",
+            return diag(path, line, col, "syntax", "expected a rule id",
                               "rule ids are upper-case letters, digits and dashes, e.g. `SITE-NAMING`")
-        return Diagnostic(path, line, col, "syntax", f"unexpected character `{ch}`",
+        return diag(path, line, col, "syntax", f"unexpected character `{ch}`",
                           f"expected {_expected_words(expected)}" if expected else "")
     token = getattr(exc, "token", None)
     found = "end of file" if token is None or token.type == "$END" else f"`{token.value}`"
@@ -469,23 +493,23 @@ def _syntax_diagnostic(exc: UnexpectedInput, text: str, path: str) -> Diagnostic
         line = text.count("\n") + (0 if text.endswith("\n") else 1)
         line, col = (line + 1, 1) if text.endswith("\n") else (line, len(text) - text.rfind("\n"))
     if "RULE_ID" in expected:
-        return Diagnostic(path, line, col, "syntax", "expected a rule id",
+        return diag(path, line, col, "syntax", "expected a rule id",
                           "rule ids are upper-case letters, digits and dashes, e.g. `SITE-NAMING`")
     if isinstance(exc, (UnexpectedToken, UnexpectedEOF)) and "RBRACE" in expected and (
             token is None or token.type in ("$END", "RULE")):
         opened = _open_rule(text, pos if token is not None and token.type != "$END" else len(text))
         if opened:
             rid, rl, rc = opened
-            return Diagnostic(path, line, col, "syntax",
+            return diag(path, line, col, "syntax",
                               f"expected `}}` to close rule `{rid}` opened at {rl}:{rc}, found {found}",
                               "add `}` after the rule's last clause")
     if token is not None and token.type == "NAME" and "TITLE" in expected:
         hint = did_you_mean(token.value, CLAUSES)
         if hint:
-            return Diagnostic(path, line, col, "syntax", f"unknown clause `{token.value}`", hint)
-        return Diagnostic(path, line, col, "syntax", f"unexpected `{token.value}`",
+            return diag(path, line, col, "syntax", f"unknown clause `{token.value}`", hint)
+        return diag(path, line, col, "syntax", f"unexpected `{token.value}`",
                           f"expected {_expected_words(expected)}; did the clause before it take one value too many?")
     if token is not None and token.type != "$END" and token.value in KEYWORDS and "NAME" in expected:
-        return Diagnostic(path, line, col, "syntax", f"`{token.value}` is a keyword and cannot be used as a name",
+        return diag(path, line, col, "syntax", f"`{token.value}` is a keyword and cannot be used as a name",
                           f"expected {_expected_words(expected)}")
-    return Diagnostic(path, line, col, "syntax", f"unexpected {found}", f"expected {_expected_words(expected)}")
+    return diag(path, line, col, "syntax", f"unexpected {found}", f"expected {_expected_words(expected)}")

@@ -1,0 +1,144 @@
+"""One diagnostic type for every stage, and the one registry of diagnostic codes.
+
+A `Diagnostic` is a located problem of an input (snapshot, rule pack, configuration,
+waivers, baseline, rule tests, plans): file, line, column, code, message, help, the JSON
+path where there is one, and a severity, `error` or `warning` (as Cedar keeps them
+apart: a warning does not stop a run, and `lint` fails on it only with
+`--warnings-as-errors`). Every code is registered in `CODES`, which `docs/diagnostics.md`
+lists and the tests iterate (a test scans the engine for codes that are not registered). Rendered, a diagnostic reads
+
+    FILE:LINE:COL: error[CODE]: message (at $.json.path)
+      | the source line
+      |     ^
+      = help: what to do
+"""
+
+from __future__ import annotations
+
+import linecache
+import os
+import re
+from dataclasses import dataclass
+
+ERROR, WARNING = "error", "warning"
+
+
+@dataclass(frozen=True)
+class Code:
+    code: str
+    severity: str
+    stage: str
+    summary: str
+
+
+CODES: dict[str, Code] = {c.code: c for c in [
+    # reading any input file
+    Code("input", ERROR, "input", "the file cannot be read or parsed: missing, too large, not UTF-8, invalid YAML or "
+                                  "JSON, duplicate keys, unsupported tags, nesting or aliases over the limits"),
+    Code("schema", ERROR, "input", "the document does not fit its schema: a missing or unknown field, a wrong type "
+                                   "or value"),
+    Code("integrity", ERROR, "snapshot", "a referential problem of a snapshot (duplicate names, dangling references, "
+                                         "inconsistent DIO assignments); `audit` reports them as INV-* findings"),
+    Code("unknown-rule", ERROR, "config", "a configuration, waiver or rule test names a rule no pack has"),
+    Code("unknown-table", ERROR, "rules", "a data table no pack has"),
+    Code("unknown-tag", ERROR, "config", "a configuration selects a tag no loaded rule has"),
+    Code("bad-row", ERROR, "config", "a data row added by the configuration does not fit the table's columns"),
+    Code("bad-pack", ERROR, "config", "a configured rule pack is not a directory"),
+    Code("bad-date", ERROR, "waivers", "a waiver's date is not a date"),
+    Code("bad-baseline", ERROR, "baseline", "the baseline is not a JSON report of this version of migcheck"),
+    Code("bad-case", ERROR, "ruletest", "a rule test case names a subject its snapshot lacks"),
+    # rule packs
+    Code("no-pack", ERROR, "rules", "a rule pack directory is missing or holds no *.rules file"),
+    Code("unreadable", ERROR, "rules", "a rule file cannot be read: missing, too large, not UTF-8 text"),
+    Code("bad-table", ERROR, "rules", "a data table file is not a mapping with `rows:`"),
+    Code("duplicate-table", ERROR, "rules", "two packs define one data table"),
+    Code("syntax", ERROR, "rules", "the rule file does not parse"),
+    Code("too-deep", ERROR, "rules", "a rule nests its expressions deeper than migcheck checks"),
+    Code("missing-metadata", ERROR, "rules", "a rule lacks title, severity, on, message, cite or require"),
+    Code("duplicate-clause", ERROR, "rules", "a rule repeats a clause"),
+    Code("unknown-severity", ERROR, "rules", "a severity other than error, warning, info"),
+    Code("unknown-subject", ERROR, "rules", "a subject other than host, guest, migration, snapshot"),
+    Code("duplicate-rule", ERROR, "rules", "two rules share an id, in one pack or across packs"),
+    Code("unknown-name", ERROR, "rules", "a name the rule's subject does not provide"),
+    Code("unknown-field", ERROR, "rules", "a field the snapshot schema (or the data table) does not have"),
+    Code("unknown-function", ERROR, "rules", "a function the language does not have"),
+    Code("arity", ERROR, "rules", "a function called with the wrong number of arguments"),
+    Code("type-mismatch", ERROR, "rules", "an operand or argument of the wrong type"),
+    Code("nullable-operand", ERROR, "rules", "a value that may be absent where a value is needed"),
+    Code("impossible-comparison", ERROR, "rules", "a comparison that can never be true (a value outside an enum)"),
+    Code("invalid-regex", ERROR, "rules", "an invalid regular expression"),
+    Code("version-as-string", ERROR, "rules", "a release compared as text"),
+    Code("shadowed-name", ERROR, "rules", "a name bound twice"),
+    Code("unreachable", ERROR, "rules", "a step after `require`"),
+    Code("unused-let", WARNING, "rules", "a `let` nothing uses"),
+    Code("always-true", WARNING, "rules", "a comparison that is always true (a value outside an enum)"),
+]}
+
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+
+
+@dataclass(frozen=True, order=True)
+class Diagnostic:
+    """One located problem. Sorts by position; fields in the order positions read."""
+
+    file: str
+    line: int
+    col: int
+    message: str
+    path: str = ""  # JSON path of the node concerned, for data files
+    help: str = ""
+    code: str = "input"
+    severity: str = ERROR
+
+    @property
+    def is_error(self) -> bool:
+        return self.severity == ERROR
+
+    def render(self, source: str | None = None) -> str:
+        """The diagnostic with its source line and a caret; the line is read from the file
+        when `source` (the file's text) is not given and the file is there to read."""
+        out = f"{self.file}:{self.line}:{self.col}: {self.severity}[{self.code}]: {self.message}"
+        if self.path:
+            out += f" (at {self.path})"
+        text = _source_line(self.file, self.line, source)
+        if text is not None:
+            out += f"\n  | {text.expandtabs(1)}\n  | {' ' * (max(self.col, 1) - 1)}^"
+        if self.help:
+            out += f"\n  = help: {self.help}"
+        # input text reaches a terminal: its control characters are shown, never sent
+        return _CONTROL.sub(lambda m: f"\\x{ord(m.group()):02x}", out)
+
+    def to_json(self) -> dict:
+        return {"file": self.file, "line": self.line, "col": self.col, "code": self.code, "severity": self.severity,
+                "message": self.message, "path": self.path, "help": self.help}
+
+
+_MAX_ECHO_BYTES = 16 * 1024 * 1024
+
+
+def _source_line(file: str, line: int, source: str | None) -> str | None:
+    if source is None:
+        try:
+            if not os.path.isfile(file) or os.path.getsize(file) > _MAX_ECHO_BYTES:
+                return None
+        except OSError:
+            return None
+        linecache.checkcache(file)
+        text = linecache.getline(file, line)
+        if not text:
+            return None
+        return text.rstrip("\r\n")
+    lines = source.splitlines()
+    return lines[line - 1] if 1 <= line <= len(lines) else None
+
+
+def markdown_table() -> str:
+    """The codes as the table of `docs/diagnostics.md`."""
+    rows = ["| code | severity | stage | what |", "|---|---|---|---|"]
+    rows += [f"| `{c.code}` | {c.severity} | {c.stage} | {c.summary} |" for c in CODES.values()]
+    return "\n".join(rows) + "\n"
+
+
+def render_all(diagnostics, sources: dict[str, str] | None = None) -> str:
+    sources = sources or {}
+    return "\n".join(d.render(sources.get(d.file)) for d in diagnostics)

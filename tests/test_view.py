@@ -1,0 +1,132 @@
+"""The resolved view rules read is derived from the snapshot schema: the checker and the loader agree."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from migcheck import _resources, validation, view
+from migcheck.evaluate import Engine
+from migcheck.lang import types as lang_types
+from migcheck.packs import load_rules
+from migcheck.snapshot import load_snapshot, snapshot_from_data
+
+from .conftest import FIXTURES
+
+
+def _missing(t, value, where: str) -> list[str]:
+    """Fields the checker's type `t` accepts that the loaded `value` lacks (recursively)."""
+    if value is None:
+        return [] if t.nullable else [f"{where} is absent but typed as {t}"]
+    if t.kind == "object" and t.fields is not None:
+        if not isinstance(value, dict):
+            return [f"{where} is not a mapping"]
+        out = []
+        for name in t.field_names():
+            if name not in value:
+                out.append(f"{where}.{name}")
+            else:
+                out.extend(_missing(t.field(name), value[name], f"{where}.{name}"))
+        return out
+    if t.kind == "list" and t.elem is not None and isinstance(value, list):
+        return [m for i, item in enumerate(value) for m in _missing(t.elem, item, f"{where}[{i}]")]
+    return []
+
+
+@pytest.mark.parametrize("fixture", sorted(p.name for p in FIXTURES.glob("*.yaml") if p.name.startswith(("mixed", "ivm", "estate"))))
+def test_every_field_the_checker_accepts_is_in_the_loaded_view(fixture):
+    snapshot = load_snapshot(str(FIXTURES / fixture))
+    scope = lang_types.snapshot_types()
+    missing = _missing(scope["snapshot"], snapshot.as_scope(), "snapshot")
+    assert not missing, missing
+    # and the converse: the view holds no field the checker would reject
+    for kind, items in (("host", snapshot.hosts), ("guest", snapshot.guests)):
+        names = set(scope[kind].field_names())
+        for item in items:
+            assert set(item) == names, (kind, set(item) ^ names)
+
+
+def test_fields_absent_from_the_file_are_defaults_or_null():
+    snapshot = load_snapshot(str(FIXTURES / "ivm4-small.yaml"))
+    host = snapshot.hosts[0]
+    assert host["attrs"] == {} or isinstance(host["attrs"], dict)
+    for guest in snapshot.guests:
+        for store in guest["storage"]:
+            assert store["shared_san"] in (True, False)  # schema default false
+        for net in guest["networks"]:
+            assert set(net) == {"vswitch", "dio", "ip_name"}
+
+
+@pytest.fixture
+def extended_schema(tmp_path, monkeypatch):
+    """A copy of the shipped schemas with `host.room` (a string) and `storage.tier` (default "gold") added."""
+    folder = tmp_path / "schemas"
+    folder.mkdir()
+    for name in ("snapshot.schema.json", "config.schema.json", "waivers.schema.json", "ruletest.schema.json"):
+        (folder / name).write_text(_resources.schema_path(name).read_text())
+    data = json.loads((folder / "snapshot.schema.json").read_text())
+    data["$defs"]["host"]["properties"]["room"] = {"description": "machine room", "type": "string"}
+    data["$defs"]["storage"]["properties"]["tier"] = {"description": "tier", "type": "string", "default": "gold"}
+    (folder / "snapshot.schema.json").write_text(json.dumps(data))
+    original = _resources.schema_path
+
+    def clear():
+        _resources.schema.cache_clear()
+        view.reset()
+        lang_types.snapshot_types.cache_clear()
+        validation._fast.cache_clear()
+        validation._full.cache_clear()
+
+    monkeypatch.setattr(_resources, "schema_path", lambda name: folder / name)
+    clear()
+    yield
+    monkeypatch.setattr(_resources, "schema_path", original)
+    clear()
+
+
+def _estate(room_a="r1"):
+    host = {"version": "6.1", "processor": "Itanium 9300", "memory_mb": {"total": 4096, "free": 4096}}
+    return {"snapshot": 1,
+            "hosts": [{"name": "a", **host, "room": room_a}, {"name": "b", **host}],
+            "guests": [{"name": "g", "kind": "vm", "host": "a", "state": "off", "memory_mb": 1024,
+                        "storage": [{"backing": "disk", "path": "/dev/rdisk/disk1"}]}]}
+
+
+def test_a_field_added_to_the_schema_is_readable_by_rules(tmp_path, extended_schema):
+    pack = tmp_path / "pack"
+    pack.mkdir()
+    (pack / "site.rules").write_text(
+        'rule SITE-ROOM {\n  title "t"\n  severity error\n  on host\n  cite "c"\n'
+        '  require host.room == "r1"\n  message "{host.name} is in {default(host.room, \\"no room\\")}"\n}\n'
+        'rule SITE-TIER {\n  title "t"\n  severity error\n  on guest\n  cite "c"\n'
+        '  require all(s in guest.storage: s.tier == "gold")\n  message "m"\n}\n')
+    ruleset = load_rules([pack], builtin=False)
+    results = Engine(ruleset, snapshot_from_data(_estate())).audit()
+    got = sorted((r.rule, r.subject.get("guest") or r.subject.get("host"), r.status, r.message) for r in results)
+    assert got == [("SITE-ROOM", "a", "pass", "t"), ("SITE-ROOM", "b", "fail", "b is in no room"),
+                   ("SITE-TIER", "g", "pass", "t")]
+
+
+def test_without_the_field_in_the_schema_the_checker_refuses_it(tmp_path):
+    from migcheck.lang.diagnostics import RuleError
+
+    pack = tmp_path / "pack"
+    pack.mkdir()
+    (pack / "site.rules").write_text('rule SITE-ROOM {\n  title "t"\n  severity error\n  on host\n  cite "c"\n'
+                                     '  require host.room == "r1"\n  message "m"\n}\n')
+    with pytest.raises(RuleError) as exc:
+        load_rules([pack], builtin=False)
+    assert [(d.code, d.line, d.col) for d in exc.value.diagnostics] == [("unknown-field", 6, 16)]
+
+
+def test_the_checker_imports_neither_the_loader_nor_jsonschema():
+    import subprocess
+    import sys
+
+    code = ("import sys; import migcheck.lang.checker, migcheck.lang.compiler; "
+            "bad = [m for m in ('migcheck.snapshot', 'migcheck.document', 'jsonschema', 'jsonschema_rs', "
+            "'migcheck.validation') if m in sys.modules]; print(bad)")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         env={"PYTHONPATH": str(FIXTURES.parent / ".dev")})
+    assert out.stdout.strip() == "[]", out.stderr
