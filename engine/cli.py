@@ -17,11 +17,11 @@ import os
 import sys
 from pathlib import Path
 
-from . import __version__, pipeline
+from . import __version__, pipeline, wave
 from .diagnostics import render_all
 from .document import DEFAULT_MAX_BYTES, LoadError
 from .lang.diagnostics import RuleError
-from .pipeline import EXIT_BAD_INPUT, EXIT_OK, Request, UsageError
+from .pipeline import EXIT_BAD_INPUT, EXIT_EVAL_ERROR, EXIT_FINDINGS, EXIT_OK, Request, UsageError
 from .reader import byte_limit
 from .waivers import warn_days
 
@@ -39,7 +39,9 @@ def _request(args, command: str, reporting: bool = True) -> Request:
         max_bytes=getattr(args, "max_bytes", DEFAULT_MAX_BYTES), guest=getattr(args, "guest", None),
         target=getattr(args, "target", None), mode=getattr(args, "mode", None), stop=getattr(args, "stop", False),
         rule=getattr(args, "rule", None), subject=list(getattr(args, "subject", None) or []), reporting=reporting,
-        source_root=getattr(args, "source_root", None), limit=getattr(args, "limit", None),
+        source_root=getattr(args, "source_root", None), plan=getattr(args, "plan", None),
+        step=getattr(args, "step", None), emit_snapshot=getattr(args, "emit_snapshot", None),
+        place=wave.place_options(args) if command == "place" else None, limit=getattr(args, "limit", None),
         quiet=getattr(args, "quiet", False))
 
 
@@ -103,8 +105,22 @@ def cmd_test(args) -> int:
 
 
 def cmd_explain(args) -> int:
-    sys.stdout.write(pipeline.explain(_request(args, "explain", reporting=False)))
+    request = _request(args, "explain", reporting=False)
+    sys.stdout.write(wave.explain_in_plan(request) if args.plan or args.step is not None
+                     else pipeline.explain(request))
     return EXIT_OK
+
+
+def cmd_place(args) -> int:
+    """`place`: a report like the others; a guest that fits nowhere fails the run; an internal error exits 3."""
+    try:
+        run = pipeline.run(_request(args, "place"))
+    except wave.InternalError as exc:
+        print(f"migcheck: internal error: {exc}", file=sys.stderr)
+        return EXIT_EVAL_ERROR
+    pipeline.write_outputs(run, color=_colour())
+    code = run.exit_code()
+    return EXIT_FINDINGS if code == EXIT_OK and run.report.placement["unplaced"] else code
 
 
 # -- arguments --------------------------------------------------------------------------
@@ -187,6 +203,7 @@ def _explain_args(p):
     migration_args(p, None, "the migration's mode (default offline; guest rules: absent, as in audit)")
     rules_args(p)
     p.add_argument("--fail-on", default=None, help=argparse.SUPPRESS)
+    wave.explain_args(p)
 
 
 def _rules_args(p):
@@ -220,6 +237,10 @@ COMMANDS: list[tuple[str, str, object, object]] = [
     ("check", "can GUEST migrate to TARGET?", _check_args, cmd_report),
     ("matrix", "every guest against every other VSP", _matrix_args, cmd_report),
     ("explain", "why a rule gave its result for a subject", _explain_args, cmd_explain),
+    ("plan", "check a wave of migrations, in order", lambda p: wave.plan_args(p, snapshot_arg, report_args),
+     cmd_report),
+    ("place", "propose a wave (a constraint solver), checked by plan",
+     lambda p: wave.place_args(p, snapshot_arg, rules_args), cmd_place),
     ("rules", "the catalogue of loaded rules", _rules_args, cmd_rules),
     ("lint", "parse and check rule packs", _lint_args, cmd_lint),
     ("test", "run the rule tests of packs", _test_args, cmd_test),

@@ -47,6 +47,11 @@ CODES: dict[str, Code] = {c.code: c for c in [
     Code("bad-date", ERROR, "waivers", "a waiver's date is not a date"),
     Code("bad-baseline", ERROR, "baseline", "the baseline is not a JSON report of this version of migcheck"),
     Code("bad-case", ERROR, "ruletest", "a rule test case names a subject its snapshot lacks"),
+    # plans (migcheck plan, explain --plan)
+    Code("unknown-guest", ERROR, "plan", "a plan moves a guest the snapshot lacks"),
+    Code("unknown-vsp", ERROR, "plan", "a plan moves a guest to a VSP the snapshot lacks"),
+    Code("already-there", ERROR, "plan", "a plan moves a guest to the VSP it is on at that point of the plan"),
+    Code("bad-step", ERROR, "plan", "`explain --plan PLAN --step N` names a step the plan lacks, or another migration"),
     # rule packs
     Code("no-pack", ERROR, "rules", "a rule pack directory is missing or holds no *.rules file"),
     Code("unreadable", ERROR, "rules", "a rule file cannot be read: missing, too large, not UTF-8 text"),
@@ -57,7 +62,7 @@ CODES: dict[str, Code] = {c.code: c for c in [
     Code("missing-metadata", ERROR, "rules", "a rule lacks title, severity, on, message, cite or require"),
     Code("duplicate-clause", ERROR, "rules", "a rule repeats a clause"),
     Code("unknown-severity", ERROR, "rules", "a severity other than error, warning, info"),
-    Code("unknown-subject", ERROR, "rules", "a subject other than host, guest, migration, snapshot"),
+    Code("unknown-subject", ERROR, "rules", "a subject other than host, guest, migration, snapshot, stage"),
     Code("duplicate-rule", ERROR, "rules", "two rules share an id, in one pack or across packs"),
     Code("unknown-name", ERROR, "rules", "a name the rule's subject does not provide"),
     Code("unknown-field", ERROR, "rules", "a field the snapshot schema (or the data table) does not have"),

@@ -41,6 +41,7 @@ class Subject:
     guest: dict | None = None  # on guest, on migration
     target: dict | None = None  # on migration
     mode: str | None = None  # on guest (None in audit), on migration
+    stage: dict | None = None  # on stage: a stage of a plan as plan rules see it (`plan._stage_view`)
 
     def names(self) -> dict:
         """The result's `subject`: names, never objects."""
@@ -51,6 +52,8 @@ class Subject:
         if self.kind == "migration":
             return {"guest": self.guest["name"], "source": self.guest["host"], "target": self.target["name"],
                     "mode": self.mode}
+        if self.kind == "stage":
+            return {"stage": self.stage["index"]}
         return {}
 
 
@@ -146,6 +149,8 @@ class Engine:
         if kind == "migration":
             return {"guest": subject.guest, "source": self.source_of(subject.guest), "target": subject.target,
                     "mode": subject.mode, "stop": self.stop, "snapshot": self.scope}
+        if kind == "stage":
+            return {"stage": subject.stage, "snapshot": self.scope}
         return {"snapshot": self.scope}
 
     def unreadable(self, rule: CompiledRule, subject: Subject) -> str | None:

@@ -11,7 +11,7 @@ import hashlib
 from dataclasses import dataclass, field
 
 from .vocabulary import (AUDIT_ERROR, AUDIT_FAIL, AUDIT_PASS, BLOCKED, ERROR, FAIL, FAIL_ON, READY,
-                         SEVERITY_RANK, STATUSES, SUBJECT_KEYS, UNKNOWN)
+                         PLAN_KEYS, SEVERITY_RANK, STATUSES, SUBJECT_KEYS, UNKNOWN)
 
 
 @dataclass(slots=True)
@@ -31,13 +31,15 @@ class Result:
     tags: tuple = field(default_factory=tuple)
 
     def sort_key(self) -> tuple:
-        return (tuple(self.subject.get(k) or "" for k in ("guest", "host", "source", "target", "mode")),
+        return (tuple(self.subject.get(k) or 0 for k in PLAN_KEYS),
+                tuple(self.subject.get(k) or "" for k in ("guest", "host", "source", "target", "mode")),
                 self.rule, self.item)
 
     @property
     def fingerprint(self) -> str:
         """Stable identity across runs: rule id, subject and binding; never a line number."""
-        key = "\0".join([self.rule, *(f"{k}={self.subject.get(k, '')}" for k in SUBJECT_KEYS), self.item])
+        key = "\0".join([self.rule, *(f"{k}={self.subject.get(k, '')}" for k in SUBJECT_KEYS), self.item,
+                         *(f"{k}={self.subject[k]}" for k in PLAN_KEYS if k in self.subject)])
         return hashlib.sha256(key.encode()).hexdigest()[:16]
 
     @property
@@ -47,7 +49,7 @@ class Result:
 
     def to_json(self) -> dict:
         out = {"rule": self.rule, "severity": self.severity, "status": self.status,
-               "subject": {k: self.subject[k] for k in SUBJECT_KEYS if self.subject.get(k) is not None},
+               "subject": {k: self.subject[k] for k in SUBJECT_KEYS + PLAN_KEYS if self.subject.get(k) is not None},
                "message": self.message, "fix": self.fix, "cite": self.cite, "waiver": self.waiver}
         if self.item:
             out["item"] = self.item

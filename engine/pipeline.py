@@ -80,6 +80,10 @@ class Request:
     source_root: str | None = None  # SARIF's %SRCROOT%
     limit: int | None = None  # the table's findings before it groups them (report.Report.limit)
     quiet: bool = False  # matrix: no progress on stderr
+    plan: str | None = None  # plan: the plan file; explain: --plan
+    step: int | None = None  # explain: --step, a migration of --plan
+    emit_snapshot: str | None = None  # plan: write the estate after the plan there
+    place: object = None  # place: its selection and solver options (`wave.PlaceOptions`)
 
 
 @dataclass
@@ -90,6 +94,9 @@ class Evaluation:
     cells: list | None = None  # matrix
     detail: dict | None = None  # check: guest, source, target, mode, stop
     chunks: Iterator | None = None  # matrix: (cells, results) per guest, written as they come (report.stream)
+    plan: dict | None = None  # plan, place: the plan's migrations and stages with their verdicts
+    placement: dict | None = None  # place: what the solver proposed, the guests that fit nowhere
+    verdict: str | None = None  # plan, place: the verdict the evaluation decided (else `findings.verdict`)
 
 
 @dataclass
@@ -229,11 +236,13 @@ def _report(run: Run) -> None:
                               snapshot_sha256=snapshot.doc.sha256, waivers_path=request.waivers,
                               config_path=request.config, fail_on=run.fail_on, waivers=run.waivers,
                               config_doc=getattr(run.config, "doc", None))
-    run.report = Report(request.command, verdict(request.command, ev.results, run.fail_on, ev.cells), ev.results,
+    run.report = Report(request.command, ev.verdict or verdict(request.command, ev.results, run.fail_on, ev.cells),
+                        ev.results,
                         snapshot_path=snapshot.path, snapshot_sha256=snapshot.doc.sha256, site=snapshot.site,
                         cells=ev.cells, request=ev.detail, rules=run.ruleset.rules, manifest=manifest,
                         fail_on=run.fail_on, waiver_notes=notes, baseline=marks,
-                        collected=snapshot.doc.data.get("collected"), source_root=request.source_root)
+                        collected=snapshot.doc.data.get("collected"), source_root=request.source_root,
+                        plan=ev.plan, placement=ev.placement)
     if request.limit:
         run.report.limit = request.limit
 
@@ -306,7 +315,18 @@ def _matrix(run: Run) -> Evaluation:
     return Evaluation([], cells=[], chunks=run.engine.iter_matrix(run.request.mode))
 
 
-EVALUATIONS: dict[str, Callable[[Run], Evaluation]] = {"audit": _audit, "check": _check, "matrix": _matrix}
+def _plan(run: Run) -> Evaluation:
+    from .wave import plan_evaluation
+    return plan_evaluation(run)
+
+
+def _place(run: Run) -> Evaluation:
+    from .wave import place_evaluation
+    return place_evaluation(run)
+
+
+EVALUATIONS: dict[str, Callable[[Run], Evaluation]] = {"audit": _audit, "check": _check, "matrix": _matrix,
+                                                       "plan": _plan, "place": _place}
 
 
 # -- outputs of a reporting run ----------------------------------------------------------
@@ -383,6 +403,9 @@ _SUBJECT_ARGS = {"host": ["HOST"], "guest": ["GUEST"], "migration": ["GUEST", "T
 
 def explain_subject(snapshot, rule, request: Request) -> Subject:
     """The subject `explain` names on its command line, for a rule `on rule.subject`."""
+    if rule.subject == "stage":
+        raise UsageError(f"rule `{rule.id}` is `on stage`: it runs in `migcheck plan SNAPSHOT PLAN`, whose results "
+                         "say why for each stage")
     wanted = _SUBJECT_ARGS[rule.subject]
     names = request.subject
     if len(names) != len(wanted):

@@ -1,7 +1,7 @@
 """`migcheck test`: run the YAML rule tests of packs and report per-rule coverage.
 
-A case names a snapshot (a path relative to the test file, or inline), a request (`audit`
-or `check`), and the wanted status per rule id: the rule's worst result for the request
+A case names a snapshot (a path relative to the test file, or inline), a request (`audit`,
+`check`, or `plan` with a plan file or an inline plan), and the wanted status per rule id: the rule's worst result for the request
 (error, then fail, then pass, then notapplicable). A rule of the packs under test with no
 case wanting `fail` or none wanting `pass` fails the run: every rule must be shown both
 failing on a bad snapshot and passing on a good one.
@@ -57,6 +57,14 @@ def _snapshot(case: dict, doc: Document, index: int, cache: dict) -> Snapshot:
     return snapshot_from_data(spec, f"{doc.file} (case {case['name']})")
 
 
+def _plan(case: dict, doc: Document, snapshot: Snapshot):
+    from .plan import load_plan, plan_from_data
+    spec = case["plan"]
+    if isinstance(spec, str):
+        return load_plan(str((Path(doc.file).parent / spec).resolve()), snapshot)
+    return plan_from_data(spec, snapshot, f"{doc.file} (case {case['name']})")
+
+
 def run_pack_tests(dirs: list[Path], out: TextIO, verbose: bool = False, no_builtin: bool = False) -> int:
     """Run every pack's tests; print failures and coverage. Exit 0, 1 on failures, 2 on bad files.
 
@@ -108,6 +116,14 @@ def run_pack_tests(dirs: list[Path], out: TextIO, verbose: bool = False, no_buil
                                                     code="bad-case"))
                         continue
                     got = engine.check(guest, target, req.get("mode", "offline"))
+                elif "plan" in case:
+                    from .plan import run_plan
+                    try:
+                        plan = _plan(case, doc, snapshot)
+                    except LoadError as exc:
+                        problems.extend(exc.problems)
+                        continue
+                    got = run_plan(ruleset, snapshot, plan).results
                 else:
                     got = engine.audit()
                     if "subject" in case:

@@ -21,6 +21,7 @@ READY, BLOCKED, UNKNOWN = "ready", "blocked", "unknown"  # check, matrix and its
 AUDIT_PASS, AUDIT_FAIL, AUDIT_ERROR = "pass", "fail", "error"  # audit
 
 # -- what a rule is about (`on ...`) and the names it sees -----------------------------
-SUBJECTS = ("host", "guest", "migration", "snapshot")
+SUBJECTS = ("host", "guest", "migration", "snapshot", "stage")  # stage: a stage of a plan (`plan`, `place`)
 SUBJECT_KEYS = ("host", "guest", "source", "target", "mode")  # of a result's `subject`
+PLAN_KEYS = ("stage", "step")  # results of `plan` also name the stage and the step (absent elsewhere)
 MODES = ("offline", "online")

@@ -17,7 +17,7 @@ from __future__ import annotations
 from . import ast
 from .types import Type
 
-ROOTS = frozenset({"host", "guest", "source", "target", "mode", "stop", "snapshot"})
+ROOTS = frozenset({"host", "guest", "source", "target", "mode", "stop", "snapshot", "stage"})
 _KEEP_ELEMENTS = {"distinct", "sorted", "first"}  # functions whose result comes from their one argument
 
 

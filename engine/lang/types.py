@@ -1,6 +1,6 @@
 """Static types of the rule language, derived from the snapshot schema and from data tables.
 
-`subject_scope(subject)` gives the names a rule `on host|guest|migration|snapshot` sees
+`subject_scope(subject)` gives the names a rule `on host|guest|migration|snapshot|stage` sees
 and their types; `Schema types` come from `schemas/snapshot.schema.json` (not written
 here), with the resolved view laid over them: each `guest.dio` entry is a DIO function
 plus the `ip_name` of its interface, and hosts and guests carry their integrity
@@ -116,6 +116,13 @@ def snapshot_types() -> dict[str, Type]:
     return {"host": host, "guest": guest, "snapshot": obj("snapshot", fields)}
 
 
+@cache
+def plan_types() -> dict[str, Type]:
+    """The stage of a plan as plan rules see it (`$defs/stage_view` of the plan schema)."""
+    root = schema("plan.schema.json")
+    return {"stage": _convert(root["$defs"]["stage_view"], root, "stage")}
+
+
 MODE = Type("string", enum=frozenset(("offline", "online")))
 from ..vocabulary import SUBJECTS  # noqa: E402  (re-exported: the checker names subjects from here)
 
@@ -131,6 +138,9 @@ def subject_scope(subject: str) -> dict[str, Type]:
     elif subject == "migration":
         # `stop`: the migration stops a running guest first (hpvmmigrate -d, `--stop`)
         scope.update(guest=t["guest"], source=t["host"], target=t["host"], mode=MODE, stop=BOOL)
+    elif subject == "stage":
+        # a stage of a plan, after its migrations; `snapshot` is the estate as the stage leaves it
+        scope["stage"] = plan_types()["stage"]
     return scope
 
 

@@ -40,6 +40,8 @@ class Report:
     source_root: str | None = None  # SARIF's %SRCROOT%: an absolute directory (None: the working directory)
     limit: int = 200  # the table lists this many findings, then groups them by rule and guest (`--limit`)
     digest: Any = None  # a streamed matrix: what table, Markdown and HTML show of it (`stream.Digest`)
+    plan: dict | None = None  # plan and place: the plan's stages and migrations with their verdicts
+    placement: dict | None = None  # place: solver status, objective, guests that fit nowhere
 
     def __post_init__(self):
         self.results = sort_results(self.results)
@@ -82,6 +84,10 @@ class Report:
         elif self.cells is not None:
             found = self.cell_findings
             out["cells"] = [dict(c.to_json(), blocking=found[(c.guest, c.target)].blocking) for c in self.cells]
+        if self.plan is not None:
+            out["plan"] = self.plan
+        if self.placement is not None:
+            out["placement"] = self.placement
         if self.waiver_notes:
             out["waivers"] = self.waiver_notes
         if self.baseline is not None:

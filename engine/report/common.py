@@ -11,6 +11,8 @@ SEVERITY_ORDER = ("error", "warning", "info")
 
 def subject_text(result) -> str:
     s = result.subject
+    if "stage" in s and "guest" not in s:
+        return f"stage {s['stage']}" + (f" [{result.item}]" if result.item else "")
     if "target" in s:
         text = f"{s['guest']}: {s.get('source')} -> {s['target']} ({s.get('mode')})"
     elif "guest" in s:
@@ -19,6 +21,8 @@ def subject_text(result) -> str:
         text = f"host {s['host']}"
     else:
         text = "snapshot"
+    if "step" in s:
+        text = f"step {s['step']}, {text}"
     return text + (f" [{result.item}]" if result.item else "")
 
 
@@ -26,6 +30,9 @@ def headline(report) -> str:
     if report.command == "check":
         r = report.request
         return f"{r['guest']}: {r['source']} -> {r['target']} ({r['mode']} migration)"
+    if report.command in ("plan", "place"):
+        from .plan_section import headline as plan_headline
+        return plan_headline(report)
     if report.command == "matrix":
         c = report.summary["cells"]
         return f"{c['ready']} ready, {c['blocked']} blocked, {c['unknown']} unknown of {sum(c.values())} migrations"

@@ -30,7 +30,7 @@ def _row(values) -> list[str]:
     return [csv_safe(v) for v in values]
 
 
-def _result_rows(results):
+def _result_rows(results, plan: bool = False):
     for r in results:
         s = r.subject
         w = r.waiver or {}
@@ -38,7 +38,8 @@ def _result_rows(results):
         yield _row([r.rule, r.severity, r.status, "yes" if r.waiver else "no", s.get("guest", ""),
                     s.get("host", ""), s.get("source", ""), s.get("target", ""), s.get("mode", ""), r.item,
                     r.message, r.fix, r.cite, loc[0], loc[1], r.fingerprint, w.get("owner", ""),
-                    w.get("expires", ""), w.get("reason", ""), w.get("ticket", ""), r.baseline or ""])
+                    w.get("expires", ""), w.get("reason", ""), w.get("ticket", ""), r.baseline or ""]
+                   + ([s.get("stage", ""), s.get("step", "")] if plan else []))
 
 
 def _cell_rows(cells, found):
@@ -51,8 +52,9 @@ def _cell_rows(cells, found):
 def render_csv(report) -> str:
     out = io.StringIO()
     writer = _writer(out)
-    writer.writerow(COLUMNS)
-    writer.writerows(_result_rows(report.results))
+    plan = report.plan is not None  # plan and place add the stage and step of each result
+    writer.writerow(COLUMNS + (["stage", "step"] if plan else []))
+    writer.writerows(_result_rows(report.results, plan))
     return out.getvalue()
 
 
@@ -85,12 +87,22 @@ class CsvCellsWriter:
 
 
 def render_csv_cells(report) -> str:
-    """A row per migration: a matrix's cells, or the one migration of `check` (`audit` has none)."""
+    """A row per migration: a matrix's cells, a plan's migrations, or the one migration of `check` (`audit` has
+    none)."""
     out = io.StringIO()
     writer = _writer(out)
     writer.writerow(CELL_COLUMNS)
     if report.cells is not None:
         writer.writerows(_cell_rows(report.cells, report.cell_findings))
+    elif report.plan is not None:  # plan and place: a row per migration of the plan, in order
+        by_step: dict[int, CellFindings] = {}
+        for r in report.results:
+            if "step" in r.subject:
+                by_step.setdefault(r.subject["step"], CellFindings()).add(r)
+        for m in report.plan["migrations"]:
+            f = by_step.get(m["step"], CellFindings()).finish()
+            writer.writerow(_row([m["guest"], m["source"], m["target"], m["mode"], m["verdict"], " ".join(f.blocking),
+                                  " ".join(f.warnings), " ".join(f.notes), " ".join(f.errors), " ".join(f.waived)]))
     elif report.request is not None:
         q = report.request
         f = CellFindings()

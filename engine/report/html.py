@@ -209,6 +209,20 @@ def _status_tag(r) -> str:
     return f'<span class="tag s-{_e(r.severity)}">{_e(word[r.severity])}</span>'
 
 
+def _plan(report) -> Iterator[str]:
+    from .plan_section import MIGRATION_COLUMNS, STAGE_COLUMNS, migration_rows, placement_lines, stage_rows
+    for line in placement_lines(report):
+        yield f'<p class="muted">{_e(line)}</p>'
+    for title, columns, rows, verdict_at in (("Migrations", MIGRATION_COLUMNS, migration_rows(report), 6),
+                                             ("Stages", STAGE_COLUMNS, stage_rows(report), 2)):
+        yield f"<h2>{title}</h2>"
+        yield "<table><thead><tr>" + "".join(f"<th>{_e(c)}</th>" for c in columns) + "</tr></thead><tbody>"
+        for row in rows:
+            yield "<tr>" + "".join(f'<td class="c-{_e(v)}">{_e(v)}</td>' if i == verdict_at else f"<td>{_e(v)}</td>"
+                                   for i, v in enumerate(row)) + "</tr>"
+        yield "</tbody></table>"
+
+
 def _findings(report) -> Iterator[str]:
     groups = finding_groups(report)
     yield "<h2>Findings</h2>"
@@ -303,7 +317,8 @@ def iter_html(report) -> Iterator[str]:
            f'{collected}, sha256 <code>{_e(report.snapshot_sha256[:16])}</code>; report generated '
            f'{_e(report.manifest.get("generated", ""))} by migcheck {_e(report.manifest.get("tool_version", ""))}; '
            f"runs fail on {_e(report.fail_on)} and above; only error-severity failures block a migration.</p>\n")
-    for part in (_summary(report), _grid(report) if report.cells is not None else iter(()), _findings(report),
+    for part in (_summary(report), _grid(report) if report.cells is not None else iter(()),
+                 _plan(report) if report.plan is not None else iter(()), _findings(report),
                  _rules(report), _waivers(report), _baseline(report)):
         for piece in part:
             yield piece + "\n"

@@ -171,6 +171,29 @@ def _suites(cells, results, found, fail_on: str, timestamp: str, totals: dict) -
         for key in totals:
             totals[key] += counts[key]
     return list(suites.values())
+def _plan_suites(root, plan: dict, timestamp: str) -> dict:
+    """`plan` and `place`: a suite of the plan's migrations and one of its stages, failed when blocked."""
+    totals = {"tests": 0, "failures": 0, "errors": 0}
+    for name, items in (("plan migrations", plan["migrations"]), ("plan stages", plan["stages"])):
+        suite = _el(root, "testsuite", name=name)
+        outs = []
+        for item in items:
+            case = _el(suite, "testcase", classname="migcheck.plan",
+                       name=xml_safe(f"step {item['step']}: {item['guest']}: {item['source']} -> {item['target']} "
+                                     f"({item['mode']})" if "step" in item else f"stage {item['stage']}"))
+            why = ", ".join(item["failing"]) or "an earlier migration of the guest was blocked"
+            if item["verdict"] == "blocked":
+                _el(case, "failure", message=xml_safe("blocked by " + why), type="blocked")
+                outs.append("failure")
+            elif item["verdict"] == "unknown":
+                _el(case, "error", message=xml_safe("not known: " + why), type="unknown")
+                outs.append("error")
+            else:
+                outs.append("pass")
+        counts = _finish_suite(suite, outs, timestamp)
+        for key in totals:
+            totals[key] += counts[key]
+    return totals
 
 
 def render_junit(report) -> str:
@@ -190,6 +213,9 @@ def render_junit(report) -> str:
             counts = _finish_suite(suite, outs, timestamp)
             for key in totals:
                 totals[key] += counts[key]
+    if report.plan is not None:
+        for key, value in _plan_suites(root, report.plan, timestamp).items():
+            totals[key] += value
     for key, value in totals.items():
         root.set(key, str(value))
     root.set("time", "0")

@@ -51,6 +51,13 @@ def render_markdown(report) -> str:
                     row.append(c.verdict)
             out.append(f"| {_t(g)} | " + " | ".join(row) + " |")
         out.append("")
+    if report.plan is not None:
+        from .plan_section import MIGRATION_COLUMNS, STAGE_COLUMNS, migration_rows, placement_lines, stage_rows
+        out += [f"- {_t(line)}" for line in placement_lines(report)] + ([""] if report.placement else [])
+        for title, columns, rows in (("Migrations", MIGRATION_COLUMNS, migration_rows(report)),
+                                     ("Stages", STAGE_COLUMNS, stage_rows(report))):
+            out += [f"## {title}", "", "| " + " | ".join(columns) + " |", "|" + "---|" * len(columns)]
+            out += ["| " + " | ".join(_t(v) for v in row) + " |" for row in rows] + [""]
     groups = finding_groups(report)
     if groups:
         out += ["## Findings", ""]

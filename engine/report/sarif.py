@@ -238,7 +238,9 @@ class SarifWriter:
                            "hashes": {"sha-256": report.snapshot_sha256}}] if report.snapshot_path else [],
             "invocations": [{"executionSuccessful": True, "toolExecutionNotifications": notifications}],
             "results": results,
-            "properties": {"command": report.command, "verdict": report.verdict, "manifest": report.manifest},
+            "properties": {"command": report.command, "verdict": report.verdict, "manifest": report.manifest,
+                           **({"plan": report.plan} if report.plan is not None else {}),
+                           **({"placement": report.placement} if report.placement is not None else {})},
         }
         if root is not None:
             run["originalUriBaseIds"] = {SRCROOT: {"uri": "file://" + quote(PurePosixPath(

@@ -25,6 +25,10 @@ def _paint(text: str, key: str, color: bool) -> str:
 
 def _subject(result, command: str = "check") -> str:
     s = result.subject
+    if "stage" in s and "guest" not in s:
+        return f"stage {s['stage']}"
+    if "step" in s:
+        return f"{s['step']}. {s['guest']}" + (f" -> {s['target']}" if "target" in s else "")
     if "target" in s and command == "matrix":
         return f"{s['guest']} -> {s['target']}"
     return s.get("guest") or s.get("host") or "snapshot"
@@ -66,6 +70,13 @@ def render_table(report, color: bool = False) -> str:
     problems = digest.first if digest.problems <= limit else []
     if report.command == "matrix":
         out.extend(_grid(report, color))
+    if report.plan is not None:
+        from .plan_section import MIGRATION_COLUMNS, STAGE_COLUMNS, migration_rows, placement_lines, stage_rows
+        out.extend(placement_lines(report) + [""] if report.placement else [])
+        rows = [r[:6] + [_paint(r[6], r[6], color)] + r[7:] for r in migration_rows(report)]
+        out += [tabulate(rows, headers=MIGRATION_COLUMNS, tablefmt="simple"), ""]
+        rows = [r[:2] + [_paint(r[2], r[2], color)] + r[3:] for r in stage_rows(report)]
+        out += [tabulate(rows, headers=STAGE_COLUMNS, tablefmt="simple"), ""]
     if digest.problems > limit:
         out.extend(_grouped(report, digest, color))
     if problems:

@@ -1,0 +1,65 @@
+"""What every report format shows of a plan (`plan`, `place`): its migrations and stages.
+
+Pure functions from `report.plan` (the JSON of a `PlanOutcome`) and `report.placement`
+(what `place` proposed and why) to rows; each format lays the rows out its own way.
+"""
+
+from __future__ import annotations
+
+MIGRATION_COLUMNS = ["stage", "step", "guest", "source", "target", "mode", "verdict", "failing rules"]
+STAGE_COLUMNS = ["stage", "steps", "verdict", "failing plan rules"]
+
+
+def migration_rows(report) -> list[list]:
+    rows = []
+    for m in (report.plan or {}).get("migrations", []):
+        mode = m["mode"] + (", stop" if m.get("stop") else "")
+        why = ", ".join(m["failing"])
+        if m.get("follows_blocked"):
+            why = (why + "; " if why else "") + f"follows blocked step {m['follows_blocked']}"
+        rows.append([m["stage"], m["step"], m["guest"], m["source"], m["target"], mode, m["verdict"], why])
+    return rows
+
+
+def stage_rows(report) -> list[list]:
+    return [[s["stage"], ", ".join(str(n) for n in s["steps"]), s["verdict"], ", ".join(s["failing"])]
+            for s in (report.plan or {}).get("stages", [])]
+
+
+def headline(report) -> str:
+    plan = report.plan or {}
+    migrations = plan.get("migrations", [])
+    counts = {v: sum(1 for m in migrations if m["verdict"] == v) for v in ("ready", "blocked", "unknown")}
+    name = f"plan `{plan['name']}`" if plan.get("name") else "plan"
+    stages = len(plan.get("stages", []))
+    text = (f"{name}: {_count(len(migrations), 'migration')} in {_count(stages, 'stage')}: {counts['ready']} ready, "
+            f"{counts['blocked']} blocked, {counts['unknown']} unknown")
+    if report.command == "place":
+        p = report.placement or {}
+        text = (f"proposal to move {p.get('placed', 0)} of {p.get('selected', 0)} guests (solver {p.get('status')}); "
+                + text)
+    return text
+
+
+def _count(n: int, noun: str) -> str:
+    return f"{n} {noun}" + ("" if n == 1 else "s")
+
+
+def placement_lines(report) -> list[str]:
+    """What `place` proposed and why, and the guests that fit nowhere with the rules that block them."""
+    p = report.placement
+    if not p:
+        return []
+    out = [f"solver: {p['status']} ({p['candidates']} ready (guest, target) pairs of "
+           f"{p['selected']} selected guests); objective: every guest placed, then fewest warnings "
+           f"({p['warnings']}), then balanced memory (the wave takes at most {p['max_share_permille'] / 10:g}% of a "
+           f"target's free memory; {p['min_free_mb']} MB left on the fullest target it uses)"]
+    if p.get("plan_file"):
+        out.append(f"plan written to {p['plan_file']}")
+    for u in p.get("unplaced", []):
+        if u["blocking"]:
+            why = "; ".join(f"{rule} on {', '.join(targets)}" for rule, targets in u["blocking"].items())
+            out.append(f"{u['guest']} fits nowhere: {why}")
+        else:
+            out.append(f"{u['guest']} fits nowhere: {u['why']}")
+    return out
