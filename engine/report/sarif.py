@@ -121,10 +121,15 @@ class _Group:
         self.states.add(r.baseline)
 
 
-def _summarised(loose: list, groups: dict, index: dict, root: str | None, baseline: bool) -> list[dict]:
-    """One result per rule, guest and status for migration results; the others as they are."""
-    out = [_result(r, index, root, baseline) for r in loose]
+def _summarised(loose: list, groups: dict, index: dict, root: str | None, baseline: bool,
+                limit: int) -> tuple[list[dict], int]:
+    """One result per rule, guest and status for migration results; the others as they are.
+    Returns the first `limit` of them (only those are built) and how many there are."""
+    total = len(loose) + len(groups)
+    out = [_result(r, index, root, baseline) for r in loose[:limit]]
     for (rule_id, guest, status), g in sorted(groups.items(), key=lambda kv: (kv[0][1] or "", kv[0][0], kv[0][2])):
+        if len(out) >= limit:
+            break
         first = g.first
         targets = sorted(set(g.targets))
         verb = "fails" if status == "fail" else "could not be evaluated"
@@ -152,7 +157,7 @@ def _summarised(loose: list, groups: dict, index: dict, root: str | None, baseli
         if baseline:
             result["baselineState"] = "new" if "new" in g.states else "unchanged"
         out.append(result)
-    return out
+    return out, total
 
 
 def automation_id(report, mode: str | None = None) -> str:
@@ -219,15 +224,16 @@ class SarifWriter:
         notifications = [{"level": "warning" if n["status"] in ("expired", "stale") else "note",
                           "message": {"text": n["message"]}} for n in report.waiver_notes]
         if self.problems > MAX_RESULTS:
-            results = _summarised(self.loose, self.groups, index, root, baseline)
+            results, total = _summarised(self.loose, self.groups, index, root, baseline, MAX_RESULTS)
             notifications.append({"level": "note", "message": {"text": (
                 f"{self.problems:,} results are more than the {MAX_RESULTS:,} a SARIF run may carry for code scanning: "
-                f"summarised per rule and guest into {len(results):,}; the JSON report has every one")}})
+                f"summarised per rule and guest into {total:,}; the JSON report has every one")}})
         else:
             results = [_result(r, index, root, baseline) for r in self.kept]
-        if len(results) > MAX_RESULTS:
+            total = len(results)
+        if total > MAX_RESULTS:
             notifications.append({"level": "warning", "message": {"text": (
-                f"{len(results) - MAX_RESULTS:,} of {len(results):,} results left out to stay within {MAX_RESULTS:,}; "
+                f"{total - MAX_RESULTS:,} of {total:,} results left out to stay within {MAX_RESULTS:,}; "
                 "the JSON report has every one")}})
             results = results[:MAX_RESULTS]
         run = {
