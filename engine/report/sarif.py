@@ -178,7 +178,7 @@ def automation_id(report, mode: str | None = None) -> str:
 def render_sarif(report) -> str:
     writer = SarifWriter(report)
     writer.feed((), report.results)
-    return writer.text()
+    return json.dumps(writer.document(), indent=2, ensure_ascii=False) + "\n"
 
 
 class SarifWriter:
@@ -213,9 +213,17 @@ class SarifWriter:
                 self.loose.append(r)
 
     def finish(self) -> None:
-        self.out.write(self.text())
+        """Write the document piece by piece: json.dumps would hold it whole, in millions of small strings."""
+        pieces, size = [], 0
+        for piece in json.JSONEncoder(indent=2, ensure_ascii=False).iterencode(self.document()):
+            pieces.append(piece)
+            size += len(piece)
+            if size > 1 << 20:
+                self.out.write("".join(pieces))
+                pieces, size = [], 0
+        self.out.write("".join(pieces) + "\n")
 
-    def text(self) -> str:
+    def document(self) -> dict:
         report = self.report
         rules = sorted(report.rules, key=lambda r: r.id)
         index = {r.id: i for i, r in enumerate(rules)}
@@ -251,5 +259,4 @@ class SarifWriter:
         if root is not None:
             run["originalUriBaseIds"] = {SRCROOT: {"uri": "file://" + quote(PurePosixPath(
                 os.path.abspath(root)).as_posix().rstrip("/") + "/")}}
-        sarif = {"$schema": "https://json.schemastore.org/sarif-2.1.0.json", "version": "2.1.0", "runs": [run]}
-        return json.dumps(sarif, indent=2, ensure_ascii=False) + "\n"
+        return {"$schema": "https://json.schemastore.org/sarif-2.1.0.json", "version": "2.1.0", "runs": [run]}
