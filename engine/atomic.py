@@ -240,3 +240,98 @@ def write_atomic(path: str | os.PathLike, text: str) -> None:
         if tmp is not None:
             Path(tmp).unlink(missing_ok=True)
         raise
+
+
+# -- writing a report that streams -------------------------------------------------------------
+class _Named:
+    """A report's text stream whose failures say which report: `OutputError` naming `path`."""
+
+    def __init__(self, stream, path: str | None):
+        self.stream, self.path = stream, path
+
+    def write(self, text: str) -> int:
+        try:
+            return self.stream.write(text)
+        except BrokenPipeError:
+            raise
+        except OSError as exc:
+            where = "the report to standard output" if _is_stdout(self.path) else f"`{self.path}`"
+            if _is_stdout(self.path):
+                silence_stdout()
+            raise OutputError(f"cannot write {where}: {_reason(exc)}") from None
+
+
+@contextmanager
+def open_output(path: str | None):
+    """The text stream of one report written piece by piece (a matrix that streams), by the rules
+    of `write_output`: standard output as it is; a device or a FIFO directly; a regular file (or
+    a new one, or a symbolic link's target) through a temporary file beside it, flushed and
+    renamed over it when the block ends, removed when the block raises or the process is
+    interrupted. Failures raise `OutputError` naming the report."""
+    if _is_stdout(path):
+        if sys.stdout is None:
+            raise OutputError("standard output is closed; write the report to a file with `--output FILE`")
+        yield _Named(sys.stdout, path)
+        return
+    try:
+        info = os.stat(path)
+    except FileNotFoundError:
+        info = None
+    except OSError as exc:
+        raise OutputError(f"cannot write `{path}`: {_reason(exc)}") from None
+    if info is not None and stat.S_ISDIR(info.st_mode):
+        raise OutputError(f"cannot write `{path}`: it is a directory")
+    try:
+        if info is not None and not stat.S_ISREG(info.st_mode):
+            out = open(path, "w", encoding="utf-8", newline="")  # a device, a FIFO: never replaced
+        else:
+            out = None
+    except OSError as exc:
+        raise OutputError(f"cannot write `{path}`: {_reason(exc)}") from None
+    if out is not None:
+        try:
+            yield _Named(out, path)
+            try:
+                out.flush()  # what is still buffered: a full device says so here
+            except OSError as exc:
+                raise OutputError(f"cannot write `{path}`: {_reason(exc)}") from None
+        finally:
+            try:
+                out.close()
+            except OSError:
+                pass
+        return
+    try:
+        with _atomic_stream(os.path.realpath(path)) as out:
+            yield _Named(out, path)
+    except OSError as exc:  # creating, flushing or renaming the temporary file
+        raise OutputError(f"cannot write `{path}`: {_reason(exc)}") from None
+
+
+@contextmanager
+def _atomic_stream(path: str):
+    """`write_atomic` for a writer that streams: the temporary file's stream, renamed over `path` at the end."""
+    target = Path(path)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    umask = os.umask(0)
+    os.umask(umask)
+    tmp = None
+    try:
+        with _interruptible():
+            fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
+            os.fchmod(fd, 0o666 & ~umask)  # as an ordinary write would create it, not mkstemp's 0600
+            with os.fdopen(fd, "w", encoding="utf-8", newline="") as out:
+                yield out
+                out.flush()
+                os.fsync(out.fileno())
+            os.replace(tmp, target)
+            tmp = None
+    except _Interrupted as stop:
+        if tmp is not None:
+            Path(tmp).unlink(missing_ok=True)
+        os.kill(os.getpid(), stop.signum)  # the default action again, now that nothing is left behind
+        raise SystemExit(128 + stop.signum) from None  # pragma: no cover - the signal ends the process
+    except BaseException:
+        if tmp is not None:
+            Path(tmp).unlink(missing_ok=True)
+        raise

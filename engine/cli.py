@@ -43,7 +43,8 @@ def _request(args, command: str, reporting: bool = True) -> Request:
         step=getattr(args, "step", None), emit_snapshot=getattr(args, "emit_snapshot", None),
         place=wave.place_options(args) if command == "place" else None,
         guest_globs=list(getattr(args, "guest_glob", None) or []) if command in ("matrix", "where") else [],
-        target_globs=list(getattr(args, "target_glob", None) or []) if command in ("matrix", "where") else [])
+        target_globs=list(getattr(args, "target_glob", None) or []) if command in ("matrix", "where") else [],
+        limit=getattr(args, "limit", None), quiet=getattr(args, "quiet", False))
 
 
 def _colour() -> bool:
@@ -161,7 +162,8 @@ def report_args(p):
     p.add_argument("--waivers", metavar="FILE", help="waivers of known findings (YAML)")
     p.add_argument("--warn-expiring", type=warn_days, metavar="DAYS", help="list waivers that lapse within DAYS")
     p.add_argument("--format", action="append", metavar="FMT[:FILE]",
-                   help="table (default), json, csv, markdown, html, sarif or junit; repeatable with :FILE")
+                   help="table (default), json, jsonl, csv, csv-cells, markdown, html, sarif or junit; "
+                   "repeatable with :FILE")
     p.add_argument("--output", metavar="FILE", help="write the report to FILE (atomically)")
     p.add_argument("--fail-on", choices=["error", "warning", "info", "never"], default=None,
                    help="lowest severity that fails the run (default error)")
@@ -169,6 +171,18 @@ def report_args(p):
     p.add_argument("--fail-on-new", action="store_true", help="with --baseline: fail only on new findings")
     p.add_argument("--source-root", metavar="DIR", help="SARIF: file URIs relative to DIR as %%SRCROOT%% "
                    "(default: the working directory)")
+    p.add_argument("--limit", type=_positive, default=None, metavar="N",
+                   help="table: list at most N findings, then group them by rule and guest (default 200)")
+
+
+def _positive(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"`{text}` is not a positive whole number")
+    return value
 
 
 def migration_args(p, mode_default="offline", mode_help="offline (default) or online"):
@@ -206,6 +220,8 @@ def _matrix_args(p):
                    help="only targets whose name matches GLOB (repeatable); the others are not evaluated")
     p.add_argument("--summary", action="store_true",
                    help="per guest the targets it is ready for, per target the guests ready to come; no findings")
+    p.add_argument("-q", "--quiet", action="store_true", help="no progress on stderr (shown only on a terminal, "
+                   "for runs longer than a second)")
 
 
 def _where_args(p):

@@ -14,10 +14,11 @@ through `result` only for the pairs a rule fails or errs on (see engine/sharing.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 from ._perf import collector_paused
-from .findings import Result
+from .findings import Result, sort_results
 from .lang.compiler import CompiledRule, Outcome, Trace
 from .lang.builtins import EvalError
 from .packs import RuleSet
@@ -184,3 +185,28 @@ class Engine:
                 cells.extend(row)
                 kept.extend(found)
         return cells, kept
+
+    def iter_matrix(self, mode: str, *, share: bool = True, guests: list[dict] | None = None,
+                    targets: list[dict] | None = None) -> Iterator[tuple[list[Cell], list[Result]]]:
+        """The matrix with its results, guest by guest, for reports that stream.
+
+        Guests and targets come in name order, so each yielded chunk is one guest name's
+        cells and its sorted results (`Result.sort_key`), and the chunks, joined, are sorted
+        too: no global sort, and nothing kept between chunks but the shared outcomes.
+        """
+        by_name = lambda obj: obj["name"]  # noqa: E731
+        guests = sorted(self.snapshot.guests if guests is None else guests, key=by_name)
+        targets = sorted(self.snapshot.hosts if targets is None else targets, key=by_name)
+        walk = self.matrix_of(mode, guests, targets, share).walk(True)
+        name, cells, kept = None, [], []
+        for guest in guests:
+            with collector_paused():  # while the engine works, not while the caller consumes a chunk
+                row, found = next(walk)
+            if (cells or kept) and guest["name"] != name:
+                yield cells, sort_results(kept)
+                cells, kept = [], []
+            name = guest["name"]  # guests of one name (INV-DUPLICATE-GUEST) share a chunk: results still sort
+            cells.extend(row)
+            kept.extend(found)
+        if cells or kept:
+            yield cells, sort_results(kept)

@@ -28,8 +28,9 @@ subcommand in the CLI.
 
 from __future__ import annotations
 
+import os
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -83,6 +84,8 @@ class Request:
     guest_globs: list[str] = field(default_factory=list)  # matrix: only these guests (shell patterns)
     target_globs: list[str] = field(default_factory=list)  # matrix, where: only these targets
     source_root: str | None = None  # SARIF's %SRCROOT%
+    limit: int | None = None  # the table's findings before it groups them (report.Report.limit)
+    quiet: bool = False  # matrix: no progress on stderr
     plan: str | None = None  # plan: the plan file; explain: --plan
     step: int | None = None  # explain: --step, a migration of --plan
     emit_snapshot: str | None = None  # plan: write the estate after the plan there
@@ -96,6 +99,7 @@ class Evaluation:
     results: list[Result]
     cells: list | None = None  # matrix
     detail: dict | None = None  # check: guest, source, target, mode, stop
+    chunks: Iterator | None = None  # matrix: (cells, results) per guest, written as they come (report.stream)
     plan: dict | None = None  # plan, place: the plan's migrations and stages with their verdicts
     placement: dict | None = None  # place: what the solver proposed, the guests that fit nowhere
     verdict: str | None = None  # plan, place: the verdict the evaluation decided (else `findings.verdict`)
@@ -115,6 +119,7 @@ class Run:
     engine: Engine | None = None
     evaluation: Evaluation | None = None
     report: object = None
+    tally: object = None  # a streamed report's counts (report.stream.Tally), once written
 
     @property
     def fail_on(self) -> str:
@@ -126,6 +131,8 @@ class Run:
 
     def exit_code(self) -> int:
         """0, 1 (failures at or above --fail-on; for --fail-on-new, new ones only) or 3 (errors)."""
+        if self.tally is not None:
+            return self.tally.exit_code(only_new=self.baseline is not None and self.request.fail_on_new)
         results = self.report.results
         if self.baseline is not None and self.request.fail_on_new:
             results = [r for r in results if r.baseline == "new"]
@@ -221,11 +228,12 @@ def _report(run: Run) -> None:
 
     request, ev, snapshot = run.request, run.evaluation, run.snapshot
     marks = None
-    if run.baseline is not None:
+    streamed = ev.chunks is not None  # baseline marks, waiver notes and verdict come once it is written
+    if run.baseline is not None and not streamed:
         from .baseline import mark_results
         marks = mark_results(ev.results, request.baseline, run.baseline)
     notes = []
-    if run.waivers is not None:
+    if run.waivers is not None and not streamed:
         from .waivers import notes_for_run
         # unused waivers are looked for in what this run did not evaluate, by an engine that waives nothing
         plain = Engine(run.ruleset, snapshot, stop=request.stop)
@@ -241,6 +249,8 @@ def _report(run: Run) -> None:
                         fail_on=run.fail_on, waiver_notes=notes, baseline=marks,
                         collected=snapshot.doc.data.get("collected"), source_root=request.source_root,
                         plan=ev.plan, placement=ev.placement)
+    if request.limit:
+        run.report.limit = request.limit
 
 
 @dataclass(frozen=True)
@@ -318,9 +328,10 @@ def subset(run: Run) -> tuple[list[dict] | None, list[dict] | None]:
 
 
 def _matrix(run: Run) -> Evaluation:
+    """Nothing evaluated yet: the outputs pull the matrix guest by guest (`write_outputs`)."""
     guests, targets = subset(run)
-    cells, results = run.engine.matrix(run.request.mode, guests=guests, targets=targets)
-    return Evaluation(results, cells=cells)
+    return Evaluation([], cells=[], chunks=run.engine.iter_matrix(run.request.mode, guests=guests,
+                                                                  targets=targets))
 
 
 def _plan(run: Run) -> Evaluation:
@@ -382,6 +393,9 @@ def write_outputs(run: Run, color: bool = False) -> None:
     from .atomic import OutputError, write_output
     from .report import render
 
+    if run.evaluation is not None and run.evaluation.chunks is not None:
+        _write_streamed(run, color)
+        return
     for fmt, path in run.targets:
         try:
             if path is None or path in ("-", "/dev/stdout"):
@@ -390,6 +404,42 @@ def write_outputs(run: Run, color: bool = False) -> None:
                 write_output(path, render(run.report, fmt))
         except OutputError as exc:
             raise UsageError(str(exc)) from None
+
+
+def _write_streamed(run: Run, color: bool) -> None:
+    """A matrix: every output opened (files atomically), fed guest by guest in one pass, then
+    completed with what only the whole run knows (verdict, waiver notes, baseline)."""
+    from contextlib import ExitStack
+
+    from .atomic import STDOUT, OutputError, open_output
+    from .report.stream import Progress, write_matrix, writer_for
+
+    request = run.request
+
+    def finish(report, tally) -> None:
+        if run.waivers is not None:
+            from .waivers import notes_for_run
+            plain = Engine(run.ruleset, run.snapshot, stop=request.stop)  # as in `_report`
+            report.waiver_notes = notes_for_run(run.waivers, plain, request.command, request.mode,
+                                                request.warn_expiring)
+        if run.baseline is not None:
+            report.baseline = tally.baseline(request.baseline)
+    guests = len({g["name"] for g in run.snapshot.guests})
+    progress = Progress(guests, sys.stderr is not None and sys.stderr.isatty() and not request.quiet)
+    try:
+        with ExitStack() as stack:
+            writers = []
+            for fmt, path in run.targets:
+                to_stdout = path is None or path in (STDOUT, "/dev/stdout")
+                out = stack.enter_context(open_output(None if to_stdout else path))
+                regular = not to_stdout and (os.path.isfile(path) or not os.path.exists(path))
+                spool = os.path.dirname(os.path.abspath(path)) if regular else None  # JSON, JUnit: beside it
+                writers.append(writer_for(fmt, run.report, out, color=color and to_stdout and fmt == "table",
+                                          spool_dir=spool))
+            run.tally = write_matrix(run.report, run.evaluation.chunks, writers, progress=progress,
+                                     baseline=run.baseline, finish=finish)
+    except OutputError as exc:
+        raise UsageError(str(exc)) from None
 
 
 # -- the other commands ------------------------------------------------------------------

@@ -46,6 +46,20 @@ def assert_valid_json_output(data) -> None:
     assert error is None, f"JSON output not valid against schemas/report.schema.json: {error}"
 
 
+@cache
+def _result_validator():
+    validator = report_validator()
+    return validator.evolve(schema={"$ref": "#/$defs/result", "$defs": validator.schema["$defs"]})
+
+
+def assert_valid_result_line(line: str) -> None:
+    """A line of `--format jsonl`: one result, valid as schemas/report.schema.json's `result`."""
+    import jsonschema
+
+    error = jsonschema.exceptions.best_match(_result_validator().iter_errors(json.loads(line)))
+    assert error is None, f"JSON Lines output not valid as a result of schemas/report.schema.json: {error}"
+
+
 def _json_files(args: list[str]) -> list[Path]:
     """The files a command line asks migcheck to write as JSON (`--format json:FILE`, `--output`)."""
     files, fmts = [], []
@@ -72,7 +86,10 @@ def run_cli(capsys):
         argv = [str(a) for a in args]
         code = main(argv)
         out = capsys.readouterr()
-        if out.out.startswith("{"):
+        if "jsonl" in argv:  # JSON Lines: each line one result of the report schema
+            for line in out.out.splitlines():
+                assert_valid_result_line(line)
+        elif out.out.startswith("{"):
             data = json.loads(out.out)
             if "runs" not in data:  # SARIF has its own schema (tests/test_reports.py)
                 assert_valid_json_output(data)

@@ -14,7 +14,7 @@ from typing import Any
 from .. import __version__
 from ..findings import Result, sort_results, summarize
 
-FORMATS = ("table", "json", "csv", "csv-cells", "markdown", "html", "sarif", "junit")
+FORMATS = ("table", "json", "jsonl", "csv", "csv-cells", "markdown", "html", "sarif", "junit")
 REPORT_FORMAT = 1  # the JSON report's `format` key; schemas/report.schema.json describes this version
 # The project's repository ([project.urls] Repository in pyproject.toml; a test keeps them equal):
 # SARIF rules link to their entry in docs/rules.md there.
@@ -38,6 +38,8 @@ class Report:
     baseline: dict | None = None  # new / unchanged / resolved against an earlier report
     collected: str | None = None  # the snapshot's `collected` time, as written there
     source_root: str | None = None  # SARIF's %SRCROOT%: an absolute directory (None: the working directory)
+    limit: int = 200  # the table lists this many findings, then groups them by rule and guest (`--limit`)
+    digest: Any = None  # a streamed matrix: what table, Markdown and HTML show of it (`stream.Digest`)
     plan: dict | None = None  # plan and place: the plan's stages and migrations with their verdicts
     placement: dict | None = None  # place: solver status, objective, guests that fit nowhere
 
@@ -58,10 +60,13 @@ class Report:
     @cached_property
     def cell_findings(self) -> dict:
         """Per (guest, target) of a matrix: blocking rules, warnings, notes, errors (`common.CellFindings`)."""
+        if self.digest is not None:
+            return self.digest.grid_found
         from .common import cell_findings
         return cell_findings(self)
 
-    def to_json(self) -> dict[str, Any]:
+    def to_json(self, results: bool = True) -> dict[str, Any]:
+        """The JSON report; `results=False`: `results` and a matrix's `cells` as None, for a writer that streams them."""
         out: dict[str, Any] = {
             "tool": {"name": "migcheck", "version": __version__},
             "command": self.command,
@@ -72,9 +77,11 @@ class Report:
         }
         if self.request is not None:
             out["request"] = self.request
-        out["results"] = [r.to_json() for r in self.results]
+        out["results"] = [r.to_json() for r in self.results] if results else None
         out["summary"] = self.summary
-        if self.cells is not None:
+        if not results and self.command == "matrix":
+            out["cells"] = None
+        elif self.cells is not None:
             found = self.cell_findings
             out["cells"] = [dict(c.to_json(), blocking=found[(c.guest, c.target)].blocking) for c in self.cells]
         if self.plan is not None:
@@ -94,6 +101,9 @@ def render(report: Report, fmt: str, color: bool = False) -> str:
     if fmt == "json":
         from .json_report import render_json
         return render_json(report)
+    if fmt == "jsonl":
+        from .json_report import render_jsonl
+        return render_jsonl(report)
     if fmt == "table":
         from .table import render_table
         return render_table(report, color=color)

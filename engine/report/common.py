@@ -35,13 +35,21 @@ def headline(report) -> str:
         return plan_headline(report)
     if report.command == "matrix":
         c = report.summary["cells"]
-        return f"{c['ready']} ready, {c['blocked']} blocked, {c['unknown']} unknown of {len(report.cells)} migrations"
+        return f"{c['ready']} ready, {c['blocked']} blocked, {c['unknown']} unknown of {sum(c.values())} migrations"
     return f"audit of {report.snapshot_path}"
 
 
 def findings(report) -> list:
     """Failures and errors, the results a report shows in detail."""
     return [r for r in report.results if r.status in ("fail", "error")]
+
+
+def finding_groups(report) -> list[tuple[str, list[tuple[str, list, int]]]]:
+    """Findings by severity, then rule: (severity, [(rule id, its first ROWS_PER_RULE results, how many in all)])."""
+    if report.digest is not None:
+        return report.digest.groups()
+    return [(severity, [(rule_id, results[:ROWS_PER_RULE], len(results)) for rule_id, results in rules])
+            for severity, rules in by_severity_and_rule(findings(report))]
 
 
 def by_severity_and_rule(results) -> list[tuple[str, list[tuple[str, list]]]]:
@@ -65,6 +73,8 @@ def per_guest(report) -> list[dict]:
     blocked or unknown, and the rules that block most (error-severity failures only)."""
     from collections import Counter
 
+    if report.digest is not None:
+        return report.digest.guest_rows
     found = report.cell_findings
     rows: dict[tuple, dict] = {}
     for c in report.cells or []:
@@ -85,8 +95,19 @@ def per_guest(report) -> list[dict]:
     return out
 
 
+def target_count(report) -> int:
+    """How many targets a matrix has (current hosts not counted)."""
+    if report.digest is not None:
+        return len(report.digest.target_only)
+    return len({c.target for c in report.cells or []})
+
+
 def grid(report) -> tuple[list[str], list[str], dict]:
-    """Guests, targets and cells by (guest, target) of a matrix report."""
+    """Guests, targets and cells by (guest, target) of a matrix report (the cells: none when too wide to draw)."""
+    if report.digest is not None:
+        cells = report.digest.grid_cells or []
+        return list(dict.fromkeys(c.guest for c in cells)), sorted(report.digest.targets), \
+            {(c.guest, c.target): c for c in cells}
     cells = report.cells or []
     guests = list(dict.fromkeys(c.guest for c in cells))
     targets = sorted({c.target for c in cells} | {c.source for c in cells})
@@ -118,14 +139,22 @@ class CellFindings:
         elif result.status != "fail":
             return
         else:
-            bucket = {"error": self.blocking, "warning": self.warnings}.get(result.severity, self.notes)
+            severity = result.severity
+            bucket = self.blocking if severity == "error" else self.warnings if severity == "warning" else self.notes
         if result.rule not in bucket:
             bucket.append(result.rule)
 
     def finish(self) -> "CellFindings":
-        for name in self.__slots__:
-            getattr(self, name).sort()
+        for found in (self.blocking, self.warnings, self.notes, self.errors, self.waived):
+            if len(found) > 1:
+                found.sort()
         return self
+
+    def copy(self) -> "CellFindings":
+        other = CellFindings.__new__(CellFindings)
+        other.blocking, other.warnings, other.notes = self.blocking[:], self.warnings[:], self.notes[:]
+        other.errors, other.waived = self.errors[:], self.waived[:]
+        return other
 
 
 def cell_findings(report) -> dict[tuple[str, str], CellFindings]:

@@ -30,21 +30,60 @@ def _row(values) -> list[str]:
     return [csv_safe(v) for v in values]
 
 
+def _result_rows(results, plan: bool = False):
+    for r in results:
+        s = r.subject
+        w = r.waiver or {}
+        loc = r.location or ("", "", "")
+        yield _row([r.rule, r.severity, r.status, "yes" if r.waiver else "no", s.get("guest", ""),
+                    s.get("host", ""), s.get("source", ""), s.get("target", ""), s.get("mode", ""), r.item,
+                    r.message, r.fix, r.cite, loc[0], loc[1], r.fingerprint, w.get("owner", ""),
+                    w.get("expires", ""), w.get("reason", ""), w.get("ticket", ""), r.baseline or ""]
+                   + ([s.get("stage", ""), s.get("step", "")] if plan else []))
+
+
+def _cell_rows(cells, found):
+    for c in cells:
+        f = found[(c.guest, c.target)]
+        yield _row([c.guest, c.source, c.target, c.mode, c.verdict, " ".join(f.blocking),
+                    " ".join(f.warnings), " ".join(f.notes), " ".join(f.errors), " ".join(f.waived)])
+
+
 def render_csv(report) -> str:
     out = io.StringIO()
     writer = _writer(out)
     plan = report.plan is not None  # plan and place add the stage and step of each result
     writer.writerow(COLUMNS + (["stage", "step"] if plan else []))
-    for r in report.results:
-        s = r.subject
-        w = r.waiver or {}
-        loc = r.location or ("", "", "")
-        writer.writerow(_row([r.rule, r.severity, r.status, "yes" if r.waiver else "no", s.get("guest", ""),
-                              s.get("host", ""), s.get("source", ""), s.get("target", ""), s.get("mode", ""), r.item,
-                              r.message, r.fix, r.cite, loc[0], loc[1], r.fingerprint, w.get("owner", ""),
-                              w.get("expires", ""), w.get("reason", ""), w.get("ticket", ""), r.baseline or ""]
-                             + ([s.get("stage", ""), s.get("step", "")] if plan else [])))
+    writer.writerows(_result_rows(report.results, plan))
     return out.getvalue()
+
+
+class CsvWriter:
+    """`csv` of a matrix, a row per result as it comes (streamed)."""
+
+    def __init__(self, report, out):
+        self.writer = _writer(out)
+        self.writer.writerow(COLUMNS)
+
+    def feed(self, cells, results, found) -> None:
+        self.writer.writerows(_result_rows(results))
+
+    def finish(self) -> None:
+        pass
+
+
+class CsvCellsWriter:
+    """`csv-cells` of a matrix, a row per cell as it comes (streamed)."""
+
+    def __init__(self, report, out):
+        self.writer = _writer(out)
+        self.writer.writerow(CELL_COLUMNS)
+
+    def feed(self, cells, results, found) -> None:
+        self.writer.writerows(_cell_rows(cells, found))
+
+    def finish(self) -> None:
+        pass
 
 
 def render_csv_cells(report) -> str:
@@ -54,11 +93,7 @@ def render_csv_cells(report) -> str:
     writer = _writer(out)
     writer.writerow(CELL_COLUMNS)
     if report.cells is not None:
-        found = report.cell_findings
-        for c in report.cells:
-            f = found[(c.guest, c.target)]
-            writer.writerow(_row([c.guest, c.source, c.target, c.mode, c.verdict, " ".join(f.blocking),
-                                  " ".join(f.warnings), " ".join(f.notes), " ".join(f.errors), " ".join(f.waived)]))
+        writer.writerows(_cell_rows(report.cells, report.cell_findings))
     elif report.plan is not None:  # plan and place: a row per migration of the plan, in order
         by_step: dict[int, CellFindings] = {}
         for r in report.results:

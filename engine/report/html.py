@@ -17,8 +17,8 @@ from __future__ import annotations
 from collections.abc import Iterator
 from html import escape
 
-from .common import (GRID_LIMIT, ROWS_PER_RULE, by_severity_and_rule, code_spans, findings, grid, headline,
-                     per_guest, subject_text, terminal_safe)
+from .common import (GRID_LIMIT, code_spans, finding_groups, grid, headline, per_guest,
+                     subject_text, target_count, terminal_safe)
 
 _CSS = """
 :root { --ink: #1d2330; --muted: #5b6475; --line: #d9dde5; --bad: #b3261e; --bad-bg: #fbe9e7;
@@ -157,7 +157,7 @@ def _summary(report) -> Iterator[str]:
 
 def _per_guest(report) -> Iterator[str]:
     yield "<h2>Migrations</h2>"
-    yield (f'<p class="muted">{len({c.target for c in report.cells})} targets: too many to draw as a grid. Per '
+    yield (f'<p class="muted">{target_count(report)} targets: too many to draw as a grid. Per '
            "guest, the targets it can move to now, how many are blocked, and the rules that block most "
            "(error-severity failures only).</p>")
     yield ("<table><thead><tr><th>guest</th><th>on</th><th>ready</th><th>blocked</th><th>unknown</th>"
@@ -177,7 +177,7 @@ def _grid(report) -> Iterator[str]:
         yield from _per_guest(report)
         return
     found = report.cell_findings
-    source = {c.guest: c.source for c in report.cells}
+    source = {c.guest: c.source for c in cells.values()}
     yield "<h2>Migrations</h2>"
     yield ('<p class="legend"><span class="c-ready">ready</span><span class="c-blocked">blocked (the rules that '
            'block it)</span><span class="c-unknown">could not be evaluated</span><span class="c-self">current '
@@ -227,17 +227,17 @@ def _plan(report) -> Iterator[str]:
 
 
 def _findings(report) -> Iterator[str]:
-    problems = findings(report)
+    groups = finding_groups(report)
     yield "<h2>Findings</h2>"
-    if not problems:
+    if not groups:
         yield "<p>No findings: every rule passed or did not apply.</p>"
         return
     yield ('<table id="findings"><thead><tr><th>severity</th><th>rule</th><th>subject</th><th>finding</th>'
            "<th>fix</th></tr></thead><tbody>")
     omitted = []
-    for severity, rules in by_severity_and_rule(problems):
-        for rule_id, results in rules:
-            for r in results[:ROWS_PER_RULE]:
+    for severity, rules in groups:
+        for rule_id, results, total in rules:
+            for r in results:
                 sev_key = "rule-error" if r.status == "error" else r.severity
                 notes = []
                 if r.waiver:
@@ -254,8 +254,8 @@ def _findings(report) -> Iterator[str]:
                        f"<td>{_rich(r.message)}"
                        + "".join(f'<div class="note">{n}</div>' for n in notes)
                        + f'</td><td class="fix">{_rich(r.fix)}</td></tr>')
-            if len(results) > ROWS_PER_RULE:
-                omitted.append((rule_id, len(results) - ROWS_PER_RULE))
+            if total > len(results):
+                omitted.append((rule_id, total - len(results)))
     yield "</tbody></table>"
     for rule_id, n in omitted:
         yield (f'<p class="muted">and {n:,} more results of <code>{_e(rule_id)}</code>: every one is in the JSON, '
@@ -263,13 +263,13 @@ def _findings(report) -> Iterator[str]:
 
 
 def _rules(report) -> Iterator[str]:
-    problems = findings(report)
-    if not problems:
+    groups = finding_groups(report)
+    if not groups:
         return
     yield "<h2>Rules behind the findings</h2>"
     yield "<table><thead><tr><th>rule</th><th>severity</th><th>what it checks</th><th>source</th></tr></thead><tbody>"
-    for severity, rules in by_severity_and_rule(problems):
-        for rule_id, results in rules:
+    for severity, rules in groups:
+        for rule_id, results, _ in rules:
             first = results[0]
             yield (f'<tr><td><code class="id">{_e(rule_id)}</code></td><td>{_e(severity)}</td>'
                    f'<td>{_e(first.title)}</td><td class="cite">{_e(first.cite)}</td></tr>')

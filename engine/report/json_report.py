@@ -1,9 +1,170 @@
-"""JSON report: the contract of DESIGN.md, one object, keys in a fixed order."""
+"""JSON report: the contract of DESIGN.md, one object, keys in a fixed order; and JSON Lines.
+
+`render_json` builds the document at once (audit, check). `JsonWriter` writes the same
+bytes for a matrix as its results arrive: results go to the output as they come, the cells
+to a spool file (they follow the summary, which is known only at the end), and the rest is
+written once the run is over. `JsonLinesWriter` (`--format jsonl`) writes one result per
+line, as it comes, for pipelines (`jq -c`, `grep`); each line is a `result` of
+schemas/report.schema.json.
+"""
 
 from __future__ import annotations
 
 import json
+import shutil
+import tempfile
+from json.encoder import encode_basestring as _s  # the C encoder of one string, as ensure_ascii=False writes it
+
+from ..findings import SUBJECT_KEYS
 
 
 def render_json(report) -> str:
     return json.dumps(report.to_json(), indent=2, ensure_ascii=False) + "\n"
+
+
+def _dump(value, level: int) -> str:
+    """`value` as json.dumps(indent=2) writes it nested `level` spaces deep."""
+    return json.dumps(value, indent=2, ensure_ascii=False).replace("\n", "\n" + " " * level)
+
+
+_NULL = "null"
+
+
+_HEADS: dict[tuple, str] = {}  # (level, rule, severity, status) -> the result's first lines
+_CITES: dict[str, str] = {}
+
+
+def result_json(r, level: int = 4) -> str:
+    """`r.to_json()` as json.dumps(indent=2) writes it `level` spaces deep, key for key (much faster)."""
+    q = " " * (level + 2)
+    head = _HEADS.get((level, r.rule, r.severity, r.status))
+    if head is None:
+        head = _HEADS[(level, r.rule, r.severity, r.status)] = (
+            f'{" " * level}{{\n{q}"rule": {_s(r.rule)},\n{q}"severity": {_s(r.severity)},\n'
+            f'{q}"status": {_s(r.status)},\n{q}"subject": ')
+    sub = r.subject
+    q2 = q + "  "
+    items = []
+    for k in SUBJECT_KEYS:
+        v = sub.get(k)
+        if v is not None:
+            items.append(f'{q2}"{k}": {_s(v) if type(v) is str else _value(v, level + 4)}')
+    subject = "{\n" + ",\n".join(items) + f"\n{q}}}" if items else "{}"
+    cite = _CITES.get(r.cite)
+    if cite is None:
+        cite = _CITES[r.cite] = _s(r.cite)
+    waiver = _NULL if r.waiver is None else _dump(r.waiver, level + 2)
+    out = (f'{head}{subject},\n{q}"message": {_s(r.message)},\n{q}"fix": {_s(r.fix)},\n'
+           f'{q}"cite": {cite},\n{q}"waiver": {waiver},\n')
+    if r.item:
+        out += f'{q}"item": {_s(r.item)},\n'
+    loc = r.location
+    if loc:
+        out += (f'{q}"location": {{\n{q2}"file": {_value(loc[0], level + 4)},\n{q2}"line": {_value(loc[1], 0)},\n'
+                f'{q2}"col": {_value(loc[2], 0)}\n{q}}},\n')
+    out += f'{q}"fingerprint": "{r.fingerprint}"'
+    if r.baseline:
+        out += f',\n{q}"baseline": {_s(r.baseline)}'
+    return out + f"\n{' ' * level}}}"
+
+
+def _value(value, level: int) -> str:
+    kind = type(value)
+    if kind is str:
+        return _s(value)
+    if kind is int:
+        return int.__repr__(value)
+    return _dump(value, level)
+
+
+def _names(names: list, level: int) -> str:
+    if not names:
+        return "[]"
+    p = " " * level
+    return "[\n" + ",\n".join(f"{p}  {_value(n, level + 2)}" for n in names) + f"\n{p}]"
+
+
+def cell_json(cell, blocking: list, level: int = 4) -> str:
+    """A matrix cell with its blocking rules, as `Report.to_json` writes it `level` spaces deep."""
+    p = " " * level
+    q = p + "  "
+    return (f'{p}{{\n{q}"guest": {_value(cell.guest, level + 2)},\n{q}"source": {_value(cell.source, level + 2)},\n'
+            f'{q}"target": {_value(cell.target, level + 2)},\n{q}"mode": {_value(cell.mode, level + 2)},\n'
+            f'{q}"verdict": {_s(cell.verdict)},\n{q}"failing": {_names(cell.failing, level + 2)},\n'
+            f'{q}"blocking": {_names(blocking, level + 2)}\n{p}}}')
+
+
+class JsonWriter:
+    """The JSON report of a matrix, written as its results arrive (`feed`), completed by `finish`.
+
+    The header (verdict included) is written at the end, before the spooled results, so the
+    bytes are exactly those of `render_json` on the whole report.
+    """
+
+    def __init__(self, report, out, spool_dir: str | None = None):
+        self.report = report
+        self.out = out
+        self.results = tempfile.TemporaryFile("w+", encoding="utf-8", newline="", dir=spool_dir)
+        self.cells = tempfile.TemporaryFile("w+", encoding="utf-8", newline="", dir=spool_dir)
+        self.any_result = self.any_cell = False
+
+    def feed(self, cells, results, found) -> None:
+        if results:
+            text = ",\n".join(result_json(r) for r in results)
+            self.results.write((",\n" if self.any_result else "") + text)
+            self.any_result = True
+        if cells:
+            text = ",\n".join(cell_json(c, found[(c.guest, c.target)].blocking) for c in cells)
+            self.cells.write((",\n" if self.any_cell else "") + text)
+            self.any_cell = True
+
+    def finish(self) -> None:
+        report, out = self.report, self.out
+        head = report.to_json(results=False)
+        keys = list(head)
+        # the document's keys in Report.to_json's order; results and cells come from the spools
+        for i, key in enumerate(keys):
+            out.write("{\n" if i == 0 else ",\n")
+            out.write(f"  {_s(key)}: ")
+            if key == "results":
+                self._copy(self.results, self.any_result)
+            elif key == "cells":
+                self._copy(self.cells, self.any_cell)
+            else:
+                out.write(_dump(head[key], 2))
+        out.write("\n}\n")
+        self.close()
+
+    def _copy(self, spool, anything: bool) -> None:
+        if not anything:
+            self.out.write("[]")
+            return
+        self.out.write("[\n")
+        spool.seek(0)
+        shutil.copyfileobj(spool, self.out, 1 << 20)
+        self.out.write("\n  ]")
+
+    def close(self) -> None:
+        self.results.close()
+        self.cells.close()
+
+
+class JsonLinesWriter:
+    """`--format jsonl`: one result per line, compact, in report order, written as it comes."""
+
+    def __init__(self, report, out):
+        self.out = out
+        self.dumps = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
+
+    def feed(self, cells, results, found=None) -> None:
+        if results:
+            dumps = self.dumps
+            self.out.write("".join(dumps(r.to_json()) + "\n" for r in results))
+
+    def finish(self) -> None:
+        pass
+
+
+def render_jsonl(report) -> str:
+    dumps = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
+    return "".join(dumps(r.to_json()) + "\n" for r in report.results)

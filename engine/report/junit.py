@@ -104,6 +104,73 @@ def _finish_suite(suite, outcomes: list[str], timestamp: str) -> dict:
     return counts
 
 
+class JunitMatrixWriter:
+    """JUnit of a matrix, a suite per guest as it comes (streamed): suites go to a spool file,
+    since the totals head the document; the bytes are those of `render_junit`."""
+
+    _MARK = "\ue000suites\ue000"  # private-use: never in a name, and XML-safe
+
+    def __init__(self, report, out, spool_dir: str | None = None):
+        import tempfile
+
+        self.report, self.out = report, out
+        self.timestamp = str(report.manifest.get("generated", "")).removesuffix("Z")
+        self.totals = {"tests": 0, "failures": 0, "errors": 0}
+        self.spool = tempfile.TemporaryFile("w+", encoding="utf-8", newline="", dir=spool_dir)
+        self.any = False
+
+    def feed(self, cells, results, found) -> None:
+        if not cells:
+            return
+        for suite in _suites(cells, results, found, self.report.fail_on, self.timestamp, self.totals):
+            ET.indent(suite, level=1)
+            self.spool.write("\n  " + ET.tostring(suite, encoding="unicode"))
+            self.any = True
+
+    def finish(self) -> None:
+        root = ET.Element("testsuites", name=xml_safe(f"migcheck {self.report.command}"))
+        for key, value in self.totals.items():
+            root.set(key, str(value))
+        root.set("time", "0")
+        out = self.out
+        out.write('<?xml version="1.0" encoding="UTF-8"?>\n')
+        if not self.any:
+            out.write(ET.tostring(root, encoding="unicode") + "\n")
+        else:
+            root.text = self._MARK
+            head, tail = ET.tostring(root, encoding="unicode").split(self._MARK)
+            out.write(head)
+            self.spool.seek(0)
+            import shutil
+            shutil.copyfileobj(self.spool, out, 1 << 20)
+            out.write("\n" + tail + "\n")
+        self.spool.close()
+
+
+def _suites(cells, results, found, fail_on: str, timestamp: str, totals: dict) -> list:
+    """The suites of a matrix's cells, one per guest, in the order the cells name them; adds to `totals`."""
+    by_cell: dict[tuple, list] = {}
+    by_guest: dict[str, list] = {}
+    for r in results:
+        if "target" in r.subject:
+            by_cell.setdefault((r.subject.get("guest"), r.subject["target"]), []).append(r)
+        elif "guest" in r.subject:
+            by_guest.setdefault(r.subject["guest"], []).append(r)
+    suites: dict[str, ET.Element] = {}
+    outcomes: dict[str, list[str]] = {}
+    for cell in cells:
+        suite = suites.get(cell.guest)
+        if suite is None:
+            suite = suites[cell.guest] = ET.Element("testsuite", name=xml_safe(f"migrations of {cell.guest}"))
+            outcomes[cell.guest] = []
+        cell_results = by_guest.get(cell.guest, []) + by_cell.get((cell.guest, cell.target), [])
+        outcomes[cell.guest].append(_case_for_cell(suite, cell, found[(cell.guest, cell.target)], cell_results,
+                                                   fail_on))
+    for g, suite in suites.items():
+        counts = _finish_suite(suite, outcomes[g], timestamp)
+        for key in totals:
+            totals[key] += counts[key]
+    return list(suites.values())
 def _plan_suites(root, plan: dict, timestamp: str) -> dict:
     """`plan` and `place`: a suite of the plan's migrations and one of its stages, failed when blocked."""
     totals = {"tests": 0, "failures": 0, "errors": 0}
@@ -134,31 +201,8 @@ def render_junit(report) -> str:
     threshold = FAIL_ON[report.fail_on]
     timestamp = str(report.manifest.get("generated", "")).removesuffix("Z")
     totals = {"tests": 0, "failures": 0, "errors": 0}
-    groups: list[tuple[str, list[str]]] = []
     if report.cells is not None:
-        found = report.cell_findings
-        by_cell: dict[tuple, list] = {}
-        by_guest: dict[str, list] = {}
-        for r in report.results:
-            if "target" in r.subject:
-                by_cell.setdefault((r.subject.get("guest"), r.subject["target"]), []).append(r)
-            elif "guest" in r.subject:
-                by_guest.setdefault(r.subject["guest"], []).append(r)
-        suites: dict[str, ET.Element] = {}
-        outcomes: dict[str, list[str]] = {}
-        for cell in report.cells:
-            suite = suites.get(cell.guest)
-            if suite is None:
-                suite = suites[cell.guest] = _el(root, "testsuite", name=f"migrations of {cell.guest}")
-                outcomes[cell.guest] = []
-            results = by_guest.get(cell.guest, []) + by_cell.get((cell.guest, cell.target), [])
-            outcomes[cell.guest].append(_case_for_cell(suite, cell, found[(cell.guest, cell.target)], results,
-                                                       report.fail_on))
-        groups = [(g, outcomes[g]) for g in suites]
-        for g, outs in groups:
-            counts = _finish_suite(suites[g], outs, timestamp)
-            for key in totals:
-                totals[key] += counts[key]
+        root.extend(_suites(report.cells, report.results, report.cell_findings, report.fail_on, timestamp, totals))
     else:
         by_rule: dict[str, list] = {}
         for r in report.results:

@@ -7,7 +7,7 @@ code. Blockers are error-severity failures only.
 
 from __future__ import annotations
 
-from .common import (GRID_LIMIT, ROWS_PER_RULE, by_severity_and_rule, findings, grid, headline, markdown_code,
+from .common import (GRID_LIMIT, finding_groups, grid, headline, markdown_code,
                      markdown_rich, markdown_text, per_guest, subject_text)
 
 _NOTE_WORD = {"out-of-scope": "not in scope of this run"}
@@ -29,8 +29,7 @@ def render_markdown(report) -> str:
            "|---:|---:|---:|---:|---:|---:|---:|",
            f"| {by['error']} | {by['warning']} | {by['info']} | {s['error']} | {s['pass']} | {s['notapplicable']} "
            f"| {s['waived']} |", ""]
-    if report.cells is not None and len({c.target for c in report.cells} | {c.source for c in report.cells}) \
-            > GRID_LIMIT:
+    if report.cells is not None and len(grid(report)[1]) > GRID_LIMIT:
         out += ["## Migrations", "", "| guest | on | ready | blocked | unknown | blocked most by | ready targets |",
                 "|---|---|---:|---:|---:|---|---|"]
         out += [f"| {_t(r['guest'])} | {_t(r['source'])} | {r['ready']} | {r['blocked']} | {r['unknown']} | "
@@ -59,16 +58,16 @@ def render_markdown(report) -> str:
                                      ("Stages", STAGE_COLUMNS, stage_rows(report))):
             out += [f"## {title}", "", "| " + " | ".join(columns) + " |", "|" + "---|" * len(columns)]
             out += ["| " + " | ".join(_t(v) for v in row) + " |" for row in rows] + [""]
-    problems = findings(report)
-    if problems:
+    groups = finding_groups(report)
+    if groups:
         out += ["## Findings", ""]
-        for severity, rules in by_severity_and_rule(problems):
+        for severity, rules in groups:
             out += [f"### {severity}", ""]
-            for rule_id, results in rules:
+            for rule_id, results, total in rules:
                 first = results[0]
                 out += [f"#### {markdown_code(rule_id)}: {_t(first.title)}", "", f"Source: {_t(first.cite)}", "",
                         "| subject | status | message | fix |", "|---|---|---|---|"]
-                for r in results[:ROWS_PER_RULE]:
+                for r in results:
                     status = r.status
                     if r.waiver:
                         w = r.waiver
@@ -78,8 +77,8 @@ def render_markdown(report) -> str:
                         status += f", {r.baseline}"
                     out.append(f"| {_t(subject_text(r))} | {_t(status)} | {markdown_rich(r.message)} | "
                                f"{markdown_rich(r.fix)} |")
-                if len(results) > ROWS_PER_RULE:
-                    out.append(f"\nand {len(results) - ROWS_PER_RULE:,} more results of {rule_id}: every one is in "
+                if total > len(results):
+                    out.append(f"\nand {total - len(results):,} more results of {rule_id}: every one is in "
                                "the JSON, CSV, SARIF and JUnit reports")
                 out.append("")
     else:

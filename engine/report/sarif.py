@@ -103,19 +103,35 @@ def _location(location: tuple, root: str | None) -> dict:
                                  "region": {"startLine": location[1], "startColumn": location[2]}}}
 
 
-def _summarised(problems: list, index: dict, root: str | None, baseline: bool) -> list[dict]:
-    """One result per rule, guest and status for migration results; the others as they are."""
-    groups: dict[tuple, list] = defaultdict(list)
-    out = []
-    for r in problems:
-        if "target" in r.subject:
-            groups[(r.rule, r.subject.get("guest"), r.status)].append(r)
-        else:
-            out.append(_result(r, index, root, baseline))
-    for (rule_id, guest, status), rs in sorted(groups.items(), key=lambda kv: (kv[0][1] or "", kv[0][0], kv[0][2])):
-        first = rs[0]
-        targets = sorted({r.subject["target"] for r in rs})
-        waived = [r for r in rs if r.waiver]
+class _Group:
+    """The migration results of one rule, guest and status, summarised into one SARIF result."""
+
+    __slots__ = ("first", "count", "targets", "waived", "states")
+
+    def __init__(self, first):
+        self.first, self.count, self.targets, self.waived, self.states = first, 0, [], None, set()
+
+    def add(self, r) -> None:
+        self.count += 1
+        target = r.subject["target"]
+        if not self.targets or self.targets[-1] != target:  # a guest's results come in target order
+            self.targets.append(target)
+        if r.waiver:
+            self.waived = (r, 1) if self.waived is None else (self.waived[0], self.waived[1] + 1)
+        self.states.add(r.baseline)
+
+
+def _summarised(loose: list, groups: dict, index: dict, root: str | None, baseline: bool,
+                limit: int) -> tuple[list[dict], int]:
+    """One result per rule, guest and status for migration results; the others as they are.
+    Returns the first `limit` of them (only those are built) and how many there are."""
+    total = len(loose) + len(groups)
+    out = [_result(r, index, root, baseline) for r in loose[:limit]]
+    for (rule_id, guest, status), g in sorted(groups.items(), key=lambda kv: (kv[0][1] or "", kv[0][0], kv[0][2])):
+        if len(out) >= limit:
+            break
+        first = g.first
+        targets = sorted(set(g.targets))
         verb = "fails" if status == "fail" else "could not be evaluated"
         text = (f"{guest} {verb} {rule_id} on {len(targets)} target(s) ({first.subject.get('mode')}): "
                 + ", ".join(targets) + f". First: {first.message}"
@@ -130,22 +146,21 @@ def _summarised(problems: list, index: dict, root: str | None, baseline: bool) -
             "partialFingerprints": {"migcheckSubject/v1": fingerprint},
             "properties": {"status": status, "subject": {"guest": guest, "source": first.subject.get("source"),
                                                          "mode": first.subject.get("mode")},
-                           "targets": targets, "summarised": len(rs)},
+                           "targets": targets, "summarised": g.count},
         }
         if rule_id in index:
             result["ruleIndex"] = index[rule_id]
         if first.location:
             result["locations"] = [_location(first.location, root)]
-        if waived and len(waived) == len(rs):
-            result["suppressions"] = _result(waived[0], index, root, baseline)["suppressions"]
+        if g.waived and g.waived[1] == g.count:
+            result["suppressions"] = _result(g.waived[0], index, root, baseline)["suppressions"]
         if baseline:
-            states = {r.baseline for r in rs}
-            result["baselineState"] = "new" if "new" in states else "unchanged"
+            result["baselineState"] = "new" if "new" in g.states else "unchanged"
         out.append(result)
-    return out
+    return out, total
 
 
-def automation_id(report) -> str:
+def automation_id(report, mode: str | None = None) -> str:
     """`migcheck/COMMAND/SNAPSHOT[/GUEST-TARGET-MODE | /MODE]/`: the category code scanning keeps alerts under."""
     where = artifact_location(report.snapshot_path, report.source_root)["uri"] if report.snapshot_path else "-"
     where = where.removeprefix("file://")
@@ -155,43 +170,93 @@ def automation_id(report) -> str:
         parts.append(f"{q['guest']}-{q['target']}-{q['mode']}")
     elif report.cells:
         parts.append(report.cells[0].mode)
+    elif mode:  # a streamed matrix: the mode of its first cell
+        parts.append(mode)
     return "/".join(parts) + "/"
 
 
 def render_sarif(report) -> str:
-    rules = sorted(report.rules, key=lambda r: r.id)
-    index = {r.id: i for i, r in enumerate(rules)}
-    root = report.source_root
-    baseline = report.baseline is not None
-    problems = [r for r in report.results if r.status in ("fail", "error")]
-    notifications = [{"level": "warning" if n["status"] in ("expired", "stale") else "note",
-                      "message": {"text": n["message"]}} for n in report.waiver_notes]
-    if len(problems) > MAX_RESULTS:
-        results = _summarised(problems, index, root, baseline)
-        notifications.append({"level": "note", "message": {"text": (
-            f"{len(problems):,} results are more than the {MAX_RESULTS:,} a SARIF run may carry for code scanning: "
-            f"summarised per rule and guest into {len(results):,}; the JSON report has every one")}})
-    else:
-        results = [_result(r, index, root, baseline) for r in problems]
-    if len(results) > MAX_RESULTS:
-        notifications.append({"level": "warning", "message": {"text": (
-            f"{len(results) - MAX_RESULTS:,} of {len(results):,} results left out to stay within {MAX_RESULTS:,}; "
-            "the JSON report has every one")}})
-        results = results[:MAX_RESULTS]
-    run = {
-        "tool": {"driver": {"name": "migcheck", "version": __version__, "semanticVersion": __version__,
-                            "informationUri": REPOSITORY_URL, "rules": [_descriptor(r) for r in rules]}},
-        "automationDetails": {"id": automation_id(report)},
-        "artifacts": [{"location": artifact_location(report.snapshot_path, root),
-                       "hashes": {"sha-256": report.snapshot_sha256}}] if report.snapshot_path else [],
-        "invocations": [{"executionSuccessful": True, "toolExecutionNotifications": notifications}],
-        "results": results,
-        "properties": {"command": report.command, "verdict": report.verdict, "manifest": report.manifest,
-                       **({"plan": report.plan} if report.plan is not None else {}),
-                       **({"placement": report.placement} if report.placement is not None else {})},
-    }
-    if root is not None:
-        run["originalUriBaseIds"] = {SRCROOT: {"uri": "file://" + quote(PurePosixPath(
-            os.path.abspath(root)).as_posix().rstrip("/") + "/")}}
-    sarif = {"$schema": "https://json.schemastore.org/sarif-2.1.0.json", "version": "2.1.0", "runs": [run]}
-    return json.dumps(sarif, indent=2, ensure_ascii=False) + "\n"
+    writer = SarifWriter(report)
+    writer.feed((), report.results)
+    return json.dumps(writer.document(), indent=2, ensure_ascii=False) + "\n"
+
+
+class SarifWriter:
+    """SARIF of a report whose results may stream (`feed`): it keeps the first 25,001 findings and,
+    for migration results, a summary per rule, guest and status (bounded by the snapshot), and
+    writes the summaries when there are more than 25,000 findings."""
+
+    def __init__(self, report, out=None):
+        self.report, self.out = report, out
+        self.problems = 0
+        self.kept: list = []
+        self.loose: list = []  # findings without a target (guest results): summaries keep them as they are
+        self.groups: dict[tuple, _Group] = {}
+        self.mode = None
+
+    def feed(self, cells, results, found=None) -> None:
+        if self.mode is None and cells:
+            self.mode = cells[0].mode
+        for r in results:
+            if r.status not in ("fail", "error"):
+                continue
+            self.problems += 1
+            if len(self.kept) <= MAX_RESULTS:
+                self.kept.append(r)
+            if "target" in r.subject:
+                key = (r.rule, r.subject.get("guest"), r.status)
+                group = self.groups.get(key)
+                if group is None:
+                    group = self.groups[key] = _Group(r)
+                group.add(r)
+            else:
+                self.loose.append(r)
+
+    def finish(self) -> None:
+        """Write the document piece by piece: json.dumps would hold it whole, in millions of small strings."""
+        pieces, size = [], 0
+        for piece in json.JSONEncoder(indent=2, ensure_ascii=False).iterencode(self.document()):
+            pieces.append(piece)
+            size += len(piece)
+            if size > 1 << 20:
+                self.out.write("".join(pieces))
+                pieces, size = [], 0
+        self.out.write("".join(pieces) + "\n")
+
+    def document(self) -> dict:
+        report = self.report
+        rules = sorted(report.rules, key=lambda r: r.id)
+        index = {r.id: i for i, r in enumerate(rules)}
+        root = report.source_root
+        baseline = report.baseline is not None
+        notifications = [{"level": "warning" if n["status"] in ("expired", "stale") else "note",
+                          "message": {"text": n["message"]}} for n in report.waiver_notes]
+        if self.problems > MAX_RESULTS:
+            results, total = _summarised(self.loose, self.groups, index, root, baseline, MAX_RESULTS)
+            notifications.append({"level": "note", "message": {"text": (
+                f"{self.problems:,} results are more than the {MAX_RESULTS:,} a SARIF run may carry for code scanning: "
+                f"summarised per rule and guest into {total:,}; the JSON report has every one")}})
+        else:
+            results = [_result(r, index, root, baseline) for r in self.kept]
+            total = len(results)
+        if total > MAX_RESULTS:
+            notifications.append({"level": "warning", "message": {"text": (
+                f"{total - MAX_RESULTS:,} of {total:,} results left out to stay within {MAX_RESULTS:,}; "
+                "the JSON report has every one")}})
+            results = results[:MAX_RESULTS]
+        run = {
+            "tool": {"driver": {"name": "migcheck", "version": __version__, "semanticVersion": __version__,
+                                "informationUri": REPOSITORY_URL, "rules": [_descriptor(r) for r in rules]}},
+            "automationDetails": {"id": automation_id(report, self.mode)},
+            "artifacts": [{"location": artifact_location(report.snapshot_path, root),
+                           "hashes": {"sha-256": report.snapshot_sha256}}] if report.snapshot_path else [],
+            "invocations": [{"executionSuccessful": True, "toolExecutionNotifications": notifications}],
+            "results": results,
+            "properties": {"command": report.command, "verdict": report.verdict, "manifest": report.manifest,
+                           **({"plan": report.plan} if report.plan is not None else {}),
+                           **({"placement": report.placement} if report.placement is not None else {})},
+        }
+        if root is not None:
+            run["originalUriBaseIds"] = {SRCROOT: {"uri": "file://" + quote(PurePosixPath(
+                os.path.abspath(root)).as_posix().rstrip("/") + "/")}}
+        return {"$schema": "https://json.schemastore.org/sarif-2.1.0.json", "version": "2.1.0", "runs": [run]}

@@ -52,9 +52,22 @@ def _wrap(text: str, width: int) -> str:
     return "\n".join(textwrap.wrap(text, width)) or ""
 
 
+def _digest(report):
+    """What the table shows: the streamed matrix's digest, or one made from the report's results."""
+    if report.digest is not None:
+        return report.digest
+    from .stream import Digest
+
+    digest = Digest(first=report.limit)
+    digest.feed([], report.results, {})
+    return digest
+
+
 def render_table(report, color: bool = False) -> str:
     out = [_headline(report, color), ""]
-    problems = [r for r in report.results if r.status in ("fail", "error")]
+    digest = _digest(report)
+    limit = report.limit
+    problems = digest.first if digest.problems <= limit else []
     if report.command == "matrix":
         out.extend(_grid(report, color))
     if report.plan is not None:
@@ -64,6 +77,8 @@ def render_table(report, color: bool = False) -> str:
         out += [tabulate(rows, headers=MIGRATION_COLUMNS, tablefmt="simple"), ""]
         rows = [r[:2] + [_paint(r[2], r[2], color)] + r[3:] for r in stage_rows(report)]
         out += [tabulate(rows, headers=STAGE_COLUMNS, tablefmt="simple"), ""]
+    if digest.problems > limit:
+        out.extend(_grouped(report, digest, color))
     if problems:
         rows = []
         for r in problems:
@@ -114,19 +129,61 @@ def render_table(report, color: bool = False) -> str:
     return "\n".join(out).rstrip() + "\n"
 
 
+def _grouped(report, digest, color: bool) -> list[str]:
+    """More findings than `--limit`: one line per rule and guest (how many, on how many targets), capped."""
+    limit = report.limit
+    keys = sorted(digest.pairs)
+    rows, fixes = [], []
+    for rule_id, guest in keys[:limit]:
+        first, n, targets, _ = digest.pairs[(rule_id, guest)]
+        status = first.status
+        mark = _MARK.get(status, status)
+        if status == "fail" and first.severity != "error":
+            mark, status = ("WARN", "warning") if first.severity == "warning" else ("INFO", "info")
+        where = f"{n:,} on {targets:,} targets" if targets else f"{n:,}"
+        rows.append([_paint(mark, status, color), first.severity, _safe(rule_id), _safe(guest or "snapshot"), where,
+                     _wrap(_safe(first.message), 44)])
+        if first.fix and first.status == "fail" and not first.waiver:
+            fixes.append(_safe(f"{rule_id} ({_subject(first, report.command)}): {first.fix}"))
+    out = [f"{digest.problems:,} findings, more than --limit {limit:,}: by rule and guest, with the first message "
+           "of each", "",
+           tabulate(rows, headers=["status", "severity", "rule", "guest", "findings", "first message"],
+                    tablefmt="simple"), ""]
+    if len(keys) > limit:
+        out += [f"and {len(keys) - limit:,} more rule and guest pairs: every finding is in the JSON, JSON Lines and "
+                "CSV reports", ""]
+    if fixes:
+        out.append("How to fix (first of each):")
+        out += [textwrap.fill(line, WIDTH, initial_indent="  - ", subsequent_indent="    ")
+                for line in dict.fromkeys(fixes)]
+        out.append("")
+    return out
+
+
+def _per_guest(report, color: bool) -> list[str]:
+    """A matrix too wide for a grid: a line per guest (capped at `--limit`)."""
+    from .common import per_guest
+
+    guests = per_guest(report)
+    limit = report.limit
+    rows = [[_safe(r["guest"]), _safe(r["source"]), _paint(str(r["ready"]), "ready", color) if r["ready"] else "0",
+             r["blocked"], r["unknown"], _safe(r["why"])] for r in guests[:limit]]
+    out = [tabulate(rows, headers=["guest", "on", "ready", "blocked", "unknown", "blocked most by"],
+                    tablefmt="simple"), ""]
+    if len(guests) > limit:
+        out += [f"and {len(guests) - limit:,} more guests: every one is in the HTML, Markdown and CSV (csv-cells) "
+                "reports", ""]
+    return out
+
+
 def _grid(report, color: bool) -> list[str]:
-    cells = report.cells or []
-    guests = list(dict.fromkeys(c.guest for c in cells))
-    targets = sorted({c.target for c in cells} | {c.source for c in cells})
+    from .common import grid
+
+    guests, targets, by_pair = grid(report)
+    cells = by_pair.values()
     symbol = {"ready": "ok", "blocked": "X", "unknown": "?"}
     if 12 + 8 * len(targets) > WIDTH:
-        found = report.cell_findings
-        blocked = [c for c in cells if c.verdict != "ready"]
-        rows = [[_safe(c.guest), _safe(c.source), _safe(c.target), _paint(c.verdict, c.verdict, color),
-                 ", ".join(found[(c.guest, c.target)].blocking if c.verdict == "blocked"
-                           else found[(c.guest, c.target)].errors)] for c in blocked]
-        return [tabulate(rows, headers=["guest", "source", "target", "verdict", "blocking rules"]), ""]
-    by_pair = {(c.guest, c.target): c for c in cells}
+        return _per_guest(report, color)
     source_of = {c.guest: c.source for c in cells}
     rows = []
     for g in guests:

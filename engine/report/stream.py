@@ -1,0 +1,320 @@
+"""Reports that stream: a matrix written guest by guest, in one pass, to every format asked for.
+
+`Engine.iter_matrix` yields a chunk per guest (its cells and sorted results); `write_matrix`
+feeds each chunk to one writer per output and forgets it, so memory grows with the snapshot
+(per guest and per target), never with the number of findings. What each format does:
+
+- json: streamed (results straight out, cells through a spool file; the same bytes as a
+  whole-report render). jsonl, csv, csv-cells: streamed, a line or row per result or cell.
+- junit: streamed, a suite per guest (suites spooled: the totals head the document).
+- sarif: at most 25,001 results kept, plus a summary per rule, guest and status (bounded
+  by the snapshot), which it writes when the run has more than 25,000.
+- table, markdown, html: summarised as they stream (`Digest`): the grid or a line per guest,
+  and the findings by rule, the first of each rule only, with how many more.
+"""
+
+from __future__ import annotations
+
+import gc
+import time
+from collections import Counter
+
+from .._perf import collector_paused
+from ..findings import FAIL_ON, SEVERITY_RANK
+from .common import GRID_LIMIT, ROWS_PER_RULE, CellFindings
+
+
+def chunk_findings(cells, results) -> dict[tuple[str, str], CellFindings]:
+    """`cell_findings` of one chunk (one guest name): per (guest, target), its findings by role."""
+    own = []
+    by_pair: dict[tuple, list] = {}
+    for r in results:
+        s = r.subject
+        if "target" in s:
+            by_pair.setdefault((s.get("guest"), s["target"]), []).append(r)
+        elif "guest" in s:
+            own.append(r)
+    base = CellFindings()
+    for r in own:
+        base.add(r)
+    base.finish()
+    out = {}
+    for c in cells:
+        mine = by_pair.get((c.guest, c.target))
+        if not mine:
+            out[(c.guest, c.target)] = base  # shared: the writers only read it
+            continue
+        f = base.copy()
+        for r in mine:
+            f.add(r)
+        out[(c.guest, c.target)] = f.finish()
+    return out
+
+
+class Tally:
+    """The counts of a streamed run: the summary, cell verdicts, the exit code's inputs, the baseline."""
+
+    def __init__(self, fail_on: str, baseline: dict | None = None):
+        self.status = {"fail": 0, "error": 0, "pass": 0, "notapplicable": 0}
+        self.by_severity = {"info": 0, "warning": 0, "error": 0}
+        self.waived = self.total = 0
+        self.cells = {"ready": 0, "blocked": 0, "unknown": 0}
+        self.threshold = FAIL_ON[fail_on]
+        self.failing = self.errors = False  # at or above --fail-on; a rule error not waived
+        self.new_failing = self.new_errors = False
+        self.previous = baseline
+        self.seen: set[str] = set()
+        self.new = self.unchanged = 0
+
+    def feed(self, cells, results) -> None:
+        previous = self.previous
+        for r in results:
+            status = r.status
+            self.status[status] += 1
+            self.total += 1
+            if r.waiver is not None:
+                self.waived += 1
+            if previous is not None and status in ("fail", "error"):
+                fp = r.fingerprint
+                if fp in previous:
+                    r.baseline = "unchanged"
+                    self.seen.add(fp)
+                    self.unchanged += 1
+                else:
+                    r.baseline = "new"
+                    self.new += 1
+            if r.waiver is None:
+                if status == "fail":
+                    self.by_severity[r.severity] += 1
+                    if SEVERITY_RANK[r.severity] >= self.threshold:
+                        self.failing = True
+                        self.new_failing |= r.baseline == "new"
+                elif status == "error":
+                    self.errors = True
+                    self.new_errors |= r.baseline == "new"
+        for c in cells:
+            self.cells[c.verdict] += 1
+
+    def summary(self) -> dict:
+        out = dict(self.status)
+        out["waived"] = self.waived
+        out["failed_by_severity"] = dict(self.by_severity)
+        out["total"] = self.total
+        out["cells"] = dict(self.cells)
+        return out
+
+    def verdict(self) -> str:
+        return "blocked" if self.cells["blocked"] else "unknown" if self.cells["unknown"] else "ready"
+
+    def baseline(self, path: str) -> dict | None:
+        """As `baseline.apply_baseline` writes it: counts, and the earlier findings that are gone."""
+        if self.previous is None:
+            return None
+        resolved = [{"rule": r["rule"], "subject": r.get("subject", {}), "item": r.get("item", ""),
+                     "fingerprint": fp} for fp, r in sorted(self.previous.items()) if fp not in self.seen]
+        return {"path": path, "new": self.new, "unchanged": self.unchanged, "resolved": resolved}
+
+    def exit_code(self, only_new: bool = False) -> int:
+        failing, errors = (self.new_failing, self.new_errors) if only_new else (self.failing, self.errors)
+        return 1 if failing else 3 if errors else 0
+
+
+class Digest:
+    """What the documents for people (table, Markdown, HTML) show of a matrix, gathered as it
+    streams: bounded by the snapshot (a row per guest, a cell per pair only while the grid is
+    narrow enough to draw) and by the caps on findings, never by the number of findings."""
+
+    def __init__(self, first: int = 0):
+        self.targets: set[str] = set()  # targets and current hosts: the grid's columns
+        self.target_only: set[str] = set()
+        self.grid_cells: list | None = []  # None once the grid is too wide to draw
+        self.grid_found: dict = {}
+        self.guest_rows: list[dict] = []
+        self.rule_groups: dict[tuple[str, str], list] = {}  # (severity, rule) -> [first results, total]
+        self.first_cap = first
+        self.first: list = []  # the first `first` findings, in report order
+        self.problems = 0
+        self.pairs: dict[tuple[str, str], list] = {}  # (rule, guest) -> [first, findings, targets, last target]
+
+    def feed(self, cells, results, found) -> None:
+        for c in cells:
+            self.targets.add(c.target)
+            self.targets.add(c.source)
+            self.target_only.add(c.target)
+        if self.grid_cells is not None:
+            if len(self.targets) > GRID_LIMIT:
+                self.grid_cells = None
+                self.grid_found = {}
+            else:
+                self.grid_cells.extend(cells)
+                self.grid_found.update(found)
+        self._rows(cells, found)
+        for r in results:
+            if r.status not in ("fail", "error"):
+                continue
+            self.problems += 1
+            if len(self.first) < self.first_cap:
+                self.first.append(r)
+            group = self.rule_groups.get((r.severity, r.rule))
+            if group is None:
+                group = self.rule_groups[(r.severity, r.rule)] = [[], 0]
+            if group[1] < ROWS_PER_RULE:
+                group[0].append(r)
+            group[1] += 1
+            key = (r.rule, r.subject.get("guest") or "")
+            target = r.subject.get("target")
+            pair = self.pairs.get(key)
+            if pair is None:
+                self.pairs[key] = [r, 1, 0 if target is None else 1, target]
+            else:
+                pair[1] += 1
+                if target is not None and target != pair[3]:  # a guest's results come in target order
+                    pair[2] += 1
+                    pair[3] = target
+
+    def _rows(self, cells, found) -> None:
+        rows: dict[tuple, dict] = {}
+        for c in cells:
+            row = rows.get((c.guest, c.source))
+            if row is None:
+                row = rows[(c.guest, c.source)] = {"guest": c.guest, "source": c.source, "ready": 0, "blocked": 0,
+                                                   "unknown": 0, "why": Counter(), "ready_targets": []}
+            row[c.verdict] += 1
+            if c.verdict == "ready":
+                row["ready_targets"].append(c.target)
+            else:
+                f = found[(c.guest, c.target)]
+                row["why"].update(f.blocking if c.verdict == "blocked" else f.errors)
+        for row in rows.values():
+            most = sorted(row["why"].items(), key=lambda x: (-x[1], x[0]))[:4]
+            row["why"] = ", ".join(f"{rule} ({n})" for rule, n in most)
+            row["ready_targets"].sort()
+            self.guest_rows.append(row)
+
+    def groups(self) -> list[tuple[str, list[tuple[str, list, int]]]]:
+        """Findings by severity, then rule: (severity, [(rule id, first results, how many in all)])."""
+        out = []
+        for severity in ("error", "warning", "info"):
+            rules = sorted((rule, shown, total) for (sev, rule), (shown, total) in self.rule_groups.items()
+                           if sev == severity)
+            if rules:
+                out.append((severity, rules))
+        return out
+
+
+class Progress:
+    """Guests done, on stderr, when it is a terminal and the run has taken more than a second."""
+
+    DELAY = 1.0
+
+    def __init__(self, total: int, enabled: bool, what: str = "guests"):
+        self.total, self.enabled, self.what = total, enabled, what
+        self.start = time.monotonic()
+        self.done = 0
+        self.bar = None
+        self.task = None
+
+    def advance(self, n: int = 1) -> None:
+        if not self.enabled:
+            return
+        self.done += n
+        if self.bar is None:
+            if time.monotonic() - self.start < self.DELAY:
+                return
+            from rich.console import Console
+            from rich.progress import BarColumn, MofNCompleteColumn, Progress as Bar, TextColumn, TimeRemainingColumn
+            import sys
+
+            self.bar = Bar(TextColumn("matrix"), BarColumn(), MofNCompleteColumn(), TextColumn(self.what),
+                           TimeRemainingColumn(), console=Console(file=sys.stderr), transient=True)
+            self.bar.start()
+            self.task = self.bar.add_task("matrix", total=self.total)
+        self.bar.update(self.task, completed=self.done)
+
+    def close(self) -> None:
+        if self.bar is not None:
+            self.bar.stop()
+            self.bar = None
+
+
+def writer_for(fmt: str, report, out, *, color: bool = False, spool_dir: str | None = None):
+    """A streaming writer of `fmt` for a matrix report: `feed(cells, results, found)`, then `finish()`."""
+    if fmt == "json":
+        from .json_report import JsonWriter
+        return JsonWriter(report, out, spool_dir)
+    if fmt == "jsonl":
+        from .json_report import JsonLinesWriter
+        return JsonLinesWriter(report, out)
+    if fmt == "csv":
+        from .csv_report import CsvWriter
+        return CsvWriter(report, out)
+    if fmt == "csv-cells":
+        from .csv_report import CsvCellsWriter
+        return CsvCellsWriter(report, out)
+    if fmt == "junit":
+        from .junit import JunitMatrixWriter
+        return JunitMatrixWriter(report, out, spool_dir)
+    if fmt == "sarif":
+        from .sarif import SarifWriter
+        return SarifWriter(report, out)
+    return DigestWriter(fmt, report, out, color)
+
+
+class DigestWriter:
+    """table, markdown, html: a `Digest` while the run streams, the document at the end."""
+
+    def __init__(self, fmt: str, report, out, color: bool):
+        self.fmt, self.report, self.out, self.color = fmt, report, out, color
+        self.digest = Digest(first=report.limit if fmt == "table" else 0)
+
+    def feed(self, cells, results, found) -> None:
+        self.digest.feed(cells, results, found)
+
+    def finish(self) -> None:
+        report = self.report
+        report.digest = self.digest
+        try:
+            if self.fmt == "html":
+                from .html import iter_html
+                for piece in iter_html(report):
+                    self.out.write(piece)
+            elif self.fmt == "markdown":
+                from .markdown import render_markdown
+                self.out.write(render_markdown(report))
+            else:
+                from .table import render_table
+                self.out.write(render_table(report, color=self.color))
+        finally:
+            report.digest = None
+
+
+def write_matrix(report, chunks, outputs: list, *, progress: Progress | None = None, baseline: dict | None = None,
+                 finish=None) -> Tally:
+    """Feed every chunk of `chunks` to a writer per output ((writer) list), then complete them.
+
+    `finish(report, tally)` runs after the last chunk and before the writers complete: it
+    sets what only the whole run knows (verdict, waiver notes, baseline).
+    """
+    tally = Tally(report.fail_on, baseline)
+    # The writers build many small acyclic objects: the cycle collector would scan the snapshot
+    # again and again for nothing. It runs on the young generation only, every 64 chunks, for the
+    # few cycles there are (json.dumps of a waiver).
+    with collector_paused():
+        for n, (cells, results) in enumerate(chunks, 1):
+            tally.feed(cells, results)  # first: it marks results new or unchanged against the baseline
+            found = chunk_findings(cells, results)
+            for w in outputs:
+                w.feed(cells, results, found)
+            if progress is not None:
+                progress.advance(len({c.guest for c in cells}) or 1)
+            if n % 64 == 0:
+                gc.collect(0)
+    if progress is not None:
+        progress.close()
+    report.__dict__["summary"] = tally.summary()
+    report.verdict = tally.verdict()
+    if finish is not None:
+        finish(report, tally)
+    for w in outputs:
+        w.finish()
+    return tally

@@ -1,0 +1,227 @@
+"""Reports that stream: `matrix` writes every output guest by guest, in one pass.
+
+The streamed bytes must equal the whole-report renderers' on the same run (small and
+large matrices: SARIF summarised, HTML and Markdown per guest, the table grouped), the
+engine's chunks must join into the sorted results, JSON Lines must carry every result,
+and progress must never reach a file or a pipe.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import sys
+
+import pytest
+
+from bench.generate import generate
+
+from .conftest import FIXTURES, ROOT, assert_valid_result_line
+
+FORMATS = ["table", "json", "jsonl", "csv", "csv-cells", "markdown", "html", "sarif", "junit"]
+
+
+@pytest.fixture
+def in_root(monkeypatch):
+    monkeypatch.chdir(ROOT)
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", "1764000000")
+
+
+def _whole_report(argv: list[str]):
+    """The report of a matrix run built the old way: every result and cell in memory, then rendered."""
+    from migcheck import pipeline
+    from migcheck.cli import _request, build_parser
+
+    args = build_parser().parse_args(argv)
+
+    def whole(run):
+        cells, results = [], []
+        for chunk_cells, chunk_results in run.engine.iter_matrix(run.request.mode):
+            cells += chunk_cells
+            results += chunk_results
+        return pipeline.Evaluation(results, cells=cells)
+    saved = pipeline.EVALUATIONS["matrix"]
+    pipeline.EVALUATIONS["matrix"] = whole
+    try:
+        return pipeline.run(_request(args, "matrix")).report
+    finally:
+        pipeline.EVALUATIONS["matrix"] = saved
+
+
+def _streamed_equals_whole(run_cli, tmp_path, base: list[str]) -> dict[str, str]:
+    outputs = {fmt: tmp_path / f"out.{fmt}" for fmt in FORMATS}
+    argv = base + [a for fmt, path in outputs.items() for a in ("--format", f"{fmt}:{path}")]
+    code, out, err = run_cli(*argv)
+    assert code in (0, 1, 3) and not out and not err
+    from migcheck.report import render
+
+    report = _whole_report(base)
+    texts = {}
+    for fmt, path in outputs.items():
+        texts[fmt] = path.read_bytes().decode("utf-8")
+        assert texts[fmt] == render(report, fmt), f"streamed {fmt} differs from the whole report's"
+    return texts
+
+
+def test_streamed_outputs_equal_whole_reports_on_the_fixture(in_root, run_cli, tmp_path):
+    texts = _streamed_equals_whole(run_cli, tmp_path, ["matrix", "fixtures/mixed-site.yaml", "--waivers",
+                                                       "fixtures/waivers.yaml", "--warn-expiring", "30"])
+    golden = ROOT / "tests" / "golden"
+    assert texts["json"] == (golden / "matrix.json").read_text()  # streamed in one pass: still the golden bytes
+    assert texts["junit"] == (golden / "matrix.xml").read_text()
+
+
+def test_streamed_outputs_equal_whole_reports_with_a_baseline(in_root, run_cli, tmp_path):
+    earlier = tmp_path / "earlier.json"
+    run_cli("check", "fixtures/mixed-site.yaml", "sapapp01", "vsp-e2", "--format", f"json:{earlier}")
+    texts = _streamed_equals_whole(run_cli, tmp_path, ["matrix", "fixtures/mixed-site.yaml", "--baseline",
+                                                       str(earlier)])
+    doc = json.loads(texts["json"])
+    assert doc["baseline"]["unchanged"] > 0 and doc["baseline"]["new"] > 0
+
+
+def test_streamed_outputs_equal_whole_reports_on_a_large_matrix(in_root, run_cli, tmp_path):
+    """50 VSPs x 500 guests: SARIF summarises (over 25,000 findings), HTML and Markdown go per guest, the
+    table groups its findings by rule and guest and caps them."""
+    snapshot = tmp_path / "estate.json"
+    snapshot.write_text(json.dumps(generate(50, 500, seed=3)))
+    texts = _streamed_equals_whole(run_cli, tmp_path, ["matrix", str(snapshot), "--limit", "40"])
+    sarif = json.loads(texts["sarif"])["runs"][0]
+    assert any("summarised per rule and guest" in n["message"]["text"]
+               for n in sarif["invocations"][0]["toolExecutionNotifications"])
+    findings = len(texts["jsonl"].splitlines())
+    assert findings > 25_000
+    table = texts["table"].splitlines()
+    assert f"{findings:,} findings, more than --limit 40: by rule and guest, with the first message of each" in table
+    assert any(line.startswith("and ") and line.endswith("more guests: every one is in the HTML, Markdown and CSV "
+                                                         "(csv-cells) reports") for line in table)
+    assert any(line.startswith("and ") and "more rule and guest pairs" in line for line in table)
+    assert len(table) < 400  # 40 guests, 40 groups (messages wrapped), their fixes: never a line per finding
+    assert "too many to draw as a grid" in texts["html"]
+
+
+def test_engine_chunks_join_into_the_sorted_results(tmp_path):
+    from migcheck.evaluate import Engine
+    from migcheck.findings import sort_results
+    from migcheck.packs import load_rules
+    from migcheck.snapshot import load_snapshot
+
+    for path in (FIXTURES / "mixed-site.yaml", FIXTURES / "estate-broken.yaml"):
+        snapshot = load_snapshot(str(path))
+        engine = Engine(load_rules([]), snapshot)
+        cells, results = engine.matrix("offline")
+        chunks = list(Engine(load_rules([]), snapshot).iter_matrix("offline"))
+        joined = [r for _, rs in chunks for r in rs]
+        key = lambda r: (r.rule, r.subject, r.item, r.message)  # noqa: E731
+        assert [key(r) for r in joined] == [key(r) for r in sort_results(results)]
+        streamed_cells = [c for cs, _ in chunks for c in cs]
+        assert sorted(streamed_cells, key=lambda c: (c.guest, c.target, c.source)) == \
+            sorted(cells, key=lambda c: (c.guest, c.target, c.source))
+        names = [{c.guest for c in cs} | {r.subject["guest"] for r in rs} for cs, rs in chunks]
+        assert all(len(n) == 1 for n in names)  # a chunk per guest name
+        order = [n.pop() for n in names]
+        assert order == sorted(order) and len(order) == len(set(order))
+    # estate-broken names `erp01` twice: both guests come in one chunk, their cells both there
+    erp = [cs for cs, _ in chunks if cs and cs[0].guest == "erp01"][0]
+    assert len({c.source for c in erp}) == 2
+
+
+def test_jsonl_has_every_result_one_per_line(in_root, run_cli):
+    code, out, _ = run_cli("matrix", "fixtures/mixed-site.yaml", "--format", "jsonl")
+    lines = out.splitlines()
+    _, whole, _ = run_cli("matrix", "fixtures/mixed-site.yaml", "--format", "json")
+    results = json.loads(whole)["results"]
+    assert code == 1 and [json.loads(line) for line in lines] == results and len(lines) == 31
+    for line in lines:
+        assert line.startswith('{"rule":') and line.endswith("}")
+        assert_valid_result_line(line)
+    with pytest.raises(AssertionError):  # the check can fail: a line without its status is not a result
+        assert_valid_result_line(lines[0].replace('"status":"fail",', ""))
+    code, out, _ = run_cli("check", "fixtures/mixed-site.yaml", "sapapp01", "vsp-e2", "--format", "jsonl")
+    assert {json.loads(line)["subject"].get("target") for line in out.splitlines()} == {"vsp-e2", None}
+
+
+def test_table_limit_groups_findings_by_rule_and_guest(in_root, run_cli):
+    code, out, _ = run_cli("matrix", "fixtures/mixed-site.yaml", "--limit", "5")
+    assert code == 1
+    assert "31 findings, more than --limit 5: by rule and guest, with the first message of each" in out
+    assert "and 12 more rule and guest pairs: every finding is in the JSON, JSON Lines and CSV reports" in out
+    rows = [line.split()[:6] for line in out.splitlines() if line.startswith(("FAIL", "WARN", "INFO", "ERROR"))]
+    assert rows == [["INFO", "info", "DIO-CROSS-TYPE", "dbprod01", "1", "on"],
+                    ["WARN", "warning", "DIO-IN-USE", "apptest03", "2", "on"],
+                    ["WARN", "warning", "DIO-IN-USE", "dbprod01", "2", "on"],
+                    ["WARN", "warning", "DIO-IN-USE", "vpdb02", "2", "on"],
+                    ["WARN", "warning", "DIO-LABEL-IPNAME", "dbprod01", "1", "DIO"]]  # a guest finding: no targets
+    _, default, _ = run_cli("matrix", "fixtures/mixed-site.yaml")
+    assert "more than --limit" not in default  # 31 findings: under the default, listed one by one
+    code, _, err = run_cli("matrix", "fixtures/mixed-site.yaml", "--limit", "0")
+    assert code == 2 and "`0` is not a positive whole number" in err
+
+
+def test_several_outputs_take_one_pass(in_root, run_cli, tmp_path, monkeypatch):
+    from migcheck.evaluate import Engine
+
+    calls = []
+    original = Engine.iter_matrix
+
+    def counted(self, *args, **kwargs):
+        calls.append(1)
+        return original(self, *args, **kwargs)
+    monkeypatch.setattr(Engine, "iter_matrix", counted)
+    paths = [tmp_path / f"m.{ext}" for ext in ("json", "html", "csv")]
+    run_cli("matrix", "fixtures/mixed-site.yaml", *[a for p in paths for a in ("--format", f"{p.suffix[1:]}:{p}")])
+    assert len(calls) == 1
+    for p in paths:
+        alone = tmp_path / ("alone" + p.suffix)
+        run_cli("matrix", "fixtures/mixed-site.yaml", "--format", f"{p.suffix[1:]}:{alone}")
+        assert alone.read_bytes() == p.read_bytes()
+
+
+class _Terminal(io.StringIO):
+    def isatty(self) -> bool:
+        return True
+
+
+@pytest.mark.parametrize("tty, quiet, shown", [(True, False, True), (True, True, False), (False, False, False)])
+def test_progress_only_on_a_terminal_and_not_when_quiet(in_root, monkeypatch, tmp_path, tty, quiet, shown):
+    from migcheck.cli import main
+    from migcheck.report.stream import Progress
+
+    monkeypatch.setattr(Progress, "DELAY", 0.0)  # as if the run took longer than a second
+    err = _Terminal() if tty else io.StringIO()
+    monkeypatch.setattr(sys, "stderr", err)
+    monkeypatch.setattr(sys, "stdout", io.StringIO())
+    out = tmp_path / "m.json"
+    main(["matrix", "fixtures/mixed-site.yaml", "--format", f"json:{out}"] + (["--quiet"] if quiet else []))
+    assert ("matrix" in err.getvalue()) is shown
+    assert ("guests" in err.getvalue()) is shown
+    assert json.loads(out.read_text())["command"] == "matrix"  # the file never holds progress
+
+
+def test_progress_waits_a_second_before_showing(monkeypatch):
+    from migcheck.report.stream import Progress
+
+    err = _Terminal()
+    monkeypatch.setattr(sys, "stderr", err)
+    progress = Progress(10, enabled=True)
+    for _ in range(10):
+        progress.advance()
+    progress.close()
+    assert err.getvalue() == ""  # a quick run shows nothing
+
+
+@pytest.mark.skipif(not __import__("os").path.exists("/dev/full"), reason="needs /dev/full")
+def test_a_full_device_fails_the_run_and_leaves_no_partial_report(in_root, run_cli, tmp_path):
+    report = tmp_path / "m.json"
+    code, out, err = run_cli("matrix", "fixtures/mixed-site.yaml", "--format", f"json:{report}",
+                             "--format", "csv:/dev/full")
+    assert code == 2 and "cannot write `/dev/full`: no space left on the device" in err
+    assert list(tmp_path.iterdir()) == []  # the JSON written beside it was not renamed into place, nor left behind
+
+
+def test_json_streams_to_standard_output_as_the_whole_report(in_root, run_cli, tmp_path):
+    code, out, _ = run_cli("matrix", "fixtures/mixed-site.yaml", "--format", "json")
+    assert code == 1 and len(json.loads(out)["cells"]) == 18
+    report = tmp_path / "m.json"
+    run_cli("matrix", "fixtures/mixed-site.yaml", "--format", f"json:{report}")
+    assert report.read_text() == out  # the spool sits beside a file, in the temporary directory for stdout
