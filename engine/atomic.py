@@ -216,30 +216,8 @@ def _interruptible():
 
 def write_atomic(path: str | os.PathLike, text: str) -> None:
     """Write to a temporary file beside `path`, flush it to disk, then rename it over `path`."""
-    target = Path(path)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    umask = os.umask(0)
-    os.umask(umask)
-    tmp = None
-    try:
-        with _interruptible():
-            fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
-            os.fchmod(fd, 0o666 & ~umask)  # as an ordinary write would create it, not mkstemp's 0600
-            with os.fdopen(fd, "w", encoding="utf-8", newline="") as out:
-                out.write(text)
-                out.flush()
-                os.fsync(out.fileno())
-            os.replace(tmp, target)
-            tmp = None
-    except _Interrupted as stop:
-        if tmp is not None:
-            Path(tmp).unlink(missing_ok=True)
-        os.kill(os.getpid(), stop.signum)  # the default action again, now that nothing is left behind
-        raise SystemExit(128 + stop.signum) from None  # pragma: no cover - the signal ends the process
-    except BaseException:
-        if tmp is not None:
-            Path(tmp).unlink(missing_ok=True)
-        raise
+    with _atomic_stream(os.fspath(path)) as out:
+        out.write(text)
 
 
 # -- writing a report that streams -------------------------------------------------------------
@@ -310,7 +288,8 @@ def open_output(path: str | None):
 
 @contextmanager
 def _atomic_stream(path: str):
-    """`write_atomic` for a writer that streams: the temporary file's stream, renamed over `path` at the end."""
+    """The stream of a temporary file beside `path`, flushed to disk and renamed over `path` at the end;
+    removed when writing fails or a signal interrupts it."""
     target = Path(path)
     target.parent.mkdir(parents=True, exist_ok=True)
     umask = os.umask(0)
