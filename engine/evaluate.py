@@ -18,7 +18,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 
 from ._perf import collector_paused
-from .findings import Result, sort_results
+from .findings import LazyResult, Result, sort_results
 from .lang.compiler import CompiledRule, Outcome, Trace
 from .lang.builtins import EvalError
 from .packs import RuleSet
@@ -120,9 +120,16 @@ class Engine:
             return [Outcome(ERROR, env, "", why)]
         return rule.run(env, trace)
 
-    def result(self, rule: CompiledRule, outcome: Outcome, names: dict, location) -> Result:
-        """An outcome as a reported result, with its waiver if one applies."""
+    def result(self, rule: CompiledRule, outcome: Outcome, names: dict, location, lazy: bool = False) -> Result:
+        """An outcome as a reported result, with its waiver if one applies. `lazy`: a failure's
+        message and fix are rendered when first read (`findings.LazyResult`; the matrix)."""
         status = outcome.status
+        if lazy and status == FAIL:
+            result = LazyResult(rule, outcome.env, rule.id, rule.severity, status, names, "", "", rule.cite,
+                                rule.title, outcome.item, location, tags=rule.tags)
+            if self.waivers is not None:
+                self.waivers.waive(result)
+            return result
         if status == FAIL:
             message, fix = rule.message(outcome.env), rule.fix(outcome.env)
         elif status == ERROR:

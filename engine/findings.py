@@ -61,6 +61,56 @@ class Result:
         return out
 
 
+_MESSAGE = Result.__dict__["message"]  # the slots that hold a result's text
+_FIX = Result.__dict__["fix"]
+
+
+class LazyResult(Result):
+    """A failed result whose message and fix are rendered from its bindings when first read.
+
+    The matrix makes millions of results that the documents for people only count; the text is
+    the same whenever it is rendered (the bindings are the outcome's own copy), so it is made
+    only for the results a writer shows.
+    """
+
+    __slots__ = ("_pending",)
+
+    def __init__(self, rule, outcome_env: dict, *args, **kwargs):
+        self._pending = None
+        Result.__init__(self, *args, **kwargs)
+        self._pending = (rule, outcome_env)
+
+    def _render(self) -> None:
+        rule, env = self._pending
+        self._pending = None
+        _MESSAGE.__set__(self, rule.message(env))
+        _FIX.__set__(self, rule.fix(env))
+
+    @property
+    def message(self) -> str:
+        if self._pending is not None:
+            self._render()
+        return _MESSAGE.__get__(self)
+
+    @message.setter
+    def message(self, value: str) -> None:
+        if self._pending is not None:
+            self._render()
+        _MESSAGE.__set__(self, value)
+
+    @property
+    def fix(self) -> str:
+        if self._pending is not None:
+            self._render()
+        return _FIX.__get__(self)
+
+    @fix.setter
+    def fix(self, value: str) -> None:
+        if self._pending is not None:
+            self._render()
+        _FIX.__set__(self, value)
+
+
 def sort_results(results: list[Result]) -> list[Result]:
     return sorted(results, key=Result.sort_key)
 

@@ -595,7 +595,7 @@ class Matrix:
         """The rule's failed and errored results for this subject, pair by pair (messages, waivers)."""
         engine = self.engine
         names = subject.names()
-        return [engine.result(rule, o, names, location) for o in engine.outcomes(rule, subject)
+        return [engine.result(rule, o, names, location, True) for o in engine.outcomes(rule, subject)
                 if o.status in _PROBLEMS]
 
     def exit_code(self, fail_on: str) -> int:
