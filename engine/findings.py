@@ -31,15 +31,20 @@ class Result:
     tags: tuple = field(default_factory=tuple)
 
     def sort_key(self) -> tuple:
-        return (tuple(self.subject.get(k) or 0 for k in PLAN_KEYS),
-                tuple(self.subject.get(k) or "" for k in ("guest", "host", "source", "target", "mode")),
+        get = self.subject.get  # spelled out (PLAN_KEYS, then guest, host, source, target, mode): it runs per result
+        return ((get("stage") or 0, get("step") or 0),
+                (get("guest") or "", get("host") or "", get("source") or "", get("target") or "", get("mode") or ""),
                 self.rule, self.item)
 
     @property
     def fingerprint(self) -> str:
         """Stable identity across runs: rule id, subject and binding; never a line number."""
-        key = "\0".join([self.rule, *(f"{k}={self.subject.get(k, '')}" for k in SUBJECT_KEYS), self.item,
-                         *(f"{k}={self.subject[k]}" for k in PLAN_KEYS if k in self.subject)])
+        subject = self.subject
+        get = subject.get  # SUBJECT_KEYS spelled out: it runs per result
+        key = (f"{self.rule}\0host={get('host', '')}\0guest={get('guest', '')}\0source={get('source', '')}"
+               f"\0target={get('target', '')}\0mode={get('mode', '')}\0{self.item}")
+        if "stage" in subject or "step" in subject:
+            key = "\0".join([key, *(f"{k}={subject[k]}" for k in PLAN_KEYS if k in subject)])
         return hashlib.sha256(key.encode()).hexdigest()[:16]
 
     @property
@@ -109,6 +114,9 @@ class LazyResult(Result):
         if self._pending is not None:
             self._render()
         _FIX.__set__(self, value)
+
+
+assert SUBJECT_KEYS == ("host", "guest", "source", "target", "mode") and PLAN_KEYS == ("stage", "step")
 
 
 def sort_results(results: list[Result]) -> list[Result]:
