@@ -100,6 +100,11 @@ def as_version(value: Any) -> Version:
 
 def render(value: Any) -> str:
     """How a value reads in a message."""
+    kind = type(value)
+    if kind is str:  # the common cases first (names, counts): as `str(value)` below reads them
+        return value
+    if kind is int:
+        return int.__repr__(value)
     if value is None:
         return "(none)"
     if value is True:

@@ -567,20 +567,30 @@ class Compiler:
             return lambda env: ""
         parts = [p if isinstance(p, str) else self.compile(p) for p in template.parts]
         budget = self.budget
+        if all(isinstance(p, str) for p in parts):
+            text = "".join(parts)
+
+            def render_constant(env):
+                budget.steps = 0  # as render_template leaves it
+                return text
+            return render_constant
+        # (is text, text or compiled expression) per part, decided once
+        steps = tuple((isinstance(p, str), p) for p in parts)
 
         def render_template(env):
             budget.steps = 0  # a message has a budget of its own
             out = []
-            for p in parts:
-                if isinstance(p, str):
-                    out.append(p)
+            append = out.append
+            for is_text, p in steps:
+                if is_text:
+                    append(p)
                     continue
                 try:
-                    out.append(render(p(env)))
+                    append(render(p(env)))
                 except EvalError as exc:
-                    out.append(f"<{exc.message}>")
+                    append(f"<{exc.message}>")
                 except (KeyError, TypeError, AttributeError):
-                    out.append("<?>")
+                    append("<?>")
             return "".join(out)
         return render_template
 
