@@ -39,7 +39,7 @@ from collections.abc import Iterable, Iterator
 from .evaluate import Cell, Subject
 from .findings import Result
 from .lang import ast
-from .lang.compiler import ERROR, FAIL, CompiledRule
+from .lang.compiler import ERROR, FAIL, CompiledRule, Outcome
 from .lang.joins import SUBJECTS
 from .lang.joins import plan as joins_plan
 
@@ -79,7 +79,8 @@ class _Plan:
     """One rule in the matrix: its read paths split by side, and its outcome rows by class."""
 
     __slots__ = ("rule", "guest_paths", "target_paths", "target_class", "classes", "outcomes", "rows", "bit",
-                 "reads_target", "counted", "unordered", "row_ids", "constant", "specs", "getter")
+                 "reads_target", "counted", "unordered", "row_ids", "constant", "specs", "getter",
+                 "blind_to_target")
 
     def __init__(self, rule: CompiledRule, bit: int):
         self.rule = rule
@@ -108,6 +109,7 @@ class _Plan:
         self.constant = False  # its first step is a `when` on constants that is false: not applicable anywhere
         self.specs: tuple = ()  # what its guest class key is made of (Matrix._view), set by the matrix
         self.getter = None
+        self.blind_to_target: bool | None = None  # `_blind_to_target(rule)`, decided when first needed
 
     def key_specs(self) -> tuple:
         """The views of a guest (and its host) that make up this rule's guest class key."""
@@ -247,6 +249,33 @@ def _multiset(value, rests: list):
         return ("#ordered",) + tuple(project(value, r) for r in rests)
     items = [tuple(project(item, r) for r in rests if r != ("#",)) for item in value]
     return ("#multiset",) + tuple(sorted(items, key=repr))
+
+
+def _blind_to_target(rule: CompiledRule) -> bool:
+    """Whether no step of the rule names `target`: its outcomes (statuses, items, errors, every
+    binding but `target` itself) are then the same for every target of a guest, so the matrix
+    runs it once per guest for its results and binds each pair's target for the message."""
+    if rule.subject != "migration":
+        return False
+    for step in rule.rule.steps:
+        if getattr(step, "var", None) in SUBJECTS or getattr(step, "name", None) in SUBJECTS:
+            return False
+        for expr in (getattr(step, "expr", None), getattr(step, "source", None), getattr(step, "cond", None)):
+            for node in ast.walk(expr):
+                if isinstance(node, ast.Name) and node.name == "target":
+                    return False
+                if isinstance(node, (ast.Selection, ast.Comprehension)) and node.var in SUBJECTS:
+                    return False
+    return True
+
+
+def _retarget(outcome: Outcome, target: dict) -> Outcome:
+    """`outcome` of a rule blind to the target, as the run for `target` decides it."""
+    env = outcome.env
+    if "target" in env:
+        env = dict(env)
+        env["target"] = target
+    return Outcome(outcome.status, env, outcome.item, outcome.error)
 
 
 def _root(node) -> str | None:
@@ -563,12 +592,23 @@ class Matrix:
                             for j, _ in problem_row:
                                 decided.setdefault(j, []).append((plan.bit, counted))
                         continue
+                    blind = plan.blind_to_target
+                    if blind is None:
+                        blind = plan.blind_to_target = _blind_to_target(rule)
+                    shared = None  # a rule blind to the target: its problem outcomes, run once for this guest
                     for j, _ in problem_row:
                         target = self.targets[j]
                         if target["name"] == own:
                             continue
                         subject = Subject("migration", guest=guest, target=target, mode=mode)
-                        rendered = self._problems(rule, subject, location)
+                        if blind:
+                            if shared is None:
+                                shared = [o for o in engine.outcomes(rule, subject) if o.status in _PROBLEMS]
+                            names = subject.names()
+                            rendered = [engine.result(rule, _retarget(o, target), names, location, True)
+                                        for o in shared]
+                        else:
+                            rendered = self._problems(rule, subject, location)
                         if waivable:
                             decided.setdefault(j, []).append(
                                 (plan.bit, frozenset(r.status for r in rendered if r.waiver is None)))
