@@ -125,8 +125,8 @@ class Engine:
         message and fix are rendered when first read (`findings.LazyResult`; the matrix)."""
         status = outcome.status
         if lazy and status == FAIL:
-            result = LazyResult(rule, outcome.env, rule.id, rule.severity, status, names, "", "", rule.cite,
-                                rule.title, outcome.item, location, tags=rule.tags)
+            result = LazyResult(rule, outcome.env, rule.id, rule.severity, status, names, rule.cite, rule.title,
+                                outcome.item, location, rule.tags)
             if self.waivers is not None:
                 self.waivers.waive(result)
             return result

@@ -80,9 +80,15 @@ class LazyResult(Result):
 
     __slots__ = ("_pending",)
 
-    def __init__(self, rule, outcome_env: dict, *args, **kwargs):
-        self._pending = None
-        Result.__init__(self, *args, **kwargs)
+    def __init__(self, rule, outcome_env: dict, rule_id: str, severity: str, status: str, subject: dict, cite: str,
+                 title: str, item: str, location: tuple | None, tags: tuple):
+        # the fields of `Result` set directly (this runs per failing pair of a matrix); message and fix pending
+        self.rule, self.severity, self.status, self.subject = rule_id, severity, status, subject
+        _MESSAGE.__set__(self, "")
+        _FIX.__set__(self, "")
+        self.cite, self.title, self.item, self.location = cite, title, item, location
+        self.waiver = self.baseline = None
+        self.tags = tags
         self._pending = (rule, outcome_env)
 
     def _render(self) -> None:
