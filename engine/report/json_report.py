@@ -32,6 +32,8 @@ _NULL = "null"
 
 _HEADS: dict[tuple, str] = {}  # (level, rule, severity, status) -> the result's first lines
 _CITES: dict[str, str] = {}
+_LAST_SUBJECT: list = [None, None, ""]  # (level, subject, its text): the last one written, compared by value
+_LAST_LOCATION: list = [None, None, ""]  # (level, location, its text)
 
 
 def result_json(r, level: int = 4) -> str:
@@ -44,12 +46,18 @@ def result_json(r, level: int = 4) -> str:
             f'{q}"status": {_s(r.status)},\n{q}"subject": ')
     sub = r.subject
     q2 = q + "  "
-    items = []
-    for k in SUBJECT_KEYS:
-        v = sub.get(k)
-        if v is not None:
-            items.append(f'{q2}"{k}": {_s(v) if type(v) is str else _value(v, level + 4)}')
-    subject = "{\n" + ",\n".join(items) + f"\n{q}}}" if items else "{}"
+    last = _LAST_SUBJECT
+    if last[0] == level and last[1] == sub:  # a pair's results come together: its subject written once
+        subject = last[2]
+    else:
+        items = []
+        for k in SUBJECT_KEYS:
+            v = sub.get(k)
+            if v is not None:
+                items.append(f'{q2}"{k}": {_s(v) if type(v) is str else _value(v, level + 4)}')
+        subject = "{\n" + ",\n".join(items) + f"\n{q}}}" if items else "{}"
+        # kept only when every name is a string: a string equals only a string (1 == True == 1.0 would not do)
+        last[:] = [level, dict(sub), subject] if all(type(v) is str for v in sub.values()) else [None, None, ""]
     cite = _CITES.get(r.cite)
     if cite is None:
         cite = _CITES[r.cite] = _s(r.cite)
@@ -60,8 +68,15 @@ def result_json(r, level: int = 4) -> str:
         out += f'{q}"item": {_s(r.item)},\n'
     loc = r.location
     if loc:
-        out += (f'{q}"location": {{\n{q2}"file": {_value(loc[0], level + 4)},\n{q2}"line": {_value(loc[1], 0)},\n'
-                f'{q2}"col": {_value(loc[2], 0)}\n{q}}},\n')
+        last = _LAST_LOCATION
+        if last[0] == level and type(loc[1]) is int and type(loc[2]) is int and last[1] == loc:
+            # a guest's results share its location (ints compared as ints: True == 1 would not do)
+            out += last[2]
+        else:
+            text = (f'{q}"location": {{\n{q2}"file": {_value(loc[0], level + 4)},\n{q2}"line": {_value(loc[1], 0)},\n'
+                    f'{q2}"col": {_value(loc[2], 0)}\n{q}}},\n')
+            last[:] = [level, tuple(loc), text]
+            out += text
     out += f'{q}"fingerprint": "{r.fingerprint}"'
     if r.baseline:
         out += f',\n{q}"baseline": {_s(r.baseline)}'
@@ -77,11 +92,20 @@ def _value(value, level: int) -> str:
     return _dump(value, level)
 
 
+_NAMES: dict[tuple, str] = {}  # (level, names) -> its text: a matrix has few distinct lists of rule ids
+
+
 def _names(names: list, level: int) -> str:
     if not names:
         return "[]"
-    p = " " * level
-    return "[\n" + ",\n".join(f"{p}  {_value(n, level + 2)}" for n in names) + f"\n{p}]"
+    key = (level, *names)
+    found = _NAMES.get(key)
+    if found is None:
+        p = " " * level
+        found = "[\n" + ",\n".join(f"{p}  {_value(n, level + 2)}" for n in names) + f"\n{p}]"
+        if len(_NAMES) < 4096 and all(type(n) is str for n in names):
+            _NAMES[key] = found
+    return found
 
 
 def cell_json(cell, blocking: list, level: int = 4) -> str:
