@@ -131,4 +131,9 @@ if __name__ == "__main__":
     status = main()
     with tempfile.TemporaryDirectory() as tmp:
         regex_cases(Path(tmp))
+    print()
+    print("evaluation budget (bench.bench_budget): runaway rules stopped, every other result standing")
+    from bench.bench_budget import main as budget_cases
+
+    status = budget_cases([]) or status
     sys.exit(status)
