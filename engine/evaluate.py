@@ -144,6 +144,17 @@ class Engine:
             self.waivers.waive(result)
         return result
 
+    def decided_result(self, rule: CompiledRule, subject: Subject, status: str, names: dict, location) -> Result:
+        """The one failed or errored result of a rule without `for` (one outcome per subject), whose
+        status the shared matrix has decided: `outcomes` runs for its text only when it is first
+        read (`findings.LazyResult`); the waiver is attached now, as `result` does."""
+        result = LazyResult(rule, None, rule.id, rule.severity, status, names, rule.cite, rule.title, "", location,
+                            rule.tags)
+        result._pending = (rule, None, self, subject)
+        if self.waivers is not None:
+            self.waivers.waive(result)
+        return result
+
     def results(self, subject: Subject, location=None) -> list[Result]:
         """Every rule `on subject.kind` for `subject`."""
         names = subject.names()

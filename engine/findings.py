@@ -92,8 +92,23 @@ class LazyResult(Result):
         self._pending = (rule, outcome_env)
 
     def _render(self) -> None:
-        rule, env = self._pending
+        pending = self._pending
         self._pending = None
+        rule, env = pending[0], pending[1]
+        if env is None:
+            # a rule without `for` whose one outcome the shared matrix decided: run it for its bindings
+            engine, subject = pending[2], pending[3]
+            outcomes = [o for o in engine.outcomes(rule, subject) if o.status == self.status]
+            if not outcomes:  # the rule's sharing was unsound for this pair: say so rather than guess
+                _MESSAGE.__set__(self, f"internal error: `{rule.id}` gave no `{self.status}` outcome here again")
+                _FIX.__set__(self, "")
+                return
+            outcome = outcomes[0]
+            if self.status != "fail":
+                _MESSAGE.__set__(self, outcome.error)
+                _FIX.__set__(self, "")
+                return
+            env = outcome.env
         _MESSAGE.__set__(self, rule.message(env))
         _FIX.__set__(self, rule.fix(env))
 

@@ -80,7 +80,7 @@ class _Plan:
 
     __slots__ = ("rule", "guest_paths", "target_paths", "target_class", "classes", "outcomes", "rows", "bit",
                  "reads_target", "counted", "unordered", "row_ids", "constant", "specs", "getter",
-                 "blind_to_target")
+                 "blind_to_target", "single")
 
     def __init__(self, rule: CompiledRule, bit: int):
         self.rule = rule
@@ -110,6 +110,7 @@ class _Plan:
         self.specs: tuple = ()  # what its guest class key is made of (Matrix._view), set by the matrix
         self.getter = None
         self.blind_to_target: bool | None = None  # `_blind_to_target(rule)`, decided when first needed
+        self.single: bool | None = None  # `_single_outcome(rule)`, decided when first needed
 
     def key_specs(self) -> tuple:
         """The views of a guest (and its host) that make up this rule's guest class key."""
@@ -267,6 +268,12 @@ def _blind_to_target(rule: CompiledRule) -> bool:
                 if isinstance(node, (ast.Selection, ast.Comprehension)) and node.var in SUBJECTS:
                     return False
     return True
+
+
+def _single_outcome(rule: CompiledRule) -> bool:
+    """Whether the rule gives one outcome per subject (no `for` step): its status is then the
+    shared row's, and its item is empty."""
+    return not any(isinstance(step, ast.For) for step in rule.rule.steps)
 
 
 def _retarget(outcome: Outcome, target: dict) -> Outcome:
@@ -595,12 +602,21 @@ class Matrix:
                     blind = plan.blind_to_target
                     if blind is None:
                         blind = plan.blind_to_target = _blind_to_target(rule)
+                    single = plan.single
+                    if single is None:
+                        single = plan.single = _single_outcome(rule)
                     shared = None  # a rule blind to the target: its problem outcomes, run once for this guest
-                    for j, _ in problem_row:
+                    for j, statuses in problem_row:
                         target = self.targets[j]
                         if target["name"] == own:
                             continue
                         subject = Subject("migration", guest=guest, target=target, mode=mode)
+                        if single and not waivable and len(statuses) == 1:
+                            # one outcome per pair, its status decided by the shared row: the rule runs
+                            # again for this pair only if a writer reads the text
+                            (status,) = statuses
+                            found.append(engine.decided_result(rule, subject, status, subject.names(), location))
+                            continue
                         if blind:
                             if shared is None:
                                 shared = [o for o in engine.outcomes(rule, subject) if o.status in _PROBLEMS]
