@@ -611,7 +611,8 @@ class Matrix:
                         if target["name"] == own:
                             continue
                         subject = Subject("migration", guest=guest, target=target, mode=mode)
-                        if single and not waivable and len(statuses) == 1:
+                        if single and not blind and not waivable and len(statuses) == 1:
+                            # (a rule blind to the target runs once per guest below: cheaper for every writer)
                             # one outcome per pair, its status decided by the shared row: the rule runs
                             # again for this pair only if a writer reads the text
                             (status,) = statuses
