@@ -71,28 +71,32 @@ GRID_LIMIT = 40  # targets; a wider matrix is summarised per guest instead of dr
 def per_guest(report) -> list[dict]:
     """For a matrix too wide to draw: per guest, the targets that are ready, how many are
     blocked or unknown, and the rules that block most (error-severity failures only)."""
-    from collections import Counter
-
     if report.digest is not None:
         return report.digest.guest_rows
-    found = report.cell_findings
+    return guest_rows(report.cells or [], report.cell_findings)
+
+
+def guest_rows(cells, found) -> list[dict]:
+    """`per_guest`'s rows for these cells; `found`: (guest, target) -> the cell's findings."""
+    from collections import Counter
+
     rows: dict[tuple, dict] = {}
-    for c in report.cells or []:
-        row = rows.setdefault((c.guest, c.source), {"guest": c.guest, "source": c.source, "ready": 0, "blocked": 0,
-                                                    "unknown": 0, "why": Counter(), "ready_targets": []})
+    for c in cells:
+        row = rows.get((c.guest, c.source))
+        if row is None:
+            row = rows[(c.guest, c.source)] = {"guest": c.guest, "source": c.source, "ready": 0, "blocked": 0,
+                                               "unknown": 0, "why": Counter(), "ready_targets": []}
         row[c.verdict] += 1
         if c.verdict == "ready":
             row["ready_targets"].append(c.target)
         else:
             f = found[(c.guest, c.target)]
             row["why"].update(f.blocking if c.verdict == "blocked" else f.errors)
-    out = []
     for row in rows.values():
         most = sorted(row["why"].items(), key=lambda x: (-x[1], x[0]))[:4]
         row["why"] = ", ".join(f"{rule} ({n})" for rule, n in most)
         row["ready_targets"].sort()
-        out.append(row)
-    return out
+    return list(rows.values())
 
 
 def target_count(report) -> int:

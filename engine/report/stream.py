@@ -17,11 +17,10 @@ from __future__ import annotations
 
 import gc
 import time
-from collections import Counter
 
 from .._perf import collector_paused
 from ..findings import FAIL_ON, SEVERITY_RANK
-from .common import GRID_LIMIT, ROWS_PER_RULE, CellFindings
+from .common import GRID_LIMIT, ROWS_PER_RULE, CellFindings, guest_rows
 
 
 def chunk_findings(cells, results) -> dict[tuple[str, str], CellFindings]:
@@ -173,23 +172,7 @@ class Digest:
                     pair[3] = target
 
     def _rows(self, cells, found) -> None:
-        rows: dict[tuple, dict] = {}
-        for c in cells:
-            row = rows.get((c.guest, c.source))
-            if row is None:
-                row = rows[(c.guest, c.source)] = {"guest": c.guest, "source": c.source, "ready": 0, "blocked": 0,
-                                                   "unknown": 0, "why": Counter(), "ready_targets": []}
-            row[c.verdict] += 1
-            if c.verdict == "ready":
-                row["ready_targets"].append(c.target)
-            else:
-                f = found[(c.guest, c.target)]
-                row["why"].update(f.blocking if c.verdict == "blocked" else f.errors)
-        for row in rows.values():
-            most = sorted(row["why"].items(), key=lambda x: (-x[1], x[0]))[:4]
-            row["why"] = ", ".join(f"{rule} ({n})" for rule, n in most)
-            row["ready_targets"].sort()
-            self.guest_rows.append(row)
+        self.guest_rows.extend(guest_rows(cells, found))
 
     def groups(self) -> list[tuple[str, list[tuple[str, list, int]]]]:
         """Findings by severity, then rule: (severity, [(rule id, first results, how many in all)])."""
