@@ -86,6 +86,9 @@ def os_problem(name: str, exc: OSError) -> Problem:
         if os.path.islink(name):
             return Problem(name, 1, 1, f"file not found: it is a symbolic link to `{os.readlink(name)}`, "
                                        "which does not exist", help="correct or remove the link")
+        if name == "-":
+            return Problem(name, 1, 1, "file not found: `-` is not read as standard input",
+                           help="give the file's path (or /dev/stdin to read standard input)")
         return Problem(name, 1, 1, "file not found", help="check the path")
     if code == errno.ELOOP:
         return Problem(name, 1, 1, "symbolic link loop: the path's links never reach a file",

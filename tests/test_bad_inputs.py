@@ -238,6 +238,13 @@ def test_dev_zero_is_refused_at_the_limit(run_cli):
     _located(err, "/dev/zero", 1, 1, "input is over the size limit of 1,000 bytes (`--max-bytes`)")
 
 
+def test_dash_is_not_taken_for_standard_input_silently(run_cli):
+    code, _, err = run_cli("validate", "-")
+    assert code == 2
+    _located(err, "-", 1, 1, "file not found: `-` is not read as standard input")
+    assert "/dev/stdin" in err
+
+
 def test_fifo_is_bounded_while_reading(tmp_path, run_cli):
     fifo = tmp_path / "snap.yaml"
     os.mkfifo(fifo)
