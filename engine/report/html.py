@@ -102,7 +102,7 @@ _SCRIPT = """
     count.textContent = shown + " of " + rows.length + " shown";
   }
   text.addEventListener("input", filter); sev.addEventListener("change", filter);
-  var given = /[#&]q=([^&]*)/.exec(location.hash);  // report.html#q=GUEST-RUNNING links to a filtered view
+  var given = location.hash.match(/[#&]q=([^&]*)/);  // report.html#q=GUEST-RUNNING links to a filtered view
   if (given) text.value = decodeURIComponent(given[1]);
   Array.prototype.forEach.call(table.tHead.rows[0].cells, function (th, i) {
     th.setAttribute("data-sort", ""); th.setAttribute("aria-sort", "none"); th.title = "sort";
