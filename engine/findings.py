@@ -154,11 +154,6 @@ def leaves_unknown(result: Result) -> bool:
     return result.status == ERROR and result.waiver is None
 
 
-def statuses_block(statuses, severity: str) -> bool:
-    """`blocks` for a rule's shared outcome statuses (counted, not waived) in the matrix."""
-    return FAIL in statuses and severity == "error"
-
-
 def _unknown(results: list[Result]) -> bool:
     return any(leaves_unknown(r) for r in results)
 

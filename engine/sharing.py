@@ -37,13 +37,14 @@ from operator import itemgetter
 from collections.abc import Iterable, Iterator
 
 from .evaluate import Cell, Subject
-from .findings import Result
+from .findings import Result, cell_verdict
 from .lang import ast
 from .lang.compiler import ERROR, FAIL, CompiledRule, Outcome
 from .lang.joins import SUBJECTS
 from .lang.joins import plan as joins_plan
+from .lang.hoist import CONSTANTS as _CONSTANT_NAMES
+from .vocabulary import PROBLEMS as _PROBLEMS
 
-_PROBLEMS = frozenset((FAIL, ERROR))
 _GUEST_SIDE = {"guest": "guest", "source": "host", "host": "host"}  # root -> which subject it names
 
 
@@ -79,7 +80,7 @@ class _Plan:
     """One rule in the matrix: its read paths split by side, and its outcome rows by class."""
 
     __slots__ = ("rule", "guest_paths", "target_paths", "target_class", "classes", "outcomes", "rows", "bit",
-                 "reads_target", "counted", "unordered", "row_ids", "constant", "specs", "getter",
+                 "reads_target", "counted", "unordered", "row_ids", "constant", "getter",
                  "blind_to_target", "single")
 
     def __init__(self, rule: CompiledRule, bit: int):
@@ -107,10 +108,9 @@ class _Plan:
         self.row_ids: dict = {}  # guest class -> id of its row (equal rows, one id)
         self.counted = _counted_view(rule) if self.reads_target else None
         self.constant = False  # its first step is a `when` on constants that is false: not applicable anywhere
-        self.specs: tuple = ()  # what its guest class key is made of (Matrix._view), set by the matrix
         self.getter = None
-        self.blind_to_target: bool | None = None  # `_blind_to_target(rule)`, decided when first needed
-        self.single: bool | None = None  # `_single_outcome(rule)`, decided when first needed
+        self.blind_to_target: bool = _blind_to_target(rule)
+        self.single: bool = _single_outcome(rule)
 
     def key_specs(self) -> tuple:
         """The views of a guest (and its host) that make up this rule's guest class key."""
@@ -124,7 +124,6 @@ class _Plan:
         return tuple(specs)
 
 
-_CONSTANT_NAMES = frozenset({"mode", "stop", "data", "snapshot"})
 
 
 def _constant_when(rule: CompiledRule, env: dict) -> bool:
@@ -171,7 +170,6 @@ def _counted_view(rule: CompiledRule) -> list | None:
     return counted if reads == len(counted) else None
 
 
-_ROOT_SIDE = {"guest": "guest", "source": "host", "host": "host"}
 
 
 def _order_free(rule: CompiledRule) -> set:
@@ -190,8 +188,8 @@ def _order_free(rule: CompiledRule) -> set:
         while isinstance(node, ast.Attr):
             fields.append(node.field)
             node = node.obj
-        if isinstance(node, ast.Name) and node.name in _ROOT_SIDE and fields:
-            return _ROOT_SIDE[node.name], fields[-1]
+        if isinstance(node, ast.Name) and node.name in _GUEST_SIDE and fields:
+            return _GUEST_SIDE[node.name], fields[-1]
         return None
 
     def visit(node, ok: bool):
@@ -385,7 +383,6 @@ class Matrix:
     def _set_specs(self, plan: _Plan) -> None:
         specs = self._specs
         positions = [specs.setdefault(spec, len(specs)) for spec in plan.key_specs()]
-        plan.specs = tuple(positions)
         if not positions:
             plan.getter = lambda vector: ()
         elif len(positions) == 1:
@@ -483,7 +480,7 @@ class Matrix:
         if found is None:
             rule_of = self._rule_of_bit
             blocked = any(rule_of[b].severity == "error" for b in _bits(fails))
-            verdict = "blocked" if blocked else "unknown" if errors else "ready"
+            verdict = cell_verdict(blocked, bool(errors))
             failing = sorted({rule_of[b].id for b in _bits(fails | errors)})
             found = self._labels[key] = (verdict, failing, fails, errors)
         return found
@@ -599,12 +596,7 @@ class Matrix:
                             for j, _ in problem_row:
                                 decided.setdefault(j, []).append((plan.bit, counted))
                         continue
-                    blind = plan.blind_to_target
-                    if blind is None:
-                        blind = plan.blind_to_target = _blind_to_target(rule)
-                    single = plan.single
-                    if single is None:
-                        single = plan.single = _single_outcome(rule)
+                    blind, single = plan.blind_to_target, plan.single
                     shared = None  # a rule blind to the target: its problem outcomes, run once for this guest
                     for j, statuses in problem_row:
                         target = self.targets[j]
