@@ -41,13 +41,6 @@ class Migration:
     stop: bool
     path: tuple  # JSON path in the plan file
 
-    def to_plan(self) -> dict:
-        out = {"guest": self.guest, "to": self.to}
-        if self.mode != "offline":
-            out["mode"] = self.mode
-        if self.stop:
-            out["stop"] = True
-        return out
 
 
 @dataclass

@@ -49,11 +49,12 @@ def test_every_field_the_checker_accepts_is_in_the_loaded_view(fixture):
 
 def test_fields_absent_from_the_file_are_defaults_or_null():
     snapshot = load_snapshot(str(FIXTURES / "ivm4-small.yaml"))
-    host = snapshot.hosts[0]
-    assert host["attrs"] == {} or isinstance(host["attrs"], dict)
+    assert snapshot.hosts[0]["attrs"] == {"rack": "R12", "owner": "unix-north"}  # as written
+    assert snapshot.hosts[1]["attrs"] == {}  # absent: the schema's default
     for guest in snapshot.guests:
         for store in guest["storage"]:
-            assert store["shared_san"] in (True, False)  # schema default false
+            # written true for the SAN disks; absent elsewhere, so the schema default false
+            assert store["shared_san"] is (store["backing"] == "disk")
         for net in guest["networks"]:
             assert set(net) == {"vswitch", "dio", "ip_name"}
 

@@ -64,10 +64,6 @@ class Problems:
         self.items.append(Problem(self.file, line, max(col, 1), message, help=help))
 
 
-def column_of(text: str, token: str, default: int = 1) -> int:
-    """1-based column of `token` in `text`, or `default`."""
-    i = text.find(token) if token else -1
-    return i + 1 if i >= 0 else default
 
 
 RULER = re.compile(r"^=+( +=+)*\s*$")

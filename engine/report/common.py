@@ -198,11 +198,6 @@ def cell_findings(report) -> dict[tuple[str, str], CellFindings]:
     return out
 
 
-def blocking(results) -> list:
-    """The results that block: error-severity failures no waiver covers."""
-    return [r for r in results if r.status == "fail" and r.severity == "error" and r.waiver is None]
-
-
 # -- text from rule messages: `code` spans -------------------------------------------------------
 def code_spans(text: str) -> list[tuple[bool, str]]:
     """Split a message or fix into (is_code, text) runs at its backticks; unbalanced ones stay text."""
