@@ -71,6 +71,11 @@ def mark_results(results: list, path: str, previous: dict[str, dict]) -> dict:
                 current.add(fingerprint)
                 r.baseline = "unchanged" if fingerprint in previous else "new"
                 counts[r.baseline] += 1
-        resolved = [{"rule": r["rule"], "subject": r.get("subject", {}), "item": r.get("item", ""),
-                     "fingerprint": fp} for fp, r in sorted(previous.items()) if fp not in current]
+        resolved = gone(previous, current)
     return {"path": path, "new": counts["new"], "unchanged": counts["unchanged"], "resolved": resolved}
+
+
+def gone(previous: dict, current) -> list[dict]:
+    """The earlier findings (fingerprint -> result) whose fingerprints are not in `current`, in order."""
+    return [{"rule": r["rule"], "subject": r.get("subject", {}), "item": r.get("item", ""), "fingerprint": fp}
+            for fp, r in sorted(previous.items()) if fp not in current]

@@ -226,8 +226,7 @@ def _plan(report) -> Iterator[str]:
         yield "</tbody></table>"
 
 
-def _findings(report) -> Iterator[str]:
-    groups = finding_groups(report)
+def _findings(report, groups) -> Iterator[str]:
     yield "<h2>Findings</h2>"
     if not groups:
         yield "<p>No findings: every rule passed or did not apply.</p>"
@@ -262,8 +261,7 @@ def _findings(report) -> Iterator[str]:
                "CSV, SARIF and JUnit reports</p>")
 
 
-def _rules(report) -> Iterator[str]:
-    groups = finding_groups(report)
+def _rules(groups) -> Iterator[str]:
     if not groups:
         return
     yield "<h2>Rules behind the findings</h2>"
@@ -320,9 +318,10 @@ def iter_html(report) -> Iterator[str]:
            f'{collected}, sha256 <code>{_e(report.snapshot_sha256[:16])}</code>; report generated '
            f'{_e(report.manifest.get("generated", ""))} by migcheck {_e(report.manifest.get("tool_version", ""))}; '
            f"runs fail on {_e(report.fail_on)} and above; only error-severity failures block a migration.</p>\n")
+    groups = finding_groups(report)  # the findings and the rules behind them: grouped once
     for part in (_summary(report), _grid(report) if report.cells is not None else iter(()),
-                 _plan(report) if report.plan is not None else iter(()), _findings(report),
-                 _rules(report), _waivers(report), _baseline(report)):
+                 _plan(report) if report.plan is not None else iter(()), _findings(report, groups),
+                 _rules(groups), _waivers(report), _baseline(report)):
         for piece in part:
             yield piece + "\n"
     if report.manifest:

@@ -19,7 +19,7 @@ import gc
 import time
 
 from .._perf import collector_paused
-from ..findings import FAIL_ON, SEVERITY_RANK
+from ..findings import FAIL_ON, SEVERITY_RANK, cell_verdict
 from .common import GRID_LIMIT, ROWS_PER_RULE, CellFindings, guest_rows
 
 
@@ -103,15 +103,15 @@ class Tally:
         return out
 
     def verdict(self) -> str:
-        return "blocked" if self.cells["blocked"] else "unknown" if self.cells["unknown"] else "ready"
+        return cell_verdict(bool(self.cells["blocked"]), bool(self.cells["unknown"]))
 
     def baseline(self, path: str) -> dict | None:
-        """As `baseline.apply_baseline` writes it: counts, and the earlier findings that are gone."""
+        """As `baseline.mark_results` writes it: counts, and the earlier findings that are gone."""
         if self.previous is None:
             return None
-        resolved = [{"rule": r["rule"], "subject": r.get("subject", {}), "item": r.get("item", ""),
-                     "fingerprint": fp} for fp, r in sorted(self.previous.items()) if fp not in self.seen]
-        return {"path": path, "new": self.new, "unchanged": self.unchanged, "resolved": resolved}
+        from ..baseline import gone
+
+        return {"path": path, "new": self.new, "unchanged": self.unchanged, "resolved": gone(self.previous, self.seen)}
 
     def exit_code(self, only_new: bool = False) -> int:
         failing, errors = (self.new_failing, self.new_errors) if only_new else (self.failing, self.errors)
