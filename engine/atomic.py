@@ -12,13 +12,16 @@ SIGTERM, SIGHUP). Failures raise `OutputError` with a message in words.
 
 from __future__ import annotations
 
+import codecs
 import errno
 import os
+import shutil
 import signal
 import stat
 import sys
 import tempfile
 import threading
+from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -221,6 +224,28 @@ def write_atomic(path: str | os.PathLike, text: str) -> None:
 
 
 # -- writing a report that streams -------------------------------------------------------------
+_sendfile = getattr(os, "sendfile", None)
+
+
+def spool_text(spool) -> Iterator[str]:
+    """A binary spool of UTF-8 text, from its start, as text in pieces of about 1 MB."""
+    decoder = codecs.getincrementaldecoder("utf-8")()
+    spool.seek(0)
+    for piece in iter(lambda: spool.read(1 << 20), b""):
+        yield decoder.decode(piece)
+    yield decoder.decode(b"", final=True)
+
+
+def copy_spool(out, spool) -> None:
+    """A binary spool of UTF-8 text appended to `out`: an output of `open_output` (by the kernel where
+    it can), or any text stream."""
+    if isinstance(out, _Named):
+        out.write_spool(spool)
+        return
+    for piece in spool_text(spool):
+        out.write(piece)
+
+
 class _Named:
     """A report's text stream whose failures say which report: `OutputError` naming `path`."""
 
@@ -233,10 +258,49 @@ class _Named:
         except BrokenPipeError:
             raise
         except OSError as exc:
-            where = "the report to standard output" if _is_stdout(self.path) else f"`{self.path}`"
-            if _is_stdout(self.path):
-                silence_stdout()
-            raise OutputError(f"cannot write {where}: {_reason(exc)}") from None
+            raise self._failed(exc) from None
+
+    def write_spool(self, spool) -> None:
+        """The whole of `spool` (a binary file of UTF-8 text, written by the report) appended: by
+        the kernel (`sendfile`) where it can, else in 1 MB pieces, never decoded and encoded again."""
+        spool.flush()
+        size = spool.seek(0, os.SEEK_END)
+        spool.seek(0)
+        try:
+            self.stream.flush()
+            out = self.stream.fileno()
+        except (AttributeError, ValueError, OSError):  # not a file (a test's StringIO): as text
+            for piece in spool_text(spool):
+                self.write(piece)
+            return
+        try:
+            offset = 0
+            while offset < size:
+                try:
+                    if _sendfile is None:
+                        raise OSError(errno.ENOSYS, "no sendfile")
+                    sent = _sendfile(out, spool.fileno(), offset, min(size - offset, 1 << 30))
+                except OSError as exc:
+                    if exc.errno not in (errno.EINVAL, errno.ENOSYS, errno.EOPNOTSUPP):
+                        raise
+                    spool.seek(offset)
+                    buffer = self.stream.buffer
+                    shutil.copyfileobj(spool, buffer, 1 << 20)
+                    buffer.flush()
+                    return
+                if sent == 0:
+                    raise OSError(errno.EIO, "the copy stopped short")
+                offset += sent
+        except BrokenPipeError:
+            raise
+        except OSError as exc:
+            raise self._failed(exc) from None
+
+    def _failed(self, exc: OSError) -> OutputError:
+        where = "the report to standard output" if _is_stdout(self.path) else f"`{self.path}`"
+        if _is_stdout(self.path):
+            silence_stdout()
+        return OutputError(f"cannot write {where}: {_reason(exc)}")
 
 
 @contextmanager

@@ -66,6 +66,16 @@ class Cell:
                 "verdict": self.verdict, "failing": self.failing}
 
 
+def _texts(rule: CompiledRule, env: dict) -> tuple[str, str]:
+    """A failure's message and fix, from its bindings."""
+    return rule.message(env), rule.fix(env)
+
+
+def unsound(rule: CompiledRule, status: str) -> str:
+    """The message of a result whose shared status its own run does not give (tests assert it never shows)."""
+    return f"internal error: `{rule.id}` gave no `{status}` outcome here again"
+
+
 class Engine:
     def __init__(self, rules: RuleSet, snapshot: Snapshot, stop: bool = False, waivers=None):
         """`stop`: migrations stop a running guest first (hpvmmigrate -d); rules read it as `stop`.
@@ -125,11 +135,7 @@ class Engine:
         message and fix are rendered when first read (`findings.LazyResult`; the matrix)."""
         status = outcome.status
         if lazy and status == FAIL:
-            result = LazyResult(rule, outcome.env, rule.id, rule.severity, status, names, rule.cite, rule.title,
-                                outcome.item, location, rule.tags)
-            if self.waivers is not None:
-                self.waivers.waive(result)
-            return result
+            return self.lazy_result(rule, (_texts, rule, outcome.env), status, names, location, outcome.item)
         if status == FAIL:
             message, fix = rule.message(outcome.env), rule.fix(outcome.env)
         elif status == ERROR:
@@ -144,16 +150,37 @@ class Engine:
             self.waivers.waive(result)
         return result
 
-    def decided_result(self, rule: CompiledRule, subject: Subject, status: str, names: dict, location) -> Result:
-        """The one failed or errored result of a rule without `for` (one outcome per subject), whose
-        status the shared matrix has decided: `outcomes` runs for its text only when it is first
-        read (`findings.LazyResult`); the waiver is attached now, as `result` does."""
-        result = LazyResult(rule, None, rule.id, rule.severity, status, names, rule.cite, rule.title, "", location,
+    def lazy_result(self, rule: CompiledRule, pending: tuple, status: str, names: dict, location,
+                    item: str = "") -> Result:
+        """A failed or errored result whose text `pending` renders when first read
+        (`findings.LazyResult`); its waiver is attached now, as `result` does."""
+        result = LazyResult(pending, rule.id, rule.severity, status, names, rule.cite, rule.title, item, location,
                             rule.tags)
-        result._pending = (rule, None, self, subject)
         if self.waivers is not None:
             self.waivers.waive(result)
         return result
+
+    def decided_result(self, rule: CompiledRule, subject: Subject, status: str, names: dict, location) -> Result:
+        """The one failed or errored result of a rule without `for` (one outcome per subject), whose
+        status the shared matrix has decided: `outcomes` runs for its text only when it is first read."""
+        return self.lazy_result(rule, (self.decided_texts, rule, subject, status), status, names, location)
+
+    def decided_outcome(self, rule: CompiledRule, subject: Subject, status: str) -> Outcome | None:
+        """The outcome of `status` the rule gives `subject` on a run of its own (None: it gives none;
+        the matrix's sharing was unsound for this pair, which tests assert never happens)."""
+        for outcome in self.outcomes(rule, subject):
+            if outcome.status == status:
+                return outcome
+        return None
+
+    def decided_texts(self, rule: CompiledRule, subject: Subject, status: str) -> tuple[str, str]:
+        """The message and fix of `decided_result`."""
+        outcome = self.decided_outcome(rule, subject, status)
+        if outcome is None:
+            return unsound(rule, status), ""
+        if status != FAIL:
+            return outcome.error, ""
+        return rule.message(outcome.env), rule.fix(outcome.env)
 
     def results(self, subject: Subject, location=None) -> list[Result]:
         """Every rule `on subject.kind` for `subject`."""
@@ -215,16 +242,19 @@ class Engine:
         by_name = lambda obj: obj["name"]  # noqa: E731
         guests = sorted(self.snapshot.guests if guests is None else guests, key=by_name)
         targets = sorted(self.snapshot.hosts if targets is None else targets, key=by_name)
-        walk = self.matrix_of(mode, guests, targets, share).walk(True)
-        name, cells, kept = None, [], []
+        matrix = self.matrix_of(mode, guests, targets, share)
+        walk = matrix.walk(True)
+        name, cells, kept, merged = None, [], [], False
         for guest in guests:
             with collector_paused():  # while the engine works, not while the caller consumes a chunk
                 row, found = next(walk)
             if (cells or kept) and guest["name"] != name:
-                yield cells, sort_results(kept)
-                cells, kept = [], []
-            name = guest["name"]  # guests of one name (INV-DUPLICATE-GUEST) share a chunk: results still sort
+                yield cells, kept if matrix.in_order and not merged else sort_results(kept)
+                cells, kept, merged = [], [], False
+            if guest["name"] == name or not guest["host"]:
+                merged = True  # guests of one name (INV-DUPLICATE-GUEST) share a chunk: results sorted again
+            name = guest["name"]
             cells.extend(row)
             kept.extend(found)
         if cells or kept:
-            yield cells, sort_results(kept)
+            yield cells, kept if matrix.in_order and not merged else sort_results(kept)

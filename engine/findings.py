@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass, field
+from json.encoder import encode_basestring as _quoted  # the C encoder of one string, as ensure_ascii=False writes it
 
 from .vocabulary import (AUDIT_ERROR, AUDIT_FAIL, AUDIT_PASS, BLOCKED, ERROR, FAIL, FAIL_ON, READY,
                          PLAN_KEYS, SEVERITY_RANK, STATUSES, SUBJECT_KEYS, UNKNOWN)
@@ -52,6 +53,10 @@ class Result:
         """Whether the result counts toward the verdict (a failure not waived)."""
         return self.status == FAIL and self.waiver is None
 
+    def json_texts(self) -> tuple[str, str]:
+        """(message, fix) as JSON strings (`json.dumps(..., ensure_ascii=False)`)."""
+        return _quoted(self.message), _quoted(self.fix)
+
     def to_json(self) -> dict:
         out = {"rule": self.rule, "severity": self.severity, "status": self.status,
                "subject": {k: self.subject[k] for k in SUBJECT_KEYS + PLAN_KEYS if self.subject.get(k) is not None},
@@ -71,16 +76,17 @@ _FIX = Result.__dict__["fix"]
 
 
 class LazyResult(Result):
-    """A failed result whose message and fix are rendered from its bindings when first read.
+    """A failed result whose message and fix are rendered when first read.
 
     The matrix makes millions of results that the documents for people only count; the text is
-    the same whenever it is rendered (the bindings are the outcome's own copy), so it is made
-    only for the results a writer shows.
+    the same whenever it is rendered (`render(*args)` reads only the result's own copy of the
+    bindings, or texts shared by targets that look alike to the rule), so it is made only for
+    the results a writer shows. `pending` is `(render, *args)`, `render(*args) -> (message, fix)`.
     """
 
     __slots__ = ("_pending",)
 
-    def __init__(self, rule, outcome_env: dict, rule_id: str, severity: str, status: str, subject: dict, cite: str,
+    def __init__(self, pending: tuple, rule_id: str, severity: str, status: str, subject: dict, cite: str,
                  title: str, item: str, location: tuple | None, tags: tuple):
         # the fields of `Result` set directly (this runs per failing pair of a matrix); message and fix pending
         self.rule, self.severity, self.status, self.subject = rule_id, severity, status, subject
@@ -89,28 +95,22 @@ class LazyResult(Result):
         self.cite, self.title, self.item, self.location = cite, title, item, location
         self.waiver = self.baseline = None
         self.tags = tags
-        self._pending = (rule, outcome_env)
+        self._pending = pending
 
     def _render(self) -> None:
         pending = self._pending
         self._pending = None
-        rule, env = pending[0], pending[1]
-        if env is None:
-            # a rule without `for` whose one outcome the shared matrix decided: run it for its bindings
-            engine, subject = pending[2], pending[3]
-            outcomes = [o for o in engine.outcomes(rule, subject) if o.status == self.status]
-            if not outcomes:  # the rule's sharing was unsound for this pair: say so rather than guess
-                _MESSAGE.__set__(self, f"internal error: `{rule.id}` gave no `{self.status}` outcome here again")
-                _FIX.__set__(self, "")
-                return
-            outcome = outcomes[0]
-            if self.status != "fail":
-                _MESSAGE.__set__(self, outcome.error)
-                _FIX.__set__(self, "")
-                return
-            env = outcome.env
-        _MESSAGE.__set__(self, rule.message(env))
-        _FIX.__set__(self, rule.fix(env))
+        message, fix = pending[0](*pending[1:])
+        _MESSAGE.__set__(self, message)
+        _FIX.__set__(self, fix)
+
+    def json_texts(self) -> tuple[str, str]:
+        pending = self._pending
+        if pending is not None:
+            render_json = getattr(pending[0], "json", None)  # texts shared by a class of pairs: escaped once
+            if render_json is not None:
+                return render_json(*pending[1:])
+        return _quoted(self.message), _quoted(self.fix)
 
     @property
     def message(self) -> str:

@@ -33,7 +33,7 @@ pairs a rule fails or errs on.
 
 from __future__ import annotations
 
-from operator import itemgetter
+from operator import attrgetter, itemgetter
 from collections.abc import Iterable, Iterator
 
 from .evaluate import Cell, Subject
@@ -43,37 +43,11 @@ from .lang.compiler import ERROR, FAIL, CompiledRule, Outcome
 from .lang.joins import SUBJECTS
 from .lang.joins import plan as joins_plan
 from .lang.hoist import CONSTANTS as _CONSTANT_NAMES
+from .keys import freeze, project  # noqa: F401  (freeze: part of this stage's interface)
+from .texts import Texts, text_paths
 from .vocabulary import PROBLEMS as _PROBLEMS
 
 _GUEST_SIDE = {"guest": "guest", "source": "host", "host": "host"}  # root -> which subject it names
-
-
-def freeze(value):
-    """A hashable key equal only for values no rule can tell apart (`true`, `1`, `1.0` differ)."""
-    kind = type(value)
-    if kind is dict:
-        return ("map", tuple((k, freeze(v)) for k, v in value.items()))
-    if kind is list:
-        return ("list", tuple(freeze(v) for v in value))
-    return (kind, value)
-
-
-def project(value, rest: tuple):
-    """The part of `value` a read path covers, typed: a path over a list covers that field of
-    every item; a final `#` covers the length (of a list, or the size of a map); a value the
-    path cannot enter counts whole (a rule reading a field of a string errs, of a map does not)."""
-    if not rest:
-        return freeze(value)
-    kind = type(value)
-    if kind is list:
-        if rest == ("#",):
-            return ("len", len(value))
-        return ("list", tuple(project(v, rest) for v in value))
-    if kind is dict:
-        if rest == ("#",):
-            return ("size", len(value))
-        return ("map", project(value.get(rest[0]), rest[1:]))
-    return ("leaf", freeze(value))
 
 
 class _Plan:
@@ -81,7 +55,7 @@ class _Plan:
 
     __slots__ = ("rule", "guest_paths", "target_paths", "target_class", "classes", "outcomes", "rows", "bit",
                  "reads_target", "counted", "unordered", "row_ids", "constant", "getter",
-                 "blind_to_target", "single")
+                 "blind_to_target", "single", "text_paths")
 
     def __init__(self, rule: CompiledRule, bit: int):
         self.rule = rule
@@ -111,6 +85,7 @@ class _Plan:
         self.getter = None
         self.blind_to_target: bool = _blind_to_target(rule)
         self.single: bool = _single_outcome(rule)
+        self.text_paths: tuple | None = None  # what its texts read of a target (texts.py); None: pair by pair
 
     def key_specs(self) -> tuple:
         """The views of a guest (and its host) that make up this rule's guest class key."""
@@ -343,6 +318,14 @@ class Matrix:
                 plan.unordered = {}
             self._class_targets(plan)
             self._set_specs(plan)
+            if share:
+                plan.text_paths = text_paths(plan.rule)
+        # the plans by rule id, the order of a pair's results (`walk`)
+        self._by_id = sorted(range(len(self.plans)), key=lambda i: self.plans[i].rule.id)
+        names = [t["name"] for t in self.targets]
+        ids = [p.rule.id for p in self.plans]
+        # a guest's results come sorted (`walk`): targets in name order, rule ids unique
+        self.in_order = all(a < b for a, b in zip(names, names[1:])) and len(set(ids)) == len(ids)
         self._signatures: dict = {}  # tuple of row ids -> row of cells (verdict, failing, ...) per target position
         self._row_ids: dict = {}  # (rule bit, row) -> row id
         self._labels: dict = {}  # bit mask -> (verdict, failing)
@@ -561,68 +544,23 @@ class Matrix:
 
         The engine attaches waivers as results are made; a rule some waiver names is decided
         pair by pair from its results (a waived failure does not count), every other rule's
-        row is taken as shared.
+        row is taken as shared. With the targets in name order (`in_order`), a guest's results
+        come in `Result.sort_key` order: by target, then rule id, then item, and its guest
+        rules' after its migrations' (their subject names a host where a migration's has none).
         """
-        engine = self.engine
         mode = self.mode
-        snapshot = engine.snapshot
-        waived_rules = {w.rule for w in engine.waivers.items} if engine.waivers is not None else set()
+        snapshot = self.engine.snapshot
+        waivers = self.engine.waivers
+        waived_rules = {w.rule for w in waivers.items} if waivers is not None else set()
+        texts = Texts(self.engine, self.targets, self._views)
         for guest in self.guests:
             own = guest["host"]
             gname = guest["name"]
             host = snapshot.host_by_name.get(own)
             row = self.guest_row(guest)
-            found: list[Result] = []
             decided: dict[int, list] = {}  # target position -> [(bit, counted statuses)]
-            if results or waived_rules:
-                location = snapshot.locate(guest) if results else None
-                assert self._last[0] is guest
-                classes = self._last[1]  # of this guest: guest_row has just computed them
-                for plan, guest_class in zip(self.plans, classes):
-                    rule = plan.rule
-                    waivable = rule.id in waived_rules
-                    if not (results or waivable):
-                        continue
-                    problem_row = self._row(plan, guest_class, guest, host)
-                    if not problem_row:
-                        continue
-                    if rule.subject == "guest":
-                        subject = Subject("guest", guest=guest, mode=mode)
-                        rendered = self._problems(rule, subject, location)
-                        if results:
-                            found.extend(rendered)
-                        if waivable:
-                            counted = frozenset(r.status for r in rendered if r.waiver is None)
-                            for j, _ in problem_row:
-                                decided.setdefault(j, []).append((plan.bit, counted))
-                        continue
-                    blind, single = plan.blind_to_target, plan.single
-                    shared = None  # a rule blind to the target: its problem outcomes, run once for this guest
-                    for j, statuses in problem_row:
-                        target = self.targets[j]
-                        if target["name"] == own:
-                            continue
-                        subject = Subject("migration", guest=guest, target=target, mode=mode)
-                        if single and not blind and not waivable and len(statuses) == 1:
-                            # (a rule blind to the target runs once per guest below: cheaper for every writer)
-                            # one outcome per pair, its status decided by the shared row: the rule runs
-                            # again for this pair only if a writer reads the text
-                            (status,) = statuses
-                            found.append(engine.decided_result(rule, subject, status, subject.names(), location))
-                            continue
-                        if blind:
-                            if shared is None:
-                                shared = [o for o in engine.outcomes(rule, subject) if o.status in _PROBLEMS]
-                            names = subject.names()
-                            rendered = [engine.result(rule, _retarget(o, target), names, location, True)
-                                        for o in shared]
-                        else:
-                            rendered = self._problems(rule, subject, location)
-                        if waivable:
-                            decided.setdefault(j, []).append(
-                                (plan.bit, frozenset(r.status for r in rendered if r.waiver is None)))
-                        if results:
-                            found.extend(rendered)
+            found = self._results(guest, host, results, waived_rules, texts, decided) \
+                if results or waived_rules else []
             cells = []
             for j, target in enumerate(self.targets):
                 name = target["name"]
@@ -637,8 +575,92 @@ class Matrix:
                     cell = self._label(fails, errors)
                 self.fails_seen |= cell[2]
                 self.errors_seen |= cell[3]
-                cells.append(Cell(gname, own, name, mode, cell[0], list(cell[1])))
+                cells.append(Cell(gname, own, name, mode, cell[0], cell[1]))  # the label's list: read only
             yield cells, found
+
+    def _results(self, guest: dict, host: dict | None, results: bool, waived_rules: set, texts: Texts,
+                 decided: dict) -> list[Result]:
+        """The guest's failed and errored results (with `results`; else only those of waivable rules,
+        for `decided`), in `walk`'s order."""
+        engine = self.engine
+        mode = self.mode
+        own = guest["host"]
+        location = engine.snapshot.locate(guest) if results else None
+        assert self._last[0] is guest
+        classes = self._last[1]  # of this guest: guest_row has just computed them
+        texts.guest(guest, host)
+        by_target: dict[int, list] = {}  # target position -> its results, rules in id order
+        own_results: list[Result] = []  # the guest rules'
+        pair_names: dict[int, dict] = {}  # target position -> the results' subject (shared: read only)
+        for index in self._by_id:
+            plan = self.plans[index]
+            rule = plan.rule
+            waivable = rule.id in waived_rules
+            if not (results or waivable):
+                continue
+            problem_row = self._row(plan, classes[index], guest, host)
+            if not problem_row:
+                continue
+            if rule.subject == "guest":
+                rendered = _by_item(self._problems(rule, Subject("guest", guest=guest, mode=mode), location))
+                if results:
+                    own_results.extend(rendered)
+                if waivable:
+                    counted = frozenset(r.status for r in rendered if r.waiver is None)
+                    for j, _ in problem_row:
+                        decided.setdefault(j, []).append((plan.bit, counted))
+                continue
+            blind, single, paths = plan.blind_to_target, plan.single, plan.text_paths
+            entries = texts.row(rule, paths) if paths is not None else None
+            shared = None  # a rule blind to the target: its problem outcomes, run once for this guest
+            for j, statuses in problem_row:
+                target = self.targets[j]
+                if target["name"] == own:
+                    continue
+                names = pair_names.get(j)
+                if names is None:
+                    names = pair_names[j] = {"guest": guest["name"], "source": own, "target": target["name"],
+                                             "mode": mode}
+                if entries is not None and ERROR not in statuses:
+                    # outcomes and texts once per text class of pairs (texts.py)
+                    entry = texts.entry(entries, rule, paths, j, guest, mode, FAIL if single else None)
+                    if single:
+                        rendered = [texts.decided(rule, entry, j, names, location)]
+                    elif entry.shareable():
+                        rendered = texts.results(rule, entry, j, names, location)
+                    else:
+                        rendered = self._problems(rule, Subject("migration", guest=guest, target=target, mode=mode),
+                                                  location)
+                elif single and not blind and not waivable and len(statuses) == 1:
+                    # one outcome per pair, its status decided by the shared row: the rule runs
+                    # again for this pair only if a writer reads the text
+                    (status,) = statuses
+                    subject = Subject("migration", guest=guest, target=target, mode=mode)
+                    rendered = [engine.decided_result(rule, subject, status, names, location)]
+                elif blind:
+                    if shared is None:
+                        subject = Subject("migration", guest=guest, target=target, mode=mode)
+                        shared = [o for o in engine.outcomes(rule, subject) if o.status in _PROBLEMS]
+                    rendered = [engine.result(rule, _retarget(o, target), names, location, True) for o in shared]
+                else:
+                    rendered = self._problems(rule, Subject("migration", guest=guest, target=target, mode=mode),
+                                              location)
+                if waivable:
+                    decided.setdefault(j, []).append(
+                        (plan.bit, frozenset(r.status for r in rendered if r.waiver is None)))
+                if results and rendered:
+                    bucket = by_target.get(j)
+                    if bucket is None:
+                        by_target[j] = _by_item(rendered)
+                    else:
+                        bucket.extend(_by_item(rendered))
+        if not by_target:
+            return own_results
+        found = []
+        for j in sorted(by_target):
+            found.extend(by_target[j])
+        found.extend(own_results)
+        return found
 
     def _problems(self, rule: CompiledRule, subject: Subject, location) -> list[Result]:
         """The rule's failed and errored results for this subject, pair by pair (messages, waivers)."""
@@ -660,6 +682,16 @@ class Matrix:
     def cells(self) -> Iterator[Cell]:
         for cells, _ in self.walk(results=False):
             yield from cells
+
+
+def _by_item(results: list[Result]) -> list[Result]:
+    """One rule's results for one subject in `Result.sort_key` order (by item; stable)."""
+    if len(results) > 1:
+        results.sort(key=_item)
+    return results
+
+
+_item = attrgetter("item")
 
 
 def _bits(mask: int) -> Iterable[int]:

@@ -21,7 +21,7 @@ from . import ast
 from .builtins import BUILTINS, REGEX_HELP, EvalError, compile_pattern
 from ..suggest import did_you_mean
 from .diagnostics import Diagnostic, at
-from .reads import read_paths
+from .reads import read_paths, text_paths
 from .types import ANY, BOOL, FLOAT, INT, NULL, STRING, SUBJECTS, Type, list_of, subject_scope, unify
 
 from ..vocabulary import SEVERITIES  # noqa: E402
@@ -34,6 +34,7 @@ class CheckedRule:
     rule: ast.Rule
     types: dict[int, Type] = field(default_factory=dict)  # id(expression node) -> its type
     reads: frozenset = frozenset()  # paths of the subjects the rule's outcome depends on (see reads)
+    text_reads: frozenset = frozenset()  # and those its failures' texts read besides (`reads.text_paths`)
     pack: str = ""
 
 
@@ -425,7 +426,7 @@ def check_rule(rule: ast.Rule, tables: dict[str, Type], diags: list[Diagnostic])
         if name not in checker.used:
             diags.append(at(step.span, "unused-let", f"`{name}` is never used",
                             "remove the `let`, or use it in `require`, `message` or `fix`"))
-    return CheckedRule(rule, checker.types, read_paths(rule, checker.types))
+    return CheckedRule(rule, checker.types, read_paths(rule, checker.types), text_reads=text_paths(rule, checker.types))
 
 
 _META_HELP = {

@@ -28,6 +28,7 @@ from collections.abc import Callable
 from . import ast, hoist, joins
 from .builtins import BUILTINS, EvalError, Pattern, as_version, compile_pattern, parse_version, render
 from .checker import CheckedRule
+from .reads import NAME_HOLES, name_hole
 from .types import ANY, Type
 
 Fn = Callable[[dict], Any]
@@ -84,6 +85,11 @@ class CompiledRule:
     run: Callable[..., list[Outcome]]  # run(env, trace=None)
     message: Callable[[dict], str]
     fix: Callable[[dict], str]
+    # message and fix as the text around their subjects' names, and which names (`Compiler.template`)
+    message_split: Callable[[dict], tuple] = field(repr=False, default=None)
+    fix_split: Callable[[dict], tuple] = field(repr=False, default=None)
+    message_holes: tuple = ()
+    fix_holes: tuple = ()
     checked: CheckedRule = field(repr=False, default=None)
     compiled: dict = field(repr=False, default_factory=dict)  # id(node) -> closure
     lookups: tuple = ()  # (joins.Lookup, counted) of the rule's steps: how the matrix classes targets
@@ -562,37 +568,102 @@ class Compiler:
                 _restore(env, var, saved)
         return comprehension_indexed
 
-    def template(self, template: ast.Template | None) -> Callable[[dict], str]:
+    def template(self, template: ast.Template | None, holes: bool = False) -> tuple[Callable, Callable, tuple]:
+        """The template's renderer `env -> text`, its split renderer `env -> pieces` and the holes
+        between those pieces. `holes` (a migration rule that rebinds no subject): a part that is
+        exactly `{guest.name}`, `{source.name}` or `{target.name}` is a hole, the index of its
+        subject in `NAME_HOLES`; the pieces are the text around the holes, which `fill` completes
+        with `name_texts` of any subjects (engine/texts.py). Both renderers share the compiled
+        parts, a hole's being `name_of(subject)` in both, so `render(env) == fill(split(env),
+        holes, name_texts(env))` by construction."""
         if template is None:
-            return lambda env: ""
-        parts = [p if isinstance(p, str) else self.compile(p) for p in template.parts]
+            return (lambda env: ""), (lambda env: ("",)), ()
+        parts = []
+        for node in template.parts:
+            if isinstance(node, str):
+                parts.append(node)
+                continue
+            root = name_hole(node, {}) if holes else None
+            if root is not None and self._object_chain(node) == (root, ("name",)):
+                fn = self.closures[id(node)] = _NAME_OF[root]
+                parts.append((NAME_HOLES.index(root), fn))
+            else:
+                parts.append(self.compile(node))
         budget = self.budget
         if all(isinstance(p, str) for p in parts):
             text = "".join(parts)
+            pieces = (text,)
 
             def render_constant(env):
                 budget.steps = 0  # as render_template leaves it
                 return text
-            return render_constant
-        # (is text, text or compiled expression) per part, decided once
-        steps = tuple((isinstance(p, str), p) for p in parts)
 
-        def render_template(env):
+            def split_constant(env):
+                budget.steps = 0
+                return pieces
+            return render_constant, split_constant, ()
+        # (kind, text or compiled expression) per part, decided once: 0 text, 1 expression, 2 a hole
+        steps = tuple((0, p) if isinstance(p, str) else (2, p[1]) if isinstance(p, tuple) else (1, p) for p in parts)
+        hole_order = tuple(p[0] for p in parts if isinstance(p, tuple))
+
+        def split(env, whole: bool = False):
             budget.steps = 0  # a message has a budget of its own
             out = []
             append = out.append
-            for is_text, p in steps:
-                if is_text:
+            pieces = []
+            for kind, p in steps:
+                if kind == 0:
                     append(p)
-                    continue
-                try:
-                    append(render(p(env)))
-                except EvalError as exc:
-                    append(f"<{exc.message}>")
-                except (KeyError, TypeError, AttributeError):
-                    append("<?>")
-            return "".join(out)
-        return render_template
+                elif kind == 1 or whole:
+                    append(_part(p, env))
+                else:
+                    pieces.append("".join(out))
+                    out.clear()
+            if whole:
+                return "".join(out)
+            pieces.append("".join(out))
+            return tuple(pieces)
+
+        def render_template(env):
+            return split(env, True)
+        return render_template, split, hole_order
+
+
+def _part(fn, env) -> str:
+    """One `{expr}` of a message, rendered; what cannot be evaluated is shown in its place."""
+    try:
+        return render(fn(env))
+    except EvalError as exc:
+        return f"<{exc.message}>"
+    except (KeyError, TypeError, AttributeError):
+        return "<?>"
+
+
+def _name_of(root: str) -> Fn:
+    def name_of(env):  # `root.name` as `compile_Attr` compiles a present schema object's field
+        return env[root].get("name")
+    return name_of
+
+
+_NAME_OF = {root: _name_of(root) for root in NAME_HOLES}
+
+
+def name_text(root: str, obj) -> str:
+    """`{root.name}` of a message for the subject `obj`, as the renderers write it (`Compiler.template`)."""
+    return _part(_NAME_OF[root], {root: obj})
+
+
+def fill(pieces: tuple, holes: tuple, names: tuple) -> str:
+    """A text from the pieces of its split renderer and the name texts of its subjects (by hole index)."""
+    if not holes:
+        return pieces[0]
+    if len(holes) == 1:
+        return names[holes[0]].join(pieces)
+    out = [pieces[0]]
+    for hole, piece in zip(holes, pieces[1:]):
+        out.append(names[hole])
+        out.append(piece)
+    return "".join(out)
 
 
 _UNSET = object()
@@ -821,10 +892,16 @@ def compile_rule(checked: CheckedRule, tables: dict[str, list], severity: str | 
     try:
         first = _Steps(c, tuple(steps)).chain(0, ())
         lookups = tuple(c.lookups)  # the steps' own, not the message's
-        message, fix = c.template(rule.get("message")), c.template(rule.get("fix"))
+        holes = rule.get("on", "migration") == "migration" and not any(
+            getattr(step, "name", None) in NAME_HOLES or getattr(step, "var", None) in NAME_HOLES
+            for step in rule.steps)
+        (message, message_split, message_holes), (fix, fix_split, fix_holes) = (
+            c.template(rule.get("message"), holes), c.template(rule.get("fix"), holes))
     except (RecursionError, MemoryError) as exc:
         run = _failing_compile(rule, exc)
         message = fix = lambda env: ""  # noqa: E731
+        message_split = fix_split = lambda env: ("",)  # noqa: E731
+        message_holes = fix_holes = ()
         lookups = ()
     else:
         def run(env: dict, trace: Trace | None = None) -> list[Outcome]:
@@ -850,4 +927,6 @@ def compile_rule(checked: CheckedRule, tables: dict[str, list], severity: str | 
         id=rule.id, title=rule.get("title", ""), severity=severity or rule.get("severity", "error"),
         subject=rule.get("on", "migration"), cite=rule.get("cite", ""), tags=tuple(rule.get("tags", ())),
         span=rule.span, rule=rule, reads=checked.reads, pack=checked.pack, run=run,
-        message=message, fix=fix, checked=checked, compiled=c.closures, lookups=lookups, budget=budget)
+        message=message, fix=fix, message_split=message_split, fix_split=fix_split, message_holes=message_holes,
+        fix_holes=fix_holes, checked=checked,
+        compiled=c.closures, lookups=lookups, budget=budget)

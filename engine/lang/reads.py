@@ -115,13 +115,54 @@ class _Reads:
 
 
 def read_paths(rule: ast.Rule, types: dict[int, Type]) -> frozenset:
+    return _minimal(_replay(rule, types)[0].paths)
+
+
+def text_paths(rule: ast.Rule, types: dict[int, Type]) -> frozenset:
+    """The paths a failure's text reads beyond `read_paths`: its message and fix (each `{expr}`
+    rendered whole) and the items of its `for` variables (a result's `item` renders them whole).
+
+    A part that is exactly `{guest.name}`, `{source.name}` or `{target.name}` is left out: the
+    matrix renders a message once for subjects that look alike and puts each one's names in
+    those places (engine/texts.py).
+    """
+    steps_reads, binds, for_vars = _replay(rule, types)
+    reads = _Reads(types)
+    for var in for_vars:
+        path = binds.get(var)
+        if path is not None:
+            reads.paths.add(path)
+    for key in ("message", "fix"):
+        template = rule.get(key)
+        for part in () if template is None else template.parts:
+            if isinstance(part, str) or name_hole(part, binds) is not None:
+                continue
+            reads.guarded(part, binds)
+    return _minimal(reads.paths)
+
+
+NAME_HOLES = ("guest", "source", "target")  # a migration's subjects whose `{X.name}` a text may leave open
+
+
+def name_hole(expr, binds: dict) -> str | None:
+    """The subject whose name a template part is exactly (`{target.name}`, not rebound), or None."""
+    if (isinstance(expr, ast.Attr) and expr.field == "name" and isinstance(expr.obj, ast.Name)
+            and expr.obj.name in NAME_HOLES and expr.obj.name not in binds):
+        return expr.obj.name
+    return None
+
+
+def _replay(rule: ast.Rule, types: dict[int, Type]) -> tuple[_Reads, dict, list]:
+    """The reads of the rule's steps, the provenance of every name they bind, and its `for` variables."""
     reads = _Reads(types)
     binds: dict = {}
+    for_vars = []
     for step in rule.steps:
         if isinstance(step, (ast.When, ast.Require)):
             reads.visit(step.expr, binds)
         elif isinstance(step, ast.For):
             binds = reads.bind(step.var, step.source, binds)
+            for_vars.append(step.var)
             reads.visit(step.cond, binds)
         elif isinstance(step, ast.Let):
             path = reads.provenance(step.expr, binds)
@@ -130,7 +171,7 @@ def read_paths(rule: ast.Rule, types: dict[int, Type]) -> frozenset:
             else:
                 reads.visit(step.expr, binds)
             binds = {**binds, step.name: path}
-    return _minimal(reads.paths)
+    return reads, binds, for_vars
 
 
 def _minimal(paths: set) -> frozenset:

@@ -11,10 +11,10 @@ schemas/report.schema.json.
 from __future__ import annotations
 
 import json
-import shutil
 import tempfile
 from json.encoder import encode_basestring as _s  # the C encoder of one string, as ensure_ascii=False writes it
 
+from ..atomic import copy_spool
 from ..findings import SUBJECT_KEYS
 
 
@@ -62,7 +62,8 @@ def result_json(r, level: int = 4) -> str:
     if cite is None:
         cite = _CITES[r.cite] = _s(r.cite)
     waiver = _NULL if r.waiver is None else _dump(r.waiver, level + 2)
-    out = (f'{head}{subject},\n{q}"message": {_s(r.message)},\n{q}"fix": {_s(r.fix)},\n'
+    message, fix = r.json_texts()
+    out = (f'{head}{subject},\n{q}"message": {message},\n{q}"fix": {fix},\n'
            f'{q}"cite": {cite},\n{q}"waiver": {waiver},\n')
     if r.item:
         out += f'{q}"item": {_s(r.item)},\n'
@@ -128,18 +129,19 @@ class JsonWriter:
     def __init__(self, report, out, spool_dir: str | None = None):
         self.report = report
         self.out = out
-        self.results = tempfile.TemporaryFile("w+", encoding="utf-8", newline="", dir=spool_dir)
-        self.cells = tempfile.TemporaryFile("w+", encoding="utf-8", newline="", dir=spool_dir)
+        # binary: the text is encoded once, and copied to the output by the kernel (`write_spool`)
+        self.results = tempfile.TemporaryFile("w+b", dir=spool_dir)
+        self.cells = tempfile.TemporaryFile("w+b", dir=spool_dir)
         self.any_result = self.any_cell = False
 
     def feed(self, cells, results, found) -> None:
         if results:
             text = ",\n".join(result_json(r) for r in results)
-            self.results.write((",\n" if self.any_result else "") + text)
+            self.results.write(((",\n" if self.any_result else "") + text).encode("utf-8"))
             self.any_result = True
         if cells:
             text = ",\n".join(cell_json(c, found[(c.guest, c.target)].blocking) for c in cells)
-            self.cells.write((",\n" if self.any_cell else "") + text)
+            self.cells.write(((",\n" if self.any_cell else "") + text).encode("utf-8"))
             self.any_cell = True
 
     def finish(self) -> None:
@@ -164,8 +166,7 @@ class JsonWriter:
             self.out.write("[]")
             return
         self.out.write("[\n")
-        spool.seek(0)
-        shutil.copyfileobj(spool, self.out, 1 << 20)
+        copy_spool(self.out, spool)
         self.out.write("\n  ]")
 
     def close(self) -> None:
