@@ -232,20 +232,36 @@ class Engine:
         return cells, kept
 
     def iter_matrix(self, mode: str, *, share: bool = True, guests: list[dict] | None = None,
-                    targets: list[dict] | None = None) -> Iterator[tuple[list[Cell], list[Result]]]:
-        """The matrix with its results, guest by guest, for reports that stream.
-
-        Guests and targets come in name order, so each yielded chunk is one guest name's
-        cells and its sorted results (`Result.sort_key`), and the chunks, joined, are sorted
-        too: no global sort, and nothing kept between chunks but the shared outcomes.
-        """
+                    targets: list[dict] | None = None) -> "MatrixChunks":
+        """The matrix with its results, guest by guest, for reports that stream (`MatrixChunks`)."""
         by_name = lambda obj: obj["name"]  # noqa: E731
         guests = sorted(self.snapshot.guests if guests is None else guests, key=by_name)
         targets = sorted(self.snapshot.hosts if targets is None else targets, key=by_name)
-        matrix = self.matrix_of(mode, guests, targets, share)
+        return MatrixChunks(self.matrix_of(mode, guests, targets, share), guests)
+
+
+class MatrixChunks:
+    """The chunks of a streamed matrix: iterated, a chunk per guest name, its cells and sorted results.
+
+    Guests and targets come in name order, so each chunk is one guest name's cells and its
+    results in `Result.sort_key` order, and the chunks, joined, are sorted too: no global sort,
+    and nothing kept between chunks but the shared outcomes. `verdict()`, asked before, walks
+    the cells alone (the rules' shared outcomes, which the chunks then reuse), for a report
+    whose head states the verdict before its results (JSON).
+    """
+
+    def __init__(self, matrix, guests: list[dict]):
+        self.matrix = matrix
+        self.guests = guests
+
+    def verdict(self) -> str:
+        return self.matrix.verdict()
+
+    def __iter__(self) -> Iterator[tuple[list[Cell], list[Result]]]:
+        matrix = self.matrix
         walk = matrix.walk(True)
         name, cells, kept, merged = None, [], [], False
-        for guest in guests:
+        for guest in self.guests:
             with collector_paused():  # while the engine works, not while the caller consumes a chunk
                 row, found = next(walk)
             if (cells or kept) and guest["name"] != name:

@@ -45,6 +45,8 @@ from .lang.joins import plan as joins_plan
 from .lang.hoist import CONSTANTS as _CONSTANT_NAMES
 from .keys import freeze, project  # noqa: F401  (freeze: part of this stage's interface)
 from .texts import Texts, text_paths
+from ._perf import collector_paused
+from .vocabulary import BLOCKED, UNKNOWN
 from .vocabulary import PROBLEMS as _PROBLEMS
 
 _GUEST_SIDE = {"guest": "guest", "source": "host", "host": "host"}  # root -> which subject it names
@@ -678,6 +680,35 @@ class Matrix:
         if any(SEVERITY_RANK[self._rule_of_bit[b].severity] >= threshold for b in _bits(self.fails_seen)):
             return 1
         return 3 if self.errors_seen else 0
+
+    def verdict(self) -> str:
+        """The verdict of the cells (`findings.cell_verdict` over them all), waivers applied, without
+        making results: from the shared rows, or by a walk without results when a waiver could decide."""
+        blocked = unknown = False
+        waivers = self.engine.waivers
+        if waivers is not None and waivers.items:
+            with collector_paused():
+                for cells, _ in self.walk(results=False):
+                    for cell in cells:
+                        blocked |= cell.verdict == BLOCKED
+                        unknown |= cell.verdict == UNKNOWN
+            return cell_verdict(blocked, unknown)
+        names = [t["name"] for t in self.targets]
+        seen: dict = {}
+        with collector_paused():
+            for guest in self.guests:
+                row = self.guest_row(guest)
+                own = guest["host"]
+                if (id(row), own) in seen:
+                    continue
+                seen[(id(row), own)] = row  # (kept alive, so its id stays its own)
+                for name, cell in zip(names, row):
+                    if name != own:
+                        self.fails_seen |= cell[2]
+                        self.errors_seen |= cell[3]
+                        blocked |= cell[0] == BLOCKED
+                        unknown |= cell[0] == UNKNOWN
+        return cell_verdict(blocked, unknown)
 
     def cells(self) -> Iterator[Cell]:
         for cells, _ in self.walk(results=False):

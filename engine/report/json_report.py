@@ -122,22 +122,49 @@ def cell_json(cell, blocking: list, level: int = 4) -> str:
 class JsonWriter:
     """The JSON report of a matrix, written as its results arrive (`feed`), completed by `finish`.
 
-    The header (verdict included) is written at the end, before the spooled results, so the
+    The head of the document states the verdict, which only the cells decide. When the matrix
+    can say it before its results (`start`, called with `report.verdict` set), the results go
+    straight to the output; else they go to a spool file and the head is written at the end.
+    The cells follow the summary, known only at the end: they are spooled. Either way the
     bytes are exactly those of `render_json` on the whole report.
     """
+
+    wants_verdict = True  # `report.stream.write_matrix` calls `start` once the verdict is known
 
     def __init__(self, report, out, spool_dir: str | None = None):
         self.report = report
         self.out = out
-        # binary: the text is encoded once, and copied to the output by the kernel (`write_spool`)
-        self.results = tempfile.TemporaryFile("w+b", dir=spool_dir)
+        self.head: list | None = None  # the head's keys and texts, once written (`start`)
+        # binary: the text is encoded once, and copied to the output by the kernel (`copy_spool`)
+        self.results = None
+        self.spool_dir = spool_dir
         self.cells = tempfile.TemporaryFile("w+b", dir=spool_dir)
         self.any_result = self.any_cell = False
+
+    def start(self) -> None:
+        """Write the document up to its results (the verdict is set): results are written as they come."""
+        head = self._head()
+        self.out.write("".join(text for _, text in head) + (",\n" if head else "{\n") + '  "results": [')
+        self.head = head
+
+    def _head(self) -> list[tuple[str, str]]:
+        """The keys before `results` and their texts, as `finish` writes them."""
+        out = []
+        for i, (key, value) in enumerate(self.report.to_json(results=False).items()):
+            if key == "results":
+                return out
+            out.append((key, ("{\n" if i == 0 else ",\n") + f"  {_s(key)}: " + _dump(value, 2)))
+        raise AssertionError("a report has results")
 
     def feed(self, cells, results, found) -> None:
         if results:
             text = ",\n".join(result_json(r) for r in results)
-            self.results.write(((",\n" if self.any_result else "") + text).encode("utf-8"))
+            if self.head is not None:
+                self.out.write((",\n" if self.any_result else "\n") + text)
+            else:
+                if self.results is None:
+                    self.results = tempfile.TemporaryFile("w+b", dir=self.spool_dir)
+                self.results.write(((",\n" if self.any_result else "") + text).encode("utf-8"))
             self.any_result = True
         if cells:
             text = ",\n".join(cell_json(c, found[(c.guest, c.target)].blocking) for c in cells)
@@ -148,13 +175,23 @@ class JsonWriter:
         report, out = self.report, self.out
         head = report.to_json(results=False)
         keys = list(head)
+        if self.head is not None and self._head() != self.head:
+            raise RuntimeError("internal error: the head of the JSON report changed after it was written "
+                               f"(verdict `{report.verdict}`)")
         # the document's keys in Report.to_json's order; results and cells come from the spools
         for i, key in enumerate(keys):
+            if self.head is not None and i < len(self.head):
+                continue  # written by `start`
+            if key == "results":
+                if self.head is not None:
+                    out.write("\n  ]" if self.any_result else "]")
+                    continue
+                out.write(("{\n" if i == 0 else ",\n") + f"  {_s(key)}: ")
+                self._copy(self.results, self.any_result)
+                continue
             out.write("{\n" if i == 0 else ",\n")
             out.write(f"  {_s(key)}: ")
-            if key == "results":
-                self._copy(self.results, self.any_result)
-            elif key == "cells":
+            if key == "cells":
                 self._copy(self.cells, self.any_cell)
             else:
                 out.write(_dump(head[key], 2))
@@ -170,7 +207,8 @@ class JsonWriter:
         self.out.write("\n  ]")
 
     def close(self) -> None:
-        self.results.close()
+        if self.results is not None:
+            self.results.close()
         self.cells.close()
 
 

@@ -4,8 +4,8 @@
 feeds each chunk to one writer per output and forgets it, so memory grows with the snapshot
 (per guest and per target), never with the number of findings. What each format does:
 
-- json: streamed (results straight out, cells through a spool file; the same bytes as a
-  whole-report render). jsonl, csv, csv-cells: streamed, a line or row per result or cell.
+- json: streamed (results straight out once the matrix has told the verdict, which heads
+  the document; cells through a spool file; the same bytes as a whole-report render). jsonl, csv, csv-cells: streamed, a line or row per result or cell.
 - junit: streamed, a suite per guest (suites spooled: the totals head the document).
 - sarif: at most 25,001 results kept, plus a summary per rule, guest and status (bounded
   by the snapshot), which it writes when the run has more than 25,000.
@@ -279,6 +279,11 @@ def write_matrix(report, chunks, outputs: list, *, progress: Progress | None = N
     sets what only the whole run knows (verdict, waiver notes, baseline).
     """
     tally = Tally(report.fail_on, baseline)
+    heads = [w for w in outputs if getattr(w, "wants_verdict", False)]
+    if heads and hasattr(chunks, "verdict"):  # a document that states its verdict first: asked of the cells first
+        report.verdict = chunks.verdict()
+        for w in heads:
+            w.start()
     # The writers build many small acyclic objects: the cycle collector would scan the snapshot
     # again and again for nothing. It runs on the young generation only, every 64 chunks, for the
     # few cycles there are (json.dumps of a waiver).
