@@ -127,9 +127,8 @@ class Names:
 
     __slots__ = ("texts", "json")
 
-    def __init__(self, texts: tuple):
-        self.texts = texts
-        self.json = tuple(_escaped(t) for t in texts)
+    def __init__(self, texts: tuple, json: tuple):
+        self.texts, self.json = texts, json
 
 
 class Texts:
@@ -139,19 +138,20 @@ class Texts:
         self.engine = engine
         self.targets = targets
         self.views = views
-        self.target_names = [None] * len(targets)
+        self.target_names: list = [None] * len(targets)  # (text, escaped) per target position
         self.target_classes: dict = {}  # id(rule) -> [text class per target position, key -> class]
         self.classes: dict = {}  # (id(rule), guest-side key) -> {target class -> entry}
         self.size = 0  # entries made since the cache last started again
         self.names: dict = {}  # target position -> its `Names` with the guest being walked
         self.guest_obj = self.source_obj = None
-        self.guest_text = self.source_text = ""
+        self.guest_text = self.source_text = self.guest_json = self.source_json = ""
 
     def guest(self, guest: dict, source: dict | None) -> None:
         """A new guest: its names."""
         self.guest_obj, self.source_obj = guest, source
         self.guest_text = name_text("guest", guest)
         self.source_text = name_text("source", source)
+        self.guest_json, self.source_json = _escaped(self.guest_text), _escaped(self.source_text)
         self.names = {}
         if self.size > MAX_ENTRIES:
             self.classes = {}
@@ -162,8 +162,10 @@ class Texts:
         if found is None:
             target = self.target_names[j]
             if target is None:
-                target = self.target_names[j] = name_text("target", self.targets[j])
-            found = self.names[j] = Names((self.guest_text, self.source_text, target))
+                text = name_text("target", self.targets[j])
+                target = self.target_names[j] = (text, _escaped(text))
+            found = self.names[j] = Names((self.guest_text, self.source_text, target[0]),
+                                          (self.guest_json, self.source_json, target[1]))
         return found
 
     def row(self, rule: CompiledRule, paths: tuple) -> dict:

@@ -32,56 +32,64 @@ _NULL = "null"
 
 _HEADS: dict[tuple, str] = {}  # (level, rule, severity, status) -> the result's first lines
 _CITES: dict[str, str] = {}
-_LAST_SUBJECT: list = [None, None, ""]  # (level, subject, its text): the last one written, compared by value
-_LAST_LOCATION: list = [None, None, ""]  # (level, location, its text)
+# the last subject written: [level, a copy (compared by value), its text, the dict itself (compared by identity)]
+_LAST_SUBJECT: list = [None, None, "", None]
+_LAST_LOCATION: list = [None, None, "", None]  # the same for a location (a tuple)
 
 
 def result_json(r, level: int = 4) -> str:
     """`r.to_json()` as json.dumps(indent=2) writes it `level` spaces deep, key for key (much faster)."""
     q = " " * (level + 2)
-    head = _HEADS.get((level, r.rule, r.severity, r.status))
+    key = (level, r.rule, r.severity, r.status)
+    head = _HEADS.get(key)
     if head is None:
-        head = _HEADS[(level, r.rule, r.severity, r.status)] = (
+        head = _HEADS[key] = (
             f'{" " * level}{{\n{q}"rule": {_s(r.rule)},\n{q}"severity": {_s(r.severity)},\n'
             f'{q}"status": {_s(r.status)},\n{q}"subject": ')
     sub = r.subject
-    q2 = q + "  "
     last = _LAST_SUBJECT
-    if last[0] == level and last[1] == sub:  # a pair's results come together: its subject written once
+    if last[0] == level and (last[3] is sub or last[1] == sub):  # a pair's results come together
         subject = last[2]
     else:
-        items = []
-        for k in SUBJECT_KEYS:
-            v = sub.get(k)
-            if v is not None:
-                items.append(f'{q2}"{k}": {_s(v) if type(v) is str else _value(v, level + 4)}')
-        subject = "{\n" + ",\n".join(items) + f"\n{q}}}" if items else "{}"
+        subject = _subject(sub, level)
         # kept only when every name is a string: a string equals only a string (1 == True == 1.0 would not do)
-        last[:] = [level, dict(sub), subject] if all(type(v) is str for v in sub.values()) else [None, None, ""]
+        last[:] = [level, dict(sub), subject, sub] if all(type(v) is str for v in sub.values()) \
+            else [None, None, "", None]
     cite = _CITES.get(r.cite)
     if cite is None:
         cite = _CITES[r.cite] = _s(r.cite)
     waiver = _NULL if r.waiver is None else _dump(r.waiver, level + 2)
     message, fix = r.json_texts()
-    out = (f'{head}{subject},\n{q}"message": {message},\n{q}"fix": {fix},\n'
-           f'{q}"cite": {cite},\n{q}"waiver": {waiver},\n')
-    if r.item:
-        out += f'{q}"item": {_s(r.item)},\n'
+    item = f'{q}"item": {_s(r.item)},\n' if r.item else ""
     loc = r.location
+    location = ""
     if loc:
         last = _LAST_LOCATION
-        if last[0] == level and type(loc[1]) is int and type(loc[2]) is int and last[1] == loc:
+        if last[0] == level and (last[3] is loc or (
+                type(loc[1]) is int and type(loc[2]) is int and last[1] == loc)):
             # a guest's results share its location (ints compared as ints: True == 1 would not do)
-            out += last[2]
+            location = last[2]
         else:
-            text = (f'{q}"location": {{\n{q2}"file": {_value(loc[0], level + 4)},\n{q2}"line": {_value(loc[1], 0)},\n'
-                    f'{q2}"col": {_value(loc[2], 0)}\n{q}}},\n')
-            last[:] = [level, tuple(loc), text]
-            out += text
-    out += f'{q}"fingerprint": "{r.fingerprint}"'
-    if r.baseline:
-        out += f',\n{q}"baseline": {_s(r.baseline)}'
-    return out + f"\n{' ' * level}}}"
+            q2 = q + "  "
+            location = (f'{q}"location": {{\n{q2}"file": {_value(loc[0], level + 4)},\n'
+                        f'{q2}"line": {_value(loc[1], 0)},\n{q2}"col": {_value(loc[2], 0)}\n{q}}},\n')
+            last[:] = [level, tuple(loc), location, loc] if type(loc[1]) is int and type(loc[2]) is int \
+                else [None, None, "", None]
+    baseline = f',\n{q}"baseline": {_s(r.baseline)}' if r.baseline else ""
+    return (f'{head}{subject},\n{q}"message": {message},\n{q}"fix": {fix},\n{q}"cite": {cite},\n'
+            f'{q}"waiver": {waiver},\n{item}{location}{q}"fingerprint": "{r.fingerprint}"{baseline}\n'
+            f'{" " * level}}}')
+
+
+def _subject(sub: dict, level: int) -> str:
+    q = " " * (level + 2)
+    q2 = q + "  "
+    items = []
+    for k in SUBJECT_KEYS:
+        v = sub.get(k)
+        if v is not None:
+            items.append(f'{q2}"{k}": {_s(v) if type(v) is str else _value(v, level + 4)}')
+    return "{\n" + ",\n".join(items) + f"\n{q}}}" if items else "{}"
 
 
 def _value(value, level: int) -> str:
@@ -117,6 +125,31 @@ def cell_json(cell, blocking: list, level: int = 4) -> str:
             f'{q}"target": {_value(cell.target, level + 2)},\n{q}"mode": {_value(cell.mode, level + 2)},\n'
             f'{q}"verdict": {_s(cell.verdict)},\n{q}"failing": {_names(cell.failing, level + 2)},\n'
             f'{q}"blocking": {_names(blocking, level + 2)}\n{p}}}')
+
+
+def cells_json(cells, found: dict, level: int = 4) -> str:
+    """`cell_json` of each cell (blocking rules from `found`), joined as a list's items: the same
+    text, with what a guest's cells share (guest, source, mode) written once."""
+    p = " " * level
+    q = p + "  "
+    inner = level + 2
+    out = []
+    last = None
+    head = mid = ""
+    for c in cells:
+        guest, source, mode = c.guest, c.source, c.mode
+        if type(guest) is not str or type(source) is not str or type(mode) is not str \
+                or type(c.target) is not str:
+            out.append(cell_json(c, found[(c.guest, c.target)].blocking, level))
+            last = None
+            continue
+        if last is None or last[0] != guest or last[1] != source or last[2] != mode:
+            last = (guest, source, mode)
+            head = f'{p}{{\n{q}"guest": {_s(guest)},\n{q}"source": {_s(source)},\n{q}"target": '
+            mid = f',\n{q}"mode": {_s(mode)},\n{q}"verdict": '
+        out.append(f'{head}{_s(c.target)}{mid}{_s(c.verdict)},\n{q}"failing": {_names(c.failing, inner)},\n'
+                   f'{q}"blocking": {_names(found[(guest, c.target)].blocking, inner)}\n{p}}}')
+    return ",\n".join(out)
 
 
 class JsonWriter:
@@ -167,7 +200,7 @@ class JsonWriter:
                 self.results.write(((",\n" if self.any_result else "") + text).encode("utf-8"))
             self.any_result = True
         if cells:
-            text = ",\n".join(cell_json(c, found[(c.guest, c.target)].blocking) for c in cells)
+            text = cells_json(cells, found)
             self.cells.write(((",\n" if self.any_cell else "") + text).encode("utf-8"))
             self.any_cell = True
 
