@@ -335,6 +335,7 @@ class Matrix:
         self.fails_seen = 0  # rule bits that failed (not waived) in some cell walked so far
         self.errors_seen = 0  # rule bits that erred in some cell walked so far
         self._last: tuple = (None, ())  # the guest whose row was made last, and its classes
+        self._ready: dict = {}  # id(guest) -> (guest, row, classes) that `verdict` made for the walk
 
     # -- classes and rows ---------------------------------------------------------------------
     def _class_targets(self, plan: _Plan) -> None:
@@ -559,7 +560,12 @@ class Matrix:
             own = guest["host"]
             gname = guest["name"]
             host = snapshot.host_by_name.get(own)
-            row = self.guest_row(guest)
+            ready = self._ready.pop(id(guest), None)
+            if ready is not None:  # `verdict` made its row: the same cells, and no second look-up
+                row = ready[1]
+                self._last = (guest, ready[2])
+            else:
+                row = self.guest_row(guest)
             decided: dict[int, list] = {}  # target position -> [(bit, counted statuses)]
             found = self._results(guest, host, results, waived_rules, texts, decided) \
                 if results or waived_rules else []
@@ -698,6 +704,7 @@ class Matrix:
         with collector_paused():
             for guest in self.guests:
                 row = self.guest_row(guest)
+                self._ready[id(guest)] = (guest, row, self._last[1])  # for the walk that follows
                 own = guest["host"]
                 if (id(row), own) in seen:
                     continue

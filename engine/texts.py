@@ -27,7 +27,7 @@ from json.encoder import encode_basestring as _quoted  # the C encoder of one st
 from .evaluate import Subject, unsound
 from .keys import project
 from .findings import LazyResult, Result
-from .lang.compiler import FAIL, CompiledRule, fill, name_text
+from .lang.compiler import FAIL, CompiledRule, name_text
 from .lang.reads import NAME_HOLES, name_hole
 from .vocabulary import ERROR, PROBLEMS, SUBJECTS
 
@@ -78,34 +78,32 @@ class Entry:
 
     def __call__(self, index: int, names: "Names") -> tuple[str, str]:
         """(message, fix) of outcome `index` for the pair whose names are `names`."""
-        pieces = self.pieces.get(index)
-        if pieces is None:
-            pieces = self.pieces[index] = self._split(index)
-        if type(pieces) is str:
-            return pieces, ""
-        rule = self.rule
+        formats = self.pieces.get(index)
+        if formats is None:
+            formats = self.pieces[index] = self._formats(index, _same)
+        message, fix = formats
         texts = names.texts
-        return fill(pieces[0], rule.message_holes, texts), fill(pieces[1], rule.fix_holes, texts)
+        return message.format(*texts), fix.format(*texts)
 
     def json(self, index: int, names: "Names") -> tuple[str, str]:
         """(message, fix) as JSON strings (`json.dumps(..., ensure_ascii=False)`, quotes included):
         JSON escapes character by character, so the escaped pieces filled with the escaped names
         are the escaped text."""
-        pieces = self.json_pieces.get(index)
-        if pieces is None:
-            plain = self.pieces.get(index)
-            if plain is None:
-                plain = self.pieces[index] = self._split(index)
-            if type(plain) is str:
-                pieces = _quoted(plain)
-            else:
-                pieces = (tuple(_escaped(p) for p in plain[0]), tuple(_escaped(p) for p in plain[1]))
-            self.json_pieces[index] = pieces
-        if type(pieces) is str:
-            return pieces, '""'
-        rule = self.rule
+        formats = self.json_pieces.get(index)
+        if formats is None:
+            formats = self.json_pieces[index] = self._formats(index, _quoted)
+        message, fix = formats
         texts = names.json
-        return (f'"{fill(pieces[0], rule.message_holes, texts)}"', f'"{fill(pieces[1], rule.fix_holes, texts)}"')
+        return message.format(*texts), fix.format(*texts)
+
+    def _formats(self, index: int, escape) -> tuple[str, str]:
+        """The message and fix of outcome `index` as `str.format` patterns whose fields `{0}`, `{1}`,
+        `{2}` are the names (`NAME_HOLES`), each piece passed through `escape`."""
+        split = self._split(index)
+        if type(split) is str:
+            return _literal(escape(split)), _literal(escape(""))
+        rule = self.rule
+        return _pattern(split[0], rule.message_holes, escape), _pattern(split[1], rule.fix_holes, escape)
 
     def _split(self, index: int):
         rule = self.rule
@@ -120,6 +118,28 @@ class Entry:
 
 def _escaped(text: str) -> str:
     return _quoted(text)[1:-1]
+
+
+def _same(text: str) -> str:
+    return text
+
+
+def _literal(text: str) -> str:
+    """`text` as a `str.format` pattern that yields it unchanged."""
+    return text.replace("{", "{{").replace("}", "}}")
+
+
+def _pattern(pieces: tuple, holes: tuple, escape) -> str:
+    """`fill(pieces, holes, names)` as a pattern for `str.format(*names)`, escaped as `escape` does: the
+    quotes of a JSON string (`_quoted`) around the whole, none around a piece or a name."""
+    quoted = escape is _quoted
+    shown = [_literal(_escaped(p) if quoted else escape(p)) for p in pieces]
+    out = [shown[0]]
+    for hole, piece in zip(holes, shown[1:]):
+        out.append("{%d}" % hole)
+        out.append(piece)
+    text = "".join(out)
+    return f'"{text}"' if quoted else text
 
 
 class Names:

@@ -38,15 +38,20 @@ def chunk_findings(cells, results) -> dict[tuple[str, str], CellFindings]:
         base.add(r)
     base.finish()
     out = {}
+    made: dict[tuple, CellFindings] = {}  # what `CellFindings.add` reads of a pair's results -> its findings
     for c in cells:
         mine = by_pair.get((c.guest, c.target))
         if not mine:
             out[(c.guest, c.target)] = base  # shared: the writers only read it
             continue
-        f = base.copy()
-        for r in mine:
-            f.add(r)
-        out[(c.guest, c.target)] = f.finish()
+        key = tuple((r.rule, r.status, r.severity, r.waiver is None) for r in mine)
+        f = made.get(key)
+        if f is None:
+            f = base.copy()
+            for r in mine:
+                f.add(r)
+            f = made[key] = f.finish()
+        out[(c.guest, c.target)] = f  # shared as well
     return out
 
 
