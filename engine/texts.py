@@ -78,32 +78,48 @@ class Entry:
 
     def __call__(self, index: int, names: "Names") -> tuple[str, str]:
         """(message, fix) of outcome `index` for the pair whose names are `names`."""
-        formats = self.pieces.get(index)
-        if formats is None:
-            formats = self.pieces[index] = self._formats(index, _same)
-        message, fix = formats
-        texts = names.texts
-        return message.format(*texts), fix.format(*texts)
+        key = (self, index, False)
+        found = names.cache.get(key)
+        if found is None:
+            found = names.cache[key] = self._partial(index, names.texts, False)
+        if type(found) is str:
+            return found, ""
+        target = names.texts[_TARGET]
+        return target.join(found[0]), target.join(found[1])
 
     def json(self, index: int, names: "Names") -> tuple[str, str]:
         """(message, fix) as JSON strings (`json.dumps(..., ensure_ascii=False)`, quotes included):
         JSON escapes character by character, so the escaped pieces filled with the escaped names
         are the escaped text."""
-        formats = self.json_pieces.get(index)
-        if formats is None:
-            formats = self.json_pieces[index] = self._formats(index, _quoted)
-        message, fix = formats
-        texts = names.json
-        return message.format(*texts), fix.format(*texts)
+        key = (self, index, True)
+        found = names.cache.get(key)
+        if found is None:
+            found = names.cache[key] = self._partial(index, names.json, True)
+        if type(found) is str:
+            return found, '""'
+        target = names.json[_TARGET]
+        return target.join(found[0]), target.join(found[1])
 
-    def _formats(self, index: int, escape) -> tuple[str, str]:
-        """The message and fix of outcome `index` as `str.format` patterns whose fields `{0}`, `{1}`,
-        `{2}` are the names (`NAME_HOLES`), each piece passed through `escape`."""
-        split = self._split(index)
+    def _partial(self, index: int, names: tuple, json: bool):
+        """The message and fix of outcome `index` with the guest's and its host's names in place,
+        as the pieces between the target's names (JSON: escaped, and quoted)."""
+        store = self.json_pieces if json else self.pieces
+        split = store.get(index)
+        if split is None:
+            split = self._split(index)
+            if type(split) is str:
+                split = _quoted(split) if json else split
+            elif json:
+                split = (tuple(_escaped(p) for p in split[0]), tuple(_escaped(p) for p in split[1]))
+            store[index] = split
         if type(split) is str:
-            return _literal(escape(split)), _literal(escape(""))
+            return split
         rule = self.rule
-        return _pattern(split[0], rule.message_holes, escape), _pattern(split[1], rule.fix_holes, escape)
+        message = _around_target(split[0], rule.message_holes, names)
+        fix = _around_target(split[1], rule.fix_holes, names)
+        if json:
+            message, fix = _in_quotes(message), _in_quotes(fix)
+        return message, fix
 
     def _split(self, index: int):
         rule = self.rule
@@ -120,35 +136,33 @@ def _escaped(text: str) -> str:
     return _quoted(text)[1:-1]
 
 
-def _same(text: str) -> str:
-    return text
+def _around_target(pieces: tuple, holes: tuple, names: tuple) -> tuple:
+    """`compiler.fill(pieces, holes, names)` but for the target's name: the pieces between its places."""
+    out = []
+    current = [pieces[0]]
+    for hole, piece in zip(holes, pieces[1:]):
+        if hole == _TARGET:
+            out.append("".join(current))
+            current = [piece]
+        else:
+            current.append(names[hole])
+            current.append(piece)
+    out.append("".join(current))
+    return tuple(out)
 
 
-def _literal(text: str) -> str:
-    """`text` as a `str.format` pattern that yields it unchanged."""
-    return text.replace("{", "{{").replace("}", "}}")
-
-
-def _pattern(pieces: tuple, holes: tuple, escape) -> str:
-    """`fill(pieces, holes, names)` as a pattern for `str.format(*names)`, escaped as `escape` does: the
-    quotes of a JSON string (`_quoted`) around the whole, none around a piece or a name."""
-    quoted = escape is _quoted
-    shown = [_literal(_escaped(p) if quoted else escape(p)) for p in pieces]
-    out = [shown[0]]
-    for hole, piece in zip(holes, shown[1:]):
-        out.append("{%d}" % hole)
-        out.append(piece)
-    text = "".join(out)
-    return f'"{text}"' if quoted else text
+def _in_quotes(pieces: tuple) -> tuple:
+    return ('"' + pieces[0],) + pieces[1:-1] + (pieces[-1] + '"',) if len(pieces) > 1 else ('"' + pieces[0] + '"',)
 
 
 class Names:
     """A pair's name texts by hole index (`NAME_HOLES`), as messages write them and as JSON escapes them."""
 
-    __slots__ = ("texts", "json")
+    __slots__ = ("texts", "json", "cache")
 
-    def __init__(self, texts: tuple, json: tuple):
+    def __init__(self, texts: tuple, json: tuple, cache: dict):
         self.texts, self.json = texts, json
+        self.cache = cache  # of the guest's pairs: (entry, index, json) -> texts with the guest's names in place
 
 
 class Texts:
@@ -163,6 +177,7 @@ class Texts:
         self.classes: dict = {}  # (id(rule), guest-side key) -> {target class -> entry}
         self.size = 0  # entries made since the cache last started again
         self.names: dict = {}  # target position -> its `Names` with the guest being walked
+        self.partials: dict = {}  # `Names.cache` of the guest being walked
         self.guest_obj = self.source_obj = None
         self.guest_text = self.source_text = self.guest_json = self.source_json = ""
 
@@ -173,6 +188,7 @@ class Texts:
         self.source_text = name_text("source", source)
         self.guest_json, self.source_json = _escaped(self.guest_text), _escaped(self.source_text)
         self.names = {}
+        self.partials: dict = {}
         if self.size > MAX_ENTRIES:
             self.classes = {}
             self.size = 0
@@ -185,7 +201,7 @@ class Texts:
                 text = name_text("target", self.targets[j])
                 target = self.target_names[j] = (text, _escaped(text))
             found = self.names[j] = Names((self.guest_text, self.source_text, target[0]),
-                                          (self.guest_json, self.source_json, target[1]))
+                                          (self.guest_json, self.source_json, target[1]), self.partials)
         return found
 
     def row(self, rule: CompiledRule, paths: tuple) -> dict:

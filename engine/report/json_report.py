@@ -51,7 +51,9 @@ def result_json(r, level: int = 4) -> str:
     if last[0] == level and (last[3] is sub or last[1] == sub):  # a pair's results come together
         subject = last[2]
     else:
-        subject = _subject(sub, level)
+        subject = _migration_subject(sub, level) if len(sub) == 4 else None
+        if subject is None:
+            subject = _subject(sub, level)
         # kept only when every name is a string: a string equals only a string (1 == True == 1.0 would not do)
         last[:] = [level, dict(sub), subject, sub] if all(type(v) is str for v in sub.values()) \
             else [None, None, "", None]
@@ -79,6 +81,32 @@ def result_json(r, level: int = 4) -> str:
     return (f'{head}{subject},\n{q}"message": {message},\n{q}"fix": {fix},\n{q}"cite": {cite},\n'
             f'{q}"waiver": {waiver},\n{item}{location}{q}"fingerprint": "{r.fingerprint}"{baseline}\n'
             f'{" " * level}}}')
+
+
+_AROUND_TARGET: dict[tuple, tuple[str, str]] = {}  # (level, guest, source, mode) -> the text before and after the target
+_TARGETS: dict[str, str] = {}  # a target's name, escaped
+
+
+def _migration_subject(sub: dict, level: int) -> str | None:
+    """`_subject` of a migration's subject whose names are strings (None for any other)."""
+    guest, source, target, mode = sub.get("guest"), sub.get("source"), sub.get("target"), sub.get("mode")
+    if type(guest) is not str or type(source) is not str or type(target) is not str or type(mode) is not str:
+        return None
+    key = (level, guest, source, mode)
+    around = _AROUND_TARGET.get(key)
+    if around is None:
+        if len(_AROUND_TARGET) > 4096:  # a streamed matrix needs one guest's at a time
+            _AROUND_TARGET.clear()
+        q = " " * (level + 2)
+        q2 = q + "  "
+        around = _AROUND_TARGET[key] = (f'{{\n{q2}"guest": {_s(guest)},\n{q2}"source": {_s(source)},\n{q2}"target": ',
+                                        f',\n{q2}"mode": {_s(mode)}\n{q}}}')
+    name = _TARGETS.get(target)
+    if name is None:
+        if len(_TARGETS) > 65536:
+            _TARGETS.clear()
+        name = _TARGETS[target] = _s(target)
+    return around[0] + name + around[1]
 
 
 def _subject(sub: dict, level: int) -> str:
