@@ -44,7 +44,7 @@ def _request(args, command: str, reporting: bool = True) -> Request:
         place=wave.place_options(args) if command == "place" else None,
         guest_globs=list(getattr(args, "guest_glob", None) or []) if command in ("matrix", "where") else [],
         target_globs=list(getattr(args, "target_glob", None) or []) if command in ("matrix", "where") else [],
-        limit=getattr(args, "limit", None), quiet=getattr(args, "quiet", False))
+        limit=getattr(args, "limit", None), quiet=getattr(args, "quiet", False), jobs=getattr(args, "jobs", None))
 
 
 def _colour() -> bool:
@@ -222,6 +222,9 @@ def _matrix_args(p):
                    help="per guest the targets it is ready for, per target the guests ready to come; no findings")
     p.add_argument("-q", "--quiet", action="store_true", help="no progress on stderr (shown only on a terminal, "
                    "for runs longer than a second)")
+    p.add_argument("--jobs", type=_positive, default=None, metavar="N",
+                   help="processes that write a json or jsonl matrix, each a share of the guests (default: 2 on "
+                   "two cores or more for 250,000 pairs or more, else 1); the report is the same")
 
 
 def _where_args(p):

@@ -257,9 +257,23 @@ class MatrixChunks:
     def verdict(self) -> str:
         return self.matrix.verdict()
 
+    def split(self, parts: int) -> list["MatrixChunks"]:
+        """The chunks of `parts` shares of the guests, in order, never between two guests of one name
+        (they share a chunk); fewer when there are too few guests."""
+        guests = self.guests
+        bounds = [0]
+        for i in range(1, parts):
+            k = max(len(guests) * i // parts, bounds[-1])
+            while 0 < k < len(guests) and guests[k]["name"] == guests[k - 1]["name"]:
+                k += 1
+            if bounds[-1] < k < len(guests):
+                bounds.append(k)
+        bounds.append(len(guests))
+        return [MatrixChunks(self.matrix, guests[a:b]) for a, b in zip(bounds, bounds[1:])]
+
     def __iter__(self) -> Iterator[tuple[list[Cell], list[Result]]]:
         matrix = self.matrix
-        walk = matrix.walk(True)
+        walk = matrix.walk(True, self.guests)
         name, cells, kept, merged = None, [], [], False
         for guest in self.guests:
             with collector_paused():  # while the engine works, not while the caller consumes a chunk

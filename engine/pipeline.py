@@ -86,6 +86,7 @@ class Request:
     source_root: str | None = None  # SARIF's %SRCROOT%
     limit: int | None = None  # the table's findings before it groups them (report.Report.limit)
     quiet: bool = False  # matrix: no progress on stderr
+    jobs: int | None = None  # matrix: processes that write it (None: `pipeline.jobs` decides)
     plan: str | None = None  # plan: the plan file; explain: --plan
     step: int | None = None  # explain: --step, a migration of --plan
     emit_snapshot: str | None = None  # plan: write the estate after the plan there
@@ -429,17 +430,36 @@ def _write_streamed(run: Run, color: bool) -> None:
     try:
         with ExitStack() as stack:
             writers = []
+            spools = None  # the helper's spool files (`--jobs`): beside the first report written to a file
             for fmt, path in run.targets:
                 to_stdout = path is None or path in (STDOUT, "/dev/stdout")
                 out = stack.enter_context(open_output(None if to_stdout else path))
                 regular = not to_stdout and (os.path.isfile(path) or not os.path.exists(path))
                 spool = os.path.dirname(os.path.abspath(path)) if regular else None  # JSON, JUnit: beside it
+                spools = spools or spool
                 writers.append(writer_for(fmt, run.report, out, color=color and to_stdout and fmt == "table",
                                           spool_dir=spool))
             run.tally = write_matrix(run.report, run.evaluation.chunks, writers, progress=progress,
-                                     baseline=run.baseline, finish=finish)
+                                     baseline=run.baseline, finish=finish, jobs=jobs(run), spool_dir=spools)
     except OutputError as exc:
         raise UsageError(str(exc)) from None
+
+
+SPLIT_PAIRS = 250_000  # a matrix of this many pairs or more is written by two processes where it can
+
+
+def jobs(run: Run) -> int:
+    """The processes that write a matrix (`--jobs`; by default two on a machine with two cores or more
+    for a matrix of `SPLIT_PAIRS` pairs or more, else one)."""
+    if run.request.jobs is not None:
+        return run.request.jobs
+    try:
+        cores = len(os.sched_getaffinity(0))
+    except (AttributeError, OSError):
+        cores = os.cpu_count() or 1
+    chunks = run.evaluation.chunks
+    pairs = len(chunks.guests) * len(chunks.matrix.targets) if hasattr(chunks, "matrix") else 0
+    return 2 if cores >= 2 and pairs >= SPLIT_PAIRS else 1
 
 
 # -- the other commands ------------------------------------------------------------------

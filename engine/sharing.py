@@ -542,8 +542,9 @@ class Matrix:
             for name, cell in zip(names, cells):
                 yield gname, name, cell[0], cell[1]
 
-    def walk(self, results: bool = True) -> Iterator[tuple[list[Cell], list[Result]]]:
-        """Per guest: its cells and, with `results`, its failed and errored results, waivers attached.
+    def walk(self, results: bool = True, guests: list[dict] | None = None) -> Iterator[tuple[list[Cell], list[Result]]]:
+        """Per guest (of `guests`, default the matrix's): its cells and, with `results`, its failed and
+        errored results, waivers attached.
 
         The engine attaches waivers as results are made; a rule some waiver names is decided
         pair by pair from its results (a waived failure does not count), every other rule's
@@ -556,7 +557,7 @@ class Matrix:
         waivers = self.engine.waivers
         waived_rules = {w.rule for w in waivers.items} if waivers is not None else set()
         texts = Texts(self.engine, self.targets, self._views)
-        for guest in self.guests:
+        for guest in self.guests if guests is None else guests:
             own = guest["host"]
             gname = guest["name"]
             host = snapshot.host_by_name.get(own)

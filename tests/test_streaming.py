@@ -225,3 +225,76 @@ def test_json_streams_to_standard_output_as_the_whole_report(in_root, run_cli, t
     report = tmp_path / "m.json"
     run_cli("matrix", "fixtures/mixed-site.yaml", "--format", f"json:{report}")
     assert report.read_text() == out  # the spool sits beside a file, in the temporary directory for stdout
+
+
+# -- shares written by other processes (--jobs) -------------------------------------------------
+@pytest.mark.parametrize("fixture", ["mixed-site.yaml", "estate-broken.yaml", "ivm4-small.yaml"])
+def test_shares_written_by_other_processes_give_the_same_bytes(in_root, run_cli, tmp_path, fixture):
+    """`--jobs N` (helpers forked for later shares of the guests): JSON and JSON Lines, to files and to
+    standard output, are byte for byte those of one process, and so are the exit code and the summary.
+    estate-broken names a guest twice: a share never splits them."""
+    outputs = {}
+    for jobs in (1, 2, 3, 5):
+        json_path, jsonl_path = tmp_path / f"m{jobs}.json", tmp_path / f"m{jobs}.jsonl"
+        code, _, err = run_cli("matrix", f"fixtures/{fixture}", "--jobs", jobs, "--format", f"json:{json_path}",
+                               "--format", f"jsonl:{jsonl_path}")
+        stdout = run_cli("matrix", f"fixtures/{fixture}", "--jobs", jobs, "--format", "json")
+        outputs[jobs] = (code, err, _without_time(json_path.read_text()), jsonl_path.read_text(),
+                         stdout[0], _without_time(stdout[1]))
+    assert all(found == outputs[1] for found in outputs.values())
+    assert json.loads((tmp_path / "m1.json").read_text())["results"]  # something to share
+
+
+def _without_time(text: str) -> str:
+    return "\n".join(line for line in text.splitlines() if '"generated"' not in line)
+
+
+def test_a_share_whose_process_fails_is_written_by_the_first(in_root, run_cli, tmp_path, monkeypatch):
+    from migcheck.report import json_report
+
+    alone = tmp_path / "alone.json"
+    run_cli("matrix", "fixtures/mixed-site.yaml", "--format", f"json:{alone}")
+
+    def broken(self, spools):
+        raise OSError("no space left on the device")
+    monkeypatch.setattr(json_report.JsonWriter, "part", broken)  # in the helper too: it is forked from here
+    shared = tmp_path / "shared.json"
+    code, _, err = run_cli("matrix", "fixtures/mixed-site.yaml", "--jobs", "2", "--format", f"json:{shared}")
+    assert code == 1 and err == ""
+    assert _without_time(shared.read_text()) == _without_time(alone.read_text())
+    assert not list(tmp_path.glob(".*.tmp"))  # no temporary file left beside the report
+
+
+def test_shares_are_not_split_where_a_process_of_its_own_could_lose_counts(in_root, run_cli, tmp_path,
+                                                                           monkeypatch):
+    """Waivers count their uses and a baseline marks results as they are made, in one process; table,
+    HTML and the other documents for people digest the whole run: those runs stay in one process."""
+    from migcheck.report import stream
+
+    forks = []
+    monkeypatch.setattr(stream.Helper, "__init__", lambda self, *a: forks.append(a) or (_ for _ in ()).throw(
+        AssertionError("no helper expected")))
+    first = tmp_path / "first.json"
+    run_cli("matrix", "fixtures/mixed-site.yaml", "--format", f"json:{first}")
+    for extra in (["--waivers", "fixtures/waivers.yaml"], ["--baseline", str(first)], ["--format", "table"]):
+        code, _, err = run_cli("matrix", "fixtures/mixed-site.yaml", "--jobs", "2", "--format",
+                               f"json:{tmp_path / 'x.json'}", *extra)
+        assert code in (0, 1) and "Traceback" not in err
+    assert forks == []
+
+
+def test_jobs_by_default_two_for_a_large_matrix_on_two_cores(monkeypatch):
+    from migcheck import pipeline
+
+    class Chunks:
+        def __init__(self, guests, targets):
+            self.guests = [{}] * guests
+            self.matrix = type("M", (), {"targets": [{}] * targets})()
+
+    def jobs(guests, targets, cores, asked=None):
+        monkeypatch.setattr(pipeline.os, "sched_getaffinity", lambda pid: set(range(cores)), raising=False)
+        run = pipeline.Run(pipeline.Request("matrix", jobs=asked))
+        run.evaluation = pipeline.Evaluation([], chunks=Chunks(guests, targets))
+        return pipeline.jobs(run)
+    assert jobs(10_000, 200, 2) == 2 and jobs(10_000, 200, 1) == 1 and jobs(2_000, 50, 8) == 1
+    assert jobs(2_000, 50, 8, asked=3) == 3

@@ -10,7 +10,9 @@ schemas/report.schema.json.
 
 from __future__ import annotations
 
+import io
 import json
+import shutil
 import tempfile
 from json.encoder import encode_basestring as _s  # the C encoder of one string, as ensure_ascii=False writes it
 
@@ -180,6 +182,9 @@ def cells_json(cells, found: dict, level: int = 4) -> str:
     return ",\n".join(out)
 
 
+_PART: list = []  # `JsonWriter.head` of a part written by another process
+
+
 class JsonWriter:
     """The JSON report of a matrix, written as its results arrive (`feed`), completed by `finish`.
 
@@ -220,8 +225,8 @@ class JsonWriter:
     def feed(self, cells, results, found) -> None:
         if results:
             text = ",\n".join(result_json(r) for r in results)
-            if self.head is not None:
-                self.out.write((",\n" if self.any_result else "\n") + text)
+            if self.head is not None:  # (a part's first result has no line before it: `absorb` writes it)
+                self.out.write((",\n" if self.any_result else "" if self.head is _PART else "\n") + text)
             else:
                 if self.results is None:
                     self.results = tempfile.TemporaryFile("w+b", dir=self.spool_dir)
@@ -259,6 +264,44 @@ class JsonWriter:
         out.write("\n}\n")
         self.close()
 
+    # -- a share of the guests written by another process (report.stream.Helper) -------------
+    def part(self, spools: tuple) -> "JsonWriter":
+        """A writer of the same report for a later share of the guests: its results (as `feed`
+        writes them after the head) and its cells go to the two binary spools of `spools`."""
+        other = JsonWriter.__new__(JsonWriter)
+        other.report, other.spool_dir, other.results = self.report, self.spool_dir, None
+        other.out = io.TextIOWrapper(spools[0], encoding="utf-8", newline="", write_through=True)
+        other.head = _PART  # results written as they come, without the head
+        other.cells = spools[1]
+        other.any_result = other.any_cell = False
+        return other
+
+    def part_state(self) -> dict:
+        self.out.flush()
+        self.out.detach()  # the spool stays open for the process that absorbs it
+        self.cells.flush()
+        return {"results": self.any_result, "cells": self.any_cell}
+
+    def absorb(self, state: dict, spools: tuple) -> None:
+        """Append a part's results and cells (`part`), written by another process, to this writer's."""
+        if state["results"]:
+            spool = spools[0]
+            if self.head is not None:
+                self.out.write(",\n" if self.any_result else "\n")
+                copy_spool(self.out, spool)
+            else:
+                if self.results is None:
+                    self.results = tempfile.TemporaryFile("w+b", dir=self.spool_dir)
+                self.results.write(b",\n" if self.any_result else b"\n")
+                spool.seek(0)
+                shutil.copyfileobj(spool, self.results, 1 << 20)
+            self.any_result = True
+        if state["cells"]:
+            self.cells.write(b",\n" if self.any_cell else b"")
+            spools[1].seek(0)
+            shutil.copyfileobj(spools[1], self.cells, 1 << 20)
+            self.any_cell = True
+
     def _copy(self, spool, anything: bool) -> None:
         if not anything:
             self.out.write("[]")
@@ -284,6 +327,18 @@ class JsonLinesWriter:
         if results:
             dumps = self.dumps
             self.out.write("".join(dumps(r.to_json()) + "\n" for r in results))
+
+    def part(self, spools: tuple) -> "JsonLinesWriter":
+        """A writer for a later share of the guests, to the binary spool `spools[0]` (`JsonWriter.part`)."""
+        return JsonLinesWriter(None, io.TextIOWrapper(spools[0], encoding="utf-8", newline="", write_through=True))
+
+    def part_state(self) -> dict:
+        self.out.flush()
+        self.out.detach()
+        return {}
+
+    def absorb(self, state: dict, spools: tuple) -> None:
+        copy_spool(self.out, spools[0])
 
     def finish(self) -> None:
         pass

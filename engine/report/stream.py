@@ -16,6 +16,10 @@ feeds each chunk to one writer per output and forgets it, so memory grows with t
 from __future__ import annotations
 
 import gc
+import json
+import os
+import signal
+import sys
 import time
 
 from .._perf import collector_paused
@@ -98,6 +102,21 @@ class Tally:
                     self.new_errors |= r.baseline == "new"
         for c in cells:
             self.cells[c.verdict] += 1
+
+    def state(self) -> dict:
+        """The counts, for `merge` in another process (a run without a baseline)."""
+        return {"status": self.status, "by_severity": self.by_severity, "waived": self.waived, "total": self.total,
+                "cells": self.cells, "failing": self.failing, "errors": self.errors}
+
+    def merge(self, state: dict) -> None:
+        """Add the counts of a share of the guests that another process tallied (`state`)."""
+        for key in ("status", "by_severity", "cells"):
+            for name, n in state[key].items():
+                getattr(self, key)[name] += n
+        self.waived += state["waived"]
+        self.total += state["total"]
+        self.failing |= state["failing"]
+        self.errors |= state["errors"]
 
     def summary(self) -> dict:
         out = dict(self.status)
@@ -277,11 +296,13 @@ class DigestWriter:
 
 
 def write_matrix(report, chunks, outputs: list, *, progress: Progress | None = None, baseline: dict | None = None,
-                 finish=None) -> Tally:
+                 finish=None, jobs: int = 1, spool_dir: str | None = None) -> Tally:
     """Feed every chunk of `chunks` to a writer per output ((writer) list), then complete them.
 
     `finish(report, tally)` runs after the last chunk and before the writers complete: it
-    sets what only the whole run knows (verdict, waiver notes, baseline).
+    sets what only the whole run knows (verdict, waiver notes, baseline). `jobs` > 1: other
+    processes write later shares of the guests when every output can take a share written
+    apart (`Helper`); the bytes are the same.
     """
     tally = Tally(report.fail_on, baseline)
     heads = [w for w in outputs if getattr(w, "wants_verdict", False)]
@@ -289,6 +310,31 @@ def write_matrix(report, chunks, outputs: list, *, progress: Progress | None = N
         report.verdict = chunks.verdict()
         for w in heads:
             w.start()
+    helpers: list[Helper] = []
+    try:
+        if jobs > 1 and Helper.can_take(chunks, outputs, baseline):
+            chunks, *theirs = chunks.split(jobs)
+            for share in theirs:
+                helpers.append(Helper(share, outputs, report.fail_on, spool_dir))
+        _feed(chunks, outputs, tally, progress)
+        while helpers:
+            helpers[0].join(outputs, tally, progress)
+            helpers.pop(0)
+    finally:
+        for helper in helpers:
+            helper.stop()
+    if progress is not None:
+        progress.close()
+    report.__dict__["summary"] = tally.summary()
+    report.verdict = tally.verdict()
+    if finish is not None:
+        finish(report, tally)
+    for w in outputs:
+        w.finish()
+    return tally
+
+
+def _feed(chunks, outputs: list, tally: Tally, progress: Progress | None) -> None:
     # The writers build many small acyclic objects: the cycle collector would scan the snapshot
     # again and again for nothing. It runs on the young generation only, every 64 chunks, for the
     # few cycles there are (json.dumps of a waiver).
@@ -302,12 +348,104 @@ def write_matrix(report, chunks, outputs: list, *, progress: Progress | None = N
                 progress.advance(len({c.guest for c in cells}) or 1)
             if n % 64 == 0:
                 gc.collect(0)
-    if progress is not None:
-        progress.close()
-    report.__dict__["summary"] = tally.summary()
-    report.verdict = tally.verdict()
-    if finish is not None:
-        finish(report, tally)
-    for w in outputs:
-        w.finish()
-    return tally
+
+
+class Helper:
+    """Another process that writes a later share of a matrix's guests (os.fork: it starts with the
+    engine as it is, the rules' shared outcomes included), each writer's part to spool files that
+    the first process appends to its own output once it has written its share (`join`).
+
+    Taken only where nothing but the writers' text and the counts come back: JSON and JSON Lines
+    outputs, no baseline to mark, no waiver to count (`can_take`). If the helper fails, its share
+    is written here instead.
+    """
+
+    def __init__(self, chunks, outputs: list, fail_on: str, spool_dir: str | None):
+        import tempfile
+
+        self.chunks = chunks
+        self.fail_on = fail_on
+        self.spools = [(tempfile.TemporaryFile("w+b", dir=spool_dir), tempfile.TemporaryFile("w+b", dir=spool_dir))
+                       for _ in outputs]
+        read, write = os.pipe()
+        for stream in (sys.stdout, sys.stderr):
+            if stream is not None:
+                try:
+                    stream.flush()  # nothing buffered twice
+                except (OSError, ValueError):
+                    pass
+        self.pid = os.fork()
+        if self.pid == 0:  # pragma: no cover - the helper process (its output is checked byte for byte)
+            os.close(read)
+            self._run(outputs, write)
+        os.close(write)
+        self.pipe = read
+
+    @staticmethod
+    def can_take(chunks, outputs: list, baseline) -> bool:
+        """Whether shares of `chunks` can be written by other processes for these outputs."""
+        if not hasattr(os, "fork") or not hasattr(chunks, "split") or baseline is not None:
+            return False
+        if chunks.matrix.engine.waivers is not None and chunks.matrix.engine.waivers.items:
+            return False  # a waiver counts its uses as results are made: in one process
+        return all(hasattr(w, "part") for w in outputs)
+
+    def _run(self, outputs: list, pipe: int) -> None:  # pragma: no cover - in the helper process
+        code = 1
+        try:
+            for sig in (signal.SIGINT, signal.SIGTERM, getattr(signal, "SIGHUP", None)):
+                if sig is not None:
+                    signal.signal(sig, signal.SIG_DFL)  # interrupted, it just ends; the first process cleans up
+            parts = [w.part(spools) for w, spools in zip(outputs, self.spools)]
+            tally = Tally(self.fail_on)
+            _feed(self.chunks, parts, tally, None)
+            state = {"tally": tally.state(), "parts": [p.part_state() for p in parts],
+                     "guests": len({g["name"] for g in self.chunks.guests})}
+            data = json.dumps(state).encode()
+            while data:
+                data = data[os.write(pipe, data):]
+            code = 0
+        except BaseException:  # noqa: BLE001 - the first process writes this share itself
+            code = 1
+        finally:
+            os._exit(code)
+
+    def join(self, outputs: list, tally: Tally, progress: Progress | None) -> None:
+        """Wait for the helper and append its share; write the share here if it failed."""
+        data = bytearray()
+        while True:
+            piece = os.read(self.pipe, 1 << 16)
+            if not piece:
+                break
+            data += piece
+        os.close(self.pipe)
+        _, status = os.waitpid(self.pid, 0)
+        self.pid = None
+        state = json.loads(data) if data and os.waitstatus_to_exitcode(status) == 0 else None
+        if state is None:
+            self._close()
+            _feed(self.chunks, outputs, tally, progress)
+            return
+        tally.merge(state["tally"])
+        for w, part, spools in zip(outputs, state["parts"], self.spools):
+            w.absorb(part, spools)
+        self._close()
+        if progress is not None:
+            progress.advance(state["guests"])
+
+    def stop(self) -> None:
+        """The first process failed or was interrupted: end the helper, remove its spools."""
+        if self.pid is not None:
+            try:
+                os.kill(self.pid, signal.SIGKILL)
+                os.waitpid(self.pid, 0)
+            except OSError:
+                pass
+            self.pid = None
+            os.close(self.pipe)
+        self._close()
+
+    def _close(self) -> None:
+        for spools in self.spools:
+            for spool in spools:
+                spool.close()
