@@ -78,26 +78,23 @@ class Entry:
 
     def __call__(self, index: int, names: "Names") -> tuple[str, str]:
         """(message, fix) of outcome `index` for the pair whose names are `names`."""
-        key = (self, index, False)
-        found = names.cache.get(key)
-        if found is None:
-            found = names.cache[key] = self._partial(index, names.texts, False)
-        if type(found) is str:
-            return found, ""
-        target = names.texts[_TARGET]
-        return target.join(found[0]), target.join(found[1])
+        return self.texts(index, names, False)
 
     def json(self, index: int, names: "Names") -> tuple[str, str]:
         """(message, fix) as JSON strings (`json.dumps(..., ensure_ascii=False)`, quotes included):
         JSON escapes character by character, so the escaped pieces filled with the escaped names
         are the escaped text."""
-        key = (self, index, True)
+        return self.texts(index, names, True)
+
+    def texts(self, index: int, names: "Names", json: bool) -> tuple[str, str]:
+        key = (self, index, json)
+        shown = names.json if json else names.texts
         found = names.cache.get(key)
         if found is None:
-            found = names.cache[key] = self._partial(index, names.json, True)
+            found = names.cache[key] = self._partial(index, shown, json)
         if type(found) is str:
-            return found, '""'
-        target = names.json[_TARGET]
+            return found, '""' if json else ""
+        target = shown[_TARGET]
         return target.join(found[0]), target.join(found[1])
 
     def _partial(self, index: int, names: tuple, json: bool):
