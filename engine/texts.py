@@ -27,9 +27,11 @@ from json.encoder import encode_basestring as _quoted  # the C encoder of one st
 from .evaluate import Subject, unsound
 from .keys import project
 from .findings import LazyResult, Result
-from .lang.compiler import FAIL, CompiledRule, name_text
+from .lang.compiler import FAIL, CompiledRule, Outcome, name_text
 from .lang.reads import NAME_HOLES, name_hole
 from .vocabulary import ERROR, PROBLEMS, SUBJECTS
+
+_NO_ENV: dict = {}
 
 _GUEST, _SOURCE, _TARGET = (NAME_HOLES.index(n) for n in ("guest", "source", "target"))
 MAX_ENTRIES = 100_000  # entries kept at once (each holds a run's bindings); the cache starts again beyond
@@ -62,13 +64,14 @@ def text_paths(rule: CompiledRule) -> tuple[tuple, tuple] | None:
 class Entry:
     """One rule's problem outcomes for one text class, and their texts, made when first needed."""
 
-    __slots__ = ("engine", "rule", "subject", "outcomes", "pieces", "json_pieces", "status")
+    __slots__ = ("engine", "rule", "subject", "outcomes", "pieces", "json_pieces", "status", "splits")
 
     def __init__(self, engine, rule: CompiledRule, subject: Subject, status: str | None = None):
         self.engine, self.rule, self.subject = engine, rule, subject
         self.status = status  # a rule without `for` whose status the shared row decided: outcomes run on first read
         self.outcomes = None if status is not None else [
             o for o in engine.outcomes(rule, subject) if o.status in PROBLEMS]
+        self.splits: list | str | None = None  # per outcome, its texts split around the names (`_split`)
         self.pieces: dict = {}
         self.json_pieces: dict = {}
 
@@ -119,14 +122,19 @@ class Entry:
         return message, fix
 
     def _split(self, index: int):
-        rule = self.rule
-        if self.outcomes is None:
-            outcome = self.engine.decided_outcome(rule, self.subject, self.status)
-            if outcome is None:
-                return unsound(rule, self.status)
-            self.outcomes = [outcome]
-        env = self.outcomes[index].env
-        return rule.message_split(env), rule.fix_split(env)
+        """Outcome `index`'s message and fix split around the names (`CompiledRule.message_split`).
+        All outcomes' are made at once; then the bindings are let go (a class keeps only its texts)."""
+        splits = self.splits
+        if splits is None:
+            rule = self.rule
+            if self.outcomes is None:
+                outcome = self.engine.decided_outcome(rule, self.subject, self.status)
+                self.outcomes = [] if outcome is None else [outcome]
+            splits = self.splits = [(rule.message_split(o.env), rule.fix_split(o.env)) for o in self.outcomes] \
+                if self.outcomes else unsound(rule, self.status)
+            self.outcomes = [Outcome(o.status, _NO_ENV, o.item, o.error) for o in self.outcomes]
+            self.subject = None
+        return splits if type(splits) is str else splits[index]
 
 
 def _escaped(text: str) -> str:
