@@ -54,11 +54,13 @@ def result_json(r, level: int = 4) -> str:
         subject = last[2]
     else:
         subject = _migration_subject(sub, level) if len(sub) == 4 else None
-        if subject is None:
+        if subject is not None:  # four names, strings all
+            last[:] = [level, dict(sub), subject, sub]
+        else:
             subject = _subject(sub, level)
-        # kept only when every name is a string: a string equals only a string (1 == True == 1.0 would not do)
-        last[:] = [level, dict(sub), subject, sub] if all(type(v) is str for v in sub.values()) \
-            else [None, None, "", None]
+            # kept only when every name is a string: a string equals only a string (1 == True == 1.0 would not do)
+            last[:] = [level, dict(sub), subject, sub] if all(type(v) is str for v in sub.values()) \
+                else [None, None, "", None]
     cite = _CITES.get(r.cite)
     if cite is None:
         cite = _CITES[r.cite] = _s(r.cite)
