@@ -143,3 +143,16 @@ def test_shared_texts_over_free_form_data_equal_check(tmp_path_factory, hosts, g
                         "attrs": {"v": v, "seen": ["b"]}} for name, v in guests]}
     snapshot = snapshot_from_data(data)
     _assert_streamed_equal_check(Engine(ruleset, snapshot), snapshot, "offline")
+
+
+def test_streamed_texts_with_waivers_equal_check():
+    """Waivers attach to results as they are made, shared texts or not: the same results, waivers included."""
+    from migcheck.waivers import load_waivers
+
+    ruleset = load_rules([ROOT / "fixtures" / "site-rules"])
+    snapshot = load_snapshot(str(ROOT / "fixtures" / "mixed-site.yaml"))
+    waivers = load_waivers(str(ROOT / "fixtures" / "waivers.yaml"), set(ruleset.ids()))
+    engine = Engine(ruleset, snapshot, waivers=waivers)
+    assert _assert_streamed_equal_check(engine, snapshot, "offline")
+    streamed = [r for _, results in engine.iter_matrix("offline") for r in results]
+    assert any(r.waiver is not None for r in streamed)  # the fixture waives something in this matrix
