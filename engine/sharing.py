@@ -26,9 +26,10 @@ positions where it fails or errs. Equal rows share an id, a guest's row of cells
 combination of its rules' row ids, and guests with the same combination share it: the
 per-pair work is a table lookup.
 
-Messages name the actual guest and target, so results are rendered pair by pair, with the
-one evaluation path (`Engine.outcomes`, `Engine.result`, which attaches waivers), only for
-pairs a rule fails or errs on.
+Results are made only for pairs a rule fails or errs on, through the one evaluation path
+(`Engine.outcomes`; waivers attached as each result is made). Their texts name the actual
+guest and target, yet are rendered once per class of pairs that look alike to them and
+filled with each pair's names (engine/texts.py). A guest's results come in report order.
 """
 
 from __future__ import annotations
@@ -43,7 +44,7 @@ from .lang.compiler import ERROR, FAIL, CompiledRule, Outcome
 from .lang.joins import SUBJECTS
 from .lang.joins import plan as joins_plan
 from .lang.hoist import CONSTANTS as _CONSTANT_NAMES
-from .keys import freeze, project  # noqa: F401  (freeze: part of this stage's interface)
+from .keys import project
 from .texts import Texts, text_paths
 from ._perf import collector_paused
 from .vocabulary import BLOCKED, UNKNOWN

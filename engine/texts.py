@@ -25,16 +25,16 @@ from __future__ import annotations
 from json.encoder import encode_basestring as _quoted  # the C encoder of one string, as ensure_ascii=False writes it
 
 from .evaluate import Subject, unsound
-from .keys import project
 from .findings import LazyResult, Result
+from .keys import project
 from .lang.compiler import FAIL, CompiledRule, Outcome, name_text
 from .lang.reads import NAME_HOLES, name_hole
 from .vocabulary import ERROR, PROBLEMS, SUBJECTS
 
 _NO_ENV: dict = {}
 
-_GUEST, _SOURCE, _TARGET = (NAME_HOLES.index(n) for n in ("guest", "source", "target"))
-MAX_ENTRIES = 100_000  # entries kept at once (each holds a run's bindings); the cache starts again beyond
+_TARGET = NAME_HOLES.index("target")  # the hole a pair fills last (`Entry.texts`)
+MAX_ENTRIES = 100_000  # entries kept at once (each keeps its texts); the cache starts again beyond
 
 
 def text_paths(rule: CompiledRule) -> tuple[tuple, tuple] | None:

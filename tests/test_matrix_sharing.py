@@ -9,7 +9,7 @@ import pytest
 from migcheck.evaluate import Engine
 from migcheck.findings import check_verdict
 from migcheck.packs import load_rules
-from migcheck.sharing import freeze, project
+from migcheck.keys import freeze, project
 from migcheck.snapshot import load_snapshot
 
 ROOT = Path(__file__).resolve().parent.parent
