@@ -175,6 +175,16 @@ def report_args(p):
                    help="table: list at most N findings, then group them by rule and guest (default 200)")
 
 
+def _jobs(text: str) -> int:
+    value = _positive(text)
+    if value > MAX_JOBS:
+        raise argparse.ArgumentTypeError(f"`{text}` is more processes than {MAX_JOBS}")
+    return value
+
+
+MAX_JOBS = 64
+
+
 def _positive(text: str) -> int:
     try:
         value = int(text)
@@ -222,7 +232,7 @@ def _matrix_args(p):
                    help="per guest the targets it is ready for, per target the guests ready to come; no findings")
     p.add_argument("-q", "--quiet", action="store_true", help="no progress on stderr (shown only on a terminal, "
                    "for runs longer than a second)")
-    p.add_argument("--jobs", type=_positive, default=None, metavar="N",
+    p.add_argument("--jobs", type=_jobs, default=None, metavar="N",
                    help="processes that write a json or jsonl matrix, each a share of the guests (default: 2 on "
                    "two cores or more for 250,000 pairs or more, else 1); the report is the same")
 

@@ -298,3 +298,9 @@ def test_jobs_by_default_two_for_a_large_matrix_on_two_cores(monkeypatch):
         return pipeline.jobs(run)
     assert jobs(10_000, 200, 2) == 2 and jobs(10_000, 200, 1) == 1 and jobs(2_000, 50, 8) == 1
     assert jobs(2_000, 50, 8, asked=3) == 3
+
+
+def test_jobs_takes_one_to_sixty_four(in_root, run_cli):
+    for bad in ("0", "65", "two"):
+        code, _, err = run_cli("matrix", "fixtures/mixed-site.yaml", "--jobs", bad)
+        assert code == 2 and "--jobs" in err and "Traceback" not in err
