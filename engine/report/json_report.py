@@ -34,57 +34,66 @@ _NULL = "null"
 
 _HEADS: dict[tuple, str] = {}  # (level, rule, severity, status) -> the result's first lines
 _CITES: dict[str, str] = {}
-# the last subject written: [level, a copy (compared by value), its text, the dict itself (compared by identity)]
-_LAST_SUBJECT: list = [None, None, "", None]
-_LAST_LOCATION: list = [None, None, "", None]  # the same for a location (a tuple)
 
 
 def result_json(r, level: int = 4) -> str:
     """`r.to_json()` as json.dumps(indent=2) writes it `level` spaces deep, key for key (much faster)."""
+    return results_json([r], level)
+
+
+def results_json(results: list, level: int = 4) -> str:
+    """`result_json` of each result, joined as a list's items. Results of one pair come together,
+    and a guest's share its location: each subject and location is written once and reused while
+    it is the same (by identity, or by value when its names and numbers are strings and ints: a
+    string equals only a string, where 1 == True == 1.0)."""
     q = " " * (level + 2)
-    key = (level, r.rule, r.severity, r.status)
-    head = _HEADS.get(key)
-    if head is None:
-        head = _HEADS[key] = (
-            f'{" " * level}{{\n{q}"rule": {_s(r.rule)},\n{q}"severity": {_s(r.severity)},\n'
-            f'{q}"status": {_s(r.status)},\n{q}"subject": ')
-    sub = r.subject
-    last = _LAST_SUBJECT
-    if last[0] == level and (last[3] is sub or last[1] == sub):  # a pair's results come together
-        subject = last[2]
-    else:
-        subject = _migration_subject(sub, level) if len(sub) == 4 else None
-        if subject is not None:  # four names, strings all
-            last[:] = [level, dict(sub), subject, sub]
-        else:
-            subject = _subject(sub, level)
-            # kept only when every name is a string: a string equals only a string (1 == True == 1.0 would not do)
-            last[:] = [level, dict(sub), subject, sub] if all(type(v) is str for v in sub.values()) \
-                else [None, None, "", None]
-    cite = _CITES.get(r.cite)
-    if cite is None:
-        cite = _CITES[r.cite] = _s(r.cite)
-    waiver = _NULL if r.waiver is None else _dump(r.waiver, level + 2)
-    message, fix = r.json_texts()
-    item = f'{q}"item": {_s(r.item)},\n' if r.item else ""
-    loc = r.location
+    q2 = q + "  "
+    close = f'\n{" " * level}}}'
+    heads, cites = _HEADS, _CITES
+    out = []
+    append = out.append
+    last_sub = last_copy = None
+    subject = ""
+    last_loc = last_loc_copy = None
     location = ""
-    if loc:
-        last = _LAST_LOCATION
-        if last[0] == level and (last[3] is loc or (
-                type(loc[1]) is int and type(loc[2]) is int and last[1] == loc)):
-            # a guest's results share its location (ints compared as ints: True == 1 would not do)
-            location = last[2]
+    for r in results:
+        key = (level, r.rule, r.severity, r.status)
+        head = heads.get(key)
+        if head is None:
+            head = heads[key] = (
+                f'{" " * level}{{\n{q}"rule": {_s(r.rule)},\n{q}"severity": {_s(r.severity)},\n'
+                f'{q}"status": {_s(r.status)},\n{q}"subject": ')
+        sub = r.subject
+        if sub is not last_sub and (last_copy is None or last_copy != sub):
+            text = _migration_subject(sub, level) if len(sub) == 4 else None
+            if text is not None:  # four names, strings all
+                last_copy = dict(sub)
+            else:
+                text = _subject(sub, level)
+                last_copy = dict(sub) if all(type(v) is str for v in sub.values()) else None
+            subject = text
+        last_sub = sub
+        cite = cites.get(r.cite)
+        if cite is None:
+            cite = cites[r.cite] = _s(r.cite)
+        waiver = _NULL if r.waiver is None else _dump(r.waiver, level + 2)
+        message, fix = r.json_texts()
+        item = f'{q}"item": {_s(r.item)},\n' if r.item else ""
+        loc = r.location
+        if not loc:
+            text = ""
+        elif loc is last_loc or (last_loc_copy is not None and type(loc[1]) is int and type(loc[2]) is int
+                                 and last_loc_copy == loc):
+            text = location
         else:
-            q2 = q + "  "
-            location = (f'{q}"location": {{\n{q2}"file": {_value(loc[0], level + 4)},\n'
-                        f'{q2}"line": {_value(loc[1], 0)},\n{q2}"col": {_value(loc[2], 0)}\n{q}}},\n')
-            last[:] = [level, tuple(loc), location, loc] if type(loc[1]) is int and type(loc[2]) is int \
-                else [None, None, "", None]
-    baseline = f',\n{q}"baseline": {_s(r.baseline)}' if r.baseline else ""
-    return (f'{head}{subject},\n{q}"message": {message},\n{q}"fix": {fix},\n{q}"cite": {cite},\n'
-            f'{q}"waiver": {waiver},\n{item}{location}{q}"fingerprint": "{r.fingerprint}"{baseline}\n'
-            f'{" " * level}}}')
+            text = location = (f'{q}"location": {{\n{q2}"file": {_value(loc[0], level + 4)},\n'
+                               f'{q2}"line": {_value(loc[1], 0)},\n{q2}"col": {_value(loc[2], 0)}\n{q}}},\n')
+            last_loc_copy = tuple(loc) if type(loc[1]) is int and type(loc[2]) is int else None
+        last_loc = loc
+        baseline = f',\n{q}"baseline": {_s(r.baseline)}' if r.baseline else ""
+        append(f'{head}{subject},\n{q}"message": {message},\n{q}"fix": {fix},\n{q}"cite": {cite},\n'
+               f'{q}"waiver": {waiver},\n{item}{text}{q}"fingerprint": "{r.fingerprint}"{baseline}{close}')
+    return ",\n".join(out)
 
 
 _AROUND_TARGET: dict[tuple, tuple[str, str]] = {}  # (level, guest, source, mode) -> the text before and after the target
@@ -168,6 +177,8 @@ def cells_json(cells, found: dict, level: int = 4) -> str:
     out = []
     last = None
     head = mid = ""
+    tails: dict = {}  # (verdict, id(failing), id(blocking)) -> the cell's text from its verdict on
+    alive = []  # the lists whose ids key `tails`, kept alive while it is used
     for c in cells:
         guest, source, mode = c.guest, c.source, c.mode
         if type(guest) is not str or type(source) is not str or type(mode) is not str \
@@ -179,8 +190,15 @@ def cells_json(cells, found: dict, level: int = 4) -> str:
             last = (guest, source, mode)
             head = f'{p}{{\n{q}"guest": {_s(guest)},\n{q}"source": {_s(source)},\n{q}"target": '
             mid = f',\n{q}"mode": {_s(mode)},\n{q}"verdict": '
-        out.append(f'{head}{_s(c.target)}{mid}{_s(c.verdict)},\n{q}"failing": {_names(c.failing, inner)},\n'
-                   f'{q}"blocking": {_names(found[(guest, c.target)].blocking, inner)}\n{p}}}')
+        failing, blocking = c.failing, found[(guest, c.target)].blocking
+        # cells share their lists (a matrix's labels, a chunk's findings): their text made once while alive
+        key = (c.verdict, id(failing), id(blocking))
+        tail = tails.get(key)
+        if tail is None:
+            tail = tails[key] = (f'{_s(c.verdict)},\n{q}"failing": {_names(failing, inner)},\n'
+                                 f'{q}"blocking": {_names(blocking, inner)}\n{p}}}')
+            alive.append((failing, blocking))
+        out.append(f'{head}{_s(c.target)}{mid}{tail}')
     return ",\n".join(out)
 
 
@@ -226,7 +244,7 @@ class JsonWriter:
 
     def feed(self, cells, results, found) -> None:
         if results:
-            text = ",\n".join(result_json(r) for r in results)
+            text = results_json(results)
             if self.head is not None:  # (a part's first result has no line before it: `absorb` writes it)
                 self.out.write((",\n" if self.any_result else "" if self.head is _PART else "\n") + text)
             else:
