@@ -304,3 +304,18 @@ def test_jobs_takes_one_to_sixty_four(in_root, run_cli):
     for bad in ("0", "65", "two"):
         code, _, err = run_cli("matrix", "fixtures/mixed-site.yaml", "--jobs", bad)
         assert code == 2 and "--jobs" in err and "Traceback" not in err
+
+
+def test_a_share_whose_process_cannot_start_is_written_by_the_first(in_root, run_cli, tmp_path, monkeypatch):
+    import os
+
+    alone = tmp_path / "alone.json"
+    run_cli("matrix", "fixtures/mixed-site.yaml", "--format", f"json:{alone}")
+
+    def no_fork():
+        raise OSError(11, "Resource temporarily unavailable")
+    monkeypatch.setattr(os, "fork", no_fork)
+    shared = tmp_path / "shared.json"
+    code, _, err = run_cli("matrix", "fixtures/mixed-site.yaml", "--jobs", "3", "--format", f"json:{shared}")
+    assert code == 1 and err == ""
+    assert _without_time(shared.read_text()) == _without_time(alone.read_text())

@@ -5,7 +5,9 @@ feeds each chunk to one writer per output and forgets it, so memory grows with t
 (per guest and per target), never with the number of findings. What each format does:
 
 - json: streamed (results straight out once the matrix has told the verdict, which heads
-  the document; cells through a spool file; the same bytes as a whole-report render). jsonl, csv, csv-cells: streamed, a line or row per result or cell.
+  the document; cells through a spool file; the same bytes as a whole-report render).
+- jsonl, csv, csv-cells: streamed, a line or row per result or cell. json and jsonl can be
+  written by several processes, each a share of the guests (`Helper`, `--jobs`).
 - junit: streamed, a suite per guest (suites spooled: the totals head the document).
 - sarif: at most 25,001 results kept, plus a summary per rule, guest and status (bounded
   by the snapshot), which it writes when the run has more than 25,000.
@@ -365,16 +367,28 @@ class Helper:
 
         self.chunks = chunks
         self.fail_on = fail_on
-        self.spools = [(tempfile.TemporaryFile("w+b", dir=spool_dir), tempfile.TemporaryFile("w+b", dir=spool_dir))
-                       for _ in outputs]
-        read, write = os.pipe()
+        self.pid = self.pipe = None  # no process (it could not start): `join` writes the share here
+        self.spools = []
         for stream in (sys.stdout, sys.stderr):
             if stream is not None:
                 try:
                     stream.flush()  # nothing buffered twice
                 except (OSError, ValueError):
                     pass
-        self.pid = os.fork()
+        try:
+            self.spools = [(tempfile.TemporaryFile("w+b", dir=spool_dir),
+                            tempfile.TemporaryFile("w+b", dir=spool_dir)) for _ in outputs]
+            read, write = os.pipe()
+        except OSError:
+            self._close()
+            return
+        try:
+            self.pid = os.fork()
+        except OSError:  # no process left to start, no memory: this share is written here
+            os.close(read)
+            os.close(write)
+            self._close()
+            return
         if self.pid == 0:  # pragma: no cover - the helper process (its output is checked byte for byte)
             os.close(read)
             self._run(outputs, write)
@@ -412,6 +426,9 @@ class Helper:
 
     def join(self, outputs: list, tally: Tally, progress: Progress | None) -> None:
         """Wait for the helper and append its share; write the share here if it failed."""
+        if self.pid is None:
+            _feed(self.chunks, outputs, tally, progress)
+            return
         data = bytearray()
         while True:
             piece = os.read(self.pipe, 1 << 16)
@@ -449,3 +466,4 @@ class Helper:
         for spools in self.spools:
             for spool in spools:
                 spool.close()
+        self.spools = []
