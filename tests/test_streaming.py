@@ -319,3 +319,29 @@ def test_a_share_whose_process_cannot_start_is_written_by_the_first(in_root, run
     code, _, err = run_cli("matrix", "fixtures/mixed-site.yaml", "--jobs", "3", "--format", f"json:{shared}")
     assert code == 1 and err == ""
     assert _without_time(shared.read_text()) == _without_time(alone.read_text())
+
+
+@pytest.mark.parametrize("helper_fails", [False, True])
+def test_progress_counts_every_guest_once_whoever_writes_it(in_root, monkeypatch, tmp_path, helper_fails):
+    """With helpers (`--jobs`), the bar counts the guests they report as they go; all in all each
+    guest once, also when a helper fails and its share is written again by the first process."""
+    from migcheck.cli import main
+    from migcheck.report import json_report
+    from migcheck.report.stream import Progress
+    from migcheck.snapshot import load_snapshot
+
+    advanced = []
+    original = Progress.advance
+
+    def counted(self, n=1):
+        advanced.append(n)
+        original(self, n)
+    monkeypatch.setattr(Progress, "advance", counted)
+    monkeypatch.setattr(Progress, "DELAY", 0.0)
+    monkeypatch.setattr(sys, "stderr", _Terminal())
+    monkeypatch.setattr(sys, "stdout", io.StringIO())
+    if helper_fails:
+        monkeypatch.setattr(json_report.JsonWriter, "part", lambda self, spools: 1 / 0)
+    main(["matrix", "fixtures/estate-broken.yaml", "--jobs", "3", "--format", f"json:{tmp_path / 'm.json'}"])
+    guests = {g["name"] for g in load_snapshot("fixtures/estate-broken.yaml").guests}
+    assert sum(advanced) == len(guests) and len(advanced) > 1

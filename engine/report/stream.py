@@ -318,7 +318,11 @@ def write_matrix(report, chunks, outputs: list, *, progress: Progress | None = N
             chunks, *theirs = chunks.split(jobs)
             for share in theirs:
                 helpers.append(Helper(share, outputs, report.fail_on, spool_dir))
-        _feed(chunks, outputs, tally, progress)
+        def poll() -> None:  # the guests the helpers have done, shown as they go
+            for helper in helpers:
+                helper.poll(progress)
+        _feed(chunks, outputs, tally, progress, poll if helpers and progress is not None and progress.enabled
+              else None)
         while helpers:
             helpers[0].join(outputs, tally, progress)
             helpers.pop(0)
@@ -336,7 +340,7 @@ def write_matrix(report, chunks, outputs: list, *, progress: Progress | None = N
     return tally
 
 
-def _feed(chunks, outputs: list, tally: Tally, progress: Progress | None) -> None:
+def _feed(chunks, outputs: list, tally: Tally, progress: Progress | None, poll=None) -> None:
     # The writers build many small acyclic objects: the cycle collector would scan the snapshot
     # again and again for nothing. It runs on the young generation only, every 64 chunks, for the
     # few cycles there are (json.dumps of a waiver).
@@ -348,8 +352,34 @@ def _feed(chunks, outputs: list, tally: Tally, progress: Progress | None) -> Non
                 w.feed(cells, results, found)
             if progress is not None:
                 progress.advance(len({c.guest for c in cells}) or 1)
+            if poll is not None:
+                poll()
             if n % 64 == 0:
                 gc.collect(0)
+
+
+class _Reported:
+    """A helper's progress: the guests done, sent down its pipe a line at a time, at most a few
+    times a second (the first process shows them, `Helper.poll`)."""
+
+    enabled = True
+
+    def __init__(self, pipe: int):
+        self.pipe = pipe
+        self.done = 0
+        self.sent = time.monotonic()
+
+    def advance(self, n: int = 1) -> None:
+        self.done += n
+        now = time.monotonic()
+        if now - self.sent >= 0.25:
+            _send(self.pipe, b"%d\n" % self.done)
+            self.done, self.sent = 0, now
+
+
+def _send(pipe: int, data: bytes) -> None:
+    while data:
+        data = data[os.write(pipe, data):]
 
 
 class Helper:
@@ -368,6 +398,8 @@ class Helper:
         self.chunks = chunks
         self.fail_on = fail_on
         self.pid = self.pipe = None  # no process (it could not start): `join` writes the share here
+        self.data = bytearray()  # what the helper sent: a line per guests done, then its state (JSON)
+        self.done = 0  # guests it has said it has done
         self.spools = []
         for stream in (sys.stdout, sys.stderr):
             if stream is not None:
@@ -393,6 +425,7 @@ class Helper:
             os.close(read)
             self._run(outputs, write)
         os.close(write)
+        os.set_blocking(read, False)  # `poll` reads what has come, `join` waits for the rest
         self.pipe = read
 
     @staticmethod
@@ -412,12 +445,10 @@ class Helper:
                     signal.signal(sig, signal.SIG_DFL)  # interrupted, it just ends; the first process cleans up
             parts = [w.part(spools) for w, spools in zip(outputs, self.spools)]
             tally = Tally(self.fail_on)
-            _feed(self.chunks, parts, tally, None)
+            _feed(self.chunks, parts, tally, _Reported(pipe))
             state = {"tally": tally.state(), "parts": [p.part_state() for p in parts],
                      "guests": len({g["name"] for g in self.chunks.guests})}
-            data = json.dumps(state).encode()
-            while data:
-                data = data[os.write(pipe, data):]
+            _send(pipe, json.dumps(state).encode() + b"\n")
             code = 0
         except BaseException:  # noqa: BLE001 - the first process writes this share itself
             code = 1
@@ -429,18 +460,23 @@ class Helper:
         if self.pid is None:
             _feed(self.chunks, outputs, tally, progress)
             return
-        data = bytearray()
+        os.set_blocking(self.pipe, True)
         while True:
             piece = os.read(self.pipe, 1 << 16)
             if not piece:
                 break
-            data += piece
+            self.data += piece
         os.close(self.pipe)
         _, status = os.waitpid(self.pid, 0)
         self.pid = None
-        state = json.loads(data) if data and os.waitstatus_to_exitcode(status) == 0 else None
+        lines = [line for line in bytes(self.data).split(b"\n") if line]
+        state = json.loads(lines.pop()) if lines and lines[-1].startswith(b"{") \
+            and os.waitstatus_to_exitcode(status) == 0 else None
+        self._shown(lines, progress)
         if state is None:
             self._close()
+            if progress is not None:
+                progress.advance(-self.done)  # shown as the helper went: shown again as they are written here
             _feed(self.chunks, outputs, tally, progress)
             return
         tally.merge(state["tally"])
@@ -448,7 +484,28 @@ class Helper:
             w.absorb(part, spools)
         self._close()
         if progress is not None:
-            progress.advance(state["guests"])
+            progress.advance(state["guests"] - self.done)
+
+    def poll(self, progress: Progress) -> None:
+        """Show the guests the helper has reported done so far (without waiting for it)."""
+        if self.pid is None:
+            return
+        try:
+            piece = os.read(self.pipe, 1 << 16)
+        except BlockingIOError:
+            return
+        self.data += piece
+        *lines, rest = bytes(self.data).split(b"\n")
+        if lines and not lines[-1].startswith(b"{"):
+            self._shown(lines, progress)
+            self.data = bytearray(rest)
+
+    def _shown(self, lines: list, progress: Progress | None) -> None:
+        for line in lines:
+            if line.isdigit():
+                self.done += int(line)
+                if progress is not None:
+                    progress.advance(int(line))
 
     def stop(self) -> None:
         """The first process failed or was interrupted: end the helper, remove its spools."""
