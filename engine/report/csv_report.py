@@ -12,6 +12,7 @@ from __future__ import annotations
 import csv
 import io
 
+from ..atomic import copy_spool
 from .common import CellFindings, csv_safe
 
 COLUMNS = ["rule", "severity", "status", "waived", "guest", "host", "source", "target", "mode", "item",
@@ -31,15 +32,35 @@ def _row(values) -> list[str]:
 
 
 def _result_rows(results, plan: bool = False):
+    """A row per result. What results share (a rule's id, severity, status and cite; a subject;
+    a location) is made safe once while it repeats: results come by guest, then pair."""
+    heads: dict = {}
+    last_subject = last_location = None
+    subject = location = []
     for r in results:
+        key = (r.rule, r.severity, r.status, r.cite)
+        head = heads.get(key)
+        if head is None:
+            head = heads[key] = (_row(key[:3]), csv_safe(r.cite))
         s = r.subject
-        w = r.waiver or {}
-        loc = r.location or ("", "", "")
-        yield _row([r.rule, r.severity, r.status, "yes" if r.waiver else "no", s.get("guest", ""),
-                    s.get("host", ""), s.get("source", ""), s.get("target", ""), s.get("mode", ""), r.item,
-                    r.message, r.fix, r.cite, loc[0], loc[1], r.fingerprint, w.get("owner", ""),
-                    w.get("expires", ""), w.get("reason", ""), w.get("ticket", ""), r.baseline or ""]
-                   + ([s.get("stage", ""), s.get("step", "")] if plan else []))
+        if s is not last_subject:
+            subject = _row([s.get("guest", ""), s.get("host", ""), s.get("source", ""), s.get("target", ""),
+                            s.get("mode", "")])
+            last_subject = s
+        loc = r.location
+        if loc is not last_location:
+            loc_row = loc or ("", "", "")
+            location = _row([loc_row[0], loc_row[1]])
+            last_location = loc
+        w = r.waiver
+        tail = _NO_WAIVER if w is None else _row(
+            [w.get("owner", ""), w.get("expires", ""), w.get("reason", ""), w.get("ticket", "")])
+        yield [*head[0], "yes" if w else "no", *subject, csv_safe(r.item), csv_safe(r.message), csv_safe(r.fix),
+               head[1], *location, csv_safe(r.fingerprint), *tail, csv_safe(r.baseline or "")] + (
+            _row([s.get("stage", ""), s.get("step", "")]) if plan else [])
+
+
+_NO_WAIVER = ("", "", "", "")
 
 
 def _cell_rows(cells, found):
@@ -59,31 +80,58 @@ def render_csv(report) -> str:
 
 
 class CsvWriter:
-    """`csv` of a matrix, a row per result as it comes (streamed)."""
+    """`csv` of a matrix, a row per result as it comes (streamed: a chunk's rows in one write)."""
+
+    columns = COLUMNS
 
     def __init__(self, report, out):
-        self.writer = _writer(out)
-        self.writer.writerow(COLUMNS)
+        self.out = out
+        self.buffer = io.StringIO()
+        self.writer = _writer(self.buffer)
+        self.writer.writerow(self.columns)
 
     def feed(self, cells, results, found) -> None:
-        self.writer.writerows(_result_rows(results))
+        self.writer.writerows(self.rows(cells, results, found))
+        self.out.write(self.buffer.getvalue())
+        self.buffer.seek(0)
+        self.buffer.truncate()
+
+    @staticmethod
+    def rows(cells, results, found):
+        return _result_rows(results)
 
     def finish(self) -> None:
-        pass
+        self.out.write(self.buffer.getvalue())  # the header of a matrix without guests
+
+    # -- a share of the guests written by another process (report.stream.Helper) -------------
+    def part(self, spools: tuple) -> "CsvWriter":
+        """A writer of the rows of a later share of the guests, to the binary spool `spools[0]`."""
+        other = type(self).__new__(type(self))
+        other.out = io.TextIOWrapper(spools[0], encoding="utf-8", newline="", write_through=True)
+        other.buffer = io.StringIO()
+        other.writer = _writer(other.buffer)  # no header: the first process wrote it
+        return other
+
+    def part_state(self) -> dict:
+        self.out.flush()
+        self.out.detach()
+        return {}
+
+    def absorb(self, state: dict, spools: tuple) -> None:
+        self.out.write(self.buffer.getvalue())
+        self.buffer.seek(0)
+        self.buffer.truncate()
+        copy_spool(self.out, spools[0])
 
 
-class CsvCellsWriter:
+class CsvCellsWriter(CsvWriter):
     """`csv-cells` of a matrix, a row per cell as it comes (streamed)."""
 
-    def __init__(self, report, out):
-        self.writer = _writer(out)
-        self.writer.writerow(CELL_COLUMNS)
+    columns = CELL_COLUMNS
 
-    def feed(self, cells, results, found) -> None:
-        self.writer.writerows(_cell_rows(cells, found))
-
-    def finish(self) -> None:
-        pass
+    @staticmethod
+    def rows(cells, results, found):
+        return _cell_rows(cells, found)
 
 
 def render_csv_cells(report) -> str:

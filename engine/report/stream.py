@@ -6,7 +6,7 @@ feeds each chunk to one writer per output and forgets it, so memory grows with t
 
 - json: streamed (results straight out once the matrix has told the verdict, which heads
   the document; cells through a spool file; the same bytes as a whole-report render).
-- jsonl, csv, csv-cells: streamed, a line or row per result or cell. json and jsonl can be
+- jsonl, csv, csv-cells: streamed, a line or row per result or cell. These and json can be
   written by several processes, each a share of the guests (`Helper`, `--jobs`).
 - junit: streamed, a suite per guest (suites spooled: the totals head the document).
 - sarif: at most 25,001 results kept, plus a summary per rule, guest and status (bounded
@@ -387,8 +387,8 @@ class Helper:
     engine as it is, the rules' shared outcomes included), each writer's part to spool files that
     the first process appends to its own output once it has written its share (`join`).
 
-    Taken only where nothing but the writers' text and the counts come back: JSON and JSON Lines
-    outputs, no baseline to mark, no waiver to count (`can_take`). If the helper fails, its share
+    Taken only where nothing but the writers' text and the counts come back: JSON, JSON Lines and
+    CSV outputs, no baseline to mark, no waiver to count (`can_take`). If the helper fails, its share
     is written here instead.
     """
 
