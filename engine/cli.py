@@ -233,8 +233,9 @@ def _matrix_args(p):
     p.add_argument("-q", "--quiet", action="store_true", help="no progress on stderr (shown only on a terminal, "
                    "for runs longer than a second)")
     p.add_argument("--jobs", type=_jobs, default=None, metavar="N",
-                   help="processes that write a json, jsonl, csv or csv-cells matrix, each a share of the guests (default: 2 on "
-                   "two cores or more for 250,000 pairs or more, else 1); the report is the same")
+                   help="processes that write a json, jsonl, csv, csv-cells or junit matrix, each a share of the "
+                   "guests (default: 2 on two cores or more for 250,000 pairs or more, else 1); the report is the "
+                   "same")
 
 
 def _where_args(p):

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import io
 import json
+import re
 import sys
 
 import pytest
@@ -230,20 +231,23 @@ def test_json_streams_to_standard_output_as_the_whole_report(in_root, run_cli, t
 # -- shares written by other processes (--jobs) -------------------------------------------------
 @pytest.mark.parametrize("fixture", ["mixed-site.yaml", "estate-broken.yaml", "ivm4-small.yaml"])
 def test_shares_written_by_other_processes_give_the_same_bytes(in_root, run_cli, tmp_path, fixture):
-    """`--jobs N` (helpers forked for later shares of the guests): JSON, JSON Lines and both CSVs, to
-    files and to standard output, are byte for byte those of one process, and so are the exit code and
+    """`--jobs N` (helpers forked for later shares of the guests): JSON, JSON Lines, both CSVs and
+    JUnit, to files and to standard output, are byte for byte those of one process, and so are the exit code and
     the summary.
     estate-broken names a guest twice: a share never splits them."""
     outputs = {}
     for jobs in (1, 2, 3, 5):
         json_path, jsonl_path = tmp_path / f"m{jobs}.json", tmp_path / f"m{jobs}.jsonl"
         csv_path, cells_path = tmp_path / f"m{jobs}.csv", tmp_path / f"c{jobs}.csv"
+        junit_path = tmp_path / f"m{jobs}.xml"
         code, _, err = run_cli("matrix", f"fixtures/{fixture}", "--jobs", jobs, "--format", f"json:{json_path}",
                                "--format", f"jsonl:{jsonl_path}", "--format", f"csv:{csv_path}",
-                               "--format", f"csv-cells:{cells_path}")
+                               "--format", f"csv-cells:{cells_path}", "--format", f"junit:{junit_path}")
         stdout = run_cli("matrix", f"fixtures/{fixture}", "--jobs", jobs, "--format", "json")
         outputs[jobs] = (code, err, _without_time(json_path.read_text()), jsonl_path.read_text(),
-                         csv_path.read_bytes(), cells_path.read_bytes(), stdout[0], _without_time(stdout[1]))
+                         csv_path.read_bytes(), cells_path.read_bytes(),
+                         re.sub(r'timestamp="[^"]*"', "", junit_path.read_text()),
+                         stdout[0], _without_time(stdout[1]))
     assert all(found == outputs[1] for found in outputs.values())
     assert json.loads((tmp_path / "m1.json").read_text())["results"]  # something to share
 

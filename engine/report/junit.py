@@ -127,6 +127,33 @@ class JunitMatrixWriter:
             self.spool.write("\n  " + ET.tostring(suite, encoding="unicode"))
             self.any = True
 
+    # -- a share of the guests written by another process (report.stream.Helper) -------------
+    def part(self, spools: tuple) -> "JunitMatrixWriter":
+        """A writer of the suites of a later share of the guests, to the binary spool `spools[0]`;
+        its totals come back with `part_state`."""
+        import io
+
+        other = JunitMatrixWriter.__new__(JunitMatrixWriter)
+        other.report, other.out, other.timestamp = self.report, None, self.timestamp
+        other.totals = {key: 0 for key in self.totals}
+        other.spool = io.TextIOWrapper(spools[0], encoding="utf-8", newline="", write_through=True)
+        other.any = False
+        return other
+
+    def part_state(self) -> dict:
+        self.spool.flush()
+        self.spool.detach()
+        return {"totals": self.totals, "any": self.any}
+
+    def absorb(self, state: dict, spools: tuple) -> None:
+        from ..atomic import copy_spool
+
+        for key, value in state["totals"].items():
+            self.totals[key] += value
+        if state["any"]:
+            copy_spool(self.spool, spools[0])
+            self.any = True
+
     def finish(self) -> None:
         root = ET.Element("testsuites", name=xml_safe(f"migcheck {self.report.command}"))
         for key, value in self.totals.items():

@@ -8,7 +8,8 @@ feeds each chunk to one writer per output and forgets it, so memory grows with t
   the document; cells through a spool file; the same bytes as a whole-report render).
 - jsonl, csv, csv-cells: streamed, a line or row per result or cell. These and json can be
   written by several processes, each a share of the guests (`Helper`, `--jobs`).
-- junit: streamed, a suite per guest (suites spooled: the totals head the document).
+- junit: streamed, a suite per guest (suites spooled: the totals head the document); it too
+  can be written by several processes.
 - sarif: at most 25,001 results kept, plus a summary per rule, guest and status (bounded
   by the snapshot), which it writes when the run has more than 25,000.
 - table, markdown, html: summarised as they stream (`Digest`): the grid or a line per guest,
@@ -387,8 +388,8 @@ class Helper:
     engine as it is, the rules' shared outcomes included), each writer's part to spool files that
     the first process appends to its own output once it has written its share (`join`).
 
-    Taken only where nothing but the writers' text and the counts come back: JSON, JSON Lines and
-    CSV outputs, no baseline to mark, no waiver to count (`can_take`). If the helper fails, its share
+    Taken only where nothing but the writers' text and the counts come back: JSON, JSON Lines, CSV
+    and JUnit outputs, no baseline to mark, no waiver to count (`can_take`). If the helper fails, its share
     is written here instead.
     """
 
