@@ -109,6 +109,7 @@ _TEMPLATES = [
     "{target.attrs.v} on {target.name}", "{target.attrs} {guest.attrs.v}", "{t}: {target.name}",
     "{count(target.vswitches)} {target.vswitches} {guest.name}", "{[x for x in target.vswitches where x != \"a\"]}",
     "{{literal}} {target.name}{guest.name}{source.name}", "{target.memory_mb.free / 2} {target.attrs.v == guest.attrs.v}",
+    "{[v for v in target.vswitches]} {count(target.vswitches)}", '{first(v in target.vswitches where v != "a")}',
 ]
 
 
@@ -129,7 +130,8 @@ def _rules(tmp_path: Path, require: str, message: str, fix: str) -> Path:
 @given(st.lists(st.tuples(_NAMES, _VALUES, st.lists(st.sampled_from(["a", "b", "c"]), max_size=3),
                           st.sampled_from([1024, 2048])), min_size=2, max_size=5, unique_by=lambda t: t[0]),
        st.lists(st.tuples(_NAMES, _VALUES), min_size=1, max_size=3, unique_by=lambda t: t[0]),
-       st.sampled_from(["false", "target.attrs.v == guest.attrs.v", "count(target.vswitches) > 1", "t != null"]),
+       st.sampled_from(["false", "target.attrs.v == guest.attrs.v", "count(target.vswitches) > 1", "t != null",
+                        '[v for v in target.vswitches] == ["a"]']),
        st.sampled_from(_TEMPLATES), st.sampled_from(_TEMPLATES))
 def test_shared_texts_over_free_form_data_equal_check(tmp_path_factory, hosts, guests, require, message, fix):
     """Targets and guests that differ only where a text (not the rule's steps) reads, names with
@@ -156,3 +158,36 @@ def test_streamed_texts_with_waivers_equal_check():
     assert _assert_streamed_equal_check(engine, snapshot, "offline")
     streamed = [r for _, results in engine.iter_matrix("offline") for r in results]
     assert any(r.waiver is not None for r in streamed)  # the fixture waives something in this matrix
+
+
+# -- what a text reads through a list it filters, maps or renders (found by review) -------------
+_REVIEW_HOSTS = [("h1", ["a"], [{"a": 1, "b": 2}]), ("h2", ["b"], [{"a": 1, "b": 3}]), ("h3", ["a", "b"], [])]
+
+
+@pytest.mark.parametrize("steps, message", [
+    ("require false", "{[v for v in target.vswitches]}"),
+    ("require false", "{sorted([v for v in target.vswitches])}"),
+    ("require false", '{join([v for v in target.vswitches where true], ",")}'),
+    ("require false", '{"a" in [v for v in target.vswitches]}'),
+    ('let s = join([v for v in target.vswitches], ",")\n  require false', "{s}"),
+    ("require false", "{count(x in target.attrs.l where x.a == 1)} {[x for x in target.attrs.l where x.a == 1]}"),
+    ("let s = default([x for x in target.attrs.l where x.a == 1], [])\n  require false", "{s}"),
+    ("let c = count(x in target.attrs.l where x.a == 1)\n"
+     "  for s in default([x for x in target.attrs.l where x.a == 1], [])\n  require c > 5", "m"),
+    ("require false", "{first(x in target.attrs.l where x.a == 1)}"),
+    ('require [v for v in target.vswitches] == ["a"]', "{target.name}"),
+])
+def test_texts_and_items_read_the_items_a_list_passes_on(tmp_path, steps, message):
+    """A list of a target's items filtered, sorted or passed on whole reads those items whole, though
+    its length and its filter were read before: targets whose items differ are told apart."""
+    pack = tmp_path / "site"
+    pack.mkdir()
+    (pack / "site.rules").write_text(f'rule SITE-L {{\n  title "t"\n  severity warning\n  on migration\n  cite "c"\n'
+                                     f'  {steps}\n  message {json.dumps(message)}\n}}\n')
+    host = {"version": "6.1", "processor": "Itanium 9300", "memory_mb": {"total": 65536, "free": 65536}}
+    data = {"snapshot": 1, "hosts": [{"name": "h0", **host}] + [
+        {"name": name, **host, "vswitches": vs, "attrs": {"l": items}} for name, vs, items in _REVIEW_HOSTS],
+            "guests": [{"name": "g", "kind": "vm", "host": "h0", "state": "off", "memory_mb": 1024}]}
+    snapshot = snapshot_from_data(data)
+    engine = Engine(load_rules([pack], builtin=False), snapshot)
+    assert _assert_streamed_equal_check(engine, snapshot, "offline")

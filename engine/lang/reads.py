@@ -69,12 +69,15 @@ class _Reads:
     def visit(self, expr, binds: dict) -> None:
         if expr is None:
             return
-        if isinstance(expr, (ast.Name, ast.Attr)):
+        if isinstance(expr, (ast.Name, ast.Attr, ast.Comprehension, ast.Call)):
+            # a value made of a path's items, unchanged (a name, a field, a filter, `first`/`sorted`/
+            # `distinct` of them): used whole here, so the items are read whole
             path = self.provenance(expr, binds)
             if path is not None:
                 self.paths.add(path)
                 self.chain_conditions(expr, binds)
                 return
+        if isinstance(expr, (ast.Name, ast.Attr)):
             if isinstance(expr, ast.Attr):
                 self.visit(expr.obj, binds)
             return
@@ -106,12 +109,13 @@ class _Reads:
         return {**binds, var: None}
 
     def guarded(self, expr, binds: dict) -> None:
-        """Visit `expr`, whose object values will be used in ways not followed: read their whole fields."""
-        before = set(self.paths)
-        self.visit(expr, binds)
+        """Visit `expr`, whose object values will be used in ways not followed: read their whole fields
+        (every path it reads, also those read before by other expressions)."""
+        own = _Reads(self.types)
+        own.visit(expr, binds)
+        self.paths |= own.paths
         if self._object_valued(expr):
-            for path in self.paths - before:
-                self.paths.add(path[:2])
+            self.paths |= {path[:2] for path in own.paths}
 
 
 def read_paths(rule: ast.Rule, types: dict[int, Type]) -> frozenset:
