@@ -175,6 +175,10 @@ _REVIEW_HOSTS = [("h1", ["a"], [{"a": 1, "b": 2}]), ("h2", ["b"], [{"a": 1, "b":
     ("let c = count(x in target.attrs.l where x.a == 1)\n"
      "  for s in default([x for x in target.attrs.l where x.a == 1], [])\n  require c > 5", "m"),
     ("require false", "{first(x in target.attrs.l where x.a == 1)}"),
+    ("let l = [x for x in target.attrs.l where x.a == 1]\n  require false", "{l}"),
+    ("let l = [x for x in target.attrs.l where x.b == 2]\n  require count(l) == 0", "{count(l)} on {target.name}"),
+    ("let l = first(x in target.attrs.l where x.a == 1)\n  require l == null", "{l.b}"),
+    ("let l = target.vswitches\n  require count(l) > 1", "{l}"),
     ('require [v for v in target.vswitches] == ["a"]', "{target.name}"),
 ])
 def test_texts_and_items_read_the_items_a_list_passes_on(tmp_path, steps, message):

@@ -172,8 +172,10 @@ def _replay(rule: ast.Rule, types: dict[int, Type]) -> tuple[_Reads, dict, list]
             path = reads.provenance(step.expr, binds)
             if path is None:
                 reads.guarded(step.expr, binds)
-            else:
-                reads.visit(step.expr, binds)
+            else:  # the name stands for the path's items: its uses read what they read of them (through
+                # `binds`); making it reads the list's length and the filters on the way
+                reads.paths.add(path + ("#",))
+                reads.chain_conditions(step.expr, binds)
             binds = {**binds, step.name: path}
     return reads, binds, for_vars
 
