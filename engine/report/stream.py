@@ -318,7 +318,8 @@ def write_matrix(report, chunks, outputs: list, *, progress: Progress | None = N
         if jobs > 1 and Helper.can_take(chunks, outputs, baseline):
             chunks, *theirs = chunks.split(jobs)
             for share in theirs:
-                helpers.append(Helper(share, outputs, report.fail_on, spool_dir))
+                helpers.append(Helper(share, outputs, report.fail_on, spool_dir,
+                                      progress is not None and progress.enabled))
         def poll() -> None:  # the guests the helpers have done, shown as they go
             for helper in helpers:
                 helper.poll(progress)
@@ -378,6 +379,11 @@ class _Reported:
             self.done, self.sent = 0, now
 
 
+def _ended(status: int) -> str:
+    code = os.waitstatus_to_exitcode(status)
+    return f"signal {-code}" if code < 0 else f"exit {code}"
+
+
 def _send(pipe: int, data: bytes) -> None:
     while data:
         data = data[os.write(pipe, data):]
@@ -393,11 +399,12 @@ class Helper:
     is written here instead.
     """
 
-    def __init__(self, chunks, outputs: list, fail_on: str, spool_dir: str | None):
+    def __init__(self, chunks, outputs: list, fail_on: str, spool_dir: str | None, report_progress: bool = False):
         import tempfile
 
         self.chunks = chunks
         self.fail_on = fail_on
+        self.report_progress = report_progress  # send the guests done as it goes (read only while a bar shows)
         self.pid = self.pipe = None  # no process (it could not start): `join` writes the share here
         self.data = bytearray()  # what the helper sent: a line per guests done, then its state (JSON)
         self.done = 0  # guests it has said it has done
@@ -446,7 +453,7 @@ class Helper:
                     signal.signal(sig, signal.SIG_DFL)  # interrupted, it just ends; the first process cleans up
             parts = [w.part(spools) for w, spools in zip(outputs, self.spools)]
             tally = Tally(self.fail_on)
-            _feed(self.chunks, parts, tally, _Reported(pipe))
+            _feed(self.chunks, parts, tally, _Reported(pipe) if self.report_progress else None)
             state = {"tally": tally.state(), "parts": [p.part_state() for p in parts],
                      "guests": len({g["name"] for g in self.chunks.guests})}
             _send(pipe, json.dumps(state).encode() + b"\n")
@@ -475,6 +482,8 @@ class Helper:
             and os.waitstatus_to_exitcode(status) == 0 else None
         self._shown(lines, progress)
         if state is None:
+            print(f"migcheck: note: a helper process (--jobs) ended without its share ({_ended(status)}); "
+                  "the first process wrote it", file=sys.stderr)
             self._close()
             if progress is not None:
                 progress.advance(-self.done)  # shown as the helper went: shown again as they are written here
