@@ -128,6 +128,11 @@ def _assert_matrix_equals_check(ruleset, snapshot, mode="offline"):
     ("target.attrs.n == 1", [{"n": 1.0}, {"n": True}, {"n": 1}]),
     ("target.attrs.n in [1, 2]", [{"n": True}, {"n": 2}]),
     ('target.attrs.x.a == "v"', [{"x": [{"a": "v"}]}, {"x": {"a": "v"}}]),
+    # a selection whose items a function uses whole (sum, max, sorted): the items are read, not only the length
+    ("sum(x in target.attrs.l where true) > 3", [{"l": [1, 2]}, {"l": [3, 4]}]),
+    ("max(x in target.attrs.l where x > 0) == 4", [{"l": [1, 4]}, {"l": [1, 3]}]),
+    ("sorted(x in target.attrs.l where x != 0) == [1, 2]", [{"l": [2, 1]}, {"l": [1, 3]}]),
+    ('[v for v in target.attrs.l] == [1, 2]', [{"l": [1, 2]}, {"l": [2, 1]}]),
 ])
 def test_sharing_counterexamples_agree_with_check(tmp_path, expression, attrs):
     ruleset = load_rules([_site_rules(tmp_path, [expression])], builtin=False)
@@ -150,6 +155,7 @@ _EXPRESSIONS = [
     "target.attrs.n > 0", 'default(target.attrs.x.ok, "none") == "none"', "target.attrs.caps == guest.attrs.caps",
     "target.attrs.x.a == guest.attrs.x.a", 'guest.attrs.ok == true or target.attrs.ok == true',
     "any(c in target.attrs.caps: c == 1)", "target.attrs.x.ok != null", "len(guest.attrs.caps) < 2",
+    "sum(c in target.attrs.caps where true) > 1", "[c for c in target.attrs.caps] == [1]",
 ]
 
 

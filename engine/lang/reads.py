@@ -15,6 +15,7 @@ a value it falls back to the whole top-level field, which is always safe.
 from __future__ import annotations
 
 from . import ast
+from .builtins import BUILTINS
 from .types import Type
 
 ROOTS = frozenset({"host", "guest", "source", "target", "mode", "stop", "snapshot", "stage"})
@@ -80,6 +81,15 @@ class _Reads:
         if isinstance(expr, (ast.Name, ast.Attr)):
             if isinstance(expr, ast.Attr):
                 self.visit(expr.obj, binds)
+            return
+        if isinstance(expr, ast.Call) and len(expr.args) == 1 and isinstance(expr.args[0], ast.Selection) \
+                and expr.func in BUILTINS and BUILTINS[expr.func].selection == "items":
+            # `sum(x in xs where ...)`, `max(...)`, `sorted(...)`: the items that pass are used whole
+            selection = expr.args[0]
+            self.visit(selection.cond, self.bind(selection.var, selection.source, binds))
+            path = self.provenance(selection.source, binds)
+            if path is not None:
+                self.paths.add(path)
             return
         if isinstance(expr, ast.Call) and expr.func in ("count", "len") and len(expr.args) == 1 \
                 and not isinstance(expr.args[0], ast.Selection):
