@@ -135,6 +135,45 @@ def _assert_matrix_equals_check(ruleset, snapshot, mode="offline"):
     ('[v for v in target.attrs.l] == [1, 2]', [{"l": [1, 2]}, {"l": [2, 1]}]),
 ])
 def test_sharing_counterexamples_agree_with_check(tmp_path, expression, attrs):
+    _assert_counterexample(tmp_path, expression, attrs)
+
+
+@pytest.mark.parametrize("body,attrs", [
+    # how many items `distinct` leaves, whether `sorted` can order them, what `first` holds: the items, not a length
+    ("require count(distinct(target.attrs.l)) == 1", [{"l": [1, 1]}, {"l": [1, 2]}]),
+    ("require count(distinct(target.attrs.l).a) == 1", [{"l": [{"a": 1, "b": 1}, {"a": 1, "b": 1}]},
+                                                        {"l": [{"a": 1, "b": 1}, {"a": 1, "b": 2}]}]),
+    ("require count([v for v in distinct(target.attrs.l)]) == 2", [{"l": [1, 1]}, {"l": [1, 2]}]),
+    ("require count(distinct(x in target.attrs.l where true)) == 2", [{"l": [1, 1]}, {"l": [1, 2]}]),
+    ("require count(sorted(target.attrs.l)) == 2", [{"l": [1, 2]}, {"l": [1, "a"]}]),
+    ("for x in sorted(target.attrs.l)\n  require false", [{"l": [1, 2]}, {"l": [1, "a"]}]),
+    ("let s = sorted(target.attrs.l)\n  require count(s) == 2", [{"l": [1, 2]}, {"l": [1, "a"]}]),
+    ("require count(x in sorted(target.attrs.l) where true) == 2", [{"l": [1, 2]}, {"l": [1, "a"]}]),
+    ("require len(first(target.attrs.l)) == 2", [{"l": ["ab"]}, {"l": ["a"]}]),
+    ("require count(first(target.attrs.l)) == 2", [{"l": [[1, 2]]}, {"l": [[1]]}]),
+    ("require count(x in first(target.attrs.l) where true) == 2", [{"l": [[1, 2]]}, {"l": [[1]]}]),
+    ("for x in first(target.attrs.l)\n  require false", [{"l": [[1]]}, {"l": [[]]}]),
+    ("let y = first(target.attrs.l)\n  for z in y\n  require false", [{"l": [[1]]}, {"l": [[]]}]),
+])
+def test_sharing_counterexamples_of_whole_rules_agree_with_check(tmp_path, body, attrs):
+    pack = tmp_path / "site"
+    pack.mkdir()
+    (pack / "site.rules").write_text(f'rule SITE-R0 {{\n  title "t"\n  severity error\n  on migration\n  cite "c"\n'
+                                     f'  {body}\n  message "m"\n}}\n')
+    ruleset = load_rules([pack], builtin=False)
+    snapshot = snapshot_from_data(_site_estate(attrs))
+    statuses = {tuple(o.status for o in Engine(ruleset, snapshot).check(snapshot.guests[0], t, "offline"))
+                for t in snapshot.hosts[1:]}
+    assert len(statuses) > 1  # the targets really differ for the rule, so wrong sharing would show
+    _assert_matrix_equals_check(ruleset, snapshot)
+    guests = snapshot_from_data(_site_estate([{}], [{"l": a["l"]} for a in attrs]))  # the same on the guest side
+    pack_g = tmp_path / "guest"
+    pack_g.mkdir()
+    (pack_g / "site.rules").write_text((pack / "site.rules").read_text().replace("target.attrs", "guest.attrs"))
+    _assert_matrix_equals_check(load_rules([pack_g], builtin=False), guests)
+
+
+def _assert_counterexample(tmp_path, expression: str, attrs: list[dict]) -> None:
     ruleset = load_rules([_site_rules(tmp_path, [expression])], builtin=False)
     snapshot = snapshot_from_data(_site_estate(attrs))
     statuses = {Engine(ruleset, snapshot).check(snapshot.guests[0], t, "offline")[0].status

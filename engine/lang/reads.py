@@ -26,6 +26,25 @@ class _Reads:
     def __init__(self, types: dict[int, Type]):
         self.types = types
         self.paths: set[tuple] = set()
+        # paths whose items pass through `distinct` or `sorted`: which items remain, in what order, and
+        # whether they can be sorted at all depend on the whole items, so any read below is a read of them
+        self.compared: set[tuple] = set()
+        # paths whose items pass through `first`: how many items the first one holds is read inside it
+        self.whole: set[tuple] = set()
+
+    def covering(self, path: tuple) -> tuple:
+        """The path to record for a read of `path` (the whole items where they went through `distinct`/`sorted`)."""
+        for i in range(1, len(path) + 1):
+            if path[:i] in self.compared:
+                return path[:i]
+        return path
+
+    def length(self, path: tuple) -> tuple:
+        """The path to record for reading only how many items `path` yields."""
+        covering = self.covering(path)
+        if covering in self.compared or path in self.whole:
+            return covering
+        return path + ("#",)
 
     def provenance(self, expr, binds: dict) -> tuple | None:
         """The path whose items (or value) `expr` yields unchanged, if there is one."""
@@ -40,7 +59,10 @@ class _Reads:
             return self.provenance(expr.source, binds)
         if isinstance(expr, ast.Call) and expr.func in _KEEP_ELEMENTS and len(expr.args) == 1:
             arg = expr.args[0]
-            return self.provenance(arg.source if isinstance(arg, ast.Selection) else arg, binds)
+            path = self.provenance(arg.source if isinstance(arg, ast.Selection) else arg, binds)
+            if path is not None:
+                (self.whole if expr.func == "first" else self.compared).add(path)
+            return path
         return None
 
     def chain_conditions(self, expr, binds: dict) -> None:
@@ -75,7 +97,7 @@ class _Reads:
             # `distinct` of them): used whole here, so the items are read whole
             path = self.provenance(expr, binds)
             if path is not None:
-                self.paths.add(path)
+                self.paths.add(self.covering(path))
                 self.chain_conditions(expr, binds)
                 return
         if isinstance(expr, (ast.Name, ast.Attr)):
@@ -89,13 +111,13 @@ class _Reads:
             self.visit(selection.cond, self.bind(selection.var, selection.source, binds))
             path = self.provenance(selection.source, binds)
             if path is not None:
-                self.paths.add(path)
+                self.paths.add(self.covering(path))
             return
         if isinstance(expr, ast.Call) and expr.func in ("count", "len") and len(expr.args) == 1 \
                 and not isinstance(expr.args[0], ast.Selection):
             path = self.provenance(expr.args[0], binds)
             if path is not None and path[-1] != "#":
-                self.paths.add(path + ("#",))  # only the length is read
+                self.paths.add(self.length(path))  # only the length is read
                 self.chain_conditions(expr.args[0], binds)
                 return
         if isinstance(expr, (ast.Selection, ast.Comprehension)):
@@ -112,7 +134,7 @@ class _Reads:
         """Bind an iteration variable to the items of `source`, recording that the list's length is read."""
         path = self.provenance(source, binds)
         if path is not None:
-            self.paths.add(path + ("#",))
+            self.paths.add(self.length(path))
             self.chain_conditions(source, binds)
             return {**binds, var: path}
         self.guarded(source, binds)
@@ -122,6 +144,7 @@ class _Reads:
         """Visit `expr`, whose object values will be used in ways not followed: read their whole fields
         (every path it reads, also those read before by other expressions)."""
         own = _Reads(self.types)
+        own.whole, own.compared = self.whole, self.compared
         own.visit(expr, binds)
         self.paths |= own.paths
         if self._object_valued(expr):
@@ -142,6 +165,7 @@ def text_paths(rule: ast.Rule, types: dict[int, Type]) -> frozenset:
     """
     steps_reads, binds, for_vars = _replay(rule, types)
     reads = _Reads(types)
+    reads.whole, reads.compared = steps_reads.whole, steps_reads.compared  # names bound through `sorted` (say)
     for var in for_vars:
         path = binds.get(var)
         if path is not None:
@@ -184,7 +208,7 @@ def _replay(rule: ast.Rule, types: dict[int, Type]) -> tuple[_Reads, dict, list]
                 reads.guarded(step.expr, binds)
             else:  # the name stands for the path's items: its uses read what they read of them (through
                 # `binds`); making it reads the list's length and the filters on the way
-                reads.paths.add(path + ("#",))
+                reads.paths.add(reads.length(path))
                 reads.chain_conditions(step.expr, binds)
             binds = {**binds, step.name: path}
     return reads, binds, for_vars
