@@ -71,11 +71,6 @@ def _texts(rule: CompiledRule, env: dict) -> tuple[str, str]:
     return rule.message(env), rule.fix(env)
 
 
-def unsound(rule: CompiledRule, status: str) -> str:
-    """The message of a result whose shared status its own run does not give (tests assert it never shows)."""
-    return f"internal error: `{rule.id}` gave no `{status}` outcome here again"
-
-
 class Engine:
     def __init__(self, rules: RuleSet, snapshot: Snapshot, stop: bool = False, waivers=None):
         """`stop`: migrations stop a running guest first (hpvmmigrate -d); rules read it as `stop`.
@@ -159,28 +154,6 @@ class Engine:
         if self.waivers is not None:
             self.waivers.waive(result)
         return result
-
-    def decided_result(self, rule: CompiledRule, subject: Subject, status: str, names: dict, location) -> Result:
-        """The one failed or errored result of a rule without `for` (one outcome per subject), whose
-        status the shared matrix has decided: `outcomes` runs for its text only when it is first read."""
-        return self.lazy_result(rule, (self.decided_texts, rule, subject, status), status, names, location)
-
-    def decided_outcome(self, rule: CompiledRule, subject: Subject, status: str) -> Outcome | None:
-        """The outcome of `status` the rule gives `subject` on a run of its own (None: it gives none;
-        the matrix's sharing was unsound for this pair, which tests assert never happens)."""
-        for outcome in self.outcomes(rule, subject):
-            if outcome.status == status:
-                return outcome
-        return None
-
-    def decided_texts(self, rule: CompiledRule, subject: Subject, status: str) -> tuple[str, str]:
-        """The message and fix of `decided_result`."""
-        outcome = self.decided_outcome(rule, subject, status)
-        if outcome is None:
-            return unsound(rule, status), ""
-        if status != FAIL:
-            return outcome.error, ""
-        return rule.message(outcome.env), rule.fix(outcome.env)
 
     def results(self, subject: Subject, location=None) -> list[Result]:
         """Every rule `on subject.kind` for `subject`."""

@@ -40,7 +40,7 @@ from collections.abc import Iterable, Iterator
 from .evaluate import Cell, Subject
 from .findings import Result, cell_verdict
 from .lang import ast
-from .lang.compiler import ERROR, FAIL, CompiledRule, Outcome
+from .lang.compiler import ERROR, FAIL, CompiledRule
 from .lang.joins import SUBJECTS
 from .lang.joins import plan as joins_plan
 from .lang.hoist import CONSTANTS as _CONSTANT_NAMES
@@ -58,7 +58,7 @@ class _Plan:
 
     __slots__ = ("rule", "guest_paths", "target_paths", "target_class", "classes", "outcomes", "rows", "bit",
                  "reads_target", "counted", "unordered", "row_ids", "constant", "getter",
-                 "blind_to_target", "single", "text_paths")
+                 "single", "text_paths")
 
     def __init__(self, rule: CompiledRule, bit: int):
         self.rule = rule
@@ -86,7 +86,6 @@ class _Plan:
         self.counted = _counted_view(rule) if self.reads_target else None
         self.constant = False  # its first step is a `when` on constants that is false: not applicable anywhere
         self.getter = None
-        self.blind_to_target: bool = _blind_to_target(rule)
         self.single: bool = _single_outcome(rule)
         self.text_paths: tuple | None = None  # what its texts read of a target (texts.py); None: pair by pair
 
@@ -228,37 +227,10 @@ def _multiset(value, rests: list):
     return ("#multiset",) + tuple(sorted(items, key=repr))
 
 
-def _blind_to_target(rule: CompiledRule) -> bool:
-    """Whether no step of the rule names `target`: its outcomes (statuses, items, errors, every
-    binding but `target` itself) are then the same for every target of a guest, so the matrix
-    runs it once per guest for its results and binds each pair's target for the message."""
-    if rule.subject != "migration":
-        return False
-    for step in rule.rule.steps:
-        if getattr(step, "var", None) in SUBJECTS or getattr(step, "name", None) in SUBJECTS:
-            return False
-        for expr in (getattr(step, "expr", None), getattr(step, "source", None), getattr(step, "cond", None)):
-            for node in ast.walk(expr):
-                if isinstance(node, ast.Name) and node.name == "target":
-                    return False
-                if isinstance(node, (ast.Selection, ast.Comprehension)) and node.var in SUBJECTS:
-                    return False
-    return True
-
-
 def _single_outcome(rule: CompiledRule) -> bool:
     """Whether the rule gives one outcome per subject (no `for` step): its status is then the
     shared row's, and its item is empty."""
     return not any(isinstance(step, ast.For) for step in rule.rule.steps)
-
-
-def _retarget(outcome: Outcome, target: dict) -> Outcome:
-    """`outcome` of a rule blind to the target, as the run for `target` decides it."""
-    env = outcome.env
-    if "target" in env:
-        env = dict(env)
-        env["target"] = target
-    return Outcome(outcome.status, env, outcome.item, outcome.error)
 
 
 def _root(node) -> str | None:
@@ -620,9 +592,8 @@ class Matrix:
                     for j, _ in problem_row:
                         decided.setdefault(j, []).append((plan.bit, counted))
                 continue
-            blind, single, paths = plan.blind_to_target, plan.single, plan.text_paths
+            single, paths = plan.single, plan.text_paths
             entries = texts.row(rule, paths) if paths is not None else None
-            shared = None  # a rule blind to the target: its problem outcomes, run once for this guest
             for j, statuses in problem_row:
                 target = self.targets[j]
                 if target["name"] == own:
@@ -631,28 +602,15 @@ class Matrix:
                 if names is None:
                     names = pair_names[j] = {"guest": guest["name"], "source": own, "target": target["name"],
                                              "mode": mode}
+                entry = None
                 if entries is not None and ERROR not in statuses:
                     # outcomes and texts once per text class of pairs (texts.py)
                     entry = texts.entry(entries, rule, paths, j, guest, mode, FAIL if single else None)
-                    if single:
-                        rendered = [texts.decided(rule, entry, j, names, location)]
-                    elif entry.shareable():
-                        rendered = texts.results(rule, entry, j, names, location)
-                    else:
-                        rendered = self._problems(rule, Subject("migration", guest=guest, target=target, mode=mode),
-                                                  location)
-                elif single and not blind and not waivable and len(statuses) == 1:
-                    # one outcome per pair, its status decided by the shared row: the rule runs
-                    # again for this pair only if a writer reads the text
-                    (status,) = statuses
-                    subject = Subject("migration", guest=guest, target=target, mode=mode)
-                    rendered = [engine.decided_result(rule, subject, status, names, location)]
-                elif blind:
-                    if shared is None:
-                        subject = Subject("migration", guest=guest, target=target, mode=mode)
-                        shared = [o for o in engine.outcomes(rule, subject) if o.status in _PROBLEMS]
-                    rendered = [engine.result(rule, _retarget(o, target), names, location, True) for o in shared]
-                else:
+                if entry is not None and single:
+                    rendered = [texts.decided(rule, entry, j, names, location)]
+                elif entry is not None and entry.shareable():
+                    rendered = texts.results(rule, entry, j, names, location)
+                else:  # an error, or `share=False` (the reference): the pair's own run
                     rendered = self._problems(rule, Subject("migration", guest=guest, target=target, mode=mode),
                                               location)
                 if waivable:
