@@ -13,7 +13,7 @@ Pairs equal on all those paths are one *text class* for the rule (its guest-side
 its target-side views, typed as the matrix keys them, `keys.project`): the rule runs once
 per class, its message and fix are rendered once around those names
 (`CompiledRule.message_split`), and each pair's text is filled with its own names
-(`compiler.fill`, `compiler.name_text`).
+(`compiler.name_text`).
 
 What is not shared: an `error` outcome (its text may name values read on the way), which is
 rendered pair by pair as before; rules that rebind a subject's name; and everything with
@@ -142,7 +142,8 @@ def _escaped(text: str) -> str:
 
 
 def _around_target(pieces: tuple, holes: tuple, names: tuple) -> tuple:
-    """`compiler.fill(pieces, holes, names)` but for the target's name: the pieces between its places."""
+    """The pieces with the guest's and its host's names (`names`, by hole index) in their holes, as
+    the pieces between the target's names."""
     out = []
     current = [pieces[0]]
     for hole, piece in zip(holes, pieces[1:]):

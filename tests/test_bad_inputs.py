@@ -195,18 +195,23 @@ def test_bad_input_file(tmp_path, run_cli, name, option, build, line, col, fragm
     _located(err, path, line, col, fragment)
 
 
+def _deny_open(monkeypatch, path) -> None:
+    """Opening `path` fails with "permission denied", as for a user without the right (even root)."""
+    real_open = os.open
+
+    def denied(p, *args, **kwargs):
+        if str(p) == str(path):
+            raise PermissionError(errno.EACCES, "Permission denied", str(p))
+        return real_open(p, *args, **kwargs)
+    monkeypatch.setattr(os, "open", denied)
+
+
 def test_unreadable_file_is_permission_denied(tmp_path, run_cli, monkeypatch):
     path = tmp_path / "s.yaml"
     path.write_text(MIXED.read_text())
     path.chmod(0)
     if os.geteuid() == 0:  # root reads anything: make the open fail as it would for anyone else
-        real_open = os.open
-
-        def denied(p, *args, **kwargs):
-            if str(p) == str(path):
-                raise PermissionError(errno.EACCES, "Permission denied", str(p))
-            return real_open(p, *args, **kwargs)
-        monkeypatch.setattr(os, "open", denied)
+        _deny_open(monkeypatch, path)
     code, _, err = run_cli("validate", path)
     assert code == 2 and "Traceback" not in err
     _located(err, path, 1, 1, "permission denied")
@@ -220,13 +225,7 @@ def test_unreadable_capture_file_is_located(tmp_path, run_cli, monkeypatch):
     root = tmp_path / "capture"
     shutil.copytree(CAPTURE, root)
     bad = root / "ivmcl01" / "guests" / "ivm1.txt"
-    real_open = os.open
-
-    def denied(p, *args, **kwargs):
-        if str(p) == str(bad):
-            raise PermissionError(errno.EACCES, "Permission denied", str(p))
-        return real_open(p, *args, **kwargs)
-    monkeypatch.setattr(os, "open", denied)
+    _deny_open(monkeypatch, bad)
     code, _, err = run_cli("import", root)
     assert code == 2 and "Traceback" not in err
     _located(err, bad, 1, 1, "permission denied")

@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 from migcheck.evaluate import Engine, Subject
 from migcheck.findings import sort_results
 from migcheck.keys import freeze
-from migcheck.lang.compiler import fill, name_text
+from migcheck.lang.compiler import name_text
 from migcheck.lang.reads import NAME_HOLES
 from migcheck.packs import load_rules
 from migcheck.report.json_report import result_json
@@ -31,6 +31,14 @@ def _shown(r) -> tuple:
 def _json(r) -> str:
     """A result as `json.dumps(indent=2)` writes it inside a report's `results` (the reference)."""
     return textwrap.indent(json.dumps(r.to_json(), indent=2, ensure_ascii=False), "    ")
+
+
+def fill(pieces: tuple, holes: tuple, names: tuple) -> str:
+    """A split text (`CompiledRule.message_split`) with the names (by hole index) in its holes."""
+    out = [pieces[0]]
+    for hole, piece in zip(holes, pieces[1:]):
+        out += [names[hole], piece]
+    return "".join(out)
 
 
 def _assert_streamed_equal_check(engine: Engine, snapshot, mode: str) -> int:

@@ -572,10 +572,10 @@ class Compiler:
         """The template's renderer `env -> text`, its split renderer `env -> pieces` and the holes
         between those pieces. `holes` (a migration rule that rebinds no subject): a part that is
         exactly `{guest.name}`, `{source.name}` or `{target.name}` is a hole, the index of its
-        subject in `NAME_HOLES`; the pieces are the text around the holes, which `fill` completes
-        with `name_texts` of any subjects (engine/texts.py). Both renderers share the compiled
-        parts, a hole's being `name_of(subject)` in both, so `render(env) == fill(split(env),
-        holes, name_texts(env))` by construction."""
+        subject in `NAME_HOLES`; the pieces are the text around the holes (engine/texts.py puts
+        each pair's `name_text`s in them). Both renderers share the compiled parts, a hole's being
+        `name_of(subject)` in both, so the pieces filled with the names of `env` are `render(env)`
+        by construction (tests/test_texts.py checks it for every built-in rule)."""
         if template is None:
             return (lambda env: ""), (lambda env: ("",)), ()
         parts = []
@@ -651,19 +651,6 @@ _NAME_OF = {root: _name_of(root) for root in NAME_HOLES}
 def name_text(root: str, obj) -> str:
     """`{root.name}` of a message for the subject `obj`, as the renderers write it (`Compiler.template`)."""
     return _part(_NAME_OF[root], {root: obj})
-
-
-def fill(pieces: tuple, holes: tuple, names: tuple) -> str:
-    """A text from the pieces of its split renderer and the name texts of its subjects (by hole index)."""
-    if not holes:
-        return pieces[0]
-    if len(holes) == 1:
-        return names[holes[0]].join(pieces)
-    out = [pieces[0]]
-    for hole, piece in zip(holes, pieces[1:]):
-        out.append(names[hole])
-        out.append(piece)
-    return "".join(out)
 
 
 _UNSET = object()
