@@ -353,3 +353,18 @@ def test_progress_counts_every_guest_once_whoever_writes_it(in_root, monkeypatch
     main(["matrix", "fixtures/estate-broken.yaml", "--jobs", "3", "--format", f"json:{tmp_path / 'm.json'}"])
     guests = {g["name"] for g in load_snapshot("fixtures/estate-broken.yaml").guests}
     assert sum(advanced) == len(guests) and len(advanced) > 1
+
+
+def test_a_head_written_first_is_checked_against_the_verdict_at_the_end(in_root, monkeypatch):
+    """JSON states the verdict before its results (asked of the shared rows first): if the cells
+    written later gave another one, the run says so rather than leave a report that contradicts itself."""
+    from migcheck.evaluate import MatrixChunks
+    from migcheck.pipeline import Request, run
+    from migcheck.report.json_report import JsonWriter
+    from migcheck.report.stream import write_matrix
+
+    state = run(Request(command="matrix", snapshot="fixtures/mixed-site.yaml", formats=["json"], mode="offline"))
+    assert state.evaluation.chunks.verdict() == "blocked"
+    monkeypatch.setattr(MatrixChunks, "verdict", lambda self: "ready")
+    with pytest.raises(RuntimeError, match="head of the JSON report changed"):
+        write_matrix(state.report, state.evaluation.chunks, [JsonWriter(state.report, io.StringIO())])
