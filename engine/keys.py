@@ -35,3 +35,9 @@ def project(value, rest: tuple):
             return ("size", len(value))
         return ("map", project(value.get(rest[0]), rest[1:]))
     return ("leaf", freeze(value))
+
+
+def view(obj, rest: tuple):
+    """A subject's view on a read path for a class key: `project` of it, or the subject itself (by
+    identity) when the path is the whole subject or there is none (a guest whose host is missing)."""
+    return ("#id", id(obj)) if not rest or obj is None else project(obj, rest)

@@ -44,7 +44,7 @@ from .lang.compiler import ERROR, FAIL, CompiledRule
 from .lang.joins import SUBJECTS
 from .lang.joins import plan as joins_plan
 from .lang.hoist import CONSTANTS as _CONSTANT_NAMES
-from .keys import project
+from .keys import project, view
 from .texts import Texts, text_paths
 from ._perf import collector_paused
 from .vocabulary import BLOCKED, UNKNOWN
@@ -249,7 +249,7 @@ class _Views:
         key = (id(obj), rest)
         found = self.cache.get(key)
         if found is None:
-            found = ("#id", id(obj)) if not rest or obj is None else project(obj, rest)
+            found = view(obj, rest)
             self.cache[key] = (found, obj)  # keep obj alive: its id stays unique
             return found
         return found[0]
@@ -258,8 +258,7 @@ class _Views:
 def _view(spec: tuple, obj):
     """A guest's or host's view for a class key: a projection on a path, or a list as a multiset."""
     if spec[0] == "path":
-        rest = spec[2]
-        return ("#id", id(obj)) if not rest or obj is None else project(obj, rest)
+        return view(obj, spec[2])
     return ("#id", id(obj)) if obj is None else _multiset(obj.get(spec[2]), list(spec[3]))
 
 

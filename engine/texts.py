@@ -10,7 +10,7 @@ steps read (`CompiledRule.reads`) and what its texts read besides (`reads.text_p
 `{expr}` of the message and fix, rendered whole, and its `for` variables, which items render
 whole), except for parts that are exactly `{guest.name}`, `{source.name}` or `{target.name}`.
 Pairs equal on all those paths are one *text class* for the rule (its guest-side views and
-its target-side views, typed as the matrix keys them, `keys.project`): the rule runs once
+its target-side views, typed as the matrix keys them, `keys.view`): the rule runs once
 per class, its message and fix are rendered once around those names
 (`CompiledRule.message_split`), and each pair's text is filled with its own names
 (`compiler.name_text`).
@@ -26,10 +26,10 @@ from json.encoder import encode_basestring as _quoted  # the C encoder of one st
 
 from .evaluate import Subject
 from .findings import LazyResult, Result
-from .keys import project
+from .keys import view
 from .lang.compiler import FAIL, CompiledRule, Outcome, name_text
 from .lang.reads import NAME_HOLES, name_hole
-from .vocabulary import ERROR, PROBLEMS, SUBJECTS
+from .vocabulary import ERROR, PROBLEMS
 
 _NO_ENV: dict = {}
 
@@ -42,14 +42,13 @@ def text_paths(rule: CompiledRule) -> tuple[tuple, tuple] | None:
     None: its texts cannot be shared (not a migration rule, or a subject rebound)."""
     if rule.subject != "migration" or rule.message_split is None or rule.checked is None:
         return None
-    for step in rule.rule.steps:
-        if getattr(step, "var", None) in SUBJECTS or getattr(step, "name", None) in SUBJECTS:
-            return None
     for key, holes in (("message", rule.message_holes), ("fix", rule.fix_holes)):
         template = rule.rule.get(key)
         parts = () if template is None else template.parts
         if sum(1 for p in parts if not isinstance(p, str) and name_hole(p, {}) is not None) != len(holes):
-            return None  # the compiler left a name in the text that the read analysis left out: do not share
+            # the compiler left a name in the text that the read analysis left out (a rule that
+            # rebinds a subject, which the checker refuses anyway): do not share
+            return None
     guest_side, target_side = set(), set()
     for path in rule.reads | rule.checked.text_reads:
         if path[0] in ("guest", "source"):
@@ -194,7 +193,7 @@ class Texts:
         self.source_text = name_text("source", source)
         self.guest_json, self.source_json = _escaped(self.guest_text), _escaped(self.source_text)
         self.names = {}
-        self.partials: dict = {}
+        self.partials = {}
         if self.size > MAX_ENTRIES:
             self.classes = {}
             self.size = 0
@@ -213,8 +212,7 @@ class Texts:
     def row(self, rule: CompiledRule, paths: tuple) -> dict:
         """The entries of `rule` for the guest being walked, by target text class."""
         objs = {"guest": self.guest_obj, "source": self.source_obj}
-        key = (id(rule), tuple(("#id", id(objs[side])) if not rest or objs[side] is None
-                               else project(objs[side], rest) for side, rest in paths[0]))
+        key = (id(rule), tuple(view(objs[side], rest) for side, rest in paths[0]))
         found = self.classes.get(key)
         if found is None:
             found = self.classes[key] = {}
