@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import codecs
 import errno
+import io
 import os
 import shutil
 import signal
@@ -234,6 +235,18 @@ def spool_text(spool) -> Iterator[str]:
     for piece in iter(lambda: spool.read(1 << 20), b""):
         yield decoder.decode(piece)
     yield decoder.decode(b"", final=True)
+
+
+def spool_writer(spool):
+    """A text stream that writes UTF-8 into the binary spool `spool` (a share written by a helper
+    process); `release` it when done: the spool stays open for the process that copies it."""
+    return io.TextIOWrapper(spool, encoding="utf-8", newline="", write_through=True)
+
+
+def release(stream) -> None:
+    """Flush a `spool_writer` and let go of its spool without closing it."""
+    stream.flush()
+    stream.detach()
 
 
 def copy_spool(out, spool) -> None:

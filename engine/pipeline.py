@@ -37,7 +37,6 @@ from pathlib import Path
 from .document import DEFAULT_MAX_BYTES, Limits, LoadError
 from .evaluate import Engine, Subject
 from .findings import Result, exit_code, verdict
-from .lang.diagnostics import RuleError
 from .packs import RuleSet, load_rules
 from .report import FORMATS
 from .suggest import did_you_mean

@@ -12,7 +12,7 @@ from __future__ import annotations
 import csv
 import io
 
-from ..atomic import copy_spool
+from ..atomic import copy_spool, release, spool_writer
 from .common import CellFindings, csv_safe
 
 COLUMNS = ["rule", "severity", "status", "waived", "guest", "host", "source", "target", "mode", "item",
@@ -107,14 +107,13 @@ class CsvWriter:
     def part(self, spools: tuple) -> "CsvWriter":
         """A writer of the rows of a later share of the guests, to the binary spool `spools[0]`."""
         other = type(self).__new__(type(self))
-        other.out = io.TextIOWrapper(spools[0], encoding="utf-8", newline="", write_through=True)
+        other.out = spool_writer(spools[0])
         other.buffer = io.StringIO()
         other.writer = _writer(other.buffer)  # no header: the first process wrote it
         return other
 
     def part_state(self) -> dict:
-        self.out.flush()
-        self.out.detach()
+        release(self.out)
         return {}
 
     def absorb(self, state: dict, spools: tuple) -> None:

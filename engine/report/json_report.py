@@ -10,13 +10,12 @@ schemas/report.schema.json.
 
 from __future__ import annotations
 
-import io
 import json
 import shutil
 import tempfile
 from json.encoder import encode_basestring as _s  # the C encoder of one string, as ensure_ascii=False writes it
 
-from ..atomic import copy_spool
+from ..atomic import copy_spool, release, spool_writer
 from ..findings import SUBJECT_KEYS
 
 
@@ -290,15 +289,14 @@ class JsonWriter:
         writes them after the head) and its cells go to the two binary spools of `spools`."""
         other = JsonWriter.__new__(JsonWriter)
         other.report, other.spool_dir, other.results = self.report, self.spool_dir, None
-        other.out = io.TextIOWrapper(spools[0], encoding="utf-8", newline="", write_through=True)
+        other.out = spool_writer(spools[0])
         other.head = _PART  # results written as they come, without the head
         other.cells = spools[1]
         other.any_result = other.any_cell = False
         return other
 
     def part_state(self) -> dict:
-        self.out.flush()
-        self.out.detach()  # the spool stays open for the process that absorbs it
+        release(self.out)
         self.cells.flush()
         return {"results": self.any_result, "cells": self.any_cell}
 
@@ -350,11 +348,10 @@ class JsonLinesWriter:
 
     def part(self, spools: tuple) -> "JsonLinesWriter":
         """A writer for a later share of the guests, to the binary spool `spools[0]` (`JsonWriter.part`)."""
-        return JsonLinesWriter(None, io.TextIOWrapper(spools[0], encoding="utf-8", newline="", write_through=True))
+        return JsonLinesWriter(None, spool_writer(spools[0]))
 
     def part_state(self) -> dict:
-        self.out.flush()
-        self.out.detach()
+        release(self.out)
         return {}
 
     def absorb(self, state: dict, spools: tuple) -> None:

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import xml.etree.ElementTree as ET
 
+from ..atomic import copy_spool, release, spool_writer
 from ..findings import FAIL_ON, SEVERITY_RANK
 from .common import subject_text, xml_safe
 
@@ -131,23 +132,18 @@ class JunitMatrixWriter:
     def part(self, spools: tuple) -> "JunitMatrixWriter":
         """A writer of the suites of a later share of the guests, to the binary spool `spools[0]`;
         its totals come back with `part_state`."""
-        import io
-
         other = JunitMatrixWriter.__new__(JunitMatrixWriter)
         other.report, other.out, other.timestamp = self.report, None, self.timestamp
         other.totals = {key: 0 for key in self.totals}
-        other.spool = io.TextIOWrapper(spools[0], encoding="utf-8", newline="", write_through=True)
+        other.spool = spool_writer(spools[0])
         other.any = False
         return other
 
     def part_state(self) -> dict:
-        self.spool.flush()
-        self.spool.detach()
+        release(self.spool)
         return {"totals": self.totals, "any": self.any}
 
     def absorb(self, state: dict, spools: tuple) -> None:
-        from ..atomic import copy_spool
-
         for key, value in state["totals"].items():
             self.totals[key] += value
         if state["any"]:

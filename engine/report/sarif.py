@@ -19,7 +19,6 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-from collections import defaultdict
 from pathlib import PurePosixPath
 from urllib.parse import quote
 
