@@ -302,17 +302,10 @@ class JsonWriter:
 
     def absorb(self, state: dict, spools: tuple) -> None:
         """Append a part's results and cells (`part`), written by another process, to this writer's."""
+        assert self.head is not None, "parts are taken after the head is written (write_matrix)"
         if state["results"]:
-            spool = spools[0]
-            if self.head is not None:
-                self.out.write(",\n" if self.any_result else "\n")
-                copy_spool(self.out, spool)
-            else:
-                if self.results is None:
-                    self.results = tempfile.TemporaryFile("w+b", dir=self.spool_dir)
-                self.results.write(b",\n" if self.any_result else b"\n")
-                spool.seek(0)
-                shutil.copyfileobj(spool, self.results, 1 << 20)
+            self.out.write(",\n" if self.any_result else "\n")
+            copy_spool(self.out, spools[0])
             self.any_result = True
         if state["cells"]:
             self.cells.write(b",\n" if self.any_cell else b"")
