@@ -15,11 +15,11 @@ import tempfile
 import time
 from pathlib import Path
 
-from migcheck.document import Limits, LoadError, load_document
-from migcheck.evaluate import Engine
+from migcheck.files.document import Limits, LoadError, load_document
+from migcheck.eval.engine import Engine
 from migcheck.lang.diagnostics import RuleError
-from migcheck.packs import load_rules
-from migcheck.snapshot import load_snapshot, snapshot_from_data
+from migcheck.packs.ruleset import load_rules
+from migcheck.estate.snapshot import load_snapshot, snapshot_from_data
 
 ROOT = Path(__file__).resolve().parent.parent
 

@@ -14,9 +14,9 @@ import sys
 import time
 from types import SimpleNamespace
 
-from migcheck._perf import collector_paused
-from migcheck.baseline import mark_results
-from migcheck.findings import Result
+from migcheck.core.perf import collector_paused
+from migcheck.eval.baseline import mark_results
+from migcheck.core.results import Result
 
 
 def findings(n: int, offset: int = 0) -> list[Result]:

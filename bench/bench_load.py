@@ -15,8 +15,8 @@ from pathlib import Path
 import jsonschema
 
 from bench.generate import generate
-from migcheck._resources import schema
-from migcheck.snapshot import load_snapshot
+from migcheck.files.resources import schema
+from migcheck.estate.snapshot import load_snapshot
 
 
 def _best(fn, repeat: int) -> float:

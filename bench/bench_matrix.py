@@ -34,11 +34,11 @@ from bench.anchor import plain
 from bench.anchor.convert import NAMES, to_snapshot
 from bench.anchor.gen import generate as anchor_inventory
 from bench.generate import generate
-from migcheck._perf import collector_paused
-from migcheck.config import load_config
-from migcheck.evaluate import Engine
-from migcheck.packs import load_rules
-from migcheck.snapshot import snapshot_from_data
+from migcheck.core.perf import collector_paused
+from migcheck.packs.config import load_config
+from migcheck.eval.engine import Engine
+from migcheck.packs.ruleset import load_rules
+from migcheck.estate.snapshot import snapshot_from_data
 
 ANCHOR = Path(__file__).resolve().parent / "anchor"
 OPA_PAIRS_PER_S = 2800

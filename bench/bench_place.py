@@ -16,9 +16,9 @@ import argparse
 import time
 
 from bench.generate import generate
-from migcheck.effects import holds_memory, memory_need_mb
-from migcheck.packs import load_rules
-from migcheck.snapshot import snapshot_from_data
+from migcheck.estate.effects import holds_memory, memory_need_mb
+from migcheck.packs.ruleset import load_rules
+from migcheck.estate.snapshot import snapshot_from_data
 
 
 def estate(hosts: int, guests: int, vacating: int, seed: int = 11) -> dict:
@@ -68,7 +68,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--mode", choices=["offline", "online"], default="offline")
     parser.add_argument("--time-limit", type=float, default=5.0)
     args = parser.parse_args(argv)
-    from migcheck import place
+    from migcheck.waves import place
 
     rules = load_rules()
     data, vsp = estate(args.hosts, args.guests, args.vacating)

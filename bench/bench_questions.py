@@ -19,10 +19,10 @@ import tempfile
 import time
 
 from bench.generate import generate
-from migcheck.estate import where_to
-from migcheck.evaluate import Engine
-from migcheck.packs import load_rules
-from migcheck.snapshot import load_snapshot
+from migcheck.waves.questions import where_to
+from migcheck.eval.engine import Engine
+from migcheck.packs.ruleset import load_rules
+from migcheck.estate.snapshot import load_snapshot
 
 
 def timed(fn):

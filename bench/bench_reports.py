@@ -102,7 +102,7 @@ def cli_part(path: Path, tmp: Path) -> None:
 
 
 def writer_part(hosts: int, guests: int, tmp: Path) -> None:
-    from migcheck.pipeline import Request, run
+    from migcheck.app.pipeline import Request, run
     from migcheck.report.json_report import JsonWriter
     from migcheck.report.stream import write_matrix
 
@@ -116,7 +116,7 @@ def writer_part(hosts: int, guests: int, tmp: Path) -> None:
         return out.getvalue()
 
     def plain() -> str:
-        from migcheck.findings import sort_results
+        from migcheck.core.results import sort_results
         from migcheck.report.json_report import render_json
 
         state = run(Request(command="matrix", snapshot=str(path), formats=["json"], mode="offline"))
@@ -124,7 +124,7 @@ def writer_part(hosts: int, guests: int, tmp: Path) -> None:
         cells, results = state.engine.matrix("offline")
         report.cells = sorted(cells, key=lambda c: (c.guest, c.target))  # the report's order: by name
         report.results = sort_results(results)
-        from migcheck.findings import summarize, verdict
+        from migcheck.core.results import summarize, verdict
         summary = summarize(report.results)
         summary["cells"] = {v: sum(1 for c in cells if c.verdict == v) for v in ("ready", "blocked", "unknown")}
         report.__dict__["summary"] = summary

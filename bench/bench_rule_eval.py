@@ -19,8 +19,8 @@ from functools import lru_cache
 
 from bench.generate import generate
 from migcheck.lang.builtins import parse_version
-from migcheck.packs import load_rules
-from migcheck.snapshot import snapshot_from_data
+from migcheck.packs.ruleset import load_rules
+from migcheck.estate.snapshot import snapshot_from_data
 
 
 @lru_cache(maxsize=None)

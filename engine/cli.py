@@ -17,13 +17,14 @@ import os
 import sys
 from pathlib import Path
 
-from . import __version__, pipeline, wave
-from .diagnostics import render_all
-from .document import DEFAULT_MAX_BYTES, LoadError
+from . import __version__
+from .app import pipeline, waves as wave
+from .core.diagnostics import render_all
+from .files.document import DEFAULT_MAX_BYTES, LoadError
 from .lang.diagnostics import RuleError
-from .pipeline import EXIT_BAD_INPUT, EXIT_EVAL_ERROR, EXIT_FINDINGS, EXIT_OK, Request, UsageError
-from .reader import byte_limit
-from .waivers import warn_days
+from .app.pipeline import EXIT_BAD_INPUT, EXIT_EVAL_ERROR, EXIT_FINDINGS, EXIT_OK, Request, UsageError
+from .files.reader import byte_limit
+from .eval.waivers import warn_days
 
 __all__ = ["main", "build_parser", "COMMANDS", "UsageError"]
 
@@ -121,7 +122,7 @@ def cmd_lint(args) -> int:
 
 
 def cmd_test(args) -> int:
-    from .ruletest import run_pack_tests
+    from .app.ruletest import run_pack_tests
     return run_pack_tests([Path(d) for d in args.dirs], out=sys.stdout, verbose=args.verbose,
                           no_builtin=args.no_builtin)
 
@@ -311,7 +312,7 @@ def build_parser() -> argparse.ArgumentParser:
         p = sub.add_parser(name, help=help_text)
         add_arguments(p)
         p.set_defaults(func=handler)
-    from .importer.command import register as register_import  # migcheck import, migcheck collector
+    from .app.importing import register as register_import  # migcheck import, migcheck collector
     register_import(sub)
     return parser
 
@@ -322,7 +323,7 @@ def main(argv: list[str] | None = None) -> int:
         args = parser.parse_args(argv)
     except SystemExit as exc:  # argparse has printed the usage problem
         return EXIT_BAD_INPUT if exc.code not in (0, None) else EXIT_OK
-    from .atomic import flush_stdout, silence_stdout, stdout_problem
+    from .files.outputs import flush_stdout, silence_stdout, stdout_problem
     try:
         code = args.func(args)
         flush_stdout()  # a full disk is reported here, not as a traceback at exit

@@ -20,7 +20,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import migcheck
-from migcheck.document import Limits, LoadError, load_document, parse_text
+from migcheck.files.document import Limits, LoadError, load_document, parse_text
 
 from .conftest import FIXTURES
 
@@ -277,7 +277,7 @@ def test_pipe_is_bounded_while_reading():
 def test_string_aliases_stay_small_in_memory(tmp_path):
     path = tmp_path / "s.yaml"  # 10 MB of aliases to a 1 MB string: 10 TB expanded
     path.write_text("a: &a " + "x" * 1_000_000 + "\nb: [" + ", ".join(["*a"] * 2_500_000) + "]\n")
-    probe = ("import resource, sys\nfrom migcheck.document import load_document, LoadError\n"
+    probe = ("import resource, sys\nfrom migcheck.files.document import load_document, LoadError\n"
              "try:\n    load_document(sys.argv[1])\nexcept LoadError as e:\n    print(e.problems[0].message)\n"
              "print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)\n")
     env = {**os.environ, "PYTHONPATH": PACKAGE_PARENT}
@@ -335,7 +335,7 @@ _json_values = st.recursive(
 @given(_json_values, st.sampled_from([None, 0, 1, 2]))
 def test_json_positions_agree_with_the_yaml_reader_where_both_read(value, indent):
     """The JSON scanner locates every value and key where the YAML reader would, for JSON YAML can read."""
-    from migcheck.document import _build, json_positions
+    from migcheck.files.document import _build, json_positions
 
     text = json.dumps(value, indent=indent)
     ours, yamls = json_positions(text, "x.json", Limits()), _build(text, "x.json", Limits(), track=True)
@@ -689,7 +689,7 @@ def test_stdout_closed_by_the_reader_is_quiet():
 def test_temporary_file_removed_on_sigterm(tmp_path):
     """The write is held inside fsync (the temporary file exists); SIGTERM then leaves nothing behind."""
     target = tmp_path / "report.json"
-    script = ("import os, sys, time\nfrom migcheck import atomic\n"
+    script = ("import os, sys, time\nfrom migcheck.files import outputs as atomic\n"
               "real = os.fsync\n"
               "def slow(fd):\n    print('writing', flush=True)\n    time.sleep(60)\n"
               "atomic.os.fsync = slow\natomic.write_output(sys.argv[1], 'x' * 100000)\n")
@@ -706,7 +706,7 @@ def test_temporary_file_removed_on_sigterm(tmp_path):
 def test_temporary_file_removed_on_ctrl_c(tmp_path):
     target = tmp_path / "report.json"
     target.write_text("old")
-    script = ("import os, sys, time\nfrom migcheck import atomic\n"
+    script = ("import os, sys, time\nfrom migcheck.files import outputs as atomic\n"
               "def slow(fd):\n    print('writing', flush=True)\n    time.sleep(60)\n"
               "atomic.os.fsync = slow\n"
               "try:\n    atomic.write_output(sys.argv[1], 'x' * 100000)\nexcept KeyboardInterrupt:\n"

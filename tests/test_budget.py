@@ -5,10 +5,10 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from migcheck.evaluate import Engine
+from migcheck.eval.engine import Engine
 from migcheck.lang.compiler import DEFAULT_BUDGET
-from migcheck.packs import load_rules
-from migcheck.snapshot import snapshot_from_data
+from migcheck.packs.ruleset import load_rules
+from migcheck.estate.snapshot import snapshot_from_data
 
 ROOT = Path(__file__).resolve().parent.parent
 

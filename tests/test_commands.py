@@ -11,9 +11,9 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from migcheck.evaluate import Engine
-from migcheck.packs import load_rules
-from migcheck.snapshot import load_snapshot
+from migcheck.eval.engine import Engine
+from migcheck.packs.ruleset import load_rules
+from migcheck.estate.snapshot import load_snapshot
 
 from .conftest import FIXTURES, ROOT
 
@@ -253,7 +253,7 @@ def test_module_entry_point(tmp_path):
 @pytest.mark.parametrize("seed", [1, 2, 3])
 def test_sharing_outcomes_between_equal_views_changes_nothing(seed):
     from bench.generate import generate
-    from migcheck.snapshot import snapshot_from_data
+    from migcheck.estate.snapshot import snapshot_from_data
 
     snapshot = snapshot_from_data(generate(8, 60, seed=seed))
     ruleset = load_rules()
@@ -313,7 +313,7 @@ def test_read_paths_follow_values_through_functions(tmp_path):
        st.integers(min_value=1, max_value=40))
 def test_sharing_is_sound_on_random_estates(seed, hosts, guests):
     from bench.generate import generate
-    from migcheck.snapshot import snapshot_from_data
+    from migcheck.estate.snapshot import snapshot_from_data
 
     snapshot = snapshot_from_data(generate(hosts, guests, seed=seed))
     ruleset = _builtin()

@@ -6,7 +6,7 @@ import re
 
 import pytest
 
-from migcheck.diagnostics import CODES, Diagnostic, markdown_table
+from migcheck.core.diagnostics import CODES, Diagnostic, markdown_table
 
 from .conftest import FIXTURES, ROOT
 

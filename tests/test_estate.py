@@ -5,9 +5,9 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from migcheck.evaluate import Engine
-from migcheck.packs import load_rules
-from migcheck.snapshot import load_snapshot
+from migcheck.eval.engine import Engine
+from migcheck.packs.ruleset import load_rules
+from migcheck.estate.snapshot import load_snapshot
 
 ROOT = Path(__file__).resolve().parent.parent
 MIXED = ROOT / "fixtures" / "mixed-site.yaml"

@@ -131,7 +131,7 @@ def test_snapshot_additions_are_described_for_administrators(where, field):
 
 
 def test_snapshot_additions_defaults_are_what_rules_see():
-    from migcheck.snapshot import snapshot_from_data
+    from migcheck.estate.snapshot import snapshot_from_data
 
     snap = snapshot_from_data({
         "snapshot": 1,
@@ -237,9 +237,9 @@ def test_sharing_outcomes_stays_sound_with_the_new_fields(seed):
     """Targets and guests that agree on what a rule reads share its outcome: the new fields must be among the
     reads (the shared and unshared matrices agree, result by result)."""
     from bench.generate import generate
-    from migcheck.evaluate import Engine
-    from migcheck.packs import load_rules
-    from migcheck.snapshot import snapshot_from_data
+    from migcheck.eval.engine import Engine
+    from migcheck.packs.ruleset import load_rules
+    from migcheck.estate.snapshot import snapshot_from_data
 
     snapshot = snapshot_from_data(_sprinkle(generate(8, 80, seed=seed), seed))
     ruleset = load_rules()

@@ -176,7 +176,7 @@ def test_the_oracle_reproduces_hps_worked_examples():
 @pytest.mark.parametrize("release", ["6.1", "6.1.5", "6.3", "4.2.5", "6.2"])
 def test_plan_effects_count_the_overhead_as_hp_and_memory_target_do(release):
     """A wave's effects take memory + overhead from the target: the same whole MB as HP's formula."""
-    from migcheck.effects import memory_parts_mb
+    from migcheck.estate.effects import memory_parts_mb
 
     for kind, memory, vcpus in GUESTS:
         guest = {"kind": kind, "memory_mb": memory, "vcpus": vcpus}

@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from migcheck.document import parse_text
+from migcheck.files.document import parse_text
 from migcheck.importer import collector_script, dump_snapshot, import_capture
 from migcheck.importer._text import Source, UnitError, memory_mb
 from migcheck.importer.available import parse_available
@@ -28,7 +28,7 @@ from migcheck.importer.hpvmnet import parse_hpvmnet
 from migcheck.importer.machinfo import parse_machinfo, processor_name
 from migcheck.importer.summary import parse_summary
 from migcheck.importer.swlist import parse_swlist, release
-from migcheck.snapshot import snapshot_from_data
+from migcheck.estate.snapshot import snapshot_from_data
 
 from .conftest import FIXTURES, ROOT
 
@@ -268,8 +268,8 @@ def test_memory_units_refused(text, message, offset):
 
 
 def test_processor_names_are_the_rule_data_groups():
-    from migcheck._resources import builtin_rules_dir
-    from migcheck.document import load_document
+    from migcheck.files.resources import builtin_rules_dir
+    from migcheck.files.document import load_document
 
     rows = load_document(builtin_rules_dir() / "data" / "processor_groups.yaml").data["rows"]
     known = {r["processor"] for r in rows}

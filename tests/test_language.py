@@ -11,12 +11,12 @@ import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from migcheck.document import load_document
-from migcheck.evaluate import Engine
+from migcheck.files.document import load_document
+from migcheck.eval.engine import Engine
 from migcheck.lang.diagnostics import RuleError
 from migcheck.lang.parser import parse
-from migcheck.packs import load_rules
-from migcheck.snapshot import load_snapshot
+from migcheck.packs.ruleset import load_rules
+from migcheck.estate.snapshot import load_snapshot
 
 from .conftest import ROOT, assert_inside
 
@@ -77,7 +77,7 @@ def _run_case(tmp_path, case):
         results = engine.check(snapshot.guest_by_name[c["guest"]], snapshot.host_by_name[c["target"]], c["mode"])
     if "subject" in case:
         results = [r for r in results if case["subject"] in (r.subject.get("guest"), r.subject.get("host"))]
-    from migcheck.findings import sort_results
+    from migcheck.core.results import sort_results
     return sort_results([r for r in results if r.rule == "T"])
 
 

@@ -6,11 +6,11 @@ from pathlib import Path
 
 import pytest
 
-from migcheck.evaluate import Engine
-from migcheck.findings import check_verdict
-from migcheck.packs import load_rules
-from migcheck.keys import freeze, project
-from migcheck.snapshot import load_snapshot
+from migcheck.eval.engine import Engine
+from migcheck.core.results import check_verdict
+from migcheck.packs.ruleset import load_rules
+from migcheck.core.keys import freeze, project
+from migcheck.estate.snapshot import load_snapshot
 
 ROOT = Path(__file__).resolve().parent.parent
 FIXTURES = sorted(p for p in (ROOT / "fixtures").glob("*.yaml") if p.name.startswith(("mixed", "ivm", "estate")))
@@ -57,7 +57,7 @@ def test_restricted_matrix_evaluates_only_its_pairs():
 from hypothesis import HealthCheck, given, settings  # noqa: E402
 from hypothesis import strategies as st  # noqa: E402
 
-from migcheck.snapshot import snapshot_from_data  # noqa: E402
+from migcheck.estate.snapshot import snapshot_from_data  # noqa: E402
 
 
 def _pack(tmp_path, text: str) -> Path:
@@ -135,7 +135,7 @@ def test_anchor_policy_cells_equal_its_plain_python(seed, hosts, guests):
     from bench.anchor import plain
     from bench.anchor.convert import NAMES, to_snapshot
     from bench.anchor.gen import generate
-    from migcheck.config import load_config
+    from migcheck.packs.config import load_config
 
     config = load_config(str(ANCHOR / "migcheck.yaml"))
     ruleset = load_rules(config.rules, disable=config.disable)
@@ -147,7 +147,7 @@ def test_anchor_policy_cells_equal_its_plain_python(seed, hosts, guests):
 
 
 def test_anchor_config_disables_every_builtin_rule():
-    from migcheck.config import load_config
+    from migcheck.packs.config import load_config
 
     config = load_config(str(ANCHOR / "migcheck.yaml"))
     assert sorted(config.disable) == sorted(load_rules().ids())
@@ -159,8 +159,8 @@ def test_json_snapshot_located_without_reading_every_position(tmp_path):
     """A guest of a JSON snapshot is located at its opening brace, as the loader's positions say."""
     import json as json_module
 
-    from migcheck.document import parse_text
-    from migcheck.jsonlocate import JsonLocator
+    from migcheck.files.document import parse_text
+    from migcheck.files.jsonlocate import JsonLocator
 
     data = load_snapshot(str(ROOT / "fixtures" / "mixed-site.yaml")).doc.data
     for indent in (None, 1, 4):

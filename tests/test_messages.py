@@ -29,7 +29,7 @@ def test_near_misses_are_named(run_cli, args, message):
 
 
 def test_did_you_mean_prefers_an_exact_match_ignoring_case():
-    from migcheck.suggest import did_you_mean
+    from migcheck.core.words import did_you_mean
 
     assert did_you_mean("WEB01", ["web02", "web01", "Web01x"]) == "did you mean `web01`?"
     assert did_you_mean("zzz", ["web01"], "see the list") == "see the list"

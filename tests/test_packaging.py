@@ -47,12 +47,12 @@ def test_nothing_imports_the_checkout_source_folder():
 @pytest.fixture
 def installed_layout(tmp_path, monkeypatch):
     """The built-in pack somewhere else, as after `pip install .`: the checkout's rules/ is then a copy."""
-    from migcheck import _resources
+    from migcheck.files import resources as _resources
 
     installed = tmp_path / "site-packages" / "migcheck" / "rules"
     shutil.copytree(ROOT / "rules", installed)
     monkeypatch.setattr(_resources, "builtin_rules_dir", lambda: installed)
-    import migcheck.packs as packs
+    import migcheck.packs.ruleset as packs
 
     monkeypatch.setattr(packs, "builtin_rules_dir", lambda: installed)
     return installed

@@ -10,11 +10,11 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from migcheck import pipeline
-from migcheck.evaluate import Engine, Subject
-from migcheck.explain import explain
-from migcheck.packs import load_rules
-from migcheck.snapshot import load_snapshot, snapshot_from_data
+from migcheck.app import pipeline
+from migcheck.eval.engine import Engine, Subject
+from migcheck.eval.explain import explain
+from migcheck.packs.ruleset import load_rules
+from migcheck.estate.snapshot import load_snapshot, snapshot_from_data
 
 from .conftest import FIXTURES, ROOT
 
@@ -115,7 +115,7 @@ def _assert_matrix_equals_check(ruleset, snapshot, mode="offline"):
                 checked = engine.check(guest, target, mode)
                 cell = by_pair[(guest["name"], guest["host"], target["name"])]
                 failing = sorted({r.rule for r in checked if r.status in ("fail", "error")})
-                from migcheck.findings import check_verdict
+                from migcheck.core.results import check_verdict
                 assert (cell.verdict, cell.failing) == (check_verdict(checked), failing), \
                     (guest["name"], target["name"], guest["attrs"], target["attrs"])
 
@@ -241,7 +241,7 @@ def test_no_module_imports_the_cli_and_the_cli_only_calls_the_pipeline():
 
 
 def test_a_configuration_that_changes_rules_compiles_the_packs_once(monkeypatch):
-    import migcheck.packs as packs
+    import migcheck.packs.ruleset as packs
 
     calls = []
     original = packs.compile_rule

@@ -10,13 +10,13 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from migcheck.document import LoadError
-from migcheck.effects import Estate, memory_need_mb, memory_overhead_mb
-from migcheck.evaluate import Engine
-from migcheck.findings import check_verdict
-from migcheck.packs import load_rules
-from migcheck.plan import estate_before, load_plan, plan_from_data, run_plan
-from migcheck.snapshot import load_snapshot, snapshot_from_data
+from migcheck.files.document import LoadError
+from migcheck.estate.effects import Estate, memory_need_mb, memory_overhead_mb
+from migcheck.eval.engine import Engine
+from migcheck.core.results import check_verdict
+from migcheck.packs.ruleset import load_rules
+from migcheck.waves.plans import estate_before, load_plan, plan_from_data, run_plan
+from migcheck.estate.snapshot import load_snapshot, snapshot_from_data
 
 from .conftest import FIXTURES
 
@@ -423,7 +423,7 @@ def test_place_selection(run_cli):
 def test_place_without_ortools_says_how_to_install(run_cli, monkeypatch):
     for name in [m for m in sys.modules if m == "ortools" or m.startswith("ortools.")] or ["ortools"]:
         monkeypatch.setitem(sys.modules, name, None)
-    monkeypatch.delitem(sys.modules, "migcheck.place", raising=False)
+    monkeypatch.delitem(sys.modules, "migcheck.waves.place", raising=False)
     code, out, err = run_cli("place", MIXED, "--vacate", "vsp-e1")
     assert code == 2 and out == ""
     assert "pip install 'migcheck[place]'" in err
@@ -441,7 +441,7 @@ def generated():
 @given(seed=st.integers(0, 10_000), mode=st.sampled_from(["offline", "online"]), hosts=st.integers(3, 8),
        guests=st.integers(4, 30), tight=st.booleans())
 def test_every_proposal_passes_plan(rules, generated, seed, mode, hosts, guests, tight):
-    from migcheck.place import propose
+    from migcheck.waves.place import propose
 
     data = generated(hosts, guests, seed)
     if mode == "online":  # one processor group and release, online enabled: most guests can move online
@@ -485,7 +485,7 @@ def test_place_counts_what_earlier_arrivals_take(run_cli):
 
 
 def test_place_dio_capacity(rules, mixed):
-    from migcheck.place import propose
+    from migcheck.waves.place import propose
 
     # apptest03 and dbprod01 both need vsp-e2's one free lan_pub function: only one is placed there
     proposal = propose(rules, mixed, guests="[ad]*", targets="vsp-e2", time_limit=2)
@@ -593,7 +593,7 @@ def test_golden_plan_reports(run_cli, monkeypatch, fmt):
 
 
 def test_a_proposal_its_check_blocks_is_never_shown(run_cli, monkeypatch, tmp_path):
-    import migcheck.place as place
+    import migcheck.waves.place as place
 
     real = place.run_plan
 

@@ -181,7 +181,7 @@ def test_several_formats_in_one_run_written_atomically(in_root, run_cli, tmp_pat
 
 
 def test_a_crash_while_writing_leaves_the_old_report(tmp_path, monkeypatch):
-    from migcheck import atomic
+    from migcheck.files import outputs as atomic
 
     target = tmp_path / "report.json"
     target.write_text("old")
@@ -254,7 +254,7 @@ def test_unused_waivers_are_stale_only_if_no_command_matches_them(in_root, run_c
 @pytest.mark.parametrize("share", [1, 4])  # 1: the 3 waived guests of 6 are checked pair by pair
 def test_unused_waiver_scope_is_the_same_pair_by_pair_or_by_matrix(in_root, run_cli, monkeypatch, share):
     """Looking only at the waivers' own guests (check by check) finds what the whole matrix finds."""
-    from migcheck import waivers
+    from migcheck.eval import waivers
 
     monkeypatch.setattr(waivers, "TARGETED_SHARE", share)
     _, out, _ = run_cli("check", "fixtures/mixed-site.yaml", "sapapp01", "vsp-e2", "--waivers",
@@ -472,7 +472,7 @@ def test_html_report_renders_in_a_browser(in_root, run_cli, tmp_path):
 
 
 def test_reports_are_written_with_ordinary_permissions(tmp_path):
-    from migcheck.atomic import write_atomic
+    from migcheck.files.outputs import write_atomic
 
     old = os.umask(0o022)
     try:
@@ -484,7 +484,7 @@ def test_reports_are_written_with_ordinary_permissions(tmp_path):
 
 def test_table_colour_only_when_asked(in_root, run_cli):
     from migcheck.report import Report, render
-    from migcheck.findings import Result
+    from migcheck.core.results import Result
 
     report = Report("audit", "fail", [Result("X", "error", "fail", {"host": "h"}, "m", "f", "c", "t")],
                     snapshot_path="s.yaml")
@@ -518,7 +518,7 @@ def test_wide_matrix_is_summarised_per_guest(run_cli, tmp_path):
     html = (tmp_path / "r.html").read_text()
     assert 'class="grid"' not in html and "blocked most by" in html
     # each guest's ready targets are listed, and "blocked most by" names blocking rules only
-    from migcheck.packs import load_rules
+    from migcheck.packs.ruleset import load_rules
 
     blocking_rules = {r.id for r in load_rules().rules if r.severity == "error"}
     ready = {}

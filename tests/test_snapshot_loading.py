@@ -9,8 +9,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from bench.generate import generate
-from migcheck.document import Limits, LoadError, parse_text
-from migcheck.snapshot import load_snapshot, snapshot_from_data, snapshot_from_text
+from migcheck.files.document import Limits, LoadError, parse_text
+from migcheck.estate.snapshot import load_snapshot, snapshot_from_data, snapshot_from_text
 
 from .conftest import FIXTURES, assert_inside
 

@@ -30,7 +30,7 @@ def in_root(monkeypatch):
 
 def _whole_report(argv: list[str]):
     """The report of a matrix run built the old way: every result and cell in memory, then rendered."""
-    from migcheck import pipeline
+    from migcheck.app import pipeline
     from migcheck.cli import _request, build_parser
 
     args = build_parser().parse_args(argv)
@@ -102,10 +102,10 @@ def test_streamed_outputs_equal_whole_reports_on_a_large_matrix(in_root, run_cli
 
 
 def test_engine_chunks_join_into_the_sorted_results(tmp_path):
-    from migcheck.evaluate import Engine
-    from migcheck.findings import sort_results
-    from migcheck.packs import load_rules
-    from migcheck.snapshot import load_snapshot
+    from migcheck.eval.engine import Engine
+    from migcheck.core.results import sort_results
+    from migcheck.packs.ruleset import load_rules
+    from migcheck.estate.snapshot import load_snapshot
 
     for path in (FIXTURES / "mixed-site.yaml", FIXTURES / "estate-broken.yaml"):
         snapshot = load_snapshot(str(path))
@@ -160,7 +160,7 @@ def test_table_limit_groups_findings_by_rule_and_guest(in_root, run_cli):
 
 
 def test_several_outputs_take_one_pass(in_root, run_cli, tmp_path, monkeypatch):
-    from migcheck.evaluate import Engine
+    from migcheck.eval.engine import Engine
 
     calls = []
     original = Engine.iter_matrix
@@ -292,7 +292,7 @@ def test_shares_are_not_split_where_a_process_of_its_own_could_lose_counts(in_ro
 
 
 def test_jobs_by_default_two_for_a_large_matrix_on_two_cores(monkeypatch):
-    from migcheck import pipeline
+    from migcheck.app import pipeline
 
     class Chunks:
         def __init__(self, guests, targets):
@@ -336,7 +336,7 @@ def test_progress_counts_every_guest_once_whoever_writes_it(in_root, monkeypatch
     from migcheck.cli import main
     from migcheck.report import json_report
     from migcheck.report.stream import Progress
-    from migcheck.snapshot import load_snapshot
+    from migcheck.estate.snapshot import load_snapshot
 
     advanced = []
     original = Progress.advance
@@ -358,8 +358,8 @@ def test_progress_counts_every_guest_once_whoever_writes_it(in_root, monkeypatch
 def test_a_head_written_first_is_checked_against_the_verdict_at_the_end(in_root, monkeypatch):
     """JSON states the verdict before its results (asked of the shared rows first): if the cells
     written later gave another one, the run says so rather than leave a report that contradicts itself."""
-    from migcheck.evaluate import MatrixChunks
-    from migcheck.pipeline import Request, run
+    from migcheck.eval.engine import MatrixChunks
+    from migcheck.app.pipeline import Request, run
     from migcheck.report.json_report import JsonWriter
     from migcheck.report.stream import write_matrix
 

@@ -10,15 +10,15 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from migcheck.evaluate import Engine, Subject
-from migcheck.findings import sort_results
-from migcheck.keys import freeze
+from migcheck.eval.engine import Engine, Subject
+from migcheck.core.results import sort_results
+from migcheck.core.keys import freeze
 from migcheck.lang.compiler import name_text
-from migcheck.lang.reads import NAME_HOLES
-from migcheck.packs import load_rules
+from migcheck.lang.analysis.reads import NAME_HOLES
+from migcheck.packs.ruleset import load_rules
 from migcheck.report.json_report import result_json
-from migcheck.snapshot import load_snapshot, snapshot_from_data
-from migcheck.texts import text_paths
+from migcheck.estate.snapshot import load_snapshot, snapshot_from_data
+from migcheck.eval.texts import text_paths
 
 ROOT = Path(__file__).resolve().parent.parent
 FIXTURES = sorted(p for p in (ROOT / "fixtures").glob("*.yaml") if p.name.startswith(("mixed", "ivm", "estate")))
@@ -157,7 +157,7 @@ def test_shared_texts_over_free_form_data_equal_check(tmp_path_factory, hosts, g
 
 def test_streamed_texts_with_waivers_equal_check():
     """Waivers attach to results as they are made, shared texts or not: the same results, waivers included."""
-    from migcheck.waivers import load_waivers
+    from migcheck.eval.waivers import load_waivers
 
     ruleset = load_rules([ROOT / "fixtures" / "site-rules"])
     snapshot = load_snapshot(str(ROOT / "fixtures" / "mixed-site.yaml"))

@@ -6,11 +6,12 @@ import json
 
 import pytest
 
-from migcheck import _resources, validation, view
-from migcheck.evaluate import Engine
+from migcheck.files import resources as _resources, schemas as validation
+from migcheck.estate import view
+from migcheck.eval.engine import Engine
 from migcheck.lang import types as lang_types
-from migcheck.packs import load_rules
-from migcheck.snapshot import load_snapshot, snapshot_from_data
+from migcheck.packs.ruleset import load_rules
+from migcheck.estate.snapshot import load_snapshot, snapshot_from_data
 
 from .conftest import FIXTURES
 
@@ -126,8 +127,8 @@ def test_the_checker_imports_neither_the_loader_nor_jsonschema():
     import sys
 
     code = ("import sys; import migcheck.lang.checker, migcheck.lang.compiler; "
-            "bad = [m for m in ('migcheck.snapshot', 'migcheck.document', 'jsonschema', 'jsonschema_rs', "
-            "'migcheck.validation') if m in sys.modules]; print(bad)")
+            "bad = [m for m in ('migcheck.estate.snapshot', 'migcheck.files.document', 'jsonschema', 'jsonschema_rs', "
+            "'migcheck.files.schemas') if m in sys.modules]; print(bad)")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                          env={"PYTHONPATH": str(FIXTURES.parent / ".dev")})
     assert out.stdout.strip() == "[]", out.stderr

@@ -12,8 +12,8 @@ from __future__ import annotations
 
 from importlib import resources
 
-from .estate import Estate, import_capture
-from .writer import dump_snapshot
+from .capture import Estate, import_capture
+from ..files.yaml_out import dump_snapshot
 
 __all__ = ["Estate", "collector_script", "dump_snapshot", "import_capture"]
 

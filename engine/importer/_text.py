@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from fractions import Fraction
 from pathlib import Path
 
-from ..document import Problem
+from ..files.document import Problem
 
 # Copies of HP output taken from web pages carry no-break spaces where the terminal had
 # spaces; HP-UX itself never prints them, so they are read as the spaces they stand for.

@@ -14,8 +14,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from ..document import Document, Limits, LoadError, Problem, load_document
-from ..suggest import did_you_mean
+from ..files.document import Document, Limits, LoadError, Problem, load_document
+from ..core.words import did_you_mean
 
 _FIELDS = {"hwpath": str, "type": str, "pool": bool, "label": str, "assigned_to": str}
 _TYPES = ("FLA", "DLA")

@@ -19,12 +19,12 @@ from dataclasses import dataclass, field
 
 from . import ast
 from .builtins import BUILTINS, REGEX_HELP, EvalError, compile_pattern
-from ..suggest import did_you_mean
+from ..core.words import did_you_mean
 from .diagnostics import Diagnostic, at
-from .reads import read_paths, text_paths
+from .analysis.reads import read_paths, text_paths
 from .types import ANY, BOOL, FLOAT, INT, NULL, STRING, SUBJECTS, Type, list_of, subject_scope, unify
 
-from ..vocabulary import SEVERITIES  # noqa: E402
+from ..core.vocabulary import SEVERITIES  # noqa: E402
 REQUIRED_META = ("title", "severity", "on", "message", "cite")
 SUBJECT_NAMES = {"host", "guest", "source", "target", "mode", "snapshot", "data"}
 

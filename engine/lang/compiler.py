@@ -25,15 +25,16 @@ from dataclasses import dataclass, field
 from typing import Any
 from collections.abc import Callable
 
-from . import ast, hoist, joins
+from . import ast
+from .analysis import hoist, joins
 from .builtins import BUILTINS, EvalError, Pattern, as_version, compile_pattern, parse_version, render
 from .checker import CheckedRule
-from .reads import NAME_HOLES, name_hole
+from .analysis.reads import NAME_HOLES, name_hole
 from .types import ANY, Type
 
 Fn = Callable[[dict], Any]
 
-from ..vocabulary import ERROR, FAIL, NOTAPPLICABLE, PASS  # noqa: E402  (re-exported)
+from ..core.vocabulary import ERROR, FAIL, NOTAPPLICABLE, PASS  # noqa: E402  (re-exported)
 
 
 @dataclass(slots=True)

@@ -9,7 +9,7 @@ column, and an optional help line (Cedar's and rustc's shape). Warnings (`unused
 
 from __future__ import annotations
 
-from ..diagnostics import CODES, Diagnostic, render_all
+from ..core.diagnostics import CODES, Diagnostic, render_all
 
 __all__ = ["Diagnostic", "RuleError", "at", "diag"]
 

@@ -17,7 +17,7 @@ from lark.tree import Meta
 from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedInput, UnexpectedToken, VisitError
 
 from . import ast
-from ..suggest import did_you_mean
+from ..core.words import did_you_mean
 from .diagnostics import Diagnostic, diag
 
 CLAUSES = ("title", "severity", "on", "when", "for", "let", "require", "message", "fix", "cite", "tags")

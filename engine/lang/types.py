@@ -13,8 +13,8 @@ from dataclasses import dataclass, replace
 from functools import cache
 from typing import Any
 
-from .._resources import schema
-from ..view import INTEGRITY_KINDS
+from ..files.resources import schema
+from ..estate.view import INTEGRITY_KINDS
 
 
 @dataclass(frozen=True)
@@ -124,7 +124,7 @@ def plan_types() -> dict[str, Type]:
 
 
 MODE = Type("string", enum=frozenset(("offline", "online")))
-from ..vocabulary import SUBJECTS  # noqa: E402  (re-exported: the checker names subjects from here)
+from ..core.vocabulary import SUBJECTS  # noqa: E402  (re-exported: the checker names subjects from here)
 
 
 def subject_scope(subject: str) -> dict[str, Type]:

@@ -12,7 +12,7 @@ from functools import cached_property
 from typing import Any
 
 from .. import __version__
-from ..findings import Result, sort_results, summarize
+from ..core.results import Result, sort_results, summarize
 
 FORMATS = ("table", "json", "jsonl", "csv", "csv-cells", "markdown", "html", "sarif", "junit")
 REPORT_FORMAT = 1  # the JSON report's `format` key; schemas/report.schema.json describes this version

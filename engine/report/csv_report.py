@@ -12,7 +12,7 @@ from __future__ import annotations
 import csv
 import io
 
-from ..atomic import copy_spool, release, spool_writer
+from ..files.outputs import copy_spool, release, spool_writer
 from .common import CellFindings, csv_safe
 
 COLUMNS = ["rule", "severity", "status", "waived", "guest", "host", "source", "target", "mode", "item",

@@ -21,8 +21,8 @@ from __future__ import annotations
 
 import xml.etree.ElementTree as ET
 
-from ..atomic import copy_spool, release, spool_writer
-from ..findings import FAIL_ON, SEVERITY_RANK
+from ..files.outputs import copy_spool, release, spool_writer
+from ..core.results import FAIL_ON, SEVERITY_RANK
 from .common import subject_text, xml_safe
 
 

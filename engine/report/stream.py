@@ -25,8 +25,8 @@ import signal
 import sys
 import time
 
-from .._perf import collector_paused
-from ..findings import FAIL_ON, SEVERITY_RANK, cell_verdict
+from ..core.perf import collector_paused
+from ..core.results import FAIL_ON, SEVERITY_RANK, cell_verdict
 from .common import GRID_LIMIT, ROWS_PER_RULE, CellFindings, guest_rows
 
 
@@ -136,7 +136,7 @@ class Tally:
         """As `baseline.mark_results` writes it: counts, and the earlier findings that are gone."""
         if self.previous is None:
             return None
-        from ..baseline import gone
+        from ..eval.baseline import gone
 
         return {"path": path, "new": self.new, "unchanged": self.unchanged, "resolved": gone(self.previous, self.seen)}
 

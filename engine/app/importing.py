@@ -1,0 +1,72 @@
+"""`migcheck import` and `migcheck collector`: argument parsing and exit codes, nothing more."""
+
+from __future__ import annotations
+
+import json
+import sys
+
+from ..files.document import DEFAULT_MAX_BYTES, Limits, LoadError
+
+
+def register(sub) -> None:
+    """Add the two subcommands to migcheck's argument parser."""
+    p = sub.add_parser("import", help="a snapshot from HP command output captured on each VSP")
+    p.add_argument("dir", metavar="DIR", help="the capture folder: one folder per VSP, as `migcheck collector` "
+                   "writes them")
+    p.add_argument("--site", metavar="NAME", help="the snapshot's `site`")
+    p.add_argument("--output", metavar="FILE", help="write the snapshot to FILE (atomically; JSON when FILE "
+                   "ends in .json), not to standard output")
+    p.add_argument("--partial", action="store_true", help="write what could be read even when some capture "
+                   "lines were not understood, and list them")
+    p.add_argument("--max-bytes", type=int, default=DEFAULT_MAX_BYTES, metavar="N",
+                   help=f"refuse capture files larger than N bytes (default {DEFAULT_MAX_BYTES:,})")
+    p.set_defaults(func=cmd_import)
+    p = sub.add_parser("collector", help="print the POSIX sh script that captures a VSP for `migcheck import`")
+    p.set_defaults(func=cmd_collector)
+
+
+def cmd_collector(args) -> int:
+    from ..importer import collector_script
+    sys.stdout.write(collector_script())
+    return 0
+
+
+def cmd_import(args) -> int:
+    from ..estate.snapshot import snapshot_from_data
+    from ..importer import dump_snapshot, import_capture
+
+    estate = import_capture(args.dir, args.site, Limits(max_bytes=args.max_bytes))
+    problems = sorted(set(estate.problems))
+    data = estate.snapshot
+    try:  # integrity (duplicates, DIO assignments) is checked and located in the capture already
+        problems += snapshot_from_data(data, "<imported snapshot>").integrity_report()
+    except LoadError as exc:  # the importer wrote something the schema refuses: a bug, said plainly
+        problems += exc.problems
+    for problem in problems:
+        print(problem.render(), file=sys.stderr)
+    for note in estate.notes:
+        print(f"migcheck: note: {note}", file=sys.stderr)
+    if problems and not args.partial:
+        print(f"migcheck: {len(problems)} problem(s) in the capture; no snapshot written "
+              "(--partial writes what could be read)", file=sys.stderr)
+        return 2
+    hosts, guests = len(data["hosts"]), len(data["guests"])
+    not_runnable = sum(len(h.get("not_runnable", [])) for h in data["hosts"])
+    header = (f"migcheck import: {hosts} VSP(s), {guests} guest(s), {not_runnable} Not Runnable copies"
+              + (f"; --partial: {len(problems)} problem(s), see the import's messages" if problems else ""))
+    if args.output and args.output.endswith(".json"):
+        text = json.dumps(data, indent=2) + "\n"
+    else:
+        text = dump_snapshot(data, header)
+    if args.output:
+        from ..files.outputs import OutputError, write_output
+        try:  # a regular file replaced atomically; a device, a FIFO or a symbolic link's target written
+            write_output(args.output, text)
+        except OutputError as exc:
+            print(f"migcheck: {exc}", file=sys.stderr)
+            return 2
+    else:
+        sys.stdout.write(text)
+    print(f"migcheck: imported {hosts} VSP(s) and {guests} guest(s)"
+          + (f"; {len(problems)} problem(s) listed above" if problems else ""), file=sys.stderr)
+    return 0

@@ -1,0 +1,551 @@
+"""The one place the stages are put together: a request in, a complete report (or text) out.
+
+`run(request)` runs the ordered table `STAGES` (OPA's compiler keeps its stages the same
+way: a name, a function, and why it sits where it does). Each stage reads what earlier
+stages left on the `Run` and adds its own part; a stage that does not concern the
+command is skipped. `python -m migcheck.pipeline --stages` lists them.
+
+    options        the report's formats and --fail-on-new are checked before any file is read
+    configuration  --config: extra packs, disabled rules, severities, data rows, fail_on, tags
+    packs          built-in and site packs parsed, checked and compiled once; then the
+                   configuration is applied to the compiled rule set (names checked, rules
+                   disabled or re-graded, rows added): after configuration, whose packs load
+    snapshot       the snapshot loaded, validated and indexed (exit 2 on schema problems)
+    waivers        after packs: a waiver names rule ids, which must exist
+    baseline       an earlier JSON report, read before any evaluation so a bad one costs nothing
+    evaluation     the command's evaluation (`EVALUATIONS[command]`), waivers attached as
+                   results are made (the engine is the one place waivers are applied)
+    report         a complete `Report`: verdict (findings.verdict), manifest, waiver notes,
+                   baseline marks; never patched afterwards
+
+Commands register their evaluation in `EVALUATIONS` (a function `Run -> Evaluation`), so a
+new reporting command (`plan`, ...) adds its own module and one entry here, and its
+subcommand in the CLI.
+
+`cli` parses arguments into a `Request`, calls `run` (or `explain`, `catalogue`,
+`validate`, `lint`), writes the outputs and maps the outcome to an exit code.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from ..files.document import DEFAULT_MAX_BYTES, Limits, LoadError
+from ..eval.engine import Engine, Subject
+from ..core.results import Result, exit_code, verdict
+from ..packs.ruleset import RuleSet, load_rules
+from ..report import FORMATS
+from ..core.words import did_you_mean
+
+EXIT_OK, EXIT_FINDINGS, EXIT_BAD_INPUT, EXIT_EVAL_ERROR = 0, 1, 2, 3
+
+
+class UsageError(Exception):
+    """A bad invocation: reported on stderr with exit code 2."""
+
+    def __str__(self) -> str:  # names from the snapshot reach the terminal: their control characters shown
+        from ..core.diagnostics import shown
+        return shown(super().__str__())
+
+
+def unknown(name: str, known: list[str], what: str) -> UsageError:
+    hint = did_you_mean(name, known)
+    return UsageError(f"unknown {what} `{name}`" + (f"; {hint}" if hint else ""))
+
+
+@dataclass
+class Request:
+    """Everything a command was asked to do, in explicit values (no argparse namespace)."""
+
+    command: str
+    snapshot: str | None = None
+    rules: list[str] = field(default_factory=list)
+    config: str | None = None
+    waivers: str | None = None
+    fail_on: str | None = None
+    formats: list[str] = field(default_factory=list)  # "FMT" or "FMT:FILE"
+    output: str | None = None
+    baseline: str | None = None
+    fail_on_new: bool = False
+    warn_expiring: int | None = None
+    max_bytes: int = DEFAULT_MAX_BYTES
+    guest: str | None = None  # check
+    target: str | None = None  # check
+    mode: str | None = None  # check, matrix, explain
+    stop: bool = False  # check, matrix, explain
+    rule: str | None = None  # explain
+    subject: list[str] = field(default_factory=list)  # explain: host, guest, or guest and target
+    reporting: bool = True  # audit, check, matrix: a report is written
+    guest_globs: list[str] = field(default_factory=list)  # matrix: only these guests (shell patterns)
+    target_globs: list[str] = field(default_factory=list)  # matrix, where: only these targets
+    source_root: str | None = None  # SARIF's %SRCROOT%
+    limit: int | None = None  # the table's findings before it groups them (report.Report.limit)
+    quiet: bool = False  # matrix: no progress on stderr
+    jobs: int | None = None  # matrix: processes that write it (None: `pipeline.jobs` decides)
+    plan: str | None = None  # plan: the plan file; explain: --plan
+    step: int | None = None  # explain: --step, a migration of --plan
+    emit_snapshot: str | None = None  # plan: write the estate after the plan there
+    place: object = None  # place: its selection and solver options (`wave.PlaceOptions`)
+
+
+@dataclass
+class Evaluation:
+    """What a command's evaluation produced."""
+
+    results: list[Result]
+    cells: list | None = None  # matrix
+    detail: dict | None = None  # check: guest, source, target, mode, stop
+    chunks: Iterator | None = None  # matrix: (cells, results) per guest, written as they come (report.stream)
+    plan: dict | None = None  # plan, place: the plan's migrations and stages with their verdicts
+    placement: dict | None = None  # place: what the solver proposed, the guests that fit nowhere
+    verdict: str | None = None  # plan, place: the verdict the evaluation decided (else `findings.verdict`)
+
+
+@dataclass
+class Run:
+    """The state the stages build, in stage order."""
+
+    request: Request
+    targets: list[tuple[str, str | None]] = field(default_factory=list)
+    config: object = None
+    ruleset: RuleSet | None = None
+    snapshot: object = None
+    waivers: object = None
+    baseline: dict | None = None
+    engine: Engine | None = None
+    evaluation: Evaluation | None = None
+    report: object = None
+    tally: object = None  # a streamed report's counts (report.stream.Tally), once written
+
+    @property
+    def fail_on(self) -> str:
+        if self.request.fail_on:
+            return self.request.fail_on
+        if self.config is not None and self.config.fail_on:
+            return self.config.fail_on
+        return "error"
+
+    def exit_code(self) -> int:
+        """0, 1 (failures at or above --fail-on; for --fail-on-new, new ones only) or 3 (errors)."""
+        if self.tally is not None:
+            return self.tally.exit_code(only_new=self.baseline is not None and self.request.fail_on_new)
+        results = self.report.results
+        if self.baseline is not None and self.request.fail_on_new:
+            results = [r for r in results if r.baseline == "new"]
+        return exit_code(results, self.fail_on)
+
+
+# -- stages ------------------------------------------------------------------------------
+def format_targets(formats: list[str], output: str | None) -> list[tuple[str, str | None]]:
+    """`--format FMT[:FILE]` and `--output FILE` as (format, file or None for stdout)."""
+    out = []
+    for spec in formats or ["table"]:
+        fmt, _, path = spec.partition(":")
+        if fmt not in FORMATS:
+            raise unknown(fmt, list(FORMATS), "format")
+        out.append((fmt, path or None))
+    if output:
+        if len([t for t in out if t[1] is None]) != 1:
+            raise UsageError("--output takes one format without a file; write `--format FMT:FILE` for more")
+        out = [(fmt, path or output) for fmt, path in out]
+    return out
+
+
+def _options(run: Run) -> None:
+    request = run.request
+    if not request.reporting:
+        return
+    run.targets = format_targets(request.formats, request.output)
+    if request.fail_on_new and not request.baseline:
+        raise UsageError("--fail-on-new needs --baseline REPORT.json")
+
+
+def _configuration(run: Run) -> None:
+    if run.request.config:
+        from ..packs.config import load_config
+        run.config = load_config(run.request.config)
+
+
+def _packs(run: Run) -> None:
+    dirs = list(run.request.rules)
+    if run.request.reporting:  # no report may land on another or on an input, before any work
+        _check_outputs(run, (run.config.rules if run.config is not None else []) + dirs)
+    if run.config is not None:
+        from ..packs.config import apply_config
+        run.ruleset = apply_config(load_rules(run.config.rules + dirs), run.config)
+    else:
+        run.ruleset = load_rules(dirs)
+
+
+def _check_outputs(run: Run, rule_dirs: list) -> None:
+    from ..files.resources import builtin_rules_dir
+    from ..files.outputs import check_outputs, pack_inputs
+
+    request = run.request
+    inputs = {**pack_inputs([builtin_rules_dir(), *rule_dirs]), request.snapshot: "the snapshot",
+              request.config: "the configuration", request.waivers: "the waiver file",
+              request.baseline: "the baseline"}
+    problem = check_outputs(run.targets, inputs)
+    if problem:
+        raise UsageError(problem)
+
+
+def _snapshot(run: Run) -> None:
+    if run.request.snapshot is not None:
+        from ..estate.snapshot import load_snapshot
+        run.snapshot = load_snapshot(run.request.snapshot, Limits(max_bytes=run.request.max_bytes))
+
+
+def _waivers(run: Run) -> None:
+    if run.request.waivers:
+        from ..eval.waivers import load_waivers
+        run.waivers = load_waivers(run.request.waivers, known_rules=set(run.ruleset.ids()))
+
+
+def _baseline(run: Run) -> None:
+    if run.request.baseline:
+        from ..eval.baseline import load_baseline
+        run.baseline = load_baseline(run.request.baseline)
+
+
+def _evaluation(run: Run) -> None:
+    evaluate = EVALUATIONS.get(run.request.command)
+    if evaluate is None or run.snapshot is None:
+        return
+    run.engine = Engine(run.ruleset, run.snapshot, stop=run.request.stop, waivers=run.waivers)
+    run.evaluation = evaluate(run)
+
+
+def _report(run: Run) -> None:
+    if run.evaluation is None or not run.request.reporting:
+        return
+    from ..files.manifest import build_manifest
+    from ..report import Report
+
+    request, ev, snapshot = run.request, run.evaluation, run.snapshot
+    marks = None
+    streamed = ev.chunks is not None  # baseline marks, waiver notes and verdict come once it is written
+    if run.baseline is not None and not streamed:
+        from ..eval.baseline import mark_results
+        marks = mark_results(ev.results, request.baseline, run.baseline)
+    notes = []
+    if run.waivers is not None and not streamed:
+        from ..eval.waivers import notes_for_run
+        # unused waivers are looked for in what this run did not evaluate, by an engine that waives nothing
+        plain = Engine(run.ruleset, snapshot, stop=request.stop)
+        notes = notes_for_run(run.waivers, plain, request.command, request.mode, request.warn_expiring)
+    manifest = build_manifest(rule_pack_sha256=run.ruleset.digest, rules=len(run.ruleset.rules),
+                              snapshot_sha256=snapshot.doc.sha256, waivers_path=request.waivers,
+                              config_path=request.config, fail_on=run.fail_on, waivers=run.waivers,
+                              config_doc=getattr(run.config, "doc", None))
+    run.report = Report(request.command, ev.verdict or verdict(request.command, ev.results, run.fail_on, ev.cells),
+                        ev.results,
+                        snapshot_path=snapshot.path, snapshot_sha256=snapshot.doc.sha256, site=snapshot.site,
+                        cells=ev.cells, request=ev.detail, rules=run.ruleset.rules, manifest=manifest,
+                        fail_on=run.fail_on, waiver_notes=notes, baseline=marks,
+                        collected=snapshot.doc.data.get("collected"), source_root=request.source_root,
+                        plan=ev.plan, placement=ev.placement)
+    if request.limit:
+        run.report.limit = request.limit
+
+
+@dataclass(frozen=True)
+class Stage:
+    name: str
+    run: Callable[[Run], None]
+    note: str  # what it does and why it sits where it does
+
+
+STAGES: tuple[Stage, ...] = (
+    Stage("options", _options, "report formats and --fail-on-new checked before any file is read"),
+    Stage("configuration", _configuration, "--config read first: it names extra packs"),
+    Stage("packs", _packs, "packs parsed, checked and compiled once; the configuration then applied "
+                           "to the compiled rule set"),
+    Stage("snapshot", _snapshot, "the snapshot loaded, validated and indexed"),
+    Stage("waivers", _waivers, "after packs: waivers name rule ids"),
+    Stage("baseline", _baseline, "before evaluation: a bad baseline costs nothing"),
+    Stage("evaluation", _evaluation, "the command's evaluation; waivers attached as results are made"),
+    Stage("report", _report, "a complete report: verdict, manifest, waiver notes, baseline marks"),
+)
+
+
+def run(request: Request, until: str | None = None) -> Run:
+    """Run the stages in order (up to and including `until`); raise `UsageError`,
+    `LoadError` or `RuleError` for bad invocations and inputs."""
+    state = Run(request)
+    for stage in STAGES:
+        stage.run(state)
+        if stage.name == until:
+            break
+    return state
+
+
+# -- evaluations of the reporting commands ------------------------------------------------
+def _audit(run: Run) -> Evaluation:
+    return Evaluation(run.engine.audit())
+
+
+def find_pair(snapshot, guest: str, target: str) -> tuple[dict, dict]:
+    g = snapshot.guest_by_name.get(guest)
+    if g is None:
+        if guest in snapshot.host_by_name:  # GUEST and TARGET swapped, or a VSP given as the guest
+            swapped = target in snapshot.guest_by_name
+            raise UsageError(f"`{guest}` is a VSP, not a guest; " + (
+                f"write the guest first: `check SNAPSHOT {target} {guest}`" if swapped else
+                "give GUEST TARGET: the guest to move, then the VSP to move it to"))
+        raise unknown(guest, list(snapshot.guest_by_name), "guest")
+    t = snapshot.host_by_name.get(target)
+    if t is None:
+        if target in snapshot.guest_by_name:
+            raise UsageError(f"`{target}` is a guest, not a VSP; the target is the VSP to move `{guest}` to")
+        raise unknown(target, list(snapshot.host_by_name), "host")
+    if g["host"] == target:
+        raise UsageError(f"guest `{guest}` is already on `{target}`; choose another target")
+    return g, t
+
+
+def _check(run: Run) -> Evaluation:
+    request = run.request
+    guest, target = find_pair(run.snapshot, request.guest, request.target)
+    detail = {"guest": guest["name"], "source": guest["host"], "target": target["name"], "mode": request.mode,
+              "stop": request.stop}
+    return Evaluation(run.engine.check(guest, target, request.mode), detail=detail)
+
+
+def subset(run: Run) -> tuple[list[dict] | None, list[dict] | None]:
+    """The guests and targets `--guest`/`--target` select (None: all); `UsageError` when one matches nothing."""
+    from ..waves.questions import NoMatch, select
+
+    try:
+        return (select(run.snapshot.guests, run.request.guest_globs, "guest"),
+                select(run.snapshot.hosts, run.request.target_globs, "target"))
+    except NoMatch as exc:
+        raise UsageError(str(exc)) from None
+
+
+def _matrix(run: Run) -> Evaluation:
+    """Nothing evaluated yet: the outputs pull the matrix guest by guest (`write_outputs`)."""
+    guests, targets = subset(run)
+    return Evaluation([], cells=[], chunks=run.engine.iter_matrix(run.request.mode, guests=guests,
+                                                                  targets=targets))
+
+
+def _plan(run: Run) -> Evaluation:
+    from .waves import plan_evaluation
+    return plan_evaluation(run)
+
+
+def _place(run: Run) -> Evaluation:
+    from .waves import place_evaluation
+    return place_evaluation(run)
+
+
+EVALUATIONS: dict[str, Callable[[Run], Evaluation]] = {"audit": _audit, "check": _check, "matrix": _matrix,
+                                                       "plan": _plan, "place": _place}
+
+
+# -- questions of the estate (estate.py) ---------------------------------------------------
+def matrix_summary(request: Request, fmt: str) -> tuple[str, int]:
+    """`matrix --summary`: the counts per guest and per target as text or JSON, and the exit code
+    the full matrix would have."""
+    from ..waves.questions import render_summary, summarize_matrix
+
+    run_ = run(request, until="waivers")
+    guests, targets = subset(run_)
+    engine = Engine(run_.ruleset, run_.snapshot, stop=request.stop, waivers=run_.waivers)
+    matrix = engine.matrix_of(request.mode, guests, targets)
+    per_guest, per_target = summarize_matrix(matrix)
+    return render_summary(run_.snapshot, request.mode, per_guest, per_target, fmt), matrix.exit_code(run_.fail_on)
+
+
+def where(request: Request, fmt: str) -> tuple[str, int]:
+    """`where SNAPSHOT GUEST`: every other VSP ranked, as text or JSON, and the exit code."""
+    from ..waves.questions import render_where, where_exit, where_to
+
+    run_ = run(request, until="waivers")
+    guest = run_.snapshot.guest_by_name.get(request.guest)
+    if guest is None:
+        raise unknown(request.guest, list(run_.snapshot.guest_by_name), "guest")
+    _, targets = subset(run_)
+    engine = Engine(run_.ruleset, run_.snapshot, stop=request.stop, waivers=run_.waivers)
+    destinations = where_to(engine, guest, request.mode, targets)
+    return render_where(run_.snapshot, guest, request.mode, destinations, fmt), where_exit(destinations)
+
+
+def write_text(path: str | None, text: str) -> None:
+    """One text output to `path` (None or `-`: standard output), as reports are written."""
+    from ..files.outputs import OutputError, write_output
+
+    try:
+        write_output(path, text)
+    except OutputError as exc:
+        raise UsageError(str(exc)) from None
+
+
+# -- outputs of a reporting run ----------------------------------------------------------
+def write_outputs(run: Run, color: bool = False) -> None:
+    """Render the report in every requested format: to its file (atomically when it is a regular
+    file) or to standard output (`-`, `/dev/stdout` or no file)."""
+    from ..files.outputs import OutputError, write_output
+    from ..report import render
+
+    if run.evaluation is not None and run.evaluation.chunks is not None:
+        _write_streamed(run, color)
+        return
+    for fmt, path in run.targets:
+        try:
+            if path is None or path in ("-", "/dev/stdout"):
+                write_output(None, render(run.report, fmt, color=color and fmt == "table"))
+            else:
+                write_output(path, render(run.report, fmt))
+        except OutputError as exc:
+            raise UsageError(str(exc)) from None
+
+
+def _write_streamed(run: Run, color: bool) -> None:
+    """A matrix: every output opened (files atomically), fed guest by guest in one pass, then
+    completed with what only the whole run knows (verdict, waiver notes, baseline)."""
+    from contextlib import ExitStack
+
+    from ..files.outputs import STDOUT, OutputError, open_output
+    from ..report.stream import Progress, write_matrix, writer_for
+
+    request = run.request
+
+    def finish(report, tally) -> None:
+        if run.waivers is not None:
+            from ..eval.waivers import notes_for_run
+            plain = Engine(run.ruleset, run.snapshot, stop=request.stop)  # as in `_report`
+            report.waiver_notes = notes_for_run(run.waivers, plain, request.command, request.mode,
+                                                request.warn_expiring)
+        if run.baseline is not None:
+            report.baseline = tally.baseline(request.baseline)
+    guests = len({g["name"] for g in run.snapshot.guests})
+    progress = Progress(guests, sys.stderr is not None and sys.stderr.isatty() and not request.quiet)
+    try:
+        with ExitStack() as stack:
+            writers = []
+            spools = None  # the helper's spool files (`--jobs`): beside the first report written to a file
+            for fmt, path in run.targets:
+                to_stdout = path is None or path in (STDOUT, "/dev/stdout")
+                out = stack.enter_context(open_output(None if to_stdout else path))
+                regular = not to_stdout and (os.path.isfile(path) or not os.path.exists(path))
+                spool = os.path.dirname(os.path.abspath(path)) if regular else None  # JSON, JUnit: beside it
+                spools = spools or spool
+                writers.append(writer_for(fmt, run.report, out, color=color and to_stdout and fmt == "table",
+                                          spool_dir=spool))
+            run.tally = write_matrix(run.report, run.evaluation.chunks, writers, progress=progress,
+                                     baseline=run.baseline, finish=finish, jobs=jobs(run), spool_dir=spools)
+    except OutputError as exc:
+        raise UsageError(str(exc)) from None
+
+
+SPLIT_PAIRS = 250_000  # a matrix of this many pairs or more is written by two processes where it can
+
+
+def jobs(run: Run) -> int:
+    """The processes that write a matrix (`--jobs`; by default two on a machine with two cores or more
+    for a matrix of `SPLIT_PAIRS` pairs or more, else one)."""
+    if run.request.jobs is not None:
+        return run.request.jobs
+    try:
+        cores = len(os.sched_getaffinity(0))
+    except (AttributeError, OSError):
+        cores = os.cpu_count() or 1
+    chunks = run.evaluation.chunks
+    pairs = len(chunks.guests) * len(chunks.matrix.targets) if hasattr(chunks, "matrix") else 0
+    return 2 if cores >= 2 and pairs >= SPLIT_PAIRS else 1
+
+
+# -- the other commands ------------------------------------------------------------------
+def explain(request: Request) -> str:
+    """`migcheck explain`: the rule's evaluation for one subject, traced (see `explain`)."""
+    from ..eval.explain import explain as render_explanation
+
+    state = run(request, until="snapshot")
+    rule = state.ruleset.by_id(request.rule)
+    if rule is None:
+        raise unknown(request.rule, state.ruleset.ids(), "rule")
+    engine = Engine(state.ruleset, state.snapshot, stop=request.stop)
+    return render_explanation(engine, rule, explain_subject(state.snapshot, rule, request))
+
+
+_SUBJECT_ARGS = {"host": ["HOST"], "guest": ["GUEST"], "migration": ["GUEST", "TARGET"], "snapshot": []}
+
+
+def explain_subject(snapshot, rule, request: Request) -> Subject:
+    """The subject `explain` names on its command line, for a rule `on rule.subject`."""
+    if rule.subject == "stage":
+        raise UsageError(f"rule `{rule.id}` is `on stage`: it runs in `migcheck plan SNAPSHOT PLAN`, whose results "
+                         "say why for each stage")
+    wanted = _SUBJECT_ARGS[rule.subject]
+    names = request.subject
+    if len(names) != len(wanted):
+        raise UsageError(f"rule `{rule.id}` is `on {rule.subject}`: give " + (" ".join(wanted) or "no subject"))
+
+    def lookup(name: str, index: dict, what: str) -> dict:
+        found = index.get(name)
+        if found is None:
+            raise unknown(name, list(index), what)
+        return found
+
+    if rule.subject == "host":
+        return Subject("host", host=lookup(names[0], snapshot.host_by_name, "host"))
+    if rule.subject == "guest":
+        return Subject("guest", guest=lookup(names[0], snapshot.guest_by_name, "guest"), mode=request.mode)
+    if rule.subject == "migration":
+        guest = lookup(names[0], snapshot.guest_by_name, "guest")
+        target = lookup(names[1], snapshot.host_by_name, "host")
+        return Subject("migration", guest=guest, target=target, mode=request.mode or "offline")
+    return Subject("snapshot")
+
+
+def catalogue(request: Request, fmt: str) -> str:
+    """`migcheck rules`: the loaded rules (with the site configuration applied)."""
+    from ..report.catalogue import render_catalogue
+
+    return render_catalogue(run(request, until="packs").ruleset, fmt)
+
+
+def validate(path: str, max_bytes: int = DEFAULT_MAX_BYTES):
+    """`migcheck validate`: the loaded snapshot, or `LoadError` with schema and integrity problems."""
+    from ..estate.snapshot import load_snapshot
+
+    snapshot = load_snapshot(path, Limits(max_bytes=max_bytes))
+    problems = snapshot.integrity_report()
+    if problems:
+        raise LoadError(problems)
+    return snapshot
+
+
+def lint(dirs: list[str], no_builtin: bool = False) -> tuple[int, list]:
+    """`migcheck lint`: check packs (beside the built-in one, so ids cannot clash; a copy of the
+    built-in pack replaces it); the number of rules checked in `dirs` and the warnings, or `RuleError`."""
+    import os
+
+    from ..packs.ruleset import packs_under_test
+
+    builtin, chosen = packs_under_test(dirs, no_builtin)
+    paths = [Path(os.path.realpath(d)) for d in chosen]  # realpath: a symbolic link loop is not an exception
+    ruleset = load_rules(paths, builtin=builtin)
+    count = sum(1 for r in ruleset.rules if any(Path(r.span.file).resolve().is_relative_to(d) for d in paths))
+    return count, ruleset.warnings
+
+
+def main(argv: list[str] | None = None) -> int:
+    """`python -m migcheck.pipeline --stages`: the stages, in order."""
+    args = sys.argv[1:] if argv is None else argv
+    if args != ["--stages"]:
+        print("usage: python -m migcheck.pipeline --stages", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    for n, stage in enumerate(STAGES, 1):
+        print(f"{n}. {stage.name:<14} {stage.note}")
+    return EXIT_OK
+
+
+if __name__ == "__main__":
+    sys.exit(main())

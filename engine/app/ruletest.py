@@ -1,0 +1,161 @@
+"""`migcheck test`: run the YAML rule tests of packs and report per-rule coverage.
+
+A case names a snapshot (a path relative to the test file, or inline), a request (`audit`,
+`check`, or `plan` with a plan file or an inline plan), and the wanted status per rule id: the rule's worst result for the request
+(error, then fail, then pass, then notapplicable). A rule of the packs under test with no
+case wanting `fail` or none wanting `pass` fails the run: every rule must be shown both
+failing on a bad snapshot and passing on a good one.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TextIO
+
+from tabulate import tabulate
+
+from ..files.document import Document, LoadError, Problem, load_document
+from ..eval.engine import Engine
+from ..packs.ruleset import load_rules, packs_under_test
+from ..estate.snapshot import Snapshot, load_snapshot, snapshot_from_data
+from ..files.schemas import check_schema
+from ..core.vocabulary import ERROR, FAIL, NOTAPPLICABLE, PASS
+
+_RANK = {ERROR: 3, FAIL: 2, PASS: 1, NOTAPPLICABLE: 0}
+
+
+@dataclass
+class CaseResult:
+    file: str
+    line: int
+    name: str
+    wrong: list[str]  # "RULE: wanted fail, got pass"
+
+
+def worst(statuses: list[str]) -> str:
+    return max(statuses, key=_RANK.__getitem__) if statuses else NOTAPPLICABLE
+
+
+def _describe_case(path: tuple, data) -> str:
+    if len(path) >= 2 and path[0] == "cases" and isinstance(path[1], int):
+        cases = data.get("cases") if isinstance(data, dict) else None
+        case = cases[path[1]] if isinstance(cases, list) and path[1] < len(cases) else None
+        name = case.get("name") if isinstance(case, dict) else None
+        return f"case `{name}`" if isinstance(name, str) else f"case #{path[1] + 1}"
+    return "the test file"
+
+
+def _snapshot(case: dict, doc: Document, index: int, cache: dict) -> Snapshot:
+    spec = case["snapshot"]
+    if isinstance(spec, str):
+        path = Path(os.path.realpath(Path(doc.file).parent / spec))
+        if path not in cache:
+            cache[path] = load_snapshot(str(path))
+        return cache[path]
+    return snapshot_from_data(spec, f"{doc.file} (case {case['name']})")
+
+
+def _plan(case: dict, doc: Document, snapshot: Snapshot):
+    from ..waves.plans import load_plan, plan_from_data
+    spec = case["plan"]
+    if isinstance(spec, str):
+        return load_plan(str((Path(doc.file).parent / spec).resolve()), snapshot)
+    return plan_from_data(spec, snapshot, f"{doc.file} (case {case['name']})")
+
+
+def run_pack_tests(dirs: list[Path], out: TextIO, verbose: bool = False, no_builtin: bool = False) -> int:
+    """Run every pack's tests; print failures and coverage. Exit 0, 1 on failures, 2 on bad files.
+
+    A directory that is a copy of the built-in pack is tested in place of it (`packs_under_test`).
+    """
+    builtin, dirs = packs_under_test(dirs, no_builtin)
+    ruleset = load_rules(dirs, builtin=builtin)
+    resolved = [Path(os.path.realpath(d)) for d in dirs]  # realpath: a symbolic link loop is not an exception
+    under_test = {r.id for r in ruleset.rules if any(Path(r.span.file).resolve().is_relative_to(d)
+                                                      for d in resolved)}
+    problems: list[Problem] = []
+    results: list[CaseResult] = []
+    covered = {rid: {"fail": 0, "pass": 0} for rid in under_test}
+    cache: dict = {}
+    engine_cache: dict = {}
+    for pack in dirs:
+        for file in sorted((pack / "tests").glob("*.yaml")):
+            try:
+                doc = load_document(file)
+            except LoadError as exc:
+                problems.extend(exc.problems)
+                continue
+            found = check_schema(doc, "ruletest.schema.json", _describe_case)
+            if found:
+                problems.extend(found)
+                continue
+            for i, case in enumerate(doc.data["cases"]):
+                line = doc.position(("cases", i))[0]
+                for rid in case["expect"]:
+                    if ruleset.by_id(rid) is None:
+                        problems.append(doc.problem(("cases", i, "expect", rid), f"unknown rule `{rid}`", key=True,
+                                                    code="unknown-rule"))
+                try:
+                    snapshot = _snapshot(case, doc, i, cache)
+                except LoadError as exc:
+                    problems.extend(exc.problems)
+                    continue
+                stop = case.get("check", {}).get("stop", False)
+                engine = engine_cache.get((id(snapshot), stop))
+                if engine is None:
+                    engine = engine_cache[(id(snapshot), stop)] = Engine(ruleset, snapshot, stop=stop)
+                if "check" in case:
+                    req = case["check"]
+                    guest = snapshot.guest_by_name.get(req["guest"])
+                    target = snapshot.host_by_name.get(req["target"])
+                    if guest is None or target is None:
+                        problems.append(doc.problem(("cases", i, "check"), f"case `{case['name']}`: guest "
+                                                    f"`{req['guest']}` or host `{req['target']}` is not in its snapshot",
+                                                    code="bad-case"))
+                        continue
+                    got = engine.check(guest, target, req.get("mode", "offline"))
+                elif "plan" in case:
+                    from ..waves.plans import run_plan
+                    try:
+                        plan = _plan(case, doc, snapshot)
+                    except LoadError as exc:
+                        problems.extend(exc.problems)
+                        continue
+                    got = run_plan(ruleset, snapshot, plan).results
+                else:
+                    got = engine.audit()
+                    if "subject" in case:
+                        got = [r for r in got if case["subject"] in (r.subject.get("guest"), r.subject.get("host"))]
+                wrong = []
+                for rid, wanted in case["expect"].items():
+                    status = worst([r.status for r in got if r.rule == rid])
+                    if status != wanted:
+                        detail = "; ".join(r.message for r in got if r.rule == rid and r.status == status)[:300]
+                        wrong.append(f"{rid}: wanted {wanted}, got {status}" + (f" ({detail})" if detail else ""))
+                    elif rid in covered and wanted in ("fail", "pass"):
+                        covered[rid][wanted] += 1
+                results.append(CaseResult(str(file), line, case["name"], wrong))
+    if problems:
+        for p in sorted(problems):
+            print(p.render(), file=out)
+        return 2
+    failed = [r for r in results if r.wrong]
+    for r in results:
+        if r.wrong or verbose:
+            print(f"{'FAIL' if r.wrong else 'ok  '} {r.file}:{r.line}: {r.name}", file=out)
+            for w in r.wrong:
+                print(f"       {w}", file=out)
+    rows, uncovered = [], []
+    for rid in sorted(covered):
+        c = covered[rid]
+        ok = c["fail"] > 0 and c["pass"] > 0
+        if not ok:
+            uncovered.append(rid)
+        rows.append([rid, c["fail"], c["pass"], "ok" if ok else "MISSING " + ("fail" if not c["fail"] else "pass")
+                     + " case"])
+    print(tabulate(rows, headers=["rule", "failing cases", "passing cases", "coverage"], tablefmt="simple"), file=out)
+    print(f"{len(results) - len(failed)} passed, {len(failed)} failed: {len(results)} cases, "
+          f"{len(covered) - len(uncovered)} of {len(covered)} rules covered", file=out)
+    return 1 if failed or uncovered else 0

@@ -1,0 +1,161 @@
+"""The `plan` and `place` commands: their arguments, their evaluations in the pipeline, and
+`explain --plan PLAN --step N`.
+
+`pipeline.EVALUATIONS` runs `plan_evaluation` and `place_evaluation` after the snapshot,
+packs and waivers are loaded; the plan checker (`plan`) and the placement model (`place`)
+know nothing of argparse or the pipeline.
+"""
+
+from __future__ import annotations
+
+import argparse
+from dataclasses import dataclass
+
+from ..files.document import Limits, LoadError, Problem
+from .pipeline import Evaluation, Request, Run, UsageError, unknown
+
+
+@dataclass(frozen=True)
+class PlaceOptions:
+    """What `place` is asked: which guests, to which VSPs, how, and where the plan goes."""
+
+    vacate: str | None = None
+    guests: str | None = None  # a glob of guest names
+    targets: str | None = None  # a glob of VSP names
+    time_limit: float = 5.0
+    output: str | None = None  # the proposed plan file
+    name: str | None = None
+
+
+# -- arguments (registered in cli.COMMANDS) -----------------------------------------------------
+def plan_args(p, snapshot_arg, report_args) -> None:
+    snapshot_arg(p)
+    p.add_argument("plan", metavar="PLAN", help="the plan file (YAML or JSON)")
+    p.add_argument("--emit-snapshot", metavar="FILE",
+                   help="write the estate after the plan (its migrations that were not blocked) as a snapshot: "
+                   "YAML, or JSON for a .json name")
+    report_args(p)
+
+
+def place_args(p, snapshot_arg, rules_args) -> None:
+    snapshot_arg(p)
+    p.add_argument("--vacate", metavar="VSP", help="move every guest off this VSP")
+    p.add_argument("--guest", metavar="GLOB", help="move the guests whose names match (with --vacate: of that VSP)")
+    p.add_argument("--to", metavar="GLOB", help="only to VSPs whose names match (default: every other VSP)")
+    p.add_argument("--mode", choices=["offline", "online"], default="offline",
+                   help="offline (default: running guests are stopped by the migration, hpvmmigrate -d) or online")
+    p.add_argument("--time-limit", type=_seconds, default=5.0, metavar="SECONDS",
+                   help="the solver's time limit (default 5)")
+    p.add_argument("--output", dest="plan_output", metavar="FILE", help="write the proposed plan file to FILE")
+    p.add_argument("--name", metavar="TEXT", help="the proposed plan's name")
+    rules_args(p)
+    p.add_argument("--waivers", metavar="FILE", help="waivers of known findings (YAML)")
+    p.add_argument("--format", action="append", metavar="FMT[:FILE]",
+                   help="report format: table (default), json, csv, markdown, html, sarif or junit")
+    p.add_argument("--fail-on", choices=["error", "warning", "info", "never"], default=None,
+                   help="lowest severity that fails the run (default error)")
+
+
+def explain_args(p) -> None:
+    p.add_argument("--plan", metavar="PLAN", help="explain a migration of this plan, against the estate as it will be")
+    p.add_argument("--step", type=int, metavar="N", help="with --plan: the migration's step (from 1)")
+
+
+def _seconds(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"`{text}` is not a number of seconds") from None
+    if not 0 < value <= 3600:
+        raise argparse.ArgumentTypeError(f"`{text}`: give a time limit above 0 and at most 3600 seconds")
+    return value
+
+
+def place_options(args) -> PlaceOptions:
+    return PlaceOptions(vacate=args.vacate, guests=args.guest, targets=args.to, time_limit=args.time_limit,
+                        output=args.plan_output, name=args.name)
+
+
+# -- evaluations (pipeline.EVALUATIONS) ----------------------------------------------------------
+def plan_evaluation(run: Run) -> Evaluation:
+    """`migcheck plan SNAPSHOT PLAN`: check the plan; with --emit-snapshot write the estate after it."""
+    from ..waves.plans import load_plan, run_plan, snapshot_text
+
+    request = run.request
+    plan = load_plan(request.plan, run.snapshot, Limits(max_bytes=request.max_bytes))
+    outcome = run_plan(run.ruleset, run.snapshot, plan, waivers=run.waivers)
+    if request.emit_snapshot:
+        _write(request.emit_snapshot, snapshot_text(outcome.estate, request.emit_snapshot))
+    return Evaluation(outcome.results, plan=outcome.to_json(), verdict=outcome.verdict)
+
+
+def place_evaluation(run: Run) -> Evaluation:
+    """`migcheck place`: propose a plan, check it with `plan`, report both."""
+    try:
+        from ..waves.place import propose
+    except ImportError as exc:  # OR-Tools is the optional extra migcheck[place]
+        raise UsageError(f"`place` needs OR-Tools ({exc.name or exc}): install it with "
+                         "`pip install 'migcheck[place]'`") from None
+    options: PlaceOptions = run.request.place
+    snapshot = run.snapshot
+    if not options.vacate and not options.guests:
+        raise UsageError("`place` needs --vacate VSP or --guest GLOB (or both)")
+    if options.vacate and options.vacate not in snapshot.host_by_name:
+        raise unknown(options.vacate, list(snapshot.host_by_name), "VSP")
+    proposal = propose(run.ruleset, snapshot, vacate=options.vacate, guests=options.guests, targets=options.targets,
+                       mode=run.request.mode or "offline", time_limit=options.time_limit, name=options.name,
+                       waivers=run.waivers)
+    if proposal.check.verdict == "blocked":
+        # the solver is never trusted on its own: a proposal its own check blocks is a bug, not a plan
+        raise InternalError("the proposed plan failed its check by `plan`; please report it with the snapshot")
+    placement = proposal.placement()
+    if options.output:
+        _write(options.output, proposal.plan_text())
+        placement["plan_file"] = options.output
+    verdict = "blocked" if proposal.unplaced else proposal.check.verdict
+    return Evaluation(proposal.check.results, plan=proposal.check.to_json(), placement=placement, verdict=verdict)
+
+
+class InternalError(Exception):
+    """A result migcheck must never show (exit 3): the message says what to report."""
+
+
+def _write(path: str, text: str) -> None:
+    from ..files.outputs import OutputError, write_output
+    try:
+        write_output(path, text)
+    except OutputError as exc:
+        raise UsageError(str(exc)) from None
+
+
+# -- explain --plan PLAN --step N -----------------------------------------------------------------
+def explain_in_plan(request: Request) -> str:
+    """`explain` of a migration of a plan: the rule traced against the estate as step N finds it."""
+    from . import pipeline
+    from ..eval.engine import Engine
+    from ..eval.explain import explain as render_explanation
+    from ..waves.plans import estate_before, load_plan
+
+    if not request.plan or request.step is None:
+        raise UsageError("`--plan PLAN` and `--step N` go together")
+    state = pipeline.run(request, until="snapshot")
+    rule = state.ruleset.by_id(request.rule)
+    if rule is None:
+        raise unknown(request.rule, state.ruleset.ids(), "rule")
+    plan = load_plan(request.plan, state.snapshot, Limits(max_bytes=request.max_bytes))
+    count = len(plan.migrations)
+    if not 1 <= request.step <= count:
+        raise LoadError([Problem(request.plan, 1, 1, f"step {request.step} is not in the plan, which has {count} "
+                                 f"migration(s)", help=f"give a step from 1 to {count}", code="bad-step")])
+    estate, migration = estate_before(state.snapshot, plan, state.ruleset, request.step)
+    if len(request.subject) == 2 and tuple(request.subject) != (migration.guest, migration.to):
+        _, line, col = plan.locate(migration.path)
+        raise LoadError([Problem(request.plan, line, col,
+                                 f"step {request.step} moves `{migration.guest}` to `{migration.to}`, not "
+                                 f"`{request.subject[0]}` to `{request.subject[1]}`",
+                                 help=f"explain RULE {migration.guest} {migration.to} --plan {request.plan} "
+                                      f"--step {request.step}", code="bad-step")])
+    step = Request(**{**request.__dict__, "mode": request.mode or migration.mode, "stop": migration.stop})
+    engine = Engine(state.ruleset, estate.snapshot, stop=migration.stop)
+    text = render_explanation(engine, rule, pipeline.explain_subject(estate.snapshot, rule, step))
+    return f"plan {request.plan}, step {request.step}: the estate as the earlier migrations leave it\n" + text

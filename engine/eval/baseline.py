@@ -1,0 +1,81 @@
+"""Baselines: compare this run's findings with an earlier JSON report.
+
+Findings are matched by their fingerprint (rule id, subject and binding; never a line
+number, so editing the snapshot does not make old findings look new). Each failed or
+errored result becomes `new` or `unchanged`; findings of the baseline that are gone are
+listed as resolved. With `--fail-on-new`, only new findings fail the run.
+"""
+
+from __future__ import annotations
+
+from ..core.perf import collector_paused
+from ..files.document import Limits, LoadError, Problem, load_document
+from ..core.vocabulary import PROBLEMS
+
+# An earlier report of a whole estate (every guest against every host, with messages and
+# fixes) is far larger than the snapshot it came from: the baseline has its own limit.
+BASELINE_MAX_BYTES = 1024 * 1024 * 1024
+BASELINE_LIMITS = Limits(max_bytes=BASELINE_MAX_BYTES, bytes_option="baseline size limit")
+
+_STRINGS = ("rule", "fingerprint", "status")
+
+
+def load_baseline(path: str, limits: Limits = BASELINE_LIMITS) -> dict[str, dict]:
+    """The failed and errored results of an earlier JSON report, by fingerprint; `LoadError` located."""
+    doc = load_document(path, limits)
+    data = doc.data
+    if not isinstance(data, dict) or not isinstance(data.get("results"), list) \
+            or not isinstance(data.get("tool"), dict) or data["tool"].get("name") != "migcheck":
+        raise LoadError([doc.problem((), "not a migcheck JSON report",
+                                     "write one with `--format json:FILE` and pass that file", code="bad-baseline")])
+    found = {}
+    problems: list[Problem] = []
+    for i, r in enumerate(data["results"]):
+        at = ("results", i)
+        if not isinstance(r, dict):
+            problems.append(doc.problem(at, f"result #{i + 1} is not an object",
+                                        "the baseline must be a report written by migcheck", code="bad-baseline"))
+            continue
+        lacking = [k for k in _STRINGS if not isinstance(r.get(k), str)]
+        if "fingerprint" in lacking:
+            problems.append(doc.problem(at, f"result #{i + 1} has no `fingerprint`",
+                                        "the baseline must come from this version of migcheck", code="bad-baseline"))
+            continue
+        if lacking:
+            problems.append(doc.problem(at, f"result #{i + 1} lacks " + ", ".join(f"`{k}`" for k in lacking)
+                                        + " (a string each)", "the baseline must be a report written by migcheck", code="bad-baseline"))
+            continue
+        if "subject" in r and not isinstance(r["subject"], dict):
+            problems.append(doc.problem(at + ("subject",), f"result #{i + 1}: `subject` must be an object", code="bad-baseline"))
+            continue
+        if r["status"] in PROBLEMS:
+            found[r["fingerprint"]] = r
+    if problems:
+        raise LoadError(problems)
+    return found
+
+
+def mark_results(results: list, path: str, previous: dict[str, dict]) -> dict:
+    """Mark each failed or errored result `new` or `unchanged` against `previous` (from
+    `load_baseline(path)`); return the report's `baseline` section (counts and resolved findings).
+
+    One pass over the results, one fingerprint and one dictionary lookup per finding: linear
+    in the size of the report (the resolved ones are then sorted for a stable output).
+    """
+    with collector_paused():  # many small objects: the cycle collector would rescan them, superlinear
+        current = set()
+        counts = {"new": 0, "unchanged": 0}
+        for r in results:
+            if r.status in PROBLEMS:
+                fingerprint = r.fingerprint
+                current.add(fingerprint)
+                r.baseline = "unchanged" if fingerprint in previous else "new"
+                counts[r.baseline] += 1
+        resolved = gone(previous, current)
+    return {"path": path, "new": counts["new"], "unchanged": counts["unchanged"], "resolved": resolved}
+
+
+def gone(previous: dict, current) -> list[dict]:
+    """The earlier findings (fingerprint -> result) whose fingerprints are not in `current`, in order."""
+    return [{"rule": r["rule"], "subject": r.get("subject", {}), "item": r.get("item", ""), "fingerprint": fp}
+            for fp, r in sorted(previous.items()) if fp not in current]

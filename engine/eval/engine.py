@@ -1,0 +1,263 @@
+"""Stage: compiled rules + an indexed snapshot to results.
+
+`Engine(rules, snapshot, stop=, waivers=)` is the one evaluation path: `env_for(rule,
+subject)` builds every environment a rule sees, `outcomes(rule, subject, trace)` runs it
+(with an optional trace hook, which is all `explain` uses), and `audit`, `check` and
+`matrix` turn outcomes into `Result`s, attaching waivers as they are made (the one place
+waivers are applied). Each rule runs in isolation: a rule that cannot be evaluated
+yields an `error` result and the others go on.
+
+The matrix is the heavy job (guests x hosts x rules): `sharing.Matrix` runs each rule once
+per (guest class, target class) of what it reads, through `outcomes`, and renders results
+through `result` only for the pairs a rule fails or errs on (see engine/sharing.py).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+from ..core.perf import collector_paused
+from ..core.results import LazyResult, Result, sort_results
+from ..lang.compiler import CompiledRule, Outcome, Trace
+from ..lang.builtins import EvalError
+from ..packs.ruleset import RuleSet
+from ..estate.snapshot import Snapshot
+from ..core.vocabulary import ERROR, FAIL, NOTAPPLICABLE, PROBLEMS, SUBJECTS
+
+
+@dataclass(slots=True)
+class Subject:
+    """What one run of a rule is about: a host, a guest (in a mode, or none for audit), a
+    migration of a guest to a target, or the whole snapshot."""
+
+    kind: str  # one of SUBJECTS
+    host: dict | None = None  # on host
+    guest: dict | None = None  # on guest, on migration
+    target: dict | None = None  # on migration
+    mode: str | None = None  # on guest (None in audit), on migration
+    stage: dict | None = None  # on stage: a stage of a plan as plan rules see it (`plan._stage_view`)
+
+    def names(self) -> dict:
+        """The result's `subject`: names, never objects."""
+        if self.kind == "host":
+            return {"host": self.host["name"]}
+        if self.kind == "guest":
+            return {"guest": self.guest["name"], "host": self.guest["host"]}
+        if self.kind == "migration":
+            return {"guest": self.guest["name"], "source": self.guest["host"], "target": self.target["name"],
+                    "mode": self.mode}
+        if self.kind == "stage":
+            return {"stage": self.stage["index"]}
+        return {}
+
+
+@dataclass(slots=True)
+class Cell:
+    guest: str
+    source: str
+    target: str
+    mode: str
+    verdict: str  # ready, blocked, unknown
+    failing: list  # rule ids of counted failures (all severities) and errors
+
+    def to_json(self) -> dict:
+        return {"guest": self.guest, "source": self.source, "target": self.target, "mode": self.mode,
+                "verdict": self.verdict, "failing": self.failing}
+
+
+def _texts(rule: CompiledRule, env: dict) -> tuple[str, str]:
+    """A failure's message and fix, from its bindings."""
+    return rule.message(env), rule.fix(env)
+
+
+class Engine:
+    def __init__(self, rules: RuleSet, snapshot: Snapshot, stop: bool = False, waivers=None):
+        """`stop`: migrations stop a running guest first (hpvmmigrate -d); rules read it as `stop`.
+        `waivers`: a `Waivers` (or None) attached to each result as it is made."""
+        self.ruleset = rules
+        self.snapshot = snapshot
+        self.stop = stop
+        self.waivers = waivers
+        self.scope = snapshot.as_scope()
+        self.by_subject: dict[str, list[CompiledRule]] = {s: [] for s in SUBJECTS}
+        for rule in rules.rules:
+            self.by_subject[rule.subject].append(rule)
+
+    # -- the one evaluation path -----------------------------------------------------------
+    def source_of(self, guest: dict) -> dict | None:
+        return self.snapshot.host_by_name.get(guest["host"])
+
+    def env_for(self, rule: CompiledRule, subject: Subject) -> dict:
+        """Every name `rule` may read about `subject` (a fresh dict: the rule writes its bindings into it)."""
+        kind = rule.subject
+        if kind == "host":
+            return {"host": subject.host, "snapshot": self.scope}
+        if kind == "guest":
+            return {"guest": subject.guest, "host": self.source_of(subject.guest), "snapshot": self.scope,
+                    "mode": subject.mode}
+        if kind == "migration":
+            return {"guest": subject.guest, "source": self.source_of(subject.guest), "target": subject.target,
+                    "mode": subject.mode, "stop": self.stop, "snapshot": self.scope}
+        if kind == "stage":
+            return {"stage": subject.stage, "snapshot": self.scope}
+        return {"snapshot": self.scope}
+
+    def unreadable(self, rule: CompiledRule, subject: Subject) -> str | None:
+        """Why `rule` cannot run for `subject` (the guest's host is not in the snapshot), or None."""
+        if subject.guest is None or self.source_of(subject.guest) is not None:
+            return None
+        names = ("host",) if rule.subject == "guest" else ("source",)
+        if any(path[0] in names for path in rule.reads):
+            guest = subject.guest
+            return f"host `{guest['host']}` of guest `{guest['name']}` is not in the snapshot (see INV-UNKNOWN-HOST)"
+        return None
+
+    def outcomes(self, rule: CompiledRule, subject: Subject, trace: Trace | None = None) -> list[Outcome]:
+        """Run `rule` for `subject`: one outcome per binding. `trace(event, step, value, env)`, if
+        given, sees each step as it is decided (see `lang.compiler`)."""
+        env = self.env_for(rule, subject)
+        why = self.unreadable(rule, subject) if subject.guest is not None and env.get(
+            "host" if rule.subject == "guest" else "source") is None else None
+        if why is not None:
+            if trace:
+                trace("error", None, EvalError(why), env)
+            return [Outcome(ERROR, env, "", why)]
+        return rule.run(env, trace)
+
+    def result(self, rule: CompiledRule, outcome: Outcome, names: dict, location, lazy: bool = False) -> Result:
+        """An outcome as a reported result, with its waiver if one applies. `lazy`: a failure's
+        message and fix are rendered when first read (`findings.LazyResult`; the matrix)."""
+        status = outcome.status
+        if lazy and status == FAIL:
+            return self.lazy_result(rule, (_texts, rule, outcome.env), status, names, location, outcome.item)
+        if status == FAIL:
+            message, fix = rule.message(outcome.env), rule.fix(outcome.env)
+        elif status == ERROR:
+            message, fix = outcome.error, ""
+        elif status == NOTAPPLICABLE:
+            message, fix = f"not applicable: {rule.title}", ""
+        else:
+            message, fix = rule.title, ""
+        result = Result(rule.id, rule.severity, status, names, message, fix, rule.cite, rule.title,
+                        outcome.item, location, tags=rule.tags)
+        if self.waivers is not None and status in PROBLEMS:
+            self.waivers.waive(result)
+        return result
+
+    def lazy_result(self, rule: CompiledRule, pending: tuple, status: str, names: dict, location,
+                    item: str = "") -> Result:
+        """A failed or errored result whose text `pending` renders when first read
+        (`findings.LazyResult`); its waiver is attached now, as `result` does."""
+        result = LazyResult(pending, rule.id, rule.severity, status, names, rule.cite, rule.title, item, location,
+                            rule.tags)
+        if self.waivers is not None:
+            self.waivers.waive(result)
+        return result
+
+    def results(self, subject: Subject, location=None) -> list[Result]:
+        """Every rule `on subject.kind` for `subject`."""
+        names = subject.names()
+        return [self.result(rule, o, names, location)
+                for rule in self.by_subject[subject.kind] for o in self.outcomes(rule, subject)]
+
+    def guest_results(self, guest: dict, mode: str | None, locate: bool = True) -> list[Result]:
+        return self.results(Subject("guest", guest=guest, mode=mode), self.snapshot.locate(guest) if locate else None)
+
+    # -- commands ---------------------------------------------------------------------------
+    def audit(self) -> list[Result]:
+        """Host, guest and snapshot rules over the whole snapshot."""
+        results = []
+        for host in self.snapshot.hosts:
+            results.extend(self.results(Subject("host", host=host), self.snapshot.locate(host)))
+        for guest in self.snapshot.guests:
+            results.extend(self.guest_results(guest, None))
+        results.extend(self.results(Subject("snapshot"), (self.snapshot.path, 1, 1)))
+        return results
+
+    def check(self, guest: dict, target: dict, mode: str) -> list[Result]:
+        """Guest rules for the guest, then migration rules for moving it to `target`."""
+        location = self.snapshot.locate(guest)
+        return (self.results(Subject("guest", guest=guest, mode=mode), location)
+                + self.results(Subject("migration", guest=guest, target=target, mode=mode), location))
+
+    def matrix_of(self, mode: str, guests: list[dict] | None = None, targets: list[dict] | None = None,
+                  share: bool = True):
+        """A `sharing.Matrix` of `guests` x `targets` (default: all), evaluated on demand."""
+        from .matrix import Matrix
+        return Matrix(self, mode, guests, targets, share)
+
+    def matrix(self, mode: str, *, results: bool = True, share: bool = True, guests: list[dict] | None = None,
+               targets: list[dict] | None = None) -> tuple[list[Cell], list[Result]]:
+        """Every guest against every host but its own: a cell per pair, plus its failed and errored results.
+
+        With `results=False` only the cells are built. Each rule runs once per (guest class,
+        target class) of what it reads (`sharing.Matrix`); `share=False` evaluates every pair
+        afresh (for benchmarks and for tests of the sharing itself). `guests`/`targets`
+        restrict the pairs evaluated.
+        """
+        cells: list[Cell] = []
+        kept: list[Result] = []
+        with collector_paused():
+            for row, found in self.matrix_of(mode, guests, targets, share).walk(results):
+                cells.extend(row)
+                kept.extend(found)
+        return cells, kept
+
+    def iter_matrix(self, mode: str, *, share: bool = True, guests: list[dict] | None = None,
+                    targets: list[dict] | None = None) -> "MatrixChunks":
+        """The matrix with its results, guest by guest, for reports that stream (`MatrixChunks`)."""
+        by_name = lambda obj: obj["name"]  # noqa: E731
+        guests = sorted(self.snapshot.guests if guests is None else guests, key=by_name)
+        targets = sorted(self.snapshot.hosts if targets is None else targets, key=by_name)
+        return MatrixChunks(self.matrix_of(mode, guests, targets, share), guests)
+
+
+class MatrixChunks:
+    """The chunks of a streamed matrix: iterated, a chunk per guest name, its cells and sorted results.
+
+    Guests and targets come in name order, so each chunk is one guest name's cells and its
+    results in `Result.sort_key` order, and the chunks, joined, are sorted too: no global sort,
+    and nothing kept between chunks but the shared outcomes. `verdict()`, asked before, walks
+    the cells alone (the rules' shared outcomes, which the chunks then reuse), for a report
+    whose head states the verdict before its results (JSON).
+    """
+
+    def __init__(self, matrix, guests: list[dict]):
+        self.matrix = matrix
+        self.guests = guests
+
+    def verdict(self) -> str:
+        return self.matrix.verdict()
+
+    def split(self, parts: int) -> list["MatrixChunks"]:
+        """The chunks of `parts` shares of the guests, in order, never between two guests of one name
+        (they share a chunk); fewer when there are too few guests."""
+        guests = self.guests
+        bounds = [0]
+        for i in range(1, parts):
+            k = max(len(guests) * i // parts, bounds[-1])
+            while 0 < k < len(guests) and guests[k]["name"] == guests[k - 1]["name"]:
+                k += 1
+            if bounds[-1] < k < len(guests):
+                bounds.append(k)
+        bounds.append(len(guests))
+        return [MatrixChunks(self.matrix, guests[a:b]) for a, b in zip(bounds, bounds[1:])]
+
+    def __iter__(self) -> Iterator[tuple[list[Cell], list[Result]]]:
+        matrix = self.matrix
+        walk = matrix.walk(True, self.guests)
+        name, cells, kept, merged = None, [], [], False
+        for guest in self.guests:
+            with collector_paused():  # while the engine works, not while the caller consumes a chunk
+                row, found = next(walk)
+            if (cells or kept) and guest["name"] != name:
+                yield cells, kept if matrix.in_order and not merged else sort_results(kept)
+                cells, kept, merged = [], [], False
+            if guest["name"] == name or not guest["host"]:
+                merged = True  # guests of one name (INV-DUPLICATE-GUEST) share a chunk: results sorted again
+            name = guest["name"]
+            cells.extend(row)
+            kept.extend(found)
+        if cells or kept:
+            yield cells, kept if matrix.in_order and not merged else sort_results(kept)

@@ -1,0 +1,698 @@
+"""Stage: the matrix of guests x targets, evaluated once per class of subjects.
+
+Input: an `Engine` (compiled rules, indexed snapshot), a mode, optionally a subset of the
+guests and of the targets. Output: a `Matrix` whose cells and results are produced on
+demand, guest by guest (`Matrix.rows()`, `Matrix.walk()`, `Matrix.pairs()`), so that a
+caller can stream them; `check` is the matrix of one pair, `where` of one guest.
+
+A rule reads only some fields of its subjects (`CompiledRule.reads`). Its class key for a
+guest is the value of every guest- or source-side field it reads, for a target every
+target-side field; keys are typed (`true`, `1` and `1.0` differ, so do a map and a string),
+so two subjects with equal keys give the rule equal outcomes. Keys are made coarser where
+the rule cannot tell the difference, and finer again the moment that could be wrong:
+
+- a guest-side list the rule reads in no order (`for x in distinct(LIST)`, `count(...)`) is
+  keyed as a multiset; an `error` outcome makes that rule's guest keys ordered again (an
+  error stops a loop at a place the order decides);
+- a target the rule sees only through counted key lookups (`count(f in target.dio_functions
+  where f.label == label)`, `lang/joins.py`) is keyed by those counts; a lookup that has to
+  scan makes that rule's target keys the fields read;
+- a rule whose first step is a `when` on constants that is false (the online rules of an
+  offline matrix) has one class.
+
+Class ids are computed once per guest (from one vector of views) and once per target; the
+rule runs once per (guest class, target class) and its outcome is a row: the target
+positions where it fails or errs. Equal rows share an id, a guest's row of cells is the
+combination of its rules' row ids, and guests with the same combination share it: the
+per-pair work is a table lookup.
+
+Results are made only for pairs a rule fails or errs on, through the one evaluation path
+(`Engine.outcomes`; waivers attached as each result is made). Their texts name the actual
+guest and target, yet are rendered once per class of pairs that look alike to them and
+filled with each pair's names (engine/texts.py). A guest's results come in report order.
+"""
+
+from __future__ import annotations
+
+from operator import attrgetter, itemgetter
+from collections.abc import Iterable, Iterator
+
+from .engine import Cell, Subject
+from ..core.results import Result, cell_verdict
+from ..lang import ast
+from ..lang.compiler import ERROR, FAIL, CompiledRule
+from ..lang.analysis.joins import SUBJECTS
+from ..lang.analysis.joins import plan as joins_plan
+from ..lang.analysis.hoist import CONSTANTS as _CONSTANT_NAMES
+from ..core.keys import project, view
+from .texts import Texts, text_paths
+from ..core.perf import collector_paused
+from ..core.vocabulary import BLOCKED, UNKNOWN
+from ..core.vocabulary import PROBLEMS as _PROBLEMS
+
+_GUEST_SIDE = {"guest": "guest", "source": "host", "host": "host"}  # root -> which subject it names
+
+
+class _Plan:
+    """One rule in the matrix: its read paths split by side, and its outcome rows by class."""
+
+    __slots__ = ("rule", "guest_paths", "target_paths", "target_class", "classes", "outcomes", "rows", "bit",
+                 "reads_target", "counted", "unordered", "row_ids", "constant", "getter",
+                 "single", "text_paths")
+
+    def __init__(self, rule: CompiledRule, bit: int):
+        self.rule = rule
+        self.bit = bit
+        guest_paths, target_paths = [], []
+        for path in sorted(rule.reads, key=repr):
+            if path[0] in _GUEST_SIDE:
+                guest_paths.append((_GUEST_SIDE[path[0]], path[1:]))
+            elif path[0] == "target":
+                target_paths.append(path[1:])
+        self.guest_paths = tuple(guest_paths)
+        # guest-side lists the rule reads in no order: (side, field) -> the paths below it
+        self.unordered: dict = {}
+        free = _order_free(rule)
+        for side, rest in guest_paths:
+            if len(rest) >= 1 and (side, rest[0]) in free:
+                self.unordered.setdefault((side, rest[0]), []).append(rest[1:])
+        self.target_paths = tuple(target_paths)
+        self.reads_target = rule.subject == "migration" and bool(target_paths)
+        self.target_class: list[int] = []
+        self.classes: dict = {}  # key -> class id (guests)
+        self.outcomes: dict = {}  # (guest class, target class) -> statuses that are problems
+        self.rows: dict = {}  # guest class -> ((target position, statuses), ...)
+        self.row_ids: dict = {}  # guest class -> id of its row (equal rows, one id)
+        self.counted = _counted_view(rule) if self.reads_target else None
+        self.constant = False  # its first step is a `when` on constants that is false: not applicable anywhere
+        self.getter = None
+        self.single: bool = _single_outcome(rule)
+        self.text_paths: tuple | None = None  # what its texts read of a target (texts.py); None: pair by pair
+
+    def key_specs(self) -> tuple:
+        """The views of a guest (and its host) that make up this rule's guest class key."""
+        if self.constant:
+            # only whether the guest's host is known matters (a rule reading it errs without it)
+            return (("missing",),) if any(side == "host" for side, _ in self.guest_paths) else ()
+        unordered = self.unordered
+        specs = [("path", side, rest) for side, rest in self.guest_paths
+                 if not rest or (side, rest[0]) not in unordered]
+        specs += [("multiset", side, field, tuple(rests)) for (side, field), rests in unordered.items()]
+        return tuple(specs)
+
+
+
+
+def _constant_when(rule: CompiledRule, env: dict) -> bool:
+    """Whether the rule's first step is a `when` that reads only constants of the run and is false."""
+    steps = rule.rule.steps
+    if not steps or not isinstance(steps[0], ast.When):
+        return False
+    expr = steps[0].expr
+    if any(isinstance(n, ast.Name) and n.name not in _CONSTANT_NAMES for n in ast.walk(expr)):
+        return False
+    if any(isinstance(n, (ast.Selection, ast.Comprehension)) for n in ast.walk(expr)):
+        return False  # a bound variable would look like a name the check above refuses anyway
+    fn = rule.compiled.get(id(expr))
+    if fn is None:
+        return False
+    try:
+        return fn(dict(env)) is False
+    except Exception:  # noqa: BLE001 - the rule runs as usual and reports it
+        return False
+
+
+def _counted_view(rule: CompiledRule) -> list | None:
+    """The rule's counted lookups on `target`, when they are all it reads of the target; else None.
+
+    Such a rule sees of a target only how many items of a stored list pass its tests per
+    key (`count(f in target.dio_functions where f.label == label and f.assigned_to == null)`),
+    so targets with equal counts are one class for it, however their lists are ordered or
+    whatever else their items hold.
+    """
+    counted = [lk for lk, only_counted in rule.lookups
+               if only_counted and _root(lk.source_node) == "target"]
+    if not counted:
+        return None
+    reads = 0
+    for step in rule.rule.steps:
+        if getattr(step, "var", None) in SUBJECTS or getattr(step, "name", None) in SUBJECTS:
+            return None
+        for expr in (getattr(step, "expr", None), getattr(step, "source", None), getattr(step, "cond", None)):
+            for node in ast.walk(expr):
+                if isinstance(node, (ast.Selection, ast.Comprehension)) and node.var in SUBJECTS:
+                    return None
+                if isinstance(node, ast.Name) and node.name == "target":
+                    reads += 1
+    return counted if reads == len(counted) else None
+
+
+
+
+def _order_free(rule: CompiledRule) -> set:
+    """Guest-side fields (side, field) whose lists the rule reads only in ways blind to their order.
+
+    Accepted uses: `for x in distinct(LIST)`, `count(LIST)`, `len(LIST)`, `count(distinct(LIST))`,
+    `count(x in LIST where ...)` and an indexed `any(x in LIST where ... x.k == v)`: each reads
+    every item (an error in any item is an error whatever the order) and yields the same
+    outcomes in another order. A rule whose outcome is an error for some guest stops sharing
+    this way (`Matrix._statuses`), since an error can cut a loop short at a place the order decides.
+    """
+    uses: dict = {}
+
+    def chain(node):
+        fields = []
+        while isinstance(node, ast.Attr):
+            fields.append(node.field)
+            node = node.obj
+        if isinstance(node, ast.Name) and node.name in _GUEST_SIDE and fields:
+            return _GUEST_SIDE[node.name], fields[-1]
+        return None
+
+    def visit(node, ok: bool):
+        if node is None:
+            return
+        if isinstance(node, ast.Attr):
+            found = chain(node)
+            if found is not None:
+                uses.setdefault(found, []).append(ok)
+                return
+        if isinstance(node, (ast.Selection, ast.Comprehension)) and node.var in SUBJECTS:
+            uses.setdefault(("#", "#"), []).append(False)
+        if isinstance(node, ast.Call) and len(node.args) == 1:
+            arg = node.args[0]
+            if isinstance(arg, ast.Selection):
+                indexed = joins_plan(arg.var, arg.source, arg.cond) is not None
+                if node.func == "count" or (node.func == "any" and indexed):
+                    visit(arg.source, True)
+                    visit(arg.cond, False)
+                    return
+            elif node.func in ("count", "len"):
+                if isinstance(arg, ast.Call) and arg.func == "distinct" and len(arg.args) == 1 \
+                        and not isinstance(arg.args[0], ast.Selection):
+                    visit(arg.args[0], True)
+                else:
+                    visit(arg, True)
+                return
+        for child in ast.children(node):
+            visit(child, False)
+
+    for step in rule.rule.steps:
+        if isinstance(step, ast.For):
+            if step.var in SUBJECTS:
+                return set()
+            source = step.source
+            if isinstance(source, ast.Call) and source.func == "distinct" and len(source.args) == 1 \
+                    and not isinstance(source.args[0], ast.Selection):
+                visit(source.args[0], True)
+            else:
+                visit(source, False)
+            visit(step.cond, False)
+        elif isinstance(step, ast.Let):
+            if step.name in SUBJECTS:
+                return set()
+            visit(step.expr, False)
+        else:
+            visit(step.expr, False)
+    if ("#", "#") in uses:
+        return set()
+    return {key for key, oks in uses.items() if all(oks)}
+
+
+def _multiset(value, rests: list):
+    """A list's items projected on `rests`, in sorted order: equal for equal multisets."""
+    if type(value) is not list:
+        return ("#ordered",) + tuple(project(value, r) for r in rests)
+    items = [tuple(project(item, r) for r in rests if r != ("#",)) for item in value]
+    return ("#multiset",) + tuple(sorted(items, key=repr))
+
+
+def _single_outcome(rule: CompiledRule) -> bool:
+    """Whether the rule gives one outcome per subject (no `for` step): its status is then the
+    shared row's, and its item is empty."""
+    return not any(isinstance(step, ast.For) for step in rule.rule.steps)
+
+
+def _root(node) -> str | None:
+    while isinstance(node, ast.Attr):
+        node = node.obj
+    return node.name if isinstance(node, ast.Name) else None
+
+
+class _Views:
+    """Projections of subjects, computed once per (subject, path)."""
+
+    def __init__(self):
+        self.cache: dict = {}
+
+    def of(self, obj, rest: tuple):
+        key = (id(obj), rest)
+        found = self.cache.get(key)
+        if found is None:
+            found = view(obj, rest)
+            self.cache[key] = (found, obj)  # keep obj alive: its id stays unique
+            return found
+        return found[0]
+
+
+def _view(spec: tuple, obj):
+    """A guest's or host's view for a class key: a projection on a path, or a list as a multiset."""
+    if spec[0] == "path":
+        return view(obj, spec[2])
+    return ("#id", id(obj)) if obj is None else _multiset(obj.get(spec[2]), list(spec[3]))
+
+
+class _Reclass(Exception):
+    """A rule's guest classes were made finer: compute the guest's row again."""
+
+
+class Matrix:
+    """Guests x targets for one mode. `guests`/`targets`: subsets (default every guest, every host)."""
+
+    def __init__(self, engine, mode: str, guests: list[dict] | None = None, targets: list[dict] | None = None,
+                 share: bool = True):
+        self.engine = engine
+        self.mode = mode
+        self.share = share
+        snapshot = engine.snapshot
+        self.guests = list(snapshot.guests if guests is None else guests)
+        self.targets = list(snapshot.hosts if targets is None else targets)
+        self._views = _Views()
+        rules = engine.by_subject["guest"] + engine.by_subject["migration"]
+        self.plans = [_Plan(rule, 1 << i) for i, rule in enumerate(rules)]
+        self._rule_of_bit = {p.bit: p.rule for p in self.plans}
+        constants = {"mode": mode, "stop": engine.stop, "snapshot": engine.scope}
+        self._specs: dict = {}  # view spec -> its position in a guest's vector of views
+        self._host_views: dict = {}  # (spec position, id(host)) -> view: a host's views serve all its guests
+        for plan in self.plans:
+            plan.constant = share and _constant_when(plan.rule, constants)
+            if plan.constant:
+                plan.reads_target = False
+                plan.counted = None
+                plan.unordered = {}
+            self._class_targets(plan)
+            self._set_specs(plan)
+            if share:
+                plan.text_paths = text_paths(plan.rule)
+        # the plans by rule id, the order of a pair's results (`walk`)
+        self._by_id = sorted(range(len(self.plans)), key=lambda i: self.plans[i].rule.id)
+        names = [t["name"] for t in self.targets]
+        ids = [p.rule.id for p in self.plans]
+        # a guest's results come sorted (`walk`): targets in name order, rule ids unique
+        self.in_order = all(a < b for a, b in zip(names, names[1:])) and len(set(ids)) == len(ids)
+        self._signatures: dict = {}  # tuple of row ids -> row of cells (verdict, failing, ...) per target position
+        self._row_ids: dict = {}  # (rule bit, row) -> row id
+        self._labels: dict = {}  # bit mask -> (verdict, failing)
+        self.evaluations = 0  # rule runs for classes (a measure of the sharing, for tests and benchmarks)
+        self.fails_seen = 0  # rule bits that failed (not waived) in some cell walked so far
+        self.errors_seen = 0  # rule bits that erred in some cell walked so far
+        self._last: tuple = (None, ())  # the guest whose row was made last, and its classes
+        self._ready: dict = {}  # id(guest) -> (guest, row, classes) that `verdict` made for the walk
+
+    # -- classes and rows ---------------------------------------------------------------------
+    def _class_targets(self, plan: _Plan) -> None:
+        classes: dict = {}
+        plan.target_class = []
+        for j, target in enumerate(self.targets):
+            if not self.share:
+                key = (j,)
+            elif not plan.reads_target:
+                key = ()
+            else:
+                key = self._counted_key(plan, target) if plan.counted else None
+                if key is None:
+                    key = ("#read",) + tuple(self._views.of(target, rest) for rest in plan.target_paths)
+            plan.target_class.append(classes.setdefault(key, len(classes)))
+
+    @staticmethod
+    def _counted_key(plan: _Plan, target: dict) -> tuple | None:
+        env = {"target": target}
+        key = ["#counted"]
+        for lookup in plan.counted:
+            try:
+                counts = lookup.counts(lookup.source(env))
+            except Exception:  # noqa: BLE001 - classed by what it reads instead
+                return None
+            if counts is None:
+                return None
+            key.append(counts)
+        return tuple(key)
+
+    def _set_specs(self, plan: _Plan) -> None:
+        specs = self._specs
+        positions = [specs.setdefault(spec, len(specs)) for spec in plan.key_specs()]
+        if not positions:
+            plan.getter = lambda vector: ()
+        elif len(positions) == 1:
+            only = positions[0]
+            plan.getter = lambda vector: (vector[only],)
+        else:
+            plan.getter = itemgetter(*positions)
+
+    def _vector(self, guest: dict, host: dict | None) -> list:
+        """Every view any rule's guest class key needs, for this guest."""
+        out = []
+        host_views = self._host_views
+        for spec, position in self._specs.items():
+            if spec[0] == "missing":
+                out.append(host is None)
+                continue
+            if spec[1] == "host":
+                key = (position, id(host))
+                found = host_views.get(key)
+                if found is None:
+                    found = host_views[key] = _view(spec, host)
+                out.append(found)
+            else:
+                out.append(_view(spec, guest))
+        return out
+
+    def _guest_class(self, plan: _Plan, guest: dict, host: dict | None, vector: list | None = None) -> int:
+        if not self.share:
+            key = (id(guest),)
+        else:
+            key = plan.getter(self._vector(guest, host) if vector is None else vector)
+        found = plan.classes.get(key)
+        if found is None:
+            found = plan.classes[key] = len(plan.classes)
+        return found
+
+    def _row(self, plan: _Plan, guest_class: int, guest: dict, host: dict | None) -> tuple:
+        """The (target position, statuses) where `plan`'s rule fails or errs for this guest class."""
+        row = plan.rows.get(guest_class)
+        if row is not None:
+            return row
+        out = []
+        if not plan.reads_target:
+            statuses = plan.outcomes.get((guest_class, 0))
+            if statuses is None and self.targets:
+                statuses = self._statuses(plan, (guest_class, 0), guest, host, self.targets[0])
+            if statuses:
+                out = [(j, statuses) for j in range(len(self.targets))]
+        else:
+            outcomes = plan.outcomes
+            for j, target in enumerate(self.targets):
+                key = (guest_class, plan.target_class[j])
+                statuses = outcomes.get(key)
+                if statuses is None:
+                    statuses = self._statuses(plan, key, guest, host, target, j)
+                if statuses:
+                    out.append((j, statuses))
+        row = tuple(out)
+        # equal rows get one id: a guest's row of cells depends on its rules' rows, not on its classes
+        row_id = self._row_ids.setdefault((plan.bit, row), len(self._row_ids))
+        plan.row_ids[guest_class] = row_id
+        plan.rows[guest_class] = row
+        return row
+
+    def _statuses(self, plan: _Plan, key: tuple, guest: dict, host: dict | None, target: dict | None,
+                  position: int = 0) -> frozenset:
+        self.evaluations += 1
+        counted = plan.counted
+        before = sum(lk.fallbacks for lk in counted) if counted else 0
+        rule = plan.rule
+        subject = (Subject("migration", guest=guest, target=target, mode=self.mode) if rule.subject == "migration"
+                   else Subject("guest", guest=guest, mode=self.mode))
+        outcomes = self.engine.outcomes(rule, subject)
+        statuses = frozenset(o.status for o in outcomes) & _PROBLEMS
+        if plan.unordered and ERROR in statuses:
+            # an error may stop a loop where the order of a list decides: class guests by ordered lists
+            plan.unordered = {}
+            plan.classes = {("#ordered", k): v for k, v in plan.classes.items()}
+            self._set_specs(plan)
+            raise _Reclass
+        if counted and sum(lk.fallbacks for lk in counted) != before:
+            # a lookup scanned: this outcome may depend on more than counts; class targets by their reads
+            # from now on (outcomes shared so far came from lookups, and stand)
+            plan.counted = None
+            self._class_targets(plan)
+            plan.outcomes.clear()
+            key = (key[0], plan.target_class[position])
+        plan.outcomes[key] = statuses
+        return statuses
+
+    def _label(self, fails: int, errors: int) -> tuple:
+        """(verdict, failing rule ids, fails, errors) for a cell whose rules fail and err as the bit masks say."""
+        key = (fails, errors)
+        found = self._labels.get(key)
+        if found is None:
+            rule_of = self._rule_of_bit
+            blocked = any(rule_of[b].severity == "error" for b in _bits(fails))
+            verdict = cell_verdict(blocked, bool(errors))
+            failing = sorted({rule_of[b].id for b in _bits(fails | errors)})
+            found = self._labels[key] = (verdict, failing, fails, errors)
+        return found
+
+    def guest_row(self, guest: dict) -> list:
+        """(verdict, failing rule ids, fails, errors) per target position for `guest`, before waivers."""
+        host = self.engine.snapshot.host_by_name.get(guest["host"])
+        while True:
+            try:
+                return self._guest_row(guest, host)
+            except _Reclass:
+                continue
+
+    def _guest_row(self, guest: dict, host: dict | None) -> list:
+        vector = self._vector(guest, host) if self.share else None
+        classes = tuple(self._guest_class(plan, guest, host, vector) for plan in self.plans)
+        self._last = (guest, classes)
+        rows = [self._row(plan, c, guest, host) for plan, c in zip(self.plans, classes)]
+        signature = tuple(plan.row_ids[c] for plan, c in zip(self.plans, classes))
+        row = self._signatures.get(signature) if self.share else None
+        if row is not None:
+            return row
+        n = len(self.targets)
+        fails = [0] * n
+        errors = [0] * n
+        for plan, plan_row in zip(self.plans, rows):
+            bit = plan.bit
+            for j, statuses in plan_row:
+                if FAIL in statuses:
+                    fails[j] |= bit
+                if ERROR in statuses:
+                    errors[j] |= bit
+        label = self._label
+        row = [label(f, e) for f, e in zip(fails, errors)]
+        if self.share:
+            self._signatures[signature] = row
+        return row
+
+    # -- what callers read --------------------------------------------------------------------
+    def rows(self) -> Iterator[tuple[dict, list, tuple]]:
+        """(guest, target names, cells) per guest, its own host left out, before waivers.
+
+        `cells[i]` is `(verdict, failing rule ids, ...)` for target `names[i]`; cells are
+        shared between pairs and guests, read them only.
+        """
+        names = [t["name"] for t in self.targets]
+        but: dict = {}  # own host -> (names of the other targets, their positions as a getter)
+        counted: dict = {}
+        for guest in self.guests:
+            own = guest["host"]
+            found = but.get(own)
+            if found is None:
+                positions = [j for j, n in enumerate(names) if n != own]
+                if len(positions) == 1:
+                    only = positions[0]
+                    getter = lambda row, only=only: (row[only],)  # noqa: E731
+                else:
+                    getter = itemgetter(*positions) if positions else (lambda row: ())
+                found = but[own] = ([names[j] for j in positions], getter)
+            row = self.guest_row(guest)
+            cells = found[1](row)
+            if (id(row), own) not in counted:  # rows are shared: count each (row, own host) once
+                counted[(id(row), own)] = row  # (kept alive, so its id stays its own)
+                for cell in cells:
+                    self.fails_seen |= cell[2]
+                    self.errors_seen |= cell[3]
+            yield guest, found[0], cells
+
+    def pairs(self) -> Iterator[tuple[str, str, str, list]]:
+        """(guest name, target name, verdict, failing) for every pair, before waivers."""
+        for guest, names, cells in self.rows():
+            gname = guest["name"]
+            for name, cell in zip(names, cells):
+                yield gname, name, cell[0], cell[1]
+
+    def walk(self, results: bool = True, guests: list[dict] | None = None) -> Iterator[tuple[list[Cell], list[Result]]]:
+        """Per guest (of `guests`, default the matrix's): its cells and, with `results`, its failed and
+        errored results, waivers attached.
+
+        The engine attaches waivers as results are made; a rule some waiver names is decided
+        pair by pair from its results (a waived failure does not count), every other rule's
+        row is taken as shared. With the targets in name order (`in_order`), a guest's results
+        come in `Result.sort_key` order: by target, then rule id, then item, and its guest
+        rules' after its migrations' (their subject names a host where a migration's has none).
+        """
+        mode = self.mode
+        snapshot = self.engine.snapshot
+        waivers = self.engine.waivers
+        waived_rules = {w.rule for w in waivers.items} if waivers is not None else set()
+        texts = Texts(self.engine, self.targets, self._views)
+        for guest in self.guests if guests is None else guests:
+            own = guest["host"]
+            gname = guest["name"]
+            host = snapshot.host_by_name.get(own)
+            ready = self._ready.pop(id(guest), None)
+            if ready is not None:  # `verdict` made its row: the same cells, and no second look-up
+                row = ready[1]
+                self._last = (guest, ready[2])
+            else:
+                row = self.guest_row(guest)
+            decided: dict[int, list] = {}  # target position -> [(bit, counted statuses)]
+            found = self._results(guest, host, results, waived_rules, texts, decided) \
+                if results or waived_rules else []
+            cells = []
+            for j, target in enumerate(self.targets):
+                name = target["name"]
+                if name == own:
+                    continue
+                cell = row[j]
+                if j in decided:
+                    fails, errors = cell[2], cell[3]
+                    for bit, counted in decided[j]:
+                        fails = fails | bit if FAIL in counted else fails & ~bit
+                        errors = errors | bit if ERROR in counted else errors & ~bit
+                    cell = self._label(fails, errors)
+                self.fails_seen |= cell[2]
+                self.errors_seen |= cell[3]
+                cells.append(Cell(gname, own, name, mode, cell[0], cell[1]))  # the label's list: read only
+            yield cells, found
+
+    def _results(self, guest: dict, host: dict | None, results: bool, waived_rules: set, texts: Texts,
+                 decided: dict) -> list[Result]:
+        """The guest's failed and errored results (with `results`; else only those of waivable rules,
+        for `decided`), in `walk`'s order."""
+        engine = self.engine
+        mode = self.mode
+        own = guest["host"]
+        location = engine.snapshot.locate(guest) if results else None
+        assert self._last[0] is guest
+        classes = self._last[1]  # of this guest: guest_row has just computed them
+        texts.guest(guest, host)
+        by_target: dict[int, list] = {}  # target position -> its results, rules in id order
+        own_results: list[Result] = []  # the guest rules'
+        pair_names: dict[int, dict] = {}  # target position -> the results' subject (shared: read only)
+        for index in self._by_id:
+            plan = self.plans[index]
+            rule = plan.rule
+            waivable = rule.id in waived_rules
+            if not (results or waivable):
+                continue
+            problem_row = self._row(plan, classes[index], guest, host)
+            if not problem_row:
+                continue
+            if rule.subject == "guest":
+                rendered = _by_item(self._problems(rule, Subject("guest", guest=guest, mode=mode), location))
+                if results:
+                    own_results.extend(rendered)
+                if waivable:
+                    counted = frozenset(r.status for r in rendered if r.waiver is None)
+                    for j, _ in problem_row:
+                        decided.setdefault(j, []).append((plan.bit, counted))
+                continue
+            single, paths = plan.single, plan.text_paths
+            entries = texts.row(rule, paths) if paths is not None else None
+            for j, statuses in problem_row:
+                target = self.targets[j]
+                if target["name"] == own:
+                    continue
+                names = pair_names.get(j)
+                if names is None:
+                    names = pair_names[j] = {"guest": guest["name"], "source": own, "target": target["name"],
+                                             "mode": mode}
+                entry = None
+                if entries is not None and ERROR not in statuses:
+                    # outcomes and texts once per text class of pairs (texts.py)
+                    entry = texts.entry(entries, rule, paths, j, guest, mode, FAIL if single else None)
+                if entry is not None and single:
+                    rendered = [texts.decided(rule, entry, j, names, location)]
+                elif entry is not None and entry.shareable():
+                    rendered = texts.results(rule, entry, j, names, location)
+                else:  # an error, or `share=False` (the reference): the pair's own run
+                    rendered = self._problems(rule, Subject("migration", guest=guest, target=target, mode=mode),
+                                              location)
+                if waivable:
+                    decided.setdefault(j, []).append(
+                        (plan.bit, frozenset(r.status for r in rendered if r.waiver is None)))
+                if results and rendered:
+                    bucket = by_target.get(j)
+                    if bucket is None:
+                        by_target[j] = _by_item(rendered)
+                    else:
+                        bucket.extend(_by_item(rendered))
+        if not by_target:
+            return own_results
+        found = []
+        for j in sorted(by_target):
+            found.extend(by_target[j])
+        found.extend(own_results)
+        return found
+
+    def _problems(self, rule: CompiledRule, subject: Subject, location) -> list[Result]:
+        """The rule's failed and errored results for this subject, pair by pair (messages, waivers)."""
+        engine = self.engine
+        names = subject.names()
+        return [engine.result(rule, o, names, location, True) for o in engine.outcomes(rule, subject)
+                if o.status in _PROBLEMS]
+
+    def exit_code(self, fail_on: str) -> int:
+        """As `findings.exit_code` for the cells walked: 1 for counted failures at or above `fail_on`,
+        else 3 when a rule could not be evaluated, else 0."""
+        from ..core.results import FAIL_ON, SEVERITY_RANK
+
+        threshold = FAIL_ON[fail_on]
+        if any(SEVERITY_RANK[self._rule_of_bit[b].severity] >= threshold for b in _bits(self.fails_seen)):
+            return 1
+        return 3 if self.errors_seen else 0
+
+    def verdict(self) -> str:
+        """The verdict of the cells (`findings.cell_verdict` over them all), waivers applied, without
+        making results: from the shared rows, or by a walk without results when a waiver could decide."""
+        blocked = unknown = False
+        waivers = self.engine.waivers
+        if waivers is not None and waivers.items:
+            with collector_paused():
+                for cells, _ in self.walk(results=False):
+                    for cell in cells:
+                        blocked |= cell.verdict == BLOCKED
+                        unknown |= cell.verdict == UNKNOWN
+            return cell_verdict(blocked, unknown)
+        names = [t["name"] for t in self.targets]
+        seen: dict = {}
+        with collector_paused():
+            for guest in self.guests:
+                row = self.guest_row(guest)
+                self._ready[id(guest)] = (guest, row, self._last[1])  # for the walk that follows
+                own = guest["host"]
+                if (id(row), own) in seen:
+                    continue
+                seen[(id(row), own)] = row  # (kept alive, so its id stays its own)
+                for name, cell in zip(names, row):
+                    if name != own:
+                        self.fails_seen |= cell[2]
+                        self.errors_seen |= cell[3]
+                        blocked |= cell[0] == BLOCKED
+                        unknown |= cell[0] == UNKNOWN
+        return cell_verdict(blocked, unknown)
+
+    def cells(self) -> Iterator[Cell]:
+        for cells, _ in self.walk(results=False):
+            yield from cells
+
+
+def _by_item(results: list[Result]) -> list[Result]:
+    """One rule's results for one subject in `Result.sort_key` order (by item; stable)."""
+    if len(results) > 1:
+        results.sort(key=_item)
+    return results
+
+
+_item = attrgetter("item")
+
+
+def _bits(mask: int) -> Iterable[int]:
+    while mask:
+        low = mask & -mask
+        yield low
+        mask ^= low

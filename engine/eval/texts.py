@@ -1,0 +1,251 @@
+"""Stage: the texts of a matrix's failures, rendered once per class of pairs that look alike to them.
+
+Input: the matrix's rules, guests and targets. Output: per (rule, guest, target), the rule's
+failed results with their items, and messages and fixes rendered on first read.
+
+A failure names its subjects (`hpvmmigrate -P {guest.name} -h {target.name}`), so texts were
+rendered pair by pair, rerunning the rule for its bindings: on a large estate most of a JSON
+report's time. Yet a rule's outcomes, items and texts depend on a pair only through what its
+steps read (`CompiledRule.reads`) and what its texts read besides (`reads.text_paths`: each
+`{expr}` of the message and fix, rendered whole, and its `for` variables, which items render
+whole), except for parts that are exactly `{guest.name}`, `{source.name}` or `{target.name}`.
+Pairs equal on all those paths are one *text class* for the rule (its guest-side views and
+its target-side views, typed as the matrix keys them, `keys.view`): the rule runs once
+per class, its message and fix are rendered once around those names
+(`CompiledRule.message_split`), and each pair's text is filled with its own names
+(`compiler.name_text`).
+
+What is not shared: an `error` outcome (its text may name values read on the way), which is
+rendered pair by pair as before; rules that rebind a subject's name; and everything with
+`share=False` (the reference the tests compare with).
+"""
+
+from __future__ import annotations
+
+from json.encoder import encode_basestring as _quoted  # the C encoder of one string, as ensure_ascii=False writes it
+
+from .engine import Subject
+from ..core.results import LazyResult, Result
+from ..core.keys import view
+from ..lang.compiler import FAIL, CompiledRule, Outcome, name_text
+from ..lang.analysis.reads import NAME_HOLES, name_hole
+from ..core.vocabulary import ERROR, PROBLEMS
+
+_NO_ENV: dict = {}
+
+_TARGET = NAME_HOLES.index("target")  # the hole a pair fills last (`Entry.texts`)
+MAX_ENTRIES = 100_000  # entries kept at once (each keeps its texts); the cache starts again beyond
+
+
+def text_paths(rule: CompiledRule) -> tuple[tuple, tuple] | None:
+    """(guest-side paths as (side, path), target-side paths) that a rule's outcomes and texts read;
+    None: its texts cannot be shared (not a migration rule, or a subject rebound)."""
+    if rule.subject != "migration" or rule.message_split is None or rule.checked is None:
+        return None
+    for key, holes in (("message", rule.message_holes), ("fix", rule.fix_holes)):
+        template = rule.rule.get(key)
+        parts = () if template is None else template.parts
+        if sum(1 for p in parts if not isinstance(p, str) and name_hole(p, {}) is not None) != len(holes):
+            # the compiler left a name in the text that the read analysis left out (a rule that
+            # rebinds a subject, which the checker refuses anyway): do not share
+            return None
+    guest_side, target_side = set(), set()
+    for path in rule.reads | rule.checked.text_reads:
+        if path[0] in ("guest", "source"):
+            guest_side.add((path[0], path[1:]))
+        elif path[0] == "target":
+            target_side.add(path[1:])
+        elif path[0] not in ("mode", "stop", "snapshot", "data"):  # constants of the run
+            return None
+    return tuple(sorted(guest_side, key=repr)), tuple(sorted(target_side, key=repr))
+
+
+class Entry:
+    """One rule's problem outcomes for one text class, and their texts, made when first needed."""
+
+    __slots__ = ("engine", "rule", "subject", "outcomes", "pieces", "json_pieces", "status", "splits")
+
+    def __init__(self, engine, rule: CompiledRule, subject: Subject, status: str | None = None):
+        self.engine, self.rule, self.subject = engine, rule, subject
+        self.status = status  # a rule without `for` whose status the shared row decided: outcomes run on first read
+        self.outcomes = None if status is not None else [
+            o for o in engine.outcomes(rule, subject) if o.status in PROBLEMS]
+        self.splits: list | str | None = None  # per outcome, its texts split around the names (`_split`)
+        self.pieces: dict = {}
+        self.json_pieces: dict = {}
+
+    def shareable(self) -> bool:
+        """Whether every outcome can serve the class (no `error`: its text is the pair's own)."""
+        return all(o.status != ERROR for o in self.outcomes)
+
+    def __call__(self, index: int, names: "Names") -> tuple[str, str]:
+        """(message, fix) of outcome `index` for the pair whose names are `names`."""
+        return self.texts(index, names, False)
+
+    def json(self, index: int, names: "Names") -> tuple[str, str]:
+        """(message, fix) as JSON strings (`json.dumps(..., ensure_ascii=False)`, quotes included):
+        JSON escapes character by character, so the escaped pieces filled with the escaped names
+        are the escaped text."""
+        return self.texts(index, names, True)
+
+    def texts(self, index: int, names: "Names", json: bool) -> tuple[str, str]:
+        key = (self, index, json)
+        shown = names.json if json else names.texts
+        found = names.cache.get(key)
+        if found is None:
+            found = names.cache[key] = self._partial(index, shown, json)
+        if type(found) is str:
+            return found, '""' if json else ""
+        target = shown[_TARGET]
+        return target.join(found[0]), target.join(found[1])
+
+    def _partial(self, index: int, names: tuple, json: bool):
+        """The message and fix of outcome `index` with the guest's and its host's names in place,
+        as the pieces between the target's names (JSON: escaped, and quoted)."""
+        store = self.json_pieces if json else self.pieces
+        split = store.get(index)
+        if split is None:
+            split = self._split(index)
+            if type(split) is str:
+                split = _quoted(split) if json else split
+            elif json:
+                split = (tuple(_escaped(p) for p in split[0]), tuple(_escaped(p) for p in split[1]))
+            store[index] = split
+        if type(split) is str:
+            return split
+        rule = self.rule
+        message = _around_target(split[0], rule.message_holes, names)
+        fix = _around_target(split[1], rule.fix_holes, names)
+        if json:
+            message, fix = _in_quotes(message), _in_quotes(fix)
+        return message, fix
+
+    def _split(self, index: int):
+        """Outcome `index`'s message and fix split around the names (`CompiledRule.message_split`).
+        All outcomes' are made at once; then the bindings are let go (a class keeps only its texts)."""
+        splits = self.splits
+        if splits is None:
+            rule = self.rule
+            if self.outcomes is None:  # the outcome the shared row decided, from the pair's own run
+                self.outcomes = [o for o in self.engine.outcomes(rule, self.subject) if o.status == self.status][:1]
+            # no such outcome: the sharing was unsound for this pair (tests assert this never shows)
+            splits = self.splits = [(rule.message_split(o.env), rule.fix_split(o.env)) for o in self.outcomes] \
+                if self.outcomes else f"internal error: `{rule.id}` gave no `{self.status}` outcome here again"
+            self.outcomes = [Outcome(o.status, _NO_ENV, o.item, o.error) for o in self.outcomes]
+            self.subject = None
+        return splits if type(splits) is str else splits[index]
+
+
+def _escaped(text: str) -> str:
+    return _quoted(text)[1:-1]
+
+
+def _around_target(pieces: tuple, holes: tuple, names: tuple) -> tuple:
+    """The pieces with the guest's and its host's names (`names`, by hole index) in their holes, as
+    the pieces between the target's names."""
+    out = []
+    current = [pieces[0]]
+    for hole, piece in zip(holes, pieces[1:]):
+        if hole == _TARGET:
+            out.append("".join(current))
+            current = [piece]
+        else:
+            current.append(names[hole])
+            current.append(piece)
+    out.append("".join(current))
+    return tuple(out)
+
+
+def _in_quotes(pieces: tuple) -> tuple:
+    return ('"' + pieces[0],) + pieces[1:-1] + (pieces[-1] + '"',) if len(pieces) > 1 else ('"' + pieces[0] + '"',)
+
+
+class Names:
+    """A pair's name texts by hole index (`NAME_HOLES`), as messages write them and as JSON escapes them."""
+
+    __slots__ = ("texts", "json", "cache")
+
+    def __init__(self, texts: tuple, json: tuple, cache: dict):
+        self.texts, self.json = texts, json
+        self.cache = cache  # of the guest's pairs: (entry, index, json) -> texts with the guest's names in place
+
+
+class Texts:
+    """The text classes of the matrix's pairs per rule, and their entries."""
+
+    def __init__(self, engine, targets: list[dict], views):
+        self.engine = engine
+        self.targets = targets
+        self.views = views
+        self.target_names: list = [None] * len(targets)  # (text, escaped) per target position
+        self.target_classes: dict = {}  # id(rule) -> [text class per target position, key -> class]
+        self.classes: dict = {}  # (id(rule), guest-side key) -> {target class -> entry}
+        self.size = 0  # entries made since the cache last started again
+        self.names: dict = {}  # target position -> its `Names` with the guest being walked
+        self.partials: dict = {}  # `Names.cache` of the guest being walked
+        self.guest_obj = self.source_obj = None
+        self.guest_text = self.source_text = self.guest_json = self.source_json = ""
+
+    def guest(self, guest: dict, source: dict | None) -> None:
+        """A new guest: its names."""
+        self.guest_obj, self.source_obj = guest, source
+        self.guest_text = name_text("guest", guest)
+        self.source_text = name_text("source", source)
+        self.guest_json, self.source_json = _escaped(self.guest_text), _escaped(self.source_text)
+        self.names = {}
+        self.partials = {}
+        if self.size > MAX_ENTRIES:
+            self.classes = {}
+            self.size = 0
+
+    def _names(self, j: int) -> Names:
+        found = self.names.get(j)
+        if found is None:
+            target = self.target_names[j]
+            if target is None:
+                text = name_text("target", self.targets[j])
+                target = self.target_names[j] = (text, _escaped(text))
+            found = self.names[j] = Names((self.guest_text, self.source_text, target[0]),
+                                          (self.guest_json, self.source_json, target[1]), self.partials)
+        return found
+
+    def row(self, rule: CompiledRule, paths: tuple) -> dict:
+        """The entries of `rule` for the guest being walked, by target text class."""
+        objs = {"guest": self.guest_obj, "source": self.source_obj}
+        key = (id(rule), tuple(view(objs[side], rest) for side, rest in paths[0]))
+        found = self.classes.get(key)
+        if found is None:
+            found = self.classes[key] = {}
+        return found
+
+    def entry(self, entries: dict, rule: CompiledRule, paths: tuple, j: int, guest: dict, mode: str,
+              status: str | None) -> Entry:
+        """The entry of `rule` for (the guest, target `j`), made for this pair when its class has none."""
+        classes = self.target_classes.get(id(rule))
+        if classes is None:
+            classes = self.target_classes[id(rule)] = [[None] * len(self.targets), {}]
+        positions, keys = classes
+        c = positions[j]
+        if c is None:
+            of = self.views.of
+            key = tuple(of(self.targets[j], rest) for rest in paths[1])
+            c = positions[j] = keys.setdefault(key, len(keys))
+        found = entries.get(c)
+        if found is None:
+            subject = Subject("migration", guest=guest, target=self.targets[j], mode=mode)
+            found = entries[c] = Entry(self.engine, rule, subject, status)
+            self.size += 1
+        return found
+
+    def results(self, rule: CompiledRule, entry: Entry, j: int, names: dict, location) -> list:
+        """The pair's results from a shareable entry (waivers attached as they are made)."""
+        lazy = self.engine.lazy_result
+        texts = self._names(j)
+        return [lazy(rule, (entry, i, texts), o.status, names, location, o.item) for i, o in enumerate(entry.outcomes)]
+
+    def decided(self, rule: CompiledRule, entry: Entry, j: int, names: dict, location) -> Result:
+        """The one failed result of a rule without `for` whose status the shared row decided."""
+        if self.engine.waivers is None:  # `Engine.lazy_result` without a waiver to attach: it runs per failing pair
+            return LazyResult((entry, 0, self._names(j)), rule.id, rule.severity, FAIL, names, rule.cite, rule.title,
+                              "", location, rule.tags)
+        return self.engine.lazy_result(rule, (entry, 0, self._names(j)), FAIL, names, location)

@@ -1,0 +1,268 @@
+"""Waivers: accepted findings with an owner, a reason and an end date.
+
+`load_waivers(path, known_rules)` reads and checks a waiver file (every problem located;
+exit 2). `Waivers.apply(results)` attaches the first active matching waiver to each failed
+or errored result, which keeps its status. `notes(days)` lists the waivers that expired,
+those this run did not use and, with `days`, those that lapse within that many days.
+
+A waiver this run did not use is stale only if it matches nothing in the snapshot for any
+command: `classify_unused(findings_across_modes(engine, skip))` looks at the findings of
+the other commands and modes (audit, matrix offline, matrix online) and marks the others
+"out-of-scope" (not in scope of this run: keep it) with where they match.
+"""
+
+from __future__ import annotations
+
+import argparse
+import fnmatch
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+
+from ..files.document import Limits, LoadError, load_document
+from ..core.results import Result
+from ..files.manifest import now
+from ..core.words import did_you_mean
+from ..files.schemas import check_schema
+from ..core.vocabulary import PROBLEMS
+
+
+def today() -> date:
+    return now().date()
+
+
+@dataclass
+class Waiver:
+    rule: str
+    reason: str
+    owner: str
+    expires: date
+    guest: str | None = None
+    host: str | None = None
+    target: str | None = None
+    ticket: str | None = None
+    line: int = 0
+    used: int = 0
+    scope: list = field(default_factory=list)  # for an unused waiver: where else it matches (audit, matrix ...)
+
+    def matches(self, result: Result) -> bool:
+        if not fnmatch.fnmatchcase(result.rule, self.rule):
+            return False
+        subject = result.subject
+        if self.guest is not None and not fnmatch.fnmatchcase(subject.get("guest") or "", self.guest):
+            return False
+        if self.host is not None and not fnmatch.fnmatchcase(subject.get("host") or subject.get("source") or "",
+                                                             self.host):
+            return False
+        if self.target is not None and not fnmatch.fnmatchcase(subject.get("target") or "", self.target):
+            return False
+        return True
+
+    def to_json(self) -> dict:
+        out = {"rule": self.rule}
+        for key in ("guest", "host", "target"):
+            if getattr(self, key) is not None:
+                out[key] = getattr(self, key)
+        out.update(reason=self.reason, owner=self.owner)
+        if self.ticket:
+            out["ticket"] = self.ticket
+        out["expires"] = self.expires.isoformat()
+        return out
+
+
+def warn_days(text: str) -> int:
+    """`--warn-expiring DAYS`: a whole number of days, 0 or more (any size: the horizon stops at year 9999)."""
+    try:
+        days = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"`{text[:40]}` is not a whole number of days") from None
+    if days < 0:
+        raise argparse.ArgumentTypeError(f"`{text}` days is in the past; give 0 or more days")
+    return days
+
+
+def horizon(start: date, days: int) -> date:
+    """`start` plus `days`, or the last representable day (9999-12-31) when that is later."""
+    try:
+        return start + timedelta(days=days)
+    except OverflowError:
+        return date.max
+
+
+@dataclass
+class Waivers:
+    path: str
+    items: list[Waiver] = field(default_factory=list)
+    today: date = field(default_factory=today)
+    sha256: str = ""  # of the bytes read, for the report's manifest
+    classified: bool = False  # whether unused waivers were looked for across commands and modes
+
+    def unused(self) -> list[Waiver]:
+        return [w for w in self.items if self.active(w) and w.used == 0]
+
+    def classify_unused(self, elsewhere: Callable[[], Iterable[tuple[str, Result]]]) -> None:
+        """Record, for each active waiver this run did not use, where else in the snapshot it matches.
+
+        `elsewhere()` yields (command label, result) for the findings of the commands and modes
+        this run did not cover; it is only called when some waiver went unused.
+        """
+        pending = self.unused()
+        self.classified = True
+        if not pending:
+            return
+        for where, result in elsewhere():
+            if result.status not in ("fail", "error"):
+                continue
+            for w in pending:
+                if where not in w.scope and w.matches(result):
+                    w.scope.append(where)
+
+    def active(self, waiver: Waiver) -> bool:
+        return waiver.expires >= self.today
+
+    def waive(self, result: Result) -> None:
+        if result.status not in PROBLEMS or result.waiver is not None:
+            return
+        for waiver in self.items:
+            if waiver.matches(result):
+                if self.active(waiver):
+                    waiver.used += 1
+                    result.waiver = waiver.to_json()
+                    return
+
+    def apply(self, results: list[Result]) -> None:
+        for result in results:
+            self.waive(result)
+
+    def notes(self, warn_days: int | None = None) -> list[dict]:
+        out = []
+        for w in self.items:
+            extra = {"owner": w.owner} | ({"ticket": w.ticket} if w.ticket else {})
+            where = f"{self.path}:{w.line}"
+            if not self.active(w):
+                out.append({"status": "expired", "rule": w.rule, "expires": w.expires.isoformat(), "location": where,
+                            "message": f"{where}: waiver of {w.rule} ({w.owner}) expired on {w.expires.isoformat()} "
+                                       "and no longer applies"} | extra)
+            elif w.used == 0 and w.scope:
+                out.append({"status": "out-of-scope", "rule": w.rule, "expires": w.expires.isoformat(),
+                            "location": where, "scope": list(w.scope),
+                            "message": f"{where}: waiver of {w.rule} ({w.owner}) is not in scope of this run; it "
+                                       f"matches findings of {', '.join(w.scope)} on this snapshot"} | extra)
+            elif w.used == 0:
+                anywhere = "in this snapshot for any command" if self.classified else "in this run"
+                out.append({"status": "stale", "rule": w.rule, "expires": w.expires.isoformat(), "location": where,
+                            "message": f"{where}: waiver of {w.rule} ({w.owner}) matches nothing {anywhere}; "
+                                       "remove it if the finding is gone"} | extra)
+            elif warn_days is not None and w.expires <= horizon(self.today, warn_days):
+                days = (w.expires - self.today).days
+                out.append({"status": "expiring", "rule": w.rule, "expires": w.expires.isoformat(), "location": where,
+                            "message": f"{where}: waiver of {w.rule} ({w.owner}) lapses in {days} day(s), on "
+                                       f"{w.expires.isoformat()}"} | extra)
+        return out
+
+
+MODES = ("offline", "online")
+TARGETED_SHARE = 4  # check pair by pair when the waivers' guests are at most a quarter of the estate
+
+
+def findings_across_modes(engine, skip: Iterable[str] = (), waivers: "Waivers | None" = None
+                          ) -> Callable[[], Iterator[tuple[str, Result]]]:
+    """The findings of every command and mode on the engine's snapshot, labelled, for `classify_unused`.
+
+    Labels: `audit`, `matrix offline`, `matrix online`; `skip` leaves out the ones the run
+    itself covered. With `waivers`, only what their unused waivers could match is evaluated:
+    no audit when none names a host, guest or snapshot rule; when each names guests, only
+    the migrations of those guests (a check per pair); otherwise the whole matrix, as cells
+    without results (shared evaluation), each failing rule of a cell one finding.
+    """
+    skip = set(skip)
+
+    def run() -> Iterator[tuple[str, Result]]:
+        pending = waivers.unused() if waivers is not None else None
+
+        def named(subjects: tuple) -> bool:
+            ids = [r.id for s in subjects for r in engine.by_subject.get(s, ())]
+            return pending is None or any(fnmatch.fnmatchcase(i, w.rule) for w in pending for i in ids)
+
+        snapshot = engine.snapshot
+        if "audit" not in skip and named(("host", "guest", "snapshot")):
+            for r in engine.audit():
+                yield "audit", r
+        if not named(("guest", "migration")):
+            return
+        guests = None
+        if pending is not None and all(w.guest is not None for w in pending):
+            guests = [g for g in snapshot.guests if any(fnmatch.fnmatchcase(g["name"], w.guest) for w in pending)]
+        for mode in MODES:
+            label = f"matrix {mode}"
+            if label in skip:
+                continue
+            if guests is not None and len(guests) * TARGETED_SHARE <= len(snapshot.guests):
+                for g in guests:
+                    for t in snapshot.hosts:
+                        if t["name"] != g["host"]:
+                            for r in engine.check(g, t, mode):
+                                yield label, r
+                continue
+            cells, _ = engine.matrix(mode, results=False)
+            for c in cells:
+                subject = {"guest": c.guest, "source": c.source, "target": c.target, "mode": mode}
+                for rule in c.failing:
+                    yield label, Result(rule, "", "fail", subject, "")
+
+    return run
+
+
+def notes_for_run(waivers: Waivers, engine, command: str, mode: str | None = None,
+                  warn_days: int | None = None) -> list[dict]:
+    """The waiver notes of a report, once `waivers.apply` (or `waive`) has seen this run's results.
+
+    Unused waivers are looked for in the commands and modes the run did not cover (an
+    `audit` covers audit, a `matrix` its mode, anything else, such as `check`, `plan`,
+    neither), so they are called stale only when nothing in the snapshot matches them.
+    """
+    covered = {"audit": ["audit"], "matrix": [f"matrix {mode}"]}.get(command, [])
+    waivers.classify_unused(findings_across_modes(engine, skip=covered, waivers=waivers))
+    return waivers.notes(warn_days)
+
+
+def _describe(path: tuple, data) -> str:
+    if len(path) >= 2 and path[0] == "waivers" and isinstance(path[1], int):
+        items = data.get("waivers") if isinstance(data, dict) else None
+        item = items[path[1]] if isinstance(items, list) and path[1] < len(items) else None
+        rule = item.get("rule") if isinstance(item, dict) else None
+        return f"waiver #{path[1] + 1}" + (f" (`{rule}`)" if isinstance(rule, str) else "")
+    return "the waiver file"
+
+
+def load_waivers(path: str, known_rules: set[str], limits: Limits = Limits()) -> Waivers:
+    """Read a waiver file; raise `LoadError` with every problem located."""
+    doc = load_document(path, limits)
+    if not isinstance(doc.data, dict):
+        raise LoadError([doc.problem((), "a waiver file is a mapping with `waivers:` (a list)")])
+    problems = check_schema(doc, "waivers.schema.json", _describe)
+    if problems:
+        raise LoadError(problems)
+    waivers = Waivers(path, sha256=doc.sha256)
+    for i, item in enumerate(doc.data["waivers"]):
+        at = ("waivers", i)
+        rule = item["rule"]
+        if any(c in rule for c in "*?["):
+            if not any(fnmatch.fnmatchcase(r, rule) for r in known_rules):
+                problems.append(doc.problem(at + ("rule",), f"`{rule}` matches no loaded rule",
+                                            code="unknown-rule"))
+        elif rule not in known_rules:
+            problems.append(doc.problem(at + ("rule",), f"unknown rule `{rule}`",
+                                        did_you_mean(rule, sorted(known_rules), "see `migcheck rules`"), code="unknown-rule"))
+        try:
+            expires = date.fromisoformat(item["expires"])
+        except ValueError:
+            problems.append(doc.problem(at + ("expires",), f"`{item['expires']}` is not a date",
+                                        "write the last valid day as YYYY-MM-DD", code="bad-date"))
+            continue
+        waivers.items.append(Waiver(rule, item["reason"], item["owner"], expires, item.get("guest"),
+                                    item.get("host"), item.get("target"), item.get("ticket"),
+                                    line=doc.position(at)[0]))
+    if problems:
+        raise LoadError(problems)
+    return waivers

@@ -1,0 +1,89 @@
+"""Compiler helper: an expression that reads only what is constant in a run is computed once.
+
+`count(g in snapshot.guests where g.memory_mb > 4096)` in a rule run for every guest reads
+nothing of the guest: its value is the same for each of them. `worth_hoisting(node)` says
+whether a node reads only the run's constants (`snapshot`, `data`, `mode`, `stop`, and its
+own bound variables) and goes through a list; `once_per_run(fn, node, budget)` computes it
+once per run (the snapshot scope, mode and stop it was computed with) and reuses the value.
+
+The evaluation budget stays deterministic: the expression is computed with a budget of its
+own (the same limit), so whether it goes past it does not depend on which subject computed
+it first, and an expression that alone goes past the budget is an error for every subject;
+each use then costs one step (the work is not done again). An `EvalError` it raises is
+kept and raised again at each use, like a value.
+"""
+
+from __future__ import annotations
+
+from .. import ast
+from ..builtins import EvalError
+
+CONSTANTS = frozenset({"snapshot", "data", "mode", "stop"})
+_LOOPS = (ast.Selection, ast.Comprehension)
+
+
+def _free_names(node, bound: frozenset, out: set) -> None:
+    if node is None:
+        return
+    if isinstance(node, ast.Name):
+        if node.name not in bound:
+            out.add(node.name)
+        return
+    if isinstance(node, _LOOPS):
+        _free_names(node.source, bound, out)
+        inner = bound | {node.var}
+        _free_names(node.cond, inner, out)
+        if isinstance(node, ast.Comprehension):
+            _free_names(node.expr, inner, out)
+        return
+    for child in ast.children(node):
+        _free_names(child, bound, out)
+
+
+def _goes_through_a_list(node) -> bool:
+    for n in ast.walk(node):
+        if isinstance(n, _LOOPS):
+            return True
+        if isinstance(n, ast.Attr) and isinstance(n.obj, ast.Attr):  # snapshot.guests.name maps a list
+            return True
+    return False
+
+
+def worth_hoisting(node) -> bool:
+    if isinstance(node, (ast.Literal, ast.Name)) or not _goes_through_a_list(node):
+        return False
+    names: set = set()
+    _free_names(node, frozenset(), names)
+    return bool(names) and names <= CONSTANTS and "snapshot" in names
+
+
+class _Raised:
+    __slots__ = ("error",)
+
+    def __init__(self, error: EvalError):
+        self.error = error
+
+
+def once_per_run(fn, node, budget):
+    span = getattr(node, "span", None)
+    cache: list = [None, None, None, None]  # snapshot scope, mode, stop, value
+
+    def hoisted(env):
+        scope = env.get("snapshot")
+        if cache[0] is not scope or cache[1] != env.get("mode") or cache[2] != env.get("stop"):
+            saved = budget.steps
+            budget.steps = 0  # a budget of its own: the count does not depend on who computed it first
+            try:
+                value = fn(env)
+            except EvalError as exc:
+                value = _Raised(exc)
+            budget.steps = saved
+            cache[:] = [scope, env.get("mode"), env.get("stop"), value]
+        value = cache[3]
+        if type(value) is _Raised:
+            raise value.error
+        budget.steps += 1
+        if budget.steps > budget.limit:
+            raise budget.exceeded(span)
+        return value
+    return hoisted

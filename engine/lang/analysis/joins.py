@@ -1,0 +1,182 @@
+"""Compiler helper: selections that look items up by key instead of scanning a stored list.
+
+`count(f in target.dio_functions where f.pool and f.label == label)` scans the target's
+list for every label of every guest: in the matrix that scan is most of the work. When a
+selection's source is a list stored in the snapshot (a path from a subject) and its
+condition is a conjunction of tests of the item alone plus one `item-expr == outer-expr`,
+the list is indexed once (per list, per selection): item key -> the items passing the
+item-only tests, in their order. The selection is then a dictionary lookup.
+
+Keys compare as the rules' `==` does (a boolean equals only a boolean; `1 == 1.0`). The
+lookup gives exactly what the scan gives, or is not used: the index is built with the
+rule's own compiled closures, and when building it raises anything (a test that the scan's
+short-circuit might never have reached), when the outer value is not a plain hashable
+value, or when computing it raises, the caller scans as before, errors and all.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+from collections.abc import Callable
+
+from .. import ast
+
+SUBJECTS = frozenset({"guest", "host", "source", "target"})
+_STORED_ROOTS = SUBJECTS | {"snapshot"}  # the whole-snapshot scope holds the snapshot's own lists
+_PLAIN = (str, int, float, bool, type(None))
+_NESTED = (ast.Selection, ast.Comprehension)
+
+
+def _conjuncts(expr) -> list:
+    if isinstance(expr, ast.Logic) and expr.op == "and":
+        return _conjuncts(expr.left) + _conjuncts(expr.right)
+    return [expr]
+
+
+def _names(expr, out: set) -> bool:
+    """Collect the names `expr` reads; False when it holds a nested selection (not followed)."""
+    if isinstance(expr, _NESTED):
+        return False
+    if isinstance(expr, ast.Name):
+        out.add(expr.name)
+        return True
+    return all(_names(child, out) for child in ast.children(expr))
+
+
+def _stored(source) -> bool:
+    """A path from a subject through fields: its value is a list kept by the snapshot, never built per run."""
+    node = source
+    while isinstance(node, ast.Attr):
+        node = node.obj
+    return isinstance(node, ast.Name) and node.name in _STORED_ROOTS and node is not source
+
+
+def plan(sel_var: str, source, cond) -> tuple[Any, Any, list] | None:
+    """For `var in source where cond`: (item key expr, outer key expr, item-only conjuncts) or None."""
+    if cond is None or not _stored(source):
+        return None
+    key = None
+    tests = []
+    for conj in _conjuncts(cond):
+        names: set = set()
+        if not _names(conj, names):
+            return None
+        if names <= {sel_var, "data"} and sel_var in names:
+            tests.append(conj)
+            continue
+        if key is None and isinstance(conj, ast.Compare) and conj.op == "==":
+            sides = []
+            for side in (conj.left, conj.right):
+                side_names: set = set()
+                if not _names(side, side_names):
+                    return None
+                sides.append(side_names)
+            if sides[0] <= {sel_var, "data"} and sel_var in sides[0] and sel_var not in sides[1]:
+                key = (conj.left, conj.right)
+                continue
+            if sides[1] <= {sel_var, "data"} and sel_var in sides[1] and sel_var not in sides[0]:
+                key = (conj.right, conj.left)
+                continue
+        return None
+    if key is None:
+        return None
+    return key[0], key[1], tests
+
+
+class Lookup:
+    """`lookup(env)`: the items of the selection in order, or None (then scan)."""
+
+    __slots__ = ("var", "source", "item_key", "outer", "tests", "indexes", "fallbacks", "source_node", "budget")
+
+    def __init__(self, var: str, source: Callable, item_key: Callable, outer: Callable, tests: list[Callable],
+                 budget=None):
+        self.var = var
+        self.source = source
+        self.item_key = item_key
+        self.outer = outer
+        self.tests = tests
+        self.indexes: dict[int, tuple] = {}  # id(list) -> (list, index or None)
+        self.fallbacks = 0  # how often the caller had to scan (the matrix stops classing targets by counts)
+        self.source_node = None
+        self.budget = budget  # the rule's: building an index is not the work of the run that asks first
+
+    def index_of(self, items) -> dict | None:
+        """The index of a stored list (built on first use), or None when the scan must decide."""
+        if type(items) is not list:
+            return None
+        found = self.indexes.get(id(items))
+        if found is None or found[0] is not items:
+            found = self.indexes[id(items)] = (items, self._index(items))
+        return found[1]
+
+    def counts(self, items) -> tuple | None:
+        """What a counted selection can see of `items`: the number of items per key, typed; None if unknown."""
+        index = self.index_of(items)
+        if index is None:
+            return None
+        # whether the list is empty too: for an empty list the lookup answers without computing the key
+        return (bool(items),) + tuple(sorted(((type(k).__name__, k, len(v)) for k, v in index.items()), key=repr))
+
+    def _index(self, items) -> dict | None:
+        var = self.var
+        env = {}
+        index: dict = {}
+        budget = self.budget
+        saved = budget.steps if budget is not None else 0
+        if budget is not None:
+            budget.steps = 0  # its own count: whether it goes past the budget does not depend on who asked
+        try:
+            for item in items:
+                env[var] = item
+                if all(test(env) for test in self.tests):
+                    key = self.item_key(env)
+                    if type(key) not in _PLAIN or key != key:
+                        return None
+                    index.setdefault(_typed(key), []).append(item)
+                else:
+                    self.item_key(env)  # the scan computes it too: it must not raise either
+        except Exception:  # noqa: BLE001 - any failure: the scan decides, and reports it as the scan would
+            return None
+        finally:
+            if budget is not None:
+                budget.steps = saved
+        return index
+
+    def __call__(self, env: dict):
+        found = self._find(env)
+        if found is None:
+            self.fallbacks += 1
+        return found
+
+    def _find(self, env: dict):
+        try:
+            items = self.source(env)
+        except Exception:  # noqa: BLE001 - the scan reports it
+            return None
+        index = self.index_of(items)
+        if index is None:
+            return None
+        if not items:
+            return []
+        saved = env.get(self.var, _UNSET)
+        try:
+            value = self.outer(env)
+        except Exception:  # noqa: BLE001
+            return None
+        finally:
+            if saved is _UNSET:
+                env.pop(self.var, None)
+            else:
+                env[self.var] = saved
+        if type(value) not in _PLAIN or value != value:
+            return None
+        return index.get(_typed(value), _EMPTY)
+
+
+def _typed(value):
+    """A dictionary key equal where rule equality says equal: a boolean only to a boolean (`1 == 1.0`)."""
+    return ("bool", value) if type(value) is bool else value
+
+
+_UNSET = object()
+_EMPTY: list = []

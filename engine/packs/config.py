@@ -1,0 +1,209 @@
+"""Site configuration (`--config migcheck.yaml`): policy on top of the built-in pack.
+
+Extra rule packs, disabled rules, severity overrides, extra data-table rows, the default
+`--fail-on` and the tags to run, all without editing a built-in file. An unknown rule id,
+table or column is an error with its location, never ignored.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+
+from ..files.document import Limits, LoadError, Problem, load_document
+from ..lang.builtins import EvalError, parse_version
+from ..core.words import did_you_mean
+from ..files.schemas import check_schema
+
+
+@dataclass
+class Config:
+    path: str
+    rules: list[str] = field(default_factory=list)
+    disable: list[str] = field(default_factory=list)
+    severity: dict[str, str] = field(default_factory=dict)
+    fail_on: str | None = None
+    data: dict[str, list] = field(default_factory=dict)
+    tags: list[str] = field(default_factory=list)
+    doc: object = None
+    evaluation_budget: int | None = None  # steps per rule and subject (lang.compiler.Budget)
+
+    def selects(self, rule) -> bool:
+        return not self.tags or bool(set(self.tags) & set(rule.tags))
+
+    def problems_against(self, ruleset) -> list[Problem]:
+        """Names in the configuration that the loaded packs do not have, and rows that do not fit."""
+        doc = self.doc
+        ids = ruleset.ids()
+        problems = []
+
+        def unknown_rule(path, rule_id):
+            problems.append(doc.problem(path, f"unknown rule `{rule_id}`",
+                                        did_you_mean(rule_id, ids, "see `migcheck rules`"), code="unknown-rule"))
+
+        for i, rule_id in enumerate(self.disable):
+            if rule_id not in ids:
+                unknown_rule(("disable", i), rule_id)
+        for rule_id in self.severity:
+            if rule_id not in ids:
+                problems.append(doc.problem(("severity", rule_id), f"unknown rule `{rule_id}`",
+                                            did_you_mean(rule_id, ids), key=True, code="unknown-rule"))
+        for name, rows in self.data.items():
+            if name not in ruleset.tables:
+                problems.append(doc.problem(("data", name), f"unknown data table `{name}`",
+                                            did_you_mean(name, list(ruleset.tables)), key=True, code="unknown-table"))
+                continue
+            problems.extend(row_problems(doc, name, rows, ruleset.tables[name]))
+        all_tags = {t for r in ruleset.rules for t in r.tags}
+        for i, tag in enumerate(self.tags):
+            if tag not in all_tags:
+                problems.append(doc.problem(("tags", i), f"no loaded rule has the tag `{tag}`",
+                                            did_you_mean(tag, sorted(all_tags)), code="unknown-tag"))
+        return problems
+
+
+def apply_config(ruleset, config: Config):
+    """The compiled rule set with the configuration applied, or `LoadError` naming what does not fit.
+
+    Disabled rules and rules without a selected tag are dropped, severities replaced, and
+    extra data rows appended to the tables the compiled rules read (the rule set's own
+    lists: the rules were type-checked against the pack's rows, and the configuration's rows
+    were checked against those).
+    """
+    problems = config.problems_against(ruleset)
+    if problems:
+        raise LoadError(problems)
+    for name, rows in config.data.items():
+        ruleset.tables[name].extend(rows)
+    disabled = set(config.disable)
+    rules = [replace(r, severity=config.severity[r.id]) if r.id in config.severity else r
+             for r in ruleset.rules if r.id not in disabled and config.selects(r)]
+    if config.evaluation_budget is not None:
+        for rule in rules:
+            rule.budget.limit = config.evaluation_budget
+    return replace(ruleset, rules=rules)
+
+
+@dataclass
+class Column:
+    """What a data table's existing rows hold in one column."""
+
+    kinds: set[str]  # of the present values: string, integer, number, boolean, list, mapping
+    nullable: bool
+    release: bool  # every present value is a release string ("4.2.5", "B.06.10")
+
+
+def _kind(value) -> str:
+    if isinstance(value, bool):
+        return "boolean"
+    if isinstance(value, int):
+        return "integer"
+    if isinstance(value, float):
+        return "number"
+    if isinstance(value, str):
+        return "string"
+    if isinstance(value, list):
+        return "list"
+    return "mapping" if isinstance(value, dict) else "value"
+
+
+def _is_release(value) -> bool:
+    try:
+        parse_version(value)
+    except EvalError:
+        return False
+    return True
+
+
+def table_columns(existing: list) -> dict[str, Column]:
+    """Each column of a table's rows: its kinds, whether it may be absent, whether it holds releases."""
+    rows = [r for r in existing if isinstance(r, dict)]
+    columns: dict[str, Column] = {}
+    for name in dict.fromkeys(k for r in rows for k in r):
+        values = [r.get(name) for r in rows]
+        present = [v for v in values if v is not None]
+        kinds = {_kind(v) for v in present}
+        release = bool(present) and kinds == {"string"} and all(_is_release(v) for v in present)
+        columns[name] = Column(kinds, len(present) != len(values), release)
+    return columns
+
+
+def _wanted(column: Column) -> str:
+    if column.release:
+        return "a release string"
+    names = sorted(column.kinds)
+    if names == ["integer", "number"]:
+        return "a number"
+    article = {"integer": "an integer", "mapping": "a mapping", "list": "a list"}
+    return " or ".join(article.get(n, f"a {n}") for n in names) or "a value"
+
+
+def _fits(value, column: Column) -> bool:
+    kind = _kind(value)
+    return kind in column.kinds or (kind == "integer" and "number" in column.kinds)
+
+
+def row_problems(doc, table: str, rows: list, existing: list) -> list[Problem]:
+    """Why extra rows for `table` do not fit its columns, each located at the row or the cell."""
+    if not existing or not all(isinstance(r, dict) for r in existing):
+        return []
+    columns = table_columns(existing)
+    problems = []
+    for i, row in enumerate(rows):
+        at = ("data", table, i)
+        if not isinstance(row, dict):
+            problems.append(doc.problem(at, f"row {i + 1} of `{table}` must be a mapping of "
+                                            + ", ".join(f"`{c}`" for c in columns), code="bad-row"))
+            continue
+        for key in row:
+            if key not in columns:
+                problems.append(doc.problem(at + (key,), f"row {i + 1} of `{table}` has unknown column(s) `{key}`",
+                                            did_you_mean(key, list(columns), "columns: "
+                                                         + ", ".join(f"`{c}`" for c in columns)), key=True, code="bad-row"))
+        for name, column in columns.items():
+            value = row.get(name)
+            if value is None:
+                if not column.nullable:
+                    what = "lacks" if name not in row else "has null for"
+                    problems.append(doc.problem(at if name not in row else at + (name,),
+                                                f"row {i + 1} of `{table}` {what} column `{name}` "
+                                                f"({_wanted(column)})", code="bad-row"))
+                continue
+            if not _fits(value, column):
+                hint = "; quote it: a release is written as a string" if column.release and _kind(value) in (
+                    "integer", "number") else ""
+                problems.append(doc.problem(at + (name,), f"row {i + 1} of `{table}`: column `{name}` must be "
+                                            f"{_wanted(column)}, not the {_kind(value)} `{value}`{hint}", code="bad-row"))
+            elif column.release and not _is_release(value):
+                problems.append(doc.problem(at + (name,), f"row {i + 1} of `{table}`: `{value}` in column `{name}` "
+                                            "is not a release", "write a release such as 4.2.5, 6.1 or B.06.10", code="bad-row"))
+    return problems
+
+
+def _describe(path: tuple, data) -> str:
+    return f"`{path[0]}`" if path else "the configuration"
+
+
+def load_config(path: str, limits: Limits = Limits()) -> Config:
+    """Read and check the configuration's own structure; raise `LoadError` on problems."""
+    doc = load_document(path, limits)
+    if not isinstance(doc.data, dict):
+        raise LoadError([doc.problem((), "the configuration is a mapping (rules, disable, severity, fail_on, "
+                                         "data, tags)")])
+    problems = check_schema(doc, "config.schema.json", _describe)
+    if problems:
+        raise LoadError(problems)
+    data = doc.data
+    base = Path(path).parent
+    rules = []
+    for i, entry in enumerate(data.get("rules", [])):
+        where = base / entry
+        if not where.is_dir():
+            problems.append(doc.problem(("rules", i), f"rule pack `{entry}` is not a directory (looked in {where})",
+                                        code="bad-pack"))
+        rules.append(str(where))
+    if problems:
+        raise LoadError(problems)
+    return Config(path, rules, list(data.get("disable", [])), dict(data.get("severity", {})), data.get("fail_on"),
+                  {k: list(v) for k, v in data.get("data", {}).items()}, list(data.get("tags", [])), doc,
+                  data.get("evaluation_budget"))

@@ -1,0 +1,286 @@
+"""Plans: a wave of migrations in stages, checked in order (`migcheck plan SNAPSHOT PLAN`).
+
+Input: compiled rules, a loaded snapshot and a plan file. Output: a `PlanOutcome`: a
+verdict per migration and per stage, the plan's verdict, every result, and the estate
+after the plan.
+
+Each migration is checked by the ordinary guest and migration rules against the estate
+as it will be when it runs: after every earlier stage and after the migrations listed
+before it in its own stage (`effects` computes that estate; no rule knows about plans).
+A blocked migration does not happen: its guest stays where it was, and a later migration
+of that guest is `unknown` (it is not checked: where it starts is not known). After each
+stage, the plan rules (`on stage`, `rules/plan.rules`) check what only a wave has.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from ..files.document import Document, Limits, LoadError, load_document, parse_text
+from ..estate.effects import Effect, Estate
+from ..eval.engine import Engine, Subject
+from ..core.results import Result, check_verdict
+from ..core.vocabulary import ERROR, FAIL
+from ..packs.ruleset import RuleSet
+from ..estate.snapshot import Snapshot
+from ..core.words import did_you_mean
+from ..files.schemas import check_schema
+
+SCHEMA = "plan.schema.json"
+VERDICTS = ("ready", "blocked", "unknown")
+
+
+# -- the plan file ------------------------------------------------------------------------
+@dataclass(frozen=True)
+class Migration:
+    step: int  # from 1, across the whole plan
+    stage: int  # from 1
+    guest: str
+    to: str
+    mode: str
+    stop: bool
+    path: tuple  # JSON path in the plan file
+
+
+
+@dataclass
+class Plan:
+    doc: Document
+    name: str
+    stages: list[list[Migration]]
+    stage_names: list[str | None]
+
+    @property
+    def path(self) -> str:
+        return self.doc.file
+
+    @property
+    def migrations(self) -> list[Migration]:
+        return [m for stage in self.stages for m in stage]
+
+    def locate(self, path: tuple) -> tuple[str, int, int]:
+        line, col = self.doc.position(path)
+        return self.doc.file, line, col
+
+
+def describe(path: tuple, data) -> str:
+    """Name the part of a plan at `path` ("migration 2 of stage 1")."""
+    if len(path) >= 2 and path[0] == "stages" and isinstance(path[1], int):
+        where = f"stage {path[1] + 1}"
+        if len(path) >= 4 and path[2] == "migrations" and isinstance(path[3], int):
+            return f"migration {path[3] + 1} of {where}"
+        return where
+    return "the plan"
+
+
+def load_plan(path: str, snapshot: Snapshot, limits: Limits = Limits()) -> Plan:
+    """Read and check a plan file against a snapshot; raise `LoadError` with every problem located."""
+    return _from_document(load_document(path, limits), snapshot)
+
+
+def plan_from_text(text: str, snapshot: Snapshot, name: str = "<plan>") -> Plan:
+    return _from_document(parse_text(text, name), snapshot)
+
+
+def plan_from_data(data: dict, snapshot: Snapshot, name: str = "<plan>") -> Plan:
+    """A plan from already-parsed data (rule tests, generated plans); still checked."""
+    import json
+
+    return _from_document(Document(name, json.dumps(data, indent=1), data), snapshot)
+
+
+def _from_document(doc: Document, snapshot: Snapshot) -> Plan:
+    if not isinstance(doc.data, dict):
+        raise LoadError([doc.problem((), "a plan must be a mapping with `plan` and `stages`",
+                                     "start the file with `plan: 1`")])
+    problems = check_schema(doc, SCHEMA, describe)
+    if problems:
+        raise LoadError(problems)
+    where = {name: g["host"] for name, g in snapshot.guest_by_name.items()}  # where each guest is, as the plan goes
+    stages, names, step, moved = [], [], 0, set()
+    for i, stage in enumerate(doc.data["stages"]):
+        names.append(stage.get("name"))
+        moves = []
+        for j, m in enumerate(stage["migrations"]):
+            at = ("stages", i, "migrations", j)
+            step += 1
+            guest, to = m["guest"], m["to"]
+            known = True
+            if guest not in snapshot.guest_by_name:
+                problems.append(doc.problem(at + ("guest",), f"guest `{guest}` is not in the snapshot",
+                                            did_you_mean(guest, snapshot.guest_by_name, "name a guest of the snapshot"),
+                                            code="unknown-guest"))
+                known = False
+            if to not in snapshot.host_by_name:
+                problems.append(doc.problem(at + ("to",), f"VSP `{to}` is not in the snapshot",
+                                            did_you_mean(to, snapshot.host_by_name, "name a VSP of the snapshot"),
+                                            code="unknown-vsp"))
+                known = False
+            if known:
+                if where.get(guest) == to:
+                    problems.append(doc.problem(
+                        at + ("to",), f"guest `{guest}` is already on `{to}`"
+                        + (" at this point of the plan" if guest in moved else ""),
+                        "choose another target or remove this migration", code="already-there"))
+                where[guest] = to
+                moved.add(guest)
+            moves.append(Migration(step, i + 1, guest, to, m.get("mode", "offline"), m.get("stop", False), at))
+        stages.append(moves)
+    if problems:
+        raise LoadError(problems)
+    return Plan(doc, doc.data.get("name", ""), stages, names)
+
+
+def plan_document(name: str, stages: list[list[dict]]) -> dict:
+    """A plan file's data from stages of migrations (`{guest, to, mode?, stop?}`)."""
+    out: dict = {"plan": 1}
+    if name:
+        out["name"] = name
+    out["stages"] = [{"migrations": moves} for moves in stages]
+    return out
+
+
+# -- outcomes -------------------------------------------------------------------------------
+@dataclass
+class MigrationOutcome:
+    migration: Migration
+    source: str
+    verdict: str
+    failing: list[str]  # rule ids of counted failures (all severities) and errors
+    effect: Effect | None = None  # None when the migration does not happen
+    follows_blocked: int | None = None
+
+    def to_json(self) -> dict:
+        m = self.migration
+        out = {"step": m.step, "stage": m.stage, "guest": m.guest, "source": self.source, "target": m.to,
+               "mode": m.mode, "stop": m.stop, "verdict": self.verdict, "failing": self.failing}
+        if self.follows_blocked is not None:
+            out["follows_blocked"] = self.follows_blocked
+        if self.effect is not None:
+            out["effect"] = self.effect.to_json()
+        return out
+
+
+@dataclass
+class StageOutcome:
+    index: int
+    name: str | None
+    verdict: str
+    failing: list[str]  # plan rules that failed or erred for this stage
+    migrations: list[MigrationOutcome] = field(default_factory=list)
+
+    def to_json(self) -> dict:
+        out = {"stage": self.index, "verdict": self.verdict, "failing": self.failing,
+               "steps": [m.migration.step for m in self.migrations]}
+        if self.name:
+            out["name"] = self.name
+        return out
+
+
+@dataclass
+class PlanOutcome:
+    plan: Plan
+    verdict: str
+    stages: list[StageOutcome]
+    results: list[Result]
+    estate: Estate
+
+    @property
+    def migrations(self) -> list[MigrationOutcome]:
+        return [m for s in self.stages for m in s.migrations]
+
+    def to_json(self) -> dict:
+        return {"path": self.plan.path, "name": self.plan.name, "verdict": self.verdict,
+                "stages": [s.to_json() for s in self.stages],
+                "migrations": [m.to_json() for m in self.migrations]}
+
+
+def _worst(verdicts) -> str:
+    verdicts = set(verdicts)
+    return "blocked" if "blocked" in verdicts else "unknown" if "unknown" in verdicts else "ready"
+
+
+# -- running a plan ---------------------------------------------------------------------------
+def estate_before(snapshot: Snapshot, plan: Plan, ruleset: RuleSet, step: int) -> tuple[Estate, Migration]:
+    """The estate just before migration `step` runs (as `run_plan` would check it), and that migration."""
+    outcome = run_plan(ruleset, snapshot, plan, until=step)
+    return outcome.estate, plan.migrations[step - 1]
+
+
+def run_plan(ruleset: RuleSet, snapshot: Snapshot, plan: Plan, waivers=None, until: int | None = None) -> PlanOutcome:
+    """Check every migration of `plan` in order, then the plan rules of each stage.
+
+    `waivers` (a `Waivers`) are attached by the engine as results are made. `until`: stop
+    just before that step, leaving the estate as that migration would find it.
+    """
+    estate = Estate(snapshot, ruleset.tables.get("memory_overhead"))
+    engines = {stop: Engine(ruleset, estate.snapshot, stop=stop, waivers=waivers) for stop in (False, True)}
+    stage_rules = engines[False].by_subject["stage"]
+    results: list[Result] = []
+    stages: list[StageOutcome] = []
+    left_blocked: dict[str, int] = {}  # guest -> step of its blocked migration
+    for index, moves in enumerate(plan.stages, start=1):
+        outcome = StageOutcome(index, plan.stage_names[index - 1], "ready", [])
+        for m in moves:
+            if until is not None and m.step >= until:
+                return PlanOutcome(plan, "unknown", stages + [outcome], results, estate)
+            outcome.migrations.append(_migrate(m, estate, engines, left_blocked, results))
+        engine = engines[False]
+        engine.scope = estate.snapshot.as_scope()  # the estate as the stage leaves it
+        subject = Subject("stage", stage=_stage_view(outcome))
+        location = plan.locate(("stages", index - 1))
+        stage_results = [engine.result(rule, o, subject.names(), location)
+                         for rule in stage_rules for o in engine.outcomes(rule, subject)]
+        results.extend(stage_results)
+        outcome.failing = sorted({r.rule for r in stage_results if r.waiver is None and r.status in (FAIL, ERROR)})
+        outcome.verdict = _worst([m.verdict for m in outcome.migrations] + [check_verdict(stage_results)])
+        stages.append(outcome)
+    return PlanOutcome(plan, _worst(s.verdict for s in stages), stages, results, estate)
+
+
+def _migrate(m: Migration, estate: Estate, engines: dict, left_blocked: dict, results: list) -> MigrationOutcome:
+    guest = estate.snapshot.guest_by_name[m.guest]
+    source = guest["host"]
+    if m.guest in left_blocked:
+        # where the guest starts from is not known: an earlier migration of it did not happen
+        return MigrationOutcome(m, source, "unknown", [], follows_blocked=left_blocked[m.guest])
+    target = estate.snapshot.host_by_name[m.to]
+    engine = engines[m.stop]
+    engine.scope = estate.snapshot.as_scope()
+    found = engine.check(guest, target, m.mode)
+    for r in found:
+        r.subject = {**r.subject, "stage": m.stage, "step": m.step}
+    results.extend(found)
+    verdict = check_verdict(found)
+    failing = sorted({r.rule for r in found if r.waiver is None and r.status in (FAIL, ERROR)})
+    if verdict == "blocked":
+        left_blocked[m.guest] = m.step
+        return MigrationOutcome(m, source, verdict, failing)
+    return MigrationOutcome(m, source, verdict, failing, estate.migrate(m.guest, m.to))
+
+
+def _stage_view(stage: StageOutcome) -> dict:
+    """What plan rules see of a stage (`$defs/stage_view` of the plan schema)."""
+    migrations, vsps = [], set()
+    for mo in stage.migrations:
+        m = mo.migration
+        vsps.update((mo.source, m.to))
+        shared = [{"guest": m.guest, "target": m.to, "hwpath": g.hwpath, "label": g.label, "holder": g.holder}
+                  for g in (mo.effect.shared if mo.effect else [])]
+        migrations.append({"step": m.step, "guest": m.guest, "source": mo.source, "target": m.to, "mode": m.mode,
+                           "stop": m.stop, "verdict": mo.verdict, "follows_blocked": mo.follows_blocked,
+                           "dio_shared": shared})
+    return {"index": stage.index, "name": stage.name, "vsps": sorted(vsps), "migrations": migrations}
+
+
+# -- the estate after, as a snapshot file ---------------------------------------------------
+def snapshot_text(estate: Estate, path: str) -> str:
+    """The estate in the snapshot format: JSON for a `.json` path, else YAML."""
+    import json
+
+    import yaml
+
+    data = estate.to_data()
+    if path.endswith(".json"):
+        return json.dumps(data, indent=2) + "\n"
+    return yaml.safe_dump(data, sort_keys=False, default_flow_style=None, width=100)
