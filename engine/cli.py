@@ -18,13 +18,17 @@ import sys
 from pathlib import Path
 
 from . import __version__
-from .app import pipeline, waves as wave
+from .app import explaining, pipeline
+from .app import waves as wave
+from .app.importing import register as register_import  # migcheck import, migcheck collector
+from .app.requests import EXIT_BAD_INPUT, EXIT_EVAL_ERROR, EXIT_FINDINGS, EXIT_OK, InternalError, Request, UsageError
+from .app.ruletest import run_pack_tests
 from .core.diagnostics import render_all
-from .files.document import DEFAULT_MAX_BYTES, LoadError
-from .lang.diagnostics import RuleError
-from .app.pipeline import EXIT_BAD_INPUT, EXIT_EVAL_ERROR, EXIT_FINDINGS, EXIT_OK, Request, UsageError
-from .files.reader import byte_limit
 from .eval.waivers import warn_days
+from .files.document import DEFAULT_MAX_BYTES, LoadError
+from .files.outputs import flush_stdout, silence_stdout, stdout_problem
+from .files.reader import byte_limit
+from .lang.diagnostics import RuleError
 
 __all__ = ["main", "build_parser", "COMMANDS", "UsageError"]
 
@@ -122,15 +126,14 @@ def cmd_lint(args) -> int:
 
 
 def cmd_test(args) -> int:
-    from .app.ruletest import run_pack_tests
     return run_pack_tests([Path(d) for d in args.dirs], out=sys.stdout, verbose=args.verbose,
                           no_builtin=args.no_builtin)
 
 
 def cmd_explain(args) -> int:
     request = _request(args, "explain", reporting=False)
-    sys.stdout.write(wave.explain_in_plan(request) if args.plan or args.step is not None
-                     else pipeline.explain(request))
+    sys.stdout.write(explaining.explain_in_plan(request) if args.plan or args.step is not None
+                     else explaining.explain(request))
     return EXIT_OK
 
 
@@ -138,7 +141,7 @@ def cmd_place(args) -> int:
     """`place`: a report like the others; a guest that fits nowhere fails the run; an internal error exits 3."""
     try:
         run = pipeline.run(_request(args, "place"))
-    except wave.InternalError as exc:
+    except InternalError as exc:
         print(f"migcheck: internal error: {exc}", file=sys.stderr)
         return EXIT_EVAL_ERROR
     pipeline.write_outputs(run, color=_colour())
@@ -312,7 +315,6 @@ def build_parser() -> argparse.ArgumentParser:
         p = sub.add_parser(name, help=help_text)
         add_arguments(p)
         p.set_defaults(func=handler)
-    from .app.importing import register as register_import  # migcheck import, migcheck collector
     register_import(sub)
     return parser
 
@@ -323,7 +325,6 @@ def main(argv: list[str] | None = None) -> int:
         args = parser.parse_args(argv)
     except SystemExit as exc:  # argparse has printed the usage problem
         return EXIT_BAD_INPUT if exc.code not in (0, None) else EXIT_OK
-    from .files.outputs import flush_stdout, silence_stdout, stdout_problem
     try:
         code = args.func(args)
         flush_stdout()  # a full disk is reported here, not as a traceback at exit

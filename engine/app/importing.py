@@ -5,7 +5,10 @@ from __future__ import annotations
 import json
 import sys
 
+from ..estate.snapshot import snapshot_from_data
 from ..files.document import DEFAULT_MAX_BYTES, Limits, LoadError
+from ..files.outputs import OutputError, write_output
+from ..importer import collector_script, dump_snapshot, import_capture
 
 
 def register(sub) -> None:
@@ -26,14 +29,11 @@ def register(sub) -> None:
 
 
 def cmd_collector(args) -> int:
-    from ..importer import collector_script
     sys.stdout.write(collector_script())
     return 0
 
 
 def cmd_import(args) -> int:
-    from ..estate.snapshot import snapshot_from_data
-    from ..importer import dump_snapshot, import_capture
 
     estate = import_capture(args.dir, args.site, Limits(max_bytes=args.max_bytes))
     problems = sorted(set(estate.problems))
@@ -59,7 +59,6 @@ def cmd_import(args) -> int:
     else:
         text = dump_snapshot(data, header)
     if args.output:
-        from ..files.outputs import OutputError, write_output
         try:  # a regular file replaced atomically; a device, a FIFO or a symbolic link's target written
             write_output(args.output, text)
         except OutputError as exc:

@@ -30,113 +30,28 @@ from __future__ import annotations
 
 import os
 import sys
-from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
+from collections.abc import Callable
+from contextlib import ExitStack
+from dataclasses import dataclass
 from pathlib import Path
 
+from ..core.results import verdict
+from ..estate.snapshot import load_snapshot
+from ..eval.baseline import load_baseline, mark_results
+from ..eval.engine import Engine
+from ..eval.waivers import load_waivers, notes_for_run
 from ..files.document import DEFAULT_MAX_BYTES, Limits, LoadError
-from ..eval.engine import Engine, Subject
-from ..core.results import Result, exit_code, verdict
-from ..packs.ruleset import RuleSet, load_rules
-from ..report import FORMATS
-from ..core.words import did_you_mean
-
-EXIT_OK, EXIT_FINDINGS, EXIT_BAD_INPUT, EXIT_EVAL_ERROR = 0, 1, 2, 3
-
-
-class UsageError(Exception):
-    """A bad invocation: reported on stderr with exit code 2."""
-
-    def __str__(self) -> str:  # names from the snapshot reach the terminal: their control characters shown
-        from ..core.diagnostics import shown
-        return shown(super().__str__())
-
-
-def unknown(name: str, known: list[str], what: str) -> UsageError:
-    hint = did_you_mean(name, known)
-    return UsageError(f"unknown {what} `{name}`" + (f"; {hint}" if hint else ""))
-
-
-@dataclass
-class Request:
-    """Everything a command was asked to do, in explicit values (no argparse namespace)."""
-
-    command: str
-    snapshot: str | None = None
-    rules: list[str] = field(default_factory=list)
-    config: str | None = None
-    waivers: str | None = None
-    fail_on: str | None = None
-    formats: list[str] = field(default_factory=list)  # "FMT" or "FMT:FILE"
-    output: str | None = None
-    baseline: str | None = None
-    fail_on_new: bool = False
-    warn_expiring: int | None = None
-    max_bytes: int = DEFAULT_MAX_BYTES
-    guest: str | None = None  # check
-    target: str | None = None  # check
-    mode: str | None = None  # check, matrix, explain
-    stop: bool = False  # check, matrix, explain
-    rule: str | None = None  # explain
-    subject: list[str] = field(default_factory=list)  # explain: host, guest, or guest and target
-    reporting: bool = True  # audit, check, matrix: a report is written
-    guest_globs: list[str] = field(default_factory=list)  # matrix: only these guests (shell patterns)
-    target_globs: list[str] = field(default_factory=list)  # matrix, where: only these targets
-    source_root: str | None = None  # SARIF's %SRCROOT%
-    limit: int | None = None  # the table's findings before it groups them (report.Report.limit)
-    quiet: bool = False  # matrix: no progress on stderr
-    jobs: int | None = None  # matrix: processes that write it (None: `pipeline.jobs` decides)
-    plan: str | None = None  # plan: the plan file; explain: --plan
-    step: int | None = None  # explain: --step, a migration of --plan
-    emit_snapshot: str | None = None  # plan: write the estate after the plan there
-    place: object = None  # place: its selection and solver options (`wave.PlaceOptions`)
-
-
-@dataclass
-class Evaluation:
-    """What a command's evaluation produced."""
-
-    results: list[Result]
-    cells: list | None = None  # matrix
-    detail: dict | None = None  # check: guest, source, target, mode, stop
-    chunks: Iterator | None = None  # matrix: (cells, results) per guest, written as they come (report.stream)
-    plan: dict | None = None  # plan, place: the plan's migrations and stages with their verdicts
-    placement: dict | None = None  # place: what the solver proposed, the guests that fit nowhere
-    verdict: str | None = None  # plan, place: the verdict the evaluation decided (else `findings.verdict`)
-
-
-@dataclass
-class Run:
-    """The state the stages build, in stage order."""
-
-    request: Request
-    targets: list[tuple[str, str | None]] = field(default_factory=list)
-    config: object = None
-    ruleset: RuleSet | None = None
-    snapshot: object = None
-    waivers: object = None
-    baseline: dict | None = None
-    engine: Engine | None = None
-    evaluation: Evaluation | None = None
-    report: object = None
-    tally: object = None  # a streamed report's counts (report.stream.Tally), once written
-
-    @property
-    def fail_on(self) -> str:
-        if self.request.fail_on:
-            return self.request.fail_on
-        if self.config is not None and self.config.fail_on:
-            return self.config.fail_on
-        return "error"
-
-    def exit_code(self) -> int:
-        """0, 1 (failures at or above --fail-on; for --fail-on-new, new ones only) or 3 (errors)."""
-        if self.tally is not None:
-            return self.tally.exit_code(only_new=self.baseline is not None and self.request.fail_on_new)
-        results = self.report.results
-        if self.baseline is not None and self.request.fail_on_new:
-            results = [r for r in results if r.baseline == "new"]
-        return exit_code(results, self.fail_on)
+from ..files.manifest import build_manifest
+from ..files.outputs import STDOUT, OutputError, check_outputs, open_output, pack_inputs, write_output
+from ..files.resources import builtin_rules_dir
+from ..packs.config import apply_config, load_config
+from ..packs.ruleset import load_rules, packs_under_test
+from ..report import FORMATS, Report, render
+from ..report.catalogue import render_catalogue
+from ..report.stream import Progress, write_matrix, writer_for
+from ..waves.questions import NoMatch, render_summary, render_where, select, summarize_matrix, where_exit, where_to
+from .requests import EXIT_BAD_INPUT, EXIT_OK, Evaluation, Request, Run, UsageError, unknown  # noqa: F401
+from .waves import place_evaluation, plan_evaluation
 
 
 # -- stages ------------------------------------------------------------------------------
@@ -166,7 +81,6 @@ def _options(run: Run) -> None:
 
 def _configuration(run: Run) -> None:
     if run.request.config:
-        from ..packs.config import load_config
         run.config = load_config(run.request.config)
 
 
@@ -175,15 +89,12 @@ def _packs(run: Run) -> None:
     if run.request.reporting:  # no report may land on another or on an input, before any work
         _check_outputs(run, (run.config.rules if run.config is not None else []) + dirs)
     if run.config is not None:
-        from ..packs.config import apply_config
         run.ruleset = apply_config(load_rules(run.config.rules + dirs), run.config)
     else:
         run.ruleset = load_rules(dirs)
 
 
 def _check_outputs(run: Run, rule_dirs: list) -> None:
-    from ..files.resources import builtin_rules_dir
-    from ..files.outputs import check_outputs, pack_inputs
 
     request = run.request
     inputs = {**pack_inputs([builtin_rules_dir(), *rule_dirs]), request.snapshot: "the snapshot",
@@ -196,19 +107,16 @@ def _check_outputs(run: Run, rule_dirs: list) -> None:
 
 def _snapshot(run: Run) -> None:
     if run.request.snapshot is not None:
-        from ..estate.snapshot import load_snapshot
         run.snapshot = load_snapshot(run.request.snapshot, Limits(max_bytes=run.request.max_bytes))
 
 
 def _waivers(run: Run) -> None:
     if run.request.waivers:
-        from ..eval.waivers import load_waivers
         run.waivers = load_waivers(run.request.waivers, known_rules=set(run.ruleset.ids()))
 
 
 def _baseline(run: Run) -> None:
     if run.request.baseline:
-        from ..eval.baseline import load_baseline
         run.baseline = load_baseline(run.request.baseline)
 
 
@@ -223,18 +131,14 @@ def _evaluation(run: Run) -> None:
 def _report(run: Run) -> None:
     if run.evaluation is None or not run.request.reporting:
         return
-    from ..files.manifest import build_manifest
-    from ..report import Report
 
     request, ev, snapshot = run.request, run.evaluation, run.snapshot
     marks = None
     streamed = ev.chunks is not None  # baseline marks, waiver notes and verdict come once it is written
     if run.baseline is not None and not streamed:
-        from ..eval.baseline import mark_results
         marks = mark_results(ev.results, request.baseline, run.baseline)
     notes = []
     if run.waivers is not None and not streamed:
-        from ..eval.waivers import notes_for_run
         # unused waivers are looked for in what this run did not evaluate, by an engine that waives nothing
         plain = Engine(run.ruleset, snapshot, stop=request.stop)
         notes = notes_for_run(run.waivers, plain, request.command, request.mode, request.warn_expiring)
@@ -318,7 +222,6 @@ def _check(run: Run) -> Evaluation:
 
 def subset(run: Run) -> tuple[list[dict] | None, list[dict] | None]:
     """The guests and targets `--guest`/`--target` select (None: all); `UsageError` when one matches nothing."""
-    from ..waves.questions import NoMatch, select
 
     try:
         return (select(run.snapshot.guests, run.request.guest_globs, "guest"),
@@ -335,12 +238,10 @@ def _matrix(run: Run) -> Evaluation:
 
 
 def _plan(run: Run) -> Evaluation:
-    from .waves import plan_evaluation
     return plan_evaluation(run)
 
 
 def _place(run: Run) -> Evaluation:
-    from .waves import place_evaluation
     return place_evaluation(run)
 
 
@@ -352,7 +253,6 @@ EVALUATIONS: dict[str, Callable[[Run], Evaluation]] = {"audit": _audit, "check":
 def matrix_summary(request: Request, fmt: str) -> tuple[str, int]:
     """`matrix --summary`: the counts per guest and per target as text or JSON, and the exit code
     the full matrix would have."""
-    from ..waves.questions import render_summary, summarize_matrix
 
     run_ = run(request, until="waivers")
     guests, targets = subset(run_)
@@ -364,7 +264,6 @@ def matrix_summary(request: Request, fmt: str) -> tuple[str, int]:
 
 def where(request: Request, fmt: str) -> tuple[str, int]:
     """`where SNAPSHOT GUEST`: every other VSP ranked, as text or JSON, and the exit code."""
-    from ..waves.questions import render_where, where_exit, where_to
 
     run_ = run(request, until="waivers")
     guest = run_.snapshot.guest_by_name.get(request.guest)
@@ -378,7 +277,6 @@ def where(request: Request, fmt: str) -> tuple[str, int]:
 
 def write_text(path: str | None, text: str) -> None:
     """One text output to `path` (None or `-`: standard output), as reports are written."""
-    from ..files.outputs import OutputError, write_output
 
     try:
         write_output(path, text)
@@ -390,8 +288,6 @@ def write_text(path: str | None, text: str) -> None:
 def write_outputs(run: Run, color: bool = False) -> None:
     """Render the report in every requested format: to its file (atomically when it is a regular
     file) or to standard output (`-`, `/dev/stdout` or no file)."""
-    from ..files.outputs import OutputError, write_output
-    from ..report import render
 
     if run.evaluation is not None and run.evaluation.chunks is not None:
         _write_streamed(run, color)
@@ -409,16 +305,12 @@ def write_outputs(run: Run, color: bool = False) -> None:
 def _write_streamed(run: Run, color: bool) -> None:
     """A matrix: every output opened (files atomically), fed guest by guest in one pass, then
     completed with what only the whole run knows (verdict, waiver notes, baseline)."""
-    from contextlib import ExitStack
 
-    from ..files.outputs import STDOUT, OutputError, open_output
-    from ..report.stream import Progress, write_matrix, writer_for
 
     request = run.request
 
     def finish(report, tally) -> None:
         if run.waivers is not None:
-            from ..eval.waivers import notes_for_run
             plain = Engine(run.ruleset, run.snapshot, stop=request.stop)  # as in `_report`
             report.waiver_notes = notes_for_run(run.waivers, plain, request.command, request.mode,
                                                 request.warn_expiring)
@@ -462,58 +354,14 @@ def jobs(run: Run) -> int:
 
 
 # -- the other commands ------------------------------------------------------------------
-def explain(request: Request) -> str:
-    """`migcheck explain`: the rule's evaluation for one subject, traced (see `explain`)."""
-    from ..eval.explain import explain as render_explanation
-
-    state = run(request, until="snapshot")
-    rule = state.ruleset.by_id(request.rule)
-    if rule is None:
-        raise unknown(request.rule, state.ruleset.ids(), "rule")
-    engine = Engine(state.ruleset, state.snapshot, stop=request.stop)
-    return render_explanation(engine, rule, explain_subject(state.snapshot, rule, request))
-
-
-_SUBJECT_ARGS = {"host": ["HOST"], "guest": ["GUEST"], "migration": ["GUEST", "TARGET"], "snapshot": []}
-
-
-def explain_subject(snapshot, rule, request: Request) -> Subject:
-    """The subject `explain` names on its command line, for a rule `on rule.subject`."""
-    if rule.subject == "stage":
-        raise UsageError(f"rule `{rule.id}` is `on stage`: it runs in `migcheck plan SNAPSHOT PLAN`, whose results "
-                         "say why for each stage")
-    wanted = _SUBJECT_ARGS[rule.subject]
-    names = request.subject
-    if len(names) != len(wanted):
-        raise UsageError(f"rule `{rule.id}` is `on {rule.subject}`: give " + (" ".join(wanted) or "no subject"))
-
-    def lookup(name: str, index: dict, what: str) -> dict:
-        found = index.get(name)
-        if found is None:
-            raise unknown(name, list(index), what)
-        return found
-
-    if rule.subject == "host":
-        return Subject("host", host=lookup(names[0], snapshot.host_by_name, "host"))
-    if rule.subject == "guest":
-        return Subject("guest", guest=lookup(names[0], snapshot.guest_by_name, "guest"), mode=request.mode)
-    if rule.subject == "migration":
-        guest = lookup(names[0], snapshot.guest_by_name, "guest")
-        target = lookup(names[1], snapshot.host_by_name, "host")
-        return Subject("migration", guest=guest, target=target, mode=request.mode or "offline")
-    return Subject("snapshot")
-
-
 def catalogue(request: Request, fmt: str) -> str:
     """`migcheck rules`: the loaded rules (with the site configuration applied)."""
-    from ..report.catalogue import render_catalogue
 
     return render_catalogue(run(request, until="packs").ruleset, fmt)
 
 
 def validate(path: str, max_bytes: int = DEFAULT_MAX_BYTES):
     """`migcheck validate`: the loaded snapshot, or `LoadError` with schema and integrity problems."""
-    from ..estate.snapshot import load_snapshot
 
     snapshot = load_snapshot(path, Limits(max_bytes=max_bytes))
     problems = snapshot.integrity_report()
@@ -525,9 +373,7 @@ def validate(path: str, max_bytes: int = DEFAULT_MAX_BYTES):
 def lint(dirs: list[str], no_builtin: bool = False) -> tuple[int, list]:
     """`migcheck lint`: check packs (beside the built-in one, so ids cannot clash; a copy of the
     built-in pack replaces it); the number of rules checked in `dirs` and the warnings, or `RuleError`."""
-    import os
 
-    from ..packs.ruleset import packs_under_test
 
     builtin, chosen = packs_under_test(dirs, no_builtin)
     paths = [Path(os.path.realpath(d)) for d in chosen]  # realpath: a symbolic link loop is not an exception

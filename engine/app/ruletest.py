@@ -16,12 +16,13 @@ from typing import TextIO
 
 from tabulate import tabulate
 
-from ..files.document import Document, LoadError, Problem, load_document
-from ..eval.engine import Engine
-from ..packs.ruleset import load_rules, packs_under_test
-from ..estate.snapshot import Snapshot, load_snapshot, snapshot_from_data
-from ..files.schemas import check_schema
 from ..core.vocabulary import ERROR, FAIL, NOTAPPLICABLE, PASS
+from ..estate.snapshot import Snapshot, load_snapshot, snapshot_from_data
+from ..eval.engine import Engine
+from ..files.document import Document, LoadError, Problem, load_document
+from ..files.schemas import check_schema
+from ..packs.ruleset import load_rules, packs_under_test
+from ..waves.plans import load_plan, plan_from_data, run_plan
 
 _RANK = {ERROR: 3, FAIL: 2, PASS: 1, NOTAPPLICABLE: 0}
 
@@ -58,7 +59,6 @@ def _snapshot(case: dict, doc: Document, index: int, cache: dict) -> Snapshot:
 
 
 def _plan(case: dict, doc: Document, snapshot: Snapshot):
-    from ..waves.plans import load_plan, plan_from_data
     spec = case["plan"]
     if isinstance(spec, str):
         return load_plan(str((Path(doc.file).parent / spec).resolve()), snapshot)
@@ -117,7 +117,6 @@ def run_pack_tests(dirs: list[Path], out: TextIO, verbose: bool = False, no_buil
                         continue
                     got = engine.check(guest, target, req.get("mode", "offline"))
                 elif "plan" in case:
-                    from ..waves.plans import run_plan
                     try:
                         plan = _plan(case, doc, snapshot)
                     except LoadError as exc:

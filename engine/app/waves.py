@@ -11,8 +11,10 @@ from __future__ import annotations
 import argparse
 from dataclasses import dataclass
 
-from ..files.document import Limits, LoadError, Problem
-from .pipeline import Evaluation, Request, Run, UsageError, unknown
+from ..files.document import Limits
+from ..files.outputs import OutputError, write_output
+from ..waves.plans import load_plan, run_plan, snapshot_text
+from .requests import Evaluation, InternalError, Run, UsageError, unknown
 
 
 @dataclass(frozen=True)
@@ -79,7 +81,6 @@ def place_options(args) -> PlaceOptions:
 # -- evaluations (pipeline.EVALUATIONS) ----------------------------------------------------------
 def plan_evaluation(run: Run) -> Evaluation:
     """`migcheck plan SNAPSHOT PLAN`: check the plan; with --emit-snapshot write the estate after it."""
-    from ..waves.plans import load_plan, run_plan, snapshot_text
 
     request = run.request
     plan = load_plan(request.plan, run.snapshot, Limits(max_bytes=request.max_bytes))
@@ -116,46 +117,8 @@ def place_evaluation(run: Run) -> Evaluation:
     return Evaluation(proposal.check.results, plan=proposal.check.to_json(), placement=placement, verdict=verdict)
 
 
-class InternalError(Exception):
-    """A result migcheck must never show (exit 3): the message says what to report."""
-
-
 def _write(path: str, text: str) -> None:
-    from ..files.outputs import OutputError, write_output
     try:
         write_output(path, text)
     except OutputError as exc:
         raise UsageError(str(exc)) from None
-
-
-# -- explain --plan PLAN --step N -----------------------------------------------------------------
-def explain_in_plan(request: Request) -> str:
-    """`explain` of a migration of a plan: the rule traced against the estate as step N finds it."""
-    from . import pipeline
-    from ..eval.engine import Engine
-    from ..eval.explain import explain as render_explanation
-    from ..waves.plans import estate_before, load_plan
-
-    if not request.plan or request.step is None:
-        raise UsageError("`--plan PLAN` and `--step N` go together")
-    state = pipeline.run(request, until="snapshot")
-    rule = state.ruleset.by_id(request.rule)
-    if rule is None:
-        raise unknown(request.rule, state.ruleset.ids(), "rule")
-    plan = load_plan(request.plan, state.snapshot, Limits(max_bytes=request.max_bytes))
-    count = len(plan.migrations)
-    if not 1 <= request.step <= count:
-        raise LoadError([Problem(request.plan, 1, 1, f"step {request.step} is not in the plan, which has {count} "
-                                 f"migration(s)", help=f"give a step from 1 to {count}", code="bad-step")])
-    estate, migration = estate_before(state.snapshot, plan, state.ruleset, request.step)
-    if len(request.subject) == 2 and tuple(request.subject) != (migration.guest, migration.to):
-        _, line, col = plan.locate(migration.path)
-        raise LoadError([Problem(request.plan, line, col,
-                                 f"step {request.step} moves `{migration.guest}` to `{migration.to}`, not "
-                                 f"`{request.subject[0]}` to `{request.subject[1]}`",
-                                 help=f"explain RULE {migration.guest} {migration.to} --plan {request.plan} "
-                                      f"--step {request.step}", code="bad-step")])
-    step = Request(**{**request.__dict__, "mode": request.mode or migration.mode, "stop": migration.stop})
-    engine = Engine(state.ruleset, estate.snapshot, stop=migration.stop)
-    text = render_explanation(engine, rule, pipeline.explain_subject(estate.snapshot, rule, step))
-    return f"plan {request.plan}, step {request.step}: the estate as the earlier migrations leave it\n" + text

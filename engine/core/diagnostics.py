@@ -158,3 +158,14 @@ def markdown_table() -> str:
 def render_all(diagnostics, sources: dict[str, str] | None = None) -> str:
     sources = sources or {}
     return "\n".join(d.render(sources.get(d.file)) for d in diagnostics)
+
+
+Problem = Diagnostic  # one located problem of an input file (see `diagnostics`)
+
+
+class LoadError(Exception):
+    """Raised with every problem of an input that cannot be used."""
+
+    def __init__(self, problems: list[Problem]):
+        self.problems = sorted(problems)
+        super().__init__("\n".join(p.render() for p in self.problems))

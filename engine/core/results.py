@@ -11,8 +11,8 @@ import hashlib
 from dataclasses import dataclass, field
 from json.encoder import encode_basestring as _quoted  # the C encoder of one string, as ensure_ascii=False writes it
 
-from .vocabulary import (AUDIT_ERROR, AUDIT_FAIL, AUDIT_PASS, BLOCKED, ERROR, FAIL, FAIL_ON, READY,
-                         PLAN_KEYS, SEVERITY_RANK, STATUSES, SUBJECT_KEYS, UNKNOWN)
+from .vocabulary import (AUDIT_ERROR, AUDIT_FAIL, AUDIT_PASS, BLOCKED, ERROR, FAIL, FAIL_ON, PLAN_KEYS, READY,
+                         SEVERITY_RANK, STATUSES, SUBJECT_KEYS, UNKNOWN)
 
 
 @dataclass(slots=True)
@@ -215,3 +215,43 @@ def summarize(results: list[Result]) -> dict:
     summary["failed_by_severity"] = by_severity
     summary["total"] = len(results)
     return summary
+
+
+@dataclass(slots=True)
+class Subject:
+    """What one run of a rule is about: a host, a guest (in a mode, or none for audit), a
+    migration of a guest to a target, or the whole snapshot."""
+
+    kind: str  # one of SUBJECTS
+    host: dict | None = None  # on host
+    guest: dict | None = None  # on guest, on migration
+    target: dict | None = None  # on migration
+    mode: str | None = None  # on guest (None in audit), on migration
+    stage: dict | None = None  # on stage: a stage of a plan as plan rules see it (`plan._stage_view`)
+
+    def names(self) -> dict:
+        """The result's `subject`: names, never objects."""
+        if self.kind == "host":
+            return {"host": self.host["name"]}
+        if self.kind == "guest":
+            return {"guest": self.guest["name"], "host": self.guest["host"]}
+        if self.kind == "migration":
+            return {"guest": self.guest["name"], "source": self.guest["host"], "target": self.target["name"],
+                    "mode": self.mode}
+        if self.kind == "stage":
+            return {"stage": self.stage["index"]}
+        return {}
+
+
+@dataclass(slots=True)
+class Cell:
+    guest: str
+    source: str
+    target: str
+    mode: str
+    verdict: str  # ready, blocked, unknown
+    failing: list  # rule ids of counted failures (all severities) and errors
+
+    def to_json(self) -> dict:
+        return {"guest": self.guest, "source": self.source, "target": self.target, "mode": self.mode,
+                "verdict": self.verdict, "failing": self.failing}

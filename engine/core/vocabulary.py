@@ -25,3 +25,9 @@ SUBJECTS = ("host", "guest", "migration", "snapshot", "stage")  # stage: a stage
 SUBJECT_KEYS = ("host", "guest", "source", "target", "mode")  # of a result's `subject`
 PLAN_KEYS = ("stage", "step")  # results of `plan` also name the stage and the step (absent elsewhere)
 MODES = ("offline", "online")
+
+#: Kinds of referential problems found while indexing a snapshot (`problems[].kind`).
+INTEGRITY_KINDS = (
+    "duplicate-host", "duplicate-guest", "duplicate-hwpath", "unknown-host",
+    "dio-missing", "dio-duplicate", "dio-assigned-elsewhere", "dio-not-listed", "network-dio-unlisted",
+)

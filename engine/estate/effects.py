@@ -30,7 +30,9 @@ from dataclasses import dataclass, field, replace
 from fractions import Fraction
 
 from ..lang.builtins import EvalError, parse_version
-from .snapshot import Snapshot
+from .snapshot import Snapshot, _guest_problems
+from .snapshot import _resolve_guest as _snapshot_guest
+from .snapshot import _resolve_host as _snapshot_host
 
 GRANULE_MB = 64
 
@@ -289,13 +291,11 @@ class Estate:
 
 # -- the snapshot module's resolution, in one place (the loader owns the resolved view) -----
 def _resolve_host(raw: dict) -> dict:
-    from .snapshot import _resolve_host as resolve
-    return resolve(raw)
+    return _snapshot_host(raw)
 
 
 def _resolve_guest(raw: dict, host: dict | None, path: tuple, host_by_name: dict) -> dict:
-    from .snapshot import _guest_problems, _resolve_guest as resolve
-    guest = resolve(raw, host)
+    guest = _snapshot_guest(raw, host)
     guest.pop("_dio_paths", None)
     guest["problems"] = [{"kind": p.kind, "message": p.message}
                          for p in _guest_problems(raw, path, host, host_by_name)]

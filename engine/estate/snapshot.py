@@ -11,15 +11,16 @@ reports them and the built-in `INV-*` rules report them as findings during `audi
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field
 from typing import Any
 
 from ..core.perf import collector_paused
 from ..core.words import did_you_mean
 from ..files.document import Document, Limits, LoadError, Problem, depth_exceeds, load_document, parse_text
+from ..files.jsonlocate import JsonLocator, is_json
 from ..files.schemas import check_schema
 from . import view
-from .view import INTEGRITY_KINDS  # noqa: F401  (kept importable from here)
 
 SCHEMA = "snapshot.schema.json"
 
@@ -64,7 +65,6 @@ class Snapshot:
         path = self.origin.get(id(obj), ())
         if self.doc._positions is None:  # not read yet: a JSON file's hosts and guests are found directly
             if self._json is None:
-                from ..files.jsonlocate import JsonLocator, is_json
                 self._json = JsonLocator(self.doc.text) if is_json(self.doc.text) else False
             found = self._json.locate(path) if self._json else None
             if found is not None:
@@ -92,7 +92,6 @@ def snapshot_from_text(text: str, name: str = "<snapshot>") -> Snapshot:
 
 def snapshot_from_data(data: dict, name: str = "<snapshot>") -> Snapshot:
     """Index already-parsed data (tests and generated estates); still schema-checked."""
-    import json
 
     return _from_document(Document(name, json.dumps(data, indent=1), data))
 

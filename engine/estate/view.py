@@ -17,15 +17,11 @@ from collections.abc import Callable
 from functools import cache
 from typing import Any
 
+from ..core.vocabulary import INTEGRITY_KINDS  # noqa: F401  (named in RESOLVED_EXTRAS)
 from ..files.resources import schema
 
 SCHEMA = "snapshot.schema.json"
 
-#: Kinds of referential problems found while indexing a snapshot (`problems[].kind`).
-INTEGRITY_KINDS = (
-    "duplicate-host", "duplicate-guest", "duplicate-hwpath", "unknown-host",
-    "dio-missing", "dio-duplicate", "dio-assigned-elsewhere", "dio-not-listed", "network-dio-unlisted",
-)
 
 #: Fields of the view that the schema does not define: (object, field) -> what it holds.
 RESOLVED_EXTRAS = {

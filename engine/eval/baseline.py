@@ -9,8 +9,8 @@ listed as resolved. With `--fail-on-new`, only new findings fail the run.
 from __future__ import annotations
 
 from ..core.perf import collector_paused
-from ..files.document import Limits, LoadError, Problem, load_document
 from ..core.vocabulary import PROBLEMS
+from ..files.document import Limits, LoadError, Problem, load_document
 
 # An earlier report of a whole estate (every guest against every host, with messages and
 # fixes) is far larger than the snapshot it came from: the baseline has its own limit.

@@ -15,55 +15,15 @@ through `result` only for the pairs a rule fails or errs on (see engine/sharing.
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass
 
 from ..core.perf import collector_paused
-from ..core.results import LazyResult, Result, sort_results
-from ..lang.compiler import CompiledRule, Outcome, Trace
-from ..lang.builtins import EvalError
-from ..packs.ruleset import RuleSet
-from ..estate.snapshot import Snapshot
+from ..core.results import Cell, LazyResult, Result, Subject, sort_results  # noqa: F401  (Cell, Subject: re-exported)
 from ..core.vocabulary import ERROR, FAIL, NOTAPPLICABLE, PROBLEMS, SUBJECTS
-
-
-@dataclass(slots=True)
-class Subject:
-    """What one run of a rule is about: a host, a guest (in a mode, or none for audit), a
-    migration of a guest to a target, or the whole snapshot."""
-
-    kind: str  # one of SUBJECTS
-    host: dict | None = None  # on host
-    guest: dict | None = None  # on guest, on migration
-    target: dict | None = None  # on migration
-    mode: str | None = None  # on guest (None in audit), on migration
-    stage: dict | None = None  # on stage: a stage of a plan as plan rules see it (`plan._stage_view`)
-
-    def names(self) -> dict:
-        """The result's `subject`: names, never objects."""
-        if self.kind == "host":
-            return {"host": self.host["name"]}
-        if self.kind == "guest":
-            return {"guest": self.guest["name"], "host": self.guest["host"]}
-        if self.kind == "migration":
-            return {"guest": self.guest["name"], "source": self.guest["host"], "target": self.target["name"],
-                    "mode": self.mode}
-        if self.kind == "stage":
-            return {"stage": self.stage["index"]}
-        return {}
-
-
-@dataclass(slots=True)
-class Cell:
-    guest: str
-    source: str
-    target: str
-    mode: str
-    verdict: str  # ready, blocked, unknown
-    failing: list  # rule ids of counted failures (all severities) and errors
-
-    def to_json(self) -> dict:
-        return {"guest": self.guest, "source": self.source, "target": self.target, "mode": self.mode,
-                "verdict": self.verdict, "failing": self.failing}
+from ..estate.snapshot import Snapshot
+from ..lang.builtins import EvalError
+from ..lang.compiler import CompiledRule, Outcome, Trace
+from ..packs.ruleset import RuleSet
+from .matrix import Matrix
 
 
 def _texts(rule: CompiledRule, env: dict) -> tuple[str, str]:
@@ -184,7 +144,6 @@ class Engine:
     def matrix_of(self, mode: str, guests: list[dict] | None = None, targets: list[dict] | None = None,
                   share: bool = True):
         """A `sharing.Matrix` of `guests` x `targets` (default: all), evaluated on demand."""
-        from .matrix import Matrix
         return Matrix(self, mode, guests, targets, share)
 
     def matrix(self, mode: str, *, results: bool = True, share: bool = True, guests: list[dict] | None = None,

@@ -10,11 +10,11 @@ sub-expressions come from the rule's own compiled closures (`CompiledRule.value`
 
 from __future__ import annotations
 
-from .engine import Engine, Subject
 from ..lang import ast
 from ..lang.builtins import EvalError, render
 from ..lang.compiler import CompiledRule, error_text
 from ..lang.unparse import to_text
+from .engine import Engine, Subject
 
 MAX_BINDINGS = 50
 MAX_ITEMS = 12

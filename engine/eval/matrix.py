@@ -34,21 +34,21 @@ filled with each pair's names (engine/texts.py). A guest's results come in repor
 
 from __future__ import annotations
 
-from operator import attrgetter, itemgetter
 from collections.abc import Iterable, Iterator
+from operator import attrgetter, itemgetter
 
-from .engine import Cell, Subject
-from ..core.results import Result, cell_verdict
+from ..core.keys import project, view
+from ..core.perf import collector_paused
+from ..core.results import FAIL_ON, SEVERITY_RANK, Cell, Result, Subject, cell_verdict
+from ..core.vocabulary import BLOCKED
+from ..core.vocabulary import PROBLEMS as _PROBLEMS
+from ..core.vocabulary import UNKNOWN
 from ..lang import ast
-from ..lang.compiler import ERROR, FAIL, CompiledRule
+from ..lang.analysis.hoist import CONSTANTS as _CONSTANT_NAMES
 from ..lang.analysis.joins import SUBJECTS
 from ..lang.analysis.joins import plan as joins_plan
-from ..lang.analysis.hoist import CONSTANTS as _CONSTANT_NAMES
-from ..core.keys import project, view
+from ..lang.compiler import ERROR, FAIL, CompiledRule
 from .texts import Texts, text_paths
-from ..core.perf import collector_paused
-from ..core.vocabulary import BLOCKED, UNKNOWN
-from ..core.vocabulary import PROBLEMS as _PROBLEMS
 
 _GUEST_SIDE = {"guest": "guest", "source": "host", "host": "host"}  # root -> which subject it names
 
@@ -639,7 +639,6 @@ class Matrix:
     def exit_code(self, fail_on: str) -> int:
         """As `findings.exit_code` for the cells walked: 1 for counted failures at or above `fail_on`,
         else 3 when a rule could not be evaluated, else 0."""
-        from ..core.results import FAIL_ON, SEVERITY_RANK
 
         threshold = FAIL_ON[fail_on]
         if any(SEVERITY_RANK[self._rule_of_bit[b].severity] >= threshold for b in _bits(self.fails_seen)):

@@ -24,12 +24,11 @@ from __future__ import annotations
 
 from json.encoder import encode_basestring as _quoted  # the C encoder of one string, as ensure_ascii=False writes it
 
-from .engine import Subject
-from ..core.results import LazyResult, Result
 from ..core.keys import view
-from ..lang.compiler import FAIL, CompiledRule, Outcome, name_text
-from ..lang.analysis.reads import NAME_HOLES, name_hole
+from ..core.results import LazyResult, Result, Subject
 from ..core.vocabulary import ERROR, PROBLEMS
+from ..lang.analysis.reads import NAME_HOLES, name_hole
+from ..lang.compiler import FAIL, CompiledRule, Outcome, name_text
 
 _NO_ENV: dict = {}
 

@@ -19,12 +19,12 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 
-from ..files.document import Limits, LoadError, load_document
 from ..core.results import Result
-from ..files.manifest import now
-from ..core.words import did_you_mean
-from ..files.schemas import check_schema
 from ..core.vocabulary import PROBLEMS
+from ..core.words import did_you_mean
+from ..files.document import Limits, LoadError, load_document
+from ..files.manifest import now
+from ..files.schemas import check_schema
 
 
 def today() -> date:

@@ -19,6 +19,7 @@ which is stricter about keys, escapes and control characters).
 from __future__ import annotations
 
 import bisect
+import hashlib
 import json
 import math
 import os
@@ -28,11 +29,12 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import yaml
-
-from ..core.diagnostics import Diagnostic
 from yaml.parser import Parser as _PyParser
 from yaml.reader import Reader as _Reader
 from yaml.scanner import Scanner as _Scanner
+
+from ..core.diagnostics import Diagnostic, LoadError, Problem  # noqa: F401  (LoadError, Problem: re-exported)
+from .reader import decode, read_bytes
 
 
 class _PurePythonParser(_Reader, _Scanner, _PyParser):
@@ -67,15 +69,6 @@ class Limits:
     bytes_option: str = "--max-bytes"  # how messages name the size limit
 
 
-Problem = Diagnostic  # one located problem of an input file (see `diagnostics`)
-
-
-class LoadError(Exception):
-    """Raised with every problem of an input that cannot be used."""
-
-    def __init__(self, problems: list[Problem]):
-        self.problems = sorted(problems)
-        super().__init__("\n".join(p.render() for p in self.problems))
 
 
 def json_path(path: JsonPath) -> str:
@@ -147,31 +140,12 @@ def _inside(text: str, line: int, col: int) -> tuple[int, int]:
 
 def load_document(path: str | os.PathLike, limits: Limits = Limits()) -> Document:
     """Read a YAML or JSON file through the one reader; raise `LoadError` with every problem located."""
-    import hashlib
-
-    from .reader import read_bytes
-
     name = str(path)
     raw = read_bytes(path, limits.max_bytes, limits.bytes_option)
     text = decode(raw, name)
     doc = parse_text(text, name, limits)
     doc.sha256 = hashlib.sha256(raw).hexdigest()
     return doc
-
-
-def decode(raw: bytes, name: str) -> str:
-    """UTF-8 (with or without a byte-order mark) or a located error."""
-    if raw.startswith(b"\xef\xbb\xbf"):
-        raw = raw[3:]
-    try:
-        return raw.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        line = raw.count(b"\n", 0, exc.start) + 1
-        line_start = raw.rfind(b"\n", 0, exc.start) + 1
-        col = len(raw[line_start:exc.start].decode("utf-8", "replace")) + 1  # in characters, as editors count
-        raise LoadError([Problem(name, line, col,
-                                 f"file is not UTF-8 text (byte 0x{raw[exc.start]:02x} at offset {exc.start})",
-                                 help="save the file as UTF-8")]) from None
 
 
 def parse_text(text: str, name: str = "<string>", limits: Limits = Limits()) -> Document:

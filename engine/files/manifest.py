@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import os
-from datetime import datetime, UTC
+from datetime import UTC, datetime
 
 from .. import __version__
 from .resources import schema_path

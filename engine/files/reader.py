@@ -14,18 +14,18 @@ files).
 
 from __future__ import annotations
 
+import argparse
 import errno
 import os
 import stat
 
-from .document import LoadError, Problem, decode
+from ..core.diagnostics import LoadError, Problem
 
 _CHUNK = 1 << 20
 
 
 def byte_limit(text: str) -> int:
     """`--max-bytes N`: a positive whole number of bytes."""
-    import argparse
 
     try:
         value = int(text)
@@ -124,3 +124,18 @@ def _file_in_path(name: str) -> str | None:
         except OSError:
             return None
     return None
+
+
+def decode(raw: bytes, name: str) -> str:
+    """UTF-8 (with or without a byte-order mark) or a located error."""
+    if raw.startswith(b"\xef\xbb\xbf"):
+        raw = raw[3:]
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = raw.count(b"\n", 0, exc.start) + 1
+        line_start = raw.rfind(b"\n", 0, exc.start) + 1
+        col = len(raw[line_start:exc.start].decode("utf-8", "replace")) + 1  # in characters, as editors count
+        raise LoadError([Problem(name, line, col,
+                                 f"file is not UTF-8 text (byte 0x{raw[exc.start]:02x} at offset {exc.start})",
+                                 help="save the file as UTF-8")]) from None

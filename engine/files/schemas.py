@@ -16,9 +16,9 @@ from typing import Any
 
 import jsonschema_rs
 
-from .resources import schema
 from ..core.words import did_you_mean
 from .document import Document, Problem, depth_exceeds
+from .resources import schema
 
 Describe = Callable[[tuple, Any], str]
 

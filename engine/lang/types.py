@@ -14,7 +14,7 @@ from functools import cache
 from typing import Any
 
 from ..files.resources import schema
-from ..estate.view import INTEGRITY_KINDS
+from ..core.vocabulary import INTEGRITY_KINDS
 
 
 @dataclass(frozen=True)

@@ -10,10 +10,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-from ..files.document import Limits, LoadError, Problem, load_document
-from ..lang.builtins import EvalError, parse_version
 from ..core.words import did_you_mean
+from ..files.document import Limits, LoadError, Problem, load_document
 from ..files.schemas import check_schema
+from ..lang.builtins import EvalError, parse_version
 
 
 @dataclass

@@ -14,10 +14,11 @@ import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from ..files.resources import builtin_rules_dir
 from ..files.document import DEFAULT_MAX_BYTES, LoadError, load_document
 from ..files.reader import read_text
+from ..files.resources import builtin_rules_dir
 from ..lang import ast
+from ..lang.analysis.cost import cost_warnings  # a checked pack: loops over every guest in a rule run for each guest
 from ..lang.checker import check_rules
 from ..lang.compiler import CompiledRule, compile_rule
 from ..lang.diagnostics import Diagnostic, RuleError, diag
@@ -120,7 +121,6 @@ def load_rules(extra_dirs: list[str | Path] = (), *, builtin: bool = True, disab
     sources = {k: v for pack in packs for k, v in pack.sources.items()}
     if any(d.is_error for d in diags):
         raise RuleError(diags, sources)
-    from ..lang.analysis.cost import cost_warnings  # a checked pack: loops over every guest in a rule run for each guest
     diags.extend(w for c in checked for w in cost_warnings(c.rule))
     pack_of = {str(f.path): str(pack.path) for pack in packs for f in pack.files}
     rules = []

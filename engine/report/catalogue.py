@@ -7,6 +7,8 @@ import textwrap
 
 from tabulate import tabulate
 
+from .common import markdown_anchor, markdown_code, markdown_text
+
 
 def rule_entry(rule) -> dict:
     return {"id": rule.id, "title": rule.title, "severity": rule.severity, "on": rule.subject,
@@ -19,7 +21,6 @@ def render_catalogue(ruleset, fmt: str) -> str:
         return json.dumps({"rules": [rule_entry(r) for r in rules], "rule_pack_sha256": ruleset.digest},
                           indent=2) + "\n"
     if fmt == "markdown":
-        from .common import markdown_anchor, markdown_code, markdown_text
 
         # each id carries an anchor: SARIF reports link to it (`helpUri`)
         lines = ["| id | severity | on | tags | title | source |", "|---|---|---|---|---|---|"]

@@ -5,6 +5,9 @@ each output needs against hostile text (terminal, CSV, XML, Markdown)."""
 from __future__ import annotations
 
 import re as _re
+from collections import Counter
+
+from .plan_section import headline as plan_headline
 
 SEVERITY_ORDER = ("error", "warning", "info")
 
@@ -31,7 +34,6 @@ def headline(report) -> str:
         r = report.request
         return f"{r['guest']}: {r['source']} -> {r['target']} ({r['mode']} migration)"
     if report.command in ("plan", "place"):
-        from .plan_section import headline as plan_headline
         return plan_headline(report)
     if report.command == "matrix":
         c = report.summary["cells"]
@@ -78,7 +80,6 @@ def per_guest(report) -> list[dict]:
 
 def guest_rows(cells, found) -> list[dict]:
     """`per_guest`'s rows for these cells; `found`: (guest, target) -> the cell's findings."""
-    from collections import Counter
 
     rows: dict[tuple, dict] = {}
     for c in cells:

@@ -17,8 +17,9 @@ from __future__ import annotations
 from collections.abc import Iterator
 from html import escape
 
-from .common import (GRID_LIMIT, code_spans, finding_groups, grid, headline, per_guest,
-                     subject_text, target_count, terminal_safe)
+from .common import (GRID_LIMIT, code_spans, finding_groups, grid, headline, per_guest, subject_text, target_count,
+                     terminal_safe)
+from .plan_section import MIGRATION_COLUMNS, STAGE_COLUMNS, migration_rows, placement_lines, stage_rows
 
 _CSS = """
 :root { --ink: #1d2330; --muted: #5b6475; --line: #d9dde5; --bad: #b3261e; --bad-bg: #fbe9e7;
@@ -213,7 +214,6 @@ def _status_tag(r) -> str:
 
 
 def _plan(report) -> Iterator[str]:
-    from .plan_section import MIGRATION_COLUMNS, STAGE_COLUMNS, migration_rows, placement_lines, stage_rows
     for line in placement_lines(report):
         yield f'<p class="muted">{_e(line)}</p>'
     for title, columns, rows, verdict_at in (("Migrations", MIGRATION_COLUMNS, migration_rows(report), 6),

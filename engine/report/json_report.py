@@ -15,8 +15,8 @@ import shutil
 import tempfile
 from json.encoder import encode_basestring as _s  # the C encoder of one string, as ensure_ascii=False writes it
 
-from ..files.outputs import copy_spool, release, spool_writer
 from ..core.results import SUBJECT_KEYS
+from ..files.outputs import copy_spool, release, spool_writer
 
 
 def render_json(report) -> str:

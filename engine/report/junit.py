@@ -19,10 +19,12 @@ one by one), every suite a `timestamp` (the report time).
 
 from __future__ import annotations
 
+import shutil
+import tempfile
 import xml.etree.ElementTree as ET
 
-from ..files.outputs import copy_spool, release, spool_writer
 from ..core.results import FAIL_ON, SEVERITY_RANK
+from ..files.outputs import copy_spool, release, spool_writer
 from .common import subject_text, xml_safe
 
 
@@ -112,7 +114,6 @@ class JunitMatrixWriter:
     _MARK = "\ue000suites\ue000"  # private-use: never in a name, and XML-safe
 
     def __init__(self, report, out, spool_dir: str | None = None):
-        import tempfile
 
         self.report, self.out = report, out
         self.timestamp = str(report.manifest.get("generated", "")).removesuffix("Z")
@@ -164,7 +165,6 @@ class JunitMatrixWriter:
             head, tail = ET.tostring(root, encoding="unicode").split(self._MARK)
             out.write(head)
             self.spool.seek(0)
-            import shutil
             shutil.copyfileobj(self.spool, out, 1 << 20)
             out.write("\n" + tail + "\n")
         self.spool.close()

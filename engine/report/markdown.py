@@ -7,8 +7,9 @@ code. Blockers are error-severity failures only.
 
 from __future__ import annotations
 
-from .common import (GRID_LIMIT, finding_groups, grid, headline, markdown_code,
-                     markdown_rich, markdown_text, per_guest, subject_text)
+from .common import (GRID_LIMIT, finding_groups, grid, headline, markdown_code, markdown_rich, markdown_text, per_guest,
+                     subject_text)
+from .plan_section import MIGRATION_COLUMNS, STAGE_COLUMNS, migration_rows, placement_lines, stage_rows
 
 _NOTE_WORD = {"out-of-scope": "not in scope of this run"}
 
@@ -52,7 +53,6 @@ def render_markdown(report) -> str:
             out.append(f"| {_t(g)} | " + " | ".join(row) + " |")
         out.append("")
     if report.plan is not None:
-        from .plan_section import MIGRATION_COLUMNS, STAGE_COLUMNS, migration_rows, placement_lines, stage_rows
         out += [f"- {_t(line)}" for line in placement_lines(report)] + ([""] if report.placement else [])
         for title, columns, rows in (("Migrations", MIGRATION_COLUMNS, migration_rows(report)),
                                      ("Stages", STAGE_COLUMNS, stage_rows(report))):

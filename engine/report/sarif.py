@@ -23,8 +23,9 @@ from pathlib import PurePosixPath
 from urllib.parse import quote
 
 from .. import __version__
-from . import REPOSITORY_URL
+from ..lang.unparse import to_text
 from .common import markdown_anchor
+from .model import REPOSITORY_URL
 
 MAX_RESULTS = 25_000  # GitHub code scanning's limit of results per run
 SRCROOT = "%SRCROOT%"
@@ -39,7 +40,6 @@ def _template_text(template) -> str:
     """A fix template as its rule file writes it, holes as `{expr}`."""
     if template is None:
         return ""
-    from ..lang.unparse import to_text
 
     return "".join(p if isinstance(p, str) else "{" + to_text(p) + "}" for p in template.parts)
 

@@ -7,11 +7,15 @@ escapes (`\x1b`), so a guest name cannot clear the screen or retitle the window.
 
 from __future__ import annotations
 
+import re
 import textwrap
 
 from tabulate import tabulate
 
-from .common import headline, terminal_safe as _safe
+from .common import grid, headline, per_guest
+from .common import terminal_safe as _safe
+from .digest import Digest
+from .plan_section import MIGRATION_COLUMNS, STAGE_COLUMNS, migration_rows, placement_lines, stage_rows
 
 WIDTH = 100
 _COLORS = {"fail": "31", "error": "35", "pass": "32", "notapplicable": "2", "blocked": "1;31", "ready": "1;32",
@@ -43,7 +47,6 @@ def _headline(report, color: bool) -> str:
 
 def _plain(text: str) -> str:
     """Text without colour codes, for measuring."""
-    import re
 
     return re.sub(r"\033\[[0-9;]*m", "", str(text))
 
@@ -56,8 +59,6 @@ def _digest(report):
     """What the table shows: the streamed matrix's digest, or one made from the report's results."""
     if report.digest is not None:
         return report.digest
-    from .stream import Digest
-
     digest = Digest(first=report.limit)
     digest.feed([], report.results, {})
     return digest
@@ -71,7 +72,6 @@ def render_table(report, color: bool = False) -> str:
     if report.command == "matrix":
         out.extend(_grid(report, color))
     if report.plan is not None:
-        from .plan_section import MIGRATION_COLUMNS, STAGE_COLUMNS, migration_rows, placement_lines, stage_rows
         out.extend(placement_lines(report) + [""] if report.placement else [])
         rows = [r[:6] + [_paint(r[6], r[6], color)] + r[7:] for r in migration_rows(report)]
         out += [tabulate(rows, headers=MIGRATION_COLUMNS, tablefmt="simple"), ""]
@@ -162,7 +162,6 @@ def _grouped(report, digest, color: bool) -> list[str]:
 
 def _per_guest(report, color: bool) -> list[str]:
     """A matrix too wide for a grid: a line per guest (capped at `--limit`)."""
-    from .common import per_guest
 
     guests = per_guest(report)
     limit = report.limit
@@ -177,7 +176,6 @@ def _per_guest(report, color: bool) -> list[str]:
 
 
 def _grid(report, color: bool) -> list[str]:
-    from .common import grid
 
     guests, targets, by_pair = grid(report)
     cells = by_pair.values()

@@ -33,14 +33,15 @@ import fnmatch
 import time
 from dataclasses import dataclass, field, replace
 
+import yaml
 from ortools.sat.python import cp_model
 
 from ..estate.effects import DEFAULT_OVERHEAD, holds_memory, memory_need_mb
-from ..eval.engine import Engine
-from ..packs.ruleset import RuleSet
-from ..files.document import Document
-from .plans import Plan, PlanOutcome, plan_document, plan_from_text, run_plan
 from ..estate.snapshot import Snapshot
+from ..eval.engine import Engine
+from ..files.document import Document
+from ..packs.ruleset import RuleSet
+from .plans import Plan, PlanOutcome, plan_document, plan_from_text, run_plan
 
 _STATUS = {cp_model.OPTIMAL: "optimal", cp_model.FEASIBLE: "feasible", cp_model.INFEASIBLE: "infeasible",
            cp_model.MODEL_INVALID: "invalid", cp_model.UNKNOWN: "unknown"}
@@ -65,7 +66,6 @@ class Proposal:
         return plan_document(self.name, self.stages)
 
     def plan_text(self) -> str:
-        import yaml
 
         return ("# proposed by migcheck place; check it again with `migcheck plan SNAPSHOT THIS-FILE`\n"
                 + yaml.safe_dump(self.plan_data(), sort_keys=False, default_flow_style=None, width=100))
@@ -314,6 +314,5 @@ def _loads(pairs, by_guest, by_host, overhead) -> dict[str, int]:
 
 
 def _yaml(data: dict) -> str:
-    import yaml
 
     return yaml.safe_dump(data, sort_keys=False, default_flow_style=None, width=100)

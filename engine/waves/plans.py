@@ -14,17 +14,20 @@ stage, the plan rules (`on stage`, `rules/plan.rules`) check what only a wave ha
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field
 
-from ..files.document import Document, Limits, LoadError, load_document, parse_text
-from ..estate.effects import Effect, Estate
-from ..eval.engine import Engine, Subject
+import yaml
+
 from ..core.results import Result, check_verdict
 from ..core.vocabulary import ERROR, FAIL
-from ..packs.ruleset import RuleSet
-from ..estate.snapshot import Snapshot
 from ..core.words import did_you_mean
+from ..estate.effects import Effect, Estate
+from ..estate.snapshot import Snapshot
+from ..eval.engine import Engine, Subject
+from ..files.document import Document, Limits, LoadError, load_document, parse_text
 from ..files.schemas import check_schema
+from ..packs.ruleset import RuleSet
 
 SCHEMA = "plan.schema.json"
 VERDICTS = ("ready", "blocked", "unknown")
@@ -84,7 +87,6 @@ def plan_from_text(text: str, snapshot: Snapshot, name: str = "<plan>") -> Plan:
 
 def plan_from_data(data: dict, snapshot: Snapshot, name: str = "<plan>") -> Plan:
     """A plan from already-parsed data (rule tests, generated plans); still checked."""
-    import json
 
     return _from_document(Document(name, json.dumps(data, indent=1), data), snapshot)
 
@@ -276,9 +278,7 @@ def _stage_view(stage: StageOutcome) -> dict:
 # -- the estate after, as a snapshot file ---------------------------------------------------
 def snapshot_text(estate: Estate, path: str) -> str:
     """The estate in the snapshot format: JSON for a `.json` path, else YAML."""
-    import json
 
-    import yaml
 
     data = estate.to_data()
     if path.endswith(".json"):

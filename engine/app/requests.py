@@ -1,0 +1,115 @@
+"""What a command is asked and what its run builds: `Request` (explicit values, no argparse
+namespace), `Run` (the state the pipeline's stages build), `Evaluation` (what a command's
+evaluation produced), and the errors a command reports (`UsageError`, `InternalError`)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+
+from ..core.diagnostics import shown
+from ..core.results import Result, exit_code
+from ..core.words import did_you_mean
+from ..eval.engine import Engine
+from ..files.document import DEFAULT_MAX_BYTES
+from ..packs.ruleset import RuleSet
+
+EXIT_OK, EXIT_FINDINGS, EXIT_BAD_INPUT, EXIT_EVAL_ERROR = 0, 1, 2, 3
+
+
+class UsageError(Exception):
+    """A bad invocation: reported on stderr with exit code 2."""
+
+    def __str__(self) -> str:  # names from the snapshot reach the terminal: their control characters shown
+        return shown(super().__str__())
+
+
+def unknown(name: str, known: list[str], what: str) -> UsageError:
+    hint = did_you_mean(name, known)
+    return UsageError(f"unknown {what} `{name}`" + (f"; {hint}" if hint else ""))
+
+
+@dataclass
+class Request:
+    """Everything a command was asked to do, in explicit values (no argparse namespace)."""
+
+    command: str
+    snapshot: str | None = None
+    rules: list[str] = field(default_factory=list)
+    config: str | None = None
+    waivers: str | None = None
+    fail_on: str | None = None
+    formats: list[str] = field(default_factory=list)  # "FMT" or "FMT:FILE"
+    output: str | None = None
+    baseline: str | None = None
+    fail_on_new: bool = False
+    warn_expiring: int | None = None
+    max_bytes: int = DEFAULT_MAX_BYTES
+    guest: str | None = None  # check
+    target: str | None = None  # check
+    mode: str | None = None  # check, matrix, explain
+    stop: bool = False  # check, matrix, explain
+    rule: str | None = None  # explain
+    subject: list[str] = field(default_factory=list)  # explain: host, guest, or guest and target
+    reporting: bool = True  # audit, check, matrix: a report is written
+    guest_globs: list[str] = field(default_factory=list)  # matrix: only these guests (shell patterns)
+    target_globs: list[str] = field(default_factory=list)  # matrix, where: only these targets
+    source_root: str | None = None  # SARIF's %SRCROOT%
+    limit: int | None = None  # the table's findings before it groups them (report.Report.limit)
+    quiet: bool = False  # matrix: no progress on stderr
+    jobs: int | None = None  # matrix: processes that write it (None: `pipeline.jobs` decides)
+    plan: str | None = None  # plan: the plan file; explain: --plan
+    step: int | None = None  # explain: --step, a migration of --plan
+    emit_snapshot: str | None = None  # plan: write the estate after the plan there
+    place: object = None  # place: its selection and solver options (`wave.PlaceOptions`)
+
+
+@dataclass
+class Evaluation:
+    """What a command's evaluation produced."""
+
+    results: list[Result]
+    cells: list | None = None  # matrix
+    detail: dict | None = None  # check: guest, source, target, mode, stop
+    chunks: Iterator | None = None  # matrix: (cells, results) per guest, written as they come (report.stream)
+    plan: dict | None = None  # plan, place: the plan's migrations and stages with their verdicts
+    placement: dict | None = None  # place: what the solver proposed, the guests that fit nowhere
+    verdict: str | None = None  # plan, place: the verdict the evaluation decided (else `findings.verdict`)
+
+
+@dataclass
+class Run:
+    """The state the stages build, in stage order."""
+
+    request: Request
+    targets: list[tuple[str, str | None]] = field(default_factory=list)
+    config: object = None
+    ruleset: RuleSet | None = None
+    snapshot: object = None
+    waivers: object = None
+    baseline: dict | None = None
+    engine: Engine | None = None
+    evaluation: Evaluation | None = None
+    report: object = None
+    tally: object = None  # a streamed report's counts (report.stream.Tally), once written
+
+    @property
+    def fail_on(self) -> str:
+        if self.request.fail_on:
+            return self.request.fail_on
+        if self.config is not None and self.config.fail_on:
+            return self.config.fail_on
+        return "error"
+
+    def exit_code(self) -> int:
+        """0, 1 (failures at or above --fail-on; for --fail-on-new, new ones only) or 3 (errors)."""
+        if self.tally is not None:
+            return self.tally.exit_code(only_new=self.baseline is not None and self.request.fail_on_new)
+        results = self.report.results
+        if self.baseline is not None and self.request.fail_on_new:
+            results = [r for r in results if r.baseline == "new"]
+        return exit_code(results, self.fail_on)
+
+
+class InternalError(Exception):
+    """A result migcheck must never show (exit 3): the message says what to report."""

@@ -1,0 +1,65 @@
+"""The one registry of report formats: a name, the module that writes it, and how.
+
+Every format renders a whole `Report` to text (`render`); a matrix streams instead, to a writer
+per format (`report.stream`): the machine formats have a writer of their own that takes results as
+they come, the documents for people (table, Markdown, HTML) are made at the end from the run's
+`Digest`. A format's module is imported when the format is first used, so a run pays only for
+the formats it writes.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from importlib import import_module
+
+
+@dataclass(frozen=True)
+class Format:
+    name: str
+    module: str  # under migcheck.report
+    render: str  # its function Report -> text
+    matrix: str | None = None  # its streaming writer class for a matrix (None: made from the digest)
+    spools: bool = False  # the writer takes a spool directory (JSON, JUnit: parts beside the output)
+    iter_pieces: str | None = None  # a function Report -> pieces of text, written as they come (HTML)
+    color: bool = False  # the renderer takes `color=` (the terminal table)
+
+    def _function(self, name: str):
+        return getattr(import_module(f"{__package__}.{self.module}"), name)
+
+    def renderer(self) -> Callable[..., str]:
+        return self._function(self.render)
+
+    def matrix_writer(self):
+        return self._function(self.matrix) if self.matrix else None
+
+    def pieces(self, report, color: bool = False) -> Iterator[str]:
+        """The document in pieces (one piece unless the format writes them as it goes)."""
+        if self.iter_pieces:
+            yield from self._function(self.iter_pieces)(report)
+        else:
+            yield self.text(report, color)
+
+    def text(self, report, color: bool = False) -> str:
+        return self.renderer()(report, color=color) if self.color else self.renderer()(report)
+
+
+FORMATS: dict[str, Format] = {f.name: f for f in (
+    Format("table", "table", "render_table", color=True),
+    Format("json", "json_report", "render_json", "JsonWriter", spools=True),
+    Format("jsonl", "json_report", "render_jsonl", "JsonLinesWriter"),
+    Format("csv", "csv_report", "render_csv", "CsvWriter"),
+    Format("csv-cells", "csv_report", "render_csv_cells", "CsvCellsWriter"),
+    Format("markdown", "markdown", "render_markdown"),
+    Format("html", "html", "render_html", iter_pieces="iter_html"),
+    Format("sarif", "sarif", "render_sarif", "SarifWriter"),
+    Format("junit", "junit", "render_junit", "JunitMatrixWriter", spools=True),
+)}
+
+
+def render(report, fmt: str, color: bool = False) -> str:
+    """The whole report as `fmt` text."""
+    found = FORMATS.get(fmt)
+    if found is None:
+        raise ValueError(f"unknown format {fmt}")
+    return found.text(report, color)

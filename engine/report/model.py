@@ -1,0 +1,92 @@
+"""The report model: a `Report` is a command's results and their context, made once by the
+pipeline's report stage; every format is a pure function of it (`formats`)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from functools import cached_property
+from typing import Any
+
+from .. import __version__
+from ..core.results import Result, sort_results, summarize
+from .common import cell_findings
+
+REPORT_FORMAT = 1  # the JSON report's `format` key; schemas/report.schema.json describes this version
+# The project's repository ([project.urls] Repository in pyproject.toml; a test keeps them equal):
+# SARIF rules link to their entry in docs/rules.md there.
+REPOSITORY_URL = "https://github.com/migcheck/migcheck"
+
+
+@dataclass
+class Report:
+    command: str  # audit, check, matrix
+    verdict: str
+    results: list[Result]
+    snapshot_path: str = ""
+    snapshot_sha256: str = ""
+    site: str | None = None
+    cells: list | None = None  # matrix cells
+    request: dict | None = None  # check: guest, source, target, mode
+    rules: list = field(default_factory=list)  # CompiledRule, for descriptors and catalogues
+    manifest: dict = field(default_factory=dict)
+    fail_on: str = "error"
+    waiver_notes: list[dict] = field(default_factory=list)  # expired, stale, expiring waivers
+    baseline: dict | None = None  # new / unchanged / resolved against an earlier report
+    collected: str | None = None  # the snapshot's `collected` time, as written there
+    source_root: str | None = None  # SARIF's %SRCROOT%: an absolute directory (None: the working directory)
+    limit: int = 200  # the table lists this many findings, then groups them by rule and guest (`--limit`)
+    digest: Any = None  # a streamed matrix: what table, Markdown and HTML show of it (`stream.Digest`)
+    plan: dict | None = None  # plan and place: the plan's stages and migrations with their verdicts
+    placement: dict | None = None  # place: solver status, objective, guests that fit nowhere
+
+    def __post_init__(self):
+        self.results = sort_results(self.results)
+
+    @cached_property
+    def summary(self) -> dict:
+        """Counts of the results (computed once: results do not change once the report is made)."""
+        out = summarize(self.results)
+        if self.cells is not None:
+            verdicts = {"ready": 0, "blocked": 0, "unknown": 0}
+            for cell in self.cells:
+                verdicts[cell.verdict] += 1
+            out["cells"] = verdicts
+        return out
+
+    @cached_property
+    def cell_findings(self) -> dict:
+        """Per (guest, target) of a matrix: blocking rules, warnings, notes, errors (`common.CellFindings`)."""
+        if self.digest is not None:
+            return self.digest.grid_found
+        return cell_findings(self)
+
+    def to_json(self, results: bool = True) -> dict[str, Any]:
+        """The JSON report; `results=False`: `results` and a matrix's `cells` as None, for a writer that streams them."""
+        out: dict[str, Any] = {
+            "tool": {"name": "migcheck", "version": __version__},
+            "command": self.command,
+            "snapshot": {"path": self.snapshot_path, "sha256": self.snapshot_sha256, "site": self.site,
+                         "collected": self.collected},
+            "verdict": self.verdict,
+            "format": REPORT_FORMAT,
+        }
+        if self.request is not None:
+            out["request"] = self.request
+        out["results"] = [r.to_json() for r in self.results] if results else None
+        out["summary"] = self.summary
+        if not results and self.command == "matrix":
+            out["cells"] = None
+        elif self.cells is not None:
+            found = self.cell_findings
+            out["cells"] = [dict(c.to_json(), blocking=found[(c.guest, c.target)].blocking) for c in self.cells]
+        if self.plan is not None:
+            out["plan"] = self.plan
+        if self.placement is not None:
+            out["placement"] = self.placement
+        if self.waiver_notes:
+            out["waivers"] = self.waiver_notes
+        if self.baseline is not None:
+            out["baseline"] = self.baseline
+        if self.manifest:
+            out["manifest"] = self.manifest
+        return out
