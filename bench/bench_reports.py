@@ -120,15 +120,15 @@ def writer_part(hosts: int, guests: int, tmp: Path) -> None:
         from migcheck.report.json_report import render_json
 
         state = run(Request(command="matrix", snapshot=str(path), formats=["json"], mode="offline"))
-        report = state.report
         cells, results = state.engine.matrix("offline")
-        report.cells = sorted(cells, key=lambda c: (c.guest, c.target))  # the report's order: by name
-        report.results = sort_results(results)
+        results = sort_results(results)
+        from dataclasses import replace
+
         from migcheck.core.results import summarize, verdict
-        summary = summarize(report.results)
+        summary = summarize(results)
         summary["cells"] = {v: sum(1 for c in cells if c.verdict == v) for v in ("ready", "blocked", "unknown")}
-        report.__dict__["summary"] = summary
-        report.verdict = verdict("matrix", report.results, cells=cells)
+        report = replace(state.report, cells=sorted(cells, key=lambda c: (c.guest, c.target)),  # by name
+                         results=results, counts=summary, verdict=verdict("matrix", results, cells=cells))
         return render_json(report)
 
     timings = {}

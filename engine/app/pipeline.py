@@ -152,9 +152,7 @@ def _report(run: Run) -> None:
                         cells=ev.cells, request=ev.detail, rules=run.ruleset.rules, manifest=manifest,
                         fail_on=run.fail_on, waiver_notes=notes, baseline=marks,
                         collected=snapshot.doc.data.get("collected"), source_root=request.source_root,
-                        plan=ev.plan, placement=ev.placement)
-    if request.limit:
-        run.report.limit = request.limit
+                        plan=ev.plan, placement=ev.placement, limit=request.limit or Report.limit)
 
 
 @dataclass(frozen=True)
@@ -309,13 +307,12 @@ def _write_streamed(run: Run, color: bool) -> None:
 
     request = run.request
 
-    def finish(report, tally) -> None:
+    def finish(tally) -> tuple[list, dict | None]:
+        notes = []
         if run.waivers is not None:
             plain = Engine(run.ruleset, run.snapshot, stop=request.stop)  # as in `_report`
-            report.waiver_notes = notes_for_run(run.waivers, plain, request.command, request.mode,
-                                                request.warn_expiring)
-        if run.baseline is not None:
-            report.baseline = tally.baseline(request.baseline)
+            notes = notes_for_run(run.waivers, plain, request.command, request.mode, request.warn_expiring)
+        return notes, tally.baseline(request.baseline) if run.baseline is not None else None
     guests = len({g["name"] for g in run.snapshot.guests})
     progress = Progress(guests, sys.stderr is not None and sys.stderr.isatty() and not request.quiet)
     try:

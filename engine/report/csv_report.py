@@ -100,7 +100,7 @@ class CsvWriter:
     def rows(cells, results, found):
         return _result_rows(results)
 
-    def finish(self) -> None:
+    def finish(self, report) -> None:
         self.out.write(self.buffer.getvalue())  # the header of a matrix without guests
 
     # -- a share of the guests written by another process (report.stream.Helper) -------------

@@ -226,8 +226,9 @@ class JsonWriter:
         self.cells = tempfile.TemporaryFile("w+b", dir=spool_dir)
         self.any_result = self.any_cell = False
 
-    def start(self) -> None:
-        """Write the document up to its results (the verdict is set): results are written as they come."""
+    def start(self, report) -> None:
+        """Write the document up to its results (`report` states the verdict): results are written as they come."""
+        self.report = report
         head = self._head()
         self.out.write("".join(text for _, text in head) + (",\n" if head else "{\n") + '  "results": [')
         self.head = head
@@ -256,8 +257,9 @@ class JsonWriter:
             self.cells.write(((",\n" if self.any_cell else "") + text).encode("utf-8"))
             self.any_cell = True
 
-    def finish(self) -> None:
-        report, out = self.report, self.out
+    def finish(self, report) -> None:
+        self.report = report
+        out = self.out
         head = report.to_json(results=False)
         keys = list(head)
         if self.head is not None and self._head() != self.head:
@@ -350,7 +352,7 @@ class JsonLinesWriter:
     def absorb(self, state: dict, spools: tuple) -> None:
         copy_spool(self.out, spools[0])
 
-    def finish(self) -> None:
+    def finish(self, report) -> None:
         pass
 
 

@@ -151,7 +151,8 @@ class JunitMatrixWriter:
             copy_spool(self.spool, spools[0])
             self.any = True
 
-    def finish(self) -> None:
+    def finish(self, report) -> None:
+        self.report = report
         root = ET.Element("testsuites", name=xml_safe(f"migcheck {self.report.command}"))
         for key, value in self.totals.items():
             root.set(key, str(value))

@@ -1,9 +1,13 @@
 """The report model: a `Report` is a command's results and their context, made once by the
-pipeline's report stage; every format is a pure function of it (`formats`)."""
+pipeline's report stage and never changed; every format is a pure function of it (`formats`).
+
+A streamed matrix knows its verdict, counts, waiver notes and baseline marks only at the end:
+its writers are made with the report as it starts, and are handed the report completed with
+its `Tail` (`Report.completed`), a new value, before they finish."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import cached_property
 from typing import Any
 
@@ -17,7 +21,17 @@ REPORT_FORMAT = 1  # the JSON report's `format` key; schemas/report.schema.json 
 REPOSITORY_URL = "https://github.com/migcheck/migcheck"
 
 
-@dataclass
+@dataclass(frozen=True)
+class Tail:
+    """What only the end of a streamed run knows."""
+
+    verdict: str
+    summary: dict
+    waiver_notes: list[dict] = field(default_factory=list)
+    baseline: dict | None = None
+
+
+@dataclass(frozen=True)
 class Report:
     command: str  # audit, check, matrix
     verdict: str
@@ -38,13 +52,29 @@ class Report:
     digest: Any = None  # a streamed matrix: what table, Markdown and HTML show of it (`stream.Digest`)
     plan: dict | None = None  # plan and place: the plan's stages and migrations with their verdicts
     placement: dict | None = None  # place: solver status, objective, guests that fit nowhere
+    counts: dict | None = None  # a streamed matrix, completed: its summary (its results are not held)
 
     def __post_init__(self):
-        self.results = sort_results(self.results)
+        object.__setattr__(self, "results", sort_results(self.results))
+
+    def completed(self, tail: Tail) -> Report:
+        """This report with what the end of a streamed run knows."""
+        return replace(self, verdict=tail.verdict, counts=tail.summary, waiver_notes=tail.waiver_notes,
+                       baseline=tail.baseline)
+
+    def with_verdict(self, verdict: str) -> Report:
+        """This report with its verdict decided before its results are written (a streamed JSON head)."""
+        return replace(self, verdict=verdict)
+
+    def with_digest(self, digest) -> Report:
+        """This report shown from a streamed matrix's digest (table, Markdown, HTML)."""
+        return replace(self, digest=digest)
 
     @cached_property
     def summary(self) -> dict:
         """Counts of the results (computed once: results do not change once the report is made)."""
+        if self.counts is not None:
+            return self.counts
         out = summarize(self.results)
         if self.cells is not None:
             verdicts = {"ready": 0, "blocked": 0, "unknown": 0}

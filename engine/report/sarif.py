@@ -211,8 +211,9 @@ class SarifWriter:
             else:
                 self.loose.append(r)
 
-    def finish(self) -> None:
+    def finish(self, report) -> None:
         """Write the document piece by piece: json.dumps would hold it whole, in millions of small strings."""
+        self.report = report
         pieces, size = [], 0
         for piece in json.JSONEncoder(indent=2, ensure_ascii=False).iterencode(self.document()):
             pieces.append(piece)

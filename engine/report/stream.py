@@ -28,6 +28,7 @@ import time
 
 from ..core.perf import collector_paused
 from .digest import Digest, Tally, chunk_findings  # noqa: F401  (re-exported)
+from .model import Tail
 from .formats import FORMATS
 
 
@@ -85,31 +86,27 @@ class DigestWriter:
     def feed(self, cells, results, found) -> None:
         self.digest.feed(cells, results, found)
 
-    def finish(self) -> None:
-        report = self.report
-        report.digest = self.digest
-        try:
-            for piece in FORMATS[self.fmt].pieces(report, color=self.color):
-                self.out.write(piece)
-        finally:
-            report.digest = None
+    def finish(self, report) -> None:
+        for piece in FORMATS[self.fmt].pieces(report.with_digest(self.digest), color=self.color):
+            self.out.write(piece)
 
 
 def write_matrix(report, chunks, outputs: list, *, progress: Progress | None = None, baseline: dict | None = None,
                  finish=None, jobs: int = 1, spool_dir: str | None = None) -> Tally:
     """Feed every chunk of `chunks` to a writer per output ((writer) list), then complete them.
 
-    `finish(report, tally)` runs after the last chunk and before the writers complete: it
-    sets what only the whole run knows (verdict, waiver notes, baseline). `jobs` > 1: other
+    `finish(tally)` runs after the last chunk and before the writers complete: it gives what
+    only the whole run knows besides the counts (waiver notes, baseline marks), and the writers
+    finish with the report completed by them (`Report.completed`). `jobs` > 1: other
     processes write later shares of the guests when every output can take a share written
     apart (`Helper`); the bytes are the same.
     """
     tally = Tally(report.fail_on, baseline)
     heads = [w for w in outputs if getattr(w, "wants_verdict", False)]
     if heads and hasattr(chunks, "verdict"):  # a document that states its verdict first: asked of the cells first
-        report.verdict = chunks.verdict()
+        headed = report.with_verdict(chunks.verdict())
         for w in heads:
-            w.start()
+            w.start(headed)
     helpers: list[Helper] = []
     try:
         if jobs > 1 and Helper.can_take(chunks, outputs, baseline):
@@ -130,12 +127,10 @@ def write_matrix(report, chunks, outputs: list, *, progress: Progress | None = N
             helper.stop()
     if progress is not None:
         progress.close()
-    report.__dict__["summary"] = tally.summary()
-    report.verdict = tally.verdict()
-    if finish is not None:
-        finish(report, tally)
+    notes, marks = finish(tally) if finish is not None else ([], None)
+    final = report.completed(Tail(tally.verdict(), tally.summary(), notes, marks))
     for w in outputs:
-        w.finish()
+        w.finish(final)
     return tally
 
 
