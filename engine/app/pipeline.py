@@ -38,6 +38,7 @@ from pathlib import Path
 from ..core.results import verdict
 from ..estate.snapshot import load_snapshot
 from ..eval.baseline import load_baseline, mark_results
+from ..core.perf import TIMINGS
 from ..eval.engine import Engine
 from ..eval.waivers import load_waivers, notes_for_run
 from ..files.document import DEFAULT_MAX_BYTES, Limits, LoadError
@@ -180,7 +181,8 @@ def run(request: Request, until: str | None = None) -> Run:
     `LoadError` or `RuleError` for bad invocations and inputs."""
     state = Run(request)
     for stage in STAGES:
-        stage.run(state)
+        with TIMINGS.stage(stage.name):
+            stage.run(state)
         if stage.name == until:
             break
     return state
@@ -287,6 +289,11 @@ def write_outputs(run: Run, color: bool = False) -> None:
     """Render the report in every requested format: to its file (atomically when it is a regular
     file) or to standard output (`-`, `/dev/stdout` or no file)."""
 
+    with TIMINGS.stage("outputs"):
+        _write_outputs(run, color)
+
+
+def _write_outputs(run: Run, color: bool) -> None:
     if run.evaluation is not None and run.evaluation.chunks is not None:
         _write_streamed(run, color)
         return

@@ -14,6 +14,7 @@ import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from ..core.perf import TIMINGS
 from ..files.document import DEFAULT_MAX_BYTES, LoadError, load_document
 from ..files.reader import read_text
 from ..files.resources import builtin_rules_dir
@@ -100,7 +101,8 @@ def load_rules(extra_dirs: list[str | Path] = (), *, builtin: bool = True, disab
     """Load the built-in pack (unless `builtin=False`) and `extra_dirs`; raise `RuleError` on problems."""
     diags: list[Diagnostic] = []
     dirs = ([builtin_rules_dir()] if builtin else []) + [Path(d) for d in extra_dirs]
-    packs = [read_pack(Path(d), diags) for d in dirs]
+    with TIMINGS.stage("packs.parse"):
+        packs = [read_pack(Path(d), diags) for d in dirs]
     tables: dict[str, list] = {}
     owner: dict[str, str] = {}
     for pack in packs:
@@ -116,7 +118,8 @@ def load_rules(extra_dirs: list[str | Path] = (), *, builtin: bool = True, disab
         tables[name] = tables[name] + list(rows)  # the config loader has checked names and rows
     types: dict[str, Type] = {name: table_type(rows) for name, rows in tables.items()}
     files = [f for pack in packs for f in pack.files]
-    checked, problems = check_rules(files, types)
+    with TIMINGS.stage("packs.check"):
+        checked, problems = check_rules(files, types)
     diags.extend(problems)
     sources = {k: v for pack in packs for k, v in pack.sources.items()}
     if any(d.is_error for d in diags):
@@ -125,11 +128,12 @@ def load_rules(extra_dirs: list[str | Path] = (), *, builtin: bool = True, disab
     pack_of = {str(f.path): str(pack.path) for pack in packs for f in pack.files}
     rules = []
     disabled = set(disable)
-    for c in checked:
-        if c.rule.id in disabled:
-            continue
-        c.pack = pack_of.get(c.rule.span.file, "")
-        rules.append(compile_rule(c, tables, (severity or {}).get(c.rule.id)))
+    with TIMINGS.stage("packs.compile"):
+        for c in checked:
+            if c.rule.id in disabled:
+                continue
+            c.pack = pack_of.get(c.rule.span.file, "")
+            rules.append(compile_rule(c, tables, (severity or {}).get(c.rule.id)))
     digest = hashlib.sha256()
     for name in sorted(sources, key=lambda s: (s.rsplit("/", 1)[-1], s)):
         digest.update(name.rsplit("/", 1)[-1].encode() + b"\0" + sources[name].encode() + b"\0")
