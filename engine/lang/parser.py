@@ -14,11 +14,12 @@ from pathlib import Path
 
 from lark import Lark, Token, Transformer, Tree, v_args
 from lark.tree import Meta
-from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedInput, UnexpectedToken, VisitError
+from lark.exceptions import UnexpectedCharacters, UnexpectedInput, VisitError
 
 from . import ast
 from ..core.words import did_you_mean
 from .diagnostics import Diagnostic, diag
+from .syntax_errors import Seen, SyntaxProblem, classify, fail
 
 CLAUSES = ("title", "severity", "on", "when", "for", "let", "require", "message", "fix", "cite", "tags")
 KEYWORDS = set(CLAUSES) | {"rule", "in", "not", "and", "or", "matches", "where", "true", "false", "null"}
@@ -40,11 +41,6 @@ def _lark() -> Lark:
                 start=["start", "expr"], cache=True)
 
 
-class _SyntaxProblem(Exception):
-    def __init__(self, line: int, col: int, message: str, help: str = "", code: str = "syntax"):
-        self.line, self.col, self.message, self.help, self.code = line, col, message, help, code
-
-
 def parse(text: str, path: str = "<rules>") -> tuple[ast.RuleFile | None, list[Diagnostic]]:
     """Parse a rule file; on a syntax error return no file and one located diagnostic."""
     try:
@@ -52,17 +48,26 @@ def parse(text: str, path: str = "<rules>") -> tuple[ast.RuleFile | None, list[D
         _shape(tree, base=3)  # start, rule, clause
         rules = _Build(path, text).transform(tree)
     except UnexpectedInput as exc:
-        return None, [_syntax_diagnostic(exc, text, path)]
+        return None, [_located(path, _syntax_problem(exc, text))]
     except VisitError as exc:
-        problem = exc.orig_exc
-        while isinstance(problem, VisitError):  # a problem inside a message's `{...}` is wrapped twice
-            problem = problem.orig_exc
-        if isinstance(problem, _SyntaxProblem):
-            return None, [diag(path, problem.line, problem.col, problem.code, problem.message, problem.help)]
-        raise
-    except _SyntaxProblem as problem:
-        return None, [diag(path, problem.line, problem.col, problem.code, problem.message, problem.help)]
+        return None, [_located(path, _unwrapped(exc))]
+    except SyntaxProblem as problem:
+        return None, [_located(path, problem)]
     return ast.RuleFile(path, tuple(rules), text), []
+
+
+def _unwrapped(exc: VisitError) -> SyntaxProblem:
+    """The syntax problem a transformer raised (a problem inside a message's `{...}` is wrapped twice)."""
+    problem = exc.orig_exc
+    while isinstance(problem, VisitError):
+        problem = problem.orig_exc
+    if isinstance(problem, SyntaxProblem):
+        return problem
+    raise exc
+
+
+def _located(path: str, problem: SyntaxProblem) -> Diagnostic:
+    return diag(path, problem.line, problem.col, problem.code, problem.message, problem.help)
 
 
 def parse_expression(text: str, path: str = "<expr>", line: int = 1, col: int = 1,
@@ -79,23 +84,15 @@ def parse_expression(text: str, path: str = "<expr>", line: int = 1, col: int = 
 
     try:
         tree = _lark().parse(text, start="expr")
-    except UnexpectedInput as exc:
-        d = _syntax_diagnostic(exc, text, path)
-        raise _SyntaxProblem(*place(d.line, d.col), d.message, d.help, d.code) from None
-    try:
         _shape(tree, base=0)
-    except _SyntaxProblem as problem:
-        raise _SyntaxProblem(*place(problem.line, problem.col), problem.message, problem.help, problem.code) from None
-    try:
         return _Build(path, text, place=place).transform(tree)
+    except UnexpectedInput as exc:
+        problem = _syntax_problem(exc, text)
+    except SyntaxProblem as exc:
+        problem = exc
     except VisitError as exc:
-        problem = exc.orig_exc
-        while isinstance(problem, VisitError):
-            problem = problem.orig_exc
-        if isinstance(problem, _SyntaxProblem):
-            raise _SyntaxProblem(*place(problem.line, problem.col), problem.message, problem.help,
-                                 problem.code) from None
-        raise
+        problem = _unwrapped(exc)
+    raise problem.moved(*place(problem.line, problem.col)) from None
 
 
 def _span(path: str, line: int, col: int) -> ast.Span:
@@ -105,16 +102,16 @@ def _span(path: str, line: int, col: int) -> ast.Span:
 _ESCAPES = {"n": "\n", "t": "\t", '"': '"', "\\": "\\"}
 
 
-def _fail(token: Token, offset: int, message: str, help: str = ""):
-    """The one way a syntax problem is raised from inside a token: at character `offset` of its text."""
-    raise _SyntaxProblem(token.line, token.column + offset, message, help)
+def _fail(token: Token, offset: int, name: str, **fields):
+    """A named syntax problem at character `offset` of a token's text."""
+    raise fail(name, token.line, token.column + offset, **fields)
 
 
 def _escape(token: Token, offset: int) -> str:
     """The character the escape at `offset` of `token`'s text stands for."""
     nxt = token.value[offset + 1]
     if nxt not in _ESCAPES:
-        _fail(token, offset, f"unknown escape `\\{nxt}` in a string", 'use \\" \\\\ \\n or \\t')
+        _fail(token, offset, "unknown-escape", escape=nxt)
     return _ESCAPES[nxt]
 
 
@@ -216,7 +213,7 @@ class _Build(Transformer):
             elif ch == "{":
                 close = value.find("}", i, end)
                 if close < 0:
-                    _fail(token, i, "`{` in a message opens no `}`", "write `{{` for a literal brace")
+                    _fail(token, i, "message-open-brace")
                 if text:
                     parts.append("".join(text))
                     text = []
@@ -231,11 +228,11 @@ class _Build(Transformer):
                         hole.append(value[k])
                         k += 1
                 if not "".join(hole).strip():
-                    _fail(token, i, "empty `{}` in a message", "put an expression inside, or write `{{}}`")
+                    _fail(token, i, "message-empty-hole")
                 parts.append(parse_expression("".join(hole), self.path, line, first + i + 1, columns))
                 i = close + 1
             elif ch == "}":
-                _fail(token, i, "`}` in a message closes no `{`", "write `}}` for a literal brace")
+                _fail(token, i, "message-close-brace")
             elif ch == "\\" and i + 1 < end:
                 text.append(_escape(token, i))
                 i += 2
@@ -308,9 +305,8 @@ class _Build(Transformer):
         try:
             return ast.Literal(float(text) if "." in text else int(text), self._tok(c[0]))
         except ValueError:  # over Python's integer-string limit
-            raise _SyntaxProblem(c[0].line, c[0].column, f"number of {len(text):,} digits is over the limit of "
-                                 f"{sys.get_int_max_str_digits():,} digits (Python's integer-string limit)",
-                                 "no release, memory size or count needs so many digits") from None
+            raise fail("number-digits", c[0].line, c[0].column, digits=len(text),
+                       limit=sys.get_int_max_str_digits()) from None
 
     def string(self, c):
         return ast.Literal(_unquote(c[0]), self._tok(c[0]))
@@ -347,8 +343,7 @@ class _Build(Transformer):
         binder, cond = c
         if not (isinstance(binder, ast.Compare) and binder.op == "in" and isinstance(binder.left, ast.Name)):
             span = _first_span(binder)
-            raise _SyntaxProblem(span.line, span.col, "a selection starts with `NAME in LIST`",
-                                 "write e.g. `count(f in guest.dio where f.pool)`")
+            raise fail("selection-start", span.line, span.col)
         return ast.Selection(binder.left.name, binder.right, cond, binder.left.span)
 
 
@@ -374,7 +369,7 @@ _BALANCE_OVER = 16  # shorter chains keep their parsed shape (and how `explain` 
 
 
 def _shape(root: Tree, base: int) -> None:
-    """Balance long logic chains in place; raise `_SyntaxProblem` where nesting passes the bound."""
+    """Balance long logic chains in place; raise `SyntaxProblem` where nesting passes the bound."""
     holder = Tree("holder", [root])
     stack = [holder]
     while stack:
@@ -391,19 +386,14 @@ def _shape(root: Tree, base: int) -> None:
         body = [c for c in rule.children if isinstance(c, Tree) and c.data in _BODY]
         if len(body) > MAX_BODY_CLAUSES:
             line, col = _start(body[MAX_BODY_CLAUSES])
-            raise _SyntaxProblem(line, col, f"rule has more than {MAX_BODY_CLAUSES} `when`, `for`, `let` and "
-                                 "`require` clauses (the clause limit of the rule language)",
-                                 "split the rule, or gather values in a list with one `let`", code="too-deep")
+            raise fail("too-many-clauses", line, col, limit=MAX_BODY_CLAUSES)
     limit = MAX_EXPR_DEPTH + base
     pending = [(root, 1)]
     while pending:
         node, depth = pending.pop()
         if depth > limit:
             line, col = _start(node)
-            raise _SyntaxProblem(line, col, f"expression nested more than {MAX_EXPR_DEPTH} levels deep "
-                                 "(the nesting limit of the rule language)",
-                                 "split it into `let` clauses, or write a long chain with `all(...)`/`any(...)`",
-                                 code="too-deep")
+            raise fail("too-deep", line, col, limit=MAX_EXPR_DEPTH)
         pending.extend((c, depth + 1) for c in reversed(node.children) if isinstance(c, Tree))  # leftmost first
 
 
@@ -469,49 +459,29 @@ def _open_rule(text: str, pos: int) -> tuple[str, int, int] | None:
     return last.group(1), line, col
 
 
-def _syntax_diagnostic(exc: UnexpectedInput, text: str, path: str) -> Diagnostic:
+def _syntax_problem(exc: UnexpectedInput, text: str) -> SyntaxProblem:
+    """A parse lark refused, as the named problem of `syntax_errors` that matches what it saw."""
     line, col = getattr(exc, "line", 1) or 1, getattr(exc, "column", 1) or 1
     if line < 1:
         line, col = text.count("\n") + 1, len(text) - text.rfind("\n")
     pos = getattr(exc, "pos_in_stream", None)
     if pos is None:
         pos = len(text)
-    expected = set(getattr(exc, "expected", None) or getattr(exc, "allowed", None) or ())
+    expected = frozenset(getattr(exc, "expected", None) or getattr(exc, "allowed", None) or ())
     if isinstance(exc, UnexpectedCharacters):
-        ch = text[pos] if pos < len(text) else ""
-        if ch == "'":
-            return diag(path, line, col, "syntax", "strings use double quotes", 'write "text"')
-        if ch == '"':
-            return diag(path, line, col, "syntax", "string is not closed on this line",
-                              'close it with `"`; join long strings as "part one" "part two"')
-        if "RULE_ID" in expected:
-            return diag(path, line, col, "syntax", "expected a rule id",
-                              "rule ids are upper-case letters, digits and dashes, e.g. `SITE-NAMING`")
-        return diag(path, line, col, "syntax", f"unexpected character `{ch}`",
-                          f"expected {_expected_words(expected)}" if expected else "")
+        char = text[pos] if pos < len(text) else ""
+        seen = Seen(exc, text, char=char, expected=expected, fields={
+            "char": char, "expected_help": f"expected {_expected_words(expected)}" if expected else ""})
+        return fail(classify(seen), line, col, **seen.fields)
     token = getattr(exc, "token", None)
-    found = "end of file" if token is None or token.type == "$END" else f"`{token.value}`"
-    if token is None or token.type == "$END":
+    at_end = token is None or token.type == "$END"
+    if at_end:
         line = text.count("\n") + (0 if text.endswith("\n") else 1)
         line, col = (line + 1, 1) if text.endswith("\n") else (line, len(text) - text.rfind("\n"))
-    if "RULE_ID" in expected:
-        return diag(path, line, col, "syntax", "expected a rule id",
-                          "rule ids are upper-case letters, digits and dashes, e.g. `SITE-NAMING`")
-    if isinstance(exc, (UnexpectedToken, UnexpectedEOF)) and "RBRACE" in expected and (
-            token is None or token.type in ("$END", "RULE")):
-        opened = _open_rule(text, pos if token is not None and token.type != "$END" else len(text))
-        if opened:
-            rid, rl, rc = opened
-            return diag(path, line, col, "syntax",
-                              f"expected `}}` to close rule `{rid}` opened at {rl}:{rc}, found {found}",
-                              "add `}` after the rule's last clause")
-    if token is not None and token.type == "NAME" and "TITLE" in expected:
-        hint = did_you_mean(token.value, CLAUSES)
-        if hint:
-            return diag(path, line, col, "syntax", f"unknown clause `{token.value}`", hint)
-        return diag(path, line, col, "syntax", f"unexpected `{token.value}`",
-                          f"expected {_expected_words(expected)}; did the clause before it take one value too many?")
-    if token is not None and token.type != "$END" and token.value in KEYWORDS and "NAME" in expected:
-        return diag(path, line, col, "syntax", f"`{token.value}` is a keyword and cannot be used as a name",
-                          f"expected {_expected_words(expected)}")
-    return diag(path, line, col, "syntax", f"unexpected {found}", f"expected {_expected_words(expected)}")
+    opened = _open_rule(text, pos if not at_end else len(text))
+    fields = {"found": "end of file" if at_end else f"`{token.value}`", "expected": _expected_words(expected),
+              "value": "" if at_end else token.value,
+              "hint": did_you_mean(token.value, CLAUSES) if token is not None and token.type == "NAME" else ""}
+    if opened:
+        fields.update(rule=opened[0], rule_line=opened[1], rule_col=opened[2])
+    return fail(classify(Seen(exc, text, token=token, expected=expected, fields=fields)), line, col, **fields)
