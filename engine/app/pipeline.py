@@ -45,7 +45,7 @@ from ..files.document import DEFAULT_MAX_BYTES, Limits, LoadError
 from ..files.manifest import build_manifest
 from ..files.outputs import STDOUT, OutputError, check_outputs, open_output, pack_inputs, write_output
 from ..files.resources import builtin_rules_dir
-from ..packs.config import apply_config, load_config
+from ..packs.config import load_config
 from ..packs.ruleset import load_rules, packs_under_test
 from ..report import FORMATS, Report, render
 from ..report.catalogue import render_catalogue
@@ -90,7 +90,7 @@ def _packs(run: Run) -> None:
     if run.request.reporting:  # no report may land on another or on an input, before any work
         _check_outputs(run, (run.config.rules if run.config is not None else []) + dirs)
     if run.config is not None:
-        run.ruleset = apply_config(load_rules(run.config.rules + dirs), run.config)
+        run.ruleset = load_rules(run.config.rules + dirs, config=run.config)
     else:
         run.ruleset = load_rules(dirs)
 

@@ -866,9 +866,13 @@ def _failing_compile(rule: ast.Rule, exc: BaseException) -> Callable:
     return run
 
 
-def compile_rule(checked: CheckedRule, tables: dict[str, list], severity: str | None = None) -> CompiledRule:
+def compile_rule(checked: CheckedRule, tables: dict[str, list], severity: str | None = None,
+                 budget_limit: int | None = None) -> CompiledRule:
+    """A checked rule compiled once, with the site configuration's severity and evaluation budget."""
     rule = checked.rule
     c = Compiler(checked, tables)
+    if budget_limit is not None:
+        c.budget.limit = budget_limit
     steps = []
     for step in rule.steps:
         steps.append(step)

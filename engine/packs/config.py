@@ -7,13 +7,14 @@ table or column is an error with its location, never ignored.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..core.words import did_you_mean
 from ..files.document import Limits, LoadError, Problem, load_document
 from ..files.schemas import check_schema
 from ..lang.builtins import EvalError, parse_version
+from .ruleset import Checked, Settings
 
 
 @dataclass
@@ -28,11 +29,14 @@ class Config:
     doc: object = None
     evaluation_budget: int | None = None  # steps per rule and subject (lang.compiler.Budget)
 
-    def selects(self, rule) -> bool:
-        return not self.tags or bool(set(self.tags) & set(rule.tags))
+    def settings(self) -> Settings:
+        """What the configuration decides before the packs are compiled."""
+        return Settings(disable=frozenset(self.disable), severity=dict(self.severity), extra_rows=dict(self.data),
+                        tags=frozenset(self.tags), budget=self.evaluation_budget)
 
-    def problems_against(self, ruleset) -> list[Problem]:
-        """Names in the configuration that the loaded packs do not have, and rows that do not fit."""
+    def problems_against(self, packs: Checked) -> list[Problem]:
+        """Names in the configuration that the checked packs do not have, and rows that do not fit."""
+        ruleset = packs
         doc = self.doc
         ids = ruleset.ids()
         problems = []
@@ -54,34 +58,12 @@ class Config:
                                             did_you_mean(name, list(ruleset.tables)), key=True, code="unknown-table"))
                 continue
             problems.extend(row_problems(doc, name, rows, ruleset.tables[name]))
-        all_tags = {t for r in ruleset.rules for t in r.tags}
+        all_tags = packs.tags()
         for i, tag in enumerate(self.tags):
             if tag not in all_tags:
                 problems.append(doc.problem(("tags", i), f"no loaded rule has the tag `{tag}`",
                                             did_you_mean(tag, sorted(all_tags)), code="unknown-tag"))
         return problems
-
-
-def apply_config(ruleset, config: Config):
-    """The compiled rule set with the configuration applied, or `LoadError` naming what does not fit.
-
-    Disabled rules and rules without a selected tag are dropped, severities replaced, and
-    extra data rows appended to the tables the compiled rules read (the rule set's own
-    lists: the rules were type-checked against the pack's rows, and the configuration's rows
-    were checked against those).
-    """
-    problems = config.problems_against(ruleset)
-    if problems:
-        raise LoadError(problems)
-    for name, rows in config.data.items():
-        ruleset.tables[name].extend(rows)
-    disabled = set(config.disable)
-    rules = [replace(r, severity=config.severity[r.id]) if r.id in config.severity else r
-             for r in ruleset.rules if r.id not in disabled and config.selects(r)]
-    if config.evaluation_budget is not None:
-        for rule in rules:
-            rule.budget.limit = config.evaluation_budget
-    return replace(ruleset, rules=rules)
 
 
 @dataclass

@@ -96,26 +96,55 @@ def read_pack(path: Path, diags: list[Diagnostic]) -> Pack:
     return pack
 
 
-def load_rules(extra_dirs: list[str | Path] = (), *, builtin: bool = True, disable: list[str] = (),
-               severity: dict[str, str] | None = None, extra_rows: dict[str, list] | None = None) -> RuleSet:
-    """Load the built-in pack (unless `builtin=False`) and `extra_dirs`; raise `RuleError` on problems."""
+@dataclass
+class Checked:
+    """Packs read and checked, not yet compiled: what the site configuration is checked against."""
+
+    packs: list[Pack]
+    checked: list  # lang.checker.CheckedRule, in load order
+    tables: dict[str, list]  # the packs' own rows
+    sources: dict[str, str]
+    diagnostics: list[Diagnostic]
+
+    def ids(self) -> list[str]:
+        return [c.rule.id for c in self.checked]
+
+    def tags(self) -> set[str]:
+        return {t for c in self.checked for t in c.rule.get("tags", ())}
+
+
+@dataclass(frozen=True)
+class Settings:
+    """What the site configuration decides before compiling: no compiled rule is changed afterwards."""
+
+    disable: frozenset = frozenset()
+    severity: dict = field(default_factory=dict)
+    extra_rows: dict = field(default_factory=dict)  # table -> rows, checked against the packs' rows
+    tags: frozenset = frozenset()  # run only rules with one of these tags (empty: every rule)
+    budget: int | None = None  # evaluation_budget
+
+
+def load_rules(extra_dirs: list[str | Path] = (), *, builtin: bool = True, config=None) -> RuleSet:
+    """Load the built-in pack (unless `builtin=False`) and `extra_dirs`, apply the site configuration
+    (`packs.config.Config`) and compile; raise `RuleError` on pack problems, `LoadError` on
+    configuration problems."""
+    checked = check_packs(extra_dirs, builtin=builtin)
+    settings = Settings()
+    if config is not None:
+        problems = config.problems_against(checked)
+        if problems:
+            raise LoadError(problems)
+        settings = config.settings()
+    return compile_packs(checked, settings)
+
+
+def check_packs(extra_dirs: list[str | Path] = (), *, builtin: bool = True) -> Checked:
+    """Parse and check the packs; raise `RuleError` on problems (warnings are kept)."""
     diags: list[Diagnostic] = []
     dirs = ([builtin_rules_dir()] if builtin else []) + [Path(d) for d in extra_dirs]
     with TIMINGS.stage("packs.parse"):
         packs = [read_pack(Path(d), diags) for d in dirs]
-    tables: dict[str, list] = {}
-    owner: dict[str, str] = {}
-    for pack in packs:
-        for name, rows in pack.tables.items():
-            if name in tables:
-                diags.append(diag(pack.table_files[name], 1, 1, "duplicate-table",
-                                        f"data table `{name}` is already defined in {owner[name]}",
-                                        "add rows to a table through the site configuration's `data:`"))
-                continue
-            tables[name] = list(rows)
-            owner[name] = pack.table_files[name]
-    for name, rows in (extra_rows or {}).items():
-        tables[name] = tables[name] + list(rows)  # the config loader has checked names and rows
+    tables = _tables(packs, diags)
     types: dict[str, Type] = {name: table_type(rows) for name, rows in tables.items()}
     files = [f for pack in packs for f in pack.files]
     with TIMINGS.stage("packs.check"):
@@ -126,18 +155,41 @@ def load_rules(extra_dirs: list[str | Path] = (), *, builtin: bool = True, disab
         raise RuleError(diags, sources)
     diags.extend(w for c in checked for w in cost_warnings(c.rule))
     pack_of = {str(f.path): str(pack.path) for pack in packs for f in pack.files}
-    rules = []
-    disabled = set(disable)
-    with TIMINGS.stage("packs.compile"):
-        for c in checked:
-            if c.rule.id in disabled:
+    for c in checked:
+        c.pack = pack_of.get(c.rule.span.file, "")
+    return Checked(packs, checked, tables, sources, diags)
+
+
+def _tables(packs: list[Pack], diags: list[Diagnostic]) -> dict[str, list]:
+    """Every pack's data tables by name; a name defined twice is a problem."""
+    tables: dict[str, list] = {}
+    owner: dict[str, str] = {}
+    for pack in packs:
+        for name, rows in pack.tables.items():
+            if name in tables:
+                diags.append(diag(pack.table_files[name], 1, 1, "duplicate-table",
+                                  f"data table `{name}` is already defined in {owner[name]}",
+                                  "add rows to a table through the site configuration's `data:`"))
                 continue
-            c.pack = pack_of.get(c.rule.span.file, "")
-            rules.append(compile_rule(c, tables, (severity or {}).get(c.rule.id)))
+            tables[name] = list(rows)
+            owner[name] = pack.table_files[name]
+    return tables
+
+
+def compile_packs(checked: Checked, settings: Settings = Settings()) -> RuleSet:
+    """Compile every rule the settings keep, once, against the tables with the configuration's rows."""
+    tables = {name: rows + list(settings.extra_rows.get(name, ())) for name, rows in checked.tables.items()}
+    rules = []
+    with TIMINGS.stage("packs.compile"):
+        for c in checked.checked:
+            if c.rule.id in settings.disable or (settings.tags and not settings.tags & set(c.rule.get("tags", ()))):
+                continue
+            rules.append(compile_rule(c, tables, settings.severity.get(c.rule.id), settings.budget))
     digest = hashlib.sha256()
+    sources = checked.sources
     for name in sorted(sources, key=lambda s: (s.rsplit("/", 1)[-1], s)):
         digest.update(name.rsplit("/", 1)[-1].encode() + b"\0" + sources[name].encode() + b"\0")
-    return RuleSet(rules, packs, tables, sources, digest.hexdigest(), sorted(set(diags)))
+    return RuleSet(rules, checked.packs, tables, sources, digest.hexdigest(), sorted(set(checked.diagnostics)))
 
 
 def is_builtin_pack(path: str | Path) -> bool:
