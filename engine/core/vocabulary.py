@@ -21,7 +21,40 @@ READY, BLOCKED, UNKNOWN = "ready", "blocked", "unknown"  # check, matrix and its
 AUDIT_PASS, AUDIT_FAIL, AUDIT_ERROR = "pass", "fail", "error"  # audit
 
 # -- what a rule is about (`on ...`) and the names it sees -----------------------------
-SUBJECTS = ("host", "guest", "migration", "snapshot", "stage")  # stage: a stage of a plan (`plan`, `place`)
+#: The one scope table: for each subject a rule can be `on`, the names it sees and the role
+#: of each: `host`, `guest` (objects of the snapshot), `source` (the guest's current VSP: a
+#: host), `target` (the VSP a migration goes to), `snapshot`, `mode`, `stop` (constants of a
+#: run), `stage` (a stage of a plan). The checker types the names from it (lang/types.py),
+#: the engine binds them (eval/engine.py `env_for`), and the analyses (reads, joins, hoist)
+#: and the matrix and its texts read roles from it, not names.
+SCOPES: dict[str, dict[str, str]] = {
+    "host": {"snapshot": "snapshot", "host": "host"},
+    "guest": {"snapshot": "snapshot", "guest": "guest", "host": "source", "mode": "mode"},
+    "migration": {"snapshot": "snapshot", "guest": "guest", "source": "source", "target": "target",
+                  "mode": "mode", "stop": "stop"},
+    "snapshot": {"snapshot": "snapshot"},
+    "stage": {"snapshot": "snapshot", "stage": "stage"},  # a stage of a plan (`plan`, `place`)
+}
+SUBJECTS = tuple(SCOPES)
+MAY_BE_ABSENT = {"guest": frozenset({"mode"})}  # a guest rule's `mode` is absent in `audit`
+TABLES = "data"  # `data.NAME`, a data table, in every subject
+#: Names no rule may bind (`let`, `for`, a selection's or comprehension's variable), whatever its
+#: subject: a value hoisted once per run, and the matrix's classes, take them for the run's own.
+SCOPE_NAMES = frozenset(name for scope in SCOPES.values() for name in scope)
+RESERVED = SCOPE_NAMES | {TABLES}
+OBJECT_ROLES = frozenset({"host", "guest", "source", "target"})  # snapshot objects a run is about
+CONSTANT_ROLES = frozenset({"snapshot", "mode", "stop"})  # the same for every subject of a run
+
+
+def names_with(roles) -> frozenset:
+    """The names that have one of `roles` in some subject's scope."""
+    return frozenset(name for scope in SCOPES.values() for name, role in scope.items() if role in roles)
+
+
+OBJECT_NAMES = names_with(OBJECT_ROLES)  # host, guest, source, target
+RUN_CONSTANTS = names_with(CONSTANT_ROLES) | {TABLES}  # snapshot, mode, stop, data
+#: A migration's subjects whose `{X.name}` a text may leave open (in this order: texts fill them by index).
+NAME_HOLES = tuple(name for name, role in SCOPES["migration"].items() if role in ("guest", "source", "target"))
 SUBJECT_KEYS = ("host", "guest", "source", "target", "mode")  # of a result's `subject`
 PLAN_KEYS = ("stage", "step")  # results of `plan` also name the stage and the step (absent elsewhere)
 MODES = ("offline", "online")

@@ -18,7 +18,7 @@ from collections.abc import Iterator
 
 from ..core.perf import collector_paused
 from ..core.results import Cell, LazyResult, Result, Subject, sort_results  # noqa: F401  (Cell, Subject: re-exported)
-from ..core.vocabulary import ERROR, FAIL, NOTAPPLICABLE, PROBLEMS, SUBJECTS
+from ..core.vocabulary import ERROR, FAIL, NOTAPPLICABLE, PROBLEMS, SCOPES, SUBJECTS
 from ..estate.snapshot import Snapshot
 from ..lang.builtins import EvalError
 from ..lang.compiler import CompiledRule, Outcome, Trace
@@ -29,6 +29,19 @@ from .matrix import Matrix
 def _texts(rule: CompiledRule, env: dict) -> tuple[str, str]:
     """A failure's message and fix, from its bindings."""
     return rule.message(env), rule.fix(env)
+
+
+# What each name of the scope table (`vocabulary.SCOPES`) is bound to, by its role: the run's `snapshot`
+# and `stop` (the engine's `scope` and `stop`), the `Subject`'s field named as the role (`host`, `guest`,
+# `target`, `mode`, `stage`), or the guest's current VSP (`source`).
+_ENGINE_FIELDS = {"snapshot": "scope", "stop": "stop"}
+_RUN = {kind: tuple((name, _ENGINE_FIELDS[role]) for name, role in scope.items() if role in _ENGINE_FIELDS)
+        for kind, scope in SCOPES.items()}
+_FIELDS = {kind: tuple((name, role) for name, role in scope.items()
+                       if role in ("host", "guest", "target", "mode", "stage"))
+           for kind, scope in SCOPES.items()}
+_SOURCE = {kind: next((name for name, role in scope.items() if role == "source"), None)
+           for kind, scope in SCOPES.items()}
 
 
 class Engine:
@@ -49,26 +62,22 @@ class Engine:
         return self.snapshot.host_by_name.get(guest["host"])
 
     def env_for(self, rule: CompiledRule, subject: Subject) -> dict:
-        """Every name `rule` may read about `subject` (a fresh dict: the rule writes its bindings into it)."""
+        """Every name `rule` may read about `subject` (a fresh dict: the rule writes its bindings into it):
+        the names of its subject's scope (`vocabulary.SCOPES`), each bound to what its role is."""
         kind = rule.subject
-        if kind == "host":
-            return {"host": subject.host, "snapshot": self.scope}
-        if kind == "guest":
-            return {"guest": subject.guest, "host": self.source_of(subject.guest), "snapshot": self.scope,
-                    "mode": subject.mode}
-        if kind == "migration":
-            return {"guest": subject.guest, "source": self.source_of(subject.guest), "target": subject.target,
-                    "mode": subject.mode, "stop": self.stop, "snapshot": self.scope}
-        if kind == "stage":
-            return {"stage": subject.stage, "snapshot": self.scope}
-        return {"snapshot": self.scope}
+        env = {name: getattr(self, field) for name, field in _RUN[kind]}
+        for name, field in _FIELDS[kind]:
+            env[name] = getattr(subject, field)
+        source = _SOURCE[kind]
+        if source is not None:
+            env[source] = self.source_of(subject.guest)
+        return env
 
     def unreadable(self, rule: CompiledRule, subject: Subject) -> str | None:
         """Why `rule` cannot run for `subject` (the guest's host is not in the snapshot), or None."""
         if subject.guest is None or self.source_of(subject.guest) is not None:
             return None
-        names = ("host",) if rule.subject == "guest" else ("source",)
-        if any(path[0] in names for path in rule.reads):
+        if any(path[0] == _SOURCE[rule.subject] for path in rule.reads):
             guest = subject.guest
             return f"host `{guest['host']}` of guest `{guest['name']}` is not in the snapshot (see INV-UNKNOWN-HOST)"
         return None
@@ -77,8 +86,8 @@ class Engine:
         """Run `rule` for `subject`: one outcome per binding. `trace(event, step, value, env)`, if
         given, sees each step as it is decided (see `lang.compiler`)."""
         env = self.env_for(rule, subject)
-        why = self.unreadable(rule, subject) if subject.guest is not None and env.get(
-            "host" if rule.subject == "guest" else "source") is None else None
+        source = _SOURCE[rule.subject]
+        why = self.unreadable(rule, subject) if source is not None and env[source] is None else None
         if why is not None:
             if trace:
                 trace("error", None, EvalError(why), env)

@@ -40,17 +40,20 @@ from operator import attrgetter, itemgetter
 from ..core.keys import project, view
 from ..core.perf import collector_paused
 from ..core.results import FAIL_ON, SEVERITY_RANK, Cell, Result, Subject, cell_verdict
-from ..core.vocabulary import BLOCKED
+from ..core.vocabulary import BLOCKED, CONSTANT_ROLES, OBJECT_NAMES, RUN_CONSTANTS, SCOPES, UNKNOWN
 from ..core.vocabulary import PROBLEMS as _PROBLEMS
-from ..core.vocabulary import UNKNOWN
 from ..lang import ast
-from ..lang.analysis.hoist import CONSTANTS as _CONSTANT_NAMES
-from ..lang.analysis.joins import SUBJECTS
 from ..lang.analysis.joins import plan as joins_plan
 from ..lang.compiler import ERROR, FAIL, CompiledRule
 from .texts import Texts, text_paths
 
-_GUEST_SIDE = {"guest": "guest", "source": "host", "host": "host"}  # root -> which subject it names
+# the names of guest and migration rules (`vocabulary.SCOPES`) by the side of a pair they name: a guest-side
+# name -> which object it is (the guest, or its host: `source`, and `host` of a guest rule); the target's names
+_SIDE_OF_ROLE = {"guest": "guest", "source": "host"}
+_GUEST_SIDE = {name: _SIDE_OF_ROLE[role] for kind in ("guest", "migration")
+               for name, role in SCOPES[kind].items() if role in _SIDE_OF_ROLE}
+_TARGET_NAMES = frozenset(name for name, role in SCOPES["migration"].items() if role == "target")
+(_TARGET,) = _TARGET_NAMES
 
 
 class _Plan:
@@ -67,7 +70,7 @@ class _Plan:
         for path in sorted(rule.reads, key=repr):
             if path[0] in _GUEST_SIDE:
                 guest_paths.append((_GUEST_SIDE[path[0]], path[1:]))
-            elif path[0] == "target":
+            elif path[0] in _TARGET_NAMES:
                 target_paths.append(path[1:])
         self.guest_paths = tuple(guest_paths)
         # guest-side lists the rule reads in no order: (side, field) -> the paths below it
@@ -109,7 +112,7 @@ def _constant_when(rule: CompiledRule, env: dict) -> bool:
     if not steps or not isinstance(steps[0], ast.When):
         return False
     expr = steps[0].expr
-    if any(isinstance(n, ast.Name) and n.name not in _CONSTANT_NAMES for n in ast.walk(expr)):
+    if any(isinstance(n, ast.Name) and n.name not in RUN_CONSTANTS for n in ast.walk(expr)):
         return False
     if any(isinstance(n, (ast.Selection, ast.Comprehension)) for n in ast.walk(expr)):
         return False  # a bound variable would look like a name the check above refuses anyway
@@ -131,18 +134,18 @@ def _counted_view(rule: CompiledRule) -> list | None:
     whatever else their items hold.
     """
     counted = [lk for lk, only_counted in rule.lookups
-               if only_counted and _root(lk.source_node) == "target"]
+               if only_counted and _root(lk.source_node) in _TARGET_NAMES]
     if not counted:
         return None
     reads = 0
     for step in rule.rule.steps:
-        if getattr(step, "var", None) in SUBJECTS or getattr(step, "name", None) in SUBJECTS:
+        if getattr(step, "var", None) in OBJECT_NAMES or getattr(step, "name", None) in OBJECT_NAMES:
             return None
         for expr in (getattr(step, "expr", None), getattr(step, "source", None), getattr(step, "cond", None)):
             for node in ast.walk(expr):
-                if isinstance(node, (ast.Selection, ast.Comprehension)) and node.var in SUBJECTS:
+                if isinstance(node, (ast.Selection, ast.Comprehension)) and node.var in OBJECT_NAMES:
                     return None
-                if isinstance(node, ast.Name) and node.name == "target":
+                if isinstance(node, ast.Name) and node.name in _TARGET_NAMES:
                     reads += 1
     return counted if reads == len(counted) else None
 
@@ -177,7 +180,7 @@ def _order_free(rule: CompiledRule) -> set:
             if found is not None:
                 uses.setdefault(found, []).append(ok)
                 return
-        if isinstance(node, (ast.Selection, ast.Comprehension)) and node.var in SUBJECTS:
+        if isinstance(node, (ast.Selection, ast.Comprehension)) and node.var in OBJECT_NAMES:
             uses.setdefault(("#", "#"), []).append(False)
         if isinstance(node, ast.Call) and len(node.args) == 1:
             arg = node.args[0]
@@ -199,7 +202,7 @@ def _order_free(rule: CompiledRule) -> set:
 
     for step in rule.rule.steps:
         if isinstance(step, ast.For):
-            if step.var in SUBJECTS:
+            if step.var in OBJECT_NAMES:
                 return set()
             source = step.source
             if isinstance(source, ast.Call) and source.func == "distinct" and len(source.args) == 1 \
@@ -209,7 +212,7 @@ def _order_free(rule: CompiledRule) -> set:
                 visit(source, False)
             visit(step.cond, False)
         elif isinstance(step, ast.Let):
-            if step.name in SUBJECTS:
+            if step.name in OBJECT_NAMES:
                 return set()
             visit(step.expr, False)
         else:
@@ -281,7 +284,8 @@ class Matrix:
         rules = engine.by_subject["guest"] + engine.by_subject["migration"]
         self.plans = [_Plan(rule, 1 << i) for i, rule in enumerate(rules)]
         self._rule_of_bit = {p.bit: p.rule for p in self.plans}
-        constants = {"mode": mode, "stop": engine.stop, "snapshot": engine.scope}
+        values = {"mode": mode, "stop": engine.stop, "snapshot": engine.scope}  # of the run's constant roles
+        constants = {name: values[role] for name, role in SCOPES["migration"].items() if role in CONSTANT_ROLES}
         self._specs: dict = {}  # view spec -> its position in a guest's vector of views
         self._host_views: dict = {}  # (spec position, id(host)) -> view: a host's views serve all its guests
         for plan in self.plans:
@@ -326,7 +330,7 @@ class Matrix:
 
     @staticmethod
     def _counted_key(plan: _Plan, target: dict) -> tuple | None:
-        env = {"target": target}
+        env = {_TARGET: target}
         key = ["#counted"]
         for lookup in plan.counted:
             try:

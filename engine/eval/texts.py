@@ -26,13 +26,16 @@ from json.encoder import encode_basestring as _quoted  # the C encoder of one st
 
 from ..core.keys import view
 from ..core.results import LazyResult, Result, Subject
-from ..core.vocabulary import ERROR, PROBLEMS
-from ..lang.analysis.reads import NAME_HOLES, name_hole
+from ..core.vocabulary import ERROR, NAME_HOLES, PROBLEMS, RUN_CONSTANTS, SCOPES
+from ..lang.analysis.reads import name_hole
 from ..lang.compiler import FAIL, CompiledRule, Outcome, name_text
 
 _NO_ENV: dict = {}
 
-_TARGET = NAME_HOLES.index("target")  # the hole a pair fills last (`Entry.texts`)
+_ROLES = SCOPES["migration"]  # what each name of a migration rule is
+assert tuple(_ROLES[name] for name in NAME_HOLES) == ("guest", "source", "target")  # the order `Names` keeps
+_GUEST_NAME, _SOURCE_NAME, _TARGET_NAME = NAME_HOLES
+_TARGET = NAME_HOLES.index(_TARGET_NAME)  # the hole a pair fills last (`Entry.texts`)
 MAX_ENTRIES = 100_000  # entries kept at once (each keeps its texts); the cache starts again beyond
 
 
@@ -50,11 +53,12 @@ def text_paths(rule: CompiledRule) -> tuple[tuple, tuple] | None:
             return None
     guest_side, target_side = set(), set()
     for path in rule.reads | rule.checked.text_reads:
-        if path[0] in ("guest", "source"):
-            guest_side.add((path[0], path[1:]))
-        elif path[0] == "target":
+        role = _ROLES.get(path[0])
+        if role in ("guest", "source"):
+            guest_side.add((role, path[1:]))
+        elif role == "target":
             target_side.add(path[1:])
-        elif path[0] not in ("mode", "stop", "snapshot", "data"):  # constants of the run
+        elif path[0] not in RUN_CONSTANTS:
             return None
     return tuple(sorted(guest_side, key=repr)), tuple(sorted(target_side, key=repr))
 
@@ -188,8 +192,8 @@ class Texts:
     def guest(self, guest: dict, source: dict | None) -> None:
         """A new guest: its names."""
         self.guest_obj, self.source_obj = guest, source
-        self.guest_text = name_text("guest", guest)
-        self.source_text = name_text("source", source)
+        self.guest_text = name_text(_GUEST_NAME, guest)
+        self.source_text = name_text(_SOURCE_NAME, source)
         self.guest_json, self.source_json = _escaped(self.guest_text), _escaped(self.source_text)
         self.names = {}
         self.partials = {}
@@ -202,7 +206,7 @@ class Texts:
         if found is None:
             target = self.target_names[j]
             if target is None:
-                text = name_text("target", self.targets[j])
+                text = name_text(_TARGET_NAME, self.targets[j])
                 target = self.target_names[j] = (text, _escaped(text))
             found = self.names[j] = Names((self.guest_text, self.source_text, target[0]),
                                           (self.guest_json, self.source_json, target[1]), self.partials)

@@ -22,11 +22,10 @@ from .builtins import BUILTINS, REGEX_HELP, EvalError, compile_pattern
 from ..core.words import did_you_mean
 from .diagnostics import Diagnostic, at
 from .analysis.reads import read_paths, text_paths
-from .types import ANY, BOOL, FLOAT, INT, NULL, STRING, SUBJECTS, Type, list_of, subject_scope, unify
+from .types import ANY, BOOL, FLOAT, INT, NULL, STRING, Type, list_of, subject_scope, unify
+from ..core.vocabulary import SEVERITIES, SUBJECTS, TABLES
 
-from ..core.vocabulary import SEVERITIES  # noqa: E402
 REQUIRED_META = ("title", "severity", "on", "message", "cite")
-SUBJECT_NAMES = {"host", "guest", "source", "target", "mode", "snapshot", "data"}
 
 
 @dataclass
@@ -138,13 +137,13 @@ class Checker:
         return list_of(unify(items) if items else ANY)
 
     def check_Name(self, node, scope):
-        if node.name == "data":
+        if node.name == TABLES:
             self.error(node.span, "unknown-table", "`data` needs a table name: `data.NAME`",
                        _tables_help(self.tables))
             return ANY
         t = scope.names.get(node.name)
         if t is None:
-            candidates = list(scope.names) + ["data"]
+            candidates = list(scope.names) + [TABLES]
             help = did_you_mean(node.name, candidates, "names here: " + ", ".join(f"`{c}`" for c in candidates))
             self.error(node.span, "unknown-name", f"unknown name `{node.name}`", help)
             return ANY
@@ -152,7 +151,7 @@ class Checker:
         return t
 
     def check_Attr(self, node, scope):
-        if isinstance(node.obj, ast.Name) and node.obj.name == "data":
+        if isinstance(node.obj, ast.Name) and node.obj.name == TABLES:
             t = self.tables.get(node.field)
             if t is None:
                 self.error(node.span, "unknown-table", f"unknown data table `{node.field}`",

@@ -29,12 +29,12 @@ from . import ast
 from .analysis import hoist, joins
 from .builtins import BUILTINS, EvalError, Pattern, as_version, compile_pattern, parse_version, render
 from .checker import CheckedRule
-from .analysis.reads import NAME_HOLES, name_hole
+from .analysis.reads import name_hole
 from .types import ANY, Type
 
 Fn = Callable[[dict], Any]
 
-from ..core.vocabulary import ERROR, FAIL, NOTAPPLICABLE, PASS  # noqa: E402  (re-exported)
+from ..core.vocabulary import ERROR, FAIL, NAME_HOLES, NOTAPPLICABLE, PASS, TABLES  # noqa: E402  (re-exported)
 
 
 @dataclass(slots=True)
@@ -181,7 +181,7 @@ class Compiler:
 
     def compile_Attr(self, node):
         name = node.field
-        if isinstance(node.obj, ast.Name) and node.obj.name == "data":
+        if isinstance(node.obj, ast.Name) and node.obj.name == TABLES:
             rows = self.tables[name]
             return lambda env: rows
         base_type = self.type(node.obj)
@@ -236,7 +236,7 @@ class Compiler:
                 return None
             keys.append(node.field)
             node = node.obj
-        if not isinstance(node, ast.Name) or node.name == "data":
+        if not isinstance(node, ast.Name) or node.name == TABLES:
             return None
         return node.name, tuple(reversed(keys))
 

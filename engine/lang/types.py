@@ -1,10 +1,11 @@
 """Static types of the rule language, derived from the snapshot schema and from data tables.
 
 `subject_scope(subject)` gives the names a rule `on host|guest|migration|snapshot|stage` sees
-and their types; `Schema types` come from `schemas/snapshot.schema.json` (not written
-here), with the resolved view laid over them: each `guest.dio` entry is a DIO function
-plus the `ip_name` of its interface, and hosts and guests carry their integrity
-`problems`. Optional fields without a schema `default` are nullable: absent is `null`.
+(the one scope table, `vocabulary.SCOPES`) and their types; `Schema types` come from
+`schemas/snapshot.schema.json` (not written here), with the resolved view laid over them:
+each `guest.dio` entry is a DIO function plus the `ip_name` of its interface, and hosts and
+guests carry their integrity `problems`. Optional fields without a schema `default` are
+nullable: absent is `null`.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from functools import cache
 from typing import Any
 
 from ..files.resources import schema
-from ..core.vocabulary import INTEGRITY_KINDS
+from ..core.vocabulary import INTEGRITY_KINDS, MAY_BE_ABSENT, MODES, SCOPES
 
 
 @dataclass(frozen=True)
@@ -123,25 +124,24 @@ def plan_types() -> dict[str, Type]:
     return {"stage": _convert(root["$defs"]["stage_view"], root, "stage")}
 
 
-MODE = Type("string", enum=frozenset(("offline", "online")))
-from ..core.vocabulary import SUBJECTS  # noqa: E402  (re-exported: the checker names subjects from here)
+MODE = Type("string", enum=frozenset(MODES))
+
+
+def _role_type(role: str) -> Type:
+    """The type of a name of `role` in the scope table (`vocabulary.SCOPES`)."""
+    if role == "mode":
+        return MODE
+    if role == "stop":  # the migration stops a running guest first (hpvmmigrate -d, `--stop`)
+        return BOOL
+    if role == "stage":  # a stage of a plan, after its migrations; `snapshot` is the estate as it leaves it
+        return plan_types()["stage"]
+    return snapshot_types()["host" if role in ("source", "target") else role]
 
 
 def subject_scope(subject: str) -> dict[str, Type]:
-    t = snapshot_types()
-    scope = {"snapshot": t["snapshot"]}
-    if subject == "host":
-        scope["host"] = t["host"]
-    elif subject == "guest":
-        # `mode` is the migration being checked, absent during `audit`
-        scope.update(guest=t["guest"], host=t["host"], mode=MODE.with_null())
-    elif subject == "migration":
-        # `stop`: the migration stops a running guest first (hpvmmigrate -d, `--stop`)
-        scope.update(guest=t["guest"], source=t["host"], target=t["host"], mode=MODE, stop=BOOL)
-    elif subject == "stage":
-        # a stage of a plan, after its migrations; `snapshot` is the estate as the stage leaves it
-        scope["stage"] = plan_types()["stage"]
-    return scope
+    """The names a rule `on subject` sees (`vocabulary.SCOPES`) and their types."""
+    absent = MAY_BE_ABSENT.get(subject, ())
+    return {name: _role_type(role).with_null(name in absent) for name, role in SCOPES[subject].items()}
 
 
 def type_of_value(value: Any) -> Type:

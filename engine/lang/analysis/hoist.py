@@ -17,8 +17,8 @@ from __future__ import annotations
 
 from .. import ast
 from ..builtins import EvalError
+from ...core.vocabulary import RUN_CONSTANTS as CONSTANTS
 
-CONSTANTS = frozenset({"snapshot", "data", "mode", "stop"})
 _LOOPS = (ast.Selection, ast.Comprehension)
 
 

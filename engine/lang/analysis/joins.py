@@ -20,9 +20,10 @@ from typing import Any
 from collections.abc import Callable
 
 from .. import ast
+from ...core.vocabulary import OBJECT_NAMES, TABLES, names_with
 
-SUBJECTS = frozenset({"guest", "host", "source", "target"})
-_STORED_ROOTS = SUBJECTS | {"snapshot"}  # the whole-snapshot scope holds the snapshot's own lists
+# the snapshot's objects and the whole-snapshot scope hold the snapshot's own lists (a stage's are built per stage)
+_STORED_ROOTS = OBJECT_NAMES | names_with({"snapshot"})
 _PLAIN = (str, int, float, bool, type(None))
 _NESTED = (ast.Selection, ast.Comprehension)
 
@@ -61,7 +62,7 @@ def plan(sel_var: str, source, cond) -> tuple[Any, Any, list] | None:
         names: set = set()
         if not _names(conj, names):
             return None
-        if names <= {sel_var, "data"} and sel_var in names:
+        if names <= {sel_var, TABLES} and sel_var in names:
             tests.append(conj)
             continue
         if key is None and isinstance(conj, ast.Compare) and conj.op == "==":
@@ -71,10 +72,10 @@ def plan(sel_var: str, source, cond) -> tuple[Any, Any, list] | None:
                 if not _names(side, side_names):
                     return None
                 sides.append(side_names)
-            if sides[0] <= {sel_var, "data"} and sel_var in sides[0] and sel_var not in sides[1]:
+            if sides[0] <= {sel_var, TABLES} and sel_var in sides[0] and sel_var not in sides[1]:
                 key = (conj.left, conj.right)
                 continue
-            if sides[1] <= {sel_var, "data"} and sel_var in sides[1] and sel_var not in sides[0]:
+            if sides[1] <= {sel_var, TABLES} and sel_var in sides[1] and sel_var not in sides[0]:
                 key = (conj.right, conj.left)
                 continue
         return None

@@ -17,8 +17,8 @@ from __future__ import annotations
 from .. import ast
 from ..builtins import BUILTINS
 from ..types import Type
+from ...core.vocabulary import NAME_HOLES, SCOPE_NAMES as ROOTS
 
-ROOTS = frozenset({"host", "guest", "source", "target", "mode", "stop", "snapshot", "stage"})
 _KEEP_ELEMENTS = {"distinct", "sorted", "first"}  # functions whose result comes from their one argument
 
 
@@ -177,9 +177,6 @@ def text_paths(rule: ast.Rule, types: dict[int, Type]) -> frozenset:
                 continue
             reads.guarded(part, binds)
     return _minimal(reads.paths)
-
-
-NAME_HOLES = ("guest", "source", "target")  # a migration's subjects whose `{X.name}` a text may leave open
 
 
 def name_hole(expr, binds: dict) -> str | None:
