@@ -22,9 +22,9 @@ from datetime import date, timedelta
 from ..core.results import Result
 from ..core.vocabulary import PROBLEMS
 from ..core.words import did_you_mean
-from ..files.document import Limits, LoadError, load_document
+from ..files.document import Limits, LoadError
 from ..files.manifest import now
-from ..files.schemas import check_schema
+from ..files.schemas import Input, load_validated
 
 
 def today() -> date:
@@ -235,14 +235,13 @@ def _describe(path: tuple, data) -> str:
     return "the waiver file"
 
 
+WAIVERS = Input("waivers.schema.json", _describe, "a waiver file is a mapping with `waivers:` (a list)")
+
+
 def load_waivers(path: str, known_rules: set[str], limits: Limits = Limits()) -> Waivers:
     """Read a waiver file; raise `LoadError` with every problem located."""
-    doc = load_document(path, limits)
-    if not isinstance(doc.data, dict):
-        raise LoadError([doc.problem((), "a waiver file is a mapping with `waivers:` (a list)")])
-    problems = check_schema(doc, "waivers.schema.json", _describe)
-    if problems:
-        raise LoadError(problems)
+    doc = load_validated(path, WAIVERS, limits)
+    problems = []
     waivers = Waivers(path, sha256=doc.sha256)
     for i, item in enumerate(doc.data["waivers"]):
         at = ("waivers", i)

@@ -1,4 +1,5 @@
-"""Schema validation of loaded documents, reported in the words of the file's domain.
+"""Schema validation of loaded documents, reported in the words of the file's domain: the one
+load-and-validate path of every input with a schema (`Input`, `load_validated`, `validated`).
 
 Input: a `Document` and the name of a shipped JSON Schema. Output: a list of located
 `Problem`s, empty when the document is valid. The valid case runs a compiled validator
@@ -11,13 +12,14 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
+from dataclasses import dataclass
 from functools import cache
 from typing import Any
 
 import jsonschema_rs
 
 from ..core.words import did_you_mean
-from .document import Document, Problem, depth_exceeds
+from .document import Document, Limits, LoadError, Problem, depth_exceeds, load_document
 from .resources import schema
 
 Describe = Callable[[tuple, Any], str]
@@ -33,6 +35,32 @@ def _full(name: str):
     import jsonschema  # only invalid input needs its errors: about 90 ms of imports a valid run skips
 
     return jsonschema.Draft202012Validator(schema(name))
+
+
+@dataclass(frozen=True)
+class Input:
+    """A kind of input file: its shipped schema, how its problems name what they concern, and what
+    to say when the file is not even a mapping."""
+
+    schema: str  # the schema's file name under schemas/
+    describe: Describe
+    not_a_mapping: str
+    help: str = ""
+
+
+def validated(doc: Document, kind: Input) -> Document:
+    """`doc` when it is a mapping valid against the kind's schema; else `LoadError`, every problem located."""
+    if not isinstance(doc.data, dict):
+        raise LoadError([doc.problem((), kind.not_a_mapping, kind.help)])
+    problems = check_schema(doc, kind.schema, kind.describe)
+    if problems:
+        raise LoadError(problems)
+    return doc
+
+
+def load_validated(path, kind: Input, limits: Limits = Limits()) -> Document:
+    """Read `path` through the one reader and validate it (`validated`)."""
+    return validated(load_document(path, limits), kind)
 
 
 def check_schema(doc: Document, name: str, describe: Describe) -> list[Problem]:
@@ -60,56 +88,99 @@ def _field_help(root: dict, error, field: str) -> str:
     return f"`{field}`: {description}" if description else ""
 
 
+@dataclass(frozen=True)
+class Failed:
+    """One schema error and what its translation needs: jsonschema's `error`, the document, the
+    schema, and the names of what it concerns (the object that owns the value, the field)."""
+
+    doc: Document
+    error: Any
+    root: dict
+    path: tuple
+    owner: str  # the object the error is about ("host `vsp1`")
+    subject: str  # the object holding the field (the owner, or its parent for a field's value)
+    field: str
+    shown: str  # the value as messages show it
+
+    def problem(self, message: str, help: str = "", at: tuple | None = None, key: bool = False) -> Problem:
+        return self.doc.problem(self.path if at is None else at, message, help, key=key)
+
+
 def _translate(doc: Document, error, describe: Describe, root: dict) -> list[Problem]:
+    """One jsonschema error as the problems it means, in words of the file's domain: by the keyword
+    that failed (`KEYWORDS`, one function each, as jsonschema's `_keywords` module has them)."""
     path = tuple(error.absolute_path)
     owner = describe(path, doc.data)
-    validator = error.validator
-    instance = error.instance
-    if validator == "required":
-        match = re.match(r"'(.+)' is a required property", error.message)
-        missing = [match.group(1)] if match else [f for f in error.validator_value if f not in instance]
-        return [doc.problem(path, f"{owner} is missing `{field}`", _field_help(root, error, field))
-                for field in missing]
-    if validator == "additionalProperties":
-        known = list(_subschema(root, error.schema).get("properties", {}))
-        problems = []
-        for extra in sorted(set(instance) - set(known)):
-            hint = did_you_mean(extra, known, "known fields: " + ", ".join(f"`{k}`" for k in known))
-            problems.append(doc.problem(path + (extra,), f"{owner} has unknown field `{extra}`", hint, key=True))
-        return problems
-    field = _field_name(path)
     subject = describe(path[:-1], doc.data) if path and not isinstance(path[-1], int) else owner
-    shown = _show(instance)
-    if validator == "enum":
-        choices = ", ".join(f"`{c}`" for c in error.validator_value)
-        hint = did_you_mean(instance, error.validator_value)
-        return [doc.problem(path, f"{subject}: `{field}` is {shown}, expected one of {choices}", hint)]
-    if validator == "const":
-        return [doc.problem(path, f"`{field}` is {shown}, expected `{error.validator_value}`",
-                            "this version of migcheck reads format version "
-                            f"{error.validator_value}")]
-    if validator == "type":
-        wanted = error.validator_value
-        hint = ""
-        if wanted == "string" and isinstance(instance, (int, float)) and not isinstance(instance, bool):
-            hint = f'quote it: "{instance}" (YAML reads unquoted {instance} as a number)'
-        elif wanted == "boolean" and isinstance(instance, str):
-            hint = "write true or false (YAML 1.2: on/off/yes/no are words, not booleans)"
-        return [doc.problem(path, f"{subject}: `{field}` must be {_article(wanted)}, not "
-                            + " ".join(filter(None, [_kind(instance), shown])),
-                            hint)]
-    if validator == "minimum":
-        return [doc.problem(path, f"{subject}: `{field}` must be at least {error.validator_value}, not {shown}")]
-    if validator == "pattern":
-        parent = _subschema(root, error.schema)
-        help = parent.get("description", "")
-        return [doc.problem(path, f"{subject}: `{field}` is {shown}, not in the expected form", help)]
-    if validator == "minLength":
-        return [doc.problem(path, f"{subject}: `{field}` must not be empty")]
-    if validator == "oneOf" and isinstance(instance, dict):
-        options = [s.get("required", [""])[0] for s in error.validator_value]
-        return [doc.problem(path, f"{owner} needs exactly one of " + " or ".join(f"`{o}`" for o in options))]
-    return [doc.problem(path, f"{owner}: {error.message}")]
+    failed = Failed(doc, error, root, path, owner, subject, _field_name(path), _show(error.instance))
+    return KEYWORDS.get(error.validator, _other)(failed)
+
+
+def _required(f: Failed) -> list[Problem]:
+    match = re.match(r"'(.+)' is a required property", f.error.message)
+    missing = [match.group(1)] if match else [k for k in f.error.validator_value if k not in f.error.instance]
+    return [f.problem(f"{f.owner} is missing `{name}`", _field_help(f.root, f.error, name)) for name in missing]
+
+
+def _additional_properties(f: Failed) -> list[Problem]:
+    known = list(_subschema(f.root, f.error.schema).get("properties", {}))
+    return [f.problem(f"{f.owner} has unknown field `{extra}`",
+                      did_you_mean(extra, known, "known fields: " + ", ".join(f"`{k}`" for k in known)),
+                      at=f.path + (extra,), key=True)
+            for extra in sorted(set(f.error.instance) - set(known))]
+
+
+def _enum(f: Failed) -> list[Problem]:
+    choices = ", ".join(f"`{c}`" for c in f.error.validator_value)
+    return [f.problem(f"{f.subject}: `{f.field}` is {f.shown}, expected one of {choices}",
+                      did_you_mean(f.error.instance, f.error.validator_value))]
+
+
+def _const(f: Failed) -> list[Problem]:
+    wanted = f.error.validator_value
+    return [f.problem(f"`{f.field}` is {f.shown}, expected `{wanted}`",
+                      f"this version of migcheck reads format version {wanted}")]
+
+
+def _type(f: Failed) -> list[Problem]:
+    wanted, instance = f.error.validator_value, f.error.instance
+    hint = ""
+    if wanted == "string" and isinstance(instance, (int, float)) and not isinstance(instance, bool):
+        hint = f'quote it: "{instance}" (YAML reads unquoted {instance} as a number)'
+    elif wanted == "boolean" and isinstance(instance, str):
+        hint = "write true or false (YAML 1.2: on/off/yes/no are words, not booleans)"
+    return [f.problem(f"{f.subject}: `{f.field}` must be {_article(wanted)}, not "
+                      + " ".join(filter(None, [_kind(instance), f.shown])), hint)]
+
+
+def _minimum(f: Failed) -> list[Problem]:
+    return [f.problem(f"{f.subject}: `{f.field}` must be at least {f.error.validator_value}, not {f.shown}")]
+
+
+def _pattern(f: Failed) -> list[Problem]:
+    return [f.problem(f"{f.subject}: `{f.field}` is {f.shown}, not in the expected form",
+                      _subschema(f.root, f.error.schema).get("description", ""))]
+
+
+def _min_length(f: Failed) -> list[Problem]:
+    return [f.problem(f"{f.subject}: `{f.field}` must not be empty")]
+
+
+def _one_of(f: Failed) -> list[Problem]:
+    if not isinstance(f.error.instance, dict):
+        return _other(f)
+    options = [s.get("required", [""])[0] for s in f.error.validator_value]
+    return [f.problem(f"{f.owner} needs exactly one of " + " or ".join(f"`{o}`" for o in options))]
+
+
+def _other(f: Failed) -> list[Problem]:
+    return [f.problem(f"{f.owner}: {f.error.message}")]
+
+
+KEYWORDS: dict[str, Callable[[Failed], list[Problem]]] = {
+    "required": _required, "additionalProperties": _additional_properties, "enum": _enum, "const": _const,
+    "type": _type, "minimum": _minimum, "pattern": _pattern, "minLength": _min_length, "oneOf": _one_of,
+}
 
 
 def _field_name(path: tuple) -> str:

@@ -11,8 +11,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..core.words import did_you_mean
-from ..files.document import Limits, LoadError, Problem, load_document
-from ..files.schemas import check_schema
+from ..files.document import Limits, LoadError, Problem
+from ..files.schemas import Input, load_validated
 from ..lang.builtins import EvalError, parse_version
 from .ruleset import Checked, Settings
 
@@ -166,16 +166,15 @@ def _describe(path: tuple, data) -> str:
     return f"`{path[0]}`" if path else "the configuration"
 
 
+CONFIG = Input("config.schema.json", _describe,
+               "the configuration is a mapping (rules, disable, severity, fail_on, data, tags)")
+
+
 def load_config(path: str, limits: Limits = Limits()) -> Config:
     """Read and check the configuration's own structure; raise `LoadError` on problems."""
-    doc = load_document(path, limits)
-    if not isinstance(doc.data, dict):
-        raise LoadError([doc.problem((), "the configuration is a mapping (rules, disable, severity, fail_on, "
-                                         "data, tags)")])
-    problems = check_schema(doc, "config.schema.json", _describe)
-    if problems:
-        raise LoadError(problems)
+    doc = load_validated(path, CONFIG, limits)
     data = doc.data
+    problems = []
     base = Path(path).parent
     rules = []
     for i, entry in enumerate(data.get("rules", [])):
