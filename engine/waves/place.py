@@ -33,13 +33,13 @@ import fnmatch
 import time
 from dataclasses import dataclass, field, replace
 
-import yaml
 from ortools.sat.python import cp_model
 
 from ..estate.effects import DEFAULT_OVERHEAD, holds_memory, memory_need_mb
 from ..estate.snapshot import Snapshot
 from ..eval.engine import Engine
 from ..files.document import Document
+from ..files.yaml_out import dump_yaml
 from ..packs.ruleset import RuleSet
 from .plans import Plan, PlanOutcome, plan_document, plan_from_text, run_plan
 
@@ -66,9 +66,9 @@ class Proposal:
         return plan_document(self.name, self.stages)
 
     def plan_text(self) -> str:
-
-        return ("# proposed by migcheck place; check it again with `migcheck plan SNAPSHOT THIS-FILE`\n"
-                + yaml.safe_dump(self.plan_data(), sort_keys=False, default_flow_style=None, width=100))
+        """The plan file `--output` writes: the text the proposal was checked from, after a comment."""
+        return dump_yaml(self.plan_data(), "proposed by migcheck place; check it again with "
+                                           "`migcheck plan SNAPSHOT THIS-FILE`")
 
     def placement(self) -> dict:
         placed = sum(len(s) for s in self.stages)
@@ -125,10 +125,10 @@ def propose(ruleset: RuleSet, snapshot: Snapshot, *, vacate: str | None = None, 
     stages = _stages(chosen_pairs, by_guest, mode)
     name = name or (f"vacate {vacate}" if vacate else f"move {guests}")
     if stages:
-        plan = plan_from_text(_yaml(plan_document(name, stages)), snapshot, "<proposed plan>")
+        plan = plan_from_text(dump_yaml(plan_document(name, stages)), snapshot, "<proposed plan>")
     else:  # nothing placed: the empty plan (a plan file needs a stage, so it is not read back)
         data = plan_document(name, [])
-        plan = Plan(Document("<proposed plan>", _yaml(data), data), name, [], [])
+        plan = Plan(Document("<proposed plan>", dump_yaml(data), data), name, [], [])
     check = run_plan(ruleset, snapshot, plan, waivers=waivers)
     loads = _loads(chosen_pairs, by_guest, by_host, overhead)
     return Proposal(name, stages, check, _overall(statuses), time.perf_counter() - started, len(chosen), len(ready),
@@ -312,7 +312,3 @@ def _loads(pairs, by_guest, by_host, overhead) -> dict[str, int]:
                                       if holds_memory(by_guest[gn]) else 0)
     return used
 
-
-def _yaml(data: dict) -> str:
-
-    return yaml.safe_dump(data, sort_keys=False, default_flow_style=None, width=100)

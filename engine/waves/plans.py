@@ -17,8 +17,6 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass, field
 
-import yaml
-
 from ..core.results import Result, check_verdict
 from ..core.vocabulary import ERROR, FAIL
 from ..core.words import did_you_mean
@@ -27,6 +25,7 @@ from ..estate.snapshot import Snapshot
 from ..eval.engine import Engine, Subject
 from ..files.document import Document, Limits, LoadError, load_document, parse_text
 from ..files.schemas import check_schema
+from ..files.yaml_out import dump_yaml
 from ..packs.ruleset import RuleSet
 
 SCHEMA = "plan.schema.json"
@@ -277,10 +276,8 @@ def _stage_view(stage: StageOutcome) -> dict:
 
 # -- the estate after, as a snapshot file ---------------------------------------------------
 def snapshot_text(estate: Estate, path: str) -> str:
-    """The estate in the snapshot format: JSON for a `.json` path, else YAML."""
-
-
+    """The estate in the snapshot format: JSON for a `.json` path, else YAML (the one writer)."""
     data = estate.to_data()
     if path.endswith(".json"):
         return json.dumps(data, indent=2) + "\n"
-    return yaml.safe_dump(data, sort_keys=False, default_flow_style=None, width=100)
+    return dump_yaml(data)
