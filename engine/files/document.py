@@ -284,56 +284,42 @@ class _OffsetPositions(dict):
         return default if offset is None else self.lines.where(offset)
 
 
-def json_positions(text: str, name: str, limits: Limits) -> _Built:
-    """Positions of every value and key of JSON `text`, by JSON path, read from the JSON itself.
+class _JsonScan:
+    """The positions `json_positions` records, and what it does with keys, values and containers.
 
-    Iterative (no recursion), so it also locates what the json module cannot: nesting past
-    `limits.max_depth`, a duplicate key, an integer over Python's digit limit. Raises
-    `LoadError` for those, `_NotJson` when the text is not JSON.
+    Each open container is a frame: [is_map, path, next index or pending key, keys seen (maps)].
     """
-    lines = _Lines(text)
-    positions, key_positions = _OffsetPositions(lines), _OffsetPositions(lines)
-    record, record_key = dict.__setitem__, dict.__setitem__
-    digit_limit = _int_digit_limit()
-    max_depth = limits.max_depth
-    # each frame: [is_map, path, next index or pending key, keys seen (maps)]
-    stack: list[list] = []
-    top = None
-    expect_key = False
 
-    def fail(offset: int, message: str, help: str = ""):
-        line, col = lines.where(offset)
-        raise LoadError([Problem(name, line, col, message, help=help)])
+    __slots__ = ("name", "lines", "positions", "key_positions", "digit_limit", "max_depth", "stack")
 
-    for m in _JSON_TOKEN.finditer(text):
-        kind = m.lastgroup
-        if kind == "sep":
-            if top is not None and top[0] and m.group() == ",":
-                expect_key = True
-            continue
-        if kind == "c":
-            if not stack:
-                raise _NotJson
-            stack.pop()
-            top = stack[-1] if stack else None
-            expect_key = False
-            continue
-        if kind == "bad":
+    def __init__(self, text: str, name: str, limits: Limits):
+        self.name = name
+        self.lines = lines = _Lines(text)
+        self.positions, self.key_positions = _OffsetPositions(lines), _OffsetPositions(lines)
+        self.digit_limit = _int_digit_limit()
+        self.max_depth = limits.max_depth
+        self.stack: list[list] = []
+
+    def fail(self, offset: int, message: str, help: str = ""):
+        line, col = self.lines.where(offset)
+        raise LoadError([Problem(self.name, line, col, message, help=help)])
+
+    def key(self, m, top: list) -> None:
+        """Record where a key starts, and make it the pending key of `top`."""
+        if m.lastgroup != "s":
             raise _NotJson
-        start = m.start()
-        if expect_key:
-            if kind != "s":
-                raise _NotJson
-            token = m.group()
-            key = json.loads(token) if "\\" in token else token[1:-1]
-            seen = top[3]
-            if key in seen:
-                fail(start, f"duplicate key `{key}` (first at line {lines.where(seen[key])[0]})", "remove one of them")
-            seen[key] = start
-            top[2] = key
-            record_key(key_positions, top[1] + (key,), start)
-            expect_key = False
-            continue
+        start, token = m.start(), m.group()
+        key = json.loads(token) if "\\" in token else token[1:-1]
+        seen = top[3]
+        if key in seen:
+            self.fail(start, f"duplicate key `{key}` (first at line {self.lines.where(seen[key])[0]})",
+                      "remove one of them")
+        seen[key] = start
+        top[2] = key
+        self.key_positions[top[1] + (key,)] = start
+
+    def value(self, m, top: list | None) -> JsonPath:
+        """Record where a value starts; its path."""
         if top is None:
             path = ()
         elif top[0]:
@@ -341,21 +327,69 @@ def json_positions(text: str, name: str, limits: Limits) -> _Built:
         else:
             path = top[1] + (top[2],)
             top[2] += 1
-        record(positions, path, start)
-        if kind == "o":
-            if len(stack) >= max_depth:
-                fail(start, f"nesting deeper than {max_depth} levels (the nesting limit)",
-                     "a snapshot is only a few levels deep; check the file's structure")
-            is_map = m.group() == "{"
-            top = [is_map, path, None if is_map else 0, {} if is_map else None]
-            stack.append(top)
-            expect_key = is_map
-        elif kind == "n" and digit_limit and m.end() - start > digit_limit:
-            token = m.group()
-            digits = len(token.lstrip("-"))
-            if digits > digit_limit and not any(c in token for c in ".eE"):
-                fail(start, _big_int_message(digits, digit_limit), "write the value as a string if it is an identifier")
-    return _Built(None, positions, key_positions)
+        self.positions[path] = m.start()
+        return path
+
+    def open(self, m, path: JsonPath) -> list:
+        """Push the frame of a container just opened; the frame."""
+        if len(self.stack) >= self.max_depth:
+            self.fail(m.start(), f"nesting deeper than {self.max_depth} levels (the nesting limit)",
+                      "a snapshot is only a few levels deep; check the file's structure")
+        is_map = m.group() == "{"
+        top = [is_map, path, None if is_map else 0, {} if is_map else None]
+        self.stack.append(top)
+        return top
+
+    def close(self) -> list | None:
+        """Pop the frame of the container just closed; the frame now open, if any."""
+        stack = self.stack
+        if not stack:
+            raise _NotJson
+        stack.pop()
+        return stack[-1] if stack else None
+
+    def big_number(self, m) -> None:
+        """Refuse a number written with more characters than Python's integer-string limit, if an integer."""
+        token, digit_limit = m.group(), self.digit_limit
+        digits = len(token.lstrip("-"))
+        if digits > digit_limit and not any(c in token for c in ".eE"):
+            self.fail(m.start(), _big_int_message(digits, digit_limit),
+                      "write the value as a string if it is an identifier")
+
+
+def json_positions(text: str, name: str, limits: Limits) -> _Built:
+    """Positions of every value and key of JSON `text`, by JSON path, read from the JSON itself.
+
+    Iterative (no recursion), so it also locates what the json module cannot: nesting past
+    `limits.max_depth`, a duplicate key, an integer over Python's digit limit. Raises
+    `LoadError` for those, `_NotJson` when the text is not JSON.
+    """
+    scan = _JsonScan(text, name, limits)
+    # the open frame and whether a key comes next stay local: this loop sees every token
+    top = None
+    expect_key = False
+    digit_limit = scan.digit_limit
+    for m in _JSON_TOKEN.finditer(text):
+        kind = m.lastgroup
+        if kind == "sep":
+            if top is not None and top[0] and m.group() == ",":
+                expect_key = True
+        elif kind == "c":
+            top = scan.close()
+            expect_key = False
+        elif kind == "bad":
+            raise _NotJson
+        elif expect_key:
+            scan.key(m, top)
+            expect_key = False
+        else:
+            path = scan.value(m, top)
+            if kind == "o":
+                top = scan.open(m, path)
+                expect_key = top[0]
+            elif kind == "n" and digit_limit and m.end() - m.start() > digit_limit:
+                scan.big_number(m)
+    return _Built(None, scan.positions, scan.key_positions)
 
 
 def depth_exceeds(data: Any, limit: int) -> bool:
@@ -453,64 +487,57 @@ class _Frame:
         self.mark = mark
 
 
-def _build(text: str, name: str, limits: Limits, track: bool, parser_class=None) -> _Built:
-    """Walk the YAML event stream with an explicit stack (no recursion, so depth is ours to bound)."""
-    positions: dict = {}
-    key_positions: dict = {}
-    anchors: dict[str, tuple[Any, int, int]] = {}  # value, nodes, characters
-    open_anchors: set[str] = set()
-    stack: list[_Frame] = []
-    alias_nodes = 0  # what aliases add: a file without aliases is bounded by its size alone
-    alias_chars = 0
-    documents = 0
-    root: list = []
+def _where(mark) -> tuple[int, int]:
+    return (mark.line + 1, mark.column + 1)
 
-    def where(mark) -> tuple[int, int]:
-        return (mark.line + 1, mark.column + 1)
 
-    def fail(mark, message, help=""):
-        line, col = _inside(text, *where(mark)) if mark is not None else (1, 1)
-        raise LoadError([Problem(name, line, col, message, help=help)])
+_MAP_TAGS = (None, "!", _CORE + "map")
+_SEQ_TAGS = (None, "!", _CORE + "seq")
+_TAG_HELP = "migcheck reads plain YAML: remove the tag"
+_BOMB_HELP = "this looks like an alias bomb; write the data out instead of aliasing it"
 
-    def place(value, size, chars, mark, alias=False) -> None:
-        """Put a finished node into its parent (as key or value) or make it the root."""
-        nonlocal alias_nodes, alias_chars
-        if alias:
-            alias_nodes += size
-            alias_chars += chars
-            if alias_nodes > limits.max_nodes:
-                fail(mark, f"anchors and aliases expand to more than {limits.max_nodes:,} nodes "
-                           "(the alias expansion limit)",
-                     "this looks like an alias bomb; write the data out instead of aliasing it")
-            if alias_chars > limits.max_bytes:
-                fail(mark, f"anchors and aliases expand to more than {limits.max_bytes:,} characters of text "
-                           f"(the alias expansion limit, the size limit `{limits.bytes_option}`)",
-                     "this looks like an alias bomb; write the data out instead of aliasing it")
-        if not stack:
-            root.append(value)
-            return
-        top = stack[-1]
-        top.size += size
-        top.chars += chars
-        if top.is_map:
-            if top.key is None:
-                if isinstance(value, (dict, list)):
-                    fail(mark, "a mapping key must be a plain value, not a mapping or list")
-                key = value if isinstance(value, str) else _key_text(value)
-                if key in top.value:
-                    first = key_positions.get(top.path + (key,))
-                    at = f" (first at line {first[0]})" if first else ""
-                    fail(mark, f"duplicate key `{key}`{at}", "remove one of them")
-                top.key = key
-                if track:
-                    key_positions[top.path + (key,)] = where(mark)
-                return
-            top.value[top.key] = value
-            top.key = None
-        else:
-            top.value.append(value)
 
-    def child_path():
+class _Builder:
+    """The YAML event stream to values and positions, one event at a time.
+
+    One method per event kind, looked up in `HANDLERS` by the event's type (a table, not a
+    chain of tests: this is the loader's hot loop). Open collections sit on an explicit stack
+    (no recursion, so depth is ours to bound). A handler returns True to end the stream.
+    """
+
+    __slots__ = ("text", "name", "limits", "track", "positions", "key_positions", "anchors", "open_anchors",
+                 "stack", "alias_nodes", "alias_chars", "documents", "root")
+
+    def __init__(self, text: str, name: str, limits: Limits, track: bool):
+        self.text, self.name, self.limits, self.track = text, name, limits, track
+        self.positions: dict = {}
+        self.key_positions: dict = {}
+        self.anchors: dict[str, tuple[Any, int, int]] = {}  # value, nodes, characters
+        self.open_anchors: set[str] = set()
+        self.stack: list[_Frame] = []
+        self.alias_nodes = 0  # what aliases add: a file without aliases is bounded by its size alone
+        self.alias_chars = 0
+        self.documents = 0
+        self.root: list = []
+
+    def run(self, parser) -> _Built:
+        handlers, ignore, get_event = self.HANDLERS, _Builder.on_other, parser.get_event
+        while True:
+            event = get_event()
+            if handlers.get(type(event), ignore)(self, event):
+                break
+        return _Built(self.root[0] if self.root else None, self.positions, self.key_positions)
+
+    def fail(self, mark, message, help=""):
+        line, col = _inside(self.text, *_where(mark)) if mark is not None else (1, 1)
+        raise LoadError([Problem(self.name, line, col, message, help=help)])
+
+    def fail_big_int(self, mark, big: _BigInt):
+        self.fail(mark, _big_int_message(big.digits, _int_digit_limit()), "quote the value if it is an identifier")
+
+    def child_path(self):
+        """The path of the next node, or None for a mapping key."""
+        stack = self.stack
         if not stack:
             return ()
         top = stack[-1]
@@ -518,80 +545,151 @@ def _build(text: str, name: str, limits: Limits, track: bool, parser_class=None)
             return top.path + (top.key,) if top.key is not None else None
         return top.path + (len(top.value),)
 
+    def place(self, value, size, chars, mark) -> None:
+        """Put a finished node into its parent (as key or value) or make it the root."""
+        stack = self.stack
+        if not stack:
+            self.root.append(value)
+            return
+        top = stack[-1]
+        top.size += size
+        top.chars += chars
+        if not top.is_map:
+            top.value.append(value)
+        elif top.key is None:
+            self.take_key(top, value, mark)
+        else:
+            top.value[top.key] = value
+            top.key = None
+
+    def take_key(self, top: _Frame, value, mark) -> None:
+        if isinstance(value, (dict, list)):
+            self.fail(mark, "a mapping key must be a plain value, not a mapping or list")
+        key = value if isinstance(value, str) else _key_text(value)
+        if key in top.value:
+            first = self.key_positions.get(top.path + (key,))
+            at = f" (first at line {first[0]})" if first else ""
+            self.fail(mark, f"duplicate key `{key}`{at}", "remove one of them")
+        top.key = key
+        if self.track:
+            self.key_positions[top.path + (key,)] = _where(mark)
+
+    def count_alias(self, size, chars, mark) -> None:
+        """Bound what aliases add, in nodes and in text, so an alias bomb is refused as it is read."""
+        self.alias_nodes += size
+        self.alias_chars += chars
+        limits = self.limits
+        if self.alias_nodes > limits.max_nodes:
+            self.fail(mark, f"anchors and aliases expand to more than {limits.max_nodes:,} nodes "
+                            "(the alias expansion limit)", _BOMB_HELP)
+        if self.alias_chars > limits.max_bytes:
+            self.fail(mark, f"anchors and aliases expand to more than {limits.max_bytes:,} characters of text "
+                            f"(the alias expansion limit, the size limit `{limits.bytes_option}`)", _BOMB_HELP)
+
+    def on_scalar(self, event) -> None:
+        path = self.child_path()
+        tag = event.tag
+        if tag is None:
+            try:
+                value = _resolve_plain(event.value) if not event.style else event.value
+            except _BigInt as big:
+                self.fail_big_int(event.start_mark, big)
+        elif tag == "!":
+            value = event.value
+        else:
+            value = self.tagged_value(event)
+        if self.track and path is not None:
+            self.positions[path] = _where(event.start_mark)
+        chars = len(event.value) + 1
+        if event.anchor:
+            self.anchors[event.anchor] = (value, 1, chars)
+        self.place(value, 1, chars, event.start_mark)
+
+    def tagged_value(self, event) -> Any:
+        try:
+            return _resolve_tagged(event.tag, event.value)
+        except _TagError as exc:
+            self.fail(event.start_mark, str(exc), _TAG_HELP)
+        except _BigInt as big:
+            self.fail_big_int(event.start_mark, big)
+
+    def on_mapping_start(self, event) -> None:
+        self.open(event, {}, True, _MAP_TAGS)
+
+    def on_sequence_start(self, event) -> None:
+        self.open(event, [], False, _SEQ_TAGS)
+
+    def open(self, event, value, is_map: bool, tags: tuple) -> None:
+        if event.tag not in tags:
+            self.fail(event.start_mark, f"unsupported tag `{event.tag}`", _TAG_HELP)
+        stack, max_depth = self.stack, self.limits.max_depth
+        if len(stack) >= max_depth:
+            self.fail(event.start_mark, f"nesting deeper than {max_depth} levels (the nesting limit)",
+                      "a snapshot is only a few levels deep; check the file's structure")
+        path = self.child_path()
+        if self.track and path is not None:
+            self.positions[path] = _where(event.start_mark)
+        if event.anchor:
+            self.open_anchors.add(event.anchor)
+        stack.append(_Frame(value, path if path is not None else (), is_map, event.anchor, event.start_mark))
+
+    def on_collection_end(self, event) -> None:
+        frame = self.stack.pop()
+        if frame.anchor:
+            self.open_anchors.discard(frame.anchor)
+            self.anchors[frame.anchor] = (frame.value, frame.size, frame.chars)
+        self.place(frame.value, frame.size, frame.chars, frame.mark)
+
+    def on_alias(self, event) -> None:
+        anchor, mark = event.anchor, event.start_mark
+        if anchor in self.open_anchors:
+            self.fail(mark, f"alias `*{anchor}` refers to a node that contains it")
+        if anchor not in self.anchors:
+            self.fail(mark, f"alias `*{anchor}` has no anchor `&{anchor}` before it")
+        value, size, chars = self.anchors[anchor]
+        path = self.child_path()
+        if self.track and path is not None:
+            self.positions[path] = _where(mark)
+        self.count_alias(size, chars, mark)
+        self.place(value, size, chars, mark)
+
+    def on_document_start(self, event) -> None:
+        self.documents += 1
+        if self.documents > 1:
+            self.fail(event.start_mark, "more than one YAML document in the file",
+                      "a file holds one document: remove the `---` separator")
+
+    def on_stream_end(self, event) -> bool:
+        return True
+
+    def on_other(self, event) -> None:
+        """Stream start and document end: nothing to build."""
+
+    HANDLERS = {
+        yaml.ScalarEvent: on_scalar,
+        yaml.MappingStartEvent: on_mapping_start,
+        yaml.SequenceStartEvent: on_sequence_start,
+        yaml.MappingEndEvent: on_collection_end,
+        yaml.SequenceEndEvent: on_collection_end,
+        yaml.AliasEvent: on_alias,
+        yaml.DocumentStartEvent: on_document_start,
+        yaml.StreamEndEvent: on_stream_end,
+    }
+
+
+def _build(text: str, name: str, limits: Limits, track: bool, parser_class=None) -> _Built:
+    """Walk the YAML event stream with an explicit stack (no recursion, so depth is ours to bound)."""
     parser = (parser_class or _Parser)(text)
     try:
-        while True:
-            event = parser.get_event()
-            kind = type(event)
-            if kind is yaml.ScalarEvent:
-                path = child_path()
-                if event.tag is None:
-                    try:
-                        value = _resolve_plain(event.value) if not event.style else event.value
-                    except _BigInt as big:
-                        fail(event.start_mark, _big_int_message(big.digits, _int_digit_limit()),
-                             "quote the value if it is an identifier")
-                elif event.tag == "!":
-                    value = event.value
-                else:
-                    try:
-                        value = _resolve_tagged(event.tag, event.value)
-                    except _TagError as exc:
-                        fail(event.start_mark, str(exc), "migcheck reads plain YAML: remove the tag")
-                    except _BigInt as big:
-                        fail(event.start_mark, _big_int_message(big.digits, _int_digit_limit()),
-                             "quote the value if it is an identifier")
-                if track and path is not None:
-                    positions[path] = where(event.start_mark)
-                chars = len(event.value) + 1
-                if event.anchor:
-                    anchors[event.anchor] = (value, 1, chars)
-                place(value, 1, chars, event.start_mark)
-            elif kind is yaml.MappingStartEvent or kind is yaml.SequenceStartEvent:
-                is_map = kind is yaml.MappingStartEvent
-                if event.tag not in (None, "!", _CORE + ("map" if is_map else "seq")):
-                    fail(event.start_mark, f"unsupported tag `{event.tag}`", "migcheck reads plain YAML: remove the tag")
-                if len(stack) >= limits.max_depth:
-                    fail(event.start_mark, f"nesting deeper than {limits.max_depth} levels (the nesting limit)",
-                         "a snapshot is only a few levels deep; check the file's structure")
-                path = child_path()
-                if track and path is not None:
-                    positions[path] = where(event.start_mark)
-                if event.anchor:
-                    open_anchors.add(event.anchor)
-                stack.append(_Frame({} if is_map else [], path if path is not None else (), is_map,
-                                    event.anchor, event.start_mark))
-            elif kind is yaml.MappingEndEvent or kind is yaml.SequenceEndEvent:
-                frame = stack.pop()
-                if frame.anchor:
-                    open_anchors.discard(frame.anchor)
-                    anchors[frame.anchor] = (frame.value, frame.size, frame.chars)
-                place(frame.value, frame.size, frame.chars, frame.mark)
-            elif kind is yaml.AliasEvent:
-                if event.anchor in open_anchors:
-                    fail(event.start_mark, f"alias `*{event.anchor}` refers to a node that contains it")
-                if event.anchor not in anchors:
-                    fail(event.start_mark, f"alias `*{event.anchor}` has no anchor `&{event.anchor}` before it")
-                value, size, chars = anchors[event.anchor]
-                path = child_path()
-                if track and path is not None:
-                    positions[path] = where(event.start_mark)
-                place(value, size, chars, event.start_mark, alias=True)
-            elif kind is yaml.DocumentStartEvent:
-                documents += 1
-                if documents > 1:
-                    fail(event.start_mark, "more than one YAML document in the file",
-                         "a file holds one document: remove the `---` separator")
-            elif kind is yaml.StreamEndEvent:
-                break
+        return _Builder(text, name, limits, track).run(parser)
     except yaml.MarkedYAMLError as exc:
-        mark = exc.problem_mark or exc.context_mark
-        line, col = _inside(text, *where(mark)) if mark is not None else (1, 1)
         problem = (exc.problem or exc.context or "invalid YAML").rstrip(".")
         if "nesting depth" in problem and parser_class is None:
             # libyaml reads flow collections ahead and stops at its own bound (1000 levels):
             # read again with the lazy parser, which stops at ours, where the excess starts
             return _build(text, name, limits, track, _PurePythonParser)
+        mark = exc.problem_mark or exc.context_mark
+        line, col = _inside(text, *_where(mark)) if mark is not None else (1, 1)
         raise LoadError([Problem(name, line, col, f"invalid YAML: {problem}")]) from None
     except yaml.YAMLError as exc:
         line, col = _reader_position(text, exc)
@@ -601,8 +699,6 @@ def _build(text: str, name: str, limits: Limits, track: bool, parser_class=None)
         dispose = getattr(parser, "dispose", None)
         if dispose:
             dispose()
-    data = root[0] if root else None
-    return _Built(data, positions, key_positions)
 
 
 def _key_text(value: Any) -> str:
