@@ -74,6 +74,8 @@ CODES: dict[str, Code] = {c.code: c for c in [
     Code("invalid-regex", ERROR, "rules", "an invalid regular expression"),
     Code("version-as-string", ERROR, "rules", "a release compared as text"),
     Code("shadowed-name", ERROR, "rules", "a name bound twice"),
+    Code("reserved-name", ERROR, "rules", "a `let`, `for` or loop variable named as a subject or constant of some "
+                                          "rule (`stop`, `mode`, `target`, `data`, ...)"),
     Code("unreachable", ERROR, "rules", "a step after `require`"),
     Code("unused-let", WARNING, "rules", "a `let` nothing uses"),
     Code("always-true", WARNING, "rules", "a comparison that is always true (a value outside an enum)"),

@@ -40,7 +40,7 @@ from operator import attrgetter, itemgetter
 from ..core.keys import project, view
 from ..core.perf import collector_paused
 from ..core.results import FAIL_ON, SEVERITY_RANK, Cell, Result, Subject, cell_verdict
-from ..core.vocabulary import BLOCKED, CONSTANT_ROLES, OBJECT_NAMES, RUN_CONSTANTS, SCOPES, UNKNOWN
+from ..core.vocabulary import BLOCKED, CONSTANT_ROLES, RUN_CONSTANTS, SCOPES, UNKNOWN
 from ..core.vocabulary import PROBLEMS as _PROBLEMS
 from ..lang import ast
 from ..lang.analysis.joins import plan as joins_plan
@@ -137,14 +137,11 @@ def _counted_view(rule: CompiledRule) -> list | None:
                if only_counted and _root(lk.source_node) in _TARGET_NAMES]
     if not counted:
         return None
+    # (no step can bind the target's name or another subject's: the checker reserves them)
     reads = 0
     for step in rule.rule.steps:
-        if getattr(step, "var", None) in OBJECT_NAMES or getattr(step, "name", None) in OBJECT_NAMES:
-            return None
         for expr in (getattr(step, "expr", None), getattr(step, "source", None), getattr(step, "cond", None)):
             for node in ast.walk(expr):
-                if isinstance(node, (ast.Selection, ast.Comprehension)) and node.var in OBJECT_NAMES:
-                    return None
                 if isinstance(node, ast.Name) and node.name in _TARGET_NAMES:
                     reads += 1
     return counted if reads == len(counted) else None
@@ -180,8 +177,6 @@ def _order_free(rule: CompiledRule) -> set:
             if found is not None:
                 uses.setdefault(found, []).append(ok)
                 return
-        if isinstance(node, (ast.Selection, ast.Comprehension)) and node.var in OBJECT_NAMES:
-            uses.setdefault(("#", "#"), []).append(False)
         if isinstance(node, ast.Call) and len(node.args) == 1:
             arg = node.args[0]
             if isinstance(arg, ast.Selection):
@@ -202,8 +197,6 @@ def _order_free(rule: CompiledRule) -> set:
 
     for step in rule.rule.steps:
         if isinstance(step, ast.For):
-            if step.var in OBJECT_NAMES:
-                return set()
             source = step.source
             if isinstance(source, ast.Call) and source.func == "distinct" and len(source.args) == 1 \
                     and not isinstance(source.args[0], ast.Selection):
@@ -211,14 +204,8 @@ def _order_free(rule: CompiledRule) -> set:
             else:
                 visit(source, False)
             visit(step.cond, False)
-        elif isinstance(step, ast.Let):
-            if step.name in OBJECT_NAMES:
-                return set()
-            visit(step.expr, False)
         else:
             visit(step.expr, False)
-    if ("#", "#") in uses:
-        return set()
     return {key for key, oks in uses.items() if all(oks)}
 
 

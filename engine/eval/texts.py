@@ -16,8 +16,8 @@ per class, its message and fix are rendered once around those names
 (`compiler.name_text`).
 
 What is not shared: an `error` outcome (its text may name values read on the way), which is
-rendered pair by pair as before; rules that rebind a subject's name; and everything with
-`share=False` (the reference the tests compare with).
+rendered pair by pair as before, and everything with `share=False` (the reference the tests
+compare with).
 """
 
 from __future__ import annotations

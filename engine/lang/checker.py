@@ -23,7 +23,7 @@ from ..core.words import did_you_mean
 from .diagnostics import Diagnostic, at
 from .analysis.reads import read_paths, text_paths
 from .types import ANY, BOOL, FLOAT, INT, NULL, STRING, Type, list_of, subject_scope, unify
-from ..core.vocabulary import SEVERITIES, SUBJECTS, TABLES
+from ..core.vocabulary import RESERVED, SCOPES, SEVERITIES, SUBJECTS, TABLES
 
 REQUIRED_META = ("title", "severity", "on", "message", "cite")
 
@@ -103,8 +103,7 @@ class Checker:
         return scope
 
     def check_Let(self, step: ast.Let, scope: _Scope) -> _Scope:
-        if step.name in scope.names:
-            self.error(step.span, "shadowed-name", f"`{step.name}` is already bound here", "choose another name")
+        self._binding(step.name, scope, step.span)
         self.lets[step.name] = step
         return scope.bind(step.name, self.expr(step.expr, scope))
 
@@ -311,8 +310,7 @@ class Checker:
         return list_of(self.expr(node.expr, inner))
 
     def _iterable(self, t: Type, node, var: str, scope: _Scope, at=None) -> Type:
-        if var in scope.names:
-            self.error(at or _span(node), "shadowed-name", f"`{var}` is already bound here", "choose another name")
+        self._binding(var, scope, at or _span(node))
         if t.kind == "any":
             return ANY
         if t.kind != "list":
@@ -322,6 +320,16 @@ class Checker:
         return t.elem
 
     # -- helpers ---------------------------------------------------------------------
+    def _binding(self, name: str, scope: _Scope, span) -> None:
+        """A name a `let`, `for`, selection or comprehension binds: not one bound here already, and not
+        one any subject's scope has (`vocabulary.RESERVED`): a value computed once per run, and the
+        matrix's classes, take such a name for the run's own."""
+        if name in scope.names:
+            self.error(span, "shadowed-name", f"`{name}` is already bound here", "choose another name")
+        elif name in RESERVED:
+            self.error(span, "reserved-name", f"`{name}` is a reserved name: {_reserved_for(name)}; no rule may "
+                       "bind it", "choose another name")
+
     def _need_present(self, t: Type, node, what: str) -> None:
         if t.nullable and t.kind != "any":
             key = _key(node)
@@ -362,6 +370,12 @@ class Checker:
             self.error(literal.span, "impossible-comparison",
                        f"`{name}` is {t.with_null(False)}; it is never `{literal.value}`",
                        did_you_mean(literal.value, sorted(t.enum)))
+
+
+def _reserved_for(name: str) -> str:
+    if name == TABLES:
+        return "it names the data tables (`data.NAME`)"
+    return "rules on " + ", ".join(subject for subject, scope in SCOPES.items() if name in scope) + " see it"
 
 
 def _span(node):

@@ -571,8 +571,8 @@ class Compiler:
 
     def template(self, template: ast.Template | None, holes: bool = False) -> tuple[Callable, Callable, tuple]:
         """The template's renderer `env -> text`, its split renderer `env -> pieces` and the holes
-        between those pieces. `holes` (a migration rule that rebinds no subject): a part that is
-        exactly `{guest.name}`, `{source.name}` or `{target.name}` is a hole, the index of its
+        between those pieces. `holes` (a migration rule; none rebinds a subject, `vocabulary.RESERVED`):
+        a part that is exactly `{guest.name}`, `{source.name}` or `{target.name}` is a hole, the index of its
         subject in `NAME_HOLES`; the pieces are the text around the holes (engine/texts.py puts
         each pair's `name_text`s in them). Both renderers share the compiled parts, a hole's being
         `name_of(subject)` in both, so the pieces filled with the names of `env` are `render(env)`
@@ -884,9 +884,7 @@ def compile_rule(checked: CheckedRule, tables: dict[str, list], severity: str | 
     try:
         first = _Steps(c, tuple(steps)).chain(0, ())
         lookups = tuple(c.lookups)  # the steps' own, not the message's
-        holes = rule.get("on", "migration") == "migration" and not any(
-            getattr(step, "name", None) in NAME_HOLES or getattr(step, "var", None) in NAME_HOLES
-            for step in rule.steps)
+        holes = rule.get("on", "migration") == "migration"  # no rule rebinds a subject (`vocabulary.RESERVED`)
         (message, message_split, message_holes), (fix, fix_split, fix_holes) = (
             c.template(rule.get("message"), holes), c.template(rule.get("fix"), holes))
     except (RecursionError, MemoryError) as exc:
