@@ -21,7 +21,7 @@ from ..estate.snapshot import Snapshot, load_snapshot, snapshot_from_data
 from ..eval.engine import Engine
 from ..files.document import Document, LoadError, Problem, load_document
 from ..files.schemas import check_schema
-from ..packs.ruleset import load_rules, packs_under_test
+from ..packs.ruleset import RuleSet, load_rules, packs_under_test
 from ..waves.plans import load_plan, plan_from_data, run_plan
 
 _RANK = {ERROR: 3, FAIL: 2, PASS: 1, NOTAPPLICABLE: 0}
@@ -72,80 +72,133 @@ def run_pack_tests(dirs: list[Path], out: TextIO, verbose: bool = False, no_buil
     """
     builtin, dirs = packs_under_test(dirs, no_builtin)
     ruleset = load_rules(dirs, builtin=builtin)
-    resolved = [Path(os.path.realpath(d)) for d in dirs]  # realpath: a symbolic link loop is not an exception
-    under_test = {r.id for r in ruleset.rules if any(Path(r.span.file).resolve().is_relative_to(d)
-                                                      for d in resolved)}
-    problems: list[Problem] = []
-    results: list[CaseResult] = []
-    covered = {rid: {"fail": 0, "pass": 0} for rid in under_test}
-    cache: dict = {}
-    engine_cache: dict = {}
+    run = _TestRun(ruleset, _rules_under_test(ruleset, dirs))
     for pack in dirs:
         for file in sorted((pack / "tests").glob("*.yaml")):
-            try:
-                doc = load_document(file)
-            except LoadError as exc:
-                problems.extend(exc.problems)
-                continue
-            found = check_schema(doc, "ruletest.schema.json", _describe_case)
-            if found:
-                problems.extend(found)
-                continue
-            for i, case in enumerate(doc.data["cases"]):
-                line = doc.position(("cases", i))[0]
-                for rid in case["expect"]:
-                    if ruleset.by_id(rid) is None:
-                        problems.append(doc.problem(("cases", i, "expect", rid), f"unknown rule `{rid}`", key=True,
-                                                    code="unknown-rule"))
-                try:
-                    snapshot = _snapshot(case, doc, i, cache)
-                except LoadError as exc:
-                    problems.extend(exc.problems)
-                    continue
-                stop = case.get("check", {}).get("stop", False)
-                engine = engine_cache.get((id(snapshot), stop))
-                if engine is None:
-                    engine = engine_cache[(id(snapshot), stop)] = Engine(ruleset, snapshot, stop=stop)
-                if "check" in case:
-                    req = case["check"]
-                    guest = snapshot.guest_by_name.get(req["guest"])
-                    target = snapshot.host_by_name.get(req["target"])
-                    if guest is None or target is None:
-                        problems.append(doc.problem(("cases", i, "check"), f"case `{case['name']}`: guest "
-                                                    f"`{req['guest']}` or host `{req['target']}` is not in its snapshot",
-                                                    code="bad-case"))
-                        continue
-                    got = engine.check(guest, target, req.get("mode", "offline"))
-                elif "plan" in case:
-                    try:
-                        plan = _plan(case, doc, snapshot)
-                    except LoadError as exc:
-                        problems.extend(exc.problems)
-                        continue
-                    got = run_plan(ruleset, snapshot, plan).results
-                else:
-                    got = engine.audit()
-                    if "subject" in case:
-                        got = [r for r in got if case["subject"] in (r.subject.get("guest"), r.subject.get("host"))]
-                wrong = []
-                for rid, wanted in case["expect"].items():
-                    status = worst([r.status for r in got if r.rule == rid])
-                    if status != wanted:
-                        detail = "; ".join(r.message for r in got if r.rule == rid and r.status == status)[:300]
-                        wrong.append(f"{rid}: wanted {wanted}, got {status}" + (f" ({detail})" if detail else ""))
-                    elif rid in covered and wanted in ("fail", "pass"):
-                        covered[rid][wanted] += 1
-                results.append(CaseResult(str(file), line, case["name"], wrong))
-    if problems:
-        for p in sorted(problems):
+            run.run_file(file)
+    if run.problems:
+        for p in sorted(run.problems):
             print(p.render(), file=out)
         return 2
-    failed = [r for r in results if r.wrong]
+    failed = [r for r in run.results if r.wrong]
+    _print_cases(run.results, verbose, out)
+    uncovered = _print_coverage(run.covered, out)
+    print(f"{len(run.results) - len(failed)} passed, {len(failed)} failed: {len(run.results)} cases, "
+          f"{len(run.covered) - len(uncovered)} of {len(run.covered)} rules covered", file=out)
+    return 1 if failed or uncovered else 0
+
+
+def _rules_under_test(ruleset: RuleSet, dirs: list[Path]) -> set[str]:
+    """Ids of the rules defined under `dirs` (the built-in pack's rules are tested only from its own copy)."""
+    resolved = [Path(os.path.realpath(d)) for d in dirs]  # realpath: a symbolic link loop is not an exception
+    return {r.id for r in ruleset.rules if any(Path(r.span.file).resolve().is_relative_to(d) for d in resolved)}
+
+
+class _TestRun:
+    """The cases of every test file, run: problems with the files, each case's result, coverage per rule."""
+
+    def __init__(self, ruleset: RuleSet, under_test: set[str]):
+        self.ruleset = ruleset
+        self.problems: list[Problem] = []
+        self.results: list[CaseResult] = []
+        self.covered = {rid: {"fail": 0, "pass": 0} for rid in under_test}
+        self.snapshots: dict = {}  # by real path, so cases naming one file load it once
+        self.engines: dict = {}  # by snapshot and `stop`, so cases on one snapshot share evaluations
+
+    def run_file(self, file: Path) -> None:
+        try:
+            doc = load_document(file)
+        except LoadError as exc:
+            self.problems.extend(exc.problems)
+            return
+        found = check_schema(doc, "ruletest.schema.json", _describe_case)
+        if found:
+            self.problems.extend(found)
+            return
+        for i, case in enumerate(doc.data["cases"]):
+            self.run_case(doc, file, i, case)
+
+    def run_case(self, doc: Document, file: Path, i: int, case: dict) -> None:
+        """Run one case and record its result; a case that cannot run adds a problem instead."""
+        line = doc.position(("cases", i))[0]
+        self.check_rule_ids(doc, i, case)
+        try:
+            snapshot = _snapshot(case, doc, i, self.snapshots)
+        except LoadError as exc:
+            self.problems.extend(exc.problems)
+            return
+        engine = self.engine(snapshot, case.get("check", {}).get("stop", False))
+        if "check" in case:
+            got = self.results_of_check(doc, i, case, snapshot, engine)
+        elif "plan" in case:
+            got = self.results_of_plan(doc, case, snapshot)
+        else:
+            got = _results_of_audit(case, engine)
+        if got is not None:
+            self.results.append(CaseResult(str(file), line, case["name"], self.judge(case, got)))
+
+    def check_rule_ids(self, doc: Document, i: int, case: dict) -> None:
+        for rid in case["expect"]:
+            if self.ruleset.by_id(rid) is None:
+                self.problems.append(doc.problem(("cases", i, "expect", rid), f"unknown rule `{rid}`", key=True,
+                                                 code="unknown-rule"))
+
+    def engine(self, snapshot: Snapshot, stop: bool) -> Engine:
+        engine = self.engines.get((id(snapshot), stop))
+        if engine is None:
+            engine = self.engines[(id(snapshot), stop)] = Engine(self.ruleset, snapshot, stop=stop)
+        return engine
+
+    def results_of_check(self, doc: Document, i: int, case: dict, snapshot: Snapshot, engine: Engine) -> list | None:
+        req = case["check"]
+        guest = snapshot.guest_by_name.get(req["guest"])
+        target = snapshot.host_by_name.get(req["target"])
+        if guest is None or target is None:
+            self.problems.append(doc.problem(("cases", i, "check"), f"case `{case['name']}`: guest "
+                                             f"`{req['guest']}` or host `{req['target']}` is not in its snapshot",
+                                             code="bad-case"))
+            return None
+        return engine.check(guest, target, req.get("mode", "offline"))
+
+    def results_of_plan(self, doc: Document, case: dict, snapshot: Snapshot) -> list | None:
+        try:
+            plan = _plan(case, doc, snapshot)
+        except LoadError as exc:
+            self.problems.extend(exc.problems)
+            return None
+        return run_plan(self.ruleset, snapshot, plan).results
+
+    def judge(self, case: dict, got: list) -> list[str]:
+        """What the case wanted and did not get; each wanted fail or pass it got counts towards coverage."""
+        wrong = []
+        for rid, wanted in case["expect"].items():
+            status = worst([r.status for r in got if r.rule == rid])
+            if status != wanted:
+                detail = "; ".join(r.message for r in got if r.rule == rid and r.status == status)[:300]
+                wrong.append(f"{rid}: wanted {wanted}, got {status}" + (f" ({detail})" if detail else ""))
+            elif rid in self.covered and wanted in ("fail", "pass"):
+                self.covered[rid][wanted] += 1
+        return wrong
+
+
+def _results_of_audit(case: dict, engine: Engine) -> list:
+    got = engine.audit()
+    if "subject" in case:
+        got = [r for r in got if case["subject"] in (r.subject.get("guest"), r.subject.get("host"))]
+    return got
+
+
+def _print_cases(results: list[CaseResult], verbose: bool, out: TextIO) -> None:
+    """The failed cases with what went wrong; with `verbose`, the cases that passed too."""
     for r in results:
         if r.wrong or verbose:
             print(f"{'FAIL' if r.wrong else 'ok  '} {r.file}:{r.line}: {r.name}", file=out)
             for w in r.wrong:
                 print(f"       {w}", file=out)
+
+
+def _print_coverage(covered: dict, out: TextIO) -> list[str]:
+    """The coverage table; the rules without both a failing and a passing case."""
     rows, uncovered = [], []
     for rid in sorted(covered):
         c = covered[rid]
@@ -155,6 +208,4 @@ def run_pack_tests(dirs: list[Path], out: TextIO, verbose: bool = False, no_buil
         rows.append([rid, c["fail"], c["pass"], "ok" if ok else "MISSING " + ("fail" if not c["fail"] else "pass")
                      + " case"])
     print(tabulate(rows, headers=["rule", "failing cases", "passing cases", "coverage"], tablefmt="simple"), file=out)
-    print(f"{len(results) - len(failed)} passed, {len(failed)} failed: {len(results)} cases, "
-          f"{len(covered) - len(uncovered)} of {len(covered)} rules covered", file=out)
-    return 1 if failed or uncovered else 0
+    return uncovered
