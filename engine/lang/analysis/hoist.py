@@ -5,6 +5,9 @@ nothing of the guest: its value is the same for each of them. `worth_hoisting(no
 whether a node reads only the run's constants (`snapshot`, `data`, `mode`, `stop`, and its
 own bound variables) and goes through a list; `once_per_run(fn, node, budget)` computes it
 once per run (the snapshot scope, mode and stop it was computed with) and reuses the value.
+The run is told by the snapshot scope's identity and the typed keys (`keys.freeze`) of the
+other constants: `1`, `1.0` and `true` never share a value (no rule can bind those names,
+`vocabulary.RESERVED`, yet a value computed for one run must never serve another).
 
 The evaluation budget stays deterministic: the expression is computed with a budget of its
 own (the same limit), so whether it goes past it does not depend on which subject computed
@@ -17,7 +20,11 @@ from __future__ import annotations
 
 from .. import ast
 from ..builtins import EvalError
-from ...core.vocabulary import RUN_CONSTANTS as CONSTANTS
+from ...core.keys import freeze
+from ...core.vocabulary import CONSTANT_ROLES, RUN_CONSTANTS as CONSTANTS, names_with
+
+(_SCOPE,) = names_with({"snapshot"})  # the run's snapshot scope, told by identity
+_BY_VALUE = tuple(sorted(names_with(CONSTANT_ROLES - {"snapshot"})))  # mode, stop: told by typed keys
 
 _LOOPS = (ast.Selection, ast.Comprehension)
 
@@ -54,7 +61,7 @@ def worth_hoisting(node) -> bool:
         return False
     names: set = set()
     _free_names(node, frozenset(), names)
-    return bool(names) and names <= CONSTANTS and "snapshot" in names
+    return bool(names) and names <= CONSTANTS and _SCOPE in names
 
 
 class _Raised:
@@ -66,11 +73,12 @@ class _Raised:
 
 def once_per_run(fn, node, budget):
     span = getattr(node, "span", None)
-    cache: list = [None, None, None, None]  # snapshot scope, mode, stop, value
+    cache: list = [None, None, None]  # snapshot scope, typed keys of the other constants, value
 
     def hoisted(env):
-        scope = env.get("snapshot")
-        if cache[0] is not scope or cache[1] != env.get("mode") or cache[2] != env.get("stop"):
+        scope = env.get(_SCOPE)
+        keys = [freeze(env.get(name)) for name in _BY_VALUE]
+        if cache[0] is not scope or cache[1] != keys:
             saved = budget.steps
             budget.steps = 0  # a budget of its own: the count does not depend on who computed it first
             try:
@@ -78,8 +86,8 @@ def once_per_run(fn, node, budget):
             except EvalError as exc:
                 value = _Raised(exc)
             budget.steps = saved
-            cache[:] = [scope, env.get("mode"), env.get("stop"), value]
-        value = cache[3]
+            cache[:] = [scope, keys, value]
+        value = cache[2]
         if type(value) is _Raised:
             raise value.error
         budget.steps += 1
