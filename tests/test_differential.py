@@ -13,10 +13,120 @@ writes, and that the language decides as docs/language.md says.
 
 from __future__ import annotations
 
+import json
+import re
+from pathlib import Path
+
+import pytest
+
 from migcheck.core.keys import freeze
+from migcheck.core.results import check_verdict
+from migcheck.eval.engine import Engine
+from migcheck.estate.snapshot import snapshot_from_data
 from migcheck.lang import ast
 from migcheck.lang.analysis import hoist
 from migcheck.lang.compiler import Budget
+from migcheck.packs.ruleset import load_rules
+
+from .conftest import ROOT
+
+
+def _rule(rule_id: str, on: str, body: str, message: str = "m") -> str:
+    return (f'rule {rule_id} {{\n  title "t"\n  severity error\n  on {on}\n  cite "c"\n{body}'
+            f'  message {json.dumps(message)}\n}}\n')
+
+
+def _pack(tmp_path: Path, text: str) -> Path:
+    pack = tmp_path / "site"
+    pack.mkdir()
+    (pack / "site.rules").write_text(text)
+    return pack
+
+
+def _estate(hosts: list[dict], guests: list[dict]) -> dict:
+    for h in hosts:
+        h.setdefault("version", "6.1.5")
+        h.setdefault("processor", "Itanium 9500")
+        h.setdefault("memory_mb", {"total": 65536, "free": 65536})
+    for g in guests:
+        g.setdefault("kind", "vm")
+        g.setdefault("state", "off")
+        g.setdefault("memory_mb", 1024)
+    return {"snapshot": 1, "hosts": hosts, "guests": guests}
+
+
+def assert_matrix_equals_check(ruleset, snapshot, mode: str = "offline") -> list:
+    """The matrix's cells and results (texts shared) equal `check`'s, pair by pair, and the reference's."""
+    engine = Engine(ruleset, snapshot)
+    cells, results = engine.matrix(mode)
+    pairs = [(g, t) for g in snapshot.guests for t in snapshot.hosts if t["name"] != g["host"]]
+    assert [(c.guest, c.target) for c in cells] == [(g["name"], t["name"]) for g, t in pairs]
+    shown = {}
+    for r in results:
+        shown.setdefault((r.subject["guest"], r.subject.get("target")), []).append(
+            (r.rule, r.status, r.item, r.message, r.fix))
+    for (guest, target), cell in zip(pairs, cells):
+        checked = engine.check(guest, target, mode)
+        problems = sorted({r.rule for r in checked if r.status in ("fail", "error")})
+        assert (cell.verdict, cell.failing) == (check_verdict(checked), problems), cell
+        want = sorted((r.rule, r.status, r.item, r.message, r.fix) for r in checked
+                      if r.status in ("fail", "error") and "target" in r.subject)
+        assert sorted(shown.get((guest["name"], target["name"]), [])) == want, (guest["name"], target["name"])
+    for r in results:
+        assert "internal error" not in r.message, r.message
+    assert cells == Engine(ruleset, snapshot).matrix(mode, results=False, share=False)[0]
+    return cells
+
+
+def assert_jobs_agree(run_cli, tmp_path: Path, snapshot: dict, pack: Path) -> int:
+    """`matrix --jobs 2` writes the bytes `--jobs 1` writes (JSON, JSON Lines, cells), with its exit code;
+    and the exit code is `check`'s worst."""
+    path = tmp_path / "estate.yaml"
+    path.write_text(json.dumps(snapshot))
+    outputs = {}
+    for jobs in (1, 2):
+        files = [tmp_path / f"m{jobs}.{ext}" for ext in ("json", "jsonl", "csv")]
+        code, out, err = run_cli("matrix", path, "--rules", pack, "--jobs", jobs, "--format", f"json:{files[0]}",
+                                 "--format", f"jsonl:{files[1]}", "--format", f"csv-cells:{files[2]}")
+        texts = [re.sub(r'\n *"generated": [^\n]*', "", f.read_text()) for f in files]
+        outputs[jobs] = (code, out, err, texts)
+        assert "internal error" not in "".join(texts)
+    assert outputs[2] == outputs[1]
+    return outputs[1][0]
+
+
+# -- 1. a fallback scan decides what the index would, whatever the order -------------------------------
+_ANY = _rule("SITE-ANY", "migration", '  let want = "disk"\n'
+             '  require not any(s in guest.storage where 10 / (len(s.path) - 3) > 0 and s.backing == want)\n',
+             "{guest.name} to {target.name}")
+
+
+def _storage_estate(orders: list[list[str]]) -> dict:
+    """Guests whose storage holds the same items in the orders given (`/ab` cannot be tested: 10 / 0)."""
+    guests = [{"name": f"g{i}", "host": "h1", "storage": [{"backing": "disk", "path": p} for p in order]}
+              for i, order in enumerate(orders)]
+    return _estate([{"name": "h1"}, {"name": "h2"}, {"name": "h3"}], guests)
+
+
+@pytest.mark.parametrize("orders", [[["/dev/x", "/ab"], ["/ab", "/dev/x"]], [["/ab", "/dev/x"], ["/dev/x", "/ab"]],
+                                    [["/dev/x", "/ab", "/dev/y"], ["/dev/y", "/dev/x", "/ab"]]])
+def test_an_any_whose_index_cannot_be_built_errs_in_every_order(tmp_path, run_cli, orders):
+    pack = _pack(tmp_path, _ANY)
+    data = _storage_estate(orders)
+    cells = assert_matrix_equals_check(load_rules([pack], builtin=False), snapshot_from_data(data))
+    assert {c.verdict for c in cells} == {"unknown"}  # an item that cannot be tested is an error, in any order
+    assert assert_jobs_agree(run_cli, tmp_path, data, pack) == 3
+    for guest in ("g0", "g1"):
+        path = tmp_path / "estate.yaml"
+        assert run_cli("check", path, guest, "h2", "--rules", pack)[0] == 3
+
+
+def test_an_any_whose_index_is_built_is_not_an_error(tmp_path):
+    pack = _pack(tmp_path, _ANY)
+    data = _storage_estate([["/dev/x", "/dev/y"], ["/dev/y", "/dev/x"], ["/dev/z"]])
+    data["guests"][2]["storage"][0]["backing"] = "lv"
+    cells = assert_matrix_equals_check(load_rules([pack], builtin=False), snapshot_from_data(data))
+    assert [c.verdict for c in cells] == ["blocked"] * 4 + ["ready"] * 2
 
 
 # -- 2. reserved names; run constants keyed by typed keys ------------------------------------------------

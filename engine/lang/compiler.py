@@ -480,9 +480,14 @@ class Compiler:
                 return scan(env) if found is None else len(found)
             return count_indexed
         if how == "any":
+            # when the index cannot be built, every item is read as building it reads them: an item whose
+            # condition cannot be evaluated is an error whatever the order (a scan stopping at the first
+            # match decided by the order; the matrix shares outcomes between lists in another order)
+            every = _loop(sel.var, self._iterate(sel.source), "count", cond)
+
             def any_indexed(env):
                 found = lookup(env)
-                return scan(env) if found is None else bool(found)
+                return every(env) > 0 if found is None else bool(found)
             return any_indexed
 
         def items_indexed(env):
