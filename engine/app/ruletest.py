@@ -19,8 +19,8 @@ from tabulate import tabulate
 from ..core.vocabulary import ERROR, FAIL, NOTAPPLICABLE, PASS
 from ..estate.snapshot import Snapshot, load_snapshot, snapshot_from_data
 from ..eval.engine import Engine
-from ..files.document import Document, LoadError, Problem, load_document
-from ..files.schemas import check_schema
+from ..files.document import Document, LoadError, Problem
+from ..files.schemas import Input, load_validated
 from ..packs.ruleset import RuleSet, load_rules, packs_under_test
 from ..waves.plans import load_plan, plan_from_data, run_plan
 
@@ -46,6 +46,9 @@ def _describe_case(path: tuple, data) -> str:
         name = case.get("name") if isinstance(case, dict) else None
         return f"case `{name}`" if isinstance(name, str) else f"case #{path[1] + 1}"
     return "the test file"
+
+
+RULE_TESTS = Input("ruletest.schema.json", _describe_case)
 
 
 def _snapshot(case: dict, doc: Document, index: int, cache: dict) -> Snapshot:
@@ -107,13 +110,9 @@ class _TestRun:
 
     def run_file(self, file: Path) -> None:
         try:
-            doc = load_document(file)
+            doc = load_validated(file, RULE_TESTS)
         except LoadError as exc:
             self.problems.extend(exc.problems)
-            return
-        found = check_schema(doc, "ruletest.schema.json", _describe_case)
-        if found:
-            self.problems.extend(found)
             return
         for i, case in enumerate(doc.data["cases"]):
             self.run_case(doc, file, i, case)

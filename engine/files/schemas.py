@@ -44,13 +44,13 @@ class Input:
 
     schema: str  # the schema's file name under schemas/
     describe: Describe
-    not_a_mapping: str
+    not_a_mapping: str | None = None  # None: the schema's own `type` says it
     help: str = ""
 
 
 def validated(doc: Document, kind: Input) -> Document:
     """`doc` when it is a mapping valid against the kind's schema; else `LoadError`, every problem located."""
-    if not isinstance(doc.data, dict):
+    if kind.not_a_mapping is not None and not isinstance(doc.data, dict):
         raise LoadError([doc.problem((), kind.not_a_mapping, kind.help)])
     problems = check_schema(doc, kind.schema, kind.describe)
     if problems:
