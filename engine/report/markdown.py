@@ -19,82 +19,128 @@ def _t(text) -> str:
 
 
 def render_markdown(report) -> str:
-    s = report.summary
-    by = s["failed_by_severity"]
-    collected = f", collected {_t(report.collected)}" if report.collected else ""
-    errors = "errors" if report.command == "audit" else "blocking errors"
-    out = [f"# migcheck {_t(report.command)}: {_t(report.verdict.upper())}", "", f"**{_t(headline(report))}**", "",
-           f"Snapshot {markdown_code(report.snapshot_path)} (site {_t(report.site or '-')}{collected}, "
-           f"sha256 {markdown_code(report.snapshot_sha256[:16])})", "",
-           f"| {errors} | warnings | notes | rule errors | passed | not applicable | waived |",
-           "|---:|---:|---:|---:|---:|---:|---:|",
-           f"| {by['error']} | {by['warning']} | {by['info']} | {s['error']} | {s['pass']} | {s['notapplicable']} "
-           f"| {s['waived']} |", ""]
+    out = _heading(report)
     if report.cells is not None and len(grid(report)[1]) > GRID_LIMIT:
-        out += ["## Migrations", "", "| guest | on | ready | blocked | unknown | blocked most by | ready targets |",
-                "|---|---|---:|---:|---:|---|---|"]
-        out += [f"| {_t(r['guest'])} | {_t(r['source'])} | {r['ready']} | {r['blocked']} | {r['unknown']} | "
-                f"{_t(r['why'])} | {_t(', '.join(r['ready_targets']) or '-')} |" for r in per_guest(report)] + [""]
+        out += _migrations_by_guest(report)
     elif report.cells is not None:
-        guests, targets, cells = grid(report)
-        found = report.cell_findings
-        out += ["## Migrations", "", "Blocked cells name the rules that block them (error-severity failures).", "",
-                "| guest | " + " | ".join(_t(t) for t in targets) + " |", "|---|" + "---|" * len(targets)]
-        for g in guests:
-            row = []
-            for t in targets:
-                c = cells.get((g, t))
-                if c is None:
-                    row.append("=")
-                elif c.verdict == "blocked":
-                    row.append("**blocked** " + _t(", ".join(found[(g, t)].blocking)))
-                else:
-                    row.append(c.verdict)
-            out.append(f"| {_t(g)} | " + " | ".join(row) + " |")
-        out.append("")
+        out += _migration_grid(report)
     if report.plan is not None:
-        out += [f"- {_t(line)}" for line in placement_lines(report)] + ([""] if report.placement else [])
-        for title, columns, rows in (("Migrations", MIGRATION_COLUMNS, migration_rows(report)),
-                                     ("Stages", STAGE_COLUMNS, stage_rows(report))):
-            out += [f"## {title}", "", "| " + " | ".join(columns) + " |", "|" + "---|" * len(columns)]
-            out += ["| " + " | ".join(_t(v) for v in row) + " |" for row in rows] + [""]
-    groups = finding_groups(report)
-    if groups:
-        out += ["## Findings", ""]
-        for severity, rules in groups:
-            out += [f"### {severity}", ""]
-            for rule_id, results, total in rules:
-                first = results[0]
-                out += [f"#### {markdown_code(rule_id)}: {_t(first.title)}", "", f"Source: {_t(first.cite)}", "",
-                        "| subject | status | message | fix |", "|---|---|---|---|"]
-                for r in results:
-                    status = r.status
-                    if r.waiver:
-                        w = r.waiver
-                        status += f" (waived until {w['expires']}: {w['reason']}" + \
-                            (f", ticket {w['ticket']}" if w.get("ticket") else "") + ")"
-                    if r.baseline:
-                        status += f", {r.baseline}"
-                    out.append(f"| {_t(subject_text(r))} | {_t(status)} | {markdown_rich(r.message)} | "
-                               f"{markdown_rich(r.fix)} |")
-                if total > len(results):
-                    out.append(f"\nand {total - len(results):,} more results of {rule_id}: every one is in "
-                               "the JSON, CSV, SARIF and JUnit reports")
-                out.append("")
-    else:
-        out += ["No findings.", ""]
+        out += _plan_sections(report)
+    out += _findings(report)
     if report.waiver_notes:
-        out += ["## Waivers", ""]
-        out += [f"- **{_t(_NOTE_WORD.get(n['status'], n['status']))}**: {_t(n['message'])}"
-                + (f" (ticket {_t(n['ticket'])})" if n.get("ticket") else "") for n in report.waiver_notes] + [""]
+        out += _waiver_notes(report)
     if report.baseline is not None:
-        b = report.baseline
-        out += ["## Baseline", "", f"Compared with {markdown_code(b['path'])}: {b['new']} new, {b['unchanged']} "
-                f"unchanged, {len(b['resolved'])} resolved.", ""]
-        out += [f"- resolved: {markdown_code(r['rule'])} "
-                + _t(", ".join(f"{k} {v}" for k, v in r.get("subject", {}).items())) for r in b["resolved"]]
-        out += [""] if b["resolved"] else []
+        out += _baseline(report.baseline)
     if report.manifest:
         out += ["## Manifest", "", "| key | value |", "|---|---|"]
         out += [f"| {k} | {markdown_code(v)} |" for k, v in report.manifest.items()] + [""]
     return "\n".join(out)
+
+
+def _heading(report) -> list[str]:
+    """Title, headline, the snapshot read, and the counts table."""
+    s = report.summary
+    by = s["failed_by_severity"]
+    collected = f", collected {_t(report.collected)}" if report.collected else ""
+    errors = "errors" if report.command == "audit" else "blocking errors"
+    return [f"# migcheck {_t(report.command)}: {_t(report.verdict.upper())}", "", f"**{_t(headline(report))}**", "",
+            f"Snapshot {markdown_code(report.snapshot_path)} (site {_t(report.site or '-')}{collected}, "
+            f"sha256 {markdown_code(report.snapshot_sha256[:16])})", "",
+            f"| {errors} | warnings | notes | rule errors | passed | not applicable | waived |",
+            "|---:|---:|---:|---:|---:|---:|---:|",
+            f"| {by['error']} | {by['warning']} | {by['info']} | {s['error']} | {s['pass']} | {s['notapplicable']} "
+            f"| {s['waived']} |", ""]
+
+
+def _migrations_by_guest(report) -> list[str]:
+    """A matrix with more targets than a grid holds: a row per guest."""
+    out = ["## Migrations", "", "| guest | on | ready | blocked | unknown | blocked most by | ready targets |",
+           "|---|---|---:|---:|---:|---|---|"]
+    out += [f"| {_t(r['guest'])} | {_t(r['source'])} | {r['ready']} | {r['blocked']} | {r['unknown']} | "
+            f"{_t(r['why'])} | {_t(', '.join(r['ready_targets']) or '-')} |" for r in per_guest(report)] + [""]
+    return out
+
+
+def _migration_grid(report) -> list[str]:
+    guests, targets, cells = grid(report)
+    found = report.cell_findings
+    out = ["## Migrations", "", "Blocked cells name the rules that block them (error-severity failures).", "",
+           "| guest | " + " | ".join(_t(t) for t in targets) + " |", "|---|" + "---|" * len(targets)]
+    for g in guests:
+        row = []
+        for t in targets:
+            c = cells.get((g, t))
+            if c is None:
+                row.append("=")
+            elif c.verdict == "blocked":
+                row.append("**blocked** " + _t(", ".join(found[(g, t)].blocking)))
+            else:
+                row.append(c.verdict)
+        out.append(f"| {_t(g)} | " + " | ".join(row) + " |")
+    out.append("")
+    return out
+
+
+def _plan_sections(report) -> list[str]:
+    """Placement, then the plan's migrations and stages as tables."""
+    out = [f"- {_t(line)}" for line in placement_lines(report)] + ([""] if report.placement else [])
+    for title, columns, rows in (("Migrations", MIGRATION_COLUMNS, migration_rows(report)),
+                                 ("Stages", STAGE_COLUMNS, stage_rows(report))):
+        out += [f"## {title}", "", "| " + " | ".join(columns) + " |", "|" + "---|" * len(columns)]
+        out += ["| " + " | ".join(_t(v) for v in row) + " |" for row in rows] + [""]
+    return out
+
+
+def _findings(report) -> list[str]:
+    groups = finding_groups(report)
+    if not groups:
+        return ["No findings.", ""]
+    out = ["## Findings", ""]
+    for severity, rules in groups:
+        out += [f"### {severity}", ""]
+        for rule_id, results, total in rules:
+            out += _rule_findings(rule_id, results, total)
+    return out
+
+
+def _rule_findings(rule_id: str, results: list, total: int) -> list[str]:
+    """One rule's results as a table; `total` counts the results left out too."""
+    first = results[0]
+    out = [f"#### {markdown_code(rule_id)}: {_t(first.title)}", "", f"Source: {_t(first.cite)}", "",
+           "| subject | status | message | fix |", "|---|---|---|---|"]
+    for r in results:
+        out.append(f"| {_t(subject_text(r))} | {_t(_status(r))} | {markdown_rich(r.message)} | "
+                   f"{markdown_rich(r.fix)} |")
+    if total > len(results):
+        out.append(f"\nand {total - len(results):,} more results of {rule_id}: every one is in "
+                   "the JSON, CSV, SARIF and JUnit reports")
+    out.append("")
+    return out
+
+
+def _status(r) -> str:
+    """A result's status, with its waiver and its baseline mark."""
+    status = r.status
+    if r.waiver:
+        w = r.waiver
+        status += f" (waived until {w['expires']}: {w['reason']}" + \
+            (f", ticket {w['ticket']}" if w.get("ticket") else "") + ")"
+    if r.baseline:
+        status += f", {r.baseline}"
+    return status
+
+
+def _waiver_notes(report) -> list[str]:
+    out = ["## Waivers", ""]
+    out += [f"- **{_t(_NOTE_WORD.get(n['status'], n['status']))}**: {_t(n['message'])}"
+            + (f" (ticket {_t(n['ticket'])})" if n.get("ticket") else "") for n in report.waiver_notes] + [""]
+    return out
+
+
+def _baseline(b: dict) -> list[str]:
+    out = ["## Baseline", "", f"Compared with {markdown_code(b['path'])}: {b['new']} new, {b['unchanged']} "
+           f"unchanged, {len(b['resolved'])} resolved.", ""]
+    out += [f"- resolved: {markdown_code(r['rule'])} "
+            + _t(", ".join(f"{k} {v}" for k, v in r.get("subject", {}).items())) for r in b["resolved"]]
+    out += [""] if b["resolved"] else []
+    return out

@@ -72,54 +72,13 @@ def render_table(report, color: bool = False) -> str:
     if report.command == "matrix":
         out.extend(_grid(report, color))
     if report.plan is not None:
-        out.extend(placement_lines(report) + [""] if report.placement else [])
-        rows = [r[:6] + [_paint(r[6], r[6], color)] + r[7:] for r in migration_rows(report)]
-        out += [tabulate(rows, headers=MIGRATION_COLUMNS, tablefmt="simple"), ""]
-        rows = [r[:2] + [_paint(r[2], r[2], color)] + r[3:] for r in stage_rows(report)]
-        out += [tabulate(rows, headers=STAGE_COLUMNS, tablefmt="simple"), ""]
+        out.extend(_plan_tables(report, color))
     if digest.problems > limit:
         out.extend(_grouped(report, digest, color))
     if problems:
-        rows = []
-        for r in problems:
-            status = r.status
-            mark = _MARK.get(status, status)
-            if status == "fail" and r.severity != "error":
-                mark, status = ("WARN", "warning") if r.severity == "warning" else ("INFO", "info")
-            if r.waiver:  # a waiver never hides the status
-                mark, status = f"{mark} waived", "waived"
-            label = _paint(mark, status, color)
-            subject = _safe(_subject(r, report.command) + (f" [{r.item}]" if r.item else ""))
-            if r.baseline == "new":
-                subject += " (new)"
-            rows.append([label, r.severity, _safe(r.rule), _wrap(subject, 20), _safe(r.message)])
-        # the message takes what the other columns leave of the width
-        used = sum(max(len(line) for row in rows for line in _plain(row[i]).splitlines() or [""]) + 2
-                   for i in range(4))
-        for row in rows:
-            row[4] = _wrap(row[4], max(24, WIDTH - used - 8))
-        out.append(tabulate(rows, headers=["status", "severity", "rule", "subject", "message"], tablefmt="simple"))
-        out.append("")
-        fixes = [r for r in problems if r.fix and r.status == "fail" and not r.waiver]
-        if fixes:
-            out.append("How to fix:")
-            seen = set()
-            for r in fixes:
-                line = _safe(f"{r.rule} ({_subject(r, report.command)}): {r.fix}")
-                if line in seen:
-                    continue
-                seen.add(line)
-                out.append(textwrap.fill(line, WIDTH, initial_indent="  - ", subsequent_indent="    "))
-            out.append("")
-        waived = [r for r in problems if r.waiver]
-        for r in waived:
-            w = r.waiver
-            ticket = f" ({w['ticket']})" if w.get("ticket") else ""
-            out.append(textwrap.fill(_safe(f"{r.rule} ({_subject(r, report.command)}) waived until {w.get('expires')} "
-                                           f"by {w.get('owner')}: {w.get('reason')}{ticket}"),
-                                     WIDTH, initial_indent="  ~ ", subsequent_indent="    "))
-        if waived:
-            out.append("")
+        out.extend(_findings(problems, report.command, color))
+        out.extend(_fixes(problems, report.command))
+        out.extend(_waived(problems, report.command))
     for note in report.waiver_notes:
         out.append(textwrap.fill(_safe(note["message"]), WIDTH, subsequent_indent="    "))  # it says what happened
     s = report.summary
@@ -127,6 +86,70 @@ def render_table(report, color: bool = False) -> str:
     out.append(f"{by['error']} errors, {by['warning']} warnings, {by['info']} notes, {s['error']} rule errors; "
                f"{s['pass']} passed, {s['notapplicable']} not applicable, {s['waived']} waived")
     return "\n".join(out).rstrip() + "\n"
+
+
+def _plan_tables(report, color: bool) -> list[str]:
+    """Placement, then the plan's migrations and stages."""
+    out = placement_lines(report) + [""] if report.placement else []
+    rows = [r[:6] + [_paint(r[6], r[6], color)] + r[7:] for r in migration_rows(report)]
+    out += [tabulate(rows, headers=MIGRATION_COLUMNS, tablefmt="simple"), ""]
+    rows = [r[:2] + [_paint(r[2], r[2], color)] + r[3:] for r in stage_rows(report)]
+    out += [tabulate(rows, headers=STAGE_COLUMNS, tablefmt="simple"), ""]
+    return out
+
+
+def _findings(problems: list, command: str, color: bool) -> list[str]:
+    """A row per finding, the message wrapped to what the other columns leave of the width."""
+    rows = []
+    for r in problems:
+        status = r.status
+        mark = _MARK.get(status, status)
+        if status == "fail" and r.severity != "error":
+            mark, status = ("WARN", "warning") if r.severity == "warning" else ("INFO", "info")
+        if r.waiver:  # a waiver never hides the status
+            mark, status = f"{mark} waived", "waived"
+        label = _paint(mark, status, color)
+        subject = _safe(_subject(r, command) + (f" [{r.item}]" if r.item else ""))
+        if r.baseline == "new":
+            subject += " (new)"
+        rows.append([label, r.severity, _safe(r.rule), _wrap(subject, 20), _safe(r.message)])
+    used = sum(max(len(line) for row in rows for line in _plain(row[i]).splitlines() or [""]) + 2
+               for i in range(4))
+    for row in rows:
+        row[4] = _wrap(row[4], max(24, WIDTH - used - 8))
+    return [tabulate(rows, headers=["status", "severity", "rule", "subject", "message"], tablefmt="simple"), ""]
+
+
+def _fixes(problems: list, command: str) -> list[str]:
+    """How to fix the failures not waived, each fix once."""
+    fixes = [r for r in problems if r.fix and r.status == "fail" and not r.waiver]
+    if not fixes:
+        return []
+    out = ["How to fix:"]
+    seen = set()
+    for r in fixes:
+        line = _safe(f"{r.rule} ({_subject(r, command)}): {r.fix}")
+        if line in seen:
+            continue
+        seen.add(line)
+        out.append(textwrap.fill(line, WIDTH, initial_indent="  - ", subsequent_indent="    "))
+    out.append("")
+    return out
+
+
+def _waived(problems: list, command: str) -> list[str]:
+    """The waived findings: until when, by whom, and why."""
+    out = []
+    for r in problems:
+        if r.waiver:
+            w = r.waiver
+            ticket = f" ({w['ticket']})" if w.get("ticket") else ""
+            out.append(textwrap.fill(_safe(f"{r.rule} ({_subject(r, command)}) waived until {w.get('expires')} "
+                                           f"by {w.get('owner')}: {w.get('reason')}{ticket}"),
+                                     WIDTH, initial_indent="  ~ ", subsequent_indent="    "))
+    if out:
+        out.append("")
+    return out
 
 
 def _grouped(report, digest, color: bool) -> list[str]:
