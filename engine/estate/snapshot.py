@@ -142,10 +142,19 @@ def describe(path: tuple, data: Any) -> str:
 def _index(doc: Document) -> Snapshot:
     data = doc.data
     problems: list[IntegrityProblem] = []
-    origin: dict[int, tuple] = {}
+    origin: dict[int, tuple] = {}  # id of a resolved host or guest -> its path in the file
+    hosts, host_by_name = _index_hosts(data.get("hosts", []), origin, problems)
+    guests, guest_by_name = _index_guests(data.get("guests", []), host_by_name, origin, problems)
+    problems.extend(_assignment_problems(hosts, guest_by_name))
+    _attach_problems(hosts, guests, origin, problems)
+    return Snapshot(doc, hosts, guests, host_by_name, guest_by_name, problems, origin)
+
+
+def _index_hosts(raws: list, origin: dict, problems: list) -> tuple[list[dict], dict[str, dict]]:
+    """Resolved hosts, and by name (the first of a duplicate name); their problems go to `problems`."""
     hosts: list[dict] = []
     host_by_name: dict[str, dict] = {}
-    for i, raw in enumerate(data.get("hosts", [])):
+    for i, raw in enumerate(raws):
         host = _resolve_host(raw)
         path = ("hosts", i)
         origin[id(host)] = path
@@ -156,18 +165,29 @@ def _index(doc: Document) -> Snapshot:
                                              "host names must be unique; remove or rename one"))
         else:
             host_by_name[host["name"]] = host
-        seen: dict[str, int] = {}
-        for j, fn in enumerate(host["dio_functions"]):
-            if fn["hwpath"] in seen:
-                problems.append(IntegrityProblem(
-                    "duplicate-hwpath", "host", host["name"],
-                    f"host `{host['name']}` lists DIO function `{fn['hwpath']}` twice",
-                    path + ("dio_functions", j, "hwpath"), "each hardware path appears once per host"))
-            seen.setdefault(fn["hwpath"], j)
+        problems.extend(_hwpath_problems(host, path))
+    return hosts, host_by_name
 
+
+def _hwpath_problems(host: dict, path: tuple) -> list[IntegrityProblem]:
+    found: list[IntegrityProblem] = []
+    seen: dict[str, int] = {}
+    for j, fn in enumerate(host["dio_functions"]):
+        if fn["hwpath"] in seen:
+            found.append(IntegrityProblem(
+                "duplicate-hwpath", "host", host["name"],
+                f"host `{host['name']}` lists DIO function `{fn['hwpath']}` twice",
+                path + ("dio_functions", j, "hwpath"), "each hardware path appears once per host"))
+        seen.setdefault(fn["hwpath"], j)
+    return found
+
+
+def _index_guests(raws: list, host_by_name: dict, origin: dict,
+                  problems: list) -> tuple[list[dict], dict[str, dict]]:
+    """Resolved guests, and by name (the first of a duplicate name); their problems go to `problems`."""
     guests: list[dict] = []
     guest_by_name: dict[str, dict] = {}
-    for i, raw in enumerate(data.get("guests", [])):
+    for i, raw in enumerate(raws):
         path = ("guests", i)
         host = host_by_name.get(raw["host"])
         guest = _resolve_guest(raw, host)
@@ -180,7 +200,12 @@ def _index(doc: Document) -> Snapshot:
         else:
             guest_by_name[guest["name"]] = guest
         problems.extend(_guest_problems(raw, path, host, host_by_name))
+    return guests, guest_by_name
 
+
+def _assignment_problems(hosts: list[dict], guest_by_name: dict) -> list[IntegrityProblem]:
+    """A host's DIO function assigned to a guest that is missing, elsewhere, or does not list it."""
+    found: list[IntegrityProblem] = []
     for i, host in enumerate(hosts):
         for j, fn in enumerate(host["dio_functions"]):
             owner = fn.get("assigned_to")
@@ -190,12 +215,16 @@ def _index(doc: Document) -> Snapshot:
             if guest is None or guest["host"] != host["name"] or fn["hwpath"] not in guest["_dio_paths"]:
                 where = "is not defined" if guest is None else (
                     f"is on host `{guest['host']}`" if guest["host"] != host["name"] else "does not list it")
-                problems.append(IntegrityProblem(
+                found.append(IntegrityProblem(
                     "dio-not-listed", "host", host["name"],
                     f"DIO function `{fn['hwpath']}` of host `{host['name']}` is assigned to guest `{owner}`, which {where}",
                     ("hosts", i, "dio_functions", j, "assigned_to"),
                     "correct `assigned_to` or add the hwpath to the guest's `dio` list"))
+    return found
 
+
+def _attach_problems(hosts: list[dict], guests: list[dict], origin: dict, problems: list) -> None:
+    """Each host and guest gets its own problems, as rules see them; guests lose the index-only `_dio_paths`."""
     by_entry: dict[tuple, list] = {}  # ("hosts", i) or ("guests", i) -> its problems
     for p in problems:
         by_entry.setdefault(p.path[:2], []).append({"kind": p.kind, "message": p.message})
@@ -204,7 +233,6 @@ def _index(doc: Document) -> Snapshot:
     for obj in guests:
         obj["problems"] = by_entry.get(origin[id(obj)], [])
         del obj["_dio_paths"]
-    return Snapshot(doc, hosts, guests, host_by_name, guest_by_name, problems, origin)
 
 
 def _resolve_host(raw: dict) -> dict:
