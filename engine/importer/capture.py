@@ -99,23 +99,34 @@ def import_capture(root: str | Path, site: str | None = None, limits: Limits = L
         data["site"] = site
     data["hosts"], data["guests"] = [], []
     estate = Estate(data)
+    problem = _root_problem(root)
+    if problem is not None:
+        estate.problems.append(problem)
+        return estate
+    _read_vsps(_vsp_folders(root, estate), estate, limits)
+    return estate
+
+
+def _root_problem(root: Path) -> Problem | None:
+    """Why `root` is not a capture folder, if it is not."""
     if not root.is_dir():
         if os.path.lexists(root) and not root.is_file():  # a link loop or a dangling link: say which
-            estate.problems.append(_unreadable(root, "capture folder"))
-            return estate
-        estate.problems.append(Problem(str(root), 1, 1, "not a folder: expected a capture folder with one folder "
-                                       "per VSP", help="run `migcheck collector` on each VSP and copy the folders here"))
-        return estate
+            return _unreadable(root, "capture folder")
+        return Problem(str(root), 1, 1, "not a folder: expected a capture folder with one folder per VSP",
+                       help="run `migcheck collector` on each VSP and copy the folders here")
     if (root / "hpvmstatus.txt").is_file():
-        estate.problems.append(Problem(str(root / "hpvmstatus.txt"), 1, 1, f"`{root}` is one VSP's folder: "
-                                       "expected the folder that holds one folder per VSP",
-                                       help=f"run `migcheck import {root.parent}`"))
-        return estate
+        return Problem(str(root / "hpvmstatus.txt"), 1, 1, f"`{root}` is one VSP's folder: "
+                       "expected the folder that holds one folder per VSP", help=f"run `migcheck import {root.parent}`")
+    return None
+
+
+def _vsp_folders(root: Path, estate: Estate) -> list[Path]:
+    """The VSP folders of the capture folder; anything else in it is a problem."""
     try:
         entries = sorted(root.iterdir())
     except OSError as exc:
         estate.problems.append(os_problem(str(root), exc))
-        return estate
+        return []
     vsps = [p for p in entries if p.is_dir() and not p.name.startswith(".")]
     for p in entries:
         if p.name.startswith(".") or p.is_dir():
@@ -129,32 +140,41 @@ def import_capture(root: str | Path, site: str | None = None, limits: Limits = L
     if not vsps:
         estate.problems.append(Problem(str(root), 1, 1, "no VSP folder in the capture folder",
                                        help="run `migcheck collector` on each VSP and copy its folder here"))
+    return vsps
+
+
+def _read_vsps(vsps: list[Path], estate: Estate, limits: Limits) -> None:
+    """Each VSP's host and runnable guests into the snapshot; a note for each guest runnable nowhere."""
     runnable_at: dict[str, tuple[str, Problem]] = {}
     not_runnable: dict[str, list[str]] = {}
     for path in vsps:
         host, guests = _read_vsp(_Vsp(path, estate, limits))
         if host is None:
             continue  # the problem names the VSP and its guests: a guest needs its host in a snapshot
-        data["hosts"].append(host)
+        estate.snapshot["hosts"].append(host)
         for name in host.get("not_runnable", []):
             not_runnable.setdefault(name, []).append(host["name"])
         for guest, where in guests:
-            first = runnable_at.get(guest["name"])
-            if first is not None:
-                estate.problems.append(Problem(where.file, where.line, 1, f"guest `{guest['name']}` is runnable on "
-                                               f"VSP `{first[0]}` ({first[1].file}:{first[1].line}) and on VSP "
-                                               f"`{guest['host']}`; a guest is runnable on one VSP only (this copy "
-                                               "is left out of the snapshot)",
-                                               help=f"mark one copy Not Runnable (`hpvmmigrate` does) or remove it "
-                                               f"(`hpvmremove -P {guest['name']}`)"))
-                continue
-            runnable_at[guest["name"]] = (guest["host"], where)
-            data["guests"].append(guest)
+            _add_guest(guest, where, runnable_at, estate)
     for name, hosts in sorted(not_runnable.items()):
         if name not in runnable_at:
             estate.notes.append(f"guest `{name}` is Not Runnable on {', '.join(hosts)} and runnable on no captured "
                                 "VSP: it is left out of the snapshot's guests")
-    return estate
+
+
+def _add_guest(guest: dict, where: Problem, runnable_at: dict[str, tuple[str, Problem]], estate: Estate) -> None:
+    """A guest into the snapshot, unless a VSP read before holds it runnable too (then a problem)."""
+    first = runnable_at.get(guest["name"])
+    if first is not None:
+        estate.problems.append(Problem(where.file, where.line, 1, f"guest `{guest['name']}` is runnable on "
+                                       f"VSP `{first[0]}` ({first[1].file}:{first[1].line}) and on VSP "
+                                       f"`{guest['host']}`; a guest is runnable on one VSP only (this copy "
+                                       "is left out of the snapshot)",
+                                       help=f"mark one copy Not Runnable (`hpvmmigrate` does) or remove it "
+                                       f"(`hpvmremove -P {guest['name']}`)"))
+        return
+    runnable_at[guest["name"]] = (guest["host"], where)
+    estate.snapshot["guests"].append(guest)
 
 
 def _present(path: Path) -> bool:
