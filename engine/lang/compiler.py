@@ -328,75 +328,95 @@ class Compiler:
         op = node.op
         versions = self._versions(node) if op not in ("in", "not in", "matches") else None
         if versions is not None:
-            left, right = versions
-            compare = {"==": operator.eq, "!=": operator.ne, **_ORDER}[op]
-            span = node.span
-
-            def version_compare(env):
-                try:
-                    return compare(left(env), right(env))
-                except EvalError as exc:
-                    raise EvalError(exc.message, exc.span or span) from None
-            return version_compare
+            return self._compare_versions(node, *versions)
         if op in ("==", "!="):
-            left, right = self.compile(node.left), self.compile(node.right)
-            if self._plainly_comparable(node.left, node.right):
-                if op == "==":
-                    return lambda env: left(env) == right(env)
-                return lambda env: left(env) != right(env)
-            if op == "==":
-                return lambda env: _equal(left(env), right(env))
-            return lambda env: not _equal(left(env), right(env))
+            return self._equality(node)
         if op in ("in", "not in"):
-            left = self.compile(node.left)
-            right = self._present(self.compile(node.right), node.right)
-            negate = op == "not in"
-            plain = self._plainly_comparable(node.left, node.right, member=True)
-            if plain and isinstance(node.right, ast.ListExpr) and all(isinstance(i, ast.Literal)
-                                                                     for i in node.right.items):
-                members = frozenset(i.value for i in node.right.items)
-                if negate:
-                    return lambda env: left(env) not in members
-                return lambda env: left(env) in members
-
-            def membership(env):
-                container = right(env)
-                needle = left(env)
-                if isinstance(container, str):
-                    if not isinstance(needle, str):
-                        raise EvalError(f"`{op}` a string needs a string, got `{render(needle)}`", node.span)
-                    found = needle in container
-                elif isinstance(container, list):
-                    found = needle in container if plain else any(_equal(needle, item) for item in container)
-                else:
-                    raise EvalError(f"`{op}` needs a list or a string, got `{render(container)}`", node.span)
-                return found != negate
-            return membership
+            return self._membership(node)
         if op == "matches":
-            left = self._present(self.compile(node.left), node.left)
-            pattern_span = node.right.span
-            if isinstance(node.right, ast.Literal) and isinstance(node.right.value, str):
-                try:  # the checker has compiled it already
-                    pattern = compile_pattern(node.right.value)
-                    get_pattern = lambda env: pattern  # noqa: E731
-                except EvalError as exc:
-                    refused = exc.message
+            return self._matches(node)
+        return self._order(node)
 
-                    def get_pattern(env):
-                        raise EvalError(refused, pattern_span)
+    def _compare_versions(self, node, left: Fn, right: Fn) -> Fn:
+        """A comparison involving a release, on `Version`s; an error is located at the comparison."""
+        compare = {"==": operator.eq, "!=": operator.ne, **_ORDER}[node.op]
+        span = node.span
+
+        def version_compare(env):
+            try:
+                return compare(left(env), right(env))
+            except EvalError as exc:
+                raise EvalError(exc.message, exc.span or span) from None
+        return version_compare
+
+    def _equality(self, node) -> Fn:
+        """`==` and `!=`: Python's where it is the language's, `_equal` otherwise."""
+        left, right = self.compile(node.left), self.compile(node.right)
+        if self._plainly_comparable(node.left, node.right):
+            if node.op == "==":
+                return lambda env: left(env) == right(env)
+            return lambda env: left(env) != right(env)
+        if node.op == "==":
+            return lambda env: _equal(left(env), right(env))
+        return lambda env: not _equal(left(env), right(env))
+
+    def _membership(self, node) -> Fn:
+        """`in` and `not in` a list or a string; a set lookup for a list of literals."""
+        op = node.op
+        left = self.compile(node.left)
+        right = self._present(self.compile(node.right), node.right)
+        negate = op == "not in"
+        plain = self._plainly_comparable(node.left, node.right, member=True)
+        if plain and isinstance(node.right, ast.ListExpr) and all(isinstance(i, ast.Literal)
+                                                                 for i in node.right.items):
+            members = frozenset(i.value for i in node.right.items)
+            if negate:
+                return lambda env: left(env) not in members
+            return lambda env: left(env) in members
+
+        def membership(env):
+            container = right(env)
+            needle = left(env)
+            if isinstance(container, str):
+                if not isinstance(needle, str):
+                    raise EvalError(f"`{op}` a string needs a string, got `{render(needle)}`", node.span)
+                found = needle in container
+            elif isinstance(container, list):
+                found = needle in container if plain else any(_equal(needle, item) for item in container)
             else:
-                right = self._present(self.compile(node.right), node.right)
-                get_pattern = lambda env: _regex(right(env), pattern_span)  # noqa: E731
+                raise EvalError(f"`{op}` needs a list or a string, got `{render(container)}`", node.span)
+            return found != negate
+        return membership
 
-            def matches(env):
-                value = left(env)
-                if not isinstance(value, str):
-                    raise EvalError(f"{_describe(node.left)} is `{render(value)}`, not a string", node.span)
-                try:
-                    return get_pattern(env).fullmatch(value)
-                except EvalError as exc:
-                    raise EvalError(exc.message, exc.span or node.span) from None
-            return matches
+    def _matches(self, node) -> Fn:
+        left = self._present(self.compile(node.left), node.left)
+        get_pattern = self._pattern(node.right)
+
+        def matches(env):
+            value = left(env)
+            if not isinstance(value, str):
+                raise EvalError(f"{_describe(node.left)} is `{render(value)}`, not a string", node.span)
+            try:
+                return get_pattern(env).fullmatch(value)
+            except EvalError as exc:
+                raise EvalError(exc.message, exc.span or node.span) from None
+        return matches
+
+    def _pattern(self, node) -> Fn:
+        """The right side of `matches` as a compiled pattern: once, here, when it is a literal."""
+        pattern_span = node.span
+        if isinstance(node, ast.Literal) and isinstance(node.value, str):
+            try:  # the checker has compiled it already
+                pattern = compile_pattern(node.value)
+                return lambda env: pattern
+            except EvalError as exc:
+                return _raiser(exc.message, pattern_span)
+        right = self._present(self.compile(node), node)
+        return lambda env: _regex(right(env), pattern_span)
+
+    def _order(self, node) -> Fn:
+        """`<`, `<=`, `>`, `>=` on numbers or strings (never booleans), both sides present."""
+        op = node.op
         compare = _ORDER[op]
         left = self._present(self.compile(node.left), node.left)
         right = self._present(self.compile(node.right), node.right)
