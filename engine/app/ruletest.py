@@ -16,7 +16,7 @@ from typing import TextIO
 
 from tabulate import tabulate
 
-from ..core.vocabulary import ERROR, FAIL, NOTAPPLICABLE, PASS
+from ..core.vocabulary import ERROR, FAIL, NOTAPPLICABLE, OFFLINE, PASS
 from ..estate.snapshot import Snapshot, load_snapshot, snapshot_from_data
 from ..eval.engine import Engine
 from ..files.document import Document, LoadError, Problem
@@ -104,7 +104,7 @@ class _TestRun:
         self.ruleset = ruleset
         self.problems: list[Problem] = []
         self.results: list[CaseResult] = []
-        self.covered = {rid: {"fail": 0, "pass": 0} for rid in under_test}
+        self.covered = {rid: {FAIL: 0, PASS: 0} for rid in under_test}
         self.snapshots: dict = {}  # by real path, so cases naming one file load it once
         self.engines: dict = {}  # by snapshot and `stop`, so cases on one snapshot share evaluations
 
@@ -157,7 +157,7 @@ class _TestRun:
                                              f"`{req['guest']}` or host `{req['target']}` is not in its snapshot",
                                              code="bad-case"))
             return None
-        return engine.check(guest, target, req.get("mode", "offline"))
+        return engine.check(guest, target, req.get("mode", OFFLINE))
 
     def results_of_plan(self, doc: Document, case: dict, snapshot: Snapshot) -> list | None:
         try:
@@ -175,7 +175,7 @@ class _TestRun:
             if status != wanted:
                 detail = "; ".join(r.message for r in got if r.rule == rid and r.status == status)[:300]
                 wrong.append(f"{rid}: wanted {wanted}, got {status}" + (f" ({detail})" if detail else ""))
-            elif rid in self.covered and wanted in ("fail", "pass"):
+            elif rid in self.covered and wanted in (FAIL, PASS):
                 self.covered[rid][wanted] += 1
         return wrong
 
@@ -201,10 +201,10 @@ def _print_coverage(covered: dict, out: TextIO) -> list[str]:
     rows, uncovered = [], []
     for rid in sorted(covered):
         c = covered[rid]
-        ok = c["fail"] > 0 and c["pass"] > 0
+        ok = c[FAIL] > 0 and c[PASS] > 0
         if not ok:
             uncovered.append(rid)
-        rows.append([rid, c["fail"], c["pass"], "ok" if ok else "MISSING " + ("fail" if not c["fail"] else "pass")
+        rows.append([rid, c[FAIL], c[PASS], "ok" if ok else "MISSING " + (FAIL if not c[FAIL] else PASS)
                      + " case"])
     print(tabulate(rows, headers=["rule", "failing cases", "passing cases", "coverage"], tablefmt="simple"), file=out)
     return uncovered

@@ -1,4 +1,4 @@
-"""The words every stage shares: result statuses, verdicts, severities and rule subjects.
+"""The words every stage shares: result statuses, verdicts, severities, modes and rule subjects.
 
 A leaf module: the checker, the compiler, the engine, the findings and the reports name
 these constants instead of repeating the strings.
@@ -12,12 +12,17 @@ STATUSES = (FAIL, ERROR, PASS, NOTAPPLICABLE)  # in report order
 PROBLEMS = frozenset((FAIL, ERROR))  # statuses a waiver can cover and a baseline tracks
 
 # -- severities and --fail-on ----------------------------------------------------------
-SEVERITIES = ("error", "warning", "info")
-SEVERITY_RANK = {"info": 1, "warning": 2, "error": 3}
-FAIL_ON = {"info": 1, "warning": 2, "error": 3, "never": 99}
+#: A rule's severity (`severity: ...`). `ERROR_SEVERITY` is spelled as the status `ERROR` but is
+#: another word: a rule whose failure blocks, not a rule that could not be evaluated.
+ERROR_SEVERITY, WARNING, INFO = "error", "warning", "info"
+SEVERITIES = (ERROR_SEVERITY, WARNING, INFO)  # in report order: worst first
+SEVERITY_RANK = {INFO: 1, WARNING: 2, ERROR_SEVERITY: 3}
+NEVER = "never"  # `--fail-on never`: no failure counts
+FAIL_ON = {INFO: 1, WARNING: 2, ERROR_SEVERITY: 3, NEVER: 99}
 
 # -- verdicts --------------------------------------------------------------------------
 READY, BLOCKED, UNKNOWN = "ready", "blocked", "unknown"  # check, matrix and its cells
+VERDICTS = (READY, BLOCKED, UNKNOWN)  # in report order (a matrix's `summary.cells`, a plan's counts)
 AUDIT_PASS, AUDIT_FAIL, AUDIT_ERROR = "pass", "fail", "error"  # audit
 
 # -- what a rule is about (`on ...`) and the names it sees -----------------------------
@@ -57,7 +62,8 @@ RUN_CONSTANTS = names_with(CONSTANT_ROLES) | {TABLES}  # snapshot, mode, stop, d
 NAME_HOLES = tuple(name for name, role in SCOPES["migration"].items() if role in ("guest", "source", "target"))
 SUBJECT_KEYS = ("host", "guest", "source", "target", "mode")  # of a result's `subject`
 PLAN_KEYS = ("stage", "step")  # results of `plan` also name the stage and the step (absent elsewhere)
-MODES = ("offline", "online")
+OFFLINE, ONLINE = "offline", "online"  # a migration's mode
+MODES = (OFFLINE, ONLINE)
 
 #: Kinds of referential problems found while indexing a snapshot (`problems[].kind`).
 INTEGRITY_KINDS = (

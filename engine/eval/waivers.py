@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 
 from ..core.results import Result
-from ..core.vocabulary import PROBLEMS
+from ..core.vocabulary import FAIL, MODES, PROBLEMS
 from ..core.words import did_you_mean
 from ..files.document import Limits, LoadError
 from ..files.manifest import now
@@ -111,7 +111,7 @@ class Waivers:
         if not pending:
             return
         for where, result in elsewhere():
-            if result.status not in ("fail", "error"):
+            if result.status not in PROBLEMS:
                 continue
             for w in pending:
                 if where not in w.scope and w.matches(result):
@@ -161,7 +161,6 @@ class Waivers:
         return out
 
 
-MODES = ("offline", "online")
 TARGETED_SHARE = 4  # check pair by pair when the waivers' guests are at most a quarter of the estate
 
 
@@ -208,7 +207,7 @@ def findings_across_modes(engine, skip: Iterable[str] = (), waivers: "Waivers | 
             for c in cells:
                 subject = {"guest": c.guest, "source": c.source, "target": c.target, "mode": mode}
                 for rule in c.failing:
-                    yield label, Result(rule, "", "fail", subject, "")
+                    yield label, Result(rule, "", FAIL, subject, "")
 
     return run
 

@@ -34,7 +34,7 @@ from .types import ANY, Type
 
 Fn = Callable[[dict], Any]
 
-from ..core.vocabulary import ERROR, FAIL, NAME_HOLES, NOTAPPLICABLE, PASS, TABLES  # noqa: E402  (re-exported)
+from ..core.vocabulary import ERROR, ERROR_SEVERITY, FAIL, NAME_HOLES, NOTAPPLICABLE, PASS, TABLES  # noqa: E402  (re-exported)
 
 
 @dataclass(slots=True)
@@ -939,7 +939,7 @@ def compile_rule(checked: CheckedRule, tables: dict[str, list], severity: str | 
             return out
 
     return CompiledRule(
-        id=rule.id, title=rule.get("title", ""), severity=severity or rule.get("severity", "error"),
+        id=rule.id, title=rule.get("title", ""), severity=severity or rule.get("severity", ERROR_SEVERITY),
         subject=rule.get("on", "migration"), cite=rule.get("cite", ""), tags=tuple(rule.get("tags", ())),
         span=rule.span, rule=rule, reads=checked.reads, pack=checked.pack, run=run,
         message=message, fix=fix, message_split=message_split, fix_split=fix_split, message_holes=message_holes,

@@ -7,9 +7,10 @@ from __future__ import annotations
 import re as _re
 from collections import Counter
 
+from ..core.vocabulary import BLOCKED, ERROR, ERROR_SEVERITY, FAIL, PROBLEMS, READY, SEVERITIES, UNKNOWN, WARNING
 from .plan_section import headline as plan_headline
 
-SEVERITY_ORDER = ("error", "warning", "info")
+SEVERITY_ORDER = SEVERITIES
 
 
 def subject_text(result) -> str:
@@ -37,13 +38,13 @@ def headline(report) -> str:
         return plan_headline(report)
     if report.command == "matrix":
         c = report.summary["cells"]
-        return f"{c['ready']} ready, {c['blocked']} blocked, {c['unknown']} unknown of {sum(c.values())} migrations"
+        return f"{c[READY]} ready, {c[BLOCKED]} blocked, {c[UNKNOWN]} unknown of {sum(c.values())} migrations"
     return f"audit of {report.snapshot_path}"
 
 
 def findings(report) -> list:
     """Failures and errors, the results a report shows in detail."""
-    return [r for r in report.results if r.status in ("fail", "error")]
+    return [r for r in report.results if r.status in PROBLEMS]
 
 
 def finding_groups(report) -> list[tuple[str, list[tuple[str, list, int]]]]:
@@ -85,14 +86,14 @@ def guest_rows(cells, found) -> list[dict]:
     for c in cells:
         row = rows.get((c.guest, c.source))
         if row is None:
-            row = rows[(c.guest, c.source)] = {"guest": c.guest, "source": c.source, "ready": 0, "blocked": 0,
-                                               "unknown": 0, "why": Counter(), "ready_targets": []}
+            row = rows[(c.guest, c.source)] = {"guest": c.guest, "source": c.source, READY: 0, BLOCKED: 0,
+                                               UNKNOWN: 0, "why": Counter(), "ready_targets": []}
         row[c.verdict] += 1
-        if c.verdict == "ready":
+        if c.verdict == READY:
             row["ready_targets"].append(c.target)
         else:
             f = found[(c.guest, c.target)]
-            row["why"].update(f.blocking if c.verdict == "blocked" else f.errors)
+            row["why"].update(f.blocking if c.verdict == BLOCKED else f.errors)
     for row in rows.values():
         most = sorted(row["why"].items(), key=lambda x: (-x[1], x[0]))[:4]
         row["why"] = ", ".join(f"{rule} ({n})" for rule, n in most)
@@ -139,13 +140,14 @@ class CellFindings:
     def add(self, result) -> None:
         if result.waiver is not None:
             bucket = self.waived
-        elif result.status == "error":
+        elif result.status == ERROR:
             bucket = self.errors
-        elif result.status != "fail":
+        elif result.status != FAIL:
             return
         else:
             severity = result.severity
-            bucket = self.blocking if severity == "error" else self.warnings if severity == "warning" else self.notes
+            bucket = self.blocking if severity == ERROR_SEVERITY else \
+                self.warnings if severity == WARNING else self.notes
         if result.rule not in bucket:
             bucket.append(result.rule)
 
@@ -175,9 +177,9 @@ def cell_findings(report) -> dict[tuple[str, str], CellFindings]:
         for c in cells:
             f = out[(c.guest, c.target)] = CellFindings()
             for rule in c.failing:
-                sev = severity.get(rule, "error")
-                bucket = f.blocking if sev == "error" and c.verdict == "blocked" else \
-                    f.errors if sev == "error" else f.warnings if sev == "warning" else f.notes
+                sev = severity.get(rule, ERROR_SEVERITY)
+                bucket = f.blocking if sev == ERROR_SEVERITY and c.verdict == BLOCKED else \
+                    f.errors if sev == ERROR_SEVERITY else f.warnings if sev == WARNING else f.notes
                 bucket.append(rule)
             f.finish()
         return out

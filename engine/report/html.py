@@ -17,6 +17,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from html import escape
 
+from ..core.vocabulary import BLOCKED, ERROR, ERROR_SEVERITY, INFO, NOTAPPLICABLE, PASS, READY, UNKNOWN, WARNING
 from .common import (GRID_LIMIT, code_spans, finding_groups, grid, headline, per_guest, subject_text, target_count,
                      terminal_safe)
 from .plan_section import MIGRATION_COLUMNS, STAGE_COLUMNS, migration_rows, placement_lines, stage_rows
@@ -120,7 +121,8 @@ _SCRIPT = """
 })();
 """
 
-_SEV_RANK = {"error": "1", "warning": "2", "info": "3"}
+_SEV_RANK = {ERROR_SEVERITY: "1", WARNING: "2", INFO: "3"}
+_SEVERITY_WORD = {ERROR_SEVERITY: ERROR_SEVERITY, WARNING: WARNING, INFO: "note"}  # a severity's tag: info is a note
 
 
 def _e(text) -> str:
@@ -139,13 +141,14 @@ def _summary(report) -> Iterator[str]:
     s = report.summary
     by = s["failed_by_severity"]
     errors = "errors" if report.command == "audit" else "blocking errors"
-    cards = [("bad", by["error"], errors), ("warn", by["warning"], "warnings"), ("info", by["info"], "notes"),
-             ("unk", s["error"], "rule errors"), ("ok", s["pass"], "passed"),
-             ("", s["notapplicable"], "not applicable"), ("", s["waived"], "waived")]
+    # (CSS class of the card, count, label): the classes are the stylesheet's, not severities
+    cards = [("bad", by[ERROR_SEVERITY], errors), ("warn", by[WARNING], "warnings"), ("info", by[INFO], "notes"),
+             ("unk", s[ERROR], "rule errors"), ("ok", s[PASS], "passed"),
+             ("", s[NOTAPPLICABLE], "not applicable"), ("", s["waived"], "waived")]
     if report.cells is not None:  # a matrix keeps failures only: no pass counts to show
         c = s["cells"]
-        cards = [("ok", c["ready"], "migrations ready"), ("bad", c["blocked"], "migrations blocked"),
-                 ("unk", c["unknown"], "unknown")] + [x for x in cards if x[2] not in ("passed", "not applicable")]
+        cards = [("ok", c[READY], "migrations ready"), ("bad", c[BLOCKED], "migrations blocked"),
+                 ("unk", c[UNKNOWN], UNKNOWN)] + [x for x in cards if x[2] not in ("passed", "not applicable")]
     if report.baseline is not None:
         b = report.baseline
         cards += [("warn", b["new"], "new since baseline"), ("", b["unchanged"], "unchanged"),
@@ -166,8 +169,8 @@ def _per_guest(report) -> Iterator[str]:
     for row in per_guest(report):
         targets = ", ".join(_e(t) for t in row["ready_targets"]) or '<span class="muted">none</span>'
         yield (f"<tr><td>{_e(row['guest'])}</td><td>{_e(row['source'])}</td>"
-               f'<td class="c-ready">{row["ready"]}</td><td class="c-blocked">{row["blocked"]}</td>'
-               f'<td class="c-unknown">{row["unknown"]}</td><td>{_e(row["why"])}</td>'
+               f'<td class="c-ready">{row[READY]}</td><td class="c-blocked">{row[BLOCKED]}</td>'
+               f'<td class="c-unknown">{row[UNKNOWN]}</td><td>{_e(row["why"])}</td>'
                f'<td class="targets">{targets}</td></tr>')
     yield "</tbody></table>"
 
@@ -193,7 +196,7 @@ def _grid(report) -> Iterator[str]:
                 row.append('<td class="c-self">&mdash;</td>' if source.get(g) == t else "<td></td>")
                 continue
             f = found[(g, t)]
-            shown = f.blocking if cell.verdict == "blocked" else f.errors
+            shown = f.blocking if cell.verdict == BLOCKED else f.errors
             minor = f.warnings + f.notes
             title = "; ".join(x for x in (
                 ("blocked by " + ", ".join(f.blocking)) if f.blocking else "",
@@ -207,10 +210,9 @@ def _grid(report) -> Iterator[str]:
 
 
 def _status_tag(r) -> str:
-    if r.status == "error":
+    if r.status == ERROR:
         return '<span class="tag s-rule-error">rule error</span>'
-    word = {"error": "error", "warning": "warning", "info": "note"}
-    return f'<span class="tag s-{_e(r.severity)}">{_e(word[r.severity])}</span>'
+    return f'<span class="tag s-{_e(r.severity)}">{_e(_SEVERITY_WORD[r.severity])}</span>'
 
 
 def _plan(report) -> Iterator[str]:
@@ -237,7 +239,7 @@ def _findings(report, groups) -> Iterator[str]:
     for severity, rules in groups:
         for rule_id, results, total in rules:
             for r in results:
-                sev_key = "rule-error" if r.status == "error" else r.severity
+                sev_key = "rule-error" if r.status == ERROR else r.severity
                 notes = []
                 if r.waiver:
                     w = r.waiver
@@ -248,7 +250,7 @@ def _findings(report, groups) -> Iterator[str]:
                     notes.append(f'<span class="tag b-{_e(r.baseline)}">{_e(r.baseline)}</span>')
                 where = f'<div class="muted">{_e(r.location[0])}:{r.location[1]}</div>' if r.location else ""
                 yield (f'<tr class="sev-{_e(r.severity)} st-{_e(r.status)}" data-severity="{_e(sev_key)}">'
-                       f'<td data-key="{_SEV_RANK[r.severity]}{0 if r.status == "error" else 1}">{_status_tag(r)}</td>'
+                       f'<td data-key="{_SEV_RANK[r.severity]}{0 if r.status == ERROR else 1}">{_status_tag(r)}</td>'
                        f'<td><code class="id">{_e(r.rule)}</code></td><td>{_e(subject_text(r))}{where}</td>'
                        f"<td>{_rich(r.message)}"
                        + "".join(f'<div class="note">{n}</div>' for n in notes)

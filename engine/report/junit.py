@@ -23,9 +23,15 @@ import shutil
 import tempfile
 import xml.etree.ElementTree as ET
 
-from ..core.results import FAIL_ON, SEVERITY_RANK
+from ..core.vocabulary import (BLOCKED, ERROR, ERROR_SEVERITY, FAIL, FAIL_ON, NOTAPPLICABLE, SEVERITY_RANK, UNKNOWN,
+                               WARNING)
 from ..files.outputs import copy_spool, release, spool_writer
 from .common import subject_text, xml_safe
+
+# A test case's outcome, named by JUnit's element for it: JUnit's words, not migcheck's statuses
+# (a rule that could not be evaluated is an `<error>`, a blocked migration a `<failure>`). A case
+# that passed has no element.
+FAILURE, ERROR_ELEMENT, SKIPPED, PASSED = "failure", "error", "skipped", "passed"
 
 
 def _el(parent, tag: str, text: str | None = None, **attrs) -> ET.Element:
@@ -44,24 +50,24 @@ def _case_for_result(suite, r, threshold: int) -> str:
     case = _el(suite, "testcase", classname=f"migcheck.{r.rule}", name=subject_text(r), time="0")
     if r.waiver:
         w = r.waiver
-        _el(case, "skipped", message=f"{r.status} ({r.severity}), waived until {w['expires']} by {w['owner']}: "
-                                     f"{w['reason']}" + (f" ({w['ticket']})" if w.get("ticket") else ""))
-        return "skipped"
-    if r.status == "fail" and SEVERITY_RANK[r.severity] >= threshold:
-        _el(case, "failure", f"{r.message}\nfix: {r.fix}\nsource: {r.cite}{_where(r)}", message=r.message,
+        _el(case, SKIPPED, message=f"{r.status} ({r.severity}), waived until {w['expires']} by {w['owner']}: "
+                                   f"{w['reason']}" + (f" ({w['ticket']})" if w.get("ticket") else ""))
+        return SKIPPED
+    if r.status == FAIL and SEVERITY_RANK[r.severity] >= threshold:
+        _el(case, FAILURE, f"{r.message}\nfix: {r.fix}\nsource: {r.cite}{_where(r)}", message=r.message,
             type=r.severity)
-        return "failure"
-    if r.status == "fail":
-        _el(case, "skipped", f"{r.message}\nfix: {r.fix}{_where(r)}",
+        return FAILURE
+    if r.status == FAIL:
+        _el(case, SKIPPED, f"{r.message}\nfix: {r.fix}{_where(r)}",
             message=f"{r.severity} below --fail-on: {r.message}", type=r.severity)
-        return "skipped"
-    if r.status == "error":
-        _el(case, "error", f"{r.message}{_where(r)}", message=r.message, type="evaluation-error")
-        return "error"
-    if r.status == "notapplicable":
-        _el(case, "skipped", message="not applicable")
-        return "skipped"
-    return "pass"
+        return SKIPPED
+    if r.status == ERROR:
+        _el(case, ERROR_ELEMENT, f"{r.message}{_where(r)}", message=r.message, type="evaluation-error")
+        return ERROR_ELEMENT
+    if r.status == NOTAPPLICABLE:
+        _el(case, SKIPPED, message="not applicable")
+        return SKIPPED
+    return PASSED
 
 
 def _case_for_cell(suite, cell, found, results, fail_on: str) -> str:
@@ -69,10 +75,10 @@ def _case_for_cell(suite, cell, found, results, fail_on: str) -> str:
     case = _el(suite, "testcase", classname=f"migcheck.migration.{cell.guest}",
                name=f"{cell.guest}: {cell.source} -> {cell.target} ({cell.mode})", time="0")
     detail = "\n".join(f"{r.rule} ({r.severity}{', waived' if r.waiver else ''}): {r.message}"
-                       + (f"\n  fix: {r.fix}" if r.fix and r.status == "fail" else "")
+                       + (f"\n  fix: {r.fix}" if r.fix and r.status == FAIL else "")
                        for r in sorted(results, key=lambda r: (-SEVERITY_RANK[r.severity], r.rule)))
     failing = found.blocking
-    above = [r.rule for r in results if r.status == "fail" and r.waiver is None and r.severity != "error"
+    above = [r.rule for r in results if r.status == FAIL and r.waiver is None and r.severity != ERROR_SEVERITY
              and SEVERITY_RANK[r.severity] >= threshold]
     if failing or above:
         message = ("blocked by " + ", ".join(failing)) if failing else ""
@@ -81,24 +87,24 @@ def _case_for_cell(suite, cell, found, results, fail_on: str) -> str:
         others = sorted(set(found.warnings + found.notes) - set(above))
         if others:
             message += "; also " + ", ".join(others) + " (not blocking)"
-        _el(case, "failure", detail, message=message, type="blocked" if failing else "fail-on")
-        return "failure"
+        _el(case, FAILURE, detail, message=message, type=BLOCKED if failing else "fail-on")
+        return FAILURE
     if found.errors:
-        _el(case, "error", detail, message="could not be evaluated: " + ", ".join(found.errors),
+        _el(case, ERROR_ELEMENT, detail, message="could not be evaluated: " + ", ".join(found.errors),
             type="evaluation-error")
-        return "error"
+        return ERROR_ELEMENT
     informing = found.warnings + found.notes
     if informing:
-        _el(case, "skipped", detail,
+        _el(case, SKIPPED, detail,
             message="ready, with findings below --fail-on: " + ", ".join(sorted(set(informing))),
-            type="warning")
-        return "skipped"
-    return "pass"
+            type=WARNING)
+        return SKIPPED
+    return PASSED
 
 
 def _finish_suite(suite, outcomes: list[str], timestamp: str) -> dict:
-    counts = {"tests": len(outcomes), "failures": outcomes.count("failure"), "errors": outcomes.count("error"),
-              "skipped": outcomes.count("skipped")}
+    counts = {"tests": len(outcomes), "failures": outcomes.count(FAILURE), "errors": outcomes.count(ERROR_ELEMENT),
+              "skipped": outcomes.count(SKIPPED)}
     for key, value in counts.items():
         suite.set(key, str(value))
     suite.set("time", "0")
@@ -206,14 +212,14 @@ def _plan_suites(root, plan: dict, timestamp: str) -> dict:
                        name=xml_safe(f"step {item['step']}: {item['guest']}: {item['source']} -> {item['target']} "
                                      f"({item['mode']})" if "step" in item else f"stage {item['stage']}"))
             why = ", ".join(item["failing"]) or "an earlier migration of the guest was blocked"
-            if item["verdict"] == "blocked":
-                _el(case, "failure", message=xml_safe("blocked by " + why), type="blocked")
-                outs.append("failure")
-            elif item["verdict"] == "unknown":
-                _el(case, "error", message=xml_safe("not known: " + why), type="unknown")
-                outs.append("error")
+            if item["verdict"] == BLOCKED:
+                _el(case, FAILURE, message=xml_safe("blocked by " + why), type=BLOCKED)
+                outs.append(FAILURE)
+            elif item["verdict"] == UNKNOWN:
+                _el(case, ERROR_ELEMENT, message=xml_safe("not known: " + why), type=UNKNOWN)
+                outs.append(ERROR_ELEMENT)
             else:
-                outs.append("pass")
+                outs.append(PASSED)
         counts = _finish_suite(suite, outs, timestamp)
         for key in totals:
             totals[key] += counts[key]

@@ -13,6 +13,7 @@ from typing import Any
 
 from .. import __version__
 from ..core.results import Result, sort_results, summarize
+from ..core.vocabulary import ERROR_SEVERITY, VERDICTS
 from .common import cell_findings
 
 REPORT_FORMAT = 1  # the JSON report's `format` key; schemas/report.schema.json describes this version
@@ -43,7 +44,7 @@ class Report:
     request: dict | None = None  # check: guest, source, target, mode
     rules: list = field(default_factory=list)  # CompiledRule, for descriptors and catalogues
     manifest: dict = field(default_factory=dict)
-    fail_on: str = "error"
+    fail_on: str = ERROR_SEVERITY
     waiver_notes: list[dict] = field(default_factory=list)  # expired, stale, expiring waivers
     baseline: dict | None = None  # new / unchanged / resolved against an earlier report
     collected: str | None = None  # the snapshot's `collected` time, as written there
@@ -77,7 +78,7 @@ class Report:
             return self.counts
         out = summarize(self.results)
         if self.cells is not None:
-            verdicts = {"ready": 0, "blocked": 0, "unknown": 0}
+            verdicts = dict.fromkeys(VERDICTS, 0)
             for cell in self.cells:
                 verdicts[cell.verdict] += 1
             out["cells"] = verdicts

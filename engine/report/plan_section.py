@@ -6,6 +6,8 @@ Pure functions from `report.plan` (the JSON of a `PlanOutcome`) and `report.plac
 
 from __future__ import annotations
 
+from ..core.vocabulary import BLOCKED, READY, UNKNOWN, VERDICTS
+
 MIGRATION_COLUMNS = ["stage", "step", "guest", "source", "target", "mode", "verdict", "failing rules"]
 STAGE_COLUMNS = ["stage", "steps", "verdict", "failing plan rules"]
 
@@ -29,11 +31,11 @@ def stage_rows(report) -> list[list]:
 def headline(report) -> str:
     plan = report.plan or {}
     migrations = plan.get("migrations", [])
-    counts = {v: sum(1 for m in migrations if m["verdict"] == v) for v in ("ready", "blocked", "unknown")}
+    counts = {v: sum(1 for m in migrations if m["verdict"] == v) for v in VERDICTS}
     name = f"plan `{plan['name']}`" if plan.get("name") else "plan"
     stages = len(plan.get("stages", []))
-    text = (f"{name}: {_count(len(migrations), 'migration')} in {_count(stages, 'stage')}: {counts['ready']} ready, "
-            f"{counts['blocked']} blocked, {counts['unknown']} unknown")
+    text = (f"{name}: {_count(len(migrations), 'migration')} in {_count(stages, 'stage')}: {counts[READY]} ready, "
+            f"{counts[BLOCKED]} blocked, {counts[UNKNOWN]} unknown")
     if report.command == "place":
         p = report.placement or {}
         text = (f"proposal to move {p.get('placed', 0)} of {p.get('selected', 0)} guests (solver {p.get('status')}); "

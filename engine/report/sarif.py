@@ -23,13 +23,18 @@ from pathlib import PurePosixPath
 from urllib.parse import quote
 
 from .. import __version__
+from ..core.vocabulary import ERROR_SEVERITY, FAIL, INFO, PROBLEMS, WARNING
 from ..lang.unparse import to_text
 from .common import markdown_anchor
 from .model import REPOSITORY_URL
 
 MAX_RESULTS = 25_000  # GitHub code scanning's limit of results per run
 SRCROOT = "%SRCROOT%"
-_LEVEL = {"error": "error", "warning": "warning", "info": "note"}
+# SARIF's own words, spelled like some of migcheck's: a result's or notification's `level`, and the
+# `kind` of a result that failed (or whose rule could not be evaluated).
+LEVEL_ERROR, LEVEL_WARNING, LEVEL_NOTE = "error", "warning", "note"
+KIND_FAIL = "fail"
+_LEVEL = {ERROR_SEVERITY: LEVEL_ERROR, WARNING: LEVEL_WARNING, INFO: LEVEL_NOTE}  # severity -> level
 
 
 def help_uri(rule_id: str) -> str:
@@ -72,13 +77,13 @@ def artifact_location(path: str, root: str | None) -> dict:
 
 
 def _result(r, index: dict, root: str | None, baseline: bool) -> dict:
-    text = r.message if r.status == "fail" else f"rule could not be evaluated: {r.message}"
-    if r.fix and r.status == "fail":
+    text = r.message if r.status == FAIL else f"rule could not be evaluated: {r.message}"
+    if r.fix and r.status == FAIL:
         text += f" Fix: {r.fix}"
     result = {
         "ruleId": r.rule,
-        "level": _LEVEL[r.severity] if r.status == "fail" else "error",
-        "kind": "fail",
+        "level": _LEVEL[r.severity] if r.status == FAIL else LEVEL_ERROR,
+        "kind": KIND_FAIL,
         "message": {"text": text},
         "partialFingerprints": {"migcheckSubject/v1": r.fingerprint},
         "properties": {"status": r.status, "subject": r.subject, "item": r.item, "fix": r.fix, "cite": r.cite},
@@ -131,16 +136,16 @@ def _summarised(loose: list, groups: dict, index: dict, root: str | None, baseli
             break
         first = g.first
         targets = sorted(set(g.targets))
-        verb = "fails" if status == "fail" else "could not be evaluated"
+        verb = "fails" if status == FAIL else "could not be evaluated"
         text = (f"{guest} {verb} {rule_id} on {len(targets)} target(s) ({first.subject.get('mode')}): "
                 + ", ".join(targets) + f". First: {first.message}"
-                + (f" Fix: {first.fix}" if first.fix and status == "fail" else "")
+                + (f" Fix: {first.fix}" if first.fix and status == FAIL else "")
                 + " (summarised: every result is in the JSON report)")
         fingerprint = hashlib.sha256(f"{rule_id}\0guest={guest}\0{status}\0summary".encode()).hexdigest()[:16]
         result = {
             "ruleId": rule_id,
-            "level": _LEVEL[first.severity] if status == "fail" else "error",
-            "kind": "fail",
+            "level": _LEVEL[first.severity] if status == FAIL else LEVEL_ERROR,
+            "kind": KIND_FAIL,
             "message": {"text": text},
             "partialFingerprints": {"migcheckSubject/v1": fingerprint},
             "properties": {"status": status, "subject": {"guest": guest, "source": first.subject.get("source"),
@@ -197,7 +202,7 @@ class SarifWriter:
         if self.mode is None and cells:
             self.mode = cells[0].mode
         for r in results:
-            if r.status not in ("fail", "error"):
+            if r.status not in PROBLEMS:
                 continue
             self.problems += 1
             if len(self.kept) <= MAX_RESULTS:
@@ -229,18 +234,18 @@ class SarifWriter:
         index = {r.id: i for i, r in enumerate(rules)}
         root = report.source_root
         baseline = report.baseline is not None
-        notifications = [{"level": "warning" if n["status"] in ("expired", "stale") else "note",
+        notifications = [{"level": LEVEL_WARNING if n["status"] in ("expired", "stale") else LEVEL_NOTE,
                           "message": {"text": n["message"]}} for n in report.waiver_notes]
         if self.problems > MAX_RESULTS:
             results, total = _summarised(self.loose, self.groups, index, root, baseline, MAX_RESULTS)
-            notifications.append({"level": "note", "message": {"text": (
+            notifications.append({"level": LEVEL_NOTE, "message": {"text": (
                 f"{self.problems:,} results are more than the {MAX_RESULTS:,} a SARIF run may carry for code scanning: "
                 f"summarised per rule and guest into {total:,}; the JSON report has every one")}})
         else:
             results = [_result(r, index, root, baseline) for r in self.kept]
             total = len(results)
         if total > MAX_RESULTS:
-            notifications.append({"level": "warning", "message": {"text": (
+            notifications.append({"level": LEVEL_WARNING, "message": {"text": (
                 f"{total - MAX_RESULTS:,} of {total:,} results left out to stay within {MAX_RESULTS:,}; "
                 "the JSON report has every one")}})
             results = results[:MAX_RESULTS]

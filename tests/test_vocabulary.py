@@ -1,0 +1,103 @@
+"""Status, verdict, severity and mode words are named from `core/vocabulary.py`, never spelled again.
+
+The source of `engine/` is read with `ast` (nothing is imported): a string constant equal to one of
+the vocabulary's words outside `core/vocabulary.py` fails, unless it is listed below as the word of
+an external format (SARIF, JUnit, CSS...) or of another protocol that happens to be spelled the
+same, with how many times the file may spell it and why.
+"""
+
+from __future__ import annotations
+
+import ast
+from collections import Counter
+from pathlib import Path
+
+from migcheck.core import vocabulary as v
+
+ENGINE = Path(__file__).resolve().parent.parent / "engine"
+VOCABULARY = ENGINE / "core" / "vocabulary.py"
+
+WORDS = frozenset((*v.STATUSES, *v.VERDICTS, v.AUDIT_PASS, v.AUDIT_FAIL, v.AUDIT_ERROR, *v.SEVERITIES, *v.FAIL_ON,
+                   *v.MODES))
+
+# (file under engine/, word) -> (how many times it may be spelled there, why it is not the vocabulary's word)
+EXTERNAL: dict[tuple[str, str], tuple[int, str]] = {
+    ("report/sarif.py", "error"): (1, "SARIF `level` of a result or notification (LEVEL_ERROR)"),
+    ("report/sarif.py", "warning"): (1, "SARIF `level` of a result or notification (LEVEL_WARNING)"),
+    ("report/sarif.py", "fail"): (1, "SARIF `kind` of a result (KIND_FAIL)"),
+    ("report/junit.py", "error"): (1, "JUnit's `<error>` element, a case's outcome (ERROR_ELEMENT)"),
+    ("report/html.py", "info"): (1, "the stylesheet's class of the notes card"),
+    ("core/diagnostics.py", "error"): (1, "a diagnostic's level (lint, validation): another vocabulary"),
+    ("core/diagnostics.py", "warning"): (1, "a diagnostic's level (lint, validation): another vocabulary"),
+    ("lang/compiler.py", "error"): (2, "a trace event, dispatched to `Explainer.on_error` like `bind`, `when`"),
+    ("eval/engine.py", "error"): (1, "a trace event, dispatched to `Explainer.on_error` like `bind`, `when`"),
+    ("lang/analysis/hoist.py", "error"): (1, "an attribute name in `__slots__`"),
+}
+
+# Files still being converted (file -> at most this many words): empty once every file names its words.
+PENDING: dict[str, int] = {
+    "app/explaining.py": 1, "app/requests.py": 1, "app/waves.py": 8, "cli.py": 7, "eval/matrix.py": 1,
+    "report/digest.py": 16, "report/markdown.py": 10, "report/table.py": 48, "waves/place.py": 13,
+    "waves/plans.py": 1, "waves/questions.py": 24,
+}
+
+
+def vocabulary_literals(root: Path = ENGINE) -> Counter:
+    """(file under `root`, word) -> how many string constants of the file equal the word."""
+    found: Counter = Counter()
+    for path in sorted(root.rglob("*.py")):
+        if path == VOCABULARY:
+            continue
+        name = path.relative_to(root).as_posix()
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"), str(path))):
+            if isinstance(node, ast.Constant) and isinstance(node.value, str) and node.value in WORDS:
+                found[(name, node.value)] += 1
+    return found
+
+
+def test_words_come_from_the_vocabulary():
+    found = vocabulary_literals()
+    pending = Counter()
+    unexplained = []
+    for (name, word), n in sorted(found.items()):
+        allowed = EXTERNAL.get((name, word), (0, ""))[0]
+        if name in PENDING:
+            pending[name] += n - min(n, allowed)
+        elif n > allowed:
+            unexplained.append(f"engine/{name}: {word!r} {n} time(s), {allowed} allowed")
+    unexplained += [f"engine/{name}: {n} words, at most {PENDING[name]} while pending"
+                    for name, n in pending.items() if n > PENDING[name]]
+    assert not unexplained, ("spell these with the constants of core/vocabulary.py, or list an external "
+                             "format's word in EXTERNAL with why:\n" + "\n".join(unexplained))
+
+
+def test_every_exception_is_still_needed():
+    """An allowance no longer used goes, so that it cannot cover a new literal."""
+    found = vocabulary_literals()
+    stale = [f"engine/{name}: {word!r} allowed {n}, spelled {found[(name, word)]}"
+             for (name, word), (n, _) in EXTERNAL.items() if found[(name, word)] != n]
+    assert not stale, "\n".join(stale)
+    assert all((ENGINE / name).is_file() for name in PENDING)
+
+
+def test_the_scan_finds_a_new_literal(tmp_path):
+    (tmp_path / "report").mkdir()
+    (tmp_path / "report" / "new.py").write_text('def f(r):\n    return r.status == "fail" or f"{r[\'ready\']}"\n')
+    assert vocabulary_literals(tmp_path) == Counter({("report/new.py", "fail"): 1, ("report/new.py", "ready"): 1})
+
+
+def test_the_vocabulary_is_a_leaf():
+    """It imports nothing of migcheck: every layer may name its words."""
+    tree = ast.parse(VOCABULARY.read_text(encoding="utf-8"))
+    imports = [n for n in ast.walk(tree) if isinstance(n, (ast.Import, ast.ImportFrom))]
+    assert all(isinstance(n, ast.ImportFrom) and n.module == "__future__" for n in imports)
+
+
+def test_the_words_and_their_orders():
+    assert v.STATUSES == (v.FAIL, v.ERROR, v.PASS, v.NOTAPPLICABLE)
+    assert v.VERDICTS == (v.READY, v.BLOCKED, v.UNKNOWN)
+    assert v.SEVERITIES == (v.ERROR_SEVERITY, v.WARNING, v.INFO)
+    assert sorted(v.SEVERITY_RANK, key=v.SEVERITY_RANK.get, reverse=True) == list(v.SEVERITIES)
+    assert list(v.FAIL_ON) == [*reversed(v.SEVERITIES), v.NEVER]  # the order `--fail-on` lists its choices in
+    assert all(v.FAIL_ON[s] == v.SEVERITY_RANK[s] for s in v.SEVERITIES)
+    assert v.MODES == (v.OFFLINE, v.ONLINE)
