@@ -28,7 +28,6 @@ from migcheck.lang.analysis import hoist
 from migcheck.lang.compiler import Budget
 from migcheck.packs.ruleset import load_rules
 
-from .conftest import ROOT
 
 
 def _rule(rule_id: str, on: str, body: str, message: str = "m") -> str:

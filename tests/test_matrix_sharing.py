@@ -179,3 +179,82 @@ def test_json_snapshot_located_without_reading_every_position(tmp_path):
     where = snapshot.locate(guest)
     assert snapshot.doc._positions is None  # found without the full positions
     assert where == (str(snapshot_file), *snapshot.doc.position(("guests", len(snapshot.guests) - 1)))
+
+
+# -- reordered lists, reserved names, `1`/`true` mixes (issue 18's differential findings) ---------------
+import random  # noqa: E402
+
+from hypothesis import example  # noqa: E402
+
+from migcheck.lang.diagnostics import RuleError  # noqa: E402
+from migcheck.core.vocabulary import RESERVED, SCOPES  # noqa: E402
+
+from .test_differential import assert_matrix_equals_check  # noqa: E402
+
+_MIXED = [1, True, 1.0, 0, False, 0.0, "1", None, [1], [True]]  # values `==` and the sharing keys tell apart
+_PATHS = ["/ab", "/dev/x", "/dev/y", "/ab/c"]  # `/ab` cannot be tested: 10 / (len - 3)
+_SHARING_RULES = {
+    "SITE-ANY": ("migration", '  let want = "disk"\n  require not any(s in guest.storage where 10 / (len(s.path) - 3) > 0'
+                              ' and s.backing == want)\n', "{guest.name} to {target.name}"),
+    "SITE-DISTINCT": ("migration", "  for v in distinct(guest.attrs.l)\n  require v != true and count(guest.storage) >= 0\n",
+                      "{v} of {guest.name}"),
+    "SITE-COUNT": ("guest", "  require count(x in guest.attrs.l where x == 1) == count(x in guest.attrs.l where x == true)\n",
+                   "{guest.attrs.l}"),
+    "SITE-ORDER": ("migration", "  require max(guest.attrs.l) != 1 and sorted(guest.attrs.l) != []\n", "{guest.name}"),
+    "SITE-IN": ("migration", "  require true in guest.attrs.l or 1.0 in distinct(guest.attrs.l)\n", "{guest.attrs.l}"),
+    "SITE-HOISTED": ("migration", "  require count(g in snapshot.guests where true in g.attrs.l)"
+                                  " >= count(g in snapshot.guests where 1 in g.attrs.l)\n", "{target.name}"),
+    "SITE-KEYS": ("migration", "  let k = first(guest.attrs.l)\n  require k == null or count(f in target.attrs.fns"
+                               " where f.k == k) > 0\n", "{k} on {target.name}"),
+}
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow,
+                                                                 HealthCheck.function_scoped_fixture])
+@given(st.lists(st.tuples(st.lists(st.sampled_from(_PATHS), min_size=1, max_size=3, unique=True),
+                          st.lists(st.sampled_from(range(len(_MIXED))), max_size=4)), min_size=1, max_size=3),
+       st.lists(st.lists(st.sampled_from(range(len(_MIXED))), max_size=3), min_size=2, max_size=3),
+       st.lists(st.sampled_from(sorted(_SHARING_RULES)), min_size=1, max_size=3, unique=True),
+       st.sampled_from(["", "stop", "mode", "target", "source", "host", "snapshot", "data", "stage", "guest"]),
+       st.integers(0, 2**16))
+@example([(["/dev/x", "/ab"], [])], [[], []], ["SITE-ANY"], "", 0)  # the first finding: an order that erred
+@example([(["/dev/x"], [0, 1, 3])], [[1], [0]], ["SITE-DISTINCT", "SITE-IN", "SITE-HOISTED"], "", 0)  # 1 and true
+@example([(["/dev/x"], [])], [[], []], ["SITE-COUNT"], "stop", 0)  # the second finding: `for stop in [1, true]`
+def test_sharing_over_reordered_lists_typed_values_and_reserved_names(tmp_path_factory, guests, hosts, rules, bound,
+                                                                      seed):
+    """Guests whose lists hold the same items in other orders, values that `==` tells apart (`1`, `true`,
+    `1.0`, `[1]`, `[true]`), rules that read them without order, with `distinct`, `max`, `sorted`, `in`,
+    a value computed once per run and counted key lookups: the matrix is `check`, pair by pair, texts
+    included. A rule binding a reserved name (any subject's) is refused, located."""
+    text = "".join(f'rule {rule_id} {{\n  title "t"\n  severity error\n  on {_SHARING_RULES[rule_id][0]}\n  cite "c"\n'
+                   f'{_SHARING_RULES[rule_id][1]}  message "{_SHARING_RULES[rule_id][2]}"\n}}\n' for rule_id in rules)
+    if bound:
+        text += ('rule SITE-BIND {\n  title "t"\n  severity error\n  on guest\n  cite "c"\n'
+                 f'  for {bound} in [1, true]\n  require true\n  message "m"\n}}\n')
+    pack = _pack(tmp_path_factory.mktemp("p"), text)
+    if bound:
+        assert bound in RESERVED
+        with pytest.raises(RuleError) as refused:
+            load_rules([pack], builtin=False)
+        codes = [(d.code, d.line, d.col) for d in refused.value.diagnostics]
+        line = text.count("\n", 0, text.index(f"  for {bound} in")) + 1
+        assert codes == [("shadowed-name" if bound in SCOPES["guest"] else "reserved-name", line, 3)]
+        return
+    estate_guests = []
+    for i, (paths, items) in enumerate(guests):
+        shuffled = random.Random(seed + i)
+        twins = {"a": (paths, items), "b": (paths[::-1], items[::-1]),  # the same items in other orders
+                 "c": (shuffled.sample(paths, len(paths)), shuffled.sample(items, len(items)))}
+        for twin, (paths, items) in twins.items():
+            estate_guests.append({"name": f"g{i}{twin}", "host": "h0",
+                                  "storage": [{"backing": "disk", "path": p} for p in paths],
+                                  "attrs": {"l": [_MIXED[k] for k in items]}})
+    estate_hosts = [{"name": "h0"}] + [{"name": f"h{j + 1}", "attrs": {"fns": [{"k": _MIXED[k]} for k in fns]}}
+                                       for j, fns in enumerate(hosts)]
+    snapshot = snapshot_from_data(_estate(estate_hosts, estate_guests))
+    cells = assert_matrix_equals_check(load_rules([pack], builtin=False), snapshot)
+    if "SITE-KEYS" not in rules:  # (`first` reads an order) the others decide the same whatever the order
+        by_twin = {}
+        for c in cells:
+            by_twin.setdefault((c.guest[:-1], c.target), set()).add((c.verdict, tuple(c.failing)))
+        assert all(len(found) == 1 for found in by_twin.values()), by_twin

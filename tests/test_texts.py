@@ -111,13 +111,15 @@ def test_float_keys_tell_minus_zero_from_zero():
 # -- texts that read what the steps do not, names that look like patterns ---------------------
 _NAMES = st.text(st.sampled_from('ab{}%s0"\\\n\té→'), min_size=1, max_size=6)
 _VALUES = st.one_of(st.none(), st.booleans(), st.integers(-1, 1), st.sampled_from([0.0, -0.0, 1.5]),
-                    st.sampled_from(["", "x", "{0}", "%s"]), st.lists(st.sampled_from(["a", "b"]), max_size=2))
+                    st.sampled_from(["", "x", "{0}", "%s"]), st.lists(st.sampled_from(["a", "b"]), max_size=2),
+                    st.lists(st.sampled_from([1, True, 1.0, 0, False]), max_size=3))  # `1`/`true` mixes
 _TEMPLATES = [
     "{target.name}", "{guest.name} to {target.name} from {source.name}, again {target.name}",
     "{target.attrs.v} on {target.name}", "{target.attrs} {guest.attrs.v}", "{t}: {target.name}",
     "{count(target.vswitches)} {target.vswitches} {guest.name}", "{[x for x in target.vswitches where x != \"a\"]}",
     "{{literal}} {target.name}{guest.name}{source.name}", "{target.memory_mb.free / 2} {target.attrs.v == guest.attrs.v}",
     "{[v for v in target.vswitches]} {count(target.vswitches)}", '{first(v in target.vswitches where v != "a")}',
+    "{distinct([target.attrs.v, guest.attrs.v, true, 1])} on {target.name}", "{sorted(target.vswitches)}",
 ]
 
 
@@ -139,13 +141,16 @@ def _rules(tmp_path: Path, require: str, message: str, fix: str) -> Path:
                           st.sampled_from([1024, 2048])), min_size=2, max_size=5, unique_by=lambda t: t[0]),
        st.lists(st.tuples(_NAMES, _VALUES), min_size=1, max_size=3, unique_by=lambda t: t[0]),
        st.sampled_from(["false", "target.attrs.v == guest.attrs.v", "count(target.vswitches) > 1", "t != null",
-                        '[v for v in target.vswitches] == ["a"]']),
+                        '[v for v in target.vswitches] == ["a"]', "1 in distinct([target.attrs.v, guest.attrs.v])",
+                        'count(distinct(target.vswitches)) == 2 and "b" in target.vswitches']),
        st.sampled_from(_TEMPLATES), st.sampled_from(_TEMPLATES))
 def test_shared_texts_over_free_form_data_equal_check(tmp_path_factory, hosts, guests, require, message, fix):
     """Targets and guests that differ only where a text (not the rule's steps) reads, names with
-    braces, quotes, percent signs and newlines: the streamed results are still `check`'s."""
+    braces, quotes, percent signs and newlines, values mixing `1` and `true`, each target beside a twin
+    whose lists hold its items in the reverse order: the streamed results are still `check`'s."""
     ruleset = load_rules([_rules(tmp_path_factory.mktemp("p"), require, message, fix)], builtin=False)
     host = {"version": "6.1", "processor": "Itanium 9300"}
+    hosts = hosts + [(name + "r", v[::-1] if isinstance(v, list) else v, vs[::-1], free) for name, v, vs, free in hosts]
     data = {"snapshot": 1,
             "hosts": [{"name": name, **host, "memory_mb": {"total": 65536, "free": free}, "vswitches": vs,
                        "attrs": {"v": v}} for name, v, vs, free in hosts],

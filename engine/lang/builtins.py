@@ -90,12 +90,84 @@ def parse_version(text: str) -> Version:
     return Version(tuple(parts), stripped)
 
 
+_RELEASE_LIKE = (Version, str)
+
+
 def as_version(value: Any) -> Version:
     if isinstance(value, Version):
         return value
     if isinstance(value, str):
         return parse_version(value)
     raise EvalError(f"`{render(value)}` is not a release")
+
+
+# -- the language's equality and order (docs/language.md, "Types") ----------------------------
+# One definition for `==`, `!=`, `in`, `distinct`, key lookups (lang/analysis/joins.py) and for
+# `<`, `min`, `max`, `sorted`: a boolean equals only a boolean and has no order; numbers compare
+# by value (`1 == 1.0`); lists and maps are equal item by item and have no order; a release
+# orders with a release, or with a string read as a release.
+_BOOL, _LIST, _MAP = "#bool", "#list", "#map"  # tags of keys (in tuples: never equal to a string's key)
+
+
+def equal(a, b) -> bool:
+    """`a == b` in a rule: a boolean equals only a boolean, and lists and maps compare item by item
+    the same way (numbers compare by value: `1 == 1.0`)."""
+    ta, tb = type(a), type(b)
+    if ta is bool or tb is bool:
+        return ta is tb and a == b
+    if ta is list and tb is list:
+        return len(a) == len(b) and all(equal(x, y) for x, y in zip(a, b))
+    if ta is dict and tb is dict:
+        return a.keys() == b.keys() and all(equal(a[k], b[k]) for k in a)
+    return a == b
+
+
+def equality_key(value):
+    """A hashable key of `value`, equal to another value's exactly when `equal` holds between them."""
+    kind = type(value)
+    if kind is str or kind is int or value is None:
+        return value
+    if kind is bool:
+        return (_BOOL, value)
+    if kind is float:
+        return value if value == value else object()  # NaN equals nothing, not even itself
+    if kind is list:
+        return (_LIST, tuple(equality_key(v) for v in value))
+    if kind is dict:
+        return (_MAP, frozenset((k, equality_key(v)) for k, v in value.items()))
+    return (kind.__name__, value)  # a release: equal by value
+
+
+def order_pair(a, b) -> tuple:
+    """`a` and `b` as Python orders them in a rule (`<`), or TypeError when the language has no order
+    for them: numbers with numbers, strings with strings, releases with releases or strings."""
+    ta, tb = type(a), type(b)
+    if (ta is int or ta is float) and (tb is int or tb is float) or (ta is str and tb is str):
+        return a, b
+    if (ta is Version or tb is Version) and ta in _RELEASE_LIKE and tb in _RELEASE_LIKE:
+        return as_version(a), as_version(b)
+    raise TypeError
+
+
+def order_key(values: list) -> Callable | None:
+    """The sort key that puts `values` in the language's order (None: as they are), or an `EvalError`
+    saying why they have none (`min`, `max`, `sorted`)."""
+    kinds = set()
+    for v in values:
+        kind = type(v)
+        if kind is int or kind is float:
+            kinds.add("number")
+        elif kind is str or kind is Version:
+            kinds.add(kind)
+        elif kind is bool:
+            raise EvalError(f"`{render(v)}` cannot be ordered: booleans have no order")
+        elif v is None:
+            raise EvalError("an absent value (null) cannot be ordered")
+        else:
+            raise EvalError(f"`{render(v)}` cannot be ordered: lists and maps have no order")
+    if "number" in kinds and len(kinds) > 1:
+        raise EvalError("the list mixes values that cannot be ordered")
+    return as_version if len(kinds) > 1 else None  # strings beside releases are read as releases
 
 
 def render(value: Any) -> str:
@@ -260,13 +332,18 @@ def _sum(types):
     return t.elem.with_null(False) if t.kind == "list" else ANY
 
 
-def _minmax(types):
+def _orderable(types):
     t = _list_arg(types)
     if isinstance(t, str):
         return t
     if t.kind == "list" and t.elem.kind not in ("int", "float", "string", "version", "any"):
         return f"takes a list of numbers, strings or versions, not {t}"
-    return t.elem.with_null(True) if t.kind == "list" else ANY
+    return t
+
+
+def _minmax(types):
+    t = _orderable(types)
+    return t if isinstance(t, str) else (t.elem.with_null(True) if t.kind == "list" else ANY)
 
 
 def _same_list(types):
@@ -331,17 +408,18 @@ def _numbers(values):
 
 
 def _min(values):
-    return min(values) if values else None
+    return min(values, key=order_key(values)) if values else None
 
 
 def _max(values):
-    return max(values) if values else None
+    return max(values, key=order_key(values)) if values else None
 
 
 def _distinct(values):
+    """Without repeats as `==` tells them (`1` and `true` differ, `1` and `1.0` do not), first seen first."""
     out, seen = [], set()
     for v in values:
-        key = repr(v) if isinstance(v, (dict, list)) else v
+        key = equality_key(v)
         if key not in seen:
             seen.add(key)
             out.append(v)
@@ -349,10 +427,9 @@ def _distinct(values):
 
 
 def _sorted(values):
-    try:
-        return sorted(values, key=lambda v: (v is None, v))
-    except TypeError:
-        raise EvalError("the list mixes values that cannot be ordered") from None
+    """In the language's order (`order_key`); absent values last."""
+    present = [v for v in values if v is not None]
+    return sorted(present, key=order_key(present)) + [None] * (len(values) - len(present))
 
 
 def _round_up(types):
@@ -387,7 +464,7 @@ BUILTINS: dict[str, Builtin] = {b.name: b for b in [
     Builtin("min", 1, 1, "min(xs)", "smallest item, null for none", _minmax, _min),
     Builtin("max", 1, 1, "max(xs)", "largest item, null for none", _minmax, _max),
     Builtin("distinct", 1, 1, "distinct(xs)", "items without repeats, in first-seen order", _same_list, _distinct),
-    Builtin("sorted", 1, 1, "sorted(xs)", "items in ascending order", _same_list, _sorted),
+    Builtin("sorted", 1, 1, "sorted(xs)", "items in ascending order", _orderable, _sorted),
     Builtin("first", 1, 1, "first(xs)", "first item, null for none", _first, lambda v: v[0] if v else None),
     Builtin("any", 1, 1, "any(x in xs: cond) | any(bools)", "true when cond holds for some item", _bools, any,
             selection="any"),

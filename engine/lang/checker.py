@@ -246,8 +246,8 @@ class Checker:
         left, right = self.expr(node.left, scope), self.expr(node.right, scope)
         self._need_present(left, node.left, f"`{node.op}`")
         self._need_present(right, node.right, f"`{node.op}`")
-        if node.op == "+" and left.kind == "string" and right.kind == "string":
-            return STRING
+        if node.op == "+" and {left.kind, right.kind} <= {"string", "any"} and "string" in (left.kind, right.kind):
+            return STRING  # a value of unknown type (`attrs`) joined with a string, as with a number: checked when run
         for t, side in ((left, node.left), (right, node.right)):
             if t.kind not in ("int", "float", "any"):
                 self.error(_span(side), "type-mismatch", f"`{node.op}` needs numbers, not {t}")

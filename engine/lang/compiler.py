@@ -27,7 +27,8 @@ from collections.abc import Callable
 
 from . import ast
 from .analysis import hoist, joins
-from .builtins import BUILTINS, EvalError, Pattern, as_version, compile_pattern, parse_version, render
+from .builtins import BUILTINS, EvalError, Pattern, as_version, compile_pattern, order_pair, parse_version, render
+from .builtins import equal as _equal  # the language's `==` (`in`, `distinct` and key lookups use it too)
 from .checker import CheckedRule
 from .analysis.reads import name_hole
 from .types import ANY, Type
@@ -427,9 +428,9 @@ class Compiler:
         def order(env):
             a, b = left(env), right(env)
             try:
-                if type(a) is bool or type(b) is bool:  # Python orders them as 0 and 1; a rule does not
-                    raise TypeError
-                return compare(a, b)
+                return compare(*order_pair(a, b))  # the language's order: none for booleans, lists, maps
+            except EvalError as exc:  # a string beside a release that is not a release
+                raise EvalError(exc.message, node.span) from None
             except TypeError:
                 raise EvalError(f"cannot order `{render(a)}` and `{render(b)}` with `{op}`", node.span) from None
         return order
@@ -727,19 +728,6 @@ def _restore(env: dict, var: str, saved: Any) -> None:
         env.pop(var, None)
     else:
         env[var] = saved
-
-
-def _equal(a, b) -> bool:
-    """Equality of rule values: a boolean equals only a boolean, and lists and maps compare item
-    by item the same way (numbers compare by value: `1 == 1.0`)."""
-    ta, tb = type(a), type(b)
-    if ta is bool or tb is bool:
-        return ta is tb and a == b
-    if ta is list and tb is list:
-        return len(a) == len(b) and all(_equal(x, y) for x, y in zip(a, b))
-    if ta is dict and tb is dict:
-        return a.keys() == b.keys() and all(_equal(a[k], b[k]) for k in a)
-    return a == b
 
 
 def _fold(op: str, fns: list) -> Fn:

@@ -7,11 +7,13 @@ condition is a conjunction of tests of the item alone plus one `item-expr == out
 the list is indexed once (per list, per selection): item key -> the items passing the
 item-only tests, in their order. The selection is then a dictionary lookup.
 
-Keys compare as the rules' `==` does (a boolean equals only a boolean; `1 == 1.0`). The
-lookup gives exactly what the scan gives, or is not used: the index is built with the
-rule's own compiled closures, and when building it raises anything (a test that the scan's
-short-circuit might never have reached), when the outer value is not a plain hashable
-value, or when computing it raises, the caller scans as before, errors and all.
+Keys compare as the rules' `==` does (`builtins.equality_key`: a boolean equals only a
+boolean; `1 == 1.0`). The lookup gives exactly what the scan gives, or is not used: the
+index is built with the rule's own compiled closures, and when building it raises anything
+(a test that the scan's short-circuit might never have reached), when the outer value is
+not a plain hashable value, or when computing it raises, the caller scans, errors and all;
+an `any` then reads every item as building the index does, so its answer does not depend
+on the order of the list (`compiler._selection`).
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ from typing import Any
 from collections.abc import Callable
 
 from .. import ast
+from ..builtins import equality_key
 from ...core.vocabulary import OBJECT_NAMES, TABLES, names_with
 
 # the snapshot's objects and the whole-snapshot scope hold the snapshot's own lists (a stage's are built per stage)
@@ -133,7 +136,7 @@ class Lookup:
                     key = self.item_key(env)
                     if type(key) not in _PLAIN or key != key:
                         return None
-                    index.setdefault(_typed(key), []).append(item)
+                    index.setdefault(equality_key(key), []).append(item)
                 else:
                     self.item_key(env)  # the scan computes it too: it must not raise either
         except Exception:  # noqa: BLE001 - any failure: the scan decides, and reports it as the scan would
@@ -171,12 +174,7 @@ class Lookup:
                 env[self.var] = saved
         if type(value) not in _PLAIN or value != value:
             return None
-        return index.get(_typed(value), _EMPTY)
-
-
-def _typed(value):
-    """A dictionary key equal where rule equality says equal: a boolean only to a boolean (`1 == 1.0`)."""
-    return ("bool", value) if type(value) is bool else value
+        return index.get(equality_key(value), _EMPTY)
 
 
 _UNSET = object()
