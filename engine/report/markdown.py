@@ -7,6 +7,7 @@ code. Blockers are error-severity failures only.
 
 from __future__ import annotations
 
+from ..core.vocabulary import BLOCKED, ERROR, ERROR_SEVERITY, INFO, NOTAPPLICABLE, PASS, READY, UNKNOWN, WARNING
 from .common import (GRID_LIMIT, finding_groups, grid, headline, markdown_code, markdown_rich, markdown_text, per_guest,
                      subject_text)
 from .plan_section import MIGRATION_COLUMNS, STAGE_COLUMNS, migration_rows, placement_lines, stage_rows
@@ -48,7 +49,7 @@ def _heading(report) -> list[str]:
             f"sha256 {markdown_code(report.snapshot_sha256[:16])})", "",
             f"| {errors} | warnings | notes | rule errors | passed | not applicable | waived |",
             "|---:|---:|---:|---:|---:|---:|---:|",
-            f"| {by['error']} | {by['warning']} | {by['info']} | {s['error']} | {s['pass']} | {s['notapplicable']} "
+            f"| {by[ERROR_SEVERITY]} | {by[WARNING]} | {by[INFO]} | {s[ERROR]} | {s[PASS]} | {s[NOTAPPLICABLE]} "
             f"| {s['waived']} |", ""]
 
 
@@ -56,7 +57,7 @@ def _migrations_by_guest(report) -> list[str]:
     """A matrix with more targets than a grid holds: a row per guest."""
     out = ["## Migrations", "", "| guest | on | ready | blocked | unknown | blocked most by | ready targets |",
            "|---|---|---:|---:|---:|---|---|"]
-    out += [f"| {_t(r['guest'])} | {_t(r['source'])} | {r['ready']} | {r['blocked']} | {r['unknown']} | "
+    out += [f"| {_t(r['guest'])} | {_t(r['source'])} | {r[READY]} | {r[BLOCKED]} | {r[UNKNOWN]} | "
             f"{_t(r['why'])} | {_t(', '.join(r['ready_targets']) or '-')} |" for r in per_guest(report)] + [""]
     return out
 
@@ -72,7 +73,7 @@ def _migration_grid(report) -> list[str]:
             c = cells.get((g, t))
             if c is None:
                 row.append("=")
-            elif c.verdict == "blocked":
+            elif c.verdict == BLOCKED:
                 row.append("**blocked** " + _t(", ".join(found[(g, t)].blocking)))
             else:
                 row.append(c.verdict)

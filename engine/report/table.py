@@ -12,15 +12,18 @@ import textwrap
 
 from tabulate import tabulate
 
+from ..core.vocabulary import (AUDIT_FAIL, AUDIT_PASS, BLOCKED, ERROR, ERROR_SEVERITY, FAIL, INFO, NOTAPPLICABLE, PASS,
+                               READY, UNKNOWN, VERDICTS, WARNING)
 from .common import grid, headline, per_guest
 from .common import terminal_safe as _safe
 from .digest import Digest
 from .plan_section import MIGRATION_COLUMNS, STAGE_COLUMNS, migration_rows, placement_lines, stage_rows
 
 WIDTH = 100
-_COLORS = {"fail": "31", "error": "35", "pass": "32", "notapplicable": "2", "blocked": "1;31", "ready": "1;32",
-           "unknown": "1;35", "waived": "33", "warning": "33", "info": "36"}
-_MARK = {"fail": "FAIL", "error": "ERROR", "pass": "pass", "notapplicable": "n/a"}
+# the colour of a status, verdict, or severity of a failure below error (and of a waived finding)
+_COLORS = {FAIL: "31", ERROR: "35", PASS: "32", NOTAPPLICABLE: "2", BLOCKED: "1;31", READY: "1;32",
+           UNKNOWN: "1;35", "waived": "33", WARNING: "33", INFO: "36"}
+_MARK = {FAIL: "FAIL", ERROR: "ERROR", PASS: PASS, NOTAPPLICABLE: "n/a"}
 
 
 def _paint(text: str, key: str, color: bool) -> str:
@@ -41,7 +44,7 @@ def _subject(result, command: str = "check") -> str:
 def _headline(report, color: bool) -> str:
     verdict = report.verdict.upper()
     what = _safe(headline(report))
-    key = {"BLOCKED": "blocked", "FAIL": "blocked", "READY": "ready", "PASS": "ready"}.get(verdict, "unknown")
+    key = {BLOCKED: BLOCKED, AUDIT_FAIL: BLOCKED, READY: READY, AUDIT_PASS: READY}.get(report.verdict, UNKNOWN)
     return f"{_paint(verdict, key, color)}  {what}"
 
 
@@ -83,8 +86,8 @@ def render_table(report, color: bool = False) -> str:
         out.append(textwrap.fill(_safe(note["message"]), WIDTH, subsequent_indent="    "))  # it says what happened
     s = report.summary
     by = s["failed_by_severity"]
-    out.append(f"{by['error']} errors, {by['warning']} warnings, {by['info']} notes, {s['error']} rule errors; "
-               f"{s['pass']} passed, {s['notapplicable']} not applicable, {s['waived']} waived")
+    out.append(f"{by[ERROR_SEVERITY]} errors, {by[WARNING]} warnings, {by[INFO]} notes, {s[ERROR]} rule errors; "
+               f"{s[PASS]} passed, {s[NOTAPPLICABLE]} not applicable, {s['waived']} waived")
     return "\n".join(out).rstrip() + "\n"
 
 
@@ -104,8 +107,8 @@ def _findings(problems: list, command: str, color: bool) -> list[str]:
     for r in problems:
         status = r.status
         mark = _MARK.get(status, status)
-        if status == "fail" and r.severity != "error":
-            mark, status = ("WARN", "warning") if r.severity == "warning" else ("INFO", "info")
+        if status == FAIL and r.severity != ERROR_SEVERITY:
+            mark, status = ("WARN", WARNING) if r.severity == WARNING else ("INFO", INFO)
         if r.waiver:  # a waiver never hides the status
             mark, status = f"{mark} waived", "waived"
         label = _paint(mark, status, color)
@@ -122,7 +125,7 @@ def _findings(problems: list, command: str, color: bool) -> list[str]:
 
 def _fixes(problems: list, command: str) -> list[str]:
     """How to fix the failures not waived, each fix once."""
-    fixes = [r for r in problems if r.fix and r.status == "fail" and not r.waiver]
+    fixes = [r for r in problems if r.fix and r.status == FAIL and not r.waiver]
     if not fixes:
         return []
     out = ["How to fix:"]
@@ -161,12 +164,12 @@ def _grouped(report, digest, color: bool) -> list[str]:
         first, n, targets, _ = digest.pairs[(rule_id, guest)]
         status = first.status
         mark = _MARK.get(status, status)
-        if status == "fail" and first.severity != "error":
-            mark, status = ("WARN", "warning") if first.severity == "warning" else ("INFO", "info")
+        if status == FAIL and first.severity != ERROR_SEVERITY:
+            mark, status = ("WARN", WARNING) if first.severity == WARNING else ("INFO", INFO)
         where = f"{n:,} on {targets:,} targets" if targets else f"{n:,}"
         rows.append([_paint(mark, status, color), first.severity, _safe(rule_id), _safe(guest or "snapshot"), where,
                      _wrap(_safe(first.message), 44)])
-        if first.fix and first.status == "fail" and not first.waiver:
+        if first.fix and first.status == FAIL and not first.waiver:
             fixes.append(_safe(f"{rule_id} ({_subject(first, report.command)}): {first.fix}"))
     out = [f"{digest.problems:,} findings, more than --limit {limit:,}: by rule and guest, with the first message "
            "of each", "",
@@ -188,9 +191,9 @@ def _per_guest(report, color: bool) -> list[str]:
 
     guests = per_guest(report)
     limit = report.limit
-    rows = [[_safe(r["guest"]), _safe(r["source"]), _paint(str(r["ready"]), "ready", color) if r["ready"] else "0",
-             r["blocked"], r["unknown"], _safe(r["why"])] for r in guests[:limit]]
-    out = [tabulate(rows, headers=["guest", "on", "ready", "blocked", "unknown", "blocked most by"],
+    rows = [[_safe(r["guest"]), _safe(r["source"]), _paint(str(r[READY]), READY, color) if r[READY] else "0",
+             r[BLOCKED], r[UNKNOWN], _safe(r["why"])] for r in guests[:limit]]
+    out = [tabulate(rows, headers=["guest", "on", *VERDICTS, "blocked most by"],
                     tablefmt="simple"), ""]
     if len(guests) > limit:
         out += [f"and {len(guests) - limit:,} more guests: every one is in the HTML, Markdown and CSV (csv-cells) "
@@ -202,7 +205,7 @@ def _grid(report, color: bool) -> list[str]:
 
     guests, targets, by_pair = grid(report)
     cells = by_pair.values()
-    symbol = {"ready": "ok", "blocked": "X", "unknown": "?"}
+    symbol = {READY: "ok", BLOCKED: "X", UNKNOWN: "?"}
     if 12 + 8 * len(targets) > WIDTH:
         return _per_guest(report, color)
     source_of = {c.guest: c.source for c in cells}
