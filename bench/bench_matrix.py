@@ -46,7 +46,7 @@ OPA_PAIRS_PER_S = 2800
 
 def anchor_rules():
     config = load_config(str(ANCHOR / "migcheck.yaml"))
-    ruleset = load_rules(config.rules, disable=config.disable)
+    ruleset = load_rules(config.rules, config=config)
     assert sorted(r.id for r in ruleset.rules) == sorted(NAMES), "the anchor config must leave only its pack"
     return ruleset
 

@@ -138,7 +138,7 @@ def test_anchor_policy_cells_equal_its_plain_python(seed, hosts, guests):
     from migcheck.packs.config import load_config
 
     config = load_config(str(ANCHOR / "migcheck.yaml"))
-    ruleset = load_rules(config.rules, disable=config.disable)
+    ruleset = load_rules(config.rules, config=config)
     inv = generate(hosts, guests, seed)
     snapshot = snapshot_from_data(to_snapshot(inv))
     ours = {c.guest + "|" + c.target: sorted(NAMES[r] for r in c.failing)
@@ -151,7 +151,7 @@ def test_anchor_config_disables_every_builtin_rule():
 
     config = load_config(str(ANCHOR / "migcheck.yaml"))
     assert sorted(config.disable) == sorted(load_rules().ids())
-    assert sorted(load_rules(config.rules, disable=config.disable).ids()) == [
+    assert sorted(load_rules(config.rules, config=config).ids()) == [
         "ANCHOR-DIO-CAPACITY", "ANCHOR-DIO-LABEL", "ANCHOR-STATE", "ANCHOR-VERSION"]
 
 
