@@ -23,6 +23,7 @@ from ..core.words import did_you_mean
 from .diagnostics import Diagnostic, at
 from .analysis.reads import read_paths, text_paths
 from .types import ANY, BOOL, FLOAT, INT, NULL, STRING, Type, list_of, subject_scope, unify
+from .visit import Visitor
 from ..core.vocabulary import RESERVED, SCOPES, SEVERITIES, SUBJECTS, TABLES
 
 REQUIRED_META = ("title", "severity", "on", "message", "cite")
@@ -72,8 +73,10 @@ class _Scope:
         return _Scope(self.names, self.facts | facts) if facts else self
 
 
-class Checker:
+class Checker(Visitor):
     """Types one rule's expressions; collects diagnostics rather than raising."""
+
+    prefix = "check_"
 
     def __init__(self, tables: dict[str, Type], diagnostics: list[Diagnostic]):
         self.tables = tables
@@ -87,7 +90,7 @@ class Checker:
 
     # -- steps: each checks its expressions and gives the scope of the steps after it -------
     def step(self, step, scope: _Scope) -> _Scope:
-        return getattr(self, "check_" + type(step).__name__)(step, scope)
+        return self.visit(step, scope)
 
     def check_When(self, step: ast.When, scope: _Scope) -> _Scope:
         self._need_bool(self.expr(step.expr, scope), step.expr, "`when`")
@@ -113,7 +116,7 @@ class Checker:
 
     # -- expressions -----------------------------------------------------------------
     def expr(self, node, scope: _Scope) -> Type:
-        t = getattr(self, "check_" + type(node).__name__)(node, scope)
+        t = self.visit(node, scope)
         if t.nullable and _key(node) in scope.facts:
             t = t.with_null(False)
         self.types[id(node)] = t

@@ -32,6 +32,7 @@ from .builtins import equal as _equal  # the language's `==` (`in`, `distinct` a
 from .checker import CheckedRule
 from .analysis.reads import name_hole
 from .types import ANY, Type
+from .visit import Visitor
 
 Fn = Callable[[dict], Any]
 
@@ -147,7 +148,11 @@ def _map_field(items: list, name: str) -> list:
     return out
 
 
-class Compiler:
+class Compiler(Visitor):
+    """One checked rule's expressions as closures (`compile_<Node>`), made once at compile time."""
+
+    prefix = "compile_"
+
     def __init__(self, checked: CheckedRule, tables: dict[str, list]):
         self.types = checked.types
         self.tables = tables
@@ -159,7 +164,7 @@ class Compiler:
         return self.types.get(id(node), ANY)
 
     def compile(self, node) -> Fn:
-        fn = getattr(self, "compile_" + type(node).__name__)(node)
+        fn = self.visit(node)
         if hoist.worth_hoisting(node):
             fn = hoist.once_per_run(fn, node, self.budget)
         self.closures[id(node)] = fn
@@ -770,8 +775,10 @@ _NOTAPPLICABLE = Outcome(NOTAPPLICABLE, {}, "")
 Step = Callable[[dict, list, Any], None]  # (env, outcomes, trace or None)
 
 
-class _Steps:
+class _Steps(Visitor):
     """The rule body as a chain of closures, one per step, each calling the next (`chain_<Step>`)."""
+
+    prefix = "chain_"
 
     def __init__(self, compiler: Compiler, steps: tuple):
         self.c = compiler
@@ -779,7 +786,7 @@ class _Steps:
 
     def chain(self, i: int, bound: tuple) -> Step:
         step = self.steps[i]
-        return getattr(self, "chain_" + type(step).__name__)(step, i, bound)
+        return self.visit(step, i, bound)
 
     def chain_When(self, step, i, bound) -> Step:
         fn = self.c._bool(step.expr)

@@ -4,32 +4,48 @@ from __future__ import annotations
 
 import json
 
-from . import ast
+from .visit import Visitor
 
 _PRECEDENCE = {"or": 1, "and": 2, "not": 3, "compare": 4, "+": 5, "-": 5, "*": 6, "/": 6, "%": 6, "neg": 7}
 
 
 def _prec(node) -> int:
-    if isinstance(node, ast.Logic):
+    return _PREC.visit(node)
+
+
+class _Precedence(Visitor):
+    """How tightly a node binds (9: an operand that never needs parentheses)."""
+
+    def visit_Logic(self, node) -> int:
         return _PRECEDENCE[node.op]
-    if isinstance(node, ast.Not):
+
+    visit_Arith = visit_Logic
+
+    def visit_Not(self, node) -> int:
         return 3
-    if isinstance(node, ast.Compare):
+
+    def visit_Compare(self, node) -> int:
         return 4
-    if isinstance(node, ast.Arith):
-        return _PRECEDENCE[node.op]
-    if isinstance(node, ast.Neg):
+
+    def visit_Neg(self, node) -> int:
         return 7
-    return 9
+
+    def generic_visit(self, node, *args) -> int:
+        return 9
+
+
+_PREC = _Precedence()
 
 
 def to_text(node, parent: int = 0) -> str:
-    text = _text(node)
+    text = _TEXT.visit(node)
     return f"({text})" if _prec(node) < parent else text
 
 
-def _text(node) -> str:
-    if isinstance(node, ast.Literal):
+class _Text(Visitor):
+    """A node's text, its operands parenthesised where their precedence asks for it."""
+
+    def visit_Literal(self, node) -> str:
         v = node.value
         if v is None:
             return "null"
@@ -38,29 +54,43 @@ def _text(node) -> str:
         if isinstance(v, str):
             return json.dumps(v)
         return str(v)
-    if isinstance(node, ast.ListExpr):
+
+    def visit_ListExpr(self, node) -> str:
         return "[" + ", ".join(to_text(i) for i in node.items) + "]"
-    if isinstance(node, ast.Name):
+
+    def visit_Name(self, node) -> str:
         return node.name
-    if isinstance(node, ast.Attr):
+
+    def visit_Attr(self, node) -> str:
         return f"{to_text(node.obj, 9)}.{node.field}"
-    if isinstance(node, ast.Neg):
+
+    def visit_Neg(self, node) -> str:
         return "-" + to_text(node.operand, 7)
-    if isinstance(node, ast.Not):
+
+    def visit_Not(self, node) -> str:
         return "not " + to_text(node.operand, 3)
-    if isinstance(node, ast.Logic):
+
+    def visit_Logic(self, node) -> str:
         p = _PRECEDENCE[node.op]
         return f"{to_text(node.left, p)} {node.op} {to_text(node.right, p + 1)}"
-    if isinstance(node, ast.Compare):
+
+    visit_Arith = visit_Logic
+
+    def visit_Compare(self, node) -> str:
         return f"{to_text(node.left, 5)} {node.op} {to_text(node.right, 5)}"
-    if isinstance(node, ast.Arith):
-        p = _PRECEDENCE[node.op]
-        return f"{to_text(node.left, p)} {node.op} {to_text(node.right, p + 1)}"
-    if isinstance(node, ast.Selection):
+
+    def visit_Selection(self, node) -> str:
         return f"{node.var} in {to_text(node.source)} where {to_text(node.cond)}"
-    if isinstance(node, ast.Call):
+
+    def visit_Call(self, node) -> str:
         return f"{node.func}(" + ", ".join(to_text(a) for a in node.args) + ")"
-    if isinstance(node, ast.Comprehension):
+
+    def visit_Comprehension(self, node) -> str:
         tail = f" where {to_text(node.cond)}" if node.cond is not None else ""
         return f"[{to_text(node.expr)} for {node.var} in {to_text(node.source)}{tail}]"
-    return "?"
+
+    def generic_visit(self, node, *args) -> str:
+        return "?"
+
+
+_TEXT = _Text()
