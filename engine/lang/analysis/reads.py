@@ -17,12 +17,13 @@ from __future__ import annotations
 from .. import ast
 from ..builtins import BUILTINS
 from ..types import Type
+from ..visit import Visitor
 from ...core.vocabulary import NAME_HOLES, SCOPE_NAMES as ROOTS
 
 _KEEP_ELEMENTS = {"distinct", "sorted", "first"}  # functions whose result comes from their one argument
 
 
-class _Reads:
+class _Reads(Visitor):
     def __init__(self, types: dict[int, Type]):
         self.types = types
         self.paths: set[tuple] = set()
@@ -89,22 +90,28 @@ class _Reads:
             t = t.elem
         return t.kind in ("object", "any")
 
-    def visit(self, expr, binds: dict) -> None:
-        if expr is None:
+    # -- the walk: what each node reads (`visit(expr, binds)`) ----------------------------
+    def _used_whole(self, expr, binds: dict) -> bool:
+        """For a value made of a path's items, unchanged (a name, a field, a filter, `first`/`sorted`/
+        `distinct` of them): record that the items are read whole here; False for other values."""
+        path = self.provenance(expr, binds)
+        if path is None:
+            return False
+        self.paths.add(self.covering(path))
+        self.chain_conditions(expr, binds)
+        return True
+
+    def visit_Name(self, expr, binds: dict) -> None:
+        self._used_whole(expr, binds)
+
+    def visit_Attr(self, expr, binds: dict) -> None:
+        if not self._used_whole(expr, binds):
+            self.visit(expr.obj, binds)
+
+    def visit_Call(self, expr, binds: dict) -> None:
+        if self._used_whole(expr, binds):
             return
-        if isinstance(expr, (ast.Name, ast.Attr, ast.Comprehension, ast.Call)):
-            # a value made of a path's items, unchanged (a name, a field, a filter, `first`/`sorted`/
-            # `distinct` of them): used whole here, so the items are read whole
-            path = self.provenance(expr, binds)
-            if path is not None:
-                self.paths.add(self.covering(path))
-                self.chain_conditions(expr, binds)
-                return
-        if isinstance(expr, (ast.Name, ast.Attr)):
-            if isinstance(expr, ast.Attr):
-                self.visit(expr.obj, binds)
-            return
-        if isinstance(expr, ast.Call) and len(expr.args) == 1 and isinstance(expr.args[0], ast.Selection) \
+        if len(expr.args) == 1 and isinstance(expr.args[0], ast.Selection) \
                 and expr.func in BUILTINS and BUILTINS[expr.func].selection == "items":
             # `sum(x in xs where ...)`, `max(...)`, `sorted(...)`: the items that pass are used whole
             selection = expr.args[0]
@@ -113,22 +120,25 @@ class _Reads:
             if path is not None:
                 self.paths.add(self.covering(path))
             return
-        if isinstance(expr, ast.Call) and expr.func in ("count", "len") and len(expr.args) == 1 \
-                and not isinstance(expr.args[0], ast.Selection):
+        if expr.func in ("count", "len") and len(expr.args) == 1 and not isinstance(expr.args[0], ast.Selection):
             path = self.provenance(expr.args[0], binds)
             if path is not None and path[-1] != "#":
                 self.paths.add(self.length(path))  # only the length is read
                 self.chain_conditions(expr.args[0], binds)
                 return
-        if isinstance(expr, (ast.Selection, ast.Comprehension)):
-            inner = self.bind(expr.var, expr.source, binds)
-            self.visit(expr.cond, inner)
-            if isinstance(expr, ast.Comprehension) and not (
-                    isinstance(expr.expr, ast.Name) and expr.expr.name == expr.var):  # a filter reads its condition
-                self.visit(expr.expr, inner)
+        self.generic_visit(expr, binds)
+
+    def visit_Selection(self, expr, binds: dict) -> None:
+        inner = self.bind(expr.var, expr.source, binds)
+        self.visit(expr.cond, inner)
+
+    def visit_Comprehension(self, expr, binds: dict) -> None:
+        if self._used_whole(expr, binds):
             return
-        for child in ast.children(expr):
-            self.visit(child, binds)
+        inner = self.bind(expr.var, expr.source, binds)
+        self.visit(expr.cond, inner)
+        if not (isinstance(expr.expr, ast.Name) and expr.expr.name == expr.var):  # a filter reads its condition
+            self.visit(expr.expr, inner)
 
     def bind(self, var: str, source, binds: dict) -> dict:
         """Bind an iteration variable to the items of `source`, recording that the list's length is read."""
