@@ -20,6 +20,7 @@ from . import ast
 from ..core.words import did_you_mean
 from .diagnostics import Diagnostic, diag
 from .syntax_errors import Seen, SyntaxProblem, classify, fail
+from .visit import Visitor
 
 CLAUSES = ("title", "severity", "on", "when", "for", "let", "require", "message", "fix", "cite", "tags")
 KEYWORDS = set(CLAUSES) | {"rule", "in", "not", "and", "or", "matches", "where", "true", "false", "null"}
@@ -349,9 +350,20 @@ class _Build(Transformer):
 
 def _first_span(node) -> ast.Span:
     """The leftmost position of an expression (binary nodes keep their operator's span)."""
-    while isinstance(node, (ast.Compare, ast.Arith, ast.Logic)):
-        node = node.left
-    return node.span
+    return _FIRST_SPAN.visit(node)
+
+
+class _FirstSpan(Visitor):
+    def visit_Compare(self, node) -> ast.Span:
+        return self.visit(node.left)
+
+    visit_Arith = visit_Logic = visit_Compare
+
+    def generic_visit(self, node, *args) -> ast.Span:
+        return node.span
+
+
+_FIRST_SPAN = _FirstSpan()
 
 
 # -- long chains and deep nesting -----------------------------------------------------

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 from .. import ast
 from ..builtins import EvalError
+from ..visit import Visitor
 from ...core.keys import freeze
 from ...core.vocabulary import CONSTANT_ROLES, RUN_CONSTANTS as CONSTANTS, names_with
 
@@ -29,22 +30,23 @@ _BY_VALUE = tuple(sorted(names_with(CONSTANT_ROLES - {"snapshot"})))  # mode, st
 _LOOPS = (ast.Selection, ast.Comprehension)
 
 
-def _free_names(node, bound: frozenset, out: set) -> None:
-    if node is None:
-        return
-    if isinstance(node, ast.Name):
+class _FreeNames(Visitor):
+    """The names a node reads that it does not bind itself (`visit(node, bound)`), into `out`."""
+
+    def __init__(self):
+        self.out: set = set()
+
+    def visit_Name(self, node, bound: frozenset) -> None:
         if node.name not in bound:
-            out.add(node.name)
-        return
-    if isinstance(node, _LOOPS):
-        _free_names(node.source, bound, out)
-        inner = bound | {node.var}
-        _free_names(node.cond, inner, out)
-        if isinstance(node, ast.Comprehension):
-            _free_names(node.expr, inner, out)
-        return
-    for child in ast.children(node):
-        _free_names(child, bound, out)
+            self.out.add(node.name)
+
+    def visit_Selection(self, node, bound: frozenset) -> None:
+        self.visit(node.source, bound)
+        self.visit(node.cond, bound | {node.var})
+
+    def visit_Comprehension(self, node, bound: frozenset) -> None:
+        self.visit_Selection(node, bound)
+        self.visit(node.expr, bound | {node.var})
 
 
 def _goes_through_a_list(node) -> bool:
@@ -59,8 +61,9 @@ def _goes_through_a_list(node) -> bool:
 def worth_hoisting(node) -> bool:
     if isinstance(node, (ast.Literal, ast.Name)) or not _goes_through_a_list(node):
         return False
-    names: set = set()
-    _free_names(node, frozenset(), names)
+    free = _FreeNames()
+    free.visit(node, frozenset())
+    names = free.out
     return bool(names) and names <= CONSTANTS and _SCOPE in names
 
 

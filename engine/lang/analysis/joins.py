@@ -23,12 +23,12 @@ from collections.abc import Callable
 
 from .. import ast
 from ..builtins import equality_key
+from ..visit import Visitor
 from ...core.vocabulary import OBJECT_NAMES, TABLES, names_with
 
 # the snapshot's objects and the whole-snapshot scope hold the snapshot's own lists (a stage's are built per stage)
 _STORED_ROOTS = OBJECT_NAMES | names_with({"snapshot"})
 _PLAIN = (str, int, float, bool, type(None))
-_NESTED = (ast.Selection, ast.Comprehension)
 
 
 def _conjuncts(expr) -> list:
@@ -37,14 +37,27 @@ def _conjuncts(expr) -> list:
     return [expr]
 
 
+class _Names(Visitor):
+    """The names an expression reads (`out`), and whether it holds a nested selection (not followed)."""
+
+    def __init__(self, out: set):
+        self.out = out
+        self.nested = False
+
+    def visit_Name(self, node) -> None:
+        self.out.add(node.name)
+
+    def visit_Selection(self, node) -> None:
+        self.nested = True
+
+    visit_Comprehension = visit_Selection
+
+
 def _names(expr, out: set) -> bool:
     """Collect the names `expr` reads; False when it holds a nested selection (not followed)."""
-    if isinstance(expr, _NESTED):
-        return False
-    if isinstance(expr, ast.Name):
-        out.add(expr.name)
-        return True
-    return all(_names(child, out) for child in ast.children(expr))
+    names = _Names(out)
+    names.visit(expr)
+    return not names.nested
 
 
 def _stored(source) -> bool:
