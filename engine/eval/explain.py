@@ -14,6 +14,7 @@ from ..lang import ast
 from ..lang.builtins import EvalError, render
 from ..lang.compiler import CompiledRule, error_text
 from ..lang.unparse import to_text
+from ..lang.visit import Visitor
 from .engine import Engine, Subject
 
 MAX_BINDINGS = 50
@@ -29,8 +30,11 @@ def _value(value) -> str:
     return render(value)
 
 
-class _Explainer:
-    """The trace hook: turns the evaluation's events into indented lines."""
+class _Explainer(Visitor):
+    """The trace hook: turns the evaluation's events into indented lines; for a false condition,
+    a walk of it (`why_<Node>`) says which part failed."""
+
+    prefix = "why_"
 
     def __init__(self, rule: CompiledRule):
         self.rule = rule
@@ -141,35 +145,42 @@ class _Explainer:
             self.say(depth, f"<{exc.message if isinstance(exc, EvalError) else error_text(exc, None)}>")
 
     def _why(self, node, env: dict, depth: int) -> None:
-        if isinstance(node, ast.Logic) and node.op == "and":
+        self.visit(node, env, depth)
+
+    def why_Logic(self, node, env: dict, depth: int) -> None:
+        if node.op == "and":
             for side in (node.left, node.right):
                 if self.value_of(side, env) is False:
                     self.say(depth, f"false: {to_text(side)}")
                     self._why(side, env, depth + 1)
                     return
-        if isinstance(node, ast.Logic) and node.op == "or":
-            self.say(depth, "every alternative is false")
-            for side in (node.left, node.right):
-                self._why(side, env, depth + 1)
+            self.generic_visit(node, env, depth)
             return
-        if isinstance(node, ast.Compare):
-            left, right = self.value_of(node.left, env), self.value_of(node.right, env)
-            name = self._describe(node.left)
-            need = {">=": "at least", ">": "more than", "<=": "at most", "<": "less than", "==": "equal to",
-                    "!=": "anything but"}.get(node.op)
-            if need:
-                self.say(depth, f"{name} is {_value(left)}; it passes when {need} {_value(right)}"
-                         + (f" ({to_text(node.right)})" if not isinstance(node.right, ast.Literal) else ""))
-            elif node.op in ("in", "not in"):
-                self.say(depth, f"{name} is {_value(left)}; it passes when {'' if node.op == 'in' else 'not '}"
-                         f"in {_value(right)}")
-            elif node.op == "matches":
-                self.say(depth, f"{name} is {_value(left)}; it passes when it matches {_value(right)} entirely")
-            return
-        if isinstance(node, ast.Call) and node.func in ("any", "all") and len(node.args) == 1 \
-                and isinstance(node.args[0], ast.Selection):
+        self.say(depth, "every alternative is false")
+        for side in (node.left, node.right):
+            self._why(side, env, depth + 1)
+
+    def why_Compare(self, node, env: dict, depth: int) -> None:
+        left, right = self.value_of(node.left, env), self.value_of(node.right, env)
+        name = self._describe(node.left)
+        need = {">=": "at least", ">": "more than", "<=": "at most", "<": "less than", "==": "equal to",
+                "!=": "anything but"}.get(node.op)
+        if need:
+            self.say(depth, f"{name} is {_value(left)}; it passes when {need} {_value(right)}"
+                     + (f" ({to_text(node.right)})" if not isinstance(node.right, ast.Literal) else ""))
+        elif node.op in ("in", "not in"):
+            self.say(depth, f"{name} is {_value(left)}; it passes when {'' if node.op == 'in' else 'not '}"
+                     f"in {_value(right)}")
+        elif node.op == "matches":
+            self.say(depth, f"{name} is {_value(left)}; it passes when it matches {_value(right)} entirely")
+
+    def why_Call(self, node, env: dict, depth: int) -> None:
+        if node.func in ("any", "all") and len(node.args) == 1 and isinstance(node.args[0], ast.Selection):
             self._quantifier(node, node.args[0], env, depth)
-            return
+        else:
+            self.generic_visit(node, env, depth)
+
+    def generic_visit(self, node, env: dict, depth: int) -> None:
         self.say(depth, f"{to_text(node)} is false")
 
     def _quantifier(self, node, sel: ast.Selection, env: dict, depth: int) -> None:
