@@ -20,6 +20,9 @@ the rule cannot tell the difference, and finer again the moment that could be wr
 - a rule whose first step is a `when` on constants that is false (the online rules of an
   offline matrix) has one class.
 
+What each rule allows of these is worked out from its AST at compile time
+(`CompiledRule.sharing`, lang/analysis/sharing.py); the matrix itself never walks the AST.
+
 Class ids are computed once per guest (from one vector of views) and once per target; the
 rule runs once per (guest class, target class) and its outcome is a row: the target
 positions where it fails or errs. Equal rows share an id, a guest's row of cells is the
@@ -40,19 +43,12 @@ from operator import attrgetter, itemgetter
 from ..core.keys import project, view
 from ..core.perf import collector_paused
 from ..core.results import FAIL_ON, SEVERITY_RANK, Cell, Result, Subject, cell_verdict
-from ..core.vocabulary import BLOCKED, CONSTANT_ROLES, RUN_CONSTANTS, SCOPES, UNKNOWN
+from ..core.vocabulary import BLOCKED, CONSTANT_ROLES, SCOPES, UNKNOWN
 from ..core.vocabulary import PROBLEMS as _PROBLEMS
-from ..lang import ast
-from ..lang.analysis.joins import plan as joins_plan
+from ..lang.analysis.sharing import GUEST_SIDE as _GUEST_SIDE, TARGET_NAMES as _TARGET_NAMES
 from ..lang.compiler import ERROR, FAIL, CompiledRule
 from .texts import Texts, text_paths
 
-# the names of guest and migration rules (`vocabulary.SCOPES`) by the side of a pair they name: a guest-side
-# name -> which object it is (the guest, or its host: `source`, and `host` of a guest rule); the target's names
-_SIDE_OF_ROLE = {"guest": "guest", "source": "host"}
-_GUEST_SIDE = {name: _SIDE_OF_ROLE[role] for kind in ("guest", "migration")
-               for name, role in SCOPES[kind].items() if role in _SIDE_OF_ROLE}
-_TARGET_NAMES = frozenset(name for name, role in SCOPES["migration"].items() if role == "target")
 (_TARGET,) = _TARGET_NAMES
 
 
@@ -75,7 +71,7 @@ class _Plan:
         self.guest_paths = tuple(guest_paths)
         # guest-side lists the rule reads in no order: (side, field) -> the paths below it
         self.unordered: dict = {}
-        free = _order_free(rule)
+        free = rule.sharing.order_free
         for side, rest in guest_paths:
             if len(rest) >= 1 and (side, rest[0]) in free:
                 self.unordered.setdefault((side, rest[0]), []).append(rest[1:])
@@ -86,10 +82,10 @@ class _Plan:
         self.outcomes: dict = {}  # (guest class, target class) -> statuses that are problems
         self.rows: dict = {}  # guest class -> ((target position, statuses), ...)
         self.row_ids: dict = {}  # guest class -> id of its row (equal rows, one id)
-        self.counted = _counted_view(rule) if self.reads_target else None
+        self.counted = rule.sharing.counted if self.reads_target else None
         self.constant = False  # its first step is a `when` on constants that is false: not applicable anywhere
         self.getter = None
-        self.single: bool = _single_outcome(rule)
+        self.single: bool = rule.sharing.single
         self.text_paths: tuple | None = None  # what its texts read of a target (texts.py); None: pair by pair
 
     def key_specs(self) -> tuple:
@@ -108,15 +104,8 @@ class _Plan:
 
 def _constant_when(rule: CompiledRule, env: dict) -> bool:
     """Whether the rule's first step is a `when` that reads only constants of the run and is false."""
-    steps = rule.rule.steps
-    if not steps or not isinstance(steps[0], ast.When):
-        return False
-    expr = steps[0].expr
-    if any(isinstance(n, ast.Name) and n.name not in RUN_CONSTANTS for n in ast.walk(expr)):
-        return False
-    if any(isinstance(n, (ast.Selection, ast.Comprehension)) for n in ast.walk(expr)):
-        return False  # a bound variable would look like a name the check above refuses anyway
-    fn = rule.compiled.get(id(expr))
+    expr = rule.sharing.constant_when
+    fn = None if expr is None else rule.compiled.get(id(expr))
     if fn is None:
         return False
     try:
@@ -125,108 +114,12 @@ def _constant_when(rule: CompiledRule, env: dict) -> bool:
         return False
 
 
-def _counted_view(rule: CompiledRule) -> list | None:
-    """The rule's counted lookups on `target`, when they are all it reads of the target; else None.
-
-    Such a rule sees of a target only how many items of a stored list pass its tests per
-    key (`count(f in target.dio_functions where f.label == label and f.assigned_to == null)`),
-    so targets with equal counts are one class for it, however their lists are ordered or
-    whatever else their items hold.
-    """
-    counted = [lk for lk, only_counted in rule.lookups
-               if only_counted and _root(lk.source_node) in _TARGET_NAMES]
-    if not counted:
-        return None
-    # (no step can bind the target's name or another subject's: the checker reserves them)
-    reads = 0
-    for step in rule.rule.steps:
-        for expr in (getattr(step, "expr", None), getattr(step, "source", None), getattr(step, "cond", None)):
-            for node in ast.walk(expr):
-                if isinstance(node, ast.Name) and node.name in _TARGET_NAMES:
-                    reads += 1
-    return counted if reads == len(counted) else None
-
-
-
-
-def _order_free(rule: CompiledRule) -> set:
-    """Guest-side fields (side, field) whose lists the rule reads only in ways blind to their order.
-
-    Accepted uses: `for x in distinct(LIST)`, `count(LIST)`, `len(LIST)`, `count(distinct(LIST))`,
-    `count(x in LIST where ...)` and an indexed `any(x in LIST where ... x.k == v)`: each reads
-    every item (an error in any item is an error whatever the order) and yields the same
-    outcomes in another order. A rule whose outcome is an error for some guest stops sharing
-    this way (`Matrix._statuses`), since an error can cut a loop short at a place the order decides.
-    """
-    uses: dict = {}
-
-    def chain(node):
-        fields = []
-        while isinstance(node, ast.Attr):
-            fields.append(node.field)
-            node = node.obj
-        if isinstance(node, ast.Name) and node.name in _GUEST_SIDE and fields:
-            return _GUEST_SIDE[node.name], fields[-1]
-        return None
-
-    def visit(node, ok: bool):
-        if node is None:
-            return
-        if isinstance(node, ast.Attr):
-            found = chain(node)
-            if found is not None:
-                uses.setdefault(found, []).append(ok)
-                return
-        if isinstance(node, ast.Call) and len(node.args) == 1:
-            arg = node.args[0]
-            if isinstance(arg, ast.Selection):
-                indexed = joins_plan(arg.var, arg.source, arg.cond) is not None
-                if node.func == "count" or (node.func == "any" and indexed):
-                    visit(arg.source, True)
-                    visit(arg.cond, False)
-                    return
-            elif node.func in ("count", "len"):
-                if isinstance(arg, ast.Call) and arg.func == "distinct" and len(arg.args) == 1 \
-                        and not isinstance(arg.args[0], ast.Selection):
-                    visit(arg.args[0], True)
-                else:
-                    visit(arg, True)
-                return
-        for child in ast.children(node):
-            visit(child, False)
-
-    for step in rule.rule.steps:
-        if isinstance(step, ast.For):
-            source = step.source
-            if isinstance(source, ast.Call) and source.func == "distinct" and len(source.args) == 1 \
-                    and not isinstance(source.args[0], ast.Selection):
-                visit(source.args[0], True)
-            else:
-                visit(source, False)
-            visit(step.cond, False)
-        else:
-            visit(step.expr, False)
-    return {key for key, oks in uses.items() if all(oks)}
-
-
 def _multiset(value, rests: list):
     """A list's items projected on `rests`, in sorted order: equal for equal multisets."""
     if type(value) is not list:
         return ("#ordered",) + tuple(project(value, r) for r in rests)
     items = [tuple(project(item, r) for r in rests if r != ("#",)) for item in value]
     return ("#multiset",) + tuple(sorted(items, key=repr))
-
-
-def _single_outcome(rule: CompiledRule) -> bool:
-    """Whether the rule gives one outcome per subject (no `for` step): its status is then the
-    shared row's, and its item is empty."""
-    return not any(isinstance(step, ast.For) for step in rule.rule.steps)
-
-
-def _root(node) -> str | None:
-    while isinstance(node, ast.Attr):
-        node = node.obj
-    return node.name if isinstance(node, ast.Name) else None
 
 
 class _Views:

@@ -31,6 +31,7 @@ from .builtins import BUILTINS, EvalError, Pattern, as_version, compile_pattern,
 from .builtins import equal as _equal  # the language's `==` (`in`, `distinct` and key lookups use it too)
 from .checker import CheckedRule
 from .analysis.reads import name_hole
+from .analysis.sharing import SharingPlan, sharing_plan
 from .types import ANY, Type
 from .visit import Visitor
 
@@ -97,6 +98,7 @@ class CompiledRule:
     compiled: dict = field(repr=False, default_factory=dict)  # id(node) -> closure
     lookups: tuple = ()  # (joins.Lookup, counted) of the rule's steps: how the matrix classes targets
     budget: Budget | None = field(repr=False, default=None)
+    sharing: SharingPlan | None = field(repr=False, default=None)  # what the matrix may share (analysis/sharing)
 
     def value(self, node, env: dict):
         """The value of one of the rule's expression nodes in `env` (its own compiled closure)."""
@@ -939,4 +941,4 @@ def compile_rule(checked: CheckedRule, tables: dict[str, list], severity: str | 
         span=rule.span, rule=rule, reads=checked.reads, pack=checked.pack, run=run,
         message=message, fix=fix, message_split=message_split, fix_split=fix_split, message_holes=message_holes,
         fix_holes=fix_holes, checked=checked,
-        compiled=c.closures, lookups=lookups, budget=budget)
+        compiled=c.closures, lookups=lookups, budget=budget, sharing=sharing_plan(rule, lookups))
