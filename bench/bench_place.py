@@ -16,7 +16,7 @@ import argparse
 import time
 
 from bench.generate import generate
-from migcheck.estate.effects import holds_memory, memory_need_mb
+from migcheck.estate.capacity import holds_memory, memory_need_mb
 from migcheck.packs.ruleset import load_rules
 from migcheck.estate.snapshot import snapshot_from_data
 

@@ -76,6 +76,7 @@ def explain_in_plan(request: Request) -> str:
                                  help=f"explain RULE {migration.guest} {migration.to} --plan {request.plan} "
                                       f"--step {request.step}", code="bad-step")])
     step = Request(**{**request.__dict__, "mode": request.mode or migration.mode, "stop": migration.stop})
-    engine = Engine(state.ruleset, estate.snapshot, stop=migration.stop)
-    text = render_explanation(engine, rule, explain_subject(estate.snapshot, rule, step))
+    view = estate.view()  # the estate as step N finds it
+    engine = Engine(state.ruleset, view, stop=migration.stop)
+    text = render_explanation(engine, rule, explain_subject(view.snapshot, rule, step))
     return f"plan {request.plan}, step {request.step}: the estate as the earlier migrations leave it\n" + text

@@ -1,9 +1,14 @@
-"""The effects of a migration: the estate after a guest moves (a public contract, DESIGN.md).
+"""The estate after migrations, the one model of it (a public contract, DESIGN.md).
 
-Input: an `Estate` (a loaded snapshot, copied on write) and one migration. Output: the
-same estate changed by the migration, and an `Effect` saying what changed. Every other
-module that needs "the estate after" (the plan checker, the placement model, the
-`--emit-snapshot` writer) uses this module; nothing else moves a guest.
+`Estate(snapshot)` is a snapshot's estate as migrations change it: `migrate(guest, target)`
+applies one migration and returns its `Effect`; `view()` is what an engine evaluates
+against (`Engine(ruleset, estate.view(), ...)`): the estate as it stands, with its own
+scope (what rules read as `snapshot`), which later migrations do not change; `free_memory`,
+`memory_taken`, `dio_needs` and `dio_room` are the capacities `place` reads, counted by the
+functions the effects use (`capacity`); `to_data()` is the estate as a snapshot file
+(`plan --emit-snapshot`). Every module that needs "the estate after" (the plan checker, the
+placement model, `explain --plan`, the `--emit-snapshot` writer) uses this module; nothing
+else moves a guest.
 
 What a migration of guest G from S to T does:
 
@@ -25,81 +30,30 @@ What a migration of guest G from S to T does:
 from __future__ import annotations
 
 import copy
-import math
 from dataclasses import dataclass, field, replace
-from fractions import Fraction
 
-from ..lang.builtins import EvalError, parse_version
+from .capacity import (DEFAULT_OVERHEAD, dio_by_hwpath, dio_moved, dio_needs, dio_pool, dio_room, free_memory_mb,
+                       memory_taken_mb)
+from .capacity import holds_memory, memory_need_mb, memory_overhead_mb, memory_parts_mb  # noqa: F401  (re-exported)
 from .snapshot import Snapshot, _guest_problems
 from .snapshot import _resolve_guest as _snapshot_guest
 from .snapshot import _resolve_host as _snapshot_host
 
-GRANULE_MB = 64
 
+@dataclass(frozen=True)
+class EstateView:
+    """What an engine evaluates against: `snapshot`, the estate as it stands (the hosts and guests an
+    engine walks, perhaps a selection of them, indexed and located), and `scope`, the whole estate as
+    rules read it as `snapshot` (`Snapshot.as_scope`). A view is never changed: migrations after it
+    make new views."""
 
-def reserves(guest: dict) -> bool:
-    """Whether a guest holds its memory, CPUs and DIO functions even while off (V6.1 guide p.68, p.79)."""
-    value = guest.get("resources_reserved")
-    return value if isinstance(value, bool) else guest.get("kind") == "vpar"
+    snapshot: Snapshot
+    scope: dict
 
-
-def holds_memory(guest: dict) -> bool:
-    return guest.get("state") == "on" or reserves(guest)
-
-
-# The rows of the `memory_overhead` data table (rules/data/memory_overhead.yaml, read by
-# MEMORY-TARGET), for a rule set that does not have the table: the same numbers.
-DEFAULT_OVERHEAD = (
-    {"target_min": "6.1", "target_below": "6.2", "granule_mb": 64, "per_cpu_fraction": 0.004, "per_cpu_mb": 64,
-     "per_guest_mb": 0},
-    {"target_min": "6.3", "target_below": "6.4", "granule_mb": 64, "per_cpu_fraction": 0.004, "per_cpu_mb": 0,
-     "per_guest_mb": 64},
-)
-
-
-def _overhead_row(release: str, rows) -> dict | None:
-    """The first row whose [target_min, target_below) holds the release (as MEMORY-TARGET picks it)."""
-    try:
-        version = parse_version(release)
-        for row in rows:
-            below = row.get("target_below")
-            if version >= parse_version(row["target_min"]) and (below is None or version < parse_version(below)):
-                return row
-    except EvalError:
-        return None
-    return None
-
-
-def memory_parts_mb(guest: dict, release: str, rows=DEFAULT_OVERHEAD) -> tuple[int, int]:
-    """(memory, overhead) a guest takes on a VSP of `release`, in MB, as MEMORY-TARGET counts them.
-
-    The `memory_overhead` row for the release gives the granule the memory is rounded up to
-    and the overhead: cpu_count * (memory * per_cpu_fraction + per_cpu_mb) + per_guest_mb,
-    rounded up to a whole MB, cpu_count the vCPUs of a VM (1 when absent) and 1 for a vPar.
-    V6.1: cpu_count * (memory * 0.4% + 64 MB); V6.3: cpu_count * memory * 0.4% + 64 MB.
-    A release no row covers: the memory as it is, no overhead.
-    """
-    row = _overhead_row(release, rows)
-    if row is None:
-        return guest["memory_mb"], 0
-    granule = row.get("granule_mb") or 1
-    memory = math.ceil(guest["memory_mb"] / granule) * granule
-    cpus = (guest.get("vcpus") or 1) if guest.get("kind") == "vm" else 1
-    # exact, as MEMORY-TARGET counts it: the fraction in whole parts per million (0.4% is 4000), one
-    # division at the end (binary floats made 5 * (22400 * 0.4% + 64) = 768 MB come out as 769)
-    ppm = math.ceil((row.get("per_cpu_fraction") or 0) * 1_000_000 - 0.5)
-    millionths = cpus * (memory * ppm + Fraction(row.get("per_cpu_mb") or 0) * 1_000_000) \
-        + Fraction(row.get("per_guest_mb") or 0) * 1_000_000
-    return memory, math.ceil(millionths / 1_000_000)
-
-
-def memory_overhead_mb(guest: dict, release: str, rows=DEFAULT_OVERHEAD) -> int:
-    return memory_parts_mb(guest, release, rows)[1]
-
-
-def memory_need_mb(guest: dict, host: dict, rows=DEFAULT_OVERHEAD) -> int:
-    """What the guest takes of the host's free memory when it runs there (memory plus overhead)."""
-    return sum(memory_parts_mb(guest, host["version"], rows))
+    @classmethod
+    def of(cls, snapshot: Snapshot) -> "EstateView":
+        """A snapshot as it stands, no migration: its own scope."""
+        return cls(snapshot, snapshot.as_scope())
 
 
 @dataclass
@@ -140,8 +94,9 @@ class Effect:
 class Estate:
     """A snapshot's estate as migrations change it: the contract data and the resolved view.
 
-    Copied on write: the loaded snapshot is never changed, and only the guests and hosts a
-    migration touches are copied, so a plan over a large estate costs what it moves.
+    Copied on write: the loaded snapshot is never changed, and a migration copies the guests
+    and hosts it touches and the lists and indexes that hold them, so a view taken before it
+    (and an engine made for that view) keeps the estate as it stood.
     """
 
     def __init__(self, snapshot: Snapshot, overhead=None):
@@ -156,12 +111,11 @@ class Estate:
         self.guest_index = {}
         for i, g in enumerate(self.data["guests"]):
             self.guest_index.setdefault(g["name"], i)
-        self.snapshot = replace(snapshot, hosts=list(snapshot.hosts), guests=list(snapshot.guests),
-                                host_by_name=dict(snapshot.host_by_name), guest_by_name=dict(snapshot.guest_by_name),
-                                origin=dict(snapshot.origin))
+        self.snapshot = snapshot  # the estate as it stands: never changed, replaced by each migration
         self.given_by_plan: dict[tuple[str, str], str] = {}  # (host, hwpath) -> guest given it by this plan
         self.sharers: dict[tuple[str, str], list[str]] = {}  # (host, hwpath) -> guests given it while in use
         self._kept: list = []  # replaced view objects stay alive so their ids in `origin` stay unique
+        self._position: dict[int, int] = {}  # id of a resolved host or guest -> its place in its list
 
     # -- reading ------------------------------------------------------------------------
     def raw_guest(self, name: str) -> dict | None:
@@ -176,6 +130,34 @@ class Estate:
         """The estate in the snapshot format (valid against the snapshot schema)."""
         return self.data
 
+    def view(self, guests: list[str] | None = None, hosts: list[str] | None = None) -> EstateView:
+        """What an engine evaluates against: the estate as it stands now, with a scope of its own (the
+        whole estate, whatever it walks). `guests`, `hosts`: the names of the guests and hosts the
+        engine walks (a matrix of a selection), in that order; by default every one."""
+        now = self.snapshot
+        walked = now
+        if guests is not None or hosts is not None:
+            walked = replace(now, guests=now.guests if guests is None else [now.guest_by_name[n] for n in guests],
+                             hosts=now.hosts if hosts is None else [now.host_by_name[n] for n in hosts])
+        return EstateView(walked, now.as_scope())
+
+    # -- capacities, as the effects count them (see `capacity`) -------------------------------
+    def free_memory(self, host: str) -> int:
+        return free_memory_mb(self.raw_host(host))
+
+    def memory_taken(self, guest: str, target: str) -> int | None:
+        """What moving `guest` to `target` takes of its free memory; None when the guest holds none."""
+        return memory_taken_mb(self.raw_guest(guest), self.raw_host(target), self.overhead)
+
+    def dio_needs(self, guest: str) -> dict[str, int]:
+        """Per label, how many pooled functions `migrate` gives the guest on a target."""
+        raw = self.raw_guest(guest)
+        return dio_needs(raw, self.raw_host(raw["host"]))
+
+    def dio_room(self, host: str, label: str) -> tuple[int, int]:
+        """(free, pooled) functions with `label` that `migrate` may give on `host`."""
+        return dio_room(self.raw_host(host), label)
+
     # -- changing ----------------------------------------------------------------------
     def migrate(self, guest_name: str, target_name: str) -> Effect:
         """Apply the effects of moving `guest_name` to `target_name` (see the module docstring)."""
@@ -184,13 +166,13 @@ class Estate:
         source = copy.deepcopy(self.raw_host(source_name)) if source_name in self.host_index else None
         target = copy.deepcopy(self.raw_host(target_name))
         effect = Effect(guest_name, source_name, target_name, 0, 0)
-        if holds_memory(guest):
-            need = memory_need_mb(guest, target, self.overhead)
-            effect.memory_from_target = min(need, target["memory_mb"]["free"])
+        need = memory_taken_mb(guest, target, self.overhead)
+        if need is not None:
+            effect.memory_from_target = min(need, free_memory_mb(target))
             target["memory_mb"]["free"] -= effect.memory_from_target
             if source is not None:
-                back = memory_need_mb(guest, source, self.overhead)
-                room = source["memory_mb"]["total"] - source["memory_mb"]["free"]
+                back = memory_taken_mb(guest, source, self.overhead)
+                room = source["memory_mb"]["total"] - free_memory_mb(source)
                 effect.memory_to_source = max(0, min(back, room))
                 source["memory_mb"]["free"] += effect.memory_to_source
         renamed = self._move_dio(guest, source, target, effect)
@@ -207,6 +189,7 @@ class Estate:
             guest["networks"] = networks
         if not guest["dio"] and "dio" not in self.raw_guest(guest_name):
             del guest["dio"]
+        self._copy_view()
         self._store_host(target)
         if source is not None:
             self._store_host(source)
@@ -216,16 +199,12 @@ class Estate:
     def _move_dio(self, guest: dict, source: dict | None, target: dict, effect: Effect) -> dict[str, str]:
         """Give the guest its functions on the target and free them on the source; old hwpath -> new."""
         name = guest["name"]
-        on_source = {f["hwpath"]: f for f in (source or {}).get("dio_functions", [])}
         taken: set[str] = set()
         renamed: dict[str, str] = {}
-        for hwpath in dict.fromkeys(guest.get("dio", [])):
-            fn = on_source.get(hwpath)
-            if fn is None or fn.get("label") is None:
-                continue
+        for fn in dio_moved(guest, source):
             best = None
-            for cand in target.get("dio_functions", []):
-                if not cand.get("pool") or cand.get("label") != fn["label"] or cand["hwpath"] in taken:
+            for cand in dio_pool(target, fn["label"]):
+                if cand["hwpath"] in taken:
                     continue
                 holder = cand.get("assigned_to")
                 in_plan = holder is not None and self.given_by_plan.get((target["name"], cand["hwpath"])) == holder
@@ -236,7 +215,7 @@ class Estate:
                 continue
             _, cand, holder, in_plan = best
             taken.add(cand["hwpath"])
-            renamed[hwpath] = cand["hwpath"]
+            renamed[fn["hwpath"]] = cand["hwpath"]
             effect.given.append(Given(cand["hwpath"], fn["label"], cand["type"], cand["type"] == fn["type"],
                                       holder, in_plan))
             if holder is None:
@@ -244,7 +223,7 @@ class Estate:
                 self.given_by_plan[(target["name"], cand["hwpath"])] = name
             else:
                 self.sharers.setdefault((target["name"], cand["hwpath"]), []).append(name)
-        for fn in on_source.values():
+        for fn in dio_by_hwpath(source).values():
             key = (source["name"], fn["hwpath"])
             if name in self.sharers.get(key, ()):
                 self.sharers[key].remove(name)  # it was using a function held by another guest
@@ -260,6 +239,16 @@ class Estate:
         return renamed
 
     # -- keeping the resolved view in step -----------------------------------------------
+    def _copy_view(self) -> None:
+        """Copy on write: the lists and indexes of the estate as it stood stay as they were (views hold them)."""
+        now = self.snapshot
+        if now is self.base:  # the first migration
+            self._position = {id(obj): k for items in (now.hosts, now.guests) for k, obj in enumerate(items)}
+        origin = dict(now.origin) if now.origin is self.base.origin else now.origin  # only grows: shared after
+        self.snapshot = replace(now, hosts=list(now.hosts), guests=list(now.guests),
+                                host_by_name=dict(now.host_by_name), guest_by_name=dict(now.guest_by_name),
+                                origin=origin)
+
     def _store_host(self, raw: dict) -> None:
         i = self.host_index[raw["name"]]
         self.data["hosts"][i] = raw
@@ -278,10 +267,10 @@ class Estate:
         self._replace(view.guests, view.guest_by_name, old, new)
 
     def _replace(self, items: list, by_name: dict, old: dict, new: dict) -> None:
-        for k, item in enumerate(items):
-            if item is old:
-                items[k] = new
-                break
+        k = self._position.pop(id(old), None)
+        if k is not None:
+            items[k] = new
+            self._position[id(new)] = k
         by_name[new["name"]] = new
         origin = self.snapshot.origin
         if id(old) in origin:

@@ -1,11 +1,14 @@
 """Stage: compiled rules + an indexed snapshot to results.
 
-`Engine(rules, snapshot, stop=, waivers=)` is the one evaluation path: `env_for(rule,
-subject)` builds every environment a rule sees, `outcomes(rule, subject, trace)` runs it
-(with an optional trace hook, which is all `explain` uses), and `audit`, `check` and
-`matrix` turn outcomes into `Result`s, attaching waivers as they are made (the one place
-waivers are applied). Each rule runs in isolation: a rule that cannot be evaluated
-yields an `error` result and the others go on.
+`Engine(rules, estate, stop=, waivers=)` is the one evaluation path, made for one estate:
+an `EstateView` (`Estate.view()`: the estate after migrations, with its own scope) or a
+loaded `Snapshot` as it stands. What it evaluates against (`snapshot`, and `scope`, what
+rules read as `snapshot`) is fixed when it is made: an engine for another state of the
+estate is another engine. `env_for(rule, subject)` builds every environment a rule sees,
+`outcomes(rule, subject, trace)` runs it (with an optional trace hook, which is all
+`explain` uses), and `audit`, `check` and `matrix` turn outcomes into `Result`s, attaching
+waivers as they are made (the one place waivers are applied). Each rule runs in
+isolation: a rule that cannot be evaluated yields an `error` result and the others go on.
 
 The matrix is the heavy job (guests x hosts x rules): `sharing.Matrix` runs each rule once
 per (guest class, target class) of what it reads, through `outcomes`, and renders results
@@ -19,6 +22,7 @@ from collections.abc import Iterator
 from ..core.perf import collector_paused
 from ..core.results import Cell, LazyResult, Result, Subject, sort_results  # noqa: F401  (Cell, Subject: re-exported)
 from ..core.vocabulary import ERROR, FAIL, NOTAPPLICABLE, PROBLEMS, SCOPES, SUBJECTS
+from ..estate.effects import EstateView
 from ..estate.snapshot import Snapshot
 from ..lang.builtins import EvalError
 from ..lang.compiler import CompiledRule, Outcome, Trace
@@ -34,7 +38,7 @@ def _texts(rule: CompiledRule, env: dict) -> tuple[str, str]:
 # What each name of the scope table (`vocabulary.SCOPES`) is bound to, by its role: the run's `snapshot`
 # and `stop` (the engine's `scope` and `stop`), the `Subject`'s field named as the role (`host`, `guest`,
 # `target`, `mode`, `stage`), or the guest's current VSP (`source`).
-_ENGINE_FIELDS = {"snapshot": "scope", "stop": "stop"}
+_ENGINE_FIELDS = {"snapshot": "_scope", "stop": "stop"}
 _RUN = {kind: tuple((name, _ENGINE_FIELDS[role]) for name, role in scope.items() if role in _ENGINE_FIELDS)
         for kind, scope in SCOPES.items()}
 _FIELDS = {kind: tuple((name, role) for name, role in scope.items()
@@ -45,21 +49,37 @@ _SOURCE = {kind: next((name for name, role in scope.items() if role == "source")
 
 
 class Engine:
-    def __init__(self, rules: RuleSet, snapshot: Snapshot, stop: bool = False, waivers=None):
-        """`stop`: migrations stop a running guest first (hpvmmigrate -d); rules read it as `stop`.
+    def __init__(self, rules: RuleSet, estate: EstateView | Snapshot, stop: bool = False, waivers=None):
+        """`estate`: an `EstateView` (`Estate.view()`), or a `Snapshot` as it stands (`EstateView.of`).
+        `stop`: migrations stop a running guest first (hpvmmigrate -d); rules read it as `stop`.
         `waivers`: a `Waivers` (or None) attached to each result as it is made."""
         self.ruleset = rules
-        self.snapshot = snapshot
+        self._view = estate if isinstance(estate, EstateView) else EstateView.of(estate)
+        self._scope = self._view.scope
         self.stop = stop
         self.waivers = waivers
-        self.scope = snapshot.as_scope()
         self.by_subject: dict[str, list[CompiledRule]] = {s: [] for s in SUBJECTS}
         for rule in rules.rules:
             self.by_subject[rule.subject].append(rule)
 
+    # what the engine evaluates against, fixed when it is made (read-only: no setter)
+    @property
+    def view(self) -> EstateView:
+        return self._view
+
+    @property
+    def snapshot(self) -> Snapshot:
+        """The estate as it stands: the hosts and guests the engine walks, indexed and located."""
+        return self._view.snapshot
+
+    @property
+    def scope(self) -> dict:
+        """The whole estate as rules read it as `snapshot`."""
+        return self._scope
+
     # -- the one evaluation path -----------------------------------------------------------
     def source_of(self, guest: dict) -> dict | None:
-        return self.snapshot.host_by_name.get(guest["host"])
+        return self._view.snapshot.host_by_name.get(guest["host"])
 
     def env_for(self, rule: CompiledRule, subject: Subject) -> dict:
         """Every name `rule` may read about `subject` (a fresh dict: the rule writes its bindings into it):

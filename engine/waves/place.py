@@ -11,8 +11,7 @@ The model:
   the selected guests against the candidate targets (the ordinary rules, waivers applied);
 - each guest at most once;
 - memory per target: the guests that hold memory (running, or reserving their resources)
-  take at most the target's free memory, each its memory plus the target's overhead
-  (`effects.memory_need_mb`, the amount the effects use);
+  take at most the target's free memory, each its memory plus the target's overhead;
 - DIO per target and label: the guests' functions with that label take at most the
   target's free pooled functions with it (when some are held by guests outside the wave,
   sharing those is allowed: the effects prefer them, and DIO-IN-USE warns);
@@ -20,6 +19,11 @@ The model:
   fewest warnings (failing rules of severity warning or info, such as STORAGE-LOCAL or
   DIO-CROSS-TYPE); balanced free memory: the smallest largest share of a target's free
   memory that the wave takes.
+
+Every capacity is read from the estate model (`effects.Estate`: `free_memory`,
+`memory_taken`, `dio_needs`, `dio_room`), which counts with the functions its migrations
+use (`estate.capacity`: MEMORY-TARGET's amounts, the DIO matching of the effects); the
+matrix runs on an engine made for the estate's view. The model keeps no count of its own.
 
 Capacity is counted without what departing guests free, so any order of the migrations
 of a target fits. The plan puts the guests that take no memory first; offline, it is one
@@ -31,11 +35,12 @@ from __future__ import annotations
 
 import fnmatch
 import time
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 
 from ortools.sat.python import cp_model
 
-from ..estate.effects import DEFAULT_OVERHEAD, holds_memory, memory_need_mb
+from ..estate.capacity import holds_memory
+from ..estate.effects import Estate
 from ..estate.snapshot import Snapshot
 from ..eval.engine import Engine
 from ..files.document import Document
@@ -93,11 +98,11 @@ def select_targets(snapshot: Snapshot, vacate: str | None, pattern: str | None) 
 def _cells(ruleset: RuleSet, snapshot: Snapshot, guests: list[dict], targets: list[dict], mode: str, waivers):
     """The matrix of the selected guests against the candidate targets (plus their own VSPs as sources)."""
     names = {t["name"] for t in targets} | {g["host"] for g in guests}
-    hosts = [h for h in snapshot.hosts if h["name"] in names and snapshot.host_by_name.get(h["name"]) is h]
-    view = replace(snapshot, hosts=hosts, guests=guests)
+    hosts = [h["name"] for h in snapshot.hosts if h["name"] in names and snapshot.host_by_name.get(h["name"]) is h]
+    # the engine walks the selection; rules reading `snapshot` see the whole estate (the view's scope)
+    view = Estate(snapshot).view(guests=[g["name"] for g in guests], hosts=hosts)
     # offline, a running guest is stopped by its migration (hpvmmigrate -d)
     engine = Engine(ruleset, view, stop=mode == "offline", waivers=waivers)
-    engine.scope = snapshot.as_scope()  # rules reading `snapshot` see the whole estate
     cells, _ = engine.matrix(mode, results=waivers is not None)  # waivers are attached to results only
     wanted = {t["name"] for t in targets}
     return [c for c in cells if c.target in wanted]
@@ -113,12 +118,9 @@ def propose(ruleset: RuleSet, snapshot: Snapshot, *, vacate: str | None = None, 
     cells = _cells(ruleset, snapshot, chosen, hosts, mode, waivers) if chosen and hosts else []
     ready, blocking = _candidates(cells, {r.id: r.severity for r in ruleset.rules})
     by_guest = {g["name"]: g for g in chosen}
-    by_host = {h["name"]: h for h in hosts}
+    estate = Estate(snapshot, ruleset.tables.get("memory_overhead"))  # the capacities, as `plan` counts them
     order = _order(chosen, hosts)
-    overhead = ruleset.tables.get("memory_overhead")
-    if overhead is None:
-        overhead = DEFAULT_OVERHEAD
-    model, x, objectives, complete = _model(sorted(ready, key=order), ready, by_guest, by_host, overhead)
+    model, x, objectives, complete = _model(sorted(ready, key=order), ready, estate, [h["name"] for h in hosts])
     statuses, best, phases = _solve(model, x, objectives, complete, started + time_limit)
     chosen_pairs = [p for p in sorted(best, key=order) if best[p]]
 
@@ -130,11 +132,11 @@ def propose(ruleset: RuleSet, snapshot: Snapshot, *, vacate: str | None = None, 
         data = plan_document(name, [])
         plan = Plan(Document("<proposed plan>", dump_yaml(data), data), name, [], [])
     check = run_plan(ruleset, snapshot, plan, waivers=waivers)
-    loads = _loads(chosen_pairs, by_guest, by_host, overhead)
+    loads = _loads(chosen_pairs, estate)
     return Proposal(name, stages, check, _overall(statuses), time.perf_counter() - started, len(chosen), len(ready),
                     sum(ready[p] for p in chosen_pairs),
-                    max((-(-1000 * u // by_host[t]["memory_mb"]["free"]) for t, u in loads.items() if u), default=0),
-                    min((by_host[t]["memory_mb"]["free"] - u for t, u in loads.items()), default=0),
+                    max((-(-1000 * u // estate.free_memory(t)) for t, u in loads.items() if u), default=0),
+                    min((estate.free_memory(t) - u for t, u in loads.items()), default=0),
                     _unplaced(chosen, {g for g, _ in chosen_pairs}, ready, blocking, hosts), phases)
 
 
@@ -152,8 +154,8 @@ def _candidates(cells, severity: dict) -> tuple[dict, dict]:
     return ready, blocking
 
 
-def _model(pairs: list, ready: dict, by_guest: dict, by_host: dict, overhead):
-    """The CP-SAT model: its variables by pair, and the objectives in order."""
+def _model(pairs: list, ready: dict, estate: Estate, targets: list[str]):
+    """The CP-SAT model: its variables by pair, and the objectives in order. `targets`: the candidates' names."""
     model = cp_model.CpModel()
     x = {pair: model.new_bool_var(f"x[{pair[0]},{pair[1]}]") for pair in pairs}
     per_guest: dict[str, list] = {}
@@ -161,18 +163,19 @@ def _model(pairs: list, ready: dict, by_guest: dict, by_host: dict, overhead):
         per_guest.setdefault(gn, []).append(v)
     for vars_ in per_guest.values():
         model.add_at_most_one(vars_)
-    load: dict[str, list] = {t: [] for t in by_host}
+    load: dict[str, list] = {t: [] for t in targets}
     for (gn, tn), v in x.items():
-        if holds_memory(by_guest[gn]):
-            load[tn].append((memory_need_mb(by_guest[gn], by_host[tn], overhead), v))
+        taken = estate.memory_taken(gn, tn)
+        if taken is not None:
+            load[tn].append((taken, v))
     for tn, terms in load.items():
         if terms:
-            model.add(sum(a * v for a, v in terms) <= by_host[tn]["memory_mb"]["free"])
-    _dio_constraints(model, x, by_guest, by_host)
+            model.add(sum(a * v for a, v in terms) <= estate.free_memory(tn))
+    _dio_constraints(model, x, estate)
     # balance: the largest share (per mille) of a target's free memory that the wave takes
     share = model.new_int_var(0, 1000, "max_share")
     for tn, terms in load.items():
-        free = by_host[tn]["memory_mb"]["free"]
+        free = estate.free_memory(tn)
         if terms and free > 0:
             model.add(share * free >= 1000 * sum(a * v for a, v in terms))
     objectives = [(sum(x.values()), "max"), (sum(w * x[p] for p, w in ready.items()), "min"), (share, "min")]
@@ -180,7 +183,7 @@ def _model(pairs: list, ready: dict, by_guest: dict, by_host: dict, overhead):
     def share_of(best: dict) -> list:  # the balance variable's value for a solution, to complete a hint
         worst = 0
         for tn, terms in load.items():
-            free = by_host[tn]["memory_mb"]["free"]
+            free = estate.free_memory(tn)
             if terms and free > 0:
                 used = sum(a for a, v in terms if best[_pair_of[v.index]])
                 worst = max(worst, -(-1000 * used // free))
@@ -245,20 +248,18 @@ def _order(guests: list[dict], hosts: list[dict]):
     return lambda pair: (g_index[pair[0]], h_index[pair[1]])
 
 
-def _dio_constraints(model, x: dict, by_guest: dict, by_host: dict) -> None:
+def _dio_constraints(model, x: dict, estate: Estate) -> None:
     """Per target and label: the wave's functions fit in the free pooled functions with that label."""
     needs: dict[tuple[str, str], list] = {}
+    counts: dict[str, dict[str, int]] = {}  # guest -> label -> functions the effects give it on a target
     for (gn, tn), v in x.items():
-        counts: dict[str, int] = {}
-        for fn in by_guest[gn]["dio"]:
-            if fn.get("label") is not None:
-                counts[fn["label"]] = counts.get(fn["label"], 0) + 1
-        for label, n in counts.items():
+        if gn not in counts:
+            counts[gn] = estate.dio_needs(gn)
+        for label, n in counts[gn].items():
             needs.setdefault((tn, label), []).append((n, v))
     for (tn, label), terms in needs.items():
-        pooled = [f for f in by_host[tn]["dio_functions"] if f.get("pool") and f.get("label") == label]
-        free = sum(1 for f in pooled if f.get("assigned_to") is None)
-        if len(pooled) > free:
+        free, pooled = estate.dio_room(tn, label)
+        if pooled > free:
             continue  # sharing a function held by a guest outside the wave is a warning (DIO-IN-USE), not a block
         model.add(sum(n * v for n, v in terms) <= free)
 
@@ -304,11 +305,10 @@ def _overall(statuses: list[int]) -> str:
     return "optimal" if all(s == cp_model.OPTIMAL for s in statuses) else "feasible"
 
 
-def _loads(pairs, by_guest, by_host, overhead) -> dict[str, int]:
+def _loads(pairs, estate: Estate) -> dict[str, int]:
     """Memory the wave takes on each target it uses."""
     used: dict[str, int] = {}
     for gn, tn in pairs:
-        used[tn] = used.get(tn, 0) + (memory_need_mb(by_guest[gn], by_host[tn], overhead)
-                                      if holds_memory(by_guest[gn]) else 0)
+        used[tn] = used.get(tn, 0) + (estate.memory_taken(gn, tn) or 0)
     return used
 

@@ -6,7 +6,8 @@ after the plan.
 
 Each migration is checked by the ordinary guest and migration rules against the estate
 as it will be when it runs: after every earlier stage and after the migrations listed
-before it in its own stage (`effects` computes that estate; no rule knows about plans).
+before it in its own stage (`effects.Estate` computes that estate, and each check runs on an
+engine made for its view as it then stands; no rule knows about plans).
 A blocked migration does not happen: its guest stays where it was, and a later migration
 of that guest is `unknown` (it is not checked: where it starts is not known). After each
 stage, the plan rules (`on stage`, `rules/plan.rules`) check what only a wave has.
@@ -215,8 +216,6 @@ def run_plan(ruleset: RuleSet, snapshot: Snapshot, plan: Plan, waivers=None, unt
     just before that step, leaving the estate as that migration would find it.
     """
     estate = Estate(snapshot, ruleset.tables.get("memory_overhead"))
-    engines = {stop: Engine(ruleset, estate.snapshot, stop=stop, waivers=waivers) for stop in (False, True)}
-    stage_rules = engines[False].by_subject["stage"]
     results: list[Result] = []
     stages: list[StageOutcome] = []
     left_blocked: dict[str, int] = {}  # guest -> step of its blocked migration
@@ -225,13 +224,12 @@ def run_plan(ruleset: RuleSet, snapshot: Snapshot, plan: Plan, waivers=None, unt
         for m in moves:
             if until is not None and m.step >= until:
                 return PlanOutcome(plan, "unknown", stages + [outcome], results, estate)
-            outcome.migrations.append(_migrate(m, estate, engines, left_blocked, results))
-        engine = engines[False]
-        engine.scope = estate.snapshot.as_scope()  # the estate as the stage leaves it
+            outcome.migrations.append(_migrate(m, estate, ruleset, waivers, left_blocked, results))
+        engine = Engine(ruleset, estate.view(), waivers=waivers)  # the estate as the stage leaves it
         subject = Subject("stage", stage=_stage_view(outcome))
         location = plan.locate(("stages", index - 1))
         stage_results = [engine.result(rule, o, subject.names(), location)
-                         for rule in stage_rules for o in engine.outcomes(rule, subject)]
+                         for rule in engine.by_subject["stage"] for o in engine.outcomes(rule, subject)]
         results.extend(stage_results)
         outcome.failing = sorted({r.rule for r in stage_results if r.waiver is None and r.status in (FAIL, ERROR)})
         outcome.verdict = _worst([m.verdict for m in outcome.migrations] + [check_verdict(stage_results)])
@@ -239,16 +237,16 @@ def run_plan(ruleset: RuleSet, snapshot: Snapshot, plan: Plan, waivers=None, unt
     return PlanOutcome(plan, _worst(s.verdict for s in stages), stages, results, estate)
 
 
-def _migrate(m: Migration, estate: Estate, engines: dict, left_blocked: dict, results: list) -> MigrationOutcome:
-    guest = estate.snapshot.guest_by_name[m.guest]
+def _migrate(m: Migration, estate: Estate, ruleset: RuleSet, waivers, left_blocked: dict,
+             results: list) -> MigrationOutcome:
+    view = estate.view()  # the estate as this migration finds it
+    guest = view.snapshot.guest_by_name[m.guest]
     source = guest["host"]
     if m.guest in left_blocked:
         # where the guest starts from is not known: an earlier migration of it did not happen
         return MigrationOutcome(m, source, "unknown", [], follows_blocked=left_blocked[m.guest])
-    target = estate.snapshot.host_by_name[m.to]
-    engine = engines[m.stop]
-    engine.scope = estate.snapshot.as_scope()
-    found = engine.check(guest, target, m.mode)
+    target = view.snapshot.host_by_name[m.to]
+    found = Engine(ruleset, view, stop=m.stop, waivers=waivers).check(guest, target, m.mode)
     for r in found:
         r.subject = {**r.subject, "stage": m.stage, "step": m.step}
     results.extend(found)
