@@ -122,6 +122,17 @@ def _multiset(value, rests: list):
     return ("#multiset",) + tuple(sorted(items, key=repr))
 
 
+def _in_target_order(by_target: dict, own_results: list) -> list:
+    """The pairs' results by target position, then the guest rules' own."""
+    if not by_target:
+        return own_results
+    found = []
+    for j in sorted(by_target):
+        found.extend(by_target[j])
+    found.extend(own_results)
+    return found
+
+
 class _Views:
     """Projections of subjects, computed once per (subject, path)."""
 
@@ -467,13 +478,9 @@ class Matrix:
             if not problem_row:
                 continue
             if rule.subject == "guest":
-                rendered = _by_item(self._problems(rule, Subject("guest", guest=guest, mode=mode), location))
+                rendered = self._guest_results(plan, guest, location, problem_row, waivable, decided)
                 if results:
                     own_results.extend(rendered)
-                if waivable:
-                    counted = frozenset(r.status for r in rendered if r.waiver is None)
-                    for j, _ in problem_row:
-                        decided.setdefault(j, []).append((plan.bit, counted))
                 continue
             single, paths = plan.single, plan.text_paths
             entries = texts.row(rule, paths) if paths is not None else None
@@ -505,13 +512,18 @@ class Matrix:
                         by_target[j] = _by_item(rendered)
                     else:
                         bucket.extend(_by_item(rendered))
-        if not by_target:
-            return own_results
-        found = []
-        for j in sorted(by_target):
-            found.extend(by_target[j])
-        found.extend(own_results)
-        return found
+        return _in_target_order(by_target, own_results)
+
+    def _guest_results(self, plan: _Plan, guest: dict, location, problem_row, waivable: bool,
+                       decided: dict) -> list[Result]:
+        """A guest rule's results for the guest; when the rule is waivable, what they count, in `decided`
+        for every target of its row."""
+        rendered = _by_item(self._problems(plan.rule, Subject("guest", guest=guest, mode=self.mode), location))
+        if waivable:
+            counted = frozenset(r.status for r in rendered if r.waiver is None)
+            for j, _ in problem_row:
+                decided.setdefault(j, []).append((plan.bit, counted))
+        return rendered
 
     def _problems(self, rule: CompiledRule, subject: Subject, location) -> list[Result]:
         """The rule's failed and errored results for this subject, pair by pair (messages, waivers)."""
