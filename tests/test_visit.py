@@ -10,7 +10,7 @@ import pytest
 
 from migcheck.eval import explain
 from migcheck.lang import ast, checker, compiler, parser, unparse, visit
-from migcheck.lang.analysis import hoist, joins, reads
+from migcheck.lang.analysis import hoist, joins, reads, sharing
 from migcheck.lang.visit import Visitor
 
 ENGINE = Path(__file__).resolve().parent.parent / "engine"
@@ -90,7 +90,7 @@ def test_the_cache_is_filled_once_per_node_class(monkeypatch):
 
 
 WALKS = [checker.Checker, compiler.Compiler, compiler._Steps, unparse._Text, unparse._Precedence,
-         reads._Reads, hoist._FreeNames, joins._Names, parser._FirstSpan, explain._Explainer]
+         reads._Reads, hoist._FreeNames, joins._Names, sharing._OrderFree, parser._FirstSpan, explain._Explainer]
 
 
 @pytest.mark.parametrize("walk", WALKS, ids=lambda c: f"{c.__module__}.{c.__name__}")
@@ -116,3 +116,10 @@ def test_no_walk_dispatches_by_hand():
         found += [f"{path.relative_to(ENGINE)}:{n.lineno}" for n in pyast.walk(tree)
                   if isinstance(n, pyast.Call) and _name_dispatch(n)]
     assert found == []
+
+
+def test_the_matrix_does_not_walk_the_ast():
+    """The analyses sharing needs are made at compile time (lang/analysis/sharing.py), not in the evaluator."""
+    tree = pyast.parse((ENGINE / "eval" / "matrix.py").read_text())
+    imported = {a.name for n in pyast.walk(tree) if isinstance(n, pyast.ImportFrom) for a in n.names}
+    assert "ast" not in imported
