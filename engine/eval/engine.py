@@ -55,6 +55,7 @@ class Engine:
         `waivers`: a `Waivers` (or None) attached to each result as it is made."""
         self.ruleset = rules
         self._view = estate if isinstance(estate, EstateView) else EstateView.of(estate)
+        self._snapshot = self._view.snapshot
         self._scope = self._view.scope
         self.stop = stop
         self.waivers = waivers
@@ -70,7 +71,7 @@ class Engine:
     @property
     def snapshot(self) -> Snapshot:
         """The estate as it stands: the hosts and guests the engine walks, indexed and located."""
-        return self._view.snapshot
+        return self._snapshot
 
     @property
     def scope(self) -> dict:
@@ -79,7 +80,7 @@ class Engine:
 
     # -- the one evaluation path -----------------------------------------------------------
     def source_of(self, guest: dict) -> dict | None:
-        return self._view.snapshot.host_by_name.get(guest["host"])
+        return self._snapshot.host_by_name.get(guest["host"])
 
     def env_for(self, rule: CompiledRule, subject: Subject) -> dict:
         """Every name `rule` may read about `subject` (a fresh dict: the rule writes its bindings into it):
