@@ -145,7 +145,7 @@ class _Explainer(Visitor):
             self.say(depth, f"<{exc.message if isinstance(exc, EvalError) else error_text(exc, None)}>")
 
     def _why(self, node, env: dict, depth: int) -> None:
-        self.visit(node, env, depth)
+        self.method_for(node)(self, node, env, depth)
 
     def why_Logic(self, node, env: dict, depth: int) -> None:
         if node.op == "and":

@@ -90,7 +90,7 @@ class Checker(Visitor):
 
     # -- steps: each checks its expressions and gives the scope of the steps after it -------
     def step(self, step, scope: _Scope) -> _Scope:
-        return self.visit(step, scope)
+        return self.method_for(step)(self, step, scope)
 
     def check_When(self, step: ast.When, scope: _Scope) -> _Scope:
         self._need_bool(self.expr(step.expr, scope), step.expr, "`when`")
@@ -116,7 +116,7 @@ class Checker(Visitor):
 
     # -- expressions -----------------------------------------------------------------
     def expr(self, node, scope: _Scope) -> Type:
-        t = self.visit(node, scope)
+        t = self.method_for(node)(self, node, scope)
         if t.nullable and _key(node) in scope.facts:
             t = t.with_null(False)
         self.types[id(node)] = t

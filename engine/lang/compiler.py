@@ -166,7 +166,7 @@ class Compiler(Visitor):
         return self.types.get(id(node), ANY)
 
     def compile(self, node) -> Fn:
-        fn = self.visit(node)
+        fn = self.method_for(node)(self, node)
         if hoist.worth_hoisting(node):
             fn = hoist.once_per_run(fn, node, self.budget)
         self.closures[id(node)] = fn
@@ -788,7 +788,7 @@ class _Steps(Visitor):
 
     def chain(self, i: int, bound: tuple) -> Step:
         step = self.steps[i]
-        return self.visit(step, i, bound)
+        return self.method_for(step)(self, step, i, bound)
 
     def chain_When(self, step, i, bound) -> Step:
         fn = self.c._bool(step.expr)

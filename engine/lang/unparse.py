@@ -38,7 +38,7 @@ _PREC = _Precedence()
 
 
 def to_text(node, parent: int = 0) -> str:
-    text = _TEXT.visit(node)
+    text = _TEXT.method_for(node)(_TEXT, node)
     return f"({text})" if _prec(node) < parent else text
 
 

@@ -13,6 +13,7 @@ The walks run at check and compile time only; the compiled closures never go thr
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from . import ast
@@ -27,12 +28,19 @@ class Visitor:
         cls._handlers = {}  # node class -> unbound method, this visitor class's own
 
     def visit(self, node, *args) -> Any:
+        return self.method_for(node)(self, node, *args)
+
+    def method_for(self, node) -> Callable:
+        """The unbound method that visits `node`. A recursive walk that calls it itself
+        (`self.method_for(node)(self, node, ...)`) keeps one stack frame per level, as a direct
+        call would: the checker and compiler do, so rules nested up to the parser's bounds
+        compile within Python's recursion limit as they did before the visitor."""
         cls = node.__class__
         handlers = type(self)._handlers
         handler = handlers.get(cls)
         if handler is None:
             handler = handlers[cls] = _handler(type(self), cls)
-        return handler(self, node, *args)
+        return handler
 
     def generic_visit(self, node, *args) -> Any:
         for child in ast.children(node):
