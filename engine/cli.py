@@ -21,9 +21,10 @@ from . import __version__
 from .app import explaining, pipeline
 from .app import waves as wave
 from .app.importing import register as register_import  # migcheck import, migcheck collector
-from .app.requests import EXIT_BAD_INPUT, EXIT_EVAL_ERROR, EXIT_FINDINGS, EXIT_OK, InternalError, Request, UsageError
+from .app.requests import InternalError, Request, UsageError
 from .app.ruletest import run_pack_tests
 from .core.diagnostics import render_all
+from .core.verdicts import EXIT_BAD_INPUT, EXIT_EVAL_ERROR, EXIT_OK
 from .eval.waivers import warn_days
 from .files.document import DEFAULT_MAX_BYTES, LoadError
 from .files.outputs import flush_stdout, silence_stdout, stdout_problem
@@ -145,8 +146,7 @@ def cmd_place(args) -> int:
         print(f"migcheck: internal error: {exc}", file=sys.stderr)
         return EXIT_EVAL_ERROR
     pipeline.write_outputs(run, color=_colour())
-    code = run.exit_code()
-    return EXIT_FINDINGS if code == EXIT_OK and run.report.placement["unplaced"] else code
+    return run.exit_code()  # a guest that fits nowhere fails the run (`verdicts.exit_code`)
 
 
 # -- arguments --------------------------------------------------------------------------

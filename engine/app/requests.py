@@ -8,13 +8,12 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 from ..core.diagnostics import shown
-from ..core.results import Result, exit_code
+from ..core.results import Result
+from ..core.verdicts import EXIT_BAD_INPUT, EXIT_EVAL_ERROR, EXIT_FINDINGS, EXIT_OK, exit_code, problems  # noqa: F401
 from ..core.words import did_you_mean
 from ..eval.engine import Engine
 from ..files.document import DEFAULT_MAX_BYTES
 from ..packs.ruleset import RuleSet
-
-EXIT_OK, EXIT_FINDINGS, EXIT_BAD_INPUT, EXIT_EVAL_ERROR = 0, 1, 2, 3
 
 
 class UsageError(Exception):
@@ -74,7 +73,7 @@ class Evaluation:
     chunks: Iterator | None = None  # matrix: (cells, results) per guest, written as they come (report.stream)
     plan: dict | None = None  # plan, place: the plan's migrations and stages with their verdicts
     placement: dict | None = None  # place: what the solver proposed, the guests that fit nowhere
-    verdict: str | None = None  # plan, place: the verdict the evaluation decided (else `findings.verdict`)
+    verdict: str | None = None  # plan, place: the verdict the evaluation decided (else `verdicts.report_verdict`)
 
 
 @dataclass
@@ -102,13 +101,16 @@ class Run:
         return "error"
 
     def exit_code(self) -> int:
-        """0, 1 (failures at or above --fail-on; for --fail-on-new, new ones only) or 3 (errors)."""
+        """0, 1 (failures at or above --fail-on, for --fail-on-new new ones only; for `place`, a guest
+        that fits nowhere when nothing else fails) or 3 (errors): `verdicts.exit_code`."""
+        only_new = self.baseline is not None and self.request.fail_on_new
         if self.tally is not None:
-            return self.tally.exit_code(only_new=self.baseline is not None and self.request.fail_on_new)
+            return self.tally.exit_code(only_new=only_new)
         results = self.report.results
-        if self.baseline is not None and self.request.fail_on_new:
+        if only_new:
             results = [r for r in results if r.baseline == "new"]
-        return exit_code(results, self.fail_on)
+        placement = self.evaluation.placement if self.evaluation is not None else None
+        return exit_code(*problems(results, self.fail_on), unplaced=bool(placement and placement["unplaced"]))
 
 
 class InternalError(Exception):

@@ -11,6 +11,8 @@ from __future__ import annotations
 import argparse
 from dataclasses import dataclass
 
+from ..core.verdicts import place_verdict
+from ..core.vocabulary import BLOCKED
 from ..files.document import Limits
 from ..files.outputs import OutputError, write_output
 from ..waves.plans import load_plan, run_plan, snapshot_text
@@ -106,15 +108,15 @@ def place_evaluation(run: Run) -> Evaluation:
     proposal = propose(run.ruleset, snapshot, vacate=options.vacate, guests=options.guests, targets=options.targets,
                        mode=run.request.mode or "offline", time_limit=options.time_limit, name=options.name,
                        waivers=run.waivers)
-    if proposal.check.verdict == "blocked":
+    if proposal.check.verdict == BLOCKED:
         # the solver is never trusted on its own: a proposal its own check blocks is a bug, not a plan
         raise InternalError("the proposed plan failed its check by `plan`; please report it with the snapshot")
     placement = proposal.placement()
     if options.output:
         _write(options.output, proposal.plan_text())
         placement["plan_file"] = options.output
-    verdict = "blocked" if proposal.unplaced else proposal.check.verdict
-    return Evaluation(proposal.check.results, plan=proposal.check.to_json(), placement=placement, verdict=verdict)
+    return Evaluation(proposal.check.results, plan=proposal.check.to_json(), placement=placement,
+                      verdict=place_verdict(proposal.check.verdict, bool(proposal.unplaced)))
 
 
 def _write(path: str, text: str) -> None:

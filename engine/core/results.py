@@ -1,8 +1,10 @@
-"""The result model: one `Result` per rule, subject and `for` binding; verdicts; exit codes.
+"""The result model: one `Result` per rule, subject and `for` binding; the counts of a run.
 
 Results sort by subject, then rule id, then binding, so every report is deterministic.
 A waived result keeps its status and carries its waiver; it no longer counts toward the
-verdict or the exit code. Every verdict of every command is decided here (`verdict`).
+verdict or the exit code (`Result.counts`). Every verdict and exit code of every command is
+decided in `core.verdicts`; `check_verdict` and `verdict` are re-exported here for the callers
+not yet on it.
 """
 
 from __future__ import annotations
@@ -11,8 +13,9 @@ import hashlib
 from dataclasses import dataclass, field
 from json.encoder import encode_basestring as _quoted  # the C encoder of one string, as ensure_ascii=False writes it
 
-from .vocabulary import (AUDIT_ERROR, AUDIT_FAIL, AUDIT_PASS, BLOCKED, ERROR, FAIL, FAIL_ON, PLAN_KEYS, READY,
-                         SEVERITY_RANK, STATUSES, SUBJECT_KEYS, UNKNOWN)
+from .verdicts import check_verdict  # noqa: F401  (re-exported: the callers not yet on core.verdicts)
+from .verdicts import report_verdict as verdict  # noqa: F401
+from .vocabulary import FAIL, FAIL_ON, PLAN_KEYS, SEVERITY_RANK, STATUSES, SUBJECT_KEYS  # noqa: F401  (FAIL_ON re-exported)
 
 
 @dataclass(slots=True)
@@ -142,63 +145,6 @@ assert SUBJECT_KEYS == ("host", "guest", "source", "target", "mode") and PLAN_KE
 
 def sort_results(results: list[Result]) -> list[Result]:
     return sorted(results, key=Result.sort_key)
-
-
-def blocks(result: Result) -> bool:
-    """A failure of an error-severity rule, not waived: the migration cannot go ahead."""
-    return result.counts and result.severity == "error"
-
-
-def leaves_unknown(result: Result) -> bool:
-    """A rule that could not be evaluated, not waived: the answer is not known."""
-    return result.status == ERROR and result.waiver is None
-
-
-def _unknown(results: list[Result]) -> bool:
-    return any(leaves_unknown(r) for r in results)
-
-
-def check_verdict(results: list[Result]) -> str:
-    """ready, blocked (an error-severity failure), or unknown (a rule could not be evaluated)."""
-    return cell_verdict(any(blocks(r) for r in results), _unknown(results))
-
-
-def cell_verdict(blocked: bool, unknown: bool) -> str:
-    """One migration's verdict (a `check`, a matrix cell): a blocking failure wins over an error."""
-    return BLOCKED if blocked else UNKNOWN if unknown else READY
-
-
-def matrix_verdict(cells: list) -> str:
-    verdicts = {c.verdict for c in cells}
-    return BLOCKED if BLOCKED in verdicts else UNKNOWN if UNKNOWN in verdicts else READY
-
-
-def audit_verdict(results: list[Result], fail_on: str = "error") -> str:
-    if failing(results, fail_on):
-        return AUDIT_FAIL
-    return AUDIT_ERROR if _unknown(results) else AUDIT_PASS
-
-
-def verdict(command: str, results: list[Result], fail_on: str = "error", cells: list | None = None) -> str:
-    """The verdict of a command's report: check and matrix (cells) say whether migrations are
-    ready; audit and the others whether the findings pass `--fail-on`."""
-    if command == "check":
-        return check_verdict(results)
-    if command == "matrix":
-        return matrix_verdict(cells or [])
-    return audit_verdict(results, fail_on)
-
-
-def failing(results: list[Result], fail_on: str) -> list[Result]:
-    threshold = FAIL_ON[fail_on]
-    return [r for r in results if r.counts and SEVERITY_RANK[r.severity] >= threshold]
-
-
-def exit_code(results: list[Result], fail_on: str) -> int:
-    """1 for failures at or above `fail_on`, else 3 for evaluation errors, else 0."""
-    if failing(results, fail_on):
-        return 1
-    return 3 if _unknown(results) else 0
 
 
 def summarize(results: list[Result]) -> dict:

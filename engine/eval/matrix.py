@@ -42,7 +42,8 @@ from operator import attrgetter, itemgetter
 
 from ..core.keys import project, view
 from ..core.perf import collector_paused
-from ..core.results import FAIL_ON, SEVERITY_RANK, Cell, Result, Subject, cell_verdict
+from ..core.results import Cell, Result, Subject
+from ..core.verdicts import cell_verdict, exit_code, fails_at
 from ..core.vocabulary import BLOCKED, CONSTANT_ROLES, SCOPES, UNKNOWN
 from ..core.vocabulary import PROBLEMS as _PROBLEMS
 from ..lang.analysis.sharing import GUEST_SIDE as _GUEST_SIDE, TARGET_NAMES as _TARGET_NAMES
@@ -533,16 +534,14 @@ class Matrix:
                 if o.status in _PROBLEMS]
 
     def exit_code(self, fail_on: str) -> int:
-        """As `findings.exit_code` for the cells walked: 1 for counted failures at or above `fail_on`,
+        """`verdicts.exit_code` of the cells walked: 1 for counted failures at or above `fail_on`,
         else 3 when a rule could not be evaluated, else 0."""
-
-        threshold = FAIL_ON[fail_on]
-        if any(SEVERITY_RANK[self._rule_of_bit[b].severity] >= threshold for b in _bits(self.fails_seen)):
-            return 1
-        return 3 if self.errors_seen else 0
+        rule_of = self._rule_of_bit
+        return exit_code(any(fails_at(rule_of[b].severity, fail_on) for b in _bits(self.fails_seen)),
+                         bool(self.errors_seen))
 
     def verdict(self) -> str:
-        """The verdict of the cells (`findings.cell_verdict` over them all), waivers applied, without
+        """The verdict of the cells (`verdicts.cell_verdict` over them all), waivers applied, without
         making results: from the shared rows, or by a walk without results when a waiver could decide."""
         blocked = unknown = False
         waivers = self.engine.waivers

@@ -8,7 +8,8 @@ the snapshot and the caps on findings, never by the number of findings).
 
 from __future__ import annotations
 
-from ..core.results import FAIL_ON, SEVERITY_RANK, cell_verdict
+from ..core.verdicts import counted_verdict, exit_code
+from ..core.vocabulary import BLOCKED, FAIL_ON, READY, SEVERITY_RANK, UNKNOWN
 from ..eval.baseline import gone
 from .common import GRID_LIMIT, ROWS_PER_RULE, CellFindings, guest_rows
 
@@ -52,7 +53,7 @@ class Tally:
         self.status = {"fail": 0, "error": 0, "pass": 0, "notapplicable": 0}
         self.by_severity = {"info": 0, "warning": 0, "error": 0}
         self.waived = self.total = 0
-        self.cells = {"ready": 0, "blocked": 0, "unknown": 0}
+        self.cells = {READY: 0, BLOCKED: 0, UNKNOWN: 0}
         self.threshold = FAIL_ON[fail_on]
         self.failing = self.errors = False  # at or above --fail-on; a rule error not waived
         self.new_failing = self.new_errors = False
@@ -113,7 +114,7 @@ class Tally:
         return out
 
     def verdict(self) -> str:
-        return cell_verdict(bool(self.cells["blocked"]), bool(self.cells["unknown"]))
+        return counted_verdict(self.cells)
 
     def baseline(self, path: str) -> dict | None:
         """As `baseline.mark_results` writes it: counts, and the earlier findings that are gone."""
@@ -122,8 +123,7 @@ class Tally:
         return {"path": path, "new": self.new, "unchanged": self.unchanged, "resolved": gone(self.previous, self.seen)}
 
     def exit_code(self, only_new: bool = False) -> int:
-        failing, errors = (self.new_failing, self.new_errors) if only_new else (self.failing, self.errors)
-        return 1 if failing else 3 if errors else 0
+        return exit_code(*((self.new_failing, self.new_errors) if only_new else (self.failing, self.errors)))
 
 
 class Digest:

@@ -18,8 +18,9 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass, field
 
-from ..core.results import Result, check_verdict
-from ..core.vocabulary import ERROR, FAIL
+from ..core.results import Result
+from ..core.verdicts import check_verdict, worst
+from ..core.vocabulary import BLOCKED, ERROR, FAIL, READY, UNKNOWN
 from ..core.words import did_you_mean
 from ..estate.effects import Effect, Estate
 from ..estate.snapshot import Snapshot
@@ -30,7 +31,6 @@ from ..files.yaml_out import dump_yaml
 from ..packs.ruleset import RuleSet
 
 SCHEMA = "plan.schema.json"
-VERDICTS = ("ready", "blocked", "unknown")
 
 
 # -- the plan file ------------------------------------------------------------------------
@@ -197,11 +197,6 @@ class PlanOutcome:
                 "migrations": [m.to_json() for m in self.migrations]}
 
 
-def _worst(verdicts) -> str:
-    verdicts = set(verdicts)
-    return "blocked" if "blocked" in verdicts else "unknown" if "unknown" in verdicts else "ready"
-
-
 # -- running a plan ---------------------------------------------------------------------------
 def estate_before(snapshot: Snapshot, plan: Plan, ruleset: RuleSet, step: int) -> tuple[Estate, Migration]:
     """The estate just before migration `step` runs (as `run_plan` would check it), and that migration."""
@@ -220,10 +215,10 @@ def run_plan(ruleset: RuleSet, snapshot: Snapshot, plan: Plan, waivers=None, unt
     stages: list[StageOutcome] = []
     left_blocked: dict[str, int] = {}  # guest -> step of its blocked migration
     for index, moves in enumerate(plan.stages, start=1):
-        outcome = StageOutcome(index, plan.stage_names[index - 1], "ready", [])
+        outcome = StageOutcome(index, plan.stage_names[index - 1], READY, [])
         for m in moves:
             if until is not None and m.step >= until:
-                return PlanOutcome(plan, "unknown", stages + [outcome], results, estate)
+                return PlanOutcome(plan, UNKNOWN, stages + [outcome], results, estate)
             outcome.migrations.append(_migrate(m, estate, ruleset, waivers, left_blocked, results))
         engine = Engine(ruleset, estate.view(), waivers=waivers)  # the estate as the stage leaves it
         subject = Subject("stage", stage=_stage_view(outcome))
@@ -232,9 +227,9 @@ def run_plan(ruleset: RuleSet, snapshot: Snapshot, plan: Plan, waivers=None, unt
                          for rule in engine.by_subject["stage"] for o in engine.outcomes(rule, subject)]
         results.extend(stage_results)
         outcome.failing = sorted({r.rule for r in stage_results if r.waiver is None and r.status in (FAIL, ERROR)})
-        outcome.verdict = _worst([m.verdict for m in outcome.migrations] + [check_verdict(stage_results)])
+        outcome.verdict = worst([m.verdict for m in outcome.migrations] + [check_verdict(stage_results)])
         stages.append(outcome)
-    return PlanOutcome(plan, _worst(s.verdict for s in stages), stages, results, estate)
+    return PlanOutcome(plan, worst(s.verdict for s in stages), stages, results, estate)
 
 
 def _migrate(m: Migration, estate: Estate, ruleset: RuleSet, waivers, left_blocked: dict,
@@ -244,7 +239,7 @@ def _migrate(m: Migration, estate: Estate, ruleset: RuleSet, waivers, left_block
     source = guest["host"]
     if m.guest in left_blocked:
         # where the guest starts from is not known: an earlier migration of it did not happen
-        return MigrationOutcome(m, source, "unknown", [], follows_blocked=left_blocked[m.guest])
+        return MigrationOutcome(m, source, UNKNOWN, [], follows_blocked=left_blocked[m.guest])
     target = view.snapshot.host_by_name[m.to]
     found = Engine(ruleset, view, stop=m.stop, waivers=waivers).check(guest, target, m.mode)
     for r in found:
@@ -252,7 +247,7 @@ def _migrate(m: Migration, estate: Estate, ruleset: RuleSet, waivers, left_block
     results.extend(found)
     verdict = check_verdict(found)
     failing = sorted({r.rule for r in found if r.waiver is None and r.status in (FAIL, ERROR)})
-    if verdict == "blocked":
+    if verdict == BLOCKED:
         left_blocked[m.guest] = m.step
         return MigrationOutcome(m, source, verdict, failing)
     return MigrationOutcome(m, source, verdict, failing, estate.migrate(m.guest, m.to))

@@ -17,9 +17,9 @@ import json
 from dataclasses import dataclass, field
 
 from .. import __version__
-from ..core.results import SEVERITY_RANK
-
-_RANK = {"ready": 0, "unknown": 1, "blocked": 2}
+from ..core.verdicts import VERDICT_RANK
+from ..core.verdicts import where_exit as _where_exit
+from ..core.vocabulary import SEVERITY_RANK
 
 
 class NoMatch(Exception):
@@ -85,15 +85,13 @@ def where_to(engine, guest: dict, mode: str, targets: list[dict] | None = None) 
             d.errors = sorted(set(d.errors))
             d.findings.sort(key=lambda f: (-SEVERITY_RANK[f["severity"]], f["rule"], f["message"]))
             out.append(d)
-    out.sort(key=lambda d: (_RANK[d.verdict], len(d.blocking), len(d.errors), d.warnings, d.notes, d.target))
+    out.sort(key=lambda d: (VERDICT_RANK[d.verdict], len(d.blocking), len(d.errors), d.warnings, d.notes, d.target))
     return out
 
 
 def where_exit(destinations: list[Destination]) -> int:
     """0 when some target is ready, 3 when none is but some could not be decided, else 1."""
-    if any(d.verdict == "ready" for d in destinations):
-        return 0
-    return 3 if any(d.verdict == "unknown" for d in destinations) else 1
+    return _where_exit(d.verdict for d in destinations)
 
 
 def _header(snapshot, command: str) -> dict:
@@ -102,7 +100,7 @@ def _header(snapshot, command: str) -> dict:
 
 
 def render_where(snapshot, guest: dict, mode: str, destinations: list[Destination], fmt: str) -> str:
-    counts = {v: sum(1 for d in destinations if d.verdict == v) for v in ("ready", "unknown", "blocked")}
+    counts = {v: sum(1 for d in destinations if d.verdict == v) for v in VERDICT_RANK}
     if fmt == "json":
         out = _header(snapshot, "where")
         out["request"] = {"guest": guest["name"], "source": guest["host"], "mode": mode}
