@@ -24,6 +24,7 @@ from .app.importing import register as register_import  # migcheck import, migch
 from .app.requests import InternalError, Request, UsageError
 from .app.ruletest import run_pack_tests
 from .core.diagnostics import render_all
+from .core.perf import TIMINGS, timings_wanted
 from .core.verdicts import EXIT_BAD_INPUT, EXIT_EVAL_ERROR, EXIT_OK
 from .eval.waivers import warn_days
 from .files.document import DEFAULT_MAX_BYTES, LoadError
@@ -320,6 +321,16 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
+    """The command's exit code; with `MIGCHECK_TIMINGS=1` each stage's time on stderr at the end."""
+    TIMINGS.reset()
+    try:
+        return _main(argv)
+    finally:
+        if timings_wanted() and TIMINGS.stages:
+            sys.stderr.write(TIMINGS.render())
+
+
+def _main(argv: list[str] | None) -> int:
     parser = build_parser()
     try:
         args = parser.parse_args(argv)
