@@ -17,9 +17,9 @@ from typing import Any
 
 from ..core.perf import collector_paused
 from ..core.words import did_you_mean
-from ..files.document import Document, Limits, LoadError, Problem, depth_exceeds, load_document, parse_text
+from ..files.document import Document, Limits, Problem, depth_exceeds, load_document, parse_text
 from ..files.jsonlocate import JsonLocator, is_json
-from ..files.schemas import check_schema
+from ..files.schemas import Input, validated
 from . import view
 
 SCHEMA = "snapshot.schema.json"
@@ -97,12 +97,7 @@ def snapshot_from_data(data: dict, name: str = "<snapshot>") -> Snapshot:
 
 
 def _from_document(doc: Document) -> Snapshot:
-    if not isinstance(doc.data, dict):
-        raise LoadError([doc.problem((), "a snapshot must be a mapping with `snapshot`, `hosts` and `guests`",
-                                     "start the file with `snapshot: 1`")])
-    problems = check_schema(doc, SCHEMA, describe)
-    if problems:
-        raise LoadError(problems)
+    validated(doc, SNAPSHOT)
     for section in ("hosts", "guests"):
         if any(depth_exceeds(item.get("attrs", {}), doc.limits.max_depth - 3) for item in doc.data.get(section, [])):
             doc.position(())  # locates the excess nesting, raising LoadError
@@ -137,6 +132,10 @@ def describe(path: tuple, data: Any) -> str:
             return f"`{rest[0]}` of {whom}" if len(rest) > 1 else whom
         return whom
     return f"`{top}`"
+
+
+SNAPSHOT = Input(SCHEMA, describe, "a snapshot must be a mapping with `snapshot`, `hosts` and `guests`",
+                 "start the file with `snapshot: 1`")
 
 
 def _index(doc: Document) -> Snapshot:
