@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from ..core.diagnostics import LoadError, Problem
 from ..core.results import Subject
+from ..core.vocabulary import OFFLINE
 from ..eval.engine import Engine
 from ..eval.explain import explain as render_explanation
 from ..files.document import Limits
@@ -49,7 +50,7 @@ def explain_subject(snapshot, rule, request: Request) -> Subject:
     if rule.subject == "migration":
         guest = lookup(names[0], snapshot.guest_by_name, "guest")
         target = lookup(names[1], snapshot.host_by_name, "host")
-        return Subject("migration", guest=guest, target=target, mode=request.mode or "offline")
+        return Subject("migration", guest=guest, target=target, mode=request.mode or OFFLINE)
     return Subject("snapshot")
 
 

@@ -39,6 +39,7 @@ from dataclasses import dataclass, field
 
 from ortools.sat.python import cp_model
 
+from ..core.vocabulary import ERROR_SEVERITY, INFO, OFFLINE, ONLINE, READY, UNKNOWN, WARNING
 from ..estate.capacity import holds_memory
 from ..estate.effects import Estate
 from ..estate.snapshot import Snapshot
@@ -48,8 +49,9 @@ from ..files.yaml_out import dump_yaml
 from ..packs.ruleset import RuleSet
 from .plans import Plan, PlanOutcome, plan_document, plan_from_text, run_plan
 
+_SOLVER_UNKNOWN = "unknown"  # CP-SAT's status (no solution found, none proved impossible), not the verdict
 _STATUS = {cp_model.OPTIMAL: "optimal", cp_model.FEASIBLE: "feasible", cp_model.INFEASIBLE: "infeasible",
-           cp_model.MODEL_INVALID: "invalid", cp_model.UNKNOWN: "unknown"}
+           cp_model.MODEL_INVALID: "invalid", cp_model.UNKNOWN: _SOLVER_UNKNOWN}
 
 
 @dataclass
@@ -102,14 +104,14 @@ def _cells(ruleset: RuleSet, snapshot: Snapshot, guests: list[dict], targets: li
     # the engine walks the selection; rules reading `snapshot` see the whole estate (the view's scope)
     view = Estate(snapshot).view(guests=[g["name"] for g in guests], hosts=hosts)
     # offline, a running guest is stopped by its migration (hpvmmigrate -d)
-    engine = Engine(ruleset, view, stop=mode == "offline", waivers=waivers)
+    engine = Engine(ruleset, view, stop=mode == OFFLINE, waivers=waivers)
     cells, _ = engine.matrix(mode, results=waivers is not None)  # waivers are attached to results only
     wanted = {t["name"] for t in targets}
     return [c for c in cells if c.target in wanted]
 
 
 def propose(ruleset: RuleSet, snapshot: Snapshot, *, vacate: str | None = None, guests: str | None = None,
-            targets: str | None = None, mode: str = "offline", time_limit: float = 5.0, name: str | None = None,
+            targets: str | None = None, mode: str = OFFLINE, time_limit: float = 5.0, name: str | None = None,
             waivers=None) -> Proposal:
     """Select, build the model, solve it, write the plan and check it with `plan` (see the module docstring)."""
     started = time.perf_counter()
@@ -145,11 +147,11 @@ def _candidates(cells, severity: dict) -> tuple[dict, dict]:
     ready: dict[tuple[str, str], int] = {}  # (guest, target) -> warnings
     blocking: dict[str, dict[str, list[str]]] = {}  # guest -> rule -> targets it blocks
     for c in cells:
-        if c.verdict == "ready":
-            ready[(c.guest, c.target)] = sum(1 for rid in c.failing if severity.get(rid) in ("warning", "info"))
+        if c.verdict == READY:
+            ready[(c.guest, c.target)] = sum(1 for rid in c.failing if severity.get(rid) in (WARNING, INFO))
         else:
             for rid in c.failing:
-                if severity.get(rid) == "error" or c.verdict == "unknown":
+                if severity.get(rid) == ERROR_SEVERITY or c.verdict == UNKNOWN:
                     blocking.setdefault(c.guest, {}).setdefault(rid, []).append(c.target)
     return ready, blocking
 
@@ -211,7 +213,7 @@ def _solve(model, x: dict, objectives: list, complete, deadline: float) -> tuple
         model.maximize(objective) if sense == "max" else model.minimize(objective)
         status = solver.solve(model)
         statuses.append(status)
-        phases.append((sense, _STATUS.get(status, "unknown"), round(solver.wall_time, 2)))
+        phases.append((sense, _STATUS.get(status, _SOLVER_UNKNOWN), round(solver.wall_time, 2)))
         if status not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
             break
         best = {p: solver.value(v) for p, v in x.items()}
@@ -270,12 +272,12 @@ def _stages(pairs: list[tuple[str, str]], by_guest: dict, mode: str) -> list[lis
     moves = []
     for gn, tn in ordered:
         move = {"guest": gn, "to": tn}
-        if mode == "online":
-            move["mode"] = "online"
+        if mode == ONLINE:
+            move["mode"] = ONLINE
         elif by_guest[gn]["state"] == "on":
             move["stop"] = True
         moves.append((move, by_guest[gn]["host"], tn))
-    if mode != "online":
+    if mode != ONLINE:
         return [[m for m, _, _ in moves]] if moves else []
     stages: list[list[dict]] = []
     for holds in (False, True):  # the stages of guests that take no memory come first
@@ -301,7 +303,7 @@ def _overall(statuses: list[int]) -> str:
     if not statuses:
         return "optimal"  # nothing to place: the empty plan is the only one
     if statuses[0] not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
-        return _STATUS.get(statuses[0], "unknown")
+        return _STATUS.get(statuses[0], _SOLVER_UNKNOWN)
     return "optimal" if all(s == cp_model.OPTIMAL for s in statuses) else "feasible"
 
 
