@@ -419,7 +419,8 @@ def _distinct(values):
     """Without repeats as `==` tells them (`1` and `true` differ, `1` and `1.0` do not), first seen first."""
     out, seen = [], set()
     for v in values:
-        key = equality_key(v)
+        kind = type(v)
+        key = v if kind is str or kind is int else equality_key(v)  # (names and counts: their own keys)
         if key not in seen:
             seen.add(key)
             out.append(v)
