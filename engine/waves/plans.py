@@ -26,7 +26,7 @@ from ..estate.effects import Effect, Estate
 from ..estate.snapshot import Snapshot
 from ..eval.engine import Engine, Subject
 from ..files.document import Document, Limits, LoadError, load_document, parse_text
-from ..files.schemas import check_schema
+from ..files.schemas import Input, validated
 from ..files.yaml_out import dump_yaml
 from ..packs.ruleset import RuleSet
 
@@ -76,6 +76,9 @@ def describe(path: tuple, data) -> str:
     return "the plan"
 
 
+PLAN = Input(SCHEMA, describe, "a plan must be a mapping with `plan` and `stages`", "start the file with `plan: 1`")
+
+
 def load_plan(path: str, snapshot: Snapshot, limits: Limits = Limits()) -> Plan:
     """Read and check a plan file against a snapshot; raise `LoadError` with every problem located."""
     return _from_document(load_document(path, limits), snapshot)
@@ -92,12 +95,8 @@ def plan_from_data(data: dict, snapshot: Snapshot, name: str = "<plan>") -> Plan
 
 
 def _from_document(doc: Document, snapshot: Snapshot) -> Plan:
-    if not isinstance(doc.data, dict):
-        raise LoadError([doc.problem((), "a plan must be a mapping with `plan` and `stages`",
-                                     "start the file with `plan: 1`")])
-    problems = check_schema(doc, SCHEMA, describe)
-    if problems:
-        raise LoadError(problems)
+    validated(doc, PLAN)
+    problems = []
     where = {name: g["host"] for name, g in snapshot.guest_by_name.items()}  # where each guest is, as the plan goes
     stages, names, step, moved = [], [], 0, set()
     for i, stage in enumerate(doc.data["stages"]):
