@@ -12,142 +12,21 @@ with a few lines there.
 from __future__ import annotations
 
 import argparse
-import json
-import os
 import sys
-from pathlib import Path
+from importlib import import_module
 
 from . import __version__
-from .app import explaining, pipeline
-from .app import waves as wave
-from .app.importing import register as register_import  # migcheck import, migcheck collector
-from .app.requests import InternalError, Request, UsageError
-from .app.ruletest import run_pack_tests
-from .core.diagnostics import render_all
+from .core.diagnostics import LoadError, UsageError, render_all
 from .core.perf import TIMINGS, timings_wanted
-from .core.verdicts import EXIT_BAD_INPUT, EXIT_EVAL_ERROR, EXIT_OK
-from .eval.waivers import warn_days
-from .files.document import DEFAULT_MAX_BYTES, LoadError
+from .core.verdicts import EXIT_BAD_INPUT, EXIT_OK
+from .core.vocabulary import MODES, NEVER, OFFLINE, SEVERITIES
 from .files.outputs import flush_stdout, silence_stdout, stdout_problem
-from .files.reader import byte_limit
+from .files.reader import DEFAULT_MAX_BYTES, byte_limit
 from .lang.diagnostics import RuleError
 
+FAIL_ON_CHOICES = (*SEVERITIES, NEVER)  # `--fail-on`
+
 __all__ = ["main", "build_parser", "COMMANDS", "UsageError"]
-
-
-def _request(args, command: str, reporting: bool = True) -> Request:
-    """The argparse namespace as the pipeline's explicit request."""
-    return Request(
-        command=command, snapshot=getattr(args, "snapshot", None), rules=list(getattr(args, "rules", None) or []),
-        config=getattr(args, "config", None), waivers=getattr(args, "waivers", None),
-        fail_on=getattr(args, "fail_on", None), formats=list(getattr(args, "format", None) or []) if reporting else [],
-        output=getattr(args, "output", None), baseline=getattr(args, "baseline", None),
-        fail_on_new=getattr(args, "fail_on_new", False), warn_expiring=getattr(args, "warn_expiring", None),
-        max_bytes=getattr(args, "max_bytes", DEFAULT_MAX_BYTES), guest=getattr(args, "guest", None),
-        target=getattr(args, "target", None), mode=getattr(args, "mode", None), stop=getattr(args, "stop", False),
-        rule=getattr(args, "rule", None), subject=list(getattr(args, "subject", None) or []), reporting=reporting,
-        source_root=getattr(args, "source_root", None), plan=getattr(args, "plan", None),
-        step=getattr(args, "step", None), emit_snapshot=getattr(args, "emit_snapshot", None),
-        place=wave.place_options(args) if command == "place" else None,
-        guest_globs=list(getattr(args, "guest_glob", None) or []) if command in ("matrix", "where") else [],
-        target_globs=list(getattr(args, "target_glob", None) or []) if command in ("matrix", "where") else [],
-        limit=getattr(args, "limit", None), quiet=getattr(args, "quiet", False), jobs=getattr(args, "jobs", None))
-
-
-def _colour() -> bool:
-    return sys.stdout is not None and sys.stdout.isatty() and "NO_COLOR" not in os.environ
-
-
-# -- commands ---------------------------------------------------------------------------
-def cmd_report(args) -> int:
-    """audit, check, matrix (and any command registered in `pipeline.EVALUATIONS`)."""
-    run = pipeline.run(_request(args, args.command))
-    pipeline.write_outputs(run, color=_colour())
-    return run.exit_code()
-
-
-def cmd_matrix(args) -> int:
-    """matrix: the report, or with --summary the counts per guest and per target (no findings)."""
-    if not args.summary:
-        return cmd_report(args)
-    formats = args.format or ["table"]
-    if len(formats) > 1 or formats[0].partition(":")[0] not in ("table", "json"):
-        raise UsageError("--summary writes one report, table or json")
-    fmt, _, path = formats[0].partition(":")
-    text, code = pipeline.matrix_summary(_request(args, "matrix", reporting=False), fmt)
-    pipeline.write_text(path or args.output or None, text)
-    return code
-
-
-def cmd_where(args) -> int:
-    """Where can GUEST go: every other VSP, ready ones first."""
-    text, code = pipeline.where(_request(args, "where", reporting=False), args.format)
-    sys.stdout.write(text)
-    return code
-
-
-def cmd_validate(args) -> int:
-    try:
-        snapshot = pipeline.validate(args.snapshot, args.max_bytes)
-    except LoadError as exc:
-        if args.format != "json":
-            raise
-        print(json.dumps({"snapshot": args.snapshot, "valid": False,
-                          "problems": [p.to_json() for p in exc.problems]}, indent=2))
-        return EXIT_BAD_INPUT
-    if args.format == "json":
-        print(json.dumps({"snapshot": args.snapshot, "valid": True, "sha256": snapshot.doc.sha256,
-                          "hosts": len(snapshot.hosts), "guests": len(snapshot.guests), "problems": []}, indent=2))
-    else:
-        print(f"{args.snapshot}: valid snapshot: {len(snapshot.hosts)} hosts, {len(snapshot.guests)} guests",
-              file=sys.stderr)
-    return EXIT_OK
-
-
-def cmd_rules(args) -> int:
-    sys.stdout.write(pipeline.catalogue(_request(args, "rules", reporting=False), (args.format or ["table"])[0]))
-    return EXIT_OK
-
-
-def cmd_lint(args) -> int:
-    try:
-        count, warnings = pipeline.lint(args.dirs, args.no_builtin)
-    except RuleError as exc:
-        if args.format != "json":
-            raise
-        print(json.dumps({"diagnostics": [d.to_json() for d in exc.diagnostics]}, indent=2))
-        return EXIT_BAD_INPUT
-    failed = bool(warnings) and args.warnings_as_errors
-    if args.format == "json":
-        print(json.dumps({"diagnostics": [d.to_json() for d in warnings]}, indent=2 if warnings else None))
-    elif warnings:
-        print(render_all(warnings), file=sys.stderr)
-    print(f"{count} rule(s) checked in {len(args.dirs)} pack(s): "
-          + (f"{len(warnings)} warning(s)" if warnings else "no problems"), file=sys.stderr)
-    return EXIT_BAD_INPUT if failed else EXIT_OK
-
-
-def cmd_test(args) -> int:
-    return run_pack_tests([Path(d) for d in args.dirs], out=sys.stdout, verbose=args.verbose,
-                          no_builtin=args.no_builtin)
-
-
-def cmd_explain(args) -> int:
-    request = _request(args, "explain", reporting=False)
-    sys.stdout.write(explaining.explain_in_plan(request) if args.plan or args.step is not None
-                     else explaining.explain(request))
-    return EXIT_OK
-
-
-def cmd_place(args) -> int:
-    """`place`: a report like the others; a guest that fits nowhere fails the run; an internal error exits 3."""
-    try:
-        run = pipeline.run(_request(args, "place"))
-    except InternalError as exc:
-        print(f"migcheck: internal error: {exc}", file=sys.stderr)
-        return EXIT_EVAL_ERROR
-    pipeline.write_outputs(run, color=_colour())
-    return run.exit_code()  # a guest that fits nowhere fails the run (`verdicts.exit_code`)
 
 
 # -- arguments --------------------------------------------------------------------------
@@ -170,7 +49,7 @@ def report_args(p):
                    help="table (default), json, jsonl, csv, csv-cells, markdown, html, sarif or junit; "
                    "repeatable with :FILE")
     p.add_argument("--output", metavar="FILE", help="write the report to FILE (atomically)")
-    p.add_argument("--fail-on", choices=["error", "warning", "info", "never"], default=None,
+    p.add_argument("--fail-on", choices=FAIL_ON_CHOICES, default=None,
                    help="lowest severity that fails the run (default error)")
     p.add_argument("--baseline", metavar="REPORT", help="an earlier JSON report: mark results new or unchanged")
     p.add_argument("--fail-on-new", action="store_true", help="with --baseline: fail only on new findings")
@@ -178,6 +57,80 @@ def report_args(p):
                    "(default: the working directory)")
     p.add_argument("--limit", type=_positive, default=None, metavar="N",
                    help="table: list at most N findings, then group them by rule and guest (default 200)")
+
+
+def _plan_args(p) -> None:
+    snapshot_arg(p)
+    p.add_argument("plan", metavar="PLAN", help="the plan file (YAML or JSON)")
+    p.add_argument("--emit-snapshot", metavar="FILE",
+                   help="write the estate after the plan (its migrations that were not blocked) as a snapshot: "
+                   "YAML, or JSON for a .json name")
+    report_args(p)
+
+
+def _place_args(p) -> None:
+    snapshot_arg(p)
+    p.add_argument("--vacate", metavar="VSP", help="move every guest off this VSP")
+    p.add_argument("--guest", metavar="GLOB", help="move the guests whose names match (with --vacate: of that VSP)")
+    p.add_argument("--to", metavar="GLOB", help="only to VSPs whose names match (default: every other VSP)")
+    p.add_argument("--mode", choices=MODES, default=OFFLINE,
+                   help="offline (default: running guests are stopped by the migration, hpvmmigrate -d) or online")
+    p.add_argument("--time-limit", type=_seconds, default=5.0, metavar="SECONDS",
+                   help="the solver's time limit (default 5)")
+    p.add_argument("--output", dest="plan_output", metavar="FILE", help="write the proposed plan file to FILE")
+    p.add_argument("--name", metavar="TEXT", help="the proposed plan's name")
+    rules_args(p)
+    p.add_argument("--waivers", metavar="FILE", help="waivers of known findings (YAML)")
+    p.add_argument("--format", action="append", metavar="FMT[:FILE]",
+                   help="report format: table (default), json, csv, markdown, html, sarif or junit")
+    p.add_argument("--fail-on", choices=FAIL_ON_CHOICES, default=None,
+                   help="lowest severity that fails the run (default error)")
+
+
+def _explain_plan_args(p) -> None:
+    p.add_argument("--plan", metavar="PLAN", help="explain a migration of this plan, against the estate as it will be")
+    p.add_argument("--step", type=int, metavar="N", help="with --plan: the migration's step (from 1)")
+
+
+def _seconds(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"`{text}` is not a number of seconds") from None
+    if not 0 < value <= 3600:
+        raise argparse.ArgumentTypeError(f"`{text}`: give a time limit above 0 and at most 3600 seconds")
+    return value
+
+
+
+def _import_commands(sub) -> None:
+    """Add the two subcommands to migcheck's argument parser."""
+    p = sub.add_parser("import", help="a snapshot from HP command output captured on each VSP")
+    p.add_argument("dir", metavar="DIR", help="the capture folder: one folder per VSP, as `migcheck collector` "
+                   "writes them")
+    p.add_argument("--site", metavar="NAME", help="the snapshot's `site`")
+    p.add_argument("--output", metavar="FILE", help="write the snapshot to FILE (atomically; JSON when FILE "
+                   "ends in .json), not to standard output")
+    p.add_argument("--partial", action="store_true", help="write what could be read even when some capture "
+                   "lines were not understood, and list them")
+    p.add_argument("--max-bytes", type=int, default=DEFAULT_MAX_BYTES, metavar="N",
+                   help=f"refuse capture files larger than N bytes (default {DEFAULT_MAX_BYTES:,})")
+    p.set_defaults(func="importing:cmd_import")
+    p = sub.add_parser("collector", help="print the POSIX sh script that captures a VSP for `migcheck import`")
+    p.set_defaults(func="importing:cmd_collector")
+
+
+
+def warn_days(text: str) -> int:
+    """`--warn-expiring DAYS`: a whole number of days, 0 or more (any size: the horizon stops at year 9999)."""
+    try:
+        days = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"`{text[:40]}` is not a whole number of days") from None
+    if days < 0:
+        raise argparse.ArgumentTypeError(f"`{text}` days is in the past; give 0 or more days")
+    return days
+
 
 
 def _jobs(text: str) -> int:
@@ -200,8 +153,8 @@ def _positive(text: str) -> int:
     return value
 
 
-def migration_args(p, mode_default="offline", mode_help="offline (default) or online"):
-    p.add_argument("--mode", choices=["offline", "online"], default=mode_default, help=mode_help)
+def migration_args(p, mode_default=OFFLINE, mode_help="offline (default) or online"):
+    p.add_argument("--mode", choices=MODES, default=mode_default, help=mode_help)
     p.add_argument("--stop", action="store_true", help="the migration stops a running guest first "
                    "(hpvmmigrate -d)")
 
@@ -262,7 +215,7 @@ def _explain_args(p):
     migration_args(p, None, "the migration's mode (default offline; guest rules: absent, as in audit)")
     rules_args(p)
     p.add_argument("--fail-on", default=None, help=argparse.SUPPRESS)
-    wave.explain_args(p)
+    _explain_plan_args(p)
 
 
 def _rules_args(p):
@@ -291,20 +244,25 @@ _NO_BUILTIN_HELP = ("leave the built-in pack out (a DIR that is a copy of it, su
 
 # (name, help, arguments, handler): in the order `migcheck --help` lists them
 COMMANDS: list[tuple[str, str, object, object]] = [
-    ("validate", "check a snapshot's schema and integrity, nothing else", _validate_args, cmd_validate),
-    ("audit", "run host, guest and snapshot rules over a snapshot", _audit_args, cmd_report),
-    ("check", "can GUEST migrate to TARGET?", _check_args, cmd_report),
-    ("matrix", "every guest against every other VSP", _matrix_args, cmd_matrix),
-    ("where", "where can GUEST go: every other VSP, ready ones first", _where_args, cmd_where),
-    ("explain", "why a rule gave its result for a subject", _explain_args, cmd_explain),
-    ("plan", "check a wave of migrations, in order", lambda p: wave.plan_args(p, snapshot_arg, report_args),
-     cmd_report),
-    ("place", "propose a wave (a constraint solver), checked by plan",
-     lambda p: wave.place_args(p, snapshot_arg, rules_args), cmd_place),
-    ("rules", "the catalogue of loaded rules", _rules_args, cmd_rules),
-    ("lint", "parse and check rule packs", _lint_args, cmd_lint),
-    ("test", "run the rule tests of packs", _test_args, cmd_test),
+    ("validate", "check a snapshot's schema and integrity, nothing else", _validate_args, "commands:cmd_validate"),
+    ("audit", "run host, guest and snapshot rules over a snapshot", _audit_args, "commands:cmd_report"),
+    ("check", "can GUEST migrate to TARGET?", _check_args, "commands:cmd_report"),
+    ("matrix", "every guest against every other VSP", _matrix_args, "commands:cmd_matrix"),
+    ("where", "where can GUEST go: every other VSP, ready ones first", _where_args, "commands:cmd_where"),
+    ("explain", "why a rule gave its result for a subject", _explain_args, "commands:cmd_explain"),
+    ("plan", "check a wave of migrations, in order", _plan_args, "commands:cmd_report"),
+    ("place", "propose a wave (a constraint solver), checked by plan", _place_args, "commands:cmd_place"),
+    ("rules", "the catalogue of loaded rules", _rules_args, "commands:cmd_rules"),
+    ("lint", "parse and check rule packs", _lint_args, "commands:cmd_lint"),
+    ("test", "run the rule tests of packs", _test_args, "commands:cmd_test"),
 ]
+
+
+def _handler(name: str):
+    """A command's handler, `MODULE:FUNCTION` under `migcheck.app`, imported when the command runs:
+    `--version`, `--help` and a usage error import none of the engine."""
+    module, _, function = name.partition(":")
+    return getattr(import_module(f"{__package__}.app.{module}"), function)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -316,7 +274,7 @@ def build_parser() -> argparse.ArgumentParser:
         p = sub.add_parser(name, help=help_text)
         add_arguments(p)
         p.set_defaults(func=handler)
-    register_import(sub)
+    _import_commands(sub)
     return parser
 
 
@@ -337,7 +295,7 @@ def _main(argv: list[str] | None) -> int:
     except SystemExit as exc:  # argparse has printed the usage problem
         return EXIT_BAD_INPUT if exc.code not in (0, None) else EXIT_OK
     try:
-        code = args.func(args)
+        code = _handler(args.func)(args)
         flush_stdout()  # a full disk is reported here, not as a traceback at exit
         return code
     except LoadError as exc:

@@ -31,7 +31,8 @@ def in_root(monkeypatch):
 def _whole_report(argv: list[str]):
     """The report of a matrix run built the old way: every result and cell in memory, then rendered."""
     from migcheck.app import pipeline
-    from migcheck.cli import _request, build_parser
+    from migcheck.app.commands import _request
+    from migcheck.cli import build_parser
 
     args = build_parser().parse_args(argv)
 

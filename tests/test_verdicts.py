@@ -28,6 +28,7 @@ from migcheck.core.verdicts import (BLOCKING, EXIT_BAD_INPUT, EXIT_EVAL_ERROR, E
                                     where_exit, worst)
 from migcheck.core.vocabulary import (AUDIT_ERROR, AUDIT_FAIL, AUDIT_PASS, BLOCKED, ERROR, FAIL, NOTAPPLICABLE, PASS,
                                       READY, UNKNOWN)
+from migcheck import cli as cli_module
 from migcheck.eval import waivers as waivers_module
 from migcheck.eval.waivers import Waiver, Waivers
 
@@ -396,11 +397,11 @@ def test_a_waiver_matches_by_rule_guest_host_and_target():
 def test_warn_expiring_days():
     import argparse
 
-    assert waivers_module.warn_days("0") == 0 and waivers_module.warn_days("30") == 30
+    assert cli_module.warn_days("0") == 0 and cli_module.warn_days("30") == 30
     with pytest.raises(argparse.ArgumentTypeError, match=r"^`-1` days is in the past; give 0 or more days$"):
-        waivers_module.warn_days("-1")
+        cli_module.warn_days("-1")
     with pytest.raises(argparse.ArgumentTypeError) as raised:
-        waivers_module.warn_days("x" * 50)
+        cli_module.warn_days("x" * 50)
     assert str(raised.value) == f"`{'x' * 40}` is not a whole number of days"
     assert waivers_module.horizon(date(2025, 11, 24), 0) == date(2025, 11, 24)
     assert waivers_module.horizon(date(2025, 11, 24), 10 ** 9) == date.max

@@ -6,26 +6,9 @@ import json
 import sys
 
 from ..estate.snapshot import snapshot_from_data
-from ..files.document import DEFAULT_MAX_BYTES, Limits, LoadError
+from ..files.document import Limits, LoadError
 from ..files.outputs import OutputError, write_output
 from ..importer import collector_script, dump_snapshot, import_capture
-
-
-def register(sub) -> None:
-    """Add the two subcommands to migcheck's argument parser."""
-    p = sub.add_parser("import", help="a snapshot from HP command output captured on each VSP")
-    p.add_argument("dir", metavar="DIR", help="the capture folder: one folder per VSP, as `migcheck collector` "
-                   "writes them")
-    p.add_argument("--site", metavar="NAME", help="the snapshot's `site`")
-    p.add_argument("--output", metavar="FILE", help="write the snapshot to FILE (atomically; JSON when FILE "
-                   "ends in .json), not to standard output")
-    p.add_argument("--partial", action="store_true", help="write what could be read even when some capture "
-                   "lines were not understood, and list them")
-    p.add_argument("--max-bytes", type=int, default=DEFAULT_MAX_BYTES, metavar="N",
-                   help=f"refuse capture files larger than N bytes (default {DEFAULT_MAX_BYTES:,})")
-    p.set_defaults(func=cmd_import)
-    p = sub.add_parser("collector", help="print the POSIX sh script that captures a VSP for `migcheck import`")
-    p.set_defaults(func=cmd_collector)
 
 
 def cmd_collector(args) -> int:

@@ -7,20 +7,13 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 
-from ..core.diagnostics import shown
+from ..core.diagnostics import InternalError, UsageError  # noqa: F401  (re-exported)
 from ..core.results import Result
 from ..core.verdicts import EXIT_BAD_INPUT, EXIT_EVAL_ERROR, EXIT_FINDINGS, EXIT_OK, exit_code, problems  # noqa: F401
 from ..core.words import did_you_mean
 from ..eval.engine import Engine
 from ..files.document import DEFAULT_MAX_BYTES
 from ..packs.ruleset import RuleSet
-
-
-class UsageError(Exception):
-    """A bad invocation: reported on stderr with exit code 2."""
-
-    def __str__(self) -> str:  # names from the snapshot reach the terminal: their control characters shown
-        return shown(super().__str__())
 
 
 def unknown(name: str, known: list[str], what: str) -> UsageError:
@@ -111,7 +104,3 @@ class Run:
             results = [r for r in results if r.baseline == "new"]
         placement = self.evaluation.placement if self.evaluation is not None else None
         return exit_code(*problems(results, self.fail_on), unplaced=bool(placement and placement["unplaced"]))
-
-
-class InternalError(Exception):
-    """A result migcheck must never show (exit 3): the message says what to report."""

@@ -8,7 +8,6 @@ know nothing of argparse or the pipeline.
 
 from __future__ import annotations
 
-import argparse
 from dataclasses import dataclass
 
 from ..core.verdicts import place_verdict
@@ -29,50 +28,6 @@ class PlaceOptions:
     time_limit: float = 5.0
     output: str | None = None  # the proposed plan file
     name: str | None = None
-
-
-# -- arguments (registered in cli.COMMANDS) -----------------------------------------------------
-def plan_args(p, snapshot_arg, report_args) -> None:
-    snapshot_arg(p)
-    p.add_argument("plan", metavar="PLAN", help="the plan file (YAML or JSON)")
-    p.add_argument("--emit-snapshot", metavar="FILE",
-                   help="write the estate after the plan (its migrations that were not blocked) as a snapshot: "
-                   "YAML, or JSON for a .json name")
-    report_args(p)
-
-
-def place_args(p, snapshot_arg, rules_args) -> None:
-    snapshot_arg(p)
-    p.add_argument("--vacate", metavar="VSP", help="move every guest off this VSP")
-    p.add_argument("--guest", metavar="GLOB", help="move the guests whose names match (with --vacate: of that VSP)")
-    p.add_argument("--to", metavar="GLOB", help="only to VSPs whose names match (default: every other VSP)")
-    p.add_argument("--mode", choices=["offline", "online"], default="offline",
-                   help="offline (default: running guests are stopped by the migration, hpvmmigrate -d) or online")
-    p.add_argument("--time-limit", type=_seconds, default=5.0, metavar="SECONDS",
-                   help="the solver's time limit (default 5)")
-    p.add_argument("--output", dest="plan_output", metavar="FILE", help="write the proposed plan file to FILE")
-    p.add_argument("--name", metavar="TEXT", help="the proposed plan's name")
-    rules_args(p)
-    p.add_argument("--waivers", metavar="FILE", help="waivers of known findings (YAML)")
-    p.add_argument("--format", action="append", metavar="FMT[:FILE]",
-                   help="report format: table (default), json, csv, markdown, html, sarif or junit")
-    p.add_argument("--fail-on", choices=["error", "warning", "info", "never"], default=None,
-                   help="lowest severity that fails the run (default error)")
-
-
-def explain_args(p) -> None:
-    p.add_argument("--plan", metavar="PLAN", help="explain a migration of this plan, against the estate as it will be")
-    p.add_argument("--step", type=int, metavar="N", help="with --plan: the migration's step (from 1)")
-
-
-def _seconds(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"`{text}` is not a number of seconds") from None
-    if not 0 < value <= 3600:
-        raise argparse.ArgumentTypeError(f"`{text}`: give a time limit above 0 and at most 3600 seconds")
-    return value
 
 
 def place_options(args) -> PlaceOptions:

@@ -171,3 +171,14 @@ class LoadError(Exception):
     def __init__(self, problems: list[Problem]):
         self.problems = sorted(problems)
         super().__init__("\n".join(p.render() for p in self.problems))
+
+
+class UsageError(Exception):
+    """A bad invocation: reported on stderr with exit code 2."""
+
+    def __str__(self) -> str:  # names from the snapshot reach the terminal: their control characters shown
+        return shown(super().__str__())
+
+
+class InternalError(Exception):
+    """A result migcheck must never show (exit 3): the message says what to report."""

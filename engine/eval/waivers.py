@@ -13,7 +13,6 @@ the other commands and modes (audit, matrix offline, matrix online) and marks th
 
 from __future__ import annotations
 
-import argparse
 import fnmatch
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
@@ -68,17 +67,6 @@ class Waiver:
             out["ticket"] = self.ticket
         out["expires"] = self.expires.isoformat()
         return out
-
-
-def warn_days(text: str) -> int:
-    """`--warn-expiring DAYS`: a whole number of days, 0 or more (any size: the horizon stops at year 9999)."""
-    try:
-        days = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"`{text[:40]}` is not a whole number of days") from None
-    if days < 0:
-        raise argparse.ArgumentTypeError(f"`{text}` days is in the past; give 0 or more days")
-    return days
 
 
 def horizon(start: date, days: int) -> date:

@@ -34,7 +34,7 @@ from yaml.reader import Reader as _Reader
 from yaml.scanner import Scanner as _Scanner
 
 from ..core.diagnostics import Diagnostic, LoadError, Problem  # noqa: F401  (LoadError, Problem: re-exported)
-from .reader import decode, read_bytes
+from .reader import DEFAULT_MAX_BYTES, decode, read_bytes
 
 
 class _PurePythonParser(_Reader, _Scanner, _PyParser):
@@ -52,7 +52,6 @@ except ImportError:  # pragma: no cover - depends on how PyYAML was built
     _Parser = _PurePythonParser
 
 
-DEFAULT_MAX_BYTES = 64 * 1024 * 1024
 DEFAULT_MAX_DEPTH = 64
 DEFAULT_MAX_NODES = 5_000_000
 

@@ -22,6 +22,7 @@ import stat
 from ..core.diagnostics import LoadError, Problem
 
 _CHUNK = 1 << 20
+DEFAULT_MAX_BYTES = 64 * 1024 * 1024  # of any input file; `--max-bytes` changes it
 
 
 def byte_limit(text: str) -> int:
