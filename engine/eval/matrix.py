@@ -44,7 +44,7 @@ from ..core.keys import project, view
 from ..core.perf import collector_paused
 from ..core.results import Cell, Result, Subject
 from ..core.verdicts import cell_verdict, exit_code, fails_at
-from ..core.vocabulary import BLOCKED, CONSTANT_ROLES, SCOPES, UNKNOWN
+from ..core.vocabulary import BLOCKED, CONSTANT_ROLES, ERROR_SEVERITY, SCOPES, UNKNOWN
 from ..core.vocabulary import PROBLEMS as _PROBLEMS
 from ..lang.analysis.sharing import GUEST_SIDE as _GUEST_SIDE, TARGET_NAMES as _TARGET_NAMES
 from ..lang.compiler import ERROR, FAIL, CompiledRule
@@ -333,7 +333,7 @@ class Matrix:
         found = self._labels.get(key)
         if found is None:
             rule_of = self._rule_of_bit
-            blocked = any(rule_of[b].severity == "error" for b in _bits(fails))
+            blocked = any(rule_of[b].severity == ERROR_SEVERITY for b in _bits(fails))
             verdict = cell_verdict(blocked, bool(errors))
             failing = sorted({rule_of[b].id for b in _bits(fails | errors)})
             found = self._labels[key] = (verdict, failing, fails, errors)

@@ -9,7 +9,8 @@ the snapshot and the caps on findings, never by the number of findings).
 from __future__ import annotations
 
 from ..core.verdicts import counted_verdict, exit_code
-from ..core.vocabulary import BLOCKED, FAIL_ON, READY, SEVERITY_RANK, UNKNOWN
+from ..core.vocabulary import (BLOCKED, ERROR, ERROR_SEVERITY, FAIL, FAIL_ON, INFO, PROBLEMS, READY, SEVERITIES,
+                               SEVERITY_RANK, STATUSES, UNKNOWN, WARNING)
 from ..eval.baseline import gone
 from .common import GRID_LIMIT, ROWS_PER_RULE, CellFindings, guest_rows
 
@@ -50,8 +51,8 @@ class Tally:
     """The counts of a streamed run: the summary, cell verdicts, the exit code's inputs, the baseline."""
 
     def __init__(self, fail_on: str, baseline: dict | None = None):
-        self.status = {"fail": 0, "error": 0, "pass": 0, "notapplicable": 0}
-        self.by_severity = {"info": 0, "warning": 0, "error": 0}
+        self.status = dict.fromkeys(STATUSES, 0)
+        self.by_severity = {INFO: 0, WARNING: 0, ERROR_SEVERITY: 0}
         self.waived = self.total = 0
         self.cells = {READY: 0, BLOCKED: 0, UNKNOWN: 0}
         self.threshold = FAIL_ON[fail_on]
@@ -69,7 +70,7 @@ class Tally:
             self.total += 1
             if r.waiver is not None:
                 self.waived += 1
-            if previous is not None and status in ("fail", "error"):
+            if previous is not None and status in PROBLEMS:
                 fp = r.fingerprint
                 if fp in previous:
                     r.baseline = "unchanged"
@@ -79,12 +80,12 @@ class Tally:
                     r.baseline = "new"
                     self.new += 1
             if r.waiver is None:
-                if status == "fail":
+                if status == FAIL:
                     self.by_severity[r.severity] += 1
                     if SEVERITY_RANK[r.severity] >= self.threshold:
                         self.failing = True
                         self.new_failing |= r.baseline == "new"
-                elif status == "error":
+                elif status == ERROR:
                     self.errors = True
                     self.new_errors |= r.baseline == "new"
         for c in cells:
@@ -157,7 +158,7 @@ class Digest:
                 self.grid_found.update(found)
         self._rows(cells, found)
         for r in results:
-            if r.status not in ("fail", "error"):
+            if r.status not in PROBLEMS:
                 continue
             self.problems += 1
             if len(self.first) < self.first_cap:
@@ -185,7 +186,7 @@ class Digest:
     def groups(self) -> list[tuple[str, list[tuple[str, list, int]]]]:
         """Findings by severity, then rule: (severity, [(rule id, first results, how many in all)])."""
         out = []
-        for severity in ("error", "warning", "info"):
+        for severity in SEVERITIES:
             rules = sorted((rule, shown, total) for (sev, rule), (shown, total) in self.rule_groups.items()
                            if sev == severity)
             if rules:

@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 
 from ..core.results import Result
 from ..core.verdicts import check_verdict, worst
-from ..core.vocabulary import BLOCKED, ERROR, FAIL, READY, UNKNOWN
+from ..core.vocabulary import BLOCKED, ERROR, FAIL, OFFLINE, READY, UNKNOWN
 from ..core.words import did_you_mean
 from ..estate.effects import Effect, Estate
 from ..estate.snapshot import Snapshot
@@ -125,7 +125,7 @@ def _from_document(doc: Document, snapshot: Snapshot) -> Plan:
                         "choose another target or remove this migration", code="already-there"))
                 where[guest] = to
                 moved.add(guest)
-            moves.append(Migration(step, i + 1, guest, to, m.get("mode", "offline"), m.get("stop", False), at))
+            moves.append(Migration(step, i + 1, guest, to, m.get("mode", OFFLINE), m.get("stop", False), at))
         stages.append(moves)
     if problems:
         raise LoadError(problems)

@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from .. import __version__
 from ..core.verdicts import VERDICT_RANK
 from ..core.verdicts import where_exit as _where_exit
-from ..core.vocabulary import SEVERITY_RANK
+from ..core.vocabulary import BLOCKED, ERROR, ERROR_SEVERITY, FAIL, READY, SEVERITY_RANK, UNKNOWN, WARNING
 
 
 class NoMatch(Exception):
@@ -70,12 +70,12 @@ def where_to(engine, guest: dict, mode: str, targets: list[dict] | None = None) 
             d = Destination(cell.target, cell.verdict)
             for r in found:
                 counted = r.waiver is None
-                if r.status == "error" and counted:
+                if r.status == ERROR and counted:
                     d.errors.append(r.rule)
-                elif r.status == "fail" and counted:
-                    if r.severity == "error":
+                elif r.status == FAIL and counted:
+                    if r.severity == ERROR_SEVERITY:
                         d.blocking.append(r.rule)
-                    elif r.severity == "warning":
+                    elif r.severity == WARNING:
                         d.warnings += 1
                     else:
                         d.notes += 1
@@ -107,8 +107,8 @@ def render_where(snapshot, guest: dict, mode: str, destinations: list[Destinatio
         out["targets"] = [d.to_json() for d in destinations]
         out["summary"] = counts
         return json.dumps(out, indent=2) + "\n"
-    lines = [f"{guest['name']} (on {guest['host']}, {mode} migration): ready for {counts['ready']} of "
-             f"{len(destinations)} VSP(s), blocked on {counts['blocked']}, undecided on {counts['unknown']}", ""]
+    lines = [f"{guest['name']} (on {guest['host']}, {mode} migration): ready for {counts[READY]} of "
+             f"{len(destinations)} VSP(s), blocked on {counts[BLOCKED]}, undecided on {counts[UNKNOWN]}", ""]
     width = max([len(d.target) for d in destinations] + [6])
     lines.append(f"{'target':<{width}}  verdict  warnings  notes  blocking rules")
     for d in destinations:
@@ -123,7 +123,7 @@ def summarize_matrix(matrix) -> tuple[list[dict], list[dict]]:
     Without waivers the counts come straight from the shared rows of cells (no cell is built);
     with them, from the cells as waived."""
     per_guest: list[dict] = []
-    per_target: dict[str, dict] = {t["name"]: {"target": t["name"], "ready": 0, "blocked": 0, "unknown": 0}
+    per_target: dict[str, dict] = {t["name"]: {"target": t["name"], READY: 0, BLOCKED: 0, UNKNOWN: 0}
                                    for t in matrix.targets}
     if matrix.engine.waivers is None:
         rows = ((guest["name"], guest["host"], names, [cell[0] for cell in cells])
@@ -132,7 +132,7 @@ def summarize_matrix(matrix) -> tuple[list[dict], list[dict]]:
         rows = ((cells[0].guest, cells[0].source, [c.target for c in cells], [c.verdict for c in cells])
                 for cells, _ in matrix.walk(results=False) if cells)
     for guest, source, names, verdicts in rows:
-        row = {"guest": guest, "source": source, "ready": 0, "blocked": 0, "unknown": 0}
+        row = {"guest": guest, "source": source, READY: 0, BLOCKED: 0, UNKNOWN: 0}
         for name, verdict in zip(names, verdicts):
             row[verdict] += 1
             per_target[name][verdict] += 1
@@ -145,18 +145,18 @@ def render_summary(snapshot, mode: str, per_guest: list[dict], per_target: list[
         out = _header(snapshot, "matrix")
         out["mode"] = mode
         out["guests"] = per_guest
-        out["targets"] = [{"target": t["target"], "candidates": t["ready"], "blocked": t["blocked"],
-                           "unknown": t["unknown"]} for t in per_target]
+        out["targets"] = [{"target": t["target"], "candidates": t[READY], BLOCKED: t[BLOCKED],
+                           UNKNOWN: t[UNKNOWN]} for t in per_target]
         return json.dumps(out, indent=2) + "\n"
     lines = [f"matrix summary ({mode} migration): {len(per_guest)} guest(s), {len(per_target)} target(s)", ""]
     gw = max([len(g["guest"]) for g in per_guest] + [5])
     sw = max([len(g["source"]) for g in per_guest] + [6])
     lines.append(f"{'guest':<{gw}}  {'source':<{sw}}  ready  blocked  unknown")
     for g in per_guest:
-        lines.append(f"{g['guest']:<{gw}}  {g['source']:<{sw}}  {g['ready']:>5}  {g['blocked']:>7}  {g['unknown']:>7}")
+        lines.append(f"{g['guest']:<{gw}}  {g['source']:<{sw}}  {g[READY]:>5}  {g[BLOCKED]:>7}  {g[UNKNOWN]:>7}")
     lines.append("")
     tw = max([len(t["target"]) for t in per_target] + [6])
     lines.append(f"{'target':<{tw}}  candidates  blocked  unknown")
     for t in per_target:
-        lines.append(f"{t['target']:<{tw}}  {t['ready']:>10}  {t['blocked']:>7}  {t['unknown']:>7}")
+        lines.append(f"{t['target']:<{tw}}  {t[READY]:>10}  {t[BLOCKED]:>7}  {t[UNKNOWN]:>7}")
     return "\n".join(lines) + "\n"
