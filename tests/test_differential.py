@@ -145,3 +145,24 @@ def test_run_constants_are_keyed_by_typed_keys():
     assert calls == [1, True, 1.0, 1, False, 0, 0.0, -0.0]
     assert hoisted({"snapshot": scope, "stop": -0.0, "mode": None}) == "float -0.0" and len(calls) == 8
     assert freeze(True) != freeze(1) != freeze(1.0)
+
+
+def test_every_binder_binds_its_scope_table_names_by_role():
+    """The engine's environments are hand-written for speed; the scope table stays the one place:
+    each binds exactly the names of its subject's scope, each to what its role says."""
+    from migcheck.core.results import Subject
+    from migcheck.core.vocabulary import SCOPES
+    from migcheck.eval.engine import _BINDERS
+
+    class FakeEngine:
+        _scope, stop = "SCOPE", "STOP"
+
+        def source_of(self, guest):
+            return "SOURCE"
+
+    subject = Subject("x", host="HOST", guest="GUEST", target="TARGET", mode="MODE", stage="STAGE")
+    wanted = {"snapshot": "SCOPE", "stop": "STOP", "source": "SOURCE", "host": "HOST", "guest": "GUEST",
+              "target": "TARGET", "mode": "MODE", "stage": "STAGE"}
+    for kind, scope in SCOPES.items():
+        env = _BINDERS[kind](FakeEngine(), subject)
+        assert env == {name: wanted[role] for name, role in scope.items()}, kind

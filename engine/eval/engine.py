@@ -35,33 +35,39 @@ def _texts(rule: CompiledRule, env: dict) -> tuple[str, str]:
     return rule.message(env), rule.fix(env)
 
 
-# What each name of the scope table (`vocabulary.SCOPES`) is bound to, by its role: the run's `snapshot`
-# and `stop` (the engine's `scope` and `stop`), the `Subject`'s field named as the role (`host`, `guest`,
-# `target`, `mode`, `stage`), or the guest's current VSP (`source`).
-_ENGINE_FIELDS = {"snapshot": "_scope", "stop": "stop"}
-_RUN = {kind: tuple((name, _ENGINE_FIELDS[role]) for name, role in scope.items() if role in _ENGINE_FIELDS)
-        for kind, scope in SCOPES.items()}
-_FIELDS = {kind: tuple((name, role) for name, role in scope.items()
-                       if role in ("host", "guest", "target", "mode", "stage"))
-           for kind, scope in SCOPES.items()}
+# `env_for` of the rules `on KIND`: each binds exactly the names of its scope in the scope table
+# (`vocabulary.SCOPES`) to what the name's role is: the run's `snapshot` (the engine's scope) and
+# `stop`, the `Subject`'s field named as the role, or the guest's current VSP (`source`). One dict
+# display each, as fast as the matrix needs (it makes an environment per class of subjects); a test
+# (tests/test_differential.py) checks every binder against the table, so the table stays the one place.
+def _bind_host(engine, subject):
+    return {"snapshot": engine._scope, "host": subject.host}
+
+
+def _bind_guest(engine, subject):
+    return {"snapshot": engine._scope, "guest": subject.guest, "host": engine.source_of(subject.guest),
+            "mode": subject.mode}
+
+
+def _bind_migration(engine, subject):
+    return {"snapshot": engine._scope, "guest": subject.guest, "source": engine.source_of(subject.guest),
+            "target": subject.target, "mode": subject.mode, "stop": engine.stop}
+
+
+def _bind_snapshot(engine, subject):
+    return {"snapshot": engine._scope}
+
+
+def _bind_stage(engine, subject):
+    return {"snapshot": engine._scope, "stage": subject.stage}
+
+
+_BINDERS = {"host": _bind_host, "guest": _bind_guest, "migration": _bind_migration, "snapshot": _bind_snapshot,
+             "stage": _bind_stage}
+assert set(_BINDERS) == set(SCOPES)
+# the name of the guest's current VSP in each subject's scope (`host` of a guest rule, `source` of a migration)
 _SOURCE = {kind: next((name for name, role in scope.items() if role == "source"), None)
            for kind, scope in SCOPES.items()}
-
-
-def _binder(kind: str):
-    """`env_for` of the rules `on kind`: one dict display of the names of its scope, made from the table
-    (`_RUN`, `_FIELDS`, `_SOURCE`) when this module loads, as fast as a hand-written one (the matrix
-    makes an environment per class of subjects). Generated from the table, never from rule text."""
-    parts = [f"{name!r}: engine.{field}" for name, field in _RUN[kind]]
-    parts += [f"{name!r}: subject.{field}" for name, field in _FIELDS[kind]]
-    if _SOURCE[kind] is not None:
-        parts.append(f"{_SOURCE[kind]!r}: engine.source_of(subject.guest)")
-    namespace: dict = {}
-    exec(f"def env_for(engine, subject):\n    return {{{', '.join(parts)}}}\n", namespace)
-    return namespace["env_for"]
-
-
-_BINDERS = {kind: _binder(kind) for kind in SCOPES}
 
 
 class Engine:
