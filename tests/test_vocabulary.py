@@ -35,9 +35,6 @@ EXTERNAL: dict[tuple[str, str], tuple[int, str]] = {
     ("waves/place.py", "unknown"): (1, "CP-SAT's solver status (_SOLVER_UNKNOWN), not the verdict"),
 }
 
-# Files still being converted (file -> at most this many words): empty once every file names its words.
-PENDING: dict[str, int] = {"app/requests.py": 1, "app/waves.py": 1, "cli.py": 7}
-
 
 def vocabulary_literals(root: Path = ENGINE) -> Counter:
     """(file under `root`, word) -> how many string constants of the file equal the word."""
@@ -53,17 +50,9 @@ def vocabulary_literals(root: Path = ENGINE) -> Counter:
 
 
 def test_words_come_from_the_vocabulary():
-    found = vocabulary_literals()
-    pending = Counter()
-    unexplained = []
-    for (name, word), n in sorted(found.items()):
-        allowed = EXTERNAL.get((name, word), (0, ""))[0]
-        if name in PENDING:
-            pending[name] += n - min(n, allowed)
-        elif n > allowed:
-            unexplained.append(f"engine/{name}: {word!r} {n} time(s), {allowed} allowed")
-    unexplained += [f"engine/{name}: {n} words, at most {PENDING[name]} while pending"
-                    for name, n in pending.items() if n > PENDING[name]]
+    allowed = {key: n for key, (n, _) in EXTERNAL.items()}
+    unexplained = [f"engine/{name}: {word!r} {n} time(s), {allowed.get((name, word), 0)} allowed"
+                   for (name, word), n in sorted(vocabulary_literals().items()) if n > allowed.get((name, word), 0)]
     assert not unexplained, ("spell these with the constants of core/vocabulary.py, or list an external "
                              "format's word in EXTERNAL with why:\n" + "\n".join(unexplained))
 
@@ -74,7 +63,6 @@ def test_every_exception_is_still_needed():
     stale = [f"engine/{name}: {word!r} allowed {n}, spelled {found[(name, word)]}"
              for (name, word), (n, _) in EXTERNAL.items() if found[(name, word)] != n]
     assert not stale, "\n".join(stale)
-    assert all((ENGINE / name).is_file() for name in PENDING)
 
 
 def test_the_scan_finds_a_new_literal(tmp_path):

@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from ..core.diagnostics import InternalError, UsageError  # noqa: F401  (re-exported)
 from ..core.results import Result
 from ..core.verdicts import EXIT_BAD_INPUT, EXIT_EVAL_ERROR, EXIT_FINDINGS, EXIT_OK, exit_code, problems  # noqa: F401
+from ..core.vocabulary import ERROR_SEVERITY
 from ..core.words import did_you_mean
 from ..eval.engine import Engine
 from ..files.document import DEFAULT_MAX_BYTES
@@ -91,7 +92,7 @@ class Run:
             return self.request.fail_on
         if self.config is not None and self.config.fail_on:
             return self.config.fail_on
-        return "error"
+        return ERROR_SEVERITY
 
     def exit_code(self) -> int:
         """0, 1 (failures at or above --fail-on, for --fail-on-new new ones only; for `place`, a guest

@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from ..core.verdicts import place_verdict
-from ..core.vocabulary import BLOCKED
+from ..core.vocabulary import BLOCKED, OFFLINE
 from ..files.document import Limits
 from ..files.outputs import OutputError, write_output
 from ..waves.plans import load_plan, run_plan, snapshot_text
@@ -61,7 +61,7 @@ def place_evaluation(run: Run) -> Evaluation:
     if options.vacate and options.vacate not in snapshot.host_by_name:
         raise unknown(options.vacate, list(snapshot.host_by_name), "VSP")
     proposal = propose(run.ruleset, snapshot, vacate=options.vacate, guests=options.guests, targets=options.targets,
-                       mode=run.request.mode or "offline", time_limit=options.time_limit, name=options.name,
+                       mode=run.request.mode or OFFLINE, time_limit=options.time_limit, name=options.name,
                        waivers=run.waivers)
     if proposal.check.verdict == BLOCKED:
         # the solver is never trusted on its own: a proposal its own check blocks is a bug, not a plan
