@@ -99,3 +99,24 @@ def run_cli(capsys):
         return code, out.out, out.err
 
     return run
+
+
+def site_pack(tmp_path, text: str):
+    """A site rule pack of one file holding `text`, in `tmp_path/site`."""
+    pack = tmp_path / "site"
+    pack.mkdir()
+    (pack / "site.rules").write_text(text)
+    return pack
+
+
+def small_estate(hosts: list[dict], guests: list[dict]) -> dict:
+    """Snapshot data of these hosts and guests, the fields a test does not care about filled in."""
+    for h in hosts:
+        h.setdefault("version", "6.1.5")
+        h.setdefault("processor", "Itanium 9500")
+        h.setdefault("memory_mb", {"total": 65536, "free": 65536})
+    for g in guests:
+        g.setdefault("kind", "vm")
+        g.setdefault("state", "off")
+        g.setdefault("memory_mb", 1024)
+    return {"snapshot": 1, "hosts": hosts, "guests": guests}

@@ -60,23 +60,7 @@ from hypothesis import strategies as st  # noqa: E402
 from migcheck.estate.snapshot import snapshot_from_data  # noqa: E402
 
 
-def _pack(tmp_path, text: str) -> Path:
-    pack = tmp_path / "site"
-    pack.mkdir()
-    (pack / "site.rules").write_text(text)
-    return pack
-
-
-def _estate(hosts: list[dict], guests: list[dict]) -> dict:
-    for h in hosts:
-        h.setdefault("version", "6.1.5")
-        h.setdefault("processor", "Itanium 9500")
-        h.setdefault("memory_mb", {"total": 65536, "free": 65536})
-    for g in guests:
-        g.setdefault("kind", "vm")
-        g.setdefault("state", "off")
-        g.setdefault("memory_mb", 1024)
-    return {"snapshot": 1, "hosts": hosts, "guests": guests}
+from .conftest import site_pack as _pack, small_estate as _estate  # noqa: E402
 
 
 def _assert_cells_equal_check(ruleset, snapshot, mode="offline"):

@@ -158,14 +158,19 @@ def _index_hosts(raws: list, origin: dict, problems: list) -> tuple[list[dict], 
         path = ("hosts", i)
         origin[id(host)] = path
         hosts.append(host)
-        if host["name"] in host_by_name:
-            problems.append(IntegrityProblem("duplicate-host", "host", host["name"],
-                                             f"host `{host['name']}` is defined twice", path + ("name",),
-                                             "host names must be unique; remove or rename one"))
-        else:
-            host_by_name[host["name"]] = host
+        _register("host", host, host_by_name, path, problems)
         problems.extend(_hwpath_problems(host, path))
     return hosts, host_by_name
+
+
+def _register(kind: str, item: dict, by_name: dict, path: tuple, problems: list) -> None:
+    """Index a host or guest by name; a second one of the same name is a `duplicate-KIND` problem."""
+    name = item["name"]
+    if name in by_name:
+        problems.append(IntegrityProblem(f"duplicate-{kind}", kind, name, f"{kind} `{name}` is defined twice",
+                                         path + ("name",), f"{kind} names must be unique; remove or rename one"))
+    else:
+        by_name[name] = item
 
 
 def _hwpath_problems(host: dict, path: tuple) -> list[IntegrityProblem]:
@@ -192,12 +197,7 @@ def _index_guests(raws: list, host_by_name: dict, origin: dict,
         guest = _resolve_guest(raw, host)
         origin[id(guest)] = path
         guests.append(guest)
-        if guest["name"] in guest_by_name:
-            problems.append(IntegrityProblem("duplicate-guest", "guest", guest["name"],
-                                             f"guest `{guest['name']}` is defined twice", path + ("name",),
-                                             "guest names must be unique; remove or rename one"))
-        else:
-            guest_by_name[guest["name"]] = guest
+        _register("guest", guest, guest_by_name, path, problems)
         problems.extend(_guest_problems(raw, path, host, host_by_name))
     return guests, guest_by_name
 
