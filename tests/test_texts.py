@@ -17,6 +17,9 @@ from migcheck.lang.compiler import name_text
 from migcheck.lang.analysis.reads import NAME_HOLES
 from migcheck.packs.ruleset import load_rules
 from migcheck.report.json_report import result_json
+from migcheck.core.results import Text
+from migcheck.eval.texts import ClassText
+from migcheck.lang.compiler import RuleText
 from migcheck.estate.snapshot import load_snapshot, snapshot_from_data
 from migcheck.eval.texts import text_paths
 
@@ -208,3 +211,28 @@ def test_texts_and_items_read_the_items_a_list_passes_on(tmp_path, steps, messag
     snapshot = snapshot_from_data(data)
     engine = Engine(load_rules([pack], builtin=False), snapshot)
     assert _assert_streamed_equal_check(engine, snapshot, "offline")
+
+
+@pytest.mark.parametrize("share", [True, False])
+def test_a_result_s_text_is_one_model(share):
+    """Every pending text of a matrix result is a `Text` (a rule's, bound to an outcome's
+    environment; or a text class's, bound to a pair's names), its JSON is its plain text escaped,
+    and reading the message makes both message and fix at once and lets the binding go."""
+    snapshot = load_snapshot(str(FIXTURES[0]))
+    engine = Engine(load_rules([ROOT / "fixtures" / "site-rules"]), snapshot)
+    kinds = set()
+    for mode in ("offline", "online"):
+        for _, results in engine.iter_matrix(mode, share=share):
+            for r in results:
+                if r.status != "fail":
+                    continue
+                text, binding = r._text, r._binding
+                assert isinstance(text, Text)
+                kinds.add(type(text))
+                plain = text.plain(binding)
+                assert text.json(binding) == tuple(json.dumps(t, ensure_ascii=False) for t in plain)
+                assert r.json_texts() == text.json(binding)
+                assert (r.message, r.fix) == plain and r._text is None and r._binding is None
+    # shared: the text classes' (and a rule's own for what is not shared: guest rules, rules that
+    # read what a class cannot key); the reference: each rule's own, pair by pair
+    assert ClassText in kinds if share else kinds == {RuleText}

@@ -74,22 +74,43 @@ class Result:
         return out
 
 
+class Text:
+    """How a failure's message and fix are made from what its result is bound to.
+
+    The one model of a result's text. `plain(binding)` is (message, fix); `json(binding)` is the
+    same as JSON strings, quotes included (`json.dumps(..., ensure_ascii=False)`). A text is shared
+    (one per rule, `lang.compiler.RuleText`, bound to an outcome's environment; or one per outcome of
+    a class of pairs that look alike to a rule, `eval.texts.ClassText`, bound to a pair's names) and
+    a result holds it with its binding (`LazyResult`), so nothing is rendered for a result no
+    writer shows. A text class that can escape once per class overrides `json`.
+    """
+
+    __slots__ = ()
+
+    def plain(self, binding) -> tuple[str, str]:
+        raise NotImplementedError
+
+    def json(self, binding) -> tuple[str, str]:
+        message, fix = self.plain(binding)
+        return _quoted(message), _quoted(fix)
+
+
 _MESSAGE = Result.__dict__["message"]  # the slots that hold a result's text
 _FIX = Result.__dict__["fix"]
 
 
 class LazyResult(Result):
-    """A failed result whose message and fix are rendered when first read.
+    """A failed result whose message and fix its `Text` makes from its binding when first read.
 
     The matrix makes millions of results that the documents for people only count; the text is
-    the same whenever it is rendered (`render(*args)` reads only the result's own copy of the
-    bindings, or texts shared by targets that look alike to the rule), so it is made only for
-    the results a writer shows. `pending` is `(render, *args)`, `render(*args) -> (message, fix)`.
+    the same whenever it is made (a text reads only its binding: the result's own copy of an
+    outcome's environment, or a pair's names), so it is made only for the results a writer shows,
+    and a JSON writer takes it escaped from the text (`json_texts`) without making it plain first.
     """
 
-    __slots__ = ("_pending",)
+    __slots__ = ("_text", "_binding")
 
-    def __init__(self, pending: tuple, rule_id: str, severity: str, status: str, subject: dict, cite: str,
+    def __init__(self, text: Text, binding, rule_id: str, severity: str, status: str, subject: dict, cite: str,
                  title: str, item: str, location: tuple | None, tags: tuple):
         # the fields of `Result` set directly (this runs per failing pair of a matrix); message and fix pending
         self.rule, self.severity, self.status, self.subject = rule_id, severity, status, subject
@@ -98,44 +119,41 @@ class LazyResult(Result):
         self.cite, self.title, self.item, self.location = cite, title, item, location
         self.waiver = self.baseline = None
         self.tags = tags
-        self._pending = pending
+        self._text, self._binding = text, binding
 
     def _render(self) -> None:
-        pending = self._pending
-        self._pending = None
-        message, fix = pending[0](*pending[1:])
+        message, fix = self._text.plain(self._binding)
+        self._text = self._binding = None
         _MESSAGE.__set__(self, message)
         _FIX.__set__(self, fix)
 
     def json_texts(self) -> tuple[str, str]:
-        pending = self._pending
-        if pending is not None:
-            render_json = getattr(pending[0], "json", None)  # texts shared by a class of pairs: escaped once
-            if render_json is not None:
-                return render_json(*pending[1:])
-        return _quoted(self.message), _quoted(self.fix)
+        text = self._text
+        if text is not None:
+            return text.json(self._binding)
+        return _quoted(_MESSAGE.__get__(self)), _quoted(_FIX.__get__(self))
 
     @property
     def message(self) -> str:
-        if self._pending is not None:
+        if self._text is not None:
             self._render()
         return _MESSAGE.__get__(self)
 
     @message.setter
     def message(self, value: str) -> None:
-        if self._pending is not None:
+        if self._text is not None:
             self._render()
         _MESSAGE.__set__(self, value)
 
     @property
     def fix(self) -> str:
-        if self._pending is not None:
+        if self._text is not None:
             self._render()
         return _FIX.__get__(self)
 
     @fix.setter
     def fix(self, value: str) -> None:
-        if self._pending is not None:
+        if self._text is not None:
             self._render()
         _FIX.__set__(self, value)
 

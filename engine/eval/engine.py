@@ -20,7 +20,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from ..core.perf import collector_paused
-from ..core.results import Cell, LazyResult, Result, Subject, sort_results  # noqa: F401  (Cell, Subject: re-exported)
+from ..core.results import Cell, LazyResult, Result, Subject, Text, sort_results  # noqa: F401  (Cell, Subject: re-exported)
 from ..core.vocabulary import ERROR, FAIL, NOTAPPLICABLE, PROBLEMS, SCOPES, SUBJECTS
 from ..estate.effects import EstateView
 from ..estate.snapshot import Snapshot
@@ -28,11 +28,6 @@ from ..lang.builtins import EvalError
 from ..lang.compiler import CompiledRule, Outcome, Trace
 from ..packs.ruleset import RuleSet
 from .matrix import Matrix
-
-
-def _texts(rule: CompiledRule, env: dict) -> tuple[str, str]:
-    """A failure's message and fix, from its bindings."""
-    return rule.message(env), rule.fix(env)
 
 
 # `env_for` of the rules `on KIND`: each binds exactly the names of its scope in the scope table
@@ -132,12 +127,12 @@ class Engine:
 
     def result(self, rule: CompiledRule, outcome: Outcome, names: dict, location, lazy: bool = False) -> Result:
         """An outcome as a reported result, with its waiver if one applies. `lazy`: a failure's
-        message and fix are rendered when first read (`findings.LazyResult`; the matrix)."""
+        message and fix are made when first read (`core.results.LazyResult`; the matrix)."""
         status = outcome.status
         if lazy and status == FAIL:
-            return self.lazy_result(rule, (_texts, rule, outcome.env), status, names, location, outcome.item)
+            return self.lazy_result(rule, rule.text, outcome.env, status, names, location, outcome.item)
         if status == FAIL:
-            message, fix = rule.message(outcome.env), rule.fix(outcome.env)
+            message, fix = rule.text.plain(outcome.env)
         elif status == ERROR:
             message, fix = outcome.error, ""
         elif status == NOTAPPLICABLE:
@@ -150,11 +145,11 @@ class Engine:
             self.waivers.waive(result)
         return result
 
-    def lazy_result(self, rule: CompiledRule, pending: tuple, status: str, names: dict, location,
+    def lazy_result(self, rule: CompiledRule, text: Text, binding, status: str, names: dict, location,
                     item: str = "") -> Result:
-        """A failed or errored result whose text `pending` renders when first read
-        (`findings.LazyResult`); its waiver is attached now, as `result` does."""
-        result = LazyResult(pending, rule.id, rule.severity, status, names, rule.cite, rule.title, item, location,
+        """A failed result whose `text` is made from `binding` when first read (`core.results.LazyResult`);
+        its waiver is attached now, as `result` does."""
+        result = LazyResult(text, binding, rule.id, rule.severity, status, names, rule.cite, rule.title, item, location,
                             rule.tags)
         if self.waivers is not None:
             self.waivers.waive(result)

@@ -111,8 +111,8 @@ class _Explainer(Visitor):
             return
         self.say(self.depth + 1, "=> FAIL")
         self.why(step.expr, env, self.depth + 2)
-        self.say(self.depth + 1, f"message: {self.rule.message(dict(env))}")
-        fix = self.rule.fix(dict(env))
+        message, fix = self.rule.text.plain(dict(env))
+        self.say(self.depth + 1, f"message: {message}")
         if fix:
             self.say(self.depth + 1, f"fix: {fix}")
 

@@ -25,7 +25,7 @@ from __future__ import annotations
 from json.encoder import encode_basestring as _quoted  # the C encoder of one string, as ensure_ascii=False writes it
 
 from ..core.keys import view
-from ..core.results import LazyResult, Result, Subject
+from ..core.results import LazyResult, Result, Subject, Text
 from ..core.vocabulary import ERROR, NAME_HOLES, PROBLEMS, RUN_CONSTANTS, SCOPES
 from ..lang.analysis.reads import name_hole
 from ..lang.compiler import FAIL, CompiledRule, Outcome, name_text
@@ -63,10 +63,28 @@ def text_paths(rule: CompiledRule) -> tuple[tuple, tuple] | None:
     return tuple(sorted(guest_side, key=repr)), tuple(sorted(target_side, key=repr))
 
 
+class ClassText(Text):
+    """Outcome `index` of an entry as the `Text` of its pairs' results, bound to a pair's `Names`:
+    the same text for every pair of the class but for the names, made once per class and filled
+    per pair; JSON escapes character by character, so the escaped pieces filled with the escaped
+    names are the escaped text (`json`)."""
+
+    __slots__ = ("entry", "index")
+
+    def __init__(self, entry: "Entry", index: int):
+        self.entry, self.index = entry, index
+
+    def plain(self, names: "Names") -> tuple[str, str]:
+        return self.entry.texts(self.index, names, False)
+
+    def json(self, names: "Names") -> tuple[str, str]:
+        return self.entry.texts(self.index, names, True)
+
+
 class Entry:
     """One rule's problem outcomes for one text class, and their texts, made when first needed."""
 
-    __slots__ = ("engine", "rule", "subject", "outcomes", "pieces", "json_pieces", "status", "splits")
+    __slots__ = ("engine", "rule", "subject", "outcomes", "pieces", "json_pieces", "status", "splits", "_texts")
 
     def __init__(self, engine, rule: CompiledRule, subject: Subject, status: str | None = None):
         self.engine, self.rule, self.subject = engine, rule, subject
@@ -76,22 +94,21 @@ class Entry:
         self.splits: list | str | None = None  # per outcome, its texts split around the names (`_split`)
         self.pieces: dict = {}
         self.json_pieces: dict = {}
+        self._texts: list = []
+
+    def text(self, index: int) -> ClassText:
+        """The `Text` of outcome `index`, one per entry and outcome."""
+        made = self._texts
+        while len(made) <= index:
+            made.append(ClassText(self, len(made)))
+        return made[index]
 
     def shareable(self) -> bool:
         """Whether every outcome can serve the class (no `error`: its text is the pair's own)."""
         return all(o.status != ERROR for o in self.outcomes)
 
-    def __call__(self, index: int, names: "Names") -> tuple[str, str]:
-        """(message, fix) of outcome `index` for the pair whose names are `names`."""
-        return self.texts(index, names, False)
-
-    def json(self, index: int, names: "Names") -> tuple[str, str]:
-        """(message, fix) as JSON strings (`json.dumps(..., ensure_ascii=False)`, quotes included):
-        JSON escapes character by character, so the escaped pieces filled with the escaped names
-        are the escaped text."""
-        return self.texts(index, names, True)
-
     def texts(self, index: int, names: "Names", json: bool) -> tuple[str, str]:
+        """(message, fix) of outcome `index` for the pair whose names are `names` (`json`: as JSON strings)."""
         key = (self, index, json)
         shown = names.json if json else names.texts
         found = names.cache.get(key)
@@ -244,11 +261,12 @@ class Texts:
         """The pair's results from a shareable entry (waivers attached as they are made)."""
         lazy = self.engine.lazy_result
         texts = self._names(j)
-        return [lazy(rule, (entry, i, texts), o.status, names, location, o.item) for i, o in enumerate(entry.outcomes)]
+        text = entry.text
+        return [lazy(rule, text(i), texts, o.status, names, location, o.item) for i, o in enumerate(entry.outcomes)]
 
     def decided(self, rule: CompiledRule, entry: Entry, j: int, names: dict, location) -> Result:
         """The one failed result of a rule without `for` whose status the shared row decided."""
         if self.engine.waivers is None:  # `Engine.lazy_result` without a waiver to attach: it runs per failing pair
-            return LazyResult((entry, 0, self._names(j)), rule.id, rule.severity, FAIL, names, rule.cite, rule.title,
+            return LazyResult(entry.text(0), self._names(j), rule.id, rule.severity, FAIL, names, rule.cite, rule.title,
                               "", location, rule.tags)
-        return self.engine.lazy_result(rule, (entry, 0, self._names(j)), FAIL, names, location)
+        return self.engine.lazy_result(rule, entry.text(0), self._names(j), FAIL, names, location)

@@ -37,6 +37,7 @@ from .visit import Visitor
 
 Fn = Callable[[dict], Any]
 
+from ..core.results import Text  # noqa: E402
 from ..core.vocabulary import ERROR, ERROR_SEVERITY, FAIL, NAME_HOLES, NOTAPPLICABLE, PASS, TABLES  # noqa: E402  (re-exported)
 
 
@@ -74,6 +75,19 @@ class Budget:
                          "by key, or raise `evaluation_budget` in the site configuration", span)
 
 
+class RuleText(Text):
+    """A rule's message and fix made from an outcome's environment: the `Text` of its results
+    (`core.results`) but for the matrix's shared ones (`eval.texts.ClassText`)."""
+
+    __slots__ = ("message", "fix")
+
+    def __init__(self, message: Callable[[dict], str], fix: Callable[[dict], str]):
+        self.message, self.fix = message, fix
+
+    def plain(self, env: dict) -> tuple[str, str]:
+        return self.message(env), self.fix(env)
+
+
 @dataclass
 class CompiledRule:
     id: str
@@ -99,6 +113,11 @@ class CompiledRule:
     lookups: tuple = ()  # (joins.Lookup, counted) of the rule's steps: how the matrix classes targets
     budget: Budget | None = field(repr=False, default=None)
     sharing: SharingPlan | None = field(repr=False, default=None)  # what the matrix may share (analysis/sharing)
+    text: RuleText = field(repr=False, default=None)  # message and fix as its results' `Text`
+
+    def __post_init__(self):
+        if self.text is None:
+            self.text = RuleText(self.message, self.fix)
 
     def value(self, node, env: dict):
         """The value of one of the rule's expression nodes in `env` (its own compiled closure)."""
