@@ -124,7 +124,8 @@ def writer_part(hosts: int, guests: int, tmp: Path) -> None:
         results = sort_results(results)
         from dataclasses import replace
 
-        from migcheck.core.results import summarize, verdict
+        from migcheck.core.results import summarize
+        from migcheck.core.verdicts import report_verdict as verdict
         summary = summarize(results)
         summary["cells"] = {v: sum(1 for c in cells if c.verdict == v) for v in ("ready", "blocked", "unknown")}
         report = replace(state.report, cells=sorted(cells, key=lambda c: (c.guest, c.target)),  # by name

@@ -20,7 +20,7 @@ from pathlib import Path
 import pytest
 
 from migcheck.core.keys import freeze
-from migcheck.core.results import check_verdict
+from migcheck.core.verdicts import check_verdict
 from migcheck.eval.engine import Engine
 from migcheck.estate.snapshot import snapshot_from_data
 from migcheck.lang import ast

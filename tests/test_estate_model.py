@@ -17,7 +17,7 @@ import pytest
 from ortools.sat.python import cp_model
 
 import migcheck
-from migcheck.core.results import check_verdict
+from migcheck.core.verdicts import check_verdict
 from migcheck.estate.capacity import holds_memory
 from migcheck.estate.effects import Estate, EstateView
 from migcheck.estate.snapshot import load_snapshot, snapshot_from_data

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from migcheck.eval.engine import Engine
-from migcheck.core.results import check_verdict
+from migcheck.core.verdicts import check_verdict
 from migcheck.packs.ruleset import load_rules
 from migcheck.core.keys import freeze, project
 from migcheck.estate.snapshot import load_snapshot

@@ -115,7 +115,7 @@ def _assert_matrix_equals_check(ruleset, snapshot, mode="offline"):
                 checked = engine.check(guest, target, mode)
                 cell = by_pair[(guest["name"], guest["host"], target["name"])]
                 failing = sorted({r.rule for r in checked if r.status in ("fail", "error")})
-                from migcheck.core.results import check_verdict
+                from migcheck.core.verdicts import check_verdict
                 assert (cell.verdict, cell.failing) == (check_verdict(checked), failing), \
                     (guest["name"], target["name"], guest["attrs"], target["attrs"])
 

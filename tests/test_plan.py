@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 from migcheck.files.document import LoadError
 from migcheck.estate.effects import Estate, memory_need_mb, memory_overhead_mb
 from migcheck.eval.engine import Engine
-from migcheck.core.results import check_verdict
+from migcheck.core.verdicts import check_verdict
 from migcheck.packs.ruleset import load_rules
 from migcheck.waves.plans import estate_before, load_plan, plan_from_data, run_plan
 from migcheck.estate.snapshot import load_snapshot, snapshot_from_data

@@ -35,7 +35,7 @@ from contextlib import ExitStack
 from dataclasses import dataclass
 from pathlib import Path
 
-from ..core.results import verdict
+from ..core.verdicts import report_verdict as verdict
 from ..estate.snapshot import load_snapshot
 from ..eval.baseline import load_baseline, mark_results
 from ..core.perf import TIMINGS

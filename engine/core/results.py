@@ -3,8 +3,7 @@
 Results sort by subject, then rule id, then binding, so every report is deterministic.
 A waived result keeps its status and carries its waiver; it no longer counts toward the
 verdict or the exit code (`Result.counts`). Every verdict and exit code of every command is
-decided in `core.verdicts`; `check_verdict` and `verdict` are re-exported here for the callers
-not yet on it.
+decided in `core.verdicts`.
 """
 
 from __future__ import annotations
@@ -13,9 +12,7 @@ import hashlib
 from dataclasses import dataclass, field
 from json.encoder import encode_basestring as _quoted  # the C encoder of one string, as ensure_ascii=False writes it
 
-from .verdicts import check_verdict  # noqa: F401  (re-exported: the callers not yet on core.verdicts)
-from .verdicts import report_verdict as verdict  # noqa: F401
-from .vocabulary import FAIL, FAIL_ON, PLAN_KEYS, SEVERITY_RANK, STATUSES, SUBJECT_KEYS  # noqa: F401  (FAIL_ON re-exported)
+from .vocabulary import FAIL, PLAN_KEYS, SEVERITY_RANK, STATUSES, SUBJECT_KEYS
 
 
 @dataclass(slots=True)
