@@ -57,7 +57,7 @@ def test_fields_absent_from_the_file_are_defaults_or_null():
             # written true for the SAN disks; absent elsewhere, so the schema default false
             assert store["shared_san"] is (store["backing"] == "disk")
         for net in guest["networks"]:
-            assert set(net) == {"vswitch", "dio", "ip_name"}
+            assert set(net) == set(_resources.schema("snapshot.schema.json")["$defs"]["network"]["properties"])  # every field, absent ones null
 
 
 @pytest.fixture

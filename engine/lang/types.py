@@ -84,6 +84,11 @@ def _convert(node: dict, root: dict, name: str) -> Type:
     if "const" in node:
         return INT if isinstance(node["const"], int) else STRING
     kind = node.get("type")
+    if isinstance(kind, list):  # ["string", "null"]: the one type, which may be null
+        kinds = [k for k in kind if k != "null"]
+        if len(kinds) == 1:
+            return _convert({**node, "type": kinds[0]}, root, name).with_null(len(kinds) < len(kind))
+        return ANY
     if kind == "object":
         props = node.get("properties")
         if props is None:
