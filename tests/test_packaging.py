@@ -104,3 +104,77 @@ def test_no_builtin_reports_what_the_site_pack_needs_from_it(tmp_path, run_cli):
     code, _, err = run_cli("lint", pack, "--no-builtin")
     assert code == 2 and f"{pack / 'site.rules'}:6:" in err and "offline_paths" in err
 
+
+
+# -- the distribution: hpvm-migcheck, its licence, what its sdist holds ----------------------------
+_INSTALL_HINT = re.compile(r"pip install\s+(?:-e\s+)?['\"]?([A-Za-z0-9_.-]+)(\[[a-z,]+\])?")
+
+
+def _install_hints() -> list[tuple[str, str]]:
+    """(file, package) for every `pip install PACKAGE` in the engine's messages and the documents."""
+    files = [*(ROOT / "engine").rglob("*.py"), ROOT / "README.md", *(ROOT / "docs").glob("*.md")]
+    return [(str(f.relative_to(ROOT)), m.group(1)) for f in files
+            for m in _INSTALL_HINT.finditer(f.read_text(encoding="utf-8"))]
+
+
+# Documents another engineer owns, still to be changed (the list only shrinks: a fixed one must leave it).
+_PENDING_HINTS = {"docs/plans.md"}
+
+
+def test_every_install_hint_names_the_distribution():
+    hints = _install_hints()
+    assert ("engine/app/waves.py", "hpvm-migcheck") in hints  # the OR-Tools hint of `place`
+    wrong = {(f, p) for f, p in hints if p not in ("hpvm-migcheck", ".")}
+    assert {f for f, _ in wrong} == _PENDING_HINTS, \
+        f"install hints naming another distribution (the index's `migcheck` is another project): {sorted(wrong)}"
+
+
+def test_pyproject_names_the_distribution_and_its_licence_file():
+    import tomllib
+
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
+    assert project["name"] == "hpvm-migcheck"
+    assert project["scripts"] == {"migcheck": "migcheck.cli:main"}  # the command keeps its name
+    assert project["license"] == "MIT" and project["license-files"] == ["LICENSE"]
+    licence = (ROOT / "LICENSE").read_text()
+    assert licence.startswith("MIT License") and "WITHOUT WARRANTY OF ANY KIND" in licence
+
+
+@pytest.fixture(scope="module")
+def built(tmp_path_factory):
+    """The sdist and the wheel `python -m build` makes (the wheel built from the sdist, as pip does)."""
+    pytest.importorskip("build", reason="`build` (the test extra) makes the distributions")
+    out = tmp_path_factory.mktemp("dist")
+    done = subprocess.run([sys.executable, "-m", "build", "--outdir", str(out), str(ROOT)], capture_output=True,
+                          text=True, timeout=600)
+    if done.returncode != 0 and "Could not find a version" in done.stderr + done.stdout:
+        pytest.skip("the build backend could not be installed (no package index)")
+    assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-2000:]
+    return next(out.glob("*.tar.gz")), next(out.glob("*.whl"))
+
+
+def test_the_wheel_is_hpvm_migcheck_with_its_licence_and_the_migcheck_command(built):
+    import zipfile
+
+    _, wheel = built
+    assert wheel.name.startswith("hpvm_migcheck-")
+    names = zipfile.ZipFile(wheel).namelist()
+    info = next(n.split("/")[0] for n in names if n.endswith(".dist-info/METADATA"))
+    assert f"{info}/licenses/LICENSE" in names
+    metadata = zipfile.ZipFile(wheel).read(f"{info}/METADATA").decode()
+    assert "\nName: hpvm-migcheck\n" in metadata and "\nLicense-Expression: MIT\n" in metadata
+    assert "migcheck = migcheck.cli:main" in zipfile.ZipFile(wheel).read(f"{info}/entry_points.txt").decode()
+    assert "migcheck/cli.py" in names and "migcheck/rules/dio.rules" in names
+    assert not [n for n in names if n.startswith("tests/")]
+
+
+def test_the_sdist_holds_the_licence_and_no_tests_that_cannot_run(built):
+    """The suite needs the checkout (fixtures, golden files, bench, .ci): the sdist ships none of it
+    rather than tests that fail; the built-in pack's own rule tests stay (package data)."""
+    import tarfile
+
+    sdist, _ = built
+    names = {n.split("/", 1)[1] for n in tarfile.open(sdist).getnames() if "/" in n}
+    assert "LICENSE" in names and "pyproject.toml" in names and "README.md" in names
+    assert not [n for n in names if n.startswith(("tests/", "bench/", "fixtures/"))]
+    assert "rules/tests/dio.yaml" in names and "engine/cli.py" in names

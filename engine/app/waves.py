@@ -51,9 +51,9 @@ def place_evaluation(run: Run) -> Evaluation:
     """`migcheck place`: propose a plan, check it with `plan`, report both."""
     try:
         from ..waves.place import propose
-    except ImportError as exc:  # OR-Tools is the optional extra migcheck[place]
+    except ImportError as exc:  # OR-Tools is the optional extra hpvm-migcheck[place]
         raise UsageError(f"`place` needs OR-Tools ({exc.name or exc}): install it with "
-                         "`pip install 'migcheck[place]'`") from None
+                         "`pip install 'hpvm-migcheck[place]'`") from None
     options: PlaceOptions = run.request.place
     snapshot = run.snapshot
     if not options.vacate and not options.guests:
