@@ -196,6 +196,13 @@ class Estate:
         self._store_guest(guest)
         return effect
 
+    def upgrade(self, host_name: str, release: str) -> None:
+        """Upgrade a VSP: its `version` becomes `release` (a campaign's step; the VSP holds no runnable guest)."""
+        host = copy.deepcopy(self.raw_host(host_name))
+        host["version"] = release
+        self._copy_view()
+        self._store_host(host)
+
     def _move_dio(self, guest: dict, source: dict | None, target: dict, effect: Effect) -> dict[str, str]:
         """Give the guest its functions on the target and free them on the source; old hwpath -> new."""
         name = guest["name"]

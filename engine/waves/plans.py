@@ -45,6 +45,15 @@ class Migration:
     path: tuple  # JSON path in the plan file
 
 
+@dataclass(frozen=True)
+class Upgrade:
+    """A VSP upgraded to a release when its stage's migrations have finished (a campaign's step)."""
+
+    stage: int  # from 1
+    vsp: str
+    to: str
+    path: tuple  # JSON path in the plan file
+
 
 @dataclass
 class Plan:
@@ -52,6 +61,7 @@ class Plan:
     name: str
     stages: list[list[Migration]]
     stage_names: list[str | None]
+    upgrades: list[list[Upgrade]] = field(default_factory=list)  # per stage
 
     @property
     def path(self) -> str:
@@ -98,12 +108,15 @@ def _from_document(doc: Document, snapshot: Snapshot) -> Plan:
     validated(doc, PLAN)
     problems = []
     where = {name: g["host"] for name, g in snapshot.guest_by_name.items()}  # where each guest is, as the plan goes
-    stages, names, step, moved = [], [], 0, set()
+    stages, names, upgrades, step, moved = [], [], [], 0, set()
     for i, stage in enumerate(doc.data["stages"]):
         names.append(stage.get("name"))
         moves = []
+        upgrades.append(_upgrades(doc, snapshot, i, stage["migrations"], problems))
         for j, m in enumerate(stage["migrations"]):
             at = ("stages", i, "migrations", j)
+            if "upgrade" in m:
+                continue
             step += 1
             guest, to = m["guest"], m["to"]
             known = True
@@ -129,7 +142,23 @@ def _from_document(doc: Document, snapshot: Snapshot) -> Plan:
         stages.append(moves)
     if problems:
         raise LoadError(problems)
-    return Plan(doc, doc.data.get("name", ""), stages, names)
+    return Plan(doc, doc.data.get("name", ""), stages, names, upgrades)
+
+
+def _upgrades(doc: Document, snapshot: Snapshot, i: int, items: list, problems: list) -> list[Upgrade]:
+    """The VSP upgrades of stage `i`; an unknown VSP is a located problem (what it holds is for the plan rules)."""
+    out = []
+    for j, item in enumerate(items):
+        if "upgrade" not in item:
+            continue
+        at = ("stages", i, "migrations", j)
+        if item["upgrade"] not in snapshot.host_by_name:
+            problems.append(doc.problem(at + ("upgrade",), f"VSP `{item['upgrade']}` is not in the snapshot",
+                                        did_you_mean(item["upgrade"], snapshot.host_by_name, "name a VSP of the snapshot"),
+                                        code="unknown-vsp"))
+            continue
+        out.append(Upgrade(i + 1, item["upgrade"], item["to"], at))
+    return out
 
 
 def plan_document(name: str, stages: list[list[dict]]) -> dict:
@@ -137,7 +166,7 @@ def plan_document(name: str, stages: list[list[dict]]) -> dict:
     out: dict = {"plan": 1}
     if name:
         out["name"] = name
-    out["stages"] = [{"migrations": moves} for moves in stages]
+    out["stages"] = [{"migrations": moves} for moves in stages]  # a move may be an upgrade, `{upgrade, to}`
     return out
 
 
@@ -169,6 +198,7 @@ class StageOutcome:
     verdict: str
     failing: list[str]  # plan rules that failed or erred for this stage
     migrations: list[MigrationOutcome] = field(default_factory=list)
+    upgrades: list[dict] = field(default_factory=list)  # the stage's upgrades as plan rules saw them (`upgrade_view`)
 
     def to_json(self) -> dict:
         out = {"stage": self.index, "verdict": self.verdict, "failing": self.failing,
@@ -191,9 +221,13 @@ class PlanOutcome:
         return [m for s in self.stages for m in s.migrations]
 
     def to_json(self) -> dict:
-        return {"path": self.plan.path, "name": self.plan.name, "verdict": self.verdict,
-                "stages": [s.to_json() for s in self.stages],
-                "migrations": [m.to_json() for m in self.migrations]}
+        out = {"path": self.plan.path, "name": self.plan.name, "verdict": self.verdict,
+               "stages": [s.to_json() for s in self.stages],
+               "migrations": [m.to_json() for m in self.migrations]}
+        upgrades = [u for s in self.stages for u in s.upgrades]
+        if upgrades:
+            out["upgrades"] = upgrades
+        return out
 
 
 # -- running a plan ---------------------------------------------------------------------------
@@ -215,6 +249,8 @@ def run_plan(ruleset: RuleSet, snapshot: Snapshot, plan: Plan, waivers=None, unt
     left_blocked: dict[str, int] = {}  # guest -> step of its blocked migration
     for index, moves in enumerate(plan.stages, start=1):
         outcome = StageOutcome(index, plan.stage_names[index - 1], READY, [])
+        upgrades = plan.upgrades[index - 1] if plan.upgrades else []
+        outcome.upgrades = _upgrade_views(upgrades, moves, estate)  # the VSPs as the stage finds them
         for m in moves:
             if until is not None and m.step >= until:
                 return PlanOutcome(plan, UNKNOWN, stages + [outcome], results, estate)
@@ -228,6 +264,8 @@ def run_plan(ruleset: RuleSet, snapshot: Snapshot, plan: Plan, waivers=None, unt
         outcome.failing = sorted({r.rule for r in stage_results if r.waiver is None and r.status in (FAIL, ERROR)})
         outcome.verdict = worst([m.verdict for m in outcome.migrations] + [check_verdict(stage_results)])
         stages.append(outcome)
+        for u in upgrades:  # done when the stage's migrations have finished, whatever the plan rules said
+            estate.upgrade(u.vsp, u.to)
     return PlanOutcome(plan, worst(s.verdict for s in stages), stages, results, estate)
 
 
@@ -263,7 +301,27 @@ def _stage_view(stage: StageOutcome) -> dict:
         migrations.append({"step": m.step, "guest": m.guest, "source": mo.source, "target": m.to, "mode": m.mode,
                            "stop": m.stop, "verdict": mo.verdict, "follows_blocked": mo.follows_blocked,
                            "dio_shared": shared})
-    return {"index": stage.index, "name": stage.name, "vsps": sorted(vsps), "migrations": migrations}
+    return {"index": stage.index, "name": stage.name, "vsps": sorted(vsps), "migrations": migrations,
+            "upgrades": stage.upgrades}
+
+
+def _upgrade_views(upgrades: list[Upgrade], moves: list[Migration], estate: Estate) -> list[dict]:
+    """What plan rules see of each upgrade: the VSP's runnable guests when the stage starts, and the
+    stage's migrations that leave or reach it (`$defs/upgrade_view` of the plan schema)."""
+    if not upgrades:
+        return []
+    now = estate.snapshot
+    out = []
+    for u in upgrades:
+        host = now.host_by_name[u.vsp]
+        moving = [m.guest for m in moves
+                  if m.to == u.vsp or (m.guest in now.guest_by_name and now.guest_by_name[m.guest]["host"] == u.vsp)]
+        view = {"vsp": u.vsp, "to": u.to, "runnable": sorted(g["name"] for g in now.guests if g["host"] == u.vsp),
+                "moving": moving}
+        if host.get("version") is not None:
+            view["from"] = host["version"]
+        out.append(view)
+    return out
 
 
 # -- the estate after, as a snapshot file ---------------------------------------------------
