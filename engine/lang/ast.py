@@ -23,8 +23,9 @@ class Span:
 
 @dataclass(frozen=True, slots=True)
 class Literal:
-    value: Any  # str, int, float, bool or None
+    value: Any  # str, int, Fraction (a decimal: exact), bool or None
     span: Span
+    text: str = field(default="", compare=False)  # a number as written (`0.4%`), for unparse
 
 
 @dataclass(frozen=True, slots=True)
@@ -110,7 +111,17 @@ class Comprehension:
     span: Span
 
 
-Expr = Union[Literal, ListExpr, Name, Attr, Neg, Not, Logic, Compare, Arith, Call, Comprehension]
+@dataclass(frozen=True, slots=True)
+class Conditional:
+    """`if test then then else otherwise`: the value of one branch, picked by the test."""
+
+    test: Expr
+    then: Expr
+    otherwise: Expr
+    span: Span  # of `if`
+
+
+Expr = Union[Literal, ListExpr, Name, Attr, Neg, Not, Logic, Compare, Arith, Call, Comprehension, Conditional]
 
 
 @dataclass(frozen=True, slots=True)
@@ -210,6 +221,8 @@ def children(node: Any) -> tuple:
         return (node.source, node.cond)
     if isinstance(node, Comprehension):
         return tuple(x for x in (node.expr, node.source, node.cond) if x is not None)
+    if isinstance(node, Conditional):
+        return (node.test, node.then, node.otherwise)
     if isinstance(node, Template):
         return tuple(p for p in node.parts if not isinstance(p, str))
     return ()

@@ -10,9 +10,11 @@ every (`all`) item meets the condition.
 from __future__ import annotations
 
 import math
+import operator
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
+from fractions import Fraction
 from functools import lru_cache
 from typing import Any
 
@@ -101,17 +103,67 @@ def as_version(value: Any) -> Version:
     raise EvalError(f"`{render(value)}` is not a release")
 
 
+# -- exact numbers ---------------------------------------------------------------------------
+# A decimal a rule pack writes (`0.004`, `0.4%`, a data table's `0.004`) is exact: a `Fraction`, so
+# `22400 * 0.4%` is 89.6 and not 89.60000000000001, and a division of integers or exact numbers is
+# exact too (`7 / 2` is 7/2). A number read from a snapshot stays a binary float and compares with an
+# integer as it always did; where a float meets an exact number it is read as the number it stands
+# for (`exact`), so `0.1` in a rule equals a snapshot's `0.1` and `2.0 == 2` holds whichever is which.
+def is_number(value) -> bool:
+    kind = type(value)
+    return kind is int or kind is float or kind is Fraction
+
+
+def exact(value: float):
+    """A float as a rule reads it beside an exact number: an integral one its integer (as Python compares
+    it with an integer), another the decimal it prints as (`0.1` is 1/10); infinities and NaN unchanged."""
+    if value.is_integer():
+        return int(value)
+    return Fraction(repr(value)) if math.isfinite(value) else value
+
+
+def written(value):
+    """A value of a data table with its decimals exact (`0.004` as written): tables belong to the rule pack."""
+    kind = type(value)
+    if kind is float:
+        return Fraction(repr(value)) if math.isfinite(value) else value
+    if kind is list:
+        return [written(v) for v in value]
+    if kind is dict:
+        return {k: written(v) for k, v in value.items()}
+    return value
+
+
+def exact_pair(a, b) -> tuple:
+    """Two numbers as a rule computes with them: a float beside an exact number read exactly (`exact`),
+    and an integer divided by an integer exact too (the caller divides)."""
+    ta, tb = type(a), type(b)
+    if ta is Fraction and tb is float:
+        return a, exact(b)
+    if tb is Fraction and ta is float:
+        return exact(a), b
+    return a, b
+
+
+def divide(a, b):
+    """`a / b` in a rule: exact for integers and exact numbers, a float where a float is involved."""
+    if type(a) is int and type(b) is int:
+        return Fraction(a, b)
+    a, b = exact_pair(a, b)
+    return a / b
+
+
 # -- the language's equality and order (docs/language.md, "Types") ----------------------------
 # One definition for `==`, `!=`, `in`, `distinct`, key lookups (lang/analysis/joins.py) and for
 # `<`, `min`, `max`, `sorted`: a boolean equals only a boolean and has no order; numbers compare
-# by value (`1 == 1.0`); lists and maps are equal item by item and have no order; a release
-# orders with a release, or with a string read as a release.
+# by value (`1 == 1.0`, `0.5 == 1/2`); lists and maps are equal item by item and have no order; a
+# release orders with a release, or with a string read as a release.
 _BOOL, _LIST, _MAP = "#bool", "#list", "#map"  # tags of keys (in tuples: never equal to a string's key)
 
 
 def equal(a, b) -> bool:
     """`a == b` in a rule: a boolean equals only a boolean, and lists and maps compare item by item
-    the same way (numbers compare by value: `1 == 1.0`)."""
+    the same way (numbers compare by value: `1 == 1.0`, a float beside an exact number as `exact` reads it)."""
     ta, tb = type(a), type(b)
     if ta is bool or tb is bool:
         return ta is tb and a == b
@@ -119,18 +171,20 @@ def equal(a, b) -> bool:
         return len(a) == len(b) and all(equal(x, y) for x, y in zip(a, b))
     if ta is dict and tb is dict:
         return a.keys() == b.keys() and all(equal(a[k], b[k]) for k in a)
+    if ta is float or tb is float:
+        a, b = exact_pair(a, b)
     return a == b
 
 
 def equality_key(value):
     """A hashable key of `value`, equal to another value's exactly when `equal` holds between them."""
     kind = type(value)
-    if kind is str or kind is int or value is None:
-        return value
+    if kind is str or kind is int or kind is Fraction or value is None:
+        return value  # an integral Fraction hashes and compares as its integer
     if kind is bool:
         return (_BOOL, value)
     if kind is float:
-        return value if value == value else object()  # NaN equals nothing, not even itself
+        return exact(value) if value == value else object()  # NaN equals nothing, not even itself
     if kind is list:
         return (_LIST, tuple(equality_key(v) for v in value))
     if kind is dict:
@@ -142,21 +196,28 @@ def order_pair(a, b) -> tuple:
     """`a` and `b` as Python orders them in a rule (`<`), or TypeError when the language has no order
     for them: numbers with numbers, strings with strings, releases with releases or strings."""
     ta, tb = type(a), type(b)
-    if (ta is int or ta is float) and (tb is int or tb is float) or (ta is str and tb is str):
+    if is_number(a) and is_number(b):
+        return exact_pair(a, b)
+    if ta is str and tb is str:
         return a, b
     if (ta is Version or tb is Version) and ta in _RELEASE_LIKE and tb in _RELEASE_LIKE:
         return as_version(a), as_version(b)
     raise TypeError
 
 
+def _exact_key(value):
+    return exact(value) if type(value) is float else value
+
+
 def order_key(values: list) -> Callable | None:
     """The sort key that puts `values` in the language's order (None: as they are), or an `EvalError`
     saying why they have none (`min`, `max`, `sorted`)."""
-    kinds = set()
+    kinds, numbers = set(), set()
     for v in values:
         kind = type(v)
-        if kind is int or kind is float:
+        if kind is int or kind is float or kind is Fraction:
             kinds.add("number")
+            numbers.add(kind)
         elif kind is str or kind is Version:
             kinds.add(kind)
         elif kind is bool:
@@ -167,6 +228,8 @@ def order_key(values: list) -> Callable | None:
             raise EvalError(f"`{render(v)}` cannot be ordered: lists and maps have no order")
     if "number" in kinds and len(kinds) > 1:
         raise EvalError("the list mixes values that cannot be ordered")
+    if {float, Fraction} <= numbers:
+        return _exact_key  # floats beside exact numbers, as `<` compares them
     return as_version if len(kinds) > 1 else None  # strings beside releases are read as releases
 
 
@@ -185,6 +248,8 @@ def render(value: Any) -> str:
         return "false"
     if isinstance(value, float) and value.is_integer():
         return str(int(value))
+    if kind is Fraction:
+        return _decimal_text(value)
     if isinstance(value, list):
         return ", ".join(render(v) for v in value) if value else "(none)"
     if isinstance(value, dict):
@@ -193,6 +258,25 @@ def render(value: Any) -> str:
                 return value[key]
         return "{" + ", ".join(f"{k}: {render(v)}" for k, v in value.items()) + "}"
     return str(value)
+
+
+_DECIMAL_DIGITS = 15  # past this many digits after the point an exact number reads as a float would
+
+
+def _decimal_text(value: Fraction) -> str:
+    """An exact number in a message: an integer without `.0`, a decimal as written (`0.004`, `1.5`),
+    and one with no short decimal form (`1/3`) as its nearest float reads (`0.3333333333333333`)."""
+    if value.denominator == 1:
+        return str(value.numerator)
+    for digits in range(1, _DECIMAL_DIGITS + 1):
+        scaled = value * 10 ** digits
+        if scaled.denominator == 1:
+            sign, whole = ("-" if scaled < 0 else ""), str(abs(scaled.numerator)).rjust(digits + 1, "0")
+            return f"{sign}{whole[:-digits]}.{whole[-digits:]}"
+    try:
+        return render(float(value))
+    except OverflowError:
+        return f"{value.numerator}/{value.denominator}"
 
 
 # -- regular expressions (`matches`) ------------------------------------------------------
@@ -323,7 +407,7 @@ def _len(types):
     return INT if t.kind in ("list", "string", "any") else f"takes a list or a string, not {t}"
 
 
-def _sum(types):
+def _sum_type(types):
     t = _list_arg(types, "a list of numbers")
     if isinstance(t, str):
         return t
@@ -402,9 +486,18 @@ def _first(types):
 
 def _numbers(values):
     for v in values:
-        if isinstance(v, bool) or not isinstance(v, (int, float)):
+        if not is_number(v):
             raise EvalError(f"`{render(v)}` is not a number")
     return values
+
+
+def _sum(values):
+    """The sum as `+` adds: a float beside an exact number read exactly."""
+    total = 0
+    for v in _numbers(values):
+        total, v = exact_pair(total, v)
+        total += v
+    return total
 
 
 def _min(values):
@@ -445,8 +538,8 @@ def _round_up_impl(value, step):
     _numbers([value, step])
     if step <= 0:
         raise EvalError(f"round_up() needs a step above 0, got `{render(step)}`")
-    multiple = math.ceil(value / step) * step
-    if multiple < value:  # value / step underflowed or rounded down
+    multiple = math.ceil(divide(value, step)) * step
+    if operator.lt(*order_pair(multiple, value)):  # a float value / step underflowed or rounded down
         multiple += step
     return int(multiple) if isinstance(step, int) else multiple
 
@@ -461,7 +554,7 @@ BUILTINS: dict[str, Builtin] = {b.name: b for b in [
     Builtin("count", 1, 1, "count(xs) | count(x in xs where cond)", "number of items, or of items meeting cond",
             _count, len, selection="count"),
     Builtin("len", 1, 1, "len(xs | s)", "length of a list or a string", _len, len),
-    Builtin("sum", 1, 1, "sum(xs)", "sum of numbers (0 for none)", _sum, lambda v: sum(_numbers(v))),
+    Builtin("sum", 1, 1, "sum(xs)", "sum of numbers (0 for none)", _sum_type, _sum),
     Builtin("min", 1, 1, "min(xs)", "smallest item, null for none", _minmax, _min),
     Builtin("max", 1, 1, "max(xs)", "largest item, null for none", _minmax, _max),
     Builtin("distinct", 1, 1, "distinct(xs)", "items without repeats, in first-seen order", _same_list, _distinct),

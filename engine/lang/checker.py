@@ -16,13 +16,14 @@ a `when`, or `default(f.label, "")`). The checker follows such guards through `a
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from fractions import Fraction
 
 from . import ast
 from .builtins import BUILTINS, REGEX_HELP, EvalError, compile_pattern
 from ..core.words import did_you_mean
 from .diagnostics import Diagnostic, at
 from .analysis.reads import read_paths, text_paths
-from .types import ANY, BOOL, FLOAT, INT, NULL, STRING, Type, list_of, subject_scope, unify
+from .types import ANY, BOOL, FLOAT, INT, NULL, STRING, Type, join, list_of, subject_scope, unify
 from .visit import Visitor
 from ..core.vocabulary import RESERVED, SCOPES, SEVERITIES, SUBJECTS, TABLES
 
@@ -130,7 +131,7 @@ class Checker(Visitor):
             return BOOL
         if isinstance(v, int):
             return INT
-        if isinstance(v, float):
+        if isinstance(v, (float, Fraction)):
             return FLOAT
         return STRING
 
@@ -196,6 +197,21 @@ class Checker(Visitor):
         inner = scope.know(_facts(node.left, node.op == "and"))
         self._need_bool(self.expr(node.right, inner), node.right, f"`{node.op}`")
         return BOOL
+
+    def check_Conditional(self, node, scope):
+        """Both branches are checked, each knowing what the test proves there (`if o == null then 0 else
+        o.x`); the value is of their join: numbers mix, a `null` branch makes it optional, else one kind."""
+        self._need_bool(self.expr(node.test, scope), node.test, "`if`")
+        then = self.expr(node.then, scope.know(_facts(node.test, True)))
+        otherwise = self.expr(node.otherwise, scope.know(_facts(node.test, False)))
+        joined = join(then, otherwise)
+        if joined is None:
+            self.error(_span(node.otherwise), "type-mismatch",
+                       f"the branches of `if` differ: {then} after `then`, {otherwise} after `else`",
+                       "both branches give one kind of value (an integer and a number mix; `null` makes it "
+                       "optional); convert one, or split the rule")
+            return ANY
+        return joined
 
     def check_Compare(self, node, scope):
         left, right = self.expr(node.left, scope), self.expr(node.right, scope)

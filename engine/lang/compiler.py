@@ -28,6 +28,7 @@ from collections.abc import Callable
 from . import ast
 from .analysis import hoist, joins
 from .builtins import BUILTINS, EvalError, Pattern, as_version, compile_pattern, order_pair, parse_version, render
+from .builtins import divide, exact_pair, is_number, written
 from .builtins import equal as _equal  # the language's `==` (`in`, `distinct` and key lookups use it too)
 from .checker import CheckedRule
 from .analysis.reads import name_hole
@@ -142,6 +143,7 @@ def _describe(node) -> str:
     return f"`{key}`" if key else "a value"
 
 
+_ARITH = {"+": operator.add, "-": operator.sub, "*": operator.mul, "/": divide, "%": operator.mod}
 _ORDER = {"<": operator.lt, "<=": operator.le, ">": operator.gt, ">=": operator.ge}
 _FAST_ORDER = {
     "<": lambda a, b: lambda env: a(env) < b(env),
@@ -209,7 +211,7 @@ class Compiler(Visitor):
     def compile_Attr(self, node):
         name = node.field
         if isinstance(node.obj, ast.Name) and node.obj.name == TABLES:
-            rows = self.tables[name]
+            rows = written(self.tables[name])  # the pack's decimals, exact as written
             return lambda env: rows
         base_type = self.type(node.obj)
         obj = self.compile(node.obj)
@@ -286,7 +288,7 @@ class Compiler(Visitor):
 
         def neg(env):
             value = operand(env)
-            if isinstance(value, bool) or not isinstance(value, (int, float)):
+            if not is_number(value):
                 raise EvalError(f"`-` needs a number, got `{render(value)}`", node.span)
             return -value
         return neg
@@ -448,8 +450,10 @@ class Compiler(Visitor):
         left = self._present(self.compile(node.left), node.left)
         right = self._present(self.compile(node.right), node.right)
         lt, rt = self.type(node.left), self.type(node.right)
-        if lt.numeric and rt.numeric and not lt.nullable and not rt.nullable:
-            return _FAST_ORDER[op](left, right)  # schema-validated numbers: cannot fail
+        if lt.numeric and rt.numeric and not lt.nullable and not rt.nullable and "int" in (lt.kind, rt.kind):
+            # schema-validated numbers, one an integer: cannot fail, and Python orders an integer with a
+            # float or an exact number as the language does (two `number`s may be a float and an exact one)
+            return _FAST_ORDER[op](left, right)
 
         def order(env):
             a, b = left(env), right(env)
@@ -470,30 +474,35 @@ class Compiler(Visitor):
                 return tb.kind == "string" and ta.kind == "string"
             tb = tb.elem
         kinds = {ta.kind, tb.kind}
-        return kinds <= {"string", "null"} or kinds <= {"int", "float", "null"}
+        # two `number`s may be a float and an exact number, which Python compares in binary (`equal` does not)
+        return kinds <= {"string", "null"} or kinds <= {"int", "float", "null"} and "int" in kinds
 
     def compile_Arith(self, node):
         left = self._present(self.compile(node.left), node.left)
         right = self._present(self.compile(node.right), node.right)
-        op = {"+": operator.add, "-": operator.sub, "*": operator.mul, "/": operator.truediv, "%": operator.mod}[node.op]
+        op = _ARITH[node.op]
         symbol = node.op
         strings = symbol == "+"
 
         def arith(env):
             a, b = left(env), right(env)
-            ta, tb = type(a), type(b)
-            if not ((ta is int or ta is float) and (tb is int or tb is float)) and not (
-                    strings and ta is str and tb is str):
+            if not (is_number(a) and is_number(b)) and not (strings and type(a) is str and type(b) is str):
                 raise EvalError(f"cannot compute `{render(a)} {symbol} {render(b)}`: "
                                 + ("`+` takes two numbers or two strings" if strings else f"`{symbol}` takes numbers"),
                                 node.span)
             try:
-                return op(a, b)
+                return op(*exact_pair(a, b))
             except ZeroDivisionError:
                 raise EvalError(f"division by zero in `{symbol}`", node.span) from None
             except OverflowError:
                 raise EvalError(f"the result of `{symbol}` is too large a number", node.span) from None
         return arith
+
+    def compile_Conditional(self, node):
+        """`if test then a else b`: the test, then only the branch it picks (the other is not evaluated)."""
+        test = self._bool(node.test)
+        then, otherwise = self.compile(node.then), self.compile(node.otherwise)
+        return lambda env: then(env) if test(env) else otherwise(env)
 
     def _iterate(self, source_node) -> Fn:
         source = self._present(self.compile(source_node), source_node)

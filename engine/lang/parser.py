@@ -15,6 +15,7 @@ from pathlib import Path
 from lark import Lark, Token, Transformer, Tree, v_args
 from lark.tree import Meta
 from lark.exceptions import UnexpectedCharacters, UnexpectedInput, VisitError
+from fractions import Fraction
 
 from . import ast
 from ..core.words import did_you_mean
@@ -23,13 +24,14 @@ from .syntax_errors import Seen, SyntaxProblem, classify, fail
 from .visit import Visitor
 
 CLAUSES = ("title", "severity", "on", "when", "for", "let", "require", "message", "fix", "cite", "tags")
-KEYWORDS = set(CLAUSES) | {"rule", "in", "not", "and", "or", "matches", "where", "true", "false", "null"}
+KEYWORDS = set(CLAUSES) | {"rule", "in", "not", "and", "or", "matches", "where", "true", "false", "null",
+                           "if", "then", "else"}
 
 _PUNCTUATION = {
     "LBRACE": "`{`", "RBRACE": "`}`", "LPAR": "`(`", "RPAR": "`)`", "LSQB": "`[`", "RSQB": "`]`",
     "COMMA": "`,`", "DOT": "`.`", "EQUAL": "`=`", "MINUS": "`-`", "COLON": "`:`",
     "COMPARE": "a comparison", "ADD": "`+` or `-`", "MUL": "`*`, `/` or `%`",
-    "NAME": "a name", "STRING": "a string", "NUMBER": "a number", "RULE_ID": "a rule id",
+    "NAME": "a name", "STRING": "a string", "NUMBER": "a number", "PERCENT": "a number", "RULE_ID": "a rule id",
 }
 
 
@@ -263,6 +265,10 @@ class _Build(Transformer):
 
     # -- expressions ---------------------------------------------------------------
     @v_args(meta=True)
+    def conditional(self, meta, c):
+        return ast.Conditional(c[0], c[1], c[2], self._meta(meta))
+
+    @v_args(meta=True)
     def or_op(self, meta, c):
         return ast.Logic("or", c[0], c[1], self._meta(meta))
 
@@ -294,20 +300,32 @@ class _Build(Transformer):
 
     @v_args(meta=True)
     def neg(self, meta, c):
-        if isinstance(c[0], ast.Literal) and isinstance(c[0].value, (int, float)) and not isinstance(c[0].value, bool):
-            return ast.Literal(-c[0].value, self._meta(meta))
-        return ast.Neg(c[0], self._meta(meta))
+        literal = c[0]
+        if isinstance(literal, ast.Literal) and type(literal.value) in (int, Fraction):
+            return ast.Literal(-literal.value, self._meta(meta), "-" + literal.text if literal.text else "")
+        return ast.Neg(literal, self._meta(meta))
 
     def attr(self, c):
         return ast.Attr(c[0], str(c[1]), self._tok(c[1]))
 
     def number(self, c):
+        """An integer, or a decimal as the exact number it writes (`0.004` is 4/1000, not a binary float)."""
         text = str(c[0])
+        if "." in text:
+            return ast.Literal(Fraction(text), self._tok(c[0]), text)
         try:
-            return ast.Literal(float(text) if "." in text else int(text), self._tok(c[0]))
+            return ast.Literal(int(text), self._tok(c[0]), text)
         except ValueError:  # over Python's integer-string limit
             raise fail("number-digits", c[0].line, c[0].column, digits=len(text),
                        limit=sys.get_int_max_str_digits()) from None
+
+    def percent(self, c):
+        """`0.4%`: the exact number a hundredth of it (0.004)."""
+        text = str(c[0])
+        if len(text) > sys.get_int_max_str_digits():
+            raise fail("number-digits", c[0].line, c[0].column, digits=len(text) - 1,
+                       limit=sys.get_int_max_str_digits())
+        return ast.Literal(Fraction(text[:-1]) / 100, self._tok(c[0]), text)
 
     def string(self, c):
         return ast.Literal(_unquote(c[0]), self._tok(c[0]))

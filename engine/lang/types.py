@@ -11,6 +11,7 @@ nullable: absent is `null`.
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
+from fractions import Fraction
 from functools import cache
 from typing import Any
 
@@ -157,7 +158,7 @@ def type_of_value(value: Any) -> Type:
         return BOOL
     if isinstance(value, int):
         return INT
-    if isinstance(value, float):
+    if isinstance(value, (float, Fraction)):
         return FLOAT
     if isinstance(value, str):
         return STRING
@@ -189,6 +190,31 @@ def unify(types: list[Type]) -> Type:
     if all(t.numeric for t in present):
         return FLOAT.with_null(nullable)
     return ANY
+
+
+def join(a: Type, b: Type) -> Type | None:
+    """The type of a value that is an `a` or a `b` (the branches of `if`), or None when none holds both:
+    a `null` side makes the other optional, numbers mix (an integer only with an integer), strings keep
+    both enums, lists join their items, objects of one name their fields; any other two kinds differ."""
+    nullable = a.nullable or b.nullable
+    if a.kind == "null" or b.kind == "null":
+        return (b if a.kind == "null" else a).with_null(True)
+    if "any" in (a.kind, b.kind):
+        return ANY
+    if a.numeric and b.numeric:
+        return (INT if a.kind == b.kind == "int" else FLOAT).with_null(nullable)
+    if a.kind != b.kind:
+        return None
+    if a.kind == "string":
+        return Type("string", nullable, a.enum | b.enum if a.enum and b.enum else None)
+    if a.kind == "list":
+        elem = join(a.elem or ANY, b.elem or ANY)
+        return None if elem is None else list_of(elem).with_null(nullable)
+    if a.kind == "object":
+        if a.with_null(False) == b.with_null(False):
+            return a.with_null(nullable)
+        return unify([a, b]) if a.name == b.name and a.fields is not None and b.fields is not None else None
+    return a.with_null(nullable)
 
 
 def table_type(rows: list) -> Type:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 
+from .builtins import render
 from .visit import Visitor
 
 _PRECEDENCE = {"or": 1, "and": 2, "not": 3, "compare": 4, "+": 5, "-": 5, "*": 6, "/": 6, "%": 6, "neg": 7}
@@ -30,6 +31,9 @@ class _Precedence(Visitor):
     def visit_Neg(self, node) -> int:
         return 7
 
+    def visit_Conditional(self, node) -> int:
+        return 0  # the loosest: a conditional inside an operator is parenthesised
+
     def generic_visit(self, node, *args) -> int:
         return 9
 
@@ -53,7 +57,9 @@ class _Text(Visitor):
             return "true" if v else "false"
         if isinstance(v, str):
             return json.dumps(v)
-        return str(v)
+        if node.text:
+            return node.text  # a number as written: `0.4%`, `2.50`
+        return render(v)
 
     def visit_ListExpr(self, node) -> str:
         return "[" + ", ".join(to_text(i) for i in node.items) + "]"
@@ -84,6 +90,9 @@ class _Text(Visitor):
 
     def visit_Call(self, node) -> str:
         return f"{node.func}(" + ", ".join(to_text(a) for a in node.args) + ")"
+
+    def visit_Conditional(self, node) -> str:
+        return f"if {to_text(node.test)} then {to_text(node.then)} else {to_text(node.otherwise)}"
 
     def visit_Comprehension(self, node) -> str:
         tail = f" where {to_text(node.cond)}" if node.cond is not None else ""
