@@ -1,0 +1,324 @@
+"""`migcheck campaign`: a rolling upgrade of VSPs to a release, proposed step by step and checked by `plan`.
+
+Input: compiled rules, a snapshot, the VSPs to upgrade (a glob) and the release. Output: a
+`Campaign`: the plan (stages of migrations and `{upgrade: VSP, to: RELEASE}` steps), its check
+by `plan` (the proposal is never trusted on its own), per VSP what moves where and why
+offline, and the VSPs that stop the campaign with what blocks them.
+
+Step by step (HP V6.3 Administrator Guide p.197: a VSP is vacated, the VMs online where they
+can, vPars offline, then upgraded):
+
+1. of the VSPs left, the next is the one with the fewest running guests that cannot move
+   online anywhere, then the fewest guests (cheap ones first leave the most room to the rest);
+2. its guests are placed by the placement model (`place`): every guest on a ready target,
+   memory and DIO functions within each target's room, the targets that are not waiting for
+   their own upgrade preferred (a guest moved onto one would move again), and, a running guest
+   ready online somewhere, online (no downtime); the rest offline, stopped by the migration;
+3. the stages: offline moves together (at most `offline_window` per stage), online moves one
+   per stage (a VSP takes part in one online migration at a time, 4.2.5 Release Notes 9.2.8),
+   then the upgrade alone; with `return_guests`, the guests go back afterwards the same way;
+4. the estate after the step is the next step's snapshot (`effects.Estate`, read back).
+
+A VSP with a guest that fits nowhere, or with a kept guest (`keep`), is not upgraded; the
+campaign goes on with the others and says which VSP stopped and why. Goals in this order:
+every selected VSP upgraded, fewest offline moves of running guests, fewest stages, balance.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import time
+from dataclasses import dataclass, field
+
+from ..core.verdicts import worst
+from ..core.vocabulary import OFFLINE, ONLINE, READY
+from ..estate.effects import Estate
+from ..estate.snapshot import Snapshot, snapshot_from_data
+from ..files.yaml_out import dump_yaml
+from ..lang.builtins import as_version
+from ..packs.ruleset import RuleSet
+from .place import _candidates, _cells, _model, _order, _solve
+from .plans import PlanOutcome, plan_document, plan_from_text, run_plan
+
+OFFLINE_COST = 1000  # the placement's second objective: an offline move of a running guest (downtime)
+WAITING_COST = 10  # a target that is still to be upgraded (its guests would move again)
+
+
+@dataclass(frozen=True)
+class CampaignOptions:
+    upgrade: str  # a glob of VSP names
+    to: str  # the release
+    keep: str | None = None  # a glob of guests that must not move
+    offline_window: int | None = None  # at most this many offline moves per stage
+    max_stages: int | None = None
+    time_limit: float = 30.0
+    return_guests: bool = False
+    name: str | None = None
+
+
+@dataclass
+class Step:
+    """One VSP of the campaign: its moves (`{guest, to, mode, why}`), or what stops it."""
+
+    vsp: str
+    moves: list[dict] = field(default_factory=list)
+    stopped: list[dict] = field(default_factory=list)  # {guest, why, blocking: {rule: [targets]}}
+    stages: list[list[dict]] = field(default_factory=list)
+
+    def to_json(self) -> dict:
+        out = {"vsp": self.vsp, "upgraded": not self.stopped, "moves": self.moves}
+        if self.stopped:
+            out["stopped_by"] = self.stopped
+        return out
+
+
+@dataclass
+class Campaign:
+    name: str
+    release: str
+    steps: list[Step]
+    skipped: list[dict]  # selected VSPs already at (or past) the release
+    stages: list[list[dict]]
+    check: PlanOutcome | None
+    seconds: float
+    limited: list[str] = field(default_factory=list)  # what --max-stages left out
+
+    @property
+    def upgraded(self) -> list[str]:
+        return [s.vsp for s in self.steps if not s.stopped and s.vsp not in self.limited]
+
+    @property
+    def stopped(self) -> list[Step]:
+        return [s for s in self.steps if s.stopped]
+
+    @property
+    def offline_running(self) -> int:
+        return sum(1 for s in self.steps for m in s.moves if m["mode"] == OFFLINE and m.get("running"))
+
+    def plan_data(self) -> dict:
+        return plan_document(self.name, self.stages)
+
+    def plan_text(self) -> str:
+        return dump_yaml(self.plan_data(), "proposed by migcheck campaign; check it again with "
+                                           "`migcheck plan SNAPSHOT THIS-FILE`")
+
+    def to_json(self) -> dict:
+        return {"release": self.release, "upgraded": self.upgraded, "stopped": [s.vsp for s in self.stopped],
+                "skipped": self.skipped, "limited": self.limited, "stages": len(self.stages),
+                "offline_moves_of_running_guests": self.offline_running, "seconds": round(self.seconds, 2),
+                "vsps": [s.to_json() for s in self.steps]}
+
+
+def propose_campaign(ruleset: RuleSet, snapshot: Snapshot, options: CampaignOptions, waivers=None) -> Campaign:
+    """Every selected VSP vacated and upgraded in turn (see the module docstring), then checked by `plan`."""
+    started = time.perf_counter()
+    release = as_version(options.to)
+    selected = [h["name"] for h in snapshot.hosts if fnmatch.fnmatchcase(h["name"], options.upgrade)
+                and snapshot.host_by_name.get(h["name"]) is h]
+    skipped = [{"vsp": n, "version": snapshot.host_by_name[n].get("version")} for n in selected
+               if _at_release(snapshot.host_by_name[n], release)]
+    left = [n for n in selected if n not in {s["vsp"] for s in skipped}]
+    steps: list[Step] = []
+    now = snapshot
+    while left:
+        budget = max(0.5, (started + options.time_limit - time.perf_counter()) / len(left))
+        vsp = _next_vsp(ruleset, now, left, waivers)
+        left.remove(vsp)
+        step = _vacate(ruleset, now, vsp, left, options, budget, waivers)
+        steps.append(step)
+        if not step.stopped:
+            now = _after(ruleset, now, step.stages)
+    name = options.name or f"upgrade {options.upgrade} to {options.to}"
+    stages, limited = _limit([st for s in steps for st in s.stages], steps, options.max_stages)
+    check = _check(ruleset, snapshot, name, stages, waivers)
+    compact = _compact(stages, snapshot, options.offline_window)
+    if stages and len(compact) < len(stages):  # fewer stages, kept only when `plan` says it is as good
+        compact_check = _check(ruleset, snapshot, name, compact, waivers)
+        if worst((compact_check.verdict, check.verdict)) == check.verdict:
+            stages, check = compact, compact_check
+    return Campaign(name, options.to, steps, skipped, stages, check, time.perf_counter() - started, limited)
+
+
+def _check(ruleset: RuleSet, snapshot: Snapshot, name: str, stages: list, waivers) -> PlanOutcome | None:
+    if not stages:
+        return None
+    plan = plan_from_text(dump_yaml(plan_document(name, stages)), snapshot, "<proposed campaign>")
+    return run_plan(ruleset, snapshot, plan, waivers=waivers)
+
+
+def _compact(stages: list[list[dict]], snapshot: Snapshot, window: int | None) -> list[list[dict]]:
+    """The same steps in fewer stages: each step in the earliest stage after every step it depends on
+    (the same guest; an upgrade of a VSP it leaves or reaches; two online moves sharing a VSP; an
+    arrival on a VSP another step leaves, whose room a stage does not credit), the offline window kept."""
+    where = {g["name"]: g["host"] for g in snapshot.guests}
+    placed: list[tuple[int, dict, frozenset, str | None]] = []  # (stage, step, VSPs, guest)
+    out: list[list[dict]] = []
+    for stage in stages:
+        for item in stage:
+            guest = item.get("guest")
+            vsps = frozenset((item["upgrade"],)) if guest is None else frozenset((where.get(guest), item["to"]))
+            after = max((k for k, other, other_vsps, other_guest in placed
+                         if _depends(item, vsps, guest, other, other_vsps, other_guest)), default=-1)
+            k = after + 1
+            while k < len(out) and not _fits(out[k], item, window):
+                k += 1
+            if k == len(out):
+                out.append([])
+            out[k].append(item)
+            placed.append((k, item, vsps, guest))
+            if guest is not None:
+                where[guest] = item["to"]
+    return out
+
+
+def _depends(item: dict, vsps: frozenset, guest: str | None, other: dict, other_vsps: frozenset,
+             other_guest: str | None) -> bool:
+    if guest is not None and guest == other_guest:
+        return True
+    if (guest is None or other_guest is None) and vsps & other_vsps:
+        return True  # an upgrade and a step that leaves or reaches its VSP, or two upgrades of one VSP
+    if item.get("mode") == ONLINE and other.get("mode") == ONLINE and vsps & other_vsps:
+        return True
+    return guest is not None and other_guest is not None and item["to"] in other_vsps and item["to"] != other["to"]
+
+
+def _fits(stage: list[dict], item: dict, window: int | None) -> bool:
+    if window is None or item.get("guest") is None or item.get("mode") == ONLINE:
+        return True
+    return sum(1 for s in stage if s.get("guest") is not None and s.get("mode") != ONLINE) < window
+
+
+def _at_release(host: dict, release) -> bool:
+    try:
+        return host.get("version") is not None and as_version(host["version"]) >= release
+    except Exception:  # an unreadable release is not at the release: the plan rules will say why
+        return False
+
+
+def _next_vsp(ruleset: RuleSet, snapshot: Snapshot, left: list[str], waivers) -> str:
+    """The VSP with the fewest running guests that move online nowhere, then the fewest guests."""
+    def cost(vsp: str) -> tuple:
+        guests = [g for g in snapshot.guests if g["host"] == vsp]
+        running = [g for g in guests if g["state"] == "on"]
+        targets = [h for h in snapshot.hosts if h["name"] != vsp]
+        stuck = 0
+        if running and targets:
+            ready = {c.guest for c in _cells(ruleset, snapshot, running, targets, ONLINE, waivers) if c.verdict == READY}
+            stuck = sum(1 for g in running if g["name"] not in ready)
+        return stuck, len(guests), left.index(vsp)
+    return min(left, key=cost)
+
+
+def _vacate(ruleset: RuleSet, snapshot: Snapshot, vsp: str, waiting: list[str], options: CampaignOptions,
+            budget: float, waivers) -> Step:
+    """Place every guest of `vsp` elsewhere (online where ready, else offline), then its upgrade."""
+    step = Step(vsp)
+    guests = [g for g in snapshot.guests if g["host"] == vsp and snapshot.guest_by_name.get(g["name"]) is g]
+    kept = [g["name"] for g in guests if options.keep and fnmatch.fnmatchcase(g["name"], options.keep)]
+    if kept:
+        step.stopped = [{"guest": g, "why": f"it must not move (--keep {options.keep})", "blocking": {}} for g in kept]
+        return step
+    targets = [h for h in snapshot.hosts if h["name"] != vsp and snapshot.host_by_name.get(h["name"]) is h]
+    placed = _place(ruleset, snapshot, guests, targets, waiting, budget, waivers)
+    by_name = {g["name"]: g for g in guests}
+    for g in guests:
+        if g["name"] not in placed[0]:
+            step.stopped.append({"guest": g["name"], "why": _why_unplaced(g["name"], placed), "blocking":
+                                 {r: sorted(ts) for r, ts in sorted(placed[2].get(g["name"], {}).items())}})
+    if step.stopped:
+        return step
+    for gn, (target, mode, why) in placed[0].items():
+        move = {"guest": gn, "from": vsp, "to": target, "mode": mode, "running": by_name[gn]["state"] == "on"}
+        if why:
+            move["why_offline"] = why
+        step.moves.append(move)
+    step.stages = _stages(step.moves, vsp, options)
+    return step
+
+
+def _place(ruleset: RuleSet, snapshot: Snapshot, guests: list[dict], targets: list[dict], waiting: list[str],
+           budget: float, waivers) -> tuple[dict, dict, dict]:
+    """(guest -> (target, mode, why offline), ready pairs, guest -> rule -> targets blocking it) from the model."""
+    if not guests or not targets:
+        return {}, {}, {}
+    severity = {r.id: r.severity for r in ruleset.rules}
+    running = [g for g in guests if g["state"] == "on"]
+    online_cells = _cells(ruleset, snapshot, running, targets, ONLINE, waivers) if running else []
+    online, _ = _candidates(online_cells, severity)
+    offline_why = {(c.guest, c.target): ", ".join(c.failing) for c in online_cells if c.verdict != READY}
+    ready, blocking = _candidates(_cells(ruleset, snapshot, guests, targets, OFFLINE, waivers), severity)
+    is_running = {g["name"] for g in running}
+    weights = {}
+    for pair, warnings in {**ready, **online}.items():
+        offline_cost = OFFLINE_COST if pair[0] in is_running and pair not in online else 0
+        weights[pair] = warnings + offline_cost + (WAITING_COST if pair[1] in waiting else 0)
+    estate = Estate(snapshot, ruleset.tables.get("memory_overhead"))
+    order = _order(guests, targets)
+    model, x, objectives, complete = _model(sorted(weights, key=order), weights, estate, [t["name"] for t in targets])
+    _, best, _ = _solve(model, x, objectives, complete, time.perf_counter() + budget)
+    out = {}
+    for (gn, tn) in sorted((p for p in best if best[p]), key=order):
+        if (gn, tn) in online:
+            out[gn] = (tn, ONLINE, "")
+        else:
+            why = "stopped" if gn not in is_running else \
+                f"online it is blocked by {offline_why.get((gn, tn)) or 'the room left on the online-ready targets'}"
+            out[gn] = (tn, OFFLINE, "" if why == "stopped" else why)
+    return out, weights, blocking
+
+
+def _why_unplaced(guest: str, placed: tuple) -> str:
+    if any(g == guest for g, _ in placed[1]):
+        return "its ready targets are used up by the other guests of the VSP (memory or DIO functions)"
+    return "blocked on every other VSP" if placed[2].get(guest) else "no other VSP"
+
+
+def _stages(moves: list[dict], vsp: str, options: CampaignOptions) -> list[list[dict]]:
+    """Offline moves together (at most the window per stage), online moves one per stage, then the upgrade."""
+    def plan_move(m: dict) -> dict:
+        out = {"guest": m["guest"], "to": m["to"]}
+        if m["mode"] == ONLINE:
+            out["mode"] = ONLINE
+        elif m["running"]:
+            out["stop"] = True
+        return out
+    offline = [plan_move(m) for m in moves if m["mode"] == OFFLINE]
+    window = options.offline_window or len(offline) or 1
+    stages = [offline[i:i + window] for i in range(0, len(offline), window)]
+    stages += [[plan_move(m)] for m in moves if m["mode"] == ONLINE]
+    stages.append([{"upgrade": vsp, "to": options.to}])
+    if options.return_guests:
+        back = [{**m, "to": vsp, "from": m["to"]} for m in moves]
+        stages += _stages_back(back, options)
+    return stages
+
+
+def _stages_back(moves: list[dict], options: CampaignOptions) -> list[list[dict]]:
+    offline = [{"guest": m["guest"], "to": m["to"], **({"stop": True} if m["running"] else {})}
+               for m in moves if m["mode"] == OFFLINE]
+    window = options.offline_window or len(offline) or 1
+    stages = [offline[i:i + window] for i in range(0, len(offline), window)]
+    return stages + [[{"guest": m["guest"], "to": m["to"], "mode": ONLINE}] for m in moves if m["mode"] == ONLINE]
+
+
+def _after(ruleset: RuleSet, snapshot: Snapshot, stages: list[list[dict]]) -> Snapshot:
+    """The estate after a step's stages, as a snapshot of its own (the next step's)."""
+    plan = plan_from_text(dump_yaml(plan_document("step", stages)), snapshot, "<campaign step>")
+    outcome = run_plan(ruleset, snapshot, plan)
+    return snapshot_from_data(outcome.estate.to_data(), snapshot.doc.file)
+
+
+def _limit(stages: list, steps: list[Step], max_stages: int | None) -> tuple[list, list[str]]:
+    """At most `max_stages` stages, whole VSP steps only; the VSPs left out."""
+    if max_stages is None or len(stages) <= max_stages:
+        return stages, []
+    kept, count, limited = [], 0, []
+    for s in steps:
+        if s.stopped:
+            continue
+        if not limited and count + len(s.stages) <= max_stages:
+            kept += s.stages
+            count += len(s.stages)
+        else:
+            limited.append(s.vsp)
+    return kept, limited

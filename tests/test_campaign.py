@@ -1,0 +1,120 @@
+"""`migcheck campaign`: a rolling upgrade proposed VSP by VSP, every proposal checked by `plan`."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from bench.generate import generate
+from migcheck.estate.snapshot import load_snapshot, snapshot_from_data
+from migcheck.lang.builtins import as_version
+from migcheck.packs.ruleset import load_rules
+from migcheck.waves.campaign import CampaignOptions, propose_campaign
+from migcheck.waves.plans import plan_from_data, run_plan
+
+pytest.importorskip("ortools")
+
+ROOT = Path(__file__).resolve().parent.parent
+SITE = ROOT / "fixtures" / "campaign-site.yaml"
+
+
+@pytest.fixture(scope="module")
+def ruleset():
+    return load_rules([])
+
+
+@pytest.fixture(scope="module")
+def site():
+    return load_snapshot(str(SITE))
+
+
+def _after(ruleset, snapshot, campaign):
+    """The estate after the proposed plan, read back from its plan file as `plan` reads it."""
+    outcome = run_plan(ruleset, snapshot, plan_from_data(campaign.plan_data(), snapshot))
+    return outcome, outcome.estate.to_data()
+
+
+def test_the_site_is_upgraded_and_the_plan_passes(ruleset, site):
+    campaign = propose_campaign(ruleset, site, CampaignOptions(upgrade="vsp-c*", to="6.3", time_limit=20))
+    assert sorted(s["vsp"] for s in campaign.skipped) == ["vsp-c5", "vsp-c6", "vsp-c8"]  # at 6.3 already
+    assert sorted(campaign.upgraded) == ["vsp-c1", "vsp-c2", "vsp-c3", "vsp-c4", "vsp-c7"] and not campaign.stopped
+    outcome, after = _after(ruleset, site, campaign)
+    assert outcome.verdict == "ready" == campaign.check.verdict
+    versions = {h["name"]: h["version"] for h in after["hosts"]}
+    assert all(as_version(versions[v]) == as_version("6.3") for v in campaign.upgraded)
+    # each VSP's step moves off every guest it had (and those an earlier step put there: app1 goes 4.3 -> 6.1
+    # online rather than offline to a 6.3 VSP, then on to 6.3 online: two moves and no downtime)
+    for step in campaign.steps:
+        assert {m["guest"] for m in step.moves} >= {g["name"] for g in site.guests if g["host"] == step.vsp}
+    app1 = [m for s in campaign.steps for m in s.moves if m["guest"] == "app1"]
+    assert [m["mode"] for m in app1] == ["online", "online"]
+
+
+def test_the_guests_that_go_offline_say_why(ruleset, site):
+    campaign = propose_campaign(ruleset, site, CampaignOptions(upgrade="vsp-c*", to="6.3", time_limit=20))
+    moves = {m["guest"]: m for s in campaign.steps for m in s.moves if m["from"] == s.vsp}
+    assert moves["vpdb1"]["mode"] == "offline" and "ONLINE-VPAR" in moves["vpdb1"]["why_offline"]  # a vPar
+    assert moves["web1"]["mode"] == "offline" and "ONLINE-PATH" in moves["web1"]["why_offline"]  # 4.2.5: no path
+    assert moves["db1"]["mode"] == "online" and "why_offline" not in moves["db1"]  # 6.1 -> 6.3 online
+    assert moves["app2"]["mode"] == "offline" and not moves["app2"]["running"]  # stopped: no downtime
+    assert campaign.offline_running == sum(1 for m in moves.values() if m["mode"] == "offline" and m["running"])
+
+
+def test_kept_guests_stop_their_vsp_and_say_so(ruleset, site):
+    campaign = propose_campaign(ruleset, site, CampaignOptions(upgrade="vsp-c*", to="6.3", keep="db*", time_limit=20))
+    stopped = {s.vsp: s.stopped for s in campaign.stopped}
+    assert list(stopped) == ["vsp-c3"] and stopped["vsp-c3"][0]["guest"] == "db1"
+    assert "--keep db*" in stopped["vsp-c3"][0]["why"]
+    assert "vsp-c3" not in campaign.upgraded and campaign.check.verdict == "ready"
+    _, after = _after(ruleset, site, campaign)
+    assert next(h for h in after["hosts"] if h["name"] == "vsp-c3")["version"] == "B.06.10"
+
+
+def test_the_offline_window_and_the_stage_limit_hold(ruleset, site):
+    campaign = propose_campaign(ruleset, site, CampaignOptions(upgrade="vsp-c*", to="6.3", offline_window=1,
+                                                               time_limit=20))
+    for stage in campaign.stages:
+        assert sum(1 for m in stage if "guest" in m and m.get("mode") != "online") <= 1
+    assert campaign.check.verdict == "ready"
+    limited = propose_campaign(ruleset, site, CampaignOptions(upgrade="vsp-c*", to="6.3", max_stages=3,
+                                                              time_limit=20))
+    assert len(limited.stages) <= 3 and limited.limited and set(limited.limited).isdisjoint(limited.upgraded)
+
+
+def test_with_return_the_guests_come_back(ruleset, site):
+    campaign = propose_campaign(ruleset, site, CampaignOptions(upgrade="vsp-c7", to="6.3", return_guests=True,
+                                                               time_limit=20))
+    _, after = _after(ruleset, site, campaign)
+    assert next(g for g in after["guests"] if g["name"] == "vpapp2")["host"] == "vsp-c7"
+    assert next(h for h in after["hosts"] if h["name"] == "vsp-c7")["version"] == "6.3"
+
+
+def test_a_guest_that_fits_nowhere_stops_its_vsp_with_its_rules(ruleset, site):
+    data = site.doc.data
+    data = {**data, "guests": [dict(g, memory_mb=1_000_000) if g["name"] == "batch1" else g for g in data["guests"]]}
+    snapshot = snapshot_from_data(data)
+    campaign = propose_campaign(ruleset, snapshot, CampaignOptions(upgrade="vsp-c4", to="6.3", time_limit=10))
+    (step,) = campaign.stopped
+    assert step.vsp == "vsp-c4" and step.stopped[0]["guest"] == "batch1"
+    assert "MEMORY-TARGET" in step.stopped[0]["blocking"] and campaign.upgraded == []
+
+
+@settings(max_examples=6, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(seed=st.integers(0, 10_000), hosts=st.integers(3, 7))
+def test_every_proposal_passes_plan_and_ends_at_the_release(seed, hosts):
+    """Property, over generated estates: the proposal's own check by `plan` never blocks, every VSP
+    the campaign says it upgraded is at the release after the plan, and the others are said."""
+    ruleset = load_rules([])
+    snapshot = snapshot_from_data(generate(hosts, hosts * 4, seed))
+    campaign = propose_campaign(ruleset, snapshot, CampaignOptions(upgrade="*", to="6.3", time_limit=10))
+    if campaign.stages:
+        outcome, after = _after(ruleset, snapshot, campaign)
+        assert outcome.verdict != "blocked", [(m.migration, m.failing) for m in outcome.migrations if m.failing]
+        versions = {h["name"]: h["version"] for h in after["hosts"]}
+        assert all(as_version(versions[v]) == as_version("6.3") for v in campaign.upgraded)
+    selected = {h["name"] for h in snapshot.hosts} - {s["vsp"] for s in campaign.skipped}
+    assert selected == set(campaign.upgraded) | {s.vsp for s in campaign.stopped} | set(campaign.limited)
+    assert all(s.stopped and all(x["why"] for x in s.stopped) for s in campaign.stopped)
