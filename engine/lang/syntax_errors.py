@@ -13,6 +13,7 @@ and check that it is reported under its name, so the table cannot drift from the
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -61,6 +62,35 @@ def _unexpected_char(seen: Seen) -> bool:
     return isinstance(seen.exc, UnexpectedCharacters)
 
 
+_BLANKED = re.compile(r'"(?:[^"\\\n]|\\.)*"|#[^\n]*')  # strings and comments: no `if` in them counts
+_CLAUSE = re.compile(r"^[ \t]*(?:title|severity|on|when|for|let|require|message|fix|cite|tags)\b", re.M)
+_IF = re.compile(r"(?<![.\w])if\b")
+
+
+def _clause_before(seen: Seen) -> str:
+    """The text of the clause being parsed, up to what the parse refused, strings and comments blanked."""
+    pos = getattr(seen.token, "start_pos", None) if not seen.at_end else None
+    text = _BLANKED.sub(lambda m: " " * len(m.group()), seen.text[:len(seen.text) if pos is None else pos])
+    starts = list(_CLAUSE.finditer(text))
+    return text[starts[-1].end():] if starts else text
+
+
+def _if_as_operand(seen: Seen) -> bool:
+    """`x == if c then ...`: where an operand must follow an operator, `if` was read as a name."""
+    return not isinstance(seen.exc, UnexpectedCharacters) and re.search(r"(?<![.\w])if\s*$", _clause_before(seen)) is not None
+
+
+def _if_without_then(seen: Seen) -> bool:
+    """The innermost `if` of the clause has no `then` yet, and what follows its test is not `then`."""
+    if isinstance(seen.exc, UnexpectedCharacters) or "THEN" not in seen.expected:
+        return False
+    before = _clause_before(seen)
+    last = None
+    for last in _IF.finditer(before):
+        pass
+    return last is not None and re.search(r"\bthen\b", before[last.end():]) is None
+
+
 _RULE = 'rule SITE-X {\n  title "t"\n  severity error\n  on guest\n  require %s\n  message "m"\n}\n'
 
 SYNTAX_ERRORS: tuple[SyntaxKind, ...] = (
@@ -90,6 +120,20 @@ SYNTAX_ERRORS: tuple[SyntaxKind, ...] = (
                 'rule SITE-X {\n  title "t"\n  on guest\n  require true\n  message "m"\nrule SITE-Y {\n}\n'),
                lambda s: isinstance(s.exc, (UnexpectedToken, UnexpectedEOF)) and "RBRACE" in s.expected
                and (s.token is None or s.token.type in ("$END", "RULE")) and "rule" in s.fields),
+    SyntaxKind("if-operand", "a conditional after an operator needs parentheses",
+               "write `x == (if c then a else b)`: unparenthesised, `if ... then ... else ...` is a whole "
+               "expression (a `let`, a `require`, an argument)",
+               (_RULE % "guest.vcpus == if guest.kind == \"vm\" then 1 else 2",
+                _RULE % "1 + if true then 1 else 2 > 0"),
+               _if_as_operand),
+    SyntaxKind("if-without-then", "expected `then` after the test of `if`, found {found}",
+               "write `if CONDITION then VALUE else VALUE`",
+               (_RULE % "if guest.vcpus > 1 true else false", _RULE % "(if true 1 else 2) == 1"),
+               _if_without_then),
+    SyntaxKind("if-without-else", "`if ... then ...` needs an `else` branch, found {found}",
+               "write `if CONDITION then VALUE else VALUE`: a conditional has a value either way",
+               (_RULE % "if guest.vcpus > 1 then true", _RULE % "(if true then 1) == 1"),
+               lambda s: "ELSE" in s.expected and "THEN" not in s.expected),
     SyntaxKind("unknown-clause", "unknown clause `{value}`", "{hint}",
                ('rule SITE-X {\n  titel "t"\n}\n',),
                lambda s: s.token is not None and s.token.type == "NAME" and "TITLE" in s.expected and s.fields["hint"]),
