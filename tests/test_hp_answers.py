@@ -32,7 +32,8 @@ EXAMPLES = [
     ("memory-overhead", "vm16g", "vsp-63", [], "blocked", "MEMORY-TARGET", "fail"),
     ("memory-overhead", "vm16g", "vsp-61-fit", [], "ready", "MEMORY-TARGET", "pass"),
     ("memory-overhead", "vm16g", "vsp-63-fit", [], "ready", "MEMORY-TARGET", "pass"),
-    ("share-yes", "quorum01", "vsp-b", ["--mode", "online"], "blocked", "STORAGE-SHARED", "fail"),
+    # issue 19 (third reading): online, a SHARE=YES device moves with a warning (IVM 4.2 Guide p.180)
+    ("share-yes", "quorum01", "vsp-b", ["--mode", "online"], "ready", "STORAGE-SHARED-ONLINE", "fail"),
     ("share-yes", "quorum01", "vsp-b", ["--stop"], "blocked", "STORAGE-SHARED", "fail"),
     ("share-yes", "plain01", "vsp-b", ["--mode", "online"], "ready", "STORAGE-SHARED", "pass"),
     ("serviceguard", "sgnode01", "vsp-b", ["--mode", "online"], "blocked", "ONLINE-SERVICEGUARD", "fail"),
