@@ -190,6 +190,15 @@ def row_cells(text: str, spans: list[tuple[int, int]]) -> list[str] | None:
     return tokens if len(tokens) == len(spans) else None
 
 
+_DIGITS = re.compile(r"[0-9]+")
+
+
+def number(text: str) -> int | None:
+    """`text` as a whole number when it is ASCII digits only (`²` and other Unicode digits pass
+    `str.isdigit` and fail `int`, or read as a number HP never prints); None otherwise."""
+    return int(text) if _DIGITS.fullmatch(text) else None
+
+
 def shorten(text: str, width: int = 60) -> str:
     """`text` for a message: spaces collapsed, cut at `width` characters with an ellipsis."""
     text = " ".join(text.split())

@@ -2,7 +2,8 @@
 
 Real lines (V6.1 Administrator Guide, 2.5): `Available memory for vPars and VMs = 24320
 Mbytes`, and one line per CPU count (`Available memory for 7 (max avail.) CPU VM = 23552
-Mbytes`). The first is the VSP's free memory; the others are read and not needed.
+Mbytes`). The first is the VSP's free memory; the `(max avail.) CPU vPar` line gives the cores
+a vPar can be given now (`cpu_cores_free`: a vPar has dedicated cores, vPars 6.0 guide p.12).
 """
 
 from __future__ import annotations
@@ -13,6 +14,18 @@ from ._text import Problems, Source, UnitError, memory_mb
 
 _LINE = re.compile(r"^Available memory for (?P<what>.+?) = (?P<amount>.+)$")
 _FREE = ("vPars and VMs", "VMs")
+_VPAR_CORES = re.compile(r"^(?P<n>[0-9]+) \(max avail\.\) CPU vPar$")
+
+
+def vpar_cores(source: Source) -> int | None:
+    """The cores free for a vPar (`Available memory for 7 (max avail.) CPU vPar = ...`), None when not printed.
+    Only the line's shape is read here; `parse_available` reports the lines it does not understand."""
+    for _, text in source.numbered():
+        m = _LINE.match(text.strip())
+        cores = m and _VPAR_CORES.match(m["what"])
+        if cores:
+            return int(cores["n"])
+    return None
 
 
 def parse_available(source: Source) -> tuple[int | None, list]:

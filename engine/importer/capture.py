@@ -1,10 +1,12 @@
 """A capture folder (one folder per VSP) to a snapshot: every file parsed, then checked together.
 
-Input: the folder `migcheck collector` fills (layout in DESIGN.md, "Importing an estate").
-Output: an `Estate` with the snapshot as plain data, every located problem, and notes.
-Nothing is dropped silently: a file that is missing, a line a parser did not understand,
-a guest listed without its `-P` capture, each is a problem; with `--partial` the snapshot
-holds what could be read.
+Input: the folder `migcheck collector` fills (layout in DESIGN.md, "Importing an estate", and
+docs/import.md). Output: an `Estate` with the snapshot as plain data, every located problem,
+and notes. Nothing is dropped silently: a file that is missing, a line a parser did not
+understand, a guest listed without its `-P` capture, each is a problem; with `--partial` the
+snapshot holds what could be read and each guest lists in `unknown` what it could not.
+Import reads inside the capture folder only: no link is followed and only regular files
+are opened (`layout`).
 
 `Off (NR)` guests are the copies hpvmmigrate leaves on a source VSP (marked Not Runnable:
 a guest is runnable on one VSP only, V6.1 Administrator Guide 12.3.4). They are not
@@ -21,14 +23,18 @@ from pathlib import Path
 from ..files.document import Limits, LoadError, Problem, decode
 from ..files.reader import os_problem, read_bytes
 from ._text import Source
-from .available import parse_available
+from .available import parse_available, vpar_cores
 from .details import parse_details
 from .devices import parse_devices
+from .devmgmt import parse_devmgmt
+from .guests import Captured, assemble
 from .hpvminfo import parse_hpvminfo
 from .hpvmnet import parse_hpvmnet
+from .layout import NEW_DETAILS, NEW_DEVICES, flat_owners, guest_files, kind, refused, safe_name
 from .machinfo import parse_machinfo
+from .mounts import parse_mounts
 from .summary import parse_summary
-from .supplement import parse_supplement
+from .supplement import guest_facts, parse_supplement
 from .swlist import parse_swlist, release
 
 FILES = {
@@ -40,6 +46,13 @@ FILES = {
     "dio.yaml": "the DIO supplement",
 }
 OPTIONAL = {"hpvminfo.txt": "hpvminfo"}
+# Added with the third reading: a capture of the first collector lacks them, and the host fields they give
+# are then absent (unknown), with a note
+FACTS = {
+    "hpvmdevmgmt-gdev.txt": ("hpvmdevmgmt -l gdev", "shared_wwids"),
+    "hpvmdevmgmt-rdev.txt": ("hpvmdevmgmt -l rdev", "restricted_wwids"),
+    "mount-p.txt": ("mount -p", "nfs_mounts"),
+}
 FOLDERS = ("guests", "vswitches")
 
 
@@ -60,12 +73,17 @@ class _Vsp:
         self.estate.problems.append(Problem(str(file), line, col, message, help=help))
 
     def source(self, relative: str, what: str, required: bool = True) -> Source | None:
+        """A capture file's text; None (and a problem) when it is missing, not a regular file, or unreadable."""
         path = self.path / relative
-        if not _present(path):
+        found = kind(path)
+        if found == "missing":
             if required:
                 self.problem(path, 1, 1, f"`{what}` was not captured for VSP `{self.name}`",
                              f"run `migcheck collector` on {self.name} again, or write the output of `{what}` "
                              f"to {relative}")
+            return None
+        if found != "file":
+            self.estate.problems.append(refused(path, found))
             return None
         try:  # the one reader: bounded while reading, an unreadable file said in words
             raw = read_bytes(path, self.limits.max_bytes, self.limits.bytes_option)
@@ -121,22 +139,24 @@ def _root_problem(root: Path) -> Problem | None:
 
 
 def _vsp_folders(root: Path, estate: Estate) -> list[Path]:
-    """The VSP folders of the capture folder; anything else in it is a problem."""
+    """The VSP folders of the capture folder; anything else in it is a problem (links are not followed)."""
     try:
         entries = sorted(root.iterdir())
     except OSError as exc:
         estate.problems.append(os_problem(str(root), exc))
         return []
-    vsps = [p for p in entries if p.is_dir() and not p.name.startswith(".")]
+    vsps = []
     for p in entries:
-        if p.name.startswith(".") or p.is_dir():
+        found = kind(p)
+        if p.name.startswith("."):
             continue
-        if p.is_file():
-            if not p.name.startswith("README"):
-                estate.problems.append(Problem(str(p), 1, 1, "a file beside the VSP folders; expected only one "
-                                               "folder per VSP", help="move it elsewhere"))
-        else:  # a dangling link, a link loop, a socket: a VSP folder that cannot be read is never skipped silently
-            estate.problems.append(_unreadable(p, "VSP folder"))
+        if found == "folder":
+            vsps.append(p)
+        elif found != "file":  # a link, a FIFO, a socket: a VSP folder that is not read is never skipped silently
+            estate.problems.append(refused(p, found, "folder"))
+        elif not p.name.startswith("README"):
+            estate.problems.append(Problem(str(p), 1, 1, "a file beside the VSP folders; expected only one "
+                                           "folder per VSP", help="move it elsewhere"))
     if not vsps:
         estate.problems.append(Problem(str(root), 1, 1, "no VSP folder in the capture folder",
                                        help="run `migcheck collector` on each VSP and copy its folder here"))
@@ -177,27 +197,15 @@ def _add_guest(guest: dict, where: Problem, runnable_at: dict[str, tuple[str, Pr
     estate.snapshot["guests"].append(guest)
 
 
-def _present(path: Path) -> bool:
-    """Whether a capture file is there at all: a directory, a dangling link or a link loop in its place is
-    there (and its reading says what is wrong with it), only an absent name is "not captured"."""
-    return os.path.lexists(path)
-
-
-def _unreadable(path: Path, what: str) -> Problem:
-    """A folder entry that is neither a file nor a folder, as a located problem in words."""
-    try:
-        os.stat(path)
-    except OSError as exc:
-        problem = os_problem(str(path), exc)
-        return Problem(problem.file, 1, 1, f"cannot be read as a {what}: {problem.message}", help=problem.help)
-    return Problem(str(path), 1, 1, f"cannot be read as a {what}: neither a folder nor a file",
-                   help="remove it or replace it with the folder `migcheck collector` wrote")
-
-
 def _listing(vsp: _Vsp, folder: Path) -> list[Path]:
-    """The entries of a VSP's `guests/` or `vswitches/` folder; one that cannot be listed is a problem."""
-    if not folder.is_dir():
-        return []  # absent (each capture it should hold is reported missing) or reported by `_read_vsp`
+    """The entries of a capture folder (`guests/`, one guest's folder, `vswitches/`); a link or a folder
+    that cannot be listed is a problem."""
+    found = kind(folder)
+    if found == "missing":
+        return []  # each capture it should hold is reported missing
+    if found != "folder":
+        vsp.estate.problems.append(refused(folder, found, "folder"))
+        return []
     try:
         return sorted(folder.iterdir())
     except OSError as exc:
@@ -205,23 +213,54 @@ def _listing(vsp: _Vsp, folder: Path) -> list[Path]:
         return []
 
 
-def _read_vsp(vsp: _Vsp) -> tuple[dict | None, list]:
-    known = set(FILES) | set(OPTIONAL) | set(FOLDERS)
+def _check_entries(vsp: _Vsp) -> bool:
+    """Every entry of a VSP folder is a file or folder of the layout; False when the folder cannot be listed."""
+    known = set(FILES) | set(OPTIONAL) | set(FACTS) | set(FOLDERS)
     try:
         entries = sorted(vsp.path.iterdir())
     except OSError as exc:
         vsp.estate.problems.append(os_problem(str(vsp.path), exc))
-        return None, []
+        return False
     for p in entries:
         if p.name not in known and not p.name.startswith("."):
             vsp.problem(p, 1, 1, f"`{p.name}` is not a file of the capture layout",
-                        "the layout: hpvmstatus.txt, hpvmstatus-s.txt, hpvmnet.txt, machinfo.txt, swlist.txt, "
-                        "hpvminfo.txt, dio.yaml, guests/, vswitches/")
-        elif p.name in FOLDERS and not p.is_dir():
-            vsp.estate.problems.append(_unreadable(p, "folder"))
+                        "the layout (docs/import.md): hpvmstatus.txt, hpvmstatus-s.txt, hpvmnet.txt, machinfo.txt, "
+                        "swlist.txt, hpvminfo.txt, hpvmdevmgmt-gdev.txt, hpvmdevmgmt-rdev.txt, mount-p.txt, "
+                        "dio.yaml, guests/, vswitches/")
+    return True
+
+
+def _read_vsp(vsp: _Vsp) -> tuple[dict | None, list]:
+    if not _check_entries(vsp):
+        return None, []
     vsp.parsed("hpvminfo.txt", "hpvminfo", parse_hpvminfo, required=False)
     rows, _ = vsp.parsed("hpvmstatus.txt", "hpvmstatus", parse_summary)
-    free, _ = vsp.parsed("hpvmstatus-s.txt", "hpvmstatus -s", parse_available)
+    rows = rows or []
+    host, missing = _host(vsp)
+    extra = _facts(vsp)
+    guests = _guests(vsp, rows, extra.get("nfs_mounts"))
+    functions, doc = _dio(vsp, rows)
+    _guest_supplement(vsp, doc, guests)
+    for guest, _ in guests:
+        dio = [f["hwpath"] for f in functions if f.get("assigned_to") == guest["name"]]
+        if dio:
+            guest["dio"] = dio
+    if missing:
+        names = ", ".join(f"`{g['name']}`" for g, _ in guests)
+        vsp.problem(vsp.path, 1, 1, f"VSP `{vsp.name}` is left out of the snapshot: its {', '.join(missing)} "
+                    "could not be read" + (f"; so are its guests {names}" if names else ""))
+        return None, guests
+    host["dio_functions"] = functions
+    host.update(extra)
+    nr = [r.name for r in rows if r.valid and not r.runnable]
+    if nr:
+        host["not_runnable"] = nr
+    return host, guests
+
+
+def _host(vsp: _Vsp) -> tuple[dict, list[str]]:
+    """The host entry from the VSP-wide captures, and the required facts that could not be read."""
+    free, free_src = vsp.parsed("hpvmstatus-s.txt", "hpvmstatus -s", parse_available)
     network, _ = vsp.parsed("hpvmnet.txt", "hpvmnet", parse_hpvmnet)
     machine, _ = vsp.parsed("machinfo.txt", "machinfo", parse_machinfo)
     bundles, swlist_src = vsp.parsed("swlist.txt", "swlist -l bundle", parse_swlist)
@@ -229,86 +268,140 @@ def _read_vsp(vsp: _Vsp) -> tuple[dict | None, list]:
     if bundles is not None:
         version, problems = release(bundles, swlist_src)
         vsp.estate.problems.extend(problems)
-    vswitches = _vswitches(vsp, network)
-    rows = rows or []
-    guests = _guests(vsp, rows, vswitches)
-    functions = _dio(vsp, rows)
-    for guest, _ in guests:
-        guest["dio"] = [f["hwpath"] for f in functions if f.get("assigned_to") == guest["name"]]
-        if not guest["dio"]:
-            del guest["dio"]
     facts = {"version": version, "processor": machine and machine.processor,
              "total memory": machine and machine.memory_mb, "free memory": free}
-    unknown = [what for what, value in facts.items() if value is None]
-    if unknown:
-        names = ", ".join(f"`{g['name']}`" for g, _ in guests)
-        vsp.problem(vsp.path, 1, 1, f"VSP `{vsp.name}` is left out of the snapshot: its {', '.join(unknown)} "
-                    "could not be read" + (f"; so are its guests {names}" if names else ""))
-        return None, guests
-    host = {"name": vsp.name, "version": version, "processor": machine.processor,
-            "memory_mb": {"total": machine.memory_mb, "free": free}, "vswitches": vswitches,
-            "dio_functions": functions}
-    nr = [r.name for r in rows if r.valid and not r.runnable]
-    if nr:
-        host["not_runnable"] = nr
-    return host, guests
+    host = {"name": vsp.name, "version": version, "processor": machine and machine.processor,
+            "memory_mb": {"total": machine and machine.memory_mb, "free": free},
+            "vswitches": _vswitches(vsp, network)}
+    if machine is not None and machine.cores is not None:
+        host["cpu_cores"] = machine.cores
+    cores = vpar_cores(free_src) if free_src is not None else None
+    if cores is not None:
+        host["cpu_cores_free"] = cores
+    if network is not None:
+        host["vswitch_details"] = [{"name": v.name, "state": v.state, "pnic": v.pnic} for v in network.vswitches]
+    return host, [what for what, value in facts.items() if value is None]
+
+
+def _facts(vsp: _Vsp) -> dict:
+    """`shared_wwids`, `restricted_wwids` and `nfs_mounts` from their captures; a field whose capture is
+    missing or holds a line not understood is left out (unknown), never written from part of a list."""
+    out = {}
+    for filename, (what, name) in FACTS.items():
+        if kind(vsp.path / filename) == "missing":
+            vsp.estate.notes.append(f"VSP `{vsp.name}`: `{what}` was not captured ({filename}): its `{name}` is "
+                                    "unknown")
+            continue
+        before = len(vsp.estate.problems)
+        if name == "nfs_mounts":
+            value, _ = vsp.parsed(filename, what, parse_mounts)
+        else:
+            db, _ = vsp.parsed(filename, what, parse_devmgmt, what.split()[-1])
+            value = None if db is None else db.shared if name == "shared_wwids" else db.restricted
+        if value is not None and len(vsp.estate.problems) == before:
+            out[name] = value
+    return out
 
 
 def _vswitches(vsp: _Vsp, network) -> list[str]:
     names = [v.name for v in network.vswitches] if network is not None else []
-    folder = vsp.path / "vswitches"
-    for name in names:
-        single, src = vsp.parsed(f"vswitches/{name}.txt", f"hpvmnet -S {name}", parse_hpvmnet, True)
-        if single is not None and single.vswitches and single.vswitches[0].name != name:
-            v = single.vswitches[0]
-            vsp.problem(src.file, v.line, 1, f"this is `hpvmnet -S {v.name}`, expected vswitch `{name}` (the file's name)")
-    for p in _listing(vsp, folder):
+    hpvmnet = vsp.path / "hpvmnet.txt"
+    for v in network.vswitches if network is not None else []:
+        if not safe_name(v.name):
+            vsp.problem(hpvmnet, v.line, 1, f"vswitch name `{v.name}` cannot name a capture file: "
+                        "`hpvmnet -S` of it is not read")
+            continue
+        single, src = vsp.parsed(f"vswitches/{v.name}.txt", f"hpvmnet -S {v.name}", parse_hpvmnet, True)
+        if single is not None and single.vswitches and single.vswitches[0].name != v.name:
+            got = single.vswitches[0]
+            vsp.problem(src.file, got.line, 1, f"this is `hpvmnet -S {got.name}`, expected vswitch `{v.name}` "
+                        "(the file's name)")
+    for p in _listing(vsp, vsp.path / "vswitches"):
         if p.suffix != ".txt" or p.stem not in names:
             vsp.problem(p, 1, 1, f"`{p.name}` is not the capture of a vswitch that `hpvmnet.txt` lists "
                         f"({', '.join(names) or 'none'})")
     return names
 
 
-def _guests(vsp: _Vsp, rows, vswitches) -> list[tuple[dict, Problem]]:
+def _guests(vsp: _Vsp, rows, nfs_mounts: list[dict] | None) -> list[tuple[dict, Problem]]:
     out = []
-    names = {r.name for r in rows}
     summary = vsp.path / "hpvmstatus.txt"
+    names = {r.name for r in rows if safe_name(r.name)}
+    clashes = _clashes(vsp, names)
     for row in rows:
         if not row.valid:  # its row's problem is reported; its files are its own, not strays
             continue
-        where = Problem(str(summary), row.line, 1, "")
-        details = _detail(vsp, row, f"guests/{row.name}.txt")
-        devices, _ = vsp.parsed(f"guests/{row.name}.d.txt", f"hpvmstatus -P {row.name} -d", parse_devices,
-                                required=False)
-        if devices is None and not _present(vsp.path / "guests" / f"{row.name}.d.txt"):
-            vsp.problem(summary, row.line, 1, f"guest `{row.name}` is listed here but `hpvmstatus -P {row.name} -d` "
-                        f"was not captured (guests/{row.name}.d.txt): its storage and networks are unknown",
-                        f"capture it: `hpvmstatus -P {row.name} -d > guests/{row.name}.d.txt`")
+        if not safe_name(row.name):
+            vsp.problem(summary, row.line, 1, f"guest name `{row.name}` cannot name a capture file (it holds `/`, "
+                        "a leading `.` or a character hpvmcreate does not allow): its captures are not read and "
+                        "it is left out of the snapshot", "rename the guest, or capture it by hand")
+            continue
+        cap = _captured(vsp, row, clashes)
         if not row.runnable:
             continue
-        guest = {"name": row.name, "kind": row.kind, "host": vsp.name, "state": row.state,
-                 "memory_mb": row.memory_mb, "vcpus": row.vcpus}
-        if devices is not None:
-            if devices.networks:
-                guest["networks"] = [{"vswitch": name} for name, _ in devices.networks]
-            if devices.storage:
-                guest["storage"] = [{"backing": backing, "path": path} for _, backing, path, _ in devices.storage]
-            if details is not None:
-                _compare_devices(vsp, row.name, details, devices)
-        out.append((guest, where))
+        guest, problems = assemble(row, vsp.name, cap, nfs_mounts)
+        vsp.estate.problems.extend(problems)
+        out.append((guest, Problem(str(summary), row.line, 1, "")))
+    _strays(vsp, names)
+    return out
+
+
+def _clashes(vsp: _Vsp, names: set[str]) -> set[str]:
+    """Old-layout files that two guests' captures share (`web.d.txt` of `web` and of `web.d`), each reported."""
+    out = set()
+    for name in sorted(names):
+        if kind(vsp.path / "guests" / name) == "folder":
+            continue
+        filename = f"{name}.d.txt"
+        owners = flat_owners(filename, names)
+        if len(owners) > 1 and kind(vsp.path / "guests" / filename) != "missing":
+            out.add(filename)
+            vsp.problem(vsp.path / "guests" / filename, 1, 1, f"in the first capture layout `{filename}` is both "
+                        f"`hpvmstatus -P {owners[0]} -d` and `hpvmstatus -P {owners[1]}`: it is read as neither",
+                        "capture the VSP again with this version's collector (one folder per guest)")
+    return out
+
+
+def _captured(vsp: _Vsp, row, clashes: set[str]) -> Captured:
+    details_rel, devices_rel, _ = guest_files(vsp.path / "guests", row.name)
+    summary = vsp.path / "hpvmstatus.txt"
+    details = devices = None
+    if details_rel.split("/")[-1] not in clashes:
+        details = _detail(vsp, row, details_rel)
+    if devices_rel.split("/")[-1] not in clashes:
+        devices, _ = vsp.parsed(devices_rel, f"hpvmstatus -P {row.name} -d", parse_devices, required=False)
+        if devices is None and kind(vsp.path / devices_rel) == "missing":
+            vsp.problem(summary, row.line, 1, f"guest `{row.name}` is listed here but `hpvmstatus -P {row.name} "
+                        f"-d` was not captured ({devices_rel}): its storage and networks are read from "
+                        f"`hpvmstatus -P {row.name}` where it lists them, else unknown",
+                        f"capture it: `hpvmstatus -P {row.name} -d > {devices_rel}`")
+    return Captured(details, devices, str(vsp.path / details_rel), str(vsp.path / devices_rel), str(summary))
+
+
+def _strays(vsp: _Vsp, names: set[str]) -> None:
+    """Entries of `guests/` that are the capture of no listed guest, or of one whose captures are elsewhere."""
     folder = vsp.path / "guests"
     for p in _listing(vsp, folder):
-        stem = p.name[:-len(".d.txt")] if p.name.endswith(".d.txt") else p.name[:-4] if p.name.endswith(".txt") else None
-        if stem not in names:
+        found = kind(p)
+        if found == "folder" and p.name in names:
+            for inner in _listing(vsp, p):
+                if inner.name not in (NEW_DETAILS, NEW_DEVICES):
+                    vsp.problem(inner, 1, 1, f"`{inner.name}` is not a file of a guest's capture folder "
+                                f"(expected {NEW_DETAILS} and {NEW_DEVICES})")
+            continue
+        owners = flat_owners(p.name, names) if found != "folder" else []
+        if not owners:
             vsp.problem(p, 1, 1, f"`{p.name}` is the capture of no guest that `hpvmstatus.txt` lists")
-    return out
+        elif all(kind(folder / o) == "folder" for o in owners):
+            vsp.problem(p, 1, 1, f"`{p.name}` is a first-layout capture of `{owners[0]}`, whose captures are in "
+                        f"guests/{owners[0]}/: it is not read", "remove one of the two")
 
 
 def _detail(vsp: _Vsp, row, relative: str):
     details, src = vsp.parsed(relative, f"hpvmstatus -P {row.name}", parse_details, required=False)
     summary = vsp.path / "hpvmstatus.txt"
     if details is None:
-        if _present(vsp.path / relative):
+        if kind(vsp.path / relative) != "missing":
             return None  # there, but refused (its problem says why)
         vsp.problem(summary, row.line, 1, f"guest `{row.name}` is listed here but `hpvmstatus -P {row.name}` was not "
                     f"captured ({relative})", f"capture it: `hpvmstatus -P {row.name} > {relative}`")
@@ -326,28 +419,17 @@ def _detail(vsp: _Vsp, row, relative: str):
     return details
 
 
-def _compare_devices(vsp: _Vsp, name: str, details, devices) -> None:
-    """The -P storage and network tables must list what the -d lines list."""
-    file = vsp.path / "guests" / f"{name}.txt"
-    d_paths = [path for _, _, path, _ in devices.storage]
-    for _, _, path, line in details.storage:
-        if path not in d_paths:
-            vsp.problem(file, line, 1, f"storage `{path}` is not among the `-d` device lines of `{name}`",
-                        "capture both files again, one after the other")
-    d_nets = sorted(n for n, _ in devices.networks)
-    p_nets = sorted(n for n, _ in details.networks)
-    if details.networks and d_nets != p_nets:
-        line = next((no for n, no in details.networks if n not in d_nets), details.networks[0][1])
-        vsp.problem(file, line, 1, f"vswitches {', '.join(p_nets)} here, "
-                    f"{', '.join(d_nets) or 'none'} in the `-d` lines of `{name}`")
-
-
-def _dio(vsp: _Vsp, rows) -> list[dict]:
+def _dio(vsp: _Vsp, rows) -> tuple[list[dict], object]:
+    """The host's DIO functions from the supplement, and the supplement's document (for its `guests`)."""
     path = vsp.path / "dio.yaml"
-    if not _present(path):
+    found = kind(path)
+    if found == "missing":
         vsp.problem(path, 1, 1, f"the DIO supplement of VSP `{vsp.name}` is missing",
                     "write `dio_functions: []` to dio.yaml when the VSP has no DIO functions")
-        return []
+        return [], None
+    if found != "file":
+        vsp.estate.problems.append(refused(path, found))
+        return [], None
     functions, problems, doc = parse_supplement(path, vsp.limits)
     vsp.estate.problems.extend(problems)
     runnable = {r.name for r in rows if r.valid and r.runnable}
@@ -366,4 +448,23 @@ def _dio(vsp: _Vsp, rows) -> list[dict]:
             fn.pop("assigned_to")
         fn.setdefault("pool", False)
         out.append({k: fn[k] for k in ("hwpath", "type", "pool", "label", "assigned_to") if k in fn})
-    return out
+    return out, doc
+
+
+def _guest_supplement(vsp: _Vsp, doc, guests: list[tuple[dict, Problem]]) -> None:
+    """`guest_kit` and `virtualbase` from the supplement's `guests` (not visible from the VSP)."""
+    facts, problems = guest_facts(doc, {g["name"] for g, _ in guests})
+    vsp.estate.problems.extend(problems)
+    for guest, _ in guests:
+        guest.update(facts.get(guest["name"], {}))
+
+
+def _unreadable(path: Path, what: str) -> Problem:
+    """The capture folder named on the command line, when it is neither a file nor a folder, in words."""
+    try:
+        os.stat(path)
+    except OSError as exc:
+        problem = os_problem(str(path), exc)
+        return Problem(problem.file, 1, 1, f"cannot be read as a {what}: {problem.message}", help=problem.help)
+    return Problem(str(path), 1, 1, f"cannot be read as a {what}: neither a folder nor a file",
+                   help="remove it or replace it with the folder `migcheck collector` wrote")

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from ._text import Problems, Source, UnitError, memory_mb, row_cells, sections, shorten, table
+from ._text import Problems, Source, UnitError, memory_mb, number, row_cells, sections, shorten, table
 from .summary import KINDS, header_columns, parse_state
 
 _ADMIN_KEYS = {"Oper Groups", "Admin Groups", "Oper Users", "Admin Users"}
@@ -24,7 +24,10 @@ _TABLES = {
     "Misc Interface Details": _DEVICE_COLUMNS,
     "Network Interface Details": _NETWORK_COLUMNS,
 }
-_REQUIRED = ("Virtual Machine Details", "Virtual CPU Details", "Memory Details")
+# Every section `hpvmstatus -P` prints, in all three IVM 3.5 captures (hpvmstatus-P.details.ivm35.txt), even
+# when its table is empty: a capture without one was cut, and what it would have listed is unknown.
+_REQUIRED = ("Virtual Machine Details", "Virtual CPU Details", "Memory Details", "Storage Interface Details",
+             "Network Interface Details", "Misc Interface Details")
 
 
 @dataclass
@@ -37,8 +40,10 @@ class Details:
     runnable: bool = True
     vcpus: int | None = None
     memory_mb: int | None = None
-    storage: list = field(default_factory=list)   # (device type, storage type, path, line)
-    networks: list = field(default_factory=list)  # (vswitch, line)
+    storage: list = field(default_factory=list)   # (device kind, adaptor, storage type, path, line)
+    networks: list = field(default_factory=list)  # (vswitch, adaptor, MAC as printed, line)
+    sections: set = field(default_factory=set)
+    unread: set = field(default_factory=set)      # sections holding a line that was not understood
     line: dict = field(default_factory=dict)      # field -> line it came from
 
 
@@ -52,6 +57,7 @@ def parse_details(source: Source) -> tuple[Details, list]:
                         "capture one guest per file: `hpvmstatus -P GUEST > guests/GUEST.txt`")
             continue
         seen.add(section.title)
+        out.sections.add(section.title)
         if section.title == "Virtual Machine Details":
             _vm(section, out, problems)
         elif section.title == "Authorized Administrators":
@@ -59,7 +65,10 @@ def parse_details(source: Source) -> tuple[Details, list]:
                 if key not in _ADMIN_KEYS:
                     problems.at(no, 1, f"expected one of {', '.join(sorted(_ADMIN_KEYS))} as `Key: value`")
         elif section.title in _TABLES:
+            before = len(problems.items)
             _table(section, out, problems)
+            if len(problems.items) > before:
+                out.unread.add(section.title)
         else:
             problems.at(section.line, 1, f"section `[{section.title}]` is not one migcheck reads; "
                         f"its {sum(1 for _, t in section.body if t.strip())} line(s) were not read")
@@ -128,12 +137,12 @@ def _table(section, out: Details, problems: Problems) -> None:
                         f"found `{text.strip()}`")
             continue
         if section.title == "Virtual CPU Details":
-            if not cells[0].isdigit() or int(cells[0]) < 1:
-                problems.at(no, 1, f"expected a number of vCPUs, found `{cells[0]}`")
+            if not number(cells[0]):
+                problems.at(no, 1, f"expected a number of vCPUs (ASCII digits, at least 1), found `{cells[0]}`")
             elif out.vcpus is not None:
                 problems.at(no, 1, "a second row of vCPUs; expected one")
             else:
-                out.vcpus, out.line["vcpus"] = int(cells[0]), no
+                out.vcpus, out.line["vcpus"] = number(cells[0]), no
         elif section.title == "Memory Details":
             for cell in cells:
                 try:
@@ -147,9 +156,9 @@ def _table(section, out: Details, problems: Problems) -> None:
             if cells[0] != "vswitch":
                 problems.at(no, 1, f"network interface of kind `{cells[0]}`; migcheck reads vswitch interfaces")
             else:
-                out.networks.append((cells[2], no))
+                out.networks.append((cells[2], cells[1], cells[7], no))
         elif section.title == "Storage Interface Details":
-            out.storage.append((cells[0], cells[7], cells[8], no))
+            out.storage.append((cells[0], cells[1], cells[7], cells[8], no))
     if section.title in ("Virtual CPU Details", "Memory Details") and not tab.rows:
         problems.at(tab.ruler[0], 1, f"no row under `[{section.title}]`; the capture looks truncated")
     _rest(tab, section, problems)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from ._text import Problems, SECTION, Source, row_cells, shorten, table
+from ._text import Problems, SECTION, Source, number, row_cells, shorten, table
 
 VSWITCH_COLUMNS = "Name Number State Mode NamePPA MAC Address IP Address"
 PORT_COLUMNS = "Port Port Port Untagged Number of Active VM Number State Adaptor VLANID Reserved VMs"
@@ -20,6 +20,7 @@ class Vswitch:
     name: str
     line: int
     state: str
+    pnic: str | None = None  # NamePPA: the physical NIC; none for a local vswitch such as localnet
 
 
 @dataclass
@@ -59,10 +60,14 @@ def parse_hpvmnet(source: Source, single: bool = False) -> tuple[Network, list]:
         return out, problems.items
     for no, text in tab.rows:
         cells = row_cells(text, tab.spans)
-        if cells is None or not cells[0] or not cells[1].isdigit():
+        if cells is None or not cells[0] or number(cells[1]) is None:
             problems.at(no, 1, f"expected a vswitch row ({VSWITCH_COLUMNS}), found `{text.strip()}`")
             continue
-        out.vswitches.append(Vswitch(cells[0], no, cells[2]))
+        if cells[2] not in ("Up", "Down"):
+            problems.at(no, text.find(cells[2]) + 1 if cells[2] else 1,
+                        f"unknown state `{cells[2]}` of vswitch `{cells[0]}`; expected Up or Down")
+            continue
+        out.vswitches.append(Vswitch(cells[0], no, cells[2], cells[4] or None))
     for no, text in tab.after:
         problems.at(no, 1, f"unexpected line after the vswitch table: `{text.strip()}`")
     if single:
@@ -87,9 +92,9 @@ def _ports(body, title_line: int, out: Network, problems: Problems) -> None:
         if cells is None:
             cells = text.split()
             cells = cells + [""] if len(cells) == len(tab.spans) - 1 else None  # a port nobody uses
-        if cells is None or not cells[0].isdigit():
+        if cells is None or number(cells[0]) is None:
             problems.at(no, 1, f"expected a port row ({PORT_COLUMNS}), found `{text.strip()}`")
             continue
-        out.ports.append(Port(int(cells[0]), no, cells[5]))
+        out.ports.append(Port(number(cells[0]), no, cells[5]))
     for no, text in tab.after:
         problems.at(no, 1, f"unexpected line after the port table: `{text.strip()}`")

@@ -20,15 +20,21 @@ from dataclasses import dataclass
 
 from ._text import Problems, Source, UnitError, memory_mb
 
-_FAMILY = re.compile(r"^processor family:\s+(?P<n>\d+)\b")
-_MODEL = re.compile(r"^processor model:\s+(?P<n>\d+)\b")
-_CPU_LINE = re.compile(r"^(?P<count>\d+)\s+(?P<name>.*?Itanium.*?)\s+\((?P<speed>[^)]*)\)$")
-_MEMORY = re.compile(r"^Memory\s*[=:]\s*(?P<amount>\d+\s*\S+)(?:\s+\(.*\))?$")
+_FAMILY = re.compile(r"^processor family:\s+(?P<n>[0-9]+)\b")
+_MODEL = re.compile(r"^processor model:\s+(?P<n>[0-9]+)\b")
+_CPU_LINE = re.compile(r"^(?:(?P<count>[0-9]+)\s+)?(?P<name>[^0-9].*?Itanium.*?)\s+\((?P<speed>[^)]*)\)$")
+# The "Active processor count" block of HP-UX 11.31 machinfo: `8 cores (4 per socket)`, `1 core`; hyperthreads
+# are the separate `N logical processors` line and never count (V6.3 guide 5.1.5: vCPUs <= physical cores).
+_CORES = re.compile(r"^(?P<n>[0-9]+) cores?(?: \([0-9]+ per socket\))?$")
+# HP-UX 11.23 (`Number of CPUs = 2`): one core per CPU on processor family 31 (Itanium 2 before the 9000 series,
+# single-core, no hyperthreading); for later families the number may count hyperthreads and is not read as cores.
+_CPUS = re.compile(r"^Number of CPUs = (?P<n>[0-9]+)$")
+_MEMORY = re.compile(r"^Memory\s*[=:]\s*(?P<amount>[0-9]+\s*\S+)(?:\s+\(.*\))?$")
 # Top-level lines machinfo prints; indented lines below them are their detail.
 _TOP = re.compile(r"^(CPU info|Cache info|Firmware info|Platform info|OS info|Memory\b.*|@\(#\).*)")
 _NAMES = [
-    (re.compile(r"Itanium 2 (9[01])\d\d[A-Z]?\b"), lambda m: f"Itanium 2 {m[1]}00"),
-    (re.compile(r"Itanium Processor (9\d)\d\ds?\b"), lambda m: f"Itanium {m[1]}00"),
+    (re.compile(r"Itanium 2 (9[01])[0-9][0-9][A-Z]?\b"), lambda m: f"Itanium 2 {m[1]}00"),
+    (re.compile(r"Itanium Processor (9[0-9])[0-9][0-9]s?\b"), lambda m: f"Itanium {m[1]}00"),
     (re.compile(r"Itanium 2 (processors?|Family)\b"), lambda m: "Itanium 2"),
 ]
 
@@ -37,6 +43,7 @@ _NAMES = [
 class Machine:
     processor: str | None = None
     memory_mb: int | None = None
+    cores: int | None = None
 
 
 def processor_name(family: int | None, model: int | None, name: str | None) -> str | None:
@@ -63,6 +70,7 @@ def parse_machinfo(source: Source) -> tuple[Machine, list]:
     family = model = None
     names: list[tuple[str, int]] = []
     memory_line = None
+    cores: dict[str, int] = {}
     for no, text in source.numbered():
         line = text.strip()
         if not line:
@@ -74,6 +82,8 @@ def parse_machinfo(source: Source) -> tuple[Machine, list]:
             family = int(m["n"])
         elif m := _MODEL.match(line):
             model = int(m["n"])
+        elif m := _CORES.match(line) or _CPUS.match(line):
+            cores.setdefault("cores" if m.re is _CORES else "cpus", int(m["n"]))
         elif m := _CPU_LINE.match(line):
             names.append((m["name"], no))
         elif m := _MEMORY.match(line):
@@ -82,6 +92,7 @@ def parse_machinfo(source: Source) -> tuple[Machine, list]:
                 out.memory_mb = memory_mb(m["amount"])
             except UnitError as exc:
                 problems.at(no, text.find(m["amount"]) + 1 + exc.offset, str(exc))
+    out.cores = cores.get("cores", cores.get("cpus") if family == 31 else None) or None
     if family is not None and model is None:
         problems.at(source.last, 1, "`processor family` without `processor model`; the capture looks truncated")
     kinds = {processor_name(None, None, n) for n, _ in names}

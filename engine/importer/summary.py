@@ -12,16 +12,16 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from ._text import Problems, Source, UnitError, memory_mb, sections, shorten, split_by_ruler, table
+from ._text import Problems, Source, UnitError, memory_mb, number, sections, shorten, split_by_ruler, table
 
 # Column titles as hpvmstatus prints them, longest first so "OS Type" wins over "Type".
 _VOCABULARY = ["Virtual Machine Name", "OS Type", "Runsysid", "#VCPUs", "Memory", "State", "#Devs", "#Nets",
                "VM #", "Type"]
 _REQUIRED = ["Virtual Machine Name", "State", "#VCPUs", "Memory"]
 _CELL = {
-    "Virtual Machine Name": r"\S+", "VM #": r"\d+", "Type": r"\S+", "OS Type": r"\S+",
-    "State": r"\S+(?: \(\S+\))?", "#VCPUs": r"\d+", "#Devs": r"\d+", "#Nets": r"\d+",
-    "Memory": r"[0-9.]+ ?[A-Za-z]+", "Runsysid": r"\d+",
+    "Virtual Machine Name": r"\S+", "VM #": r"[0-9]+", "Type": r"\S+", "OS Type": r"\S+",
+    "State": r"\S+(?: \(\S+\))?", "#VCPUs": r"[0-9]+", "#Devs": r"[0-9]+", "#Nets": r"[0-9]+",
+    "Memory": r"[0-9.]+ ?[A-Za-z]+", "Runsysid": r"[0-9]+",
 }
 KINDS = {"SH": "vm", "VP": "vpar"}
 
@@ -38,6 +38,8 @@ class GuestRow:
     vcpus: int
     memory_mb: int
     os_type: str = ""
+    devs: int | None = None  # the `#Devs` and `#Nets` columns, checked against the guest's -P and -d captures
+    nets: int | None = None
     valid: bool = True  # False: the row was not understood (a problem says why); only its name is known
 
 
@@ -121,7 +123,7 @@ def _read_table(section, problems: Problems) -> list[GuestRow]:
 
 def _unread(cells: list[str], no: int, out: list) -> None:
     """Keep the name of a guest row that could not be read (a name, then a VM number), so its files are its own."""
-    if len(cells) >= 2 and cells[0] and cells[1].isdigit():
+    if len(cells) >= 2 and cells[0] and number(cells[1]) is not None:
         out.append(GuestRow(cells[0], no, "vm", "off", True, 0, 0, valid=False))
 
 
@@ -152,9 +154,10 @@ def _row(cells: dict, no: int, text: str, problems: Problems) -> GuestRow | None
         if kind is None:
             problems.at(no, col("Type"), f"unknown guest type `{cells['Type']}` of `{name}`; expected SH (a VM) or VP (a vPar)")
             ok = False
-    for number in ("VM #", "#VCPUs", "#Devs", "#Nets", "Runsysid"):
-        if number in cells and not cells[number].isdigit():
-            problems.at(no, col(number), f"expected a number in column `{number}` of `{name}`, found `{cells[number]}`")
+    for column in ("VM #", "#VCPUs", "#Devs", "#Nets", "Runsysid"):
+        if column in cells and number(cells[column]) is None:
+            problems.at(no, col(column), f"expected a number (ASCII digits) in column `{column}` of `{name}`, "
+                        f"found `{cells[column]}`", "capture `hpvmstatus` again; HP prints 0-9 only")
             ok = False
     try:
         memory = memory_mb(cells["Memory"])
@@ -163,8 +166,9 @@ def _row(cells: dict, no: int, text: str, problems: Problems) -> GuestRow | None
         ok = False
     if not ok:
         return None
-    vcpus = int(cells["#VCPUs"])
+    vcpus = number(cells["#VCPUs"])
     if vcpus < 1:
         problems.at(no, col("#VCPUs"), f"guest `{name}` has {vcpus} vCPUs; expected at least 1")
         return None
-    return GuestRow(name, no, kind, state[0], state[1], vcpus, memory, cells.get("OS Type", ""))
+    counts = {k: number(cells[c]) for k, c in (("devs", "#Devs"), ("nets", "#Nets")) if c in cells}
+    return GuestRow(name, no, kind, state[0], state[1], vcpus, memory, cells.get("OS Type", ""), **counts)

@@ -8,6 +8,15 @@ it raw into the template's comments and the administrator writes the entries:
 
 Read through migcheck's YAML loader (YAML 1.2, located errors); `dio_functions: []` says the
 VSP has none, while an empty `dio_functions:` is a template nobody completed.
+
+The same file carries the guest-side facts no VSP command shows (the guest kit and
+VirtualBase are installed inside the guest: `swlist` there), under an optional `guests` key:
+
+    guests:
+      web01: {guest_kit: B.06.30, virtualbase: B.06.30}
+      lnx01: {guest_kit: none}
+
+A guest not listed keeps both unknown (absent from the snapshot).
 """
 
 from __future__ import annotations
@@ -19,6 +28,8 @@ from ..core.words import did_you_mean
 
 _FIELDS = {"hwpath": str, "type": str, "pool": bool, "label": str, "assigned_to": str}
 _TYPES = ("FLA", "DLA")
+_KEYS = ("dio_functions", "guests")
+GUEST_FIELDS = ("guest_kit", "virtualbase")
 
 
 def parse_supplement(path: Path, limits: Limits = Limits()) -> tuple[list[dict], list[Problem], Document | None]:
@@ -33,8 +44,8 @@ def parse_supplement(path: Path, limits: Limits = Limits()) -> tuple[list[dict],
         return [], [doc.problem((), "expected a mapping with `dio_functions`, the VSP's DIO functions",
                                 "write `dio_functions: []` when the VSP has none")], doc
     for key in data:
-        if key != "dio_functions":
-            problems.append(doc.problem((key,), f"unknown key `{key}`", did_you_mean(key, ["dio_functions"]), key=True))
+        if key not in _KEYS:
+            problems.append(doc.problem((key,), f"unknown key `{key}`", did_you_mean(key, _KEYS), key=True))
     items = data["dio_functions"]
     if items is None:
         problems.append(doc.problem(("dio_functions",), "`dio_functions` is empty: the template was not completed",
@@ -78,3 +89,40 @@ def parse_supplement(path: Path, limits: Limits = Limits()) -> tuple[list[dict],
         if not bad:
             out.append({k: item[k] for k in _FIELDS if k in item} | {"_index": i})
     return out, problems, doc
+
+
+def guest_facts(doc: Document | None, names: set[str]) -> tuple[dict[str, dict], list[Problem]]:
+    """The `guests` entries of the supplement (`{name: {guest_kit, virtualbase}}`) for the runnable guests `names`."""
+    data = doc.data if doc is not None and isinstance(doc.data, dict) else {}
+    items = data.get("guests")
+    if items is None:
+        return {}, []
+    if not isinstance(items, dict):
+        return {}, [doc.problem(("guests",), "`guests` must map guest names to `{guest_kit: ..., virtualbase: ...}`")]
+    out, problems = {}, []
+    for name, facts in items.items():
+        at = ("guests", name)
+        if name not in names:
+            problems.append(doc.problem(at, f"guest `{name}` is not a runnable guest of this VSP's hpvmstatus.txt",
+                                        did_you_mean(str(name), sorted(names)), key=True))
+        elif not isinstance(facts, dict) or not facts:
+            problems.append(doc.problem(at, "expected `{guest_kit: REVISION or none, virtualbase: REVISION}`"))
+        else:
+            good = _guest_fields(doc, at, facts, problems)
+            if good:
+                out[name] = good
+    return out, problems
+
+
+def _guest_fields(doc: Document, at: tuple, facts: dict, problems: list[Problem]) -> dict:
+    good = {}
+    for key, value in facts.items():
+        if key not in GUEST_FIELDS:
+            problems.append(doc.problem(at + (key,), f"unknown field `{key}` of a guest",
+                                        did_you_mean(str(key), GUEST_FIELDS), key=True))
+        elif not isinstance(value, str) or not value:
+            problems.append(doc.problem(at + (key,), f"`{key}` must be a revision string such as B.06.30"
+                                        + (" or `none`" if key == "guest_kit" else "") + f", not `{value}`"))
+        else:
+            good[key] = value
+    return good

@@ -14,8 +14,8 @@ from dataclasses import dataclass
 
 from ._text import Problems, Source
 
-_BUNDLE = re.compile(r"^\s*(?P<name>\S+)\s+(?P<revision>[A-Z]\.\d+(?:\.\d+)*)(?:\s+(?P<description>.*?))?\s*$")
-_RELEASE = re.compile(r"^[AB]\.0[1-9]\.\d\d(\.\d\d)?$")
+_BUNDLE = re.compile(r"^\s*(?P<name>\S+)\s+(?P<revision>[A-Z]\.[0-9]+(?:\.[0-9]+)*)(?:\s+(?P<description>.*?))?\s*$")
+_RELEASE = re.compile(r"^[AB]\.0[1-9]\.[0-9][0-9](\.[0-9][0-9])?$")
 
 
 @dataclass

@@ -1,0 +1,76 @@
+"""`hpvmdevmgmt -l gdev` and `hpvmdevmgmt -l rdev`: the VSP's device-management database entries.
+
+One entry per line, `NAME:ATTRIBUTES:DEPENDENTS:WWID`, as the IVM guide (8.7.2, `hpvmdevmgmt -l
+rdev`) prints it: `/dev/rdsk/c10t0d4:CONFIG=rdev,EXIST=YES,DEVTYPE=DISK,SHARE=NO::6005-08b4-0001-
+15d0-0001-2000-003a-0000` (the dependents, the guests using it, between the last two colons).
+`gdev` entries with `SHARE=YES` give `shared_wwids`; every `rdev` entry with a WWID gives
+`restricted_wwids`. A WWID is kept as 0x and 32 lowercase hex digits (scsimgr's form), so that
+`6005-08b4-...` and `0x600508B4...` name one LUN. Entries without a WWID (files, vswitches) are
+read and give none.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+from ._text import Problems, Source
+
+_ATTR = re.compile(r"[A-Z_]+=[^,]*")
+_HEX = re.compile(r"(0[xX])?[0-9a-fA-F]+")
+
+
+@dataclass
+class DeviceDb:
+    """WWIDs of the entries of one `hpvmdevmgmt -l` listing, by what the entries say."""
+
+    shared: list[str] = field(default_factory=list)
+    restricted: list[str] = field(default_factory=list)
+    entries: int = 0
+
+
+def wwid(text: str) -> str | None:
+    """`6005-08b4-...` or `0x600508B4...` as `0x600508b4...`; None when it is not hex digits."""
+    bare = text.replace("-", "")
+    if not _HEX.fullmatch(bare):
+        return None
+    return "0x" + bare.lower().removeprefix("0x")
+
+
+def parse_devmgmt(source: Source, config: str) -> tuple[DeviceDb, list]:
+    """`config`: `gdev` or `rdev`, the listing the file should hold."""
+    problems = Problems(source.file)
+    out = DeviceDb()
+    for no, text in source.numbered():
+        if text.strip():
+            _entry(no, text.strip(), config, out, problems)
+    return out, problems.items
+
+
+def _entry(no: int, text: str, config: str, out: DeviceDb, problems: Problems) -> None:
+    fields = text.split(":")
+    if len(fields) < 4 or not fields[0]:
+        problems.at(no, 1, f"expected an entry `NAME:ATTRIBUTES:DEPENDENTS:WWID` of `hpvmdevmgmt -l {config}`, "
+                    f"found `{text}`")
+        return
+    attrs = fields[1].split(",") if fields[1] else []
+    bad = next((a for a in attrs if not _ATTR.fullmatch(a)), None)
+    if bad is not None:
+        problems.at(no, len(fields[0]) + 2 + fields[1].find(bad), f"expected attributes `KEY=VALUE,...`, found `{bad}`")
+        return
+    values = dict(a.split("=", 1) for a in attrs)
+    if values.get("CONFIG", config) != config:
+        problems.at(no, len(fields[0]) + 2, f"a `CONFIG={values['CONFIG']}` entry in the `hpvmdevmgmt -l {config}` "
+                    "capture", f"capture `hpvmdevmgmt -l {config}` again into this file")
+        return
+    out.entries += 1
+    raw = fields[-1].strip()
+    if not raw:
+        return
+    value = wwid(raw)
+    if value is None:
+        problems.at(no, len(text) - len(fields[-1]) + 1, f"expected a WWID of hex digits, found `{raw}`")
+    elif config == "rdev":
+        out.restricted.append(value)
+    elif values.get("SHARE") == "YES":
+        out.shared.append(value)

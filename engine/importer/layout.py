@@ -1,0 +1,79 @@
+"""The capture layout: which file holds which command's output, and what import may open.
+
+Two guest layouts are read. The collector writes one folder per guest (`guests/GUEST/
+hpvmstatus-P.txt`, `guests/GUEST/hpvmstatus-P-d.txt`), in which no two commands or guests
+share a file; the first collector wrote `guests/GUEST.txt` and `guests/GUEST.d.txt`, where
+`-P web -d` and `-P web.d` are both `guests/web.d.txt` (such a clash is a problem, never a
+guess). A name that could leave its folder (`/`, `..`, a leading `.`) names no file.
+
+Import opens only regular files and folders inside the capture folder: a symbolic link, a
+FIFO (reading it waits for a writer that never comes), a socket or a device is a located
+problem and is not opened.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import stat
+from pathlib import Path
+
+from ..files.document import Problem
+
+NEW_DETAILS, NEW_DEVICES = "hpvmstatus-P.txt", "hpvmstatus-P-d.txt"
+# hpvmcreate's names are letters, digits, `.`, `_` and `-`; a file name here must also not start with `.`
+# (hidden, `.` and `..`) nor hold `/`
+_SAFE = re.compile(r"[A-Za-z0-9_-][A-Za-z0-9._-]*")
+_KINDS = [(stat.S_ISLNK, "link"), (stat.S_ISDIR, "folder"), (stat.S_ISREG, "file"), (stat.S_ISFIFO, "FIFO"),
+          (stat.S_ISSOCK, "socket"), (stat.S_ISCHR, "device"), (stat.S_ISBLK, "device")]
+
+
+def safe_name(name: str) -> bool:
+    """Whether `name` can name a capture file or folder without leaving its folder."""
+    return bool(_SAFE.fullmatch(name)) and name.isascii()
+
+
+def kind(path: Path) -> str:
+    """What is at `path`, links not followed: missing, link, folder, file, FIFO, socket, device or other."""
+    try:
+        mode = os.lstat(path).st_mode
+    except FileNotFoundError:
+        return "missing"
+    except OSError:
+        return "other"
+    return next((name for test, name in _KINDS if test(mode)), "other")
+
+
+def refused(path: Path, found: str, want: str = "file") -> Problem:
+    """Why the entry at `path` (of kind `found`) is not read as a `want` (file or folder)."""
+    if found == "link":
+        try:
+            target = os.readlink(path)
+        except OSError:
+            target = "?"
+        return Problem(str(path), 1, 1, f"a symbolic link (to `{target}`): import follows no links, so that "
+                       "nothing outside the capture folder is read", help=f"put the captured {want} itself here")
+    if found == "folder":
+        return Problem(str(path), 1, 1, "is a directory, not a file", help="put the captured file here")
+    if found == "file":
+        return Problem(str(path), 1, 1, "is a file, not a folder", help="put the folder `migcheck collector` "
+                       "wrote here")
+    return Problem(str(path), 1, 1, f"a {found}, not a regular {want}: not opened (a FIFO or a device can hold "
+                   "reading forever)", help=f"put the captured {want} here")
+
+
+def guest_files(guests: Path, name: str) -> tuple[str, str, str]:
+    """The relative paths of a guest's `-P` and `-d` captures, and the layout they follow (`folder` or `flat`)."""
+    if kind(guests / name) == "folder":
+        return f"guests/{name}/{NEW_DETAILS}", f"guests/{name}/{NEW_DEVICES}", "folder"
+    return f"guests/{name}.txt", f"guests/{name}.d.txt", "flat"
+
+
+def flat_owners(filename: str, names: set[str]) -> list[str]:
+    """The guests whose flat-layout capture `filename` can be (`web.d.txt`: `web`'s -d and `web.d`'s -P)."""
+    owners = []
+    if filename.endswith(".d.txt") and filename[:-len(".d.txt")] in names:
+        owners.append(filename[:-len(".d.txt")])
+    if filename.endswith(".txt") and filename[:-len(".txt")] in names:
+        owners.append(filename[:-len(".txt")])
+    return owners
