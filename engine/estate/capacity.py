@@ -1,4 +1,4 @@
-"""Capacities: what a guest takes of a VSP and what a VSP has to give (memory, DIO functions).
+"""Capacities: what a guest takes of a VSP and what a VSP has to give (memory, vPar cores, DIO functions).
 
 One set of functions over snapshot data (a file's hosts and guests, or their resolved
 view: the fields read are the same), read by the effects of a migration
@@ -10,6 +10,10 @@ DIO-IN-USE's functions of those already assigned.
 - memory: a guest holds memory when it runs or reserves its resources (`resources_reserved`,
   by default true for a vPar); a migration takes its memory plus the target's overhead for
   it from the target's free memory (`memory_taken_mb`);
+- cores: a vPar has dedicated cores (its `vcpus`; vPars 6.0 guide p.12): when it runs or reserves
+  its resources, a migration takes them from the target's cores free for a vPar
+  (`cpu_cores_free`, VPAR-CORES-FREE's count) and gives them back to the source (`cores_taken`);
+  a VM's vCPUs are not dedicated and take none;
 - DIO: a migration gives the guest, on the target, one pooled function per labeled function
   it has on its source (`dio_moved`), with the same label, from the target's pooled
   functions with that label (`dio_pool`); free ones are given first (`dio_room` counts them).
@@ -92,6 +96,24 @@ def memory_taken_mb(guest: dict, host: dict, rows=DEFAULT_OVERHEAD) -> int | Non
     """What moving the guest to `host` takes of its free memory (`memory_need_mb`), or None when the guest
     holds no memory (it is off and does not reserve its resources): it takes none."""
     return memory_need_mb(guest, host, rows) if holds_memory(guest) else None
+
+
+def cores_taken(guest: dict) -> tuple[bool, int | None]:
+    """Whether a migration of the guest takes cores on its target (and gives them back to its source), and
+    how many: a vPar that runs or reserves its resources takes its `vcpus`; a VM (its vCPUs are not
+    dedicated) or a vPar that neither runs nor reserves takes none, `(False, None)`. `(True, None)`: it
+    takes cores but how many was not recorded (`vcpus` absent, or listed in `unknown`), so the counts
+    after it are unknown, not unchanged."""
+    if guest.get("kind") != "vpar" or not holds_memory(guest):
+        return False, None
+    if "vcpus" in (guest.get("unknown") or ()):
+        return True, None
+    return True, guest.get("vcpus")
+
+
+def free_cores(host: dict) -> int | None:
+    """The host's cores free for a vPar (`cpu_cores_free`, as VPAR-CORES-FREE reads it); None: unknown."""
+    return host.get("cpu_cores_free")
 
 
 def free_memory_mb(host: dict) -> int:

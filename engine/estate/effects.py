@@ -4,7 +4,7 @@
 applies one migration and returns its `Effect`; `view()` is what an engine evaluates
 against (`Engine(ruleset, estate.view(), ...)`): the estate as it stands, with its own
 scope (what rules read as `snapshot`), which later migrations do not change; `free_memory`,
-`memory_taken`, `dio_needs` and `dio_room` are the capacities `place` reads, counted by the
+`memory_taken`, `free_cores`, `cores_taken`, `dio_needs` and `dio_room` are the capacities `place` reads, counted by the
 functions the effects use (`capacity`); `to_data()` is the estate as a snapshot file
 (`plan --emit-snapshot`). Every module that needs "the estate after" (the plan checker, the
 placement model, `explain --plan`, the `--emit-snapshot` writer) uses this module; nothing
@@ -18,13 +18,30 @@ What a migration of guest G from S to T does:
   a vPar, false for a VM), T's free memory drops by G's memory plus T's overhead for it,
   and S's free memory rises by G's memory plus S's overhead for it (capped at the total);
   the amounts are MEMORY-TARGET's, from the same `memory_overhead` data table;
+- when G is a vPar that runs or reserves its resources, T's cores free for a vPar
+  (`cpu_cores_free`) drop by its cores (`vcpus`) and S's rise by them (capped at S's
+  `cpu_cores`); a VSP whose count is not captured stays without one, and when G's cores are
+  not recorded the counts of T and S become unknown (the field is dropped: absent is unknown);
 - on T, G is given one pooled function per DIO function it has on S, with the same label:
   free functions first, then functions already in use; like-for-like (FLA/DLA) first
   within each. A function already in use keeps its holder (`assigned_to`); when the holder
   is a guest an earlier migration of the plan gave it to, the effect records the sharing
   (plan rule PLAN-DIO-SHARED reports it). G's functions on S become free (or pass to a
   guest the plan gave one of them while G held it), and G's networks follow its
-  functions to their new hardware paths.
+  functions to their new hardware paths;
+- G's networks keep their MAC addresses (hpvmmigrate keeps them): they are on T after the
+  step and gone from S, because they are G's;
+- restricted devices (`restricted_wwids`) do not change: hpvmmigrate does not restrict
+  anything, and HP's advice to restrict a guest's LUNs on the VSP it left is for a guest
+  removed there and never meant to come back (IVM 4.2 guide p.169, N45), which a wave that
+  may move it back does not do; an administrator who restricts them records it in the
+  snapshot.
+
+A stage's migrations run at the same time (`begin_stage`, `end_stage`): within a stage what
+a departure gives back to its source (memory, cores, DIO functions) is held until the stage
+ends, so no arrival of the same stage is credited with it, whatever the order the stage
+lists them in; what arrivals take is taken at once. Outside a stage (`migrate` alone) a
+migration gives back at once.
 """
 
 from __future__ import annotations
@@ -32,8 +49,8 @@ from __future__ import annotations
 import copy
 from dataclasses import dataclass, field, replace
 
-from .capacity import (DEFAULT_OVERHEAD, dio_by_hwpath, dio_moved, dio_needs, dio_pool, dio_room, free_memory_mb,
-                       memory_taken_mb)
+from .capacity import (DEFAULT_OVERHEAD, cores_taken, dio_by_hwpath, dio_moved, dio_needs, dio_pool, dio_room,
+                       free_cores, free_memory_mb, memory_taken_mb)
 from .capacity import holds_memory, memory_need_mb, memory_overhead_mb, memory_parts_mb  # noqa: F401  (re-exported)
 from .snapshot import Snapshot, _guest_problems
 from .snapshot import _resolve_guest as _snapshot_guest
@@ -77,6 +94,8 @@ class Effect:
     memory_from_target: int  # MB taken from the target's free memory
     given: list[Given] = field(default_factory=list)
     freed: list[str] = field(default_factory=list)  # hwpaths freed on the source
+    cores_from_target: int | None = None  # a vPar's cores taken from the target's free cores (None: none, or unknown)
+    cores_to_source: int | None = None  # and given back to the source's
 
     @property
     def shared(self) -> list[Given]:
@@ -88,7 +107,14 @@ class Effect:
                 "dio_given": [{"hwpath": g.hwpath, "label": g.label, "type": g.type,
                                "like_for_like": g.like_for_like, **({"shared_with": g.holder} if g.holder else {})}
                               for g in self.given],
-                "dio_freed": list(self.freed)}
+                "dio_freed": list(self.freed), **self._cores_json()}
+
+    def _cores_json(self) -> dict:
+        """A vPar's cores, when a count of either VSP changed (absent otherwise: reports stay as they were)."""
+        if self.cores_from_target is None and self.cores_to_source is None:
+            return {}
+        return {"cores": {"source": self.cores_to_source,
+                          "target": None if self.cores_from_target is None else -self.cores_from_target}}
 
 
 class Estate:
@@ -114,6 +140,7 @@ class Estate:
         self.snapshot = snapshot  # the estate as it stands: never changed, replaced by each migration
         self.given_by_plan: dict[tuple[str, str], str] = {}  # (host, hwpath) -> guest given it by this plan
         self.sharers: dict[tuple[str, str], list[str]] = {}  # (host, hwpath) -> guests given it while in use
+        self._held: list | None = None  # in a stage: what its departures give back when it ends
         self._kept: list = []  # replaced view objects stay alive so their ids in `origin` stay unique
         self._position: dict[int, int] = {}  # id of a resolved host or guest -> its place in its list
 
@@ -158,24 +185,36 @@ class Estate:
         """(free, pooled) functions with `label` that `migrate` may give on `host`."""
         return dio_room(self.raw_host(host), label)
 
+    def free_cores(self, host: str) -> int | None:
+        """The host's cores free for a vPar; None: not captured."""
+        return free_cores(self.raw_host(host))
+
+    def cores_taken(self, guest: str) -> tuple[bool, int | None]:
+        """Whether moving `guest` takes cores on a target, and how many (None: not recorded)."""
+        return cores_taken(self.raw_guest(guest))
+
     # -- changing ----------------------------------------------------------------------
+    def begin_stage(self) -> None:
+        """From now until `end_stage`, what departures give back to their sources is held (see the docstring)."""
+        self._held = []
+
+    def end_stage(self) -> None:
+        """The stage's migrations have finished: their sources get back what they gave (memory, cores, DIO)."""
+        held, self._held = self._held or [], None
+        if held:
+            self._copy_view()
+            for release in held:
+                release()
+
     def migrate(self, guest_name: str, target_name: str) -> Effect:
         """Apply the effects of moving `guest_name` to `target_name` (see the module docstring)."""
-        guest = copy.deepcopy(self.raw_guest(guest_name))
+        before = self.raw_guest(guest_name)
+        guest = copy.deepcopy(before)
         source_name = guest["host"]
-        source = copy.deepcopy(self.raw_host(source_name)) if source_name in self.host_index else None
         target = copy.deepcopy(self.raw_host(target_name))
         effect = Effect(guest_name, source_name, target_name, 0, 0)
-        need = memory_taken_mb(guest, target, self.overhead)
-        if need is not None:
-            effect.memory_from_target = min(need, free_memory_mb(target))
-            target["memory_mb"]["free"] -= effect.memory_from_target
-            if source is not None:
-                back = memory_taken_mb(guest, source, self.overhead)
-                room = source["memory_mb"]["total"] - free_memory_mb(source)
-                effect.memory_to_source = max(0, min(back, room))
-                source["memory_mb"]["free"] += effect.memory_to_source
-        renamed = self._move_dio(guest, source, target, effect)
+        self._take(guest, target, effect)
+        renamed = self._give_dio(guest, target, effect)
         guest["host"] = target_name
         guest["dio"] = [g.hwpath for g in effect.given]
         networks = []
@@ -187,14 +226,54 @@ class Estate:
             networks.append(net)
         if "networks" in guest:
             guest["networks"] = networks
-        if not guest["dio"] and "dio" not in self.raw_guest(guest_name):
+        if not guest["dio"] and "dio" not in before:
             del guest["dio"]
         self._copy_view()
         self._store_host(target)
-        if source is not None:
-            self._store_host(source)
         self._store_guest(guest)
+        if source_name in self.host_index:
+            def release() -> None:
+                self._give_back(before, source_name, effect)
+
+            if self._held is None:
+                release()
+            else:
+                self._held.append(release)
         return effect
+
+    def _take(self, guest: dict, target: dict, effect: Effect) -> None:
+        """Take the guest's memory and (a vPar's) cores from the target's free counts."""
+        need = memory_taken_mb(guest, target, self.overhead)
+        if need is not None:
+            effect.memory_from_target = min(need, free_memory_mb(target))
+            target["memory_mb"]["free"] -= effect.memory_from_target
+        takes, cores = cores_taken(guest)
+        if takes and free_cores(target) is not None:
+            if cores is None:
+                del target["cpu_cores_free"]  # what is left is not known
+            else:
+                effect.cores_from_target = min(cores, free_cores(target))
+                target["cpu_cores_free"] -= effect.cores_from_target
+
+    def _give_back(self, guest: dict, source_name: str, effect: Effect) -> None:
+        """The source gets back the guest's memory and cores (capped at its totals) and its DIO functions.
+        `guest`: the guest as it was on the source."""
+        source = copy.deepcopy(self.raw_host(source_name))
+        back = memory_taken_mb(guest, source, self.overhead)
+        if back is not None:
+            room = source["memory_mb"]["total"] - free_memory_mb(source)
+            effect.memory_to_source = max(0, min(back, room))
+            source["memory_mb"]["free"] += effect.memory_to_source
+        takes, cores = cores_taken(guest)
+        if takes and free_cores(source) is not None:
+            if cores is None:
+                del source["cpu_cores_free"]
+            else:
+                room = source["cpu_cores"] - free_cores(source) if source.get("cpu_cores") is not None else cores
+                effect.cores_to_source = max(0, min(cores, room))
+                source["cpu_cores_free"] += effect.cores_to_source
+        self._free_dio(guest["name"], source, effect)
+        self._store_host(source)
 
     def upgrade(self, host_name: str, release: str) -> None:
         """Upgrade a VSP: its `version` becomes `release` (a campaign's step; the VSP holds no runnable guest)."""
@@ -203,9 +282,10 @@ class Estate:
         self._copy_view()
         self._store_host(host)
 
-    def _move_dio(self, guest: dict, source: dict | None, target: dict, effect: Effect) -> dict[str, str]:
-        """Give the guest its functions on the target and free them on the source; old hwpath -> new."""
+    def _give_dio(self, guest: dict, target: dict, effect: Effect) -> dict[str, str]:
+        """Give the guest its functions on the target (see the module docstring); old hwpath -> new."""
         name = guest["name"]
+        source = self.raw_host(guest["host"]) if guest["host"] in self.host_index else None
         taken: set[str] = set()
         renamed: dict[str, str] = {}
         for fn in dio_moved(guest, source):
@@ -230,6 +310,10 @@ class Estate:
                 self.given_by_plan[(target["name"], cand["hwpath"])] = name
             else:
                 self.sharers.setdefault((target["name"], cand["hwpath"]), []).append(name)
+        return renamed
+
+    def _free_dio(self, name: str, source: dict, effect: Effect) -> None:
+        """The guest's functions on its source become free, or pass to a guest the plan gave one of them."""
         for fn in dio_by_hwpath(source).values():
             key = (source["name"], fn["hwpath"])
             if name in self.sharers.get(key, ()):
@@ -243,7 +327,6 @@ class Estate:
                     self.given_by_plan[key] = fn["assigned_to"]
                 else:
                     del fn["assigned_to"]
-        return renamed
 
     # -- keeping the resolved view in step -----------------------------------------------
     def _copy_view(self) -> None:

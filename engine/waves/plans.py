@@ -7,7 +7,10 @@ after the plan.
 Each migration is checked by the ordinary guest and migration rules against the estate
 as it will be when it runs: after every earlier stage and after the migrations listed
 before it in its own stage (`effects.Estate` computes that estate, and each check runs on an
-engine made for its view as it then stands; no rule knows about plans).
+engine made for its view as it then stands; no rule knows about plans). The migrations of a
+stage run at the same time: what a departure frees (memory, a vPar's cores, DIO functions)
+is free from the next stage on, never for an arrival of its own stage, so the order a stage
+lists its migrations in does not decide their verdicts (`Estate.begin_stage`).
 A blocked migration does not happen: its guest stays where it was, and a later migration
 of that guest is `unknown` (it is not checked: where it starts is not known). After each
 stage, the plan rules (`on stage`, `rules/plan.rules`) check what only a wave has.
@@ -251,10 +254,12 @@ def run_plan(ruleset: RuleSet, snapshot: Snapshot, plan: Plan, waivers=None, unt
         outcome = StageOutcome(index, plan.stage_names[index - 1], READY, [])
         upgrades = plan.upgrades[index - 1] if plan.upgrades else []
         outcome.upgrades = _upgrade_views(upgrades, moves, estate)  # the VSPs as the stage finds them
+        estate.begin_stage()  # its migrations run at the same time: no arrival gets what a departure frees
         for m in moves:
             if until is not None and m.step >= until:
                 return PlanOutcome(plan, UNKNOWN, stages + [outcome], results, estate)
             outcome.migrations.append(_migrate(m, estate, ruleset, waivers, left_blocked, results))
+        estate.end_stage()
         engine = Engine(ruleset, estate.view(), waivers=waivers)  # the estate as the stage leaves it
         subject = Subject("stage", stage=_stage_view(outcome))
         location = plan.locate(("stages", index - 1))
