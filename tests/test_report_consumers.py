@@ -76,16 +76,18 @@ def test_junit_warnings_are_skipped_below_fail_on_and_fail_at_it(in_root, run_cl
     assert case.find("skipped") is None and case.find("failure").get("type") == "warning"
 
 
-def test_junit_matrix_cells_fail_at_fail_on_warning(in_root, run_cli):
+def test_junit_matrix_cases_fail_at_fail_on_warning(in_root, run_cli):
     etree, _ = _junit_schema()
     _, out, _ = run_cli(*COMMANDS["matrix"], "--fail-on", "warning", "--format", "junit")
-    cases = {c.get("name"): c for c in etree.fromstring(out.encode()).iter("testcase")}
-    ready = cases["apptest03: vsp-e4 -> vsp-e1 (offline)"]  # ready, with a warning
-    assert ready.find("failure").get("message") == "fails --fail-on warning on DIO-IN-USE, STORAGE-LOCAL"
-    assert ready.find("failure").get("type") == "fail-on"
-    blocked = cases["sapapp01: vsp-e1 -> vsp-e2 (offline)"]
-    assert blocked.find("failure").get("message") == ("blocked by DIO-NO-MATCH, VSWITCH-MISSING; fails --fail-on "
-                                                      "warning on STORAGE-LOCAL")
+    cases = {c.get("classname"): c for c in etree.fromstring(out.encode()).iter("testcase")}
+    apptest = cases["migcheck.migration.apptest03"].find("failure")
+    assert apptest.get("message") == ("blocked on 1 of 3 targets by VSWITCH-MISSING; fails --fail-on warning on "
+                                      "DIO-IN-USE, STORAGE-LOCAL; ready on 2")
+    assert "fails --fail-on with DIO-IN-USE, STORAGE-LOCAL on 2 targets: vsp-e1, vsp-e3" in apptest.text
+    _, out, _ = run_cli(*COMMANDS["matrix"], "--format", "junit")
+    cases = {c.get("classname"): c for c in etree.fromstring(out.encode()).iter("testcase")}
+    assert cases["migcheck.migration.apptest03"].find("failure").get("message") == \
+        "blocked on 1 of 3 targets by VSWITCH-MISSING; ready on 2"
 
 
 def test_junit_reads_with_junitparser(in_root, run_cli):
@@ -93,9 +95,9 @@ def test_junit_reads_with_junitparser(in_root, run_cli):
     _, out, _ = run_cli(*COMMANDS["matrix"], "--format", "junit")
     xml = junitparser.JUnitXml.fromstring(out.encode())
     cases = [case for suite in xml for case in suite]
-    assert len(cases) == 18
+    assert len(cases) == 6  # a case per guest
     blocked = [c for c in cases if c.result and isinstance(c.result[0], junitparser.Failure)]
-    assert len(blocked) == 13
+    assert len(blocked) == 6 and all("blocked on" in c.result[0].message for c in blocked)
 
 
 # -- SARIF: GitHub code scanning ----------------------------------------------------------------
@@ -137,14 +139,35 @@ def test_sarif_rules_link_to_their_catalogue_entry_with_fix(in_root, run_cli):
         assert rule["helpUri"].startswith(prefix)
         assert f'<a id="{rule["helpUri"][len(prefix):]}"></a>`{rule["id"]}`' in catalogue
     vswitch = [r for r in run["tool"]["driver"]["rules"] if r["id"] == "VSWITCH-MISSING"][0]
-    assert "**Fix:** on {target.name}: `hpvmnet -c -S <vswitch>" in vswitch["help"]["markdown"]
+    assert "**Fix:** on the target: `hpvmnet -c -S <vswitch>" in vswitch["help"]["markdown"]
+    for rule in run["tool"]["driver"]["rules"]:  # placeholders, never a template's holes
+        assert not re.search(r"\{[^}]*\}", rule["help"]["text"] + rule["help"]["markdown"]), rule["help"]
+    memory = [r for r in run["tool"]["driver"]["rules"] if r["id"] == "DIO-NO-MATCH"][0]["help"]["text"]
+    assert "<value>" in memory and "<label>" in memory
 
 
 def test_sarif_automation_ids_keep_uploads_apart(in_root, run_cli):
     ids = {name: _sarif(run_cli, *args)["runs"][0]["automationDetails"]["id"] for name, args in COMMANDS.items()}
     assert len(set(ids.values())) == len(ids)
-    assert ids["check"] == "migcheck/check/fixtures/mixed-site.yaml/sapapp01-vsp-e2-offline/"
-    assert ids["matrix"] == "migcheck/matrix/fixtures/mixed-site.yaml/offline/"
+    # the category is the command and site, never the snapshot's path: a nightly file keeps its alerts
+    assert ids["check"] == "migcheck/check/dc-east/sapapp01-vsp-e2-offline/"
+    assert ids["matrix"] == "migcheck/matrix/dc-east/offline/"
+
+
+def test_sarif_category_ignores_the_snapshot_path_and_can_be_set(in_root, run_cli, tmp_path):
+    from dataclasses import replace
+
+    from migcheck.report import Report
+    from migcheck.report.sarif import automation_id
+
+    nightly = tmp_path / "estate-2026-12-05.yaml"
+    shutil.copy(ROOT / MIXED, nightly)
+    run = _sarif(run_cli, "matrix", nightly)["runs"][0]
+    assert run["automationDetails"]["id"] == "migcheck/matrix/dc-east/offline/"
+    report = Report("audit", "pass", [], snapshot_path=str(nightly), site="dc east/1")
+    assert automation_id(report) == "migcheck/audit/dc-east-1/"
+    assert automation_id(replace(report, manifest={"sarif_category": "nightly/east"})) == "nightly/east/"
+    assert automation_id(replace(report, manifest={"sarif_category": "nightly/"})) == "nightly/"
 
 
 def test_sarif_fingerprints_are_unique_and_stable(in_root, run_cli):
@@ -164,40 +187,79 @@ def test_sarif_baseline_state(in_root, run_cli, tmp_path):
     assert all("baselineState" not in r for r in _sarif(run_cli, *COMMANDS["matrix"])["runs"][0]["results"])
 
 
-def test_sarif_caps_results_per_run_by_summarising(run_cli, tmp_path, monkeypatch):
+def _covered(results: list, level: str) -> int:
+    """How many findings the SARIF results of `level` stand for (a folded result counts its results)."""
+    return sum(r["properties"].get("summarised", 1) for r in results if r["level"] == level)
+
+
+def _levels(full: list) -> dict:
+    level = {"error": "error", "warning": "warning", "info": "note"}
+    out = {"error": 0, "warning": 0, "note": 0}
+    for r in full:
+        out["error" if r["status"] == "error" else level[r["severity"]]] += 1
+    return out
+
+
+def test_sarif_keeps_5000_results_errors_first(run_cli, tmp_path):
+    """GitHub keeps the top 5,000 results of a run: an estate with more findings gets at most 5,000,
+    errors first and served first, each level folded only as far as it must be, every finding counted."""
     from bench.generate import generate
     from migcheck.report import sarif as sarif_module
 
-    assert sarif_module.MAX_RESULTS == 25_000  # GitHub code scanning's limit
+    assert sarif_module.MAX_RESULTS == 5_000
+    estate = tmp_path / "e.json"
+    estate.write_text(json.dumps(generate(24, 300, seed=3)))
+    _, out, _ = run_cli("matrix", estate, "--format", "json")
+    full = json.loads(out)["results"]
+    wanted = _levels(full)
+    assert sum(wanted.values()) > 5_000 and wanted["error"] > 0
+    run = _sarif(run_cli, "matrix", estate)["runs"][0]
+    results = run["results"]
+    assert 0 < len(results) <= 5_000
+    order = [["error", "warning", "note"].index(r["level"]) for r in results]
+    assert order == sorted(order)  # errors first
+    for level, n in wanted.items():  # nothing left out: each level's results stand for all its findings
+        assert _covered(results, level) == n, level
+    notes = [n["message"]["text"] for n in run["invocations"][0]["toolExecutionNotifications"]]
+    assert any("folded per" in n and "JSON" in n and "5,000" in n for n in notes), notes
+    prints = [r["partialFingerprints"]["migcheckSubject/v1"] for r in results]
+    assert len(prints) == len(set(prints))
+
+
+def test_sarif_folds_per_rule_and_guest_then_target_then_rule(run_cli, tmp_path, monkeypatch):
+    from bench.generate import generate
+    from migcheck.report import sarif as sarif_module
+
     estate = tmp_path / "e.json"
     estate.write_text(json.dumps(generate(10, 60, seed=3)))
-    code, out, _ = run_cli("matrix", estate, "--format", "json")
+    _, out, _ = run_cli("matrix", estate, "--format", "json")
     full = json.loads(out)["results"]
-    limit = len(full) // 4
-    monkeypatch.setattr(sarif_module, "MAX_RESULTS", limit)
-    sarif = _sarif(run_cli, "matrix", estate)
-    run = sarif["runs"][0]
-    assert 0 < len(run["results"]) <= limit
-    summarised = [r for r in run["results"] if "summarised" in r["properties"]]
-    assert summarised
-    for r in summarised:  # one result per rule and guest naming the targets
-        guest = r["properties"]["subject"]["guest"]
-        wanted = sorted({x["subject"]["target"] for x in full if x["rule"] == r["ruleId"]
-                         and x["subject"].get("guest") == guest and "target" in x["subject"]
-                         and x["status"] == r["properties"]["status"]})
-        count = sum(1 for x in full if x["rule"] == r["ruleId"] and x["subject"].get("guest") == guest
-                    and "target" in x["subject"] and x["status"] == r["properties"]["status"])
-        assert r["properties"]["targets"] == wanted and r["properties"]["summarised"] == count
-        assert all(t in r["message"]["text"] for t in wanted)
-    prints = [r["partialFingerprints"]["migcheckSubject/v1"] for r in run["results"]]
-    assert len(prints) == len(set(prints))
-    notes = [n["message"]["text"] for n in run["invocations"][0]["toolExecutionNotifications"]]
-    assert any(f"{len(full):,} results are more than the {limit:,}" in n for n in notes)
-    # still too many: the rest are left out, and the run says how many
-    monkeypatch.setattr(sarif_module, "MAX_RESULTS", 5)
-    run = _sarif(run_cli, "matrix", estate)["runs"][0]
-    assert len(run["results"]) == 5
-    assert any("left out" in n["message"]["text"] for n in run["invocations"][0]["toolExecutionNotifications"])
+    wanted = _levels(full)
+    seen = set()
+    for limit in (len(full) // 4, 300, 60, 12):
+        monkeypatch.setattr(sarif_module, "MAX_RESULTS", limit)
+        run = _sarif(run_cli, "matrix", estate)["runs"][0]
+        results = run["results"]
+        assert 0 < len(results) <= limit
+        folds = {r["properties"].get("folded") for r in results} - {None}
+        seen |= folds
+        for level, n in wanted.items():
+            assert _covered(results, level) == n, (limit, level)
+        for r in results:
+            p = r["properties"]
+            if p.get("folded") == "guest" and "target" in str(full):  # one result per rule and guest naming targets
+                guest = p["subject"]["guest"]
+                mine = [x for x in full if x["rule"] == r["ruleId"] and x["subject"].get("guest") == guest
+                        and "target" in x["subject"] and x["status"] == p["status"]]
+                if mine:
+                    assert p["targets"] == sorted({x["subject"]["target"] for x in mine})[:50]
+                    assert p["summarised"] == len(mine)
+            if p.get("folded") == "target":
+                assert p["subject"]["target"] in r["message"]["text"]
+        text = " ".join(n["message"]["text"] for n in run["invocations"][0]["toolExecutionNotifications"])
+        for fold, words in (("guest", "rule and guest"), ("target", "rule and target"), ("rule", "rule into")):
+            assert (fold in folds) == (f"folded per {words}" in text), (limit, fold, text)
+    assert seen == {"guest", "target", "rule"}
 
 
 # -- the report JSON Schema -----------------------------------------------------------------------
@@ -329,3 +391,45 @@ def test_sarif_meets_github_code_scanning_limits(in_root, run_cli, command):
                 uri = loc["physicalLocation"]["artifactLocation"]["uri"]
                 assert not uri.startswith("/") and ("uriBaseId" in loc["physicalLocation"]["artifactLocation"]
                                                     or uri.startswith("file://"))
+
+
+def test_failure_sarif_and_junit_carry_the_problems(in_root, tmp_path):
+    """On exit 2 the CI upload step still finds its file: a SARIF run that did not succeed, each problem a
+    located notification (valid against the SARIF schema), and a JUnit report of one `<error>` case."""
+    from migcheck.core.diagnostics import Problem
+    from migcheck.report.junit import failure_junit
+    from migcheck.report.sarif import failure_sarif
+
+    problems = [Problem("fixtures/mixed-site.yaml", 3, 7, "unknown field `hostz`", "$.hostz", "did you mean `hosts`?",
+                        "schema"),
+                Problem("/elsewhere/waivers.yaml", 1, 1, "a waiver's date is not a date: `2026-13-01`", code="bad-date"),
+                Problem("rules/x.rules", 4, 2, "a `let` nothing uses", code="unused-let", severity="warning")]
+    sarif = json.loads(failure_sarif(problems, "matrix"))
+    assert not sorted(_sarif_validator().iter_errors(sarif), key=str)
+    run = sarif["runs"][0]
+    invocation = run["invocations"][0]
+    assert invocation["executionSuccessful"] is False and run["results"] == []
+    assert run["automationDetails"]["id"] == "migcheck/matrix/failed/"  # never closes the real run's alerts
+    notes = invocation["toolExecutionNotifications"]
+    first = notes[0]
+    assert first["level"] == "error" and first["descriptor"] == {"id": "schema"}
+    assert "unknown field `hostz`" in first["message"]["text"] and "did you mean `hosts`?" in first["message"]["text"]
+    assert first["locations"][0]["physicalLocation"] == {
+        "artifactLocation": {"uri": "fixtures/mixed-site.yaml", "uriBaseId": "%SRCROOT%"},
+        "region": {"startLine": 3, "startColumn": 7}}
+    assert notes[1]["locations"][0]["physicalLocation"]["artifactLocation"] == {"uri": "file:///elsewhere/waivers.yaml"}
+    assert notes[2]["level"] == "warning"
+    assert any(n["level"] == "warning" and "outside the source root" in n["message"]["text"] for n in notes[3:])
+
+    xml = failure_junit(problems, "matrix")
+    etree, schema = _junit_schema()
+    assert schema.validate(etree.fromstring(xml.encode())), schema.error_log
+    junitparser = pytest.importorskip("junitparser")
+    path = tmp_path / "f.xml"
+    path.write_text(xml)
+    cases = [case for suite in junitparser.JUnitXml.fromfile(str(path)) for case in suite]
+    assert len(cases) == 1
+    (error,) = cases[0].result
+    assert isinstance(error, junitparser.Error) and "3 problems" in error.message
+    assert "fixtures/mixed-site.yaml:3:7: error[schema]: unknown field `hostz`" in error.text
+    assert "rules/x.rules:4:2: warning[unused-let]" in error.text

@@ -106,21 +106,33 @@ def test_junit_distinguishes_failures_errors_and_skips(in_root, run_cli):
         assert int(suite.get("tests")) == len(suite.findall("testcase"))
 
 
-def test_junit_matrix_has_a_case_per_migration(in_root, run_cli):
+def test_junit_matrix_has_a_case_per_guest_naming_every_migration(in_root, run_cli):
     _, out = _report(run_cli, "junit", "matrix")
     root = ET.fromstring(out)
     cases = root.findall(".//testcase")
-    assert len(cases) == 18 and root.get("tests") == "18"  # one case per migration, counted once
+    cells = json.loads(_report(run_cli, "json", "matrix")[1])["cells"]
+    guests = list(dict.fromkeys(c["guest"] for c in cells))
+    assert len(cases) == len(guests) == 6 and root.get("tests") == "6"  # one case per guest, counted once
+    blocked = {c["guest"] for c in cells if c["verdict"] == "blocked"}
     failures = [c for c in cases if c.find("failure") is not None]
-    assert len(failures) == 13 and root.get("failures") == "13"  # 13 blocked migrations
-    # blocking rules only in the failure message; warnings and notes named apart
-    dbprod = [c for c in cases if c.get("name") == "dbprod01: vsp-e1 -> vsp-e2 (offline)"][0]
-    assert dbprod.find("failure").get("message") == "blocked by GUEST-RUNNING; also DIO-CROSS-TYPE (not blocking)"
-    # a ready migration with a warning is skipped with its message, visible in CI
-    ready = [c for c in cases if c.get("name") == "apptest03: vsp-e4 -> vsp-e1 (offline)"][0]
-    assert ready.find("skipped").get("message") == "ready, with findings below --fail-on: DIO-IN-USE"
-    assert all(c.get("time") == "0" for c in cases)
+    assert len(failures) == len(blocked) and root.get("failures") == str(len(blocked))
+    for suite in root.findall("testsuite"):  # each migration is named in its guest's properties and text
+        props = {p.get("name"): p.get("value") for p in suite.find("properties")}
+        mine = [c for c in cells if c["guest"] == props["guest"]]
+        for verdict in ("ready", "blocked", "unknown"):
+            assert props[f"{verdict}_targets"].split() == [c["target"] for c in mine if c["verdict"] == verdict]
+        failure = suite.find("testcase/failure")
+        for c in mine:
+            if c["verdict"] == "blocked":  # every blocked migration visible with its blocking rules
+                line = [x for x in failure.text.splitlines() if x.startswith("blocked by ")
+                        and c["target"] in x.split(": ", 1)[1].split(", ")]
+                assert len(line) == 1 and all(rule in line[0] for rule in c["blocking"]), (c, failure.text)
+    dbprod = [c for c in cases if c.get("name").startswith("dbprod01: vsp-e1 -> ")][0]
+    message = dbprod.find("failure").get("message")
+    assert message.startswith("blocked on ") and "GUEST-RUNNING" in message and "DIO-CROSS-TYPE" not in message
+    assert "not blocking: DIO-CROSS-TYPE" in dbprod.find("failure").text
     assert "waived" in dbprod.find("failure").text
+    assert all(c.get("time") == "0" for c in cases)
 
 
 class _Html(HTMLParser):

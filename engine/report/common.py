@@ -13,6 +13,11 @@ from .plan_section import headline as plan_headline
 SEVERITY_ORDER = SEVERITIES
 
 
+def plural(n: int, word: str) -> str:
+    """`1 warning`, `2 warnings`, `1,000 guests`: a count and its noun (a regular plural)."""
+    return f"{n:,} {word}" + ("" if n == 1 else "s")
+
+
 def subject_text(result) -> str:
     s = result.subject
     if "stage" in s and "guest" not in s:
