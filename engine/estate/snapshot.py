@@ -239,8 +239,12 @@ def _resolve_host(raw: dict) -> dict:
 
 
 def _resolve_guest(raw: dict, host: dict | None) -> dict:
-    """The guest as rules see it: each `dio` entry is its host's function plus the interface's IP name."""
+    """The guest as rules see it: each `dio` entry is its host's function plus the interface's IP name;
+    MACs normalised (`view.NORMALISED`)."""
     guest = view.resolver("guest")(raw)
+    for net in guest["networks"]:
+        if net["mac"] is not None:
+            net["mac"] = view.mac(net["mac"])  # compared normalised (view.NORMALISED)
     ip_names = {n["dio"]: n["ip_name"] for n in guest["networks"] if n.get("dio") is not None}
     functions: dict[str, dict] = {}
     if host is not None:

@@ -7,7 +7,8 @@ else `null` (absent). Free maps (`attrs`) are copied as they are. Over that the 
 the documented resolved extras, `RESOLVED_EXTRAS`: each `guest.dio` entry is its host's
 DIO function plus the `ip_name` of the interface that uses it, and every host and guest
 carries its integrity `problems`. A field added to the schema is therefore readable by
-rules with no other change.
+rules with no other change. Some values are written more than one way and compared as one
+(`NORMALISED`): rules see them in one spelling whatever the file wrote.
 """
 
 from __future__ import annotations
@@ -31,7 +32,21 @@ RESOLVED_EXTRAS = {
     ("dio_function", "ip_name"): "in `guest.dio` only: the IP name of the network that uses the function",
 }
 
+#: Fields the view writes in one spelling: (object, field) -> the spelling rules see.
+NORMALISED = {
+    ("network", "mac"): "12 lowercase hex digits (`2a2e5a050aba`), from `0x2A2E5A050ABA`, `2a-2e-5a-05-0a-ba` "
+                        "or `2a:2e:5a:05:0a:ba` alike",
+}
+
 Resolve = Callable[[Any], Any]
+
+
+def mac(text: str) -> str:
+    """A MAC address as rules see it: 12 lowercase hex digits (the schema's spellings, normalised)."""
+    text = text.lower()
+    if text.startswith("0x"):
+        text = text[2:]
+    return text.replace("-", "").replace(":", "")
 
 
 def _identity(value):

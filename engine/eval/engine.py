@@ -28,6 +28,7 @@ from ..lang.builtins import EvalError
 from ..lang.compiler import CompiledRule, Outcome, Trace
 from ..packs.ruleset import RuleSet
 from .matrix import Matrix
+from .uncaptured import constant_false, elsewhere, met, own_message, parts_read
 
 
 # `env_for` of the rules `on KIND`: each binds exactly the names of its scope in the scope table
@@ -65,6 +66,18 @@ _SOURCE = {kind: next((name for name, role in scope.items() if role == "source")
            for kind, scope in SCOPES.items()}
 
 
+def _near(kind: str, subject: Subject) -> tuple | None:
+    """The VSPs whose guests a rule reading `snapshot.guests` is taken to read for `subject` (`uncaptured`):
+    the guest's own and the target, the host, or every VSP (None) for a rule on the whole estate."""
+    if kind == "migration":
+        return subject.guest["host"], subject.target["name"]
+    if kind == "guest":
+        return (subject.guest["host"],)
+    if kind == "host":
+        return (subject.host["name"],)
+    return None
+
+
 class Engine:
     def __init__(self, rules: RuleSet, estate: EstateView | Snapshot, stop: bool = False, waivers=None):
         """`estate`: an `EstateView` (`Estate.view()`), or a `Snapshot` as it stands (`EstateView.of`).
@@ -79,6 +92,8 @@ class Engine:
         self.by_subject: dict[str, list[CompiledRule]] = {s: [] for s in SUBJECTS}
         for rule in rules.rules:
             self.by_subject[rule.subject].append(rule)
+        self._parts: dict = {}  # id(rule) -> (parts of its guest, parts of every guest) it reads (`uncaptured`)
+        self._elsewhere = None  # the estate's guests with unknown parts (`uncaptured.Elsewhere`), found when needed
 
     # what the engine evaluates against, fixed when it is made (read-only: no setter)
     @property
@@ -104,21 +119,40 @@ class Engine:
         the names of its subject's scope (`vocabulary.SCOPES`), each bound to what its role is."""
         return _BINDERS[rule.subject](self, subject)
 
-    def unreadable(self, rule: CompiledRule, subject: Subject) -> str | None:
-        """Why `rule` cannot run for `subject` (the guest's host is not in the snapshot), or None."""
-        if subject.guest is None or self.source_of(subject.guest) is not None:
-            return None
-        if any(path[0] == _SOURCE[rule.subject] for path in rule.reads):
-            guest = subject.guest
+    def unreadable(self, rule: CompiledRule, subject: Subject, env: dict) -> str | None:
+        """Why `rule` cannot run for `subject` in `env` (`env_for`), or None: the guest's host is not in the
+        snapshot, or the rule reads a part of a guest that was not captured (`guest.unknown`, `uncaptured`),
+        unless its first step is a `when` on the run's constants that is false (it does not apply)."""
+        guest = subject.guest
+        source = _SOURCE[rule.subject]
+        if source is not None and env[source] is None and any(path[0] == source for path in rule.reads):
             return f"host `{guest['host']}` of guest `{guest['name']}` is not in the snapshot (see INV-UNKNOWN-HOST)"
-        return None
+        parts = self._parts.get(id(rule))
+        if parts is None:
+            parts = self._parts[id(rule)] = parts_read(rule)
+        why = None
+        if parts[0] and guest is not None and guest.get("unknown"):
+            missing = met(guest, parts[0])
+            why = own_message(guest, missing) if missing else None
+        if why is None and parts[1]:
+            found = self.partial()
+            if found.by_host:
+                why = found.why(parts[1], _near(rule.subject, subject))
+        if why is not None and constant_false(rule, env):
+            return None
+        return why
+
+    def partial(self):
+        """The estate's guests with unknown parts (`uncaptured.Elsewhere`), found once per estate."""
+        if self._elsewhere is None:
+            self._elsewhere = elsewhere(self._scope["guests"])
+        return self._elsewhere
 
     def outcomes(self, rule: CompiledRule, subject: Subject, trace: Trace | None = None) -> list[Outcome]:
         """Run `rule` for `subject`: one outcome per binding. `trace(event, step, value, env)`, if
         given, sees each step as it is decided (see `lang.compiler`)."""
         env = self.env_for(rule, subject)
-        source = _SOURCE[rule.subject]
-        why = self.unreadable(rule, subject) if source is not None and env[source] is None else None
+        why = self.unreadable(rule, subject, env)
         if why is not None:
             if trace:
                 trace("error", None, EvalError(why), env)

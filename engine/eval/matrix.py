@@ -49,6 +49,7 @@ from ..core.vocabulary import PROBLEMS as _PROBLEMS
 from ..lang.analysis.sharing import GUEST_SIDE as _GUEST_SIDE, TARGET_NAMES as _TARGET_NAMES
 from ..lang.compiler import ERROR, FAIL, CompiledRule
 from .texts import Texts, text_paths
+from .uncaptured import constant_false, met, parts_read
 
 (_TARGET,) = _TARGET_NAMES
 
@@ -58,7 +59,7 @@ class _Plan:
 
     __slots__ = ("rule", "guest_paths", "target_paths", "target_class", "classes", "outcomes", "rows", "bit",
                  "reads_target", "counted", "unordered", "row_ids", "constant", "getter",
-                 "single", "text_paths")
+                 "single", "text_paths", "unknown_parts")
 
     def __init__(self, rule: CompiledRule, bit: int):
         self.rule = rule
@@ -88,6 +89,17 @@ class _Plan:
         self.getter = None
         self.single: bool = rule.sharing.single
         self.text_paths: tuple | None = None  # what its texts read of a target (texts.py); None: pair by pair
+        # the parts of its guest it reads: a guest's unknown parts among them are part of its class (uncaptured.py)
+        self.unknown_parts: frozenset = parts_read(rule)[0]
+
+    def by_vsp(self) -> None:
+        """Class its pairs by the guest's VSP and the target too: the rule reads parts of other guests that
+        some guest of the estate lacks, and errs on the VSPs where such a guest is (uncaptured.py)."""
+        self.guest_paths += (("guest", ("host",)),)
+        if self.rule.subject == "migration":
+            self.target_paths += (("name",),)
+            self.reads_target = True
+            self.counted = None
 
     def key_specs(self) -> tuple:
         """The views of a guest (and its host) that make up this rule's guest class key."""
@@ -98,21 +110,9 @@ class _Plan:
         specs = [("path", side, rest) for side, rest in self.guest_paths
                  if not rest or (side, rest[0]) not in unordered]
         specs += [("multiset", side, field, tuple(rests)) for (side, field), rests in unordered.items()]
+        if self.unknown_parts:
+            specs.append(("unknown", "guest", self.unknown_parts))
         return tuple(specs)
-
-
-
-
-def _constant_when(rule: CompiledRule, env: dict) -> bool:
-    """Whether the rule's first step is a `when` that reads only constants of the run and is false."""
-    expr = rule.sharing.constant_when
-    fn = None if expr is None else rule.compiled.get(id(expr))
-    if fn is None:
-        return False
-    try:
-        return fn(dict(env)) is False
-    except Exception:  # noqa: BLE001 - the rule runs as usual and reports it
-        return False
 
 
 def _multiset(value, rests: list):
@@ -154,6 +154,8 @@ def _view(spec: tuple, obj):
     """A guest's or host's view for a class key: a projection on a path, or a list as a multiset."""
     if spec[0] == "path":
         return view(obj, spec[2])
+    if spec[0] == "unknown":
+        return met(obj, spec[2])
     return ("#id", id(obj)) if obj is None else _multiset(obj.get(spec[2]), list(spec[3]))
 
 
@@ -181,11 +183,15 @@ class Matrix:
         self._specs: dict = {}  # view spec -> its position in a guest's vector of views
         self._host_views: dict = {}  # (spec position, id(host)) -> view: a host's views serve all its guests
         for plan in self.plans:
-            plan.constant = share and _constant_when(plan.rule, constants)
+            plan.constant = share and constant_false(plan.rule, constants)
             if plan.constant:
                 plan.reads_target = False
                 plan.counted = None
                 plan.unordered = {}
+            elif share:
+                others = parts_read(plan.rule)[1]
+                if others and engine.partial().meets(others):
+                    plan.by_vsp()
             self._class_targets(plan)
             self._set_specs(plan)
             if share:
