@@ -7,6 +7,7 @@ import json
 import pytest
 
 from migcheck.files import resources as _resources, schemas as validation
+from migcheck.files.document import LoadError
 from migcheck.estate import view
 from migcheck.eval.engine import Engine
 from migcheck.lang import types as lang_types
@@ -132,3 +133,62 @@ def test_the_checker_imports_neither_the_loader_nor_jsonschema():
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                          env={"PYTHONPATH": str(FIXTURES.parent / ".dev")})
     assert out.stdout.strip() == "[]", out.stderr
+
+
+# -- the third reading's additions (issue 19) ------------------------------------------------
+def _third(guest: dict, host: dict | None = None):
+    host = {"name": "h1", "version": "6.3", "processor": "Itanium 9500",
+            "memory_mb": {"total": 65536, "free": 65536}, **(host or {})}
+    return snapshot_from_data({"snapshot": 1, "hosts": [host], "guests": [
+        {"name": "g", "kind": "vm", "host": "h1", "state": "on", "memory_mb": 1024, **guest}]})
+
+
+@pytest.mark.parametrize("written", ["0x2A2E5A050ABA", "0x2a2e5a050aba", "2a-2e-5a-05-0a-ba", "2A:2E:5A:05:0A:BA",
+                                     "2a2e5a050aba"])
+def test_rules_see_a_mac_as_12_lowercase_hex_digits_however_it_was_written(written):
+    snapshot = _third({"networks": [{"vswitch": "vs", "mac": written, "adapter": "avio_lan"}, {"vswitch": "vs2"}]})
+    first, second = snapshot.guests[0]["networks"]
+    assert first["mac"] == "2a2e5a050aba" and first["adapter"] == "avio_lan"
+    assert second["mac"] is None and second["adapter"] is None  # absent: unknown
+
+
+def test_a_mac_not_in_one_of_the_schemas_spellings_does_not_load():
+    with pytest.raises(LoadError, match="mac"):
+        _third({"networks": [{"vswitch": "vs", "mac": "2a2e5a050ab"}]})
+
+
+def test_storage_device_defaults_to_disk_and_null_and_attach_backings_load():
+    snapshot = _third({"storage": [
+        {"backing": "disk", "path": "/dev/rdisk/disk1"},
+        {"backing": "null", "path": "/dev/null", "device": "dvd"},
+        {"backing": "attach", "path": "/dev/rscsi/c6t0d0", "device": "tape", "adapter": "avio_stor"},
+        {"backing": "file", "path": "/hpvm/nfs/g/boot.img", "nfs": True, "adapter": "scsi"}]})
+    devices = [(s["device"], s["backing"], s["adapter"], s["nfs"]) for s in snapshot.guests[0]["storage"]]
+    assert devices == [("disk", "disk", None, False), ("dvd", "null", None, False),
+                       ("tape", "attach", "avio_stor", False), ("disk", "file", "scsi", True)]
+
+
+def test_the_other_additions_are_as_written_or_null():
+    host = {"cpu_cores": 8, "cpu_cores_free": 2, "vswitches": ["vs", "localnet"],
+            "vswitch_details": [{"name": "vs", "state": "Up", "pnic": "lan0"}, {"name": "localnet", "state": "Down"}],
+            "shared_wwids": ["0x600508B4"], "restricted_wwids": [],
+            "nfs_mounts": [{"mount_point": "/hpvm/nfs", "source": "nas:/vm"}]}
+    snapshot = _third({"os_type": "HPUX", "guest_kit": "none", "npiv": [{"wwpn": "0x50", "wwnn": "0x51"}],
+                       "unknown": ["storage"]}, host)
+    h, g = snapshot.hosts[0], snapshot.guests[0]
+    assert h["vswitch_details"] == [{"name": "vs", "state": "Up", "pnic": "lan0"},
+                                    {"name": "localnet", "state": "Down", "pnic": None}]  # no PPA: local
+    assert h["nfs_mounts"] == [{"mount_point": "/hpvm/nfs", "source": "nas:/vm", "options": None}]
+    assert (h["cpu_cores"], h["cpu_cores_free"], h["shared_wwids"], h["restricted_wwids"]) == (8, 2, ["0x600508B4"], [])
+    assert (g["os_type"], g["guest_kit"], g["virtualbase"], g["npiv"], g["unknown"]) == (
+        "HPUX", "none", None, [{"wwpn": "0x50", "wwnn": "0x51"}], ["storage"])
+    bare = _third({})
+    assert all(bare.hosts[0][k] is None for k in ("cpu_cores", "cpu_cores_free", "vswitch_details", "shared_wwids",
+                                                   "restricted_wwids", "nfs_mounts"))
+    assert all(bare.guests[0][k] is None for k in ("os_type", "guest_kit", "virtualbase", "npiv", "unknown"))
+
+
+def test_normalised_fields_are_documented_and_in_the_schema():
+    nodes = _resources.schema("snapshot.schema.json")["$defs"]
+    for (kind, name), what in view.NORMALISED.items():
+        assert name in nodes[kind]["properties"] and what
