@@ -12,13 +12,12 @@ import json
 import os
 import re
 import shutil
-import subprocess
 from pathlib import Path
 
 import pytest
 
 from migcheck.files.document import parse_text
-from migcheck.importer import collector_script, dump_snapshot, import_capture
+from migcheck.importer import dump_snapshot, import_capture
 from migcheck.importer._text import Source, UnitError, memory_mb
 from migcheck.importer.capture import FACTS
 from migcheck.importer.available import parse_available
@@ -36,7 +35,6 @@ from .conftest import FIXTURES, ROOT
 SAMPLES = ROOT / "tests" / "data" / "hp-samples"
 CAPTURE = FIXTURES / "capture" / "two-vsp"
 GOLDEN = FIXTURES / "capture" / "two-vsp.snapshot.yaml"  # tests/golden/import-two-vsp.yaml before issue 19
-COLLECTOR = ROOT / "engine" / "importer" / "collector.sh"
 _PROMPT = re.compile(r"^(#(?= |$)|\S*root@\S*.*?# ?|\[root@[^\]]*\] \S+ # ?)(?P<cmd>.*)$")
 
 
@@ -642,126 +640,7 @@ def test_bad_capture_folder(tmp_path, run_cli):
     assert f"run `migcheck import {CAPTURE}`" in err
 
 
-# -- the collector ----------------------------------------------------------------------
-def test_collector_command_prints_the_shipped_script(run_cli):
-    code, out, _ = run_cli("collector")
-    assert code == 0 and out == COLLECTOR.read_text() == collector_script()
-    assert out.startswith("#!/bin/sh\n")
-
-
-@pytest.mark.skipif(shutil.which("shellcheck") is None, reason="shellcheck is not installed")
-def test_collector_passes_shellcheck():
-    result = subprocess.run(["shellcheck", "-s", "sh", str(COLLECTOR)], capture_output=True, text=True)
-    assert result.returncode == 0, result.stdout
-
-
-_STUB = """#!/bin/sh
-printf '%s\\n' "{name} $*" >> "$STUB_LOG"
-cap=$STUB_CAPTURE
-{body}
-"""
-_BODIES = {
-    "hpvmstatus": """case "$*" in
-    "") cat "$cap/hpvmstatus.txt" ;;
-    "-s") cat "$cap/hpvmstatus-s.txt" ;;
-    "-P $2") [ -f "$cap/guests/$2.txt" ] || exit 1; cat "$cap/guests/$2.txt" ;;
-    "-P $2 -d") [ -f "$cap/guests/$2.d.txt" ] || exit 1; cat "$cap/guests/$2.d.txt" ;;
-    *) exit 2 ;;
-esac""",
-    "hpvmnet": """case "$*" in
-    "") cat "$cap/hpvmnet.txt" ;;
-    "-S $2") cat "$cap/vswitches/$2.txt" ;;
-    *) exit 2 ;;
-esac""",
-    "machinfo": 'cat "$cap/machinfo.txt"',
-    "hpvminfo": 'cat "$cap/hpvminfo.txt"',
-    "swlist": """[ "$*" = "-l bundle" ] || exit 2
-printf '%s\\n' '# Initializing...' '# Contacting target "vsp"...' '#' '# Target:  vsp:/' '#'
-printf '%s\\n' '  HPUX11i-OE-Ent                B.11.31.1103   HP-UX Enterprise Operating Environment'
-cat "$cap/swlist.txt\"""",
-    "hpvmhwmgmt": '[ "$*" = "-p dio -l" ] || exit 2\neval "${STUB_DIO:-true}"',
-}
-
-
-@pytest.fixture
-def stubs(tmp_path):
-    """Stub HP commands, first on PATH, that print a captured VSP's files and log their arguments."""
-    folder = tmp_path / "stubs"
-    folder.mkdir()
-    for name, body in _BODIES.items():
-        path = folder / name
-        path.write_text(_STUB.format(name=name, body=body))
-        path.chmod(0o755)
-    return folder
-
-
-def _collect(stubs, capture: Path, out: Path, vsp: str, **env):
-    environ = {**os.environ, "PATH": f"{stubs}{os.pathsep}{os.environ['PATH']}", "STUB_CAPTURE": str(capture),
-               "STUB_LOG": str(out.parent / "stub.log"), **env}
-    return subprocess.run(["sh", str(COLLECTOR), str(out), vsp], capture_output=True, text=True, env=environ)
-
-
-def _files(root: Path) -> dict[str, bytes]:
-    return {str(p.relative_to(root)): p.read_bytes() for p in sorted(root.rglob("*")) if p.is_file()}
-
-
-@pytest.mark.skipif(shutil.which("sh") is None, reason="no POSIX sh")
-def test_collector_reproduces_the_capture_layout(stubs, tmp_path):
-    out = tmp_path / "collected * here"  # the script's quoting keeps a path with a space and a glob whole
-    result = _collect(stubs, CAPTURE / "ivmcl02", out, "ivmcl02")
-    assert result.returncode == 0, result.stderr
-    assert result.stderr.strip().endswith(f"captured 5 guest(s) and 3 vswitch(es) into {out}/ivmcl02")
-    # byte for byte what the fixture holds, dio.yaml template included; no stray files
-    assert _files(out / "ivmcl02") == _files(CAPTURE / "ivmcl02")
-    calls = (tmp_path / "stub.log").read_text().splitlines()
-    assert calls[:6] == ["hpvmstatus ", "hpvmstatus -s", "hpvmnet ", "machinfo ", "hpvminfo ", "swlist -l bundle"]
-    assert calls[6:16:2] == [f"hpvmstatus -P {g}" for g in ("oratest01", "sapvm01", "sles01", "ws2003", "hpvm1")]
-    assert calls[7:16:2] == [f"hpvmstatus -P {g} -d" for g in ("oratest01", "sapvm01", "sles01", "ws2003", "hpvm1")]
-    assert calls[16:] == ["hpvmnet -S localnet", "hpvmnet -S vlan02", "hpvmnet -S devlan12", "hpvmhwmgmt -p dio -l"]
-    shutil.copytree(CAPTURE / "ivmcl01", out / "ivmcl01")
-    assert import_capture(out).snapshot == import_capture(CAPTURE).snapshot
-
-
-@pytest.mark.skipif(shutil.which("sh") is None, reason="no POSIX sh")
-def test_collector_quoting_failures_and_dio_template(stubs, tmp_path):
-    vsp = tmp_path / "vsp"
-    shutil.copytree(CAPTURE / "ivmcl01", vsp)
-    summary = vsp / "hpvmstatus.txt"
-    hostile = "$(touch${IFS}pwned)"
-    summary.write_text(summary.read_text() + f"{hostile:<20}    11 HPUX    Off            1     1     1    2 GB        0\n"
-                       "-dash                   12 HPUX    Off            1     1     1    2 GB        0\n")
-    shutil.copy(vsp / "guests" / "hpvm1.txt", vsp / "guests" / "-dash.txt")  # a name that looks like an option
-    (vsp / "guests" / "ivm1.d.txt").unlink()  # hpvmstatus -P ivm1 -d fails on this VSP
-    out = tmp_path / "collected"
-    result = _collect(stubs, vsp, out, "ivmcl01", STUB_DIO="printf '%s\\n' 'hwpath 0/0/0/4/0/0/0 FLA' '$(rm x) `id`'")
-    assert result.returncode == 1
-    assert not list(tmp_path.rglob("pwned")) and not list(Path.cwd().glob("pwned"))
-    assert "guest name '$(touch${IFS}pwned)' cannot be a file name; capture it by hand" in result.stderr
-    assert "'hpvmstatus -P ivm1 -d' failed" in result.stderr
-    got = out / "ivmcl01"
-    assert (got / "guests" / "-dash.txt").read_bytes() == (vsp / "guests" / "hpvm1.txt").read_bytes()
-    assert not (got / "guests" / "ivm1.d.txt").exists()
-    dio = (got / "dio.yaml").read_text()
-    assert dio.endswith("# hpvmhwmgmt -p dio -l:\n#   hwpath 0/0/0/4/0/0/0 FLA\n#   $(rm x) `id`\ndio_functions:\n")
-    problems = _problems(out)
-    assert ("ivmcl01/dio.yaml", 11, 1, "`dio_functions` is empty: the template was not completed") in problems
-    assert ("ivmcl01/hpvmstatus.txt", 7, 1, "guest `$(touch${IFS}pwned)` is listed here but `hpvmstatus -P "
-            "$(touch${IFS}pwned)` was not captured (guests/$(touch${IFS}pwned).txt)") in problems
-    assert any(p[:3] == ("ivmcl01/hpvmstatus.txt", 5, 1) and "ivm1 -d` was not captured" in p[3] for p in problems)
-    # a second run keeps the completed supplement
-    (got / "dio.yaml").write_text("dio_functions: []\n")
-    result = _collect(stubs, vsp, out, "ivmcl01")
-    assert "dio.yaml exists and is kept" in result.stderr and (got / "dio.yaml").read_text() == "dio_functions: []\n"
-
-
-@pytest.mark.skipif(shutil.which("sh") is None, reason="no POSIX sh")
-def test_collector_without_hpvmstatus_stops(tmp_path):
-    empty = tmp_path / "bin"
-    empty.mkdir()
-    environ = {**os.environ, "PATH": f"{empty}{os.pathsep}/usr/bin{os.pathsep}/bin"}
-    result = subprocess.run(["sh", str(COLLECTOR), str(tmp_path / "out"), "vsp"], capture_output=True, text=True,
-                            env=environ)
-    assert result.returncode == 1 and "is this a VSP? hpvmstatus is needed to list the guests" in result.stderr
+# -- the collector: tests/test_collector.py ------------------------------------------------
 
 
 def test_summary_row_overflowing_its_columns_is_split_by_the_known_columns():

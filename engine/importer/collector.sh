@@ -4,51 +4,48 @@
 # Run it as root on each VSP (HP-UX 11i v3 has /usr/bin/sh; no Python is needed):
 #     sh migcheck-collector.sh [DIR [VSP]]
 # It writes DIR/VSP/ (DIR defaults to ./migcheck-capture, VSP to the output of uname -n):
-#     hpvmstatus.txt            hpvmstatus
-#     hpvmstatus-s.txt          hpvmstatus -s
-#     hpvmnet.txt               hpvmnet
-#     machinfo.txt              machinfo
-#     swlist.txt                swlist -l bundle (the Integrity VM / vPars bundle lines)
-#     hpvminfo.txt              hpvminfo
-#     guests/GUEST.txt          hpvmstatus -P GUEST       (every guest hpvmstatus lists)
-#     guests/GUEST.d.txt        hpvmstatus -P GUEST -d
-#     vswitches/VSWITCH.txt     hpvmnet -S VSWITCH        (every vswitch hpvmnet lists)
-#     dio.yaml                  a template with the output of hpvmhwmgmt -p dio -l, to complete
-#                               by hand (an existing dio.yaml is kept)
-# Each file holds its command's standard output only. Errors go to this script's standard
-# error, and it exits 1 if a command failed. Copy DIR/VSP from every VSP into one folder,
-# complete each dio.yaml, and run: migcheck import FOLDER --output estate.yaml
+#     hpvmstatus.txt                  hpvmstatus
+#     hpvmstatus-s.txt                hpvmstatus -s
+#     hpvmnet.txt                     hpvmnet
+#     machinfo.txt                    machinfo
+#     swlist.txt                      swlist -l bundle (the Integrity VM / vPars bundle lines)
+#     hpvminfo.txt                    hpvminfo
+#     hpvmdevmgmt-gdev.txt            hpvmdevmgmt -l gdev (guest devices; SHARE=YES ones are shared)
+#     hpvmdevmgmt-rdev.txt            hpvmdevmgmt -l rdev (devices restricted from guests)
+#     mount-p.txt                     mount -p (the NFS mounts that may hold backing files)
+#     guests/GUEST/hpvmstatus-P.txt   hpvmstatus -P GUEST       (every guest hpvmstatus lists)
+#     guests/GUEST/hpvmstatus-P-d.txt hpvmstatus -P GUEST -d
+#     vswitches/VSWITCH.txt           hpvmnet -S VSWITCH        (every vswitch hpvmnet lists)
+#     dio.yaml                        a template with the output of hpvmhwmgmt -p dio -l, to complete
+#                                     by hand (the dio.yaml of an earlier run is kept)
+# One folder per guest: no two commands or guests share a file. Each file holds its command's
+# standard output only. Errors go to this script's standard error, and it exits 1 if a command
+# failed, 2 if it wrote nothing. Copy DIR/VSP from every VSP into one folder, complete each
+# dio.yaml, and run: migcheck import FOLDER --output estate.yaml
+#
+# Safe as root in a folder others can write to (/var/tmp): DIR is created here (mode 700), or
+# must be a folder (not a link) owned by root or by the user running this and writable by no
+# one else. Everything is written into a new private folder inside DIR, which replaces DIR/VSP
+# only at the end, so no capture is written through a link or swapped while it is written.
 
 PATH=$PATH:/opt/hpvm/bin:/usr/sbin:/usr/bin:/bin
 export PATH
 LC_ALL=C
 export LC_ALL
+umask 077
+set -C
 
 dir=${1:-./migcheck-capture}
 vsp=${2:-$(uname -n)}
-out=$dir/$vsp
 status=0
 
+# shown TEXT: TEXT for a terminal, every byte that is not printable ASCII as `?`
+shown() {
+    printf '%s' "$1" | tr -c ' -~' '?'
+}
+
 say() {
-    printf 'migcheck-collector: %s\n' "$*" >&2
-}
-
-# capture FILE COMMAND [ARG...]: the command's standard output into FILE (removed if it fails)
-capture() {
-    file=$1
-    shift
-    if "$@" > "$file" < /dev/null; then
-        return 0
-    fi
-    say "'$*' failed; $file not written"
-    rm -f "$file"
-    status=1
-    return 1
-}
-
-# names FILE: the first column of the rows under the first ==== ruler of FILE
-names() {
-    awk 'ruler && NF == 0 { exit } ruler { print $1 } /^=+( +=+)* *$/ { ruler = 1 }' "$1"
+    printf 'migcheck-collector: %s\n' "$1" >&2
 }
 
 # safe NAME: true when NAME can be a file name (hpvmcreate allows no other characters)
@@ -59,12 +56,54 @@ safe() {
     return 0
 }
 
+# trusted PATH: PATH is a folder, not a link, owned by root or by this user, writable by no one else
+trusted() {
+    [ -d "$1" ] && [ ! -L "$1" ] || return 1
+    # ls -ldn is the POSIX way to read a folder's mode and owner; its words are split on purpose
+    # shellcheck disable=SC2012,SC2046
+    set -- $(ls -ldn "$1")
+    case $1 in
+        ?????w???* | ????????w*) return 1 ;;
+    esac
+    [ "$3" = 0 ] || [ "$3" = "$(id -u)" ]
+}
+
+# capture FILE COMMAND [ARG...]: the command's standard output into the new FILE (removed if it fails)
+capture() {
+    file=$1
+    shift
+    if "$@" > "$file" < /dev/null; then
+        return 0
+    fi
+    say "'$(shown "$*")' failed; ${file#"$work"/} not written"
+    rm -f "$file"
+    status=1
+    return 1
+}
+
+# names FILE: the first column of the rows under the first ==== ruler of FILE
+names() {
+    awk 'ruler && NF == 0 { exit } ruler { print $1 } /^=+( +=+)* *$/ { ruler = 1 }' "$1"
+}
+
+# make_work: a new private folder inside DIR (mktemp -d where it makes one; HP-UX's mktemp does not)
+make_work() {
+    work=$(mktemp -d "$dir/.migcheck-work.XXXXXX" 2> /dev/null) && [ -d "$work" ] && [ ! -L "$work" ] && return 0
+    n=0
+    while [ "$n" -lt 100 ]; do
+        work=$dir/.migcheck-work.$$.$n
+        mkdir "$work" 2> /dev/null && return 0
+        n=$((n + 1))
+    done
+    return 1
+}
+
 dio_template() {
-    raw=$out/.dio.$$
+    raw=$work/.dio-raw
     hpvmhwmgmt -p dio -l > "$raw" < /dev/null
     code=$?
     {
-        printf '%s\n' "# DIO functions of VSP $vsp, read by migcheck import. Complete the list below"
+        printf '%s\n' "# DIO functions of VSP $(shown "$vsp"), read by migcheck import. Complete the list below"
         printf '%s\n' "# from the output of 'hpvmhwmgmt -p dio -l' copied underneath, one entry per function:"
         printf '%s\n' '#   - {hwpath: "0/0/0/4/0/0/0", type: FLA, pool: true, label: lan_pub, assigned_to: web01}'
         printf '%s\n' '# type: FLA or DLA; pool: true when the function is in the DIO pool (hpvmhwmgmt -p dio -a);'
@@ -82,71 +121,110 @@ dio_template() {
             printf '%s\n' "# hpvmhwmgmt -p dio -l failed (exit status $code): list the functions by hand."
             printf '%s\n' 'dio_functions:'
         fi
-    } > "$out/dio.yaml"
+    } > "$work/dio.yaml"
     if [ "$code" -ne 0 ] && [ "$code" -ne 127 ]; then
-        say "'hpvmhwmgmt -p dio -l' failed (exit status $code); complete $out/dio.yaml by hand"
+        say "'hpvmhwmgmt -p dio -l' failed (exit status $code); complete dio.yaml by hand"
         status=1
     fi
     rm -f "$raw"
 }
 
-if ! mkdir -p "$out/guests" "$out/vswitches"; then
-    say "cannot create $out"
-    exit 2
-fi
-
-if ! capture "$out/hpvmstatus.txt" hpvmstatus; then
-    say "is this a VSP? hpvmstatus is needed to list the guests"
-    exit 1
-fi
-capture "$out/hpvmstatus-s.txt" hpvmstatus -s
-capture "$out/hpvmnet.txt" hpvmnet
-capture "$out/machinfo.txt" machinfo
-capture "$out/hpvminfo.txt" hpvminfo
-
-bundles=$out/.swlist.$$
-if capture "$bundles" swlist -l bundle; then
-    if ! grep -i -e 'integrity vm' -e 'integrity virtual machine' -e hpvm -e vpar "$bundles" > "$out/swlist.txt"; then
-        say "no Integrity VM bundle in the output of 'swlist -l bundle'"
-        status=1
-    fi
-    rm -f "$bundles"
-fi
-
-guests=0
-list=$out/.names.$$
-names "$out/hpvmstatus.txt" > "$list"
-while IFS= read -r guest; do
-    if ! safe "$guest"; then
-        say "guest name '$guest' cannot be a file name; capture it by hand"
-        status=1
-        continue
-    fi
-    capture "$out/guests/$guest.txt" hpvmstatus -P "$guest"
-    capture "$out/guests/$guest.d.txt" hpvmstatus -P "$guest" -d
-    guests=$((guests + 1))
-done < "$list"
-
-vswitches=0
-if [ -f "$out/hpvmnet.txt" ]; then
-    names "$out/hpvmnet.txt" > "$list"
-    while IFS= read -r vswitch; do
-        if ! safe "$vswitch"; then
-            say "vswitch name '$vswitch' cannot be a file name; capture it by hand"
+guests() {
+    count=0
+    list=$work/.names
+    names "$work/hpvmstatus.txt" > "$list"
+    while IFS= read -r guest; do
+        if ! safe "$guest"; then
+            say "guest name '$(shown "$guest")' cannot be a file name; capture it by hand"
             status=1
             continue
         fi
-        capture "$out/vswitches/$vswitch.txt" hpvmnet -S "$vswitch"
-        vswitches=$((vswitches + 1))
+        mkdir "$work/guests/$guest" || { status=1; continue; }
+        capture "$work/guests/$guest/hpvmstatus-P.txt" hpvmstatus -P "$guest"
+        capture "$work/guests/$guest/hpvmstatus-P-d.txt" hpvmstatus -P "$guest" -d
+        count=$((count + 1))
     done < "$list"
-fi
-rm -f "$list"
+    rm -f "$list"
+    guest_count=$count
+}
 
-if [ -f "$out/dio.yaml" ]; then
-    say "$out/dio.yaml exists and is kept; remove it to write a new template"
+vswitches() {
+    count=0
+    list=$work/.names
+    if [ -f "$work/hpvmnet.txt" ]; then
+        names "$work/hpvmnet.txt" > "$list"
+        while IFS= read -r vswitch; do
+            if ! safe "$vswitch"; then
+                say "vswitch name '$(shown "$vswitch")' cannot be a file name; capture it by hand"
+                status=1
+                continue
+            fi
+            capture "$work/vswitches/$vswitch.txt" hpvmnet -S "$vswitch"
+            count=$((count + 1))
+        done < "$list"
+        rm -f "$list"
+    fi
+    vswitch_count=$count
+}
+
+if ! safe "$vsp"; then
+    say "VSP name '$(shown "$vsp")' cannot be a folder name; give one as the second argument"
+    exit 2
+fi
+if [ ! -e "$dir" ] && [ ! -L "$dir" ]; then
+    mkdir "$dir" || { say "cannot create $(shown "$dir")"; exit 2; }
+fi
+if ! trusted "$dir"; then
+    say "$(shown "$dir") is not a folder owned by root or by you and writable by no one else (or it is a link): refused"
+    exit 2
+fi
+final=$dir/$vsp
+if { [ -e "$final" ] || [ -L "$final" ]; } && ! trusted "$final"; then
+    say "$(shown "$final") exists and is not a folder owned by root or by you and writable by no one else: refused"
+    exit 2
+fi
+if ! make_work; then
+    say "cannot create a private folder in $(shown "$dir")"
+    exit 2
+fi
+trap 'rm -rf "$work"' HUP INT TERM
+mkdir "$work/guests" "$work/vswitches" || exit 2
+
+if ! capture "$work/hpvmstatus.txt" hpvmstatus; then
+    say "is this a VSP? hpvmstatus is needed to list the guests"
+    rm -rf "$work"
+    exit 1
+fi
+capture "$work/hpvmstatus-s.txt" hpvmstatus -s
+capture "$work/hpvmnet.txt" hpvmnet
+capture "$work/machinfo.txt" machinfo
+capture "$work/hpvminfo.txt" hpvminfo
+capture "$work/hpvmdevmgmt-gdev.txt" hpvmdevmgmt -l gdev
+capture "$work/hpvmdevmgmt-rdev.txt" hpvmdevmgmt -l rdev
+capture "$work/mount-p.txt" mount -p
+
+if capture "$work/.swlist" swlist -l bundle; then
+    if ! grep -i -e 'integrity vm' -e 'integrity virtual machine' -e hpvm -e vpar "$work/.swlist" > "$work/swlist.txt"; then
+        say "no Integrity VM bundle in the output of 'swlist -l bundle'"
+        status=1
+    fi
+    rm -f "$work/.swlist"
+fi
+
+guests
+vswitches
+
+if [ -f "$final/dio.yaml" ] && [ ! -L "$final/dio.yaml" ]; then
+    say "$(shown "$final")/dio.yaml exists and is kept; remove it to write a new template"
+    cp "$final/dio.yaml" "$work/dio.yaml" || status=1
 else
     dio_template
 fi
 
-say "captured $guests guest(s) and $vswitches vswitch(es) into $out"
+if [ -d "$final" ]; then
+    mv "$final" "$work.old" || { say "cannot replace $(shown "$final")"; rm -rf "$work"; exit 2; }
+fi
+mv "$work" "$final" || { say "cannot rename the capture to $(shown "$final")"; exit 2; }
+rm -rf "$work.old"
+say "captured $guest_count guest(s) and $vswitch_count vswitch(es) into $(shown "$final")"
 exit "$status"

@@ -1,0 +1,289 @@
+"""`migcheck collector`: the POSIX sh script run as root on each VSP, tested against stub HP commands.
+
+The stubs print the files of a fixture capture (either layout) and log their arguments, so
+a run of the collector must give back the fixture, byte for byte, in the folder-per-guest
+layout. The script runs under every POSIX shell found (sh, dash, busybox sh). The attack
+tests (issue 21) run the attacker's part as the unprivileged user `nobody` (setpriv) in a
+sticky world-writable folder like /var/tmp, and the collector as root: a folder or link
+pre-created by another user is refused, and nothing is written through a link.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import stat
+import subprocess
+import tempfile
+from pathlib import Path
+
+import pytest
+
+from migcheck.importer import collector_script, import_capture
+
+from .conftest import FIXTURES, ROOT
+
+COLLECTOR = ROOT / "engine" / "importer" / "collector.sh"
+TWO_VSP = FIXTURES / "capture" / "two-vsp"
+DC_WEST = FIXTURES / "capture" / "dc-west"
+SHELLS = [s for s in (["sh"], ["dash"], ["busybox", "sh"]) if shutil.which(s[0])]
+
+_STUB = """#!/bin/sh
+printf '%s\\n' "{name} $*" >> "$STUB_LOG"
+cap=$STUB_CAPTURE
+{body}
+"""
+_GUEST = """g() {{ if [ -d "$cap/guests/$1" ]; then cat "$cap/guests/$1/{new}"; else cat "$cap/guests/$1{old}"; fi; }}"""
+_BODIES = {
+    "hpvmstatus": _GUEST.format(new="hpvmstatus-P.txt", old=".txt").replace("g()", "p()") + "\n"
+    + _GUEST.format(new="hpvmstatus-P-d.txt", old=".d.txt").replace("g()", "d()") + """
+case "$*" in
+    "") cat "$cap/hpvmstatus.txt" ;;
+    "-s") cat "$cap/hpvmstatus-s.txt" ;;
+    "-P $2") p "$2" 2> /dev/null || exit 1 ;;
+    "-P $2 -d") d "$2" 2> /dev/null || exit 1 ;;
+    *) exit 2 ;;
+esac""",
+    "hpvmnet": """case "$*" in
+    "") cat "$cap/hpvmnet.txt" ;;
+    "-S $2") cat "$cap/vswitches/$2.txt" ;;
+    *) exit 2 ;;
+esac""",
+    "hpvmdevmgmt": """case "$*" in
+    "-l gdev") cat "$cap/hpvmdevmgmt-gdev.txt" ;;
+    "-l rdev") cat "$cap/hpvmdevmgmt-rdev.txt" ;;
+    *) exit 2 ;;
+esac""",
+    "mount": '[ "$*" = "-p" ] || exit 2\ncat "$cap/mount-p.txt"',
+    "machinfo": 'cat "$cap/machinfo.txt"',
+    "hpvminfo": 'cat "$cap/hpvminfo.txt"',
+    "swlist": """[ "$*" = "-l bundle" ] || exit 2
+printf '%s\\n' '# Initializing...' '# Contacting target "vsp"...' '#' '# Target:  vsp:/' '#'
+printf '%s\\n' '  HPUX11i-OE-Ent                B.11.31.1103   HP-UX Enterprise Operating Environment'
+cat "$cap/swlist.txt\"""",
+    "hpvmhwmgmt": '[ "$*" = "-p dio -l" ] || exit 2\neval "${STUB_DIO:-true}"',
+}
+
+
+@pytest.fixture
+def stubs(tmp_path):
+    """Stub HP commands, first on PATH, that print a captured VSP's files and log their arguments."""
+    return _stubs(tmp_path / "stubs")
+
+
+def _stubs(folder: Path) -> Path:
+    folder.mkdir(parents=True)
+    for name, body in _BODIES.items():
+        path = folder / name
+        path.write_text(_STUB.format(name=name, body=body))
+        path.chmod(0o755)
+    return folder
+
+
+def _collect(stubs, capture: Path, out: Path, vsp: str, shell=("sh",), log: Path | None = None, **env):
+    environ = {**os.environ, "PATH": f"{stubs}{os.pathsep}{os.environ['PATH']}", "STUB_CAPTURE": str(capture),
+               "STUB_LOG": str(log or out.parent / "stub.log"), **env}
+    return subprocess.run([*shell, str(COLLECTOR), str(out), vsp], capture_output=True, text=True, env=environ)
+
+
+def _files(root: Path) -> dict[str, bytes]:
+    return {str(p.relative_to(root)): p.read_bytes() for p in sorted(root.rglob("*")) if p.is_file()}
+
+
+def _flat_to_folders(files: dict[str, bytes]) -> dict[str, bytes]:
+    """The first layout's names (`guests/G.txt`, `guests/G.d.txt`) in the folder-per-guest layout."""
+    out = {}
+    for name, data in files.items():
+        if name.startswith("guests/") and name.endswith(".d.txt"):
+            name = f"guests/{name[7:-6]}/hpvmstatus-P-d.txt"
+        elif name.startswith("guests/"):
+            name = f"guests/{name[7:-4]}/hpvmstatus-P.txt"
+        out[name] = data
+    return out
+
+
+def test_collector_command_prints_the_shipped_script(run_cli):
+    code, out, _ = run_cli("collector")
+    assert code == 0 and out == COLLECTOR.read_text() == collector_script()
+    assert out.startswith("#!/bin/sh\n")
+
+
+@pytest.mark.skipif(shutil.which("shellcheck") is None, reason="shellcheck is not installed")
+def test_collector_passes_shellcheck():
+    result = subprocess.run(["shellcheck", "-s", "sh", str(COLLECTOR)], capture_output=True, text=True)
+    assert result.returncode == 0, result.stdout
+
+
+@pytest.mark.parametrize("shell", SHELLS, ids=" ".join)
+def test_collector_reproduces_the_new_capture(stubs, tmp_path, shell):
+    """dc-west/vsp-w1, byte for byte (its completed dio.yaml kept from an earlier run), guests in folders."""
+    out = tmp_path / "collected * here"  # the script's quoting keeps a path with a space and a glob whole
+    out.mkdir(mode=0o700)
+    (out / "vsp-w1").mkdir(mode=0o700)
+    shutil.copy(DC_WEST / "vsp-w1" / "dio.yaml", out / "vsp-w1" / "dio.yaml")
+    result = _collect(stubs, DC_WEST / "vsp-w1", out, "vsp-w1", shell)
+    assert result.returncode == 0, result.stderr
+    assert "dio.yaml exists and is kept" in result.stderr
+    assert result.stderr.strip().endswith(f"captured 5 guest(s) and 3 vswitch(es) into {out}/vsp-w1")
+    assert _files(out / "vsp-w1") == _files(DC_WEST / "vsp-w1")
+    assert sorted(p.name for p in out.iterdir()) == ["vsp-w1"]  # the private work folder was renamed, no rest
+    assert stat.S_IMODE((out / "vsp-w1").stat().st_mode) == 0o700
+    calls = (tmp_path / "stub.log").read_text().splitlines()
+    assert calls[:9] == ["hpvmstatus ", "hpvmstatus -s", "hpvmnet ", "machinfo ", "hpvminfo ", "hpvmdevmgmt -l gdev",
+                         "hpvmdevmgmt -l rdev", "mount -p", "swlist -l bundle"]
+
+
+def test_collector_reproduces_the_first_capture_in_the_new_layout(stubs, tmp_path):
+    out = tmp_path / "collected"
+    result = _collect(stubs, TWO_VSP / "ivmcl02", out, "ivmcl02")
+    assert result.returncode == 0, result.stderr
+    assert _files(out / "ivmcl02") == _flat_to_folders(_files(TWO_VSP / "ivmcl02"))  # dio.yaml template included
+    shutil.copytree(TWO_VSP / "ivmcl01", out / "ivmcl01")  # one VSP in each layout: read alike
+    assert import_capture(out).snapshot == import_capture(TWO_VSP).snapshot
+
+
+def test_collector_names_never_collide_and_are_shown_escaped(stubs, tmp_path):
+    """`web` and `web.d` had one file (`-P web -d` and `-P web.d`); a name with ESC was printed raw to root."""
+    vsp = tmp_path / "vsp"
+    shutil.copytree(TWO_VSP / "ivmcl01", vsp)
+    summary = vsp / "hpvmstatus.txt"
+    rows = summary.read_text().splitlines()[:3]
+    rows += ["web                     11 HPUX    Off            1     1     1    3 GB        0",
+             "web.d                   12 HPUX    Off            2     1     1    3 GB        0",
+             "evil\x1b[2J\x07".ljust(20) + "    13 HPUX    Off            1     1     1    3 GB        0"]
+    summary.write_text("\n".join(rows) + "\n")
+    for name, vcpus in (("web", 1), ("web.d", 2)):
+        text = (TWO_VSP / "ivmcl01" / "guests" / "hpvm1.txt").read_text().replace("hpvm1   ", name.ljust(8))
+        (vsp / "guests" / f"{name}.P").write_text(text.replace("Off (NR)", "Off     ").replace(" 1       10", f" {vcpus}       10"))
+        (vsp / "guests" / f"{name}.D").write_text((TWO_VSP / "ivmcl01" / "guests" / "hpvm1.d.txt").read_text())
+    for name in ("web", "web.d"):
+        (vsp / "guests" / name).mkdir()
+        (vsp / "guests" / f"{name}.P").rename(vsp / "guests" / name / "hpvmstatus-P.txt")
+        (vsp / "guests" / f"{name}.D").rename(vsp / "guests" / name / "hpvmstatus-P-d.txt")
+    out = tmp_path / "out"
+    result = _collect(stubs, vsp, out, "ivmcl01")
+    assert "\x1b" not in result.stderr and "\x07" not in result.stderr
+    assert "guest name 'evil?[2J?' cannot be a file name; capture it by hand" in result.stderr
+    got = out / "ivmcl01" / "guests"
+    assert (got / "web" / "hpvmstatus-P.txt").read_text() != (got / "web.d" / "hpvmstatus-P.txt").read_text()
+    assert (got / "web" / "hpvmstatus-P-d.txt").exists() and (got / "web.d" / "hpvmstatus-P-d.txt").exists()
+    guests = {g["name"]: g for g in import_capture(out).snapshot["guests"]}
+    assert (guests["web"]["vcpus"], guests["web.d"]["vcpus"]) == (1, 2)
+
+
+def test_collector_quoting_failures_and_dio_template(stubs, tmp_path):
+    vsp = tmp_path / "vsp"
+    shutil.copytree(TWO_VSP / "ivmcl01", vsp)
+    summary = vsp / "hpvmstatus.txt"
+    hostile = "$(touch${IFS}pwned)"
+    summary.write_text(summary.read_text() + f"{hostile:<20}    11 HPUX    Off            1     1     1    2 GB        0\n"
+                       "-dash                   12 HPUX    Off            1     1     1    2 GB        0\n")
+    shutil.copy(vsp / "guests" / "hpvm1.txt", vsp / "guests" / "-dash.txt")  # a name that looks like an option
+    (vsp / "guests" / "ivm1.d.txt").unlink()  # hpvmstatus -P ivm1 -d fails on this VSP
+    out = tmp_path / "collected"
+    result = _collect(stubs, vsp, out, "ivmcl01", STUB_DIO="printf '%s\\n' 'hwpath 0/0/0/4/0/0/0 FLA' '$(rm x) `id`'")
+    assert result.returncode == 1
+    assert not list(tmp_path.rglob("pwned")) and not list(Path.cwd().glob("pwned"))
+    assert "guest name '$(touch${IFS}pwned)' cannot be a file name; capture it by hand" in result.stderr
+    assert "'hpvmstatus -P ivm1 -d' failed; guests/ivm1/hpvmstatus-P-d.txt not written" in result.stderr
+    got = out / "ivmcl01"
+    assert (got / "guests" / "-dash" / "hpvmstatus-P.txt").read_bytes() == (vsp / "guests" / "hpvm1.txt").read_bytes()
+    assert not (got / "guests" / "ivm1" / "hpvmstatus-P-d.txt").exists()
+    dio = (got / "dio.yaml").read_text()
+    assert dio.endswith("# hpvmhwmgmt -p dio -l:\n#   hwpath 0/0/0/4/0/0/0 FLA\n#   $(rm x) `id`\ndio_functions:\n")
+    problems = [(str(Path(p.file).relative_to(out)), p.line, p.message) for p in import_capture(out).problems]
+    assert ("ivmcl01/dio.yaml", 11, "`dio_functions` is empty: the template was not completed") in problems
+    assert any(p[:2] == ("ivmcl01/hpvmstatus.txt", 7) and "cannot name a capture file" in p[2] for p in problems)
+    assert any(p[:2] == ("ivmcl01/hpvmstatus.txt", 5) and "ivm1 -d` was not captured" in p[2] for p in problems)
+    # a second run keeps the completed supplement, and replaces the rest
+    (got / "dio.yaml").write_text("dio_functions: []\n")
+    result = _collect(stubs, vsp, out, "ivmcl01")
+    assert "dio.yaml exists and is kept" in result.stderr and (got / "dio.yaml").read_text() == "dio_functions: []\n"
+
+
+def test_collector_without_hpvmstatus_stops(tmp_path):
+    empty = tmp_path / "bin"
+    empty.mkdir()
+    environ = {**os.environ, "PATH": f"{empty}{os.pathsep}/usr/bin{os.pathsep}/bin"}
+    result = subprocess.run(["sh", str(COLLECTOR), str(tmp_path / "out"), "vsp"], capture_output=True, text=True,
+                            env=environ)
+    assert result.returncode == 1 and "is this a VSP? hpvmstatus is needed to list the guests" in result.stderr
+    assert list((tmp_path / "out").iterdir()) == []  # no half capture left behind
+
+
+# -- as root, against a local user (issue 21, item 1) ------------------------------------------
+_ROOT_ONLY = pytest.mark.skipif(os.geteuid() != 0 or shutil.which("setpriv") is None,
+                                reason="needs root (the collector's user) and setpriv (to act as `nobody`)")
+
+
+@pytest.fixture
+def shared_tmp():
+    """A /var/tmp alike: a sticky, world-writable folder that `nobody` can reach (pytest's tmp_path is 0700)."""
+    base = Path(tempfile.mkdtemp(prefix="migcheck-collector-", dir="/tmp"))
+    base.chmod(0o755)
+    vartmp = base / "vartmp"
+    vartmp.mkdir()
+    vartmp.chmod(0o1777)
+    (base / "victim").write_text("root's file\n")
+    (base / "victim").chmod(0o644)
+    yield base
+    shutil.rmtree(base)
+
+
+def _as_nobody(script: str, cwd: Path) -> None:
+    result = subprocess.run(["setpriv", "--reuid=nobody", "--regid=nogroup", "--clear-groups", "sh", "-c", script],
+                            cwd=cwd, capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr
+
+
+@_ROOT_ONLY
+@pytest.mark.parametrize("attack, refused", [
+    # the folder pre-created by the user, with links to root's files where captures will go
+    ("mkdir capture && mkdir capture/vsp1 && ln -s ../../victim capture/vsp1/hpvmstatus.txt",
+     "capture is not a folder owned by root or by you"),
+    # the folder is a link to a folder the user owns
+    ("mkdir mine && ln -s mine capture", "capture is not a folder owned by root or by you"),
+    # the folder is a link to root's own folder: still a link, never followed
+    ("ln -s .. capture", "capture is not a folder owned by root or by you"),
+])
+def test_collector_refuses_folders_a_user_prepared(shared_tmp, attack, refused):
+    vartmp = shared_tmp / "vartmp"
+    _as_nobody(attack, vartmp)
+    stubs = _stubs(shared_tmp / "stubs")
+    result = _collect(stubs, TWO_VSP / "ivmcl02", vartmp / "capture", "vsp1", log=shared_tmp / "stub.log")
+    assert result.returncode == 2 and refused in result.stderr, result.stderr
+    assert (shared_tmp / "victim").read_text() == "root's file\n"
+    assert not (shared_tmp / "stub.log").exists()  # not one command ran
+    for folder, subfolders, files in os.walk(vartmp):  # links not followed: nothing of root's in the user's place
+        assert all(os.lstat(os.path.join(folder, n)).st_uid != 0 for n in subfolders + files), (folder, files)
+
+
+@_ROOT_ONLY
+def test_collector_as_root_in_a_shared_folder_keeps_its_capture_private(shared_tmp):
+    vartmp = shared_tmp / "vartmp"
+    stubs = _stubs(shared_tmp / "stubs")
+    result = _collect(stubs, TWO_VSP / "ivmcl02", vartmp / "capture", "ivmcl02", log=shared_tmp / "stub.log")
+    assert result.returncode == 0, result.stderr
+    capture = vartmp / "capture"
+    assert (capture.owner(), stat.S_IMODE(capture.stat().st_mode)) == ("root", 0o700)
+    assert all(p.owner() == "root" and not p.is_symlink() for p in capture.rglob("*"))
+    # the user can neither read nor swap a capture before `import` reads it
+    result = subprocess.run(["setpriv", "--reuid=nobody", "--regid=nogroup", "--clear-groups", "sh", "-c",
+                             "cat capture/ivmcl02/hpvmstatus.txt || mv capture capture.x"], cwd=vartmp,
+                            capture_output=True, text=True)
+    assert result.returncode != 0 and (capture / "ivmcl02" / "hpvmstatus.txt").is_file()
+    # a second run over the first (root's own folder) replaces it in one rename
+    result = _collect(stubs, TWO_VSP / "ivmcl02", capture, "ivmcl02", log=shared_tmp / "stub.log")
+    assert result.returncode == 0, result.stderr
+    assert sorted(p.name for p in capture.iterdir()) == ["ivmcl02"]
+
+
+@_ROOT_ONLY
+def test_collector_refuses_a_folder_others_can_write(shared_tmp):
+    capture = shared_tmp / "vartmp" / "capture"
+    capture.mkdir()
+    capture.chmod(0o777)  # root's, but anyone may add links to it
+    stubs = _stubs(shared_tmp / "stubs")
+    result = _collect(stubs, TWO_VSP / "ivmcl02", capture, "ivmcl02", log=shared_tmp / "stub.log")
+    assert result.returncode == 2 and "writable by no one else" in result.stderr
+    assert list(capture.iterdir()) == []
