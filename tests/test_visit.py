@@ -123,3 +123,27 @@ def test_the_matrix_does_not_walk_the_ast():
     tree = pyast.parse((ENGINE / "eval" / "matrix.py").read_text())
     imported = {a.name for n in pyast.walk(tree) if isinstance(n, pyast.ImportFrom) for a in n.names}
     assert "ast" not in imported
+
+
+EXPRESSIONS = [n for n in ast.Expr.__args__] + [ast.Selection]
+
+
+@pytest.mark.parametrize("node_class", EXPRESSIONS, ids=lambda c: c.__name__)
+def test_every_expression_node_is_checked_compiled_and_unparsed_by_a_method_of_its_own(node_class):
+    """A new node (`Conditional`, say) falling to `generic_visit` would be typed `None`, compiled to None
+    and shown as `?`: the checker, the compiler and unparse each name every expression node."""
+    name = node_class.__name__
+    if node_class is not ast.Selection:  # a selection is checked and compiled by the call that holds it
+        assert hasattr(checker.Checker, "check_" + name)
+        assert hasattr(compiler.Compiler, "compile_" + name)
+    assert hasattr(unparse._Text, "visit_" + name)
+
+
+def test_generic_walks_reach_every_part_of_a_conditional():
+    node = parser.parse_expression('if a.x == b then c.y else [d for e in f where g]')
+    v = _Names()
+    v.visit(node)
+    assert [n for n, _ in v.seen] == ["a", "b", "c", "d", "f", "g"]
+    names: set = set()
+    joins._names(node.test, names)
+    assert names == {"a", "b"}

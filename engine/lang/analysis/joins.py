@@ -8,7 +8,7 @@ the list is indexed once (per list, per selection): item key -> the items passin
 item-only tests, in their order. The selection is then a dictionary lookup.
 
 Keys compare as the rules' `==` does (`builtins.equality_key`: a boolean equals only a
-boolean; `1 == 1.0`). The lookup gives exactly what the scan gives, or is not used: the
+boolean; `1 == 1.0`; an exact `3/2` equals a snapshot's `1.5`). The lookup gives exactly what the scan gives, or is not used: the
 index is built with the rule's own compiled closures, and when building it raises anything
 (a test that the scan's short-circuit might never have reached), when the outer value is
 not a plain hashable value, or when computing it raises, the caller scans, errors and all;
@@ -20,6 +20,7 @@ from __future__ import annotations
 
 from typing import Any
 from collections.abc import Callable
+from fractions import Fraction
 
 from .. import ast
 from ..builtins import equality_key
@@ -28,7 +29,7 @@ from ...core.vocabulary import OBJECT_NAMES, TABLES, names_with
 
 # the snapshot's objects and the whole-snapshot scope hold the snapshot's own lists (a stage's are built per stage)
 _STORED_ROOTS = OBJECT_NAMES | names_with({"snapshot"})
-_PLAIN = (str, int, float, bool, type(None))
+_PLAIN = (str, int, float, Fraction, bool, type(None))  # an exact number is a key like an integer or a float
 
 
 def _conjuncts(expr) -> list:
