@@ -19,7 +19,7 @@ from bench.generate import generate
 
 from .conftest import FIXTURES, ROOT, assert_valid_result_line
 
-FORMATS = ["table", "json", "jsonl", "csv", "csv-cells", "markdown", "html", "sarif", "junit"]
+FORMATS = ["table", "json", "jsonl", "csv", "csv-cells", "markdown", "html", "sarif", "junit", "github", "gitlab"]
 
 
 @pytest.fixture

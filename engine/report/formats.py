@@ -54,6 +54,8 @@ FORMATS: dict[str, Format] = {f.name: f for f in (
     Format("html", "html", "render_html", iter_pieces="iter_html"),
     Format("sarif", "sarif", "render_sarif", "SarifWriter"),
     Format("junit", "junit", "render_junit", "JunitMatrixWriter", spools=True),
+    Format("github", "github", "render_github", "GithubWriter"),
+    Format("gitlab", "gitlab", "render_gitlab", "GitlabWriter"),
 )}
 
 

@@ -1,0 +1,141 @@
+"""The CI-native formats as their consumers read them: `github` (GitHub Actions workflow commands,
+parsed the way the runner parses them) and `gitlab` (GitLab Code Quality JSON, against the fields
+GitLab documents: description, check_name, fingerprint, severity, location.path, location.lines.begin).
+"""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from .conftest import FIXTURES, ROOT
+
+MIXED = "fixtures/mixed-site.yaml"
+KINDS = {"error", "warning", "notice"}
+PROPERTIES = {"file", "line", "col", "endLine", "endColumn", "title"}
+
+
+@pytest.fixture
+def in_root(monkeypatch):
+    monkeypatch.chdir(ROOT)
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", "1764000000")
+
+
+def parse_command(line: str) -> tuple[str, dict, str]:
+    """A workflow command as the Actions runner reads it (ActionCommand.TryParseV2): `::name k=v,k=v::data`,
+    properties split at `,` and the first `=`, then unescaped (%0D %0A %3A %2C %25); data unescaped
+    (%0D %0A %25)."""
+    assert line.startswith("::"), line
+    end = line.index("::", 2)
+    head, data = line[2:end], line[end + 2:]
+    name, _, props = head.partition(" ")
+    properties = {}
+    for pair in filter(None, props.split(",")):
+        key, sep, value = pair.partition("=")
+        assert sep, pair
+        properties[key] = (value.replace("%0D", "\r").replace("%0A", "\n").replace("%3A", ":")
+                           .replace("%2C", ",").replace("%25", "%"))
+    return name, properties, data.replace("%0D", "\r").replace("%0A", "\n").replace("%25", "%")
+
+
+def test_github_annotations_are_workflow_commands_with_file_line_and_title(in_root, run_cli):
+    _, out, _ = run_cli("matrix", MIXED, "--format", "github")
+    _, js, _ = run_cli("matrix", MIXED, "--format", "json")
+    findings = [r for r in json.loads(js)["results"] if r["status"] in ("fail", "error")]
+    lines = out.splitlines()
+    assert len(lines) == len(findings) <= 50
+    order = []
+    for line in lines:
+        kind, props, message = parse_command(line)
+        assert kind in KINDS and set(props) <= PROPERTIES
+        assert props["file"] == MIXED and int(props["line"]) >= 1 and int(props["col"]) >= 1
+        assert props["title"].split(": ")[0] in {f["rule"] for f in findings}
+        assert message and "\n" not in message
+        order.append(["error", "warning", "notice"].index(kind))
+    assert order == sorted(order)  # errors first
+    wanted = {"error": sum(1 for f in findings if f["severity"] == "error" or f["status"] == "error"),
+              "warning": sum(1 for f in findings if f["severity"] == "warning" and f["status"] == "fail"),
+              "notice": sum(1 for f in findings if f["severity"] == "info" and f["status"] == "fail")}
+    assert {k: sum(1 for line in lines if parse_command(line)[0] == k) for k in KINDS} == wanted
+
+
+@pytest.mark.parametrize("text", ["a,b:c", "50% done", "two\nlines\r", "::error::forged", "\x1b[2Jcls"])
+def test_github_escaping_round_trips_through_the_runner(text):
+    from migcheck.report.common import terminal_safe
+    from migcheck.report.github import command
+
+    line = command("error", f"m {text}", file=f"dir/{text}.yaml", line=3, title=f"R: {text}")
+    assert "\n" not in line and "\r" not in line and "\x1b" not in line
+    kind, props, message = parse_command(line)
+    assert kind == "error" and set(props) == {"file", "line", "title"}  # nothing forged a property
+    assert props["file"] == f"dir/{terminal_safe(text)}.yaml" and props["title"] == f"R: {terminal_safe(text)}"
+    assert message == f"m {terminal_safe(text)}"
+    if "%" in text:
+        assert "%25" in line
+
+
+def test_github_caps_annotations_errors_first_and_counts_the_rest(run_cli, tmp_path):
+    from bench.generate import generate
+
+    estate = tmp_path / "e.json"
+    estate.write_text(json.dumps(generate(8, 40, seed=3)))
+    _, out, _ = run_cli("matrix", estate, "--format", "github")
+    _, js, _ = run_cli("matrix", estate, "--format", "json")
+    findings = [r for r in json.loads(js)["results"] if r["status"] in ("fail", "error")]
+    assert len(findings) > 50
+    parsed = [parse_command(line) for line in out.splitlines()]
+    assert len(parsed) == 50
+    *annotations, last = parsed
+    errors = sum(1 for f in findings if f["severity"] == "error" or f["status"] == "error")
+    assert all(kind == "error" for kind, _, _ in annotations[:min(errors, 49)])
+    assert last[0] == "notice" and "more not annotated" in last[2] and "JSON" in last[2]
+    assert f"{errors - min(errors, 49):,} error" in last[2]
+
+
+GITLAB_SCHEMA = {  # GitLab's "Code Quality report format": the fields it reads of the Code Climate spec
+    "type": "array",
+    "items": {
+        "type": "object",
+        "required": ["description", "check_name", "fingerprint", "severity", "location"],
+        "properties": {
+            "description": {"type": "string", "minLength": 1},
+            "check_name": {"type": "string", "minLength": 1},
+            "fingerprint": {"type": "string", "minLength": 1},
+            "severity": {"enum": ["info", "minor", "major", "critical", "blocker"]},
+            "location": {"type": "object", "required": ["path", "lines"],
+                         "properties": {"path": {"type": "string", "pattern": "^[^/]"},
+                                        "lines": {"type": "object", "required": ["begin"],
+                                                  "properties": {"begin": {"type": "integer", "minimum": 1}}}}},
+        },
+    },
+}
+
+
+@pytest.mark.parametrize("args", [["matrix", MIXED], ["check", MIXED, "sapapp01", "vsp-e2"],
+                                  ["audit", "fixtures/estate-broken.yaml"]])
+def test_gitlab_code_quality_fits_the_documented_format(in_root, run_cli, args):
+    import jsonschema
+
+    _, out, _ = run_cli(*args, "--format", "gitlab")
+    issues = json.loads(out)
+    jsonschema.validate(issues, GITLAB_SCHEMA)
+    _, js, _ = run_cli(*args, "--format", "json")
+    findings = [r for r in json.loads(js)["results"] if r["status"] in ("fail", "error")]
+    assert len(issues) == len(findings) > 0
+    assert len({i["fingerprint"] for i in issues}) == len(issues)  # GitLab tells findings apart by fingerprint
+    by_print = {f["fingerprint"]: f for f in findings}
+    for i in issues:
+        f = by_print[i["fingerprint"]]
+        assert i["check_name"] == f["rule"] and f["message"] in i["description"]
+        assert i["severity"] == ({"error": "blocker", "warning": "major", "info": "info"}[f["severity"]]
+                                 if f["status"] == "fail" else "critical")
+        if "location" in f:
+            assert i["location"] == {"path": f["location"]["file"], "lines": {"begin": f["location"]["line"]}}
+
+
+def test_gitlab_and_github_are_in_the_registry_with_streaming_writers():
+    from migcheck.report import FORMATS
+
+    for name in ("github", "gitlab"):
+        assert FORMATS[name].matrix_writer() is not None
