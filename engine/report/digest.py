@@ -142,7 +142,8 @@ class Digest:
         self.first_cap = first
         self.first: list = []  # the first `first` findings, in report order
         self.problems = 0
-        self.pairs: dict[tuple[str, str], list] = {}  # (rule, guest) -> [first, findings, targets, last target]
+        # (rule, guest) -> [first, findings, targets, last target, findings new since the baseline]
+        self.pairs: dict[tuple[str, str], list] = {}
 
     def feed(self, cells, results, found) -> None:
         for c in cells:
@@ -173,12 +174,14 @@ class Digest:
             target = r.subject.get("target")
             pair = self.pairs.get(key)
             if pair is None:
-                self.pairs[key] = [r, 1, 0 if target is None else 1, target]
+                pair = self.pairs[key] = [r, 1, 0 if target is None else 1, target, 0]
             else:
                 pair[1] += 1
                 if target is not None and target != pair[3]:  # a guest's results come in target order
                     pair[2] += 1
                     pair[3] = target
+            if r.baseline == "new":
+                pair[4] += 1
 
     def _rows(self, cells, found) -> None:
         self.guest_rows.extend(guest_rows(cells, found))

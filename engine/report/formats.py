@@ -23,6 +23,7 @@ class Format:
     spools: bool = False  # the writer takes a spool directory (JSON, JUnit: parts beside the output)
     iter_pieces: str | None = None  # a function Report -> pieces of text, written as they come (HTML)
     color: bool = False  # the renderer takes `color=` (the terminal table)
+    width: bool = False  # the renderer takes `width=` (the terminal table: the terminal's columns, None in pipes)
 
     def _function(self, name: str):
         return getattr(import_module(f"{__package__}.{self.module}"), name)
@@ -33,19 +34,25 @@ class Format:
     def matrix_writer(self):
         return self._function(self.matrix) if self.matrix else None
 
-    def pieces(self, report, color: bool = False) -> Iterator[str]:
+    def pieces(self, report, color: bool = False, width: int | None = None) -> Iterator[str]:
         """The document in pieces (one piece unless the format writes them as it goes)."""
         if self.iter_pieces:
             yield from self._function(self.iter_pieces)(report)
         else:
-            yield self.text(report, color)
+            yield self.text(report, color, width)
 
-    def text(self, report, color: bool = False) -> str:
-        return self.renderer()(report, color=color) if self.color else self.renderer()(report)
+    def text(self, report, color: bool = False, width: int | None = None) -> str:
+        """The whole document; `color` and `width` reach only the formats that take them."""
+        options = {}
+        if self.color:
+            options["color"] = color
+        if self.width:
+            options["width"] = width
+        return self.renderer()(report, **options)
 
 
 FORMATS: dict[str, Format] = {f.name: f for f in (
-    Format("table", "table", "render_table", color=True),
+    Format("table", "table", "render_table", color=True, width=True),
     Format("json", "json_report", "render_json", "JsonWriter", spools=True),
     Format("jsonl", "json_report", "render_jsonl", "JsonLinesWriter"),
     Format("csv", "csv_report", "render_csv", "CsvWriter"),
@@ -59,9 +66,9 @@ FORMATS: dict[str, Format] = {f.name: f for f in (
 )}
 
 
-def render(report, fmt: str, color: bool = False) -> str:
-    """The whole report as `fmt` text."""
+def render(report, fmt: str, color: bool = False, width: int | None = None) -> str:
+    """The whole report as `fmt` text (`color` and `width`: for the formats that take them)."""
     found = FORMATS.get(fmt)
     if found is None:
         raise ValueError(f"unknown format {fmt}")
-    return found.text(report, color)
+    return found.text(report, color, width)

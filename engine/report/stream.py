@@ -8,10 +8,11 @@ feeds each chunk to one writer per output and forgets it, so memory grows with t
   the document; cells through a spool file; the same bytes as a whole-report render).
 - jsonl, csv, csv-cells: streamed, a line or row per result or cell. These and json can be
   written by several processes, each a share of the guests (`Helper`, `--jobs`).
-- junit: streamed, a suite per guest (suites spooled: the totals head the document); it too
-  can be written by several processes.
-- sarif: at most 25,001 results kept, plus a summary per rule, guest and status (bounded
-  by the snapshot), which it writes when the run has more than 25,000.
+- junit: streamed, a suite and a case per guest (suites spooled: the totals head the
+  document); it too can be written by several processes.
+- sarif: per level the first 5,001 results kept, plus their folds per rule and guest, rule and
+  target, and rule (bounded by the snapshot); it writes what fits in 5,000.
+- github: the first 50 annotations of each kind kept, the rest counted; gitlab: streamed.
 - table, markdown, html: summarised as they stream (`Digest`): the grid or a line per guest,
   and the findings by rule, the first of each rule only, with how many more.
 """
@@ -68,26 +69,27 @@ class Progress:
             self.bar = None
 
 
-def writer_for(fmt: str, report, out, *, color: bool = False, spool_dir: str | None = None):
+def writer_for(fmt: str, report, out, *, color: bool = False, width: int | None = None,
+               spool_dir: str | None = None):
     """A streaming writer of `fmt` for a matrix report: `feed(cells, results, found)`, then `finish()`."""
     writer = FORMATS[fmt].matrix_writer()
     if writer is None:
-        return DigestWriter(fmt, report, out, color)
+        return DigestWriter(fmt, report, out, color, width)
     return writer(report, out, spool_dir) if FORMATS[fmt].spools else writer(report, out)
 
 
 class DigestWriter:
     """table, markdown, html: a `Digest` while the run streams, the document at the end."""
 
-    def __init__(self, fmt: str, report, out, color: bool):
-        self.fmt, self.report, self.out, self.color = fmt, report, out, color
+    def __init__(self, fmt: str, report, out, color: bool, width: int | None = None):
+        self.fmt, self.report, self.out, self.color, self.width = fmt, report, out, color, width
         self.digest = Digest(first=report.limit if fmt == "table" else 0)
 
     def feed(self, cells, results, found) -> None:
         self.digest.feed(cells, results, found)
 
     def finish(self, report) -> None:
-        for piece in FORMATS[self.fmt].pieces(report.with_digest(self.digest), color=self.color):
+        for piece in FORMATS[self.fmt].pieces(report.with_digest(self.digest), color=self.color, width=self.width):
             self.out.write(piece)
 
 

@@ -1,8 +1,12 @@
 """The default report: the verdict first, then failures with their fix, then a summary.
 
-Fits 100 columns; colour only when asked (the CLI asks when stdout is a terminal). Text
-from snapshots, rules and waivers reaches the terminal with its control characters shown as
-escapes (`\x1b`), so a guest name cannot clear the screen or retitle the window.
+`width=None` (a pipe or file) lays it out for a fixed 100 columns; `width=N` (the terminal's
+columns, when stdout is one) for N: the message column takes what the other columns leave, and
+when that is too narrow to read each message goes on the lines under its row. Text wraps at
+spaces only, never inside a word. Colour only when asked (the CLI asks when stdout is a
+terminal). With a baseline, findings new since it are marked `(new)` and the resolved ones are
+listed. Text from snapshots, rules and waivers reaches the terminal with its control characters
+shown as escapes (`\x1b`), so a guest name cannot clear the screen or retitle the window.
 """
 
 from __future__ import annotations
@@ -14,12 +18,13 @@ from tabulate import tabulate
 
 from ..core.vocabulary import (AUDIT_FAIL, AUDIT_PASS, BLOCKED, ERROR, ERROR_SEVERITY, FAIL, INFO, NOTAPPLICABLE, PASS,
                                READY, UNKNOWN, VERDICTS, WARNING)
-from .common import grid, headline, per_guest
+from .common import grid, headline, per_guest, plural
 from .common import terminal_safe as _safe
 from .digest import Digest
 from .plan_section import MIGRATION_COLUMNS, STAGE_COLUMNS, migration_rows, placement_lines, stage_rows
 
-WIDTH = 100
+WIDTH = 100  # the layout when no width is given (pipes, files): fixed, and wide
+MIN_MESSAGE = 36  # a message column narrower than this goes under its row instead
 # the colour of a status, verdict, or severity of a failure below error (and of a waived finding)
 _COLORS = {FAIL: "31", ERROR: "35", PASS: "32", NOTAPPLICABLE: "2", BLOCKED: "1;31", READY: "1;32",
            UNKNOWN: "1;35", "waived": "33", WARNING: "33", INFO: "36"}
@@ -55,7 +60,35 @@ def _plain(text: str) -> str:
 
 
 def _wrap(text: str, width: int) -> str:
-    return "\n".join(textwrap.wrap(text, width)) or ""
+    """Text wrapped at spaces only: a word longer than `width` stays whole on its own line."""
+    return "\n".join(_lines(text, width)) or ""
+
+
+def _lines(text: str, width: int, indent: str = "", first: str | None = None) -> list[str]:
+    return textwrap.wrap(text, max(width, 10), break_long_words=False, break_on_hyphens=False,
+                         initial_indent=indent if first is None else first, subsequent_indent=indent)
+
+
+def _fill(text: str, width: int, first: str = "", indent: str = "    ") -> str:
+    return "\n".join(_lines(text, width, indent, first))
+
+
+def _message_table(rows: list[list], headers: list[str], width: int) -> list[str]:
+    """A table whose last column is a message: beside the row when it leaves `MIN_MESSAGE` columns
+    of `width`, else on the lines under the row (indented)."""
+    used = sum(max(len(line) for row in [headers] + rows for line in _plain(row[i]).splitlines() or [""]) + 2
+               for i in range(len(headers) - 1))
+    room = width - used
+    if room >= MIN_MESSAGE:
+        rows = [row[:-1] + [_wrap(row[-1], room)] for row in rows]
+        return [tabulate(rows, headers=headers, tablefmt="simple"), ""]
+    flat = [[cell.replace("\n", " ") if isinstance(cell, str) else cell for cell in row[:-1]] for row in rows]
+    lines = tabulate(flat, headers=headers[:-1], tablefmt="simple").splitlines()
+    out = lines[:2]
+    for line, row in zip(lines[2:], rows):
+        out.append(line)
+        out += _lines(row[-1], width, "    ")
+    return out + [""]
 
 
 def _digest(report):
@@ -67,28 +100,51 @@ def _digest(report):
     return digest
 
 
-def render_table(report, color: bool = False) -> str:
+def render_table(report, color: bool = False, width: int | None = None) -> str:
+    """The table for `width` columns (None: the fixed layout of pipes and files)."""
+    width = WIDTH if width is None else max(int(width), 40)
     out = [_headline(report, color), ""]
     digest = _digest(report)
     limit = report.limit
     problems = digest.first if digest.problems <= limit else []
     if report.command == "matrix":
-        out.extend(_grid(report, color))
+        out.extend(_grid(report, color, width))
     if report.plan is not None:
         out.extend(_plan_tables(report, color))
     if digest.problems > limit:
-        out.extend(_grouped(report, digest, color))
+        out.extend(_grouped(report, digest, color, width))
     if problems:
-        out.extend(_findings(problems, report.command, color))
-        out.extend(_fixes(problems, report.command))
-        out.extend(_waived(problems, report.command))
+        out.extend(_findings(problems, report.command, color, width))
+        out.extend(_fixes(problems, report.command, width))
+        out.extend(_waived(problems, report.command, width))
     for note in report.waiver_notes:
-        out.append(textwrap.fill(_safe(note["message"]), WIDTH, subsequent_indent="    "))  # it says what happened
-    s = report.summary
-    by = s["failed_by_severity"]
-    out.append(f"{by[ERROR_SEVERITY]} errors, {by[WARNING]} warnings, {by[INFO]} notes, {s[ERROR]} rule errors; "
-               f"{s[PASS]} passed, {s[NOTAPPLICABLE]} not applicable, {s['waived']} waived")
+        out.append(_fill(_safe(note["message"]), width))  # it says what happened
+    out.extend(_baseline(report, width))
+    out.append(_fill(summary_line(report.summary), width, "", ""))
     return "\n".join(out).rstrip() + "\n"
+
+
+def summary_line(s: dict) -> str:
+    """`15 errors, 1 warning, 0 notes, 0 rule errors; 3 passed, 0 not applicable, 0 waived`."""
+    by = s["failed_by_severity"]
+    return (f"{plural(by[ERROR_SEVERITY], 'error')}, {plural(by[WARNING], 'warning')}, {plural(by[INFO], 'note')}, "
+            f"{plural(s[ERROR], 'rule error')}; {s[PASS]:,} passed, {s[NOTAPPLICABLE]:,} not applicable, "
+            f"{s['waived']:,} waived")
+
+
+def _baseline(report, width: int) -> list[str]:
+    """Against a baseline: the counts, and the findings it had that this run no longer has."""
+    b = report.baseline
+    if b is None:
+        return []
+    out = [_fill(_safe(f"Baseline {b['path']}: {b['new']:,} new (marked (new)), {b['unchanged']:,} unchanged, "
+                       f"{len(b['resolved']):,} resolved"), width)]
+    for r in b["resolved"][:report.limit]:
+        subject = ", ".join(f"{k} {v}" for k, v in r.get("subject", {}).items())
+        out.append(_fill(_safe(f"{r['rule']} ({subject}): resolved"), width, "  + ", "    "))
+    if len(b["resolved"]) > report.limit:
+        out.append(f"and {len(b['resolved']) - report.limit:,} more resolved: every one is in the JSON report")
+    return out + [""]
 
 
 def _plan_tables(report, color: bool) -> list[str]:
@@ -101,7 +157,7 @@ def _plan_tables(report, color: bool) -> list[str]:
     return out
 
 
-def _findings(problems: list, command: str, color: bool) -> list[str]:
+def _findings(problems: list, command: str, color: bool, width: int) -> list[str]:
     """A row per finding, the message wrapped to what the other columns leave of the width."""
     rows = []
     for r in problems:
@@ -116,14 +172,10 @@ def _findings(problems: list, command: str, color: bool) -> list[str]:
         if r.baseline == "new":
             subject += " (new)"
         rows.append([label, r.severity, _safe(r.rule), _wrap(subject, 20), _safe(r.message)])
-    used = sum(max(len(line) for row in rows for line in _plain(row[i]).splitlines() or [""]) + 2
-               for i in range(4))
-    for row in rows:
-        row[4] = _wrap(row[4], max(24, WIDTH - used - 8))
-    return [tabulate(rows, headers=["status", "severity", "rule", "subject", "message"], tablefmt="simple"), ""]
+    return _message_table(rows, ["status", "severity", "rule", "subject", "message"], width)
 
 
-def _fixes(problems: list, command: str) -> list[str]:
+def _fixes(problems: list, command: str, width: int) -> list[str]:
     """How to fix the failures not waived, each fix once."""
     fixes = [r for r in problems if r.fix and r.status == FAIL and not r.waiver]
     if not fixes:
@@ -135,79 +187,77 @@ def _fixes(problems: list, command: str) -> list[str]:
         if line in seen:
             continue
         seen.add(line)
-        out.append(textwrap.fill(line, WIDTH, initial_indent="  - ", subsequent_indent="    "))
+        out.append(_fill(line, width, "  - "))
     out.append("")
     return out
 
 
-def _waived(problems: list, command: str) -> list[str]:
+def _waived(problems: list, command: str, width: int) -> list[str]:
     """The waived findings: until when, by whom, and why."""
     out = []
     for r in problems:
         if r.waiver:
             w = r.waiver
             ticket = f" ({w['ticket']})" if w.get("ticket") else ""
-            out.append(textwrap.fill(_safe(f"{r.rule} ({_subject(r, command)}) waived until {w.get('expires')} "
-                                           f"by {w.get('owner')}: {w.get('reason')}{ticket}"),
-                                     WIDTH, initial_indent="  ~ ", subsequent_indent="    "))
+            out.append(_fill(_safe(f"{r.rule} ({_subject(r, command)}) waived until {w.get('expires')} "
+                                   f"by {w.get('owner')}: {w.get('reason')}{ticket}"), width, "  ~ "))
     if out:
         out.append("")
     return out
 
 
-def _grouped(report, digest, color: bool) -> list[str]:
+def _grouped(report, digest, color: bool, width: int) -> list[str]:
     """More findings than `--limit`: one line per rule and guest (how many, on how many targets), capped."""
     limit = report.limit
     keys = sorted(digest.pairs)
     rows, fixes = [], []
     for rule_id, guest in keys[:limit]:
-        first, n, targets, _ = digest.pairs[(rule_id, guest)]
+        first, n, targets, _, new = digest.pairs[(rule_id, guest)]
         status = first.status
         mark = _MARK.get(status, status)
         if status == FAIL and first.severity != ERROR_SEVERITY:
             mark, status = ("WARN", WARNING) if first.severity == WARNING else ("INFO", INFO)
-        where = f"{n:,} on {targets:,} targets" if targets else f"{n:,}"
+        where = f"{n:,} on {plural(targets, 'target')}" if targets else f"{n:,}"
+        if report.baseline is not None:
+            where += f", {new:,} new"
         rows.append([_paint(mark, status, color), first.severity, _safe(rule_id), _safe(guest or "snapshot"), where,
-                     _wrap(_safe(first.message), 44)])
+                     _safe(first.message)])
         if first.fix and first.status == FAIL and not first.waiver:
             fixes.append(_safe(f"{rule_id} ({_subject(first, report.command)}): {first.fix}"))
     out = [f"{digest.problems:,} findings, more than --limit {limit:,}: by rule and guest, with the first message "
            "of each", "",
-           tabulate(rows, headers=["status", "severity", "rule", "guest", "findings", "first message"],
-                    tablefmt="simple"), ""]
+           *_message_table(rows, ["status", "severity", "rule", "guest", "findings", "first message"], width)]
     if len(keys) > limit:
         out += [f"and {len(keys) - limit:,} more rule and guest pairs: every finding is in the JSON, JSON Lines and "
                 "CSV reports", ""]
     if fixes:
         out.append("How to fix (first of each):")
-        out += [textwrap.fill(line, WIDTH, initial_indent="  - ", subsequent_indent="    ")
-                for line in dict.fromkeys(fixes)]
+        out += [_fill(line, width, "  - ") for line in dict.fromkeys(fixes)]
         out.append("")
     return out
 
 
-def _per_guest(report, color: bool) -> list[str]:
+def _per_guest(report, color: bool, width: int) -> list[str]:
     """A matrix too wide for a grid: a line per guest (capped at `--limit`)."""
 
     guests = per_guest(report)
     limit = report.limit
     rows = [[_safe(r["guest"]), _safe(r["source"]), _paint(str(r[READY]), READY, color) if r[READY] else "0",
              r[BLOCKED], r[UNKNOWN], _safe(r["why"])] for r in guests[:limit]]
-    out = [tabulate(rows, headers=["guest", "on", *VERDICTS, "blocked most by"],
-                    tablefmt="simple"), ""]
+    out = _message_table(rows, ["guest", "on", *VERDICTS, "blocked most by"], width)
     if len(guests) > limit:
         out += [f"and {len(guests) - limit:,} more guests: every one is in the HTML, Markdown and CSV (csv-cells) "
                 "reports", ""]
     return out
 
 
-def _grid(report, color: bool) -> list[str]:
+def _grid(report, color: bool, width: int) -> list[str]:
 
     guests, targets, by_pair = grid(report)
     cells = by_pair.values()
     symbol = {READY: "ok", BLOCKED: "X", UNKNOWN: "?"}
-    if 12 + 8 * len(targets) > WIDTH:
-        return _per_guest(report, color)
+    if 12 + 8 * len(targets) > width:
+        return _per_guest(report, color, width)
     source_of = {c.guest: c.source for c in cells}
     rows = []
     for g in guests:
