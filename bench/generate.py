@@ -5,6 +5,16 @@ every DIO function listed by a guest is on its host and assigned to it). Tests u
 small sizes, benchmarks at large ones. Run as a script to write a file:
 
     python -m bench.generate --hosts 200 --guests 10000 --seed 7 -o estate.json
+
+With `third=True` (`--third-reading`) the estate also holds the snapshot additions of the
+third reading (DESIGN.md), drawn from a random stream of their own, so the other fields are
+the same as without: host cores and free vPar cores, `vswitch_details` (Up and Down, local
+vswitches without a PPA), shared and restricted WWIDs, NFS mounts (alike and not); guest OS
+type, guest kit, VirtualBase, NPIV HBAs; MACs in every spelling with some collisions,
+adaptors, device kinds (an ejected DVD with a `null` backing, an `attach`ed tape), NFS
+backing files, SHARE=YES disks with WWIDs; and some guests with `unknown` parts (their
+storage, networks... as `import --partial` leaves them: empty). Each is sometimes absent
+(unknown), as in a real capture.
 """
 
 from __future__ import annotations
@@ -21,8 +31,9 @@ LABELS = ["lan_pub", "lan_bkp", "lan_db", "lan_app", "lan_dmz"]
 APPS = ["web", "db", "app", "mq", "ldap", "erp", "crm", "build"]
 
 
-def generate(hosts: int, guests: int, seed: int = 1, dio_per_host: int = 8) -> dict:
-    """Snapshot data for an estate of `hosts` VSPs and `guests` guests, the same for the same seed."""
+def generate(hosts: int, guests: int, seed: int = 1, dio_per_host: int = 8, third: bool = False) -> dict:
+    """Snapshot data for an estate of `hosts` VSPs and `guests` guests, the same for the same seed;
+    `third`: with the third reading's fields too (`third_reading`)."""
     rng = random.Random(seed)
     host_list = []
     for h in range(hosts):
@@ -67,8 +78,125 @@ def generate(hosts: int, guests: int, seed: int = 1, dio_per_host: int = 8) -> d
                  "state": rng.choice(["on", "off"]), "memory_mb": rng.choice([2048, 4096, 8192, 16384, 32768]),
                  "vcpus": rng.randint(1, 8), "dio": dio, "networks": networks, "storage": storage}
         guest_list.append(guest)
-    return {"snapshot": 1, "site": f"synthetic-{seed}", "collected": "2026-11-25T00:00:00Z",
+    data = {"snapshot": 1, "site": f"synthetic-{seed}", "collected": "2026-11-25T00:00:00Z",
             "hosts": host_list, "guests": guest_list}
+    return third_reading(data, seed) if third else data
+
+
+OS_TYPES = ["HPUX"] * 6 + ["LINUX", "WINDOWS", "OPENVMS"]
+KITS = ["B.06.30", "B.06.20", "B.04.30", "none"]
+NFS = [("nas1:/vm", "rw,hard,vers=3"), ("nas1:/vm", "rw,soft,vers=3"), ("nas2:/vm", "rw,hard,vers=3")]
+UNKNOWN = ["storage", "networks", "dio", "vcpus", "memory_mb", "os_type", "guest_kit"]
+EMPTIED = {"storage": [], "networks": [], "npiv": []}  # what `import --partial` writes for a part it could not read
+
+
+def _sometimes(rng: random.Random, p: float, value):
+    """`value`, or absent (None) with probability 1 - p."""
+    return value if rng.random() < p else None
+
+
+def _put(obj: dict, key: str, value) -> None:
+    if value is not None:
+        obj[key] = value
+
+
+def _mac(rng: random.Random, digits: str) -> str:
+    """A MAC in one of the spellings a snapshot may hold."""
+    style = rng.randrange(4)
+    if style == 0:
+        return "0x" + digits.upper()
+    if style == 1:
+        return "-".join(digits[i:i + 2] for i in range(0, 12, 2))
+    if style == 2:
+        return ":".join(digits[i:i + 2].upper() for i in range(0, 12, 2))
+    return digits
+
+
+def third_reading(data: dict, seed: int) -> dict:
+    """`data` with the third reading's fields added, from a random stream of their own (the rest unchanged)."""
+    rng = random.Random(seed * 7919 + 3)
+    wwids: list[str] = []
+    for g, guest in enumerate(data["guests"]):
+        _third_guest(rng, g, guest, wwids, data["guests"][:g])
+    for host in data["hosts"]:
+        _third_host(rng, host, wwids)
+    return data
+
+
+def _third_host(rng: random.Random, host: dict, wwids: list[str]) -> None:
+    cores = rng.choice([2, 4, 8, 16, 32, 64])
+    _put(host, "cpu_cores", _sometimes(rng, 0.9, cores))
+    if host["version"] >= "B.06" or host["version"][0].isdigit():
+        _put(host, "cpu_cores_free", _sometimes(rng, 0.8, rng.randint(0, cores)))
+    if rng.random() < 0.9:
+        details = []
+        for name in host["vswitches"]:
+            if rng.random() < 0.9:  # a vswitch without an entry: unknown
+                entry = {"name": name}
+                _put(entry, "state", _sometimes(rng, 0.95, "Down" if rng.random() < 0.15 else "Up"))
+                entry["pnic"] = None if rng.random() < 0.15 else f"lan{rng.randrange(8)}"
+                if entry["pnic"] is None and rng.random() < 0.5:
+                    del entry["pnic"]  # an entry without a PPA: local too
+                details.append(entry)
+        host["vswitch_details"] = details
+    if wwids:
+        _put(host, "shared_wwids", _sometimes(rng, 0.7, sorted(rng.sample(wwids, min(len(wwids), rng.randint(0, 3))))))
+        _put(host, "restricted_wwids", _sometimes(rng, 0.7, sorted(rng.sample(wwids, min(len(wwids), rng.randint(0, 2))))))
+    if rng.random() < 0.5:
+        mounts = []
+        for source, options in rng.sample(NFS, rng.randint(1, 2)):
+            mount = {"mount_point": "/hpvm/nfs" if source.startswith("nas1") else "/hpvm/nfs2", "source": source}
+            _put(mount, "options", _sometimes(rng, 0.9, options))
+            mounts.append(mount)
+        host["nfs_mounts"] = mounts
+
+
+def _third_guest(rng: random.Random, g: int, guest: dict, wwids: list[str], earlier: list[dict]) -> None:
+    _put(guest, "os_type", _sometimes(rng, 0.9, rng.choice(OS_TYPES)))
+    _put(guest, "guest_kit", _sometimes(rng, 0.7, rng.choice(KITS)))
+    _put(guest, "virtualbase", _sometimes(rng, 0.2, "B.06.30"))
+    if rng.random() < 0.6:
+        guest["npiv"] = [{"wwpn": f"0x5001438002a3{g:04x}", "wwnn": f"0x5001438002a4{g:04x}"}] \
+            if rng.random() < 0.15 else []
+    for i, net in enumerate(guest["networks"]):
+        digits = f"2a2e{g:06x}{i:02x}"
+        others = [n["mac"] for e in earlier[-50:] for n in e["networks"] if "mac" in n]
+        if others and rng.random() < 0.05:  # a MAC another guest uses, perhaps written otherwise
+            digits = others[rng.randrange(len(others))].lower().replace("0x", "").replace("-", "").replace(":", "")
+        _put(net, "mac", _sometimes(rng, 0.9, _mac(rng, digits)))
+        _put(net, "adapter", _sometimes(rng, 0.9, rng.choice(["lan", "avio_lan"])))
+    for store in guest["storage"]:
+        _third_store(rng, g, store, wwids)
+    _more_devices(rng, guest)
+    if rng.random() < 0.06:
+        unknown = sorted(rng.sample(UNKNOWN, rng.randint(1, 3)))
+        guest["unknown"] = unknown
+        for part in unknown:
+            if part in EMPTIED:
+                guest[part] = list(EMPTIED[part])
+
+
+def _third_store(rng: random.Random, g: int, store: dict, wwids: list[str]) -> None:
+    _put(store, "adapter", _sometimes(rng, 0.8, rng.choice(["scsi", "avio_stor"])))
+    if store["backing"] == "disk" and rng.random() < 0.7:
+        store["wwid"] = f"0x600508b4000b{g:08x}{len(wwids) % 997:04x}"
+        wwids.append(store["wwid"].upper() if rng.random() < 0.2 else store["wwid"])
+        if rng.random() < 0.08:
+            store["share"] = True
+
+
+def _more_devices(rng: random.Random, guest: dict) -> None:
+    """An ejected or loaded DVD, an attached tape, an NFS backing file, now and then."""
+    name = guest["name"]
+    if rng.random() < 0.2:
+        guest["storage"].append({"device": "dvd", "backing": "null", "path": "/dev/null"} if rng.random() < 0.5
+                                else {"device": "dvd", "backing": "file", "path": f"/iso/{name}.iso"})
+    if rng.random() < 0.08:
+        guest["storage"].append({"device": rng.choice(["tape", "changer", "burner"]), "backing": "attach",
+                                 "path": f"/dev/rscsi/c{rng.randrange(8)}t0d0"})
+    if rng.random() < 0.15:
+        mount = rng.choice(["/hpvm/nfs", "/hpvm/nfs2"])
+        guest["storage"].append({"backing": "file", "path": f"{mount}/{name}/disk.img", "nfs": True})
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -76,9 +204,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--hosts", type=int, default=20)
     parser.add_argument("--guests", type=int, default=200)
     parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--third-reading", action="store_true",
+                        help="with the snapshot additions of the third reading (cores, MACs, device kinds, unknown, ...)")
     parser.add_argument("-o", "--output", default="-")
     args = parser.parse_args(argv)
-    text = json.dumps(generate(args.hosts, args.guests, args.seed), indent=1)
+    text = json.dumps(generate(args.hosts, args.guests, args.seed, third=args.third_reading), indent=1)
     if args.output == "-":
         sys.stdout.write(text)
     else:

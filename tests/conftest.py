@@ -120,3 +120,99 @@ def small_estate(hosts: list[dict], guests: list[dict]) -> dict:
         g.setdefault("state", "off")
         g.setdefault("memory_mb", 1024)
     return {"snapshot": 1, "hosts": hosts, "guests": guests}
+
+
+#: A site pack reading every field of the third reading (issue 19), so the sharing and differential
+#: tests exercise them whatever the built-in pack holds when they run; it reads other guests too.
+THIRD_READING_RULES = '''
+rule SITE3-CORES {
+  title "vCPUs within the target's cores"
+  severity error
+  on migration
+  cite "site"
+  when target.cpu_cores != null
+  require target.cpu_cores >= default(guest.vcpus, 1)
+  message "{guest.name}: {guest.vcpus} vCPUs on {target.name}"
+}
+rule SITE3-VPAR-CORES {
+  title "a vPar's cores free on the target"
+  severity error
+  on migration
+  cite "site"
+  when guest.kind == "vpar" and target.cpu_cores_free != null
+  require target.cpu_cores_free >= default(guest.vcpus, 1)
+  message "{guest.name}: {guest.vcpus} cores, {target.cpu_cores_free} free on {target.name}"
+}
+rule SITE3-OS-ONLINE {
+  title "online: HP-UX or OpenVMS with the guest kit"
+  severity error
+  on migration
+  cite "site"
+  when mode == "online"
+  require guest.os_type in ["HPUX", "OPENVMS"] and (guest.guest_kit != "none" or guest.virtualbase != null)
+  message "{guest.name} ({guest.os_type}, kit {guest.guest_kit}) cannot move online"
+}
+rule SITE3-MAC {
+  title "MACs unused on the target"
+  severity error
+  on migration
+  cite "site"
+  for mac in distinct([n.mac for n in guest.networks where n.mac != null])
+  require count(g in snapshot.guests where g.host == target.name and g.name != guest.name
+                and any(n in g.networks: n.mac == mac)) == 0
+  message "MAC {mac} of {guest.name} is used on {target.name}"
+}
+rule SITE3-VSWITCH {
+  title "vswitches Up and physical for AVIO"
+  severity warning
+  on migration
+  cite "site"
+  for n in guest.networks
+  let d = first([v for v in default(target.vswitch_details, []) where v.name == n.vswitch])
+  require n.vswitch == null or d == null or (d.state != "Down" and (n.adapter != "avio_lan" or d.pnic != null))
+  message "{n.vswitch} on {target.name} for {guest.name}"
+}
+rule SITE3-DEVICES {
+  title "restricted, shared and online devices"
+  severity error
+  on migration
+  cite "site"
+  let restricted = [lower(w) for w in default(target.restricted_wwids, [])]
+  let shared = [lower(w) for w in default(target.shared_wwids, [])]
+  let bad = [s.path for s in guest.storage
+             where (s.wwid != null and lower(s.wwid) in restricted)
+                   or (s.share and s.wwid != null and lower(s.wwid) not in shared and mode == "online")
+                   or (mode == "online" and s.backing not in ["disk", "null"] and not s.nfs)
+                   or (mode == "online" and s.device != "disk" and s.backing != "null")]
+  require count(bad) == 0
+  message "{guest.name}: {bad} on {target.name}"
+}
+rule SITE3-NFS {
+  title "NFS backing files mounted alike"
+  severity warning
+  on migration
+  cite "site"
+  for s in [s for s in guest.storage where s.nfs]
+  require any(m in default(target.nfs_mounts, []): (m.mount_point + "/") in s.path
+              and any(o in default(source.nfs_mounts, []): o.mount_point == m.mount_point and o.source == m.source
+                      and o.options == m.options))
+  message "{s.path} of {guest.name} is not mounted alike on {target.name}"
+}
+rule SITE3-NPIV {
+  title "NPIV needs 4.3 or later"
+  severity error
+  on migration
+  cite "site"
+  when count(default(guest.npiv, [])) > 0
+  require version(target.version) >= "4.3" and version(source.version) >= "4.3"
+  message "{guest.name} has NPIV HBAs"
+}
+rule SITE3-GUEST {
+  title "a guest's own parts"
+  severity info
+  on guest
+  cite "site"
+  require default(guest.memory_mb, 0) > 0 and count(guest.dio) <= 4
+  message "{guest.name}"
+}
+'''

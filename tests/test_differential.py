@@ -150,3 +150,50 @@ def test_every_binder_binds_its_scope_table_names_by_role():
     for kind, scope in SCOPES.items():
         env = _BINDERS[kind](FakeEngine(), subject)
         assert env == {name: wanted[role] for name, role in scope.items()}, kind
+
+
+# -- issue 19: the third reading's fields and `unknown`, texts included -------------------------------
+from hypothesis import HealthCheck, given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+from .conftest import THIRD_READING_RULES  # noqa: E402
+
+
+@settings(max_examples=8, deadline=None, suppress_health_check=[HealthCheck.too_slow,
+                                                               HealthCheck.function_scoped_fixture])
+@given(st.integers(min_value=0, max_value=10**6), st.integers(min_value=2, max_value=5),
+       st.integers(min_value=1, max_value=25), st.sampled_from(["offline", "online"]))
+def test_results_equal_check_on_estates_with_the_third_readings_fields(tmp_path_factory, seed, hosts, guests, mode):
+    """Every failed and errored result, message and fix included (texts shared by class), equals `check`'s
+    pair by pair on bench/generate.py's `third` estates, with the built-in pack as it is in the tree and a
+    site pack reading every new field; guests with `unknown` parts give errors, never a shared pass."""
+    from bench.generate import generate
+
+    pack = _pack(tmp_path_factory.mktemp("third"), THIRD_READING_RULES)
+    data = generate(hosts, guests, seed, third=True)
+    snapshot = snapshot_from_data(data)
+    cells = assert_matrix_equals_check(load_rules([pack]), snapshot, mode)
+    partial = {g["name"] for g in snapshot.guests if g["unknown"]}
+    assert all(c.verdict != "ready" for c in cells if c.guest in partial and c.failing == [])
+
+
+def test_a_guest_whose_parts_were_not_captured_errs_in_the_matrix_as_in_check(tmp_path):
+    """The same estate twice: with one guest's storage and networks captured, and not."""
+    from bench.generate import generate
+
+    pack = _pack(tmp_path, THIRD_READING_RULES)
+    data = generate(4, 30, seed=19, third=True)
+    for g in data["guests"]:
+        g.pop("unknown", None)
+    victim = next(g for g in data["guests"] if g["networks"] and g["storage"])
+    known = {(c.guest, c.target): c for c in assert_matrix_equals_check(load_rules([pack]), snapshot_from_data(data))}
+    victim.update(unknown=["networks", "storage"], networks=[], storage=[])
+    partial = assert_matrix_equals_check(load_rules([pack]), snapshot_from_data(data))
+    host_of = {g["name"]: g["host"] for g in data["guests"]}
+    for cell in partial:
+        before = known[(cell.guest, cell.target)]
+        if cell.guest == victim["name"]:
+            assert cell.verdict in ("unknown", "blocked") and cell.verdict != "ready"
+            assert "SITE3-DEVICES" in cell.failing or before.verdict == "blocked"
+        elif victim["host"] not in (cell.target, host_of[cell.guest]):
+            assert cell == before  # moves between other VSPs are decided as before

@@ -242,3 +242,46 @@ def test_sharing_over_reordered_lists_typed_values_and_reserved_names(tmp_path_f
         for c in cells:
             by_twin.setdefault((c.guest[:-1], c.target), set()).add((c.verdict, tuple(c.failing)))
         assert all(len(found) == 1 for found in by_twin.values()), by_twin
+
+
+# -- the third reading's fields and `unknown` (issue 19) ---------------------------------------------
+from .conftest import THIRD_READING_RULES  # noqa: E402
+
+
+@settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.too_slow,
+                                                                HealthCheck.function_scoped_fixture])
+@given(st.integers(min_value=0, max_value=10**6), st.integers(min_value=2, max_value=6),
+       st.integers(min_value=1, max_value=40), st.sampled_from(["offline", "online"]))
+def test_cells_equal_check_on_generated_estates_with_the_third_readings_fields(tmp_path_factory, seed, hosts, guests,
+                                                                               mode):
+    """bench/generate.py's `third` estates (cores, vswitch states, WWIDs, NFS, MAC collisions, device kinds,
+    guests with `unknown` parts): the built-in pack as it is in the tree plus a site pack reading every
+    new field, the matrix shared and not, equal `check` pair by pair."""
+    from bench.generate import generate
+
+    pack = _pack(tmp_path_factory.mktemp("third"), THIRD_READING_RULES)
+    snapshot = snapshot_from_data(generate(hosts, guests, seed, third=True))
+    _assert_cells_equal_check(load_rules([pack]), snapshot, mode)
+
+
+def test_the_generated_third_reading_estates_hold_what_the_property_needs():
+    """The property above sees each new field, both ways: unknown guests, MAC collisions, Down and local
+    vswitches, null and attach backings, NFS files; and the cells it compares include unknown ones."""
+    from bench.generate import generate
+
+    data = generate(12, 300, seed=3, third=True)
+    snapshot = snapshot_from_data(data)
+    assert snapshot.problems == []
+    guests, hosts = snapshot.guests, snapshot.hosts
+    assert any(g["unknown"] for g in guests) and any(not g["unknown"] for g in guests)
+    macs = [n["mac"] for g in guests for n in g["networks"] if n["mac"]]
+    assert len(set(macs)) < len(macs)
+    details = [d for h in hosts for d in h["vswitch_details"] or []]
+    assert {d["state"] for d in details} >= {"Up", "Down"} and any(d["pnic"] is None for d in details)
+    stores = [(s["device"], s["backing"]) for g in guests for s in g["storage"]]
+    assert ("dvd", "null") in stores and any(b == "attach" for _, b in stores)
+    assert any(s["nfs"] for g in guests for s in g["storage"]) and any(h["nfs_mounts"] for h in hosts)
+    assert {h["cpu_cores"] is None for h in hosts} == {True, False}
+    assert generate(12, 300, seed=3, third=True) == data
+    plain = generate(12, 300, seed=3)
+    assert [g["name"] for g in plain["guests"]] == [g["name"] for g in data["guests"]]
