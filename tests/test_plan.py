@@ -487,7 +487,8 @@ def test_place_counts_what_earlier_arrivals_take(run_cli):
     [placed] = [m["guest"] for m in data["plan"]["migrations"]]
     [unplaced] = data["placement"]["unplaced"]
     assert {placed, unplaced["guest"]} == {"app01", "app02"} and unplaced["blocking"] == {}
-    assert unplaced["why"] == "its ready targets (vsp-r2) are used up by the guests placed there (memory or DIO functions)"
+    assert unplaced["why"] == "its ready targets (vsp-r2) are used up by the guests placed there (memory, cores, DIO " \
+                              "functions or MAC addresses)"
 
 
 def test_place_dio_capacity(rules, mixed):

@@ -185,6 +185,15 @@ class Estate:
         """(free, pooled) functions with `label` that `migrate` may give on `host`."""
         return dio_room(self.raw_host(host), label)
 
+    def dio_idle(self, host: str, label: str) -> int:
+        """How many of `dio_pool` on `host` are held by a guest there that is stopped and reserves nothing:
+        available even to a guest that reserves its resources (V6.1 guide p.79)."""
+        idle = 0
+        for fn in dio_pool(self.raw_host(host), label):
+            holder = self.raw_guest(fn["assigned_to"]) if fn.get("assigned_to") is not None else None
+            idle += holder is not None and holder["host"] == host and not holds_memory(holder)
+        return idle
+
     def free_cores(self, host: str) -> int | None:
         """The host's cores free for a vPar; None: not captured."""
         return free_cores(self.raw_host(host))

@@ -39,8 +39,8 @@ from dataclasses import dataclass, field
 
 from ortools.sat.python import cp_model
 
-from ..core.vocabulary import ERROR_SEVERITY, INFO, OFFLINE, ONLINE, READY, UNKNOWN, WARNING
-from ..estate.capacity import holds_memory
+from ..core.vocabulary import BLOCKED, ERROR_SEVERITY, INFO, OFFLINE, ONLINE, READY, UNKNOWN, WARNING
+from ..estate.capacity import holds_memory, reserves
 from ..estate.effects import Estate
 from ..estate.snapshot import Snapshot
 from ..eval.engine import Engine
@@ -50,6 +50,7 @@ from ..packs.ruleset import RuleSet
 from .plans import Plan, PlanOutcome, plan_document, plan_from_text, run_plan
 
 _SOLVER_UNKNOWN = "unknown"  # CP-SAT's status (no solution found, none proved impossible), not the verdict
+GREEDY = "greedy"  # no solution within the time limit: a first-fit pass over the same capacities
 _STATUS = {cp_model.OPTIMAL: "optimal", cp_model.FEASIBLE: "feasible", cp_model.INFEASIBLE: "infeasible",
            cp_model.MODEL_INVALID: "invalid", cp_model.UNKNOWN: _SOLVER_UNKNOWN}
 
@@ -122,24 +123,83 @@ def propose(ruleset: RuleSet, snapshot: Snapshot, *, vacate: str | None = None, 
     by_guest = {g["name"]: g for g in chosen}
     estate = Estate(snapshot, ruleset.tables.get("memory_overhead"))  # the capacities, as `plan` counts them
     order = _order(chosen, hosts)
-    model, x, objectives, complete = _model(sorted(ready, key=order), ready, estate, [h["name"] for h in hosts])
+    pairs = sorted(ready, key=order)
+    model, x, objectives, complete = _model(pairs, ready, estate, [h["name"] for h in hosts])
     statuses, best, phases = _solve(model, x, objectives, complete, started + time_limit)
+    status = _overall(statuses)
+    if pairs and not best:  # no solution within the time limit: what a greedy pass fits, not proven optimal
+        best = _greedy(pairs, ready, estate)
+        status = f"{GREEDY} (the solver found no placement in {time_limit:g} s; not proven optimal)"
     chosen_pairs = [p for p in sorted(best, key=order) if best[p]]
-
-    stages = _stages(chosen_pairs, by_guest, mode)
     name = name or (f"vacate {vacate}" if vacate else f"move {guests}")
-    if stages:
-        plan = plan_from_text(dump_yaml(plan_document(name, stages)), snapshot, "<proposed plan>")
-    else:  # nothing placed: the empty plan (a plan file needs a stage, so it is not read back)
-        data = plan_document(name, [])
-        plan = Plan(Document("<proposed plan>", dump_yaml(data), data), name, [], [])
-    check = run_plan(ruleset, snapshot, plan, waivers=waivers)
+    stages, check, dropped = _checked(ruleset, snapshot, name, chosen_pairs, by_guest, mode, waivers)
+    chosen_pairs = [p for p in chosen_pairs if p[0] not in dropped]
     loads = _loads(chosen_pairs, estate)
-    return Proposal(name, stages, check, _overall(statuses), time.perf_counter() - started, len(chosen), len(ready),
+    unplaced = _unplaced(chosen, {g for g, _ in chosen_pairs}, ready, blocking, hosts, status, dropped)
+    return Proposal(name, stages, check, status, time.perf_counter() - started, len(chosen), len(ready),
                     sum(ready[p] for p in chosen_pairs),
                     max((-(-1000 * u // estate.free_memory(t)) for t, u in loads.items() if u), default=0),
-                    min((estate.free_memory(t) - u for t, u in loads.items()), default=0),
-                    _unplaced(chosen, {g for g, _ in chosen_pairs}, ready, blocking, hosts), phases)
+                    min((estate.free_memory(t) - u for t, u in loads.items()), default=0), unplaced, phases)
+
+
+def _checked(ruleset: RuleSet, snapshot: Snapshot, name: str, pairs: list, by_guest: dict, mode: str, waivers,
+             rounds: int = 3):
+    """The plan of `pairs` checked by `plan`; a migration its check blocks all the same (a rule the model
+    does not count: a site rule reading the estate, a fact of the estate after) is left out, with the rules
+    that blocked it, and the rest checked again. (stages, check, {guest: {rule: [target]}} left out)."""
+    dropped: dict[str, dict[str, list[str]]] = {}
+    while True:
+        stages = _stages([p for p in pairs if p[0] not in dropped], by_guest, mode)
+        if stages:
+            plan = plan_from_text(dump_yaml(plan_document(name, stages)), snapshot, "<proposed plan>")
+        else:  # nothing placed: the empty plan (a plan file needs a stage, so it is not read back)
+            data = plan_document(name, [])
+            plan = Plan(Document("<proposed plan>", dump_yaml(data), data), name, [], [])
+        check = run_plan(ruleset, snapshot, plan, waivers=waivers)
+        blocked = _blocked_in_wave(check)
+        if not blocked or rounds == 0 or not stages:
+            return stages, check, dropped
+        dropped.update(blocked)
+        rounds -= 1
+
+
+def _blocked_in_wave(check: PlanOutcome) -> dict[str, dict[str, list[str]]]:
+    """The guests whose migration the check blocked, or that a failing stage rule names, with the rules."""
+    out: dict[str, dict[str, list[str]]] = {}
+    for m in check.migrations:
+        if m.verdict == BLOCKED:
+            for rule in m.failing or ["?"]:
+                out.setdefault(m.migration.guest, {}).setdefault(rule, []).append(m.migration.to)
+    targets = {m.migration.guest: m.migration.to for m in check.migrations}
+    for stage in check.stages:
+        for r in check.results:
+            if r.subject.get("stage") == stage.index and r.rule in stage.failing and r.item in targets:
+                out.setdefault(r.item, {}).setdefault(r.rule, []).append(targets[r.item])
+    return out
+
+
+def _greedy(pairs: list, ready: dict, estate: Estate) -> dict:
+    """First fit, guest by guest in the selection's order: of its ready targets, the one with the fewest
+    warnings where every capacity (`_capacities`, the model's) still has room."""
+    capacities = _capacities(pairs, estate)
+    left = [bound for bound, _ in capacities]
+    uses: dict[tuple, list] = {}
+    for k, (_, terms) in enumerate(capacities):
+        for p, a in terms.items():
+            uses.setdefault(p, []).append((k, a))
+    best = {p: 0 for p in pairs}
+    placed: set[str] = set()
+    first = {}
+    for i, (gn, _) in enumerate(pairs):
+        first.setdefault(gn, i)
+    for p in sorted(pairs, key=lambda p: (first[p[0]], ready[p])):  # stable: the targets' order otherwise
+        if p[0] in placed or any(left[k] < a for k, a in uses.get(p, ())):
+            continue
+        for k, a in uses.get(p, ()):
+            left[k] -= a
+        best[p] = 1
+        placed.add(p[0])
+    return best
 
 
 def _candidates(cells, severity: dict) -> tuple[dict, dict]:
@@ -165,34 +225,61 @@ def _model(pairs: list, ready: dict, estate: Estate, targets: list[str]):
         per_guest.setdefault(gn, []).append(v)
     for vars_ in per_guest.values():
         model.add_at_most_one(vars_)
-    load: dict[str, list] = {t: [] for t in targets}
-    for (gn, tn), v in x.items():
-        taken = estate.memory_taken(gn, tn)
-        if taken is not None:
-            load[tn].append((taken, v))
-    for tn, terms in load.items():
-        if terms:
-            model.add(sum(a * v for a, v in terms) <= estate.free_memory(tn))
-    _dio_constraints(model, x, estate)
+    for bound, terms in _capacities(list(x), estate):
+        model.add(sum(a * x[p] for p, a in terms.items()) <= bound)
+    load = _memory_terms(list(x), estate, targets)
     # balance: the largest share (per mille) of a target's free memory that the wave takes
     share = model.new_int_var(0, 1000, "max_share")
     for tn, terms in load.items():
         free = estate.free_memory(tn)
         if terms and free > 0:
-            model.add(share * free >= 1000 * sum(a * v for a, v in terms))
+            model.add(share * free >= 1000 * sum(a * x[p] for p, a in terms))
     objectives = [(sum(x.values()), "max"), (sum(w * x[p] for p, w in ready.items()), "min"), (share, "min")]
 
     def share_of(best: dict) -> list:  # the balance variable's value for a solution, to complete a hint
-        worst = 0
-        for tn, terms in load.items():
-            free = estate.free_memory(tn)
-            if terms and free > 0:
-                used = sum(a for a, v in terms if best[_pair_of[v.index]])
-                worst = max(worst, -(-1000 * used // free))
-        return [(share, min(worst, 1000))]
+        return [(share, min(_share(load, best, estate), 1000))]
 
-    _pair_of = {v.index: p for p, v in x.items()}
     return model, x, objectives, share_of
+
+
+def _share(load: dict, best: dict, estate: Estate) -> int:
+    """The largest share (per mille, rounded up) of a target's free memory that the chosen pairs take."""
+    worst = 0
+    for tn, terms in load.items():
+        free = estate.free_memory(tn)
+        if terms and free > 0:
+            used = sum(a for p, a in terms if best.get(p))
+            worst = max(worst, -(-1000 * used // free))
+    return worst
+
+
+def _memory_terms(pairs: list, estate: Estate, targets: list[str]) -> dict[str, list]:
+    """Per target, (pair, MB) of the pairs whose guest takes memory there."""
+    load: dict[str, list] = {t: [] for t in targets}
+    for gn, tn in pairs:
+        taken = estate.memory_taken(gn, tn)
+        if taken is not None:
+            load[tn].append(((gn, tn), taken))
+    return load
+
+
+def _capacities(pairs: list, estate: Estate) -> list[tuple[int, dict]]:
+    """Every capacity the wave must fit, as (bound, {pair: amount}): the sum of the amounts of the chosen
+    pairs is at most the bound. One definition for the model and the greedy pass (see the module docstring)."""
+    out: list[tuple[int, dict]] = []
+    targets = list(dict.fromkeys(t for _, t in pairs))
+    for tn, terms in _memory_terms(pairs, estate, targets).items():
+        if terms:
+            out.append((estate.free_memory(tn), dict(terms)))
+    cores: dict[str, dict] = {}
+    for gn, tn in pairs:
+        takes, n = estate.cores_taken(gn)
+        if takes and n is not None and estate.free_cores(tn) is not None:
+            cores.setdefault(tn, {})[(gn, tn)] = n
+    out += [(estate.free_cores(tn), terms) for tn, terms in cores.items()]
+    out += _dio_capacities(pairs, estate)
+    out += _mac_capacities(pairs, estate)
+    return out
 
 
 def _solve(model, x: dict, objectives: list, complete, deadline: float) -> tuple[list, dict, list]:
@@ -227,16 +314,26 @@ def _solve(model, x: dict, objectives: list, complete, deadline: float) -> tuple
     return statuses, best, phases
 
 
-def _unplaced(chosen: list, placed: set, ready: dict, blocking: dict, hosts: list) -> list[dict]:
+def _unplaced(chosen: list, placed: set, ready: dict, blocking: dict, hosts: list, status: str,
+              dropped: dict) -> list[dict]:
     out = []
     for g in chosen:
         if g["name"] in placed:
             continue
         candidates = sorted(t for (gn, t) in ready if gn == g["name"])
-        if candidates:
+        if g["name"] in dropped:
+            rules = dropped[g["name"]]
+            out.append({"guest": g["name"], "blocking": {r: sorted(ts) for r, ts in sorted(rules.items())},
+                        "why": "blocked in the wave by its check by `plan` (" + ", ".join(sorted(rules)) + ")"})
+        elif candidates and status == _SOLVER_UNKNOWN:
+            out.append({"guest": g["name"], "blocking": {},
+                        "why": "the solver found no placement within the time limit (ready targets: "
+                               + ", ".join(candidates) + "); give it more time with --time-limit"})
+        elif candidates:
+            greedy = " by the greedy pass" if status.startswith(GREEDY) else ""
             out.append({"guest": g["name"], "blocking": {},
                         "why": "its ready targets (" + ", ".join(candidates) + ") are used up by the guests "
-                               "placed there (memory or DIO functions)"})
+                               "placed there" + greedy + " (memory, cores, DIO functions or MAC addresses)"})
         else:
             rules = blocking.get(g["name"], {})
             out.append({"guest": g["name"], "blocking": {r: sorted(ts) for r, ts in sorted(rules.items())},
@@ -250,20 +347,39 @@ def _order(guests: list[dict], hosts: list[dict]):
     return lambda pair: (g_index[pair[0]], h_index[pair[1]])
 
 
-def _dio_constraints(model, x: dict, estate: Estate) -> None:
-    """Per target and label: the wave's functions fit in the free pooled functions with that label."""
-    needs: dict[tuple[str, str], list] = {}
+def _dio_capacities(pairs: list, estate: Estate) -> list[tuple[int, dict]]:
+    """Per target and label, the wave's functions fit in the ones the effects may give without giving one
+    to two of its guests: the free pooled functions, plus those held by guests outside the wave (which the
+    effects share, DIO-IN-USE warning), or, when a guest that reserves its resources may go there, plus
+    only those held by stopped guests that reserve nothing (the rest are not available to it, N26).
+    Bounding the sum is enough in any order: a guest takes free functions first, then held ones."""
+    needs: dict[tuple[str, str], dict] = {}
+    reserving: set[tuple[str, str]] = set()
     counts: dict[str, dict[str, int]] = {}  # guest -> label -> functions the effects give it on a target
-    for (gn, tn), v in x.items():
+    for gn, tn in pairs:
         if gn not in counts:
             counts[gn] = estate.dio_needs(gn)
         for label, n in counts[gn].items():
-            needs.setdefault((tn, label), []).append((n, v))
+            needs.setdefault((tn, label), {})[(gn, tn)] = n
+            if reserves(estate.raw_guest(gn)):
+                reserving.add((tn, label))
+    out = []
     for (tn, label), terms in needs.items():
         free, pooled = estate.dio_room(tn, label)
-        if pooled > free:
-            continue  # sharing a function held by a guest outside the wave is a warning (DIO-IN-USE), not a block
-        model.add(sum(n * v for n, v in terms) <= free)
+        idle = estate.dio_idle(tn, label)
+        out.append((free + (idle if (tn, label) in reserving else pooled - free), terms))
+    return out
+
+
+def _mac_capacities(pairs: list, estate: Estate) -> list[tuple[int, dict]]:
+    """Two guests of the wave with one MAC address do not go to one target (the second cannot boot there)."""
+    view = estate.snapshot.guest_by_name
+    by_mac: dict[tuple[str, str], dict] = {}
+    for gn, tn in pairs:
+        for net in view[gn].get("networks") or []:
+            if net.get("mac"):
+                by_mac.setdefault((tn, net["mac"]), {})[(gn, tn)] = 1
+    return [(1, terms) for terms in by_mac.values() if len(terms) > 1]
 
 
 def _stages(pairs: list[tuple[str, str]], by_guest: dict, mode: str) -> list[list[dict]]:
