@@ -84,7 +84,7 @@ def _migration_grid(report) -> list[str]:
 
 def _plan_sections(report) -> list[str]:
     """Placement, then the plan's migrations and stages as tables."""
-    out = [f"- {_t(line)}" for line in placement_lines(report)] + ([""] if report.placement else [])
+    out = [f"- {_t(line)}" for line in placement_lines(report)] + ([""] if report.placement or report.campaign else [])
     for title, columns, rows in (("Migrations", MIGRATION_COLUMNS, migration_rows(report)),
                                  ("Stages", STAGE_COLUMNS, stage_rows(report))):
         out += [f"## {title}", "", "| " + " | ".join(columns) + " |", "|" + "---|" * len(columns)]

@@ -53,6 +53,7 @@ class Report:
     digest: Any = None  # a streamed matrix: what table, Markdown and HTML show of it (`stream.Digest`)
     plan: dict | None = None  # plan and place: the plan's stages and migrations with their verdicts
     placement: dict | None = None  # place: solver status, objective, guests that fit nowhere
+    campaign: dict | None = None  # campaign: per VSP what moves where and why offline, what stops it
     counts: dict | None = None  # a streamed matrix, completed: its summary (its results are not held)
 
     def __post_init__(self):
@@ -114,6 +115,8 @@ class Report:
             out["plan"] = self.plan
         if self.placement is not None:
             out["placement"] = self.placement
+        if self.campaign is not None:
+            out["campaign"] = self.campaign
         if self.waiver_notes:
             out["waivers"] = self.waiver_notes
         if self.baseline is not None:

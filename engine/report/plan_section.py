@@ -48,7 +48,10 @@ def _count(n: int, noun: str) -> str:
 
 
 def placement_lines(report) -> list[str]:
-    """What `place` proposed and why, and the guests that fit nowhere with the rules that block them."""
+    """What `place` proposed and why, and the guests that fit nowhere with the rules that block them
+    (for `campaign`: `campaign_lines`)."""
+    if report.campaign:
+        return campaign_lines(report.campaign)
     p = report.placement
     if not p:
         return []
@@ -65,3 +68,28 @@ def placement_lines(report) -> list[str]:
         else:
             out.append(f"{u['guest']} fits nowhere: {u['why']}")
     return out
+
+
+def campaign_lines(c: dict) -> list[str]:
+    """What `campaign` proposed: per VSP, its guests' moves (and why offline), or what stops it."""
+    out = [f"campaign to {c['release']}: {_count(len(c['upgraded']), 'VSP')} upgraded in {_count(c['stages'], 'stage')}, "
+           f"{_count(c['offline_moves_of_running_guests'], 'offline move')} of running guests (downtime)"
+           + (f"; {len(c['stopped'])} stopped: {', '.join(c['stopped'])}" if c["stopped"] else "")]
+    if c.get("plan_file"):
+        out.append(f"plan written to {c['plan_file']}")
+    for s in c["skipped"]:
+        out.append(f"{s['vsp']} is at {s['version']} already")
+    for v in c["vsps"]:
+        if v.get("stopped_by"):
+            for x in v["stopped_by"]:
+                why = "; ".join(f"{rule} on {', '.join(ts)}" for rule, ts in x["blocking"].items()) or x["why"]
+                out.append(f"{v['vsp']} cannot be vacated: {x['guest']}: {why} (what would free it: make one of those "
+                           f"VSPs ready for it: `migcheck where SNAPSHOT {x['guest']}`)")
+            continue
+        moves = ", ".join(f"{m['guest']} -> {m['to']} {m['mode']}" + (f" ({m['why_offline']})" if m.get("why_offline")
+                                                                      else "") for m in v["moves"])
+        out.append(f"{v['vsp']}: " + (moves if moves else "no guest to move") + ", then upgraded")
+    for vsp in c.get("limited", []):
+        out.append(f"{vsp} left for a later campaign (--max-stages)")
+    return out
+

@@ -149,7 +149,7 @@ def _baseline(report, width: int) -> list[str]:
 
 def _plan_tables(report, color: bool) -> list[str]:
     """Placement, then the plan's migrations and stages."""
-    out = placement_lines(report) + [""] if report.placement else []
+    out = placement_lines(report) + [""] if report.placement or report.campaign else []
     rows = [r[:6] + [_paint(r[6], r[6], color)] + r[7:] for r in migration_rows(report)]
     out += [tabulate(rows, headers=MIGRATION_COLUMNS, tablefmt="simple"), ""]
     rows = [r[:2] + [_paint(r[2], r[2], color)] + r[3:] for r in stage_rows(report)]

@@ -107,7 +107,7 @@ class Campaign:
     def to_json(self) -> dict:
         return {"release": self.release, "upgraded": self.upgraded, "stopped": [s.vsp for s in self.stopped],
                 "skipped": self.skipped, "limited": self.limited, "stages": len(self.stages),
-                "offline_moves_of_running_guests": self.offline_running, "seconds": round(self.seconds, 2),
+                "offline_moves_of_running_guests": self.offline_running,
                 "vsps": [s.to_json() for s in self.steps]}
 
 
