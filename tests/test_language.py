@@ -350,8 +350,11 @@ def _random_expressions():
     nums = st.recursive(
         st.sampled_from(["guest.memory_mb", "1", "2.5", "count(guest.dio)", "len(guest.name)", "sum([1, 2])",
                          "default(guest.vcpus, 1)", "host.memory_mb.free", "guest.attrs.cores",
-                         "count(f in guest.dio where f.pool)", "default(max(data.sizes.mb), 0)"]),
-        lambda c: st.tuples(c, st.sampled_from(["+", "-", "*", "/", "%"]), c).map(lambda t: f"({t[0]} {t[1]} {t[2]})"),
+                         "count(f in guest.dio where f.pool)", "default(max(data.sizes.mb), 0)", "0.4%", "0.004",
+                         "guest.attrs.share", "default(max(data.sizes.ratio), 0)"]),
+        lambda c: st.tuples(c, st.sampled_from(["+", "-", "*", "/", "%"]), c).map(lambda t: f"({t[0]} {t[1]} {t[2]})")
+        | st.tuples(st.sampled_from(['guest.kind == "vm"', "guest.vcpus == null", "guest.attrs.flag", "true"]), c, c)
+        .map(lambda t: f"(if {t[0]} then {t[1]} else {t[2]})"),  # a conditional: one branch evaluated
         max_leaves=4)
     strs = st.sampled_from(["guest.name", '"x"', "host.version", "default(guest.attrs.app, \"none\")",
                             "guest.attrs.app", "lower(guest.name)", "join(guest.storage.path, \",\")",
@@ -381,7 +384,8 @@ def test_random_well_formed_rules_give_diagnostics_or_results_never_exceptions(t
 
     pack = Path(tempfile.mkdtemp(dir=tmp_path))
     (pack / "data").mkdir()
-    (pack / "data" / "sizes.yaml").write_text("rows:\n  - {name: small, mb: 1024}\n  - {name: large, mb: 65536}\n")
+    (pack / "data" / "sizes.yaml").write_text("rows:\n  - {name: small, mb: 1024, ratio: 0.1}\n"
+                                              "  - {name: large, mb: 65536, ratio: 0.004}\n")
     (pack / "r.rules").write_text(f'rule T {{\n  title "t"\n  severity error\n  on guest\n  cite "c"\n'
                                   f'  when {when}\n  require {require}\n  message "{{guest.name}}"\n}}\n')
     try:

@@ -204,7 +204,7 @@ class Checker(Visitor):
         self._need_bool(self.expr(node.test, scope), node.test, "`if`")
         then = self.expr(node.then, scope.know(_facts(node.test, True)))
         otherwise = self.expr(node.otherwise, scope.know(_facts(node.test, False)))
-        joined = join(then, otherwise)
+        joined = join(_empty_as(then, node.then, otherwise), _empty_as(otherwise, node.otherwise, then))
         if joined is None:
             self.error(_span(node.otherwise), "type-mismatch",
                        f"the branches of `if` differ: {then} after `then`, {otherwise} after `else`",
@@ -306,6 +306,8 @@ class Checker(Visitor):
         for i, (arg, t) in enumerate(zip(node.args, types)):
             if i not in fn.nullable_args and not isinstance(arg, ast.Selection):
                 self._need_present(t, arg, f"`{node.func}()`")
+        if node.func == "default" and len(types) == 2:  # `default(xs, [])`: the empty list is a list of xs' items
+            types[1] = _empty_as(types[1], node.args[1], types[0])
         result = fn.check(types)
         if isinstance(result, str):
             self.error(node.span, "type-mismatch", f"`{node.func}` {result}", f"usage: {fn.signature}")
@@ -389,6 +391,15 @@ class Checker(Visitor):
             self.error(literal.span, "impossible-comparison",
                        f"`{name}` is {t.with_null(False)}; it is never `{literal.value}`",
                        did_you_mean(literal.value, sorted(t.enum)))
+
+
+def _empty_as(t: Type, node, other: Type) -> Type:
+    """The type of `node`, or for an empty list literal beside a list (`default(xs, [])`, `if c then xs
+    else []`) the other list's: it has no item to be of another kind, and `xs`' items keep their fields
+    checked (a list of any value would let `m.mount_pointt` through)."""
+    if isinstance(node, ast.ListExpr) and not node.items and other.kind == "list":
+        return other.with_null(False)
+    return t
 
 
 def _reserved_for(name: str) -> str:
