@@ -26,6 +26,8 @@ LAZY_ALLOWED = {
     "jsonschema",  # the located error report of an invalid input (the valid path uses jsonschema_rs)
     "lxml",
     "migcheck.waves.place",  # imports ortools at its top: loaded by `place` only
+    "migcheck.waves.campaign",  # imports waves.place (ortools): loaded by `campaign` only
+    "migcheck.lang.parser",  # imports lark: loaded on a miss of the parse cache (packs.cache) only
 }
 # Standard-library modules imported inside a function for a reason written beside them in the source.
 MAX_OTHER_LOCAL_IMPORTS = 15

@@ -23,7 +23,7 @@ from ..lang.analysis.cost import cost_warnings  # a checked pack: loops over eve
 from ..lang.checker import check_rules
 from ..lang.compiler import CompiledRule, compile_rule
 from ..lang.diagnostics import Diagnostic, RuleError, diag
-from ..lang.parser import parse
+from . import cache
 from ..lang.types import Type, table_type
 
 
@@ -72,7 +72,7 @@ def read_pack(path: Path, diags: list[Diagnostic]) -> Pack:
             diags.extend(diag(p.file, p.line, p.col, "unreadable", p.message, p.help) for p in exc.problems)
             continue
         pack.sources[str(file)] = text
-        parsed, problems = parse(text, str(file))
+        parsed, problems = _parse(text, str(file))
         diags.extend(problems)
         if parsed is not None:
             pack.files.append(parsed)
@@ -94,6 +94,18 @@ def read_pack(path: Path, diags: list[Diagnostic]) -> Pack:
         pack.tables[name] = data["rows"]
         pack.table_files[name] = str(file)
     return pack
+
+
+def _parse(text: str, file: str):
+    """(AST, syntax diagnostics) of a rule file, from the parse cache when it holds them (`packs.cache`):
+    lark and the parser are imported only when a file is parsed."""
+    found = cache.load(text, file)
+    if found is not None:
+        return found
+    from ..lang.parser import parse  # lark: only on a cache miss
+    parsed, problems = parse(text, file)
+    cache.store(text, file, parsed, problems)
+    return parsed, problems
 
 
 @dataclass
