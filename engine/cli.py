@@ -12,24 +12,31 @@ with a few lines there.
 from __future__ import annotations
 
 import argparse
+import difflib
 import sys
 from importlib import import_module
 
 from . import __version__
-from .core.diagnostics import LoadError, UsageError, render_all
-from .core.perf import TIMINGS, timings_wanted
-from .core.verdicts import EXIT_BAD_INPUT, EXIT_OK
 from .core.vocabulary import MODES, NEVER, OFFLINE, SEVERITIES
-from .files.outputs import flush_stdout, silence_stdout, stdout_problem
-from .files.reader import DEFAULT_MAX_BYTES, byte_limit
-from .lang.diagnostics import RuleError
 
 FAIL_ON_CHOICES = (*SEVERITIES, NEVER)  # `--fail-on`
+# files.reader.DEFAULT_MAX_BYTES, written here so that `--version` and `--help` import none of the
+# engine (tests/test_cli_conventions.py keeps the two equal)
+DEFAULT_MAX_BYTES = 64 * 1024 * 1024
+# the report formats (report.FORMATS, kept equal by a test): listed in help and on an unknown format
+REPORT_FORMATS = ("table", "json", "jsonl", "csv", "csv-cells", "markdown", "html", "sarif", "junit", "github",
+                  "gitlab")
+EXIT_OK, EXIT_BAD_INPUT = 0, 2  # core.verdicts' codes (a test keeps them equal)
 
-__all__ = ["main", "build_parser", "COMMANDS", "UsageError"]
+__all__ = ["main", "build_parser", "COMMANDS"]
 
 
 # -- arguments --------------------------------------------------------------------------
+def byte_limit(text: str) -> int:
+    """`--max-bytes N` (files.reader.byte_limit, imported when the option is given)."""
+    return import_module(f"{__package__}.files.reader").byte_limit(text)
+
+
 def snapshot_arg(p):
     p.add_argument("snapshot", metavar="SNAPSHOT", help="inventory snapshot (YAML or JSON)")
     p.add_argument("--max-bytes", type=byte_limit, default=DEFAULT_MAX_BYTES, metavar="N",
@@ -41,16 +48,33 @@ def rules_args(p):
     p.add_argument("--config", metavar="FILE", help="site configuration (migcheck.yaml)")
 
 
+def terminal_args(p, headline: bool = True) -> None:
+    """`-q`, `-v` and `--color`, on every reporting command."""
+    p.add_argument("-q", "--quiet", action="store_true",
+                   help="nothing on stderr but problems: " + ("no headline when every report goes to a file, "
+                                                              if headline else "") + "no progress")
+    p.add_argument("-v", "--verbose", action="store_true", help="also say which configuration file was used")
+    p.add_argument("--color", choices=COLOR_CHOICES, default="auto",
+                   help="colour the table: auto (default: on a terminal, unless NO_COLOR is set and not empty; "
+                   "FORCE_COLOR set and not empty forces it), always or never")
+
+
+COLOR_CHOICES = ("auto", "always", "never")
+
+
 def report_args(p):
     rules_args(p)
     p.add_argument("--waivers", metavar="FILE", help="waivers of known findings (YAML)")
     p.add_argument("--warn-expiring", type=warn_days, metavar="DAYS", help="list waivers that lapse within DAYS")
-    p.add_argument("--format", action="append", metavar="FMT[:FILE]",
-                   help="table (default), json, jsonl, csv, csv-cells, markdown, html, sarif or junit; "
+    p.add_argument("-f", "--format", action="append", metavar="FMT[:FILE]",
+                   help=f"{REPORT_FORMATS[0]} (default), {', '.join(REPORT_FORMATS[1:-1])} or {REPORT_FORMATS[-1]}; "
                    "repeatable with :FILE")
-    p.add_argument("--output", metavar="FILE", help="write the report to FILE (atomically)")
+    p.add_argument("-o", "--output", metavar="FILE", help="write the report to FILE (atomically)")
     p.add_argument("--fail-on", choices=FAIL_ON_CHOICES, default=None,
                    help="lowest severity that fails the run (default error)")
+    p.add_argument("--sarif-category", metavar="ID", help="SARIF: the run's automationDetails.id (default: from "
+                   "the command and the site), so that each nightly upload replaces the last one's alerts")
+    terminal_args(p)
     p.add_argument("--baseline", metavar="REPORT", help="an earlier JSON report: mark results new or unchanged")
     p.add_argument("--fail-on-new", action="store_true", help="with --baseline: fail only on new findings")
     p.add_argument("--source-root", metavar="DIR", help="SARIF: file URIs relative to DIR as %%SRCROOT%% "
@@ -77,14 +101,16 @@ def _place_args(p) -> None:
                    help="offline (default: running guests are stopped by the migration, hpvmmigrate -d) or online")
     p.add_argument("--time-limit", type=_seconds, default=5.0, metavar="SECONDS",
                    help="the solver's time limit (default 5)")
-    p.add_argument("--output", dest="plan_output", metavar="FILE", help="write the proposed plan file to FILE")
+    p.add_argument("-o", "--output", dest="plan_output", metavar="FILE", help="write the proposed plan file to FILE")
     p.add_argument("--name", metavar="TEXT", help="the proposed plan's name")
     rules_args(p)
     p.add_argument("--waivers", metavar="FILE", help="waivers of known findings (YAML)")
-    p.add_argument("--format", action="append", metavar="FMT[:FILE]",
+    p.add_argument("-f", "--format", action="append", metavar="FMT[:FILE]",
                    help="report format: table (default), json, csv, markdown, html, sarif or junit")
     p.add_argument("--fail-on", choices=FAIL_ON_CHOICES, default=None,
                    help="lowest severity that fails the run (default error)")
+    p.add_argument("--sarif-category", metavar="ID", help="SARIF: the run's automationDetails.id")
+    terminal_args(p)
 
 
 def _explain_plan_args(p) -> None:
@@ -161,8 +187,10 @@ def migration_args(p, mode_default=OFFLINE, mode_help="offline (default) or onli
 
 def _validate_args(p):
     snapshot_arg(p)
-    p.add_argument("--format", choices=["text", "json"], default="text",
+    p.add_argument("-f", "--format", choices=["text", "json"], default="text",
                    help="json: the verdict and every problem as one JSON object on stdout")
+    p.add_argument("-q", "--quiet", action="store_true", help="no line on stderr when the snapshot is valid")
+    p.add_argument("-v", "--verbose", action="store_true", help=argparse.SUPPRESS)
 
 
 def _audit_args(p):
@@ -188,8 +216,6 @@ def _matrix_args(p):
                    help="only targets whose name matches GLOB (repeatable); the others are not evaluated")
     p.add_argument("--summary", action="store_true",
                    help="per guest the targets it is ready for, per target the guests ready to come; no findings")
-    p.add_argument("-q", "--quiet", action="store_true", help="no progress on stderr (shown only on a terminal, "
-                   "for runs longer than a second)")
     p.add_argument("--jobs", type=_jobs, default=None, metavar="N",
                    help="processes that write a json, jsonl, csv, csv-cells or junit matrix, each a share of the "
                    "guests (default: 2 on two cores or more for 250,000 pairs or more, else 1); the report is the "
@@ -204,8 +230,10 @@ def _where_args(p):
     p.add_argument("--waivers", metavar="FILE", help="waivers of known findings (YAML)")
     p.add_argument("--target", dest="target_glob", action="append", metavar="GLOB",
                    help="only targets whose name matches GLOB (repeatable)")
-    p.add_argument("--format", choices=["table", "json"], default="table")
+    p.add_argument("-f", "--format", choices=["table", "json"], default="table")
+    p.add_argument("-o", "--output", metavar="FILE", help="write the answer to FILE (atomically)")
     p.add_argument("--fail-on", default=None, help=argparse.SUPPRESS)
+    terminal_args(p, headline=False)
 
 
 def _explain_args(p):
@@ -215,27 +243,49 @@ def _explain_args(p):
     migration_args(p, None, "the migration's mode (default offline; guest rules: absent, as in audit)")
     rules_args(p)
     p.add_argument("--fail-on", default=None, help=argparse.SUPPRESS)
+    p.add_argument("-v", "--verbose", action="store_true", help="also say which configuration file was used")
     _explain_plan_args(p)
 
 
 def _rules_args(p):
     rules_args(p)
-    p.add_argument("--format", action="append", choices=["table", "json", "markdown"], metavar="FMT")
+    p.add_argument("-f", "--format", action="append", choices=["table", "json", "markdown"], metavar="FMT",
+                   help="table (default), json or markdown")
+    p.add_argument("-o", "--output", metavar="FILE", help="write the catalogue to FILE (atomically)")
     p.add_argument("--fail-on", default=None, help=argparse.SUPPRESS)
+    p.add_argument("-v", "--verbose", action="store_true", help="also say which configuration file was used")
 
 
 def _lint_args(p):
     p.add_argument("dirs", metavar="DIR", nargs="+")
-    p.add_argument("--format", choices=["text", "json"], default="text",
+    p.add_argument("-f", "--format", choices=["text", "json"], default="text",
                    help="json: the diagnostics as one JSON object on stdout")
     p.add_argument("--warnings-as-errors", action="store_true", help="fail (exit 2) on warnings too")
     p.add_argument("--no-builtin", action="store_true", help=_NO_BUILTIN_HELP)
+    p.add_argument("-q", "--quiet", action="store_true", help="no count of rules checked on stderr")
 
 
 def _test_args(p):
     p.add_argument("dirs", metavar="DIR", nargs="+")
+    p.add_argument("-f", "--format", choices=["text", "json", "junit"], default="text",
+                   help="text (default): failures and coverage; json: cases and per-rule coverage as one object; "
+                   "junit: a test case per case, for CI")
+    p.add_argument("-o", "--output", metavar="FILE", help="write the results to FILE (atomically)")
+    p.add_argument("--run", metavar="REGEX", help="only the cases whose name matches REGEX (Python `re.search`); "
+                   "coverage is then not required")
     p.add_argument("-v", "--verbose", action="store_true", help="list every case")
+    p.add_argument("-q", "--quiet", action="store_true", help="text: no coverage table, only failures and the count")
     p.add_argument("--no-builtin", action="store_true", help=_NO_BUILTIN_HELP)
+
+
+def _fmt_args(p):
+    p.add_argument("dirs", metavar="DIR", nargs="+", help="rule packs (directories) or .rules files")
+    p.add_argument("--check", action="store_true", help="change nothing; exit 1 when a file is not formatted")
+    p.add_argument("--diff", action="store_true", help="change nothing; print what formatting would change")
+
+
+def _completion_args(p):
+    p.add_argument("shell", choices=("bash", "zsh", "fish"), help="the shell to complete in")
 
 
 _NO_BUILTIN_HELP = ("leave the built-in pack out (a DIR that is a copy of it, such as a checkout's rules/, "
@@ -255,6 +305,9 @@ COMMANDS: list[tuple[str, str, object, object]] = [
     ("rules", "the catalogue of loaded rules", _rules_args, "commands:cmd_rules"),
     ("lint", "parse and check rule packs", _lint_args, "commands:cmd_lint"),
     ("test", "run the rule tests of packs", _test_args, "commands:cmd_test"),
+    ("fmt", "format rule files canonically (comments kept)", _fmt_args, "formatting:cmd_fmt"),
+    ("completion", "print a shell completion script: bash, zsh or fish", _completion_args,
+     "completion:cmd_completion"),
 ]
 
 
@@ -275,52 +328,39 @@ def build_parser() -> argparse.ArgumentParser:
         add_arguments(p)
         p.set_defaults(func=handler)
     _import_commands(sub)
+    parser.set_defaults(parser=parser)  # `completion` writes its scripts from the parser itself
     return parser
 
 
 def main(argv: list[str] | None = None) -> int:
-    """The command's exit code; with `MIGCHECK_TIMINGS=1` each stage's time on stderr at the end."""
-    TIMINGS.reset()
-    try:
-        return _main(argv)
-    finally:
-        if timings_wanted() and TIMINGS.stages:
-            sys.stderr.write(TIMINGS.render())
-
-
-def _main(argv: list[str] | None) -> int:
+    """The command's exit code: the arguments parsed here, the command run by `app.entry.run_command`
+    (which maps problems to exit code 2 and prints each stage's time with `MIGCHECK_TIMINGS=1`)."""
+    argv = sys.argv[1:] if argv is None else [str(a) for a in argv]
     parser = build_parser()
+    unknown = _unknown_command(argv)
+    if unknown:
+        parser.print_usage(sys.stderr)
+        print(f"migcheck: {unknown}", file=sys.stderr)
+        return EXIT_BAD_INPUT
     try:
         args = parser.parse_args(argv)
     except SystemExit as exc:  # argparse has printed the usage problem
         return EXIT_BAD_INPUT if exc.code not in (0, None) else EXIT_OK
-    try:
-        code = _handler(args.func)(args)
-        flush_stdout()  # a full disk is reported here, not as a traceback at exit
-        return code
-    except LoadError as exc:
-        print(render_all(exc.problems), file=sys.stderr)
-        print(f"migcheck: {len(exc.problems)} problem(s)", file=sys.stderr)
-        return EXIT_BAD_INPUT
-    except RuleError as exc:
-        print(exc.render(), file=sys.stderr)
-        print(f"migcheck: {len(exc.errors)} problem(s) in rule packs", file=sys.stderr)
-        return EXIT_BAD_INPUT
-    except UsageError as exc:
-        print(f"migcheck: {exc}", file=sys.stderr)
-        return EXIT_BAD_INPUT
-    except BrokenPipeError:  # e.g. `migcheck matrix ... | head`
-        silence_stdout()
-        return EXIT_OK
-    except KeyboardInterrupt:  # Ctrl-C: a half-written report has already been removed
-        print("migcheck: interrupted", file=sys.stderr)
-        return 130
-    except OSError as exc:  # every file is read through the reader: what is left is standard output
-        message = stdout_problem(exc)
-        if message is None:
-            raise
-        print(f"migcheck: {message}", file=sys.stderr)
-        return EXIT_BAD_INPUT
+    return _handler("entry:run_command")(args, _handler(args.func))
+
+
+def _commands() -> list[str]:
+    return [name for name, *_ in COMMANDS] + ["import", "collector"]
+
+
+def _unknown_command(argv: list[str]) -> str | None:
+    """"unknown command `chek`; did you mean `check`?" when the first word is no command."""
+    first = next((a for a in argv if not a.startswith("-")), None)
+    if first is None or first in _commands() or argv.index(first) != 0:
+        return None  # options before the command (`--version`, `--help`) are argparse's to judge
+    close = difflib.get_close_matches(first.casefold(), _commands(), n=1)
+    return f"unknown command `{first}`; " + (f"did you mean `{close[0]}`?" if close else
+                                            "the commands are " + ", ".join(_commands()))
 
 
 if __name__ == "__main__":

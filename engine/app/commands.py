@@ -7,7 +7,6 @@ each handler turns the namespace into a `Request`, runs it and writes what it as
 from __future__ import annotations
 
 import json
-import os
 import sys
 from pathlib import Path
 
@@ -15,21 +14,37 @@ from ..core.diagnostics import render_all
 from ..core.verdicts import EXIT_BAD_INPUT, EXIT_EVAL_ERROR, EXIT_OK
 from ..files.document import DEFAULT_MAX_BYTES, LoadError
 from ..lang.diagnostics import RuleError
+from ..packs.config import find_config
 from . import explaining, pipeline
 from .requests import InternalError, Request, UsageError
 from .ruletest import run_pack_tests
+from .terminal import colour_wanted, print_headline, terminal_width
 from .waves import place_options
+
+
+def _config(args) -> tuple[str | None, str | None]:
+    """The configuration file and how it was found, for a command that reads one (`--rules`, `--config`);
+    with `-v` said on stderr."""
+    if not hasattr(args, "config"):
+        return None, None
+    found = find_config(args.config)
+    if getattr(args, "verbose", False):
+        print(f"migcheck: configuration {found[0]} ({found[1]})" if found else
+              "migcheck: no configuration (no --config, MIGCHECK_CONFIG, or migcheck.yaml or .migcheck.yaml "
+              "from the working directory upward)", file=sys.stderr)
+    return found or (None, None)
 
 
 def _request(args, command: str, reporting: bool = True) -> Request:
     """The argparse namespace as the pipeline's explicit request."""
+    config, config_source = _config(args)
     return Request(
         command=command, snapshot=getattr(args, "snapshot", None), rules=list(getattr(args, "rules", None) or []),
-        config=getattr(args, "config", None), waivers=getattr(args, "waivers", None),
+        config=config, config_source=config_source, waivers=getattr(args, "waivers", None),
         fail_on=getattr(args, "fail_on", None), formats=list(getattr(args, "format", None) or []) if reporting else [],
         output=getattr(args, "output", None), baseline=getattr(args, "baseline", None),
         fail_on_new=getattr(args, "fail_on_new", False), warn_expiring=getattr(args, "warn_expiring", None),
-        max_bytes=getattr(args, "max_bytes", DEFAULT_MAX_BYTES), guest=getattr(args, "guest", None),
+        max_bytes=getattr(args, "max_bytes", None) or DEFAULT_MAX_BYTES, guest=getattr(args, "guest", None),
         target=getattr(args, "target", None), mode=getattr(args, "mode", None), stop=getattr(args, "stop", False),
         rule=getattr(args, "rule", None), subject=list(getattr(args, "subject", None) or []), reporting=reporting,
         source_root=getattr(args, "source_root", None), plan=getattr(args, "plan", None),
@@ -37,18 +52,20 @@ def _request(args, command: str, reporting: bool = True) -> Request:
         place=place_options(args) if command == "place" else None,
         guest_globs=list(getattr(args, "guest_glob", None) or []) if command in ("matrix", "where") else [],
         target_globs=list(getattr(args, "target_glob", None) or []) if command in ("matrix", "where") else [],
-        limit=getattr(args, "limit", None), quiet=getattr(args, "quiet", False), jobs=getattr(args, "jobs", None))
+        limit=getattr(args, "limit", None), quiet=getattr(args, "quiet", False), jobs=getattr(args, "jobs", None),
+        verbose=getattr(args, "verbose", False), sarif_category=getattr(args, "sarif_category", None))
 
 
-def _colour() -> bool:
-    return sys.stdout is not None and sys.stdout.isatty() and "NO_COLOR" not in os.environ
+def _colour(args) -> bool:
+    return colour_wanted(getattr(args, "color", "auto"), sys.stdout)
 
 
 # -- commands ---------------------------------------------------------------------------
 def cmd_report(args) -> int:
     """audit, check, matrix (and any command registered in `pipeline.EVALUATIONS`)."""
     run = pipeline.run(_request(args, args.command))
-    pipeline.write_outputs(run, color=_colour())
+    pipeline.write_outputs(run, color=_colour(args), width=terminal_width(sys.stdout))
+    print_headline(run.final or run.report, run.targets, run.request.quiet)
     return run.exit_code()
 
 
@@ -68,8 +85,16 @@ def cmd_matrix(args) -> int:
 def cmd_where(args) -> int:
     """Where can GUEST go: every other VSP, ready ones first."""
     text, code = pipeline.where(_request(args, "where", reporting=False), args.format)
-    sys.stdout.write(text)
+    _write(args.output, text)
     return code
+
+
+def _write(path: str | None, text: str) -> None:
+    """An answer to standard output or, with `-o FILE`, to FILE (atomically)."""
+    if path is None:
+        sys.stdout.write(text)
+    else:
+        pipeline.write_text(path, text)
 
 
 def cmd_validate(args) -> int:
@@ -84,14 +109,15 @@ def cmd_validate(args) -> int:
     if args.format == "json":
         print(json.dumps({"snapshot": args.snapshot, "valid": True, "sha256": snapshot.doc.sha256,
                           "hosts": len(snapshot.hosts), "guests": len(snapshot.guests), "problems": []}, indent=2))
-    else:
+    elif not args.quiet:
         print(f"{args.snapshot}: valid snapshot: {len(snapshot.hosts)} hosts, {len(snapshot.guests)} guests",
               file=sys.stderr)
     return EXIT_OK
 
 
 def cmd_rules(args) -> int:
-    sys.stdout.write(pipeline.catalogue(_request(args, "rules", reporting=False), (args.format or ["table"])[0]))
+    text = pipeline.catalogue(_request(args, "rules", reporting=False), (args.format or ["table"])[0])
+    _write(args.output, text)
     return EXIT_OK
 
 
@@ -108,6 +134,8 @@ def cmd_lint(args) -> int:
         print(json.dumps({"diagnostics": [d.to_json() for d in warnings]}, indent=2 if warnings else None))
     elif warnings:
         print(render_all(warnings), file=sys.stderr)
+    if args.quiet:
+        return EXIT_BAD_INPUT if failed else EXIT_OK
     print(f"{count} rule(s) checked in {len(args.dirs)} pack(s): "
           + (f"{len(warnings)} warning(s)" if warnings else "no problems"), file=sys.stderr)
     return EXIT_BAD_INPUT if failed else EXIT_OK
@@ -115,7 +143,8 @@ def cmd_lint(args) -> int:
 
 def cmd_test(args) -> int:
     return run_pack_tests([Path(d) for d in args.dirs], out=sys.stdout, verbose=args.verbose,
-                          no_builtin=args.no_builtin)
+                          no_builtin=args.no_builtin, fmt=args.format, case_filter=args.run,
+                          output=args.output, quiet=args.quiet)
 
 
 def cmd_explain(args) -> int:
@@ -132,5 +161,6 @@ def cmd_place(args) -> int:
     except InternalError as exc:
         print(f"migcheck: internal error: {exc}", file=sys.stderr)
         return EXIT_EVAL_ERROR
-    pipeline.write_outputs(run, color=_colour())
+    pipeline.write_outputs(run, color=_colour(args), width=terminal_width(sys.stdout))
+    print_headline(run.report, run.targets, run.request.quiet)
     return run.exit_code()  # a guest that fits nowhere fails the run (`verdicts.exit_code`)

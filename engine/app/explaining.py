@@ -10,6 +10,7 @@ from ..eval.engine import Engine
 from ..eval.explain import explain as render_explanation
 from ..files.document import Limits
 from ..waves.plans import estate_before, load_plan
+from .messages import guest_named, host_named, wrong_kind
 from .pipeline import run
 from .requests import Request, UsageError, unknown
 
@@ -37,19 +38,14 @@ def explain_subject(snapshot, rule, request: Request) -> Subject:
     if len(names) != len(wanted):
         raise UsageError(f"rule `{rule.id}` is `on {rule.subject}`: give " + (" ".join(wanted) or "no subject"))
 
-    def lookup(name: str, index: dict, what: str) -> dict:
-        found = index.get(name)
-        if found is None:
-            raise unknown(name, list(index), what)
-        return found
-
+    on = f"rule `{rule.id}` is `on {rule.subject}`: give " + " ".join(wanted)
     if rule.subject == "host":
-        return Subject("host", host=lookup(names[0], snapshot.host_by_name, "host"))
+        return Subject("host", host=host_named(snapshot, names[0], on))
     if rule.subject == "guest":
-        return Subject("guest", guest=lookup(names[0], snapshot.guest_by_name, "guest"), mode=request.mode)
+        return Subject("guest", guest=guest_named(snapshot, names[0], on), mode=request.mode)
     if rule.subject == "migration":
-        guest = lookup(names[0], snapshot.guest_by_name, "guest")
-        target = lookup(names[1], snapshot.host_by_name, "host")
+        guest = guest_named(snapshot, names[0], on)
+        target = host_named(snapshot, names[1], on)
         return Subject("migration", guest=guest, target=target, mode=request.mode or OFFLINE)
     return Subject("snapshot")
 
@@ -63,7 +59,10 @@ def explain_in_plan(request: Request) -> str:
     rule = state.ruleset.by_id(request.rule)
     if rule is None:
         raise unknown(request.rule, state.ruleset.ids(), "rule")
-    plan = load_plan(request.plan, state.snapshot, Limits(max_bytes=request.max_bytes))
+    try:
+        plan = load_plan(request.plan, state.snapshot, Limits(max_bytes=request.max_bytes))
+    except LoadError as exc:
+        raise wrong_kind(exc, request.plan, "plan", request.max_bytes, "--plan takes a plan file") from None
     count = len(plan.migrations)
     if not 1 <= request.step <= count:
         raise LoadError([Problem(request.plan, 1, 1, f"step {request.step} is not in the plan, which has {count} "

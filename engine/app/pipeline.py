@@ -48,9 +48,11 @@ from ..files.resources import builtin_rules_dir
 from ..packs.config import load_config
 from ..packs.ruleset import load_rules, packs_under_test
 from ..report import FORMATS, Report, render
+from ..report.model import Tail
 from ..report.catalogue import render_catalogue
 from ..report.stream import Progress, write_matrix, writer_for
 from ..waves.questions import NoMatch, render_summary, render_where, select, summarize_matrix, where_exit, where_to
+from .messages import guest_named, host_named, wrong_kind
 from .requests import EXIT_BAD_INPUT, EXIT_OK, Evaluation, Request, Run, UsageError, unknown  # noqa: F401
 from .waves import place_evaluation, plan_evaluation
 
@@ -62,7 +64,7 @@ def format_targets(formats: list[str], output: str | None) -> list[tuple[str, st
     for spec in formats or ["table"]:
         fmt, _, path = spec.partition(":")
         if fmt not in FORMATS:
-            raise unknown(fmt, list(FORMATS), "format")
+            raise UsageError(f"{unknown(fmt, list(FORMATS), 'format')}; the formats are {', '.join(FORMATS)}")
         out.append((fmt, path or None))
     if output:
         if len([t for t in out if t[1] is None]) != 1:
@@ -107,8 +109,15 @@ def _check_outputs(run: Run, rule_dirs: list) -> None:
 
 
 def _snapshot(run: Run) -> None:
-    if run.request.snapshot is not None:
-        run.snapshot = load_snapshot(run.request.snapshot, Limits(max_bytes=run.request.max_bytes))
+    request = run.request
+    if request.snapshot is None:
+        return
+    try:
+        run.snapshot = load_snapshot(request.snapshot, Limits(max_bytes=request.max_bytes))
+    except LoadError as exc:  # a plan given first, say: named as such, not as its schema errors
+        hint = ("give the snapshot first, then the plan: `migcheck plan SNAPSHOT PLAN`" if request.plan else
+                "give the inventory snapshot (a file with `snapshot: 1`, its hosts and guests)")
+        raise wrong_kind(exc, request.snapshot, "snapshot", request.max_bytes, hint) from None
 
 
 def _waivers(run: Run) -> None:
@@ -129,6 +138,11 @@ def _evaluation(run: Run) -> None:
     run.evaluation = evaluate(run)
 
 
+# TODO(issue 20): True once schemas/report.schema.json's `manifest` allows `config_path` (its owner adds it);
+# until then the configuration used is named with -v only, so that every JSON report stays valid.
+MANIFEST_NAMES_CONFIG = False
+
+
 def _report(run: Run) -> None:
     if run.evaluation is None or not run.request.reporting:
         return
@@ -146,7 +160,8 @@ def _report(run: Run) -> None:
     manifest = build_manifest(rule_pack_sha256=run.ruleset.digest, rules=len(run.ruleset.rules),
                               snapshot_sha256=snapshot.doc.sha256, waivers_path=request.waivers,
                               config_path=request.config, fail_on=run.fail_on, waivers=run.waivers,
-                              config_doc=getattr(run.config, "doc", None))
+                              config_doc=getattr(run.config, "doc", None), sarif_category=request.sarif_category,
+                              name_config=MANIFEST_NAMES_CONFIG)
     run.report = Report(request.command, ev.verdict or verdict(request.command, ev.results, run.fail_on, ev.cells),
                         ev.results,
                         snapshot_path=snapshot.path, snapshot_sha256=snapshot.doc.sha256, site=snapshot.site,
@@ -194,19 +209,10 @@ def _audit(run: Run) -> Evaluation:
 
 
 def find_pair(snapshot, guest: str, target: str) -> tuple[dict, dict]:
-    g = snapshot.guest_by_name.get(guest)
-    if g is None:
-        if guest in snapshot.host_by_name:  # GUEST and TARGET swapped, or a VSP given as the guest
-            swapped = target in snapshot.guest_by_name
-            raise UsageError(f"`{guest}` is a VSP, not a guest; " + (
-                f"write the guest first: `check SNAPSHOT {target} {guest}`" if swapped else
-                "give GUEST TARGET: the guest to move, then the VSP to move it to"))
-        raise unknown(guest, list(snapshot.guest_by_name), "guest")
-    t = snapshot.host_by_name.get(target)
-    if t is None:
-        if target in snapshot.guest_by_name:
-            raise UsageError(f"`{target}` is a guest, not a VSP; the target is the VSP to move `{guest}` to")
-        raise unknown(target, list(snapshot.host_by_name), "host")
+    swapped = guest in snapshot.host_by_name and target in snapshot.guest_by_name  # GUEST and TARGET swapped
+    g = guest_named(snapshot, guest, f"write the guest first: `check SNAPSHOT {target} {guest}`" if swapped else
+                    "give GUEST TARGET: the guest to move, then the VSP to move it to")
+    t = host_named(snapshot, target, f"the target is the VSP to move `{guest}` to")
     if g["host"] == target:
         raise UsageError(f"guest `{guest}` is already on `{target}`; choose another target")
     return g, t
@@ -266,9 +272,7 @@ def where(request: Request, fmt: str) -> tuple[str, int]:
     """`where SNAPSHOT GUEST`: every other VSP ranked, as text or JSON, and the exit code."""
 
     run_ = run(request, until="waivers")
-    guest = run_.snapshot.guest_by_name.get(request.guest)
-    if guest is None:
-        raise unknown(request.guest, list(run_.snapshot.guest_by_name), "guest")
+    guest = guest_named(run_.snapshot, request.guest, "`where` takes a guest and ranks the VSPs it could go to")
     _, targets = subset(run_)
     engine = Engine(run_.ruleset, run_.snapshot, stop=request.stop, waivers=run_.waivers)
     destinations = where_to(engine, guest, request.mode, targets)
@@ -285,29 +289,30 @@ def write_text(path: str | None, text: str) -> None:
 
 
 # -- outputs of a reporting run ----------------------------------------------------------
-def write_outputs(run: Run, color: bool = False) -> None:
+def write_outputs(run: Run, color: bool = False, width: int | None = None) -> None:
     """Render the report in every requested format: to its file (atomically when it is a regular
-    file) or to standard output (`-`, `/dev/stdout` or no file)."""
+    file) or to standard output (`-`, `/dev/stdout` or no file), there coloured when `color` and laid
+    out for `width` columns (None: the fixed layout of pipes and files)."""
 
     with TIMINGS.stage("outputs"):
-        _write_outputs(run, color)
+        _write_outputs(run, color, width)
 
 
-def _write_outputs(run: Run, color: bool) -> None:
+def _write_outputs(run: Run, color: bool, width: int | None) -> None:
     if run.evaluation is not None and run.evaluation.chunks is not None:
-        _write_streamed(run, color)
+        _write_streamed(run, color, width)
         return
     for fmt, path in run.targets:
         try:
             if path is None or path in ("-", "/dev/stdout"):
-                write_output(None, render(run.report, fmt, color=color and fmt == "table"))
+                write_output(None, render(run.report, fmt, color=color and fmt == "table", width=width))
             else:
                 write_output(path, render(run.report, fmt))
         except OutputError as exc:
             raise UsageError(str(exc)) from None
 
 
-def _write_streamed(run: Run, color: bool) -> None:
+def _write_streamed(run: Run, color: bool, width: int | None) -> None:
     """A matrix: every output opened (files atomically), fed guest by guest in one pass, then
     completed with what only the whole run knows (verdict, waiver notes, baseline)."""
 
@@ -319,7 +324,9 @@ def _write_streamed(run: Run, color: bool) -> None:
         if run.waivers is not None:
             plain = Engine(run.ruleset, run.snapshot, stop=request.stop)  # as in `_report`
             notes = notes_for_run(run.waivers, plain, request.command, request.mode, request.warn_expiring)
-        return notes, tally.baseline(request.baseline) if run.baseline is not None else None
+        marks = tally.baseline(request.baseline) if run.baseline is not None else None
+        run.final = run.report.completed(Tail(tally.verdict(), tally.summary(), notes, marks))  # the headline's
+        return notes, marks
     guests = len({g["name"] for g in run.snapshot.guests})
     progress = Progress(guests, sys.stderr is not None and sys.stderr.isatty() and not request.quiet)
     try:
@@ -333,7 +340,7 @@ def _write_streamed(run: Run, color: bool) -> None:
                 spool = os.path.dirname(os.path.abspath(path)) if regular else None  # JSON, JUnit: beside it
                 spools = spools or spool
                 writers.append(writer_for(fmt, run.report, out, color=color and to_stdout and fmt == "table",
-                                          spool_dir=spool))
+                                          width=width if to_stdout else None, spool_dir=spool))
             run.tally = write_matrix(run.report, run.evaluation.chunks, writers, progress=progress,
                                      baseline=run.baseline, finish=finish, jobs=jobs(run), spool_dir=spools)
     except OutputError as exc:

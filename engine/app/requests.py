@@ -49,7 +49,10 @@ class Request:
     target_globs: list[str] = field(default_factory=list)  # matrix, where: only these targets
     source_root: str | None = None  # SARIF's %SRCROOT%
     limit: int | None = None  # the table's findings before it groups them (report.Report.limit)
-    quiet: bool = False  # matrix: no progress on stderr
+    quiet: bool = False  # no headline (every report to a file) and no progress on stderr
+    verbose: bool = False  # -v: also say which configuration file was used
+    config_source: str | None = None  # how `config` was found: --config, MIGCHECK_CONFIG, or upward from a folder
+    sarif_category: str | None = None  # SARIF: the run's automationDetails.id (manifest `sarif_category`)
     jobs: int | None = None  # matrix: processes that write it (None: `pipeline.jobs` decides)
     plan: str | None = None  # plan: the plan file; explain: --plan
     step: int | None = None  # explain: --step, a migration of --plan
@@ -85,6 +88,7 @@ class Run:
     evaluation: Evaluation | None = None
     report: object = None
     tally: object = None  # a streamed report's counts (report.stream.Tally), once written
+    final: object = None  # a streamed report completed (verdict, counts, waiver notes), once written
 
     @property
     def fail_on(self) -> str:

@@ -9,17 +9,24 @@ failing on a bad snapshot and passing on a good one.
 
 from __future__ import annotations
 
+import io
+import json
 import os
+import re
+import sys
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TextIO
+from xml.etree import ElementTree
 
 from tabulate import tabulate
 
 from ..core.vocabulary import ERROR, FAIL, NOTAPPLICABLE, OFFLINE, PASS
 from ..estate.snapshot import Snapshot, load_snapshot, snapshot_from_data
 from ..eval.engine import Engine
+from ..core.diagnostics import UsageError
 from ..files.document import Document, LoadError, Problem
+from ..files.outputs import OutputError, write_output
 from ..files.schemas import Input, load_validated
 from ..packs.ruleset import RuleSet, load_rules, packs_under_test
 from ..waves.plans import load_plan, plan_from_data, run_plan
@@ -68,27 +75,97 @@ def _plan(case: dict, doc: Document, snapshot: Snapshot):
     return plan_from_data(spec, snapshot, f"{doc.file} (case {case['name']})")
 
 
-def run_pack_tests(dirs: list[Path], out: TextIO, verbose: bool = False, no_builtin: bool = False) -> int:
-    """Run every pack's tests; print failures and coverage. Exit 0, 1 on failures, 2 on bad files.
+def run_pack_tests(dirs: list[Path], out: TextIO, verbose: bool = False, no_builtin: bool = False,
+                   fmt: str = "text", case_filter: str | None = None, output: str | None = None,
+                   quiet: bool = False) -> int:
+    """Run every pack's tests; write the cases and per-rule coverage as `fmt` (text, json or junit) to
+    `out` or `output`. Exit 0, 1 on failures (or a rule without a failing and a passing case), 2 on bad files.
 
-    A directory that is a copy of the built-in pack is tested in place of it (`packs_under_test`).
+    `case_filter` (`--run REGEX`) runs only the cases whose name it finds; coverage is then shown but
+    not required. A directory that is a copy of the built-in pack is tested in place of it (`packs_under_test`).
     """
+    wanted = _case_filter(case_filter)
     builtin, dirs = packs_under_test(dirs, no_builtin)
     ruleset = load_rules(dirs, builtin=builtin)
-    run = _TestRun(ruleset, _rules_under_test(ruleset, dirs))
+    run = _TestRun(ruleset, _rules_under_test(ruleset, dirs), wanted)
     for pack in dirs:
         for file in sorted((pack / "tests").glob("*.yaml")):
             run.run_file(file)
     if run.problems:
         for p in sorted(run.problems):
-            print(p.render(), file=out)
+            print(p.render(), file=out if fmt == "text" and output is None else sys.stderr)
         return 2
     failed = [r for r in run.results if r.wrong]
-    _print_cases(run.results, verbose, out)
-    uncovered = _print_coverage(run.covered, out)
+    uncovered = sorted(rid for rid, c in run.covered.items() if not (c[FAIL] and c[PASS]))
+    text = _RENDER[fmt](run, verbose, quiet)
+    try:
+        write_output(output, text) if output else out.write(text)
+    except OutputError as exc:
+        raise UsageError(str(exc)) from None
+    return 1 if failed or (uncovered and wanted is None) else 0
+
+
+def _case_filter(pattern: str | None):
+    if pattern is None:
+        return None
+    try:
+        return re.compile(pattern)
+    except re.error as exc:
+        raise UsageError(f"--run `{pattern}` is not a regular expression: {exc}") from None
+
+
+def _text(run: _TestRun, verbose: bool, quiet: bool) -> str:
+    buf = io.StringIO()
+    failed = [r for r in run.results if r.wrong]
+    _print_cases(run.results, verbose, buf)
+    uncovered = _print_coverage(run.covered, buf if not quiet else io.StringIO())
     print(f"{len(run.results) - len(failed)} passed, {len(failed)} failed: {len(run.results)} cases, "
-          f"{len(run.covered) - len(uncovered)} of {len(run.covered)} rules covered", file=out)
-    return 1 if failed or uncovered else 0
+          f"{len(run.covered) - len(uncovered)} of {len(run.covered)} rules covered"
+          + (f" ({run.skipped} cases not run: --run)" if run.skipped else ""), file=buf)
+    return buf.getvalue()
+
+
+def _coverage_rows(run: _TestRun) -> list[dict]:
+    return [{"rule": rid, "failing_cases": c[FAIL], "passing_cases": c[PASS], "covered": bool(c[FAIL] and c[PASS])}
+            for rid, c in sorted(run.covered.items())]
+
+
+def _json(run: _TestRun, verbose: bool, quiet: bool) -> str:
+    """The cases and per-rule coverage as one JSON object (as `opa test --format json` gives its cases)."""
+    cases = [{"file": r.file, "line": r.line, "name": r.name, "passed": not r.wrong, "wrong": r.wrong}
+             for r in run.results]
+    coverage = _coverage_rows(run)
+    failed = sum(1 for r in run.results if r.wrong)
+    summary = {"cases": len(run.results), "passed": len(run.results) - failed, "failed": failed,
+               "skipped": run.skipped, "rules": len(coverage), "covered": sum(1 for c in coverage if c["covered"])}
+    return json.dumps({"cases": cases, "coverage": coverage, "summary": summary}, indent=2) + "\n"
+
+
+def _junit(run: _TestRun, verbose: bool, quiet: bool) -> str:
+    """JUnit XML: a suite of the cases (a failure per wrong case) and a suite of per-rule coverage."""
+    root = ElementTree.Element("testsuites", name="migcheck test")
+    cases = ElementTree.SubElement(root, "testsuite", name="rule tests", tests=str(len(run.results)),
+                                   failures=str(sum(1 for r in run.results if r.wrong)), errors="0",
+                                   skipped=str(run.skipped))
+    for r in run.results:
+        case = ElementTree.SubElement(cases, "testcase", classname=Path(r.file).name, name=r.name,
+                                      file=r.file, line=str(r.line))
+        if r.wrong:
+            ElementTree.SubElement(case, "failure", message=r.wrong[0], type="wrong-status").text = "\n".join(r.wrong)
+    rows = _coverage_rows(run)
+    coverage = ElementTree.SubElement(root, "testsuite", name="rule coverage", tests=str(len(rows)),
+                                      failures=str(sum(1 for c in rows if not c["covered"])), errors="0")
+    for c in rows:
+        case = ElementTree.SubElement(coverage, "testcase", classname="coverage", name=c["rule"])
+        if not c["covered"]:
+            missing = "failing" if not c["failing_cases"] else "passing"
+            ElementTree.SubElement(case, "failure", message=f"no {missing} case", type="coverage").text = (
+                f"{c['rule']}: {c['failing_cases']} failing and {c['passing_cases']} passing cases")
+    ElementTree.indent(root)
+    return '<?xml version="1.0" encoding="UTF-8"?>\n' + ElementTree.tostring(root, encoding="unicode") + "\n"
+
+
+_RENDER = {"text": _text, "json": _json, "junit": _junit}
 
 
 def _rules_under_test(ruleset: RuleSet, dirs: list[Path]) -> set[str]:
@@ -100,8 +177,10 @@ def _rules_under_test(ruleset: RuleSet, dirs: list[Path]) -> set[str]:
 class _TestRun:
     """The cases of every test file, run: problems with the files, each case's result, coverage per rule."""
 
-    def __init__(self, ruleset: RuleSet, under_test: set[str]):
+    def __init__(self, ruleset: RuleSet, under_test: set[str], wanted: re.Pattern | None = None):
         self.ruleset = ruleset
+        self.wanted = wanted  # --run: only the cases whose name it finds
+        self.skipped = 0
         self.problems: list[Problem] = []
         self.results: list[CaseResult] = []
         self.covered = {rid: {FAIL: 0, PASS: 0} for rid in under_test}
@@ -115,6 +194,9 @@ class _TestRun:
             self.problems.extend(exc.problems)
             return
         for i, case in enumerate(doc.data["cases"]):
+            if self.wanted is not None and not self.wanted.search(case["name"]):
+                self.skipped += 1
+                continue
             self.run_case(doc, file, i, case)
 
     def run_case(self, doc: Document, file: Path, i: int, case: dict) -> None:

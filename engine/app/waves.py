@@ -12,9 +12,10 @@ from dataclasses import dataclass
 
 from ..core.verdicts import place_verdict
 from ..core.vocabulary import BLOCKED, OFFLINE
-from ..files.document import Limits
+from ..files.document import Limits, LoadError
 from ..files.outputs import OutputError, write_output
 from ..waves.plans import load_plan, run_plan, snapshot_text
+from .messages import wrong_kind
 from .requests import Evaluation, InternalError, Run, UsageError, unknown
 
 
@@ -40,7 +41,11 @@ def plan_evaluation(run: Run) -> Evaluation:
     """`migcheck plan SNAPSHOT PLAN`: check the plan; with --emit-snapshot write the estate after it."""
 
     request = run.request
-    plan = load_plan(request.plan, run.snapshot, Limits(max_bytes=request.max_bytes))
+    try:
+        plan = load_plan(request.plan, run.snapshot, Limits(max_bytes=request.max_bytes))
+    except LoadError as exc:  # the snapshot given twice, say: named as such, not as its schema errors
+        raise wrong_kind(exc, request.plan, "plan", request.max_bytes,
+                         "give the snapshot first, then the plan: `migcheck plan SNAPSHOT PLAN`") from None
     outcome = run_plan(run.ruleset, run.snapshot, plan, waivers=run.waivers)
     if request.emit_snapshot:
         _write(request.emit_snapshot, snapshot_text(outcome.estate, request.emit_snapshot))

@@ -1,5 +1,9 @@
 """Site configuration (`--config migcheck.yaml`): policy on top of the built-in pack.
 
+Without `--config` the configuration is `MIGCHECK_CONFIG` when set and not empty, else the first
+`migcheck.yaml` or `.migcheck.yaml` found from the working directory upward (`find_config`), as
+ruff and pytest find theirs.
+
 Extra rule packs, disabled rules, severity overrides, extra data-table rows, the default
 `--fail-on` and the tags to run, all without editing a built-in file. An unknown rule id,
 table or column is an error with its location, never ignored.
@@ -7,6 +11,8 @@ table or column is an error with its location, never ignored.
 
 from __future__ import annotations
 
+import os
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -188,3 +194,24 @@ def load_config(path: str, limits: Limits = Limits()) -> Config:
     return Config(path, rules, list(data.get("disable", [])), dict(data.get("severity", {})), data.get("fail_on"),
                   {k: list(v) for k, v in data.get("data", {}).items()}, list(data.get("tags", [])), doc,
                   data.get("evaluation_budget"))
+
+
+CONFIG_NAMES = ("migcheck.yaml", ".migcheck.yaml")  # looked for in this order in each folder
+CONFIG_ENV = "MIGCHECK_CONFIG"
+
+
+def find_config(given: str | None, cwd: str | Path | None = None,
+                environ: Mapping[str, str] = os.environ) -> tuple[str, str] | None:
+    """The configuration a run uses and how it was found: `--config` (`given`), `MIGCHECK_CONFIG`,
+    or the first of `CONFIG_NAMES` from `cwd` (the working directory) upward; None when there is none."""
+    if given:
+        return given, "--config"
+    if environ.get(CONFIG_ENV, ""):
+        return environ[CONFIG_ENV], CONFIG_ENV
+    here = Path(cwd if cwd is not None else os.getcwd()).absolute()
+    for folder in (here, *here.parents):
+        for name in CONFIG_NAMES:
+            candidate = folder / name
+            if candidate.is_file():
+                return str(candidate), f"found upward from {here}"
+    return None
