@@ -20,12 +20,14 @@ from migcheck.files.document import parse_text
 from migcheck.importer import dump_snapshot, import_capture
 from migcheck.importer._text import Source, UnitError, memory_mb
 from migcheck.importer.capture import FACTS
-from migcheck.importer.available import parse_available
+from migcheck.importer.available import parse_available, vpar_cores
+from migcheck.importer.devmgmt import parse_devmgmt
 from migcheck.importer.details import parse_details
 from migcheck.importer.devices import parse_devices
 from migcheck.importer.hpvminfo import parse_hpvminfo
 from migcheck.importer.hpvmnet import parse_hpvmnet
 from migcheck.importer.machinfo import parse_machinfo, processor_name
+from migcheck.importer.mounts import parse_mounts
 from migcheck.importer.summary import parse_summary
 from migcheck.importer.swlist import parse_swlist, release
 from migcheck.estate.snapshot import snapshot_from_data
@@ -219,6 +221,55 @@ def test_machinfo_processor_groups_and_memory():
                    ("Itanium 2", 8180),        # 11.31 rx4640: "Intel(R) Itanium 2 processors"
                    ("Itanium 2 9100", 24013),  # 11.31 SD32B: "Itanium 2 9100 series processors"
                    ("Itanium 9300", 98135)]    # 11.31 BL870c i2: "Itanium(R) Processor 9350s"
+
+
+def test_machinfo_cores_are_physical_cores_not_hyperthreads():
+    """cpu_cores: the "Active processor count" cores (V6.3 guide 5.1.5: hyperthreads never count)."""
+    got = []
+    for _, src in _outputs("machinfo.cores.txt"):
+        machine, problems = parse_machinfo(src)
+        assert problems == []
+        got.append((machine.processor, machine.cores, machine.memory_mb))
+    assert got == [("Itanium 9300", 8, 65434),     # 2 sockets, LCPU disabled
+                   ("Itanium 2 9100", 4, 8160),    # 8 logical processors with LCPU enabled: 4 cores
+                   ("Itanium 9500", 32, 130893)]
+    # 11.23's `Number of CPUs = 2` on family 31 (single-core, no hyperthreads) are cores; the 11.31 captures
+    # without the block say sockets or logical processors only: unknown
+    assert [parse_machinfo(src)[0].cores for _, src in _outputs("machinfo.processor-family.txt")] == [2, None, None, None]
+
+
+def test_free_vpar_cores_v61():
+    [(_, src)] = _outputs("hpvmstatus-s.partial.v61.txt")
+    assert vpar_cores(src) == 7  # "Available memory for 7 (max avail.) CPU vPar = 24192 Mbytes"
+
+
+def test_hpvmnet_state_and_physical_nic():
+    (_, summary), _, _ = _outputs("hpvmnet.txt")
+    net, _ = parse_hpvmnet(summary)
+    assert [(v.name, v.state, v.pnic) for v in net.vswitches] == [("localnet", "Up", None), ("vlan02", "Up", "lan3"),
+                                                                  ("vlan03", "Up", "lan4")]
+
+
+def test_hpvmdevmgmt_restricted_device():
+    [(cmd, src)] = _outputs("hpvmdevmgmt.rdev.txt")
+    db, problems = parse_devmgmt(src, "rdev")
+    assert cmd == "hpvmdevmgmt -l rdev" and problems == []
+    assert (db.restricted, db.shared, db.entries) == (["0x600508b4000115d000012000003a0000"], [], 1)
+    _, problems = parse_devmgmt(src, "gdev")  # the rdev listing saved as the gdev one: said, not misread
+    assert _where(problems) == [(8, 19, "a `CONFIG=rdev` entry in the `hpvmdevmgmt -l gdev` capture")]
+
+
+def test_npiv_hba_and_null_dvd_device_lines():
+    [(_, hba)] = _outputs("hpvm-resources.npiv-null.txt")
+    src = Source.read(SAMPLES / "hpvm-resources.npiv-null.txt")
+    dvds = [(no, text.split(" -a ")[1]) for no, text in src.numbered() if " -a dvd:" in text]
+    lines = ["[Virtual Machine Devices]", "", "[Storage Interface Details]", hba.lines[0], *[t for _, t in dvds], "",
+             "[Network Interface Details]", "", "[Misc Interface Details]"]
+    devices, problems = parse_devices(Source("guest.d.txt", lines))
+    assert [(h.wwpn, h.wwnn) for h in devices.npiv] == [("0x50060b00006499a8", "0x50060b00006499a9")]
+    assert [(d.device, d.adapter, d.backing, d.path) for d in devices.storage] == [
+        ("dvd", "avio_stor", "null", "/var/opt/hpvm/ISO-images/hpux/")]  # an ejected file DVD, kept
+    assert _where(problems) == [(6, 5, "unknown storage adaptor `svio_stor`; expected scsi or avio_stor")]  # the typo
 
 
 def test_swlist_bundles_of_a_guest_give_no_vsp_release():
@@ -693,13 +744,15 @@ def test_rules_can_read_the_not_runnable_copies(tmp_path, run_cli):
 
 
 _PARSERS = [parse_summary, parse_details, parse_devices, parse_available, parse_hpvminfo, parse_machinfo,
-            parse_swlist, parse_hpvmnet, lambda src: parse_hpvmnet(src, single=True)]
+            parse_swlist, parse_hpvmnet, lambda src: parse_hpvmnet(src, single=True),
+            lambda src: parse_devmgmt(src, "gdev"), lambda src: parse_devmgmt(src, "rdev"), parse_mounts]
 _LINE_PARTS = ["[Virtual Machines]", "[Storage Interface Details]", "[Port Configuration Details]", "=====",
                "==== ====", "Virtual Machine Name VM #  OS Type State     #VCPUs #Devs #Nets Memory  Runsysid",
                "oratest01                1 HPUX    On (OS)        4    10     3   16 GB        0",
                "disk:scsi:0,0,0:lv:/dev/x", "network:lan:0,1,0x1:vswitch:", "Memory: 12 QB", "processor family: 32",
                "CPU info:", "  1 Intel(R) Itanium 2 9999 series processors (x)", "Available memory for VMs = 9 GB",
-               "  B  A.1", "hpvminfo: Running", ":", "", " ", "\t", "é", "(", ")", "0", "GB", "Off (NR)"]
+               "  B  A.1", "hpvminfo: Running", ":", "", " ", "CONFIG=gdev,SHARE=YES", "::6005-08b4", "nfs", "/x",
+               "hba:avio_stor:1,1,0x1,0x2:npiv:/dev/fcd0", "²", "4 cores (4 per socket)", "\t", "é", "(", ")", "0", "GB", "Off (NR)"]
 
 
 @pytest.mark.parametrize("parser", _PARSERS)
@@ -748,27 +801,30 @@ _LINK = "a symbolic link (to `{}`): import follows no links, so that nothing out
 def test_capture_file_that_cannot_be_read_says_why(capture, relative, kind, message):
     """A link is never followed (issue 21: links inside a VSP folder were followed out of the capture)."""
     _replace(capture / relative, kind)
-    message = {"loop": _LINK.format(Path(relative).name), "dangling": _LINK.format("nowhere")}.get(message, message)
+    name = Path(relative).name
+    if kind != "directory":  # a link is located at its folder: its target's text is never shown as its line
+        relative, message = str(Path(relative).parent), f"`{name}`: " + _LINK.format(name if kind == "loop" else "nowhere")
     problems = _problems(capture)
     assert (relative, 1, 1, message) in problems
     assert not any("was not captured" in p[3] or "is missing" in p[3] for p in problems), problems
 
 
 @pytest.mark.parametrize("kind, message", [
-    ("loop", _LINK.format("ivmcl02")),
-    ("dangling", _LINK.format("nowhere")),
+    ("loop", "`ivmcl02`: " + _LINK.format("ivmcl02")),
+    ("dangling", "`ivmcl02`: " + _LINK.format("nowhere")),
 ])
 def test_vsp_folder_that_cannot_be_read_is_never_skipped_silently(capture, run_cli, kind, message):
     _replace(capture / "ivmcl02", kind)
-    assert _problems(capture) == [("ivmcl02", 1, 1, message)]
+    assert _problems(capture) == [(".", 1, 1, message)]
     code, _, err = run_cli("import", capture)
-    assert code == 2 and f"{capture}/ivmcl02:1:1: error[input]: {message}" in err and "Traceback" not in err
+    assert code == 2 and f"{capture}:1:1: error[input]: {message}" in err and "Traceback" not in err
 
 
 def test_guests_folder_that_is_a_link_loop_is_said(capture):
     _replace(capture / "ivmcl02" / "guests", "loop")
     problems = _problems(capture)
-    assert ("ivmcl02/guests", 1, 1, _LINK.format("guests")) in problems
+    assert ("ivmcl02", 1, 1, "`guests`: " + _LINK.format("guests")) in problems
+    assert not any("not a regular file" in p[3] or "not captured" in p[3] for p in problems), problems
 
 
 def test_capture_folder_that_is_a_link_loop(tmp_path, run_cli):

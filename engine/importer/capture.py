@@ -30,7 +30,7 @@ from .devmgmt import parse_devmgmt
 from .guests import Captured, assemble
 from .hpvminfo import parse_hpvminfo
 from .hpvmnet import parse_hpvmnet
-from .layout import NEW_DETAILS, NEW_DEVICES, flat_owners, guest_files, kind, refused, safe_name
+from .layout import NEW_DETAILS, NEW_DEVICES, entry, flat_owners, guest_files, kind, refused, safe_name
 from .machinfo import parse_machinfo
 from .mounts import parse_mounts
 from .summary import parse_summary
@@ -76,6 +76,11 @@ class _Vsp:
         """A capture file's text; None (and a problem) when it is missing, not a regular file, or unreadable."""
         path = self.path / relative
         found = kind(path)
+        for parent in path.parents:  # inside a folder that is a link or no folder: that folder's problem says so
+            if parent == self.path:
+                break
+            if kind(parent) not in ("folder", "missing"):
+                return None
         if found == "missing":
             if required:
                 self.problem(path, 1, 1, f"`{what}` was not captured for VSP `{self.name}`",
@@ -223,10 +228,10 @@ def _check_entries(vsp: _Vsp) -> bool:
         return False
     for p in entries:
         if p.name not in known and not p.name.startswith("."):
-            vsp.problem(p, 1, 1, f"`{p.name}` is not a file of the capture layout",
-                        "the layout (docs/import.md): hpvmstatus.txt, hpvmstatus-s.txt, hpvmnet.txt, machinfo.txt, "
-                        "swlist.txt, hpvminfo.txt, hpvmdevmgmt-gdev.txt, hpvmdevmgmt-rdev.txt, mount-p.txt, "
-                        "dio.yaml, guests/, vswitches/")
+            vsp.estate.problems.append(entry(
+                p, f"`{p.name}` is not a file of the capture layout",
+                "the layout (docs/import.md): hpvmstatus.txt, hpvmstatus-s.txt, hpvmnet.txt, machinfo.txt, swlist.txt, "
+                "hpvminfo.txt, hpvmdevmgmt-gdev.txt, hpvmdevmgmt-rdev.txt, mount-p.txt, dio.yaml, guests/, vswitches/"))
     return True
 
 
@@ -318,8 +323,8 @@ def _vswitches(vsp: _Vsp, network) -> list[str]:
                         "(the file's name)")
     for p in _listing(vsp, vsp.path / "vswitches"):
         if p.suffix != ".txt" or p.stem not in names:
-            vsp.problem(p, 1, 1, f"`{p.name}` is not the capture of a vswitch that `hpvmnet.txt` lists "
-                        f"({', '.join(names) or 'none'})")
+            vsp.estate.problems.append(entry(p, f"`{p.name}` is not the capture of a vswitch that `hpvmnet.txt` "
+                                             f"lists ({', '.join(names) or 'none'})"))
     return names
 
 
@@ -366,6 +371,9 @@ def _captured(vsp: _Vsp, row, clashes: set[str]) -> Captured:
     details_rel, devices_rel, _ = guest_files(vsp.path / "guests", row.name)
     summary = vsp.path / "hpvmstatus.txt"
     details = devices = None
+    if kind(vsp.path / "guests" / row.name) == "link":  # the guest's folder, never followed
+        vsp.estate.problems.append(refused(vsp.path / "guests" / row.name, "link", "folder"))
+        clashes = {details_rel.split("/")[-1], devices_rel.split("/")[-1]}
     if details_rel.split("/")[-1] not in clashes:
         details = _detail(vsp, row, details_rel)
     if devices_rel.split("/")[-1] not in clashes:
@@ -386,15 +394,17 @@ def _strays(vsp: _Vsp, names: set[str]) -> None:
         if found == "folder" and p.name in names:
             for inner in _listing(vsp, p):
                 if inner.name not in (NEW_DETAILS, NEW_DEVICES):
-                    vsp.problem(inner, 1, 1, f"`{inner.name}` is not a file of a guest's capture folder "
-                                f"(expected {NEW_DETAILS} and {NEW_DEVICES})")
+                    vsp.estate.problems.append(entry(inner, f"`{inner.name}` is not a file of a guest's capture "
+                                                     f"folder (expected {NEW_DETAILS} and {NEW_DEVICES})"))
             continue
         owners = flat_owners(p.name, names) if found != "folder" else []
-        if not owners:
-            vsp.problem(p, 1, 1, f"`{p.name}` is the capture of no guest that `hpvmstatus.txt` lists")
-        elif all(kind(folder / o) == "folder" for o in owners):
-            vsp.problem(p, 1, 1, f"`{p.name}` is a first-layout capture of `{owners[0]}`, whose captures are in "
-                        f"guests/{owners[0]}/: it is not read", "remove one of the two")
+        if not owners and not (found == "link" and p.name in names):  # a guest's folder as a link: said when read
+            vsp.estate.problems.append(entry(p, f"`{p.name}` is the capture of no guest that `hpvmstatus.txt` "
+                                             "lists"))
+        elif owners and all(kind(folder / o) == "folder" for o in owners):
+            vsp.estate.problems.append(entry(p, f"`{p.name}` is a first-layout capture of `{owners[0]}`, whose "
+                                             f"captures are in guests/{owners[0]}/: it is not read",
+                                             "remove one of the two"))
 
 
 def _detail(vsp: _Vsp, row, relative: str):

@@ -122,11 +122,13 @@ def _counts(row, cap: Captured, storage, npiv, networks, problems: list[Problem]
     """The summary's `#Devs` (storage lines, HBAs included) and `#Nets` against what was read."""
     read = {"#Devs": None if storage is None or npiv is None else len(storage) + len(npiv),
             "#Nets": None if networks is None else len(networks)}
-    if storage is not None and npiv is None:  # read from -P, which shows no HBA
+    hbas_unknown = storage is not None and npiv is None  # read from -P, which shows no HBA: #Devs >= storage
+    if hbas_unknown:
         read["#Devs"] = len(storage)
     where = cap.devices_file if cap.devices is not None else cap.details_file
     for column, said, part in (("#Devs", row.devs, "storage"), ("#Nets", row.nets, "networks")):
-        if said is None or read[column] is None or said == read[column]:
+        if said is None or read[column] is None or said == read[column] or (
+                column == "#Devs" and hbas_unknown and said > read[column]):
             continue
         problems.append(Problem(cap.summary_file, row.line, 1, f"`{column}` of guest `{row.name}` is {said}, but "
                                 f"{where} lists {read[column]}: the captures disagree (`{part}` of the guest is "

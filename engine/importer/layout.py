@@ -47,12 +47,8 @@ def kind(path: Path) -> str:
 def refused(path: Path, found: str, want: str = "file") -> Problem:
     """Why the entry at `path` (of kind `found`) is not read as a `want` (file or folder)."""
     if found == "link":
-        try:
-            target = os.readlink(path)
-        except OSError:
-            target = "?"
-        return Problem(str(path), 1, 1, f"a symbolic link (to `{target}`): import follows no links, so that "
-                       "nothing outside the capture folder is read", help=f"put the captured {want} itself here")
+        return entry(path, f"a symbolic link (to `{_target(path)}`): import follows no links, so that nothing "
+                     "outside the capture folder is read", f"put the captured {want} itself here")
     if found == "folder":
         return Problem(str(path), 1, 1, "is a directory, not a file", help="put the captured file here")
     if found == "file":
@@ -60,6 +56,21 @@ def refused(path: Path, found: str, want: str = "file") -> Problem:
                        "wrote here")
     return Problem(str(path), 1, 1, f"a {found}, not a regular {want}: not opened (a FIFO or a device can hold "
                    "reading forever)", help=f"put the captured {want} here")
+
+
+def _target(path: Path) -> str:
+    try:
+        return os.readlink(path)
+    except OSError:
+        return "?"
+
+
+def entry(path: Path, message: str, help: str = "") -> Problem:
+    """A problem with the folder entry `path`. A link is located at its folder, the entry named in the
+    message: a problem's file is read to show its line, and a link's target must never be shown."""
+    if kind(path) == "link":
+        return Problem(str(path.parent), 1, 1, f"`{path.name}`: {message}", help=help)
+    return Problem(str(path), 1, 1, message, help=help)
 
 
 def guest_files(guests: Path, name: str) -> tuple[str, str, str]:
