@@ -197,3 +197,49 @@ def test_a_not_runnable_copy_is_not_a_second_guest(run_cli):
     results = [r for r in json.loads(out)["results"] if r["rule"] == "INV-DUPLICATE-GUEST"]
     assert {(r["subject"]["guest"], r["status"]) for r in results} == {("g1", "fail"), ("g2", "pass")}
     assert sum(r["status"] == "fail" for r in results) == 2  # both runnable entries of g1
+
+
+# Unknown is never ready
+
+def _write(tmp_path, guest: str, target_extra: str = "") -> str:
+    path = tmp_path / "estate.yaml"
+    path.write_text(
+        "snapshot: 1\nhosts:\n"
+        "  - {name: a, version: \"6.3\", processor: Itanium 9300, memory_mb: {total: 65536, free: 32768},\n"
+        "     online_migration: {enabled: true, licensed: true}}\n"
+        "  - {name: b, version: \"6.3\", processor: Itanium 9300, memory_mb: {total: 65536, free: 32768},\n"
+        f"     online_migration: {{enabled: true, licensed: true}}{target_extra}}}\n"
+        f"guests:\n  - {guest}\n")
+    return str(path)
+
+
+def test_a_virtualbase_that_is_not_a_release_is_an_error_not_a_guess(run_cli, tmp_path):
+    path = _write(tmp_path, "{name: g, kind: vm, host: a, state: on, memory_mb: 1024, vcpus: 1, guest_kit: none, "
+                            "virtualbase: latest}")
+    code, out, err = run_cli("check", path, "g", "b", "--mode", "online", "--format", "json")
+    assert code == 3, err
+    report = json.loads(out)
+    assert report["verdict"] == "unknown"
+    (result,) = [r for r in report["results"] if r["rule"] == "ONLINE-GUEST-KIT"]
+    assert result["status"] == "error" and "`latest` is not a release" in result["message"]
+
+
+def test_storage_not_captured_leaves_the_online_storage_rules_unknown(run_cli, tmp_path):
+    path = _write(tmp_path, "{name: g, kind: vm, host: a, state: on, memory_mb: 1024, vcpus: 1, os_type: HPUX, "
+                            "guest_kit: B.06.30, unknown: [storage]}")
+    code, out, err = run_cli("check", path, "g", "b", "--mode", "online", "--format", "json")
+    assert code == 3, err
+    report = json.loads(out)
+    assert report["verdict"] == "unknown"
+    statuses = {r["rule"]: r["status"] for r in report["results"]}
+    assert statuses["ONLINE-STORAGE-LOCAL"] == statuses["ONLINE-STORAGE-DEVICE"] == "error"
+    assert statuses["ONLINE-GUEST-KIT"] == "pass"
+
+
+def test_cores_not_captured_leave_cpu_cores_not_applicable_and_a_known_count_decides(run_cli, tmp_path):
+    guest = "{name: g, kind: vm, host: a, state: off, memory_mb: 1024, vcpus: 8}"
+    for extra, status in (("", "notapplicable"), (", cpu_cores: 8", "pass"), (", cpu_cores: 7", "fail")):
+        code, out, err = run_cli("check", _write(tmp_path, guest, extra), "g", "b", "--format", "json")
+        statuses = {r["rule"]: r["status"] for r in json.loads(out)["results"]}
+        assert statuses["CPU-CORES"] == status, (extra, err)
+        assert code == (1 if status == "fail" else 0)
