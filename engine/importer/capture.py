@@ -442,6 +442,10 @@ def _dio(vsp: _Vsp, rows) -> tuple[list[dict], object]:
         return [], None
     functions, problems, doc = parse_supplement(path, vsp.limits)
     vsp.estate.problems.extend(problems)
+    if doc is not None and doc.text and not doc.text.endswith("\n"):  # a supplement cut short reads as valid YAML
+        lines = doc.text.split("\n")
+        vsp.problem(path, len(lines), len(lines[-1]) + 1, "the last line has no line end: the file looks cut off",
+                    "complete dio.yaml again from the collector's template")
     runnable = {r.name for r in rows if r.valid and r.runnable}
     nr = {r.name for r in rows if r.valid and not r.runnable}
     unread = {r.name for r in rows if not r.valid}
