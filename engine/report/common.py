@@ -4,6 +4,7 @@ each output needs against hostile text (terminal, CSV, XML, Markdown)."""
 
 from __future__ import annotations
 
+import json as _json
 import re as _re
 from collections import Counter
 
@@ -104,6 +105,38 @@ def guest_rows(cells, found) -> list[dict]:
         row["why"] = ", ".join(f"{rule} ({n})" for rule, n in most)
         row["ready_targets"].sort()
     return list(rows.values())
+
+
+def per_target(report) -> list[dict]:
+    """For a wide matrix: per target, how many guests can move to it now, how many are blocked or
+    unknown, and the rules that block most (error-severity failures only)."""
+    if report.digest is not None:
+        return finish_target_rows(report.digest.target_rows)
+    rows: dict[str, dict] = {}
+    add_target_rows(rows, report.cells or [], report.cell_findings)
+    return finish_target_rows(rows)
+
+
+def add_target_rows(rows: dict, cells, found) -> None:
+    """Count these cells into `rows` (target -> its row): bounded by the targets, fed chunk by chunk."""
+    for c in cells:
+        row = rows.get(c.target)
+        if row is None:
+            row = rows[c.target] = {"target": c.target, READY: 0, BLOCKED: 0, UNKNOWN: 0, "why": Counter()}
+        row[c.verdict] += 1
+        if c.verdict != READY:
+            f = found[(c.guest, c.target)]
+            row["why"].update(f.blocking if c.verdict == BLOCKED else f.errors)
+
+
+def finish_target_rows(rows: dict) -> list[dict]:
+    out = []
+    for target in sorted(rows):
+        row = dict(rows[target])
+        most = sorted(row["why"].items(), key=lambda x: (-x[1], x[0]))[:4]
+        row["why"] = ", ".join(f"{rule} ({n})" for rule, n in most)
+        out.append(row)
+    return out
 
 
 def target_count(report) -> int:
@@ -218,12 +251,34 @@ def code_spans(text: str) -> list[tuple[bool, str]]:
 # -- output safety (terminal, CSV, XML, Markdown) -----------------------------------------------
 # C0 and C1 control characters, DEL, and the bidirectional overrides that reorder what a
 # reader sees ("Trojan Source"): never sent to a terminal as they are
-_CONTROL = _re.compile("[\x00-\x1f\x7f-\x9f\u200e\u200f\u202a-\u202e\u2066-\u2069]")
+_CONTROL = _re.compile("[\x00-\x1f\x7f-\x9f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]")
+_CONTROL_IN_TEXT = _re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]")
 
 
 def terminal_safe(text) -> str:
     """Text with every control character shown as an escape (`\\x1b`), for terminals."""
     return _CONTROL.sub(lambda m: _escape_char(m.group()), str(text))
+
+
+def text_safe(text) -> str:
+    """As `terminal_safe`, keeping line feeds and tabs: for the text of a multi-line element (JUnit)."""
+    return _CONTROL_IN_TEXT.sub(lambda m: _escape_char(m.group()), str(text))
+
+
+def manifest_value(value) -> str:
+    """A manifest value as people read it: never Python's `None` or `True`."""
+    if value is None:
+        return "none"
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, (dict, list)):
+        return _json.dumps(value, sort_keys=True)
+    return str(value)
+
+
+def csv_fingerprint(fingerprint: str) -> str:
+    """A fingerprint no spreadsheet reads as a number (`1234e567...` is one in scientific notation): `fp:` before it."""
+    return f"fp:{fingerprint}"
 
 
 def _escape_char(ch: str) -> str:
@@ -245,8 +300,9 @@ _XML_FORBIDDEN = _re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010f
 
 
 def xml_safe(text) -> str:
-    """Text without the characters XML 1.0 cannot carry (most C0 controls, lone surrogates, U+FFFE/F)."""
-    return _XML_FORBIDDEN.sub("", str(text))
+    """Text XML 1.0 can carry: control characters shown as escapes (`\x1b`) as in every format, line
+    feeds and tabs kept; then what XML still cannot carry (lone surrogates, U+FFFE/F) removed."""
+    return _XML_FORBIDDEN.sub("", text_safe(text))
 
 
 _MD_SPECIAL = _re.compile(r"([\\`*_\[\]#|~!])")
@@ -254,14 +310,14 @@ _MD_SPECIAL = _re.compile(r"([\\`*_\[\]#|~!])")
 
 def markdown_text(text) -> str:
     """Plain text for a Markdown table cell or line: markup characters escaped, HTML neutral, one line."""
-    text = _CONTROL.sub(" ", str(text))
+    text = terminal_safe(text)
     text = text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
     return _MD_SPECIAL.sub(r"\\\1", text)
 
 
 def markdown_code(text) -> str:
     """A code span for a Markdown table cell (its text holds no backtick: `code_spans` split on them)."""
-    text = _CONTROL.sub(" ", str(text)).replace("|", "\\|")
+    text = terminal_safe(text).replace("|", "\\|")
     if not text.strip():
         return markdown_text(text)
     pad = " " if text.startswith(" ") or text.endswith(" ") else ""

@@ -4,7 +4,8 @@ rules that block it).
 
 Every cell is neutralised against formula injection (OWASP's CSV-injection advice): text
 starting with `= + - @`, a tab or a carriage return gets a leading `'`, so a guest named
-`=HYPERLINK(...)` stays text in a spreadsheet.
+`=HYPERLINK(...)` stays text in a spreadsheet. A fingerprint is written `fp:` and its 16 hex
+digits: bare, LibreOffice read some as numbers (`1234e567...` in scientific notation, all digits).
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ import csv
 import io
 
 from ..files.outputs import copy_spool, release, spool_writer
-from .common import CellFindings, csv_safe
+from .common import CellFindings, csv_fingerprint, csv_safe
 
 COLUMNS = ["rule", "severity", "status", "waived", "guest", "host", "source", "target", "mode", "item",
            "message", "fix", "cite", "file", "line", "fingerprint", "waiver_owner", "waiver_expires",
@@ -56,7 +57,7 @@ def _result_rows(results, plan: bool = False):
         tail = _NO_WAIVER if w is None else _row(
             [w.get("owner", ""), w.get("expires", ""), w.get("reason", ""), w.get("ticket", "")])
         yield [*head[0], "yes" if w else "no", *subject, csv_safe(r.item), csv_safe(r.message), csv_safe(r.fix),
-               head[1], *location, csv_safe(r.fingerprint), *tail, csv_safe(r.baseline or "")] + (
+               head[1], *location, csv_fingerprint(r.fingerprint), *tail, csv_safe(r.baseline or "")] + (
             _row([s.get("stage", ""), s.get("step", "")]) if plan else [])
 
 

@@ -12,7 +12,7 @@ from ..core.verdicts import counted_verdict, exit_code
 from ..core.vocabulary import (BLOCKED, ERROR, ERROR_SEVERITY, FAIL, FAIL_ON, INFO, PROBLEMS, READY, SEVERITIES,
                                SEVERITY_RANK, STATUSES, UNKNOWN, WARNING)
 from ..eval.baseline import gone
-from .common import GRID_LIMIT, ROWS_PER_RULE, CellFindings, guest_rows
+from .common import GRID_LIMIT, ROWS_PER_RULE, CellFindings, add_target_rows, guest_rows
 
 
 def chunk_findings(cells, results) -> dict[tuple[str, str], CellFindings]:
@@ -138,6 +138,7 @@ class Digest:
         self.grid_cells: list | None = []  # None once the grid is too wide to draw
         self.grid_found: dict = {}
         self.guest_rows: list[dict] = []
+        self.target_rows: dict[str, dict] = {}  # target -> its counts (common.add_target_rows)
         self.rule_groups: dict[tuple[str, str], list] = {}  # (severity, rule) -> [first results, total]
         self.first_cap = first
         self.first: list = []  # the first `first` findings, in report order
@@ -185,6 +186,7 @@ class Digest:
 
     def _rows(self, cells, found) -> None:
         self.guest_rows.extend(guest_rows(cells, found))
+        add_target_rows(self.target_rows, cells, found)
 
     def groups(self) -> list[tuple[str, list[tuple[str, list, int]]]]:
         """Findings by severity, then rule: (severity, [(rule id, first results, how many in all)])."""

@@ -7,9 +7,13 @@ notes, baseline and the manifest that makes the report reproducible.
 
 Blockers are error-severity failures only, everywhere; warnings and notes are styled by
 severity and never counted as blockers. Fixes and `quoted` words in messages are shown as
-code. A few lines of inline script sort the findings table (click a heading) and filter it
-(a search box, which `#q=TEXT` in the address fills, and a severity choice); with scripts
-off the page is complete and prints as it is. `iter_html` yields the page in pieces, so a writer can stream it.
+code. Rule ids link to their entry in docs/rules.md. A few lines of inline script make every
+data table (findings; for a matrix too wide for a grid, one row per guest and one per target)
+sort (click a heading), filter (a search box, which `#q=TEXT` in the address fills for the
+findings, and a severity choice) and page (100 rows a page), without a server; the count says when
+the table holds only part of the findings (the first 200 of each rule). With scripts off the page
+is complete and prints as it is. `iter_html` yields the page in pieces, so a writer can stream it;
+a 200 x 2,000 matrix is about 5 MB.
 """
 
 from __future__ import annotations
@@ -18,8 +22,9 @@ from collections.abc import Iterator
 from html import escape
 
 from ..core.vocabulary import BLOCKED, ERROR, ERROR_SEVERITY, INFO, NOTAPPLICABLE, PASS, READY, UNKNOWN, WARNING
-from .common import (GRID_LIMIT, code_spans, finding_groups, grid, headline, per_guest, subject_text, target_count,
-                     terminal_safe)
+from .common import (GRID_LIMIT, ROWS_PER_RULE, code_spans, finding_groups, grid, headline, manifest_value, per_guest, per_target,
+                     subject_text, target_count, terminal_safe)
+from .sarif import help_uri
 from .plan_section import MIGRATION_COLUMNS, STAGE_COLUMNS, migration_rows, placement_lines, stage_rows
 
 _CSS = """
@@ -71,7 +76,9 @@ tr.st-error td:first-child { border-left: 4px solid var(--unk); }
 .manifest td:first-child { width: 220px; color: var(--muted); }
 .controls { margin: 4px 0 8px; display: flex; gap: 8px; align-items: center; }
 .controls input, .controls select { font: inherit; padding: 3px 6px; }
-#findings th[data-sort] { cursor: pointer; } #findings th[aria-sort]::after { content: " \\2195"; color: var(--muted); }
+th[data-sort] { cursor: pointer; } th[aria-sort]::after { content: " \\2195"; color: var(--muted); }
+.controls button { font: inherit; padding: 1px 8px; }
+a.rule { color: inherit; }
 @media print {
   body { max-width: none; padding: 0; font-size: 11px; }
   h2, h3 { break-after: avoid; } tr { break-inside: avoid; } .controls { display: none; }
@@ -80,44 +87,70 @@ tr.st-error td:first-child { border-left: 4px solid var(--unk); }
 }
 """
 
-# Sorts the findings table by a clicked heading (numbers and the severity rank by their
-# data-key) and filters its rows by text and severity. It only reads the table: no data
-# is in the script, and without it the table is complete.
+# Makes every table marked `data-table` sort by a clicked heading (numbers by their value, the
+# severity rank by its data-key), filter its rows by text (and severity, for findings) and page
+# them. It only reads the tables: no data is in the script, and without it every row is shown.
 _SCRIPT = """
 (function () {
-  var table = document.getElementById("findings");
-  if (!table) return;
-  var body = table.tBodies[0], rows = Array.prototype.slice.call(body.rows);
-  var box = document.createElement("div"); box.className = "controls";
-  box.innerHTML = '<input type="search" placeholder="filter findings" aria-label="filter findings">' +
-    '<select aria-label="severity"><option value="">every severity</option><option>error</option>' +
-    '<option>warning</option><option>info</option><option value="rule-error">rule error</option></select>' +
-    '<span class="muted"></span>';
-  table.parentNode.insertBefore(box, table);
-  var text = box.querySelector("input"), sev = box.querySelector("select"), count = box.querySelector("span");
-  function filter() {
-    var q = text.value.toLowerCase(), s = sev.value, shown = 0;
-    rows.forEach(function (r) {
-      var ok = (!q || r.textContent.toLowerCase().indexOf(q) >= 0) && (!s || r.getAttribute("data-severity") === s);
-      r.hidden = !ok; if (ok) shown++;
-    });
-    count.textContent = shown + " of " + rows.length + " shown";
+  var PAGE = 100;
+  function key(r, i) {
+    var c = r.cells[i], k = c.getAttribute("data-key");
+    k = k === null ? c.textContent.trim().toLowerCase() : k;
+    return /^-?[0-9]+(\\.[0-9]+)?$/.test(k) ? Number(k) : k;
   }
-  text.addEventListener("input", filter); sev.addEventListener("change", filter);
-  var given = location.hash.match(/[#&]q=([^&]*)/);  // report.html#q=GUEST-RUNNING links to a filtered view
-  if (given) text.value = decodeURIComponent(given[1]);
-  Array.prototype.forEach.call(table.tHead.rows[0].cells, function (th, i) {
-    th.setAttribute("data-sort", ""); th.setAttribute("aria-sort", "none"); th.title = "sort";
-    th.addEventListener("click", function () {
-      var up = th.getAttribute("aria-sort") !== "ascending";
-      Array.prototype.forEach.call(th.parentNode.cells, function (c) { c.setAttribute("aria-sort", "none"); });
-      th.setAttribute("aria-sort", up ? "ascending" : "descending");
-      function key(r) { var c = r.cells[i]; return c.getAttribute("data-key") || c.textContent.trim().toLowerCase(); }
-      rows.sort(function (a, b) { var x = key(a), y = key(b); return (x < y ? -1 : x > y ? 1 : 0) * (up ? 1 : -1); });
-      rows.forEach(function (r) { body.appendChild(r); });
+  function setup(table) {
+    var body = table.tBodies[0], all = Array.prototype.slice.call(body.rows), matched = all, page = 0;
+    var what = table.getAttribute("data-table"), partial = table.getAttribute("data-partial");
+    var box = document.createElement("div"); box.className = "controls";
+    box.innerHTML = '<input type="search" placeholder="filter ' + what + '" aria-label="filter ' + what + '">' +
+      (what === "findings" ? '<select aria-label="severity"><option value="">every severity</option>' +
+        '<option>error</option><option>warning</option><option>info</option>' +
+        '<option value="rule-error">rule error</option></select>' : '') +
+      '<button type="button" class="prev" aria-label="previous page">&lsaquo;</button>' +
+      '<span class="page"></span><button type="button" class="next" aria-label="next page">&rsaquo;</button>' +
+      '<span class="count muted"></span>';
+    table.parentNode.insertBefore(box, table);
+    var text = box.querySelector("input"), sev = box.querySelector("select"), count = box.querySelector(".count");
+    var label = box.querySelector(".page"), prev = box.querySelector(".prev"), next = box.querySelector(".next");
+    function pages() { return Math.max(1, Math.ceil(matched.length / PAGE)); }
+    function show() {
+      var first = page * PAGE, on = {};
+      matched.slice(first, first + PAGE).forEach(function (r) { on[all.indexOf(r)] = true; });
+      all.forEach(function (r, i) { r.hidden = !on[i]; });
+      count.textContent = matched.length + " of " + all.length + " shown" + (partial ? "; " + partial : "");
+      label.textContent = "page " + (page + 1) + " of " + pages();
+      prev.disabled = page === 0; next.disabled = page + 1 >= pages();
+    }
+    function filter() {
+      var q = text.value.toLowerCase(), s = sev ? sev.value : "";
+      matched = all.filter(function (r) {
+        return (!q || r.textContent.toLowerCase().indexOf(q) >= 0) && (!s || r.getAttribute("data-severity") === s);
+      });
+      page = 0; show();
+    }
+    text.addEventListener("input", filter); if (sev) sev.addEventListener("change", filter);
+    prev.addEventListener("click", function () { if (page > 0) { page--; show(); } });
+    next.addEventListener("click", function () { if (page + 1 < pages()) { page++; show(); } });
+    var given = what === "findings" && location.hash.match(/[#&]q=([^&]*)/);  // report.html#q=TEXT: a filtered view
+    if (given) text.value = decodeURIComponent(given[1]);
+    Array.prototype.forEach.call(table.tHead.rows[0].cells, function (th, i) {
+      th.setAttribute("data-sort", ""); th.setAttribute("aria-sort", "none"); th.title = "sort";
+      th.addEventListener("click", function () {
+        var up = th.getAttribute("aria-sort") !== "ascending";
+        Array.prototype.forEach.call(th.parentNode.cells, function (c) { c.setAttribute("aria-sort", "none"); });
+        th.setAttribute("aria-sort", up ? "ascending" : "descending");
+        all.sort(function (a, b) {
+          var x = key(a, i), y = key(b, i);
+          if (typeof x !== typeof y) { x = String(x); y = String(y); }
+          return (x < y ? -1 : x > y ? 1 : 0) * (up ? 1 : -1);
+        });
+        all.forEach(function (r) { body.appendChild(r); });
+        filter();
+      });
     });
-  });
-  filter();
+    filter();
+  }
+  Array.prototype.forEach.call(document.querySelectorAll("table[data-table]"), setup);
 })();
 """
 
@@ -159,19 +192,33 @@ def _summary(report) -> Iterator[str]:
     yield "</div>"
 
 
+def _rule_link(rule_id: str) -> str:
+    """A rule id as code, linked to its entry in docs/rules.md."""
+    return f'<a class="rule" href="{_e(help_uri(rule_id))}"><code class="id">{_e(rule_id)}</code></a>'
+
+
 def _per_guest(report) -> Iterator[str]:
     yield "<h2>Migrations</h2>"
-    yield (f'<p class="muted">{target_count(report)} targets: too many to draw as a grid. Per '
+    yield (f'<p class="muted">{target_count(report):,} targets: too many to draw as a grid. Per '
            "guest, the targets it can move to now, how many are blocked, and the rules that block most "
-           "(error-severity failures only).</p>")
-    yield ("<table><thead><tr><th>guest</th><th>on</th><th>ready</th><th>blocked</th><th>unknown</th>"
-           "<th>blocked most by</th><th>ready targets</th></tr></thead><tbody>")
+           "(error-severity failures only); then the same per target.</p>")
+    yield "<h3>Per guest</h3>"
+    yield ('<table data-table="guests"><thead><tr><th>guest</th><th>on</th><th>ready</th><th>blocked</th>'
+           "<th>unknown</th><th>blocked most by</th><th>ready targets</th></tr></thead><tbody>")
     for row in per_guest(report):
         targets = ", ".join(_e(t) for t in row["ready_targets"]) or '<span class="muted">none</span>'
         yield (f"<tr><td>{_e(row['guest'])}</td><td>{_e(row['source'])}</td>"
                f'<td class="c-ready">{row[READY]}</td><td class="c-blocked">{row[BLOCKED]}</td>'
                f'<td class="c-unknown">{row[UNKNOWN]}</td><td>{_e(row["why"])}</td>'
                f'<td class="targets">{targets}</td></tr>')
+    yield "</tbody></table>"
+    yield "<h3>Per target</h3>"
+    yield ('<table data-table="targets"><thead><tr><th>target</th><th>ready</th><th>blocked</th><th>unknown</th>'
+           "<th>blocked most by</th></tr></thead><tbody>")
+    for row in per_target(report):
+        yield (f"<tr><td>{_e(row['target'])}</td><td class=\"c-ready\">{row[READY]}</td>"
+               f'<td class="c-blocked">{row[BLOCKED]}</td><td class="c-unknown">{row[UNKNOWN]}</td>'
+               f"<td>{_e(row['why'])}</td></tr>")
     yield "</tbody></table>"
 
 
@@ -233,8 +280,12 @@ def _findings(report, groups) -> Iterator[str]:
     if not groups:
         yield "<p>No findings: every rule passed or did not apply.</p>"
         return
-    yield ('<table id="findings"><thead><tr><th>severity</th><th>rule</th><th>subject</th><th>finding</th>'
-           "<th>fix</th></tr></thead><tbody>")
+    listed = sum(len(results) for _, rules in groups for _, results, _ in rules)
+    total = sum(n for _, rules in groups for _, _, n in rules)
+    partial = (f' data-partial="the table holds the first {ROWS_PER_RULE} findings of each rule: {listed:,} of '
+               f'{total:,}; every one is in the JSON and CSV reports"') if total > listed else ""
+    yield (f'<table id="findings" data-table="findings"{partial}><thead><tr><th>severity</th><th>rule</th>'
+           "<th>subject</th><th>finding</th><th>fix</th></tr></thead><tbody>")
     omitted = []
     for severity, rules in groups:
         for rule_id, results, total in rules:
@@ -251,7 +302,7 @@ def _findings(report, groups) -> Iterator[str]:
                 where = f'<div class="muted">{_e(r.location[0])}:{r.location[1]}</div>' if r.location else ""
                 yield (f'<tr class="sev-{_e(r.severity)} st-{_e(r.status)}" data-severity="{_e(sev_key)}">'
                        f'<td data-key="{_SEV_RANK[r.severity]}{0 if r.status == ERROR else 1}">{_status_tag(r)}</td>'
-                       f'<td><code class="id">{_e(r.rule)}</code></td><td>{_e(subject_text(r))}{where}</td>'
+                       f'<td>{_rule_link(r.rule)}</td><td>{_e(subject_text(r))}{where}</td>'
                        f"<td>{_rich(r.message)}"
                        + "".join(f'<div class="note">{n}</div>' for n in notes)
                        + f'</td><td class="fix">{_rich(r.fix)}</td></tr>')
@@ -271,7 +322,7 @@ def _rules(groups) -> Iterator[str]:
     for severity, rules in groups:
         for rule_id, results, _ in rules:
             first = results[0]
-            yield (f'<tr><td><code class="id">{_e(rule_id)}</code></td><td>{_e(severity)}</td>'
+            yield (f'<tr><td>{_rule_link(rule_id)}</td><td>{_e(severity)}</td>'
                    f'<td>{_e(first.title)}</td><td class="cite">{_e(first.cite)}</td></tr>')
     yield "</tbody></table>"
 
@@ -329,7 +380,7 @@ def iter_html(report) -> Iterator[str]:
     if report.manifest:
         yield '<h2>Manifest</h2>\n<table class="manifest"><tbody>\n'
         for k, v in report.manifest.items():
-            yield f"<tr><td>{_e(k)}</td><td><code>{_e(v)}</code></td></tr>\n"
+            yield f"<tr><td>{_e(k)}</td><td><code>{_e(manifest_value(v))}</code></td></tr>\n"
         yield "</tbody></table>\n"
     yield f"<script>{_SCRIPT}</script>\n</body></html>\n"
 

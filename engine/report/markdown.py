@@ -2,14 +2,16 @@
 
 Text from snapshots and rules is escaped (table pipes, backticks, emphasis, raw HTML), so a
 guest name cannot break a table or inject markup; `code` spans of messages and fixes stay
-code. Blockers are error-severity failures only.
+code. Blockers are error-severity failures only. Control characters are shown as escapes
+(`\x1b`), as in every format. With a baseline, the counts say how many findings are new, each
+finding's status says `new` or `unchanged`, and the findings it had that are gone are listed.
 """
 
 from __future__ import annotations
 
 from ..core.vocabulary import BLOCKED, ERROR, ERROR_SEVERITY, INFO, NOTAPPLICABLE, PASS, READY, UNKNOWN, WARNING
-from .common import (GRID_LIMIT, finding_groups, grid, headline, markdown_code, markdown_rich, markdown_text, per_guest,
-                     subject_text)
+from .common import (GRID_LIMIT, finding_groups, grid, headline, manifest_value, markdown_code, markdown_rich,
+                     markdown_text, per_guest, subject_text)
 from .plan_section import MIGRATION_COLUMNS, STAGE_COLUMNS, migration_rows, placement_lines, stage_rows
 
 _NOTE_WORD = {"out-of-scope": "not in scope of this run"}
@@ -34,7 +36,7 @@ def render_markdown(report) -> str:
         out += _baseline(report.baseline)
     if report.manifest:
         out += ["## Manifest", "", "| key | value |", "|---|---|"]
-        out += [f"| {k} | {markdown_code(v)} |" for k, v in report.manifest.items()] + [""]
+        out += [f"| {k} | {markdown_code(manifest_value(v))} |" for k, v in report.manifest.items()] + [""]
     return "\n".join(out)
 
 
@@ -44,13 +46,15 @@ def _heading(report) -> list[str]:
     by = s["failed_by_severity"]
     collected = f", collected {_t(report.collected)}" if report.collected else ""
     errors = "errors" if report.command == "audit" else "blocking errors"
+    new = ("| new since baseline ", "---:|", f"| {report.baseline['new']} ") if report.baseline is not None \
+        else ("", "", "")
     return [f"# migcheck {_t(report.command)}: {_t(report.verdict.upper())}", "", f"**{_t(headline(report))}**", "",
             f"Snapshot {markdown_code(report.snapshot_path)} (site {_t(report.site or '-')}{collected}, "
             f"sha256 {markdown_code(report.snapshot_sha256[:16])})", "",
-            f"| {errors} | warnings | notes | rule errors | passed | not applicable | waived |",
-            "|---:|---:|---:|---:|---:|---:|---:|",
+            f"| {errors} | warnings | notes | rule errors | passed | not applicable | waived {new[0]}|",
+            f"|---:|---:|---:|---:|---:|---:|---:|{new[1]}",
             f"| {by[ERROR_SEVERITY]} | {by[WARNING]} | {by[INFO]} | {s[ERROR]} | {s[PASS]} | {s[NOTAPPLICABLE]} "
-            f"| {s['waived']} |", ""]
+            f"| {s['waived']} {new[2]}|", ""]
 
 
 def _migrations_by_guest(report) -> list[str]:

@@ -5,7 +5,8 @@ docs/rules.md of the project's repository) and `help` in Markdown with its fix (
 written as placeholders: `<label>`, "the target"); each failed or errored result is located in
 the snapshot file, relative to `%SRCROOT%` (the working directory, or `--source-root`), so code
 scanning maps it to the file; a file outside that root keeps an absolute `file:` URI, and a
-warning notification says so. A waived result carries an accepted external suppression; with
+warning notification says so. Control characters of messages are shown as escapes (`\x1b`), as in
+every format. A waived result carries an accepted external suppression; with
 `--baseline` each result has its `baselineState`.
 
 `automationDetails.id` is the code scanning category: `migcheck/COMMAND/SITE/MODE/` (`check`
@@ -34,7 +35,7 @@ from urllib.parse import quote
 from .. import __version__
 from ..core.vocabulary import ERROR_SEVERITY, FAIL, INFO, PROBLEMS, WARNING
 from ..lang.unparse import to_text
-from .common import code_spans, markdown_anchor, plural
+from .common import code_spans, markdown_anchor, plural, terminal_safe
 from .model import REPOSITORY_URL
 
 MAX_RESULTS = 5_000  # the results per run GitHub code scanning keeps (of the 25,000 it accepts), by severity
@@ -162,7 +163,7 @@ def _result(r, index: dict, where: _Locator, baseline: bool) -> dict:
         "ruleId": r.rule,
         "level": _level(r),
         "kind": KIND_FAIL,
-        "message": {"text": text},
+        "message": {"text": terminal_safe(text)},
         "partialFingerprints": {"migcheckSubject/v1": r.fingerprint},
         "properties": properties,
     }
@@ -236,7 +237,7 @@ def _folded(fold: str, key: tuple, g: _Group, index: dict, where: _Locator, base
     subject.update({k: first.subject[k] for k in ("source", "mode") if fold == "guest" and k in first.subject})
     properties = {"status": status, "subject": subject, "folded": fold, "summarised": g.count}
     properties["targets" if fold == "guest" else "guests"] = names
-    result = {"ruleId": rule_id, "level": _level(first), "kind": KIND_FAIL, "message": {"text": text},
+    result = {"ruleId": rule_id, "level": _level(first), "kind": KIND_FAIL, "message": {"text": terminal_safe(text)},
               "partialFingerprints": {"migcheckSubject/v1": fingerprint}, "properties": properties}
     if rule_id in index:
         result["ruleIndex"] = index[rule_id]
