@@ -174,17 +174,21 @@ fi
 if [ ! -e "$dir" ] && [ ! -L "$dir" ]; then
     mkdir "$dir" || { say "cannot create $(shown "$dir")"; exit 2; }
 fi
-if ! trusted "$dir"; then
+# checked, then entered and checked again: from here every path is relative to the folder itself, so a
+# parent folder renamed under us cannot send a write elsewhere
+if ! trusted "$dir" || ! cd -P -- "$dir" || ! trusted .; then
     say "$(shown "$dir") is not a folder owned by root or by you and writable by no one else (or it is a link): refused"
     exit 2
 fi
-final=$dir/$vsp
+shown_dir=$dir
+dir=.
+final=./$vsp
 if { [ -e "$final" ] || [ -L "$final" ]; } && ! trusted "$final"; then
-    say "$(shown "$final") exists and is not a folder owned by root or by you and writable by no one else: refused"
+    say "$(shown "$shown_dir/$vsp") exists and is not a folder owned by root or by you and writable by no one else: refused"
     exit 2
 fi
 if ! make_work; then
-    say "cannot create a private folder in $(shown "$dir")"
+    say "cannot create a private folder in $(shown "$shown_dir")"
     exit 2
 fi
 trap 'rm -rf "$work"' HUP INT TERM
@@ -215,16 +219,16 @@ guests
 vswitches
 
 if [ -f "$final/dio.yaml" ] && [ ! -L "$final/dio.yaml" ]; then
-    say "$(shown "$final")/dio.yaml exists and is kept; remove it to write a new template"
+    say "$(shown "$shown_dir/$vsp")/dio.yaml exists and is kept; remove it to write a new template"
     cp "$final/dio.yaml" "$work/dio.yaml" || status=1
 else
     dio_template
 fi
 
 if [ -d "$final" ]; then
-    mv "$final" "$work.old" || { say "cannot replace $(shown "$final")"; rm -rf "$work"; exit 2; }
+    mv "$final" "$work.old" || { say "cannot replace $(shown "$shown_dir/$vsp")"; rm -rf "$work"; exit 2; }
 fi
-mv "$work" "$final" || { say "cannot rename the capture to $(shown "$final")"; exit 2; }
+mv "$work" "$final" || { say "cannot rename the capture to $(shown "$shown_dir/$vsp")"; exit 2; }
 rm -rf "$work.old"
-say "captured $guest_count guest(s) and $vswitch_count vswitch(es) into $(shown "$final")"
+say "captured $guest_count guest(s) and $vswitch_count vswitch(es) into $(shown "$shown_dir/$vsp")"
 exit "$status"
