@@ -27,6 +27,7 @@ class Command:
     name: str
     help: str
     options: tuple[Option, ...]
+    words: tuple[str, ...] = ()  # the values its operand takes, when fixed (`completion bash`)
 
 
 def _options(parser: argparse.ArgumentParser) -> tuple[Option, ...]:
@@ -50,7 +51,11 @@ def commands(parser: argparse.ArgumentParser) -> list[Command]:
     """The parser's commands with their options, in `--help` order."""
     sub = next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction))
     helps = {c.dest: c.help or "" for c in sub._choices_actions}
-    return [Command(name, _one_line(helps.get(name, "")), _options(p)) for name, p in sub.choices.items()]
+    return [Command(name, _one_line(helps.get(name, "")), _options(p), _words(p)) for name, p in sub.choices.items()]
+
+
+def _words(parser: argparse.ArgumentParser) -> tuple[str, ...]:
+    return tuple(str(c) for a in parser._actions if not a.option_strings and a.choices for c in a.choices)
 
 
 def _bash_quote(text: str) -> str:
@@ -82,6 +87,8 @@ def bash(parser: argparse.ArgumentParser) -> str:
         flags = " ".join(f for o in c.options for f in o.flags)
         lines.append(f"        if [[ \"$cur\" == -* ]]; then COMPREPLY=($(compgen -W {_bash_quote(flags)} "
                      '-- "$cur")); return; fi')
+        if c.words:
+            lines.append(f"        COMPREPLY=($(compgen -W {_bash_quote(' '.join(c.words))} -- \"$cur\")); return")
         lines.append(";;")
     lines += ["    esac", '    COMPREPLY=($(compgen -f -- "$cur"))', "}",
               "complete -o filenames -F _migcheck migcheck", ""]
@@ -108,9 +115,10 @@ def zsh(parser: argparse.ArgumentParser) -> str:
     lines += ["    )", "    if (( CURRENT == 2 )); then", "        _describe 'command' commands", "        return",
               "    fi", "    case $words[2] in"]
     for c in cmds:
+        operand = f"'1:{c.name}:({' '.join(c.words)})'" if c.words else "'*:file:_files'"
         specs = [s for o in c.options for s in _zsh_spec(o)]
         lines.append(f"    {c.name})")
-        lines.append("        _arguments -s " + " \\\n            ".join(specs + ["'*:file:_files'"]))
+        lines.append("        _arguments -s " + " \\\n            ".join(specs + [operand]))
         lines.append("        ;;")
     lines += ["    esac", "}", 'if [ "$funcstack[1]" = "_migcheck" ]; then', '    _migcheck "$@"', "else",
               "    compdef _migcheck migcheck", "fi", ""]
@@ -130,7 +138,8 @@ def fish(parser: argparse.ArgumentParser) -> str:
               f"-d {_fish_quote(c.help)}" for c in cmds]
     for c in cmds:
         when = _fish_quote(f"__fish_seen_subcommand_from {c.name}")
-        lines.append(f"complete -c migcheck -n {when} -F")  # its operands are files
+        lines.append(f"complete -c migcheck -n {when} -x -a {_fish_quote(' '.join(c.words))}" if c.words else
+                     f"complete -c migcheck -n {when} -F")  # its operands: fixed words, or files
         for o in c.options:
             spec = " ".join(f"-l {f[2:]}" if f.startswith("--") else f"-s {f[1:]}" for f in o.flags)
             value = (f" -x -a {_fish_quote(' '.join(o.choices))}" if o.choices else " -r -F") if o.takes_value else ""
