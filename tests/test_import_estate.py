@@ -332,3 +332,23 @@ def test_every_cut_of_every_capture_is_said_and_loses_nothing_silently(capture):
                 for part in ("storage", "networks"):
                     assert part in guest or part in guest.get("unknown", []), (path, cut, guest)
         path.write_bytes(raw)
+
+
+def test_a_fifo_swapped_in_after_the_look_is_not_waited_on(capture, monkeypatch):
+    """The file is opened without waiting and without following a link, then checked: what was checked is read."""
+    import migcheck.importer.capture as capture_module
+
+    path = capture / "vsp-w1" / "guests" / "bkp01" / "hpvmstatus-P-d.txt"
+    path.unlink()
+    os.mkfifo(path)
+    looked = capture_module.kind
+    monkeypatch.setattr(capture_module, "kind", lambda p: "file" if p == path else looked(p))  # the race, won
+    old = signal.signal(signal.SIGALRM, lambda *_: (_ for _ in ()).throw(AssertionError("import waits on a FIFO")))
+    signal.alarm(20)
+    try:
+        problems = _problems(capture)
+    finally:
+        signal.alarm(0)
+        signal.signal(signal.SIGALRM, old)
+    assert ("vsp-w1/guests/bkp01/hpvmstatus-P-d.txt", 1, 1, "a FIFO, not a regular file: not opened (a FIFO or a "
+            "device can hold reading forever)") in problems

@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..files.document import Limits, LoadError, Problem, decode
-from ..files.reader import os_problem, read_bytes
+from ..files.reader import os_problem
 from ._text import Source
 from .available import parse_available, vpar_cores
 from .details import parse_details
@@ -30,7 +30,7 @@ from .devmgmt import parse_devmgmt
 from .guests import Captured, assemble
 from .hpvminfo import parse_hpvminfo
 from .hpvmnet import parse_hpvmnet
-from .layout import NEW_DETAILS, NEW_DEVICES, entry, flat_owners, guest_files, kind, refused, safe_name
+from .layout import NEW_DETAILS, NEW_DEVICES, entry, flat_owners, guest_files, kind, read_regular, refused, safe_name
 from .machinfo import parse_machinfo
 from .mounts import parse_mounts
 from .summary import parse_summary
@@ -90,8 +90,8 @@ class _Vsp:
         if found != "file":
             self.estate.problems.append(refused(path, found))
             return None
-        try:  # the one reader: bounded while reading, an unreadable file said in words
-            raw = read_bytes(path, self.limits.max_bytes, self.limits.bytes_option)
+        try:  # the one reader: bounded while reading, an unreadable file said in words, no link, no FIFO
+            raw = read_regular(path, self.limits.max_bytes, self.limits.bytes_option)
         except LoadError as exc:
             self.estate.problems.extend(exc.problems)
             return None

@@ -13,12 +13,17 @@ problem and is not opened.
 
 from __future__ import annotations
 
+import errno
 import os
 import re
 import stat
 from pathlib import Path
 
+from dataclasses import replace
+
+from ..core.diagnostics import LoadError
 from ..files.document import Problem
+from ..files.reader import os_problem, read_bytes
 
 NEW_DETAILS, NEW_DEVICES = "hpvmstatus-P.txt", "hpvmstatus-P-d.txt"
 # hpvmcreate's names are letters, digits, `.`, `_` and `-`; a file name here must also not start with `.`
@@ -56,6 +61,33 @@ def refused(path: Path, found: str, want: str = "file") -> Problem:
                        "wrote here")
     return Problem(str(path), 1, 1, f"a {found}, not a regular {want}: not opened (a FIFO or a device can hold "
                    "reading forever)", help=f"put the captured {want} here")
+
+
+_NO_FOLLOW = os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_CLOEXEC", 0)
+_FD_FOLDERS = [d for d in ("/proc/self/fd", "/dev/fd") if os.path.isdir(d)]
+
+
+def read_regular(path: Path, max_bytes: int, limit_name: str) -> bytes:
+    """The bytes of the regular file `path` through the one bounded reader; `LoadError` otherwise.
+
+    The file is opened without following a link and without waiting (a FIFO put in its place after
+    `kind` looked is refused, not waited on), checked to be a regular file, and read as that open
+    file (/proc/self/fd or /dev/fd), so what is read is what was checked."""
+    try:
+        fd = os.open(path, _NO_FOLLOW)
+    except OSError as exc:  # ELOOP: a link put in its place after `kind` looked
+        raise LoadError([refused(path, "link") if exc.errno == errno.ELOOP else os_problem(str(path), exc)]) from None
+    try:
+        found = next((name for test, name in _KINDS if test(os.fstat(fd).st_mode)), "other")
+        if found != "file":
+            raise LoadError([refused(path, found)])
+        opened = f"{_FD_FOLDERS[0]}/{fd}" if _FD_FOLDERS else str(path)
+        try:
+            return read_bytes(opened, max_bytes, limit_name)
+        except LoadError as exc:  # named as the capture file, not as the descriptor it was read through
+            raise LoadError([replace(p, file=str(path)) if p.file == opened else p for p in exc.problems]) from None
+    finally:
+        os.close(fd)
 
 
 def _target(path: Path) -> str:
