@@ -33,6 +33,10 @@ def rule_files(paths: list[str]) -> list[Path]:
     return out
 
 
+def _files(n: int) -> str:
+    return f"{n} file" if n == 1 else f"{n} files"
+
+
 def cmd_fmt(args) -> int:
     files = rule_files(args.dirs)
     changed, problems = [], []
@@ -47,7 +51,8 @@ def cmd_fmt(args) -> int:
             changed.append((path, text, formatted))
     if problems:
         print(render_all(problems), file=sys.stderr)
-        print(f"migcheck: {len(problems)} file(s) cannot be formatted; nothing written", file=sys.stderr)
+        print(f"migcheck: {_files(len({p.file for p in problems}))} cannot be formatted; nothing written",
+              file=sys.stderr)
         return EXIT_BAD_INPUT
     if args.diff:
         for path, text, formatted in changed:
@@ -56,12 +61,12 @@ def cmd_fmt(args) -> int:
     if args.check or args.diff:
         for path, _, _ in changed:
             print(f"would reformat {path}", file=sys.stderr)
-        print(f"{len(changed)} of {len(files)} file(s) would be reformatted", file=sys.stderr)
+        print(f"{len(changed)} of {_files(len(files))} would be reformatted", file=sys.stderr)
         return EXIT_FINDINGS if changed else EXIT_OK
     for path, _, formatted in changed:
         try:
             write_output(str(path), formatted)
         except OutputError as exc:
             raise UsageError(str(exc)) from None
-    print(f"{len(changed)} file(s) reformatted, {len(files) - len(changed)} left unchanged", file=sys.stderr)
+    print(f"{_files(len(changed))} reformatted, {len(files) - len(changed)} left unchanged", file=sys.stderr)
     return EXIT_OK
