@@ -51,7 +51,7 @@ def one(hosts: int, guests: int, time_limit: float) -> dict:
     wall, cpu = time.perf_counter(), time.process_time()
     campaign = propose_campaign(ruleset, snapshot, options)
     wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
-    bound = offline_lower_bound(ruleset, snapshot, options)
+    bound = offline_lower_bound(ruleset, snapshot, options, vsps=campaign.upgraded)
     return {"size": f"{hosts}x{guests}", "cpu_s": round(cpu, 1), "wall_s": round(wall, 1),
             "peak_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024,
             "upgraded": len(campaign.upgraded), "stopped": len(campaign.stopped), "at_release": len(campaign.skipped),

@@ -12,7 +12,7 @@ from bench.generate import generate
 from migcheck.estate.snapshot import load_snapshot, snapshot_from_data
 from migcheck.lang.builtins import as_version
 from migcheck.packs.ruleset import load_rules
-from migcheck.waves.campaign import CampaignOptions, propose_campaign
+from migcheck.waves.campaign import CampaignOptions, offline_lower_bound, propose_campaign
 from migcheck.waves.plans import plan_from_data, run_plan
 
 pytest.importorskip("ortools")
@@ -61,6 +61,10 @@ def test_the_guests_that_go_offline_say_why(ruleset, site):
     assert moves["db1"]["mode"] == "online" and "why_offline" not in moves["db1"]  # 6.1 -> 6.3 online
     assert moves["app2"]["mode"] == "offline" and not moves["app2"]["running"]  # stopped: no downtime
     assert campaign.offline_running == sum(1 for m in moves.values() if m["mode"] == "offline" and m["running"])
+    assert moves["lin1"]["mode"] == "offline" and "ONLINE-GUEST-OS" in moves["lin1"]["why_offline"]  # Linux
+    # the bound: the running guests no VSP takes online at either end of the campaign (vpdb1, lin1)
+    bound = offline_lower_bound(ruleset, site, CampaignOptions(upgrade="vsp-c*", to="6.3"), vsps=campaign.upgraded)
+    assert bound == 2 <= campaign.offline_running
 
 
 def test_kept_guests_stop_their_vsp_and_say_so(ruleset, site):

@@ -55,6 +55,7 @@ class CampaignOptions:
     time_limit: float = 30.0
     return_guests: bool = False
     name: str | None = None
+    output: str | None = None  # the plan file to write
 
 
 @dataclass
@@ -341,15 +342,18 @@ def _limit(stages: list, steps: list[Step], max_stages: int | None) -> tuple[lis
     return kept, limited
 
 
-def offline_lower_bound(ruleset: RuleSet, snapshot: Snapshot, options: CampaignOptions, waivers=None) -> int:
+def offline_lower_bound(ruleset: RuleSet, snapshot: Snapshot, options: CampaignOptions, waivers=None,
+                        vsps: list[str] | None = None) -> int:
     """Running guests of the VSPs to upgrade that no campaign can move online: no other VSP is ready for
     them online in the site as it stands, nor in the site with every selected VSP at the release (the
     two ends of every campaign; a vPar, a DIO guest, a guest whose release has no online path). A bound
-    for the benchmark, not a proof over every intermediate estate."""
+    for the benchmark, not a proof over every intermediate estate. `vsps`: count the guests of these VSPs
+    only (those a campaign upgraded; the others' guests do not move)."""
     release = as_version(options.to)
     selected = {h["name"] for h in snapshot.hosts if fnmatch.fnmatchcase(h["name"], options.upgrade)
                 and not _at_release(h, release)}
-    running = [g for g in snapshot.guests if g["host"] in selected and g["state"] == "on"
+    counted = selected if vsps is None else selected & set(vsps)
+    running = [g for g in snapshot.guests if g["host"] in counted and g["state"] == "on"
                and snapshot.guest_by_name.get(g["name"]) is g]
     if not running:
         return 0
