@@ -377,13 +377,16 @@ def test_estate_values():
         "os_type": "HPUX",
         "storage": [{"backing": "lv", "path": "/dev/vg_vmtest/rivm1d1", "device": "disk", "adapter": "scsi"},
                     {"backing": "lv", "path": "/dev/vg_vmtest/rivm1d2", "device": "disk", "adapter": "scsi"},
-                    {"backing": "disk", "path": "/dev/rdsk/c1t4d0", "device": "dvd", "adapter": "scsi"}],
+                    # SHARE=YES and its WWID from hpvmdevmgmt -l gdev, found by the path
+                    {"backing": "disk", "path": "/dev/rdsk/c1t4d0", "device": "dvd", "adapter": "scsi", "share": True,
+                     "wwid": "0x600508b4000115d00001200000410000"}],
         "networks": [{"vswitch": "vlan02", "mac": "0x56E9E3096A22", "adapter": "lan"},
                      {"vswitch": "localnet", "mac": "0xAED6F7FA4E3E", "adapter": "lan"}],
         "npiv": []}
     # an ejected DVD (`null` backing) is kept: the device kind says what it is
     assert guests["ws2003"]["storage"] == [
-        {"backing": "disk", "path": "/dev/rdisk/disk14", "device": "disk", "adapter": "avio_stor"},
+        {"backing": "disk", "path": "/dev/rdisk/disk14", "device": "disk", "adapter": "avio_stor",
+         "wwid": "0x600508b4000115d00001200000540000"},
         {"backing": "null", "path": "/var/opt/hpvm/ISO/w2003.iso", "device": "dvd", "adapter": "avio_stor"}]
     assert (guests["ws2003"]["os_type"], guests["sles01"]["os_type"]) == ("WINDOWS", "LINUX")
     assert guests["sles01"]["storage"] == [{"backing": "file", "path": "/var/opt/hpvm/guests/sles01/disk0.img",
@@ -421,7 +424,9 @@ def test_imported_estate_validates_and_checks(tmp_path, run_cli):
     assert (code, results["verdict"], failed) == (1, "blocked", ["STORAGE-LOCAL", "VSWITCH-MISSING"])
     code, report, _ = run_cli("check", out, "ivm1", "ivmcl02", "--format", "json")
     failed = sorted(r["rule"] for r in json.loads(report)["results"] if r["status"] == "fail")
-    assert (code, failed) == (1, ["MEMORY-TARGET", "STORAGE-LOCAL"])  # 4096 MB wanted, 2112 MB free
+    # 4096 MB wanted, 2112 MB free; the physical DVD both guests of ivmcl01 use is SHARE=YES: "Device
+    # /dev/rdsk/c1t4d0 is shared. Guest with shared storage devices cannot be migrated." (hpvmmigrate.messages.ivm35.txt)
+    assert (code, failed) == (1, ["MEMORY-TARGET", "STORAGE-LOCAL", "STORAGE-SHARED"])
     code, report, _ = run_cli("check", out, "hpvm1", "ivmcl01", "--mode", "online", "--format", "json")
     failed = {r["rule"] for r in json.loads(report)["results"] if r["status"] == "fail"}
     assert "ONLINE-PROCESSOR" in failed  # Itanium 2 9100 and Itanium 9300 are different groups

@@ -81,7 +81,10 @@ def test_estate_values_real_hp_would_show():
     assert guests["bkp01"]["networks"] == [{"vswitch": "vsw-bkp", "mac": "0x6A114E203101", "adapter": "lan"}]
     assert guests["web01"]["storage"] == [
         {"backing": "file", "path": "/hpvm/nfs/web01/root.img", "device": "disk", "adapter": "avio_stor", "nfs": True},
-        {"backing": "null", "path": "/var/opt/hpvm/ISO-images/hpux/", "device": "dvd", "adapter": "avio_stor"}]
+        # the V6.3 guide's shared ISO folder (hpvmdevmgmt -m gdev:/var/opt/hpvm/ISO-images/hpux/:attr:SHARE=YES)
+        {"backing": "null", "path": "/var/opt/hpvm/ISO-images/hpux/", "device": "dvd", "adapter": "avio_stor",
+         "share": True}]
+    assert guests["erp01"]["storage"][1]["wwid"] == "0x600508b4000115d00001200000410000"
     assert (guests["lnx01"]["os_type"], guests["lnx01"]["guest_kit"]) == ("LINUX", "none")
     assert (guests["erp01"]["guest_kit"], guests["erp01"]["virtualbase"]) == ("B.06.30", "B.06.30")
     assert "guest_kit" not in guests["vpar1"]  # not in the supplement: unknown

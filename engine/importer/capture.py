@@ -242,8 +242,9 @@ def _read_vsp(vsp: _Vsp) -> tuple[dict | None, list]:
     rows, _ = vsp.parsed("hpvmstatus.txt", "hpvmstatus", parse_summary)
     rows = rows or []
     host, missing = _host(vsp)
-    extra = _facts(vsp)
+    extra, gdev = _facts(vsp)
     guests = _guests(vsp, rows, extra.get("nfs_mounts"))
+    _device_facts(guests, gdev)
     functions, doc = _dio(vsp, rows)
     _guest_supplement(vsp, doc, guests)
     for guest, _ in guests:
@@ -288,10 +289,11 @@ def _host(vsp: _Vsp) -> tuple[dict, list[str]]:
     return host, [what for what, value in facts.items() if value is None]
 
 
-def _facts(vsp: _Vsp) -> dict:
-    """`shared_wwids`, `restricted_wwids` and `nfs_mounts` from their captures; a field whose capture is
-    missing or holds a line not understood is left out (unknown), never written from part of a list."""
-    out = {}
+def _facts(vsp: _Vsp) -> tuple[dict, dict]:
+    """`shared_wwids`, `restricted_wwids` and `nfs_mounts` from their captures, and the `gdev` entries by
+    device name; a field whose capture is missing or holds a line not understood is left out (unknown),
+    never written from part of a list."""
+    out, gdev = {}, {}
     for filename, (what, name) in FACTS.items():
         if kind(vsp.path / filename) == "missing":
             vsp.estate.notes.append(f"VSP `{vsp.name}`: `{what}` was not captured ({filename}): its `{name}` is "
@@ -305,7 +307,20 @@ def _facts(vsp: _Vsp) -> dict:
             value = None if db is None else db.shared if name == "shared_wwids" else db.restricted
         if value is not None and len(vsp.estate.problems) == before:
             out[name] = value
-    return out
+            if name == "shared_wwids":
+                gdev = db.devices
+    return out, gdev
+
+
+def _device_facts(guests: list[tuple[dict, Problem]], gdev: dict) -> None:
+    """Each storage line's `share` (SHARE=YES) and `wwid` from its `hpvmdevmgmt -l gdev` entry, found by path."""
+    for guest, _ in guests:
+        for storage in guest.get("storage", []):
+            share, wwid = gdev.get(storage["path"], (False, None))
+            if share:
+                storage["share"] = True
+            if wwid is not None:
+                storage["wwid"] = wwid
 
 
 def _vswitches(vsp: _Vsp, network) -> list[str]:

@@ -6,7 +6,8 @@ rdev`) prints it: `/dev/rdsk/c10t0d4:CONFIG=rdev,EXIST=YES,DEVTYPE=DISK,SHARE=NO
 `gdev` entries with `SHARE=YES` give `shared_wwids`; every `rdev` entry with a WWID gives
 `restricted_wwids`. A WWID is kept as 0x and 32 lowercase hex digits (scsimgr's form), so that
 `6005-08b4-...` and `0x600508B4...` name one LUN. Entries without a WWID (files, vswitches) are
-read and give none.
+read and give none. An entry's name is the device as guests name it (aliases comma-separated),
+so a guest's storage line finds its `share` flag and `wwid` by its path (`devices`).
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ class DeviceDb:
     shared: list[str] = field(default_factory=list)
     restricted: list[str] = field(default_factory=list)
     entries: int = 0
+    devices: dict[str, tuple[bool, str | None]] = field(default_factory=dict)  # name -> (SHARE=YES, WWID)
 
 
 def wwid(text: str) -> str | None:
@@ -65,12 +67,15 @@ def _entry(no: int, text: str, config: str, out: DeviceDb, problems: Problems) -
         return
     out.entries += 1
     raw = fields[-1].strip()
-    if not raw:
-        return
-    value = wwid(raw)
-    if value is None:
+    value = wwid(raw) if raw else None
+    if raw and value is None:
         problems.at(no, len(text) - len(fields[-1]) + 1, f"expected a WWID of hex digits, found `{raw}`")
-    elif config == "rdev":
+        return
+    for name in fields[0].split(","):
+        out.devices[name] = (values.get("SHARE") == "YES", value)
+    if value is None:
+        return
+    if config == "rdev":
         out.restricted.append(value)
     elif values.get("SHARE") == "YES":
         out.shared.append(value)
