@@ -104,13 +104,6 @@ def test_the_table_is_laid_out_for_the_terminal(columns):
         assert max(widths) > 110  # the message column takes the room (a pipe gets the fixed layout)
 
 
-def test_a_pipe_gets_the_fixed_layout(run_cli):
-    from migcheck.report import render  # noqa: F401  (the fixed layout is the renderer's: width None)
-
-    _, out, _ = run_cli(*CHECK)
-    assert max(len(line) for line in out.splitlines()) <= 120
-
-
 # -- the headline when nothing goes to stdout ------------------------------------------------------------
 def test_every_report_to_a_file_prints_a_headline_on_stderr(run_cli, tmp_path):
     report, sarif = tmp_path / "r.json", tmp_path / "r.sarif"
