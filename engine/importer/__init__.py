@@ -5,8 +5,10 @@
 problems, notes); `dump_snapshot(data)` (the one YAML writer, `files.yaml_out.dump_yaml`)
 writes it as YAML that migcheck's YAML 1.2 loader and YAML 1.1 readers read back
 unchanged. One parser module per captured format: `summary` (hpvmstatus), `details` (-P),
-`devices` (-P -d), `available` (-s), `hpvmnet`, `machinfo`, `swlist`, `hpvminfo`, and
-`supplement` (dio.yaml).
+`devices` (-P -d), `available` (-s), `hpvmnet`, `machinfo`, `swlist`, `hpvminfo`, `devmgmt`
+(hpvmdevmgmt -l gdev/rdev), `mounts` (mount -p), and `supplement` (dio.yaml); `layout` says
+which file holds what and what may be opened, `guests` makes one guest of its captures.
+docs/import.md documents the capture layout.
 """
 
 from __future__ import annotations
