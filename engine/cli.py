@@ -113,6 +113,39 @@ def _place_args(p) -> None:
     terminal_args(p)
 
 
+def _campaign_args(p) -> None:
+    snapshot_arg(p)
+    p.add_argument("--upgrade", metavar="GLOB", required=True, help="the VSPs to upgrade (names matching GLOB)")
+    p.add_argument("--to", metavar="RELEASE", required=True, help="the release they are upgraded to, e.g. 6.3")
+    p.add_argument("--keep", metavar="GLOB", help="guests that must not move (their VSP is not upgraded)")
+    p.add_argument("--offline-window", type=_positive, metavar="N", help="at most N offline moves per stage")
+    p.add_argument("--max-stages", type=_positive, metavar="N", help="at most N stages (whole VSP steps)")
+    p.add_argument("--time-limit", type=_seconds, default=30.0, metavar="SECONDS",
+                   help="the solver's time limit over the whole campaign (default 30)")
+    p.add_argument("--return", dest="return_guests", action="store_true",
+                   help="move the guests back to their VSP once it is upgraded")
+    p.add_argument("-o", "--output", dest="plan_output", metavar="FILE", help="write the proposed plan file to FILE")
+    p.add_argument("--name", metavar="TEXT", help="the proposed plan's name")
+    rules_args(p)
+    p.add_argument("--waivers", metavar="FILE", help="waivers of known findings (YAML)")
+    p.add_argument("-f", "--format", action="append", metavar="FMT[:FILE]",
+                   help="report format: table (default), json, csv, markdown, html, sarif or junit")
+    p.add_argument("--fail-on", choices=FAIL_ON_CHOICES, default=None,
+                   help="lowest severity that fails the run (default error)")
+    p.add_argument("--sarif-category", metavar="ID", help="SARIF: the run's automationDetails.id")
+    terminal_args(p)
+
+
+def _positive(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"`{text}` is not a whole number") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"`{text}`: give 1 or more")
+    return value
+
+
 def _explain_plan_args(p) -> None:
     p.add_argument("--plan", metavar="PLAN", help="explain a migration of this plan, against the estate as it will be")
     p.add_argument("--step", type=int, metavar="N", help="with --plan: the migration's step (from 1)")
@@ -302,6 +335,8 @@ COMMANDS: list[tuple[str, str, object, object]] = [
     ("explain", "why a rule gave its result for a subject", _explain_args, "commands:cmd_explain"),
     ("plan", "check a wave of migrations, in order", _plan_args, "commands:cmd_report"),
     ("place", "propose a wave (a constraint solver), checked by plan", _place_args, "commands:cmd_place"),
+    ("campaign", "propose a rolling upgrade of VSPs to a release, checked by plan", _campaign_args,
+     "commands:cmd_campaign"),
     ("rules", "the catalogue of loaded rules", _rules_args, "commands:cmd_rules"),
     ("lint", "parse and check rule packs", _lint_args, "commands:cmd_lint"),
     ("test", "run the rule tests of packs", _test_args, "commands:cmd_test"),

@@ -122,3 +122,36 @@ def test_every_proposal_passes_plan_and_ends_at_the_release(seed, hosts):
     selected = {h["name"] for h in snapshot.hosts} - {s["vsp"] for s in campaign.skipped}
     assert selected == set(campaign.upgraded) | {s.vsp for s in campaign.stopped} | set(campaign.limited)
     assert all(s.stopped and all(x["why"] for x in s.stopped) for s in campaign.stopped)
+
+
+def _cli(*args, cwd=None):
+    import subprocess
+    import sys
+    return subprocess.run([sys.executable, "-m", "migcheck", *map(str, args)], capture_output=True, text=True,
+                          cwd=cwd)
+
+
+def test_the_command_writes_a_plan_that_plan_accepts_and_the_estate_after(tmp_path):
+    import json
+    import jsonschema
+    plan, after, report = tmp_path / "campaign.yaml", tmp_path / "after.yaml", tmp_path / "r.json"
+    run = _cli("campaign", SITE, "--upgrade", "vsp-c*", "--to", "6.3", "-o", plan, "-f", f"json:{report}")
+    assert run.returncode == 0, run.stderr
+    data = json.loads(report.read_text())
+    jsonschema.validate(data, json.loads((ROOT / "schemas" / "report.schema.json").read_text()))
+    assert data["command"] == "campaign" and data["campaign"]["plan_file"] == str(plan)
+    assert sorted(data["campaign"]["upgraded"]) == ["vsp-c1", "vsp-c2", "vsp-c3", "vsp-c4", "vsp-c7"]
+    assert {u["vsp"] for u in data["plan"]["upgrades"]} == set(data["campaign"]["upgraded"])
+    checked = _cli("plan", SITE, plan, "--emit-snapshot", after)
+    assert checked.returncode == 0 and checked.stdout.startswith("READY"), checked.stdout
+    versions = {h["name"]: h["version"] for h in load_snapshot(str(after)).hosts}
+    assert {v for n, v in versions.items() if n in data["campaign"]["upgraded"]} == {"6.3"}
+    assert "upgrade vsp-c1 to 6.3" in checked.stdout  # the stage table names the upgrades
+
+
+def test_a_vsp_that_cannot_be_vacated_fails_the_run_and_says_why(tmp_path):
+    run = _cli("campaign", SITE, "--upgrade", "vsp-c*", "--to", "6.3", "--keep", "db1")
+    assert run.returncode == 1
+    assert "vsp-c3 cannot be vacated: db1: it must not move (--keep db1)" in run.stdout
+    unknown = _cli("campaign", SITE, "--upgrade", "vsp-x*", "--to", "6.3")
+    assert unknown.returncode == 2 and "vsp-x*" in unknown.stderr

@@ -19,6 +19,7 @@ from . import explaining, pipeline
 from .requests import InternalError, Request, UsageError
 from .ruletest import run_pack_tests
 from .terminal import colour_wanted, print_headline, terminal_width
+from .campaign import campaign_options
 from .waves import place_options
 
 
@@ -50,6 +51,7 @@ def _request(args, command: str, reporting: bool = True) -> Request:
         source_root=getattr(args, "source_root", None), plan=getattr(args, "plan", None),
         step=getattr(args, "step", None), emit_snapshot=getattr(args, "emit_snapshot", None),
         place=place_options(args) if command == "place" else None,
+        campaign=campaign_options(args) if command == "campaign" else None,
         guest_globs=list(getattr(args, "guest_glob", None) or []) if command in ("matrix", "where") else [],
         target_globs=list(getattr(args, "target_glob", None) or []) if command in ("matrix", "where") else [],
         limit=getattr(args, "limit", None), quiet=getattr(args, "quiet", False), jobs=getattr(args, "jobs", None),
@@ -154,10 +156,15 @@ def cmd_explain(args) -> int:
     return EXIT_OK
 
 
-def cmd_place(args) -> int:
+def cmd_campaign(args) -> int:
+    """`campaign`: as `place`; a VSP that cannot be vacated fails the run."""
+    return cmd_place(args, "campaign")
+
+
+def cmd_place(args, command: str = "place") -> int:
     """`place`: a report like the others; a guest that fits nowhere fails the run; an internal error exits 3."""
     try:
-        run = pipeline.run(_request(args, "place"))
+        run = pipeline.run(_request(args, command))
     except InternalError as exc:
         print(f"migcheck: internal error: {exc}", file=sys.stderr)
         return EXIT_EVAL_ERROR

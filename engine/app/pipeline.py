@@ -54,6 +54,7 @@ from ..report.stream import Progress, write_matrix, writer_for
 from ..waves.questions import NoMatch, render_summary, render_where, select, summarize_matrix, where_exit, where_to
 from .messages import guest_named, host_named, wrong_kind
 from .requests import EXIT_BAD_INPUT, EXIT_OK, Evaluation, Request, Run, UsageError, unknown  # noqa: F401
+from .campaign import campaign_evaluation
 from .waves import place_evaluation, plan_evaluation
 
 
@@ -168,7 +169,8 @@ def _report(run: Run) -> None:
                         cells=ev.cells, request=ev.detail, rules=run.ruleset.rules, manifest=manifest,
                         fail_on=run.fail_on, waiver_notes=notes, baseline=marks,
                         collected=snapshot.doc.data.get("collected"), source_root=request.source_root,
-                        plan=ev.plan, placement=ev.placement, limit=request.limit or Report.limit)
+                        plan=ev.plan, placement=ev.placement, campaign=ev.campaign,
+                        limit=request.limit or Report.limit)
 
 
 @dataclass(frozen=True)
@@ -252,7 +254,8 @@ def _place(run: Run) -> Evaluation:
 
 
 EVALUATIONS: dict[str, Callable[[Run], Evaluation]] = {"audit": _audit, "check": _check, "matrix": _matrix,
-                                                       "plan": _plan, "place": _place}
+                                                       "plan": _plan, "place": _place,
+                                                       "campaign": campaign_evaluation}
 
 
 # -- questions of the estate (estate.py) ---------------------------------------------------

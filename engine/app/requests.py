@@ -58,6 +58,7 @@ class Request:
     step: int | None = None  # explain: --step, a migration of --plan
     emit_snapshot: str | None = None  # plan: write the estate after the plan there
     place: object = None  # place: its selection and solver options (`wave.PlaceOptions`)
+    campaign: dict | None = None  # campaign: its options (`waves.campaign.CampaignOptions` keywords)
 
 
 @dataclass
@@ -70,6 +71,7 @@ class Evaluation:
     chunks: Iterator | None = None  # matrix: (cells, results) per guest, written as they come (report.stream)
     plan: dict | None = None  # plan, place: the plan's migrations and stages with their verdicts
     placement: dict | None = None  # place: what the solver proposed, the guests that fit nowhere
+    campaign: dict | None = None  # campaign: per VSP its moves, or what stops it (`Campaign.to_json`)
     verdict: str | None = None  # plan, place: the verdict the evaluation decided (else `verdicts.report_verdict`)
 
 
@@ -108,4 +110,6 @@ class Run:
         if only_new:
             results = [r for r in results if r.baseline == "new"]
         placement = self.evaluation.placement if self.evaluation is not None else None
-        return exit_code(*problems(results, self.fail_on), unplaced=bool(placement and placement["unplaced"]))
+        campaign = self.evaluation.campaign if self.evaluation is not None else None
+        unplaced = bool(placement and placement["unplaced"]) or bool(campaign and campaign["stopped"])
+        return exit_code(*problems(results, self.fail_on), unplaced=unplaced)

@@ -40,7 +40,7 @@ def headline(report) -> str:
     if report.command == "check":
         r = report.request
         return f"{r['guest']}: {r['source']} -> {r['target']} ({r['mode']} migration)"
-    if report.command in ("plan", "place"):
+    if report.command in ("plan", "place", "campaign"):
         return plan_headline(report)
     if report.command == "matrix":
         c = report.summary["cells"]

@@ -24,8 +24,12 @@ def migration_rows(report) -> list[list]:
 
 
 def stage_rows(report) -> list[list]:
-    return [[s["stage"], ", ".join(str(n) for n in s["steps"]), s["verdict"], ", ".join(s["failing"])]
-            for s in (report.plan or {}).get("stages", [])]
+    plan = report.plan or {}
+    to = {(u["stage"], u["vsp"]): u["to"] for u in plan.get("upgrades", [])}
+    return [[s["stage"], "; ".join([", ".join(str(n) for n in s["steps"])] * bool(s["steps"])
+                                   + [f"upgrade {v} to {to.get((s['stage'], v), '?')}" for v in s.get("upgrades", [])]),
+             s["verdict"], ", ".join(s["failing"])]
+            for s in plan.get("stages", [])]
 
 
 def headline(report) -> str:
@@ -36,7 +40,10 @@ def headline(report) -> str:
     stages = len(plan.get("stages", []))
     text = (f"{name}: {_count(len(migrations), 'migration')} in {_count(stages, 'stage')}: {counts[READY]} ready, "
             f"{counts[BLOCKED]} blocked, {counts[UNKNOWN]} unknown")
-    if report.command == "place":
+    if report.command == "campaign" and report.campaign:
+        c = report.campaign
+        text = f"campaign to {c['release']}: {_count(len(c['upgraded']), 'VSP')} upgraded; " + text
+    elif report.command == "place":
         p = report.placement or {}
         text = (f"proposal to move {p.get('placed', 0)} of {p.get('selected', 0)} guests (solver {p.get('status')}); "
                 + text)

@@ -206,6 +206,8 @@ class StageOutcome:
     def to_json(self) -> dict:
         out = {"stage": self.index, "verdict": self.verdict, "failing": self.failing,
                "steps": [m.migration.step for m in self.migrations]}
+        if self.upgrades:
+            out["upgrades"] = [u["vsp"] for u in self.upgrades]
         if self.name:
             out["name"] = self.name
         return out
@@ -227,7 +229,7 @@ class PlanOutcome:
         out = {"path": self.plan.path, "name": self.plan.name, "verdict": self.verdict,
                "stages": [s.to_json() for s in self.stages],
                "migrations": [m.to_json() for m in self.migrations]}
-        upgrades = [u for s in self.stages for u in s.upgrades]
+        upgrades = [{"stage": s.index, **u} for s in self.stages for u in s.upgrades]
         if upgrades:
             out["upgrades"] = upgrades
         return out
