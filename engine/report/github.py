@@ -8,8 +8,9 @@ characters first shown as escapes (`\\x1b`), as in every format. PATH is relativ
 root (`--source-root`, else the working directory), which is what the runner resolves.
 
 A job shows few annotations (its summary and the pull request's diff keep the first few of each
-kind): at most `MAX_ANNOTATIONS` lines, errors first, then a notice that counts the rest and names
-the reports that hold every finding.
+kind): at most `MAX_ANNOTATIONS` lines, errors first, one per rule and guest (a guest that fails a
+rule on many targets is one annotation saying on how many), then a notice that counts the rest and
+names the reports that hold every finding.
 """
 
 from __future__ import annotations
@@ -49,42 +50,54 @@ def _path(path: str, root: str | None) -> str:
     return absolute if rel == os.pardir or rel.startswith(os.pardir + os.sep) else rel.replace(os.sep, "/")
 
 
-def annotation(r, snapshot: str, root: str | None) -> str:
-    kind = _COMMAND[r.severity] if r.status == FAIL else COMMAND_ERROR
+def _kind(r) -> str:
+    return _COMMAND[r.severity] if r.status == FAIL else COMMAND_ERROR
+
+
+def annotation(r, snapshot: str, root: str | None, more: int = 0) -> str:
+    """The annotation of a finding; `more`: the guest's other findings of the rule it stands for."""
+    kind = _kind(r)
     text = r.message if r.status == FAIL else f"rule could not be evaluated: {r.message}"
     if r.fix and r.status == FAIL:
         text += f" Fix: {r.fix}"
     if r.waiver:
         text += f" (waived until {r.waiver.get('expires')}: {r.waiver.get('reason')})"
+    if more:
+        text += f" (and {plural(more, 'more finding')} of {r.rule} for {r.subject.get('guest')})"
     where = r.location or (snapshot, None, None)
     return command(kind, text, file=_path(where[0], root) if where[0] else None, line=where[1], col=where[2],
                    title=f"{r.rule}: {subject_text(r)}")
 
 
 class GithubWriter:
-    """`github` of a matrix as it streams: the first annotations of each kind kept, the rest counted."""
+    """`github` of a matrix as it streams: the first annotation of each rule and guest kept per kind
+    (with how many findings it stands for), the rest counted."""
 
     def __init__(self, report, out):
         self.report, self.out = report, out
-        self.kept: dict[str, list] = {kind: [] for kind in _ORDER}
+        self.kept: dict[str, dict] = {kind: {} for kind in _ORDER}  # kind -> (rule, subject) -> [first, findings]
         self.counts = dict.fromkeys(_ORDER, 0)
 
     def feed(self, cells, results, found=None) -> None:
         for r in results:
             if r.status not in PROBLEMS:
                 continue
-            kind = _COMMAND[r.severity] if r.status == FAIL else COMMAND_ERROR
+            kind = _kind(r)
             self.counts[kind] += 1
-            if len(self.kept[kind]) < MAX_ANNOTATIONS:
-                self.kept[kind].append(r)
+            kept = self.kept[kind]
+            s = r.subject
+            key = (r.rule, s.get("guest") or s.get("host") or "", r.item if "target" not in s else "")
+            if key in kept:
+                kept[key][1] += 1
+            elif len(kept) < MAX_ANNOTATIONS:
+                kept[key] = [r, 1]
 
     def finish(self, report) -> None:
-        shown = [r for kind in _ORDER for r in self.kept[kind]][:MAX_ANNOTATIONS]
-        if sum(self.counts.values()) > len(shown):
+        shown = [x for kind in _ORDER for x in self.kept[kind].values()][:MAX_ANNOTATIONS]
+        if sum(self.counts.values()) > sum(n for _, n in shown):
             shown = shown[:MAX_ANNOTATIONS - 1]  # the last line counts the rest
-        lines = [annotation(r, report.snapshot_path, report.source_root) for r in shown]
-        left = {kind: n - sum(1 for r in shown if (_COMMAND[r.severity] if r.status == FAIL else COMMAND_ERROR)
-                                  == kind) for kind, n in self.counts.items()}
+        lines = [annotation(r, report.snapshot_path, report.source_root, n - 1) for r, n in shown]
+        left = {kind: total - sum(n for r, n in shown if _kind(r) == kind) for kind, total in self.counts.items()}
         if any(left.values()):
             counted = ", ".join(plural(n, word) for n, word in ((left[COMMAND_ERROR], "error"),
                                                                  (left[COMMAND_WARNING], "warning"),
