@@ -10,7 +10,8 @@ value is needed, missing or repeated metadata, unused `let`s and duplicate rule 
 Null means "absent". `==` and `!=` compare with it freely; every other operator needs a
 present value, so an optional field must be guarded first (`f.label != null and ...`,
 a `when`, or `default(f.label, "")`). The checker follows such guards through `and`,
-`or`, `not`, `when` and `where`.
+`or`, `not`, `when`, `where` and into the branches of `if ... then ... else ...`, whose type is
+the join of its branches' (`types.join`; branches of two kinds are a `type-mismatch`).
 """
 
 from __future__ import annotations
