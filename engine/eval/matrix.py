@@ -429,7 +429,8 @@ class Matrix:
         mode = self.mode
         snapshot = self.engine.snapshot
         waivers = self.engine.waivers
-        waived_rules = {w.rule for w in waivers.items} if waivers is not None else set()
+        # rules some waiver names (by id or pattern): decided pair by pair from their results
+        waived_rules = waivers.waived_rules(p.rule.id for p in self.plans) if waivers is not None else set()
         texts = Texts(self.engine, self.targets, self._views)
         for guest in self.guests if guests is None else guests:
             own = guest["host"]

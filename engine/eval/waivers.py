@@ -5,10 +5,18 @@ exit 2). `Waivers.apply(results)` attaches the first active matching waiver to e
 or errored result, which keeps its status. `notes(days)` lists the waivers that expired,
 those this run did not use and, with `days`, those that lapse within that many days.
 
-A waiver this run did not use is stale only if it matches nothing in the snapshot for any
-command: `classify_unused(findings_across_modes(engine, skip))` looks at the findings of
-the other commands and modes (audit, matrix offline, matrix online) and marks the others
-"out-of-scope" (not in scope of this run: keep it) with where they match.
+Matching is indexed by rule id first (then by guest name), so a result meets only the
+waivers that name its rule and guest or use a pattern for them: 20,000 waivers cost about
+what 20 do (`Waivers.candidates`).
+
+Unused waivers, judged from what the run evaluated (`notes_for_run`, the default): a waiver
+whose rule and subjects the run evaluated (`RunScope`) and that matched nothing there is
+stale ("matches nothing in this run"); one naming rules or subjects the run did not
+evaluate is out of scope of this run. With `stale_check` (costly: it evaluates the other
+commands and modes), a waiver this run did not use is stale only if it matches nothing in
+the snapshot for any command: `classify_unused(findings_across_modes(engine, skip))` looks
+at the findings of the other commands and modes (audit, matrix offline, matrix online) and
+marks the others "out-of-scope" (not in scope of this run: keep it) with where they match.
 """
 
 from __future__ import annotations
@@ -19,7 +27,7 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 
 from ..core.results import Result
-from ..core.vocabulary import FAIL, MODES, PROBLEMS
+from ..core.vocabulary import FAIL, MODES, PROBLEMS, SCOPES
 from ..core.words import did_you_mean
 from ..files.document import Limits, LoadError
 from ..files.manifest import now
@@ -43,6 +51,7 @@ class Waiver:
     line: int = 0
     used: int = 0
     scope: list = field(default_factory=list)  # for an unused waiver: where else it matches (audit, matrix ...)
+    in_run: bool | None = None  # for an unused waiver: whether the run evaluated its rule and subjects (`RunScope`)
 
     def matches(self, result: Result) -> bool:
         if not fnmatch.fnmatchcase(result.rule, self.rule):
@@ -77,6 +86,54 @@ def horizon(start: date, days: int) -> date:
         return date.max
 
 
+_PATTERN = frozenset("*?[")
+
+
+def _exact(value: str | None) -> str | None:
+    """`value` when it names one thing (no pattern), else None."""
+    return value if value is not None and not _PATTERN.intersection(value) else None
+
+
+class _Index:
+    """Waivers by rule id, then guest name: the lists a result with that rule and guest has to look at,
+    each in file order (`Waivers.candidates`)."""
+
+    def __init__(self, items: list[Waiver]):
+        self.exact: dict = {}  # (rule, guest) -> waivers naming both
+        self.by_rule: dict = {}  # rule -> waivers naming it, and no one guest
+        self.by_guest: dict = {}  # guest -> waivers with a rule pattern naming that guest
+        self.general: list = []  # waivers with a rule pattern and no one guest
+        self.general_for: dict = {}  # rule -> the general waivers whose pattern matches it
+        for w in items:
+            rule, guest = _exact(w.rule), _exact(w.guest)
+            if rule is not None and guest is not None:
+                self.exact.setdefault((rule, guest), []).append(w)
+            elif rule is not None:
+                self.by_rule.setdefault(rule, []).append(w)
+            elif guest is not None:
+                self.by_guest.setdefault(guest, []).append(w)
+            else:
+                self.general.append(w)
+
+    def lists(self, rule: str, guest: str) -> list[list[Waiver]]:
+        found = [lst for lst in (self.exact.get((rule, guest)), self.by_rule.get(rule)) if lst]
+        patterned = self.by_guest.get(guest)
+        if patterned:
+            found.append([w for w in patterned if fnmatch.fnmatchcase(rule, w.rule)])
+        general = self.general_for.get(rule)
+        if general is None:
+            general = self.general_for[rule] = [w for w in self.general if fnmatch.fnmatchcase(rule, w.rule)]
+        if general:
+            found.append(general)
+        return found
+
+    def rules(self, rule_ids: Iterable[str]) -> set[str]:
+        """The rule ids among `rule_ids` that some waiver names (by id or pattern)."""
+        named = set(self.by_rule) | {rule for rule, _ in self.exact}
+        patterns = {w.rule for w in self.general} | {w.rule for lst in self.by_guest.values() for w in lst}
+        return {r for r in rule_ids if r in named or any(fnmatch.fnmatchcase(r, p) for p in patterns)}
+
+
 @dataclass
 class Waivers:
     path: str
@@ -84,6 +141,39 @@ class Waivers:
     today: date = field(default_factory=today)
     sha256: str = ""  # of the bytes read, for the report's manifest
     classified: bool = False  # whether unused waivers were looked for across commands and modes
+    _index: _Index | None = field(default=None, repr=False, compare=False)
+    _order: dict = field(default_factory=dict, repr=False, compare=False)  # id(waiver) -> its place in the file
+    examined: int = 0  # waivers a result was matched against (the cost the index keeps down; tests, benchmarks)
+
+    def index(self) -> _Index:
+        """The waivers indexed by rule id and guest (made on first use, again if `items` changed)."""
+        if self._index is None or len(self._order) != len(self.items):
+            self._index = _Index(self.items)
+            self._order = {id(w): i for i, w in enumerate(self.items)}
+        return self._index
+
+    def candidates(self, result: Result) -> list[list[Waiver]]:
+        """The waivers that may match `result`, as lists in file order (the first match of each is a candidate)."""
+        return self.index().lists(result.rule, result.subject.get("guest") or "")
+
+    def first(self, result: Result, active_only: bool = True) -> Waiver | None:
+        """The first waiver in file order that matches `result` (and is active, with `active_only`)."""
+        lists = self.candidates(result)
+        best, place = None, len(self.items)
+        order = self._order
+        for lst in lists:
+            for w in lst:
+                if order[id(w)] >= place:
+                    break
+                self.examined += 1
+                if w.matches(result) and (not active_only or self.active(w)):
+                    best, place = w, order[id(w)]
+                    break
+        return best
+
+    def waived_rules(self, rule_ids: Iterable[str]) -> set[str]:
+        """The rule ids among `rule_ids` that some waiver names (by id or pattern)."""
+        return self.index().rules(rule_ids) if self.items else set()
 
     def unused(self) -> list[Waiver]:
         return [w for w in self.items if self.active(w) and w.used == 0]
@@ -98,12 +188,20 @@ class Waivers:
         self.classified = True
         if not pending:
             return
+        index = _Index(pending)
         for where, result in elsewhere():
             if result.status not in PROBLEMS:
                 continue
-            for w in pending:
-                if where not in w.scope and w.matches(result):
-                    w.scope.append(where)
+            for lst in index.lists(result.rule, result.subject.get("guest") or ""):
+                for w in lst:
+                    self.examined += 1
+                    if where not in w.scope and w.matches(result):
+                        w.scope.append(where)
+
+    def judge_in_run(self, scope: "RunScope") -> None:
+        """Mark each active waiver this run did not use by whether the run evaluated its rule and subjects."""
+        for w in self.unused():
+            w.in_run = scope.covers(w)
 
     def active(self, waiver: Waiver) -> bool:
         return waiver.expires >= self.today
@@ -111,12 +209,10 @@ class Waivers:
     def waive(self, result: Result) -> None:
         if result.status not in PROBLEMS or result.waiver is not None:
             return
-        for waiver in self.items:
-            if waiver.matches(result):
-                if self.active(waiver):
-                    waiver.used += 1
-                    result.waiver = waiver.to_json()
-                    return
+        waiver = self.first(result)
+        if waiver is not None:
+            waiver.used += 1
+            result.waiver = waiver.to_json()
 
     def apply(self, results: list[Result]) -> None:
         for result in results:
@@ -136,6 +232,12 @@ class Waivers:
                             "location": where, "scope": list(w.scope),
                             "message": f"{where}: waiver of {w.rule} ({w.owner}) is not in scope of this run; it "
                                        f"matches findings of {', '.join(w.scope)} on this snapshot"} | extra)
+            elif w.used == 0 and not self.classified and w.in_run is False:
+                out.append({"status": "out-of-scope", "rule": w.rule, "expires": w.expires.isoformat(),
+                            "location": where, "scope": [],
+                            "message": f"{where}: waiver of {w.rule} ({w.owner}) is not in scope of this run: it "
+                                       "names rules or subjects the run did not evaluate (a stale check looks for it "
+                                       "in every command and mode, at the cost of evaluating them)"} | extra)
             elif w.used == 0:
                 anywhere = "in this snapshot for any command" if self.classified else "in this run"
                 out.append({"status": "stale", "rule": w.rule, "expires": w.expires.isoformat(), "location": where,
@@ -147,6 +249,50 @@ class Waivers:
                             "message": f"{where}: waiver of {w.rule} ({w.owner}) lapses in {days} day(s), on "
                                        f"{w.expires.isoformat()}"} | extra)
         return out
+
+
+@dataclass
+class RunScope:
+    """What a run evaluated, as a waiver names it: the rules run and the names of their subjects
+    (guests, their VSPs, targets). A matrix covers every guest with every target named."""
+
+    rules: frozenset
+    guests: frozenset
+    hosts: frozenset
+    targets: frozenset
+
+    def covers(self, waiver: Waiver) -> bool:
+        """Whether the run evaluated a rule and a subject this waiver names."""
+        return all(_any_match(names, pattern) for names, pattern in (
+            (self.rules, waiver.rule), (self.guests, waiver.guest), (self.hosts, waiver.host),
+            (self.targets, waiver.target)))
+
+
+def _any_match(names: frozenset, pattern: str | None) -> bool:
+    if pattern is None:
+        return True
+    if _exact(pattern) is not None:
+        return pattern in names
+    return any(fnmatch.fnmatchcase(n, pattern) for n in names)
+
+
+def run_scope(engine, command: str, mode: str | None = None, guests: list[dict] | None = None,
+              targets: list[dict] | None = None) -> RunScope:
+    """What `command` evaluated on the engine's snapshot: `audit` its host, guest and snapshot rules on
+    every host and guest; `matrix` and `check` (`guests`, `targets`: the pairs asked, default all) the
+    guest and migration rules; any other command (`plan`, `place`...) the same, on every guest and VSP."""
+    snapshot = engine.snapshot
+    if command == "audit":
+        kinds, guests, targets = ("host", "guest", "snapshot"), snapshot.guests, []
+        hosts = {h["name"] for h in snapshot.hosts}
+    else:
+        kinds = ("guest", "migration")
+        guests = snapshot.guests if guests is None else guests
+        targets = snapshot.hosts if targets is None else targets
+        hosts = {g["host"] for g in guests}
+    rules = frozenset(r.id for kind in kinds if kind in SCOPES for r in engine.by_subject.get(kind, ()))
+    return RunScope(rules, frozenset(g["name"] for g in guests), frozenset(hosts),
+                    frozenset(t["name"] for t in targets))
 
 
 TARGETED_SHARE = 4  # check pair by pair when the waivers' guests are at most a quarter of the estate
@@ -201,13 +347,21 @@ def findings_across_modes(engine, skip: Iterable[str] = (), waivers: "Waivers | 
 
 
 def notes_for_run(waivers: Waivers, engine, command: str, mode: str | None = None,
-                  warn_days: int | None = None) -> list[dict]:
+                  warn_days: int | None = None, stale_check: bool = True, guests: list[dict] | None = None,
+                  targets: list[dict] | None = None) -> list[dict]:
     """The waiver notes of a report, once `waivers.apply` (or `waive`) has seen this run's results.
 
-    Unused waivers are looked for in the commands and modes the run did not cover (an
-    `audit` covers audit, a `matrix` its mode, anything else, such as `check`, `plan`,
-    neither), so they are called stale only when nothing in the snapshot matches them.
+    Without `stale_check` (cheap: nothing evaluated again), unused waivers are judged from what
+    the run evaluated (`run_scope`; `guests`, `targets`: the pairs a `check` or a restricted
+    matrix asked): stale when the run evaluated their rule and subjects, else out of scope of
+    this run. With `stale_check` (costly: it evaluates the other commands and modes), they are
+    looked for in the commands and modes the run did not cover (an `audit` covers audit, a
+    `matrix` its mode, anything else, such as `check`, `plan`, neither), so they are called
+    stale only when nothing in the snapshot matches them.
     """
+    if not stale_check:
+        waivers.judge_in_run(run_scope(engine, command, mode, guests, targets))
+        return waivers.notes(warn_days)
     covered = {"audit": ["audit"], "matrix": [f"matrix {mode}"]}.get(command, [])
     waivers.classify_unused(findings_across_modes(engine, skip=covered, waivers=waivers))
     return waivers.notes(warn_days)
