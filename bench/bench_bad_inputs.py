@@ -4,7 +4,9 @@ ratio to loading (or auditing) the valid mixed-site fixture in the same process.
 Regular-expression cases: catastrophic patterns in rules and in snapshot data run on RE2 in
 linear time; unsupported patterns are refused by the checker or reported as `error`
 results. Python's backtracking `re` on the same pattern is timed for comparison.
-Usage: python -m bench.bench_bad_inputs
+Waivers at scale: a 20x200 matrix with its results and 20, 1,000 and 20,000 waivers (each of
+one rule and one guest, as a site writes them), against the same matrix with none.
+Usage: python -m bench.bench_bad_inputs [--waivers-only]
 """
 
 from __future__ import annotations
@@ -127,8 +129,42 @@ def regex_cases(tmp: Path) -> None:
               f"{elapsed / baseline:6.1f}x  (doubles with each character: 30 would take minutes)")
 
 
+def waiver_cases() -> None:
+    """The matrix with its results under many waivers: matching by rule id and guest keeps it flat."""
+    import random
+    from datetime import date
+
+    from bench.generate import generate
+    from migcheck.eval.waivers import Waiver, Waivers
+
+    snapshot = snapshot_from_data(generate(20, 200, seed=11))
+    rules = load_rules()
+    ids = sorted(r.id for r in rules.rules)
+    rng = random.Random(6)
+
+    def run(count: int | None) -> float:
+        waivers = None
+        if count is not None:
+            items = [Waiver(rng.choice(ids), "r", "o", date(2099, 1, 1), rng.choice(snapshot.guests)["name"])
+                     for _ in range(count)]
+            waivers = Waivers("w.yaml", items, today=date(2026, 12, 5))
+        start = time.perf_counter()
+        Engine(rules, snapshot, waivers=waivers).matrix("offline")
+        return time.perf_counter() - start
+
+    baseline = min(run(None) for _ in range(3))
+    print(f"\nmatrix 20x200 offline with results, no waivers: {baseline * 1000:.1f} ms")
+    for count in (20, 1_000, 20_000):
+        elapsed = min(run(count) for _ in range(3))
+        print(f"{f'{count:,} waivers':44} {elapsed * 1000:8.1f} ms  {elapsed / baseline:6.1f}x")
+
+
 if __name__ == "__main__":
+    if "--waivers-only" in sys.argv:
+        waiver_cases()
+        sys.exit(0)
     status = main()
+    waiver_cases()
     with tempfile.TemporaryDirectory() as tmp:
         regex_cases(Path(tmp))
     print()
