@@ -8,9 +8,12 @@ order) as a property, and the matrix equal to `check` pair by pair for rules tha
 
 from __future__ import annotations
 
+import functools
 import json
 import math
+import tempfile
 from fractions import Fraction
+from pathlib import Path
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -249,3 +252,60 @@ def test_the_matrix_equals_check_for_rules_with_conditionals_and_decimals(tmp_pa
     pack = site_pack(tmp_path_factory.mktemp("p"), "".join(_CONDITIONAL_RULES))
     snapshot = snapshot_from_data(_mixed_estate(guests, hosts))
     assert_matrix_equals_check(load_rules([pack], builtin=False), snapshot, mode)
+
+
+# -- MEMORY-TARGET rewritten with both gives the results it gave with the idioms -------------------------
+_MEMORY_WITH_IDIOMS = '''rule SITE-MEMORY-IDIOMS {
+  title    "The target has enough free memory for the guest and its memory overhead"
+  severity error
+  on       migration
+  cite     "the text of MEMORY-TARGET before issue 19"
+  let      o = first([r for r in data.memory_overhead where within(target.version, r.target_min, r.target_below)])
+  let      cpus = default(first([default(guest.vcpus, 1) for k in [guest.kind] where k == "vm"]), 1)
+  let      memory = round_up(guest.memory_mb, default(o.granule_mb, 1))
+  let      ppm = round_up(default(o.per_cpu_fraction, 0) * 1000000 - 0.5, 1)
+  let      overhead = round_up((cpus * (memory * ppm + default(o.per_cpu_mb, 0) * 1000000)
+                                + default(o.per_guest_mb, 0) * 1000000) / 1000000, 1)
+  require  memory + overhead <= target.memory_mb.free
+  message  "{guest.name} needs {memory} MB + {overhead} MB overhead = {memory + overhead} MB; {target.name} has "
+           "{target.memory_mb.free} MB free (overhead on release {target.version}: "
+           "{default(o.formula, \\"none documented\\")}, cpu_count {cpus})"
+  fix      "free {memory + overhead - target.memory_mb.free} MB on {target.name} (stop or move a guest there; "
+           "`hpvmstatus -s` shows the available memory), or reduce the guest's memory with "
+           "`hpvmmodify -P {guest.name} -r <size>`"
+}
+'''
+
+
+@functools.cache
+def _with_the_builtin_pack(text: str):
+    """The built-in pack and a site pack of `text`, loaded once for every example."""
+    return load_rules([site_pack(Path(tempfile.mkdtemp()), text)])
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.lists(st.tuples(st.sampled_from(["vm", "vpar"]), st.integers(1, 70000), st.sampled_from([None, 1, 2, 4, 5, 32])),
+                min_size=1, max_size=4),
+       st.lists(st.tuples(st.sampled_from(["6.1", "6.1.5", "6.3", "6.3.5", "B.06.20", "4.2.5", "6.4"]),
+                          st.integers(0, 80000)), min_size=1, max_size=3))
+def test_memory_target_with_if_and_exact_decimals_gives_what_its_idioms_gave(guests, hosts):
+    """The built-in MEMORY-TARGET (`if`, the table's exact 0.004) and its text before (a comprehension over
+    `[guest.kind]` for the cpu_count, parts per million): the same status, message and fix for every pair.
+    HP's own example is among them: 5 vCPUs, 22400 MB on 6.1 is 768 MB of overhead, not 769."""
+    ruleset = _with_the_builtin_pack(_MEMORY_WITH_IDIOMS)
+    data = small_estate(
+        [{"name": "src"}, {"name": "hp61", "version": "6.1", "memory_mb": {"total": 131072, "free": 0}}]
+        + [{"name": f"t{j}", "version": version, "memory_mb": {"total": 131072, "free": free}}
+           for j, (version, free) in enumerate(hosts)],
+        [{"name": "hp", "host": "src", "kind": "vm", "vcpus": 5, "memory_mb": 22400}]
+        + [{"name": f"g{i}", "host": "src", "kind": kind, "memory_mb": memory, **({"vcpus": cpus} if cpus else {})}
+           for i, (kind, memory, cpus) in enumerate(guests)])
+    snapshot = snapshot_from_data(data)
+    engine = Engine(ruleset, snapshot)
+    for guest in snapshot.guests:
+        for target in snapshot.hosts[1:]:
+            results = {r.rule: r for r in engine.check(guest, target, "offline")}
+            new, old = results["MEMORY-TARGET"], results["SITE-MEMORY-IDIOMS"]
+            assert (new.status, new.message, new.fix) == (old.status, old.message, old.fix)
+            if (guest["name"], target["name"]) == ("hp", "hp61"):
+                assert new.status == "fail" and "needs 22400 MB + 768 MB overhead = 23168 MB" in new.message
