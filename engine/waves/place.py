@@ -51,7 +51,8 @@ from .plans import Plan, PlanOutcome, plan_document, plan_from_text, run_plan
 
 _SOLVER_UNKNOWN = "unknown"  # CP-SAT's status (no solution found, none proved impossible), not the verdict
 GREEDY = "greedy"  # no solution within the time limit: a first-fit pass over the same capacities
-_STATUS = {cp_model.OPTIMAL: "optimal", cp_model.FEASIBLE: "feasible", cp_model.INFEASIBLE: "infeasible",
+FEASIBLE = "feasible"
+_STATUS = {cp_model.OPTIMAL: "optimal", cp_model.FEASIBLE: FEASIBLE, cp_model.INFEASIBLE: "infeasible",
            cp_model.MODEL_INVALID: "invalid", cp_model.UNKNOWN: _SOLVER_UNKNOWN}
 
 
@@ -69,14 +70,15 @@ class Proposal:
     min_free_mb: int
     unplaced: list[dict] = field(default_factory=list)
     phases: list = field(default_factory=list)  # (objective sense, status, seconds) of each solve
+    note: str | None = None  # how it was found when the solver found nothing in time (a greedy pass)
 
     def plan_data(self) -> dict:
         return plan_document(self.name, self.stages)
 
     def plan_text(self) -> str:
         """The plan file `--output` writes: the text the proposal was checked from, after a comment."""
-        return dump_yaml(self.plan_data(), "proposed by migcheck place; check it again with "
-                                           "`migcheck plan SNAPSHOT THIS-FILE`")
+        return dump_yaml(self.plan_data(), "proposed by migcheck place" + (f" ({self.note})" if self.note else "")
+                         + "; check it again with `migcheck plan SNAPSHOT THIS-FILE`")
 
     def placement(self) -> dict:
         placed = sum(len(s) for s in self.stages)
@@ -125,21 +127,25 @@ def propose(ruleset: RuleSet, snapshot: Snapshot, *, vacate: str | None = None, 
     order = _order(chosen, hosts)
     pairs = sorted(ready, key=order)
     model, x, objectives, complete = _model(pairs, ready, estate, [h["name"] for h in hosts])
-    statuses, best, phases = _solve(model, x, objectives, complete, started + time_limit)
+    # the solver's time limit: from when it starts (the matrix before it takes minutes on a large estate, and
+    # counting it left the solver 50 ms: no solution, whatever the limit)
+    statuses, best, phases = _solve(model, x, objectives, complete, time.perf_counter() + time_limit)
     status = _overall(statuses)
+    note = None
     if pairs and not best:  # no solution within the time limit: what a greedy pass fits, not proven optimal
         best = _greedy(pairs, ready, estate)
-        status = f"{GREEDY} (the solver found no placement in {time_limit:g} s; not proven optimal)"
+        status = FEASIBLE  # a solution of the model (the same capacities), not proven optimal
+        note = f"{GREEDY}: the solver found no placement in {time_limit:g} s; a greedy pass placed these, not proven optimal"
     chosen_pairs = [p for p in sorted(best, key=order) if best[p]]
     name = name or (f"vacate {vacate}" if vacate else f"move {guests}")
     stages, check, dropped = _checked(ruleset, snapshot, name, chosen_pairs, by_guest, mode, waivers)
     chosen_pairs = [p for p in chosen_pairs if p[0] not in dropped]
     loads = _loads(chosen_pairs, estate)
-    unplaced = _unplaced(chosen, {g for g, _ in chosen_pairs}, ready, blocking, hosts, status, dropped)
+    unplaced = _unplaced(chosen, {g for g, _ in chosen_pairs}, ready, blocking, hosts, note or status, dropped)
     return Proposal(name, stages, check, status, time.perf_counter() - started, len(chosen), len(ready),
                     sum(ready[p] for p in chosen_pairs),
                     max((-(-1000 * u // estate.free_memory(t)) for t, u in loads.items() if u), default=0),
-                    min((estate.free_memory(t) - u for t, u in loads.items()), default=0), unplaced, phases)
+                    min((estate.free_memory(t) - u for t, u in loads.items()), default=0), unplaced, phases, note)
 
 
 def _checked(ruleset: RuleSet, snapshot: Snapshot, name: str, pairs: list, by_guest: dict, mode: str, waivers,
@@ -314,8 +320,10 @@ def _solve(model, x: dict, objectives: list, complete, deadline: float) -> tuple
     return statuses, best, phases
 
 
-def _unplaced(chosen: list, placed: set, ready: dict, blocking: dict, hosts: list, status: str,
+def _unplaced(chosen: list, placed: set, ready: dict, blocking: dict, hosts: list, how: str,
               dropped: dict) -> list[dict]:
+    """Each selected guest not placed, with why: blocked in the wave by the check, its ready targets used up
+    (by the solver's placement or the greedy pass's, `how`), or blocked on every candidate."""
     out = []
     for g in chosen:
         if g["name"] in placed:
@@ -325,12 +333,8 @@ def _unplaced(chosen: list, placed: set, ready: dict, blocking: dict, hosts: lis
             rules = dropped[g["name"]]
             out.append({"guest": g["name"], "blocking": {r: sorted(ts) for r, ts in sorted(rules.items())},
                         "why": "blocked in the wave by its check by `plan` (" + ", ".join(sorted(rules)) + ")"})
-        elif candidates and status == _SOLVER_UNKNOWN:
-            out.append({"guest": g["name"], "blocking": {},
-                        "why": "the solver found no placement within the time limit (ready targets: "
-                               + ", ".join(candidates) + "); give it more time with --time-limit"})
         elif candidates:
-            greedy = " by the greedy pass" if status.startswith(GREEDY) else ""
+            greedy = " by the greedy pass" if how.startswith(GREEDY) else ""
             out.append({"guest": g["name"], "blocking": {},
                         "why": "its ready targets (" + ", ".join(candidates) + ") are used up by the guests "
                                "placed there" + greedy + " (memory, cores, DIO functions or MAC addresses)"})
