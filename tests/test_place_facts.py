@@ -1,0 +1,66 @@
+"""`place` and the third reading's facts (issue 19, item 3): its model counts a vPar's cores and keeps two
+guests of one MAC apart, so what it proposes is what `plan` and `check` let through, step by step, with
+a site pack reading the new fields (`test_waves_estate_facts.FACTS`), and no migration has to be left
+out by the proposal's own check.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from migcheck.core.verdicts import check_verdict
+from migcheck.estate.effects import Estate
+from migcheck.estate.snapshot import snapshot_from_data
+from migcheck.eval.engine import Engine
+from migcheck.waves import place
+from migcheck.waves.plans import estate_before, plan_from_data, run_plan
+
+from .test_waves_estate_facts import facts_estate, facts_rules, generated  # noqa: F401  (fixtures)
+
+
+@pytest.mark.parametrize("seed", range(12))
+def test_every_proposal_passes_plan_and_check_with_the_new_facts(facts_rules, generated, seed):  # noqa: F811
+    data = facts_estate(generated, seed, hosts=5, guests=24)
+    snapshot = snapshot_from_data(data)
+    vacate = max(snapshot.hosts, key=lambda h: sum(g["host"] == h["name"] for g in snapshot.guests))["name"]
+    proposal = place.propose(facts_rules, snapshot, vacate=vacate, time_limit=2)
+    assert proposal.status in ("optimal", "feasible") and proposal.note is None
+    left_out = [u for u in proposal.unplaced if u["why"].startswith("blocked in the wave")]
+    assert left_out == []  # the model counted what the rules count: its check blocked nothing
+    if not proposal.stages:
+        return
+    plan = plan_from_data(proposal.plan_data(), snapshot)
+    assert run_plan(facts_rules, snapshot, plan).verdict == "ready"
+    for m in plan.migrations:
+        estate, migration = estate_before(snapshot, plan, facts_rules, m.step)
+        engine = Engine(facts_rules, estate.view(), stop=migration.stop)
+        found = engine.check(engine.snapshot.guest_by_name[m.guest], engine.snapshot.host_by_name[m.to], m.mode)
+        assert check_verdict(found) == "ready", (m.guest, m.to, [r.rule for r in found if r.counts])
+
+
+def test_vpar_cores_are_a_capacity_of_the_model(facts_rules):  # noqa: F811
+    """Two vPars of 6 cores, each ready alone for vsp-b's 8 free cores: the model places one of them there."""
+    hosts = [{"name": n, "version": "B.06.10", "processor": "Itanium 9300", "memory_mb": {"total": 262144,
+              "free": 131072}, "cpu_cores": 16, "cpu_cores_free": free} for n, free in (("vsp-a", 0), ("vsp-b", 8))]
+    guests = [{"name": f"vp{k}", "kind": "vpar", "host": "vsp-a", "state": "on", "memory_mb": 4096, "vcpus": 6}
+              for k in (1, 2)]
+    snapshot = snapshot_from_data({"snapshot": 1, "hosts": hosts, "guests": guests})
+    estate = Estate(snapshot)
+    pairs = [("vp1", "vsp-b"), ("vp2", "vsp-b")]
+    assert (8, {("vp1", "vsp-b"): 6, ("vp2", "vsp-b"): 6}) in place._capacities(pairs, estate)
+    proposal = place.propose(facts_rules, snapshot, vacate="vsp-a", time_limit=2)
+    placed = [m["guest"] for s in proposal.stages for m in s]
+    assert len(placed) == 1 and proposal.check.verdict == "ready"
+    assert [u["guest"] for u in proposal.unplaced] == [{"vp1": "vp2", "vp2": "vp1"}[placed[0]]]
+    assert "used up" in proposal.unplaced[0]["why"]
+
+
+def test_one_mac_per_target(facts_rules):  # noqa: F811
+    hosts = [{"name": n, "version": "B.06.10", "processor": "Itanium 9300", "vswitches": ["vs-pub"],
+              "memory_mb": {"total": 262144, "free": 131072}} for n in ("vsp-a", "vsp-b")]
+    guests = [{"name": f"vm{k}", "kind": "vm", "host": "vsp-a", "state": "off", "memory_mb": 4096, "vcpus": 1,
+               "networks": [{"vswitch": "vs-pub", "ip_name": f"vm{k}", "mac": "2a2e5a050aba"}]} for k in (1, 2)]
+    snapshot = snapshot_from_data({"snapshot": 1, "hosts": hosts, "guests": guests})
+    proposal = place.propose(facts_rules, snapshot, vacate="vsp-a", time_limit=2)
+    assert len([m for s in proposal.stages for m in s]) == 1 and proposal.check.verdict == "ready"
+    assert [u["why"].startswith("its ready targets (vsp-b) are used up") for u in proposal.unplaced] == [True]
