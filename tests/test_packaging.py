@@ -178,3 +178,22 @@ def test_the_sdist_holds_the_licence_and_no_tests_that_cannot_run(built):
     assert "LICENSE" in names and "pyproject.toml" in names and "README.md" in names
     assert not [n for n in names if n.startswith(("tests/", "bench/", "fixtures/"))]
     assert "rules/tests/dio.yaml" in names and "engine/cli.py" in names
+
+
+def test_the_readme_command_runs_from_the_built_wheel(built, tmp_path):
+    """README's first command on the distribution as pip installs it (its dependencies are this
+    environment's; .ci/run does the whole of it in a fresh environment): the `migcheck` script and
+    package come from the wheel, the rules and schemas with them."""
+    _, wheel = built
+    target = tmp_path / "site"
+    done = subprocess.run([sys.executable, "-m", "pip", "install", "--no-deps", "--no-index", "--quiet",
+                           "--target", str(target), str(wheel)], capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr
+    command = re.search(r"&& (migcheck check \S+ \S+ \S+)\n", (ROOT / "README.md").read_text()).group(1).split()
+    env = {**os.environ, "PYTHONPATH": str(target)}
+    ran = subprocess.run([str(target / "bin" / "migcheck"), *command[1:]], capture_output=True, text=True,
+                         cwd=ROOT, env=env, timeout=300)
+    assert ran.returncode == 1 and ran.stdout.startswith("BLOCKED  sapapp01"), ran.stderr
+    where = subprocess.run([sys.executable, "-c", "import migcheck; print(migcheck.__file__)"], capture_output=True,
+                           text=True, cwd=tmp_path, env=env)
+    assert where.stdout.startswith(str(target)), where.stdout + where.stderr
