@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import operator
 from dataclasses import dataclass, field
+from fractions import Fraction
 from typing import Any
 from collections.abc import Callable
 
@@ -143,6 +144,7 @@ def _describe(node) -> str:
     return f"`{key}`" if key else "a value"
 
 
+_NUMBERS = frozenset({int, float, Fraction})  # a boolean is not a number in a rule
 _ARITH = {"+": operator.add, "-": operator.sub, "*": operator.mul, "/": divide, "%": operator.mod}
 _ORDER = {"<": operator.lt, "<=": operator.le, ">": operator.gt, ">=": operator.ge}
 _FAST_ORDER = {
@@ -486,12 +488,16 @@ class Compiler(Visitor):
 
         def arith(env):
             a, b = left(env), right(env)
-            if not (is_number(a) and is_number(b)) and not (strings and type(a) is str and type(b) is str):
+            ta, tb = type(a), type(b)
+            if ta in _NUMBERS and tb in _NUMBERS:
+                if ta is not tb and (ta is float or tb is float):
+                    a, b = exact_pair(a, b)  # a float beside an exact number: read exactly
+            elif not (strings and ta is str and tb is str):
                 raise EvalError(f"cannot compute `{render(a)} {symbol} {render(b)}`: "
                                 + ("`+` takes two numbers or two strings" if strings else f"`{symbol}` takes numbers"),
                                 node.span)
             try:
-                return op(*exact_pair(a, b))
+                return op(a, b)
             except ZeroDivisionError:
                 raise EvalError(f"division by zero in `{symbol}`", node.span) from None
             except OverflowError:
