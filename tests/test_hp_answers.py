@@ -35,7 +35,8 @@ EXAMPLES = [
     # issue 19 (third reading): online, a SHARE=YES device moves with a warning (IVM 4.2 Guide p.180)
     ("share-yes", "quorum01", "vsp-b", ["--mode", "online"], "ready", "STORAGE-SHARED-ONLINE", "fail"),
     ("share-yes", "quorum01", "vsp-b", ["--stop"], "blocked", "STORAGE-SHARED", "fail"),
-    ("share-yes", "plain01", "vsp-b", ["--mode", "online"], "ready", "STORAGE-SHARED", "pass"),
+    ("share-yes", "plain01", "vsp-b", ["--stop"], "ready", "STORAGE-SHARED", "pass"),
+    ("share-yes", "plain01", "vsp-b", ["--mode", "online"], "ready", "STORAGE-SHARED-ONLINE", "pass"),
     ("serviceguard", "sgnode01", "vsp-b", ["--mode", "online"], "blocked", "ONLINE-SERVICEGUARD", "fail"),
     ("serviceguard", "sgnode01", "vsp-b", ["--stop"], "ready", "ONLINE-SERVICEGUARD", "notapplicable"),
     ("serviceguard", "sgpkg01", "vsp-b", ["--mode", "online"], "ready", "ONLINE-SG-PACKAGE", "fail"),  # a warning

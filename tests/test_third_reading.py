@@ -60,7 +60,7 @@ EXAMPLES = [
     ("nfs", "nfsvm", "vsp-b", STOP, "ready", "STORAGE-LOCAL", "pass"),
     ("nfs", "nfsvm", "vsp-c", STOP, "ready", "STORAGE-LOCAL", "fail"),  # a warning: copy it, or mount alike
     # SHARE=YES online: a warning; the second sharing guest an error where the target does not mark it
-    ("share-online", "quorum1", "vsp-b", ONLINE, "blocked", "STORAGE-SHARED", "fail"),
+    ("share-online", "quorum1", "vsp-b", ONLINE, "blocked", "STORAGE-SHARED-TARGET", "fail"),
     ("share-online", "quorum1", "vsp-c", ONLINE, "ready", "STORAGE-SHARED-ONLINE", "pass"),
     ("share-online", "quorum1", "vsp-d", ONLINE, "ready", "STORAGE-SHARED-ONLINE", "fail"),  # a warning
     ("share-online", "quorum1", "vsp-d", STOP, "blocked", "STORAGE-SHARED", "fail"),
@@ -122,7 +122,7 @@ def test_new_rules_are_catalogued_with_their_source(run_cli):
         assert rules[rule]["cite"].strip(), rule
     warnings = {"STORAGE-SHARED-ONLINE", "VSWITCH-DOWN"}
     assert {r for r in warnings if rules[r]["severity"] == "warning"} == warnings
-    assert rules["STORAGE-SHARED"]["severity"] == "error"
+    assert rules["STORAGE-SHARED"]["severity"] == rules["STORAGE-SHARED-TARGET"]["severity"] == "error"
 
 
 def test_vcpu_limits_rows_say_where_they_come_from():
