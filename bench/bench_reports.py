@@ -1,31 +1,38 @@
-"""Benchmark: `migcheck matrix` reports of a generated estate, as a user runs them.
+"""Benchmark: `migcheck matrix` reports against the fastest plain program a reviewer would write.
 
-Two parts, both printed in one run:
+Three parts; the first two run in this process on a smaller estate (default 20 VSPs x 1,000
+guests, the whole built-in pack, offline), every contender in turn (`bench.timing`: CPU seconds
+of this process, interleaved rounds, the fastest of each), outputs compared before any ratio
+is printed:
 
-1. The command itself (default: the generated 200 VSPs x 10,000 guests, `python -m
-   bench.generate --hosts 200 --guests 10000`, the whole built-in pack), in a subprocess
-   under `/usr/bin/time -v` when it is there (else the children's peak RSS from
-   `getrusage`): the default table, `--format html:FILE`, `--format json:FILE` (by default
-   two processes on two cores, `--jobs`) and `--format json:FILE --jobs 1`; wall time, CPU
-   time, peak memory and the report's size. Each run starts with the disk idle (`sync`, the
-   last report removed). The two JSON reports are compared (sha256, but for the time they
-   were made) before anything is printed.
+1. Writers against plain writers, from the same results. The matrix is evaluated once and its
+   chunks (cells and results per guest) kept; migcheck's streaming writer of each format
+   (`report.stream.write_matrix`, the one the command runs, to a file) is timed on them against
+   a plain program given the same results as dicts (`Result.to_json`, made before timing):
+   json: orjson (`OPT_INDENT_2`, the same bytes) and the C encoder without indent (`json.dumps`,
+   compact: the same content, parsed); jsonl: orjson per result (the same bytes); csv: the
+   standard `csv.writer` of plain rows made from the dicts with the same neutralisation
+   (`csv_safe`, the same bytes). junit, sarif, table, Markdown and HTML have no plain counterpart
+   of the same content worth the name (a suite per guest, 5,000 results per level, digests):
+   they are in part 2.
+2. Every format from the snapshot on against `--summary`, the least work that answers from the
+   same matrix (counts per guest and target): the pipeline as the command runs it, one process
+   (`--jobs 1`), the report written to a file; the ratio is the issue's measure (table and HTML
+   within 2x, json, jsonl, csv and junit within 4x of `--summary`).
+3. The command itself (default 200 x 10,000, `--skip-cli` to leave it out) in a subprocess under
+   `/usr/bin/time -v`: `--summary`, the default table, html, json (default `--jobs` and `--jobs 1`),
+   jsonl, csv and junit; wall, CPU, peak memory, output size and CPU over `--summary`'s. Each run
+   starts with the disk idle (`sync`). The two JSON reports are compared (sha256) first.
 
-2. The streamed JSON writer against the plain way, in this process, on a smaller estate
-   (default 50 x 2,000, where the plain way fits in memory): the plain way is what a
-   reviewer would write, the whole matrix with its results (`Engine.matrix`) and then
-   `json.dumps(report, indent=2)`; the streamed one is `migcheck`'s own (`write_matrix`
-   with its JSON writer, one process). The two texts are compared before the ratio is printed.
-
-    python -m bench.bench_reports [--hosts 200] [--guests 10000] [--file estate.json]
-                                  [--small-hosts 50] [--small-guests 2000] [--skip-cli]
+    python -m bench.bench_reports [--small 20x1000] [--repeat 3] [--formats json,jsonl,csv,...]
+                                  [--hosts 200] [--guests 10000] [--file estate.json] [--skip-cli]
 """
 
 from __future__ import annotations
 
 import argparse
+import csv
 import hashlib
-import io
 import json
 import os
 import resource
@@ -37,10 +44,7 @@ import time
 from pathlib import Path
 
 from bench.generate import generate
-
-
-def _without_time(data: bytes) -> bytes:
-    return b"\n".join(line for line in data.split(b"\n") if b'"generated"' not in line)
+from bench.timing import interleaved, ratio
 
 
 def _digest(path: Path) -> str:
@@ -78,10 +82,14 @@ def run_cli(args: list[str], stdout_path: Path | None) -> dict:
 
 
 def cli_part(path: Path, tmp: Path) -> None:
-    runs = [("table (default)", [], tmp / "matrix.txt"),
+    runs = [("--summary", ["--summary"], tmp / "summary.txt"),
+            ("table (default)", [], tmp / "matrix.txt"),
             ("--format html:FILE", ["--format", f"html:{tmp / 'matrix.html'}"], None),
             ("--format json:FILE", ["--format", f"json:{tmp / 'matrix.json'}"], None),
-            ("--format json:FILE --jobs 1", ["--format", f"json:{tmp / 'matrix1.json'}", "--jobs", "1"], None)]
+            ("--format json:FILE --jobs 1", ["--format", f"json:{tmp / 'matrix1.json'}", "--jobs", "1"], None),
+            ("--format jsonl:FILE", ["--format", f"jsonl:{tmp / 'matrix.jsonl'}"], None),
+            ("--format csv:FILE", ["--format", f"csv:{tmp / 'matrix.csv'}"], None),
+            ("--format junit:FILE", ["--format", f"junit:{tmp / 'matrix.xml'}"], None)]
     measured = []
     digests = []
     for label, extra, stdout in runs:
@@ -95,72 +103,220 @@ def cli_part(path: Path, tmp: Path) -> None:
         output.unlink()
     if len(set(digests)) != 1:
         raise SystemExit("the JSON reports of --jobs 1 and the default differ")
-    print(f"migcheck matrix {path.name} (the whole built-in pack); JSON of --jobs 1 and the default: same bytes")
-    print(f"{'':30} {'wall':>8} {'cpu':>8} {'peak':>9} {'output':>10}")
+    summary = measured[0][1]["cpu"]
+    print(f"\n3. migcheck matrix {path.name} (the whole built-in pack), as a command; JSON of --jobs 1 and the "
+          "default: same bytes")
+    print(f"{'':30} {'wall':>8} {'cpu':>8} {'peak':>9} {'output':>10} {'cpu/--summary':>14}")
     for label, f, size in measured:
-        print(f"{label:30} {f['wall']:7.1f}s {f['cpu']:7.1f}s {f['peak']:7.0f}MB {size / 1e6:8.0f}MB")
+        print(f"{label:30} {f['wall']:7.1f}s {f['cpu']:7.1f}s {f['peak']:7.0f}MB {size / 1e6:8.1f}MB "
+              f"{ratio(f['cpu'], summary):>14}")
 
 
-def writer_part(hosts: int, guests: int, tmp: Path) -> None:
+# -- 1. writers against plain writers, from the same results ------------------------------------
+class Replay(list):
+    """A matrix's chunks kept in memory, replayed to a writer as `Engine.iter_matrix` gives them."""
+
+    def __init__(self, chunks, verdict: str):
+        super().__init__(chunks)
+        self._verdict = verdict
+
+    def verdict(self) -> str:
+        return self._verdict
+
+
+def evaluated(path: Path):
+    """The report as it starts, the matrix's chunks kept, and the completed report (`Report.completed`)."""
     from migcheck.app.pipeline import Request, run
-    from migcheck.report.json_report import JsonWriter
+    from migcheck.report.model import Tail
     from migcheck.report.stream import write_matrix
 
-    path = tmp / "small.json"
-    path.write_text(json.dumps(generate(hosts, guests, 1), indent=1))
+    state = run(Request(command="matrix", snapshot=str(path), formats=["json"], mode="offline", jobs=1))
+    chunks = state.evaluation.chunks
+    verdict = chunks.verdict()
+    replay = Replay(((cells, results) for cells, results in chunks), verdict)
+    tally = write_matrix(state.report, replay, [])
+    return state.report, replay, state.report.completed(Tail(tally.verdict(), tally.summary(), [], None))
 
-    def streamed() -> str:
-        state = run(Request(command="matrix", snapshot=str(path), formats=["json"], mode="offline"))
-        out = io.StringIO()
-        write_matrix(state.report, state.evaluation.chunks, [JsonWriter(state.report, out, str(tmp))], jobs=1)
-        return out.getvalue()
 
-    def plain() -> str:
-        from migcheck.core.results import sort_results
-        from migcheck.report.json_report import render_json
+def migcheck_writer(fmt: str, report, replay, out_path: Path):
+    """migcheck's streaming writer of `fmt` fed the kept chunks, to a file (as the command writes it)."""
+    from migcheck.files.outputs import open_output
+    from migcheck.report.stream import write_matrix, writer_for
 
-        state = run(Request(command="matrix", snapshot=str(path), formats=["json"], mode="offline"))
-        cells, results = state.engine.matrix("offline")
-        results = sort_results(results)
-        from dataclasses import replace
+    def write() -> Path:
+        with open_output(str(out_path)) as out:
+            write_matrix(report, replay, [writer_for(fmt, report, out, spool_dir=str(out_path.parent))])
+        return out_path
+    return write
 
-        from migcheck.core.results import summarize
-        from migcheck.core.verdicts import report_verdict as verdict
-        summary = summarize(results)
-        summary["cells"] = {v: sum(1 for c in cells if c.verdict == v) for v in ("ready", "blocked", "unknown")}
-        report = replace(state.report, cells=sorted(cells, key=lambda c: (c.guest, c.target)),  # by name
-                         results=results, counts=summary, verdict=verdict("matrix", results, cells=cells))
-        return render_json(report)
 
-    timings = {}
-    texts = {}
-    for name, fn in (("plain", plain), ("streamed", streamed)):
-        best = None
-        for _ in range(2):
-            start = time.perf_counter()
-            texts[name] = fn()
-            took = time.perf_counter() - start
-            best = took if best is None else min(best, took)
-        timings[name] = best
-    if _without_time(texts["plain"].encode()) != _without_time(texts["streamed"].encode()):
-        raise SystemExit("the plain and the streamed JSON differ")
-    print(f"JSON of the matrix of {hosts} x {guests} in this process (the same text, "
-          f"{len(texts['plain']) / 1e6:.0f} MB): plain (Engine.matrix + json.dumps) {timings['plain']:.2f} s, "
-          f"streamed writer {timings['streamed']:.2f} s = {timings['streamed'] / timings['plain']:.2f}x")
+def plain_inputs(replay, final) -> dict:
+    """What a plain program is given: the results and cells as dicts, the report's other keys (before timing)."""
+    from migcheck.report.digest import chunk_findings
+
+    results, cells = [], []
+    for chunk_cells, chunk_results in replay:
+        results.extend(r.to_json() for r in chunk_results)
+        found = chunk_findings(chunk_cells, chunk_results)
+        cells.extend(dict(c.to_json(), blocking=found[(c.guest, c.target)].blocking) for c in chunk_cells)
+    return {"head": final.to_json(results=False), "results": results, "cells": cells}
+
+
+def _document(given: dict) -> dict:
+    doc = dict(given["head"])  # its keys in the report's order; results and cells in their places
+    doc["results"] = given["results"]
+    doc["cells"] = given["cells"]
+    return doc
+
+
+def _write(path: Path, data: bytes) -> Path:
+    with open(path, "wb") as out:
+        out.write(data)
+    return path
+
+
+def csv_rows(results: list[dict]):
+    """The csv report's rows from result dicts, as a reviewer writes it (every field through `csv_safe`)."""
+    from migcheck.report.common import csv_safe
+
+    no_waiver = {}
+    no_location = {"file": "", "line": ""}
+    for r in results:
+        s = r["subject"]
+        w = r["waiver"] or no_waiver
+        loc = r.get("location") or no_location
+        yield [csv_safe(v) for v in (
+            r["rule"], r["severity"], r["status"], "yes" if r["waiver"] else "no", s.get("guest", ""),
+            s.get("host", ""), s.get("source", ""), s.get("target", ""), s.get("mode", ""), r.get("item"),
+            r["message"], r["fix"], r["cite"], loc["file"], loc["line"], "fp:" + r["fingerprint"],
+            w.get("owner", ""), w.get("expires", ""), w.get("reason", ""), w.get("ticket", ""), r.get("baseline", ""))]
+
+
+def plain_writers(fmt: str, given: dict, tmp: Path) -> dict:
+    """The plain programs of `fmt`: name -> (function writing a file, how its output is compared)."""
+    try:
+        import orjson
+    except ImportError:
+        orjson = None
+    out = {}
+    if fmt == "json":
+        if orjson is not None:
+            out["orjson OPT_INDENT_2"] = (lambda: _write(tmp / "plain.json", orjson.dumps(
+                _document(given), option=orjson.OPT_INDENT_2) + b"\n"), "bytes")
+        out["json.dumps, C encoder"] = (lambda: _write(tmp / "plain-c.json", json.dumps(
+            _document(given), ensure_ascii=False).encode()), "parsed")
+    elif fmt == "jsonl":
+        if orjson is not None:
+            out["orjson per result"] = (lambda: _write(tmp / "plain.jsonl", b"".join(
+                orjson.dumps(r) + b"\n" for r in given["results"])), "bytes")
+    elif fmt == "csv":
+        from migcheck.report.csv_report import COLUMNS
+
+        def plain_csv() -> Path:
+            with open(tmp / "plain.csv", "w", newline="", encoding="utf-8") as f:
+                writer = csv.writer(f, lineterminator="\r\n")
+                writer.writerow(COLUMNS)
+                writer.writerows(csv_rows(given["results"]))
+            return tmp / "plain.csv"
+        out["csv.writer of plain rows"] = (plain_csv, "bytes")
+    return out
+
+
+def _parsed(fmt: str, data: bytes):
+    if fmt == "jsonl":
+        return [json.loads(line) for line in data.splitlines()]
+    return json.loads(data)
+
+
+def same(fmt: str, ours: bytes, theirs: bytes, how: str) -> str:
+    """How two outputs were found equal ('same bytes', 'same content'); SystemExit when they are not."""
+    if ours == theirs:
+        return "same bytes"
+    if how == "parsed" or fmt in ("json",):  # JSON: a reviewer's bytes may differ in layout, not in content
+        if _parsed(fmt, ours) == _parsed(fmt, theirs):
+            return "same content (parsed)"
+    raise SystemExit(f"{fmt}: migcheck's output and the plain program's differ")
+
+
+WRITER_FORMATS = ("json", "jsonl", "csv")
+
+
+def writer_part(path: Path, tmp: Path, formats: list[str], repeat: int) -> None:
+    report, replay, final = evaluated(path)
+    given = plain_inputs(replay, final)
+    pairs = sum(len(cells) for cells, _ in replay)
+    print(f"1. writers from the same {len(given['results']):,} results of {pairs:,} pairs (CPU s, fastest of "
+          f"{repeat} interleaved; outputs compared first)")
+    print(f"   {'format':6} {'migcheck s':>10}   {'plain program':<26} {'plain s':>8} {'migcheck/plain':>15}  checked")
+    for fmt in (f for f in formats if f in WRITER_FORMATS):
+        contenders = {"migcheck": migcheck_writer(fmt, report, replay, tmp / f"migcheck.{fmt}")}
+        hows = {}
+        for name, (fn, how) in plain_writers(fmt, given, tmp).items():
+            contenders[name], hows[name] = fn, how
+        values, best = interleaved(contenders, repeat)
+        ours = values["migcheck"].read_bytes()
+        size = len(ours)
+        for name in hows:
+            checked = same(fmt, ours, values[name].read_bytes(), hows[name])
+            print(f"   {fmt:6} {best['migcheck']:10.3f}   {name:<26} {best[name]:8.3f} "
+                  f"{ratio(best['migcheck'], best[name]):>15}  {checked} ({size / 1e6:.1f} MB)")
+        if not hows:
+            print(f"   {fmt:6} {best['migcheck']:10.3f}   (orjson not installed: pip install orjson)")
+
+
+# -- 2. every format from the snapshot on, against --summary -------------------------------------
+def from_snapshot(path: Path, fmt: str, out_path: Path):
+    """The command's work for `fmt`, in this process: the pipeline, then the report written to a file."""
+    from migcheck.app.pipeline import Request, run, write_outputs
+
+    def write() -> int:
+        state = run(Request(command="matrix", snapshot=str(path), formats=[f"{fmt}:{out_path}"], mode="offline",
+                            jobs=1, quiet=True))
+        write_outputs(state)
+        return out_path.stat().st_size
+    return write
+
+
+def summary_of(path: Path):
+    from migcheck.app.pipeline import Request, matrix_summary
+
+    return lambda: len(matrix_summary(Request(command="matrix", snapshot=str(path), mode="offline"), "text")[0])
+
+
+def snapshot_part(path: Path, tmp: Path, formats: list[str], repeat: int) -> None:
+    contenders = {"--summary": summary_of(path)}
+    for fmt in formats:
+        contenders[fmt] = from_snapshot(path, fmt, tmp / f"whole.{fmt}")
+    values, best = interleaved(contenders, repeat)
+    summary = best["--summary"]
+    print(f"2. from the snapshot on, one process (CPU s, fastest of {repeat} interleaved)")
+    print(f"   {'':10} {'cpu s':>8} {'x --summary':>12} {'output':>10}")
+    for name, seconds in best.items():
+        print(f"   {name:10} {seconds:8.3f} {ratio(seconds, summary):>12} {values[name] / 1e6:8.2f}MB")
+
+
+FORMATS = ("json", "jsonl", "csv", "junit", "sarif", "table", "markdown", "html")
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser()
+    parser.add_argument("--small", default="20x1000", help="VSPs x guests of the estate of parts 1 and 2")
+    parser.add_argument("--repeat", type=int, default=3, help="interleaved rounds; the fastest run of each counts")
+    parser.add_argument("--formats", default=",".join(FORMATS))
     parser.add_argument("--hosts", type=int, default=200)
     parser.add_argument("--guests", type=int, default=10000)
-    parser.add_argument("--file", help="a snapshot to use instead of a generated one")
-    parser.add_argument("--small-hosts", type=int, default=50)
-    parser.add_argument("--small-guests", type=int, default=2000)
+    parser.add_argument("--file", help="a snapshot for part 3 instead of a generated one")
     parser.add_argument("--skip-cli", action="store_true")
     args = parser.parse_args(argv)
+    formats = args.formats.split(",")
+    hosts, guests = (int(x) for x in args.small.split("x"))
     with tempfile.TemporaryDirectory() as tmp_name:
         tmp = Path(tmp_name)
-        writer_part(args.small_hosts, args.small_guests, tmp)
+        small = tmp / "small.json"
+        small.write_text(json.dumps(generate(hosts, guests, 1), indent=1))
+        print(f"estate {hosts} x {guests} (bench.generate, seed 1), the whole built-in pack, offline")
+        writer_part(small, tmp, formats, args.repeat)
+        snapshot_part(small, tmp, formats, args.repeat)
         if not args.skip_cli:
             path = Path(args.file) if args.file else tmp / "estate.json"
             if not args.file:
