@@ -35,7 +35,7 @@ from pathlib import Path
 
 from bench.anchor.convert import NAMES, to_snapshot
 from bench.anchor.gen import generate as anchor_inventory
-from bench.timing import interleaved, ratio
+from bench.timing import interleaved
 
 ANCHOR = Path(__file__).resolve().parent / "anchor"
 CHUNK_PAIRS = 10_000  # rego-cpp 1.5.2 ends a query with "Maximum statement count reached" after ~30k pairs
@@ -143,10 +143,11 @@ class Peer:
 
 
 def _cel(inv: dict, wanted: dict):
-    """cel-python's compiled runner when it gives the wanted answers, else its interpreter."""
+    """cel-python's compiled runner when it gives the wanted answers, else its interpreter (checked by the caller)."""
     try:
         cel = Cel(inv, "compiled")
         if cel.matrix() == wanted:
+            cel.checked = True
             return cel
     except Exception:  # noqa: BLE001 - a runner that cannot run this expression: the interpreter instead
         pass
@@ -176,7 +177,7 @@ def measure(hosts: int, guests: int, repeat: int = 1, seed: int = 42) -> tuple[i
         except Exception as exc:  # noqa: BLE001 - a peer that cannot run here is reported, not fatal
             peer.reason = f"could not run: {exc}"[:200]
             continue
-        if runner.matrix() != wanted:
+        if not getattr(runner, "checked", False) and runner.matrix() != wanted:
             raise AssertionError(f"{name} and the engine give different matrices")
         if isinstance(runner, Cel) and runner.runner != "compiled":
             peer.name += " interpreted"
@@ -196,7 +197,7 @@ def describe(pairs_: int, engine: float, peers: list[Peer]) -> list[str]:
         if peer.seconds is None:
             lines.append(f"  engine/{peer.name}: skipped, {peer.reason}")
         else:
-            lines.append(f"  engine/{peer.name}: {ratio(engine, peer.seconds)} (engine {engine:.3f} s, "
+            lines.append(f"  engine/{peer.name}: {engine / peer.seconds:.3g}x (engine {engine:.3f} s, "
                          f"{peer.name} {peer.seconds:.3f} s, {pairs_ / peer.seconds:,.0f} pairs/s; "
                          f"{peer.name} is {peer.seconds / engine:,.0f}x the engine's time)")
     return lines
