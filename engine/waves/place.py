@@ -10,23 +10,30 @@ The model:
 - a boolean per (guest, candidate target) where the migration is ready in the matrix of
   the selected guests against the candidate targets (the ordinary rules, waivers applied);
 - each guest at most once;
-- memory per target: the guests that hold memory (running, or reserving their resources)
+- every capacity (`_capacities`, one definition for the model and the greedy pass):
+  memory per target: the guests that hold memory (running, or reserving their resources)
   take at most the target's free memory, each its memory plus the target's overhead;
-- DIO per target and label: the guests' functions with that label take at most the
-  target's free pooled functions with it (when some are held by guests outside the wave,
-  sharing those is allowed: the effects prefer them, and DIO-IN-USE warns);
+  cores per target (when `cpu_cores_free` is captured): the vPars that run or reserve take
+  at most its free cores; DIO per target and label: the guests' functions with that label
+  take at most the target's free pooled functions plus those held by guests outside the
+  wave (the effects share those, DIO-IN-USE warns), or plus only those held by stopped
+  guests that reserve nothing when a reserving guest may go there; one guest per target
+  and MAC address;
 - objective, in order (three solves, each fixing the one before): place every guest; the
   fewest warnings (failing rules of severity warning or info, such as STORAGE-LOCAL or
   DIO-CROSS-TYPE); balanced free memory: the smallest largest share of a target's free
   memory that the wave takes.
 
 Every capacity is read from the estate model (`effects.Estate`: `free_memory`,
-`memory_taken`, `dio_needs`, `dio_room`), which counts with the functions its migrations
+`memory_taken`, `free_cores`, `cores_taken`, `dio_needs`, `dio_room`, `dio_idle`), which counts with the functions its migrations
 use (`estate.capacity`: MEMORY-TARGET's amounts, the DIO matching of the effects); the
 matrix runs on an engine made for the estate's view. The model keeps no count of its own.
 
-Capacity is counted without what departing guests free, so any order of the migrations
-of a target fits. The plan puts the guests that take no memory first; offline, it is one
+Capacity is counted without what departing guests free (a stage's migrations run at the same
+time), so any order of the migrations of a target fits. The solver's time limit starts when
+it does; with no solution in time, a greedy pass over the same capacities proposes what
+fits (status `feasible`, `note` says so). The plan is checked by `plan`; a migration the
+check blocks all the same is left out with its rules and the rest checked again. The plan puts the guests that take no memory first; offline, it is one
 stage; online, each VSP takes part in one online migration per stage (4.2.5 Release
 Notes 9.2.8), so the migrations are spread over stages greedily.
 """
