@@ -152,3 +152,26 @@ def test_gitlab_and_github_are_in_the_registry_with_streaming_writers():
 
     for name in ("github", "gitlab"):
         assert FORMATS[name].matrix_writer() is not None
+
+
+def test_gitlab_keeps_5000_issues_errors_first_at_estate_scale(run_cli, tmp_path, monkeypatch):
+    """One issue per finding made 293 MB of Code Quality for 200 x 2,000: past 5,000 findings the issues
+    are SARIF's folded results, errors first, each naming what it stands for."""
+    import jsonschema
+
+    from bench.generate import generate
+
+    monkeypatch.chdir(tmp_path)  # paths relative to the repository, as in CI
+    estate = tmp_path / "e.json"
+    estate.write_text(json.dumps(generate(24, 300, seed=3)))
+    _, out, _ = run_cli("matrix", estate, "--format", "gitlab")
+    _, js, _ = run_cli("matrix", estate, "--format", "json")
+    findings = [r for r in json.loads(js)["results"] if r["status"] in ("fail", "error")]
+    issues = json.loads(out)
+    jsonschema.validate(issues, GITLAB_SCHEMA)
+    assert len(findings) > 5_000 >= len(issues) > 0
+    assert len({i["fingerprint"] for i in issues}) == len(issues)
+    ranks = [["blocker", "critical", "major", "minor", "info"].index(i["severity"]) for i in issues]
+    assert ranks[0] == 0 and ranks == sorted(ranks)
+    assert any("folded per rule and" in i["description"] for i in issues)
+    assert {i["check_name"] for i in issues} == {f["rule"] for f in findings}  # every rule found is there

@@ -1,59 +1,73 @@
 """`gitlab` report: GitLab Code Quality JSON (`artifacts:reports:codequality`), for merge requests.
 
-A JSON array, one issue per finding, with the fields GitLab reads of the Code Climate spec:
-`description` (message and fix), `check_name` (rule id), `fingerprint` (the finding's: stable
-across runs, unique in a report, which GitLab compares between branches), `severity`, and
-`location.path` (relative to the source root) with `location.lines.begin`. Severities: a blocking
-error `blocker`, a rule that could not be evaluated `critical`, a warning `major`, a note `info`.
-Control characters of snapshot text are shown as escapes (`\\x1b`), as in every format.
+A JSON array of the fields GitLab reads of the Code Climate spec: `description` (the subject,
+message and fix), `check_name` (rule id), `fingerprint` (stable across runs and unique in a report:
+GitLab compares issues between branches by it), `severity`, and `location.path` (relative to the
+source root) with `location.lines.begin`. Severities: a blocking error `blocker`, a rule that could
+not be evaluated `critical`, a warning `major`, a note `info`.
+
+The issues are the SARIF report's results (`sarif.SarifWriter`): one per finding up to 5,000,
+errors first, past that folded per rule and guest, then rule and target, then rule, each folded
+issue saying what it stands for. One per finding, a 200 x 2,000 matrix made 293 MB of Code Quality,
+past GitLab's default artifact limit (100 MB) and more than a merge request widget can show; every
+finding stays in the JSON, JSON Lines and CSV reports. Control characters of snapshot text are
+shown as escapes (`\\x1b`), as in every format.
 """
 
 from __future__ import annotations
 
 import io
 import json
+from types import SimpleNamespace
+from urllib.parse import unquote
 
-from ..core.vocabulary import ERROR_SEVERITY, FAIL, INFO, PROBLEMS, WARNING
+from ..core.vocabulary import ERROR
 from .common import subject_text, terminal_safe
-from .github import _path
+from .sarif import LEVEL_ERROR, LEVEL_NOTE, LEVEL_WARNING, SarifWriter
 
 # GitLab's severity words
 BLOCKER, CRITICAL, MAJOR, MINOR, SEVERITY_INFO = "blocker", "critical", "major", "minor", "info"
-_SEVERITY = {ERROR_SEVERITY: BLOCKER, WARNING: MAJOR, INFO: SEVERITY_INFO}
+_SEVERITY = {LEVEL_ERROR: BLOCKER, LEVEL_WARNING: MAJOR, LEVEL_NOTE: SEVERITY_INFO}
 
 
-def issue(r, snapshot: str, root: str | None) -> dict:
-    text = r.message if r.status == FAIL else f"rule could not be evaluated: {r.message}"
-    if r.fix and r.status == FAIL:
-        text += f" Fix: {r.fix}"
-    if r.waiver:
-        text += f" (waived until {r.waiver.get('expires')}: {r.waiver.get('reason')})"
-    where = r.location or (snapshot, 1, 1)
-    return {"description": terminal_safe(f"{subject_text(r)}: {text}"), "check_name": r.rule,
-            "fingerprint": r.fingerprint, "severity": _SEVERITY[r.severity] if r.status == FAIL else CRITICAL,
-            "location": {"path": terminal_safe(_path(where[0] or snapshot, root)),
-                         "lines": {"begin": max(int(where[1] or 1), 1)}}}
+def _path(location: dict | None, snapshot: str) -> tuple[str, int]:
+    """A SARIF location as GitLab's path (relative to the source root when it is under it) and line."""
+    if not location:
+        return snapshot, 1
+    physical = location["physicalLocation"]
+    uri = physical["artifactLocation"]["uri"]
+    path = unquote(uri) if physical["artifactLocation"].get("uriBaseId") else unquote(uri.removeprefix("file://"))
+    return path, max(int(physical.get("region", {}).get("startLine", 1)), 1)
+
+
+def issue(result: dict, snapshot: str) -> dict:
+    """The Code Quality issue of a SARIF result (one finding, or a folded one)."""
+    props = result["properties"]
+    text = result["message"]["text"]
+    if "folded" not in props and props.get("subject"):
+        text = f"{subject_text(SimpleNamespace(subject=props['subject'], item=props.get('item', '')))}: {text}"
+    path, line = _path((result.get("locations") or [None])[0], snapshot)
+    return {"description": terminal_safe(text), "check_name": result["ruleId"],
+            "fingerprint": result["partialFingerprints"]["migcheckSubject/v1"],
+            "severity": CRITICAL if props.get("status") == ERROR else _SEVERITY[result["level"]],
+            "location": {"path": terminal_safe(path), "lines": {"begin": line}}}
 
 
 class GitlabWriter:
-    """`gitlab` of a matrix, an issue per finding as it comes (streamed)."""
+    """`gitlab` of a matrix as it streams: the SARIF writer's bounded state, the issues at the end."""
 
     def __init__(self, report, out):
-        self.report, self.out = report, out
-        self.any = False
-        self.dumps = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
-        out.write("[")
+        self.out = out
+        self.sarif = SarifWriter(report)
 
     def feed(self, cells, results, found=None) -> None:
-        report, dumps = self.report, self.dumps
-        text = ",\n".join(dumps(issue(r, report.snapshot_path, report.source_root))
-                          for r in results if r.status in PROBLEMS)
-        if text:
-            self.out.write((",\n" if self.any else "\n") + text)
-            self.any = True
+        self.sarif.feed(cells, results, found)
 
     def finish(self, report) -> None:
-        self.out.write("\n]\n" if self.any else "]\n")
+        results, _ = self.sarif.results(report)
+        dumps = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
+        text = ",\n".join(dumps(issue(r, report.snapshot_path)) for r in results)
+        self.out.write(f"[\n{text}\n]\n" if text else "[]\n")
 
 
 def render_gitlab(report) -> str:

@@ -364,6 +364,12 @@ class SarifWriter:
                     f"stay within {MAX_RESULTS:,}; the JSON report has every one")}})
         return results, notes
 
+    def results(self, report) -> tuple[list[dict], list[dict]]:
+        """The run's results as `document` writes them (without rule indexes or baseline states), and the
+        notifications saying what was folded: for the formats made from them (gitlab)."""
+        self.report = report
+        return self._results({}, _Locator(report.source_root), False)
+
     def document(self) -> dict:
         report = self.report
         rules = sorted(report.rules, key=lambda r: r.id)
