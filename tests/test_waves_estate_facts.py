@@ -309,3 +309,24 @@ def test_macs_follow_their_guest_and_restricted_devices_stay(facts_rules):
     macs = {h: sorted(n["mac"] for g in after["guests"] if g["host"] == h for n in g["networks"])
             for h in ("vsp-a", "vsp-b", "vsp-c")}
     assert macs == {"vsp-a": ["2a2e5a050abb"], "vsp-b": ["2a2e5a050aba"], "vsp-c": ["2a2e5a050aba"]}
+
+
+def test_a_plan_moving_a_vpars_cores_reports_valid_json(run_cli, tmp_path):
+    """`plan --format json` over a snapshot with free cores is a valid report (run_cli checks the schema):
+    vp1 and vp2 (6 cores each) to vsp-b (10 free) in one stage: the second finds 4."""
+    import json
+
+    pack = tmp_path / "pack"
+    pack.mkdir()
+    (pack / "facts.rules").write_text(FACTS)
+    data = _two_vsps()
+    for g in data["guests"]:
+        g["networks"] = []
+    snapshot, plan = tmp_path / "estate.json", tmp_path / "wave.json"
+    snapshot.write_text(json.dumps(data))
+    plan.write_text(json.dumps({"plan": 1, "stages": [{"migrations": [{"guest": "vp1", "to": "vsp-b"},
+                                                                       {"guest": "vp2", "to": "vsp-b"}]}]}))
+    code, out, _ = run_cli("plan", snapshot, plan, "--rules", pack, "--format", "json")
+    moves = json.loads(out)["plan"]["migrations"]
+    assert code == 1 and [m["verdict"] for m in moves] == ["ready", "blocked"]
+    assert "SITE-VPAR-CORES" in moves[1]["failing"] and "SITE-VPAR-CORES" not in moves[0]["failing"]
