@@ -127,3 +127,14 @@ def test_counts_are_written_with_their_plurals():
     line = summary_line({"failed_by_severity": {"error": 1, "warning": 2, "info": 1}, "error": 0, "pass": 1,
                          "notapplicable": 0, "waived": 0})
     assert line.startswith("1 error, 2 warnings, 1 note, 0 rule errors; 1 passed")
+
+
+def test_html_cards_count_with_plurals():
+    from migcheck.core.results import Result
+    from migcheck.report import Report, render
+
+    one = Result("X-ONE", "warning", "fail", {"host": "h1"}, "m", "f", "c", "t")
+    two = [Result("X-TWO", "info", "fail", {"host": h}, "m", "f", "c", "t") for h in ("h1", "h2")]
+    html = render(Report("audit", "fail", [one, *two], snapshot_path="s.yaml"), "html")
+    assert "<b>1</b><span>warning</span>" in html and "<b>2</b><span>notes</span>" in html
+    assert "<b>0</b><span>errors</span>" in html

@@ -188,6 +188,7 @@ def _summary(report) -> Iterator[str]:
                   ("ok", len(b["resolved"]), "resolved")]
     yield '<div class="cards">'
     for cls, n, label in cards:
+        label = _ONE.get(label, label) if n == 1 else label  # 1 warning, 2 warnings
         yield f'<div class="card {cls}"><b>{n:,}</b><span>{_e(label)}</span></div>'
     yield "</div>"
 
@@ -195,6 +196,10 @@ def _summary(report) -> Iterator[str]:
 def _rule_link(rule_id: str) -> str:
     """A rule id as code, linked to its entry in docs/rules.md."""
     return f'<a class="rule" href="{_e(help_uri(rule_id))}"><code class="id">{_e(rule_id)}</code></a>'
+
+
+_ONE = {"errors": "error", "blocking errors": "blocking error", "warnings": "warning", "notes": "note",
+        "rule errors": "rule error", "migrations ready": "migration ready", "migrations blocked": "migration blocked"}
 
 
 def _per_guest(report) -> Iterator[str]:
