@@ -49,6 +49,14 @@ def test_every_entry_has_examples_and_a_unique_name():
     ('rule SITE-X {\n  title "t"\n  severity error\n  on guest\n  require guest.name == \'a\'\n  message "m"\n}\n',
      5, 25, "strings use double quotes"),
     ('rule SITE-X {\n  titel "t"\n}\n', 2, 3, "unknown clause `titel`"),
+    ('rule SITE-X {\n  title "if"\n  severity error\n  on guest\n  require x == if a then 1 else 2\n  message "m"\n}\n',
+     5, 16, "a conditional after an operator needs parentheses"),
+    ('rule SITE-X {\n  title "t"\n  severity error\n  on guest\n  require true\n'
+     '  message "m {1 + if true then 1 else 2}"\n}\n', 6, 19, "a conditional after an operator needs parentheses"),
+    ('rule SITE-X {\n  title "t"\n  severity error\n  on guest\n  let n = if guest.vcpus > 1 then 2\n'
+     '  require n > 0\n  message "m"\n}\n', 6, 3, "`if ... then ...` needs an `else` branch, found `require`"),
+    ('rule SITE-X {\n  title "t"\n  severity error\n  on guest\n  require if true 1 else 2\n  message "m"\n}\n',
+     5, 19, "expected `then` after the test of `if`, found `1`"),
     ('rule SITE-X {\n  title "t"\n  severity error\n  on guest\n  require true\n  message "m"\n', 7, 1,
      "expected `}` to close rule `SITE-X` opened at 1:1, found end of file"),
 ])

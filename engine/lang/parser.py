@@ -514,4 +514,11 @@ def _syntax_problem(exc: UnexpectedInput, text: str) -> SyntaxProblem:
               "hint": did_you_mean(token.value, CLAUSES) if token is not None and token.type == "NAME" else ""}
     if opened:
         fields.update(rule=opened[0], rule_line=opened[1], rule_col=opened[2])
-    return fail(classify(Seen(exc, text, token=token, expected=expected, fields=fields)), line, col, **fields)
+    name = classify(Seen(exc, text, token=token, expected=expected, fields=fields))
+    if name == "if-operand":  # the caret under the `if` that needs parentheses, not the token after it
+        line, col = _position(text, text.rindex("if", 0, pos))
+    return fail(name, line, col, **fields)
+
+
+def _position(text: str, offset: int) -> tuple[int, int]:
+    return text.count("\n", 0, offset) + 1, offset - (text.rfind("\n", 0, offset) + 1) + 1
