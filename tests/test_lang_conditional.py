@@ -309,3 +309,18 @@ def test_memory_target_with_if_and_exact_decimals_gives_what_its_idioms_gave(gue
             assert (new.status, new.message, new.fix) == (old.status, old.message, old.fix)
             if (guest["name"], target["name"]) == ("hp", "hp61"):
                 assert new.status == "fail" and "needs 22400 MB + 768 MB overhead = 23168 MB" in new.message
+
+
+def test_explain_shows_a_conditional_as_written_with_its_value(tmp_path, run_cli):
+    body = ('  let cpus = if guest.kind == "vm" then default(guest.vcpus, 1) else 1\n'
+            "  let share = cpus * 12.5%\n  require share < 0.25\n")
+    pack = site_pack(tmp_path, _rule("SITE-IF", "guest", body, "{guest.name}: {share} of a core"))
+    estate = tmp_path / "estate.json"
+    estate.write_text(json.dumps(_ESTATE))
+    code, out, _ = run_cli("explain", estate, "SITE-IF", "vm1", "--rules", pack)
+    assert code == 0
+    assert 'let cpus = if guest.kind == "vm" then default(guest.vcpus, 1) else 1  =>  2' in out
+    assert "let share = cpus * 12.5%  =>  0.25" in out
+    assert "message: vm1: 0.25 of a core" in out and "=> FAIL" in out
+    _, out, _ = run_cli("explain", estate, "SITE-IF", "vp1", "--rules", pack)
+    assert "else 1  =>  1" in out and "let share = cpus * 12.5%  =>  0.125" in out and "=> pass" in out
