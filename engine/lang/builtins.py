@@ -135,8 +135,8 @@ def written(value):
 
 
 def exact_pair(a, b) -> tuple:
-    """Two numbers as a rule computes with them: a float beside an exact number read exactly (`exact`),
-    and an integer divided by an integer exact too (the caller divides)."""
+    """Two numbers as a rule computes with and compares them: a float beside an exact number read exactly
+    (`exact`); any other pair as it is (Python's own arithmetic and order are the language's there)."""
     ta, tb = type(a), type(b)
     if ta is Fraction and tb is float:
         return a, exact(b)
@@ -492,9 +492,12 @@ def _numbers(values):
 
 
 def _sum(values):
-    """The sum as `+` adds: a float beside an exact number read exactly."""
+    """The sum as `+` adds: Python's, but for floats beside exact numbers, read exactly."""
+    kinds = {type(v) for v in _numbers(values)}
+    if not {float, Fraction} <= kinds:
+        return sum(values)
     total = 0
-    for v in _numbers(values):
+    for v in values:
         total, v = exact_pair(total, v)
         total += v
     return total
