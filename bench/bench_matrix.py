@@ -18,6 +18,18 @@ before any figure is printed. OPA's figure is the published chunked throughput o
 kind of machine (regopy, 2.8k pairs/s; ../shared/reference/anchor-policy/README.md).
 
     python -m bench.bench_matrix [--sizes 20x200,100x2000,200x10000] [--repeat 3]
+
+Issue 19 (`guest.unknown` in the evaluator, MACs normalised, waivers indexed), engine s, before
+(609a3a2) and after (609a3a2 with this change's engine/eval and engine/estate applied, so both
+run the same rule pack), alternated on a 2-core machine shared by other work (load 7-12):
+
+    anchor 100x2000   3.16 -> 3.14 s    pack 100x2000   6.24 -> 5.32 s    pack 200x10000   20.6 -> 21.2 s
+
+within the noise of the machine (the hand-written baseline moved 63 -> 82 s between the two
+200x10000 runs). To reproduce: `git worktree add --detach /tmp/before19 609a3a2`, a folder
+`/tmp/before19_pp` holding a link `migcheck -> /tmp/before19/engine`, then in /tmp/before19
+`PYTHONPATH=/tmp/before19_pp:/tmp/before19 python -m bench.bench_matrix --sizes 20x200,100x2000`;
+the same for the tree after.
 """
 
 from __future__ import annotations
