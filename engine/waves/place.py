@@ -134,13 +134,18 @@ def propose(ruleset: RuleSet, snapshot: Snapshot, *, vacate: str | None = None, 
     order = _order(chosen, hosts)
     pairs = sorted(ready, key=order)
     model, x, objectives, complete = _model(pairs, ready, estate, [h["name"] for h in hosts])
+    start = _greedy(pairs, ready, estate)  # a solution to start from (a complete hint): the solver improves on it
+    for p, v in x.items():
+        model.add_hint(v, start[p])
+    for var, val in complete(start):
+        model.add_hint(var, val)
     # the solver's time limit: from when it starts (the matrix before it takes minutes on a large estate, and
     # counting it left the solver 50 ms: no solution, whatever the limit)
     statuses, best, phases = _solve(model, x, objectives, complete, time.perf_counter() + time_limit)
     status = _overall(statuses)
     note = None
-    if pairs and not best:  # no solution within the time limit: what a greedy pass fits, not proven optimal
-        best = _greedy(pairs, ready, estate)
+    if pairs and not best:  # no solution within the time limit: what the greedy pass fits, not proven optimal
+        best = start
         status = FEASIBLE  # a solution of the model (the same capacities), not proven optimal
         note = f"{GREEDY}: the solver found no placement in {time_limit:g} s; a greedy pass placed these, not proven optimal"
     chosen_pairs = [p for p in sorted(best, key=order) if best[p]]
