@@ -10,7 +10,8 @@ is printed:
    (`report.stream.write_matrix`, the one the command runs, to a file) is timed on them against
    a plain program given the same results as dicts (`Result.to_json`, made before timing):
    json: orjson (`OPT_INDENT_2`, the same bytes) and the C encoder without indent (`json.dumps`,
-   compact: the same content, parsed); jsonl: orjson per result (the same bytes); csv: the
+   compact: the same content, parsed); jsonl: orjson per result and an f-string template (the same
+   bytes); csv: the
    standard `csv.writer` of plain rows made from the dicts with the same neutralisation
    (`csv_safe`, the same bytes). junit, sarif, table, Markdown and HTML have no plain counterpart
    of the same content worth the name (a suite per guest, 5,000 results per level, digests):
@@ -192,6 +193,15 @@ def csv_rows(results: list[dict]):
             w.get("owner", ""), w.get("expires", ""), w.get("reason", ""), w.get("ticket", ""), r.get("baseline", ""))]
 
 
+def jsonl_template(results: list[dict]) -> bytes:
+    """JSON Lines from result dicts by an f-string per key, strings by the C escaper, the rest by the C encoder."""
+    from json.encoder import encode_basestring
+
+    dumps = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
+    return "".join("{" + ",".join([f'"{k}":{encode_basestring(v) if type(v) is str else dumps(v)}'
+                                   for k, v in r.items()]) + "}\n" for r in results).encode()
+
+
 def plain_writers(fmt: str, given: dict, tmp: Path) -> dict:
     """The plain programs of `fmt`: name -> (function writing a file, how its output is compared)."""
     try:
@@ -209,6 +219,7 @@ def plain_writers(fmt: str, given: dict, tmp: Path) -> dict:
         if orjson is not None:
             out["orjson per result"] = (lambda: _write(tmp / "plain.jsonl", b"".join(
                 orjson.dumps(r) + b"\n" for r in given["results"])), "bytes")
+        out["f-string template"] = (lambda: _write(tmp / "template.jsonl", jsonl_template(given["results"])), "bytes")
     elif fmt == "csv":
         from migcheck.report.csv_report import COLUMNS
 
