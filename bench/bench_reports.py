@@ -8,14 +8,13 @@ is printed:
 1. Writers against plain writers, from the same results. The matrix is evaluated once and its
    chunks (cells and results per guest) kept; migcheck's streaming writer of each format
    (`report.stream.write_matrix`, the one the command runs, to a file) is timed on them against
-   a plain program given the same results as dicts (`Result.to_json`, made before timing):
+   a plain program given the same results as dicts (`Result.to_json`, made before timing).
    json: orjson (`OPT_INDENT_2`, the same bytes) and the C encoder without indent (`json.dumps`,
-   compact: the same content, parsed); jsonl: orjson per result and an f-string template (the same
-   bytes); csv: the
-   standard `csv.writer` of plain rows made from the dicts with the same neutralisation
-   (`csv_safe`, the same bytes). junit, sarif, table, Markdown and HTML have no plain counterpart
-   of the same content worth the name (a suite per guest, 5,000 results per level, digests):
-   they are in part 2.
+   compact: the same content, parsed); jsonl: orjson per result and an f-string template (the
+   same bytes); csv: the standard `csv.writer` of plain rows made from the dicts with the same
+   neutralisation (`csv_safe`, the same bytes). junit, sarif, table, Markdown and HTML have no
+   plain counterpart of the same content worth the name (a suite per guest, 5,000 results per
+   level, digests): they are in part 2.
 2. Every format from the snapshot on against `--summary`, the least work that answers from the
    same matrix (counts per guest and target): the pipeline as the command runs it, one process
    (`--jobs 1`), the report written to a file; the ratio is the issue's measure (table and HTML
