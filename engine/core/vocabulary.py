@@ -22,6 +22,7 @@ FAIL_ON = {INFO: 1, WARNING: 2, ERROR_SEVERITY: 3, NEVER: 99}
 
 # -- verdicts --------------------------------------------------------------------------
 READY, BLOCKED, UNKNOWN = "ready", "blocked", "unknown"  # check, matrix and its cells
+UNCAPTURED = "unknown"  # the guest field naming the parts its capture did not give (`guest.unknown`)
 VERDICTS = (READY, BLOCKED, UNKNOWN)  # in report order (a matrix's `summary.cells`, a plan's counts)
 AUDIT_PASS, AUDIT_FAIL, AUDIT_ERROR = "pass", "fail", "error"  # audit
 

@@ -25,6 +25,7 @@ import math
 from fractions import Fraction
 
 from ..lang.builtins import EvalError, parse_version
+from ..core.vocabulary import UNCAPTURED
 
 
 def reserves(guest: dict) -> bool:
@@ -106,7 +107,7 @@ def cores_taken(guest: dict) -> tuple[bool, int | None]:
     after it are unknown, not unchanged."""
     if guest.get("kind") != "vpar" or not holds_memory(guest):
         return False, None
-    if "vcpus" in (guest.get("unknown") or ()):
+    if "vcpus" in (guest.get(UNCAPTURED) or ()):
         return True, None
     return True, guest.get("vcpus")
 

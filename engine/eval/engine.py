@@ -21,7 +21,7 @@ from collections.abc import Iterator
 
 from ..core.perf import collector_paused
 from ..core.results import Cell, LazyResult, Result, Subject, Text, sort_results  # noqa: F401  (Cell, Subject: re-exported)
-from ..core.vocabulary import ERROR, FAIL, NOTAPPLICABLE, PROBLEMS, SCOPES, SUBJECTS
+from ..core.vocabulary import ERROR, FAIL, NOTAPPLICABLE, PROBLEMS, SCOPES, SUBJECTS, UNCAPTURED
 from ..estate.effects import EstateView
 from ..estate.snapshot import Snapshot
 from ..lang.builtins import EvalError
@@ -131,7 +131,7 @@ class Engine:
         if parts is None:
             parts = self._parts[id(rule)] = parts_read(rule)
         why = None
-        if parts[0] and guest is not None and guest.get("unknown"):
+        if parts[0] and guest is not None and guest.get(UNCAPTURED):
             missing = met(guest, parts[0])
             why = own_message(guest, missing) if missing else None
         if why is None and parts[1]:

@@ -44,7 +44,7 @@ from ..core.keys import project, view
 from ..core.perf import collector_paused
 from ..core.results import Cell, Result, Subject
 from ..core.verdicts import cell_verdict, exit_code, fails_at
-from ..core.vocabulary import BLOCKED, CONSTANT_ROLES, ERROR_SEVERITY, SCOPES, UNKNOWN
+from ..core.vocabulary import BLOCKED, CONSTANT_ROLES, ERROR_SEVERITY, SCOPES, UNCAPTURED, UNKNOWN
 from ..core.vocabulary import PROBLEMS as _PROBLEMS
 from ..lang.analysis.sharing import GUEST_SIDE as _GUEST_SIDE, TARGET_NAMES as _TARGET_NAMES
 from ..lang.compiler import ERROR, FAIL, CompiledRule
@@ -111,7 +111,7 @@ class _Plan:
                  if not rest or (side, rest[0]) not in unordered]
         specs += [("multiset", side, field, tuple(rests)) for (side, field), rests in unordered.items()]
         if self.unknown_parts:
-            specs.append(("unknown", "guest", self.unknown_parts))
+            specs.append((UNCAPTURED, "guest", self.unknown_parts))
         return tuple(specs)
 
 
@@ -154,7 +154,7 @@ def _view(spec: tuple, obj):
     """A guest's or host's view for a class key: a projection on a path, or a list as a multiset."""
     if spec[0] == "path":
         return view(obj, spec[2])
-    if spec[0] == "unknown":
+    if spec[0] == UNCAPTURED:
         return met(obj, spec[2])
     return ("#id", id(obj)) if obj is None else _multiset(obj.get(spec[2]), list(spec[3]))
 

@@ -26,7 +26,7 @@ from json.encoder import encode_basestring as _quoted  # the C encoder of one st
 
 from ..core.keys import view
 from ..core.results import LazyResult, Result, Subject, Text
-from ..core.vocabulary import ERROR, NAME_HOLES, PROBLEMS, RUN_CONSTANTS, SCOPES
+from ..core.vocabulary import ERROR, NAME_HOLES, PROBLEMS, RUN_CONSTANTS, SCOPES, UNCAPTURED
 from ..lang.analysis.reads import name_hole
 from ..lang.compiler import FAIL, CompiledRule, Outcome, name_text
 
@@ -61,7 +61,7 @@ def text_paths(rule: CompiledRule) -> tuple[tuple, tuple] | None:
         elif path[0] not in RUN_CONSTANTS:
             return None
     if any(side == "guest" for side, _ in guest_side):
-        guest_side.add(("guest", ("unknown",)))  # its outcomes err on the parts not captured (uncaptured.py)
+        guest_side.add(("guest", (UNCAPTURED,)))  # its outcomes err on the parts not captured (uncaptured.py)
     return tuple(sorted(guest_side, key=repr)), tuple(sorted(target_side, key=repr))
 
 

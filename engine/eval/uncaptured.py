@@ -27,7 +27,7 @@ rule one class (`CompiledRule.sharing.constant_when`), and so does this.
 
 from __future__ import annotations
 
-from ..core.vocabulary import SCOPES
+from ..core.vocabulary import SCOPES, UNCAPTURED
 from ..lang.compiler import CompiledRule
 
 EVERY = "*"  # a rule reading a guest whole reads every part
@@ -60,7 +60,7 @@ def parts_read(rule: CompiledRule) -> tuple[frozenset, frozenset]:
 
 def met(guest: dict | None, parts: frozenset) -> tuple:
     """The unknown parts of `guest` among `parts`, in the guest's order (a class key: `()` when none)."""
-    unknown = guest.get("unknown") if guest is not None else None
+    unknown = guest.get(UNCAPTURED) if guest is not None else None
     if not unknown or not parts:
         return ()
     if EVERY in parts:
@@ -123,7 +123,7 @@ class Elsewhere:
         self.guests = guests
         self.by_host: dict = {}  # host name -> its guests with unknown parts
         for g in guests:
-            if g.get("unknown"):
+            if g.get(UNCAPTURED):
                 self.by_host.setdefault(g.get("host"), []).append(g)
         self._found: dict = {}  # (parts read, hosts) -> message or None
 

@@ -15,6 +15,7 @@ from ..files.document import Problem
 from .details import Details
 from .devices import BACKINGS, NETWORK_ADAPTERS, STORAGE_ADAPTERS, STORAGE_DEVICES, Devices
 from .mounts import under_mount
+from ..core.vocabulary import UNCAPTURED
 
 OS_TYPES = ("HPUX", "LINUX", "WINDOWS", "OPENVMS")
 _STORAGE, _NETWORK = "Storage Interface Details", "Network Interface Details"
@@ -52,7 +53,7 @@ def assemble(row, host: str, cap: Captured, nfs_mounts: list[dict] | None) -> tu
     if storage is not None and networks is not None and cap.details is not None and cap.devices is not None:
         problems += compare(row.name, cap)
     if unknown:
-        guest["unknown"] = [p for p in ("os_type", *PARTS) if p in unknown]
+        guest[UNCAPTURED] = [p for p in ("os_type", *PARTS) if p in unknown]
     return guest, problems
 
 
