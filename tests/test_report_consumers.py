@@ -126,6 +126,12 @@ def test_sarif_uris_are_relative_to_srcroot(in_root, run_cli, tmp_path):
     run = _sarif(run_cli, "check", outside, "sapapp01", "vsp-e2")["runs"][0]
     uri = run["artifacts"][0]["location"]
     assert uri == {"uri": outside.as_uri()} and "%20" in uri["uri"]
+    warnings = [n["message"]["text"] for n in run["invocations"][0]["toolExecutionNotifications"]
+                if n["level"] == "warning" and "outside the source root" in n["message"]["text"]]
+    assert len(warnings) == 1 and str(outside) in warnings[0]  # said once, for the file
+    run = _sarif(run_cli, *COMMANDS["check"])["runs"][0]
+    assert not any("outside the source root" in n["message"]["text"]
+                   for n in run["invocations"][0]["toolExecutionNotifications"])
 
 
 def test_sarif_rules_link_to_their_catalogue_entry_with_fix(in_root, run_cli):
@@ -435,3 +441,55 @@ def test_failure_sarif_and_junit_carry_the_problems(in_root, tmp_path):
     assert isinstance(error, junitparser.Error) and "3 problems" in error.message
     assert "fixtures/mixed-site.yaml:3:7: error[schema]: unknown field `hostz`" in error.text
     assert "rules/x.rules:4:2: warning[unused-let]" in error.text
+
+
+GITLAB_JUNIT_BYTES = 30_000_000  # GitLab: a JUnit report file must be smaller than 30 MB
+
+
+def _junit_case_per_guest(run_cli, estate, tmp_path) -> tuple[int, int]:
+    """Write the matrix's JUnit and cells; check every blocked migration is named in its guest's suite.
+    Returns (JUnit bytes, migrations)."""
+    junit, cells = tmp_path / "m.xml", tmp_path / "c.csv"
+    run_cli("matrix", estate, "--format", f"junit:{junit}", "--format", f"csv-cells:{cells}")
+    blocked: dict[str, set] = {}
+    rows = 0
+    with open(cells, newline="") as f:
+        for row in csv.DictReader(f):
+            rows += 1
+            if row["verdict"] == "blocked":
+                blocked.setdefault(row["guest"], set()).add(row["target"])
+    etree, schema = _junit_schema()
+    doc = etree.parse(str(junit))
+    assert schema.validate(doc)
+    named = {}
+    for suite in doc.getroot().iter("testsuite"):
+        props = {p.get("name"): p.get("value") for p in suite.iter("property")}
+        named[props["guest"]] = set(props["blocked_targets"].split())
+        text = suite.find("testcase/failure").text if props["blocked_targets"] else ""
+        for target in named[props["guest"]]:  # and in the failure text, with the rules that block it
+            assert re.search(rf"^blocked by [A-Z0-9, -]+ on \d+ targets?: (.*, )?{re.escape(target)}(,|$)", text, re.M)
+    assert {g: t for g, t in named.items() if t} == blocked
+    return junit.stat().st_size, rows
+
+
+def test_junit_stays_within_gitlab_limits_per_migration(run_cli, tmp_path):
+    """A guest's suite costs at most 2,500 bytes and 30 more per migration: 200 x 2,000 (2,000 guests,
+    398,000 migrations) is then at most 16.9 MB, under GitLab's 30 MB (measured: 12.6 MB)."""
+    from bench.generate import generate
+
+    assert 2_000 * 2_500 + 398_000 * 30 < GITLAB_JUNIT_BYTES
+    estate = tmp_path / "e.json"
+    estate.write_text(json.dumps(generate(30, 300, seed=5)))
+    size, pairs = _junit_case_per_guest(run_cli, estate, tmp_path)
+    assert pairs > 8_000 and size < 300 * 2_500 + pairs * 30, (size, pairs)
+
+
+@pytest.mark.skipif(not __import__("os").environ.get("MIGCHECK_ESTATE_SCALE"),
+                    reason="estate scale (200 x 2,000, minutes): set MIGCHECK_ESTATE_SCALE=1")
+def test_junit_of_a_200_by_2000_matrix_is_under_30_mb(run_cli, tmp_path):
+    from bench.generate import generate
+
+    estate = tmp_path / "e.json"
+    estate.write_text(json.dumps(generate(200, 2000)))
+    size, pairs = _junit_case_per_guest(run_cli, estate, tmp_path)
+    assert pairs == 398_000 and size < GITLAB_JUNIT_BYTES
