@@ -196,3 +196,16 @@ def test_place_cli_at_the_time_limit_writes_a_plan_plan_accepts(run_cli, monkeyp
     assert code in (0, 1) and "not proven optimal" in out_plan.read_text().splitlines()[0]
     code, out, _ = run_cli("plan", FIXTURES / "mixed-site.yaml", out_plan, "--format", "json")
     assert json.loads(out)["verdict"] == "ready" and code == 0
+
+
+def test_a_place_that_places_nothing_writes_no_plan_file(tmp_path, run_cli):
+    """A guest that fits nowhere: no plan file with `stages: []` (which `plan` refuses), exit 1."""
+    import json as _json
+    data = {"snapshot": 1, "hosts": [
+        {"name": "a", "version": "6.1", "processor": "Itanium 9300", "memory_mb": {"total": 8192, "free": 4096}},
+        {"name": "b", "version": "6.1", "processor": "Itanium 9300", "memory_mb": {"total": 8192, "free": 1024}}],
+        "guests": [{"name": "g", "kind": "vm", "host": "a", "state": "off", "memory_mb": 4096, "vcpus": 1}]}
+    snap, out = tmp_path / "s.json", tmp_path / "plan.yaml"
+    snap.write_text(_json.dumps(data))
+    code, stdout, _ = run_cli("place", snap, "--vacate", "a", "-o", out)
+    assert code == 1 and not out.exists() and "g fits nowhere" in stdout

@@ -72,7 +72,7 @@ def place_evaluation(run: Run) -> Evaluation:
         # the solver is never trusted on its own: a proposal its own check blocks is a bug, not a plan
         raise InternalError("the proposed plan failed its check by `plan`; please report it with the snapshot")
     placement = proposal.placement()
-    if options.output:
+    if options.output and proposal.stages:  # nothing placed: no plan file (one with `stages: []` is no plan)
         _write(options.output, proposal.plan_text())
         placement["plan_file"] = options.output
     return Evaluation(proposal.check.results, plan=proposal.check.to_json(), placement=placement,
