@@ -205,7 +205,7 @@ def _after_last_significant(value: list[Token]) -> list[Token]:
 def _value_lines(value: list[Token], text: str) -> list[str]:
     """A clause's value as lines: the first as written, the others re-indented to `VALUE_COLUMN` plus
     their indentation beyond the value's first column."""
-    kept = [t for t in value]
+    kept = list(value)
     while kept and kept[-1].text.isspace():
         kept.pop()
     while kept and kept[0].text.isspace():
