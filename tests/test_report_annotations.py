@@ -10,7 +10,7 @@ import re
 
 import pytest
 
-from .conftest import FIXTURES, ROOT
+from .conftest import ROOT
 
 MIXED = "fixtures/mixed-site.yaml"
 KINDS = {"error", "warning", "notice"}

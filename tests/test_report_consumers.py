@@ -410,7 +410,8 @@ def test_failure_sarif_and_junit_carry_the_problems(in_root, tmp_path):
 
     problems = [Problem("fixtures/mixed-site.yaml", 3, 7, "unknown field `hostz`", "$.hostz", "did you mean `hosts`?",
                         "schema"),
-                Problem("/elsewhere/waivers.yaml", 1, 1, "a waiver's date is not a date: `2026-13-01`", code="bad-date"),
+                Problem("/elsewhere/waivers.yaml", 1, 1, "a waiver's date is not a date: `2026-13-01`",
+                        code="bad-date"),
                 Problem("rules/x.rules", 4, 2, "a `let` nothing uses", code="unused-let", severity="warning")]
     sarif = json.loads(failure_sarif(problems, "matrix"))
     assert not sorted(_sarif_validator().iter_errors(sarif), key=str)

@@ -22,8 +22,8 @@ from collections.abc import Iterator
 from html import escape
 
 from ..core.vocabulary import BLOCKED, ERROR, ERROR_SEVERITY, INFO, NOTAPPLICABLE, PASS, READY, UNKNOWN, WARNING
-from .common import (GRID_LIMIT, ROWS_PER_RULE, code_spans, finding_groups, grid, headline, manifest_value, per_guest, per_target,
-                     subject_text, target_count, terminal_safe)
+from .common import (GRID_LIMIT, ROWS_PER_RULE, code_spans, finding_groups, grid, headline, manifest_value, per_guest,
+                     per_target, subject_text, target_count, terminal_safe)
 from .sarif import help_uri
 from .plan_section import MIGRATION_COLUMNS, STAGE_COLUMNS, migration_rows, placement_lines, stage_rows
 
