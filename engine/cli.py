@@ -353,8 +353,22 @@ def _handler(name: str):
     return getattr(import_module(f"{__package__}.app.{module}"), function)
 
 
+class _BadUsage(Exception):
+    """A usage problem argparse found (its message already printed)."""
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse's parser (its subcommands' too), whose usage errors `main` sees, so that it can still
+    write the SARIF or JUnit failure document a CI job asked for."""
+
+    def error(self, message):
+        self.print_usage(sys.stderr)
+        print(f"{self.prog}: error: {message}", file=sys.stderr)
+        raise _BadUsage(message)
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="migcheck", description="Policy-as-code migration checks for HP vPars "
+    parser = _Parser(prog="migcheck", description="Policy-as-code migration checks for HP vPars "
                                      "and Integrity VM estates.")
     parser.add_argument("--version", action="version", version=f"migcheck {__version__}")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
@@ -376,12 +390,25 @@ def main(argv: list[str] | None = None) -> int:
     if unknown:
         parser.print_usage(sys.stderr)
         print(f"migcheck: {unknown}", file=sys.stderr)
+        if _failure_documents_asked(argv):
+            _handler("failures:write_usage_failure")(argv, unknown, _commands())
         return EXIT_BAD_INPUT
     try:
         args = parser.parse_args(argv)
-    except SystemExit as exc:  # argparse has printed the usage problem
+    except _BadUsage as exc:  # printed; the engine is imported only to write a failure document asked for
+        if _failure_documents_asked(argv):
+            _handler("failures:write_usage_failure")(argv, str(exc), _commands())
+        return EXIT_BAD_INPUT
+    except SystemExit as exc:  # --help, --version
         return EXIT_BAD_INPUT if exc.code not in (0, None) else EXIT_OK
     return _handler("entry:run_command")(args, _handler(args.func))
+
+
+def _failure_documents_asked(argv: list[str]) -> bool:
+    """Whether the command line asks for a `sarif` or `junit` report (to a file or not: the failures
+    module decides)."""
+    return any(a.startswith(("sarif", "junit", "--format=sarif", "--format=junit", "-fsarif", "-fjunit"))
+               for a in argv)
 
 
 def _commands() -> list[str]:

@@ -136,3 +136,37 @@ def test_exit_2_on_a_usage_error_writes_them_too_but_never_over_an_input(run_cli
     snapshot.write_text(MIXED.read_text())
     code, _, err = run_cli("check", snapshot, "sapapp01", "vsp-e2", "--format", f"sarif:{snapshot}")
     assert code == 2 and snapshot.read_text() == MIXED.read_text()  # the refused output is the snapshot
+
+
+@pytest.mark.parametrize("argv", [
+    ("check", MIXED, "sapapp01", "vsp-e2", "--mode", "bogus"),  # argparse refuses it
+    ("chek", MIXED, "sapapp01", "vsp-e2"),  # no such command
+])
+def test_a_usage_error_argparse_finds_writes_the_failure_documents_too(run_cli, tmp_path, argv):
+    import json
+
+    sarif, junit = tmp_path / "u.sarif", tmp_path / "u.xml"
+    code, out, err = run_cli(*argv, "-f", f"sarif:{sarif}", "--format=junit:" + str(junit))
+    assert code == 2 and out == ""
+    run = json.loads(sarif.read_text())["runs"][0]
+    assert run["invocations"][0]["executionSuccessful"] is False
+    text = run["invocations"][0]["toolExecutionNotifications"][0]["message"]["text"]
+    assert ("invalid choice: 'bogus'" in text) if "--mode" in argv else ("did you mean `check`?" in text)
+    assert "<error" in junit.read_text()
+    code, _, _ = run_cli(*argv, "-f", f"sarif:{MIXED}")  # never over a word of the command line
+    assert code == 2 and MIXED.read_text().startswith("# A mixed")
+
+
+def test_a_usage_error_without_failure_documents_imports_no_engine_module():
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    parent = str(Path(__import__("migcheck").__file__).resolve().parent.parent)
+    done = subprocess.run([sys.executable, "-X", "importtime", "-m", "migcheck", "check", "x", "--mode", "bogus"],
+                          capture_output=True, text=True, env={**os.environ, "PYTHONPATH": parent})
+    assert done.returncode == 2 and "invalid choice: 'bogus'" in done.stderr
+    mods = {line.rsplit("|", 1)[1].strip() for line in done.stderr.splitlines() if line.startswith("import time:")}
+    assert {m for m in mods if m.startswith("migcheck.")} <= {"migcheck.cli", "migcheck.__main__", "migcheck.core",
+                                                                "migcheck.core.vocabulary"}

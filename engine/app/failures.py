@@ -5,9 +5,11 @@ one `<error>` case), so the upload step finds a file and shows the real error.""
 
 from __future__ import annotations
 
+import argparse
 import os
 import sys
 
+from ..core.diagnostics import Problem
 from ..files.outputs import OutputError, write_output
 from ..report.junit import failure_junit
 from ..report.sarif import failure_sarif
@@ -36,6 +38,7 @@ def _is_input(args, path: str) -> bool:
     that very reason) must not write over it."""
     target = os.path.realpath(path)
     files = [getattr(args, name, None) for name in _INPUTS]
+    files += getattr(args, "inputs", [])
     if any(isinstance(f, str) and os.path.realpath(f) == target for f in files):
         return True
     return any(target.startswith(os.path.realpath(d) + os.sep) for d in getattr(args, "rules", None) or [])
@@ -58,3 +61,26 @@ def write_failure_documents(args, problems: list) -> list[str]:
             continue
         written.append(path)
     return written
+
+
+def _options(argv: list[str], short: str, long: str) -> list[str]:
+    """The values of an option in an argument list argparse refused (`-f X`, `-fX`, `--format X`, `--format=X`)."""
+    out = []
+    for n, a in enumerate(argv):
+        if a in (short, long) and n + 1 < len(argv):
+            out.append(argv[n + 1])
+        elif a.startswith(long + "="):
+            out.append(a[len(long) + 1:])
+        elif a.startswith(short) and len(a) > len(short) and not a.startswith("--"):
+            out.append(a[len(short):])
+    return out
+
+
+def write_usage_failure(argv: list[str], message: str, commands: list[str]) -> list[str]:
+    """After a usage error argparse found: the failure documents the command line asked for, read from
+    the words it was given (every other word counts as an input, never written over)."""
+    outputs = _options(argv, "-o", "--output")
+    args = argparse.Namespace(format=_options(argv, "-f", "--format"), output=outputs[-1] if outputs else None,
+                              command=next((a for a in argv if a in commands), ""),
+                              inputs=[a for a in argv if not a.startswith("-")])
+    return write_failure_documents(args, [Problem("", 1, 1, message)])
