@@ -24,7 +24,7 @@ WORDS = frozenset((*v.STATUSES, *v.VERDICTS, v.AUDIT_PASS, v.AUDIT_FAIL, v.AUDIT
 EXTERNAL: dict[tuple[str, str], tuple[int, str]] = {
     ("report/sarif.py", "error"): (1, "SARIF `level` of a result or notification (LEVEL_ERROR)"),
     ("report/sarif.py", "warning"): (1, "SARIF `level` of a result or notification (LEVEL_WARNING)"),
-    ("report/sarif.py", "fail"): (1, "SARIF `kind` of a result (KIND_FAIL)"),
+    ("report/sarif.py", "fail"): (2, "SARIF `kind` of a result (KIND_FAIL), and the kind of a folded group"),
     ("report/junit.py", "error"): (1, "JUnit's `<error>` element, a case's outcome (ERROR_ELEMENT)"),
     ("report/html.py", "info"): (1, "the stylesheet's class of the notes card"),
     ("core/diagnostics.py", "error"): (1, "a diagnostic's level (lint, validation): another vocabulary"),
@@ -32,6 +32,17 @@ EXTERNAL: dict[tuple[str, str], tuple[int, str]] = {
     ("lang/compiler.py", "error"): (2, "a trace event, dispatched to `Explainer.on_error` like `bind`, `when`"),
     ("eval/engine.py", "error"): (1, "a trace event, dispatched to `Explainer.on_error` like `bind`, `when`"),
     ("lang/analysis/hoist.py", "error"): (1, "an attribute name in `__slots__`"),
+    ("app/terminal.py", "error"): (1, "an English noun of the stderr headline (`1 error`), pluralised"),
+    ("app/terminal.py", "never"): (1, "the `--color` choice (auto, always, never), not `--fail-on never`"),
+    ("app/terminal.py", "warning"): (1, "an English noun of the stderr headline (`1 warning`), pluralised"),
+    ("cli.py", "never"): (1, "the `--color` choice (auto, always, never), not `--fail-on never`"),
+    ("report/github.py", "error"): (2, "a GitHub workflow command (`::error`), and a noun of its closing notice"),
+    ("report/github.py", "warning"): (2, "a GitHub workflow command (`::warning`), and a noun of its closing notice"),
+    ("report/gitlab.py", "info"): (1, "a GitLab Code Quality severity (SEVERITY_INFO)"),
+    ("report/html.py", "error"): (1, "an English noun of a summary card (`1 error`), the singular of its title"),
+    ("report/html.py", "warning"): (1, "an English noun of a summary card (`1 warning`), the singular of its title"),
+    ("report/table.py", "error"): (1, "an English noun of the summary line (`1 error`), pluralised"),
+    ("report/table.py", "warning"): (1, "an English noun of the summary line (`1 warning`), pluralised"),
     ("waves/place.py", "unknown"): (1, "CP-SAT's solver status (_SOLVER_UNKNOWN), not the verdict"),
 }
 
