@@ -56,6 +56,11 @@ Trace = Callable[[str, Any, Any, dict], None]
 
 
 DEFAULT_BUDGET = 100_000  # steps per rule and subject; the built-in pack's largest need is far below
+SIZE_PER_STEP = 64  # characters or list items made per step of the budget (string `+`, `join`, message parts)
+MAX_DIGITS = 4300  # the largest number a rule may compute, in decimal digits (CPython's int-string limit)
+_MAX_BITS = MAX_DIGITS * 3322 // 1000  # MAX_DIGITS in bits, checked from the operands before computing
+_BIG = 1 << 64  # integers within +-_BIG are computed without measuring them
+TEXT_CAP = 4096  # characters of one rendered message or fix; the rest is elided, and said so
 
 
 class Budget:
@@ -70,6 +75,12 @@ class Budget:
         self.limit = limit
         self.rule = rule
         self.most = 0  # the largest count of one run so far (for benchmarks and tests)
+
+    def charge(self, steps: int, span) -> None:
+        """Count `steps` more (what making a value of that size costs), or stop past the limit."""
+        self.steps += steps
+        if self.steps > self.limit:
+            raise self.exceeded(span)
 
     def exceeded(self, span) -> EvalError:
         return EvalError(f"rule `{self.rule}` needs more than its evaluation budget of {self.limit:,} steps for "
@@ -486,13 +497,21 @@ class Compiler(Visitor):
         symbol = node.op
         strings = symbol == "+"
 
+        budget = self.budget
+        span = node.span
+
         def arith(env):
             a, b = left(env), right(env)
             ta, tb = type(a), type(b)
             if ta in _NUMBERS and tb in _NUMBERS:
                 if ta is not tb and (ta is float or tb is float):
                     a, b = exact_pair(a, b)  # a float beside an exact number: read exactly
-            elif not (strings and ta is str and tb is str):
+                    ta, tb = type(a), type(b)
+                if not (ta is int and tb is int and -_BIG < a < _BIG and -_BIG < b < _BIG) and ta is not float:
+                    _charge_numbers(a, b, symbol, budget, span)
+            elif strings and ta is str and tb is str:
+                budget.charge((len(a) + len(b)) // SIZE_PER_STEP, span)  # before the string is made
+            else:
                 raise EvalError(f"cannot compute `{render(a)} {symbol} {render(b)}`: "
                                 + ("`+` takes two numbers or two strings" if strings else f"`{symbol}` takes numbers"),
                                 node.span)
@@ -600,6 +619,9 @@ class Compiler(Visitor):
                     raise EvalError(f"`{name}` cannot take `{render(value)}`", span) from None
             return call1
 
+        if name == "join":  # the one builtin whose result can be larger than what it is given
+            impl = _joining(impl, self.budget, span)
+
         def call(env):
             values = [a(env) for a in args]
             try:
@@ -679,14 +701,26 @@ class Compiler(Visitor):
             out = []
             append = out.append
             pieces = []
-            for kind, p in steps:
+            size = 0  # of the text and expressions (a subject's name counted apart: in both renderers alike)
+            for i, (kind, p) in enumerate(steps):
                 if kind == 0:
-                    append(p)
-                elif kind == 1 or whole:
+                    text = p
+                elif kind == 1:
+                    budget.steps += 1
+                    text = _part(p, env)
+                    budget.steps += len(text) // SIZE_PER_STEP
+                elif whole:
                     append(_part(p, env))
+                    continue
                 else:
                     pieces.append("".join(out))
                     out.clear()
+                    continue
+                size += len(text)
+                if size > TEXT_CAP or budget.steps > budget.limit:
+                    append(_elide(text, size, steps[i + 1:], env, budget))
+                    break
+                append(text)
             if whole:
                 return "".join(out)
             pieces.append("".join(out))
@@ -695,6 +729,55 @@ class Compiler(Visitor):
         def render_template(env):
             return split(env, True)
         return render_template, split, hole_order
+
+
+def _bits(x) -> int:
+    """The size of an exact number: the bits of an integer, of a fraction's numerator and denominator."""
+    if type(x) is int:
+        return x.bit_length()
+    if type(x) is Fraction:
+        return x.numerator.bit_length() + x.denominator.bit_length()
+    return 0  # a float: bounded by its own range (OverflowError past it)
+
+
+def _charge_numbers(a, b, symbol: str, budget: Budget, span) -> None:
+    """Big or exact operands: counted by their size, and refused before computing a result that could
+    exceed `MAX_DIGITS` (an integer `+`/`-` grows a bit at most, `*`, `/`, `%` and fractions by both sizes)."""
+    sa, sb = _bits(a), _bits(b)
+    bound = max(sa, sb) + 1 if type(a) is int and type(b) is int and symbol in "+-%" else sa + sb
+    if bound > _MAX_BITS:
+        raise EvalError(f"the result of `{symbol}` could have more than {MAX_DIGITS:,} digits, more than a rule "
+                        "may compute", span)
+    budget.charge((sa + sb) // 1024, span)
+
+
+def _elide(text: str, size: int, rest: tuple, env: dict, budget: Budget) -> str:
+    """The last of a message's text within `TEXT_CAP` (`size` is the message's so far, `text` included),
+    and what is left out said: the rest's parts are measured while the message's budget lasts."""
+    over = max(size - TEXT_CAP, 0)
+    kept = text[:len(text) - over]
+    for kind, p in rest:
+        if budget.steps > budget.limit:
+            return f"{kept}… (the rest needs more than the evaluation budget of {budget.limit:,} steps)"
+        if kind == 0:
+            over += len(p)
+        elif kind == 1:
+            budget.steps += 1
+            n = len(_part(p, env))
+            budget.steps += n // SIZE_PER_STEP
+            over += n
+    return f"{kept}… ({over:,} more characters)" if over else kept
+
+
+def _joining(impl, budget: Budget, span) -> Callable:
+    """`join(xs, sep)` counted by the size it makes (its separators before it makes them)."""
+    def join(xs, sep):
+        if type(xs) is list and type(sep) is str:
+            budget.charge((len(xs) * (len(sep) + 1)) // SIZE_PER_STEP, span)
+        text = impl(xs, sep)
+        budget.charge(len(text) // SIZE_PER_STEP, span)
+        return text
+    return join
 
 
 def _part(fn, env) -> str:
@@ -843,7 +926,13 @@ class _Steps(Visitor):
         after = self.chain(i + 1, bound)
         name = step.name
 
+        budget = self.c.budget
+        span = step.span
+
         def let(env, out, trace):
+            budget.steps += 1
+            if budget.steps > budget.limit:
+                raise budget.exceeded(span)
             env[name] = value = fn(env)
             if trace:
                 trace("let", step, value, env)
