@@ -7,7 +7,7 @@ import sys
 
 from ..estate.snapshot import snapshot_from_data
 from ..files.document import Limits, LoadError
-from ..files.outputs import OutputError, write_output
+from ..files.outputs import OutputError, inside, write_output
 from ..importer import collector_script, dump_snapshot, import_capture
 
 
@@ -17,7 +17,10 @@ def cmd_collector(args) -> int:
 
 
 def cmd_import(args) -> int:
-
+    if args.output and inside(args.output, args.dir):  # before reading anything: never onto an input
+        print(f"migcheck: the snapshot `{args.output}` would be written inside the capture folder `{args.dir}`, "
+              "which import reads (the next import would read it as a capture); write it elsewhere", file=sys.stderr)
+        return 2
     estate = import_capture(args.dir, args.site, Limits(max_bytes=args.max_bytes))
     problems = sorted(set(estate.problems))
     data = estate.snapshot

@@ -103,10 +103,23 @@ def _check_outputs(run: Run, rule_dirs: list) -> None:
     request = run.request
     inputs = {**pack_inputs([builtin_rules_dir(), *rule_dirs]), request.snapshot: "the snapshot",
               request.config: "the configuration", request.waivers: "the waiver file",
-              request.baseline: "the baseline"}
-    problem = check_outputs(run.targets, inputs)
+              request.baseline: "the baseline", request.plan: "the plan file"}
+    problem = check_outputs(run.targets + written_files(request), inputs)
     if problem:
         raise UsageError(problem)
+
+
+def written_files(request: Request) -> list[tuple[str, str]]:
+    """The files a command writes besides its reports, as (what, path): the proposed plan of `place`
+    and `campaign`, the estate after a plan (`--emit-snapshot`); checked with the reports."""
+    out = []
+    place_output = getattr(request.place, "output", None)
+    campaign_output = (request.campaign or {}).get("output")
+    for what, path in (("plan file", place_output), ("plan file", campaign_output),
+                       ("snapshot", request.emit_snapshot)):
+        if path:
+            out.append((what, path))
+    return out
 
 
 def _snapshot(run: Run) -> None:

@@ -69,6 +69,12 @@ def _is_stdout(path: str | None) -> bool:
     return path is None or str(path) in _STDOUT_NAMES
 
 
+def inside(path: str, folder: str) -> bool:
+    """Whether `path` (followed through links, as a write would) lies in `folder` or below it."""
+    real, base = os.path.realpath(path), os.path.realpath(folder)
+    return real == base or real.startswith(base.rstrip(os.sep) + os.sep)
+
+
 def pack_inputs(dirs: list[str | os.PathLike]) -> dict[str, str]:
     """The files of rule packs a run reads: rule files, data tables, rule tests."""
     found = {}
@@ -85,9 +91,13 @@ def pack_inputs(dirs: list[str | os.PathLike]) -> dict[str, str]:
 
 
 def check_outputs(targets: list[tuple[str, str | None]], inputs: dict[str, str]) -> str | None:
-    """Why the (format, path) outputs cannot be written, or None; `inputs` maps input paths to their role."""
+    """Why the (format, path) outputs cannot be written, or None; `inputs` maps input paths to their role.
+    A target is a report (`json`, `FILE`) or another file the command writes (`plan file`, `FILE`): the one
+    check of every output option of every command, before any work."""
     def shown(fmt, path):
-        return f"`{fmt}` to standard output" if path in (None, STDOUT) else f"`{fmt}:{path}`"
+        if " " in fmt or fmt == "snapshot":  # not a report format: the proposed plan, the estate after
+            return f"the {fmt} `{path}`"
+        return f"the report `{fmt}` to standard output" if path in (None, STDOUT) else f"the report `{fmt}:{path}`"
 
     read = {}
     for path, role in inputs.items():
@@ -100,8 +110,8 @@ def check_outputs(targets: list[tuple[str, str | None]], inputs: dict[str, str])
         ident = _identity(path)
         if ident in read:
             where, role = read[ident]
-            return (f"the report {shown(fmt, path)} would overwrite `{where}`, {role} this run reads; "
-                    "write the report to another file")
+            return (f"{shown(fmt, path)} would overwrite `{where}`, {role} this run reads; "
+                    "write it to another file")
         if ident[0] == "file" and ident[3]:
             continue  # a character device (/dev/null, a terminal): writing twice destroys nothing
         if ident in seen:
@@ -109,7 +119,8 @@ def check_outputs(targets: list[tuple[str, str | None]], inputs: dict[str, str])
             if ident == ("stdout",):
                 return (f"two reports would go to standard output ({shown(*other)} and {shown(fmt, path)}); "
                         "give all but one a file: `--format FMT:FILE`")
-            return (f"two reports would be written to one file: {shown(*other)} and {shown(fmt, path)}; "
+            kind = "reports" if not any(" " in f or f == "snapshot" for f in (fmt, other[0])) else "outputs"
+            return (f"two {kind} would be written to one file: {shown(*other)} and {shown(fmt, path)}; "
                     "give each its own file")
         seen[ident] = (fmt, path)
     return None

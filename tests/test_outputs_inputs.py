@@ -1,0 +1,60 @@
+"""No output onto an input, for every output option of every command, checked before any work (issue 21)."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+SITE = ROOT / "fixtures" / "mixed-site.yaml"
+PLAN = ROOT / "fixtures" / "plan-dio.yaml"
+WAIVERS = ROOT / "fixtures" / "waivers.yaml"
+
+
+@pytest.fixture
+def files(tmp_path):
+    out = {}
+    for name, src in (("snap", SITE), ("plan", PLAN), ("waivers", WAIVERS)):
+        out[name] = tmp_path / src.name
+        shutil.copy(src, out[name])
+    return out
+
+
+def _unchanged(files) -> dict:
+    return {k: p.read_bytes() for k, p in files.items()}
+
+
+@pytest.mark.parametrize("case", ["place-output-snapshot", "place-output-waivers", "plan-emit-plan",
+                                  "plan-emit-snapshot", "place-output-and-format", "campaign-output-snapshot"])
+def test_an_output_onto_an_input_is_refused_before_any_work(files, run_cli, case):
+    pytest.importorskip("ortools")
+    snap, plan, waivers = files["snap"], files["plan"], files["waivers"]
+    args = {
+        "place-output-snapshot": ("place", snap, "--vacate", "vsp-e1", "--output", snap),
+        "place-output-waivers": ("place", snap, "--vacate", "vsp-e1", "--waivers", waivers, "--output", waivers),
+        "plan-emit-plan": ("plan", snap, plan, "--emit-snapshot", plan),
+        "plan-emit-snapshot": ("plan", snap, plan, "--emit-snapshot", snap),
+        "place-output-and-format": ("place", snap, "--vacate", "vsp-e1", "--output", snap.parent / "p.yaml",
+                                    "--format", f"json:{snap.parent / 'p.yaml'}"),
+        "campaign-output-snapshot": ("campaign", snap, "--upgrade", "vsp-e*", "--to", "6.3", "--output", snap),
+    }[case]
+    before = _unchanged(files)
+    code, out, err = run_cli(*args)
+    assert code == 2 and "Traceback" not in err, err
+    assert "would overwrite" in err or "would be written to one file" in err, err
+    assert _unchanged(files) == before
+    assert not (snap.parent / "p.yaml").exists()
+
+
+def test_import_refuses_an_output_inside_its_capture_folder(tmp_path, run_cli):
+    capture = tmp_path / "capture"
+    shutil.copytree(ROOT / "fixtures" / "capture" / "two-vsp", capture)
+    target = next(capture.iterdir()) / "dio.yaml"
+    before = target.read_bytes() if target.exists() else None
+    code, _, err = run_cli("import", capture, "--output", target)
+    assert code == 2 and "inside the capture folder" in err
+    assert (target.read_bytes() if target.exists() else None) == before
+    code, _, _ = run_cli("import", capture, "--output", tmp_path / "estate.yaml")
+    assert code == 0 and (tmp_path / "estate.yaml").exists()
