@@ -72,6 +72,9 @@ _HP_REVISION = re.compile(r"[A-Za-z]\.(\d{2})\.(\d)(\d)(?:\.(\d{2}))?\Z")
 _PLAIN = re.compile(r"[Vv]?(\d+(?:\.\d+)*)\Z")
 
 
+_RELEASE_DIGITS = 4300  # CPython's int-string limit: past it `int` refuses
+
+
 @lru_cache(maxsize=4096)
 def parse_version(text: str) -> Version:
     """Parse a release string or raise `EvalError` saying why it is not one."""
@@ -86,7 +89,10 @@ def parse_version(text: str) -> Version:
         m = _PLAIN.match(stripped)
         if not m:
             raise EvalError(f"`{text}` is not a release (expected e.g. 4.2.5 or B.04.20.05)")
-        parts = [int(p) for p in m.group(1).split(".")]
+        parts = m.group(1).split(".")
+        if max(map(len, parts)) > _RELEASE_DIGITS:
+            raise EvalError(f"`{text[:20]}…` is not a release: a part of it has more than {_RELEASE_DIGITS:,} digits")
+        parts = [int(p) for p in parts]
     while len(parts) > 1 and parts[-1] == 0:
         parts.pop()
     return Version(tuple(parts), stripped)

@@ -20,9 +20,10 @@ from dataclasses import dataclass, field
 from fractions import Fraction
 
 from . import ast
-from .builtins import BUILTINS, REGEX_HELP, EvalError, compile_pattern
+from .builtins import BUILTINS, REGEX_HELP, EvalError, compile_pattern, parse_version
 from ..core.words import did_you_mean
 from .diagnostics import Diagnostic, at
+from .analysis.constants import constant
 from .analysis.reads import read_paths, text_paths
 from .types import ANY, BOOL, FLOAT, INT, NULL, STRING, Type, join, list_of, subject_scope, unify
 from .visit import Visitor
@@ -86,6 +87,7 @@ class Checker(Visitor):
         self.types: dict[int, Type] = {}
         self.used: set[str] = set()
         self.lets: dict[str, ast.Let] = {}
+        self.constants: dict[int, object] = {}  # id(node) -> its value when it reads nothing (`constant`)
 
     def error(self, span, code, message, help=""):
         self.diags.append(at(span, code, message, help))
@@ -219,6 +221,8 @@ class Checker(Visitor):
         op = node.op
         if op in ("==", "!="):
             self._comparable(left, right, node)
+            self._release_literal(left, node.right)
+            self._release_literal(right, node.left)
             return BOOL
         if op in ("in", "not in"):
             if right.kind not in ("list", "string", "any"):
@@ -250,6 +254,8 @@ class Checker(Visitor):
         self._need_present(left, node.left, f"`{op}`")
         self._need_present(right, node.right, f"`{op}`")
         kinds = {left.kind, right.kind} - {"any"}
+        self._release_literal(left, node.right)
+        self._release_literal(right, node.left)
         if kinds <= {"int", "float"} or kinds <= {"version", "string"} or not kinds:
             if kinds == {"string"}:
                 for side in (node.left, node.right):
@@ -272,6 +278,7 @@ class Checker(Visitor):
             if t.kind not in ("int", "float", "any"):
                 self.error(_span(side), "type-mismatch", f"`{node.op}` needs numbers, not {t}")
                 return ANY
+        self._constant(node)
         if "any" in (left.kind, right.kind):
             return ANY
         return INT if left.kind == right.kind == "int" and node.op != "/" else FLOAT
@@ -313,7 +320,25 @@ class Checker(Visitor):
         if isinstance(result, str):
             self.error(node.span, "type-mismatch", f"`{node.func}` {result}", f"usage: {fn.signature}")
             return ANY
+        self._constant(node)
         return result
+
+    def _constant(self, node) -> None:
+        """A part that reads nothing is computed now: what fails would fail on every subject."""
+        try:
+            constant(node, self.constants)
+        except EvalError as exc:
+            self.error(exc.span or node.span, "type-mismatch", exc.message,
+                       "this part reads nothing of its subject: it would be an error on every one")
+
+    def _release_literal(self, t: Type, other) -> None:
+        """A string literal compared with a release is read as one: a literal that is not one is found now."""
+        if t.kind == "version" and isinstance(other, ast.Literal) and isinstance(other.value, str):
+            try:
+                parse_version(other.value)
+            except EvalError as exc:
+                self.error(other.span, "type-mismatch", exc.message,
+                           "a release reads like 11.31, 6.1.0 or B.11.31 (compared numerically)")
 
     def _selection(self, sel: ast.Selection, scope: _Scope) -> Type:
         source = self.expr(sel.source, scope)

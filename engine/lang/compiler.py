@@ -32,6 +32,7 @@ from .builtins import BUILTINS, EvalError, Pattern, as_version, compile_pattern,
 from .builtins import divide, exact_pair, is_number, written
 from .builtins import equal as _equal  # the language's `==` (`in`, `distinct` and key lookups use it too)
 from .checker import CheckedRule
+from .analysis.constants import MAX_DIGITS, bits, too_big  # noqa: F401  (MAX_DIGITS re-exported)
 from .analysis.reads import name_hole
 from .analysis.sharing import SharingPlan, sharing_plan
 from .types import ANY, Type
@@ -57,8 +58,6 @@ Trace = Callable[[str, Any, Any, dict], None]
 
 DEFAULT_BUDGET = 100_000  # steps per rule and subject; the built-in pack's largest need is far below
 SIZE_PER_STEP = 64  # characters or list items made per step of the budget (string `+`, `join`, message parts)
-MAX_DIGITS = 4300  # the largest number a rule may compute, in decimal digits (CPython's int-string limit)
-_MAX_BITS = MAX_DIGITS * 3322 // 1000  # MAX_DIGITS in bits, checked from the operands before computing
 _BIG = 1 << 64  # integers within +-_BIG are computed without measuring them
 TEXT_CAP = 4096  # characters of one rendered message or fix; the rest is elided, and said so
 
@@ -731,24 +730,13 @@ class Compiler(Visitor):
         return render_template, split, hole_order
 
 
-def _bits(x) -> int:
-    """The size of an exact number: the bits of an integer, of a fraction's numerator and denominator."""
-    if type(x) is int:
-        return x.bit_length()
-    if type(x) is Fraction:
-        return x.numerator.bit_length() + x.denominator.bit_length()
-    return 0  # a float: bounded by its own range (OverflowError past it)
-
-
 def _charge_numbers(a, b, symbol: str, budget: Budget, span) -> None:
     """Big or exact operands: counted by their size, and refused before computing a result that could
-    exceed `MAX_DIGITS` (an integer `+`/`-` grows a bit at most, `*`, `/`, `%` and fractions by both sizes)."""
-    sa, sb = _bits(a), _bits(b)
-    bound = max(sa, sb) + 1 if type(a) is int and type(b) is int and symbol in "+-%" else sa + sb
-    if bound > _MAX_BITS:
-        raise EvalError(f"the result of `{symbol}` could have more than {MAX_DIGITS:,} digits, more than a rule "
-                        "may compute", span)
-    budget.charge((sa + sb) // 1024, span)
+    exceed `MAX_DIGITS` (`analysis.constants.too_big`)."""
+    why = too_big(a, b, symbol)
+    if why:
+        raise EvalError(why, span)
+    budget.charge((bits(a) + bits(b)) // 1024, span)
 
 
 def _elide(text: str, size: int, rest: tuple, env: dict, budget: Budget) -> str:
