@@ -399,3 +399,24 @@ def test_random_well_formed_rules_give_diagnostics_or_results_never_exceptions(t
     # an error result in domain words; a Python exception escaping the compiled code is a bug
     for r in results:
         assert not r.message.startswith("internal error"), (when, require, r.message)
+
+
+def test_explain_names_the_branch_a_false_conditional_took(tmp_path, run_cli):
+    """`why_Conditional` (issue 21): a false `if` says which branch decided, and why that branch is false."""
+    import json
+
+    from bench.generate import generate
+
+    pack = tmp_path / "site"
+    pack.mkdir()
+    (pack / "site.rules").write_text(
+        'rule SITE-BRANCH {\n  title "t"\n  severity warning\n  on guest\n  cite "c"\n'
+        '  require if guest.memory_mb > 0 then guest.memory_mb < 0 else true\n  message "m"\n}\n')
+    data = generate(2, 3, seed=5)
+    estate = tmp_path / "estate.json"
+    estate.write_text(json.dumps(data))
+    guest = data["guests"][0]
+    code, out, _ = run_cli("explain", estate, "SITE-BRANCH", guest["name"], "--rules", pack)
+    assert "=> FAIL" in out
+    assert "guest.memory_mb > 0 is true: the `then` branch decides, guest.memory_mb < 0" in out
+    assert f"`guest.memory_mb` is {guest['memory_mb']}; it passes when less than 0" in out

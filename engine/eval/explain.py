@@ -174,6 +174,14 @@ class _Explainer(Visitor):
         elif node.op == "matches":
             self.say(depth, f"{name} is {_value(left)}; it passes when it matches {_value(right)} entirely")
 
+    def why_Conditional(self, node, env: dict, depth: int) -> None:
+        """`if t then a else b` was false: the branch its test took, and why that branch is false."""
+        taken = self.value_of(node.test, env) is True
+        branch = node.then if taken else node.otherwise
+        self.say(depth, f"{to_text(node.test)} is {'true' if taken else 'false'}: the `{'then' if taken else 'else'}`"
+                        f" branch decides, {to_text(branch)}")
+        self._why(branch, env, depth + 1)
+
     def why_Call(self, node, env: dict, depth: int) -> None:
         if node.func in ("any", "all") and len(node.args) == 1 and isinstance(node.args[0], ast.Selection):
             self._quantifier(node, node.args[0], env, depth)
