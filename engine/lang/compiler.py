@@ -695,35 +695,7 @@ class Compiler(Visitor):
         steps = tuple((0, p) if isinstance(p, str) else (2, p[1]) if isinstance(p, tuple) else (1, p) for p in parts)
         hole_order = tuple(p[0] for p in parts if isinstance(p, tuple))
 
-        def split(env, whole: bool = False):
-            budget.steps = 0  # a message has a budget of its own
-            out = []
-            append = out.append
-            pieces = []
-            size = 0  # of the text and expressions (a subject's name counted apart: in both renderers alike)
-            for i, (kind, p) in enumerate(steps):
-                if kind == 0:
-                    text = p
-                elif kind == 1:
-                    budget.steps += 1
-                    text = _part(p, env)
-                    budget.steps += len(text) // SIZE_PER_STEP
-                elif whole:
-                    append(_part(p, env))
-                    continue
-                else:
-                    pieces.append("".join(out))
-                    out.clear()
-                    continue
-                size += len(text)
-                if size > TEXT_CAP or budget.steps > budget.limit:
-                    append(_elide(text, size, steps[i + 1:], env, budget))
-                    break
-                append(text)
-            if whole:
-                return "".join(out)
-            pieces.append("".join(out))
-            return tuple(pieces)
+        split = _splitter(steps, budget)
 
         def render_template(env):
             return split(env, True)
@@ -737,6 +709,41 @@ def _charge_numbers(a, b, symbol: str, budget: Budget, span) -> None:
     if why:
         raise EvalError(why, span)
     budget.charge((bits(a) + bits(b)) // 1024, span)
+
+
+def _splitter(steps: tuple, budget: Budget) -> Callable:
+    """A template's split renderer (`Compiler.template`) over its parts `(kind, text or closure)`:
+    each expression counted in the message's own budget, the text capped at `TEXT_CAP`."""
+    def split(env, whole: bool = False):
+        budget.steps = 0  # a message has a budget of its own
+        out = []
+        append = out.append
+        pieces = []
+        size = 0  # of the text and expressions (a subject's name counted apart: in both renderers alike)
+        for i, (kind, p) in enumerate(steps):
+            if kind == 0:
+                text = p
+            elif kind == 1:
+                budget.steps += 1
+                text = _part(p, env)
+                budget.steps += len(text) // SIZE_PER_STEP
+            elif whole:
+                append(_part(p, env))
+                continue
+            else:
+                pieces.append("".join(out))
+                out.clear()
+                continue
+            size += len(text)
+            if size > TEXT_CAP or budget.steps > budget.limit:
+                append(_elide(text, size, steps[i + 1:], env, budget))
+                break
+            append(text)
+        if whole:
+            return "".join(out)
+        pieces.append("".join(out))
+        return tuple(pieces)
+    return split
 
 
 def _elide(text: str, size: int, rest: tuple, env: dict, budget: Budget) -> str:
@@ -918,10 +925,12 @@ class _Steps(Visitor):
         span = step.span
 
         def let(env, out, trace):
-            budget.steps += 1
-            if budget.steps > budget.limit:
-                raise budget.exceeded(span)
             env[name] = value = fn(env)
+            kind = type(value)
+            if kind is str or kind is list:  # what it binds is kept while the rule runs
+                budget.steps += len(value) // SIZE_PER_STEP
+                if budget.steps > budget.limit:
+                    raise budget.exceeded(span)
             if trace:
                 trace("let", step, value, env)
             after(env, out, trace)
