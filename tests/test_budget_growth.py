@@ -124,3 +124,16 @@ def test_a_hole_past_the_budget_stops_the_message(tmp_path):
     assert mine and {r.status for r in mine} == {"fail"}
     assert len(mine[0].message) < TEXT_CAP + 200
     assert "needs more than the evaluation budget of 500 steps" in mine[0].message
+
+
+def test_a_let_chain_of_lists_holding_lists_twice_is_an_error_not_a_hang(tmp_path):
+    """`let l1 = [l0, l0]` ... 25 times: a list of 2^25 items once gone through (its message, `==`)."""
+    for make in ("[l{p}, l{p}]", "[l{p} for x in [1, 2]]"):
+        lets = ["l0 = [guest.name]"] + [f"l{i} = " + make.format(p=i - 1) for i in range(1, 26)]
+        started = time.process_time()
+        mine, others = _results(tmp_path, _rule("SITE-NEST", lets, "l25 == [l24, l24] and count(l25) < 0",
+                                                "{l25}"))
+        assert time.process_time() - started < 20
+        assert mine and {r.status for r in mine} == {"error"}, make
+        assert "needs more than its evaluation budget of 100,000 steps" in mine[0].message
+        assert others and all(r.status != "error" for r in others)

@@ -214,7 +214,10 @@ class Compiler(Visitor):
         if all(isinstance(i, ast.Literal) for i in node.items):
             constant = [i.value for i in node.items]
             return lambda env: constant
-        return lambda env: [f(env) for f in items]
+        make = lambda env: [f(env) for f in items]  # noqa: E731
+        if any(self.type(i).kind in ("list", "any") for i in node.items):
+            return _nested(make, self.budget, node.span)
+        return make
 
     def compile_Name(self, node):
         name = node.name
@@ -636,9 +639,10 @@ class Compiler(Visitor):
         cond = self._bool(node.cond) if node.cond is not None else None
         expr = self.compile(node.expr)
         scan = _loop(node.var, source, "map", cond, expr)
+        nested = self.type(node.expr).kind in ("list", "any")  # lists of lists: counted through (`_nested`)
         lookup = self._lookup(node.var, node.source, node.cond)
         if lookup is None:
-            return scan
+            return _nested(scan, self.budget, node.span) if nested else scan
         self.lookups.append((lookup, False))
         var = node.var
 
@@ -655,7 +659,7 @@ class Compiler(Visitor):
                 return out
             finally:
                 _restore(env, var, saved)
-        return comprehension_indexed
+        return _nested(comprehension_indexed, self.budget, node.span) if nested else comprehension_indexed
 
     def template(self, template: ast.Template | None, holes: bool = False) -> tuple[Callable, Callable, tuple]:
         """The template's renderer `env -> text`, its split renderer `env -> pieces` and the holes
@@ -762,6 +766,29 @@ def _elide(text: str, size: int, rest: tuple, env: dict, budget: Budget) -> str:
             budget.steps += n // SIZE_PER_STEP
             over += n
     return f"{kept}… ({over:,} more characters)" if over else kept
+
+
+def _nested(make: Fn, budget: Budget, span) -> Fn:
+    """A list that may hold lists, counted by its items through the lists it holds (a list held twice
+    counts twice, as rendering or comparing it goes through it twice): `[l, l]` of `[l, l]` ... doubles."""
+    def nested(env):
+        value = make(env)
+        if any(type(v) is list for v in value):
+            budget.charge(_tree_size(value, {}) // SIZE_PER_STEP, span)
+        return value
+    return nested
+
+
+def _tree_size(value: list, memo: dict) -> int:
+    """The items of `value` and of the lists in it, each distinct list measured once (`memo`)."""
+    size = memo.get(id(value))
+    if size is None:
+        size = len(value)
+        for v in value:
+            if type(v) is list:
+                size += _tree_size(v, memo)
+        memo[id(value)] = size
+    return size
 
 
 def _joining(impl, budget: Budget, span) -> Callable:
