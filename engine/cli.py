@@ -14,6 +14,7 @@ from __future__ import annotations
 import argparse
 import difflib
 import sys
+from datetime import date
 from importlib import import_module
 
 from . import __version__
@@ -65,6 +66,8 @@ COLOR_CHOICES = ("auto", "always", "never")
 def report_args(p):
     rules_args(p)
     p.add_argument("--waivers", metavar="FILE", help="waivers of known findings (YAML)")
+    p.add_argument("--as-of", type=as_of_date, metavar="YYYY-MM-DD",
+                   help="judge the waivers' expiry on this day (an auditor's 'as of' report; default: today)")
     p.add_argument("--warn-expiring", type=warn_days, metavar="DAYS", help="list waivers that lapse within DAYS")
     p.add_argument("-f", "--format", action="append", metavar="FMT[:FILE]",
                    help=f"{REPORT_FORMATS[0]} (default), {', '.join(REPORT_FORMATS[1:-1])} or {REPORT_FORMATS[-1]}; "
@@ -105,6 +108,8 @@ def _place_args(p) -> None:
     p.add_argument("--name", metavar="TEXT", help="the proposed plan's name")
     rules_args(p)
     p.add_argument("--waivers", metavar="FILE", help="waivers of known findings (YAML)")
+    p.add_argument("--as-of", type=as_of_date, metavar="YYYY-MM-DD",
+                   help="judge the waivers' expiry on this day (an auditor's 'as of' report; default: today)")
     p.add_argument("-f", "--format", action="append", metavar="FMT[:FILE]",
                    help="report format: table (default), json, csv, markdown, html, sarif or junit")
     p.add_argument("--fail-on", choices=FAIL_ON_CHOICES, default=None,
@@ -128,22 +133,14 @@ def _campaign_args(p) -> None:
     p.add_argument("--name", metavar="TEXT", help="the proposed plan's name")
     rules_args(p)
     p.add_argument("--waivers", metavar="FILE", help="waivers of known findings (YAML)")
+    p.add_argument("--as-of", type=as_of_date, metavar="YYYY-MM-DD",
+                   help="judge the waivers' expiry on this day (an auditor's 'as of' report; default: today)")
     p.add_argument("-f", "--format", action="append", metavar="FMT[:FILE]",
                    help="report format: table (default), json, csv, markdown, html, sarif or junit")
     p.add_argument("--fail-on", choices=FAIL_ON_CHOICES, default=None,
                    help="lowest severity that fails the run (default error)")
     p.add_argument("--sarif-category", metavar="ID", help="SARIF: the run's automationDetails.id")
     terminal_args(p)
-
-
-def _positive(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"`{text}` is not a whole number") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"`{text}`: give 1 or more")
-    return value
 
 
 def _explain_plan_args(p) -> None:
@@ -178,6 +175,16 @@ def _import_commands(sub) -> None:
     p = sub.add_parser("collector", help="print the POSIX sh script that captures a VSP for `migcheck import`")
     p.set_defaults(func="importing:cmd_collector")
 
+
+
+def as_of_date(text: str):
+    """`--as-of YYYY-MM-DD`: the day waivers are judged on."""
+    try:
+        if len(text) != 10:  # fromisoformat also takes 20261205 and week dates: only YYYY-MM-DD here
+            raise ValueError(text)
+        return date.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"`{text}` is not a date: give it as YYYY-MM-DD") from None
 
 
 def warn_days(text: str) -> int:
@@ -261,6 +268,8 @@ def _where_args(p):
     migration_args(p)
     rules_args(p)
     p.add_argument("--waivers", metavar="FILE", help="waivers of known findings (YAML)")
+    p.add_argument("--as-of", type=as_of_date, metavar="YYYY-MM-DD",
+                   help="judge the waivers' expiry on this day (an auditor's 'as of' report; default: today)")
     p.add_argument("--target", dest="target_glob", action="append", metavar="GLOB",
                    help="only targets whose name matches GLOB (repeatable)")
     p.add_argument("-f", "--format", choices=["table", "json"], default="table")

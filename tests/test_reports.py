@@ -213,8 +213,8 @@ def test_a_crash_while_writing_leaves_the_old_report(tmp_path, monkeypatch):
 
 # -- waivers -----------------------------------------------------------------------------
 def test_waivers_active_expired_stale_expiring(in_root, run_cli, tmp_path):
-    # the report clock is SOURCE_DATE_EPOCH (2025-11-24): a waiver lapsing 7 days after it
-    from datetime import UTC, date, datetime, timedelta
+    # waivers are judged on --as-of (the report clock, SOURCE_DATE_EPOCH, is not theirs): one lapsing 7 days after
+    from datetime import UTC, datetime, timedelta
 
     today = datetime.fromtimestamp(int(EPOCH), tz=UTC).date()
     soon = (today + timedelta(days=7)).isoformat()
@@ -222,7 +222,7 @@ def test_waivers_active_expired_stale_expiring(in_root, run_cli, tmp_path):
     assert "expires: 2099-12-01" in text
     waivers = _write(tmp_path / "w.yaml", text.replace("expires: 2099-12-01", f"expires: {soon}"))
     code, out, _ = run_cli("matrix", "fixtures/mixed-site.yaml", "--waivers", waivers, "--warn-expiring", "30",
-                           "--format", "json")
+                           "--as-of", today.isoformat(), "--format", "json")
     data = json.loads(out)
     waived = [r for r in data["results"] if r["waiver"]]
     assert {(r["rule"], r["subject"]["guest"]) for r in waived} == {

@@ -30,6 +30,8 @@ from migcheck.core.vocabulary import (AUDIT_ERROR, AUDIT_FAIL, AUDIT_PASS, BLOCK
                                       READY, UNKNOWN)
 from migcheck import cli as cli_module
 from migcheck.eval import waivers as waivers_module
+
+from .conftest import ROOT
 from migcheck.eval.waivers import Waiver, Waivers
 
 from .conftest import FIXTURES
@@ -243,11 +245,36 @@ def test_a_waiver_applies_on_its_expiry_day_only_until_it_ends(today, waived):
         assert note["location"] == "w.yaml:3"
 
 
-def test_the_waiver_clock_is_the_report_clock(monkeypatch):
+def test_the_waiver_clock_is_the_real_date_not_source_date_epoch(monkeypatch):
+    """CI exports SOURCE_DATE_EPOCH as the last commit's time: it fixes the report's timestamps only, or an
+    expired waiver would apply again (issue 21); `--as-of` is how a report is judged on another day."""
+    from datetime import UTC, datetime
     monkeypatch.setenv("SOURCE_DATE_EPOCH", DAY_END)
-    assert waivers_module.today() == date(2025, 11, 24) == Waivers("w.yaml").today
-    monkeypatch.setenv("SOURCE_DATE_EPOCH", NEXT_DAY)
-    assert waivers_module.today() == date(2025, 11, 25) == Waivers("w.yaml").today
+    assert waivers_module.today() == datetime.now(UTC).date() == Waivers("w.yaml").today
+    assert waivers_module.today() != date(2025, 11, 24)
+
+
+def test_as_of_judges_the_waivers_on_that_day_and_says_so(run_cli, tmp_path, monkeypatch):
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", DAY_END)  # 2025-11-24: before the waiver's end, and ignored for it
+    waivers = tmp_path / "w.yaml"
+    waivers.write_text("waivers:\n  - rule: VSWITCH-MISSING\n    guest: sapapp01\n    reason: r\n"
+                       "    owner: o\n    expires: 2026-01-31\n")
+    args = ("check", "fixtures/mixed-site.yaml", "sapapp01", "vsp-e2", "--waivers", waivers, "-f", "json")
+    monkeypatch.chdir(ROOT)
+    _, today_out, _ = run_cli(*args)
+    _, then_out, _ = run_cli(*args, "--as-of", "2026-01-15")
+    today, then = json.loads(today_out), json.loads(then_out)
+    waived = lambda d: [r["rule"] for r in d["results"] if r["waiver"]]  # noqa: E731
+    assert waived(today) == [] and [n["status"] for n in today["waivers"]] == ["expired"]
+    assert waived(then) == ["VSWITCH-MISSING"] and then["manifest"]["as_of"] == "2026-01-15"
+    assert "as_of" not in today["manifest"]
+
+
+@pytest.mark.parametrize("epoch", ["\u00b2", "-1", "1.5", "x", "99999999999999"])
+def test_a_bad_source_date_epoch_is_a_usage_error(run_cli, monkeypatch, epoch):
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", epoch)
+    code, _, err = run_cli("audit", ROOT / "fixtures" / "mixed-site.yaml")
+    assert code == 2 and "SOURCE_DATE_EPOCH" in err and "Traceback" not in err
 
 
 # -- end to end ---------------------------------------------------------------------------------
@@ -330,13 +357,12 @@ def _waiver_file(tmp_path, expires: str):
     return path
 
 
-@pytest.mark.parametrize("epoch, waived", [(DAY_START, True), (DAY_END, True), (NEXT_DAY, False)])
-def test_a_waiver_is_valid_on_its_expiry_day_and_lapsed_the_day_after(tmp_path, run_cli, monkeypatch,
-                                                                      epoch, waived):
-    monkeypatch.setenv("SOURCE_DATE_EPOCH", epoch)
+@pytest.mark.parametrize("as_of, waived", [("2025-11-23", True), ("2025-11-24", True), ("2025-11-25", False)])
+def test_a_waiver_is_valid_on_its_expiry_day_and_lapsed_the_day_after(tmp_path, run_cli, as_of, waived):
     waivers = _waiver_file(tmp_path, "2025-11-24")
     assert run_cli("check", SMALL, "ldap01", "ivmn04")[0] == 1  # PATH-OFFLINE alone blocks it
-    code, out, _ = run_cli("check", SMALL, "ldap01", "ivmn04", "--waivers", waivers, "--format", "json")
+    code, out, _ = run_cli("check", SMALL, "ldap01", "ivmn04", "--waivers", waivers, "--as-of", as_of,
+                           "--format", "json")
     data = json.loads(out)
     (found,) = [r for r in data["results"] if r["rule"] == "PATH-OFFLINE"]
     assert found["status"] == FAIL
@@ -347,7 +373,8 @@ def test_a_waiver_is_valid_on_its_expiry_day_and_lapsed_the_day_after(tmp_path, 
         assert code == 1 and data["verdict"] == BLOCKED and found["waiver"] is None
         assert [n["status"] for n in data.get("waivers", [])] == ["expired"]
     # `where` and the matrix read the same clock
-    code, out, _ = run_cli("where", SMALL, "ldap01", "--target", "ivmn04", "--waivers", waivers, "--format", "json")
+    code, out, _ = run_cli("where", SMALL, "ldap01", "--target", "ivmn04", "--waivers", waivers, "--as-of", as_of,
+                           "--format", "json")
     assert json.loads(out)["targets"][0]["verdict"] == (READY if waived else BLOCKED)
     assert code == (0 if waived else 1)
 

@@ -51,7 +51,7 @@ def _request(args, command: str, reporting: bool = True) -> Request:
         source_root=getattr(args, "source_root", None), plan=getattr(args, "plan", None),
         step=getattr(args, "step", None), emit_snapshot=getattr(args, "emit_snapshot", None),
         place=place_options(args) if command == "place" else None,
-        campaign=campaign_options(args) if command == "campaign" else None,
+        campaign=campaign_options(args) if command == "campaign" else None, as_of=getattr(args, "as_of", None),
         guest_globs=list(getattr(args, "guest_glob", None) or []) if command in ("matrix", "where") else [],
         target_globs=list(getattr(args, "target_glob", None) or []) if command in ("matrix", "where") else [],
         limit=getattr(args, "limit", None), quiet=getattr(args, "quiet", False), jobs=getattr(args, "jobs", None),

@@ -136,7 +136,7 @@ def _snapshot(run: Run) -> None:
 
 def _waivers(run: Run) -> None:
     if run.request.waivers:
-        run.waivers = load_waivers(run.request.waivers, known_rules=set(run.ruleset.ids()))
+        run.waivers = load_waivers(run.request.waivers, known_rules=set(run.ruleset.ids()), as_of=run.request.as_of)
 
 
 def _baseline(run: Run) -> None:
@@ -175,7 +175,7 @@ def _report(run: Run) -> None:
                               snapshot_sha256=snapshot.doc.sha256, waivers_path=request.waivers,
                               config_path=request.config, fail_on=run.fail_on, waivers=run.waivers,
                               config_doc=getattr(run.config, "doc", None), sarif_category=request.sarif_category,
-                              name_config=MANIFEST_NAMES_CONFIG)
+                              name_config=MANIFEST_NAMES_CONFIG, as_of=request.as_of)
     run.report = Report(request.command, ev.verdict or verdict(request.command, ev.results, run.fail_on, ev.cells),
                         ev.results,
                         snapshot_path=snapshot.path, snapshot_sha256=snapshot.doc.sha256, site=snapshot.site,

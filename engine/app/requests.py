@@ -59,6 +59,7 @@ class Request:
     emit_snapshot: str | None = None  # plan: write the estate after the plan there
     place: object = None  # place: its selection and solver options (`wave.PlaceOptions`)
     campaign: dict | None = None  # campaign: its options (`waves.campaign.CampaignOptions` keywords)
+    as_of: object = None  # --as-of: the `datetime.date` waivers are judged on (None: today)
 
 
 @dataclass

@@ -24,18 +24,19 @@ from __future__ import annotations
 import fnmatch
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 from ..core.results import Result
 from ..core.vocabulary import FAIL, MODES, PROBLEMS, SCOPES
 from ..core.words import did_you_mean
 from ..files.document import Limits, LoadError
-from ..files.manifest import now
 from ..files.schemas import Input, load_validated
 
 
 def today() -> date:
-    return now().date()
+    """The day waivers are judged on: the real date (never SOURCE_DATE_EPOCH, which CI sets to the last
+    commit's time and which would make an expired waiver apply again); `--as-of` gives another."""
+    return datetime.now(UTC).date()
 
 
 @dataclass
@@ -379,11 +380,12 @@ def _describe(path: tuple, data) -> str:
 WAIVERS = Input("waivers.schema.json", _describe, "a waiver file is a mapping with `waivers:` (a list)")
 
 
-def load_waivers(path: str, known_rules: set[str], limits: Limits = Limits()) -> Waivers:
-    """Read a waiver file; raise `LoadError` with every problem located."""
+def load_waivers(path: str, known_rules: set[str], limits: Limits = Limits(), as_of: date | None = None) -> Waivers:
+    """Read a waiver file; raise `LoadError` with every problem located. `as_of`: the day they are judged on
+    (default: today's real date)."""
     doc = load_validated(path, WAIVERS, limits)
     problems = []
-    waivers = Waivers(path, sha256=doc.sha256)
+    waivers = Waivers(path, sha256=doc.sha256, today=as_of or today())
     for i, item in enumerate(doc.data["waivers"]):
         at = ("waivers", i)
         rule = item["rule"]

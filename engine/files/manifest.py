@@ -7,6 +7,7 @@ import os
 from datetime import UTC, datetime
 
 from .. import __version__
+from ..core.diagnostics import UsageError
 from .resources import schema_path
 
 
@@ -22,17 +23,25 @@ def _loaded_sha256(loaded, path) -> str | None:
     return digest or _sha256_file(path)
 
 
+_LAST_EPOCH = 253402300799  # 9999-12-31T23:59:59Z, the last second a report's date can write
+
+
 def now() -> datetime:
-    """The report time; SOURCE_DATE_EPOCH fixes it for reproducible builds and golden files."""
+    """The report time; SOURCE_DATE_EPOCH fixes it for reproducible builds and golden files (and only the
+    report's timestamps: which waivers have expired is decided on the real date, or `--as-of`).
+    A SOURCE_DATE_EPOCH that is not a whole number of seconds from 1970 to 9999 is a `UsageError`."""
     epoch = os.environ.get("SOURCE_DATE_EPOCH")
-    if epoch and epoch.isdigit():
-        return datetime.fromtimestamp(int(epoch), tz=UTC)
-    return datetime.now(UTC).replace(microsecond=0)
+    if epoch is None or epoch == "":
+        return datetime.now(UTC).replace(microsecond=0)
+    if not (epoch.isascii() and epoch.isdigit()) or int(epoch) > _LAST_EPOCH:
+        raise UsageError(f"SOURCE_DATE_EPOCH={epoch!r}: not a whole number of seconds since 1970-01-01 "
+                         "(up to 9999-12-31); set it to `git log -1 --format=%ct`, or unset it")
+    return datetime.fromtimestamp(int(epoch), tz=UTC)
 
 
 def build_manifest(*, rule_pack_sha256: str, rules: int, snapshot_sha256: str | None, waivers_path: str | None,
                    config_path: str | None, fail_on: str, waivers=None, config_doc=None,
-                   sarif_category: str | None = None, name_config: bool = True) -> dict:
+                   sarif_category: str | None = None, name_config: bool = True, as_of=None) -> dict:
     """What reproduces a report: the tool, the hashes of every input, and when it was made.
     `waivers` and `config_doc`, when loaded, give the hashes of the bytes the run read; the
     configuration used (given or found) is named by its path; `sarif_category` (`--sarif-category`)
@@ -53,4 +62,6 @@ def build_manifest(*, rule_pack_sha256: str, rules: int, snapshot_sha256: str | 
         manifest["config_path"] = config_path
     if sarif_category:
         manifest["sarif_category"] = sarif_category
+    if as_of is not None:  # `--as-of`: the day the waivers were judged on
+        manifest["as_of"] = as_of.isoformat()
     return manifest
