@@ -76,12 +76,17 @@ def _fill(text: str, width: int, first: str = "", indent: str = "    ") -> str:
 def _message_table(rows: list[list], headers: list[str], width: int) -> list[str]:
     """A table whose last column is a message: beside the row when it leaves `MIN_MESSAGE` columns
     of `width`, else on the lines under the row (indented)."""
-    used = sum(max(len(line) for row in [headers] + rows for line in _plain(row[i]).splitlines() or [""]) + 2
+    # tabulate's "simple" columns: the widest cell, at least the header plus its MIN_PADDING of 2; then 2 between
+    used = sum(max(max((len(line) for row in rows for line in _plain(row[i]).splitlines() or [""]), default=0),
+                   len(headers[i]) + 2) + 2
                for i in range(len(headers) - 1))
     room = width - used
     if room >= MIN_MESSAGE:
-        rows = [row[:-1] + [_wrap(row[-1], room)] for row in rows]
-        return [tabulate(rows, headers=headers, tablefmt="simple"), ""]
+        wrapped = [_wrap(row[-1], room) for row in rows]
+        # a word longer than the room (a long path) would widen the column past `width`: then under the rows
+        if all(len(line) <= room for text in wrapped for line in text.splitlines()):
+            rows = [row[:-1] + [text] for row, text in zip(rows, wrapped)]
+            return [tabulate(rows, headers=headers, tablefmt="simple"), ""]
     flat = [[cell.replace("\n", " ") if isinstance(cell, str) else cell for cell in row[:-1]] for row in rows]
     lines = tabulate(flat, headers=headers[:-1], tablefmt="simple").splitlines()
     out = lines[:2]
