@@ -204,8 +204,7 @@ def test_migcheck_config_and_config_take_precedence(run_cli, tmp_path, monkeypat
     assert f"configuration {FIXTURES / 'migcheck.yaml'} (--config)" in err
 
 
-def test_the_manifest_can_name_the_configuration():
-    from migcheck.app import pipeline
+def test_the_manifest_names_the_configuration_used(run_cli, tmp_path, monkeypatch):
     from migcheck.files.manifest import build_manifest
 
     common = dict(rule_pack_sha256="x", rules=1, snapshot_sha256=None, waivers_path=None, fail_on="error")
@@ -213,11 +212,20 @@ def test_the_manifest_can_name_the_configuration():
     assert build_manifest(**common, config_path=site)["config_path"] == site
     assert "config_path" not in build_manifest(**common, config_path=None)
     assert build_manifest(**common, config_path=None, sarif_category="nightly")["sarif_category"] == "nightly"
-    # TODO(issue 20): the pipeline names it once schemas/report.schema.json allows `manifest.config_path`
-    assert pipeline.MANIFEST_NAMES_CONFIG is False
+    monkeypatch.delenv("MIGCHECK_CONFIG", raising=False)
+    below = _site(tmp_path)
+    monkeypatch.chdir(below)
+    manifest = json.loads(run_cli(*CHECK, "-f", "json")[1])["manifest"]  # valid against the report schema
+    assert manifest["config_path"] == str(tmp_path / "migcheck.yaml") and manifest["config_sha256"]
+    manifest = json.loads(run_cli(*CHECK, "-f", "json", "--config", site)[1])["manifest"]
+    assert manifest["config_path"] == site
+    monkeypatch.chdir(ROOT)
+    assert "config_path" not in json.loads(run_cli(*CHECK, "-f", "json")[1])["manifest"]
 
 
 def test_sarif_category_sets_the_runs_category(run_cli):
+    _, out, _ = run_cli(*CHECK, "-f", "json", "--sarif-category", "nightly/dc-east")  # a valid JSON report
+    assert json.loads(out)["manifest"]["sarif_category"] == "nightly/dc-east"
     _, out, _ = run_cli(*CHECK, "-f", "sarif", "--sarif-category", "nightly/dc-east")
     run = json.loads(out)["runs"][0]
     assert run["automationDetails"]["id"].startswith("nightly/dc-east")

@@ -152,11 +152,6 @@ def _evaluation(run: Run) -> None:
     run.evaluation = evaluate(run)
 
 
-# TODO(issue 20): True once schemas/report.schema.json's `manifest` allows `config_path` (its owner adds it);
-# until then the configuration used is named with -v only, so that every JSON report stays valid.
-MANIFEST_NAMES_CONFIG = False
-
-
 def _report(run: Run) -> None:
     if run.evaluation is None or not run.request.reporting:
         return
@@ -175,7 +170,7 @@ def _report(run: Run) -> None:
                               snapshot_sha256=snapshot.doc.sha256, waivers_path=request.waivers,
                               config_path=request.config, fail_on=run.fail_on, waivers=run.waivers,
                               config_doc=getattr(run.config, "doc", None), sarif_category=request.sarif_category,
-                              name_config=MANIFEST_NAMES_CONFIG, as_of=request.as_of)
+                              as_of=request.as_of)
     run.report = Report(request.command, ev.verdict or verdict(request.command, ev.results, run.fail_on, ev.cells),
                         ev.results,
                         snapshot_path=snapshot.path, snapshot_sha256=snapshot.doc.sha256, site=snapshot.site,

@@ -41,7 +41,7 @@ def now() -> datetime:
 
 def build_manifest(*, rule_pack_sha256: str, rules: int, snapshot_sha256: str | None, waivers_path: str | None,
                    config_path: str | None, fail_on: str, waivers=None, config_doc=None,
-                   sarif_category: str | None = None, name_config: bool = True, as_of=None) -> dict:
+                   sarif_category: str | None = None, as_of=None) -> dict:
     """What reproduces a report: the tool, the hashes of every input, and when it was made.
     `waivers` and `config_doc`, when loaded, give the hashes of the bytes the run read; the
     configuration used (given or found) is named by its path; `sarif_category` (`--sarif-category`)
@@ -58,7 +58,7 @@ def build_manifest(*, rule_pack_sha256: str, rules: int, snapshot_sha256: str | 
         "fail_on": fail_on,
         "generated": now().isoformat().replace("+00:00", "Z"),
     }
-    if config_path and name_config:
+    if config_path:
         manifest["config_path"] = config_path
     if sarif_category:
         manifest["sarif_category"] = sarif_category
