@@ -158,8 +158,8 @@ def test_a_vsp_that_cannot_be_vacated_fails_the_run_and_says_why(tmp_path):
 
 
 def test_the_shipped_campaign_plan_is_what_campaign_proposes(ruleset, site):
-    """fixtures/campaign-plan.yaml (README's walk-through) is the proposal of today's rules."""
+    """fixtures/plan-campaign.yaml (README's walk-through) is the proposal of today's rules."""
     import yaml
     campaign = propose_campaign(ruleset, site, CampaignOptions(upgrade="vsp-c*", to="6.3", time_limit=20))
-    shipped = yaml.safe_load((ROOT / "fixtures" / "campaign-plan.yaml").read_text())
+    shipped = yaml.safe_load((ROOT / "fixtures" / "plan-campaign.yaml").read_text())
     assert shipped == campaign.plan_data()

@@ -32,15 +32,16 @@ from dataclasses import dataclass, field
 
 from ..core.verdicts import worst
 from ..core.vocabulary import OFFLINE, ONLINE, READY
-from ..estate.capacity import holds_memory
+from ..estate.capacity import dio_pool, holds_memory, reserves
 from ..estate.effects import Estate
 from ..estate.snapshot import Snapshot, snapshot_from_data
 from ..files.yaml_out import dump_yaml
 from ..lang.builtins import as_version
 from ..packs.ruleset import RuleSet
-from .place import _candidates, _cells, _model, _order, _solve
+from .place import _blocked_in_wave, _candidates, _cells, _model, _order, _solve
 from .plans import PlanOutcome, plan_document, plan_from_text, run_plan
 
+STEP_ROUNDS = 3  # a step solved again at most this often without the moves its own check blocked
 OFFLINE_COST = 1000  # the placement's second objective: an offline move of a running guest (downtime)
 WAITING_COST = 10  # a target that is still to be upgraded (its guests would move again)
 
@@ -66,6 +67,7 @@ class Step:
     moves: list[dict] = field(default_factory=list)
     stopped: list[dict] = field(default_factory=list)  # {guest, why, blocking: {rule: [targets]}}
     stages: list[list[dict]] = field(default_factory=list)
+    check: PlanOutcome | None = None  # the step's own plan, checked on the estate it starts from
 
     def to_json(self) -> dict:
         out = {"vsp": self.vsp, "upgraded": not self.stopped,
@@ -123,27 +125,35 @@ def propose_campaign(ruleset: RuleSet, snapshot: Snapshot, options: CampaignOpti
     left = [n for n in selected if n not in {s["vsp"] for s in skipped}]
     steps: list[Step] = []
     now = snapshot
+    moved: set[str] = set()  # the guests the campaign has moved so far
     left = _order_vsps(ruleset, snapshot, left, waivers)
     while left:
         budget = max(0.5, (started + options.time_limit - time.perf_counter()) / len(left))
         vsp = left.pop(0)
-        step = _vacate(ruleset, now, vsp, left, options, budget, waivers)
+        step = _vacate(ruleset, now, vsp, left, options, budget, waivers, moved)
         steps.append(step)
         if not step.stopped:
-            now = _after(ruleset, now, step.stages)
+            moved.update(m["guest"] for m in step.moves)
+            now = snapshot_from_data(step.check.estate.to_data(), now.doc.file)  # the estate the step leaves
     name = options.name or f"upgrade {options.upgrade} to {options.to}"
     stages, limited = _limit([st for s in steps for st in s.stages], steps, options.max_stages)
-    compact = _compact(stages, snapshot, options.offline_window)
-    check = _check(ruleset, snapshot, name, compact, waivers)
-    if check is not None and len(compact) < len(stages) and check.verdict != READY:  # fewer stages, kept when `plan` says it is as good
-        stepwise = _check(ruleset, snapshot, name, stages, waivers)
-        if worst((check.verdict, stepwise.verdict)) != stepwise.verdict:
-            check = stepwise
-        else:
-            stages = compact
-    else:
-        stages = compact
+    stages, check = _fewest_stages(ruleset, snapshot, name, stages, options, waivers)
     return Campaign(name, options.to, steps, skipped, stages, check, time.perf_counter() - started, limited)
+
+
+def _fewest_stages(ruleset: RuleSet, snapshot: Snapshot, name: str, stages: list, options: CampaignOptions,
+                   waivers) -> tuple[list, PlanOutcome | None]:
+    """The steps in fewer stages (`_compact`) when `plan` finds that plan as good as the step-by-step one."""
+    compact = _compact(stages, snapshot, options.offline_window)
+    if len(compact) >= len(stages):
+        return stages, _check(ruleset, snapshot, name, stages, waivers)
+    check = _check(ruleset, snapshot, name, compact, waivers)
+    if check.verdict == READY:
+        return compact, check
+    stepwise = _check(ruleset, snapshot, name, stages, waivers)
+    if worst((check.verdict, stepwise.verdict)) == stepwise.verdict:
+        return compact, check
+    return stages, stepwise
 
 
 def _check(ruleset: RuleSet, snapshot: Snapshot, name: str, stages: list, waivers) -> PlanOutcome | None:
@@ -219,8 +229,10 @@ def _order_vsps(ruleset: RuleSet, snapshot: Snapshot, vsps: list[str], waivers) 
 
 
 def _vacate(ruleset: RuleSet, snapshot: Snapshot, vsp: str, waiting: list[str], options: CampaignOptions,
-            budget: float, waivers) -> Step:
-    """Place every guest of `vsp` elsewhere (online where ready, else offline), then its upgrade."""
+            budget: float, waivers, moved: set) -> Step:
+    """Place every guest of `vsp` elsewhere (online where ready, else offline), then its upgrade; the step's
+    own plan is checked by `plan`, and a move it blocks (a rule the model does not count, such as
+    PLAN-DIO-SHARED: one held DIO function for two of the wave's guests) is barred and the step solved again."""
     step = Step(vsp)
     guests = [g for g in snapshot.guests if g["host"] == vsp and snapshot.guest_by_name.get(g["name"]) is g]
     kept = [g["name"] for g in guests if options.keep and fnmatch.fnmatchcase(g["name"], options.keep)]
@@ -228,59 +240,115 @@ def _vacate(ruleset: RuleSet, snapshot: Snapshot, vsp: str, waiting: list[str], 
         step.stopped = [{"guest": g, "why": f"it must not move (--keep {options.keep})", "blocking": {}} for g in kept]
         return step
     targets = [h for h in snapshot.hosts if h["name"] != vsp and snapshot.host_by_name.get(h["name"]) is h]
-    placed = _place(ruleset, snapshot, guests, targets, waiting, budget, waivers)
+    found = _candidates_of(ruleset, snapshot, guests, targets, waiting, waivers)
     by_name = {g["name"]: g for g in guests}
-    for g in guests:
-        if g["name"] not in placed[0]:
-            step.stopped.append({"guest": g["name"], "why": _why_unplaced(g["name"], placed), "blocking":
-                                 {r: sorted(ts) for r, ts in sorted(placed[2].get(g["name"], {}).items())}})
-    if step.stopped:
-        return step
-    for gn, (target, mode, why) in placed[0].items():
-        move = {"guest": gn, "from": vsp, "to": target, "mode": mode, "running": by_name[gn]["state"] == "on",
-                "holds": holds_memory(by_name[gn])}
-        if why:
-            move["why_offline"] = why
-        step.moves.append(move)
-    step.stages = _stages(step.moves, vsp, options)
+    barred: dict[str, dict[str, list[str]]] = {}  # guest -> rule -> targets the step's check blocked it on
+    for _ in range(STEP_ROUNDS):
+        placed = _place(snapshot, ruleset, guests, targets, found, barred, budget, moved)
+        step.stopped = [{"guest": g["name"], "why": _why_unplaced(g["name"], found, barred),
+                         "blocking": _blocking(g["name"], found, barred)} for g in guests if g["name"] not in placed]
+        if step.stopped:
+            return step
+        step.moves = [_move(gn, vsp, target, mode, why, by_name[gn]) for gn, (target, mode, why) in placed.items()]
+        step.stages = _stages(step.moves, vsp, options)
+        step.check = _check(ruleset, snapshot, f"vacate {vsp}", step.stages, waivers)
+        blocked = _blocked_in_wave(step.check)
+        if not blocked:
+            return step
+        for guest, rules in blocked.items():
+            for rule, ts in rules.items():
+                barred.setdefault(guest, {}).setdefault(rule, []).extend(ts)
+    step.stopped = [{"guest": g, "why": "its moves are blocked by the plan's own check", "blocking": rules}
+                    for g, rules in sorted(barred.items())]
     return step
 
 
-def _place(ruleset: RuleSet, snapshot: Snapshot, guests: list[dict], targets: list[dict], waiting: list[str],
-           budget: float, waivers) -> tuple[dict, dict, dict]:
-    """(guest -> (target, mode, why offline), ready pairs, guest -> rule -> targets blocking it) from the model."""
-    if not guests or not targets:
-        return {}, {}, {}
+def _move(guest: str, vsp: str, target: str, mode: str, why: str, raw: dict) -> dict:
+    move = {"guest": guest, "from": vsp, "to": target, "mode": mode, "running": raw["state"] == "on",
+            "holds": holds_memory(raw)}
+    if why:
+        move["why_offline"] = why
+    return move
+
+
+def _candidates_of(ruleset: RuleSet, snapshot: Snapshot, guests: list[dict], targets: list[dict],
+                   waiting: list[str], waivers) -> dict:
+    """What the model of a step needs from the matrices: online-ready pairs, why the rest is not, ready pairs
+    and their weights, and for each guest the rules that block it on each target."""
     severity = {r.id: r.severity for r in ruleset.rules}
     running = [g for g in guests if g["state"] == "on"]
-    online_cells = _cells(ruleset, snapshot, running, targets, ONLINE, waivers) if running else []
+    online_cells = _cells(ruleset, snapshot, running, targets, ONLINE, waivers) if running and targets else []
     online, _ = _candidates(online_cells, severity)
-    offline_why = {(c.guest, c.target): ", ".join(c.failing) for c in online_cells if c.verdict != READY}
-    ready, blocking = _candidates(_cells(ruleset, snapshot, guests, targets, OFFLINE, waivers), severity)
+    ready, blocking = _candidates(_cells(ruleset, snapshot, guests, targets, OFFLINE, waivers), severity) \
+        if guests and targets else ({}, {})
     is_running = {g["name"] for g in running}
     weights = {}
     for pair, warnings in {**ready, **online}.items():
         offline_cost = OFFLINE_COST if pair[0] in is_running and pair not in online else 0
         weights[pair] = warnings + offline_cost + (WAITING_COST if pair[1] in waiting else 0)
+    return {"online": online, "weights": weights, "blocking": blocking, "running": is_running,
+            "offline_why": {(c.guest, c.target): ", ".join(c.failing) for c in online_cells if c.verdict != READY}}
+
+
+def _place(snapshot: Snapshot, ruleset: RuleSet, guests: list[dict], targets: list[dict], found: dict,
+           barred: dict, budget: float, moved: set) -> dict:
+    """guest -> (target, mode, why offline): the placement model over the pairs not barred."""
+    weights = {p: w for p, w in found["weights"].items() if not any(p[1] in ts for ts in barred.get(p[0], {}).values())}
+    if not weights:
+        return {}
     estate = Estate(snapshot, ruleset.tables.get("memory_overhead"))
     order = _order(guests, targets)
     model, x, objectives, complete = _model(sorted(weights, key=order), weights, estate, [t["name"] for t in targets])
+    for bound, terms in _dio_unshared(x, estate, moved):
+        model.add(sum(n * x[pair] for pair, n in terms.items()) <= bound)
     _, best, _ = _solve(model, x, objectives, complete, time.perf_counter() + budget)
     out = {}
+    online, running = found["online"], found["running"]
     for (gn, tn) in sorted((p for p in best if best[p]), key=order):
         if (gn, tn) in online:
             out[gn] = (tn, ONLINE, "")
+        elif gn not in running:
+            out[gn] = (tn, OFFLINE, "")
         else:
-            why = "stopped" if gn not in is_running else \
-                f"online it is blocked by {offline_why.get((gn, tn)) or 'the room left on the online-ready targets'}"
-            out[gn] = (tn, OFFLINE, "" if why == "stopped" else why)
-    return out, weights, blocking
+            why = found["offline_why"].get((gn, tn)) or "the room left on the online-ready targets"
+            out[gn] = (tn, OFFLINE, f"online it is blocked by {why}")
+    return out
 
 
-def _why_unplaced(guest: str, placed: tuple) -> str:
-    if any(g == guest for g, _ in placed[1]):
+def _dio_unshared(x: dict, estate: Estate, moved: set) -> list[tuple[int, dict]]:
+    """Per target and label, the functions a step may give: the placement model's room less the functions
+    held by guests the campaign has moved, which the plan gave them (a wave never gives one function to two
+    of its guests, PLAN-DIO-SHARED); never less than the free ones."""
+    needs: dict[tuple[str, str], dict] = {}
+    reserving: set[tuple[str, str]] = set()
+    for gn, tn in x:
+        for label, n in estate.dio_needs(gn).items():
+            needs.setdefault((tn, label), {})[(gn, tn)] = n
+            if reserves(estate.raw_guest(gn)):
+                reserving.add((tn, label))
+    out = []
+    for (tn, label), terms in needs.items():
+        held = sum(1 for fn in dio_pool(estate.raw_host(tn), label) if fn.get("assigned_to") in moved)
+        if held:
+            free, pooled = estate.dio_room(tn, label)
+            room = free + (estate.dio_idle(tn, label) if (tn, label) in reserving else pooled - free)
+            out.append((max(free, room - held), terms))
+    return out
+
+
+def _blocking(guest: str, found: dict, barred: dict) -> dict:
+    rules = {r: sorted(ts) for r, ts in found["blocking"].get(guest, {}).items()}
+    for r, ts in barred.get(guest, {}).items():
+        rules[r] = sorted(set(rules.get(r, [])) | set(ts))
+    return dict(sorted(rules.items()))
+
+
+def _why_unplaced(guest: str, found: dict, barred: dict) -> str:
+    if any(g == guest for g, _ in found["weights"]):
+        if guest in barred:
+            return "the step's own check by `plan` blocks it on its ready targets"
         return "its ready targets are used up by the other guests of the VSP (memory or DIO functions)"
-    return "blocked on every other VSP" if placed[2].get(guest) else "no other VSP"
+    return "blocked on every other VSP" if found["blocking"].get(guest) else "no other VSP"
 
 
 def _stages(moves: list[dict], vsp: str, options: CampaignOptions) -> list[list[dict]]:
@@ -311,19 +379,6 @@ def _stages_back(moves: list[dict], options: CampaignOptions) -> list[list[dict]
     window = options.offline_window or len(offline) or 1
     stages = [offline[i:i + window] for i in range(0, len(offline), window)]
     return stages + [[{"guest": m["guest"], "to": m["to"], "mode": ONLINE}] for m in moves if m["mode"] == ONLINE]
-
-
-def _after(ruleset: RuleSet, snapshot: Snapshot, stages: list[list[dict]]) -> Snapshot:
-    """The estate after a step's stages, as a snapshot of its own (the next step's): their effects applied
-    as `plan` applies them (the whole campaign is checked by `plan` at the end)."""
-    estate = Estate(snapshot, ruleset.tables.get("memory_overhead"))
-    for stage in stages:
-        for item in stage:
-            if "upgrade" in item:
-                estate.upgrade(item["upgrade"], item["to"])
-            else:
-                estate.migrate(item["guest"], item["to"])
-    return snapshot_from_data(estate.to_data(), snapshot.doc.file)
 
 
 def _limit(stages: list, steps: list[Step], max_stages: int | None) -> tuple[list, list[str]]:
