@@ -104,6 +104,11 @@ def _place_args(p) -> None:
                    help="offline (default: running guests are stopped by the migration, hpvmmigrate -d) or online")
     p.add_argument("--time-limit", type=_seconds, default=5.0, metavar="SECONDS",
                    help="the solver's time limit (default 5)")
+    _proposal_args(p)
+
+
+def _proposal_args(p) -> None:
+    """What `place` and `campaign` share: the plan file they propose, the packs, waivers and the report."""
     p.add_argument("-o", "--output", dest="plan_output", metavar="FILE", help="write the proposed plan file to FILE")
     p.add_argument("--name", metavar="TEXT", help="the proposed plan's name")
     rules_args(p)
@@ -111,7 +116,8 @@ def _place_args(p) -> None:
     p.add_argument("--as-of", type=as_of_date, metavar="YYYY-MM-DD",
                    help="judge the waivers' expiry on this day (an auditor's 'as of' report; default: today)")
     p.add_argument("-f", "--format", action="append", metavar="FMT[:FILE]",
-                   help="report format: table (default), json, csv, markdown, html, sarif or junit")
+                   help=f"{REPORT_FORMATS[0]} (default), {', '.join(REPORT_FORMATS[1:-1])} or {REPORT_FORMATS[-1]}; "
+                   "repeatable with :FILE")
     p.add_argument("--fail-on", choices=FAIL_ON_CHOICES, default=None,
                    help="lowest severity that fails the run (default error)")
     p.add_argument("--sarif-category", metavar="ID", help="SARIF: the run's automationDetails.id")
@@ -129,18 +135,7 @@ def _campaign_args(p) -> None:
                    help="the solver's time limit over the whole campaign (default 30)")
     p.add_argument("--return", dest="return_guests", action="store_true",
                    help="move the guests back to their VSP once it is upgraded")
-    p.add_argument("-o", "--output", dest="plan_output", metavar="FILE", help="write the proposed plan file to FILE")
-    p.add_argument("--name", metavar="TEXT", help="the proposed plan's name")
-    rules_args(p)
-    p.add_argument("--waivers", metavar="FILE", help="waivers of known findings (YAML)")
-    p.add_argument("--as-of", type=as_of_date, metavar="YYYY-MM-DD",
-                   help="judge the waivers' expiry on this day (an auditor's 'as of' report; default: today)")
-    p.add_argument("-f", "--format", action="append", metavar="FMT[:FILE]",
-                   help="report format: table (default), json, csv, markdown, html, sarif or junit")
-    p.add_argument("--fail-on", choices=FAIL_ON_CHOICES, default=None,
-                   help="lowest severity that fails the run (default error)")
-    p.add_argument("--sarif-category", metavar="ID", help="SARIF: the run's automationDetails.id")
-    terminal_args(p)
+    _proposal_args(p)
 
 
 def _explain_plan_args(p) -> None:
