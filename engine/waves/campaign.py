@@ -135,6 +135,7 @@ def propose_campaign(ruleset: RuleSet, snapshot: Snapshot, options: CampaignOpti
         if not step.stopped:
             moved.update(m["guest"] for m in step.moves)
             now = snapshot_from_data(step.check.estate.to_data(), now.doc.file)  # the estate the step leaves
+            step.check = None  # its results and estates are not kept: the whole plan is checked at the end
     name = options.name or f"upgrade {options.upgrade} to {options.to}"
     stages, limited = _limit([st for s in steps for st in s.stages], steps, options.max_stages)
     stages, check = _fewest_stages(ruleset, snapshot, name, stages, options, waivers)
