@@ -231,15 +231,9 @@ def migration_failures(guest, source, target, facts):
 NPIV_RELEASE = release("4.3")
 
 
-def matrix(snapshot, tables, memory_overhead=None):
+def matrix(snapshot, tables):
     """"guest|target" -> sorted failing rule ids, offline, for every pair (as the engine's cells give them).
-    `tables`: the rule set's data tables (`RuleSet.tables`); the older call (offline_paths, memory_overhead)
-    reads the built-in vcpu_limits."""
-    if memory_overhead is not None:
-        from migcheck.packs.ruleset import load_rules
-
-        tables = {"offline_paths": tables, "memory_overhead": memory_overhead,
-                  "vcpu_limits": load_rules().tables["vcpu_limits"]}
+    `tables`: the rule set's data tables (`RuleSet.tables`)."""
     facts = Facts.of(snapshot, tables)
     hosts = snapshot.host_by_name
     out = {}
