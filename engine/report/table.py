@@ -24,7 +24,7 @@ from .digest import Digest
 from .plan_section import MIGRATION_COLUMNS, STAGE_COLUMNS, migration_rows, placement_lines, stage_rows
 
 WIDTH = 100  # the layout when no width is given (pipes, files): fixed, and wide
-MIN_MESSAGE = 36  # a message column narrower than this goes under its row instead
+MIN_MESSAGE = 30  # a message column narrower than this goes under its row instead
 # the colour of a status, verdict, or severity of a failure below error (and of a waived finding)
 _COLORS = {FAIL: "31", ERROR: "35", PASS: "32", NOTAPPLICABLE: "2", BLOCKED: "1;31", READY: "1;32",
            UNKNOWN: "1;35", "waived": "33", WARNING: "33", INFO: "36"}
@@ -82,11 +82,9 @@ def _message_table(rows: list[list], headers: list[str], width: int) -> list[str
                for i in range(len(headers) - 1))
     room = width - used
     if room >= MIN_MESSAGE:
-        wrapped = [_wrap(row[-1], room) for row in rows]
-        # a word longer than the room (a long path) would widen the column past `width`: then under the rows
-        if all(len(line) <= room for text in wrapped for line in text.splitlines()):
-            rows = [row[:-1] + [text] for row, text in zip(rows, wrapped)]
-            return [tabulate(rows, headers=headers, tablefmt="simple"), ""]
+        # at spaces; only a word longer than the column (a long path) is cut, or it would widen the table
+        rows = [row[:-1] + ["\n".join(textwrap.wrap(row[-1], room, break_on_hyphens=False)) or ""] for row in rows]
+        return [tabulate(rows, headers=headers, tablefmt="simple"), ""]
     flat = [[cell.replace("\n", " ") if isinstance(cell, str) else cell for cell in row[:-1]] for row in rows]
     lines = tabulate(flat, headers=headers[:-1], tablefmt="simple").splitlines()
     out = lines[:2]

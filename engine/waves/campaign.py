@@ -287,7 +287,7 @@ def _candidates_of(ruleset: RuleSet, snapshot: Snapshot, guests: list[dict], tar
     for pair, warnings in {**ready, **online}.items():
         offline_cost = OFFLINE_COST if pair[0] in is_running and pair not in online else 0
         weights[pair] = warnings + offline_cost + (WAITING_COST if pair[1] in waiting else 0)
-    return {"online": online, "weights": weights, "blocking": blocking, "running": is_running,
+    return {"online_ready": online, "weights": weights, "blocking": blocking, "running": is_running,
             "offline_why": {(c.guest, c.target): ", ".join(c.failing) for c in online_cells if c.verdict != READY}}
 
 
@@ -304,7 +304,7 @@ def _place(snapshot: Snapshot, ruleset: RuleSet, guests: list[dict], targets: li
         model.add(sum(n * x[pair] for pair, n in terms.items()) <= bound)
     _, best, _ = _solve(model, x, objectives, complete, time.perf_counter() + budget)
     out = {}
-    online, running = found["online"], found["running"]
+    online, running = found["online_ready"], found["running"]
     for (gn, tn) in sorted((p for p in best if best[p]), key=order):
         if (gn, tn) in online:
             out[gn] = (tn, ONLINE, "")
