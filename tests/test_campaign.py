@@ -163,3 +163,13 @@ def test_the_shipped_campaign_plan_is_what_campaign_proposes(ruleset, site):
     campaign = propose_campaign(ruleset, site, CampaignOptions(upgrade="vsp-c*", to="6.3", time_limit=20))
     shipped = yaml.safe_load((ROOT / "fixtures" / "plan-campaign.yaml").read_text())
     assert shipped == campaign.plan_data()
+
+
+def test_a_step_the_solver_runs_out_of_time_on_says_so(ruleset, site, monkeypatch):
+    """No placement in time is said as such (raise --time-limit), never as targets "used up"."""
+    from ortools.sat.python import cp_model
+    from migcheck.waves import campaign as module
+    monkeypatch.setattr(module, "_solve", lambda *a, **k: ([cp_model.UNKNOWN], {}, []))
+    campaign = propose_campaign(ruleset, site, CampaignOptions(upgrade="vsp-c7", to="6.3", time_limit=1))
+    (step,) = campaign.stopped
+    assert step.vsp == "vsp-c7" and "--time-limit" in step.stopped[0]["why"] and "used up" not in step.stopped[0]["why"]

@@ -30,6 +30,8 @@ import fnmatch
 import time
 from dataclasses import dataclass, field
 
+from ortools.sat.python import cp_model
+
 from ..core.verdicts import worst
 from ..core.vocabulary import OFFLINE, ONLINE, READY
 from ..estate.capacity import dio_pool, holds_memory, reserves
@@ -245,6 +247,7 @@ def _vacate(ruleset: RuleSet, snapshot: Snapshot, vsp: str, waiting: list[str], 
     by_name = {g["name"]: g for g in guests}
     barred: dict[str, dict[str, list[str]]] = {}  # guest -> rule -> targets the step's check blocked it on
     for _ in range(STEP_ROUNDS):
+        found.pop("timed_out", None)
         placed = _place(snapshot, ruleset, guests, targets, found, barred, budget, moved)
         step.stopped = [{"guest": g["name"], "why": _why_unplaced(g["name"], found, barred),
                          "blocking": _blocking(g["name"], found, barred)} for g in guests if g["name"] not in placed]
@@ -302,7 +305,9 @@ def _place(snapshot: Snapshot, ruleset: RuleSet, guests: list[dict], targets: li
     model, x, objectives, complete = _model(sorted(weights, key=order), weights, estate, [t["name"] for t in targets])
     for bound, terms in _dio_unshared(x, estate, moved):
         model.add(sum(n * x[pair] for pair, n in terms.items()) <= bound)
-    _, best, _ = _solve(model, x, objectives, complete, time.perf_counter() + budget)
+    statuses, best, _ = _solve(model, x, objectives, complete, time.perf_counter() + budget)
+    if statuses and statuses[0] == cp_model.UNKNOWN:  # out of time before any placement: say so, not "used up"
+        found["timed_out"] = True
     out = {}
     online, running = found["online_ready"], found["running"]
     for (gn, tn) in sorted((p for p in best if best[p]), key=order):
@@ -345,6 +350,8 @@ def _blocking(guest: str, found: dict, barred: dict) -> dict:
 
 
 def _why_unplaced(guest: str, found: dict, barred: dict) -> str:
+    if found.get("timed_out"):
+        return "the solver found no placement for the VSP's guests within its share of --time-limit; raise it"
     if any(g == guest for g, _ in found["weights"]):
         if guest in barred:
             return "the step's own check by `plan` blocks it on its ready targets"
