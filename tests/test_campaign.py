@@ -173,3 +173,15 @@ def test_a_step_the_solver_runs_out_of_time_on_says_so(ruleset, site, monkeypatc
     campaign = propose_campaign(ruleset, site, CampaignOptions(upgrade="vsp-c7", to="6.3", time_limit=1))
     (step,) = campaign.stopped
     assert step.vsp == "vsp-c7" and "--time-limit" in step.stopped[0]["why"] and "used up" not in step.stopped[0]["why"]
+
+
+@pytest.mark.parametrize("seed, hosts", [(4819, 3), (4828, 5)])
+def test_the_estates_that_once_broke_a_campaign_pass_plan(seed, hosts):
+    """Found by the property above: a DIO function a step gave shared by a later step (PLAN-DIO-SHARED across
+    stages: place's `given`), and a compacted plan kept at equal length; both pass `plan` now."""
+    ruleset = load_rules([])
+    snapshot = snapshot_from_data(generate(hosts, hosts * 4, seed))
+    campaign = propose_campaign(ruleset, snapshot, CampaignOptions(upgrade="*", to="6.3", time_limit=10))
+    assert campaign.stages and campaign.check.verdict != "blocked"
+    outcome, _ = _after(ruleset, snapshot, campaign)
+    assert outcome.verdict != "blocked"

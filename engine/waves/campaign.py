@@ -34,7 +34,7 @@ from ortools.sat.python import cp_model
 
 from ..core.verdicts import worst
 from ..core.vocabulary import OFFLINE, ONLINE, READY
-from ..estate.capacity import dio_pool, holds_memory, reserves
+from ..estate.capacity import holds_memory
 from ..estate.effects import Estate
 from ..estate.snapshot import Snapshot, snapshot_from_data
 from ..files.yaml_out import dump_yaml
@@ -302,9 +302,8 @@ def _place(snapshot: Snapshot, ruleset: RuleSet, guests: list[dict], targets: li
         return {}
     estate = Estate(snapshot, ruleset.tables.get("memory_overhead"))
     order = _order(guests, targets)
-    model, x, objectives, complete = _model(sorted(weights, key=order), weights, estate, [t["name"] for t in targets])
-    for bound, terms in _dio_unshared(x, estate, moved):
-        model.add(sum(n * x[pair] for pair, n in terms.items()) <= bound)
+    model, x, objectives, complete = _model(sorted(weights, key=order), weights, estate, [t["name"] for t in targets],
+                                            frozenset(moved))
     statuses, best, _ = _solve(model, x, objectives, complete, time.perf_counter() + budget)
     if statuses and statuses[0] == cp_model.UNKNOWN:  # out of time before any placement: say so, not "used up"
         found["timed_out"] = True
@@ -318,27 +317,6 @@ def _place(snapshot: Snapshot, ruleset: RuleSet, guests: list[dict], targets: li
         else:
             why = found["offline_why"].get((gn, tn)) or "the room left on the online-ready targets"
             out[gn] = (tn, OFFLINE, f"online it is blocked by {why}")
-    return out
-
-
-def _dio_unshared(x: dict, estate: Estate, moved: set) -> list[tuple[int, dict]]:
-    """Per target and label, the functions a step may give: the placement model's room less the functions
-    held by guests the campaign has moved, which the plan gave them (a wave never gives one function to two
-    of its guests, PLAN-DIO-SHARED); never less than the free ones."""
-    needs: dict[tuple[str, str], dict] = {}
-    reserving: set[tuple[str, str]] = set()
-    for gn, tn in x:
-        for label, n in estate.dio_needs(gn).items():
-            needs.setdefault((tn, label), {})[(gn, tn)] = n
-            if reserves(estate.raw_guest(gn)):
-                reserving.add((tn, label))
-    out = []
-    for (tn, label), terms in needs.items():
-        held = sum(1 for fn in dio_pool(estate.raw_host(tn), label) if fn.get("assigned_to") in moved)
-        if held:
-            free, pooled = estate.dio_room(tn, label)
-            room = free + (estate.dio_idle(tn, label) if (tn, label) in reserving else pooled - free)
-            out.append((max(free, room - held), terms))
     return out
 
 
@@ -360,7 +338,18 @@ def _why_unplaced(guest: str, found: dict, barred: dict) -> str:
 
 
 def _stages(moves: list[dict], vsp: str, options: CampaignOptions) -> list[list[dict]]:
-    """Offline moves together (at most the window per stage), online moves one per stage, then the upgrade."""
+    """The step's moves (`_in_stages`), then the upgrade; with `--return`, the guests back the same way."""
+    stages = _in_stages(moves, options.offline_window)
+    stages.append([{"upgrade": vsp, "to": options.to}])
+    if options.return_guests:
+        stages += _in_stages([{**m, "to": vsp, "from": m["to"]} for m in moves], options.offline_window)
+    return stages
+
+
+def _in_stages(moves: list[dict], window: int | None) -> list[list[dict]]:
+    """Offline moves together (at most `window` per stage), the guests that take no memory first (as `place`
+    orders them: MEMORY-TARGET compares a stopped guest with the free memory it finds, which the running
+    guests moved before it would have taken); then online moves one per stage."""
     def plan_move(m: dict) -> dict:
         out = {"guest": m["guest"], "to": m["to"]}
         if m["mode"] == ONLINE:
@@ -368,25 +357,10 @@ def _stages(moves: list[dict], vsp: str, options: CampaignOptions) -> list[list[
         elif m["running"]:
             out["stop"] = True
         return out
-    # the guests that take no memory first (as `place` orders them): MEMORY-TARGET compares a stopped guest
-    # with the free memory it finds, which the running guests moved before it would have taken
     offline = [plan_move(m) for m in sorted((m for m in moves if m["mode"] == OFFLINE), key=lambda m: m["holds"])]
-    window = options.offline_window or len(offline) or 1
+    window = window or len(offline) or 1
     stages = [offline[i:i + window] for i in range(0, len(offline), window)]
-    stages += [[plan_move(m)] for m in moves if m["mode"] == ONLINE]
-    stages.append([{"upgrade": vsp, "to": options.to}])
-    if options.return_guests:
-        back = [{**m, "to": vsp, "from": m["to"]} for m in moves]
-        stages += _stages_back(back, options)
-    return stages
-
-
-def _stages_back(moves: list[dict], options: CampaignOptions) -> list[list[dict]]:
-    offline = [{"guest": m["guest"], "to": m["to"], **({"stop": True} if m["running"] else {})}
-               for m in sorted((m for m in moves if m["mode"] == OFFLINE), key=lambda m: m["holds"])]
-    window = options.offline_window or len(offline) or 1
-    stages = [offline[i:i + window] for i in range(0, len(offline), window)]
-    return stages + [[{"guest": m["guest"], "to": m["to"], "mode": ONLINE}] for m in moves if m["mode"] == ONLINE]
+    return stages + [[plan_move(m)] for m in moves if m["mode"] == ONLINE]
 
 
 def _limit(stages: list, steps: list[Step], max_stages: int | None) -> tuple[list, list[str]]:

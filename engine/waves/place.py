@@ -47,7 +47,7 @@ from dataclasses import dataclass, field
 from ortools.sat.python import cp_model
 
 from ..core.vocabulary import BLOCKED, ERROR_SEVERITY, INFO, OFFLINE, ONLINE, READY, UNKNOWN, WARNING
-from ..estate.capacity import holds_memory, reserves
+from ..estate.capacity import dio_pool, holds_memory, reserves
 from ..estate.effects import Estate
 from ..estate.snapshot import Snapshot
 from ..eval.engine import Engine
@@ -234,8 +234,9 @@ def _candidates(cells, severity: dict) -> tuple[dict, dict]:
     return ready, blocking
 
 
-def _model(pairs: list, ready: dict, estate: Estate, targets: list[str]):
-    """The CP-SAT model: its variables by pair, and the objectives in order. `targets`: the candidates' names."""
+def _model(pairs: list, ready: dict, estate: Estate, targets: list[str], given: frozenset = frozenset()):
+    """The CP-SAT model: its variables by pair, and the objectives in order. `targets`: the candidates' names;
+    `given`: guests an earlier wave of the same plan moved (`_dio_capacities`)."""
     model = cp_model.CpModel()
     x = {pair: model.new_bool_var(f"x[{pair[0]},{pair[1]}]") for pair in pairs}
     per_guest: dict[str, list] = {}
@@ -243,7 +244,7 @@ def _model(pairs: list, ready: dict, estate: Estate, targets: list[str]):
         per_guest.setdefault(gn, []).append(v)
     for vars_ in per_guest.values():
         model.add_at_most_one(vars_)
-    for bound, terms in _capacities(list(x), estate):
+    for bound, terms in _capacities(list(x), estate, given):
         model.add(sum(a * x[p] for p, a in terms.items()) <= bound)
     load = _memory_terms(list(x), estate, targets)
     # balance: the largest share (per mille) of a target's free memory that the wave takes
@@ -281,7 +282,7 @@ def _memory_terms(pairs: list, estate: Estate, targets: list[str]) -> dict[str, 
     return load
 
 
-def _capacities(pairs: list, estate: Estate) -> list[tuple[int, dict]]:
+def _capacities(pairs: list, estate: Estate, given: frozenset = frozenset()) -> list[tuple[int, dict]]:
     """Every capacity the wave must fit, as (bound, {pair: amount}): the sum of the amounts of the chosen
     pairs is at most the bound. One definition for the model and the greedy pass (see the module docstring)."""
     out: list[tuple[int, dict]] = []
@@ -295,7 +296,7 @@ def _capacities(pairs: list, estate: Estate) -> list[tuple[int, dict]]:
         if takes and n is not None and estate.free_cores(tn) is not None:
             cores.setdefault(tn, {})[(gn, tn)] = n
     out += [(estate.free_cores(tn), terms) for tn, terms in cores.items()]
-    out += _dio_capacities(pairs, estate)
+    out += _dio_capacities(pairs, estate, given)
     out += _mac_capacities(pairs, estate)
     return out
 
@@ -363,12 +364,15 @@ def _order(guests: list[dict], hosts: list[dict]):
     return lambda pair: (g_index[pair[0]], h_index[pair[1]])
 
 
-def _dio_capacities(pairs: list, estate: Estate) -> list[tuple[int, dict]]:
+def _dio_capacities(pairs: list, estate: Estate, given: frozenset = frozenset()) -> list[tuple[int, dict]]:
     """Per target and label, the wave's functions fit in the ones the effects may give without giving one
     to two of its guests: the free pooled functions, plus those held by guests outside the wave (which the
     effects share, DIO-IN-USE warning), or, when a guest that reserves its resources may go there, plus
     only those held by stopped guests that reserve nothing (the rest are not available to it, N26).
-    Bounding the sum is enough in any order: a guest takes free functions first, then held ones."""
+    Bounding the sum is enough in any order: a guest takes free functions first, then held ones.
+    `given`: guests an earlier wave of the same plan moved (a campaign's steps): the functions they hold
+    were given by the plan, and a plan gives no function to two of its guests (PLAN-DIO-SHARED), so they
+    are not counted; never fewer than the free ones."""
     needs: dict[tuple[str, str], dict] = {}
     reserving: set[tuple[str, str]] = set()
     counts: dict[str, dict[str, int]] = {}  # guest -> label -> functions the effects give it on a target
@@ -383,7 +387,11 @@ def _dio_capacities(pairs: list, estate: Estate) -> list[tuple[int, dict]]:
     for (tn, label), terms in needs.items():
         free, pooled = estate.dio_room(tn, label)
         idle = estate.dio_idle(tn, label)
-        out.append((free + (idle if (tn, label) in reserving else pooled - free), terms))
+        room = free + (idle if (tn, label) in reserving else pooled - free)
+        if given:
+            room = max(free, room - sum(1 for fn in dio_pool(estate.raw_host(tn), label)
+                                        if fn.get("assigned_to") in given))
+        out.append((room, terms))
     return out
 
 
