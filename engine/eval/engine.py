@@ -92,7 +92,6 @@ class Engine:
         self.by_subject: dict[str, list[CompiledRule]] = {s: [] for s in SUBJECTS}
         for rule in rules.rules:
             self.by_subject[rule.subject].append(rule)
-        self._parts: dict = {}  # id(rule) -> (parts of its guest, parts of every guest) it reads (`uncaptured`)
         self._elsewhere = None  # the estate's guests with unknown parts (`uncaptured.Elsewhere`), found when needed
 
     # what the engine evaluates against, fixed when it is made (read-only: no setter)
@@ -127,9 +126,7 @@ class Engine:
         source = _SOURCE[rule.subject]
         if source is not None and env[source] is None and any(path[0] == source for path in rule.reads):
             return f"host `{guest['host']}` of guest `{guest['name']}` is not in the snapshot (see INV-UNKNOWN-HOST)"
-        parts = self._parts.get(id(rule))
-        if parts is None:
-            parts = self._parts[id(rule)] = parts_read(rule)
+        parts = parts_read(rule)
         why = None
         if parts[0] and guest is not None and guest.get(UNCAPTURED):
             missing = met(guest, parts[0])

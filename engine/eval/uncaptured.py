@@ -27,10 +27,10 @@ rule one class (`CompiledRule.sharing.constant_when`), and so does this.
 
 from __future__ import annotations
 
-from ..core.vocabulary import SCOPES, UNCAPTURED
+from ..core.vocabulary import UNCAPTURED
+from ..lang.analysis.sharing import EVERY
 from ..lang.compiler import CompiledRule
 
-EVERY = "*"  # a rule reading a guest whole reads every part
 _DETAIL = "`hpvmstatus -P {g} -d`"
 _SUMMARY = "`hpvmstatus -P {g}`"
 _SUPPLEMENT = "its entry in the import supplement"
@@ -43,19 +43,9 @@ _BOTH = f"{_SUMMARY} and {_DETAIL}"
 
 
 def parts_read(rule: CompiledRule) -> tuple[frozenset, frozenset]:
-    """(parts of its own guest, parts of `snapshot.guests`) the rule reads; `EVERY` among them: all."""
-    scope = SCOPES[rule.subject]
-    own, others = set(), set()
-    for path in rule.reads:
-        role = scope.get(path[0])
-        if role == "guest":
-            own.add(path[1] if len(path) > 1 else EVERY)
-        elif role == "snapshot" and (len(path) == 1 or path[1] == "guests"):
-            if len(path) <= 2:
-                others.add(EVERY)
-            elif path[2] != "#":
-                others.add(path[2])
-    return frozenset(own), frozenset(others)
+    """(parts of its own guest, parts of `snapshot.guests`) the rule reads (`sharing.guest_parts`, found when
+    the rule was compiled)."""
+    return rule.sharing.guest_parts if rule.sharing is not None else (frozenset(), frozenset())
 
 
 def met(guest: dict | None, parts: frozenset) -> tuple:

@@ -32,13 +32,37 @@ class SharingPlan:
     constant_when: Any  # the first step's `when` expression when it reads only the run's constants, else None
     counted: tuple | None  # its counted lookups on the target, when they are all it reads of it; else None
     single: bool  # no `for` step: one outcome per subject
+    # (parts of its own guest, parts of `snapshot.guests`) the rule reads (`EVERY`: all): what `guest.unknown`
+    # meets (eval/uncaptured.py), decided once per compiled rule
+    guest_parts: tuple = (frozenset(), frozenset())
 
 
-def sharing_plan(rule: ast.Rule, lookups: tuple = ()) -> SharingPlan:
-    """The plan of a rule whose steps' key lookups are `lookups` ((joins.Lookup, only counted), ...)."""
+EVERY = "*"  # a rule reading a guest whole reads every part
+
+
+def sharing_plan(rule: ast.Rule, lookups: tuple = (), reads: frozenset = frozenset()) -> SharingPlan:
+    """The plan of a rule whose steps' key lookups are `lookups` ((joins.Lookup, only counted), ...) and
+    whose read paths are `reads`."""
     return SharingPlan(order_free=_order_free(rule), constant_when=_constant_when(rule),
                        counted=_counted_view(rule, lookups),
-                       single=not any(isinstance(step, ast.For) for step in rule.steps))
+                       single=not any(isinstance(step, ast.For) for step in rule.steps),
+                       guest_parts=guest_parts(rule.get("on", "migration"), reads))
+
+
+def guest_parts(subject: str, reads) -> tuple[frozenset, frozenset]:
+    """(parts of its own guest, parts of `snapshot.guests`) a rule `on subject` reading `reads` reads."""
+    scope = SCOPES[subject]
+    own, others = set(), set()
+    for path in reads:
+        role = scope.get(path[0])
+        if role == "guest":
+            own.add(path[1] if len(path) > 1 else EVERY)
+        elif role == "snapshot" and (len(path) == 1 or path[1] == "guests"):
+            if len(path) <= 2:
+                others.add(EVERY)
+            elif path[2] != "#":
+                others.add(path[2])
+    return frozenset(own), frozenset(others)
 
 
 def _constant_when(rule: ast.Rule):
