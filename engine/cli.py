@@ -63,12 +63,21 @@ def terminal_args(p, headline: bool = True) -> None:
 COLOR_CHOICES = ("auto", "always", "never")
 
 
+def stale_check_arg(p) -> None:
+    """`--stale-check`, on every command that reads `--waivers` and reports on them."""
+    p.add_argument("--stale-check", action="store_true",
+                   help="call an unused waiver stale only when nothing in the snapshot matches it; costly: it also "
+                   "evaluates audit and the whole matrix in both modes (on a large estate many times the run "
+                   "itself). Default: an unused waiver is judged from what the run evaluated")
+
+
 def report_args(p):
     rules_args(p)
     p.add_argument("--waivers", metavar="FILE", help="waivers of known findings (YAML)")
     p.add_argument("--as-of", type=as_of_date, metavar="YYYY-MM-DD",
                    help="judge the waivers' expiry on this day (an auditor's 'as of' report; default: today)")
     p.add_argument("--warn-expiring", type=warn_days, metavar="DAYS", help="list waivers that lapse within DAYS")
+    stale_check_arg(p)
     p.add_argument("-f", "--format", action="append", metavar="FMT[:FILE]",
                    help=f"{REPORT_FORMATS[0]} (default), {', '.join(REPORT_FORMATS[1:-1])} or {REPORT_FORMATS[-1]}; "
                    "repeatable with :FILE")
@@ -115,6 +124,7 @@ def _proposal_args(p) -> None:
     p.add_argument("--waivers", metavar="FILE", help="waivers of known findings (YAML)")
     p.add_argument("--as-of", type=as_of_date, metavar="YYYY-MM-DD",
                    help="judge the waivers' expiry on this day (an auditor's 'as of' report; default: today)")
+    stale_check_arg(p)
     p.add_argument("-f", "--format", action="append", metavar="FMT[:FILE]",
                    help=f"{REPORT_FORMATS[0]} (default), {', '.join(REPORT_FORMATS[1:-1])} or {REPORT_FORMATS[-1]}; "
                    "repeatable with :FILE")

@@ -232,8 +232,8 @@ def test_waivers_active_expired_stale_expiring(in_root, run_cli, tmp_path):
     assert notes["expiring"]["rule"] == "STORAGE-LOCAL" and "lapses in 7 day(s)" in notes["expiring"]["message"]
     assert notes["expired"]["rule"] == "VSWITCH-MISSING" and notes["expired"]["location"] == f"{waivers}:17"
     assert notes["expired"]["ticket"] == "CHG-0999"
-    assert notes["stale"]["rule"] == "DIO-IN-USE"
-    assert "matches nothing in this snapshot for any command" in notes["stale"]["message"]
+    assert notes["stale"]["rule"] == "DIO-IN-USE"  # the matrix evaluated every guest: judged on this run
+    assert "matches nothing in this run" in notes["stale"]["message"]
     # the expired waiver does not apply: sapapp01 -> vsp-e2 is still blocked by VSWITCH-MISSING
     cell = [c for c in data["cells"] if c["guest"] == "sapapp01" and c["target"] == "vsp-e2"][0]
     assert "VSWITCH-MISSING" in cell["blocking"] and cell["verdict"] == "blocked"
@@ -245,9 +245,10 @@ def test_waivers_active_expired_stale_expiring(in_root, run_cli, tmp_path):
 
 
 def test_unused_waivers_are_stale_only_if_no_command_matches_them(in_root, run_cli):
-    """In a `check`, waivers of other migrations and of audit findings are out of scope, not stale."""
+    """With `--stale-check`, in a `check`, waivers of other migrations and of audit findings are out of
+    scope, not stale."""
     code, out, _ = run_cli("check", "fixtures/mixed-site.yaml", "sapapp01", "vsp-e2", "--waivers",
-                           "fixtures/waivers.yaml", "--format", "json")
+                           "fixtures/waivers.yaml", "--format", "json", "--stale-check")
     notes = {n["rule"]: n for n in json.loads(out)["waivers"]}
     assert notes["DIO-LABEL-IPNAME"]["status"] == "out-of-scope"
     assert notes["DIO-LABEL-IPNAME"]["scope"] == ["audit", "matrix offline"]
@@ -256,13 +257,13 @@ def test_unused_waivers_are_stale_only_if_no_command_matches_them(in_root, run_c
     assert notes["DIO-IN-USE"]["status"] == "stale"
     # an online matrix does not see offline-only findings, yet the waivers stay in scope elsewhere
     code, out, _ = run_cli("matrix", "fixtures/mixed-site.yaml", "--mode", "online", "--waivers",
-                           "fixtures/waivers.yaml", "--format", "json")
+                           "fixtures/waivers.yaml", "--format", "json", "--stale-check")
     notes = {n["rule"]: n for n in json.loads(out)["waivers"]}
     assert notes["STORAGE-LOCAL"]["status"] == "out-of-scope" and "matrix online" not in notes["STORAGE-LOCAL"]["scope"]
     assert notes["DIO-IN-USE"]["status"] == "stale"
     # the HTML calls them what they are
     code, out, _ = run_cli("check", "fixtures/mixed-site.yaml", "sapapp01", "vsp-e2", "--waivers",
-                           "fixtures/waivers.yaml", "--format", "html")
+                           "fixtures/waivers.yaml", "--format", "html", "--stale-check")
     assert out.count(">not in scope of this run</span>") == 2 and out.count(">stale</span>") == 1
 
 
@@ -273,7 +274,7 @@ def test_unused_waiver_scope_is_the_same_pair_by_pair_or_by_matrix(in_root, run_
 
     monkeypatch.setattr(waivers, "TARGETED_SHARE", share)
     _, out, _ = run_cli("check", "fixtures/mixed-site.yaml", "sapapp01", "vsp-e2", "--waivers",
-                        "fixtures/waivers.yaml", "--format", "json")
+                        "fixtures/waivers.yaml", "--format", "json", "--stale-check")
     notes = {n["rule"]: (n["status"], n.get("scope")) for n in json.loads(out)["waivers"]}
     assert notes == {"DIO-LABEL-IPNAME": ("out-of-scope", ["audit", "matrix offline"]),
                      "STORAGE-LOCAL": ("out-of-scope", ["matrix offline"]),

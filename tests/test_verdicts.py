@@ -470,7 +470,7 @@ def test_a_waiver_of_a_rule_that_errs_elsewhere_is_out_of_scope_not_stale(tmp_pa
     waivers.write_text("waivers:\n  - rule: SITE-PAIR-RATIO\n    guest: mail01\n    reason: r\n    owner: o\n"
                        "    expires: 2099-01-01\n")
     code, out, _ = run_cli("check", SMALL, "ldap01", "ivmn02", "--rules", erring_pack, "--waivers", waivers,
-                           "--format", "json")
+                           "--format", "json", "--stale-check")
     (note,) = json.loads(out)["waivers"]
     assert note["status"] == "out-of-scope" and note["scope"] == ["matrix offline", "matrix online"]
 
@@ -480,11 +480,13 @@ def test_a_waiver_by_host_found_elsewhere_through_the_matrix(tmp_path, run_cli, 
     waivers = tmp_path / "w.yaml"
     waivers.write_text("waivers:\n  - rule: SITE-PAIR-RATIO\n    host: ivmn03\n    target: ivmn0[12]\n"
                        "    reason: r\n    owner: o\n    expires: 2099-01-01\n")
-    code, out, _ = run_cli("audit", SMALL, "--rules", erring_pack, "--waivers", waivers, "--format", "json")
+    code, out, _ = run_cli("audit", SMALL, "--rules", erring_pack, "--waivers", waivers, "--format", "json",
+                           "--stale-check")
     (note,) = json.loads(out)["waivers"]
     assert note["status"] == "out-of-scope" and note["scope"] == ["matrix offline", "matrix online"]
     waivers.write_text(waivers.read_text().replace("ivmn03", "ivmn09"))
-    code, out, _ = run_cli("audit", SMALL, "--rules", erring_pack, "--waivers", waivers, "--format", "json")
+    code, out, _ = run_cli("audit", SMALL, "--rules", erring_pack, "--waivers", waivers, "--format", "json",
+                           "--stale-check")
     assert json.loads(out)["waivers"][0]["status"] == "stale"
 
 
@@ -544,7 +546,7 @@ def test_an_online_only_waiver_unused_offline_is_out_of_scope(tmp_path, run_cli)
     waivers.write_text("waivers:\n  - rule: ONLINE-VPAR\n    guest: vpdb11\n    target: vsp-r[234]\n"
                        "    reason: r\n    owner: o\n    expires: 2099-01-01\n")
     code, out, _ = run_cli("matrix", FIXTURES / "rolling-site.yaml", "--mode", "offline", "--waivers", waivers,
-                           "--format", "json")
+                           "--format", "json", "--stale-check")
     (note,) = json.loads(out)["waivers"]
     assert note["status"] == "out-of-scope" and note["scope"] == ["matrix online"]
 
@@ -553,7 +555,8 @@ def test_a_host_rule_s_waiver_unused_by_check_is_found_by_audit(tmp_path, run_cl
     waivers = tmp_path / "w.yaml"
     waivers.write_text("waivers:\n  - rule: DIO-POOL-LABEL\n    host: vsp-e3\n"
                        "    reason: r\n    owner: o\n    expires: 2099-01-01\n")
-    code, out, _ = run_cli("check", MIXED, "sapapp01", "vsp-e4", "--waivers", waivers, "--format", "json")
+    code, out, _ = run_cli("check", MIXED, "sapapp01", "vsp-e4", "--waivers", waivers, "--format", "json",
+                           "--stale-check")
     (note,) = json.loads(out)["waivers"]
     assert note["status"] == "out-of-scope" and note["scope"] == ["audit"]
 
@@ -566,6 +569,6 @@ def test_a_snapshot_rule_s_waiver_unused_by_check_is_found_by_audit(tmp_path, ru
     waivers = tmp_path / "w.yaml"
     waivers.write_text("waivers:\n  - rule: SITE-FEW-HOSTS\n    reason: r\n    owner: o\n    expires: 2099-01-01\n")
     code, out, _ = run_cli("check", SMALL, "ldap01", "ivmn02", "--rules", pack, "--waivers", waivers,
-                           "--format", "json")
+                           "--format", "json", "--stale-check")
     (note,) = json.loads(out)["waivers"]
     assert note["status"] == "out-of-scope" and note["scope"] == ["audit"]

@@ -55,7 +55,8 @@ def _request(args, command: str, reporting: bool = True) -> Request:
         guest_globs=list(getattr(args, "guest_glob", None) or []) if command in ("matrix", "where") else [],
         target_globs=list(getattr(args, "target_glob", None) or []) if command in ("matrix", "where") else [],
         limit=getattr(args, "limit", None), quiet=getattr(args, "quiet", False), jobs=getattr(args, "jobs", None),
-        verbose=getattr(args, "verbose", False), sarif_category=getattr(args, "sarif_category", None))
+        verbose=getattr(args, "verbose", False), sarif_category=getattr(args, "sarif_category", None),
+        stale_check=getattr(args, "stale_check", False))
 
 
 def _colour(args) -> bool:

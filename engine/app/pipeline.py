@@ -161,11 +161,7 @@ def _report(run: Run) -> None:
     streamed = ev.chunks is not None  # baseline marks, waiver notes and verdict come once it is written
     if run.baseline is not None and not streamed:
         marks = mark_results(ev.results, request.baseline, run.baseline)
-    notes = []
-    if run.waivers is not None and not streamed:
-        # unused waivers are looked for in what this run did not evaluate, by an engine that waives nothing
-        plain = Engine(run.ruleset, snapshot, stop=request.stop)
-        notes = notes_for_run(run.waivers, plain, request.command, request.mode, request.warn_expiring)
+    notes = waiver_notes(run) if not streamed else []
     manifest = build_manifest(rule_pack_sha256=run.ruleset.digest, rules=len(run.ruleset.rules),
                               snapshot_sha256=snapshot.doc.sha256, waivers_path=request.waivers,
                               config_path=request.config, fail_on=run.fail_on, waivers=run.waivers,
@@ -179,6 +175,20 @@ def _report(run: Run) -> None:
                         collected=snapshot.doc.data.get("collected"), source_root=request.source_root,
                         plan=ev.plan, placement=ev.placement, campaign=ev.campaign,
                         limit=request.limit or Report.limit)
+
+
+def waiver_notes(run: Run) -> list[dict]:
+    """The waivers' notes, once the run's results have met them: an unused waiver judged from what the run
+    evaluated (its guests and targets), or with `--stale-check` looked for in every command and mode by an
+    engine that waives nothing (evaluating them: the cost the option's help names)."""
+    request, ev = run.request, run.evaluation
+    if run.waivers is None:
+        return []
+    if request.stale_check:
+        plain = Engine(run.ruleset, run.snapshot, stop=request.stop)
+        return notes_for_run(run.waivers, plain, request.command, request.mode, request.warn_expiring)
+    return notes_for_run(run.waivers, run.engine, request.command, request.mode, request.warn_expiring,
+                         stale_check=False, guests=ev.guests, targets=ev.targets)
 
 
 @dataclass(frozen=True)
@@ -233,7 +243,7 @@ def _check(run: Run) -> Evaluation:
     guest, target = find_pair(run.snapshot, request.guest, request.target)
     detail = {"guest": guest["name"], "source": guest["host"], "target": target["name"], "mode": request.mode,
               "stop": request.stop}
-    return Evaluation(run.engine.check(guest, target, request.mode), detail=detail)
+    return Evaluation(run.engine.check(guest, target, request.mode), detail=detail, guests=[guest], targets=[target])
 
 
 def subset(run: Run) -> tuple[list[dict] | None, list[dict] | None]:
@@ -250,7 +260,7 @@ def _matrix(run: Run) -> Evaluation:
     """Nothing evaluated yet: the outputs pull the matrix guest by guest (`write_outputs`)."""
     guests, targets = subset(run)
     return Evaluation([], cells=[], chunks=run.engine.iter_matrix(run.request.mode, guests=guests,
-                                                                  targets=targets))
+                                                                  targets=targets), guests=guests, targets=targets)
 
 
 def _plan(run: Run) -> Evaluation:
@@ -331,10 +341,7 @@ def _write_streamed(run: Run, color: bool, width: int | None) -> None:
     request = run.request
 
     def finish(tally) -> tuple[list, dict | None]:
-        notes = []
-        if run.waivers is not None:
-            plain = Engine(run.ruleset, run.snapshot, stop=request.stop)  # as in `_report`
-            notes = notes_for_run(run.waivers, plain, request.command, request.mode, request.warn_expiring)
+        notes = waiver_notes(run)
         marks = tally.baseline(request.baseline) if run.baseline is not None else None
         run.final = run.report.completed(Tail(tally.verdict(), tally.summary(), notes, marks))  # the headline's
         return notes, marks

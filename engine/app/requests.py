@@ -60,6 +60,7 @@ class Request:
     place: object = None  # place: its selection and solver options (`wave.PlaceOptions`)
     campaign: dict | None = None  # campaign: its options (`waves.campaign.CampaignOptions` keywords)
     as_of: object = None  # --as-of: the `datetime.date` waivers are judged on (None: today)
+    stale_check: bool = False  # --stale-check: unused waivers looked for in every command and mode (costly)
 
 
 @dataclass
@@ -74,6 +75,9 @@ class Evaluation:
     placement: dict | None = None  # place: what the solver proposed, the guests that fit nowhere
     campaign: dict | None = None  # campaign: per VSP its moves, or what stops it (`Campaign.to_json`)
     verdict: str | None = None  # plan, place: the verdict the evaluation decided (else `verdicts.report_verdict`)
+    # the guests and targets the run evaluated (None: every one), what unused waivers are judged on
+    guests: list | None = None
+    targets: list | None = None
 
 
 @dataclass

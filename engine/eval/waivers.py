@@ -237,7 +237,7 @@ class Waivers:
                 out.append({"status": "out-of-scope", "rule": w.rule, "expires": w.expires.isoformat(),
                             "location": where, "scope": [],
                             "message": f"{where}: waiver of {w.rule} ({w.owner}) is not in scope of this run: it "
-                                       "names rules or subjects the run did not evaluate (a stale check looks for it "
+                                       "names rules or subjects the run did not evaluate (`--stale-check` looks for it "
                                        "in every command and mode, at the cost of evaluating them)"} | extra)
             elif w.used == 0:
                 anywhere = "in this snapshot for any command" if self.classified else "in this run"
