@@ -9,6 +9,7 @@ import os
 from dataclasses import replace
 
 from ..core.diagnostics import LoadError, Problem, UsageError
+from ..estate.snapshot import bare_name, escaped
 from ..files.document import Limits, load_document
 from .requests import unknown
 
@@ -69,20 +70,33 @@ def with_file_suggestions(problems: list[Problem]) -> list[Problem]:
 
 
 def guest_named(snapshot, name: str, hint: str = "") -> dict:
-    """The guest `name`; a VSP's name given instead says so (`hint`: what to give instead)."""
-    guest = snapshot.guest_by_name.get(name)
+    """The guest `name` (in any Unicode spelling of it); a VSP's name given instead says so (`hint`: what
+    to give instead)."""
+    guest = snapshot.guest_named(name)
     if guest is not None:
         return guest
-    if name in snapshot.host_by_name:
-        raise UsageError(f"`{name}` is a VSP, not a guest" + (f"; {hint}" if hint else ""))
-    raise unknown(name, list(snapshot.guest_by_name), "guest")
+    if snapshot.host_named(name) is not None:
+        raise UsageError(f"`{escaped(name)}` is a VSP, not a guest" + (f"; {hint}" if hint else ""))
+    raise _unknown(name, list(snapshot.guest_by_name), "guest")
 
 
 def host_named(snapshot, name: str, hint: str = "") -> dict:
-    """The VSP `name`; a guest's name given instead says so (`hint`: what to give instead)."""
-    host = snapshot.host_by_name.get(name)
+    """The VSP `name` (in any Unicode spelling of it); a guest's name given instead says so (`hint`: what
+    to give instead)."""
+    host = snapshot.host_named(name)
     if host is not None:
         return host
-    if name in snapshot.guest_by_name:
-        raise UsageError(f"`{name}` is a guest, not a VSP" + (f"; {hint}" if hint else ""))
-    raise unknown(name, list(snapshot.host_by_name), "host")
+    if snapshot.guest_named(name) is not None:
+        raise UsageError(f"`{escaped(name)}` is a guest, not a VSP" + (f"; {hint}" if hint else ""))
+    raise _unknown(name, list(snapshot.host_by_name), "host")
+
+
+def _unknown(name: str, known: list[str], what: str) -> UsageError:
+    """An unknown name; one that differs from a known name only by invisible characters names it, escaped
+    (a "did you mean" would show two names that look the same)."""
+    bare = bare_name(name)
+    alike = [k for k in known if bare_name(k) == bare]
+    if not alike:
+        return unknown(escaped(name), known, what)
+    return UsageError(f"unknown {what} `{escaped(name)}`; the snapshot has `{escaped(alike[0])}`, which differs from "
+                      f"it only by invisible characters")

@@ -70,4 +70,5 @@ MODES = (OFFLINE, ONLINE)
 INTEGRITY_KINDS = (
     "duplicate-host", "duplicate-guest", "duplicate-hwpath", "unknown-host",
     "dio-missing", "dio-duplicate", "dio-assigned-elsewhere", "dio-not-listed", "network-dio-unlisted",
+    "lookalike-name",
 )

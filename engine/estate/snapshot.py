@@ -4,6 +4,11 @@ Input: a path. Output: a `Snapshot` (hosts and guests by name in O(1), the resol
 the rules read, the integrity problems found, and where every object came from), or a
 `LoadError` with every schema problem located.
 
+Names (of guests, VSPs, vswitches and DIO labels) are written in Unicode NFC before indexing
+(`view.name`), so two canonically equivalent spellings are one name; a name spelt two ways, or
+holding invisible characters, is a `lookalike-name` problem whose message shows each spelling
+escaped (`_name_problems`).
+
 Integrity problems (duplicate names, dangling references, inconsistent DIO assignments)
 do not stop loading: they are kept as data, `IntegrityProblem`, so that `validate`
 reports them and the built-in `INV-*` rules report them as findings during `audit`.
@@ -12,6 +17,7 @@ reports them and the built-in `INV-*` rules report them as findings during `audi
 from __future__ import annotations
 
 import json
+import unicodedata
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -35,8 +41,6 @@ class IntegrityProblem:
     message: str
     path: tuple
     help: str = ""
-
-
 
 
 @dataclass
@@ -71,6 +75,14 @@ class Snapshot:
                 return self.doc.file, found[0], found[1]
         line, col = self.doc.position(path)
         return self.doc.file, line, col
+
+    def guest_named(self, name: str) -> dict | None:
+        """The guest `name` names, in any Unicode spelling of it (None: no such guest)."""
+        return self.guest_by_name.get(view.name(name))
+
+    def host_named(self, name: str) -> dict | None:
+        """The VSP `name` names, in any Unicode spelling of it (None: no such VSP)."""
+        return self.host_by_name.get(view.name(name))
 
     def integrity_report(self) -> list[Problem]:
         return sorted(self.doc.problem(p.path, p.message, p.help, code="integrity") for p in self.problems)
@@ -142,6 +154,7 @@ def _index(doc: Document) -> Snapshot:
     data = doc.data
     problems: list[IntegrityProblem] = []
     origin: dict[int, tuple] = {}  # id of a resolved host or guest -> its path in the file
+    problems.extend(_name_problems(doc))
     hosts, host_by_name = _index_hosts(data.get("hosts", []), origin, problems)
     guests, guest_by_name = _index_guests(data.get("guests", []), host_by_name, origin, problems)
     problems.extend(_assignment_problems(hosts, guest_by_name))
@@ -296,3 +309,122 @@ def _guest_problems(raw: dict, path: tuple, host: dict | None, host_by_name: dic
                 f"a network of guest `{name}` uses DIO function `{net['dio']}`, which the guest's `dio` list lacks",
                 path + ("networks", k, "dio"), "add the hwpath to `dio` or correct the network"))
     return found
+
+
+# -- names: one spelling each (NFC); look-alikes reported -------------------------------------
+#: Characters that show as nothing besides the format characters (category Cf: zero-width space
+#: and joiners, word joiner, BOM, soft hyphen, bidi controls): the other default-ignorable ones.
+_IGNORABLE = frozenset((0x034F, 0x115F, 0x1160, 0x17B4, 0x17B5, 0x3164, 0xFFA0, *range(0x180B, 0x1810),
+                        *range(0xFE00, 0xFE10), *range(0xE0100, 0xE01F0)))
+_NOUNS = {"host": "VSP name", "guest": "guest name", "vswitch": "vswitch name", "label": "DIO label"}
+
+
+def _invisible(ch: str) -> bool:
+    return unicodedata.category(ch) == "Cf" or ord(ch) in _IGNORABLE
+
+
+def bare_name(text: str) -> str:
+    """`text` as it reads: in NFC, without its invisible characters (two names alike have one)."""
+    return text if text.isascii() else view.name("".join(c for c in text if not _invisible(c)))
+
+
+def escaped(text: str) -> str:
+    """`text` with each character but printable ASCII written `\\uXXXX` (and `\\` as `\\\\`), so that
+    spellings that look alike read apart in any report."""
+    if text.isascii() and text.isprintable() and "\\" not in text:
+        return text
+    return "".join(c if " " <= c <= "~" and c != "\\" else "\\\\" if c == "\\" else
+                   f"\\u{ord(c):04x}" if ord(c) < 0x10000 else f"\\U{ord(c):08x}" for c in text)
+
+
+def _name_slots(data: dict):
+    """Every name the snapshot spells, as (kind, container, key, path): definitions first, then
+    the references to them (a guest's VSP, a network's vswitch, `assigned_to`, `not_runnable`)."""
+    hosts, guests = data.get("hosts", []), data.get("guests", [])
+    for i, h in enumerate(hosts):
+        yield "host", h, "name", ("hosts", i, "name")
+        for j in range(len(h.get("vswitches", ()))):
+            yield "vswitch", h["vswitches"], j, ("hosts", i, "vswitches", j)
+        for j, v in enumerate(h.get("vswitch_details") or ()):
+            yield "vswitch", v, "name", ("hosts", i, "vswitch_details", j, "name")
+        for j, fn in enumerate(h.get("dio_functions", ())):
+            yield "label", fn, "label", ("hosts", i, "dio_functions", j, "label")
+    for i, g in enumerate(guests):
+        yield "guest", g, "name", ("guests", i, "name")
+    for i, h in enumerate(hosts):
+        for j, fn in enumerate(h.get("dio_functions", ())):
+            yield "guest", fn, "assigned_to", ("hosts", i, "dio_functions", j, "assigned_to")
+        for j in range(len(h.get("not_runnable", ()))):
+            yield "guest", h["not_runnable"], j, ("hosts", i, "not_runnable", j)
+    for i, g in enumerate(guests):
+        yield "host", g, "host", ("guests", i, "host")
+        for k, net in enumerate(g.get("networks", ())):
+            yield "vswitch", net, "vswitch", ("guests", i, "networks", k, "vswitch")
+
+
+def _spelled(box, key) -> str | None:
+    """The name at `box[key]`, or None when there is none (an optional field, or not a string)."""
+    try:
+        value = box[key]
+    except (KeyError, IndexError):
+        return None
+    return value if isinstance(value, str) else None
+
+
+def _name_problems(doc: Document) -> list[IntegrityProblem]:
+    """Write every name of `doc.data` in NFC (in place), and return a `lookalike-name` problem for each
+    spelling of a name that differs from an earlier one only by normalisation or invisible characters,
+    or that holds invisible characters. Without a character outside ASCII there is nothing to do, and
+    text that is ASCII without a backslash (an escape) cannot hold one."""
+    if doc.text.isascii() and "\\" not in doc.text:
+        return []
+    slots = [(kind, box, key, path) for kind, box, key, path in _name_slots(doc.data)
+             if _spelled(box, key) is not None]
+    if all(box[key].isascii() for _, box, key, _ in slots):
+        return []
+    found: list[IntegrityProblem] = []
+    first: dict[tuple, tuple] = {}  # (kind, the name without invisible characters) -> its first spelling, path
+    reported: set[tuple] = set()  # (kind, spelling): each spelling reported once, where it first appears
+    for kind, box, key, path in slots:
+        raw = box[key]
+        prev, prev_path = first.setdefault((kind, bare_name(raw)), (raw, path))
+        if (prev != raw or bare_name(raw) != view.name(raw)) and (kind, raw) not in reported:
+            reported.add((kind, raw))
+            holder = doc.data[path[0]][path[1]].get("name")
+            found.append(_lookalike(kind, raw, path, holder, None if prev == raw else (prev, prev_path)))
+        if not raw.isascii():
+            box[key] = view.name(raw)
+    return found
+
+
+def _lookalike(kind: str, raw: str, path: tuple, holder, other: tuple | None) -> IntegrityProblem:
+    """The problem of the spelling `raw` at `path` (of the host or guest named `holder`): alike to
+    `other` (an earlier spelling and its path), or alone."""
+    noun, where = _NOUNS[kind], _where(path)
+    hidden = dict.fromkeys(c for c in raw + (other[0] if other else "") if _invisible(c))
+    chars = ", ".join(f"U+{ord(c):04X} {unicodedata.name(c, 'unnamed')}" for c in hidden)
+    if other is None:
+        text = f"{noun} `{escaped(raw)}` ({where}) holds invisible characters ({chars})"
+    elif view.name(raw) == view.name(other[0]):
+        text = (f"{noun} `{escaped(raw)}` ({where}) is `{escaped(other[0])}` ({_where(other[1])}) in another "
+                f"Unicode spelling (normalisation): compared as one name")
+    else:
+        text = (f"{noun} `{escaped(raw)}` ({where}) differs from `{escaped(other[0])}` ({_where(other[1])}) only "
+                f"by invisible characters ({chars}): they look alike but are two names")
+    return IntegrityProblem("lookalike-name", path[0][:-1], str(holder), text, path,
+                            "write the name as its VSP prints it (`hpvmstatus`, `hpvmnet`, `hpvmhwmgmt -p dio -l`), without "
+                            "invisible characters")
+
+
+def _where(path: tuple) -> str:
+    """Where a name stands, by position (a name itself may hold what cannot be shown)."""
+    whom = ("VSP" if path[0] == "hosts" else "guest") + f" #{path[1] + 1}"
+    rest = path[2:]
+    if rest == ("name",):
+        return whom
+    if rest == ("host",):
+        return f"the VSP of {whom}"
+    if len(rest) == 2:  # vswitches, not_runnable
+        return f"`{rest[0]}` #{rest[1] + 1} of {whom}"
+    item = {"vswitch_details": "vswitch detail", "dio_functions": "DIO function", "networks": "network"}[rest[0]]
+    return f"`{rest[2]}` of {item} #{rest[1] + 1} of {whom}"

@@ -8,12 +8,15 @@ the documented resolved extras, `RESOLVED_EXTRAS`: each `guest.dio` entry is its
 DIO function plus the `ip_name` of the interface that uses it, and every host and guest
 carries its integrity `problems`. A field added to the schema is therefore readable by
 rules with no other change. Some values are written more than one way and compared as one
-(`NORMALISED`): rules see them in one spelling whatever the file wrote.
+(`NORMALISED`): rules see them in one spelling whatever the file wrote. Names (of guests, VSPs,
+vswitches, DIO labels) are compared in Unicode NFC, `name()`: the loader writes them so, and a
+name given on the command line or in another file is looked up by `name()` of it.
 """
 
 from __future__ import annotations
 
 import copy
+import unicodedata
 from collections.abc import Callable
 from functools import cache
 from typing import Any
@@ -36,6 +39,15 @@ RESOLVED_EXTRAS = {
 NORMALISED = {
     ("network", "mac"): "12 lowercase hex digits (`2a2e5a050aba`), from `0x2A2E5A050ABA`, `2a-2e-5a-05-0a-ba` "
                         "or `2a:2e:5a:05:0a:ba` alike",
+    ("host", "name"): "Unicode NFC (`name()`): `caf\\u00e9` whether the file wrote it so or as `cafe\\u0301`",
+    ("host", "vswitches"): "each in Unicode NFC (`name()`)",
+    ("host", "not_runnable"): "each in Unicode NFC (`name()`)",
+    ("vswitch_detail", "name"): "Unicode NFC (`name()`)",
+    ("dio_function", "label"): "Unicode NFC (`name()`)",
+    ("dio_function", "assigned_to"): "Unicode NFC (`name()`)",
+    ("guest", "name"): "Unicode NFC (`name()`)",
+    ("guest", "host"): "Unicode NFC (`name()`)",
+    ("network", "vswitch"): "Unicode NFC (`name()`)",
 }
 
 Resolve = Callable[[Any], Any]
@@ -47,6 +59,12 @@ def mac(text: str) -> str:
     if text.startswith("0x"):
         text = text[2:]
     return text.replace("-", "").replace(":", "")
+
+
+def name(text: str) -> str:
+    """A name as rules and lookups compare it: Unicode NFC (canonically equivalent spellings are one
+    name; invisible characters are kept, so a look-alike stays another name). ASCII is returned as it is."""
+    return text if text.isascii() else unicodedata.normalize("NFC", text)
 
 
 def _identity(value):

@@ -1,0 +1,115 @@
+"""Names in two Unicode spellings (NFC and NFD) and look-alikes with invisible characters (issue 21, item 9):
+compared in NFC wherever names meet, and reported by INV-LOOKALIKE-NAME with each spelling escaped."""
+
+from __future__ import annotations
+
+import json
+
+import yaml
+
+from migcheck.estate.snapshot import load_snapshot, snapshot_from_data
+
+NFC, NFD = "caf\u00e9", "cafe\u0301"  # one name, two spellings
+ALIKE = "sap\u200bapp01"  # `sapapp01` with a zero-width space
+
+
+def _host(name: str, **extra) -> dict:
+    return {"name": name, "version": "6.1", "processor": "Itanium 9300",
+            "memory_mb": {"total": 65536, "free": 32768}, **extra}
+
+
+def _guest(name: str, host: str, **extra) -> dict:
+    return {"name": name, "kind": "vm", "host": host, "state": "off", "memory_mb": 1024, **extra}
+
+
+def _estate(guests: list[dict], **vsp1) -> dict:
+    return {"snapshot": 1, "hosts": [_host("vsp1", **vsp1), _host("vsp2", **vsp1)], "guests": guests}
+
+
+def _write(tmp_path, data: dict, name: str = "s.yaml"):
+    """The estate as a YAML file that holds the characters themselves (not escapes)."""
+    path = tmp_path / name
+    path.write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
+    return path
+
+
+def _audit(run_cli, path) -> dict:
+    code, out, err = run_cli("audit", path, "--format", "json")
+    assert code in (0, 1), err
+    return {r["rule"]: r for r in json.loads(out)["results"] if r["rule"].startswith("INV-")
+            and (r["rule"] != "INV-DUPLICATE-GUEST" or r["status"] == "fail")}
+
+
+def test_nfc_and_nfd_spellings_of_a_guest_name_are_one_name_and_reported(run_cli, tmp_path):
+    path = _write(tmp_path, _estate([_guest(NFC, "vsp1"), _guest(NFD, "vsp2")]))
+    found = _audit(run_cli, path)
+    lookalike = found["INV-LOOKALIKE-NAME"]
+    assert lookalike["status"] == "fail"
+    # both raw spellings, escaped, so a reader tells them apart
+    assert "`cafe\\u0301` (guest #2) is `caf\\u00e9` (guest #1)" in lookalike["message"]
+    assert NFD not in lookalike["message"] and NFC not in lookalike["message"]
+    assert found["INV-DUPLICATE-GUEST"]["status"] == "fail"  # one name, runnable on two VSPs
+    snapshot = load_snapshot(str(path))
+    assert list(snapshot.guest_by_name) == [NFC] and [g["name"] for g in snapshot.guests] == [NFC, NFC]
+
+
+def test_a_zero_width_look_alike_is_reported_and_stays_another_guest(run_cli, tmp_path):
+    path = _write(tmp_path, _estate([_guest("sapapp01", "vsp1"), _guest(ALIKE, "vsp1")]))
+    found = _audit(run_cli, path)
+    message = found["INV-LOOKALIKE-NAME"]["message"]
+    assert found["INV-LOOKALIKE-NAME"]["status"] == "fail"
+    assert ("guest name `sap\\u200bapp01` (guest #2) differs from `sapapp01` (guest #1) only by invisible "
+            "characters (U+200B ZERO WIDTH SPACE)") in message
+    assert "INV-DUPLICATE-GUEST" not in found  # two names, as on the VSP
+    assert set(load_snapshot(str(path)).guest_by_name) == {"sap\u200bapp01", "sapapp01"}
+
+
+def test_a_single_name_with_a_bidi_control_is_reported_where_it_stands():
+    snapshot = snapshot_from_data(_estate([_guest("web01", "vsp1", networks=[{"vswitch": "lan\u202epub"}])]))
+    (problem,) = [p for p in snapshot.problems if p.kind == "lookalike-name"]
+    assert problem.path == ("guests", 0, "networks", 0, "vswitch")
+    assert problem.message == ("vswitch name `lan\\u202epub` (`vswitch` of network #1 of guest #1) holds invisible "
+                               "characters (U+202E RIGHT-TO-LEFT OVERRIDE)")
+    assert snapshot.guests[0]["problems"] == [{"kind": "lookalike-name", "message": problem.message}]
+
+
+def test_escapes_in_a_json_snapshot_are_read_as_the_characters(tmp_path):
+    path = tmp_path / "s.json"
+    path.write_text(json.dumps(_estate([_guest(NFC, "vsp1"), _guest(NFD, "vsp2")])))  # ASCII, with \u escapes
+    assert path.read_text().isascii()
+    snapshot = load_snapshot(str(path))
+    assert [p.kind for p in snapshot.problems] == ["lookalike-name", "duplicate-guest"]
+
+
+def test_check_finds_the_nfc_guest_from_its_nfd_spelling(run_cli, tmp_path):
+    path = _write(tmp_path, _estate([_guest(NFC, "vsp1")]))
+    code, out, err = run_cli("check", path, NFD, "vsp2", "--format", "json")
+    assert code == 0, err
+    assert json.loads(out)["verdict"] == "ready"
+    code, out, err = run_cli("check", path, "vsp1\u200b", "vsp2")
+    assert code == 2 and "is a VSP" not in err  # a look-alike VSP name is not the VSP
+
+
+def test_a_look_alike_given_on_the_command_line_is_named_escaped(run_cli, tmp_path):
+    path = _write(tmp_path, _estate([_guest("sapapp01", "vsp1")]))
+    code, _, err = run_cli("check", path, ALIKE, "vsp2")
+    assert code == 2
+    assert ("unknown guest `sap\\u200bapp01`; the snapshot has `sapapp01`, which differs from it only by invisible "
+            "characters") in err
+
+
+def test_a_network_on_a_vswitch_spelt_nfd_matches_the_targets_nfc_vswitch(run_cli, tmp_path):
+    data = _estate([_guest("web01", "vsp1", networks=[{"vswitch": "lane\u0301"}])], vswitches=["lan\u00e9"])
+    path = _write(tmp_path, data)
+    code, out, err = run_cli("check", path, "web01", "vsp2", "--format", "json")
+    assert code == 0, err
+    statuses = {r["rule"]: r["status"] for r in json.loads(out)["results"]}
+    assert statuses["VSWITCH-MISSING"] == "pass"
+
+
+def test_a_plain_ascii_estate_has_no_finding(run_cli, tmp_path):
+    data = _estate([_guest("sapapp01", "vsp1", networks=[{"vswitch": "vs-pub"}]), _guest("web01", "vsp2")],
+                   vswitches=["vs-pub"])
+    path = _write(tmp_path, data)
+    assert _audit(run_cli, path)["INV-LOOKALIKE-NAME"]["status"] == "pass"
+    assert load_snapshot(str(path)).problems == []
