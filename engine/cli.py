@@ -341,19 +341,19 @@ _NO_BUILTIN_HELP = ("leave the built-in pack out (a DIR that is a copy of it, su
 
 # (name, help, arguments, handler): in the order `migcheck --help` lists them
 COMMANDS: list[tuple[str, str, object, object]] = [
-    ("validate", "check a snapshot's schema and integrity, nothing else", _validate_args, "commands:cmd_validate"),
+    ("validate", "check a snapshot's schema and integrity, nothing else", _validate_args, "tools:cmd_validate"),
     ("audit", "run host, guest and snapshot rules over a snapshot", _audit_args, "commands:cmd_report"),
     ("check", "can GUEST migrate to TARGET?", _check_args, "commands:cmd_report"),
     ("matrix", "every guest against every other VSP", _matrix_args, "commands:cmd_matrix"),
     ("where", "where can GUEST go: every other VSP, ready ones first", _where_args, "commands:cmd_where"),
-    ("explain", "why a rule gave its result for a subject", _explain_args, "commands:cmd_explain"),
+    ("explain", "why a rule gave its result for a subject", _explain_args, "tools:cmd_explain"),
     ("plan", "check a wave of migrations, in order", _plan_args, "commands:cmd_report"),
     ("place", "propose a wave (a constraint solver), checked by plan", _place_args, "commands:cmd_place"),
     ("campaign", "propose a rolling upgrade of VSPs to a release, checked by plan", _campaign_args,
      "commands:cmd_campaign"),
-    ("rules", "the catalogue of loaded rules", _rules_args, "commands:cmd_rules"),
-    ("lint", "parse and check rule packs", _lint_args, "commands:cmd_lint"),
-    ("test", "run the rule tests of packs", _test_args, "commands:cmd_test"),
+    ("rules", "the catalogue of loaded rules", _rules_args, "tools:cmd_rules"),
+    ("lint", "parse and check rule packs", _lint_args, "tools:cmd_lint"),
+    ("test", "run the rule tests of packs", _test_args, "tools:cmd_test"),
     ("fmt", "format rule files canonically (comments kept)", _fmt_args, "formatting:cmd_fmt"),
     ("completion", "print a shell completion script: bash, zsh or fish", _completion_args,
      "completion:cmd_completion"),
@@ -396,9 +396,12 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
-    """The command's exit code: the arguments parsed here, the command run by `app.entry.run_command`
+    """The command's exit code: the arguments parsed here, the command run by `app.running.run_command`
     (which maps problems to exit code 2 and prints each stage's time with `MIGCHECK_TIMINGS=1`)."""
     argv = sys.argv[1:] if argv is None else [str(a) for a in argv]
+    if argv == ["--version"]:  # before the parser is built: nothing but the version to say
+        print(f"migcheck {__version__}")
+        return EXIT_OK
     parser = build_parser()
     unknown = _unknown_command(argv)
     if unknown:
@@ -415,7 +418,7 @@ def main(argv: list[str] | None = None) -> int:
         return EXIT_BAD_INPUT
     except SystemExit as exc:  # --help, --version
         return EXIT_BAD_INPUT if exc.code not in (0, None) else EXIT_OK
-    return _handler("entry:run_command")(args, _handler(args.func))
+    return _handler("running:run_command")(args, _handler(args.func))
 
 
 def _failure_documents_asked(argv: list[str]) -> bool:

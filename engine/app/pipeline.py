@@ -33,14 +33,13 @@ import sys
 from collections.abc import Callable
 from contextlib import ExitStack
 from dataclasses import dataclass
+from importlib import import_module
 from pathlib import Path
 
 from ..core.verdicts import report_verdict as verdict
 from ..estate.snapshot import load_snapshot
-from ..eval.baseline import load_baseline, mark_results
 from ..core.perf import TIMINGS
 from ..eval.engine import Engine
-from ..eval.waivers import load_waivers, notes_for_run
 from ..files.document import DEFAULT_MAX_BYTES, Limits, LoadError
 from ..files.manifest import build_manifest
 from ..files.outputs import STDOUT, OutputError, check_outputs, open_output, pack_inputs, write_output
@@ -49,13 +48,27 @@ from ..packs.config import load_config
 from ..packs.ruleset import load_rules, packs_under_test
 from ..report import FORMATS, Report, render
 from ..report.model import Tail
-from ..report.catalogue import render_catalogue
-from ..report.stream import Progress, write_matrix, writer_for
-from ..waves.questions import NoMatch, render_summary, render_where, select, summarize_matrix, where_exit, where_to
 from .messages import guest_named, host_named, wrong_kind
 from .requests import EXIT_BAD_INPUT, EXIT_OK, Evaluation, Request, Run, UsageError, unknown  # noqa: F401
-from .campaign import campaign_evaluation
-from .waves import place_evaluation, plan_evaluation
+
+# The parts a run loads only when it needs them (`part(NAME)`, with importlib): a `check` without
+# --waivers or --baseline imports no waiver, baseline, matrix-writing, catalogue, estate-question,
+# plan or campaign code (the two last import the solver's side: waves.plans, waves.place).
+PARTS = {
+    "waivers": "eval.waivers",  # --waivers
+    "baseline": "eval.baseline",  # --baseline
+    "stream": "report.stream",  # a matrix, written as it is evaluated
+    "catalogue": "report.catalogue",  # `rules`
+    "questions": "waves.questions",  # matrix --guest/--target and --summary, `where`
+    "waves": "app.waves",  # `plan`, `place`
+    "campaign": "app.campaign",  # `campaign`
+}
+_PACKAGE = __package__.rpartition(".")[0]  # migcheck
+
+
+def part(name: str):
+    """A part of the run (`PARTS`), imported when first asked for."""
+    return import_module(f"{_PACKAGE}.{PARTS[name]}")
 
 
 # -- stages ------------------------------------------------------------------------------
@@ -136,12 +149,13 @@ def _snapshot(run: Run) -> None:
 
 def _waivers(run: Run) -> None:
     if run.request.waivers:
-        run.waivers = load_waivers(run.request.waivers, known_rules=set(run.ruleset.ids()), as_of=run.request.as_of)
+        run.waivers = part("waivers").load_waivers(run.request.waivers, known_rules=set(run.ruleset.ids()),
+                                                   as_of=run.request.as_of)
 
 
 def _baseline(run: Run) -> None:
     if run.request.baseline:
-        run.baseline = load_baseline(run.request.baseline)
+        run.baseline = part("baseline").load_baseline(run.request.baseline)
 
 
 def _evaluation(run: Run) -> None:
@@ -160,7 +174,7 @@ def _report(run: Run) -> None:
     marks = None
     streamed = ev.chunks is not None  # baseline marks, waiver notes and verdict come once it is written
     if run.baseline is not None and not streamed:
-        marks = mark_results(ev.results, request.baseline, run.baseline)
+        marks = part("baseline").mark_results(ev.results, request.baseline, run.baseline)
     notes = waiver_notes(run) if not streamed else []
     manifest = build_manifest(rule_pack_sha256=run.ruleset.digest, rules=len(run.ruleset.rules),
                               snapshot_sha256=snapshot.doc.sha256, waivers_path=request.waivers,
@@ -184,6 +198,7 @@ def waiver_notes(run: Run) -> list[dict]:
     request, ev = run.request, run.evaluation
     if run.waivers is None:
         return []
+    notes_for_run = part("waivers").notes_for_run
     if request.stale_check:
         plain = Engine(run.ruleset, run.snapshot, stop=request.stop)
         return notes_for_run(run.waivers, plain, request.command, request.mode, request.warn_expiring)
@@ -249,10 +264,14 @@ def _check(run: Run) -> Evaluation:
 def subset(run: Run) -> tuple[list[dict] | None, list[dict] | None]:
     """The guests and targets `--guest`/`--target` select (None: all); `UsageError` when one matches nothing."""
 
+    request = run.request
+    if not request.guest_globs and not request.target_globs:
+        return None, None
+    questions = part("questions")
     try:
-        return (select(run.snapshot.guests, run.request.guest_globs, "guest"),
-                select(run.snapshot.hosts, run.request.target_globs, "target"))
-    except NoMatch as exc:
+        return (questions.select(run.snapshot.guests, request.guest_globs, "guest"),
+                questions.select(run.snapshot.hosts, request.target_globs, "target"))
+    except questions.NoMatch as exc:
         raise UsageError(str(exc)) from None
 
 
@@ -264,16 +283,19 @@ def _matrix(run: Run) -> Evaluation:
 
 
 def _plan(run: Run) -> Evaluation:
-    return plan_evaluation(run)
+    return part("waves").plan_evaluation(run)
 
 
 def _place(run: Run) -> Evaluation:
-    return place_evaluation(run)
+    return part("waves").place_evaluation(run)
+
+
+def _campaign(run: Run) -> Evaluation:
+    return part("campaign").campaign_evaluation(run)
 
 
 EVALUATIONS: dict[str, Callable[[Run], Evaluation]] = {"audit": _audit, "check": _check, "matrix": _matrix,
-                                                       "plan": _plan, "place": _place,
-                                                       "campaign": campaign_evaluation}
+                                                       "plan": _plan, "place": _place, "campaign": _campaign}
 
 
 # -- questions of the estate (estate.py) ---------------------------------------------------
@@ -285,8 +307,10 @@ def matrix_summary(request: Request, fmt: str) -> tuple[str, int]:
     guests, targets = subset(run_)
     engine = Engine(run_.ruleset, run_.snapshot, stop=request.stop, waivers=run_.waivers)
     matrix = engine.matrix_of(request.mode, guests, targets)
-    per_guest, per_target = summarize_matrix(matrix)
-    return render_summary(run_.snapshot, request.mode, per_guest, per_target, fmt), matrix.exit_code(run_.fail_on)
+    questions = part("questions")
+    per_guest, per_target = questions.summarize_matrix(matrix)
+    return (questions.render_summary(run_.snapshot, request.mode, per_guest, per_target, fmt),
+            matrix.exit_code(run_.fail_on))
 
 
 def where(request: Request, fmt: str) -> tuple[str, int]:
@@ -296,8 +320,10 @@ def where(request: Request, fmt: str) -> tuple[str, int]:
     guest = guest_named(run_.snapshot, request.guest, "`where` takes a guest and ranks the VSPs it could go to")
     _, targets = subset(run_)
     engine = Engine(run_.ruleset, run_.snapshot, stop=request.stop, waivers=run_.waivers)
-    destinations = where_to(engine, guest, request.mode, targets)
-    return render_where(run_.snapshot, guest, request.mode, destinations, fmt), where_exit(destinations)
+    questions = part("questions")
+    destinations = questions.where_to(engine, guest, request.mode, targets)
+    return (questions.render_where(run_.snapshot, guest, request.mode, destinations, fmt),
+            questions.where_exit(destinations))
 
 
 def write_text(path: str | None, text: str) -> None:
@@ -346,7 +372,8 @@ def _write_streamed(run: Run, color: bool, width: int | None) -> None:
         run.final = run.report.completed(Tail(tally.verdict(), tally.summary(), notes, marks))  # the headline's
         return notes, marks
     guests = len({g["name"] for g in run.snapshot.guests})
-    progress = Progress(guests, sys.stderr is not None and sys.stderr.isatty() and not request.quiet)
+    stream = part("stream")
+    progress = stream.Progress(guests, sys.stderr is not None and sys.stderr.isatty() and not request.quiet)
     try:
         with ExitStack() as stack:
             writers = []
@@ -357,10 +384,10 @@ def _write_streamed(run: Run, color: bool, width: int | None) -> None:
                 regular = not to_stdout and (os.path.isfile(path) or not os.path.exists(path))
                 spool = os.path.dirname(os.path.abspath(path)) if regular else None  # JSON, JUnit: beside it
                 spools = spools or spool
-                writers.append(writer_for(fmt, run.report, out, color=color and to_stdout and fmt == "table",
-                                          width=width if to_stdout else None, spool_dir=spool))
-            run.tally = write_matrix(run.report, run.evaluation.chunks, writers, progress=progress,
-                                     baseline=run.baseline, finish=finish, jobs=jobs(run), spool_dir=spools)
+                writers.append(stream.writer_for(fmt, run.report, out, color=color and to_stdout and fmt == "table",
+                                                 width=width if to_stdout else None, spool_dir=spool))
+            run.tally = stream.write_matrix(run.report, run.evaluation.chunks, writers, progress=progress,
+                                            baseline=run.baseline, finish=finish, jobs=jobs(run), spool_dir=spools)
     except OutputError as exc:
         raise UsageError(str(exc)) from None
 
@@ -386,7 +413,7 @@ def jobs(run: Run) -> int:
 def catalogue(request: Request, fmt: str) -> str:
     """`migcheck rules`: the loaded rules (with the site configuration applied)."""
 
-    return render_catalogue(run(request, until="packs").ruleset, fmt)
+    return part("catalogue").render_catalogue(run(request, until="packs").ruleset, fmt)
 
 
 def validate(path: str, max_bytes: int = DEFAULT_MAX_BYTES):
