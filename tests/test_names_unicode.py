@@ -113,3 +113,16 @@ def test_a_plain_ascii_estate_has_no_finding(run_cli, tmp_path):
     path = _write(tmp_path, data)
     assert _audit(run_cli, path)["INV-LOOKALIKE-NAME"]["status"] == "pass"
     assert load_snapshot(str(path)).problems == []
+
+
+def test_a_dio_label_spelt_nfd_on_the_source_matches_the_targets_nfc_label(run_cli, tmp_path):
+    def function(hwpath: str, label: str, **extra) -> dict:
+        return {"hwpath": hwpath, "type": "FLA", "pool": True, "label": label, **extra}
+
+    data = {"snapshot": 1,
+            "hosts": [_host("vsp1", dio_functions=[function("0/0/1", "lane\u0301", assigned_to="db01")]),
+                      _host("vsp2", dio_functions=[function("0/0/9", "lan\u00e9")])],
+            "guests": [_guest("db01", "vsp1", dio=["0/0/1"])]}
+    code, out, err = run_cli("check", _write(tmp_path, data), "db01", "vsp2", "--format", "json")
+    statuses = {r["rule"]: r["status"] for r in json.loads(out)["results"]}
+    assert statuses["DIO-NO-MATCH"] == "pass", err

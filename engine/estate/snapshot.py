@@ -338,37 +338,32 @@ def escaped(text: str) -> str:
 
 
 def _name_slots(data: dict):
-    """Every name the snapshot spells, as (kind, container, key, path): definitions first, then
-    the references to them (a guest's VSP, a network's vswitch, `assigned_to`, `not_runnable`)."""
+    """Every name the snapshot spells, as (kind, name, container, key, path), `container[key]` being the
+    name: definitions first, then the references to them (a guest's VSP, a network's vswitch,
+    `assigned_to`, `not_runnable`). Fields absent or null give none."""
     hosts, guests = data.get("hosts", []), data.get("guests", [])
     for i, h in enumerate(hosts):
-        yield "host", h, "name", ("hosts", i, "name")
-        for j in range(len(h.get("vswitches", ()))):
-            yield "vswitch", h["vswitches"], j, ("hosts", i, "vswitches", j)
+        yield "host", h["name"], h, "name", ("hosts", i, "name")
+        for j, v in enumerate(h.get("vswitches", ())):
+            yield "vswitch", v, h["vswitches"], j, ("hosts", i, "vswitches", j)
         for j, v in enumerate(h.get("vswitch_details") or ()):
-            yield "vswitch", v, "name", ("hosts", i, "vswitch_details", j, "name")
+            yield "vswitch", v["name"], v, "name", ("hosts", i, "vswitch_details", j, "name")
         for j, fn in enumerate(h.get("dio_functions", ())):
-            yield "label", fn, "label", ("hosts", i, "dio_functions", j, "label")
+            if isinstance(fn.get("label"), str):
+                yield "label", fn["label"], fn, "label", ("hosts", i, "dio_functions", j, "label")
     for i, g in enumerate(guests):
-        yield "guest", g, "name", ("guests", i, "name")
+        yield "guest", g["name"], g, "name", ("guests", i, "name")
     for i, h in enumerate(hosts):
         for j, fn in enumerate(h.get("dio_functions", ())):
-            yield "guest", fn, "assigned_to", ("hosts", i, "dio_functions", j, "assigned_to")
-        for j in range(len(h.get("not_runnable", ()))):
-            yield "guest", h["not_runnable"], j, ("hosts", i, "not_runnable", j)
+            if isinstance(fn.get("assigned_to"), str):
+                yield "guest", fn["assigned_to"], fn, "assigned_to", ("hosts", i, "dio_functions", j, "assigned_to")
+        for j, v in enumerate(h.get("not_runnable", ())):
+            yield "guest", v, h["not_runnable"], j, ("hosts", i, "not_runnable", j)
     for i, g in enumerate(guests):
-        yield "host", g, "host", ("guests", i, "host")
+        yield "host", g["host"], g, "host", ("guests", i, "host")
         for k, net in enumerate(g.get("networks", ())):
-            yield "vswitch", net, "vswitch", ("guests", i, "networks", k, "vswitch")
-
-
-def _spelled(box, key) -> str | None:
-    """The name at `box[key]`, or None when there is none (an optional field, or not a string)."""
-    try:
-        value = box[key]
-    except (KeyError, IndexError):
-        return None
-    return value if isinstance(value, str) else None
+            if isinstance(net.get("vswitch"), str):
+                yield "vswitch", net["vswitch"], net, "vswitch", ("guests", i, "networks", k, "vswitch")
 
 
 def _name_problems(doc: Document) -> list[IntegrityProblem]:
@@ -376,23 +371,20 @@ def _name_problems(doc: Document) -> list[IntegrityProblem]:
     spelling of a name that differs from an earlier one only by normalisation or invisible characters,
     or that holds invisible characters. Without a character outside ASCII there is nothing to do, and
     text that is ASCII without a backslash (an escape) cannot hold one."""
-    if doc.text.isascii() and "\\" not in doc.text:
-        return []
-    slots = [(kind, box, key, path) for kind, box, key, path in _name_slots(doc.data)
-             if _spelled(box, key) is not None]
-    if all(box[key].isascii() for _, box, key, _ in slots):
+    if (doc.text.isascii() and "\\" not in doc.text) or all(
+            slot[1].isascii() for slot in _name_slots(doc.data)):
         return []
     found: list[IntegrityProblem] = []
     first: dict[tuple, tuple] = {}  # (kind, the name without invisible characters) -> its first spelling, path
     reported: set[tuple] = set()  # (kind, spelling): each spelling reported once, where it first appears
-    for kind, box, key, path in slots:
-        raw = box[key]
-        prev, prev_path = first.setdefault((kind, bare_name(raw)), (raw, path))
-        if (prev != raw or bare_name(raw) != view.name(raw)) and (kind, raw) not in reported:
+    for kind, raw, box, key, path in _name_slots(doc.data):
+        plain = raw.isascii()
+        prev, prev_path = first.setdefault((kind, raw if plain else bare_name(raw)), (raw, path))
+        if (prev != raw or not plain and bare_name(raw) != view.name(raw)) and (kind, raw) not in reported:
             reported.add((kind, raw))
             holder = doc.data[path[0]][path[1]].get("name")
             found.append(_lookalike(kind, raw, path, holder, None if prev == raw else (prev, prev_path)))
-        if not raw.isascii():
+        if not plain:
             box[key] = view.name(raw)
     return found
 
