@@ -15,12 +15,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..core.perf import TIMINGS
-from ..files.document import DEFAULT_MAX_BYTES, LoadError, load_document
+from ..files.document import DEFAULT_MAX_BYTES, LoadError, parse_text
 from ..files.reader import read_text
 from ..files.resources import builtin_rules_dir
 from ..lang import ast
 from ..lang.analysis.cost import cost_warnings  # a checked pack: loops over every guest in a rule run for each guest
-from ..lang.checker import check_rules
+from ..lang.checker import CheckedRule, check_rules
 from ..lang.compiler import CompiledRule, compile_rule
 from ..lang.diagnostics import Diagnostic, RuleError, diag
 from . import cache
@@ -55,31 +55,53 @@ class RuleSet:
         return [r.id for r in self.rules]
 
 
-def read_pack(path: Path, diags: list[Diagnostic]) -> Pack:
-    """Parse one pack directory; syntax and table problems go to `diags`."""
-    pack = Pack(path)
+@dataclass
+class PackFiles:
+    """One pack directory's files as read (not yet parsed): (file, text) of its rules and data tables."""
+
+    path: Path
+    rules: list[tuple[Path, str]] = field(default_factory=list)
+    tables: list[tuple[Path, str]] = field(default_factory=list)
+
+    def texts(self) -> list[tuple[str, str]]:
+        return [(str(f), t) for f, t in self.rules] + [(str(f), t) for f, t in self.tables]
+
+
+def read_pack_files(path: Path, diags: list[Diagnostic]) -> PackFiles:
+    """Read one pack directory's rule and table files (through the one reader: bounded, a byte-order mark
+    dropped, OS errors in words); problems go to `diags`."""
+    found = PackFiles(path)
     if not path.is_dir():
         diags.append(diag(str(path), 1, 1, "no-pack", "not a directory of rules",
                                 "a pack is a directory holding *.rules files"))
-        return pack
+        return found
     rule_files = sorted(path.glob("*.rules"))
     if not rule_files:
         diags.append(diag(str(path), 1, 1, "no-pack", "no *.rules files in this directory"))
-    for file in rule_files:
-        try:  # through the one reader: bounded, a byte-order mark dropped, OS errors in words
-            text, _ = read_text(file, DEFAULT_MAX_BYTES)
-        except LoadError as exc:
-            diags.extend(diag(p.file, p.line, p.col, "unreadable", p.message, p.help) for p in exc.problems)
-            continue
+    for kind, files in ((found.rules, rule_files), (found.tables, sorted((path / "data").glob("*.yaml")))):
+        for file in files:
+            try:
+                kind.append((file, read_text(file, DEFAULT_MAX_BYTES)[0]))
+            except LoadError as exc:
+                diags.extend(diag(p.file, p.line, p.col, "unreadable", p.message, p.help) if kind is found.rules
+                             else p for p in exc.problems)
+    return found
+
+
+def read_pack(path: Path, diags: list[Diagnostic], files: PackFiles | None = None) -> Pack:
+    """Parse one pack directory (`files`: as read already); syntax and table problems go to `diags`."""
+    files = files if files is not None else read_pack_files(path, diags)
+    pack = Pack(path)
+    for file, text in files.rules:
         pack.sources[str(file)] = text
         parsed, problems = _parse(text, str(file))
         diags.extend(problems)
         if parsed is not None:
             pack.files.append(parsed)
-    for file in sorted((path / "data").glob("*.yaml")):
+    for file, text in files.tables:
         name = file.stem
         try:
-            doc = load_document(file)
+            doc = parse_text(text, str(file))
         except LoadError as exc:
             diags.extend(exc.problems)
             continue
@@ -151,11 +173,20 @@ def load_rules(extra_dirs: list[str | Path] = (), *, builtin: bool = True, confi
 
 
 def check_packs(extra_dirs: list[str | Path] = (), *, builtin: bool = True) -> Checked:
-    """Parse and check the packs; raise `RuleError` on problems (warnings are kept)."""
+    """Parse and check the packs; raise `RuleError` on problems (warnings are kept). Packs whose files
+    are all as an earlier run checked them come from the cache (`packs.cache`), nothing parsed or checked:
+    the `packs.parse` stage then reads the entry and `packs.check` restores the checker's types from it."""
     diags: list[Diagnostic] = []
     dirs = ([builtin_rules_dir()] if builtin else []) + [Path(d) for d in extra_dirs]
     with TIMINGS.stage("packs.parse"):
-        packs = [read_pack(Path(d), diags) for d in dirs]
+        read = [read_pack_files(Path(d), diags) for d in dirs]
+        key = None if diags else cache.checked_key([t for files in read for t in files.texts()])
+        entry = cache.load_checked(key)
+        if entry is None:
+            packs = [read_pack(files.path, diags, files) for files in read]
+    if entry is not None:
+        with TIMINGS.stage("packs.check"):
+            return _from_cache(entry)
     tables = _tables(packs, diags)
     types: dict[str, Type] = {name: table_type(rows) for name, rows in tables.items()}
     files = [f for pack in packs for f in pack.files]
@@ -169,7 +200,47 @@ def check_packs(extra_dirs: list[str | Path] = (), *, builtin: bool = True) -> C
     pack_of = {str(f.path): str(pack.path) for pack in packs for f in pack.files}
     for c in checked:
         c.pack = pack_of.get(c.rule.span.file, "")
-    return Checked(packs, checked, tables, sources, diags)
+    result = Checked(packs, checked, tables, sources, diags)
+    if key is not None:
+        try:
+            kept = _to_cache(result)
+        except RecursionError:  # a rule nested too deeply to walk: checked again next time
+            kept = None
+        if kept is not None:
+            cache.store_checked(key, kept)
+    return result
+
+
+def _to_cache(checked: Checked) -> tuple | None:
+    """The checked packs as plain values for the cache (the checker's types keyed by their nodes, which
+    the entry holds, instead of by `id`); None when a type's node is not found in its rule."""
+    rules = []
+    for c in checked.checked:
+        nodes = _nodes(c.rule, {})
+        if any(key not in nodes for key in c.types):
+            return None
+        rules.append((c.rule, [(nodes[key], t) for key, t in c.types.items()], c.reads, c.text_reads, c.pack))
+    packs = [(str(p.path), p.files, p.tables, p.table_files, p.sources) for p in checked.packs]
+    return packs, rules, checked.tables, checked.sources, checked.diagnostics
+
+
+def _from_cache(value: tuple) -> Checked:
+    packs, rules, tables, sources, diagnostics = value
+    return Checked([Pack(Path(path), files, rows, table_files, texts) for path, files, rows, table_files, texts in packs],
+                   [CheckedRule(rule, {id(node): t for node, t in types}, reads, text_reads, pack)
+                    for rule, types, reads, text_reads, pack in rules], tables, sources, diagnostics)
+
+
+def _nodes(node, found: dict) -> dict:
+    """Every AST node under `node` (itself included), by id."""
+    if isinstance(node, (tuple, list)):
+        for item in node:
+            _nodes(item, found)
+    elif hasattr(type(node), "__dataclass_fields__") and id(node) not in found:
+        found[id(node)] = node
+        for name in type(node).__dataclass_fields__:
+            _nodes(getattr(node, name), found)
+    return found
 
 
 def _tables(packs: list[Pack], diags: list[Diagnostic]) -> dict[str, list]:
