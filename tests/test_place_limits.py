@@ -10,7 +10,7 @@ default evaluation budget.
 from __future__ import annotations
 
 import json
-import random
+from types import SimpleNamespace
 
 import pytest
 from ortools.sat.python import cp_model
@@ -37,9 +37,22 @@ def generated():
     return generate
 
 
-def _no_solution(model, x, objectives, complete, deadline):
+def _no_solution(model, x, objectives, complete, deadline, start=None, bound=None):
     """CP-SAT out of time before its first solution (what a large estate gave with the matrix's time counted)."""
-    return [cp_model.UNKNOWN], {}, [("max", "unknown", 0.05)]
+    return [cp_model.UNKNOWN], dict(start or {}), [("max", "unknown", 0.05)]
+
+
+class _OutOfTime:
+    """A CP-SAT solver given no time: every solve ends before a solution (status unknown)."""
+
+    def __init__(self):
+        self.parameters = SimpleNamespace()
+        self.wall_time = 0.0
+        self.solves = 0
+
+    def solve(self, model):
+        self.solves += 1
+        return cp_model.UNKNOWN
 
 
 def _tight(generated, seed: int) -> dict:
@@ -107,9 +120,9 @@ def test_place_time_limit_is_the_solvers(rules, monkeypatch):
     seen = []
     real = place._solve
 
-    def spy(model, x, objectives, complete, deadline):
+    def spy(model, x, objectives, complete, deadline, **kw):
         seen.append(deadline - place.time.perf_counter())
-        return real(model, x, objectives, complete, deadline)
+        return real(model, x, objectives, complete, deadline, **kw)
 
     monkeypatch.setattr(place, "_solve", spy)
     slow_cells = place._cells
@@ -209,3 +222,75 @@ def test_a_place_that_places_nothing_writes_no_plan_file(tmp_path, run_cli):
     snap.write_text(_json.dumps(data))
     code, stdout, _ = run_cli("place", snap, "--vacate", "a", "-o", out)
     assert code == 1 and not out.exists() and "g fits nowhere" in stdout
+
+
+# -- a solver with little or no time: the greedy pass's proposal, whole (issue 23, item 3) -------------------
+def _ready_guests(rules, snapshot, vacate: str) -> set:
+    cells = place._cells(rules, snapshot, place.select_guests(snapshot, vacate, None),
+                         place.select_targets(snapshot, vacate, None), "offline", None)
+    ready, _ = place._candidates(cells, {r.id: r.severity for r in rules.rules})
+    return {g for g, _ in ready}
+
+
+@pytest.mark.parametrize("seed", [3, 4, 7])
+def test_a_solver_given_no_time_leaves_a_full_greedy_proposal(rules, generated, monkeypatch, seed):
+    """Every solve out of time: every guest that has a ready target is placed all the same (the greedy pass
+    reaches the first objective's bound, no solve needed), each later solve still runs and keeps it, and
+    the plan file says it is the greedy pass's, not proven optimal. Before: the first solve ran out of time
+    and the rest were not tried ("the solver found no placement")."""
+    snapshot = snapshot_from_data(generated(6, 40, seed))
+    vacate = max(snapshot.hosts, key=lambda h: sum(g["host"] == h["name"] for g in snapshot.guests))["name"]
+    solvers = []
+    monkeypatch.setattr(cp_model, "CpSolver", lambda: solvers.append(_OutOfTime()) or solvers[-1])
+    proposal = place.propose(rules, snapshot, vacate=vacate, time_limit=0.001)
+    placed = {m["guest"] for s in proposal.stages for m in s}
+    assert placed and placed == _ready_guests(rules, snapshot, vacate)
+    assert all(u["why"] == "blocked on every candidate target" for u in proposal.unplaced)
+    assert [s for _, s, _ in proposal.phases] == ["greedy optimal", "unknown", "unknown"]
+    assert sum(s.solves for s in solvers) == 2
+    assert proposal.status == "feasible" and "not proven optimal" in proposal.note
+    assert proposal.plan_text().splitlines()[0].endswith(
+        "fewest warnings and balance not proven optimal); check it again with `migcheck plan SNAPSHOT THIS-FILE`")
+    again = run_plan(rules, snapshot, plan_from_data(proposal.plan_data(), snapshot))
+    assert proposal.check.verdict == again.verdict == "ready"
+
+
+def test_greedy_reaching_the_bound_skips_the_first_solve(rules):
+    """When the greedy pass places every guest that has a ready target, the first objective is optimal
+    without a solve: the solver's time goes to the warnings and the balance."""
+    snapshot = load_snapshot(str(FIXTURES / "mixed-site.yaml"))
+    proposal = place.propose(rules, snapshot, vacate="vsp-e1", time_limit=5)
+    assert proposal.phases[0] == ("max", "greedy optimal", 0.0)
+    assert [o for o, _, _ in proposal.phases] == ["max", "min", "min"]
+    assert proposal.status == "optimal" and proposal.note is None and not proposal.unplaced
+
+
+def _two_targets(sizes: list[int], frees) -> tuple:
+    """Guests of `sizes` MB running on `a`; targets `b` and `c` with free memory `frees(needs)`, needs the
+    MB each guest takes on a target."""
+    def data(free_b: int, free_c: int) -> dict:
+        host = {"version": "6.1", "processor": "Itanium 9300"}
+        return {"snapshot": 1, "hosts": [
+            {"name": "a", **host, "memory_mb": {"total": 65536, "free": 0}},
+            {"name": "b", **host, "memory_mb": {"total": 65536, "free": free_b}},
+            {"name": "c", **host, "memory_mb": {"total": 65536, "free": free_c}}],
+            "guests": [{"name": f"g{i}", "kind": "vm", "host": "a", "state": "on", "memory_mb": m, "vcpus": 1}
+                       for i, m in enumerate(sizes)]}
+    probe = Estate(snapshot_from_data(data(65536, 65536)))
+    needs = [probe.memory_taken(f"g{i}", "b") for i in range(len(sizes))]
+    snapshot = snapshot_from_data(data(*frees(needs)))
+    pairs = [(f"g{i}", t) for i in range(len(sizes)) for t in ("b", "c")]
+    best = place._greedy(pairs, {p: 0 for p in pairs}, Estate(snapshot))
+    return {g: t for (g, t), v in best.items() if v}
+
+
+def test_the_greedy_pass_spreads_the_memory_it_takes():
+    """Of targets with equal warnings, the one where the guest takes the smaller share of the free memory
+    (the model's balance), not the first that fits (which filled `b` first)."""
+    assert _two_targets([4096, 4096], lambda needs: (16384, 16384)) == {"g0": "b", "g1": "c"}
+
+
+def test_the_greedy_pass_places_the_largest_guest_first():
+    """`b` has room for the large guest alone, `c` for the small one: placing in the selection's order
+    put the small one on `b` and left the large one out."""
+    assert _two_targets([1024, 4096], lambda needs: (needs[1], needs[0])) == {"g1": "b", "g0": "c"}

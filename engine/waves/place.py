@@ -133,21 +133,20 @@ def propose(ruleset: RuleSet, snapshot: Snapshot, *, vacate: str | None = None, 
     estate = Estate(snapshot, ruleset.tables.get("memory_overhead"))  # the capacities, as `plan` counts them
     order = _order(chosen, hosts)
     pairs = sorted(ready, key=order)
-    model, x, objectives, complete = _model(pairs, ready, estate, [h["name"] for h in hosts])
-    start = _greedy(pairs, ready, estate)  # a solution to start from (a complete hint): the solver improves on it
-    for p, v in x.items():
-        model.add_hint(v, start[p])
-    for var, val in complete(start):
-        model.add_hint(var, val)
-    # the solver's time limit: from when it starts (the matrix before it takes minutes on a large estate, and
-    # counting it left the solver 50 ms: no solution, whatever the limit)
-    statuses, best, phases = _solve(model, x, objectives, complete, time.perf_counter() + time_limit)
+    load = _memory_terms(pairs, estate, [h["name"] for h in hosts])  # each pair's memory, counted once
+    capacities = _capacities(pairs, estate, memory=load)
+    model, x, objectives, complete = _model(pairs, ready, estate, [h["name"] for h in hosts],
+                                            capacities=capacities, load=load)
+    start = _greedy(pairs, ready, estate, capacities, load)  # a solution to start from (a complete hint)
+    # the solver's time limit: from when it starts, net of the set-up before it (the matrix takes minutes on a
+    # large estate, the model seconds; counting them left the solver 50 ms: no solution, whatever the limit)
+    statuses, best, phases = _solve(model, x, objectives, complete, time.perf_counter() + time_limit,
+                                    start=start, bound=len({gn for gn, _ in pairs}))
     status = _overall(statuses)
     note = None
-    if pairs and not best:  # no solution within the time limit: what the greedy pass fits, not proven optimal
-        best = start
-        status = FEASIBLE  # a solution of the model (the same capacities), not proven optimal
-        note = f"{GREEDY}: the solver found no placement in {time_limit:g} s; a greedy pass placed these, not proven optimal"
+    if pairs and status != "optimal" and best == start and not _solver_found(phases):
+        status = FEASIBLE  # the greedy pass's: a solution of the model (the same capacities), not proven optimal
+        note = _greedy_note(phases, time_limit)
     chosen_pairs = [p for p in sorted(best, key=order) if best[p]]
     name = name or (f"vacate {vacate}" if vacate else f"move {guests}")
     stages, check, dropped = _checked(ruleset, snapshot, name, chosen_pairs, by_guest, mode, waivers)
@@ -196,28 +195,43 @@ def _blocked_in_wave(check: PlanOutcome) -> dict[str, dict[str, list[str]]]:
     return out
 
 
-def _greedy(pairs: list, ready: dict, estate: Estate) -> dict:
-    """First fit, guest by guest in the selection's order: of its ready targets, the one with the fewest
-    warnings where every capacity (`_capacities`, the model's) still has room."""
-    capacities = _capacities(pairs, estate)
+def _greedy(pairs: list, ready: dict, estate: Estate, capacities: list | None = None,
+            load: dict | None = None) -> dict:
+    """A pass over the guests, the largest first (the likeliest to find no room once the others are placed),
+    then in the selection's order: of a guest's ready targets where every capacity (`_capacities`, the
+    model's) still has room, the one with the fewest warnings, then the smallest share of its free memory
+    taken once the guest is there (the model's balance), then the first in the targets' order."""
+    load = load if load is not None else _memory_terms(pairs, estate, list(dict.fromkeys(t for _, t in pairs)))
+    capacities = capacities if capacities is not None else _capacities(pairs, estate, memory=load)
     left = [bound for bound, _ in capacities]
     uses: dict[tuple, list] = {}
     for k, (_, terms) in enumerate(capacities):
         for p, a in terms.items():
             uses.setdefault(p, []).append((k, a))
+    taken = {p: a for terms in load.values() for p, a in terms}
+    free = {t: estate.free_memory(t) for t in load}
+    used = dict.fromkeys(load, 0)
+    by_guest: dict[str, list] = {}
+    for p in pairs:
+        by_guest.setdefault(p[0], []).append(p)
     best = {p: 0 for p in pairs}
-    placed: set[str] = set()
-    first = {}
-    for i, (gn, _) in enumerate(pairs):
-        first.setdefault(gn, i)
-    for p in sorted(pairs, key=lambda p: (first[p[0]], ready[p])):  # stable: the targets' order otherwise
-        if p[0] in placed or any(left[k] < a for k, a in uses.get(p, ())):
+    for gn in sorted(by_guest, key=lambda g: -max(taken.get(p, 0) for p in by_guest[g])):  # stable
+        fits = [p for p in by_guest[gn] if all(left[k] >= a for k, a in uses.get(p, ()))]
+        if not fits:
             continue
+        p = min(fits, key=lambda p: (ready[p], _per_mille(used[p[1]] + taken.get(p, 0), free[p[1]])))
         for k, a in uses.get(p, ()):
             left[k] -= a
+        used[p[1]] += taken.get(p, 0)
         best[p] = 1
-        placed.add(p[0])
     return best
+
+
+def _per_mille(used: int, free: int) -> int:
+    """The share (per mille, rounded up) of `free` that `used` takes; more than all when there is none."""
+    if free > 0:
+        return -(-1000 * used // free)
+    return 0 if used <= 0 else 1001
 
 
 def _candidates(cells, severity: dict) -> tuple[dict, dict]:
@@ -234,9 +248,12 @@ def _candidates(cells, severity: dict) -> tuple[dict, dict]:
     return ready, blocking
 
 
-def _model(pairs: list, ready: dict, estate: Estate, targets: list[str], given: frozenset = frozenset()):
-    """The CP-SAT model: its variables by pair, and the objectives in order. `targets`: the candidates' names;
-    `given`: guests an earlier wave of the same plan moved (`_dio_capacities`)."""
+def _model(pairs: list, ready: dict, estate: Estate, targets: list[str], given: frozenset = frozenset(),
+           capacities: list | None = None, load: dict | None = None):
+    """The CP-SAT model: its variables by pair, the objectives in order, and a `_Completion` (the values of a
+    solution's other variables and objectives). `targets`: the candidates' names; `given`: guests an earlier
+    wave of the same plan moved (`_dio_capacities`); `capacities`, `load`: `_capacities` and `_memory_terms`
+    of these pairs when the caller has them already."""
     model = cp_model.CpModel()
     x = {pair: model.new_bool_var(f"x[{pair[0]},{pair[1]}]") for pair in pairs}
     per_guest: dict[str, list] = {}
@@ -244,21 +261,39 @@ def _model(pairs: list, ready: dict, estate: Estate, targets: list[str], given: 
         per_guest.setdefault(gn, []).append(v)
     for vars_ in per_guest.values():
         model.add_at_most_one(vars_)
-    for bound, terms in _capacities(list(x), estate, given):
-        model.add(sum(a * x[p] for p, a in terms.items()) <= bound)
-    load = _memory_terms(list(x), estate, targets)
+    load = load if load is not None else _memory_terms(list(x), estate, targets)
+    for bound, terms in capacities if capacities is not None else _capacities(list(x), estate, given, load):
+        model.add(_weighted(x, terms.items()) <= bound)
     # balance: the largest share (per mille) of a target's free memory that the wave takes
     share = model.new_int_var(0, 1000, "max_share")
     for tn, terms in load.items():
         free = estate.free_memory(tn)
         if terms and free > 0:
-            model.add(share * free >= 1000 * sum(a * x[p] for p, a in terms))
-    objectives = [(sum(x.values()), "max"), (sum(w * x[p] for p, w in ready.items()), "min"), (share, "min")]
+            model.add(share * free >= 1000 * _weighted(x, terms))
+    objectives = [(cp_model.LinearExpr.sum(list(x.values())), "max"), (_weighted(x, ready.items()), "min"),
+                  (share, "min")]
+    return model, x, objectives, _Completion(share, load, ready, estate)
 
-    def share_of(best: dict) -> list:  # the balance variable's value for a solution, to complete a hint
-        return [(share, min(_share(load, best, estate), 1000))]
 
-    return model, x, objectives, share_of
+def _weighted(x: dict, terms) -> cp_model.LinearExpr:
+    """The sum of amount * x[pair] over (pair, amount)."""
+    terms = list(terms)
+    return cp_model.LinearExpr.weighted_sum([x[p] for p, _ in terms], [a for _, a in terms])
+
+
+class _Completion:
+    """For a solution of the pairs (`{pair: 0 or 1}`): the balance variable's value (calling it: to complete a
+    hint) and each objective's value (`values`: what a solve that runs out of time fixes before the next)."""
+
+    def __init__(self, share, load: dict, ready: dict, estate: Estate):
+        self.share, self.load, self.ready, self.estate = share, load, ready, estate
+
+    def __call__(self, best: dict) -> list:
+        return [(self.share, min(_share(self.load, best, self.estate), 1000))]
+
+    def values(self, best: dict) -> list[int]:
+        return [sum(best.values()), sum(w for p, w in self.ready.items() if best.get(p)),
+                min(_share(self.load, best, self.estate), 1000)]
 
 
 def _share(load: dict, best: dict, estate: Estate) -> int:
@@ -282,12 +317,15 @@ def _memory_terms(pairs: list, estate: Estate, targets: list[str]) -> dict[str, 
     return load
 
 
-def _capacities(pairs: list, estate: Estate, given: frozenset = frozenset()) -> list[tuple[int, dict]]:
+def _capacities(pairs: list, estate: Estate, given: frozenset = frozenset(),
+                memory: dict | None = None) -> list[tuple[int, dict]]:
     """Every capacity the wave must fit, as (bound, {pair: amount}): the sum of the amounts of the chosen
-    pairs is at most the bound. One definition for the model and the greedy pass (see the module docstring)."""
+    pairs is at most the bound. One definition for the model and the greedy pass (see the module docstring).
+    `memory`: `_memory_terms` of these pairs when the caller has them already."""
     out: list[tuple[int, dict]] = []
     targets = list(dict.fromkeys(t for _, t in pairs))
-    for tn, terms in _memory_terms(pairs, estate, targets).items():
+    memory = memory if memory is not None else _memory_terms(pairs, estate, targets)
+    for tn, terms in memory.items():
         if terms:
             out.append((estate.free_memory(tn), dict(terms)))
     cores: dict[str, dict] = {}
@@ -301,36 +339,76 @@ def _capacities(pairs: list, estate: Estate, given: frozenset = frozenset()) -> 
     return out
 
 
-def _solve(model, x: dict, objectives: list, complete, deadline: float) -> tuple[list, dict, list]:
-    """Solve for each objective in turn, fixing each optimum (or best found) before the next.
+def _solve(model, x: dict, objectives: list, complete, deadline: float, start: dict | None = None,
+           bound: int | None = None) -> tuple[list, dict, list]:
+    """Solve for each objective in turn, fixing each optimum (or best found) before the next; each solve
+    gets an equal share of the time left.
 
     Each solve starts from the solution before it (a complete hint), so a later solve that
-    runs out of time still has that solution: the proposal is then `feasible`.
+    runs out of time still has that solution: the proposal is then `feasible`. `start`: a
+    solution of the model to start from (the greedy pass's): a solve out of time keeps it (or
+    the solution before it) and the next solve still runs; `bound`: a bound of the first
+    objective (the guests that have a ready target): when `start` reaches it, the first
+    objective is optimal without a solve.
     """
-    statuses, best, phases = [], {}, []
+    statuses, best, phases = [], dict(start or {}), []
+    hinted = _hint(model, x, best, complete) if start else None
     solver = cp_model.CpSolver()
     solver.parameters.num_workers = 1  # one worker with a fixed seed: the same proposal every run
     solver.parameters.random_seed = 0
-    for objective, sense in objectives:
+    for k, (objective, sense) in enumerate(objectives):
         if not x:
             break
-        left = len(objectives) - len(statuses)
-        solver.parameters.max_time_in_seconds = max(0.05, (deadline - time.perf_counter()) / left)
-        model.maximize(objective) if sense == "max" else model.minimize(objective)
-        status = solver.solve(model)
-        statuses.append(status)
-        phases.append((sense, _STATUS.get(status, _SOLVER_UNKNOWN), round(solver.wall_time, 2)))
-        if status not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
-            break
-        best = {p: solver.value(v) for p, v in x.items()}
-        value = round(solver.objective_value)
+        if k == 0 and start and bound is not None and sum(start.values()) >= bound:
+            statuses.append(cp_model.OPTIMAL)  # every guest with a ready target is placed: none can do better
+            phases.append((sense, f"{GREEDY} {_STATUS[cp_model.OPTIMAL]}", 0.0))
+            value = bound
+        else:
+            solver.parameters.max_time_in_seconds = max(0.05, (deadline - time.perf_counter()) / (len(objectives) - k))
+            model.maximize(objective) if sense == "max" else model.minimize(objective)
+            status = solver.solve(model)
+            statuses.append(status)
+            phases.append((sense, _STATUS.get(status, _SOLVER_UNKNOWN), round(solver.wall_time, 2)))
+            found = status in (cp_model.OPTIMAL, cp_model.FEASIBLE)
+            value = round(solver.objective_value) if found else None
+            if start and best and (not found or _worse(value, complete.values(best)[k], sense)):
+                value = complete.values(best)[k]  # out of time (or no better): the solution before it stands
+            elif found:
+                best = {p: solver.value(v) for p, v in x.items()}
+            else:
+                break
         model.add(objective >= value) if sense == "max" else model.add(objective <= value)
-        model.clear_hints()
-        for p, v in x.items():
-            model.add_hint(v, best[p])
-        for var, val in complete(best):
-            model.add_hint(var, val)
+        if best is not hinted:
+            hinted = _hint(model, x, best, complete)
     return statuses, best, phases
+
+
+def _hint(model, x: dict, best: dict, complete) -> dict:
+    """`best` (a value for every pair) as the model's complete hint (set at once: `add_hint` per variable
+    took seconds for 100,000 pairs)."""
+    model.clear_hints()
+    extra = complete(best)
+    hint = model.proto.solution_hint
+    hint.vars.extend([v.index for v in x.values()] + [var.index for var, _ in extra])
+    hint.values.extend([int(best[p]) for p in x] + [int(val) for _, val in extra])
+    return best
+
+
+def _worse(value: int, than: int, sense: str) -> bool:
+    return value < than if sense == "max" else value > than
+
+
+def _solver_found(phases: list) -> bool:
+    """Whether a solve found a solution (else the proposal is the greedy pass's)."""
+    return any(s in (_STATUS[cp_model.OPTIMAL], FEASIBLE) for _, s, _ in phases)
+
+
+def _greedy_note(phases: list, time_limit: float) -> str:
+    """What the plan file says of a greedy proposal the solver did not improve on in time."""
+    if phases and phases[0][1].startswith(GREEDY):
+        return (f"{GREEDY}: a greedy pass placed every guest that has a ready target; the solver found no "
+                f"better placement in {time_limit:g} s: fewest warnings and balance not proven optimal")
+    return f"{GREEDY}: the solver found no placement in {time_limit:g} s; a greedy pass placed these, not proven optimal"
 
 
 def _unplaced(chosen: list, placed: set, ready: dict, blocking: dict, hosts: list, how: str,
