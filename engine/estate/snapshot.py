@@ -404,8 +404,8 @@ def _lookalike(kind: str, raw: str, path: tuple, holder, other: tuple | None) ->
         text = (f"{noun} `{escaped(raw)}` ({where}) differs from `{escaped(other[0])}` ({_where(other[1])}) only "
                 f"by invisible characters ({chars}): they look alike but are two names")
     return IntegrityProblem("lookalike-name", path[0][:-1], str(holder), text, path,
-                            "write the name as its VSP prints it (`hpvmstatus`, `hpvmnet`, `hpvmhwmgmt -p dio -l`), without "
-                            "invisible characters")
+                            "write the name as its VSP prints it (`hpvmstatus`, `hpvmnet`, `hpvmhwmgmt -p dio -l`), "
+                            "without invisible characters")
 
 
 def _where(path: tuple) -> str:
