@@ -10,6 +10,11 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Union
 
+# the words of the grammar (grammar.lark): a clause starts with one of CLAUSES; no rule may bind a keyword
+CLAUSES = ("title", "severity", "on", "when", "for", "let", "require", "message", "fix", "cite", "tags")
+KEYWORDS = frozenset(CLAUSES) | {"rule", "in", "not", "and", "or", "matches", "where", "true", "false", "null",
+                                 "if", "then", "else"}
+
 
 @dataclass(frozen=True, slots=True)
 class Span:

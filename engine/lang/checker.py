@@ -368,12 +368,13 @@ class Checker(Visitor):
 
     # -- helpers ---------------------------------------------------------------------
     def _binding(self, name: str, scope: _Scope, span) -> None:
-        """A name a `let`, `for`, selection or comprehension binds: not one bound here already, and not
+        """A name a `let`, `for`, selection or comprehension binds: not one bound here already, not a
+        keyword of the language (`let if = 1` would read as a conditional where it is used), and not
         one any subject's scope has (`vocabulary.RESERVED`): a value computed once per run, and the
         matrix's classes, take such a name for the run's own."""
         if name in scope.names:
             self.error(span, "shadowed-name", f"`{name}` is already bound here", "choose another name")
-        elif name in RESERVED:
+        elif name in RESERVED or name in ast.KEYWORDS:
             self.error(span, "reserved-name", f"`{name}` is a reserved name: {_reserved_for(name)}; no rule may "
                        "bind it", "choose another name")
 
@@ -429,6 +430,8 @@ def _empty_as(t: Type, node, other: Type) -> Type:
 
 
 def _reserved_for(name: str) -> str:
+    if name in ast.KEYWORDS:
+        return "it is a word of the rule language"
     if name == TABLES:
         return "it names the data tables (`data.NAME`)"
     return "rules on " + ", ".join(subject for subject, scope in SCOPES.items() if name in scope) + " see it"

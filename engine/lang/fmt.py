@@ -28,7 +28,7 @@ from ..core.diagnostics import Diagnostic
 from . import ast
 from .parser import parse
 
-CLAUSES = ("title", "severity", "on", "when", "for", "let", "require", "message", "fix", "cite", "tags")
+CLAUSES = ast.CLAUSES
 INDENT = 2  # of a clause keyword
 KEYWORD_WIDTH = 9  # a keyword and its padding: the longest, `severity`, and one space
 VALUE_COLUMN = INDENT + KEYWORD_WIDTH

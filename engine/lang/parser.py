@@ -23,9 +23,7 @@ from .diagnostics import Diagnostic, diag
 from .syntax_errors import Seen, SyntaxProblem, classify, fail
 from .visit import Visitor
 
-CLAUSES = ("title", "severity", "on", "when", "for", "let", "require", "message", "fix", "cite", "tags")
-KEYWORDS = set(CLAUSES) | {"rule", "in", "not", "and", "or", "matches", "where", "true", "false", "null",
-                           "if", "then", "else"}
+CLAUSES, KEYWORDS = ast.CLAUSES, ast.KEYWORDS
 
 _PUNCTUATION = {
     "LBRACE": "`{`", "RBRACE": "`}`", "LPAR": "`(`", "RPAR": "`)`", "LSQB": "`[`", "RSQB": "`]`",
