@@ -126,3 +126,30 @@ def test_a_dio_label_spelt_nfd_on_the_source_matches_the_targets_nfc_label(run_c
     code, out, err = run_cli("check", _write(tmp_path, data), "db01", "vsp2", "--format", "json")
     statuses = {r["rule"]: r["status"] for r in json.loads(out)["results"]}
     assert statuses["DIO-NO-MATCH"] == "pass", err
+
+
+def test_a_rule_test_case_names_its_guest_in_any_spelling(run_cli, tmp_path):
+    pack = tmp_path / "p"
+    (pack / "tests").mkdir(parents=True)
+    (pack / "site.rules").write_text('rule SITE-MEM {\n  title "t"\n  severity error\n  on migration\n'
+                                     '  require guest.memory_mb <= target.memory_mb.free\n  message "m"\n  cite "c"\n}\n')
+    (pack / "snapshots").mkdir()
+    _write(pack / "snapshots", _estate([_guest(NFC, "vsp1")]), "estate.yaml")
+    (pack / "tests" / "cases.yaml").write_text(yaml.safe_dump({"cases": [
+        {"name": "nfd", "snapshot": "../snapshots/estate.yaml", "check": {"guest": NFD, "target": "vsp2"},
+         "expect": {"SITE-MEM": "pass"}}]}, allow_unicode=True), encoding="utf-8")
+    code, out, err = run_cli("test", pack)
+    assert code == 1 and "1 passed, 0 failed" in out, out + err  # 1: the rule has no failing case
+
+
+def test_campaign_globs_are_compared_in_nfc():
+    from argparse import Namespace
+
+    from migcheck.app.campaign import campaign_options
+
+    args = Namespace(upgrade="vsp-" + NFD + "*", to="6.3", keep=NFD, offline_window=None, max_stages=None,
+                     time_limit=5.0, return_guests=False, name=None, plan_output=None)
+    options = campaign_options(args)
+    assert options["upgrade"] == "vsp-" + NFC + "*" and options["keep"] == NFC
+    args.keep = None
+    assert campaign_options(args)["keep"] is None

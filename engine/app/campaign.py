@@ -12,13 +12,16 @@ import fnmatch
 
 from ..core.verdicts import place_verdict
 from ..core.vocabulary import BLOCKED, READY
+from ..estate import view
 from ..files.outputs import OutputError, write_output
 from .requests import Evaluation, InternalError, Run, UsageError, unknown
 
 
 def campaign_options(args) -> dict:
-    """The keyword arguments of `waves.campaign.CampaignOptions` (made when OR-Tools is loaded)."""
-    return {"upgrade": args.upgrade, "to": args.to, "keep": args.keep, "offline_window": args.offline_window,
+    """The keyword arguments of `waves.campaign.CampaignOptions` (made when OR-Tools is loaded); the globs
+    in NFC, as the snapshot's names are (`estate.view.name`)."""
+    keep = args.keep and view.name(args.keep)
+    return {"upgrade": view.name(args.upgrade), "to": args.to, "keep": keep, "offline_window": args.offline_window,
             "max_stages": args.max_stages, "time_limit": args.time_limit, "return_guests": args.return_guests,
             "name": args.name, "output": args.plan_output}
 

@@ -232,8 +232,8 @@ class _TestRun:
 
     def results_of_check(self, doc: Document, i: int, case: dict, snapshot: Snapshot, engine: Engine) -> list | None:
         req = case["check"]
-        guest = snapshot.guest_by_name.get(req["guest"])
-        target = snapshot.host_by_name.get(req["target"])
+        guest = snapshot.guest_named(req["guest"])
+        target = snapshot.host_named(req["target"])
         if guest is None or target is None:
             self.problems.append(doc.problem(("cases", i, "check"), f"case `{case['name']}`: guest "
                                              f"`{req['guest']}` or host `{req['target']}` is not in its snapshot",
