@@ -30,9 +30,15 @@ use (`estate.capacity`: MEMORY-TARGET's amounts, the DIO matching of the effects
 matrix runs on an engine made for the estate's view. The model keeps no count of its own.
 
 Capacity is counted without what departing guests free (a stage's migrations run at the same
-time), so any order of the migrations of a target fits. The solver's time limit starts when
-it does; with no solution in time, a greedy pass over the same capacities proposes what
-fits (status `feasible`, `note` says so). The plan is checked by `plan`; a migration the
+time), so any order of the migrations of a target fits. A greedy pass over the same
+capacities (`_greedy`: the largest guest first, on its fewest warnings, then where it takes
+the smallest share of the free memory) is the solver's start (a complete hint) and its
+fallback: when it places every guest that has a ready target, the first objective is optimal
+without a solve, and the second too when each has its fewest warnings, so the solver's time
+goes to the rest. The time limit is the solver's, net of the set-up (matrix, model, greedy
+pass), shared equally by the solves left; a solve out of time keeps the solution before it.
+With no solution of the solver's in time, the greedy pass's proposal stands (status
+`feasible`, `note` says it is not proven optimal). The plan is checked by `plan`; a migration the
 check blocks all the same is left out with its rules and the rest checked again. The plan puts the guests that take no memory first; offline, it is one
 stage; online, each VSP takes part in one online migration per stage (4.2.5 Release
 Notes 9.2.8), so the migrations are spread over stages greedily.
@@ -56,6 +62,7 @@ from ..files.yaml_out import dump_yaml
 from ..packs.ruleset import RuleSet
 from .plans import Plan, PlanOutcome, plan_document, plan_from_text, run_plan
 
+_OBJECTIVES = ["every guest placed", "fewest warnings", "balanced memory"]  # in the order they are solved
 _SOLVER_UNKNOWN = "unknown"  # CP-SAT's status (no solution found, none proved impossible), not the verdict
 GREEDY = "greedy"  # no solution within the time limit: a first-fit pass over the same capacities
 FEASIBLE = "feasible"
@@ -140,8 +147,11 @@ def propose(ruleset: RuleSet, snapshot: Snapshot, *, vacate: str | None = None, 
     start = _greedy(pairs, ready, estate, capacities, load)  # a solution to start from (a complete hint)
     # the solver's time limit: from when it starts, net of the set-up before it (the matrix takes minutes on a
     # large estate, the model seconds; counting them left the solver 50 ms: no solution, whatever the limit)
+    fewest: dict[str, int] = {}  # each guest's fewest warnings on a ready target
+    for (gn, _), w in ready.items():
+        fewest[gn] = min(w, fewest.get(gn, w))
     statuses, best, phases = _solve(model, x, objectives, complete, time.perf_counter() + time_limit,
-                                    start=start, bound=len({gn for gn, _ in pairs}))
+                                    start=start, bounds=[len(fewest), sum(fewest.values())])
     status = _overall(statuses)
     note = None
     if pairs and status != "optimal" and best == start and not _solver_found(phases):
@@ -340,29 +350,32 @@ def _capacities(pairs: list, estate: Estate, given: frozenset = frozenset(),
 
 
 def _solve(model, x: dict, objectives: list, complete, deadline: float, start: dict | None = None,
-           bound: int | None = None) -> tuple[list, dict, list]:
+           bounds: list = ()) -> tuple[list, dict, list]:
     """Solve for each objective in turn, fixing each optimum (or best found) before the next; each solve
     gets an equal share of the time left.
 
     Each solve starts from the solution before it (a complete hint), so a later solve that
     runs out of time still has that solution: the proposal is then `feasible`. `start`: a
     solution of the model to start from (the greedy pass's): a solve out of time keeps it (or
-    the solution before it) and the next solve still runs; `bound`: a bound of the first
-    objective (the guests that have a ready target): when `start` reaches it, the first
-    objective is optimal without a solve.
+    the solution before it) and the next solve still runs; `bounds`: bounds of the first
+    objectives, each valid once the ones before it reach theirs (the guests that have a ready
+    target; the sum of their fewest warnings): while `start` reaches them, they are optimal
+    without a solve, and the solver's time goes to the rest.
     """
     statuses, best, phases = [], dict(start or {}), []
     hinted = _hint(model, x, best, complete) if start else None
+    proven = 0  # how many objectives, the first ones, the greedy pass reached the bound of
     solver = cp_model.CpSolver()
     solver.parameters.num_workers = 1  # one worker with a fixed seed: the same proposal every run
     solver.parameters.random_seed = 0
     for k, (objective, sense) in enumerate(objectives):
         if not x:
             break
-        if k == 0 and start and bound is not None and sum(start.values()) >= bound:
-            statuses.append(cp_model.OPTIMAL)  # every guest with a ready target is placed: none can do better
+        if start and proven == k < len(bounds) and not _worse(complete.values(start)[k], bounds[k], sense):
+            proven += 1  # the greedy pass reached the bound (and those before): no solution does better
+            statuses.append(cp_model.OPTIMAL)
             phases.append((sense, f"{GREEDY} {_STATUS[cp_model.OPTIMAL]}", 0.0))
-            value = bound
+            value = bounds[k]
         else:
             solver.parameters.max_time_in_seconds = max(0.05, (deadline - time.perf_counter()) / (len(objectives) - k))
             model.maximize(objective) if sense == "max" else model.minimize(objective)
@@ -405,9 +418,11 @@ def _solver_found(phases: list) -> bool:
 
 def _greedy_note(phases: list, time_limit: float) -> str:
     """What the plan file says of a greedy proposal the solver did not improve on in time."""
-    if phases and phases[0][1].startswith(GREEDY):
-        return (f"{GREEDY}: a greedy pass placed every guest that has a ready target; the solver found no "
-                f"better placement in {time_limit:g} s: fewest warnings and balance not proven optimal")
+    proven = [_OBJECTIVES[k] for k, (_, s, _) in enumerate(phases) if s.startswith(GREEDY)]
+    if proven:
+        rest = [o for o in _OBJECTIVES if o not in proven]
+        return (f"{GREEDY}: a greedy pass placed these, optimal for {' and '.join(proven)}; the solver found no "
+                f"better placement in {time_limit:g} s: {' and '.join(rest)} not proven optimal")
     return f"{GREEDY}: the solver found no placement in {time_limit:g} s; a greedy pass placed these, not proven optimal"
 
 
