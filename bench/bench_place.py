@@ -7,12 +7,27 @@ greedy first-fit over the same ready pairs and the same capacities (no solver), 
 ratio of times and the number of guests and warnings each placed. Usage:
 
     python -m bench.bench_place [--hosts 200] [--guests 10000] [--vacating 100] [--mode offline|online]
-                                [--time-limit 8]
+                                [--time-limit 5]
+
+With `--commands 500,1000` (issue 23: slow, minutes a case on two busy cores) it runs instead,
+for each size, the commands a user runs: `migcheck place SNAPSHOT --vacate VSP -o PLAN` on an
+estate whose busiest VSP holds that many guests, then `migcheck plan SNAPSHOT PLAN`, each in
+a child process (wall, CPU and peak RSS of that child), and prints the guests asked, those
+placed and those no proposal can place (blocked on every candidate), how the proposal was
+found (the solver's status, or the greedy pass's and what is not proven optimal, from the plan
+file's first line), the solver's seconds against the time limit (net of the set-up before it),
+and whether `plan` accepted the plan file (its exit code and verdict). `--workdir DIR` keeps
+the estates, plans and reports (default: a temporary directory, removed).
 """
 
 from __future__ import annotations
 
 import argparse
+import json
+import os
+import subprocess
+import sys
+import tempfile
 import time
 
 from bench.generate import generate
@@ -67,7 +82,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--vacating", type=int, default=100)
     parser.add_argument("--mode", choices=["offline", "online"], default="offline")
     parser.add_argument("--time-limit", type=float, default=5.0)
+    parser.add_argument("--commands", metavar="N,N", help="the CLI cases: vacate VSPs holding N guests (500,1000)")
+    parser.add_argument("--workdir", help="keep the estates, plans and reports of --commands here")
     args = parser.parse_args(argv)
+    if args.commands:
+        return commands(args)
     from migcheck.waves import place
 
     rules = load_rules()
@@ -104,6 +123,93 @@ def main(argv: list[str] | None = None) -> int:
     print(f"ratio place/greedy time: {t_place / t_greedy:.1f}x; placed {placed - g_placed:+d} guests, "
           f"{proposal.warnings - g_warnings:+d} warnings against greedy")
     return 0 if proposal.check.verdict != "blocked" else 1
+
+
+# the place command as `migcheck` runs it, with the solver's seconds written beside (a report has no times)
+_PLACE = """
+import json, sys, time
+from migcheck.waves import place
+solve = place._solve
+def timed(*args, **kw):
+    started = time.perf_counter()
+    out = solve(*args, **kw)
+    with open(sys.argv[1], "w") as f:
+        json.dump({"seconds": time.perf_counter() - started, "phases": out[2]}, f)
+    return out
+place._solve = timed
+from migcheck.cli import main
+sys.exit(main(sys.argv[2:]))
+"""
+
+
+def child(cmd: list[str]) -> dict:
+    """Run `cmd`; its exit code, wall and CPU seconds and peak RSS (MB), from its own rusage."""
+    started = time.perf_counter()
+    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    _, status, usage = os.wait4(proc.pid, 0)
+    proc.returncode = os.waitstatus_to_exitcode(status)
+    stderr = proc.stderr.read().decode(errors="replace")
+    proc.stderr.close()
+    return {"code": proc.returncode, "wall": time.perf_counter() - started, "cpu": usage.ru_utime + usage.ru_stime,
+            "peak_mb": usage.ru_maxrss / 1024, "stderr": stderr.strip()}
+
+
+def commands(args) -> int:
+    """`place --vacate` then `plan` on its plan file, in child processes, for each size of `--commands`."""
+    sizes = [int(n) for n in args.commands.split(",")]
+    with tempfile.TemporaryDirectory(prefix="bench-place-") as tmp:
+        work = args.workdir or tmp
+        os.makedirs(work, exist_ok=True)
+        worst = 0
+        for n in sizes:
+            worst = max(worst, command_case(args, n, work))
+    return worst
+
+
+def command_case(args, n: int, work: str) -> int:
+    data, vsp = estate(args.hosts, args.guests, n)
+    snap, plan, report, times = (os.path.join(work, f"{stem}-{n}{ext}") for stem, ext in
+                                 (("estate", ".json"), ("plan", ".yaml"), ("place", ".json"), ("solver", ".json")))
+    with open(snap, "w") as f:
+        json.dump(data, f)
+    for stale in (plan, report, times):
+        if os.path.exists(stale):
+            os.remove(stale)
+    placed_run = child([sys.executable, "-c", _PLACE, times, "place", snap, "--vacate", vsp, "--mode", args.mode,
+                        "--time-limit", f"{args.time_limit:g}", "-o", plan, "-f", f"json:{report}"])
+    print(f"{args.hosts} VSPs x {args.guests} guests, a VSP holding {n} or more; place --vacate {vsp} "
+          f"({args.mode}, --time-limit {args.time_limit:g}): exit {placed_run['code']}, {_usage(placed_run)}")
+    if not os.path.exists(report):
+        print(f"  no report: {placed_run['stderr'][-500:]}")
+        return 2
+    with open(report) as f:
+        p = json.load(f)["placement"]
+    nowhere = sum(1 for u in p["unplaced"] if u["why"] in ("blocked on every candidate target", "no candidate target"))
+    solver = {"seconds": 0.0, "phases": []}  # no solve: nothing to place
+    if os.path.exists(times):
+        with open(times) as f:
+            solver = json.load(f)
+    first = open(plan).readline().strip() if os.path.exists(plan) else "(no plan file)"
+    print(f"  guests asked {p['selected']}, placed {p['placed']}, fit nowhere (blocked on every candidate) "
+          f"{nowhere}, left out otherwise {p['selected'] - p['placed'] - nowhere}; "
+          f"{p['warnings']} warnings, at most {p['max_share_permille'] / 10:g}% of a target's free memory")
+    print(f"  how: solver status {p['status']}; plan file: {first}")
+    print(f"  solver {solver['seconds']:.2f} s against the limit {args.time_limit:g} s (net of the set-up); solves: "
+          + "; ".join(f"{o} {s} {t:.2f} s" for o, s, t in solver["phases"]))
+    if not os.path.exists(plan):
+        return 1
+    checked = child([sys.executable, "-m", "migcheck", "plan", snap, plan, "-f", f"json:{report}.plan"])
+    with open(f"{report}.plan") as f:
+        verdict = json.load(f)["verdict"]
+    print(f"  plan SNAPSHOT PLAN: exit {checked['code']}, verdict {verdict}, {_usage(checked)}; "
+          f"accepted: {'yes' if checked['code'] == 0 and verdict == 'ready' else 'NO'}")
+    full = p["placed"] + nowhere == p["selected"]
+    print(f"  a full proposal (every guest that fits somewhere placed): {'yes' if full else 'NO'}")
+    return 0 if full and checked["code"] == 0 else 1
+
+
+def _usage(run: dict) -> str:
+    return f"wall {run['wall']:.1f} s, CPU {run['cpu']:.1f} s, peak RSS {run['peak_mb']:.0f} MB"
 
 
 if __name__ == "__main__":
