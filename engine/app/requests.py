@@ -6,15 +6,18 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from ..core.diagnostics import InternalError, UsageError  # noqa: F401  (re-exported)
 from ..core.results import Result
 from ..core.verdicts import EXIT_BAD_INPUT, EXIT_EVAL_ERROR, EXIT_FINDINGS, EXIT_OK, exit_code, problems  # noqa: F401
 from ..core.vocabulary import ERROR_SEVERITY
 from ..core.words import did_you_mean
-from ..eval.engine import Engine
 from ..files.document import DEFAULT_MAX_BYTES
-from ..packs.ruleset import RuleSet
+
+if TYPE_CHECKING:  # named in annotations only: `validate`, `fmt`, a usage error import no engine for them
+    from ..eval.engine import Engine
+    from ..packs.ruleset import RuleSet
 
 
 def unknown(name: str, known: list[str], what: str) -> UsageError:

@@ -8,15 +8,23 @@ from __future__ import annotations
 
 import json
 import sys
+from importlib import import_module
 from pathlib import Path
 
 from ..core.diagnostics import render_all
 from ..core.verdicts import EXIT_BAD_INPUT, EXIT_OK
 from ..files.document import LoadError
 from ..lang.diagnostics import RuleError
-from . import explaining, pipeline
+from . import pipeline
 from .commands import make_request, write_answer
-from .ruletest import run_pack_tests
+
+# the modules only one of these commands uses, imported when it runs (`validate` and `lint` import
+# neither the rule tests' runner nor the explainer, and through it the plans)
+PARTS = {"test": "ruletest", "explain": "explaining"}
+
+
+def _part(command: str):
+    return import_module(f"{__package__}.{PARTS[command]}")
 
 
 def cmd_validate(args) -> int:
@@ -64,13 +72,14 @@ def cmd_lint(args) -> int:
 
 
 def cmd_test(args) -> int:
-    return run_pack_tests([Path(d) for d in args.dirs], out=sys.stdout, verbose=args.verbose,
-                          no_builtin=args.no_builtin, fmt=args.format, case_filter=args.run,
-                          output=args.output, quiet=args.quiet)
+    return _part("test").run_pack_tests([Path(d) for d in args.dirs], out=sys.stdout, verbose=args.verbose,
+                                        no_builtin=args.no_builtin, fmt=args.format, case_filter=args.run,
+                                        output=args.output, quiet=args.quiet)
 
 
 def cmd_explain(args) -> int:
     request = make_request(args, "explain", reporting=False)
+    explaining = _part("explain")
     sys.stdout.write(explaining.explain_in_plan(request) if args.plan or args.step is not None
                      else explaining.explain(request))
     return EXIT_OK
