@@ -202,10 +202,12 @@ def test_plan_rules_still_fail_what_they_fail(rules):
 def test_place_cli_at_the_time_limit_writes_a_plan_plan_accepts(run_cli, monkeypatch, tmp_path):
     monkeypatch.setattr(place, "_solve", _no_solution)
     out_plan = tmp_path / "proposed.yaml"
-    code, out, _ = run_cli("place", FIXTURES / "mixed-site.yaml", "--vacate", "vsp-e1", "--output", out_plan,
-                           "--format", "json")
+    code, out, err = run_cli("place", FIXTURES / "mixed-site.yaml", "--vacate", "vsp-e1", "--output", out_plan,
+                             "--format", "json")
     data = json.loads(out)
     assert data["placement"]["status"] == "feasible" and data["plan"]["verdict"] == "ready"
+    assert "migcheck: place: greedy: the solver found no placement in 5 s" in err  # said on the terminal too
+    assert "not proven optimal" in err
     assert code in (0, 1) and "not proven optimal" in out_plan.read_text().splitlines()[0]
     code, out, _ = run_cli("plan", FIXTURES / "mixed-site.yaml", out_plan, "--format", "json")
     assert json.loads(out)["verdict"] == "ready" and code == 0
