@@ -106,3 +106,14 @@ def test_the_stale_check_is_an_option_of_every_command_that_reports_on_waivers()
     sub = next(a for a in parser._actions if a.dest == "command")
     help_text = next(a.help for a in sub.choices["check"]._actions if a.dest == "stale_check")
     assert "costly" in help_text and "evaluates audit and the whole matrix" in help_text
+
+
+def test_a_waiver_naming_no_subject_of_the_snapshot_is_stale_without_a_stale_check(tmp_path, run_cli, scans):
+    # no guest of the fixture is called gone01: nothing anywhere can match it, known without evaluating
+    waivers = _waivers(tmp_path, "rule: STORAGE-LOCAL, guest: 'gone0*'", "rule: VSWITCH-DOWN, target: vsp-z9")
+    notes = _notes(run_cli, *PAIR, "--waivers", waivers)
+    assert [n["status"] for n in notes.values()] == ["stale", "stale"] and scans == []
+    for note in notes.values():
+        assert "matches nothing in this snapshot for any command: it names no guest, host or target" in note["message"]
+    checked = _notes(run_cli, *PAIR, "--waivers", waivers, "--stale-check")
+    assert [n["status"] for n in checked.values()] == ["stale", "stale"]  # the stale check agrees

@@ -12,7 +12,8 @@ what 20 do (`Waivers.candidates`).
 Unused waivers, judged from what the run evaluated (`notes_for_run`, the default): a waiver
 whose rule and subjects the run evaluated (`RunScope`) and that matched nothing there is
 stale ("matches nothing in this run"); one naming rules or subjects the run did not
-evaluate is out of scope of this run. With `stale_check` (costly: it evaluates the other
+evaluate is out of scope of this run, unless it names no guest, host or target of the
+snapshot at all (`snapshot_scope`): nothing can match it, so it is stale anyway. With `stale_check` (costly: it evaluates the other
 commands and modes), a waiver this run did not use is stale only if it matches nothing in
 the snapshot for any command: `classify_unused(findings_across_modes(engine, skip))` looks
 at the findings of the other commands and modes (audit, matrix offline, matrix online) and
@@ -53,6 +54,7 @@ class Waiver:
     used: int = 0
     scope: list = field(default_factory=list)  # for an unused waiver: where else it matches (audit, matrix ...)
     in_run: bool | None = None  # for an unused waiver: whether the run evaluated its rule and subjects (`RunScope`)
+    nowhere: bool = False  # for an unused waiver: it names no guest, host or target of the snapshot
 
     def matches(self, result: Result) -> bool:
         if not fnmatch.fnmatchcase(result.rule, self.rule):
@@ -199,10 +201,12 @@ class Waivers:
                     if where not in w.scope and w.matches(result):
                         w.scope.append(where)
 
-    def judge_in_run(self, scope: "RunScope") -> None:
-        """Mark each active waiver this run did not use by whether the run evaluated its rule and subjects."""
+    def judge_in_run(self, scope: "RunScope", snapshot: "RunScope | None" = None) -> None:
+        """Mark each active waiver this run did not use by whether the run evaluated its rule and subjects,
+        and (with `snapshot`, every rule and subject there is) whether it names none of the snapshot's."""
         for w in self.unused():
             w.in_run = scope.covers(w)
+            w.nowhere = snapshot is not None and not snapshot.covers(w)
 
     def active(self, waiver: Waiver) -> bool:
         return waiver.expires >= self.today
@@ -233,6 +237,11 @@ class Waivers:
                             "location": where, "scope": list(w.scope),
                             "message": f"{where}: waiver of {w.rule} ({w.owner}) is not in scope of this run; it "
                                        f"matches findings of {', '.join(w.scope)} on this snapshot"} | extra)
+            elif w.used == 0 and not self.classified and w.nowhere:
+                out.append({"status": "stale", "rule": w.rule, "expires": w.expires.isoformat(), "location": where,
+                            "message": f"{where}: waiver of {w.rule} ({w.owner}) matches nothing in this snapshot for "
+                                       "any command: it names no guest, host or target of it; remove it if the "
+                                       "finding is gone"} | extra)
             elif w.used == 0 and not self.classified and w.in_run is False:
                 out.append({"status": "out-of-scope", "rule": w.rule, "expires": w.expires.isoformat(),
                             "location": where, "scope": [],
@@ -294,6 +303,14 @@ def run_scope(engine, command: str, mode: str | None = None, guests: list[dict] 
     rules = frozenset(r.id for kind in kinds if kind in SCOPES for r in engine.by_subject.get(kind, ()))
     return RunScope(rules, frozenset(g["name"] for g in guests), frozenset(hosts),
                     frozenset(t["name"] for t in targets))
+
+
+def snapshot_scope(engine) -> RunScope:
+    """Every rule and subject of the engine's snapshot: a waiver it does not cover can match nothing there."""
+    snapshot = engine.snapshot
+    hosts = frozenset(h["name"] for h in snapshot.hosts)
+    return RunScope(frozenset(r.id for rules in engine.by_subject.values() for r in rules),
+                    frozenset(g["name"] for g in snapshot.guests), hosts, hosts)
 
 
 TARGETED_SHARE = 4  # check pair by pair when the waivers' guests are at most a quarter of the estate
@@ -361,7 +378,7 @@ def notes_for_run(waivers: Waivers, engine, command: str, mode: str | None = Non
     stale only when nothing in the snapshot matches them.
     """
     if not stale_check:
-        waivers.judge_in_run(run_scope(engine, command, mode, guests, targets))
+        waivers.judge_in_run(run_scope(engine, command, mode, guests, targets), snapshot_scope(engine))
         return waivers.notes(warn_days)
     covered = {"audit": ["audit"], "matrix": [f"matrix {mode}"]}.get(command, [])
     waivers.classify_unused(findings_across_modes(engine, skip=covered, waivers=waivers))
