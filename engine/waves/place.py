@@ -365,13 +365,14 @@ def _solve(model, x: dict, objectives: list, complete, deadline: float, start: d
     statuses, best, phases = [], dict(start or {}), []
     hinted = _hint(model, x, best, complete) if start else None
     proven = 0  # how many objectives, the first ones, the greedy pass reached the bound of
+    known = complete.values(best) if start else []  # the objectives' values for `best`
     solver = cp_model.CpSolver()
     solver.parameters.num_workers = 1  # one worker with a fixed seed: the same proposal every run
     solver.parameters.random_seed = 0
     for k, (objective, sense) in enumerate(objectives):
         if not x:
             break
-        if start and proven == k < len(bounds) and not _worse(complete.values(start)[k], bounds[k], sense):
+        if start and proven == k < len(bounds) and not _worse(known[k], bounds[k], sense):
             proven += 1  # the greedy pass reached the bound (and those before): no solution does better
             statuses.append(cp_model.OPTIMAL)
             phases.append((sense, f"{GREEDY} {_STATUS[cp_model.OPTIMAL]}", 0.0))
@@ -384,15 +385,18 @@ def _solve(model, x: dict, objectives: list, complete, deadline: float, start: d
             phases.append((sense, _STATUS.get(status, _SOLVER_UNKNOWN), round(solver.wall_time, 2)))
             found = status in (cp_model.OPTIMAL, cp_model.FEASIBLE)
             value = round(solver.objective_value) if found else None
-            if start and best and (not found or _worse(value, complete.values(best)[k], sense)):
-                value = complete.values(best)[k]  # out of time (or no better): the solution before it stands
+            if start and best and (not found or _worse(value, known[k], sense)):
+                value = known[k]  # out of time (or no better): the solution before it stands
             elif found:
                 best = {p: solver.value(v) for p, v in x.items()}
             else:
                 break
+        if k + 1 == len(objectives):
+            break
         model.add(objective >= value) if sense == "max" else model.add(objective <= value)
         if best is not hinted:
             hinted = _hint(model, x, best, complete)
+            known = complete.values(best) if start else known
     return statuses, best, phases
 
 
