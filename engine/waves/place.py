@@ -362,10 +362,12 @@ def _solve(model, x: dict, objectives: list, complete, deadline: float, start: d
     target; the sum of their fewest warnings): while `start` reaches them, they are optimal
     without a solve, and the solver's time goes to the rest.
     """
+    entered = time.perf_counter()
     statuses, best, phases = [], dict(start or {}), []
     hinted = _hint(model, x, best, complete) if start else None
     proven = 0  # how many objectives, the first ones, the greedy pass reached the bound of
     known = complete.values(best) if start else []  # the objectives' values for `best`
+    deadline += time.perf_counter() - entered  # setting the start is set-up, not the solver's time
     solver = cp_model.CpSolver()
     solver.parameters.num_workers = 1  # one worker with a fixed seed: the same proposal every run
     solver.parameters.random_seed = 0
