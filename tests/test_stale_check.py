@@ -51,6 +51,16 @@ def test_a_waiver_matching_only_outside_the_run_is_not_stale_by_default(tmp_path
     assert scans == []  # nothing evaluated again
 
 
+def test_a_wildcard_waiver_is_not_judged_by_a_check_of_one_pair(tmp_path, run_cli, scans):
+    # the case: no guest named, so every guest; the check evaluated one pair, where it matches nothing,
+    # while another guest's migrations match it (the stale check finds them): never "remove it" by default
+    waivers = _waivers(tmp_path, "rule: 'DIO-IN-*'")
+    note = _notes(run_cli, *PAIR, "--waivers", waivers)["DIO-IN-*"]
+    assert note["status"] == "out-of-scope" and scans == []
+    note = _notes(run_cli, *PAIR, "--waivers", waivers, "--stale-check")["DIO-IN-*"]
+    assert note["status"] == "out-of-scope" and note["scope"] == ["matrix offline"]
+
+
 def test_with_a_stale_check_it_is_out_of_scope_where_it_matches_and_stale_where_nothing_does(tmp_path, run_cli,
                                                                                             scans):
     waivers = _waivers(tmp_path, "rule: STORAGE-LOCAL, guest: apptest03", "rule: DIO-IN-USE, guest: 'web*'")

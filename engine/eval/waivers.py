@@ -10,9 +10,10 @@ waivers that name its rule and guest or use a pattern for them: 20,000 waivers c
 what 20 do (`Waivers.candidates`).
 
 Unused waivers, judged from what the run evaluated (`notes_for_run`, the default): a waiver
-whose rule and subjects the run evaluated (`RunScope`) and that matched nothing there is
-stale ("matches nothing in this run"); one naming rules or subjects the run did not
-evaluate is out of scope of this run, unless it names no guest, host or target of the
+when the run evaluated every rule, guest and host of the snapshot it names, on a target it
+names (`RunScope`), and that matched nothing there is stale ("matches nothing in this run");
+one naming rules or subjects the run did not evaluate (a waiver of every guest in a check of
+one pair) is out of scope of this run, unless it names no guest, host or target of the
 snapshot at all (`snapshot_scope`): nothing can match it, so it is stale anyway. With `stale_check` (costly: it evaluates the other
 commands and modes), a waiver this run did not use is stale only if it matches nothing in
 the snapshot for any command: `classify_unused(findings_across_modes(engine, skip))` looks
@@ -23,6 +24,7 @@ marks the others "out-of-scope" (not in scope of this run: keep it) with where t
 from __future__ import annotations
 
 import fnmatch
+import re
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
@@ -202,10 +204,12 @@ class Waivers:
                         w.scope.append(where)
 
     def judge_in_run(self, scope: "RunScope", snapshot: "RunScope | None" = None) -> None:
-        """Mark each active waiver this run did not use by whether the run evaluated its rule and subjects,
-        and (with `snapshot`, every rule and subject there is) whether it names none of the snapshot's."""
+        """Mark each active waiver this run did not use by whether the run evaluated its rules and subjects:
+        with `snapshot` (every rule and subject there is), all the snapshot's rules, guests and hosts it names
+        (a waiver of every guest is not judged by a check of one), and whether it names none of them."""
+        outside = scope.outside(snapshot) if snapshot is not None else None
         for w in self.unused():
-            w.in_run = scope.covers(w)
+            w.in_run = scope.covers(w) and (outside is None or not outside.named_by(w))
             w.nowhere = snapshot is not None and not snapshot.covers(w)
 
     def active(self, waiver: Waiver) -> bool:
@@ -278,12 +282,25 @@ class RunScope:
             (self.targets, waiver.target)))
 
 
+    def outside(self, every: "RunScope") -> "RunScope":
+        """The rules, guests and hosts of `every` (the snapshot's) this run did not evaluate."""
+        return RunScope(every.rules - self.rules, every.guests - self.guests, every.hosts - self.hosts, frozenset())
+
+    def named_by(self, waiver: Waiver) -> bool:
+        """Whether the waiver names one of these rules or guests (no guest: every guest), or of these hosts
+        when it names hosts (without, its guests decide where it applies)."""
+        return (_any_match(self.rules, waiver.rule)
+                or (bool(self.guests) if waiver.guest is None else _any_match(self.guests, waiver.guest))
+                or (waiver.host is not None and _any_match(self.hosts, waiver.host)))
+
+
 def _any_match(names: frozenset, pattern: str | None) -> bool:
     if pattern is None:
         return True
     if _exact(pattern) is not None:
         return pattern in names
-    return any(fnmatch.fnmatchcase(n, pattern) for n in names)
+    match = re.compile(fnmatch.translate(pattern)).match
+    return any(match(n) for n in names)
 
 
 def run_scope(engine, command: str, mode: str | None = None, guests: list[dict] | None = None,
