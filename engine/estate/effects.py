@@ -47,6 +47,7 @@ migration gives back at once.
 from __future__ import annotations
 
 import copy
+import sys
 from dataclasses import dataclass, field, replace
 
 from .capacity import (DEFAULT_OVERHEAD, cores_taken, dio_by_hwpath, dio_moved, dio_needs, dio_pool, dio_room,
@@ -136,7 +137,8 @@ class Estate:
         self.given_by_plan: dict[tuple[str, str], str] = {}  # (host, hwpath) -> guest given it by this plan
         self.sharers: dict[tuple[str, str], list[str]] = {}  # (host, hwpath) -> guests given it while in use
         self._held: list | None = None  # in a stage: what its departures give back when it ends
-        self._kept: list = []  # replaced view objects stay alive so their ids in `origin` stay unique
+        self._kept: list = []  # replaced view objects a view may still hold: alive, their ids in `origin` stay unique
+        self._prune_at = _PRUNE_AT  # the size of `_kept` that has it pruned
         self._position: dict[int, int] = {}  # id of a resolved host or guest -> its place in its list
 
     # -- reading ------------------------------------------------------------------------
@@ -370,6 +372,33 @@ class Estate:
         if id(old) in origin:
             origin[id(new)] = origin[id(old)]
         self._kept.append(old)
+        if len(self._kept) >= self._prune_at:
+            self._prune()
+
+    def _prune(self) -> None:
+        """Let go of the replaced objects that no view holds any more (only `_kept` refers to them), with their
+        entries in `origin`: no object made later can be located as one of them, and a plan does not keep a
+        copy of every guest and host it moved. Runs when `_kept` has doubled since: amortised, not per move."""
+        origin = self.snapshot.origin
+        alive = []
+        for obj in self._kept:
+            if sys.getrefcount(obj) > _ONLY_KEPT:
+                alive.append(obj)
+            else:
+                origin.pop(id(obj), None)
+        self._kept = alive
+        self._prune_at = max(_PRUNE_AT, 2 * len(alive))
+
+
+def _refs_of_listed() -> int:
+    """`sys.getrefcount` of an object only a list holds, read in a loop over that list (as `_prune` reads it)."""
+    for obj in [object()]:
+        return sys.getrefcount(obj)
+    return 0
+
+
+_PRUNE_AT = 256
+_ONLY_KEPT = _refs_of_listed()
 
 
 # -- the snapshot module's resolution, in one place (the loader owns the resolved view) -----

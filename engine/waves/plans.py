@@ -286,8 +286,12 @@ def _migrate(m: Migration, estate: Estate, ruleset: RuleSet, waivers, left_block
         return MigrationOutcome(m, source, UNKNOWN, [], follows_blocked=left_blocked[m.guest])
     target = view.snapshot.host_by_name[m.to]
     found = Engine(ruleset, view, stop=m.stop, waivers=waivers).check(guest, target, m.mode)
+    stamped: dict[int, tuple] = {}  # the engine shares a subject among its results (`Engine.results`): so here
     for r in found:
-        r.subject = {**r.subject, "stage": m.stage, "step": m.step}
+        old, subject = stamped.get(id(r.subject), (None, None))
+        if old is not r.subject:
+            old, subject = stamped[id(r.subject)] = (r.subject, {**r.subject, "stage": m.stage, "step": m.step})
+        r.subject = subject
     results.extend(found)
     verdict = check_verdict(found)
     failing = sorted({r.rule for r in found if r.waiver is None and r.status in (FAIL, ERROR)})
