@@ -39,14 +39,27 @@ class Result:
 
     @property
     def fingerprint(self) -> str:
-        """Stable identity across runs: rule id, subject and binding; never a line number."""
+        """Stable identity across runs: rule id, subject and binding; never a line number.
+
+        The first 16 hex digits of the sha256 of `{rule}\\0host={host}\\0guest={guest}\\0source={source}
+        \\0target={target}\\0mode={mode}\\0{item}` (a missing name empty), then `\\0stage=..`, `\\0step=..`
+        for a plan's results; hashed on from the key's first part up to the target, hashed once per
+        rule and guest (`fingerprint_head`)."""
         subject = self.subject
-        get = subject.get  # SUBJECT_KEYS spelled out: it runs per result
-        key = (f"{self.rule}\0host={get('host', '')}\0guest={get('guest', '')}\0source={get('source', '')}"
-               f"\0target={get('target', '')}\0mode={get('mode', '')}\0{self.item}")
         if "stage" in subject or "step" in subject:
+            get = subject.get
+            key = (f"{self.rule}\0host={get('host', '')}\0guest={get('guest', '')}\0source={get('source', '')}"
+                   f"\0target={get('target', '')}\0mode={get('mode', '')}\0{self.item}")
             key = "\0".join([key, *(f"{k}={subject[k]}" for k in PLAN_KEYS if k in subject)])
-        return hashlib.sha256(key.encode()).hexdigest()[:16]
+            return hashlib.sha256(key.encode()).hexdigest()[:16]
+        digest = fingerprint_head(self.rule, subject).copy()
+        get = subject.get
+        digest.update(f"{get('target', '')}\0mode={get('mode', '')}\0{self.item}".encode())
+        return digest.hexdigest()[:16]
+
+    def stamp(self, key, build):
+        """A writer's template for this result (`LazyResult.stamp`): a result made whole has none."""
+        return None
 
     @property
     def counts(self) -> bool:
@@ -71,6 +84,34 @@ class Result:
         return out
 
 
+try:  # CPython's own sha256: its copy is a small struct's, OpenSSL's a context's (which costs more than hashing
+    # a fingerprint's key); the same digest either way
+    from _sha2 import sha256 as _sha256
+except ImportError:
+    try:
+        from _sha256 import sha256 as _sha256
+    except ImportError:
+        _sha256 = hashlib.sha256
+
+_HEADS: dict = {}  # (rule, host, guest, source) -> the sha256 of a fingerprint's key up to its target
+
+
+def fingerprint_head(rule: str, subject: dict):
+    """The sha256 of a result's fingerprint key (`Result.fingerprint`) up to its target's name: one
+    per rule and guest, continued per result with `.copy()`. Kept for names that are strings (a
+    key 1 would find True's)."""
+    get = subject.get
+    key = (rule, get("host", ""), get("guest", ""), get("source", ""))
+    found = _HEADS.get(key)  # (only names that are strings are kept: a string equals no other type)
+    if found is None:
+        found = _sha256(f"{rule}\0host={key[1]}\0guest={key[2]}\0source={key[3]}\0target=".encode())
+        if all(type(k) is str for k in key):
+            if len(_HEADS) > 65536:  # a matrix needs a guest's at a time
+                _HEADS.clear()
+            _HEADS[key] = found
+    return found
+
+
 class Text:
     """How a failure's message and fix are made from what its result is bound to.
 
@@ -91,6 +132,13 @@ class Text:
         message, fix = self.plain(binding)
         return _quoted(message), _quoted(fix)
 
+    def stamp(self, binding, key, build, result):
+        """A writer's template for the results of this text bound alike but for the target's name, or
+        None (a text made whole per result). `build(result, message, fix)` makes it once from the
+        message's and fix's pieces between the target's names (plain text, every other name in
+        place); it is kept under `key` while the binding's guest is walked (`eval.texts.ClassText`)."""
+        return None
+
 
 _MESSAGE = Result.__dict__["message"]  # the slots that hold a result's text
 _FIX = Result.__dict__["fix"]
@@ -109,10 +157,9 @@ class LazyResult(Result):
 
     def __init__(self, text: Text, binding, rule_id: str, severity: str, status: str, subject: dict, cite: str,
                  title: str, item: str, location: tuple | None, tags: tuple):
-        # the fields of `Result` set directly (this runs per failing pair of a matrix); message and fix pending
+        # the fields of `Result` set directly (this runs per failing pair of a matrix); message and fix pending:
+        # their slots are set when the text is made (`_render`), read only after
         self.rule, self.severity, self.status, self.subject = rule_id, severity, status, subject
-        _MESSAGE.__set__(self, "")
-        _FIX.__set__(self, "")
         self.cite, self.title, self.item, self.location = cite, title, item, location
         self.waiver = self.baseline = None
         self.tags = tags
@@ -123,6 +170,11 @@ class LazyResult(Result):
         self._text = self._binding = None
         _MESSAGE.__set__(self, message)
         _FIX.__set__(self, fix)
+
+    def stamp(self, key, build):
+        """`Text.stamp` of this result's text (None once its text is made, or when it has none)."""
+        text = self._text
+        return None if text is None else text.stamp(self._binding, key, build, self)
 
     def json_texts(self) -> tuple[str, str]:
         text = self._text

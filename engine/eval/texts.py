@@ -82,6 +82,15 @@ class ClassText(Text):
     def json(self, names: "Names") -> tuple[str, str]:
         return self.entry.texts(self.index, names, True)
 
+    def stamp(self, names: "Names", key, build, result):
+        """`Text.stamp`: the writer's template for this outcome's results of the guest being walked (the
+        guest's cache keeps it), made from the text's pieces between the target's names."""
+        cache = names.cache
+        found = cache.get((self, key))
+        if found is None:
+            found = cache[(self, key)] = build(result, *self.entry.split_pieces(self.index, names))
+        return found
+
 
 class Entry:
     """One rule's problem outcomes for one text class, and their texts, made when first needed."""
@@ -120,6 +129,17 @@ class Entry:
             return found, '""' if json else ""
         target = shown[_TARGET]
         return target.join(found[0]), target.join(found[1])
+
+    def split_pieces(self, index: int, names: "Names") -> tuple[tuple, tuple]:
+        """(message, fix) of outcome `index` for the guest of `names`, each as its pieces between the
+        target's names (plain text)."""
+        key = (self, index, False)
+        found = names.cache.get(key)
+        if found is None:
+            found = names.cache[key] = self._partial(index, names.texts, False)
+        if type(found) is str:
+            return (found,), ("",)
+        return found
 
     def _partial(self, index: int, names: tuple, json: bool):
         """The message and fix of outcome `index` with the guest's and its host's names in place,
@@ -269,6 +289,7 @@ class Texts:
     def decided(self, rule: CompiledRule, entry: Entry, j: int, names: dict, location) -> Result:
         """The one failed result of a rule without `for` whose status the shared row decided."""
         if self.engine.waivers is None:  # `Engine.lazy_result` without a waiver to attach: it runs per failing pair
-            return LazyResult(entry.text(0), self._names(j), rule.id, rule.severity, FAIL, names, rule.cite, rule.title,
-                              "", location, rule.tags)
+            made = entry._texts
+            return LazyResult(made[0] if made else entry.text(0), self.names.get(j) or self._names(j), rule.id,
+                              rule.severity, FAIL, names, rule.cite, rule.title, "", location, rule.tags)
         return self.engine.lazy_result(rule, entry.text(0), self._names(j), FAIL, names, location)

@@ -296,6 +296,27 @@ def csv_safe(value) -> str:
     return "'" + text if text.startswith(_CSV_TRIGGERS) else text
 
 
+_CSV_QUOTED = _re.compile('[,"\r\n]')  # what makes `csv.writer` (excel dialect, minimal quoting) quote a field
+
+
+def csv_field(text: str) -> str:
+    """`text` as `csv.writer` writes a field (excel dialect, minimal quoting): quoted, its quotes doubled,
+    when it holds a comma, a quote or a line end."""
+    return '"' + text.replace('"', '""') + '"' if _CSV_QUOTED.search(text) else text
+
+
+def csv_cell(value) -> str:
+    """`csv_safe(value)` as a field of a CSV row (`csv_field`)."""
+    text = "" if value is None else str(value)
+    if text.startswith(_CSV_TRIGGERS):
+        text = "'" + text
+    return '"' + text.replace('"', '""') + '"' if _CSV_QUOTED.search(text) else text
+
+
+def csv_needs_quotes(text: str) -> bool:
+    return _CSV_QUOTED.search(text) is not None
+
+
 _XML_FORBIDDEN = _re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
 
 

@@ -6,6 +6,10 @@ Every cell is neutralised against formula injection (OWASP's CSV-injection advic
 starting with `= + - @`, a tab or a carriage return gets a leading `'`, so a guest named
 `=HYPERLINK(...)` stays text in a spreadsheet. A fingerprint is written `fp:` and its 16 hex
 digits: bare, LibreOffice read some as numbers (`1234e567...` in scientific notation, all digits).
+
+A matrix's rows are written as `csv.writer` writes them, a text class's results stamped from
+their class's row for the guest (`_CsvShape`): the pieces around the target's name, then the
+fingerprint.
 """
 
 from __future__ import annotations
@@ -14,7 +18,8 @@ import csv
 import io
 
 from ..files.outputs import copy_spool, release, spool_writer
-from .common import CellFindings, csv_fingerprint, csv_safe
+from ..core.results import fingerprint_head
+from .common import CellFindings, csv_cell, csv_fingerprint, csv_needs_quotes, csv_safe
 
 COLUMNS = ["rule", "severity", "status", "waived", "guest", "host", "source", "target", "mode", "item",
            "message", "fix", "cite", "file", "line", "fingerprint", "waiver_owner", "waiver_expires",
@@ -36,7 +41,7 @@ def _result_rows(results, plan: bool = False):
     """A row per result. What results share (a rule's id, severity, status and cite; a subject;
     a location) is made safe once while it repeats: results come by guest, then pair."""
     heads: dict = {}
-    last_subject = last_location = None
+    last_subject = last_location = _UNSET  # (a result without a location still has its two cells)
     subject = location = []
     for r in results:
         key = (r.rule, r.severity, r.status, r.cite)
@@ -62,6 +67,7 @@ def _result_rows(results, plan: bool = False):
 
 
 _NO_WAIVER = ("", "", "", "")
+_UNSET = object()
 
 
 def _cell_rows(cells, found):
@@ -80,6 +86,11 @@ def render_csv(report) -> str:
     return out.getvalue()
 
 
+def _text_row(values) -> str:
+    """A row as `csv.writer` writes it (`csv_cell` each value)."""
+    return ",".join([csv_cell(v) for v in values]) + "\r\n"
+
+
 class CsvWriter:
     """`csv` of a matrix, a row per result as it comes (streamed: a chunk's rows in one write)."""
 
@@ -87,30 +98,24 @@ class CsvWriter:
 
     def __init__(self, report, out):
         self.out = out
-        self.buffer = io.StringIO()
-        self.writer = _writer(self.buffer)
-        self.writer.writerow(self.columns)
+        self.out.write(_text_row(self.columns))
 
     def feed(self, cells, results, found) -> None:
-        self.writer.writerows(self.rows(cells, results, found))
-        self.out.write(self.buffer.getvalue())
-        self.buffer.seek(0)
-        self.buffer.truncate()
+        text = self.text(cells, results, found)
+        if text:
+            self.out.write(text)
 
-    @staticmethod
-    def rows(cells, results, found):
-        return _result_rows(results)
+    def text(self, cells, results, found) -> str:
+        return result_rows_text(results)
 
     def finish(self, report) -> None:
-        self.out.write(self.buffer.getvalue())  # the header of a matrix without guests
+        pass
 
     # -- a share of the guests written by another process (report.stream.Helper) -------------
     def part(self, spools: tuple) -> "CsvWriter":
         """A writer of the rows of a later share of the guests, to the binary spool `spools[0]`."""
         other = type(self).__new__(type(self))
-        other.out = spool_writer(spools[0])
-        other.buffer = io.StringIO()
-        other.writer = _writer(other.buffer)  # no header: the first process wrote it
+        other.out = spool_writer(spools[0])  # no header: the first process wrote it
         return other
 
     def part_state(self) -> dict:
@@ -118,10 +123,97 @@ class CsvWriter:
         return {}
 
     def absorb(self, state: dict, spools: tuple) -> None:
-        self.out.write(self.buffer.getvalue())
-        self.buffer.seek(0)
-        self.buffer.truncate()
         copy_spool(self.out, spools[0])
+
+
+def result_rows_text(results) -> str:
+    """The rows of `results` as `csv.writer` writes `_result_rows`: stamped from a text class's row for a
+    guest where a result has one (`_CsvShape`), else made cell by cell."""
+    shape = _SHAPE
+    key, build, targets = shape.key, shape.build, shape.targets
+    out = []
+    append = out.append
+    for r in results:
+        found = r.stamp(key, build) if r.waiver is None else None
+        if found:
+            target = r.subject["target"]
+            name = targets.get(target)
+            if name is None:
+                name = shape.target(target)
+        if not found or name is None:
+            append(_text_row(next(_result_rows([r]))))
+            continue
+        pre, mid, message, fix, post, head, tail = found
+        digest = head.copy()
+        digest.update(target.encode())
+        digest.update(tail)
+        append(f"{pre}{name[0]}{mid}{message if type(message) is str else _filled(message, name)},"
+               f"{fix if type(fix) is str else _filled(fix, name)}{post}{digest.hexdigest()[:16]},,,,,"
+               f"{csv_cell(r.baseline) if r.baseline else ''}\r\n")
+    return "".join(out)
+
+
+def _filled(field: tuple, name: tuple) -> str:
+    """A message or fix field from its pieces around the target's name (`_CsvShape.field`) and the name
+    (`_CsvShape.target`)."""
+    plain, doubled, quoted = field
+    if quoted is None:
+        return csv_cell(name[3].join(plain))
+    if quoted or name[1]:
+        return '"' + name[2].join(doubled) + '"'
+    return name[3].join(plain)
+
+
+class _CsvShape:
+    """A result's row in parts: a rule's and a guest's cells made once, a text class's template for a
+    guest (`build`), a target's cells (`target`)."""
+
+    key = "csv"
+
+    def __init__(self):
+        self.targets: dict = {}  # name -> (its cell, whether it is quoted in a field, doubled quotes, itself)
+        self.guest: tuple | None = None
+        self.parts: tuple = ()
+
+    def target(self, name) -> tuple | None:
+        if type(name) is not str:
+            return None
+        if len(self.targets) > 65536:
+            self.targets.clear()
+        found = self.targets[name] = (csv_cell(name), csv_needs_quotes(name), name.replace('"', '""'), name)
+        return found
+
+    def build(self, r, message: tuple, fix: tuple):
+        sub = r.subject
+        guest, source, target, mode = sub.get("guest"), sub.get("source"), sub.get("target"), sub.get("mode")
+        if len(sub) != 4 or not all(type(v) is str for v in (guest, source, target, mode, r.rule, r.item)):
+            return False  # written cell by cell
+        loc = r.location
+        if self.guest is None or self.guest[3] is not loc or self.guest[:3] != (guest, source, mode):
+            loc_row = loc or ("", "")
+            self.guest = (guest, source, mode, loc)
+            self.parts = (f"{csv_cell(guest)},,{csv_cell(source)},", f",{csv_cell(mode)},",
+                          f",{csv_cell(loc_row[0])},{csv_cell(loc_row[1])},fp:")
+        before, after, location = self.parts
+        return (f"{csv_cell(r.rule)},{csv_cell(r.severity)},{csv_cell(r.status)},no,{before}",
+                after + csv_cell(r.item) + ",", _field(message), _field(fix),
+                f",{csv_cell(r.cite)}{location}", fingerprint_head(r.rule, sub), f"\0mode={mode}\0{r.item}".encode())
+
+
+def _field(pieces: tuple):
+    """A message or fix: its cell when it does not name the target; else its pieces around the target's
+    name, plain and with quotes doubled, and whether the field is quoted whatever the name
+    (`_filled`). A field the name starts is made per result (a name could start a formula)."""
+    if len(pieces) == 1:
+        return csv_cell(pieces[0])
+    first = pieces[0]
+    if not first:
+        return (tuple(pieces), tuple(p.replace('"', '""') for p in pieces), None)
+    pieces = (csv_safe(first), *pieces[1:])
+    return (tuple(pieces), tuple(p.replace('"', '""') for p in pieces), any(csv_needs_quotes(p) for p in pieces))
+
+
+_SHAPE = _CsvShape()
 
 
 class CsvCellsWriter(CsvWriter):
@@ -129,9 +221,8 @@ class CsvCellsWriter(CsvWriter):
 
     columns = CELL_COLUMNS
 
-    @staticmethod
-    def rows(cells, results, found):
-        return _cell_rows(cells, found)
+    def text(self, cells, results, found) -> str:
+        return "".join(_text_row(row) for row in _cell_rows(cells, found))
 
 
 def render_csv_cells(report) -> str:

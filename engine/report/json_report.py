@@ -15,7 +15,7 @@ import shutil
 import tempfile
 from json.encoder import encode_basestring as _s  # the C encoder of one string, as ensure_ascii=False writes it
 
-from ..core.results import SUBJECT_KEYS
+from ..core.results import SUBJECT_KEYS, fingerprint_head
 from ..files.outputs import copy_spool, release, spool_writer
 
 
@@ -41,58 +41,190 @@ def result_json(r, level: int = 4) -> str:
 
 
 def results_json(results: list, level: int = 4) -> str:
-    """`result_json` of each result, joined as a list's items. Results of one pair come together,
-    and a guest's share its location: each subject and location is written once and reused while
-    it is the same (by identity, or by value when its names and numbers are strings and ints: a
-    string equals only a string, where 1 == True == 1.0)."""
-    q = " " * (level + 2)
-    q2 = q + "  "
-    close = f'\n{" " * level}}}'
-    heads, cites = _HEADS, _CITES
+    """`result_json` of each result, joined as a list's items. A result of a text class (`Result.stamp`)
+    is stamped from its class's template (`_JsonShape`); any other is written key by key (`_Written`)."""
+    shape = _SHAPES.get(level) or _SHAPES.setdefault(level, _JsonShape(level))
+    return ",\n".join(stamped(results, shape.key, shape.build, _Written(level).text, shape.baseline_end))
+
+
+def stamped(results: list, key, build, written, baseline_end) -> list[str]:
+    """The text of each result: stamped from its text class's template (`build`, kept under `key`: the
+    pieces between the target's names, the fingerprint's hash up to the target and its key after it,
+    the text after the fingerprint) when it has one, is not waived and its target's name is a string;
+    else `written(result)`. `baseline_end(result)`: the text after the fingerprint of a result marked
+    against a baseline."""
+    bare = _BARE
     out = []
     append = out.append
-    last_sub = last_copy = None
-    subject = ""
-    last_loc = last_loc_copy = None
-    location = ""
     for r in results:
-        key = (level, r.rule, r.severity, r.status)
-        head = heads.get(key)
+        found = r.stamp(key, build) if r.waiver is None else None
+        if found:
+            target = r.subject["target"]
+            name = bare.get(target)
+            if name is None:
+                name = _bare(target)
+        if not found or name is None:
+            append(written(r))
+            continue
+        pieces, head, tail, end = found
+        digest = head.copy()
+        digest.update(target.encode())
+        digest.update(tail)
+        append(f'{name.join(pieces)}{digest.hexdigest()[:16]}{end if not r.baseline else baseline_end(r)}')
+    return out
+
+
+_BARE: dict = {}  # a target's name as JSON escapes it, without quotes
+
+
+def _bare(target):
+    if type(target) is not str:
+        return None
+    if len(_BARE) > 65536:
+        _BARE.clear()
+    found = _BARE[target] = _s(target)[1:-1]
+    return found
+
+
+class _Shape:
+    """How a format writes a stamped result (`stamped`), in parts made once: a rule's (`head`), a guest's
+    (`around`: the subject before and after its target's name, the location), and the template of
+    a text class for a guest, from its message and fix pieces (`build`). Subclasses write the parts."""
+
+    key = ""
+
+    def __init__(self):
+        self.heads: dict = {}
+        self.guest: tuple | None = None  # (guest, source, mode, location) and its parts, the last built
+        self.parts: tuple = ()
+
+    def build(self, r, message: tuple, fix: tuple):
+        sub = r.subject
+        guest, source, target, mode = sub.get("guest"), sub.get("source"), sub.get("target"), sub.get("mode")
+        if len(sub) != 4 or not all(type(v) is str for v in (guest, source, target, mode, r.rule, r.item)):
+            return False  # written key by key
+        head = self.heads.get((r.rule, r.severity, r.status))
         if head is None:
-            head = heads[key] = (
+            head = self.heads[(r.rule, r.severity, r.status)] = self.head(r)
+        loc = r.location
+        if self.guest is None or self.guest[3] is not loc or self.guest[:3] != (guest, source, mode):
+            self.guest, self.parts = (guest, source, mode, loc), self.around(guest, source, mode, loc)
+        before, after, location = self.parts
+        pieces = [head + before, after]
+        _extend(pieces, [_escaped(p) for p in message])
+        pieces[-1] += self.between
+        _extend(pieces, [_escaped(p) for p in fix])
+        pieces[-1] += self.tail(r, location)
+        return tuple(pieces), fingerprint_head(r.rule, sub), f"\0mode={mode}\0{r.item}".encode(), self.end
+
+
+class _JsonShape(_Shape):
+    """`result_json`'s parts, `level` spaces deep."""
+
+    def __init__(self, level: int):
+        super().__init__()
+        self.level = level
+        self.key = ("json", level)
+        self.q = " " * (level + 2)
+        self.between = f'",\n{self.q}"fix": "'
+        self.end = f'"\n{" " * level}}}'
+
+    def head(self, r) -> str:
+        q = self.q
+        return (f'{" " * self.level}{{\n{q}"rule": {_s(r.rule)},\n{q}"severity": {_s(r.severity)},\n'
+                f'{q}"status": {_s(r.status)},\n{q}"subject": ')
+
+    def around(self, guest: str, source: str, mode: str, loc) -> tuple[str, str, str]:
+        q = self.q
+        q2 = q + "  "
+        return (f'{{\n{q2}"guest": {_s(guest)},\n{q2}"source": {_s(source)},\n{q2}"target": "',
+                f'",\n{q2}"mode": {_s(mode)}\n{q}}},\n{q}"message": "', _location(loc, self.level))
+
+    def tail(self, r, location: str) -> str:
+        q = self.q
+        item = f'{q}"item": {_s(r.item)},\n' if r.item else ""
+        return f'",\n{q}"cite": {_s(r.cite)},\n{q}"waiver": null,\n{item}{location}{q}"fingerprint": "'
+
+    def baseline_end(self, r) -> str:
+        return f'",\n{self.q}"baseline": {_s(r.baseline)}\n{" " * self.level}}}'
+
+
+_SHAPES: dict[int, _JsonShape] = {}
+
+
+def _extend(pieces: list, more: list) -> None:
+    """`more` after `pieces`, its first joined to their last (the pieces between one name)."""
+    pieces[-1] += more[0]
+    pieces.extend(more[1:])
+
+
+def _escaped(text: str) -> str:
+    return _s(text)[1:-1]
+
+
+def _location(loc, level: int) -> str:
+    if not loc:
+        return ""
+    q = " " * (level + 2)
+    q2 = q + "  "
+    return (f'{q}"location": {{\n{q2}"file": {_value(loc[0], level + 4)},\n'
+            f'{q2}"line": {_value(loc[1], 0)},\n{q2}"col": {_value(loc[2], 0)}\n{q}}},\n')
+
+
+class _Written:
+    """`result_json` written key by key. Results of one pair come together, and a guest's share its
+    location: each subject and location is written once and reused while it is the same (by
+    identity, or by value when its names and numbers are strings and ints: a string equals only a
+    string, where 1 == True == 1.0)."""
+
+    def __init__(self, level: int):
+        self.level = level
+        self.last_sub = self.last_copy = None
+        self.subject = ""
+        self.last_loc = self.last_loc_copy = None
+        self.location = ""
+
+    def text(self, r) -> str:
+        level = self.level
+        q = " " * (level + 2)
+        key = (level, r.rule, r.severity, r.status)
+        head = _HEADS.get(key)
+        if head is None:
+            head = _HEADS[key] = (
                 f'{" " * level}{{\n{q}"rule": {_s(r.rule)},\n{q}"severity": {_s(r.severity)},\n'
                 f'{q}"status": {_s(r.status)},\n{q}"subject": ')
-        sub = r.subject
-        if sub is not last_sub and (last_copy is None or last_copy != sub):
-            text = _migration_subject(sub, level) if len(sub) == 4 else None
-            if text is not None:  # four names, strings all
-                last_copy = dict(sub)
-            else:
-                text = _subject(sub, level)
-                last_copy = dict(sub) if all(type(v) is str for v in sub.values()) else None
-            subject = text
-        last_sub = sub
-        cite = cites.get(r.cite)
+        cite = _CITES.get(r.cite)
         if cite is None:
-            cite = cites[r.cite] = _s(r.cite)
+            cite = _CITES[r.cite] = _s(r.cite)
         waiver = _NULL if r.waiver is None else _dump(r.waiver, level + 2)
         message, fix = r.json_texts()
         item = f'{q}"item": {_s(r.item)},\n' if r.item else ""
-        loc = r.location
-        if not loc:
-            text = ""
-        elif loc is last_loc or (last_loc_copy is not None and type(loc[1]) is int and type(loc[2]) is int
-                                 and last_loc_copy == loc):
-            text = location
-        else:
-            text = location = (f'{q}"location": {{\n{q2}"file": {_value(loc[0], level + 4)},\n'
-                               f'{q2}"line": {_value(loc[1], 0)},\n{q2}"col": {_value(loc[2], 0)}\n{q}}},\n')
-            last_loc_copy = tuple(loc) if type(loc[1]) is int and type(loc[2]) is int else None
-        last_loc = loc
         baseline = f',\n{q}"baseline": {_s(r.baseline)}' if r.baseline else ""
-        append(f'{head}{subject},\n{q}"message": {message},\n{q}"fix": {fix},\n{q}"cite": {cite},\n'
-               f'{q}"waiver": {waiver},\n{item}{text}{q}"fingerprint": "{r.fingerprint}"{baseline}{close}')
-    return ",\n".join(out)
+        return (f'{head}{self._subject(r.subject)},\n{q}"message": {message},\n{q}"fix": {fix},\n{q}"cite": {cite},\n'
+                f'{q}"waiver": {waiver},\n{item}{self._location(r.location)}{q}"fingerprint": "{r.fingerprint}"'
+                f'{baseline}\n{" " * level}}}')
+
+    def _subject(self, sub: dict) -> str:
+        if sub is not self.last_sub and (self.last_copy is None or self.last_copy != sub):
+            text = _migration_subject(sub, self.level) if len(sub) == 4 else None
+            if text is not None:  # four names, strings all
+                self.last_copy = dict(sub)
+            else:
+                text = _subject(sub, self.level)
+                self.last_copy = dict(sub) if all(type(v) is str for v in sub.values()) else None
+            self.subject = text
+        self.last_sub = sub
+        return self.subject
+
+    def _location(self, loc) -> str:
+        if not loc:
+            return ""
+        if not (loc is self.last_loc or (self.last_loc_copy is not None and type(loc[1]) is int
+                                          and type(loc[2]) is int and self.last_loc_copy == loc)):
+            self.location = _location(loc, self.level)
+            self.last_loc_copy = tuple(loc) if type(loc[1]) is int and type(loc[2]) is int else None
+        self.last_loc = loc
+        return self.location
 
 
 _AROUND_TARGET: dict[tuple, tuple[str, str]] = {}  # (level, guest, source, mode) -> the text before and after the target
@@ -334,12 +466,10 @@ class JsonLinesWriter:
 
     def __init__(self, report, out):
         self.out = out
-        self.dumps = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
 
     def feed(self, cells, results, found=None) -> None:
         if results:
-            dumps = self.dumps
-            self.out.write("".join(dumps(r.to_json()) + "\n" for r in results))
+            self.out.write(jsonl_lines(results))
 
     def part(self, spools: tuple) -> "JsonLinesWriter":
         """A writer for a later share of the guests, to the binary spool `spools[0]` (`JsonWriter.part`)."""
@@ -357,5 +487,44 @@ class JsonLinesWriter:
 
 
 def render_jsonl(report) -> str:
-    dumps = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
-    return "".join(dumps(r.to_json()) + "\n" for r in report.results)
+    return jsonl_lines(report.results)
+
+
+_compact = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
+
+
+def jsonl_lines(results: list) -> str:
+    """A line per result: `Result.to_json` compact, stamped from its text class's template where it has one."""
+    return "".join(stamped(results, _JSONL.key, _JSONL.build, _jsonl_line, _JSONL.baseline_end))
+
+
+def _jsonl_line(r) -> str:
+    return _compact(r.to_json()) + "\n"
+
+
+class _JsonlShape(_Shape):
+    """A line of JSON Lines' parts (`Result.to_json`, compact)."""
+
+    key = "jsonl"
+    between = '","fix":"'
+    end = '"}\n'
+
+    def head(self, r) -> str:
+        c = _compact
+        return f'{{"rule":{c(r.rule)},"severity":{c(r.severity)},"status":{c(r.status)},"subject":'
+
+    def around(self, guest: str, source: str, mode: str, loc) -> tuple[str, str, str]:
+        c = _compact
+        return (f'{{"guest":{c(guest)},"source":{c(source)},"target":"', f'","mode":{c(mode)}}},"message":"',
+                f',"location":{c({"file": loc[0], "line": loc[1], "col": loc[2]})}' if loc else "")
+
+    def tail(self, r, location: str) -> str:
+        item = f',"item":{_compact(r.item)}' if r.item else ""
+        return f'","cite":{_compact(r.cite)},"waiver":null{item}{location},"fingerprint":"'
+
+    def baseline_end(self, r) -> str:
+        return f'","baseline":{_compact(r.baseline)}}}\n'
+
+
+_JSONL = _JsonlShape()
+

@@ -28,6 +28,7 @@ from __future__ import annotations
 import shutil
 import tempfile
 import xml.etree.ElementTree as ET
+from xml.etree.ElementTree import _escape_attrib, _escape_cdata  # ElementTree's own escaping, byte for byte
 
 from ..core.vocabulary import (BLOCKED, ERROR, ERROR_SEVERITY, FAIL, FAIL_ON, NOTAPPLICABLE, SEVERITY_RANK, UNKNOWN,
                                WARNING)
@@ -76,39 +77,69 @@ def _case_for_result(suite, r, threshold: int) -> str:
     return PASSED
 
 
-def _cell_rules(cell, found, results, threshold: int) -> tuple[list[str], list[str]]:
-    """A migration's blocking rules, and its other failures at or above --fail-on (not waived)."""
-    above = sorted({r.rule for r in results if r.status == FAIL and r.waiver is None
-                    and r.severity != ERROR_SEVERITY and SEVERITY_RANK[r.severity] >= threshold})
-    return found.blocking, above
+def _above(results, threshold: int) -> set[str]:
+    """The rules of these results that fail at or above --fail-on without blocking (not waived)."""
+    return {r.rule for r in results if r.status == FAIL and r.waiver is None
+            and r.severity != ERROR_SEVERITY and SEVERITY_RANK[r.severity] >= threshold}
 
 
 class _GuestCase:
-    """One guest's migrations, gathered for its test case: targets by outcome and by the rules behind it."""
+    """One guest's migrations, gathered for its test case: targets by outcome and by the rules behind it.
+    The guest's own results (`own`) count in each of its migrations."""
 
-    def __init__(self, guest: str, source: str, mode: str):
+    def __init__(self, guest: str, source: str, mode: str, own: list, threshold: int):
         self.guest, self.source, self.mode = guest, source, mode
         self.ready: list[str] = []
         self.blocked: list[str] = []
         self.unknown: list[str] = []
         self.why: dict[tuple, list[str]] = {}  # (what, rules) -> targets: what blocks, fails, informs
         self.first: dict[str, object] = {}  # rule -> its first result (message and fix shown once)
+        self.threshold = threshold
+        self.own_above = _above(own, threshold)
+        self.own_sorted = sorted(self.own_above)
+        self._first(own)
+        self.reasons: dict[tuple, tuple] = {}  # (id(findings), rules above) -> the (what, rules) that apply
 
-    def add(self, cell, found, results, threshold: int) -> None:
-        blocking, above = _cell_rules(cell, found, results, threshold)
+    def add(self, cell, found, results) -> None:
+        """A migration of the guest: its findings (`found`), its own results (the guest's are in `own`)."""
+        above = self.own_sorted
+        if results:
+            more = _above(results, self.threshold)
+            if more - self.own_above:
+                above = sorted(more | self.own_above)
+        target = cell.target
         if cell.verdict == BLOCKED:
-            self.blocked.append(cell.target)
+            self.blocked.append(target)
         elif cell.verdict == UNKNOWN:
-            self.unknown.append(cell.target)
+            self.unknown.append(target)
         else:
-            self.ready.append(cell.target)
-        below = sorted(set(found.warnings + found.notes) - set(above))
-        for what, rules in ((_BLOCKED, blocking), (_ABOVE, above), (_UNKNOWN, found.errors), (_BELOW, below)):
-            if rules:
-                self.why.setdefault((what, tuple(rules)), []).append(cell.target)
+            self.ready.append(target)
+        why = self.why
+        for reason in self._reasons(found, above):
+            targets = why.get(reason)
+            if targets is None:
+                why[reason] = [target]
+            else:
+                targets.append(target)
+        if results:
+            self._first(results)
+
+    def _reasons(self, found, above: list) -> list:
+        """The (what, rules) a migration is listed under; found once per findings (cells share them)."""
+        key = (id(found), tuple(above))
+        made = self.reasons.get(key)
+        if made is None:
+            below = sorted(set(found.warnings + found.notes) - set(above))
+            made = self.reasons[key] = ([(what, tuple(rules)) for what, rules in (
+                (_BLOCKED, found.blocking), (_ABOVE, above), (_UNKNOWN, found.errors), (_BELOW, below)) if rules],
+                found)  # (kept alive, so its id stays its own)
+        return made[0]
+
+    def _first(self, results) -> None:
+        first = self.first
         for r in results:
-            if r.status in (FAIL, ERROR) and r.rule not in self.first:
-                self.first[r.rule] = r
+            if r.rule not in first and r.status in (FAIL, ERROR):
+                first[r.rule] = r
 
     def properties(self, suite) -> None:
         props = _el(suite, "properties")
@@ -127,10 +158,16 @@ class _GuestCase:
                          + (f"\n  fix: {r.fix}" if r.fix and r.status == FAIL else ""))
         return "\n".join(lines)
 
-    def outcome(self, suite, fail_on: str) -> str:
+    def case_name(self) -> tuple[str, str]:
+        """The test case's classname and name."""
         total = len(self.ready) + len(self.blocked) + len(self.unknown)
-        case = _el(suite, "testcase", classname=f"migcheck.migration.{self.guest}",
-                   name=f"{self.guest}: {self.source} -> {plural(total, 'target')} ({self.mode})", time="0")
+        return (f"migcheck.migration.{self.guest}",
+                f"{self.guest}: {self.source} -> {plural(total, 'target')} ({self.mode})")
+
+    def verdict(self, fail_on: str) -> tuple[str, list[tuple[str, str]], str]:
+        """The case's outcome (its element's name: failure, error, skipped, or passed: no element), the
+        element's attributes in order, and its text."""
+        total = len(self.ready) + len(self.blocked) + len(self.unknown)
         counts = {what: sorted({rule for (w, rules), targets in self.why.items() if w == what for rule in rules})
                   for what in _ORDER}
         if self.blocked or counts[_ABOVE]:
@@ -139,19 +176,52 @@ class _GuestCase:
             if counts[_ABOVE]:
                 parts.append(f"fails --fail-on {fail_on} on " + ", ".join(counts[_ABOVE]))
             parts.append(f"ready on {len(self.ready)}")
-            _el(case, FAILURE, self.detail(), message="; ".join(parts), type=BLOCKED if self.blocked else "fail-on")
-            return FAILURE
+            return FAILURE, [("message", "; ".join(parts)), ("type", BLOCKED if self.blocked else "fail-on")], \
+                self.detail()
         if self.unknown:
-            _el(case, ERROR_ELEMENT, self.detail(), type="evaluation-error",
-                message=f"could not be evaluated on {len(self.unknown)} of {total} targets: "
-                        + ", ".join(counts[_UNKNOWN]))
-            return ERROR_ELEMENT
+            return ERROR_ELEMENT, [("type", "evaluation-error"), (
+                "message", f"could not be evaluated on {len(self.unknown)} of {total} targets: "
+                + ", ".join(counts[_UNKNOWN]))], self.detail()
         if counts[_BELOW]:
-            _el(case, SKIPPED, self.detail(), type=WARNING,
-                message=f"ready on {len(self.ready)} of {total} targets, with findings below --fail-on: "
-                        + ", ".join(counts[_BELOW]))
-            return SKIPPED
-        return PASSED
+            return SKIPPED, [("type", WARNING), (
+                "message", f"ready on {len(self.ready)} of {total} targets, with findings below --fail-on: "
+                + ", ".join(counts[_BELOW]))], self.detail()
+        return PASSED, [], ""
+
+    def outcome(self, suite, fail_on: str) -> str:
+        classname, name = self.case_name()
+        case = _el(suite, "testcase", classname=classname, name=name, time="0")
+        outcome, attrs, text = self.verdict(fail_on)
+        if outcome != PASSED:
+            _el(case, outcome, text, **dict(attrs))
+        return outcome
+
+    def suite_text(self, fail_on: str, timestamp: str) -> tuple[str, str]:
+        """The guest's suite as `ET.tostring` writes it indented one level (`ET.indent(level=1)`), and its
+        outcome: the same bytes, made from templates."""
+        classname, name = self.case_name()
+        outcome, attrs, text = self.verdict(fail_on)
+        counts = _counts([outcome])
+        head = _tag("testsuite", [("name", f"migrations of {self.guest}"), *((k, str(v)) for k, v in counts.items()),
+                                  ("time", "0"), *((("timestamp", timestamp),) if timestamp else ())])
+        props = "\n      ".join(_tag("property", [("name", key), ("value", value)]) + " />" for key, value in (
+            ("guest", self.guest), ("source", self.source), ("mode", self.mode),
+            ("ready_targets", " ".join(self.ready)), ("blocked_targets", " ".join(self.blocked)),
+            ("unknown_targets", " ".join(self.unknown))))
+        case = _tag("testcase", [("classname", classname), ("name", name), ("time", "0")])
+        if outcome == PASSED:
+            case += " />"
+        else:
+            body = _escape_cdata(xml_safe(text))
+            case += (f">\n      {_tag(outcome, attrs)}" + (f">{body}</{outcome}>" if body else " />")
+                     + "\n    </testcase>")
+        return (f"{head}>\n    <properties>\n      {props}\n    </properties>\n    {case}\n  </testsuite>",
+                outcome)
+
+
+def _tag(name: str, attrs) -> str:
+    """An element's start tag without its end (` />` or `>`), as ElementTree writes its attributes (`xml_safe` first)."""
+    return f"<{name}" + "".join(f' {key}="{_escape_attrib(xml_safe(value))}"' for key, value in attrs)
 
 
 # why targets are listed in a guest's case, in the order its text lists them
@@ -159,9 +229,13 @@ _BLOCKED, _ABOVE, _UNKNOWN, _BELOW = "blocked by", "fails --fail-on with", "coul
 _ORDER = (_BLOCKED, _ABOVE, _UNKNOWN, _BELOW)
 
 
+def _counts(outcomes: list[str]) -> dict:
+    return {"tests": len(outcomes), "failures": outcomes.count(FAILURE), "errors": outcomes.count(ERROR_ELEMENT),
+            "skipped": outcomes.count(SKIPPED)}
+
+
 def _finish_suite(suite, outcomes: list[str], timestamp: str) -> dict:
-    counts = {"tests": len(outcomes), "failures": outcomes.count(FAILURE), "errors": outcomes.count(ERROR_ELEMENT),
-              "skipped": outcomes.count(SKIPPED)}
+    counts = _counts(outcomes)
     for key, value in counts.items():
         suite.set(key, str(value))
     suite.set("time", "0")
@@ -187,9 +261,9 @@ class JunitMatrixWriter:
     def feed(self, cells, results, found) -> None:
         if not cells:
             return
-        for suite in _suites(cells, results, found, self.report.fail_on, self.timestamp, self.totals):
-            ET.indent(suite, level=1)
-            self.spool.write("\n  " + ET.tostring(suite, encoding="unicode"))
+        texts = _suite_texts(cells, results, found, self.report.fail_on, self.timestamp, self.totals)
+        if texts:
+            self.spool.write("\n  " + "\n  ".join(texts))
             self.any = True
 
     # -- a share of the guests written by another process (report.stream.Helper) -------------
@@ -234,9 +308,8 @@ class JunitMatrixWriter:
         self.spool.close()
 
 
-def _suites(cells, results, found, fail_on: str, timestamp: str, totals: dict) -> list:
-    """The suites of a matrix's cells, one per guest (its properties and one case), in the order the cells
-    name them; adds to `totals`."""
+def _cases(cells, results, found, fail_on: str) -> dict:
+    """A test case per guest of these cells (its migrations gathered), in the order the cells name them."""
     by_cell: dict[tuple, list] = {}
     by_guest: dict[str, list] = {}
     for r in results:
@@ -249,11 +322,17 @@ def _suites(cells, results, found, fail_on: str, timestamp: str, totals: dict) -
     for cell in cells:
         case = guests.get(cell.guest)
         if case is None:
-            case = guests[cell.guest] = _GuestCase(cell.guest, cell.source, cell.mode)
-        case.add(cell, found[(cell.guest, cell.target)],
-                 by_guest.get(cell.guest, []) + by_cell.get((cell.guest, cell.target), []), threshold)
+            case = guests[cell.guest] = _GuestCase(cell.guest, cell.source, cell.mode, by_guest.get(cell.guest, []),
+                                                   threshold)
+        case.add(cell, found[(cell.guest, cell.target)], by_cell.get((cell.guest, cell.target)))
+    return guests
+
+
+def _suites(cells, results, found, fail_on: str, timestamp: str, totals: dict) -> list:
+    """The suites of a matrix's cells, one per guest (its properties and one case), in the order the cells
+    name them; adds to `totals`."""
     suites = []
-    for guest, case in guests.items():
+    for guest, case in _cases(cells, results, found, fail_on).items():
         suite = ET.Element("testsuite", name=xml_safe(f"migrations of {guest}"))
         case.properties(suite)
         counts = _finish_suite(suite, [case.outcome(suite, fail_on)], timestamp)
@@ -261,6 +340,18 @@ def _suites(cells, results, found, fail_on: str, timestamp: str, totals: dict) -
             totals[key] += counts[key]
         suites.append(suite)
     return suites
+
+
+def _suite_texts(cells, results, found, fail_on: str, timestamp: str, totals: dict) -> list[str]:
+    """`_suites` as the matrix writer writes them (indented one level), from templates; adds to `totals`."""
+    texts = []
+    for case in _cases(cells, results, found, fail_on).values():
+        text, outcome = case.suite_text(fail_on, timestamp)
+        for key, value in _counts([outcome]).items():
+            if key in totals:
+                totals[key] += value
+        texts.append(text)
+    return texts
 
 
 def _plan_suites(root, plan: dict, timestamp: str) -> dict:
