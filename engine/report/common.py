@@ -317,6 +317,19 @@ def csv_needs_quotes(text: str) -> bool:
     return _CSV_QUOTED.search(text) is not None
 
 
+# what a CSV field shows a terminal escaped: controls and bidirectional marks, but for the line ends a
+# quoted field carries (a line feed, a carriage return before one)
+_CONTROL_IN_CSV = _re.compile("[\x00-\x09\x0b\x0c\x0e-\x1f\x7f-\x9f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]"
+                              "|\r(?!\n)")
+
+
+def csv_terminal_cell(value) -> str:
+    """`csv_cell` for a terminal: control and bidirectional characters shown as escapes (`\\x1b`,
+    `\\u202e`), as `terminal_safe` shows them; line feeds (and CR LF) kept inside the quoted field."""
+    text = csv_safe(value)
+    return csv_field(_CONTROL_IN_CSV.sub(lambda m: _escape_char(m.group()), text))
+
+
 _XML_FORBIDDEN = _re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
 
 

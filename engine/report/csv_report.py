@@ -6,6 +6,8 @@ Every cell is neutralised against formula injection (OWASP's CSV-injection advic
 starting with `= + - @`, a tab or a carriage return gets a leading `'`, so a guest named
 `=HYPERLINK(...)` stays text in a spreadsheet. A fingerprint is written `fp:` and its 16 hex
 digits: bare, LibreOffice read some as numbers (`1234e567...` in scientific notation, all digits).
+A CSV written to a terminal shows control and bidirectional characters as escapes (`\\x1b`,
+`\\u202e`), as every other format does; a file keeps them as they are.
 
 A matrix's rows are written as `csv.writer` writes them, a text class's results stamped from
 their class's row for the guest (`_CsvShape`): the pieces around the target's name, then the
@@ -19,7 +21,8 @@ import io
 
 from ..files.outputs import copy_spool, release, spool_writer
 from ..core.results import fingerprint_head
-from .common import CellFindings, csv_cell, csv_fingerprint, csv_needs_quotes, csv_safe
+from .common import (CellFindings, csv_cell, csv_fingerprint, csv_needs_quotes, csv_safe,
+                     csv_terminal_cell)
 
 COLUMNS = ["rule", "severity", "status", "waived", "guest", "host", "source", "target", "mode", "item",
            "message", "fix", "cite", "file", "line", "fingerprint", "waiver_owner", "waiver_expires",
@@ -86,9 +89,21 @@ def render_csv(report) -> str:
     return out.getvalue()
 
 
-def _text_row(values) -> str:
-    """A row as `csv.writer` writes it (`csv_cell` each value)."""
-    return ",".join([csv_cell(v) for v in values]) + "\r\n"
+def _on_terminal(out) -> bool:
+    """Whether `out` (a report's stream, or the stream a named output wraps) is a terminal."""
+    for stream in (out, getattr(out, "stream", None)):
+        try:
+            if stream is not None and hasattr(stream, "isatty"):
+                return bool(stream.isatty())
+        except (ValueError, OSError):  # closed
+            return False
+    return False
+
+
+def _text_row(values, terminal: bool) -> str:
+    """A row as `csv.writer` writes it (`csv_cell` each value; for a terminal, `csv_terminal_cell`)."""
+    cell = csv_terminal_cell if terminal else csv_cell
+    return ",".join([cell(v) for v in values]) + "\r\n"
 
 
 class CsvWriter:
@@ -98,7 +113,8 @@ class CsvWriter:
 
     def __init__(self, report, out):
         self.out = out
-        self.out.write(_text_row(self.columns))
+        self.terminal = _on_terminal(out)
+        self.out.write(_text_row(self.columns, self.terminal))
 
     def feed(self, cells, results, found) -> None:
         text = self.text(cells, results, found)
@@ -106,6 +122,8 @@ class CsvWriter:
             self.out.write(text)
 
     def text(self, cells, results, found) -> str:
+        if self.terminal:
+            return "".join(_text_row(row, True) for row in _result_rows(results))
         return result_rows_text(results)
 
     def finish(self, report) -> None:
@@ -115,7 +133,8 @@ class CsvWriter:
     def part(self, spools: tuple) -> "CsvWriter":
         """A writer of the rows of a later share of the guests, to the binary spool `spools[0]`."""
         other = type(self).__new__(type(self))
-        other.out = spool_writer(spools[0])  # no header: the first process wrote it
+        other.out = spool_writer(spools[0])
+        other.terminal = self.terminal  # no header: the first process wrote it
         return other
 
     def part_state(self) -> dict:
@@ -141,7 +160,7 @@ def result_rows_text(results) -> str:
             if name is None:
                 name = shape.target(target)
         if not found or name is None:
-            append(_text_row(next(_result_rows([r]))))
+            append(_text_row(next(_result_rows([r])), False))
             continue
         pre, mid, message, fix, post, head, tail = found
         digest = head.copy()
@@ -222,7 +241,7 @@ class CsvCellsWriter(CsvWriter):
     columns = CELL_COLUMNS
 
     def text(self, cells, results, found) -> str:
-        return "".join(_text_row(row) for row in _cell_rows(cells, found))
+        return "".join(_text_row(row, self.terminal) for row in _cell_rows(cells, found))
 
 
 def render_csv_cells(report) -> str:
