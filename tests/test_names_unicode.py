@@ -153,3 +153,13 @@ def test_campaign_globs_are_compared_in_nfc():
     assert options["upgrade"] == "vsp-" + NFC + "*" and options["keep"] == NFC
     args.keep = None
     assert campaign_options(args)["keep"] is None
+
+
+def test_place_names_and_globs_are_compared_in_nfc():
+    from argparse import Namespace
+
+    from migcheck.app.waves import place_options
+
+    args = Namespace(vacate=NFD, guest=NFD + "*", to=None, time_limit=5.0, plan_output=None, name=None)
+    options = place_options(args)
+    assert (options.vacate, options.guests, options.targets) == (NFC, NFC + "*", None)

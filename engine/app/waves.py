@@ -13,6 +13,7 @@ from dataclasses import dataclass
 
 from ..core.verdicts import place_verdict
 from ..core.vocabulary import BLOCKED, OFFLINE
+from ..estate import view
 from ..files.document import Limits, LoadError
 from ..files.outputs import OutputError, write_output
 from ..waves.plans import load_plan, run_plan, snapshot_text
@@ -33,7 +34,9 @@ class PlaceOptions:
 
 
 def place_options(args) -> PlaceOptions:
-    return PlaceOptions(vacate=args.vacate, guests=args.guest, targets=args.to, time_limit=args.time_limit,
+    """The options, names and globs in NFC as the snapshot's names are (`estate.view.name`)."""
+    vacate, guests, targets = (value and view.name(value) for value in (args.vacate, args.guest, args.to))
+    return PlaceOptions(vacate=vacate, guests=guests, targets=targets, time_limit=args.time_limit,
                         output=args.plan_output, name=args.name)
 
 
