@@ -191,6 +191,7 @@ class _CsvShape:
 
     def __init__(self):
         self.targets: dict = {}  # name -> (its cell, whether it is quoted in a field, doubled quotes, itself)
+        self.rules: dict = {}  # (rule, severity, status, cite, item, mode) -> its cells
         self.guest: tuple | None = None
         self.parts: tuple = ()
 
@@ -204,19 +205,27 @@ class _CsvShape:
 
     def build(self, r, message: tuple, fix: tuple):
         sub = r.subject
-        guest, source, target, mode = sub.get("guest"), sub.get("source"), sub.get("target"), sub.get("mode")
-        if len(sub) != 4 or not all(type(v) is str for v in (guest, source, target, mode, r.rule, r.item)):
+        guest, source, mode = sub.get("guest"), sub.get("source"), sub.get("mode")
+        if len(sub) != 4 or type(guest) is not str or type(source) is not str or type(mode) is not str \
+                or type(sub.get("target")) is not str or type(r.rule) is not str or type(r.item) is not str:
             return False  # written cell by cell
         loc = r.location
-        if self.guest is None or self.guest[3] is not loc or self.guest[:3] != (guest, source, mode):
+        last = self.guest
+        if last is None or last[3] is not loc or last[0] != guest or last[1] != source or last[2] != mode:
             loc_row = loc or ("", "")
             self.guest = (guest, source, mode, loc)
             self.parts = (f"{csv_cell(guest)},,{csv_cell(source)},", f",{csv_cell(mode)},",
                           f",{csv_cell(loc_row[0])},{csv_cell(loc_row[1])},fp:")
         before, after, location = self.parts
-        return (f"{csv_cell(r.rule)},{csv_cell(r.severity)},{csv_cell(r.status)},no,{before}",
-                after + csv_cell(r.item) + ",", _field(message), _field(fix),
-                f",{csv_cell(r.cite)}{location}", fingerprint_head(r.rule, sub), f"\0mode={mode}\0{r.item}".encode())
+        rule = self.rules.get((r.rule, r.severity, r.status, r.cite, r.item, mode))
+        if rule is None:
+            if len(self.rules) > 65536:  # items are the estate's (disks, functions): a run's at a time
+                self.rules.clear()
+            rule = self.rules[(r.rule, r.severity, r.status, r.cite, r.item, mode)] = (
+                f"{csv_cell(r.rule)},{csv_cell(r.severity)},{csv_cell(r.status)},no,", csv_cell(r.item) + ",",
+                f",{csv_cell(r.cite)}", f"\0mode={mode}\0{r.item}".encode())
+        return (rule[0] + before, after + rule[1], _field(message), _field(fix), rule[2] + location,
+                fingerprint_head(r.rule, sub), rule[3])
 
 
 def _field(pieces: tuple):

@@ -87,35 +87,46 @@ def _bare(target):
 
 
 class _Shape:
-    """How a format writes a stamped result (`stamped`), in parts made once: a rule's (`head`), a guest's
-    (`around`: the subject before and after its target's name, the location), and the template of
-    a text class for a guest, from its message and fix pieces (`build`). Subclasses write the parts."""
+    """How a format writes a stamped result (`stamped`), in parts made once: a rule outcome's (`head`, `tail`:
+    the text before the subject, and after the fix around the location), a guest's (`around`: the subject
+    before and after its target's name, the location), and the template of a text class for a guest,
+    from its message and fix pieces (`build`). Subclasses write the parts."""
 
     key = ""
 
     def __init__(self):
-        self.heads: dict = {}
+        self.rules: dict = {}  # (rule, severity, status, cite, item, mode) -> (head, tail around the location, key)
         self.guest: tuple | None = None  # (guest, source, mode, location) and its parts, the last built
         self.parts: tuple = ()
 
     def build(self, r, message: tuple, fix: tuple):
         sub = r.subject
-        guest, source, target, mode = sub.get("guest"), sub.get("source"), sub.get("target"), sub.get("mode")
-        if len(sub) != 4 or not all(type(v) is str for v in (guest, source, target, mode, r.rule, r.item)):
+        guest, source, mode = sub.get("guest"), sub.get("source"), sub.get("mode")
+        if len(sub) != 4 or type(guest) is not str or type(source) is not str or type(mode) is not str \
+                or type(sub.get("target")) is not str or type(r.rule) is not str or type(r.item) is not str:
             return False  # written key by key
-        head = self.heads.get((r.rule, r.severity, r.status))
-        if head is None:
-            head = self.heads[(r.rule, r.severity, r.status)] = self.head(r)
+        rule = self.rules.get((r.rule, r.severity, r.status, r.cite, r.item, mode))
+        if rule is None:
+            if len(self.rules) > 65536:  # items are the estate's (disks, functions): a run's at a time
+                self.rules.clear()
+            rule = self.rules[(r.rule, r.severity, r.status, r.cite, r.item, mode)] = (
+                self.head(r), self.tail(r), f"\0mode={mode}\0{r.item}".encode())
         loc = r.location
-        if self.guest is None or self.guest[3] is not loc or self.guest[:3] != (guest, source, mode):
+        last = self.guest
+        if last is None or last[3] is not loc or last[0] != guest or last[1] != source or last[2] != mode:
             self.guest, self.parts = (guest, source, mode, loc), self.around(guest, source, mode, loc)
         before, after, location = self.parts
-        pieces = [head + before, after]
-        _extend(pieces, [_escaped(p) for p in message])
-        pieces[-1] += self.between
-        _extend(pieces, [_escaped(p) for p in fix])
-        pieces[-1] += self.tail(r, location)
-        return tuple(pieces), fingerprint_head(r.rule, sub), f"\0mode={mode}\0{r.item}".encode(), self.end
+        tail = rule[1][0] + location + rule[1][1]
+        if len(message) == 1 and len(fix) == 1:  # a text that does not name the target
+            pieces = (rule[0] + before, f"{after}{_escaped(message[0])}{self.between}{_escaped(fix[0])}{tail}")
+        else:
+            pieces = [rule[0] + before, after]
+            _extend(pieces, [_escaped(p) for p in message])
+            pieces[-1] += self.between
+            _extend(pieces, [_escaped(p) for p in fix])
+            pieces[-1] += tail
+            pieces = tuple(pieces)
+        return pieces, fingerprint_head(r.rule, sub), rule[2], self.end
 
 
 class _JsonShape(_Shape):
@@ -140,10 +151,10 @@ class _JsonShape(_Shape):
         return (f'{{\n{q2}"guest": {_s(guest)},\n{q2}"source": {_s(source)},\n{q2}"target": "',
                 f'",\n{q2}"mode": {_s(mode)}\n{q}}},\n{q}"message": "', _location(loc, self.level))
 
-    def tail(self, r, location: str) -> str:
+    def tail(self, r) -> tuple[str, str]:
         q = self.q
         item = f'{q}"item": {_s(r.item)},\n' if r.item else ""
-        return f'",\n{q}"cite": {_s(r.cite)},\n{q}"waiver": null,\n{item}{location}{q}"fingerprint": "'
+        return f'",\n{q}"cite": {_s(r.cite)},\n{q}"waiver": null,\n{item}', f'{q}"fingerprint": "'
 
     def baseline_end(self, r) -> str:
         return f'",\n{self.q}"baseline": {_s(r.baseline)}\n{" " * self.level}}}'
@@ -518,9 +529,9 @@ class _JsonlShape(_Shape):
         return (f'{{"guest":{c(guest)},"source":{c(source)},"target":"', f'","mode":{c(mode)}}},"message":"',
                 f',"location":{c({"file": loc[0], "line": loc[1], "col": loc[2]})}' if loc else "")
 
-    def tail(self, r, location: str) -> str:
+    def tail(self, r) -> tuple[str, str]:
         item = f',"item":{_compact(r.item)}' if r.item else ""
-        return f'","cite":{_compact(r.cite)},"waiver":null{item}{location},"fingerprint":"'
+        return f'","cite":{_compact(r.cite)},"waiver":null{item}', ',"fingerprint":"'
 
     def baseline_end(self, r) -> str:
         return f'","baseline":{_compact(r.baseline)}}}\n'
