@@ -157,3 +157,16 @@ def test_with_a_stale_check_unused_waivers_are_looked_for_in_every_command():
     assert notes["DIO-IN-USE"]["status"] == "stale"
     assert "in this snapshot for any command" in notes["DIO-IN-USE"]["message"]
     assert notes["INV-DUPLICATE-HOST"]["status"] == "stale"  # audit finds no duplicate host
+
+
+def test_a_waiver_of_a_rule_of_the_other_mode_is_out_of_scope_not_stale():
+    """DIO-IN-USE applies offline only (its first step is `when mode == "offline"`): an online check never
+    evaluates it, so its unused waiver is kept (out of scope), never called stale."""
+    snapshot, rules = _mixed()
+    guest, target = snapshot.guest_by_name["sapapp01"], snapshot.host_by_name["vsp-e2"]
+    waivers = _waivers(Waiver("DIO-IN-USE", "r", "o", date(2099, 1, 1), "sapapp01"))
+    Engine(rules, snapshot, waivers=waivers).check(guest, target, "online")
+    notes = notes_for_run(waivers, Engine(rules, snapshot), "check", "online", stale_check=False, guests=[guest],
+                          targets=[target])
+    assert [(n["rule"], n["status"]) for n in notes] == [("DIO-IN-USE", "out-of-scope")]
+    assert "not in scope of this run" in notes[0]["message"]

@@ -27,7 +27,7 @@ rule one class (`CompiledRule.sharing.constant_when`), and so does this.
 
 from __future__ import annotations
 
-from ..core.vocabulary import UNCAPTURED
+from ..core.vocabulary import CONSTANT_ROLES, SCOPES, UNCAPTURED
 from ..lang.analysis.sharing import EVERY
 from ..lang.compiler import CompiledRule
 
@@ -89,6 +89,13 @@ def others_message(found: list[tuple[dict, tuple]]) -> str:
     more = f" (and of {len(found) - 1} other guest{'s' if len(found) > 2 else ''})" if len(found) > 1 else ""
     return (f"{_and(list(parts))} of guest `{guest.get('name', '?')}` on `{guest.get('host', '?')}`{more} {verb} not "
             f"captured (import --partial), and this rule reads the guests there: {_capture(guest, parts)}")
+
+
+def run_constants(engine, mode: str | None) -> dict:
+    """The names a migration rule reads that are the same for every subject of a run in `mode` (its
+    constant roles, `vocabulary.CONSTANT_ROLES`): what `constant_false` evaluates a first `when` in."""
+    values = {"mode": mode, "stop": engine.stop, "snapshot": engine.scope}
+    return {name: values[role] for name, role in SCOPES["migration"].items() if role in CONSTANT_ROLES}
 
 
 def constant_false(rule: CompiledRule, env: dict) -> bool:

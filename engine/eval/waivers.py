@@ -34,6 +34,7 @@ from ..core.vocabulary import FAIL, MODES, PROBLEMS, SCOPES
 from ..core.words import did_you_mean
 from ..files.document import Limits, LoadError
 from ..files.schemas import Input, load_validated
+from .uncaptured import constant_false, run_constants
 
 
 def today() -> date:
@@ -307,7 +308,8 @@ def run_scope(engine, command: str, mode: str | None = None, guests: list[dict] 
               targets: list[dict] | None = None) -> RunScope:
     """What `command` evaluated on the engine's snapshot: `audit` its host, guest and snapshot rules on
     every host and guest; `matrix` and `check` (`guests`, `targets`: the pairs asked, default all) the
-    guest and migration rules; any other command (`plan`, `place`...) the same, on every guest and VSP."""
+    guest and migration rules that apply in `mode` (the waiver of a rule of the other mode is out of
+    scope); any other command (`plan`, `place`...) the same, on every guest and VSP."""
     snapshot = engine.snapshot
     if command == "audit":
         kinds, guests, targets = ("host", "guest", "snapshot"), snapshot.guests, []
@@ -317,7 +319,9 @@ def run_scope(engine, command: str, mode: str | None = None, guests: list[dict] 
         guests = snapshot.guests if guests is None else guests
         targets = snapshot.hosts if targets is None else targets
         hosts = {g["host"] for g in guests}
-    rules = frozenset(r.id for kind in kinds if kind in SCOPES for r in engine.by_subject.get(kind, ()))
+    constants = run_constants(engine, mode) if mode is not None and command != "audit" else None
+    rules = frozenset(r.id for kind in kinds if kind in SCOPES for r in engine.by_subject.get(kind, ())
+                      if constants is None or not constant_false(r, constants))  # not a rule of the other mode
     return RunScope(rules, frozenset(g["name"] for g in guests), frozenset(hosts),
                     frozenset(t["name"] for t in targets))
 
