@@ -163,3 +163,15 @@ def test_place_names_and_globs_are_compared_in_nfc():
     args = Namespace(vacate=NFD, guest=NFD + "*", to=None, time_limit=5.0, plan_output=None, name=None)
     options = place_options(args)
     assert (options.vacate, options.guests, options.targets) == (NFC, NFC + "*", None)
+
+
+def test_a_waiver_naming_a_guest_in_nfd_waives_its_nfc_findings(run_cli, tmp_path):
+    path = _write(tmp_path, _estate([_guest(NFC, "vsp1", memory_mb=999999)]))
+    waivers = tmp_path / "w.yaml"
+    waivers.write_text(yaml.safe_dump({"waivers": [
+        {"rule": "MEMORY-TARGET", "guest": NFD, "target": "vsp2", "reason": "r", "owner": "o",
+         "expires": "2099-01-01"}]}, allow_unicode=True), encoding="utf-8")
+    code, out, err = run_cli("check", path, NFC, "vsp2", "--waivers", waivers, "--format", "json")
+    report = json.loads(out)
+    waived = [r for r in report["results"] if r["rule"] == "MEMORY-TARGET"]
+    assert waived and all(r.get("waiver") for r in waived), out

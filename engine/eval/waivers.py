@@ -32,6 +32,7 @@ from datetime import UTC, date, datetime, timedelta
 from ..core.results import Result
 from ..core.vocabulary import FAIL, MODES, PROBLEMS, SCOPES
 from ..core.words import did_you_mean
+from ..estate import view
 from ..files.document import Limits, LoadError
 from ..files.schemas import Input, load_validated
 from .uncaptured import constant_false, run_constants
@@ -440,9 +441,9 @@ def load_waivers(path: str, known_rules: set[str], limits: Limits = Limits(), as
             problems.append(doc.problem(at + ("expires",), f"`{item['expires']}` is not a date",
                                         "write the last valid day as YYYY-MM-DD", code="bad-date"))
             continue
-        waivers.items.append(Waiver(rule, item["reason"], item["owner"], expires, item.get("guest"),
-                                    item.get("host"), item.get("target"), item.get("ticket"),
-                                    line=doc.position(at)[0]))
+        guest, host, target = (item.get(key) and view.name(item[key]) for key in ("guest", "host", "target"))
+        waivers.items.append(Waiver(rule, item["reason"], item["owner"], expires, guest, host, target,
+                                    item.get("ticket"), line=doc.position(at)[0]))  # names in NFC, as the snapshot's
     if problems:
         raise LoadError(problems)
     return waivers
