@@ -175,3 +175,14 @@ def test_a_waiver_naming_a_guest_in_nfd_waives_its_nfc_findings(run_cli, tmp_pat
     report = json.loads(out)
     waived = [r for r in report["results"] if r["rule"] == "MEMORY-TARGET"]
     assert waived and all(r.get("waiver") for r in waived), out
+
+
+def test_check_onto_the_guests_own_vsp_in_another_spelling_is_refused(run_cli, tmp_path):
+    data = _estate([_guest("g1", "vsp1")])
+    data["hosts"][0]["name"] = NFC
+    data["guests"][0]["host"] = NFC
+    path = _write(tmp_path, data)
+    code, _, err = run_cli("check", path, "g1", NFD)
+    assert code == 2 and "is already on" in err, err
+    code, _, err = run_cli("check", path, NFD, "g1")  # a VSP and a guest, given the other way round
+    assert code == 2 and "write the guest first" in err, err

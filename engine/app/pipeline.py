@@ -244,11 +244,12 @@ def _audit(run: Run) -> Evaluation:
 
 
 def find_pair(snapshot, guest: str, target: str) -> tuple[dict, dict]:
-    swapped = guest in snapshot.host_by_name and target in snapshot.guest_by_name  # GUEST and TARGET swapped
+    # GUEST and TARGET swapped (names in any Unicode spelling, as the snapshot compares them)
+    swapped = snapshot.host_named(guest) is not None and snapshot.guest_named(target) is not None
     g = guest_named(snapshot, guest, f"write the guest first: `check SNAPSHOT {target} {guest}`" if swapped else
                     "give GUEST TARGET: the guest to move, then the VSP to move it to")
     t = host_named(snapshot, target, f"the target is the VSP to move `{guest}` to")
-    if g["host"] == target:
+    if g["host"] == t["name"]:
         raise UsageError(f"guest `{guest}` is already on `{target}`; choose another target")
     return g, t
 
