@@ -6,9 +6,6 @@ invocation or an input exits 2 with every problem on stderr; when `sarif` or `ju
 for with a FILE, that file is written as a failure document too (`failures`, loaded only then:
 a run that succeeds imports no SARIF or JUnit writer), so a CI upload step finds it and shows the
 real error instead of "file not found".
-
-(`app.entry` did the same with the failure writers imported for every run; `cli` runs commands
-here.)
 """
 
 from __future__ import annotations
