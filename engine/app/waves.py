@@ -8,7 +8,6 @@ know nothing of argparse or the pipeline.
 
 from __future__ import annotations
 
-import sys
 from dataclasses import dataclass
 
 from ..core.verdicts import place_verdict
@@ -75,8 +74,6 @@ def place_evaluation(run: Run) -> Evaluation:
     if proposal.check.verdict == BLOCKED:
         # the solver is never trusted on its own: a proposal its own check blocks is a bug, not a plan
         raise InternalError("the proposed plan failed its check by `plan`; please report it with the snapshot")
-    if proposal.note and not run.request.quiet:  # a greedy proposal: the report's placement has no note (its schema)
-        print(f"migcheck: place: {proposal.note}", file=sys.stderr)
     placement = proposal.placement()
     if options.output and proposal.stages:  # nothing placed: no plan file (one with `stages: []` is no plan)
         _write(options.output, proposal.plan_text())

@@ -66,6 +66,8 @@ def placement_lines(report) -> list[str]:
            f"{p['selected']} selected guests); objective: every guest placed, then fewest warnings "
            f"({p['warnings']}), then balanced memory (the wave takes at most {p['max_share_permille'] / 10:g}% of a "
            f"target's free memory; {p['min_free_mb']} MB left on the fullest target it uses)"]
+    if p.get("note"):  # a greedy proposal: which objectives are proven, which are not
+        out.append(p["note"])
     if p.get("plan_file"):
         out.append(f"plan written to {p['plan_file']}")
     for u in p.get("unplaced", []):

@@ -99,7 +99,8 @@ class Proposal:
         # no times here: a report is the same bytes for the same input (bench/bench_place.py times it)
         return {"status": self.status, "selected": self.selected,
                 "placed": placed, "candidates": self.candidates, "warnings": self.warnings,
-                "max_share_permille": self.max_share, "min_free_mb": self.min_free_mb, "unplaced": self.unplaced}
+                "max_share_permille": self.max_share, "min_free_mb": self.min_free_mb, "unplaced": self.unplaced,
+                **({"note": self.note} if self.note else {})}
 
 
 def select_guests(snapshot: Snapshot, vacate: str | None, pattern: str | None) -> list[dict]:
