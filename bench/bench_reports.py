@@ -8,7 +8,9 @@ is printed:
 1. Writers against plain writers, from the same results. The matrix is evaluated once and its
    chunks (cells and results per guest) kept; migcheck's streaming writer of each format
    (`report.stream.write_matrix`, the one the command runs, to a file) is timed on them against
-   a plain program given the same results as dicts (`Result.to_json`, made before timing).
+   a plain program given the same results as dicts (`Result.to_json` of copies, made before timing).
+   migcheck's writers stamp a text class's results from its template for a guest, made in the first
+   round and kept by the results: the fastest round has them made (part 2 pays for them).
    json: orjson (`OPT_INDENT_2`, the same bytes) and the C encoder without indent (`json.dumps`,
    compact: the same content, parsed); jsonl: orjson per result and an f-string template (the
    same bytes); csv: the standard `csv.writer` of plain rows made from the dicts with the same
@@ -26,11 +28,13 @@ is printed:
 
     python -m bench.bench_reports [--small 20x1000] [--repeat 3] [--formats json,jsonl,csv,...]
                                   [--hosts 200] [--guests 10000] [--file estate.json] [--skip-cli]
+                                  [--skip-snapshot]
 """
 
 from __future__ import annotations
 
 import argparse
+import copy
 import csv
 import hashlib
 import json
@@ -151,12 +155,14 @@ def migcheck_writer(fmt: str, report, replay, out_path: Path):
 
 
 def plain_inputs(replay, final) -> dict:
-    """What a plain program is given: the results and cells as dicts, the report's other keys (before timing)."""
+    """What a plain program is given: the results and cells as dicts, the report's other keys (before timing).
+    Each dict is made from a copy of its result: `to_json` makes a result's text, which migcheck's writers
+    take from the result's text class instead (`Result.stamp`), as a run's results come to them."""
     from migcheck.report.digest import chunk_findings
 
     results, cells = [], []
     for chunk_cells, chunk_results in replay:
-        results.extend(r.to_json() for r in chunk_results)
+        results.extend(copy.copy(r).to_json() for r in chunk_results)
         found = chunk_findings(chunk_cells, chunk_results)
         cells.extend(dict(c.to_json(), blocking=found[(c.guest, c.target)].blocking) for c in chunk_cells)
     return {"head": final.to_json(results=False), "results": results, "cells": cells}
@@ -317,6 +323,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--guests", type=int, default=10000)
     parser.add_argument("--file", help="a snapshot for part 3 instead of a generated one")
     parser.add_argument("--skip-cli", action="store_true")
+    parser.add_argument("--skip-snapshot", action="store_true", help="leave part 2 out")
     args = parser.parse_args(argv)
     formats = args.formats.split(",")
     hosts, guests = (int(x) for x in args.small.split("x"))
@@ -326,7 +333,8 @@ def main(argv: list[str] | None = None) -> int:
         small.write_text(json.dumps(generate(hosts, guests, 1), indent=1))
         print(f"estate {hosts} x {guests} (bench.generate, seed 1), the whole built-in pack, offline")
         writer_part(small, tmp, formats, args.repeat)
-        snapshot_part(small, tmp, formats, args.repeat)
+        if not args.skip_snapshot:
+            snapshot_part(small, tmp, formats, args.repeat)
         if not args.skip_cli:
             path = Path(args.file) if args.file else tmp / "estate.json"
             if not args.file:

@@ -220,7 +220,7 @@ class _GuestCase:
 
 
 def _tag(name: str, attrs) -> str:
-    """An element's start tag without its end (` />` or `>`), as ElementTree writes its attributes (`xml_safe` first)."""
+    """A start tag without its end (` />` or `>`), its attributes as ElementTree writes them (`xml_safe`d)."""
     return f"<{name}" + "".join(f' {key}="{_escape_attrib(xml_safe(value))}"' for key, value in attrs)
 
 
