@@ -8,7 +8,8 @@ is printed:
 1. Writers against plain writers, from the same results. The matrix is evaluated once and its
    chunks (cells and results per guest) kept; migcheck's streaming writer of each format
    (`report.stream.write_matrix`, the one the command runs, to a file) is timed on them against
-   a plain program given the same results as dicts (`Result.to_json` of copies, made before timing).
+   a plain program given the same results as dicts (`Result.to_json` of a second evaluation's, made
+   before timing).
    migcheck's writers stamp a text class's results from its template for a guest, made in the first
    round and kept by the results: the fastest round has them made (part 2 pays for them).
    json: orjson (`OPT_INDENT_2`, the same bytes) and the C encoder without indent (`json.dumps`,
@@ -34,7 +35,6 @@ is printed:
 from __future__ import annotations
 
 import argparse
-import copy
 import csv
 import hashlib
 import json
@@ -156,13 +156,14 @@ def migcheck_writer(fmt: str, report, replay, out_path: Path):
 
 def plain_inputs(replay, final) -> dict:
     """What a plain program is given: the results and cells as dicts, the report's other keys (before timing).
-    Each dict is made from a copy of its result: `to_json` makes a result's text, which migcheck's writers
-    take from the result's text class instead (`Result.stamp`), as a run's results come to them."""
+    `replay` is a second evaluation of the same matrix: `to_json` makes a result's text in place, which
+    migcheck's writers take from the result's text class instead (`Result.stamp`), as a run's results
+    come to them (a copy of a result would make its original's text too: its slots are read)."""
     from migcheck.report.digest import chunk_findings
 
     results, cells = [], []
     for chunk_cells, chunk_results in replay:
-        results.extend(copy.copy(r).to_json() for r in chunk_results)
+        results.extend(r.to_json() for r in chunk_results)
         found = chunk_findings(chunk_cells, chunk_results)
         cells.extend(dict(c.to_json(), blocking=found[(c.guest, c.target)].blocking) for c in chunk_cells)
     return {"head": final.to_json(results=False), "results": results, "cells": cells}
@@ -259,7 +260,8 @@ WRITER_FORMATS = ("json", "jsonl", "csv")
 
 def writer_part(path: Path, tmp: Path, formats: list[str], repeat: int) -> None:
     report, replay, final = evaluated(path)
-    given = plain_inputs(replay, final)
+    _, again, _ = evaluated(path)  # the same results, for the plain programs' dicts (the head: the first's)
+    given = plain_inputs(again, final)
     pairs = sum(len(cells) for cells, _ in replay)
     print(f"1. writers from the same {len(given['results']):,} results of {pairs:,} pairs (CPU s, fastest of "
           f"{repeat} interleaved; outputs compared first)")
