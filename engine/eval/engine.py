@@ -274,6 +274,21 @@ class MatrixChunks:
         bounds.append(len(guests))
         return [MatrixChunks(self.matrix, guests[a:b]) for a, b in zip(bounds, bounds[1:])]
 
+    def groups(self) -> Iterator[tuple[list[dict], bool]]:
+        """The guests of each chunk, in order, and whether their results are sorted together (several
+        guests of one name, or a guest without a host), as the chunks group them: for a report that
+        counts the results instead of making them (`report.digest.digest_from_rows`)."""
+        guests: list[dict] = []
+        merged = False
+        for guest in self.guests:
+            if guests and guest["name"] != guests[0]["name"]:
+                yield guests, merged
+                guests, merged = [], False
+            merged |= bool(guests) or not guest["host"]
+            guests.append(guest)
+        if guests:
+            yield guests, merged
+
     def __iter__(self) -> Iterator[tuple[list[Cell], list[Result]]]:
         matrix = self.matrix
         walk = matrix.walk(True, self.guests)

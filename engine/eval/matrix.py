@@ -581,6 +581,42 @@ class Matrix:
         for cells, _ in self.walk(results=False):
             yield from cells
 
+    # -- for reports that count results instead of making them (eval/tally.py) -----------------
+    def classes_of(self, guest: dict) -> tuple[list, tuple]:
+        """`guest_row(guest)` and the guest's class per plan (in `plans` order): with a plan's `rows`
+        and `target_class`, which outcomes its rule has for each of the guest's pairs, before waivers."""
+        row = self.guest_row(guest)
+        assert self._last[0] is guest
+        return row, self._last[1]
+
+    def problem_outcomes(self, index: int, guest: dict, position: int) -> list:
+        """The failed and errored outcomes of plan `index`'s rule for `guest` and the target at
+        `position` (a guest rule: for the guest), through the one evaluation path."""
+        rule = self.plans[index].rule
+        subject = (Subject("migration", guest=guest, target=self.targets[position], mode=self.mode)
+                   if rule.subject == "migration" else Subject("guest", guest=guest, mode=self.mode))
+        return [o for o in self.engine.outcomes(rule, subject) if o.status in _PROBLEMS]
+
+    def results_of(self, guest: dict, rule_ids, texts: Texts | None = None) -> list[Result]:
+        """The guest's failed and errored results of the rules `rule_ids` only (None: every rule), in
+        `walk`'s order, as `walk` makes them but deciding no cell (no waiver may be in play: the caller
+        counts the rest, `eval.tally`). `texts`: a `new_texts()` kept between calls."""
+        snapshot = self.engine.snapshot
+        host = snapshot.host_by_name.get(guest["host"])
+        self.guest_row(guest)  # the guest's classes, which `_results` reads
+        every = self._by_id
+        if rule_ids is not None:  # `_results` walks the plans of `_by_id`: only these, this once
+            self._by_id = [i for i in every if self.plans[i].rule.id in rule_ids]
+        try:
+            found = self._results(guest, host, True, set(), texts or self.new_texts(), {})
+        finally:
+            self._by_id = every
+        return found if rule_ids is None else [r for r in found if r.rule in rule_ids]
+
+    def new_texts(self) -> Texts:
+        """The text classes of this matrix's pairs (`texts.Texts`), for `results_of`."""
+        return Texts(self.engine, self.targets, self._views)
+
 
 def _by_item(results: list[Result]) -> list[Result]:
     """One rule's results for one subject in `Result.sort_key` order (by item; stable)."""

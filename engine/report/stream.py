@@ -14,7 +14,9 @@ feeds each chunk to one writer per output and forgets it, so memory grows with t
   target, and rule (bounded by the snapshot); it writes what fits in 5,000.
 - github: the first 50 annotations of each kind kept, the rest counted; gitlab: streamed.
 - table, markdown, html: summarised as they stream (`Digest`): the grid or a line per guest,
-  and the findings by rule, the first of each rule only, with how many more.
+  and the findings by rule, the first of each rule only, with how many more. When they are all
+  the outputs (and no baseline or waiver is in play), the digest comes from the matrix's shared
+  rows instead, and only the results they list are made (`digest.digest_from_rows`).
 """
 
 from __future__ import annotations
@@ -28,7 +30,7 @@ import tempfile
 import time
 
 from ..core.perf import collector_paused
-from .digest import Digest, Tally, chunk_findings  # noqa: F401  (re-exported)
+from .digest import Digest, Tally, chunk_findings, digest_from_rows, from_rows  # noqa: F401  (re-exported)
 from .model import Tail
 from .formats import FORMATS
 
@@ -88,6 +90,10 @@ class DigestWriter:
     def feed(self, cells, results, found) -> None:
         self.digest.feed(cells, results, found)
 
+    def take(self, digest) -> None:
+        """The run's digest, made from the matrix's shared rows (`digest_from_rows`) instead of fed."""
+        self.digest = digest
+
     def finish(self, report) -> None:
         for piece in FORMATS[self.fmt].pieces(report.with_digest(self.digest), color=self.color, width=self.width):
             self.out.write(piece)
@@ -109,6 +115,12 @@ def write_matrix(report, chunks, outputs: list, *, progress: Progress | None = N
         headed = report.with_verdict(chunks.verdict())
         for w in heads:
             w.start(headed)
+    if from_rows(chunks, outputs, baseline):  # documents for people only: their digest from the shared rows
+        digest = digest_from_rows(chunks, tally, max(w.digest.first_cap for w in outputs),
+                                  report.limit if any(w.fmt == "table" for w in outputs) else 0, progress)
+        for w in outputs:
+            w.take(digest)
+        return _finished(report, outputs, tally, progress, finish)
     helpers: list[Helper] = []
     try:
         if jobs > 1 and Helper.can_take(chunks, outputs, baseline):
@@ -127,6 +139,11 @@ def write_matrix(report, chunks, outputs: list, *, progress: Progress | None = N
     finally:
         for helper in helpers:
             helper.stop()
+    return _finished(report, outputs, tally, progress, finish)
+
+
+def _finished(report, outputs: list, tally: Tally, progress: Progress | None, finish) -> Tally:
+    """Every output completed with the report as the whole run knows it."""
     if progress is not None:
         progress.close()
     notes, marks = finish(tally) if finish is not None else ([], None)

@@ -212,10 +212,9 @@ def _waived(problems: list, command: str, width: int) -> list[str]:
 def _grouped(report, digest, color: bool, width: int) -> list[str]:
     """More findings than `--limit`: one line per rule and guest (how many, on how many targets), capped."""
     limit = report.limit
-    keys = sorted(digest.pairs)
+    listed, pairs = digest.listed_pairs(limit)
     rows, fixes = [], []
-    for rule_id, guest in keys[:limit]:
-        first, n, targets, _, new = digest.pairs[(rule_id, guest)]
+    for (rule_id, guest), (first, n, targets, _, new) in listed:
         status = first.status
         mark = _MARK.get(status, status)
         if status == FAIL and first.severity != ERROR_SEVERITY:
@@ -230,8 +229,8 @@ def _grouped(report, digest, color: bool, width: int) -> list[str]:
     out = [f"{digest.problems:,} findings, more than --limit {limit:,}: by rule and guest, with the first message "
            "of each", "",
            *_message_table(rows, ["status", "severity", "rule", "guest", "findings", "first message"], width)]
-    if len(keys) > limit:
-        out += [f"and {len(keys) - limit:,} more rule and guest pairs: every finding is in the JSON, JSON Lines and "
+    if pairs > limit:
+        out += [f"and {pairs - limit:,} more rule and guest pairs: every finding is in the JSON, JSON Lines and "
                 "CSV reports", ""]
     if fixes:
         out.append("How to fix (first of each):")
