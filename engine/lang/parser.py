@@ -93,7 +93,7 @@ def parse_expression(text: str, path: str = "<expr>", line: int = 1, col: int = 
         problem = exc
     except VisitError as exc:
         problem = _unwrapped(exc)
-    raise problem.moved(*place(problem.line, problem.col)) from None
+    raise (problem if problem.placed else problem.moved(*place(problem.line, problem.col))) from None
 
 
 def _span(path: str, line: int, col: int) -> ast.Span:
@@ -360,7 +360,9 @@ class _Build(Transformer):
         binder, cond = c
         if not (isinstance(binder, ast.Compare) and binder.op == "in" and isinstance(binder.left, ast.Name)):
             span = _first_span(binder)
-            raise fail("selection-start", span.line, span.col)
+            problem = fail("selection-start", span.line, span.col)
+            problem.placed = True  # a node's span: placed in the file already (an expression in a message too)
+            raise problem
         return ast.Selection(binder.left.name, binder.right, cond, binder.left.span)
 
 

@@ -26,6 +26,7 @@ class SyntaxProblem(Exception):
     def __init__(self, line: int, col: int, message: str, help: str = "", code: str = "syntax", name: str = ""):
         super().__init__(message)
         self.line, self.col, self.message, self.help, self.code, self.name = line, col, message, help, code, name
+        self.placed = False  # True: line:col are the file's already (a span of the tree), never moved again
 
     def moved(self, line: int, col: int) -> SyntaxProblem:
         """The same problem at another position (an expression inside a message, placed in its file)."""
