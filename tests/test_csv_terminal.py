@@ -14,6 +14,7 @@ import os
 import pty
 import subprocess
 import sys
+from pathlib import Path
 
 from bench.generate import generate
 from migcheck.core.results import Cell, Result
@@ -89,6 +90,27 @@ def test_the_command_escapes_csv_on_a_terminal_and_not_in_a_pipe(tmp_path):
     command = [sys.executable, "-m", "migcheck", "matrix", snapshot, "--format", "csv", "--quiet"]
     piped = subprocess.run(command, capture_output=True, check=False).stdout.decode()
     assert HOSTILE in piped
+    shown = _on_a_terminal(command)
+    assert "evil\\x1b]0;pwned\\x07\\u202etxt.exe" in shown
+    assert not any(ch in shown for ch in RAW)
+
+
+def test_check_s_csv_on_a_terminal_escapes_too(tmp_path):
+    """`check`, `audit` and `plan` render their CSV whole (not streamed): escaped on a terminal all the same."""
+    snapshot = _estate(tmp_path)
+    target = next(h["name"] for h in json.loads(Path(snapshot).read_text())["hosts"]
+                  if h["name"] != json.loads(Path(snapshot).read_text())["guests"][0]["host"])
+    for fmt in ("csv", "csv-cells"):
+        command = [sys.executable, "-m", "migcheck", "check", snapshot, HOSTILE, target, "--format", fmt, "--quiet"]
+        piped = subprocess.run(command, capture_output=True, check=False).stdout.decode()
+        assert HOSTILE in piped  # a pipe keeps the exact text
+        shown = _on_a_terminal(command)
+        assert "evil\\x1b]0;pwned\\x07\\u202etxt.exe" in shown and "\r\n" in shown, (fmt, shown[:300])
+        assert not any(ch in shown for ch in RAW), fmt
+
+
+def _on_a_terminal(command: list) -> str:
+    """What `command` writes to a terminal (a pty) as its standard output."""
     master, slave = pty.openpty()
     try:
         child = subprocess.Popen(command, stdout=slave, stderr=subprocess.DEVNULL)
@@ -105,6 +127,4 @@ def test_the_command_escapes_csv_on_a_terminal_and_not_in_a_pipe(tmp_path):
         child.wait(timeout=120)
     finally:
         os.close(master)
-    shown = b"".join(chunks).decode()
-    assert "evil\\x1b]0;pwned\\x07\\u202etxt.exe" in shown
-    assert not any(ch in shown for ch in RAW)
+    return b"".join(chunks).decode()

@@ -47,8 +47,10 @@ from ..files.resources import builtin_rules_dir
 from ..packs.config import load_config
 from ..packs.ruleset import load_rules, packs_under_test
 from ..report import FORMATS, Report, render
+from ..report.common import csv_terminal_text
 from ..report.model import Tail
 from .messages import guest_named, host_named, wrong_kind
+from .terminal import is_terminal
 from .requests import EXIT_BAD_INPUT, EXIT_OK, Evaluation, Request, Run, UsageError, unknown  # noqa: F401
 
 # The parts a run loads only when it needs them (`part(NAME)`, with importlib): a `check` without
@@ -353,7 +355,10 @@ def _write_outputs(run: Run, color: bool, width: int | None) -> None:
     for fmt, path in run.targets:
         try:
             if path is None or path in ("-", "/dev/stdout"):
-                write_output(None, render(run.report, fmt, color=color and fmt == "table", width=width))
+                text = render(run.report, fmt, color=color and fmt == "table", width=width)
+                if fmt in ("csv", "csv-cells") and is_terminal(sys.stdout):  # shown, not kept: controls escaped
+                    text = csv_terminal_text(text)
+                write_output(None, text)
             else:
                 write_output(path, render(run.report, fmt))
         except OutputError as exc:

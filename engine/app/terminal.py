@@ -31,17 +31,17 @@ def colour_wanted(choice: str, stream, environ: Mapping[str, str] = os.environ) 
         return True
     if environ.get("NO_COLOR", ""):
         return False
-    return _isatty(stream)
+    return is_terminal(stream)
 
 
 def terminal_width(stream) -> int | None:
     """The terminal's columns when `stream` is a terminal; None in a pipe or a file (a fixed layout)."""
-    if stream is None or not _isatty(stream):
+    if stream is None or not is_terminal(stream):
         return None
     return shutil.get_terminal_size().columns
 
 
-def _isatty(stream) -> bool:
+def is_terminal(stream) -> bool:
     try:
         return stream.isatty()
     except (AttributeError, ValueError):  # closed, or not a file

@@ -330,6 +330,12 @@ def csv_terminal_cell(value) -> str:
     return csv_field(_CONTROL_IN_CSV.sub(lambda m: _escape_char(m.group()), text))
 
 
+def csv_terminal_text(text: str) -> str:
+    """A whole CSV document (rendered for a file) as `csv_terminal_cell` shows its cells on a terminal:
+    the same escapes; its row ends and the line ends inside quoted fields kept."""
+    return _CONTROL_IN_CSV.sub(lambda m: _escape_char(m.group()), text)
+
+
 _XML_FORBIDDEN = _re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
 
 
