@@ -95,3 +95,13 @@ def test_one_escape_for_control_characters_in_every_format(run_cli, tmp_path, na
     shown = _shown(fmt, out)
     assert not any(c in shown for c in bad) and (fmt == "sarif" or not any(c in out for c in bad))
     assert wanted in shown
+
+
+def test_xml_forbidden_is_the_complement_of_xml_1_0_char():
+    """Every code point: forbidden in a JUnit/SARIF-XML text exactly when XML 1.0's `Char` production excludes it."""
+    from migcheck.report.common import _XML_FORBIDDEN
+
+    def char(c: int) -> bool:
+        return c in (0x9, 0xA, 0xD) or 0x20 <= c <= 0xD7FF or 0xE000 <= c <= 0xFFFD or 0x10000 <= c <= 0x10FFFF
+
+    assert [c for c in range(0x110000) if (_XML_FORBIDDEN.match(chr(c)) is None) != char(c)] == []
