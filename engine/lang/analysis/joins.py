@@ -14,6 +14,13 @@ index is built with the rule's own compiled closures, and when building it raise
 not a plain hashable value, or when computing it raises, the caller scans, errors and all;
 an `any` then reads every item as building the index does, so its answer does not depend
 on the order of the list (`compiler._selection`).
+
+The indexes a lookup keeps are bounded by the items they index, least recently used dropped
+first: a plan copies the estate's lists at every step, and an index of each copy (holding the
+copy alive) would otherwise stay for the whole plan. The bound is the larger of `_FLOOR_ITEMS`
+and `_COPIES` times the longest list indexed, so a matrix, whose lists are the snapshot's own
+(one per subject, e.g. every target's `dio_functions`), keeps all of them unless they hold more
+than `_FLOOR_ITEMS` items together, and a plan keeps the indexes of a few copies of its longest list.
 """
 
 from __future__ import annotations
@@ -30,6 +37,8 @@ from ...core.vocabulary import OBJECT_NAMES, TABLES, names_with
 # the snapshot's objects and the whole-snapshot scope hold the snapshot's own lists (a stage's are built per stage)
 _STORED_ROOTS = OBJECT_NAMES | names_with({"snapshot"})
 _PLAIN = (str, int, float, Fraction, bool, type(None))  # an exact number is a key like an integer or a float
+_FLOOR_ITEMS = 1 << 16  # items a lookup's indexes may hold together, whatever its lists' lengths
+_COPIES = 4  # ... or this many times its longest list's
 
 
 def _conjuncts(expr) -> list:
@@ -104,7 +113,8 @@ def plan(sel_var: str, source, cond) -> tuple[Any, Any, list] | None:
 class Lookup:
     """`lookup(env)`: the items of the selection in order, or None (then scan)."""
 
-    __slots__ = ("var", "source", "item_key", "outer", "tests", "indexes", "fallbacks", "source_node", "budget")
+    __slots__ = ("var", "source", "item_key", "outer", "tests", "indexes", "fallbacks", "source_node", "budget",
+                 "items", "longest", "last", "last_index")
 
     def __init__(self, var: str, source: Callable, item_key: Callable, outer: Callable, tests: list[Callable],
                  budget=None):
@@ -113,19 +123,40 @@ class Lookup:
         self.item_key = item_key
         self.outer = outer
         self.tests = tests
-        self.indexes: dict[int, tuple] = {}  # id(list) -> (list, index or None)
+        self.indexes: dict[int, tuple] = {}  # id(list) -> (list, index or None, length), least recently used first
+        self.items = 0  # the items of the lists in `indexes`
+        self.longest = 0  # the longest list indexed
+        self.last: list | None = None  # the list of the last lookup, and its index (the newest of `indexes`)
+        self.last_index: dict | None = None
         self.fallbacks = 0  # how often the caller had to scan (the matrix stops classing targets by counts)
         self.source_node = None
         self.budget = budget  # the rule's: building an index is not the work of the run that asks first
 
     def index_of(self, items) -> dict | None:
         """The index of a stored list (built on first use), or None when the scan must decide."""
+        if items is self.last:
+            return self.last_index
         if type(items) is not list:
             return None
-        found = self.indexes.get(id(items))
+        indexes = self.indexes
+        found = indexes.pop(id(items), None)
         if found is None or found[0] is not items:
-            found = self.indexes[id(items)] = (items, self._index(items))
+            if found is not None:  # (never: a list in `indexes` is alive, so its id is not reused)
+                self.items -= found[2]
+            found = (items, self._index(items), len(items))
+            self._make_room(found[2])
+        indexes[id(items)] = found  # the most recently used last
+        self.last, self.last_index = items, found[1]
         return found[1]
+
+    def _make_room(self, size: int) -> None:
+        """Drop the least recently used indexes until one of `size` more items fits within the bound."""
+        self.longest = max(self.longest, size)
+        bound = max(_FLOOR_ITEMS, _COPIES * self.longest)
+        indexes = self.indexes
+        while indexes and self.items + size > bound:
+            self.items -= indexes.pop(next(iter(indexes)))[2]
+        self.items += size
 
     def counts(self, items) -> tuple | None:
         """What a counted selection can see of `items`: the number of items per key, typed; None if unknown."""
