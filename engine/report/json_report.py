@@ -1,7 +1,8 @@
 """JSON report: the contract of DESIGN.md, one object, keys in a fixed order; and JSON Lines.
 
-`render_json` builds the document at once (audit, check). `JsonWriter` writes the same
-bytes for a matrix as its results arrive: results go to the output as they come, the cells
+`render_json` builds the document at once (audit, check, plan) from the pieces `JsonWriter`
+writes: the same bytes as `json.dumps(report.to_json(), indent=2)`. `JsonWriter` writes them
+for a matrix as its results arrive: results go to the output as they come, the cells
 to a spool file (they follow the summary, which is known only at the end), and the rest is
 written once the run is over. `JsonLinesWriter` (`--format jsonl`) writes one result per
 line, as it comes, for pipelines (`jq -c`, `grep`); each line is a `result` of
@@ -15,12 +16,46 @@ import shutil
 import tempfile
 from json.encoder import encode_basestring as _s  # the C encoder of one string, as ensure_ascii=False writes it
 
-from ..core.results import SUBJECT_KEYS, fingerprint_head
+from ..core.results import fingerprint_head
+from ..core.vocabulary import PLAN_KEYS, SUBJECT_KEYS
 from ..files.outputs import copy_spool, release, spool_writer
 
 
 def render_json(report) -> str:
-    return json.dumps(report.to_json(), indent=2, ensure_ascii=False) + "\n"
+    """`json.dumps(report.to_json(), indent=2)`, byte for byte, built as `JsonWriter` writes it: the
+    keys but results and cells with `_dump`, the results with `results_json` (no dict per result, and
+    not the pure-Python encoder that `indent` selects), the cells with `cells_json`."""
+    out = []
+    keys = report.to_json(results=False)
+    for i, (key, value) in enumerate(keys.items()):
+        if key == "cells" and report.cells is None:
+            continue  # a matrix's cells, unknown here: `to_json` leaves them out
+        out.append(("{\n" if i == 0 else ",\n") + f"  {_s(key)}: ")
+        if key == "results":
+            _extend_list(out, report.results, results_json)
+        elif key == "cells":
+            found = report.cell_findings
+            _extend_list(out, report.cells, lambda cells: cells_json(cells, found))
+        else:
+            out.append(_dump(value, 2))
+    out.append("\n}\n")
+    return "".join(out)
+
+
+_CHUNK = 1024  # results written together: their pieces are joined a chunk at a time
+
+
+def _extend_list(out: list, items: list, write) -> None:
+    """`items` as a list of the document (`write(chunk)`: a chunk's items joined), a chunk at a time."""
+    if not items:
+        out.append("[]")
+        return
+    out.append("[\n")
+    for start in range(0, len(items), _CHUNK):
+        if start:
+            out.append(",\n")
+        out.append(write(items[start:start + _CHUNK]))
+    out.append("\n  ]")
 
 
 def _dump(value, level: int) -> str:
@@ -268,7 +303,7 @@ def _subject(sub: dict, level: int) -> str:
     q = " " * (level + 2)
     q2 = q + "  "
     items = []
-    for k in SUBJECT_KEYS:
+    for k in SUBJECT_KEYS + PLAN_KEYS:  # as `Result.to_json` (a plan's results name their stage and step)
         v = sub.get(k)
         if v is not None:
             items.append(f'{q2}"{k}": {_s(v) if type(v) is str else _value(v, level + 4)}')
