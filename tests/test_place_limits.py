@@ -312,3 +312,42 @@ def test_the_greedy_pass_places_the_largest_guest_first():
     """`b` has room for the large guest alone, `c` for the small one: placing in the selection's order
     put the small one on `b` and left the large one out."""
     assert _two_targets([1024, 4096], lambda needs: (needs[1], needs[0])) == {"g1": "b", "g0": "c"}
+
+
+class _FirstOutOfTime:
+    """A CP-SAT solver whose first solve ends before a solution; the later ones solve."""
+
+    calls = 0
+    solver = cp_model.CpSolver  # the real one (the test replaces cp_model's)
+
+    def __init__(self):
+        self.real = _FirstOutOfTime.solver()
+        self.parameters = self.real.parameters
+
+    @property
+    def wall_time(self):
+        return self.real.wall_time if _FirstOutOfTime.calls > 1 else 0.0
+
+    @property
+    def objective_value(self):
+        return self.real.objective_value
+
+    def value(self, var):
+        return self.real.value(var)
+
+    def solve(self, model):
+        _FirstOutOfTime.calls += 1
+        return cp_model.UNKNOWN if _FirstOutOfTime.calls == 1 else self.real.solve(model)
+
+
+def test_a_first_solve_out_of_time_then_solutions_is_not_called_unknown(rules, generated, monkeypatch):
+    """The greedy start stands through the first solve's time-out and a later solve improves on it: the
+    placement is `feasible` (a solution, not proven optimal), never `unknown` beside a real plan."""
+    snapshot = snapshot_from_data(_tight(generated, 4))
+    vacate = max(snapshot.hosts, key=lambda h: sum(g["host"] == h["name"] for g in snapshot.guests))["name"]
+    _FirstOutOfTime.calls = 0
+    monkeypatch.setattr(cp_model, "CpSolver", _FirstOutOfTime)
+    proposal = place.propose(rules, snapshot, vacate=vacate, time_limit=5)
+    assert proposal.phases[0][1] == "unknown" and _FirstOutOfTime.calls >= 2
+    assert proposal.stages and proposal.status == "feasible"
+    assert proposal.placement()["status"] == "feasible"

@@ -64,7 +64,7 @@ from .plans import Plan, PlanOutcome, plan_document, plan_from_text, run_plan
 
 _OBJECTIVES = ["every guest placed", "fewest warnings", "balanced memory"]  # in the order they are solved
 _SOLVER_UNKNOWN = "unknown"  # CP-SAT's status (no solution found, none proved impossible), not the verdict
-GREEDY = "greedy"  # no solution within the time limit: a first-fit pass over the same capacities
+GREEDY = "greedy"  # the greedy pass's solution (the solver's start): what stands when the solver finds none
 FEASIBLE = "feasible"
 _STATUS = {cp_model.OPTIMAL: "optimal", cp_model.FEASIBLE: FEASIBLE, cp_model.INFEASIBLE: "infeasible",
            cp_model.MODEL_INVALID: "invalid", cp_model.UNKNOWN: _SOLVER_UNKNOWN}
@@ -390,6 +390,8 @@ def _solve(model, x: dict, objectives: list, complete, deadline: float, start: d
             value = round(solver.objective_value) if found else None
             if start and best and (not found or _worse(value, known[k], sense)):
                 value = known[k]  # out of time (or no better): the solution before it stands
+                if not found:  # a solution, not proven optimal (the phase keeps the solver's own status)
+                    statuses[-1] = cp_model.FEASIBLE
             elif found:
                 best = {p: solver.value(v) for p, v in x.items()}
             else:
