@@ -186,3 +186,15 @@ def test_check_onto_the_guests_own_vsp_in_another_spelling_is_refused(run_cli, t
     assert code == 2 and "is already on" in err, err
     code, _, err = run_cli("check", path, NFD, "g1")  # a VSP and a guest, given the other way round
     assert code == 2 and "write the guest first" in err, err
+
+
+def test_matrix_guest_globs_and_plan_files_name_guests_in_any_spelling(run_cli, tmp_path):
+    path = _write(tmp_path, _estate([_guest(NFC, "vsp1"), _guest("other", "vsp1")]))
+    code, out, err = run_cli("matrix", path, "--guest", NFD, "--format", "json")
+    assert code == 0, err
+    assert {c["guest"] for c in json.loads(out)["cells"]} == {NFC}
+    plan = tmp_path / "plan.yaml"
+    plan.write_text(yaml.safe_dump({"plan": 1, "stages": [{"migrations": [{"guest": NFD, "to": "vsp2"}]}]},
+                                   allow_unicode=True), encoding="utf-8")
+    code, out, err = run_cli("plan", path, plan, "--format", "json")
+    assert code == 0 and json.loads(out)["verdict"] == "ready", out + err

@@ -13,6 +13,7 @@ import sys
 from importlib import import_module
 
 from ..core.verdicts import EXIT_EVAL_ERROR
+from ..estate import view
 from ..files.document import DEFAULT_MAX_BYTES
 from ..packs.config import find_config
 from . import pipeline
@@ -61,11 +62,16 @@ def make_request(args, command: str, reporting: bool = True) -> Request:
         step=getattr(args, "step", None), emit_snapshot=getattr(args, "emit_snapshot", None),
         place=_own_options(command, args) if command == "place" else None,
         campaign=_own_options(command, args) if command == "campaign" else None, as_of=getattr(args, "as_of", None),
-        guest_globs=list(getattr(args, "guest_glob", None) or []) if command in ("matrix", "where") else [],
-        target_globs=list(getattr(args, "target_glob", None) or []) if command in ("matrix", "where") else [],
+        guest_globs=_names(args, "guest_glob") if command in ("matrix", "where") else [],
+        target_globs=_names(args, "target_glob") if command in ("matrix", "where") else [],
         limit=getattr(args, "limit", None), quiet=getattr(args, "quiet", False), jobs=getattr(args, "jobs", None),
         verbose=getattr(args, "verbose", False), sarif_category=getattr(args, "sarif_category", None),
         stale_check=getattr(args, "stale_check", False))
+
+
+def _names(args, option: str) -> list[str]:
+    """The globs of a repeatable option, in NFC as the snapshot's names (`estate.view.name`)."""
+    return [view.name(glob) for glob in getattr(args, option, None) or []]
 
 
 _request = make_request  # (tests build requests as the commands do)

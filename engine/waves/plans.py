@@ -25,6 +25,7 @@ from ..core.results import Result
 from ..core.verdicts import check_verdict, worst
 from ..core.vocabulary import BLOCKED, ERROR, FAIL, OFFLINE, READY, UNKNOWN
 from ..core.words import did_you_mean
+from ..estate import view
 from ..estate.effects import Effect, Estate
 from ..estate.snapshot import Snapshot
 from ..eval.engine import Engine, Subject
@@ -121,7 +122,7 @@ def _from_document(doc: Document, snapshot: Snapshot) -> Plan:
             if "upgrade" in m:
                 continue
             step += 1
-            guest, to = m["guest"], m["to"]
+            guest, to = view.name(m["guest"]), view.name(m["to"])  # in NFC, as the snapshot's names
             known = True
             if guest not in snapshot.guest_by_name:
                 problems.append(doc.problem(at + ("guest",), f"guest `{guest}` is not in the snapshot",
@@ -155,12 +156,13 @@ def _upgrades(doc: Document, snapshot: Snapshot, i: int, items: list, problems: 
         if "upgrade" not in item:
             continue
         at = ("stages", i, "migrations", j)
-        if item["upgrade"] not in snapshot.host_by_name:
-            problems.append(doc.problem(at + ("upgrade",), f"VSP `{item['upgrade']}` is not in the snapshot",
-                                        did_you_mean(item["upgrade"], snapshot.host_by_name, "name a VSP of the snapshot"),
+        vsp = view.name(item["upgrade"])
+        if vsp not in snapshot.host_by_name:
+            problems.append(doc.problem(at + ("upgrade",), f"VSP `{vsp}` is not in the snapshot",
+                                        did_you_mean(vsp, snapshot.host_by_name, "name a VSP of the snapshot"),
                                         code="unknown-vsp"))
             continue
-        out.append(Upgrade(i + 1, item["upgrade"], item["to"], at))
+        out.append(Upgrade(i + 1, vsp, item["to"], at))
     return out
 
 
