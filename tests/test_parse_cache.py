@@ -89,3 +89,23 @@ def test_another_version_or_parser_is_another_entry(folder, monkeypatch):
     assert cache.load("text", "g.rules") is None  # spans name the file: another file is another entry
     monkeypatch.setattr(cache, "_KEY_PREFIX", b"9.9.9\0other\0")
     assert cache.load("text", "f.rules") is None
+
+
+def test_the_checked_packs_key_covers_the_code_a_check_runs(tmp_path, monkeypatch):
+    """Editing what the checker's messages and the cached data tables come from (core words and diagnostics,
+    the packs' readers, the document parser) makes another key: never old warnings from a dev install."""
+    import shutil
+
+    from migcheck.packs import cache
+
+    engine = tmp_path / "engine"
+    shutil.copytree(cache._ENGINE, engine, ignore=shutil.ignore_patterns("__pycache__"))
+    monkeypatch.setattr(cache, "_ENGINE", engine)
+    before = cache._checker_digest()
+    for name in ("core/words.py", "core/diagnostics.py", "core/keys.py", "packs/config.py", "files/document.py"):
+        path = engine / name
+        original = path.read_text()
+        path.write_text(original + "\n# edited\n")
+        assert cache._checker_digest() != before, name
+        path.write_text(original)
+    assert cache._checker_digest() == before

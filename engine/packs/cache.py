@@ -70,10 +70,10 @@ _KEY_PREFIX = f"{__version__}\0{_parser_digest()}\0".encode()
 
 _ENGINE = Path(__file__).resolve().parent.parent
 # what a check depends on besides the packs' text: the rule language's code (the checker, its
-# analyses, the types and builtins it knows), the words it shares and the snapshot schema the
-# subjects' types are read from
-CHECKER_FILES = ("lang/*.py", "lang/analysis/*.py", "lang/grammar.lark", "core/vocabulary.py", "packs/ruleset.py",
-                 "files/resources.py")
+# analyses, the types and builtins it knows), the core it shares (words, diagnostics, keys), the packs'
+# readers, the data tables' parser and the snapshot schema the subjects' types are read from
+CHECKER_FILES = ("lang/*.py", "lang/analysis/*.py", "lang/grammar.lark", "core/*.py", "packs/*.py",
+                 "files/resources.py", "files/document.py")
 _SCHEMA_FILES = ("snapshot.schema.json",)
 
 
