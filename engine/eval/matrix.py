@@ -44,12 +44,12 @@ from ..core.keys import project, view
 from ..core.perf import collector_paused
 from ..core.results import Cell, Result, Subject
 from ..core.verdicts import cell_verdict, exit_code, fails_at
-from ..core.vocabulary import BLOCKED, CONSTANT_ROLES, ERROR_SEVERITY, SCOPES, UNCAPTURED, UNKNOWN
+from ..core.vocabulary import BLOCKED, ERROR_SEVERITY, UNCAPTURED, UNKNOWN
 from ..core.vocabulary import PROBLEMS as _PROBLEMS
 from ..lang.analysis.sharing import GUEST_SIDE as _GUEST_SIDE, TARGET_NAMES as _TARGET_NAMES
 from ..lang.compiler import ERROR, FAIL, CompiledRule
 from .texts import Texts, text_paths
-from .uncaptured import constant_false, met, parts_read
+from .uncaptured import constant_false, met, parts_read, run_constants
 
 (_TARGET,) = _TARGET_NAMES
 
@@ -178,8 +178,7 @@ class Matrix:
         rules = engine.by_subject["guest"] + engine.by_subject["migration"]
         self.plans = [_Plan(rule, 1 << i) for i, rule in enumerate(rules)]
         self._rule_of_bit = {p.bit: p.rule for p in self.plans}
-        values = {"mode": mode, "stop": engine.stop, "snapshot": engine.scope}  # of the run's constant roles
-        constants = {name: values[role] for name, role in SCOPES["migration"].items() if role in CONSTANT_ROLES}
+        constants = run_constants(engine, mode)
         self._specs: dict = {}  # view spec -> its position in a guest's vector of views
         self._host_views: dict = {}  # (spec position, id(host)) -> view: a host's views serve all its guests
         for plan in self.plans:

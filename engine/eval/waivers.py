@@ -205,14 +205,14 @@ class Waivers:
                     if where not in w.scope and w.matches(result):
                         w.scope.append(where)
 
-    def judge_in_run(self, scope: "RunScope", snapshot: "RunScope | None" = None) -> None:
+    def judge_in_run(self, scope: "RunScope", every: "RunScope | None" = None) -> None:
         """Mark each active waiver this run did not use by whether the run evaluated its rules and subjects:
-        with `snapshot` (every rule and subject there is), all the snapshot's rules, guests and hosts it names
+        with `every` (every rule and subject of the snapshot), all the snapshot's rules, guests and hosts it names
         (a waiver of every guest is not judged by a check of one), and whether it names none of them."""
-        outside = scope.outside(snapshot) if snapshot is not None else None
+        outside = scope.outside(every) if every is not None else None
         for w in self.unused():
             w.in_run = scope.covers(w) and (outside is None or not outside.named_by(w))
-            w.nowhere = snapshot is not None and not snapshot.covers(w)
+            w.nowhere = every is not None and not every.covers(w)
 
     def active(self, waiver: Waiver) -> bool:
         return waiver.expires >= self.today
@@ -282,7 +282,6 @@ class RunScope:
         return all(_any_match(names, pattern) for names, pattern in (
             (self.rules, waiver.rule), (self.guests, waiver.guest), (self.hosts, waiver.host),
             (self.targets, waiver.target)))
-
 
     def outside(self, every: "RunScope") -> "RunScope":
         """The rules, guests and hosts of `every` (the snapshot's) this run did not evaluate."""
