@@ -105,16 +105,21 @@ def test_a_rule_pattern_waives_a_matrix_cell_as_the_rule_id_does():
     assert cells["VSWITCH-MISSING"] != plain  # the waiver decided some cell
 
 
-def _notes(stale_check: bool, monkeypatch=None):
+def _checked():
+    """Four waivers after an offline check of sapapp01 onto vsp-e2 (which uses the first), and what a
+    stale check is given: (waivers, an engine without them, the guest, the target)."""
     snapshot, rules = _mixed()
     guest, target = snapshot.guest_by_name["sapapp01"], snapshot.host_by_name["vsp-e2"]
     waivers = _waivers(Waiver("VSWITCH-MISSING", "r", "o", date(2099, 1, 1), "sapapp01", target="vsp-e2"),
                        Waiver("STORAGE-LOCAL", "r", "o", date(2099, 1, 1), "apptest03"),
                        Waiver("DIO-IN-USE", "r", "o", date(2099, 1, 1), "sapapp01"),
                        Waiver("INV-DUPLICATE-HOST", "r", "o", date(2099, 1, 1)))
-    engine = Engine(rules, snapshot, waivers=waivers)
-    engine.check(guest, target, "offline")
-    plain = Engine(rules, snapshot)
+    Engine(rules, snapshot, waivers=waivers).check(guest, target, "offline")
+    return waivers, Engine(rules, snapshot), guest, target
+
+
+def _notes(stale_check: bool):
+    waivers, plain, guest, target = _checked()
     return {n["rule"]: n for n in notes_for_run(waivers, plain, "check", "offline", stale_check=stale_check,
                                                  guests=[guest], targets=[target])}
 
@@ -135,14 +140,7 @@ def test_without_a_stale_check_unused_waivers_are_judged_from_what_the_run_evalu
 
 
 def _notes_patched(monkeypatch, refuse):
-    snapshot, rules = _mixed()
-    guest, target = snapshot.guest_by_name["sapapp01"], snapshot.host_by_name["vsp-e2"]
-    waivers = _waivers(Waiver("VSWITCH-MISSING", "r", "o", date(2099, 1, 1), "sapapp01", target="vsp-e2"),
-                       Waiver("STORAGE-LOCAL", "r", "o", date(2099, 1, 1), "apptest03"),
-                       Waiver("DIO-IN-USE", "r", "o", date(2099, 1, 1), "sapapp01"),
-                       Waiver("INV-DUPLICATE-HOST", "r", "o", date(2099, 1, 1)))
-    Engine(rules, snapshot, waivers=waivers).check(guest, target, "offline")
-    plain = Engine(rules, snapshot)
+    waivers, plain, guest, target = _checked()
     for name in ("matrix", "audit", "check"):
         monkeypatch.setattr(Engine, name, refuse)
     monkeypatch.setattr(waivers_mod, "findings_across_modes", refuse)
