@@ -278,6 +278,8 @@ def shape(node):
     text kept for messages left out."""
     if isinstance(node, ast.Span):
         return None
+    if isinstance(node, ast.Node):
+        return (type(node).__name__, *(shape(getattr(node, name)) for name in node._compared if name != "span"))
     if is_dataclass(node):
         return (type(node).__name__, *(shape(getattr(node, f.name)) for f in fields(node)
                                        if f.compare and f.name != "span"))

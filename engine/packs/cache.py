@@ -123,9 +123,10 @@ def _by_constructor(cls: type):
 
 def _reducers() -> dict:
     """The rule language's dataclasses pickled as their constructor and fields (`cls(*fields)`): loaded
-    about twice as fast as by their generated `__setstate__`, one field at a time."""
+    about twice as fast as by their generated `__setstate__`, one field at a time. (The AST's nodes,
+    `lang.ast.Node`, reduce themselves so.)"""
     table = dict(copyreg.dispatch_table)
-    for module in (lang_ast, lang_types, core_diagnostics):
+    for module in (lang_types, core_diagnostics):
         for value in vars(module).values():
             fields = getattr(value, "__dataclass_fields__", None)
             if isinstance(value, type) and value.__module__ == module.__name__ and fields \

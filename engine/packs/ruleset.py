@@ -236,9 +236,9 @@ def _nodes(node, found: dict) -> dict:
     if isinstance(node, (tuple, list)):
         for item in node:
             _nodes(item, found)
-    elif hasattr(type(node), "__dataclass_fields__") and id(node) not in found:
+    elif isinstance(node, ast.Node) and id(node) not in found:
         found[id(node)] = node
-        for name in type(node).__dataclass_fields__:
+        for name in node._fields:
             _nodes(getattr(node, name), found)
     return found
 
