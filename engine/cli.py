@@ -164,8 +164,10 @@ def _seconds(text: str) -> float:
 
 
 
-def _import_commands(sub) -> None:
-    """Add the two subcommands to migcheck's argument parser."""
+def _import_commands(sub, only: str | None = None) -> None:
+    """Add the two subcommands to migcheck's argument parser (`only`: that one, when it is one of them)."""
+    if only not in (None, "import"):
+        return _collector_command(sub, only)
     p = sub.add_parser("import", help="a snapshot from HP command output captured on each VSP")
     p.add_argument("dir", metavar="DIR", help="the capture folder: one folder per VSP, as `migcheck collector` "
                    "writes them")
@@ -177,6 +179,12 @@ def _import_commands(sub) -> None:
     p.add_argument("--max-bytes", type=int, default=DEFAULT_MAX_BYTES, metavar="N",
                    help=f"refuse capture files larger than N bytes (default {DEFAULT_MAX_BYTES:,})")
     p.set_defaults(func="importing:cmd_import")
+    _collector_command(sub, only)
+
+
+def _collector_command(sub, only: str | None) -> None:
+    if only not in (None, "collector"):
+        return
     p = sub.add_parser("collector", help="print the POSIX sh script that captures a VSP for `migcheck import`")
     p.set_defaults(func="importing:cmd_collector")
 
@@ -381,16 +389,23 @@ class _Parser(argparse.ArgumentParser):
         raise _BadUsage(message)
 
 
-def build_parser() -> argparse.ArgumentParser:
+def build_parser(command: str | None = None) -> argparse.ArgumentParser:
+    """migcheck's argument parser. With `command` (the first argument, when it names a command other than
+    `completion`, which writes its scripts from the whole parser) only that command's subparser is built:
+    argparse hands every argument after the command to its subparser, so the others would go unused,
+    and building them all cost more than the rest of the parse (cold start). None: every command's."""
+    only = command if command in _commands() and command != "completion" else None
     parser = _Parser(prog="migcheck", description="Policy-as-code migration checks for HP vPars "
                                      "and Integrity VM estates.")
     parser.add_argument("--version", action="version", version=f"migcheck {__version__}")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     for name, help_text, add_arguments, handler in COMMANDS:
+        if only is not None and name != only:
+            continue
         p = sub.add_parser(name, help=help_text)
         add_arguments(p)
         p.set_defaults(func=handler)
-    _import_commands(sub)
+    _import_commands(sub, only)
     parser.set_defaults(parser=parser)  # `completion` writes its scripts from the parser itself
     return parser
 
@@ -402,7 +417,7 @@ def main(argv: list[str] | None = None) -> int:
     if argv == ["--version"]:  # before the parser is built: nothing but the version to say
         print(f"migcheck {__version__}")
         return EXIT_OK
-    parser = build_parser()
+    parser = build_parser(argv[0] if argv else None)
     unknown = _unknown_command(argv)
     if unknown:
         parser.print_usage(sys.stderr)
