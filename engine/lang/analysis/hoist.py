@@ -49,17 +49,21 @@ class _FreeNames(Visitor):
         self.visit(node.expr, bound | {node.var})
 
 
-def _goes_through_a_list(node) -> bool:
-    for n in ast.walk(node):
-        if isinstance(n, _LOOPS):
-            return True
-        if isinstance(n, ast.Attr) and isinstance(n.obj, ast.Attr):  # snapshot.guests.name maps a list
-            return True
-    return False
+def _goes_through_a_list(node, known: dict) -> bool:
+    """Whether a node under `node` (itself included) is a loop or maps a list (`snapshot.guests.name`),
+    remembered in `known` by node id: the compiler asks of every node, children first."""
+    found = known.get(id(node))
+    if found is None:
+        found = isinstance(node, _LOOPS) or (isinstance(node, ast.Attr) and isinstance(node.obj, ast.Attr)) \
+            or any(_goes_through_a_list(child, known) for child in ast.children(node) if child is not None)
+        known[id(node)] = found
+    return found
 
 
-def worth_hoisting(node) -> bool:
-    if isinstance(node, (ast.Literal, ast.Name)) or not _goes_through_a_list(node):
+def worth_hoisting(node, known: dict | None = None) -> bool:
+    """`known`: the answers of `_goes_through_a_list` so far, by node id (one dict per rule whose nodes
+    are alive while it is used)."""
+    if isinstance(node, (ast.Literal, ast.Name)) or not _goes_through_a_list(node, {} if known is None else known):
         return False
     free = _FreeNames()
     free.visit(node, frozenset())
