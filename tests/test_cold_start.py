@@ -28,6 +28,7 @@ NOT_FOR_A_TABLE_CHECK = (
     "migcheck.report.html", "migcheck.report.sarif", "migcheck.report.junit", "migcheck.report.json_report",
     "migcheck.report.csv_report", "migcheck.report.markdown", "migcheck.report.github", "migcheck.report.gitlab",
     "migcheck.report.stream", "migcheck.report.catalogue",
+    "tabulate", "importlib.metadata",  # a table of plain text is laid out by report.table itself
 )
 
 _PROBE = """

@@ -14,8 +14,6 @@ from __future__ import annotations
 import re
 import textwrap
 
-from tabulate import tabulate
-
 from ..core.vocabulary import (AUDIT_FAIL, AUDIT_PASS, BLOCKED, ERROR, ERROR_SEVERITY, FAIL, INFO, NOTAPPLICABLE, PASS,
                                READY, UNKNOWN, VERDICTS, WARNING)
 from .common import grid, headline, per_guest, plural
@@ -29,6 +27,73 @@ MIN_MESSAGE = 30  # a message column narrower than this goes under its row inste
 _COLORS = {FAIL: "31", ERROR: "35", PASS: "32", NOTAPPLICABLE: "2", BLOCKED: "1;31", READY: "1;32",
            UNKNOWN: "1;35", "waived": "33", WARNING: "33", INFO: "36"}
 _MARK = {FAIL: "FAIL", ERROR: "ERROR", PASS: PASS, NOTAPPLICABLE: "n/a"}
+
+
+# -- tables: tabulate's "simple" format --------------------------------------------------------------
+_PLAIN_CELL = re.compile(r"[ -~\n]*")  # printable ASCII and newlines: a character's width is 1
+_NUMBERISH = re.compile(r"[+\-.0-9]|True$|False$")  # a cell tabulate might read as a number or a boolean
+
+
+def _simple(rows: list, headers: list) -> str:
+    """`tabulate(rows, headers=headers, tablefmt="simple")`, byte for byte.
+
+    Most tables here are of plain text: those are laid out here as tabulate lays them out (each
+    column as wide as its widest line, at least its header and 2; cells stripped, left aligned, 2
+    spaces between, trailing spaces cut; a cell's lines under each other). Importing tabulate costs
+    a run more than the rest of its output stage (it imports importlib.metadata): only a table
+    with anything else in it (a number, a boolean, colour, wide or control characters, a row of
+    another length, no row) goes to tabulate itself. tests/test_startup_table.py compares the two."""
+    if not _plain_table(rows, headers):
+        from tabulate import tabulate
+
+        return tabulate(rows, headers=headers, tablefmt="simple")
+    cols = [[cell.strip() for cell in col] for col in zip(*rows)]
+    widths = [max(max(len(line) for line in header.split("\n")) + 2, *(len(line) for cell in col
+                                                                          for line in cell.split("\n")))
+              for header, col in zip(headers, cols)]
+    # tabulate lays a table with a newline anywhere out line by line: a row of empty cells is then no line
+    multiline = any("\n" in cell for row in [headers, *rows] for cell in row)
+    lines = ["  ".join(line.ljust(w) for line, w in zip(header_line, widths)).rstrip()
+             for header_line in _row_lines([h.split("\n") for h in headers], widths)]
+    lines.append("  ".join("-" * w for w in widths))
+    for row in zip(*cols):
+        cells = [cell.split("\n") if cell else [] for cell in row]
+        lines.extend("  ".join(line.ljust(w) for line, w in zip(row_line, widths)).rstrip()
+                     for row_line in _row_lines(cells, widths, 0 if multiline else 1))
+    return "\n".join(lines)
+
+
+def _row_lines(cells: list[list[str]], widths: list[int], least: int = 1) -> list[list[str]]:
+    """A row's cells (each its lines) as lines of cells, a short cell filled with blank lines."""
+    count = max(least, *map(len, cells))
+    return [[cell[i] if i < len(cell) else " " * w for cell, w in zip(cells, widths)] for i in range(count)]
+
+
+def _plain_table(rows: list, headers: list) -> bool:
+    """Whether tabulate would lay the table out as `_simple` does: text cells of printable ASCII, rows as
+    long as the headers, and no column tabulate reads as numbers (all of its filled cells number-like)."""
+    if not rows or not headers or not all(type(h) is str and _PLAIN_CELL.fullmatch(h) for h in headers):
+        return False
+    if not all(type(row) is list and len(row) == len(headers) for row in rows):
+        return False
+    for col in zip(*rows):
+        text = False
+        for cell in col:
+            if type(cell) is not str or not _PLAIN_CELL.fullmatch(cell):
+                return False
+            if cell and not text and not _NUMBERISH.match(cell) and not _is_float(cell):
+                text = True
+        if not text and any(col):
+            return False
+    return True
+
+
+def _is_float(text: str) -> bool:
+    try:
+        float(text)
+    except ValueError:
+        return False
+    return True
 
 
 def _paint(text: str, key: str, color: bool) -> str:
@@ -84,9 +149,9 @@ def _message_table(rows: list[list], headers: list[str], width: int) -> list[str
     if room >= MIN_MESSAGE:
         # at spaces; only a word longer than the column (a long path) is cut, or it would widen the table
         rows = [row[:-1] + ["\n".join(textwrap.wrap(row[-1], room, break_on_hyphens=False)) or ""] for row in rows]
-        return [tabulate(rows, headers=headers, tablefmt="simple"), ""]
+        return [_simple(rows, headers), ""]
     flat = [[cell.replace("\n", " ") if isinstance(cell, str) else cell for cell in row[:-1]] for row in rows]
-    lines = tabulate(flat, headers=headers[:-1], tablefmt="simple").splitlines()
+    lines = _simple(flat, headers[:-1]).splitlines()
     out = lines[:2]
     for line, row in zip(lines[2:], rows):
         out.append(line)
@@ -154,9 +219,9 @@ def _plan_tables(report, color: bool) -> list[str]:
     """Placement, then the plan's migrations and stages."""
     out = placement_lines(report) + [""] if report.placement or report.campaign else []
     rows = [r[:6] + [_paint(r[6], r[6], color)] + r[7:] for r in migration_rows(report)]
-    out += [tabulate(rows, headers=MIGRATION_COLUMNS, tablefmt="simple"), ""]
+    out += [_simple(rows, MIGRATION_COLUMNS), ""]
     rows = [r[:2] + [_paint(r[2], r[2], color)] + r[3:] for r in stage_rows(report)]
-    out += [tabulate(rows, headers=STAGE_COLUMNS, tablefmt="simple"), ""]
+    out += [_simple(rows, STAGE_COLUMNS), ""]
     return out
 
 
@@ -271,5 +336,5 @@ def _grid(report, color: bool, width: int) -> list[str]:
             else:
                 row.append(_paint(symbol[cell.verdict], cell.verdict, color))
         rows.append(row)
-    return [tabulate(rows, headers=["guest \\ target"] + [_safe(t) for t in targets], tablefmt="simple"),
+    return [_simple(rows, ["guest \\ target"] + [_safe(t) for t in targets]),
             "ok ready   X blocked   ? could not be evaluated   = current host", ""]
