@@ -195,13 +195,14 @@ class Compiler(Visitor):
         self.lookups: list[tuple] = []  # (joins.Lookup, its selection is only counted), in compile order
         self.budget = Budget(checked.rule.id)
         self.through_lists: dict[int, bool] = {}  # hoist's answers so far, by node id
+        self.free_names: dict[int, frozenset] = {}
 
     def type(self, node) -> Type:
         return self.types.get(id(node), ANY)
 
     def compile(self, node) -> Fn:
         fn = self.method_for(node)(self, node)
-        if hoist.worth_hoisting(node, self.through_lists):
+        if hoist.worth_hoisting(node, self.through_lists, self.free_names):
             fn = hoist.once_per_run(fn, node, self.budget)
         self.closures[id(node)] = fn
         return fn

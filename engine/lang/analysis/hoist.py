@@ -31,22 +31,37 @@ _LOOPS = (ast.Selection, ast.Comprehension)
 
 
 class _FreeNames(Visitor):
-    """The names a node reads that it does not bind itself (`visit(node, bound)`), into `out`."""
+    """The names a node reads that it does not bind itself (`free(node)`), remembered by node id in
+    `known`: the compiler asks of every node, children first, so each node is visited once."""
 
-    def __init__(self):
-        self.out: set = set()
+    def __init__(self, known: dict | None = None):
+        self.known = {} if known is None else known
 
-    def visit_Name(self, node, bound: frozenset) -> None:
-        if node.name not in bound:
-            self.out.add(node.name)
+    def free(self, node) -> frozenset:
+        if node is None:
+            return _NONE
+        found = self.known.get(id(node))
+        if found is None:
+            found = self.known[id(node)] = self.visit(node)
+        return found
 
-    def visit_Selection(self, node, bound: frozenset) -> None:
-        self.visit(node.source, bound)
-        self.visit(node.cond, bound | {node.var})
+    def generic_visit(self, node) -> frozenset:
+        found = _NONE
+        for child in ast.children(node):
+            found = found | self.free(child)
+        return found
 
-    def visit_Comprehension(self, node, bound: frozenset) -> None:
-        self.visit_Selection(node, bound)
-        self.visit(node.expr, bound | {node.var})
+    def visit_Name(self, node) -> frozenset:
+        return frozenset((node.name,))
+
+    def visit_Selection(self, node) -> frozenset:
+        return self.free(node.source) | (self.free(node.cond) - {node.var})
+
+    def visit_Comprehension(self, node) -> frozenset:
+        return self.visit_Selection(node) | (self.free(node.expr) - {node.var})
+
+
+_NONE: frozenset = frozenset()
 
 
 def _goes_through_a_list(node, known: dict) -> bool:
@@ -60,14 +75,12 @@ def _goes_through_a_list(node, known: dict) -> bool:
     return found
 
 
-def worth_hoisting(node, known: dict | None = None) -> bool:
-    """`known`: the answers of `_goes_through_a_list` so far, by node id (one dict per rule whose nodes
-    are alive while it is used)."""
+def worth_hoisting(node, known: dict | None = None, free: dict | None = None) -> bool:
+    """`known` and `free`: the answers of `_goes_through_a_list` and `_FreeNames` so far, by node id (a
+    dict each per rule, whose nodes are alive while they are used)."""
     if isinstance(node, (ast.Literal, ast.Name)) or not _goes_through_a_list(node, {} if known is None else known):
         return False
-    free = _FreeNames()
-    free.visit(node, frozenset())
-    names = free.out
+    names = _FreeNames(free).free(node)
     return bool(names) and names <= CONSTANTS and _SCOPE in names
 
 
