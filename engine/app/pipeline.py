@@ -32,10 +32,10 @@ import os
 import sys
 from collections.abc import Callable
 from contextlib import ExitStack
-from dataclasses import dataclass
 from importlib import import_module
 from pathlib import Path
 
+from ..core.records import record
 from ..core.verdicts import report_verdict as verdict
 from ..estate.snapshot import load_snapshot
 from ..core.perf import TIMINGS
@@ -208,7 +208,7 @@ def waiver_notes(run: Run) -> list[dict]:
                          stale_check=False, guests=ev.guests, targets=ev.targets)
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class Stage:
     name: str
     run: Callable[[Run], None]

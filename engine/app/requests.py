@@ -5,9 +5,9 @@ evaluation produced), and the errors a command reports (`UsageError`, `InternalE
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
+from ..core.records import Factory, record
 from ..core.diagnostics import InternalError, UsageError  # noqa: F401  (re-exported)
 from ..core.results import Result
 from ..core.verdicts import EXIT_BAD_INPUT, EXIT_EVAL_ERROR, EXIT_FINDINGS, EXIT_OK, exit_code, problems  # noqa: F401
@@ -25,17 +25,17 @@ def unknown(name: str, known: list[str], what: str) -> UsageError:
     return UsageError(f"unknown {what} `{name}`" + (f"; {hint}" if hint else ""))
 
 
-@dataclass
+@record
 class Request:
     """Everything a command was asked to do, in explicit values (no argparse namespace)."""
 
     command: str
     snapshot: str | None = None
-    rules: list[str] = field(default_factory=list)
+    rules: list[str] = Factory(list)
     config: str | None = None
     waivers: str | None = None
     fail_on: str | None = None
-    formats: list[str] = field(default_factory=list)  # "FMT" or "FMT:FILE"
+    formats: list[str] = Factory(list)  # "FMT" or "FMT:FILE"
     output: str | None = None
     baseline: str | None = None
     fail_on_new: bool = False
@@ -46,10 +46,10 @@ class Request:
     mode: str | None = None  # check, matrix, explain
     stop: bool = False  # check, matrix, explain
     rule: str | None = None  # explain
-    subject: list[str] = field(default_factory=list)  # explain: host, guest, or guest and target
+    subject: list[str] = Factory(list)  # explain: host, guest, or guest and target
     reporting: bool = True  # audit, check, matrix: a report is written
-    guest_globs: list[str] = field(default_factory=list)  # matrix: only these guests (shell patterns)
-    target_globs: list[str] = field(default_factory=list)  # matrix, where: only these targets
+    guest_globs: list[str] = Factory(list)  # matrix: only these guests (shell patterns)
+    target_globs: list[str] = Factory(list)  # matrix, where: only these targets
     source_root: str | None = None  # SARIF's %SRCROOT%
     limit: int | None = None  # the table's findings before it groups them (report.Report.limit)
     quiet: bool = False  # no headline (every report to a file) and no progress on stderr
@@ -66,7 +66,7 @@ class Request:
     stale_check: bool = False  # --stale-check: unused waivers looked for in every command and mode (costly)
 
 
-@dataclass
+@record
 class Evaluation:
     """What a command's evaluation produced."""
 
@@ -83,12 +83,12 @@ class Evaluation:
     targets: list | None = None
 
 
-@dataclass
+@record
 class Run:
     """The state the stages build, in stage order."""
 
     request: Request
-    targets: list[tuple[str, str | None]] = field(default_factory=list)
+    targets: list[tuple[str, str | None]] = Factory(list)
     config: object = None
     ruleset: RuleSet | None = None
     snapshot: object = None

@@ -20,10 +20,12 @@ import os
 import re
 from dataclasses import dataclass
 
+from .records import record
+
 ERROR, WARNING = "error", "warning"
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class Code:
     code: str
     severity: str

@@ -48,8 +48,9 @@ from __future__ import annotations
 
 import copy
 import sys
-from dataclasses import dataclass, field, replace
+from dataclasses import replace
 
+from ..core.records import Factory, record
 from .capacity import (DEFAULT_OVERHEAD, cores_taken, dio_by_hwpath, dio_moved, dio_needs, dio_pool, dio_room,
                        free_cores, free_memory_mb, memory_taken_mb)
 from .capacity import holds_memory, memory_need_mb, memory_overhead_mb, memory_parts_mb  # noqa: F401  (re-exported)
@@ -58,7 +59,7 @@ from .snapshot import _resolve_guest as _snapshot_guest
 from .snapshot import _resolve_host as _snapshot_host
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class EstateView:
     """What an engine evaluates against: `snapshot`, the estate as it stands (the hosts and guests an
     engine walks, perhaps a selection of them, indexed and located), and `scope`, the whole estate as
@@ -74,7 +75,7 @@ class EstateView:
         return cls(snapshot, snapshot.as_scope())
 
 
-@dataclass
+@record
 class Given:
     """A DIO function the migration gives the guest on its target."""
 
@@ -86,15 +87,15 @@ class Given:
     holder_in_plan: bool = False  # the holder was given it by an earlier migration of the plan
 
 
-@dataclass
+@record
 class Effect:
     guest: str
     source: str
     target: str
     memory_to_source: int  # MB added to the source's free memory
     memory_from_target: int  # MB taken from the target's free memory
-    given: list[Given] = field(default_factory=list)
-    freed: list[str] = field(default_factory=list)  # hwpaths freed on the source
+    given: list[Given] = Factory(list)
+    freed: list[str] = Factory(list)  # hwpaths freed on the source
     cores_from_target: int | None = None  # a vPar's cores taken from the target's free cores (None: none, or unknown)
     cores_to_source: int | None = None  # and given back to the source's
 

@@ -21,6 +21,7 @@ import unicodedata
 from dataclasses import dataclass, field
 from typing import Any
 
+from ..core.records import record
 from ..core.perf import collector_paused
 from ..core.words import did_you_mean
 from ..files.document import Document, Limits, Problem, depth_exceeds, load_document, parse_text
@@ -31,7 +32,7 @@ from . import view
 SCHEMA = "snapshot.schema.json"
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class IntegrityProblem:
     """A referential problem of a snapshot: which kind, about which host or guest, where."""
 

@@ -25,7 +25,6 @@ import math
 import os
 import re
 import sys
-from dataclasses import dataclass, field
 from typing import Any
 
 import yaml
@@ -33,6 +32,7 @@ from yaml.parser import Parser as _PyParser
 from yaml.reader import Reader as _Reader
 from yaml.scanner import Scanner as _Scanner
 
+from ..core.records import Factory, record
 from ..core.diagnostics import Diagnostic, LoadError, Problem  # noqa: F401  (LoadError, Problem: re-exported)
 from .reader import DEFAULT_MAX_BYTES, decode, read_bytes
 
@@ -58,7 +58,7 @@ DEFAULT_MAX_NODES = 5_000_000
 JsonPath = tuple  # of str keys and int indexes
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class Limits:
     """Bounds on what the loader accepts; `max_bytes` is configurable from the command line."""
 
@@ -82,7 +82,7 @@ def json_path(path: JsonPath) -> str:
     return out
 
 
-@dataclass
+@record
 class Document:
     """A loaded file: `data`, plus positions of values and keys by JSON path (1-based)."""
 
@@ -92,7 +92,7 @@ class Document:
     _positions: dict | None = None
     _key_positions: dict | None = None
     sha256: str = ""
-    limits: Limits = field(default_factory=Limits)
+    limits: Limits = Factory(Limits)
     format: str = ""  # "json" or "yaml"; empty: JSON when the text starts as a JSON object or array
 
     def _ensure_positions(self) -> None:
@@ -467,7 +467,7 @@ def _resolve_tagged(tag: str, value: str) -> Any:
                     else f"unsupported tag `{tag}`")
 
 
-@dataclass
+@record
 class _Built:
     data: Any
     positions: dict

@@ -12,12 +12,12 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from dataclasses import dataclass
 from functools import cache
 from typing import Any
 
 import jsonschema_rs
 
+from ..core.records import record
 from ..core.words import did_you_mean
 from .document import Document, Limits, LoadError, Problem, depth_exceeds, load_document
 from .resources import schema
@@ -37,7 +37,7 @@ def _full(name: str):
     return jsonschema.Draft202012Validator(schema(name))
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class Input:
     """A kind of input file: its shipped schema, how its problems name what they concern, and what
     to say when the file is not even a mapping."""
@@ -88,7 +88,7 @@ def _field_help(root: dict, error, field: str) -> str:
     return f"`{field}`: {description}" if description else ""
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class Failed:
     """One schema error and what its translation needs: jsonschema's `error`, the document, the
     schema, and the names of what it concerns (the object that owns the value, the field)."""

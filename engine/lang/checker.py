@@ -16,9 +16,9 @@ the join of its branches' (`types.join`; branches of two kinds are a `type-misma
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from fractions import Fraction
 
+from ..core.records import Factory, record
 from . import ast
 from .builtins import BUILTINS, REGEX_HELP, EvalError, compile_pattern, parse_version
 from ..core.words import did_you_mean
@@ -32,10 +32,10 @@ from ..core.vocabulary import RESERVED, SCOPES, SEVERITIES, SUBJECTS, TABLES
 REQUIRED_META = ("title", "severity", "on", "message", "cite")
 
 
-@dataclass
+@record
 class CheckedRule:
     rule: ast.Rule
-    types: dict[int, Type] = field(default_factory=dict)  # id(expression node) -> its type
+    types: dict[int, Type] = Factory(dict)  # id(expression node) -> its type
     reads: frozenset = frozenset()  # paths of the subjects the rule's outcome depends on (see reads)
     text_reads: frozenset = frozenset()  # and those its failures' texts read besides (`reads.text_paths`)
     pack: str = ""

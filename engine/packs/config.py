@@ -13,9 +13,9 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping
-from dataclasses import dataclass, field
 from pathlib import Path
 
+from ..core.records import Factory, record
 from ..core.words import did_you_mean
 from ..files.document import Limits, LoadError, Problem
 from ..files.schemas import Input, load_validated
@@ -23,15 +23,15 @@ from ..lang.builtins import EvalError, parse_version
 from .ruleset import Checked, Settings
 
 
-@dataclass
+@record
 class Config:
     path: str
-    rules: list[str] = field(default_factory=list)
-    disable: list[str] = field(default_factory=list)
-    severity: dict[str, str] = field(default_factory=dict)
+    rules: list[str] = Factory(list)
+    disable: list[str] = Factory(list)
+    severity: dict[str, str] = Factory(dict)
     fail_on: str | None = None
-    data: dict[str, list] = field(default_factory=dict)
-    tags: list[str] = field(default_factory=list)
+    data: dict[str, list] = Factory(dict)
+    tags: list[str] = Factory(list)
     doc: object = None
     evaluation_budget: int | None = None  # steps per rule and subject (lang.compiler.Budget)
 
@@ -72,7 +72,7 @@ class Config:
         return problems
 
 
-@dataclass
+@record
 class Column:
     """What a data table's existing rows hold in one column."""
 

@@ -11,9 +11,9 @@ from __future__ import annotations
 
 import hashlib
 import os
-from dataclasses import dataclass, field
 from pathlib import Path
 
+from ..core.records import Factory, record
 from ..core.perf import TIMINGS
 from ..files.document import DEFAULT_MAX_BYTES, LoadError, parse_text
 from ..files.reader import read_text
@@ -27,23 +27,23 @@ from . import cache
 from ..lang.types import Type, table_type
 
 
-@dataclass
+@record
 class Pack:
     path: Path
-    files: list[ast.RuleFile] = field(default_factory=list)
-    tables: dict[str, list] = field(default_factory=dict)
-    table_files: dict[str, str] = field(default_factory=dict)
-    sources: dict[str, str] = field(default_factory=dict)
+    files: list[ast.RuleFile] = Factory(list)
+    tables: dict[str, list] = Factory(dict)
+    table_files: dict[str, str] = Factory(dict)
+    sources: dict[str, str] = Factory(dict)
 
 
-@dataclass
+@record
 class RuleSet:
     rules: list[CompiledRule]
     packs: list[Pack]
     tables: dict[str, list]
     sources: dict[str, str]
     digest: str  # sha256 over every rule and table file, in load order
-    warnings: list[Diagnostic] = field(default_factory=list)  # e.g. unused `let`s: they do not stop a run
+    warnings: list[Diagnostic] = Factory(list)  # e.g. unused `let`s: they do not stop a run
 
     def by_id(self, rule_id: str) -> CompiledRule | None:
         for rule in self.rules:
@@ -55,13 +55,13 @@ class RuleSet:
         return [r.id for r in self.rules]
 
 
-@dataclass
+@record
 class PackFiles:
     """One pack directory's files as read (not yet parsed): (file, text) of its rules and data tables."""
 
     path: Path
-    rules: list[tuple[Path, str]] = field(default_factory=list)
-    tables: list[tuple[Path, str]] = field(default_factory=list)
+    rules: list[tuple[Path, str]] = Factory(list)
+    tables: list[tuple[Path, str]] = Factory(list)
 
     def texts(self) -> list[tuple[str, str]]:
         return [(str(f), t) for f, t in self.rules] + [(str(f), t) for f, t in self.tables]
@@ -130,7 +130,7 @@ def _parse(text: str, file: str):
     return parsed, problems
 
 
-@dataclass
+@record
 class Checked:
     """Packs read and checked, not yet compiled: what the site configuration is checked against."""
 
@@ -147,13 +147,13 @@ class Checked:
         return {t for c in self.checked for t in c.rule.get("tags", ())}
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class Settings:
     """What the site configuration decides before compiling: no compiled rule is changed afterwards."""
 
     disable: frozenset = frozenset()
-    severity: dict = field(default_factory=dict)
-    extra_rows: dict = field(default_factory=dict)  # table -> rows, checked against the packs' rows
+    severity: dict = Factory(dict)
+    extra_rows: dict = Factory(dict)  # table -> rows, checked against the packs' rows
     tags: frozenset = frozenset()  # run only rules with one of these tags (empty: every rule)
     budget: int | None = None  # evaluation_budget
 

@@ -10,11 +10,12 @@ the formats it writes.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
 from importlib import import_module
 
+from ..core.records import record
 
-@dataclass(frozen=True)
+
+@record(frozen=True)
 class Format:
     name: str
     module: str  # under migcheck.report

@@ -12,6 +12,7 @@ from functools import cached_property
 from typing import Any
 
 from .. import __version__
+from ..core.records import Factory, record
 from ..core.results import Result, sort_results, summarize
 from ..core.vocabulary import ERROR_SEVERITY, VERDICTS
 from .common import cell_findings
@@ -22,13 +23,13 @@ REPORT_FORMAT = 1  # the JSON report's `format` key; schemas/report.schema.json 
 REPOSITORY_URL = "https://github.com/migcheck/migcheck"
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class Tail:
     """What only the end of a streamed run knows."""
 
     verdict: str
     summary: dict
-    waiver_notes: list[dict] = field(default_factory=list)
+    waiver_notes: list[dict] = Factory(list)
     baseline: dict | None = None
 
 

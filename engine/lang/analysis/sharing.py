@@ -10,9 +10,9 @@ and whether it gives one outcome per subject.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any
 
+from ...core.records import record
 from .. import ast
 from ..visit import Visitor
 from .joins import plan as joins_plan
@@ -26,7 +26,7 @@ GUEST_SIDE = {name: _SIDE_OF_ROLE[role] for kind in ("guest", "migration")
 TARGET_NAMES = frozenset(name for name, role in SCOPES["migration"].items() if role == "target")
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class SharingPlan:
     order_free: frozenset  # guest-side fields (side, field) whose lists the rule reads blind to their order
     constant_when: Any  # the first step's `when` expression when it reads only the run's constants, else None
