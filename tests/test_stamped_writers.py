@@ -93,7 +93,7 @@ def test_stamped_equals_the_per_result_writers(tmp_path, hosts, guests, seed, wa
         for i, r in enumerate(results):  # some marked against a baseline, as `Tally` marks them
             if (i + n) % 5 == 0:
                 r.baseline = "new" if i % 2 else "unchanged"
-        stamped += sum(1 for r in results if r.waiver is None and r.stamp(_JSONL.key, _JSONL.build))
+        stamped += sum(1 for r in results if r.waiver is None and r.stamp(_JSONL))
         ours = (results_json(results), jsonl_lines(results), result_rows_text(results))
         assert ours == (_reference_json(results), _reference_jsonl(results), _reference_csv(results))
         statuses |= {r.status for r in results}

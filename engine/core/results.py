@@ -57,7 +57,7 @@ class Result:
         digest.update(f"{get('target', '')}\0mode={get('mode', '')}\0{self.item}".encode())
         return digest.hexdigest()[:16]
 
-    def stamp(self, key, build):
+    def stamp(self, shape):
         """A writer's template for this result (`LazyResult.stamp`): a result made whole has none."""
         return None
 
@@ -132,11 +132,13 @@ class Text:
         message, fix = self.plain(binding)
         return _quoted(message), _quoted(fix)
 
-    def stamp(self, binding, key, build, result):
+    def stamp(self, binding, shape, result):
         """A writer's template for the results of this text bound alike but for the target's name, or
-        None (a text made whole per result). `build(result, message, fix)` makes it once from the
-        message's and fix's pieces between the target's names (plain text, every other name in
-        place); it is kept under `key` while the binding's guest is walked (`eval.texts.ClassText`)."""
+        None (a text made whole per result). The writer's `shape` makes it (`eval.texts.ClassText.stamp`):
+        from a template of the class's text shared by every guest (`shape.recipe`, then `shape.specialise`
+        per guest), or, for a shape without `recipe`, once per guest from the message's and fix's pieces
+        between the target's names (`shape.build(result, message, fix)`: plain text, every other name in
+        place); kept under `shape.key` while the binding's guest is walked."""
         return None
 
 
@@ -171,10 +173,10 @@ class LazyResult(Result):
         _MESSAGE.__set__(self, message)
         _FIX.__set__(self, fix)
 
-    def stamp(self, key, build):
+    def stamp(self, shape):
         """`Text.stamp` of this result's text (None once its text is made, or when it has none)."""
         text = self._text
-        return None if text is None else text.stamp(self._binding, key, build, self)
+        return None if text is None else text.stamp(self._binding, shape, self)
 
     def json_texts(self) -> tuple[str, str]:
         text = self._text

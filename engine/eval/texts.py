@@ -82,20 +82,27 @@ class ClassText(Text):
     def json(self, names: "Names") -> tuple[str, str]:
         return self.entry.texts(self.index, names, True)
 
-    def stamp(self, names: "Names", key, build, result):
+    def stamp(self, names: "Names", shape, result):
         """`Text.stamp`: the writer's template for this outcome's results of the guest being walked (the
-        guest's cache keeps it), made from the text's pieces between the target's names."""
+        guest's cache keeps it): the class's template for every guest (`Entry.recipe`) with the guest's
+        names in place, or for a shape without one, made from the text's pieces between the target's names."""
         cache = names.cache
-        found = cache.get((self, key))
+        key = (self, shape.key)
+        found = cache.get(key)
         if found is None:
-            found = cache[(self, key)] = build(result, *self.entry.split_pieces(self.index, names))
+            if shape.recipe is None:
+                found = shape.build(result, *self.entry.split_pieces(self.index, names))
+            else:
+                found = shape.specialise(self.entry.recipe(self.index, shape, result), names, result)
+            cache[key] = found
         return found
 
 
 class Entry:
     """One rule's problem outcomes for one text class, and their texts, made when first needed."""
 
-    __slots__ = ("engine", "rule", "subject", "outcomes", "pieces", "json_pieces", "status", "splits", "_texts")
+    __slots__ = ("engine", "rule", "subject", "outcomes", "pieces", "json_pieces", "status", "splits", "_texts",
+                 "recipes")
 
     def __init__(self, engine, rule: CompiledRule, subject: Subject, status: str | None = None):
         self.engine, self.rule, self.subject = engine, rule, subject
@@ -106,6 +113,7 @@ class Entry:
         self.pieces: dict = {}
         self.json_pieces: dict = {}
         self._texts: list = []
+        self.recipes: dict = {}  # (outcome index, shape key) -> the writer's template for every guest
 
     def text(self, index: int) -> ClassText:
         """The `Text` of outcome `index`, one per entry and outcome."""
@@ -139,6 +147,20 @@ class Entry:
             found = names.cache[key] = self._partial(index, names.texts, False)
         if type(found) is str:
             return (found,), ("",)
+        return found
+
+    def recipe(self, index: int, shape, result):
+        """A writer's template of outcome `index` for every guest of the class (`shape.recipe`, from the
+        message's and fix's pieces between all their names and the names' hole indexes), made once."""
+        key = (index, shape.key)
+        found = self.recipes.get(key)
+        if found is None:
+            split = self._split(index)
+            if type(split) is str:
+                message, fix = ((split,), ()), (("",), ())
+            else:
+                message, fix = (split[0], self.rule.message_holes), (split[1], self.rule.fix_holes)
+            found = self.recipes[key] = shape.recipe(result, message, fix)
         return found
 
     def _partial(self, index: int, names: tuple, json: bool):

@@ -149,11 +149,11 @@ def result_rows_text(results) -> str:
     """The rows of `results` as `csv.writer` writes `_result_rows`: stamped from a text class's row for a
     guest where a result has one (`_CsvShape`), else made cell by cell."""
     shape = _SHAPE
-    key, build, targets = shape.key, shape.build, shape.targets
+    targets = shape.targets
     out = []
     append = out.append
     for r in results:
-        found = r.stamp(key, build) if r.waiver is None else None
+        found = r.stamp(shape) if r.waiver is None else None
         if found:
             target = r.subject["target"]
             name = targets.get(target)
@@ -188,6 +188,7 @@ class _CsvShape:
     guest (`build`), a target's cells (`target`)."""
 
     key = "csv"
+    recipe = None  # a field's quoting depends on every name in it: a template per guest (`build`)
 
     def __init__(self):
         self.targets: dict = {}  # name -> (its cell, whether it is quoted in a field, doubled quotes, itself)

@@ -17,7 +17,7 @@ import tempfile
 from json.encoder import encode_basestring as _s  # the C encoder of one string, as ensure_ascii=False writes it
 
 from ..core.results import fingerprint_head
-from ..core.vocabulary import PLAN_KEYS, SUBJECT_KEYS
+from ..core.vocabulary import NAME_HOLES, PLAN_KEYS, SUBJECT_KEYS
 from ..files.outputs import copy_spool, release, spool_writer
 
 
@@ -79,11 +79,11 @@ def results_json(results: list, level: int = 4) -> str:
     """`result_json` of each result, joined as a list's items. A result of a text class (`Result.stamp`)
     is stamped from its class's template (`_JsonShape`); any other is written key by key (`_Written`)."""
     shape = _SHAPES.get(level) or _SHAPES.setdefault(level, _JsonShape(level))
-    return ",\n".join(stamped(results, shape.key, shape.build, _Written(level).text, shape.baseline_end))
+    return ",\n".join(stamped(results, shape, _Written(level).text, shape.baseline_end))
 
 
-def stamped(results: list, key, build, written, baseline_end) -> list[str]:
-    """The text of each result: stamped from its text class's template (`build`, kept under `key`: the
+def stamped(results: list, shape, written, baseline_end) -> list[str]:
+    """The text of each result: stamped from its text class's template (`shape`'s, `Result.stamp`: the
     pieces between the target's names, the fingerprint's hash up to the target and its key after it,
     the text after the fingerprint) when it has one, is not waived and its target's name is a string;
     else `written(result)`. `baseline_end(result)`: the text after the fingerprint of a result marked
@@ -92,7 +92,7 @@ def stamped(results: list, key, build, written, baseline_end) -> list[str]:
     out = []
     append = out.append
     for r in results:
-        found = r.stamp(key, build) if r.waiver is None else None
+        found = r.stamp(shape) if r.waiver is None else None
         if found:
             target = r.subject["target"]
             name = bare.get(target)
@@ -121,47 +121,82 @@ def _bare(target):
     return found
 
 
+_TARGET = NAME_HOLES.index("target")  # a recipe's hole where the text splits: the target's name
+_SUB_GUEST, _SUB_SOURCE, _LOC = -1, -2, -3  # a recipe's holes besides the message's names (0 guest, 1 source)
+_FILLS = (0, 1, _SUB_GUEST, _SUB_SOURCE, _LOC)  # the holes a guest fills, in `_Shape.fills` order
+
+
 class _Shape:
     """How a format writes a stamped result (`stamped`), in parts made once: a rule outcome's (`head`, `tail`:
-    the text before the subject, and after the fix around the location), a guest's (`around`: the subject
-    before and after its target's name, the location), and the template of a text class for a guest,
-    from its message and fix pieces (`build`). Subclasses write the parts."""
+    the text before the subject, and after the fix around the location), and a text class outcome's
+    template for every guest (`recipe`), which `specialise` fills with a guest's names and location.
+    Subclasses write the parts (`head`, `subject_segments`, `location`, `tail`)."""
 
     key = ""
 
     def __init__(self):
         self.rules: dict = {}  # (rule, severity, status, cite, item, mode) -> (head, tail around the location, key)
-        self.guest: tuple | None = None  # (guest, source, mode, location) and its parts, the last built
-        self.parts: tuple = ()
+        self.guest: tuple | None = None  # (names' cache, location, guest, source) of the last `specialise`
+        self.fills: tuple = ()  # its texts of the holes (`_FILLS`)
 
-    def build(self, r, message: tuple, fix: tuple):
-        sub = r.subject
-        guest, source, mode = sub.get("guest"), sub.get("source"), sub.get("mode")
-        if len(sub) != 4 or type(guest) is not str or type(source) is not str or type(mode) is not str \
-                or type(sub.get("target")) is not str or type(r.rule) is not str or type(r.item) is not str:
-            return False  # written key by key
+    def recipe(self, r, message: tuple, fix: tuple):
+        """The template of a text class's outcome for every guest of the class, from its message's and fix's
+        (pieces, name holes) as `CompiledRule.message_split` splits them: its segments, each a text or a
+        hole (a name of the text: 0 guest, 1 source, `_TARGET`; the subject's guest or source; the
+        location), then as the pieces between the target's names, each a `str.format` of the guest's texts
+        (`_FILLS`); and the fingerprint's key after the target. False: written key by key."""
+        mode = r.subject.get("mode")
+        if type(mode) is not str or type(r.rule) is not str or type(r.item) is not str:
+            return False
         rule = self.rules.get((r.rule, r.severity, r.status, r.cite, r.item, mode))
         if rule is None:
             if len(self.rules) > 65536:  # items are the estate's (disks, functions): a run's at a time
                 self.rules.clear()
             rule = self.rules[(r.rule, r.severity, r.status, r.cite, r.item, mode)] = (
                 self.head(r), self.tail(r), f"\0mode={mode}\0{r.item}".encode())
+        segments = [rule[0], *self.subject_segments(mode)]
+        _text_segments(segments, message)
+        segments.append(self.between)
+        _text_segments(segments, fix)
+        segments += (rule[1][0], _LOC, rule[1][1])
+        pieces = [""]  # between the target's names, each as a format of the other holes' texts (`_FILLS`)
+        for segment in segments:
+            if type(segment) is str:
+                pieces[-1] += segment.replace("{", "{{").replace("}", "}}")
+            elif segment == _TARGET:
+                pieces.append("")
+            else:
+                pieces[-1] += "{%d}" % _FILLS.index(segment)
+        return tuple(p.format for p in pieces), rule[2]
+
+    def specialise(self, recipe, names, r):
+        """`recipe` for the guest of `names` (a `eval.texts.Names`) and of the result `r`: the pieces between
+        the target's names, the fingerprint's hash up to the target and its key after it, the text after
+        the fingerprint (`stamped`); False: written key by key."""
+        if recipe is False:
+            return False
+        sub = r.subject
+        guest, source = sub.get("guest"), sub.get("source")
+        if len(sub) != 4 or type(guest) is not str or type(source) is not str or type(sub.get("target")) is not str:
+            return False
         loc = r.location
         last = self.guest
-        if last is None or last[3] is not loc or last[0] != guest or last[1] != source or last[2] != mode:
-            self.guest, self.parts = (guest, source, mode, loc), self.around(guest, source, mode, loc)
-        before, after, location = self.parts
-        tail = rule[1][0] + location + rule[1][1]
-        if len(message) == 1 and len(fix) == 1:  # a text that does not name the target
-            pieces = (rule[0] + before, f"{after}{_escaped(message[0])}{self.between}{_escaped(fix[0])}{tail}")
-        else:
-            pieces = [rule[0] + before, after]
-            _extend(pieces, [_escaped(p) for p in message])
-            pieces[-1] += self.between
-            _extend(pieces, [_escaped(p) for p in fix])
-            pieces[-1] += tail
-            pieces = tuple(pieces)
-        return pieces, fingerprint_head(r.rule, sub), rule[2], self.end
+        if last is None or last[0] is not names.cache or last[1] is not loc or last[2] != guest or last[3] != source:
+            self.guest = (names.cache, loc, guest, source)
+            self.fills = (names.json[0], names.json[1], _escaped(guest), _escaped(source), self.location(loc))
+        fills = self.fills
+        return tuple([piece(*fills) for piece in recipe[0]]), fingerprint_head(r.rule, sub), recipe[1], self.end
+
+
+def _text_segments(segments: list, text: tuple) -> None:
+    """A message's or fix's (pieces, holes) as a recipe's segments, its pieces escaped (as JSON escapes
+    character by character, the escaped pieces with the escaped names are the escaped text); holes past
+    the pieces (a text cut at its cap) are left out, as the renderer leaves them."""
+    pieces, holes = text
+    segments.append(_escaped(pieces[0]))
+    for hole, piece in zip(holes, pieces[1:]):
+        segments.append(hole)
+        segments.append(_escaped(piece))
 
 
 class _JsonShape(_Shape):
@@ -180,11 +215,14 @@ class _JsonShape(_Shape):
         return (f'{" " * self.level}{{\n{q}"rule": {_s(r.rule)},\n{q}"severity": {_s(r.severity)},\n'
                 f'{q}"status": {_s(r.status)},\n{q}"subject": ')
 
-    def around(self, guest: str, source: str, mode: str, loc) -> tuple[str, str, str]:
+    def subject_segments(self, mode: str) -> tuple:
         q = self.q
         q2 = q + "  "
-        return (f'{{\n{q2}"guest": {_s(guest)},\n{q2}"source": {_s(source)},\n{q2}"target": "',
-                f'",\n{q2}"mode": {_s(mode)}\n{q}}},\n{q}"message": "', _location(loc, self.level))
+        return (f'{{\n{q2}"guest": "', _SUB_GUEST, f'",\n{q2}"source": "', _SUB_SOURCE, f'",\n{q2}"target": "',
+                _TARGET, f'",\n{q2}"mode": {_s(mode)}\n{q}}},\n{q}"message": "')
+
+    def location(self, loc) -> str:
+        return _location(loc, self.level)
 
     def tail(self, r) -> tuple[str, str]:
         q = self.q
@@ -196,12 +234,6 @@ class _JsonShape(_Shape):
 
 
 _SHAPES: dict[int, _JsonShape] = {}
-
-
-def _extend(pieces: list, more: list) -> None:
-    """`more` after `pieces`, its first joined to their last (the pieces between one name)."""
-    pieces[-1] += more[0]
-    pieces.extend(more[1:])
 
 
 def _escaped(text: str) -> str:
@@ -541,7 +573,7 @@ _compact = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
 
 def jsonl_lines(results: list) -> str:
     """A line per result: `Result.to_json` compact, stamped from its text class's template where it has one."""
-    return "".join(stamped(results, _JSONL.key, _JSONL.build, _jsonl_line, _JSONL.baseline_end))
+    return "".join(stamped(results, _JSONL, _jsonl_line, _JSONL.baseline_end))
 
 
 def _jsonl_line(r) -> str:
@@ -559,10 +591,12 @@ class _JsonlShape(_Shape):
         c = _compact
         return f'{{"rule":{c(r.rule)},"severity":{c(r.severity)},"status":{c(r.status)},"subject":'
 
-    def around(self, guest: str, source: str, mode: str, loc) -> tuple[str, str, str]:
-        c = _compact
-        return (f'{{"guest":{c(guest)},"source":{c(source)},"target":"', f'","mode":{c(mode)}}},"message":"',
-                f',"location":{c({"file": loc[0], "line": loc[1], "col": loc[2]})}' if loc else "")
+    def subject_segments(self, mode: str) -> tuple:
+        return ('{"guest":"', _SUB_GUEST, '","source":"', _SUB_SOURCE, '","target":"', _TARGET,
+                f'","mode":{_compact(mode)}}},"message":"')
+
+    def location(self, loc) -> str:
+        return f',"location":{_compact({"file": loc[0], "line": loc[1], "col": loc[2]})}' if loc else ""
 
     def tail(self, r) -> tuple[str, str]:
         item = f',"item":{_compact(r.item)}' if r.item else ""
