@@ -39,6 +39,18 @@ class CheckedRule:
     reads: frozenset = frozenset()  # paths of the subjects the rule's outcome depends on (see reads)
     text_reads: frozenset = frozenset()  # and those its failures' texts read besides (`reads.text_paths`)
     pack: str = ""
+    analysis: Analysis | None = None  # what the compiler would work out from the AST alone, when known
+
+
+@record(frozen=True)
+class Analysis:
+    """What compiling a rule reads of its AST alone, worked out once and kept in the packs cache with the
+    checked rule (cold start): the compiler of a warm run then walks nothing to decide it. None of it is a
+    closure; every part is what the compiler would compute itself (tests/test_startup_analysis.py)."""
+
+    hoisted: frozenset  # id() of the rule's nodes worth hoisting (`analysis.hoist.worth_hoisting`)
+    order_free: frozenset  # `analysis.sharing._order_free(rule)`
+    constant_when: object  # `analysis.sharing._constant_when(rule)`: a node or None
 
 
 _key = ast.dotted  # a guardable path (`f.label`)

@@ -196,13 +196,16 @@ class Compiler(Visitor):
         self.budget = Budget(checked.rule.id)
         self.through_lists: dict[int, bool] = {}  # hoist's answers so far, by node id
         self.free_names: dict[int, frozenset] = {}
+        # the ids of the nodes worth hoisting, when the checked rule came with its analysis (the packs cache)
+        self.hoisted = checked.analysis.hoisted if checked.analysis is not None else None
 
     def type(self, node) -> Type:
         return self.types.get(id(node), ANY)
 
     def compile(self, node) -> Fn:
         fn = self.method_for(node)(self, node)
-        if hoist.worth_hoisting(node, self.through_lists, self.free_names):
+        if (id(node) in self.hoisted) if self.hoisted is not None else \
+                hoist.worth_hoisting(node, self.through_lists, self.free_names):
             fn = hoist.once_per_run(fn, node, self.budget)
         self.closures[id(node)] = fn
         return fn
@@ -1090,4 +1093,4 @@ def compile_rule(checked: CheckedRule, tables: dict[str, list], severity: str | 
         span=rule.span, rule=rule, reads=checked.reads, pack=checked.pack, run=run,
         message=message, fix=fix, message_split=message_split, fix_split=fix_split, message_holes=message_holes,
         fix_holes=fix_holes, checked=checked,
-        compiled=c.closures, lookups=lookups, budget=budget, sharing=sharing_plan(rule, lookups, checked.reads))
+        compiled=c.closures, lookups=lookups, budget=budget, sharing=sharing_plan(rule, lookups, checked.reads, checked.analysis))

@@ -20,7 +20,8 @@ from ..files.reader import read_text
 from ..files.resources import builtin_rules_dir
 from ..lang import ast
 from ..lang.analysis.cost import cost_warnings  # a checked pack: loops over every guest in a rule run for each guest
-from ..lang.checker import CheckedRule, check_rules
+from ..lang.analysis import hoist, sharing
+from ..lang.checker import Analysis, CheckedRule, check_rules
 from ..lang.compiler import CompiledRule, compile_rule
 from ..lang.diagnostics import Diagnostic, RuleError, diag
 from . import cache
@@ -213,13 +214,15 @@ def check_packs(extra_dirs: list[str | Path] = (), *, builtin: bool = True) -> C
 
 def _to_cache(checked: Checked) -> tuple | None:
     """The checked packs as plain values for the cache (the checker's types keyed by their nodes, which
-    the entry holds, instead of by `id`); None when a type's node is not found in its rule."""
+    the entry holds, instead of by `id`, and each rule's `Analysis` with its hoisted nodes); None when a
+    type's node is not found in its rule."""
     rules = []
     for c in checked.checked:
         nodes = _nodes(c.rule, {})
         if any(key not in nodes for key in c.types):
             return None
-        rules.append((c.rule, [(nodes[key], t) for key, t in c.types.items()], c.reads, c.text_reads, c.pack))
+        rules.append((c.rule, [(nodes[key], t) for key, t in c.types.items()], c.reads, c.text_reads, c.pack,
+                      hoist.hoisted(nodes.values()), sharing._order_free(c.rule), sharing._constant_when(c.rule)))
     packs = [(str(p.path), p.files, p.tables, p.table_files, p.sources) for p in checked.packs]
     return packs, rules, checked.tables, checked.sources, checked.diagnostics
 
@@ -227,8 +230,10 @@ def _to_cache(checked: Checked) -> tuple | None:
 def _from_cache(value: tuple) -> Checked:
     packs, rules, tables, sources, diagnostics = value
     return Checked([Pack(Path(path), files, rows, table_files, texts) for path, files, rows, table_files, texts in packs],
-                   [CheckedRule(rule, {id(node): t for node, t in types}, reads, text_reads, pack)
-                    for rule, types, reads, text_reads, pack in rules], tables, sources, diagnostics)
+                   [CheckedRule(rule, {id(node): t for node, t in types}, reads, text_reads, pack,
+                                Analysis(frozenset(map(id, hoisted)), order_free, constant_when))
+                    for rule, types, reads, text_reads, pack, hoisted, order_free, constant_when in rules],
+                   tables, sources, diagnostics)
 
 
 def _nodes(node, found: dict) -> dict:

@@ -40,10 +40,15 @@ class SharingPlan:
 EVERY = "*"  # a rule reading a guest whole reads every part
 
 
-def sharing_plan(rule: ast.Rule, lookups: tuple = (), reads: frozenset = frozenset()) -> SharingPlan:
+def sharing_plan(rule: ast.Rule, lookups: tuple = (), reads: frozenset = frozenset(), analysis=None) -> SharingPlan:
     """The plan of a rule whose steps' key lookups are `lookups` ((joins.Lookup, only counted), ...) and
-    whose read paths are `reads`."""
-    return SharingPlan(order_free=_order_free(rule), constant_when=_constant_when(rule),
+    whose read paths are `reads`; `analysis` (`lang.checker.Analysis`): its order-free lists and constant
+    `when` as worked out before."""
+    if analysis is not None:
+        order_free, constant_when = analysis.order_free, analysis.constant_when
+    else:
+        order_free, constant_when = _order_free(rule), _constant_when(rule)
+    return SharingPlan(order_free=order_free, constant_when=constant_when,
                        counted=_counted_view(rule, lookups),
                        single=not any(isinstance(step, ast.For) for step in rule.steps),
                        guest_parts=guest_parts(rule.get("on", "migration"), reads))
