@@ -12,7 +12,6 @@ with a few lines there.
 from __future__ import annotations
 
 import argparse
-import difflib
 import sys
 from datetime import date
 from importlib import import_module
@@ -452,6 +451,8 @@ def _unknown_command(argv: list[str]) -> str | None:
     first = next((a for a in argv if not a.startswith("-")), None)
     if first is None or first in _commands() or argv.index(first) != 0:
         return None  # options before the command (`--version`, `--help`) are argparse's to judge
+    import difflib  # only for an unknown command
+
     close = difflib.get_close_matches(first.casefold(), _commands(), n=1)
     return f"unknown command `{first}`; " + (f"did you mean `{close[0]}`?" if close else
                                             "the commands are " + ", ".join(_commands()))

@@ -29,6 +29,8 @@ NOT_FOR_A_TABLE_CHECK = (
     "migcheck.report.csv_report", "migcheck.report.markdown", "migcheck.report.github", "migcheck.report.gitlab",
     "migcheck.report.stream", "migcheck.report.catalogue",
     "tabulate", "importlib.metadata",  # a table of plain text is laid out by report.table itself
+    "difflib",  # only a name that is not found asks for a close one
+    "tempfile", "signal", "threading",  # only a file written (an output, a cache entry) needs them
 )
 
 _PROBE = """

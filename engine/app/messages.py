@@ -4,7 +4,6 @@ given where a VSP is wanted (and the reverse), and a missing file's likely inten
 
 from __future__ import annotations
 
-import difflib
 import os
 from dataclasses import replace
 
@@ -53,6 +52,8 @@ def _close_file(name: str) -> str | None:
         entries = os.listdir(folder or ".")
     except OSError:
         return None
+    import difflib  # only for a name that is not found (cold start)
+
     close = difflib.get_close_matches(base, entries, n=1, cutoff=0.6)
     return os.path.join(folder, close[0]) if close else None
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import difflib
 from collections.abc import Iterable
 
 
@@ -18,5 +17,7 @@ def did_you_mean(name: object, known: Iterable, otherwise: str = "") -> str:
         by_fold.setdefault(k.casefold(), k)
     if wanted in by_fold:
         return f"did you mean `{by_fold[wanted]}`?"
+    import difflib  # only for a name that is not found (cold start)
+
     close = difflib.get_close_matches(wanted, list(by_fold), n=1)
     return f"did you mean `{by_fold[close[0]]}`?" if close else otherwise

@@ -17,11 +17,8 @@ import errno
 import io
 import os
 import shutil
-import signal
 import stat
 import sys
-import tempfile
-import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -210,6 +207,9 @@ class _Interrupted(BaseException):
 @contextmanager
 def _interruptible():
     """While a temporary file exists, SIGTERM and SIGHUP unwind (so it is removed) instead of killing."""
+    import signal  # signal, tempfile and threading only when a file is written (cold start)
+    import threading
+
     installed = {}
     if threading.current_thread() is threading.main_thread():
         def handler(signum, frame):
@@ -383,6 +383,8 @@ def _atomic_stream(path: str):
     umask = os.umask(0)
     os.umask(umask)
     tmp = None
+    import tempfile
+
     try:
         with _interruptible():
             fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)

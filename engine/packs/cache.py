@@ -28,7 +28,6 @@ import hashlib
 import io
 import os
 import pickle
-import tempfile
 from pathlib import Path
 
 from .. import __version__
@@ -137,6 +136,8 @@ def _reducers() -> dict:
 
 def _write(entry: Path, value) -> None:
     """`value` pickled into `entry`, through a private file renamed into place; nothing on any failure."""
+    import tempfile  # only when an entry is written: a warm run writes none
+
     try:
         entry.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
         fd, tmp = tempfile.mkstemp(prefix=".entry-", dir=entry.parent)
