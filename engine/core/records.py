@@ -8,7 +8,8 @@ every class, made without `exec`:
 - `__init__(*args, **kwargs)`: the fields in annotation order, positional or by keyword; a field
   with a default may be left out; `Factory(list)` gives each object its own new default (a dataclass's
   `field(default_factory=list)`); `__post_init__` is called when the class has one;
-- `__repr__`: `Name(field=value, ...)`; `__eq__`: same class and equal fields;
+- `__repr__`: `Name(field=value, ...)`, but for the names in the class's `_hidden` (a dataclass's
+  `field(repr=False)`); `__eq__`: same class and equal fields;
 - not frozen: unhashable (as a dataclass with `eq`); `frozen=True`: the fields cannot be assigned
   after `__init__` (`FrozenRecordError`, an AttributeError) and the hash is the fields' tuple's.
 
@@ -57,6 +58,7 @@ def _make(cls, frozen: bool):
             raise TypeError(f"non-default argument {name!r} follows default argument")
     key = attrgetter(*names) if len(names) > 1 else (lambda obj: tuple(getattr(obj, n) for n in names))
     cls._fields = names
+    cls._shown = tuple(name for name in names if name not in cls.__dict__.get("_hidden", ()))
     cls.__init__ = _init(names, defaults, cls.__dict__.get("__post_init__"))
     cls.__repr__ = _repr
     cls.__eq__ = lambda self, other: key(self) == key(other) if other.__class__ is self.__class__ else NotImplemented
@@ -94,7 +96,7 @@ def _init(names: tuple, defaults: dict, post_init):
 
 
 def _repr(self) -> str:
-    return f"{self.__class__.__qualname__}({', '.join(f'{n}={getattr(self, n)!r}' for n in self._fields)})"
+    return f"{self.__class__.__qualname__}({', '.join(f'{n}={getattr(self, n)!r}' for n in self._shown)})"
 
 
 def _refuse_set(self, name: str, value) -> None:

@@ -21,11 +21,11 @@ outcome whose message starts with `INTERNAL` (tests assert it never happens).
 from __future__ import annotations
 
 import operator
-from dataclasses import dataclass, field
 from fractions import Fraction
 from typing import Any
 from collections.abc import Callable
 
+from ..core.records import Factory, record
 from . import ast
 from .analysis import hoist, joins
 from .builtins import BUILTINS, EvalError, Pattern, as_version, compile_pattern, order_pair, parse_version, render
@@ -44,12 +44,27 @@ from ..core.results import Text  # noqa: E402
 from ..core.vocabulary import ERROR, ERROR_SEVERITY, FAIL, NAME_HOLES, NOTAPPLICABLE, PASS, TABLES  # noqa: E402  (re-exported)
 
 
-@dataclass(slots=True)
 class Outcome:
-    status: str
-    env: dict  # the bindings it was decided with (subject names, for variables, lets)
-    item: str = ""  # the `for` binding, readable ("lan_pub")
-    error: str = ""  # for status error: what went wrong, located
+    """One outcome of a rule for a subject (or one `for` binding of it). Written out, not a dataclass:
+    generating one costs every run's import (cold start); it behaves as `@dataclass(slots=True)` did."""
+
+    __slots__ = ("status", "env", "item", "error")
+
+    def __init__(self, status: str, env: dict, item: str = "", error: str = "") -> None:
+        self.status = status
+        self.env = env  # the bindings it was decided with (subject names, for variables, lets)
+        self.item = item  # the `for` binding, readable ("lan_pub")
+        self.error = error  # for status error: what went wrong, located
+
+    def __repr__(self) -> str:
+        return f"Outcome(status={self.status!r}, env={self.env!r}, item={self.item!r}, error={self.error!r})"
+
+    def __eq__(self, other: object) -> bool:
+        if other.__class__ is self.__class__:
+            return (self.status, self.env, self.item, self.error) == (other.status, other.env, other.item, other.error)
+        return NotImplemented
+
+    __hash__ = None  # type: ignore[assignment]  (as a dataclass with eq: mutable, unhashable)
 
 
 INTERNAL = "internal error"
@@ -100,7 +115,7 @@ class RuleText(Text):
         return self.message(env), self.fix(env)
 
 
-@dataclass
+@record
 class CompiledRule:
     id: str
     title: str
@@ -116,16 +131,17 @@ class CompiledRule:
     message: Callable[[dict], str]
     fix: Callable[[dict], str]
     # message and fix as the text around their subjects' names, and which names (`Compiler.template`)
-    message_split: Callable[[dict], tuple] = field(repr=False, default=None)
-    fix_split: Callable[[dict], tuple] = field(repr=False, default=None)
+    message_split: Callable[[dict], tuple] = None
+    fix_split: Callable[[dict], tuple] = None
     message_holes: tuple = ()
     fix_holes: tuple = ()
-    checked: CheckedRule = field(repr=False, default=None)
-    compiled: dict = field(repr=False, default_factory=dict)  # id(node) -> closure
+    checked: CheckedRule = None
+    compiled: dict = Factory(dict)  # id(node) -> closure
     lookups: tuple = ()  # (joins.Lookup, counted) of the rule's steps: how the matrix classes targets
-    budget: Budget | None = field(repr=False, default=None)
-    sharing: SharingPlan | None = field(repr=False, default=None)  # what the matrix may share (analysis/sharing)
-    text: RuleText = field(repr=False, default=None)  # message and fix as its results' `Text`
+    budget: Budget | None = None
+    sharing: SharingPlan | None = None  # what the matrix may share (analysis/sharing)
+    text: RuleText = None  # message and fix as its results' `Text`
+    _hidden = ("message_split", "fix_split", "checked", "compiled", "budget", "sharing", "text")  # from repr
 
     def __post_init__(self):
         if self.text is None:

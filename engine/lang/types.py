@@ -10,16 +10,16 @@ nullable: absent is `null`.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
 from fractions import Fraction
 from functools import cache
 from typing import Any
 
+from ..core.records import record
 from ..files.resources import schema
 from ..core.vocabulary import INTEGRITY_KINDS, MAY_BE_ABSENT, MODES, SCOPES
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class Type:
     kind: str  # string int float bool null version list object any
     nullable: bool = False
@@ -40,7 +40,8 @@ class Type:
         return [k for k, _ in self.fields or ()]
 
     def with_null(self, nullable: bool = True) -> Type:
-        return self if self.nullable == nullable else replace(self, nullable=nullable)
+        return self if self.nullable == nullable else Type(self.kind, nullable, self.enum, self.elem, self.name,
+                                                           self.fields)
 
     @property
     def numeric(self) -> bool:
@@ -186,7 +187,7 @@ def unify(types: list[Type]) -> Type:
             return obj(first.name, fields).with_null(nullable)
         if first.kind == "list":
             return list_of(unify([t.elem for t in present])).with_null(nullable)
-        return replace(first, enum=None).with_null(nullable)
+        return Type(first.kind, first.nullable, None, first.elem, first.name, first.fields).with_null(nullable)
     if all(t.numeric for t in present):
         return FLOAT.with_null(nullable)
     return ANY
