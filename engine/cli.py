@@ -12,6 +12,7 @@ with a few lines there.
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from datetime import date
 from importlib import import_module
@@ -378,9 +379,36 @@ class _BadUsage(Exception):
     """A usage problem argparse found (its message already printed)."""
 
 
+def _terminal_columns() -> int:
+    """`shutil.get_terminal_size().columns`, worked out as shutil does ($COLUMNS, else standard output's
+    terminal, else 80) without importing shutil, which imports zlib, bz2 and lzma (cold start)."""
+    try:
+        columns = int(os.environ["COLUMNS"])
+    except (KeyError, ValueError):
+        columns = 0
+    if columns <= 0:
+        try:
+            columns = os.get_terminal_size(sys.__stdout__.fileno()).columns or 80
+        except (AttributeError, ValueError, OSError):
+            columns = 80
+    return columns
+
+
+class _Formatter(argparse.HelpFormatter):
+    """argparse's help formatter, as wide as it makes itself (the terminal's columns less 2): argparse
+    makes one for every argument added, and its own way of measuring the terminal imports shutil."""
+
+    def __init__(self, prog, indent_increment=2, max_help_position=24, width=None):
+        super().__init__(prog, indent_increment, max_help_position, _terminal_columns() - 2 if width is None else width)
+
+
 class _Parser(argparse.ArgumentParser):
     """argparse's parser (its subcommands' too), whose usage errors `main` sees, so that it can still
     write the SARIF or JUnit failure document a CI job asked for."""
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("formatter_class", _Formatter)
+        super().__init__(*args, **kwargs)
 
     def error(self, message):
         self.print_usage(sys.stderr)

@@ -31,6 +31,7 @@ NOT_FOR_A_TABLE_CHECK = (
     "tabulate", "importlib.metadata",  # a table of plain text is laid out by report.table itself
     "difflib",  # only a name that is not found asks for a close one
     "tempfile", "signal", "threading",  # only a file written (an output, a cache entry) needs them
+    "shutil", "bz2", "lzma",  # only a terminal's width: argparse's help formatter measures it without them
 )
 
 _PROBE = """

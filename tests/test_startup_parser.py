@@ -41,3 +41,28 @@ def test_only_the_command_given_is_built():
     assert list(sub.choices) == cli._commands()
     sub = next(a for a in cli.build_parser("nope")._actions if a.__class__.__name__ == "_SubParsersAction")
     assert list(sub.choices) == cli._commands()
+
+
+@pytest.mark.parametrize("columns", [None, "50", "130", "0", "-3", "wide", ""])
+def test_the_terminal_is_as_wide_as_shutil_says(columns, monkeypatch):
+    import shutil
+
+    if columns is None:
+        monkeypatch.delenv("COLUMNS", raising=False)
+    else:
+        monkeypatch.setenv("COLUMNS", columns)
+    assert cli._terminal_columns() == shutil.get_terminal_size().columns
+
+
+@pytest.mark.parametrize("columns", [None, "60", "200"])
+@pytest.mark.parametrize("argv", [["--help"], ["check", "--help"], ["matrix", "--help"]], ids=" ".join)
+def test_help_is_laid_out_as_argparse_s_own_formatter_lays_it_out(argv, columns, capsys, monkeypatch):
+    import argparse
+
+    if columns is None:
+        monkeypatch.delenv("COLUMNS", raising=False)
+    else:
+        monkeypatch.setenv("COLUMNS", columns)
+    ours = _outcome(argv, capsys)
+    monkeypatch.setattr(cli, "_Formatter", argparse.HelpFormatter)
+    assert ours == _outcome(argv, capsys)

@@ -10,7 +10,6 @@ and not empty turns it off (https://no-color.org: an empty value is as good as u
 from __future__ import annotations
 
 import os
-import shutil
 import sys
 from collections.abc import Mapping
 
@@ -38,6 +37,8 @@ def terminal_width(stream) -> int | None:
     """The terminal's columns when `stream` is a terminal; None in a pipe or a file (a fixed layout)."""
     if stream is None or not is_terminal(stream):
         return None
+    import shutil  # only a terminal's width needs it (it imports zlib, bz2 and lzma: cold start)
+
     return shutil.get_terminal_size().columns
 
 

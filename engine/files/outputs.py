@@ -16,7 +16,6 @@ import codecs
 import errno
 import io
 import os
-import shutil
 import stat
 import sys
 from collections.abc import Iterator
@@ -309,6 +308,8 @@ class _Named:
                         raise
                     spool.seek(offset)
                     buffer = self.stream.buffer
+                    import shutil
+
                     shutil.copyfileobj(spool, buffer, 1 << 20)
                     buffer.flush()
                     return
