@@ -82,3 +82,15 @@ def test_a_mutable_record_is_its_dataclass():
 def test_wrong_arguments_are_a_type_error(args, kwargs):
     with pytest.raises(TypeError):
         Mutable(*args, **kwargs)
+
+
+def test_replace_is_dataclasses_replace():
+    from dataclasses import replace as dc_replace
+
+    from migcheck.core.records import replace
+
+    mine, theirs = Frozen("a", [1], 2), FrozenDC("a", [1], 2)
+    assert _as_dc(repr(replace(mine, size=5))) == repr(dc_replace(theirs, size=5))
+    assert replace(mine).items is mine.items  # fields are carried over, not copied
+    with pytest.raises(TypeError):
+        replace(mine, colour="red")

@@ -13,14 +13,15 @@ every class, made without `exec`:
 - not frozen: unhashable (as a dataclass with `eq`); `frozen=True`: the fields cannot be assigned
   after `__init__` (`FrozenRecordError`, an AttributeError) and the hash is the fields' tuple's.
 
-No `dataclasses.replace`, `fields` or `asdict` on a record: a class that needs them stays a dataclass.
+`replace(record, **changes)` is `dataclasses.replace` for a record; no `dataclasses` function (`replace`,
+`fields`, `asdict`) takes a record: a class other code calls them on stays a dataclass.
 """
 
 from __future__ import annotations
 
 from operator import attrgetter
 
-__all__ = ["record", "Factory", "FrozenRecordError"]
+__all__ = ["record", "replace", "Factory", "FrozenRecordError"]
 
 _MISSING = object()
 _set = object.__setattr__
@@ -69,6 +70,12 @@ def _make(cls, frozen: bool):
     else:
         cls.__hash__ = None
     return cls
+
+
+def replace(obj, /, **changes):
+    """A new record of `obj`'s class with its fields, but for `changes` (as `dataclasses.replace`)."""
+    return obj.__class__(**{name: changes.pop(name) if name in changes else getattr(obj, name)
+                            for name in obj._fields}, **changes)
 
 
 def _init(names: tuple, defaults: dict, post_init):

@@ -48,9 +48,8 @@ from __future__ import annotations
 
 import copy
 import sys
-from dataclasses import replace
 
-from ..core.records import Factory, record
+from ..core.records import Factory, record, replace
 from .capacity import (DEFAULT_OVERHEAD, cores_taken, dio_by_hwpath, dio_moved, dio_needs, dio_pool, dio_room,
                        free_cores, free_memory_mb, memory_taken_mb)
 from .capacity import holds_memory, memory_need_mb, memory_overhead_mb, memory_parts_mb  # noqa: F401  (re-exported)

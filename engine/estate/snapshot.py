@@ -18,10 +18,9 @@ from __future__ import annotations
 
 import json
 import unicodedata
-from dataclasses import dataclass, field
 from typing import Any
 
-from ..core.records import record
+from ..core.records import Factory, record
 from ..core.perf import collector_paused
 from ..core.words import did_you_mean
 from ..files.document import Document, Limits, Problem, depth_exceeds, load_document, parse_text
@@ -44,7 +43,7 @@ class IntegrityProblem:
     help: str = ""
 
 
-@dataclass
+@record
 class Snapshot:
     """A loaded snapshot: raw document, resolved hosts and guests, indexes and problems."""
 
@@ -54,8 +53,9 @@ class Snapshot:
     host_by_name: dict[str, dict]
     guest_by_name: dict[str, dict]
     problems: list[IntegrityProblem]
-    origin: dict[int, tuple] = field(repr=False, default_factory=dict)
-    _json: Any = field(repr=False, default=None)  # a JsonLocator for JSON text, False for YAML
+    origin: dict[int, tuple] = Factory(dict)
+    _json: Any = None  # a JsonLocator for JSON text, False for YAML
+    _hidden = ("origin", "_json")  # from repr
 
     @property
     def site(self) -> str | None:
