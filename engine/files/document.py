@@ -242,9 +242,9 @@ class _NotJson(Exception):
     """The text is not JSON after all (positions then come from the YAML reader)."""
 
 
-_JSON_TOKEN = re.compile(r'''(?P<s>"[^"\\]*(?:\\.[^"\\]*)*")|(?P<o>[{\[])|(?P<c>[}\]])|(?P<sep>[:,])'''
-                         r'''|(?P<n>-?(?:0|[1-9][0-9]*)(?:\.[0-9]+)?(?:[eE][-+]?[0-9]+)?)'''
-                         r'''|(?P<l>true|false|null|NaN|-?Infinity)|(?P<bad>[^ \t\n\r])''')
+_JSON_TOKEN = (r'''(?P<s>"[^"\\]*(?:\\.[^"\\]*)*")|(?P<o>[{\[])|(?P<c>[}\]])|(?P<sep>[:,])'''
+               r'''|(?P<n>-?(?:0|[1-9][0-9]*)(?:\.[0-9]+)?(?:[eE][-+]?[0-9]+)?)'''
+               r'''|(?P<l>true|false|null|NaN|-?Infinity)|(?P<bad>[^ \t\n\r])''')  # compiled when JSON is read
 
 
 def _int_digit_limit() -> int:
@@ -368,7 +368,7 @@ def json_positions(text: str, name: str, limits: Limits) -> _Built:
     top = None
     expect_key = False
     digit_limit = scan.digit_limit
-    for m in _JSON_TOKEN.finditer(text):
+    for m in re.finditer(_JSON_TOKEN, text):  # re's own cache keeps it compiled
         kind = m.lastgroup
         if kind == "sep":
             if top is not None and top[0] and m.group() == ",":

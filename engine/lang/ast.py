@@ -280,7 +280,8 @@ class Rule(Node):
     # end: the closing brace
     # source: the rule's text, for explain
 
-    def __init__(self, id: str, span: Span, end: Span, meta: tuple[Meta, ...], steps: tuple[Step, ...], source: str = "") -> None:
+    def __init__(self, id: str, span: Span, end: Span, meta: tuple[Meta, ...], steps: tuple[Step, ...],
+                 source: str = "") -> None:
         _set(self, 'id', id)
         _set(self, 'span', span)
         _set(self, 'end', end)

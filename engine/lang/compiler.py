@@ -1109,4 +1109,5 @@ def compile_rule(checked: CheckedRule, tables: dict[str, list], severity: str | 
         span=rule.span, rule=rule, reads=checked.reads, pack=checked.pack, run=run,
         message=message, fix=fix, message_split=message_split, fix_split=fix_split, message_holes=message_holes,
         fix_holes=fix_holes, checked=checked,
-        compiled=c.closures, lookups=lookups, budget=budget, sharing=sharing_plan(rule, lookups, checked.reads, checked.analysis))
+        compiled=c.closures, lookups=lookups, budget=budget,
+        sharing=sharing_plan(rule, lookups, checked.reads, checked.analysis))
