@@ -289,6 +289,22 @@ class MatrixChunks:
         if guests:
             yield guests, merged
 
+    def can_stamp(self) -> bool:
+        """Whether `stamped` can serve: no waiver in play, and each guest its own chunk in report order (names
+        unique, every guest on a host, targets in order)."""
+        waivers = self.matrix.engine.waivers
+        return (waivers is None or not waivers.items) and self.matrix.in_order \
+            and not any(merged for _, merged in self.groups())
+
+    def stamped(self) -> Iterator[tuple]:
+        """The chunks as writers that stamp a text class's results take them (`can_stamp`): per guest, its
+        cells (`GuestCells`), its results (`GuestStamps`) and their counts (`GuestCounts`): `Matrix.stamp_walk`."""
+        walk = self.matrix.stamp_walk(self.guests)
+        for _ in self.guests:
+            with collector_paused():  # while the engine works, not while the caller consumes a chunk
+                chunk = next(walk)
+            yield chunk
+
     def __iter__(self) -> Iterator[tuple[list[Cell], list[Result]]]:
         matrix = self.matrix
         walk = matrix.walk(True, self.guests)

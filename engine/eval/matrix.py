@@ -48,7 +48,8 @@ from ..core.vocabulary import BLOCKED, ERROR_SEVERITY, UNCAPTURED, UNKNOWN
 from ..core.vocabulary import PROBLEMS as _PROBLEMS
 from ..lang.analysis.sharing import GUEST_SIDE as _GUEST_SIDE, TARGET_NAMES as _TARGET_NAMES
 from ..lang.compiler import ERROR, FAIL, CompiledRule
-from .texts import Texts, text_paths
+from .tally import GuestCounts, Tallies
+from .texts import GuestStamps, Texts, text_paths
 from .uncaptured import constant_false, met, parts_read, run_constants
 
 (_TARGET,) = _TARGET_NAMES
@@ -198,6 +199,8 @@ class Matrix:
         # the plans by rule id, the order of a pair's results (`walk`)
         self._by_id = sorted(range(len(self.plans)), key=lambda i: self.plans[i].rule.id)
         names = [t["name"] for t in self.targets]
+        self._position = {name: j for j, name in enumerate(names)}  # (with names repeated, the last's: `units` only
+        # runs with names in order, each once)
         ids = [p.rule.id for p in self.plans]
         # a guest's results come sorted (`walk`): targets in name order, rule ids unique
         self.in_order = all(a < b for a, b in zip(names, names[1:])) and len(set(ids)) == len(ids)
@@ -442,7 +445,7 @@ class Matrix:
             else:
                 row = self.guest_row(guest)
             decided: dict[int, list] = {}  # target position -> [(bit, counted statuses)]
-            found = self._results(guest, host, results, waived_rules, texts, decided) \
+            found = _in_target_order(*self._results(guest, host, results, waived_rules, texts, decided)) \
                 if results or waived_rules else []
             cells = []
             for j, target in enumerate(self.targets):
@@ -462,9 +465,10 @@ class Matrix:
             yield cells, found
 
     def _results(self, guest: dict, host: dict | None, results: bool, waived_rules: set, texts: Texts,
-                 decided: dict) -> list[Result]:
+                 decided: dict, units: bool = False) -> tuple[dict, list]:
         """The guest's failed and errored results (with `results`; else only those of waivable rules,
-        for `decided`), in `walk`'s order."""
+        for `decided`): per target position, its results in `walk`'s order, and the guest rules'.
+        `units` (no waiver in play): a text class's results not made, each an (entry, outcome index)."""
         engine = self.engine
         mode = self.mode
         own = guest["host"]
@@ -491,6 +495,9 @@ class Matrix:
                 continue
             single, paths = plan.single, plan.text_paths
             entries = texts.row(rule, paths) if paths is not None else None
+            if units and single and entries is not None:  # the pairs but those that err: units, made at once
+                problem_row = texts.units(entries, rule, paths, problem_row, self._position.get(own), guest, mode,
+                                          by_target)
             for j, statuses in problem_row:
                 target = self.targets[j]
                 if target["name"] == own:
@@ -504,22 +511,63 @@ class Matrix:
                     # outcomes and texts once per text class of pairs (texts.py)
                     entry = texts.entry(entries, rule, paths, j, guest, mode, FAIL if single else None)
                 if entry is not None and single:
-                    rendered = [texts.decided(rule, entry, j, names, location)]
+                    rendered = [(entry, 0)] if units else [texts.decided(rule, entry, j, names, location)]
                 elif entry is not None and entry.shareable():
-                    rendered = texts.results(rule, entry, j, names, location)
+                    rendered = entry.units() if units else _by_item(texts.results(rule, entry, j, names, location))
                 else:  # an error, or `share=False` (the reference): the pair's own run
-                    rendered = self._problems(rule, Subject("migration", guest=guest, target=target, mode=mode),
-                                              location)
+                    rendered = _by_item(self._problems(
+                        rule, Subject("migration", guest=guest, target=target, mode=mode), location))
                 if waivable:
                     decided.setdefault(j, []).append(
                         (plan.bit, frozenset(r.status for r in rendered if r.waiver is None)))
                 if results and rendered:
                     bucket = by_target.get(j)
                     if bucket is None:
-                        by_target[j] = _by_item(rendered)
+                        by_target[j] = rendered
                     else:
-                        bucket.extend(_by_item(rendered))
-        return _in_target_order(by_target, own_results)
+                        bucket.extend(rendered)
+        return by_target, own_results
+
+    def stamp_walk(self, guests: list[dict]) -> Iterator[tuple["GuestCells", GuestStamps, GuestCounts]]:
+        """Per guest of `guests`, with no waiver in play: its cells (`GuestCells`, made only if asked), its
+        failed and errored results as `walk` makes them but a text class's results not made
+        (`texts.GuestStamps`), and those results counted (`tally.GuestCounts`)."""
+        assert self.engine.waivers is None or not self.engine.waivers.items, "a waiver decides results one by one"
+        mode = self.mode
+        snapshot = self.engine.snapshot
+        texts = Texts(self.engine, self.targets, self._views)
+        tallies = Tallies(self)
+        names = tallies.names
+        but: dict = {}  # own host -> the other target positions
+        for guest in guests:
+            own = guest["host"]
+            ready = self._ready.pop(id(guest), None)
+            if ready is not None:  # `verdict` made its row
+                row, classes = ready[1], ready[2]
+                self._last = (guest, classes)
+            else:
+                row = self.guest_row(guest)
+                classes = self._last[1]
+            by_target, own_results = self._results(guest, snapshot.host_by_name.get(own), True, set(), texts, {},
+                                                   units=True)
+            positions = but.get(own)
+            if positions is None:
+                positions = but[own] = [j for j, name in enumerate(names) if name != own]
+            fails = errors = 0
+            for j in positions:
+                fails |= row[j][2]
+                errors |= row[j][3]
+            self.fails_seen |= fails
+            self.errors_seen |= errors
+            yield (GuestCells(guest, mode, names, row, positions),
+                   GuestStamps(texts, guest, mode, [(j, names[j], by_target[j]) for j in sorted(by_target)],
+                               own_results),
+                   tallies.counted(guest, row, classes))
+
+    def rules_of(self, mask: int) -> list[CompiledRule]:
+        """The rules whose bits are set in `mask` (a label's failing or erring rules), in bit order."""
+        rule_of = self._rule_of_bit
+        return [rule_of[b] for b in _bits(mask)]
 
     def _guest_results(self, plan: _Plan, guest: dict, location, problem_row, waivable: bool,
                        decided: dict) -> list[Result]:
@@ -607,7 +655,7 @@ class Matrix:
         if rule_ids is not None:  # `_results` walks the plans of `_by_id`: only these, this once
             self._by_id = [i for i in every if self.plans[i].rule.id in rule_ids]
         try:
-            found = self._results(guest, host, True, set(), texts or self.new_texts(), {})
+            found = _in_target_order(*self._results(guest, host, True, set(), texts or self.new_texts(), {}))
         finally:
             self._by_id = every
         return found if rule_ids is None else [r for r in found if r.rule in rule_ids]
@@ -615,6 +663,38 @@ class Matrix:
     def new_texts(self) -> Texts:
         """The text classes of this matrix's pairs (`texts.Texts`), for `results_of`."""
         return Texts(self.engine, self.targets, self._views)
+
+
+class GuestCells:
+    """One guest's cells as `Matrix.walk` makes them with no waiver in play, made only when asked (`cells`):
+    its row of shared labels (`Matrix._label`: verdict, failing rule ids, fails and errors as rule bits)
+    at the target positions but its host's (`positions`)."""
+
+    __slots__ = ("guest", "mode", "names", "row", "positions", "_cells")
+
+    def __init__(self, guest: dict, mode: str, names: list, row: list, positions: list):
+        self.guest, self.mode, self.names, self.row, self.positions = guest, mode, names, row, positions
+        self._cells = None
+
+    def cells(self) -> list[Cell]:
+        if self._cells is None:
+            guest, own, mode, names, row = self.guest["name"], self.guest["host"], self.mode, self.names, self.row
+            self._cells = [Cell(guest, own, names[j], mode, row[j][0], row[j][1]) for j in self.positions]
+        return self._cells
+
+    def labels(self) -> list:
+        """The cells' labels, in `cells` order (shared: read only)."""
+        row = self.row
+        return [row[j] for j in self.positions]
+
+    def verdicts(self) -> dict:
+        """How many cells have each verdict."""
+        counted: dict = {}
+        row = self.row
+        for j in self.positions:
+            verdict = row[j][0]
+            counted[verdict] = counted.get(verdict, 0) + 1
+        return counted
 
 
 def _by_item(results: list[Result]) -> list[Result]:

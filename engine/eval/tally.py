@@ -47,12 +47,16 @@ class Tallies:
     def guest(self, guest: dict) -> tuple[list, GuestCounts]:
         """The guest's row of cells (every target position, its host's included) and its results counted."""
         row, classes = self.matrix.classes_of(guest)
+        return row, self.counted(guest, row, classes)
+
+    def counted(self, guest: dict, row: list, classes: tuple) -> GuestCounts:
+        """The guest's results counted, from its row (`Matrix.guest_row`) and its class per plan."""
         own = guest["host"]
         key = (id(row), own, tuple(classes[i] for i in self._with_for))
         found = self._guests.get(key)
         if found is None:  # the row kept with its counts: its id stays its own
             found = self._guests[key] = (row, self._count(guest, own, classes))
-        return row, found[1]
+        return found[1]
 
     def _count(self, guest: dict, own: str, classes: tuple) -> GuestCounts:
         plans = self.matrix.plans
@@ -117,4 +121,4 @@ class Tallies:
 
     def rules_of(self, mask: int) -> list:
         """The compiled rules whose bits are set in `mask` (a cell's failing or erring rules)."""
-        return [p.rule for p in self.matrix.plans if p.bit & mask]
+        return self.matrix.rules_of(mask)

@@ -102,7 +102,7 @@ class Entry:
     """One rule's problem outcomes for one text class, and their texts, made when first needed."""
 
     __slots__ = ("engine", "rule", "subject", "outcomes", "pieces", "json_pieces", "status", "splits", "_texts",
-                 "recipes")
+                 "recipes", "unit")
 
     def __init__(self, engine, rule: CompiledRule, subject: Subject, status: str | None = None):
         self.engine, self.rule, self.subject = engine, rule, subject
@@ -114,6 +114,7 @@ class Entry:
         self.json_pieces: dict = {}
         self._texts: list = []
         self.recipes: dict = {}  # (outcome index, shape key) -> the writer's template for every guest
+        self.unit = (self, 0)  # its first outcome's result for a pair, unmade (`GuestStamps`)
 
     def text(self, index: int) -> ClassText:
         """The `Text` of outcome `index`, one per entry and outcome."""
@@ -121,6 +122,13 @@ class Entry:
         while len(made) <= index:
             made.append(ClassText(self, len(made)))
         return made[index]
+
+    def units(self) -> list[tuple]:
+        """Its results for a pair as a writer stamps them (`GuestStamps`): (entry, outcome index) each, in
+        `Result.sort_key` order (by item; stable, as `Matrix._by_item` sorts the results)."""
+        outcomes = self.outcomes
+        order = sorted(range(len(outcomes)), key=lambda i: outcomes[i].item) if len(outcomes) > 1 else range(len(outcomes))
+        return [(self, i) for i in order]
 
     def shareable(self) -> bool:
         """Whether every outcome can serve the class (no `error`: its text is the pair's own)."""
@@ -285,20 +293,59 @@ class Texts:
     def entry(self, entries: dict, rule: CompiledRule, paths: tuple, j: int, guest: dict, mode: str,
               status: str | None) -> Entry:
         """The entry of `rule` for (the guest, target `j`), made for this pair when its class has none."""
+        c = self._positions(rule)[j]
+        if c is None:
+            c = self._class(rule, paths, j)
+        found = entries.get(c)
+        if found is None:
+            found = self._entry(entries, c, rule, j, guest, mode, status)
+        return found
+
+    def units(self, entries: dict, rule: CompiledRule, paths: tuple, row: list, skip: int | None, guest: dict,
+              mode: str, by_target: dict) -> list:
+        """A rule without `for` (its one outcome's status decided by the shared row), no waiver in play: each
+        failing pair of `row` but target position `skip` added to `by_target` as its entry's unit (`entry`,
+        `Entry.unit`); the pairs that err are returned (each pair's own run)."""
+        positions = self._positions(rule)
+        erring = []
+        for j, statuses in row:
+            if j == skip:
+                continue
+            if ERROR in statuses:
+                erring.append((j, statuses))
+                continue
+            c = positions[j]
+            if c is None:
+                c = self._class(rule, paths, j)
+            found = entries.get(c)
+            if found is None:
+                found = self._entry(entries, c, rule, j, guest, mode, FAIL)
+            bucket = by_target.get(j)
+            if bucket is None:
+                by_target[j] = [found.unit]
+            else:
+                bucket.append(found.unit)
+        return erring
+
+    def _positions(self, rule: CompiledRule) -> list:
+        """The rule's text class per target position (None: not yet known)."""
         classes = self.target_classes.get(id(rule))
         if classes is None:
             classes = self.target_classes[id(rule)] = [[None] * len(self.targets), {}]
-        positions, keys = classes
-        c = positions[j]
-        if c is None:
-            of = self.views.of
-            key = tuple(of(self.targets[j], rest) for rest in paths[1])
-            c = positions[j] = keys.setdefault(key, len(keys))
-        found = entries.get(c)
-        if found is None:
-            subject = Subject("migration", guest=guest, target=self.targets[j], mode=mode)
-            found = entries[c] = Entry(self.engine, rule, subject, status)
-            self.size += 1
+        return classes[0]
+
+    def _class(self, rule: CompiledRule, paths: tuple, j: int) -> int:
+        positions, keys = self.target_classes[id(rule)]
+        of = self.views.of
+        key = tuple(of(self.targets[j], rest) for rest in paths[1])
+        c = positions[j] = keys.setdefault(key, len(keys))
+        return c
+
+    def _entry(self, entries: dict, c: int, rule: CompiledRule, j: int, guest: dict, mode: str,
+               status: str | None) -> Entry:
+        subject = Subject("migration", guest=guest, target=self.targets[j], mode=mode)
+        found = entries[c] = Entry(self.engine, rule, subject, status)
+        self.size += 1
         return found
 
     def results(self, rule: CompiledRule, entry: Entry, j: int, names: dict, location) -> list:
@@ -315,3 +362,80 @@ class Texts:
             return LazyResult(made[0] if made else entry.text(0), self.names.get(j) or self._names(j), rule.id,
                               rule.severity, FAIL, names, rule.cite, rule.title, "", location, rule.tags)
         return self.engine.lazy_result(rule, entry.text(0), self._names(j), FAIL, names, location)
+
+
+class GuestStamps:
+    """One guest's failed and errored results as `Matrix.walk` makes them with no waiver in play, for
+    writers that stamp a text class's results from its template (`template`):
+    `by_target`, per target position in order, (position, target name, its results, each an (entry,
+    outcome index) of a text class, made only when asked, or a `Result`); `own`, the guest rules'."""
+
+    __slots__ = ("texts", "guest", "mode", "by_target", "own", "_location", "made")
+
+    def __init__(self, texts: Texts, guest: dict, mode: str, by_target: list, own: list):
+        self.texts, self.guest, self.mode, self.by_target, self.own = texts, guest, mode, by_target, own
+        self._location = None
+        self.made: dict = {}  # shape key -> its templates for the guest by unit (`template`); and its fills
+
+    def location(self):
+        """The guest's location in the snapshot (`Snapshot.locate`), found once."""
+        found = self._location
+        if found is None:
+            found = self._location = (self.texts.engine.snapshot.locate(self.guest),)
+        return found[0]
+
+    def result(self, j: int, entry: Entry, index: int) -> Result:
+        """The result of outcome `index` of `entry` for the guest and target `j`, as the walk makes it."""
+        texts = self.texts
+        guest = self.guest
+        names = {"guest": guest["name"], "source": guest["host"], "target": texts.targets[j]["name"], "mode": self.mode}
+        location = self.location()
+        if entry.status is not None:
+            return texts.decided(entry.rule, entry, j, names, location)
+        o = entry.outcomes[index]
+        return texts.engine.lazy_result(entry.rule, entry.text(index), texts._names(j), o.status, names, location,
+                                        o.item)
+
+    def results(self) -> list[Result]:
+        """Every result, in order."""
+        out = []
+        for j, _, units in self.by_target:
+            out.extend(self.result(j, *u) if type(u) is tuple else u for u in units)
+        out.extend(self.own)
+        return out
+
+    def templates(self, shape) -> dict:
+        """The guest's templates of `shape` made so far (`template`), by unit."""
+        found = self.made.get(shape.key)
+        if found is None:
+            found = self.made[shape.key] = {}
+        return found
+
+    def template(self, unit: tuple, j: int, shape):
+        """The writer's template (`shape`'s, as `Result.stamp` gives it) of the results of `unit` (an entry
+        and an outcome index) for the guest, made once per guest (`templates`); False: each is written whole
+        (`result`). From the class's template for every guest (`Entry.recipe`) when the shape has one,
+        without making a result but the first of the class's."""
+        made = self.templates(shape)
+        found = made.get(unit)
+        if found is None:
+            entry, index = unit
+            if shape.recipe is None:
+                found = self.result(j, entry, index).stamp(shape) or False
+            else:
+                recipe = entry.recipes.get((index, shape.key))
+                if recipe is None:
+                    recipe = entry.recipe(index, shape, self.result(j, entry, index))
+                found = recipe and self._fills(shape) and shape.for_guest(recipe, self._fills(shape), entry.rule.id)
+            made[unit] = found
+        return found
+
+    def _fills(self, shape):
+        """`shape.guest_fills` for the guest (False: its names are not strings), made once."""
+        key = ("fills", shape.key)
+        found = self.made.get(key)
+        if found is None:
+            guest, texts = self.guest, self.texts
+            found = self.made[key] = type(guest["name"]) is str and type(guest["host"]) is str and shape.guest_fills(
+                (texts.guest_json, texts.source_json), guest["name"], guest["host"], self.location())
+        return found

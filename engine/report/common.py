@@ -202,6 +202,39 @@ class CellFindings:
         return other
 
 
+class LabelFindings:
+    """A shared cell label's findings by role (`Matrix._label`: its failing and erring rules as bit masks),
+    as `CellFindings` of its results when no waiver is in play; `rules_of(mask)`: the rules of a mask.
+    Made once per label and shared: read only."""
+
+    def __init__(self, rules_of):
+        self.rules_of = rules_of
+        self.found: dict = {}  # id(label) -> (label, its findings): the label kept alive, so its id stays its own
+
+    def __call__(self, label) -> CellFindings:
+        found = self.found.get(id(label))
+        if found is None:
+            f = CellFindings()
+            for rule in self.rules_of(label[2]):
+                (f.blocking if rule.severity == ERROR_SEVERITY else
+                 f.warnings if rule.severity == WARNING else f.notes).append(rule.id)
+            f.errors.extend(rule.id for rule in self.rules_of(label[3]))
+            found = self.found[id(label)] = (label, f.finish())
+        return found[1]
+
+    def by_pair(self, cells) -> dict:
+        """The findings of a guest's `eval.matrix.GuestCells` by (guest, target), as `chunk_findings` gives them."""
+        return {(c.guest, c.target): self(label) for c, label in zip(cells.cells(), cells.labels())}
+
+
+def stamp_items(results: list, shape):
+    """(template or None, result, its target's name) per result (`Result.stamp`: a text class's for a
+    writer's `shape`; none for a waived result), as the writers stamp them (`json_report.stamped`,
+    `csv_report.result_rows_text`; a guest's `eval.texts.GuestStamps.items` gives the same)."""
+    for r in results:
+        yield (r.stamp(shape) if r.waiver is None else None), r, r.subject.get("target")
+
+
 def cell_findings(report) -> dict[tuple[str, str], CellFindings]:
     """Per (guest, target) of a matrix: its findings by role (from the results, guest-level ones included).
 

@@ -21,7 +21,7 @@ import io
 
 from ..files.outputs import copy_spool, release, spool_writer
 from ..core.results import fingerprint_head
-from .common import (CellFindings, csv_cell, csv_fingerprint, csv_needs_quotes, csv_safe,
+from .common import (CellFindings, stamp_items, csv_cell, csv_fingerprint, csv_needs_quotes, csv_safe,
                      csv_terminal_cell)
 
 COLUMNS = ["rule", "severity", "status", "waived", "guest", "host", "source", "target", "mode", "item",
@@ -126,6 +126,13 @@ class CsvWriter:
             return "".join(_text_row(row, True) for row in _result_rows(results))
         return result_rows_text(results)
 
+    def feed_stamps(self, cells, stamps, findings) -> None:
+        """`feed` of a guest with no waiver and no baseline in play (`json_report.JsonWriter.feed_stamps`)."""
+        text = "".join(_text_row(row, True) for row in _result_rows(stamps.results())) if self.terminal \
+            else _rows_text(_guest_items(stamps))
+        if text:
+            self.out.write(text)
+
     def finish(self, report) -> None:
         pass
 
@@ -148,14 +155,17 @@ class CsvWriter:
 def result_rows_text(results) -> str:
     """The rows of `results` as `csv.writer` writes `_result_rows`: stamped from a text class's row for a
     guest where a result has one (`_CsvShape`), else made cell by cell."""
+    return _rows_text(stamp_items(results, _SHAPE))
+
+
+def _rows_text(items) -> str:
+    """`result_rows_text` of the results of `items` (`common.stamp_items`' for `_SHAPE`, or `_guest_items`)."""
     shape = _SHAPE
     targets = shape.targets
     out = []
     append = out.append
-    for r in results:
-        found = r.stamp(shape) if r.waiver is None else None
+    for found, r, target in items:
         if found:
-            target = r.subject["target"]
             name = targets.get(target)
             if name is None:
                 name = shape.target(target)
@@ -168,8 +178,23 @@ def result_rows_text(results) -> str:
         digest.update(tail)
         append(f"{pre}{name[0]}{mid}{message if type(message) is str else _filled(message, name)},"
                f"{fix if type(fix) is str else _filled(fix, name)}{post}{digest.hexdigest()[:16]},,,,,"
-               f"{csv_cell(r.baseline) if r.baseline else ''}\r\n")
+               f"{csv_cell(r.baseline) if r is not None and r.baseline else ''}\r\n")
     return "".join(out)
+
+
+def _guest_items(stamps):
+    """`stamp_items` of a guest's results as `eval.texts.GuestStamps`, a text class's unmade."""
+    template = stamps.template
+    for j, target, units in stamps.by_target:
+        for u in units:
+            if type(u) is tuple:
+                found = template(u, j, _SHAPE)
+                if found:
+                    yield found, None, target
+                    continue
+                u = stamps.result(j, *u)
+            yield from stamp_items((u,), _SHAPE)
+    yield from stamp_items(stamps.own, _SHAPE)
 
 
 def _filled(field: tuple, name: tuple) -> str:
@@ -252,6 +277,9 @@ class CsvCellsWriter(CsvWriter):
 
     def text(self, cells, results, found) -> str:
         return "".join(_text_row(row, self.terminal) for row in _cell_rows(cells, found))
+
+    def feed_stamps(self, cells, stamps, findings) -> None:
+        self.feed(cells.cells(), (), findings.by_pair(cells))
 
 
 def render_csv_cells(report) -> str:

@@ -22,7 +22,7 @@ from ..core.vocabulary import (BLOCKED, ERROR, ERROR_SEVERITY, FAIL, FAIL_ON, IN
                                SEVERITY_RANK, STATUSES, UNKNOWN, WARNING)
 from ..eval.baseline import gone
 from ..eval.tally import Tallies
-from .common import GRID_LIMIT, ROWS_PER_RULE, CellFindings, add_target_rows, guest_rows
+from .common import GRID_LIMIT, ROWS_PER_RULE, CellFindings, LabelFindings, add_target_rows, guest_rows
 
 
 def chunk_findings(cells, results) -> dict[tuple[str, str], CellFindings]:
@@ -100,6 +100,22 @@ class Tally:
                     self.new_errors |= r.baseline == "new"
         for c in cells:
             self.cells[c.verdict] += 1
+
+    def feed_counted(self, counts, verdicts: dict) -> None:
+        """`feed` of one guest's results counted (`eval.tally.GuestCounts`) and how many of its cells have each
+        verdict, with no waiver and no baseline in play."""
+        failed = 0
+        for severity, n in counts.failed.items():
+            self.by_severity[severity] += n
+            failed += n
+            if n and SEVERITY_RANK[severity] >= self.threshold:
+                self.failing = True
+        self.status[FAIL] += failed
+        self.status[ERROR] += counts.errors
+        self.total += failed + counts.errors
+        self.errors |= counts.errors > 0
+        for verdict, n in verdicts.items():
+            self.cells[verdict] += n
 
     def state(self) -> dict:
         """The counts, for `merge` in another process (a run without a baseline)."""
@@ -271,7 +287,7 @@ class _RowFeed:
         self.failed: dict = {}  # severity -> failed results of the counted chunks
         self.errors = 0
         self.cells = {READY: 0, BLOCKED: 0, UNKNOWN: 0}
-        self.found: dict = {}  # id(cell) -> (cell, its CellFindings): cells are shared
+        self._cell_findings = LabelFindings(tallies.rules_of)  # a shared cell's CellFindings
         self.rows: dict = {}  # id(row) -> (row, [guests], its cells counted) over every target position
         self.mine: dict = {}  # (id(row), host) -> (the guest's cells counted: verdicts, why, ready targets)
         self.off: dict = {}  # (id(row), host position) -> guests on that host with that row (no cell there)
@@ -347,18 +363,6 @@ class _RowFeed:
                     why.update(self._why(cell))
             found = self.rows[id(row)] = (row, [0], (verdicts, why, ready))
         return found[2]
-
-    def _cell_findings(self, cell) -> CellFindings:
-        """What a shared cell's failing and erring rules are, as `CellFindings` of its results (no waiver)."""
-        found = self.found.get(id(cell))
-        if found is None:
-            f = CellFindings()
-            for rule in self.tallies.rules_of(cell[2]):
-                (f.blocking if rule.severity == ERROR_SEVERITY else
-                 f.warnings if rule.severity == WARNING else f.notes).append(rule.id)
-            f.errors.extend(rule.id for rule in self.tallies.rules_of(cell[3]))
-            found = self.found[id(cell)] = (cell, f.finish())
-        return found[1]
 
     def _why(self, cell) -> list:
         f = self._cell_findings(cell)

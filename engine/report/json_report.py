@@ -19,6 +19,7 @@ from json.encoder import encode_basestring as _s  # the C encoder of one string,
 from ..core.results import fingerprint_head
 from ..core.vocabulary import NAME_HOLES, PLAN_KEYS, SUBJECT_KEYS
 from ..files.outputs import copy_spool, release, spool_writer
+from .common import stamp_items
 
 
 def render_json(report) -> str:
@@ -78,23 +79,26 @@ def result_json(r, level: int = 4) -> str:
 def results_json(results: list, level: int = 4) -> str:
     """`result_json` of each result, joined as a list's items. A result of a text class (`Result.stamp`)
     is stamped from its class's template (`_JsonShape`); any other is written key by key (`_Written`)."""
-    shape = _SHAPES.get(level) or _SHAPES.setdefault(level, _JsonShape(level))
-    return ",\n".join(stamped(results, shape, _Written(level).text, shape.baseline_end))
+    shape = _json_shape(level)
+    return ",\n".join(stamped(stamp_items(results, shape), shape, _Written(level).text, shape.baseline_end))
 
 
-def stamped(results: list, shape, written, baseline_end) -> list[str]:
-    """The text of each result: stamped from its text class's template (`shape`'s, `Result.stamp`: the
-    pieces between the target's names, the fingerprint's hash up to the target and its key after it,
-    the text after the fingerprint) when it has one, is not waived and its target's name is a string;
-    else `written(result)`. `baseline_end(result)`: the text after the fingerprint of a result marked
-    against a baseline."""
+def _json_shape(level: int) -> "_JsonShape":
+    return _SHAPES.get(level) or _SHAPES.setdefault(level, _JsonShape(level))
+
+
+def stamped(items, shape, written, baseline_end) -> list[str]:
+    """The text of each result of `items` ((template, result, target) each: `stamp_items`, or a guest's
+    `eval.texts.GuestStamps.items`, whose results stamped are not made): stamped from its text class's
+    template (the pieces between the target's names, the fingerprint's hash up to the target and its key
+    after it, the text after the fingerprint) when it has one and its target's name is a string; else
+    `written(result)`. `baseline_end(result)`: the text after the fingerprint of a result marked against
+    a baseline."""
     bare = _BARE
     out = []
     append = out.append
-    for r in results:
-        found = r.stamp(shape) if r.waiver is None else None
+    for found, r, target in items:
         if found:
-            target = r.subject["target"]
             name = bare.get(target)
             if name is None:
                 name = _bare(target)
@@ -105,7 +109,39 @@ def stamped(results: list, shape, written, baseline_end) -> list[str]:
         digest = head.copy()
         digest.update(target.encode())
         digest.update(tail)
-        append(f'{name.join(pieces)}{digest.hexdigest()[:16]}{end if not r.baseline else baseline_end(r)}')
+        append(f'{name.join(pieces)}{digest.hexdigest()[:16]}{end if r is None or not r.baseline else baseline_end(r)}')
+    return out
+
+
+def stamped_guest(stamps, shape, written) -> list[str]:
+    """`stamped` of a guest's results as `eval.texts.GuestStamps` (no waiver, no baseline in play): a text
+    class's results stamped from its template for the guest (`GuestStamps.template`), unmade; any other
+    written as `stamped` writes it."""
+    out = []
+    append = out.append
+    template = stamps.template
+    made = stamps.templates(shape)
+    for j, target, units in stamps.by_target:
+        name = _BARE.get(target)
+        if name is None:
+            name = _bare(target)
+        encoded = target.encode() if name is not None else b""
+        for u in units:
+            if type(u) is tuple:
+                found = made.get(u)
+                if found is None:
+                    found = template(u, j, shape)
+                if found and name is not None:
+                    pieces, head, tail, end = found
+                    digest = head.copy()
+                    digest.update(encoded)
+                    digest.update(tail)
+                    append(f'{name.join(pieces)}{digest.hexdigest()[:16]}{end}')
+                    continue
+                u = stamps.result(j, *u)
+            out.extend(stamped(stamp_items((u,), shape), shape, written, shape.baseline_end))
+    if stamps.own:
+        out.extend(stamped(stamp_items(stamps.own, shape), shape, written, shape.baseline_end))
     return out
 
 
@@ -137,7 +173,7 @@ class _Shape:
     def __init__(self):
         self.rules: dict = {}  # (rule, severity, status, cite, item, mode) -> (head, tail around the location, key)
         self.guest: tuple | None = None  # (names' cache, location, guest, source) of the last `specialise`
-        self.fills: tuple = ()  # its texts of the holes (`_FILLS`)
+        self.fills: tuple = ()  # its texts of the holes (`guest_fills`)
 
     def recipe(self, r, message: tuple, fix: tuple):
         """The template of a text class's outcome for every guest of the class, from its message's and fix's
@@ -170,22 +206,31 @@ class _Shape:
         return tuple(p.format for p in pieces), rule[2]
 
     def specialise(self, recipe, names, r):
-        """`recipe` for the guest of `names` (a `eval.texts.Names`) and of the result `r`: the pieces between
-        the target's names, the fingerprint's hash up to the target and its key after it, the text after
-        the fingerprint (`stamped`); False: written key by key."""
-        if recipe is False:
-            return False
+        """`recipe` for the guest of `names` (a `eval.texts.Names`) and of the result `r` (`for_guest`)."""
         sub = r.subject
         guest, source = sub.get("guest"), sub.get("source")
-        if len(sub) != 4 or type(guest) is not str or type(source) is not str or type(sub.get("target")) is not str:
+        if recipe is False or len(sub) != 4 or type(guest) is not str or type(source) is not str \
+                or type(sub.get("target")) is not str:
             return False
-        loc = r.location
         last = self.guest
+        loc = r.location
         if last is None or last[0] is not names.cache or last[1] is not loc or last[2] != guest or last[3] != source:
             self.guest = (names.cache, loc, guest, source)
-            self.fills = (names.json[0], names.json[1], _escaped(guest), _escaped(source), self.location(loc))
-        fills = self.fills
-        return tuple([piece(*fills) for piece in recipe[0]]), fingerprint_head(r.rule, sub), recipe[1], self.end
+            self.fills = self.guest_fills(names.json, guest, source, r.location)
+        return self.for_guest(recipe, self.fills, r.rule)
+
+    def guest_fills(self, texts: tuple, guest: str, source: str, loc) -> tuple:
+        """What a guest named `guest` on `source` (strings) fills a recipe's holes with (`_FILLS`): its message
+        texts of names `texts` (as JSON escapes them: `eval.texts.Names.json`), its subject's names, its
+        location `loc`."""
+        return (texts[0], texts[1], _escaped(guest), _escaped(source), self.location(loc), guest, source)
+
+    def for_guest(self, recipe, fills: tuple, rule: str):
+        """`recipe` for the guest of `fills` (`guest_fills`): the pieces between the target's names, the
+        fingerprint's hash up to the target and its key after it, and the text after the fingerprint
+        (`stamped`)."""
+        return (tuple([piece(*fills) for piece in recipe[0]]),
+                fingerprint_head(rule, {"guest": fills[5], "source": fills[6]}), recipe[1], self.end)
 
 
 def _text_segments(segments: list, text: tuple) -> None:
@@ -411,6 +456,37 @@ def cells_json(cells, found: dict, level: int = 4) -> str:
     return ",\n".join(out)
 
 
+_CELL_PARTS: dict = {}  # (level, mode, target, id(label)) -> (label, a cell's text from its target on)
+
+
+def guest_cells_json(cells, findings, level: int = 4) -> str:
+    """`cells_json` of a guest's `eval.matrix.GuestCells` (findings from each label: `common.LabelFindings`),
+    each cell's text from its target on made once per (target, label)."""
+    guest, source, mode = cells.guest["name"], cells.guest["host"], cells.mode
+    names, row = cells.names, cells.row
+    if type(guest) is not str or type(source) is not str or type(mode) is not str:
+        return cells_json(cells.cells(), findings.by_pair(cells), level)
+    p = " " * level
+    q = p + "  "
+    parts = []
+    known = _CELL_PARTS
+    for j in cells.positions:
+        target, label = names[j], row[j]
+        key = (level, mode, target, id(label))
+        found = known.get(key)
+        if found is None or found[0] is not label:
+            if type(target) is not str:
+                return cells_json(cells.cells(), findings.by_pair(cells), level)
+            if len(known) > 65536:
+                known.clear()
+            found = known[key] = (label, f'{_s(target)},\n{q}"mode": {_s(mode)},\n{q}"verdict": {_s(label[0])},\n'
+                                         f'{q}"failing": {_names(label[1], level + 2)},\n'
+                                         f'{q}"blocking": {_names(findings(label).blocking, level + 2)}\n{p}}}')
+        parts.append(found[1])
+    head = f'{p}{{\n{q}"guest": {_s(guest)},\n{q}"source": {_s(source)},\n{q}"target": '
+    return head + (",\n" + head).join(parts)
+
+
 _PART: list = []  # `JsonWriter.head` of a part written by another process
 
 
@@ -453,8 +529,23 @@ class JsonWriter:
         raise AssertionError("a report has results")
 
     def feed(self, cells, results, found) -> None:
-        if results:
-            text = results_json(results)
+        self._write(results_json(results) if results else "", cells, found)
+
+    def feed_stamps(self, cells, stamps, findings) -> None:
+        """`feed` of a guest with no waiver and no baseline in play: its cells (`eval.matrix.GuestCells`), its
+        results (`eval.texts.GuestStamps`), its cells' findings from their labels (`common.LabelFindings`)."""
+        shape = _json_shape(4)
+        self._results(",\n".join(stamped_guest(stamps, shape, _Written(4).text)))
+        if cells.positions:
+            self._cells(guest_cells_json(cells, findings))
+
+    def _write(self, text: str, cells, found) -> None:
+        self._results(text)
+        if cells:
+            self._cells(cells_json(cells, found))
+
+    def _results(self, text: str) -> None:
+        if text:
             if self.head is not None:  # (a part's first result has no line before it: `absorb` writes it)
                 self.out.write((",\n" if self.any_result else "" if self.head is _PART else "\n") + text)
             else:
@@ -462,10 +553,10 @@ class JsonWriter:
                     self.results = tempfile.TemporaryFile("w+b", dir=self.spool_dir)
                 self.results.write(((",\n" if self.any_result else "") + text).encode("utf-8"))
             self.any_result = True
-        if cells:
-            text = cells_json(cells, found)
-            self.cells.write(((",\n" if self.any_cell else "") + text).encode("utf-8"))
-            self.any_cell = True
+
+    def _cells(self, text: str) -> None:
+        self.cells.write(((",\n" if self.any_cell else "") + text).encode("utf-8"))
+        self.any_cell = True
 
     def finish(self, report) -> None:
         self.report = report
@@ -549,6 +640,10 @@ class JsonLinesWriter:
         if results:
             self.out.write(jsonl_lines(results))
 
+    def feed_stamps(self, cells, stamps, findings) -> None:
+        """`feed` of a guest with no waiver and no baseline in play (`JsonWriter.feed_stamps`)."""
+        self.out.write("".join(stamped_guest(stamps, _JSONL, _jsonl_line)))
+
     def part(self, spools: tuple) -> "JsonLinesWriter":
         """A writer for a later share of the guests, to the binary spool `spools[0]` (`JsonWriter.part`)."""
         return JsonLinesWriter(None, spool_writer(spools[0]))
@@ -573,7 +668,7 @@ _compact = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
 
 def jsonl_lines(results: list) -> str:
     """A line per result: `Result.to_json` compact, stamped from its text class's template where it has one."""
-    return "".join(stamped(results, _JSONL, _jsonl_line, _JSONL.baseline_end))
+    return "".join(stamped(stamp_items(results, _JSONL), _JSONL, _jsonl_line, _JSONL.baseline_end))
 
 
 def _jsonl_line(r) -> str:

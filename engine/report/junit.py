@@ -266,6 +266,10 @@ class JunitMatrixWriter:
             self.spool.write("\n  " + "\n  ".join(texts))
             self.any = True
 
+    def feed_stamps(self, cells, stamps, findings) -> None:
+        """`feed` of a guest with no waiver and no baseline in play (`json_report.JsonWriter.feed_stamps`)."""
+        self.feed(cells.cells(), stamps.results(), findings.by_pair(cells))
+
     # -- a share of the guests written by another process (report.stream.Helper) -------------
     def part(self, spools: tuple) -> "JunitMatrixWriter":
         """A writer of the suites of a later share of the guests, to the binary spool `spools[0]`;

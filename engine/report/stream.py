@@ -30,6 +30,7 @@ import tempfile
 import time
 
 from ..core.perf import collector_paused
+from .common import LabelFindings
 from .digest import Digest, Tally, chunk_findings, digest_from_rows, from_rows  # noqa: F401  (re-exported)
 from .model import Tail
 from .formats import FORMATS
@@ -157,14 +158,25 @@ def _feed(chunks, outputs: list, tally: Tally, progress: Progress | None, poll=N
     # The writers build many small acyclic objects: the cycle collector would scan the snapshot
     # again and again for nothing. It runs on the young generation only, every 64 chunks, for the
     # few cycles there are (json.dumps of a waiver).
+    # With no baseline and no waiver in play, writers that can stamp a text class's results from its
+    # template take a guest's results unmade (`GuestStamps`), counted as they are, and each cell's
+    # findings from its label: the same bytes, without a `Result` per finding.
+    stamping = tally.previous is None and all(hasattr(w, "feed_stamps") for w in outputs) \
+        and hasattr(chunks, "can_stamp") and chunks.can_stamp()
+    findings = LabelFindings(chunks.matrix.rules_of) if stamping else None
     with collector_paused():
-        for n, (cells, results) in enumerate(chunks, 1):
-            tally.feed(cells, results)  # first: it marks results new or unchanged against the baseline
-            found = chunk_findings(cells, results)
-            for w in outputs:
-                w.feed(cells, results, found)
+        for n, (cells, results, *counts) in enumerate(chunks.stamped() if stamping else chunks, 1):
+            if stamping:  # a guest: `GuestCells`, `GuestStamps`, `GuestCounts`
+                tally.feed_counted(counts[0], cells.verdicts())
+                for w in outputs:
+                    w.feed_stamps(cells, results, findings)
+            else:
+                tally.feed(cells, results)  # first: it marks results new or unchanged against the baseline
+                found = chunk_findings(cells, results)
+                for w in outputs:
+                    w.feed(cells, results, found)
             if progress is not None:
-                progress.advance(len({c.guest for c in cells}) or 1)
+                progress.advance(1 if stamping else len({c.guest for c in cells}) or 1)
             if poll is not None:
                 poll()
             if n % 64 == 0:

@@ -1,0 +1,147 @@
+"""Writers that stamp a guest's results unmade (`GuestStamps`), with cells and counts from the shared rows.
+
+With no waiver and no baseline in play, JSON, JSON Lines, CSV, csv-cells and JUnit take each guest's
+results as (text class entry, outcome index) units stamped from the class's template, its cells'
+findings from their labels and its counts from `eval.tally` (`report.stream._feed`). Their bytes,
+summary and exit code must be those of the path that makes every `Result` (the whole report's
+renderers, and the streamed path with stamping switched off), in one process and in several; a run
+that cannot stamp (a guest named twice, a guest without a host, a waiver, a baseline) takes the old path.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+
+import pytest
+
+from bench.generate import generate
+
+from .conftest import ROOT
+from .test_streaming import _whole_report
+
+STAMPED = ["json", "jsonl", "csv", "csv-cells", "junit"]
+
+
+@pytest.fixture
+def in_root(monkeypatch):
+    monkeypatch.chdir(ROOT)
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", "1764000000")
+
+
+@pytest.fixture
+def walks(monkeypatch):
+    """How many guests each path walked: `stamp_walk` (stamped) and `walk` (results made)."""
+    from migcheck.eval.matrix import Matrix
+
+    counted = {"stamped": 0, "made": 0}
+    stamp_walk, walk = Matrix.stamp_walk, Matrix.walk
+
+    def counting(method, key):
+        def wrapped(self, *args, **kwargs):
+            for item in method(self, *args, **kwargs):
+                counted[key] += 1
+                yield item
+        return wrapped
+    monkeypatch.setattr(Matrix, "stamp_walk", counting(stamp_walk, "stamped"))
+    monkeypatch.setattr(Matrix, "walk", counting(walk, "made"))
+    return counted
+
+
+def _run(run_cli, tmp_path, base: list[str], tag: str, jobs: int = 1) -> tuple[int, str, dict[str, str]]:
+    paths = {fmt: tmp_path / f"{tag}.{fmt}" for fmt in STAMPED}
+    argv = base + ["--jobs", str(jobs)] + [a for fmt, p in paths.items() for a in ("--format", f"{fmt}:{p}")]
+    code, out, err = run_cli(*argv)
+    assert code in (0, 1, 3) and not out, err
+    err = re.sub(rf"{tag}\.", "OUT.", err)
+    return code, err, {fmt: p.read_bytes().decode("utf-8") for fmt, p in paths.items()}
+
+
+def _estate(tmp_path, hosts: int, guests: int, seed: int) -> str:
+    path = tmp_path / f"estate-{hosts}-{guests}-{seed}.json"
+    path.write_text(json.dumps(generate(hosts, guests, seed=seed)))
+    return str(path)
+
+
+@pytest.mark.parametrize("estate", ["fixtures/mixed-site.yaml", "fixtures/ivm4-small.yaml",
+                                    "fixtures/rolling-site.yaml", "gen:12x90:5", "gen:30x240:11"])
+def test_stamped_outputs_equal_the_whole_report_and_the_made_path(in_root, run_cli, tmp_path, walks, monkeypatch,
+                                                                  estate):
+    if estate.startswith("gen:"):
+        size, seed = estate[4:].split(":")
+        hosts, guests = map(int, size.split("x"))
+        estate = _estate(tmp_path, hosts, guests, int(seed))
+    base = ["matrix", estate]
+    code, err, stamped = _run(run_cli, tmp_path, base, "stamped")
+    assert walks["stamped"] > 0 and walks["made"] == 0  # every guest stamped, none made
+    from migcheck.report import render
+
+    report = _whole_report(base)
+    for fmt in STAMPED:
+        assert stamped[fmt] == render(report, fmt), f"stamped {fmt} differs from the whole report's"
+
+    from migcheck.eval.engine import MatrixChunks
+
+    monkeypatch.setattr(MatrixChunks, "can_stamp", lambda self: False)
+    made_code, made_err, made = _run(run_cli, tmp_path, base, "made")
+    assert walks["made"] > 0
+    assert (made_code, made_err) == (code, err)  # the summary line and the exit code too
+    assert made == stamped
+
+
+@pytest.mark.parametrize("jobs", [2, 3])
+def test_stamped_shares_written_by_other_processes_give_the_same_bytes(in_root, run_cli, tmp_path, jobs):
+    estate = _estate(tmp_path, 20, 160, 4)
+    alone = _run(run_cli, tmp_path, ["matrix", estate], "alone")
+    shared = _run(run_cli, tmp_path, ["matrix", estate], "shared", jobs)
+    assert shared[:2] == alone[:2]
+    for fmt in STAMPED:
+        theirs, ours = shared[2][fmt], alone[2][fmt]
+        if fmt == "junit":
+            theirs, ours = (re.sub(r'timestamp="[^"]*"', "", t) for t in (theirs, ours))
+        assert theirs == ours, fmt
+
+
+@pytest.mark.parametrize("extra", [["--waivers", "fixtures/waivers.yaml"], "baseline"])
+def test_a_waiver_or_a_baseline_takes_the_path_that_makes_every_result(in_root, run_cli, tmp_path, walks, extra):
+    if extra == "baseline":
+        earlier = tmp_path / "earlier.json"
+        run_cli("check", "fixtures/mixed-site.yaml", "sapapp01", "vsp-e2", "--format", f"json:{earlier}")
+        extra = ["--baseline", str(earlier)]
+    _run(run_cli, tmp_path, ["matrix", "fixtures/mixed-site.yaml", *extra], "x")
+    assert walks["stamped"] == 0 and walks["made"] > 0
+
+
+def test_a_guest_named_twice_takes_the_path_that_makes_every_result(in_root, run_cli, tmp_path, walks):
+    """estate-broken names a guest twice: its chunk holds both guests, their results sorted together."""
+    base = ["matrix", "fixtures/estate-broken.yaml"]
+    _, _, texts = _run(run_cli, tmp_path, base, "broken")
+    assert walks["stamped"] == 0 and walks["made"] > 0
+    from migcheck.report import render
+
+    report = _whole_report(base)
+    assert all(texts[fmt] == render(report, fmt) for fmt in STAMPED)
+
+
+def test_cells_findings_from_labels_equal_those_from_results(tmp_path):
+    """A cell's findings from its label (`LabelFindings`) are those `chunk_findings` finds in its results,
+    for every cell of an estate whose rules fail at every severity."""
+    from migcheck.app.pipeline import Request, run
+    from migcheck.report.common import LabelFindings
+    from migcheck.report.digest import chunk_findings
+
+    estate = _estate(tmp_path, 15, 120, 8)
+    chunks = run(Request(command="matrix", snapshot=estate, formats=["json:-"], quiet=True)).evaluation.chunks
+    findings = LabelFindings(chunks.matrix.rules_of)
+    made = {}
+    for cells, results in chunks:
+        made.update(chunk_findings(cells, results))
+    chunks = run(Request(command="matrix", snapshot=estate, formats=["json:-"], quiet=True)).evaluation.chunks
+    labelled = {}
+    for cells, _, _ in chunks.stamped():
+        labelled.update(findings.by_pair(cells))
+    assert labelled.keys() == made.keys()
+    roles = ("blocking", "warnings", "notes", "errors", "waived")
+    assert {k: tuple(tuple(getattr(f, r)) for r in roles) for k, f in labelled.items()} == \
+        {k: tuple(tuple(getattr(f, r)) for r in roles) for k, f in made.items()}
+    assert any(f.blocking for f in made.values()) and any(f.warnings for f in made.values())
