@@ -48,13 +48,17 @@ class Outcome:
     """One outcome of a rule for a subject (or one `for` binding of it). Written out, not a dataclass:
     generating one costs every run's import (cold start); it behaves as `@dataclass(slots=True)` did."""
 
-    __slots__ = ("status", "env", "item", "error")
+    status: str
+    env: dict  # the bindings it was decided with (subject names, for variables, lets)
+    item: str  # the `for` binding, readable ("lan_pub")
+    error: str  # for status error: what went wrong, located
+    __slots__ = tuple(__annotations__)
 
     def __init__(self, status: str, env: dict, item: str = "", error: str = "") -> None:
         self.status = status
-        self.env = env  # the bindings it was decided with (subject names, for variables, lets)
-        self.item = item  # the `for` binding, readable ("lan_pub")
-        self.error = error  # for status error: what went wrong, located
+        self.env = env
+        self.item = item
+        self.error = error
 
     def __repr__(self) -> str:
         return f"Outcome(status={self.status!r}, env={self.env!r}, item={self.item!r}, error={self.error!r})"
