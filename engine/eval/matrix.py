@@ -48,7 +48,7 @@ from ..core.vocabulary import BLOCKED, ERROR_SEVERITY, UNCAPTURED, UNKNOWN
 from ..core.vocabulary import PROBLEMS as _PROBLEMS
 from ..lang.analysis.sharing import GUEST_SIDE as _GUEST_SIDE, TARGET_NAMES as _TARGET_NAMES
 from ..lang.compiler import ERROR, FAIL, CompiledRule
-from .tally import GuestCounts, Tallies
+from .tally import GuestCounts
 from .texts import GuestStamps, Texts, text_paths
 from .uncaptured import constant_false, met, parts_read, run_constants
 
@@ -465,10 +465,11 @@ class Matrix:
             yield cells, found
 
     def _results(self, guest: dict, host: dict | None, results: bool, waived_rules: set, texts: Texts,
-                 decided: dict, units: bool = False) -> tuple[dict, list]:
+                 decided: dict, units: GuestCounts | None = None) -> tuple[dict, list]:
         """The guest's failed and errored results (with `results`; else only those of waivable rules,
         for `decided`): per target position, its results in `walk`'s order, and the guest rules'.
-        `units` (no waiver in play): a text class's results not made, each an (entry, outcome index)."""
+        `units` (no waiver in play): a text class's results not made, each an (entry, outcome index),
+        and every result counted into `units`."""
         engine = self.engine
         mode = self.mode
         own = guest["host"]
@@ -492,12 +493,15 @@ class Matrix:
                 rendered = self._guest_results(plan, guest, location, problem_row, waivable, decided)
                 if results:
                     own_results.extend(rendered)
+                if units is not None:
+                    units.add(rule.severity, rendered)
                 continue
             single, paths = plan.single, plan.text_paths
             entries = texts.row(rule, paths) if paths is not None else None
-            if units and single and entries is not None:  # the pairs but those that err: units, made at once
-                problem_row = texts.units(entries, rule, paths, problem_row, self._position.get(own), guest, mode,
-                                          by_target)
+            if units is not None and single and entries is not None:  # the pairs but those that err, at once
+                problem_row, added = texts.units(entries, rule, paths, problem_row, self._position.get(own), guest,
+                                                 mode, by_target)
+                units.failed[rule.severity] = units.failed.get(rule.severity, 0) + added
             for j, statuses in problem_row:
                 target = self.targets[j]
                 if target["name"] == own:
@@ -511,12 +515,15 @@ class Matrix:
                     # outcomes and texts once per text class of pairs (texts.py)
                     entry = texts.entry(entries, rule, paths, j, guest, mode, FAIL if single else None)
                 if entry is not None and single:
-                    rendered = [(entry, 0)] if units else [texts.decided(rule, entry, j, names, location)]
+                    rendered = [texts.decided(rule, entry, j, names, location)]
                 elif entry is not None and entry.shareable():
-                    rendered = entry.units() if units else _by_item(texts.results(rule, entry, j, names, location))
+                    rendered = entry.units() if units is not None \
+                        else _by_item(texts.results(rule, entry, j, names, location))
                 else:  # an error, or `share=False` (the reference): the pair's own run
                     rendered = _by_item(self._problems(
                         rule, Subject("migration", guest=guest, target=target, mode=mode), location))
+                if units is not None:
+                    units.add(rule.severity, rendered)
                 if waivable:
                     decided.setdefault(j, []).append(
                         (plan.bit, frozenset(r.status for r in rendered if r.waiver is None)))
@@ -536,20 +543,19 @@ class Matrix:
         mode = self.mode
         snapshot = self.engine.snapshot
         texts = Texts(self.engine, self.targets, self._views)
-        tallies = Tallies(self)
-        names = tallies.names
+        names = [t["name"] for t in self.targets]
         but: dict = {}  # own host -> the other target positions
         for guest in guests:
             own = guest["host"]
             ready = self._ready.pop(id(guest), None)
             if ready is not None:  # `verdict` made its row
-                row, classes = ready[1], ready[2]
-                self._last = (guest, classes)
+                row = ready[1]
+                self._last = (guest, ready[2])
             else:
                 row = self.guest_row(guest)
-                classes = self._last[1]
+            counts = GuestCounts((), {}, 0)
             by_target, own_results = self._results(guest, snapshot.host_by_name.get(own), True, set(), texts, {},
-                                                   units=True)
+                                                   units=counts)
             positions = but.get(own)
             if positions is None:
                 positions = but[own] = [j for j, name in enumerate(names) if name != own]
@@ -562,7 +568,7 @@ class Matrix:
             yield (GuestCells(guest, mode, names, row, positions),
                    GuestStamps(texts, guest, mode, [(j, names[j], by_target[j]) for j in sorted(by_target)],
                                own_results),
-                   tallies.counted(guest, row, classes))
+                   counts)
 
     def rules_of(self, mask: int) -> list[CompiledRule]:
         """The rules whose bits are set in `mask` (a label's failing or erring rules), in bit order."""

@@ -29,6 +29,16 @@ class GuestCounts:
     def __init__(self, rules: tuple, failed: dict, errors: int):
         self.rules, self.failed, self.errors = rules, failed, errors
 
+    def add(self, severity: str, results: list) -> None:
+        """Count `results` of one rule of `severity`: each a `Result`, or an (entry, outcome index) of a text
+        class (`eval.texts.GuestStamps`)."""
+        for r in results:
+            status = (r[0].status or r[0].outcomes[r[1]].status) if type(r) is tuple else r.status
+            if status == FAIL:
+                self.failed[severity] = self.failed.get(severity, 0) + 1
+            elif status == ERROR:
+                self.errors += 1
+
 
 class Tallies:
     """Counts of a matrix's results, guest by guest (`guest`), and the listed ones made (`listed`)."""
@@ -47,16 +57,12 @@ class Tallies:
     def guest(self, guest: dict) -> tuple[list, GuestCounts]:
         """The guest's row of cells (every target position, its host's included) and its results counted."""
         row, classes = self.matrix.classes_of(guest)
-        return row, self.counted(guest, row, classes)
-
-    def counted(self, guest: dict, row: list, classes: tuple) -> GuestCounts:
-        """The guest's results counted, from its row (`Matrix.guest_row`) and its class per plan."""
         own = guest["host"]
         key = (id(row), own, tuple(classes[i] for i in self._with_for))
         found = self._guests.get(key)
         if found is None:  # the row kept with its counts: its id stays its own
             found = self._guests[key] = (row, self._count(guest, own, classes))
-        return found[1]
+        return row, found[1]
 
     def _count(self, guest: dict, own: str, classes: tuple) -> GuestCounts:
         plans = self.matrix.plans

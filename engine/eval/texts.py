@@ -302,12 +302,13 @@ class Texts:
         return found
 
     def units(self, entries: dict, rule: CompiledRule, paths: tuple, row: list, skip: int | None, guest: dict,
-              mode: str, by_target: dict) -> list:
+              mode: str, by_target: dict) -> tuple[list, int]:
         """A rule without `for` (its one outcome's status decided by the shared row), no waiver in play: each
         failing pair of `row` but target position `skip` added to `by_target` as its entry's unit (`entry`,
-        `Entry.unit`); the pairs that err are returned (each pair's own run)."""
+        `Entry.unit`); the pairs that err (each pair's own run) and how many were added."""
         positions = self._positions(rule)
         erring = []
+        added = 0
         for j, statuses in row:
             if j == skip:
                 continue
@@ -325,7 +326,8 @@ class Texts:
                 by_target[j] = [found.unit]
             else:
                 bucket.append(found.unit)
-        return erring
+            added += 1
+        return erring, added
 
     def _positions(self, rule: CompiledRule) -> list:
         """The rule's text class per target position (None: not yet known)."""
