@@ -48,3 +48,15 @@ def test_a_cached_rule_compiles_to_the_same_plan(folder):
         assert hoisted == {key for key, fn in c.compiled.items()
                            if hoist.worth_hoisting(ruleset._nodes(c.rule, {})[key])}
         assert len(hoisted) == sum(fn.__name__ == "hoisted" for fn in f.compiled.values())
+
+
+def test_a_warm_compile_works_nothing_out_again(folder, monkeypatch):
+    ruleset.load_rules([])  # writes the entry
+
+    def refuse(*args, **kwargs):
+        raise AssertionError("analysed again")
+
+    monkeypatch.setattr(hoist, "worth_hoisting", refuse)
+    monkeypatch.setattr(sharing, "_order_free", refuse)
+    monkeypatch.setattr(sharing, "_constant_when", refuse)
+    assert len(ruleset.load_rules([]).rules) > 50
