@@ -134,11 +134,10 @@ class Text:
 
     def stamp(self, binding, shape, result):
         """A writer's template for the results of this text bound alike but for the target's name, or
-        None (a text made whole per result). The writer's `shape` makes it (`eval.texts.ClassText.stamp`):
-        from a template of the class's text shared by every guest (`shape.recipe`, then `shape.specialise`
-        per guest), or, for a shape without `recipe`, once per guest from the message's and fix's pieces
-        between the target's names (`shape.build(result, message, fix)`: plain text, every other name in
-        place); kept under `shape.key` while the binding's guest is walked."""
+        None (a text made whole per result). The writer's `shape` (`report.common.StampShape`) makes it
+        (`eval.texts.ClassText.stamp`) from a template of the class's text shared by every guest
+        (`shape.recipe`), filled with the guest's names (`shape.specialise`); kept under `shape.key` while
+        the binding's guest is walked."""
         return None
 
 

@@ -90,11 +90,7 @@ class ClassText(Text):
         key = (self, shape.key)
         found = cache.get(key)
         if found is None:
-            if shape.recipe is None:
-                found = shape.build(result, *self.entry.split_pieces(self.index, names))
-            else:
-                found = shape.specialise(self.entry.recipe(self.index, shape, result), names, result)
-            cache[key] = found
+            found = cache[key] = shape.specialise(self.entry.recipe(self.index, shape, result), names, result)
         return found
 
 
@@ -146,17 +142,6 @@ class Entry:
         target = shown[_TARGET]
         return target.join(found[0]), target.join(found[1])
 
-    def split_pieces(self, index: int, names: "Names") -> tuple[tuple, tuple]:
-        """(message, fix) of outcome `index` for the guest of `names`, each as its pieces between the
-        target's names (plain text)."""
-        key = (self, index, False)
-        found = names.cache.get(key)
-        if found is None:
-            found = names.cache[key] = self._partial(index, names.texts, False)
-        if type(found) is str:
-            return (found,), ("",)
-        return found
-
     def recipe(self, index: int, shape, result):
         """A writer's template of outcome `index` for every guest of the class (`shape.recipe`, from the
         message's and fix's pieces between all their names and the names' hole indexes), made once."""
@@ -186,8 +171,8 @@ class Entry:
         if type(split) is str:
             return split
         rule = self.rule
-        message = _around_target(split[0], rule.message_holes, names)
-        fix = _around_target(split[1], rule.fix_holes, names)
+        message = around_target(split[0], rule.message_holes, names)
+        fix = around_target(split[1], rule.fix_holes, names)
         if json:
             message, fix = _in_quotes(message), _in_quotes(fix)
         return message, fix
@@ -212,8 +197,8 @@ def _escaped(text: str) -> str:
     return _quoted(text)[1:-1]
 
 
-def _around_target(pieces: tuple, holes: tuple, names: tuple) -> tuple:
-    """The pieces with the guest's and its host's names (`names`, by hole index) in their holes, as
+def around_target(pieces: tuple, holes: tuple, names: tuple) -> tuple:
+    """A text split around its names (`CompiledRule.message_split`), as the pieces with the guest's and its host's names (`names`, by hole index) in their holes, as
     the pieces between the target's names."""
     out = []
     current = [pieces[0]]
@@ -422,13 +407,10 @@ class GuestStamps:
         found = made.get(unit)
         if found is None:
             entry, index = unit
-            if shape.recipe is None:
-                found = self.result(j, entry, index).stamp(shape) or False
-            else:
-                recipe = entry.recipes.get((index, shape.key))
-                if recipe is None:
-                    recipe = entry.recipe(index, shape, self.result(j, entry, index))
-                found = recipe and self._fills(shape) and shape.for_guest(recipe, self._fills(shape), entry.rule.id)
+            recipe = entry.recipes.get((index, shape.key))
+            if recipe is None:
+                recipe = entry.recipe(index, shape, self.result(j, entry, index))
+            found = recipe and self._fills(shape) and shape.for_guest(recipe, self._fills(shape), entry.rule.id)
             made[unit] = found
         return found
 
@@ -439,5 +421,6 @@ class GuestStamps:
         if found is None:
             guest, texts = self.guest, self.texts
             found = self.made[key] = type(guest["name"]) is str and type(guest["host"]) is str and shape.guest_fills(
-                (texts.guest_json, texts.source_json), guest["name"], guest["host"], self.location())
+                (texts.guest_text, texts.source_text), (texts.guest_json, texts.source_json), guest["name"],
+                guest["host"], self.location())
         return found

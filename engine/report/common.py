@@ -227,12 +227,83 @@ class LabelFindings:
         return {(c.guest, c.target): self(label) for c, label in zip(cells.cells(), cells.labels())}
 
 
-def stamp_items(results: list, shape):
-    """(template or None, result, its target's name) per result (`Result.stamp`: a text class's for a
-    writer's `shape`; none for a waived result), as the writers stamp them (`json_report.stamped`,
-    `csv_report.result_rows_text`; a guest's `eval.texts.GuestStamps.items` gives the same)."""
+class StampShape:
+    """How a writer stamps a text class's results (`json_report._Shape`, `csv_report._CsvShape`): from the
+    class outcome's template for every guest (`recipe(result, message, fix)`, the message's and fix's
+    (pieces, name holes)), filled per guest (`guest_fills`, then `for_guest`); `specialise` does both
+    steps for a result (`eval.texts.ClassText.stamp`); a result's text from its template and its target's
+    name (`target_parts`): `stamp(template, name, result or None)`. Subclasses write those five."""
+
+    key = ""
+
+    def __init__(self):
+        self.guest: tuple | None = None  # (names' cache, location, guest, source) of the last `specialise`
+        self.fills: tuple = ()  # its `guest_fills`
+        self.targets: dict = {}  # a target's name -> `target_parts`
+
+    def target(self, name):
+        """A target's name as `stamp` takes it (`target_parts`), or None: not a string."""
+        found = self.targets.get(name)
+        if found is None:
+            if type(name) is not str:
+                return None
+            if len(self.targets) > 65536:
+                self.targets.clear()
+            found = self.targets[name] = self.target_parts(name)
+        return found
+
+    def specialise(self, recipe, names, r):
+        """`recipe` for the guest of `names` (an `eval.texts.Names`) and of the result `r` (`for_guest`);
+        False: written whole."""
+        sub = r.subject
+        guest, source = sub.get("guest"), sub.get("source")
+        if recipe is False or len(sub) != 4 or type(guest) is not str or type(source) is not str \
+                or type(sub.get("target")) is not str:
+            return False
+        last = self.guest
+        loc = r.location
+        if last is None or last[0] is not names.cache or last[1] is not loc or last[2] != guest or last[3] != source:
+            self.guest = (names.cache, loc, guest, source)
+            self.fills = self.guest_fills(names.texts, names.json, guest, source, loc)
+        return self.for_guest(recipe, self.fills, r.rule)
+
+
+def stamped(results, shape, written) -> list[str]:
+    """The text of each result: stamped from its text class's template (`Result.stamp` with the writer's
+    `shape`: `shape.stamp(template, the target's name as `shape.target` gives it, result)`) when it has
+    one, is not waived and its target's name is a string; else `written(result)`."""
+    out = []
+    append = out.append
+    target_of, stamp = shape.target, shape.stamp
     for r in results:
-        yield (r.stamp(shape) if r.waiver is None else None), r, r.subject.get("target")
+        found = r.stamp(shape) if r.waiver is None else None
+        name = target_of(r.subject["target"]) if found else None
+        append(written(r) if name is None else stamp(found, name, r))
+    return out
+
+
+def stamped_guest(stamps, shape, written) -> list[str]:
+    """`stamped` of a guest's results as `eval.texts.GuestStamps` (no waiver, no baseline in play): a text
+    class's results stamped from its template for the guest (`GuestStamps.template`), unmade; any other
+    as `stamped` writes it."""
+    out = []
+    append = out.append
+    target_of, stamp = shape.target, shape.stamp
+    made, template = stamps.templates(shape), stamps.template
+    for j, target, units in stamps.by_target:
+        name = target_of(target)
+        for u in units:
+            if type(u) is tuple:
+                found = made.get(u)
+                if found is None:
+                    found = template(u, j, shape)
+                if found and name is not None:
+                    append(stamp(found, name, None))
+                    continue
+                u = stamps.result(j, *u)
+            out.extend(stamped((u,), shape, written))
+    out.extend(stamped(stamps.own, shape, written))
+    return out
 
 
 def cell_findings(report) -> dict[tuple[str, str], CellFindings]:

@@ -21,7 +21,8 @@ import io
 
 from ..files.outputs import copy_spool, release, spool_writer
 from ..core.results import fingerprint_head
-from .common import (CellFindings, stamp_items, csv_cell, csv_fingerprint, csv_needs_quotes, csv_safe,
+from ..eval.texts import around_target
+from .common import (CellFindings, StampShape, stamped, stamped_guest, csv_cell, csv_fingerprint, csv_needs_quotes, csv_safe,
                      csv_terminal_cell)
 
 COLUMNS = ["rule", "severity", "status", "waived", "guest", "host", "source", "target", "mode", "item",
@@ -129,7 +130,7 @@ class CsvWriter:
     def feed_stamps(self, cells, stamps, findings) -> None:
         """`feed` of a guest with no waiver and no baseline in play (`json_report.JsonWriter.feed_stamps`)."""
         text = "".join(_text_row(row, True) for row in _result_rows(stamps.results())) if self.terminal \
-            else _rows_text(_guest_items(stamps))
+            else "".join(stamped_guest(stamps, _SHAPE, _whole_row))
         if text:
             self.out.write(text)
 
@@ -155,46 +156,11 @@ class CsvWriter:
 def result_rows_text(results) -> str:
     """The rows of `results` as `csv.writer` writes `_result_rows`: stamped from a text class's row for a
     guest where a result has one (`_CsvShape`), else made cell by cell."""
-    return _rows_text(stamp_items(results, _SHAPE))
+    return "".join(stamped(results, _SHAPE, _whole_row))
 
 
-def _rows_text(items) -> str:
-    """`result_rows_text` of the results of `items` (`common.stamp_items`' for `_SHAPE`, or `_guest_items`)."""
-    shape = _SHAPE
-    targets = shape.targets
-    out = []
-    append = out.append
-    for found, r, target in items:
-        if found:
-            name = targets.get(target)
-            if name is None:
-                name = shape.target(target)
-        if not found or name is None:
-            append(_text_row(next(_result_rows([r])), False))
-            continue
-        pre, mid, message, fix, post, head, tail = found
-        digest = head.copy()
-        digest.update(target.encode())
-        digest.update(tail)
-        append(f"{pre}{name[0]}{mid}{message if type(message) is str else _filled(message, name)},"
-               f"{fix if type(fix) is str else _filled(fix, name)}{post}{digest.hexdigest()[:16]},,,,,"
-               f"{csv_cell(r.baseline) if r is not None and r.baseline else ''}\r\n")
-    return "".join(out)
-
-
-def _guest_items(stamps):
-    """`stamp_items` of a guest's results as `eval.texts.GuestStamps`, a text class's unmade."""
-    template = stamps.template
-    for j, target, units in stamps.by_target:
-        for u in units:
-            if type(u) is tuple:
-                found = template(u, j, _SHAPE)
-                if found:
-                    yield found, None, target
-                    continue
-                u = stamps.result(j, *u)
-            yield from stamp_items((u,), _SHAPE)
-    yield from stamp_items(stamps.own, _SHAPE)
+def _whole_row(r) -> str:
+    return _text_row(next(_result_rows([r])), False)
 
 
 def _filled(field: tuple, name: tuple) -> str:
@@ -208,50 +174,62 @@ def _filled(field: tuple, name: tuple) -> str:
     return name[3].join(plain)
 
 
-class _CsvShape:
-    """A result's row in parts: a rule's and a guest's cells made once, a text class's template for a
-    guest (`build`), a target's cells (`target`)."""
+class _CsvShape(StampShape):
+    """A result's row in parts: a rule outcome's cells made once, a text class outcome's template for every
+    guest (`recipe`: its message and fix between the names), a guest's cells (`guest_fills`) and the
+    template for a guest (`for_guest`: a field's quoting depends on every name in it), a target's cells
+    (`target`)."""
 
     key = "csv"
-    recipe = None  # a field's quoting depends on every name in it: a template per guest (`build`)
 
     def __init__(self):
-        self.targets: dict = {}  # name -> (its cell, whether it is quoted in a field, doubled quotes, itself)
+        super().__init__()
         self.rules: dict = {}  # (rule, severity, status, cite, item, mode) -> its cells
-        self.guest: tuple | None = None
-        self.parts: tuple = ()
 
-    def target(self, name) -> tuple | None:
-        if type(name) is not str:
-            return None
-        if len(self.targets) > 65536:
-            self.targets.clear()
-        found = self.targets[name] = (csv_cell(name), csv_needs_quotes(name), name.replace('"', '""'), name)
-        return found
+    def target_parts(self, name: str) -> tuple:
+        """A target's cell, whether it is quoted in a field, with quotes doubled, itself, and as its
+        fingerprint's key holds it."""
+        return csv_cell(name), csv_needs_quotes(name), name.replace('"', '""'), name, name.encode()
 
-    def build(self, r, message: tuple, fix: tuple):
-        sub = r.subject
-        guest, source, mode = sub.get("guest"), sub.get("source"), sub.get("mode")
-        if len(sub) != 4 or type(guest) is not str or type(source) is not str or type(mode) is not str \
-                or type(sub.get("target")) is not str or type(r.rule) is not str or type(r.item) is not str:
-            return False  # written cell by cell
-        loc = r.location
-        last = self.guest
-        if last is None or last[3] is not loc or last[0] != guest or last[1] != source or last[2] != mode:
-            loc_row = loc or ("", "")
-            self.guest = (guest, source, mode, loc)
-            self.parts = (f"{csv_cell(guest)},,{csv_cell(source)},", f",{csv_cell(mode)},",
-                          f",{csv_cell(loc_row[0])},{csv_cell(loc_row[1])},fp:")
-        before, after, location = self.parts
+    def stamp(self, found: tuple, name: tuple, r) -> str:
+        """A result's row from its class's template for its guest (`for_guest`) and its target's name."""
+        pre, mid, message, fix, post, head, tail = found
+        digest = head.copy()
+        digest.update(name[4])
+        digest.update(tail)
+        return (f"{pre}{name[0]}{mid}{message if type(message) is str else _filled(message, name)},"
+                f"{fix if type(fix) is str else _filled(fix, name)}{post}{digest.hexdigest()[:16]},,,,,"
+                f"{csv_cell(r.baseline) if r is not None and r.baseline else ''}\r\n")
+
+    def recipe(self, r, message: tuple, fix: tuple):
+        """(message, fix: (pieces, name holes) each, plain), the rule outcome's cells and the mode's; False:
+        written cell by cell."""
+        mode = r.subject.get("mode")
+        if type(mode) is not str or type(r.rule) is not str or type(r.item) is not str:
+            return False
         rule = self.rules.get((r.rule, r.severity, r.status, r.cite, r.item, mode))
         if rule is None:
             if len(self.rules) > 65536:  # items are the estate's (disks, functions): a run's at a time
                 self.rules.clear()
             rule = self.rules[(r.rule, r.severity, r.status, r.cite, r.item, mode)] = (
-                f"{csv_cell(r.rule)},{csv_cell(r.severity)},{csv_cell(r.status)},no,", csv_cell(r.item) + ",",
-                f",{csv_cell(r.cite)}", f"\0mode={mode}\0{r.item}".encode())
-        return (rule[0] + before, after + rule[1], _field(message), _field(fix), rule[2] + location,
-                fingerprint_head(r.rule, sub), rule[3])
+                f"{csv_cell(r.rule)},{csv_cell(r.severity)},{csv_cell(r.status)},no,",
+                f",{csv_cell(mode)},{csv_cell(r.item)},", f",{csv_cell(r.cite)}", f"\0mode={mode}\0{r.item}".encode())
+        return message, fix, rule
+
+    def guest_fills(self, texts: tuple, escaped: tuple, guest: str, source: str, loc) -> tuple:
+        """A guest's message texts of names (`texts`: plain), its cells before the target's and after the
+        fix, and its names."""
+        loc_row = loc or ("", "")
+        return (texts, f"{csv_cell(guest)},,{csv_cell(source)},", f",{csv_cell(loc_row[0])},{csv_cell(loc_row[1])},fp:",
+                guest, source)
+
+    def for_guest(self, recipe, fills: tuple, rule: str):
+        """The row's template for the guest of `fills` (`result_rows_text`)."""
+        message, fix, cells = recipe
+        texts = fills[0]
+        return (cells[0] + fills[1], cells[1], _field(around_target(*message, texts)),
+                _field(around_target(*fix, texts)), cells[2] + fills[2],
+                fingerprint_head(rule, {"guest": fills[3], "source": fills[4]}), cells[3])
 
 
 def _field(pieces: tuple):

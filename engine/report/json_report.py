@@ -19,7 +19,7 @@ from json.encoder import encode_basestring as _s  # the C encoder of one string,
 from ..core.results import fingerprint_head
 from ..core.vocabulary import NAME_HOLES, PLAN_KEYS, SUBJECT_KEYS
 from ..files.outputs import copy_spool, release, spool_writer
-from .common import stamp_items
+from .common import StampShape, stamped, stamped_guest
 
 
 def render_json(report) -> str:
@@ -80,81 +80,11 @@ def results_json(results: list, level: int = 4) -> str:
     """`result_json` of each result, joined as a list's items. A result of a text class (`Result.stamp`)
     is stamped from its class's template (`_JsonShape`); any other is written key by key (`_Written`)."""
     shape = _json_shape(level)
-    return ",\n".join(stamped(stamp_items(results, shape), shape, _Written(level).text, shape.baseline_end))
+    return ",\n".join(stamped(results, shape, _Written(level).text))
 
 
 def _json_shape(level: int) -> "_JsonShape":
     return _SHAPES.get(level) or _SHAPES.setdefault(level, _JsonShape(level))
-
-
-def stamped(items, shape, written, baseline_end) -> list[str]:
-    """The text of each result of `items` ((template, result, target) each: `stamp_items`, or a guest's
-    `eval.texts.GuestStamps.items`, whose results stamped are not made): stamped from its text class's
-    template (the pieces between the target's names, the fingerprint's hash up to the target and its key
-    after it, the text after the fingerprint) when it has one and its target's name is a string; else
-    `written(result)`. `baseline_end(result)`: the text after the fingerprint of a result marked against
-    a baseline."""
-    bare = _BARE
-    out = []
-    append = out.append
-    for found, r, target in items:
-        if found:
-            name = bare.get(target)
-            if name is None:
-                name = _bare(target)
-        if not found or name is None:
-            append(written(r))
-            continue
-        pieces, head, tail, end = found
-        digest = head.copy()
-        digest.update(target.encode())
-        digest.update(tail)
-        append(f'{name.join(pieces)}{digest.hexdigest()[:16]}{end if r is None or not r.baseline else baseline_end(r)}')
-    return out
-
-
-def stamped_guest(stamps, shape, written) -> list[str]:
-    """`stamped` of a guest's results as `eval.texts.GuestStamps` (no waiver, no baseline in play): a text
-    class's results stamped from its template for the guest (`GuestStamps.template`), unmade; any other
-    written as `stamped` writes it."""
-    out = []
-    append = out.append
-    template = stamps.template
-    made = stamps.templates(shape)
-    for j, target, units in stamps.by_target:
-        name = _BARE.get(target)
-        if name is None:
-            name = _bare(target)
-        encoded = target.encode() if name is not None else b""
-        for u in units:
-            if type(u) is tuple:
-                found = made.get(u)
-                if found is None:
-                    found = template(u, j, shape)
-                if found and name is not None:
-                    pieces, head, tail, end = found
-                    digest = head.copy()
-                    digest.update(encoded)
-                    digest.update(tail)
-                    append(f'{name.join(pieces)}{digest.hexdigest()[:16]}{end}')
-                    continue
-                u = stamps.result(j, *u)
-            out.extend(stamped(stamp_items((u,), shape), shape, written, shape.baseline_end))
-    if stamps.own:
-        out.extend(stamped(stamp_items(stamps.own, shape), shape, written, shape.baseline_end))
-    return out
-
-
-_BARE: dict = {}  # a target's name as JSON escapes it, without quotes
-
-
-def _bare(target):
-    if type(target) is not str:
-        return None
-    if len(_BARE) > 65536:
-        _BARE.clear()
-    found = _BARE[target] = _s(target)[1:-1]
-    return found
 
 
 _TARGET = NAME_HOLES.index("target")  # a recipe's hole where the text splits: the target's name
@@ -162,18 +92,15 @@ _SUB_GUEST, _SUB_SOURCE, _LOC = -1, -2, -3  # a recipe's holes besides the messa
 _FILLS = (0, 1, _SUB_GUEST, _SUB_SOURCE, _LOC)  # the holes a guest fills, in `_Shape.fills` order
 
 
-class _Shape:
-    """How a format writes a stamped result (`stamped`), in parts made once: a rule outcome's (`head`, `tail`:
-    the text before the subject, and after the fix around the location), and a text class outcome's
-    template for every guest (`recipe`), which `specialise` fills with a guest's names and location.
+class _Shape(StampShape):
+    """How a JSON format writes a stamped result (`stamped`), in parts made once: a rule outcome's (`head`,
+    `tail`: the text before the subject, and after the fix around the location), and a text class outcome's
+    template for every guest (`recipe`), which `for_guest` fills with a guest's names and location.
     Subclasses write the parts (`head`, `subject_segments`, `location`, `tail`)."""
 
-    key = ""
-
     def __init__(self):
+        super().__init__()
         self.rules: dict = {}  # (rule, severity, status, cite, item, mode) -> (head, tail around the location, key)
-        self.guest: tuple | None = None  # (names' cache, location, guest, source) of the last `specialise`
-        self.fills: tuple = ()  # its texts of the holes (`guest_fills`)
 
     def recipe(self, r, message: tuple, fix: tuple):
         """The template of a text class's outcome for every guest of the class, from its message's and fix's
@@ -205,25 +132,23 @@ class _Shape:
                 pieces[-1] += "{%d}" % _FILLS.index(segment)
         return tuple(p.format for p in pieces), rule[2]
 
-    def specialise(self, recipe, names, r):
-        """`recipe` for the guest of `names` (a `eval.texts.Names`) and of the result `r` (`for_guest`)."""
-        sub = r.subject
-        guest, source = sub.get("guest"), sub.get("source")
-        if recipe is False or len(sub) != 4 or type(guest) is not str or type(source) is not str \
-                or type(sub.get("target")) is not str:
-            return False
-        last = self.guest
-        loc = r.location
-        if last is None or last[0] is not names.cache or last[1] is not loc or last[2] != guest or last[3] != source:
-            self.guest = (names.cache, loc, guest, source)
-            self.fills = self.guest_fills(names.json, guest, source, r.location)
-        return self.for_guest(recipe, self.fills, r.rule)
+    def target_parts(self, name: str) -> tuple[str, bytes]:
+        """A target's name as JSON escapes it (without quotes), and as its fingerprint's key holds it."""
+        return _s(name)[1:-1], name.encode()
 
-    def guest_fills(self, texts: tuple, guest: str, source: str, loc) -> tuple:
+    def stamp(self, found: tuple, name: tuple, r) -> str:
+        """A result's text from its class's template for its guest (`for_guest`) and its target's name."""
+        pieces, head, tail, end = found
+        digest = head.copy()
+        digest.update(name[1])
+        digest.update(tail)
+        return f'{name[0].join(pieces)}{digest.hexdigest()[:16]}{end if r is None or not r.baseline else self.baseline_end(r)}'
+
+    def guest_fills(self, texts: tuple, escaped: tuple, guest: str, source: str, loc) -> tuple:
         """What a guest named `guest` on `source` (strings) fills a recipe's holes with (`_FILLS`): its message
-        texts of names `texts` (as JSON escapes them: `eval.texts.Names.json`), its subject's names, its
-        location `loc`."""
-        return (texts[0], texts[1], _escaped(guest), _escaped(source), self.location(loc), guest, source)
+        texts of names (`escaped`: as JSON escapes them, `eval.texts.Names.json`), its subject's names, its
+        location `loc`; then the names themselves."""
+        return (escaped[0], escaped[1], _escaped(guest), _escaped(source), self.location(loc), guest, source)
 
     def for_guest(self, recipe, fills: tuple, rule: str):
         """`recipe` for the guest of `fills` (`guest_fills`): the pieces between the target's names, the
@@ -668,7 +593,7 @@ _compact = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
 
 def jsonl_lines(results: list) -> str:
     """A line per result: `Result.to_json` compact, stamped from its text class's template where it has one."""
-    return "".join(stamped(stamp_items(results, _JSONL), _JSONL, _jsonl_line, _JSONL.baseline_end))
+    return "".join(stamped(results, _JSONL, _jsonl_line))
 
 
 def _jsonl_line(r) -> str:

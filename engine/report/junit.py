@@ -102,11 +102,34 @@ class _GuestCase:
 
     def add(self, cell, found, results) -> None:
         """A migration of the guest: its findings (`found`), its own results (the guest's are in `own`)."""
-        above = self.own_sorted
+        self._place(cell, found, _above(results, self.threshold) if results else ())
         if results:
-            more = _above(results, self.threshold)
-            if more - self.own_above:
-                above = sorted(more | self.own_above)
+            self._first(results)
+
+    def add_units(self, cell, found, stamps, j: int, units: list) -> None:
+        """`add` of a migration whose results are `units` of the guest's `eval.texts.GuestStamps` (no waiver in
+        play): only the first result of each rule is made."""
+        threshold, first = self.threshold, self.first
+        more = set()
+        for u in units:
+            if type(u) is tuple:
+                entry, index = u
+                rule, severity = entry.rule.id, entry.rule.severity
+                status = entry.status or entry.outcomes[index].status
+            else:
+                rule, severity, status = u.rule, u.severity, u.status
+            if status == FAIL and severity != ERROR_SEVERITY and SEVERITY_RANK[severity] >= threshold:
+                more.add(rule)
+            if rule not in first and status in (FAIL, ERROR):
+                first[rule] = stamps.result(j, *u) if type(u) is tuple else u
+        self._place(cell, found, more)
+
+    def _place(self, cell, found, more) -> None:
+        """The migration's target listed by its outcome and under the reasons of its findings and of the
+        rules `more` that fail it at or above --fail-on without blocking."""
+        above = self.own_sorted
+        if more and set(more) - self.own_above:
+            above = sorted(set(more) | self.own_above)
         target = cell.target
         if cell.verdict == BLOCKED:
             self.blocked.append(target)
@@ -121,8 +144,6 @@ class _GuestCase:
                 why[reason] = [target]
             else:
                 targets.append(target)
-        if results:
-            self._first(results)
 
     def _reasons(self, found, above: list) -> list:
         """The (what, rules) a migration is listed under; found once per findings (cells share them)."""
@@ -267,8 +288,25 @@ class JunitMatrixWriter:
             self.any = True
 
     def feed_stamps(self, cells, stamps, findings) -> None:
-        """`feed` of a guest with no waiver and no baseline in play (`json_report.JsonWriter.feed_stamps`)."""
-        self.feed(cells.cells(), stamps.results(), findings.by_pair(cells))
+        """`feed` of a guest with no waiver and no baseline in play (`json_report.JsonWriter.feed_stamps`): its
+        suite from its results unmade but the first of each rule (`_GuestCase.add_units`)."""
+        if not cells.positions:
+            return
+        guest = cells.guest
+        case = _GuestCase(guest["name"], guest["host"], cells.mode, stamps.own, FAIL_ON[self.report.fail_on])
+        at = {j: units for j, _, units in stamps.by_target}
+        for cell, label, j in zip(cells.cells(), cells.labels(), cells.positions):
+            units = at.get(j)
+            if units:
+                case.add_units(cell, findings(label), stamps, j, units)
+            else:
+                case.add(cell, findings(label), None)
+        text, outcome = case.suite_text(self.report.fail_on, self.timestamp)
+        for key, value in _counts([outcome]).items():
+            if key in self.totals:
+                self.totals[key] += value
+        self.spool.write("\n  " + text)
+        self.any = True
 
     # -- a share of the guests written by another process (report.stream.Helper) -------------
     def part(self, spools: tuple) -> "JunitMatrixWriter":
