@@ -510,18 +510,8 @@ class Matrix:
                 if names is None:
                     names = pair_names[j] = {"guest": guest["name"], "source": own, "target": target["name"],
                                              "mode": mode}
-                entry = None
-                if entries is not None and ERROR not in statuses:
-                    # outcomes and texts once per text class of pairs (texts.py)
-                    entry = texts.entry(entries, rule, paths, j, guest, mode, FAIL if single else None)
-                if entry is not None and single:
-                    rendered = [texts.decided(rule, entry, j, names, location)]
-                elif entry is not None and entry.shareable():
-                    rendered = entry.units() if units is not None \
-                        else _by_item(texts.results(rule, entry, j, names, location))
-                else:  # an error, or `share=False` (the reference): the pair's own run
-                    rendered = _by_item(self._problems(
-                        rule, Subject("migration", guest=guest, target=target, mode=mode), location))
+                rendered = self._pair_results(plan, entries, texts, j, statuses, guest, names, location,
+                                              units is not None)
                 if units is not None:
                     units.add(rule.severity, rendered)
                 if waivable:
@@ -534,6 +524,22 @@ class Matrix:
                     else:
                         bucket.extend(rendered)
         return by_target, own_results
+
+    def _pair_results(self, plan: _Plan, entries: dict | None, texts: Texts, j: int, statuses: frozenset,
+                      guest: dict, names: dict, location, units: bool) -> list:
+        """A migration rule's results for the guest and target `j` (`_results`)."""
+        rule, mode = plan.rule, self.mode
+        entry = None
+        if entries is not None and ERROR not in statuses:
+            # outcomes and texts once per text class of pairs (texts.py)
+            entry = texts.entry(entries, rule, plan.text_paths, j, guest, mode, FAIL if plan.single else None)
+        if entry is not None and plan.single:
+            return [texts.decided(rule, entry, j, names, location)]
+        if entry is not None and entry.shareable():
+            return entry.units() if units else _by_item(texts.results(rule, entry, j, names, location))
+        # an error, or `share=False` (the reference): the pair's own run
+        return _by_item(self._problems(rule, Subject("migration", guest=guest, target=self.targets[j], mode=mode),
+                                       location))
 
     def stamp_walk(self, guests: list[dict]) -> Iterator[tuple["GuestCells", GuestStamps, GuestCounts]]:
         """Per guest of `guests`, with no waiver in play: its cells (`GuestCells`, made only if asked), its
