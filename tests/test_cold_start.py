@@ -32,6 +32,10 @@ NOT_FOR_A_TABLE_CHECK = (
     "difflib",  # only a name that is not found asks for a close one
     "tempfile", "signal", "threading",  # only a file written (an output, a cache entry) needs them
     "shutil", "bz2", "lzma",  # only a terminal's width: argparse's help formatter measures it without them
+    # no class of the check path is a dataclass (results, diagnostics, the report, builtins are written out
+    # or `core.records`): `dataclasses` would import inspect, ast, dis and tokenize
+    "dataclasses", "inspect", "ast", "dis",
+    "linecache", "tokenize",  # only a diagnostic rendered from its file reads its line
 )
 
 _PROBE = """

@@ -4,10 +4,10 @@ every other result stands, and the run exits 3."""
 from __future__ import annotations
 
 import json
-from dataclasses import replace
 
 import pytest
 
+from migcheck.core.records import replace
 from migcheck.lang import builtins
 
 from .conftest import FIXTURES

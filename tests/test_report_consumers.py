@@ -161,7 +161,7 @@ def test_sarif_automation_ids_keep_uploads_apart(in_root, run_cli):
 
 
 def test_sarif_category_ignores_the_snapshot_path_and_can_be_set(in_root, run_cli, tmp_path):
-    from dataclasses import replace
+    from migcheck.core.records import replace
 
     from migcheck.report import Report
     from migcheck.report.sarif import automation_id

@@ -115,7 +115,7 @@ def test_baseline_marks_and_resolved_findings_in_table_and_markdown(in_root, run
     md = render(report, "markdown")
     assert "OLD-RULE" in md and "resolved" in md and ", new" in md
     # more findings than --limit: the table groups them, and each group says how many are new
-    from dataclasses import replace
+    from migcheck.core.records import replace
 
     grouped = " ".join(render(replace(report, limit=3), "table", width=120).split())
     assert "findings, more than --limit 3" in grouped and re.search(r"\d+ new", grouped.split("--limit 3")[1])

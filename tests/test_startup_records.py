@@ -94,3 +94,61 @@ def test_replace_is_dataclasses_replace():
     assert replace(mine).items is mine.items  # fields are carried over, not copied
     with pytest.raises(TypeError):
         replace(mine, colour="red")
+
+
+@record(frozen=True, order=True)
+class Ordered:
+    file: str
+    line: int = 0
+
+
+@dataclass(frozen=True, order=True)
+class OrderedDC:
+    file: str
+    line: int = 0
+
+
+def test_an_ordered_record_sorts_as_its_dataclass():
+    pairs = [("b", 1), ("a", 2), ("a", 1), ("b", 0), ("a", 1)]
+    assert [(o.file, o.line) for o in sorted(Ordered(*p) for p in pairs)] == [
+        (o.file, o.line) for o in sorted(OrderedDC(*p) for p in pairs)]
+    first, second = Ordered("a", 1), Ordered("a", 2)
+    assert first < second and first <= second and second > first and second >= first and first <= Ordered("a", 1)
+    with pytest.raises(TypeError):
+        first < OrderedDC("a", 2)  # noqa: B015  (another class: no order)
+
+
+# -- the written-out classes of the check path behave as the dataclasses they were --------------------------
+def _dataclass_of(cls):
+    """`cls` as `@dataclass(slots=True)` would have made it, from its fields and defaults."""
+    import inspect
+    from dataclasses import make_dataclass
+
+    params = list(inspect.signature(cls.__init__).parameters.values())[1:]
+    assert tuple(p.name for p in params) == cls._fields
+    spec = [p.name if p.default is p.empty else (p.name, object, field(default=p.default)) for p in params]
+    return make_dataclass(cls.__name__, spec, slots=True)
+
+
+@pytest.mark.parametrize("name, args, kwargs", [
+    ("Result", ("R-1", "error", "fail", {"guest": "g"}, "m"), {"fix": "f", "tags": ("t",)}),
+    ("Result", ("R-1", "error", "pass", {}, ""), {}),
+    ("Subject", ("guest",), {"guest": {"name": "g"}, "mode": "online"}),
+    ("Cell", ("g", "h", "t", "offline", "blocked", ["R-1"]), {}),
+])
+def test_results_subjects_and_cells_are_their_dataclasses(name, args, kwargs):
+    from migcheck.core import results
+
+    cls = getattr(results, name)
+    dc = _dataclass_of(cls)
+    mine, theirs = cls(*args, **kwargs), dc(*args, **kwargs)
+    assert repr(mine) == repr(theirs) and mine == cls(*args, **kwargs) and not mine != cls(*args, **kwargs)
+    assert mine != dc(*args, **kwargs) and mine != cls(*args[:-1], "other", **kwargs)
+    assert not hasattr(mine, "__dict__")  # slots, as before
+    with pytest.raises(TypeError):
+        hash(mine)
+    again = pickle.loads(pickle.dumps(mine))
+    assert again == mine and copy.copy(mine) == mine
+    from migcheck.core.records import replace
+
+    assert replace(mine, **{cls._fields[0]: "x"}) == cls("x", *args[1:], **kwargs)

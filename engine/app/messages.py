@@ -5,9 +5,9 @@ given where a VSP is wanted (and the reverse), and a missing file's likely inten
 from __future__ import annotations
 
 import os
-from dataclasses import replace
 
 from ..core.diagnostics import LoadError, Problem, UsageError
+from ..core.records import replace
 from ..estate.snapshot import bare_name, escaped
 from ..files.document import Limits, load_document
 from .requests import unknown

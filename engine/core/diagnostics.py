@@ -15,10 +15,8 @@ lists and the tests iterate (a test scans the engine for codes that are not regi
 
 from __future__ import annotations
 
-import linecache
 import os
 import re
-from dataclasses import dataclass
 
 from .records import record
 
@@ -97,9 +95,10 @@ def shown(text: str) -> str:
                         else f"\\u{ord(m.group()):04x}", str(text))
 
 
-@dataclass(frozen=True, order=True)
+@record(frozen=True, order=True)
 class Diagnostic:
-    """One located problem. Sorts by position; fields in the order positions read."""
+    """One located problem. Sorts by position; fields in the order positions read. A record (`core.records`):
+    `records.replace` makes a changed copy."""
 
     file: str
     line: int
@@ -143,6 +142,8 @@ def _source_line(file: str, line: int, source: str | None) -> str | None:
                 return None
         except OSError:
             return None
+        import linecache  # (and tokenize): only a diagnostic rendered from its file reads a line
+
         linecache.checkcache(file)
         text = linecache.getline(file, line)
         if not text:

@@ -11,10 +11,12 @@ every class, made without `exec`:
 - `__repr__`: `Name(field=value, ...)`, but for the names in the class's `_hidden` (a dataclass's
   `field(repr=False)`); `__eq__`: same class and equal fields;
 - not frozen: unhashable (as a dataclass with `eq`); `frozen=True`: the fields cannot be assigned
-  after `__init__` (`FrozenRecordError`, an AttributeError) and the hash is the fields' tuple's.
+  after `__init__` (`FrozenRecordError`, an AttributeError) and the hash is the fields' tuple's;
+- `order=True`: `<`, `<=`, `>`, `>=` compare the fields' tuples of two objects of the same class
+  (NotImplemented for any other), as a dataclass's `order=True`.
 
-`replace(record, **changes)` is `dataclasses.replace` for a record; no `dataclasses` function (`replace`,
-`fields`, `asdict`) takes a record: a class other code calls them on stays a dataclass.
+`replace(record, **changes)` is `dataclasses.replace` for a record (and for a written-out class with
+`_fields`, `core.results.Result`); no `dataclasses` function (`replace`, `fields`, `asdict`) takes a record.
 """
 
 from __future__ import annotations
@@ -40,14 +42,14 @@ class FrozenRecordError(AttributeError):
     """An assignment to a field of a frozen record."""
 
 
-def record(cls=None, /, *, frozen: bool = False):
-    """`@record` or `@record(frozen=True)` on a class whose fields are its own annotations."""
+def record(cls=None, /, *, frozen: bool = False, order: bool = False):
+    """`@record`, `@record(frozen=True)` or `@record(order=True)` on a class whose fields are its own annotations."""
     if cls is None:
-        return lambda cls: _make(cls, frozen)
-    return _make(cls, frozen)
+        return lambda cls: _make(cls, frozen, order)
+    return _make(cls, frozen, order)
 
 
-def _make(cls, frozen: bool):
+def _make(cls, frozen: bool, order: bool = False):
     names = tuple(cls.__dict__.get("__annotations__", {}))
     defaults = {}
     for name in names:
@@ -63,6 +65,11 @@ def _make(cls, frozen: bool):
     cls.__init__ = _init(names, defaults, cls.__dict__.get("__post_init__"))
     cls.__repr__ = _repr
     cls.__eq__ = lambda self, other: key(self) == key(other) if other.__class__ is self.__class__ else NotImplemented
+    if order:
+        cls.__lt__ = lambda self, other: key(self) < key(other) if other.__class__ is self.__class__ else NotImplemented
+        cls.__le__ = lambda self, other: key(self) <= key(other) if other.__class__ is self.__class__ else NotImplemented
+        cls.__gt__ = lambda self, other: key(self) > key(other) if other.__class__ is self.__class__ else NotImplemented
+        cls.__ge__ = lambda self, other: key(self) >= key(other) if other.__class__ is self.__class__ else NotImplemented
     if frozen:
         cls.__hash__ = lambda self: hash(key(self))
         cls.__setattr__ = _refuse_set

@@ -9,27 +9,69 @@ decided in `core.verdicts`.
 from __future__ import annotations
 
 import hashlib
-from dataclasses import dataclass, field
 from json.encoder import encode_basestring as _quoted  # the C encoder of one string, as ensure_ascii=False writes it
+from operator import attrgetter
 
 from .vocabulary import FAIL, PLAN_KEYS, SEVERITY_RANK, STATUSES, SUBJECT_KEYS
 
 
-@dataclass(slots=True)
+def _same(fields: tuple):
+    """`==` of the written-out slots classes below: same class and equal fields' tuples (as a dataclass's `eq`);
+    for a class whose objects are compared by the million, written out (`Result.__eq__`: attributes read by
+    the interpreter's own slot access, twice as fast)."""
+    key = attrgetter(*fields)
+
+    def __eq__(self, other):
+        if other.__class__ is self.__class__:
+            return key(self) == key(other)
+        return NotImplemented
+    return __eq__
+
+
+def _shown(self) -> str:
+    """`Name(field=value, ...)`, as a dataclass's repr."""
+    return f"{self.__class__.__qualname__}({', '.join(f'{n}={getattr(self, n)!r}' for n in self._fields)})"
+
+
 class Result:
-    rule: str
-    severity: str
-    status: str
-    subject: dict
-    message: str
-    fix: str = ""
-    cite: str = ""
-    title: str = ""
-    item: str = ""
-    location: tuple | None = None  # (file, line, col) of the subject in the snapshot
-    waiver: dict | None = None
-    baseline: str | None = None  # new, unchanged (set when compared with a baseline)
-    tags: tuple = field(default_factory=tuple)
+    """One outcome of a rule for a subject and binding. Written out, not a dataclass (importing
+    `dataclasses` costs every run's start, issue 23): it behaves as `@dataclass(slots=True)` did (init
+    by position or keyword, repr, eq of the same class's fields, unhashable); `core.records.replace`
+    makes a changed copy."""
+
+    __slots__ = ("rule", "severity", "status", "subject", "message", "fix", "cite", "title", "item", "location",
+                 "waiver", "baseline", "tags")
+    _fields = __match_args__ = __slots__
+
+    def __init__(self, rule: str, severity: str, status: str, subject: dict, message: str, fix: str = "",
+                 cite: str = "", title: str = "", item: str = "", location: tuple | None = None,
+                 waiver: dict | None = None, baseline: str | None = None, tags: tuple = ()) -> None:
+        # location: (file, line, col) of the subject in the snapshot; baseline: new, unchanged (set when
+        # compared with a baseline)
+        self.rule = rule
+        self.severity = severity
+        self.status = status
+        self.subject = subject
+        self.message = message
+        self.fix = fix
+        self.cite = cite
+        self.title = title
+        self.item = item
+        self.location = location
+        self.waiver = waiver
+        self.baseline = baseline
+        self.tags = tags
+
+    __repr__ = _shown
+    __hash__ = None
+
+    def __eq__(self, other):
+        if other.__class__ is self.__class__:
+            return ((self.rule, self.severity, self.status, self.subject, self.message, self.fix, self.cite,
+                     self.title, self.item, self.location, self.waiver, self.baseline, self.tags)
+                    == (other.rule, other.severity, other.status, other.subject, other.message, other.fix, other.cite,
+                        other.title, other.item, other.location, other.waiver, other.baseline, other.tags))
+        return NotImplemented
 
     def sort_key(self) -> tuple:
         get = self.subject.get  # spelled out (PLAN_KEYS, then guest, host, source, target, mode): it runs per result
@@ -231,17 +273,26 @@ def summarize(results: list[Result]) -> dict:
     return summary
 
 
-@dataclass(slots=True)
 class Subject:
     """What one run of a rule is about: a host, a guest (in a mode, or none for audit), a
-    migration of a guest to a target, or the whole snapshot."""
+    migration of a guest to a target, or the whole snapshot. Written out as `Result` is (behaves as
+    `@dataclass(slots=True)`)."""
 
-    kind: str  # one of SUBJECTS
-    host: dict | None = None  # on host
-    guest: dict | None = None  # on guest, on migration
-    target: dict | None = None  # on migration
-    mode: str | None = None  # on guest (None in audit), on migration
-    stage: dict | None = None  # on stage: a stage of a plan as plan rules see it (`plan._stage_view`)
+    __slots__ = ("kind", "host", "guest", "target", "mode", "stage")
+    _fields = __match_args__ = __slots__
+
+    def __init__(self, kind: str, host: dict | None = None, guest: dict | None = None, target: dict | None = None,
+                 mode: str | None = None, stage: dict | None = None) -> None:
+        self.kind = kind  # one of SUBJECTS
+        self.host = host  # on host
+        self.guest = guest  # on guest, on migration
+        self.target = target  # on migration
+        self.mode = mode  # on guest (None in audit), on migration
+        self.stage = stage  # on stage: a stage of a plan as plan rules see it (`plan._stage_view`)
+
+    __repr__ = _shown
+    __eq__ = _same(__slots__)
+    __hash__ = None
 
     def names(self) -> dict:
         """The result's `subject`: names, never objects."""
@@ -257,14 +308,24 @@ class Subject:
         return {}
 
 
-@dataclass(slots=True)
 class Cell:
-    guest: str
-    source: str
-    target: str
-    mode: str
-    verdict: str  # ready, blocked, unknown
-    failing: list  # rule ids of counted failures (all severities) and errors
+    """One (guest, target) of a matrix. Written out as `Result` is (behaves as `@dataclass(slots=True)`)."""
+
+    __slots__ = ("guest", "source", "target", "mode", "verdict", "failing")
+    _fields = __match_args__ = __slots__
+
+    def __init__(self, guest: str, source: str, target: str, mode: str, verdict: str, failing: list) -> None:
+        self.guest = guest
+        self.source = source
+        self.target = target
+        self.mode = mode
+        self.verdict = verdict  # ready, blocked, unknown
+        self.failing = failing  # rule ids of counted failures (all severities) and errors
+
+    __repr__ = _shown
+    __eq__ = _same(__slots__)
+
+    __hash__ = None
 
     def to_json(self) -> dict:
         return {"guest": self.guest, "source": self.source, "target": self.target, "mode": self.mode,

@@ -19,9 +19,8 @@ import re
 import stat
 from pathlib import Path
 
-from dataclasses import replace
-
 from ..core.diagnostics import LoadError
+from ..core.records import replace
 from ..files.document import Problem
 from ..files.reader import os_problem, read_bytes
 

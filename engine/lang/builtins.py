@@ -13,13 +13,13 @@ import math
 import operator
 import re
 from collections.abc import Callable
-from dataclasses import dataclass
 from fractions import Fraction
 from functools import lru_cache
 from typing import Any
 
 import re2
 
+from ..core.records import record
 from .types import ANY, BOOL, FLOAT, INT, STRING, VERSION, Type, unify
 
 
@@ -379,8 +379,10 @@ def compile_pattern(text: str) -> Pattern:
         raise EvalError(f"invalid regular expression `{shown}`: {reason}") from None
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class Builtin:
+    """A built-in function (a record, `core.records`: `records.replace` makes a changed copy)."""
+
     name: str
     min_args: int
     max_args: int

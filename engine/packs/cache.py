@@ -33,7 +33,6 @@ from pathlib import Path
 from .. import __version__
 from ..core import diagnostics as core_diagnostics
 from ..lang import ast as lang_ast
-from ..lang import types as lang_types
 
 _OFF = "off"
 _ALLOWED_MODULES = ("migcheck.lang.ast", "migcheck.lang.diagnostics", "migcheck.lang.types",
@@ -113,7 +112,7 @@ def _read(entry: Path):
 
 
 def _by_constructor(cls: type):
-    names = tuple(cls.__dataclass_fields__)
+    names = cls._fields
 
     def reduce(node):
         return cls, tuple(getattr(node, name) for name in names)
@@ -121,16 +120,11 @@ def _by_constructor(cls: type):
 
 
 def _reducers() -> dict:
-    """The rule language's dataclasses pickled as their constructor and fields (`cls(*fields)`): loaded
-    about twice as fast as by their generated `__setstate__`, one field at a time. (The AST's nodes,
-    `lang.ast.Node`, reduce themselves so.)"""
+    """The diagnostics (records, `core.records`) pickled as their constructor and fields (`cls(*fields)`):
+    loaded about twice as fast as by setting their state one field at a time. (The AST's nodes,
+    `lang.ast.Node`, reduce themselves so; the types, `lang.types.Type`, pickle by their `__dict__`.)"""
     table = dict(copyreg.dispatch_table)
-    for module in (lang_types, core_diagnostics):
-        for value in vars(module).values():
-            fields = getattr(value, "__dataclass_fields__", None)
-            if isinstance(value, type) and value.__module__ == module.__name__ and fields \
-                    and all(f.init for f in fields.values()):
-                table[value] = _by_constructor(value)
+    table[core_diagnostics.Diagnostic] = _by_constructor(core_diagnostics.Diagnostic)
     return table
 
 

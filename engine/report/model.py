@@ -7,12 +7,11 @@ its `Tail` (`Report.completed`), a new value, before they finish."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, replace
 from functools import cached_property
 from typing import Any
 
 from .. import __version__
-from ..core.records import Factory, record
+from ..core.records import Factory, record, replace
 from ..core.results import Result, sort_results, summarize
 from ..core.vocabulary import ERROR_SEVERITY, VERDICTS
 from .common import cell_findings
@@ -33,8 +32,10 @@ class Tail:
     baseline: dict | None = None
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class Report:
+    """A record (`core.records`): `records.replace` makes a changed copy."""
+
     command: str  # audit, check, matrix
     verdict: str
     results: list[Result]
@@ -43,10 +44,10 @@ class Report:
     site: str | None = None
     cells: list | None = None  # matrix cells
     request: dict | None = None  # check: guest, source, target, mode
-    rules: list = field(default_factory=list)  # CompiledRule, for descriptors and catalogues
-    manifest: dict = field(default_factory=dict)
+    rules: list = Factory(list)  # CompiledRule, for descriptors and catalogues
+    manifest: dict = Factory(dict)
     fail_on: str = ERROR_SEVERITY
-    waiver_notes: list[dict] = field(default_factory=list)  # expired, stale, expiring waivers
+    waiver_notes: list[dict] = Factory(list)  # expired, stale, expiring waivers
     baseline: dict | None = None  # new / unchanged / resolved against an earlier report
     collected: str | None = None  # the snapshot's `collected` time, as written there
     source_root: str | None = None  # SARIF's %SRCROOT%: an absolute directory (None: the working directory)
