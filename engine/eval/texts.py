@@ -123,7 +123,9 @@ class Entry:
         """Its results for a pair as a writer stamps them (`GuestStamps`): (entry, outcome index) each, in
         `Result.sort_key` order (by item; stable, as `Matrix._by_item` sorts the results)."""
         outcomes = self.outcomes
-        order = sorted(range(len(outcomes)), key=lambda i: outcomes[i].item) if len(outcomes) > 1 else range(len(outcomes))
+        order = range(len(outcomes))
+        if len(outcomes) > 1:
+            order = sorted(order, key=lambda i: outcomes[i].item)
         return [(self, i) for i in order]
 
     def shareable(self) -> bool:
@@ -198,8 +200,9 @@ def _escaped(text: str) -> str:
 
 
 def around_target(pieces: tuple, holes: tuple, names: tuple) -> tuple:
-    """A text split around its names (`CompiledRule.message_split`), as the pieces with the guest's and its host's names (`names`, by hole index) in their holes, as
-    the pieces between the target's names."""
+    """A text split around its names (`CompiledRule.message_split`: `pieces`, and the hole index of each name
+    between them), with the guest's and its host's names (`names`, by hole index) in their holes, as the
+    pieces between the target's names."""
     out = []
     current = [pieces[0]]
     for hole, piece in zip(holes, pieces[1:]):

@@ -22,8 +22,8 @@ import io
 from ..files.outputs import copy_spool, release, spool_writer
 from ..core.results import fingerprint_head
 from ..eval.texts import around_target
-from .common import (CellFindings, StampShape, stamped, stamped_guest, csv_cell, csv_fingerprint, csv_needs_quotes, csv_safe,
-                     csv_terminal_cell)
+from .common import (CellFindings, StampShape, csv_cell, csv_fingerprint, csv_needs_quotes, csv_safe,
+                     csv_terminal_cell, stamped, stamped_guest)
 
 COLUMNS = ["rule", "severity", "status", "waived", "guest", "host", "source", "target", "mode", "item",
            "message", "fix", "cite", "file", "line", "fingerprint", "waiver_owner", "waiver_expires",
@@ -187,19 +187,22 @@ class _CsvShape(StampShape):
         self.rules: dict = {}  # (rule, severity, status, cite, item, mode) -> its cells
 
     def target_parts(self, name: str) -> tuple:
-        """A target's cell, whether it is quoted in a field, with quotes doubled, itself, and as its
-        fingerprint's key holds it."""
-        return csv_cell(name), csv_needs_quotes(name), name.replace('"', '""'), name, name.encode()
+        """A target's cell, whether it is quoted in a field, with quotes doubled, itself, as its fingerprint's
+        key holds it, and whether its cell is the name itself, quoted nowhere (`for_guest`'s whole row)."""
+        cell, quoted = csv_cell(name), csv_needs_quotes(name)
+        return cell, quoted, name.replace('"', '""'), name, name.encode(), cell == name and not quoted
 
     def stamp(self, found: tuple, name: tuple, r) -> str:
         """A result's row from its class's template for its guest (`for_guest`) and its target's name."""
-        pre, mid, message, fix, post, head, tail = found
+        pre, mid, message, fix, post, head, tail, row = found
         digest = head.copy()
         digest.update(name[4])
         digest.update(tail)
+        baseline = csv_cell(r.baseline) if r is not None and r.baseline else ""
+        if row is not None and name[5]:
+            return f"{name[3].join(row)}{digest.hexdigest()[:16]},,,,,{baseline}\r\n"
         return (f"{pre}{name[0]}{mid}{message if type(message) is str else _filled(message, name)},"
-                f"{fix if type(fix) is str else _filled(fix, name)}{post}{digest.hexdigest()[:16]},,,,,"
-                f"{csv_cell(r.baseline) if r is not None and r.baseline else ''}\r\n")
+                f"{fix if type(fix) is str else _filled(fix, name)}{post}{digest.hexdigest()[:16]},,,,,{baseline}\r\n")
 
     def recipe(self, r, message: tuple, fix: tuple):
         """(message, fix: (pieces, name holes) each, plain), the rule outcome's cells and the mode's; False:
@@ -227,9 +230,28 @@ class _CsvShape(StampShape):
         """The row's template for the guest of `fills` (`result_rows_text`)."""
         message, fix, cells = recipe
         texts = fills[0]
-        return (cells[0] + fills[1], cells[1], _field(around_target(*message, texts)),
-                _field(around_target(*fix, texts)), cells[2] + fills[2],
-                fingerprint_head(rule, {"guest": fills[3], "source": fills[4]}), cells[3])
+        pre, mid, post = cells[0] + fills[1], cells[1], cells[2] + fills[2]
+        message, fix = _field(around_target(*message, texts)), _field(around_target(*fix, texts))
+        return (pre, mid, message, fix, post, fingerprint_head(rule, {"guest": fills[3], "source": fills[4]}),
+                cells[3], _whole(pre, mid, message, fix, post))
+
+
+def _whole(pre: str, mid: str, message, fix, post: str) -> tuple | None:
+    """The row up to its fingerprint as its pieces between the target's names, for a target whose cell is its
+    name and that needs no quotes (`target_parts`): then a field that names it is quoted only if its own
+    text is (`_filled`); None when a field the name starts or a quoted one names it (written by `_filled`)."""
+    pieces = [pre, mid]
+    for field, after in ((message, ","), (fix, post)):
+        if type(field) is str:
+            pieces[-1] += field + after
+            continue
+        plain, _, quoted = field
+        if quoted is not False:
+            return None
+        pieces[-1] += plain[0]
+        pieces.extend(plain[1:])
+        pieces[-1] += after
+    return tuple(pieces)
 
 
 def _field(pieces: tuple):

@@ -142,7 +142,9 @@ class _Shape(StampShape):
         digest = head.copy()
         digest.update(name[1])
         digest.update(tail)
-        return f'{name[0].join(pieces)}{digest.hexdigest()[:16]}{end if r is None or not r.baseline else self.baseline_end(r)}'
+        if r is not None and r.baseline:
+            end = self.baseline_end(r)
+        return f'{name[0].join(pieces)}{digest.hexdigest()[:16]}{end}'
 
     def guest_fills(self, texts: tuple, escaped: tuple, guest: str, source: str, loc) -> tuple:
         """What a guest named `guest` on `source` (strings) fills a recipe's holes with (`_FILLS`): its message
