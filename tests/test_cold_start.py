@@ -36,6 +36,7 @@ NOT_FOR_A_TABLE_CHECK = (
     # or `core.records`): `dataclasses` would import inspect, ast, dis and tokenize
     "dataclasses", "inspect", "ast", "dis",
     "linecache", "tokenize",  # only a diagnostic rendered from its file reads its line
+    "pickle",  # a warm cache is read by the C unpickler (`_pickle`); `pickle` writes an entry
 )
 
 _PROBE = """
@@ -177,6 +178,20 @@ def test_a_corrupt_or_hostile_checked_entry_is_ignored(folder, monkeypatch):
     entry.write_bytes(pickle.dumps((key, [os.getcwd])))
     assert cache.load_checked(key) is None
     assert _shape(ruleset.load_rules([])) == _shape(first)
+
+
+def test_the_checker_s_files_are_those_its_patterns_glob(tmp_path, monkeypatch):
+    import shutil
+
+    engine = tmp_path / "engine"
+    shutil.copytree(cache._ENGINE, engine, ignore=shutil.ignore_patterns("__pycache__"))
+    (engine / "lang" / ".hidden.py").write_text("")  # as Path.glob matches them
+    (engine / "lang" / "notes.pyc").write_text("")
+    (engine / "files" / "document.py").unlink()
+    monkeypatch.setattr(cache, "_ENGINE", engine)
+    globbed = {str(p) for pattern in cache.CHECKER_FILES for p in engine.glob(pattern)}
+    assert set(cache._checker_paths()) == globbed and len(globbed) > 30
+    assert str(engine / "lang" / ".hidden.py") in globbed and cache._checker_paths() == sorted(globbed)
 
 
 def test_the_cache_off_keeps_no_checked_entry(tmp_path, monkeypatch):

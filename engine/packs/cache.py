@@ -27,8 +27,14 @@ import copyreg
 import hashlib
 import io
 import os
-import pickle
 from pathlib import Path
+
+try:  # the C unpickler itself: `pickle`'s module (its pure-Python twin, ~2 ms to import) only to write an entry
+    from _pickle import Unpickler as _BaseUnpickler
+    from _pickle import UnpicklingError
+except ImportError:  # pragma: no cover - an interpreter without the C accelerator
+    from pickle import Unpickler as _BaseUnpickler
+    from pickle import UnpicklingError
 
 from .. import __version__
 from ..core import diagnostics as core_diagnostics
@@ -54,11 +60,16 @@ def cache_dir() -> Path | None:
     return Path(base) / "migcheck"
 
 
+def _read_bytes(path) -> bytes:
+    with open(path, "rb") as f:
+        return f.read()
+
+
 def _parser_digest() -> str:
     digest = hashlib.sha256()
     for path in _PARSER_FILES:
         try:
-            digest.update(path.read_bytes())
+            digest.update(_read_bytes(path))
         except OSError:
             digest.update(b"absent")
     return digest.hexdigest()[:16]
@@ -75,15 +86,34 @@ CHECKER_FILES = ("lang/*.py", "lang/analysis/*.py", "lang/grammar.lark", "core/*
 _SCHEMA_FILES = ("snapshot.schema.json",)
 
 
+def _checker_paths() -> list[str]:
+    """The files `CHECKER_FILES` names that are there, sorted: a `*.SUFFIX` pattern is every name of its
+    folder that ends so (as `Path.glob` matches it, hidden names too), another name itself when it exists;
+    found with `os.listdir`, without `pathlib`'s glob (its patterns compiled on every run's first key)."""
+    found = []
+    for pattern in CHECKER_FILES:
+        folder, _, name = pattern.rpartition("/")
+        where = os.path.join(_ENGINE, folder)
+        if name.startswith("*"):
+            suffix = name[1:]
+            assert "*" not in suffix and "?" not in suffix and "[" not in suffix
+            try:
+                found += [os.path.join(where, n) for n in os.listdir(where) if n.endswith(suffix)]
+            except OSError:
+                continue
+        elif os.path.exists(os.path.join(where, name)):
+            found.append(os.path.join(where, name))
+    return sorted(found)
+
+
 def _checker_digest() -> bytes:
     digest = hashlib.sha256(_KEY_PREFIX)
-    files = sorted(p for pattern in CHECKER_FILES for p in _ENGINE.glob(pattern))
     schemas = _ENGINE / "schemas" if (_ENGINE / "schemas").is_dir() else _ENGINE.parent / "schemas"
-    for path in files + [schemas / name for name in _SCHEMA_FILES]:
+    for path in _checker_paths() + [os.path.join(schemas, name) for name in _SCHEMA_FILES]:
         try:
-            digest.update(path.name.encode() + b"\0" + path.read_bytes() + b"\0")
+            digest.update(os.path.basename(path).encode() + b"\0" + _read_bytes(path) + b"\0")
         except OSError:
-            digest.update(path.name.encode() + b"\0absent\0")
+            digest.update(os.path.basename(path).encode() + b"\0absent\0")
     return digest.digest()
 
 
@@ -96,14 +126,14 @@ def _entry(text: str, file: str) -> Path | None:
     return folder / f"parse-{key[:40]}.pickle"
 
 
-class _Unpickler(pickle.Unpickler):
+class _Unpickler(_BaseUnpickler):
     def find_class(self, module: str, name: str):
         if module in _ALLOWED_MODULES or (module == "builtins" and name in _ALLOWED_BUILTINS) \
                 or (module, name) == _FRACTIONS:
             found = super().find_class(module, name)
             if isinstance(found, type):  # a class, never a function an entry could have called
                 return found
-        raise pickle.UnpicklingError(f"{module}.{name} is not a rule-language class")
+        raise UnpicklingError(f"{module}.{name} is not a rule-language class")
 
 
 def _read(entry: Path):
@@ -130,7 +160,8 @@ def _reducers() -> dict:
 
 def _write(entry: Path, value) -> None:
     """`value` pickled into `entry`, through a private file renamed into place; nothing on any failure."""
-    import tempfile  # only when an entry is written: a warm run writes none
+    import pickle  # only when an entry is written: a warm run writes none (nor reads with more than `_pickle`)
+    import tempfile
 
     try:
         entry.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
