@@ -37,6 +37,7 @@ NOT_FOR_A_TABLE_CHECK = (
     "dataclasses", "inspect", "ast", "dis",
     "linecache", "tokenize",  # only a diagnostic rendered from its file reads its line
     "pickle",  # a warm cache is read by the C unpickler (`_pickle`); `pickle` writes an entry
+    "hashlib", "_hashlib",  # OpenSSL: CPython's own sha256 hashes a small snapshot, its own blake2b the cache keys
 )
 
 _PROBE = """
@@ -192,6 +193,16 @@ def test_the_checker_s_files_are_those_its_patterns_glob(tmp_path, monkeypatch):
     globbed = {str(p) for pattern in cache.CHECKER_FILES for p in engine.glob(pattern)}
     assert set(cache._checker_paths()) == globbed and len(globbed) > 30
     assert str(engine / "lang" / ".hidden.py") in globbed and cache._checker_paths() == sorted(globbed)
+
+
+@pytest.mark.parametrize("size", [0, 1, 1000, 512 * 1024, 512 * 1024 + 1, 3 * 1024 * 1024])
+def test_the_snapshot_s_sha256_is_hashlib_s_at_every_size(size):
+    import hashlib
+
+    from migcheck.files.reader import sha256_hex
+
+    data = bytes(range(256)) * (size // 256) + b"x" * (size % 256)
+    assert sha256_hex(data) == hashlib.sha256(data).hexdigest()
 
 
 def test_the_cache_off_keeps_no_checked_entry(tmp_path, monkeypatch):

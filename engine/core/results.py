@@ -8,7 +8,6 @@ decided in `core.verdicts`.
 
 from __future__ import annotations
 
-import hashlib
 from json.encoder import encode_basestring as _quoted  # the C encoder of one string, as ensure_ascii=False writes it
 from operator import attrgetter
 
@@ -93,7 +92,7 @@ class Result:
             key = (f"{self.rule}\0host={get('host', '')}\0guest={get('guest', '')}\0source={get('source', '')}"
                    f"\0target={get('target', '')}\0mode={get('mode', '')}\0{self.item}")
             key = "\0".join([key, *(f"{k}={subject[k]}" for k in PLAN_KEYS if k in subject)])
-            return hashlib.sha256(key.encode()).hexdigest()[:16]
+            return _sha256(key.encode()).hexdigest()[:16]
         digest = fingerprint_head(self.rule, subject).copy()
         get = subject.get
         digest.update(f"{get('target', '')}\0mode={get('mode', '')}\0{self.item}".encode())
@@ -133,7 +132,7 @@ except ImportError:
     try:
         from _sha256 import sha256 as _sha256
     except ImportError:
-        _sha256 = hashlib.sha256
+        from hashlib import sha256 as _sha256
 
 _HEADS: dict = {}  # (rule, host, guest, source) -> the sha256 of a fingerprint's key up to its target
 

@@ -19,7 +19,6 @@ which is stricter about keys, escapes and control characters).
 from __future__ import annotations
 
 import bisect
-import hashlib
 import json
 import math
 import os
@@ -34,7 +33,7 @@ from yaml.scanner import Scanner as _Scanner
 
 from ..core.records import Factory, record
 from ..core.diagnostics import Diagnostic, LoadError, Problem  # noqa: F401  (LoadError, Problem: re-exported)
-from .reader import DEFAULT_MAX_BYTES, decode, read_bytes
+from .reader import DEFAULT_MAX_BYTES, decode, read_bytes, sha256_hex
 
 
 class _PurePythonParser(_Reader, _Scanner, _PyParser):
@@ -143,7 +142,7 @@ def load_document(path: str | os.PathLike, limits: Limits = Limits()) -> Documen
     raw = read_bytes(path, limits.max_bytes, limits.bytes_option)
     text = decode(raw, name)
     doc = parse_text(text, name, limits)
-    doc.sha256 = hashlib.sha256(raw).hexdigest()
+    doc.sha256 = sha256_hex(raw)
     return doc
 
 

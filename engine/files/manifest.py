@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import hashlib
 import os
 from datetime import UTC, datetime
 
 from .. import __version__
 from ..core.diagnostics import UsageError
+from .reader import sha256_hex
 from .resources import schema_path
 
 
@@ -15,7 +15,7 @@ def _sha256_file(path) -> str | None:
     if not path:
         return None
     with open(path, "rb") as f:
-        return hashlib.sha256(f.read()).hexdigest()
+        return sha256_hex(f.read())
 
 
 def _loaded_sha256(loaded, path) -> str | None:

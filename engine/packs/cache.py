@@ -1,4 +1,4 @@
-"""The parsed rule files and the checked packs, cached by their text's sha256 and migcheck's
+"""The parsed rule files and the checked packs, cached by their text's hash (blake2b) and migcheck's
 version (cold start).
 
 Parsing the built-in pack with lark (and importing lark) is most of what a small estate's run
@@ -7,7 +7,7 @@ grammar and migcheck's code, so it is kept in the user's cache directory under a
 three: `$MIGCHECK_CACHE_DIR`, else `$XDG_CACHE_HOME/migcheck`, else `~/.cache/migcheck`.
 
 - Safe to delete at any time; `MIGCHECK_CACHE_DIR=off` turns it off.
-- Never trusted across versions: the version and the grammar's sha256 are in the key.
+- Never trusted across versions: the version and the grammar's hash are in the key.
 - A corrupt, truncated or foreign entry is ignored (and written again): the unpickler loads only
   the rule language's own AST and diagnostic classes and plain values, never a global of any
   other module, so an entry cannot run code.
@@ -24,11 +24,14 @@ whose packs are unchanged then parses and checks nothing: it loads one entry and
 from __future__ import annotations
 
 import copyreg
-import hashlib
 import io
 import os
 from pathlib import Path
 
+try:  # the keys' hash: CPython's own blake2b (hashlib's would load OpenSSL, ~5 ms, for nothing it needs)
+    from _blake2 import blake2b as _hash
+except ImportError:  # pragma: no cover - an interpreter without it
+    from hashlib import blake2b as _hash
 try:  # the C unpickler itself: `pickle`'s module (its pure-Python twin, ~2 ms to import) only to write an entry
     from _pickle import Unpickler as _BaseUnpickler
     from _pickle import UnpicklingError
@@ -66,7 +69,7 @@ def _read_bytes(path) -> bytes:
 
 
 def _parser_digest() -> str:
-    digest = hashlib.sha256()
+    digest = _hash()
     for path in _PARSER_FILES:
         try:
             digest.update(_read_bytes(path))
@@ -107,7 +110,7 @@ def _checker_paths() -> list[str]:
 
 
 def _checker_digest() -> bytes:
-    digest = hashlib.sha256(_KEY_PREFIX)
+    digest = _hash(_KEY_PREFIX)
     schemas = _ENGINE / "schemas" if (_ENGINE / "schemas").is_dir() else _ENGINE.parent / "schemas"
     for path in _checker_paths() + [os.path.join(schemas, name) for name in _SCHEMA_FILES]:
         try:
@@ -121,7 +124,7 @@ def _entry(text: str, file: str) -> Path | None:
     folder = cache_dir()
     if folder is None:
         return None
-    key = hashlib.sha256(_KEY_PREFIX + file.encode("utf-8", "surrogatepass") + b"\0"
+    key = _hash(_KEY_PREFIX + file.encode("utf-8", "surrogatepass") + b"\0"
                          + text.encode("utf-8", "surrogatepass")).hexdigest()
     return folder / f"parse-{key[:40]}.pickle"
 
@@ -184,7 +187,7 @@ def checked_key(files: list[tuple[str, str]]) -> str | None:
     order; None when the cache is off."""
     if cache_dir() is None:
         return None
-    digest = hashlib.sha256(_checker_digest())
+    digest = _hash(_checker_digest())
     for name, text in files:
         digest.update(name.encode("utf-8", "surrogatepass") + b"\0" + text.encode("utf-8", "surrogatepass") + b"\0")
     return digest.hexdigest()[:40]

@@ -9,14 +9,13 @@ Site configuration (severity overrides, disabled rules, extra rows) is applied h
 
 from __future__ import annotations
 
-import hashlib
 import os
 from pathlib import Path
 
 from ..core.records import Factory, record
 from ..core.perf import TIMINGS
 from ..files.document import DEFAULT_MAX_BYTES, LoadError, parse_text
-from ..files.reader import read_text
+from ..files.reader import read_text, sha256_hex
 from ..files.resources import builtin_rules_dir
 from ..lang import ast
 from ..lang.analysis.cost import cost_warnings  # a checked pack: loops over every guest in a rule run for each guest
@@ -273,11 +272,10 @@ def compile_packs(checked: Checked, settings: Settings = Settings()) -> RuleSet:
             if c.rule.id in settings.disable or (settings.tags and not settings.tags & set(c.rule.get("tags", ()))):
                 continue
             rules.append(compile_rule(c, tables, settings.severity.get(c.rule.id), settings.budget))
-    digest = hashlib.sha256()
     sources = checked.sources
-    for name in sorted(sources, key=lambda s: (s.rsplit("/", 1)[-1], s)):
-        digest.update(name.rsplit("/", 1)[-1].encode() + b"\0" + sources[name].encode() + b"\0")
-    return RuleSet(rules, checked.packs, tables, sources, digest.hexdigest(), sorted(set(checked.diagnostics)))
+    digest = sha256_hex(b"".join(name.rsplit("/", 1)[-1].encode() + b"\0" + sources[name].encode() + b"\0"
+                                 for name in sorted(sources, key=lambda s: (s.rsplit("/", 1)[-1], s))))
+    return RuleSet(rules, checked.packs, tables, sources, digest, sorted(set(checked.diagnostics)))
 
 
 def is_builtin_pack(path: str | Path) -> bool:
