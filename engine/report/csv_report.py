@@ -188,9 +188,9 @@ class _CsvShape(StampShape):
 
     def target_parts(self, name: str) -> tuple:
         """A target's cell, whether it is quoted in a field, with quotes doubled, itself, as its fingerprint's
-        key holds it, and whether its cell is the name itself, quoted nowhere (`for_guest`'s whole row)."""
+        key holds it, and whether its cell is the name itself, quoted nowhere (`_whole`: the row joined by it)."""
         cell, quoted = csv_cell(name), csv_needs_quotes(name)
-        return cell, quoted, name.replace('"', '""'), name, name.encode(), cell == name and not quoted
+        return cell, quoted, name.replace('"', '""'), name, name.encode(), cell == name and not quoted and name != ""
 
     def stamp(self, found: tuple, name: tuple, r) -> str:
         """A result's row from its class's template for its guest (`for_guest`) and its target's name."""
@@ -199,7 +199,7 @@ class _CsvShape(StampShape):
         digest.update(name[4])
         digest.update(tail)
         baseline = csv_cell(r.baseline) if r is not None and r.baseline else ""
-        if row is not None and name[5]:
+        if name[5]:
             return f"{name[3].join(row)}{digest.hexdigest()[:16]},,,,,{baseline}\r\n"
         return (f"{pre}{name[0]}{mid}{message if type(message) is str else _filled(message, name)},"
                 f"{fix if type(fix) is str else _filled(fix, name)}{post}{digest.hexdigest()[:16]},,,,,{baseline}\r\n")
@@ -236,20 +236,22 @@ class _CsvShape(StampShape):
                 cells[3], _whole(pre, mid, message, fix, post))
 
 
-def _whole(pre: str, mid: str, message, fix, post: str) -> tuple | None:
+def _whole(pre: str, mid: str, message, fix, post: str) -> tuple:
     """The row up to its fingerprint as its pieces between the target's names, for a target whose cell is its
-    name and that needs no quotes (`target_parts`): then a field that names it is quoted only if its own
-    text is (`_filled`); None when a field the name starts or a quoted one names it (written by `_filled`)."""
+    name (not empty, needing no quotes: `target_parts`). Then `_filled` is the name joining a field's
+    pieces, its quotes doubled in a quoted field (the name holds none), and a field the name starts
+    cannot start a formula: it is quoted as its own text says."""
     pieces = [pre, mid]
     for field, after in ((message, ","), (fix, post)):
         if type(field) is str:
             pieces[-1] += field + after
             continue
-        plain, _, quoted = field
-        if quoted is not False:
-            return None
-        pieces[-1] += plain[0]
-        pieces.extend(plain[1:])
+        plain, doubled, quoted = field
+        if quoted is None:
+            quoted = any(csv_needs_quotes(p) for p in plain)
+        parts = ('"' + doubled[0], *doubled[1:-1], doubled[-1] + '"') if quoted else plain
+        pieces[-1] += parts[0]
+        pieces.extend(parts[1:])
         pieces[-1] += after
     return tuple(pieces)
 
