@@ -145,3 +145,27 @@ def test_cells_findings_from_labels_equal_those_from_results(tmp_path):
     assert {k: tuple(tuple(getattr(f, r)) for r in roles) for k, f in labelled.items()} == \
         {k: tuple(tuple(getattr(f, r)) for r in roles) for k, f in made.items()}
     assert any(f.blocking for f in made.values()) and any(f.warnings for f in made.values())
+
+
+def test_stamped_rows_equal_the_made_path_for_targets_a_spreadsheet_could_misread(in_root, run_cli, tmp_path,
+                                                                                 monkeypatch):
+    """VSP names a CSV row must quote or neutralise (a comma, a quote, a line end, a leading `=` or `-`) are
+    written through the general path (`_filled`), plain ones joined into the row (`_whole`): the same bytes
+    as the path that makes every result, and as the whole report."""
+    text = json.dumps(generate(7, 70, seed=6))
+    for old, new in (("vsp0000", "vsp,comma"), ("vsp0001", 'vsp"quote'), ("vsp0002", "=cmd"), ("vsp0003", "-dash"),
+                     ("vsp0004", "vsp\nline")):
+        text = text.replace(json.dumps(old), json.dumps(new))
+    estate = tmp_path / "odd-names.json"
+    estate.write_text(text)
+    base = ["matrix", str(estate)]
+    _, _, stamped = _run(run_cli, tmp_path, base, "stamped")
+    assert '"vsp,comma"' in stamped["csv"] and "'=cmd" in stamped["csv"]
+    from migcheck.report import render
+
+    report = _whole_report(base)
+    assert all(stamped[fmt] == render(report, fmt) for fmt in STAMPED)
+    from migcheck.eval.engine import MatrixChunks
+
+    monkeypatch.setattr(MatrixChunks, "can_stamp", lambda self: False)
+    assert _run(run_cli, tmp_path, base, "made")[2] == stamped
