@@ -18,6 +18,11 @@ per class, its message and fix are rendered once around those names
 What is not shared: an `error` outcome (its text may name values read on the way), which is
 rendered pair by pair as before, and everything with `share=False` (the reference the tests
 compare with).
+
+A writer stamps a class's results from one template per class outcome for every guest (`Entry.recipe`,
+made by the writer's shape from the text split around every name), filled per guest. With no waiver
+in play the matrix need not make the results at all: a guest's results are (entry, outcome index)
+units (`GuestStamps`), made into `Result`s only where a writer asks (`GuestStamps.result`).
 """
 
 from __future__ import annotations

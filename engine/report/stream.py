@@ -17,6 +17,13 @@ feeds each chunk to one writer per output and forgets it, so memory grows with t
   and the findings by rule, the first of each rule only, with how many more. When they are all
   the outputs (and no baseline or waiver is in play), the digest comes from the matrix's shared
   rows instead, and only the results they list are made (`digest.digest_from_rows`).
+
+When every output stamps (json, jsonl, csv, csv-cells, junit) and no baseline or waiver is in play,
+a guest comes unmade (`Matrix.stamp_walk`): its cells as its row of shared labels (`GuestCells`),
+its results as (text class entry, outcome index) units (`GuestStamps`), each stamped from its
+class's template for the guest (`common.StampShape`, `common.stamped_guest`), and their counts
+(`GuestCounts`); a cell's findings come from its label (`common.LabelFindings`). The bytes are
+those of the results made one by one (tests/test_stamp_path.py).
 """
 
 from __future__ import annotations
