@@ -12,6 +12,7 @@ with a few lines there.
 from __future__ import annotations
 
 import argparse
+import gc
 import os
 import sys
 from datetime import date
@@ -444,23 +445,40 @@ def main(argv: list[str] | None = None) -> int:
     if argv == ["--version"]:  # before the parser is built: nothing but the version to say
         print(f"migcheck {__version__}")
         return EXIT_OK
-    parser = build_parser(argv[0] if argv else None)
-    unknown = _unknown_command(argv)
-    if unknown:
-        parser.print_usage(sys.stderr)
-        print(f"migcheck: {unknown}", file=sys.stderr)
-        if _failure_documents_asked(argv):
-            _handler("failures:write_usage_failure")(argv, unknown, _commands())
-        return EXIT_BAD_INPUT
+    # the cycle collector paused while the parser is built, the arguments parsed and the command's modules
+    # imported: thousands of objects made and kept (functions, classes, the parser), none of them garbage,
+    # which it would scan again and again (cold start); then frozen (`gc.freeze`: left out of every later
+    # scan) for the command, which runs with the collector as before, and let go of when it ends
+    collecting = gc.isenabled()
+    gc.disable()
     try:
-        args = parser.parse_args(argv)
-    except _BadUsage as exc:  # printed; the engine is imported only to write a failure document asked for
-        if _failure_documents_asked(argv):
-            _handler("failures:write_usage_failure")(argv, str(exc), _commands())
-        return EXIT_BAD_INPUT
-    except SystemExit as exc:  # --help, --version
-        return EXIT_BAD_INPUT if exc.code not in (0, None) else EXIT_OK
-    return _handler("running:run_command")(args, _handler(args.func))
+        parser = build_parser(argv[0] if argv else None)
+        unknown = _unknown_command(argv)
+        if unknown:
+            parser.print_usage(sys.stderr)
+            print(f"migcheck: {unknown}", file=sys.stderr)
+            if _failure_documents_asked(argv):
+                _handler("failures:write_usage_failure")(argv, unknown, _commands())
+            return EXIT_BAD_INPUT
+        try:
+            args = parser.parse_args(argv)
+        except _BadUsage as exc:  # printed; the engine is imported only to write a failure document asked for
+            if _failure_documents_asked(argv):
+                _handler("failures:write_usage_failure")(argv, str(exc), _commands())
+            return EXIT_BAD_INPUT
+        except SystemExit as exc:  # --help, --version
+            return EXIT_BAD_INPUT if exc.code not in (0, None) else EXIT_OK
+        run_command, handler = _handler("running:run_command"), _handler(args.func)
+        if collecting:
+            gc.freeze()
+    finally:
+        if collecting:
+            gc.enable()
+    try:
+        return run_command(args, handler)
+    finally:
+        if collecting:
+            gc.unfreeze()
 
 
 def _failure_documents_asked(argv: list[str]) -> bool:
