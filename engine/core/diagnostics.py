@@ -85,14 +85,15 @@ CODES: dict[str, Code] = {c.code: c for c in [
 ]}
 
 # in a message, path or help: line ends and tabs too (a name holding a line end would forge a second
-# diagnostic line), and the bidirectional marks and overrides that reorder what a reader sees
-_IN_TEXT = re.compile("[\x00-\x1f\x7f-\x9f\u200e\u200f\u202a-\u202e\u2066-\u2069]")
+# diagnostic line), and the bidirectional marks and overrides that reorder what a reader sees; compiled
+# when first used (by `re`'s cache): a run that shows no diagnostic does not pay for it (~1 ms, cold start)
+_IN_TEXT = "[\x00-\x1f\x7f-\x9f\u200e\u200f\u202a-\u202e\u2066-\u2069]"
 
 
 def shown(text: str) -> str:
     """Input text for a terminal: control characters and bidirectional controls as escapes."""
-    return _IN_TEXT.sub(lambda m: f"\\x{ord(m.group()):02x}" if ord(m.group()) < 0x100
-                        else f"\\u{ord(m.group()):04x}", str(text))
+    return re.sub(_IN_TEXT, lambda m: f"\\x{ord(m.group()):02x}" if ord(m.group()) < 0x100
+                  else f"\\u{ord(m.group()):04x}", str(text))
 
 
 @record(frozen=True, order=True)
