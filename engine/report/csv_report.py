@@ -224,14 +224,13 @@ class _CsvShape(StampShape):
         fix, and its names."""
         loc_row = loc or ("", "")
         return (texts, f"{csv_cell(guest)},,{csv_cell(source)},", f",{csv_cell(loc_row[0])},{csv_cell(loc_row[1])},fp:",
-                guest, source)
+                guest, source, {})
 
     def for_guest(self, recipe, fills: tuple, rule: str):
         """The row's template for the guest of `fills` (`result_rows_text`)."""
         message, fix, cells = recipe
-        texts = fills[0]
         pre, mid, post = cells[0] + fills[1], cells[1], cells[2] + fills[2]
-        message, fix = _field(around_target(*message, texts)), _field(around_target(*fix, texts))
+        message, fix = _guest_field(message, fills), _guest_field(fix, fills)
         return (pre, mid, message, fix, post, fingerprint_head(rule, {"guest": fills[3], "source": fills[4]}),
                 cells[3], _whole(pre, mid, message, fix, post))
 
@@ -254,6 +253,19 @@ def _whole(pre: str, mid: str, message, fix, post: str) -> tuple:
         pieces.extend(parts[1:])
         pieces[-1] += after
     return tuple(pieces)
+
+
+def _guest_field(text: tuple, fills: tuple):
+    """`_field` of a message's or fix's (pieces, holes) with the guest's names of `fills` in place: made once
+    per guest and text (the fix of a rule's outcomes often reads alike for every target: `hpvmmigrate -P
+    {guest.name} -h {target.name}`)."""
+    made = fills[5]
+    found = made.get(text)
+    if found is None:
+        if len(made) > 4096:
+            made.clear()
+        found = made[text] = _field(around_target(*text, fills[0]))
+    return found
 
 
 def _field(pieces: tuple):
