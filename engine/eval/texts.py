@@ -418,7 +418,8 @@ class GuestStamps:
             recipe = entry.recipes.get((index, shape.key))
             if recipe is None:
                 recipe = entry.recipe(index, shape, self.result(j, entry, index))
-            found = recipe and self._fills(shape) and shape.for_guest(recipe, self._fills(shape), entry.rule.id)
+            fills = recipe and self._fills(shape)
+            found = fills and shape.for_guest(recipe, fills, entry.rule.id)
             made[unit] = found
         return found
 
