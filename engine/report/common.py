@@ -232,7 +232,8 @@ class StampShape:
     class outcome's template for every guest (`recipe(result, message, fix)`, the message's and fix's
     (pieces, name holes)), filled per guest (`guest_fills`, then `for_guest`); `specialise` does both
     steps for a result (`eval.texts.ClassText.stamp`); a result's text from its template and its target's
-    name (`target_parts`): `stamp(template, name, result or None)`. Subclasses write those five."""
+    name (`target_parts`): `stamp(template, name, result or None)`; a rule outcome's parts (`outcome_parts`,
+    kept by `outcome`). Subclasses write those six."""
 
     key = ""
 
@@ -240,6 +241,7 @@ class StampShape:
         self.guest: tuple | None = None  # (names' cache, location, guest, source) of the last `specialise`
         self.fills: tuple = ()  # its `guest_fills`
         self.targets: dict = {}  # a target's name -> `target_parts`
+        self.rules: dict = {}  # (rule, severity, status, cite, item, mode) -> `outcome_parts`
 
     def target(self, name):
         """A target's name as `stamp` takes it (`target_parts`), or None: not a string."""
@@ -250,6 +252,20 @@ class StampShape:
             if len(self.targets) > 65536:
                 self.targets.clear()
             found = self.targets[name] = self.target_parts(name)
+        return found
+
+    def outcome(self, r):
+        """The parts of a rule outcome's results (`outcome_parts(r, mode)`), made once per outcome and mode, or
+        None: its rule, item or mode is not a string (written whole)."""
+        mode = r.subject.get("mode")
+        if type(mode) is not str or type(r.rule) is not str or type(r.item) is not str:
+            return None
+        key = (r.rule, r.severity, r.status, r.cite, r.item, mode)
+        found = self.rules.get(key)
+        if found is None:
+            if len(self.rules) > 65536:  # items are the estate's (disks, functions): a run's at a time
+                self.rules.clear()
+            found = self.rules[key] = self.outcome_parts(r, mode)
         return found
 
     def specialise(self, recipe, names, r):

@@ -182,10 +182,6 @@ class _CsvShape(StampShape):
 
     key = "csv"
 
-    def __init__(self):
-        super().__init__()
-        self.rules: dict = {}  # (rule, severity, status, cite, item, mode) -> its cells
-
     def target_parts(self, name: str) -> tuple:
         """A target's cell, whether it is quoted in a field, with quotes doubled, itself, as its fingerprint's
         key holds it, and whether its cell is the name itself, quoted nowhere (`_whole`: the row joined by it)."""
@@ -207,17 +203,14 @@ class _CsvShape(StampShape):
     def recipe(self, r, message: tuple, fix: tuple):
         """(message, fix: (pieces, name holes) each, plain), the rule outcome's cells and the mode's; False:
         written cell by cell."""
-        mode = r.subject.get("mode")
-        if type(mode) is not str or type(r.rule) is not str or type(r.item) is not str:
-            return False
-        rule = self.rules.get((r.rule, r.severity, r.status, r.cite, r.item, mode))
-        if rule is None:
-            if len(self.rules) > 65536:  # items are the estate's (disks, functions): a run's at a time
-                self.rules.clear()
-            rule = self.rules[(r.rule, r.severity, r.status, r.cite, r.item, mode)] = (
-                f"{csv_cell(r.rule)},{csv_cell(r.severity)},{csv_cell(r.status)},no,",
+        rule = self.outcome(r)
+        return False if rule is None else (message, fix, rule)
+
+    def outcome_parts(self, r, mode: str) -> tuple:
+        """The outcome's cells before the guest's, between the target's and the message, after the fix; and
+        its fingerprint's key after the target."""
+        return (f"{csv_cell(r.rule)},{csv_cell(r.severity)},{csv_cell(r.status)},no,",
                 f",{csv_cell(mode)},{csv_cell(r.item)},", f",{csv_cell(r.cite)}", f"\0mode={mode}\0{r.item}".encode())
-        return message, fix, rule
 
     def guest_fills(self, texts: tuple, escaped: tuple, guest: str, source: str, loc) -> tuple:
         """A guest's message texts of names (`texts`: plain), its cells before the target's and after the

@@ -98,9 +98,10 @@ class _Shape(StampShape):
     template for every guest (`recipe`), which `for_guest` fills with a guest's names and location.
     Subclasses write the parts (`head`, `subject_segments`, `location`, `tail`)."""
 
-    def __init__(self):
-        super().__init__()
-        self.rules: dict = {}  # (rule, severity, status, cite, item, mode) -> (head, tail around the location, key)
+    def outcome_parts(self, r, mode: str) -> tuple:
+        """The text before the subject, the text after the fix around the location, the fingerprint's key
+        after the target."""
+        return self.head(r), self.tail(r), f"\0mode={mode}\0{r.item}".encode()
 
     def recipe(self, r, message: tuple, fix: tuple):
         """The template of a text class's outcome for every guest of the class, from its message's and fix's
@@ -108,16 +109,10 @@ class _Shape(StampShape):
         hole (a name of the text: 0 guest, 1 source, `_TARGET`; the subject's guest or source; the
         location), then as the pieces between the target's names, each a `str.format` of the guest's texts
         (`_FILLS`); and the fingerprint's key after the target. False: written key by key."""
-        mode = r.subject.get("mode")
-        if type(mode) is not str or type(r.rule) is not str or type(r.item) is not str:
-            return False
-        rule = self.rules.get((r.rule, r.severity, r.status, r.cite, r.item, mode))
+        rule = self.outcome(r)
         if rule is None:
-            if len(self.rules) > 65536:  # items are the estate's (disks, functions): a run's at a time
-                self.rules.clear()
-            rule = self.rules[(r.rule, r.severity, r.status, r.cite, r.item, mode)] = (
-                self.head(r), self.tail(r), f"\0mode={mode}\0{r.item}".encode())
-        segments = [rule[0], *self.subject_segments(mode)]
+            return False
+        segments = [rule[0], *self.subject_segments(r.subject["mode"])]
         _text_segments(segments, message)
         segments.append(self.between)
         _text_segments(segments, fix)
