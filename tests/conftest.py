@@ -216,3 +216,28 @@ rule SITE3-GUEST {
   message "{guest.name}"
 }
 '''
+
+
+def whole_report(argv: list):
+    """The report a command line makes; a matrix built the old way, every result and cell in memory (not
+    streamed), as the whole-report renderers take it."""
+    from migcheck.app import pipeline
+    from migcheck.app.commands import _request
+    from migcheck.cli import build_parser
+
+    args = build_parser().parse_args([str(a) for a in argv])
+    if argv[0] != "matrix":
+        return pipeline.run(_request(args, argv[0])).report
+
+    def whole(run):
+        cells, results = [], []
+        for chunk_cells, chunk_results in run.engine.iter_matrix(run.request.mode):
+            cells += chunk_cells
+            results += chunk_results
+        return pipeline.Evaluation(results, cells=cells)
+    saved = pipeline.EVALUATIONS["matrix"]
+    pipeline.EVALUATIONS["matrix"] = whole
+    try:
+        return pipeline.run(_request(args, "matrix")).report
+    finally:
+        pipeline.EVALUATIONS["matrix"] = saved

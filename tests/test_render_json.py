@@ -9,12 +9,10 @@ import json
 
 import pytest
 
-from migcheck.app import pipeline
-from migcheck.app.commands import _request
-from migcheck.cli import build_parser
 from migcheck.report.json_report import render_json
 
 from .conftest import ROOT
+from .conftest import whole_report as _report
 
 COMMANDS = {
     "check": ["check", "fixtures/mixed-site.yaml", "sapapp01", "vsp-e2", "--waivers", "fixtures/waivers.yaml"],
@@ -24,25 +22,6 @@ COMMANDS = {
     "plan rolling": ["plan", "fixtures/rolling-site.yaml", "fixtures/plan-rolling.yaml"],
     "matrix": ["matrix", "fixtures/mixed-site.yaml", "--waivers", "fixtures/waivers.yaml"],
 }
-
-
-def _report(argv: list[str]):
-    args = build_parser().parse_args(argv)
-    if argv[0] != "matrix":
-        return pipeline.run(_request(args, argv[0])).report
-
-    def whole(run):  # the matrix with every result in memory (not streamed): rendered by render_json
-        cells, results = [], []
-        for chunk_cells, chunk_results in run.engine.iter_matrix(run.request.mode):
-            cells += chunk_cells
-            results += chunk_results
-        return pipeline.Evaluation(results, cells=cells)
-    saved = pipeline.EVALUATIONS["matrix"]
-    pipeline.EVALUATIONS["matrix"] = whole
-    try:
-        return pipeline.run(_request(args, "matrix")).report
-    finally:
-        pipeline.EVALUATIONS["matrix"] = saved
 
 
 @pytest.mark.parametrize("name", sorted(COMMANDS))

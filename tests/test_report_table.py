@@ -11,6 +11,7 @@ import re
 import pytest
 
 from .conftest import ROOT
+from .conftest import whole_report as _report
 
 ANSI = re.compile(r"\x1b\[[0-9;]*m")
 
@@ -19,31 +20,6 @@ ANSI = re.compile(r"\x1b\[[0-9;]*m")
 def in_root(monkeypatch):
     monkeypatch.chdir(ROOT)
     monkeypatch.setenv("SOURCE_DATE_EPOCH", "1764000000")
-
-
-def _report(argv: list[str]):
-    """The report a command line makes (a matrix with every result in memory)."""
-    from migcheck.app import pipeline
-    from migcheck.app.commands import _request
-    from migcheck.cli import build_parser
-
-    args = build_parser().parse_args([str(a) for a in argv])
-    command = argv[0]
-    if command != "matrix":
-        return pipeline.run(_request(args, command)).report
-
-    def whole(run):
-        cells, results = [], []
-        for chunk_cells, chunk_results in run.engine.iter_matrix(run.request.mode):
-            cells += chunk_cells
-            results += chunk_results
-        return pipeline.Evaluation(results, cells=cells)
-    saved = pipeline.EVALUATIONS["matrix"]
-    pipeline.EVALUATIONS["matrix"] = whole
-    try:
-        return pipeline.run(_request(args, "matrix")).report
-    finally:
-        pipeline.EVALUATIONS["matrix"] = saved
 
 
 def _words_whole(text: str, report) -> None:

@@ -18,7 +18,7 @@ import pytest
 from bench.generate import generate
 
 from .conftest import ROOT
-from .test_streaming import _whole_report
+from .conftest import whole_report as _whole_report
 
 STAMPED = ["json", "jsonl", "csv", "csv-cells", "junit"]
 

@@ -18,6 +18,7 @@ import pytest
 from bench.generate import generate
 
 from .conftest import FIXTURES, ROOT, assert_valid_result_line
+from .conftest import whole_report as _whole_report
 
 FORMATS = ["table", "json", "jsonl", "csv", "csv-cells", "markdown", "html", "sarif", "junit", "github", "gitlab"]
 
@@ -26,28 +27,6 @@ FORMATS = ["table", "json", "jsonl", "csv", "csv-cells", "markdown", "html", "sa
 def in_root(monkeypatch):
     monkeypatch.chdir(ROOT)
     monkeypatch.setenv("SOURCE_DATE_EPOCH", "1764000000")
-
-
-def _whole_report(argv: list[str]):
-    """The report of a matrix run built the old way: every result and cell in memory, then rendered."""
-    from migcheck.app import pipeline
-    from migcheck.app.commands import _request
-    from migcheck.cli import build_parser
-
-    args = build_parser().parse_args(argv)
-
-    def whole(run):
-        cells, results = [], []
-        for chunk_cells, chunk_results in run.engine.iter_matrix(run.request.mode):
-            cells += chunk_cells
-            results += chunk_results
-        return pipeline.Evaluation(results, cells=cells)
-    saved = pipeline.EVALUATIONS["matrix"]
-    pipeline.EVALUATIONS["matrix"] = whole
-    try:
-        return pipeline.run(_request(args, "matrix")).report
-    finally:
-        pipeline.EVALUATIONS["matrix"] = saved
 
 
 def _streamed_equals_whole(run_cli, tmp_path, base: list[str]) -> dict[str, str]:
