@@ -269,19 +269,49 @@ def copy_spool(out, spool) -> None:
         out.write(piece)
 
 
-class _Named:
-    """A report's text stream whose failures say which report: `OutputError` naming `path`."""
+_fadvise = getattr(os, "posix_fadvise", None)
+WRITEBACK = 64 << 20  # a file written this much further is sent to the disk (`_Named.write`)
 
-    def __init__(self, stream, path: str | None):
+
+class _Named:
+    """A report's text stream whose failures say which report: `OutputError` naming `path`.
+
+    `writeback`: a temporary file renamed over the report (`_atomic_stream`, flushed to disk at the end):
+    every `WRITEBACK` characters or so, what is written is sent to the disk while the report goes on
+    (`posix_fadvise(DONTNEED)` starts the write and lets go of the pages once written), so the flush at the
+    end waits for the last piece only, and a report of gigabytes never holds them all in memory waiting
+    (where the kernel would slow every writer down to the disk's pace)."""
+
+    def __init__(self, stream, path: str | None, writeback: bool = False):
         self.stream, self.path = stream, path
+        self.pending = WRITEBACK if writeback and _fadvise is not None else -1  # < 0: never
+        self.sent = 0  # the file's bytes sent to the disk so far
 
     def write(self, text: str) -> int:
         try:
-            return self.stream.write(text)
+            n = self.stream.write(text)
+            if self.pending >= 0:
+                self.pending -= n
+                if self.pending < 0:
+                    self._writeback()
+            return n
         except BrokenPipeError:
             raise
         except OSError as exc:
             raise self._failed(exc) from None
+
+    def _writeback(self) -> None:
+        """Send what is written so far to the disk, without waiting for it."""
+        self.stream.flush()
+        fd = self.stream.fileno()
+        end = os.lseek(fd, 0, os.SEEK_CUR)
+        try:
+            _fadvise(fd, self.sent, end - self.sent, os.POSIX_FADV_DONTNEED)
+        except OSError:  # advice only: the file is flushed at the end all the same
+            self.pending = -1
+            return
+        self.sent = end
+        self.pending = WRITEBACK
 
     def write_spool(self, spool) -> None:
         """The whole of `spool` (a binary file of UTF-8 text, written by the report) appended: by
@@ -316,6 +346,10 @@ class _Named:
                 if sent == 0:
                     raise OSError(errno.EIO, "the copy stopped short")
                 offset += sent
+                if self.pending >= 0:
+                    self.pending -= sent
+                    if self.pending < 0:
+                        self._writeback()
         except BrokenPipeError:
             raise
         except OSError as exc:
@@ -370,7 +404,7 @@ def open_output(path: str | None):
         return
     try:
         with _atomic_stream(os.path.realpath(path)) as out:
-            yield _Named(out, path)
+            yield _Named(out, path, writeback=True)
     except OSError as exc:  # creating, flushing or renaming the temporary file
         raise OutputError(f"cannot write `{path}`: {_reason(exc)}") from None
 

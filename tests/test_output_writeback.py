@@ -1,0 +1,67 @@
+"""A report written to a file goes to the disk as it is written (`files.outputs._Named`, issue 23): the
+kernel is told to write each `WRITEBACK` bytes while the report goes on, so a report of gigabytes is not
+all held dirty in memory (where the kernel slows every writer down) and the flush at the end is short."""
+
+from __future__ import annotations
+
+import os
+import tempfile
+
+import pytest
+
+from migcheck.files import outputs
+
+pytestmark = pytest.mark.skipif(not hasattr(os, "posix_fadvise"), reason="no posix_fadvise on this system")
+
+
+def _advised(monkeypatch):
+    calls = []
+    real = os.posix_fadvise
+
+    def advise(fd, offset, length, advice):
+        calls.append((offset, length, advice))
+        return real(fd, offset, length, advice)
+
+    monkeypatch.setattr(outputs, "_fadvise", advise)
+    monkeypatch.setattr(outputs, "WRITEBACK", 1000)
+    return calls
+
+
+def test_a_report_file_is_sent_to_disk_piece_by_piece_and_keeps_its_bytes(tmp_path, monkeypatch):
+    calls = _advised(monkeypatch)
+    path = tmp_path / "report.json"
+    pieces = [f"line {i} é\n" * 40 for i in range(30)]
+    with outputs.open_output(str(path)) as out:
+        for piece in pieces:
+            out.write(piece)
+    assert path.read_text(encoding="utf-8") == "".join(pieces)
+    assert len(calls) >= 10
+    # each range starts where the last ended, in bytes of the file, and none is sent twice
+    assert calls[0][0] == 0
+    for (offset, length, advice), (following, _, _) in zip(calls, calls[1:]):
+        assert advice == os.POSIX_FADV_DONTNEED and length > 0 and following == offset + length
+    assert calls[-1][0] + calls[-1][1] <= len("".join(pieces).encode())
+
+
+def test_a_spool_appended_by_the_kernel_is_sent_to_disk_too(tmp_path, monkeypatch):
+    calls = _advised(monkeypatch)
+    path = tmp_path / "report.jsonl"
+    body = ("x" * 99 + "\n") * 200
+    with tempfile.TemporaryFile("w+b", dir=tmp_path) as spool:
+        spool.write(body.encode())
+        with outputs.open_output(str(path)) as out:
+            out.write("head\n")
+            outputs.copy_spool(out, spool)
+            out.write("tail\n")
+    assert path.read_text() == "head\n" + body + "tail\n"
+    assert calls and calls[-1][0] + calls[-1][1] == len("head\n" + body)
+
+
+def test_standard_output_and_devices_are_never_advised(monkeypatch, capsys):
+    calls = _advised(monkeypatch)
+    with outputs.open_output(None) as out:
+        out.write("y" * 5000)
+    with outputs.open_output(os.devnull) as out:
+        out.write("z" * 5000)
+    assert calls == []
+    assert capsys.readouterr().out == "y" * 5000
