@@ -260,6 +260,57 @@ def test_a_share_whose_process_fails_is_written_by_the_first(in_root, run_cli, t
     assert not list(tmp_path.glob(".*.tmp"))  # no temporary file left beside the report
 
 
+def test_each_share_tells_its_verdict_and_the_head_states_the_worst(in_root, run_cli, tmp_path, monkeypatch):
+    """The head of the JSON report states the verdict of every cell: with helpers, each share's verdict is
+    walked in its own process and sent before its results (`Helper.verdict`). Against vsp-e1 alone, the first
+    share's guests (apptest03, build04) are ready and vpdb02, in the last share, is blocked: a head that read
+    the first share alone says `ready`."""
+    import os
+
+    from migcheck.eval.engine import MatrixChunks
+
+    first = os.getpid()
+    told = []
+    real = MatrixChunks.verdict
+
+    def verdict(self):
+        found = real(self)
+        told.append((os.getpid() == first, [g["name"] for g in self.guests], found))
+        return found
+    monkeypatch.setattr(MatrixChunks, "verdict", verdict)
+    alone, shared = tmp_path / "alone.json", tmp_path / "shared.json"
+    args = ("matrix", "fixtures/mixed-site.yaml", "--target", "vsp-e1")
+    code1, _, _ = run_cli(*args, "--jobs", "1", "--format", f"json:{alone}")
+    told.clear()
+    code3, _, _ = run_cli(*args, "--jobs", "3", "--format", f"json:{shared}")
+    assert code1 == code3 == 1 and json.loads(shared.read_text())["verdict"] == "blocked"
+    assert _without_time(shared.read_text()) == _without_time(alone.read_text())
+    mine = [t for t in told if t[0]]  # the helpers' calls are in their processes: only the first's are seen here
+    assert mine == [(True, ["apptest03", "build04"], "ready")]
+
+
+def test_a_helper_that_ends_before_its_verdict_has_its_share_walked_here(in_root, run_cli, tmp_path, monkeypatch):
+    import os
+
+    from migcheck.eval.engine import MatrixChunks
+
+    first = os.getpid()
+    real = MatrixChunks.verdict
+
+    def verdict(self):
+        if os.getpid() != first:
+            os._exit(7)  # the helper ends before it tells its share's verdict
+        return real(self)
+    monkeypatch.setattr(MatrixChunks, "verdict", verdict)
+    alone, shared = tmp_path / "alone.json", tmp_path / "shared.json"
+    args = ("matrix", "fixtures/mixed-site.yaml", "--target", "vsp-e1")
+    run_cli(*args, "--format", f"json:{alone}")
+    code, _, err = run_cli(*args, "--jobs", "3", "--format", f"json:{shared}")
+    assert code == 1 and "ended without its share (exit 7)" in err
+    assert json.loads(shared.read_text())["verdict"] == "blocked"
+    assert _without_time(shared.read_text()) == _without_time(alone.read_text())
+
+
 def test_shares_are_not_split_where_a_process_of_its_own_could_lose_counts(in_root, run_cli, tmp_path,
                                                                            monkeypatch):
     """Waivers count their uses and a baseline marks results as they are made, in one process; table,

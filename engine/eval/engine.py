@@ -258,7 +258,8 @@ class MatrixChunks:
         self.guests = guests
 
     def verdict(self) -> str:
-        return self.matrix.verdict()
+        """The verdict of these chunks' cells (`Matrix.verdict`): of a share's alone (`split`)."""
+        return self.matrix.verdict(self.guests)
 
     def split(self, parts: int) -> list["MatrixChunks"]:
         """The chunks of `parts` shares of the guests, in order, never between two guests of one name

@@ -606,14 +606,15 @@ class Matrix:
         return exit_code(any(fails_at(rule_of[b].severity, fail_on) for b in _bits(self.fails_seen)),
                          bool(self.errors_seen))
 
-    def verdict(self) -> str:
-        """The verdict of the cells (`verdicts.cell_verdict` over them all), waivers applied, without
-        making results: from the shared rows, or by a walk without results when a waiver could decide."""
+    def verdict(self, guests: list[dict] | None = None) -> str:
+        """The verdict of the cells (`verdicts.cell_verdict` over them all; of `guests`' only, a share of the
+        matrix's), waivers applied, without making results: from the shared rows, or by a walk without
+        results when a waiver could decide."""
         blocked = unknown = False
         waivers = self.engine.waivers
         if waivers is not None and waivers.items:
             with collector_paused():
-                for cells, _ in self.walk(results=False):
+                for cells, _ in self.walk(results=False, guests=guests):
                     for cell in cells:
                         blocked |= cell.verdict == BLOCKED
                         unknown |= cell.verdict == UNKNOWN
@@ -621,7 +622,7 @@ class Matrix:
         names = [t["name"] for t in self.targets]
         seen: dict = {}
         with collector_paused():
-            for guest in self.guests:
+            for guest in self.guests if guests is None else guests:
                 row = self.guest_row(guest)
                 self._ready[id(guest)] = (guest, row, self._last[1])  # for the walk that follows
                 own = guest["host"]

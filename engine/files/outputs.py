@@ -332,7 +332,7 @@ class _Named:
                 try:
                     if _sendfile is None:
                         raise OSError(errno.ENOSYS, "no sendfile")
-                    sent = _sendfile(out, spool.fileno(), offset, min(size - offset, 1 << 30))
+                    sent = _sendfile(out, spool.fileno(), offset, min(size - offset, WRITEBACK if self.pending >= 0 else 1 << 30))
                 except OSError as exc:
                     if exc.errno not in (errno.EINVAL, errno.ENOSYS, errno.EOPNOTSUPP):
                         raise

@@ -37,6 +37,7 @@ import tempfile
 import time
 
 from ..core.perf import collector_paused
+from ..core.verdicts import worst
 from .common import LabelFindings
 from .digest import Digest, Tally, chunk_findings, digest_from_rows, from_rows  # noqa: F401  (re-exported)
 from .model import Tail
@@ -118,11 +119,7 @@ def write_matrix(report, chunks, outputs: list, *, progress: Progress | None = N
     apart (`Helper`); the bytes are the same.
     """
     tally = Tally(report.fail_on, baseline)
-    heads = [w for w in outputs if getattr(w, "wants_verdict", False)]
-    if heads and hasattr(chunks, "verdict"):  # a document that states its verdict first: asked of the cells first
-        headed = report.with_verdict(chunks.verdict())
-        for w in heads:
-            w.start(headed)
+    heads = [w for w in outputs if getattr(w, "wants_verdict", False)] if hasattr(chunks, "verdict") else []
     if from_rows(chunks, outputs, baseline):  # documents for people only: their digest from the shared rows
         digest = digest_from_rows(chunks, tally, max(w.digest.first_cap for w in outputs),
                                   report.limit if any(w.fmt == "table" for w in outputs) else 0, progress)
@@ -135,7 +132,11 @@ def write_matrix(report, chunks, outputs: list, *, progress: Progress | None = N
             chunks, *theirs = chunks.split(jobs)
             for share in theirs:
                 helpers.append(Helper(share, outputs, report.fail_on, spool_dir,
-                                      progress is not None and progress.enabled))
+                                      progress is not None and progress.enabled, verdict=bool(heads)))
+        if heads:  # a document that states its verdict first: asked of the cells first, each share in its process
+            headed = report.with_verdict(worst([chunks.verdict()] + [helper.verdict() for helper in helpers]))
+            for w in heads:
+                w.start(headed)
         def poll() -> None:  # the guests the helpers have done, shown as they go
             for helper in helpers:
                 helper.poll(progress)
@@ -229,9 +230,10 @@ class Helper:
     is written here instead.
     """
 
-    def __init__(self, chunks, outputs: list, fail_on: str, spool_dir: str | None, report_progress: bool = False):
-
+    def __init__(self, chunks, outputs: list, fail_on: str, spool_dir: str | None, report_progress: bool = False,
+                 verdict: bool = False):
         self.chunks = chunks
+        self.tells_verdict = verdict  # its share's verdict first (`verdict`), then the share
         self.fail_on = fail_on
         self.report_progress = report_progress  # send the guests done as it goes (read only while a bar shows)
         self.pid = self.pipe = None  # no process (it could not start): `join` writes the share here
@@ -280,6 +282,8 @@ class Helper:
             for sig in (signal.SIGINT, signal.SIGTERM, getattr(signal, "SIGHUP", None)):
                 if sig is not None:
                     signal.signal(sig, signal.SIG_DFL)  # interrupted, it just ends; the first process cleans up
+            if self.tells_verdict:
+                _send(pipe, b"V %s\n" % self.chunks.verdict().encode())
             parts = [w.part(spools) for w, spools in zip(outputs, self.spools)]
             tally = Tally(self.fail_on)
             _feed(self.chunks, parts, tally, _Reported(pipe) if self.report_progress else None)
@@ -291,6 +295,26 @@ class Helper:
             code = 1
         finally:
             os._exit(code)
+
+    def verdict(self) -> str:
+        """Its share's verdict (`MatrixChunks.verdict`), as the helper sends it before writing the share; asked
+        here if it ended without it (its share is then written here too, `join`)."""
+        if self.pid is not None:
+            os.set_blocking(self.pipe, True)
+            while True:
+                *lines, rest = bytes(self.data).split(b"\n")
+                told = next((line for line in lines if line.startswith(b"V ")), None)
+                if told is not None:
+                    lines.remove(told)
+                    self.data = bytearray(b"".join(line + b"\n" for line in lines) + rest)
+                    os.set_blocking(self.pipe, False)
+                    return told[2:].decode()
+                piece = os.read(self.pipe, 1 << 16)
+                if not piece:
+                    os.set_blocking(self.pipe, False)
+                    break
+                self.data += piece
+        return self.chunks.verdict()
 
     def join(self, outputs: list, tally: Tally, progress: Progress | None) -> None:
         """Wait for the helper and append its share; write the share here if it failed."""
