@@ -227,7 +227,9 @@ class Helper:
 
     Taken only where nothing but the writers' text and the counts come back: JSON, JSON Lines, CSV
     and JUnit outputs, no baseline to mark, no waiver to count (`can_take`). If the helper fails, its share
-    is written here instead.
+    is written here instead. For a document whose head states the verdict (JSON), the helper first walks its
+    share's cells and sends their verdict (`verdict`): the first process writes the head once every share
+    has told it, so the shares' walks run side by side instead of one walk of every guest before the fork.
     """
 
     def __init__(self, chunks, outputs: list, fail_on: str, spool_dir: str | None, report_progress: bool = False,
