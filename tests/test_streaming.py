@@ -242,6 +242,24 @@ def _without_time(text: str) -> str:
     return "\n".join(line for line in text.splitlines() if '"generated"' not in line)
 
 
+def test_shares_cover_the_guests_in_order_and_the_first_is_lighter_by_what_it_appends():
+    """`MatrixChunks.split(parts, appended)`: every guest once, in order, two guests of one name in one share;
+    the first process, which appends the others' shares, takes fewer guests: with appended a, the first
+    share is (1 - a (parts - 1)) of each other share."""
+    from migcheck.eval.engine import MatrixChunks
+
+    guests = [{"name": f"g{i // 2:05d}"} for i in range(10_001)]  # each name twice (but the last)
+    for parts in (2, 3, 5):
+        for appended in (0.0, 0.12, 0.2):
+            shares = [c.guests for c in MatrixChunks(None, guests).split(parts, appended)]
+            assert len(shares) == parts and [g for share in shares for g in share] == guests
+            assert all(a[-1]["name"] != b[0]["name"] for a, b in zip(shares, shares[1:]))
+            sizes = [len(share) for share in shares]
+            expected = (1 - appended * (parts - 1)) * sizes[1]
+            assert abs(sizes[0] - expected) <= 20, (parts, appended, sizes)
+            assert max(sizes[1:]) - min(sizes[1:]) <= 20
+
+
 def test_a_share_whose_process_fails_is_written_by_the_first(in_root, run_cli, tmp_path, monkeypatch):
     from migcheck.report import json_report
 
@@ -309,6 +327,67 @@ def test_a_helper_that_ends_before_its_verdict_has_its_share_walked_here(in_root
     assert code == 1 and "ended without its share (exit 7)" in err
     assert json.loads(shared.read_text())["verdict"] == "blocked"
     assert _without_time(shared.read_text()) == _without_time(alone.read_text())
+
+
+def _slow_helper(monkeypatch, fail_at_end: bool = False):
+    """Helpers (not the first process) that write each guest slowly, so that the first process waits for them
+    and takes their shares as they come (`Helper.join`, `absorb_early`, from the first byte: `EARLY` = 1);
+    `fail_at_end`: a helper that fails once it has written its whole share. Returns the early takes seen."""
+    import os
+    import time
+
+    from migcheck.report import csv_report, json_report, stream
+
+    first = os.getpid()
+    monkeypatch.setattr(stream, "EARLY", 1)
+    taken = []
+    for cls in (json_report.JsonWriter, json_report.JsonLinesWriter, csv_report.CsvWriter):
+        real_feed, real_early = cls.feed_stamps, cls.absorb_early
+
+        def feed(self, *a, _real=real_feed):
+            if os.getpid() != first:
+                time.sleep(0.02)
+            return _real(self, *a)
+
+        def early(self, spools, start, _real=real_early, _name=cls.__name__):
+            end = _real(self, spools, start)
+            taken.append((_name, start, end))
+            return end
+        monkeypatch.setattr(cls, "feed_stamps", feed)
+        monkeypatch.setattr(cls, "absorb_early", early)
+    if fail_at_end:
+        real_state = json_report.JsonWriter.part_state
+
+        def state(self):
+            real_state(self)
+            raise OSError("the helper fails after its last byte")
+        monkeypatch.setattr(json_report.JsonWriter, "part_state", state)
+    return taken
+
+
+@pytest.mark.parametrize("fail_at_end", [False, True])
+def test_a_share_taken_as_its_helper_writes_it_gives_the_same_bytes(in_root, run_cli, tmp_path, monkeypatch,
+                                                                   fail_at_end):
+    """The first process appends a helper's share while the helper still writes it (`Helper.join`): the bytes
+    are those of one process. A helper that fails after its share was partly taken: the report file is cut
+    back where the share began, and the first process writes the share itself."""
+    snap = tmp_path / "estate.json"
+    snap.write_text(json.dumps(generate(12, 60, 5)))
+    formats = lambda tag: ["--format", f"json:{tmp_path / f'{tag}.json'}", "--format",  # noqa: E731
+                           f"jsonl:{tmp_path / f'{tag}.jsonl'}", "--format", f"csv:{tmp_path / f'{tag}.csv'}"]
+    code1, _, _ = run_cli("matrix", str(snap), "--jobs", "1", *formats("one"))
+    taken = _slow_helper(monkeypatch, fail_at_end)
+    code2, _, err = run_cli("matrix", str(snap), "--jobs", "2", *formats("two"))
+    assert code1 == code2
+    assert ("ended without its share" in err) == fail_at_end
+    assert _without_time((tmp_path / "two.json").read_text()) == _without_time((tmp_path / "one.json").read_text())
+    for ext in ("jsonl", "csv"):
+        assert (tmp_path / f"two.{ext}").read_bytes() == (tmp_path / f"one.{ext}").read_bytes()
+    # each format took bytes before the helper ended, in pieces that follow each other
+    for name in ("JsonWriter", "JsonLinesWriter", "CsvWriter"):
+        mine = [(start, end) for n, start, end in taken if n == name and end > start]
+        assert len(mine) >= 2 and mine[0][0] == 0, (name, mine)
+        assert all(b[0] == a[1] for a, b in zip(mine, mine[1:]))
 
 
 def test_shares_are_not_split_where_a_process_of_its_own_could_lose_counts(in_root, run_cli, tmp_path,

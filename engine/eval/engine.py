@@ -261,13 +261,17 @@ class MatrixChunks:
         """The verdict of these chunks' cells (`Matrix.verdict`): of a share's alone (`split`)."""
         return self.matrix.verdict(self.guests)
 
-    def split(self, parts: int) -> list["MatrixChunks"]:
+    def split(self, parts: int, appended: float = 0.0) -> list["MatrixChunks"]:
         """The chunks of `parts` shares of the guests, in order, never between two guests of one name
-        (they share a chunk); fewer when there are too few guests."""
+        (they share a chunk); fewer when there are too few guests. `appended`: what appending a share
+        costs the first process, as a part of what writing it cost: the first share is that much lighter,
+        so that the first process, which appends the others' shares, ends with them."""
         guests = self.guests
+        other = 1 / (parts - appended * (parts - 1))  # each other share's part of the guests
+        first = 1 - other * (parts - 1)
         bounds = [0]
         for i in range(1, parts):
-            k = max(len(guests) * i // parts, bounds[-1])
+            k = max(round(len(guests) * (first + other * (i - 1))), bounds[-1])
             while 0 < k < len(guests) and guests[k]["name"] == guests[k - 1]["name"]:
                 k += 1
             if bounds[-1] < k < len(guests):

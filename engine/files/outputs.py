@@ -238,10 +238,11 @@ def write_atomic(path: str | os.PathLike, text: str) -> None:
 _sendfile = getattr(os, "sendfile", None)
 
 
-def spool_text(spool) -> Iterator[str]:
-    """A binary spool of UTF-8 text, from its start, as text in pieces of about 1 MB."""
+def spool_text(spool, start: int = 0) -> Iterator[str]:
+    """A binary spool of UTF-8 text, from byte `start` (its start, or where an earlier copy ended), as text in
+    pieces of about 1 MB."""
     decoder = codecs.getincrementaldecoder("utf-8")()
-    spool.seek(0)
+    spool.seek(start)
     for piece in iter(lambda: spool.read(1 << 20), b""):
         yield decoder.decode(piece)
     yield decoder.decode(b"", final=True)
@@ -259,14 +260,36 @@ def release(stream) -> None:
     stream.detach()
 
 
-def copy_spool(out, spool) -> None:
-    """A binary spool of UTF-8 text appended to `out`: an output of `open_output` (by the kernel where
-    it can), or any text stream."""
+def copy_spool(out, spool, start: int = 0) -> None:
+    """A binary spool of UTF-8 text appended to `out`, from byte `start` on: an output of `open_output` (by
+    the kernel where it can), or any text stream."""
     if isinstance(out, _Named):
-        out.write_spool(spool)
+        out.write_spool(spool, start)
         return
-    for piece in spool_text(spool):
+    for piece in spool_text(spool, start):
         out.write(piece)
+
+
+def spool_size(spool) -> int:
+    """The bytes in a spool so far (another process may be writing it)."""
+    return os.fstat(spool.fileno()).st_size
+
+
+def take_early(out, spool, start: int, before: str = "") -> int:
+    """What another process has written to `spool` so far, appended to the report file `out` from byte `start`
+    (`can_take_early`), `before` ahead of its first byte; where the copy ended, for the next."""
+    end = spool_size(spool)
+    if end > start:
+        if start == 0 and before:
+            out.write(before)
+        out.write_spool(spool, start, end)
+    return end
+
+
+def can_take_early(out) -> bool:
+    """Whether `out` can take a spool's bytes while another process still writes it (`copy_spool` with
+    `end`), and give them back if that process fails (`mark`, `rewind`): a report file of `open_output`."""
+    return isinstance(out, _Named) and out.rewindable
 
 
 _fadvise = getattr(os, "posix_fadvise", None)
@@ -276,7 +299,8 @@ WRITEBACK = 64 << 20  # a file written this much further is sent to the disk (`_
 class _Named:
     """A report's text stream whose failures say which report: `OutputError` naming `path`.
 
-    `writeback`: a temporary file renamed over the report (`_atomic_stream`, flushed to disk at the end):
+    `writeback`: a temporary file renamed over the report (`_atomic_stream`, flushed to disk at the end), which
+    can be cut back (`mark`, `rewind`):
     every `WRITEBACK` characters or so, what is written is sent to the disk while the report goes on
     (`posix_fadvise(DONTNEED)` starts the write and lets go of the pages once written), so the flush at the
     end waits for the last piece only, and a report of gigabytes never holds them all in memory waiting
@@ -284,6 +308,7 @@ class _Named:
 
     def __init__(self, stream, path: str | None, writeback: bool = False):
         self.stream, self.path = stream, path
+        self.rewindable = writeback  # a file of its own: `mark` and `rewind` serve
         self.pending = WRITEBACK if writeback and _fadvise is not None else -1  # < 0: never
         self.sent = 0  # the file's bytes sent to the disk so far
 
@@ -313,36 +338,49 @@ class _Named:
         self.sent = end
         self.pending = WRITEBACK
 
-    def write_spool(self, spool) -> None:
-        """The whole of `spool` (a binary file of UTF-8 text, written by the report) appended: by
-        the kernel (`sendfile`) where it can, else in 1 MB pieces, never decoded and encoded again."""
+    def mark(self) -> int:
+        """Where the report's file ends now (`rewind`)."""
+        self.stream.flush()
+        return os.lseek(self.stream.fileno(), 0, os.SEEK_CUR)
+
+    def rewind(self, mark: int) -> None:
+        """Cut the report's file back to `mark`: what was appended since is let go of (a helper's share taken as
+        it was written, when the helper then fails)."""
+        try:
+            self.stream.flush()
+            fd = self.stream.fileno()
+            os.ftruncate(fd, mark)
+            os.lseek(fd, mark, os.SEEK_SET)
+        except OSError as exc:
+            raise self._failed(exc) from None
+        self.sent = min(self.sent, mark)
+
+    def write_spool(self, spool, start: int = 0, end: int | None = None) -> None:
+        """`spool` (a binary file of UTF-8 text, written by the report) appended from byte `start` to `end`
+        (None: its end): by the kernel (`sendfile`) where it can, else in 1 MB pieces, never decoded and
+        encoded again. A piece that ends inside a character is followed by its rest: bytes are copied.
+        The spool's offset is never moved: the process that writes it may still be writing (`end`)."""
         spool.flush()
-        size = spool.seek(0, os.SEEK_END)
-        spool.seek(0)
+        size = spool_size(spool) if end is None else end
         try:
             self.stream.flush()
             out = self.stream.fileno()
         except (AttributeError, ValueError, OSError):  # not a file (a test's StringIO): as text
-            for piece in spool_text(spool):
+            for piece in spool_text(spool, start):
                 self.write(piece)
             return
         try:
-            offset = 0
+            offset = start
             while offset < size:
+                piece = min(size - offset, WRITEBACK if self.pending >= 0 else 1 << 30)
                 try:
                     if _sendfile is None:
                         raise OSError(errno.ENOSYS, "no sendfile")
-                    sent = _sendfile(out, spool.fileno(), offset, min(size - offset, WRITEBACK if self.pending >= 0 else 1 << 30))
+                    sent = _sendfile(out, spool.fileno(), offset, piece)
                 except OSError as exc:
                     if exc.errno not in (errno.EINVAL, errno.ENOSYS, errno.EOPNOTSUPP):
                         raise
-                    spool.seek(offset)
-                    buffer = self.stream.buffer
-                    import shutil
-
-                    shutil.copyfileobj(spool, buffer, 1 << 20)
-                    buffer.flush()
-                    return
+                    sent = os.write(out, os.pread(spool.fileno(), min(piece, 1 << 20), offset))
                 if sent == 0:
                     raise OSError(errno.EIO, "the copy stopped short")
                 offset += sent

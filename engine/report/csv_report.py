@@ -19,7 +19,7 @@ from __future__ import annotations
 import csv
 import io
 
-from ..files.outputs import copy_spool, release, spool_writer
+from ..files.outputs import copy_spool, release, spool_writer, take_early
 from ..core.results import fingerprint_head
 from ..eval.texts import around_target
 from .common import (CellFindings, StampShape, csv_cell, csv_fingerprint, csv_needs_quotes, csv_safe,
@@ -149,8 +149,12 @@ class CsvWriter:
         release(self.out)
         return {}
 
-    def absorb(self, state: dict, spools: tuple) -> None:
-        copy_spool(self.out, spools[0])
+    def absorb_early(self, spools: tuple, start: int) -> int:
+        """A part's rows written so far by the other process, appended from byte `start` (`take_early`)."""
+        return take_early(self.out, spools[0], start)
+
+    def absorb(self, state: dict, spools: tuple, start: int = 0) -> None:
+        copy_spool(self.out, spools[0], start)
 
 
 def result_rows_text(results) -> str:

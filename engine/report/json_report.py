@@ -12,13 +12,13 @@ schemas/report.schema.json.
 from __future__ import annotations
 
 import json
-import shutil
+import os
 import tempfile
 from json.encoder import encode_basestring as _s  # the C encoder of one string, as ensure_ascii=False writes it
 
 from ..core.results import fingerprint_head
 from ..core.vocabulary import NAME_HOLES, PLAN_KEYS, SUBJECT_KEYS
-from ..files.outputs import copy_spool, release, spool_writer
+from ..files.outputs import copy_spool, release, spool_writer, take_early
 from .common import StampShape, stamped, stamped_guest
 
 
@@ -432,6 +432,7 @@ class JsonWriter:
         self.results = None
         self.spool_dir = spool_dir
         self.cells = tempfile.TemporaryFile("w+b", dir=spool_dir)
+        self.later_cells: list = []  # the cells of the shares other processes wrote (`absorb`), after these
         self.any_result = self.any_cell = False
 
     def start(self, report) -> None:
@@ -502,7 +503,7 @@ class JsonWriter:
             out.write("{\n" if i == 0 else ",\n")
             out.write(f"  {_s(key)}: ")
             if key == "cells":
-                self._copy(self.cells, self.any_cell)
+                self._copy_cells()
             else:
                 out.write(_dump(head[key], 2))
         out.write("\n}\n")
@@ -525,18 +526,36 @@ class JsonWriter:
         self.cells.flush()
         return {"results": self.any_result, "cells": self.any_cell}
 
-    def absorb(self, state: dict, spools: tuple) -> None:
-        """Append a part's results and cells (`part`), written by another process, to this writer's."""
+    def absorb_early(self, spools: tuple, start: int) -> int:
+        """A part's results written so far by the other process, appended from byte `start` (`take_early`);
+        where they end. `absorb` then appends the rest and the cells."""
+        return take_early(self.out, spools[0], start, ",\n" if self.any_result else "\n")
+
+    def absorb(self, state: dict, spools: tuple, start: int = 0) -> None:
+        """Append a part's results and cells (`part`), written by another process, to this writer's (its
+        results from byte `start`: `absorb_early` took those before)."""
         assert self.head is not None, "parts are taken after the head is written (write_matrix)"
         if state["results"]:
-            self.out.write(",\n" if self.any_result else "\n")
-            copy_spool(self.out, spools[0])
+            if start == 0:
+                self.out.write(",\n" if self.any_result else "\n")
+            copy_spool(self.out, spools[0], start)
             self.any_result = True
-        if state["cells"]:
-            self.cells.write(b",\n" if self.any_cell else b"")
-            spools[1].seek(0)
-            shutil.copyfileobj(spools[1], self.cells, 1 << 20)
-            self.any_cell = True
+        if state["cells"]:  # kept open (the helper's spool is closed after this), copied once, at the end
+            self.later_cells.append(os.fdopen(os.dup(spools[1].fileno()), "rb"))
+
+    def _copy_cells(self) -> None:
+        """The cells: this process's, then those of the shares other processes wrote, in order."""
+        spools = [self.cells] if self.any_cell else []
+        spools += self.later_cells
+        if not spools:
+            self.out.write("[]")
+            return
+        self.out.write("[\n")
+        for i, spool in enumerate(spools):
+            if i:
+                self.out.write(",\n")
+            copy_spool(self.out, spool)
+        self.out.write("\n  ]")
 
     def _copy(self, spool, anything: bool) -> None:
         if not anything:
@@ -550,6 +569,9 @@ class JsonWriter:
         if self.results is not None:
             self.results.close()
         self.cells.close()
+        for spool in self.later_cells:
+            spool.close()
+        self.later_cells = []
 
 
 class JsonLinesWriter:
@@ -574,8 +596,11 @@ class JsonLinesWriter:
         release(self.out)
         return {}
 
-    def absorb(self, state: dict, spools: tuple) -> None:
-        copy_spool(self.out, spools[0])
+    def absorb_early(self, spools: tuple, start: int) -> int:
+        return take_early(self.out, spools[0], start)
+
+    def absorb(self, state: dict, spools: tuple, start: int = 0) -> None:
+        copy_spool(self.out, spools[0], start)
 
     def finish(self, report) -> None:
         pass

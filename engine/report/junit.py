@@ -323,7 +323,7 @@ class JunitMatrixWriter:
         release(self.spool)
         return {"totals": self.totals, "any": self.any}
 
-    def absorb(self, state: dict, spools: tuple) -> None:
+    def absorb(self, state: dict, spools: tuple, start: int = 0) -> None:
         for key, value in state["totals"].items():
             self.totals[key] += value
         if state["any"]:
