@@ -30,7 +30,7 @@ from __future__ import annotations
 from json.encoder import encode_basestring as _quoted  # the C encoder of one string, as ensure_ascii=False writes it
 
 from ..core.keys import view
-from ..core.results import LazyResult, Result, Subject, Text
+from ..core.results import LazyResult, Result, Subject, Text, fingerprint_head
 from ..core.vocabulary import ERROR, NAME_HOLES, PROBLEMS, RUN_CONSTANTS, SCOPES, UNCAPTURED
 from ..lang.analysis.reads import name_hole
 from ..lang.compiler import FAIL, CompiledRule, Outcome, name_text
@@ -406,21 +406,27 @@ class GuestStamps:
             found = self.made[shape.key] = {}
         return found
 
-    def template(self, unit: tuple, j: int, shape):
+    def template(self, unit: tuple, j: int, shape, made: dict):
         """The writer's template (`shape`'s, as `Result.stamp` gives it) of the results of `unit` (an entry
-        and an outcome index) for the guest, made once per guest (`templates`); False: each is written whole
-        (`result`). From the class's template for every guest (`Entry.recipe`) when the shape has one,
-        without making a result but the first of the class's."""
-        made = self.templates(shape)
-        found = made.get(unit)
+        and an outcome index) for the guest, made now and kept in `made` (`templates`: the caller found none
+        there); False: each is written whole (`result`). From the class's template for every guest
+        (`Entry.recipe`) when the shape has one, without making a result but the first of the class's."""
+        entry, index = unit
+        recipe = entry.recipes.get((index, shape.key))
+        if recipe is None:
+            recipe = entry.recipe(index, shape, self.result(j, entry, index))
+        fills = recipe and self._fills(shape)
+        found = made[unit] = fills and shape.for_guest(recipe, fills, self._head(entry.rule.id))
+        return found
+
+    def _head(self, rule: str):
+        """The hash of the fingerprint key of the guest's results of `rule` up to the target (`fingerprint_head`),
+        made once per rule."""
+        key = ("head", rule)
+        found = self.made.get(key)
         if found is None:
-            entry, index = unit
-            recipe = entry.recipes.get((index, shape.key))
-            if recipe is None:
-                recipe = entry.recipe(index, shape, self.result(j, entry, index))
-            fills = recipe and self._fills(shape)
-            found = fills and shape.for_guest(recipe, fills, entry.rule.id)
-            made[unit] = found
+            guest = self.guest
+            found = self.made[key] = fingerprint_head(rule, {"guest": guest["name"], "source": guest["host"]})
         return found
 
     def _fills(self, shape):

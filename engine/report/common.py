@@ -8,6 +8,7 @@ import json as _json
 import re as _re
 from collections import Counter
 
+from ..core.results import fingerprint_head
 from ..core.vocabulary import BLOCKED, ERROR, ERROR_SEVERITY, FAIL, PROBLEMS, READY, SEVERITIES, UNKNOWN, WARNING
 from .plan_section import headline as plan_headline
 
@@ -281,7 +282,7 @@ class StampShape:
         if last is None or last[0] is not names.cache or last[1] is not loc or last[2] != guest or last[3] != source:
             self.guest = (names.cache, loc, guest, source)
             self.fills = self.guest_fills(names.texts, names.json, guest, source, loc)
-        return self.for_guest(recipe, self.fills, r.rule)
+        return self.for_guest(recipe, self.fills, fingerprint_head(r.rule, sub))
 
 
 def stamped(results, shape, written) -> list[str]:
@@ -312,7 +313,7 @@ def stamped_guest(stamps, shape, written) -> list[str]:
             if type(u) is tuple:
                 found = made.get(u)
                 if found is None:
-                    found = template(u, j, shape)
+                    found = template(u, j, shape, made)
                 if found and name is not None:
                     append(stamp(found, name, None))
                     continue

@@ -20,7 +20,6 @@ import csv
 import io
 
 from ..files.outputs import copy_spool, release, spool_writer, take_early
-from ..core.results import fingerprint_head
 from ..eval.texts import around_target
 from .common import (CellFindings, StampShape, csv_cell, csv_fingerprint, csv_needs_quotes, csv_safe,
                      csv_terminal_cell, stamped, stamped_guest)
@@ -223,13 +222,13 @@ class _CsvShape(StampShape):
         return (texts, f"{csv_cell(guest)},,{csv_cell(source)},", f",{csv_cell(loc_row[0])},{csv_cell(loc_row[1])},fp:",
                 guest, source, {})
 
-    def for_guest(self, recipe, fills: tuple, rule: str):
-        """The row's template for the guest of `fills` (`result_rows_text`)."""
+    def for_guest(self, recipe, fills: tuple, head):
+        """The row's template for the guest of `fills` (`result_rows_text`), its fingerprint's hash up to the
+        target `head` (`fingerprint_head`)."""
         message, fix, cells = recipe
         pre, mid, post = cells[0] + fills[1], cells[1], cells[2] + fills[2]
         message, fix = _guest_field(message, fills), _guest_field(fix, fills)
-        return (pre, mid, message, fix, post, fingerprint_head(rule, {"guest": fills[3], "source": fills[4]}),
-                cells[3], _whole(pre, mid, message, fix, post))
+        return pre, mid, message, fix, post, head, cells[3], _whole(pre, mid, message, fix, post)
 
 
 def _whole(pre: str, mid: str, message, fix, post: str) -> tuple:

@@ -16,7 +16,6 @@ import os
 import tempfile
 from json.encoder import encode_basestring as _s  # the C encoder of one string, as ensure_ascii=False writes it
 
-from ..core.results import fingerprint_head
 from ..core.vocabulary import NAME_HOLES, PLAN_KEYS, SUBJECT_KEYS
 from ..files.outputs import copy_spool, release, spool_writer, take_early
 from .common import StampShape, stamped, stamped_guest
@@ -147,12 +146,11 @@ class _Shape(StampShape):
         location `loc`; then the names themselves."""
         return (escaped[0], escaped[1], _escaped(guest), _escaped(source), self.location(loc), guest, source)
 
-    def for_guest(self, recipe, fills: tuple, rule: str):
-        """`recipe` for the guest of `fills` (`guest_fills`): the pieces between the target's names, the
-        fingerprint's hash up to the target and its key after it, and the text after the fingerprint
-        (`stamped`)."""
-        return (tuple([piece(*fills) for piece in recipe[0]]),
-                fingerprint_head(rule, {"guest": fills[5], "source": fills[6]}), recipe[1], self.end)
+    def for_guest(self, recipe, fills: tuple, head):
+        """`recipe` for the guest of `fills` (`guest_fills`) and its results' fingerprint hash up to the target
+        (`head`, `fingerprint_head`): the pieces between the target's names, that hash and the fingerprint's
+        key after the target, and the text after the fingerprint (`stamped`)."""
+        return tuple([piece(*fills) for piece in recipe[0]]), head, recipe[1], self.end
 
 
 def _text_segments(segments: list, text: tuple) -> None:
