@@ -7,7 +7,9 @@ feeds each chunk to one writer per output and forgets it, so memory grows with t
 - json: streamed (results straight out once the matrix has told the verdict, which heads
   the document; cells through a spool file; the same bytes as a whole-report render).
 - jsonl, csv, csv-cells: streamed, a line or row per result or cell. These and json can be
-  written by several processes, each a share of the guests (`Helper`, `--jobs`).
+  written by several processes, each a share of the guests (`Helper`, `--jobs`): a helper's share is
+  appended to the report file as the helper writes it, and a JSON head's verdict is each share's,
+  walked in its own process.
 - junit: streamed, a suite and a case per guest (suites spooled: the totals head the
   document); it too can be written by several processes.
 - sarif: per level the first 5,001 results kept, plus their folds per rule and guest, rule and
