@@ -68,3 +68,29 @@ def test_standard_output_and_devices_are_never_advised(monkeypatch, capsys):
         out.write("z" * 5000)
     assert calls == []
     assert capsys.readouterr().out == "y" * 5000
+
+
+@pytest.mark.parametrize("kernel", ["none", "refuses"])
+def test_a_spool_is_appended_without_sendfile_too(tmp_path, monkeypatch, kernel):
+    """Where the kernel cannot send a file to a file (no sendfile; macOS: ENOTSOCK), the spool is read and
+    written in pieces, from `start`, and its offset is left where it was (another process may be writing)."""
+    import errno
+
+    calls = []
+
+    def refuses(*args):
+        calls.append(args)
+        raise OSError(errno.ENOTSOCK, "Socket operation on non-socket")
+    monkeypatch.setattr(outputs, "_sendfile", None if kernel == "none" else refuses)
+    body = "é" * 700_000  # more than a piece of 1 MB, a character across its end
+    path = tmp_path / "report.csv"
+    with tempfile.TemporaryFile("w+b", dir=tmp_path) as spool:
+        spool.write(("skip" + body).encode())
+        spool.seek(2)
+        with outputs.open_output(str(path)) as out:
+            out.write("a")
+            outputs.copy_spool(out, spool, start=4)
+            out.write("b")
+        assert spool.tell() == 2
+    assert path.read_text(encoding="utf-8") == "a" + body + "b"
+    assert len(calls) == (0 if kernel == "none" else 1)  # refused once, not once per piece

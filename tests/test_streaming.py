@@ -245,7 +245,7 @@ def _without_time(text: str) -> str:
 def test_shares_cover_the_guests_in_order_and_the_first_is_lighter_by_what_it_appends():
     """`MatrixChunks.split(parts, appended)`: every guest once, in order, two guests of one name in one share;
     the first process, which appends the others' shares, takes fewer guests: with appended a, the first
-    share is (1 - a (parts - 1)) of each other share."""
+    share is (1 - a (parts - 1)) of each other share, and never less than half of one."""
     from migcheck.eval.engine import MatrixChunks
 
     guests = [{"name": f"g{i // 2:05d}"} for i in range(10_001)]  # each name twice (but the last)
@@ -255,9 +255,14 @@ def test_shares_cover_the_guests_in_order_and_the_first_is_lighter_by_what_it_ap
             assert len(shares) == parts and [g for share in shares for g in share] == guests
             assert all(a[-1]["name"] != b[0]["name"] for a, b in zip(shares, shares[1:]))
             sizes = [len(share) for share in shares]
-            expected = (1 - appended * (parts - 1)) * sizes[1]
+            expected = (1 - min(appended, 0.5 / (parts - 1)) * (parts - 1)) * sizes[1]  # at least half
             assert abs(sizes[0] - expected) <= 20, (parts, appended, sizes)
             assert max(sizes[1:]) - min(sizes[1:]) <= 20
+    # many processes: as many shares as asked, the first never below half another's
+    for parts in (9, 10, 16, 32, 64):
+        sizes = [len(c.guests) for c in MatrixChunks(None, guests).split(parts, 0.12)]
+        assert len(sizes) == parts and sum(sizes) == len(guests)
+        assert sizes[0] >= min(sizes[1:]) // 2 - 2, (parts, sizes)
 
 
 def test_a_share_whose_process_fails_is_written_by_the_first(in_root, run_cli, tmp_path, monkeypatch):
@@ -388,6 +393,38 @@ def test_a_share_taken_as_its_helper_writes_it_gives_the_same_bytes(in_root, run
         mine = [(start, end) for n, start, end in taken if n == name and end > start]
         assert len(mine) >= 2 and mine[0][0] == 0, (name, mine)
         assert all(b[0] == a[1] for a, b in zip(mine, mine[1:]))
+
+
+def test_a_later_share_written_by_the_first_process_keeps_its_place(in_root, run_cli, tmp_path, monkeypatch):
+    """`--jobs 3`: the second helper (the last share) fails and the first process writes that share itself,
+    after the first helper's share was appended: the JSON report's results and cells are in the order of one
+    process (the first process's cells, then the first helper's, then the share it wrote)."""
+    import os
+
+    from migcheck.eval.engine import MatrixChunks
+    from migcheck.report import stream
+
+    snap = tmp_path / "estate.json"
+    snap.write_text(json.dumps(generate(6, 40, 3)))
+    alone, shared = tmp_path / "alone.json", tmp_path / "shared.json"
+    run_cli("matrix", str(snap), "--format", f"json:{alone}")
+    first = os.getpid()
+    real = stream._feed
+
+    def feed(chunks, *a, **k):
+        if os.getpid() != first and chunks.guests[-1]["name"] == last:
+            os._exit(5)  # the last share's helper
+        return real(chunks, *a, **k)
+    monkeypatch.setattr(stream, "_feed", feed)
+    guests = sorted(g["name"] for g in json.loads(snap.read_text())["guests"])
+    last = guests[-1]
+    shares = MatrixChunks(None, [{"name": g} for g in guests]).split(3, stream.APPENDED)
+    assert len(shares) == 3
+    code, _, err = run_cli("matrix", str(snap), "--jobs", "3", "--format", f"json:{shared}")
+    assert code in (0, 1) and err.count("ended without its share (exit 5)") == 1
+    found, expected = json.loads(shared.read_text()), json.loads(alone.read_text())
+    assert [(c["guest"], c["target"]) for c in found["cells"]] == [(c["guest"], c["target"]) for c in expected["cells"]]
+    assert _without_time(shared.read_text()) == _without_time(alone.read_text())
 
 
 def test_shares_are_not_split_where_a_process_of_its_own_could_lose_counts(in_root, run_cli, tmp_path,

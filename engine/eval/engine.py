@@ -267,6 +267,7 @@ class MatrixChunks:
         costs the first process, as a part of what writing it cost: the first share is that much lighter,
         so that the first process, which appends the others' shares, ends with them."""
         guests = self.guests
+        appended = min(appended, 0.5 / max(parts - 1, 1))  # the first share at least half another's
         other = 1 / (parts - appended * (parts - 1))  # each other share's part of the guests
         first = 1 - other * (parts - 1)
         bounds = [0]

@@ -359,8 +359,10 @@ class _Named:
         """`spool` (a binary file of UTF-8 text, written by the report) appended from byte `start` to `end`
         (None: its end): by the kernel (`sendfile`) where it can, else in 1 MB pieces, never decoded and
         encoded again. A piece that ends inside a character is followed by its rest: bytes are copied.
-        The spool's offset is never moved: the process that writes it may still be writing (`end`)."""
-        spool.flush()
+        The spool's offset is never moved (nor the spool flushed) while another process may still be writing
+        it (`end` given: `take_early`)."""
+        if end is None:
+            spool.flush()
         size = spool_size(spool) if end is None else end
         try:
             self.stream.flush()
@@ -371,15 +373,18 @@ class _Named:
             return
         try:
             offset = start
+            kernel = _sendfile is not None
             while offset < size:
                 piece = min(size - offset, WRITEBACK if self.pending >= 0 else 1 << 30)
-                try:
-                    if _sendfile is None:
-                        raise OSError(errno.ENOSYS, "no sendfile")
-                    sent = _sendfile(out, spool.fileno(), offset, piece)
-                except OSError as exc:
-                    if exc.errno not in (errno.EINVAL, errno.ENOSYS, errno.EOPNOTSUPP):
-                        raise
+                sent = 0
+                if kernel:
+                    try:
+                        sent = _sendfile(out, spool.fileno(), offset, piece)
+                    except OSError as exc:
+                        if exc.errno not in (errno.EINVAL, errno.ENOSYS, errno.EOPNOTSUPP, errno.ENOTSOCK):
+                            raise  # (ENOTSOCK: macOS sends files to sockets only)
+                        kernel = False  # not between these files: read and written from here on
+                if not kernel:
                     sent = os.write(out, os.pread(spool.fileno(), min(piece, 1 << 20), offset))
                 if sent == 0:
                     raise OSError(errno.EIO, "the copy stopped short")

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import tempfile
 from json.encoder import encode_basestring as _s  # the C encoder of one string, as ensure_ascii=False writes it
 
@@ -430,7 +431,8 @@ class JsonWriter:
         self.results = None
         self.spool_dir = spool_dir
         self.cells = tempfile.TemporaryFile("w+b", dir=spool_dir)
-        self.later_cells: list = []  # the cells of the shares other processes wrote (`absorb`), after these
+        self.earlier_cells: list = []  # cells before `cells` in the document, each spool not empty: this process's
+        # up to a share another process wrote, then that share's (`absorb`), and so on
         self.any_result = self.any_cell = False
 
     def start(self, report) -> None:
@@ -539,12 +541,20 @@ class JsonWriter:
             copy_spool(self.out, spools[0], start)
             self.any_result = True
         if state["cells"]:  # kept open (the helper's spool is closed after this), copied once, at the end
-            self.later_cells.append(os.fdopen(os.dup(spools[1].fileno()), "rb"))
+            if self.any_cell:  # this process's cells so far come first; any it writes later, after the share's
+                self.earlier_cells.append(self.cells)
+                self.cells = tempfile.TemporaryFile("w+b", dir=self.spool_dir)
+                self.any_cell = False
+            try:
+                self.earlier_cells.append(os.fdopen(os.dup(spools[1].fileno()), "rb"))
+            except OSError:  # no file descriptor left: the share's cells copied now instead
+                spools[1].seek(0)
+                shutil.copyfileobj(spools[1], self.cells, 1 << 20)
+                self.any_cell = True
 
     def _copy_cells(self) -> None:
         """The cells: this process's, then those of the shares other processes wrote, in order."""
-        spools = [self.cells] if self.any_cell else []
-        spools += self.later_cells
+        spools = self.earlier_cells + ([self.cells] if self.any_cell else [])
         if not spools:
             self.out.write("[]")
             return
@@ -567,9 +577,9 @@ class JsonWriter:
         if self.results is not None:
             self.results.close()
         self.cells.close()
-        for spool in self.later_cells:
+        for spool in self.earlier_cells:
             spool.close()
-        self.later_cells = []
+        self.earlier_cells = []
 
 
 class JsonLinesWriter:

@@ -33,7 +33,6 @@ from __future__ import annotations
 import gc
 import json
 import os
-import select
 import signal
 import sys
 import tempfile
@@ -338,14 +337,14 @@ class Helper:
         early = [w if hasattr(w, "absorb_early") and can_take_early(w.out) else None for w in outputs]
         marks = [w.out.mark() if w is not None else None for w in early]
         taken = [0] * len(outputs)
+        os.set_blocking(self.pipe, not any(early))
         while True:
-            if any(early) and not select.select([self.pipe], [], [], 0.05)[0]:
-                for i, (w, spools) in enumerate(zip(early, self.spools)):
-                    if w is not None and spool_size(spools[0]) - taken[i] >= EARLY:
-                        taken[i] = w.absorb_early(spools, taken[i])
+            try:
+                piece = os.read(self.pipe, 1 << 16)
+            except BlockingIOError:  # the helper is still writing: take what it has written, then look again
+                if not self._take_early(early, taken):
+                    time.sleep(0.05)
                 continue
-            os.set_blocking(self.pipe, True)
-            piece = os.read(self.pipe, 1 << 16)
             if not piece:
                 break
             self.data += piece
@@ -373,6 +372,16 @@ class Helper:
         self._close()
         if progress is not None:
             progress.advance(state["guests"] - self.done)
+
+    def _take_early(self, early: list, taken: list) -> bool:
+        """Append to each output of `early` (None: not this one) what the helper has written to its spool
+        past `taken[i]`, when that is `EARLY` bytes or more; whether anything was."""
+        took = False
+        for i, (w, spools) in enumerate(zip(early, self.spools)):
+            if w is not None and spool_size(spools[0]) - taken[i] >= EARLY:
+                taken[i] = w.absorb_early(spools, taken[i])
+                took = True
+        return took
 
     def poll(self, progress: Progress) -> None:
         """Show the guests the helper has reported done so far (without waiting for it)."""
