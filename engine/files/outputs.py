@@ -316,14 +316,18 @@ class _Named:
         try:
             n = self.stream.write(text)
             if self.pending >= 0:
-                self.pending -= n
-                if self.pending < 0:
-                    self._writeback()
+                self._written(n)
             return n
         except BrokenPipeError:
             raise
         except OSError as exc:
             raise self._failed(exc) from None
+
+    def _written(self, n: int) -> None:
+        """`n` more characters or bytes written: every `WRITEBACK` of them, `_writeback`."""
+        self.pending -= n
+        if self.pending < 0:
+            self._writeback()
 
     def _writeback(self) -> None:
         """Send what is written so far to the disk, without waiting for it."""
@@ -390,9 +394,7 @@ class _Named:
                     raise OSError(errno.EIO, "the copy stopped short")
                 offset += sent
                 if self.pending >= 0:
-                    self.pending -= sent
-                    if self.pending < 0:
-                        self._writeback()
+                    self._written(sent)
         except BrokenPipeError:
             raise
         except OSError as exc:

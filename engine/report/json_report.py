@@ -498,12 +498,12 @@ class JsonWriter:
                     out.write("\n  ]" if self.any_result else "]")
                     continue
                 out.write(("{\n" if i == 0 else ",\n") + f"  {_s(key)}: ")
-                self._copy(self.results, self.any_result)
+                self._copy([self.results] if self.any_result else [])
                 continue
             out.write("{\n" if i == 0 else ",\n")
             out.write(f"  {_s(key)}: ")
             if key == "cells":
-                self._copy_cells()
+                self._copy(self.earlier_cells + ([self.cells] if self.any_cell else []))  # in the shares' order
             else:
                 out.write(_dump(head[key], 2))
         out.write("\n}\n")
@@ -552,9 +552,8 @@ class JsonWriter:
                 shutil.copyfileobj(spools[1], self.cells, 1 << 20)
                 self.any_cell = True
 
-    def _copy_cells(self) -> None:
-        """The cells: this process's, then those of the shares other processes wrote, in order."""
-        spools = self.earlier_cells + ([self.cells] if self.any_cell else [])
+    def _copy(self, spools: list) -> None:
+        """A list of the document from spools of its items (each not empty), in order."""
         if not spools:
             self.out.write("[]")
             return
@@ -563,14 +562,6 @@ class JsonWriter:
             if i:
                 self.out.write(",\n")
             copy_spool(self.out, spool)
-        self.out.write("\n  ]")
-
-    def _copy(self, spool, anything: bool) -> None:
-        if not anything:
-            self.out.write("[]")
-            return
-        self.out.write("[\n")
-        copy_spool(self.out, spool)
         self.out.write("\n  ]")
 
     def close(self) -> None:
