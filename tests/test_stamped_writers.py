@@ -31,7 +31,8 @@ from migcheck.report.junit import _suite_texts, _suites
 
 # names that need escaping in one format or another
 ODD = ['a"quote', "<&amp;>", "=SUM(A1)", "+plus", "-minus", "@at", "é-ünï", "rtl\u202eevil", "comma,name",
-       "tab\tname", "esc\x1b[31m"]
+       "tab\tname", "esc\x1b[31m", "nul\x00name",
+       "del\x7f\x01"]  # (13 names: guests take every one, as i % 3 == 0 walks them all)
 
 
 def _estate(hosts: int, guests: int, seed: int) -> dict:
@@ -117,7 +118,7 @@ def test_the_writers_escape_what_the_names_hold(tmp_path):
             assert not row[7].startswith(("=", "+", "-", "@"))
             if row[7].startswith("'"):
                 targets.add(row[7][1:])
-    assert {"rtl\u202eevil-vsp0007", 'a"quote-vsp0000', "comma,name-vsp0008"} <= targets
+    assert {"rtl\u202eevil-vsp0007", 'a"quote-vsp0000', "comma,name-vsp0008", "nul\x00name-vsp0011"} <= targets
     assert "=SUM(A1)-vsp0002" in targets  # read back from JSON; the CSV cell was `'=SUM(A1)-vsp0002`
 
 
