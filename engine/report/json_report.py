@@ -385,12 +385,12 @@ def cells_json(cells, found: dict, level: int = 4) -> str:
     return ",\n".join(out)
 
 
-_CELL_PARTS: dict = {}  # (level, mode, target, id(label)) -> (label, a cell's text from its target on)
+_CELL_PARTS: dict = {}  # (level, mode, id(names)) -> (names, per target position: id(label) -> (label, text))
 
 
 def guest_cells_json(cells, findings, level: int = 4) -> str:
     """`cells_json` of a guest's `eval.matrix.GuestCells` (findings from each label: `common.LabelFindings`),
-    each cell's text from its target on made once per (target, label)."""
+    each cell's text from its target on made once per (target position, label) of the matrix's targets."""
     guest, source, mode = cells.guest["name"], cells.guest["host"], cells.mode
     names, row = cells.names, cells.row
     if type(guest) is not str or type(source) is not str or type(mode) is not str:
@@ -398,19 +398,23 @@ def guest_cells_json(cells, findings, level: int = 4) -> str:
     p = " " * level
     q = p + "  "
     parts = []
-    known = _CELL_PARTS
+    key = (level, mode, id(names))
+    known = _CELL_PARTS.get(key)
+    if known is None or known[0] is not names:
+        if len(_CELL_PARTS) > 16:  # a matrix's targets at a time
+            _CELL_PARTS.clear()
+        known = _CELL_PARTS[key] = (names, [{} for _ in names])
+    at = known[1]
     for j in cells.positions:
-        target, label = names[j], row[j]
-        key = (level, mode, target, id(label))
-        found = known.get(key)
-        if found is None or found[0] is not label:
+        label = row[j]
+        found = at[j].get(id(label))  # (the label is kept with its text: its id stays its own)
+        if found is None:
+            target = names[j]
             if type(target) is not str:
                 return cells_json(cells.cells(), findings.by_pair(cells), level)
-            if len(known) > 65536:
-                known.clear()
-            found = known[key] = (label, f'{_s(target)},\n{q}"mode": {_s(mode)},\n{q}"verdict": {_s(label[0])},\n'
-                                         f'{q}"failing": {_names(label[1], level + 2)},\n'
-                                         f'{q}"blocking": {_names(findings(label).blocking, level + 2)}\n{p}}}')
+            found = at[j][id(label)] = (label, f'{_s(target)},\n{q}"mode": {_s(mode)},\n{q}"verdict": {_s(label[0])},\n'
+                                                f'{q}"failing": {_names(label[1], level + 2)},\n'
+                                                f'{q}"blocking": {_names(findings(label).blocking, level + 2)}\n{p}}}')
         parts.append(found[1])
     head = f'{p}{{\n{q}"guest": {_s(guest)},\n{q}"source": {_s(source)},\n{q}"target": '
     return head + (",\n" + head).join(parts)
