@@ -124,13 +124,14 @@ def _multiset(value, rests: list):
     return ("#multiset",) + tuple(sorted(items, key=repr))
 
 
-def _in_target_order(by_target: dict, own_results: list) -> list:
-    """The pairs' results by target position, then the guest rules' own."""
-    if not by_target:
-        return own_results
+def _in_target_order(by_target: list, own_results: list) -> list:
+    """The pairs' results by target position (`Matrix._results`), then the guest rules' own."""
     found = []
-    for j in sorted(by_target):
-        found.extend(by_target[j])
+    for results in by_target:
+        if results:
+            found.extend(results)
+    if not found:
+        return own_results
     found.extend(own_results)
     return found
 
@@ -465,9 +466,9 @@ class Matrix:
             yield cells, found
 
     def _results(self, guest: dict, host: dict | None, results: bool, waived_rules: set, texts: Texts,
-                 decided: dict, units: GuestCounts | None = None) -> tuple[dict, list]:
+                 decided: dict, units: GuestCounts | None = None) -> tuple[list, list]:
         """The guest's failed and errored results (with `results`; else only those of waivable rules,
-        for `decided`): per target position, its results in `walk`'s order, and the guest rules'.
+        for `decided`): per target position, its results in `walk`'s order (None: none), and the guest rules'.
         `units` (no waiver in play): a text class's results not made, each an (entry, outcome index),
         and every result counted into `units`."""
         engine = self.engine
@@ -477,7 +478,7 @@ class Matrix:
         assert self._last[0] is guest
         classes = self._last[1]  # of this guest: guest_row has just computed them
         texts.guest(guest, host)
-        by_target: dict[int, list] = {}  # target position -> its results, rules in id order
+        by_target: list = [None] * len(self.targets)  # per target position, its results, rules in id order
         own_results: list[Result] = []  # the guest rules'
         pair_names: dict[int, dict] = {}  # target position -> the results' subject (shared: read only)
         for index in self._by_id:
@@ -518,7 +519,7 @@ class Matrix:
                     decided.setdefault(j, []).append(
                         (plan.bit, frozenset(r.status for r in rendered if r.waiver is None)))
                 if results and rendered:
-                    bucket = by_target.get(j)
+                    bucket = by_target[j]
                     if bucket is None:
                         by_target[j] = rendered
                     else:
@@ -572,8 +573,7 @@ class Matrix:
             self.fails_seen |= fails
             self.errors_seen |= errors
             yield (GuestCells(guest, mode, names, row, positions),
-                   GuestStamps(texts, guest, mode, [(j, names[j], by_target[j]) for j in sorted(by_target)],
-                               own_results),
+                   GuestStamps(texts, guest, mode, by_target, names, own_results),
                    counts)
 
     def rules_of(self, mask: int) -> list[CompiledRule]:

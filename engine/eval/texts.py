@@ -295,7 +295,7 @@ class Texts:
         return found
 
     def units(self, entries: dict, rule: CompiledRule, paths: tuple, row: list, skip: int | None, guest: dict,
-              mode: str, by_target: dict) -> tuple[list, int]:
+              mode: str, by_target: list) -> tuple[list, int]:
         """A rule without `for` (its one outcome's status decided by the shared row), no waiver in play: each
         failing pair of `row` but target position `skip` added to `by_target` as its entry's unit (`entry`,
         `Entry.unit`); the pairs that err (each pair's own run) and how many were added."""
@@ -314,7 +314,7 @@ class Texts:
             found = entries.get(c)
             if found is None:
                 found = self._entry(entries, c, rule, j, guest, mode, FAIL)
-            bucket = by_target.get(j)
+            bucket = by_target[j]
             if bucket is None:
                 by_target[j] = [found.unit]
             else:
@@ -362,13 +362,14 @@ class Texts:
 class GuestStamps:
     """One guest's failed and errored results as `Matrix.walk` makes them with no waiver in play, for
     writers that stamp a text class's results from its template (`template`):
-    `by_target`, per target position in order, (position, target name, its results, each an (entry,
-    outcome index) of a text class, made only when asked, or a `Result`); `own`, the guest rules'."""
+    `by_target`, per target position (of the targets' `names`), its results (None: none), each an (entry,
+    outcome index) of a text class, made only when asked, or a `Result`; `own`, the guest rules'."""
 
-    __slots__ = ("texts", "guest", "mode", "by_target", "own", "_location", "made")
+    __slots__ = ("texts", "guest", "mode", "by_target", "names", "own", "_location", "made")
 
-    def __init__(self, texts: Texts, guest: dict, mode: str, by_target: list, own: list):
+    def __init__(self, texts: Texts, guest: dict, mode: str, by_target: list, names: list, own: list):
         self.texts, self.guest, self.mode, self.by_target, self.own = texts, guest, mode, by_target, own
+        self.names = names
         self._location = None
         self.made: dict = {}  # shape key -> its templates for the guest by unit (`template`); and its fills
 
@@ -394,8 +395,9 @@ class GuestStamps:
     def results(self) -> list[Result]:
         """Every result, in order."""
         out = []
-        for j, _, units in self.by_target:
-            out.extend(self.result(j, *u) if type(u) is tuple else u for u in units)
+        for j, units in enumerate(self.by_target):
+            if units:
+                out.extend(self.result(j, *u) if type(u) is tuple else u for u in units)
         out.extend(self.own)
         return out
 

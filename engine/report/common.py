@@ -307,8 +307,11 @@ def stamped_guest(stamps, shape, written) -> list[str]:
     append = out.append
     target_of, stamp = shape.target, shape.stamp
     made, template = stamps.templates(shape), stamps.template
-    for j, target, units in stamps.by_target:
-        name = target_of(target)
+    names = stamps.names
+    for j, units in enumerate(stamps.by_target):
+        if units is None:
+            continue
+        name = target_of(names[j])
         for u in units:
             if type(u) is tuple:
                 found = made.get(u)

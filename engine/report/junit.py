@@ -294,9 +294,9 @@ class JunitMatrixWriter:
             return
         guest = cells.guest
         case = _GuestCase(guest["name"], guest["host"], cells.mode, stamps.own, FAIL_ON[self.report.fail_on])
-        at = {j: units for j, _, units in stamps.by_target}
+        at = stamps.by_target
         for cell, label, j in zip(cells.cells(), cells.labels(), cells.positions):
-            units = at.get(j)
+            units = at[j]
             if units:
                 case.add_units(cell, findings(label), stamps, j, units)
             else:
