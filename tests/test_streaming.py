@@ -427,6 +427,28 @@ def test_a_later_share_written_by_the_first_process_keeps_its_place(in_root, run
     assert _without_time(shared.read_text()) == _without_time(alone.read_text())
 
 
+def test_a_share_whose_cells_cannot_be_kept_open_is_copied_at_once_in_its_place(in_root, run_cli, tmp_path,
+                                                                                monkeypatch):
+    """`--jobs 3` with no file descriptor left to keep a helper's cell spool open (`os.dup` fails): each
+    share's cells are copied at once, between the first process's kept cells and any it writes later; the
+    report is the one process's, byte for byte but the time."""
+    from migcheck.report import json_report
+
+    snap = tmp_path / "estate.json"
+    snap.write_text(json.dumps(generate(6, 40, 3)))
+    alone, shared = tmp_path / "alone.json", tmp_path / "shared.json"
+    run_cli("matrix", str(snap), "--format", f"json:{alone}")
+    refused = []
+
+    def dup(fd):
+        refused.append(fd)
+        raise OSError(24, "Too many open files")
+    monkeypatch.setattr(json_report.os, "dup", dup)
+    code, _, err = run_cli("matrix", str(snap), "--jobs", "3", "--format", f"json:{shared}")
+    assert code in (0, 1) and len(refused) == 2, err  # both helpers' cells
+    assert _without_time(shared.read_text()) == _without_time(alone.read_text())
+
+
 def test_shares_are_not_split_where_a_process_of_its_own_could_lose_counts(in_root, run_cli, tmp_path,
                                                                            monkeypatch):
     """Waivers count their uses and a baseline marks results as they are made, in one process; table,

@@ -423,14 +423,38 @@ def guest_cells_json(cells, findings, level: int = 4) -> str:
 _PART: list = []  # `JsonWriter.head` of a part written by another process
 
 
+class _KeptCells:
+    """A process's cells of guests fed by `JsonWriter.feed_stamps`, kept as each guest's `GuestCells` (its row
+    of the matrix's shared labels) and written at the end (`write_to`): spooling their text (a fifth of
+    the document) would write it twice and copy it back."""
+
+    def __init__(self):
+        self.guests: list = []
+
+    def keep(self, cells, findings) -> None:
+        # (a copy without the cells another writer may have made: a row of labels per guest is kept)
+        self.guests.append((type(cells)(cells.guest, cells.mode, cells.names, cells.row, cells.positions), findings))
+
+    def write_to(self, out) -> None:
+        """The cells' texts, as `JsonWriter._cells` spools them."""
+        for i, (cells, findings) in enumerate(self.guests):
+            if i:
+                out.write(",\n")
+            out.write(guest_cells_json(cells, findings))
+
+    def close(self) -> None:
+        self.guests = []
+
+
 class JsonWriter:
     """The JSON report of a matrix, written as its results arrive (`feed`), completed by `finish`.
 
     The head of the document states the verdict, which only the cells decide. When the matrix
     can say it before its results (`start`, called with `report.verdict` set), the results go
     straight to the output; else they go to a spool file and the head is written at the end.
-    The cells follow the summary, known only at the end: they are spooled. Either way the
-    bytes are exactly those of `render_json` on the whole report.
+    The cells follow the summary, known only at the end: they are spooled, or for guests fed
+    by `feed_stamps` kept as their rows of labels and written at the end (`_KeptCells`). Either
+    way the bytes are exactly those of `render_json` on the whole report.
     """
 
     wants_verdict = True  # `report.stream.write_matrix` calls `start` once the verdict is known
@@ -442,7 +466,7 @@ class JsonWriter:
         # binary: the text is encoded once, and copied to the output by the kernel (`copy_spool`)
         self.results = None
         self.spool_dir = spool_dir
-        self.cells = tempfile.TemporaryFile("w+b", dir=spool_dir)
+        self.cells = _KeptCells()  # this process's cells (a spool once `_cells` writes text)
         self.earlier_cells: list = []  # cells before `cells` in the document, each spool not empty: this process's
         # up to a share another process wrote, then that share's (`absorb`), and so on
         self.any_result = self.any_cell = False
@@ -472,7 +496,11 @@ class JsonWriter:
         shape = _json_shape(4)
         self._results(",\n".join(stamped_guest(stamps, shape, _Written(4).text)))
         if cells.positions:
-            self._cells(guest_cells_json(cells, findings))
+            if type(self.cells) is _KeptCells:
+                self.cells.keep(cells, findings)
+                self.any_cell = True
+            else:
+                self._cells(guest_cells_json(cells, findings))
 
     def _write(self, text: str, cells, found) -> None:
         self._results(text)
@@ -491,6 +519,11 @@ class JsonWriter:
             self.any_result = True
 
     def _cells(self, text: str) -> None:
+        if type(self.cells) is _KeptCells:  # cells as text from now on: after those kept
+            if self.any_cell:
+                self.earlier_cells.append(self.cells)
+                self.any_cell = False
+            self.cells = tempfile.TemporaryFile("w+b", dir=self.spool_dir)
         self.cells.write(((",\n" if self.any_cell else "") + text).encode("utf-8"))
         self.any_cell = True
 
@@ -556,12 +589,13 @@ class JsonWriter:
         if state["cells"]:  # kept open (the helper's spool is closed after this), copied once, at the end
             if self.any_cell:  # this process's cells so far come first; any it writes later, after the share's
                 self.earlier_cells.append(self.cells)
-                self.cells = tempfile.TemporaryFile("w+b", dir=self.spool_dir)
+                self.cells = _KeptCells()
                 self.any_cell = False
             try:
                 self.earlier_cells.append(os.fdopen(os.dup(spools[1].fileno()), "rb"))
             except OSError:  # no file descriptor left: the share's cells copied now instead
                 spools[1].seek(0)
+                self._cells("")  # (a spool, empty)
                 shutil.copyfileobj(spools[1], self.cells, 1 << 20)
                 self.any_cell = True
 
@@ -574,7 +608,10 @@ class JsonWriter:
         for i, spool in enumerate(spools):
             if i:
                 self.out.write(",\n")
-            copy_spool(self.out, spool)
+            if type(spool) is _KeptCells:
+                spool.write_to(self.out)
+            else:
+                copy_spool(self.out, spool)
         self.out.write("\n  ]")
 
     def close(self) -> None:
