@@ -169,7 +169,7 @@ def _whole_row(r) -> str:
 def _filled(field: tuple, name: tuple) -> str:
     """A message or fix field from its pieces around the target's name (`_CsvShape.field`) and the name
     (`_CsvShape.target`)."""
-    plain, doubled, quoted = field
+    plain, doubled, quoted, _ = field
     if quoted is None:
         return csv_cell(name[3].join(plain))
     if quoted or name[1]:
@@ -241,9 +241,7 @@ def _whole(pre: str, mid: str, message, fix, post: str) -> tuple:
         if type(field) is str:
             pieces[-1] += field + after
             continue
-        plain, doubled, quoted = field
-        if quoted is None:
-            quoted = any(csv_needs_quotes(p) for p in plain)
+        plain, doubled, _, quoted = field
         parts = ('"' + doubled[0], *doubled[1:-1], doubled[-1] + '"') if quoted else plain
         pieces[-1] += parts[0]
         pieces.extend(parts[1:])
@@ -266,15 +264,18 @@ def _guest_field(text: tuple, fills: tuple):
 
 def _field(pieces: tuple):
     """A message or fix: its cell when it does not name the target; else its pieces around the target's
-    name, plain and with quotes doubled, and whether the field is quoted whatever the name
-    (`_filled`). A field the name starts is made per result (a name could start a formula)."""
+    name, plain and with quotes doubled, whether the field is quoted whatever the name (`_filled`; None: a
+    field the name starts is made per result, as a name could start a formula), and whether its pieces
+    need quotes (`_whole`: with a name that needs none)."""
     if len(pieces) == 1:
         return csv_cell(pieces[0])
     first = pieces[0]
-    if not first:
-        return (tuple(pieces), tuple(p.replace('"', '""') for p in pieces), None)
-    pieces = (csv_safe(first), *pieces[1:])
-    return (tuple(pieces), tuple(p.replace('"', '""') for p in pieces), any(csv_needs_quotes(p) for p in pieces))
+    if first:
+        pieces = (csv_safe(first), *pieces[1:])
+    text = "".join(pieces)  # (what makes a field quoted is one character: no two pieces make it together)
+    doubled = tuple([p.replace('"', '""') for p in pieces]) if '"' in text else pieces
+    quotes = csv_needs_quotes(text)
+    return (pieces, doubled, quotes if first else None, quotes)
 
 
 _SHAPE = _CsvShape()
