@@ -190,3 +190,33 @@ def test_junit_suites_from_templates_equal_elementtree(tmp_path):
             assert texts == [ET.tostring(suite, encoding="unicode") for suite in suites]
             assert totals == reference_totals
     assert {"failure", "error"} <= outcomes
+
+
+@pytest.mark.parametrize("message,fix", [
+    ((("guest ", " on ", " cannot go to ", ""), (0, 1, 2)), (("hpvmmigrate -P ", " -h ", ""), (0, 2))),
+    ((("", " needs 4 cores, \"", "\" has 2"), (2, 0)), (("=add cores to ", ""), (2,))),  # the target starts it
+    ((("", ": no, not here"), (0,)), (("-", " or \r\n", ""), (0, 1))),  # a name starts it, after a trigger
+    ((("a stand-in \x01 and a cut \x00 in ", "'s text"), (0,)), (("", " to ", ""), (0, 2))),
+    ((("plain text",), ()), (("",), ())),
+])
+@pytest.mark.parametrize("guest,source", [("vm1", "vsp2"), ("vm,1", "vsp2"), ("=vm", "vsp2"), ("", "vsp2"),
+                                          ("vm\x001", "vsp2"), ("vm\x011", "vsp\x04")])
+def test_a_plain_guests_row_template_equals_the_row_made_field_by_field(message, fix, guest, source):
+    """`_CsvShape.for_guest`: a class's row template for guests whose names are plain (made for its second
+    one, `_plain_row`) gives the row `_whole` makes field by field, for every guest; names that are not
+    plain (quoted, neutralised, empty, holding a cut or a stand-in) and texts holding one take that way."""
+    from migcheck.report import csv_report
+
+    shape = csv_report._SHAPE
+    cells = ("MIG-X,error,fail,no,", ",offline,,", ",\"cite, here\"", b"\0mode=offline\0")
+    recipe = (message, fix, cells, [None, False])
+    for other in ("vm0", guest, guest):  # another plain guest first: the template is made for `guest`
+        fills = shape.guest_fills((other, source, "vsp9"), None, other, source, ("estate.json", 3, 1))
+        row = shape.for_guest(recipe, fills, None)[0]
+        assert list(row) == list(csv_report._whole(*csv_report._fields(recipe, fills)))
+    plain = bool(guest) and "\0" not in guest and guest == csv_report.csv_cell(guest)
+    if plain:  # made for the second plain guest; none from a text holding a stand-in
+        assert recipe[3][0] is not None and bool(recipe[3][0]) == ("\x01" not in message[0][0])
+    else:
+        assert recipe[3][0] is None
+    assert (type(row) is list) == bool(plain and recipe[3][0])  # (the template's row: cut from one text)

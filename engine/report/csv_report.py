@@ -18,6 +18,8 @@ from __future__ import annotations
 
 import csv
 import io
+import re
+from operator import itemgetter
 
 from ..files.outputs import copy_spool, release, spool_writer, take_early
 from ..eval.texts import around_target
@@ -193,21 +195,23 @@ class _CsvShape(StampShape):
 
     def stamp(self, found: tuple, name: tuple, r) -> str:
         """A result's row from its class's template for its guest (`for_guest`) and its target's name."""
-        pre, mid, message, fix, post, head, tail, row = found
+        row, head, tail, recipe, fills = found
         digest = head.copy()
         digest.update(name[4])
         digest.update(tail)
         baseline = csv_cell(r.baseline) if r is not None and r.baseline else ""
         if name[5]:
             return f"{name[3].join(row)}{digest.hexdigest()[:16]},,,,,{baseline}\r\n"
+        pre, mid, message, fix, post = _fields(recipe, fills)  # (a target whose cell is not its name: rare)
         return (f"{pre}{name[0]}{mid}{message if type(message) is str else _filled(message, name)},"
                 f"{fix if type(fix) is str else _filled(fix, name)}{post}{digest.hexdigest()[:16]},,,,,{baseline}\r\n")
 
     def recipe(self, r, message: tuple, fix: tuple):
-        """(message, fix: (pieces, name holes) each, plain), the rule outcome's cells and the mode's; False:
-        written cell by cell."""
+        """(message, fix: (pieces, name holes) each, plain), the rule outcome's cells and the mode's, and the
+        row's template for a guest whose names are plain (`_plain_row`) as [that template, None: not made,
+        False: none; whether a plain guest came]; False: written cell by cell."""
         rule = self.outcome(r)
-        return False if rule is None else (message, fix, rule)
+        return False if rule is None else (message, fix, rule, [None, False])
 
     def outcome_parts(self, r, mode: str) -> tuple:
         """The outcome's cells before the guest's, between the target's and the message, after the fix; and
@@ -217,18 +221,59 @@ class _CsvShape(StampShape):
 
     def guest_fills(self, texts: tuple, escaped: tuple, guest: str, source: str, loc) -> tuple:
         """A guest's message texts of names (`texts`: plain), its cells before the target's and after the
-        fix, and its names."""
+        fix, its names, its fields made so far (`_guest_field`); and what it fills a template of `_plain_row`
+        with, when its names are plain (None: they are not)."""
         loc_row = loc or ("", "")
-        return (texts, f"{csv_cell(guest)},,{csv_cell(source)},", f",{csv_cell(loc_row[0])},{csv_cell(loc_row[1])},fp:",
-                guest, source, {})
+        pre, post = f"{csv_cell(guest)},,{csv_cell(source)},", f",{csv_cell(loc_row[0])},{csv_cell(loc_row[1])},fp:"
+        names = texts[:2]  # (a pair's `Names` hold the target's too: `around_target` cuts there)
+        plain = all(text and _CUT not in text and csv_cell(text) == text for text in names) and _CUT not in pre + post
+        return texts, pre, post, guest, source, {}, (*names, pre, post) if plain else None
 
     def for_guest(self, recipe, fills: tuple, head):
-        """The row's template for the guest of `fills` (`result_rows_text`), its fingerprint's hash up to the
-        target `head` (`fingerprint_head`)."""
-        message, fix, cells = recipe
-        pre, mid, post = cells[0] + fills[1], cells[1], cells[2] + fills[2]
-        message, fix = _guest_field(message, fills), _guest_field(fix, fills)
-        return pre, mid, message, fix, post, head, cells[3], _whole(pre, mid, message, fix, post)
+        """The row's template for the guest of `fills` (`result_rows_text`): its pieces between the target's
+        names (for a target whose cell is its name), its fingerprint's hash up to the target `head`
+        (`fingerprint_head`) and key after it, and what `_fields` makes the row of for another target."""
+        values, plain = fills[6], recipe[3]
+        if values is not None:
+            made = plain[0]
+            if made is None:  # made for the class's second plain guest (a third of the classes have one guest)
+                if plain[1]:
+                    made = plain[0] = _plain_row(*recipe[:3]) or False
+                plain[1] = True
+            if made:  # joined once, cut where the target's name goes
+                return "".join(made[1](made[0] + values)).split(_CUT), head, recipe[2][3], recipe, fills
+        return _whole(*_fields(recipe, fills)), head, recipe[2][3], recipe, fills
+
+
+def _fields(recipe: tuple, fills: tuple) -> tuple:
+    """A row's cells before the target's, between it and the message, the message and the fix (`_field`, with
+    the guest's names in place), and the cells after the fix, for the guest of `fills`."""
+    message, fix, cells, _ = recipe
+    return cells[0] + fills[1], cells[1], _guest_field(message, fills), _guest_field(fix, fills), cells[2] + fills[2]
+
+
+_CUT = "\0"  # where a plain row's template is cut for the target's name (`_plain_row`)
+_STAND_INS = "\1\2\3\4"  # a plain guest's message names (guest, source) and cells (before, after), in `_plain_row`
+_STAND_IN = re.compile("([\1-\4])")
+_CUT_OR_STAND_IN = re.compile("[\0-\4]")
+
+
+def _plain_row(message: tuple, fix: tuple, cells: tuple):
+    """The row's template for a guest whose names are plain (`guest_fills`: not empty, each written as it is
+    in a cell, and holding no `_CUT`): how `_field` quotes a field, and neutralises its start, is then the
+    same for every such guest: found with stand-ins for their names and cells (`_STAND_INS`), as (the
+    texts around them, with `_CUT` for the target's name; the order that takes those texts and a guest's
+    values: its message names, cells before and after). None: a text of the row holds a stand-in."""
+    if _CUT_OR_STAND_IN.search("".join((*message[0], *fix[0], *cells[:3]))):
+        return None
+    names = (_STAND_INS[0], _STAND_INS[1])
+    row = _whole(cells[0] + _STAND_INS[2], cells[1], _field(around_target(*message, names)),
+                 _field(around_target(*fix, names)), cells[2] + _STAND_INS[3])
+    parts = _STAND_IN.split(_CUT.join(row))  # texts (maybe empty) and stand-ins, in turn
+    texts = tuple(parts[0::2])
+    # (the row holds the cells' stand-ins: the getter takes several items, and gives a tuple)
+    return texts, itemgetter(*[i // 2 if i % 2 == 0 else len(texts) + _STAND_INS.index(parts[i])
+                                for i in range(len(parts))])
 
 
 def _whole(pre: str, mid: str, message, fix, post: str) -> tuple:
