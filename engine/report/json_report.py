@@ -399,22 +399,26 @@ def guest_cells_json(cells, findings, level: int = 4) -> str:
     q = p + "  "
     parts = []
     key = (level, mode, id(names))
-    known = _CELL_PARTS.get(key)
-    if known is None or known[0] is not names:
+    kept = _CELL_PARTS.get(key)
+    if kept is None or kept[0] is not names:
         if len(_CELL_PARTS) > 16:  # a matrix's targets at a time
             _CELL_PARTS.clear()
-        known = _CELL_PARTS[key] = (names, [{} for _ in names])
-    at = known[1]
+        kept = _CELL_PARTS[key] = (names, [{} for _ in names])
+    at = kept[1]
     for j in cells.positions:
         label = row[j]
-        found = at[j].get(id(label))  # (the label is kept with its text: its id stays its own)
+        by_label = at[j]
+        found = by_label.get(id(label))  # (the label is kept with its text: its id stays its own)
         if found is None:
             target = names[j]
             if type(target) is not str:
                 return cells_json(cells.cells(), findings.by_pair(cells), level)
-            found = at[j][id(label)] = (label, f'{_s(target)},\n{q}"mode": {_s(mode)},\n{q}"verdict": {_s(label[0])},\n'
-                                                f'{q}"failing": {_names(label[1], level + 2)},\n'
-                                                f'{q}"blocking": {_names(findings(label).blocking, level + 2)}\n{p}}}')
+            if len(by_label) > 4096:  # labels are the matrix's (`Matrix._label`): a bound all the same
+                by_label.clear()
+            text = (f'{_s(target)},\n{q}"mode": {_s(mode)},\n{q}"verdict": {_s(label[0])},\n'
+                    f'{q}"failing": {_names(label[1], level + 2)},\n'
+                    f'{q}"blocking": {_names(findings(label).blocking, level + 2)}\n{p}}}')
+            found = by_label[id(label)] = (label, text)
         parts.append(found[1])
     head = f'{p}{{\n{q}"guest": {_s(guest)},\n{q}"source": {_s(source)},\n{q}"target": '
     return head + (",\n" + head).join(parts)
