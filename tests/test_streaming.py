@@ -449,6 +449,27 @@ def test_a_share_whose_cells_cannot_be_kept_open_is_copied_at_once_in_its_place(
     assert _without_time(shared.read_text()) == _without_time(alone.read_text())
 
 
+def test_json_cells_are_kept_for_the_end_alone_and_spooled_as_they_come_beside_other_processes(
+        in_root, run_cli, tmp_path, monkeypatch):
+    """One process keeps its guests' cells as their rows and writes them at the end (`_KeptCells`); with other
+    processes writing shares, the first spools its cells as they come (`JsonWriter.sharing`): the end is
+    what the run waits for. The same bytes either way."""
+    from migcheck.report import json_report
+
+    snap = tmp_path / "estate.json"
+    snap.write_text(json.dumps(generate(6, 40, 3)))
+    written = []
+    real = json_report._KeptCells.write_to
+    monkeypatch.setattr(json_report._KeptCells, "write_to", lambda self, out: (written.append(len(self.guests)),
+                                                                              real(self, out)))
+    alone, shared = tmp_path / "alone.json", tmp_path / "shared.json"
+    run_cli("matrix", str(snap), "--jobs", "1", "--format", f"json:{alone}")
+    assert written == [40]  # every guest's cells, kept
+    run_cli("matrix", str(snap), "--jobs", "2", "--format", f"json:{shared}")
+    assert written == [40]  # none kept by the first process beside a helper
+    assert _without_time(shared.read_text()) == _without_time(alone.read_text())
+
+
 def test_shares_are_not_split_where_a_process_of_its_own_could_lose_counts(in_root, run_cli, tmp_path,
                                                                            monkeypatch):
     """Waivers count their uses and a baseline marks results as they are made, in one process; table,

@@ -457,8 +457,8 @@ class JsonWriter:
     can say it before its results (`start`, called with `report.verdict` set), the results go
     straight to the output; else they go to a spool file and the head is written at the end.
     The cells follow the summary, known only at the end: they are spooled, or for guests fed
-    by `feed_stamps` kept as their rows of labels and written at the end (`_KeptCells`). Either
-    way the bytes are exactly those of `render_json` on the whole report.
+    by `feed_stamps` in one process kept as their rows of labels and written at the end
+    (`_KeptCells`). Either way the bytes are exactly those of `render_json` on the whole report.
     """
 
     wants_verdict = True  # `report.stream.write_matrix` calls `start` once the verdict is known
@@ -570,6 +570,12 @@ class JsonWriter:
         other.cells = spools[1]
         other.any_result = other.any_cell = False
         return other
+
+    def sharing(self) -> None:
+        """Other processes write later shares (`report.stream.write_matrix`): this process's cells are spooled as
+        they come, while the others work, not kept for its end, which the run waits for."""
+        if type(self.cells) is _KeptCells and not self.any_cell:
+            self.cells = tempfile.TemporaryFile("w+b", dir=self.spool_dir)
 
     def part_state(self) -> dict:
         release(self.out)

@@ -142,6 +142,9 @@ def write_matrix(report, chunks, outputs: list, *, progress: Progress | None = N
             for share in theirs:
                 helpers.append(Helper(share, outputs, report.fail_on, spool_dir,
                                       progress is not None and progress.enabled, verdict=bool(heads)))
+            for w in outputs if helpers else ():
+                if hasattr(w, "sharing"):
+                    w.sharing()  # what it would keep for its end, done as it goes: the end is what the run waits for
         if heads:  # a document that states its verdict first: asked of the cells first, each share in its process
             headed = report.with_verdict(worst([chunks.verdict()] + [helper.verdict() for helper in helpers]))
             for w in heads:
