@@ -220,3 +220,16 @@ def test_a_plain_guests_row_template_equals_the_row_made_field_by_field(message,
     else:
         assert recipe[3][0] is None
     assert (type(row) is list) == bool(plain and recipe[3][0])  # (the template's row: cut from one text)
+
+
+@pytest.mark.parametrize("parts,values,pieces", [
+    (["a ", 0, " b ", "\0", " c ", 1, ""], ("X", "Y"), ["a X b ", " c Y"]),
+    (["only text"], (), ["only text"]),
+    ([0], ("alone",), ["alone"]),
+    ([1, "\0", 0, "\0"], ("g", "s"), ["s", "g", ""]),
+])
+def test_a_cut_template_filled_gives_the_pieces_between_the_targets_names(parts, values, pieces):
+    from migcheck.report.common import CUT, cut_template
+
+    texts, order = cut_template(parts)
+    assert "".join(order(texts + values)).split(CUT) == pieces

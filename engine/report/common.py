@@ -7,6 +7,7 @@ from __future__ import annotations
 import json as _json
 import re as _re
 from collections import Counter
+from operator import itemgetter
 
 from ..core.results import fingerprint_head
 from ..core.vocabulary import BLOCKED, ERROR, ERROR_SEVERITY, FAIL, PROBLEMS, READY, SEVERITIES, UNKNOWN, WARNING
@@ -283,6 +284,29 @@ class StampShape:
             self.guest = (names.cache, loc, guest, source)
             self.fills = self.guest_fills(names.texts, names.json, guest, source, loc)
         return self.for_guest(recipe, self.fills, fingerprint_head(r.rule, sub))
+
+
+CUT = "\0"  # where a `cut_template`'s text is cut for the target's name
+
+
+def cut_template(parts) -> tuple:
+    """A template for every guest of a text class, from its `parts` in order, each a text (`CUT` where the
+    target's name goes) or the index of a guest's value that goes there: (its texts, the texts next to each
+    other joined; the order that takes the parts from (those texts, the guest's values)). Filled, as the pieces
+    between the target's names: `"".join(order(texts + values)).split(CUT)`, joined once and cut, faster than
+    making each piece (no value may hold `CUT`; a template of one part gives it alone, not in a tuple, and
+    joined it is the same text). Written out where it is filled: once per guest and class."""
+    texts: list[str] = []
+    order = []
+    for part in parts:
+        if type(part) is not str:
+            order.append(~part)  # a guest's value: after the texts, whose count is known at the end
+        elif texts and order[-1] == len(texts) - 1:
+            texts[-1] += part
+        else:
+            order.append(len(texts))
+            texts.append(part)
+    return tuple(texts), itemgetter(*[i if i >= 0 else len(texts) + ~i for i in order])
 
 
 def stamped(results, shape, written) -> list[str]:

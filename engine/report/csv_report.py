@@ -19,12 +19,11 @@ from __future__ import annotations
 import csv
 import io
 import re
-from operator import itemgetter
 
 from ..files.outputs import copy_spool, release, spool_writer, take_early
 from ..eval.texts import around_target
-from .common import (CellFindings, StampShape, csv_cell, csv_fingerprint, csv_needs_quotes, csv_safe,
-                     csv_terminal_cell, stamped, stamped_guest)
+from .common import (CUT, CellFindings, StampShape, csv_cell, csv_fingerprint, csv_needs_quotes, csv_safe,
+                     csv_terminal_cell, cut_template, stamped, stamped_guest)
 
 COLUMNS = ["rule", "severity", "status", "waived", "guest", "host", "source", "target", "mode", "item",
            "message", "fix", "cite", "file", "line", "fingerprint", "waiver_owner", "waiver_expires",
@@ -226,7 +225,7 @@ class _CsvShape(StampShape):
         loc_row = loc or ("", "")
         pre, post = f"{csv_cell(guest)},,{csv_cell(source)},", f",{csv_cell(loc_row[0])},{csv_cell(loc_row[1])},fp:"
         names = texts[:2]  # (a pair's `Names` hold the target's too: `around_target` cuts there)
-        plain = all(text and _CUT not in text and csv_cell(text) == text for text in names) and _CUT not in pre + post
+        plain = all(text and CUT not in text and csv_cell(text) == text for text in names) and CUT not in pre + post
         return texts, pre, post, guest, source, {}, (*names, pre, post) if plain else None
 
     def for_guest(self, recipe, fills: tuple, head):
@@ -241,7 +240,7 @@ class _CsvShape(StampShape):
                     made = plain[0] = _plain_row(*recipe[:3]) or False
                 plain[1] = True
             if made:  # joined once, cut where the target's name goes
-                return "".join(made[1](made[0] + values)).split(_CUT), head, recipe[2][3], recipe, fills
+                return "".join(made[1](made[0] + values)).split(CUT), head, recipe[2][3], recipe, fills
         return _whole(*_fields(recipe, fills)), head, recipe[2][3], recipe, fills
 
 
@@ -252,28 +251,25 @@ def _fields(recipe: tuple, fills: tuple) -> tuple:
     return cells[0] + fills[1], cells[1], _guest_field(message, fills), _guest_field(fix, fills), cells[2] + fills[2]
 
 
-_CUT = "\0"  # where a plain row's template is cut for the target's name (`_plain_row`)
 _STAND_INS = "\1\2\3\4"  # a plain guest's message names (guest, source) and cells (before, after), in `_plain_row`
-_STAND_IN = re.compile("([\1-\4])")
-_CUT_OR_STAND_IN = re.compile("[\0-\4]")
+_STAND_IN = re.compile(f"([{_STAND_INS}])")
+_CUT_OR_STAND_IN = re.compile(f"[{CUT}{_STAND_INS}]")
 
 
 def _plain_row(message: tuple, fix: tuple, cells: tuple):
     """The row's template for a guest whose names are plain (`guest_fills`: not empty, each written as it is
-    in a cell, and holding no `_CUT`): how `_field` quotes a field, and neutralises its start, is then the
-    same for every such guest: found with stand-ins for their names and cells (`_STAND_INS`), as (the
-    texts around them, with `_CUT` for the target's name; the order that takes those texts and a guest's
-    values: its message names, cells before and after). None: a text of the row holds a stand-in."""
+    in a cell, and holding no `CUT`): how `_field` quotes a field, and neutralises its start, is then the
+    same for every such guest: found with stand-ins for their names and cells (`_STAND_INS`), as the
+    `cut_template` of a guest's values (its message names, cells before and after). None: a text of the row
+    holds a stand-in or `CUT`."""
     if _CUT_OR_STAND_IN.search("".join((*message[0], *fix[0], *cells[:3]))):
         return None
     names = (_STAND_INS[0], _STAND_INS[1])
     row = _whole(cells[0] + _STAND_INS[2], cells[1], _field(around_target(*message, names)),
                  _field(around_target(*fix, names)), cells[2] + _STAND_INS[3])
-    parts = _STAND_IN.split(_CUT.join(row))  # texts (maybe empty) and stand-ins, in turn
-    texts = tuple(parts[0::2])
-    # (the row holds the cells' stand-ins: the getter takes several items, and gives a tuple)
-    return texts, itemgetter(*[i // 2 if i % 2 == 0 else len(texts) + _STAND_INS.index(parts[i])
-                                for i in range(len(parts))])
+    parts = _STAND_IN.split(CUT.join(row))  # texts (maybe empty) and stand-ins, in turn
+    parts[1::2] = [_STAND_INS.index(part) for part in parts[1::2]]
+    return cut_template(parts)
 
 
 def _whole(pre: str, mid: str, message, fix, post: str) -> tuple:

@@ -15,12 +15,11 @@ import json
 import os
 import shutil
 import tempfile
-from operator import itemgetter
 from json.encoder import encode_basestring as _s  # the C encoder of one string, as ensure_ascii=False writes it
 
 from ..core.vocabulary import NAME_HOLES, PLAN_KEYS, SUBJECT_KEYS
 from ..files.outputs import copy_spool, release, spool_writer, take_early
-from .common import StampShape, stamped, stamped_guest
+from .common import CUT, StampShape, cut_template, stamped, stamped_guest
 
 
 def render_json(report) -> str:
@@ -91,7 +90,6 @@ def _json_shape(level: int) -> "_JsonShape":
 _TARGET = NAME_HOLES.index("target")  # a recipe's hole where the text splits: the target's name
 _SUB_GUEST, _SUB_SOURCE, _LOC = -1, -2, -3  # a recipe's holes besides the message's names (0 guest, 1 source)
 _FILLS = (0, 1, _SUB_GUEST, _SUB_SOURCE, _LOC)  # the holes a guest fills, in `_Shape.guest_fills` order
-_CUT = "\0"  # where a template's text is cut for the target's name: JSON text holds no raw control character
 
 
 class _Shape(StampShape):
@@ -109,9 +107,8 @@ class _Shape(StampShape):
         """The template of a text class's outcome for every guest of the class, from its message's and fix's
         (pieces, name holes) as `CompiledRule.message_split` splits them: its segments, each a text or a
         hole (a name of the text: 0 guest, 1 source, `_TARGET`; the subject's guest or source; the
-        location), then as (its texts, with `_CUT` for the target's name; the order that takes the
-        segments from (those texts, the guest's texts of `_FILLS`)); and the fingerprint's key after the
-        target. False: written key by key."""
+        location), then as a `cut_template` of the guest's texts of `_FILLS`; and the fingerprint's key
+        after the target. False: written key by key."""
         rule = self.outcome(r)
         if rule is None:
             return False
@@ -120,18 +117,8 @@ class _Shape(StampShape):
         segments.append(self.between)
         _text_segments(segments, fix)
         segments += (rule[1][0], _LOC, rule[1][1])
-        texts: list[str] = []
-        order = []
-        for segment in segments:
-            if type(segment) is not str and segment != _TARGET:
-                order.append(~_FILLS.index(segment))  # a guest's text: the texts' count is known at the end
-            elif texts and order[-1] == len(texts) - 1:  # next to the text before it: one text
-                texts[-1] += _CUT if segment == _TARGET else segment
-            else:
-                order.append(len(texts))
-                texts.append(_CUT if segment == _TARGET else segment)
-        # (the subject's names are holes: `order` has more than one segment, and the getter gives a tuple)
-        return tuple(texts), itemgetter(*[i if i >= 0 else len(texts) + ~i for i in order]), rule[2]
+        return cut_template([segment if type(segment) is str else CUT if segment == _TARGET else _FILLS.index(segment)
+                             for segment in segments]), rule[2]
 
     def target_parts(self, name: str) -> tuple[str, bytes]:
         """A target's name as JSON escapes it (without quotes), and as its fingerprint's key holds it."""
@@ -156,10 +143,10 @@ class _Shape(StampShape):
     def for_guest(self, recipe, fills: tuple, head):
         """`recipe` for the guest of `fills` (`guest_fills`) and its results' fingerprint hash up to the target
         (`head`, `fingerprint_head`): the pieces between the target's names, that hash and the fingerprint's
-        key after the target, and the text after the fingerprint (`stamped`). The text is joined once and cut
-        where the target's name goes (`_CUT`): faster than making each piece."""
-        texts, order, tail = recipe
-        return "".join(order(texts + fills)).split(_CUT), head, tail, self.end
+        key after the target, and the text after the fingerprint (`stamped`). Escaped JSON text holds no raw
+        control character: no `CUT`."""
+        texts, order = recipe[0]
+        return "".join(order(texts + fills)).split(CUT), head, recipe[1], self.end
 
 
 def _text_segments(segments: list, text: tuple) -> None:
