@@ -242,6 +242,17 @@ def _without_time(text: str) -> str:
     return "\n".join(line for line in text.splitlines() if '"generated"' not in line)
 
 
+def test_the_first_guests_are_taken_apart_never_between_two_of_one_name():
+    """`MatrixChunks.head(n)`: the first n guests and the rest, every guest once, in order; one more when the
+    n-th guest's name goes on (estate-broken names a guest twice); bounded by the guests there are."""
+    from migcheck.eval.engine import MatrixChunks
+
+    guests = [{"name": f"g{i // 2:03d}"} for i in range(21)]  # each name twice (but the last)
+    for n, expected in ((0, 0), (1, 2), (2, 2), (3, 4), (20, 20), (21, 21), (99, 21), (-3, 0)):
+        first, rest = MatrixChunks(None, guests).head(n)
+        assert len(first.guests) == expected and first.guests + rest.guests == guests, n
+
+
 def test_shares_cover_the_guests_in_order_and_the_first_is_lighter_by_what_it_appends():
     """`MatrixChunks.split(parts, appended)`: every guest once, in order, two guests of one name in one share;
     the first process, which appends the others' shares, takes fewer guests: with appended a, the first
@@ -309,7 +320,57 @@ def test_each_share_tells_its_verdict_and_the_head_states_the_worst(in_root, run
     assert code1 == code3 == 1 and json.loads(shared.read_text())["verdict"] == "blocked"
     assert _without_time(shared.read_text()) == _without_time(alone.read_text())
     mine = [t for t in told if t[0]]  # the helpers' calls are in their processes: only the first's are seen here
-    assert mine == [(True, ["apptest03", "build04"], "ready")]
+    # the first process's share: its first guest, written before the helpers start (`stream.WARM`), then the rest
+    assert mine == [(True, ["apptest03"], "ready"), (True, ["build04"], "ready")]
+
+
+def test_the_guests_written_before_the_helpers_start_have_their_verdict_in_the_head(in_root, run_cli, tmp_path):
+    """The first process writes its first guests before the helpers start (`stream.WARM`), their results spooled
+    until the head is written (`JsonWriter.start`): their verdict counts in the head. vpdb02, renamed so that it
+    comes first, is the only guest blocked against vsp-e1: a head without its verdict says `ready` (and the
+    report fails at its end, the head no longer its own)."""
+    snap = tmp_path / "first-blocked.yaml"
+    snap.write_text((FIXTURES / "mixed-site.yaml").read_text().replace("vpdb02", "aa-vpdb02"))
+    alone, shared = tmp_path / "alone.json", tmp_path / "shared.json"
+    args = ("matrix", str(snap), "--target", "vsp-e1")
+    code1, _, _ = run_cli(*args, "--jobs", "1", "--format", f"json:{alone}")
+    code3, _, err = run_cli(*args, "--jobs", "3", "--format", f"json:{shared}")
+    report = json.loads(shared.read_text())
+    assert code1 == code3 == 1, err
+    assert report["verdict"] == "blocked" and [c["verdict"] for c in report["cells"]] == ["blocked", "ready", "ready"]
+    assert report["cells"][0]["guest"] == "aa-vpdb02"
+    assert _without_time(shared.read_text()) == _without_time(alone.read_text())
+
+
+def test_a_later_walk_finds_the_text_classes_and_outcomes_an_earlier_walk_made(tmp_path):
+    """Helpers are forked once the first guests are written (`stream.WARM`): they inherit the rules' outcomes
+    (`Matrix` rows) and the text classes (`Matrix.stamp_walk` keeps its `texts.Texts` between walks) that
+    those guests filled, and make only the ones they meet first. Walked in two parts, the matrix makes as many
+    classes and runs its rules as often as walked whole; the second part alone, walked first, makes more."""
+    from migcheck.eval.engine import Engine
+    from migcheck.estate.snapshot import load_snapshot
+    from migcheck.packs.ruleset import load_rules
+
+    path = tmp_path / "estate.json"
+    path.write_text(json.dumps(generate(6, 60, 3)))
+    snapshot = load_snapshot(str(path))
+    rules = load_rules([])
+
+    def walked(*parts) -> list[tuple[int, int]]:
+        chunks = Engine(rules, snapshot).iter_matrix("offline")
+        made = []
+        for part in parts:
+            part = chunks.head(part)[0] if part > 0 else chunks.head(-part)[1]
+            for _ in part.stamped():
+                pass
+            made.append((chunks.matrix._stamp_texts.size, chunks.matrix.evaluations))
+        return made
+
+    whole = walked(60)[-1]
+    first, then = walked(10, -10)
+    assert 0 < first[0] < then[0] == whole[0] and 0 < first[1] < then[1] == whole[1]
+    alone = walked(-10)[-1]  # the last 50 guests without the first 10 walked before
+    assert alone[0] > then[0] - first[0] and alone[1] > then[1] - first[1]
 
 
 def test_a_helper_that_ends_before_its_verdict_has_its_share_walked_here(in_root, run_cli, tmp_path, monkeypatch):

@@ -280,6 +280,14 @@ class MatrixChunks:
         bounds.append(len(guests))
         return [MatrixChunks(self.matrix, guests[a:b]) for a, b in zip(bounds, bounds[1:])]
 
+    def head(self, count: int) -> tuple["MatrixChunks", "MatrixChunks"]:
+        """The chunks of the first `count` guests (more, never between two guests of one name) and of the rest."""
+        guests = self.guests
+        k = min(max(count, 0), len(guests))
+        while 0 < k < len(guests) and guests[k]["name"] == guests[k - 1]["name"]:
+            k += 1
+        return MatrixChunks(self.matrix, guests[:k]), MatrixChunks(self.matrix, guests[k:])
+
     def groups(self) -> Iterator[tuple[list[dict], bool]]:
         """The guests of each chunk, in order, and whether their results are sorted together (several
         guests of one name, or a guest without a host), as the chunks group them: for a report that

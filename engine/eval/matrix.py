@@ -213,6 +213,7 @@ class Matrix:
         self.errors_seen = 0  # rule bits that erred in some cell walked so far
         self._last: tuple = (None, ())  # the guest whose row was made last, and its classes
         self._ready: dict = {}  # id(guest) -> (guest, row, classes) that `verdict` made for the walk
+        self._stamp_texts: Texts | None = None  # the text classes of `stamp_walk`, kept between its walks
 
     # -- classes and rows ---------------------------------------------------------------------
     def _class_targets(self, plan: _Plan) -> None:
@@ -549,7 +550,9 @@ class Matrix:
         assert self.engine.waivers is None or not self.engine.waivers.items, "a waiver decides results one by one"
         mode = self.mode
         snapshot = self.engine.snapshot
-        texts = Texts(self.engine, self.targets, self._views)
+        if self._stamp_texts is None:  # kept between walks: a later walk (another process's share) finds the classes
+            self._stamp_texts = self.new_texts()
+        texts = self._stamp_texts
         names = [t["name"] for t in self.targets]
         but: dict = {}  # own host -> the other target positions
         for guest in guests:
