@@ -272,9 +272,7 @@ class MatrixChunks:
         first = 1 - other * (parts - 1)
         bounds = [0]
         for i in range(1, parts):
-            k = max(round(len(guests) * (first + other * (i - 1))), bounds[-1])
-            while 0 < k < len(guests) and guests[k]["name"] == guests[k - 1]["name"]:
-                k += 1
+            k = self._between_names(max(round(len(guests) * (first + other * (i - 1))), bounds[-1]))
             if bounds[-1] < k < len(guests):
                 bounds.append(k)
         bounds.append(len(guests))
@@ -283,10 +281,15 @@ class MatrixChunks:
     def head(self, count: int) -> tuple["MatrixChunks", "MatrixChunks"]:
         """The chunks of the first `count` guests (more, never between two guests of one name) and of the rest."""
         guests = self.guests
-        k = min(max(count, 0), len(guests))
+        k = self._between_names(min(max(count, 0), len(guests)))
+        return MatrixChunks(self.matrix, guests[:k]), MatrixChunks(self.matrix, guests[k:])
+
+    def _between_names(self, k: int) -> int:
+        """Guest index `k`, or past it while that guest has the name of the one before (they share a chunk)."""
+        guests = self.guests
         while 0 < k < len(guests) and guests[k]["name"] == guests[k - 1]["name"]:
             k += 1
-        return MatrixChunks(self.matrix, guests[:k]), MatrixChunks(self.matrix, guests[k:])
+        return k
 
     def groups(self) -> Iterator[tuple[list[dict], bool]]:
         """The guests of each chunk, in order, and whether their results are sorted together (several

@@ -517,11 +517,8 @@ class JsonWriter:
             self.any_result = True
 
     def _cells(self, text: str) -> None:
-        if type(self.cells) is _KeptCells:  # cells as text from now on: after those kept
-            if self.any_cell:
-                self.earlier_cells.append(self.cells)
-                self.any_cell = False
-            self.cells = tempfile.TemporaryFile("w+b", dir=self.spool_dir)
+        if type(self.cells) is _KeptCells:
+            self._spool_cells()
         self.cells.write(((",\n" if self.any_cell else "") + text).encode("utf-8"))
         self.any_cell = True
 
@@ -565,11 +562,18 @@ class JsonWriter:
         other.any_result = other.any_cell = False
         return other
 
+    def _spool_cells(self) -> None:
+        """This process's cells as text in a spool from now on, after any kept (`_KeptCells`) so far."""
+        if type(self.cells) is _KeptCells:
+            if self.any_cell:
+                self.earlier_cells.append(self.cells)
+                self.any_cell = False
+            self.cells = tempfile.TemporaryFile("w+b", dir=self.spool_dir)
+
     def sharing(self) -> None:
         """Other processes write later shares (`report.stream.write_matrix`): this process's cells are spooled as
         they come, while the others work, not kept for its end, which the run waits for."""
-        if type(self.cells) is _KeptCells and not self.any_cell:
-            self.cells = tempfile.TemporaryFile("w+b", dir=self.spool_dir)
+        self._spool_cells()
 
     def part_state(self) -> dict:
         release(self.out)
@@ -599,7 +603,7 @@ class JsonWriter:
                 self.earlier_cells.append(os.fdopen(os.dup(spools[1].fileno()), "rb"))
             except OSError:  # no file descriptor left: the share's cells copied now instead
                 spools[1].seek(0)
-                self._cells("")  # (a spool, empty)
+                self._spool_cells()
                 shutil.copyfileobj(spools[1], self.cells, 1 << 20)
                 self.any_cell = True
 
