@@ -24,6 +24,7 @@ LAZY_ALLOWED = {
     "ortools",  # `place`, the optional extra hpvm-migcheck[place]
     "rich",  # the progress bar, drawn only on a terminal
     "jsonschema",  # the located error report of an invalid input (the valid path uses jsonschema_rs)
+    "jsonschema_rs",  # the valid path's validator: a file found valid before is not validated again (files.cache)
     "lxml",
     "migcheck.waves.place",  # imports ortools at its top: loaded by `place` only
     "migcheck.waves.campaign",  # imports waves.place (ortools): loaded by `campaign` only

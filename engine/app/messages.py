@@ -8,6 +8,7 @@ import os
 
 from ..core.diagnostics import LoadError, Problem, UsageError
 from ..core.records import replace
+from ..core.words import closest
 from ..estate.snapshot import bare_name, escaped
 from ..files.document import Limits, load_document
 from .requests import unknown
@@ -52,10 +53,8 @@ def _close_file(name: str) -> str | None:
         entries = os.listdir(folder or ".")
     except OSError:
         return None
-    import difflib  # only for a name that is not found (cold start)
-
-    close = difflib.get_close_matches(base, entries, n=1, cutoff=0.6)
-    return os.path.join(folder, close[0]) if close else None
+    close = closest(base, entries)
+    return None if close is None else os.path.join(folder, close)
 
 
 def with_file_suggestions(problems: list[Problem]) -> list[Problem]:

@@ -5,19 +5,24 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 
-def did_you_mean(name: object, known: Iterable, otherwise: str = "") -> str:
-    """"did you mean `x`?" for the closest of `known` to `name`, ignoring case, or `otherwise` when none is close.
-
-    A name that differs only in case (`SAPAPP01`, `dio-no-match`) gets its one match.
-    """
-    names = [str(k) for k in known]
+def closest(name: object, known: Iterable) -> str | None:
+    """The one of `known` (as text) that `name` most likely meant, ignoring case: the one that differs from it
+    only in case (`SAPAPP01`, `dio-no-match`), else the closest by `difflib` (its cutoff, 0.6); None when none
+    is close."""
     wanted = str(name).casefold()
     by_fold: dict[str, str] = {}
-    for k in names:
+    for k in known:
+        k = str(k)
         by_fold.setdefault(k.casefold(), k)
     if wanted in by_fold:
-        return f"did you mean `{by_fold[wanted]}`?"
+        return by_fold[wanted]
     import difflib  # only for a name that is not found (cold start)
 
     close = difflib.get_close_matches(wanted, list(by_fold), n=1)
-    return f"did you mean `{by_fold[close[0]]}`?" if close else otherwise
+    return by_fold[close[0]] if close else None
+
+
+def did_you_mean(name: object, known: Iterable, otherwise: str = "") -> str:
+    """"did you mean `x`?" for the closest of `known` to `name` (`closest`), or `otherwise` when none is close."""
+    found = closest(name, known)
+    return otherwise if found is None else f"did you mean `{found}`?"

@@ -3,30 +3,43 @@ load-and-validate path of every input with a schema (`Input`, `load_validated`, 
 
 Input: a `Document` and the name of a shipped JSON Schema. Output: a list of located
 `Problem`s, empty when the document is valid. The valid case runs a compiled validator
-(jsonschema-rs, about 15 times faster than `jsonschema` here); only a document that fails it goes through `jsonschema`, which yields
-every error, each translated to a sentence about the object it concerns
-("host `vsp1` is missing `version`") and located at the offending node.
+(jsonschema-rs, about 15 times faster than `jsonschema` here); only a document that fails it goes
+through `jsonschema`, which yields every error, each translated to a sentence about the object it
+concerns ("host `vsp1` is missing `version`") and located at the offending node.
+
+A file found valid is marked so in the user's cache (`files.cache`), keyed by its bytes, how they
+were read (JSON or YAML), the schema's text, migcheck's version and the code that reads and
+validates: the same file checked again (a snapshot asked about migration after migration) is not
+validated again, and the run does not import jsonschema-rs (a third of a small check's imports).
 """
 
 from __future__ import annotations
 
+import os
 import re
 from collections.abc import Callable
 from functools import cache
 from typing import Any
 
-import jsonschema_rs
-
+from .. import __version__
 from ..core.records import record
 from ..core.words import did_you_mean
+from .cache import cache_dir, mark, marked
 from .document import Document, Limits, LoadError, Problem, depth_exceeds, load_document
-from .resources import schema
+from .resources import schema, schema_path
+
+try:  # the marks' keys: CPython's own blake2b (hashlib's would load OpenSSL for nothing it needs)
+    from _blake2 import blake2b as _hash
+except ImportError:  # pragma: no cover - an interpreter without it
+    from hashlib import blake2b as _hash
 
 Describe = Callable[[tuple, Any], str]
 
 
 @cache
 def _fast(name: str):
+    import jsonschema_rs  # only for a file not found valid before (`_valid_key`): ~30 ms of imports
+
     return jsonschema_rs.validator_for(schema(name))
 
 
@@ -65,7 +78,12 @@ def load_validated(path, kind: Input, limits: Limits = Limits()) -> Document:
 
 def check_schema(doc: Document, name: str, describe: Describe) -> list[Problem]:
     """Every schema violation of `doc` against schema `name`, located and sorted."""
+    key = _valid_key(doc, name)
+    if key is not None and marked(key):
+        return []
     if _fast(name).is_valid(doc.data):
+        if key is not None:
+            mark(key)
         return []
     if depth_exceeds(doc.data, doc.limits.max_depth):
         doc.position(())  # reading positions walks the text, which locates the excess nesting
@@ -73,6 +91,39 @@ def check_schema(doc: Document, name: str, describe: Describe) -> list[Problem]:
     for error in _full(name).iter_errors(doc.data):
         problems.extend(_translate(doc, error, describe, schema(name)))
     return sorted(set(problems))
+
+
+# what a file's validity depends on besides its bytes and the schema's text: the code that reads and validates it
+# (a source checkout changes it without a new version)
+_VALIDATING_FILES = ("reader.py", "document.py", "schemas.py")
+
+
+@cache
+def _code_digest() -> bytes:
+    digest = _hash(f"{__version__}\0".encode())
+    folder = os.path.dirname(os.path.abspath(__file__))
+    for name in _VALIDATING_FILES:
+        try:
+            with open(os.path.join(folder, name), "rb") as f:
+                digest.update(name.encode() + b"\0" + f.read() + b"\0")
+        except OSError:
+            digest.update(name.encode() + b"\0absent\0")
+    return digest.digest()
+
+
+def _valid_key(doc: Document, name: str) -> str | None:
+    """The key of the mark that `doc` (a file read whole: its bytes' sha256 known) is valid against schema
+    `name`; None: no mark (the cache is off, or the document has no file's bytes)."""
+    if not doc.sha256 or not doc.format or cache_dir() is None:
+        return None
+    try:
+        with open(schema_path(name), "rb") as f:
+            text = f.read()
+    except OSError:
+        return None
+    digest = _hash(_code_digest())
+    digest.update(f"{name}\0{doc.format}\0{doc.sha256}\0".encode() + text)
+    return f"valid-{digest.hexdigest()[:40]}"
 
 
 def _subschema(root: dict, node: dict) -> dict:

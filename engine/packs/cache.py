@@ -3,16 +3,15 @@ version (cold start).
 
 Parsing the built-in pack with lark (and importing lark) is most of what a small estate's run
 pays. A rule file's parse (its AST and its syntax diagnostics) depends only on its text, the
-grammar and migcheck's code, so it is kept in the user's cache directory under a key made of the
-three: `$MIGCHECK_CACHE_DIR`, else `$XDG_CACHE_HOME/migcheck`, else `~/.cache/migcheck`.
+grammar and migcheck's code, so it is kept in the user's cache directory (`files.cache`) under a key
+made of the three.
 
 - Safe to delete at any time; `MIGCHECK_CACHE_DIR=off` turns it off.
 - Never trusted across versions: the version and the grammar's hash are in the key.
 - A corrupt, truncated or foreign entry is ignored (and written again): the unpickler loads only
   the rule language's own AST and diagnostic classes and plain values, never a global of any
   other module, so an entry cannot run code.
-- Written to a new private file and renamed into place: a concurrent run reads the old entry or
-  the new one, never half of one; a directory that cannot be written is no error.
+- Written whole or not at all (`files.cache.write_entry`); a directory that cannot be written is no error.
 
 Two kinds of entry: a rule file's parse (`load`, `store`: its AST and syntax diagnostics), and a
 set of packs checked (`load_checked`, `store_checked`: every pack's rule files parsed and checked,
@@ -41,9 +40,9 @@ except ImportError:  # pragma: no cover - an interpreter without the C accelerat
 
 from .. import __version__
 from ..core import diagnostics as core_diagnostics
+from ..files.cache import cache_dir, write_entry
 from ..lang import ast as lang_ast
 
-_OFF = "off"
 _ALLOWED_MODULES = ("migcheck.lang.ast", "migcheck.lang.diagnostics", "migcheck.lang.types",
                     "migcheck.core.diagnostics")  # the rule language's nodes, types and diagnostics
 _ALLOWED_BUILTINS = {"frozenset", "set", "tuple", "list", "dict", "slice", "complex", "bytes", "bytearray"}
@@ -52,15 +51,6 @@ _FRACTIONS = ("fractions", "Fraction")  # exact decimal literals
 # checkout changes them without a new version)
 _PARSER_FILES = [Path(__file__).resolve().parent.parent / "lang" / name
                  for name in ("grammar.lark", "parser.py", "ast.py", "syntax_errors.py", "diagnostics.py")]
-
-
-def cache_dir() -> Path | None:
-    """The cache directory, or None when it is turned off."""
-    chosen = os.environ.get("MIGCHECK_CACHE_DIR")
-    if chosen is not None:
-        return None if chosen.strip().lower() in (_OFF, "") else Path(chosen)
-    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
-    return Path(base) / "migcheck"
 
 
 def _read_bytes(path) -> bytes:
@@ -162,23 +152,17 @@ def _reducers() -> dict:
 
 
 def _write(entry: Path, value) -> None:
-    """`value` pickled into `entry`, through a private file renamed into place; nothing on any failure."""
+    """`value` pickled into `entry` (`files.cache.write_entry`); nothing on any failure."""
     import pickle  # only when an entry is written: a warm run writes none (nor reads with more than `_pickle`)
-    import tempfile
+
+    def dump(f) -> None:
+        pickler = pickle.Pickler(f, protocol=pickle.HIGHEST_PROTOCOL)
+        pickler.dispatch_table = _reducers()
+        pickler.dump(value)
 
     try:
-        entry.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(prefix=".entry-", dir=entry.parent)
-        try:
-            with os.fdopen(fd, "wb") as f:
-                pickler = pickle.Pickler(f, protocol=pickle.HIGHEST_PROTOCOL)
-                pickler.dispatch_table = _reducers()
-                pickler.dump(value)
-            os.replace(tmp, entry)
-        except BaseException:
-            os.unlink(tmp)
-            raise
-    except (OSError, pickle.PicklingError, RecursionError, TypeError, AttributeError):
+        write_entry(entry, dump)
+    except (pickle.PicklingError, RecursionError, TypeError, AttributeError):
         return
 
 
