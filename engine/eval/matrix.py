@@ -624,7 +624,7 @@ class Matrix:
             return cell_verdict(blocked, unknown)
         names = [t["name"] for t in self.targets]
         seen: dict = {}
-        with collector_paused():
+        with collector_paused(kept=True):  # the rows, kept for the walk that follows
             for guest in self.guests if guests is None else guests:
                 row = self.guest_row(guest)
                 self._ready[id(guest)] = (guest, row, self._last[1])  # for the walk that follows

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 from collections import Counter
 
+from ..core.perf import collector_paused
 from ..core.results import Cell, sort_results
 from ..core.verdicts import counted_verdict, exit_code
 from ..core.vocabulary import (BLOCKED, ERROR, ERROR_SEVERITY, FAIL, FAIL_ON, INFO, PROBLEMS, READY, SEVERITIES,
@@ -267,13 +268,14 @@ def digest_from_rows(chunks, tally: Tally, first: int = 0, pairs: int = 0, progr
     feed = _RowFeed(chunks.matrix, Tallies(chunks.matrix), RowDigest(first, pairs), tally)
     feed.start(chunks.guests)
     groups = list(chunks.groups())
-    for index, (guests, merged) in enumerate(groups):
-        if merged:
-            feed.made(index, guests)
-        else:
-            feed.counted(index, guests[0])
-        if progress is not None:
-            progress.advance(1)
+    with collector_paused(kept=True):  # the matrix's classes and rows, the counts: kept, nothing for it to find
+        for index, (guests, merged) in enumerate(groups):
+            if merged:
+                feed.made(index, guests)
+            else:
+                feed.counted(index, guests[0])
+            if progress is not None:
+                progress.advance(1)
     return feed.finish(groups)
 
 

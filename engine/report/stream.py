@@ -195,14 +195,15 @@ def _finished(report, outputs: list, tally: Tally, progress: Progress | None, fi
 def _feed(chunks, outputs: list, tally: Tally, progress: Progress | None, poll=None) -> None:
     # The writers build many small acyclic objects: the cycle collector would scan the snapshot
     # again and again for nothing. It runs on the young generation only, every 64 chunks, for the
-    # few cycles there are (json.dumps of a waiver).
+    # few cycles there are (json.dumps of a waiver); what the walk keeps (its text classes) is then
+    # moved out of the young generations (`collector_paused(kept=True)`).
     # With no baseline and no waiver in play, writers that can stamp a text class's results from its
     # template take a guest's results unmade (`GuestStamps`), counted as they are, and each cell's
     # findings from its label: the same bytes, without a `Result` per finding.
     stamping = tally.previous is None and all(hasattr(w, "feed_stamps") for w in outputs) \
         and hasattr(chunks, "can_stamp") and chunks.can_stamp()
     findings = LabelFindings(chunks.matrix.rules_of) if stamping else None
-    with collector_paused():
+    with collector_paused(kept=True):
         for n, (cells, results, *counts) in enumerate(chunks.stamped() if stamping else chunks, 1):
             if stamping:  # a guest: `GuestCells`, `GuestStamps`, `GuestCounts`
                 tally.feed_counted(counts[0], cells.verdicts())

@@ -17,6 +17,7 @@ import json
 from dataclasses import dataclass, field
 
 from .. import __version__
+from ..core.perf import collector_paused
 from ..core.verdicts import VERDICT_RANK
 from ..core.verdicts import where_exit as _where_exit
 from ..core.vocabulary import BLOCKED, ERROR, ERROR_SEVERITY, FAIL, READY, SEVERITY_RANK, UNKNOWN, WARNING
@@ -131,12 +132,13 @@ def summarize_matrix(matrix) -> tuple[list[dict], list[dict]]:
     else:
         rows = ((cells[0].guest, cells[0].source, [c.target for c in cells], [c.verdict for c in cells])
                 for cells, _ in matrix.walk(results=False) if cells)
-    for guest, source, names, verdicts in rows:
-        row = {"guest": guest, "source": source, READY: 0, BLOCKED: 0, UNKNOWN: 0}
-        for name, verdict in zip(names, verdicts):
-            row[verdict] += 1
-            per_target[name][verdict] += 1
-        per_guest.append(row)
+    with collector_paused(kept=True):  # the matrix's classes and rows, all kept: nothing for it to find
+        for guest, source, names, verdicts in rows:
+            row = {"guest": guest, "source": source, READY: 0, BLOCKED: 0, UNKNOWN: 0}
+            for name, verdict in zip(names, verdicts):
+                row[verdict] += 1
+                per_target[name][verdict] += 1
+            per_guest.append(row)
     return per_guest, list(per_target.values())
 
 
