@@ -90,7 +90,7 @@ def test_what_a_paused_stretch_keeps_is_not_scanned_by_the_young_collections():
         cycle = [[]]
         cycle[0].append(cycle)
     assert gc.isenabled() and gc.get_freeze_count() == 0 and gc.get_count()[0] < 10
-    assert _in_generation(kept, 2) and not _in_generation(kept, 0)
+    assert not _in_generation(kept, 0) and any(o is kept for o in gc.get_objects())  # tracked, not young
     import weakref
 
     class Node:
@@ -116,4 +116,4 @@ def test_a_paused_stretch_inside_a_frozen_one_leaves_the_freeze_to_its_owner():
     assert gc.get_freeze_count() >= before + 3  # the list and its two
     assert not any(_in_generation(made, g) for g in (0, 1, 2))  # frozen with the rest
     gc.unfreeze()  # (the owner, at its end: the autouse fixture checks none is left)
-    assert gc.get_freeze_count() == 0 and _in_generation(made, 2)
+    assert gc.get_freeze_count() == 0 and not _in_generation(made, 0) and any(o is made for o in gc.get_objects())
