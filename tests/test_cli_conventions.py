@@ -349,13 +349,14 @@ def test_bash_completion_completes(run_cli, tmp_path):
 
 
 # -- migcheck test for CI ----------------------------------------------------------------------------------
-# TODO(issue 20): schemas/report.schema.json has no definition of `test --format json` yet (its owner adds
-# it); written to a file here, which run_cli does not check against the schema, until then.
 def _tests_json(run_cli, tmp_path, *args) -> tuple[int, dict]:
+    """`migcheck test ARGS --format json`, printed (run_cli checks it against schemas/report.schema.json,
+    `#/$defs/ruleTests`) and written to a file (`-o`): the same document."""
+    code, stdout, _ = run_cli("test", *args, "--format", "json")
     out = tmp_path / "tests.json"
-    code, stdout, _ = run_cli("test", *args, "-f", "json", "-o", out)
-    assert stdout == ""
-    return code, json.loads(out.read_text())
+    again, written, _ = run_cli("test", *args, "-f", "json", "-o", out)
+    assert (again, written) == (code, "") and json.loads(out.read_text()) == json.loads(stdout)
+    return code, json.loads(stdout)
 
 
 def test_rule_tests_as_json_with_per_rule_coverage(run_cli, tmp_path):
@@ -373,6 +374,29 @@ def test_rule_tests_run_filtered_by_name(run_cli, tmp_path):
     assert data["summary"]["skipped"] > 0
     code, _, err = run_cli("test", ROOT / "rules", "--run", "(")
     assert code == 2 and "--run `(` is not a regular expression" in err
+
+
+def test_rule_tests_as_json_name_a_wrong_case_within_the_schema(run_cli, tmp_path):
+    """A wrong case and a rule not covered, as JSON: valid as `#/$defs/ruleTests` (run_cli checks), which
+    refuses a document without its summary or with a case line of 0."""
+    from tests.conftest import report_validator
+
+    pack = tmp_path / "site"
+    (pack / "tests").mkdir(parents=True)
+    (pack / "site.rules").write_text('rule SITE-NAMED {\n  title "t"\n  severity warning\n  on guest\n'
+                                     '  cite "c"\n  require guest.name != "web01"\n  message "m"\n}\n')
+    (pack / "tests" / "site.yaml").write_text(
+        f"cases:\n  - name: web01 is flagged\n    snapshot: {MIXED}\n    audit: true\n    subject: web01\n"
+        "    expect: {SITE-NAMED: pass}\n")
+    code, data = _tests_json(run_cli, tmp_path, pack)
+    assert code == 1
+    (case,) = data["cases"]
+    assert case["passed"] is False and case["wrong"] == ["SITE-NAMED: wanted pass, got fail (m)"] and case["line"] >= 1
+    assert data["coverage"] == [{"rule": "SITE-NAMED", "failing_cases": 0, "passing_cases": 0, "covered": False}]
+    assert data["summary"] == {"cases": 1, "passed": 0, "failed": 1, "skipped": 0, "rules": 1, "covered": 0}
+    assert report_validator().is_valid(data)
+    assert not report_validator().is_valid({k: v for k, v in data.items() if k != "summary"})
+    assert not report_validator().is_valid({**data, "cases": [{**case, "line": 0}]})
 
 
 def test_rule_tests_as_junit_fail_a_wrong_case_and_a_missing_coverage(run_cli, tmp_path):
