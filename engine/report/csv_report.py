@@ -323,15 +323,49 @@ _SHAPE = _CsvShape()
 
 
 class CsvCellsWriter(CsvWriter):
-    """`csv-cells` of a matrix, a row per cell as it comes (streamed)."""
+    """`csv-cells` of a matrix, a row per cell as it comes (streamed). Fed a guest's row of shared labels
+    (`feed_stamps`), a row's text from its target on is made once per (target position, label) of the
+    matrix's targets (as `json_report.guest_cells_json` makes a cell's): the same text as `_cell_rows` gives."""
 
     columns = CELL_COLUMNS
+
+    def __init__(self, report, out):
+        super().__init__(report, out)
+        self.ends: dict = {}  # (target position, id(label)) -> (label, the row's text from its target on)
+        self.names: list | None = None  # the targets' names `ends` holds texts for (kept: its identity checked)
 
     def text(self, cells, results, found) -> str:
         return "".join(_text_row(row, self.terminal) for row in _cell_rows(cells, found))
 
+    def part(self, spools: tuple) -> "CsvCellsWriter":
+        other = super().part(spools)
+        other.ends, other.names = self.ends, self.names  # (in the other process: its own copy, as forked)
+        return other
+
     def feed_stamps(self, cells, stamps, findings) -> None:
-        self.feed(cells.cells(), (), findings.by_pair(cells))
+        guest, source, mode, names = cells.guest["name"], cells.guest["host"], cells.mode, cells.names
+        if self.terminal or type(guest) is not str or type(source) is not str or type(mode) is not str:
+            self.feed(cells.cells(), (), findings.by_pair(cells))
+            return
+        if names is not self.names or len(self.ends) > 65536:  # another matrix's targets, or a bound all the same
+            self.ends, self.names = {}, names
+        ends, row = self.ends, cells.row
+        parts = []
+        for j in cells.positions:
+            label = row[j]
+            found = ends.get((j, id(label)))  # (the label is kept with its text: its id stays its own)
+            if found is None:
+                if type(names[j]) is not str:
+                    self.feed(cells.cells(), (), findings.by_pair(cells))
+                    return
+                f = findings(label)
+                found = ends[(j, id(label))] = (label, _text_row(_row(
+                    [names[j], mode, label[0], " ".join(f.blocking), " ".join(f.warnings), " ".join(f.notes),
+                     " ".join(f.errors), " ".join(f.waived)]), False))
+            parts.append(found[1])
+        if parts:
+            head = _text_row(_row([guest, source]), False)[:-2] + ","  # (a row's first cells, without its end)
+            self.out.write(head + head.join(parts))
 
 
 def render_csv_cells(report) -> str:
