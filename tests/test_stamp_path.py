@@ -169,3 +169,42 @@ def test_stamped_rows_equal_the_made_path_for_targets_a_spreadsheet_could_misrea
 
     monkeypatch.setattr(MatrixChunks, "can_stamp", lambda self: False)
     assert _run(run_cli, tmp_path, base, "made")[2] == stamped
+
+
+@pytest.mark.parametrize("estate", ["fixtures/ivm4-small.yaml", "fixtures/rolling-site.yaml", "gen:30x240:11"])
+@pytest.mark.parametrize("jobs", [1, 2])
+def test_cells_alone_count_the_results_without_making_them(in_root, run_cli, tmp_path, walks, monkeypatch, estate,
+                                                           jobs):
+    """`csv-cells` alone walks the guests counting their results from the shared rows (`Matrix.count_walk`):
+    no result nor text class made, yet the same bytes as the whole report's, and the same counts (the
+    headline) and exit code as a run that makes them; with `--jobs 2`, shares written by another process."""
+    if estate.startswith("gen:"):
+        estate = _estate(tmp_path, 30, 240, 11)
+    from migcheck.eval import texts
+    from migcheck.eval.matrix import Matrix
+    from migcheck.report import render
+
+    whole = render(_whole_report(["matrix", estate]), "csv-cells")
+    base = ["matrix", estate, "--jobs", str(jobs)]
+    made_code, _, made_err = run_cli(*base, "--format", f"csv:{tmp_path / 'made.csv'}")
+    assert walks["stamped"] > 0  # an estate the stamp path serves (names unique)
+    walked = {"count": 0}
+    count_walk = Matrix.count_walk
+
+    def counting(self, guests):
+        for item in count_walk(self, guests):
+            walked["count"] += 1
+            yield item
+
+    def refuse(*args, **kwargs):
+        raise AssertionError("a result or a text class made for a report of cells only")
+
+    monkeypatch.setattr(Matrix, "count_walk", counting)
+    monkeypatch.setattr(Matrix, "stamp_walk", refuse)
+    monkeypatch.setattr(texts.Texts, "_entry", refuse)
+    code, out, err = run_cli(*base, "--format", f"csv-cells:{tmp_path / 'cells.csv'}")
+    assert not out and code == made_code and "helper process" not in err
+    headline = [line for line in err.splitlines() if not line.startswith("wrote ")]
+    assert headline == [line for line in made_err.splitlines() if not line.startswith("wrote ")] and headline
+    assert walked["count"] > 0  # (with --jobs 2, the first process's share)
+    assert (tmp_path / "cells.csv").read_bytes().decode("utf-8") == whole

@@ -322,6 +322,15 @@ class MatrixChunks:
                 chunk = next(walk)
             yield chunk
 
+    def counted(self) -> Iterator[tuple]:
+        """The chunks as writers of cells only take them (`can_stamp`): per guest, its cells (`GuestCells`), no
+        results, and their counts (`GuestCounts`) from the shared rows: `Matrix.count_walk`."""
+        walk = self.matrix.count_walk(self.guests)
+        for _ in self.guests:
+            with collector_paused():  # while the engine works, not while the caller consumes a chunk
+                chunk = next(walk)
+            yield chunk
+
     def __iter__(self) -> Iterator[tuple[list[Cell], list[Result]]]:
         matrix = self.matrix
         walk = matrix.walk(True, self.guests)

@@ -48,7 +48,7 @@ from ..core.vocabulary import BLOCKED, ERROR_SEVERITY, UNCAPTURED, UNKNOWN
 from ..core.vocabulary import PROBLEMS as _PROBLEMS
 from ..lang.analysis.sharing import GUEST_SIDE as _GUEST_SIDE, TARGET_NAMES as _TARGET_NAMES
 from ..lang.compiler import ERROR, FAIL, CompiledRule
-from .tally import GuestCounts
+from .tally import GuestCounts, Tallies
 from .texts import GuestStamps, Texts, text_paths
 from .uncaptured import constant_false, met, parts_read, run_constants
 
@@ -214,6 +214,7 @@ class Matrix:
         self._last: tuple = (None, ())  # the guest whose row was made last, and its classes
         self._ready: dict = {}  # id(guest) -> (guest, row, classes) that `verdict` made for the walk
         self._stamp_texts: Texts | None = None  # the text classes of `stamp_walk`, kept between its walks
+        self._tallies: Tallies | None = None  # the counts of `count_walk`, kept between its walks
 
     # -- classes and rows ---------------------------------------------------------------------
     def _class_targets(self, plan: _Plan) -> None:
@@ -578,6 +579,31 @@ class Matrix:
             yield (GuestCells(guest, mode, names, row, positions),
                    GuestStamps(texts, guest, mode, by_target, names, own_results),
                    counts)
+
+    def count_walk(self, guests: list[dict]) -> Iterator[tuple["GuestCells", None, GuestCounts]]:
+        """Per guest of `guests`, with no waiver in play: its cells (`GuestCells`) and its failed and errored
+        results counted from the shared rows (`tally.Tallies`, as the table's digest counts them), none made
+        nor its text class: for writers of cells only (`csv-cells`)."""
+        assert self.engine.waivers is None or not self.engine.waivers.items, "a waiver decides results one by one"
+        if self._tallies is None:  # kept between walks, as `_stamp_texts`
+            self._tallies = Tallies(self)
+        tallies = self._tallies
+        names = [t["name"] for t in self.targets]
+        but: dict = {}  # own host -> the other target positions
+        for guest in guests:
+            self._ready.pop(id(guest), None)  # (a verdict's row, asked again below: a look-up)
+            row, counts = tallies.guest(guest)
+            own = guest["host"]
+            positions = but.get(own)
+            if positions is None:
+                positions = but[own] = [j for j, name in enumerate(names) if name != own]
+            fails = errors = 0
+            for j in positions:
+                fails |= row[j][2]
+                errors |= row[j][3]
+            self.fails_seen |= fails
+            self.errors_seen |= errors
+            yield GuestCells(guest, self.mode, names, row, positions), None, counts
 
     def rules_of(self, mask: int) -> list[CompiledRule]:
         """The rules whose bits are set in `mask` (a label's failing or erring rules), in bit order."""

@@ -328,6 +328,7 @@ class CsvCellsWriter(CsvWriter):
     matrix's targets (as `json_report.guest_cells_json` makes a cell's): the same text as `_cell_rows` gives."""
 
     columns = CELL_COLUMNS
+    cells_only = True  # fed alone, a guest's results are counted, not made (`report.stream._feed`)
 
     def __init__(self, report, out):
         super().__init__(report, out)

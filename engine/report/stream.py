@@ -26,7 +26,8 @@ a guest comes unmade (`Matrix.stamp_walk`): its cells as its row of shared label
 its results as (text class entry, outcome index) units (`GuestStamps`), each stamped from its
 class's template for the guest (`common.StampShape`, `common.stamped_guest`), and their counts
 (`GuestCounts`); a cell's findings come from its label (`common.LabelFindings`). The bytes are
-those of the results made one by one (tests/test_stamp_path.py).
+those of the results made one by one (tests/test_stamp_path.py). When every output takes cells only
+(csv-cells), a guest's results are counted from the shared rows, none made (`Matrix.count_walk`).
 """
 
 from __future__ import annotations
@@ -200,12 +201,16 @@ def _feed(chunks, outputs: list, tally: Tally, progress: Progress | None, poll=N
     # With no baseline and no waiver in play, writers that can stamp a text class's results from its
     # template take a guest's results unmade (`GuestStamps`), counted as they are, and each cell's
     # findings from its label: the same bytes, without a `Result` per finding.
+    # Writers of cells only (`cells_only`) take a guest's results counted from the shared rows, none made
+    # (`MatrixChunks.counted`).
     stamping = tally.previous is None and all(hasattr(w, "feed_stamps") for w in outputs) \
         and hasattr(chunks, "can_stamp") and chunks.can_stamp()
     findings = LabelFindings(chunks.matrix.rules_of) if stamping else None
+    walk = (chunks.counted() if all(getattr(w, "cells_only", False) for w in outputs) else chunks.stamped()) \
+        if stamping else chunks
     with collector_paused(kept=True):
-        for n, (cells, results, *counts) in enumerate(chunks.stamped() if stamping else chunks, 1):
-            if stamping:  # a guest: `GuestCells`, `GuestStamps`, `GuestCounts`
+        for n, (cells, results, *counts) in enumerate(walk, 1):
+            if stamping:  # a guest: `GuestCells`, `GuestStamps` (None: cells only), `GuestCounts`
                 tally.feed_counted(counts[0], cells.verdicts())
                 for w in outputs:
                     w.feed_stamps(cells, results, findings)
