@@ -376,11 +376,8 @@ def test_rule_tests_run_filtered_by_name(run_cli, tmp_path):
     assert code == 2 and "--run `(` is not a regular expression" in err
 
 
-def test_rule_tests_as_json_name_a_wrong_case_within_the_schema(run_cli, tmp_path):
-    """A wrong case and a rule not covered, as JSON: valid as `#/$defs/ruleTests` (run_cli checks), which
-    refuses a document without its summary or with a case line of 0."""
-    from tests.conftest import report_validator
-
+def _pack_with_a_wrong_case(tmp_path) -> Path:
+    """A site pack of one rule (SITE-NAMED, failing for web01) and one case that expects it to pass there."""
     pack = tmp_path / "site"
     (pack / "tests").mkdir(parents=True)
     (pack / "site.rules").write_text('rule SITE-NAMED {\n  title "t"\n  severity warning\n  on guest\n'
@@ -388,6 +385,15 @@ def test_rule_tests_as_json_name_a_wrong_case_within_the_schema(run_cli, tmp_pat
     (pack / "tests" / "site.yaml").write_text(
         f"cases:\n  - name: web01 is flagged\n    snapshot: {MIXED}\n    audit: true\n    subject: web01\n"
         "    expect: {SITE-NAMED: pass}\n")
+    return pack
+
+
+def test_rule_tests_as_json_name_a_wrong_case_within_the_schema(run_cli, tmp_path):
+    """A wrong case and a rule not covered, as JSON: valid as `#/$defs/ruleTests` (run_cli checks), which
+    refuses a document without its summary or with a case line of 0."""
+    from tests.conftest import report_validator
+
+    pack = _pack_with_a_wrong_case(tmp_path)
     code, data = _tests_json(run_cli, tmp_path, pack)
     assert code == 1
     (case,) = data["cases"]
@@ -400,13 +406,7 @@ def test_rule_tests_as_json_name_a_wrong_case_within_the_schema(run_cli, tmp_pat
 
 
 def test_rule_tests_as_junit_fail_a_wrong_case_and_a_missing_coverage(run_cli, tmp_path):
-    pack = tmp_path / "site"
-    (pack / "tests").mkdir(parents=True)
-    (pack / "site.rules").write_text('rule SITE-NAMED {\n  title "t"\n  severity warning\n  on guest\n'
-                                     '  cite "c"\n  require guest.name != "web01"\n  message "m"\n}\n')
-    (pack / "tests" / "site.yaml").write_text(
-        f"cases:\n  - name: web01 is flagged\n    snapshot: {MIXED}\n    audit: true\n    subject: web01\n"
-        "    expect: {SITE-NAMED: pass}\n")
+    pack = _pack_with_a_wrong_case(tmp_path)
     report = tmp_path / "tests.xml"
     code, out, _ = run_cli("test", pack, "-f", "junit", "-o", report)
     assert code == 1 and out == ""

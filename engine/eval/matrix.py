@@ -567,16 +567,7 @@ class Matrix:
             counts = GuestCounts((), {}, 0)
             by_target, own_results = self._results(guest, snapshot.host_by_name.get(own), True, set(), texts, {},
                                                    units=counts)
-            positions = but.get(own)
-            if positions is None:
-                positions = but[own] = [j for j, name in enumerate(names) if name != own]
-            fails = errors = 0
-            for j in positions:
-                fails |= row[j][2]
-                errors |= row[j][3]
-            self.fails_seen |= fails
-            self.errors_seen |= errors
-            yield (GuestCells(guest, mode, names, row, positions),
+            yield (self._guest_cells(guest, row, names, but),
                    GuestStamps(texts, guest, mode, by_target, names, own_results),
                    counts)
 
@@ -593,17 +584,22 @@ class Matrix:
         for guest in guests:
             self._ready.pop(id(guest), None)  # (a verdict's row, asked again below: a look-up)
             row, counts = tallies.guest(guest)
-            own = guest["host"]
-            positions = but.get(own)
-            if positions is None:
-                positions = but[own] = [j for j, name in enumerate(names) if name != own]
-            fails = errors = 0
-            for j in positions:
-                fails |= row[j][2]
-                errors |= row[j][3]
-            self.fails_seen |= fails
-            self.errors_seen |= errors
-            yield GuestCells(guest, self.mode, names, row, positions), None, counts
+            yield self._guest_cells(guest, row, names, but), None, counts
+
+    def _guest_cells(self, guest: dict, row: list, names: list, but: dict) -> "GuestCells":
+        """The guest's `GuestCells` (its row but its own host, `but` keeping the other target positions per
+        host), its cells' failing and erring rules added to those walked (`exit_code`)."""
+        own = guest["host"]
+        positions = but.get(own)
+        if positions is None:
+            positions = but[own] = [j for j, name in enumerate(names) if name != own]
+        fails = errors = 0
+        for j in positions:
+            fails |= row[j][2]
+            errors |= row[j][3]
+        self.fails_seen |= fails
+        self.errors_seen |= errors
+        return GuestCells(guest, self.mode, names, row, positions)
 
     def rules_of(self, mask: int) -> list[CompiledRule]:
         """The rules whose bits are set in `mask` (a label's failing or erring rules), in bit order."""
