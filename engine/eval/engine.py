@@ -316,18 +316,17 @@ class MatrixChunks:
     def stamped(self) -> Iterator[tuple]:
         """The chunks as writers that stamp a text class's results take them (`can_stamp`): per guest, its
         cells (`GuestCells`), its results (`GuestStamps`) and their counts (`GuestCounts`): `Matrix.stamp_walk`."""
-        walk = self.matrix.stamp_walk(self.guests)
-        for _ in self.guests:
-            with collector_paused():  # while the engine works, not while the caller consumes a chunk
-                chunk = next(walk)
-            yield chunk
+        return self._paused(self.matrix.stamp_walk(self.guests))
 
     def counted(self) -> Iterator[tuple]:
         """The chunks as writers of cells only take them (`can_stamp`): per guest, its cells (`GuestCells`), no
         results, and their counts (`GuestCounts`) from the shared rows: `Matrix.count_walk`."""
-        walk = self.matrix.count_walk(self.guests)
+        return self._paused(self.matrix.count_walk(self.guests))
+
+    def _paused(self, walk: Iterator[tuple]) -> Iterator[tuple]:
+        """A walk's chunk per guest, the collector paused while the engine works, not while the caller consumes it."""
         for _ in self.guests:
-            with collector_paused():  # while the engine works, not while the caller consumes a chunk
+            with collector_paused():
                 chunk = next(walk)
             yield chunk
 

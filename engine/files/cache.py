@@ -18,6 +18,11 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import BinaryIO
 
+try:  # the keys' hash: CPython's own blake2b (hashlib's would load OpenSSL, ~5 ms, for nothing it needs)
+    from _blake2 import blake2b as key_hash
+except ImportError:  # pragma: no cover - an interpreter without it
+    from hashlib import blake2b as key_hash
+
 _OFF = "off"
 
 
@@ -28,6 +33,19 @@ def cache_dir() -> Path | None:
         return None if chosen.strip().lower() in (_OFF, "") else Path(chosen)
     base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
     return Path(base) / "migcheck"
+
+
+def hash_files(digest, paths) -> None:
+    """Add to `digest` each file of `paths` by its name and bytes (`absent` for one that cannot be read): what a
+    cache key depends on besides its text, the code that made the entry (a source checkout changes it without
+    a new version)."""
+    for path in paths:
+        name = os.path.basename(path).encode()
+        try:
+            with open(path, "rb") as f:
+                digest.update(name + b"\0" + f.read() + b"\0")
+        except OSError:
+            digest.update(name + b"\0absent\0")
 
 
 def write_entry(entry: Path, write: Callable[[BinaryIO], None]) -> None:

@@ -24,14 +24,10 @@ from typing import Any
 from .. import __version__
 from ..core.records import record
 from ..core.words import did_you_mean
-from .cache import cache_dir, mark, marked
+from .cache import cache_dir, hash_files, key_hash, mark, marked
 from .document import Document, Limits, LoadError, Problem, depth_exceeds, load_document
 from .resources import schema, schema_path
 
-try:  # the marks' keys: CPython's own blake2b (hashlib's would load OpenSSL for nothing it needs)
-    from _blake2 import blake2b as _hash
-except ImportError:  # pragma: no cover - an interpreter without it
-    from hashlib import blake2b as _hash
 
 Describe = Callable[[tuple, Any], str]
 
@@ -100,14 +96,9 @@ _VALIDATING_FILES = ("reader.py", "document.py", "schemas.py")
 
 @cache
 def _code_digest() -> bytes:
-    digest = _hash(f"{__version__}\0".encode())
+    digest = key_hash(f"{__version__}\0".encode())
     folder = os.path.dirname(os.path.abspath(__file__))
-    for name in _VALIDATING_FILES:
-        try:
-            with open(os.path.join(folder, name), "rb") as f:
-                digest.update(name.encode() + b"\0" + f.read() + b"\0")
-        except OSError:
-            digest.update(name.encode() + b"\0absent\0")
+    hash_files(digest, [os.path.join(folder, name) for name in _VALIDATING_FILES])
     return digest.digest()
 
 
@@ -121,7 +112,7 @@ def _valid_key(doc: Document, name: str) -> str | None:
             text = f.read()
     except OSError:
         return None
-    digest = _hash(_code_digest())
+    digest = key_hash(_code_digest())
     digest.update(f"{name}\0{doc.format}\0{doc.sha256}\0".encode() + text)
     return f"valid-{digest.hexdigest()[:40]}"
 

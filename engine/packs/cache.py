@@ -27,10 +27,6 @@ import io
 import os
 from pathlib import Path
 
-try:  # the keys' hash: CPython's own blake2b (hashlib's would load OpenSSL, ~5 ms, for nothing it needs)
-    from _blake2 import blake2b as _hash
-except ImportError:  # pragma: no cover - an interpreter without it
-    from hashlib import blake2b as _hash
 try:  # the C unpickler itself: `pickle`'s module (its pure-Python twin, ~2 ms to import) only to write an entry
     from _pickle import Unpickler as _BaseUnpickler
     from _pickle import UnpicklingError
@@ -40,7 +36,8 @@ except ImportError:  # pragma: no cover - an interpreter without the C accelerat
 
 from .. import __version__
 from ..core import diagnostics as core_diagnostics
-from ..files.cache import cache_dir, write_entry
+from ..files.cache import cache_dir, hash_files, write_entry
+from ..files.cache import key_hash as _hash
 from ..lang import ast as lang_ast
 
 _ALLOWED_MODULES = ("migcheck.lang.ast", "migcheck.lang.diagnostics", "migcheck.lang.types",
@@ -53,18 +50,9 @@ _PARSER_FILES = [Path(__file__).resolve().parent.parent / "lang" / name
                  for name in ("grammar.lark", "parser.py", "ast.py", "syntax_errors.py", "diagnostics.py")]
 
 
-def _read_bytes(path) -> bytes:
-    with open(path, "rb") as f:
-        return f.read()
-
-
 def _parser_digest() -> str:
     digest = _hash()
-    for path in _PARSER_FILES:
-        try:
-            digest.update(_read_bytes(path))
-        except OSError:
-            digest.update(b"absent")
+    hash_files(digest, _PARSER_FILES)
     return digest.hexdigest()[:16]
 
 
@@ -102,11 +90,7 @@ def _checker_paths() -> list[str]:
 def _checker_digest() -> bytes:
     digest = _hash(_KEY_PREFIX)
     schemas = _ENGINE / "schemas" if (_ENGINE / "schemas").is_dir() else _ENGINE.parent / "schemas"
-    for path in _checker_paths() + [os.path.join(schemas, name) for name in _SCHEMA_FILES]:
-        try:
-            digest.update(os.path.basename(path).encode() + b"\0" + _read_bytes(path) + b"\0")
-        except OSError:
-            digest.update(os.path.basename(path).encode() + b"\0absent\0")
+    hash_files(digest, _checker_paths() + [os.path.join(schemas, name) for name in _SCHEMA_FILES])
     return digest.digest()
 
 

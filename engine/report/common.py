@@ -229,6 +229,39 @@ class LabelFindings:
         return {(c.guest, c.target): self(label) for c, label in zip(cells.cells(), cells.labels())}
 
 
+class CellEnds:
+    """A matrix's cells' texts from the target on (its name, the mode, what the cell's label says), each made
+    once per (target position, label) of the matrix's targets, and kept while cells of the same targets and
+    mode come: a guest's cells are its own first part joined to them (`json_report.guest_cells_json`,
+    `csv_report.CsvCellsWriter`)."""
+
+    def __init__(self):
+        self.names: list | None = None  # the targets' names the texts are of (kept: their identity is checked)
+        self.mode = None
+        self.at: list = []  # per target position: id(label) -> (label, its text): the label kept, its id its own
+
+    def of(self, cells, end) -> list[str] | None:
+        """The texts of `cells` (an `eval.matrix.GuestCells`) from the target on, in order, `end(target name,
+        label)` making one not made yet; None: a target's name is not a string (written the general way)."""
+        names, row = cells.names, cells.row
+        if names is not self.names or cells.mode != self.mode:
+            self.names, self.mode, self.at = names, cells.mode, [{} for _ in names]
+        at = self.at
+        parts = []
+        for j in cells.positions:
+            label = row[j]
+            by_label = at[j]
+            found = by_label.get(id(label))
+            if found is None:
+                if type(names[j]) is not str:
+                    return None
+                if len(by_label) > 4096:  # labels are the matrix's (`Matrix._label`): a bound all the same
+                    by_label.clear()
+                found = by_label[id(label)] = (label, end(names[j], label))
+            parts.append(found[1])
+        return parts
+
+
 class StampShape:
     """How a writer stamps a text class's results (`json_report._Shape`, `csv_report._CsvShape`): from the
     class outcome's template for every guest (`recipe(result, message, fix)`, the message's and fix's

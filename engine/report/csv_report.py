@@ -22,7 +22,7 @@ import re
 
 from ..files.outputs import copy_spool, release, spool_writer, take_early
 from ..eval.texts import around_target
-from .common import (CUT, CellFindings, StampShape, csv_cell, csv_fingerprint, csv_needs_quotes, csv_safe,
+from .common import (CUT, CellEnds, CellFindings, StampShape, csv_cell, csv_fingerprint, csv_needs_quotes, csv_safe,
                      csv_terminal_cell, cut_template, stamped, stamped_guest)
 
 COLUMNS = ["rule", "severity", "status", "waived", "guest", "host", "source", "target", "mode", "item",
@@ -325,48 +325,39 @@ _SHAPE = _CsvShape()
 class CsvCellsWriter(CsvWriter):
     """`csv-cells` of a matrix, a row per cell as it comes (streamed). Fed a guest's row of shared labels
     (`feed_stamps`), a row's text from its target on is made once per (target position, label) of the
-    matrix's targets (as `json_report.guest_cells_json` makes a cell's): the same text as `_cell_rows` gives."""
+    matrix's targets (`common.CellEnds`, as JSON's cells): the same text as `_cell_rows` gives."""
 
     columns = CELL_COLUMNS
     cells_only = True  # fed alone, a guest's results are counted, not made (`report.stream._feed`)
 
     def __init__(self, report, out):
         super().__init__(report, out)
-        self.ends: dict = {}  # (target position, id(label)) -> (label, the row's text from its target on)
-        self.names: list | None = None  # the targets' names `ends` holds texts for (kept: its identity checked)
+        self.ends = CellEnds()  # a row's text from its target on, per (target position, label)
 
     def text(self, cells, results, found) -> str:
         return "".join(_text_row(row, self.terminal) for row in _cell_rows(cells, found))
 
     def part(self, spools: tuple) -> "CsvCellsWriter":
         other = super().part(spools)
-        other.ends, other.names = self.ends, self.names  # (in the other process: its own copy, as forked)
+        other.ends = self.ends  # (in the other process: its own copy, as forked)
         return other
 
     def feed_stamps(self, cells, stamps, findings) -> None:
-        guest, source, mode, names = cells.guest["name"], cells.guest["host"], cells.mode, cells.names
-        if self.terminal or type(guest) is not str or type(source) is not str or type(mode) is not str:
+        guest, source, mode = cells.guest["name"], cells.guest["host"], cells.mode
+        parts = None
+        if not self.terminal and type(guest) is str and type(source) is str and type(mode) is str:
+            parts = self.ends.of(cells, lambda target, label: _cell_end(target, mode, findings(label), label[0]))
+        if parts is None:
             self.feed(cells.cells(), (), findings.by_pair(cells))
-            return
-        if names is not self.names or len(self.ends) > 65536:  # another matrix's targets, or a bound all the same
-            self.ends, self.names = {}, names
-        ends, row = self.ends, cells.row
-        parts = []
-        for j in cells.positions:
-            label = row[j]
-            found = ends.get((j, id(label)))  # (the label is kept with its text: its id stays its own)
-            if found is None:
-                if type(names[j]) is not str:
-                    self.feed(cells.cells(), (), findings.by_pair(cells))
-                    return
-                f = findings(label)
-                found = ends[(j, id(label))] = (label, _text_row(_row(
-                    [names[j], mode, label[0], " ".join(f.blocking), " ".join(f.warnings), " ".join(f.notes),
-                     " ".join(f.errors), " ".join(f.waived)]), False))
-            parts.append(found[1])
-        if parts:
+        elif parts:
             head = _text_row(_row([guest, source]), False)[:-2] + ","  # (a row's first cells, without its end)
             self.out.write(head + head.join(parts))
+
+
+def _cell_end(target: str, mode: str, f, verdict: str) -> str:
+    """A `csv-cells` row from its target on (`_cell_rows`), for a cell of findings `f`."""
+    return _text_row(_row([target, mode, verdict, " ".join(f.blocking), " ".join(f.warnings), " ".join(f.notes),
+                           " ".join(f.errors), " ".join(f.waived)]), False)
 
 
 def render_csv_cells(report) -> str:

@@ -19,7 +19,7 @@ from json.encoder import encode_basestring as _s  # the C encoder of one string,
 
 from ..core.vocabulary import NAME_HOLES, PLAN_KEYS, SUBJECT_KEYS
 from ..files.outputs import copy_spool, release, spool_writer, take_early
-from .common import CUT, StampShape, cut_template, stamped, stamped_guest
+from .common import CUT, CellEnds, StampShape, cut_template, stamped, stamped_guest
 
 
 def render_json(report) -> str:
@@ -372,41 +372,25 @@ def cells_json(cells, found: dict, level: int = 4) -> str:
     return ",\n".join(out)
 
 
-_CELL_PARTS: dict = {}  # (level, mode, id(names)) -> (names, per target position: id(label) -> (label, text))
+_CELL_ENDS: dict[int, CellEnds] = {}  # level -> a matrix's cells' texts from the target on
 
 
 def guest_cells_json(cells, findings, level: int = 4) -> str:
     """`cells_json` of a guest's `eval.matrix.GuestCells` (findings from each label: `common.LabelFindings`),
-    each cell's text from its target on made once per (target position, label) of the matrix's targets."""
+    each cell's text from its target on made once per (target position, label) of the matrix's targets
+    (`common.CellEnds`)."""
     guest, source, mode = cells.guest["name"], cells.guest["host"], cells.mode
-    names, row = cells.names, cells.row
-    if type(guest) is not str or type(source) is not str or type(mode) is not str:
-        return cells_json(cells.cells(), findings.by_pair(cells), level)
     p = " " * level
     q = p + "  "
-    parts = []
-    key = (level, mode, id(names))
-    kept = _CELL_PARTS.get(key)
-    if kept is None or kept[0] is not names:
-        if len(_CELL_PARTS) > 16:  # a matrix's targets at a time
-            _CELL_PARTS.clear()
-        kept = _CELL_PARTS[key] = (names, [{} for _ in names])
-    at = kept[1]
-    for j in cells.positions:
-        label = row[j]
-        by_label = at[j]
-        found = by_label.get(id(label))  # (the label is kept with its text: its id stays its own)
-        if found is None:
-            target = names[j]
-            if type(target) is not str:
-                return cells_json(cells.cells(), findings.by_pair(cells), level)
-            if len(by_label) > 4096:  # labels are the matrix's (`Matrix._label`): a bound all the same
-                by_label.clear()
-            text = (f'{_s(target)},\n{q}"mode": {_s(mode)},\n{q}"verdict": {_s(label[0])},\n'
-                    f'{q}"failing": {_names(label[1], level + 2)},\n'
-                    f'{q}"blocking": {_names(findings(label).blocking, level + 2)}\n{p}}}')
-            found = by_label[id(label)] = (label, text)
-        parts.append(found[1])
+    parts = None
+    if type(guest) is str and type(source) is str and type(mode) is str:
+        ends = _CELL_ENDS.get(level) or _CELL_ENDS.setdefault(level, CellEnds())
+        parts = ends.of(cells, lambda target, label: (
+            f'{_s(target)},\n{q}"mode": {_s(mode)},\n{q}"verdict": {_s(label[0])},\n'
+            f'{q}"failing": {_names(label[1], level + 2)},\n'
+            f'{q}"blocking": {_names(findings(label).blocking, level + 2)}\n{p}}}'))
+    if parts is None:
+        return cells_json(cells.cells(), findings.by_pair(cells), level)
     head = f'{p}{{\n{q}"guest": {_s(guest)},\n{q}"source": {_s(source)},\n{q}"target": '
     return head + (",\n" + head).join(parts)
 
