@@ -515,7 +515,11 @@ class Matrix:
                                              "mode": mode}
                 rendered = self._pair_results(plan, entries, texts, j, statuses, guest, names, location,
                                               units is not None)
-                if units is not None:
+                if units is None:
+                    pass
+                elif type(rendered) is tuple:  # a text class's units (`Entry.shared_units`): failures
+                    units.failed[rule.severity] = units.failed.get(rule.severity, 0) + len(rendered)
+                else:
                     units.add(rule.severity, rendered)
                 if waivable:
                     decided.setdefault(j, []).append(
@@ -523,7 +527,7 @@ class Matrix:
                 if results and rendered:
                     bucket = by_target[j]
                     if bucket is None:
-                        by_target[j] = rendered
+                        by_target[j] = rendered if type(rendered) is list else list(rendered)
                     else:
                         bucket.extend(rendered)
         return by_target, own_results
@@ -538,8 +542,13 @@ class Matrix:
             entry = texts.entry(entries, rule, plan.text_paths, j, guest, mode, FAIL if plan.single else None)
         if entry is not None and plan.single:
             return [texts.decided(rule, entry, j, names, location)]
-        if entry is not None and entry.shareable():
-            return entry.units() if units else _by_item(texts.results(rule, entry, j, names, location))
+        if entry is not None:
+            if units:  # the class's units, shared by its pairs (a tuple: every one a failure)
+                shared = entry.shared_units()
+                if shared is not False:
+                    return shared
+            elif entry.shareable():
+                return _by_item(texts.results(rule, entry, j, names, location))
         # an error, or `share=False` (the reference): the pair's own run
         return _by_item(self._problems(rule, Subject("migration", guest=guest, target=self.targets[j], mode=mode),
                                        location))

@@ -103,7 +103,7 @@ class Entry:
     """One rule's problem outcomes for one text class, and their texts, made when first needed."""
 
     __slots__ = ("engine", "rule", "subject", "outcomes", "pieces", "json_pieces", "status", "splits", "_texts",
-                 "recipes", "unit")
+                 "recipes", "unit", "_units")
 
     def __init__(self, engine, rule: CompiledRule, subject: Subject, status: str | None = None):
         self.engine, self.rule, self.subject = engine, rule, subject
@@ -116,6 +116,7 @@ class Entry:
         self._texts: list = []
         self.recipes: dict = {}  # (outcome index, shape key) -> the writer's template for every guest
         self.unit = (self, 0)  # its first outcome's result for a pair, unmade (`GuestStamps`)
+        self._units: tuple | bool | None = None  # `shared_units`, once asked
 
     def text(self, index: int) -> ClassText:
         """The `Text` of outcome `index`, one per entry and outcome."""
@@ -136,6 +137,14 @@ class Entry:
     def shareable(self) -> bool:
         """Whether every outcome can serve the class (no `error`: its text is the pair's own)."""
         return all(o.status != ERROR for o in self.outcomes)
+
+    def shared_units(self) -> tuple | bool:
+        """`units` as a tuple made once, which every pair of the class shares (read only), when the entry is
+        `shareable` (every unit then a failure); False: it is not."""
+        found = self._units
+        if found is None:
+            found = self._units = tuple(self.units()) if self.shareable() else False
+        return found
 
     def texts(self, index: int, names: "Names", json: bool) -> tuple[str, str]:
         """(message, fix) of outcome `index` for the pair whose names are `names` (`json`: as JSON strings)."""
