@@ -7,7 +7,7 @@ from __future__ import annotations
 import json as _json
 import re as _re
 from collections import Counter
-from operator import itemgetter
+from operator import getitem, itemgetter
 
 from ..core.results import fingerprint_head
 from ..core.vocabulary import BLOCKED, ERROR, ERROR_SEVERITY, FAIL, PROBLEMS, READY, SEVERITIES, UNKNOWN, WARNING
@@ -233,32 +233,51 @@ class CellEnds:
     """A matrix's cells' texts from the target on (its name, the mode, what the cell's label says), each made
     once per (target position, label) of the matrix's targets, and kept while cells of the same targets and
     mode come: a guest's cells are its own first part joined to them (`json_report.guest_cells_json`,
-    `csv_report.CsvCellsWriter`)."""
+    `csv_report.CsvCellsWriter`). A guest's are looked up label by label in C (`map`): per label, its texts
+    by target position."""
+
+    LABELS = 4096  # labels are the matrix's (`Matrix._label`): a bound all the same
 
     def __init__(self):
         self.names: list | None = None  # the targets' names the texts are of (kept: their identity is checked)
         self.mode = None
-        self.at: list = []  # per target position: id(label) -> (label, its text): the label kept, its id its own
+        self.by_label: dict = {}  # id(label) -> its text per target position (None: not made yet)
+        self.kept: list = []  # the labels of `by_label`, kept alive so that their ids stay their own
 
     def of(self, cells, end) -> list[str] | None:
         """The texts of `cells` (an `eval.matrix.GuestCells`) from the target on, in order, `end(target name,
         label)` making one not made yet; None: a target's name is not a string (written the general way)."""
-        names, row = cells.names, cells.row
+        names, row, positions = cells.names, cells.row, cells.positions
         if names is not self.names or cells.mode != self.mode:
-            self.names, self.mode, self.at = names, cells.mode, [{} for _ in names]
-        at = self.at
+            self.names, self.mode = names, cells.mode
+            self.by_label, self.kept = {}, []
+        labels = [row[j] for j in positions]
+        try:
+            parts = list(map(getitem, map(self.by_label.__getitem__, map(id, labels)), positions))
+        except KeyError:  # a label not met yet
+            parts = None
+        if parts is not None and None not in parts:
+            return parts
+        return self._made(names, labels, positions, end)
+
+    def _made(self, names: list, labels: list, positions: list, end) -> list[str] | None:
+        """`of`, the texts not made yet made."""
+        by_label = self.by_label
         parts = []
-        for j in cells.positions:
-            label = row[j]
-            by_label = at[j]
-            found = by_label.get(id(label))
-            if found is None:
+        for j, label in zip(positions, labels):
+            texts = by_label.get(id(label))
+            if texts is None:
+                if len(by_label) >= self.LABELS:
+                    by_label.clear()
+                    self.kept = []
+                texts = by_label[id(label)] = [None] * len(names)
+                self.kept.append(label)
+            text = texts[j]
+            if text is None:
                 if type(names[j]) is not str:
                     return None
-                if len(by_label) > 4096:  # labels are the matrix's (`Matrix._label`): a bound all the same
-                    by_label.clear()
-                found = by_label[id(label)] = (label, end(names[j], label))
-            parts.append(found[1])
+                text = texts[j] = end(names[j], label)
+            parts.append(text)
         return parts
 
 
