@@ -208,3 +208,29 @@ def test_cells_alone_count_the_results_without_making_them(in_root, run_cli, tmp
     assert headline == [line for line in made_err.splitlines() if not line.startswith("wrote ")] and headline
     assert walked["count"] > 0  # (with --jobs 2, the first process's share)
     assert (tmp_path / "cells.csv").read_bytes().decode("utf-8") == whole
+
+
+def test_classes_of_the_same_texts_share_a_recipe_and_a_guests_template(in_root, run_cli, tmp_path, monkeypatch):
+    """A rule's text classes are finer than its texts: classes whose outcome and texts are the same share one
+    recipe per writer (`StampShape.shared_recipe`) and a guest's template of it (`GuestStamps.template`). Shared
+    or each class its own, every format's bytes are the same; shared, fewer recipes and templates are made."""
+    from migcheck.report.common import StampShape
+    from migcheck.report.csv_report import _CsvShape
+    from migcheck.report.json_report import _Shape
+
+    estate = _estate(tmp_path, 12, 120, 3)
+    made = {"recipe": 0, "for_guest": 0}
+    for shape in (_Shape, _CsvShape):
+        for name in made:
+            def counting(self, *args, _method=getattr(shape, name), _name=name):
+                made[_name] += 1
+                return _method(self, *args)
+            monkeypatch.setattr(shape, name, counting)
+    shared = _run(run_cli, tmp_path, ["matrix", estate], "shared")
+    shared_made = dict(made)
+    monkeypatch.setattr(StampShape, "shared_recipe", lambda self, r, message, fix: self.recipe(r, message, fix))
+    made.update(recipe=0, for_guest=0)
+    own = _run(run_cli, tmp_path, ["matrix", estate], "own")
+    assert shared == own
+    assert 0 < shared_made["recipe"] < made["recipe"] / 2
+    assert 0 < shared_made["for_guest"] < made["for_guest"]

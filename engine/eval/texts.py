@@ -169,7 +169,7 @@ class Entry:
                 message, fix = ((split,), ()), (("",), ())
             else:
                 message, fix = (split[0], self.rule.message_holes), (split[1], self.rule.fix_holes)
-            found = self.recipes[key] = shape.recipe(result, message, fix)
+            found = self.recipes[key] = shape.shared_recipe(result, message, fix)
         return found
 
     def _partial(self, index: int, names: tuple, json: bool):
@@ -427,7 +427,13 @@ class GuestStamps:
         if recipe is None:
             recipe = entry.recipe(index, shape, self.result(j, entry, index))
         fills = recipe and self._fills(shape)
-        found = made[unit] = fills and shape.for_guest(recipe, fills, self._head(entry.rule.id))
+        if not fills:
+            made[unit] = fills
+            return fills
+        found = made.get(id(recipe))  # classes of the same texts share their recipe (`StampShape.shared_recipe`)
+        if found is None:
+            found = made[id(recipe)] = shape.for_guest(recipe, fills, self._head(entry.rule.id))
+        made[unit] = found
         return found
 
     def _head(self, rule: str):
