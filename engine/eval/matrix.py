@@ -515,11 +515,7 @@ class Matrix:
                                              "mode": mode}
                 rendered = self._pair_results(plan, entries, texts, j, statuses, guest, names, location,
                                               units is not None)
-                if units is None:
-                    pass
-                elif type(rendered) is tuple:  # a text class's units (`Entry.shared_units`): failures
-                    units.failed[rule.severity] = units.failed.get(rule.severity, 0) + len(rendered)
-                else:
+                if units is not None:
                     units.add(rule.severity, rendered)
                 if waivable:
                     decided.setdefault(j, []).append(

@@ -29,9 +29,13 @@ class GuestCounts:
     def __init__(self, rules: tuple, failed: dict, errors: int):
         self.rules, self.failed, self.errors = rules, failed, errors
 
-    def add(self, severity: str, results: list) -> None:
+    def add(self, severity: str, results: list | tuple) -> None:
         """Count `results` of one rule of `severity`: each a `Result`, or an (entry, outcome index) of a text
-        class (`eval.texts.GuestStamps`)."""
+        class (`eval.texts.GuestStamps`); a tuple is a class's units every pair of it shares
+        (`Entry.shared_units`), every one a failure."""
+        if type(results) is tuple:
+            self.failed[severity] = self.failed.get(severity, 0) + len(results)
+            return
         for r in results:
             status = (r[0].status or r[0].outcomes[r[1]].status) if type(r) is tuple else r.status
             if status == FAIL:

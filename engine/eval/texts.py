@@ -20,7 +20,10 @@ rendered pair by pair as before, and everything with `share=False` (the referenc
 compare with).
 
 A writer stamps a class's results from one template per class outcome for every guest (`Entry.recipe`,
-made by the writer's shape from the text split around every name), filled per guest. With no waiver
+made by the writer's shape from the text split around every name), filled per guest. Classes are finer
+than texts (what the texts read, read whole, can differ where the rendered text does not): classes
+whose outcome and texts are the same share the writer's template and a guest's filling of it
+(`StampShape.shared_recipe`; at 200 x 2,000, 25,244 class outcomes have 2,191 texts). With no waiver
 in play the matrix need not make the results at all: a guest's results are (entry, outcome index)
 units (`GuestStamps`), made into `Result`s only where a writer asks (`GuestStamps.result`).
 """
@@ -380,7 +383,8 @@ class GuestStamps:
         self.texts, self.guest, self.mode, self.by_target, self.own = texts, guest, mode, by_target, own
         self.names = names
         self._location = None
-        self.made: dict = {}  # shape key -> its templates for the guest by unit (`template`); and its fills
+        self.made: dict = {}  # shape key -> its templates for the guest by unit and by id(recipe) (`template`);
+        # and its fills
 
     def location(self):
         """The guest's location in the snapshot (`Snapshot.locate`), found once."""
