@@ -23,11 +23,12 @@ is printed:
    (`--jobs 1`), the report written to a file; the ratio is the issue's measure (table and HTML
    within 2x, json, jsonl, csv and junit within 4x of `--summary`).
 3. The command itself (default 200 x 10,000, `--skip-cli` to leave it out) in a subprocess under
-   `/usr/bin/time -v`: `--summary`, the default table, html, json (default `--jobs` and `--jobs 1`),
-   jsonl, csv and junit, in turn for `--cli-repeat` rounds (the machine is shared: a single run of each
-   can be 15% off); per command the fastest round's CPU and wall and the median round's, peak memory,
-   output size and the fastest CPU over `--summary`'s fastest. Each run starts with the disk idle
-   (`sync`). The two JSON reports are compared (sha256) in every round.
+   `/usr/bin/time -v`: `--summary`, the default table, html, and json, jsonl, csv and junit each with the
+   default `--jobs` (wall on every core) and `--jobs 1` (the CPU of the work alone), in turn for
+   `--cli-repeat` rounds (the machine is shared: a single run of each can be 15% off); per command the
+   fastest round's CPU and wall and the median round's, peak memory, output size and the fastest CPU
+   over `--summary`'s fastest. Each run starts with the disk idle (`sync`). The two JSON reports are
+   compared (sha256) in every round.
 
     python -m bench.bench_reports [--small 20x1000] [--repeat 3] [--formats json,jsonl,csv,...]
                                   [--hosts 200] [--guests 10000] [--file estate.json] [--cli-repeat 3]
@@ -98,8 +99,11 @@ def cli_part(path: Path, tmp: Path, repeat: int = 1) -> None:
             ("--format json:FILE", ["--format", f"json:{tmp / 'matrix.json'}"], None),
             ("--format json:FILE --jobs 1", ["--format", f"json:{tmp / 'matrix1.json'}", "--jobs", "1"], None),
             ("--format jsonl:FILE", ["--format", f"jsonl:{tmp / 'matrix.jsonl'}"], None),
+            ("--format jsonl:FILE --jobs 1", ["--format", f"jsonl:{tmp / 'matrix1.jsonl'}", "--jobs", "1"], None),
             ("--format csv:FILE", ["--format", f"csv:{tmp / 'matrix.csv'}"], None),
-            ("--format junit:FILE", ["--format", f"junit:{tmp / 'matrix.xml'}"], None)]
+            ("--format csv:FILE --jobs 1", ["--format", f"csv:{tmp / 'matrix1.csv'}", "--jobs", "1"], None),
+            ("--format junit:FILE", ["--format", f"junit:{tmp / 'matrix.xml'}"], None),
+            ("--format junit:FILE --jobs 1", ["--format", f"junit:{tmp / 'matrix1.xml'}", "--jobs", "1"], None)]
     rounds: dict[str, list[dict]] = {label: [] for label, _, _ in runs}
     sizes: dict[str, int] = {}
     for _ in range(repeat):
