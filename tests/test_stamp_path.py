@@ -234,3 +234,32 @@ def test_classes_of_the_same_texts_share_a_recipe_and_a_guests_template(in_root,
     assert shared == own
     assert 0 < shared_made["recipe"] < made["recipe"] / 2
     assert 0 < shared_made["for_guest"] < made["for_guest"]
+
+
+def test_cells_texts_past_the_label_bound_are_made_again_the_same(in_root, run_cli, tmp_path, monkeypatch):
+    """`CellEnds` keeps its texts for at most `LABELS` labels, then starts again: with a bound of one label (every
+    new label clears what was kept, in the middle of a guest's cells too), JSON's cells and csv-cells are the
+    same bytes as with every label kept."""
+    from migcheck.report.common import CellEnds
+
+    estate = _estate(tmp_path, 10, 80, 6)
+    kept = _run(run_cli, tmp_path, ["matrix", estate], "kept")
+    cleared = []
+    clear = dict.clear
+
+    class Counting(dict):
+        def clear(self):
+            cleared.append(len(self))
+            clear(self)
+
+    real_of = CellEnds.of
+
+    def of(self, cells, end):
+        if type(self.by_label) is not Counting:
+            self.by_label = Counting(self.by_label)
+        return real_of(self, cells, end)
+    monkeypatch.setattr(CellEnds, "of", of)
+    monkeypatch.setattr(CellEnds, "LABELS", 1)
+    bounded = _run(run_cli, tmp_path, ["matrix", estate], "bounded")
+    assert cleared  # the bound was reached
+    assert bounded == kept

@@ -128,25 +128,20 @@ class Entry:
             made.append(ClassText(self, len(made)))
         return made[index]
 
-    def units(self) -> list[tuple]:
-        """Its results for a pair as a writer stamps them (`GuestStamps`): (entry, outcome index) each, in
-        `Result.sort_key` order (by item; stable, as `Matrix._by_item` sorts the results)."""
-        outcomes = self.outcomes
-        order = range(len(outcomes))
-        if len(outcomes) > 1:
-            order = sorted(order, key=lambda i: outcomes[i].item)
-        return [(self, i) for i in order]
-
     def shareable(self) -> bool:
         """Whether every outcome can serve the class (no `error`: its text is the pair's own)."""
         return all(o.status != ERROR for o in self.outcomes)
 
     def shared_units(self) -> tuple | bool:
-        """`units` as a tuple made once, which every pair of the class shares (read only), when the entry is
-        `shareable` (every unit then a failure); False: it is not."""
+        """Its results for a pair as a writer stamps them (`GuestStamps`), made once and shared by every pair of
+        the class (read only): (entry, outcome index) each, in `Result.sort_key` order (by item; stable, as
+        `Matrix._by_item` sorts the results), every one a failure; False: the entry is not `shareable`."""
         found = self._units
         if found is None:
-            found = self._units = tuple(self.units()) if self.shareable() else False
+            outcomes = self.outcomes
+            order = sorted(range(len(outcomes)), key=lambda i: outcomes[i].item) if len(outcomes) > 1 \
+                else range(len(outcomes))
+            found = self._units = tuple((self, i) for i in order) if self.shareable() else False
         return found
 
     def texts(self, index: int, names: "Names", json: bool) -> tuple[str, str]:

@@ -247,11 +247,11 @@ class CellEnds:
     def of(self, cells, end) -> list[str] | None:
         """The texts of `cells` (an `eval.matrix.GuestCells`) from the target on, in order, `end(target name,
         label)` making one not made yet; None: a target's name is not a string (written the general way)."""
-        names, row, positions = cells.names, cells.row, cells.positions
+        names, positions = cells.names, cells.positions
         if names is not self.names or cells.mode != self.mode:
             self.names, self.mode = names, cells.mode
             self.by_label, self.kept = {}, []
-        labels = [row[j] for j in positions]
+        labels = cells.labels()
         try:
             parts = list(map(getitem, map(self.by_label.__getitem__, map(id, labels)), positions))
         except KeyError:  # a label not met yet
