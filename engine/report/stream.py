@@ -197,7 +197,10 @@ def _feed(chunks, outputs: list, tally: Tally, progress: Progress | None, poll=N
     # The writers build many small acyclic objects: the cycle collector would scan the snapshot
     # again and again for nothing. It runs on the young generation only, every 64 chunks, for the
     # few cycles there are (json.dumps of a waiver); what the walk keeps (its text classes) is then
-    # moved out of the young generations (`collector_paused(kept=True)`).
+    # moved out of the young generations (`collector_paused(kept=True)`). A stamping walk (no waiver,
+    # no baseline) makes no such cycles (247 objects collected in all at 200 x 2,000): it runs without,
+    # for each young collection scans what the walk kept since the last (the classes, 0.67 s at
+    # 200 x 10,000 in 156 collections, and nothing found).
     # With no baseline and no waiver in play, writers that can stamp a text class's results from its
     # template take a guest's results unmade (`GuestStamps`), counted as they are, and each cell's
     # findings from its label: the same bytes, without a `Result` per finding.
@@ -223,7 +226,7 @@ def _feed(chunks, outputs: list, tally: Tally, progress: Progress | None, poll=N
                 progress.advance(1 if stamping else len({c.guest for c in cells}) or 1)
             if poll is not None:
                 poll()
-            if n % 64 == 0:
+            if n % 64 == 0 and not stamping:
                 gc.collect(0)
 
 
