@@ -286,10 +286,12 @@ class StampShape:
     class outcome's template for every guest (`recipe(result, message, fix)`, the message's and fix's
     (pieces, name holes)), filled per guest (`guest_fills`, then `for_guest`); `specialise` does both
     steps for a result (`eval.texts.ClassText.stamp`); a result's text from its template and its target's
-    name (`target_parts`): `stamp(template, name, result or None)`; a rule outcome's parts (`outcome_parts`,
-    kept by `outcome`). Subclasses write those six."""
+    name (`target_parts`): `stamp(template, name, result or None)`, the text as pieces to join, the first `sep`
+    (what comes before every result: JSON's list puts a comma between its items); a rule outcome's parts
+    (`outcome_parts`, kept by `outcome`). Subclasses write those six."""
 
     key = ""
+    sep = ""
 
     def __init__(self):
         self.guest: tuple | None = None  # (names' cache, location, guest, source) of the last `specialise`
@@ -378,16 +380,19 @@ def cut_template(parts) -> tuple:
 
 
 def stamped(results, shape, written) -> list[str]:
-    """The text of each result: stamped from its text class's template (`Result.stamp` with the writer's
-    `shape`: `shape.stamp(template, the target's name as `shape.target` gives it, result)`) when it has
-    one, is not waived and its target's name is a string; else `written(result)`."""
-    out = []
-    append = out.append
+    """The text of each result, as pieces to join (each result's begin with the shape's `sep`): stamped from its
+    text class's template (`Result.stamp` with the writer's `shape`: `shape.stamp(template, the target's name as
+    `shape.target` gives it, result)`) when it has one, is not waived and its target's name is a string; else
+    `written(result)`. Pieces, not a text per result: a result is about a kilobyte, and making each one's text
+    (then the guest's from them) cost as much again as stamping it."""
+    out: list[str] = []
+    extend = out.extend
+    sep = shape.sep
     target_of, stamp = shape.target, shape.stamp
     for r in results:
         found = r.stamp(shape) if r.waiver is None else None
         name = target_of(r.subject["target"]) if found else None
-        append(written(r) if name is None else stamp(found, name, r))
+        extend((sep, written(r)) if name is None else stamp(found, name, r))
     return out
 
 
@@ -395,8 +400,8 @@ def stamped_guest(stamps, shape, written) -> list[str]:
     """`stamped` of a guest's results as `eval.texts.GuestStamps` (no waiver, no baseline in play): a text
     class's results stamped from its template for the guest (`GuestStamps.template`), unmade; any other
     as `stamped` writes it."""
-    out = []
-    append = out.append
+    out: list[str] = []
+    extend = out.extend
     target_of, stamp = shape.target, shape.stamp
     made, template = stamps.templates(shape), stamps.template
     names = stamps.names
@@ -410,11 +415,11 @@ def stamped_guest(stamps, shape, written) -> list[str]:
                 if found is None:
                     found = template(u, j, shape, made)
                 if found and name is not None:
-                    append(stamp(found, name, None))
+                    extend(stamp(found, name, None))
                     continue
                 u = stamps.result(j, *u)
-            out.extend(stamped((u,), shape, written))
-    out.extend(stamped(stamps.own, shape, written))
+            extend(stamped((u,), shape, written))
+    extend(stamped(stamps.own, shape, written))
     return out
 
 

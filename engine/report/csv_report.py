@@ -192,18 +192,21 @@ class _CsvShape(StampShape):
         cell, quoted = csv_cell(name), csv_needs_quotes(name)
         return cell, quoted, name.replace('"', '""'), name, name.encode(), cell == name and not quoted and name != ""
 
-    def stamp(self, found: tuple, name: tuple, r) -> str:
-        """A result's row from its class's template for its guest (`for_guest`) and its target's name."""
+    def stamp(self, found: tuple, name: tuple, r) -> tuple:
+        """A result's row from its class's template for its guest (`for_guest`) and its target's name, as
+        pieces (`StampShape.stamp`)."""
         row, head, tail, recipe, fills = found
         digest = head.copy()
         digest.update(name[4])
         digest.update(tail)
-        baseline = csv_cell(r.baseline) if r is not None and r.baseline else ""
+        end = f",,,,,{csv_cell(r.baseline)}\r\n" if r is not None and r.baseline else ",,,,,\r\n"
         if name[5]:
-            return f"{name[3].join(row)}{digest.hexdigest()[:16]},,,,,{baseline}\r\n"
+            if len(row) == 2:  # the target named in its cell only
+                return self.sep, row[0], name[3], row[1], digest.hexdigest()[:16], end
+            return self.sep, name[3].join(row), digest.hexdigest()[:16], end
         pre, mid, message, fix, post = _fields(recipe, fills)  # (a target whose cell is not its name: rare)
-        return (f"{pre}{name[0]}{mid}{message if type(message) is str else _filled(message, name)},"
-                f"{fix if type(fix) is str else _filled(fix, name)}{post}{digest.hexdigest()[:16]},,,,,{baseline}\r\n")
+        return (self.sep, f"{pre}{name[0]}{mid}{message if type(message) is str else _filled(message, name)},"
+                f"{fix if type(fix) is str else _filled(fix, name)}{post}{digest.hexdigest()[:16]}", end)
 
     def recipe(self, r, message: tuple, fix: tuple):
         """(message, fix: (pieces, name holes) each, plain), the rule outcome's cells and the mode's, and the

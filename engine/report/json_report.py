@@ -80,7 +80,7 @@ def results_json(results: list, level: int = 4) -> str:
     """`result_json` of each result, joined as a list's items. A result of a text class (`Result.stamp`)
     is stamped from its class's template (`_JsonShape`); any other is written key by key (`_Written`)."""
     shape = _json_shape(level)
-    return ",\n".join(stamped(results, shape, _Written(level).text))
+    return "".join(stamped(results, shape, _Written(level).text)[1:])  # (but the first result's `sep`)
 
 
 def _json_shape(level: int) -> "_JsonShape":
@@ -124,15 +124,18 @@ class _Shape(StampShape):
         """A target's name as JSON escapes it (without quotes), and as its fingerprint's key holds it."""
         return _s(name)[1:-1], name.encode()
 
-    def stamp(self, found: tuple, name: tuple, r) -> str:
-        """A result's text from its class's template for its guest (`for_guest`) and its target's name."""
+    def stamp(self, found: tuple, name: tuple, r) -> tuple:
+        """A result's text from its class's template for its guest (`for_guest`) and its target's name, as
+        pieces (`StampShape.stamp`)."""
         pieces, head, tail, end = found
         digest = head.copy()
         digest.update(name[1])
         digest.update(tail)
         if r is not None and r.baseline:
             end = self.baseline_end(r)
-        return f'{name[0].join(pieces)}{digest.hexdigest()[:16]}{end}'
+        if len(pieces) == 2:  # the target named in the subject only
+            return self.sep, pieces[0], name[0], pieces[1], digest.hexdigest()[:16], end
+        return self.sep, name[0].join(pieces), digest.hexdigest()[:16], end
 
     def guest_fills(self, texts: tuple, escaped: tuple, guest: str, source: str, loc) -> tuple:
         """What a guest named `guest` on `source` (strings) fills a recipe's holes with (`_FILLS`): its message
@@ -167,6 +170,7 @@ class _JsonShape(_Shape):
         super().__init__()
         self.level = level
         self.key = ("json", level)
+        self.sep = ",\n"  # between a list's items
         self.q = " " * (level + 2)
         self.between = f'",\n{self.q}"fix": "'
         self.end = f'"\n{" " * level}}}'
@@ -476,7 +480,7 @@ class JsonWriter:
         """`feed` of a guest with no waiver and no baseline in play: its cells (`eval.matrix.GuestCells`), its
         results (`eval.texts.GuestStamps`), its cells' findings from their labels (`common.LabelFindings`)."""
         shape = _json_shape(4)
-        self._results(",\n".join(stamped_guest(stamps, shape, _Written(4).text)))
+        self._results("".join(stamped_guest(stamps, shape, _Written(4).text)[1:]))  # (but the first result's `sep`)
         if cells.positions:
             if type(self.cells) is _KeptCells:
                 self.cells.keep(cells, findings)
