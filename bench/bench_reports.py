@@ -27,8 +27,9 @@ is printed:
    default `--jobs` (wall on every core) and `--jobs 1` (the CPU of the work alone), in turn for
    `--cli-repeat` rounds (the machine is shared: a single run of each can be 15% off); per command the
    fastest round's CPU and wall and the median round's, peak memory, output size and the fastest CPU
-   over `--summary`'s fastest. Each run starts with the disk idle (`sync`). The two JSON reports are
-   compared (sha256) in every round.
+   over `--summary`'s fastest; and, as the machine's pace can vary 3x within a minute, each command run
+   right after a `--summary` of its own, the median (and range) of its CPU over that one's (paired). Each
+   run starts with the disk idle (`sync`). The two JSON reports are compared (sha256) in every round.
 
     python -m bench.bench_reports [--small 20x1000] [--repeat 3] [--formats json,jsonl,csv,...]
                                   [--hosts 200] [--guests 10000] [--file estate.json] [--cli-repeat 3]
@@ -92,7 +93,10 @@ def run_cli(args: list[str], stdout_path: Path | None) -> dict:
 def cli_part(path: Path, tmp: Path, repeat: int = 1) -> None:
     """Part 3: every command in turn, `repeat` rounds; per command its fastest round's CPU (the figure the
     ratios are of, as `bench.timing` keeps the fastest in process) and the median of its rounds', its fastest
-    wall and the median's, its largest peak."""
+    wall and the median's, its largest peak. The machine's pace varies by up to 3x within a minute (a shared
+    host: the same `--summary` took 3.1 s and 9.2 s of CPU minutes apart), so every command is also run right
+    after a `--summary` of its own, and its CPU over that one's is its paired ratio (median and range of
+    the rounds'): each pair at the same pace, as near as a run of the two can be."""
     runs = [("--summary", ["--summary"], tmp / "summary.txt"),
             ("table (default)", [], tmp / "matrix.txt"),
             ("--format html:FILE", ["--format", f"html:{tmp / 'matrix.html'}"], None),
@@ -105,15 +109,27 @@ def cli_part(path: Path, tmp: Path, repeat: int = 1) -> None:
             ("--format junit:FILE", ["--format", f"junit:{tmp / 'matrix.xml'}"], None),
             ("--format junit:FILE --jobs 1", ["--format", f"junit:{tmp / 'matrix1.xml'}", "--jobs", "1"], None)]
     rounds: dict[str, list[dict]] = {label: [] for label, _, _ in runs}
+    paired: dict[str, list[float]] = {label: [] for label, _, _ in runs}
     sizes: dict[str, int] = {}
+
+    def run(extra: list[str], stdout: Path | None) -> tuple[dict, Path]:
+        os.sync()  # each run starts with the disk idle: the last one's report written out
+        time.sleep(2)
+        figures = run_cli(["matrix", str(path), "--quiet", *extra], stdout)
+        return figures, stdout or Path(extra[1].split(":", 1)[1])
+
     for _ in range(repeat):
         digests = []
         for label, extra, stdout in runs:
-            os.sync()  # each run starts with the disk idle: the last one's report written out
-            time.sleep(2)
-            figures = run_cli(["matrix", str(path), "--quiet", *extra], stdout)
-            output = stdout or Path(extra[1].split(":", 1)[1])
+            before = None
+            if label != "--summary":  # its pair: a --summary just before it
+                before, output = run(runs[0][1], runs[0][2])
+                output.unlink()
+            figures, output = run(extra, stdout)
             rounds[label].append(figures)
+            if before is not None:
+                rounds["--summary"].append(before)
+                paired[label].append(figures["cpu"] / before["cpu"])
             sizes[label] = output.stat().st_size
             if output.suffix == ".json":
                 digests.append(_digest(output))
@@ -121,17 +137,20 @@ def cli_part(path: Path, tmp: Path, repeat: int = 1) -> None:
         if len(set(digests)) != 1:
             raise SystemExit("the JSON reports of --jobs 1 and the default differ")
     summary = min(f["cpu"] for f in rounds["--summary"])
-    print(f"\n3. migcheck matrix {path.name} (the whole built-in pack), as a command, {repeat} round(s) in turn; "
-          "JSON of --jobs 1 and the default: same bytes")
+    print(f"\n3. migcheck matrix {path.name} (the whole built-in pack), as a command, {repeat} round(s) in turn, "
+          "each command after a --summary of its own; JSON of --jobs 1 and the default: same bytes")
     print(f"{'':30} {'wall':>8} {'(median)':>8} {'cpu':>8} {'(median)':>8} {'peak':>9} {'output':>10} "
-          f"{'cpu/--summary':>14}")
+          f"{'cpu/--summary':>14} {'paired: median':>15} {'(range)':>13}")
     for label, _, _ in runs:
         measured = rounds[label]
         wall = sorted(f["wall"] for f in measured)
         cpu = sorted(f["cpu"] for f in measured)
         peak = max(f["peak"] for f in measured)
+        pairs = sorted(paired[label])
+        spread = f"{pairs[0]:.2f}-{pairs[-1]:.2f}x" if pairs else ""
         print(f"{label:30} {wall[0]:7.1f}s {_median(wall):7.1f}s {cpu[0]:7.1f}s {_median(cpu):7.1f}s "
-              f"{peak:7.0f}MB {sizes[label] / 1e6:8.1f}MB {ratio(cpu[0], summary):>14}")
+              f"{peak:7.0f}MB {sizes[label] / 1e6:8.1f}MB {ratio(cpu[0], summary):>14} "
+              f"{(f'{_median(pairs):.2f}x' if pairs else ''):>15} {spread:>13}")
 
 
 def _median(values: list[float]) -> float:
