@@ -380,11 +380,11 @@ def cut_template(parts) -> tuple:
 
 
 def stamped(results, shape, written) -> list[str]:
-    """The text of each result, as pieces to join (each result's begin with the shape's `sep`): stamped from its
+    """The text of each result, as pieces to join (each result's pieces begin with the shape's `sep`): stamped from its
     text class's template (`Result.stamp` with the writer's `shape`: `shape.stamp(template, the target's name as
     `shape.target` gives it, result)`) when it has one, is not waived and its target's name is a string; else
-    `written(result)`. Pieces, not a text per result: a result is about a kilobyte, and making each one's text
-    (then the guest's from them) cost as much again as stamping it."""
+    `written(result)`. Pieces, not a text per result: a result's text (about a kilobyte) is not made, then copied
+    again into its guest's (at 200 x 2,000, 0.6% fewer instructions for JSON)."""
     out: list[str] = []
     extend = out.extend
     sep = shape.sep

@@ -201,8 +201,6 @@ class _CsvShape(StampShape):
         digest.update(tail)
         end = f",,,,,{csv_cell(r.baseline)}\r\n" if r is not None and r.baseline else ",,,,,\r\n"
         if name[5]:
-            if len(row) == 2:  # the target named in its cell only
-                return self.sep, row[0], name[3], row[1], digest.hexdigest()[:16], end
             return self.sep, name[3].join(row), digest.hexdigest()[:16], end
         pre, mid, message, fix, post = _fields(recipe, fills)  # (a target whose cell is not its name: rare)
         return (self.sep, f"{pre}{name[0]}{mid}{message if type(message) is str else _filled(message, name)},"

@@ -133,8 +133,6 @@ class _Shape(StampShape):
         digest.update(tail)
         if r is not None and r.baseline:
             end = self.baseline_end(r)
-        if len(pieces) == 2:  # the target named in the subject only
-            return self.sep, pieces[0], name[0], pieces[1], digest.hexdigest()[:16], end
         return self.sep, name[0].join(pieces), digest.hexdigest()[:16], end
 
     def guest_fills(self, texts: tuple, escaped: tuple, guest: str, source: str, loc) -> tuple:
