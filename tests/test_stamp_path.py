@@ -263,3 +263,31 @@ def test_cells_texts_past_the_label_bound_are_made_again_the_same(in_root, run_c
     bounded = _run(run_cli, tmp_path, ["matrix", estate], "bounded")
     assert cleared  # the bound was reached
     assert bounded == kept
+
+
+def test_a_stamping_walk_runs_no_young_collections_and_a_waivers_walk_does(in_root, run_cli, tmp_path, monkeypatch):
+    """`_feed` collects the young generation every 64 chunks for the cycles a waiver's json.dumps makes; a stamping
+    walk makes none, and collecting would only scan what the walk keeps (its text classes): it runs without. A
+    walk with a waiver in play still collects."""
+    import gc as real_gc
+
+    from migcheck.report import stream
+
+    collected: list[int] = []
+
+    class Counting:
+        def __getattr__(self, name):
+            return getattr(real_gc, name)
+
+        def collect(self, generation=2):
+            collected.append(generation)
+            return real_gc.collect(generation)
+    monkeypatch.setattr(stream, "gc", Counting())
+    estate = _estate(tmp_path, 8, 200, 2)
+    _run(run_cli, tmp_path, ["matrix", estate], "stamped")
+    assert collected == []
+    waivers = tmp_path / "waivers.yaml"
+    waivers.write_text("waivers:\n  - rule: GUEST-RUNNING\n    guest: \"*\"\n    reason: moved offline in the window\n"
+                       "    owner: unix-team@example.com\n    expires: 2099-12-31\n")
+    _run(run_cli, tmp_path, ["matrix", estate, "--waivers", str(waivers)], "waived")
+    assert collected and set(collected) == {0}
