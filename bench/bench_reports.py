@@ -96,7 +96,8 @@ def cli_part(path: Path, tmp: Path, repeat: int = 1) -> None:
     wall and the median's, its largest peak. The machine's pace varies by up to 3x within a minute (a shared
     host: the same `--summary` took 3.1 s and 9.2 s of CPU minutes apart), so every command is also run right
     after a `--summary` of its own, and its CPU over that one's is its paired ratio (median and range of
-    the rounds'): each pair at the same pace, as near as a run of the two can be."""
+    the rounds'): each pair at the same pace, as near as a run of the two can be. `--summary`'s own row is
+    of all its runs, paired ones included."""
     runs = [("--summary", ["--summary"], tmp / "summary.txt"),
             ("table (default)", [], tmp / "matrix.txt"),
             ("--format html:FILE", ["--format", f"html:{tmp / 'matrix.html'}"], None),
