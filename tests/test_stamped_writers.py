@@ -213,7 +213,7 @@ def test_a_plain_guests_row_template_equals_the_row_made_field_by_field(message,
     for other in ("vm0", guest, guest):  # another plain guest first: the template is made for `guest`
         fills = shape.guest_fills((other, source, "vsp9"), None, other, source, ("estate.json", 3, 1))
         row = shape.for_guest(recipe, fills, None)[0]
-        assert list(row) == list(csv_report._whole(*csv_report._fields(recipe, fills)))
+        assert list(row) == [p.encode() for p in csv_report._whole(*csv_report._fields(recipe, fills))]
     plain = bool(guest) and "\0" not in guest and guest == csv_report.csv_cell(guest)
     if plain:  # made for the second plain guest; none from a text holding a stand-in
         assert recipe[3][0] is not None and bool(recipe[3][0]) == ("\x01" not in message[0][0])

@@ -270,6 +270,36 @@ def copy_spool(out, spool, start: int = 0) -> None:
         out.write(piece)
 
 
+def utf8_buffer(stream):
+    """The binary buffer under the text stream `stream` when the UTF-8 bytes of a text are what it writes of
+    the text (it encodes UTF-8, strictly, and no line end is translated: not on Windows), else None."""
+    buffer = getattr(stream, "buffer", None)
+    encoding = getattr(stream, "encoding", None)
+    if buffer is None or type(encoding) is not str or os.linesep != "\n":
+        return None
+    try:
+        return buffer if codecs.lookup(encoding).name == "utf-8" and stream.errors == "strict" else None
+    except (LookupError, AttributeError):
+        return None
+
+
+def write_bytes(out, data: bytes) -> None:
+    """UTF-8 text as bytes appended to the text stream `out` (an output of `open_output`, a `spool_writer`, any
+    text stream): to its binary buffer as they are where it has one that takes them (`utf8_buffer`), else as
+    text. A streamed matrix's results are made as bytes, so that gigabytes of text are not encoded again."""
+    if not data:
+        return
+    if isinstance(out, _Named):
+        out.write_bytes(data)
+        return
+    buffer = utf8_buffer(out)
+    if buffer is None:
+        out.write(data.decode("utf-8"))
+        return
+    out.flush()
+    buffer.write(data)
+
+
 def spool_size(spool) -> int:
     """The bytes in a spool so far (another process may be writing it)."""
     return os.fstat(spool.fileno()).st_size
@@ -308,6 +338,7 @@ class _Named:
 
     def __init__(self, stream, path: str | None, writeback: bool = False):
         self.stream, self.path = stream, path
+        self.binary = utf8_buffer(stream)  # where `write_bytes` writes, or None: as text
         self.rewindable = writeback  # a file of its own: `mark` and `rewind` serve
         self.pending = WRITEBACK if writeback and _fadvise is not None else -1  # < 0: never
         self.sent = 0  # the file's bytes sent to the disk so far
@@ -318,6 +349,21 @@ class _Named:
             if self.pending >= 0:
                 self._written(n)
             return n
+        except BrokenPipeError:
+            raise
+        except OSError as exc:
+            raise self._failed(exc) from None
+
+    def write_bytes(self, data: bytes) -> None:
+        """UTF-8 text as bytes (`write_bytes`), to the file as they are, never decoded and encoded again."""
+        if self.binary is None:
+            self.write(data.decode("utf-8"))
+            return
+        try:
+            self.stream.flush()  # (the text written before it first)
+            n = self.binary.write(data)
+            if self.pending >= 0:
+                self._written(n)
         except BrokenPipeError:
             raise
         except OSError as exc:

@@ -19,8 +19,9 @@ from __future__ import annotations
 import csv
 import io
 import re
+from binascii import hexlify as _hex
 
-from ..files.outputs import copy_spool, release, spool_writer, take_early
+from ..files.outputs import copy_spool, release, spool_writer, take_early, write_bytes
 from ..eval.texts import around_target
 from .common import (CUT, CellEnds, CellFindings, StampShape, csv_cell, csv_fingerprint, csv_needs_quotes, csv_safe,
                      csv_terminal_cell, cut_template, stamped, stamped_guest)
@@ -129,10 +130,10 @@ class CsvWriter:
 
     def feed_stamps(self, cells, stamps, findings) -> None:
         """`feed` of a guest with no waiver and no baseline in play (`json_report.JsonWriter.feed_stamps`)."""
-        text = "".join(_text_row(row, True) for row in _result_rows(stamps.results())) if self.terminal \
-            else "".join(stamped_guest(stamps, _SHAPE, _whole_row))
-        if text:
-            self.out.write(text)
+        if self.terminal:
+            self.out.write("".join(_text_row(row, True) for row in _result_rows(stamps.results())))
+        else:
+            write_bytes(self.out, b"".join(stamped_guest(stamps, _SHAPE, _whole_row)))
 
     def finish(self, report) -> None:
         pass
@@ -160,7 +161,7 @@ class CsvWriter:
 def result_rows_text(results) -> str:
     """The rows of `results` as `csv.writer` writes `_result_rows`: stamped from a text class's row for a
     guest where a result has one (`_CsvShape`), else made cell by cell."""
-    return "".join(stamped(results, _SHAPE, _whole_row))
+    return b"".join(stamped(results, _SHAPE, _whole_row)).decode()
 
 
 def _whole_row(r) -> str:
@@ -188,23 +189,24 @@ class _CsvShape(StampShape):
 
     def target_parts(self, name: str) -> tuple:
         """A target's cell, whether it is quoted in a field, with quotes doubled, itself, as its fingerprint's
-        key holds it, and whether its cell is the name itself, quoted nowhere (`_whole`: the row joined by it)."""
+        key holds it (UTF-8, as `stamp` joins a row by it), and whether its cell is the name itself, quoted
+        nowhere (`_whole`: the row joined by it)."""
         cell, quoted = csv_cell(name), csv_needs_quotes(name)
         return cell, quoted, name.replace('"', '""'), name, name.encode(), cell == name and not quoted and name != ""
 
     def stamp(self, found: tuple, name: tuple, r) -> tuple:
         """A result's row from its class's template for its guest (`for_guest`) and its target's name, as
-        pieces (`StampShape.stamp`)."""
+        UTF-8 pieces (`StampShape.stamp`)."""
         row, head, tail, recipe, fills = found
         digest = head.copy()
         digest.update(name[4])
         digest.update(tail)
-        end = f",,,,,{csv_cell(r.baseline)}\r\n" if r is not None and r.baseline else ",,,,,\r\n"
+        end = f",,,,,{csv_cell(r.baseline)}\r\n".encode() if r is not None and r.baseline else _END
         if name[5]:
-            return self.sep, name[3].join(row), digest.hexdigest()[:16], end
+            return self.sep, name[4].join(row), _hex(digest.digest()[:8]), end
         pre, mid, message, fix, post = _fields(recipe, fills)  # (a target whose cell is not its name: rare)
         return (self.sep, f"{pre}{name[0]}{mid}{message if type(message) is str else _filled(message, name)},"
-                f"{fix if type(fix) is str else _filled(fix, name)}{post}{digest.hexdigest()[:16]}", end)
+                f"{fix if type(fix) is str else _filled(fix, name)}{post}{digest.hexdigest()[:16]}".encode(), end)
 
     def recipe(self, r, message: tuple, fix: tuple):
         """(message, fix: (pieces, name holes) each, plain), the rule outcome's cells and the mode's, and the
@@ -241,8 +243,12 @@ class _CsvShape(StampShape):
                     made = plain[0] = _plain_row(*recipe[:3]) or False
                 plain[1] = True
             if made:  # joined once, cut where the target's name goes
-                return "".join(made[1](made[0] + values)).split(CUT), head, recipe[2][3], recipe, fills
-        return _whole(*_fields(recipe, fills)), head, recipe[2][3], recipe, fills
+                return "".join(made[1](made[0] + values)).encode().split(_CUT), head, recipe[2][3], recipe, fills
+        return tuple([p.encode() for p in _whole(*_fields(recipe, fills))]), head, recipe[2][3], recipe, fills
+
+
+_CUT = CUT.encode()
+_END = b",,,,,\r\n"
 
 
 def _fields(recipe: tuple, fills: tuple) -> tuple:

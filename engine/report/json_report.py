@@ -15,10 +15,11 @@ import json
 import os
 import shutil
 import tempfile
+from binascii import hexlify as _hex
 from json.encoder import encode_basestring as _s  # the C encoder of one string, as ensure_ascii=False writes it
 
 from ..core.vocabulary import NAME_HOLES, PLAN_KEYS, SUBJECT_KEYS
-from ..files.outputs import copy_spool, release, spool_writer, take_early
+from ..files.outputs import copy_spool, release, spool_writer, take_early, write_bytes
 from .common import CUT, CellEnds, StampShape, cut_template, stamped, stamped_guest
 
 
@@ -79,8 +80,12 @@ def result_json(r, level: int = 4) -> str:
 def results_json(results: list, level: int = 4) -> str:
     """`result_json` of each result, joined as a list's items. A result of a text class (`Result.stamp`)
     is stamped from its class's template (`_JsonShape`); any other is written key by key (`_Written`)."""
-    shape = _json_shape(level)
-    return "".join(stamped(results, shape, _Written(level).text)[1:])  # (but the first result's `sep`)
+    return results_bytes(results, level).decode()
+
+
+def results_bytes(results: list, level: int = 4) -> bytes:
+    """`results_json` as UTF-8 bytes, as `stamped` makes them."""
+    return b"".join(stamped(results, _json_shape(level), _Written(level).text)[1:])  # (but the first result's `sep`)
 
 
 def _json_shape(level: int) -> "_JsonShape":
@@ -120,9 +125,9 @@ class _Shape(StampShape):
         return cut_template([segment if type(segment) is str else CUT if segment == _TARGET else _FILLS.index(segment)
                              for segment in segments]), rule[2]
 
-    def target_parts(self, name: str) -> tuple[str, bytes]:
+    def target_parts(self, name: str) -> tuple[bytes, bytes]:
         """A target's name as JSON escapes it (without quotes), and as its fingerprint's key holds it."""
-        return _s(name)[1:-1], name.encode()
+        return _s(name)[1:-1].encode(), name.encode()
 
     def stamp(self, found: tuple, name: tuple, r) -> tuple:
         """A result's text from its class's template for its guest (`for_guest`) and its target's name, as
@@ -132,8 +137,8 @@ class _Shape(StampShape):
         digest.update(name[1])
         digest.update(tail)
         if r is not None and r.baseline:
-            end = self.baseline_end(r)
-        return self.sep, name[0].join(pieces), digest.hexdigest()[:16], end
+            end = self.baseline_end(r).encode()
+        return self.sep, name[0].join(pieces), _hex(digest.digest()[:8]), end
 
     def guest_fills(self, texts: tuple, escaped: tuple, guest: str, source: str, loc) -> tuple:
         """What a guest named `guest` on `source` (strings) fills a recipe's holes with (`_FILLS`): its message
@@ -147,7 +152,10 @@ class _Shape(StampShape):
         key after the target, and the text after the fingerprint (`stamped`). Escaped JSON text holds no raw
         control character: no `CUT`."""
         texts, order = recipe[0]
-        return "".join(order(texts + fills)).split(CUT), head, recipe[1], self.end
+        return "".join(order(texts + fills)).encode().split(_CUT), head, recipe[1], self.end
+
+
+_CUT = CUT.encode()
 
 
 def _text_segments(segments: list, text: tuple) -> None:
@@ -168,10 +176,10 @@ class _JsonShape(_Shape):
         super().__init__()
         self.level = level
         self.key = ("json", level)
-        self.sep = ",\n"  # between a list's items
+        self.sep = b",\n"  # between a list's items
         self.q = " " * (level + 2)
         self.between = f'",\n{self.q}"fix": "'
-        self.end = f'"\n{" " * level}}}'
+        self.end = f'"\n{" " * level}}}'.encode()
 
     def head(self, r) -> str:
         q = self.q
@@ -472,13 +480,12 @@ class JsonWriter:
         raise AssertionError("a report has results")
 
     def feed(self, cells, results, found) -> None:
-        self._write(results_json(results) if results else "", cells, found)
+        self._write(results_bytes(results) if results else b"", cells, found)
 
     def feed_stamps(self, cells, stamps, findings) -> None:
         """`feed` of a guest with no waiver and no baseline in play: its cells (`eval.matrix.GuestCells`), its
         results (`eval.texts.GuestStamps`), its cells' findings from their labels (`common.LabelFindings`)."""
-        shape = _json_shape(4)
-        self._results("".join(stamped_guest(stamps, shape, _Written(4).text)[1:]))  # (but the first result's `sep`)
+        self._results(b"".join(stamped_guest(stamps, _json_shape(4), _Written(4).text)[1:]))  # (but the first `sep`)
         if cells.positions:
             if type(self.cells) is _KeptCells:
                 self.cells.keep(cells, findings)
@@ -486,20 +493,23 @@ class JsonWriter:
             else:
                 self._cells(guest_cells_json(cells, findings))
 
-    def _write(self, text: str, cells, found) -> None:
-        self._results(text)
+    def _write(self, data: bytes, cells, found) -> None:
+        self._results(data)
         if cells:
             self._cells(cells_json(cells, found))
 
-    def _results(self, text: str) -> None:
-        if text:
+    def _results(self, data: bytes) -> None:
+        """Results' text as UTF-8 bytes (`stamped`), after those written so far."""
+        if data:
             if self.head is not None:  # (a part's first result has no line before it: `absorb` writes it)
                 self.out.write(",\n" if self.any_result else "" if self.head is _PART else "\n")
-                self.out.write(text)  # (not copied behind the line above: a guest's text is ~300 KB)
+                write_bytes(self.out, data)  # (not copied behind the line above: a guest's text is ~300 KB)
             else:
                 if self.results is None:
                     self.results = tempfile.TemporaryFile("w+b", dir=self.spool_dir)
-                self.results.write(((",\n" if self.any_result else "") + text).encode("utf-8"))
+                if self.any_result:
+                    self.results.write(b",\n")
+                self.results.write(data)
             self.any_result = True
 
     def _cells(self, text: str) -> None:
@@ -625,11 +635,11 @@ class JsonLinesWriter:
 
     def feed(self, cells, results, found=None) -> None:
         if results:
-            self.out.write(jsonl_lines(results))
+            write_bytes(self.out, b"".join(stamped(results, _JSONL, _jsonl_line)))
 
     def feed_stamps(self, cells, stamps, findings) -> None:
         """`feed` of a guest with no waiver and no baseline in play (`JsonWriter.feed_stamps`)."""
-        self.out.write("".join(stamped_guest(stamps, _JSONL, _jsonl_line)))
+        write_bytes(self.out, b"".join(stamped_guest(stamps, _JSONL, _jsonl_line)))
 
     def part(self, spools: tuple) -> "JsonLinesWriter":
         """A writer for a later share of the guests, to the binary spool `spools[0]` (`JsonWriter.part`)."""
@@ -658,7 +668,7 @@ _compact = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
 
 def jsonl_lines(results: list) -> str:
     """A line per result: `Result.to_json` compact, stamped from its text class's template where it has one."""
-    return "".join(stamped(results, _JSONL, _jsonl_line))
+    return b"".join(stamped(results, _JSONL, _jsonl_line)).decode()
 
 
 def _jsonl_line(r) -> str:
@@ -670,7 +680,7 @@ class _JsonlShape(_Shape):
 
     key = "jsonl"
     between = '","fix":"'
-    end = '"}\n'
+    end = b'"}\n'
 
     def head(self, r) -> str:
         c = _compact
