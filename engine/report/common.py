@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json as _json
 import re as _re
+from binascii import hexlify as _hex
 from collections import Counter
 from operator import getitem, itemgetter
 
@@ -292,6 +293,7 @@ class StampShape:
 
     key = ""
     sep = b""
+    end = b""  # after a result's fingerprint (`baseline_end`: with its baseline status)
 
     def __init__(self):
         self.guest: tuple | None = None  # (names' cache, location, guest, source) of the last `specialise`
@@ -310,6 +312,17 @@ class StampShape:
                 self.targets.clear()
             found = self.targets[name] = self.target_parts(name)
         return found
+
+    def stamp(self, found: tuple, name: tuple, r) -> tuple:
+        """A result's text from its class's template for its guest (`for_guest`: the pieces between the target's
+        names, the fingerprint's hash up to the target and its key after it) and its target's name (`target`:
+        the name that joins the pieces, and as the fingerprint's key holds it), as UTF-8 pieces to join.
+        `stamped_guest` does the same inline."""
+        digest = found[1].copy()
+        digest.update(name[1])
+        digest.update(found[2])
+        end = self.baseline_end(r) if r is not None and r.baseline else self.end
+        return self.sep, name[0].join(found[0]), _hex(digest.digest()[:8]), end
 
     def outcome(self, r):
         """The parts of a rule outcome's results (`outcome_parts(r, mode)`), made once per outcome and mode, or
@@ -401,20 +414,27 @@ def stamped_guest(stamps, shape, written) -> list[bytes]:
     """`stamped` of a guest's results as `eval.texts.GuestStamps` (no waiver, no baseline in play): a text
     class's results stamped from its template for the guest (`GuestStamps.template`), unmade; any other
     as `stamped` writes it."""
-    out: list[str] = []
+    out: list[bytes] = []
     extend = out.extend
-    target_of, stamp = shape.target, shape.stamp
+    target_of, stamp, sep, end = shape.target, shape.stamp, shape.sep, shape.end
     made, template = stamps.templates(shape), stamps.template
     names = stamps.names
     for j, units in enumerate(stamps.by_target):
         if units is None:
             continue
         name = target_of(names[j])
+        joiner, key = (None, None) if name is None else name[:2]
         for u in units:
             if type(u) is tuple:
                 found = made.get(u)
                 if found is None:
                     found = template(u, j, shape, made)
+                if found and joiner is not None:  # `shape.stamp`, inline: a call per result fewer
+                    digest = found[1].copy()
+                    digest.update(key)
+                    digest.update(found[2])
+                    extend((sep, joiner.join(found[0]), _hex(digest.digest()[:8]), end))
+                    continue
                 if found and name is not None:
                     extend(stamp(found, name, None))
                     continue

@@ -19,7 +19,6 @@ from __future__ import annotations
 import csv
 import io
 import re
-from binascii import hexlify as _hex
 
 from ..files.outputs import copy_spool, release, spool_writer, take_early, write_bytes
 from ..eval.texts import around_target
@@ -173,10 +172,10 @@ def _filled(field: tuple, name: tuple) -> str:
     (`_CsvShape.target`)."""
     plain, doubled, quoted, _ = field
     if quoted is None:
-        return csv_cell(name[3].join(plain))
-    if quoted or name[1]:
-        return '"' + name[2].join(doubled) + '"'
-    return name[3].join(plain)
+        return csv_cell(name[5].join(plain))
+    if quoted or name[3]:
+        return '"' + name[4].join(doubled) + '"'
+    return name[5].join(plain)
 
 
 class _CsvShape(StampShape):
@@ -187,26 +186,33 @@ class _CsvShape(StampShape):
 
     key = "csv"
 
+    end = b",,,,,\r\n"
+
     def target_parts(self, name: str) -> tuple:
-        """A target's cell, whether it is quoted in a field, with quotes doubled, itself, as its fingerprint's
-        key holds it (UTF-8, as `stamp` joins a row by it), and whether its cell is the name itself, quoted
-        nowhere (`_whole`: the row joined by it)."""
+        """A target's name in UTF-8 when its cell is the name itself, quoted nowhere (`_whole`: the row joined
+        by it; else None), as its fingerprint's key holds it; its cell, whether it is quoted in a field, with
+        quotes doubled, and itself."""
         cell, quoted = csv_cell(name), csv_needs_quotes(name)
-        return cell, quoted, name.replace('"', '""'), name, name.encode(), cell == name and not quoted and name != ""
+        encoded = name.encode()
+        return (encoded if cell == name and not quoted and name != "" else None, encoded,
+                cell, quoted, name.replace('"', '""'), name)
 
     def stamp(self, found: tuple, name: tuple, r) -> tuple:
         """A result's row from its class's template for its guest (`for_guest`) and its target's name, as
-        UTF-8 pieces (`StampShape.stamp`)."""
+        UTF-8 pieces (`StampShape.stamp`; here a target whose cell is not its name, rare)."""
+        if name[0] is not None:
+            return super().stamp(found, name, r)
         row, head, tail, recipe, fills = found
         digest = head.copy()
-        digest.update(name[4])
+        digest.update(name[1])
         digest.update(tail)
-        end = f",,,,,{csv_cell(r.baseline)}\r\n".encode() if r is not None and r.baseline else _END
-        if name[5]:
-            return self.sep, name[4].join(row), _hex(digest.digest()[:8]), end
-        pre, mid, message, fix, post = _fields(recipe, fills)  # (a target whose cell is not its name: rare)
-        return (self.sep, f"{pre}{name[0]}{mid}{message if type(message) is str else _filled(message, name)},"
+        end = self.baseline_end(r) if r is not None and r.baseline else self.end
+        pre, mid, message, fix, post = _fields(recipe, fills)
+        return (self.sep, f"{pre}{name[2]}{mid}{message if type(message) is str else _filled(message, name)},"
                 f"{fix if type(fix) is str else _filled(fix, name)}{post}{digest.hexdigest()[:16]}".encode(), end)
+
+    def baseline_end(self, r) -> bytes:
+        return f",,,,,{csv_cell(r.baseline)}\r\n".encode()
 
     def recipe(self, r, message: tuple, fix: tuple):
         """(message, fix: (pieces, name holes) each, plain), the rule outcome's cells and the mode's, and the
@@ -248,7 +254,6 @@ class _CsvShape(StampShape):
 
 
 _CUT = CUT.encode()
-_END = b",,,,,\r\n"
 
 
 def _fields(recipe: tuple, fills: tuple) -> tuple:

@@ -15,7 +15,6 @@ import json
 import os
 import shutil
 import tempfile
-from binascii import hexlify as _hex
 from json.encoder import encode_basestring as _s  # the C encoder of one string, as ensure_ascii=False writes it
 
 from ..core.vocabulary import NAME_HOLES, PLAN_KEYS, SUBJECT_KEYS
@@ -129,17 +128,6 @@ class _Shape(StampShape):
         """A target's name as JSON escapes it (without quotes), and as its fingerprint's key holds it."""
         return _s(name)[1:-1].encode(), name.encode()
 
-    def stamp(self, found: tuple, name: tuple, r) -> tuple:
-        """A result's text from its class's template for its guest (`for_guest`) and its target's name, as
-        pieces (`StampShape.stamp`)."""
-        pieces, head, tail, end = found
-        digest = head.copy()
-        digest.update(name[1])
-        digest.update(tail)
-        if r is not None and r.baseline:
-            end = self.baseline_end(r).encode()
-        return self.sep, name[0].join(pieces), _hex(digest.digest()[:8]), end
-
     def guest_fills(self, texts: tuple, escaped: tuple, guest: str, source: str, loc) -> tuple:
         """What a guest named `guest` on `source` (strings) fills a recipe's holes with (`_FILLS`): its message
         texts of names (`escaped`: as JSON escapes them, `eval.texts.Names.json`), its subject's names, its
@@ -148,11 +136,11 @@ class _Shape(StampShape):
 
     def for_guest(self, recipe, fills: tuple, head):
         """`recipe` for the guest of `fills` (`guest_fills`) and its results' fingerprint hash up to the target
-        (`head`, `fingerprint_head`): the pieces between the target's names, that hash and the fingerprint's
-        key after the target, and the text after the fingerprint (`stamped`). Escaped JSON text holds no raw
-        control character: no `CUT`."""
+        (`head`, `fingerprint_head`): the pieces between the target's names (UTF-8), that hash and the
+        fingerprint's key after the target (`StampShape.stamp`). Escaped JSON text holds no raw control
+        character: no `CUT`."""
         texts, order = recipe[0]
-        return "".join(order(texts + fills)).encode().split(_CUT), head, recipe[1], self.end
+        return "".join(order(texts + fills)).encode().split(_CUT), head, recipe[1]
 
 
 _CUT = CUT.encode()
@@ -200,8 +188,8 @@ class _JsonShape(_Shape):
         item = f'{q}"item": {_s(r.item)},\n' if r.item else ""
         return f'",\n{q}"cite": {_s(r.cite)},\n{q}"waiver": null,\n{item}', f'{q}"fingerprint": "'
 
-    def baseline_end(self, r) -> str:
-        return f'",\n{self.q}"baseline": {_s(r.baseline)}\n{" " * self.level}}}'
+    def baseline_end(self, r) -> bytes:
+        return f'",\n{self.q}"baseline": {_s(r.baseline)}\n{" " * self.level}}}'.encode()
 
 
 _SHAPES: dict[int, _JsonShape] = {}
@@ -697,8 +685,8 @@ class _JsonlShape(_Shape):
         item = f',"item":{_compact(r.item)}' if r.item else ""
         return f'","cite":{_compact(r.cite)},"waiver":null{item}', ',"fingerprint":"'
 
-    def baseline_end(self, r) -> str:
-        return f'","baseline":{_compact(r.baseline)}}}\n'
+    def baseline_end(self, r) -> bytes:
+        return f'","baseline":{_compact(r.baseline)}}}\n'.encode()
 
 
 _JSONL = _JsonlShape()
