@@ -22,8 +22,8 @@ import re
 
 from ..files.outputs import copy_spool, release, spool_writer, take_early, write_bytes
 from ..eval.texts import around_target
-from .common import (CUT, CellEnds, CellFindings, StampShape, csv_cell, csv_fingerprint, csv_needs_quotes, csv_safe,
-                     csv_terminal_cell, cut_template, stamped, stamped_guest)
+from .common import (CUT, CUT_BYTES, CellEnds, CellFindings, StampShape, csv_cell, csv_fingerprint, csv_needs_quotes,
+                     csv_safe, csv_terminal_cell, cut_template, stamped, stamped_guest)
 
 COLUMNS = ["rule", "severity", "status", "waived", "guest", "host", "source", "target", "mode", "item",
            "message", "fix", "cite", "file", "line", "fingerprint", "waiver_owner", "waiver_expires",
@@ -185,7 +185,6 @@ class _CsvShape(StampShape):
     (`target`)."""
 
     key = "csv"
-
     end = b",,,,,\r\n"
 
     def target_parts(self, name: str) -> tuple:
@@ -249,11 +248,10 @@ class _CsvShape(StampShape):
                     made = plain[0] = _plain_row(*recipe[:3]) or False
                 plain[1] = True
             if made:  # joined once, cut where the target's name goes
-                return "".join(made[1](made[0] + values)).encode().split(_CUT), head, recipe[2][3], recipe, fills
+                row = "".join(made[1](made[0] + values)).encode().split(CUT_BYTES)
+                return row, head, recipe[2][3], recipe, fills
         return tuple([p.encode() for p in _whole(*_fields(recipe, fills))]), head, recipe[2][3], recipe, fills
 
-
-_CUT = CUT.encode()
 
 
 def _fields(recipe: tuple, fills: tuple) -> tuple:

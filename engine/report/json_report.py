@@ -19,7 +19,7 @@ from json.encoder import encode_basestring as _s  # the C encoder of one string,
 
 from ..core.vocabulary import NAME_HOLES, PLAN_KEYS, SUBJECT_KEYS
 from ..files.outputs import copy_spool, release, spool_writer, take_early, write_bytes
-from .common import CUT, CellEnds, StampShape, cut_template, stamped, stamped_guest
+from .common import CUT, CUT_BYTES, CellEnds, StampShape, cut_template, stamped, stamped_guest
 
 
 def render_json(report) -> str:
@@ -140,10 +140,8 @@ class _Shape(StampShape):
         fingerprint's key after the target (`StampShape.stamp`). Escaped JSON text holds no raw control
         character: no `CUT`."""
         texts, order = recipe[0]
-        return "".join(order(texts + fills)).encode().split(_CUT), head, recipe[1]
+        return "".join(order(texts + fills)).encode().split(CUT_BYTES), head, recipe[1]
 
-
-_CUT = CUT.encode()
 
 
 def _text_segments(segments: list, text: tuple) -> None:
