@@ -49,6 +49,7 @@ from __future__ import annotations
 import copy
 import sys
 
+from ..core import lineage
 from ..core.records import Factory, record, replace
 from .capacity import (DEFAULT_OVERHEAD, cores_taken, dio_by_hwpath, dio_moved, dio_needs, dio_pool, dio_room,
                        free_cores, free_memory_mb, memory_taken_mb)
@@ -344,6 +345,8 @@ class Estate:
         self.snapshot = replace(now, hosts=list(now.hosts), guests=list(now.guests),
                                 host_by_name=dict(now.host_by_name), guest_by_name=dict(now.guest_by_name),
                                 origin=origin)
+        lineage.copied(self.snapshot.hosts, now.hosts)  # (the rules' indexes of them updated, not built again)
+        lineage.copied(self.snapshot.guests, now.guests)
 
     def _store_host(self, raw: dict) -> None:
         i = self.host_index[raw["name"]]
@@ -366,6 +369,7 @@ class Estate:
         k = self._position.pop(id(old), None)
         if k is not None:
             items[k] = new
+            lineage.replaced(items, k)
             self._position[id(new)] = k
         by_name[new["name"]] = new
         origin = self.snapshot.origin

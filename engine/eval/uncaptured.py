@@ -27,6 +27,7 @@ rule one class (`CompiledRule.sharing.constant_when`), and so does this.
 
 from __future__ import annotations
 
+from ..core.lineage import ancestors
 from ..core.vocabulary import CONSTANT_ROLES, SCOPES, UNCAPTURED
 from ..lang.analysis.sharing import EVERY
 from ..lang.compiler import CompiledRule
@@ -114,14 +115,16 @@ def constant_false(rule: CompiledRule, env: dict) -> bool:
 class Elsewhere:
     """The guests of an estate with unknown parts, by VSP, found once: what a rule reading `snapshot.guests` meets."""
 
-    __slots__ = ("guests", "by_host", "_found")
+    __slots__ = ("guests", "places", "by_host", "_found")
 
-    def __init__(self, guests: list[dict]):
+    def __init__(self, guests: list[dict], places: list[int] | None = None):
+        """`places`: those of the guests with unknown parts, in order, when known (`elsewhere`)."""
         self.guests = guests
+        self.places = [k for k, g in enumerate(guests) if g.get(UNCAPTURED)] if places is None else places
         self.by_host: dict = {}  # host name -> its guests with unknown parts
-        for g in guests:
-            if g.get(UNCAPTURED):
-                self.by_host.setdefault(g.get("host"), []).append(g)
+        for k in self.places:
+            g = guests[k]
+            self.by_host.setdefault(g.get("host"), []).append(g)
         self._found: dict = {}  # (parts read, hosts) -> message or None
 
     def meets(self, parts: frozenset) -> bool:
@@ -150,7 +153,14 @@ def elsewhere(guests: list[dict]) -> Elsewhere:
     found = _ESTATES.get(id(guests))
     if found is not None and found.guests is guests:
         return found
+    places = None
+    for older, changed in ancestors(guests):  # a plan's copy of the list (`core.lineage`): from the places replaced
+        prior = _ESTATES.get(id(older))
+        if prior is not None and prior.guests is older:
+            places = sorted({k for k in prior.places if k not in changed}
+                            | {k for k in changed if guests[k].get(UNCAPTURED)})
+            break
     if len(_ESTATES) >= _KEPT:
         _ESTATES.clear()
-    found = _ESTATES[id(guests)] = Elsewhere(guests)
+    found = _ESTATES[id(guests)] = Elsewhere(guests, places)
     return found

@@ -21,6 +21,8 @@ copy alive) would otherwise stay for the whole plan. The bound is the larger of 
 and `_COPIES` times the longest list indexed, so a matrix, whose lists are the snapshot's own
 (one per subject, e.g. every target's `dio_functions`), keeps all of them unless they hold more
 than `_FLOOR_ITEMS` items together, and a plan keeps the indexes of a few copies of its longest list.
+A copy's index is made from the index of the list it was copied from (`core.lineage`), brought up to
+date at the few places a move replaced (`Lookup._updated`), not built again over every item.
 """
 
 from __future__ import annotations
@@ -32,6 +34,7 @@ from fractions import Fraction
 from .. import ast
 from ..builtins import equality_key
 from ..visit import Visitor
+from ...core.lineage import ancestors
 from ...core.vocabulary import OBJECT_NAMES, TABLES, names_with
 
 # the snapshot's objects and the whole-snapshot scope hold the snapshot's own lists (a stage's are built per stage)
@@ -123,7 +126,8 @@ class Lookup:
         self.item_key = item_key
         self.outer = outer
         self.tests = tests
-        self.indexes: dict[int, tuple] = {}  # id(list) -> (list, index or None, length), least recently used first
+        self.indexes: dict[int, tuple] = {}  # id(list) -> (list, index or None, length, places), least recently
+        # used first; places: id(item) -> (its place, its key) of the items indexed (None: not known, `_index`)
         self.items = 0  # the items of the lists in `indexes`
         self.longest = 0  # the longest list indexed
         self.last: list | None = None  # the list of the last lookup, and its index (the newest of `indexes`)
@@ -143,7 +147,7 @@ class Lookup:
         if found is None or found[0] is not items:
             if found is not None:  # (never: a list in `indexes` is alive, so its id is not reused)
                 self.items -= found[2]
-            found = (items, self._index(items), len(items))
+            found = self._updated(items) or (items, *self._index(items), )
             self._make_room(found[2])
         indexes[id(items)] = found  # the most recently used last
         self.last, self.last_index = items, found[1]
@@ -166,30 +170,112 @@ class Lookup:
         # whether the list is empty too: for an empty list the lookup answers without computing the key
         return (bool(items),) + tuple(sorted(((type(k).__name__, k, len(v)) for k, v in index.items()), key=repr))
 
-    def _index(self, items) -> dict | None:
+    def _index(self, items) -> tuple[dict | None, int, dict | None]:
+        """`items`' index (None: the scan decides), their number, and the places and keys of those indexed
+        (None: an item is listed twice)."""
         var = self.var
         env = {}
         index: dict = {}
+        places: dict | None = {}
         budget = self.budget
         saved = budget.steps if budget is not None else 0
         if budget is not None:
             budget.steps = 0  # its own count: whether it goes past the budget does not depend on who asked
         try:
-            for item in items:
+            for place, item in enumerate(items):
                 env[var] = item
                 if all(test(env) for test in self.tests):
                     key = self.item_key(env)
                     if type(key) not in _PLAIN or key != key:
-                        return None
-                    index.setdefault(equality_key(key), []).append(item)
+                        return None, len(items), None
+                    key = equality_key(key)
+                    index.setdefault(key, []).append(item)
+                    if places is not None:
+                        if id(item) in places:
+                            places = None
+                        else:
+                            places[id(item)] = (place, key)
                 else:
                     self.item_key(env)  # the scan computes it too: it must not raise either
         except Exception:  # noqa: BLE001 - any failure: the scan decides, and reports it as the scan would
-            return None
+            return None, len(items), None
         finally:
             if budget is not None:
                 budget.steps = saved
-        return index
+        return index, len(items), places
+
+    def _updated(self, items) -> tuple | None:
+        """`indexes`' entry of `items` (a plan's copy of an estate's list, `core.lineage`) made from the index of
+        a list it was copied from, brought up to date at the places replaced since (each move replaces a few
+        items of 10,000); None: no such index (then `_index` builds it)."""
+        if type(items) is not list:
+            return None
+        for older, changed in ancestors(items):
+            found = self.indexes.get(id(older))
+            if found is None or found[0] is not older:
+                continue
+            if found[1] is None or found[3] is None or len(older) != len(items):
+                return None
+            del self.indexes[id(older)]  # its index becomes the copy's (`older` asked again: built again)
+            self.items -= found[2]
+            if self.last is older:
+                self.last = self.last_index = None
+            budget = self.budget
+            saved = budget.steps if budget is not None else 0
+            if budget is not None:
+                budget.steps = 0  # as `_index`
+            try:
+                index, places = self._replace(found[1], found[3], older, items, changed)
+            except Exception:  # noqa: BLE001 - as `_index`: built whole, where the scan decides
+                return None
+            finally:
+                if budget is not None:
+                    budget.steps = saved
+            return None if index is None else (items, index, len(items), places)
+        return None
+
+    def _replace(self, index: dict, places: dict, older: list, items: list, changed: frozenset) -> tuple:
+        """`index` and `places` of `older` made those of `items`, which holds other items at the places `changed`:
+        the item that left each place out of its key's list, the one that came in its key's list in order of
+        place. A key's list is copied before it changes (a rule's value may hold it); the dictionaries are
+        changed in place (copying them costs as much as building them). (None, None): an item's key is not plain."""
+        own: set = set()  # keys whose list is already this index's copy
+        var = self.var
+        env: dict = {}
+        for place in sorted(changed):
+            before, after = older[place], items[place]
+            if before is after:
+                continue
+            left = places.pop(id(before), None)
+            if left is not None and left[0] == place:
+                key = left[1]
+                bucket = index[key] if key in own else list(index[key])
+                del bucket[next(i for i, item in enumerate(bucket) if item is before)]
+                if bucket:
+                    index[key] = bucket
+                    own.add(key)
+                else:  # (no key of an empty list: as `_index` leaves none)
+                    del index[key]
+                    own.discard(key)
+            elif left is not None:
+                places[id(before)] = left  # (the same object elsewhere too: never in an estate's lists)
+            env[var] = after
+            if all(test(env) for test in self.tests):
+                key = self.item_key(env)
+                if type(key) not in _PLAIN or key != key:
+                    return None, None
+                key = equality_key(key)
+                if id(after) in places:
+                    return None, None  # listed twice: `_index` decides
+                bucket = index[key] if key in own else list(index.get(key, ()))
+                at = next((i for i, item in enumerate(bucket) if places[id(item)][0] > place), len(bucket))
+                bucket.insert(at, after)
+                index[key] = bucket
+                own.add(key)
+                places[id(after)] = (place, key)
+            else:
+                self.item_key(env)  # as `_index`: must not raise
+        return index, places
 
     def __call__(self, env: dict):
         found = self._find(env)
