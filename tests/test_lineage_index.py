@@ -65,8 +65,20 @@ def test_an_index_brought_up_to_date_answers_as_the_scan_of_the_copy(seed):
     assert built == []  # every copy from the one before: none built over every item
 
 
+def test_a_short_lists_copy_is_indexed_whole():
+    short = _guests(joins._UPDATED_FROM - 1, 3)
+    lookup = _lookup()
+    lookup({"guests": short, "target": "h0"})
+    assert lookup.indexes[id(short)][3] is None  # no places kept
+    copy = _copy(short)
+    _replace(copy, 2, {**copy[2], "host": "h0", "up": True})
+    assert lookup({"guests": copy, "target": "h0"}) == _scan(copy, "h0")
+    assert id(short) in lookup.indexes  # not taken over: the copy's built whole
+
+
 def test_the_list_copied_from_asked_again_is_indexed_again_and_answers_as_its_scan():
     first = _guests(200, 5)
+    assert len(first) >= joins._UPDATED_FROM
     lookup = _lookup()
     assert lookup({"guests": first, "target": "h1"}) == _scan(first, "h1")
     second = _copy(first)
@@ -79,7 +91,7 @@ def test_the_list_copied_from_asked_again_is_indexed_again_and_answers_as_its_sc
 
 
 def test_a_key_that_is_not_plain_after_a_move_leaves_the_copy_to_the_scan():
-    guests = _guests(50, 3)
+    guests = _guests(joins._UPDATED_FROM, 3)
     lookup = _lookup()
     lookup({"guests": guests, "target": "h0"})
     new = _copy(guests)
@@ -95,7 +107,7 @@ def test_a_plan_says_the_same_with_its_copies_indexed_from_scratch(tmp_path, run
     from bench.generate import generate
     from migcheck.eval import uncaptured
 
-    data = generate(6, 120, 3)
+    data = generate(6, 160, 3)
     for guest in data["guests"][::9]:
         guest.setdefault("unknown", ["storage"])
     estate = tmp_path / "estate.json"

@@ -172,11 +172,11 @@ class Lookup:
 
     def _index(self, items) -> tuple[dict | None, int, dict | None]:
         """`items`' index (None: the scan decides), their number, and the places and keys of those indexed
-        (None: an item is listed twice)."""
+        (None: an item is listed twice, or the list is short: an index of its copy is built whole)."""
         var = self.var
         env = {}
         index: dict = {}
-        places: dict | None = {}
+        places: dict | None = {} if len(items) >= _UPDATED_FROM else None
         budget = self.budget
         saved = budget.steps if budget is not None else 0
         if budget is not None:
@@ -308,5 +308,6 @@ class Lookup:
         return index.get(equality_key(value), _EMPTY)
 
 
+_UPDATED_FROM = 128  # a list this long keeps its items' places: an index of a copy of it is brought up to date
 _UNSET = object()
 _EMPTY: list = []
