@@ -381,7 +381,8 @@ def _solve(model, x: dict, objectives: list, complete, deadline: float, start: d
             phases.append((sense, f"{GREEDY} {_STATUS[cp_model.OPTIMAL]}", 0.0))
             value = bounds[k]
         else:
-            solver.parameters.max_time_in_seconds = max(0.05, (deadline - time.perf_counter()) / (len(objectives) - k))
+            share = (deadline - time.perf_counter()) / (len(objectives) - k)
+            solver.parameters.max_time_in_seconds = max(0.05, _WITHIN * share)
             model.maximize(objective) if sense == "max" else model.minimize(objective)
             status = solver.solve(model)
             statuses.append(status)
@@ -403,6 +404,10 @@ def _solve(model, x: dict, objectives: list, complete, deadline: float, start: d
             hinted = _hint(model, x, best, complete)
             known = complete.values(best) if start else known
     return statuses, best, phases
+
+
+_WITHIN = 0.95  # of a solve's share of the time left, what CP-SAT is given: it stops past its own limit (a model of
+# 1,000 guests x 200 VSPs, 5 s given: 5.17 s of wall), and the share is a promise to the user
 
 
 def _hint(model, x: dict, best: dict, complete) -> dict:
