@@ -319,11 +319,8 @@ class StampShape:
         names, the fingerprint's hash up to the target and its key after it) and its target's name (`target`:
         the name that joins the pieces, and as the fingerprint's key holds it), as UTF-8 pieces to join.
         `stamped_guest` does the same inline."""
-        digest = found[1].copy()
-        digest.update(name[1])
-        digest.update(found[2])
         end = self.baseline_end(r) if r is not None and r.baseline else self.end
-        return self.sep, name[0].join(found[0]), _hex(digest.digest()[:8]), end
+        return self.sep, name[0].join(found[0]), stamped_fingerprint(found, name[1]), end
 
     def outcome(self, r):
         """The parts of a rule outcome's results (`outcome_parts(r, mode)`), made once per outcome and mode, or
@@ -368,6 +365,15 @@ class StampShape:
             self.guest = (names.cache, loc, guest, source)
             self.fills = self.guest_fills(names.texts, names.json, guest, source, loc)
         return self.for_guest(recipe, self.fills, fingerprint_head(r.rule, sub))
+
+
+def stamped_fingerprint(found: tuple, key: bytes) -> bytes:
+    """A stamped result's fingerprint (`Result.fingerprint`: 16 hex digits, UTF-8) from its template for its guest
+    (`for_guest`: the hash up to the target, then the key after it) and its target's name as the key holds it."""
+    digest = found[1].copy()
+    digest.update(key)
+    digest.update(found[2])
+    return _hex(digest.digest()[:8])
 
 
 CUT = "\0"  # where a `cut_template`'s text is cut for the target's name
@@ -432,7 +438,7 @@ def stamped_guest(stamps, shape, written) -> list[bytes]:
                 found = made.get(u)
                 if found is None:
                     found = template(u, j, shape, made)
-                if found and joiner is not None:  # `shape.stamp`, inline: a call per result fewer
+                if found and joiner is not None:  # `shape.stamp` and `stamped_fingerprint`, inline: two calls fewer
                     digest = found[1].copy()
                     digest.update(key)
                     digest.update(found[2])

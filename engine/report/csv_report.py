@@ -23,7 +23,7 @@ import re
 from ..files.outputs import copy_spool, release, spool_writer, take_early, write_bytes
 from ..eval.texts import around_target
 from .common import (CUT, CUT_BYTES, CellEnds, CellFindings, StampShape, csv_cell, csv_fingerprint, csv_needs_quotes,
-                     csv_safe, csv_terminal_cell, cut_template, stamped, stamped_guest)
+                     csv_safe, csv_terminal_cell, cut_template, stamped, stamped_fingerprint, stamped_guest)
 
 COLUMNS = ["rule", "severity", "status", "waived", "guest", "host", "source", "target", "mode", "item",
            "message", "fix", "cite", "file", "line", "fingerprint", "waiver_owner", "waiver_expires",
@@ -118,19 +118,15 @@ class CsvWriter:
         self.out.write(_text_row(self.columns, self.terminal))
 
     def feed(self, cells, results, found) -> None:
-        text = self.text(cells, results, found)
-        if text:
-            self.out.write(text)
-
-    def text(self, cells, results, found) -> str:
         if self.terminal:
-            return "".join(_text_row(row, True) for row in _result_rows(results))
-        return result_rows_text(results)
+            self.out.write("".join(_text_row(row, True) for row in _result_rows(results)))
+        else:
+            write_bytes(self.out, result_rows_bytes(results))
 
     def feed_stamps(self, cells, stamps, findings) -> None:
         """`feed` of a guest with no waiver and no baseline in play (`json_report.JsonWriter.feed_stamps`)."""
         if self.terminal:
-            self.out.write("".join(_text_row(row, True) for row in _result_rows(stamps.results())))
+            self.feed(cells, stamps.results(), None)
         else:
             write_bytes(self.out, b"".join(stamped_guest(stamps, _SHAPE, _whole_row)))
 
@@ -160,7 +156,12 @@ class CsvWriter:
 def result_rows_text(results) -> str:
     """The rows of `results` as `csv.writer` writes `_result_rows`: stamped from a text class's row for a
     guest where a result has one (`_CsvShape`), else made cell by cell."""
-    return b"".join(stamped(results, _SHAPE, _whole_row)).decode()
+    return result_rows_bytes(results).decode()
+
+
+def result_rows_bytes(results) -> bytes:
+    """`result_rows_text` as UTF-8 bytes, as `stamped` makes them (a streamed matrix's: written as they are)."""
+    return b"".join(stamped(results, _SHAPE, _whole_row))
 
 
 def _whole_row(r) -> str:
@@ -201,14 +202,11 @@ class _CsvShape(StampShape):
         UTF-8 pieces (`StampShape.stamp`; here a target whose cell is not its name, rare)."""
         if name[0] is not None:
             return super().stamp(found, name, r)
-        row, head, tail, recipe, fills = found
-        digest = head.copy()
-        digest.update(name[1])
-        digest.update(tail)
         end = self.baseline_end(r) if r is not None and r.baseline else self.end
-        pre, mid, message, fix, post = _fields(recipe, fills)
-        return (self.sep, f"{pre}{name[2]}{mid}{message if type(message) is str else _filled(message, name)},"
-                f"{fix if type(fix) is str else _filled(fix, name)}{post}{digest.hexdigest()[:16]}".encode(), end)
+        pre, mid, message, fix, post = _fields(*found[3:])
+        text = (f"{pre}{name[2]}{mid}{message if type(message) is str else _filled(message, name)},"
+                f"{fix if type(fix) is str else _filled(fix, name)}{post}")
+        return self.sep, text.encode(), stamped_fingerprint(found, name[1]), end
 
     def baseline_end(self, r) -> bytes:
         return f",,,,,{csv_cell(r.baseline)}\r\n".encode()
@@ -344,8 +342,8 @@ class CsvCellsWriter(CsvWriter):
         super().__init__(report, out)
         self.ends = CellEnds()  # a row's text from its target on, per (target position, label)
 
-    def text(self, cells, results, found) -> str:
-        return "".join(_text_row(row, self.terminal) for row in _cell_rows(cells, found))
+    def feed(self, cells, results, found) -> None:
+        self.out.write("".join(_text_row(row, self.terminal) for row in _cell_rows(cells, found)))
 
     def part(self, spools: tuple) -> "CsvCellsWriter":
         other = super().part(spools)

@@ -620,8 +620,7 @@ class JsonLinesWriter:
         self.out = out
 
     def feed(self, cells, results, found=None) -> None:
-        if results:
-            write_bytes(self.out, b"".join(stamped(results, _JSONL, _jsonl_line)))
+        write_bytes(self.out, jsonl_bytes(results))
 
     def feed_stamps(self, cells, stamps, findings) -> None:
         """`feed` of a guest with no waiver and no baseline in play (`JsonWriter.feed_stamps`)."""
@@ -654,7 +653,12 @@ _compact = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
 
 def jsonl_lines(results: list) -> str:
     """A line per result: `Result.to_json` compact, stamped from its text class's template where it has one."""
-    return b"".join(stamped(results, _JSONL, _jsonl_line)).decode()
+    return jsonl_bytes(results).decode()
+
+
+def jsonl_bytes(results: list) -> bytes:
+    """`jsonl_lines` as UTF-8 bytes, as `stamped` makes them (a streamed matrix's: written as they are)."""
+    return b"".join(stamped(results, _JSONL, _jsonl_line))
 
 
 def _jsonl_line(r) -> str:

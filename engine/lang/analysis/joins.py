@@ -147,7 +147,7 @@ class Lookup:
         if found is None or found[0] is not items:
             if found is not None:  # (never: a list in `indexes` is alive, so its id is not reused)
                 self.items -= found[2]
-            found = self._updated(items) or (items, *self._index(items), )
+            found = self._updated(items) or (items, *self._index(items))
             self._make_room(found[2])
         indexes[id(items)] = found  # the most recently used last
         self.last, self.last_index = items, found[1]
@@ -173,36 +173,45 @@ class Lookup:
     def _index(self, items) -> tuple[dict | None, int, dict | None]:
         """`items`' index (None: the scan decides), their number, and the places and keys of those indexed
         (None: an item is listed twice, or the list is short: an index of its copy is built whole)."""
+        return self._apart(lambda: self._build(items), (None, len(items), None))
+
+    def _build(self, items) -> tuple[dict | None, int, dict | None]:
         var = self.var
         env = {}
         index: dict = {}
         places: dict | None = {} if len(items) >= _UPDATED_FROM else None
+        for place, item in enumerate(items):
+            env[var] = item
+            if all(test(env) for test in self.tests):
+                key = self.item_key(env)
+                if type(key) not in _PLAIN or key != key:
+                    return None, len(items), None
+                key = equality_key(key)
+                index.setdefault(key, []).append(item)
+                if places is not None:
+                    if id(item) in places:
+                        places = None
+                    else:
+                        places[id(item)] = (place, key)
+            else:
+                self.item_key(env)  # the scan computes it too: it must not raise either
+        return index, len(items), places
+
+    def _apart(self, work, failed):
+        """`work()`, counted by the rule's budget on its own: whether building an index goes past the budget
+        does not depend on who asked first; `failed` when it raises (then the scan decides, and reports it
+        as the scan would)."""
         budget = self.budget
         saved = budget.steps if budget is not None else 0
         if budget is not None:
-            budget.steps = 0  # its own count: whether it goes past the budget does not depend on who asked
+            budget.steps = 0
         try:
-            for place, item in enumerate(items):
-                env[var] = item
-                if all(test(env) for test in self.tests):
-                    key = self.item_key(env)
-                    if type(key) not in _PLAIN or key != key:
-                        return None, len(items), None
-                    key = equality_key(key)
-                    index.setdefault(key, []).append(item)
-                    if places is not None:
-                        if id(item) in places:
-                            places = None
-                        else:
-                            places[id(item)] = (place, key)
-                else:
-                    self.item_key(env)  # the scan computes it too: it must not raise either
-        except Exception:  # noqa: BLE001 - any failure: the scan decides, and reports it as the scan would
-            return None, len(items), None
+            return work()
+        except Exception:  # noqa: BLE001 - any failure: the scan decides
+            return failed
         finally:
             if budget is not None:
                 budget.steps = saved
-        return index, len(items), places
 
     def _updated(self, items) -> tuple | None:
         """`indexes`' entry of `items` (a plan's copy of an estate's list, `core.lineage`) made from the index of
@@ -220,17 +229,7 @@ class Lookup:
             self.items -= found[2]
             if self.last is older:
                 self.last = self.last_index = None
-            budget = self.budget
-            saved = budget.steps if budget is not None else 0
-            if budget is not None:
-                budget.steps = 0  # as `_index`
-            try:
-                index, places = self._replace(found[1], found[3], older, items, changed)
-            except Exception:  # noqa: BLE001 - as `_index`: built whole, where the scan decides
-                return None
-            finally:
-                if budget is not None:
-                    budget.steps = saved
+            index, places = self._apart(lambda: self._replace(found[1], found[3], older, items, changed), (None, None))
             return None if index is None else (items, index, len(items), places)
         return None
 
@@ -246,8 +245,8 @@ class Lookup:
             before, after = older[place], items[place]
             if before is after:
                 continue
-            left = places.pop(id(before), None)
-            if left is not None and left[0] == place:
+            left = places.pop(id(before), None)  # (its place is `place`: an item is listed once)
+            if left is not None:
                 key = left[1]
                 bucket = index[key] if key in own else list(index[key])
                 del bucket[next(i for i, item in enumerate(bucket) if item is before)]
@@ -257,8 +256,6 @@ class Lookup:
                 else:  # (no key of an empty list: as `_index` leaves none)
                     del index[key]
                     own.discard(key)
-            elif left is not None:
-                places[id(before)] = left  # (the same object elsewhere too: never in an estate's lists)
             env[var] = after
             if all(test(env) for test in self.tests):
                 key = self.item_key(env)
