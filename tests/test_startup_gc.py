@@ -117,3 +117,30 @@ def test_a_paused_stretch_inside_a_frozen_one_leaves_the_freeze_to_its_owner():
     assert not any(_in_generation(made, g) for g in (0, 1, 2))  # frozen with the rest
     gc.unfreeze()  # (the owner, at its end: the autouse fixture checks none is left)
     assert gc.get_freeze_count() == 0 and not _in_generation(made, 0) and any(o is made for o in gc.get_objects())
+
+
+_EXITING = """
+import atexit, gc, sys
+# registered before the command runs, so run after the hooks it registers (last in, first out)
+atexit.register(lambda: print("frozen at exit:", gc.get_freeze_count(), file=sys.stderr))
+from migcheck.cli import main
+code = main(sys.argv[1:])
+print("frozen after main:", gc.get_freeze_count(), file=sys.stderr)
+sys.exit(code)
+"""
+
+
+def test_a_process_that_ran_a_command_exits_with_what_is_left_frozen(tmp_path):
+    """The interpreter's last collections at exit would scan all that the command left alive to free nothing the
+    exit does not: once a command has run, an `atexit` hook freezes it; `main` itself leaves nothing frozen, and
+    the run's output and exit code are as ever."""
+    import subprocess
+
+    out = tmp_path / "check.json"
+    done = subprocess.run([sys.executable, "-c", _EXITING, "check", MIXED, "sapapp01", "vsp-e2", "-f", "json",
+                           "-o", str(out)], capture_output=True, text=True, cwd=ROOT, timeout=120)
+    assert done.returncode == 1, done.stderr  # blocked, as in-process
+    assert "frozen after main: 0\n" in done.stderr
+    frozen = int(done.stderr.split("frozen at exit: ")[1].split()[0])
+    assert frozen > 10_000, done.stderr  # the modules, the packs, the snapshot: all of it
+    assert '"verdict": "blocked"' in out.read_text()
