@@ -344,26 +344,24 @@ class _Named:
         self.sent = 0  # the file's bytes sent to the disk so far
 
     def write(self, text: str) -> int:
-        try:
-            n = self.stream.write(text)
-            if self.pending >= 0:
-                self._written(n)
-            return n
-        except BrokenPipeError:
-            raise
-        except OSError as exc:
-            raise self._failed(exc) from None
+        return self._put(self.stream.write, text)
 
     def write_bytes(self, data: bytes) -> None:
         """UTF-8 text as bytes (`write_bytes`), to the file as they are, never decoded and encoded again."""
         if self.binary is None:
             self.write(data.decode("utf-8"))
-            return
+        else:
+            self._put(self.binary.write, data, flush=True)  # (flushed: the text written before it first)
+
+    def _put(self, write, data, flush: bool = False) -> int:
+        """`write(data)` (the text stream's or its binary buffer's), counted for `_written`; a failure named."""
         try:
-            self.stream.flush()  # (the text written before it first)
-            n = self.binary.write(data)
+            if flush:
+                self.stream.flush()
+            n = write(data)
             if self.pending >= 0:
                 self._written(n)
+            return n
         except BrokenPipeError:
             raise
         except OSError as exc:

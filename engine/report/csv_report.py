@@ -251,7 +251,6 @@ class _CsvShape(StampShape):
         return tuple([p.encode() for p in _whole(*_fields(recipe, fills))]), head, recipe[2][3], recipe, fills
 
 
-
 def _fields(recipe: tuple, fills: tuple) -> tuple:
     """A row's cells before the target's, between it and the message, the message and the fix (`_field`, with
     the guest's names in place), and the cells after the fix, for the guest of `fills`."""

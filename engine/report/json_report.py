@@ -143,7 +143,6 @@ class _Shape(StampShape):
         return "".join(order(texts + fills)).encode().split(CUT_BYTES), head, recipe[1]
 
 
-
 def _text_segments(segments: list, text: tuple) -> None:
     """A message's or fix's (pieces, holes) as a recipe's segments, its pieces escaped (as JSON escapes
     character by character, the escaped pieces with the escaped names are the escaped text); holes past
