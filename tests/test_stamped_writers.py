@@ -153,6 +153,21 @@ def test_a_fingerprint_is_the_sha256_of_its_key(subject):
     assert r.fingerprint == hashlib.sha256(key.encode()).hexdigest()[:16]
 
 
+def test_fingerprints_past_the_bulk_heads_are_openssl_s_and_the_same(monkeypatch):
+    """A run's first heads are CPython's own sha256 (no OpenSSL loaded: a check's cold start); past
+    `BULK_HEADS` a matrix's are hashlib's (faster on the SHA instructions): the same fingerprints either way."""
+    monkeypatch.setattr(model, "_HEADS", {})
+    monkeypatch.setattr(model, "_bulk_sha256", None)
+    kinds = set()
+    for i in range(model.BULK_HEADS + 50):
+        subject = {"guest": f"g{i}", "source": "s", "target": "t", "mode": "offline"}
+        r = Result("RULE-1", "error", "fail", subject, "m", item="i1")
+        key = f"RULE-1\0host=\0guest=g{i}\0source=s\0target=t\0mode=offline\0i1"
+        assert r.fingerprint == hashlib.sha256(key.encode()).hexdigest()[:16]
+        kinds.add((i < model.BULK_HEADS, type(model.fingerprint_head("RULE-1", subject))))
+    assert kinds == {(True, type(model._sha256())), (False, type(hashlib.sha256()))}
+
+
 def test_a_stamped_matrix_report_equals_the_per_result_one_through_the_command(tmp_path, monkeypatch):
     """The command's json, jsonl and csv with the stamps, and with every result written key by key."""
     monkeypatch.setenv("SOURCE_DATE_EPOCH", "1700000000")

