@@ -199,10 +199,10 @@ def test_rule_test_file_errors_exit_2(tmp_path, run_cli):
     pack = site_pack(tmp_path, 'rule SITE-X { title "t" severity warning on guest cite "c" require true '
                      'message "m" }\n', "cases:\n  - name: x\n    snapshot: nope.yaml\n    audit: true\n"
                      "    expect: {SITE-Y: pass}\n")
-    code, out, _ = run_cli("test", pack)
-    assert code == 2
-    assert "t.yaml:5:14: error[unknown-rule]: unknown rule `SITE-Y`" in out
-    assert "nope.yaml:1:1: error[input]: file not found" in out
+    code, out, err = run_cli("test", pack)
+    assert code == 2 and not out  # on stderr, as every command's problems
+    assert "t.yaml:5:14: error[unknown-rule]: unknown rule `SITE-Y`" in err
+    assert "nope.yaml:1:1: error[input]: file not found" in err
 
 
 def test_lint_clean_and_broken(tmp_path, run_cli):

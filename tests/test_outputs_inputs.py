@@ -58,3 +58,49 @@ def test_import_refuses_an_output_inside_its_capture_folder(tmp_path, run_cli):
     assert (target.read_bytes() if target.exists() else None) == before
     code, _, _ = run_cli("import", capture, "--output", tmp_path / "estate.yaml")
     assert code == 0 and (tmp_path / "estate.yaml").exists()
+
+
+@pytest.fixture
+def pack(tmp_path):
+    """A copy of the site pack with its rule test, and the snapshot its cases read (`../../mixed-site.yaml`)."""
+    shutil.copytree(ROOT / "fixtures" / "site-rules", tmp_path / "site")
+    shutil.copy(SITE, tmp_path / "mixed-site.yaml")
+    return tmp_path / "site"
+
+
+@pytest.mark.parametrize("case", ["where-snapshot", "where-waivers", "where-rule-file", "rules-rule-file",
+                                  "rules-json-rule-file", "summary-snapshot", "summary-format-waivers",
+                                  "test-rule-file", "test-rule-test", "test-case-snapshot"])
+def test_an_answer_onto_an_input_is_refused(files, pack, run_cli, case):
+    """`where`, `rules`, `matrix --summary` and `test` write an answer with `-o` (or `-f FMT:FILE`): never onto a
+    file the run reads, the snapshots a rule test's cases read included."""
+    snap, waivers = files["snap"], files["waivers"]
+    rule_file, rule_test = pack / "support.rules", pack / "tests" / "support.yaml"
+    case_snapshot = pack.parent / "mixed-site.yaml"
+    args, target = {
+        "where-snapshot": (("where", snap, "sapapp01", "-o", snap), snap),
+        "where-waivers": (("where", snap, "sapapp01", "--waivers", waivers, "-o", waivers), waivers),
+        "where-rule-file": (("where", snap, "sapapp01", "--rules", pack, "-o", rule_file), rule_file),
+        "rules-rule-file": (("rules", "--rules", pack, "-o", rule_file), rule_file),
+        "rules-json-rule-file": (("rules", "--rules", pack, "-f", "json", "-o", rule_file), rule_file),
+        "summary-snapshot": (("matrix", snap, "--summary", "-f", "json", "-o", snap), snap),
+        "summary-format-waivers": (("matrix", snap, "--summary", "-f", f"json:{waivers}", "--waivers", waivers),
+                                   waivers),
+        "test-rule-file": (("test", pack, "-o", rule_file), rule_file),
+        "test-rule-test": (("test", pack, "-o", rule_test), rule_test),
+        "test-case-snapshot": (("test", pack, "-f", "json", "-o", case_snapshot), case_snapshot),
+    }[case]
+    before = target.read_bytes()
+    code, out, err = run_cli(*args)
+    assert code == 2 and "Traceback" not in err, err
+    assert "would overwrite" in err and target.name in err, err
+    assert target.read_bytes() == before
+
+
+@pytest.mark.parametrize("args", [("where", "{snap}", "sapapp01"), ("rules",), ("matrix", "{snap}", "--summary"),
+                                  ("test", "{pack}")])
+def test_an_answer_to_another_file_is_written(files, pack, run_cli, tmp_path, args):
+    out = tmp_path / "answer.txt"
+    code, _, err = run_cli(*[a.format(snap=files["snap"], pack=pack) for a in args], "-o", out)
+    assert code in (0, 1), err
+    assert out.read_text()

@@ -12,6 +12,7 @@ from __future__ import annotations
 import sys
 from importlib import import_module
 
+from ..core.records import replace
 from ..core.verdicts import EXIT_EVAL_ERROR
 from ..estate import view
 from ..files.document import DEFAULT_MAX_BYTES
@@ -98,8 +99,9 @@ def cmd_matrix(args) -> int:
     if len(formats) > 1 or formats[0].partition(":")[0] not in ("table", "json"):
         raise UsageError("--summary writes one report, table or json")
     fmt, _, path = formats[0].partition(":")
-    text, code = pipeline.matrix_summary(make_request(args, "matrix", reporting=False), fmt)
-    pipeline.write_text(path or args.output or None, text)
+    request = replace(make_request(args, "matrix", reporting=False), output=path or args.output or None)
+    text, code = pipeline.matrix_summary(request, fmt)  # (its output checked against its inputs first)
+    pipeline.write_text(request.output, text)
     return code
 
 

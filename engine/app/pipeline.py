@@ -106,7 +106,8 @@ def _configuration(run: Run) -> None:
 
 def _packs(run: Run) -> None:
     dirs = list(run.request.rules)
-    if run.request.reporting:  # no report may land on another or on an input, before any work
+    if run.request.reporting or run.request.output:  # no report (nor answer: `where`, `rules`, `matrix --summary`)
+        # may land on another or on an input, before any work
         _check_outputs(run, (run.config.rules if run.config is not None else []) + dirs)
     if run.config is not None:
         run.ruleset = load_rules(run.config.rules + dirs, config=run.config)
@@ -115,12 +116,14 @@ def _packs(run: Run) -> None:
 
 
 def _check_outputs(run: Run, rule_dirs: list) -> None:
-
+    """`check_outputs` of the run's reports and other files, or of the answer of a command that is not a report
+    (`request.output`), against every file it reads."""
     request = run.request
     inputs = {**pack_inputs([builtin_rules_dir(), *rule_dirs]), request.snapshot: "the snapshot",
               request.config: "the configuration", request.waivers: "the waiver file",
               request.baseline: "the baseline", request.plan: "the plan file"}
-    problem = check_outputs(run.targets + written_files(request), inputs)
+    outputs = run.targets + written_files(request) if request.reporting else [("output file", request.output)]
+    problem = check_outputs(outputs, inputs)
     if problem:
         raise UsageError(problem)
 

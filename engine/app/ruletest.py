@@ -26,7 +26,7 @@ from ..estate.snapshot import Snapshot, load_snapshot, snapshot_from_data
 from ..eval.engine import Engine
 from ..core.diagnostics import UsageError
 from ..files.document import Document, LoadError, Problem
-from ..files.outputs import OutputError, write_output
+from ..files.outputs import OutputError, check_outputs, pack_inputs, write_output
 from ..files.schemas import Input, load_validated
 from ..packs.ruleset import RuleSet, load_rules, packs_under_test
 from ..waves.plans import load_plan, plan_from_data, run_plan
@@ -68,10 +68,12 @@ def _snapshot(case: dict, doc: Document, index: int, cache: dict) -> Snapshot:
     return snapshot_from_data(spec, f"{doc.file} (case {case['name']})")
 
 
-def _plan(case: dict, doc: Document, snapshot: Snapshot):
+def _plan(case: dict, doc: Document, snapshot: Snapshot, read: set):
     spec = case["plan"]
     if isinstance(spec, str):
-        return load_plan(str((Path(doc.file).parent / spec).resolve()), snapshot)
+        path = (Path(doc.file).parent / spec).resolve()
+        read.add(path)
+        return load_plan(str(path), snapshot)
     return plan_from_data(spec, snapshot, f"{doc.file} (case {case['name']})")
 
 
@@ -93,8 +95,11 @@ def run_pack_tests(dirs: list[Path], out: TextIO, verbose: bool = False, no_buil
             run.run_file(file)
     if run.problems:
         for p in sorted(run.problems):
-            print(p.render(), file=out if fmt == "text" and output is None else sys.stderr)
+            print(p.render(), file=sys.stderr)
         return 2
+    problem = check_outputs([(fmt, output)], {**pack_inputs(dirs), **run.inputs()}) if output else None
+    if problem:  # (the packs' files, and the snapshots and plans the cases read)
+        raise UsageError(problem)
     failed = [r for r in run.results if r.wrong]
     uncovered = sorted(rid for rid, c in run.covered.items() if not (c[FAIL] and c[PASS]))
     text = _RENDER[fmt](run, verbose, quiet)
@@ -186,6 +191,7 @@ class _TestRun:
         self.covered = {rid: {FAIL: 0, PASS: 0} for rid in under_test}
         self.snapshots: dict = {}  # by real path, so cases naming one file load it once
         self.engines: dict = {}  # by snapshot and `stop`, so cases on one snapshot share evaluations
+        self.plans: set = set()  # the plan files cases named (`inputs`)
 
     def run_file(self, file: Path) -> None:
         try:
@@ -218,6 +224,11 @@ class _TestRun:
         if got is not None:
             self.results.append(CaseResult(str(file), line, case["name"], self.judge(case, got)))
 
+    def inputs(self) -> dict[str, str]:
+        """The files the cases read besides the test files, by role (`check_outputs`)."""
+        return {**{str(path): "a rule test's snapshot" for path in self.snapshots},
+                **{str(path): "a rule test's plan" for path in self.plans}}
+
     def check_rule_ids(self, doc: Document, i: int, case: dict) -> None:
         for rid in case["expect"]:
             if self.ruleset.by_id(rid) is None:
@@ -243,7 +254,7 @@ class _TestRun:
 
     def results_of_plan(self, doc: Document, case: dict, snapshot: Snapshot) -> list | None:
         try:
-            plan = _plan(case, doc, snapshot)
+            plan = _plan(case, doc, snapshot, self.plans)
         except LoadError as exc:
             self.problems.extend(exc.problems)
             return None
