@@ -157,6 +157,13 @@ def test_a_vsp_that_cannot_be_vacated_fails_the_run_and_says_why(tmp_path):
     assert unknown.returncode == 2 and "vsp-x*" in unknown.stderr
 
 
+@pytest.mark.parametrize("release", ["abc", "", "-1", "6." + "9" * 5000])
+def test_a_release_that_is_not_one_is_a_usage_error(release):
+    run = _cli("campaign", SITE, "--upgrade", "vsp-c*", "--to", release)
+    assert run.returncode == 2 and "Traceback" not in run.stderr, run.stderr
+    assert run.stderr.startswith("migcheck: --to: ") and "is not a release" in run.stderr and "--to 6.3" in run.stderr
+
+
 def test_the_shipped_campaign_plan_is_what_campaign_proposes(ruleset, site):
     """fixtures/plan-campaign.yaml (README's walk-through) is the proposal of today's rules."""
     import yaml

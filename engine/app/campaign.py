@@ -14,6 +14,7 @@ from ..core.verdicts import place_verdict
 from ..core.vocabulary import BLOCKED, READY
 from ..estate import view
 from ..files.outputs import OutputError, write_output
+from ..lang.builtins import EvalError, parse_version
 from .requests import Evaluation, InternalError, Run, UsageError, unknown
 
 
@@ -21,6 +22,10 @@ def campaign_options(args) -> dict:
     """The keyword arguments of `waves.campaign.CampaignOptions` (made when OR-Tools is loaded); the globs
     in NFC, as the snapshot's names are (`estate.view.name`)."""
     keep = args.keep and view.name(args.keep)
+    try:  # a release, before any work (`waves.campaign` reads it with `as_version`)
+        parse_version(args.to)
+    except EvalError as exc:
+        raise UsageError(f"--to: {exc}; give the release the VSPs are upgraded to, e.g. `--to 6.3`") from None
     return {"upgrade": view.name(args.upgrade), "to": args.to, "keep": keep, "offline_window": args.offline_window,
             "max_stages": args.max_stages, "time_limit": args.time_limit, "return_guests": args.return_guests,
             "name": args.name, "output": args.plan_output}
