@@ -119,7 +119,28 @@ def _string_aliases(tmp):
 
 def _baseline_without_rule(tmp):
     path = tmp / "base.json"
-    path.write_text('{"tool": {"name": "migcheck"},\n "results": [\n  {"fingerprint": "abc", "status": "fail"}\n ]\n}\n')
+    path.write_text('{"tool": {"name": "migcheck"}, "format": 1,\n "results": [\n  {"fingerprint": "abc", "status": "fail"}\n ]\n}\n')
+    return path
+
+
+def _baseline_of_format(value: str):
+    def build(tmp):
+        path = tmp / "base.json"
+        path.write_text('{"tool": {"name": "migcheck"},\n "format": ' + value + ',\n "results": []\n}\n')
+        return path
+    return build
+
+
+def _baseline_with_a_number_fingerprint(tmp):
+    path = tmp / "base.json"
+    path.write_text('{"tool": {"name": "migcheck"}, "format": 1,\n "results": [\n  {"fingerprint": 5, "rule": "R", '
+                    '"status": "fail"}\n ]\n}\n')
+    return path
+
+
+def _baseline_without_format(tmp):
+    path = tmp / "base.json"
+    path.write_text('{"tool": {"name": "migcheck"},\n "results": []\n}\n')
     return path
 
 
@@ -183,6 +204,13 @@ INPUT_CASES = [
     ("baseline: a directory", "--baseline", _directory, 1, 1, "is a directory, not a file"),
     ("baseline: a result without `rule`", "--baseline", _baseline_without_rule, 3, 3,
      "result #1 lacks `rule` (a string each)"),
+    ("baseline: format 2", "--baseline", _baseline_of_format("2"), 2, 12,
+     "a report of format `2`; this migcheck reads format 1"),
+    ("baseline: format as a string", "--baseline", _baseline_of_format('"1"'), 2, 12, 'a report of format `"1"`'),
+    ("baseline: format true", "--baseline", _baseline_of_format("true"), 2, 12, "a report of format `true`"),
+    ("baseline: no format", "--baseline", _baseline_without_format, 1, 1, "a report of format none"),
+    ("baseline: a fingerprint that is a number", "--baseline", _baseline_with_a_number_fingerprint, 3, 3,
+     "result #1 has a `fingerprint` that is not a string"),
 ]
 
 

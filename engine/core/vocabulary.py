@@ -62,6 +62,7 @@ RUN_CONSTANTS = names_with(CONSTANT_ROLES) | {TABLES}  # snapshot, mode, stop, d
 #: A migration's subjects whose `{X.name}` a text may leave open (in this order: texts fill them by index).
 NAME_HOLES = tuple(name for name, role in SCOPES["migration"].items() if role in ("guest", "source", "target"))
 SUBJECT_KEYS = ("host", "guest", "source", "target", "mode")  # of a result's `subject`
+REPORT_FORMAT = 1  # the JSON report's `format` key (schemas/report.schema.json describes it); a baseline's too
 PLAN_KEYS = ("stage", "step")  # results of `plan` also name the stage and the step (absent elsewhere)
 OFFLINE, ONLINE = "offline", "online"  # a migration's mode
 MODES = (OFFLINE, ONLINE)

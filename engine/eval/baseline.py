@@ -8,8 +8,10 @@ listed as resolved. With `--fail-on-new`, only new findings fail the run.
 
 from __future__ import annotations
 
+import json
+
 from ..core.perf import collector_paused
-from ..core.vocabulary import PROBLEMS
+from ..core.vocabulary import PROBLEMS, REPORT_FORMAT
 from ..files.document import Limits, LoadError, Problem, load_document
 
 # An earlier report of a whole estate (every guest against every host, with messages and
@@ -20,6 +22,11 @@ BASELINE_LIMITS = Limits(max_bytes=BASELINE_MAX_BYTES, bytes_option="baseline si
 _STRINGS = ("rule", "fingerprint", "status")
 
 
+def _shown(value) -> str:
+    """A `format` value as the message shows it, as JSON writes it (absent: none)."""
+    return "none" if value is None else f"`{json.dumps(value, ensure_ascii=False, default=str)[:40]}`"
+
+
 def load_baseline(path: str, limits: Limits = BASELINE_LIMITS) -> dict[str, dict]:
     """The failed and errored results of an earlier JSON report, by fingerprint; `LoadError` located."""
     doc = load_document(path, limits)
@@ -28,6 +35,12 @@ def load_baseline(path: str, limits: Limits = BASELINE_LIMITS) -> dict[str, dict
             or not isinstance(data.get("tool"), dict) or data["tool"].get("name") != "migcheck":
         raise LoadError([doc.problem((), "not a migcheck JSON report",
                                      "write one with `--format json:FILE` and pass that file", code="bad-baseline")])
+    kind = data.get("format")
+    if type(kind) is not int or kind != REPORT_FORMAT:  # (fingerprints and keys are this format's: `true` is not 1)
+        raise LoadError([doc.problem(("format",) if "format" in data else (),
+                                     f"a report of format {_shown(kind)}; this migcheck reads format {REPORT_FORMAT}",
+                                     "write the baseline again with this version: `--format json:FILE`",
+                                     code="bad-baseline")])
     found = {}
     problems: list[Problem] = []
     for i, r in enumerate(data["results"]):
@@ -38,7 +51,8 @@ def load_baseline(path: str, limits: Limits = BASELINE_LIMITS) -> dict[str, dict
             continue
         lacking = [k for k in _STRINGS if not isinstance(r.get(k), str)]
         if "fingerprint" in lacking:
-            problems.append(doc.problem(at, f"result #{i + 1} has no `fingerprint`",
+            said = "has no `fingerprint`" if "fingerprint" not in r else "has a `fingerprint` that is not a string"
+            problems.append(doc.problem(at, f"result #{i + 1} {said}",
                                         "the baseline must come from this version of migcheck", code="bad-baseline"))
             continue
         if lacking:

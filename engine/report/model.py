@@ -13,10 +13,9 @@ from typing import Any
 from .. import __version__
 from ..core.records import Factory, record, replace
 from ..core.results import Result, sort_results, summarize
-from ..core.vocabulary import ERROR_SEVERITY, VERDICTS
+from ..core.vocabulary import ERROR_SEVERITY, REPORT_FORMAT, VERDICTS
 from .common import cell_findings
 
-REPORT_FORMAT = 1  # the JSON report's `format` key; schemas/report.schema.json describes this version
 # The project's repository ([project.urls] Repository in pyproject.toml; a test keeps them equal):
 # SARIF rules link to their entry in docs/rules.md there.
 REPOSITORY_URL = "https://github.com/migcheck/migcheck"
