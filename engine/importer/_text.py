@@ -8,6 +8,7 @@ raises on bad text: a parser that cannot read a line says so and goes on.
 from __future__ import annotations
 
 import re
+import sys
 from dataclasses import dataclass, field
 from fractions import Fraction
 from pathlib import Path
@@ -100,6 +101,19 @@ class UnitError(ValueError):
         self.offset = offset
 
 
+def too_long(text: str) -> str | None:
+    """Why the number `text` cannot be read, when it has more digits than Python turns into a number
+    (`sys.get_int_max_str_digits()`: `int` and `Fraction` raise a bare ValueError past it, and the
+    snapshot could not write it); None when it can. The one guard of every number a capture holds:
+    HP never prints so many digits, so such a line is a damaged capture, said like any other."""
+    limit = sys.get_int_max_str_digits()
+    digits = sum(ch.isdigit() for ch in text)
+    if limit and digits > limit:  # 0: the limit is switched off
+        return (f"number of {digits:,} digits is over the limit of {limit:,} digits "
+                "(Python's integer-string limit)")
+    return None
+
+
 def memory_mb(text: str) -> int:
     """`16 GB`, `64 MB`, `1024MB`, `24320 Mbytes` to whole megabytes, exactly (no float rounding)."""
     m = MEMORY.match(text.strip())
@@ -109,9 +123,17 @@ def memory_mb(text: str) -> int:
     if unit not in _UNITS:
         raise UnitError(f"unknown memory unit `{m['unit']}` in `{text.strip()}`; expected MB, GB or TB",
                         text.find(m["unit"]))
+    problem = too_long(m["num"])
+    if problem is not None:
+        raise UnitError(f"{problem}: HP prints no such amount; capture the command's output again",
+                        text.find(m["num"]))
     amount = Fraction(m["num"]) * _UNITS[unit]
     if amount.denominator != 1:
         raise UnitError(f"`{text.strip()}` is not a whole number of megabytes")
+    limit = sys.get_int_max_str_digits()
+    if limit and amount >= 10 ** limit:  # `N TB` has up to 7 digits more than N: the snapshot could not write it
+        raise UnitError(f"`{shorten(text)}` is more than {limit:,} digits of megabytes (Python's integer-string "
+                        "limit): HP prints no such amount; capture the command's output again", text.find(m["num"]))
     return int(amount)
 
 
@@ -195,8 +217,9 @@ _DIGITS = re.compile(r"[0-9]+")
 
 def number(text: str) -> int | None:
     """`text` as a whole number when it is ASCII digits only (`²` and other Unicode digits pass
-    `str.isdigit` and fail `int`, or read as a number HP never prints); None otherwise."""
-    return int(text) if _DIGITS.fullmatch(text) else None
+    `str.isdigit` and fail `int`, or read as a number HP never prints) and not `too_long`; None
+    otherwise, which each reader reports as the unreadable number it is."""
+    return int(text) if _DIGITS.fullmatch(text) and too_long(text) is None else None
 
 
 def shorten(text: str, width: int = 60) -> str:

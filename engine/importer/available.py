@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 
-from ._text import Problems, Source, UnitError, memory_mb
+from ._text import Problems, Source, UnitError, memory_mb, number, too_long
 
 _LINE = re.compile(r"^Available memory for (?P<what>.+?) = (?P<amount>.+)$")
 _FREE = ("vPars and VMs", "VMs")
@@ -24,7 +24,7 @@ def vpar_cores(source: Source) -> int | None:
         m = _LINE.match(text.strip())
         cores = m and _VPAR_CORES.match(m["what"])
         if cores:
-            return int(cores["n"])
+            return number(cores["n"])  # None when too long to read (`parse_available` says so)
     return None
 
 
@@ -39,6 +39,10 @@ def parse_available(source: Source) -> tuple[int | None, list]:
         if m is None:
             problems.at(no, 1, f"expected `Available memory for ... = N Mbytes`, found `{text.strip()}`")
             continue
+        cores = _VPAR_CORES.match(m["what"])
+        if cores and number(cores["n"]) is None:
+            problems.at(no, text.find(cores["n"]) + 1, f"{too_long(cores['n'])}: HP prints no such number",
+                        "capture it again with `hpvmstatus -s > hpvmstatus-s.txt`")
         try:
             found.setdefault(m["what"], (memory_mb(m["amount"]), no))
         except UnitError as exc:

@@ -18,7 +18,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from ._text import Problems, Source, UnitError, memory_mb
+from ._text import Problems, Source, UnitError, memory_mb, number, too_long
 
 _FAMILY = re.compile(r"^processor family:\s+(?P<n>[0-9]+)\b")
 _MODEL = re.compile(r"^processor model:\s+(?P<n>[0-9]+)\b")
@@ -78,12 +78,16 @@ def parse_machinfo(source: Source) -> tuple[Machine, list]:
         if not text[0].isspace() and not _TOP.match(text):
             problems.at(no, 1, f"expected a machinfo heading (`CPU info:`, `Memory ...`, `OS info:` ...), found `{line}`")
             continue
-        if m := _FAMILY.match(line):
-            family = int(m["n"])
+        if (m := _FAMILY.match(line) or _MODEL.match(line) or _CORES.match(line) or _CPUS.match(line)) \
+                and number(m["n"]) is None:  # digits, but too many to read: its value stays unknown
+            problems.at(no, text.find(m["n"]) + 1, f"{too_long(m['n'])}: HP prints no such number",
+                        "capture it again with `machinfo > machinfo.txt`")
+        elif m := _FAMILY.match(line):
+            family = number(m["n"])
         elif m := _MODEL.match(line):
-            model = int(m["n"])
+            model = number(m["n"])
         elif m := _CORES.match(line) or _CPUS.match(line):
-            cores.setdefault("cores" if m.re is _CORES else "cpus", int(m["n"]))
+            cores.setdefault("cores" if m.re is _CORES else "cpus", number(m["n"]))
         elif m := _CPU_LINE.match(line):
             names.append((m["name"], no))
         elif m := _MEMORY.match(line):

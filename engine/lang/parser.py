@@ -108,6 +108,17 @@ def _fail(token: Token, offset: int, name: str, **fields):
     raise fail(name, token.line, token.column + offset, **fields)
 
 
+def _digits_checked(token: Token) -> str:
+    """A number token's text, refused if it has more digits than Python turns into a number: `int`
+    and `Fraction` (which reads `1.5` as the integer 15 over 10) raise a bare ValueError past
+    `sys.get_int_max_str_digits()`, so every numeric form is counted here, the point and `%` aside."""
+    text, limit = token.value, sys.get_int_max_str_digits()
+    digits = sum(ch.isdigit() for ch in text)
+    if limit and digits > limit:  # 0: the limit is switched off
+        _fail(token, 0, "number-digits", digits=digits, limit=limit)
+    return text
+
+
 def _escape(token: Token, offset: int) -> str:
     """The character the escape at `offset` of `token`'s text stands for."""
     nxt = token.value[offset + 1]
@@ -308,21 +319,14 @@ class _Build(Transformer):
 
     def number(self, c):
         """An integer, or a decimal as the exact number it writes (`0.004` is 4/1000, not a binary float)."""
-        text = str(c[0])
+        text = _digits_checked(c[0])
         if "." in text:
             return ast.Literal(Fraction(text), self._tok(c[0]), text)
-        try:
-            return ast.Literal(int(text), self._tok(c[0]), text)
-        except ValueError:  # over Python's integer-string limit
-            raise fail("number-digits", c[0].line, c[0].column, digits=len(text),
-                       limit=sys.get_int_max_str_digits()) from None
+        return ast.Literal(int(text), self._tok(c[0]), text)
 
     def percent(self, c):
         """`0.4%`: the exact number a hundredth of it (0.004)."""
-        text = str(c[0])
-        if len(text) > sys.get_int_max_str_digits():
-            raise fail("number-digits", c[0].line, c[0].column, digits=len(text) - 1,
-                       limit=sys.get_int_max_str_digits())
+        text = _digits_checked(c[0])
         return ast.Literal(Fraction(text[:-1]) / 100, self._tok(c[0]), text)
 
     def string(self, c):
