@@ -135,3 +135,19 @@ def test_each_input_problem_is_located_with_its_code(tmp_path, run_cli, name, fi
     assert exit_code == 2 and "Traceback" not in err
     head = f"{tmp_path / file}:{line}:{col}: error[{code}]: "
     assert any(x.startswith(head) and fragment in x for x in (out + err).splitlines()), out + err
+
+
+@pytest.mark.parametrize("col", [1, 7, 500_000, 999_990, 1_000_000])
+def test_a_long_source_line_is_echoed_around_its_column(col):
+    """A located problem on a line of a megabyte (a minified snapshot) echoes 160 characters around the column,
+    cut with `…`, and the caret under the character the column names; a short line is echoed whole."""
+    line = "".join(chr(ord("a") + i % 26) for i in range(1_000_000))
+    rendered = Diagnostic("f.json", 1, col, "m").render(line)
+    _, echoed, caret = rendered.split("\n")
+    assert len(rendered) < 400
+    assert echoed.startswith("  | ") and caret.startswith("  | ")
+    at = caret.index("^")
+    assert echoed[at] == line[col - 1]
+    assert echoed.endswith("…") == (col < 1_000_000 - 80) and echoed.startswith("  | …") == (col > 81)
+    short = Diagnostic("f.json", 1, 3, "m").render("abcdef").split("\n")
+    assert short[1:] == ["  | abcdef", "  |   ^"]

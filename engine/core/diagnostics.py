@@ -123,7 +123,8 @@ class Diagnostic:
             out += f" (at {shown(self.path)})"
         text = _source_line(self.file, self.line, source)
         if text is not None:
-            out += f"\n  | {shown(text.expandtabs(1))}\n  | {' ' * (max(self.col, 1) - 1)}^"
+            text, caret = _window(text.expandtabs(1), max(self.col, 1))
+            out += f"\n  | {shown(text)}\n  | {' ' * (caret - 1)}^"
         if self.help:
             out += f"\n  = help: {shown(self.help)}"
         return out
@@ -134,6 +135,22 @@ class Diagnostic:
 
 
 _MAX_ECHO_BYTES = 16 * 1024 * 1024
+ECHO_WIDTH = 160  # the characters of a source line a diagnostic echoes: a minified file's line can be megabytes
+
+
+def _window(text: str, col: int, width: int = ECHO_WIDTH) -> tuple[str, int]:
+    """The part of a source line that a diagnostic echoes: all of it, or `width` characters around column
+    `col` with `…` where it is cut; and the caret's column in that part."""
+    if len(text) <= width:
+        return text, col
+    start = max(0, min(col - 1 - width // 2, len(text) - width))
+    part = text[start:start + width]
+    caret = col - start
+    if start:
+        part, caret = "…" + part, caret + 1
+    if start + width < len(text):
+        part += "…"
+    return part, caret
 
 
 def _source_line(file: str, line: int, source: str | None) -> str | None:
