@@ -73,6 +73,8 @@ _PLAIN = re.compile(r"[Vv]?(\d+(?:\.\d+)*)\Z")
 
 
 _RELEASE_DIGITS = 4300  # CPython's int-string limit: past it `int` refuses
+# the largest number a rule may compute, in bits: `analysis.constants.MAX_BITS` (that module imports this one)
+_MAX_BITS = _RELEASE_DIGITS * 3322 // 1000
 
 
 @lru_cache(maxsize=4096)
@@ -499,16 +501,63 @@ def _numbers(values):
     return values
 
 
+_SHOWN = 80  # characters of a value a message shows (a snapshot's string may be megabytes)
+_KINDS = {bool: "the boolean", int: "the number", float: "the number", Fraction: "the number", str: "the string",
+          list: "the list", dict: "the map", Version: "the release"}
+
+
+def _shown(value) -> str:
+    """A value in a message about what is wrong with it: rendered, cut short (a string or a list of a
+    snapshot may be megabytes), a list and a map with their brackets."""
+    kind = type(value)
+    if kind is list or kind is dict:
+        parts, size = [], 0
+        for part in (map(render, value) if kind is list else (f"{k}: {render(v)}" for k, v in value.items())):
+            parts.append(part)
+            size += len(part) + 2
+            if size > _SHOWN:  # enough to show: the rest would be cut anyway
+                break
+        text = ("[{}]" if kind is list else "{{{}}}").format(", ".join(parts))
+    else:
+        text = render(value)
+    return text if len(text) <= _SHOWN else text[:_SHOWN - 3] + "..."
+
+
+def _described(value) -> str:
+    """A value in a message about its type: its kind and the value (`the string "64"` and `the number
+    64` read alike in `render`)."""
+    if value is None:
+        return "an absent value (null)"
+    return f"{_KINDS.get(type(value), 'the value')} `{_shown(value)}`"
+
+
+def _computable(value, fn: str):
+    """`value` if a rule may go on with it: an exact number past the size arithmetic refuses
+    (`analysis.constants.too_big`) could not even be shown in a message (Python will not write an
+    integer of more than 4,300 digits), so a function that grows numbers refuses it as `+` does."""
+    kind = type(value)
+    if kind is int:
+        size = value.bit_length()
+    elif kind is Fraction:
+        size = value.numerator.bit_length() + value.denominator.bit_length()
+    else:
+        return value  # a float is bounded by its own range
+    if size > _MAX_BITS:
+        raise EvalError(f"the result of {fn}() is too large a number: a rule computes numbers of up to "
+                        f"{_RELEASE_DIGITS:,} digits")
+    return value
+
+
 def _sum(values):
     """The sum as `+` adds: Python's, but for floats beside exact numbers, read exactly."""
     kinds = {type(v) for v in _numbers(values)}
     if not {float, Fraction} <= kinds:
-        return sum(values)
+        return _computable(sum(values), "sum")
     total = 0
     for v in values:
         total, v = exact_pair(total, v)
         total += v
-    return total
+    return _computable(total, "sum")
 
 
 def _min(values):
@@ -546,19 +595,47 @@ def _round_up(types):
 
 def _round_up_impl(value, step):
     """The smallest multiple of `step` at or above `value` (64 MB granules: `round_up(m, 64)`)."""
-    _numbers([value, step])
-    if step <= 0:
-        raise EvalError(f"round_up() needs a step above 0, got `{render(step)}`")
-    multiple = math.ceil(divide(value, step)) * step
+    if not is_number(value):
+        raise EvalError(f"round_up()'s first argument, the value to round, is not a number: {_described(value)}")
+    if not is_number(step):
+        raise EvalError(f"round_up()'s second argument, the step, is not a number: {_described(step)}")
+    # NaN and the infinities (a snapshot's `.nan`, `.inf`) have no multiple; NaN is not <= 0 either
+    if type(value) is float and not math.isfinite(value):
+        raise EvalError(f"round_up()'s first argument, the value to round, is not a finite number: `{_shown(value)}`")
+    if not step > 0 or type(step) is float and math.isinf(step):
+        raise EvalError(f"round_up() needs a finite step above 0 (its second argument), got `{_shown(step)}`")
+    try:
+        multiple = math.ceil(divide(value, step)) * step
+    except OverflowError:  # a float quotient past the float range (`round_up(1, 5e-324)`), or an integer past it
+        raise EvalError(f"round_up() cannot round `{_shown(value)}` to a multiple of `{_shown(step)}`: "
+                        "the number of steps is too large a number") from None
     if operator.lt(*order_pair(multiple, value)):  # a float value / step underflowed or rounded down
         multiple += step
-    return int(multiple) if isinstance(step, int) else multiple
+    return _computable(int(multiple) if isinstance(step, int) else multiple, "round_up")
 
 
 def _need_str(value, fn):
     if not isinstance(value, str):
         raise EvalError(f"{fn}() needs a string, got `{render(value)}`")
     return value
+
+
+def _first_impl(values):
+    """The first item, null for none. A value of unknown type (`attrs`) is checked here: a map would
+    be indexed by the key 0, and a string or a false value would pass for a list."""
+    if type(values) is not list:
+        raise EvalError(f"first() needs a list, got {_described(values)}")
+    return values[0] if values else None
+
+
+def _join_impl(xs, sep):
+    """The items as text, separated by `sep`; arguments of unknown type (`attrs`) checked here, each
+    named (a string would be joined character by character, a map by its keys)."""
+    if type(xs) is not list:
+        raise EvalError(f"join() needs a list of items as its first argument, got {_described(xs)}")
+    if type(sep) is not str:
+        raise EvalError(f"join() needs a separator string as its second argument, got {_described(sep)}")
+    return sep.join(render(x) for x in xs)
 
 
 BUILTINS: dict[str, Builtin] = {b.name: b for b in [
@@ -570,7 +647,7 @@ BUILTINS: dict[str, Builtin] = {b.name: b for b in [
     Builtin("max", 1, 1, "max(xs)", "largest item, null for none", _minmax, _max),
     Builtin("distinct", 1, 1, "distinct(xs)", "items without repeats, in first-seen order", _same_list, _distinct),
     Builtin("sorted", 1, 1, "sorted(xs)", "items in ascending order", _orderable, _sorted),
-    Builtin("first", 1, 1, "first(xs)", "first item, null for none", _first, lambda v: v[0] if v else None),
+    Builtin("first", 1, 1, "first(xs)", "first item, null for none", _first, _first_impl),
     Builtin("any", 1, 1, "any(x in xs: cond) | any(bools)", "true when cond holds for some item", _bools, any,
             selection="any"),
     Builtin("all", 1, 1, "all(x in xs: cond) | all(bools)", "true when cond holds for every item", _bools, all,
@@ -586,7 +663,6 @@ BUILTINS: dict[str, Builtin] = {b.name: b for b in [
             "is 128)", _round_up, _round_up_impl),
     Builtin("lower", 1, 1, "lower(s)", "lower-case copy", _string_fn, lambda s: _need_str(s, "lower").lower()),
     Builtin("upper", 1, 1, "upper(s)", "upper-case copy", _string_fn, lambda s: _need_str(s, "upper").upper()),
-    Builtin("join", 2, 2, "join(xs, sep)", "items as text, separated by sep", _join,
-            lambda xs, sep: sep.join(render(x) for x in xs)),
+    Builtin("join", 2, 2, "join(xs, sep)", "items as text, separated by sep", _join, _join_impl),
 ]}
 
