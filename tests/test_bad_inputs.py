@@ -538,6 +538,7 @@ def test_re2_matches_like_python_re_on_common_patterns(pattern, value):
     ("(?<=x)y", 30, "invalid perl operator: (?<="),
     ("web(0-9]+", 30, "missing ): web(0-9]+"),
     ("x{99999999999}", 30, "invalid repetition size: {99999999999}"),  # RE2 alone would read it literally
+    ("(a?)" * 5000 + "a" * 5000, 30, "a pattern of 25,000 characters is over the limit of 16,384"),  # RE2: 0.6 s
 ])
 def test_literal_pattern_checked_at_lint(tmp_path, run_cli, pattern, col, reason):
     pack = _pack(tmp_path, "p", _rule("SITE-RX", f'guest.name matches "{pattern}"'))
