@@ -139,3 +139,22 @@ def test_number_over_the_digit_limit_in_a_capture(tmp_path, run_cli, case, captu
     assert code == 0 and "Traceback" not in stdout + err
     _located(err, root / file, line, fragment)
     assert run_cli("validate", out)[0] == 0
+
+
+def test_a_capture_line_of_thousands_of_characters_is_quoted_short(tmp_path, run_cli):
+    """A problem's message quotes at most `QUOTED` characters of the capture (the line echo below it is cut
+    around the column too): a damaged line of 5,000 digits gives a message of a few hundred characters."""
+    from migcheck.importer._text import QUOTED
+
+    capture = tmp_path / "c"
+    shutil.copytree(FIXTURES / "capture" / "two-vsp", capture)
+    details = capture / "ivmcl01" / "guests" / "ivm1.txt"
+    lines = details.read_text().splitlines(keepends=True)
+    row = next(i for i, line in enumerate(lines) if line.startswith("#vCPUs")) + 2
+    lines[row] = "9" * 5000 + lines[row].lstrip(" 0123456789")
+    details.write_text("".join(lines))
+    code, _, err = run_cli("import", capture)
+    assert code == 2 and "Traceback" not in err
+    first = err.splitlines()[0]
+    assert first.startswith(f"{details}:{row + 1}:") and "9" * QUOTED not in first and len(first) < 400, first
+    assert all(len(line) < 400 for line in err.splitlines())

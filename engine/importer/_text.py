@@ -62,7 +62,17 @@ class Problems:
     items: list[Problem] = field(default_factory=list)
 
     def at(self, line: int, col: int, message: str, help: str = "") -> None:
-        self.items.append(Problem(self.file, line, max(col, 1), message, help=help))
+        """A problem at (line, col); what its message quotes of the capture (`...`) cut at `QUOTED` characters:
+        a captured line can be megabytes, and the echo of the line under the message shows where it is."""
+        self.items.append(Problem(self.file, line, max(col, 1), _LONG_QUOTE.sub(_quoted, message), help=help))
+
+
+QUOTED = 120  # characters of a capture's text a problem's message quotes
+_LONG_QUOTE = re.compile("`([^`]{%d,})`" % (QUOTED + 1))
+
+
+def _quoted(m: re.Match) -> str:
+    return f"`{shorten(m[1], QUOTED)}`"
 
 
 
