@@ -207,7 +207,7 @@ def test_collector_without_hpvmstatus_stops(tmp_path):
     environ = {**os.environ, "PATH": f"{empty}{os.pathsep}/usr/bin{os.pathsep}/bin"}
     result = subprocess.run(["sh", str(COLLECTOR), str(tmp_path / "out"), "vsp"], capture_output=True, text=True,
                             env=environ)
-    assert result.returncode == 1 and "is this a VSP? hpvmstatus is needed to list the guests" in result.stderr
+    assert result.returncode == 2 and "is this a VSP? hpvmstatus is needed to list the guests" in result.stderr
     assert list((tmp_path / "out").iterdir()) == []  # no half capture left behind
 
 
@@ -287,3 +287,71 @@ def test_collector_refuses_a_folder_others_can_write(shared_tmp):
     result = _collect(stubs, TWO_VSP / "ivmcl02", capture, "ivmcl02", log=shared_tmp / "stub.log")
     assert result.returncode == 2 and "writable by no one else" in result.stderr
     assert list(capture.iterdir()) == []
+
+
+# -- interrupted, names twice, a folder swapped between its check and `cd` ----------------------
+@pytest.mark.parametrize("shell", SHELLS, ids=" ".join)
+def test_an_interrupted_collector_leaves_the_capture_before_it_as_it_was(stubs, tmp_path, shell):
+    """SIGTERM mid-capture: the new capture is removed, DIR/VSP (a completed dio.yaml in it) is as it was, and the
+    run ends with exit 2 (the trap removed the work folder and the run went on, hiding the old capture)."""
+    out = tmp_path / "out"
+    assert _collect(stubs, TWO_VSP / "ivmcl02", out, "ivmcl02", shell).returncode == 0
+    (out / "ivmcl02" / "dio.yaml").write_text("dio_functions: []\n")
+    before = _files(out / "ivmcl02")
+    slow = stubs / "machinfo"
+    slow.write_text(slow.read_text().replace('cat "$cap/machinfo.txt"', 'sleep 2; cat "$cap/machinfo.txt"'))
+    environ = {**os.environ, "PATH": f"{stubs}{os.pathsep}{os.environ['PATH']}", "STUB_CAPTURE": str(TWO_VSP / "ivmcl02"),
+               "STUB_LOG": str(tmp_path / "second.log")}
+    run = subprocess.Popen([*shell, str(COLLECTOR), str(out), "ivmcl02"], env=environ, stderr=subprocess.PIPE, text=True)
+    log = tmp_path / "second.log"
+    for _ in range(100):  # until it has reached the slow command
+        if log.exists() and "machinfo" in log.read_text():
+            break
+        subprocess.run(["sleep", "0.05"])
+    run.terminate()
+    _, err = run.communicate(timeout=20)
+    assert run.returncode == 2 and "interrupted" in err, err
+    assert sorted(p.name for p in out.iterdir()) == ["ivmcl02"]  # no work folder, no .old left
+    assert _files(out / "ivmcl02") == before
+
+
+def test_a_vswitch_listed_twice_keeps_its_first_capture(stubs, tmp_path):
+    """`set -C` refused the second file, and the failure path then removed the first one's."""
+    vsp = tmp_path / "vsp"
+    shutil.copytree(TWO_VSP / "ivmcl02", vsp)
+    net = vsp / "hpvmnet.txt"
+    lines = net.read_text().splitlines(keepends=True)
+    ruler = next(i for i, line in enumerate(lines) if line.startswith("===="))
+    net.write_text("".join(lines[:ruler + 2] + [lines[ruler + 1]] + lines[ruler + 2:]))  # its first vswitch twice
+    name = lines[ruler + 1].split()[0]
+    out = tmp_path / "out"
+    result = _collect(stubs, vsp, out, "ivmcl02")
+    assert result.returncode == 1
+    assert f"vswitches/{name}.txt is written already (a name listed twice?); 'hpvmnet -S {name}' not run" in result.stderr
+    assert (out / "ivmcl02" / "vswitches" / f"{name}.txt").read_bytes() == (vsp / "vswitches" / f"{name}.txt").read_bytes()
+
+
+def test_a_folder_swapped_for_a_link_between_its_check_and_cd_is_refused(stubs, tmp_path):
+    """The folder passes its check, then (an attacker who can write its parent) becomes a link to another folder
+    that passes it too: `cd` lands there, so the inode before and after must be the same folder's. Here a stub
+    `ls`, first on PATH, makes the swap right after the first check."""
+    parent, elsewhere = tmp_path / "shared", tmp_path / "roots"
+    parent.mkdir()
+    elsewhere.mkdir(mode=0o700)
+    out = parent / "capture"
+    out.mkdir(mode=0o700)
+    real_ls = shutil.which("ls")
+    (stubs / "ls").write_text(f"""#!/bin/sh
+{real_ls} "$@"
+code=$?
+if [ ! -e "{tmp_path}/swapped" ]; then
+    : > "{tmp_path}/swapped"
+    mv "{out}" "{parent}/moved" && ln -s "{elsewhere}" "{out}"
+fi
+exit $code
+""")
+    (stubs / "ls").chmod(0o755)
+    result = _collect(stubs, TWO_VSP / "ivmcl02", out, "ivmcl02")
+    assert (tmp_path / "swapped").exists() and out.is_symlink()  # the swap happened
+    assert result.returncode == 2 and "refused" in result.stderr, result.stderr
+    assert list(elsewhere.iterdir()) == []  # nothing written where the link led

@@ -879,3 +879,23 @@ def test_line_ends_tabs_and_blanks_read_as_the_pristine_capture(capture, how):
     estate = import_capture(capture)
     assert estate.problems == []
     assert estate.snapshot == json.loads(json.dumps(want).replace(str(CAPTURE), str(capture)))
+
+
+@pytest.mark.parametrize("end", ["\x0c", "\x0b", "\x1c", "\x85", "\u2028", "\r"])
+def test_a_line_ends_at_a_line_feed_only(tmp_path, run_cli, end):
+    """HP's commands and the collector's awk end a line at a line feed; `str.splitlines` also ended one inside a
+    hostile name (`x\\fforged`: a row `x`, a guest `forged`, every later line numbered one too far)."""
+    capture = tmp_path / "c"
+    shutil.copytree(FIXTURES / "capture" / "two-vsp", capture)
+    summary = capture / "ivmcl01" / "hpvmstatus.txt"
+    text = summary.read_text()
+    row = text.splitlines(keepends=True)[-1]
+    name = row.split()[0]
+    lines = len(text.splitlines())
+    summary.write_text(text + row.replace(name, f"x{end}forged", 1) + row.replace(name, "last", 1))
+    code, _, err = run_cli("import", capture)
+    assert code == 2 and "Traceback" not in err
+    assert "forged`" not in err.replace(f"x{end}forged", "") and "guest `forged`" not in err
+    assert f"{summary}:{lines + 1}:1: error[input]: expected a guest row" in err
+    assert f"{summary}:{lines + 2}:1: error[input]: guest `last` is listed here" in err
+    assert [len(s.lines) for s in (Source.of("f", "a\x0cb\nc\r\n\u2028d\n"),)] == [3]

@@ -27,6 +27,17 @@ def _clean(text: str) -> str:
     return text.replace(_NBSP, " ").expandtabs(8)
 
 
+def _lines(text: str) -> list[str]:
+    """The text's lines as HP's commands and the collector's `awk` end them: at line feeds only (`numbered` takes
+    a `\r` before one off). `str.splitlines` also ends a line at `\r`, `\v`, `\f`, `\x1c`-`\x1e`, `\x85` and
+    U+2028/9, which a hostile name can hold: `x\fforged` was a row `x` and a guest `forged`, every later line
+    numbered one too far."""
+    lines = text.split("\n")
+    if lines[-1] == "":
+        lines.pop()
+    return lines
+
+
 @dataclass
 class Source:
     """A capture file's text as numbered lines (`start` is the number of the first line)."""
@@ -39,11 +50,11 @@ class Source:
     def read(cls, path: str | Path) -> "Source":
         raw = Path(path).read_bytes()
         text = raw.decode("utf-8", errors="replace")
-        return cls(str(path), _clean(text).splitlines())
+        return cls(str(path), _lines(_clean(text)))
 
     @classmethod
     def of(cls, file: str, text: str, start: int = 1) -> "Source":
-        return cls(file, _clean(text).splitlines(), start)
+        return cls(file, _lines(_clean(text)), start)
 
     def numbered(self):
         for i, text in enumerate(self.lines):

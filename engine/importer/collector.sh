@@ -56,22 +56,30 @@ safe() {
     return 0
 }
 
-# trusted PATH: PATH is a folder, not a link, owned by root or by this user, writable by no one else
+# trusted PATH: PATH is a folder, not a link, owned by root or by this user, writable by no one else;
+# its inode number in $inode (which folder it is: `cd` may land elsewhere if PATH is swapped meanwhile)
 trusted() {
     [ -d "$1" ] && [ ! -L "$1" ] || return 1
-    # ls -ldn is the POSIX way to read a folder's mode and owner; its words are split on purpose
+    # ls -ldni is the POSIX way to read a folder's inode, mode and owner; its words are split on purpose
     # shellcheck disable=SC2012,SC2046
-    set -- $(ls -ldn "$1")
-    case $1 in
+    set -- $(ls -ldni "$1")
+    inode=$1
+    case $2 in
         ?????w???* | ????????w*) return 1 ;;
     esac
-    [ "$3" = 0 ] || [ "$3" = "$(id -u)" ]
+    [ "$4" = 0 ] || [ "$4" = "$(id -u)" ]
 }
 
-# capture FILE COMMAND [ARG...]: the command's standard output into the new FILE (removed if it fails)
+# capture FILE COMMAND [ARG...]: the command's standard output into the new FILE (removed if it fails);
+# a FILE already there (a name listed twice) is left as it is and the command not run
 capture() {
     file=$1
     shift
+    if [ -e "$file" ] || [ -L "$file" ]; then
+        say "${file#"$work"/} is written already (a name listed twice?); '$(shown "$*")' not run"
+        status=1
+        return 1
+    fi
     if "$@" > "$file" < /dev/null; then
         return 0
     fi
@@ -121,7 +129,11 @@ dio_template() {
             printf '%s\n' "# hpvmhwmgmt -p dio -l failed (exit status $code): list the functions by hand."
             printf '%s\n' 'dio_functions:'
         fi
-    } > "$work/dio.yaml"
+    } > "$work/dio.yaml" || {
+        say "cannot write dio.yaml (is the disk full?)"
+        rm -f "$work/dio.yaml"
+        status=1
+    }
     if [ "$code" -ne 0 ] && [ "$code" -ne 127 ]; then
         say "'hpvmhwmgmt -p dio -l' failed (exit status $code); complete dio.yaml by hand"
         status=1
@@ -140,9 +152,9 @@ guests() {
             continue
         fi
         mkdir "$work/guests/$guest" || { status=1; continue; }
-        capture "$work/guests/$guest/hpvmstatus-P.txt" hpvmstatus -P "$guest"
-        capture "$work/guests/$guest/hpvmstatus-P-d.txt" hpvmstatus -P "$guest" -d
-        count=$((count + 1))
+        capture "$work/guests/$guest/hpvmstatus-P.txt" hpvmstatus -P "$guest" &&
+            capture "$work/guests/$guest/hpvmstatus-P-d.txt" hpvmstatus -P "$guest" -d &&
+            count=$((count + 1))
     done < "$list"
     rm -f "$list"
     guest_count=$count
@@ -159,8 +171,7 @@ vswitches() {
                 status=1
                 continue
             fi
-            capture "$work/vswitches/$vswitch.txt" hpvmnet -S "$vswitch"
-            count=$((count + 1))
+            capture "$work/vswitches/$vswitch.txt" hpvmnet -S "$vswitch" && count=$((count + 1))
         done < "$list"
         rm -f "$list"
     fi
@@ -176,7 +187,8 @@ if [ ! -e "$dir" ] && [ ! -L "$dir" ]; then
 fi
 # checked, then entered and checked again: from here every path is relative to the folder itself, so a
 # parent folder renamed under us cannot send a write elsewhere
-if ! trusted "$dir" || ! cd -P -- "$dir" || ! trusted .; then
+# (the same folder: its inode number before and after, or DIR was swapped for a link in between)
+if ! trusted "$dir" || ! checked=$inode || ! cd -P -- "$dir" || ! trusted . || [ "$inode" != "$checked" ]; then
     say "$(shown "$dir") is not a folder owned by root or by you and writable by no one else (or it is a link): refused"
     exit 2
 fi
@@ -191,13 +203,24 @@ if ! make_work; then
     say "cannot create a private folder in $(shown "$shown_dir")"
     exit 2
 fi
-trap 'rm -rf "$work"' HUP INT TERM
-mkdir "$work/guests" "$work/vswitches" || exit 2
+# interrupted: the new capture removed, the one before it (DIR/VSP) as it was, and the run ends (exit 2)
+# shellcheck disable=SC2317  # (called by the trap)
+interrupted() {
+    trap '' HUP INT TERM
+    rm -rf "$work"
+    if [ -d "$work.old" ]; then
+        if [ -e "$final" ] || [ -L "$final" ]; then rm -rf "$work.old"; else mv "$work.old" "$final"; fi
+    fi
+    say "interrupted; $(shown "$shown_dir/$vsp") is as it was"
+    exit 2
+}
+trap interrupted HUP INT TERM
+mkdir "$work/guests" "$work/vswitches" || { rm -rf "$work"; exit 2; }
 
 if ! capture "$work/hpvmstatus.txt" hpvmstatus; then
-    say "is this a VSP? hpvmstatus is needed to list the guests"
+    say "is this a VSP? hpvmstatus is needed to list the guests; nothing written"
     rm -rf "$work"
-    exit 1
+    exit 2
 fi
 capture "$work/hpvmstatus-s.txt" hpvmstatus -s
 capture "$work/hpvmnet.txt" hpvmnet
@@ -208,8 +231,14 @@ capture "$work/hpvmdevmgmt-rdev.txt" hpvmdevmgmt -l rdev
 capture "$work/mount-p.txt" mount -p
 
 if capture "$work/.swlist" swlist -l bundle; then
-    if ! grep -i -e 'integrity vm' -e 'integrity virtual machine' -e hpvm -e vpar "$work/.swlist" > "$work/swlist.txt"; then
+    grep -i -e 'integrity vm' -e 'integrity virtual machine' -e hpvm -e vpar "$work/.swlist" > "$work/swlist.txt"
+    code=$?
+    if [ "$code" -eq 1 ]; then
         say "no Integrity VM bundle in the output of 'swlist -l bundle'"
+        status=1
+    elif [ "$code" -ne 0 ]; then  # (2: grep could not read or write: a full disk)
+        say "cannot write swlist.txt (is the disk full?)"
+        rm -f "$work/swlist.txt"
         status=1
     fi
     rm -f "$work/.swlist"
@@ -225,6 +254,12 @@ else
     dio_template
 fi
 
+# a capture written on a disk that filled up meanwhile may be cut short where a command did not say so
+if ! printf 'x\n' > "$work/.written" || ! rm -f "$work/.written"; then
+    say "cannot write in $(shown "$shown_dir") (is the disk full?); $(shown "$shown_dir/$vsp") is as it was"
+    rm -rf "$work"
+    exit 2
+fi
 if [ -d "$final" ]; then
     mv "$final" "$work.old" || { say "cannot replace $(shown "$shown_dir/$vsp")"; rm -rf "$work"; exit 2; }
 fi
