@@ -152,3 +152,31 @@ def test_the_builtins_still_take_what_they_take(tmp_path, run_cli):
                " and sum([guest.attrs.five, 0.5]) == 5.5")
     results = _results(tmp_path, run_cli, require)
     assert results["SITE-MISUSE"]["status"] == "pass", results["SITE-MISUSE"]
+
+
+# -- the builtins that take a list, given an attrs value that is not one -------------------------
+# was: Python's own functions took a string or a map too and answered: count("abc") 3, min("abc") "a",
+# any of a string true, min(0) and max(false) null; a rule built on them could pass on data it never read
+@pytest.mark.parametrize("call,shown", [
+    ("count(guest.attrs.text) >= 2", "count() needs a list, got the string `abc`"),
+    ("count(guest.attrs.map) >= 1", "count() needs a list, got the map `{a: 1}`"),
+    ('min(guest.attrs.text) == "a"', "min() needs a list, got the string `abc`"),
+    ("max(guest.attrs.yes) == null", "max() needs a list, got the boolean `true`"),
+    ("min(guest.attrs.five) == null", "min() needs a list, got the number `5`"),
+    ("any(guest.attrs.text)", "any() needs a list, got the string `abc`"),
+    ("all(guest.attrs.map)", "all() needs a list, got the map `{a: 1}`"),
+    ("sum(guest.attrs.text) > 0", "sum() needs a list, got the string `abc`"),
+    ("len(distinct(guest.attrs.text)) > 0", "distinct() needs a list, got the string `abc`"),
+    ("len(sorted(guest.attrs.map)) > 0", "sorted() needs a list, got the map `{a: 1}`"),
+    ("len(guest.attrs.map) > 0", "len() needs a list or a string, got the map `{a: 1}`"),
+    ("len(guest.attrs.five) > 0", "len() needs a list or a string, got the number `5`"),
+])
+def test_a_list_builtin_given_an_attrs_value_that_is_not_a_list(tmp_path, run_cli, call, shown):
+    _assert_error(_results(tmp_path, run_cli, call), shown)
+
+
+def test_the_list_builtins_still_take_attrs_lists_and_len_a_string(tmp_path, run_cli):
+    ok = _results(tmp_path, run_cli, 'count(guest.attrs.list) == 2 and min(guest.attrs.list) == "a" and '
+                  'len(guest.attrs.text) == 3 and max(guest.attrs.list) == "b" and any([true]) and '
+                  'len(sorted(guest.attrs.list)) == 2')
+    assert ok["SITE-MISUSE"]["status"] == "pass", ok["SITE-MISUSE"]

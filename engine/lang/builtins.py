@@ -530,7 +530,7 @@ def _shown(value) -> str:
     return text if len(text) <= _SHOWN else text[:_SHOWN - 3] + "..."
 
 
-def _described(value) -> str:
+def described(value) -> str:
     """A value in a message about its type: its kind and the value (`the string "64"` and `the number
     64` read alike in `render`)."""
     if value is None:
@@ -603,9 +603,9 @@ def _round_up(types):
 def _round_up_impl(value, step):
     """The smallest multiple of `step` at or above `value` (64 MB granules: `round_up(m, 64)`)."""
     if not is_number(value):
-        raise EvalError(f"round_up()'s first argument, the value to round, is not a number: {_described(value)}")
+        raise EvalError(f"round_up()'s first argument, the value to round, is not a number: {described(value)}")
     if not is_number(step):
-        raise EvalError(f"round_up()'s second argument, the step, is not a number: {_described(step)}")
+        raise EvalError(f"round_up()'s second argument, the step, is not a number: {described(step)}")
     # NaN and the infinities (a snapshot's `.nan`, `.inf`) have no multiple; NaN is not <= 0 either
     if type(value) is float and not math.isfinite(value):
         raise EvalError(f"round_up()'s first argument, the value to round, is not a finite number: `{_shown(value)}`")
@@ -631,7 +631,7 @@ def _first_impl(values):
     """The first item, null for none. A value of unknown type (`attrs`) is checked here: a map would
     be indexed by the key 0, and a string or a false value would pass for a list."""
     if type(values) is not list:
-        raise EvalError(f"first() needs a list, got {_described(values)}")
+        raise EvalError(f"first() needs a list, got {described(values)}")
     return values[0] if values else None
 
 
@@ -639,9 +639,9 @@ def _join_impl(xs, sep):
     """The items as text, separated by `sep`; arguments of unknown type (`attrs`) checked here, each
     named (a string would be joined character by character, a map by its keys)."""
     if type(xs) is not list:
-        raise EvalError(f"join() needs a list of items as its first argument, got {_described(xs)}")
+        raise EvalError(f"join() needs a list of items as its first argument, got {described(xs)}")
     if type(sep) is not str:
-        raise EvalError(f"join() needs a separator string as its second argument, got {_described(sep)}")
+        raise EvalError(f"join() needs a separator string as its second argument, got {described(sep)}")
     return sep.join(render(x) for x in xs)
 
 

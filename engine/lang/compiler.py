@@ -29,7 +29,7 @@ from ..core.records import Factory, record
 from . import ast
 from .analysis import hoist, joins
 from .builtins import BUILTINS, EvalError, Pattern, as_version, compile_pattern, order_pair, parse_version, render
-from .builtins import divide, exact_pair, is_number, written
+from .builtins import described, divide, exact_pair, is_number, written
 from .builtins import equal as _equal  # the language's `==` (`in`, `distinct` and key lookups use it too)
 from .checker import CheckedRule
 from .analysis.constants import MAX_DIGITS, bits, too_big  # noqa: F401  (MAX_DIGITS re-exported)
@@ -633,6 +633,8 @@ class Compiler(Visitor):
         impl = fn.impl
         span = node.span
         name = node.func
+        if name in _LISTS_ONLY and len(args) == 1 and self.type(node.args[0]).kind == "any":
+            impl = _listed(impl, name)  # a value of unknown type (`attrs`): a list it must be, checked when it runs
         if len(args) == 1:
             only = args[0]
 
@@ -814,6 +816,25 @@ def _tree_size(value: list, memo: dict) -> int:
                 size += _tree_size(v, memo)
         memo[id(value)] = size
     return size
+
+
+# The builtins that take a list (`len` a list or a string): given a value of unknown type (from `attrs`), Python's
+# own functions would take a string or a map as well and answer wrongly (`count("abc")` 3, `min("ab")` "a",
+# `any(["x"])` true, `min(0)` null): checked when it runs, an `error` naming what it got.
+_LISTS_ONLY = {"count": (list, tuple), "len": (list, tuple, str), "sum": (list, tuple), "min": (list, tuple),
+               "max": (list, tuple), "distinct": (list, tuple), "sorted": (list, tuple), "any": (list, tuple),
+               "all": (list, tuple)}
+
+
+def _listed(impl, name: str):
+    kinds = _LISTS_ONLY[name]
+    what = "a list or a string" if str in kinds else "a list"
+
+    def checked(value):
+        if type(value) not in kinds:
+            raise EvalError(f"{name}() needs {what}, got {described(value)}")
+        return impl(value)
+    return checked
 
 
 def _joining(impl, budget: Budget, span) -> Callable:
