@@ -180,3 +180,13 @@ def test_the_list_builtins_still_take_attrs_lists_and_len_a_string(tmp_path, run
                   'len(guest.attrs.text) == 3 and max(guest.attrs.list) == "b" and any([true]) and '
                   'len(sorted(guest.attrs.list)) == 2')
     assert ok["SITE-MISUSE"]["status"] == "pass", ok["SITE-MISUSE"]
+
+
+@pytest.mark.parametrize("require", ["-guest.attrs.long > 0", 'version(guest.attrs.long) > version("1")',
+                                     "guest.attrs.long < 1"])
+def test_a_message_quotes_a_long_value_short(tmp_path, run_cli, monkeypatch, require):
+    """A message quotes at most 80 characters of a value (a snapshot's string may be megabytes)."""
+    import sys
+    monkeypatch.setattr(sys.modules[__name__], "ATTRS", ATTRS[:-1] + ", long: " + "x" * 100_000 + "}")
+    got = _results(tmp_path, run_cli, require)["SITE-MISUSE"]
+    assert got["status"] == "error" and "x" * 81 not in got["message"] and len(got["message"]) < 400, got["message"]

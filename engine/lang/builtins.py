@@ -90,7 +90,7 @@ def parse_version(text: str) -> Version:
     else:
         m = _PLAIN.match(stripped)
         if not m:
-            raise EvalError(f"`{text}` is not a release (expected e.g. 4.2.5 or B.04.20.05)")
+            raise EvalError(f"`{brief(text)}` is not a release (expected e.g. 4.2.5 or B.04.20.05)")
         parts = m.group(1).split(".")
         if max(map(len, parts)) > _RELEASE_DIGITS:
             raise EvalError(f"`{text[:20]}…` is not a release: a part of it has more than {_RELEASE_DIGITS:,} digits")
@@ -108,7 +108,7 @@ def as_version(value: Any) -> Version:
         return value
     if isinstance(value, str):
         return parse_version(value)
-    raise EvalError(f"`{render(value)}` is not a release")
+    raise EvalError(f"`{brief(value)}` is not a release")
 
 
 # -- exact numbers ---------------------------------------------------------------------------
@@ -229,11 +229,11 @@ def order_key(values: list) -> Callable | None:
         elif kind is str or kind is Version:
             kinds.add(kind)
         elif kind is bool:
-            raise EvalError(f"`{render(v)}` cannot be ordered: booleans have no order")
+            raise EvalError(f"`{brief(v)}` cannot be ordered: booleans have no order")
         elif v is None:
             raise EvalError("an absent value (null) cannot be ordered")
         else:
-            raise EvalError(f"`{render(v)}` cannot be ordered: lists and maps have no order")
+            raise EvalError(f"`{brief(v)}` cannot be ordered: lists and maps have no order")
     if "number" in kinds and len(kinds) > 1:
         raise EvalError("the list mixes values that cannot be ordered")
     if {float, Fraction} <= numbers:
@@ -504,7 +504,7 @@ def _first(types):
 def _numbers(values):
     for v in values:
         if not is_number(v):
-            raise EvalError(f"`{render(v)}` is not a number")
+            raise EvalError(f"`{brief(v)}` is not a number")
     return values
 
 
@@ -513,7 +513,7 @@ _KINDS = {bool: "the boolean", int: "the number", float: "the number", Fraction:
           list: "the list", dict: "the map", Version: "the release"}
 
 
-def _shown(value) -> str:
+def brief(value) -> str:
     """A value in a message about what is wrong with it: rendered, cut short (a string or a list of a
     snapshot may be megabytes), a list and a map with their brackets."""
     kind = type(value)
@@ -535,7 +535,7 @@ def described(value) -> str:
     64` read alike in `render`)."""
     if value is None:
         return "an absent value (null)"
-    return f"{_KINDS.get(type(value), 'the value')} `{_shown(value)}`"
+    return f"{_KINDS.get(type(value), 'the value')} `{brief(value)}`"
 
 
 def _computable(value, fn: str):
@@ -608,13 +608,13 @@ def _round_up_impl(value, step):
         raise EvalError(f"round_up()'s second argument, the step, is not a number: {described(step)}")
     # NaN and the infinities (a snapshot's `.nan`, `.inf`) have no multiple; NaN is not <= 0 either
     if type(value) is float and not math.isfinite(value):
-        raise EvalError(f"round_up()'s first argument, the value to round, is not a finite number: `{_shown(value)}`")
+        raise EvalError(f"round_up()'s first argument, the value to round, is not a finite number: `{brief(value)}`")
     if not step > 0 or type(step) is float and math.isinf(step):
-        raise EvalError(f"round_up() needs a finite step above 0 (its second argument), got `{_shown(step)}`")
+        raise EvalError(f"round_up() needs a finite step above 0 (its second argument), got `{brief(step)}`")
     try:
         multiple = math.ceil(divide(value, step)) * step
     except OverflowError:  # a float quotient past the float range (`round_up(1, 5e-324)`), or an integer past it
-        raise EvalError(f"round_up() cannot round `{_shown(value)}` to a multiple of `{_shown(step)}`: "
+        raise EvalError(f"round_up() cannot round `{brief(value)}` to a multiple of `{brief(step)}`: "
                         "the number of steps is too large a number") from None
     if operator.lt(*order_pair(multiple, value)):  # a float value / step underflowed or rounded down
         multiple += step
@@ -623,7 +623,7 @@ def _round_up_impl(value, step):
 
 def _need_str(value, fn):
     if not isinstance(value, str):
-        raise EvalError(f"{fn}() needs a string, got `{render(value)}`")
+        raise EvalError(f"{fn}() needs a string, got `{brief(value)}`")
     return value
 
 

@@ -29,7 +29,7 @@ from ..core.records import Factory, record
 from . import ast
 from .analysis import hoist, joins
 from .builtins import BUILTINS, EvalError, Pattern, as_version, compile_pattern, order_pair, parse_version, render
-from .builtins import described, divide, exact_pair, is_number, written
+from .builtins import brief, described, divide, exact_pair, is_number, written
 from .builtins import equal as _equal  # the language's `==` (`in`, `distinct` and key lookups use it too)
 from .checker import CheckedRule
 from .analysis.constants import MAX_DIGITS, bits, too_big  # noqa: F401  (MAX_DIGITS re-exported)
@@ -162,7 +162,7 @@ class CompiledRule:
 def _regex(pattern, span) -> Pattern:
     """A pattern read from data: compiled with RE2, or an `error` result located at the pattern."""
     if not isinstance(pattern, str):
-        raise EvalError(f"`matches` needs a pattern string, got `{render(pattern)}`", span)
+        raise EvalError(f"`matches` needs a pattern string, got `{brief(pattern)}`", span)
     try:
         return compile_pattern(pattern)
     except EvalError as exc:
@@ -192,7 +192,7 @@ def _map_field(items: list, name: str) -> list:
         if type(item) is not dict:
             if item is None:
                 continue
-            raise EvalError(f"`{render(item)}` has no field `{name}`")
+            raise EvalError(f"`{brief(item)}` has no field `{name}`")
         value = item.get(name)
         if value is None:
             continue
@@ -293,7 +293,7 @@ class Compiler(Visitor):
                 return None
             if kind is list:
                 return mapped(value)
-            raise EvalError(f"{_describe(node.obj)} is `{render(value)}`, which has no field `{name}`", node.span)
+            raise EvalError(f"{_describe(node.obj)} is `{brief(value)}`, which has no field `{name}`", node.span)
         return attr
 
     def _object_chain(self, node) -> tuple[str, tuple] | None:
@@ -329,7 +329,7 @@ class Compiler(Visitor):
         def neg(env):
             value = operand(env)
             if not is_number(value):
-                raise EvalError(f"`-` needs a number, got `{render(value)}`", node.span)
+                raise EvalError(f"`-` needs a number, got `{brief(value)}`", node.span)
             return -value
         return neg
 
@@ -347,7 +347,7 @@ class Compiler(Visitor):
             value = fn(env)
             if value is True or value is False:
                 return value
-            raise EvalError(f"{what} is `{render(value)}`, not true or false", node.span if hasattr(node, "span") else None)
+            raise EvalError(f"{what} is `{brief(value)}`, not true or false", node.span if hasattr(node, "span") else None)
         return boolean
 
     def compile_Logic(self, node):
@@ -448,12 +448,12 @@ class Compiler(Visitor):
             needle = left(env)
             if isinstance(container, str):
                 if not isinstance(needle, str):
-                    raise EvalError(f"`{op}` a string needs a string, got `{render(needle)}`", node.span)
+                    raise EvalError(f"`{op}` a string needs a string, got `{brief(needle)}`", node.span)
                 found = needle in container
             elif isinstance(container, list):
                 found = needle in container if plain else any(_equal(needle, item) for item in container)
             else:
-                raise EvalError(f"`{op}` needs a list or a string, got `{render(container)}`", node.span)
+                raise EvalError(f"`{op}` needs a list or a string, got `{brief(container)}`", node.span)
             return found != negate
         return membership
 
@@ -464,7 +464,7 @@ class Compiler(Visitor):
         def matches(env):
             value = left(env)
             if not isinstance(value, str):
-                raise EvalError(f"{_describe(node.left)} is `{render(value)}`, not a string", node.span)
+                raise EvalError(f"{_describe(node.left)} is `{brief(value)}`, not a string", node.span)
             try:
                 return get_pattern(env).fullmatch(value)
             except EvalError as exc:
@@ -502,7 +502,7 @@ class Compiler(Visitor):
             except EvalError as exc:  # a string beside a release that is not a release
                 raise EvalError(exc.message, node.span) from None
             except TypeError:
-                raise EvalError(f"cannot order `{render(a)}` and `{render(b)}` with `{op}`", node.span) from None
+                raise EvalError(f"cannot order `{brief(a)}` and `{brief(b)}` with `{op}`", node.span) from None
         return order
 
     def _plainly_comparable(self, a, b, member: bool = False) -> bool:
@@ -539,7 +539,7 @@ class Compiler(Visitor):
             elif strings and ta is str and tb is str:
                 budget.charge((len(a) + len(b)) // SIZE_PER_STEP, span)  # before the string is made
             else:
-                raise EvalError(f"cannot compute `{render(a)} {symbol} {render(b)}`: "
+                raise EvalError(f"cannot compute `{brief(a)} {symbol} {brief(b)}`: "
                                 + ("`+` takes two numbers or two strings" if strings else f"`{symbol}` takes numbers"),
                                 node.span)
             try:
@@ -566,7 +566,7 @@ class Compiler(Visitor):
         def items(env):
             value = source(env)
             if type(value) is not list:
-                raise EvalError(f"{what} is `{render(value)}`, not a list", span)
+                raise EvalError(f"{what} is `{brief(value)}`, not a list", span)
             budget.steps += len(value)
             if budget.steps > budget.limit:
                 raise budget.exceeded(span)
@@ -645,7 +645,7 @@ class Compiler(Visitor):
                 except EvalError as exc:
                     raise EvalError(exc.message, exc.span or span) from None
                 except TypeError:
-                    raise EvalError(f"`{name}` cannot take `{render(value)}`", span) from None
+                    raise EvalError(f"`{name}` cannot take `{brief(value)}`", span) from None
             return call1
 
         if name == "join":  # the one builtin whose result can be larger than what it is given
@@ -658,7 +658,7 @@ class Compiler(Visitor):
             except EvalError as exc:
                 raise EvalError(exc.message, exc.span or span) from None
             except TypeError:
-                raise EvalError(f"`{name}` cannot take " + ", ".join(f"`{render(v)}`" for v in values), span) from None
+                raise EvalError(f"`{name}` cannot take " + ", ".join(f"`{brief(v)}`" for v in values), span) from None
         return call
 
     def compile_Comprehension(self, node):
