@@ -168,8 +168,8 @@ def test_the_builtins_still_take_what_they_take(tmp_path, run_cli):
     ("sum(guest.attrs.text) > 0", "sum() needs a list, got the string `abc`"),
     ("len(distinct(guest.attrs.text)) > 0", "distinct() needs a list, got the string `abc`"),
     ("len(sorted(guest.attrs.map)) > 0", "sorted() needs a list, got the map `{a: 1}`"),
-    ("len(guest.attrs.map) > 0", "len() needs a list or a string, got the map `{a: 1}`"),
-    ("len(guest.attrs.five) > 0", "len() needs a list or a string, got the number `5`"),
+    ("len(guest.attrs.five) > 0", "len() needs a list, a string or a map, got the number `5`"),
+    ("len(guest.attrs.yes) > 0", "len() needs a list, a string or a map, got the boolean `true`"),
 ])
 def test_a_list_builtin_given_an_attrs_value_that_is_not_a_list(tmp_path, run_cli, call, shown):
     _assert_error(_results(tmp_path, run_cli, call), shown)

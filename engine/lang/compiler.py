@@ -818,17 +818,17 @@ def _tree_size(value: list, memo: dict) -> int:
     return size
 
 
-# The builtins that take a list (`len` a list or a string): given a value of unknown type (from `attrs`), Python's
-# own functions would take a string or a map as well and answer wrongly (`count("abc")` 3, `min("ab")` "a",
-# `any(["x"])` true, `min(0)` null): checked when it runs, an `error` naming what it got.
-_LISTS_ONLY = {"count": (list, tuple), "len": (list, tuple, str), "sum": (list, tuple), "min": (list, tuple),
+# The builtins that take a list (`len` a list, a string or a map: its keys): given a value of unknown type (from
+# `attrs`), Python's own functions would take a string or a map as well and answer wrongly (`count("abc")` 3,
+# `min("ab")` "a", `any("x")` true, `min(0)` null): checked when it runs, an `error` naming what it got.
+_LISTS_ONLY = {"count": (list, tuple), "len": (list, tuple, str, dict), "sum": (list, tuple), "min": (list, tuple),
                "max": (list, tuple), "distinct": (list, tuple), "sorted": (list, tuple), "any": (list, tuple),
                "all": (list, tuple)}
 
 
 def _listed(impl, name: str):
     kinds = _LISTS_ONLY[name]
-    what = "a list or a string" if str in kinds else "a list"
+    what = "a list, a string or a map" if str in kinds else "a list"
 
     def checked(value):
         if type(value) not in kinds:
