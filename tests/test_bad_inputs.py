@@ -208,7 +208,7 @@ INPUT_CASES = [
      "a report of format `2`; this migcheck reads format 1"),
     ("baseline: format as a string", "--baseline", _baseline_of_format('"1"'), 2, 12, 'a report of format `"1"`'),
     ("baseline: format true", "--baseline", _baseline_of_format("true"), 2, 12, "a report of format `true`"),
-    ("baseline: no format", "--baseline", _baseline_without_format, 1, 1, "a report of format none"),
+    ("baseline: no format", "--baseline", _baseline_without_format, 1, 1, "a report without a `format`; this"),
     ("baseline: a fingerprint that is a number", "--baseline", _baseline_with_a_number_fingerprint, 3, 3,
      "result #1 has a `fingerprint` that is not a string"),
 ]

@@ -84,27 +84,28 @@ def test_join_of_items_that_are_not_a_list(tmp_path, run_cli, items, shown):
 
 # -- round_up: NaN and the infinities have no multiple ------------------------------------------
 # was: internal error, ValueError: cannot convert float NaN to integer (and OverflowError for an infinity)
-@pytest.mark.parametrize("value,shown", [("nan", "`nan`"), ("inf", "`inf`"), ("ninf", "`-inf`")])
+@pytest.mark.parametrize("value,shown", [("nan", "the number `nan`"), ("inf", "the number `inf`"),
+                                         ("ninf", "the number `-inf`")])
 def test_round_up_of_a_number_that_is_not_finite(tmp_path, run_cli, value, shown):
     results = _results(tmp_path, run_cli, f"round_up(guest.attrs.{value}, 1) > 0")
-    _assert_error(results, "round_up()'s first argument, the value to round, is not a finite number", shown)
+    _assert_error(results, "round_up() needs a finite number to round as its first argument, got", shown)
 
 
 # was: NaN passed the `step <= 0` test (internal error, ValueError), an infinite step made the result
 # NaN (a silent `fail`), and a step of 0 or below did not say which argument was wrong
 @pytest.mark.parametrize("step,shown", [
-    ("guest.attrs.nan", "`nan`"), ("guest.attrs.inf", "`inf`"), ("guest.attrs.ninf", "`-inf`"),
-    ("0", "`0`"), ("-64", "`-64`"),
+    ("guest.attrs.nan", "the number `nan`"), ("guest.attrs.inf", "the number `inf`"),
+    ("guest.attrs.ninf", "the number `-inf`"), ("0", "the number `0`"), ("-64", "the number `-64`"),
 ])
 def test_round_up_by_a_step_that_is_not_finite_and_above_0(tmp_path, run_cli, step, shown):
     results = _results(tmp_path, run_cli, f"round_up(guest.memory_mb, {step}) > 0")
-    _assert_error(results, "round_up() needs a finite step above 0 (its second argument)", shown)
+    _assert_error(results, "round_up() needs a finite step above 0 as its second argument, got", shown)
 
 
 # was: "`abc` is not a number", not saying which argument
 @pytest.mark.parametrize("args,fragment", [
-    ("guest.attrs.text, 1", "round_up()'s first argument, the value to round, is not a number: the string `abc`"),
-    ("1, guest.attrs.list", "round_up()'s second argument, the step, is not a number: the list `[a, b]`"),
+    ("guest.attrs.text, 1", "round_up() needs a number to round as its first argument, got the string `abc`"),
+    ("1, guest.attrs.list", "round_up() needs a finite step above 0 as its second argument, got the list `[a, b]`"),
 ])
 def test_round_up_of_arguments_that_are_not_numbers(tmp_path, run_cli, args, fragment):
     _assert_error(_results(tmp_path, run_cli, f"round_up({args}) > 0"), fragment)
@@ -163,8 +164,10 @@ def test_the_builtins_still_take_what_they_take(tmp_path, run_cli):
     ('min(guest.attrs.text) == "a"', "min() needs a list, got the string `abc`"),
     ("max(guest.attrs.yes) == null", "max() needs a list, got the boolean `true`"),
     ("min(guest.attrs.five) == null", "min() needs a list, got the number `5`"),
-    ("any(guest.attrs.text)", "any() needs a list, got the string `abc`"),
-    ("all(guest.attrs.map)", "all() needs a list, got the map `{a: 1}`"),
+    ("any(guest.attrs.text)", "any() needs a list of booleans, got the string `abc`"),
+    ("all(guest.attrs.map)", "all() needs a list of booleans, got the map `{a: 1}`"),
+    ("any(guest.attrs.list)", "any() needs a list of booleans, got the string `a` in its list"),
+    ("all([guest.attrs.five])", "all() needs a list of booleans, got the number `5` in its list"),
     ("sum(guest.attrs.text) > 0", "sum() needs a list, got the string `abc`"),
     ("len(distinct(guest.attrs.text)) > 0", "distinct() needs a list, got the string `abc`"),
     ("len(sorted(guest.attrs.map)) > 0", "sorted() needs a list, got the map `{a: 1}`"),
@@ -177,7 +180,7 @@ def test_a_list_builtin_given_an_attrs_value_that_is_not_a_list(tmp_path, run_cl
 
 def test_the_list_builtins_still_take_attrs_lists_and_len_a_string(tmp_path, run_cli):
     ok = _results(tmp_path, run_cli, 'count(guest.attrs.list) == 2 and min(guest.attrs.list) == "a" and '
-                  'len(guest.attrs.text) == 3 and max(guest.attrs.list) == "b" and any([true]) and '
+                  'len(guest.attrs.text) == 3 and max(guest.attrs.list) == "b" and any([true]) and any([guest.attrs.yes]) and '
                   'len(sorted(guest.attrs.list)) == 2')
     assert ok["SITE-MISUSE"]["status"] == "pass", ok["SITE-MISUSE"]
 

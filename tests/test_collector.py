@@ -355,3 +355,30 @@ exit $code
     assert (tmp_path / "swapped").exists() and out.is_symlink()  # the swap happened
     assert result.returncode == 2 and "refused" in result.stderr, result.stderr
     assert list(elsewhere.iterdir()) == []  # nothing written where the link led
+
+
+def test_a_guest_listed_twice_is_said_and_captured_once(stubs, tmp_path):
+    vsp = tmp_path / "vsp"
+    shutil.copytree(TWO_VSP / "ivmcl02", vsp)
+    summary = vsp / "hpvmstatus.txt"
+    lines = summary.read_text().splitlines(keepends=True)
+    summary.write_text("".join(lines) + lines[-1])  # its last guest twice
+    name = lines[-1].split()[0]
+    out = tmp_path / "out"
+    result = _collect(stubs, vsp, out, "ivmcl02")
+    assert result.returncode == 1
+    assert f"guests/{name} is written already (a name listed twice?); its second row not captured" in result.stderr
+    assert (out / "ivmcl02" / "guests" / name / "hpvmstatus-P.txt").is_file()
+
+
+@pytest.mark.parametrize("spelling", ["{out}/", "{out}//", "./out", "."])
+def test_the_folder_may_be_named_with_slashes_or_as_the_working_folder(stubs, tmp_path, spelling):
+    """The check after `cd` compares the physical path with DIR's: a trailing slash, `./` or `.` is the same folder."""
+    out = tmp_path / "out"
+    out.mkdir(mode=0o700)
+    environ = {**os.environ, "PATH": f"{stubs}{os.pathsep}{os.environ['PATH']}", "STUB_CAPTURE": str(TWO_VSP / "ivmcl02"),
+               "STUB_LOG": str(tmp_path / "stub.log")}
+    result = subprocess.run(["sh", str(COLLECTOR), spelling.format(out=out), "ivmcl02"], capture_output=True, text=True,
+                            env=environ, cwd=out if spelling == "." else tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert (out / "ivmcl02" / "hpvmstatus.txt").is_file()

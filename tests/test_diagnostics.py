@@ -151,3 +151,25 @@ def test_a_long_source_line_is_echoed_around_its_column(col):
     assert echoed.endswith("…") == (col < 1_000_000 - 80) and echoed.startswith("  | …") == (col > 81)
     short = Diagnostic("f.json", 1, 3, "m").render("abcdef").split("\n")
     assert short[1:] == ["  | abcdef", "  |   ^"]
+
+
+def test_a_caret_past_the_end_of_its_line_stays_just_after_it():
+    """A column counted with tabs wider than the echo's (the importer's are eight wide) lands past the end: the caret
+    goes just after the line, never a column's worth of spaces (100,000 tabs: 700,000 of them)."""
+    line = "\t" * 100_000 + "x"
+    rendered = Diagnostic("f.txt", 1, 800_001, "m").render(line)
+    assert len(rendered) < 400
+    short = Diagnostic("f.txt", 1, 50, "m").render("ab").split("\n")
+    assert short[1:] == ["  | ab", "  |   ^"]
+
+
+def test_a_caret_stands_under_its_character_as_shown():
+    """Control characters before the column are shown as four-character escapes: the caret moves with them."""
+    rendered = Diagnostic("f.txt", 1, 3, "m").render("\x1b\x1bX").split("\n")
+    assert rendered[1] == "  | \\x1b\\x1bX" and rendered[2].index("^") == rendered[1].index("X")
+
+
+def test_a_source_line_is_found_by_line_feeds_only():
+    """Rule files and captures end lines at line feeds: a form feed or U+2028 inside a line does not move the echo."""
+    rendered = Diagnostic("f.rules", 2, 1, "m").render("a\x0cb\u2028c\nsecond\r\nthird\n").split("\n")
+    assert rendered[1] == "  | second"

@@ -180,7 +180,7 @@ def test_round_up_builtin():
     assert round_up(0, 64) == 0
     with pytest.raises(EvalError, match="above 0"):
         round_up(10, 0)
-    with pytest.raises(EvalError, match="not a number"):
+    with pytest.raises(EvalError, match="needs a number to round as its first argument, got the string"):
         round_up("10", 64)
 
 

@@ -158,3 +158,13 @@ def test_a_capture_line_of_thousands_of_characters_is_quoted_short(tmp_path, run
     first = err.splitlines()[0]
     assert first.startswith(f"{details}:{row + 1}:") and "9" * QUOTED not in first and len(first) < 400, first
     assert all(len(line) < 400 for line in err.splitlines())
+
+
+def test_a_capture_line_of_many_short_quotes_gives_a_short_message():
+    """Quotes cut one by one still add up (a hostile line with a backtick every hundred characters): the message is
+    cut at `MESSAGE` characters as well."""
+    from migcheck.importer._text import MESSAGE, Problems
+
+    problems = Problems("f.txt")
+    problems.at(1, 1, "found " + " ".join(f"`{'a' * 100}`" for _ in range(500)))
+    assert len(problems.items[0].message) == MESSAGE and problems.items[0].message.endswith("...")

@@ -104,3 +104,24 @@ def test_an_answer_to_another_file_is_written(files, pack, run_cli, tmp_path, ar
     code, _, err = run_cli(*[a.format(snap=files["snap"], pack=pack) for a in args], "-o", out)
     assert code in (0, 1), err
     assert out.read_text()
+
+
+def test_test_never_writes_over_a_plan_a_skipped_case_or_the_built_in_pack_names(tmp_path, run_cli):
+    """`test -o` against every file a case names (a plan file too), cases `--run` leaves out included, and the
+    built-in pack's files, which every `test` loads."""
+    shutil.copy(SITE, tmp_path / "s.yaml")
+    shutil.copy(SITE, tmp_path / "mixed-site.yaml")  # (the site pack's own cases read it)
+    shutil.copy(PLAN, tmp_path / "plan.yaml")
+    pack = tmp_path / "site"
+    shutil.copytree(ROOT / "fixtures" / "site-rules", pack)
+    (pack / "tests" / "plan.yaml").write_text(
+        "cases:\n  - name: a plan\n    snapshot: ../../s.yaml\n    plan: ../../plan.yaml\n    expect: {SITE-SUPPORT: pass}\n"
+        "  - name: left out\n    snapshot: ../../other.yaml\n    audit: true\n    expect: {SITE-SUPPORT: pass}\n")
+    shutil.copy(SITE, tmp_path / "other.yaml")
+    builtin = ROOT / "rules" / "tests" / "plan.yaml"
+    for target, extra in ((tmp_path / "plan.yaml", ()), (tmp_path / "other.yaml", ("--run", "a plan")),
+                          (builtin, ())):
+        before = target.read_bytes()
+        code, _, err = run_cli("test", pack, *extra, "-f", "json", "-o", target)
+        assert code == 2 and "would overwrite" in err and target.name in err, err
+        assert target.read_bytes() == before

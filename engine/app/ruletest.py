@@ -27,6 +27,7 @@ from ..eval.engine import Engine
 from ..core.diagnostics import UsageError
 from ..files.document import Document, LoadError, Problem
 from ..files.outputs import OutputError, check_outputs, pack_inputs, write_output
+from ..files.resources import builtin_rules_dir
 from ..files.schemas import Input, load_validated
 from ..packs.ruleset import RuleSet, load_rules, packs_under_test
 from ..waves.plans import load_plan, plan_from_data, run_plan
@@ -68,12 +69,10 @@ def _snapshot(case: dict, doc: Document, index: int, cache: dict) -> Snapshot:
     return snapshot_from_data(spec, f"{doc.file} (case {case['name']})")
 
 
-def _plan(case: dict, doc: Document, snapshot: Snapshot, read: set):
+def _plan(case: dict, doc: Document, snapshot: Snapshot):
     spec = case["plan"]
     if isinstance(spec, str):
-        path = (Path(doc.file).parent / spec).resolve()
-        read.add(path)
-        return load_plan(str(path), snapshot)
+        return load_plan(str((Path(doc.file).parent / spec).resolve()), snapshot)
     return plan_from_data(spec, snapshot, f"{doc.file} (case {case['name']})")
 
 
@@ -97,8 +96,9 @@ def run_pack_tests(dirs: list[Path], out: TextIO, verbose: bool = False, no_buil
         for p in sorted(run.problems):
             print(p.render(), file=sys.stderr)
         return 2
-    problem = check_outputs([(fmt, output)], {**pack_inputs(dirs), **run.inputs()}) if output else None
-    if problem:  # (the packs' files, and the snapshots and plans the cases read)
+    packs = [builtin_rules_dir(), *dirs] if builtin else dirs
+    problem = check_outputs([(fmt, output)], {**pack_inputs(packs), **run.inputs()}) if output else None
+    if problem:  # (the packs' files, and the snapshots and plans the cases name)
         raise UsageError(problem)
     failed = [r for r in run.results if r.wrong]
     uncovered = sorted(rid for rid, c in run.covered.items() if not (c[FAIL] and c[PASS]))
@@ -191,7 +191,7 @@ class _TestRun:
         self.covered = {rid: {FAIL: 0, PASS: 0} for rid in under_test}
         self.snapshots: dict = {}  # by real path, so cases naming one file load it once
         self.engines: dict = {}  # by snapshot and `stop`, so cases on one snapshot share evaluations
-        self.plans: set = set()  # the plan files cases named (`inputs`)
+        self.read: dict[str, str] = {}  # the snapshots and plans cases name, run or not (`--run`), by role
 
     def run_file(self, file: Path) -> None:
         try:
@@ -200,6 +200,9 @@ class _TestRun:
             self.problems.extend(exc.problems)
             return
         for i, case in enumerate(doc.data["cases"]):
+            for key, role in (("snapshot", "a rule test's snapshot"), ("plan", "a rule test's plan")):
+                if isinstance(case.get(key), str):  # (no report is written over one: `inputs`)
+                    self.read[os.path.realpath(Path(doc.file).parent / case[key])] = role
             if self.wanted is not None and not self.wanted.search(case["name"]):
                 self.skipped += 1
                 continue
@@ -225,9 +228,8 @@ class _TestRun:
             self.results.append(CaseResult(str(file), line, case["name"], self.judge(case, got)))
 
     def inputs(self) -> dict[str, str]:
-        """The files the cases read besides the test files, by role (`check_outputs`)."""
-        return {**{str(path): "a rule test's snapshot" for path in self.snapshots},
-                **{str(path): "a rule test's plan" for path in self.plans}}
+        """The files the cases name besides the test files, by role (`check_outputs`)."""
+        return self.read
 
     def check_rule_ids(self, doc: Document, i: int, case: dict) -> None:
         for rid in case["expect"]:
@@ -254,7 +256,7 @@ class _TestRun:
 
     def results_of_plan(self, doc: Document, case: dict, snapshot: Snapshot) -> list | None:
         try:
-            plan = _plan(case, doc, snapshot, self.plans)
+            plan = _plan(case, doc, snapshot)
         except LoadError as exc:
             self.problems.extend(exc.problems)
             return None

@@ -124,7 +124,7 @@ class Diagnostic:
         text = _source_line(self.file, self.line, source)
         if text is not None:
             text, caret = _window(text.expandtabs(1), max(self.col, 1))
-            out += f"\n  | {shown(text)}\n  | {' ' * (caret - 1)}^"
+            out += f"\n  | {shown(text)}\n  | {' ' * len(shown(text[:caret - 1]))}^"  # (under it as shown)
         if self.help:
             out += f"\n  = help: {shown(self.help)}"
         return out
@@ -141,6 +141,7 @@ ECHO_WIDTH = 160  # the characters of a source line a diagnostic echoes: a minif
 def _window(text: str, col: int, width: int = ECHO_WIDTH) -> tuple[str, int]:
     """The part of a source line that a diagnostic echoes: all of it, or `width` characters around column
     `col` with `…` where it is cut; and the caret's column in that part."""
+    col = min(col, len(text) + 1)  # (a column past the end, counted with tabs wider than here: just after it)
     if len(text) <= width:
         return text, col
     start = max(0, min(col - 1 - width // 2, len(text) - width))
@@ -167,8 +168,8 @@ def _source_line(file: str, line: int, source: str | None) -> str | None:
         if not text:
             return None
         return text.rstrip("\r\n")
-    lines = source.splitlines()
-    return lines[line - 1] if 1 <= line <= len(lines) else None
+    lines = source.split("\n")  # (as rule files and captures count lines: `\f` or `\x85` in a line ends none)
+    return lines[line - 1].removesuffix("\r") if 1 <= line <= len(lines) else None
 
 
 def markdown_table() -> str:

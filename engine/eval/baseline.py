@@ -23,8 +23,8 @@ _STRINGS = ("rule", "fingerprint", "status")
 
 
 def _shown(value) -> str:
-    """A `format` value as the message shows it, as JSON writes it (absent: none)."""
-    return "none" if value is None else f"`{json.dumps(value, ensure_ascii=False, default=str)[:40]}`"
+    """A `format` value as the message shows it, as JSON writes it."""
+    return f"`{json.dumps(value, ensure_ascii=False, default=str)[:40]}`"
 
 
 def load_baseline(path: str, limits: Limits = BASELINE_LIMITS) -> dict[str, dict]:
@@ -38,7 +38,8 @@ def load_baseline(path: str, limits: Limits = BASELINE_LIMITS) -> dict[str, dict
     kind = data.get("format")
     if type(kind) is not int or kind != REPORT_FORMAT:  # (fingerprints and keys are this format's: `true` is not 1)
         raise LoadError([doc.problem(("format",) if "format" in data else (),
-                                     f"a report of format {_shown(kind)}; this migcheck reads format {REPORT_FORMAT}",
+                                     (f"a report of format {_shown(kind)}" if "format" in data else
+                                      "a report without a `format`") + f"; this migcheck reads format {REPORT_FORMAT}",
                                      "write the baseline again with this version: `--format json:FILE`",
                                      code="bad-baseline")])
     found = {}

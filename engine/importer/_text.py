@@ -75,10 +75,14 @@ class Problems:
     def at(self, line: int, col: int, message: str, help: str = "") -> None:
         """A problem at (line, col); what its message quotes of the capture (`...`) cut at `QUOTED` characters:
         a captured line can be megabytes, and the echo of the line under the message shows where it is."""
-        self.items.append(Problem(self.file, line, max(col, 1), _LONG_QUOTE.sub(_quoted, message), help=help))
+        message = _LONG_QUOTE.sub(_quoted, message)
+        if len(message) > MESSAGE:  # (quotes of less each, many of them: a line of backticks)
+            message = message[:MESSAGE - 3] + "..."
+        self.items.append(Problem(self.file, line, max(col, 1), message, help=help))
 
 
 QUOTED = 120  # characters of a capture's text a problem's message quotes
+MESSAGE = 600  # characters of a problem's message at most
 _LONG_QUOTE = re.compile("`([^`]{%d,})`" % (QUOTED + 1))
 
 

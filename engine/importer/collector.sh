@@ -151,10 +151,16 @@ guests() {
             status=1
             continue
         fi
+        if [ -e "$work/guests/$guest" ] || [ -L "$work/guests/$guest" ]; then
+            say "guests/$guest is written already (a name listed twice?); its second row not captured"
+            status=1
+            continue
+        fi
         mkdir "$work/guests/$guest" || { status=1; continue; }
-        capture "$work/guests/$guest/hpvmstatus-P.txt" hpvmstatus -P "$guest" &&
-            capture "$work/guests/$guest/hpvmstatus-P-d.txt" hpvmstatus -P "$guest" -d &&
-            count=$((count + 1))
+        whole=yes
+        capture "$work/guests/$guest/hpvmstatus-P.txt" hpvmstatus -P "$guest" || whole=no
+        capture "$work/guests/$guest/hpvmstatus-P-d.txt" hpvmstatus -P "$guest" -d || whole=no
+        [ "$whole" = no ] || count=$((count + 1))
     done < "$list"
     rm -f "$list"
     guest_count=$count
@@ -187,8 +193,24 @@ if [ ! -e "$dir" ] && [ ! -L "$dir" ]; then
 fi
 # checked, then entered and checked again: from here every path is relative to the folder itself, so a
 # parent folder renamed under us cannot send a write elsewhere
-# (the same folder: its inode number before and after, or DIR was swapped for a link in between)
-if ! trusted "$dir" || ! checked=$inode || ! cd -P -- "$dir" || ! trusted . || [ "$inode" != "$checked" ]; then
+# (the same folder: its inode number and its physical path before and after, or DIR was swapped for a link in
+# between; the path, as two filesystems may each have a folder of that inode number)
+case $dir in
+    */) [ "$dir" = / ] || dir=${dir%"${dir##*[!/]}"} ;;  # (its trailing slashes off)
+esac
+case $dir in
+    / | . | .. | */. | */..) where=$dir base= ;;  # (a folder named by its own path: found where it is)
+    */*) where=${dir%/*} base=/${dir##*/} ;;
+    *) where=. base=/$dir ;;
+esac
+entered=no
+if trusted "$dir" && checked=$inode && expected=$(cd -P -- "${where:-/}" && pwd -P) &&
+        cd -P -- "$dir" && trusted . && [ "$inode" = "$checked" ]; then
+    if [ -z "$base" ] || [ "$(pwd -P)" = "${expected%/}$base" ]; then
+        entered=yes
+    fi
+fi
+if [ "$entered" = no ]; then
     say "$(shown "$dir") is not a folder owned by root or by you and writable by no one else (or it is a link): refused"
     exit 2
 fi
@@ -249,7 +271,11 @@ vswitches
 
 if [ -f "$final/dio.yaml" ] && [ ! -L "$final/dio.yaml" ]; then
     say "$(shown "$shown_dir/$vsp")/dio.yaml exists and is kept; remove it to write a new template"
-    cp "$final/dio.yaml" "$work/dio.yaml" || status=1
+    if ! cp "$final/dio.yaml" "$work/dio.yaml"; then  # (the completed one is not replaced by a part of it)
+        say "cannot copy $(shown "$shown_dir/$vsp")/dio.yaml (is the disk full?); $(shown "$shown_dir/$vsp") is as it was"
+        rm -rf "$work"
+        exit 2
+    fi
 else
     dio_template
 fi
@@ -260,10 +286,16 @@ if ! printf 'x\n' > "$work/.written" || ! rm -f "$work/.written"; then
     rm -rf "$work"
     exit 2
 fi
+trap '' HUP INT TERM  # the swap, two renames, is not interrupted between them
 if [ -d "$final" ]; then
     mv "$final" "$work.old" || { say "cannot replace $(shown "$shown_dir/$vsp")"; rm -rf "$work"; exit 2; }
 fi
-mv "$work" "$final" || { say "cannot rename the capture to $(shown "$shown_dir/$vsp")"; exit 2; }
+if ! mv "$work" "$final"; then
+    say "cannot rename the capture to $(shown "$shown_dir/$vsp"); it is as it was"
+    if [ -d "$work.old" ]; then mv "$work.old" "$final"; fi
+    rm -rf "$work"
+    exit 2
+fi
 rm -rf "$work.old"
 say "captured $guest_count guest(s) and $vswitch_count vswitch(es) into $(shown "$shown_dir/$vsp")"
 exit "$status"

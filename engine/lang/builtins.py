@@ -519,7 +519,7 @@ def brief(value) -> str:
     kind = type(value)
     if kind is list or kind is dict:
         parts, size = [], 0
-        for part in (map(render, value) if kind is list else (f"{k}: {render(v)}" for k, v in value.items())):
+        for part in (map(brief, value) if kind is list else (f"{k}: {brief(v)}" for k, v in value.items())):
             parts.append(part)
             size += len(part) + 2
             if size > _SHOWN:  # enough to show: the rest would be cut anyway
@@ -603,14 +603,14 @@ def _round_up(types):
 def _round_up_impl(value, step):
     """The smallest multiple of `step` at or above `value` (64 MB granules: `round_up(m, 64)`)."""
     if not is_number(value):
-        raise EvalError(f"round_up()'s first argument, the value to round, is not a number: {described(value)}")
+        raise EvalError(f"round_up() needs a number to round as its first argument, got {described(value)}")
     if not is_number(step):
-        raise EvalError(f"round_up()'s second argument, the step, is not a number: {described(step)}")
+        raise EvalError(f"round_up() needs a finite step above 0 as its second argument, got {described(step)}")
     # NaN and the infinities (a snapshot's `.nan`, `.inf`) have no multiple; NaN is not <= 0 either
     if type(value) is float and not math.isfinite(value):
-        raise EvalError(f"round_up()'s first argument, the value to round, is not a finite number: `{brief(value)}`")
+        raise EvalError(f"round_up() needs a finite number to round as its first argument, got {described(value)}")
     if not step > 0 or type(step) is float and math.isinf(step):
-        raise EvalError(f"round_up() needs a finite step above 0 (its second argument), got `{brief(step)}`")
+        raise EvalError(f"round_up() needs a finite step above 0 as its second argument, got {described(step)}")
     try:
         multiple = math.ceil(divide(value, step)) * step
     except OverflowError:  # a float quotient past the float range (`round_up(1, 5e-324)`), or an integer past it

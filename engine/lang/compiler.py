@@ -633,8 +633,10 @@ class Compiler(Visitor):
         impl = fn.impl
         span = node.span
         name = node.func
-        if name in _LISTS_ONLY and len(args) == 1 and self.type(node.args[0]).kind == "any":
-            impl = _listed(impl, name)  # a value of unknown type (`attrs`): a list it must be, checked when it runs
+        if name in _LISTS_ONLY and len(args) == 1:
+            given = self.type(node.args[0])
+            if given.kind == "any" or name in _BOOLEANS and given.kind == "list" and given.elem.kind == "any":
+                impl = _listed(impl, name)  # a value of unknown type (`attrs`): a list (of booleans) it must be
         if len(args) == 1:
             only = args[0]
 
@@ -826,13 +828,21 @@ _LISTS_ONLY = {"count": (list, tuple), "len": (list, tuple, str, dict), "sum": (
                "all": (list, tuple)}
 
 
+_BOOLEANS = {"any", "all"}  # and of booleans: `any(["x"])` is not true
+
+
 def _listed(impl, name: str):
     kinds = _LISTS_ONLY[name]
-    what = "a list, a string or a map" if str in kinds else "a list"
+    what = "a list, a string or a map" if str in kinds else "a list of booleans" if name in _BOOLEANS else "a list"
+    booleans = name in _BOOLEANS
 
     def checked(value):
         if type(value) not in kinds:
             raise EvalError(f"{name}() needs {what}, got {described(value)}")
+        if booleans:
+            for item in value:
+                if item is not True and item is not False:
+                    raise EvalError(f"{name}() needs {what}, got {described(item)} in its list")
         return impl(value)
     return checked
 
