@@ -106,9 +106,16 @@ def test_an_answer_to_another_file_is_written(files, pack, run_cli, tmp_path, ar
     assert out.read_text()
 
 
-def test_test_never_writes_over_a_plan_a_skipped_case_or_the_built_in_pack_names(tmp_path, run_cli):
+def test_test_never_writes_over_a_plan_a_skipped_case_or_the_built_in_pack_names(tmp_path, run_cli, monkeypatch):
     """`test -o` against every file a case names (a plan file too), cases `--run` leaves out included, and the
-    built-in pack's files, which every `test` loads."""
+    built-in pack's files, which every `test` loads (here a copy standing for it, wherever it is installed: a
+    failing guard overwrites the copy, never the checkout)."""
+    from migcheck.app import ruletest
+    from migcheck.files import resources
+
+    builtin_pack = tmp_path / "installed" / "rules"
+    shutil.copytree(resources.builtin_rules_dir(), builtin_pack)
+    monkeypatch.setattr(ruletest, "builtin_rules_dir", lambda: builtin_pack)
     shutil.copy(SITE, tmp_path / "s.yaml")
     shutil.copy(SITE, tmp_path / "mixed-site.yaml")  # (the site pack's own cases read it)
     shutil.copy(PLAN, tmp_path / "plan.yaml")
@@ -118,7 +125,7 @@ def test_test_never_writes_over_a_plan_a_skipped_case_or_the_built_in_pack_names
         "cases:\n  - name: a plan\n    snapshot: ../../s.yaml\n    plan: ../../plan.yaml\n    expect: {SITE-SUPPORT: pass}\n"
         "  - name: left out\n    snapshot: ../../other.yaml\n    audit: true\n    expect: {SITE-SUPPORT: pass}\n")
     shutil.copy(SITE, tmp_path / "other.yaml")
-    builtin = ROOT / "rules" / "tests" / "plan.yaml"
+    builtin = next(builtin_pack.glob("*.rules"))
     for target, extra in ((tmp_path / "plan.yaml", ()), (tmp_path / "other.yaml", ("--run", "a plan")),
                           (builtin, ())):
         before = target.read_bytes()
