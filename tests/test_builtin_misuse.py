@@ -131,7 +131,8 @@ def test_a_builtin_result_past_the_digits_a_rule_may_compute(tmp_path, run_cli, 
 
 
 def test_the_limit_is_the_one_arithmetic_enforces():
-    assert builtins._MAX_BITS == constants.MAX_BITS  # builtins cannot import it: constants imports builtins
+    assert builtins.MAX_BITS == constants.MAX_BITS  # one limit, in builtins, which constants imports
+    assert constants.bits is builtins.bits
 
 
 # -- first: a list only -------------------------------------------------------------------------

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import os
 import re
+import sys
 
 from .records import record
 
@@ -170,6 +171,18 @@ def _source_line(file: str, line: int, source: str | None) -> str | None:
         return text.rstrip("\r\n")
     lines = source.split("\n")  # (as rule files and captures count lines: `\f` or `\x85` in a line ends none)
     return lines[line - 1].removesuffix("\r") if 1 <= line <= len(lines) else None
+
+
+def digit_limit() -> int:
+    """Python's integer-string limit (`sys.get_int_max_str_digits`; 0: none): past it `int` and `Fraction`
+    raise a bare ValueError, and no number of that many digits can be written either."""
+    get = getattr(sys, "get_int_max_str_digits", None)
+    return get() if get else 0
+
+
+def too_many_digits(digits: int, what: str = "number") -> str:
+    """What a problem says of a number of `digits` digits, more than `digit_limit` (snapshots, captures)."""
+    return f"{what} of {digits:,} digits is over the limit of {digit_limit():,} digits (Python's integer-string limit)"
 
 
 def markdown_table() -> str:

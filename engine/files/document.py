@@ -23,7 +23,6 @@ import json
 import math
 import os
 import re
-import sys
 from typing import Any
 
 import yaml
@@ -33,6 +32,7 @@ from yaml.scanner import Scanner as _Scanner
 
 from ..core.records import Factory, record
 from ..core.diagnostics import Diagnostic, LoadError, Problem  # noqa: F401  (LoadError, Problem: re-exported)
+from ..core.diagnostics import digit_limit, too_many_digits
 from .reader import DEFAULT_MAX_BYTES, decode, read_bytes, sha256_hex
 
 
@@ -246,16 +246,6 @@ _JSON_TOKEN = (r'''(?P<s>"[^"\\]*(?:\\.[^"\\]*)*")|(?P<o>[{\[])|(?P<c>[}\]])|(?P
                r'''|(?P<l>true|false|null|NaN|-?Infinity)|(?P<bad>[^ \t\n\r])''')  # compiled when JSON is read
 
 
-def _int_digit_limit() -> int:
-    get = getattr(sys, "get_int_max_str_digits", None)
-    return get() if get else 0
-
-
-def _big_int_message(digits: int, limit: int) -> str:
-    return (f"integer of {digits:,} digits is over the limit of {limit:,} digits "
-            "(Python's integer-string limit)")
-
-
 class _Lines:
     """Line starts of a text, found once; character offset to (line, column), both 1-based."""
 
@@ -294,7 +284,7 @@ class _JsonScan:
         self.name = name
         self.lines = lines = _Lines(text)
         self.positions, self.key_positions = _OffsetPositions(lines), _OffsetPositions(lines)
-        self.digit_limit = _int_digit_limit()
+        self.digit_limit = digit_limit()
         self.max_depth = limits.max_depth
         self.stack: list[list] = []
 
@@ -351,7 +341,7 @@ class _JsonScan:
         token, digit_limit = m.group(), self.digit_limit
         digits = len(token.lstrip("-"))
         if digits > digit_limit and not any(c in token for c in ".eE"):
-            self.fail(m.start(), _big_int_message(digits, digit_limit),
+            self.fail(m.start(), too_many_digits(digits, "integer"),
                       "write the value as a string if it is an identifier")
 
 
@@ -432,7 +422,7 @@ def _resolve_plain(value: str) -> Any:
             raise _BigInt(len(value.lstrip("+-"))) from None
     if _OCT.match(value) or _HEX.match(value):
         number = int(value[2:], 8 if value[1] == "o" else 16)  # no digit limit for these bases: check it here
-        limit = _int_digit_limit()
+        limit = digit_limit()
         if limit and number.bit_length() > limit * 3.3219:  # log2(10): more decimal digits than Python writes
             raise _BigInt(int(number.bit_length() / 3.3219) + 1)
         return number
@@ -531,7 +521,7 @@ class _Builder:
         raise LoadError([Problem(self.name, line, col, message, help=help)])
 
     def fail_big_int(self, mark, big: _BigInt):
-        self.fail(mark, _big_int_message(big.digits, _int_digit_limit()), "quote the value if it is an identifier")
+        self.fail(mark, too_many_digits(big.digits, "integer"), "quote the value if it is an identifier")
 
     def child_path(self):
         """The path of the next node, or None for a mapping key."""

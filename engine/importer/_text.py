@@ -8,11 +8,11 @@ raises on bad text: a parser that cannot read a line says so and goes on.
 from __future__ import annotations
 
 import re
-import sys
 from dataclasses import dataclass, field
 from fractions import Fraction
 from pathlib import Path
 
+from ..core.diagnostics import digit_limit, too_many_digits
 from ..files.document import Problem
 
 # Copies of HP output taken from web pages carry no-break spaces where the terminal had
@@ -128,15 +128,12 @@ class UnitError(ValueError):
 
 def too_long(text: str) -> str | None:
     """Why the number `text` cannot be read, when it has more digits than Python turns into a number
-    (`sys.get_int_max_str_digits()`: `int` and `Fraction` raise a bare ValueError past it, and the
+    (`core.diagnostics.digit_limit`: `int` and `Fraction` raise a bare ValueError past it, and the
     snapshot could not write it); None when it can. The one guard of every number a capture holds:
     HP never prints so many digits, so such a line is a damaged capture, said like any other."""
-    limit = sys.get_int_max_str_digits()
-    digits = sum(ch.isdigit() for ch in text)
-    if limit and digits > limit:  # 0: the limit is switched off
-        return (f"number of {digits:,} digits is over the limit of {limit:,} digits "
-                "(Python's integer-string limit)")
-    return None
+    limit = digit_limit()
+    digits = sum(ch.isdigit() for ch in text) if limit else 0  # (0: the limit is switched off)
+    return too_many_digits(digits) if digits > limit else None
 
 
 def memory_mb(text: str) -> int:
@@ -155,7 +152,7 @@ def memory_mb(text: str) -> int:
     amount = Fraction(m["num"]) * _UNITS[unit]
     if amount.denominator != 1:
         raise UnitError(f"`{text.strip()}` is not a whole number of megabytes")
-    limit = sys.get_int_max_str_digits()
+    limit = digit_limit()
     if limit and amount >= 10 ** limit:  # `N TB` has up to 7 digits more than N: the snapshot could not write it
         raise UnitError(f"`{shorten(text)}` is more than {limit:,} digits of megabytes (Python's integer-string "
                         "limit): HP prints no such amount; capture the command's output again", text.find(m["num"]))

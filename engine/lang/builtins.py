@@ -72,9 +72,18 @@ _HP_REVISION = re.compile(r"[A-Za-z]\.(\d{2})\.(\d)(\d)(?:\.(\d{2}))?\Z")
 _PLAIN = re.compile(r"[Vv]?(\d+(?:\.\d+)*)\Z")
 
 
-_RELEASE_DIGITS = 4300  # CPython's int-string limit: past it `int` refuses
-# the largest number a rule may compute, in bits: `analysis.constants.MAX_BITS` (that module imports this one)
-_MAX_BITS = _RELEASE_DIGITS * 3322 // 1000
+MAX_DIGITS = 4300  # the largest number a rule may compute, in decimal digits (CPython's int-string limit)
+MAX_BITS = MAX_DIGITS * 3322 // 1000  # MAX_DIGITS in bits: what operands are measured against (`analysis.constants`)
+_RELEASE_DIGITS = MAX_DIGITS  # a release's part: past it `int` refuses
+
+
+def bits(x) -> int:
+    """The size of an exact number: the bits of an integer, of a fraction's numerator and denominator."""
+    if type(x) is int:
+        return x.bit_length()
+    if type(x) is Fraction:
+        return x.numerator.bit_length() + x.denominator.bit_length()
+    return 0  # a float: bounded by its own range (OverflowError past it)
 
 
 @lru_cache(maxsize=4096)
@@ -542,16 +551,9 @@ def _computable(value, fn: str):
     """`value` if a rule may go on with it: an exact number past the size arithmetic refuses
     (`analysis.constants.too_big`) could not even be shown in a message (Python will not write an
     integer of more than 4,300 digits), so a function that grows numbers refuses it as `+` does."""
-    kind = type(value)
-    if kind is int:
-        size = value.bit_length()
-    elif kind is Fraction:
-        size = value.numerator.bit_length() + value.denominator.bit_length()
-    else:
-        return value  # a float is bounded by its own range
-    if size > _MAX_BITS:
+    if bits(value) > MAX_BITS:
         raise EvalError(f"the result of {fn}() is too large a number: a rule computes numbers of up to "
-                        f"{_RELEASE_DIGITS:,} digits")
+                        f"{MAX_DIGITS:,} digits")
     return value
 
 

@@ -8,7 +8,6 @@ what was found, what was expected, and for a missing brace which rule it should 
 from __future__ import annotations
 
 import re
-import sys
 from functools import cache
 from pathlib import Path
 
@@ -18,6 +17,7 @@ from lark.exceptions import UnexpectedCharacters, UnexpectedInput, VisitError
 from fractions import Fraction
 
 from . import ast
+from ..core.diagnostics import digit_limit
 from ..core.words import did_you_mean
 from .diagnostics import Diagnostic, diag
 from .syntax_errors import Seen, SyntaxProblem, classify, fail
@@ -111,8 +111,8 @@ def _fail(token: Token, offset: int, name: str, **fields):
 def _digits_checked(token: Token) -> str:
     """A number token's text, refused if it has more digits than Python turns into a number: `int`
     and `Fraction` (which reads `1.5` as the integer 15 over 10) raise a bare ValueError past
-    `sys.get_int_max_str_digits()`, so every numeric form is counted here, the point and `%` aside."""
-    text, limit = token.value, sys.get_int_max_str_digits()
+    `digit_limit()`, so every numeric form is counted here, the point and `%` aside."""
+    text, limit = token.value, digit_limit()
     digits = sum(ch.isdigit() for ch in text)
     if limit and digits > limit:  # 0: the limit is switched off
         _fail(token, 0, "number-digits", digits=digits, limit=limit)

@@ -12,25 +12,13 @@ import operator
 from fractions import Fraction
 
 from .. import ast
-from ..builtins import BUILTINS, EvalError, divide, exact_pair
-
-MAX_DIGITS = 4300  # the largest number a rule may compute, in decimal digits (CPython's int-string limit)
-MAX_BITS = MAX_DIGITS * 3322 // 1000  # MAX_DIGITS in bits: what operands are measured against
+from ..builtins import BUILTINS, MAX_BITS, MAX_DIGITS, EvalError, bits, divide, exact_pair  # noqa: F401  (re-exported)
 
 NOT_CONSTANT = object()
 
 _ARITH = {"+": operator.add, "-": operator.sub, "*": operator.mul, "/": divide, "%": operator.mod}
 _PURE = frozenset({"len", "sum", "min", "max", "distinct", "sorted", "first", "version", "within", "default",
                    "round_up", "lower", "upper"})  # functions of their arguments alone, as cheap as them
-
-
-def bits(x) -> int:
-    """The size of an exact number: the bits of an integer, of a fraction's numerator and denominator."""
-    if type(x) is int:
-        return x.bit_length()
-    if type(x) is Fraction:
-        return x.numerator.bit_length() + x.denominator.bit_length()
-    return 0  # a float: bounded by its own range (OverflowError past it)
 
 
 def too_big(a, b, symbol: str) -> str:
