@@ -78,16 +78,17 @@ def parse_machinfo(source: Source) -> tuple[Machine, list]:
         if not text[0].isspace() and not _TOP.match(text):
             problems.at(no, 1, f"expected a machinfo heading (`CPU info:`, `Memory ...`, `OS info:` ...), found `{line}`")
             continue
-        if (m := _FAMILY.match(line) or _MODEL.match(line) or _CORES.match(line) or _CPUS.match(line)) \
-                and number(m["n"]) is None:  # digits, but too many to read: its value stays unknown
-            problems.at(no, text.find(m["n"]) + 1, f"{too_long(m['n'])}: HP prints no such number",
-                        "capture it again with `machinfo > machinfo.txt`")
-        elif m := _FAMILY.match(line):
-            family = number(m["n"])
-        elif m := _MODEL.match(line):
-            model = number(m["n"])
-        elif m := _CORES.match(line) or _CPUS.match(line):
-            cores.setdefault("cores" if m.re is _CORES else "cpus", number(m["n"]))
+        if m := _FAMILY.match(line) or _MODEL.match(line) or _CORES.match(line) or _CPUS.match(line):
+            n = number(m["n"])
+            if n is None:  # digits, but too many to read: its value stays unknown
+                problems.at(no, text.find(m["n"]) + 1, f"{too_long(m['n'])}: HP prints no such number",
+                            "capture it again with `machinfo > machinfo.txt`")
+            elif m.re is _FAMILY:
+                family = n
+            elif m.re is _MODEL:
+                model = n
+            else:
+                cores.setdefault("cores" if m.re is _CORES else "cpus", n)
         elif m := _CPU_LINE.match(line):
             names.append((m["name"], no))
         elif m := _MEMORY.match(line):
