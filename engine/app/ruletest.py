@@ -97,7 +97,7 @@ def run_pack_tests(dirs: list[Path], out: TextIO, verbose: bool = False, no_buil
             print(p.render(), file=sys.stderr)
         return 2
     packs = [builtin_rules_dir(), *dirs] if builtin else dirs
-    problem = check_outputs([(fmt, output)], {**pack_inputs(packs), **run.inputs()}) if output else None
+    problem = check_outputs([(fmt, output)], {**pack_inputs(packs), **run.read}) if output else None
     if problem:  # (the packs' files, and the snapshots and plans the cases name)
         raise UsageError(problem)
     failed = [r for r in run.results if r.wrong]
@@ -201,7 +201,7 @@ class _TestRun:
             return
         for i, case in enumerate(doc.data["cases"]):
             for key, role in (("snapshot", "a rule test's snapshot"), ("plan", "a rule test's plan")):
-                if isinstance(case.get(key), str):  # (no report is written over one: `inputs`)
+                if isinstance(case.get(key), str):  # (no report is written over one: `run_pack_tests`)
                     self.read[os.path.realpath(Path(doc.file).parent / case[key])] = role
             if self.wanted is not None and not self.wanted.search(case["name"]):
                 self.skipped += 1
@@ -226,10 +226,6 @@ class _TestRun:
             got = _results_of_audit(case, engine)
         if got is not None:
             self.results.append(CaseResult(str(file), line, case["name"], self.judge(case, got)))
-
-    def inputs(self) -> dict[str, str]:
-        """The files the cases name besides the test files, by role (`check_outputs`)."""
-        return self.read
 
     def check_rule_ids(self, doc: Document, i: int, case: dict) -> None:
         for rid in case["expect"]:
