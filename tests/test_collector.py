@@ -382,3 +382,48 @@ def test_the_folder_may_be_named_with_slashes_or_as_the_working_folder(stubs, tm
                             env=environ, cwd=out if spelling == "." else tmp_path)
     assert result.returncode == 0, result.stderr
     assert (out / "ivmcl02" / "hpvmstatus.txt").is_file()
+
+
+# -- a full disk: a tmpfs of its own, in a mount namespace of the test's (root, `unshare`) ------
+_DRIVER = """set -u
+mount=$1 disk=$2 evidence=$3 room=$4; shift 4
+"$mount" -t tmpfs -o size=2m,mode=700 tmpfs "$disk" || exit 99
+"$@" "$disk/out" ivmcl02 2> "$evidence/first.err"; echo $? > "$evidence/first.rc"
+cp -a "$disk/out" "$evidence/before"
+dd if=/dev/zero of="$disk/filler" bs=1k 2> /dev/null  # until the disk is full
+[ "$room" -eq 0 ] || truncate -s "-${room}k" "$disk/filler"  # then room for a few files
+"$@" "$disk/out" ivmcl02 2> "$evidence/second.err"; echo $? > "$evidence/second.rc"
+rm -f "$disk/filler"
+cp -a "$disk/out" "$evidence/after"
+"""
+
+
+def _on_a_full_disk(stubs, tmp_path, room_kb: int, shell=("sh",)):
+    """The collector run twice on a disk of its own: once with room, then with the disk full but `room_kb`."""
+    mount = shutil.which("mount")  # (the real one: the stubs' `mount -p` comes first on the collector's PATH)
+    if os.geteuid() != 0 or None in (mount, shutil.which("unshare"), shutil.which("truncate")):
+        pytest.skip("needs root, mount, unshare and truncate (a tmpfs of the test's own)")
+    disk, evidence = tmp_path / "disk", tmp_path / "evidence"
+    disk.mkdir()
+    evidence.mkdir()
+    environ = {**os.environ, "PATH": f"{stubs}{os.pathsep}{os.environ['PATH']}",
+               "STUB_CAPTURE": str(TWO_VSP / "ivmcl02"), "STUB_LOG": str(evidence / "stub.log")}
+    run = subprocess.run(["unshare", "-m", "sh", "-c", _DRIVER, "sh", mount, str(disk), str(evidence), str(room_kb),
+                          *shell, str(COLLECTOR)], env=environ, capture_output=True, text=True, timeout=120)
+    if run.returncode == 99 or not (evidence / "first.rc").exists():
+        pytest.skip(f"cannot mount a tmpfs in a mount namespace here: {run.stderr.strip()[:200]}")
+    assert (evidence / "first.rc").read_text() == "0\n", (evidence / "first.err").read_text()
+    return int((evidence / "second.rc").read_text()), (evidence / "second.err").read_text(), evidence
+
+
+@pytest.mark.parametrize("shell", SHELLS, ids=" ".join)
+@pytest.mark.parametrize("room_kb", [0, 8, 24, 64])
+def test_a_full_disk_stops_the_collector_and_keeps_the_capture_before_it(stubs, tmp_path, room_kb, shell):
+    """The disk full from the start (0: hpvmstatus's capture fails, which said "is this a VSP?"), or filling up
+    after a few files (8, 24 KB free: the kept `dio.yaml` cannot be copied) or among the guests (64 KB: the
+    last write check): exit 2, said, DIR/VSP as the run before left it, no work folder left beside it."""
+    code, err, evidence = _on_a_full_disk(stubs, tmp_path, room_kb, shell)
+    assert code == 2, err
+    assert "is the disk full?" in err, err
+    assert _files(evidence / "after") == _files(evidence / "before")
+    assert sorted(p.name for p in (evidence / "after").iterdir()) == ["ivmcl02"]  # no work folder nor .old

@@ -89,6 +89,11 @@ capture() {
     return 1
 }
 
+# writable: whether a file can still be written in the work folder (a full disk says no)
+writable() {
+    printf 'x\n' > "$work/.written" && rm -f "$work/.written"
+}
+
 # names FILE: the first column of the rows under the first ==== ruler of FILE
 names() {
     awk 'ruler && NF == 0 { exit } ruler { print $1 } /^=+( +=+)* *$/ { ruler = 1 }' "$1"
@@ -240,7 +245,11 @@ trap interrupted HUP INT TERM
 mkdir "$work/guests" "$work/vswitches" || { rm -rf "$work"; exit 2; }
 
 if ! capture "$work/hpvmstatus.txt" hpvmstatus; then
-    say "is this a VSP? hpvmstatus is needed to list the guests; nothing written"
+    if writable; then
+        say "is this a VSP? hpvmstatus is needed to list the guests; nothing written"
+    else
+        say "cannot write in $(shown "$shown_dir") (is the disk full?); $(shown "$shown_dir/$vsp") is as it was"
+    fi
     rm -rf "$work"
     exit 2
 fi
@@ -281,7 +290,7 @@ else
 fi
 
 # a capture written on a disk that filled up meanwhile may be cut short where a command did not say so
-if ! printf 'x\n' > "$work/.written" || ! rm -f "$work/.written"; then
+if ! writable; then
     say "cannot write in $(shown "$shown_dir") (is the disk full?); $(shown "$shown_dir/$vsp") is as it was"
     rm -rf "$work"
     exit 2
