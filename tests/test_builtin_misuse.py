@@ -194,3 +194,29 @@ def test_a_message_quotes_a_long_value_short(tmp_path, run_cli, monkeypatch, req
     monkeypatch.setattr(sys.modules[__name__], "ATTRS", ATTRS[:-1] + ", long: " + "x" * 100_000 + "}")
     got = _results(tmp_path, run_cli, require)["SITE-MISUSE"]
     assert got["status"] == "error" and "x" * 81 not in got["message"] and len(got["message"]) < 400, got["message"]
+
+
+# -- starts_with: a prefix test (a file under a mount point), strings only -----------------------
+def test_starts_with_answers_a_prefix_not_a_substring(tmp_path, run_cli):
+    (tmp_path / "no").mkdir()
+    ok = _results(tmp_path, run_cli, 'starts_with(guest.attrs.text, "ab") and not starts_with(guest.attrs.text, "bc")'
+                  ' and starts_with("/hpvm/big/x.img", "/hpvm" + "/") and not starts_with("/backup/hpvm/x", "/hpvm/")'
+                  ' and starts_with(guest.name, "")')
+    assert ok["SITE-MISUSE"]["status"] == "pass", ok["SITE-MISUSE"]
+    no = _results(tmp_path / "no", run_cli, 'starts_with(guest.attrs.text, "bc")')
+    assert no["SITE-MISUSE"]["status"] == "fail", no["SITE-MISUSE"]
+
+
+@pytest.mark.parametrize("call,shown", [
+    ('starts_with(guest.attrs.five, "5")', "starts_with() needs a string, got `5`"),
+    ("starts_with(guest.name, guest.attrs.list)", "starts_with() needs a string, got `[a, b]`"),
+])
+def test_starts_with_given_an_attrs_value_that_is_not_a_string(tmp_path, run_cli, call, shown):
+    _assert_error(_results(tmp_path, run_cli, call), shown)
+
+
+def test_starts_with_of_a_number_is_a_located_type_error(tmp_path, run_cli):
+    pack = site_pack(tmp_path, _rule("SITE-TYPED", 'starts_with(guest.memory_mb, "1")'))
+    code, _, err = run_cli("lint", pack)
+    assert code == 2 and "Traceback" not in err
+    assert "site.rules:6:" in err and "starts_with" in err and "takes strings, not int" in err, err

@@ -496,6 +496,18 @@ def _string_fn(types):
     return STRING if t.kind in ("string", "any") else f"takes a string, not {t}"
 
 
+def _starts_with(types):
+    for t in types:
+        if t.kind not in ("string", "any"):
+            return f"takes strings, not {t}"
+    return BOOL
+
+
+def _starts_with_impl(value, prefix):
+    """Whether `value` begins with `prefix` (a path under a mount point: `starts_with(s.path, m + "/")`)."""
+    return _need_str(value, "starts_with").startswith(_need_str(prefix, "starts_with"))
+
+
 def _join(types):
     t = _list_arg(types)
     if isinstance(t, str):
@@ -672,6 +684,8 @@ BUILTINS: dict[str, Builtin] = {b.name: b for b in [
             "is 128)", _round_up, _round_up_impl),
     Builtin("lower", 1, 1, "lower(s)", "lower-case copy", _string_fn, lambda s: _need_str(s, "lower").lower()),
     Builtin("upper", 1, 1, "upper(s)", "upper-case copy", _string_fn, lambda s: _need_str(s, "upper").upper()),
+    Builtin("starts_with", 2, 2, "starts_with(s, prefix)", "true when s begins with prefix", _starts_with,
+            _starts_with_impl),
     Builtin("join", 2, 2, "join(xs, sep)", "items as text, separated by sep", _join, _join_impl),
 ]}
 

@@ -18,7 +18,7 @@ NOT_CONSTANT = object()
 
 _ARITH = {"+": operator.add, "-": operator.sub, "*": operator.mul, "/": divide, "%": operator.mod}
 _PURE = frozenset({"len", "sum", "min", "max", "distinct", "sorted", "first", "version", "within", "default",
-                   "round_up", "lower", "upper"})  # functions of their arguments alone, as cheap as them
+                   "round_up", "lower", "upper", "starts_with"})  # functions of their arguments alone, as cheap as them
 
 
 def too_big(a, b, symbol: str) -> str:
