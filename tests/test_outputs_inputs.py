@@ -132,3 +132,23 @@ def test_test_never_writes_over_a_plan_a_skipped_case_or_the_built_in_pack_names
         code, _, err = run_cli("test", pack, *extra, "-f", "json", "-o", target)
         assert code == 2 and "would overwrite" in err and target.name in err, err
         assert target.read_bytes() == before
+
+
+@pytest.mark.parametrize("how", ["upward", "environment", "misspelt-command"])
+@pytest.mark.parametrize("fmt", ["junit", "sarif"])
+def test_the_failure_document_never_replaces_the_configuration_it_found(tmp_path, run_cli, monkeypatch, how, fmt):
+    """The exit-2 SARIF or JUnit document (written so that a CI upload finds a file) refused the configuration
+    given with --config, but wrote over one found upward from the working folder or named by MIGCHECK_CONFIG."""
+    config = tmp_path / ("env.yaml" if how == "environment" else "migcheck.yaml")
+    config.write_text("fail_on: warning\n")
+    work = tmp_path / "sub"
+    work.mkdir()
+    monkeypatch.chdir(work)
+    if how == "environment":
+        monkeypatch.setenv("MIGCHECK_CONFIG", str(config))
+    else:
+        monkeypatch.delenv("MIGCHECK_CONFIG", raising=False)
+    command = "chek" if how == "misspelt-command" else "check"
+    code, _, err = run_cli(command, SITE, "sapapp01", "vsp-e2", "--format", f"{fmt}:{config}")
+    assert code == 2 and "Traceback" not in err, err
+    assert config.read_text() == "fail_on: warning\n"

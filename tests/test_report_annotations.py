@@ -92,7 +92,9 @@ def test_github_caps_annotations_errors_first_and_counts_the_rest(run_cli, tmp_p
     findings = [r for r in json.loads(js)["results"] if r["status"] in ("fail", "error")]
     assert len(findings) > 50
     parsed = [parse_command(line) for line in out.splitlines()]
-    assert len(parsed) <= 50
+    # a step shows 10 of each kind (actions/runner `_maxCountPerIssueType`): no line past that is written
+    kinds = [kind for kind, _, _ in parsed]
+    assert kinds.count("error") == 10 and kinds.count("warning") <= 10 and kinds.count("notice") <= 10, kinds
     *annotations, last = parsed
     order = [["error", "warning", "notice"].index(kind) for kind, _, _ in annotations]
     assert order == sorted(order)  # errors first
@@ -141,7 +143,8 @@ def test_gitlab_code_quality_fits_the_documented_format(in_root, run_cli, args):
     for i in issues:
         f = by_print[i["fingerprint"]]
         assert i["check_name"] == f["rule"] and f["message"] in i["description"]
-        assert i["severity"] == ({"error": "blocker", "warning": "major", "info": "info"}[f["severity"]]
+        assert i["severity"] == ("info" if f.get("waiver") else
+                                 {"error": "blocker", "warning": "major", "info": "info"}[f["severity"]]
                                  if f["status"] == "fail" else "critical")
         if "location" in f:
             assert i["location"] == {"path": f["location"]["file"], "lines": {"begin": f["location"]["line"]}}
@@ -175,3 +178,36 @@ def test_gitlab_keeps_5000_issues_errors_first_at_estate_scale(run_cli, tmp_path
     assert ranks[0] == 0 and ranks == sorted(ranks)
     assert any("folded per rule and" in i["description"] for i in issues)
     assert {i["check_name"] for i in issues} == {f["rule"] for f in findings}  # every rule found is there
+
+
+def test_github_message_is_cut_to_what_the_runner_keeps_with_its_count_kept():
+    """The runner keeps 4,096 characters of a message (`_maxIssueMessageLength`): a long name's message is cut
+    before its end, which says how many findings the annotation stands for."""
+    from migcheck.core.results import Result
+    from migcheck.report.github import MAX_MESSAGE, annotation
+
+    name = "g" + "x" * 9000
+    r = Result(rule="R-1", severity="error", status="fail", message=f"{name} cannot move", fix="do it " * 500,
+               subject={"guest": name, "source": "a", "target": "b", "mode": "offline"})
+    kind, _, message = parse_command(annotation(r, "s.yaml", None, more=7))
+    assert kind == "error" and len(message) <= MAX_MESSAGE, len(message)
+    assert message.startswith("gxxx") and "…" in message
+    assert message.endswith(f" (and 7 more findings of R-1 for {name[:199]}…)"), message[-300:]
+    short = Result(rule="R-1", severity="error", status="fail", message="m", fix="f",
+                   subject={"guest": "g", "source": "a", "target": "b", "mode": "offline"})
+    assert parse_command(annotation(short, "s.yaml", None, more=1))[2] == "m Fix: f (and 1 more finding of R-1 for g)"
+
+
+def test_a_waived_error_is_no_blocker_in_code_quality(in_root, run_cli, tmp_path):
+    """A waived finding blocks nothing and fails no run: GitLab's `info`, its description saying the waiver (it was
+    a `blocker` with no word of the waiver, which SARIF marks as an accepted suppression)."""
+    waivers = tmp_path / "w.yaml"
+    waivers.write_text("waivers:\n  - rule: GUEST-RUNNING\n    guest: web01\n    reason: change CHG-1 moves it stopped\n"
+                       "    owner: ops\n    expires: 2027-01-31\n")
+    code, out, err = run_cli("matrix", MIXED, "--waivers", waivers, "--as-of", "2026-12-01", "--format", "gitlab")
+    assert code in (0, 1), err
+    mine = [i for i in json.loads(out) if i["check_name"] == "GUEST-RUNNING" and "web01" in i["description"]]
+    assert mine and all(i["severity"] == "info" and "waived: change CHG-1 moves it stopped" in i["description"]
+                        for i in mine), mine
+    others = [i for i in json.loads(out) if i["check_name"] != "GUEST-RUNNING" and i["severity"] == "blocker"]
+    assert others  # findings not waived stay blockers

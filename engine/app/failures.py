@@ -11,6 +11,7 @@ import sys
 
 from ..core.diagnostics import Problem
 from ..files.outputs import OutputError, write_output
+from ..packs.config import find_config
 from ..report.junit import failure_junit
 from ..report.sarif import failure_sarif
 
@@ -39,6 +40,12 @@ def _is_input(args, path: str) -> bool:
     target = os.path.realpath(path)
     files = [getattr(args, name, None) for name in _INPUTS]
     files += getattr(args, "inputs", [])
+    try:  # the configuration the run reads without --config: MIGCHECK_CONFIG, or found upward
+        found = find_config(getattr(args, "config", None))
+    except OSError:
+        found = None
+    if found is not None:
+        files.append(found[0])
     if any(isinstance(f, str) and os.path.realpath(f) == target for f in files):
         return True
     return any(target.startswith(os.path.realpath(d) + os.sep) for d in getattr(args, "rules", None) or [])

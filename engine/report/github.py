@@ -7,10 +7,13 @@ message `%` `\\r` `\\n` as `%25` `%0D` `%0A`, in a property also `:` `,` as `%3A
 characters first shown as escapes (`\\x1b`), as in every format. PATH is relative to the source
 root (`--source-root`, else the working directory), which is what the runner resolves.
 
-A job shows few annotations (its summary and the pull request's diff keep the first few of each
-kind): at most `MAX_ANNOTATIONS` lines, errors first, one per rule and guest (a guest that fails a
-rule on many targets is one annotation saying on how many), then a notice that counts the rest and
-names the reports that hold every finding.
+A step shows at most `PER_KIND` annotations of each kind (the runner keeps the first 10 errors, 10
+warnings and 10 notices of a step and drops the rest without a word: actions/runner
+`ExecutionContext._maxCountPerIssueType`), and cuts a message at `MAX_MESSAGE` characters
+(`_maxIssueMessageLength`). So the output holds at most 10 lines of each kind, errors first, one
+per rule and guest (a guest that fails a rule on many targets is one annotation saying on how
+many), each message cut to fit with its count kept; then, when findings are left out, a notice
+(one of the 10) counting them by kind and naming the reports that hold every finding.
 """
 
 from __future__ import annotations
@@ -21,7 +24,8 @@ import os
 from ..core.vocabulary import ERROR_SEVERITY, FAIL, INFO, PROBLEMS, WARNING
 from .common import plural, subject_text, terminal_safe
 
-MAX_ANNOTATIONS = 50
+PER_KIND = 10  # annotations of one kind a step shows (actions/runner: `_maxCountPerIssueType`)
+MAX_MESSAGE = 4096  # characters of a message the runner keeps (`_maxIssueMessageLength`)
 # the workflow command of each kind of finding (GitHub's words)
 COMMAND_ERROR, COMMAND_WARNING, COMMAND_NOTICE = "error", "warning", "notice"
 _COMMAND = {ERROR_SEVERITY: COMMAND_ERROR, WARNING: COMMAND_WARNING, INFO: COMMAND_NOTICE}
@@ -54,16 +58,27 @@ def _kind(r) -> str:
     return _COMMAND[r.severity] if r.status == FAIL else COMMAND_ERROR
 
 
+def _cut(value, width: int = 200) -> str:
+    """A name or reason in an annotation's closing words, shown, at most `width` characters."""
+    text = terminal_safe(value)
+    return text if len(text) <= width else text[:width - 1] + "…"
+
+
 def annotation(r, snapshot: str, root: str | None, more: int = 0) -> str:
     """The annotation of a finding; `more`: the guest's other findings of the rule it stands for."""
     kind = _kind(r)
     text = r.message if r.status == FAIL else f"rule could not be evaluated: {r.message}"
     if r.fix and r.status == FAIL:
         text += f" Fix: {r.fix}"
+    tail = ""
     if r.waiver:
-        text += f" (waived until {r.waiver.get('expires')}: {r.waiver.get('reason')})"
+        tail += f" (waived until {_cut(r.waiver.get('expires'))}: {_cut(r.waiver.get('reason'))})"
     if more:
-        text += f" (and {plural(more, 'more finding')} of {r.rule} for {r.subject.get('guest')})"
+        tail += f" (and {plural(more, 'more finding')} of {_cut(r.rule)} for {_cut(r.subject.get('guest'))})"
+    text = terminal_safe(text)
+    if len(text) + len(tail) > MAX_MESSAGE:  # the runner would cut the end, which says what it stands for
+        text = text[:MAX_MESSAGE - len(tail) - 1] + "…"
+    text += tail
     where = r.location or (snapshot, None, None)
     return command(kind, text, file=_path(where[0], root) if where[0] else None, line=where[1], col=where[2],
                    title=f"{r.rule}: {subject_text(r)}")
@@ -89,13 +104,13 @@ class GithubWriter:
             key = (r.rule, s.get("guest") or s.get("host") or "", r.item if "target" not in s else "")
             if key in kept:
                 kept[key][1] += 1
-            elif len(kept) < MAX_ANNOTATIONS:
+            elif len(kept) < PER_KIND:
                 kept[key] = [r, 1]
 
     def finish(self, report) -> None:
-        shown = [x for kind in _ORDER for x in self.kept[kind].values()][:MAX_ANNOTATIONS]
-        if sum(self.counts.values()) > sum(n for _, n in shown):
-            shown = shown[:MAX_ANNOTATIONS - 1]  # the last line counts the rest
+        shown = [x for kind in _ORDER for x in self.kept[kind].values()]
+        if sum(self.counts.values()) > sum(n for _, n in shown) and len(self.kept[COMMAND_NOTICE]) == PER_KIND:
+            shown.pop()  # the last notice makes room for the one that counts the rest
         lines = [annotation(r, report.snapshot_path, report.source_root, n - 1) for r, n in shown]
         left = {kind: total - sum(n for r, n in shown if _kind(r) == kind) for kind, total in self.counts.items()}
         if any(left.values()):
@@ -103,8 +118,9 @@ class GithubWriter:
                                                                  (left[COMMAND_WARNING], "warning"),
                                                                  (left[COMMAND_NOTICE], "note")) if n)
             lines.append(command(COMMAND_NOTICE, (
-                f"{counted} more not annotated (at most {MAX_ANNOTATIONS} annotations, errors first); every finding "
-                "is in the JSON, JSON Lines and CSV reports (--format json:FILE)"), title="migcheck: more findings"))
+                f"{counted} more not annotated (a step shows {PER_KIND} annotations of each kind: one per rule and "
+                "guest, errors first); every finding is in the JSON, JSON Lines and CSV reports "
+                "(--format json:FILE)"), title="migcheck: more findings"))
         self.out.write("".join(line + "\n" for line in lines))
 
 

@@ -4,7 +4,8 @@ A JSON array of the fields GitLab reads of the Code Climate spec: `description` 
 message and fix), `check_name` (rule id), `fingerprint` (stable across runs and unique in a report:
 GitLab compares issues between branches by it), `severity`, and `location.path` (relative to the
 source root) with `location.lines.begin`. Severities: a blocking error `blocker`, a rule that could
-not be evaluated `critical`, a warning `major`, a note `info`.
+not be evaluated `critical`, a warning `major`, a note `info`; a waived finding `info`, its
+description saying until when and why (it blocks nothing and fails no run).
 
 The issues are the SARIF report's results (`sarif.SarifWriter`): one per finding up to 5,000,
 errors first, past that folded per rule and guest, then rule and target, then rule, each folded
@@ -47,9 +48,13 @@ def issue(result: dict, snapshot: str) -> dict:
     if "folded" not in props and props.get("subject"):
         text = f"{subject_text(SimpleNamespace(subject=props['subject'], item=props.get('item', '')))}: {text}"
     path, line = _path((result.get("locations") or [None])[0], snapshot)
+    waived = [s for s in result.get("suppressions", ()) if s.get("status") == "accepted"]
+    if waived:  # a waived finding blocks nothing: a note saying so, not a blocker
+        text += f" (waived: {waived[0].get('justification', '')})"
     return {"description": terminal_safe(text), "check_name": result["ruleId"],
             "fingerprint": result["partialFingerprints"]["migcheckSubject/v1"],
-            "severity": CRITICAL if props.get("status") == ERROR else _SEVERITY[result["level"]],
+            "severity": SEVERITY_INFO if waived else CRITICAL if props.get("status") == ERROR
+            else _SEVERITY[result["level"]],
             "location": {"path": terminal_safe(path), "lines": {"begin": line}}}
 
 
