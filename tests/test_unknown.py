@@ -4,6 +4,8 @@ rules that read no unknown part pass and fail as usual; `check`, the matrix and 
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
 from migcheck.core.verdicts import check_verdict
@@ -212,3 +214,34 @@ def test_with_the_builtin_pack_a_guest_whose_storage_was_not_captured_is_never_r
             assert any(r.status == "error" and "storage of guest `g` was not captured" in r.message for r in results)
     assert check_verdict(engine.check(k, snapshot.host_by_name["h2"], "offline")) == "ready"
     _agrees_with_matrix(rules, snapshot)
+
+
+@pytest.mark.parametrize("command", ["check", "matrix"])
+def test_a_waiver_never_turns_a_part_not_captured_into_ready(tmp_path, run_cli, command):
+    """A waiver matching the errors of rules that read a part not captured made the migration `ready` (exit 0):
+    a waiver covers failures only, and says that it matched errors only."""
+    from .conftest import FIXTURES
+
+    text = (FIXTURES / "mixed-site-after.yaml").read_text()
+    snapshot = tmp_path / "s.yaml"
+    lines = text.splitlines(keepends=True)
+    at = next(i for i, line in enumerate(lines) if "name: sapapp01" in line)
+    lines.insert(at + 1, " " * lines[at].index("name") + "unknown: [networks]\n")
+    snapshot.write_text("".join(lines))
+    waivers = tmp_path / "w.yaml"
+    waivers.write_text("waivers:\n  - rule: NETWORK-MAC-IN-USE\n    guest: sapapp01\n    reason: unique here\n"
+                       "    owner: net\n    expires: 2099-01-01\n  - rule: \"VSWITCH-*\"\n    guest: sapapp01\n"
+                       "    reason: rebuilt\n    owner: net\n    expires: 2099-01-01\n")
+    args = ("check", snapshot, "sapapp01", "vsp-e2") if command == "check" else (
+        "matrix", snapshot, "--guest", "sapapp01")
+    code, out, err = run_cli(*args, "--waivers", waivers, "--format", "json")
+    report = json.loads(out)
+    cells = [report] if command == "check" else [c for c in report["cells"] if c["target"] == "vsp-e2"]
+    assert [c["verdict"] for c in cells] == ["unknown"], cells
+    errors = [r for r in report["results"] if r["status"] == "error" and r["subject"].get("target") == "vsp-e2"]
+    assert errors and all(r.get("waiver") is None for r in errors)
+    notes = {n["rule"]: n for n in report["waivers"]}
+    assert notes["NETWORK-MAC-IN-USE"]["status"] == "errors-only", notes
+    assert "matches only" in notes["NETWORK-MAC-IN-USE"]["message"]
+    if command == "check":
+        assert code == 3

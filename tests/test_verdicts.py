@@ -161,7 +161,7 @@ def test_what_blocks_and_what_leaves_unknown():
     assert not blocks(result(waived=True))
     assert not blocks(result(status=ERROR))
     assert leaves_unknown(result(status=ERROR)) is True
-    assert not leaves_unknown(result(status=ERROR, waived=True))
+    assert leaves_unknown(result(status=ERROR, waived=True))  # no waiver covers an error: unknown is never ready
     assert not leaves_unknown(result(status=FAIL))
     assert not leaves_unknown(result(status=PASS))
 
@@ -179,7 +179,7 @@ def test_failing_counts_unwaived_failures_at_or_above_fail_on():
 @pytest.mark.parametrize("found, fail_on, expected", [
     ([], "error", (False, False)),
     ([result(status=ERROR)], "error", (False, True)),
-    ([result(status=ERROR, waived=True)], "error", (False, False)),
+    ([result(status=ERROR, waived=True)], "error", (False, True)),  # unknown is never ready, waiver or not
     ([result(severity="warning")], "error", (False, False)),
     ([result(severity="warning")], "warning", (True, False)),
     ([result(), result(status=ERROR)], "error", (True, True)),
@@ -193,7 +193,7 @@ def test_check_verdict_of_results():
     assert check_verdict([result(status=PASS), result(severity="warning")]) == READY
     assert check_verdict([result(waived=True)]) == READY
     assert check_verdict([result(status=ERROR)]) == UNKNOWN
-    assert check_verdict([result(status=ERROR, waived=True)]) == READY
+    assert check_verdict([result(status=ERROR, waived=True)]) == UNKNOWN
     assert check_verdict([result(status=ERROR), result()]) == BLOCKED
     assert check_verdict([result(), result(status=ERROR)]) == BLOCKED
 
@@ -203,7 +203,7 @@ def test_an_audit_whose_only_problems_are_rule_errors_is_an_error():
     assert report_verdict("audit", errors_only) == AUDIT_ERROR
     assert report_verdict("audit", errors_only, "warning") == AUDIT_ERROR
     assert exit_code(*problems(errors_only, "error")) == 3
-    assert report_verdict("audit", [result(status=ERROR, waived=True)]) == AUDIT_PASS
+    assert report_verdict("audit", [result(status=ERROR, waived=True)]) == AUDIT_ERROR
     assert report_verdict("audit", [result(severity="warning")]) == AUDIT_PASS
     assert report_verdict("audit", [result(severity="warning")], "warning") == AUDIT_FAIL
     assert report_verdict("audit", [result(status=ERROR), result()]) == AUDIT_FAIL
@@ -233,10 +233,10 @@ def test_a_waiver_applies_on_its_expiry_day_only_until_it_ends(today, waived):
     ws = Waivers("w.yaml", [waiver], today=today)
     found = [result(), result(status=ERROR)]
     ws.apply(found)
-    assert [r.waiver is not None for r in found] == [waived, waived]
+    assert [r.waiver is not None for r in found] == [waived, False]  # a waiver covers failures only
     assert [r.status for r in found] == [FAIL, ERROR]  # a waiver never changes the status
-    assert waiver.used == (2 if waived else 0)
-    assert check_verdict(found) == (READY if waived else BLOCKED)
+    assert waiver.used == (1 if waived else 0)
+    assert check_verdict(found) == (UNKNOWN if waived else BLOCKED)
     (note,) = ws.notes(warn_days=0)
     if waived:
         assert note["status"] == "expiring" and "lapses in 0 day(s), on 2025-11-24" in note["message"]
@@ -387,11 +387,12 @@ def test_an_audit_of_rule_errors_only_is_an_error_and_exits_3(tmp_path, run_cli,
     assert data["summary"]["fail"] == 0 and data["summary"]["error"] > 0
     assert data["verdict"] == AUDIT_ERROR and code == 3
     assert run_cli("audit", SMALL, "--rules", erring_pack, "--fail-on", "info")[0] == 3
-    # waived, the errors no longer count
+    # a waiver does not cover them: they still count (unknown is never ready), and the waiver says so
     waivers = tmp_path / "w.yaml"
     waivers.write_text("waivers:\n  - rule: SITE-GUEST-RATIO\n    reason: r\n    owner: o\n    expires: 2099-01-01\n")
     code, out, _ = run_cli("audit", SMALL, "--rules", erring_pack, "--waivers", waivers, "--format", "json")
-    assert code == 0 and json.loads(out)["verdict"] == AUDIT_PASS
+    assert code == 3 and json.loads(out)["verdict"] == AUDIT_ERROR
+    assert [n["status"] for n in json.loads(out)["waivers"]] == ["errors-only"]
 
 
 def test_every_verdict_word_is_the_vocabulary_s():
@@ -464,7 +465,7 @@ def test_waiver_notes_say_why():
     assert "matches nothing in this snapshot for any command;" in ws.notes()[1]["message"]
 
 
-def test_a_waiver_of_a_rule_that_errs_elsewhere_is_out_of_scope_not_stale(tmp_path, run_cli, erring_pack):
+def test_a_waiver_of_a_rule_that_errs_elsewhere_says_so_and_is_not_stale(tmp_path, run_cli, erring_pack):
     # ldap01 -> ivmn02 does not use it; mail01's pairs (checked pair by pair) err on that rule
     waivers = tmp_path / "w.yaml"
     waivers.write_text("waivers:\n  - rule: SITE-PAIR-RATIO\n    guest: mail01\n    reason: r\n    owner: o\n"
@@ -472,7 +473,7 @@ def test_a_waiver_of_a_rule_that_errs_elsewhere_is_out_of_scope_not_stale(tmp_pa
     code, out, _ = run_cli("check", SMALL, "ldap01", "ivmn02", "--rules", erring_pack, "--waivers", waivers,
                            "--format", "json", "--stale-check")
     (note,) = json.loads(out)["waivers"]
-    assert note["status"] == "out-of-scope" and note["scope"] == ["matrix offline", "matrix online"]
+    assert note["status"] == "errors-only", note  # not stale: it matches, but only errors, which it cannot cover
 
 
 def test_a_waiver_by_host_found_elsewhere_through_the_matrix(tmp_path, run_cli, erring_pack):

@@ -93,8 +93,8 @@ def blocks(result) -> bool:
 
 
 def leaves_unknown(result) -> bool:
-    """A rule that could not be evaluated, not waived: the answer is not known."""
-    return result.status == ERROR and result.waiver is None
+    """A rule that could not be evaluated: the answer is not known (no waiver covers it: `WAIVABLE`)."""
+    return result.status == ERROR
 
 
 def failing(results: list, fail_on: str) -> list:

@@ -9,7 +9,10 @@ from __future__ import annotations
 # -- the status of one result ----------------------------------------------------------
 PASS, FAIL, NOTAPPLICABLE, ERROR = "pass", "fail", "notapplicable", "error"
 STATUSES = (FAIL, ERROR, PASS, NOTAPPLICABLE)  # in report order
-PROBLEMS = frozenset((FAIL, ERROR))  # statuses a waiver can cover and a baseline tracks
+PROBLEMS = frozenset((FAIL, ERROR))  # statuses a baseline tracks
+#: what a waiver covers: a failure. A rule that could not be evaluated (`error`) stays one: a verdict resting on
+#: it is `unknown`, never `ready`, waiver or not (capture the part, or mend the rule)
+WAIVABLE = frozenset((FAIL,))
 
 # -- severities and --fail-on ----------------------------------------------------------
 #: A rule's severity (`severity: ...`). `ERROR_SEVERITY` is spelled as the status `ERROR` but is

@@ -30,7 +30,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 
 from ..core.results import Result
-from ..core.vocabulary import FAIL, MODES, PROBLEMS, SCOPES
+from ..core.vocabulary import ERROR, FAIL, MODES, PROBLEMS, SCOPES, WAIVABLE
 from ..core.words import did_you_mean
 from ..estate import view
 from ..files.document import Limits, LoadError
@@ -59,6 +59,7 @@ class Waiver:
     scope: list = field(default_factory=list)  # for an unused waiver: where else it matches (audit, matrix ...)
     in_run: bool | None = None  # for an unused waiver: whether the run evaluated its rule and subjects (`RunScope`)
     nowhere: bool = False  # for an unused waiver: it names no guest, host or target of the snapshot
+    on_errors: int = 0  # results it matches that their rule could not evaluate (no waiver covers one: `WAIVABLE`)
 
     def matches(self, result: Result) -> bool:
         if not fnmatch.fnmatchcase(result.rule, self.rule):
@@ -202,7 +203,9 @@ class Waivers:
             for lst in index.lists(result.rule, result.subject.get("guest") or ""):
                 for w in lst:
                     self.examined += 1
-                    if where not in w.scope and w.matches(result):
+                    if result.status not in WAIVABLE:  # a rule error there: said, never covered
+                        w.on_errors += w.matches(result)
+                    elif where not in w.scope and w.matches(result):
                         w.scope.append(where)
 
     def judge_in_run(self, scope: "RunScope", every: "RunScope | None" = None) -> None:
@@ -218,7 +221,11 @@ class Waivers:
         return waiver.expires >= self.today
 
     def waive(self, result: Result) -> None:
-        if result.status not in PROBLEMS or result.waiver is not None:
+        if result.status not in WAIVABLE or result.waiver is not None:
+            if result.status == ERROR:  # said of the waiver (`notes`), never applied
+                waiver = self.first(result)
+                if waiver is not None:
+                    waiver.on_errors += 1
             return
         waiver = self.first(result)
         if waiver is not None:
@@ -243,6 +250,12 @@ class Waivers:
                             "location": where, "scope": list(w.scope),
                             "message": f"{where}: waiver of {w.rule} ({w.owner}) is not in scope of this run; it "
                                        f"matches findings of {', '.join(w.scope)} on this snapshot"} | extra)
+            elif w.used == 0 and w.on_errors:
+                out.append({"status": "errors-only", "rule": w.rule, "expires": w.expires.isoformat(),
+                            "location": where,
+                            "message": f"{where}: waiver of {w.rule} ({w.owner}) matches only {w.on_errors} result(s) "
+                                       "its rule could not evaluate, which no waiver covers (unknown is never "
+                                       "ready): capture what was not captured, or mend the rule"} | extra)
             elif w.used == 0 and not self.classified and w.nowhere:
                 out.append({"status": "stale", "rule": w.rule, "expires": w.expires.isoformat(), "location": where,
                             "message": f"{where}: waiver of {w.rule} ({w.owner}) matches nothing in this snapshot for "

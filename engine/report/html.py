@@ -332,9 +332,10 @@ def _rules(groups) -> Iterator[str]:
     yield "</tbody></table>"
 
 
-_NOTE_TAG = {"expired": "s-error", "stale": "s-warning", "out-of-scope": "s-info", "expiring": "s-warning"}
+_NOTE_TAG = {"expired": "s-error", "stale": "s-warning", "out-of-scope": "s-info", "expiring": "s-warning",
+             "errors-only": "s-warning"}
 _NOTE_WORD = {"expired": "expired", "stale": "stale", "out-of-scope": "not in scope of this run",
-              "expiring": "expiring"}
+              "expiring": "expiring", "errors-only": "matches rule errors only"}
 
 
 def _waivers(report) -> Iterator[str]:

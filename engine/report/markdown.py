@@ -14,7 +14,7 @@ from .common import (GRID_LIMIT, finding_groups, grid, headline, manifest_value,
                      markdown_text, per_guest, subject_text)
 from .plan_section import MIGRATION_COLUMNS, STAGE_COLUMNS, migration_rows, placement_lines, stage_rows
 
-_NOTE_WORD = {"out-of-scope": "not in scope of this run"}
+_NOTE_WORD = {"out-of-scope": "not in scope of this run", "errors-only": "matches rule errors only"}
 
 
 def _t(text) -> str:
