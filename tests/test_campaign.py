@@ -192,3 +192,36 @@ def test_the_estates_that_once_broke_a_campaign_pass_plan(seed, hosts):
     assert campaign.stages and campaign.check.verdict != "blocked"
     outcome, _ = _after(ruleset, snapshot, campaign)
     assert outcome.verdict != "blocked"
+
+
+def test_a_blocked_upgrade_does_not_happen(ruleset, site, tmp_path, run_cli):
+    """Stage 1 upgrades vsp-c2 while it holds app1 and app2 (PLAN-UPGRADE-RUNNABLE blocks it): the upgrade still
+    happened, so stage 2's vpapp2 -> vsp-c2 was checked against 6.3 and said READY, and --emit-snapshot wrote 6.3."""
+    plan = tmp_path / "p.yaml"
+    plan.write_text('plan: 1\nstages:\n  - migrations:\n      - {upgrade: vsp-c2, to: "6.3"}\n'
+                    "  - migrations:\n      - {guest: vpapp2, to: vsp-c2}\n")
+    before = next(h["version"] for h in site.hosts if h["name"] == "vsp-c2")
+    after = tmp_path / "after.yaml"
+    code, out, err = run_cli("plan", SITE, plan, "--format", "json", "--emit-snapshot", after)
+    import json
+
+    data = json.loads(out)
+    assert code == 1 and data["plan"]["stages"][0]["failing"] == ["PLAN-UPGRADE-RUNNABLE"]
+    (move,) = data["plan"]["migrations"]
+    assert move["verdict"] == "blocked" and "PATH-OFFLINE" in move["failing"]  # vsp-c2 at its own release
+    emitted = load_snapshot(str(after))
+    assert next(h["version"] for h in emitted.hosts if h["name"] == "vsp-c2") == before
+    # an upgrade no rule blocks happens as before
+    plan.write_text('plan: 1\nstages:\n  - migrations:\n      - {upgrade: vsp-c8, to: "6.3.5"}\n')
+    after.unlink()
+    assert run_cli("plan", SITE, plan, "--emit-snapshot", after)[0] == 0
+    assert str(next(h["version"] for h in load_snapshot(str(after)).hosts if h["name"] == "vsp-c8")) == "6.3.5"
+
+
+def test_a_vsp_upgraded_twice_in_one_stage_is_a_located_problem(tmp_path, run_cli):
+    plan = tmp_path / "p.yaml"
+    plan.write_text('plan: 1\nstages:\n  - migrations:\n      - {upgrade: vsp-c5, to: "6.3"}\n'
+                    '      - {upgrade: vsp-c5, to: "6.3.5"}\n')
+    code, _, err = run_cli("plan", SITE, plan)
+    assert code == 2 and "Traceback" not in err
+    assert f"{plan}:5:19: error[upgraded-twice]: stage 1 upgrades VSP `vsp-c5` twice (first at line 4)" in err, err

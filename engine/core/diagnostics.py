@@ -52,6 +52,7 @@ CODES: dict[str, Code] = {c.code: c for c in [
     Code("unknown-guest", ERROR, "plan", "a plan moves a guest the snapshot lacks"),
     Code("unknown-vsp", ERROR, "plan", "a plan moves a guest to a VSP the snapshot lacks"),
     Code("already-there", ERROR, "plan", "a plan moves a guest to the VSP it is on at that point of the plan"),
+    Code("upgraded-twice", ERROR, "plan", "a plan stage upgrades one VSP twice"),
     Code("bad-step", ERROR, "plan", "`explain --plan PLAN --step N` names a step the plan lacks, or another migration"),
     # rule packs
     Code("no-pack", ERROR, "rules", "a rule pack directory is missing or holds no *.rules file"),

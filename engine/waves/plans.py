@@ -22,7 +22,7 @@ import json
 from dataclasses import dataclass, field
 
 from ..core.results import Result
-from ..core.verdicts import check_verdict, worst
+from ..core.verdicts import blocks, check_verdict, leaves_unknown, worst
 from ..core.vocabulary import BLOCKED, ERROR, FAIL, OFFLINE, READY, UNKNOWN
 from ..core.words import did_you_mean
 from ..estate import view
@@ -162,6 +162,13 @@ def _upgrades(doc: Document, snapshot: Snapshot, i: int, items: list, problems: 
                                         did_you_mean(vsp, snapshot.host_by_name, "name a VSP of the snapshot"),
                                         code="unknown-vsp"))
             continue
+        first = next((u for u in out if u.vsp == vsp), None)
+        if first is not None:  # which release would it end at: the stage's upgrades happen at once
+            problems.append(doc.problem(at + ("upgrade",), f"stage {i + 1} upgrades VSP `{vsp}` twice (first at "
+                                        f"line {doc.position(first.path + ('upgrade',))[0]})",
+                                        "upgrade a VSP once per stage: keep the release it should end at",
+                                        code="upgraded-twice"))
+            continue
         out.append(Upgrade(i + 1, vsp, item["to"], at))
     return out
 
@@ -204,6 +211,7 @@ class StageOutcome:
     failing: list[str]  # plan rules that failed or erred for this stage
     migrations: list[MigrationOutcome] = field(default_factory=list)
     upgrades: list[dict] = field(default_factory=list)  # the stage's upgrades as plan rules saw them (`upgrade_view`)
+    held: list[str] = field(default_factory=list)  # VSPs whose upgrade a plan rule blocked: not upgraded
 
     def to_json(self) -> dict:
         out = {"stage": self.index, "verdict": self.verdict, "failing": self.failing,
@@ -267,14 +275,20 @@ def run_plan(ruleset: RuleSet, snapshot: Snapshot, plan: Plan, waivers=None, unt
         engine = Engine(ruleset, estate.view(), waivers=waivers)  # the estate as the stage leaves it
         subject = Subject("stage", stage=_stage_view(outcome))
         location = plan.locate(("stages", index - 1))
-        stage_results = [engine.result(rule, o, subject.names(), location)
-                         for rule in engine.by_subject["stage"] for o in engine.outcomes(rule, subject)]
+        decided = [(o, engine.result(rule, o, subject.names(), location))
+                   for rule in engine.by_subject["stage"] for o in engine.outcomes(rule, subject)]
+        stage_results = [r for _, r in decided]
         results.extend(stage_results)
+        # an upgrade a plan rule blocks (or could not decide) does not happen, as a blocked migration does not
+        held = {id(v) for o, r in decided if blocks(r) or leaves_unknown(r) for v in o.env.values()}
         outcome.failing = sorted({r.rule for r in stage_results if r.waiver is None and r.status in (FAIL, ERROR)})
         outcome.verdict = worst([m.verdict for m in outcome.migrations] + [check_verdict(stage_results)])
         stages.append(outcome)
-        for u in upgrades:  # done when the stage's migrations have finished, whatever the plan rules said
-            estate.upgrade(u.vsp, u.to)
+        for u, seen in zip(upgrades, outcome.upgrades):  # done when the stage's migrations have finished
+            if id(seen) in held:
+                outcome.held.append(u.vsp)
+            else:
+                estate.upgrade(u.vsp, u.to)
     return PlanOutcome(plan, worst(s.verdict for s in stages), stages, results, estate)
 
 
