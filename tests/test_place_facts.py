@@ -64,3 +64,26 @@ def test_one_mac_per_target(facts_rules):  # noqa: F811
     proposal = place.propose(facts_rules, snapshot, vacate="vsp-a", time_limit=2)
     assert len([m for s in proposal.stages for m in s]) == 1 and proposal.check.verdict == "ready"
     assert [u["why"].startswith("its ready targets (vsp-b) are used up") for u in proposal.unplaced] == [True]
+
+
+def test_a_guest_not_known_anywhere_is_said_so_and_only_blocking_rules_are_named(tmp_path, run_cli):
+    """A guest whose networks were not captured: its pairs are unknown, which `place` called "blocked on every
+    candidate target" and named every rule of those cells as blocking, warnings and notes among them."""
+    import json
+
+    from .conftest import FIXTURES
+
+    lines = (FIXTURES / "mixed-site-after.yaml").read_text().splitlines(keepends=True)
+    for name in ("web01", "sapapp01"):
+        at = next(i for i, line in enumerate(lines) if f"name: {name}" in line)
+        lines.insert(at + 1, " " * lines[at].index("name") + "unknown: [networks]\n")
+    snapshot = tmp_path / "s.yaml"
+    snapshot.write_text("".join(lines))
+    code, out, err = run_cli("place", snapshot, "--vacate", "vsp-e1", "--format", "json")
+    assert code == 1, err
+    unplaced = {u["guest"]: u for u in json.loads(out)["placement"]["unplaced"]}
+    from migcheck.packs.ruleset import load_rules
+
+    severity = {r.id: r.severity for r in load_rules([]).rules}
+    assert unplaced and all(severity[rule] == "error" for u in unplaced.values() for rule in u["blocking"])
+    assert unplaced["web01"]["why"].startswith("not known on any candidate target"), unplaced["web01"]

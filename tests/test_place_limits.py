@@ -89,7 +89,7 @@ def test_the_greedy_pass_keeps_every_capacity(rules, generated):
         estate = Estate(snapshot, rules.tables.get("memory_overhead"))
         cells = place._cells(rules, snapshot, place.select_guests(snapshot, None, None),
                              place.select_targets(snapshot, None, None), "offline", None)
-        ready, _ = place._candidates(cells, {r.id: r.severity for r in rules.rules})
+        ready, _, _ = place._candidates(cells, {r.id: r.severity for r in rules.rules})
         pairs = sorted(ready)
         best = place._greedy(pairs, ready, estate)
         chosen = [p for p in pairs if best[p]]
@@ -239,7 +239,7 @@ def test_a_place_that_places_nothing_writes_no_plan_file(tmp_path, run_cli):
 def _ready_guests(rules, snapshot, vacate: str) -> set:
     cells = place._cells(rules, snapshot, place.select_guests(snapshot, vacate, None),
                          place.select_targets(snapshot, vacate, None), "offline", None)
-    ready, _ = place._candidates(cells, {r.id: r.severity for r in rules.rules})
+    ready, _, _ = place._candidates(cells, {r.id: r.severity for r in rules.rules})
     return {g for g, _ in ready}
 
 

@@ -71,9 +71,12 @@ def placement_lines(report) -> list[str]:
     if p.get("plan_file"):
         out.append(f"plan written to {p['plan_file']}")
     for u in p.get("unplaced", []):
-        if u["blocking"]:
+        if u["blocking"] and not u["why"].startswith("not known"):
             why = "; ".join(f"{rule} on {', '.join(targets)}" for rule, targets in u["blocking"].items())
             out.append(f"{u['guest']} fits nowhere: {why}")
+        elif u["blocking"]:  # some targets not known: said first, then the blocking rules
+            why = "; ".join(f"{rule} on {', '.join(targets)}" for rule, targets in u["blocking"].items())
+            out.append(f"{u['guest']} fits nowhere: {u['why']}: {why}")
         else:
             out.append(f"{u['guest']} fits nowhere: {u['why']}")
     return out

@@ -40,7 +40,7 @@ from ..estate.snapshot import Snapshot, snapshot_from_data
 from ..files.yaml_out import dump_yaml
 from ..lang.builtins import as_version
 from ..packs.ruleset import RuleSet
-from .place import _blocked_in_wave, _candidates, _cells, _model, _order, _solve
+from .place import _blocked_in_wave, _candidates, _cells, _model, _order, _solve, why_not_placed
 from .plans import PlanOutcome, plan_document, plan_from_text, run_plan
 
 STEP_ROUNDS = 3  # a step solved again at most this often without the moves its own check blocked
@@ -282,15 +282,16 @@ def _candidates_of(ruleset: RuleSet, snapshot: Snapshot, guests: list[dict], tar
     severity = {r.id: r.severity for r in ruleset.rules}
     running = [g for g in guests if g["state"] == "on"]
     online_cells = _cells(ruleset, snapshot, running, targets, ONLINE, waivers) if running and targets else []
-    online, _ = _candidates(online_cells, severity)
-    ready, blocking = _candidates(_cells(ruleset, snapshot, guests, targets, OFFLINE, waivers), severity) \
-        if guests and targets else ({}, {})
+    online, _, _ = _candidates(online_cells, severity)
+    ready, blocking, unknown = _candidates(_cells(ruleset, snapshot, guests, targets, OFFLINE, waivers), severity) \
+        if guests and targets else ({}, {}, {})
     is_running = {g["name"] for g in running}
     weights = {}
     for pair, warnings in {**ready, **online}.items():
         offline_cost = OFFLINE_COST if pair[0] in is_running and pair not in online else 0
         weights[pair] = warnings + offline_cost + (WAITING_COST if pair[1] in waiting else 0)
-    return {"online_ready": online, "weights": weights, "blocking": blocking, "running": is_running,
+    return {"online_ready": online, "weights": weights, "blocking": blocking, "unknown": unknown,
+            "running": is_running,
             "offline_why": {(c.guest, c.target): ", ".join(c.failing) for c in online_cells if c.verdict != READY}}
 
 
@@ -334,7 +335,9 @@ def _why_unplaced(guest: str, found: dict, barred: dict) -> str:
         if guest in barred:
             return "the step's own check by `plan` blocks it on its ready targets"
         return "its ready targets are used up by the other guests of the VSP (memory or DIO functions)"
-    return "blocked on every other VSP" if found["blocking"].get(guest) else "no other VSP"
+    if not found["blocking"].get(guest) and not found["unknown"].get(guest):
+        return "no other VSP"
+    return why_not_placed("other VSP", found["unknown"].get(guest, []))
 
 
 def _stages(moves: list[dict], vsp: str, options: CampaignOptions) -> list[list[dict]]:

@@ -137,7 +137,7 @@ def propose(ruleset: RuleSet, snapshot: Snapshot, *, vacate: str | None = None, 
     chosen = select_guests(snapshot, vacate, guests)
     hosts = select_targets(snapshot, vacate, targets)
     cells = _cells(ruleset, snapshot, chosen, hosts, mode, waivers) if chosen and hosts else []
-    ready, blocking = _candidates(cells, {r.id: r.severity for r in ruleset.rules})
+    ready, blocking, unknown = _candidates(cells, {r.id: r.severity for r in ruleset.rules})
     by_guest = {g["name"]: g for g in chosen}
     estate = Estate(snapshot, ruleset.tables.get("memory_overhead"))  # the capacities, as `plan` counts them
     order = _order(chosen, hosts)
@@ -164,7 +164,8 @@ def propose(ruleset: RuleSet, snapshot: Snapshot, *, vacate: str | None = None, 
     stages, check, dropped = _checked(ruleset, snapshot, name, chosen_pairs, by_guest, mode, waivers)
     chosen_pairs = [p for p in chosen_pairs if p[0] not in dropped]
     loads = _loads(chosen_pairs, estate)
-    unplaced = _unplaced(chosen, {g for g, _ in chosen_pairs}, ready, blocking, hosts, note or status, dropped)
+    unplaced = _unplaced(chosen, {g for g, _ in chosen_pairs}, ready, (blocking, unknown), hosts, note or status,
+                         dropped)
     return Proposal(name, stages, check, status, time.perf_counter() - started, len(chosen), len(ready),
                     sum(ready[p] for p in chosen_pairs),
                     max((-(-1000 * u // estate.free_memory(t)) for t, u in loads.items() if u), default=0),
@@ -246,18 +247,33 @@ def _per_mille(used: int, free: int) -> int:
     return 0 if used <= 0 else 1001
 
 
-def _candidates(cells, severity: dict) -> tuple[dict, dict]:
-    """Ready pairs with their warnings, and for the rest the error rules (or errors) blocking each target."""
+def _candidates(cells, severity: dict) -> tuple[dict, dict, dict]:
+    """Ready pairs with their warnings; for the rest the error-severity rules failing or erring on each target;
+    and the targets where a guest's verdict is unknown (a rule could not be evaluated: not blocked, not ready)."""
     ready: dict[tuple[str, str], int] = {}  # (guest, target) -> warnings
     blocking: dict[str, dict[str, list[str]]] = {}  # guest -> rule -> targets it blocks
+    unknown: dict[str, list[str]] = {}  # guest -> targets where its verdict is unknown
     for c in cells:
         if c.verdict == READY:
             ready[(c.guest, c.target)] = sum(1 for rid in c.failing if severity.get(rid) in (WARNING, INFO))
-        else:
-            for rid in c.failing:
-                if severity.get(rid) == ERROR_SEVERITY or c.verdict == UNKNOWN:
-                    blocking.setdefault(c.guest, {}).setdefault(rid, []).append(c.target)
-    return ready, blocking
+            continue
+        if c.verdict == UNKNOWN:
+            unknown.setdefault(c.guest, []).append(c.target)
+        for rid in c.failing:
+            if severity.get(rid) == ERROR_SEVERITY:
+                blocking.setdefault(c.guest, {}).setdefault(rid, []).append(c.target)
+    return ready, blocking, unknown
+
+
+def why_not_placed(targets: str, unknown: list, every: bool = False) -> str:
+    """Why a guest has no ready target: blocked on each, or not known on some (a rule could not be evaluated;
+    `every`: on all of them)."""
+    if not unknown:
+        return f"blocked on every {targets}"
+    known = "a rule could not be evaluated: see its check"
+    if every:
+        return f"not known on any {targets} ({known})"
+    return f"not known on {', '.join(sorted(unknown))} ({known}) and blocked on any other {targets}"
 
 
 def _model(pairs: list, ready: dict, estate: Estate, targets: list[str], given: frozenset = frozenset(),
@@ -468,10 +484,12 @@ def _greedy_note(phases: list, time_limit: float, pairs: int = 0) -> str:
     return f"{GREEDY}: the solver found no placement in {time_limit:g} s; a greedy pass placed these, not proven optimal"
 
 
-def _unplaced(chosen: list, placed: set, ready: dict, blocking: dict, hosts: list, how: str,
+def _unplaced(chosen: list, placed: set, ready: dict, found: tuple, hosts: list, how: str,
               dropped: dict) -> list[dict]:
     """Each selected guest not placed, with why: blocked in the wave by the check, its ready targets used up
-    (by the solver's placement or the greedy pass's, `how`), or blocked on every candidate."""
+    (by the solver's placement or the greedy pass's, `how`), or blocked (or not known) on every candidate
+    (`found`: `_candidates`' blocking rules and unknown targets)."""
+    blocking, unknown = found
     out = []
     for g in chosen:
         if g["name"] in placed:
@@ -489,7 +507,9 @@ def _unplaced(chosen: list, placed: set, ready: dict, blocking: dict, hosts: lis
         else:
             rules = blocking.get(g["name"], {})
             out.append({"guest": g["name"], "blocking": {r: sorted(ts) for r, ts in sorted(rules.items())},
-                        "why": "no candidate target" if not hosts else "blocked on every candidate target"})
+                        "why": "no candidate target" if not hosts
+                        else why_not_placed("candidate target", unknown.get(g["name"], []),
+                                            len(unknown.get(g["name"], [])) == len(hosts))})
     return out
 
 
