@@ -437,6 +437,28 @@ def test_baseline_marks_new_unchanged_and_resolved(in_root, run_cli, tmp_path):
                    "warning")[0] == 0
 
 
+@pytest.mark.parametrize("command", [("check", "sapapp01", "vsp-e2"), ("matrix", "--guest", "sapapp01")])
+def test_a_finding_that_erred_in_the_baseline_and_fails_now_is_new(in_root, run_cli, tmp_path, command):
+    """The baseline could not evaluate sapapp01's network rules (networks not captured); captured now, they fail:
+    that failure is new (`--fail-on-new` fails), not "unchanged" by its fingerprint alone."""
+    lines = (ROOT / "fixtures/mixed-site.yaml").read_text().splitlines(keepends=True)
+    at = next(i for i, line in enumerate(lines) if "name: sapapp01" in line)
+    lines.insert(at + 1, " " * lines[at].index("name") + "unknown: [networks]\n")
+    partial = tmp_path / "partial.yaml"
+    partial.write_text("".join(lines))
+    base = tmp_path / "base.json"
+    run_cli(command[0], partial, *command[1:], "--format", f"json:{base}")
+    assert any(r["rule"] == "VSWITCH-MISSING" and r["status"] == "error" for r in json.loads(base.read_text())["results"])
+    code, out, _ = run_cli(command[0], "fixtures/mixed-site.yaml", *command[1:], "--baseline", base, "--format", "json")
+    data = json.loads(out)
+    marks = {r["rule"]: r["baseline"] for r in data["results"]
+             if r["status"] == "fail" and r["subject"].get("target") == "vsp-e2"}
+    assert marks["VSWITCH-MISSING"] == "new", marks
+    resolved = {(r["rule"], r["subject"].get("target")) for r in data["baseline"]["resolved"]}
+    assert ("VSWITCH-MISSING", "vsp-e2") in resolved  # the error it was is gone
+    assert run_cli(command[0], "fixtures/mixed-site.yaml", *command[1:], "--baseline", base, "--fail-on-new")[0] == 1
+
+
 def test_bad_baseline_exits_2(run_cli, tmp_path):
     bad = _write(tmp_path / "b.json", '{"results": []}')
     code, _, err = run_cli("matrix", FIXTURES / "mixed-site.yaml", "--baseline", bad)

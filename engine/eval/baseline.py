@@ -1,8 +1,9 @@
 """Baselines: compare this run's findings with an earlier JSON report.
 
 Findings are matched by their fingerprint (rule id, subject and binding; never a line
-number, so editing the snapshot does not make old findings look new). Each failed or
-errored result becomes `new` or `unchanged`; findings of the baseline that are gone are
+number, so editing the snapshot does not make old findings look new) and their status (an
+error that became a failure is a new finding). Each failed or errored result becomes `new`
+or `unchanged`; findings of the baseline that are gone are
 listed as resolved. With `--fail-on-new`, only new findings fail the run.
 """
 
@@ -82,12 +83,21 @@ def mark_results(results: list, path: str, previous: dict[str, dict]) -> dict:
         counts = {"new": 0, "unchanged": 0}
         for r in results:
             if r.status in PROBLEMS:
-                fingerprint = r.fingerprint
-                current.add(fingerprint)
-                r.baseline = "unchanged" if fingerprint in previous else "new"
+                if unchanged(previous, r):
+                    current.add(r.fingerprint)
+                    r.baseline = "unchanged"
+                else:
+                    r.baseline = "new"
                 counts[r.baseline] += 1
         resolved = gone(previous, current)
     return {"path": path, "new": counts["new"], "unchanged": counts["unchanged"], "resolved": resolved}
+
+
+def unchanged(previous: dict, r) -> bool:
+    """Whether the finding `r` was in the baseline as it is: its fingerprint, and its status (a rule that could not
+    be evaluated then and fails now is a new failure, and the earlier error is resolved)."""
+    old = previous.get(r.fingerprint)
+    return old is not None and old["status"] == r.status
 
 
 def gone(previous: dict, current) -> list[dict]:

@@ -21,7 +21,7 @@ from ..core.results import Cell, sort_results
 from ..core.verdicts import counted_verdict, exit_code
 from ..core.vocabulary import (BLOCKED, ERROR, ERROR_SEVERITY, FAIL, FAIL_ON, INFO, PROBLEMS, READY, SEVERITIES,
                                SEVERITY_RANK, STATUSES, UNKNOWN, WARNING)
-from ..eval.baseline import gone
+from ..eval.baseline import gone, unchanged
 from ..eval.tally import Tallies
 from .common import GRID_LIMIT, ROWS_PER_RULE, CellFindings, LabelFindings, add_target_rows, guest_rows
 
@@ -82,10 +82,9 @@ class Tally:
             if r.waiver is not None:
                 self.waived += 1
             if previous is not None and status in PROBLEMS:
-                fp = r.fingerprint
-                if fp in previous:
+                if unchanged(previous, r):
                     r.baseline = "unchanged"
-                    self.seen.add(fp)
+                    self.seen.add(r.fingerprint)
                     self.unchanged += 1
                 else:
                     r.baseline = "new"
