@@ -248,3 +248,21 @@ def test_a_cut_template_filled_gives_the_pieces_between_the_targets_names(parts,
 
     texts, order = cut_template(parts)
     assert "".join(order(texts + values)).split(CUT) == pieces
+
+
+def test_a_csv_cell_starting_with_a_null_character_is_neutralised(tmp_path, run_cli):
+    """OWASP ASVS 1.2.10 names the null character among the formula triggers: a guest named `\\0=1+2` was
+    written as it is in the stamped matrix."""
+    from migcheck.files.document import load_document
+
+    from .conftest import ROOT
+
+    name = "\x00=1+2"
+    text = json.dumps(load_document(ROOT / "fixtures" / "mixed-site.yaml").data)
+    snapshot = tmp_path / "s.json"
+    snapshot.write_text(text.replace('"web01"', json.dumps(name)))
+    code, out, err = run_cli("matrix", snapshot, "--format", "csv", "--fail-on", "never")
+    assert code == 0, err
+    rows = [row for row in csv.reader(io.StringIO(out)) if name[1:] in ",".join(row)]
+    assert rows and all(cell.startswith("'\x00") for row in rows for cell in row if cell.startswith(("\x00", "'\x00")))
+    assert not any(cell.startswith("\x00") for row in rows for cell in row)

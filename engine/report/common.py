@@ -537,12 +537,12 @@ def _escape_char(ch: str) -> str:
     return f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}"
 
 
-_CSV_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
+_CSV_TRIGGERS = ("=", "+", "-", "@", "\t", "\r", "\0")  # OWASP ASVS 1.2.10: the null character too
 
 
 def csv_safe(value) -> str:
     """A spreadsheet cell that cannot start a formula (OWASP CSV injection): a leading
-    `= + - @`, tab or carriage return gets a `'` before it."""
+    `= + - @`, tab, carriage return or null character gets a `'` before it."""
     text = "" if value is None else str(value)
     return "'" + text if text.startswith(_CSV_TRIGGERS) else text
 

@@ -316,7 +316,7 @@ def _findings(report, groups) -> Iterator[str]:
     yield "</tbody></table>"
     for rule_id, n in omitted:
         yield (f'<p class="muted">and {n:,} more results of <code>{_e(rule_id)}</code>: every one is in the JSON, '
-               "CSV, SARIF and JUnit reports</p>")
+               "JSON Lines and CSV reports</p>")
 
 
 def _rules(groups) -> Iterator[str]:

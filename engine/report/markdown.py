@@ -118,7 +118,7 @@ def _rule_findings(rule_id: str, results: list, total: int) -> list[str]:
                    f"{markdown_rich(r.fix)} |")
     if total > len(results):
         out.append(f"\nand {total - len(results):,} more results of {rule_id}: every one is in "
-                   "the JSON, CSV, SARIF and JUnit reports")
+                   "the JSON, JSON Lines and CSV reports")
     out.append("")
     return out
 
