@@ -494,3 +494,16 @@ def test_junit_of_a_200_by_2000_matrix_is_under_30_mb(run_cli, tmp_path):
     estate.write_text(json.dumps(generate(200, 2000)))
     size, pairs = _junit_case_per_guest(run_cli, estate, tmp_path)
     assert pairs == 398_000 and size < GITLAB_JUNIT_BYTES
+
+
+def test_a_site_rule_with_many_tags_keeps_what_github_keeps(in_root, run_cli, tmp_path):
+    """GitHub rejects a SARIF file with more than 20 tags on a rule (and keeps 10): a site rule of 25 tags made
+    the whole upload fail."""
+    from .conftest import site_pack
+
+    tags = ", ".join(f"t{i}" for i in range(25))
+    pack = site_pack(tmp_path, 'rule SITE-MANY-TAGS {\n  title "t"\n  severity warning\n  on guest\n  cite "c"\n'
+                               f'  require guest.memory_mb > 0\n  message "m"\n  tags {tags}\n}}\n')
+    sarif = _sarif(run_cli, "audit", "fixtures/mixed-site.yaml", "--rules", pack)
+    (rule,) = [r for r in sarif["runs"][0]["tool"]["driver"]["rules"] if r["id"] == "SITE-MANY-TAGS"]
+    assert rule["properties"]["tags"] == [f"t{i}" for i in range(10)]

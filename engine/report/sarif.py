@@ -38,6 +38,7 @@ from ..lang.unparse import to_text
 from .common import code_spans, markdown_anchor, plural, terminal_safe
 from .model import REPOSITORY_URL
 
+MAX_TAGS = 10  # the tags of a rule GitHub code scanning keeps (a file with more than 20 on a rule is rejected)
 MAX_RESULTS = 5_000  # the results per run GitHub code scanning keeps (of the 25,000 it accepts), by severity
 SRCROOT = "%SRCROOT%"
 # SARIF's own words, spelled like some of migcheck's: a result's or notification's `level`, and the
@@ -96,7 +97,8 @@ def _descriptor(rule) -> dict:
         "helpUri": help_uri(rule.id),
         "help": {"text": text, "markdown": markdown},
         "defaultConfiguration": {"level": _LEVEL[rule.severity]},
-        "properties": {"tags": list(rule.tags), "cite": rule.cite, "subject": rule.subject},
+        # GitHub rejects a file with more than 20 tags on a rule and keeps 10: the first 10
+        "properties": {"tags": list(rule.tags)[:MAX_TAGS], "cite": rule.cite, "subject": rule.subject},
     }
 
 
