@@ -197,6 +197,9 @@ def test_summary_counts_are_checked_against_the_captures(capture, counts, want):
     estate = import_capture(capture)
     d = capture / "vsp-w1" / "guests" / "erp01" / "hpvmstatus-P-d.txt"
     assert [(p.line, p.col, p.message) for p in estate.problems] == [(4, 1, want.format(d=d))]
+    (problem,) = estate.problems  # what to do is its help, not its JSON path (it was passed as the path)
+    assert problem.help == "capture `hpvmstatus` and the guest's `-P` and `-P -d` again, one after the other"
+    assert problem.path == "" and "= help: capture `hpvmstatus`" in problem.render()
     erp01 = _guests(estate.snapshot)["erp01"]
     assert erp01["unknown"] == ["storage" if "#Devs" in want else "networks"]
 

@@ -85,7 +85,7 @@ def _storage(cap: Captured, problems: list[Problem]) -> list[dict] | None:
                 or not path.startswith("/"):
             problems.append(Problem(cap.details_file, line, 1, f"storage row `{device} {adapter} {backing} {path}` "
                                     "is not one migcheck can keep without the `-d` capture: the guest's storage "
-                                    "is unknown", "capture `hpvmstatus -P GUEST -d` too"))
+                                    "is unknown", help="capture `hpvmstatus -P GUEST -d` too"))
             return None
         out.append({"backing": backing, "path": path, "device": device, "adapter": adapter})
     return out
@@ -133,8 +133,8 @@ def _counts(row, cap: Captured, storage, npiv, networks, problems: list[Problem]
             continue
         problems.append(Problem(cap.summary_file, row.line, 1, f"`{column}` of guest `{row.name}` is {said}, but "
                                 f"{where} lists {read[column]}: the captures disagree (`{part}` of the guest is "
-                                "unknown)", "capture `hpvmstatus` and the guest's `-P` and `-P -d` again, one "
-                                "after the other"))
+                                "unknown)", help="capture `hpvmstatus` and the guest's `-P` and `-P -d` again, "
+                                "one after the other"))
         unknown.append(part)
 
 
