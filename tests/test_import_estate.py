@@ -185,8 +185,8 @@ def test_truncated_capture_is_no_guest_without_networks(capture, tmp_path, run_c
 
 
 @pytest.mark.parametrize("counts, want", [
-    ("8     1     2", "`#Devs` of guest `erp01` is 1, but {d} lists 3: the captures disagree (`storage` of the guest "
-                     "is unknown)"),
+    ("8     1     2", "`#Devs` of guest `erp01` is 1, but {d} lists 3: the captures disagree (`storage` and `npiv` "
+                     "of the guest are unknown)"),
     ("8     3     5", "`#Nets` of guest `erp01` is 5, but {d} lists 2: the captures disagree (`networks` of the guest "
                      "is unknown)"),
 ])
@@ -201,7 +201,8 @@ def test_summary_counts_are_checked_against_the_captures(capture, counts, want):
     assert problem.help == "capture `hpvmstatus` and the guest's `-P` and `-P -d` again, one after the other"
     assert problem.path == "" and "= help: capture `hpvmstatus`" in problem.render()
     erp01 = _guests(estate.snapshot)["erp01"]
-    assert erp01["unknown"] == ["storage" if "#Devs" in want else "networks"]
+    assert erp01["unknown"] == (["storage", "npiv"] if "#Devs" in want else ["networks"])
+    assert ("npiv" in erp01) == ("#Devs" not in want)  # an HBA list that may have lost a line is not written
 
 
 def test_a_vcpu_cell_that_is_not_ascii_digits_is_located(capture, run_cli):

@@ -48,7 +48,7 @@ def assemble(row, host: str, cap: Captured, nfs_mounts: list[dict] | None) -> tu
         guest["storage"] = [_nfs(s, nfs_mounts) for s in storage]
     if networks:
         guest["networks"] = networks
-    if npiv is not None:
+    if npiv is not None and "npiv" not in unknown:  # (never an empty list that reads as "none")
         guest["npiv"] = npiv
     if storage is not None and networks is not None and cap.details is not None and cap.devices is not None:
         problems += compare(row.name, cap)
@@ -127,15 +127,19 @@ def _counts(row, cap: Captured, storage, npiv, networks, problems: list[Problem]
     if hbas_unknown:
         read["#Devs"] = len(storage)
     where = cap.devices_file if cap.devices is not None else cap.details_file
-    for column, said, part in (("#Devs", row.devs, "storage"), ("#Nets", row.nets, "networks")):
+    # #Devs counts disks and HBAs alike: when it disagrees, which was lost is not known, so both are unknown
+    devices = ("storage",) if hbas_unknown else ("storage", "npiv")
+    for column, said, parts in (("#Devs", row.devs, devices), ("#Nets", row.nets, ("networks",))):
         if said is None or read[column] is None or said == read[column] or (
                 column == "#Devs" and hbas_unknown and said > read[column]):
             continue
+        named = " and ".join(f"`{p}`" for p in parts)
         problems.append(Problem(cap.summary_file, row.line, 1, f"`{column}` of guest `{row.name}` is {said}, but "
-                                f"{where} lists {read[column]}: the captures disagree (`{part}` of the guest is "
-                                "unknown)", help="capture `hpvmstatus` and the guest's `-P` and `-P -d` again, "
+                                f"{where} lists {read[column]}: the captures disagree ({named} of the guest "
+                                f"{'are' if len(parts) > 1 else 'is'} unknown)",
+                                help="capture `hpvmstatus` and the guest's `-P` and `-P -d` again, "
                                 "one after the other"))
-        unknown.append(part)
+        unknown.extend(parts)
 
 
 def compare(name: str, cap: Captured) -> list[Problem]:
