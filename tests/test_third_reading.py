@@ -32,10 +32,12 @@ EXAMPLES = [
     ("cpu-cores", "vm32", "vsp-62", [], "ready", "CPU-MAX-VCPUS", "notapplicable"),
     ("cpu-cores", "vpar8", "vsp-4free", [], "blocked", "VPAR-CORES-FREE", "fail"),
     ("cpu-cores", "vpar8", "vsp-8free", [], "ready", "VPAR-CORES-FREE", "pass"),
-    # online: HP-UX (OpenVMS from 4.3) guests with the guest kit (or VirtualBase B.06.30 on 6.3)
+    # online: HP-UX (OpenVMS between 4.3 VSPs) guests with the guest kit (or VirtualBase B.06.30 on 6.3)
     ("online-guest", "linux01", "vsp-b", ONLINE, "blocked", "ONLINE-GUEST-OS", "fail"),
     ("online-guest", "linux01", "vsp-b", STOP, "ready", "ONLINE-GUEST-OS", "notapplicable"),
-    ("online-guest", "vms01", "vsp-b", ONLINE, "ready", "ONLINE-GUEST-OS", "pass"),
+    ("online-guest", "vms43", "vsp-43b", ONLINE, "ready", "ONLINE-GUEST-OS", "pass"),
+    ("online-guest", "vms01", "vsp-b", ONLINE, "blocked", "ONLINE-GUEST-OS", "fail"),  # V6.x: HP-UX guests only
+    ("online-guest", "osunk01", "vsp-b", STOP, "ready", "ONLINE-GUEST-OS", "notapplicable"),
     ("online-guest", "vms42", "vsp-42b", ONLINE, "blocked", "ONLINE-GUEST-OS", "fail"),
     ("online-guest", "nokit01", "vsp-b", ONLINE, "blocked", "ONLINE-GUEST-KIT", "fail"),
     ("online-guest", "kit01", "vsp-b", ONLINE, "ready", "ONLINE-GUEST-KIT", "pass"),
