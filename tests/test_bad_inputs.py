@@ -196,6 +196,8 @@ INPUT_CASES = [
      "row 1 of `offline_paths`: `banana` in column `a_min` is not a release"),
     ("config: release written as a number", "--config", _config_row("4.1"), 3, 25,
      "column `a_min` must be a release string, not the number `4.1`; quote it"),
+    ("config: release whose number reads otherwise", "--config", _config_row("6.10"), 3, 25,
+     'column `a_min` must be a release string, not the number `6.10`; quote it as written: "6.10"'),
     ("waivers: symlink loop", "--waivers", _symlink_loop, 1, 1, "symbolic link loop"),
     ("waivers: dangling symlink", "--waivers", _dangling, 1, 1, "it is a symbolic link to"),
     ("waivers: a date past year 9999", "--waivers", _waivers_bad_date, 5, 14,
@@ -848,3 +850,16 @@ def test_random_rules_on_random_snapshots_exit_0_to_3_without_traceback(tmp_path
         results = json.loads(done.stdout)["results"]
         for i in range(len(conditions)):
             assert len([r for r in results if r["rule"] == f"SITE-R{i}"]) == len(data["guests"])
+
+
+@pytest.mark.parametrize("written, read", [("6.10", "6.1"), ("0x1F", "31"), ("010", "10"), ("1e3", "1000.0")])
+def test_quote_it_help_quotes_the_number_as_written(tmp_path, run_cli, written, read):
+    """The help said `quote it: "6.1"` for `version: 6.10`: followed, it turned release 6.10 into 6.1."""
+    text = (FIXTURES / "mixed-site.yaml").read_text()
+    assert "version: B.06.10  " in text
+    snapshot = tmp_path / "s.yaml"
+    snapshot.write_text(text.replace("version: B.06.10  ", f"version: {written}  ", 1))
+    code, _, err = run_cli("validate", snapshot)
+    assert code == 2 and "Traceback" not in err
+    assert f'help: quote it as written: "{written}" (YAML reads unquoted {written} as a number)' in err, err
+    assert f'"{read}"' not in err or read == written

@@ -188,11 +188,27 @@ def _type(f: Failed) -> list[Problem]:
     wanted, instance = f.error.validator_value, f.error.instance
     hint = ""
     if wanted == "string" and isinstance(instance, (int, float)) and not isinstance(instance, bool):
-        hint = f'quote it: "{instance}" (YAML reads unquoted {instance} as a number)'
+        written = as_written(f.doc, f.path, instance)  # (quoting the number read would change what it says)
+        hint = f'quote it as written: "{written}" (YAML reads unquoted {written} as a number)'
     elif wanted == "boolean" and isinstance(instance, str):
         hint = "write true or false (YAML 1.2: on/off/yes/no are words, not booleans)"
     return [f.problem(f"{f.subject}: `{f.field}` must be {_article(wanted)}, not "
                       + " ".join(filter(None, [_kind(instance), f.shown])), hint)]
+
+
+_PLAIN = re.compile(r"[^\s,\]\}#\"']+")  # a plain scalar of a flow or block context, as YAML and JSON write a number
+
+
+def as_written(doc: Document, path: tuple, value) -> str:
+    """The text of the scalar at `path` as the file writes it (`6.10`, `0x1F`, `010`: the number read is `6.1`,
+    31, 10), or the value when it cannot be found there."""
+    try:
+        line, col = doc.position(path)
+        text = doc.text.split("\n")[line - 1]
+    except (IndexError, AttributeError, TypeError):
+        return str(value)
+    found = _PLAIN.match(text, col - 1)
+    return found.group() if found and len(found.group()) <= 80 else str(value)
 
 
 def _minimum(f: Failed) -> list[Problem]:

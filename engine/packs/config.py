@@ -18,7 +18,7 @@ from pathlib import Path
 from ..core.records import Factory, record
 from ..core.words import did_you_mean
 from ..files.document import Limits, LoadError, Problem
-from ..files.schemas import Input, load_validated
+from ..files.schemas import Input, as_written, load_validated
 from ..lang.builtins import EvalError, parse_version
 from .ruleset import Checked, Settings
 
@@ -158,10 +158,11 @@ def row_problems(doc, table: str, rows: list, existing: list) -> list[Problem]:
                                                 f"({_wanted(column)})", code="bad-row"))
                 continue
             if not _fits(value, column):
-                hint = "; quote it: a release is written as a string" if column.release and _kind(value) in (
-                    "integer", "number") else ""
+                number = _kind(value) in ("integer", "number")
+                shown = as_written(doc, at + (name,), value) if number else value  # `6.10`, not the 6.1 read
+                hint = f'; quote it as written: "{shown}" (a release is a string)' if column.release and number else ""
                 problems.append(doc.problem(at + (name,), f"row {i + 1} of `{table}`: column `{name}` must be "
-                                            f"{_wanted(column)}, not the {_kind(value)} `{value}`{hint}", code="bad-row"))
+                                            f"{_wanted(column)}, not the {_kind(value)} `{shown}`{hint}", code="bad-row"))
             elif column.release and not _is_release(value):
                 problems.append(doc.problem(at + (name,), f"row {i + 1} of `{table}`: `{value}` in column `{name}` "
                                             "is not a release", "write a release such as 4.2.5, 6.1 or B.06.10", code="bad-row"))
