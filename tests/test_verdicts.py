@@ -573,3 +573,23 @@ def test_a_snapshot_rule_s_waiver_unused_by_check_is_found_by_audit(tmp_path, ru
                            "--format", "json", "--stale-check")
     (note,) = json.loads(out)["waivers"]
     assert note["status"] == "out-of-scope" and note["scope"] == ["audit"]
+
+
+@pytest.mark.parametrize("config", ["disable: [VSWITCH-MISSING]\n", "tags: [dio]\n"])
+def test_a_waiver_of_a_rule_the_configuration_does_not_run_is_not_in_scope(tmp_path, run_cli, config):
+    """It was an `unknown-rule` error (exit 2) suggesting another rule (`VSWITCH-DOWN`, `INV-DIO-MISSING`):
+    following the suggestion would waive a rule it never meant; the rule is known, only not run."""
+    cfg = tmp_path / "c.yaml"
+    cfg.write_text(config)
+    waivers = tmp_path / "w.yaml"
+    waivers.write_text("waivers:\n  - {rule: VSWITCH-MISSING, guest: sapapp01, reason: r, owner: o, "
+                       "expires: 2099-01-01}\n")
+    code, out, err = run_cli("check", MIXED, "sapapp01", "vsp-e2", "--config", cfg, "--waivers", waivers,
+                             "--format", "json")
+    assert code in (0, 1) and "unknown-rule" not in err, err
+    (note,) = json.loads(out)["waivers"]
+    assert note["status"] == "out-of-scope" and "not in scope of this run" in note["message"], note
+    # a rule no pack has is still an unknown rule
+    waivers.write_text(waivers.read_text().replace("VSWITCH-MISSING", "VSWITCH-MISING"))
+    code, _, err = run_cli("check", MIXED, "sapapp01", "vsp-e2", "--config", cfg, "--waivers", waivers)
+    assert code == 2 and "unknown rule `VSWITCH-MISING`" in err and "did you mean `VSWITCH-MISSING`" in err, err

@@ -215,7 +215,7 @@ class Waivers:
         outside = scope.outside(every) if every is not None else None
         for w in self.unused():
             w.in_run = scope.covers(w) and (outside is None or not outside.named_by(w))
-            w.nowhere = every is not None and not every.covers(w)
+            w.nowhere = every is not None and not every.names(w)  # (a rule the configuration does not run: not here)
 
     def active(self, waiver: Waiver) -> bool:
         return waiver.expires >= self.today
@@ -292,9 +292,12 @@ class RunScope:
 
     def covers(self, waiver: Waiver) -> bool:
         """Whether the run evaluated a rule and a subject this waiver names."""
+        return _any_match(self.rules, waiver.rule) and self.names(waiver)
+
+    def names(self, waiver: Waiver) -> bool:
+        """Whether the waiver's guest, host and target name some of these (none named: any)."""
         return all(_any_match(names, pattern) for names, pattern in (
-            (self.rules, waiver.rule), (self.guests, waiver.guest), (self.hosts, waiver.host),
-            (self.targets, waiver.target)))
+            (self.guests, waiver.guest), (self.hosts, waiver.host), (self.targets, waiver.target)))
 
     def outside(self, every: "RunScope") -> "RunScope":
         """The rules, guests and hosts of `every` (the snapshot's) this run did not evaluate."""

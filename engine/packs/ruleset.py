@@ -44,6 +44,7 @@ class RuleSet:
     sources: dict[str, str]
     digest: str  # sha256 over every rule and table file, in load order
     warnings: list[Diagnostic] = Factory(list)  # e.g. unused `let`s: they do not stop a run
+    left_out: frozenset = frozenset()  # ids of the packs' rules the settings do not run (`disable`, `tags`)
 
     def by_id(self, rule_id: str) -> CompiledRule | None:
         for rule in self.rules:
@@ -266,16 +267,17 @@ def _tables(packs: list[Pack], diags: list[Diagnostic]) -> dict[str, list]:
 def compile_packs(checked: Checked, settings: Settings = Settings()) -> RuleSet:
     """Compile every rule the settings keep, once, against the tables with the configuration's rows."""
     tables = {name: rows + list(settings.extra_rows.get(name, ())) for name, rows in checked.tables.items()}
-    rules = []
+    rules, left_out = [], set()
     with TIMINGS.stage("packs.compile"):
         for c in checked.checked:
             if c.rule.id in settings.disable or (settings.tags and not settings.tags & set(c.rule.get("tags", ()))):
+                left_out.add(c.rule.id)
                 continue
             rules.append(compile_rule(c, tables, settings.severity.get(c.rule.id), settings.budget))
     sources = checked.sources
     digest = sha256_hex(b"".join(name.rsplit("/", 1)[-1].encode() + b"\0" + sources[name].encode() + b"\0"
                                  for name in sorted(sources, key=lambda s: (s.rsplit("/", 1)[-1], s))))
-    return RuleSet(rules, checked.packs, tables, sources, digest, sorted(set(checked.diagnostics)))
+    return RuleSet(rules, checked.packs, tables, sources, digest, sorted(set(checked.diagnostics)), frozenset(left_out))
 
 
 def is_builtin_pack(path: str | Path) -> bool:
