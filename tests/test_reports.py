@@ -465,6 +465,19 @@ def test_bad_baseline_exits_2(run_cli, tmp_path):
     assert code == 2 and "not a migcheck JSON report" in err
 
 
+def test_a_baseline_result_of_a_status_no_report_has_is_located(run_cli, tmp_path):
+    """`"status": "FAIL"` (hand-edited) dropped the finding without a word: it then counted as new."""
+    base = tmp_path / "b.json"
+    run_cli("check", FIXTURES / "mixed-site.yaml", "sapapp01", "vsp-e2", "--format", f"json:{base}")
+    text = base.read_text()
+    assert '"status": "fail"' in text
+    base.write_text(text.replace('"status": "fail"', '"status": "FAIL"', 1))
+    line = base.read_text()[:base.read_text().index('"status": "FAIL"')].count("\n") + 1
+    code, _, err = run_cli("check", FIXTURES / "mixed-site.yaml", "sapapp01", "vsp-e2", "--baseline", base)
+    assert code == 2 and "Traceback" not in err
+    assert f"{base}:{line}:" in err and "has the status `FAIL`, not one of `fail`" in err, err
+
+
 def _chromium() -> str | None:
     import shutil
 

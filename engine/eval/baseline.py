@@ -12,7 +12,7 @@ from __future__ import annotations
 import json
 
 from ..core.perf import collector_paused
-from ..core.vocabulary import PROBLEMS, REPORT_FORMAT
+from ..core.vocabulary import PROBLEMS, REPORT_FORMAT, STATUSES
 from ..files.document import Limits, LoadError, Problem, load_document
 
 # An earlier report of a whole estate (every guest against every host, with messages and
@@ -60,6 +60,11 @@ def load_baseline(path: str, limits: Limits = BASELINE_LIMITS) -> dict[str, dict
         if lacking:
             problems.append(doc.problem(at, f"result #{i + 1} lacks " + ", ".join(f"`{k}`" for k in lacking)
                                         + " (a string each)", "the baseline must be a report written by migcheck", code="bad-baseline"))
+            continue
+        if r["status"] not in STATUSES:  # (`FAIL`: a hand-edited result was dropped without a word)
+            problems.append(doc.problem(at + ("status",), f"result #{i + 1} has the status `{r['status'][:40]}`, not "
+                                        "one of " + ", ".join(f"`{s}`" for s in STATUSES),
+                                        "the baseline must be a report written by migcheck", code="bad-baseline"))
             continue
         if "subject" in r and not isinstance(r["subject"], dict):
             problems.append(doc.problem(at + ("subject",), f"result #{i + 1}: `subject` must be an object", code="bad-baseline"))
