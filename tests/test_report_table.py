@@ -79,17 +79,21 @@ def test_baseline_marks_and_resolved_findings_in_table_and_markdown(in_root, run
     run_cli("check", "fixtures/mixed-site.yaml", "sapapp01", "vsp-e2", "--format", f"json:{base}")
     doc = json.loads(base.read_text())
     kept = [r for r in doc["results"] if r["status"] == "fail"]
-    doc["results"] = kept[1:] + [{**kept[0], "fingerprint": "0123456789abcdef", "rule": "OLD-RULE"}]
+    gone = {**kept[0], "fingerprint": "0123456789abcdef", "item": "an item no longer failing"}
+    # a finding of a rule this run does not have was not evaluated by it: counted, never called resolved
+    doc["results"] = kept[1:] + [gone, {**kept[0], "fingerprint": "fedcba9876543210", "rule": "OLD-RULE"}]
     base.write_text(json.dumps(doc))
     report = _report(["matrix", "fixtures/mixed-site.yaml", "--baseline", base])
     new = [r for r in report.results if r.baseline == "new"]
-    assert new and report.baseline["resolved"]
+    assert new and [r["fingerprint"] for r in report.baseline["resolved"]] == [gone["fingerprint"]]
+    assert report.baseline["not_evaluated"] == 1
     for width in (None, 80):
         table = render(report, "table", width=width)
-        assert table.count("(new)") >= len([r for r in new]) and "OLD-RULE" in table and "resolved" in table
+        assert table.count("(new)") >= len([r for r in new]) and f"{gone['rule']} (" in table and "resolved" in table
         assert f"{report.baseline['new']:,} new" in " ".join(table.split())
+        assert "OLD-RULE" not in table and "1 of its findings not evaluated by this run" in " ".join(table.split())
     md = render(report, "markdown")
-    assert "OLD-RULE" in md and "resolved" in md and ", new" in md
+    assert f"resolved: `{gone['rule']}`" in md and ", new" in md and "OLD-RULE" not in md
     # more findings than --limit: the table groups them, and each group says how many are new
     from migcheck.core.records import replace
 

@@ -459,6 +459,22 @@ def test_a_finding_that_erred_in_the_baseline_and_fails_now_is_new(in_root, run_
     assert run_cli(command[0], "fixtures/mixed-site.yaml", *command[1:], "--baseline", base, "--fail-on-new")[0] == 1
 
 
+def test_a_check_does_not_resolve_the_findings_of_pairs_it_did_not_evaluate(in_root, run_cli, tmp_path):
+    """A baseline of the whole matrix and a check of one pair: the matrix's findings of every other pair were
+    listed as resolved. Only what the run evaluated is; the rest is counted as not evaluated."""
+    base = tmp_path / "base.json"
+    run_cli("matrix", "fixtures/mixed-site.yaml", "--format", f"json:{base}")
+    earlier = [r for r in json.loads(base.read_text())["results"] if r["status"] in ("fail", "error")]
+    code, out, _ = run_cli("check", "fixtures/mixed-site.yaml", "web01", "vsp-e3", "--baseline", base,
+                           "--format", "json")
+    section = json.loads(out)["baseline"]
+    assert section["resolved"] == []  # web01 -> vsp-e3 fails as it did; nothing of it is gone
+    mine = [r for r in earlier if r["subject"].get("guest") == "web01" and r["subject"].get("target") == "vsp-e3"]
+    assert section["unchanged"] == len(mine) and section["not_evaluated"] == len(earlier) - len(mine)
+    _, table, _ = run_cli("check", "fixtures/mixed-site.yaml", "web01", "vsp-e3", "--baseline", base)
+    assert f"{len(earlier) - len(mine)} of its findings not evaluated by this run" in " ".join(table.split())
+
+
 def test_bad_baseline_exits_2(run_cli, tmp_path):
     bad = _write(tmp_path / "b.json", '{"results": []}')
     code, _, err = run_cli("matrix", FIXTURES / "mixed-site.yaml", "--baseline", bad)

@@ -181,7 +181,7 @@ def _report(run: Run) -> None:
     marks = None
     streamed = ev.chunks is not None  # baseline marks, waiver notes and verdict come once it is written
     if run.baseline is not None and not streamed:
-        marks = part("baseline").mark_results(ev.results, request.baseline, run.baseline)
+        marks = _in_run(run, part("baseline").mark_results(ev.results, request.baseline, run.baseline))
     notes = waiver_notes(run) if not streamed else []
     manifest = build_manifest(rule_pack_sha256=run.ruleset.digest, rules=len(run.ruleset.rules),
                               snapshot_sha256=snapshot.doc.sha256, waivers_path=request.waivers,
@@ -196,6 +196,18 @@ def _report(run: Run) -> None:
                         collected=snapshot.doc.data.get("collected"), source_root=request.source_root,
                         plan=ev.plan, placement=ev.placement, campaign=ev.campaign,
                         limit=request.limit or Report.limit)
+
+
+def _in_run(run: Run, marks: dict) -> dict:
+    """The baseline section of `check`, `matrix` and `audit` with only the findings this run evaluated called
+    resolved (a check of one pair does not resolve the estate's other findings); `plan` and the others as they are."""
+    command = run.request.command
+    if command not in ("check", "matrix", "audit") or run.engine is None:
+        return marks
+    ev = run.evaluation
+    scope = part("waivers").run_scope(run.engine, command, run.request.mode, ev.guests, ev.targets)
+    baseline = part("baseline")
+    return baseline.scoped(marks, baseline.evaluated_by(scope, None if command == "audit" else run.request.mode))
 
 
 def waiver_notes(run: Run) -> list[dict]:
@@ -393,7 +405,7 @@ def _write_streamed(run: Run, color: bool, width: int | None) -> None:
 
     def finish(tally) -> tuple[list, dict | None]:
         notes = waiver_notes(run)
-        marks = tally.baseline(request.baseline) if run.baseline is not None else None
+        marks = _in_run(run, tally.baseline(request.baseline)) if run.baseline is not None else None
         run.final = run.report.completed(Tail(tally.verdict(), tally.summary(), notes, marks))  # the headline's
         return notes, marks
     guests = len({g["name"] for g in run.snapshot.guests})

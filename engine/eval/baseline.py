@@ -10,6 +10,7 @@ listed as resolved. With `--fail-on-new`, only new findings fail the run.
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 
 from ..core.perf import collector_paused
 from ..core.vocabulary import PROBLEMS, REPORT_FORMAT, STATUSES
@@ -109,3 +110,25 @@ def gone(previous: dict, current) -> list[dict]:
     """The earlier findings (fingerprint -> result) whose fingerprints are not in `current`, in order."""
     return [{"rule": r["rule"], "subject": r.get("subject", {}), "item": r.get("item", ""), "fingerprint": fp}
             for fp, r in sorted(previous.items()) if fp not in current]
+
+
+def evaluated_by(scope, mode: str | None) -> "Callable[[dict], bool]":
+    """Whether a baseline finding (its `rule` and `subject`) is one this run evaluated (`scope`: a
+    `waivers.RunScope`, `mode`: the run's): only those that are gone are resolved; a finding of another
+    guest, target, mode or rule was not looked at, and is not said to be resolved."""
+    def inside(finding: dict) -> bool:
+        s = finding.get("subject") or {}
+        return (finding.get("rule") in scope.rules
+                and all(s.get(key) is None or s[key] in names
+                        for key, names in (("guest", scope.guests), ("target", scope.targets),
+                                           ("host", scope.hosts), ("source", scope.hosts)))
+                and (mode is None or s.get("mode") in (None, mode)))
+    return inside
+
+
+def scoped(marks: dict, inside) -> dict:
+    """The baseline section with only the resolved findings `inside` keeps; the others counted
+    (`not_evaluated`) when there are any."""
+    kept = [f for f in marks["resolved"] if inside(f)]
+    left = len(marks["resolved"]) - len(kept)
+    return {**marks, "resolved": kept} | ({"not_evaluated": left} if left else {})

@@ -355,7 +355,9 @@ def _baseline(report) -> Iterator[str]:
         return
     yield "<h2>Baseline</h2>"
     yield (f'<p>Compared with <code>{_e(b["path"])}</code>: {b["new"]:,} new, {b["unchanged"]:,} unchanged, '
-           f'{len(b["resolved"]):,} resolved.</p>')
+           f'{len(b["resolved"]):,} resolved.'
+           + (f' {b["not_evaluated"]:,} of its findings were not evaluated by this run (another guest, target, mode '
+              'or rule): not called resolved.' if b.get("not_evaluated") else "") + '</p>')
     if b["resolved"]:
         yield "<table><thead><tr><th>resolved</th><th>subject</th></tr></thead><tbody>"
         for r in b["resolved"]:

@@ -144,7 +144,9 @@ def _waiver_notes(report) -> list[str]:
 
 def _baseline(b: dict) -> list[str]:
     out = ["## Baseline", "", f"Compared with {markdown_code(b['path'])}: {b['new']} new, {b['unchanged']} "
-           f"unchanged, {len(b['resolved'])} resolved.", ""]
+           f"unchanged, {len(b['resolved'])} resolved."
+           + (f" {b['not_evaluated']} of its findings were not evaluated by this run (another guest, target, mode "
+              "or rule): not called resolved." if b.get("not_evaluated") else ""), ""]
     out += [f"- resolved: {markdown_code(r['rule'])} "
             + _t(", ".join(f"{k} {v}" for k, v in r.get("subject", {}).items())) for r in b["resolved"]]
     out += [""] if b["resolved"] else []

@@ -206,7 +206,9 @@ def _baseline(report, width: int) -> list[str]:
     if b is None:
         return []
     out = [_fill(_safe(f"Baseline {b['path']}: {b['new']:,} new (marked (new)), {b['unchanged']:,} unchanged, "
-                       f"{len(b['resolved']):,} resolved"), width)]
+                       f"{len(b['resolved']):,} resolved"
+                       + (f"; {b['not_evaluated']:,} of its findings not evaluated by this run (another guest, "
+                          "target, mode or rule): not called resolved" if b.get("not_evaluated") else "")), width)]
     for r in b["resolved"][:report.limit]:
         subject = ", ".join(f"{k} {v}" for k, v in r.get("subject", {}).items())
         out.append(_fill(_safe(f"{r['rule']} ({subject}): resolved"), width, "  + ", "    "))
