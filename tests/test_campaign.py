@@ -157,6 +157,17 @@ def test_a_vsp_that_cannot_be_vacated_fails_the_run_and_says_why(tmp_path):
     assert unknown.returncode == 2 and "vsp-x*" in unknown.stderr
 
 
+@pytest.mark.parametrize("fmt", ["table", "markdown", "html"])
+def test_a_campaign_that_upgrades_nothing_still_says_why(fmt):
+    """Its only VSP kept by --keep: no plan, and the table, Markdown and HTML said nothing of what stopped it
+    (the reasons were in the JSON only)."""
+    run = _cli("campaign", SITE, "--upgrade", "vsp-c1", "--to", "6.3", "--keep", "web1", "--format", fmt)
+    assert run.returncode == 1, run.stderr
+    said = run.stdout.replace("&#x27;", "'")
+    assert "vsp-c1 cannot be vacated: web1: it must not move (--keep web1)" in said, said
+    assert "what would free it" not in said  # a kept guest is freed by not keeping it
+
+
 @pytest.mark.parametrize("release", ["abc", "", "-1", "6." + "9" * 5000])
 def test_a_release_that_is_not_one_is_a_usage_error(release):
     run = _cli("campaign", SITE, "--upgrade", "vsp-c*", "--to", release)

@@ -267,9 +267,14 @@ def _status_tag(r) -> str:
     return f'<span class="tag s-{_e(r.severity)}">{_e(_SEVERITY_WORD[r.severity])}</span>'
 
 
-def _plan(report) -> Iterator[str]:
+def _placement(report) -> Iterator[str]:
+    """What `place` or `campaign` proposed, or what stopped it."""
     for line in placement_lines(report):
         yield f'<p class="muted">{_e(line)}</p>'
+
+
+def _plan(report) -> Iterator[str]:
+    yield from _placement(report)
     for title, columns, rows, verdict_at in (("Migrations", MIGRATION_COLUMNS, migration_rows(report), 6),
                                              ("Stages", STAGE_COLUMNS, stage_rows(report), 2)):
         yield f"<h2>{title}</h2>"
@@ -381,7 +386,7 @@ def iter_html(report) -> Iterator[str]:
            f"runs fail on {_e(report.fail_on)} and above; only error-severity failures block a migration.</p>\n")
     groups = finding_groups(report)  # the findings and the rules behind them: grouped once
     for part in (_summary(report), _grid(report) if report.cells is not None else iter(()),
-                 _plan(report) if report.plan is not None else iter(()), _findings(report, groups),
+                 _plan(report) if report.plan is not None else _placement(report), _findings(report, groups),
                  _rules(groups), _waivers(report), _baseline(report)):
         for piece in part:
             yield piece + "\n"

@@ -29,6 +29,8 @@ def render_markdown(report) -> str:
         out += _migration_grid(report)
     if report.plan is not None:
         out += _plan_sections(report)
+    elif report.placement or report.campaign:  # nothing proposed: what stopped it
+        out += [f"- {_t(line)}" for line in placement_lines(report)] + [""]
     out += _findings(report)
     if report.waiver_notes:
         out += _waiver_notes(report)

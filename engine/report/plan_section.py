@@ -95,8 +95,9 @@ def campaign_lines(c: dict) -> list[str]:
         if v.get("stopped_by"):
             for x in v["stopped_by"]:
                 why = "; ".join(f"{rule} on {', '.join(ts)}" for rule, ts in x["blocking"].items()) or x["why"]
-                out.append(f"{v['vsp']} cannot be vacated: {x['guest']}: {why} (what would free it: make one of those "
-                           f"VSPs ready for it: `migcheck where SNAPSHOT {x['guest']}`)")
+                free = (f" (what would free it: make one of those VSPs ready for it: `migcheck where SNAPSHOT "
+                        f"{x['guest']}`)") if x["blocking"] else ""
+                out.append(f"{v['vsp']} cannot be vacated: {x['guest']}: {why}{free}")
             continue
         moves = ", ".join(f"{m['guest']} -> {m['to']} {m['mode']}" + (f" ({m['why_offline']})" if m.get("why_offline")
                                                                       else "") for m in v["moves"])

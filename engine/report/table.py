@@ -179,6 +179,8 @@ def render_table(report, color: bool = False, width: int | None = None) -> str:
         out.extend(_grid(report, color, width))
     if report.plan is not None:
         out.extend(_plan_tables(report, color))
+    elif report.placement or report.campaign:  # nothing proposed: what stopped it
+        out.extend(placement_lines(report) + [""])
     if digest.problems > limit:
         out.extend(_grouped(report, digest, color, width))
     if problems:
