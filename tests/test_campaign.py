@@ -236,3 +236,17 @@ def test_a_vsp_upgraded_twice_in_one_stage_is_a_located_problem(tmp_path, run_cl
     code, _, err = run_cli("plan", SITE, plan)
     assert code == 2 and "Traceback" not in err
     assert f"{plan}:5:19: error[upgraded-twice]: stage 1 upgrades VSP `vsp-c5` twice (first at line 4)" in err, err
+
+
+@pytest.mark.parametrize("args, said", [
+    (("place", ROOT / "fixtures" / "mixed-site.yaml", "--guest", "nosuch*"), "--guest: no guest matches `nosuch*`"),
+    (("place", ROOT / "fixtures" / "mixed-site.yaml", "--vacate", "vsp-e1", "--to", "nosuch*"),
+     "--to: no VSP matches `nosuch*`"),
+    (("campaign", SITE, "--upgrade", "vsp-c*", "--to", "6.3", "--keep", "wbe1"),
+     "--keep: no guest matches `wbe1`; did you mean `web1`?"),
+])
+def test_a_glob_that_matches_nothing_is_a_usage_error(args, said):
+    """As `matrix --guest` and `where --target` refuse one: `place --guest` said READY with nothing placed, and
+    `campaign --keep wbe1` (a typo for web1) moved web1."""
+    run = _cli(*args)
+    assert run.returncode == 2 and said in run.stderr and "Traceback" not in run.stderr, run.stderr

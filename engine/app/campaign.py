@@ -15,7 +15,7 @@ from ..core.vocabulary import BLOCKED, READY
 from ..estate import view
 from ..files.outputs import OutputError, write_output
 from ..lang.builtins import EvalError, parse_version
-from .requests import Evaluation, InternalError, Run, UsageError, unknown
+from .requests import Evaluation, InternalError, Run, UsageError, must_match, unknown
 
 
 def campaign_options(args) -> dict:
@@ -42,6 +42,7 @@ def campaign_evaluation(run: Run) -> Evaluation:
     snapshot = run.snapshot
     if not any(fnmatch.fnmatchcase(name, options.upgrade) for name in snapshot.host_by_name):
         raise unknown(options.upgrade, list(snapshot.host_by_name), "VSP")
+    must_match(options.keep, list(snapshot.guest_by_name), "guest", "--keep")
     campaign = propose_campaign(run.ruleset, snapshot, options, waivers=run.waivers)
     if campaign.check is not None and campaign.check.verdict == BLOCKED:
         # the proposal is never trusted on its own: one its own check blocks is a bug, not a plan

@@ -4,6 +4,8 @@ evaluation produced), and the errors a command reports (`UsageError`, `InternalE
 
 from __future__ import annotations
 
+import fnmatch
+
 from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
@@ -23,6 +25,14 @@ if TYPE_CHECKING:  # named in annotations only: `validate`, `fmt`, a usage error
 def unknown(name: str, known: list[str], what: str) -> UsageError:
     hint = did_you_mean(name, known)
     return UsageError(f"unknown {what} `{name}`" + (f"; {hint}" if hint else ""))
+
+
+def must_match(pattern: str | None, known: list[str], what: str, option: str) -> None:
+    """A glob option (`--guest`, `--to`, `--keep`) that matches no name of the snapshot is a bad invocation, as
+    `matrix --guest` makes it: a typo (`--keep wbe1`) otherwise selects nothing and the run goes on."""
+    if pattern is not None and not any(fnmatch.fnmatchcase(name, pattern) for name in known):
+        hint = did_you_mean(pattern, known)
+        raise UsageError(f"{option}: no {what} matches `{pattern}`" + (f"; {hint}" if hint else ""))
 
 
 @record

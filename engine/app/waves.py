@@ -17,7 +17,7 @@ from ..files.document import Limits, LoadError
 from ..files.outputs import OutputError, write_output
 from ..waves.plans import load_plan, run_plan, snapshot_text
 from .messages import wrong_kind
-from .requests import Evaluation, InternalError, Run, UsageError, unknown
+from .requests import Evaluation, InternalError, Run, UsageError, must_match, unknown
 
 
 @dataclass(frozen=True)
@@ -68,6 +68,8 @@ def place_evaluation(run: Run) -> Evaluation:
         raise UsageError("`place` needs --vacate VSP or --guest GLOB (or both)")
     if options.vacate and options.vacate not in snapshot.host_by_name:
         raise unknown(options.vacate, list(snapshot.host_by_name), "VSP")
+    must_match(options.guests, list(snapshot.guest_by_name), "guest", "--guest")
+    must_match(options.targets, list(snapshot.host_by_name), "VSP", "--to")
     proposal = propose(run.ruleset, snapshot, vacate=options.vacate, guests=options.guests, targets=options.targets,
                        mode=run.request.mode or OFFLINE, time_limit=options.time_limit, name=options.name,
                        waivers=run.waivers)
