@@ -667,3 +667,15 @@ def test_place_time_limit_must_be_a_positive_number(run_cli):
     assert code == 2 and "give a time limit above 0 and at most 3600 seconds" in err
     code, _, err = run_cli("place", MIXED, "--vacate", "vsp-e1", "--time-limit", "soon")
     assert code == 2 and "`soon` is not a number of seconds" in err
+
+
+def test_a_plan_with_schema_and_name_problems_reports_both_at_once(tmp_path, run_cli):
+    """A misspelt field in one migration hid the unknown guest of another (every problem is reported at once)."""
+    plan = tmp_path / "p.yaml"
+    plan.write_text("plan: 1\nstages:\n  - migrations:\n      - {guest: build4, to: vsp-e4}\n"
+                    "      - {guest: web01, too: vsp-e4}\n      - {upgrade: vsp-x9, to: \"6.3\"}\n")
+    code, _, err = run_cli("plan", FIXTURES / "mixed-site.yaml", plan)
+    assert code == 2 and "Traceback" not in err
+    assert f"{plan}:4:17: error[unknown-guest]: guest `build4` is not in the snapshot" in err, err
+    assert f"{plan}:5:24: error[schema]" in err and "unknown field `too`" in err
+    assert f"{plan}:6:19: error[unknown-vsp]: VSP `vsp-x9` is not in the snapshot" in err

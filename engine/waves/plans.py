@@ -109,19 +109,25 @@ def plan_from_data(data: dict, snapshot: Snapshot, name: str = "<plan>") -> Plan
 
 
 def _from_document(doc: Document, snapshot: Snapshot) -> Plan:
-    validated(doc, PLAN)
     problems = []
+    try:
+        validated(doc, PLAN)
+    except LoadError as exc:  # every problem at once: the names of the items that are well formed are checked too
+        problems += exc.problems
     where = {name: g["host"] for name, g in snapshot.guest_by_name.items()}  # where each guest is, as the plan goes
     stages, names, upgrades, step, moved = [], [], [], 0, set()
-    for i, stage in enumerate(doc.data["stages"]):
-        names.append(stage.get("name"))
+    for i, stage in enumerate(_list(doc.data, "stages")):
+        names.append(stage.get("name") if isinstance(stage, dict) else None)
         moves = []
-        upgrades.append(_upgrades(doc, snapshot, i, stage["migrations"], problems))
-        for j, m in enumerate(stage["migrations"]):
+        items = _list(stage, "migrations")
+        upgrades.append(_upgrades(doc, snapshot, i, items, problems))
+        for j, m in enumerate(items):
             at = ("stages", i, "migrations", j)
-            if "upgrade" in m:
+            if not isinstance(m, dict) or "upgrade" in m:
                 continue
             step += 1
+            if not isinstance(m.get("guest"), str) or not isinstance(m.get("to"), str):
+                continue  # (its schema problem is said)
             guest, to = view.name(m["guest"]), view.name(m["to"])  # in NFC, as the snapshot's names
             known = True
             if guest not in snapshot.guest_by_name:
@@ -149,11 +155,17 @@ def _from_document(doc: Document, snapshot: Snapshot) -> Plan:
     return Plan(doc, doc.data.get("name", ""), stages, names, upgrades)
 
 
+def _list(data, key: str) -> list:
+    """`data[key]` when `data` is a mapping holding a list there, else none (a schema problem, said)."""
+    found = data.get(key) if isinstance(data, dict) else None
+    return found if isinstance(found, list) else []
+
+
 def _upgrades(doc: Document, snapshot: Snapshot, i: int, items: list, problems: list) -> list[Upgrade]:
     """The VSP upgrades of stage `i`; an unknown VSP is a located problem (what it holds is for the plan rules)."""
     out = []
     for j, item in enumerate(items):
-        if "upgrade" not in item:
+        if not isinstance(item, dict) or not isinstance(item.get("upgrade"), str) or "to" not in item:
             continue
         at = ("stages", i, "migrations", j)
         vsp = view.name(item["upgrade"])
