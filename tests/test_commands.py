@@ -347,3 +347,16 @@ def test_read_paths_include_everything_the_outcome_depends_on(tmp_path, expressi
 
     for path in wanted:
         assert any(covers(r, path) for r in reads), (path, sorted(reads))
+
+
+def test_a_pack_named_by_the_configuration_and_by_rules_is_loaded_once(run_cli, tmp_path):
+    """`--config fixtures/migcheck.yaml` (whose `rules:` names site-rules/) with `--rules fixtures/site-rules`: every
+    site rule was "already defined" at its own place, exit 2."""
+    from .conftest import FIXTURES
+
+    link = tmp_path / "same-pack"
+    link.symlink_to(FIXTURES / "site-rules")
+    for again in (FIXTURES / "site-rules", link):
+        code, out, err = run_cli("check", FIXTURES / "mixed-site.yaml", "sapapp01", "vsp-e2",
+                                 "--config", FIXTURES / "migcheck.yaml", "--rules", again)
+        assert code == 1 and "already defined" not in err, err

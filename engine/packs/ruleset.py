@@ -173,12 +173,27 @@ def load_rules(extra_dirs: list[str | Path] = (), *, builtin: bool = True, confi
     return compile_packs(checked, settings)
 
 
+def _once(dirs: list[Path]) -> list[Path]:
+    """`dirs` without the later namings of a folder named before (the same folder however spelled)."""
+    seen, out = set(), []
+    for d in dirs:
+        try:
+            key = os.path.realpath(d)
+        except (OSError, ValueError):  # (an unreadable name: its problem is said when it is read)
+            key = str(d)
+        if key not in seen:
+            seen.add(key)
+            out.append(d)
+    return out
+
+
 def check_packs(extra_dirs: list[str | Path] = (), *, builtin: bool = True) -> Checked:
     """Parse and check the packs; raise `RuleError` on problems (warnings are kept). Packs whose files
     are all as an earlier run checked them come from the cache (`packs.cache`), nothing parsed or checked:
     the `packs.parse` stage then reads the entry and `packs.check` restores the checker's types from it."""
     diags: list[Diagnostic] = []
     dirs = ([builtin_rules_dir()] if builtin else []) + [Path(d) for d in extra_dirs]
+    dirs = _once(dirs)  # a pack named twice (by the configuration and by --rules) is loaded once
     with TIMINGS.stage("packs.parse"):
         read = [read_pack_files(Path(d), diags) for d in dirs]
         key = None if diags else cache.checked_key([t for files in read for t in files.texts()])
