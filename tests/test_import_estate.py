@@ -359,3 +359,36 @@ def test_a_fifo_swapped_in_after_the_look_is_not_waited_on(capture, monkeypatch)
         signal.signal(signal.SIGALRM, old)
     assert ("vsp-w1/guests/bkp01/hpvmstatus-P-d.txt", 1, 1, "a FIFO, not a regular file: not opened (a FIFO or a "
             "device can hold reading forever)") in problems
+
+
+# -- one file holding two outputs: a value said twice, otherwise (each was resolved without a word) -----------
+@pytest.mark.parametrize("name, line, added, want", [
+    ("machinfo.txt", 12, "Memory: 999999 MB (976.5 GB)\n",
+     "`Memory` is 999999 here and 65434 at line 11: the capture holds two outputs"),
+    ("hpvmstatus-s.txt", 2, "Available memory for vPars and VMs = 999999 Mbytes\n",
+     "`Available memory for vPars and VMs` is 999999 MB here and 4096 MB at line 1: the capture holds two outputs"),
+    ("hpvmnet.txt", 6, "vsw-pub       2 Down    Shared    lan0     0x001a4b0c1d20 10.20.1.11\n",
+     "vswitch `vsw-pub` is listed again (first at line 4); hpvmnet lists each vswitch once"),
+    ("hpvmdevmgmt-gdev.txt", 2,
+     "/dev/rdisk/disk40:CONFIG=gdev,EXIST=YES,DEVTYPE=DISK,SHARE=YES:erp01:6005-08b4-0001-15d0-0001-2000-0099-0000\n",
+     "device `/dev/rdisk/disk40` is listed again with another share or WWID; `hpvmdevmgmt -l gdev` lists each "
+     "device once"),
+])
+def test_a_value_a_capture_gives_once_said_twice_otherwise_is_located(capture, name, line, added, want):
+    path = capture / "vsp-w1" / name
+    lines = path.read_text().splitlines(keepends=True)
+    lines.insert(line - 1, added)
+    path.write_text("".join(lines))
+    assert (f"vsp-w1/{name}", line, 1, want) in _problems(capture), _problems(capture)
+
+
+def test_a_mount_over_another_hides_it(capture):
+    """`mount -p` lists a directory mounted over as often as it was: the last mount is the one in effect (both were
+    kept, and a rule could pass on the hidden one)."""
+    path = capture / "vsp-w1" / "mount-p.txt"
+    path.write_text(path.read_text() + "otherserver:/export/other /hpvm/nfs nfs rw 0 0\n")
+    vsp = next(h for h in import_capture(capture).snapshot["hosts"] if h["name"] == "vsp-w1")
+    assert vsp["nfs_mounts"] == [{"mount_point": "/hpvm/nfs", "source": "otherserver:/export/other", "options": "rw"}]
+    path.write_text(path.read_text() + "/dev/vg01/lvol9 /hpvm/nfs vxfs log 0 2\n")
+    vsp = next(h for h in import_capture(capture).snapshot["hosts"] if h["name"] == "vsp-w1")
+    assert vsp.get("nfs_mounts", []) == []

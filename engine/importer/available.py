@@ -44,9 +44,15 @@ def parse_available(source: Source) -> tuple[int | None, list]:
             problems.at(no, text.find(cores["n"]) + 1, f"{too_long(cores['n'])}: HP prints no such number",
                         "capture it again with `hpvmstatus -s > hpvmstatus-s.txt`")
         try:
-            found.setdefault(m["what"], (memory_mb(m["amount"]), no))
+            amount = memory_mb(m["amount"])
         except UnitError as exc:
             problems.at(no, text.find(m["amount"]) + 1 + exc.offset, str(exc))
+            continue
+        first = found.setdefault(m["what"], (amount, no))
+        if first[0] != amount:  # which one is this VSP's is not known: neither is taken
+            problems.at(no, 1, f"`Available memory for {m['what']}` is {amount} MB here and {first[0]} MB at line "
+                        f"{first[1]}: the capture holds two outputs", "capture it again with "
+                        "`hpvmstatus -s > hpvmstatus-s.txt`")
     for what in _FREE:
         if what in found:
             return found[what][0], problems.items

@@ -71,8 +71,14 @@ def _entry(no: int, text: str, config: str, out: DeviceDb, problems: Problems) -
     if raw and value is None:
         problems.at(no, len(text) - len(fields[-1]) + 1, f"expected a WWID of hex digits, found `{raw}`")
         return
+    said = (values.get("SHARE") == "YES", value)
+    again = next((name for name in fields[0].split(",") if out.devices.get(name, said) != said), None)
+    if again is not None:  # a device listed twice, otherwise: which entry is the VSP's is not known
+        problems.at(no, 1, f"device `{again}` is listed again with another share or WWID; `hpvmdevmgmt -l "
+                    f"{config}` lists each device once", f"capture `hpvmdevmgmt -l {config}` again into this file")
+        return
     for name in fields[0].split(","):
-        out.devices[name] = (values.get("SHARE") == "YES", value)
+        out.devices[name] = said
     if value is None:
         return
     if config == "rdev":

@@ -67,6 +67,11 @@ def parse_hpvmnet(source: Source, single: bool = False) -> tuple[Network, list]:
             problems.at(no, text.find(cells[2]) + 1 if cells[2] else 1,
                         f"unknown state `{cells[2]}` of vswitch `{cells[0]}`; expected Up or Down")
             continue
+        first = next((v for v in out.vswitches if v.name == cells[0]), None)
+        if first is not None:  # hpvmnet lists a vswitch once: two rows of one name are two outputs in one file
+            problems.at(no, 1, f"vswitch `{cells[0]}` is listed again (first at line {first.line}); hpvmnet lists "
+                        "each vswitch once", "capture it again with `hpvmnet > hpvmnet.txt`")
+            continue
         out.vswitches.append(Vswitch(cells[0], no, cells[2], cells[4] or None))
     for no, text in tab.after:
         problems.at(no, 1, f"unexpected line after the vswitch table: `{text.strip()}`")

@@ -64,6 +64,14 @@ def processor_name(family: int | None, model: int | None, name: str | None) -> s
     return None
 
 
+def _once(problems: Problems, seen: dict, key: str, value: int, no: int) -> None:
+    """A value machinfo prints once, said twice with another value (two outputs in one file): a problem."""
+    first = seen.setdefault(key, (value, no))
+    if first[0] != value:
+        problems.at(no, 1, f"`{key}` is {value} here and {first[0]} at line {first[1]}: the capture holds two "
+                    "outputs", "capture it again with `machinfo > machinfo.txt`")
+
+
 def parse_machinfo(source: Source) -> tuple[Machine, list]:
     problems = Problems(source.file)
     out = Machine()
@@ -71,6 +79,7 @@ def parse_machinfo(source: Source) -> tuple[Machine, list]:
     names: list[tuple[str, int]] = []
     memory_line = None
     cores: dict[str, int] = {}
+    seen: dict[str, tuple[int, int]] = {}  # a value the capture gives once: (value, line)
     for no, text in source.numbered():
         line = text.strip()
         if not line:
@@ -83,12 +92,16 @@ def parse_machinfo(source: Source) -> tuple[Machine, list]:
             if n is None:  # digits, but too many to read: its value stays unknown
                 problems.at(no, text.find(m["n"]) + 1, f"{too_long(m['n'])}: HP prints no such number",
                             "capture it again with `machinfo > machinfo.txt`")
-            elif m.re is _FAMILY:
-                family = n
-            elif m.re is _MODEL:
-                model = n
             else:
-                cores.setdefault("cores" if m.re is _CORES else "cpus", n)
+                key = {_FAMILY: "processor family", _MODEL: "processor model"}.get(m.re) or (
+                    "cores" if m.re is _CORES else "cpus")
+                _once(problems, seen, key, n, no)
+                if m.re is _FAMILY:
+                    family = n
+                elif m.re is _MODEL:
+                    model = n
+                else:
+                    cores[key] = n
         elif m := _CPU_LINE.match(line):
             names.append((m["name"], no))
         elif m := _MEMORY.match(line):
@@ -97,6 +110,8 @@ def parse_machinfo(source: Source) -> tuple[Machine, list]:
                 out.memory_mb = memory_mb(m["amount"])
             except UnitError as exc:
                 problems.at(no, text.find(m["amount"]) + 1 + exc.offset, str(exc))
+            else:
+                _once(problems, seen, "Memory", out.memory_mb, no)
     out.cores = cores.get("cores", cores.get("cpus") if family == 31 else None) or None
     if family is not None and model is None:
         problems.at(source.last, 1, "`processor family` without `processor model`; the capture looks truncated")

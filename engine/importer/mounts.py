@@ -5,7 +5,9 @@ HP-UX mount(1M): `-p` reports the mounted file systems "in the /etc/fstab format
 `nfssrv:/export/hpvm /hpvm/nfs nfs rsize=32768,wsize=32768,NFSv3,proto=tcp,hard 0 0`. NFS file
 systems (type `nfs`) give `nfs_mounts`; the others are read and not kept. Since V6.1.5 an
 NFS-backed guest moves online when both VSPs mount the file system with identical syntax and
-options (V6.1.5 guide 9.2.2.4), so the options are kept as printed.
+options (V6.1.5 guide 9.2.2.4), so the options are kept as printed. A file system mounted over
+another at the same directory hides it: the last line of a directory is the one in effect, and an
+NFS mount hidden by a later one (of any type) is not kept.
 """
 
 from __future__ import annotations
@@ -16,7 +18,7 @@ from ._text import Problems, Source, number
 def parse_mounts(source: Source) -> tuple[list[dict], list]:
     """The NFS mounts as snapshot entries `{mount_point, source, options}`, and the problems."""
     problems = Problems(source.file)
-    mounts: list[dict] = []
+    effect: dict[str, dict | None] = {}  # directory -> its NFS mount in effect (None: a later mount of another type)
     for no, text in source.numbered():
         fields = text.split()
         if not fields or fields[0].startswith("#"):
@@ -30,7 +32,10 @@ def parse_mounts(source: Source) -> tuple[list[dict], list]:
             if ":" not in fields[0]:
                 problems.at(no, 1, f"expected an NFS resource `server:/path`, found `{fields[0]}`")
                 continue
-            mounts.append({"mount_point": fields[1], "source": fields[0], "options": fields[3]})
+            effect[fields[1]] = {"mount_point": fields[1], "source": fields[0], "options": fields[3]}
+        else:
+            effect[fields[1]] = None
+    mounts = [m for m in effect.values() if m is not None]
     return mounts, problems.items
 
 
