@@ -507,3 +507,38 @@ def test_a_site_rule_with_many_tags_keeps_what_github_keeps(in_root, run_cli, tm
     sarif = _sarif(run_cli, "audit", "fixtures/mixed-site.yaml", "--rules", pack)
     (rule,) = [r for r in sarif["runs"][0]["tool"]["driver"]["rules"] if r["id"] == "SITE-MANY-TAGS"]
     assert rule["properties"]["tags"] == [f"t{i}" for i in range(10)]
+
+
+def test_junit_text_lists_at_most_fifty_targets_and_says_the_rest(tmp_path, run_cli, monkeypatch):
+    """At 200 x 2,000 with 32-character VSP names the JUnit matrix was 37 MB, over the 30 MB GitLab reads: each
+    case's text listed every target once per reason. Now 50 per line, with how many more; the properties keep all."""
+    import xml.etree.ElementTree as ET
+
+    from bench.generate import generate
+    from migcheck.report import junit
+
+    estate = tmp_path / "e.json"
+    estate.write_text(json.dumps(generate(120, 6, seed=5)))
+    out = tmp_path / "m.xml"
+    code, _, err = run_cli("matrix", estate, "--fail-on", "never", "--format", f"junit:{out}")
+    assert code == 0, err
+    suites = ET.parse(out).getroot().findall("testsuite")
+    longest = 0
+    for suite in suites:
+        props = {p.get("name"): p.get("value") for p in suite.iter("property")}
+        ready = props["ready_targets"].split()
+        body = next(iter(suite.iter("testcase"))).find("*")
+        if body is None or not body.text:
+            continue
+        first = body.text.split("\n")[0]
+        listed = first.split(": ", 1)[1].split(" and ")[0].split(", ")
+        if listed == ["none"]:
+            listed = []
+        longest = max(longest, len(listed))
+        assert listed == ready[:50]
+        if len(ready) > 50:
+            assert f"and {len(ready) - 50:,} more (the suite's properties list them all)" in first
+    assert longest == 50  # an estate of 120 VSPs gives lists longer than that
+    monkeypatch.setattr(junit, "GITLAB_MAX_BYTES", 1000)
+    code, _, err = run_cli("matrix", estate, "--fail-on", "never", "--format", f"junit:{tmp_path / 'n.xml'}")
+    assert "more than GitLab reads (0 MB)" in err and "`--guest GLOB`" in err

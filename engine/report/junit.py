@@ -26,6 +26,7 @@ listing the problems.
 from __future__ import annotations
 
 import shutil
+import sys
 import tempfile
 import xml.etree.ElementTree as ET
 from xml.etree.ElementTree import _escape_attrib, _escape_cdata  # ElementTree's own escaping, byte for byte
@@ -81,6 +82,19 @@ def _above(results, threshold: int) -> set[str]:
     """The rules of these results that fail at or above --fail-on without blocking (not waived)."""
     return {r.rule for r in results if r.status == FAIL and r.waiver is None
             and r.severity != ERROR_SEVERITY and SEVERITY_RANK[r.severity] >= threshold}
+
+
+# The targets a case's text names per line; the suite's properties name every one. GitLab reads JUnit files of at
+# most 30 MB: at 200 x 2,000 with 32-character VSP names, the lists written whole made 37 MB.
+LISTED = 50
+GITLAB_MAX_BYTES = 30 * 2 ** 20  # what GitLab reads of a JUnit file (`Gitlab::XmlConverter::MAX_XML_SIZE`)
+
+
+def _listed(names: list[str]) -> str:
+    """`names` joined, the first `LISTED` of them when there are more, saying how many more."""
+    if len(names) <= LISTED:
+        return ", ".join(names)
+    return ", ".join(names[:LISTED]) + f" and {len(names) - LISTED:,} more (the suite's properties list them all)"
 
 
 class _GuestCase:
@@ -170,10 +184,11 @@ class _GuestCase:
             _el(props, "property", name=name, value=value)
 
     def detail(self) -> str:
-        """Every target once per reason: ready ones, then each set of rules and the targets it applies to."""
-        lines = [f"ready ({len(self.ready)}): " + (", ".join(self.ready) or "none")]
+        """Every target once per reason: ready ones, then each set of rules and the targets it applies to (at most
+        `LISTED` names each: every one is in the suite's properties)."""
+        lines = [f"ready ({len(self.ready)}): " + (_listed(self.ready) or "none")]
         for (what, rules), targets in sorted(self.why.items(), key=lambda kv: (_ORDER.index(kv[0][0]), kv[0][1])):
-            lines.append(f"{what} {', '.join(rules)} on {plural(len(targets), 'target')}: {', '.join(targets)}")
+            lines.append(f"{what} {', '.join(rules)} on {plural(len(targets), 'target')}: {_listed(targets)}")
         for rule, r in sorted(self.first.items()):
             lines.append(f"{rule} ({r.severity}{', waived' if r.waiver else ''}), first: {r.message}"
                          + (f"\n  fix: {r.fix}" if r.fix and r.status == FAIL else ""))
@@ -344,9 +359,14 @@ class JunitMatrixWriter:
             root.text = self._MARK
             head, tail = ET.tostring(root, encoding="unicode").split(self._MARK)
             out.write(head)
+            size = self.spool.tell()
             self.spool.seek(0)
             shutil.copyfileobj(self.spool, out, 1 << 20)
             out.write("\n" + tail + "\n")
+            if size > GITLAB_MAX_BYTES:  # (the suites' characters: at least as many bytes)
+                print(f"migcheck: warning: the JUnit report is over {size / 2 ** 20:,.0f} MB, more than GitLab reads "
+                      f"({GITLAB_MAX_BYTES // 2 ** 20} MB): its suites list every target of every guest; write it "
+                      "for fewer guests at a time (`--guest GLOB`)", file=sys.stderr)
         self.spool.close()
 
 
