@@ -542,3 +542,22 @@ def test_junit_text_lists_at_most_fifty_targets_and_says_the_rest(tmp_path, run_
     monkeypatch.setattr(junit, "GITLAB_MAX_BYTES", 1000)
     code, _, err = run_cli("matrix", estate, "--fail-on", "never", "--format", f"junit:{tmp_path / 'n.xml'}")
     assert "more than GitLab reads (0 MB)" in err and "`--guest GLOB`" in err
+
+
+def test_markdown_stays_within_what_a_github_job_summary_takes(in_root, run_cli, monkeypatch):
+    """GitHub drops a job summary over 1 MiB whole: at 200 x 2,000 the Markdown was 1.76 MB. Past the budget table
+    rows are left out (counted, and said after each table cut); headings and the manifest stay."""
+    from migcheck.report import markdown
+
+    _, whole, _ = run_cli("matrix", "fixtures/mixed-site.yaml", "--format", "markdown", "--fail-on", "never")
+    assert "rows left out" not in whole
+    budget = len(whole.encode()) // 2
+    monkeypatch.setattr(markdown, "MAX_BYTES", budget)
+    _, cut, _ = run_cli("matrix", "fixtures/mixed-site.yaml", "--format", "markdown", "--fail-on", "never")
+    assert "more rows left out" in cut and len(cut.encode()) <= budget
+    assert [line for line in whole.splitlines() if line.startswith("#")] == \
+        [line for line in cut.splitlines() if line.startswith("#")]  # every heading kept
+    assert cut.rstrip().endswith(whole.rstrip().splitlines()[-1])  # the manifest kept whole
+    dropped = sum(int(m.replace(",", "")) for m in re.findall(r"\*([\d,]+) more rows left out", cut))
+    rows = lambda text: sum(1 for line in text.splitlines() if line.startswith("| "))  # noqa: E731
+    assert rows(whole) - rows(cut) == dropped

@@ -21,25 +21,65 @@ def _t(text) -> str:
     return markdown_text(text)
 
 
+# GitHub takes a job summary ($GITHUB_STEP_SUMMARY) of at most 1 MiB and drops a larger one whole: the report's
+# table rows are kept within this many bytes (its headings, notes and manifest always), the rest counted
+MAX_BYTES = 1_000_000
+
+
 def render_markdown(report) -> str:
-    out = _heading(report)
+    head, middle, tail = _heading(report), [], []
     if report.cells is not None and len(grid(report)[1]) > GRID_LIMIT:
-        out += _migrations_by_guest(report)
+        middle += _migrations_by_guest(report)
     elif report.cells is not None:
-        out += _migration_grid(report)
+        middle += _migration_grid(report)
     if report.plan is not None:
-        out += _plan_sections(report)
+        middle += _plan_sections(report)
     elif report.placement or report.campaign:  # nothing proposed: what stopped it
-        out += [f"- {_t(line)}" for line in placement_lines(report)] + [""]
-    out += _findings(report)
+        middle += [f"- {_t(line)}" for line in placement_lines(report)] + [""]
+    middle += _findings(report)
     if report.waiver_notes:
-        out += _waiver_notes(report)
+        tail += _waiver_notes(report)
     if report.baseline is not None:
-        out += _baseline(report.baseline)
+        tail += _baseline(report.baseline)
     if report.manifest:
-        out += ["## Manifest", "", "| key | value |", "|---|---|"]
-        out += [f"| {k} | {markdown_code(manifest_value(v))} |" for k, v in report.manifest.items()] + [""]
-    return "\n".join(out)
+        tail += ["## Manifest", "", "| key | value |", "|---|---|"]
+        tail += [f"| {k} | {markdown_code(manifest_value(v))} |" for k, v in report.manifest.items()] + [""]
+    return "\n".join(head + _fit(middle, MAX_BYTES - _size(head) - _size(tail)) + tail)
+
+
+def _size(lines: list[str]) -> int:
+    return sum(len(line.encode()) + 1 for line in lines)
+
+
+_NOTE = ("*{:,} more rows left out: a Markdown report is kept under 1 MiB (GitHub's job summary limit); every "
+         "finding is in the JSON, JSON Lines and CSV reports*")
+
+
+def _fit(lines: list[str], budget: int) -> list[str]:
+    """`lines` within `budget` bytes: the table rows that fit after every other line (headings, header rows, notes,
+    kept whole) and a note for each table cut; the rows past it left out, in order, each table's note saying how
+    many."""
+    rows = [line.startswith("|") and not line.startswith("|--") and not (
+        k + 1 < len(lines) and lines[k + 1].startswith("|--")) for k, line in enumerate(lines)]  # (a header: its ruler)
+    if _size(lines) <= budget:
+        return lines
+    tables = sum(1 for line in lines if line.startswith("|--"))
+    room = budget - _size([line for line, row in zip(lines, rows) if not row]) - tables * (len(_NOTE) + 12)
+    out, dropped = [], 0
+    for line, row in zip(lines, rows):
+        if row:
+            cost = len(line.encode()) + 1
+            if dropped or cost > room:
+                dropped += 1
+                continue
+            room -= cost
+        elif dropped:
+            out += ["", _NOTE.format(dropped)]
+            dropped = 0
+        out.append(line)
+    if dropped:
+        out += ["", _NOTE.format(dropped)]
+    return out
 
 
 def _heading(report) -> list[str]:
