@@ -72,14 +72,26 @@ def _once(problems: Problems, seen: dict, key: str, value: int, no: int) -> None
                     "outputs", "capture it again with `machinfo > machinfo.txt`")
 
 
+_FAMILY_MODEL = ("processor family", "processor model")
+
+
+def _numbered(m, no: int, text: str, problems: Problems, seen: dict) -> None:
+    """A `processor family`, `processor model`, cores or CPUs line: its number in `seen` (by what it counts)."""
+    n = number(m["n"])
+    if n is None:  # digits, but too many to read: its value stays unknown
+        problems.at(no, text.find(m["n"]) + 1, f"{too_long(m['n'])}: HP prints no such number",
+                    "capture it again with `machinfo > machinfo.txt`")
+        return
+    key = {_FAMILY: _FAMILY_MODEL[0], _MODEL: _FAMILY_MODEL[1], _CORES: "cores"}.get(m.re, "cpus")
+    _once(problems, seen, key, n, no)
+
+
 def parse_machinfo(source: Source) -> tuple[Machine, list]:
     problems = Problems(source.file)
     out = Machine()
-    family = model = None
     names: list[tuple[str, int]] = []
     memory_line = None
-    cores: dict[str, int] = {}
-    seen: dict[str, tuple[int, int]] = {}  # a value the capture gives once: (value, line)
+    seen: dict[str, tuple[int, int]] = {}  # a number the capture gives once, by what it counts: (value, line)
     for no, text in source.numbered():
         line = text.strip()
         if not line:
@@ -88,20 +100,7 @@ def parse_machinfo(source: Source) -> tuple[Machine, list]:
             problems.at(no, 1, f"expected a machinfo heading (`CPU info:`, `Memory ...`, `OS info:` ...), found `{line}`")
             continue
         if m := _FAMILY.match(line) or _MODEL.match(line) or _CORES.match(line) or _CPUS.match(line):
-            n = number(m["n"])
-            if n is None:  # digits, but too many to read: its value stays unknown
-                problems.at(no, text.find(m["n"]) + 1, f"{too_long(m['n'])}: HP prints no such number",
-                            "capture it again with `machinfo > machinfo.txt`")
-            else:
-                key = {_FAMILY: "processor family", _MODEL: "processor model"}.get(m.re) or (
-                    "cores" if m.re is _CORES else "cpus")
-                _once(problems, seen, key, n, no)
-                if m.re is _FAMILY:
-                    family = n
-                elif m.re is _MODEL:
-                    model = n
-                else:
-                    cores[key] = n
+            _numbered(m, no, text, problems, seen)
         elif m := _CPU_LINE.match(line):
             names.append((m["name"], no))
         elif m := _MEMORY.match(line):
@@ -112,7 +111,9 @@ def parse_machinfo(source: Source) -> tuple[Machine, list]:
                 problems.at(no, text.find(m["amount"]) + 1 + exc.offset, str(exc))
             else:
                 _once(problems, seen, "Memory", out.memory_mb, no)
-    out.cores = cores.get("cores", cores.get("cpus") if family == 31 else None) or None
+    family, model = (seen.get(key, (None,))[0] for key in _FAMILY_MODEL)
+    counted = seen.get("cores", seen.get("cpus") if family == 31 else None)
+    out.cores = (counted[0] or None) if counted else None
     if family is not None and model is None:
         problems.at(source.last, 1, "`processor family` without `processor model`; the capture looks truncated")
     kinds = {processor_name(None, None, n) for n, _ in names}

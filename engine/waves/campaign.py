@@ -290,7 +290,7 @@ def _candidates_of(ruleset: RuleSet, snapshot: Snapshot, guests: list[dict], tar
     for pair, warnings in {**ready, **online}.items():
         offline_cost = OFFLINE_COST if pair[0] in is_running and pair not in online else 0
         weights[pair] = warnings + offline_cost + (WAITING_COST if pair[1] in waiting else 0)
-    return {"online_ready": online, "weights": weights, "blocking": blocking, "unknown": unknown,
+    return {"online_ready": online, "weights": weights, "blocking": blocking, "not_known": unknown,
             "running": is_running,
             "offline_why": {(c.guest, c.target): ", ".join(c.failing) for c in online_cells if c.verdict != READY}}
 
@@ -335,9 +335,9 @@ def _why_unplaced(guest: str, found: dict, barred: dict) -> str:
         if guest in barred:
             return "the step's own check by `plan` blocks it on its ready targets"
         return "its ready targets are used up by the other guests of the VSP (memory or DIO functions)"
-    if not found["blocking"].get(guest) and not found["unknown"].get(guest):
+    if not found["blocking"].get(guest) and not found["not_known"].get(guest):
         return "no other VSP"
-    return why_not_placed("other VSP", found["unknown"].get(guest, []))
+    return why_not_placed("other VSP", found["not_known"].get(guest, []))
 
 
 def _stages(moves: list[dict], vsp: str, options: CampaignOptions) -> list[list[dict]]:
