@@ -49,13 +49,14 @@ def parse_available(source: Source) -> tuple[int | None, list]:
             problems.at(no, text.find(m["amount"]) + 1 + exc.offset, str(exc))
             continue
         first = found.setdefault(m["what"], (amount, no))
-        if first[0] != amount:  # which one is this VSP's is not known: neither is taken
+        if first[0] != amount and first[1] is not None:  # which one is this VSP's is not known: neither is taken
             problems.at(no, 1, f"`Available memory for {m['what']}` is {amount} MB here and {first[0]} MB at line "
                         f"{first[1]}: the capture holds two outputs", "capture it again with "
                         "`hpvmstatus -s > hpvmstatus-s.txt`")
+            found[m["what"]] = (None, None)
     for what in _FREE:
         if what in found:
-            return found[what][0], problems.items
+            return found[what][0], problems.items  # (None: said twice otherwise)
     problems.at(source.last, 1, "no `Available memory for vPars and VMs = N Mbytes` line: the VSP's free memory "
                 "is unknown", "capture it again with `hpvmstatus -s > hpvmstatus-s.txt`")
     return None, problems.items

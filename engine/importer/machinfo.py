@@ -67,9 +67,10 @@ def processor_name(family: int | None, model: int | None, name: str | None) -> s
 def _once(problems: Problems, seen: dict, key: str, value: int, no: int) -> None:
     """A value machinfo prints once, said twice with another value (two outputs in one file): a problem."""
     first = seen.setdefault(key, (value, no))
-    if first[0] != value:
+    if first[0] != value and first[1] is not None:
         problems.at(no, 1, f"`{key}` is {value} here and {first[0]} at line {first[1]}: the capture holds two "
                     "outputs", "capture it again with `machinfo > machinfo.txt`")
+        seen[key] = (None, None)  # neither is taken
 
 
 _FAMILY_MODEL = ("processor family", "processor model")
@@ -111,6 +112,8 @@ def parse_machinfo(source: Source) -> tuple[Machine, list]:
                 problems.at(no, text.find(m["amount"]) + 1 + exc.offset, str(exc))
             else:
                 _once(problems, seen, "Memory", out.memory_mb, no)
+    if seen.get("Memory", (None, 0))[1] is None:  # two values: which is this VSP's is not known
+        out.memory_mb = None
     family, model = (seen.get(key, (None,))[0] for key in _FAMILY_MODEL)
     counted = seen.get("cores", seen.get("cpus") if family == 31 else None)
     out.cores = (counted[0] or None) if counted else None
