@@ -195,8 +195,9 @@ def _collector_command(sub, only: str | None) -> None:
 def as_of_date(text: str):
     """`--as-of YYYY-MM-DD`: the day waivers are judged on."""
     try:
-        if len(text) != 10:  # fromisoformat also takes 20261205 and week dates: only YYYY-MM-DD here
-            raise ValueError(text)
+        if not (len(text) == 10 and text[4] == text[7] == "-" and (text[:4] + text[5:7] + text[8:]).isascii()
+                and (text[:4] + text[5:7] + text[8:]).isdigit()):  # fromisoformat also takes 20261205 and
+            raise ValueError(text)                                   # week dates (2026-W49-7): YYYY-MM-DD only
         return date.fromisoformat(text)
     except ValueError:
         raise argparse.ArgumentTypeError(f"`{text}` is not a date: give it as YYYY-MM-DD") from None

@@ -863,3 +863,28 @@ def test_quote_it_help_quotes_the_number_as_written(tmp_path, run_cli, written, 
     assert code == 2 and "Traceback" not in err
     assert f'help: quote it as written: "{written}" (YAML reads unquoted {written} as a number)' in err, err
     assert f'"{read}"' not in err or read == written
+
+
+def test_a_type_problem_shows_the_number_as_written(tmp_path, run_cli):
+    """`guest: 010` said `not a number 10` (what YAML read), hiding what the file says."""
+    plan = tmp_path / "p.yaml"
+    plan.write_text("plan: 1\nname: 0x10\nstages:\n  - migrations:\n      - {guest: 010, to: vsp-e4}\n")
+    code, _, err = run_cli("plan", FIXTURES / "mixed-site.yaml", plan)
+    assert code == 2 and "Traceback" not in err
+    assert f"{plan}:2:7: error[schema]: the plan: `name` must be a string, not a number `0x10`" in err, err
+    assert "`guest` must be a string, not a number `010`" in err and "number `10`" not in err
+
+
+def test_an_empty_tags_list_is_a_located_problem(tmp_path, run_cli):
+    """`tags: []` ran every rule, where the schema says only rules with one of these tags run."""
+    cfg = tmp_path / "c.yaml"
+    cfg.write_text("tags: []\n")
+    code, _, err = run_cli("audit", FIXTURES / "mixed-site.yaml", "--config", cfg)
+    assert code == 2 and f"{cfg}:1:7: error[schema]: the configuration: `tags` must not be an empty list" in err, err
+
+
+@pytest.mark.parametrize("day", ["2026-W49-7", "20261206", "2026-12-6", "２０２６-12-06"])
+def test_as_of_takes_yyyy_mm_dd_only(run_cli, day):
+    """`2026-W49-7` (an ISO week date, ten characters) was taken, where the help says YYYY-MM-DD."""
+    code, _, err = run_cli("audit", FIXTURES / "mixed-site.yaml", "--as-of", day)
+    assert code == 2 and "is not a date: give it as YYYY-MM-DD" in err, err

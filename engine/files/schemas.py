@@ -192,8 +192,11 @@ def _type(f: Failed) -> list[Problem]:
         hint = f'quote it as written: "{written}" (YAML reads unquoted {written} as a number)'
     elif wanted == "boolean" and isinstance(instance, str):
         hint = "write true or false (YAML 1.2: on/off/yes/no are words, not booleans)"
+    shown = f.shown
+    if isinstance(instance, (int, float)) and not isinstance(instance, bool):
+        shown = f"`{as_written(f.doc, f.path, instance)}`"  # (`010`, not the 10 YAML read)
     return [f.problem(f"{f.subject}: `{f.field}` must be {_article(wanted)}, not "
-                      + " ".join(filter(None, [_kind(instance), f.shown])), hint)]
+                      + " ".join(filter(None, [_kind(instance), shown])), hint)]
 
 
 _PLAIN = re.compile(r"[^\s,\]\}#\"']+")  # a plain scalar of a flow or block context, as YAML and JSON write a number
@@ -224,6 +227,11 @@ def _min_length(f: Failed) -> list[Problem]:
     return [f.problem(f"{f.subject}: `{f.field}` must not be empty")]
 
 
+def _min_items(f: Failed) -> list[Problem]:
+    return [f.problem(f"{f.subject}: `{f.field}` must not be an empty list",
+                      _subschema(f.root, f.error.schema).get("description", ""))]
+
+
 def _one_of(f: Failed) -> list[Problem]:
     if not isinstance(f.error.instance, dict):
         return _other(f)
@@ -238,6 +246,7 @@ def _other(f: Failed) -> list[Problem]:
 KEYWORDS: dict[str, Callable[[Failed], list[Problem]]] = {
     "required": _required, "additionalProperties": _additional_properties, "enum": _enum, "const": _const,
     "type": _type, "minimum": _minimum, "pattern": _pattern, "minLength": _min_length, "oneOf": _one_of,
+    "minItems": _min_items,
 }
 
 
