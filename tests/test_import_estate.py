@@ -394,3 +394,12 @@ def test_a_mount_over_another_hides_it(capture):
     path.write_text(path.read_text() + "/dev/vg01/lvol9 /hpvm/nfs vxfs log 0 2\n")
     vsp = next(h for h in import_capture(capture).snapshot["hosts"] if h["name"] == "vsp-w1")
     assert vsp.get("nfs_mounts", []) == []
+
+
+@pytest.mark.parametrize("name", ["vsp\nw2", "vsp w2", "vsp-w2\x1b[31m", "vsp:w2"])
+def test_a_vsp_folder_whose_name_cannot_name_a_vsp_is_a_problem(capture, name):
+    """The folder's name becomes the VSP's in every report: a line feed in it was imported (and validated) as is."""
+    (capture / "vsp-w2").rename(capture / name)
+    estate = import_capture(capture)
+    assert any(p.file == str(capture / name) and "cannot name a VSP" in p.message for p in estate.problems)
+    assert name not in {h["name"] for h in estate.snapshot["hosts"]}

@@ -155,7 +155,11 @@ def _vsp_folders(root: Path, estate: Estate) -> list[Path]:
         found = kind(p)
         if p.name.startswith("."):
             continue
-        if found == "folder":
+        if found == "folder" and not safe_name(p.name):  # its name becomes the VSP's, in every report
+            estate.problems.append(Problem(str(p), 1, 1, f"folder `{p.name}` cannot name a VSP: a VSP's name is "
+                                           "letters, digits, `.`, `_` and `-` (as `uname -n` prints it)",
+                                           help="rename the folder to the VSP's name"))
+        elif found == "folder":
             vsps.append(p)
         elif found != "file":  # a link, a FIFO, a socket: a VSP folder that is not read is never skipped silently
             estate.problems.append(refused(p, found, "folder"))
