@@ -32,8 +32,8 @@ CASES = [
     ("merge key", ".yaml", _with("  - {name: b, version", "  - &h {name: b, version") + b"  - {<<: *h, name: c}\n",
      7, 5, "guest `c` is missing"),
     ("float overflow", ".yaml", _with("memory_mb: 256", "memory_mb: 1e999"), 6, 57, "must be an integer"),
-    (".inf", ".yaml", _with("memory_mb: 256", "memory_mb: .inf"), 6, 57, "not a number `inf`"),
-    (".nan", ".yaml", _with("memory_mb: 256", "memory_mb: .nan"), 6, 57, "not a number `nan`"),
+    (".inf", ".yaml", _with("memory_mb: 256", "memory_mb: .inf"), 6, 57, "not a number `.inf`"),
+    (".nan", ".yaml", _with("memory_mb: 256", "memory_mb: .nan"), 6, 57, "not a number `.nan`"),
     ("4,301 digits", ".yaml", _with("memory_mb: 256", "memory_mb: " + "9" * 4301), 6, 57, "4,301 digits"),
     ("anchored key", ".yaml", _with("snapshot: 1\n", "snapshot: 1\n&k site: x\n*k : y\n"), 3, 1,
      "duplicate key `site`"),
@@ -45,9 +45,9 @@ CASES = [
     ("json nesting", ".json", b'{"snapshot": 1, "hosts": [], "guests": [], "site": ' + b"[" * 50000 + b"]" * 50000
      + b"}", 1, 115, "nesting deeper than"),
     ("json NaN", ".json", b'{"snapshot": 1, "hosts": [{"name": "a", "version": "6.1", "processor": "x",\n'
-     b'  "memory_mb": {"total": NaN, "free": 1}}], "guests": []}', 2, 26, "not a number `nan`"),
+     b'  "memory_mb": {"total": NaN, "free": 1}}], "guests": []}', 2, 26, "not a number `NaN`"),
     ("json 1e999", ".json", b'{"snapshot": 1, "hosts": [{"name": "a", "version": "6.1", "processor": "x",\n'
-     b'  "memory_mb": {"total": 1e999, "free": 1}}], "guests": []}', 2, 26, "not a number `inf`"),
+     b'  "memory_mb": {"total": 1e999, "free": 1}}], "guests": []}', 2, 26, "not a number `1e999`"),
     ("json lone surrogate", ".json", b'{"snapshot": 1, "site": "\\ud800", "hosts": [], "guests": []}', 1, 25,
      "surrogate"),
     ("escape sequence", ".yaml", _with("state: off", 'state: "\\e[2J\\e]0;pwned\\a"'), 6, 41,

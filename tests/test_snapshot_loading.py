@@ -48,7 +48,7 @@ CASES = [
      GOOD + "    storage:\n      - {backing: lv, path: /dev/vg/lv1, shared_san: yes}\n",
      [(14, 54, "`shared_san` must be true or false, not the string `yes`")]),
     ("unquoted version number", "s.yaml", GOOD.replace('"6.1"', "6.10"),
-     [(4, 14, "`version` must be a string, not a number `6.1`")]),
+     [(4, 14, "`version` must be a string, not a number `6.10`")]),
     ("alias bomb", "s.yaml", BOMB, [(7, 29, "anchors and aliases expand to more than")]),
     ("empty file", "s.yaml", "", [(1, 1, "file is empty")]),
     ("comments only", "s.yaml", "# nothing here\n", [(1, 1, "a snapshot must be a mapping")]),
