@@ -152,3 +152,20 @@ def test_the_failure_document_never_replaces_the_configuration_it_found(tmp_path
     code, _, err = run_cli(command, SITE, "sapapp01", "vsp-e2", "--format", f"{fmt}:{config}")
     assert code == 2 and "Traceback" not in err, err
     assert config.read_text() == "fail_on: warning\n"
+
+
+def test_the_failure_document_never_replaces_a_rule_file_of_a_pack_the_configuration_names(tmp_path, run_cli,
+                                                                                          monkeypatch):
+    """Refused as a report ("a rule file this run reads"), the exit-2 SARIF document then wrote over it: only the
+    --rules folders were kept, not the packs the configuration names."""
+    pack = tmp_path / "pack"
+    pack.mkdir()
+    rules = pack / "a.rules"
+    shutil.copy(ROOT / "fixtures" / "site-rules" / "support.rules", rules)
+    before = rules.read_bytes()
+    (tmp_path / "migcheck.yaml").write_text("rules: [pack/]\n")
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("MIGCHECK_CONFIG", raising=False)
+    code, _, err = run_cli("audit", SITE, "--format", "sarif:pack/a.rules")
+    assert code == 2 and "a rule file this run reads" in err, err
+    assert rules.read_bytes() == before

@@ -9,9 +9,9 @@ import argparse
 import os
 import sys
 
-from ..core.diagnostics import Problem
+from ..core.diagnostics import LoadError, Problem
 from ..files.outputs import OutputError, write_output
-from ..packs.config import find_config
+from ..packs.config import find_config, load_config
 from ..report.junit import failure_junit
 from ..report.sarif import failure_sarif
 
@@ -40,15 +40,26 @@ def _is_input(args, path: str) -> bool:
     target = os.path.realpath(path)
     files = [getattr(args, name, None) for name in _INPUTS]
     files += getattr(args, "inputs", [])
-    try:  # the configuration the run reads without --config: MIGCHECK_CONFIG, or found upward
+    packs = list(getattr(args, "rules", None) or [])
+    try:  # the configuration the run reads (--config, MIGCHECK_CONFIG, or found upward) and the packs it names
         found = find_config(getattr(args, "config", None))
+        if found is not None:
+            files.append(found[0])
+            packs += _config_packs(found[0])
     except OSError:
-        found = None
-    if found is not None:
-        files.append(found[0])
+        pass
     if any(isinstance(f, str) and os.path.realpath(f) == target for f in files):
         return True
-    return any(target.startswith(os.path.realpath(d) + os.sep) for d in getattr(args, "rules", None) or [])
+    return any(target.startswith(os.path.realpath(d) + os.sep) for d in packs if isinstance(d, (str, os.PathLike)))
+
+
+def _config_packs(path: str) -> list[str]:
+    """The pack folders a configuration names (`rules:`, relative to it), read as well as it can be: the run failed,
+    perhaps on this very file, and a failure document must still not land in one of them."""
+    try:
+        return load_config(path).rules
+    except (LoadError, OSError):  # a configuration that cannot be read names no pack to keep
+        return []
 
 
 _FAILURE = {"sarif": failure_sarif, "junit": failure_junit}
