@@ -403,3 +403,22 @@ def test_a_vsp_folder_whose_name_cannot_name_a_vsp_is_a_problem(capture, name):
     estate = import_capture(capture)
     assert any(p.file == str(capture / name) and "cannot name a VSP" in p.message for p in estate.problems)
     assert name not in {h["name"] for h in estate.snapshot["hosts"]}
+
+
+@pytest.mark.parametrize("added, on_nfs", [
+    ("", True),  # /hpvm/nfs (NFS) holds web01's root.img
+    ("/dev/vg01/lvol9 /hpvm/nfs/web01 vxfs delaylog 0 2\n", False),  # a local file system below it holds it
+    ("/dev/vg01/lvol9 /hpvm vxfs delaylog 0 2\n", False),  # a later mount over its parent hides the NFS mount
+    ("/dev/vg01/lvol9 /hpvm/nfs/other vxfs delaylog 0 2\n", True),  # a local mount beside the file: still NFS
+])
+def test_a_file_is_on_the_file_system_of_the_deepest_mount_above_it(capture, added, on_nfs):
+    """A local file system mounted below an NFS mount made its files `nfs: true` (the importer asked whether any
+    NFS mount point was a prefix of the path, and kept no other mount): STORAGE-LOCAL then did not apply."""
+    path = capture / "vsp-w1" / "mount-p.txt"
+    path.write_text(path.read_text() + added)
+    snapshot = import_capture(capture).snapshot
+    web01 = _guests(snapshot)["web01"]
+    (root,) = [s for s in web01["storage"] if s["path"] == "/hpvm/nfs/web01/root.img"]
+    assert root.get("nfs", False) is on_nfs
+    vsp = next(h for h in snapshot["hosts"] if h["name"] == "vsp-w1")
+    assert [m["mount_point"] for m in vsp.get("nfs_mounts", [])] == ([] if "/hpvm " in added else ["/hpvm/nfs"])

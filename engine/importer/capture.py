@@ -246,8 +246,8 @@ def _read_vsp(vsp: _Vsp) -> tuple[dict | None, list]:
     rows, _ = vsp.parsed("hpvmstatus.txt", "hpvmstatus", parse_summary)
     rows = rows or []
     host, missing = _host(vsp)
-    extra, gdev = _facts(vsp)
-    guests = _guests(vsp, rows, extra.get("nfs_mounts"))
+    extra, gdev, mounts = _facts(vsp)
+    guests = _guests(vsp, rows, mounts)
     _device_facts(guests, gdev)
     functions, doc = _dio(vsp, rows)
     _guest_supplement(vsp, doc, guests)
@@ -293,11 +293,11 @@ def _host(vsp: _Vsp) -> tuple[dict, list[str]]:
     return host, [what for what, value in facts.items() if value is None]
 
 
-def _facts(vsp: _Vsp) -> tuple[dict, dict]:
-    """`shared_wwids`, `restricted_wwids` and `nfs_mounts` from their captures, and the `gdev` entries by
-    device name; a field whose capture is missing or holds a line not understood is left out (unknown),
+def _facts(vsp: _Vsp) -> tuple[dict, dict, object]:
+    """`shared_wwids`, `restricted_wwids` and `nfs_mounts` from their captures, the `gdev` entries by device name,
+    and the mounts in effect (`mounts.MountTable`, None when not read whole); a field whose capture is missing or holds a line not understood is left out (unknown),
     never written from part of a list."""
-    out, gdev = {}, {}
+    out, gdev, mounts = {}, {}, None
     for filename, (what, name) in FACTS.items():
         if kind(vsp.path / filename) == "missing":
             vsp.estate.notes.append(f"VSP `{vsp.name}`: `{what}` was not captured ({filename}): its `{name}` is "
@@ -305,7 +305,8 @@ def _facts(vsp: _Vsp) -> tuple[dict, dict]:
             continue
         before = len(vsp.estate.problems)
         if name == "nfs_mounts":
-            value, _ = vsp.parsed(filename, what, parse_mounts)
+            table, _ = vsp.parsed(filename, what, parse_mounts)
+            value = None if table is None else table.nfs
         else:
             db, _ = vsp.parsed(filename, what, parse_devmgmt, what.split()[-1])
             value = None if db is None else db.shared if name == "shared_wwids" else db.restricted
@@ -313,7 +314,9 @@ def _facts(vsp: _Vsp) -> tuple[dict, dict]:
             out[name] = value
             if name == "shared_wwids":
                 gdev = db.devices
-    return out, gdev
+            elif name == "nfs_mounts":
+                mounts = table
+    return out, gdev, mounts
 
 
 def _device_facts(guests: list[tuple[dict, Problem]], gdev: dict) -> None:
@@ -347,7 +350,7 @@ def _vswitches(vsp: _Vsp, network) -> list[str]:
     return names
 
 
-def _guests(vsp: _Vsp, rows, nfs_mounts: list[dict] | None) -> list[tuple[dict, Problem]]:
+def _guests(vsp: _Vsp, rows, mounts) -> list[tuple[dict, Problem]]:
     out = []
     summary = vsp.path / "hpvmstatus.txt"
     names = {r.name for r in rows if safe_name(r.name)}
@@ -363,7 +366,7 @@ def _guests(vsp: _Vsp, rows, nfs_mounts: list[dict] | None) -> list[tuple[dict, 
         cap = _captured(vsp, row, clashes)
         if not row.runnable:
             continue
-        guest, problems = assemble(row, vsp.name, cap, nfs_mounts)
+        guest, problems = assemble(row, vsp.name, cap, mounts)
         vsp.estate.problems.extend(problems)
         out.append((guest, Problem(str(summary), row.line, 1, "")))
     _strays(vsp, names)

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from ..files.document import Problem
 from .details import Details
 from .devices import BACKINGS, NETWORK_ADAPTERS, STORAGE_ADAPTERS, STORAGE_DEVICES, Devices
-from .mounts import under_mount
+from .mounts import MountTable, on_nfs
 from ..core.vocabulary import UNCAPTURED
 
 OS_TYPES = ("HPUX", "LINUX", "WINDOWS", "OPENVMS")
@@ -33,7 +33,7 @@ class Captured:
     summary_file: str
 
 
-def assemble(row, host: str, cap: Captured, nfs_mounts: list[dict] | None) -> tuple[dict, list[Problem]]:
+def assemble(row, host: str, cap: Captured, mounts: MountTable | None) -> tuple[dict, list[Problem]]:
     """The snapshot entry of the runnable guest `row` on VSP `host`, and the problems found assembling it."""
     problems: list[Problem] = []
     guest = {"name": row.name, "kind": row.kind, "host": host, "state": row.state, "memory_mb": row.memory_mb,
@@ -45,7 +45,7 @@ def assemble(row, host: str, cap: Captured, nfs_mounts: list[dict] | None) -> tu
             unknown.append(part)
     _counts(row, cap, storage, npiv, networks, problems, unknown)
     if storage:
-        guest["storage"] = [_nfs(s, nfs_mounts) for s in storage]
+        guest["storage"] = [_nfs(s, mounts) for s in storage]
     if networks:
         guest["networks"] = networks
     if npiv is not None and "npiv" not in unknown:  # (never an empty list that reads as "none")
@@ -113,8 +113,8 @@ def _networks(cap: Captured, problems: list[Problem]) -> list[dict] | None:
     return out
 
 
-def _nfs(storage: dict, mounts: list[dict] | None) -> dict:
-    if mounts and storage["backing"] in ("file", "null") and under_mount(storage["path"], mounts):
+def _nfs(storage: dict, mounts: MountTable | None) -> dict:
+    if mounts and mounts.nfs and storage["backing"] in ("file", "null") and on_nfs(storage["path"], mounts):
         return {**storage, "nfs": True}
     return storage
 
