@@ -459,6 +459,18 @@ def test_a_finding_that_erred_in_the_baseline_and_fails_now_is_new(in_root, run_
     assert run_cli(command[0], "fixtures/mixed-site.yaml", *command[1:], "--baseline", base, "--fail-on-new")[0] == 1
 
 
+@pytest.mark.parametrize("value", [["apptest03"], {"a": 1}])
+def test_a_baseline_subject_holding_a_list_or_a_map_is_located(run_cli, tmp_path, value):
+    """`subject: {guest: [apptest03]}` raised TypeError (unhashable) when the run scoped the resolved findings."""
+    base = tmp_path / "b.json"
+    run_cli("check", FIXTURES / "mixed-site.yaml", "sapapp01", "vsp-e2", "--format", f"json:{base}")
+    doc = json.loads(base.read_text())
+    doc["results"].append({**doc["results"][0], "fingerprint": "zzzz", "subject": {"guest": value}})
+    base.write_text(json.dumps(doc, indent=2))
+    code, _, err = run_cli("check", FIXTURES / "mixed-site.yaml", "sapapp01", "vsp-e2", "--baseline", base)
+    assert code == 2 and "Traceback" not in err and "`subject.guest` must be a name, not a list or a map" in err, err
+
+
 def test_a_check_does_not_resolve_the_findings_of_pairs_it_did_not_evaluate(in_root, run_cli, tmp_path):
     """A baseline of the whole matrix and a check of one pair: the matrix's findings of every other pair were
     listed as resolved. Only what the run evaluated is; the rest is counted as not evaluated."""

@@ -70,6 +70,13 @@ def load_baseline(path: str, limits: Limits = BASELINE_LIMITS) -> dict[str, dict
         if "subject" in r and not isinstance(r["subject"], dict):
             problems.append(doc.problem(at + ("subject",), f"result #{i + 1}: `subject` must be an object", code="bad-baseline"))
             continue
+        odd = next((k for k, v in r.get("subject", {}).items() if not isinstance(v, (str, int, float, bool, type(None)))),
+                   None)
+        if odd is not None:  # (a report's subject holds names, a mode, a stage and step: never a list or a map)
+            problems.append(doc.problem(at + ("subject", odd), f"result #{i + 1}: `subject.{str(odd)[:40]}` must be a "
+                                        "name, not a list or a map", "the baseline must be a report written by migcheck",
+                                        code="bad-baseline"))
+            continue
         if r["status"] in PROBLEMS:
             found[r["fingerprint"]] = r
     if problems:
@@ -119,7 +126,7 @@ def evaluated_by(scope, mode: str | None) -> "Callable[[dict], bool]":
     def inside(finding: dict) -> bool:
         s = finding.get("subject") or {}
         return (finding.get("rule") in scope.rules
-                and all(s.get(key) is None or s[key] in names
+                and all(s.get(key) is None or (type(s[key]) is str and s[key] in names)
                         for key, names in (("guest", scope.guests), ("target", scope.targets),
                                            ("host", scope.hosts), ("source", scope.hosts)))
                 and (mode is None or s.get("mode") in (None, mode)))
