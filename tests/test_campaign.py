@@ -250,3 +250,31 @@ def test_a_glob_that_matches_nothing_is_a_usage_error(args, said):
     `campaign --keep wbe1` (a typo for web1) moved web1."""
     run = _cli(*args)
     assert run.returncode == 2 and said in run.stderr and "Traceback" not in run.stderr, run.stderr
+
+
+@pytest.mark.parametrize("args, said", [
+    (("--vacate", "vsp-e1", "--guest", "build04"), "--guest: no guest on `vsp-e1` (the VSP vacated) matches `build04`"),
+    (("--vacate", "vsp-e1", "--to", "vsp-e1"), "--to: no VSP but `vsp-e1` (the one vacated) matches `vsp-e1`"),
+])
+def test_place_selections_that_select_nothing_are_usage_errors(args, said):
+    """`--vacate vsp-e1 --guest build04` (build04 is on vsp-e2) said READY, 0 of 0 guests moved, exit 0."""
+    run = _cli("place", ROOT / "fixtures" / "mixed-site.yaml", *args)
+    assert run.returncode == 2 and said in run.stderr, run.stderr
+
+
+def test_a_campaign_says_which_pairs_are_not_known(tmp_path):
+    """web1's networks not captured: its pairs are unknown; the campaign called them blocked ("what would free it")
+    and its JSON said "blocked on any other other VSP"."""
+    text = SITE.read_text()
+    assert text.count("{name: web1, ") == 1
+    site = tmp_path / "s.yaml"
+    site.write_text(text.replace("{name: web1, ", "{name: web1, unknown: [networks], "))
+    run = _cli("campaign", site, "--upgrade", "vsp-c1", "--to", "6.3", "--format", "json")
+    import json
+
+    stopped = {x["guest"]: x for v in json.loads(run.stdout)["campaign"]["vsps"] for x in v.get("stopped_by", [])}
+    assert "web1" in stopped and stopped["web1"]["why"].startswith("not known on"), stopped
+    assert "other other" not in run.stdout
+    table = _cli("campaign", site, "--upgrade", "vsp-c1", "--to", "6.3").stdout
+    line = next(line for line in table.splitlines() if "cannot be vacated: web1" in line)
+    assert "not known on" in line, line

@@ -211,3 +211,12 @@ def test_a_waived_error_is_no_blocker_in_code_quality(in_root, run_cli, tmp_path
                         for i in mine), mine
     others = [i for i in json.loads(out) if i["check_name"] != "GUEST-RUNNING" and i["severity"] == "blocker"]
     assert others  # findings not waived stay blockers
+
+
+def test_a_waived_failure_is_a_notice_not_one_of_the_few_errors(in_root, run_cli):
+    """Waived failures took the 10 `::error` lines a step shows and pushed out the blocking errors."""
+    _, out, _ = run_cli("matrix", MIXED, "--waivers", "fixtures/waivers.yaml", "--format", "github")
+    parsed = [parse_command(line) for line in out.splitlines()]
+    waived = [(kind, m) for kind, _, m in parsed if "waived until" in m]
+    assert waived and all(kind == "notice" for kind, _ in waived), waived
+    assert any(kind == "error" for kind, _, _ in parsed)  # the blocking ones stay errors

@@ -58,7 +58,7 @@ def plan_evaluation(run: Run) -> Evaluation:
 def place_evaluation(run: Run) -> Evaluation:
     """`migcheck place`: propose a plan, check it with `plan`, report both."""
     try:
-        from ..waves.place import propose
+        from ..waves.place import propose, select_guests, select_targets
     except ImportError as exc:  # OR-Tools is the optional extra hpvm-migcheck[place]
         raise UsageError(f"`place` needs OR-Tools ({exc.name or exc}): install it with "
                          "`pip install 'hpvm-migcheck[place]'`") from None
@@ -70,6 +70,10 @@ def place_evaluation(run: Run) -> Evaluation:
         raise unknown(options.vacate, list(snapshot.host_by_name), "VSP")
     must_match(options.guests, list(snapshot.guest_by_name), "guest", "--guest")
     must_match(options.targets, list(snapshot.host_by_name), "VSP", "--to")
+    if options.guests and options.vacate and not select_guests(snapshot, options.vacate, options.guests):
+        raise UsageError(f"--guest: no guest on `{options.vacate}` (the VSP vacated) matches `{options.guests}`")
+    if options.targets and not select_targets(snapshot, options.vacate, options.targets):
+        raise UsageError(f"--to: no VSP but `{options.vacate}` (the one vacated) matches `{options.targets}`")
     proposal = propose(run.ruleset, snapshot, vacate=options.vacate, guests=options.guests, targets=options.targets,
                        mode=run.request.mode or OFFLINE, time_limit=options.time_limit, name=options.name,
                        waivers=run.waivers)

@@ -55,6 +55,10 @@ def _path(path: str, root: str | None) -> str:
 
 
 def _kind(r) -> str:
+    """A failure by its severity, a rule that could not be evaluated an error; a waived failure a notice (it blocks
+    nothing: as an error it took the few error annotations a step shows from blocking ones)."""
+    if r.waiver is not None and r.status == FAIL:
+        return COMMAND_NOTICE
     return _COMMAND[r.severity] if r.status == FAIL else COMMAND_ERROR
 
 

@@ -94,7 +94,8 @@ def campaign_lines(c: dict) -> list[str]:
     for v in c["vsps"]:
         if v.get("stopped_by"):
             for x in v["stopped_by"]:
-                why = "; ".join(f"{rule} on {', '.join(ts)}" for rule, ts in x["blocking"].items()) or x["why"]
+                rules = "; ".join(f"{rule} on {', '.join(ts)}" for rule, ts in x["blocking"].items())
+                why = f"{x['why']}: {rules}" if rules and x["why"].startswith("not known") else rules or x["why"]
                 free = (f" (what would free it: make one of those VSPs ready for it: `migcheck where SNAPSHOT "
                         f"{x['guest']}`)") if x["blocking"] else ""
                 out.append(f"{v['vsp']} cannot be vacated: {x['guest']}: {why}{free}")

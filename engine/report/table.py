@@ -180,7 +180,7 @@ def render_table(report, color: bool = False, width: int | None = None) -> str:
     if report.plan is not None:
         out.extend(_plan_tables(report, color))
     elif report.placement or report.campaign:  # nothing proposed: what stopped it
-        out.extend(placement_lines(report) + [""])
+        out.extend([_safe(line) for line in placement_lines(report)] + [""])
     if digest.problems > limit:
         out.extend(_grouped(report, digest, color, width))
     if problems:
@@ -221,7 +221,7 @@ def _baseline(report, width: int) -> list[str]:
 
 def _plan_tables(report, color: bool) -> list[str]:
     """Placement, then the plan's migrations and stages."""
-    out = placement_lines(report) + [""] if report.placement or report.campaign else []
+    out = [_safe(line) for line in placement_lines(report)] + [""] if report.placement or report.campaign else []
     rows = [r[:6] + [_paint(r[6], r[6], color)] + r[7:] for r in migration_rows(report)]
     out += [_simple(rows, MIGRATION_COLUMNS), ""]
     rows = [r[:2] + [_paint(r[2], r[2], color)] + r[3:] for r in stage_rows(report)]

@@ -273,7 +273,7 @@ def why_not_placed(targets: str, unknown: list, every: bool = False) -> str:
     known = "a rule could not be evaluated: see its check"
     if every:
         return f"not known on any {targets} ({known})"
-    return f"not known on {', '.join(sorted(unknown))} ({known}) and blocked on any other {targets}"
+    return f"not known on {', '.join(sorted(unknown))} ({known}) and blocked on the others"
 
 
 def _model(pairs: list, ready: dict, estate: Estate, targets: list[str], given: frozenset = frozenset(),
@@ -509,7 +509,8 @@ def _unplaced(chosen: list, placed: set, ready: dict, found: tuple, hosts: list,
             out.append({"guest": g["name"], "blocking": {r: sorted(ts) for r, ts in sorted(rules.items())},
                         "why": "no candidate target" if not hosts
                         else why_not_placed("candidate target", unknown.get(g["name"], []),
-                                            len(unknown.get(g["name"], [])) == len(hosts))})
+                                            len(unknown.get(g["name"], [])) == sum(h["name"] != g["host"]
+                                                                                   for h in hosts))})
     return out
 
 
