@@ -561,3 +561,27 @@ def test_markdown_stays_within_what_a_github_job_summary_takes(in_root, run_cli,
     dropped = sum(int(m.replace(",", "")) for m in re.findall(r"\*([\d,]+) more rows left out", cut))
     rows = lambda text: sum(1 for line in text.splitlines() if line.startswith("| "))  # noqa: E731
     assert rows(whole) - rows(cut) == dropped
+
+
+def test_markdown_keeps_its_budget_with_a_long_baseline_and_a_long_site_name(in_root, run_cli, tmp_path, monkeypatch):
+    """The resolved findings of a baseline and the waiver notes sat outside the budget (2.5 MB written), and a site
+    name of a megabyte went into the heading whole."""
+    from migcheck.report import markdown
+
+    base = tmp_path / "b.json"
+    run_cli("check", "fixtures/mixed-site.yaml", "sapapp01", "vsp-e2", "--format", f"json:{base}")
+    doc = json.loads(base.read_text())
+    first = doc["results"][0]
+    doc["results"] += [{**first, "fingerprint": f"{n:016x}", "rule": "VSWITCH-MISSING", "status": "fail"}
+                       for n in range(3000)]
+    base.write_text(json.dumps(doc))
+    monkeypatch.setattr(markdown, "MAX_BYTES", 60_000)
+    _, out, _ = run_cli("check", "fixtures/mixed-site.yaml", "sapapp01", "vsp-e2", "--baseline", base, "--format",
+                        "markdown")
+    assert len(out.encode()) <= 60_000 and "more rows left out" in out and "## Manifest" in out
+    site = tmp_path / "s.yaml"
+    text = (ROOT / "fixtures" / "mixed-site.yaml").read_text()
+    assert "\nsite: dc-east\n" in text
+    site.write_text(text.replace("\nsite: dc-east\n", "\nsite: dc-" + "x" * 200_000 + "\n", 1))
+    _, out, _ = run_cli("audit", site, "--format", "markdown")
+    assert len(out.encode()) <= 60_000 and "… (cut)" in out

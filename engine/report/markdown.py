@@ -27,7 +27,7 @@ MAX_BYTES = 1_000_000
 
 
 def render_markdown(report) -> str:
-    head, middle, tail = _heading(report), [], []
+    head, middle, manifest = _heading(report), [], []
     if report.cells is not None and len(grid(report)[1]) > GRID_LIMIT:
         middle += _migrations_by_guest(report)
     elif report.cells is not None:
@@ -38,17 +38,27 @@ def render_markdown(report) -> str:
         middle += [f"- {_t(line)}" for line in placement_lines(report)] + [""]
     middle += _findings(report)
     if report.waiver_notes:
-        tail += _waiver_notes(report)
+        middle += _waiver_notes(report)
     if report.baseline is not None:
-        tail += _baseline(report.baseline)
+        middle += _baseline(report.baseline)
     if report.manifest:
-        tail += ["## Manifest", "", "| key | value |", "|---|---|"]
-        tail += [f"| {k} | {markdown_code(manifest_value(v))} |" for k, v in report.manifest.items()] + [""]
-    return "\n".join(head + _fit(middle, MAX_BYTES - _size(head) - _size(tail)) + tail)
+        manifest += ["## Manifest", "", "| key | value |", "|---|---|"]
+        manifest += [f"| {k} | {markdown_code(manifest_value(v))} |" for k, v in report.manifest.items()] + [""]
+    head, manifest = [_short(line) for line in head], [_short(line) for line in manifest]
+    return "\n".join(head + _fit(middle, MAX_BYTES - _size(head) - _size(manifest)) + manifest)
 
 
 def _size(lines: list[str]) -> int:
     return sum(len(line.encode()) + 1 for line in lines)
+
+
+LINE_BYTES = 16_384  # a line longer than this (a site, file or guest name of megabytes) is cut, saying so
+
+
+def _short(line: str) -> str:
+    if len(line) <= LINE_BYTES // 4 or len(line.encode()) <= LINE_BYTES:
+        return line
+    return line.encode()[:LINE_BYTES].decode("utf-8", "ignore") + " … (cut)"
 
 
 _NOTE = ("*{:,} more rows left out: a Markdown report is kept under 1 MiB (GitHub's job summary limit); every "
@@ -56,15 +66,18 @@ _NOTE = ("*{:,} more rows left out: a Markdown report is kept under 1 MiB (GitHu
 
 
 def _fit(lines: list[str], budget: int) -> list[str]:
-    """`lines` within `budget` bytes: the table rows that fit after every other line (headings, header rows, notes,
-    kept whole) and a note for each table cut; the rows past it left out, in order, each table's note saying how
-    many."""
-    rows = [line.startswith("|") and not line.startswith("|--") and not (
-        k + 1 < len(lines) and lines[k + 1].startswith("|--")) for k, line in enumerate(lines)]  # (a header: its ruler)
+    """`lines` within `budget` bytes: the table rows and list items that fit after every other line (headings,
+    header rows, notes, kept whole, each at most `LINE_BYTES`) and a note for each table or list cut; the rows past
+    it left out, in order, each cut's note saying how many."""
+    lines = [_short(line) for line in lines]
+    rows = [(line.startswith("|") and not line.startswith("|--") and not (
+        k + 1 < len(lines) and lines[k + 1].startswith("|--")))  # (a header row: its ruler follows)
+        or line.startswith("- ") for k, line in enumerate(lines)]
     if _size(lines) <= budget:
         return lines
-    tables = sum(1 for line in lines if line.startswith("|--"))
-    room = budget - _size([line for line, row in zip(lines, rows) if not row]) - tables * (len(_NOTE) + 12)
+    cuts = sum(1 for k, line in enumerate(lines) if line.startswith("|--") or (
+        rows[k] and line.startswith("- ") and (k == 0 or not rows[k - 1])))
+    room = budget - _size([line for line, row in zip(lines, rows) if not row]) - cuts * (len(_NOTE) + 12)
     out, dropped = [], 0
     for line, row in zip(lines, rows):
         if row:
