@@ -218,6 +218,7 @@ def test_a_blocked_upgrade_does_not_happen(ruleset, site, tmp_path, run_cli):
 
     data = json.loads(out)
     assert code == 1 and data["plan"]["stages"][0]["failing"] == ["PLAN-UPGRADE-RUNNABLE"]
+    assert data["plan"]["stages"][0]["held"] == ["vsp-c2"]
     (move,) = data["plan"]["migrations"]
     assert move["verdict"] == "blocked" and "PATH-OFFLINE" in move["failing"]  # vsp-c2 at its own release
     emitted = load_snapshot(str(after))
@@ -278,3 +279,21 @@ def test_a_campaign_says_which_pairs_are_not_known(tmp_path):
     table = _cli("campaign", site, "--upgrade", "vsp-c1", "--to", "6.3").stdout
     line = next(line for line in table.splitlines() if "cannot be vacated: web1" in line)
     assert "not known on" in line, line
+
+
+def test_a_stage_rule_that_judges_the_stage_as_a_whole_holds_its_upgrades(tmp_path, run_cli):
+    """A site rule `on stage` that blocks without binding an upgrade (`all(u in stage.upgrades: ...)`): the stage was
+    blocked and the upgrade happened all the same (--emit-snapshot wrote the new release)."""
+    from .conftest import site_pack
+
+    pack = site_pack(tmp_path, 'rule SITE-NO-63 {\n  title "t"\n  severity error\n  on stage\n  cite "c"\n'
+                               '  require all(u in stage.upgrades: u.to != "6.3.5")\n  message "m"\n}\n')
+    plan = tmp_path / "p.yaml"
+    plan.write_text('plan: 1\nstages:\n  - migrations:\n      - {upgrade: vsp-c8, to: "6.3.5"}\n')
+    after = tmp_path / "after.yaml"
+    code, out, err = run_cli("plan", SITE, plan, "--rules", pack, "--format", "json", "--emit-snapshot", after)
+    import json
+
+    stage = json.loads(out)["plan"]["stages"][0]
+    assert code == 1 and stage["failing"] == ["SITE-NO-63"] and stage["held"] == ["vsp-c8"], stage
+    assert str(next(h["version"] for h in load_snapshot(str(after)).hosts if h["name"] == "vsp-c8")) == "B.06.30"

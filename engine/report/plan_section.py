@@ -27,7 +27,9 @@ def stage_rows(report) -> list[list]:
     plan = report.plan or {}
     to = {(u["stage"], u["vsp"]): u["to"] for u in plan.get("upgrades", [])}
     return [[s["stage"], "; ".join([", ".join(str(n) for n in s["steps"])] * bool(s["steps"])
-                                   + [f"upgrade {v} to {to.get((s['stage'], v), '?')}" for v in s.get("upgrades", [])]),
+                                   + [f"upgrade {v} to {to.get((s['stage'], v), '?')}"
+                                      + (" (held: blocked, not done)" if v in s.get("held", ()) else "")
+                                      for v in s.get("upgrades", [])]),
              s["verdict"], ", ".join(s["failing"])]
             for s in plan.get("stages", [])]
 

@@ -22,7 +22,7 @@ import json
 from dataclasses import dataclass, field
 
 from ..core.results import Result
-from ..core.verdicts import blocks, check_verdict, leaves_unknown, worst
+from ..core.verdicts import blocks, check_verdict, worst
 from ..core.vocabulary import BLOCKED, ERROR, FAIL, OFFLINE, READY, UNKNOWN
 from ..core.words import did_you_mean
 from ..estate import view
@@ -230,6 +230,8 @@ class StageOutcome:
                "steps": [m.migration.step for m in self.migrations]}
         if self.upgrades:
             out["upgrades"] = [u["vsp"] for u in self.upgrades]
+        if self.held:
+            out["held"] = list(self.held)
         if self.name:
             out["name"] = self.name
         return out
@@ -291,8 +293,11 @@ def run_plan(ruleset: RuleSet, snapshot: Snapshot, plan: Plan, waivers=None, unt
                    for rule in engine.by_subject["stage"] for o in engine.outcomes(rule, subject)]
         stage_results = [r for _, r in decided]
         results.extend(stage_results)
-        # an upgrade a plan rule blocks (or could not decide) does not happen, as a blocked migration does not
-        held = {id(v) for o, r in decided if blocks(r) or leaves_unknown(r) for v in o.env.values()}
+        # an upgrade a plan rule blocks does not happen, as a blocked migration does not; a blocking result of a
+        # rule that binds no upgrade (it judges the stage as a whole) holds them all
+        bound = [{id(v) for v in o.env.values()} for o, r in decided if blocks(r)]
+        ids = {id(u) for u in outcome.upgrades}
+        held = set().union(*bound) & ids if all(b & ids for b in bound) else ids
         outcome.failing = sorted({r.rule for r in stage_results if r.waiver is None and r.status in (FAIL, ERROR)})
         outcome.verdict = worst([m.verdict for m in outcome.migrations] + [check_verdict(stage_results)])
         stages.append(outcome)
