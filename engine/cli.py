@@ -77,7 +77,7 @@ def report_args(p):
     rules_args(p)
     p.add_argument("--waivers", metavar="FILE", help="waivers of known findings (YAML)")
     p.add_argument("--as-of", type=as_of_date, metavar="YYYY-MM-DD",
-                   help="judge the waivers' expiry on this day (an auditor's 'as of' report; default: today)")
+                   help="judge the waivers' expiry on this day (an auditor's 'as of' report; default: today, in UTC)")
     p.add_argument("--warn-expiring", type=warn_days, metavar="DAYS", help="list waivers that lapse within DAYS")
     stale_check_arg(p)
     p.add_argument("-f", "--format", action="append", metavar="FMT[:FILE]",
@@ -125,7 +125,7 @@ def _proposal_args(p) -> None:
     rules_args(p)
     p.add_argument("--waivers", metavar="FILE", help="waivers of known findings (YAML)")
     p.add_argument("--as-of", type=as_of_date, metavar="YYYY-MM-DD",
-                   help="judge the waivers' expiry on this day (an auditor's 'as of' report; default: today)")
+                   help="judge the waivers' expiry on this day (an auditor's 'as of' report; default: today, in UTC)")
     stale_check_arg(p)
     p.add_argument("-f", "--format", action="append", metavar="FMT[:FILE]",
                    help=f"{REPORT_FORMATS[0]} (default), {', '.join(REPORT_FORMATS[1:-1])} or {REPORT_FORMATS[-1]}; "
@@ -285,7 +285,7 @@ def _where_args(p):
     rules_args(p)
     p.add_argument("--waivers", metavar="FILE", help="waivers of known findings (YAML)")
     p.add_argument("--as-of", type=as_of_date, metavar="YYYY-MM-DD",
-                   help="judge the waivers' expiry on this day (an auditor's 'as of' report; default: today)")
+                   help="judge the waivers' expiry on this day (an auditor's 'as of' report; default: today, in UTC)")
     p.add_argument("--target", dest="target_glob", action="append", metavar="GLOB",
                    help="only targets whose name matches GLOB (repeatable)")
     p.add_argument("-f", "--format", choices=["table", "json"], default="table")

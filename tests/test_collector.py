@@ -38,7 +38,7 @@ _BODIES = {
     "hpvmstatus": _GUEST.format(new="hpvmstatus-P.txt", old=".txt").replace("g()", "p()") + "\n"
     + _GUEST.format(new="hpvmstatus-P-d.txt", old=".d.txt").replace("g()", "d()") + """
 case "$*" in
-    "") cat "$cap/hpvmstatus.txt" ;;
+    "") cat "$cap/hpvmstatus.txt"; [ -z "${STUB_PAD:-}" ] || { echo; head -c "$STUB_PAD" /dev/zero; } ;;
     "-s") cat "$cap/hpvmstatus-s.txt" ;;
     "-P $2") p "$2" 2> /dev/null || exit 1 ;;
     "-P $2 -d") d "$2" 2> /dev/null || exit 1 ;;
@@ -398,7 +398,7 @@ cp -a "$disk/out" "$evidence/after"
 """
 
 
-def _on_a_full_disk(stubs, tmp_path, room_kb: int, shell=("sh",)):
+def _on_a_full_disk(stubs, tmp_path, room_kb: int, shell=("sh",), **env):
     """The collector run twice on a disk of its own: once with room, then with the disk full but `room_kb`."""
     mount = shutil.which("mount")  # (the real one: the stubs' `mount -p` comes first on the collector's PATH)
     if os.geteuid() != 0 or None in (mount, shutil.which("unshare"), shutil.which("truncate")):
@@ -407,7 +407,7 @@ def _on_a_full_disk(stubs, tmp_path, room_kb: int, shell=("sh",)):
     disk.mkdir()
     evidence.mkdir()
     environ = {**os.environ, "PATH": f"{stubs}{os.pathsep}{os.environ['PATH']}",
-               "STUB_CAPTURE": str(TWO_VSP / "ivmcl02"), "STUB_LOG": str(evidence / "stub.log")}
+               "STUB_CAPTURE": str(TWO_VSP / "ivmcl02"), "STUB_LOG": str(evidence / "stub.log"), **env}
     run = subprocess.run(["unshare", "-m", "sh", "-c", _DRIVER, "sh", mount, str(disk), str(evidence), str(room_kb),
                           *shell, str(COLLECTOR)], env=environ, capture_output=True, text=True, timeout=120)
     if run.returncode == 99 or not (evidence / "first.rc").exists():
@@ -427,3 +427,11 @@ def test_a_full_disk_stops_the_collector_and_keeps_the_capture_before_it(stubs, 
     assert "is the disk full?" in err, err
     assert _files(evidence / "after") == _files(evidence / "before")
     assert sorted(p.name for p in (evidence / "after").iterdir()) == ["ivmcl02"]  # no work folder nor .old
+
+
+@pytest.mark.parametrize("shell", SHELLS, ids=" ".join)
+def test_a_disk_that_fills_during_hpvmstatus_is_said_as_full(stubs, tmp_path, shell):
+    """The part written was removed before the disk was probed, which made room: "is this a VSP?" was said."""
+    code, err, evidence = _on_a_full_disk(stubs, tmp_path, 24, shell, STUB_PAD="200000")
+    assert code == 2 and "is the disk full?" in err and "is this a VSP?" not in err, err
+    assert _files(evidence / "after") == _files(evidence / "before")

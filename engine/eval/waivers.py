@@ -2,7 +2,7 @@
 
 `load_waivers(path, known_rules)` reads and checks a waiver file (every problem located;
 exit 2). `Waivers.apply(results)` attaches the first active matching waiver to each failed
-or errored result, which keeps its status. `notes(days)` lists the waivers that expired,
+result, which keeps its status (an errored one is never waived: `WAIVABLE`). `notes(days)` lists the waivers that expired,
 those this run did not use and, with `days`, those that lapse within that many days.
 
 Matching is indexed by rule id first (then by guest name), so a result meets only the

@@ -38,6 +38,7 @@ set -C
 dir=${1:-./migcheck-capture}
 vsp=${2:-$(uname -n)}
 status=0
+full=no  # whether the last failed capture found the disk full (`capture`)
 
 # shown TEXT: TEXT for a terminal, every byte that is not printable ASCII as `?`
 shown() {
@@ -84,6 +85,8 @@ capture() {
         return 0
     fi
     say "'$(shown "$*")' failed; ${file#"$work"/} not written"
+    full=no  # (asked before the part written is removed: removing it makes room again)
+    writable || full=yes
     rm -f "$file"
     status=1
     return 1
@@ -245,7 +248,7 @@ trap interrupted HUP INT TERM
 mkdir "$work/guests" "$work/vswitches" || { rm -rf "$work"; exit 2; }
 
 if ! capture "$work/hpvmstatus.txt" hpvmstatus; then
-    if writable; then
+    if [ "$full" = no ]; then
         say "is this a VSP? hpvmstatus is needed to list the guests; nothing written"
     else
         say "cannot write in $(shown "$shown_dir") (is the disk full?); $(shown "$shown_dir/$vsp") is as it was"

@@ -3,7 +3,7 @@ migration of a matrix or check (`csv-cells`: guest, source, target, mode, verdic
 rules that block it).
 
 Every cell is neutralised against formula injection (OWASP's CSV-injection advice): text
-starting with `= + - @`, a tab or a carriage return gets a leading `'`, so a guest named
+starting with `= + - @`, a tab, a carriage return or a null character gets a leading `'`, so a guest named
 `=HYPERLINK(...)` stays text in a spreadsheet. A fingerprint is written `fp:` and its 16 hex
 digits: bare, LibreOffice read some as numbers (`1234e567...` in scientific notation, all digits).
 A CSV written to a terminal shows control and bidirectional characters as escapes (`\\x1b`,
