@@ -888,3 +888,21 @@ def test_as_of_takes_yyyy_mm_dd_only(run_cli, day):
     """`2026-W49-7` (an ISO week date, ten characters) was taken, where the help says YYYY-MM-DD."""
     code, _, err = run_cli("audit", FIXTURES / "mixed-site.yaml", "--as-of", day)
     assert code == 2 and "is not a date: give it as YYYY-MM-DD" in err, err
+
+
+@pytest.mark.parametrize("written, shown", [("&v 6.10", "6.10"), ("!!float 6.10", "6.10"), ("&a !!float 6.10", "6.10")])
+def test_quote_it_as_written_looks_past_an_anchor_or_a_tag(tmp_path, run_cli, written, shown):
+    text = (FIXTURES / "mixed-site.yaml").read_text()
+    snapshot = tmp_path / "s.yaml"
+    snapshot.write_text(text.replace("version: B.06.10  ", f"version: {written}  ", 1))
+    code, _, err = run_cli("validate", snapshot)
+    assert code == 2 and f'quote it as written: "{shown}"' in err, err
+
+
+def test_quote_it_as_written_with_carriage_returns_only(tmp_path, run_cli):
+    """A file whose lines end with a lone CR (the reader counts them as line ends) gave the value as read."""
+    text = (FIXTURES / "mixed-site.yaml").read_text().replace("version: B.06.10  ", "version: 6.10  ", 1)
+    snapshot = tmp_path / "s.yaml"
+    snapshot.write_bytes(text.replace("\n", "\r").encode())
+    code, _, err = run_cli("validate", snapshot)
+    assert code == 2 and 'quote it as written: "6.10"' in err, err

@@ -200,6 +200,8 @@ def _type(f: Failed) -> list[Problem]:
 
 
 _PLAIN = re.compile(r"[^\s,\]\}#\"']+")  # a plain scalar of a flow or block context, as YAML and JSON write a number
+_PROPERTY = re.compile(r"[&!][^\s,\]\}]*\s+")  # `&anchor ` or `!!float ` before a value
+_LINE_BREAK = re.compile("\r\n|\r|\n|\x85|\u2028|\u2029")
 
 
 def as_written(doc: Document, path: tuple, value) -> str:
@@ -207,11 +209,16 @@ def as_written(doc: Document, path: tuple, value) -> str:
     31, 10), or the value when it cannot be found there."""
     try:
         line, col = doc.position(path)
-        text = doc.text.split("\n")[line - 1]
+        text = _LINE_BREAK.split(doc.text)[line - 1]  # (the reader's lines: libyaml also ends one at a lone CR)
     except (IndexError, AttributeError, TypeError):
         return str(value)
-    found = _PLAIN.match(text, col - 1)
-    return found.group() if found and len(found.group()) <= 80 else str(value)
+    at = col - 1
+    while (prop := _PROPERTY.match(text, at)) is not None:  # an anchor or a tag before the value: past it
+        at = prop.end()
+    found = _PLAIN.match(text, at)
+    if found is None or found.group().startswith("*") or len(found.group()) > 80:  # (an alias: the value elsewhere)
+        return str(value)
+    return found.group()
 
 
 def _minimum(f: Failed) -> list[Problem]:
