@@ -588,7 +588,12 @@ def test_a_waiver_of_a_rule_the_configuration_does_not_run_is_not_in_scope(tmp_p
                              "--format", "json")
     assert code in (0, 1) and "unknown-rule" not in err, err
     (note,) = json.loads(out)["waivers"]
-    assert note["status"] == "out-of-scope" and "not in scope of this run" in note["message"], note
+    assert note["status"] == "out-of-scope" and "the configuration does not run its rule" in note["message"], note
+    # --stale-check looks for it in every command and mode: still not stale (it called it "remove it")
+    _, out, _ = run_cli("check", MIXED, "sapapp01", "vsp-e2", "--config", cfg, "--waivers", waivers,
+                        "--format", "json", "--stale-check")
+    (note,) = json.loads(out)["waivers"]
+    assert note["status"] == "out-of-scope" and "the configuration does not run its rule" in note["message"], note
     # a rule no pack has is still an unknown rule
     waivers.write_text(waivers.read_text().replace("VSWITCH-MISSING", "VSWITCH-MISING"))
     code, _, err = run_cli("check", MIXED, "sapapp01", "vsp-e2", "--config", cfg, "--waivers", waivers)

@@ -157,7 +157,8 @@ def _waivers(run: Run) -> None:
     if run.request.waivers:
         # a rule the configuration does not run is no unknown rule: its waiver is not in scope of the run
         known = set(run.ruleset.ids()) | run.ruleset.left_out
-        run.waivers = part("waivers").load_waivers(run.request.waivers, known_rules=known, as_of=run.request.as_of)
+        run.waivers = part("waivers").load_waivers(run.request.waivers, known_rules=known, as_of=run.request.as_of,
+                                                   not_run=run.ruleset.left_out)
 
 
 def _baseline(run: Run) -> None:

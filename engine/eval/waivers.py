@@ -60,6 +60,7 @@ class Waiver:
     in_run: bool | None = None  # for an unused waiver: whether the run evaluated its rule and subjects (`RunScope`)
     nowhere: bool = False  # for an unused waiver: it names no guest, host or target of the snapshot
     on_errors: int = 0  # results it matches that their rule could not evaluate (no waiver covers one: `WAIVABLE`)
+    not_run: bool = False  # its rule(s) are the packs' but the configuration does not run them (`disable`, `tags`)
 
     def matches(self, result: Result) -> bool:
         if not fnmatch.fnmatchcase(result.rule, self.rule):
@@ -245,6 +246,11 @@ class Waivers:
                 out.append({"status": "expired", "rule": w.rule, "expires": w.expires.isoformat(), "location": where,
                             "message": f"{where}: waiver of {w.rule} ({w.owner}) expired on {w.expires.isoformat()} "
                                        "and no longer applies"} | extra)
+            elif w.used == 0 and w.not_run:
+                out.append({"status": "out-of-scope", "rule": w.rule, "expires": w.expires.isoformat(),
+                            "location": where, "scope": [],
+                            "message": f"{where}: waiver of {w.rule} ({w.owner}) is not in scope of this run: the "
+                                       "configuration does not run its rule (`disable` or `tags`)"} | extra)
             elif w.used == 0 and w.scope:
                 out.append({"status": "out-of-scope", "rule": w.rule, "expires": w.expires.isoformat(),
                             "location": where, "scope": list(w.scope),
@@ -434,9 +440,10 @@ def _describe(path: tuple, data) -> str:
 WAIVERS = Input("waivers.schema.json", _describe, "a waiver file is a mapping with `waivers:` (a list)")
 
 
-def load_waivers(path: str, known_rules: set[str], limits: Limits = Limits(), as_of: date | None = None) -> Waivers:
+def load_waivers(path: str, known_rules: set[str], limits: Limits = Limits(), as_of: date | None = None,
+                 not_run: frozenset = frozenset()) -> Waivers:
     """Read a waiver file; raise `LoadError` with every problem located. `as_of`: the day they are judged on
-    (default: today's real date)."""
+    (default: today's real date); `not_run`: the known rules the configuration does not run."""
     doc = load_validated(path, WAIVERS, limits)
     problems = []
     waivers = Waivers(path, sha256=doc.sha256, today=as_of or today())
@@ -459,6 +466,8 @@ def load_waivers(path: str, known_rules: set[str], limits: Limits = Limits(), as
         guest, host, target = (item.get(key) and view.name(item[key]) for key in ("guest", "host", "target"))
         waivers.items.append(Waiver(rule, item["reason"], item["owner"], expires, guest, host, target,
                                     item.get("ticket"), line=doc.position(at)[0]))  # names in NFC, as the snapshot's
+        run = [r for r in known_rules if r not in not_run and fnmatch.fnmatchcase(r, rule)]
+        waivers.items[-1].not_run = not run and any(fnmatch.fnmatchcase(r, rule) for r in not_run)
     if problems:
         raise LoadError(problems)
     return waivers
