@@ -367,6 +367,8 @@ def test_a_fifo_swapped_in_after_the_look_is_not_waited_on(capture, monkeypatch)
      "`Memory` is 999999 here and 65434 at line 11: the capture holds two outputs"),
     ("hpvmstatus-s.txt", 2, "Available memory for vPars and VMs = 999999 Mbytes\n",
      "`Available memory for vPars and VMs` is 999999 MB here and 4096 MB at line 1: the capture holds two outputs"),
+    ("hpvmstatus-s.txt", 4, "Available memory for 1 (max avail.) CPU vPar = 3968 Mbytes\n",
+     "the cores free for a vPar are 1 here and 6 at line 3: the capture holds two outputs"),
     ("hpvmnet.txt", 6, "vsw-pub       2 Down    Shared    lan0     0x001a4b0c1d20 10.20.1.11\n",
      "vswitch `vsw-pub` is listed again (first at line 4); hpvmnet lists each vswitch once"),
     ("hpvmdevmgmt-gdev.txt", 2,
@@ -422,3 +424,19 @@ def test_a_file_is_on_the_file_system_of_the_deepest_mount_above_it(capture, add
     assert root.get("nfs", False) is on_nfs
     vsp = next(h for h in snapshot["hosts"] if h["name"] == "vsp-w1")
     assert [m["mount_point"] for m in vsp.get("nfs_mounts", [])] == ([] if "/hpvm " in added else ["/hpvm/nfs"])
+
+
+def test_a_vswitch_table_with_a_row_not_read_is_not_written_from_the_rest(capture):
+    """With --partial, a row not understood (a state `Dgrd`) left the vswitch out of `vswitches`, which reads as "not
+    there": VSWITCH-MISSING then blocked a move onto a VSP that has it. The VSP is left out, as for its memory."""
+    path = capture / "vsp-w2" / "hpvmnet.txt"
+    text = path.read_text()
+    assert " Down " in text.splitlines()[-1]
+    lines = text.splitlines(keepends=True)
+    lines[-1] = lines[-1].replace(" Down ", " Dgrd ", 1)
+    path.write_text("".join(lines))
+    estate = import_capture(capture)
+    assert any("unknown state `Dgrd`" in p.message for p in estate.problems)
+    assert any("VSP `vsp-w2` is left out of the snapshot: its vswitches could not be read" in p.message
+               for p in estate.problems)
+    assert "vsp-w2" not in {h["name"] for h in estate.snapshot["hosts"]}

@@ -20,18 +20,20 @@ _VPAR_CORES = re.compile(r"^(?P<n>[0-9]+) \(max avail\.\) CPU vPar$")
 def vpar_cores(source: Source) -> int | None:
     """The cores free for a vPar (`Available memory for 7 (max avail.) CPU vPar = ...`), None when not printed.
     Only the line's shape is read here; `parse_available` reports the lines it does not understand."""
+    found = set()
     for _, text in source.numbered():
         m = _LINE.match(text.strip())
         cores = m and _VPAR_CORES.match(m["what"])
         if cores:
-            return number(cores["n"])  # None when too long to read (`parse_available` says so)
-    return None
+            found.add(number(cores["n"]))  # None when too long to read (`parse_available` says so)
+    return found.pop() if len(found) == 1 else None  # (two counts: which is this VSP's is not known; said)
 
 
 def parse_available(source: Source) -> tuple[int | None, list]:
     """Free memory in MB (None when no line says it) and the problems."""
     problems = Problems(source.file)
     found: dict[str, tuple[int, int]] = {}
+    cores_at: tuple[str, int] | None = None  # the first vPar core count line: (its count, its line)
     for no, text in source.numbered():
         if not text.strip():
             continue
@@ -42,6 +44,12 @@ def parse_available(source: Source) -> tuple[int | None, list]:
         cores = _VPAR_CORES.match(m["what"])
         if cores and number(cores["n"]) is None:
             problems.at(no, text.find(cores["n"]) + 1, f"{too_long(cores['n'])}: HP prints no such number",
+                        "capture it again with `hpvmstatus -s > hpvmstatus-s.txt`")
+        elif cores and cores_at is None:
+            cores_at = (cores["n"], no)
+        elif cores and cores["n"] != cores_at[0]:  # hpvmstatus -s prints one vPar line: two outputs in one file
+            problems.at(no, 1, f"the cores free for a vPar are {cores['n']} here and {cores_at[0]} at line "
+                        f"{cores_at[1]}: the capture holds two outputs",
                         "capture it again with `hpvmstatus -s > hpvmstatus-s.txt`")
         try:
             amount = memory_mb(m["amount"])

@@ -271,7 +271,10 @@ def _read_vsp(vsp: _Vsp) -> tuple[dict | None, list]:
 def _host(vsp: _Vsp) -> tuple[dict, list[str]]:
     """The host entry from the VSP-wide captures, and the required facts that could not be read."""
     free, free_src = vsp.parsed("hpvmstatus-s.txt", "hpvmstatus -s", parse_available)
+    before = len(vsp.estate.problems)
     network, _ = vsp.parsed("hpvmnet.txt", "hpvmnet", parse_hpvmnet)
+    # (a vswitch table with a row not read is not written from the rest: an absent list reads as "none")
+    whole = network is not None and len(vsp.estate.problems) == before
     machine, _ = vsp.parsed("machinfo.txt", "machinfo", parse_machinfo)
     bundles, swlist_src = vsp.parsed("swlist.txt", "swlist -l bundle", parse_swlist)
     version = None
@@ -279,7 +282,7 @@ def _host(vsp: _Vsp) -> tuple[dict, list[str]]:
         version, problems = release(bundles, swlist_src)
         vsp.estate.problems.extend(problems)
     facts = {"version": version, "processor": machine and machine.processor,
-             "total memory": machine and machine.memory_mb, "free memory": free}
+             "total memory": machine and machine.memory_mb, "free memory": free, "vswitches": whole or None}
     host = {"name": vsp.name, "version": version, "processor": machine and machine.processor,
             "memory_mb": {"total": machine and machine.memory_mb, "free": free},
             "vswitches": _vswitches(vsp, network)}
