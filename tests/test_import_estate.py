@@ -440,3 +440,18 @@ def test_a_vswitch_table_with_a_row_not_read_is_not_written_from_the_rest(captur
     assert any("VSP `vsp-w2` is left out of the snapshot: its vswitches could not be read" in p.message
                for p in estate.problems)
     assert "vsp-w2" not in {h["name"] for h in estate.snapshot["hosts"]}
+
+
+@pytest.mark.parametrize("how", ["missing", "a line not read"])
+def test_a_gdev_listing_not_read_whole_leaves_the_guests_storage_unknown(capture, how):
+    """Without `hpvmdevmgmt -l gdev`, every storage line lacked `share` (absent: not shared) and `wwid`: a SHARE=YES
+    disk read as not shared, and the move said READY."""
+    path = capture / "vsp-w1" / "hpvmdevmgmt-gdev.txt"
+    if how == "missing":
+        path.unlink()
+    else:
+        path.write_text(path.read_text() + "a line hpvmdevmgmt never prints\n")
+    estate = import_capture(capture)
+    web01 = _guests(estate.snapshot)["web01"]
+    assert "storage" in web01["unknown"]
+    assert all("share" not in s for s in web01["storage"])

@@ -27,7 +27,7 @@ from .available import parse_available, vpar_cores
 from .details import parse_details
 from .devices import parse_devices
 from .devmgmt import parse_devmgmt
-from .guests import Captured, assemble
+from .guests import PARTS, UNCAPTURED, Captured, assemble
 from .hpvminfo import parse_hpvminfo
 from .hpvmnet import parse_hpvmnet
 from .layout import NEW_DETAILS, NEW_DEVICES, entry, flat_owners, guest_files, kind, read_regular, refused, safe_name
@@ -248,7 +248,7 @@ def _read_vsp(vsp: _Vsp) -> tuple[dict | None, list]:
     host, missing = _host(vsp)
     extra, gdev, mounts = _facts(vsp)
     guests = _guests(vsp, rows, mounts)
-    _device_facts(guests, gdev)
+    _device_facts(guests, gdev if "shared_wwids" in extra else None)
     functions, doc = _dio(vsp, rows)
     _guest_supplement(vsp, doc, guests)
     for guest, _ in guests:
@@ -304,7 +304,8 @@ def _facts(vsp: _Vsp) -> tuple[dict, dict, object]:
     for filename, (what, name) in FACTS.items():
         if kind(vsp.path / filename) == "missing":
             vsp.estate.notes.append(f"VSP `{vsp.name}`: `{what}` was not captured ({filename}): its `{name}` is "
-                                    "unknown")
+                                    "unknown" + (", and so is its guests' storage (which devices are shared, their "
+                                                 "WWIDs)" if name == "shared_wwids" else ""))
             continue
         before = len(vsp.estate.problems)
         if name == "nfs_mounts":
@@ -322,9 +323,15 @@ def _facts(vsp: _Vsp) -> tuple[dict, dict, object]:
     return out, gdev, mounts
 
 
-def _device_facts(guests: list[tuple[dict, Problem]], gdev: dict) -> None:
-    """Each storage line's `share` (SHARE=YES) and `wwid` from its `hpvmdevmgmt -l gdev` entry, found by path."""
+def _device_facts(guests: list[tuple[dict, Problem]], gdev: dict | None) -> None:
+    """Each storage line's `share` (SHARE=YES) and `wwid` from its `hpvmdevmgmt -l gdev` entry, found by path;
+    `gdev` None (not captured, or not read whole): a guest's storage is unknown, not "shared by none, no WWID"."""
     for guest, _ in guests:
+        if gdev is None:
+            if guest.get("storage") and "storage" not in guest.get(UNCAPTURED, ()):
+                parts = set(guest.get(UNCAPTURED, ())) | {"storage"}
+                guest[UNCAPTURED] = [p for p in ("os_type", *PARTS) if p in parts]
+            continue
         for storage in guest.get("storage", []):
             share, wwid = gdev.get(storage["path"], (False, None))
             if share:
