@@ -402,11 +402,13 @@ def test_old_capture_without_the_third_reading_files_imports_with_notes(capture)
     estate = import_capture(capture)
     assert estate.problems == []
     assert estate.notes[:3] == [
-        "VSP `ivmcl01`: `hpvmdevmgmt -l gdev` was not captured (hpvmdevmgmt-gdev.txt): its `shared_wwids` is unknown",
+        "VSP `ivmcl01`: `hpvmdevmgmt -l gdev` was not captured (hpvmdevmgmt-gdev.txt): its `shared_wwids` is unknown"
+        ", and so is its guests' storage (which devices are shared, their WWIDs)",
         "VSP `ivmcl01`: `hpvmdevmgmt -l rdev` was not captured (hpvmdevmgmt-rdev.txt): its `restricted_wwids` is "
         "unknown",
         "VSP `ivmcl01`: `mount -p` was not captured (mount-p.txt): its `nfs_mounts` is unknown"]
     assert not any(k in h for h in estate.snapshot["hosts"] for k in ("shared_wwids", "restricted_wwids", "nfs_mounts"))
+    assert all("storage" in g["unknown"] for g in estate.snapshot["guests"] if g.get("storage"))
 
 
 def test_imported_estate_validates_and_checks(tmp_path, run_cli):
