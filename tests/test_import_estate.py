@@ -455,3 +455,18 @@ def test_a_gdev_listing_not_read_whole_leaves_the_guests_storage_unknown(capture
     web01 = _guests(estate.snapshot)["web01"]
     assert "storage" in web01["unknown"]
     assert all("share" not in s for s in web01["storage"])
+
+
+@pytest.mark.parametrize("old, new, part", [(" 8 GB     64 MB", " 64 GB     64 MB", "memory_mb"),
+                                            ("bkp01                    2 HPUX    Off ",
+                                             "bkp01                    2 HPUX    On  ", "state")])
+def test_a_guest_whose_captures_disagree_has_that_part_unknown(capture, old, new, part):
+    """-P said 64 GB (or On) and hpvmstatus 8 GB (or Off): the problem was said, and --partial wrote the summary's
+    value as known (a move said READY on memory it may not have)."""
+    path = capture / "vsp-w1" / "guests" / "bkp01" / "hpvmstatus-P.txt"
+    text = path.read_text()
+    assert old in text
+    path.write_text(text.replace(old, new, 1))
+    estate = import_capture(capture)
+    assert any("the captures disagree" in p.message for p in estate.problems)
+    assert part in _guests(estate.snapshot)["bkp01"]["unknown"]

@@ -27,7 +27,7 @@ from .available import parse_available, vpar_cores
 from .details import parse_details
 from .devices import parse_devices
 from .devmgmt import parse_devmgmt
-from .guests import PARTS, UNCAPTURED, Captured, assemble
+from .guests import ORDER, UNCAPTURED, Captured, assemble
 from .hpvminfo import parse_hpvminfo
 from .hpvmnet import parse_hpvmnet
 from .layout import NEW_DETAILS, NEW_DEVICES, entry, flat_owners, guest_files, kind, read_regular, refused, safe_name
@@ -330,7 +330,7 @@ def _device_facts(guests: list[tuple[dict, Problem]], gdev: dict | None) -> None
         if gdev is None:
             if guest.get("storage") and "storage" not in guest.get(UNCAPTURED, ()):
                 parts = set(guest.get(UNCAPTURED, ())) | {"storage"}
-                guest[UNCAPTURED] = [p for p in ("os_type", *PARTS) if p in parts]
+                guest[UNCAPTURED] = [p for p in ORDER if p in parts]
             continue
         for storage in guest.get("storage", []):
             share, wwid = gdev.get(storage["path"], (False, None))
@@ -453,6 +453,7 @@ def _detail(vsp: _Vsp, row, relative: str):
               ("vcpus", details.vcpus, row.vcpus), ("memory_mb", details.memory_mb, row.memory_mb)]
     for key, got, want in checks:
         if got is not None and got != want:
+            details.disagree.add(key)  # which is the guest's is not known: the part is unknown (--partial)
             show = {"state": lambda v: "On" if v[0] == "on" else "Off" if v[1] else "Off (NR)",
                     "memory_mb": lambda v: f"{v} MB"}.get(key, str)
             vsp.problem(src.file, details.line.get(key, 1), 1,

@@ -45,6 +45,7 @@ class Details:
     sections: set = field(default_factory=set)
     unread: set = field(default_factory=set)      # sections holding a line that was not understood
     line: dict = field(default_factory=dict)      # field -> line it came from
+    disagree: set = field(default_factory=set)    # fields hpvmstatus.txt says otherwise (`capture._detail`)
 
 
 def parse_details(source: Source) -> tuple[Details, list]:

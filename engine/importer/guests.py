@@ -20,6 +20,7 @@ from ..core.vocabulary import UNCAPTURED
 OS_TYPES = ("HPUX", "LINUX", "WINDOWS", "OPENVMS")
 _STORAGE, _NETWORK = "Storage Interface Details", "Network Interface Details"
 PARTS = ("storage", "networks", "npiv")
+ORDER = ("state", "vcpus", "memory_mb", "os_type", *PARTS)  # the parts of `guest.unknown`, in the order written
 
 
 @dataclass
@@ -39,6 +40,8 @@ def assemble(row, host: str, cap: Captured, mounts: MountTable | None) -> tuple[
     guest = {"name": row.name, "kind": row.kind, "host": host, "state": row.state, "memory_mb": row.memory_mb,
              "vcpus": row.vcpus}
     unknown = _os_type(row, cap, guest, problems)
+    if cap.details is not None:  # the summary and the guest's -P disagree (said): neither is taken for known
+        unknown += [key for key in ("state", "vcpus", "memory_mb") if key in cap.details.disagree]
     storage, npiv, networks = _storage(cap, problems), _npiv(cap), _networks(cap, problems)
     for part, value in (("storage", storage), ("networks", networks), ("npiv", npiv)):
         if value is None:
@@ -53,7 +56,7 @@ def assemble(row, host: str, cap: Captured, mounts: MountTable | None) -> tuple[
     if storage is not None and networks is not None and cap.details is not None and cap.devices is not None:
         problems += compare(row.name, cap)
     if unknown:
-        guest[UNCAPTURED] = [p for p in ("os_type", *PARTS) if p in unknown]
+        guest[UNCAPTURED] = [p for p in ORDER if p in unknown]
     return guest, problems
 
 
