@@ -679,3 +679,18 @@ def test_a_plan_with_schema_and_name_problems_reports_both_at_once(tmp_path, run
     assert f"{plan}:4:17: error[unknown-guest]: guest `build4` is not in the snapshot" in err, err
     assert f"{plan}:5:24: error[schema]" in err and "unknown field `too`" in err
     assert f"{plan}:6:19: error[unknown-vsp]: VSP `vsp-x9` is not in the snapshot" in err
+
+
+def test_a_plan_resolves_only_the_baseline_findings_of_its_migrations(tmp_path, run_cli):
+    """A plan against a matrix baseline called every finding of the matrix resolved, of guests it never moved."""
+    base = tmp_path / "base.json"
+    run_cli("matrix", FIXTURES / "mixed-site.yaml", "--format", f"json:{base}")
+    earlier = [r for r in json.loads(base.read_text())["results"] if r["status"] in ("fail", "error")]
+    code, out, _ = run_cli("plan", FIXTURES / "mixed-site.yaml", FIXTURES / "plan-dio.yaml", "--baseline", base,
+                           "--format", "json")
+    data = json.loads(out)
+    pairs = {(m["guest"], m["target"], m["mode"]) for m in data["plan"]["migrations"]}
+    section = data["baseline"]
+    assert all((r["subject"].get("guest"), r["subject"].get("target"), r["subject"].get("mode")) in pairs
+               for r in section["resolved"])
+    assert section["not_evaluated"] == len(earlier) - len(section["resolved"]) - section["unchanged"] > 0

@@ -133,6 +133,20 @@ def evaluated_by(scope, mode: str | None) -> "Callable[[dict], bool]":
     return inside
 
 
+def planned(migrations: list[dict], rules: set) -> "Callable[[dict], bool]":
+    """`evaluated_by` for a plan: a finding of one of its migrations (guest, target and mode), or of its stages."""
+    pairs = {(m.get("guest"), m.get("target"), m.get("mode")) for m in migrations}
+
+    def inside(finding: dict) -> bool:
+        s = finding.get("subject") or {}
+        if finding.get("rule") not in rules:
+            return False
+        if "guest" not in s and "stage" in s:  # a plan rule's finding of a stage
+            return True
+        return (s.get("guest"), s.get("target"), s.get("mode")) in pairs
+    return inside
+
+
 def scoped(marks: dict, inside) -> dict:
     """The baseline section with only the resolved findings `inside` keeps; the others counted
     (`not_evaluated`) when there are any."""
