@@ -132,12 +132,12 @@ def _from_document(doc: Document, snapshot: Snapshot) -> Plan:
             known = True
             if guest not in snapshot.guest_by_name:
                 problems.append(doc.problem(at + ("guest",), f"guest `{guest}` is not in the snapshot",
-                                            did_you_mean(guest, snapshot.guest_by_name, "name a guest of the snapshot"),
-                                            code="unknown-guest"))
+                                            _suggest(guest, snapshot.guest_by_name, "name a guest of the snapshot",
+                                                     problems), code="unknown-guest"))
                 known = False
             if to not in snapshot.host_by_name:
                 problems.append(doc.problem(at + ("to",), f"VSP `{to}` is not in the snapshot",
-                                            did_you_mean(to, snapshot.host_by_name, "name a VSP of the snapshot"),
+                                            _suggest(to, snapshot.host_by_name, "name a VSP of the snapshot", problems),
                                             code="unknown-vsp"))
                 known = False
             if known:
@@ -153,6 +153,15 @@ def _from_document(doc: Document, snapshot: Snapshot) -> Plan:
     if problems:
         raise LoadError(problems)
     return Plan(doc, doc.data.get("name", ""), stages, names, upgrades)
+
+
+SUGGESTED = 50  # unknown names given a "did you mean" (each compares with every name of the snapshot)
+
+
+def _suggest(name: str, known, otherwise: str, problems: list) -> str:
+    """`did_you_mean` for the first `SUGGESTED` problems of a plan; past them, what to do only (a plan of thousands
+    of names the snapshot lacks against an estate of thousands took minutes)."""
+    return did_you_mean(name, known, otherwise) if len(problems) < SUGGESTED else otherwise
 
 
 def _list(data, key: str) -> list:
@@ -171,7 +180,7 @@ def _upgrades(doc: Document, snapshot: Snapshot, i: int, items: list, problems: 
         vsp = view.name(item["upgrade"])
         if vsp not in snapshot.host_by_name:
             problems.append(doc.problem(at + ("upgrade",), f"VSP `{vsp}` is not in the snapshot",
-                                        did_you_mean(vsp, snapshot.host_by_name, "name a VSP of the snapshot"),
+                                        _suggest(vsp, snapshot.host_by_name, "name a VSP of the snapshot", problems),
                                         code="unknown-vsp"))
             continue
         first = next((u for u in out if u.vsp == vsp), None)
