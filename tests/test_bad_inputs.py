@@ -906,3 +906,19 @@ def test_quote_it_as_written_with_carriage_returns_only(tmp_path, run_cli):
     snapshot.write_bytes(text.replace("\n", "\r").encode())
     code, _, err = run_cli("validate", snapshot)
     assert code == 2 and 'quote it as written: "6.10"' in err, err
+
+
+def test_a_format_version_written_as_a_string_is_said_so(tmp_path, run_cli):
+    """`snapshot: "1"` said "`snapshot` is `1`, expected `1`"."""
+    snapshot = tmp_path / "s.yaml"
+    snapshot.write_text('snapshot: "1"\nhosts: []\nguests: []\n')
+    code, _, err = run_cli("validate", snapshot)
+    assert code == 2 and "`snapshot` is the string `1`, expected `1`" in err and "write `snapshot: 1`" in err, err
+
+
+def test_a_json_file_is_told_what_json_reads(tmp_path, run_cli):
+    snapshot = tmp_path / "s.json"
+    snapshot.write_text('{"snapshot": 1, "hosts": [{"name": "a", "version": 6.10, "processor": "x", '
+                        '"memory_mb": {"total": 1, "free": 1}}], "guests": []}')
+    code, _, err = run_cli("validate", snapshot)
+    assert code == 2 and 'quote it as written: "6.10" (JSON reads unquoted 6.10 as a number)' in err, err

@@ -470,3 +470,22 @@ def test_a_guest_whose_captures_disagree_has_that_part_unknown(capture, old, new
     estate = import_capture(capture)
     assert any("the captures disagree" in p.message for p in estate.problems)
     assert part in _guests(estate.snapshot)["bkp01"]["unknown"]
+
+
+def test_a_device_line_given_twice_lists_its_wwid_once(capture):
+    path = capture / "vsp-w1" / "hpvmdevmgmt-gdev.txt"
+    shared = next(line for line in path.read_text().splitlines() if "SHARE=YES" in line and line.split(":")[-1])
+    path.write_text(path.read_text() + shared + "\n")
+    estate = import_capture(capture)
+    vsp = next(h for h in estate.snapshot["hosts"] if h["name"] == "vsp-w1")
+    assert len(vsp["shared_wwids"]) == len(set(vsp["shared_wwids"])) > 0
+
+
+def test_a_hidden_folder_in_the_capture_folder_is_said(capture):
+    """`.vsp-w2` (a VSP folder hidden by a rename) was skipped without a word; the collector's work folder of a run
+    that did not finish still is."""
+    (capture / "vsp-w2").rename(capture / ".vsp-w2")
+    (capture / ".migcheck-work.abc123").mkdir()
+    estate = import_capture(capture)
+    assert "`.vsp-w2` in the capture folder is hidden: not read" in estate.notes
+    assert not any(".migcheck-work" in n for n in estate.notes)

@@ -179,9 +179,11 @@ def _enum(f: Failed) -> list[Problem]:
 
 
 def _const(f: Failed) -> list[Problem]:
-    wanted = f.error.validator_value
-    return [f.problem(f"`{f.field}` is {f.shown}, expected `{wanted}`",
-                      f"this version of migcheck reads format version {wanted}")]
+    wanted, got = f.error.validator_value, f.error.instance
+    shown = f"the string {f.shown}" if isinstance(got, str) and not isinstance(wanted, str) else f.shown
+    return [f.problem(f"`{f.field}` is {shown}, expected `{wanted}`",
+                      f"write `{f.field}: {wanted}` (a number): this version of migcheck reads format version {wanted}"
+                      if isinstance(got, str) else f"this version of migcheck reads format version {wanted}")]
 
 
 def _type(f: Failed) -> list[Problem]:
@@ -189,7 +191,8 @@ def _type(f: Failed) -> list[Problem]:
     hint = ""
     if wanted == "string" and isinstance(instance, (int, float)) and not isinstance(instance, bool):
         written = as_written(f.doc, f.path, instance)  # (quoting the number read would change what it says)
-        hint = f'quote it as written: "{written}" (YAML reads unquoted {written} as a number)'
+        reader = "JSON" if _is_json(f.doc) else "YAML"
+        hint = f'quote it as written: "{written}" ({reader} reads unquoted {written} as a number)'
     elif wanted == "boolean" and isinstance(instance, str):
         hint = "write true or false (YAML 1.2: on/off/yes/no are words, not booleans)"
     shown = f.shown
@@ -202,6 +205,10 @@ def _type(f: Failed) -> list[Problem]:
 _PLAIN = re.compile(r"[^\s,\]\}#\"']+")  # a plain scalar of a flow or block context, as YAML and JSON write a number
 _PROPERTY = re.compile(r"[&!][^\s,\]\}]*\s+")  # `&anchor ` or `!!float ` before a value
 _LINE_BREAK = re.compile("\r\n|\r|\n|\x85|\u2028|\u2029")
+
+
+def _is_json(doc: Document) -> bool:
+    return doc.format == "json" or (not doc.format and doc.text.lstrip()[:1] in ("{", "["))
 
 
 def as_written(doc: Document, path: tuple, value) -> str:

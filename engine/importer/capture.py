@@ -153,7 +153,10 @@ def _vsp_folders(root: Path, estate: Estate) -> list[Path]:
     vsps = []
     for p in entries:
         found = kind(p)
-        if p.name.startswith("."):
+        if p.name.startswith(".migcheck-work."):  # the collector's work folder of a run that did not finish
+            continue
+        if p.name.startswith("."):  # (a hidden folder or file is not read without a word)
+            estate.notes.append(f"`{p.name}` in the capture folder is hidden: not read")
             continue
         if found == "folder" and not safe_name(p.name):  # its name becomes the VSP's, in every report
             estate.problems.append(Problem(str(p), 1, 1, f"folder `{p.name}` cannot name a VSP: a VSP's name is "

@@ -81,7 +81,6 @@ def _entry(no: int, text: str, config: str, out: DeviceDb, problems: Problems) -
         out.devices[name] = said
     if value is None:
         return
-    if config == "rdev":
-        out.restricted.append(value)
-    elif values.get("SHARE") == "YES":
-        out.shared.append(value)
+    listed = out.restricted if config == "rdev" else out.shared if values.get("SHARE") == "YES" else None
+    if listed is not None and value not in listed:  # (a line given twice lists its WWID once)
+        listed.append(value)
