@@ -922,3 +922,19 @@ def test_a_json_file_is_told_what_json_reads(tmp_path, run_cli):
                         '"memory_mb": {"total": 1, "free": 1}}], "guests": []}')
     code, _, err = run_cli("validate", snapshot)
     assert code == 2 and 'quote it as written: "6.10" (JSON reads unquoted 6.10 as a number)' in err, err
+
+
+@pytest.mark.parametrize("char", ["\u2028", "\u2029", "\x85"])
+def test_a_line_separator_in_a_value_does_not_shift_later_locations(tmp_path, run_cli, char):
+    """libyaml ends a line at LS, PS and NEL (YAML 1.1); YAML 1.2 and the echo do not: every later problem was
+    located a line too far, its echo showing another line."""
+    text = (FIXTURES / "mixed-site.yaml").read_text()
+    assert "attrs: {rack: E-04, support: 24x7}" in text
+    text = text.replace("attrs: {rack: E-04, support: 24x7}", f'attrs: {{rack: E-04, support: 24x7, note: "moved{char}from"}}',
+                        1)
+    text = text.replace("version: B.06.00  ", "version: 6.10  ", 1)  # (after the value holding the character)
+    snapshot = tmp_path / "s.yaml"
+    snapshot.write_text(text)
+    line = text.split("\n").index(next(x for x in text.split("\n") if "version: 6.10" in x)) + 1
+    code, _, err = run_cli("validate", snapshot)
+    assert code == 2 and f"{snapshot}:{line}:14: error[schema]" in err and "|     version: 6.10" in err, err

@@ -130,7 +130,7 @@ class Document:
 def _inside(text: str, line: int, col: int) -> tuple[int, int]:
     """A parser's position moved inside the text (libyaml reports the end of a file without a final
     line break on the line after it)."""
-    lines = re.split("\r\n|\r|\n|\x85|\u2028|\u2029", text)
+    lines = re.split("\r\n|\r|\n", text)  # (YAML 1.2's line ends: `_where` counts by them)
     if line > len(lines):
         return len(lines), len(lines[-1]) + 1
     return line, min(col, len(lines[line - 1]) + 1)
@@ -475,8 +475,22 @@ class _Frame:
         self.mark = mark
 
 
-def _where(mark) -> tuple[int, int]:
-    return (mark.line + 1, mark.column + 1)
+def _where(mark, starts: list[int] | None = None) -> tuple[int, int]:
+    """A mark's line and column, from 1. libyaml also ends a line at NEL, LS and PS (YAML 1.1), which YAML 1.2
+    and the echo under a problem do not: in a text holding one, `starts` (`_line_starts`) counts from the
+    mark's offset instead."""
+    if starts is None:
+        return (mark.line + 1, mark.column + 1)
+    line = bisect.bisect_right(starts, mark.index)
+    return line, mark.index - starts[line - 1] + 1
+
+
+def _line_starts(text: str) -> list[int] | None:
+    """Where each line starts as YAML 1.2 ends lines (CR LF, CR, LF), when the text holds a character libyaml also
+    ends one at; else None (the parser's own count is right)."""
+    if "\x85" not in text and "\u2028" not in text and "\u2029" not in text:
+        return None
+    return [0] + [m.end() for m in re.finditer("\r\n|\r|\n", text)]
 
 
 _MAP_TAGS = (None, "!", _CORE + "map")
@@ -494,10 +508,11 @@ class _Builder:
     """
 
     __slots__ = ("text", "name", "limits", "track", "positions", "key_positions", "anchors", "open_anchors",
-                 "stack", "alias_nodes", "alias_chars", "documents", "root")
+                 "stack", "alias_nodes", "alias_chars", "documents", "root", "starts")
 
     def __init__(self, text: str, name: str, limits: Limits, track: bool):
         self.text, self.name, self.limits, self.track = text, name, limits, track
+        self.starts = _line_starts(text)
         self.positions: dict = {}
         self.key_positions: dict = {}
         self.anchors: dict[str, tuple[Any, int, int]] = {}  # value, nodes, characters
@@ -517,7 +532,7 @@ class _Builder:
         return _Built(self.root[0] if self.root else None, self.positions, self.key_positions)
 
     def fail(self, mark, message, help=""):
-        line, col = _inside(self.text, *_where(mark)) if mark is not None else (1, 1)
+        line, col = _inside(self.text, *_where(mark, self.starts)) if mark is not None else (1, 1)
         raise LoadError([Problem(self.name, line, col, message, help=help)])
 
     def fail_big_int(self, mark, big: _BigInt):
@@ -560,7 +575,7 @@ class _Builder:
             self.fail(mark, f"duplicate key `{key}`{at}", "remove one of them")
         top.key = key
         if self.track:
-            self.key_positions[top.path + (key,)] = _where(mark)
+            self.key_positions[top.path + (key,)] = _where(mark, self.starts)
 
     def count_alias(self, size, chars, mark) -> None:
         """Bound what aliases add, in nodes and in text, so an alias bomb is refused as it is read."""
@@ -587,7 +602,7 @@ class _Builder:
         else:
             value = self.tagged_value(event)
         if self.track and path is not None:
-            self.positions[path] = _where(event.start_mark)
+            self.positions[path] = _where(event.start_mark, self.starts)
         chars = len(event.value) + 1
         if event.anchor:
             self.anchors[event.anchor] = (value, 1, chars)
@@ -616,7 +631,7 @@ class _Builder:
                       "a snapshot is only a few levels deep; check the file's structure")
         path = self.child_path()
         if self.track and path is not None:
-            self.positions[path] = _where(event.start_mark)
+            self.positions[path] = _where(event.start_mark, self.starts)
         if event.anchor:
             self.open_anchors.add(event.anchor)
         stack.append(_Frame(value, path if path is not None else (), is_map, event.anchor, event.start_mark))
@@ -637,7 +652,7 @@ class _Builder:
         value, size, chars = self.anchors[anchor]
         path = self.child_path()
         if self.track and path is not None:
-            self.positions[path] = _where(mark)
+            self.positions[path] = _where(mark, self.starts)
         self.count_alias(size, chars, mark)
         self.place(value, size, chars, mark)
 
@@ -677,7 +692,7 @@ def _build(text: str, name: str, limits: Limits, track: bool, parser_class=None)
             # read again with the lazy parser, which stops at ours, where the excess starts
             return _build(text, name, limits, track, _PurePythonParser)
         mark = exc.problem_mark or exc.context_mark
-        line, col = _inside(text, *_where(mark)) if mark is not None else (1, 1)
+        line, col = _inside(text, *_where(mark, _line_starts(text))) if mark is not None else (1, 1)
         raise LoadError([Problem(name, line, col, f"invalid YAML: {problem}")]) from None
     except yaml.YAMLError as exc:
         line, col = _reader_position(text, exc)

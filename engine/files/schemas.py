@@ -204,7 +204,7 @@ def _type(f: Failed) -> list[Problem]:
 
 _PLAIN = re.compile(r"[^\s,\]\}#\"']+")  # a plain scalar of a flow or block context, as YAML and JSON write a number
 _PROPERTY = re.compile(r"[&!][^\s,\]\}]*\s+")  # `&anchor ` or `!!float ` before a value
-_LINE_BREAK = re.compile("\r\n|\r|\n|\x85|\u2028|\u2029")
+_LINE_BREAK = re.compile("\r\n|\r|\n")  # YAML 1.2's line ends, as positions count them
 
 
 def _is_json(doc: Document) -> bool:
@@ -216,7 +216,7 @@ def as_written(doc: Document, path: tuple, value) -> str:
     31, 10), or the value when it cannot be found there."""
     try:
         line, col = doc.position(path)
-        text = _LINE_BREAK.split(doc.text)[line - 1]  # (the reader's lines: libyaml also ends one at a lone CR)
+        text = _LINE_BREAK.split(doc.text)[line - 1]  # (a lone CR ends a line too)
     except (IndexError, AttributeError, TypeError):
         return str(value)
     at = col - 1
