@@ -489,3 +489,20 @@ def test_a_hidden_folder_in_the_capture_folder_is_said(capture):
     estate = import_capture(capture)
     assert "`.vsp-w2` in the capture folder is hidden: not read" in estate.notes
     assert not any(".migcheck-work" in n for n in estate.notes)
+
+
+@pytest.mark.parametrize("how", ["two vPar core counts", "a vswitch capture the table does not list"])
+def test_a_vsp_whose_cores_or_vswitches_are_not_known_whole_is_left_out(capture, how):
+    """With --partial, a VSP was written without `cpu_cores_free` (absent: no constraint, a vPar's move READY) or
+    without a vswitch whose table row was lost (absent: not there, a false VSWITCH-MISSING)."""
+    if how == "two vPar core counts":
+        path = capture / "vsp-w2" / "hpvmstatus-s.txt"
+        path.write_text(path.read_text() + "Available memory for 1 (max avail.) CPU vPar = 3968 Mbytes\n")
+    else:
+        path = capture / "vsp-w2" / "hpvmnet.txt"
+        path.write_text("".join(line for line in path.read_text().splitlines(keepends=True)
+                                if not line.startswith("vsw-bkp")))
+    estate = import_capture(capture)
+    assert any("VSP `vsp-w2` is left out of the snapshot" in p.message for p in estate.problems), \
+        [p.message for p in estate.problems]
+    assert "vsp-w2" not in {h["name"] for h in estate.snapshot["hosts"]}

@@ -273,10 +273,12 @@ def _read_vsp(vsp: _Vsp) -> tuple[dict | None, list]:
 
 def _host(vsp: _Vsp) -> tuple[dict, list[str]]:
     """The host entry from the VSP-wide captures, and the required facts that could not be read."""
+    before = len(vsp.estate.problems)
     free, free_src = vsp.parsed("hpvmstatus-s.txt", "hpvmstatus -s", parse_available)
+    if len(vsp.estate.problems) != before:  # (a line not read, or two outputs: the free memory and cores are not
+        free = None                         # known, and an absent core count reads as "no constraint")
     before = len(vsp.estate.problems)
     network, _ = vsp.parsed("hpvmnet.txt", "hpvmnet", parse_hpvmnet)
-    # (a vswitch table with a row not read is not written from the rest: an absent list reads as "none")
     whole = network is not None and len(vsp.estate.problems) == before
     machine, _ = vsp.parsed("machinfo.txt", "machinfo", parse_machinfo)
     bundles, swlist_src = vsp.parsed("swlist.txt", "swlist -l bundle", parse_swlist)
@@ -284,11 +286,15 @@ def _host(vsp: _Vsp) -> tuple[dict, list[str]]:
     if bundles is not None:
         version, problems = release(bundles, swlist_src)
         vsp.estate.problems.extend(problems)
+    before = len(vsp.estate.problems)
+    vswitches = _vswitches(vsp, network)
+    # (a vswitch table with a row not read, or a vswitch capture it does not list, is not written from the rest: an
+    # absent vswitch reads as "not there")
+    whole = whole and len(vsp.estate.problems) == before
     facts = {"version": version, "processor": machine and machine.processor,
              "total memory": machine and machine.memory_mb, "free memory": free, "vswitches": whole or None}
     host = {"name": vsp.name, "version": version, "processor": machine and machine.processor,
-            "memory_mb": {"total": machine and machine.memory_mb, "free": free},
-            "vswitches": _vswitches(vsp, network)}
+            "memory_mb": {"total": machine and machine.memory_mb, "free": free}, "vswitches": vswitches}
     if machine is not None and machine.cores is not None:
         host["cpu_cores"] = machine.cores
     cores = vpar_cores(free_src) if free_src is not None else None
