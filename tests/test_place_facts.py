@@ -87,3 +87,31 @@ def test_a_guest_not_known_anywhere_is_said_so_and_only_blocking_rules_are_named
     severity = {r.id: r.severity for r in load_rules([]).rules}
     assert unplaced and all(severity[rule] == "error" for u in unplaced.values() for rule in u["blocking"])
     assert unplaced["web01"]["why"].startswith("not known on any candidate target"), unplaced["web01"]
+
+
+def test_place_to_the_guests_own_vsp_only_says_there_is_no_candidate(run_cli):
+    """`--guest web01 --to vsp-e1` (web01 is on vsp-e1) said "blocked on every candidate target", naming no rule."""
+    import json
+
+    from .conftest import FIXTURES
+
+    code, out, _ = run_cli("place", FIXTURES / "mixed-site.yaml", "--guest", "web01", "--to", "vsp-e1", "--format",
+                           "json")
+    (unplaced,) = json.loads(out)["placement"]["unplaced"]
+    assert unplaced["why"] == "no candidate target: its own VSP is the only one asked" and unplaced["blocking"] == {}
+
+
+def test_an_unknown_pair_names_no_blocking_rule(tmp_path, run_cli):
+    """The rules of an unknown cell erred (or fail below blocking): they were listed as blocking it."""
+    import json
+
+    from .conftest import FIXTURES
+
+    lines = (FIXTURES / "mixed-site-after.yaml").read_text().splitlines(keepends=True)
+    at = next(i for i, line in enumerate(lines) if "name: web01" in line)
+    lines.insert(at + 1, " " * lines[at].index("name") + "unknown: [networks]\n")
+    snapshot = tmp_path / "s.yaml"
+    snapshot.write_text("".join(lines))
+    code, out, _ = run_cli("place", snapshot, "--guest", "web01", "--format", "json")
+    (unplaced,) = json.loads(out)["placement"]["unplaced"]
+    assert unplaced["why"].startswith("not known on any candidate target") and unplaced["blocking"] == {}, unplaced

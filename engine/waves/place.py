@@ -257,8 +257,9 @@ def _candidates(cells, severity: dict) -> tuple[dict, dict, dict]:
         if c.verdict == READY:
             ready[(c.guest, c.target)] = sum(1 for rid in c.failing if severity.get(rid) in (WARNING, INFO))
             continue
-        if c.verdict == UNKNOWN:
+        if c.verdict == UNKNOWN:  # (its failing rules erred or fail below blocking: none is said to block)
             unknown.setdefault(c.guest, []).append(c.target)
+            continue
         for rid in c.failing:
             if severity.get(rid) == ERROR_SEVERITY:
                 blocking.setdefault(c.guest, {}).setdefault(rid, []).append(c.target)
@@ -506,11 +507,11 @@ def _unplaced(chosen: list, placed: set, ready: dict, found: tuple, hosts: list,
                                "placed there" + greedy + " (memory, cores, DIO functions or MAC addresses)"})
         else:
             rules = blocking.get(g["name"], {})
+            others = sum(h["name"] != g["host"] for h in hosts)  # (its own VSP is no candidate)
             out.append({"guest": g["name"], "blocking": {r: sorted(ts) for r, ts in sorted(rules.items())},
-                        "why": "no candidate target" if not hosts
-                        else why_not_placed("candidate target", unknown.get(g["name"], []),
-                                            len(unknown.get(g["name"], [])) == sum(h["name"] != g["host"]
-                                                                                   for h in hosts))})
+                        "why": "no candidate target" + ("" if not hosts else ": its own VSP is the only one asked")
+                        if not others else why_not_placed("candidate target", unknown.get(g["name"], []),
+                                                          len(unknown.get(g["name"], [])) == others)})
     return out
 
 
