@@ -707,3 +707,21 @@ def test_a_plan_of_many_unknown_names_suggests_for_the_first_only(tmp_path, run_
     assert code == 2 and err.count("error[unknown-guest]") == plans.SUGGESTED + 20
     assert err.count("did you mean `web01`?") == plans.SUGGESTED  # each close to web01: suggested, the first ones
     assert err.count("help: name a guest of the snapshot") == 20
+
+
+def test_a_move_after_one_of_a_guest_of_unknown_size_onto_its_vsp_is_unknown(tmp_path, run_cli):
+    """g1's memory was not captured (`unknown: [memory_mb]`): its move is unknown, and g2's move onto the same VSP
+    after it was READY, checked against a free memory nobody knows."""
+    plan = tmp_path / "p.yaml"
+    plan.write_text("plan: 1\nstages:\n  - migrations:\n      - {guest: g1, to: vsp-t, stop: true}\n"
+                    "  - migrations:\n      - {guest: g2, to: vsp-t, stop: true}\n")
+    snapshot = FIXTURES.parent / "tests" / "data" / "plan-unknown-size.yaml"
+    code, out, _ = run_cli("plan", snapshot, plan, "--format", "json")
+    first, second = json.loads(out)["plan"]["migrations"]
+    assert first["verdict"] == "unknown" and "follows_uncertain" not in first
+    assert second["verdict"] == "unknown" and second["follows_uncertain"] == 1 and second["failing"] == []
+    assert code == 3
+    # alone, g2's move is ready: it is the unknown size before it that makes it unknown
+    plan.write_text("plan: 1\nstages:\n  - migrations:\n      - {guest: g2, to: vsp-t, stop: true}\n")
+    code, out, _ = run_cli("plan", snapshot, plan, "--format", "json")
+    assert json.loads(out)["plan"]["migrations"][0]["verdict"] == "ready"

@@ -19,6 +19,9 @@ def migration_rows(report) -> list[list]:
         why = ", ".join(m["failing"])
         if m.get("follows_blocked"):
             why = (why + "; " if why else "") + f"follows blocked step {m['follows_blocked']}"
+        if m.get("follows_uncertain"):
+            why = (why + "; " if why else "") + (f"step {m['follows_uncertain']} moved a guest of unknown size on "
+                                                 "or off these VSPs")
         rows.append([m["stage"], m["step"], m["guest"], m["source"], m["target"], mode, m["verdict"], why])
     return rows
 

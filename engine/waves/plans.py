@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 
 from ..core.results import Result
 from ..core.verdicts import blocks, check_verdict, worst
-from ..core.vocabulary import BLOCKED, ERROR, FAIL, OFFLINE, READY, UNKNOWN
+from ..core.vocabulary import BLOCKED, ERROR, FAIL, OFFLINE, READY, UNCAPTURED, UNKNOWN
 from ..core.words import did_you_mean
 from ..estate import view
 from ..estate.effects import Effect, Estate
@@ -212,6 +212,7 @@ class MigrationOutcome:
     failing: list[str]  # rule ids of counted failures (all severities) and errors
     effect: Effect | None = None  # None when the migration does not happen
     follows_blocked: int | None = None
+    follows_uncertain: int | None = None  # an earlier step moved a guest of unknown size on or off its VSPs
 
     def to_json(self) -> dict:
         m = self.migration
@@ -219,6 +220,8 @@ class MigrationOutcome:
                "mode": m.mode, "stop": m.stop, "verdict": self.verdict, "failing": self.failing}
         if self.follows_blocked is not None:
             out["follows_blocked"] = self.follows_blocked
+        if self.follows_uncertain is not None:
+            out["follows_uncertain"] = self.follows_uncertain
         if self.effect is not None:
             out["effect"] = self.effect.to_json()
         return out
@@ -285,6 +288,7 @@ def run_plan(ruleset: RuleSet, snapshot: Snapshot, plan: Plan, waivers=None, unt
     results: list[Result] = []
     stages: list[StageOutcome] = []
     left_blocked: dict[str, int] = {}  # guest -> step of its blocked migration
+    uncertain: dict[str, int] = {}  # VSP -> step that moved a guest of unknown memory, vCPUs or state on or off it
     for index, moves in enumerate(plan.stages, start=1):
         outcome = StageOutcome(index, plan.stage_names[index - 1], READY, [])
         upgrades = plan.upgrades[index - 1] if plan.upgrades else []
@@ -293,7 +297,7 @@ def run_plan(ruleset: RuleSet, snapshot: Snapshot, plan: Plan, waivers=None, unt
         for m in moves:
             if until is not None and m.step >= until:
                 return PlanOutcome(plan, UNKNOWN, stages + [outcome], results, estate)
-            outcome.migrations.append(_migrate(m, estate, ruleset, waivers, left_blocked, results))
+            outcome.migrations.append(_migrate(m, estate, ruleset, waivers, left_blocked, results, uncertain))
         estate.end_stage()
         engine = Engine(ruleset, estate.view(), waivers=waivers)  # the estate as the stage leaves it
         subject = Subject("stage", stage=_stage_view(outcome))
@@ -318,8 +322,11 @@ def run_plan(ruleset: RuleSet, snapshot: Snapshot, plan: Plan, waivers=None, unt
     return PlanOutcome(plan, worst(s.verdict for s in stages), stages, results, estate)
 
 
+_SIZE = ("memory_mb", "vcpus", "state")  # what a guest's move takes from its target and gives back to its source
+
+
 def _migrate(m: Migration, estate: Estate, ruleset: RuleSet, waivers, left_blocked: dict,
-             results: list) -> MigrationOutcome:
+             results: list, uncertain: dict | None = None) -> MigrationOutcome:
     view = estate.view()  # the estate as this migration finds it
     guest = view.snapshot.guest_by_name[m.guest]
     source = guest["host"]
@@ -340,7 +347,14 @@ def _migrate(m: Migration, estate: Estate, ruleset: RuleSet, waivers, left_block
     if verdict == BLOCKED:
         left_blocked[m.guest] = m.step
         return MigrationOutcome(m, source, verdict, failing)
-    return MigrationOutcome(m, source, verdict, failing, estate.migrate(m.guest, m.to))
+    uncertain = {} if uncertain is None else uncertain
+    after = uncertain.get(m.to) or uncertain.get(source)
+    if verdict == READY and after is not None:  # the free memory and cores it was checked against are not known
+        verdict = UNKNOWN
+    if any(part in (guest.get(UNCAPTURED) or ()) for part in _SIZE):  # this move makes its VSPs' counts unknown
+        uncertain.setdefault(m.to, m.step)
+        uncertain.setdefault(source, m.step)
+    return MigrationOutcome(m, source, verdict, failing, estate.migrate(m.guest, m.to), follows_uncertain=after)
 
 
 def _stage_view(stage: StageOutcome) -> dict:
