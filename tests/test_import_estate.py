@@ -506,3 +506,25 @@ def test_a_vsp_whose_cores_or_vswitches_are_not_known_whole_is_left_out(capture,
     assert any("VSP `vsp-w2` is left out of the snapshot" in p.message for p in estate.problems), \
         [p.message for p in estate.problems]
     assert "vsp-w2" not in {h["name"] for h in estate.snapshot["hosts"]}
+
+
+def test_an_os_type_the_summary_says_otherwise_is_unknown(capture):
+    """web01's -P said LINUX and hpvmstatus HPUX: nothing was said, and HPUX was written as known (ONLINE-GUEST-OS
+    passed)."""
+    path = capture / "vsp-w1" / "guests" / "web01" / "hpvmstatus-P.txt"
+    path.write_text(path.read_text().replace("web01                    3 HPUX ", "web01                    3 LINUX", 1))
+    estate = import_capture(capture)
+    assert any("os_type `LINUX` here, `HPUX` in hpvmstatus.txt" in p.message for p in estate.problems), \
+        [p.message for p in estate.problems]
+    assert "os_type" in _guests(estate.snapshot)["web01"]["unknown"]
+
+
+def test_another_guests_capture_gives_this_guest_no_devices(capture):
+    """bkp01's folder held erp01's -P: the name's disagreement was said, and erp01's disks (a SHARE=YES one, its
+    WWIDs) became bkp01's known storage."""
+    guests = capture / "vsp-w1" / "guests"
+    (guests / "bkp01" / "hpvmstatus-P.txt").write_text((guests / "erp01" / "hpvmstatus-P.txt").read_text())
+    (guests / "bkp01" / "hpvmstatus-P-d.txt").unlink()
+    estate = import_capture(capture)
+    assert any("name `erp01` here, `bkp01` in hpvmstatus.txt" in p.message for p in estate.problems)
+    assert {"storage", "networks", "npiv"} <= set(_guests(estate.snapshot)["bkp01"]["unknown"])

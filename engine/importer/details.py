@@ -36,6 +36,7 @@ class Details:
 
     name: str | None = None
     kind: str | None = None
+    os_type: str | None = None  # the OS Type cell as printed (compared with the summary's, `capture._detail`)
     state: str | None = None
     runnable: bool = True
     vcpus: int | None = None
@@ -104,6 +105,9 @@ def _vm(section, out: Details, problems: Problems) -> None:
         cells = dict(zip(columns, cells))
         out.name = cells["Virtual Machine Name"] or None
         out.line["name"] = no
+        if cells.get("OS Type"):
+            out.os_type = cells["OS Type"]
+            out.line["os_type"] = no
         state = parse_state(cells["State"])
         if state is None:
             problems.at(no, max(text.find(cells["State"]), 0) + 1,
@@ -113,6 +117,7 @@ def _vm(section, out: Details, problems: Problems) -> None:
             out.line["state"] = no
         if "Type" in cells:
             out.kind = KINDS.get(cells["Type"])
+            out.line["kind"] = no
             if out.kind is None:
                 problems.at(no, text.find(cells["Type"]) + 1, f"unknown guest type `{cells['Type']}`; expected SH or VP")
     _rest(tab, section, problems)

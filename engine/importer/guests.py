@@ -20,7 +20,7 @@ from ..core.vocabulary import UNCAPTURED
 OS_TYPES = ("HPUX", "LINUX", "WINDOWS", "OPENVMS")
 _STORAGE, _NETWORK = "Storage Interface Details", "Network Interface Details"
 PARTS = ("storage", "networks", "npiv")
-ORDER = ("state", "vcpus", "memory_mb", "os_type", *PARTS)  # the parts of `guest.unknown`, in the order written
+ORDER = ("kind", "state", "vcpus", "memory_mb", "os_type", *PARTS)  # the parts of `guest.unknown`, in the order written
 
 
 @dataclass
@@ -41,7 +41,9 @@ def assemble(row, host: str, cap: Captured, mounts: MountTable | None) -> tuple[
              "vcpus": row.vcpus}
     unknown = _os_type(row, cap, guest, problems)
     if cap.details is not None:  # the summary and the guest's -P disagree (said): neither is taken for known
-        unknown += [key for key in ("state", "vcpus", "memory_mb") if key in cap.details.disagree]
+        unknown += [key for key in ("state", "vcpus", "memory_mb", "kind", "os_type") if key in cap.details.disagree]
+        if "name" in cap.details.disagree:  # another guest's capture: its devices are not this guest's
+            unknown += [part for part in PARTS if part not in unknown]
     storage, npiv, networks = _storage(cap, problems), _npiv(cap), _networks(cap, problems)
     for part, value in (("storage", storage), ("networks", networks), ("npiv", npiv)):
         if value is None:
