@@ -206,6 +206,7 @@ def _in_run(run: Run, marks: dict) -> dict:
     ev = run.evaluation
     if command == "plan" and ev is not None and ev.plan is not None:  # its migrations, and its stages' findings
         return part("baseline").scoped(marks, part("baseline").planned(ev.plan.get("migrations", []),
+                                                                       len(ev.plan.get("stages", [])),
                                                                        set(run.ruleset.ids())))
     if command not in ("check", "matrix", "audit") or run.engine is None:
         return marks

@@ -133,16 +133,18 @@ def evaluated_by(scope, mode: str | None) -> "Callable[[dict], bool]":
     return inside
 
 
-def planned(migrations: list[dict], rules: set) -> "Callable[[dict], bool]":
-    """`evaluated_by` for a plan: a finding of one of its migrations (guest, target and mode), or of its stages."""
-    pairs = {(m.get("guest"), m.get("target"), m.get("mode")) for m in migrations}
+def planned(migrations: list[dict], stages: int, rules: set) -> "Callable[[dict], bool]":
+    """`evaluated_by` for a plan: a plan's finding (its fingerprint holds its stage and step: one of another command
+    never meets a plan's) of one of this plan's migrations that was checked (guest, target and mode), or of one of
+    its stages."""
+    pairs = {(m.get("guest"), m.get("target"), m.get("mode")) for m in migrations if m.get("follows_blocked") is None}
 
     def inside(finding: dict) -> bool:
         s = finding.get("subject") or {}
-        if finding.get("rule") not in rules:
+        if finding.get("rule") not in rules or "stage" not in s:
             return False
-        if "guest" not in s and "stage" in s:  # a plan rule's finding of a stage
-            return True
+        if "guest" not in s:  # a plan rule's finding of a stage
+            return type(s["stage"]) is int and 1 <= s["stage"] <= stages
         return (s.get("guest"), s.get("target"), s.get("mode")) in pairs
     return inside
 
