@@ -482,13 +482,20 @@ def test_a_device_line_given_twice_lists_its_wwid_once(capture):
 
 
 def test_a_hidden_folder_in_the_capture_folder_is_said(capture):
-    """`.vsp-w2` (a VSP folder hidden by a rename) was skipped without a word; the collector's work folder of a run
-    that did not finish still is."""
+    """`.vsp-w2` (a VSP folder hidden by a rename), a hidden entry in a VSP folder and the collector's unfinished
+    work were skipped without a word; its capture left between the two renames of a swap too."""
     (capture / "vsp-w2").rename(capture / ".vsp-w2")
     (capture / ".migcheck-work.abc123").mkdir()
+    (capture / "vsp-w1" / ".old").mkdir()
     estate = import_capture(capture)
     assert "`.vsp-w2` in the capture folder is hidden: not read" in estate.notes
-    assert not any(".migcheck-work" in n for n in estate.notes)
+    assert "`.migcheck-work.abc123` is the work folder of a collector run that did not finish: not read" in estate.notes
+    assert "`vsp-w1/.old` is hidden: not read" in estate.notes
+    assert estate.problems == []
+    # a capture the collector was replacing when it stopped holds the VSP's capture: a problem
+    (capture / ".vsp-w2").rename(capture / ".migcheck-work.abc123.old")
+    estate = import_capture(capture)
+    assert any("a capture the collector was replacing when it stopped" in p.message for p in estate.problems)
 
 
 @pytest.mark.parametrize("how", ["two vPar core counts", "a vswitch capture the table does not list"])

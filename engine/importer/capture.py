@@ -153,7 +153,13 @@ def _vsp_folders(root: Path, estate: Estate) -> list[Path]:
     vsps = []
     for p in entries:
         found = kind(p)
+        if p.name.startswith(".migcheck-work.") and p.name.endswith(".old"):  # a swap the collector did not finish
+            estate.problems.append(Problem(str(p), 1, 1, f"`{p.name}` is a capture the collector was replacing when it "
+                                           "stopped (between its two renames): its VSP's capture is not read",
+                                           help="rename it to the VSP's name, or run `migcheck collector` again"))
+            continue
         if p.name.startswith(".migcheck-work."):  # the collector's work folder of a run that did not finish
+            estate.notes.append(f"`{p.name}` is the work folder of a collector run that did not finish: not read")
             continue
         if p.name.startswith("."):  # (a hidden folder or file is not read without a word)
             estate.notes.append(f"`{p.name}` in the capture folder is hidden: not read")
@@ -234,7 +240,9 @@ def _check_entries(vsp: _Vsp) -> bool:
         vsp.estate.problems.append(os_problem(str(vsp.path), exc))
         return False
     for p in entries:
-        if p.name not in known and not p.name.startswith("."):
+        if p.name.startswith("."):  # (not read, said)
+            vsp.estate.notes.append(f"`{vsp.name}/{p.name}` is hidden: not read")
+        elif p.name not in known:
             vsp.estate.problems.append(entry(
                 p, f"`{p.name}` is not a file of the capture layout",
                 "the layout (docs/import.md): hpvmstatus.txt, hpvmstatus-s.txt, hpvmnet.txt, machinfo.txt, swlist.txt, "
