@@ -938,3 +938,16 @@ def test_a_line_separator_in_a_value_does_not_shift_later_locations(tmp_path, ru
     line = text.split("\n").index(next(x for x in text.split("\n") if "version: 6.10" in x)) + 1
     code, _, err = run_cli("validate", snapshot)
     assert code == 2 and f"{snapshot}:{line}:14: error[schema]" in err and "|     version: 6.10" in err, err
+
+
+def test_quote_it_as_written_reads_a_verbatim_tag_and_an_alias(tmp_path, run_cli):
+    """`!<tag:yaml.org,2002:float> 6.30` quoted "!<tag:yaml.org"; an alias `*n` of `&n 0120` quoted "120"."""
+    text = (FIXTURES / "mixed-site.yaml").read_text()
+    snapshot = tmp_path / "s.yaml"
+    snapshot.write_text(text.replace("version: B.06.10  ", "version: !<tag:yaml.org,2002:float> 6.30  ", 1))
+    code, _, err = run_cli("validate", snapshot)
+    assert code == 2 and 'quote it as written: "6.30"' in err, err
+    snapshot.write_text(text.replace("version: B.06.10  ", "version: &v 6.10  ", 1)
+                        .replace("version: B.06.00  ", "version: *v  ", 1))
+    code, _, err = run_cli("validate", snapshot)
+    assert code == 2 and err.count('quote it as written: "6.10"') == 2 and '"6.1"' not in err, err

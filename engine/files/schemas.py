@@ -182,7 +182,8 @@ def _const(f: Failed) -> list[Problem]:
     wanted, got = f.error.validator_value, f.error.instance
     shown = f"the string {f.shown}" if isinstance(got, str) and not isinstance(wanted, str) else f.shown
     return [f.problem(f"`{f.field}` is {shown}, expected `{wanted}`",
-                      f"write `{f.field}: {wanted}` (a number): this version of migcheck reads format version {wanted}"
+                      (f'write `"{f.field}": {wanted}`' if _is_json(f.doc) else f"write `{f.field}: {wanted}`")
+                      + f" (a number): this version of migcheck reads format version {wanted}"
                       if isinstance(got, str) else f"this version of migcheck reads format version {wanted}")]
 
 
@@ -203,7 +204,7 @@ def _type(f: Failed) -> list[Problem]:
 
 
 _PLAIN = re.compile(r"[^\s,\]\}#\"']+")  # a plain scalar of a flow or block context, as YAML and JSON write a number
-_PROPERTY = re.compile(r"[&!][^\s,\]\}]*\s+")  # `&anchor ` or `!!float ` before a value
+_PROPERTY = re.compile(r"(?:&[^\s,\]\}]*|!<[^>]*>|![^\s,\]\}]*)\s+")  # `&anchor `, `!!float `, `!<tag:...> `
 _LINE_BREAK = re.compile("\r\n|\r|\n")  # YAML 1.2's line ends, as positions count them
 
 
@@ -223,7 +224,10 @@ def as_written(doc: Document, path: tuple, value) -> str:
     while (prop := _PROPERTY.match(text, at)) is not None:  # an anchor or a tag before the value: past it
         at = prop.end()
     found = _PLAIN.match(text, at)
-    if found is None or found.group().startswith("*") or len(found.group()) > 80:  # (an alias: the value elsewhere)
+    if found is not None and found.group().startswith("*"):  # an alias: the value as its anchor writes it
+        anchor = re.search(r"&" + re.escape(found.group()[1:]) + r"\s+" + _PLAIN.pattern, doc.text)
+        found = None if anchor is None else _PLAIN.search(anchor.group(), len(found.group()))
+    if found is None or len(found.group()) > 80:
         return str(value)
     return found.group()
 
