@@ -585,3 +585,15 @@ def test_markdown_keeps_its_budget_with_a_long_baseline_and_a_long_site_name(in_
     site.write_text(text.replace("\nsite: dc-east\n", "\nsite: dc-" + "x" * 200_000 + "\n", 1))
     _, out, _ = run_cli("audit", site, "--format", "markdown")
     assert len(out.encode()) <= 60_000 and "… (cut)" in out
+
+
+def test_a_markdown_table_row_cut_keeps_its_cells(in_root, run_cli, tmp_path):
+    """A VSP named by 20,000 characters cut the grid's header row into 2 cells against a 5-cell ruler: no table."""
+    text = (ROOT / "fixtures" / "mixed-site.yaml").read_text().replace("vsp-e4", "E" * 20_000)
+    snapshot = tmp_path / "s.yaml"
+    snapshot.write_text(text)
+    _, out, _ = run_cli("matrix", snapshot, "--format", "markdown", "--fail-on", "never")
+    lines = out.splitlines()
+    at = next(i for i, line in enumerate(lines) if line.startswith("| guest |"))
+    cells = lines[at].count(" | ") + 1
+    assert cells == lines[at + 1].count("---|") == lines[at + 2].count(" | ") + 1 and "… (cut)" in lines[at]

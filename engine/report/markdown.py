@@ -58,7 +58,18 @@ LINE_BYTES = 16_384  # a line longer than this (a site, file or guest name of me
 def _short(line: str) -> str:
     if len(line) <= LINE_BYTES // 4 or len(line.encode()) <= LINE_BYTES:
         return line
-    return line.encode()[:LINE_BYTES].decode("utf-8", "ignore") + " … (cut)"
+    if line.startswith("| ") and line.endswith(" |"):  # a table row: each cell cut, so it keeps its cells
+        cells = line[2:-2].split(" | ")
+        width = max(LINE_BYTES // len(cells), 16)
+        return "| " + " | ".join(_cut(cell, width) for cell in cells) + " |"
+    return _cut(line, LINE_BYTES)
+
+
+def _cut(text: str, width: int) -> str:
+    """`text` in at most `width` UTF-8 bytes, cut where it must be, saying so."""
+    if len(text.encode()) <= width:
+        return text
+    return text.encode()[:width].decode("utf-8", "ignore").rstrip("\\") + " … (cut)"
 
 
 _NOTE = ("*{:,} more rows left out: a Markdown report is kept under 1 MiB (GitHub's job summary limit); every "
