@@ -220,3 +220,17 @@ def test_a_waived_failure_is_a_notice_not_one_of_the_few_errors(in_root, run_cli
     waived = [(kind, m) for kind, _, m in parsed if "waived until" in m]
     assert waived and all(kind == "notice" for kind, _ in waived), waived
     assert any(kind == "error" for kind, _, _ in parsed)  # the blocking ones stay errors
+
+
+@pytest.mark.parametrize("fmt", ["github", "gitlab"])
+def test_a_snapshot_outside_the_source_root_is_said(run_cli, tmp_path, monkeypatch, fmt):
+    """GitHub and GitLab place findings on the repository's files only: a snapshot outside the source root gave
+    absolute paths and findings placed nowhere, without a word."""
+    from .conftest import ROOT
+
+    monkeypatch.chdir(tmp_path)
+    _, _, err = run_cli("audit", ROOT / "fixtures" / "mixed-site.yaml", "--format", fmt)
+    assert f"the {fmt} report names `{ROOT / 'fixtures' / 'mixed-site.yaml'}`, outside the source root" in err, err
+    monkeypatch.chdir(ROOT)
+    _, _, err = run_cli("audit", "fixtures/mixed-site.yaml", "--format", fmt)
+    assert "outside the source root" not in err

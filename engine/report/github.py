@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import io
 import os
+import sys
 
 from ..core.vocabulary import ERROR_SEVERITY, FAIL, INFO, PROBLEMS, WARNING
 from .common import plural, subject_text, terminal_safe
@@ -52,6 +53,16 @@ def _path(path: str, root: str | None) -> str:
     absolute = os.path.abspath(path)
     rel = os.path.relpath(absolute, os.path.abspath(root or os.getcwd()))
     return absolute if rel == os.pardir or rel.startswith(os.pardir + os.sep) else rel.replace(os.sep, "/")
+
+
+def outside_root(report, fmt: str) -> None:
+    """Say on stderr when the snapshot lies outside the source root: GitHub and GitLab place findings on files of the
+    repository only, and its path is then written absolute."""
+    where = _path(report.snapshot_path, report.source_root) if report.snapshot_path else ""
+    if os.path.isabs(where):
+        print(f"migcheck: warning: the {fmt} report names `{terminal_safe(where)}`, outside the source root "
+              f"`{terminal_safe(os.path.abspath(report.source_root or os.getcwd()))}`: its findings are placed on no "
+              "file of the repository; run from the repository or give --source-root", file=sys.stderr)
 
 
 def _kind(r) -> str:
@@ -126,6 +137,7 @@ class GithubWriter:
                 "guest, errors first); every finding is in the JSON, JSON Lines and CSV reports "
                 "(--format json:FILE)"), title="migcheck: more findings"))
         self.out.write("".join(line + "\n" for line in lines))
+        outside_root(report, "github")
 
 
 def render_github(report) -> str:

@@ -24,6 +24,7 @@ from urllib.parse import unquote
 
 from ..core.vocabulary import ERROR
 from .common import subject_text, terminal_safe
+from .github import outside_root
 from .sarif import LEVEL_ERROR, LEVEL_NOTE, LEVEL_WARNING, SarifWriter
 
 # GitLab's severity words
@@ -73,6 +74,7 @@ class GitlabWriter:
         dumps = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
         text = ",\n".join(dumps(issue(r, report.snapshot_path)) for r in results)
         self.out.write(f"[\n{text}\n]\n" if text else "[]\n")
+        outside_root(report, "gitlab")
 
 
 def render_gitlab(report) -> str:
