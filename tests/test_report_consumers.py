@@ -597,3 +597,18 @@ def test_a_markdown_table_row_cut_keeps_its_cells(in_root, run_cli, tmp_path):
     at = next(i for i, line in enumerate(lines) if line.startswith("| guest |"))
     cells = lines[at].count(" | ") + 1
     assert cells == lines[at + 1].count("---|") == lines[at + 2].count(" | ") + 1 and "… (cut)" in lines[at]
+
+
+@pytest.mark.parametrize("command", [("matrix", "fixtures/mixed-site.yaml"),
+                                     ("check", "fixtures/mixed-site.yaml", "sapapp01", "vsp-e2")])
+def test_a_sarif_report_over_what_github_takes_is_said(in_root, run_cli, tmp_path, monkeypatch, command):
+    """GitHub refuses a SARIF file over 10 MB gzipped; a snapshot with a name of megabytes wrote one (18 MB, 12 MB
+    gzipped) without a word."""
+    from migcheck.report import sarif
+
+    monkeypatch.setattr(sarif, "GITHUB_MAX_GZIP", 1000)
+    code, _, err = run_cli(*command, "--format", f"sarif:{tmp_path / 'r.sarif'}")
+    assert "gzipped, more than GitHub code scanning takes" in err, err
+    monkeypatch.setattr(sarif, "GITHUB_MAX_GZIP", 10 * 2 ** 20)
+    _, _, err = run_cli(*command, "--format", f"sarif:{tmp_path / 's.sarif'}")
+    assert "more than GitHub code scanning takes" not in err

@@ -29,6 +29,8 @@ import hashlib
 import json
 import os
 import re
+import sys
+import zlib
 from pathlib import PurePosixPath
 from urllib.parse import quote
 
@@ -38,6 +40,7 @@ from ..lang.unparse import to_text
 from .common import code_spans, markdown_anchor, plural, terminal_safe
 from .model import REPOSITORY_URL
 
+GITHUB_MAX_GZIP = 10 * 2 ** 20  # "a SARIF file that is larger than the maximum size of 10 MB" (gzipped)
 MAX_TAGS = 10  # the tags of a rule GitHub code scanning keeps (a file with more than 20 on a rule is rejected)
 MAX_RESULTS = 5_000  # the results per run GitHub code scanning keeps (of the 25,000 it accepts), by severity
 SRCROOT = "%SRCROOT%"
@@ -305,7 +308,17 @@ def automation_id(report, mode: str | None = None) -> str:
 def render_sarif(report) -> str:
     writer = SarifWriter(report)
     writer.feed((), report.results)
-    return json.dumps(writer.document(), indent=2, ensure_ascii=False) + "\n"
+    text = json.dumps(writer.document(), indent=2, ensure_ascii=False) + "\n"
+    if len(text) > GITHUB_MAX_GZIP:  # (gzip is never much larger than its text: only then is it counted)
+        _too_large(len(zlib.compress(text.encode(), 1)))
+    return text
+
+
+def _too_large(packed: int) -> None:
+    if packed > GITHUB_MAX_GZIP:  # (only names of megabytes get there: a run's results are at most 5,000)
+        print(f"migcheck: warning: the SARIF report is {packed / 2 ** 20:,.1f} MB gzipped, more than GitHub code "
+              f"scanning takes ({GITHUB_MAX_GZIP // 2 ** 20} MB): upload the run of fewer guests (`--guest GLOB`)",
+              file=sys.stderr)
 
 
 def _driver(rules: list) -> dict:
@@ -335,16 +348,23 @@ class SarifWriter:
                 levels[_level(r)].add(r)
 
     def finish(self, report) -> None:
-        """Write the document piece by piece: json.dumps would hold it whole, in many small strings."""
+        """Write the document piece by piece: json.dumps would hold it whole, in many small strings; its gzipped size
+        counted as it goes (GitHub takes at most `GITHUB_MAX_GZIP` bytes of it, gzipped)."""
         self.report = report
+        packer, packed = zlib.compressobj(1, zlib.DEFLATED, 31), 0
         pieces, size = [], 0
         for piece in json.JSONEncoder(indent=2, ensure_ascii=False).iterencode(self.document()):
             pieces.append(piece)
             size += len(piece)
             if size > 1 << 20:
-                self.out.write("".join(pieces))
+                chunk = "".join(pieces)
+                self.out.write(chunk)
+                packed += len(packer.compress(chunk.encode()))
                 pieces, size = [], 0
-        self.out.write("".join(pieces) + "\n")
+        chunk = "".join(pieces) + "\n"
+        self.out.write(chunk)
+        packed += len(packer.compress(chunk.encode())) + len(packer.flush())
+        _too_large(packed)
 
     def _results(self, index: dict, where: _Locator, baseline: bool) -> tuple[list[dict], list[dict]]:
         """The run's results, errors first, each level as fine as what is left allows; and the notifications."""
