@@ -466,7 +466,8 @@ def _detail(vsp: _Vsp, row, relative: str):
                     f"captured ({relative})", f"capture it: `hpvmstatus -P {row.name} > {relative}`")
         return None
     checks = [("name", details.name, row.name), ("kind", details.kind, row.kind),
-              ("os_type", details.os_type and details.os_type.upper(), row.os_type.upper() or None),
+              # (an OS type is compared when both captures print one)
+              ("os_type", details.os_type and row.os_type and details.os_type.upper(), row.os_type.upper()),
               ("state", (details.state, details.runnable) if details.state else None, (row.state, row.runnable)),
               ("vcpus", details.vcpus, row.vcpus), ("memory_mb", details.memory_mb, row.memory_mb)]
     for key, got, want in checks:
