@@ -202,16 +202,13 @@ def _report(run: Run) -> None:
 def _in_run(run: Run, marks: dict) -> dict:
     """The baseline section of `check`, `matrix`, `audit` and `plan` with only the findings this run evaluated called
     resolved (a check of one pair does not resolve the estate's other findings); the other commands' as they are."""
-    command = run.request.command
-    ev = run.evaluation
+    command, ev, baseline = run.request.command, run.evaluation, part("baseline")
     if command == "plan" and ev is not None and ev.plan is not None:  # its migrations, and its stages' findings
-        return part("baseline").scoped(marks, part("baseline").planned(ev.plan.get("migrations", []),
-                                                                       len(ev.plan.get("stages", [])),
-                                                                       set(run.ruleset.ids())))
+        return baseline.scoped(marks, baseline.planned(ev.plan.get("migrations", []), len(ev.plan.get("stages", [])),
+                                                       set(run.ruleset.ids())))
     if command not in ("check", "matrix", "audit") or run.engine is None:
         return marks
     scope = part("waivers").run_scope(run.engine, command, run.request.mode, ev.guests, ev.targets)
-    baseline = part("baseline")
     return baseline.scoped(marks, baseline.evaluated_by(scope, None if command == "audit" else run.request.mode))
 
 

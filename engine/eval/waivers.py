@@ -447,6 +447,7 @@ def load_waivers(path: str, known_rules: set[str], limits: Limits = Limits(), as
     doc = load_validated(path, WAIVERS, limits)
     problems = []
     waivers = Waivers(path, sha256=doc.sha256, today=as_of or today())
+    run_rules = set(known_rules) - not_run
     for i, item in enumerate(doc.data["waivers"]):
         at = ("waivers", i)
         rule = item["rule"]
@@ -466,8 +467,8 @@ def load_waivers(path: str, known_rules: set[str], limits: Limits = Limits(), as
         guest, host, target = (item.get(key) and view.name(item[key]) for key in ("guest", "host", "target"))
         waivers.items.append(Waiver(rule, item["reason"], item["owner"], expires, guest, host, target,
                                     item.get("ticket"), line=doc.position(at)[0]))  # names in NFC, as the snapshot's
-        run = [r for r in known_rules if r not in not_run and fnmatch.fnmatchcase(r, rule)]
-        waivers.items[-1].not_run = not run and any(fnmatch.fnmatchcase(r, rule) for r in not_run)
+        waivers.items[-1].not_run = any(fnmatch.fnmatchcase(r, rule) for r in not_run) and not any(
+            fnmatch.fnmatchcase(r, rule) for r in run_rules)
     if problems:
         raise LoadError(problems)
     return waivers

@@ -81,11 +81,11 @@ def _fit(lines: list[str], budget: int) -> list[str]:
     header rows, notes, kept whole, each at most `LINE_BYTES`) and a note for each table or list cut; the rows past
     it left out, in order, each cut's note saying how many."""
     lines = [_short(line) for line in lines]
+    if _size(lines) <= budget:
+        return lines
     rows = [(line.startswith("|") and not line.startswith("|--") and not (
         k + 1 < len(lines) and lines[k + 1].startswith("|--")))  # (a header row: its ruler follows)
         or line.startswith("- ") for k, line in enumerate(lines)]
-    if _size(lines) <= budget:
-        return lines
     cuts = sum(1 for k, line in enumerate(lines) if line.startswith("|--") or (
         rows[k] and line.startswith("- ") and (k == 0 or not rows[k - 1])))
     room = budget - _size([line for line, row in zip(lines, rows) if not row]) - cuts * (len(_NOTE) + 12)

@@ -337,9 +337,8 @@ def _why_unplaced(guest: str, found: dict, barred: dict) -> str:
         return "its ready targets are used up by the other guests of the VSP (memory or DIO functions)"
     if not found["blocking"].get(guest) and not found["not_known"].get(guest):
         return "no other VSP"
-    return why_not_placed("other VSP", found["not_known"].get(guest, []),
-                          not found["blocking"].get(guest) or set(found["not_known"].get(guest, []))
-                          >= {t for ts in found["blocking"].get(guest, {}).values() for t in ts})
+    # (an unknown pair names no blocking rule: with none, it is unknown on every other VSP)
+    return why_not_placed("other VSP", found["not_known"].get(guest, []), not found["blocking"].get(guest))
 
 
 def _stages(moves: list[dict], vsp: str, options: CampaignOptions) -> list[list[dict]]:

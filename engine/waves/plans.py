@@ -326,7 +326,7 @@ _SIZE = ("memory_mb", "vcpus", "state")  # what a guest's move takes from its ta
 
 
 def _migrate(m: Migration, estate: Estate, ruleset: RuleSet, waivers, left_blocked: dict,
-             results: list, uncertain: dict | None = None) -> MigrationOutcome:
+             results: list, uncertain: dict) -> MigrationOutcome:
     view = estate.view()  # the estate as this migration finds it
     guest = view.snapshot.guest_by_name[m.guest]
     source = guest["host"]
@@ -347,7 +347,6 @@ def _migrate(m: Migration, estate: Estate, ruleset: RuleSet, waivers, left_block
     if verdict == BLOCKED:
         left_blocked[m.guest] = m.step
         return MigrationOutcome(m, source, verdict, failing)
-    uncertain = {} if uncertain is None else uncertain
     after = uncertain.get(m.to) or uncertain.get(source)
     if verdict == READY and after is not None:  # the free memory and cores it was checked against are not known
         verdict = UNKNOWN
