@@ -94,10 +94,14 @@ class Document:
     limits: Limits = Factory(Limits)
     format: str = ""  # "json" or "yaml"; empty: JSON when the text starts as a JSON object or array
 
+    @property
+    def is_json(self) -> bool:
+        """Whether the text is read as JSON (`format`, else how it starts)."""
+        return self.format == "json" or (not self.format and self.text.lstrip()[:1] in ("{", "["))
+
     def _ensure_positions(self) -> None:
         if self._positions is None:
-            json_text = self.format == "json" or (not self.format and self.text.lstrip()[:1] in ("{", "["))
-            if json_text:
+            if self.is_json:
                 try:
                     built = json_positions(self.text, self.file, self.limits)
                 except _NotJson:  # pragma: no cover - the json module read it; never re-read JSON as YAML
@@ -127,10 +131,13 @@ class Document:
         return Problem(self.file, line, col, message, json_path(path), help, code)
 
 
+LINE_BREAK = re.compile("\r\n|\r|\n")  # YAML 1.2's line ends, as every position here counts lines (`_where`)
+
+
 def _inside(text: str, line: int, col: int) -> tuple[int, int]:
     """A parser's position moved inside the text (libyaml reports the end of a file without a final
     line break on the line after it)."""
-    lines = re.split("\r\n|\r|\n", text)  # (YAML 1.2's line ends: `_where` counts by them)
+    lines = LINE_BREAK.split(text)
     if line > len(lines):
         return len(lines), len(lines[-1]) + 1
     return line, min(col, len(lines[line - 1]) + 1)
@@ -490,7 +497,7 @@ def _line_starts(text: str) -> list[int] | None:
     ends one at; else None (the parser's own count is right)."""
     if "\x85" not in text and "\u2028" not in text and "\u2029" not in text:
         return None
-    return [0] + [m.end() for m in re.finditer("\r\n|\r|\n", text)]
+    return [0] + [m.end() for m in LINE_BREAK.finditer(text)]
 
 
 _MAP_TAGS = (None, "!", _CORE + "map")

@@ -25,7 +25,7 @@ from .. import __version__
 from ..core.records import record
 from ..core.words import did_you_mean
 from .cache import cache_dir, hash_files, key_hash, mark, marked
-from .document import Document, Limits, LoadError, Problem, depth_exceeds, load_document
+from .document import LINE_BREAK, Document, Limits, LoadError, Problem, depth_exceeds, load_document
 from .resources import schema, schema_path
 
 
@@ -182,42 +182,35 @@ def _const(f: Failed) -> list[Problem]:
     wanted, got = f.error.validator_value, f.error.instance
     shown = f"the string {f.shown}" if isinstance(got, str) and not isinstance(wanted, str) else f.shown
     return [f.problem(f"`{f.field}` is {shown}, expected `{wanted}`",
-                      (f'write `"{f.field}": {wanted}`' if _is_json(f.doc) else f"write `{f.field}: {wanted}`")
+                      (f'write `"{f.field}": {wanted}`' if f.doc.is_json else f"write `{f.field}: {wanted}`")
                       + f" (a number): this version of migcheck reads format version {wanted}"
                       if isinstance(got, str) else f"this version of migcheck reads format version {wanted}")]
 
 
 def _type(f: Failed) -> list[Problem]:
     wanted, instance = f.error.validator_value, f.error.instance
-    hint = ""
-    if wanted == "string" and isinstance(instance, (int, float)) and not isinstance(instance, bool):
-        written = as_written(f.doc, f.path, instance)  # (quoting the number read would change what it says)
-        reader = "JSON" if _is_json(f.doc) else "YAML"
-        hint = f'quote it as written: "{written}" ({reader} reads unquoted {written} as a number)'
+    hint, shown = "", f.shown
+    if isinstance(instance, (int, float)) and not isinstance(instance, bool):
+        written = as_written(f.doc, f.path, instance)  # (`010`, not the 10 YAML read: quoting that changes it)
+        shown = f"`{written}`"
+        if wanted == "string":
+            reader = "JSON" if f.doc.is_json else "YAML"
+            hint = f'quote it as written: "{written}" ({reader} reads unquoted {written} as a number)'
     elif wanted == "boolean" and isinstance(instance, str):
         hint = "write true or false (YAML 1.2: on/off/yes/no are words, not booleans)"
-    shown = f.shown
-    if isinstance(instance, (int, float)) and not isinstance(instance, bool):
-        shown = f"`{as_written(f.doc, f.path, instance)}`"  # (`010`, not the 10 YAML read)
     return [f.problem(f"{f.subject}: `{f.field}` must be {_article(wanted)}, not "
                       + " ".join(filter(None, [_kind(instance), shown])), hint)]
 
 
 _PLAIN = re.compile(r"[^\s,\]\}#\"']+")  # a plain scalar of a flow or block context, as YAML and JSON write a number
 _PROPERTY = re.compile(r"(?:&[^\s,\]\}]*|!<[^>]*>|![^\s,\]\}]*)\s+")  # `&anchor `, `!!float `, `!<tag:...> `
-_LINE_BREAK = re.compile("\r\n|\r|\n")  # YAML 1.2's line ends, as positions count them
-
-
-def _is_json(doc: Document) -> bool:
-    return doc.format == "json" or (not doc.format and doc.text.lstrip()[:1] in ("{", "["))
-
 
 def as_written(doc: Document, path: tuple, value) -> str:
     """The text of the scalar at `path` as the file writes it (`6.10`, `0x1F`, `010`: the number read is `6.1`,
     31, 10), or the value when it cannot be found there."""
     try:
         line, col = doc.position(path)
-        text = _LINE_BREAK.split(doc.text)[line - 1]  # (a lone CR ends a line too)
+        text = LINE_BREAK.split(doc.text)[line - 1]  # (a lone CR ends a line too)
     except (IndexError, AttributeError, TypeError):
         return str(value)
     at = col - 1
