@@ -12,14 +12,14 @@ from __future__ import annotations
 
 import math
 
-from bench.handwritten import Facts, NPIV_RELEASE, guest_failures, path_ok, release, reserves, vcpu_limit
+from bench.handwritten import V6, Facts, NFS_RELEASE, NPIV_RELEASE, guest_failures, path_ok, release, reserves, vcpu_limit
 
 
 class Target:
     """What the checks read of one VSP as a target, worked out once."""
 
     __slots__ = ("host", "name", "dst", "cores", "cores_free", "most_vcpus", "free", "row", "switches", "san",
-                 "restricted", "down", "no_pnic", "macs", "labels", "mounts", "old")
+                 "restricted", "down", "no_pnic", "macs", "labels", "mounts", "old", "nfs", "v6")
 
     def __init__(self, host, facts: Facts):
         self.host = host
@@ -39,6 +39,8 @@ class Target:
         self.macs = {n["mac"] for g in facts.guests_on.get(self.name, ()) for n in g["networks"]}
         self.mounts = {(m["mount_point"], m["source"], m["options"]) for m in host["nfs_mounts"] or ()}
         self.old = dst < NPIV_RELEASE
+        self.nfs = dst >= NFS_RELEASE  # takes NFS backing stores
+        self.v6 = dst >= V6
         # per label: [pooled, pooled FLA, assigned, {holder: functions it holds that stay held}, held in all]
         labels = {}
         for f in host["dio_functions"]:
@@ -62,7 +64,7 @@ class Guest:
     """What the checks read of one guest, worked out once."""
 
     __slots__ = ("name", "own", "kind", "running", "vcpus", "needs", "reserving", "shared", "visible", "wwids",
-                 "used", "avio", "macs", "local", "nfs", "npiv", "memory")
+                 "used", "avio", "macs", "local", "nfs", "npiv", "memory", "not_hpux")
 
     def __init__(self, guest, facts: Facts, source):
         self.name = guest["name"]
@@ -90,7 +92,7 @@ class Guest:
         # an NFS backing file is not copied to a target that mounts one of its source mounts alike
         nfs = {}
         for s in stores:
-            if s["nfs"] and s["backing"] == "file":
+            if s["nfs"] and s["backing"] == "file" and release(source["version"]) >= NFS_RELEASE:
                 keys = {(m["mount_point"], m["source"], m["options"]) for m in source["nfs_mounts"] or ()
                         if m["mount_point"] + "/" in s["path"]}
                 if keys:
@@ -99,6 +101,7 @@ class Guest:
         self.nfs = list(nfs.values())  # local on a target that mounts none of a path's mounts alike
         self.npiv = bool(guest["npiv"]) and release(source["version"]) < NPIV_RELEASE, bool(guest["npiv"])
         self.memory = [needed(guest, row) for _, _, row in facts.overheads]
+        self.not_hpux = guest["os_type"] not in (None, "HPUX")
 
 
 def needed(guest, row):
@@ -133,6 +136,8 @@ def matrix(snapshot, tables):
                 failing.append("PATH-OFFLINE")
             if g.running:
                 failing.append("GUEST-RUNNING")
+            if g.not_hpux and t.v6:
+                failing.append("GUEST-OS-TARGET")
             if vcpus is not None:
                 if t.cores is not None and vcpus > t.cores:
                     failing.append("CPU-CORES")
@@ -161,7 +166,7 @@ def matrix(snapshot, tables):
                     failing.append("DIO-RESERVED")
                 if cross:
                     failing.append("DIO-CROSS-TYPE")
-            if g.local or (g.nfs and any(not (keys & t.mounts) for keys in g.nfs)):
+            if g.local or (g.nfs and (not t.nfs or any(not (keys & t.mounts) for keys in g.nfs))):
                 failing.append("STORAGE-LOCAL")
             if g.shared:
                 failing.append("STORAGE-SHARED")

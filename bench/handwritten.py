@@ -104,7 +104,9 @@ def path_ok(table, kind, src, dst):
 
 
 def nfs_copied(store, source, target):
-    """Whether an NFS backing file needs no copy: the target mounts its file system alike."""
+    """Whether an NFS backing file needs no copy: both VSPs at 4.3 or later, the target mounts its file system alike."""
+    if release(source["version"]) < NFS_RELEASE or release(target["version"]) < NFS_RELEASE:
+        return False
     for m in source["nfs_mounts"] or ():
         if m["mount_point"] + "/" in store["path"]:
             for t in target["nfs_mounts"] or ():
@@ -149,6 +151,8 @@ def migration_failures(guest, source, target, facts):
         failing.append("PATH-OFFLINE")
     if guest["state"] != "off":
         failing.append("GUEST-RUNNING")
+    if guest["os_type"] not in (None, "HPUX") and dst >= V6:
+        failing.append("GUEST-OS-TARGET")
     vcpus = guest["vcpus"]
     if vcpus is not None:
         if target["cpu_cores"] is not None and vcpus > target["cpu_cores"]:
@@ -228,7 +232,8 @@ def migration_failures(guest, source, target, facts):
     return failing
 
 
-NPIV_RELEASE = release("4.3")
+NPIV_RELEASE = NFS_RELEASE = release("4.3")  # NPIV guests migrate, NFS backing stores exist, from 4.3 on
+V6 = release("6.0")  # V6.x VSPs run HP-UX guests only
 
 
 def matrix(snapshot, tables):

@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -61,8 +62,8 @@ def test_the_guests_that_go_offline_say_why(ruleset, site):
     assert moves["db1"]["mode"] == "online" and "why_offline" not in moves["db1"]  # 6.1 -> 6.3 online
     assert moves["app2"]["mode"] == "offline" and not moves["app2"]["running"]  # stopped: no downtime
     assert campaign.offline_running == sum(1 for m in moves.values() if m["mode"] == "offline" and m["running"])
-    assert moves["lin1"]["mode"] == "offline" and "ONLINE-GUEST-OS" in moves["lin1"]["why_offline"]  # Linux
-    # the bound: the running guests no VSP takes online at either end of the campaign (vpdb1, lin1)
+    assert moves["nokit1"]["mode"] == "offline" and "ONLINE-GUEST-KIT" in moves["nokit1"]["why_offline"]  # no kit
+    # the bound: the running guests no VSP takes online at either end of the campaign (vpdb1, nokit1)
     bound = offline_lower_bound(ruleset, site, CampaignOptions(upgrade="vsp-c*", to="6.3"), vsps=campaign.upgraded)
     assert bound == 2 <= campaign.offline_running
 
@@ -177,7 +178,6 @@ def test_a_release_that_is_not_one_is_a_usage_error(release):
 
 def test_the_shipped_campaign_plan_is_what_campaign_proposes(ruleset, site):
     """fixtures/plan-campaign.yaml (README's walk-through) is the proposal of today's rules."""
-    import yaml
     campaign = propose_campaign(ruleset, site, CampaignOptions(upgrade="vsp-c*", to="6.3", time_limit=20))
     shipped = yaml.safe_load((ROOT / "fixtures" / "plan-campaign.yaml").read_text())
     assert shipped == campaign.plan_data()
@@ -297,3 +297,21 @@ def test_a_stage_rule_that_judges_the_stage_as_a_whole_holds_its_upgrades(tmp_pa
     stage = json.loads(out)["plan"]["stages"][0]
     assert code == 1 and stage["failing"] == ["SITE-NO-63"] and stage["held"] == ["vsp-c8"], stage
     assert str(next(h["version"] for h in load_snapshot(str(after)).hosts if h["name"] == "vsp-c8")) == "B.06.30"
+
+
+def test_a_guest_no_upgraded_vsp_runs_stops_its_vsp(ruleset, tmp_path):
+    """A Linux VM on an Integrity VM 4.x VSP: V6.x VSPs run HP-UX guests only (GUEST-OS-TARGET), so no VSP of a
+    campaign to 6.3 takes it, and its VSP is not upgraded; the campaign says why and upgrades the others."""
+    data = yaml.safe_load(SITE.read_text())
+    data["guests"].append({"name": "lin1", "kind": "vm", "host": "vsp-c1", "state": "on", "memory_mb": 4096,
+                           "vcpus": 1, "os_type": "LINUX", "networks": [{"vswitch": "vs-pub", "ip_name": "lin1"}],
+                           "storage": [{"backing": "disk", "path": "/dev/rdisk/disk29", "shared_san": True}]})
+    path = tmp_path / "site.yaml"
+    path.write_text(yaml.safe_dump(data))
+    campaign = propose_campaign(ruleset, load_snapshot(str(path)),
+                                CampaignOptions(upgrade="vsp-c*", to="6.3", time_limit=20))
+    stopped = {s.vsp: s.stopped for s in campaign.stopped}
+    assert list(stopped) == ["vsp-c1"] and "vsp-c1" not in campaign.upgraded
+    assert [g["guest"] for g in stopped["vsp-c1"]] == ["lin1"]
+    assert list(stopped["vsp-c1"][0]["blocking"]) == ["GUEST-OS-TARGET"]
+    assert {"vsp-c2", "vsp-c3", "vsp-c4", "vsp-c7"} <= set(campaign.upgraded)
