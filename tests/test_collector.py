@@ -18,6 +18,7 @@ import tempfile
 from pathlib import Path
 
 import pytest
+import yaml
 
 from migcheck.importer import collector_script, import_capture
 
@@ -435,3 +436,60 @@ def test_a_disk_that_fills_during_hpvmstatus_is_said_as_full(stubs, tmp_path, sh
     code, err, evidence = _on_a_full_disk(stubs, tmp_path, 24, shell, STUB_PAD="200000")
     assert code == 2 and "is the disk full?" in err and "is this a VSP?" not in err, err
     assert _files(evidence / "after") == _files(evidence / "before")
+
+
+@pytest.mark.parametrize("shell", SHELLS, ids=lambda s: s[0])
+def test_an_empty_or_relative_path_entry_runs_nothing_of_the_starting_folder(stubs, tmp_path, shell):
+    """Root's PATH with an empty entry, `.` or a relative one: started from a folder another user wrote, the script
+    runs none of the commands planted there (`ls`, `mkdir`, `uname` look up system folders first or only)."""
+    start = tmp_path / "start"
+    start.mkdir()
+    planted = tmp_path / "planted-ran"
+    for name in ("ls", "mkdir", "uname", "tr", "rm", "mv", "awk", "id", "sed", "cat"):
+        (start / name).write_text(f"#!/bin/sh\necho {name} >> '{planted}'\nexit 1\n")
+        (start / name).chmod(0o755)
+    out = tmp_path / "collected"
+    for path in (f":{stubs}:/usr/bin:/bin", f".:{stubs}:/usr/bin:/bin", f"{stubs}::/usr/bin:/bin", f"start:{stubs}"):
+        environ = {**os.environ, "PATH": path, "STUB_CAPTURE": str(DC_WEST / "vsp-w1"), "STUB_LOG": str(tmp_path / "log")}
+        run = subprocess.run([shutil.which(shell[0]), *shell[1:], str(COLLECTOR), str(out), "vsp-w1"],
+                             capture_output=True, text=True, env=environ,
+                             cwd=start if path != f"start:{stubs}" else tmp_path)
+        assert not planted.exists(), (path, planted.read_text())
+        assert (out / "vsp-w1" / "hpvmstatus.txt").is_file(), (path, run.stderr)
+
+
+@pytest.mark.parametrize("shell", SHELLS, ids=lambda s: s[0])
+def test_hpvmhwmgmt_output_cannot_end_dio_yaml_comments(stubs, tmp_path, shell):
+    """What `hpvmhwmgmt -p dio -l` prints goes into dio.yaml's comments with every byte that is not printable ASCII
+    as `?`: a carriage return, NEL, a line or paragraph separator would end the comment for a YAML reader and make
+    the rest live YAML (facts forged into the supplement); ESC would make the template unreadable; a last line
+    without its line feed is ended."""
+    forged = "guests: {erp01: {guest_kit: B.06.30}}"
+    out = tmp_path / "collected"
+    script = ("printf 'hwpath 0/0/0/4/0/0/0 FLA\\r%s\\n' '" + forged + "'; "
+              "printf '0/0/0/5 \\342\\200\\250%s\\n' '" + forged + "'; printf '0/0/0/6 \\302\\205x \\033[2J\\n'; "
+              "printf 'no line feed'")
+    result = _collect(stubs, DC_WEST / "vsp-w1", out, "vsp-w1", shell, STUB_DIO=script)
+    assert result.returncode == 0, result.stderr
+    text = (out / "vsp-w1" / "dio.yaml").read_bytes()
+    assert all(b == 0x0A or 0x20 <= b <= 0x7E for b in text)
+    comments = text.decode().split("# hpvmhwmgmt -p dio -l:\n", 1)[1]
+    assert comments == ("#   hwpath 0/0/0/4/0/0/0 FLA?" + forged + "\n#   0/0/0/5 ???" + forged + "\n"
+                        "#   0/0/0/6 ??x ?[2J\n#   no line feed\ndio_functions:\n")
+    data = yaml.safe_load(text)
+    assert data == {"dio_functions": None}  # nothing of the output is YAML: only the template's key
+
+
+@pytest.mark.parametrize("shell", SHELLS, ids=lambda s: s[0])
+def test_the_commands_error_messages_reach_the_terminal_without_escapes(stubs, tmp_path, shell):
+    """A command's standard error is relayed with every byte that is not printable ASCII as `?`: an escape
+    sequence printed by a captured command (a title change, a screen clear) never reaches root's terminal."""
+    bad = tmp_path / "stubs2"
+    shutil.copytree(stubs, bad)
+    body = (bad / "hpvmnet").read_text()
+    (bad / "hpvmnet").write_text(body.replace("cap=$STUB_CAPTURE", "cap=$STUB_CAPTURE\nprintf 'warn \\033]0;T\\007 "
+                                                                    "\\033[2J end\\n' >&2"))
+    result = _collect(bad, DC_WEST / "vsp-w1", tmp_path / "out", "vsp-w1", shell)
+    assert result.returncode == 0, result.stderr
+    assert "\x1b" not in result.stderr and "\x07" not in result.stderr
+    assert "warn ?]0;T? ?[2J end" in result.stderr

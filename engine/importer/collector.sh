@@ -28,8 +28,22 @@
 # one else. Everything is written into a new private folder inside DIR, which replaces DIR/VSP
 # only at the end, so no capture is written through a link or swapped while it is written.
 
-PATH=$PATH:/opt/hpvm/bin:/usr/sbin:/usr/bin:/bin
+# PATH: root's own, but only its absolute folders (an empty entry, `.` or a relative one would look commands up
+# in the folder the script is started from, which another user may write), then HP's and the system's
+set -f
+safe_path=
+old_ifs=$IFS
+IFS=:
+for entry in $PATH; do
+  case $entry in
+    /*) safe_path=$safe_path$entry: ;;
+  esac
+done
+IFS=$old_ifs
+set +f
+PATH=${safe_path}/opt/hpvm/bin:/usr/sbin:/usr/bin:/bin
 export PATH
+unset safe_path old_ifs entry
 LC_ALL=C
 export LC_ALL
 umask 077
@@ -81,15 +95,26 @@ capture() {
         status=1
         return 1
     fi
-    if "$@" > "$file" < /dev/null; then
+    if "$@" > "$file" 2> "$work/.stderr" < /dev/null; then
+        relay "$work/.stderr"
         return 0
     fi
+    relay "$work/.stderr"
     say "'$(shown "$*")' failed; ${file#"$work"/} not written"
     full=no  # (asked before the part written is removed: removing it makes room again)
     writable || full=yes
     rm -f "$file"
     status=1
     return 1
+}
+
+# relay FILE: a command's standard error, kept in FILE, on this script's with every byte that is not printable ASCII
+# shown as `?` (no escape sequence a command prints reaches root's terminal); FILE removed
+relay() {
+    if [ -s "$1" ]; then
+        tr -c ' -~\n' '?' < "$1" >&2
+    fi
+    rm -f "$1"
 }
 
 # writable: whether a file can still be written in the work folder (a full disk says no)
@@ -116,8 +141,9 @@ make_work() {
 
 dio_template() {
     raw=$work/.dio-raw
-    hpvmhwmgmt -p dio -l > "$raw" < /dev/null
+    hpvmhwmgmt -p dio -l > "$raw" 2> "$work/.stderr" < /dev/null
     code=$?
+    relay "$work/.stderr"
     {
         printf '%s\n' "# DIO functions of VSP $(shown "$vsp"), read by migcheck import. Complete the list below"
         printf '%s\n' "# from the output of 'hpvmhwmgmt -p dio -l' copied underneath, one entry per function:"
@@ -128,7 +154,9 @@ dio_template() {
         printf '%s\n' '#'
         if [ "$code" -eq 0 ] && [ -s "$raw" ]; then
             printf '%s\n' '# hpvmhwmgmt -p dio -l:'
-            sed 's/^/#   /' "$raw"
+            # every byte that is not printable ASCII shown as `?`: a line break YAML knows (CR, NEL, LS, PS) in the
+            # output must not end the comment, and a control character would make the template unreadable
+            tr -c ' -~\n' '?' < "$raw" | awk '{ print "#   " $0 }'
             printf '%s\n' 'dio_functions:'
         elif [ "$code" -eq 0 ] || [ "$code" -eq 127 ]; then
             printf '%s\n' "# hpvmhwmgmt -p dio -l printed nothing (exit status $code): no DIO functions."
