@@ -15,6 +15,7 @@ import shutil
 from pathlib import Path
 
 import pytest
+import yaml
 
 from migcheck.files.document import parse_text
 from migcheck.importer import dump_snapshot, import_capture
@@ -585,7 +586,8 @@ def test_off_nr_copy_runnable_twice_is_a_duplicate(capture):
                                                           "the captures disagree")
     assert (file, line, col) == ("ivmcl02/hpvmstatus.txt", 8, 1)
     assert message.startswith("guest `hpvm1` is runnable on VSP `ivmcl01` (") and message.endswith(
-        "and on VSP `ivmcl02`; a guest is runnable on one VSP only (this copy is left out of the snapshot)")
+        "and on VSP `ivmcl02`; a guest is runnable on one VSP only (this copy is left out of the snapshot, and the "
+        "state of the copy on `ivmcl01` is written unknown)")
 
 
 def test_partial_import_validates(capture, tmp_path, run_cli):
@@ -901,3 +903,62 @@ def test_a_line_ends_at_a_line_feed_only(tmp_path, run_cli, end):
     assert f"{summary}:{lines + 1}:1: error[input]: expected a guest row" in err
     assert f"{summary}:{lines + 2}:1: error[input]: guest `last` is listed here" in err
     assert [len(s.lines) for s in (Source.of("f", "a\x0cb\nc\r\n\u2028d\n"),)] == [3]
+
+
+def test_a_device_gdev_does_not_list_leaves_the_guests_storage_unknown(capture, run_cli, tmp_path):
+    """`hpvmdevmgmt -l gdev` lists every device a guest is given: a listing without the entry of a guest's device
+    (empty, cut between lines) does not make the device "shared by none, no WWID": the guest's storage is unknown,
+    and a move of it is not ready (ivm1's shared disk c1t4d0 once read as not shared)."""
+    gdev = capture / "ivmcl01" / "hpvmdevmgmt-gdev.txt"
+    lines = gdev.read_text().splitlines(True)
+    gdev.write_text("".join(line for line in lines if not line.startswith("/dev/rdsk/c1t4d0:")))
+    estate = import_capture(capture)
+    guests = {g["name"]: g for g in estate.snapshot["guests"]}
+    assert "storage" in guests["ivm1"].get("unknown", []) and "storage" in guests["vmnode2"].get("unknown", [])
+    assert "storage" not in guests["hpvm1"].get("unknown", [])  # its devices are all listed
+    assert any("has no entry for `/dev/rdsk/c1t4d0` of guest `ivm1`" in n for n in estate.notes)
+    out = tmp_path / "estate.yaml"
+    code, _, err = run_cli("import", capture, "--output", out)
+    assert code == 0, err
+    code, stdout, _ = run_cli("check", out, "hpvm1", "ivmcl01", "--format", "json")
+    assert code == 0 and json.loads(stdout)["verdict"] == "ready"  # before: every device of hpvm1 listed
+    other = capture / "ivmcl02" / "hpvmdevmgmt-gdev.txt"
+    other.write_text("".join(line for line in other.read_text().splitlines(True)
+                             if not line.startswith("/dev/rdisk/disk20:")))  # hpvm1's disk
+    code, _, err = run_cli("import", capture, "--output", out)
+    assert code == 0, err
+    code, stdout, _ = run_cli("check", out, "hpvm1", "ivmcl01", "--format", "json")
+    assert code == 3 and json.loads(stdout)["verdict"] == "unknown"
+    gdev.write_text("")  # an empty listing: every guest with storage
+    estate = import_capture(capture)
+    assert all("storage" in g.get("unknown", []) for g in estate.snapshot["guests"] if g.get("storage")
+               and g["host"] == "ivmcl01")
+
+
+def test_a_guest_runnable_twice_is_written_once_with_its_state_unknown(capture, run_cli, tmp_path):
+    """--partial writes a guest runnable on two VSPs once; its state is unknown there, so no move of it is ready
+    (the copy left out may be running on the target)."""
+    _edit(capture / "ivmcl01" / "hpvmstatus.txt", "Off (NR) ", "Off      ")  # hpvm1 runnable on both VSPs
+    out = tmp_path / "partial.yaml"
+    code, _, err = run_cli("import", capture, "--partial", "--output", out)
+    assert code == 0 and "the state of the copy on `ivmcl01` is written unknown" in err
+    written = [g for g in yaml.safe_load(out.read_text())["guests"] if g["name"] == "hpvm1"]
+    assert len(written) == 1 and written[0]["host"] == "ivmcl01" and "state" in written[0]["unknown"]
+    code, stdout, _ = run_cli("check", out, "hpvm1", "ivmcl02", "--stop", "--format", "json")
+    report = json.loads(stdout)
+    assert report["verdict"] != "ready" and code != 0  # (blocked: ivmcl02 has too little memory for it too)
+    assert {r["rule"]: r["status"] for r in report["results"]}["GUEST-RUNNING"] == "error"
+
+
+def test_one_machine_captured_twice_is_read_from_no_copy(capture):
+    """Two VSP folders whose machinfo gives one Machine ID number are one VSP captured twice (a folder copied under
+    another name): which is today's capture is not known, so neither is read, each located."""
+    shutil.copytree(capture / "ivmcl02", capture / "ivmcl02-copy")
+    estate = import_capture(capture)
+    assert [h["name"] for h in estate.snapshot["hosts"]] == ["ivmcl01"]
+    assert not [g for g in estate.snapshot["guests"] if g["host"].startswith("ivmcl02")]
+    found = [p for p in estate.problems if "one VSP captured twice" in p.message]
+    assert sorted((str(Path(p.file).relative_to(capture)), p.line) for p in found) == [
+        ("ivmcl02-copy/machinfo.txt", 16), ("ivmcl02/machinfo.txt", 16)]
+    assert "`ivmcl02` and `ivmcl02-copy` are one machine" in next(p.message for p in found
+                                                                 if p.file.endswith("ivmcl02/machinfo.txt"))

@@ -68,6 +68,7 @@ class Estate:
 class _Vsp:
     def __init__(self, path: Path, estate: Estate, limits: Limits):
         self.path, self.name, self.estate, self.limits = path, path.name, estate, limits
+        self.machine_id: tuple[str, int] | None = None  # machinfo's `Machine ID number` and its line
 
     def problem(self, file: Path | str, line: int, col: int, message: str, help: str = "") -> None:
         self.estate.problems.append(Problem(str(file), line, col, message, help=help))
@@ -183,10 +184,24 @@ def _vsp_folders(root: Path, estate: Estate) -> list[Path]:
 
 def _read_vsps(vsps: list[Path], estate: Estate, limits: Limits) -> None:
     """Each VSP's host and runnable guests into the snapshot; a note for each guest runnable nowhere."""
-    runnable_at: dict[str, tuple[str, Problem]] = {}
+    runnable_at: dict[str, tuple[str, Problem, dict]] = {}
     not_runnable: dict[str, list[str]] = {}
-    for path in vsps:
-        host, guests = _read_vsp(_Vsp(path, estate, limits))
+    read = [(vsp, *_read_vsp(vsp)) for vsp in (_Vsp(path, estate, limits) for path in vsps)]
+    machines: dict[str, list[_Vsp]] = {}  # machinfo's Machine ID number -> the VSPs read with it
+    for vsp, host, _ in read:
+        if host is not None and vsp.machine_id is not None:
+            machines.setdefault(vsp.machine_id[0], []).append(vsp)
+    for vsp, host, guests in read:
+        copies = machines.get(vsp.machine_id[0], []) if host is not None and vsp.machine_id is not None else []
+        if len(copies) > 1:  # one machine captured twice (a VSP's folder copied under another name): which is the
+            others = [c for c in copies if c is not vsp]  # capture of today is not known, so neither is read
+            names = ", ".join(f"`{g['name']}`" for g, _ in guests)
+            vsp.problem(vsp.path / "machinfo.txt", vsp.machine_id[1], 1,
+                        f"VSP `{vsp.name}` and {', '.join(f'`{c.name}`' for c in others)} are one machine (Machine "
+                        f"ID number {vsp.machine_id[0]}): one VSP captured twice; no copy is read"
+                        + (f", nor its guests {names}" if names else ""),
+                        "keep one folder per VSP in the capture folder (remove the older capture), and import again")
+            continue
         if host is None:
             continue  # the problem names the VSP and its guests: a guest needs its host in a snapshot
         estate.snapshot["hosts"].append(host)
@@ -200,18 +215,26 @@ def _read_vsps(vsps: list[Path], estate: Estate, limits: Limits) -> None:
                                 "VSP: it is left out of the snapshot's guests")
 
 
-def _add_guest(guest: dict, where: Problem, runnable_at: dict[str, tuple[str, Problem]], estate: Estate) -> None:
-    """A guest into the snapshot, unless a VSP read before holds it runnable too (then a problem)."""
+def _add_guest(guest: dict, where: Problem, runnable_at: dict[str, tuple[str, Problem, dict]],
+               estate: Estate) -> None:
+    """A guest into the snapshot, unless a VSP read before holds it runnable too (then a problem, and the copy
+    written has its `state` unknown: which copy runs, and where a migration of it would meet the other, is not
+    known, so that no move of it reads as ready from what `--partial` writes)."""
     first = runnable_at.get(guest["name"])
     if first is not None:
         estate.problems.append(Problem(where.file, where.line, 1, f"guest `{guest['name']}` is runnable on "
                                        f"VSP `{first[0]}` ({first[1].file}:{first[1].line}) and on VSP "
                                        f"`{guest['host']}`; a guest is runnable on one VSP only (this copy "
-                                       "is left out of the snapshot)",
+                                       f"is left out of the snapshot, and the state of the copy on `{first[0]}` "
+                                       "is written unknown)",
                                        help=f"mark one copy Not Runnable (`hpvmmigrate` does) or remove it "
                                        f"(`hpvmremove -P {guest['name']}`)"))
+        kept = first[2]
+        if "state" not in kept.get(UNCAPTURED, ()):
+            parts = set(kept.get(UNCAPTURED, ())) | {"state"}
+            kept[UNCAPTURED] = [p for p in ORDER if p in parts]
         return
-    runnable_at[guest["name"]] = (guest["host"], where)
+    runnable_at[guest["name"]] = (guest["host"], where, guest)
     estate.snapshot["guests"].append(guest)
 
 
@@ -259,7 +282,7 @@ def _read_vsp(vsp: _Vsp) -> tuple[dict | None, list]:
     host, missing = _host(vsp)
     extra, gdev, mounts = _facts(vsp)
     guests = _guests(vsp, rows, mounts)
-    _device_facts(guests, gdev if "shared_wwids" in extra else None)
+    _device_facts(vsp, guests, gdev if "shared_wwids" in extra else None)
     functions, doc = _dio(vsp, rows)
     _guest_supplement(vsp, doc, guests)
     for guest, _ in guests:
@@ -289,6 +312,7 @@ def _host(vsp: _Vsp) -> tuple[dict, list[str]]:
     network, _ = vsp.parsed("hpvmnet.txt", "hpvmnet", parse_hpvmnet)
     whole = network is not None and len(vsp.estate.problems) == before
     machine, _ = vsp.parsed("machinfo.txt", "machinfo", parse_machinfo)
+    vsp.machine_id = machine and machine.machine_id
     bundles, swlist_src = vsp.parsed("swlist.txt", "swlist -l bundle", parse_swlist)
     version = None
     if bundles is not None:
@@ -340,21 +364,32 @@ def _facts(vsp: _Vsp) -> tuple[dict, dict, object]:
     return out, gdev, mounts
 
 
-def _device_facts(guests: list[tuple[dict, Problem]], gdev: dict | None) -> None:
+def _device_facts(vsp: _Vsp, guests: list[tuple[dict, Problem]], gdev: dict | None) -> None:
     """Each storage line's `share` (SHARE=YES) and `wwid` from its `hpvmdevmgmt -l gdev` entry, found by path;
-    `gdev` None (not captured, or not read whole): a guest's storage is unknown, not "shared by none, no WWID"."""
+    `gdev` None (not captured, or not read whole): a guest's storage is unknown, not "shared by none, no WWID".
+    So is the storage of a guest with a device the listing has no entry for: the device database lists every
+    device a guest is given (`hpvmmodify -a` adds it), so a listing without one is cut short or stale (an empty
+    listing, one cut between two lines), not a device "shared by none"."""
     for guest, _ in guests:
-        if gdev is None:
-            if guest.get("storage") and "storage" not in guest.get(UNCAPTURED, ()):
+        storage = guest.get("storage", [])
+        absent = [] if gdev is None else [s["path"] for s in storage if s["path"] not in gdev]
+        if gdev is None or absent:
+            if absent:
+                vsp.estate.notes.append(
+                    f"VSP `{vsp.name}`: `hpvmdevmgmt -l gdev` (hpvmdevmgmt-gdev.txt) has no entry for "
+                    f"{', '.join(f'`{p}`' for p in absent[:3])}{' and more' if len(absent) > 3 else ''} of guest "
+                    f"`{guest['name']}`: its storage (which devices are shared, their WWIDs) is unknown; capture "
+                    "`hpvmdevmgmt -l gdev` again")
+            if storage and "storage" not in guest.get(UNCAPTURED, ()):
                 parts = set(guest.get(UNCAPTURED, ())) | {"storage"}
                 guest[UNCAPTURED] = [p for p in ORDER if p in parts]
             continue
-        for storage in guest.get("storage", []):
-            share, wwid = gdev.get(storage["path"], (False, None))
+        for entry in storage:
+            share, wwid = gdev[entry["path"]]
             if share:
-                storage["share"] = True
+                entry["share"] = True
             if wwid is not None:
-                storage["wwid"] = wwid
+                entry["wwid"] = wwid
 
 
 def _vswitches(vsp: _Vsp, network) -> list[str]:

@@ -44,6 +44,10 @@ class Machine:
     processor: str | None = None
     memory_mb: int | None = None
     cores: int | None = None
+    machine_id: tuple[str, int] | None = None  # `Machine ID number:` (HP-UX 11.31) and its line: one per machine
+
+
+_MACHINE_ID = re.compile(r"^Machine ID number:\s+(?P<id>\S+)$")
 
 
 def processor_name(family: int | None, model: int | None, name: str | None) -> str | None:
@@ -104,6 +108,12 @@ def parse_machinfo(source: Source) -> tuple[Machine, list]:
             _numbered(m, no, text, problems, seen)
         elif m := _CPU_LINE.match(line):
             names.append((m["name"], no))
+        elif m := _MACHINE_ID.match(line):
+            if out.machine_id is not None and out.machine_id[0] != m["id"]:
+                problems.at(no, 1, f"`Machine ID number` is {m['id']} here and {out.machine_id[0]} at line "
+                            f"{out.machine_id[1]}: the capture holds two outputs",
+                            "capture it again with `machinfo > machinfo.txt`")
+            out.machine_id = out.machine_id or (m["id"], no)
         elif m := _MEMORY.match(line):
             memory_line = no
             try:
