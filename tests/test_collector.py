@@ -493,3 +493,26 @@ def test_the_commands_error_messages_reach_the_terminal_without_escapes(stubs, t
     assert result.returncode == 0, result.stderr
     assert "\x1b" not in result.stderr and "\x07" not in result.stderr
     assert "warn ?]0;T? ?[2J end" in result.stderr
+
+
+def test_a_kept_dio_yaml_is_checked_against_what_hpvmhwmgmt_prints_now(stubs, tmp_path):
+    """A completed dio.yaml is kept from run to run; when `hpvmhwmgmt -p dio -l` prints otherwise than the copy in
+    its comments (a function added or reassigned since), the collector says so, writes what it prints now to
+    dio-changed.txt and exits 1, and import leaves the VSP out until dio.yaml is completed again."""
+    out = tmp_path / "collected"
+    before = "printf '%s\\n' 'hwpath 0/0/0/4/0/0/0 FLA pool free'"
+    assert _collect(stubs, DC_WEST / "vsp-w1", out, "vsp-w1", STUB_DIO=before).returncode == 0  # a template
+    dio = out / "vsp-w1" / "dio.yaml"
+    dio.write_text(dio.read_text() + '  - {hwpath: "0/0/0/4/0/0/0", type: FLA, pool: true}\n')  # completed
+    again = _collect(stubs, DC_WEST / "vsp-w1", out, "vsp-w1", STUB_DIO=before)
+    assert again.returncode == 0, again.stderr
+    assert not (out / "vsp-w1" / "dio-changed.txt").exists()
+    now = "printf '%s\\n' 'hwpath 0/0/0/4/0/0/0 FLA pool erp01'"
+    changed = _collect(stubs, DC_WEST / "vsp-w1", out, "vsp-w1", STUB_DIO=now)
+    assert changed.returncode == 1 and "prints otherwise than when dio.yaml was written" in changed.stderr
+    assert (out / "vsp-w1" / "dio-changed.txt").read_text() == "hwpath 0/0/0/4/0/0/0 FLA pool erp01\n"
+    assert "0/0/0/4/0/0/0" in dio.read_text()  # the completed one is kept as it was
+    estate = import_capture(out)
+    assert [h["name"] for h in estate.snapshot["hosts"]] == []
+    found = [p for p in estate.problems if p.file.endswith("dio-changed.txt")]
+    assert found and "changed since its dio.yaml was written" in found[0].message

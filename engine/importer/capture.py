@@ -46,6 +46,9 @@ FILES = {
     "dio.yaml": "the DIO supplement",
 }
 OPTIONAL = {"hpvminfo.txt": "hpvminfo"}
+# Written by the collector beside a kept dio.yaml when `hpvmhwmgmt -p dio -l` prints otherwise than when dio.yaml
+# was written: its DIO functions are not known until dio.yaml is completed again (and this file removed)
+DIO_CHANGED = "dio-changed.txt"
 # Added with the third reading: a capture of the first collector lacks them, and the host fields they give
 # are then absent (unknown), with a note
 FACTS = {
@@ -256,7 +259,7 @@ def _listing(vsp: _Vsp, folder: Path) -> list[Path]:
 
 def _check_entries(vsp: _Vsp) -> bool:
     """Every entry of a VSP folder is a file or folder of the layout; False when the folder cannot be listed."""
-    known = set(FILES) | set(OPTIONAL) | set(FACTS) | set(FOLDERS)
+    known = set(FILES) | set(OPTIONAL) | set(FACTS) | set(FOLDERS) | {DIO_CHANGED}
     try:
         entries = sorted(vsp.path.iterdir())
     except OSError as exc:
@@ -284,6 +287,12 @@ def _read_vsp(vsp: _Vsp) -> tuple[dict | None, list]:
     guests = _guests(vsp, rows, mounts)
     _device_facts(vsp, guests, gdev if "shared_wwids" in extra else None)
     functions, doc = _dio(vsp, rows)
+    if kind(vsp.path / DIO_CHANGED) != "missing":
+        vsp.problem(vsp.path / DIO_CHANGED, 1, 1, f"the DIO functions of VSP `{vsp.name}` changed since its dio.yaml "
+                    f"was written ({DIO_CHANGED} holds what `hpvmhwmgmt -p dio -l` printed at the last capture): "
+                    "dio.yaml may describe functions as they were",
+                    f"complete dio.yaml again from {DIO_CHANGED}, then remove {DIO_CHANGED}")
+        missing.append("DIO functions")
     _guest_supplement(vsp, doc, guests)
     for guest, _ in guests:
         dio = [f["hwpath"] for f in functions if f.get("assigned_to") == guest["name"]]

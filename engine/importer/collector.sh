@@ -177,6 +177,32 @@ dio_template() {
     rm -f "$raw"
 }
 
+# dio_changed: the kept dio.yaml's copy of what `hpvmhwmgmt -p dio -l` printed when its template was written (its
+# comments) against what it prints now; when they differ, what it prints now goes to dio-changed.txt, which import
+# refuses until dio.yaml is completed again (a function added, moved or reassigned since would read as it was)
+dio_changed() {
+    hpvmhwmgmt -p dio -l > "$work/.dio-raw" 2> "$work/.stderr" < /dev/null
+    code=$?
+    relay "$work/.stderr"
+    if [ "$code" -ne 0 ] && [ "$code" -ne 127 ]; then
+        say "'hpvmhwmgmt -p dio -l' failed (exit status $code); the kept dio.yaml is not checked against it"
+        status=1
+    elif grep -q -e '^# hpvmhwmgmt -p dio -l:$' -e '^# hpvmhwmgmt -p dio -l printed nothing' "$work/dio.yaml"; then
+        tr -c ' -~\n' '?' < "$work/.dio-raw" | awk '{ print "#   " $0 }' > "$work/.dio-now"
+        awk 'f && /^#   / { print; next } f { exit } /^# hpvmhwmgmt -p dio -l:$/ { f = 1 }' "$work/dio.yaml" \
+            > "$work/.dio-then"
+        if ! cmp -s "$work/.dio-now" "$work/.dio-then"; then
+            sed 's/^#   //' "$work/.dio-now" > "$work/dio-changed.txt"
+            say "'hpvmhwmgmt -p dio -l' prints otherwise than when dio.yaml was written: complete dio.yaml again from dio-changed.txt, then remove that file (import refuses the VSP's DIO functions until then)"
+            status=1
+        fi
+        rm -f "$work/.dio-now" "$work/.dio-then"
+    else
+        say "dio.yaml holds no copy of the output of 'hpvmhwmgmt -p dio -l' to compare with: check it by hand"
+    fi
+    rm -f "$work/.dio-raw"
+}
+
 guests() {
     count=0
     list=$work/.names
@@ -316,6 +342,7 @@ if [ -f "$final/dio.yaml" ] && [ ! -L "$final/dio.yaml" ]; then
         rm -rf "$work"
         exit 2
     fi
+    dio_changed
 else
     dio_template
 fi
