@@ -193,8 +193,21 @@ def test_available_memory_v61():
     free, problems = parse_available(src)
     assert cmd == "hpvmstatus –s"  # an en dash in the manual's copy
     assert free == 24320
-    assert _where(problems) == [(6, 1, "expected `Available memory for ... = N Mbytes`, found `…`"),
-                                (10, 1, "expected `Available memory for ... = N Mbytes`, found `…`")]
+    wanted = "expected `Available memory for ... = N Mbytes` (or another `Name = value` line of `hpvmstatus -s`), found"
+    assert _where(problems) == [(6, 1, f"{wanted} `…`"), (10, 1, f"{wanted} `…`")]
+
+
+def test_available_memory_reads_past_the_other_lines_of_the_output():
+    """The manual's excerpt elides the other lines of `hpvmstatus -s` ("..."): a `[Section]` heading and a
+    `Name = value` line of another figure are read past; a line of another shape (a second command's table) is not."""
+    text = ("[HPVM Server System Resources]\nvPar/VM types supported by this VSP = Shared\n"
+            "Total physical memory = 65434 Mbytes\nAvailable memory for vPars and VMs = 24320 Mbytes\n"
+            "Available memory for 7 (max avail.) CPU vPar = 24192 Mbytes\n")
+    free, problems = parse_available(Source.of("hpvmstatus-s.txt", text))
+    assert free == 24320 and problems == []
+    free, problems = parse_available(Source.of("hpvmstatus-s.txt", text + "web01   1 SH  HPUX  On (OS)  1  2  1  2 GB\n"))
+    assert _where(problems) == [(6, 1, "expected `Available memory for ... = N Mbytes` (or another `Name = value` "
+                                       "line of `hpvmstatus -s`), found `web01   1 SH  HPUX  On (OS)  1  2  1  2 GB`")]
 
 
 def test_hpvmnet_and_port_tables():

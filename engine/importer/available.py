@@ -13,6 +13,9 @@ import re
 from ._text import Problems, Source, UnitError, memory_mb, number, too_long
 
 _LINE = re.compile(r"^Available memory for (?P<what>.+?) = (?P<amount>.+)$")
+# The other lines of the output (the manual's excerpt elides them with "..." before and after those above): a
+# `[Section]` heading or a `Name = value` line of another figure, read past; any other shape is a problem
+_OTHER = re.compile(r"^(\[[^\]]+\]|[A-Za-z][^=]*[^ =] += +\S.*)$")
 _FREE = ("vPars and VMs", "VMs")
 _VPAR_CORES = re.compile(r"^(?P<n>[0-9]+) \(max avail\.\) CPU vPar$")
 
@@ -38,8 +41,11 @@ def parse_available(source: Source) -> tuple[int | None, list]:
         if not text.strip():
             continue
         m = _LINE.match(text.strip())
+        if m is None and _OTHER.match(text.strip()) and not text.strip().startswith("Available memory"):
+            continue
         if m is None:
-            problems.at(no, 1, f"expected `Available memory for ... = N Mbytes`, found `{text.strip()}`")
+            problems.at(no, 1, f"expected `Available memory for ... = N Mbytes` (or another `Name = value` line of "
+                        f"`hpvmstatus -s`), found `{text.strip()}`")
             continue
         cores = _VPAR_CORES.match(m["what"])
         if cores and number(cores["n"]) is None:
