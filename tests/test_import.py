@@ -975,3 +975,14 @@ def test_one_machine_captured_twice_is_read_from_no_copy(capture):
         ("ivmcl02-copy/machinfo.txt", 16), ("ivmcl02/machinfo.txt", 16)]
     assert "`ivmcl02` and `ivmcl02-copy` are one machine" in next(p.message for p in found
                                                                  if p.file.endswith("ivmcl02/machinfo.txt"))
+
+
+def test_a_guest_name_too_long_for_a_file_is_not_captured_where_its_row_is(capture):
+    """A guest whose name is longer than a file name may be (its captures cannot exist): each capture not taken
+    is located at its row of hpvmstatus.txt, not reported as an odd file at a path that cannot exist."""
+    name = "A" * 300
+    summary = capture / "ivmcl02" / "hpvmstatus.txt"
+    summary.write_text(summary.read_text() + f"{name} 11 HPUX    Off            1     1     1    2 GB        0\n")
+    found = [p for p in _problems(capture) if name in p[3]]
+    assert found and all(p[:2] == ("ivmcl02/hpvmstatus.txt", 9) for p in found), found
+    assert not [p for p in found if "not a regular file" in p[3]]

@@ -43,8 +43,8 @@ def kind(path: Path) -> str:
         mode = os.lstat(path).st_mode
     except FileNotFoundError:
         return "missing"
-    except OSError:
-        return "other"
+    except OSError as exc:  # a name longer than a file name may be (a guest's): no such file can have been written
+        return "missing" if exc.errno == errno.ENAMETOOLONG else "other"
     return next((name for test, name in _KINDS if test(mode)), "other")
 
 
