@@ -516,3 +516,21 @@ def test_a_kept_dio_yaml_is_checked_against_what_hpvmhwmgmt_prints_now(stubs, tm
     assert [h["name"] for h in estate.snapshot["hosts"]] == []
     found = [p for p in estate.problems if p.file.endswith("dio-changed.txt")]
     assert found and "changed since its dio.yaml was written" in found[0].message
+
+
+def test_a_fact_command_that_failed_is_a_problem_not_an_older_capture(stubs, tmp_path):
+    """A VSP-wide fact whose command failed (hpvmdevmgmt -l rdev here) is listed in failed.txt, and import reports
+    it as a problem: without it, the missing file read as a capture of the first collector, a note, and a LUN the
+    target restricts as not restricted (READY)."""
+    vsp = tmp_path / "vsp"
+    shutil.copytree(DC_WEST / "vsp-w2", vsp)
+    (vsp / "hpvmdevmgmt-rdev.txt").unlink()  # the stub's hpvmdevmgmt -l rdev fails
+    out = tmp_path / "collected"
+    result = _collect(stubs, vsp, out, "vsp-w2")
+    assert result.returncode == 1 and "hpvmdevmgmt-rdev.txt not written" in result.stderr
+    assert (out / "vsp-w2" / "failed.txt").read_text() == "hpvmdevmgmt-rdev.txt\n"
+    estate = import_capture(out)
+    found = [p for p in estate.problems if p.file.endswith("failed.txt")]
+    assert [(p.line, p.col) for p in found] == [(1, 1)]
+    assert "`hpvmdevmgmt -l rdev` failed when VSP `vsp-w2` was captured" in found[0].message
+    assert not [n for n in estate.notes if "rdev" in n]

@@ -49,6 +49,9 @@ OPTIONAL = {"hpvminfo.txt": "hpvminfo"}
 # Written by the collector beside a kept dio.yaml when `hpvmhwmgmt -p dio -l` prints otherwise than when dio.yaml
 # was written: its DIO functions are not known until dio.yaml is completed again (and this file removed)
 DIO_CHANGED = "dio-changed.txt"
+# Written by the collector: the capture files whose command failed (one name a line), so that a fact file it could
+# not write is not read as the file a first collector did not write (a note, the field unknown): a problem
+FAILED = "failed.txt"
 # Added with the third reading: a capture of the first collector lacks them, and the host fields they give
 # are then absent (unknown), with a note
 FACTS = {
@@ -259,7 +262,7 @@ def _listing(vsp: _Vsp, folder: Path) -> list[Path]:
 
 def _check_entries(vsp: _Vsp) -> bool:
     """Every entry of a VSP folder is a file or folder of the layout; False when the folder cannot be listed."""
-    known = set(FILES) | set(OPTIONAL) | set(FACTS) | set(FOLDERS) | {DIO_CHANGED}
+    known = set(FILES) | set(OPTIONAL) | set(FACTS) | set(FOLDERS) | {DIO_CHANGED, FAILED}
     try:
         entries = sorted(vsp.path.iterdir())
     except OSError as exc:
@@ -351,7 +354,14 @@ def _facts(vsp: _Vsp) -> tuple[dict, dict, object]:
     and the mounts in effect (`mounts.MountTable`, None when not read whole); a field whose capture is missing or holds a line not understood is left out (unknown),
     never written from part of a list."""
     out, gdev, mounts = {}, {}, None
+    failed = _failed(vsp)
     for filename, (what, name) in FACTS.items():
+        if kind(vsp.path / filename) == "missing" and filename in failed:
+            vsp.problem(vsp.path / FAILED, failed[filename], 1, f"`{what}` failed when VSP `{vsp.name}` was captured: "
+                        f"its `{name}` is unknown" + (", and so is its guests' storage" if name == "shared_wwids"
+                                                       else ""),
+                        f"run `{what}` on {vsp.name} to see why, then `migcheck collector` again")
+            continue
         if kind(vsp.path / filename) == "missing":
             vsp.estate.notes.append(f"VSP `{vsp.name}`: `{what}` was not captured ({filename}): its `{name}` is "
                                     "unknown" + (", and so is its guests' storage (which devices are shared, their "
@@ -371,6 +381,16 @@ def _facts(vsp: _Vsp) -> tuple[dict, dict, object]:
             elif name == "nfs_mounts":
                 mounts = table
     return out, gdev, mounts
+
+
+def _failed(vsp: _Vsp) -> dict[str, int]:
+    """The capture files the collector says its command failed for (`FAILED`), each with its line there."""
+    if kind(vsp.path / FAILED) == "missing":
+        return {}
+    source = vsp.source(FAILED, "the collector's list of failed commands")
+    if source is None:
+        return {}
+    return {text.strip(): no for no, text in source.numbered() if text.strip()}
 
 
 def _device_facts(vsp: _Vsp, guests: list[tuple[dict, Problem]], gdev: dict | None) -> None:
