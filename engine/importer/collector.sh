@@ -102,7 +102,7 @@ capture() {
     relay "$work/.stderr"
     say "'$(shown "$*")' failed; ${file#"$work"/} not written"
     # said in the capture too: import tells a command that failed from a file an older collector did not write
-    printf '%s\n' "${file#"$work"/}" >> "$work/failed.txt" 2> /dev/null
+    printf '%s\n' "${file#"$work"/}" 2> /dev/null >> "$work/failed.txt"
     full=no  # (asked before the part written is removed: removing it makes room again)
     writable || full=yes
     rm -f "$file"
