@@ -495,27 +495,37 @@ def test_the_commands_error_messages_reach_the_terminal_without_escapes(stubs, t
     assert "warn ?]0;T? ?[2J end" in result.stderr
 
 
-def test_a_kept_dio_yaml_is_checked_against_what_hpvmhwmgmt_prints_now(stubs, tmp_path):
+@pytest.mark.parametrize("shell", SHELLS, ids=lambda s: s[0])
+def test_a_kept_dio_yaml_is_checked_against_what_hpvmhwmgmt_prints_now(stubs, tmp_path, shell):
     """A completed dio.yaml is kept from run to run; when `hpvmhwmgmt -p dio -l` prints otherwise than the copy in
-    its comments (a function added or reassigned since), the collector says so, writes what it prints now to
-    dio-changed.txt and exits 1, and import leaves the VSP out until dio.yaml is completed again."""
+    its comments (a function added or reassigned since), the collector says so, writes a new template to
+    dio-changed.txt and exits 1, and import leaves the VSP out until that template is completed as dio.yaml. An
+    editor's carriage returns and blanks at line ends, and a tab shown as `?`, are not a change."""
     out = tmp_path / "collected"
-    before = "printf '%s\\n' 'hwpath 0/0/0/4/0/0/0 FLA pool free'"
-    assert _collect(stubs, DC_WEST / "vsp-w1", out, "vsp-w1", STUB_DIO=before).returncode == 0  # a template
+    before = "printf 'hwpath 0/0/0/4/0/0/0\\tFLA  pool free  \\n\\n'"
+    assert _collect(stubs, DC_WEST / "vsp-w1", out, "vsp-w1", shell, STUB_DIO=before).returncode == 0  # a template
     dio = out / "vsp-w1" / "dio.yaml"
-    dio.write_text(dio.read_text() + '  - {hwpath: "0/0/0/4/0/0/0", type: FLA, pool: true}\n')  # completed
-    again = _collect(stubs, DC_WEST / "vsp-w1", out, "vsp-w1", STUB_DIO=before)
+    completed = dio.read_text() + '  - {hwpath: "0/0/0/4/0/0/0", type: FLA, pool: true}\n'
+    edited = "".join(line.rstrip() + "\r\n" for line in completed.splitlines())  # trimmed and saved with CRLF
+    dio.write_bytes(edited.encode())
+    again = _collect(stubs, DC_WEST / "vsp-w1", out, "vsp-w1", shell, STUB_DIO=before)
     assert again.returncode == 0, again.stderr
-    assert not (out / "vsp-w1" / "dio-changed.txt").exists()
-    now = "printf '%s\\n' 'hwpath 0/0/0/4/0/0/0 FLA pool erp01'"
-    changed = _collect(stubs, DC_WEST / "vsp-w1", out, "vsp-w1", STUB_DIO=now)
+    assert not (out / "vsp-w1" / "dio-changed.txt").exists() and "otherwise" not in again.stderr
+    now = "printf 'hwpath 0/0/0/4/0/0/0\\tFLA  pool erp01\\n'"
+    changed = _collect(stubs, DC_WEST / "vsp-w1", out, "vsp-w1", shell, STUB_DIO=now)
     assert changed.returncode == 1 and "prints otherwise than when dio.yaml was written" in changed.stderr
-    assert (out / "vsp-w1" / "dio-changed.txt").read_text() == "hwpath 0/0/0/4/0/0/0 FLA pool erp01\n"
-    assert "0/0/0/4/0/0/0" in dio.read_text()  # the completed one is kept as it was
+    template = (out / "vsp-w1" / "dio-changed.txt").read_text()
+    assert "#   hwpath 0/0/0/4/0/0/0?FLA  pool erp01\ndio_functions:\n" in template
+    assert dio.read_bytes() == edited.encode()  # the completed one is kept as it was
     estate = import_capture(out)
     assert [h["name"] for h in estate.snapshot["hosts"]] == []
     found = [p for p in estate.problems if p.file.endswith("dio-changed.txt")]
     assert found and "changed since its dio.yaml was written" in found[0].message
+    # completed and renamed as the message says: the next run finds nothing changed
+    (out / "vsp-w1" / "dio-changed.txt").rename(dio)
+    dio.write_text(dio.read_text() + '  - {hwpath: "0/0/0/4/0/0/0", type: FLA, pool: true, assigned_to: erp01}\n')
+    last = _collect(stubs, DC_WEST / "vsp-w1", out, "vsp-w1", shell, STUB_DIO=now)
+    assert last.returncode == 0 and not (out / "vsp-w1" / "dio-changed.txt").exists(), last.stderr
 
 
 def test_a_fact_command_that_failed_is_a_problem_not_an_older_capture(stubs, tmp_path):

@@ -986,3 +986,23 @@ def test_a_guest_name_too_long_for_a_file_is_not_captured_where_its_row_is(captu
     found = [p for p in _problems(capture) if name in p[3]]
     assert found and all(p[:2] == ("ivmcl02/hpvmstatus.txt", 9) for p in found), found
     assert not [p for p in found if "not a regular file" in p[3]]
+
+
+def test_one_machine_id_with_two_node_names_is_two_vsps(capture):
+    """The nPartitions of one complex share the Machine ID number (MACHINE_IDENT): with another node name a folder
+    is another VSP, read; HP-UX 11.23's `machine id number = ...` and `nodename = ...` name one as 11.31's do."""
+    machinfo = capture / "ivmcl01" / "machinfo.txt"
+    other = (capture / "ivmcl02" / "machinfo.txt").read_text()
+    own_id = next(line for line in machinfo.read_text().splitlines() if "Machine ID number" in line)
+    _edit(machinfo, own_id, next(line for line in other.splitlines() if "Machine ID number" in line))
+    estate = import_capture(capture)
+    assert sorted(h["name"] for h in estate.snapshot["hosts"]) == ["ivmcl01", "ivmcl02"]
+    assert not [p for p in estate.problems if "captured twice" in p.message]
+    shutil.copytree(capture / "ivmcl02", capture / "ivmcl02-copy")
+    for folder in ("ivmcl02", "ivmcl02-copy"):  # 11.23's spelling
+        path = capture / folder / "machinfo.txt"
+        path.write_text(re.sub(r"Machine ID number:\s+", "machine id number =     ",
+                               re.sub(r"Nodename:\s+", "nodename = ", path.read_text())))
+    estate = import_capture(capture)
+    assert [h["name"] for h in estate.snapshot["hosts"]] == ["ivmcl01"]
+    assert len([p for p in estate.problems if "one VSP captured twice" in p.message]) == 2

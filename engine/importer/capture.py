@@ -47,7 +47,7 @@ FILES = {
 }
 OPTIONAL = {"hpvminfo.txt": "hpvminfo"}
 # Written by the collector beside a kept dio.yaml when `hpvmhwmgmt -p dio -l` prints otherwise than when dio.yaml
-# was written: its DIO functions are not known until dio.yaml is completed again (and this file removed)
+# was written: a new template; the VSP's DIO functions are not known until it is completed and renamed to dio.yaml
 DIO_CHANGED = "dio-changed.txt"
 # Written by the collector: the capture files whose command failed (one name a line), so that a fact file it could
 # not write is not read as the file a first collector did not write (a note, the field unknown): a problem
@@ -193,18 +193,18 @@ def _read_vsps(vsps: list[Path], estate: Estate, limits: Limits) -> None:
     runnable_at: dict[str, tuple[str, Problem, dict]] = {}
     not_runnable: dict[str, list[str]] = {}
     read = [(vsp, *_read_vsp(vsp)) for vsp in (_Vsp(path, estate, limits) for path in vsps)]
-    machines: dict[str, list[_Vsp]] = {}  # machinfo's Machine ID number -> the VSPs read with it
+    machines: dict[str, list[_Vsp]] = {}  # machinfo's Machine ID number and node name -> the VSPs read with them
     for vsp, host, _ in read:
         if host is not None and vsp.machine_id is not None:
             machines.setdefault(vsp.machine_id[0], []).append(vsp)
     for vsp, host, guests in read:
         copies = machines.get(vsp.machine_id[0], []) if host is not None and vsp.machine_id is not None else []
-        if len(copies) > 1:  # one machine captured twice (a VSP's folder copied under another name): which is the
+        if len(copies) > 1:  # one OS instance captured twice (a VSP's folder copied under another name): which is the
             others = [c for c in copies if c is not vsp]  # capture of today is not known, so neither is read
             names = ", ".join(f"`{g['name']}`" for g, _ in guests)
             vsp.problem(vsp.path / "machinfo.txt", vsp.machine_id[1], 1,
                         f"VSP `{vsp.name}` and {', '.join(f'`{c.name}`' for c in others)} are one machine (Machine "
-                        f"ID number {vsp.machine_id[0]}): one VSP captured twice; no copy is read"
+                        f"ID number {vsp.machine_id[0]}, in machinfo): one VSP captured twice; no copy is read"
                         + (f", nor its guests {names}" if names else ""),
                         "keep one folder per VSP in the capture folder (remove the older capture), and import again")
             continue
@@ -292,9 +292,9 @@ def _read_vsp(vsp: _Vsp) -> tuple[dict | None, list]:
     functions, doc = _dio(vsp, rows)
     if kind(vsp.path / DIO_CHANGED) != "missing":
         vsp.problem(vsp.path / DIO_CHANGED, 1, 1, f"the DIO functions of VSP `{vsp.name}` changed since its dio.yaml "
-                    f"was written ({DIO_CHANGED} holds what `hpvmhwmgmt -p dio -l` printed at the last capture): "
-                    "dio.yaml may describe functions as they were",
-                    f"complete dio.yaml again from {DIO_CHANGED}, then remove {DIO_CHANGED}")
+                    f"was written ({DIO_CHANGED} is a new template, with what `hpvmhwmgmt -p dio -l` printed at the "
+                    "last capture): dio.yaml may describe functions as they were",
+                    f"complete {DIO_CHANGED} and rename it to dio.yaml")
         missing.append("DIO functions")
     _guest_supplement(vsp, doc, guests)
     for guest, _ in guests:
@@ -324,7 +324,9 @@ def _host(vsp: _Vsp) -> tuple[dict, list[str]]:
     network, _ = vsp.parsed("hpvmnet.txt", "hpvmnet", parse_hpvmnet)
     whole = network is not None and len(vsp.estate.problems) == before
     machine, _ = vsp.parsed("machinfo.txt", "machinfo", parse_machinfo)
-    vsp.machine_id = machine and machine.machine_id
+    # one OS instance: the machine's ID number (shared by the nPartitions of a complex) and the node name
+    vsp.machine_id = machine and machine.machine_id and machine.nodename and (
+        f"{machine.machine_id[0]}, node name {machine.nodename}", machine.machine_id[1])
     bundles, swlist_src = vsp.parsed("swlist.txt", "swlist -l bundle", parse_swlist)
     version = None
     if bundles is not None:

@@ -141,7 +141,10 @@ make_work() {
     return 1
 }
 
+# dio_template [FILE]: the template of dio.yaml (or FILE, in the work folder) with the output of
+# `hpvmhwmgmt -p dio -l` copied in its comments
 dio_template() {
+    template=${1:-dio.yaml}
     raw=$work/.dio-raw
     hpvmhwmgmt -p dio -l > "$raw" 2> "$work/.stderr" < /dev/null
     code=$?
@@ -167,9 +170,9 @@ dio_template() {
             printf '%s\n' "# hpvmhwmgmt -p dio -l failed (exit status $code): list the functions by hand."
             printf '%s\n' 'dio_functions:'
         fi
-    } > "$work/dio.yaml" || {
-        say "cannot write dio.yaml (is the disk full?)"
-        rm -f "$work/dio.yaml"
+    } > "$work/$template" || {
+        say "cannot write $template (is the disk full?)"
+        rm -f "$work/$template"
         status=1
     }
     if [ "$code" -ne 0 ] && [ "$code" -ne 127 ]; then
@@ -180,29 +183,33 @@ dio_template() {
 }
 
 # dio_changed: the kept dio.yaml's copy of what `hpvmhwmgmt -p dio -l` printed when its template was written (its
-# comments) against what it prints now; when they differ, what it prints now goes to dio-changed.txt, which import
-# refuses until dio.yaml is completed again (a function added, moved or reassigned since would read as it was)
+# comments) against what it prints now, compared as the template writes it (bytes not printable ASCII as `?`) and
+# without carriage returns or blanks at line ends (an editor's); when they differ, a new template goes to
+# dio-changed.txt, which import refuses until it is completed and renamed to dio.yaml (a function added, moved or
+# reassigned since would read as it was)
 dio_changed() {
     hpvmhwmgmt -p dio -l > "$work/.dio-raw" 2> "$work/.stderr" < /dev/null
     code=$?
     relay "$work/.stderr"
+    tr -d '\r' < "$work/dio.yaml" > "$work/.dio-kept"
     if [ "$code" -ne 0 ] && [ "$code" -ne 127 ]; then
         say "'hpvmhwmgmt -p dio -l' failed (exit status $code); the kept dio.yaml is not checked against it"
         status=1
-    elif grep -q -e '^# hpvmhwmgmt -p dio -l:$' -e '^# hpvmhwmgmt -p dio -l printed nothing' "$work/dio.yaml"; then
-        tr -c ' -~\n' '?' < "$work/.dio-raw" | awk '{ print "#   " $0 }' > "$work/.dio-now"
-        awk 'f && /^#   / { print; next } f { exit } /^# hpvmhwmgmt -p dio -l:$/ { f = 1 }' "$work/dio.yaml" \
-            > "$work/.dio-then"
+    elif grep -q -e '^# hpvmhwmgmt -p dio -l:' -e '^# hpvmhwmgmt -p dio -l printed nothing' "$work/.dio-kept"; then
+        tr -c ' -~\n' '?' < "$work/.dio-raw" | awk '{ sub(/ *$/, ""); print }' > "$work/.dio-now"
+        awk 'f && /^#/ { if (!sub(/^#   /, "")) sub(/^#/, ""); sub(/ *$/, ""); print; next } f { exit }
+             /^# hpvmhwmgmt -p dio -l: *$/ { f = 1 }' "$work/.dio-kept" | tr -c ' -~\n' '?' > "$work/.dio-then"
         if ! cmp -s "$work/.dio-now" "$work/.dio-then"; then
-            sed 's/^#   //' "$work/.dio-now" > "$work/dio-changed.txt"
-            say "'hpvmhwmgmt -p dio -l' prints otherwise than when dio.yaml was written: complete dio.yaml again from dio-changed.txt, then remove that file (import refuses the VSP's DIO functions until then)"
+            rm -f "$work/.dio-raw"
+            dio_template dio-changed.txt
+            say "'hpvmhwmgmt -p dio -l' prints otherwise than when dio.yaml was written: complete dio-changed.txt (a new template) and rename it to dio.yaml (import refuses the VSP's DIO functions until then)"
             status=1
         fi
         rm -f "$work/.dio-now" "$work/.dio-then"
     else
         say "dio.yaml holds no copy of the output of 'hpvmhwmgmt -p dio -l' to compare with: check it by hand"
     fi
-    rm -f "$work/.dio-raw"
+    rm -f "$work/.dio-raw" "$work/.dio-kept"
 }
 
 guests() {

@@ -44,10 +44,12 @@ class Machine:
     processor: str | None = None
     memory_mb: int | None = None
     cores: int | None = None
-    machine_id: tuple[str, int] | None = None  # `Machine ID number:` (HP-UX 11.31) and its line: one per machine
+    machine_id: tuple[str, int] | None = None  # `Machine ID number` and its line: one per machine (nPartitions of
+    nodename: str | None = None  # one complex share it: with the OS's node name it names one OS instance)
 
 
-_MACHINE_ID = re.compile(r"^Machine ID number:\s+(?P<id>\S+)$")
+_MACHINE_ID = re.compile(r"^[Mm]achine [Ii][Dd] number\s*[:=]\s*(?P<id>\S+)$")  # 11.31 `:`, 11.23 `=`
+_NODENAME = re.compile(r"^[Nn]odename\s*[:=]\s*(?P<name>\S+)$")
 
 
 def processor_name(family: int | None, model: int | None, name: str | None) -> str | None:
@@ -114,6 +116,8 @@ def parse_machinfo(source: Source) -> tuple[Machine, list]:
                             f"{out.machine_id[1]}: the capture holds two outputs",
                             "capture it again with `machinfo > machinfo.txt`")
             out.machine_id = out.machine_id or (m["id"], no)
+        elif m := _NODENAME.match(line):
+            out.nodename = out.nodename or m["name"]
         elif m := _MEMORY.match(line):
             memory_line = no
             try:
