@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import os
 import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -169,3 +172,57 @@ def test_the_failure_document_never_replaces_a_rule_file_of_a_pack_the_configura
     code, _, err = run_cli("audit", SITE, "--format", "sarif:pack/a.rules")
     assert code == 2 and "a rule file this run reads" in err, err
     assert rules.read_bytes() == before
+
+
+@pytest.mark.parametrize("option", ["-f", "--fail-on"])
+def test_the_failure_document_never_replaces_an_input_through_a_hard_link(tmp_path, run_cli, option):
+    """The exit-2 document is kept off the run's inputs by the same identity `check_outputs` uses (device and
+    inode): a hard link of the snapshot named as the report was refused, then written over anyway."""
+    snap = tmp_path / "snap.yaml"
+    shutil.copy(ROOT / "fixtures" / "mixed-site.yaml", snap)
+    alias = tmp_path / "alias.yaml"
+    alias.hardlink_to(snap)
+    before = snap.read_bytes()
+    extra = ["--fail-on", "bogus"] if option == "--fail-on" else []
+    code, _, err = run_cli("check", alias, "sapapp01", "vsp-e2", *extra, "-f", f"sarif:{snap}")
+    assert code == 2, err
+    assert snap.read_bytes() == before and alias.stat().st_ino == snap.stat().st_ino
+
+
+def test_another_spelling_of_standard_output_is_standard_output(tmp_path):
+    """`/dev/./stdout` (or the file standard output is redirected to) is standard output: with another report to
+    standard output it is refused, as `/dev/stdout` is, not replaced under the shell's redirection (the other
+    report was lost)."""
+    out = tmp_path / "two.txt"
+    with open(out, "w") as stdout:
+        run = subprocess.run([sys.executable, "-m", "migcheck", "check", str(ROOT / "fixtures" / "mixed-site.yaml"),
+                              "sapapp01", "vsp-e2", "-f", "json:/dev/./stdout", "-f", "csv"], stdout=stdout,
+                             stderr=subprocess.PIPE, text=True)
+    assert run.returncode == 2 and "two reports would go to standard output" in run.stderr
+    with open(out, "w") as stdout:
+        run = subprocess.run([sys.executable, "-m", "migcheck", "check", str(ROOT / "fixtures" / "mixed-site.yaml"),
+                              "sapapp01", "vsp-e2", "-f", f"json:{out}"], stdout=stdout, stderr=subprocess.PIPE,
+                             text=True)
+    assert run.returncode == 1 and out.stat().st_nlink == 1 and out.read_text().startswith("{")
+
+
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="no FIFOs here")
+@pytest.mark.parametrize("where", ["x.rules", "data/t.yaml", "tests/t.yaml"])
+def test_a_fifo_in_a_pack_is_refused_not_waited_on(tmp_path, where):
+    """A FIFO found in a pack (a rule file, a table, a rule test) would hold reading forever: it is a located
+    problem, for every command that reads packs."""
+    pack = tmp_path / "pack"
+    (pack / "data").mkdir(parents=True)
+    (pack / "tests").mkdir()
+    (pack / "ok.rules").write_text('rule SITE-X {\n  title "x"\n  severity warning\n  on guest\n  require true\n'
+                                   '  message "x"\n  cite "site"\n}\n')
+    os.mkfifo(pack / where)
+    for args in (["lint", pack], ["fmt", "--check", pack], ["test", pack, "--no-builtin"],
+                 ["check", ROOT / "fixtures" / "mixed-site.yaml", "sapapp01", "vsp-e2", "--rules", pack]):
+        run = subprocess.run([sys.executable, "-m", "migcheck", *map(str, args)], capture_output=True, text=True,
+                             timeout=60)
+        reads = {"x.rules": {"lint", "fmt", "test", "check"}, "data/t.yaml": {"lint", "test", "check"},
+                 "tests/t.yaml": {"test"}}[where]
+        if args[0] in reads:
+            assert run.returncode == 2, (args, run.stderr)
+            assert f"{pack / where}:1:1" in run.stderr and "not a regular file" in run.stderr, (args, run.stderr)

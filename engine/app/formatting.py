@@ -14,8 +14,10 @@ from pathlib import Path
 
 from ..core.diagnostics import UsageError, render_all
 from ..core.verdicts import EXIT_BAD_INPUT, EXIT_FINDINGS, EXIT_OK
-from ..files.outputs import OutputError, write_output
+from ..files.outputs import OutputError, regular_file, write_output
+from ..files.document import LoadError
 from ..files.reader import DEFAULT_MAX_BYTES, read_text
+from ..lang.diagnostics import diag
 from ..lang.fmt import FormatError, format_rules
 
 
@@ -24,9 +26,13 @@ def rule_files(paths: list[str]) -> list[Path]:
     out = []
     for name in paths:
         path = Path(name)
-        if path.is_dir():
+        try:
+            is_dir, is_file = path.is_dir(), path.is_file()
+        except OSError:  # a folder on the way that cannot be read
+            is_dir = is_file = False
+        if is_dir:
             out.extend(sorted(path.glob("*.rules")))
-        elif path.is_file():
+        elif is_file:
             out.append(path)
         else:
             raise UsageError(f"`{name}` is neither a rule pack (a folder) nor a rule file")
@@ -41,7 +47,15 @@ def cmd_fmt(args) -> int:
     files = rule_files(args.dirs)
     changed, problems = [], []
     for path in files:
-        text, _ = read_text(str(path), DEFAULT_MAX_BYTES)
+        if not regular_file(path):  # a FIFO or a device in a pack would hold reading forever
+            problems.append(diag(str(path), 1, 1, "unreadable", "not a regular file: not read (a FIFO or a device "
+                                 "can hold reading forever)", "put the rule file itself here"))
+            continue
+        try:  # every file that cannot be read is said, not only the first
+            text, _ = read_text(str(path), DEFAULT_MAX_BYTES)
+        except LoadError as exc:
+            problems.extend(diag(p.file, p.line, p.col, "unreadable", p.message, p.help) for p in exc.problems)
+            continue
         try:
             formatted = format_rules(text, str(path))
         except FormatError as exc:

@@ -43,7 +43,7 @@ from ..core.perf import TIMINGS
 from ..eval.engine import Engine
 from ..files.document import DEFAULT_MAX_BYTES, Limits, LoadError
 from ..files.manifest import build_manifest
-from ..files.outputs import STDOUT, OutputError, check_outputs, open_output, pack_inputs, write_output
+from ..files.outputs import OutputError, STDOUT, check_outputs, open_output, pack_inputs, real_path, write_output
 from ..files.resources import builtin_rules_dir
 from ..packs.config import load_config
 from ..packs.ruleset import load_rules, packs_under_test
@@ -471,7 +471,7 @@ def lint(dirs: list[str], no_builtin: bool = False) -> tuple[int, list]:
 
 
     builtin, chosen = packs_under_test(dirs, no_builtin)
-    paths = [Path(os.path.realpath(d)) for d in chosen]  # realpath: a symbolic link loop is not an exception
+    paths = [Path(real_path(d)) for d in chosen]  # realpath: a symbolic link loop is not an exception
     ruleset = load_rules(paths, builtin=builtin)
     count = sum(1 for r in ruleset.rules if any(Path(r.span.file).resolve().is_relative_to(d) for d in paths))
     return count, ruleset.warnings

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import io
 import json
-import os
 import re
 import sys
 from dataclasses import dataclass
@@ -26,7 +25,7 @@ from ..estate.snapshot import Snapshot, load_snapshot, snapshot_from_data
 from ..eval.engine import Engine
 from ..core.diagnostics import UsageError
 from ..files.document import Document, LoadError, Problem
-from ..files.outputs import OutputError, check_outputs, pack_inputs, write_output
+from ..files.outputs import OutputError, check_outputs, pack_inputs, real_path, regular_file, write_output
 from ..files.resources import builtin_rules_dir
 from ..files.schemas import Input, load_validated
 from ..packs.ruleset import RuleSet, load_rules, packs_under_test
@@ -62,7 +61,7 @@ RULE_TESTS = Input("ruletest.schema.json", _describe_case)
 def _snapshot(case: dict, doc: Document, index: int, cache: dict) -> Snapshot:
     spec = case["snapshot"]
     if isinstance(spec, str):
-        path = Path(os.path.realpath(Path(doc.file).parent / spec))
+        path = Path(real_path(Path(doc.file).parent / spec))
         if path not in cache:
             cache[path] = load_snapshot(str(path))
         return cache[path]
@@ -175,7 +174,7 @@ _RENDER = {"text": _text, "json": _json, "junit": _junit}
 
 def _rules_under_test(ruleset: RuleSet, dirs: list[Path]) -> set[str]:
     """Ids of the rules defined under `dirs` (the built-in pack's rules are tested only from its own copy)."""
-    resolved = [Path(os.path.realpath(d)) for d in dirs]  # realpath: a symbolic link loop is not an exception
+    resolved = [Path(real_path(d)) for d in dirs]  # realpath: a symbolic link loop is not an exception
     return {r.id for r in ruleset.rules if any(Path(r.span.file).resolve().is_relative_to(d) for d in resolved)}
 
 
@@ -194,6 +193,10 @@ class _TestRun:
         self.read: dict[str, str] = {}  # the snapshots and plans cases name, run or not (`--run`), by role
 
     def run_file(self, file: Path) -> None:
+        if not regular_file(file):  # a FIFO or a device in a pack's tests/ would hold reading forever
+            self.problems.append(Problem(str(file), 1, 1, "not a regular file: not read (a FIFO or a device can hold "
+                                         "reading forever)", help="put the rule test file itself here"))
+            return
         try:
             doc = load_validated(file, RULE_TESTS)
         except LoadError as exc:
@@ -202,7 +205,7 @@ class _TestRun:
         for i, case in enumerate(doc.data["cases"]):
             for key, role in (("snapshot", "a rule test's snapshot"), ("plan", "a rule test's plan")):
                 if isinstance(case.get(key), str):  # (no report is written over one: `run_pack_tests`)
-                    self.read[os.path.realpath(Path(doc.file).parent / case[key])] = role
+                    self.read[real_path(Path(doc.file).parent / case[key])] = role
             if self.wanted is not None and not self.wanted.search(case["name"]):
                 self.skipped += 1
                 continue

@@ -46,15 +46,45 @@ def _reason(exc: OSError) -> str:
 
 
 # -- before the run ------------------------------------------------------------------------
-def _identity(path: str | None) -> tuple:
-    """What a path writes to: the same tuple for two spellings of one file."""
+def real_path(path) -> str:
+    """`os.path.realpath`, or the absolute path where a link on the way cannot be read (another user's
+    `/proc/PID/cwd`): the path is refused later by what opens it, said in words, never a traceback here."""
+    try:
+        return os.path.realpath(path)
+    except (OSError, ValueError):
+        return os.path.abspath(path)
+
+
+def regular_file(path) -> bool:
+    """Whether `path` (through links) is a regular file: what a folder's listing offers is opened only then (a FIFO
+    or a device found in a pack or a test folder would hold reading forever)."""
+    try:
+        return stat.S_ISREG(os.stat(path).st_mode)
+    except (OSError, ValueError):
+        return True  # (opened, and its problem said in words by the reader)
+
+
+def identity(path: str | None) -> tuple:
+    """What a path writes to: the same tuple for two spellings of one file (a link, a hard link, `..`)."""
     if _is_stdout(path):
         return ("stdout",)
     try:
         info = os.stat(path)
-    except OSError:
-        return ("path", os.path.realpath(path))
+    except (OSError, ValueError):
+        return ("path", real_path(path))
+    if _is_fd1(info):
+        return ("stdout",)
     return ("file", info.st_dev, info.st_ino, stat.S_ISCHR(info.st_mode))
+
+
+def _is_fd1(info) -> bool:
+    """Whether `info` is what file descriptor 1 writes to (another spelling of standard output: `/dev/./stdout`,
+    `/dev/fd/../fd/1`, or the file the shell redirected it to): written as standard output, never replaced."""
+    try:
+        out = os.fstat(1)
+    except OSError:
+        return False
+    return (out.st_dev, out.st_ino) == (info.st_dev, info.st_ino)
 
 
 _STDOUT_NAMES = {STDOUT, "/dev/stdout", "/dev/fd/1", "/proc/self/fd/1"}
@@ -67,7 +97,7 @@ def _is_stdout(path: str | None) -> bool:
 
 def inside(path: str, folder: str) -> bool:
     """Whether `path` (followed through links, as a write would) lies in `folder` or below it."""
-    real, base = os.path.realpath(path), os.path.realpath(folder)
+    real, base = real_path(path), real_path(folder)
     return real == base or real.startswith(base.rstrip(os.sep) + os.sep)
 
 
@@ -98,12 +128,12 @@ def check_outputs(targets: list[tuple[str, str | None]], inputs: dict[str, str])
     read = {}
     for path, role in inputs.items():
         if path:
-            ident = _identity(str(path))
+            ident = identity(str(path))
             if ident[0] != "stdout":
                 read.setdefault(ident, (str(path), role))
     seen: dict[tuple, tuple[str, str | None]] = {}
     for fmt, path in targets:
-        ident = _identity(path)
+        ident = identity(path)
         if ident in read:
             where, role = read[ident]
             return (f"{shown(fmt, path)} would overwrite `{where}`, {role} this run reads; "
@@ -125,7 +155,7 @@ def check_outputs(targets: list[tuple[str, str | None]], inputs: dict[str, str])
 # -- writing ---------------------------------------------------------------------------------
 def write_output(path: str | None, text: str) -> None:
     """Write one report to `path` (`-` or None: standard output); raise `OutputError` in words."""
-    if _is_stdout(path):
+    if _is_stdout(path) or identity(path) == ("stdout",):
         write_stdout(text)
         return
     try:
@@ -140,7 +170,7 @@ def write_output(path: str | None, text: str) -> None:
         if info is not None and not stat.S_ISREG(info.st_mode):
             _write_direct(path, text)  # a device, a FIFO, /dev/stdout: replacing it would destroy it
         else:
-            write_atomic(os.path.realpath(path), text)  # a symbolic link keeps pointing at the report
+            write_atomic(real_path(path), text)  # a symbolic link keeps pointing at the report
     except OSError as exc:
         raise OutputError(f"cannot write `{path}`: {_reason(exc)}") from None
 
@@ -458,7 +488,7 @@ def open_output(path: str | None):
     a new one, or a symbolic link's target) through a temporary file beside it, flushed and
     renamed over it when the block ends, removed when the block raises or the process is
     interrupted. Failures raise `OutputError` naming the report."""
-    if _is_stdout(path):
+    if _is_stdout(path) or identity(path) == ("stdout",):
         if sys.stdout is None:
             raise OutputError("standard output is closed; write the report to a file with `--output FILE`")
         yield _Named(sys.stdout, path)
@@ -492,7 +522,7 @@ def open_output(path: str | None):
                 pass
         return
     try:
-        with _atomic_stream(os.path.realpath(path)) as out:
+        with _atomic_stream(real_path(path)) as out:
             yield _Named(out, path, writeback=True)
     except OSError as exc:  # creating, flushing or renaming the temporary file
         raise OutputError(f"cannot write `{path}`: {_reason(exc)}") from None

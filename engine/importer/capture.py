@@ -139,6 +139,12 @@ def import_capture(root: str | Path, site: str | None = None, limits: Limits = L
 
 def _root_problem(root: Path) -> Problem | None:
     """Why `root` is not a capture folder, if it is not."""
+    try:
+        root.stat()
+    except PermissionError as exc:  # a folder on the way that cannot be read (another user's /proc/PID/cwd)
+        return os_problem(str(root), exc)
+    except OSError:
+        pass  # (said below: missing, a loop)
     if not root.is_dir():
         if os.path.lexists(root) and not root.is_file():  # a link loop or a dangling link: say which
             return _unreadable(root, "capture folder")

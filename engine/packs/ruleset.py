@@ -9,7 +9,6 @@ Site configuration (severity overrides, disabled rules, extra rows) is applied h
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 from ..core.records import Factory, record
@@ -25,6 +24,7 @@ from ..lang.compiler import CompiledRule, compile_rule
 from ..lang.diagnostics import Diagnostic, RuleError, diag
 from . import cache
 from ..lang.types import Type, table_type
+from ..files.outputs import real_path, regular_file
 
 
 @record
@@ -72,15 +72,25 @@ def read_pack_files(path: Path, diags: list[Diagnostic]) -> PackFiles:
     """Read one pack directory's rule and table files (through the one reader: bounded, a byte-order mark
     dropped, OS errors in words); problems go to `diags`."""
     found = PackFiles(path)
-    if not path.is_dir():
+    try:
+        is_dir = path.is_dir()
+        rule_files = sorted(path.glob("*.rules")) if is_dir else []
+        tables = sorted((path / "data").glob("*.yaml")) if is_dir else []
+    except OSError as exc:  # a folder on the way that cannot be read (another user's /proc/PID/cwd)
+        diags.append(diag(str(path), 1, 1, "unreadable", f"cannot read this pack: {exc.strerror or exc}"))
+        return found
+    if not is_dir:
         diags.append(diag(str(path), 1, 1, "no-pack", "not a directory of rules",
                                 "a pack is a directory holding *.rules files"))
         return found
-    rule_files = sorted(path.glob("*.rules"))
     if not rule_files:
         diags.append(diag(str(path), 1, 1, "no-pack", "no *.rules files in this directory"))
-    for kind, files in ((found.rules, rule_files), (found.tables, sorted((path / "data").glob("*.yaml")))):
+    for kind, files in ((found.rules, rule_files), (found.tables, tables)):
         for file in files:
+            if not regular_file(file):  # a FIFO or a device found in a pack holds reading forever: not opened
+                diags.append(diag(str(file), 1, 1, "unreadable", "not a regular file: not read (a FIFO or a device "
+                                  "can hold reading forever)", "put the rule or table file itself here"))
+                continue
             try:
                 kind.append((file, read_text(file, DEFAULT_MAX_BYTES)[0]))
             except LoadError as exc:
@@ -178,7 +188,7 @@ def _once(dirs: list[Path]) -> list[Path]:
     seen, out = set(), []
     for d in dirs:
         try:
-            key = os.path.realpath(d)
+            key = real_path(d)
         except (OSError, ValueError):  # (an unreadable name: its problem is said when it is read)
             key = str(d)
         if key not in seen:
@@ -304,7 +314,7 @@ def is_builtin_pack(path: str | Path) -> bool:
     path = Path(path)
     builtin = builtin_rules_dir()
     try:
-        if os.path.realpath(path) == os.path.realpath(builtin):  # realpath: a symbolic link loop is no exception
+        if real_path(path) == real_path(builtin):  # realpath: a symbolic link loop is no exception
             return True
         names = {f.name for f in path.glob("*.rules")}
     except OSError:
