@@ -56,12 +56,14 @@ def real_path(path) -> str:
 
 
 def regular_file(path) -> bool:
-    """Whether `path` (through links) is a regular file: what a folder's listing offers is opened only then (a FIFO
-    or a device found in a pack or a test folder would hold reading forever)."""
+    """Whether `path` (through links) may be opened from a folder's listing: not a FIFO, a socket or a device, which
+    would hold reading forever (found in a pack or a test folder); anything else is opened, and a folder or a
+    link that leads nowhere is said in words by the reader."""
     try:
-        return stat.S_ISREG(os.stat(path).st_mode)
+        mode = os.stat(path).st_mode
     except (OSError, ValueError):
-        return True  # (opened, and its problem said in words by the reader)
+        return True
+    return not (stat.S_ISFIFO(mode) or stat.S_ISCHR(mode) or stat.S_ISBLK(mode) or stat.S_ISSOCK(mode))
 
 
 def identity(path: str | None) -> tuple:
