@@ -628,3 +628,52 @@ def test_documents_for_people_say_how_many_results_they_leave_out(run_cli, tmp_p
     rule, count = max(counts.items(), key=lambda kv: kv[1])
     assert count > ROWS_PER_RULE
     assert f"and {count - ROWS_PER_RULE:,} more results of {rule}" in (tmp_path / "r.md").read_text()
+
+
+@pytest.mark.parametrize("command", [("check", "sapapp01", "vsp-e2"), ("matrix", "--guest", "sapapp01")])
+def test_a_baseline_never_makes_unknown_ready(in_root, run_cli, tmp_path, command):
+    """`--fail-on-new` counts new failures only, but a rule that could not be evaluated leaves the run unknown
+    (exit 3) whatever the baseline says, as a waiver does: a baseline of the same unknown run made it exit 0."""
+    lines = (ROOT / "fixtures/mixed-site.yaml").read_text().splitlines(keepends=True)
+    at = next(i for i, line in enumerate(lines) if "name: sapapp01" in line)
+    lines.insert(at + 1, " " * lines[at].index("name") + "unknown: [storage, networks, dio]\n")
+    partial = tmp_path / "partial.yaml"
+    partial.write_text("".join(lines))
+    base = tmp_path / "base.json"
+    run_cli(command[0], partial, *command[1:], "--format", f"json:{base}")
+    code, out, _ = run_cli(command[0], partial, *command[1:], "--baseline", base, "--fail-on-new", "--format", "json")
+    assert code == 3 and json.loads(out)["baseline"]["new"] == 0
+
+
+def test_a_finding_that_got_worse_is_new(in_root, run_cli, tmp_path):
+    """A finding whose severity a site configuration raised since the baseline, or whose waiver has lapsed, is new:
+    `--fail-on-new` fails on it, as the run without the baseline does (it was "unchanged" by fingerprint and status)."""
+    base = tmp_path / "base.json"
+    run_cli("check", "fixtures/mixed-site.yaml", "sapapp01", "vsp-e2", "--format", f"json:{base}")
+    config = tmp_path / "sev.yaml"
+    config.write_text("severity:\n  STORAGE-LOCAL: error\n")
+    args = ("check", "fixtures/mixed-site.yaml", "sapapp01", "vsp-e2", "--config", config)
+    code, out, _ = run_cli(*args, "--baseline", base, "--format", "json")
+    marks = {r["rule"]: r["baseline"] for r in json.loads(out)["results"] if r["status"] == "fail"}
+    assert marks["STORAGE-LOCAL"] == "new" and marks["VSWITCH-MISSING"] == "unchanged"
+    waivers = tmp_path / "w.yaml"
+    waivers.write_text("waivers:\n  - rule: VSWITCH-MISSING\n    guest: sapapp01\n    owner: net@example.com\n"
+                       "    reason: the vswitch is created in the change window\n    expires: 2027-03-01\n")
+    waived = tmp_path / "waived.json"
+    run_cli(*args[:4], "--waivers", waivers, "--as-of", "2027-01-01", "--format", f"json:{waived}")
+    code, out, _ = run_cli(*args[:4], "--waivers", waivers, "--as-of", "2027-06-01", "--baseline", waived,
+                           "--format", "json", "--fail-on-new")
+    marks = {r["rule"]: r["baseline"] for r in json.loads(out)["results"] if r["status"] == "fail"}
+    assert marks["VSWITCH-MISSING"] == "new" and code == 1
+
+
+def test_a_plans_findings_are_not_resolved_by_a_check(in_root, run_cli, tmp_path):
+    """A plan's baseline given to `check`: its findings (stage and step in their fingerprints) never meet the check's,
+    so they are not evaluated by it, not resolved (a finding failing in this very run was listed resolved)."""
+    base = tmp_path / "plan.json"
+    run_cli("plan", "fixtures/mixed-site.yaml", "fixtures/plan-dio.yaml", "--format", f"json:{base}")
+    assert any("stage" in r["subject"] for r in json.loads(base.read_text())["results"])
+    code, out, _ = run_cli("check", "fixtures/mixed-site.yaml", "dbprod01", "vsp-e2", "--baseline", base,
+                           "--format", "json")
+    section = json.loads(out)["baseline"]
+    assert section["resolved"] == [] and section["not_evaluated"] > 0

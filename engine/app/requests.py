@@ -125,9 +125,10 @@ class Run:
         if self.tally is not None:
             return self.tally.exit_code(only_new=only_new)
         results = self.report.results
-        if only_new:
-            results = [r for r in results if r.baseline == "new"]
+        failing, errors = problems(results, self.fail_on)
+        if only_new:  # new failures only; an error stays unknown whatever the baseline says (as with a waiver)
+            failing = problems([r for r in results if r.baseline == "new"], self.fail_on)[0]
         placement = self.evaluation.placement if self.evaluation is not None else None
         campaign = self.evaluation.campaign if self.evaluation is not None else None
         unplaced = bool(placement and placement["unplaced"]) or bool(campaign and campaign["stopped"])
-        return exit_code(*problems(results, self.fail_on), unplaced=unplaced)
+        return exit_code(failing, errors, unplaced=unplaced)

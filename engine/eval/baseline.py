@@ -13,7 +13,7 @@ import json
 from collections.abc import Callable
 
 from ..core.perf import collector_paused
-from ..core.vocabulary import PROBLEMS, REPORT_FORMAT, STATUSES
+from ..core.vocabulary import PROBLEMS, REPORT_FORMAT, SEVERITY_RANK, STATUSES
 from ..files.document import Limits, LoadError, Problem, load_document
 
 # An earlier report of a whole estate (every guest against every host, with messages and
@@ -108,9 +108,15 @@ def mark_results(results: list, path: str, previous: dict[str, dict]) -> dict:
 
 def unchanged(previous: dict, r) -> bool:
     """Whether the finding `r` was in the baseline as it is: its fingerprint, and its status (a rule that could not
-    be evaluated then and fails now is a new failure, and the earlier error is resolved)."""
+    be evaluated then and fails now is a new failure, and the earlier error is resolved), and no worse: a severity
+    raised since (a site configuration's) or a waiver that has lapsed makes it new, as the run without the
+    baseline would fail on it."""
     old = previous.get(r.fingerprint)
-    return old is not None and old["status"] == r.status
+    if old is None or old["status"] != r.status:
+        return False
+    if SEVERITY_RANK.get(old.get("severity"), 0) < SEVERITY_RANK.get(r.severity, 0):
+        return False
+    return not (old.get("waiver") is not None and r.waiver is None)
 
 
 def gone(previous: dict, current) -> list[dict]:
@@ -126,6 +132,7 @@ def evaluated_by(scope, mode: str | None) -> "Callable[[dict], bool]":
     def inside(finding: dict) -> bool:
         s = finding.get("subject") or {}
         return (finding.get("rule") in scope.rules
+                and "stage" not in s and "step" not in s  # a plan's finding: its fingerprint never meets this run's
                 and all(s.get(key) is None or (type(s[key]) is str and s[key] in names)
                         for key, names in (("guest", scope.guests), ("target", scope.targets),
                                            ("host", scope.hosts), ("source", scope.hosts)))

@@ -68,7 +68,7 @@ class Tally:
         self.cells = {READY: 0, BLOCKED: 0, UNKNOWN: 0}
         self.threshold = FAIL_ON[fail_on]
         self.failing = self.errors = False  # at or above --fail-on; a rule error not waived
-        self.new_failing = self.new_errors = False
+        self.new_failing = False
         self.previous = baseline
         self.seen: set[str] = set()
         self.new = self.unchanged = 0
@@ -97,7 +97,6 @@ class Tally:
                         self.new_failing |= r.baseline == "new"
                 elif status == ERROR:
                     self.errors = True
-                    self.new_errors |= r.baseline == "new"
         for c in cells:
             self.cells[c.verdict] += 1
 
@@ -150,7 +149,9 @@ class Tally:
         return {"path": path, "new": self.new, "unchanged": self.unchanged, "resolved": gone(self.previous, self.seen)}
 
     def exit_code(self, only_new: bool = False) -> int:
-        return exit_code(*((self.new_failing, self.new_errors) if only_new else (self.failing, self.errors)))
+        # (--fail-on-new counts new failures only; a rule that could not be evaluated is unknown whatever the
+        # baseline says: a baseline does not make unknown ready, as a waiver does not)
+        return exit_code(self.new_failing if only_new else self.failing, self.errors)
 
 
 class Digest:
