@@ -8,6 +8,7 @@ from __future__ import annotations
 import errno
 import json
 import os
+import shutil
 import signal
 import stat
 import subprocess
@@ -951,3 +952,24 @@ def test_quote_it_as_written_reads_a_verbatim_tag_and_an_alias(tmp_path, run_cli
                         .replace("version: B.06.00  ", "version: *v  ", 1))
     code, _, err = run_cli("validate", snapshot)
     assert code == 2 and err.count('quote it as written: "6.10"') == 2 and '"6.1"' not in err, err
+
+
+@pytest.mark.parametrize("fmt", ["json", "sarif", "csv", "gitlab"])
+def test_a_file_name_that_is_not_utf8_is_shown_replaced_in_every_report(tmp_path, run_cli, fmt):
+    """A snapshot named with bytes that are not UTF-8 (Latin-1 from an old HP-UX host): the reports are written,
+    UTF-8, naming it with U+FFFD (a traceback before); so is the exit-2 document of such a name."""
+    name = os.fsdecode(b"snap\xff.yaml")
+    snap = tmp_path / name
+    shutil.copy(MIXED, snap)
+    out = tmp_path / f"out.{fmt}"
+
+    def run(*args):  # (a process of its own: its standard error shows the name as Python shows it, escaped)
+        return subprocess.run([sys.executable, "-m", "migcheck", *map(os.fsencode, map(str, args))],
+                              capture_output=True)
+    done = run("check", snap, "sapapp01", "vsp-e2", "-f", f"{fmt}:{out}")
+    assert done.returncode == 1 and b"Traceback" not in done.stderr, done.stderr
+    assert "snap\ufffd.yaml" in out.read_bytes().decode("utf-8")
+    failure = tmp_path / "fail.sarif"
+    done = run("check", tmp_path / os.fsdecode(b"nosuch\xff.yaml"), "g", "t", "-f", f"sarif:{failure}")
+    assert done.returncode == 2 and b"Traceback" not in done.stderr, done.stderr
+    assert "nosuch\ufffd.yaml" in failure.read_bytes().decode("utf-8")

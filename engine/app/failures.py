@@ -10,6 +10,8 @@ import os
 import sys
 
 from ..core.diagnostics import LoadError, Problem
+from ..core.records import replace
+from ..core.words import path_text
 from ..files.outputs import OutputError, identity, inside, real_path, write_output
 from ..packs.config import find_config, load_config
 from ..report.junit import failure_junit
@@ -73,7 +75,10 @@ def write_failure_documents(args, problems: list) -> list[str]:
     for fmt, path in failure_files(args):
         if _is_input(args, path):
             continue
-        text = _FAILURE[fmt](problems, getattr(args, "command", "") or "")
+        # (text from the command line, a file name's bytes that are not UTF-8 kept as surrogates, shown as U+FFFD)
+        shown = [replace(p, **{k: path_text(getattr(p, k)) for k in ("file", "message", "help")
+                               if isinstance(getattr(p, k, None), str)}) for p in problems]
+        text = _FAILURE[fmt](shown, getattr(args, "command", "") or "")
         try:
             write_output(path, text)
         except OutputError as exc:  # the run has failed already: say so and go on

@@ -26,3 +26,17 @@ def did_you_mean(name: object, known: Iterable, otherwise: str = "") -> str:
     """"did you mean `x`?" for the closest of `known` to `name` (`closest`), or `otherwise` when none is close."""
     found = closest(name, known)
     return otherwise if found is None else f"did you mean `{found}`?"
+
+
+def path_text(path) -> str:
+    """A path as report text: a file name's bytes that are not UTF-8 (kept as surrogates by the command line) shown
+    as U+FFFD, so that every report stays UTF-8 (a JSON or SARIF report of `snap\\xff.yaml` raised)."""
+    text = str(path)
+    try:
+        text.encode("utf-8")
+        return text
+    except UnicodeEncodeError:
+        try:
+            return text.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
+        except UnicodeEncodeError:
+            return text.encode("utf-8", "replace").decode("utf-8")

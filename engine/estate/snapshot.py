@@ -22,7 +22,7 @@ from typing import Any
 
 from ..core.records import Factory, record
 from ..core.perf import collector_paused
-from ..core.words import did_you_mean
+from ..core.words import did_you_mean, path_text
 from ..files.document import Document, Limits, Problem, depth_exceeds, load_document, parse_text
 from ..files.jsonlocate import JsonLocator, is_json
 from ..files.schemas import Input, validated
@@ -63,7 +63,8 @@ class Snapshot:
 
     @property
     def path(self) -> str:
-        return self.doc.file
+        """The snapshot's file as reports name it (`path_text`)."""
+        return path_text(self.doc.file)
 
     def locate(self, obj: Any) -> tuple[str, int, int]:
         """File, line and column a resolved host or guest came from."""
@@ -73,9 +74,9 @@ class Snapshot:
                 self._json = JsonLocator(self.doc.text) if is_json(self.doc.text) else False
             found = self._json.locate(path) if self._json else None
             if found is not None:
-                return self.doc.file, found[0], found[1]
+                return self.path, found[0], found[1]
         line, col = self.doc.position(path)
-        return self.doc.file, line, col
+        return self.path, line, col
 
     def guest_named(self, name: str) -> dict | None:
         """The guest `name` names, in any Unicode spelling of it (None: no such guest)."""
