@@ -487,13 +487,19 @@ def test_a_hidden_folder_in_the_capture_folder_is_said(capture):
     (capture / "vsp-w2").rename(capture / ".vsp-w2")
     (capture / ".migcheck-work.abc123").mkdir()
     (capture / "vsp-w1" / ".old").mkdir()
+    (capture / ".notes").mkdir()
     estate = import_capture(capture)
-    assert "`.vsp-w2` in the capture folder is hidden: not read" in estate.notes
+    assert "`.notes` in the capture folder is hidden: not read" in estate.notes
     assert "`.migcheck-work.abc123` is the work folder of a collector run that did not finish: not read" in estate.notes
     assert "`vsp-w1/.old` is hidden: not read" in estate.notes
+    # a VSP's capture hidden by a rename: a problem (its VSP and guests were dropped with only a note, exit 0)
+    assert [(Path(p.file).name, p.line) for p in estate.problems] == [(".vsp-w2", 1)]
+    assert "is a VSP's capture (it holds hpvmstatus.txt) hidden by its name" in estate.problems[0].message
+    (capture / ".vsp-w2").rename(capture / "vsp-w2")
+    estate = import_capture(capture)
     assert estate.problems == []
     # a capture the collector was replacing when it stopped holds the VSP's capture: a problem
-    (capture / ".vsp-w2").rename(capture / ".migcheck-work.abc123.old")
+    (capture / "vsp-w2").rename(capture / ".migcheck-work.abc123.old")
     estate = import_capture(capture)
     assert any("a capture the collector was replacing when it stopped" in p.message for p in estate.problems)
 
@@ -535,3 +541,12 @@ def test_another_guests_capture_gives_this_guest_no_devices(capture):
     estate = import_capture(capture)
     assert any("name `erp01` here, `bkp01` in hpvmstatus.txt" in p.message for p in estate.problems)
     assert {"storage", "networks", "npiv"} <= set(_guests(estate.snapshot)["bkp01"]["unknown"])
+
+
+def test_import_notes_show_control_characters_as_escapes(capture, run_cli, tmp_path):
+    """A note names what the capture holds (a hidden folder here, with an escape sequence in its name): shown with
+    its control characters as escapes, as the problems are, never raw on the terminal."""
+    (capture / ".x\x1b]0;pwned\x07\x1b[31m").mkdir()
+    code, _, err = run_cli("import", capture, "--output", tmp_path / "estate.yaml")
+    assert code == 0 and "\x1b" not in err and "\x07" not in err
+    assert "`.x\\x1b]0;pwned\\x07\\x1b[31m` in the capture folder is hidden: not read" in err

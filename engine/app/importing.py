@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import sys
 
+from ..core.diagnostics import shown
 from ..estate.snapshot import snapshot_from_data
 from ..files.document import Limits, LoadError
 from ..files.outputs import OutputError, inside, write_output
@@ -30,8 +31,8 @@ def cmd_import(args) -> int:
         problems += exc.problems
     for problem in problems:
         print(problem.render(), file=sys.stderr)
-    for note in estate.notes:
-        print(f"migcheck: note: {note}", file=sys.stderr)
+    for note in estate.notes:  # (names from the capture in them: control characters shown as escapes)
+        print(f"migcheck: note: {shown(note)}", file=sys.stderr)
     if problems and not args.partial:
         print(f"migcheck: {len(problems)} problem(s) in the capture; no snapshot written "
               "(--partial writes what could be read)", file=sys.stderr)

@@ -175,6 +175,11 @@ def _vsp_folders(root: Path, estate: Estate) -> list[Path]:
             estate.notes.append(f"`{p.name}` is the work folder of a collector run that did not finish: not read")
             continue
         if p.name.startswith("."):  # (a hidden folder or file is not read without a word)
+            if found == "folder" and kind(p / "hpvmstatus.txt") == "file":  # a VSP's capture hidden (by a rename)
+                estate.problems.append(Problem(str(p), 1, 1, f"`{p.name}` is a VSP's capture (it holds hpvmstatus.txt) "
+                                               "hidden by its name: not read, nor its guests",
+                                               help="rename it to the VSP's name, or move it out of the capture folder"))
+                continue
             estate.notes.append(f"`{p.name}` in the capture folder is hidden: not read")
             continue
         if found == "folder" and not safe_name(p.name):  # its name becomes the VSP's, in every report
