@@ -6,7 +6,7 @@ import re
 
 import pytest
 
-from migcheck.core.diagnostics import CODES, Diagnostic, markdown_table
+from migcheck.core.diagnostics import CODES, Diagnostic, LoadError, markdown_table
 
 from .conftest import FIXTURES, ROOT
 
@@ -173,3 +173,29 @@ def test_a_source_line_is_found_by_line_feeds_only():
     """Rule files and captures end lines at line feeds: a form feed or U+2028 inside a line does not move the echo."""
     rendered = Diagnostic("f.rules", 2, 1, "m").render("a\x0cb\u2028c\nsecond\r\nthird\n").split("\n")
     assert rendered[1] == "  | second"
+
+
+def test_many_problems_of_one_file_read_and_split_it_once(tmp_path, monkeypatch):
+    """A file with thousands of problems on one long line: its lines are split once for all of its number problems
+    (`Document.line`), read once to echo them, and only the part shown is copied (minutes at 40,000 problems before:
+    the whole text split, and the megabyte line copied, for each)."""
+    import linecache
+
+    from migcheck.estate.snapshot import load_snapshot
+    from migcheck.files import document
+
+    snap = tmp_path / "s.json"
+    snap.write_text('{"snapshot": 1, "hosts": [], "guests": [' + ", ".join(["1"] * 3000) + "]}\n")
+    splits = []
+    real_split = document.LINE_BREAK.split
+    monkeypatch.setattr(document, "LINE_BREAK", type("P", (), {"split": lambda self, t: splits.append(1) or real_split(t)})())
+    reads = []
+    real_getlines = linecache.getlines
+    monkeypatch.setattr(linecache, "getlines", lambda f, *a: reads.append(f) or real_getlines(f, *a))
+    try:
+        load_snapshot(str(snap))
+    except LoadError as exc:
+        problems = exc.problems
+    assert len(problems) >= 3000 and len(splits) <= 1
+    rendered = [p.render() for p in problems[:2000]]
+    assert len(reads) == 1 and all(len(r.splitlines()[1]) < 200 for r in rendered)

@@ -125,7 +125,8 @@ class Diagnostic:
             out += f" (at {shown(self.path)})"
         text = _source_line(self.file, self.line, source)
         if text is not None:
-            text, caret = _window(text.expandtabs(1), max(self.col, 1))
+            text, caret = _window(text, max(self.col, 1))  # (then tabs as one space each: cut first, a line may
+            text = text.replace("\t", " ")                  # be megabytes long and render many problems)
             out += f"\n  | {shown(text)}\n  | {' ' * len(shown(text[:caret - 1]))}^"  # (under it as shown)
         if self.help:
             out += f"\n  = help: {shown(self.help)}"
@@ -141,37 +142,61 @@ ECHO_WIDTH = 160  # the characters of a source line a diagnostic echoes: a minif
 
 
 def _window(text: str, col: int, width: int = ECHO_WIDTH) -> tuple[str, int]:
-    """The part of a source line that a diagnostic echoes: all of it, or `width` characters around column
-    `col` with `…` where it is cut; and the caret's column in that part."""
-    col = min(col, len(text) + 1)  # (a column past the end, counted with tabs wider than here: just after it)
-    if len(text) <= width:
-        return text, col
-    start = max(0, min(col - 1 - width // 2, len(text) - width))
+    """The part of a source line (its line end, if any, left out) that a diagnostic echoes: all of it, or `width`
+    characters around column `col` with `…` where it is cut; and the caret's column in that part. Only the part
+    shown is copied: a line may be megabytes long, and echoed for each of many problems."""
+    length = len(text)
+    while length and text[length - 1] in "\r\n":
+        length -= 1
+    col = min(col, length + 1)  # (a column past the end, counted with tabs wider than here: just after it)
+    if length <= width:
+        return text[:length], col
+    start = max(0, min(col - 1 - width // 2, length - width))
     part = text[start:start + width]
     caret = col - start
     if start:
         part, caret = "…" + part, caret + 1
-    if start + width < len(text):
+    if start + width < length:
         part += "…"
     return part, caret
 
 
 def _source_line(file: str, line: int, source: str | None) -> str | None:
     if source is None:
+        global _FILE_LINES
         try:
-            if not os.path.isfile(file) or os.path.getsize(file) > _MAX_ECHO_BYTES:
-                return None
-        except OSError:
+            info = os.stat(file)
+            key = (file, info.st_mtime_ns, info.st_size)
+        except (OSError, ValueError):
             return None
-        import linecache  # (and tokenize): only a diagnostic rendered from its file reads a line
+        if _FILE_LINES[0] != key:  # (read once for the many problems of one file, again when it changes)
+            _FILE_LINES = (key, _file_lines(file))
+        lines = _FILE_LINES[1]
+        if lines is None or not 1 <= line <= len(lines):
+            return None
+        return lines[line - 1]  # (its line end left on: `_window` leaves it out, copying only what it shows)
+    global _SPLIT
+    if _SPLIT[0] is not source:  # (split once for the many problems of one text)
+        _SPLIT = (source, source.split("\n"))  # (as rule files and captures count lines: `\f` or `\x85` ends none)
+    lines = _SPLIT[1]
+    return lines[line - 1] if 1 <= line <= len(lines) else None
 
-        linecache.checkcache(file)
-        text = linecache.getline(file, line)
-        if not text:
+
+_SPLIT: tuple = (None, [])  # the last source text rendered from, and its lines
+_FILE_LINES: tuple = (None, None)  # the last file rendered from, and its lines (None: not echoed)
+
+
+def _file_lines(file: str) -> list[str] | None:
+    """The lines of a file a diagnostic echoes, or None: not a regular file, or too large to echo."""
+    try:
+        if not os.path.isfile(file) or os.path.getsize(file) > _MAX_ECHO_BYTES:
             return None
-        return text.rstrip("\r\n")
-    lines = source.split("\n")  # (as rule files and captures count lines: `\f` or `\x85` in a line ends none)
-    return lines[line - 1].removesuffix("\r") if 1 <= line <= len(lines) else None
+    except (OSError, ValueError):
+        return None
+    import linecache  # (and tokenize): only a diagnostic rendered from its file reads a line
+
+    linecache.checkcache(file)
+    return linecache.getlines(file) or None
 
 
 def digit_limit() -> int:

@@ -93,6 +93,16 @@ class Document:
     sha256: str = ""
     limits: Limits = Factory(Limits)
     format: str = ""  # "json" or "yaml"; empty: JSON when the text starts as a JSON object or array
+    _lines: list | None = None  # the text's lines by YAML 1.2's line ends, split once (`line`)
+
+    def line(self, number: int) -> str:
+        """Line `number` (1-based) of the text, as YAML 1.2 ends lines (a lone CR too); IndexError past the end.
+        Split once: a file with many problems asks for its lines many times."""
+        if self._lines is None:
+            self._lines = LINE_BREAK.split(self.text)
+        if number < 1:
+            raise IndexError(number)
+        return self._lines[number - 1]
 
     @property
     def is_json(self) -> bool:

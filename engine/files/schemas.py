@@ -25,7 +25,7 @@ from .. import __version__
 from ..core.records import record
 from ..core.words import did_you_mean
 from .cache import cache_dir, hash_files, key_hash, mark, marked
-from .document import LINE_BREAK, Document, Limits, LoadError, Problem, depth_exceeds, load_document
+from .document import Document, Limits, LoadError, Problem, depth_exceeds, load_document
 from .resources import schema, schema_path
 
 
@@ -210,7 +210,7 @@ def as_written(doc: Document, path: tuple, value) -> str:
     31, 10), or the value when it cannot be found there."""
     try:
         line, col = doc.position(path)
-        text = LINE_BREAK.split(doc.text)[line - 1]  # (a lone CR ends a line too)
+        text = doc.line(line)  # (a lone CR ends a line too)
     except (IndexError, AttributeError, TypeError):
         return str(value)
     at = col - 1
