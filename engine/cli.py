@@ -418,6 +418,19 @@ class _Parser(argparse.ArgumentParser):
         print(f"{self.prog}: error: {message}", file=sys.stderr)
         raise _BadUsage(message)
 
+    def parse_known_args(self, args=None, namespace=None):
+        """argparse's, and an option given an empty value is refused (`--config ""` fell back to the configuration
+        found upward, `--baseline ""` was ignored, `-o ""` wrote to standard output)."""
+        namespace, extras = super().parse_known_args(args, namespace)
+        for action in self._actions:
+            if not action.option_strings or action.nargs == 0:
+                continue
+            value = getattr(namespace, action.dest, None)
+            if value == "" or (isinstance(value, list) and "" in value):
+                self.error(f"argument {'/'.join(action.option_strings)}: empty value: give one, or leave the "
+                           "option out")
+        return namespace, extras
+
 
 def build_parser(command: str | None = None) -> argparse.ArgumentParser:
     """migcheck's argument parser. With `command` (the first argument, when it names a command other than

@@ -417,3 +417,21 @@ def test_rule_tests_as_junit_fail_a_wrong_case_and_a_missing_coverage(run_cli, t
     assert "SITE-NAMED: wanted pass, got fail" in case.find("failure").text
     coverage = suites["rule coverage"].find("testcase")
     assert coverage.get("name") == "SITE-NAMED" and coverage.find("failure").get("message") == "no failing case"
+
+
+@pytest.mark.parametrize("args", [
+    ("check", "fixtures/mixed-site.yaml", "sapapp01", "vsp-e2", "--config", ""),
+    ("check", "fixtures/mixed-site.yaml", "sapapp01", "vsp-e2", "--waivers", ""),
+    ("check", "fixtures/mixed-site.yaml", "sapapp01", "vsp-e2", "--baseline", "", "--fail-on-new"),
+    ("check", "fixtures/mixed-site.yaml", "sapapp01", "vsp-e2", "-o", ""),
+    ("check", "fixtures/mixed-site.yaml", "sapapp01", "vsp-e2", "--rules", ""),
+    ("place", "fixtures/mixed-site.yaml", "--vacate", "vsp-e1", "--name", ""),
+    ("explain", "fixtures/mixed-site.yaml", "DIO-NO-MATCH", "sapapp01", "vsp-e2", "--plan", ""),
+])
+def test_an_option_given_an_empty_value_is_a_usage_error(monkeypatch, run_cli, args):
+    """An empty value is refused, naming the option (`--config ""` fell back to the configuration found upward and
+    turned BLOCKED into READY; `--baseline ""` was ignored; `-o ""` wrote to standard output)."""
+    monkeypatch.chdir(Path(__file__).resolve().parent.parent)
+    code, out, err = run_cli(*args)
+    option = args[args.index("") - 1]
+    assert code == 2 and out == "" and "empty value" in err and option in err, err
