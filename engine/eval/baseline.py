@@ -70,12 +70,19 @@ def load_baseline(path: str, limits: Limits = BASELINE_LIMITS) -> dict[str, dict
         if "subject" in r and not isinstance(r["subject"], dict):
             problems.append(doc.problem(at + ("subject",), f"result #{i + 1}: `subject` must be an object", code="bad-baseline"))
             continue
-        odd = next((k for k, v in r.get("subject", {}).items() if not isinstance(v, (str, int, float, bool, type(None)))),
-                   None)
-        if odd is not None:  # (a report's subject holds names, a mode, a stage and step: never a list or a map)
+        odd = next((k for k, v in r.get("subject", {}).items() if type(v) not in (str, int)), None)
+        if odd is not None:  # (a report's subject holds names, a mode, a stage and step: never null, true, a list)
             problems.append(doc.problem(at + ("subject", odd), f"result #{i + 1}: `subject.{str(odd)[:40]}` must be a "
-                                        "name, not a list or a map", "the baseline must be a report written by migcheck",
-                                        code="bad-baseline"))
+                                        "name or a number, not " + _shown(r["subject"][odd]),
+                                        "the baseline must be a report written by migcheck", code="bad-baseline"))
+            continue
+        wrong = next((k for k, kinds in (("item", (str,)), ("severity", (str,)), ("waiver", (dict, type(None))))
+                      if k in r and type(r[k]) not in kinds), None)
+        if wrong is not None:  # (read when the finding is compared and listed: `item` a list broke the report)
+            problems.append(doc.problem(at + (wrong,), f"result #{i + 1}: `{wrong}` must be "
+                                        + ("an object or null" if wrong == "waiver" else "a string")
+                                        + f", not {_shown(r[wrong])}", "the baseline must be a report written by "
+                                        "migcheck", code="bad-baseline"))
             continue
         if r["status"] in PROBLEMS:
             found[r["fingerprint"]] = r
