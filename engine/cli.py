@@ -178,7 +178,7 @@ def _import_commands(sub, only: str | None = None) -> None:
                    "ends in .json), not to standard output")
     p.add_argument("--partial", action="store_true", help="write what could be read even when some capture "
                    "lines were not understood, and list them")
-    p.add_argument("--max-bytes", type=int, default=DEFAULT_MAX_BYTES, metavar="N",
+    p.add_argument("--max-bytes", type=byte_limit, default=DEFAULT_MAX_BYTES, metavar="N",
                    help=f"refuse capture files larger than N bytes (default {DEFAULT_MAX_BYTES:,})")
     p.set_defaults(func="importing:cmd_import")
     _collector_command(sub, only)

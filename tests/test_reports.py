@@ -17,6 +17,7 @@ from pathlib import Path
 
 import jsonschema
 import pytest
+import yaml
 
 from .conftest import FIXTURES, ROOT
 
@@ -692,3 +693,18 @@ def test_a_baseline_result_of_another_shape_is_located(run_cli, tmp_path, key, v
     base.write_text(json.dumps(doc, indent=2))
     code, _, err = run_cli("check", FIXTURES / "mixed-site.yaml", "sapapp01", "vsp-e2", "--baseline", base)
     assert code == 2 and "bad-baseline" in err and "result #1" in err and "Traceback" not in err, err
+
+
+def test_a_json_lines_report_or_a_yaml_file_is_not_a_baseline(run_cli, tmp_path):
+    """A JSON Lines report given as the baseline says what to give instead; a YAML file is not a JSON report (YAML
+    reads it, but migcheck writes none)."""
+    lines = tmp_path / "b.jsonl"
+    run_cli("check", FIXTURES / "mixed-site.yaml", "sapapp01", "vsp-e2", "--format", f"jsonl:{lines}")
+    code, _, err = run_cli("check", FIXTURES / "mixed-site.yaml", "sapapp01", "vsp-e2", "--baseline", lines)
+    assert code == 2 and "looks like a JSON Lines report" in err and "--format json:FILE" in err
+    base = tmp_path / "b.json"
+    run_cli("check", FIXTURES / "mixed-site.yaml", "sapapp01", "vsp-e2", "--format", f"json:{base}")
+    yaml_copy = tmp_path / "b.yaml"
+    yaml_copy.write_text(yaml.safe_dump(json.loads(base.read_text())))
+    code, _, err = run_cli("check", FIXTURES / "mixed-site.yaml", "sapapp01", "vsp-e2", "--baseline", yaml_copy)
+    assert code == 2 and "not a migcheck JSON report (the file is not JSON)" in err

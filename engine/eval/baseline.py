@@ -13,6 +13,7 @@ import json
 from collections.abc import Callable
 
 from ..core.perf import collector_paused
+from ..core.records import replace
 from ..core.vocabulary import PROBLEMS, REPORT_FORMAT, SEVERITY_RANK, STATUSES
 from ..files.document import Limits, LoadError, Problem, load_document
 
@@ -31,8 +32,14 @@ def _shown(value) -> str:
 
 def load_baseline(path: str, limits: Limits = BASELINE_LIMITS) -> dict[str, dict]:
     """The failed and errored results of an earlier JSON report, by fingerprint; `LoadError` located."""
-    doc = load_document(path, limits)
+    try:
+        doc = load_document(path, limits)
+    except LoadError as exc:
+        raise LoadError([_as_jsonl(p) for p in exc.problems]) from None
     data = doc.data
+    if not doc.is_json:  # (YAML reads it too, but a report is JSON: what else is in it was not written by migcheck)
+        raise LoadError([doc.problem((), "not a migcheck JSON report (the file is not JSON)",
+                                     "write one with `--format json:FILE` and pass that file", code="bad-baseline")])
     if not isinstance(data, dict) or not isinstance(data.get("results"), list) \
             or not isinstance(data.get("tool"), dict) or data["tool"].get("name") != "migcheck":
         raise LoadError([doc.problem((), "not a migcheck JSON report",
@@ -89,6 +96,22 @@ def load_baseline(path: str, limits: Limits = BASELINE_LIMITS) -> dict[str, dict
     if problems:
         raise LoadError(problems)
     return found
+
+
+def _as_jsonl(problem: Problem) -> Problem:
+    """A problem reading a baseline, with what to do when the file is a JSON Lines report (one JSON object a line:
+    not one document), which the baseline is not."""
+    if problem.help or not problem.file:
+        return problem
+    try:
+        with open(problem.file, "rb") as f:
+            first = f.readline(1 << 16).strip()
+    except OSError:
+        return problem
+    if first.startswith(b"{") and first.endswith(b"}"):
+        return replace(problem, help="this looks like a JSON Lines report (`--format jsonl`): a baseline is the JSON "
+                                     "report, `--format json:FILE`")
+    return problem
 
 
 def mark_results(results: list, path: str, previous: dict[str, dict]) -> dict:

@@ -440,7 +440,10 @@ def _describe(path: tuple, data) -> str:
 WAIVERS = Input("waivers.schema.json", _describe, "a waiver file is a mapping with `waivers:` (a list)")
 
 
-def load_waivers(path: str, known_rules: set[str], limits: Limits = Limits(), as_of: date | None = None,
+WAIVER_LIMITS = Limits(bytes_option="waivers size limit")  # (--max-bytes is the snapshot's: not this one's)
+
+
+def load_waivers(path: str, known_rules: set[str], limits: Limits = WAIVER_LIMITS, as_of: date | None = None,
                  not_run: frozenset = frozenset()) -> Waivers:
     """Read a waiver file; raise `LoadError` with every problem located. `as_of`: the day they are judged on
     (default: today's real date); `not_run`: the known rules the configuration does not run."""

@@ -339,7 +339,8 @@ class _JsonScan:
         """Push the frame of a container just opened; the frame."""
         if len(self.stack) >= self.max_depth:
             self.fail(m.start(), f"nesting deeper than {self.max_depth} levels (the nesting limit)",
-                      "a snapshot is only a few levels deep; check the file's structure")
+                      "the files migcheck reads (snapshots, plans, reports, rule data) are only a few "
+                      "levels deep; check the file's structure")
         is_map = m.group() == "{"
         top = [is_map, path, None if is_map else 0, {} if is_map else None]
         self.stack.append(top)
@@ -645,7 +646,8 @@ class _Builder:
         stack, max_depth = self.stack, self.limits.max_depth
         if len(stack) >= max_depth:
             self.fail(event.start_mark, f"nesting deeper than {max_depth} levels (the nesting limit)",
-                      "a snapshot is only a few levels deep; check the file's structure")
+                      "the files migcheck reads (snapshots, plans, reports, rule data) are only a few "
+                      "levels deep; check the file's structure")
         path = self.child_path()
         if self.track and path is not None:
             self.positions[path] = _where(event.start_mark, self.starts)

@@ -177,7 +177,10 @@ CONFIG = Input("config.schema.json", _describe,
                "the configuration is a mapping (rules, disable, severity, fail_on, data, tags)")
 
 
-def load_config(path: str, limits: Limits = Limits()) -> Config:
+CONFIG_LIMITS = Limits(bytes_option="configuration size limit")  # (--max-bytes is the snapshot's: not this one's)
+
+
+def load_config(path: str, limits: Limits = CONFIG_LIMITS) -> Config:
     """Read and check the configuration's own structure; raise `LoadError` on problems."""
     doc = load_validated(path, CONFIG, limits)
     data = doc.data
