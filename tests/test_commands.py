@@ -360,3 +360,9 @@ def test_a_pack_named_by_the_configuration_and_by_rules_is_loaded_once(run_cli, 
         code, out, err = run_cli("check", FIXTURES / "mixed-site.yaml", "sapapp01", "vsp-e2",
                                  "--config", FIXTURES / "migcheck.yaml", "--rules", again)
         assert code == 1 and "already defined" not in err, err
+
+
+def test_explain_refuses_a_migration_to_the_guests_own_vsp(run_cli):
+    """`explain` of a migration onto the VSP the guest is on is refused, as `check` refuses it (it said `pass`)."""
+    code, out, err = run_cli("explain", "fixtures/mixed-site.yaml", "DIO-NO-MATCH", "sapapp01", "vsp-e1")
+    assert code == 2 and "already on `vsp-e1`" in err and out == ""

@@ -46,6 +46,8 @@ def explain_subject(snapshot, rule, request: Request) -> Subject:
     if rule.subject == "migration":
         guest = guest_named(snapshot, names[0], on)
         target = host_named(snapshot, names[1], on)
+        if guest["host"] == target["name"]:  # (as `check` refuses it: no migration to explain)
+            raise UsageError(f"guest `{names[0]}` is already on `{names[1]}`; choose another target")
         return Subject("migration", guest=guest, target=target, mode=request.mode or OFFLINE)
     return Subject("snapshot")
 
