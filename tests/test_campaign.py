@@ -173,6 +173,9 @@ def test_a_campaign_that_upgrades_nothing_still_says_why(fmt):
 def test_a_release_that_is_not_one_is_a_usage_error(release):
     run = _cli("campaign", SITE, "--upgrade", "vsp-c*", "--to", release)
     assert run.returncode == 2 and "Traceback" not in run.stderr, run.stderr
+    if release == "":  # (every option refuses an empty value, naming it)
+        assert "argument --to: empty value" in run.stderr
+        return
     assert run.stderr.startswith("migcheck: --to: ") and "is not a release" in run.stderr and "--to 6.3" in run.stderr
 
 

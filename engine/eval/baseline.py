@@ -54,48 +54,48 @@ def load_baseline(path: str, limits: Limits = BASELINE_LIMITS) -> dict[str, dict
     found = {}
     problems: list[Problem] = []
     for i, r in enumerate(data["results"]):
-        at = ("results", i)
-        if not isinstance(r, dict):
-            problems.append(doc.problem(at, f"result #{i + 1} is not an object",
-                                        "the baseline must be a report written by migcheck", code="bad-baseline"))
-            continue
-        lacking = [k for k in _STRINGS if not isinstance(r.get(k), str)]
-        if "fingerprint" in lacking:
-            said = "has no `fingerprint`" if "fingerprint" not in r else "has a `fingerprint` that is not a string"
-            problems.append(doc.problem(at, f"result #{i + 1} {said}",
-                                        "the baseline must come from this version of migcheck", code="bad-baseline"))
-            continue
-        if lacking:
-            problems.append(doc.problem(at, f"result #{i + 1} lacks " + ", ".join(f"`{k}`" for k in lacking)
-                                        + " (a string each)", "the baseline must be a report written by migcheck", code="bad-baseline"))
-            continue
-        if r["status"] not in STATUSES:  # (`FAIL`: a hand-edited result was dropped without a word)
-            problems.append(doc.problem(at + ("status",), f"result #{i + 1} has the status `{r['status'][:40]}`, not "
-                                        "one of " + ", ".join(f"`{s}`" for s in STATUSES),
-                                        "the baseline must be a report written by migcheck", code="bad-baseline"))
-            continue
-        if "subject" in r and not isinstance(r["subject"], dict):
-            problems.append(doc.problem(at + ("subject",), f"result #{i + 1}: `subject` must be an object", code="bad-baseline"))
-            continue
-        odd = next((k for k, v in r.get("subject", {}).items() if type(v) not in (str, int)), None)
-        if odd is not None:  # (a report's subject holds names, a mode, a stage and step: never null, true, a list)
-            problems.append(doc.problem(at + ("subject", odd), f"result #{i + 1}: `subject.{str(odd)[:40]}` must be a "
-                                        "name or a number, not " + _shown(r["subject"][odd]),
-                                        "the baseline must be a report written by migcheck", code="bad-baseline"))
-            continue
-        wrong = next((k for k, kinds in (("item", (str,)), ("severity", (str,)), ("waiver", (dict, type(None))))
-                      if k in r and type(r[k]) not in kinds), None)
-        if wrong is not None:  # (read when the finding is compared and listed: `item` a list broke the report)
-            problems.append(doc.problem(at + (wrong,), f"result #{i + 1}: `{wrong}` must be "
-                                        + ("an object or null" if wrong == "waiver" else "a string")
-                                        + f", not {_shown(r[wrong])}", "the baseline must be a report written by "
-                                        "migcheck", code="bad-baseline"))
-            continue
-        if r["status"] in PROBLEMS:
+        problem = _result_problem(doc, i, r)
+        if problem is not None:
+            problems.append(problem)
+        elif r["status"] in PROBLEMS:
             found[r["fingerprint"]] = r
     if problems:
         raise LoadError(problems)
     return found
+
+
+_FROM_MIGCHECK = "the baseline must be a report written by migcheck"
+
+
+def _result_problem(doc, i: int, r) -> Problem | None:
+    """Why result #`i` of a baseline is not one a report writes, located, or None."""
+    at = ("results", i)
+    if not isinstance(r, dict):
+        return doc.problem(at, f"result #{i + 1} is not an object", _FROM_MIGCHECK, code="bad-baseline")
+    lacking = [k for k in _STRINGS if not isinstance(r.get(k), str)]
+    if "fingerprint" in lacking:
+        said = "has no `fingerprint`" if "fingerprint" not in r else "has a `fingerprint` that is not a string"
+        return doc.problem(at, f"result #{i + 1} {said}", "the baseline must come from this version of migcheck",
+                           code="bad-baseline")
+    if lacking:
+        return doc.problem(at, f"result #{i + 1} lacks " + ", ".join(f"`{k}`" for k in lacking) + " (a string each)",
+                           _FROM_MIGCHECK, code="bad-baseline")
+    if r["status"] not in STATUSES:  # (`FAIL`: a hand-edited result was dropped without a word)
+        return doc.problem(at + ("status",), f"result #{i + 1} has the status `{r['status'][:40]}`, not one of "
+                           + ", ".join(f"`{s}`" for s in STATUSES), _FROM_MIGCHECK, code="bad-baseline")
+    if "subject" in r and not isinstance(r["subject"], dict):
+        return doc.problem(at + ("subject",), f"result #{i + 1}: `subject` must be an object", code="bad-baseline")
+    odd = next((k for k, v in r.get("subject", {}).items() if type(v) not in (str, int)), None)
+    if odd is not None:  # (a report's subject holds names, a mode, a stage and step: never null, true, a list)
+        return doc.problem(at + ("subject", odd), f"result #{i + 1}: `subject.{str(odd)[:40]}` must be a name or a "
+                           "number, not " + _shown(r["subject"][odd]), _FROM_MIGCHECK, code="bad-baseline")
+    wrong = next((k for k, kinds in (("item", (str,)), ("severity", (str,)), ("waiver", (dict, type(None))))
+                  if k in r and type(r[k]) not in kinds), None)
+    if wrong is not None:  # (read when the finding is compared and listed: `item` a list broke the report)
+        return doc.problem(at + (wrong,), f"result #{i + 1}: `{wrong}` must be "
+                           + ("an object or null" if wrong == "waiver" else "a string") + f", not {_shown(r[wrong])}",
+                           _FROM_MIGCHECK, code="bad-baseline")
+    return None
 
 
 def _as_jsonl(problem: Problem) -> Problem:
