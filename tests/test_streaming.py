@@ -549,7 +549,7 @@ def test_shares_are_not_split_where_a_process_of_its_own_could_lose_counts(in_ro
     assert forks == []
 
 
-def test_jobs_by_default_two_for_a_large_matrix_on_two_cores(monkeypatch):
+def test_jobs_by_default_one_at_every_size(monkeypatch):
     from migcheck.app import pipeline
 
     class Chunks:
@@ -562,8 +562,8 @@ def test_jobs_by_default_two_for_a_large_matrix_on_two_cores(monkeypatch):
         run = pipeline.Run(pipeline.Request("matrix", jobs=asked))
         run.evaluation = pipeline.Evaluation([], chunks=Chunks(guests, targets))
         return pipeline.jobs(run)
-    assert jobs(10_000, 200, 2) == 2 and jobs(10_000, 200, 1) == 1 and jobs(2_000, 50, 8) == 1
-    assert jobs(2_000, 50, 8, asked=3) == 3
+    assert jobs(10_000, 200, 2) == 1 and jobs(10_000, 200, 1) == 1 and jobs(2_000, 50, 8) == 1
+    assert jobs(2_000, 50, 8, asked=3) == 3 and jobs(10_000, 200, 2, asked=2) == 2
 
 
 def test_jobs_takes_one_to_sixty_four(in_root, run_cli):
