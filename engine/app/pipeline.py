@@ -431,13 +431,25 @@ def _write_streamed(run: Run, color: bool, width: int | None) -> None:
         raise UsageError(str(exc)) from None
 
 
+SPLIT_PAIRS = 250_000  # a matrix of this many pairs or more is written by two processes where it pays
+
+
 def jobs(run: Run) -> int:
-    """The processes that write a matrix: `--jobs`, by default one. Two cost more CPU than one (the second process
-    fills text classes again and its share is copied into the report: JSON at 200 x 10,000 took 1.6 times the CPU
-    of one process for about the same wall time; JSON Lines, CSV and JUnit 1.0 to 1.3 times for a quarter to two
-    fifths less wall time, `bench_reports`), and one writes 200 x 10,000 in about 12 s: `--jobs 2` trades CPU for
-    wall time where a run asks for it."""
-    return run.request.jobs if run.request.jobs is not None else 1
+    """The processes that write a matrix: `--jobs`; by default two on a machine with two cores or more for a matrix
+    of `SPLIT_PAIRS` pairs or more when no report of the run is JSON, else one. Measured at 200 x 10,000
+    (`bench_reports`, two runs): JSON Lines, CSV and JUnit took 0.9 to 1.3 times the CPU of one process for a fifth
+    to two fifths less wall time; JSON took 1.4 to 1.6 times the CPU for 4 to 11% less (its second share's cells are
+    spooled and copied too, where one process keeps them as rows of labels)."""
+    if run.request.jobs is not None:
+        return run.request.jobs
+    try:
+        cores = len(os.sched_getaffinity(0))
+    except (AttributeError, OSError):
+        cores = os.cpu_count() or 1
+    chunks = run.evaluation.chunks
+    pairs = len(chunks.guests) * len(chunks.matrix.targets) if hasattr(chunks, "matrix") else 0
+    json = any(fmt == "json" for fmt, _ in run.targets)
+    return 2 if cores >= 2 and pairs >= SPLIT_PAIRS and not json else 1
 
 
 # -- the other commands ------------------------------------------------------------------
