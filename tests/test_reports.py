@@ -438,15 +438,21 @@ def test_baseline_marks_new_unchanged_and_resolved(in_root, run_cli, tmp_path):
                    "warning")[0] == 0
 
 
+def _sapapp01_not_captured(tmp_path, parts: str):
+    """mixed-site.yaml with `unknown: [PARTS]` on sapapp01 (parts of it a capture did not give)."""
+    lines = (ROOT / "fixtures/mixed-site.yaml").read_text().splitlines(keepends=True)
+    at = next(i for i, line in enumerate(lines) if "name: sapapp01" in line)
+    lines.insert(at + 1, " " * lines[at].index("name") + f"unknown: [{parts}]\n")
+    partial = tmp_path / "partial.yaml"
+    partial.write_text("".join(lines))
+    return partial
+
+
 @pytest.mark.parametrize("command", [("check", "sapapp01", "vsp-e2"), ("matrix", "--guest", "sapapp01")])
 def test_a_finding_that_erred_in_the_baseline_and_fails_now_is_new(in_root, run_cli, tmp_path, command):
     """The baseline could not evaluate sapapp01's network rules (networks not captured); captured now, they fail:
     that failure is new (`--fail-on-new` fails), not "unchanged" by its fingerprint alone."""
-    lines = (ROOT / "fixtures/mixed-site.yaml").read_text().splitlines(keepends=True)
-    at = next(i for i, line in enumerate(lines) if "name: sapapp01" in line)
-    lines.insert(at + 1, " " * lines[at].index("name") + "unknown: [networks]\n")
-    partial = tmp_path / "partial.yaml"
-    partial.write_text("".join(lines))
+    partial = _sapapp01_not_captured(tmp_path, "networks")
     base = tmp_path / "base.json"
     run_cli(command[0], partial, *command[1:], "--format", f"json:{base}")
     assert any(r["rule"] == "VSWITCH-MISSING" and r["status"] == "error" for r in json.loads(base.read_text())["results"])
@@ -635,11 +641,7 @@ def test_documents_for_people_say_how_many_results_they_leave_out(run_cli, tmp_p
 def test_a_baseline_never_makes_unknown_ready(in_root, run_cli, tmp_path, command):
     """`--fail-on-new` counts new failures only, but a rule that could not be evaluated leaves the run unknown
     (exit 3) whatever the baseline says, as a waiver does: a baseline of the same unknown run made it exit 0."""
-    lines = (ROOT / "fixtures/mixed-site.yaml").read_text().splitlines(keepends=True)
-    at = next(i for i, line in enumerate(lines) if "name: sapapp01" in line)
-    lines.insert(at + 1, " " * lines[at].index("name") + "unknown: [storage, networks, dio]\n")
-    partial = tmp_path / "partial.yaml"
-    partial.write_text("".join(lines))
+    partial = _sapapp01_not_captured(tmp_path, "storage, networks, dio")
     base = tmp_path / "base.json"
     run_cli(command[0], partial, *command[1:], "--format", f"json:{base}")
     code, out, _ = run_cli(command[0], partial, *command[1:], "--baseline", base, "--fail-on-new", "--format", "json")
