@@ -12,7 +12,7 @@ import sys
 from ..core.diagnostics import LoadError, Problem
 from ..core.records import replace
 from ..core.words import path_text
-from ..files.outputs import OutputError, identity, inside, real_path, write_output
+from ..files.outputs import OutputError, identity, inside, write_output
 from ..packs.config import find_config, load_config
 from ..report.junit import failure_junit
 from ..report.sarif import failure_sarif
@@ -39,7 +39,7 @@ _INPUTS = ("snapshot", "plan", "config", "waivers", "baseline")
 def _is_input(args, path: str) -> bool:
     """Whether `path` is one of the run's inputs or lies in a rule pack: a failed run (perhaps failed for
     that very reason) must not write over it."""
-    target, ident = real_path(path), identity(path)
+    ident = identity(path)
     files = [getattr(args, name, None) for name in _INPUTS]
     files += getattr(args, "inputs", [])
     packs = list(getattr(args, "rules", None) or [])
@@ -50,9 +50,8 @@ def _is_input(args, path: str) -> bool:
             packs += _config_packs(found[0])
     except OSError:
         pass
-    # the same file by its device and inode (a hard link), or by its path
-    if any(isinstance(f, str) and (real_path(f) == target or ident[0] == "file" and identity(f) == ident)
-           for f in files):
+    # the same file as `check_outputs` tells it: by device and inode (a hard link too), or a file not there by its path
+    if any(isinstance(f, str) and identity(f) == ident for f in files):
         return True
     return any(inside(path, d) for d in packs if isinstance(d, (str, os.PathLike)))
 

@@ -14,9 +14,9 @@ from pathlib import Path
 
 from ..core.diagnostics import UsageError, render_all
 from ..core.verdicts import EXIT_BAD_INPUT, EXIT_FINDINGS, EXIT_OK
-from ..files.outputs import OutputError, regular_file, write_output
+from ..files.outputs import OutputError, write_output
 from ..files.document import LoadError
-from ..files.reader import DEFAULT_MAX_BYTES, read_text
+from ..files.reader import DEFAULT_MAX_BYTES, NOT_REGULAR, read_text, regular_file
 from ..lang.diagnostics import diag
 from ..lang.fmt import FormatError, format_rules
 
@@ -48,8 +48,7 @@ def cmd_fmt(args) -> int:
     changed, problems = [], []
     for path in files:
         if not regular_file(path):  # a FIFO or a device in a pack would hold reading forever
-            problems.append(diag(str(path), 1, 1, "unreadable", "not a regular file: not read (a FIFO or a device "
-                                 "can hold reading forever)", "put the rule file itself here"))
+            problems.append(diag(str(path), 1, 1, "unreadable", NOT_REGULAR, "put the rule file itself here"))
             continue
         try:  # every file that cannot be read is said, not only the first
             text, _ = read_text(str(path), DEFAULT_MAX_BYTES)

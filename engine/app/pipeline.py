@@ -448,8 +448,8 @@ def jobs(run: Run) -> int:
         cores = os.cpu_count() or 1
     chunks = run.evaluation.chunks
     pairs = len(chunks.guests) * len(chunks.matrix.targets) if hasattr(chunks, "matrix") else 0
-    json = any(fmt == "json" for fmt, _ in run.targets)
-    return 2 if cores >= 2 and pairs >= SPLIT_PAIRS and not json else 1
+    writes_json = any(fmt == "json" for fmt, _ in run.targets)
+    return 2 if cores >= 2 and pairs >= SPLIT_PAIRS and not writes_json else 1
 
 
 # -- the other commands ------------------------------------------------------------------

@@ -25,7 +25,8 @@ from ..estate.snapshot import Snapshot, load_snapshot, snapshot_from_data
 from ..eval.engine import Engine
 from ..core.diagnostics import UsageError
 from ..files.document import Document, LoadError, Problem
-from ..files.outputs import OutputError, check_outputs, pack_inputs, real_path, regular_file, write_output
+from ..files.outputs import OutputError, check_outputs, pack_inputs, real_path, write_output
+from ..files.reader import NOT_REGULAR, regular_file
 from ..files.resources import builtin_rules_dir
 from ..files.schemas import Input, load_validated
 from ..packs.ruleset import RuleSet, load_rules, packs_under_test
@@ -194,8 +195,7 @@ class _TestRun:
 
     def run_file(self, file: Path) -> None:
         if not regular_file(file):  # a FIFO or a device in a pack's tests/ would hold reading forever
-            self.problems.append(Problem(str(file), 1, 1, "not a regular file: not read (a FIFO or a device can hold "
-                                         "reading forever)", help="put the rule test file itself here"))
+            self.problems.append(Problem(str(file), 1, 1, NOT_REGULAR, help="put the rule test file itself here"))
             return
         try:
             doc = load_validated(file, RULE_TESTS)

@@ -55,17 +55,6 @@ def real_path(path) -> str:
         return os.path.abspath(path)
 
 
-def regular_file(path) -> bool:
-    """Whether `path` (through links) may be opened from a folder's listing: not a FIFO, a socket or a device, which
-    would hold reading forever (found in a pack or a test folder); anything else is opened, and a folder or a
-    link that leads nowhere is said in words by the reader."""
-    try:
-        mode = os.stat(path).st_mode
-    except (OSError, ValueError):
-        return True
-    return not (stat.S_ISFIFO(mode) or stat.S_ISCHR(mode) or stat.S_ISBLK(mode) or stat.S_ISSOCK(mode))
-
-
 def identity(path: str | None) -> tuple:
     """What a path writes to: the same tuple for two spellings of one file (a link, a hard link, `..`)."""
     if _is_stdout(path):
@@ -157,7 +146,7 @@ def check_outputs(targets: list[tuple[str, str | None]], inputs: dict[str, str])
 # -- writing ---------------------------------------------------------------------------------
 def write_output(path: str | None, text: str) -> None:
     """Write one report to `path` (`-` or None: standard output); raise `OutputError` in words."""
-    if _is_stdout(path) or identity(path) == ("stdout",):
+    if identity(path) == ("stdout",):
         write_stdout(text)
         return
     try:
@@ -490,7 +479,7 @@ def open_output(path: str | None):
     a new one, or a symbolic link's target) through a temporary file beside it, flushed and
     renamed over it when the block ends, removed when the block raises or the process is
     interrupted. Failures raise `OutputError` naming the report."""
-    if _is_stdout(path) or identity(path) == ("stdout",):
+    if identity(path) == ("stdout",):
         if sys.stdout is None:
             raise OutputError("standard output is closed; write the report to a file with `--output FILE`")
         yield _Named(sys.stdout, path)

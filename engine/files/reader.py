@@ -55,6 +55,21 @@ def byte_limit(text: str) -> int:
     return value
 
 
+# why a file found in a folder's listing is not opened (`regular_file`)
+NOT_REGULAR = "not a regular file: not read (a FIFO or a device can hold reading forever)"
+
+
+def regular_file(path) -> bool:
+    """Whether `path` (through links) may be opened from a folder's listing: not a FIFO, a socket or a device, which
+    would hold reading forever (found in a pack or a test folder); anything else is opened, and a folder or a
+    link that leads nowhere is said in words by `read_bytes`."""
+    try:
+        mode = os.stat(path).st_mode
+    except (OSError, ValueError):
+        return True
+    return not (stat.S_ISFIFO(mode) or stat.S_ISCHR(mode) or stat.S_ISBLK(mode) or stat.S_ISSOCK(mode))
+
+
 def read_bytes(path: str | os.PathLike, max_bytes: int, limit_name: str = "--max-bytes") -> bytes:
     """The bytes of `path`, at most `max_bytes` of them; raise `LoadError` (located, in words) otherwise."""
     name = str(path)

@@ -27,7 +27,7 @@ from .available import parse_available, vpar_cores
 from .details import parse_details
 from .devices import parse_devices
 from .devmgmt import parse_devmgmt
-from .guests import ORDER, UNCAPTURED, Captured, assemble
+from .guests import Captured, assemble, mark_unknown
 from .hpvminfo import parse_hpvminfo
 from .hpvmnet import parse_hpvmnet
 from .layout import NEW_DETAILS, NEW_DEVICES, entry, flat_owners, guest_files, kind, read_regular, refused, safe_name
@@ -246,10 +246,7 @@ def _add_guest(guest: dict, where: Problem, runnable_at: dict[str, tuple[str, Pr
                                        "is written unknown)",
                                        help=f"mark one copy Not Runnable (`hpvmmigrate` does) or remove it "
                                        f"(`hpvmremove -P {guest['name']}`)"))
-        kept = first[2]
-        if "state" not in kept.get(UNCAPTURED, ()):
-            parts = set(kept.get(UNCAPTURED, ())) | {"state"}
-            kept[UNCAPTURED] = [p for p in ORDER if p in parts]
+        mark_unknown(first[2], "state")
         return
     runnable_at[guest["name"]] = (guest["host"], where, guest)
     estate.snapshot["guests"].append(guest)
@@ -422,16 +419,15 @@ def _device_facts(vsp: _Vsp, guests: list[tuple[dict, Problem]], gdev: dict | No
                     f"{', '.join(f'`{p}`' for p in absent[:3])}{' and more' if len(absent) > 3 else ''} of guest "
                     f"`{guest['name']}`: its storage (which devices are shared, their WWIDs) is unknown; capture "
                     "`hpvmdevmgmt -l gdev` again")
-            if storage and "storage" not in guest.get(UNCAPTURED, ()):
-                parts = set(guest.get(UNCAPTURED, ())) | {"storage"}
-                guest[UNCAPTURED] = [p for p in ORDER if p in parts]
+            if storage:
+                mark_unknown(guest, "storage")
             continue
-        for entry in storage:
-            share, wwid = gdev[entry["path"]]
+        for store in storage:
+            share, wwid = gdev[store["path"]]
             if share:
-                entry["share"] = True
+                store["share"] = True
             if wwid is not None:
-                entry["wwid"] = wwid
+                store["wwid"] = wwid
 
 
 def _vswitches(vsp: _Vsp, network) -> list[str]:

@@ -62,6 +62,12 @@ def assemble(row, host: str, cap: Captured, mounts: MountTable | None) -> tuple[
     return guest, problems
 
 
+def mark_unknown(guest: dict, part: str) -> None:
+    """Add `part` to the parts of `guest` a capture did not give (`UNCAPTURED`), kept in `ORDER`."""
+    parts = set(guest.get(UNCAPTURED, ())) | {part}
+    guest[UNCAPTURED] = [p for p in ORDER if p in parts]
+
+
 def _os_type(row, cap: Captured, guest: dict, problems: list[Problem]) -> list[str]:
     """`guest.os_type` from the summary's OS Type column; an OS type migcheck does not know is unknown."""
     value = row.os_type.upper()

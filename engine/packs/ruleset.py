@@ -14,7 +14,7 @@ from pathlib import Path
 from ..core.records import Factory, record
 from ..core.perf import TIMINGS
 from ..files.document import DEFAULT_MAX_BYTES, LoadError, parse_text
-from ..files.reader import read_text, sha256_hex
+from ..files.reader import NOT_REGULAR, read_text, regular_file, sha256_hex
 from ..files.resources import builtin_rules_dir
 from ..lang import ast
 from ..lang.analysis.cost import cost_warnings  # a checked pack: loops over every guest in a rule run for each guest
@@ -24,7 +24,7 @@ from ..lang.compiler import CompiledRule, compile_rule
 from ..lang.diagnostics import Diagnostic, RuleError, diag
 from . import cache
 from ..lang.types import Type, table_type
-from ..files.outputs import real_path, regular_file
+from ..files.outputs import real_path
 
 
 @record
@@ -88,8 +88,7 @@ def read_pack_files(path: Path, diags: list[Diagnostic]) -> PackFiles:
     for kind, files in ((found.rules, rule_files), (found.tables, tables)):
         for file in files:
             if not regular_file(file):  # a FIFO or a device found in a pack holds reading forever: not opened
-                diags.append(diag(str(file), 1, 1, "unreadable", "not a regular file: not read (a FIFO or a device "
-                                  "can hold reading forever)", "put the rule or table file itself here"))
+                diags.append(diag(str(file), 1, 1, "unreadable", NOT_REGULAR, "put the rule or table file itself here"))
                 continue
             try:
                 kind.append((file, read_text(file, DEFAULT_MAX_BYTES)[0]))
