@@ -352,17 +352,20 @@ class _Named:
 
     `writeback`: a temporary file renamed over the report (`_atomic_stream`, flushed to disk at the end), which
     can be cut back (`mark`, `rewind`):
-    every `WRITEBACK` characters or so, what is written is sent to the disk while the report goes on
-    (`posix_fadvise(DONTNEED)` starts the write and lets go of the pages once written), so the flush at the
-    end waits for the last piece only, and a report of gigabytes never holds them all in memory waiting
-    (where the kernel would slow every writer down to the disk's pace)."""
+    every `WRITEBACK` characters or so, what is written is sent to the disk while the report goes on, so the
+    flush at the end waits for the last piece only, and a report of gigabytes never holds them all in memory
+    (where the kernel would slow every writer down to the disk's pace, and the page cache would grow by the
+    report's size). `posix_fadvise(DONTNEED)` starts writing the pages not yet written and lets go of those
+    already on the disk, never of one still being written: each advice covers the file from its start, so
+    that the pages an earlier advice found still being written are let go of by a later one. Advising the new
+    piece alone held the whole report in memory (3 GB at 200 x 10,000: every page was still being written
+    when advised once) and cost the process twice the kernel time (`bench/README.md`)."""
 
     def __init__(self, stream, path: str | None, writeback: bool = False):
         self.stream, self.path = stream, path
         self.binary = utf8_buffer(stream)  # where `write_bytes` writes, or None: as text
         self.rewindable = writeback  # a file of its own: `mark` and `rewind` serve
         self.pending = WRITEBACK if writeback and _fadvise is not None else -1  # < 0: never
-        self.sent = 0  # the file's bytes sent to the disk so far
 
     def write(self, text: str) -> int:
         return self._put(self.stream.write, text)
@@ -395,16 +398,15 @@ class _Named:
             self._writeback()
 
     def _writeback(self) -> None:
-        """Send what is written so far to the disk, without waiting for it."""
+        """Send what is written so far to the disk, without waiting for it, and let go of what is on it."""
         self.stream.flush()
         fd = self.stream.fileno()
         end = os.lseek(fd, 0, os.SEEK_CUR)
         try:
-            _fadvise(fd, self.sent, end - self.sent, os.POSIX_FADV_DONTNEED)
+            _fadvise(fd, 0, end, os.POSIX_FADV_DONTNEED)
         except OSError:  # advice only: the file is flushed at the end all the same
             self.pending = -1
             return
-        self.sent = end
         self.pending = WRITEBACK
 
     def mark(self) -> int:
@@ -422,7 +424,6 @@ class _Named:
             os.lseek(fd, mark, os.SEEK_SET)
         except OSError as exc:
             raise self._failed(exc) from None
-        self.sent = min(self.sent, mark)
 
     def write_spool(self, spool, start: int = 0, end: int | None = None) -> None:
         """`spool` (a binary file of UTF-8 text, written by the report) appended from byte `start` to `end`
