@@ -29,9 +29,11 @@ def _release(text: str) -> tuple:
     return parse_version(text).key
 
 
-# rules/data/memory_overhead.yaml as a reviewer would hold it: (min, below, granule, ppm, per cpu, per guest)
+# rules/data/memory_overhead.yaml as a reviewer would hold it: (min, below, granule, ppm, per cpu, per guest,
+# per-guest ppm)
 _OVERHEAD = [(_release(r["target_min"]), _release(r["target_below"]) if r.get("target_below") else None,
-              r["granule_mb"], round(r["per_cpu_fraction"] * 1_000_000), r["per_cpu_mb"], r["per_guest_mb"])
+              r["granule_mb"], round(r["per_cpu_fraction"] * 1_000_000), r["per_cpu_mb"], r["per_guest_mb"],
+              round(r.get("per_guest_fraction", 0) * 1_000_000))
              for r in yaml.safe_load((Path(__file__).resolve().parent.parent / "rules" / "data" /
                                       "memory_overhead.yaml").read_text())["rows"]]
 
@@ -49,7 +51,8 @@ def memory_by_hand(env):
     else:
         granule = row[2]
         memory = -(-memory // granule) * granule
-        overhead = -(-(cpus * (memory * row[3] + row[4] * 1_000_000) + row[5] * 1_000_000) // 1_000_000)
+        overhead = -(-(cpus * (memory * row[3] + row[4] * 1_000_000) + memory * row[6] + row[5] * 1_000_000)
+                     // 1_000_000)
     return ["pass" if memory + overhead <= target["memory_mb"]["free"] else "fail"]
 
 

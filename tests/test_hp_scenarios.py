@@ -138,6 +138,8 @@ def overhead_mb(release: str, kind: str, memory: int, vcpus: int) -> tuple[int, 
     if _series(release) == "6.3":
         granted = math.ceil(Fraction(memory, 64)) * 64
         return granted, math.ceil(cpus * Fraction(granted) * Fraction(4, 1000) + 64)
+    if release.startswith("4."):  # Integrity VM 4.x: "An additional 8.3% of memory" (sizing white paper, p.14)
+        return memory, math.ceil(Fraction(memory) * Fraction(83, 1000))
     return memory, 0  # no documented formula (the table's description says so)
 
 
@@ -148,7 +150,7 @@ GUESTS = [("vm", 16384, 4), ("vpar", 16384, 16), ("vm", 16300, 4), ("vm", 22400,
           ("vm", 262144, 16), ("vm", 30400, 5), ("vm", 97600, 5), ("vpar", 63, 2)]
 
 
-@pytest.mark.parametrize("release", ["6.1", "6.1.5", "6.3", "4.2.5", "6.2"])
+@pytest.mark.parametrize("release", ["6.1", "6.1.5", "6.3", "4.2.5", "4.3", "6.2"])
 def test_memory_with_overhead_at_the_exact_boundary(run_cli, tmp_path, release):
     hosts = [_host("src", release, 0)]
     guests = []
@@ -171,9 +173,12 @@ def test_the_oracle_reproduces_hps_worked_examples():
     assert overhead_mb("6.1", "vpar", 16384, 16)[1] == 130  # 65.536 + 64
     assert overhead_mb("6.3", "vm", 16384, 4)[1] == 327  # 262.144 + 64
     assert overhead_mb("6.1", "vm", 22400, 5)[1] == 768
+    # the sizing white paper, p.14: a 10 GB VM needs 10.83 GB, a 4 GB VM "approximately 4.33 GB"
+    assert sum(overhead_mb("4.2", "vm", 10240, 1)) == 11090  # 10.83 GB is 11089.92 MB
+    assert sum(overhead_mb("4.2", "vm", 4096, 2)) == 4436  # 4.33 GB is 4433.92 MB
 
 
-@pytest.mark.parametrize("release", ["6.1", "6.1.5", "6.3", "4.2.5", "6.2"])
+@pytest.mark.parametrize("release", ["6.1", "6.1.5", "6.3", "4.2.5", "4.3", "6.2"])
 def test_plan_effects_count_the_overhead_as_hp_and_memory_target_do(release):
     """A wave's effects take memory + overhead from the target: the same whole MB as HP's formula."""
     from migcheck.estate.effects import memory_parts_mb

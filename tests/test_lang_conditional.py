@@ -259,13 +259,14 @@ _MEMORY_WITH_IDIOMS = '''rule SITE-MEMORY-IDIOMS {
   title    "The target has enough free memory for the guest and its memory overhead"
   severity error
   on       migration
-  cite     "the text of MEMORY-TARGET before issue 19"
+  cite     "the text of MEMORY-TARGET before issue 19 (with the per-guest fraction of Integrity VM 4.x since)"
   let      o = first([r for r in data.memory_overhead where within(target.version, r.target_min, r.target_below)])
   let      cpus = default(first([default(guest.vcpus, 1) for k in [guest.kind] where k == "vm"]), 1)
   let      memory = round_up(guest.memory_mb, default(o.granule_mb, 1))
   let      ppm = round_up(default(o.per_cpu_fraction, 0) * 1000000 - 0.5, 1)
+  let      guest_ppm = round_up(default(o.per_guest_fraction, 0) * 1000000 - 0.5, 1)
   let      overhead = round_up((cpus * (memory * ppm + default(o.per_cpu_mb, 0) * 1000000)
-                                + default(o.per_guest_mb, 0) * 1000000) / 1000000, 1)
+                                + memory * guest_ppm + default(o.per_guest_mb, 0) * 1000000) / 1000000, 1)
   require  memory + overhead <= target.memory_mb.free
   message  "{guest.name} needs {memory} MB + {overhead} MB overhead = {memory + overhead} MB; {target.name} has "
            "{target.memory_mb.free} MB free (overhead on release {target.version}: "

@@ -116,7 +116,8 @@ def test_memory_overhead_formulas():
     vm = {"kind": "vm", "memory_mb": 16384, "vcpus": 4}
     assert memory_overhead_mb(vm, "B.06.10") == 519  # 4 * (16384 * 0.4% + 64), about 512 MB
     assert memory_overhead_mb(vm, "6.3") == 327  # 4 * 16384 * 0.4% + 64, about 320 MB
-    assert memory_overhead_mb(vm, "B.04.20.05") == 0  # no documented formula
+    assert memory_overhead_mb(vm, "B.04.20.05") == 1360  # 16384 * 8.3% (Integrity VM 4.x)
+    assert memory_overhead_mb(vm, "6.0") == 0  # no documented formula
     vpar = {"kind": "vpar", "memory_mb": 65500, "vcpus": 8}  # rounded up to 65536, one "cpu"
     assert memory_overhead_mb(vpar, "6.1.5") == 327
 

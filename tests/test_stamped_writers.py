@@ -190,7 +190,7 @@ def test_a_stamped_matrix_report_equals_the_per_result_one_through_the_command(t
 
 def test_junit_suites_from_templates_equal_elementtree(tmp_path):
     """The matrix writer's suites (templates) against ElementTree's serialisation of the same suites."""
-    chunks = _chunks(tmp_path, _estate(14, 60, 2), WAIVERS)
+    chunks = _chunks(tmp_path, _estate(14, 60, 3), WAIVERS)  # (an estate with failed and unknown cells)
     outcomes = set()
     for cells, results in chunks:
         found = chunk_findings(cells, results)

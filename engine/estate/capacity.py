@@ -41,6 +41,8 @@ def holds_memory(guest: dict) -> bool:
 # The rows of the `memory_overhead` data table (rules/data/memory_overhead.yaml, read by
 # MEMORY-TARGET), for a rule set that does not have the table: the same numbers.
 DEFAULT_OVERHEAD = (
+    {"target_min": "4.0", "target_below": "6.0", "granule_mb": 1, "per_cpu_fraction": 0, "per_cpu_mb": 0,
+     "per_guest_fraction": 0.083, "per_guest_mb": 0},
     {"target_min": "6.1", "target_below": "6.2", "granule_mb": 64, "per_cpu_fraction": 0.004, "per_cpu_mb": 64,
      "per_guest_mb": 0},
     {"target_min": "6.3", "target_below": "6.4", "granule_mb": 64, "per_cpu_fraction": 0.004, "per_cpu_mb": 0,
@@ -65,9 +67,10 @@ def memory_parts_mb(guest: dict, release: str, rows=DEFAULT_OVERHEAD) -> tuple[i
     """(memory, overhead) a guest takes on a VSP of `release`, in MB, as MEMORY-TARGET counts them.
 
     The `memory_overhead` row for the release gives the granule the memory is rounded up to
-    and the overhead: cpu_count * (memory * per_cpu_fraction + per_cpu_mb) + per_guest_mb,
-    rounded up to a whole MB, cpu_count the vCPUs of a VM (1 when absent) and 1 for a vPar.
-    V6.1: cpu_count * (memory * 0.4% + 64 MB); V6.3: cpu_count * memory * 0.4% + 64 MB.
+    and the overhead: cpu_count * (memory * per_cpu_fraction + per_cpu_mb) + memory * per_guest_fraction
+    + per_guest_mb, rounded up to a whole MB, cpu_count the vCPUs of a VM (1 when absent) and 1 for a vPar.
+    V6.1: cpu_count * (memory * 0.4% + 64 MB); V6.3: cpu_count * memory * 0.4% + 64 MB; Integrity VM 4.x:
+    memory * 8.3%.
     A release no row covers: the memory as it is, no overhead.
     """
     row = _overhead_row(release, rows)
@@ -78,10 +81,15 @@ def memory_parts_mb(guest: dict, release: str, rows=DEFAULT_OVERHEAD) -> tuple[i
     cpus = (guest.get("vcpus") or 1) if guest.get("kind") == "vm" else 1
     # exact, as MEMORY-TARGET counts it: the fraction in whole parts per million (0.4% is 4000), one
     # division at the end (binary floats made 5 * (22400 * 0.4% + 64) = 768 MB come out as 769)
-    ppm = math.ceil((row.get("per_cpu_fraction") or 0) * 1_000_000 - 0.5)
+    ppm = _ppm(row.get("per_cpu_fraction"))
     millionths = cpus * (memory * ppm + Fraction(row.get("per_cpu_mb") or 0) * 1_000_000) \
-        + Fraction(row.get("per_guest_mb") or 0) * 1_000_000
+        + memory * _ppm(row.get("per_guest_fraction")) + Fraction(row.get("per_guest_mb") or 0) * 1_000_000
     return memory, math.ceil(millionths / 1_000_000)
+
+
+def _ppm(fraction) -> int:
+    """A table's fraction in whole parts per million (0.4% is 4000; absent, 0)."""
+    return math.ceil((fraction or 0) * 1_000_000 - 0.5)
 
 
 def memory_overhead_mb(guest: dict, release: str, rows=DEFAULT_OVERHEAD) -> int:
