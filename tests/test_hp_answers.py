@@ -271,3 +271,27 @@ def test_round_up_of_a_fraction_is_a_whole_multiple(value, step):
 
     got = BUILTINS["round_up"].impl(value, step)
     assert isinstance(got, int) and got % step == 0 and got - step < value <= got
+
+
+def test_a_site_overhead_row_as_written_before_the_per_guest_fraction_still_fits(tmp_path, run_cli):
+    """A site's `memory_overhead` row without `per_guest_fraction` (the column the Integrity VM 4.x row brought)
+    is a valid row, its fraction 0, for a release no built-in row covers (vPars V6.2); 4.x takes the built-in 8.3%."""
+    snapshot = tmp_path / "s.yaml"
+    snapshot.write_text(
+        "snapshot: 1\nhosts:\n"
+        "  - {name: a, version: \"4.2\", processor: Itanium 9300, memory_mb: {total: 65536, free: 0}}\n"
+        "  - {name: b, version: \"4.2\", processor: Itanium 9300, memory_mb: {total: 65536, free: 11090}}\n"
+        "  - {name: c, version: \"6.2\", processor: Itanium 9300, memory_mb: {total: 65536, free: 10304}}\n"
+        "guests:\n  - {name: g, kind: vm, host: a, state: off, memory_mb: 10240, vcpus: 1}\n")
+    config = tmp_path / "migcheck.yaml"
+    config.write_text(
+        "data:\n  memory_overhead:\n"
+        "    - {target_min: \"6.2\", target_below: \"6.3\", granule_mb: 64, per_cpu_fraction: 0, per_cpu_mb: 64,\n"
+        "       per_guest_mb: 0, formula: site, source: measured here}\n")
+    for target, need in (("b", 11090), ("c", 10304)):  # 10240 + 8.3% (850 MB); 10240 + 64 MB (the site's row)
+        code, out, err = run_cli("check", snapshot, "g", target, "--config", config)
+        assert code == 0 and "Traceback" not in err, out + err
+        short = tmp_path / f"short-{target}.yaml"
+        short.write_text(snapshot.read_text().replace(f"free: {need}}}", f"free: {need - 1}}}"))
+        code, out, err = run_cli("check", short, "g", target, "--config", config)
+        assert code == 1 and f"= {need} MB" in out, out + err
