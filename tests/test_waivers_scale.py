@@ -5,6 +5,7 @@ the file holds; unused waivers are judged from what the run evaluated unless a s
 from __future__ import annotations
 
 import fnmatch
+import json
 import random
 from datetime import date
 
@@ -18,7 +19,9 @@ from migcheck.eval.engine import Engine
 from migcheck.eval.waivers import Waiver, Waivers, notes_for_run
 from migcheck.packs.ruleset import load_rules
 
-from .conftest import FIXTURES
+from .conftest import FIXTURES, ROOT
+
+ROOT_TESTS = ROOT / "rules" / "tests"
 
 TODAY = date(2026, 12, 5)
 RULES = ["DIO-IN-USE", "DIO-NO-MATCH", "STORAGE-LOCAL", "VSWITCH-MISSING"]
@@ -168,3 +171,22 @@ def test_a_waiver_of_a_rule_of_the_other_mode_is_out_of_scope_not_stale():
                           targets=[target])
     assert [(n["rule"], n["status"]) for n in notes] == [("DIO-IN-USE", "out-of-scope")]
     assert "not in scope of this run" in notes[0]["message"]
+
+
+def test_a_selector_the_result_has_no_name_for_does_not_match_it(tmp_path, run_cli):
+    """`target: "*"` waives a rule's failures towards any target; the guest's own failure (a guest rule: no
+    target) stays, as a waiver naming a host or guest no result of its has: it hid DIO-UNLABELED (the move
+    then READY with a waiver the file never meant for it)."""
+    estate = ROOT_TESTS / "snapshots" / "estate.yaml"
+    waivers = tmp_path / "w.yaml"
+    waivers.write_text("waivers:\n  - rule: \"*\"\n    guest: gunl\n    target: \"*\"\n    reason: r\n    owner: o\n"
+                       "    expires: 2099-01-01\n")
+    code, out, err = run_cli("check", estate, "gunl", "h35", "--waivers", waivers, "--format", "json")
+    assert code == 1, out + err
+    found = {r["rule"]: r for r in json.loads(out)["results"] if r["status"] == "fail"}
+    assert found["PATH-OFFLINE"]["waiver"] is not None and found["PATH-OFFLINE"]["subject"]["target"] == "h35"
+    assert found["DIO-UNLABELED"]["waiver"] is None and "target" not in found["DIO-UNLABELED"]["subject"]
+    assert json.loads(out)["verdict"] == "blocked"
+    waiver = Waiver("DIO-*", "r", "o", date(2099, 1, 1), target="*")
+    assert not waiver.matches(Result("DIO-UNLABELED", "error", "fail", {"guest": "gunl", "host": "h61a"}, "m"))
+    assert waiver.matches(Result("DIO-NO-MATCH", "error", "fail", {"guest": "g", "source": "a", "target": "b"}, "m"))

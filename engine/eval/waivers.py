@@ -63,17 +63,16 @@ class Waiver:
     not_run: bool = False  # its rule(s) are the packs' but the configuration does not run them (`disable`, `tags`)
 
     def matches(self, result: Result) -> bool:
+        """Whether the waiver covers `result`: its rule, and each selector it gives (`guest`, `host` (a migration's
+        source), `target`) matching the result's name there. A selector the result has no name for does not
+        match it, not even `"*"`: `target: "*"` waives a rule's failures towards any target, not also the
+        guest's own failures (no target), which it would hide without naming them."""
         if not fnmatch.fnmatchcase(result.rule, self.rule):
             return False
         subject = result.subject
-        if self.guest is not None and not fnmatch.fnmatchcase(subject.get("guest") or "", self.guest):
-            return False
-        if self.host is not None and not fnmatch.fnmatchcase(subject.get("host") or subject.get("source") or "",
-                                                             self.host):
-            return False
-        if self.target is not None and not fnmatch.fnmatchcase(subject.get("target") or "", self.target):
-            return False
-        return True
+        return (_selects(self.guest, subject.get("guest"))
+                and _selects(self.host, subject.get("host") or subject.get("source"))
+                and _selects(self.target, subject.get("target")))
 
     def to_json(self) -> dict:
         out = {"rule": self.rule}
@@ -85,6 +84,11 @@ class Waiver:
             out["ticket"] = self.ticket
         out["expires"] = self.expires.isoformat()
         return out
+
+
+def _selects(pattern: str | None, name) -> bool:
+    """A waiver's selector `pattern` (None: not given, any) against a result's name there (None: it has none)."""
+    return pattern is None or (type(name) is str and fnmatch.fnmatchcase(name, pattern))
 
 
 def horizon(start: date, days: int) -> date:
