@@ -22,7 +22,7 @@ def test_settings_are_compiled_in_and_leave_the_packs_alone():
     assert "GUEST-RUNNING" not in configured.ids() and "GUEST-RUNNING" in plain.ids()
     assert configured.by_id("STORAGE-LOCAL").severity == "error" and plain.by_id("STORAGE-LOCAL").severity == "warning"
     assert {r.budget.limit for r in configured.rules} == {77} and {r.budget.limit for r in plain.rules} == {DEFAULT_BUDGET}
-    assert configured.tables["offline_paths"][-1] == extra and extra not in plain.tables["offline_paths"]
+    assert configured.tables["offline_paths"][0] == extra and extra not in plain.tables["offline_paths"]  # first
     assert {name: list(rows) for name, rows in checked.tables.items()} == pack_rows  # the packs' rows untouched
 
 

@@ -295,3 +295,27 @@ def test_a_site_overhead_row_as_written_before_the_per_guest_fraction_still_fits
         short.write_text(snapshot.read_text().replace(f"free: {need}}}", f"free: {need - 1}}}"))
         code, out, err = run_cli("check", short, "g", target, "--config", config)
         assert code == 1 and f"= {need} MB" in out, out + err
+
+
+def test_a_site_overhead_row_for_a_release_a_built_in_row_covers_is_the_one_used(tmp_path, run_cli):
+    """A site's measured 4.x overhead (2,048 MB) comes before the built-in 8.3% (83 MB for 1,000 MB): the
+    configuration's rows come first. Appended after the built-in row, it was never used: READY with 1,100 MB."""
+    snapshot = tmp_path / "s.yaml"
+    snapshot.write_text(
+        "snapshot: 1\nhosts:\n"
+        "  - {name: src, version: \"4.3\", processor: Itanium 9300, memory_mb: {total: 131072, free: 0}}\n"
+        "  - {name: t43, version: \"4.3\", processor: Itanium 9300, memory_mb: {total: 65536, free: 1100}}\n"
+        "guests:\n  - {name: g1000, kind: vm, host: src, state: off, memory_mb: 1000}\n")
+    config = tmp_path / "site.yaml"
+    config.write_text(
+        "data:\n  memory_overhead:\n"
+        "    - {target_min: \"4.0\", target_below: \"6.0\", granule_mb: 1, per_cpu_fraction: 0, per_cpu_mb: 0,\n"
+        "       per_guest_mb: 2048, formula: measured, source: site}\n")
+    code, out, err = run_cli("check", snapshot, "g1000", "t43")
+    assert code == 0, out + err  # 1,000 + 83 MB fits in 1,100
+    code, out, err = run_cli("check", snapshot, "g1000", "t43", "--config", config)
+    assert code == 1 and "1000 MB + 2048 MB overhead = 3048 MB" in out, out + err
+    plan = tmp_path / "p.yaml"
+    plan.write_text("plan: 1\nstages:\n  - migrations:\n      - {guest: g1000, to: t43}\n")
+    code, out, err = run_cli("plan", snapshot, plan, "--config", config)
+    assert code == 1 and "MEMORY-TARGET" in out, out + err

@@ -738,3 +738,22 @@ def test_a_move_after_one_of_a_guest_of_unknown_size_onto_its_vsp_is_unknown(tmp
     plan.write_text("plan: 1\nstages:\n  - migrations:\n      - {guest: g2, to: vsp-t, stop: true}\n")
     code, out, _ = run_cli("plan", snapshot, plan, "--format", "json")
     assert json.loads(out)["plan"]["migrations"][0]["verdict"] == "ready"
+
+
+def test_effects_count_a_site_row_s_fractions_exactly_as_memory_target_does(tmp_path, run_cli):
+    """A fraction finer than a part per million (8.30004%) counts as written in plan's effects, as in
+    MEMORY-TARGET: 1,000 MB needs 84 MB of overhead in both (rounded to 83 in the effects, two such guests
+    passed a plan by a MB the rule would refuse)."""
+    row = {"target_min": "6.2", "target_below": "6.3", "granule_mb": 1, "per_cpu_fraction": 0.0000004,
+           "per_cpu_mb": 0, "per_guest_fraction": 0.0830004, "per_guest_mb": 0, "formula": "f", "source": "s"}
+    guest = {"kind": "vm", "memory_mb": 1000, "vcpus": 2}
+    assert memory_need_mb(guest, {"version": "6.2"}, [row]) == 1000 + 84  # 83.0004 + 0.0008, rounded up
+    snapshot = tmp_path / "s.yaml"
+    snapshot.write_text("snapshot: 1\nhosts:\n"
+                        "  - {name: a, version: \"6.2\", processor: Itanium 9300, memory_mb: {total: 9999, free: 0}}\n"
+                        "  - {name: b, version: \"6.2\", processor: Itanium 9300, memory_mb: {total: 9999, free: 1083}}\n"
+                        "guests:\n  - {name: g, kind: vm, host: a, state: off, memory_mb: 1000, vcpus: 2}\n")
+    config = tmp_path / "site.yaml"
+    config.write_text("data:\n  memory_overhead:\n    - " + json.dumps(row) + "\n")
+    code, out, err = run_cli("check", snapshot, "g", "b", "--config", config)
+    assert "1000 MB + 84 MB overhead = 1084 MB" in out, out + err

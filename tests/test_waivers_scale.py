@@ -190,3 +190,17 @@ def test_a_selector_the_result_has_no_name_for_does_not_match_it(tmp_path, run_c
     waiver = Waiver("DIO-*", "r", "o", date(2099, 1, 1), target="*")
     assert not waiver.matches(Result("DIO-UNLABELED", "error", "fail", {"guest": "gunl", "host": "h61a"}, "m"))
     assert waiver.matches(Result("DIO-NO-MATCH", "error", "fail", {"guest": "g", "source": "a", "target": "b"}, "m"))
+
+
+def test_a_stale_check_across_modes_judges_a_guest_rule_s_finding_as_the_run_does(tmp_path, run_cli):
+    """`--stale-check` looks for an unused waiver's findings in the other commands and modes; a guest rule's
+    finding there has no target, as in a run: `target: "*"` matches it nowhere, and the waiver is stale. The
+    whole-matrix search gave every finding its cell's target and called the waiver in use elsewhere."""
+    estate = ROOT_TESTS / "snapshots" / "estate.yaml"
+    waivers = tmp_path / "w.yaml"
+    waivers.write_text('waivers:\n  - {rule: DIO-UNLABELED, target: "*", reason: r, owner: o, expires: 2099-01-01}\n')
+    for args in (("matrix", estate, "--mode", "online"), ("check", estate, "gunl", "h35")):
+        code, out, err = run_cli(*args, "--waivers", waivers, "--stale-check", "--format", "json")
+        notes = json.loads(out)["waivers"]
+        assert [n["status"] for n in notes] == ["stale"], (args, notes)
+        assert "matches nothing in this snapshot for any command" in notes[0]["message"]

@@ -79,17 +79,19 @@ def memory_parts_mb(guest: dict, release: str, rows=DEFAULT_OVERHEAD) -> tuple[i
     granule = row.get("granule_mb") or 1
     memory = math.ceil(guest["memory_mb"] / granule) * granule
     cpus = (guest.get("vcpus") or 1) if guest.get("kind") == "vm" else 1
-    # exact, as MEMORY-TARGET counts it: the fraction in whole parts per million (0.4% is 4000), one
-    # division at the end (binary floats made 5 * (22400 * 0.4% + 64) = 768 MB come out as 769)
-    ppm = _ppm(row.get("per_cpu_fraction"))
-    millionths = cpus * (memory * ppm + Fraction(row.get("per_cpu_mb") or 0) * 1_000_000) \
-        + memory * _ppm(row.get("per_guest_fraction")) + Fraction(row.get("per_guest_mb") or 0) * 1_000_000
-    return memory, math.ceil(millionths / 1_000_000)
+    # exact, as MEMORY-TARGET counts it: a table's decimals as written (binary floats made 5 * (22400 * 0.4%
+    # + 64) = 768 MB come out as 769)
+    overhead = cpus * (memory * _exact(row.get("per_cpu_fraction")) + _exact(row.get("per_cpu_mb"))) \
+        + memory * _exact(row.get("per_guest_fraction")) + _exact(row.get("per_guest_mb"))
+    return memory, math.ceil(overhead)
 
 
-def _ppm(fraction) -> int:
-    """A table's fraction in whole parts per million (0.4% is 4000; absent, 0)."""
-    return math.ceil((fraction or 0) * 1_000_000 - 0.5)
+def _exact(number) -> Fraction:
+    """A number of a data table as the rules read it: a decimal exactly as written (0.4% is 4/1000; a float
+    read from YAML is the decimal it prints as), absent 0."""
+    if not number:
+        return Fraction(0)
+    return Fraction(repr(number)) if type(number) is float else Fraction(number)
 
 
 def memory_overhead_mb(guest: dict, release: str, rows=DEFAULT_OVERHEAD) -> int:

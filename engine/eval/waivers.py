@@ -403,10 +403,12 @@ def findings_across_modes(engine, skip: Iterable[str] = (), waivers: "Waivers | 
                                 yield label, r
                 continue
             cells, _ = engine.matrix(mode, results=False)
+            guest_rules = {r.id for r in engine.by_subject.get("guest", ())}
             for c in cells:
-                subject = {"guest": c.guest, "source": c.source, "target": c.target, "mode": mode}
+                pair = {"guest": c.guest, "source": c.source, "target": c.target, "mode": mode}
+                own = {"guest": c.guest, "host": c.source, "mode": mode}  # a guest rule's finding: no target
                 for rule in c.failing:
-                    yield label, Result(rule, "", FAIL, subject, "")
+                    yield label, Result(rule, "", FAIL, own if rule in guest_rules else pair, "")
 
     return run
 

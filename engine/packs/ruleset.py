@@ -289,8 +289,13 @@ def _tables(packs: list[Pack], diags: list[Diagnostic]) -> dict[str, list]:
 
 
 def compile_packs(checked: Checked, settings: Settings = Settings()) -> RuleSet:
-    """Compile every rule the settings keep, once, against the tables with the configuration's rows."""
-    tables = {name: rows + list(settings.extra_rows.get(name, ())) for name, rows in checked.tables.items()}
+    """Compile every rule the settings keep, once, against the tables with the configuration's rows.
+
+    The configuration's rows come first: where a rule takes the first matching row (`memory_overhead`,
+    `vcpu_limits`, `processor_groups`), a site's row for a release or processor a built-in row covers is the
+    one used, the site's own knowledge (a measured overhead) before the packs' (appended, a built-in
+    Integrity VM 4.x overhead row hid a site's larger one: READY)."""
+    tables = {name: list(settings.extra_rows.get(name, ())) + rows for name, rows in checked.tables.items()}
     rules, left_out = [], set()
     with TIMINGS.stage("packs.compile"):
         for c in checked.checked:
