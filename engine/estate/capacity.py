@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import math
 from fractions import Fraction
+from functools import lru_cache
 
 from ..lang.builtins import EvalError, parse_version
 from ..core.vocabulary import UNCAPTURED
@@ -86,6 +87,7 @@ def memory_parts_mb(guest: dict, release: str, rows=DEFAULT_OVERHEAD) -> tuple[i
     return memory, math.ceil(overhead)
 
 
+@lru_cache(maxsize=256)
 def _exact(number) -> Fraction:
     """A number of a data table as the rules read it: a decimal exactly as written (0.4% is 4/1000; a float
     read from YAML is the decimal it prints as), absent 0."""
