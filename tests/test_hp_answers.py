@@ -15,7 +15,7 @@ import pytest
 import yaml
 from hypothesis import given, strategies as st
 
-from .conftest import ROOT
+from .conftest import FIXTURES, ROOT
 
 HP = ROOT / "rules" / "tests" / "snapshots" / "hp"
 
@@ -319,3 +319,25 @@ def test_a_site_overhead_row_for_a_release_a_built_in_row_covers_is_the_one_used
     plan.write_text("plan: 1\nstages:\n  - migrations:\n      - {guest: g1000, to: t43}\n")
     code, out, err = run_cli("plan", snapshot, plan, "--config", config)
     assert code == 1 and "MEMORY-TARGET" in out, out + err
+
+
+@pytest.mark.parametrize("cell, message", [
+    ("per_guest_fraction: .inf, per_guest_mb: 0", "column `per_guest_fraction` must be a finite number, not `inf`"),
+    ("per_guest_fraction: .nan, per_guest_mb: 0", "column `per_guest_fraction` must be a finite number, not `nan`"),
+    ("per_guest_fraction: -1, per_guest_mb: 0",
+     "column `per_guest_fraction` must be 0 or more (as in every row of the table), not `-1`"),
+    ("per_guest_fraction: 0, per_guest_mb: -64", "column `per_guest_mb` must be 0 or more"),
+])
+def test_a_site_overhead_row_with_a_number_no_overhead_can_be_is_a_located_error(tmp_path, run_cli, cell, message):
+    """A site's row for the source's release reached plan's effects (a traceback: `Fraction('inf')`) and a
+    negative overhead gave a target memory (READY): refused where it is written, for every command."""
+    config = tmp_path / "site.yaml"
+    config.write_text("data:\n  memory_overhead:\n"
+                      "    - {target_min: \"4.2\", target_below: \"4.3\", granule_mb: 1, per_cpu_fraction: 0,\n"
+                      f"       per_cpu_mb: 0, formula: f, source: s, {cell}}}\n")
+    plan = tmp_path / "p.yaml"
+    plan.write_text("plan: 1\nstages:\n  - migrations:\n      - {guest: mail01, to: ivmn02, mode: online}\n")
+    for args in (("plan", FIXTURES / "ivm4-small.yaml", plan), ("check", FIXTURES / "ivm4-small.yaml", "mail01", "ivmn02"),
+                 ("place", FIXTURES / "ivm4-small.yaml", "--vacate", "ivmn01")):
+        code, out, err = run_cli(*args, "--config", config)
+        assert code == 2 and "Traceback" not in err and f"{config}:4:" in err and message in err, (args, err)

@@ -11,6 +11,8 @@ table or column is an error with its location, never ignored.
 
 from __future__ import annotations
 
+import math
+
 import os
 from collections.abc import Mapping
 from pathlib import Path
@@ -79,6 +81,7 @@ class Column:
     kinds: set[str]  # of the present values: string, integer, number, boolean, list, mapping
     nullable: bool
     release: bool  # every present value is a release string ("4.2.5", "B.06.10")
+    least: int | None = None  # of numbers: 0 when every present value is 0 or more (then none may be below 0)
 
 
 def _kind(value) -> str:
@@ -112,7 +115,9 @@ def table_columns(existing: list) -> dict[str, Column]:
         present = [v for v in values if v is not None]
         kinds = {_kind(v) for v in present}
         release = bool(present) and kinds == {"string"} and all(_is_release(v) for v in present)
-        columns[name] = Column(kinds, len(present) != len(values), release)
+        numbers = [v for v in present if _kind(v) in ("integer", "number")]
+        least = 0 if numbers and len(numbers) == len(present) and min(numbers) >= 0 else None
+        columns[name] = Column(kinds, len(present) != len(values), release, least)
     return columns
 
 
@@ -163,6 +168,12 @@ def row_problems(doc, table: str, rows: list, existing: list) -> list[Problem]:
                 hint = f'; quote it as written: "{shown}" (a release is a string)' if column.release and number else ""
                 problems.append(doc.problem(at + (name,), f"row {i + 1} of `{table}`: column `{name}` must be "
                                             f"{_wanted(column)}, not the {_kind(value)} `{shown}`{hint}", code="bad-row"))
+            elif type(value) is float and not math.isfinite(value):
+                problems.append(doc.problem(at + (name,), f"row {i + 1} of `{table}`: column `{name}` must be a finite "
+                                            f"number, not `{value}`", "write the number itself", code="bad-row"))
+            elif column.least == 0 and _kind(value) in ("integer", "number") and value < 0:
+                problems.append(doc.problem(at + (name,), f"row {i + 1} of `{table}`: column `{name}` must be 0 or "
+                                            f"more (as in every row of the table), not `{value}`", code="bad-row"))
             elif column.release and not _is_release(value):
                 problems.append(doc.problem(at + (name,), f"row {i + 1} of `{table}`: `{value}` in column `{name}` "
                                             "is not a release", "write a release such as 4.2.5, 6.1 or B.06.10", code="bad-row"))
