@@ -12,7 +12,6 @@ table or column is an error with its location, never ignored.
 from __future__ import annotations
 
 import math
-
 import os
 from collections.abc import Mapping
 from pathlib import Path
@@ -170,7 +169,7 @@ def row_problems(doc, table: str, rows: list, existing: list) -> list[Problem]:
                                             f"{_wanted(column)}, not the {_kind(value)} `{shown}`{hint}", code="bad-row"))
             elif type(value) is float and not math.isfinite(value):
                 problems.append(doc.problem(at + (name,), f"row {i + 1} of `{table}`: column `{name}` must be a finite "
-                                            f"number, not `{value}`", "write the number itself", code="bad-row"))
+                                            f"number, not `{value}`", "write a number such as 0.083 or 64", code="bad-row"))
             elif column.least == 0 and _kind(value) in ("integer", "number") and value < 0:
                 problems.append(doc.problem(at + (name,), f"row {i + 1} of `{table}`: column `{name}` must be 0 or "
                                             f"more (as in every row of the table), not `{value}`", code="bad-row"))
