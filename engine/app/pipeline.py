@@ -434,18 +434,12 @@ def _write_streamed(run: Run, color: bool, width: int | None) -> None:
 SPLIT_PAIRS = 250_000  # a matrix of this many pairs or more is written by two processes where it pays
 
 
-SPOOLED_HEAVY = frozenset({"json", "jsonl", "csv"})  # formats of about a kilobyte a pair: a second share's spool costs
-
-
 def jobs(run: Run) -> int:
     """The processes that write a matrix: `--jobs`; by default two on a machine with two cores or more for a matrix
-    of `SPLIT_PAIRS` pairs or more when no report of the run is of a format whose bytes are a kilobyte or so a
-    pair (`SPOOLED_HEAVY`: JSON, JSON Lines, CSV), else one. A second process's share is spooled and copied into
-    the report: its bytes written twice. Measured at 200 x 10,000 (`bench_reports`, three runs over two stops):
-    JSON took 1.4 to 1.6 times the CPU of one process for 4 to 11% less wall time (its second share's cells are
-    spooled too, where one process keeps them as rows of labels); JSON Lines 1.09 to 1.13 times (its paired ratio
-    to `--summary` 3.7-4.2x, against 3.2-3.9x in one process); CSV 0.96 to 1.12 times; JUnit (48 MB) 1.0 to 1.07
-    times for two fifths less wall. One process writes each of the three within 15 s there."""
+    of `SPLIT_PAIRS` pairs or more when no report of the run is JSON, else one. Measured at 200 x 10,000
+    (`bench_reports`, two runs): JSON Lines, CSV and JUnit took 0.9 to 1.3 times the CPU of one process for a fifth
+    to two fifths less wall time; JSON took 1.4 to 1.6 times the CPU for 4 to 11% less (its second share's cells are
+    spooled and copied too, where one process keeps them as rows of labels)."""
     if run.request.jobs is not None:
         return run.request.jobs
     try:
@@ -454,8 +448,8 @@ def jobs(run: Run) -> int:
         cores = os.cpu_count() or 1
     chunks = run.evaluation.chunks
     pairs = len(chunks.guests) * len(chunks.matrix.targets) if hasattr(chunks, "matrix") else 0
-    heavy = any(fmt in SPOOLED_HEAVY for fmt, _ in run.targets)
-    return 2 if cores >= 2 and pairs >= SPLIT_PAIRS and not heavy else 1
+    writes_json = any(fmt == "json" for fmt, _ in run.targets)
+    return 2 if cores >= 2 and pairs >= SPLIT_PAIRS and not writes_json else 1
 
 
 # -- the other commands ------------------------------------------------------------------
