@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import os
 import re
+import stat
 import sys
 
 from .records import record
@@ -170,7 +171,7 @@ def _source_line(file: str, line: int, source: str | None) -> str | None:
         except (OSError, ValueError):
             return None
         if _FILE_LINES[0] != key:  # (read once for the many problems of one file, again when it changes)
-            _FILE_LINES = (key, _file_lines(file))
+            _FILE_LINES = (key, _file_lines(file, info))
         lines = _FILE_LINES[1]
         if lines is None or not 1 <= line <= len(lines):
             return None
@@ -186,12 +187,10 @@ _SPLIT: tuple = (None, [])  # the last source text rendered from, and its lines
 _FILE_LINES: tuple = (None, None)  # the last file rendered from, and its lines (None: not echoed)
 
 
-def _file_lines(file: str) -> list[str] | None:
-    """The lines of a file a diagnostic echoes, or None: not a regular file, or too large to echo."""
-    try:
-        if not os.path.isfile(file) or os.path.getsize(file) > _MAX_ECHO_BYTES:
-            return None
-    except (OSError, ValueError):
+def _file_lines(file: str, info: os.stat_result) -> list[str] | None:
+    """The lines of a file a diagnostic echoes, or None: not a regular file (`info`, its `os.stat`), or too large
+    to echo."""
+    if not stat.S_ISREG(info.st_mode) or info.st_size > _MAX_ECHO_BYTES:
         return None
     import linecache  # (and tokenize): only a diagnostic rendered from its file reads a line
 

@@ -80,7 +80,7 @@ class Column:
     kinds: set[str]  # of the present values: string, integer, number, boolean, list, mapping
     nullable: bool
     release: bool  # every present value is a release string ("4.2.5", "B.06.10")
-    least: int | None = None  # of numbers: 0 when every present value is 0 or more (then none may be below 0)
+    non_negative: bool = False  # every present value is a number, none below 0 (then no row's may be)
 
 
 def _kind(value) -> str:
@@ -114,9 +114,8 @@ def table_columns(existing: list) -> dict[str, Column]:
         present = [v for v in values if v is not None]
         kinds = {_kind(v) for v in present}
         release = bool(present) and kinds == {"string"} and all(_is_release(v) for v in present)
-        numbers = [v for v in present if _kind(v) in ("integer", "number")]
-        least = 0 if numbers and len(numbers) == len(present) and min(numbers) >= 0 else None
-        columns[name] = Column(kinds, len(present) != len(values), release, least)
+        non_negative = bool(present) and kinds <= {"integer", "number"} and min(present) >= 0
+        columns[name] = Column(kinds, len(present) != len(values), release, non_negative)
     return columns
 
 
@@ -170,7 +169,7 @@ def row_problems(doc, table: str, rows: list, existing: list) -> list[Problem]:
             elif type(value) is float and not math.isfinite(value):
                 problems.append(doc.problem(at + (name,), f"row {i + 1} of `{table}`: column `{name}` must be a finite "
                                             f"number, not `{value}`", "write a number such as 0.083 or 64", code="bad-row"))
-            elif column.least == 0 and _kind(value) in ("integer", "number") and value < 0:
+            elif column.non_negative and value < 0:  # (a number: `_fits` said so)
                 problems.append(doc.problem(at + (name,), f"row {i + 1} of `{table}`: column `{name}` must be 0 or "
                                             f"more (as in every row of the table), not `{value}`", code="bad-row"))
             elif column.release and not _is_release(value):

@@ -14,6 +14,7 @@ from pathlib import Path
 from ..core.records import Factory, record
 from ..core.perf import TIMINGS
 from ..files.document import DEFAULT_MAX_BYTES, LoadError, parse_text
+from ..files.outputs import real_path
 from ..files.reader import NOT_REGULAR, read_text, regular_file, sha256_hex
 from ..files.resources import builtin_rules_dir
 from ..lang import ast
@@ -24,7 +25,6 @@ from ..lang.compiler import CompiledRule, compile_rule
 from ..lang.diagnostics import Diagnostic, RuleError, diag
 from . import cache
 from ..lang.types import Type, table_type
-from ..files.outputs import real_path
 
 
 @record
@@ -186,10 +186,7 @@ def _once(dirs: list[Path]) -> list[Path]:
     """`dirs` without the later namings of a folder named before (the same folder however spelled)."""
     seen, out = set(), []
     for d in dirs:
-        try:
-            key = real_path(d)
-        except (OSError, ValueError):  # (an unreadable name: its problem is said when it is read)
-            key = str(d)
+        key = real_path(d)  # (an unreadable link on the way: its absolute path; its problem is said when read)
         if key not in seen:
             seen.add(key)
             out.append(d)
