@@ -417,10 +417,11 @@ class GuestStamps:
         return found
 
     def template(self, unit: tuple, j: int, shape, made: dict):
-        """The writer's template (`shape`'s, as `Result.stamp` gives it) of the results of `unit` (an entry
-        and an outcome index) for the guest, made now and kept in `made` (`templates`: the caller found none
-        there); False: each is written whole (`result`). From the class's template for every guest
-        (`Entry.recipe`) when the shape has one, without making a result but the first of the class's."""
+        """The writer's template (`shape`'s, as `Result.stamp` gives it, opened: `StampShape.guest_template`) of the
+        results of `unit` (an entry and an outcome index) for the guest, made now and kept in `made`
+        (`templates`: the caller found none there); False: each is written whole (`result`). From the class's
+        template for every guest (`Entry.recipe`) when the shape has one, without making a result but the first
+        of the class's."""
         entry, index = unit
         recipe = entry.recipes.get((index, shape.key))
         if recipe is None:
@@ -431,7 +432,7 @@ class GuestStamps:
             return fills
         found = made.get(id(recipe))  # classes of the same texts share their recipe (`StampShape.shared_recipe`)
         if found is None:
-            found = made[id(recipe)] = shape.for_guest(recipe, fills, self._head(entry.rule.id))
+            found = made[id(recipe)] = shape.guest_template(recipe, fills, self._head(entry.rule.id))
         made[unit] = found
         return found
 

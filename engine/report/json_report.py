@@ -111,8 +111,8 @@ class _Shape(StampShape):
         """The template of a text class's outcome for every guest of the class, from its message's and fix's
         (pieces, name holes) as `CompiledRule.message_split` splits them: its segments, each a text or a
         hole (a name of the text: 0 guest, 1 source, `_TARGET`; the subject's guest or source; the
-        location), then as a `cut_template` of the guest's texts of `_FILLS`; and the fingerprint's key
-        after the target. False: written key by key."""
+        location), then as a `cut_template` of the guest's texts of `_FILLS`; the fingerprint's key after the
+        target; and the template's texts opened (`guest_template`). False: written key by key."""
         rule = self.outcome(r)
         if rule is None:
             return False
@@ -121,8 +121,9 @@ class _Shape(StampShape):
         segments.append(self.between)
         _text_segments(segments, fix)
         segments += (rule[1][0], _LOC, rule[1][1])
-        return cut_template([segment if type(segment) is str else CUT if segment == _TARGET else _FILLS.index(segment)
-                             for segment in segments]), rule[2]
+        texts, order = cut_template([segment if type(segment) is str else CUT if segment == _TARGET
+                                     else _FILLS.index(segment) for segment in segments])
+        return (texts, order), rule[2], ((self.end + self.sep).decode() + texts[0], *texts[1:])
 
     def target_parts(self, name: str) -> tuple[bytes, bytes]:
         """A target's name as JSON escapes it (without quotes), and as its fingerprint's key holds it."""
@@ -141,6 +142,10 @@ class _Shape(StampShape):
         character: no `CUT`."""
         texts, order = recipe[0]
         return "".join(order(texts + fills)).encode().split(CUT_BYTES), head, recipe[1]
+
+    def guest_template(self, recipe, fills: tuple, head) -> tuple:
+        """`StampShape.guest_template`: from the recipe's texts opened once (`recipe`), not a copy per guest."""
+        return "".join(recipe[0][1](recipe[2] + fills)).encode().split(CUT_BYTES), head, recipe[1]
 
 
 def _text_segments(segments: list, text: tuple) -> None:
@@ -470,7 +475,7 @@ class JsonWriter:
     def feed_stamps(self, cells, stamps, findings) -> None:
         """`feed` of a guest with no waiver and no baseline in play: its cells (`eval.matrix.GuestCells`), its
         results (`eval.texts.GuestStamps`), its cells' findings from their labels (`common.LabelFindings`)."""
-        self._results(b"".join(stamped_guest(stamps, _json_shape(4), _Written(4).text)[1:]))  # (but the first `sep`)
+        self._results(b"".join(stamped_guest(stamps, _json_shape(4), _Written(4).text, lead=False)))
         if cells.positions:
             if type(self.cells) is _KeptCells:
                 self.cells.keep(cells, findings)
