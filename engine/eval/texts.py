@@ -378,8 +378,8 @@ class GuestStamps:
         self.texts, self.guest, self.mode, self.by_target, self.own = texts, guest, mode, by_target, own
         self.names = names
         self._location = None
-        self.made: dict = {}  # shape key -> its templates for the guest by unit and by id(recipe) (`template`);
-        # and its fills
+        self.made: dict = {}  # shape key -> (its templates for the guest by unit and by id(recipe), the guest's
+        # fills) (`templates`); ("head", rule) -> `_head`
 
     def location(self):
         """The guest's location in the snapshot (`Snapshot.locate`), found once."""
@@ -409,27 +409,31 @@ class GuestStamps:
         out.extend(self.own)
         return out
 
-    def templates(self, shape) -> dict:
-        """The guest's templates of `shape` made so far (`template`), by unit."""
+    def templates(self, shape) -> tuple[dict, tuple | bool]:
+        """The guest's templates of `shape` made so far (`template`), by unit; and what the guest fills them
+        with (`shape.guest_fills`; False: its names are not strings), made once."""
         found = self.made.get(shape.key)
         if found is None:
-            found = self.made[shape.key] = {}
+            guest, texts = self.guest, self.texts
+            fills = type(guest["name"]) is str and type(guest["host"]) is str and shape.guest_fills(
+                (texts.guest_text, texts.source_text), (texts.guest_json, texts.source_json), guest["name"],
+                guest["host"], self.location())
+            found = self.made[shape.key] = ({}, fills)
         return found
 
-    def template(self, unit: tuple, j: int, shape, made: dict):
+    def template(self, unit: tuple, j: int, shape, made: dict, fills):
         """The writer's template (`shape`'s, as `Result.stamp` gives it, opened: `StampShape.guest_template`) of the
         results of `unit` (an entry and an outcome index) for the guest, made now and kept in `made`
-        (`templates`: the caller found none there); False: each is written whole (`result`). From the class's
-        template for every guest (`Entry.recipe`) when the shape has one, without making a result but the first
-        of the class's."""
+        (`templates`, with the guest's `fills`: the caller found none there); False: each is written whole
+        (`result`). From the class's template for every guest (`Entry.recipe`) when the shape has one, without
+        making a result but the first of the class's."""
         entry, index = unit
         recipe = entry.recipes.get((index, shape.key))
         if recipe is None:
             recipe = entry.recipe(index, shape, self.result(j, entry, index))
-        fills = recipe and self._fills(shape)
-        if not fills:
-            made[unit] = fills
-            return fills
+        if not (recipe and fills):
+            made[unit] = False
+            return False
         found = made.get(id(recipe))  # classes of the same texts share their recipe (`StampShape.shared_recipe`)
         if found is None:
             found = made[id(recipe)] = shape.guest_template(recipe, fills, self._head(entry.rule.id))
@@ -444,15 +448,4 @@ class GuestStamps:
         if found is None:
             guest = self.guest
             found = self.made[key] = fingerprint_head(rule, {"guest": guest["name"], "source": guest["host"]})
-        return found
-
-    def _fills(self, shape):
-        """`shape.guest_fills` for the guest (False: its names are not strings), made once."""
-        key = ("fills", shape.key)
-        found = self.made.get(key)
-        if found is None:
-            guest, texts = self.guest, self.texts
-            found = self.made[key] = type(guest["name"]) is str and type(guest["host"]) is str and shape.guest_fills(
-                (texts.guest_text, texts.source_text), (texts.guest_json, texts.source_json), guest["name"],
-                guest["host"], self.location())
         return found

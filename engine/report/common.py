@@ -439,7 +439,8 @@ def stamped_guest(stamps, shape, written, lead: bool = True) -> list[bytes]:
     out: list[bytes] = []
     append, extend = out.append, out.extend
     target_of, stamp, end = shape.target, shape.stamp, shape.end
-    made, template = stamps.templates(shape), stamps.template
+    made, fills = stamps.templates(shape)
+    template = stamps.template
     names = stamps.names
     loose = [0]  # where in `out` a template's result begins with an `end` that closes no result
 
@@ -461,7 +462,7 @@ def stamped_guest(stamps, shape, written, lead: bool = True) -> list[bytes]:
                 if type(u) is tuple:
                     found = made.get(u)
                     if found is None:
-                        found = template(u, j, shape, made)
+                        found = template(u, j, shape, made, fills)
                     u = stamps.result(j, *u) if not found or name is None else None
                 whole(stamp(found, name, None) if u is None else stamped((u,), shape, written))
             continue
@@ -470,7 +471,7 @@ def stamped_guest(stamps, shape, written, lead: bool = True) -> list[bytes]:
             if type(u) is tuple:
                 found = made.get(u)
                 if found is None:
-                    found = template(u, j, shape, made)
+                    found = template(u, j, shape, made, fills)
                 if found:  # `shape.stamp` and `stamped_fingerprint`, inline: two calls fewer
                     digest = found[1].copy()
                     digest.update(key)

@@ -165,7 +165,7 @@ class _JsonShape(_Shape):
     def __init__(self, level: int):
         super().__init__()
         self.level = level
-        self.key = ("json", level)
+        self.key = f"json{level}"  # (a string: hashed once, where a tuple is hashed at every look-up)
         self.sep = b",\n"  # between a list's items
         self.q = " " * (level + 2)
         self.between = f'",\n{self.q}"fix": "'
