@@ -291,3 +291,30 @@ def test_a_stamping_walk_runs_no_young_collections_and_a_waivers_walk_does(in_ro
                        "    owner: unix-team@example.com\n    expires: 2099-12-31\n")
     _run(run_cli, tmp_path, ["matrix", estate, "--waivers", str(waivers)], "waived")
     assert collected and set(collected) == {0}
+
+
+def test_a_guest_without_cells_keeps_its_guest_rules_results_and_other_rules_are_passed_over(in_root, run_cli,
+                                                                                          tmp_path, monkeypatch):
+    """The stamping walk looks only at the rules failing or erring in a guest's cells, and at every guest rule
+    (`Matrix._plans_of`): on one VSP a guest has no cell (its own host is no target), yet its guest rules'
+    results are written, as the path that makes every result writes them."""
+    doc = generate(3, 24, seed=9)
+    doc["hosts"] = doc["hosts"][:1]
+    doc["guests"] = [g for g in doc["guests"] if g["host"] == doc["hosts"][0]["name"]]
+    estate = tmp_path / "one-vsp.json"
+    estate.write_text(json.dumps(doc))
+    base = ["matrix", str(estate)]
+    _, _, stamped = _run(run_cli, tmp_path, base, "stamped")
+    results = json.loads(stamped["json"])["results"]
+    assert results and all("target" not in r["subject"] for r in results)  # guest rules' only
+    from migcheck.eval.engine import MatrixChunks
+    from migcheck.eval.matrix import Matrix
+
+    looked = []
+    plans_of = Matrix._plans_of
+    monkeypatch.setattr(Matrix, "_plans_of",
+                        lambda self, bits: looked.append((plans_of(self, bits), len(self.plans))) or looked[-1][0])
+    _run(run_cli, tmp_path, ["matrix", "fixtures/mixed-site.yaml"], "mixed")
+    assert looked and all(len(found) < every for found, every in looked)  # rules without a failing cell passed over
+    monkeypatch.setattr(MatrixChunks, "can_stamp", lambda self: False)
+    assert _run(run_cli, tmp_path, base, "made")[2] == stamped
