@@ -300,6 +300,7 @@ class StampShape:
         self.guest: tuple | None = None  # (names' cache, location, guest, source) of the last `specialise`
         self.fills: tuple = ()  # its `guest_fills`
         self.targets: dict = {}  # a target's name -> `target_parts`
+        self.last_names: tuple | None = None  # (a list of names, `targets_of` it)
         self.rules: dict = {}  # (rule, severity, status, cite, item, mode) -> `outcome_parts`
         self.recipes: dict = {}  # those and a class outcome's (message, fix) -> `recipe` (`shared_recipe`)
 
@@ -313,6 +314,13 @@ class StampShape:
                 self.targets.clear()
             found = self.targets[name] = self.target_parts(name)
         return found
+
+    def targets_of(self, names: list) -> list:
+        """`target` of each of `names` (the matrix's targets' names, one list for a walk), made once for the list."""
+        last = self.last_names
+        if last is None or last[0] is not names:
+            last = self.last_names = (names, [self.target(name) for name in names])
+        return last[1]
 
     def stamp(self, found: tuple, name: tuple, r) -> tuple:
         """A result's text from its class's template for its guest (`for_guest`: the pieces between the target's
@@ -438,10 +446,10 @@ def stamped_guest(stamps, shape, written, lead: bool = True) -> list[bytes]:
     `end` (the guest's first, one after a result written whole), it is cut off at the end (`loose`)."""
     out: list[bytes] = []
     append, extend = out.append, out.extend
-    target_of, stamp, end = shape.target, shape.stamp, shape.end
+    stamp, end = shape.stamp, shape.end
     made, fills = stamps.templates(shape)
     template = stamps.template
-    names = stamps.names
+    targets = shape.targets_of(stamps.names)
     loose = [0]  # where in `out` a template's result begins with an `end` that closes no result
 
     def whole(items) -> None:  # a result's pieces made another way, after the `end` of a template's result before
@@ -455,7 +463,7 @@ def stamped_guest(stamps, shape, written, lead: bool = True) -> list[bytes]:
     for j, units in enumerate(stamps.by_target):
         if units is None:
             continue
-        name = target_of(names[j])
+        name = targets[j]
         joiner = None if name is None else name[0]
         if joiner is None:  # a name that is not a string, or (CSV) not its cell: each result its own way
             for u in units:
