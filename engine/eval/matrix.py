@@ -475,9 +475,7 @@ class Matrix:
         `units` (no waiver in play): a text class's results not made, each an (entry, outcome index),
         and every result counted into `units`. `bits`: the rules failing or erring in the guest's cells (no
         waiver in play): only those and the guest rules are looked at (`_plans_of`)."""
-        engine = self.engine
-        mode = self.mode
-        own = guest["host"]
+        engine, mode, own = self.engine, self.mode, guest["host"]
         location = engine.snapshot.locate(guest) if results else None
         assert self._last[0] is guest
         classes = self._last[1]  # of this guest: guest_row has just computed them
