@@ -611,7 +611,7 @@ class Matrix:
         """The indexes of the plans of the rules of `bits` and of every guest rule, in rule id order (`_by_id`):
         a migration rule whose bit no cell of a guest has has no result for it (every failed or erred pair sets
         its bit in its cell), and a guest rule has its results even where the guest has no cell. At
-        200 x 10,000, about 50 of the 60 rules a guest's walk passed over each time."""
+        200 x 10,000 (offline), a guest's walk looks at 12.8 of the 46 rules on average."""
         found = self._plans_by_bits.get(bits)
         if found is None:
             if len(self._plans_by_bits) > 4096:
