@@ -8,9 +8,9 @@ feeds each chunk to one writer per output and forgets it, so memory grows with t
   the document; cells through a spool file; the same bytes as a whole-report render).
 - jsonl, csv, csv-cells: streamed, a line or row per result or cell. These and json can be
   written by several processes, each a share of the guests (`Helper`, `--jobs`): a helper's share is
-  appended to the report file as the helper writes it, and a JSON head's verdict is each share's,
-  walked in its own process. The first process writes the first guests (`WARM`) before the helpers
-  start: they inherit the outcomes and text classes those guests fill.
+  appended to the report file as the helper writes it. The first process makes every guest's row of
+  cells first (which also tells a JSON head its verdict), then writes the first guests (`WARM`) before
+  the helpers start: they inherit the rows, and the outcomes and text classes those guests fill.
 - junit: streamed, a suite and a case per guest (suites spooled: the totals head the
   document); it too can be written by several processes.
 - sarif: per level the first 5,001 results kept, plus their folds per rule and guest, rule and
@@ -42,7 +42,6 @@ import tempfile
 import time
 
 from ..core.perf import collector_paused
-from ..core.verdicts import worst
 from ..files.outputs import can_take_early, spool_size
 from .common import LabelFindings
 from .digest import Digest, Tally, chunk_findings, digest_from_rows, from_rows  # noqa: F401  (re-exported)
@@ -144,12 +143,15 @@ def write_matrix(report, chunks, outputs: list, *, progress: Progress | None = N
             w.take(digest)
         return _finished(report, outputs, tally, progress, finish)
     helpers: list[Helper] = []
-    told: list[str] = []  # the verdicts of guests written before the head (a document that states it first)
+    known = None  # the verdict of every guest's cells, when asked before the guests are shared out
     try:
         if jobs > 1 and Helper.can_take(chunks, outputs, baseline):
-            # the first guests written here before the other processes start, which inherit the classes they fill;
-            # the rest shared out
+            # every guest's row made here first (`Matrix.verdict` keeps them for the walks), which the other
+            # processes inherit: a class of guests met in two shares was evaluated in both (at 200 x 2,000, CSV
+            # in two processes ran 1.32x the instructions of one); then the first guests written here before the
+            # other processes start, which inherit the classes they fill; the rest shared out
             whole = chunks
+            known = whole.verdict()
             warm, rest = chunks.head(math.ceil(WARM * len(chunks.guests)))
             chunks, *theirs = rest.split(jobs, APPENDED)
             if not theirs:  # too few guests to share
@@ -159,15 +161,13 @@ def write_matrix(report, chunks, outputs: list, *, progress: Progress | None = N
                     if hasattr(w, "sharing"):
                         w.sharing()  # what it would keep for its end, done as it goes: the end is what the run waits for
                 if heads:
-                    told.append(warm.verdict())
+                    _started(heads, report, known)
                 _feed(warm, outputs, tally, progress)
             for share in theirs:
                 helpers.append(Helper(share, outputs, report.fail_on, spool_dir,
-                                      progress is not None and progress.enabled, verdict=bool(heads)))
-        if heads:  # a document that states its verdict first: asked of the cells first, each share in its process
-            headed = report.with_verdict(worst(told + [chunks.verdict()] + [helper.verdict() for helper in helpers]))
-            for w in heads:
-                w.start(headed)
+                                      progress is not None and progress.enabled))
+        if heads and not helpers:  # a document that states its verdict first: asked of the cells first
+            _started(heads, report, known if known is not None else chunks.verdict())
         def poll() -> None:  # the guests the helpers have done, shown as they go
             for helper in helpers:
                 helper.poll(progress)
@@ -180,6 +180,13 @@ def write_matrix(report, chunks, outputs: list, *, progress: Progress | None = N
         for helper in helpers:
             helper.stop()
     return _finished(report, outputs, tally, progress, finish)
+
+
+def _started(heads: list, report, verdict: str) -> None:
+    """Writers whose document states the verdict first, started with it."""
+    headed = report.with_verdict(verdict)
+    for w in heads:
+        w.start(headed)
 
 
 def _finished(report, outputs: list, tally: Tally, progress: Progress | None, finish) -> Tally:
@@ -266,15 +273,12 @@ class Helper:
 
     Taken only where nothing but the writers' text and the counts come back: JSON, JSON Lines, CSV
     and JUnit outputs, no baseline to mark, no waiver to count (`can_take`). If the helper fails, its share
-    is written here instead. For a document whose head states the verdict (JSON), the helper first walks its
-    share's cells and sends their verdict (`verdict`): the first process writes the head once every share
-    has told it, so the shares' walks run side by side instead of one walk of every guest before the fork.
+    is written here instead. Every guest's row of cells was made before the fork (`write_matrix`): the
+    helper walks its share from them.
     """
 
-    def __init__(self, chunks, outputs: list, fail_on: str, spool_dir: str | None, report_progress: bool = False,
-                 verdict: bool = False):
+    def __init__(self, chunks, outputs: list, fail_on: str, spool_dir: str | None, report_progress: bool = False):
         self.chunks = chunks
-        self.tells_verdict = verdict  # its share's verdict first (`verdict`), then the share
         self.fail_on = fail_on
         self.report_progress = report_progress  # send the guests done as it goes (read only while a bar shows)
         self.pid = self.pipe = None  # no process (it could not start): `join` writes the share here
@@ -323,8 +327,6 @@ class Helper:
             for sig in (signal.SIGINT, signal.SIGTERM, getattr(signal, "SIGHUP", None)):
                 if sig is not None:
                     signal.signal(sig, signal.SIG_DFL)  # interrupted, it just ends; the first process cleans up
-            if self.tells_verdict:
-                _send(pipe, b"V %s\n" % self.chunks.verdict().encode())
             parts = [w.part(spools) for w, spools in zip(outputs, self.spools)]
             tally = Tally(self.fail_on)
             _feed(self.chunks, parts, tally, _Reported(pipe) if self.report_progress else None)
@@ -336,26 +338,6 @@ class Helper:
             code = 1
         finally:
             os._exit(code)
-
-    def verdict(self) -> str:
-        """Its share's verdict (`MatrixChunks.verdict`), as the helper sends it before writing the share; asked
-        here if it ended without it (its share is then written here too, `join`)."""
-        if self.pid is not None:
-            os.set_blocking(self.pipe, True)
-            while True:
-                *lines, rest = bytes(self.data).split(b"\n")
-                told = next((line for line in lines if line.startswith(b"V ")), None)
-                if told is not None:
-                    lines.remove(told)
-                    self.data = bytearray(b"".join(line + b"\n" for line in lines) + rest)
-                    os.set_blocking(self.pipe, False)
-                    return told[2:].decode()
-                piece = os.read(self.pipe, 1 << 16)
-                if not piece:
-                    os.set_blocking(self.pipe, False)
-                    break
-                self.data += piece
-        return self.chunks.verdict()
 
     def join(self, outputs: list, tally: Tally, progress: Progress | None) -> None:
         """Wait for the helper and append its share; write the share here if it failed."""
