@@ -638,3 +638,28 @@ def test_a_head_written_first_is_checked_against_the_verdict_at_the_end(in_root,
     monkeypatch.setattr(MatrixChunks, "verdict", lambda self: "ready")
     with pytest.raises(RuntimeError, match="head of the JSON report changed"):
         write_matrix(state.report, state.evaluation.chunks, [JsonWriter(state.report, io.StringIO())])
+
+
+@pytest.mark.parametrize("encoding", ["utf-16", "latin-1:backslashreplace"])
+@pytest.mark.parametrize("fmt", ["json", "csv"])
+def test_shares_written_to_a_stream_of_another_encoding_are_encoded_by_it(tmp_path, encoding, fmt):
+    """A share another process wrote is UTF-8 in its spool: appended to an output that writes another encoding
+    (standard output under `PYTHONIOENCODING`), it is text encoded by that stream, as the first process's own
+    results are, not its UTF-8 bytes (`_Named.write_spool`): the same bytes as one process."""
+    import os
+    import subprocess
+
+    doc = generate(6, 40, 3)
+    doc["guests"][-1]["name"] = "gäst-ü"  # in a helper's share: a character latin-1 writes in one byte
+    snap = tmp_path / "estate.json"
+    snap.write_text(json.dumps(doc))
+    env = dict(os.environ, PYTHONIOENCODING=encoding, SOURCE_DATE_EPOCH="1764000000")
+    out = {}
+    for jobs in ("1", "2"):
+        done = subprocess.run([sys.executable, "-m", "migcheck", "matrix", str(snap), "-q", "--fail-on", "never",
+                               "--jobs", jobs, "--format", fmt], cwd=ROOT, env=env, capture_output=True, timeout=120)
+        assert done.returncode == 0, done.stderr
+        out[jobs] = done.stdout
+    codec = encoding.split(":")[0]
+    assert "gäst-ü".encode("utf-16-le" if codec == "utf-16" else codec) in out["2"]  # (the stream's BOM first only)
+    assert out["2"] == out["1"]

@@ -339,8 +339,9 @@ def take_early(out, spool, start: int, before: str = "") -> int:
 
 def can_take_early(out) -> bool:
     """Whether `out` can take a spool's bytes while another process still writes it (`copy_spool` with
-    `end`), and give them back if that process fails (`mark`, `rewind`): a report file of `open_output`."""
-    return isinstance(out, _Named) and out.rewindable
+    `end`), and give them back if that process fails (`mark`, `rewind`): a report file of `open_output` that
+    takes UTF-8 bytes as they are."""
+    return isinstance(out, _Named) and out.rewindable and out.binary is not None
 
 
 _fadvise = getattr(os, "posix_fadvise", None)
@@ -436,8 +437,10 @@ class _Named:
         size = spool_size(spool) if end is None else end
         try:
             self.stream.flush()
-            out = self.stream.fileno()
-        except (AttributeError, ValueError, OSError):  # not a file (a test's StringIO): as text
+            out = self.stream.fileno() if self.binary is not None else None
+        except (AttributeError, ValueError, OSError):  # not a file (a test's StringIO)
+            out = None
+        if out is None:  # as text: or a stream that writes another encoding than UTF-8 would take UTF-8 bytes
             for piece in spool_text(spool, start):
                 self.write(piece)
             return
