@@ -375,11 +375,12 @@ def cells_json(cells, found: dict, level: int = 4) -> str:
 _CELL_ENDS: dict[tuple, CellEnds] = {}  # (level, as bytes) -> a matrix's cells' texts from the target on
 
 
-def guest_cells_json(cells, findings, level: int = 4, encoded: bool = False) -> str | bytes:
+def guest_cells_json(cells, findings, level: int = 4, encoded: bool = False, after: bool = False) -> str | bytes:
     """`cells_json` of a guest's `eval.matrix.GuestCells` (findings from each label: `common.LabelFindings`),
     each cell's text from its target on made once per (target position, label) of the matrix's targets
     (`common.CellEnds`). `encoded`: as UTF-8 bytes, made so once per (target position, label), not for each
-    guest (a fifth of a matrix's JSON report: 0.6 GB at 200 x 10,000)."""
+    guest (a fifth of a matrix's JSON report: 0.6 GB at 200 x 10,000). `after`: after another guest's cells,
+    the list's comma first (in the same join: one write a guest)."""
     guest, source, mode = cells.guest["name"], cells.guest["host"], cells.mode
     p = " " * level
     q = p + "  "
@@ -391,9 +392,10 @@ def guest_cells_json(cells, findings, level: int = 4, encoded: bool = False) -> 
             f'{q}"failing": {_names(label[1], level + 2)},\n'
             f'{q}"blocking": {_names(findings(label).blocking, level + 2)}\n{p}}}', encoded))
     if parts is None:
-        return _cell_end(cells_json(cells.cells(), findings.by_pair(cells), level), encoded)
+        return _cell_end((",\n" if after else "") + cells_json(cells.cells(), findings.by_pair(cells), level), encoded)
     head = _cell_end(f'{p}{{\n{q}"guest": {_s(guest)},\n{q}"source": {_s(source)},\n{q}"target": ', encoded)
-    return head + (b",\n" + head if encoded else ",\n" + head).join(parts)
+    between = _cell_end(",\n", encoded) + head
+    return between.join([head[:0], *parts]) if after else head + between.join(parts)
 
 
 def _cell_end(text: str, encoded: bool) -> str | bytes:
@@ -418,9 +420,7 @@ class _KeptCells:
     def write_to(self, out) -> None:
         """The cells' texts, as `JsonWriter._cells` spools them."""
         for i, (cells, findings) in enumerate(self.guests):
-            if i:
-                out.write(",\n")
-            write_bytes(out, guest_cells_json(cells, findings, encoded=True))
+            write_bytes(out, guest_cells_json(cells, findings, encoded=True, after=i > 0))
 
     def close(self) -> None:
         self.guests = []
