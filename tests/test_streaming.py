@@ -325,8 +325,8 @@ def test_with_helpers_the_first_process_makes_every_row_and_the_head_states_the_
 
 
 def test_the_guests_written_before_the_helpers_start_have_their_verdict_in_the_head(in_root, run_cli, tmp_path):
-    """The first process writes its first guests before the helpers start (`stream.WARM`), their results spooled
-    until the head is written (`JsonWriter.start`): their verdict counts in the head. vpdb02, renamed so that it
+    """The first process writes its first guests before the helpers start (`stream.WARM`), after the head, which
+    states the verdict of every guest's cells, made before (`write_matrix`): theirs counts. vpdb02, renamed so that it
     comes first, is the only guest blocked against vsp-e1: a head without its verdict says `ready` (and the
     report fails at its end, the head no longer its own)."""
     snap = tmp_path / "first-blocked.yaml"

@@ -431,9 +431,7 @@ class JsonWriter:
 
     The head of the document states the verdict, which only the cells decide. When the matrix
     can say it before its results (`start`, called with `report.verdict` set), the results go
-    straight to the output; else they go to a spool file and the head is written at the end
-    (or at `start`, when results came before it: the first guests that `write_matrix` writes
-    before other processes start).
+    straight to the output; else they go to a spool file and the head is written at the end.
     The cells follow the summary, known only at the end: they are spooled, or for guests fed
     by `feed_stamps` in one process kept as their rows of labels and written at the end
     (`_KeptCells`). Either way the bytes are exactly those of `render_json` on the whole report.
@@ -459,11 +457,7 @@ class JsonWriter:
         head = self._head()
         self.out.write("".join(text for _, text in head) + (",\n" if head else "{\n") + '  "results": [')
         self.head = head
-        if self.results is not None:  # results fed before the verdict was known (`write_matrix`): spooled, then here
-            self.out.write("\n")
-            copy_spool(self.out, self.results)
-            self.results.close()
-            self.results = None
+        assert self.results is None, "the head is started before any result (`report.stream.write_matrix`)"
 
     def _head(self) -> list[tuple[str, str]]:
         """The keys before `results` and their texts, as `finish` writes them."""
