@@ -10,9 +10,9 @@ only compares them. bench/bench_matrix.py asserts it equal to the engine before 
 
 from __future__ import annotations
 
-import math
 
-from bench.handwritten import V6, Facts, NFS_RELEASE, NPIV_RELEASE, guest_failures, path_ok, release, reserves, vcpu_limit
+from bench.handwritten import (V6, Facts, NFS_RELEASE, NPIV_RELEASE, guest_failures, memory_for_row, path_ok, release,
+                               reserves, vcpu_limit)
 
 
 class Target:
@@ -100,18 +100,8 @@ class Guest:
         self.local = any(s["path"] not in nfs for s in stores)  # local on every target
         self.nfs = list(nfs.values())  # local on a target that mounts none of a path's mounts alike
         self.npiv = bool(guest["npiv"]) and release(source["version"]) < NPIV_RELEASE, bool(guest["npiv"])
-        self.memory = [needed(guest, row) for _, _, row in facts.overheads]
+        self.memory = [memory_for_row(guest, row) for _, _, row in facts.overheads]
         self.not_hpux = guest["os_type"] not in (None, "HPUX")
-
-
-def needed(guest, row):
-    """bench.handwritten.needed_memory for one overhead row."""
-    memory = math.ceil(guest["memory_mb"] / row["granule_mb"]) * row["granule_mb"]
-    cpus = (guest["vcpus"] or 1) if guest["kind"] == "vm" else 1
-    # (in parts per million, exactly, as the rules count: 0.4% is 4000, 8.3% is 83000)
-    millionths = cpus * (memory * round(row["per_cpu_fraction"] * 1_000_000) + row["per_cpu_mb"] * 1_000_000) \
-        + memory * round(row.get("per_guest_fraction", 0) * 1_000_000) + row["per_guest_mb"] * 1_000_000
-    return memory + -(-millionths // 1_000_000)
 
 
 def matrix(snapshot, tables):

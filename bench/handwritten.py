@@ -45,13 +45,18 @@ def needed_memory(guest, dst, overheads):
     """The guest's memory in granules plus the overhead of the first row covering the target's release."""
     for low, below, row in overheads:
         if low <= dst and (below is None or dst < below):
-            memory = math.ceil(guest["memory_mb"] / row["granule_mb"]) * row["granule_mb"]
-            cpus = (guest["vcpus"] or 1) if guest["kind"] == "vm" else 1
-            # (in parts per million, exactly, as the rules count: 0.4% is 4000, 8.3% is 83000)
-            millionths = cpus * (memory * round(row["per_cpu_fraction"] * 1_000_000) + row["per_cpu_mb"] * 1_000_000) \
-                + memory * round(row.get("per_guest_fraction", 0) * 1_000_000) + row["per_guest_mb"] * 1_000_000
-            return memory + -(-millionths // 1_000_000)
+            return memory_for_row(guest, row)
     return guest["memory_mb"]
+
+
+def memory_for_row(guest, row):
+    """The guest's memory in the row's granules plus the row's overhead for it."""
+    memory = math.ceil(guest["memory_mb"] / row["granule_mb"]) * row["granule_mb"]
+    cpus = (guest["vcpus"] or 1) if guest["kind"] == "vm" else 1
+    # (in parts per million, exactly, as the rules count: 0.4% is 4000, 8.3% is 83000)
+    millionths = cpus * (memory * round(row["per_cpu_fraction"] * 1_000_000) + row["per_cpu_mb"] * 1_000_000) \
+        + memory * round(row.get("per_guest_fraction", 0) * 1_000_000) + row["per_guest_mb"] * 1_000_000
+    return memory + -(-millionths // 1_000_000)
 
 
 def vcpu_table(rows):

@@ -603,9 +603,7 @@ class Matrix:
             errors |= row[j][3]
         self.fails_seen |= fails
         self.errors_seen |= errors
-        cells = GuestCells(guest, self.mode, names, row, positions)
-        cells.bits = fails | errors
-        return cells
+        return GuestCells(guest, self.mode, names, row, positions, fails | errors)
 
     def _plans_of(self, bits: int) -> tuple:
         """The indexes of the plans of the rules of `bits` and of every guest rule, in rule id order (`_by_id`):
@@ -730,10 +728,10 @@ class GuestCells:
 
     __slots__ = ("guest", "mode", "names", "row", "positions", "_cells", "bits")
 
-    def __init__(self, guest: dict, mode: str, names: list, row: list, positions: list):
+    def __init__(self, guest: dict, mode: str, names: list, row: list, positions: list, bits: int | None = None):
         self.guest, self.mode, self.names, self.row, self.positions = guest, mode, names, row, positions
         self._cells = None
-        self.bits: int | None = None  # the rules that fail or err in its cells (`Matrix._guest_cells`)
+        self.bits = bits  # the rules that fail or err in its cells (`Matrix._guest_cells`)
 
     def cells(self) -> list[Cell]:
         if self._cells is None:

@@ -140,12 +140,16 @@ class _Shape(StampShape):
         (`head`, `fingerprint_head`): the pieces between the target's names (UTF-8), that hash and the
         fingerprint's key after the target (`StampShape.stamp`). Escaped JSON text holds no raw control
         character: no `CUT`."""
-        texts, order = recipe[0]
-        return "".join(order(texts + fills)).encode().split(CUT_BYTES), head, recipe[1]
+        return _filled(recipe[0][0], recipe, fills, head)
 
     def guest_template(self, recipe, fills: tuple, head) -> tuple:
         """`StampShape.guest_template`: from the recipe's texts opened once (`recipe`), not a copy per guest."""
-        return "".join(recipe[0][1](recipe[2] + fills)).encode().split(CUT_BYTES), head, recipe[1]
+        return _filled(recipe[2], recipe, fills, head)
+
+
+def _filled(texts: tuple, recipe, fills: tuple, head) -> tuple:
+    """`recipe`'s template (its `texts`, as written or opened) filled with a guest's `fills`: `_Shape.for_guest`."""
+    return "".join(recipe[0][1](texts + fills)).encode().split(CUT_BYTES), head, recipe[1]
 
 
 def _text_segments(segments: list, text: tuple) -> None:
